@@ -1,0 +1,39 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef IOVP_AGENT_H
+#define IOVP_AGENT_H 1
+
+/* The agent: the one object that owns every module instance of iovpd and
+ * the libuv handles that drive them.  Everything runs on one libuv loop in
+ * the main thread. */
+
+#include <uv.h>
+
+struct agent;
+
+/* What iovpd's command line tells the agent. */
+struct agent_options {
+    const char *control_path;   /* The control socket's file name. */
+    const char *version;        /* What "version" answers. */
+};
+
+int agent_create(uv_loop_t *, const struct agent_options *,
+                 struct agent **);
+void agent_shutdown(struct agent *);
+void agent_destroy(struct agent *);
+
+#endif /* agent.h */

@@ -1,0 +1,12 @@
+# agent/: iovpd, the host agent.
+
+sbin_PROGRAMS += agent/iovpd
+agent_iovpd_SOURCES = \
+	agent/agent.c \
+	agent/agent.h \
+	agent/daemon.c \
+	agent/daemon.h \
+	agent/iovpd.c
+agent_iovpd_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
+	$(OVS_CFLAGS)
+agent_iovpd_LDADD = lib/libiovp.a $(JANSSON_LIBS) $(UV_LIBS) $(OVS_LIBS)

@@ -1,0 +1,312 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+/* iovpd: the iovp host agent. */
+
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <openvswitch/util.h>
+#include <openvswitch/vlog.h>
+
+#include "agent/agent.h"
+#include "agent/daemon.h"
+#include "lib/util.h"
+
+VLOG_DEFINE_THIS_MODULE(iovpd);
+
+/* The command line, parsed. */
+struct iovpd_options {
+    bool detach;
+    bool no_chdir;
+    char *pidfile;              /* NULL: none. */
+    char *log_file;             /* NULL: none. */
+    char *control_path;         /* NULL: the default. */
+    char *rundir;
+};
+
+static void iovpd_usage(void);
+static void iovpd_parse_options(int argc, char *argv[],
+                                struct iovpd_options *);
+
+/* Returns a malloc()'d absolute form of 'name': as it is if it starts with
+ * '/', otherwise relative to 'dir'. */
+static char *
+abs_file_name(const char *dir, const char *name)
+{
+    return (name[0] == '/'
+            ? iovp_xstrdup(name)
+            : iovp_xasprintf("%s/%s", dir, name));
+}
+
+/* Creates directory 'dir' and its parents as needed.  Returns 0 or a
+ * negative errno value. */
+static int
+make_dirs(const char *dir)
+{
+    char *copy = iovp_xstrdup(dir);
+    int error = 0;
+
+    for (char *p = copy + 1; ; p++) {
+        if (*p == '/' || !*p) {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(copy, 0755) < 0 && errno != EEXIST) {
+                error = -errno;
+                break;
+            }
+            *p = c;
+            if (!c) {
+                break;
+            }
+        }
+    }
+    free(copy);
+    return error;
+}
+
+int
+main(int argc, char *argv[])
+{
+    struct iovpd_options options;
+    struct daemon daemon;
+    struct agent *agent;
+    uv_loop_t loop;
+    int status = EXIT_SUCCESS;
+    char *error;
+
+    ovs_set_program_name(argv[0], PACKAGE_VERSION);
+    iovpd_parse_options(argc, argv, &options);
+    signal(SIGPIPE, SIG_IGN);
+
+    int retval = make_dirs(options.rundir);
+    if (retval) {
+        iovp_fatal(retval, "%s: cannot create run directory",
+                   options.rundir);
+    }
+    if (options.log_file) {
+        char *dir = iovp_xstrdup(options.log_file);
+        retval = make_dirs(dirname(dir));
+        if (retval) {
+            iovp_fatal(retval, "%s: cannot create log directory", dir);
+        }
+        free(dir);
+    }
+
+    daemon_init(&daemon);
+    daemon.chdir_root = !options.no_chdir;
+    if (options.detach) {
+        retval = daemon_detach_start(&daemon);
+        if (retval) {
+            iovp_fatal(retval, "could not fork");
+        }
+    }
+
+    /* From here on, in the daemon's own process. */
+    if (options.log_file && vlog_set_log_file(options.log_file)) {
+        VLOG_FATAL("%s: cannot open log file", options.log_file);
+    }
+    if (options.pidfile
+        && daemon_pidfile_create(&daemon, options.pidfile, &error)) {
+        VLOG_FATAL("%s", error);
+    }
+
+    char *control_path = (options.control_path
+                          ? abs_file_name(options.rundir,
+                                          options.control_path)
+                          : iovp_xasprintf("%s/iovpd.%ld.ctl",
+                                           options.rundir,
+                                           (long int) getpid()));
+    char *version = iovp_xasprintf("iovpd (iovp) %s", PACKAGE_VERSION);
+    struct agent_options agent_options = {
+        .control_path = control_path,
+        .version = version,
+    };
+
+    uv_loop_init(&loop);
+    if (agent_create(&loop, &agent_options, &agent)) {
+        status = EXIT_FAILURE;
+    } else {
+        VLOG_INFO("%s started", version);
+        daemon_ready(&daemon);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        agent_destroy(agent);
+    }
+
+    retval = uv_loop_close(&loop);
+    if (retval) {
+        VLOG_ERR("libuv loop still has open handles at exit (%s)",
+                 uv_strerror(retval));
+        status = EXIT_FAILURE;
+    }
+    VLOG_INFO("exiting");
+
+    daemon_destroy(&daemon);
+    free(control_path);
+    free(version);
+    free(options.pidfile);
+    free(options.log_file);
+    free(options.control_path);
+    free(options.rundir);
+    return status;
+}
+
+static void
+iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
+{
+    enum {
+        OPT_DETACH = UCHAR_MAX + 1,
+        OPT_NO_CHDIR,
+        OPT_PIDFILE,
+        OPT_LOG_FILE,
+        OPT_UNIXCTL,
+        OPT_RUNDIR,
+    };
+    static const struct option long_options[] = {
+        {"detach", no_argument, NULL, OPT_DETACH},
+        {"no-chdir", no_argument, NULL, OPT_NO_CHDIR},
+        {"pidfile", optional_argument, NULL, OPT_PIDFILE},
+        {"log-file", optional_argument, NULL, OPT_LOG_FILE},
+        {"unixctl", required_argument, NULL, OPT_UNIXCTL},
+        {"rundir", required_argument, NULL, OPT_RUNDIR},
+        {"verbose", optional_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *pidfile = NULL;
+    const char *log_file = NULL;
+    bool want_pidfile = false;
+    bool want_log_file = false;
+    char cwd[4096];
+
+    memset(options, 0, sizeof *options);
+    if (!getcwd(cwd, sizeof cwd)) {
+        iovp_fatal(errno, "cannot get current directory");
+    }
+    options->rundir = abs_file_name(cwd, iovp_rundir());
+
+    for (;;) {
+        int c = getopt_long(argc, argv, "hVv::", long_options, NULL);
+        if (c == -1) {
+            break;
+        }
+
+        switch (c) {
+        case OPT_DETACH:
+            options->detach = true;
+            break;
+
+        case OPT_NO_CHDIR:
+            options->no_chdir = true;
+            break;
+
+        case OPT_PIDFILE:
+            want_pidfile = true;
+            pidfile = optarg;
+            break;
+
+        case OPT_LOG_FILE:
+            want_log_file = true;
+            log_file = optarg;
+            break;
+
+        case OPT_UNIXCTL:
+            free(options->control_path);
+            options->control_path = abs_file_name(cwd, optarg);
+            break;
+
+        case OPT_RUNDIR:
+            free(options->rundir);
+            options->rundir = abs_file_name(cwd, optarg);
+            break;
+
+        case 'v':
+            vlog_set_verbosity(optarg);
+            break;
+
+        case 'h':
+            iovpd_usage();
+            exit(EXIT_SUCCESS);
+
+        case 'V':
+            printf("iovpd (iovp) %s\n", PACKAGE_VERSION);
+            exit(EXIT_SUCCESS);
+
+        case '?':
+            exit(EXIT_FAILURE);
+
+        default:
+            abort();
+        }
+    }
+    if (optind < argc) {
+        iovp_fatal(0, "unexpected argument \"%s\" (use --help for help)",
+                  argv[optind]);
+    }
+
+    /* Files are named now, before --detach may change the directory:
+     * relative to the run directory for the pidfile (as Open vSwitch's
+     * daemons do), to the current directory for the log file. */
+    if (want_pidfile) {
+        options->pidfile = abs_file_name(options->rundir,
+                                         pidfile ? pidfile : "iovpd.pid");
+    }
+    if (want_log_file) {
+        char *dflt = iovp_xasprintf("%s/iovpd.log", iovp_logdir());
+        options->log_file = abs_file_name(cwd, log_file ? log_file : dflt);
+        free(dflt);
+    }
+}
+
+static void
+iovpd_usage(void)
+{
+    printf("\
+iovpd: the iovp host agent\n\
+usage: iovpd [OPTIONS]\n\
+\n\
+Daemon options:\n\
+  --detach                run in background as daemon\n\
+  --no-chdir              do not chdir to '/' when detached\n\
+  --pidfile[=FILE]        create pidfile (default: RUNDIR/iovpd.pid)\n\
+  --unixctl=SOCKET        override default control socket name\n\
+                          (default: RUNDIR/iovpd.PID.ctl)\n\
+  --rundir=DIR            directory for the pidfile and control socket\n\
+                          (default: $IOVP_RUNDIR, else /var/run/iovp)\n\
+\n\
+Logging options:\n\
+  -vSPEC, --verbose=SPEC  set logging levels\n\
+  -v, --verbose           set maximum verbosity level\n\
+  --log-file[=FILE]       enable logging to specified FILE\n\
+                          (default: $IOVP_LOGDIR/iovpd.log, where\n\
+                          IOVP_LOGDIR defaults to /var/log/iovp)\n\
+\n\
+Other options:\n\
+  -h, --help              display this help message\n\
+  -V, --version           display version information\n");
+}

@@ -1,0 +1,17 @@
+# lib/: what iovpd and iovp-ofctl share.
+
+noinst_LIBRARIES += lib/libiovp.a
+lib_libiovp_a_SOURCES = \
+	lib/control-client.c \
+	lib/control-client.h \
+	lib/control-vlog.c \
+	lib/control.c \
+	lib/control.h \
+	lib/jsonrpc-stream.c \
+	lib/jsonrpc-stream.h \
+	lib/jsonrpc.c \
+	lib/jsonrpc.h \
+	lib/util.c \
+	lib/util.h
+lib_libiovp_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
+	$(OVS_CFLAGS)

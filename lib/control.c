@@ -1,0 +1,590 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "lib/control.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openvswitch/list.h>
+#include <openvswitch/vlog.h>
+
+#include "lib/jsonrpc-stream.h"
+#include "lib/jsonrpc.h"
+#include "lib/util.h"
+
+VLOG_DEFINE_THIS_MODULE(control);
+
+/* Largest request accepted, in bytes; a larger one closes the connection. */
+#define CONTROL_MAX_REQUEST (1024 * 1024)
+
+/* Most connections served at once; more are closed as they arrive. */
+#define CONTROL_MAX_CONNS 64
+
+static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+
+struct control_command {
+    char *name;
+    char *usage;
+    int min_args, max_args;
+    control_cb_func *cb;
+    void *aux;
+};
+
+struct control_server {
+    uv_pipe_t listener;
+    char *path;                 /* The socket's file name. */
+    char *version;              /* What "version" replies. */
+
+    struct control_command *commands;
+    size_t n_commands, allocated_commands;
+
+    struct ovs_list conns;      /* Contains "struct control_conn"s. */
+    size_t n_conns;
+
+    bool dispatching;           /* Inside a command's callback? */
+    bool close_pending;         /* Closed from inside a callback. */
+    bool closing;
+};
+
+struct control_conn {
+    struct ovs_list node;       /* In 'server->conns'. */
+    struct control_server *server;
+    struct jrpc_stream *stream;
+    enum control_format format;
+
+    json_t *request_id;         /* The request being answered, or NULL. */
+    bool busy;                  /* Inside a command's callback? */
+    bool dead;                  /* Failed while busy: destroy after. */
+};
+
+static void control_server_close__(struct control_server *);
+
+static const char *
+control_format_to_string(enum control_format format)
+{
+    switch (format) {
+#define CONTROL_FORMAT(ENUM, NAME) case CONTROL_FMT_##ENUM: return NAME;
+        CONTROL_FORMATS
+#undef CONTROL_FORMAT
+    }
+    return "(unknown)";
+}
+
+static bool
+control_format_from_string(const char *s, enum control_format *format)
+{
+#define CONTROL_FORMAT(ENUM, NAME)              \
+    if (!strcmp(s, NAME)) {                     \
+        *format = CONTROL_FMT_##ENUM;           \
+        return true;                            \
+    }
+    CONTROL_FORMATS
+#undef CONTROL_FORMAT
+    return false;
+}
+
+static void
+control_conn_destroy(struct control_conn *conn)
+{
+    if (conn) {
+        ovs_list_remove(&conn->node);
+        conn->server->n_conns--;
+        jrpc_stream_close(conn->stream);
+        json_decref(conn->request_id);
+        free(conn);
+    }
+}
+
+static void
+control_send_reply(struct control_conn *conn, bool success, json_t *body)
+{
+    if (!conn->request_id) {
+        VLOG_ERR("%s: reply to a connection with no request in progress",
+                 conn->server->path);
+        json_decref(body);
+        return;
+    }
+
+    json_t *reply = (success
+                     ? jrpc_reply(body, conn->request_id)
+                     : jrpc_error(body, conn->request_id));
+    json_decref(conn->request_id);
+    conn->request_id = NULL;
+
+    /* A failure to send is reported through the stream's error callback,
+     * which drops the connection. */
+    jrpc_stream_send(conn->stream, reply);
+}
+
+/* Returns a JSON string of 'body' with a new-line at its end, as ovs-appctl
+ * expects text to end. */
+static json_t *
+control_text(const char *body)
+{
+    size_t len;
+
+    body = body ? body : "";
+    len = strlen(body);
+    if (len && body[len - 1] != '\n') {
+        char *s = iovp_xasprintf("%s\n", body);
+        json_t *json = json_string(s);
+        free(s);
+        return json;
+    }
+    return json_string(body);
+}
+
+/* Replies to the request in progress on 'conn' with the text 'body'.  A
+ * connection in JSON mode receives {"reply-format": "plain", "reply":
+ * 'body'}. */
+void
+control_reply(struct control_conn *conn, const char *body)
+{
+    json_t *text = control_text(body);
+
+    if (conn->format == CONTROL_FMT_JSON) {
+        control_send_reply(conn, true,
+                           json_pack("{s:s, s:o}", "reply-format", "plain",
+                                     "reply", text));
+    } else {
+        control_send_reply(conn, true, text);
+    }
+}
+
+/* Replies to the request in progress on 'conn' with 'body'.  Steals 'body',
+ * even on failure.  A connection in text mode receives 'body' printed as
+ * indented JSON text; commands that have a text form of their own check
+ * control_conn_format() and call control_reply() instead. */
+void
+control_reply_json(struct control_conn *conn, json_t *body)
+{
+    if (conn->format == CONTROL_FMT_JSON) {
+        control_send_reply(conn, true, body);
+    } else {
+        char *s = json_dumps(body, JSON_INDENT(4) | JSON_ENCODE_ANY);
+        control_reply(conn, s);
+        free(s);
+        json_decref(body);
+    }
+}
+
+/* Replies to the request in progress on 'conn' with the error 'error'. */
+void
+control_reply_error(struct control_conn *conn, const char *error)
+{
+    control_send_reply(conn, false, control_text(error));
+}
+
+/* Returns the output format that the client on 'conn' asked for. */
+enum control_format
+control_conn_format(const struct control_conn *conn)
+{
+    return conn->format;
+}
+
+static const struct control_command *
+control_find_command(const struct control_server *server, const char *name)
+{
+    for (size_t i = 0; i < server->n_commands; i++) {
+        if (!strcmp(server->commands[i].name, name)) {
+            return &server->commands[i];
+        }
+    }
+    return NULL;
+}
+
+/* Registers the command 'name' on 'server': 'usage' describes its
+ * arguments for "list-commands", it takes from 'min_args' to 'max_args'
+ * arguments, and 'cb' is called with 'aux' to answer it.  Registering a name
+ * again replaces the earlier command. */
+void
+control_register(struct control_server *server, const char *name,
+                 const char *usage, int min_args, int max_args,
+                 control_cb_func *cb, void *aux)
+{
+    struct control_command *c;
+    size_t i;
+
+    for (i = 0; i < server->n_commands; i++) {
+        if (strcmp(server->commands[i].name, name) >= 0) {
+            break;
+        }
+    }
+    if (i < server->n_commands && !strcmp(server->commands[i].name, name)) {
+        c = &server->commands[i];
+        free(c->name);
+        free(c->usage);
+    } else {
+        if (server->n_commands >= server->allocated_commands) {
+            server->allocated_commands = MAX(8,
+                                             2 * server->allocated_commands);
+            server->commands = iovp_xrealloc(
+                server->commands,
+                server->allocated_commands * sizeof *server->commands);
+        }
+        /* Kept sorted by name, for "list-commands". */
+        memmove(&server->commands[i + 1], &server->commands[i],
+                (server->n_commands - i) * sizeof *server->commands);
+        server->n_commands++;
+        c = &server->commands[i];
+    }
+    c->name = iovp_xstrdup(name);
+    c->usage = iovp_xstrdup(usage);
+    c->min_args = min_args;
+    c->max_args = max_args;
+    c->cb = cb;
+    c->aux = aux;
+}
+
+static void
+control_dispatch(struct control_conn *conn, const struct jrpc_msg *msg)
+{
+    struct control_server *server = conn->server;
+    const struct control_command *command;
+    size_t n_args = json_array_size(msg->params);
+    char *error = NULL;
+
+    conn->request_id = json_incref(msg->id);
+    command = control_find_command(server, msg->method);
+    if (!command) {
+        error = iovp_xasprintf("\"%s\" is not a valid command (use "
+                               "\"list-commands\" to see a list of valid "
+                               "commands)", msg->method);
+    } else if (n_args < command->min_args) {
+        error = iovp_xasprintf("\"%s\" command requires at least %d "
+                               "arguments", msg->method, command->min_args);
+    } else if (n_args > command->max_args) {
+        error = iovp_xasprintf("\"%s\" command takes at most %d arguments",
+                               msg->method, command->max_args);
+    } else {
+        const char **argv = iovp_xmalloc((n_args + 2) * sizeof *argv);
+
+        argv[0] = msg->method;
+        for (size_t i = 0; i < n_args; i++) {
+            json_t *arg = json_array_get(msg->params, i);
+            if (!json_is_string(arg)) {
+                error = iovp_xasprintf("\"%s\" command has non-string "
+                                       "argument", msg->method);
+                break;
+            }
+            argv[i + 1] = json_string_value(arg);
+        }
+        argv[n_args + 1] = NULL;
+
+        if (!error) {
+            VLOG_DBG("%s: running \"%s\" with %zu arguments", server->path,
+                     msg->method, n_args);
+            conn->busy = server->dispatching = true;
+            command->cb(conn, n_args + 1, argv, command->aux);
+            conn->busy = server->dispatching = false;
+            if (conn->request_id) {
+                VLOG_ERR("\"%s\" command did not reply", msg->method);
+                error = iovp_xasprintf("internal error: \"%s\" command did "
+                                       "not reply", msg->method);
+            }
+        }
+        free(argv);
+    }
+
+    if (error) {
+        control_reply_error(conn, error);
+        free(error);
+    }
+}
+
+static void
+control_conn_msg_cb(struct jrpc_stream *stream, json_t *json, void *conn_)
+{
+    struct control_conn *conn = conn_;
+    struct control_server *server = conn->server;
+    struct jrpc_msg msg;
+    char *error;
+
+    error = jrpc_msg_parse(json, &msg);
+    if (!error && msg.type != JRPC_REQUEST) {
+        error = iovp_xasprintf("unexpected %s message",
+                               jrpc_msg_type_to_string(msg.type));
+    }
+    if (error) {
+        VLOG_WARN_RL(&rl, "%s: dropping connection: %s",
+                     jrpc_stream_name(stream), error);
+        free(error);
+        control_conn_destroy(conn);
+        return;
+    }
+
+    control_dispatch(conn, &msg);
+    if (conn->dead) {
+        control_conn_destroy(conn);
+    }
+    if (server->close_pending) {
+        control_server_close__(server);
+    }
+}
+
+static void
+control_conn_error_cb(struct jrpc_stream *stream, int error,
+                      const char *reason, void *conn_)
+{
+    struct control_conn *conn = conn_;
+
+    if (error == UV_EOF) {
+        VLOG_DBG("%s: %s", jrpc_stream_name(stream), reason);
+    } else {
+        VLOG_WARN_RL(&rl, "%s: dropping connection: %s",
+                     jrpc_stream_name(stream), reason);
+    }
+    if (conn->busy) {
+        conn->dead = true;
+    } else {
+        control_conn_destroy(conn);
+    }
+}
+
+static void
+control_connection_cb(uv_stream_t *listener, int status)
+{
+    static const struct jrpc_stream_cbs cbs = {
+        .msg = control_conn_msg_cb,
+        .error = control_conn_error_cb,
+    };
+    struct control_server *server = listener->data;
+    struct control_conn *conn;
+    int error;
+
+    if (status < 0) {
+        VLOG_WARN_RL(&rl, "%s: accept failed: %s", server->path,
+                     uv_strerror(status));
+        return;
+    }
+
+    conn = iovp_xzalloc(sizeof *conn);
+    conn->server = server;
+    conn->format = CONTROL_FMT_TEXT;
+    conn->stream = jrpc_stream_create(listener->loop, UV_NAMED_PIPE,
+                                      CONTROL_MAX_REQUEST, &cbs, conn);
+    ovs_list_push_back(&server->conns, &conn->node);
+    server->n_conns++;
+
+    error = uv_accept(listener, jrpc_stream_handle(conn->stream));
+    if (!error && server->n_conns > CONTROL_MAX_CONNS) {
+        VLOG_WARN_RL(&rl, "%s: refusing connection: already serving %d",
+                     server->path, CONTROL_MAX_CONNS);
+        control_conn_destroy(conn);
+        return;
+    }
+    if (!error) {
+        error = jrpc_stream_start(conn->stream, server->path);
+    }
+    if (error) {
+        VLOG_WARN_RL(&rl, "%s: accept failed: %s", server->path,
+                     uv_strerror(error));
+        control_conn_destroy(conn);
+    }
+}
+
+static void
+control_list_commands(struct control_conn *conn, int argc OVS_UNUSED,
+                      const char *argv[] OVS_UNUSED, void *server_)
+{
+    struct control_server *server = server_;
+
+    if (conn->format == CONTROL_FMT_JSON) {
+        json_t *commands = json_object();
+        for (size_t i = 0; i < server->n_commands; i++) {
+            const struct control_command *c = &server->commands[i];
+            json_object_set_new(commands, c->name, json_string(c->usage));
+        }
+        control_reply_json(conn, commands);
+    } else {
+        char *text = iovp_xstrdup("The available commands are:\n");
+        for (size_t i = 0; i < server->n_commands; i++) {
+            const struct control_command *c = &server->commands[i];
+            char *line = iovp_xasprintf("%s  %-23s %s\n", text, c->name,
+                                        c->usage);
+            free(text);
+            text = line;
+        }
+        control_reply(conn, text);
+        free(text);
+    }
+}
+
+static void
+control_version(struct control_conn *conn, int argc OVS_UNUSED,
+                const char *argv[] OVS_UNUSED, void *server_)
+{
+    struct control_server *server = server_;
+
+    if (conn->format == CONTROL_FMT_JSON) {
+        control_reply_json(conn, json_string(server->version));
+    } else {
+        control_reply(conn, server->version);
+    }
+}
+
+/* "set-options [--format text|json]": options for this connection. */
+static void
+control_set_options(struct control_conn *conn, int argc, const char *argv[],
+                    void *aux OVS_UNUSED)
+{
+    enum control_format format = conn->format;
+
+    for (int i = 1; i < argc; i++) {
+        const char *value = NULL;
+
+        if (!strcmp(argv[i], "--format") && i + 1 < argc) {
+            value = argv[++i];
+        } else if (!strncmp(argv[i], "--format=", 9)) {
+            value = argv[i] + 9;
+        } else {
+            char *error = iovp_xasprintf("set-options: unknown option or "
+                                         "missing value \"%s\"", argv[i]);
+            control_reply_error(conn, error);
+            free(error);
+            return;
+        }
+
+        if (!control_format_from_string(value, &format)) {
+            char *error = iovp_xasprintf("set-options: unknown format "
+                                         "\"%s\" (use text or json)", value);
+            control_reply_error(conn, error);
+            free(error);
+            return;
+        }
+    }
+
+    VLOG_DBG("%s: output format %s", conn->server->path,
+             control_format_to_string(format));
+    conn->format = format;
+    control_reply(conn, "");
+}
+
+/* Creates a control server on 'loop' that listens on the Unix socket 'path'
+ * (a stale socket file there is replaced) and answers "version" with
+ * 'version'.  The socket is made accessible only to its owner and group.
+ * Returns 0 and the server in '*serverp', or a negative errno value and
+ * NULL. */
+int
+control_server_open(uv_loop_t *loop, const char *path, const char *version,
+                    struct control_server **serverp)
+{
+    struct control_server *server = iovp_xzalloc(sizeof *server);
+    int error;
+
+    *serverp = NULL;
+    server->path = iovp_xstrdup(path);
+    server->version = iovp_xstrdup(version);
+    ovs_list_init(&server->conns);
+
+    error = uv_pipe_init(loop, &server->listener, 0);
+    if (error) {
+        goto error;
+    }
+    server->listener.data = server;
+
+    /* Bind with a umask, so that no one else can connect even for a moment
+     * before a chmod() would have run. */
+    unlink(path);
+    mode_t old_umask = umask(0117);
+    error = uv_pipe_bind(&server->listener, path);
+    umask(old_umask);
+    if (!error) {
+        error = uv_listen((uv_stream_t *) &server->listener, 16,
+                          control_connection_cb);
+    }
+    if (error) {
+        uv_close((uv_handle_t *) &server->listener, NULL);
+        uv_run(loop, UV_RUN_NOWAIT);
+        goto error;
+    }
+
+    control_register(server, "list-commands", "", 0, 0,
+                     control_list_commands, server);
+    control_register(server, "version", "", 0, 0, control_version, server);
+    control_register(server, "set-options", "[--format text|json]", 0, 2,
+                     control_set_options, NULL);
+
+    VLOG_INFO("%s: listening", path);
+    *serverp = server;
+    return 0;
+
+error:
+    free(server->path);
+    free(server->version);
+    free(server);
+    return error;
+}
+
+/* Returns the file name of the socket 'server' listens on. */
+const char *
+control_server_path(const struct control_server *server)
+{
+    return server->path;
+}
+
+static void
+control_server_close_cb(uv_handle_t *listener)
+{
+    struct control_server *server = listener->data;
+
+    for (size_t i = 0; i < server->n_commands; i++) {
+        free(server->commands[i].name);
+        free(server->commands[i].usage);
+    }
+    free(server->commands);
+    free(server->path);
+    free(server->version);
+    free(server);
+}
+
+static void
+control_server_close__(struct control_server *server)
+{
+    struct control_conn *conn;
+
+    server->closing = true;
+    server->close_pending = false;
+    LIST_FOR_EACH_POP (conn, node, &server->conns) {
+        ovs_list_init(&conn->node);
+        control_conn_destroy(conn);
+    }
+    unlink(server->path);
+    uv_close((uv_handle_t *) &server->listener, control_server_close_cb);
+}
+
+/* Stops 'server' listening, closes its connections and removes its socket
+ * file.  Its memory is freed when libuv has closed its handles.  From
+ * inside a command's callback, this happens once the callback returns.
+ * Accepts NULL. */
+void
+control_server_close(struct control_server *server)
+{
+    if (!server || server->closing) {
+        return;
+    }
+    if (server->dispatching) {
+        server->close_pending = true;
+    } else {
+        control_server_close__(server);
+    }
+}

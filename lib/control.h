@@ -1,0 +1,81 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef IOVP_CONTROL_H
+#define IOVP_CONTROL_H 1
+
+/* The control socket: Open vSwitch's unixctl protocol, served on libuv.
+ *
+ * A client connects to a Unix socket and sends JSON-RPC requests whose
+ * method is a command's name and whose params are its arguments, all
+ * strings.  The reply's result is the command's output, a string, and its
+ * error a string that says what went wrong.  A stock "ovs-appctl -t SOCKET
+ * COMMAND [ARG...]" is such a client, and so is iovp-ofctl.
+ *
+ * JSON output works as in newer Open vSwitch releases: a client first sends
+ * "set-options --format json" on its connection; from then on results are
+ * JSON values.  A command that has only text output replies, in that mode,
+ * with {"reply-format": "plain", "reply": TEXT}.
+ *
+ * Built in: "list-commands", "version" and "set-options";
+ * control_register_vlog() adds the "vlog/..." commands of Open vSwitch's
+ * daemons, served by libopenvswitch's logging.
+ *
+ * The prefix is "control_" because libopenvswitch already defines the
+ * "unixctl_" names. */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <uv.h>
+
+struct control_server;
+struct control_conn;
+
+/* Output formats a connection can ask for, with their names. */
+#define CONTROL_FORMATS                         \
+    CONTROL_FORMAT(TEXT, "text")                \
+    CONTROL_FORMAT(JSON, "json")
+
+enum control_format {
+#define CONTROL_FORMAT(ENUM, NAME) CONTROL_FMT_##ENUM,
+    CONTROL_FORMATS
+#undef CONTROL_FORMAT
+};
+
+/* Called for a request to a registered command.  'argv[0]' is the command's
+ * name, 'argv[1]' to 'argv[argc - 1]' its arguments, already checked
+ * against the registered minimum and maximum.  The callback replies with
+ * exactly one of control_reply(), control_reply_json() or
+ * control_reply_error() before it returns. */
+typedef void control_cb_func(struct control_conn *, int argc,
+                             const char *argv[], void *aux);
+
+int control_server_open(uv_loop_t *, const char *path, const char *version,
+                        struct control_server **);
+void control_server_close(struct control_server *);
+const char *control_server_path(const struct control_server *);
+
+void control_register(struct control_server *, const char *name,
+                      const char *usage, int min_args, int max_args,
+                      control_cb_func *, void *aux);
+void control_register_vlog(struct control_server *);
+
+enum control_format control_conn_format(const struct control_conn *);
+void control_reply(struct control_conn *, const char *body);
+void control_reply_json(struct control_conn *, json_t *body);
+void control_reply_error(struct control_conn *, const char *error);
+
+#endif /* control.h */

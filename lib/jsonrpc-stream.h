@@ -1,0 +1,57 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef IOVP_JSONRPC_STREAM_H
+#define IOVP_JSONRPC_STREAM_H 1
+
+/* A JSON-RPC connection over a libuv stream (a Unix socket or TCP).
+ *
+ * It owns its libuv handle.  Bytes read are framed by a jrpc_parser and
+ * each whole JSON value is handed to the owner's 'msg' callback; sending
+ * serializes a value and queues it for writing.  The first failure (end of
+ * stream, a read or write error, a malformed or oversized message) is
+ * reported once through the 'error' callback, after which no message is
+ * delivered; the owner then calls jrpc_stream_close(). */
+
+#include <jansson.h>
+#include <stddef.h>
+#include <uv.h>
+
+struct jrpc_stream;
+
+struct jrpc_stream_cbs {
+    /* A JSON value arrived: 'msg' is borrowed for the call. */
+    void (*msg)(struct jrpc_stream *, json_t *msg, void *aux);
+
+    /* The stream failed: 'error' is a negative errno value (UV_EOF at the
+     * end of the stream, -EPROTO for a malformed message, -EMSGSIZE for an
+     * oversized one) and 'reason' says more. */
+    void (*error)(struct jrpc_stream *, int error, const char *reason,
+                  void *aux);
+};
+
+struct jrpc_stream *jrpc_stream_create(uv_loop_t *, uv_handle_type,
+                                       size_t max_msg_size,
+                                       const struct jrpc_stream_cbs *,
+                                       void *aux);
+uv_stream_t *jrpc_stream_handle(struct jrpc_stream *);
+int jrpc_stream_start(struct jrpc_stream *, const char *name);
+const char *jrpc_stream_name(const struct jrpc_stream *);
+int jrpc_stream_send(struct jrpc_stream *, json_t *msg);
+size_t jrpc_stream_backlog(const struct jrpc_stream *);
+void jrpc_stream_close(struct jrpc_stream *);
+
+#endif /* jsonrpc-stream.h */

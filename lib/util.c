@@ -1,0 +1,143 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "lib/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openvswitch/util.h>
+
+static void
+out_of_memory(void)
+{
+    fputs("virtual memory exhausted\n", stderr);
+    abort();
+}
+
+/* Returns 'size' bytes from malloc(), aborting if there are none.  A 'size'
+ * of 0 still returns a pointer that free() takes. */
+void *
+iovp_xmalloc(size_t size)
+{
+    void *p = malloc(size ? size : 1);
+    if (!p) {
+        out_of_memory();
+    }
+    return p;
+}
+
+/* Like iovp_xmalloc(), with the bytes zeroed. */
+void *
+iovp_xzalloc(size_t size)
+{
+    void *p = calloc(size ? size : 1, 1);
+    if (!p) {
+        out_of_memory();
+    }
+    return p;
+}
+
+/* Like realloc(), aborting when memory runs out. */
+void *
+iovp_xrealloc(void *p, size_t size)
+{
+    p = realloc(p, size ? size : 1);
+    if (!p) {
+        out_of_memory();
+    }
+    return p;
+}
+
+/* Returns a malloc()'d copy of 's'. */
+char *
+iovp_xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    return memcpy(iovp_xmalloc(n), s, n);
+}
+
+/* Returns a malloc()'d string formatted from 'format' and 'args'. */
+char *
+iovp_xvasprintf(const char *format, va_list args)
+{
+    va_list args2;
+    char *s;
+    int n;
+
+    va_copy(args2, args);
+    n = vsnprintf(NULL, 0, format, args);
+    s = iovp_xmalloc(n + 1);
+    vsnprintf(s, n + 1, format, args2);
+    va_end(args2);
+    return s;
+}
+
+/* Returns a malloc()'d string formatted from 'format' and what follows. */
+char *
+iovp_xasprintf(const char *format, ...)
+{
+    va_list args;
+    char *s;
+
+    va_start(args, format);
+    s = iovp_xvasprintf(format, args);
+    va_end(args);
+    return s;
+}
+
+/* Prints "PROGRAM: " and the message 'format' makes to stderr, followed by
+ * strerror('error') when 'error' (a positive or negative errno value) is
+ * not 0, and exits with status 1.  For command line errors before a
+ * program has its logging in place. */
+void
+iovp_fatal(int error, const char *format, ...)
+{
+    const char *program = ovs_get_program_name();
+    va_list args;
+
+    fprintf(stderr, "%s: ", program ? program : "iovp");
+    va_start(args, format);
+    vfprintf(stderr, format, args);
+    va_end(args);
+    if (error) {
+        fprintf(stderr, " (%s)", strerror(error < 0 ? -error : error));
+    }
+    fputc('\n', stderr);
+    exit(EXIT_FAILURE);
+}
+
+static const char *
+env_or(const char *name, const char *dflt)
+{
+    const char *value = getenv(name);
+    return value && value[0] ? value : dflt;
+}
+
+const char *
+iovp_rundir(void)
+{
+    return env_or("IOVP_RUNDIR", "/var/run/iovp");
+}
+
+const char *
+iovp_logdir(void)
+{
+    return env_or("IOVP_LOGDIR", "/var/log/iovp");
+}

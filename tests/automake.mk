@@ -1,0 +1,53 @@
+# The test suite: GNU Autotest, as Open vSwitch runs its own.
+
+TESTSUITE_AT = \
+	tests/testsuite.at \
+	tests/iovp-macros.at \
+	tests/harness.at \
+	tests/jsonrpc.at \
+	tests/link.at \
+	tests/control.at \
+	tests/iovpd.at
+
+EXTRA_DIST += $(TESTSUITE_AT) tests/testsuite tests/package.m4 \
+	tests/atlocal.in tests/summary.sh
+TESTSUITE = $(srcdir)/tests/testsuite
+AUTOTEST = $(AUTOM4TE) -l autotest
+DISTCLEANFILES += tests/atconfig tests/atlocal
+
+$(srcdir)/tests/package.m4: $(top_srcdir)/configure.ac
+	$(AM_V_GEN){ \
+	  echo '# Signature of the current package.'; \
+	  echo 'm4_define([AT_PACKAGE_NAME],      [$(PACKAGE_NAME)])'; \
+	  echo 'm4_define([AT_PACKAGE_TARNAME],   [$(PACKAGE_TARNAME)])'; \
+	  echo 'm4_define([AT_PACKAGE_VERSION],   [$(PACKAGE_VERSION)])'; \
+	  echo 'm4_define([AT_PACKAGE_STRING],    [$(PACKAGE_STRING)])'; \
+	  echo 'm4_define([AT_PACKAGE_BUGREPORT], [$(PACKAGE_BUGREPORT)])'; \
+	} >'$@.tmp' && mv '$@.tmp' '$@'
+
+$(TESTSUITE): $(srcdir)/tests/package.m4 $(TESTSUITE_AT)
+	$(AM_V_GEN)$(AUTOTEST) -I '$(srcdir)' -I '$(srcdir)/tests' \
+	    -o '$@.tmp' '$@.at' && mv '$@.tmp' '$@'
+
+# Runs the whole suite, then prints "N passed, N failed[, N skipped]",
+# counted from Autotest's own results, and fails when any test failed (or,
+# with CI=true, was skipped).
+check-local: tests/atconfig tests/atlocal $(TESTSUITE) $(check_PROGRAMS) \
+		$(bin_PROGRAMS) $(sbin_PROGRAMS)
+	$(SHELL) '$(TESTSUITE)' -C tests \
+	    AUTOTEST_PATH='$(abs_top_builddir)/agent:$(abs_top_builddir)/utilities:$(abs_top_builddir)/tests' \
+	    $(TESTSUITEFLAGS); \
+	$(SHELL) '$(srcdir)/tests/summary.sh' tests/testsuite.log
+
+clean-local:
+	test ! -f '$(TESTSUITE)' || $(SHELL) '$(TESTSUITE)' -C tests --clean
+
+check_PROGRAMS = tests/test-iovp
+tests_test_iovp_SOURCES = \
+	tests/test-iovp.c \
+	tests/test-iovp.h \
+	tests/test-jsonrpc.c \
+	tests/test-link.c
+tests_test_iovp_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
+	$(OVS_CFLAGS)
+tests_test_iovp_LDADD = lib/libiovp.a $(JANSSON_LIBS) $(UV_LIBS) $(OVS_LIBS)

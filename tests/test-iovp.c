@@ -1,0 +1,64 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "tests/test-iovp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openvswitch/util.h>
+
+#include "lib/util.h"
+
+struct test_iovp_command {
+    const char *name;
+    const char *usage;
+    test_iovp_func *main;
+};
+
+static const struct test_iovp_command commands[] = {
+    {"jsonrpc-parse", "[--chunk=N] FILE", test_jsonrpc_parse_main},
+    {"link", "", test_link_main},
+};
+
+static void
+usage(void)
+{
+    printf("usage: test-iovp COMMAND [ARG...]\ncommands:\n");
+    for (size_t i = 0; i < IOVP_ARRAY_SIZE(commands); i++) {
+        printf("  %s %s\n", commands[i].name, commands[i].usage);
+    }
+}
+
+int
+main(int argc, char *argv[])
+{
+    ovs_set_program_name(argv[0], PACKAGE_VERSION);
+    if (argc < 2 || !strcmp(argv[1], "--help")) {
+        usage();
+        return argc < 2 ? EXIT_FAILURE : EXIT_SUCCESS;
+    }
+    for (size_t i = 0; i < IOVP_ARRAY_SIZE(commands); i++) {
+        if (!strcmp(commands[i].name, argv[1])) {
+            return commands[i].main(argc - 1, argv + 1);
+        }
+    }
+    fprintf(stderr, "test-iovp: unknown command \"%s\"\n", argv[1]);
+    return EXIT_FAILURE;
+}

@@ -1,0 +1,32 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef IOVP_TEST_IOVP_H
+#define IOVP_TEST_IOVP_H 1
+
+/* test-iovp: one program for the test suite's drivers of pure modules, as
+ * Open vSwitch has ovstest.  "test-iovp COMMAND [ARG...]" runs COMMAND.
+ *
+ * A transcript driver reads an input file and prints the module's state as
+ * it goes, so that a test compares printed output with what it expects. */
+
+/* A driver's entry point: returns the program's exit status. */
+typedef int test_iovp_func(int argc, char *argv[]);
+
+test_iovp_func test_jsonrpc_parse_main;
+test_iovp_func test_link_main;
+
+#endif /* test-iovp.h */

@@ -1,0 +1,263 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+/* iovp-ofctl: inspects a running iovpd through its control socket. */
+
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openvswitch/util.h>
+
+#include "lib/control-client.h"
+#include "lib/util.h"
+
+/* One iovp-ofctl command: its name and usage as the user types it, how many
+ * arguments it takes, and the iovpd control command that answers it. */
+struct ofctl_command {
+    const char *name;
+    const char *usage;
+    int min_args, max_args;
+    const char *daemon_command;
+};
+
+static const struct ofctl_command ofctl_commands[] = {
+    {"version", "", 0, 0, "version"},
+    {"list-commands", "", 0, 0, "list-commands"},
+};
+
+/* The command line, parsed. */
+struct ofctl_options {
+    const char *target;         /* Daemon name or socket file name. */
+    int timeout_ms;             /* Negative: wait forever. */
+    bool json;                  /* --format=json? */
+};
+
+static void ofctl_usage(void);
+static int ofctl_parse_options(int argc, char *argv[],
+                               struct ofctl_options *);
+
+static const struct ofctl_command *
+ofctl_find_command(const char *name)
+{
+    for (size_t i = 0; i < IOVP_ARRAY_SIZE(ofctl_commands); i++) {
+        if (!strcmp(ofctl_commands[i].name, name)) {
+            return &ofctl_commands[i];
+        }
+    }
+    return NULL;
+}
+
+/* Sends 'command' with its 'argc' arguments 'argv' on 'client' and prints
+ * the reply.  Returns the program's exit status. */
+static int
+ofctl_run(struct control_client *client, const struct ofctl_options *options,
+          const char *command, int argc, const char *argv[])
+{
+    json_t *result, *error;
+    int retval;
+
+    retval = control_client_transact(client, command, argc, argv,
+                                     &result, &error);
+    if (retval) {
+        fprintf(stderr, "%s: %s: transaction error (%s)\n",
+                ovs_get_program_name(), options->target, strerror(-retval));
+        return EXIT_FAILURE;
+    }
+
+    if (error) {
+        if (json_is_string(error)) {
+            fputs(json_string_value(error), stderr);
+        } else {
+            char *s = json_dumps(error, JSON_ENCODE_ANY);
+            fprintf(stderr, "%s\n", s ? s : "(unprintable error)");
+            free(s);
+        }
+        fprintf(stderr, "%s: %s: server returned an error\n",
+                ovs_get_program_name(), options->target);
+        json_decref(error);
+        return 2;
+    }
+
+    if (options->json) {
+        char *s = json_dumps(result, JSON_ENCODE_ANY | JSON_INDENT(2));
+        if (s) {
+            puts(s);
+            free(s);
+        }
+    } else if (json_is_string(result)) {
+        fputs(json_string_value(result), stdout);
+    } else {
+        fprintf(stderr, "%s: %s: unexpected reply (not text)\n",
+                ovs_get_program_name(), options->target);
+        json_decref(result);
+        return EXIT_FAILURE;
+    }
+    json_decref(result);
+    return EXIT_SUCCESS;
+}
+
+int
+main(int argc, char *argv[])
+{
+    const struct ofctl_command *command;
+    struct control_client *client;
+    struct ofctl_options options;
+    char *path, *error;
+    int n_args, retval;
+
+    ovs_set_program_name(argv[0], PACKAGE_VERSION);
+    optind = ofctl_parse_options(argc, argv, &options);
+    if (optind >= argc) {
+        iovp_fatal(0, "missing command name; use --help for help");
+    }
+
+    command = ofctl_find_command(argv[optind]);
+    if (!command) {
+        iovp_fatal(0, "unknown command '%s'; use --help for help",
+                   argv[optind]);
+    }
+    n_args = argc - optind - 1;
+    if (n_args < command->min_args) {
+        iovp_fatal(0, "'%s' command requires at least %d arguments",
+                   command->name, command->min_args);
+    } else if (n_args > command->max_args) {
+        iovp_fatal(0, "'%s' command takes at most %d arguments",
+                   command->name, command->max_args);
+    }
+
+    error = control_client_target_path(options.target, &path);
+    if (error) {
+        iovp_fatal(0, "%s", error);
+    }
+    retval = control_client_open(path, options.timeout_ms, &client);
+    if (retval) {
+        iovp_fatal(retval, "cannot connect to \"%s\"", path);
+    }
+
+    if (options.json) {
+        const char *set_options[] = { "--format", "json" };
+        retval = ofctl_run(client, &options, "set-options", 2, set_options);
+        if (retval) {
+            goto exit;
+        }
+    }
+    retval = ofctl_run(client, &options, command->daemon_command, n_args,
+                       (const char **) &argv[optind + 1]);
+
+exit:
+    control_client_close(client);
+    free(path);
+    return retval;
+}
+
+/* Parses the options in 'argv' into 'options' and returns the index of the
+ * first argument that is not an option. */
+static int
+ofctl_parse_options(int argc, char *argv[], struct ofctl_options *options)
+{
+    static const struct option long_options[] = {
+        {"target", required_argument, NULL, 't'},
+        {"timeout", required_argument, NULL, 'T'},
+        {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+
+    options->target = "iovpd";
+    options->timeout_ms = -1;
+    options->json = false;
+
+    for (;;) {
+        /* "+" stops at the first non-option, the command's name. */
+        int c = getopt_long(argc, argv, "+t:T:f:hV", long_options, NULL);
+        if (c == -1) {
+            break;
+        }
+
+        switch (c) {
+        case 't':
+            options->target = optarg;
+            break;
+
+        case 'T': {
+            char *end;
+            long int secs = strtol(optarg, &end, 10);
+            if (*end || secs < 0 || secs > INT_MAX / 1000) {
+                iovp_fatal(0, "--timeout takes a number of seconds, not "
+                           "\"%s\"", optarg);
+            }
+            options->timeout_ms = secs ? secs * 1000 : -1;
+            break;
+        }
+
+        case 'f':
+            if (!strcmp(optarg, "json")) {
+                options->json = true;
+            } else if (!strcmp(optarg, "text")) {
+                options->json = false;
+            } else {
+                iovp_fatal(0, "unknown --format \"%s\" (use text or json)",
+                           optarg);
+            }
+            break;
+
+        case 'h':
+            ofctl_usage();
+            exit(EXIT_SUCCESS);
+
+        case 'V':
+            printf("iovp-ofctl (iovp) %s\n", PACKAGE_VERSION);
+            exit(EXIT_SUCCESS);
+
+        case '?':
+            exit(EXIT_FAILURE);
+
+        default:
+            abort();
+        }
+    }
+    return optind;
+}
+
+static void
+ofctl_usage(void)
+{
+    printf("iovp-ofctl: inspects a running iovpd\n"
+           "usage: iovp-ofctl [OPTIONS] COMMAND [ARG...]\n"
+           "\nCommands:\n");
+    for (size_t i = 0; i < IOVP_ARRAY_SIZE(ofctl_commands); i++) {
+        const struct ofctl_command *c = &ofctl_commands[i];
+        printf("  %-23s %s\n", c->name, c->usage);
+    }
+    printf("\n\
+Options:\n\
+  -t, --target=TARGET     iovpd to talk to: a daemon name, whose pidfile is\n\
+                          in $IOVP_RUNDIR (default /var/run/iovp), or a\n\
+                          control socket's file name (default: iovpd)\n\
+  -T, --timeout=SECS      wait at most SECS seconds for a reply\n\
+  -f, --format=FORMAT     output as text (default) or json\n\
+  -h, --help              display this help message\n\
+  -V, --version           display version information\n");
+}
