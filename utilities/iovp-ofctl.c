@@ -68,24 +68,24 @@ ofctl_find_command(const char *name)
     return NULL;
 }
 
-/* Sends 'command' with its 'argc' arguments 'argv' on 'client' and prints
- * the reply.  Returns the program's exit status. */
+/* Sends 'command' with its 'argc' arguments 'argv' on 'client' and waits
+ * for the reply.  Returns 0 and the result in '*resultp' (a new reference),
+ * or prints why not and returns the program's exit status. */
 static int
-ofctl_run(struct control_client *client, const struct ofctl_options *options,
-          const char *command, int argc, const char *argv[])
+ofctl_transact(struct control_client *client,
+               const struct ofctl_options *options, const char *command,
+               int argc, const char *argv[], json_t **resultp)
 {
-    json_t *result, *error;
+    json_t *error;
     int retval;
 
     retval = control_client_transact(client, command, argc, argv,
-                                     &result, &error);
+                                     resultp, &error);
     if (retval) {
         fprintf(stderr, "%s: %s: transaction error (%s)\n",
                 ovs_get_program_name(), options->target, strerror(-retval));
         return EXIT_FAILURE;
-    }
-
-    if (error) {
+    } else if (error) {
         if (json_is_string(error)) {
             fputs(json_string_value(error), stderr);
         } else {
@@ -98,7 +98,13 @@ ofctl_run(struct control_client *client, const struct ofctl_options *options,
         json_decref(error);
         return 2;
     }
+    return 0;
+}
 
+/* Prints 'result' as 'options' ask: JSON, or the text that it holds. */
+static int
+ofctl_print(const struct ofctl_options *options, const json_t *result)
+{
     if (options->json) {
         char *s = json_dumps(result, JSON_ENCODE_ANY | JSON_INDENT(2));
         if (s) {
@@ -110,10 +116,8 @@ ofctl_run(struct control_client *client, const struct ofctl_options *options,
     } else {
         fprintf(stderr, "%s: %s: unexpected reply (not text)\n",
                 ovs_get_program_name(), options->target);
-        json_decref(result);
         return EXIT_FAILURE;
     }
-    json_decref(result);
     return EXIT_SUCCESS;
 }
 
@@ -155,15 +159,23 @@ main(int argc, char *argv[])
         iovp_fatal(retval, "cannot connect to \"%s\"", path);
     }
 
+    json_t *result = NULL;
     if (options.json) {
         const char *set_options[] = { "--format", "json" };
-        retval = ofctl_run(client, &options, "set-options", 2, set_options);
+        retval = ofctl_transact(client, &options, "set-options", 2,
+                                set_options, &result);
+        json_decref(result);
         if (retval) {
             goto exit;
         }
     }
-    retval = ofctl_run(client, &options, command->daemon_command, n_args,
-                       (const char **) &argv[optind + 1]);
+    retval = ofctl_transact(client, &options, command->daemon_command,
+                            n_args, (const char **) &argv[optind + 1],
+                            &result);
+    if (!retval) {
+        retval = ofctl_print(&options, result);
+        json_decref(result);
+    }
 
 exit:
     control_client_close(client);
