@@ -10,7 +10,7 @@ TESTSUITE_AT = \
 	tests/iovpd.at
 
 EXTRA_DIST += $(TESTSUITE_AT) tests/testsuite tests/package.m4 \
-	tests/atlocal.in tests/summary.sh
+	tests/atlocal.in tests/summary.sh tests/uds-send.py
 TESTSUITE = $(srcdir)/tests/testsuite
 AUTOTEST = $(AUTOM4TE) -l autotest
 DISTCLEANFILES += tests/atconfig tests/atlocal
