@@ -34,6 +34,9 @@
  * control_register_vlog() adds the "vlog/..." commands of Open vSwitch's
  * daemons, served by libopenvswitch's logging.
  *
+ * A program that serves it ignores SIGPIPE, so that a client that goes away
+ * makes a write fail instead of killing the program.
+ *
  * The prefix is "control_" because libopenvswitch already defines the
  * "unixctl_" names. */
 

@@ -74,7 +74,8 @@ jrpc_msg_parse(json_t *json, struct jrpc_msg *msg)
 
     if (error && !json_is_null(error)) {
         if (method || params || (result && !json_is_null(result))) {
-            return iovp_xasprintf("error reply has a method, params or result");
+            return iovp_xasprintf("error reply has a method, params or "
+                                  "result");
         }
         msg->type = JRPC_ERROR;
         msg->error = error;

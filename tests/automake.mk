@@ -44,6 +44,7 @@ clean-local:
 
 check_PROGRAMS = tests/test-iovp
 tests_test_iovp_SOURCES = \
+	tests/test-control.c \
 	tests/test-iovp.c \
 	tests/test-iovp.h \
 	tests/test-jsonrpc.c \

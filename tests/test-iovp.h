@@ -26,6 +26,7 @@
 /* A driver's entry point: returns the program's exit status. */
 typedef int test_iovp_func(int argc, char *argv[]);
 
+test_iovp_func test_control_main;
 test_iovp_func test_jsonrpc_parse_main;
 test_iovp_func test_link_main;
 
