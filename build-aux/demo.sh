@@ -16,7 +16,11 @@ stop_sandbox() {
         pidfile=$sandbox/$daemon.pid
         if [ -e "$pidfile" ]; then
             pid=$(cat "$pidfile")
-            if kill "$pid" 2>/dev/null; then
+            # "exit --cleanup" makes ovs-vswitchd remove its datapath's
+            # tap devices too; SIGTERM is the fallback.
+            if ovs-appctl -t "$sandbox/$daemon.$pid.ctl" exit \
+                    $([ $daemon = ovs-vswitchd ] && echo --cleanup) \
+                    >/dev/null 2>&1 || kill "$pid" 2>/dev/null; then
                 for _ in $(seq 50); do
                     kill -0 "$pid" 2>/dev/null || break
                     sleep 0.1
