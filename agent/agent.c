@@ -18,21 +18,63 @@
 
 #include "agent/agent.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openvswitch/vlog.h>
 
 #include "lib/control.h"
 #include "lib/util.h"
+#include "ovsdb/client.h"
+#include "ovsdb/schema.h"
 
 VLOG_DEFINE_THIS_MODULE(agent);
+
+/* The tables iovpd reads from each database. */
+static const char *const ovs_open_vswitch_columns[] = {
+    "bridges", "external_ids", NULL,
+};
+static const char *const ovs_bridge_columns[] = {
+    "name", "ports", "fail_mode", "protocols", "datapath_type",
+    "controller", "external_ids", NULL,
+};
+static const char *const ovs_port_columns[] = {
+    "name", "interfaces", NULL,
+};
+static const char *const ovs_interface_columns[] = {
+    "name", "type", "ofport", "external_ids", NULL,
+};
+static const struct odb_monitor_table ovs_tables[] = {
+    { "Open_vSwitch", ovs_open_vswitch_columns },
+    { "Bridge", ovs_bridge_columns },
+    { "Port", ovs_port_columns },
+    { "Interface", ovs_interface_columns },
+};
+static const struct odb_monitor_table vtep_tables[] = {
+    { "Global", NULL },
+    { "Physical_Switch", NULL },
+    { "Physical_Port", NULL },
+    { "Logical_Switch", NULL },
+    { "Physical_Locator", NULL },
+    { "Physical_Locator_Set", NULL },
+    { "Ucast_Macs_Local", NULL },
+    { "Ucast_Macs_Remote", NULL },
+    { "Mcast_Macs_Local", NULL },
+    { "Mcast_Macs_Remote", NULL },
+    { "Logical_Binding_Stats", NULL },
+    { "ACL", NULL },
+    { "ACL_entry", NULL },
+};
 
 struct agent {
     uv_loop_t *loop;
     struct control_server *control;
+    struct odb_client *ovs_db;  /* Open_vSwitch. */
+    struct odb_client *vtep_db; /* hardware_vtep. */
     uv_signal_t sigterm;
     uv_signal_t sigint;
     bool exiting;
@@ -47,6 +89,102 @@ agent_cmd_exit(struct control_conn *conn, int argc OVS_UNUSED,
 
     control_reply(conn, "");
     agent_shutdown(agent);
+}
+
+/* Returns the client of database 'name', or NULL. */
+static struct odb_client *
+agent_find_db(const struct agent *agent, const char *name)
+{
+    return (!strcmp(name, "Open_vSwitch") ? agent->ovs_db
+            : !strcmp(name, "hardware_vtep") ? agent->vtep_db
+            : NULL);
+}
+
+/* "ovsdb/status": each OVSDB session's remote, state, leadership, last
+ * transaction id, rows per table and counters. */
+static void
+agent_cmd_ovsdb_status(struct control_conn *conn, int argc OVS_UNUSED,
+                       const char *argv[] OVS_UNUSED, void *agent_)
+{
+    static const char *const names[] = { "Open_vSwitch", "hardware_vtep" };
+    struct agent *agent = agent_;
+
+    if (control_conn_format(conn) == CONTROL_FMT_JSON) {
+        json_t *status = json_object();
+        for (size_t i = 0; i < IOVP_ARRAY_SIZE(names); i++) {
+            json_object_set_new(status, names[i], odb_client_status(
+                                    agent_find_db(agent, names[i])));
+        }
+        control_reply_json(conn, status);
+        return;
+    }
+
+    char *text = iovp_xstrdup("");
+    for (size_t i = 0; i < IOVP_ARRAY_SIZE(names); i++) {
+        char *db = odb_client_status_text(agent_find_db(agent, names[i]));
+        char *s = iovp_xasprintf("%s%s:\n%s", text, names[i], db);
+        free(db);
+        free(text);
+        text = s;
+    }
+    control_reply(conn, text);
+    free(text);
+}
+
+/* "ovsdb/dump DB": the replica of database DB, as JSON. */
+static void
+agent_cmd_ovsdb_dump(struct control_conn *conn, int argc OVS_UNUSED,
+                     const char *argv[], void *agent_)
+{
+    struct agent *agent = agent_;
+    struct odb_client *db = agent_find_db(agent, argv[1]);
+    struct odb_replica *replica = db ? odb_client_replica(db) : NULL;
+
+    if (!db) {
+        control_reply_error(conn, "no such database (use Open_vSwitch or "
+                            "hardware_vtep)");
+    } else if (!replica) {
+        control_reply_error(conn, "no copy of the database yet");
+    } else {
+        control_reply_json(conn, odb_replica_to_json(replica));
+    }
+}
+
+/* A database changed.  (Its consumers come with policy translation; for
+ * now the changes are only counted in the log.) */
+static void
+agent_db_changed(struct odb_client *db, void *agent_ OVS_UNUSED)
+{
+    struct odb_replica *replica = odb_client_replica(db);
+
+    VLOG_DBG("%s: %zu rows changed", replica->schema->name,
+             replica->n_changes);
+    odb_replica_clear_changes(replica);
+}
+
+static char *
+agent_open_db(struct agent *agent, const struct agent_options *ao,
+              const char *remotes, const char *database,
+              const struct odb_monitor_table *tables, size_t n_tables,
+              bool leader_only, struct odb_client **clientp)
+{
+    struct odb_client_options options = {
+        .remotes = remotes,
+        .session = {
+            .database = database,
+            .tables = tables,
+            .n_tables = n_tables,
+            .leader_only = leader_only,
+        },
+        .connection = {
+            .min_backoff = ao->min_backoff,
+            .max_backoff = ao->max_backoff,
+            .probe_interval = ao->probe_interval,
+            .seed = getpid(),
+        },
+    };
+    return odb_client_create(agent->loop, &options, agent_db_changed, agent,
+                             clientp);
 }
 
 static void
@@ -79,9 +217,32 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
         free(agent);
         return error;
     }
+    char *msg = agent_open_db(agent, options, options->ovs_db,
+                              "Open_vSwitch", ovs_tables,
+                              IOVP_ARRAY_SIZE(ovs_tables), false,
+                              &agent->ovs_db);
+    if (!msg) {
+        msg = agent_open_db(agent, options, options->vtep_db,
+                            "hardware_vtep", vtep_tables,
+                            IOVP_ARRAY_SIZE(vtep_tables),
+                            options->leader_only, &agent->vtep_db);
+    }
+    if (msg) {
+        VLOG_ERR("%s", msg);
+        free(msg);
+        odb_client_destroy(agent->ovs_db);
+        control_server_close(agent->control);
+        free(agent);
+        return -EINVAL;
+    }
+
     control_register_vlog(agent->control);
     control_register(agent->control, "exit", "", 0, 0, agent_cmd_exit,
                      agent);
+    control_register(agent->control, "ovsdb/status", "", 0, 0,
+                     agent_cmd_ovsdb_status, agent);
+    control_register(agent->control, "ovsdb/dump", "DB", 1, 1,
+                     agent_cmd_ovsdb_dump, agent);
 
     uv_signal_init(loop, &agent->sigterm);
     uv_signal_init(loop, &agent->sigint);
@@ -106,6 +267,10 @@ agent_shutdown(struct agent *agent)
     VLOG_INFO("shutting down");
     control_server_close(agent->control);
     agent->control = NULL;
+    odb_client_destroy(agent->ovs_db);
+    agent->ovs_db = NULL;
+    odb_client_destroy(agent->vtep_db);
+    agent->vtep_db = NULL;
     uv_close((uv_handle_t *) &agent->sigterm, NULL);
     uv_close((uv_handle_t *) &agent->sigint, NULL);
 }

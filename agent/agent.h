@@ -21,6 +21,7 @@
  * the libuv handles that drive them.  Everything runs on one libuv loop in
  * the main thread. */
 
+#include <stdbool.h>
 #include <uv.h>
 
 struct agent;
@@ -29,6 +30,11 @@ struct agent;
 struct agent_options {
     const char *control_path;   /* The control socket's file name. */
     const char *version;        /* What "version" answers. */
+    const char *ovs_db;         /* Remote of the Open_vSwitch database. */
+    const char *vtep_db;        /* Remotes of the hardware_vtep database. */
+    bool leader_only;           /* Use only a cluster's leader for vtep. */
+    int probe_interval;         /* OVSDB inactivity probe, ms; 0: none. */
+    int min_backoff, max_backoff;   /* OVSDB reconnection back-off, ms. */
 };
 
 int agent_create(uv_loop_t *, const struct agent_options *,

@@ -47,6 +47,11 @@ struct iovpd_options {
     char *log_file;             /* NULL: none. */
     char *control_path;         /* NULL: the default. */
     char *rundir;
+    char *ovs_db;               /* Open_vSwitch database remote. */
+    char *vtep_db;              /* hardware_vtep database remotes. */
+    bool leader_only;
+    int probe_interval;         /* ms. */
+    int min_backoff, max_backoff;   /* ms. */
 };
 
 static void iovpd_usage(void);
@@ -145,11 +150,18 @@ main(int argc, char *argv[])
     struct agent_options agent_options = {
         .control_path = control_path,
         .version = version,
+        .ovs_db = options.ovs_db,
+        .vtep_db = options.vtep_db,
+        .leader_only = options.leader_only,
+        .probe_interval = options.probe_interval,
+        .min_backoff = options.min_backoff,
+        .max_backoff = options.max_backoff,
     };
 
     uv_loop_init(&loop);
     if (agent_create(&loop, &agent_options, &agent)) {
         status = EXIT_FAILURE;
+        uv_run(&loop, UV_RUN_DEFAULT);
     } else {
         VLOG_INFO("%s started", version);
         daemon_ready(&daemon);
@@ -172,7 +184,24 @@ main(int argc, char *argv[])
     free(options.log_file);
     free(options.control_path);
     free(options.rundir);
+    free(options.ovs_db);
+    free(options.vtep_db);
     return status;
+}
+
+/* Parses 'arg', the value of 'option', as a whole number of milliseconds
+ * from 0 to a day. */
+static int
+parse_ms(const char *arg, const char *option)
+{
+    char *end;
+    long int ms = strtol(arg, &end, 10);
+
+    if (!arg[0] || *end || ms < 0 || ms > 86400000) {
+        iovp_fatal(0, "%s: \"%s\" is not a number of milliseconds",
+                   option, arg);
+    }
+    return ms;
 }
 
 static void
@@ -185,6 +214,11 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
         OPT_LOG_FILE,
         OPT_UNIXCTL,
         OPT_RUNDIR,
+        OPT_OVS_DB,
+        OPT_VTEP_DB,
+        OPT_LEADER_ONLY,
+        OPT_PROBE_INTERVAL,
+        OPT_BACKOFF,
     };
     static const struct option long_options[] = {
         {"detach", no_argument, NULL, OPT_DETACH},
@@ -193,6 +227,11 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
         {"log-file", optional_argument, NULL, OPT_LOG_FILE},
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
         {"rundir", required_argument, NULL, OPT_RUNDIR},
+        {"ovs-db", required_argument, NULL, OPT_OVS_DB},
+        {"vtep-db", required_argument, NULL, OPT_VTEP_DB},
+        {"leader-only", no_argument, NULL, OPT_LEADER_ONLY},
+        {"probe-interval", required_argument, NULL, OPT_PROBE_INTERVAL},
+        {"backoff", required_argument, NULL, OPT_BACKOFF},
         {"verbose", optional_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -205,6 +244,7 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
     char cwd[4096];
 
     memset(options, 0, sizeof *options);
+    options->probe_interval = 5000;
     if (!getcwd(cwd, sizeof cwd)) {
         iovp_fatal(errno, "cannot get current directory");
     }
@@ -245,6 +285,40 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
             options->rundir = abs_file_name(cwd, optarg);
             break;
 
+        case OPT_OVS_DB:
+            free(options->ovs_db);
+            options->ovs_db = iovp_xstrdup(optarg);
+            break;
+
+        case OPT_VTEP_DB:
+            free(options->vtep_db);
+            options->vtep_db = iovp_xstrdup(optarg);
+            break;
+
+        case OPT_LEADER_ONLY:
+            options->leader_only = true;
+            break;
+
+        case OPT_PROBE_INTERVAL:
+            options->probe_interval = parse_ms(optarg, "--probe-interval");
+            break;
+
+        case OPT_BACKOFF: {
+            char *colon = strchr(optarg, ':');
+            if (!colon) {
+                iovp_fatal(0, "--backoff takes MIN:MAX in milliseconds");
+            }
+            *colon = '\0';
+            options->min_backoff = parse_ms(optarg, "--backoff");
+            options->max_backoff = parse_ms(colon + 1, "--backoff");
+            *colon = ':';
+            if (!options->min_backoff
+                || options->max_backoff < options->min_backoff) {
+                iovp_fatal(0, "--backoff needs 0 < MIN <= MAX");
+            }
+            break;
+        }
+
         case 'v':
             vlog_set_verbosity(optarg);
             break;
@@ -267,6 +341,19 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
     if (optind < argc) {
         iovp_fatal(0, "unexpected argument \"%s\" (use --help for help)",
                   argv[optind]);
+    }
+
+    /* The Open_vSwitch database is where ovs-vsctl finds it; the
+     * hardware_vtep database is, by default, in the same ovsdb-server, as
+     * ovs-vtep sets it up. */
+    if (!options->ovs_db) {
+        const char *ovs_rundir = getenv("OVS_RUNDIR");
+        options->ovs_db = iovp_xasprintf(
+            "unix:%s/db.sock",
+            ovs_rundir && ovs_rundir[0] ? ovs_rundir : "/var/run/openvswitch");
+    }
+    if (!options->vtep_db) {
+        options->vtep_db = iovp_xstrdup(options->ovs_db);
     }
 
     /* Files are named now, before --detach may change the directory:
@@ -298,6 +385,19 @@ Daemon options:\n\
                           (default: RUNDIR/iovpd.PID.ctl)\n\
   --rundir=DIR            directory for the pidfile and control socket\n\
                           (default: $IOVP_RUNDIR, else /var/run/iovp)\n\
+\n\
+OVSDB options:\n\
+  --ovs-db=REMOTE         the Open_vSwitch database (default:\n\
+                          unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting\n\
+                          to /var/run/openvswitch)\n\
+  --vtep-db=REMOTES       the hardware_vtep database, a comma-separated\n\
+                          list of unix:PATH and tcp:IP:PORT for a cluster\n\
+                          (default: the --ovs-db remote)\n\
+  --leader-only           use only the leader of a clustered hardware_vtep\n\
+  --probe-interval=MS     probe a silent OVSDB connection after MS ms, drop\n\
+                          it after twice that; 0 disables (default: 5000)\n\
+  --backoff=MIN:MAX       wait from MIN to MAX ms between connection\n\
+                          attempts (default: 1000:8000)\n\
 \n\
 Logging options:\n\
   -vSPEC, --verbose=SPEC  set logging levels\n\

@@ -7,10 +7,14 @@ lib_libiovp_a_SOURCES = \
 	lib/control-vlog.c \
 	lib/control.c \
 	lib/control.h \
+	lib/jsonrpc-client.c \
+	lib/jsonrpc-client.h \
 	lib/jsonrpc-stream.c \
 	lib/jsonrpc-stream.h \
 	lib/jsonrpc.c \
 	lib/jsonrpc.h \
+	lib/reconnect.c \
+	lib/reconnect.h \
 	lib/util.c \
 	lib/util.h
 lib_libiovp_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) \

@@ -5,6 +5,8 @@ TESTSUITE_AT = \
 	tests/iovp-macros.at \
 	tests/harness.at \
 	tests/jsonrpc.at \
+	tests/ovsdb-session.at \
+	tests/ovsdb-datum.at \
 	tests/link.at \
 	tests/control.at \
 	tests/iovpd.at
@@ -48,7 +50,9 @@ tests_test_iovp_SOURCES = \
 	tests/test-iovp.c \
 	tests/test-iovp.h \
 	tests/test-jsonrpc.c \
-	tests/test-link.c
+	tests/test-link.c \
+	tests/test-ovsdb-datum.c \
+	tests/test-ovsdb-session.c
 tests_test_iovp_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
 	$(OVS_CFLAGS)
-tests_test_iovp_LDADD = lib/libiovp.a $(JANSSON_LIBS) $(UV_LIBS) $(OVS_LIBS)
+tests_test_iovp_LDADD = ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) $(UV_LIBS) $(OVS_LIBS)

@@ -1,0 +1,248 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "ovsdb/client.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openvswitch/vlog.h>
+
+#include "lib/util.h"
+#include "ovsdb/schema.h"
+
+VLOG_DEFINE_THIS_MODULE(odb_client);
+
+static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+
+struct odb_client {
+    struct odb_session *session;
+    struct jrpc_client *conn;
+    odb_client_changed_cb *changed;
+    void *aux;
+};
+
+/* Sends what the session has queued. */
+static void
+odb_client_flush(struct odb_client *c)
+{
+    json_t *msg;
+
+    while ((msg = odb_session_pop(c->session))) {
+        jrpc_client_send(c->conn, msg);
+    }
+}
+
+static void
+odb_client_connected(struct jrpc_client *conn OVS_UNUSED, void *c_)
+{
+    struct odb_client *c = c_;
+
+    odb_session_connected(c->session);
+    odb_client_flush(c);
+}
+
+static void
+odb_client_disconnected(struct jrpc_client *conn OVS_UNUSED,
+                        const char *reason OVS_UNUSED, void *c_)
+{
+    struct odb_client *c = c_;
+
+    odb_session_disconnected(c->session);
+}
+
+static void
+odb_client_msg(struct jrpc_client *conn, json_t *msg, void *c_)
+{
+    struct odb_client *c = c_;
+    char *error = odb_session_receive(c->session, msg);
+
+    if (error) {
+        VLOG_WARN_RL(&rl, "%s: %s; dropping the connection",
+                     jrpc_client_remote(conn), error);
+        jrpc_client_reconnect(conn, error);
+        free(error);
+        return;
+    }
+    odb_client_flush(c);
+
+    struct odb_replica *replica = odb_session_replica(c->session);
+    if (replica && replica->n_changes && odb_session_is_active(c->session)) {
+        c->changed(c, c->aux);
+    }
+}
+
+static void
+odb_client_probe(struct jrpc_client *conn OVS_UNUSED, void *c_)
+{
+    struct odb_client *c = c_;
+
+    odb_session_probe(c->session);
+    odb_client_flush(c);
+}
+
+/* Creates a client on 'loop' as 'options' say, which calls 'changed' with
+ * 'aux' when the replica changes.  Returns NULL and the client in
+ * '*clientp', or a malloc()'d error. */
+char *
+odb_client_create(struct uv_loop_s *loop,
+                  const struct odb_client_options *options,
+                  odb_client_changed_cb *changed, void *aux,
+                  struct odb_client **clientp)
+{
+    static const struct jrpc_client_cbs cbs = {
+        .connected = odb_client_connected,
+        .disconnected = odb_client_disconnected,
+        .msg = odb_client_msg,
+        .probe = odb_client_probe,
+    };
+    struct odb_client *c = iovp_xzalloc(sizeof *c);
+    char *error;
+
+    *clientp = NULL;
+    c->session = odb_session_create(&options->session);
+    c->changed = changed;
+    c->aux = aux;
+    error = jrpc_client_create(loop, options->remotes, &options->connection,
+                               &cbs, c, &c->conn);
+    if (error) {
+        odb_session_destroy(c->session);
+        free(c);
+        return error;
+    }
+    *clientp = c;
+    return NULL;
+}
+
+/* Closes 'c'.  Transactions in flight are not reported.  Accepts NULL. */
+void
+odb_client_destroy(struct odb_client *c)
+{
+    if (c) {
+        jrpc_client_destroy(c->conn);
+        odb_session_destroy(c->session);
+        free(c);
+    }
+}
+
+/* Sends a transaction: see odb_session_transact(). */
+int
+odb_client_transact(struct odb_client *c, json_t *operations,
+                    odb_txn_cb *cb, void *aux)
+{
+    int error = odb_session_transact(c->session, operations, cb, aux);
+
+    odb_client_flush(c);
+    return error;
+}
+
+/* Returns true if the replica is complete and current. */
+bool
+odb_client_is_active(const struct odb_client *c)
+{
+    return odb_session_is_active(c->session);
+}
+
+/* Returns the replica, or NULL before the first schema arrived. */
+struct odb_replica *
+odb_client_replica(const struct odb_client *c)
+{
+    return odb_session_replica(c->session);
+}
+
+/* Returns a new reference to the status of 'c', for ovsdb/status. */
+json_t *
+odb_client_status(const struct odb_client *c)
+{
+    const struct odb_session_stats *stats = odb_session_stats(c->session);
+    const struct odb_replica *replica = odb_session_replica(c->session);
+    const char *error = jrpc_client_last_error(c->conn);
+    unsigned int n_connections = jrpc_client_n_connections(c->conn);
+    json_t *server = odb_session_server_status(c->session);
+    json_t *status = json_object();
+    json_t *rows = json_object();
+
+    json_object_set_new(status, "remote",
+                        json_string(jrpc_client_remote(c->conn)));
+    json_object_set_new(status, "connection",
+                        json_string(jrpc_client_state(c->conn)));
+    json_object_set_new(status, "state", json_string(
+                            odb_session_state_to_string(
+                                odb_session_get_state(c->session))));
+    json_object_set_new(status, "model",
+                        json_incref(json_object_get(server, "model")
+                                    ? json_object_get(server, "model")
+                                    : json_string("unknown")));
+    json_object_set_new(status, "leader",
+                        json_boolean(!json_is_false(
+                                         json_object_get(server, "leader"))));
+    if (json_is_integer(json_object_get(server, "index"))) {
+        json_object_set(status, "index", json_object_get(server, "index"));
+    }
+    json_decref(server);
+    json_object_set_new(status, "last_txn_id",
+                        replica && replica->last_id
+                        ? json_string(replica->last_id) : json_null());
+    if (replica) {
+        for (size_t i = 0; i < replica->n_tables; i++) {
+            json_object_set_new(
+                rows, replica->tables[i].schema->name,
+                json_integer(hmap_count(&replica->tables[i].rows)));
+        }
+    }
+    json_object_set_new(status, "rows", rows);
+    json_object_set_new(status, "connections", json_integer(n_connections));
+    json_object_set_new(status, "reconnects",
+                        json_integer(n_connections ? n_connections - 1 : 0));
+    json_object_set_new(status, "full_copies", json_integer(stats->n_full));
+    json_object_set_new(status, "resyncs", json_integer(stats->n_resyncs));
+    json_object_set_new(status, "resumed", json_integer(stats->n_resumed));
+    json_object_set_new(status, "updates", json_integer(stats->n_updates));
+    json_object_set_new(status, "txn_committed",
+                        json_integer(stats->n_txn_committed));
+    json_object_set_new(status, "txn_failed",
+                        json_integer(stats->n_txn_failed));
+    json_object_set_new(status, "txn_unknown",
+                        json_integer(stats->n_txn_unknown));
+    json_object_set_new(status, "last_error",
+                        error ? json_string(error) : json_null());
+    return status;
+}
+
+/* Returns the status of 'c' as malloc()'d text, a "name: value" line for
+ * each item of odb_client_status(). */
+char *
+odb_client_status_text(const struct odb_client *c)
+{
+    json_t *status = odb_client_status(c);
+    char *text = iovp_xstrdup("");
+    const char *key;
+    json_t *value;
+
+    json_object_foreach (status, key, value) {
+        char *v = (json_is_string(value)
+                   ? iovp_xstrdup(json_string_value(value))
+                   : json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT));
+        char *s = iovp_xasprintf("%s  %s: %s\n", text, key, v);
+        free(v);
+        free(text);
+        text = s;
+    }
+    json_decref(status);
+    return text;
+}

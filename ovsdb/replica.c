@@ -1,0 +1,604 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "ovsdb/replica.h"
+
+#include <ctype.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+#include "ovsdb/datum.h"
+#include "ovsdb/schema.h"
+
+const char *
+odb_change_kind_to_string(enum odb_change_kind kind)
+{
+    switch (kind) {
+#define ODB_CHANGE_KIND(ENUM, NAME) case ODB_CHANGE_##ENUM: return NAME;
+        ODB_CHANGE_KINDS
+#undef ODB_CHANGE_KIND
+    }
+    return "(unknown)";
+}
+
+/* FNV-1a of the 36 characters of a UUID. */
+static uint32_t
+odb_uuid_hash(const char *uuid)
+{
+    uint32_t hash = 2166136261u;
+
+    for (const char *p = uuid; *p; p++) {
+        hash = (hash ^ (unsigned char) *p) * 16777619u;
+    }
+    return hash;
+}
+
+/* Returns true if 's' is a UUID in the 8-4-4-4-12 hexadecimal form. */
+static bool
+odb_uuid_is_valid(const char *s)
+{
+    for (int i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-') {
+                return false;
+            }
+        } else if (!isxdigit((unsigned char) s[i])) {
+            return false;
+        }
+    }
+    return s[36] == '\0';
+}
+
+static struct odb_row *
+odb_row_find(const struct odb_replica_table *table, const char *uuid,
+             uint32_t hash)
+{
+    struct odb_row *row;
+
+    HMAP_FOR_EACH_WITH_HASH (row, node, hash, &table->rows) {
+        if (!strcmp(row->uuid, uuid)) {
+            return row;
+        }
+    }
+    return NULL;
+}
+
+static void
+odb_row_destroy(struct odb_row *row, size_t n_columns)
+{
+    if (row) {
+        for (size_t i = 0; i < n_columns; i++) {
+            json_decref(row->values[i]);
+        }
+        free(row);
+    }
+}
+
+/* Creates a replica of the tables and columns that 'monitor' (with 'n'
+ * entries) names, of a database with 'schema', which it takes (and frees on
+ * failure).  Returns NULL and the replica in '*replicap', or a malloc()'d
+ * error. */
+char *
+odb_replica_create(struct odb_schema *schema,
+                   const struct odb_monitor_table *monitor, size_t n,
+                   struct odb_replica **replicap)
+{
+    struct odb_replica *r = iovp_xzalloc(sizeof *r);
+    char *error = NULL;
+
+    *replicap = NULL;
+    r->schema = schema;
+    r->tables = iovp_xzalloc(n * sizeof *r->tables);
+    for (size_t i = 0; i < n && !error; i++) {
+        struct odb_replica_table *t = &r->tables[i];
+        const struct odb_table_schema *ts;
+
+        hmap_init(&t->rows);
+        r->n_tables++;
+        ts = odb_schema_find_table(schema, monitor[i].table);
+        if (!ts) {
+            error = iovp_xasprintf("database %s has no table %s",
+                                   schema->name, monitor[i].table);
+            break;
+        }
+        t->schema = ts;
+
+        if (monitor[i].columns) {
+            size_t n_columns = 0;
+            while (monitor[i].columns[n_columns]) {
+                n_columns++;
+            }
+            t->columns = iovp_xmalloc(n_columns * sizeof *t->columns);
+            for (size_t j = 0; j < n_columns; j++) {
+                const char *name = monitor[i].columns[j];
+                const struct odb_column *c = odb_table_find_column(ts, name);
+                if (!c || name[0] == '_') {
+                    error = iovp_xasprintf("table %s has no column %s",
+                                           ts->name, name);
+                    break;
+                }
+                t->columns[t->n_columns++] = c;
+            }
+        } else {
+            t->columns = iovp_xmalloc(ts->n_columns * sizeof *t->columns);
+            for (size_t j = 0; j < ts->n_columns; j++) {
+                t->columns[t->n_columns++] = &ts->columns[j];
+            }
+        }
+    }
+
+    if (error) {
+        odb_replica_destroy(r);
+        return error;
+    }
+    *replicap = r;
+    return NULL;
+}
+
+/* Frees 'r' and the schema it holds.  Accepts NULL. */
+void
+odb_replica_destroy(struct odb_replica *r)
+{
+    if (!r) {
+        return;
+    }
+    odb_replica_clear_changes(r);
+    free(r->changes);
+    for (size_t i = 0; i < r->n_tables; i++) {
+        struct odb_replica_table *t = &r->tables[i];
+        struct odb_row *row;
+
+        HMAP_FOR_EACH_POP (row, node, &t->rows) {
+            odb_row_destroy(row, t->n_columns);
+        }
+        hmap_destroy(&t->rows);
+        free(t->columns);
+    }
+    free(r->tables);
+    free(r->last_id);
+    odb_schema_destroy(r->schema);
+    free(r);
+}
+
+/* Returns a new reference to the <monitor-requests> object that asks for
+ * what 'r' replicates, in the array form that monitor, monitor_cond and
+ * monitor_cond_since all take. */
+json_t *
+odb_replica_monitor_requests(const struct odb_replica *r)
+{
+    json_t *requests = json_object();
+
+    for (size_t i = 0; i < r->n_tables; i++) {
+        const struct odb_replica_table *t = &r->tables[i];
+        json_t *columns = json_array();
+
+        for (size_t j = 0; j < t->n_columns; j++) {
+            json_array_append_new(columns, json_string(t->columns[j]->name));
+        }
+        json_object_set_new(requests, t->schema->name,
+                            json_pack("[{s:o}]", "columns", columns));
+    }
+    return requests;
+}
+
+/* Returns the monitored table called 'name', or NULL. */
+const struct odb_replica_table *
+odb_replica_find_table(const struct odb_replica *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_tables; i++) {
+        if (!strcmp(r->tables[i].schema->name, name)) {
+            return &r->tables[i];
+        }
+    }
+    return NULL;
+}
+
+/* Returns the row of 'table' whose UUID is 'uuid', or NULL. */
+const struct odb_row *
+odb_replica_find_row(const struct odb_replica_table *table, const char *uuid)
+{
+    return odb_row_find(table, uuid, odb_uuid_hash(uuid));
+}
+
+/* Returns the number of rows in all of the tables of 'r'. */
+size_t
+odb_replica_n_rows(const struct odb_replica *r)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < r->n_tables; i++) {
+        n += hmap_count(&r->tables[i].rows);
+    }
+    return n;
+}
+
+/* A row update, checked and waiting to be committed. */
+struct odb_pending {
+    size_t table;
+    struct odb_row *row;        /* The row it changes, NULL if new. */
+    uint32_t hash;
+    char uuid[37];
+    json_t **values;            /* The new values, NULL to delete. */
+};
+
+struct odb_batch {
+    struct odb_pending *ops;
+    size_t n, allocated;
+};
+
+static void
+odb_batch_destroy(struct odb_batch *b, const struct odb_replica *r)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        struct odb_pending *op = &b->ops[i];
+        if (op->values) {
+            for (size_t j = 0; j < r->tables[op->table].n_columns; j++) {
+                json_decref(op->values[j]);
+            }
+            free(op->values);
+        }
+    }
+    free(b->ops);
+}
+
+static int
+odb_column_index(const struct odb_replica_table *t, const char *name)
+{
+    for (size_t i = 0; i < t->n_columns; i++) {
+        if (!strcmp(t->columns[i]->name, name)) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* Sets 'values' (the table's columns, each holding a reference) from the
+ * <row> 'row': each member's value replaces the column's, or with 'diff'
+ * modifies it as update2's "modify" says. */
+static char *
+odb_parse_row(const struct odb_replica_table *t, const json_t *row,
+              bool diff, json_t **values)
+{
+    const char *name;
+    json_t *value;
+
+    if (!json_is_object(row)) {
+        return iovp_xasprintf("row is not an object");
+    }
+    json_object_foreach ((json_t *) row, name, value) {
+        int i = odb_column_index(t, name);
+        json_t *new;
+        char *error;
+
+        if (i < 0) {
+            return iovp_xasprintf("column %s is not monitored", name);
+        }
+        error = (diff
+                 ? odb_datum_apply_diff(&t->columns[i]->type, values[i],
+                                        value, &new)
+                 : odb_datum_from_json(&t->columns[i]->type, value, &new));
+        if (error) {
+            char *s = iovp_xasprintf("column %s: %s", name, error);
+            free(error);
+            return s;
+        }
+        json_decref(values[i]);
+        values[i] = new;
+    }
+    return NULL;
+}
+
+/* Returns the values array of a row that starts from 'row' (its values) or,
+ * with 'row' NULL, from the columns' defaults. */
+static json_t **
+odb_values_start(const struct odb_replica_table *t, const struct odb_row *row)
+{
+    json_t **values = iovp_xmalloc(MAX(1, t->n_columns) * sizeof *values);
+
+    for (size_t i = 0; i < t->n_columns; i++) {
+        values[i] = (row
+                     ? json_incref(row->values[i])
+                     : odb_datum_default(&t->columns[i]->type));
+    }
+    return values;
+}
+
+/* Checks one <row-update> (version 1) or <row-update2> (version 2) of 'uuid'
+ * in table number 'ti' and adds what it does to 'b'.  With 'full', the
+ * update is part of a complete copy: it may only insert, and it may name a
+ * row that the replica already has. */
+static char *
+odb_parse_row_update(const struct odb_replica *r, size_t ti,
+                     const char *uuid, const json_t *update, int version,
+                     bool full, struct odb_batch *b)
+{
+    const struct odb_replica_table *t = &r->tables[ti];
+    struct odb_pending op;
+    char *error = NULL;
+
+    if (!odb_uuid_is_valid(uuid)) {
+        return iovp_xasprintf("table %s: \"%s\" is not a UUID",
+                              t->schema->name, uuid);
+    } else if (!json_is_object(update)) {
+        return iovp_xasprintf("table %s row %s: update is not an object",
+                              t->schema->name, uuid);
+    }
+
+    memset(&op, 0, sizeof op);
+    op.table = ti;
+    strcpy(op.uuid, uuid);
+    op.hash = odb_uuid_hash(uuid);
+    op.row = odb_row_find(t, uuid, op.hash);
+
+    const json_t *row = NULL;
+    bool diff = false, insert = false, delete = false;
+    if (version == 1) {
+        json_t *old = json_object_get(update, "old");
+        json_t *new = json_object_get(update, "new");
+        if (json_object_size(update) != !!old + !!new || (!old && !new)) {
+            error = iovp_xasprintf("bad <row-update>");
+        } else if (!new) {
+            delete = true;
+        } else {
+            insert = !old;
+            row = new;
+        }
+    } else if (json_object_size(update) != 1) {
+        error = iovp_xasprintf("<row-update2> must have exactly one member");
+    } else if ((row = json_object_get(update, "initial"))
+               || (row = json_object_get(update, "insert"))) {
+        insert = true;
+    } else if ((row = json_object_get(update, "modify"))) {
+        diff = true;
+    } else if (json_object_get(update, "delete")) {
+        delete = true;
+    } else {
+        error = iovp_xasprintf("<row-update2> has no insert, initial, "
+                               "modify or delete");
+    }
+
+    if (!error) {
+        if (full && !insert) {
+            error = iovp_xasprintf("a complete copy may only insert");
+        } else if (insert && op.row && !full) {
+            error = iovp_xasprintf("insert of a row that exists");
+        } else if (!insert && !op.row) {
+            error = iovp_xasprintf("%s of a row that does not exist",
+                                   delete ? "delete" : "modify");
+        }
+    }
+    if (!error && !delete) {
+        /* An insert starts from the defaults; a version 1 modify carries
+         * the new values of the columns it changes. */
+        op.values = odb_values_start(t, insert ? NULL : op.row);
+        error = odb_parse_row(t, row, diff, op.values);
+    }
+
+    if (b->n >= b->allocated) {
+        b->allocated = MAX(16, 2 * b->allocated);
+        b->ops = iovp_xrealloc(b->ops, b->allocated * sizeof *b->ops);
+    }
+    b->ops[b->n++] = op;
+    if (error) {
+        char *s = iovp_xasprintf("table %s row %s: %s", t->schema->name,
+                                 uuid, error);
+        free(error);
+        return s;
+    }
+    return NULL;
+}
+
+/* Checks every row of <table-updates> (version 1) or <table-updates2>
+ * (version 2) 'updates' into 'b'. */
+static char *
+odb_parse_updates(const struct odb_replica *r, const json_t *updates,
+                  int version, bool full, struct odb_batch *b)
+{
+    const char *table_name;
+    json_t *table_updates;
+
+    if (!json_is_object(updates)) {
+        return iovp_xasprintf("<table-updates> is not an object");
+    }
+    json_object_foreach ((json_t *) updates, table_name, table_updates) {
+        const char *uuid;
+        json_t *update;
+        size_t ti;
+
+        for (ti = 0; ti < r->n_tables; ti++) {
+            if (!strcmp(r->tables[ti].schema->name, table_name)) {
+                break;
+            }
+        }
+        if (ti >= r->n_tables) {
+            return iovp_xasprintf("update to table %s, which is not "
+                                  "monitored", table_name);
+        } else if (!json_is_object(table_updates)) {
+            return iovp_xasprintf("table %s: <table-update> is not an "
+                                  "object", table_name);
+        }
+        json_object_foreach (table_updates, uuid, update) {
+            char *error = odb_parse_row_update(r, ti, uuid, update, version,
+                                               full, b);
+            if (error) {
+                return error;
+            }
+        }
+    }
+    return NULL;
+}
+
+static void
+odb_replica_add_change(struct odb_replica *r, enum odb_change_kind kind,
+                       size_t table, const char *uuid, json_t *columns)
+{
+    if (r->n_changes >= r->allocated_changes) {
+        r->allocated_changes = MAX(16, 2 * r->allocated_changes);
+        r->changes = iovp_xrealloc(r->changes,
+                                   r->allocated_changes * sizeof *r->changes);
+    }
+    struct odb_change *c = &r->changes[r->n_changes++];
+    c->kind = kind;
+    c->table = table;
+    strcpy(c->uuid, uuid);
+    c->columns = columns;
+}
+
+/* Commits the checked updates in 'b' to 'r', listing the changes, and marks
+ * every row they name as seen in the current generation. */
+static void
+odb_batch_commit(struct odb_replica *r, struct odb_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        struct odb_pending *op = &b->ops[i];
+        struct odb_replica_table *t = &r->tables[op->table];
+
+        if (!op->values) {
+            hmap_remove(&t->rows, &op->row->node);
+            odb_row_destroy(op->row, t->n_columns);
+            odb_replica_add_change(r, ODB_CHANGE_DELETE, op->table, op->uuid,
+                                   NULL);
+        } else if (op->row) {
+            json_t *changed = NULL;
+            for (size_t j = 0; j < t->n_columns; j++) {
+                if (!json_equal(op->row->values[j], op->values[j])) {
+                    if (!changed) {
+                        changed = json_array();
+                    }
+                    json_array_append_new(changed,
+                                          json_string(t->columns[j]->name));
+                }
+                json_decref(op->row->values[j]);
+                op->row->values[j] = op->values[j];
+            }
+            op->row->seen = r->generation;
+            if (changed) {
+                odb_replica_add_change(r, ODB_CHANGE_MODIFY, op->table,
+                                       op->uuid, changed);
+            }
+        } else {
+            struct odb_row *row = iovp_xmalloc(
+                sizeof *row + t->n_columns * sizeof *row->values);
+            strcpy(row->uuid, op->uuid);
+            row->seen = r->generation;
+            memcpy(row->values, op->values,
+                   t->n_columns * sizeof *row->values);
+            hmap_insert(&t->rows, &row->node, op->hash);
+            odb_replica_add_change(r, ODB_CHANGE_INSERT, op->table, op->uuid,
+                                   NULL);
+        }
+        free(op->values);
+        op->values = NULL;
+    }
+    b->n = 0;
+}
+
+/* Applies the <table-updates> (version 1: "update" notifications) or
+ * <table-updates2> (version 2: "update2", "update3", and the replies to
+ * monitor_cond and monitor_cond_since) 'updates' to 'r', all or nothing.
+ * Returns NULL, or a malloc()'d error with 'r' unchanged. */
+char *
+odb_replica_apply(struct odb_replica *r, const json_t *updates, int version)
+{
+    struct odb_batch b = { NULL, 0, 0 };
+    char *error = odb_parse_updates(r, updates, version, false, &b);
+
+    if (!error) {
+        odb_batch_commit(r, &b);
+    }
+    odb_batch_destroy(&b, r);
+    return error;
+}
+
+/* Replaces the content of 'r' by the complete copy 'updates' (as for
+ * odb_replica_apply(), but every row inserted), all or nothing, and lists
+ * only the real differences: rows that are new, rows whose values differ,
+ * rows the copy no longer has. */
+char *
+odb_replica_apply_full(struct odb_replica *r, const json_t *updates,
+                       int version)
+{
+    struct odb_batch b = { NULL, 0, 0 };
+    char *error;
+
+    r->generation++;
+    error = odb_parse_updates(r, updates, version, true, &b);
+    if (!error) {
+        odb_batch_commit(r, &b);
+        for (size_t i = 0; i < r->n_tables; i++) {
+            struct odb_replica_table *t = &r->tables[i];
+            struct odb_row *row;
+
+            HMAP_FOR_EACH_SAFE (row, node, &t->rows) {
+                if (row->seen != r->generation) {
+                    odb_replica_add_change(r, ODB_CHANGE_DELETE, i, row->uuid,
+                                           NULL);
+                    hmap_remove(&t->rows, &row->node);
+                    odb_row_destroy(row, t->n_columns);
+                }
+            }
+        }
+    }
+    odb_batch_destroy(&b, r);
+    return error;
+}
+
+/* Remembers 'last_id' (NULL to forget) as the last transaction seen. */
+void
+odb_replica_set_last_id(struct odb_replica *r, const char *last_id)
+{
+    free(r->last_id);
+    r->last_id = last_id ? iovp_xstrdup(last_id) : NULL;
+}
+
+/* Empties the list of changes, once the consumer has seen it. */
+void
+odb_replica_clear_changes(struct odb_replica *r)
+{
+    for (size_t i = 0; i < r->n_changes; i++) {
+        json_decref(r->changes[i].columns);
+    }
+    r->n_changes = 0;
+}
+
+/* Returns a new reference to the content of 'r' as {TABLE: {UUID: {COLUMN:
+ * VALUE}}}, for inspection and tests. */
+json_t *
+odb_replica_to_json(const struct odb_replica *r)
+{
+    json_t *json = json_object();
+
+    for (size_t i = 0; i < r->n_tables; i++) {
+        const struct odb_replica_table *t = &r->tables[i];
+        json_t *rows = json_object();
+        const struct odb_row *row;
+
+        HMAP_FOR_EACH (row, node, &t->rows) {
+            json_t *columns = json_object();
+            for (size_t j = 0; j < t->n_columns; j++) {
+                json_object_set(columns, t->columns[j]->name,
+                                row->values[j]);
+            }
+            json_object_set_new(rows, row->uuid, columns);
+        }
+        json_object_set_new(json, t->schema->name, rows);
+    }
+    return json;
+}

@@ -1,0 +1,121 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef IOVP_OVSDB_REPLICA_H
+#define IOVP_OVSDB_REPLICA_H 1
+
+/* An in-memory replica of the monitored part of one OVSDB database.
+ *
+ * Rows are keyed by UUID; each value has been checked against the schema
+ * the server announced and is held in canonical form (ovsdb/datum.h), so
+ * two equal values are equal JSON.  Applying a batch of updates is all or
+ * nothing: a batch with any bad row leaves the replica as it was.
+ *
+ * After each batch the replica lists what changed (rows inserted, modified
+ * with the names of the columns that changed, deleted) until the consumer
+ * clears the list.  A full copy from the server (after a reconnect that
+ * could not be resumed) is compared with what the replica holds, and only
+ * the real differences are listed.
+ *
+ * No I/O, no protocol: ovsdb/session.c feeds it. */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <openvswitch/hmap.h>
+
+struct odb_schema;
+struct odb_table_schema;
+struct odb_column;
+
+#define ODB_CHANGE_KINDS                        \
+    ODB_CHANGE_KIND(INSERT, "insert")           \
+    ODB_CHANGE_KIND(MODIFY, "modify")           \
+    ODB_CHANGE_KIND(DELETE, "delete")
+
+enum odb_change_kind {
+#define ODB_CHANGE_KIND(ENUM, NAME) ODB_CHANGE_##ENUM,
+    ODB_CHANGE_KINDS
+#undef ODB_CHANGE_KIND
+};
+
+const char *odb_change_kind_to_string(enum odb_change_kind);
+
+/* A row.  'values[i]' is the canonical value of the table's i-th monitored
+ * column (never NULL). */
+struct odb_row {
+    struct hmap_node node;      /* In 'table->rows', hashed on 'uuid'. */
+    char uuid[37];
+    unsigned int seen;          /* Generation of the last full copy. */
+    json_t *values[];
+};
+
+/* A monitored table. */
+struct odb_replica_table {
+    const struct odb_table_schema *schema;
+    const struct odb_column **columns;  /* The monitored columns. */
+    size_t n_columns;
+    struct hmap rows;           /* Contains "struct odb_row"s. */
+};
+
+/* One entry of the list of changes. */
+struct odb_change {
+    enum odb_change_kind kind;
+    size_t table;               /* Index into the replica's tables. */
+    char uuid[37];
+    json_t *columns;            /* MODIFY: names of the columns changed. */
+};
+
+/* What to monitor: a table and its columns (NULL for every column). */
+struct odb_monitor_table {
+    const char *table;
+    const char *const *columns; /* NULL-terminated, or NULL for all. */
+};
+
+struct odb_replica {
+    struct odb_schema *schema;  /* Owned. */
+    struct odb_replica_table *tables;
+    size_t n_tables;
+    char *last_id;              /* Last transaction id seen, or NULL. */
+    unsigned int generation;    /* Of full copies, for 'seen'. */
+
+    struct odb_change *changes;
+    size_t n_changes, allocated_changes;
+};
+
+char *odb_replica_create(struct odb_schema *,
+                         const struct odb_monitor_table *, size_t n,
+                         struct odb_replica **);
+void odb_replica_destroy(struct odb_replica *);
+
+json_t *odb_replica_monitor_requests(const struct odb_replica *);
+const struct odb_replica_table *odb_replica_find_table(
+    const struct odb_replica *, const char *name);
+const struct odb_row *odb_replica_find_row(const struct odb_replica_table *,
+                                           const char *uuid);
+size_t odb_replica_n_rows(const struct odb_replica *);
+
+char *odb_replica_apply(struct odb_replica *, const json_t *updates,
+                        int version);
+char *odb_replica_apply_full(struct odb_replica *, const json_t *updates,
+                             int version);
+void odb_replica_set_last_id(struct odb_replica *, const char *last_id);
+
+void odb_replica_clear_changes(struct odb_replica *);
+json_t *odb_replica_to_json(const struct odb_replica *);
+
+#endif /* ovsdb/replica.h */

@@ -1,0 +1,763 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "ovsdb/session.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openvswitch/vlog.h>
+
+#include "lib/jsonrpc.h"
+#include "lib/util.h"
+#include "ovsdb/schema.h"
+
+VLOG_DEFINE_THIS_MODULE(odb_session);
+
+/* The monitor ids this client uses. */
+#define ODB_MONITOR_ID "iovp"
+#define ODB_SERVER_MONITOR_ID "iovp-server"
+
+/* No transaction id: what monitor_cond_since asks for with nothing seen. */
+#define ODB_ZERO_UUID "00000000-0000-0000-0000-000000000000"
+
+/* The kinds of request a session sends, with their names. */
+#define ODB_REQUEST_KINDS                                       \
+    ODB_REQUEST_KIND(SERVER_SCHEMA, "get_schema _Server")       \
+    ODB_REQUEST_KIND(SERVER_MONITOR, "monitor_cond _Server")    \
+    ODB_REQUEST_KIND(DB_CHANGE_AWARE, "set_db_change_aware")    \
+    ODB_REQUEST_KIND(SCHEMA, "get_schema")                      \
+    ODB_REQUEST_KIND(MONITOR_SINCE, "monitor_cond_since")       \
+    ODB_REQUEST_KIND(MONITOR_COND, "monitor_cond")              \
+    ODB_REQUEST_KIND(MONITOR, "monitor")                        \
+    ODB_REQUEST_KIND(ECHO, "echo")                              \
+    ODB_REQUEST_KIND(TRANSACT, "transact")
+
+enum odb_request_kind {
+#define ODB_REQUEST_KIND(ENUM, NAME) ODB_REQ_##ENUM,
+    ODB_REQUEST_KINDS
+#undef ODB_REQUEST_KIND
+};
+
+static const char *
+odb_request_kind_to_string(enum odb_request_kind kind)
+{
+    switch (kind) {
+#define ODB_REQUEST_KIND(ENUM, NAME) case ODB_REQ_##ENUM: return NAME;
+        ODB_REQUEST_KINDS
+#undef ODB_REQUEST_KIND
+    }
+    return "(unknown)";
+}
+
+/* A request in flight. */
+struct odb_request {
+    long long int id;
+    enum odb_request_kind kind;
+    odb_txn_cb *cb;             /* TRANSACT only. */
+    void *aux;
+};
+
+/* The _Server columns read, those that the server's schema has. */
+static const char *const odb_server_columns[] = {
+    "name", "model", "connected", "leader", "index", NULL,
+};
+
+struct odb_session {
+    char *database;
+    struct odb_monitor_table *tables;
+    size_t n_tables;
+    bool leader_only;
+
+    enum odb_session_state state;
+    json_t *outbox;             /* Messages to send, in order. */
+    long long int next_id;
+    struct odb_request *requests;
+    size_t n_requests, allocated_requests;
+
+    json_t *schema_json;        /* The database's schema as last read. */
+    struct odb_replica *replica;
+    bool have_copy;             /* 'replica' holds a complete copy. */
+
+    struct odb_replica *server; /* _Server's Database table, or NULL. */
+    long long int min_index;    /* Highest cluster index seen. */
+
+    struct odb_session_stats stats;
+};
+
+const char *
+odb_session_state_to_string(enum odb_session_state state)
+{
+    switch (state) {
+#define ODB_SESSION_STATE(ENUM, NAME) case ODB_SESSION_##ENUM: return NAME;
+        ODB_SESSION_STATES
+#undef ODB_SESSION_STATE
+    }
+    return "(unknown)";
+}
+
+const char *
+odb_txn_outcome_to_string(enum odb_txn_outcome outcome)
+{
+    switch (outcome) {
+#define ODB_TXN_OUTCOME(ENUM, NAME) case ODB_TXN_##ENUM: return NAME;
+        ODB_TXN_OUTCOMES
+#undef ODB_TXN_OUTCOME
+    }
+    return "(unknown)";
+}
+
+/* Creates a session that monitors what 'options' says, disconnected. */
+struct odb_session *
+odb_session_create(const struct odb_session_options *options)
+{
+    struct odb_session *s = iovp_xzalloc(sizeof *s);
+
+    s->database = iovp_xstrdup(options->database);
+    s->n_tables = options->n_tables;
+    s->tables = iovp_xmalloc(MAX(1, s->n_tables) * sizeof *s->tables);
+    memcpy(s->tables, options->tables, s->n_tables * sizeof *s->tables);
+    s->leader_only = options->leader_only;
+    s->state = ODB_SESSION_DISCONNECTED;
+    s->outbox = json_array();
+    s->min_index = LLONG_MIN;
+    return s;
+}
+
+/* Frees 's'.  Transactions in flight are not reported.  Accepts NULL. */
+void
+odb_session_destroy(struct odb_session *s)
+{
+    if (s) {
+        free(s->database);
+        free(s->tables);
+        json_decref(s->outbox);
+        free(s->requests);
+        json_decref(s->schema_json);
+        odb_replica_destroy(s->replica);
+        odb_replica_destroy(s->server);
+        free(s);
+    }
+}
+
+static void
+odb_session_transition(struct odb_session *s, enum odb_session_state state)
+{
+    if (s->state != state) {
+        VLOG_DBG("%s: %s -> %s", s->database,
+                 odb_session_state_to_string(s->state),
+                 odb_session_state_to_string(state));
+        s->state = state;
+    }
+}
+
+/* Queues a request for 'method' with 'params' (stolen) and remembers it as
+ * 'kind'.  Returns the request. */
+static struct odb_request *
+odb_session_request(struct odb_session *s, enum odb_request_kind kind,
+                    const char *method, json_t *params)
+{
+    long long int id = s->next_id++;
+
+    json_array_append_new(s->outbox,
+                          jrpc_request(method, params, json_integer(id)));
+    if (s->n_requests >= s->allocated_requests) {
+        s->allocated_requests = MAX(8, 2 * s->allocated_requests);
+        s->requests = iovp_xrealloc(
+            s->requests, s->allocated_requests * sizeof *s->requests);
+    }
+    struct odb_request *r = &s->requests[s->n_requests++];
+    *r = (struct odb_request) { .id = id, .kind = kind };
+    return r;
+}
+
+/* Removes the request with 'id' into '*r'.  Returns false if there is
+ * none. */
+static bool
+odb_session_take_request(struct odb_session *s, const json_t *id,
+                         struct odb_request *r)
+{
+    if (!json_is_integer(id)) {
+        return false;
+    }
+    for (size_t i = 0; i < s->n_requests; i++) {
+        if (s->requests[i].id == json_integer_value(id)) {
+            *r = s->requests[i];
+            memmove(&s->requests[i], &s->requests[i + 1],
+                    (s->n_requests - i - 1) * sizeof *s->requests);
+            s->n_requests--;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+odb_session_send_schema_request(struct odb_session *s)
+{
+    odb_session_transition(s, ODB_SESSION_SCHEMA);
+    odb_session_request(s, ODB_REQ_SCHEMA, "get_schema",
+                        json_pack("[s]", s->database));
+}
+
+static void
+odb_session_send_monitor(struct odb_session *s, enum odb_request_kind kind)
+{
+    json_t *params = json_pack("[s, s, o]", s->database, ODB_MONITOR_ID,
+                               odb_replica_monitor_requests(s->replica));
+    if (kind == ODB_REQ_MONITOR_SINCE) {
+        const char *last_id = s->replica->last_id;
+        json_array_append_new(params,
+                              json_string(last_id ? last_id : ODB_ZERO_UUID));
+    }
+    odb_session_transition(s, ODB_SESSION_MONITOR);
+    odb_session_request(s, kind, odb_request_kind_to_string(kind), params);
+}
+
+/* A connection is up: starts the protocol. */
+void
+odb_session_connected(struct odb_session *s)
+{
+    json_array_clear(s->outbox);
+    s->n_requests = 0;
+    odb_replica_destroy(s->server);
+    s->server = NULL;
+
+    odb_session_transition(s, ODB_SESSION_SERVER_SCHEMA);
+    odb_session_request(s, ODB_REQ_SERVER_SCHEMA, "get_schema",
+                        json_pack("[s]", "_Server"));
+}
+
+/* The connection is gone: transactions in flight have unknown outcomes. */
+void
+odb_session_disconnected(struct odb_session *s)
+{
+    struct odb_request *requests = s->requests;
+    size_t n = s->n_requests;
+
+    /* Callbacks may start new transactions, which must fail cleanly, so
+     * the session is reset before they run. */
+    s->requests = NULL;
+    s->n_requests = s->allocated_requests = 0;
+    json_array_clear(s->outbox);
+    odb_session_transition(s, ODB_SESSION_DISCONNECTED);
+
+    for (size_t i = 0; i < n; i++) {
+        if (requests[i].kind == ODB_REQ_TRANSACT) {
+            s->stats.n_txn_unknown++;
+            requests[i].cb(ODB_TXN_UNKNOWN, NULL, requests[i].aux);
+        }
+    }
+    free(requests);
+}
+
+/* Returns a new reference to the next message to send, or NULL. */
+json_t *
+odb_session_pop(struct odb_session *s)
+{
+    if (!json_array_size(s->outbox)) {
+        return NULL;
+    }
+    json_t *msg = json_incref(json_array_get(s->outbox, 0));
+    json_array_remove(s->outbox, 0);
+    return msg;
+}
+
+/* Queues an echo request, as an inactivity probe. */
+void
+odb_session_probe(struct odb_session *s)
+{
+    if (s->state != ODB_SESSION_DISCONNECTED) {
+        odb_session_request(s, ODB_REQ_ECHO, "echo", json_array());
+    }
+}
+
+/* Checks what _Server says of the database: returns NULL if this server
+ * will do, else a malloc()'d reason to leave it. */
+static char *
+odb_session_check_server(struct odb_session *s)
+{
+    const struct odb_replica_table *t;
+    const struct odb_row *row, *found = NULL;
+    int name_i = -1, model_i = -1, connected_i = -1, leader_i = -1;
+    int index_i = -1;
+
+    t = &s->server->tables[0];
+    for (size_t i = 0; i < t->n_columns; i++) {
+        const char *name = t->columns[i]->name;
+        int *ip = (!strcmp(name, "name") ? &name_i
+                   : !strcmp(name, "model") ? &model_i
+                   : !strcmp(name, "connected") ? &connected_i
+                   : !strcmp(name, "leader") ? &leader_i
+                   : !strcmp(name, "index") ? &index_i
+                   : NULL);
+        if (ip) {
+            *ip = i;
+        }
+    }
+    if (name_i < 0) {
+        return NULL;
+    }
+    HMAP_FOR_EACH (row, node, &t->rows) {
+        if (json_is_string(row->values[name_i])
+            && !strcmp(json_string_value(row->values[name_i]),
+                       s->database)) {
+            found = row;
+        }
+    }
+    if (!found) {
+        return iovp_xasprintf("server does not have database %s",
+                              s->database);
+    }
+
+    const char *model = (model_i >= 0
+                         ? json_string_value(found->values[model_i]) : NULL);
+    if (!model || strcmp(model, "clustered")) {
+        return NULL;
+    }
+    if (connected_i >= 0 && !json_is_true(found->values[connected_i])) {
+        return iovp_xasprintf("clustered database %s is not connected to "
+                              "its cluster", s->database);
+    }
+    if (s->leader_only && leader_i >= 0
+        && !json_is_true(found->values[leader_i])) {
+        return iovp_xasprintf("clustered database %s is not the leader",
+                              s->database);
+    }
+    if (index_i >= 0 && json_is_integer(found->values[index_i])) {
+        long long int index = json_integer_value(found->values[index_i]);
+        if (index < s->min_index) {
+            return iovp_xasprintf("clustered database %s is at index %lld, "
+                                  "older than index %lld already seen",
+                                  s->database, index, s->min_index);
+        }
+        s->min_index = index;
+    }
+    return NULL;
+}
+
+static char *
+odb_session_handle_server_schema(struct odb_session *s, const json_t *result)
+{
+    struct odb_schema *schema;
+    char *error = odb_schema_from_json(result, &schema);
+
+    if (error) {
+        return error;
+    }
+    const struct odb_table_schema *ts = odb_schema_find_table(schema,
+                                                              "Database");
+    if (!ts) {
+        odb_schema_destroy(schema);
+        return iovp_xasprintf("_Server schema has no Database table");
+    }
+
+    const char *columns[IOVP_ARRAY_SIZE(odb_server_columns)];
+    size_t n = 0;
+    for (size_t i = 0; odb_server_columns[i]; i++) {
+        if (odb_table_find_column(ts, odb_server_columns[i])) {
+            columns[n++] = odb_server_columns[i];
+        }
+    }
+    columns[n] = NULL;
+
+    struct odb_monitor_table mt = { .table = "Database", .columns = columns };
+    error = odb_replica_create(schema, &mt, 1, &s->server);
+    if (error) {
+        return error;
+    }
+
+    json_t *requests = odb_replica_monitor_requests(s->server);
+    json_object_set_new(json_array_get(json_object_get(requests, "Database"),
+                                       0),
+                        "where", json_pack("[[s, s, s]]", "name", "==",
+                                           s->database));
+    odb_session_transition(s, ODB_SESSION_SERVER_MONITOR);
+    odb_session_request(s, ODB_REQ_SERVER_MONITOR, "monitor_cond",
+                        json_pack("[s, s, o]", "_Server",
+                                  ODB_SERVER_MONITOR_ID, requests));
+    return NULL;
+}
+
+static char *
+odb_session_handle_schema(struct odb_session *s, const json_t *result)
+{
+    if (s->replica && s->schema_json && json_equal(s->schema_json, result)) {
+        /* Same schema as before: keep the replica, to resume or compare. */
+        odb_session_send_monitor(s, ODB_REQ_MONITOR_SINCE);
+        return NULL;
+    }
+
+    struct odb_schema *schema;
+    char *error = odb_schema_from_json(result, &schema);
+    if (error) {
+        return error;
+    }
+    if (strcmp(schema->name, s->database)) {
+        error = iovp_xasprintf("asked for schema of %s, received %s",
+                               s->database, schema->name);
+        odb_schema_destroy(schema);
+        return error;
+    }
+
+    struct odb_replica *replica;
+    error = odb_replica_create(schema, s->tables, s->n_tables, &replica);
+    if (error) {
+        return error;
+    }
+    if (s->replica) {
+        VLOG_INFO("%s: schema changed; starting a new replica",
+                  s->database);
+    }
+    odb_replica_destroy(s->replica);
+    s->replica = replica;
+    s->have_copy = false;
+    json_decref(s->schema_json);
+    s->schema_json = json_incref((json_t *) result);
+
+    odb_session_send_monitor(s, ODB_REQ_MONITOR_SINCE);
+    return NULL;
+}
+
+/* Applies the complete copy 'updates' of format 'version'. */
+static char *
+odb_session_apply_full(struct odb_session *s, const json_t *updates,
+                       int version)
+{
+    char *error = odb_replica_apply_full(s->replica, updates, version);
+
+    if (!error) {
+        s->stats.n_full++;
+        if (s->have_copy) {
+            s->stats.n_resyncs++;
+        }
+        s->have_copy = true;
+        odb_session_transition(s, ODB_SESSION_ACTIVE);
+    }
+    return error;
+}
+
+static char *
+odb_session_handle_monitor_reply(struct odb_session *s,
+                                 enum odb_request_kind kind,
+                                 const json_t *result)
+{
+    if (kind != ODB_REQ_MONITOR_SINCE) {
+        odb_replica_set_last_id(s->replica, NULL);
+        return odb_session_apply_full(s, result,
+                                      kind == ODB_REQ_MONITOR ? 1 : 2);
+    }
+
+    json_t *updates;
+    const char *last_id;
+    int found;
+    if (json_unpack((json_t *) result, "[b, s, o]", &found, &last_id,
+                    &updates)) {
+        return iovp_xasprintf("malformed monitor_cond_since reply");
+    }
+
+    char *error;
+    if (found) {
+        error = odb_replica_apply(s->replica, updates, 2);
+        if (!error) {
+            s->stats.n_resumed++;
+            odb_session_transition(s, ODB_SESSION_ACTIVE);
+        }
+    } else {
+        error = odb_session_apply_full(s, updates, 2);
+    }
+    if (!error) {
+        odb_replica_set_last_id(s->replica, last_id);
+    }
+    return error;
+}
+
+static char *
+odb_session_handle_reply(struct odb_session *s, const struct jrpc_msg *msg)
+{
+    struct odb_request r;
+
+    if (!odb_session_take_request(s, msg->id, &r)) {
+        char *id = json_dumps(msg->id, JSON_ENCODE_ANY);
+        char *error = iovp_xasprintf("%s to unknown id %s",
+                                     jrpc_msg_type_to_string(msg->type), id);
+        free(id);
+        return error;
+    }
+
+    if (r.kind == ODB_REQ_TRANSACT) {
+        if (msg->type == JRPC_ERROR) {
+            s->stats.n_txn_failed++;
+            r.cb(ODB_TXN_FAILED, msg->error, r.aux);
+            return NULL;
+        } else if (!json_is_array(msg->result)) {
+            /* The outcome cannot be known from a reply like this. */
+            s->stats.n_txn_unknown++;
+            r.cb(ODB_TXN_UNKNOWN, NULL, r.aux);
+            return iovp_xasprintf("transact reply is not an array");
+        }
+
+        size_t i;
+        json_t *op;
+        json_array_foreach (msg->result, i, op) {
+            if (json_is_object(op) && json_object_get(op, "error")) {
+                s->stats.n_txn_failed++;
+                r.cb(ODB_TXN_FAILED, op, r.aux);
+                return NULL;
+            }
+        }
+        s->stats.n_txn_committed++;
+        r.cb(ODB_TXN_COMMITTED, msg->result, r.aux);
+        return NULL;
+    }
+
+    if (msg->type == JRPC_ERROR) {
+        char *e = json_dumps(msg->error, JSON_ENCODE_ANY);
+        char *error = NULL;
+
+        switch (r.kind) {
+        case ODB_REQ_SERVER_SCHEMA:
+            /* A server without _Server (older, or not ovsdb-server). */
+            VLOG_DBG("%s: no _Server database (%s)", s->database, e);
+            odb_session_send_schema_request(s);
+            break;
+        case ODB_REQ_MONITOR_SINCE:
+            odb_session_send_monitor(s, ODB_REQ_MONITOR_COND);
+            break;
+        case ODB_REQ_MONITOR_COND:
+            odb_session_send_monitor(s, ODB_REQ_MONITOR);
+            break;
+        case ODB_REQ_DB_CHANGE_AWARE:
+        case ODB_REQ_ECHO:
+            break;
+        case ODB_REQ_SERVER_MONITOR:
+        case ODB_REQ_SCHEMA:
+        case ODB_REQ_MONITOR:
+        case ODB_REQ_TRANSACT:
+        default:
+            error = iovp_xasprintf("%s failed: %s",
+                                   odb_request_kind_to_string(r.kind), e);
+            break;
+        }
+        free(e);
+        return error;
+    }
+
+    char *error = NULL;
+    switch (r.kind) {
+    case ODB_REQ_SERVER_SCHEMA:
+        error = odb_session_handle_server_schema(s, msg->result);
+        break;
+    case ODB_REQ_SERVER_MONITOR:
+        error = odb_replica_apply_full(s->server, msg->result, 2);
+        odb_replica_clear_changes(s->server);
+        if (!error) {
+            error = odb_session_check_server(s);
+        }
+        if (!error) {
+            odb_session_request(s, ODB_REQ_DB_CHANGE_AWARE,
+                                "set_db_change_aware", json_pack("[b]", 1));
+            odb_session_send_schema_request(s);
+        }
+        break;
+    case ODB_REQ_SCHEMA:
+        error = odb_session_handle_schema(s, msg->result);
+        break;
+    case ODB_REQ_MONITOR_SINCE:
+    case ODB_REQ_MONITOR_COND:
+    case ODB_REQ_MONITOR:
+        error = odb_session_handle_monitor_reply(s, r.kind, msg->result);
+        break;
+    case ODB_REQ_DB_CHANGE_AWARE:
+    case ODB_REQ_ECHO:
+    case ODB_REQ_TRANSACT:
+    default:
+        break;
+    }
+    return error;
+}
+
+static char *
+odb_session_handle_notify(struct odb_session *s, const struct jrpc_msg *msg)
+{
+    const char *monitor_id = json_string_value(json_array_get(msg->params,
+                                                              0));
+    bool server = monitor_id && !strcmp(monitor_id, ODB_SERVER_MONITOR_ID);
+    const json_t *updates;
+    const char *last_id = NULL;
+    int version;
+    char *error;
+
+    if (!strcmp(msg->method, "monitor_canceled")) {
+        return iovp_xasprintf("server canceled the monitor");
+    } else if (!strcmp(msg->method, "update")) {
+        version = 1;
+    } else if (!strcmp(msg->method, "update2")) {
+        version = 2;
+    } else if (!strcmp(msg->method, "update3")) {
+        version = 3;
+    } else {
+        return iovp_xasprintf("unexpected notification \"%s\"", msg->method);
+    }
+
+    if (!monitor_id || (strcmp(monitor_id, ODB_MONITOR_ID) && !server)) {
+        return iovp_xasprintf("%s for an unknown monitor", msg->method);
+    } else if (server ? !s->server || version != 2 : !s->replica) {
+        return iovp_xasprintf("unexpected %s", msg->method);
+    }
+
+    if (version == 3) {
+        last_id = json_string_value(json_array_get(msg->params, 1));
+        updates = json_array_get(msg->params, 2);
+        if (!last_id || json_array_size(msg->params) != 3) {
+            return iovp_xasprintf("malformed update3");
+        }
+    } else {
+        updates = json_array_get(msg->params, 1);
+        if (json_array_size(msg->params) != 2) {
+            return iovp_xasprintf("malformed %s", msg->method);
+        }
+    }
+
+    if (server) {
+        error = odb_replica_apply(s->server, updates, 2);
+        odb_replica_clear_changes(s->server);
+        return error ? error : odb_session_check_server(s);
+    }
+
+    error = odb_replica_apply(s->replica, updates, version == 1 ? 1 : 2);
+    if (!error) {
+        s->stats.n_updates++;
+        if (last_id) {
+            odb_replica_set_last_id(s->replica, last_id);
+        }
+    }
+    return error;
+}
+
+/* Handles 'msg', a JSON-RPC message received.  Returns NULL, or a
+ * malloc()'d reason why the connection must be dropped (a malformed
+ * message, an update that does not fit the schema, a server unfit to
+ * use); the replica is then as it was before 'msg'. */
+char *
+odb_session_receive(struct odb_session *s, const json_t *json)
+{
+    struct jrpc_msg msg;
+    char *error = jrpc_msg_parse((json_t *) json, &msg);
+
+    if (error) {
+        return error;
+    } else if (s->state == ODB_SESSION_DISCONNECTED) {
+        return iovp_xasprintf("message while disconnected");
+    }
+
+    switch (msg.type) {
+    case JRPC_REQUEST:
+        if (!strcmp(msg.method, "echo")) {
+            json_array_append_new(s->outbox,
+                                  jrpc_reply(json_incref(msg.params),
+                                             msg.id));
+            return NULL;
+        }
+        return iovp_xasprintf("unexpected request \"%s\"", msg.method);
+
+    case JRPC_NOTIFY:
+        return odb_session_handle_notify(s, &msg);
+
+    case JRPC_REPLY:
+    case JRPC_ERROR:
+        return odb_session_handle_reply(s, &msg);
+    }
+    return NULL;
+}
+
+/* Sends the transaction 'operations' (an array of OVSDB operations, stolen)
+ * on the database, and calls 'cb' with 'aux' once its outcome is known.
+ * Returns 0, or -ENOTCONN (and never calls 'cb') when the session is not
+ * active. */
+int
+odb_session_transact(struct odb_session *s, json_t *operations,
+                     odb_txn_cb *cb, void *aux)
+{
+    if (s->state != ODB_SESSION_ACTIVE || !json_is_array(operations)) {
+        json_decref(operations);
+        return s->state != ODB_SESSION_ACTIVE ? -ENOTCONN : -EINVAL;
+    }
+
+    json_t *params = json_pack("[s]", s->database);
+    json_array_extend(params, operations);
+    json_decref(operations);
+
+    struct odb_request *r = odb_session_request(s, ODB_REQ_TRANSACT,
+                                                "transact", params);
+    r->cb = cb;
+    r->aux = aux;
+    return 0;
+}
+
+enum odb_session_state
+odb_session_get_state(const struct odb_session *s)
+{
+    return s->state;
+}
+
+/* Returns true if 's' holds a complete, current copy of its tables. */
+bool
+odb_session_is_active(const struct odb_session *s)
+{
+    return s->state == ODB_SESSION_ACTIVE;
+}
+
+/* Returns the replica of 's', or NULL before the first schema. */
+struct odb_replica *
+odb_session_replica(const struct odb_session *s)
+{
+    return s->replica;
+}
+
+const struct odb_session_stats *
+odb_session_stats(const struct odb_session *s)
+{
+    return &s->stats;
+}
+
+/* Returns a new reference to what _Server says of the database: {"model":
+ * ..., "connected": ..., "leader": ..., "index": ...}, or an empty object
+ * when the server has no _Server. */
+json_t *
+odb_session_server_status(const struct odb_session *s)
+{
+    json_t *status = json_object();
+
+    if (!s->server) {
+        return status;
+    }
+    const struct odb_replica_table *t = &s->server->tables[0];
+    const struct odb_row *row;
+    HMAP_FOR_EACH (row, node, &t->rows) {
+        for (size_t i = 0; i < t->n_columns; i++) {
+            if (strcmp(t->columns[i]->name, "name")) {
+                json_object_set(status, t->columns[i]->name,
+                                row->values[i]);
+            }
+        }
+    }
+    return status;
+}
