@@ -222,7 +222,9 @@ jrpc_client_stream_error(struct jrpc_stream *stream OVS_UNUSED, int error,
 {
     struct jrpc_client *c = c_;
 
-    if (error != UV_EOF) {
+    /* A peer that goes away is an event (logged by jrpc_client_drop()); a
+     * peer that sends what cannot be parsed is a fault. */
+    if (error == -EPROTO || error == -EMSGSIZE) {
         VLOG_WARN_RL(&rl, "%s: %s", c->remotes[c->cur].name, reason);
     }
     jrpc_client_drop(c, reason);

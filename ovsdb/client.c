@@ -35,6 +35,7 @@ struct odb_client {
     struct jrpc_client *conn;
     odb_client_changed_cb *changed;
     void *aux;
+    unsigned long long int n_changes;   /* Row changes reported. */
 };
 
 /* Sends what the session has queued. */
@@ -79,10 +80,17 @@ odb_client_msg(struct jrpc_client *conn, json_t *msg, void *c_)
         free(error);
         return;
     }
+    error = odb_session_take_reconnect(c->session);
+    if (error) {
+        jrpc_client_reconnect(conn, error);
+        free(error);
+        return;
+    }
     odb_client_flush(c);
 
     struct odb_replica *replica = odb_session_replica(c->session);
     if (replica && replica->n_changes && odb_session_is_active(c->session)) {
+        c->n_changes += replica->n_changes;
         c->changed(c, c->aux);
     }
 }
@@ -213,6 +221,7 @@ odb_client_status(const struct odb_client *c)
     json_object_set_new(status, "resyncs", json_integer(stats->n_resyncs));
     json_object_set_new(status, "resumed", json_integer(stats->n_resumed));
     json_object_set_new(status, "updates", json_integer(stats->n_updates));
+    json_object_set_new(status, "rows_changed", json_integer(c->n_changes));
     json_object_set_new(status, "txn_committed",
                         json_integer(stats->n_txn_committed));
     json_object_set_new(status, "txn_failed",

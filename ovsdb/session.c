@@ -100,6 +100,7 @@ struct odb_session {
     long long int min_index;    /* Highest cluster index seen. */
 
     struct odb_session_stats stats;
+    char *reconnect;            /* Why to reconnect, not for a fault. */
 };
 
 const char *
@@ -153,6 +154,7 @@ odb_session_destroy(struct odb_session *s)
         json_decref(s->schema_json);
         odb_replica_destroy(s->replica);
         odb_replica_destroy(s->server);
+        free(s->reconnect);
         free(s);
     }
 }
@@ -606,7 +608,22 @@ odb_session_handle_notify(struct odb_session *s, const struct jrpc_msg *msg)
     char *error;
 
     if (!strcmp(msg->method, "monitor_canceled")) {
-        return iovp_xasprintf("server canceled the monitor");
+        /* The database was removed or converted to a new schema: read the
+         * schema again and monitor anew, as Open vSwitch's client does.
+         * (A server that is shutting down will close the connection.) */
+        if (server || !s->replica) {
+            /* _Server goes when the server shuts down: reconnect, which
+             * is no fault of the server's. */
+            free(s->reconnect);
+            s->reconnect = iovp_xasprintf("server canceled the monitor of "
+                                          "%s",
+                                          server ? "_Server" : s->database);
+            return NULL;
+        }
+        VLOG_INFO("%s: server canceled the monitor; monitoring anew",
+                  s->database);
+        odb_session_send_schema_request(s);
+        return NULL;
     } else if (!strcmp(msg->method, "update")) {
         version = 1;
     } else if (!strcmp(msg->method, "update2")) {
@@ -686,6 +703,17 @@ odb_session_receive(struct odb_session *s, const json_t *json)
         return odb_session_handle_reply(s, &msg);
     }
     return NULL;
+}
+
+/* Returns a malloc()'d reason to reconnect that is no fault of the server's
+ * (the server is going away), or NULL.  The caller frees it. */
+char *
+odb_session_take_reconnect(struct odb_session *s)
+{
+    char *reason = s->reconnect;
+
+    s->reconnect = NULL;
+    return reason;
 }
 
 /* Sends the transaction 'operations' (an array of OVSDB operations, stolen)

@@ -106,6 +106,7 @@ void odb_session_connected(struct odb_session *);
 void odb_session_disconnected(struct odb_session *);
 char *odb_session_receive(struct odb_session *, const json_t *msg);
 json_t *odb_session_pop(struct odb_session *);
+char *odb_session_take_reconnect(struct odb_session *);
 void odb_session_probe(struct odb_session *);
 
 int odb_session_transact(struct odb_session *, json_t *operations,

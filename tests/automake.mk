@@ -6,13 +6,15 @@ TESTSUITE_AT = \
 	tests/harness.at \
 	tests/jsonrpc.at \
 	tests/ovsdb-session.at \
+	tests/ovsdb-client.at \
 	tests/ovsdb-datum.at \
 	tests/link.at \
 	tests/control.at \
 	tests/iovpd.at
 
 EXTRA_DIST += $(TESTSUITE_AT) tests/testsuite tests/package.m4 \
-	tests/atlocal.in tests/summary.sh tests/uds-send.py
+	tests/atlocal.in tests/summary.sh tests/uds-send.py \
+	tests/ovsdb-compare.py
 TESTSUITE = $(srcdir)/tests/testsuite
 AUTOTEST = $(AUTOM4TE) -l autotest
 DISTCLEANFILES += tests/atconfig tests/atlocal

@@ -193,6 +193,11 @@ test_ovsdb_session_main(int argc, char *argv[])
                 printf("drop: %s\n", error);
                 free(error);
             }
+            error = odb_session_take_reconnect(s);
+            if (error) {
+                printf("reconnect: %s\n", error);
+                free(error);
+            }
         } else if (!strncmp(line, "reply ", 6)
                    || !strncmp(line, "error ", 6)) {
             char *value = strchr(arg, ' ');

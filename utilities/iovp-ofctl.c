@@ -44,6 +44,8 @@ struct ofctl_command {
 static const struct ofctl_command ofctl_commands[] = {
     {"version", "", 0, 0, "version"},
     {"list-commands", "", 0, 0, "list-commands"},
+    {"ovsdb/status", "", 0, 0, "ovsdb/status"},
+    {"ovsdb/dump", "DB", 1, 1, "ovsdb/dump"},
 };
 
 /* The command line, parsed. */
