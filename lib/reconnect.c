@@ -129,6 +129,7 @@ reconn_enable(struct reconn *r, long long int now)
     if (r->state == RECONN_S_VOID) {
         r->backoff = 0;
         r->wait = 0;
+        r->free_left = r->free_tries;
         reconn_transition(r, now, RECONN_S_BACKOFF);
     }
 }
@@ -147,6 +148,7 @@ reconn_connected(struct reconn *r, long long int now)
 {
     r->n_connections++;
     r->last_activity = now;
+    r->connected_at = now;
     reconn_transition(r, now, RECONN_S_ACTIVE);
 }
 
@@ -157,18 +159,21 @@ reconn_connect_failed(struct reconn *r, long long int now)
     reconn_backoff(r, now);
 }
 
-/* An established connection dropped (or the caller dropped it).  After a
- * connection that stayed up at least as long as the current back-off, the
- * back-off starts again from nothing, and the free tries are renewed. */
+/* An established connection dropped (or the caller dropped it).  Only a
+ * connection that stayed up for at least the minimum back-off, and at
+ * least the current back-off, counts as a success: then the back-off
+ * starts again from nothing and the free tries are renewed.  A peer that
+ * accepts and is dropped at once (say, a cluster member unfit to use)
+ * keeps backing off, so that the client never spins. */
 void
 reconn_disconnected(struct reconn *r, long long int now)
 {
-    if (r->state == RECONN_S_ACTIVE
-        || r->state == RECONN_S_IDLE) {
-        if (now - r->state_entered >= r->backoff) {
+    if (r->state == RECONN_S_ACTIVE || r->state == RECONN_S_IDLE) {
+        long long int lasted = now - r->connected_at;
+        if (lasted >= MAX(r->min_backoff, r->backoff)) {
             r->backoff = 0;
+            r->free_left = r->free_tries;
         }
-        r->free_left = r->free_tries;
     }
     reconn_backoff(r, now);
 }

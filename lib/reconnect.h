@@ -75,6 +75,7 @@ struct reconn {
     int backoff;                /* Current back-off, ms. */
     int wait;                   /* This back-off's wait, jittered, ms. */
     long long int last_activity;
+    long long int connected_at; /* When the connection came up. */
     unsigned int free_left;     /* Free tries left. */
     uint64_t random;            /* Jitter's generator state. */
 

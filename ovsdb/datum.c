@@ -833,8 +833,10 @@ elem_move(struct elems *es, struct elem *e)
  * new reference to the new value, canonical, in '*new'.  Otherwise, returns
  * a malloc()'d error and stores NULL in '*new'.
  *
- * As ovsdb-server(7) describes "update2": for a scalar, 'diff' is the new
- * value.  For a set (an optional scalar is one), 'diff' is a set whose
+ * As ovsdb-server computes "update2" diffs (ovsdb_datum_diff() in Open
+ * vSwitch's lib/ovsdb-data.c): for a type of at most one element, a scalar
+ * or an optional value (or a map of at most one pair), 'diff' is the new
+ * value, as seen from a real server.  For a set, 'diff' is a set whose
  * every element is removed from 'old' if it is there, else added.  For a
  * map, 'diff' is a map whose every key not in 'old' adds its pair, whose
  * every key in 'old' with the same value removes the pair, and whose every
@@ -845,7 +847,7 @@ odb_datum_apply_diff(const struct odb_type *type, const json_t *old,
                      const json_t *diff, json_t **new)
 {
     *new = NULL;
-    if (odb_type_is_scalar(type)) {
+    if (type->n_max <= 1) {
         char *error = odb_datum_from_json(type, diff, new);
         return error ? prefix_error(error, "diff") : NULL;
     }

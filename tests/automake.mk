@@ -54,6 +54,7 @@ tests_test_iovp_SOURCES = \
 	tests/test-jsonrpc.c \
 	tests/test-link.c \
 	tests/test-ovsdb-datum.c \
+	tests/test-ovsdb-client.c \
 	tests/test-ovsdb-session.c
 tests_test_iovp_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
 	$(OVS_CFLAGS)
