@@ -7,6 +7,7 @@ TESTSUITE_AT = \
 	tests/jsonrpc.at \
 	tests/ovsdb-session.at \
 	tests/ovsdb-client.at \
+	tests/ovsdb-cluster.at \
 	tests/ovsdb-datum.at \
 	tests/link.at \
 	tests/control.at \

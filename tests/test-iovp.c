@@ -38,7 +38,7 @@ static const struct test_iovp_command commands[] = {
     {"link", "", test_link_main},
     {"ovsdb-datum", "FILE", test_ovsdb_datum_main},
     {"ovsdb-session", "FILE", test_ovsdb_session_main},
-    {"ovsdb-txn-stream", "REMOTES N PROGRESS OUTPUT",
+    {"ovsdb-txn-stream", "[--leader-only] REMOTES N PROGRESS OUTPUT",
      test_ovsdb_txn_stream_main},
 };
 

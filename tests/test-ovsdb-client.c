@@ -14,12 +14,12 @@
  * limitations under the License.
  */
 
-/* "test-iovp ovsdb-txn-stream REMOTES N PROGRESS OUTPUT": drives the OVSDB
- * client (ovsdb/client.h) against a real hardware_vtep server, through
- * whatever happens to that server meanwhile.
+/* "test-iovp ovsdb-txn-stream [--leader-only] REMOTES N PROGRESS OUTPUT":
+ * drives the OVSDB client (ovsdb/client.h) against a real hardware_vtep
+ * server, through whatever happens to that server meanwhile.
  *
- * It sends N transactions one after another, the i-th inserting a
- * Logical_Switch named "ls-i".  Each is made safe to retry: a "wait" that
+ * It sends N transactions, up to STREAM_WINDOW of them in flight at once,
+ * the i-th inserting a Logical_Switch named "ls-i".  Each is made safe to retry: a "wait" that
  * no such row exists yet guards the insert, so a transaction that already
  * took effect fails its wait ("timed out") instead of inserting twice.  A
  * transaction whose outcome is unknown (the connection dropped while it was
@@ -43,6 +43,25 @@
 #include "ovsdb/client.h"
 #include "tests/test-iovp.h"
 
+/* Transactions in flight at once. */
+#define STREAM_WINDOW 8
+
+/* The state of one of the N transactions. */
+enum txn_state {
+    TXN_TO_SEND,
+    TXN_IN_FLIGHT,
+    TXN_DONE,
+};
+
+struct stream;
+
+/* One transaction, the i-th. */
+struct txn {
+    struct stream *stream;
+    int i;
+    enum txn_state state;
+};
+
 struct stream {
     struct odb_client *client;
     uv_timer_t timer;
@@ -50,32 +69,39 @@ struct stream {
     FILE *progress;
     const char *output;
     int n;                      /* Transactions to make. */
-    int next;                   /* The one to send, or in flight. */
-    bool in_flight;
+    struct txn *txns;           /* 'n' of them. */
+    int n_done;
+    int n_in_flight;
     int status;                 /* Exit status. */
-    bool done;
 };
 
 static void
-stream_txn_cb(enum odb_txn_outcome outcome, const json_t *result, void *s_)
+stream_txn_cb(enum odb_txn_outcome outcome, const json_t *result, void *t_)
 {
-    struct stream *s = s_;
+    struct txn *t = t_;
+    struct stream *s = t->stream;
     const char *error = (outcome == ODB_TXN_FAILED
                          ? json_string_value(json_object_get(result, "error"))
                          : NULL);
 
-    s->in_flight = false;
+    s->n_in_flight--;
     if (outcome == ODB_TXN_COMMITTED) {
-        fprintf(s->progress, "%d committed\n", s->next++);
+        fprintf(s->progress, "%d committed\n", t->i);
+        t->state = TXN_DONE;
     } else if (error && !strcmp(error, "timed out")) {
         /* The wait failed: an earlier try of this one took effect. */
-        fprintf(s->progress, "%d already committed\n", s->next++);
+        fprintf(s->progress, "%d already committed\n", t->i);
+        t->state = TXN_DONE;
     } else {
         char *r = result ? json_dumps(result, JSON_ENCODE_ANY) : NULL;
-        fprintf(s->progress, "%d %s%s%s\n", s->next,
+        fprintf(s->progress, "%d %s%s%s\n", t->i,
                 odb_txn_outcome_to_string(outcome), r ? " " : "",
                 r ? r : "");
         free(r);
+        t->state = TXN_TO_SEND;
+    }
+    if (t->state == TXN_DONE) {
+        s->n_done++;
     }
     fflush(s->progress);
 }
@@ -94,10 +120,11 @@ stream_n_rows(const struct stream *s)
 static void
 stream_finish(struct stream *s, int status)
 {
-    s->done = true;
     s->status = status;
     odb_client_destroy(s->client);
     s->client = NULL;
+    free(s->txns);
+    s->txns = NULL;
     uv_close((uv_handle_t *) &s->timer, NULL);
     uv_close((uv_handle_t *) &s->deadline, NULL);
 }
@@ -107,11 +134,13 @@ stream_tick(uv_timer_t *timer)
 {
     struct stream *s = timer->data;
 
-    if (!odb_client_is_active(s->client) || s->in_flight) {
-        return;
-    }
-    if (s->next < s->n) {
-        char *name = iovp_xasprintf("ls-%d", s->next);
+    for (int i = 0; i < s->n && s->n_in_flight < STREAM_WINDOW; i++) {
+        struct txn *t = &s->txns[i];
+        if (t->state != TXN_TO_SEND || !odb_client_is_active(s->client)) {
+            continue;
+        }
+
+        char *name = iovp_xasprintf("ls-%d", i);
         json_t *ops = json_pack(
             "[{s:s, s:s, s:[[s, s, s]], s:[s], s:s, s:[], s:i},"
             " {s:s, s:s, s:{s:s}}]",
@@ -120,10 +149,13 @@ stream_tick(uv_timer_t *timer)
             "rows", "timeout", 0,
             "op", "insert", "table", "Logical_Switch", "row", "name", name);
         free(name);
-        if (!odb_client_transact(s->client, ops, stream_txn_cb, s)) {
-            s->in_flight = true;
+        if (!odb_client_transact(s->client, ops, stream_txn_cb, t)) {
+            t->state = TXN_IN_FLIGHT;
+            s->n_in_flight++;
         }
-    } else if (stream_n_rows(s) >= (size_t) s->n) {
+    }
+
+    if (s->n_done == s->n && stream_n_rows(s) >= (size_t) s->n) {
         json_t *dump = odb_replica_to_json(odb_client_replica(s->client));
         int error = json_dump_file(dump, s->output, JSON_SORT_KEYS);
         json_decref(dump);
@@ -136,7 +168,7 @@ stream_deadline(uv_timer_t *timer)
 {
     struct stream *s = timer->data;
 
-    fprintf(s->progress, "gave up at %d\n", s->next);
+    fprintf(s->progress, "gave up with %d of %d done\n", s->n_done, s->n);
     stream_finish(s, EXIT_FAILURE);
 }
 
@@ -153,12 +185,19 @@ test_ovsdb_txn_stream_main(int argc, char *argv[])
     static const struct odb_monitor_table tables[] = {
         { "Logical_Switch", columns },
     };
+    bool leader_only = false;
     struct stream s;
     uv_loop_t loop;
     char *error;
 
+    if (argc > 1 && !strcmp(argv[1], "--leader-only")) {
+        leader_only = true;
+        argc--;
+        argv++;
+    }
     if (argc != 5) {
-        iovp_fatal(0, "usage: ovsdb-txn-stream REMOTES N PROGRESS OUTPUT");
+        iovp_fatal(0, "usage: ovsdb-txn-stream [--leader-only] REMOTES N "
+                   "PROGRESS OUTPUT");
     }
     signal(SIGPIPE, SIG_IGN);
     memset(&s, 0, sizeof s);
@@ -168,6 +207,10 @@ test_ovsdb_txn_stream_main(int argc, char *argv[])
     if (!s.progress) {
         iovp_fatal(-1, "%s: cannot open", argv[3]);
     }
+    s.txns = iovp_xzalloc(MAX(1, s.n) * sizeof *s.txns);
+    for (int i = 0; i < s.n; i++) {
+        s.txns[i] = (struct txn) { .stream = &s, .i = i };
+    }
 
     struct odb_client_options options = {
         .remotes = argv[1],
@@ -175,6 +218,7 @@ test_ovsdb_txn_stream_main(int argc, char *argv[])
             .database = "hardware_vtep",
             .tables = tables,
             .n_tables = IOVP_ARRAY_SIZE(tables),
+            .leader_only = leader_only,
         },
         .connection = {
             .min_backoff = 100,
