@@ -180,6 +180,7 @@ agent_open_db(struct agent *agent, const struct agent_options *ao,
             .min_backoff = ao->min_backoff,
             .max_backoff = ao->max_backoff,
             .probe_interval = ao->probe_interval,
+            .max_msg_size = ao->max_message,
             .seed = getpid(),
         },
     };

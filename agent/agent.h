@@ -35,6 +35,7 @@ struct agent_options {
     bool leader_only;           /* Use only a cluster's leader for vtep. */
     int probe_interval;         /* OVSDB inactivity probe, ms; 0: none. */
     int min_backoff, max_backoff;   /* OVSDB reconnection back-off, ms. */
+    size_t max_message;         /* Largest OVSDB message taken, bytes. */
 };
 
 int agent_create(uv_loop_t *, const struct agent_options *,

@@ -22,6 +22,7 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,7 @@ struct iovpd_options {
     bool leader_only;
     int probe_interval;         /* ms. */
     int min_backoff, max_backoff;   /* ms. */
+    size_t max_message;         /* Bytes. */
 };
 
 static void iovpd_usage(void);
@@ -156,6 +158,7 @@ main(int argc, char *argv[])
         .probe_interval = options.probe_interval,
         .min_backoff = options.min_backoff,
         .max_backoff = options.max_backoff,
+        .max_message = options.max_message,
     };
 
     uv_loop_init(&loop);
@@ -219,6 +222,7 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
         OPT_LEADER_ONLY,
         OPT_PROBE_INTERVAL,
         OPT_BACKOFF,
+        OPT_MAX_MESSAGE,
     };
     static const struct option long_options[] = {
         {"detach", no_argument, NULL, OPT_DETACH},
@@ -232,6 +236,7 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
         {"leader-only", no_argument, NULL, OPT_LEADER_ONLY},
         {"probe-interval", required_argument, NULL, OPT_PROBE_INTERVAL},
         {"backoff", required_argument, NULL, OPT_BACKOFF},
+        {"max-message", required_argument, NULL, OPT_MAX_MESSAGE},
         {"verbose", optional_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -319,6 +324,17 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
             break;
         }
 
+        case OPT_MAX_MESSAGE: {
+            char *end;
+            unsigned long long int n = strtoull(optarg, &end, 10);
+            if (!optarg[0] || *end || n < 1024 || n > SIZE_MAX / 2) {
+                iovp_fatal(0, "--max-message: \"%s\" is not a number of "
+                           "bytes from 1024 up", optarg);
+            }
+            options->max_message = n;
+            break;
+        }
+
         case 'v':
             vlog_set_verbosity(optarg);
             break;
@@ -398,6 +414,8 @@ OVSDB options:\n\
                           it after twice that; 0 disables (default: 5000)\n\
   --backoff=MIN:MAX       wait from MIN to MAX ms between connection\n\
                           attempts (default: 1000:8000)\n\
+  --max-message=BYTES     drop an OVSDB connection whose server sends a\n\
+                          larger message (default: 256 MiB)\n\
 \n\
 Logging options:\n\
   -vSPEC, --verbose=SPEC  set logging levels\n\

@@ -15,7 +15,7 @@ TESTSUITE_AT = \
 
 EXTRA_DIST += $(TESTSUITE_AT) tests/testsuite tests/package.m4 \
 	tests/atlocal.in tests/summary.sh tests/uds-send.py \
-	tests/ovsdb-compare.py
+	tests/ovsdb-compare.py tests/ovsdb-proxy.py
 TESTSUITE = $(srcdir)/tests/testsuite
 AUTOTEST = $(AUTOM4TE) -l autotest
 DISTCLEANFILES += tests/atconfig tests/atlocal
