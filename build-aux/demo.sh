@@ -72,11 +72,22 @@ iovp-ofctl version
 step "ovs-appctl -t iovpd list-commands"
 ovs-appctl -t iovpd list-commands
 
+step "a controller's policy arrives: vtep-ctl add-ps host1, add-ls ls1"
+vtep-ctl --db="unix:$sandbox/db.sock" add-ps host1 -- add-ls ls1 \
+    -- set Logical_Switch ls1 tunnel_key=5000
+for _ in $(seq 50); do
+    iovp-ofctl ovsdb/status | grep -q 'Logical_Switch.*1' && break
+    sleep 0.1
+done
+step "iovp-ofctl ovsdb/status (iovpd's replicas of both databases)"
+iovp-ofctl ovsdb/status
+
 cat <<EOT
 
 The sandbox is running in $sandbox.  To explore it:
     export OVS_RUNDIR=$sandbox IOVP_RUNDIR=$sandbox PATH=$top/agent:$top/utilities:\$PATH
-    iovp-ofctl --format=json list-commands
+    iovp-ofctl --format=json ovsdb/status
+    iovp-ofctl ovsdb/dump hardware_vtep
     ovs-appctl -t iovpd vlog/list
     ovs-vsctl show
 Logs: $sandbox/*.log.  Stop it with: bash build-aux/demo.sh stop
