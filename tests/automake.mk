@@ -11,7 +11,8 @@ TESTSUITE_AT = \
 	tests/ovsdb-datum.at \
 	tests/link.at \
 	tests/control.at \
-	tests/iovpd.at
+	tests/iovpd.at \
+	tests/fuzz.at
 
 EXTRA_DIST += $(TESTSUITE_AT) tests/testsuite tests/package.m4 \
 	tests/atlocal.in tests/summary.sh tests/uds-send.py \
@@ -38,7 +39,7 @@ $(TESTSUITE): $(srcdir)/tests/package.m4 $(TESTSUITE_AT)
 # counted from Autotest's own results, and fails when any test failed (or,
 # with CI=true, was skipped).
 check-local: tests/atconfig tests/atlocal $(TESTSUITE) $(check_PROGRAMS) \
-		$(bin_PROGRAMS) $(sbin_PROGRAMS)
+		$(bin_PROGRAMS) $(sbin_PROGRAMS) $(FUZZ_TARGETS)
 	$(SHELL) '$(TESTSUITE)' -C tests \
 	    AUTOTEST_PATH='$(abs_top_builddir)/agent:$(abs_top_builddir)/utilities:$(abs_top_builddir)/tests' \
 	    $(TESTSUITEFLAGS); \
@@ -60,3 +61,24 @@ tests_test_iovp_SOURCES = \
 tests_test_iovp_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
 	$(OVS_CFLAGS)
 tests_test_iovp_LDADD = ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) $(UV_LIBS) $(OVS_LIBS)
+
+# The libFuzzer target (tests/fuzz.at), built with clang when configure
+# found it.  Its sources are compiled into it, instrumented.
+FUZZ_OVSDB_SRC = \
+	tests/fuzz-ovsdb.c \
+	lib/jsonrpc.c \
+	lib/util.c \
+	ovsdb/datum.c \
+	ovsdb/replica.c \
+	ovsdb/schema.c \
+	ovsdb/session.c
+EXTRA_DIST += tests/fuzz-ovsdb.c tests/fuzz-corpus
+if HAVE_CLANG
+FUZZ_TARGETS = tests/fuzz-ovsdb
+tests/fuzz-ovsdb: $(FUZZ_OVSDB_SRC:%=$(srcdir)/%) config.h
+	$(AM_V_CCLD)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=undefined -I$(top_builddir) \
+	    -I$(top_srcdir) $(JANSSON_CFLAGS) $(OVS_CFLAGS) -o $@ \
+	    $(FUZZ_OVSDB_SRC:%=$(srcdir)/%) $(JANSSON_LIBS) $(OVS_LIBS)
+CLEANFILES += tests/fuzz-ovsdb
+endif
