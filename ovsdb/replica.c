@@ -148,6 +148,17 @@ odb_replica_create(struct odb_schema *schema,
         odb_replica_destroy(r);
         return error;
     }
+
+    /* Values are immutable once made, so one copy of each column's default
+     * serves every row that has it. */
+    for (size_t i = 0; i < r->n_tables; i++) {
+        struct odb_replica_table *t = &r->tables[i];
+        t->defaults = iovp_xmalloc(MAX(1, t->n_columns)
+                                   * sizeof *t->defaults);
+        for (size_t j = 0; j < t->n_columns; j++) {
+            t->defaults[j] = odb_datum_default(&t->columns[j]->type);
+        }
+    }
     *replicap = r;
     return NULL;
 }
@@ -169,6 +180,12 @@ odb_replica_destroy(struct odb_replica *r)
             odb_row_destroy(row, t->n_columns);
         }
         hmap_destroy(&t->rows);
+        if (t->defaults) {
+            for (size_t j = 0; j < t->n_columns; j++) {
+                json_decref(t->defaults[j]);
+            }
+            free(t->defaults);
+        }
         free(t->columns);
     }
     free(r->tables);
@@ -313,9 +330,7 @@ odb_values_start(const struct odb_replica_table *t, const struct odb_row *row)
     json_t **values = iovp_xmalloc(MAX(1, t->n_columns) * sizeof *values);
 
     for (size_t i = 0; i < t->n_columns; i++) {
-        values[i] = (row
-                     ? json_incref(row->values[i])
-                     : odb_datum_default(&t->columns[i]->type));
+        values[i] = json_incref(row ? row->values[i] : t->defaults[i]);
     }
     return values;
 }

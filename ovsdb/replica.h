@@ -68,6 +68,7 @@ struct odb_row {
 struct odb_replica_table {
     const struct odb_table_schema *schema;
     const struct odb_column **columns;  /* The monitored columns. */
+    json_t **defaults;          /* Each column's default value, shared. */
     size_t n_columns;
     struct hmap rows;           /* Contains "struct odb_row"s. */
 };

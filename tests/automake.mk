@@ -12,7 +12,8 @@ TESTSUITE_AT = \
 	tests/link.at \
 	tests/control.at \
 	tests/iovpd.at \
-	tests/fuzz.at
+	tests/fuzz.at \
+	tests/bench.at
 
 EXTRA_DIST += $(TESTSUITE_AT) tests/testsuite tests/package.m4 \
 	tests/atlocal.in tests/summary.sh tests/uds-send.py \

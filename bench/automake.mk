@@ -1,0 +1,11 @@
+# bench/: benchmarks.  They print figures and ratios against a peer measured
+# in the same run, and never fail on a timing; the test suite runs each at
+# its --smoke size so that none rots.
+
+noinst_PROGRAMS += bench/ovsdb-load
+bench_ovsdb_load_SOURCES = bench/ovsdb-load.c
+bench_ovsdb_load_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
+	$(OVS_CFLAGS)
+bench_ovsdb_load_LDADD = ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) \
+	$(UV_LIBS) $(OVS_LIBS)
+EXTRA_DIST += bench/ovsdb-initial-monitor.py
