@@ -129,7 +129,8 @@ reconn_enable(struct reconn *r, long long int now)
     if (r->state == RECONN_S_VOID) {
         r->backoff = 0;
         r->wait = 0;
-        r->free_left = r->free_tries;
+        /* The first attempt is due now; the free tries are the others. */
+        r->free_left = r->free_tries ? r->free_tries - 1 : 0;
         reconn_transition(r, now, RECONN_S_BACKOFF);
     }
 }

@@ -5,6 +5,7 @@ TESTSUITE_AT = \
 	tests/iovp-macros.at \
 	tests/harness.at \
 	tests/jsonrpc.at \
+	tests/reconnect.at \
 	tests/ovsdb-session.at \
 	tests/ovsdb-client.at \
 	tests/ovsdb-cluster.at \
@@ -58,7 +59,8 @@ tests_test_iovp_SOURCES = \
 	tests/test-link.c \
 	tests/test-ovsdb-datum.c \
 	tests/test-ovsdb-client.c \
-	tests/test-ovsdb-session.c
+	tests/test-ovsdb-session.c \
+	tests/test-reconnect.c
 tests_test_iovp_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
 	$(OVS_CFLAGS)
 tests_test_iovp_LDADD = ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) $(UV_LIBS) $(OVS_LIBS)

@@ -40,6 +40,7 @@ static const struct test_iovp_command commands[] = {
     {"ovsdb-session", "FILE", test_ovsdb_session_main},
     {"ovsdb-txn-stream", "[--leader-only] REMOTES N PROGRESS OUTPUT",
      test_ovsdb_txn_stream_main},
+    {"reconnect", "FILE", test_reconnect_main},
 };
 
 static void

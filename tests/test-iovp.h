@@ -32,5 +32,6 @@ test_iovp_func test_link_main;
 test_iovp_func test_ovsdb_datum_main;
 test_iovp_func test_ovsdb_session_main;
 test_iovp_func test_ovsdb_txn_stream_main;
+test_iovp_func test_reconnect_main;
 
 #endif /* test-iovp.h */
