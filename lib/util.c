@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <openvswitch/util.h>
 
 static void
@@ -99,6 +100,21 @@ iovp_xasprintf(const char *format, ...)
     va_start(args, format);
     s = iovp_xvasprintf(format, args);
     va_end(args);
+    return s;
+}
+
+/* Returns a malloc()'d string with 'json' in compact form, for an error
+ * message: at most about 60 bytes of it. */
+char *
+iovp_json_brief(const json_t *json)
+{
+    char *s = json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!s) {
+        return iovp_xstrdup("(unprintable)");
+    }
+    if (strlen(s) > 60) {
+        strcpy(s + 56, "...");
+    }
     return s;
 }
 

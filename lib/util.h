@@ -40,6 +40,9 @@ char *iovp_xstrdup(const char *);
 char *iovp_xasprintf(const char *format, ...) OVS_PRINTF_FORMAT(1, 2);
 char *iovp_xvasprintf(const char *format, va_list) OVS_PRINTF_FORMAT(1, 0);
 
+struct json_t;
+char *iovp_json_brief(const struct json_t *);
+
 OVS_NO_RETURN void iovp_fatal(int error, const char *format, ...)
     OVS_PRINTF_FORMAT(2, 3);
 

@@ -119,27 +119,12 @@ elems_destroy(struct elems *es)
     }
 }
 
-/* Returns a malloc()'d string with 'json' in compact form, for an error
- * message: at most about 60 bytes of it. */
-static char *
-json_brief(const json_t *json)
-{
-    char *s = json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (!s) {
-        return iovp_xstrdup("(unprintable)");
-    }
-    if (strlen(s) > 60) {
-        strcpy(s + 56, "...");
-    }
-    return s;
-}
-
 /* Returns a malloc()'d error: 'format' formatted with 'json' in compact
  * form as the one "%s" in it. */
 static char *
 json_error(const char *format, const json_t *json)
 {
-    char *s = json_brief(json);
+    char *s = iovp_json_brief(json);
     char *error = iovp_xasprintf(format, s);
     free(s);
     return error;
@@ -274,7 +259,7 @@ atom_check_constraints(const struct odb_base_type *base, const json_t *atom)
             }
         }
 
-        char *a = json_brief(atom);
+        char *a = iovp_json_brief(atom);
         char *v = json_dumps(values, JSON_COMPACT);
         char *error = iovp_xasprintf("%s is not one of the allowed values "
                                      "%s", a, v);
@@ -343,7 +328,7 @@ atom_check_constraints(const struct odb_base_type *base, const json_t *atom)
             return NULL;
         }
 
-        char *s = json_brief(atom);
+        char *s = iovp_json_brief(atom);
         char *error = iovp_xasprintf(format, s, n, limit);
         free(s);
         return error;

@@ -92,21 +92,6 @@ prefix_error(char *error, const char *format, ...)
     return s;
 }
 
-/* Returns a malloc()'d string with 'json' in compact form, for an error
- * message: at most about 60 bytes of it. */
-static char *
-json_brief(const json_t *json)
-{
-    char *s = json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (!s) {
-        return iovp_xstrdup("(unprintable)");
-    }
-    if (strlen(s) > 60) {
-        strcpy(s + 56, "...");
-    }
-    return s;
-}
-
 /* Object members. */
 
 /* What a member may hold: bits of (1u << json_type), or M_ID for a string
@@ -171,7 +156,7 @@ parse_members(const json_t *json, const struct member *members, size_t n,
               const json_t **values)
 {
     if (!json_is_object(json)) {
-        char *s = json_brief(json);
+        char *s = iovp_json_brief(json);
         char *error = iovp_xasprintf("expected an object, not %s", s);
         free(s);
         return error;
@@ -195,7 +180,7 @@ parse_members(const json_t *json, const struct member *members, size_t n,
             && !(m->types & M_ID && json_is_string(value)
                  && is_id(json_string_value(value)))) {
             char *types = member_types_to_string(m->types);
-            char *s = json_brief(value);
+            char *s = iovp_json_brief(value);
             char *error = iovp_xasprintf("\"%s\" must be %s, not %s",
                                          m->name, types, s);
             free(types);
@@ -258,7 +243,7 @@ static char *
 atomic_type_from_json(const json_t *json, enum odb_atomic_type *type)
 {
     if (!json_is_string(json)) {
-        char *s = json_brief(json);
+        char *s = iovp_json_brief(json);
         char *error = iovp_xasprintf("expected an atomic type, not %s", s);
         free(s);
         return error;
@@ -511,7 +496,7 @@ odb_type_from_json(const json_t *json, struct odb_type *type)
     if (json_is_string(json)) {
         return base_type_from_json(json, &type->key);
     } else if (!json_is_object(json)) {
-        char *s = json_brief(json);
+        char *s = iovp_json_brief(json);
         error = iovp_xasprintf("expected a type (a string or an object), "
                                "not %s", s);
         free(s);

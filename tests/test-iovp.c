@@ -43,6 +43,35 @@ static const struct test_iovp_command commands[] = {
     {"reconnect", "FILE", test_reconnect_main},
 };
 
+/* Returns the contents of the file named 'name', malloc()'d, with a null
+ * byte after them, and their length in '*lenp' if 'lenp' is nonnull.
+ * Exits with a message if the file cannot be read. */
+char *
+test_read_file(const char *name, size_t *lenp)
+{
+    FILE *file = fopen(name, "rb");
+    char *buf = NULL;
+    size_t len = 0;
+
+    if (!file) {
+        iovp_fatal(-1, "%s: cannot open", name);
+    }
+    for (;;) {
+        buf = iovp_xrealloc(buf, len + 4097);
+        size_t n = fread(buf + len, 1, 4096, file);
+        len += n;
+        if (n < 4096) {
+            break;
+        }
+    }
+    fclose(file);
+    buf[len] = '\0';
+    if (lenp) {
+        *lenp = len;
+    }
+    return buf;
+}
+
 static void
 usage(void)
 {

@@ -23,6 +23,10 @@
  * A transcript driver reads an input file and prints the module's state as
  * it goes, so that a test compares printed output with what it expects. */
 
+#include <stddef.h>
+
+char *test_read_file(const char *name, size_t *lenp);
+
 /* A driver's entry point: returns the program's exit status. */
 typedef int test_iovp_func(int argc, char *argv[]);
 

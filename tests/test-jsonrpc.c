@@ -32,29 +32,6 @@
 #include "lib/util.h"
 #include "tests/test-iovp.h"
 
-static char *
-read_file(const char *name, size_t *lenp)
-{
-    FILE *file = fopen(name, "rb");
-    char *buf = NULL;
-    size_t len = 0;
-
-    if (!file) {
-        iovp_fatal(-1, "%s: cannot open", name);
-    }
-    for (;;) {
-        buf = iovp_xrealloc(buf, len + 4096);
-        size_t n = fread(buf + len, 1, 4096, file);
-        len += n;
-        if (n < 4096) {
-            break;
-        }
-    }
-    fclose(file);
-    *lenp = len;
-    return buf;
-}
-
 static void
 print_json(const char *name, const json_t *json)
 {
@@ -113,7 +90,7 @@ test_jsonrpc_parse_main(int argc, char *argv[])
     }
 
     size_t len;
-    char *data = read_file(file_name, &len);
+    char *data = test_read_file(file_name, &len);
     struct jrpc_parser parser;
     int status = EXIT_SUCCESS;
 

@@ -19,10 +19,10 @@
  * server, through whatever happens to that server meanwhile.
  *
  * It sends N transactions, up to STREAM_WINDOW of them in flight at once,
- * the i-th inserting a Logical_Switch named "ls-i".  Each is made safe to retry: a "wait" that
- * no such row exists yet guards the insert, so a transaction that already
- * took effect fails its wait ("timed out") instead of inserting twice.  A
- * transaction whose outcome is unknown (the connection dropped while it was
+ * the i-th inserting a Logical_Switch named "ls-i".  Each is made safe to
+ * retry: a "wait" that no such row exists yet guards the insert, so a
+ * transaction that already took effect fails its wait ("timed out")
+ * instead of inserting twice.  A transaction whose outcome is unknown (the connection dropped while it was
  * in flight) is sent again once the client is back.  Each outcome goes to
  * PROGRESS as a line "i OUTCOME".
  *

@@ -352,31 +352,6 @@ do_command(char *line, struct odb_schema **schemap)
     }
 }
 
-/* Returns the contents of the file named 'name', malloc()'d and
- * null-terminated. */
-static char *
-read_file(const char *name)
-{
-    FILE *file = fopen(name, "r");
-    char *buf = NULL;
-    size_t len = 0;
-
-    if (!file) {
-        iovp_fatal(-1, "%s: cannot open", name);
-    }
-    for (;;) {
-        buf = iovp_xrealloc(buf, len + 4097);
-        size_t n = fread(buf + len, 1, 4096, file);
-        len += n;
-        if (n < 4096) {
-            break;
-        }
-    }
-    fclose(file);
-    buf[len] = '\0';
-    return buf;
-}
-
 /* The driver: see the top of this file. */
 int
 test_ovsdb_datum_main(int argc, char *argv[])
@@ -385,7 +360,7 @@ test_ovsdb_datum_main(int argc, char *argv[])
         iovp_fatal(0, "usage: ovsdb-datum FILE");
     }
 
-    char *text = read_file(argv[1]);
+    char *text = test_read_file(argv[1], NULL);
     struct odb_schema *schema = NULL;
     char *p = text;
     while (*p) {
