@@ -41,12 +41,14 @@ VLOG_DEFINE_THIS_MODULE(odb_session);
 /* The kinds of request a session sends, with their names. */
 #define ODB_REQUEST_KINDS                                       \
     ODB_REQUEST_KIND(SERVER_SCHEMA, "get_schema _Server")       \
+    ODB_REQUEST_KIND(LIST_DBS, "list_dbs")                      \
     ODB_REQUEST_KIND(SERVER_MONITOR, "monitor_cond _Server")    \
     ODB_REQUEST_KIND(DB_CHANGE_AWARE, "set_db_change_aware")    \
     ODB_REQUEST_KIND(SCHEMA, "get_schema")                      \
     ODB_REQUEST_KIND(MONITOR_SINCE, "monitor_cond_since")       \
     ODB_REQUEST_KIND(MONITOR_COND, "monitor_cond")              \
     ODB_REQUEST_KIND(MONITOR, "monitor")                        \
+    ODB_REQUEST_KIND(COND_CHANGE, "monitor_cond_change")        \
     ODB_REQUEST_KIND(ECHO, "echo")                              \
     ODB_REQUEST_KIND(TRANSACT, "transact")
 
@@ -91,6 +93,9 @@ struct odb_session {
     long long int next_id;
     struct odb_request *requests;
     size_t n_requests, allocated_requests;
+
+    json_t *conditions;         /* {TABLE: <condition>} for monitor_cond. */
+    enum odb_request_kind monitor_kind; /* How the monitor was made. */
 
     json_t *schema_json;        /* The database's schema as last read. */
     struct odb_replica *replica;
@@ -138,6 +143,7 @@ odb_session_create(const struct odb_session_options *options)
     s->leader_only = options->leader_only;
     s->state = ODB_SESSION_DISCONNECTED;
     s->outbox = json_array();
+    s->conditions = json_object();
     s->min_index = LLONG_MIN;
     return s;
 }
@@ -150,6 +156,7 @@ odb_session_destroy(struct odb_session *s)
         free(s->database);
         free(s->tables);
         json_decref(s->outbox);
+        json_decref(s->conditions);
         free(s->requests);
         json_decref(s->schema_json);
         odb_replica_destroy(s->replica);
@@ -222,8 +229,26 @@ odb_session_send_schema_request(struct odb_session *s)
 static void
 odb_session_send_monitor(struct odb_session *s, enum odb_request_kind kind)
 {
+    json_t *requests = odb_replica_monitor_requests(s->replica);
+
+    /* monitor_cond and monitor_cond_since take a condition per table; a
+     * server with only "monitor" sends every row. */
+    if (kind != ODB_REQ_MONITOR) {
+        const char *table;
+        json_t *where;
+
+        json_object_foreach (s->conditions, table, where) {
+            json_t *request = json_array_get(json_object_get(requests,
+                                                             table), 0);
+            if (request) {
+                json_object_set(request, "where", where);
+            }
+        }
+    }
+    s->monitor_kind = kind;
+
     json_t *params = json_pack("[s, s, o]", s->database, ODB_MONITOR_ID,
-                               odb_replica_monitor_requests(s->replica));
+                               requests);
     if (kind == ODB_REQ_MONITOR_SINCE) {
         const char *last_id = s->replica->last_id;
         json_array_append_new(params,
@@ -536,9 +561,11 @@ odb_session_handle_reply(struct odb_session *s, const struct jrpc_msg *msg)
 
         switch (r.kind) {
         case ODB_REQ_SERVER_SCHEMA:
-            /* A server without _Server (older, or not ovsdb-server). */
+            /* A server without _Server (older, or not ovsdb-server): find
+             * out from list_dbs whether it has the database at all. */
             VLOG_DBG("%s: no _Server database (%s)", s->database, e);
-            odb_session_send_schema_request(s);
+            odb_session_request(s, ODB_REQ_LIST_DBS, "list_dbs",
+                                json_array());
             break;
         case ODB_REQ_MONITOR_SINCE:
             odb_session_send_monitor(s, ODB_REQ_MONITOR_COND);
@@ -549,9 +576,11 @@ odb_session_handle_reply(struct odb_session *s, const struct jrpc_msg *msg)
         case ODB_REQ_DB_CHANGE_AWARE:
         case ODB_REQ_ECHO:
             break;
+        case ODB_REQ_LIST_DBS:
         case ODB_REQ_SERVER_MONITOR:
         case ODB_REQ_SCHEMA:
         case ODB_REQ_MONITOR:
+        case ODB_REQ_COND_CHANGE:
         case ODB_REQ_TRANSACT:
         default:
             error = iovp_xasprintf("%s failed: %s",
@@ -567,6 +596,27 @@ odb_session_handle_reply(struct odb_session *s, const struct jrpc_msg *msg)
     case ODB_REQ_SERVER_SCHEMA:
         error = odb_session_handle_server_schema(s, msg->result);
         break;
+    case ODB_REQ_LIST_DBS: {
+        size_t i;
+        json_t *name;
+        bool found = false;
+
+        if (!json_is_array(msg->result)) {
+            error = iovp_xasprintf("list_dbs reply is not an array");
+            break;
+        }
+        json_array_foreach (msg->result, i, name) {
+            found |= (json_is_string(name)
+                      && !strcmp(json_string_value(name), s->database));
+        }
+        if (found) {
+            odb_session_send_schema_request(s);
+        } else {
+            error = iovp_xasprintf("server does not have database %s",
+                                   s->database);
+        }
+        break;
+    }
     case ODB_REQ_SERVER_MONITOR:
         error = odb_replica_apply_full(s->server, msg->result, 2);
         odb_replica_clear_changes(s->server);
@@ -587,6 +637,7 @@ odb_session_handle_reply(struct odb_session *s, const struct jrpc_msg *msg)
     case ODB_REQ_MONITOR:
         error = odb_session_handle_monitor_reply(s, r.kind, msg->result);
         break;
+    case ODB_REQ_COND_CHANGE:
     case ODB_REQ_DB_CHANGE_AWARE:
     case ODB_REQ_ECHO:
     case ODB_REQ_TRANSACT:
@@ -703,6 +754,46 @@ odb_session_receive(struct odb_session *s, const json_t *json)
         return odb_session_handle_reply(s, &msg);
     }
     return NULL;
+}
+
+/* Monitors only the rows of 'table' that satisfy 'where' (an OVSDB
+ * condition, an array of clauses as in RFC 7047's "where", or [true] for
+ * every row; stolen).  An active monitor is changed at once with
+ * monitor_cond_change, and the server then sends the rows that enter and
+ * leave the condition as inserts and deletes; later monitors start with it.
+ * A server that knows only "monitor" sends every row whatever the
+ * condition.  Returns 0, or -EINVAL if 'where' is not an array or 'table'
+ * is not monitored. */
+int
+odb_session_set_condition(struct odb_session *s, const char *table,
+                          json_t *where)
+{
+    bool monitored = false;
+
+    for (size_t i = 0; i < s->n_tables; i++) {
+        monitored |= !strcmp(s->tables[i].table, table);
+    }
+    if (!monitored || !json_is_array(where)) {
+        json_decref(where);
+        return -EINVAL;
+    }
+
+    json_t *old = json_object_get(s->conditions, table);
+    if (old && json_equal(old, where)) {
+        json_decref(where);
+        return 0;
+    }
+    json_object_set(s->conditions, table, where);
+
+    if (s->state == ODB_SESSION_ACTIVE && s->monitor_kind != ODB_REQ_MONITOR) {
+        odb_session_request(s, ODB_REQ_COND_CHANGE, "monitor_cond_change",
+                            json_pack("[s, s, {s:[{s:o}]}]", ODB_MONITOR_ID,
+                                      ODB_MONITOR_ID, table, "where",
+                                      where));
+    } else {
+        json_decref(where);
+    }
+    return 0;
 }
 
 /* Returns a malloc()'d reason to reconnect that is no fault of the server's

@@ -28,10 +28,13 @@
  *      whether it is clustered, connected to its cluster, the leader, and
  *      how far its copy goes (its "index"), and leaves a server that is not
  *      fit (odb_session_receive() returns the reason);
- *   2. asks for the database's schema;
+ *   2. asks for the database's schema (after list_dbs, on a server that
+ *      has no _Server, to tell a missing database from an old server);
  *   3. monitors the tables with monitor_cond_since, resuming from the last
  *      transaction it has seen, or with monitor_cond, or with monitor, as
- *      far as the server knows them;
+ *      far as the server knows them, each table with its condition
+ *      (odb_session_set_condition(), changed later by
+ *      monitor_cond_change);
  *   4. applies the updates to its replica (ovsdb/replica.h).
  *
  * Transactions have honest outcomes: committed, failed with the server's
@@ -111,6 +114,8 @@ void odb_session_probe(struct odb_session *);
 
 int odb_session_transact(struct odb_session *, json_t *operations,
                          odb_txn_cb *, void *aux);
+int odb_session_set_condition(struct odb_session *, const char *table,
+                              json_t *where);
 
 enum odb_session_state odb_session_get_state(const struct odb_session *);
 bool odb_session_is_active(const struct odb_session *);

@@ -141,9 +141,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(odb_session_receive(s, msg));
     json_decref(msg);
     drain(s);
-    reply(s, 1, json_loads(schema_text, 0, &jerror));
-    reply(s, 2, json_pack("[b, s, {}]", 0,
+    reply(s, 1, json_pack("[s]", "T"));
+    reply(s, 2, json_loads(schema_text, 0, &jerror));
+    reply(s, 3, json_pack("[b, s, {}]", 0,
                           "00000000-0000-0000-0000-000000000000"));
+    if (!odb_session_is_active(s)) {
+        fprintf(stderr, "fuzz-ovsdb: setup did not make the session "
+                "active\n");
+        abort();
+    }
 
     /* Whatever the server sends now. */
     jrpc_parser_init(&parser, 1024 * 1024);

@@ -22,9 +22,9 @@
  * the i-th inserting a Logical_Switch named "ls-i".  Each is made safe to
  * retry: a "wait" that no such row exists yet guards the insert, so a
  * transaction that already took effect fails its wait ("timed out")
- * instead of inserting twice.  A transaction whose outcome is unknown (the connection dropped while it was
- * in flight) is sent again once the client is back.  Each outcome goes to
- * PROGRESS as a line "i OUTCOME".
+ * instead of inserting twice.  A transaction whose outcome is unknown (the
+ * connection dropped while it was in flight) is sent again once the client
+ * is back.  Each outcome goes to PROGRESS as a line "i OUTCOME".
  *
  * When all N took effect and the replica shows them, it writes the replica
  * ({TABLE: {UUID: {COLUMN: VALUE}}}) to OUTPUT and exits 0; after 60

@@ -24,6 +24,7 @@
  *                      the result or, as "@FILE", read from FILE
  *   error ID JSON      an error reply to request ID
  *   transact JSON      an array of operations
+ *   condition TABLE JSON   monitor only the rows of TABLE matching JSON
  *   changes            print, then clear, the replica's changes
  *   dump               print the replica
  *   stats              print the session's counters
@@ -233,6 +234,22 @@ test_ovsdb_session_main(int argc, char *argv[])
             }
             if (odb_session_transact(s, ops, txn_cb, (void *) (intptr_t) n)) {
                 printf("txn %d: not sent (not active)\n", n);
+            }
+        } else if (!strncmp(line, "condition ", 10)) {
+            char *where = strchr(arg, ' ');
+            json_error_t jerror;
+            json_t *json;
+
+            if (!where) {
+                iovp_fatal(0, "usage: condition TABLE JSON");
+            }
+            *where++ = '\0';
+            json = json_loads(where, 0, &jerror);
+            if (!json) {
+                iovp_fatal(0, "bad JSON: %s", jerror.text);
+            }
+            if (odb_session_set_condition(s, arg, json)) {
+                printf("condition refused\n");
             }
         } else if (!strcmp(line, "changes")) {
             if (odb_session_replica(s)) {
