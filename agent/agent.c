@@ -49,25 +49,29 @@ static const char *const ovs_interface_columns[] = {
     "name", "type", "ofport", "external_ids", NULL,
 };
 static const struct odb_monitor_table ovs_tables[] = {
-    { "Open_vSwitch", ovs_open_vswitch_columns },
-    { "Bridge", ovs_bridge_columns },
-    { "Port", ovs_port_columns },
-    { "Interface", ovs_interface_columns },
+    { .table = "Open_vSwitch", .columns = ovs_open_vswitch_columns },
+    { .table = "Bridge", .columns = ovs_bridge_columns },
+    { .table = "Port", .columns = ovs_port_columns },
+    { .table = "Interface", .columns = ovs_interface_columns },
 };
 static const struct odb_monitor_table vtep_tables[] = {
-    { "Global", NULL },
-    { "Physical_Switch", NULL },
-    { "Physical_Port", NULL },
-    { "Logical_Switch", NULL },
-    { "Physical_Locator", NULL },
-    { "Physical_Locator_Set", NULL },
-    { "Ucast_Macs_Local", NULL },
-    { "Ucast_Macs_Remote", NULL },
-    { "Mcast_Macs_Local", NULL },
-    { "Mcast_Macs_Remote", NULL },
-    { "Logical_Binding_Stats", NULL },
-    { "ACL", NULL },
-    { "ACL_entry", NULL },
+    { .table = "Global" },
+    { .table = "Physical_Switch" },
+    { .table = "Physical_Port" },
+    { .table = "Logical_Switch" },
+    { .table = "Physical_Locator" },
+    { .table = "Physical_Locator_Set" },
+    { .table = "Ucast_Macs_Local" },
+    { .table = "Ucast_Macs_Remote" },
+    { .table = "Mcast_Macs_Local" },
+    { .table = "Mcast_Macs_Remote" },
+    { .table = "Logical_Binding_Stats" },
+    { .table = "ACL" },
+    { .table = "ACL_entry" },
+    /* iovp's extensions (schemas/iovp.ovsschema), absent from a stock
+     * hardware_vtep database. */
+    { .table = "Iovp_Port", .optional = true },
+    { .table = "Iovp_Offload", .optional = true },
 };
 
 struct agent {

@@ -48,9 +48,9 @@ export PATH=$top/agent:$top/utilities:$PATH
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "starting ovsdb-server with Open_vSwitch and hardware_vtep"
+step "starting ovsdb-server with Open_vSwitch and hardware_vtep (iovp's schema)"
 ovsdb-tool create "$sandbox/conf.db" /usr/share/openvswitch/vswitch.ovsschema
-ovsdb-tool create "$sandbox/vtep.db" /usr/share/openvswitch/vtep.ovsschema
+ovsdb-tool create "$sandbox/vtep.db" "$top/schemas/iovp.ovsschema"
 ovsdb-server --detach --no-chdir --pidfile --log-file -vsyslog:off \
     --remote=punix:"$sandbox/db.sock" "$sandbox/conf.db" "$sandbox/vtep.db"
 ovs-vsctl --no-wait init

@@ -93,7 +93,7 @@ odb_row_destroy(struct odb_row *row, size_t n_columns)
 
 /* Creates a replica of the tables and columns that 'monitor' (with 'n'
  * entries) names, of a database with 'schema', which it takes (and frees on
- * failure).  Returns NULL and the replica in '*replicap', or a malloc()'d
+ * failure).  An optional table that 'schema' lacks is left out.  Returns NULL and the replica in '*replicap', or a malloc()'d
  * error. */
 char *
 odb_replica_create(struct odb_schema *schema,
@@ -107,12 +107,15 @@ odb_replica_create(struct odb_schema *schema,
     r->schema = schema;
     r->tables = iovp_xzalloc(n * sizeof *r->tables);
     for (size_t i = 0; i < n && !error; i++) {
-        struct odb_replica_table *t = &r->tables[i];
         const struct odb_table_schema *ts;
+        struct odb_replica_table *t;
 
-        hmap_init(&t->rows);
-        r->n_tables++;
         ts = odb_schema_find_table(schema, monitor[i].table);
+        if (!ts && monitor[i].optional) {
+            continue;
+        }
+        t = &r->tables[r->n_tables++];
+        hmap_init(&t->rows);
         if (!ts) {
             error = iovp_xasprintf("database %s has no table %s",
                                    schema->name, monitor[i].table);

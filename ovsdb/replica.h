@@ -81,10 +81,13 @@ struct odb_change {
     json_t *columns;            /* MODIFY: names of the columns changed. */
 };
 
-/* What to monitor: a table and its columns (NULL for every column). */
+/* What to monitor: a table and its columns (NULL for every column).  An
+ * optional table is monitored when the server's schema has it (an
+ * extension of a standard schema), and otherwise left out. */
 struct odb_monitor_table {
     const char *table;
     const char *const *columns; /* NULL-terminated, or NULL for all. */
+    bool optional;
 };
 
 struct odb_replica {

@@ -11,6 +11,7 @@ TESTSUITE_AT = \
 	tests/ovsdb-cluster.at \
 	tests/ovsdb-datum.at \
 	tests/link.at \
+	tests/schema.at \
 	tests/control.at \
 	tests/iovpd.at \
 	tests/fuzz.at \
@@ -18,7 +19,8 @@ TESTSUITE_AT = \
 
 EXTRA_DIST += $(TESTSUITE_AT) tests/testsuite tests/package.m4 \
 	tests/atlocal.in tests/summary.sh tests/uds-send.py \
-	tests/ovsdb-compare.py tests/ovsdb-proxy.py
+	tests/ovsdb-compare.py tests/ovsdb-proxy.py \
+	tests/schema-superset.py
 TESTSUITE = $(srcdir)/tests/testsuite
 AUTOTEST = $(AUTOM4TE) -l autotest
 DISTCLEANFILES += tests/atconfig tests/atlocal
