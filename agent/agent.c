@@ -27,9 +27,12 @@
 
 #include <openvswitch/vlog.h>
 
+#include "agent/bridge.h"
+#include "agent/report.h"
 #include "lib/control.h"
 #include "lib/util.h"
 #include "ovsdb/client.h"
+#include "ovsdb/query.h"
 #include "ovsdb/schema.h"
 
 VLOG_DEFINE_THIS_MODULE(agent);
@@ -74,6 +77,14 @@ static const struct odb_monitor_table vtep_tables[] = {
     { .table = "Iovp_Offload", .optional = true },
 };
 
+/* A transaction the agent has in flight on one database: at most one on
+ * each, so that each is computed from a replica that shows the last. */
+struct agent_txn {
+    struct agent *agent;
+    const char *what;           /* For log messages. */
+    bool in_flight;
+};
+
 struct agent {
     uv_loop_t *loop;
     struct control_server *control;
@@ -82,7 +93,24 @@ struct agent {
     uv_signal_t sigterm;
     uv_signal_t sigint;
     bool exiting;
+
+    /* One run pass per loop iteration while something changed: the idle
+     * handle runs only while 'dirty'. */
+    uv_idle_t run;
+    uv_timer_t retry;           /* Runs again after a failed transaction. */
+
+    /* Configuration. */
+    char *bridge;
+    char *datapath_type;
+    char *switch_name;          /* NULL: derived. */
+    char *tunnel_ip;            /* NULL: derived. */
+
+    struct agent_txn ovs_txn;
+    struct agent_txn vtep_txn;
 };
+
+static void agent_wake(struct agent *);
+static void agent_wake_timer(uv_timer_t *);
 
 /* "exit": replies, then shuts the agent down. */
 static void
@@ -154,16 +182,150 @@ agent_cmd_ovsdb_dump(struct control_conn *conn, int argc OVS_UNUSED,
     }
 }
 
-/* A database changed.  (Its consumers come with policy translation; for
- * now the changes are only counted in the log.) */
+/* A database changed, or its replica became current: the agent runs. */
 static void
-agent_db_changed(struct odb_client *db, void *agent_ OVS_UNUSED)
+agent_db_changed(struct odb_client *db, void *agent_)
 {
     struct odb_replica *replica = odb_client_replica(db);
 
     VLOG_DBG("%s: %zu rows changed", replica->schema->name,
              replica->n_changes);
     odb_replica_clear_changes(replica);
+    agent_wake(agent_);
+}
+
+static void
+agent_txn_cb(enum odb_txn_outcome outcome, const json_t *result, void *txn_)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    struct agent_txn *txn = txn_;
+    struct agent *agent = txn->agent;
+
+    txn->in_flight = false;
+    if (outcome == ODB_TXN_FAILED) {
+        const char *error = json_string_value(json_object_get(result,
+                                                              "error"));
+        if (error && !strcmp(error, "timed out")) {
+            /* A guard found the database changed meanwhile: the update on
+             * its way will show how, and the agent runs again then. */
+            VLOG_DBG("%s: database changed meanwhile", txn->what);
+        } else {
+            char *s = json_dumps(result, JSON_ENCODE_ANY | JSON_COMPACT);
+            VLOG_WARN_RL(&rl, "%s failed: %s", txn->what, s);
+            free(s);
+            uv_timer_start(&agent->retry, agent_wake_timer, 1000, 0);
+        }
+        return;
+    }
+    if (outcome == ODB_TXN_UNKNOWN) {
+        VLOG_INFO("%s: outcome unknown (connection lost); will look again",
+                  txn->what);
+    }
+    agent_wake(agent);
+}
+
+/* Sends the transaction 'ops' (stolen) for 'txn' on 'db'. */
+static void
+agent_transact(struct odb_client *db, struct agent_txn *txn, json_t *ops)
+{
+    if (!odb_client_transact(db, ops, agent_txn_cb, txn)) {
+        txn->in_flight = true;
+    }
+}
+
+/* Returns the value of 'key' in the Open_vSwitch row's external_ids, or
+ * NULL. */
+static const char *
+agent_ovs_external_id(const struct odb_replica *ovs, const char *key)
+{
+    const struct odb_replica_table *t = odb_replica_find_table(
+        ovs, "Open_vSwitch");
+    const struct odb_row *row = odb_first_row(t);
+
+    return (row
+            ? json_string_value(odb_map_get(odb_row_get(t, row,
+                                                        "external_ids"),
+                                            key))
+            : NULL);
+}
+
+/* Brings what iovpd owns in both databases in line with what they show.
+ * Each step is a pure function of a replica; at most one transaction is in
+ * flight on each database. */
+static void
+agent_run(struct agent *agent)
+{
+    struct odb_replica *ovs = (odb_client_is_active(agent->ovs_db)
+                               ? odb_client_replica(agent->ovs_db) : NULL);
+    struct odb_replica *vtep = (odb_client_is_active(agent->vtep_db)
+                                ? odb_client_replica(agent->vtep_db)
+                                : NULL);
+
+    if (ovs && !agent->ovs_txn.in_flight) {
+        struct bridge_spec spec = {
+            .name = agent->bridge,
+            .datapath_type = agent->datapath_type,
+        };
+        json_t *ops = bridge_ensure(ovs, &spec);
+        if (ops) {
+            VLOG_INFO("setting up integration bridge %s", agent->bridge);
+            agent_transact(agent->ovs_db, &agent->ovs_txn, ops);
+        }
+    }
+
+    /* The switch's name and tunnel address come from the options or from
+     * Open_vSwitch, so the report waits for the latter unless both were
+     * given. */
+    const char *name = agent->switch_name;
+    const char *tunnel_ip = agent->tunnel_ip;
+    if (ovs) {
+        name = name ? name : agent_ovs_external_id(ovs, "system-id");
+        tunnel_ip = (tunnel_ip ? tunnel_ip
+                     : agent_ovs_external_id(ovs, "iovp-tunnel-ip"));
+    }
+    char hostname[256];
+    if (!name && ovs && !gethostname(hostname, sizeof hostname)) {
+        hostname[sizeof hostname - 1] = '\0';
+        name = hostname;
+    }
+    if (vtep && name && (ovs || agent->tunnel_ip)
+        && !agent->vtep_txn.in_flight) {
+        struct report_spec spec = {
+            .switch_name = name,
+            .tunnel_ip = tunnel_ip,
+        };
+        json_t *ops = report_physical_switch(vtep, &spec);
+        if (ops) {
+            VLOG_INFO("reporting Physical_Switch %s", name);
+            agent_transact(agent->vtep_db, &agent->vtep_txn, ops);
+        }
+    }
+}
+
+static void
+agent_run_cb(uv_idle_t *idle)
+{
+    struct agent *agent = idle->data;
+
+    uv_idle_stop(idle);
+    if (!agent->exiting) {
+        agent_run(agent);
+    }
+}
+
+/* Makes the agent run once more, in this loop iteration or the next. */
+static void
+agent_wake(struct agent *agent)
+{
+    if (!agent->exiting) {
+        uv_idle_start(&agent->run, agent_run_cb);
+    }
+}
+
+static void
+agent_wake_timer(uv_timer_t *timer)
+{
+    agent_wake(timer->data);
 }
 
 static char *
@@ -213,13 +375,27 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
 
     *agentp = NULL;
     agent->loop = loop;
+    agent->bridge = iovp_xstrdup(options->bridge ? options->bridge
+                                 : "br-int");
+    agent->datapath_type = (options->datapath_type
+                            ? iovp_xstrdup(options->datapath_type) : NULL);
+    agent->switch_name = (options->switch_name
+                          ? iovp_xstrdup(options->switch_name) : NULL);
+    agent->tunnel_ip = (options->tunnel_ip
+                        ? iovp_xstrdup(options->tunnel_ip) : NULL);
+    agent->ovs_txn = (struct agent_txn) {
+        .agent = agent, .what = "Open_vSwitch transaction",
+    };
+    agent->vtep_txn = (struct agent_txn) {
+        .agent = agent, .what = "hardware_vtep transaction",
+    };
 
     error = control_server_open(loop, options->control_path,
                                 options->version, &agent->control);
     if (error) {
         VLOG_ERR("%s: cannot listen for control connections (%s)",
                  options->control_path, uv_strerror(error));
-        free(agent);
+        agent_destroy(agent);
         return error;
     }
     char *msg = agent_open_db(agent, options, options->ovs_db,
@@ -237,7 +413,7 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
         free(msg);
         odb_client_destroy(agent->ovs_db);
         control_server_close(agent->control);
-        free(agent);
+        agent_destroy(agent);
         return -EINVAL;
     }
 
@@ -248,6 +424,10 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
                      agent_cmd_ovsdb_status, agent);
     control_register(agent->control, "ovsdb/dump", "DB", 1, 1,
                      agent_cmd_ovsdb_dump, agent);
+
+    uv_idle_init(loop, &agent->run);
+    uv_timer_init(loop, &agent->retry);
+    agent->run.data = agent->retry.data = agent;
 
     uv_signal_init(loop, &agent->sigterm);
     uv_signal_init(loop, &agent->sigint);
@@ -276,6 +456,8 @@ agent_shutdown(struct agent *agent)
     agent->ovs_db = NULL;
     odb_client_destroy(agent->vtep_db);
     agent->vtep_db = NULL;
+    uv_close((uv_handle_t *) &agent->run, NULL);
+    uv_close((uv_handle_t *) &agent->retry, NULL);
     uv_close((uv_handle_t *) &agent->sigterm, NULL);
     uv_close((uv_handle_t *) &agent->sigint, NULL);
 }
@@ -285,5 +467,11 @@ agent_shutdown(struct agent *agent)
 void
 agent_destroy(struct agent *agent)
 {
-    free(agent);
+    if (agent) {
+        free(agent->bridge);
+        free(agent->datapath_type);
+        free(agent->switch_name);
+        free(agent->tunnel_ip);
+        free(agent);
+    }
 }

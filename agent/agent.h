@@ -36,6 +36,10 @@ struct agent_options {
     int probe_interval;         /* OVSDB inactivity probe, ms; 0: none. */
     int min_backoff, max_backoff;   /* OVSDB reconnection back-off, ms. */
     size_t max_message;         /* Largest OVSDB message taken, bytes. */
+    const char *bridge;         /* The integration bridge's name. */
+    const char *datapath_type;  /* For a bridge iovpd creates, or NULL. */
+    const char *switch_name;    /* NULL: from Open_vSwitch, or hostname. */
+    const char *tunnel_ip;      /* NULL: from Open_vSwitch, or none. */
 };
 
 int agent_create(uv_loop_t *, const struct agent_options *,

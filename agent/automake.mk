@@ -4,9 +4,13 @@ sbin_PROGRAMS += agent/iovpd
 agent_iovpd_SOURCES = \
 	agent/agent.c \
 	agent/agent.h \
+	agent/bridge.c \
+	agent/bridge.h \
 	agent/daemon.c \
 	agent/daemon.h \
-	agent/iovpd.c
+	agent/iovpd.c \
+	agent/report.c \
+	agent/report.h
 agent_iovpd_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
 	$(OVS_CFLAGS)
 agent_iovpd_LDADD = ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) $(UV_LIBS) $(OVS_LIBS)

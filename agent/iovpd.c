@@ -19,6 +19,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
@@ -54,6 +55,10 @@ struct iovpd_options {
     int probe_interval;         /* ms. */
     int min_backoff, max_backoff;   /* ms. */
     size_t max_message;         /* Bytes. */
+    char *bridge;
+    char *datapath_type;
+    char *switch_name;
+    char *tunnel_ip;
 };
 
 static void iovpd_usage(void);
@@ -159,6 +164,10 @@ main(int argc, char *argv[])
         .min_backoff = options.min_backoff,
         .max_backoff = options.max_backoff,
         .max_message = options.max_message,
+        .bridge = options.bridge,
+        .datapath_type = options.datapath_type,
+        .switch_name = options.switch_name,
+        .tunnel_ip = options.tunnel_ip,
     };
 
     uv_loop_init(&loop);
@@ -189,7 +198,19 @@ main(int argc, char *argv[])
     free(options.rundir);
     free(options.ovs_db);
     free(options.vtep_db);
+    free(options.bridge);
+    free(options.datapath_type);
+    free(options.switch_name);
+    free(options.tunnel_ip);
     return status;
+}
+
+/* Replaces the malloc()'d string in '*s' by a copy of 'value'. */
+static void
+set_string(char **s, const char *value)
+{
+    free(*s);
+    *s = iovp_xstrdup(value);
 }
 
 /* Parses 'arg', the value of 'option', as a whole number of milliseconds
@@ -223,6 +244,10 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
         OPT_PROBE_INTERVAL,
         OPT_BACKOFF,
         OPT_MAX_MESSAGE,
+        OPT_BRIDGE,
+        OPT_DATAPATH_TYPE,
+        OPT_SWITCH_NAME,
+        OPT_TUNNEL_IP,
     };
     static const struct option long_options[] = {
         {"detach", no_argument, NULL, OPT_DETACH},
@@ -237,6 +262,10 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
         {"probe-interval", required_argument, NULL, OPT_PROBE_INTERVAL},
         {"backoff", required_argument, NULL, OPT_BACKOFF},
         {"max-message", required_argument, NULL, OPT_MAX_MESSAGE},
+        {"bridge", required_argument, NULL, OPT_BRIDGE},
+        {"datapath-type", required_argument, NULL, OPT_DATAPATH_TYPE},
+        {"switch-name", required_argument, NULL, OPT_SWITCH_NAME},
+        {"tunnel-ip", required_argument, NULL, OPT_TUNNEL_IP},
         {"verbose", optional_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -335,6 +364,30 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
             break;
         }
 
+        case OPT_BRIDGE:
+            set_string(&options->bridge, optarg);
+            break;
+
+        case OPT_DATAPATH_TYPE:
+            set_string(&options->datapath_type, optarg);
+            break;
+
+        case OPT_SWITCH_NAME:
+            set_string(&options->switch_name, optarg);
+            break;
+
+        case OPT_TUNNEL_IP: {
+            struct in6_addr in6;
+            struct in_addr in4;
+            if (inet_pton(AF_INET, optarg, &in4) != 1
+                && inet_pton(AF_INET6, optarg, &in6) != 1) {
+                iovp_fatal(0, "--tunnel-ip: \"%s\" is not an IP address",
+                           optarg);
+            }
+            set_string(&options->tunnel_ip, optarg);
+            break;
+        }
+
         case 'v':
             vlog_set_verbosity(optarg);
             break;
@@ -416,6 +469,15 @@ OVSDB options:\n\
                           attempts (default: 1000:8000)\n\
   --max-message=BYTES     drop an OVSDB connection whose server sends a\n\
                           larger message (default: 256 MiB)\n\
+\n\
+Integration bridge and switch options:\n\
+  --bridge=NAME           the integration bridge (default: br-int)\n\
+  --datapath-type=TYPE    datapath type of a bridge iovpd creates\n\
+  --switch-name=NAME      this switch's Physical_Switch name (default:\n\
+                          Open_vSwitch external_ids:system-id, else the\n\
+                          host name)\n\
+  --tunnel-ip=IP          this host's tunnel address (default: Open_vSwitch\n\
+                          external_ids:iovp-tunnel-ip)\n\
 \n\
 Logging options:\n\
   -vSPEC, --verbose=SPEC  set logging levels\n\

@@ -61,7 +61,10 @@ ovs-vsctl add-br br-int -- set bridge br-int datapath_type=netdev \
     fail_mode=secure protocols=OpenFlow13,OpenFlow14,OpenFlow15
 
 step "starting iovpd"
-iovpd --detach --no-chdir --pidfile --log-file -vsyslog:off
+ovs-vsctl set Open_vSwitch . external_ids:system-id=host1 \
+    external_ids:iovp-tunnel-ip=192.0.2.1
+iovpd --detach --no-chdir --pidfile --log-file -vsyslog:off \
+    --datapath-type=netdev
 
 step "ovs-vsctl show"
 ovs-vsctl show
@@ -72,8 +75,17 @@ iovp-ofctl version
 step "ovs-appctl -t iovpd list-commands"
 ovs-appctl -t iovpd list-commands
 
-step "a controller's policy arrives: vtep-ctl add-ps host1, add-ls ls1"
-vtep-ctl --db="unix:$sandbox/db.sock" add-ps host1 -- add-ls ls1 \
+step "iovpd reports itself, as a TOR does: vtep-ctl list-ps"
+for _ in $(seq 50); do
+    vtep-ctl --db="unix:$sandbox/db.sock" list-ps 2>/dev/null \
+        | grep -q host1 && break
+    sleep 0.1
+done
+vtep-ctl --db="unix:$sandbox/db.sock" list-ps
+vtep-ctl --db="unix:$sandbox/db.sock" get Physical_Switch host1 tunnel_ips
+
+step "a controller's policy arrives: vtep-ctl add-ls ls1"
+vtep-ctl --db="unix:$sandbox/db.sock" add-ls ls1 \
     -- set Logical_Switch ls1 tunnel_key=5000
 for _ in $(seq 50); do
     iovp-ofctl ovsdb/status | grep -q 'Logical_Switch.*1' && break

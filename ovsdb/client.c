@@ -36,6 +36,7 @@ struct odb_client {
     odb_client_changed_cb *changed;
     void *aux;
     unsigned long long int n_changes;   /* Row changes reported. */
+    bool was_active;            /* Active after the last message? */
 };
 
 /* Sends what the session has queued. */
@@ -64,6 +65,7 @@ odb_client_disconnected(struct jrpc_client *conn OVS_UNUSED,
 {
     struct odb_client *c = c_;
 
+    c->was_active = false;
     odb_session_disconnected(c->session);
 }
 
@@ -88,11 +90,17 @@ odb_client_msg(struct jrpc_client *conn, json_t *msg, void *c_)
     }
     odb_client_flush(c);
 
+    /* The consumer hears of every batch of changes, and of the replica
+     * becoming complete and current, even with nothing changed (an empty
+     * database, or a reconnect that found everything as it was). */
     struct odb_replica *replica = odb_session_replica(c->session);
-    if (replica && replica->n_changes && odb_session_is_active(c->session)) {
+    bool active = odb_session_is_active(c->session);
+    if (active && (replica->n_changes || !c->was_active)) {
         c->n_changes += replica->n_changes;
+        c->was_active = true;
         c->changed(c, c->aux);
     }
+    c->was_active = active;
 }
 
 static void

@@ -40,8 +40,9 @@ struct odb_client_options {
     struct jrpc_client_options connection;
 };
 
-/* Called after a batch of updates changed the replica; the callee reads
- * the replica's changes and clears them. */
+/* Called after a batch of updates changed the replica, and when the replica
+ * becomes complete and current after a (re)connection; the callee reads the
+ * replica's changes and clears them. */
 typedef void odb_client_changed_cb(struct odb_client *, void *aux);
 
 char *odb_client_create(struct uv_loop_s *, const struct odb_client_options *,

@@ -230,6 +230,16 @@ odb_replica_find_table(const struct odb_replica *r, const char *name)
     return NULL;
 }
 
+/* Returns the value (borrowed) of column 'name' in 'row' of 't', or NULL
+ * if 't' does not monitor that column. */
+const json_t *
+odb_row_get(const struct odb_replica_table *t, const struct odb_row *row,
+            const char *name)
+{
+    int i = odb_replica_column_index(t, name);
+    return i >= 0 ? row->values[i] : NULL;
+}
+
 /* Returns the row of 'table' whose UUID is 'uuid', or NULL. */
 const struct odb_row *
 odb_replica_find_row(const struct odb_replica_table *table, const char *uuid)
@@ -278,8 +288,10 @@ odb_batch_destroy(struct odb_batch *b, const struct odb_replica *r)
     free(b->ops);
 }
 
-static int
-odb_column_index(const struct odb_replica_table *t, const char *name)
+/* Returns the index in 't->columns' (and in each row's 'values') of the
+ * monitored column 'name', or -1. */
+int
+odb_replica_column_index(const struct odb_replica_table *t, const char *name)
 {
     for (size_t i = 0; i < t->n_columns; i++) {
         if (!strcmp(t->columns[i]->name, name)) {
@@ -303,7 +315,7 @@ odb_parse_row(const struct odb_replica_table *t, const json_t *row,
         return iovp_xasprintf("row is not an object");
     }
     json_object_foreach ((json_t *) row, name, value) {
-        int i = odb_column_index(t, name);
+        int i = odb_replica_column_index(t, name);
         json_t *new;
         char *error;
 

@@ -111,6 +111,10 @@ const struct odb_replica_table *odb_replica_find_table(
     const struct odb_replica *, const char *name);
 const struct odb_row *odb_replica_find_row(const struct odb_replica_table *,
                                            const char *uuid);
+int odb_replica_column_index(const struct odb_replica_table *,
+                             const char *name);
+const json_t *odb_row_get(const struct odb_replica_table *,
+                          const struct odb_row *, const char *column);
 size_t odb_replica_n_rows(const struct odb_replica *);
 
 char *odb_replica_apply(struct odb_replica *, const json_t *updates,

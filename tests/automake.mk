@@ -12,6 +12,7 @@ TESTSUITE_AT = \
 	tests/ovsdb-datum.at \
 	tests/link.at \
 	tests/schema.at \
+	tests/switch.at \
 	tests/control.at \
 	tests/iovpd.at \
 	tests/fuzz.at \

@@ -1,0 +1,140 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "agent/bridge.h"
+
+#include <string.h>
+
+#include "ovsdb/query.h"
+#include "ovsdb/replica.h"
+
+/* The OpenFlow versions iovpd speaks. */
+static const char *const bridge_protocols[] = {
+    "OpenFlow13", "OpenFlow14", "OpenFlow15",
+};
+
+static json_t *
+bridge_create(const struct odb_replica *ovs, const struct bridge_spec *spec)
+{
+    const struct odb_replica_table *root = odb_replica_find_table(
+        ovs, "Open_vSwitch");
+    const struct odb_row *root_row = odb_first_row(root);
+
+    if (!root_row) {
+        /* No Open_vSwitch row: "ovs-vsctl init" has not run yet. */
+        return NULL;
+    }
+
+    json_t *protocols = json_array();
+    for (size_t i = 0; i < sizeof bridge_protocols / sizeof *bridge_protocols;
+         i++) {
+        json_array_append_new(protocols, json_string(bridge_protocols[i]));
+    }
+    json_t *bridge = json_pack("{s:s, s:s, s:[s, o], s:[s, s]}",
+                               "name", spec->name, "fail_mode", "secure",
+                               "protocols", "set", protocols,
+                               "ports", "named-uuid", "port");
+    if (spec->datapath_type) {
+        json_object_set_new(bridge, "datapath_type",
+                            json_string(spec->datapath_type));
+    }
+
+    return json_pack(
+        "[{s:s, s:s, s:[[s, s, s]], s:[s], s:s, s:[], s:i},"
+        " {s:s, s:s, s:{s:s, s:s}, s:s},"
+        " {s:s, s:s, s:{s:s, s:[s, s]}, s:s},"
+        " {s:s, s:s, s:o, s:s},"
+        " {s:s, s:s, s:o, s:[[s, s, [s, s]]]},"
+        " {s:s, s:s}]",
+        /* Guard: the bridge must still be missing. */
+        "op", "wait", "table", "Bridge",
+        "where", "name", "==", spec->name, "columns", "name",
+        "until", "==", "rows", "timeout", 0,
+        "op", "insert", "table", "Interface",
+        "row", "name", spec->name, "type", "internal",
+        "uuid-name", "iface",
+        "op", "insert", "table", "Port",
+        "row", "name", spec->name, "interfaces", "named-uuid", "iface",
+        "uuid-name", "port",
+        "op", "insert", "table", "Bridge", "row", bridge, "uuid-name", "br",
+        "op", "mutate", "table", "Open_vSwitch",
+        "where", odb_where_uuid(root_row),
+        "mutations", "bridges", "insert", "named-uuid", "br",
+        "op", "comment",
+        "comment", "iovpd: creating the integration bridge");
+}
+
+/* Returns a new reference to the operations of a transaction that makes
+ * the Open_vSwitch database, as its replica 'ovs' shows it, hold the
+ * integration bridge that 'spec' describes; NULL when it already does (or
+ * when the database has no Open_vSwitch row yet). */
+json_t *
+bridge_ensure(const struct odb_replica *ovs, const struct bridge_spec *spec)
+{
+    const struct odb_replica_table *bridges = odb_replica_find_table(
+        ovs, "Bridge");
+    const struct odb_row *br = odb_find_row_by_string(bridges, "name",
+                                                   spec->name);
+
+    if (!br) {
+        return bridge_create(ovs, spec);
+    }
+
+    json_t *ops = json_array();
+    const json_t *fail_mode = odb_row_get(bridges, br, "fail_mode");
+    if (!json_is_string(fail_mode)
+        || strcmp(json_string_value(fail_mode), "secure")) {
+        json_array_append_new(ops, json_pack(
+                                  "{s:s, s:s, s:o, s:{s:s}}",
+                                  "op", "update", "table", "Bridge",
+                                  "where", odb_where_uuid(br),
+                                  "row", "fail_mode", "secure"));
+    }
+
+    const json_t *protocols = odb_row_get(bridges, br, "protocols");
+    const json_t *have = json_array_get(protocols, 1);
+    if (json_array_size(have)) {
+        json_t *missing = json_array();
+        for (size_t i = 0;
+             i < sizeof bridge_protocols / sizeof *bridge_protocols; i++) {
+            if (!odb_set_has_string(protocols, bridge_protocols[i])) {
+                json_array_append_new(missing,
+                                      json_string(bridge_protocols[i]));
+            }
+        }
+        if (json_array_size(missing)) {
+            json_array_append_new(ops, json_pack(
+                                      "{s:s, s:s, s:o, s:[[s, s, [s, o]]]}",
+                                      "op", "mutate", "table", "Bridge",
+                                      "where", odb_where_uuid(br),
+                                      "mutations", "protocols", "insert",
+                                      "set", missing));
+        } else {
+            json_decref(missing);
+        }
+    }
+
+    if (!json_array_size(ops)) {
+        json_decref(ops);
+        return NULL;
+    }
+    json_array_append_new(ops, json_pack(
+                              "{s:s, s:s}", "op", "comment", "comment",
+                              "iovpd: setting up the integration bridge"));
+    return ops;
+}

@@ -1,0 +1,42 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef IOVP_AGENT_BRIDGE_H
+#define IOVP_AGENT_BRIDGE_H 1
+
+/* The integration bridge in the Open_vSwitch database: what iovpd needs of
+ * it, as a pure function of the database's replica.
+ *
+ * A missing bridge is created with an internal port of its name, fail mode
+ * "secure" and OpenFlow 1.3 to 1.5 (and the datapath type asked for, if
+ * any).  On a bridge that exists, iovpd sets only what it needs: fail mode
+ * "secure", and OpenFlow 1.3, 1.4 and 1.5 added to "protocols" (an empty
+ * "protocols" already allows them: OVS then enables 1.0 to 1.5); nothing
+ * else is changed, the datapath type included. */
+
+#include <jansson.h>
+
+struct odb_replica;
+
+struct bridge_spec {
+    const char *name;           /* The bridge's name. */
+    const char *datapath_type;  /* For a bridge iovpd creates; or NULL. */
+};
+
+json_t *bridge_ensure(const struct odb_replica *ovs,
+                      const struct bridge_spec *);
+
+#endif /* agent/bridge.h */

@@ -1,0 +1,41 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef IOVP_AGENT_REPORT_H
+#define IOVP_AGENT_REPORT_H 1
+
+/* What iovpd reports in the hardware_vtep database, as a TOR reports
+ * itself: for now its Physical_Switch row.  A pure function of the
+ * database's replica: it returns the transaction to make, or nothing.
+ *
+ * The row is the one whose name is the switch's name: made by iovpd when
+ * missing (with a Global row, when the database has none, that lists it),
+ * adopted when an operator made it first.  Its "tunnel_ips" is set to the
+ * host's tunnel address when iovpd knows one, and otherwise left alone. */
+
+#include <jansson.h>
+
+struct odb_replica;
+
+struct report_spec {
+    const char *switch_name;
+    const char *tunnel_ip;      /* NULL if unknown. */
+};
+
+json_t *report_physical_switch(const struct odb_replica *vtep,
+                               const struct report_spec *);
+
+#endif /* agent/report.h */

@@ -1,0 +1,139 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "ovsdb/query.h"
+
+#include <string.h>
+
+#include "ovsdb/replica.h"
+
+/* Returns one row of 't' (the first in no particular order), or NULL. */
+const struct odb_row *
+odb_first_row(const struct odb_replica_table *t)
+{
+    const struct odb_row *row;
+
+    if (t) {
+        HMAP_FOR_EACH (row, node, &t->rows) {
+            return row;
+        }
+    }
+    return NULL;
+}
+
+/* Returns a row of 't' whose string 'column' is 'value', or NULL.  (A
+ * linear search: for the few rows of a host's own tables.) */
+const struct odb_row *
+odb_find_row_by_string(const struct odb_replica_table *t, const char *column,
+                       const char *value)
+{
+    const struct odb_row *row;
+    int i = t ? odb_replica_column_index(t, column) : -1;
+
+    if (i < 0) {
+        return NULL;
+    }
+    HMAP_FOR_EACH (row, node, &t->rows) {
+        const json_t *v = row->values[i];
+        if (json_is_string(v) && !strcmp(json_string_value(v), value)) {
+            return row;
+        }
+    }
+    return NULL;
+}
+
+/* Returns true if 'match' with 'aux' accepts an element of the canonical
+ * 'value': one of a set's atoms, or 'value' itself for an atom. */
+static bool
+odb_set_has(const json_t *value, bool (*match)(const json_t *, const void *),
+            const void *aux)
+{
+    if (json_is_array(value) && json_array_size(value) == 2
+        && json_is_string(json_array_get(value, 0))
+        && !strcmp(json_string_value(json_array_get(value, 0)), "set")) {
+        size_t i;
+        json_t *atom;
+
+        json_array_foreach (json_array_get(value, 1), i, atom) {
+            if (match(atom, aux)) {
+                return true;
+            }
+        }
+        return false;
+    }
+    return value && match(value, aux);
+}
+
+static bool
+odb_match_string(const json_t *atom, const void *value)
+{
+    return json_is_string(atom) && !strcmp(json_string_value(atom), value);
+}
+
+static bool
+odb_match_uuid(const json_t *atom, const void *uuid)
+{
+    return (json_is_array(atom)
+            && json_is_string(json_array_get(atom, 1))
+            && !strcmp(json_string_value(json_array_get(atom, 1)), uuid));
+}
+
+/* Returns true if the canonical set (or atom) 'set' holds string 'value'. */
+bool
+odb_set_has_string(const json_t *set, const char *value)
+{
+    return odb_set_has(set, odb_match_string, value);
+}
+
+/* Returns true if the canonical set (or atom) 'set' holds ["uuid",
+ * 'uuid']. */
+bool
+odb_set_has_uuid(const json_t *set, const char *uuid)
+{
+    return odb_set_has(set, odb_match_uuid, uuid);
+}
+
+/* Returns the value (borrowed) for string 'key' in the canonical map 'map',
+ * or NULL. */
+const json_t *
+odb_map_get(const json_t *map, const char *key)
+{
+    size_t i;
+    json_t *pair;
+
+    json_array_foreach (json_array_get(map, 1), i, pair) {
+        if (odb_match_string(json_array_get(pair, 0), key)) {
+            return json_array_get(pair, 1);
+        }
+    }
+    return NULL;
+}
+
+/* Returns a new reference to ["uuid", UUID] of 'row'. */
+json_t *
+odb_uuid(const struct odb_row *row)
+{
+    return json_pack("[s, s]", "uuid", row->uuid);
+}
+
+/* Returns a new reference to the "where" that selects 'row' by its UUID. */
+json_t *
+odb_where_uuid(const struct odb_row *row)
+{
+    return json_pack("[[s, s, o]]", "_uuid", "==", odb_uuid(row));
+}
