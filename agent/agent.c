@@ -297,6 +297,14 @@ agent_run(struct agent *agent)
         json_t *ops = report_physical_switch(vtep, &spec);
         if (ops) {
             VLOG_INFO("reporting Physical_Switch %s", name);
+        } else if (ovs) {
+            ops = report_physical_ports(vtep, ovs, &spec, agent->bridge);
+            if (ops) {
+                VLOG_INFO("reporting the ports of Physical_Switch %s",
+                          name);
+            }
+        }
+        if (ops) {
             agent_transact(agent->vtep_db, &agent->vtep_txn, ops);
         }
     }

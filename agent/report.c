@@ -18,6 +18,9 @@
 
 #include "agent/report.h"
 
+#include <string.h>
+
+#include "lib/util.h"
 #include "ovsdb/query.h"
 #include "ovsdb/replica.h"
 
@@ -90,5 +93,135 @@ report_physical_switch(const struct odb_replica *vtep,
     json_array_append_new(ops, json_pack(
         "{s:s, s:s}", "op", "comment", "comment",
         "iovpd: reporting this switch"));
+    return ops;
+}
+
+/* Returns a new reference to a JSON object whose keys are the
+ * "external_ids:iface-id" of the interfaces on 'bridge' in the Open_vSwitch
+ * replica 'ovs'. */
+static json_t *
+report_vm_ports(const struct odb_replica *ovs, const char *bridge)
+{
+    const struct odb_replica_table *bridges = odb_replica_find_table(
+        ovs, "Bridge");
+    const struct odb_replica_table *ports = odb_replica_find_table(
+        ovs, "Port");
+    const struct odb_replica_table *ifaces = odb_replica_find_table(
+        ovs, "Interface");
+    const struct odb_row *br = odb_find_row_by_string(bridges, "name",
+                                                      bridge);
+    json_t *vm_ports = json_object();
+
+    if (!br || !ports || !ifaces) {
+        return vm_ports;
+    }
+
+    const struct odb_row *port;
+    HMAP_FOR_EACH (port, node, &ports->rows) {
+        if (!odb_set_has_uuid(odb_row_get(bridges, br, "ports"),
+                              port->uuid)) {
+            continue;
+        }
+        const struct odb_row *iface;
+        HMAP_FOR_EACH (iface, node, &ifaces->rows) {
+            if (odb_set_has_uuid(odb_row_get(ports, port, "interfaces"),
+                                 iface->uuid)) {
+                const char *id = json_string_value(odb_map_get(
+                    odb_row_get(ifaces, iface, "external_ids"),
+                    "iface-id"));
+                if (id && id[0]) {
+                    json_object_set_new(vm_ports, id, json_true());
+                }
+            }
+        }
+    }
+    return vm_ports;
+}
+
+/* Returns a new reference to the operations that make this switch's
+ * Physical_Port rows in 'vtep' match the VM ports on 'bridge' in 'ovs' (see
+ * the top of report.h); NULL when they already do, or when the switch's
+ * own row is not there yet. */
+json_t *
+report_physical_ports(const struct odb_replica *vtep,
+                      const struct odb_replica *ovs,
+                      const struct report_spec *spec, const char *bridge)
+{
+    const struct odb_replica_table *switches = odb_replica_find_table(
+        vtep, "Physical_Switch");
+    const struct odb_replica_table *pports = odb_replica_find_table(
+        vtep, "Physical_Port");
+    const struct odb_row *ps = odb_find_row_by_string(switches, "name",
+                                                      spec->switch_name);
+
+    if (!ps || !pports) {
+        return NULL;
+    }
+
+    json_t *vm_ports = report_vm_ports(ovs, bridge);
+    json_t *ops = json_array();
+    json_t *have = json_object();
+    const json_t *ps_ports = odb_row_get(switches, ps, "ports");
+
+    /* The switch's ports: those that stay, and those iovpd made for a VM
+     * that has left. */
+    const struct odb_row *pp;
+    HMAP_FOR_EACH (pp, node, &pports->rows) {
+        if (!odb_set_has_uuid(ps_ports, pp->uuid)) {
+            continue;
+        }
+        const char *name = json_string_value(odb_row_get(pports, pp,
+                                                         "name"));
+        const json_t *created = odb_map_get(
+            odb_row_get(pports, pp, "other_config"), "iovp-created");
+        json_object_set_new(have, name ? name : "", json_true());
+        if (name && !json_object_get(vm_ports, name)
+            && json_is_string(created)
+            && !strcmp(json_string_value(created), "true")) {
+            json_array_append_new(ops, json_pack(
+                "{s:s, s:s, s:o, s:[[s, s, o]]}",
+                "op", "mutate", "table", "Physical_Switch",
+                "where", odb_where_uuid(ps),
+                "mutations", "ports", "delete", odb_uuid(pp)));
+        }
+    }
+
+    /* The VM ports the switch does not have yet. */
+    const char *name;
+    json_t *value;
+    size_t n = 0;
+    json_object_foreach (vm_ports, name, value) {
+        if (json_object_get(have, name)) {
+            continue;
+        }
+        char *uuid_name = iovp_xasprintf("port%zu", n++);
+        json_array_append_new(ops, json_pack(
+            "{s:s, s:s, s:{s:s, s:[s, [[s, s]]]}, s:s}",
+            "op", "insert", "table", "Physical_Port",
+            "row", "name", name, "other_config", "map", "iovp-created",
+            "true", "uuid-name", uuid_name));
+        json_array_append_new(ops, json_pack(
+            "{s:s, s:s, s:o, s:[[s, s, [s, s]]]}",
+            "op", "mutate", "table", "Physical_Switch",
+            "where", odb_where_uuid(ps),
+            "mutations", "ports", "insert", "named-uuid", uuid_name));
+        free(uuid_name);
+    }
+    json_decref(vm_ports);
+    json_decref(have);
+
+    if (!json_array_size(ops)) {
+        json_decref(ops);
+        return NULL;
+    }
+    /* Guard: the switch's ports are still those this was computed from. */
+    json_array_insert_new(ops, 0, json_pack(
+        "{s:s, s:s, s:o, s:[s], s:s, s:[{s:O}], s:i}",
+        "op", "wait", "table", "Physical_Switch",
+        "where", odb_where_uuid(ps), "columns", "ports", "until", "==",
+        "rows", "ports", ps_ports, "timeout", 0));
+    json_array_append_new(ops, json_pack(
+        "{s:s, s:s}", "op", "comment", "comment",
+        "iovpd: reporting this switch's ports"));
     return ops;
 }

@@ -18,13 +18,22 @@
 #define IOVP_AGENT_REPORT_H 1
 
 /* What iovpd reports in the hardware_vtep database, as a TOR reports
- * itself: for now its Physical_Switch row.  A pure function of the
- * database's replica: it returns the transaction to make, or nothing.
+ * itself: its Physical_Switch row and a Physical_Port row for each VM port.
+ * Pure functions of the databases' replicas: each returns the transaction
+ * to make, or nothing.
  *
- * The row is the one whose name is the switch's name: made by iovpd when
- * missing (with a Global row, when the database has none, that lists it),
- * adopted when an operator made it first.  Its "tunnel_ips" is set to the
- * host's tunnel address when iovpd knows one, and otherwise left alone. */
+ * The Physical_Switch row is the one whose name is the switch's name: made
+ * by iovpd when missing (with a Global row, when the database has none,
+ * that lists it), adopted when an operator made it first.  Its "tunnel_ips"
+ * is set to the host's tunnel address when iovpd knows one, and otherwise
+ * left alone.
+ *
+ * A VM port is an Interface on the integration bridge whose
+ * "external_ids:iface-id" names it; its Physical_Port row has that name.
+ * iovpd makes the row when the switch has no port of that name (marking it
+ * "other_config:iovp-created=true") and adopts one an operator made first.
+ * When the VM's interface leaves the bridge, a row iovpd made goes with it;
+ * an adopted row stays, with whatever the operator bound to it. */
 
 #include <jansson.h>
 
@@ -37,5 +46,9 @@ struct report_spec {
 
 json_t *report_physical_switch(const struct odb_replica *vtep,
                                const struct report_spec *);
+json_t *report_physical_ports(const struct odb_replica *vtep,
+                              const struct odb_replica *ovs,
+                              const struct report_spec *,
+                              const char *bridge);
 
 #endif /* agent/report.h */
