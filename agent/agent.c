@@ -302,6 +302,12 @@ agent_run(struct agent *agent)
             if (ops) {
                 VLOG_INFO("reporting the ports of Physical_Switch %s",
                           name);
+            } else {
+                ops = report_ucast_macs_local(vtep, ovs, &spec,
+                                              agent->bridge);
+                if (ops) {
+                    VLOG_INFO("reporting the local MACs of %s", name);
+                }
             }
         }
         if (ops) {

@@ -18,6 +18,8 @@
 
 #include "agent/report.h"
 
+#include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/util.h"
@@ -96,9 +98,10 @@ report_physical_switch(const struct odb_replica *vtep,
     return ops;
 }
 
-/* Returns a new reference to a JSON object whose keys are the
- * "external_ids:iface-id" of the interfaces on 'bridge' in the Open_vSwitch
- * replica 'ovs'. */
+/* Returns a new reference to a JSON object that maps the
+ * "external_ids:iface-id" of each interface on 'bridge' in the Open_vSwitch
+ * replica 'ovs' to its "external_ids:attached-mac" in lower case (or
+ * ""). */
 static json_t *
 report_vm_ports(const struct odb_replica *ovs, const char *bridge)
 {
@@ -126,11 +129,19 @@ report_vm_ports(const struct odb_replica *ovs, const char *bridge)
         HMAP_FOR_EACH (iface, node, &ifaces->rows) {
             if (odb_set_has_uuid(odb_row_get(ports, port, "interfaces"),
                                  iface->uuid)) {
-                const char *id = json_string_value(odb_map_get(
-                    odb_row_get(ifaces, iface, "external_ids"),
-                    "iface-id"));
+                const json_t *ids = odb_row_get(ifaces, iface,
+                                                "external_ids");
+                const char *id = json_string_value(odb_map_get(ids,
+                                                               "iface-id"));
+                const char *mac = json_string_value(
+                    odb_map_get(ids, "attached-mac"));
                 if (id && id[0]) {
-                    json_object_set_new(vm_ports, id, json_true());
+                    char *lower = iovp_xstrdup(mac ? mac : "");
+                    for (char *p = lower; *p; p++) {
+                        *p = tolower((unsigned char) *p);
+                    }
+                    json_object_set_new(vm_ports, id, json_string(lower));
+                    free(lower);
                 }
             }
         }
@@ -223,5 +234,136 @@ report_physical_ports(const struct odb_replica *vtep,
     json_array_append_new(ops, json_pack(
         "{s:s, s:s}", "op", "comment", "comment",
         "iovpd: reporting this switch's ports"));
+    return ops;
+}
+
+/* Returns a new reference to the operations that make the Ucast_Macs_Local
+ * rows behind this host's locator in 'vtep' those of the VM ports on
+ * 'bridge' in 'ovs' (see the top of report.h); NULL when they already are,
+ * or when the host has no tunnel address or its switch no row yet. */
+json_t *
+report_ucast_macs_local(const struct odb_replica *vtep,
+                        const struct odb_replica *ovs,
+                        const struct report_spec *spec, const char *bridge)
+{
+    const struct odb_replica_table *switches = odb_replica_find_table(
+        vtep, "Physical_Switch");
+    const struct odb_replica_table *pports = odb_replica_find_table(
+        vtep, "Physical_Port");
+    const struct odb_replica_table *locators = odb_replica_find_table(
+        vtep, "Physical_Locator");
+    const struct odb_replica_table *macs = odb_replica_find_table(
+        vtep, "Ucast_Macs_Local");
+    const struct odb_row *ps = odb_find_row_by_string(switches, "name",
+                                                      spec->switch_name);
+
+    if (!spec->tunnel_ip || !ps || !pports || !locators || !macs) {
+        return NULL;
+    }
+
+    /* This host's locator: a VXLAN tunnel to its address, with no key. */
+    const struct odb_row *loc = NULL, *row;
+    HMAP_FOR_EACH (row, node, &locators->rows) {
+        const json_t *ip = odb_row_get(locators, row, "dst_ip");
+        const json_t *key = odb_row_get(locators, row, "tunnel_key");
+        if (json_is_string(ip)
+            && !strcmp(json_string_value(ip), spec->tunnel_ip)
+            && !json_array_size(json_array_get(key, 1))
+            && odb_set_has_string(odb_row_get(locators, row,
+                                              "encapsulation_type"),
+                                  "vxlan_over_ipv4")) {
+            loc = row;
+        }
+    }
+
+    /* What should be: "MAC LS-UUID" for each VM MAC in each logical switch
+     * its port is bound to. */
+    json_t *vm_ports = report_vm_ports(ovs, bridge);
+    json_t *want = json_object();
+    HMAP_FOR_EACH (row, node, &pports->rows) {
+        const char *name = json_string_value(odb_row_get(pports, row,
+                                                         "name"));
+        const char *mac = json_string_value(json_object_get(vm_ports,
+                                                            name ? name
+                                                            : ""));
+        if (!odb_set_has_uuid(odb_row_get(switches, ps, "ports"), row->uuid)
+            || !mac || !mac[0]) {
+            continue;
+        }
+
+        size_t i;
+        json_t *pair;
+        json_array_foreach (json_array_get(odb_row_get(pports, row,
+                                                       "vlan_bindings"), 1),
+                            i, pair) {
+            const char *ls = json_string_value(
+                json_array_get(json_array_get(pair, 1), 1));
+            if (ls) {
+                char *key = iovp_xasprintf("%s %s", mac, ls);
+                json_object_set_new(want, key, json_true());
+                free(key);
+            }
+        }
+    }
+    json_decref(vm_ports);
+
+    /* What is: the rows behind this host's locator. */
+    json_t *ops = json_array();
+    if (loc) {
+        HMAP_FOR_EACH (row, node, &macs->rows) {
+            const char *mac = json_string_value(odb_row_get(macs, row,
+                                                            "MAC"));
+            const json_t *ls = odb_row_get(macs, row, "logical_switch");
+            if (!odb_set_has_uuid(odb_row_get(macs, row, "locator"),
+                                  loc->uuid)) {
+                continue;
+            }
+            char *key = iovp_xasprintf(
+                "%s %s", mac ? mac : "",
+                json_string_value(json_array_get(ls, 1)));
+            if (json_object_get(want, key)) {
+                json_object_del(want, key);
+            } else {
+                json_array_append_new(ops, json_pack(
+                    "{s:s, s:s, s:o}", "op", "delete",
+                    "table", "Ucast_Macs_Local",
+                    "where", odb_where_uuid(row)));
+            }
+            free(key);
+        }
+    }
+
+    /* What is missing. */
+    const char *key;
+    json_t *value;
+    json_object_foreach (want, key, value) {
+        char *mac = iovp_xstrdup(key);
+        char *ls = strchr(mac, ' ');
+        *ls++ = '\0';
+        json_t *locator = (loc ? odb_uuid(loc)
+                           : json_pack("[s, s]", "named-uuid", "loc"));
+        json_array_append_new(ops, json_pack(
+            "{s:s, s:s, s:{s:s, s:[s, s], s:o}}",
+            "op", "insert", "table", "Ucast_Macs_Local",
+            "row", "MAC", mac, "logical_switch", "uuid", ls,
+            "locator", locator));
+        free(mac);
+    }
+    if (!loc && json_object_size(want)) {
+        json_array_insert_new(ops, 0, json_pack(
+            "{s:s, s:s, s:{s:s, s:s}, s:s}",
+            "op", "insert", "table", "Physical_Locator",
+            "row", "encapsulation_type", "vxlan_over_ipv4",
+            "dst_ip", spec->tunnel_ip, "uuid-name", "loc"));
+    }
+    json_decref(want);
+
+    if (!json_array_size(ops)) {
+        json_decref(ops);
+        return NULL;
+    }
+    json_array_append_new(ops, json_pack(
+        "{s:s, s:s}", "op", "comment", "comment",
+        "iovpd: reporting local MACs"));
     return ops;
 }

@@ -33,7 +33,14 @@
  * iovpd makes the row when the switch has no port of that name (marking it
  * "other_config:iovp-created=true") and adopts one an operator made first.
  * When the VM's interface leaves the bridge, a row iovpd made goes with it;
- * an adopted row stays, with whatever the operator bound to it. */
+ * an adopted row stays, with whatever the operator bound to it.
+ *
+ * Ucast_Macs_Local: for each VM port of the switch and each logical switch
+ * its "vlan_bindings" puts it in, the VM's MAC (its Interface's
+ * "external_ids:attached-mac") in that logical switch, behind the
+ * Physical_Locator of the host's tunnel address.  The rows behind that
+ * locator are iovpd's: those no longer true are deleted.  Without a tunnel
+ * address, nothing is reported. */
 
 #include <jansson.h>
 
@@ -50,5 +57,9 @@ json_t *report_physical_ports(const struct odb_replica *vtep,
                               const struct odb_replica *ovs,
                               const struct report_spec *,
                               const char *bridge);
+json_t *report_ucast_macs_local(const struct odb_replica *vtep,
+                                const struct odb_replica *ovs,
+                                const struct report_spec *,
+                                const char *bridge);
 
 #endif /* agent/report.h */
