@@ -63,6 +63,12 @@ report_physical_switch(const struct odb_replica *vtep,
                 "where", odb_where_uuid(global),
                 "mutations", "switches", "insert", "named-uuid", "ps"));
         } else {
+            /* Guarded: another client (vtep-ctl, say) may be making the
+             * one Global row at this moment. */
+            json_array_append_new(ops, json_pack(
+                "{s:s, s:s, s:[], s:[s], s:s, s:[], s:i}",
+                "op", "wait", "table", "Global", "where",
+                "columns", "switches", "until", "==", "rows", "timeout", 0));
             json_array_append_new(ops, json_pack(
                 "{s:s, s:s, s:{s:[s, s]}}", "op", "insert",
                 "table", "Global", "row", "switches", "named-uuid", "ps"));
