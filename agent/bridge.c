@@ -129,12 +129,5 @@ bridge_ensure(const struct odb_replica *ovs, const struct bridge_spec *spec)
         }
     }
 
-    if (!json_array_size(ops)) {
-        json_decref(ops);
-        return NULL;
-    }
-    json_array_append_new(ops, json_pack(
-                              "{s:s, s:s}", "op", "comment", "comment",
-                              "iovpd: setting up the integration bridge"));
-    return ops;
+    return odb_txn_finish(ops, "iovpd: setting up the integration bridge");
 }

@@ -94,14 +94,7 @@ report_physical_switch(const struct odb_replica *vtep,
         }
     }
 
-    if (!json_array_size(ops)) {
-        json_decref(ops);
-        return NULL;
-    }
-    json_array_append_new(ops, json_pack(
-        "{s:s, s:s}", "op", "comment", "comment",
-        "iovpd: reporting this switch"));
-    return ops;
+    return odb_txn_finish(ops, "iovpd: reporting this switch");
 }
 
 /* Returns a new reference to a JSON object that maps the
@@ -227,20 +220,16 @@ report_physical_ports(const struct odb_replica *vtep,
     json_decref(vm_ports);
     json_decref(have);
 
-    if (!json_array_size(ops)) {
-        json_decref(ops);
-        return NULL;
+    if (json_array_size(ops)) {
+        /* Guard: the switch's ports are still those this was computed
+         * from. */
+        json_array_insert_new(ops, 0, json_pack(
+            "{s:s, s:s, s:o, s:[s], s:s, s:[{s:O}], s:i}",
+            "op", "wait", "table", "Physical_Switch",
+            "where", odb_where_uuid(ps), "columns", "ports", "until", "==",
+            "rows", "ports", ps_ports, "timeout", 0));
     }
-    /* Guard: the switch's ports are still those this was computed from. */
-    json_array_insert_new(ops, 0, json_pack(
-        "{s:s, s:s, s:o, s:[s], s:s, s:[{s:O}], s:i}",
-        "op", "wait", "table", "Physical_Switch",
-        "where", odb_where_uuid(ps), "columns", "ports", "until", "==",
-        "rows", "ports", ps_ports, "timeout", 0));
-    json_array_append_new(ops, json_pack(
-        "{s:s, s:s}", "op", "comment", "comment",
-        "iovpd: reporting this switch's ports"));
-    return ops;
+    return odb_txn_finish(ops, "iovpd: reporting this switch's ports");
 }
 
 /* Returns a new reference to the operations that make the Ucast_Macs_Local
@@ -364,12 +353,5 @@ report_ucast_macs_local(const struct odb_replica *vtep,
     }
     json_decref(want);
 
-    if (!json_array_size(ops)) {
-        json_decref(ops);
-        return NULL;
-    }
-    json_array_append_new(ops, json_pack(
-        "{s:s, s:s}", "op", "comment", "comment",
-        "iovpd: reporting local MACs"));
-    return ops;
+    return odb_txn_finish(ops, "iovpd: reporting local MACs");
 }

@@ -137,3 +137,19 @@ odb_where_uuid(const struct odb_row *row)
 {
     return json_pack("[[s, s, o]]", "_uuid", "==", odb_uuid(row));
 }
+
+/* Finishes the operations 'ops' of a transaction (stolen): returns them
+ * with a "comment" operation of 'comment' at the end (the server logs it),
+ * or NULL when 'ops' has no operation, for a transaction not worth
+ * sending. */
+json_t *
+odb_txn_finish(json_t *ops, const char *comment)
+{
+    if (!json_array_size(ops)) {
+        json_decref(ops);
+        return NULL;
+    }
+    json_array_append_new(ops, json_pack("{s:s, s:s}", "op", "comment",
+                                         "comment", comment));
+    return ops;
+}

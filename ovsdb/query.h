@@ -39,5 +39,6 @@ const json_t *odb_map_get(const json_t *map, const char *key);
 
 json_t *odb_where_uuid(const struct odb_row *);
 json_t *odb_uuid(const struct odb_row *);
+json_t *odb_txn_finish(json_t *ops, const char *comment);
 
 #endif /* ovsdb/query.h */

@@ -93,8 +93,8 @@ odb_row_destroy(struct odb_row *row, size_t n_columns)
 
 /* Creates a replica of the tables and columns that 'monitor' (with 'n'
  * entries) names, of a database with 'schema', which it takes (and frees on
- * failure).  An optional table that 'schema' lacks is left out.  Returns NULL and the replica in '*replicap', or a malloc()'d
- * error. */
+ * failure).  An optional table that 'schema' lacks is left out.  Returns
+ * NULL and the replica in '*replicap', or a malloc()'d error. */
 char *
 odb_replica_create(struct odb_schema *schema,
                    const struct odb_monitor_table *monitor, size_t n,
