@@ -183,7 +183,7 @@ test_ovsdb_txn_stream_main(int argc, char *argv[])
 {
     static const char *const columns[] = { "name", "description", NULL };
     static const struct odb_monitor_table tables[] = {
-        { "Logical_Switch", columns },
+        { .table = "Logical_Switch", .columns = columns },
     };
     bool leader_only = false;
     struct stream s;

@@ -1,0 +1,244 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "lib/byte-stream.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+
+/* Bytes asked of the kernel per read. */
+#define BSTREAM_READ_SIZE 65536
+
+struct bstream {
+    union {
+        uv_handle_t handle;
+        uv_stream_t stream;
+        uv_pipe_t pipe;
+        uv_tcp_t tcp;
+    } u;
+    struct bstream_cbs cbs;
+    void *aux;
+    char *name;                 /* For log messages. */
+
+    uv_shutdown_t shutdown;     /* Flushes writes before closing. */
+
+    char *rx;                   /* BSTREAM_READ_SIZE bytes. */
+    size_t backlog;             /* Bytes queued for writing. */
+
+    bool failed;                /* 'cbs.error' was called. */
+    bool closing;               /* bstream_close() was called. */
+};
+
+/* One queued write. */
+struct bstream_write {
+    uv_write_t req;
+    struct bstream *stream;
+    size_t len;
+    char *buf;                  /* Owned. */
+};
+
+/* Creates a stream of libuv handle 'type' (UV_NAMED_PIPE or UV_TCP) on
+ * 'loop'.  The caller connects or accepts into bstream_handle() and then
+ * calls bstream_start().  Returns NULL for an unsupported 'type'. */
+struct bstream *
+bstream_create(uv_loop_t *loop, uv_handle_type type,
+               const struct bstream_cbs *cbs, void *aux)
+{
+    struct bstream *s = iovp_xzalloc(sizeof *s);
+    int error;
+
+    if (type == UV_NAMED_PIPE) {
+        error = uv_pipe_init(loop, &s->u.pipe, 0);
+    } else if (type == UV_TCP) {
+        error = uv_tcp_init(loop, &s->u.tcp);
+    } else {
+        error = UV_EINVAL;
+    }
+    if (error) {
+        free(s);
+        return NULL;
+    }
+    s->u.handle.data = s;
+    s->cbs = *cbs;
+    s->aux = aux;
+    s->name = iovp_xstrdup("(unconnected)");
+    return s;
+}
+
+/* Returns the libuv stream that 's' owns, to connect or accept into. */
+uv_stream_t *
+bstream_handle(struct bstream *s)
+{
+    return &s->u.stream;
+}
+
+/* Returns the name given to bstream_start(). */
+const char *
+bstream_name(const struct bstream *s)
+{
+    return s->name;
+}
+
+/* Fails 's' for 'error' (a negative errno value) and 'reason', as its
+ * owner may when what arrived makes no sense: reading stops and the 'error'
+ * callback is made, unless 's' already failed or is closing. */
+void
+bstream_fail(struct bstream *s, int error, const char *reason)
+{
+    if (!s->failed && !s->closing) {
+        s->failed = true;
+        uv_read_stop(&s->u.stream);
+        s->cbs.error(s, error, reason, s->aux);
+    }
+}
+
+static void
+bstream_alloc_cb(uv_handle_t *handle, size_t suggested OVS_UNUSED,
+                     uv_buf_t *buf)
+{
+    struct bstream *s = handle->data;
+
+    if (!s->rx) {
+        s->rx = iovp_xmalloc(BSTREAM_READ_SIZE);
+    }
+    *buf = uv_buf_init(s->rx, BSTREAM_READ_SIZE);
+}
+
+static void
+bstream_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+    struct bstream *s = stream->data;
+
+    if (nread < 0) {
+        bstream_fail(s, nread, nread == UV_EOF ? "connection closed by "
+                         "peer" : uv_strerror(nread));
+        return;
+    }
+
+    if (nread > 0) {
+        s->cbs.data(s, buf->base, nread, s->aux);
+    }
+}
+
+/* Starts reading from 's', which is now connected to 'name' (used in log
+ * messages).  Returns 0 or a negative errno value. */
+int
+bstream_start(struct bstream *s, const char *name)
+{
+    free(s->name);
+    s->name = iovp_xstrdup(name);
+    return uv_read_start(&s->u.stream, bstream_alloc_cb,
+                         bstream_read_cb);
+}
+
+static void
+bstream_write_cb(uv_write_t *req, int status)
+{
+    struct bstream_write *w = req->data;
+    struct bstream *s = w->stream;
+
+    s->backlog -= w->len;
+    free(w->buf);
+    free(w);
+    if (status < 0 && status != UV_ECANCELED) {
+        bstream_fail(s, status, uv_strerror(status));
+    }
+}
+
+/* Queues the 'n' bytes at 'data' (malloc()'d; stolen, even on failure)
+ * for sending on 's'.  Returns 0 or a negative errno value (-EPIPE once 's'
+ * has failed or is closing). */
+int
+bstream_send(struct bstream *s, char *data, size_t n)
+{
+    if (s->failed || s->closing) {
+        free(data);
+        return -EPIPE;
+    }
+
+    struct bstream_write *w = iovp_xmalloc(sizeof *w);
+    w->req.data = w;
+    w->stream = s;
+    w->buf = data;
+    w->len = n;
+
+    uv_buf_t buf = uv_buf_init(w->buf, w->len);
+    int error = uv_write(&w->req, &s->u.stream, &buf, 1, bstream_write_cb);
+    if (error) {
+        free(w->buf);
+        free(w);
+        bstream_fail(s, error, uv_strerror(error));
+        return error;
+    }
+    s->backlog += w->len;
+    return 0;
+}
+
+/* Returns the number of bytes queued on 's' but not yet written. */
+size_t
+bstream_backlog(const struct bstream *s)
+{
+    return s->backlog;
+}
+
+static void
+bstream_close_cb(uv_handle_t *handle)
+{
+    struct bstream *s = handle->data;
+
+    if (s->cbs.closed) {
+        s->cbs.closed(s->aux);
+    }
+    free(s->rx);
+    free(s->name);
+    free(s);
+}
+
+static void
+bstream_shutdown_cb(uv_shutdown_t *req, int status OVS_UNUSED)
+{
+    struct bstream *s = req->data;
+
+    uv_close(&s->u.handle, bstream_close_cb);
+}
+
+/* Closes 's': no callback is made after this.  Messages already queued are
+ * still written, unless the stream has failed, and the memory is freed once
+ * libuv has closed the handle.  Accepts NULL and may be called from within
+ * the callbacks of 's'. */
+void
+bstream_close(struct bstream *s)
+{
+    if (!s || s->closing) {
+        return;
+    }
+    s->closing = true;
+    uv_read_stop(&s->u.stream);
+    if (s->backlog && !s->failed) {
+        s->shutdown.data = s;
+        if (!uv_shutdown(&s->shutdown, &s->u.stream,
+                         bstream_shutdown_cb)) {
+            return;
+        }
+    }
+    uv_close(&s->u.handle, bstream_close_cb);
+}
