@@ -2,6 +2,8 @@
 
 noinst_LIBRARIES += lib/libiovp.a
 lib_libiovp_a_SOURCES = \
+	lib/byte-client.c \
+	lib/byte-client.h \
 	lib/byte-stream.c \
 	lib/byte-stream.h \
 	lib/control-client.c \

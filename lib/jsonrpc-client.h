@@ -17,17 +17,14 @@
 #ifndef IOVP_JSONRPC_CLIENT_H
 #define IOVP_JSONRPC_CLIENT_H 1
 
-/* A JSON-RPC client connection that keeps itself up, over libuv.
- *
- * It is given a comma-separated list of remotes, "unix:PATH" or
- * "tcp:IP:PORT" (an IPv6 address in brackets), tries them in a shuffled
- * order, one after another, with the back-off of lib/reconnect.h, and
- * probes a connection that goes quiet.  It knows nothing of what the
- * messages mean: its owner hears of connections coming and going and of
- * each message, sends its own messages, answers probes (by sending a
- * request the peer must answer, an "echo" for OVSDB) and drops a
- * connection whose peer it finds unfit with jrpc_client_reconnect(), which
- * moves on to the next remote.
+/* A JSON-RPC client connection that keeps itself up: the JSON-RPC framing
+ * (lib/jsonrpc.h) of a byte client (lib/byte-client.h), whose remotes,
+ * back-off and probes it shares.  It knows nothing of what the messages
+ * mean: its owner hears of connections coming and going and of each
+ * message, sends its own messages, answers probes (with an "echo" for
+ * OVSDB) and drops a connection whose peer it finds unfit with
+ * jrpc_client_reconnect().  A message that is not well-formed JSON, or
+ * larger than 'max_msg_size', is logged and drops the connection.
  *
  * This header does not include uv.h: its users need not know libuv. */
 
@@ -53,13 +50,10 @@ struct jrpc_client_options {
     unsigned int seed;              /* Shuffles remotes, jitters back-off. */
 };
 
-/* The fields of 'options' that are 0 take these defaults. */
-#define JRPC_CLIENT_MIN_BACKOFF 1000
-#define JRPC_CLIENT_MAX_BACKOFF 8000
+/* The fields of 'options' that are 0 take the defaults of
+ * lib/byte-client.h, and: */
 #define JRPC_CLIENT_MAX_MSG_SIZE (256 * 1024 * 1024)
 
-char *jrpc_client_parse_remotes(const char *remotes, char ***remotesp,
-                                size_t *np);
 char *jrpc_client_create(struct uv_loop_s *, const char *remotes,
                          const struct jrpc_client_options *,
                          const struct jrpc_client_cbs *, void *aux,
