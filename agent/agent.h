@@ -40,6 +40,7 @@ struct agent_options {
     const char *datapath_type;  /* For a bridge iovpd creates, or NULL. */
     const char *switch_name;    /* NULL: from Open_vSwitch, or hostname. */
     const char *tunnel_ip;      /* NULL: from Open_vSwitch, or none. */
+    const char *ofp_remote;     /* The bridge's OpenFlow management socket. */
 };
 
 int agent_create(uv_loop_t *, const struct agent_options *,

@@ -59,6 +59,7 @@ struct iovpd_options {
     char *datapath_type;
     char *switch_name;
     char *tunnel_ip;
+    char *ofp_remote;           /* The bridge's management socket. */
 };
 
 static void iovpd_usage(void);
@@ -168,6 +169,7 @@ main(int argc, char *argv[])
         .datapath_type = options.datapath_type,
         .switch_name = options.switch_name,
         .tunnel_ip = options.tunnel_ip,
+        .ofp_remote = options.ofp_remote,
     };
 
     uv_loop_init(&loop);
@@ -202,6 +204,7 @@ main(int argc, char *argv[])
     free(options.datapath_type);
     free(options.switch_name);
     free(options.tunnel_ip);
+    free(options.ofp_remote);
     return status;
 }
 
@@ -415,12 +418,19 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
     /* The Open_vSwitch database is where ovs-vsctl finds it; the
      * hardware_vtep database is, by default, in the same ovsdb-server, as
      * ovs-vtep sets it up. */
-    if (!options->ovs_db) {
-        const char *ovs_rundir = getenv("OVS_RUNDIR");
-        options->ovs_db = iovp_xasprintf(
-            "unix:%s/db.sock",
-            ovs_rundir && ovs_rundir[0] ? ovs_rundir : "/var/run/openvswitch");
+    const char *ovs_rundir = getenv("OVS_RUNDIR");
+    if (!ovs_rundir || !ovs_rundir[0]) {
+        ovs_rundir = "/var/run/openvswitch";
     }
+    if (!options->ovs_db) {
+        options->ovs_db = iovp_xasprintf("unix:%s/db.sock", ovs_rundir);
+    }
+
+    /* OpenFlow to the bridge goes through the management socket that
+     * ovs-vswitchd makes for every bridge. */
+    options->ofp_remote = iovp_xasprintf("unix:%s/%s.mgmt", ovs_rundir,
+                                         options->bridge ? options->bridge
+                                         : "br-int");
     if (!options->vtep_db) {
         options->vtep_db = iovp_xstrdup(options->ovs_db);
     }
@@ -463,8 +473,9 @@ OVSDB options:\n\
                           list of unix:PATH and tcp:IP:PORT for a cluster\n\
                           (default: the --ovs-db remote)\n\
   --leader-only           use only the leader of a clustered hardware_vtep\n\
-  --probe-interval=MS     probe a silent OVSDB connection after MS ms, drop\n\
-                          it after twice that; 0 disables (default: 5000)\n\
+  --probe-interval=MS     probe a silent OVSDB or OpenFlow connection after\n\
+                          MS ms, drop it after twice that; 0 disables\n\
+                          (default: 5000)\n\
   --backoff=MIN:MAX       wait from MIN to MAX ms between connection\n\
                           attempts (default: 1000:8000)\n\
   --max-message=BYTES     drop an OVSDB connection whose server sends a\n\

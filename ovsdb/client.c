@@ -200,10 +200,9 @@ odb_client_status(const struct odb_client *c)
     json_object_set_new(status, "state", json_string(
                             odb_session_state_to_string(
                                 odb_session_get_state(c->session))));
+    json_t *model = json_object_get(server, "model");
     json_object_set_new(status, "model",
-                        json_incref(json_object_get(server, "model")
-                                    ? json_object_get(server, "model")
-                                    : json_string("unknown")));
+                        model ? json_incref(model) : json_string("unknown"));
     json_object_set_new(status, "leader",
                         json_boolean(!json_is_false(
                                          json_object_get(server, "leader"))));

@@ -6,6 +6,7 @@ TESTSUITE_AT = \
 	tests/harness.at \
 	tests/jsonrpc.at \
 	tests/reconnect.at \
+	tests/ofconn.at \
 	tests/ovsdb-session.at \
 	tests/ovsdb-client.at \
 	tests/ovsdb-cluster.at \
@@ -13,6 +14,7 @@ TESTSUITE_AT = \
 	tests/link.at \
 	tests/schema.at \
 	tests/switch.at \
+	tests/ofp.at \
 	tests/control.at \
 	tests/iovpd.at \
 	tests/fuzz.at \
@@ -60,13 +62,14 @@ tests_test_iovp_SOURCES = \
 	tests/test-iovp.h \
 	tests/test-jsonrpc.c \
 	tests/test-link.c \
+	tests/test-ofconn.c \
 	tests/test-ovsdb-datum.c \
 	tests/test-ovsdb-client.c \
 	tests/test-ovsdb-session.c \
 	tests/test-reconnect.c
 tests_test_iovp_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
 	$(OVS_CFLAGS)
-tests_test_iovp_LDADD = ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) $(UV_LIBS) $(OVS_LIBS)
+tests_test_iovp_LDADD = ofp/libofp.a ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) $(UV_LIBS) $(OVS_LIBS)
 
 # The libFuzzer target (tests/fuzz.at), built with clang when configure
 # found it.  Its sources are compiled into it, instrumented.

@@ -46,6 +46,7 @@ static const struct ofctl_command ofctl_commands[] = {
     {"list-commands", "", 0, 0, "list-commands"},
     {"ovsdb/status", "", 0, 0, "ovsdb/status"},
     {"ovsdb/dump", "DB", 1, 1, "ovsdb/dump"},
+    {"ofp/status", "", 0, 0, "ofp/status"},
 };
 
 /* The command line, parsed. */

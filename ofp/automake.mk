@@ -1,0 +1,8 @@
+# ofp/: OpenFlow over libopenvswitch: the protocol of a connection to the
+# switch (and, to come, desired and installed flows).
+
+noinst_LIBRARIES += ofp/libofp.a
+ofp_libofp_a_SOURCES = \
+	ofp/ofconn.c \
+	ofp/ofconn.h
+ofp_libofp_a_CFLAGS = $(AM_CFLAGS) $(OVS_CFLAGS)
