@@ -26,16 +26,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openvswitch/ofp-protocol.h>
 #include <openvswitch/ofpbuf.h>
 #include <openvswitch/vlog.h>
 
 #include "agent/bridge.h"
 #include "agent/report.h"
-#include "lib/byte-client.h"
 #include "lib/control.h"
 #include "lib/util.h"
-#include "ofp/ofconn.h"
+#include "ofp/client.h"
 #include "ovsdb/client.h"
 #include "ovsdb/query.h"
 #include "ovsdb/schema.h"
@@ -114,8 +112,7 @@ struct agent {
     struct agent_txn vtep_txn;
 
     /* OpenFlow to the integration bridge, over its management socket. */
-    struct bclient *ofp_conn;
-    struct ofconn *ofconn;
+    struct ofp_client *ofp;
 };
 
 static void agent_wake(struct agent *);
@@ -377,68 +374,15 @@ agent_open_db(struct agent *agent, const struct agent_options *ao,
                              clientp);
 }
 
-/* Sends what the OpenFlow session has queued, and takes what it received.
- * (The flows come with ofctrl; for now what the switch sends beyond the
- * protocol's own messages is only logged.) */
+/* A message from the switch beyond the protocol's own.  (The flows come
+ * with ofctrl; for now these are only logged.) */
 static void
-agent_ofp_flush(struct agent *agent)
+agent_ofp_msg(struct ofp_client *client OVS_UNUSED, struct ofpbuf *msg,
+              void *agent_ OVS_UNUSED)
 {
-    struct ofpbuf *msg;
-
-    while ((msg = ofconn_pop(agent->ofconn))) {
-        size_t size = msg->size;
-        bclient_send(agent->ofp_conn, ofpbuf_steal_data(msg), size);
-        ofpbuf_delete(msg);
-    }
-    while ((msg = ofconn_pop_received(agent->ofconn))) {
-        VLOG_DBG("OpenFlow message of %"PRIu32" bytes not handled yet",
-                 msg->size);
-        ofpbuf_delete(msg);
-    }
-}
-
-static void
-agent_ofp_connected(struct bclient *conn OVS_UNUSED, void *agent_)
-{
-    struct agent *agent = agent_;
-
-    ofconn_connected(agent->ofconn);
-    agent_ofp_flush(agent);
-}
-
-static void
-agent_ofp_disconnected(struct bclient *conn OVS_UNUSED,
-                       const char *reason OVS_UNUSED, void *agent_)
-{
-    struct agent *agent = agent_;
-
-    ofconn_disconnected(agent->ofconn);
-}
-
-static void
-agent_ofp_data(struct bclient *conn, const char *data, size_t n,
-               void *agent_)
-{
-    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
-    struct agent *agent = agent_;
-    char *error = ofconn_receive(agent->ofconn, data, n);
-
-    agent_ofp_flush(agent);
-    if (error) {
-        VLOG_WARN_RL(&rl, "%s: %s; dropping the connection",
-                     bclient_remote(conn), error);
-        bclient_reconnect(conn, error);
-        free(error);
-    }
-}
-
-static void
-agent_ofp_probe(struct bclient *conn OVS_UNUSED, void *agent_)
-{
-    struct agent *agent = agent_;
-
-    ofconn_probe(agent->ofconn);
-    agent_ofp_flush(agent);
+    VLOG_DBG("OpenFlow message of %"PRIu32" bytes not handled yet",
+             msg->size);
+    ofpbuf_delete(msg);
 }
 
 /* "ofp/status": the OpenFlow connection to the integration bridge. */
@@ -447,48 +391,16 @@ agent_cmd_ofp_status(struct control_conn *conn, int argc OVS_UNUSED,
                      const char *argv[] OVS_UNUSED, void *agent_)
 {
     struct agent *agent = agent_;
-    const struct ofconn_stats *stats = ofconn_get_stats(agent->ofconn);
-    enum ofconn_state state = ofconn_get_state(agent->ofconn);
-    const char *error = bclient_last_error(agent->ofp_conn);
-    json_t *status = json_pack(
-        "{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}",
-        "remote", bclient_remote(agent->ofp_conn),
-        "connection", bclient_state(agent->ofp_conn),
-        "state", ofconn_state_to_string(state),
-        "version", (state == OFCONN_ACTIVE
-                    ? ofputil_version_to_string(
-                        ofconn_get_version(agent->ofconn))
-                    : "none"),
-        "connections",
-        (json_int_t) bclient_n_connections(agent->ofp_conn),
-        "received", (json_int_t) stats->n_received,
-        "sent", (json_int_t) stats->n_sent,
-        "echo_requests", (json_int_t) stats->n_echo_requests,
-        "echo_replies", (json_int_t) stats->n_echo_replies,
-        "errors", (json_int_t) stats->n_errors);
-    json_object_set_new(status, "last_error",
-                        error ? json_string(error) : json_null());
+    json_t *status = ofp_client_status(agent->ofp);
 
     if (control_conn_format(conn) == CONTROL_FMT_JSON) {
         control_reply_json(conn, status);
-        return;
-    }
-
-    char *text = iovp_xstrdup("");
-    const char *key;
-    json_t *value;
-    json_object_foreach (status, key, value) {
-        char *v = (json_is_string(value)
-                   ? iovp_xstrdup(json_string_value(value))
-                   : json_dumps(value, JSON_ENCODE_ANY));
-        char *line = iovp_xasprintf("%s%s: %s\n", text, key, v);
-        free(v);
+    } else {
+        char *text = iovp_json_lines(status, "");
+        control_reply(conn, text);
         free(text);
-        text = line;
+        json_decref(status);
     }
-    control_reply(conn, text);
-    free(text);
-    json_decref(status);
 }
 
 static void
@@ -554,29 +466,19 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
         return -EINVAL;
     }
 
-    static const struct bclient_cbs ofp_cbs = {
-        .connected = agent_ofp_connected,
-        .disconnected = agent_ofp_disconnected,
-        .data = agent_ofp_data,
-        .probe = agent_ofp_probe,
-    };
     struct bclient_options ofp_options = {
         .min_backoff = options->min_backoff,
         .max_backoff = options->max_backoff,
         .probe_interval = options->probe_interval,
         .seed = getpid(),
     };
-    agent->ofconn = ofconn_create((1u << OFP13_VERSION)
-                                  | (1u << OFP14_VERSION)
-                                  | (1u << OFP15_VERSION));
-    msg = bclient_create(loop, options->ofp_remote, &ofp_options, &ofp_cbs,
-                         agent, &agent->ofp_conn);
+    msg = ofp_client_create(loop, options->ofp_remote, &ofp_options,
+                            agent_ofp_msg, agent, &agent->ofp);
     if (msg) {
         VLOG_ERR("%s", msg);
         free(msg);
         odb_client_destroy(agent->ovs_db);
         odb_client_destroy(agent->vtep_db);
-        ofconn_destroy(agent->ofconn);
         control_server_close(agent->control);
         agent_destroy(agent);
         return -EINVAL;
@@ -623,10 +525,8 @@ agent_shutdown(struct agent *agent)
     agent->ovs_db = NULL;
     odb_client_destroy(agent->vtep_db);
     agent->vtep_db = NULL;
-    bclient_destroy(agent->ofp_conn);
-    agent->ofp_conn = NULL;
-    ofconn_destroy(agent->ofconn);
-    agent->ofconn = NULL;
+    ofp_client_destroy(agent->ofp);
+    agent->ofp = NULL;
     uv_close((uv_handle_t *) &agent->run, NULL);
     uv_close((uv_handle_t *) &agent->retry, NULL);
     uv_close((uv_handle_t *) &agent->sigterm, NULL);

@@ -118,6 +118,28 @@ iovp_json_brief(const json_t *json)
     return s;
 }
 
+/* Returns a malloc()'d text with a line "'indent'KEY: VALUE" for each member
+ * of the JSON object 'object', in order: a string as it is, any other value
+ * as compact JSON.  For the text form of status commands. */
+char *
+iovp_json_lines(const json_t *object, const char *indent)
+{
+    char *text = iovp_xstrdup("");
+    const char *key;
+    json_t *value;
+
+    json_object_foreach ((json_t *) object, key, value) {
+        char *v = (json_is_string(value)
+                   ? iovp_xstrdup(json_string_value(value))
+                   : json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT));
+        char *s = iovp_xasprintf("%s%s%s: %s\n", text, indent, key, v);
+        free(v);
+        free(text);
+        text = s;
+    }
+    return text;
+}
+
 /* Prints "PROGRAM: " and the message 'format' makes to stderr, followed by
  * strerror('error') when 'error' (a positive or negative errno value) is
  * not 0, and exits with status 1.  For command line errors before a

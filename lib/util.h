@@ -42,6 +42,7 @@ char *iovp_xvasprintf(const char *format, va_list) OVS_PRINTF_FORMAT(1, 0);
 
 struct json_t;
 char *iovp_json_brief(const struct json_t *);
+char *iovp_json_lines(const struct json_t *object, const char *indent);
 
 OVS_NO_RETURN void iovp_fatal(int error, const char *format, ...)
     OVS_PRINTF_FORMAT(2, 3);

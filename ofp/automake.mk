@@ -3,6 +3,8 @@
 
 noinst_LIBRARIES += ofp/libofp.a
 ofp_libofp_a_SOURCES = \
+	ofp/client.c \
+	ofp/client.h \
 	ofp/ofconn.c \
 	ofp/ofconn.h
-ofp_libofp_a_CFLAGS = $(AM_CFLAGS) $(OVS_CFLAGS)
+ofp_libofp_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(OVS_CFLAGS)

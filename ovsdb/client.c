@@ -246,19 +246,8 @@ char *
 odb_client_status_text(const struct odb_client *c)
 {
     json_t *status = odb_client_status(c);
-    char *text = iovp_xstrdup("");
-    const char *key;
-    json_t *value;
+    char *text = iovp_json_lines(status, "  ");
 
-    json_object_foreach (status, key, value) {
-        char *v = (json_is_string(value)
-                   ? iovp_xstrdup(json_string_value(value))
-                   : json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT));
-        char *s = iovp_xasprintf("%s  %s: %s\n", text, key, v);
-        free(v);
-        free(text);
-        text = s;
-    }
     json_decref(status);
     return text;
 }

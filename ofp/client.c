@@ -1,0 +1,168 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "ofp/client.h"
+
+#include <stdlib.h>
+
+#include <openvswitch/ofp-protocol.h>
+#include <openvswitch/ofpbuf.h>
+#include <openvswitch/vlog.h>
+
+#include "lib/util.h"
+#include "ofp/ofconn.h"
+
+VLOG_DEFINE_THIS_MODULE(ofp_client);
+
+static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+
+struct ofp_client {
+    struct bclient *conn;
+    struct ofconn *session;
+    ofp_client_msg_cb *msg_cb;
+    void *aux;
+};
+
+/* Sends what the session has queued, and hands on what it received. */
+static void
+ofp_client_flush(struct ofp_client *c)
+{
+    struct ofpbuf *msg;
+
+    while ((msg = ofconn_pop(c->session))) {
+        size_t size = msg->size;
+        bclient_send(c->conn, ofpbuf_steal_data(msg), size);
+        ofpbuf_delete(msg);
+    }
+    while ((msg = ofconn_pop_received(c->session))) {
+        c->msg_cb(c, msg, c->aux);
+    }
+}
+
+static void
+ofp_client_connected(struct bclient *conn OVS_UNUSED, void *c_)
+{
+    struct ofp_client *c = c_;
+
+    ofconn_connected(c->session);
+    ofp_client_flush(c);
+}
+
+static void
+ofp_client_disconnected(struct bclient *conn OVS_UNUSED,
+                        const char *reason OVS_UNUSED, void *c_)
+{
+    struct ofp_client *c = c_;
+
+    ofconn_disconnected(c->session);
+}
+
+static void
+ofp_client_data(struct bclient *conn, const char *data, size_t n, void *c_)
+{
+    struct ofp_client *c = c_;
+    char *error = ofconn_receive(c->session, data, n);
+
+    ofp_client_flush(c);
+    if (error) {
+        VLOG_WARN_RL(&rl, "%s: %s; dropping the connection",
+                     bclient_remote(conn), error);
+        bclient_reconnect(conn, error);
+        free(error);
+    }
+}
+
+static void
+ofp_client_probe(struct bclient *conn OVS_UNUSED, void *c_)
+{
+    struct ofp_client *c = c_;
+
+    ofconn_probe(c->session);
+    ofp_client_flush(c);
+}
+
+/* Creates a client of the switch at 'remote' (see lib/byte-client.h) that
+ * speaks OpenFlow 1.3 to 1.5 and calls 'msg_cb' with 'aux' for what it does
+ * not handle itself.  Returns NULL and the client in '*clientp', or a
+ * malloc()'d error. */
+char *
+ofp_client_create(struct uv_loop_s *loop, const char *remote,
+                  const struct bclient_options *options,
+                  ofp_client_msg_cb *msg_cb, void *aux,
+                  struct ofp_client **clientp)
+{
+    static const struct bclient_cbs cbs = {
+        .connected = ofp_client_connected,
+        .disconnected = ofp_client_disconnected,
+        .data = ofp_client_data,
+        .probe = ofp_client_probe,
+    };
+    struct ofp_client *c = iovp_xzalloc(sizeof *c);
+    char *error;
+
+    *clientp = NULL;
+    c->msg_cb = msg_cb;
+    c->aux = aux;
+    c->session = ofconn_create((1u << OFP13_VERSION) | (1u << OFP14_VERSION)
+                               | (1u << OFP15_VERSION));
+    error = bclient_create(loop, remote, options, &cbs, c, &c->conn);
+    if (error) {
+        ofconn_destroy(c->session);
+        free(c);
+        return error;
+    }
+    *clientp = c;
+    return NULL;
+}
+
+/* Closes 'c'.  Accepts NULL. */
+void
+ofp_client_destroy(struct ofp_client *c)
+{
+    if (c) {
+        bclient_destroy(c->conn);
+        ofconn_destroy(c->session);
+        free(c);
+    }
+}
+
+/* Returns a new reference to the status of 'c', for ofp/status. */
+json_t *
+ofp_client_status(const struct ofp_client *c)
+{
+    const struct ofconn_stats *stats = ofconn_get_stats(c->session);
+    enum ofconn_state state = ofconn_get_state(c->session);
+    const char *error = bclient_last_error(c->conn);
+
+    return json_pack(
+        "{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+        "remote", bclient_remote(c->conn),
+        "connection", bclient_state(c->conn),
+        "state", ofconn_state_to_string(state),
+        "version", (state == OFCONN_ACTIVE
+                    ? ofputil_version_to_string(
+                        ofconn_get_version(c->session))
+                    : "none"),
+        "connections", (json_int_t) bclient_n_connections(c->conn),
+        "received", (json_int_t) stats->n_received,
+        "sent", (json_int_t) stats->n_sent,
+        "echo_requests", (json_int_t) stats->n_echo_requests,
+        "echo_replies", (json_int_t) stats->n_echo_replies,
+        "errors", (json_int_t) stats->n_errors,
+        "last_error", error ? json_string(error) : json_null());
+}
