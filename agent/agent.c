@@ -34,6 +34,7 @@
 #include "lib/control.h"
 #include "lib/util.h"
 #include "ofp/client.h"
+#include "ofp/ofctrl.h"
 #include "ovsdb/client.h"
 #include "ovsdb/query.h"
 #include "ovsdb/schema.h"
@@ -113,6 +114,7 @@ struct agent {
 
     /* OpenFlow to the integration bridge, over its management socket. */
     struct ofp_client *ofp;
+    struct ofctrl *ofctrl;
 };
 
 static void agent_wake(struct agent *);
@@ -374,15 +376,53 @@ agent_open_db(struct agent *agent, const struct agent_options *ao,
                              clientp);
 }
 
-/* A message from the switch beyond the protocol's own.  (The flows come
- * with ofctrl; for now these are only logged.) */
+/* The OpenFlow connection became active: ofctrl reads what the switch
+ * holds. */
+static void
+agent_ofp_active(struct ofp_client *client, enum ofp_version version,
+                 void *agent_)
+{
+    struct agent *agent = agent_;
+
+    ofp_client_send(client, ofctrl_connected(agent->ofctrl, version));
+}
+
+static void
+agent_ofp_disconnected(struct ofp_client *client OVS_UNUSED, void *agent_)
+{
+    struct agent *agent = agent_;
+
+    ofctrl_disconnected(agent->ofctrl);
+}
+
+/* A message from the switch beyond the protocol's own. */
 static void
 agent_ofp_msg(struct ofp_client *client OVS_UNUSED, struct ofpbuf *msg,
-              void *agent_ OVS_UNUSED)
+              void *agent_)
 {
-    VLOG_DBG("OpenFlow message of %"PRIu32" bytes not handled yet",
-             msg->size);
+    struct agent *agent = agent_;
+
+    if (!ofctrl_receive(agent->ofctrl, msg)) {
+        VLOG_DBG("OpenFlow message of %"PRIu32" bytes not handled",
+                 msg->size);
+    }
     ofpbuf_delete(msg);
+}
+
+/* "flows/dump": iovpd's flows on the switch, as ovs-ofctl prints them. */
+static void
+agent_cmd_flows_dump(struct control_conn *conn, int argc OVS_UNUSED,
+                     const char *argv[] OVS_UNUSED, void *agent_)
+{
+    struct agent *agent = agent_;
+
+    if (!ofctrl_has_installed(agent->ofctrl)) {
+        control_reply_error(conn, "not connected to the switch yet");
+        return;
+    }
+    char *text = ofctrl_installed_text(agent->ofctrl);
+    control_reply(conn, text);
+    free(text);
 }
 
 /* "ofp/status": the OpenFlow connection to the integration bridge. */
@@ -472,13 +512,20 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
         .probe_interval = options->probe_interval,
         .seed = getpid(),
     };
+    static const struct ofp_client_cbs ofp_cbs = {
+        .active = agent_ofp_active,
+        .disconnected = agent_ofp_disconnected,
+        .msg = agent_ofp_msg,
+    };
+    agent->ofctrl = ofctrl_create();
     msg = ofp_client_create(loop, options->ofp_remote, &ofp_options,
-                            agent_ofp_msg, agent, &agent->ofp);
+                            &ofp_cbs, agent, &agent->ofp);
     if (msg) {
         VLOG_ERR("%s", msg);
         free(msg);
         odb_client_destroy(agent->ovs_db);
         odb_client_destroy(agent->vtep_db);
+        ofctrl_destroy(agent->ofctrl);
         control_server_close(agent->control);
         agent_destroy(agent);
         return -EINVAL;
@@ -487,6 +534,8 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
     control_register_vlog(agent->control);
     control_register(agent->control, "ofp/status", "", 0, 0,
                      agent_cmd_ofp_status, agent);
+    control_register(agent->control, "flows/dump", "", 0, 0,
+                     agent_cmd_flows_dump, agent);
     control_register(agent->control, "exit", "", 0, 0, agent_cmd_exit,
                      agent);
     control_register(agent->control, "ovsdb/status", "", 0, 0,
@@ -527,6 +576,8 @@ agent_shutdown(struct agent *agent)
     agent->vtep_db = NULL;
     ofp_client_destroy(agent->ofp);
     agent->ofp = NULL;
+    ofctrl_destroy(agent->ofctrl);
+    agent->ofctrl = NULL;
     uv_close((uv_handle_t *) &agent->run, NULL);
     uv_close((uv_handle_t *) &agent->retry, NULL);
     uv_close((uv_handle_t *) &agent->sigterm, NULL);

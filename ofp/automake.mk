@@ -6,5 +6,7 @@ ofp_libofp_a_SOURCES = \
 	ofp/client.c \
 	ofp/client.h \
 	ofp/ofconn.c \
-	ofp/ofconn.h
+	ofp/ofconn.h \
+	ofp/ofctrl.c \
+	ofp/ofctrl.h
 ofp_libofp_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(OVS_CFLAGS)

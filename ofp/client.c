@@ -34,7 +34,7 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 struct ofp_client {
     struct bclient *conn;
     struct ofconn *session;
-    ofp_client_msg_cb *msg_cb;
+    struct ofp_client_cbs cbs;
     void *aux;
 };
 
@@ -50,7 +50,7 @@ ofp_client_flush(struct ofp_client *c)
         ofpbuf_delete(msg);
     }
     while ((msg = ofconn_pop_received(c->session))) {
-        c->msg_cb(c, msg, c->aux);
+        c->cbs.msg(c, msg, c->aux);
     }
 }
 
@@ -70,14 +70,19 @@ ofp_client_disconnected(struct bclient *conn OVS_UNUSED,
     struct ofp_client *c = c_;
 
     ofconn_disconnected(c->session);
+    c->cbs.disconnected(c, c->aux);
 }
 
 static void
 ofp_client_data(struct bclient *conn, const char *data, size_t n, void *c_)
 {
     struct ofp_client *c = c_;
+    bool was_active = ofconn_get_state(c->session) == OFCONN_ACTIVE;
     char *error = ofconn_receive(c->session, data, n);
 
+    if (!was_active && ofconn_get_state(c->session) == OFCONN_ACTIVE) {
+        c->cbs.active(c, ofconn_get_version(c->session), c->aux);
+    }
     ofp_client_flush(c);
     if (error) {
         VLOG_WARN_RL(&rl, "%s: %s; dropping the connection",
@@ -97,13 +102,12 @@ ofp_client_probe(struct bclient *conn OVS_UNUSED, void *c_)
 }
 
 /* Creates a client of the switch at 'remote' (see lib/byte-client.h) that
- * speaks OpenFlow 1.3 to 1.5 and calls 'msg_cb' with 'aux' for what it does
- * not handle itself.  Returns NULL and the client in '*clientp', or a
- * malloc()'d error. */
+ * speaks OpenFlow 1.3 to 1.5 and tells 'cbs', with 'aux', what happens.
+ * Returns NULL and the client in '*clientp', or a malloc()'d error. */
 char *
 ofp_client_create(struct uv_loop_s *loop, const char *remote,
                   const struct bclient_options *options,
-                  ofp_client_msg_cb *msg_cb, void *aux,
+                  const struct ofp_client_cbs *client_cbs, void *aux,
                   struct ofp_client **clientp)
 {
     static const struct bclient_cbs cbs = {
@@ -116,7 +120,7 @@ ofp_client_create(struct uv_loop_s *loop, const char *remote,
     char *error;
 
     *clientp = NULL;
-    c->msg_cb = msg_cb;
+    c->cbs = *client_cbs;
     c->aux = aux;
     c->session = ofconn_create((1u << OFP13_VERSION) | (1u << OFP14_VERSION)
                                | (1u << OFP15_VERSION));
@@ -138,6 +142,19 @@ ofp_client_destroy(struct ofp_client *c)
         bclient_destroy(c->conn);
         ofconn_destroy(c->session);
         free(c);
+    }
+}
+
+/* Sends 'msg' (taken) to the switch, if connected; otherwise it is
+ * dropped, as the connection's state will be read again on the next. */
+void
+ofp_client_send(struct ofp_client *c, struct ofpbuf *msg)
+{
+    if (ofconn_get_state(c->session) == OFCONN_ACTIVE) {
+        ofconn_send(c->session, msg);
+        ofp_client_flush(c);
+    } else {
+        ofpbuf_delete(msg);
     }
 }
 

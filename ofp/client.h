@@ -25,22 +25,32 @@
 
 #include <jansson.h>
 
+#include <openflow/openflow.h>
+
 #include "lib/byte-client.h"
 
 struct uv_loop_s;
 struct ofpbuf;
 struct ofp_client;
 
-/* Called for each message from the switch that the session does not
- * handle itself; the callee owns 'msg'. */
-typedef void ofp_client_msg_cb(struct ofp_client *, struct ofpbuf *msg,
-                               void *aux);
+struct ofp_client_cbs {
+    /* The session became active at 'version' (a new connection). */
+    void (*active)(struct ofp_client *, enum ofp_version, void *aux);
+
+    /* The connection is gone. */
+    void (*disconnected)(struct ofp_client *, void *aux);
+
+    /* A message from the switch that the session does not handle itself;
+     * the callee owns 'msg'. */
+    void (*msg)(struct ofp_client *, struct ofpbuf *msg, void *aux);
+};
 
 char *ofp_client_create(struct uv_loop_s *, const char *remote,
                         const struct bclient_options *,
-                        ofp_client_msg_cb *, void *aux,
+                        const struct ofp_client_cbs *, void *aux,
                         struct ofp_client **);
 void ofp_client_destroy(struct ofp_client *);
+void ofp_client_send(struct ofp_client *, struct ofpbuf *);
 
 json_t *ofp_client_status(const struct ofp_client *);
 
