@@ -10,7 +10,9 @@ agent_iovpd_SOURCES = \
 	agent/daemon.h \
 	agent/iovpd.c \
 	agent/report.c \
-	agent/report.h
+	agent/report.h \
+	agent/vm-ports.c \
+	agent/vm-ports.h
 agent_iovpd_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
 	$(OVS_CFLAGS)
 agent_iovpd_LDADD = ofp/libofp.a ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) $(UV_LIBS) $(OVS_LIBS)

@@ -18,10 +18,10 @@
 
 #include "agent/report.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/vm-ports.h"
 #include "lib/util.h"
 #include "ovsdb/query.h"
 #include "ovsdb/replica.h"
@@ -97,57 +97,6 @@ report_physical_switch(const struct odb_replica *vtep,
     return odb_txn_finish(ops, "iovpd: reporting this switch");
 }
 
-/* Returns a new reference to a JSON object that maps the
- * "external_ids:iface-id" of each interface on 'bridge' in the Open_vSwitch
- * replica 'ovs' to its "external_ids:attached-mac" in lower case (or
- * ""). */
-static json_t *
-report_vm_ports(const struct odb_replica *ovs, const char *bridge)
-{
-    const struct odb_replica_table *bridges = odb_replica_find_table(
-        ovs, "Bridge");
-    const struct odb_replica_table *ports = odb_replica_find_table(
-        ovs, "Port");
-    const struct odb_replica_table *ifaces = odb_replica_find_table(
-        ovs, "Interface");
-    const struct odb_row *br = odb_find_row_by_string(bridges, "name",
-                                                      bridge);
-    json_t *vm_ports = json_object();
-
-    if (!br || !ports || !ifaces) {
-        return vm_ports;
-    }
-
-    const struct odb_row *port;
-    HMAP_FOR_EACH (port, node, &ports->rows) {
-        if (!odb_set_has_uuid(odb_row_get(bridges, br, "ports"),
-                              port->uuid)) {
-            continue;
-        }
-        const struct odb_row *iface;
-        HMAP_FOR_EACH (iface, node, &ifaces->rows) {
-            if (odb_set_has_uuid(odb_row_get(ports, port, "interfaces"),
-                                 iface->uuid)) {
-                const json_t *ids = odb_row_get(ifaces, iface,
-                                                "external_ids");
-                const char *id = json_string_value(odb_map_get(ids,
-                                                               "iface-id"));
-                const char *mac = json_string_value(
-                    odb_map_get(ids, "attached-mac"));
-                if (id && id[0]) {
-                    char *lower = iovp_xstrdup(mac ? mac : "");
-                    for (char *p = lower; *p; p++) {
-                        *p = tolower((unsigned char) *p);
-                    }
-                    json_object_set_new(vm_ports, id, json_string(lower));
-                    free(lower);
-                }
-            }
-        }
-    }
-    return vm_ports;
-}
-
 /* Returns a new reference to the operations that make this switch's
  * Physical_Port rows in 'vtep' match the VM ports on 'bridge' in 'ovs' (see
  * the top of report.h); NULL when they already do, or when the switch's
@@ -168,7 +117,7 @@ report_physical_ports(const struct odb_replica *vtep,
         return NULL;
     }
 
-    json_t *vm_ports = report_vm_ports(ovs, bridge);
+    json_t *vm_ports = vm_ports_find(ovs, bridge);
     json_t *ops = json_array();
     json_t *have = json_object();
     const json_t *ps_ports = odb_row_get(switches, ps, "ports");
@@ -273,14 +222,13 @@ report_ucast_macs_local(const struct odb_replica *vtep,
 
     /* What should be: "MAC LS-UUID" for each VM MAC in each logical switch
      * its port is bound to. */
-    json_t *vm_ports = report_vm_ports(ovs, bridge);
+    json_t *vm_ports = vm_ports_find(ovs, bridge);
     json_t *want = json_object();
     HMAP_FOR_EACH (row, node, &pports->rows) {
         const char *name = json_string_value(odb_row_get(pports, row,
                                                          "name"));
-        const char *mac = json_string_value(json_object_get(vm_ports,
-                                                            name ? name
-                                                            : ""));
+        const char *mac = json_string_value(json_object_get(
+            json_object_get(vm_ports, name ? name : ""), "mac"));
         if (!odb_set_has_uuid(odb_row_get(switches, ps, "ports"), row->uuid)
             || !mac || !mac[0]) {
             continue;
