@@ -31,6 +31,7 @@
 
 #include "agent/bridge.h"
 #include "agent/report.h"
+#include "agent/show.h"
 #include "lib/control.h"
 #include "lib/util.h"
 #include "ofp/client.h"
@@ -257,6 +258,65 @@ agent_ovs_external_id(const struct odb_replica *ovs, const char *key)
             : NULL);
 }
 
+/* Sets '*namep' to the switch's name: --switch-name, else Open_vSwitch
+ * external_ids:system-id, else the host name (NULL while 'ovs', the
+ * Open_vSwitch replica, is NULL and no option gave it); and '*ipp' to the
+ * host's tunnel address: --tunnel-ip, else external_ids:iovp-tunnel-ip, else
+ * NULL.  Both are malloc()'d. */
+static void
+agent_identity(const struct agent *agent, const struct odb_replica *ovs,
+               char **namep, char **ipp)
+{
+    const char *name = agent->switch_name;
+    const char *ip = agent->tunnel_ip;
+    char hostname[256];
+
+    if (ovs) {
+        name = name ? name : agent_ovs_external_id(ovs, "system-id");
+        ip = ip ? ip : agent_ovs_external_id(ovs, "iovp-tunnel-ip");
+        if (!name && !gethostname(hostname, sizeof hostname)) {
+            hostname[sizeof hostname - 1] = '\0';
+            name = hostname;
+        }
+    }
+    *namep = name ? iovp_xstrdup(name) : NULL;
+    *ipp = ip ? iovp_xstrdup(ip) : NULL;
+}
+
+/* "switch/show": the switch, its VM ports with their ofports, and their
+ * bindings. */
+static void
+agent_cmd_switch_show(struct control_conn *conn, int argc OVS_UNUSED,
+                      const char *argv[] OVS_UNUSED, void *agent_)
+{
+    struct agent *agent = agent_;
+    struct odb_replica *ovs = (odb_client_is_active(agent->ovs_db)
+                               ? odb_client_replica(agent->ovs_db) : NULL);
+    struct odb_replica *vtep = (odb_client_is_active(agent->vtep_db)
+                                ? odb_client_replica(agent->vtep_db)
+                                : NULL);
+    char *name, *tunnel_ip;
+
+    agent_identity(agent, ovs, &name, &tunnel_ip);
+    struct show_spec spec = {
+        .switch_name = name,
+        .tunnel_ip = tunnel_ip,
+        .bridge = agent->bridge,
+    };
+    json_t *show = show_switch(vtep, ovs, &spec);
+    free(name);
+    free(tunnel_ip);
+
+    if (control_conn_format(conn) == CONTROL_FMT_JSON) {
+        control_reply_json(conn, show);
+    } else {
+        char *text = show_switch_text(show);
+        control_reply(conn, text);
+        free(text);
+        json_decref(show);
+    }
+}
+
 /* Brings what iovpd owns in both databases in line with what they show.
  * Each step is a pure function of a replica; at most one transaction is in
  * flight on each database. */
@@ -284,18 +344,8 @@ agent_run(struct agent *agent)
     /* The switch's name and tunnel address come from the options or from
      * Open_vSwitch, so the report waits for the latter unless both were
      * given. */
-    const char *name = agent->switch_name;
-    const char *tunnel_ip = agent->tunnel_ip;
-    if (ovs) {
-        name = name ? name : agent_ovs_external_id(ovs, "system-id");
-        tunnel_ip = (tunnel_ip ? tunnel_ip
-                     : agent_ovs_external_id(ovs, "iovp-tunnel-ip"));
-    }
-    char hostname[256];
-    if (!name && ovs && !gethostname(hostname, sizeof hostname)) {
-        hostname[sizeof hostname - 1] = '\0';
-        name = hostname;
-    }
+    char *name, *tunnel_ip;
+    agent_identity(agent, ovs, &name, &tunnel_ip);
     if (vtep && name && (ovs || agent->tunnel_ip)
         && !agent->vtep_txn.in_flight) {
         struct report_spec spec = {
@@ -322,6 +372,8 @@ agent_run(struct agent *agent)
             agent_transact(agent->vtep_db, &agent->vtep_txn, ops);
         }
     }
+    free(name);
+    free(tunnel_ip);
 }
 
 static void
@@ -536,6 +588,8 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
                      agent_cmd_ofp_status, agent);
     control_register(agent->control, "flows/dump", "", 0, 0,
                      agent_cmd_flows_dump, agent);
+    control_register(agent->control, "switch/show", "", 0, 0,
+                     agent_cmd_switch_show, agent);
     control_register(agent->control, "exit", "", 0, 0, agent_cmd_exit,
                      agent);
     control_register(agent->control, "ovsdb/status", "", 0, 0,

@@ -11,6 +11,8 @@ agent_iovpd_SOURCES = \
 	agent/iovpd.c \
 	agent/report.c \
 	agent/report.h \
+	agent/show.c \
+	agent/show.h \
 	agent/vm-ports.c \
 	agent/vm-ports.h
 agent_iovpd_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) \

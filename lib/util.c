@@ -103,6 +103,17 @@ iovp_xasprintf(const char *format, ...)
     return s;
 }
 
+/* A qsort() comparison function for an array of "const char *": by
+ * strcmp(). */
+int
+iovp_compare_strings(const void *a_, const void *b_)
+{
+    const char *const *a = a_;
+    const char *const *b = b_;
+
+    return strcmp(*a, *b);
+}
+
 /* Returns a malloc()'d string with 'json' in compact form, for an error
  * message: at most about 60 bytes of it. */
 char *

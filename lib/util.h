@@ -40,6 +40,8 @@ char *iovp_xstrdup(const char *);
 char *iovp_xasprintf(const char *format, ...) OVS_PRINTF_FORMAT(1, 2);
 char *iovp_xvasprintf(const char *format, va_list) OVS_PRINTF_FORMAT(1, 0);
 
+int iovp_compare_strings(const void *, const void *);
+
 struct json_t;
 char *iovp_json_brief(const struct json_t *);
 char *iovp_json_lines(const struct json_t *object, const char *indent);

@@ -175,15 +175,6 @@ ofctrl_n_installed(const struct ofctrl *c)
     return c->n_installed;
 }
 
-static int
-ofctrl_compare_strings(const void *a_, const void *b_)
-{
-    const char *const *a = a_;
-    const char *const *b = b_;
-
-    return strcmp(*a, *b);
-}
-
 /* Returns a malloc()'d text of the flows the switch held at the last dump,
  * one a line, sorted, in ovs-ofctl's syntax with their counters. */
 char *
@@ -193,7 +184,7 @@ ofctrl_installed_text(const struct ofctrl *c)
     struct ds s = DS_EMPTY_INITIALIZER;
 
     memcpy(sorted, c->installed, c->n_installed * sizeof *sorted);
-    qsort(sorted, c->n_installed, sizeof *sorted, ofctrl_compare_strings);
+    qsort(sorted, c->n_installed, sizeof *sorted, iovp_compare_strings);
     for (size_t i = 0; i < c->n_installed; i++) {
         ds_put_format(&s, "%s\n", sorted[i]);
     }

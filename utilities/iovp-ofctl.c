@@ -42,6 +42,7 @@ struct ofctl_command {
 };
 
 static const struct ofctl_command ofctl_commands[] = {
+    {"show", "", 0, 0, "switch/show"},
     {"version", "", 0, 0, "version"},
     {"list-commands", "", 0, 0, "list-commands"},
     {"ovsdb/status", "", 0, 0, "ovsdb/status"},

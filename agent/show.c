@@ -1,0 +1,170 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "agent/show.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/vm-ports.h"
+#include "lib/util.h"
+#include "ovsdb/query.h"
+#include "ovsdb/replica.h"
+
+/* Returns a new reference to the bindings of this switch's Physical_Port
+ * called 'name' in 'vtep': [{"vlan": N, "logical_switch": NAME}], by
+ * VLAN. */
+static json_t *
+show_bindings(const struct odb_replica *vtep, const struct odb_row *ps,
+              const char *name)
+{
+    const struct odb_replica_table *switches = odb_replica_find_table(
+        vtep, "Physical_Switch");
+    const struct odb_replica_table *pports = odb_replica_find_table(
+        vtep, "Physical_Port");
+    const struct odb_replica_table *lswitches = odb_replica_find_table(
+        vtep, "Logical_Switch");
+    json_t *bindings = json_array();
+    const struct odb_row *pp;
+
+    if (!pports || !lswitches) {
+        return bindings;
+    }
+    HMAP_FOR_EACH (pp, node, &pports->rows) {
+        const char *pp_name = json_string_value(odb_row_get(pports, pp,
+                                                            "name"));
+        if (!pp_name || strcmp(pp_name, name)
+            || !odb_set_has_uuid(odb_row_get(switches, ps, "ports"),
+                                 pp->uuid)) {
+            continue;
+        }
+
+        /* A canonical map is sorted by key: by VLAN. */
+        size_t i;
+        json_t *pair;
+        json_array_foreach (json_array_get(odb_row_get(pports, pp,
+                                                       "vlan_bindings"), 1),
+                            i, pair) {
+            const char *uuid = json_string_value(
+                json_array_get(json_array_get(pair, 1), 1));
+            const struct odb_row *ls = (uuid
+                                        ? odb_replica_find_row(lswitches,
+                                                               uuid)
+                                        : NULL);
+            json_array_append_new(bindings, json_pack(
+                "{s:O, s:s}", "vlan", json_array_get(pair, 0),
+                "logical_switch",
+                ls ? json_string_value(odb_row_get(lswitches, ls, "name"))
+                   : "(unknown)"));
+        }
+    }
+    return bindings;
+}
+
+/* Returns a new reference to what "show" prints, as JSON: {"switch",
+ * "tunnel_ip", "bridge", "ports": [{"name", "interface", "ofport", "mac",
+ * "bindings"}] by name}.  'vtep' and 'ovs' may be NULL (not connected
+ * yet). */
+json_t *
+show_switch(const struct odb_replica *vtep, const struct odb_replica *ovs,
+            const struct show_spec *spec)
+{
+    json_t *vm_ports = ovs ? vm_ports_find(ovs, spec->bridge) : json_object();
+    const struct odb_row *ps = (vtep && spec->switch_name
+                                ? odb_find_row_by_string(
+                                    odb_replica_find_table(vtep,
+                                                           "Physical_Switch"),
+                                    "name", spec->switch_name)
+                                : NULL);
+    json_t *ports = json_array();
+
+    /* jansson keeps an object's keys in insertion order: sort them. */
+    size_t n = json_object_size(vm_ports);
+    const char **names = iovp_xmalloc(MAX(1, n) * sizeof *names);
+    const char *name;
+    json_t *value;
+    size_t i = 0;
+    json_object_foreach (vm_ports, name, value) {
+        names[i++] = name;
+    }
+    qsort(names, n, sizeof *names, iovp_compare_strings);
+
+    for (i = 0; i < n; i++) {
+        json_t *port = json_deep_copy(json_object_get(vm_ports, names[i]));
+        json_object_set_new(port, "name", json_string(names[i]));
+        json_object_set_new(port, "bindings",
+                            ps ? show_bindings(vtep, ps, names[i])
+                               : json_array());
+        json_array_append_new(ports, port);
+    }
+    free(names);
+    json_decref(vm_ports);
+
+    return json_pack("{s:s?, s:s?, s:s, s:o}",
+                     "switch", spec->switch_name,
+                     "tunnel_ip", spec->tunnel_ip,
+                     "bridge", spec->bridge, "ports", ports);
+}
+
+/* Returns the text form of 'show', what show_switch() returned, as
+ * malloc()'d text. */
+char *
+show_switch_text(const json_t *show)
+{
+    const char *name = json_string_value(json_object_get(show, "switch"));
+    const char *ip = json_string_value(json_object_get(show, "tunnel_ip"));
+    char *text = iovp_xasprintf(
+        "switch %s, tunnel %s, bridge %s\n", name ? name : "(unknown)",
+        ip ? ip : "(none)",
+        json_string_value(json_object_get(show, "bridge")));
+    size_t i;
+    json_t *port;
+
+    json_array_foreach (json_object_get(show, "ports"), i, port) {
+        const json_t *ofport = json_object_get(port, "ofport");
+        char *ofport_s = (json_is_integer(ofport)
+                          ? iovp_xasprintf("%lld", (long long int)
+                                           json_integer_value(ofport))
+                          : iovp_xstrdup("none"));
+        const char *mac = json_string_value(json_object_get(port, "mac"));
+        char *s = iovp_xasprintf(
+            "%s %s: ofport %s, interface %s, mac %s\n", text,
+            json_string_value(json_object_get(port, "name")), ofport_s,
+            json_string_value(json_object_get(port, "interface")),
+            mac && mac[0] ? mac : "(none)");
+        free(ofport_s);
+        free(text);
+        text = s;
+
+        size_t j;
+        json_t *b;
+        json_array_foreach (json_object_get(port, "bindings"), j, b) {
+            long long int vlan = json_integer_value(json_object_get(b,
+                                                                    "vlan"));
+            char *where = (vlan ? iovp_xasprintf("VLAN %lld", vlan)
+                           : iovp_xstrdup("untagged"));
+            s = iovp_xasprintf("%s   %s: %s\n", text, where,
+                               json_string_value(json_object_get(
+                                                     b, "logical_switch")));
+            free(where);
+            free(text);
+            text = s;
+        }
+    }
+    return text;
+}

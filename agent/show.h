@@ -1,0 +1,38 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef IOVP_AGENT_SHOW_H
+#define IOVP_AGENT_SHOW_H 1
+
+/* What "iovp-ofctl show" prints: the switch, each VM port with its OVS
+ * ofport, and the VLANs and logical switches it is bound to.  Pure
+ * functions of the replicas. */
+
+#include <jansson.h>
+
+struct odb_replica;
+
+struct show_spec {
+    const char *switch_name;    /* NULL if not known yet. */
+    const char *tunnel_ip;      /* NULL if none. */
+    const char *bridge;
+};
+
+json_t *show_switch(const struct odb_replica *vtep,
+                    const struct odb_replica *ovs, const struct show_spec *);
+char *show_switch_text(const json_t *);
+
+#endif /* agent/show.h */
