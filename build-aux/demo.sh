@@ -2,16 +2,27 @@
 # Installs what iovp needs, builds it and starts the sandbox in ./sandbox:
 # an ovsdb-server with the Open_vSwitch and hardware_vtep databases, an
 # ovs-vswitchd with the integration bridge br-int on the userspace
-# datapath, and iovpd; then prints their state.  The daemons keep running
-# for you to explore; "bash build-aux/demo.sh stop" stops them.
+# datapath, iovpd, and three VMs (network namespaces iovp-demo-vm1..3 on
+# br-int), bound to logical switches with vtep-ctl as a controller would;
+# then prints what iovpd reports.  The daemons and VMs stay for you to
+# explore; "bash build-aux/demo.sh stop" removes them.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 sandbox=$top/sandbox
 
-# Stops the daemons that an earlier run started, by their pidfiles.
+# The demo's VMs: name, MAC.
+vms="vm1=02:00:00:00:00:01 vm2=02:00:00:00:00:02 vm3=02:00:00:00:00:03"
+
+# Stops the daemons that an earlier run started, by their pidfiles, and
+# removes its VMs.
 stop_sandbox() {
+    for vm in $vms; do
+        name=${vm%%=*}
+        ip netns del "iovp-demo-$name" 2>/dev/null || true
+        ip link del "demo-$name" 2>/dev/null || true
+    done
     for daemon in iovpd ovs-vswitchd ovsdb-server; do
         pidfile=$sandbox/$daemon.pid
         if [ -e "$pidfile" ]; then
@@ -75,6 +86,20 @@ iovp-ofctl version
 step "ovs-appctl -t iovpd list-commands"
 ovs-appctl -t iovpd list-commands
 
+step "three VMs plug into br-int (namespaces iovp-demo-vm1..3)"
+for vm in $vms; do
+    name=${vm%%=*} mac=${vm#*=}
+    ip netns add "iovp-demo-$name"
+    ip link add "demo-$name" type veth peer name eth0 \
+        netns "iovp-demo-$name"
+    ip -n "iovp-demo-$name" link set eth0 address "$mac" up
+    ip link set "demo-$name" up
+    ovs-vsctl add-port br-int "demo-$name" -- \
+        set interface "demo-$name" external_ids:iface-id="$name" \
+        external_ids:attached-mac="$mac"
+    echo "  $name ($mac) on port demo-$name"
+done
+
 step "iovpd reports itself, as a TOR does: vtep-ctl list-ps"
 for _ in $(seq 50); do
     vtep-ctl --db="unix:$sandbox/db.sock" list-ps 2>/dev/null \
@@ -84,9 +109,32 @@ done
 vtep-ctl --db="unix:$sandbox/db.sock" list-ps
 vtep-ctl --db="unix:$sandbox/db.sock" get Physical_Switch host1 tunnel_ips
 
-step "a controller's policy arrives: vtep-ctl add-ls ls1"
-vtep-ctl --db="unix:$sandbox/db.sock" add-ls ls1 \
-    -- set Logical_Switch ls1 tunnel_key=5000
+for _ in $(seq 50); do
+    [ "$(vtep-ctl --db="unix:$sandbox/db.sock" list-ports host1 | wc -l)" \
+        = 3 ] && break
+    sleep 0.1
+done
+step "and its ports: vtep-ctl list-ports host1"
+vtep-ctl --db="unix:$sandbox/db.sock" list-ports host1
+
+step "a controller binds them: vm1 and vm2 in ls1, vm3 a trunk (VLAN 10 in ls1, 20 in ls2)"
+vtep-ctl --db="unix:$sandbox/db.sock" \
+    add-ls ls1 -- set Logical_Switch ls1 tunnel_key=5000 \
+    -- add-ls ls2 -- set Logical_Switch ls2 tunnel_key=5001 \
+    -- bind-ls host1 vm1 0 ls1 -- bind-ls host1 vm2 0 ls1 \
+    -- bind-ls host1 vm3 10 ls1 -- bind-ls host1 vm3 20 ls2
+for _ in $(seq 50); do
+    [ "$(vtep-ctl --db="unix:$sandbox/db.sock" list-local-macs ls1 \
+         | grep -c vxlan)" = 3 ] && break
+    sleep 0.1
+done
+
+step "iovp-ofctl show"
+iovp-ofctl show
+
+step "iovpd reports the VMs' MACs: vtep-ctl list-local-macs ls1, ls2"
+vtep-ctl --db="unix:$sandbox/db.sock" list-local-macs ls1
+vtep-ctl --db="unix:$sandbox/db.sock" list-local-macs ls2
 for _ in $(seq 50); do
     iovp-ofctl ovsdb/status | grep -q 'Logical_Switch.*1' && break
     sleep 0.1
@@ -98,7 +146,9 @@ cat <<EOT
 
 The sandbox is running in $sandbox.  To explore it:
     export OVS_RUNDIR=$sandbox IOVP_RUNDIR=$sandbox PATH=$top/agent:$top/utilities:\$PATH
+    iovp-ofctl show
     iovp-ofctl --format=json ovsdb/status
+    iovp-ofctl ofp/status
     iovp-ofctl ovsdb/dump hardware_vtep
     ovs-appctl -t iovpd vlog/list
     ovs-vsctl show
