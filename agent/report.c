@@ -124,11 +124,11 @@ report_physical_ports(const struct odb_replica *vtep,
 
     /* The switch's ports: those that stay, and those iovpd made for a VM
      * that has left. */
-    const struct odb_row *pp;
-    HMAP_FOR_EACH (pp, node, &pports->rows) {
-        if (!odb_set_has_uuid(ps_ports, pp->uuid)) {
-            continue;
-        }
+    size_t n_pps;
+    const struct odb_row **pps = odb_rows_referenced(pports, ps_ports,
+                                                     &n_pps);
+    for (size_t i = 0; i < n_pps; i++) {
+        const struct odb_row *pp = pps[i];
         const char *name = json_string_value(odb_row_get(pports, pp,
                                                          "name"));
         const json_t *created = odb_map_get(
@@ -144,6 +144,7 @@ report_physical_ports(const struct odb_replica *vtep,
                 "mutations", "ports", "delete", odb_uuid(pp)));
         }
     }
+    free(pps);
 
     /* The VM ports the switch does not have yet. */
     const char *name;
@@ -224,19 +225,21 @@ report_ucast_macs_local(const struct odb_replica *vtep,
      * its port is bound to. */
     json_t *vm_ports = vm_ports_find(ovs, bridge);
     json_t *want = json_object();
-    HMAP_FOR_EACH (row, node, &pports->rows) {
-        const char *name = json_string_value(odb_row_get(pports, row,
+    size_t n_pps;
+    const struct odb_row **pps = odb_rows_referenced(
+        pports, odb_row_get(switches, ps, "ports"), &n_pps);
+    for (size_t j = 0; j < n_pps; j++) {
+        const char *name = json_string_value(odb_row_get(pports, pps[j],
                                                          "name"));
         const char *mac = json_string_value(json_object_get(
             json_object_get(vm_ports, name ? name : ""), "mac"));
-        if (!odb_set_has_uuid(odb_row_get(switches, ps, "ports"), row->uuid)
-            || !mac || !mac[0]) {
+        if (!mac || !mac[0]) {
             continue;
         }
 
         size_t i;
         json_t *pair;
-        json_array_foreach (json_array_get(odb_row_get(pports, row,
+        json_array_foreach (json_array_get(odb_row_get(pports, pps[j],
                                                        "vlan_bindings"), 1),
                             i, pair) {
             const char *ls = json_string_value(
@@ -248,6 +251,7 @@ report_ucast_macs_local(const struct odb_replica *vtep,
             }
         }
     }
+    free(pps);
     json_decref(vm_ports);
 
     /* What is: the rows behind this host's locator. */

@@ -40,17 +40,18 @@ show_bindings(const struct odb_replica *vtep, const struct odb_row *ps,
     const struct odb_replica_table *lswitches = odb_replica_find_table(
         vtep, "Logical_Switch");
     json_t *bindings = json_array();
-    const struct odb_row *pp;
 
-    if (!pports || !lswitches) {
+    if (!lswitches) {
         return bindings;
     }
-    HMAP_FOR_EACH (pp, node, &pports->rows) {
+    size_t n_pps;
+    const struct odb_row **pps = odb_rows_referenced(
+        pports, odb_row_get(switches, ps, "ports"), &n_pps);
+    for (size_t j = 0; j < n_pps; j++) {
+        const struct odb_row *pp = pps[j];
         const char *pp_name = json_string_value(odb_row_get(pports, pp,
                                                             "name"));
-        if (!pp_name || strcmp(pp_name, name)
-            || !odb_set_has_uuid(odb_row_get(switches, ps, "ports"),
-                                 pp->uuid)) {
+        if (!pp_name || strcmp(pp_name, name)) {
             continue;
         }
 
@@ -73,6 +74,7 @@ show_bindings(const struct odb_replica *vtep, const struct odb_row *ps,
                    : "(unknown)"));
         }
     }
+    free(pps);
     return bindings;
 }
 

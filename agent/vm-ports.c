@@ -25,42 +25,16 @@
 #include "ovsdb/query.h"
 #include "ovsdb/replica.h"
 
-/* Calls 'cb' with 'aux' for each row of 't' whose UUID the canonical set
- * (or atom) 'uuids' holds. */
+/* Adds 'iface', an Interface row of table 'ifaces', to 'result' if it is a
+ * VM's. */
 static void
-vm_ports_for_each(const struct odb_replica_table *t, const json_t *uuids,
-                  void (*cb)(const struct odb_row *, void *), void *aux)
+vm_ports_add_iface(const struct odb_replica_table *ifaces,
+                   const struct odb_row *iface, json_t *result)
 {
-    const json_t *set = json_array_get(uuids, 1);
-    size_t i;
-    json_t *uuid;
-
-    if (json_is_string(json_array_get(uuids, 0))
-        && json_is_array(set)) {
-        json_array_foreach (set, i, uuid) {
-            const char *s = json_string_value(json_array_get(uuid, 1));
-            const struct odb_row *row = s ? odb_replica_find_row(t, s) : NULL;
-            if (row) {
-                cb(row, aux);
-            }
-        }
-    }
-}
-
-struct vm_ports_ctx {
-    const struct odb_replica_table *ports;
-    const struct odb_replica_table *ifaces;
-    json_t *result;
-};
-
-static void
-vm_ports_add_iface(const struct odb_row *iface, void *ctx_)
-{
-    struct vm_ports_ctx *ctx = ctx_;
-    const json_t *ids = odb_row_get(ctx->ifaces, iface, "external_ids");
+    const json_t *ids = odb_row_get(ifaces, iface, "external_ids");
     const char *id = json_string_value(odb_map_get(ids, "iface-id"));
     const char *mac = json_string_value(odb_map_get(ids, "attached-mac"));
-    const json_t *ofport = odb_row_get(ctx->ifaces, iface, "ofport");
+    const json_t *ofport = odb_row_get(ifaces, iface, "ofport");
 
     if (!id || !id[0]) {
         return;
@@ -69,24 +43,14 @@ vm_ports_add_iface(const struct odb_row *iface, void *ctx_)
     for (char *p = lower; *p; p++) {
         *p = tolower((unsigned char) *p);
     }
-    json_object_set_new(ctx->result, id, json_pack(
+    json_object_set_new(result, id, json_pack(
                             "{s:s, s:s, s:O}", "interface",
-                            json_string_value(odb_row_get(ctx->ifaces, iface,
+                            json_string_value(odb_row_get(ifaces, iface,
                                                           "name")),
                             "mac", lower,
                             "ofport", (json_is_integer(ofport) ? ofport
                                        : json_null())));
     free(lower);
-}
-
-static void
-vm_ports_add_port(const struct odb_row *port, void *ctx_)
-{
-    struct vm_ports_ctx *ctx = ctx_;
-
-    vm_ports_for_each(ctx->ifaces, odb_row_get(ctx->ports, port,
-                                               "interfaces"),
-                      vm_ports_add_iface, ctx);
 }
 
 /* Returns a new reference to a JSON object that maps the
@@ -99,17 +63,29 @@ vm_ports_find(const struct odb_replica *ovs, const char *bridge)
 {
     const struct odb_replica_table *bridges = odb_replica_find_table(
         ovs, "Bridge");
+    const struct odb_replica_table *ports = odb_replica_find_table(
+        ovs, "Port");
+    const struct odb_replica_table *ifaces = odb_replica_find_table(
+        ovs, "Interface");
     const struct odb_row *br = odb_find_row_by_string(bridges, "name",
                                                       bridge);
-    struct vm_ports_ctx ctx = {
-        .ports = odb_replica_find_table(ovs, "Port"),
-        .ifaces = odb_replica_find_table(ovs, "Interface"),
-        .result = json_object(),
-    };
+    json_t *result = json_object();
 
-    if (br && ctx.ports && ctx.ifaces) {
-        vm_ports_for_each(ctx.ports, odb_row_get(bridges, br, "ports"),
-                          vm_ports_add_port, &ctx);
+    if (br && ports && ifaces) {
+        size_t n_ports;
+        const struct odb_row **br_ports = odb_rows_referenced(
+            ports, odb_row_get(bridges, br, "ports"), &n_ports);
+        for (size_t i = 0; i < n_ports; i++) {
+            size_t n_ifaces;
+            const struct odb_row **port_ifaces = odb_rows_referenced(
+                ifaces, odb_row_get(ports, br_ports[i], "interfaces"),
+                &n_ifaces);
+            for (size_t j = 0; j < n_ifaces; j++) {
+                vm_ports_add_iface(ifaces, port_ifaces[j], result);
+            }
+            free(port_ifaces);
+        }
+        free(br_ports);
     }
-    return ctx.result;
+    return result;
 }

@@ -20,6 +20,7 @@
 
 #include <string.h>
 
+#include "lib/util.h"
 #include "ovsdb/replica.h"
 
 /* Returns one row of 't' (the first in no particular order), or NULL. */
@@ -55,6 +56,33 @@ odb_find_row_by_string(const struct odb_replica_table *t, const char *column,
         }
     }
     return NULL;
+}
+
+/* Returns the rows of 't' that the canonical set (or atom) of UUIDs 'uuids'
+ * names, looked up by UUID, in a malloc()'d array (the caller frees it)
+ * whose length goes in '*n'.  UUIDs that 't' does not have are left out.
+ * For following a reference column, as from a Bridge to its Ports. */
+const struct odb_row **
+odb_rows_referenced(const struct odb_replica_table *t, const json_t *uuids,
+                    size_t *n)
+{
+    const json_t *atoms = json_array_get(uuids, 1);
+    bool is_set = json_is_array(atoms);
+    size_t n_atoms = is_set ? json_array_size(atoms) : 1;
+    const struct odb_row **rows = iovp_xmalloc(MAX(1, n_atoms)
+                                               * sizeof *rows);
+
+    *n = 0;
+    for (size_t i = 0; t && i < n_atoms; i++) {
+        const json_t *atom = is_set ? json_array_get(atoms, i) : uuids;
+        const char *uuid = json_string_value(json_array_get(atom, 1));
+        const struct odb_row *row = (uuid
+                                     ? odb_replica_find_row(t, uuid) : NULL);
+        if (row) {
+            rows[(*n)++] = row;
+        }
+    }
+    return rows;
 }
 
 /* Returns true if 'match' with 'aux' accepts an element of the canonical

@@ -25,6 +25,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 struct odb_replica_table;
 struct odb_row;
@@ -32,6 +33,8 @@ struct odb_row;
 const struct odb_row *odb_first_row(const struct odb_replica_table *);
 const struct odb_row *odb_find_row_by_string(
     const struct odb_replica_table *, const char *column, const char *value);
+const struct odb_row **odb_rows_referenced(const struct odb_replica_table *,
+                                           const json_t *uuids, size_t *n);
 
 bool odb_set_has_string(const json_t *set, const char *value);
 bool odb_set_has_uuid(const json_t *set, const char *uuid);
