@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openvswitch/dynamic-string.h>
 #include <openvswitch/ofpbuf.h>
 #include <openvswitch/vlog.h>
 
@@ -160,16 +161,14 @@ agent_cmd_ovsdb_status(struct control_conn *conn, int argc OVS_UNUSED,
         return;
     }
 
-    char *text = iovp_xstrdup("");
+    struct ds text = DS_EMPTY_INITIALIZER;
     for (size_t i = 0; i < IOVP_ARRAY_SIZE(names); i++) {
         char *db = odb_client_status_text(agent_find_db(agent, names[i]));
-        char *s = iovp_xasprintf("%s%s:\n%s", text, names[i], db);
+        ds_put_format(&text, "%s:\n%s", names[i], db);
         free(db);
-        free(text);
-        text = s;
     }
-    control_reply(conn, text);
-    free(text);
+    control_reply(conn, ds_cstr(&text));
+    ds_destroy(&text);
 }
 
 /* "ovsdb/dump DB": the replica of database DB, as JSON. */

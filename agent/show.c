@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openvswitch/dynamic-string.h>
+
 #include "agent/vm-ports.h"
 #include "lib/util.h"
 #include "ovsdb/query.h"
@@ -130,43 +132,42 @@ show_switch_text(const json_t *show)
 {
     const char *name = json_string_value(json_object_get(show, "switch"));
     const char *ip = json_string_value(json_object_get(show, "tunnel_ip"));
-    char *text = iovp_xasprintf(
-        "switch %s, tunnel %s, bridge %s\n", name ? name : "(unknown)",
-        ip ? ip : "(none)",
-        json_string_value(json_object_get(show, "bridge")));
+    struct ds text = DS_EMPTY_INITIALIZER;
     size_t i;
     json_t *port;
 
+    ds_put_format(&text, "switch %s, tunnel %s, bridge %s\n",
+                  name ? name : "(unknown)", ip ? ip : "(none)",
+                  json_string_value(json_object_get(show, "bridge")));
     json_array_foreach (json_object_get(show, "ports"), i, port) {
         const json_t *ofport = json_object_get(port, "ofport");
-        char *ofport_s = (json_is_integer(ofport)
-                          ? iovp_xasprintf("%lld", (long long int)
-                                           json_integer_value(ofport))
-                          : iovp_xstrdup("none"));
         const char *mac = json_string_value(json_object_get(port, "mac"));
-        char *s = iovp_xasprintf(
-            "%s %s: ofport %s, interface %s, mac %s\n", text,
-            json_string_value(json_object_get(port, "name")), ofport_s,
-            json_string_value(json_object_get(port, "interface")),
-            mac && mac[0] ? mac : "(none)");
-        free(ofport_s);
-        free(text);
-        text = s;
+
+        ds_put_format(&text, " %s: ofport ",
+                      json_string_value(json_object_get(port, "name")));
+        if (json_is_integer(ofport)) {
+            ds_put_format(&text, "%lld",
+                          (long long int) json_integer_value(ofport));
+        } else {
+            ds_put_cstr(&text, "none");
+        }
+        ds_put_format(&text, ", interface %s, mac %s\n",
+                      json_string_value(json_object_get(port, "interface")),
+                      mac && mac[0] ? mac : "(none)");
 
         size_t j;
         json_t *b;
         json_array_foreach (json_object_get(port, "bindings"), j, b) {
             long long int vlan = json_integer_value(json_object_get(b,
                                                                     "vlan"));
-            char *where = (vlan ? iovp_xasprintf("VLAN %lld", vlan)
-                           : iovp_xstrdup("untagged"));
-            s = iovp_xasprintf("%s   %s: %s\n", text, where,
-                               json_string_value(json_object_get(
-                                                     b, "logical_switch")));
-            free(where);
-            free(text);
-            text = s;
+            const char *ls = json_string_value(json_object_get(
+                                                   b, "logical_switch"));
+            if (vlan) {
+                ds_put_format(&text, "   VLAN %lld: %s\n", vlan, ls);
+            } else {
+                ds_put_format(&text, "   untagged: %s\n", ls);
+            }
         }
     }
-    return text;
+    return ds_steal_cstr(&text);
 }

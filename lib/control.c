@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openvswitch/dynamic-string.h>
 #include <openvswitch/list.h>
 #include <openvswitch/vlog.h>
 
@@ -416,16 +417,15 @@ control_list_commands(struct control_conn *conn, int argc OVS_UNUSED,
         }
         control_reply_json(conn, commands);
     } else {
-        char *text = iovp_xstrdup("The available commands are:\n");
+        struct ds text = DS_EMPTY_INITIALIZER;
+
+        ds_put_cstr(&text, "The available commands are:\n");
         for (size_t i = 0; i < server->n_commands; i++) {
             const struct control_command *c = &server->commands[i];
-            char *line = iovp_xasprintf("%s  %-23s %s\n", text, c->name,
-                                        c->usage);
-            free(text);
-            text = line;
+            ds_put_format(&text, "  %-23s %s\n", c->name, c->usage);
         }
-        control_reply(conn, text);
-        free(text);
+        control_reply(conn, ds_cstr(&text));
+        ds_destroy(&text);
     }
 }
 

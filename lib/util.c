@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openvswitch/dynamic-string.h>
 #include <openvswitch/util.h>
 
 static void
@@ -135,7 +136,7 @@ iovp_json_brief(const json_t *json)
 char *
 iovp_json_lines(const json_t *object, const char *indent)
 {
-    char *text = iovp_xstrdup("");
+    struct ds text = DS_EMPTY_INITIALIZER;
     const char *key;
     json_t *value;
 
@@ -143,12 +144,10 @@ iovp_json_lines(const json_t *object, const char *indent)
         char *v = (json_is_string(value)
                    ? iovp_xstrdup(json_string_value(value))
                    : json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT));
-        char *s = iovp_xasprintf("%s%s%s: %s\n", text, indent, key, v);
+        ds_put_format(&text, "%s%s: %s\n", indent, key, v);
         free(v);
-        free(text);
-        text = s;
     }
-    return text;
+    return ds_steal_cstr(&text);
 }
 
 /* Prints "PROGRAM: " and the message 'format' makes to stderr, followed by
