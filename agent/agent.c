@@ -22,21 +22,25 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <openvswitch/dynamic-string.h>
+#include <openvswitch/list.h>
 #include <openvswitch/ofpbuf.h>
 #include <openvswitch/vlog.h>
 
 #include "agent/bridge.h"
+#include "agent/pipeline.h"
 #include "agent/report.h"
 #include "agent/show.h"
 #include "lib/control.h"
 #include "lib/util.h"
 #include "ofp/client.h"
 #include "ofp/ofctrl.h"
+#include "ofp/oflow.h"
 #include "ovsdb/client.h"
 #include "ovsdb/query.h"
 #include "ovsdb/schema.h"
@@ -117,10 +121,12 @@ struct agent {
     /* OpenFlow to the integration bridge, over its management socket. */
     struct ofp_client *ofp;
     struct ofctrl *ofctrl;
+    struct oflow_table desired; /* The flows the policy asks for. */
 };
 
 static void agent_wake(struct agent *);
 static void agent_wake_timer(uv_timer_t *);
+static void agent_ofp_send(struct agent *, struct ovs_list *);
 
 /* "exit": replies, then shuts the agent down. */
 static void
@@ -316,6 +322,89 @@ agent_cmd_switch_show(struct control_conn *conn, int argc OVS_UNUSED,
     }
 }
 
+/* Adds to 'faults' (see report_port_faults()) an "unspecified_fault" for
+ * each port of switch 'name' in 'vtep' that a flow the switch refused came
+ * from. */
+static void
+agent_rejection_faults(const struct agent *agent,
+                       const struct odb_replica *vtep, const char *name,
+                       json_t *faults)
+{
+    const struct odb_replica_table *switches = odb_replica_find_table(
+        vtep, "Physical_Switch");
+    const struct odb_replica_table *pports = odb_replica_find_table(
+        vtep, "Physical_Port");
+    const struct odb_row *ps = odb_find_row_by_string(switches, "name",
+                                                      name);
+    size_t n_rej;
+    const struct ofctrl_rejection *rej = ofctrl_rejections(agent->ofctrl,
+                                                           &n_rej);
+
+    if (!ps || !n_rej) {
+        return;
+    }
+    size_t n_pps;
+    const struct odb_row **pps = odb_rows_referenced(
+        pports, odb_row_get(switches, ps, "ports"), &n_pps);
+    for (size_t i = 0; i < n_pps; i++) {
+        const char *port = json_string_value(odb_row_get(pports, pps[i],
+                                                         "name"));
+        uint64_t cookie = ofctrl_cookie(pipeline_port_origin(port
+                                                             ? port : ""));
+        for (size_t j = 0; j < n_rej; j++) {
+            if (rej[j].flow->cookie == cookie) {
+                json_t *list = json_object_get(faults, port);
+                if (!list) {
+                    list = json_array();
+                    json_object_set_new(faults, port, list);
+                }
+                json_array_append_new(list,
+                                      json_string("unspecified_fault"));
+                break;
+            }
+        }
+    }
+    free(pps);
+}
+
+/* Translates the policy in 'vtep' and 'ovs' for switch 'name' into the
+ * desired flows, sends ofctrl's difference to the switch, and reports the
+ * ports' faults. */
+static void
+agent_put_flows(struct agent *agent, const struct odb_replica *vtep,
+                const struct odb_replica *ovs, const char *name)
+{
+    struct pipeline_spec spec = {
+        .switch_name = name,
+        .bridge = agent->bridge,
+    };
+    json_t *faults = json_object();
+
+    oflow_table_clear(&agent->desired);
+    pipeline_build(vtep, ovs, &spec, &agent->desired, faults);
+    if (ofctrl_is_ready(agent->ofctrl)) {
+        struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
+        size_t n = ofctrl_put(agent->ofctrl, &agent->desired, &msgs);
+        if (n) {
+            VLOG_INFO("sending %zu flow changes to the switch", n);
+            agent_ofp_send(agent, &msgs);
+        }
+    }
+
+    if (ofctrl_has_installed(agent->ofctrl)) {
+        agent_rejection_faults(agent, vtep, name, faults);
+    }
+    if (!agent->vtep_txn.in_flight) {
+        struct report_spec rs = { .switch_name = name };
+        json_t *ops = report_port_faults(vtep, &rs, faults);
+        if (ops) {
+            VLOG_INFO("reporting the port faults of %s", name);
+            agent_transact(agent->vtep_db, &agent->vtep_txn, ops);
+        }
+    }
+    json_decref(faults);
+}
+
 /* Brings what iovpd owns in both databases in line with what they show.
  * Each step is a pure function of a replica; at most one transaction is in
  * flight on each database. */
@@ -370,6 +459,13 @@ agent_run(struct agent *agent)
         if (ops) {
             agent_transact(agent->vtep_db, &agent->vtep_txn, ops);
         }
+    }
+
+    /* The flows, once both databases' monitors have delivered their
+     * contents and ofctrl has read what the switch holds: before that, the
+     * switch keeps what it has. */
+    if (vtep && ovs && name) {
+        agent_put_flows(agent, vtep, ovs, name);
     }
     free(name);
     free(tunnel_ip);
@@ -427,15 +523,28 @@ agent_open_db(struct agent *agent, const struct agent_options *ao,
                              clientp);
 }
 
+/* Sends the OpenFlow messages queued on 'msgs' to the switch. */
+static void
+agent_ofp_send(struct agent *agent, struct ovs_list *msgs)
+{
+    struct ofpbuf *msg;
+
+    LIST_FOR_EACH_POP (msg, list_node, msgs) {
+        ofp_client_send(agent->ofp, msg);
+    }
+}
+
 /* The OpenFlow connection became active: ofctrl reads what the switch
  * holds. */
 static void
-agent_ofp_active(struct ofp_client *client, enum ofp_version version,
-                 void *agent_)
+agent_ofp_active(struct ofp_client *client OVS_UNUSED,
+                 enum ofp_version version, void *agent_)
 {
     struct agent *agent = agent_;
+    struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
 
-    ofp_client_send(client, ofctrl_connected(agent->ofctrl, version));
+    ofctrl_connected(agent->ofctrl, version, &msgs);
+    agent_ofp_send(agent, &msgs);
 }
 
 static void
@@ -451,29 +560,83 @@ static void
 agent_ofp_msg(struct ofp_client *client OVS_UNUSED, struct ofpbuf *msg,
               void *agent_)
 {
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
     struct agent *agent = agent_;
 
-    if (!ofctrl_receive(agent->ofctrl, msg)) {
-        VLOG_DBG("OpenFlow message of %"PRIu32" bytes not handled",
-                 msg->size);
+    switch (ofctrl_receive(agent->ofctrl, msg)) {
+    case OFCTRL_IGNORED:
+        VLOG_WARN_RL(&rl, "OpenFlow message of %"PRIu32" bytes not "
+                     "handled", msg->size);
+        break;
+    case OFCTRL_HANDLED:
+        break;
+    case OFCTRL_READY:
+        agent_wake(agent);
+        break;
+    case OFCTRL_FAILED:
+        uv_timer_start(&agent->retry, agent_wake_timer, 1000, 0);
+        break;
     }
     ofpbuf_delete(msg);
 }
 
-/* "flows/dump": iovpd's flows on the switch, as ovs-ofctl prints them. */
+/* "flows/dump [PORT]": iovpd's flows on the switch (only those that came
+ * from Physical_Port PORT, if given), as ovs-ofctl prints them, with the
+ * switch's counters as of ofctrl's last read. */
 static void
-agent_cmd_flows_dump(struct control_conn *conn, int argc OVS_UNUSED,
-                     const char *argv[] OVS_UNUSED, void *agent_)
+agent_cmd_flows_dump(struct control_conn *conn, int argc,
+                     const char *argv[], void *agent_)
 {
     struct agent *agent = agent_;
+    bool json = control_conn_format(conn) == CONTROL_FMT_JSON;
 
     if (!ofctrl_has_installed(agent->ofctrl)) {
         control_reply_error(conn, "not connected to the switch yet");
         return;
     }
-    char *text = ofctrl_installed_text(agent->ofctrl);
-    control_reply(conn, text);
-    free(text);
+
+    const struct oflow_table *installed = ofctrl_installed(agent->ofctrl);
+    const struct oflow **flows = oflow_table_sorted(installed);
+    uint64_t cookie = argc > 1 ? ofctrl_cookie(pipeline_port_origin(argv[1]))
+                               : 0;
+    struct ds text = DS_EMPTY_INITIALIZER;
+    json_t *array = json_array();
+    for (size_t i = 0; i < oflow_table_count(installed); i++) {
+        const struct oflow *f = flows[i];
+        if (argc > 1 && f->cookie != cookie) {
+            continue;
+        }
+        if (json) {
+            struct ds match = DS_EMPTY_INITIALIZER;
+            struct ds actions = DS_EMPTY_INITIALIZER;
+            char hex[19];
+            snprintf(hex, sizeof hex, "%#"PRIx64, f->cookie);
+            oflow_format_match(f, &match);
+            oflow_format_actions(f, &actions);
+            json_array_append_new(array, json_pack(
+                "{s:s, s:i, s:i, s:s, s:s, s:I, s:I, s:I}",
+                "cookie", hex,
+                "table", f->table_id, "priority", f->priority,
+                "match", ds_cstr(&match), "actions", ds_cstr(&actions),
+                "n_packets", (json_int_t) f->n_packets,
+                "n_bytes", (json_int_t) f->n_bytes,
+                "duration", (json_int_t) f->duration_sec));
+            ds_destroy(&match);
+            ds_destroy(&actions);
+        } else {
+            oflow_format(f, true, &text);
+            ds_put_char(&text, '\n');
+        }
+    }
+    free(flows);
+
+    if (json) {
+        control_reply_json(conn, array);
+    } else {
+        json_decref(array);
+        control_reply(conn, ds_cstr(&text));
+    }
+    ds_destroy(&text);
 }
 
 /* "ofp/status": the OpenFlow connection to the integration bridge. */
@@ -483,6 +646,8 @@ agent_cmd_ofp_status(struct control_conn *conn, int argc OVS_UNUSED,
 {
     struct agent *agent = agent_;
     json_t *status = ofp_client_status(agent->ofp);
+
+    json_object_set_new(status, "flows", ofctrl_status(agent->ofctrl));
 
     if (control_conn_format(conn) == CONTROL_FMT_JSON) {
         control_reply_json(conn, status);
@@ -515,6 +680,7 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
 
     *agentp = NULL;
     agent->loop = loop;
+    oflow_table_init(&agent->desired);
     agent->bridge = iovp_xstrdup(options->bridge ? options->bridge
                                  : "br-int");
     agent->datapath_type = (options->datapath_type
@@ -585,7 +751,7 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
     control_register_vlog(agent->control);
     control_register(agent->control, "ofp/status", "", 0, 0,
                      agent_cmd_ofp_status, agent);
-    control_register(agent->control, "flows/dump", "", 0, 0,
+    control_register(agent->control, "flows/dump", "[PORT]", 0, 1,
                      agent_cmd_flows_dump, agent);
     control_register(agent->control, "switch/show", "", 0, 0,
                      agent_cmd_switch_show, agent);
@@ -647,6 +813,7 @@ agent_destroy(struct agent *agent)
         free(agent->datapath_type);
         free(agent->switch_name);
         free(agent->tunnel_ip);
+        oflow_table_destroy(&agent->desired);
         free(agent);
     }
 }

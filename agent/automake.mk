@@ -9,6 +9,8 @@ agent_iovpd_SOURCES = \
 	agent/daemon.c \
 	agent/daemon.h \
 	agent/iovpd.c \
+	agent/pipeline.c \
+	agent/pipeline.h \
 	agent/report.c \
 	agent/report.h \
 	agent/show.c \

@@ -307,3 +307,62 @@ report_ucast_macs_local(const struct odb_replica *vtep,
 
     return odb_txn_finish(ops, "iovpd: reporting local MACs");
 }
+
+/* Returns the transaction (or NULL if none is needed) that sets the
+ * "port_fault_status" of each port of this switch to its faults in
+ * 'faults', a JSON object that maps a port's name to an array of the
+ * schema's tokens ("invalid_vlan_map", ...); a port it does not name has
+ * none.  The column is ephemeral: after a database restart the faults are
+ * written again. */
+json_t *
+report_port_faults(const struct odb_replica *vtep,
+                   const struct report_spec *spec, const json_t *faults)
+{
+    const struct odb_replica_table *switches = odb_replica_find_table(
+        vtep, "Physical_Switch");
+    const struct odb_replica_table *pports = odb_replica_find_table(
+        vtep, "Physical_Port");
+    const struct odb_row *ps = odb_find_row_by_string(switches, "name",
+                                                      spec->switch_name);
+
+    if (!ps || !pports) {
+        return NULL;
+    }
+
+    json_t *ops = json_array();
+    size_t n_pps;
+    const struct odb_row **pps = odb_rows_referenced(
+        pports, odb_row_get(switches, ps, "ports"), &n_pps);
+    for (size_t i = 0; i < n_pps; i++) {
+        const char *name = json_string_value(odb_row_get(pports, pps[i],
+                                                         "name"));
+        const json_t *tokens = json_object_get(faults, name ? name : "");
+
+        /* The canonical set: sorted, distinct. */
+        size_t n = json_array_size(tokens);
+        const char **sorted = iovp_xmalloc(MAX(1, n) * sizeof *sorted);
+        for (size_t j = 0; j < n; j++) {
+            sorted[j] = json_string_value(json_array_get(tokens, j));
+        }
+        qsort(sorted, n, sizeof *sorted, iovp_compare_strings);
+        json_t *want = json_array();
+        for (size_t j = 0; j < n; j++) {
+            if (!j || strcmp(sorted[j], sorted[j - 1])) {
+                json_array_append_new(want, json_string(sorted[j]));
+            }
+        }
+        free(sorted);
+
+        json_t *set = json_pack("[s, o]", "set", want);
+        if (!json_equal(set, odb_row_get(pports, pps[i],
+                                         "port_fault_status"))) {
+            json_array_append_new(ops, json_pack(
+                "{s:s, s:s, s:o, s:{s:O}}", "op", "update",
+                "table", "Physical_Port", "where", odb_where_uuid(pps[i]),
+                "row", "port_fault_status", set));
+        }
+        json_decref(set);
+    }
+    free(pps);
+    return odb_txn_finish(ops, "iovpd: reporting port faults");
+}

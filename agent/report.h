@@ -61,5 +61,8 @@ json_t *report_ucast_macs_local(const struct odb_replica *vtep,
                                 const struct odb_replica *ovs,
                                 const struct report_spec *,
                                 const char *bridge);
+json_t *report_port_faults(const struct odb_replica *vtep,
+                           const struct report_spec *,
+                           const json_t *faults);
 
 #endif /* agent/report.h */

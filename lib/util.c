@@ -75,6 +75,32 @@ iovp_xstrdup(const char *s)
     return memcpy(iovp_xmalloc(n), s, n);
 }
 
+/* Returns the 64-bit FNV-1a hash of 's': a value that depends on nothing
+ * but 's', for identifiers that must come out the same in every run. */
+uint64_t
+iovp_hash_string64(const char *s)
+{
+    uint64_t hash = 0xcbf29ce484222325ULL;
+
+    for (; *s; s++) {
+        hash = (hash ^ (unsigned char) *s) * 0x100000001b3ULL;
+    }
+    return hash;
+}
+
+/* Returns a malloc()'d copy of the 'n' bytes at 'p' (at least one byte is
+ * allocated, so that the result is never NULL). */
+void *
+iovp_xmemdup(const void *p, size_t n)
+{
+    void *copy = iovp_xmalloc(MAX(n, 1));
+
+    if (n) {
+        memcpy(copy, p, n);
+    }
+    return copy;
+}
+
 /* Returns a malloc()'d string formatted from 'format' and 'args'. */
 char *
 iovp_xvasprintf(const char *format, va_list args)

@@ -25,6 +25,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/param.h>
 
 #include <openvswitch/compiler.h>
@@ -37,10 +38,12 @@ void *iovp_xmalloc(size_t);
 void *iovp_xzalloc(size_t);
 void *iovp_xrealloc(void *, size_t);
 char *iovp_xstrdup(const char *);
+void *iovp_xmemdup(const void *, size_t);
 char *iovp_xasprintf(const char *format, ...) OVS_PRINTF_FORMAT(1, 2);
 char *iovp_xvasprintf(const char *format, va_list) OVS_PRINTF_FORMAT(1, 0);
 
 int iovp_compare_strings(const void *, const void *);
+uint64_t iovp_hash_string64(const char *);
 
 struct json_t;
 char *iovp_json_brief(const struct json_t *);

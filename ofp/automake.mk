@@ -1,5 +1,6 @@
 # ofp/: OpenFlow over libopenvswitch: the protocol of a connection to the
-# switch (and, to come, desired and installed flows).
+# switch, flows
+# and tables of them, and ofctrl (desired and installed flows).
 
 noinst_LIBRARIES += ofp/libofp.a
 ofp_libofp_a_SOURCES = \
@@ -8,5 +9,7 @@ ofp_libofp_a_SOURCES = \
 	ofp/ofconn.c \
 	ofp/ofconn.h \
 	ofp/ofctrl.c \
-	ofp/ofctrl.h
+	ofp/ofctrl.h \
+	ofp/oflow.c \
+	ofp/oflow.h
 ofp_libofp_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(OVS_CFLAGS)

@@ -19,15 +19,17 @@
 #include "ofp/ofctrl.h"
 
 #include <endian.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openvswitch/dynamic-string.h>
-#include <openvswitch/match.h>
+#include <openvswitch/list.h>
+#include <openvswitch/ofp-bundle.h>
+#include <openvswitch/ofp-errors.h>
 #include <openvswitch/ofp-flow.h>
 #include <openvswitch/ofp-msgs.h>
 #include <openvswitch/ofp-protocol.h>
+#include <openvswitch/ofp-util.h>
 #include <openvswitch/ofpbuf.h>
 #include <openvswitch/vlog.h>
 
@@ -37,31 +39,102 @@ VLOG_DEFINE_THIS_MODULE(ofctrl);
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
-struct ofctrl {
-    ovs_be32 dump_xid;          /* Of the flow dump in progress, or 0. */
-    bool dumped;                /* 'installed' is a complete dump. */
+#define OFCTRL_STATES                                   \
+    OFCTRL_STATE(DISCONNECTED, "disconnected")          \
+    OFCTRL_STATE(SYNCING, "reading the switch's flows") \
+    OFCTRL_STATE(READY, "ready")                        \
+    OFCTRL_STATE(UPDATING, "bundle in flight")
 
-    /* The flows the switch holds with iovpd's mark, as ovs-ofctl prints
-     * them (with their counters), from the last complete dump. */
-    char **installed;
-    size_t n_installed;
-    char **dumping;             /* The dump in progress. */
-    size_t n_dumping, allocated_dumping;
+enum ofctrl_state {
+#define OFCTRL_STATE(ENUM, NAME) S_##ENUM,
+    OFCTRL_STATES
+#undef OFCTRL_STATE
+};
+
+static const char *
+ofctrl_state_name(enum ofctrl_state state)
+{
+    switch (state) {
+#define OFCTRL_STATE(ENUM, NAME) case S_##ENUM: return NAME;
+        OFCTRL_STATES
+#undef OFCTRL_STATE
+    }
+    return "?";
+}
+
+/* One flow_mod of the bundle in flight. */
+enum ofctrl_op { OP_DELETE, OP_MODIFY, OP_ADD };
+struct ofctrl_change {
+    struct hmap_node node;      /* In 'pending', by xid. */
+    ovs_be32 xid;
+    enum ofctrl_op op;
+    struct oflow *flow;         /* The desired flow, or for OP_DELETE the
+                                 * installed one: a copy, owned. */
+    char *error;                /* The switch refused it: why. */
+};
+
+struct ofctrl {
+    enum ofctrl_state state;
+    enum ofp_version version;
+
+    /* The flows the switch holds with iovpd's mark, valid from the end of
+     * the first dump after a connection. */
+    struct oflow_table installed;
+    struct oflow_table dumping; /* The dump in progress. */
+    ovs_be32 sync_xid;          /* Of that dump, or 0. */
+    ovs_be32 stats_xid;         /* Of a dump for counters only, or 0. */
+
+    /* The bundle in flight (state S_UPDATING). */
+    uint32_t bundle_id;         /* The last used. */
+    struct hmap pending;        /* Its "struct ofctrl_change"s, by xid. */
+    ovs_be32 open_xid, commit_xid, barrier_xid;
+    bool committed;             /* The switch confirmed the commit. */
+
+    /* Flows the switch refused, with why. */
+    struct ofctrl_rejection *rejections;
+    size_t n_rejections;
+
+    /* Counters, since ofctrl_create(). */
+    uint64_t n_bundles;         /* Bundles committed. */
+    uint64_t n_failed_bundles;  /* Bundles that failed. */
+    uint64_t n_flow_mods;       /* flow_mods in committed bundles. */
+    uint64_t n_syncs;           /* Complete reads of the switch's flows. */
 };
 
 struct ofctrl *
 ofctrl_create(void)
 {
-    return iovp_xzalloc(sizeof(struct ofctrl));
+    struct ofctrl *c = iovp_xzalloc(sizeof *c);
+
+    oflow_table_init(&c->installed);
+    oflow_table_init(&c->dumping);
+    hmap_init(&c->pending);
+    return c;
 }
 
 static void
-ofctrl_free_flows(char **flows, size_t n)
+ofctrl_clear_pending(struct ofctrl *c)
 {
-    for (size_t i = 0; i < n; i++) {
-        free(flows[i]);
+    struct ofctrl_change *ch;
+
+    HMAP_FOR_EACH_SAFE (ch, node, &c->pending) {
+        hmap_remove(&c->pending, &ch->node);
+        oflow_destroy(ch->flow);
+        free(ch->error);
+        free(ch);
     }
-    free(flows);
+}
+
+static void
+ofctrl_clear_rejections(struct ofctrl *c)
+{
+    for (size_t i = 0; i < c->n_rejections; i++) {
+        oflow_destroy(c->rejections[i].flow);
+        free(c->rejections[i].error);
+    }
+    free(c->rejections);
+    c->rejections = NULL;
+    c->n_rejections = 0;
 }
 
 /* Frees 'c'.  Accepts NULL. */
@@ -69,17 +142,25 @@ void
 ofctrl_destroy(struct ofctrl *c)
 {
     if (c) {
-        ofctrl_free_flows(c->installed, c->n_installed);
-        ofctrl_free_flows(c->dumping, c->n_dumping);
+        oflow_table_destroy(&c->installed);
+        oflow_table_destroy(&c->dumping);
+        ofctrl_clear_pending(c);
+        hmap_destroy(&c->pending);
+        ofctrl_clear_rejections(c);
         free(c);
     }
 }
 
-/* A connection to the switch became active at 'version': returns the
- * request (for the caller to send) that reads the flows with iovpd's mark
- * in every table. */
-struct ofpbuf *
-ofctrl_connected(struct ofctrl *c, enum ofp_version version)
+static ovs_be32
+ofctrl_xid(const struct ofpbuf *msg)
+{
+    return ((const struct ofp_header *) msg->data)->xid;
+}
+
+/* Queues on 'out' a request for the flows with iovpd's mark in every table,
+ * and returns its xid. */
+static ovs_be32
+ofctrl_queue_dump(const struct ofctrl *c, struct ovs_list *out)
 {
     struct ofputil_flow_stats_request fsr;
 
@@ -92,39 +173,44 @@ ofctrl_connected(struct ofctrl *c, enum ofp_version version)
     fsr.table_id = 0xff;
 
     struct ofpbuf *request = ofputil_encode_flow_stats_request(
-        &fsr, ofputil_protocol_from_ofp_version(version));
-    c->dump_xid = ((const struct ofp_header *) request->data)->xid;
-    ofctrl_free_flows(c->dumping, c->n_dumping);
-    c->dumping = NULL;
-    c->n_dumping = c->allocated_dumping = 0;
-    c->dumped = false;
-    return request;
+        &fsr, ofputil_protocol_from_ofp_version(c->version));
+    ovs_list_push_back(out, &request->list_node);
+    return ofctrl_xid(request);
+}
+
+/* A connection to the switch became active at 'version': queues on 'out'
+ * the read of what the switch holds. */
+void
+ofctrl_connected(struct ofctrl *c, enum ofp_version version,
+                 struct ovs_list *out)
+{
+    ofctrl_disconnected(c);
+    c->version = version;
+    c->state = S_SYNCING;
+    oflow_table_clear(&c->dumping);
+    c->sync_xid = ofctrl_queue_dump(c, out);
 }
 
 /* The connection is gone: what the switch holds is unknown until the next
- * dump. */
+ * read, and a bundle in flight may or may not have been committed. */
 void
 ofctrl_disconnected(struct ofctrl *c)
 {
-    c->dump_xid = 0;
-    c->dumped = false;
+    c->state = S_DISCONNECTED;
+    c->sync_xid = c->stats_xid = 0;
+    ofctrl_clear_pending(c);
+    ofctrl_clear_rejections(c);
 }
 
-/* Takes the message 'msg' from the switch if it is ofctrl's (a reply to
- * its dump), and returns true if so. */
-bool
-ofctrl_receive(struct ofctrl *c, const struct ofpbuf *msg)
+/* Adds to 'table' (or, when 'stats_only', to the counters of the installed
+ * flows) the flows in 'msg', a flow stats reply. */
+static void
+ofctrl_take_dump(struct ofctrl *c, const struct ofpbuf *msg,
+                 struct oflow_table *table, bool stats_only)
 {
-    const struct ofp_header *oh = msg->data;
-    enum ofptype type;
-
-    if (!c->dump_xid || oh->xid != c->dump_xid
-        || ofptype_decode(&type, oh) || type != OFPTYPE_FLOW_STATS_REPLY) {
-        return false;
-    }
-
     struct ofpbuf b = ofpbuf_const_initializer(msg->data, msg->size);
     struct ofpbuf ofpacts;
+
     ofpbuf_init(&ofpacts, 64);
     for (;;) {
         struct ofputil_flow_stats fs;
@@ -132,62 +218,393 @@ ofctrl_receive(struct ofctrl *c, const struct ofpbuf *msg)
                                                      &ofpacts);
         if (retval) {
             if (retval != EOF) {
-                VLOG_WARN_RL(&rl, "bad flow stats reply");
+                VLOG_WARN_RL(&rl, "bad flow stats reply (%s)",
+                             ofperr_to_string(retval));
             }
             break;
         }
 
-        struct ds s = DS_EMPTY_INITIALIZER;
-        ofputil_flow_stats_format(&s, &fs, NULL, NULL, true);
-        if (c->n_dumping >= c->allocated_dumping) {
-            c->allocated_dumping = MAX(16, 2 * c->allocated_dumping);
-            c->dumping = iovp_xrealloc(
-                c->dumping, c->allocated_dumping * sizeof *c->dumping);
+        struct oflow key = {
+            .table_id = fs.table_id,
+            .priority = fs.priority,
+            .cookie = be64toh(fs.cookie),
+        };
+        minimatch_init(&key.match, &fs.match);
+        struct oflow *f = oflow_table_find(stats_only ? &c->installed
+                                           : table, &key);
+        if (!f && !stats_only) {
+            f = iovp_xmalloc(sizeof *f);
+            *f = key;
+            minimatch_clone(&f->match, &key.match);
+            f->ofpacts = iovp_xmemdup(fs.ofpacts, fs.ofpacts_len);
+            f->ofpacts_len = fs.ofpacts_len;
+            oflow_table_insert(table, f);
         }
-        c->dumping[c->n_dumping++] = ds_steal_cstr(&s);
+        if (f) {
+            f->n_packets = fs.packet_count == UINT64_MAX ? 0
+                           : fs.packet_count;
+            f->n_bytes = fs.byte_count == UINT64_MAX ? 0 : fs.byte_count;
+            f->duration_sec = fs.duration_sec;
+        }
+        minimatch_destroy(&key.match);
     }
     ofpbuf_uninit(&ofpacts);
-
-    if (!ofpmp_more(oh)) {
-        ofctrl_free_flows(c->installed, c->n_installed);
-        c->installed = c->dumping;
-        c->n_installed = c->n_dumping;
-        c->dumping = NULL;
-        c->n_dumping = c->allocated_dumping = 0;
-        c->dump_xid = 0;
-        c->dumped = true;
-        VLOG_INFO("the switch holds %zu of iovpd's flows", c->n_installed);
-    }
-    return true;
 }
 
-/* Returns true once a dump of the switch's flows is complete. */
+/* Returns the rejection of a flow identical to 'f' (same identity, cookie
+ * and actions), or NULL. */
+static const struct ofctrl_rejection *
+ofctrl_find_rejection(const struct ofctrl *c, const struct oflow *f)
+{
+    for (size_t i = 0; i < c->n_rejections; i++) {
+        const struct oflow *r = c->rejections[i].flow;
+        if (r->table_id == f->table_id && r->priority == f->priority
+            && minimatch_equal(&r->match, &f->match)
+            && oflow_same_actions(r, f)) {
+            return &c->rejections[i];
+        }
+    }
+    return NULL;
+}
+
+/* The barrier after the bundle in flight came back: the bundle is done, one
+ * way or the other. */
+static enum ofctrl_event
+ofctrl_finish_bundle(struct ofctrl *c)
+{
+    struct ofctrl_change *ch;
+    bool explained = false;
+
+    HMAP_FOR_EACH (ch, node, &c->pending) {
+        if (ch->error) {
+            struct ds s = DS_EMPTY_INITIALIZER;
+            oflow_format(ch->flow, false, &s);
+            VLOG_WARN("the switch refused flow %s: %s", ds_cstr(&s),
+                      ch->error);
+            ds_destroy(&s);
+
+            c->rejections = iovp_xrealloc(
+                c->rejections,
+                (c->n_rejections + 1) * sizeof *c->rejections);
+            c->rejections[c->n_rejections++] = (struct ofctrl_rejection) {
+                .flow = oflow_clone(ch->flow),
+                .error = iovp_xstrdup(ch->error),
+            };
+            explained = true;
+        }
+    }
+
+    enum ofctrl_event event = OFCTRL_READY;
+    if (c->committed) {
+        HMAP_FOR_EACH (ch, node, &c->pending) {
+            struct oflow *old = oflow_table_find(&c->installed, ch->flow);
+            if (ch->error) {
+                continue;
+            } else if (ch->op == OP_DELETE) {
+                if (old) {
+                    oflow_table_remove(&c->installed, old);
+                    oflow_destroy(old);
+                }
+                continue;
+            }
+
+            struct oflow *f = oflow_clone(ch->flow);
+            f->n_packets = f->n_bytes = 0;
+            f->duration_sec = 0;
+            if (old) {
+                if (ch->op == OP_MODIFY) {
+                    f->n_packets = old->n_packets;
+                    f->n_bytes = old->n_bytes;
+                    f->duration_sec = old->duration_sec;
+                }
+                oflow_table_remove(&c->installed, old);
+                oflow_destroy(old);
+            }
+            oflow_table_insert(&c->installed, f);
+        }
+        c->n_bundles++;
+        c->n_flow_mods += hmap_count(&c->pending);
+    } else {
+        c->n_failed_bundles++;
+        if (!explained) {
+            VLOG_WARN_RL(&rl, "the switch refused a bundle of %zu "
+                         "flow_mods without naming one",
+                         hmap_count(&c->pending));
+            event = OFCTRL_FAILED;
+        }
+    }
+    ofctrl_clear_pending(c);
+    c->open_xid = c->commit_xid = c->barrier_xid = 0;
+    c->state = S_READY;
+    return event;
+}
+
+/* Takes 'msg' from the switch if it concerns ofctrl, and says what it
+ * meant. */
+enum ofctrl_event
+ofctrl_receive(struct ofctrl *c, const struct ofpbuf *msg)
+{
+    const struct ofp_header *oh = msg->data;
+    ovs_be32 xid = oh->xid;
+    enum ofptype type;
+
+    if (c->state == S_DISCONNECTED || ofptype_decode(&type, oh)) {
+        return OFCTRL_IGNORED;
+    }
+
+    if (type == OFPTYPE_FLOW_STATS_REPLY && xid == c->sync_xid) {
+        ofctrl_take_dump(c, msg, &c->dumping, false);
+        if (ofpmp_more(oh)) {
+            return OFCTRL_HANDLED;
+        }
+        oflow_table_swap(&c->installed, &c->dumping);
+        oflow_table_clear(&c->dumping);
+        c->sync_xid = 0;
+        c->n_syncs++;
+        c->state = S_READY;
+        VLOG_INFO("the switch holds %zu of iovpd's flows",
+                  oflow_table_count(&c->installed));
+        return OFCTRL_READY;
+    } else if (type == OFPTYPE_FLOW_STATS_REPLY && xid == c->stats_xid) {
+        ofctrl_take_dump(c, msg, NULL, true);
+        if (!ofpmp_more(oh)) {
+            c->stats_xid = 0;
+        }
+        return OFCTRL_HANDLED;
+    } else if (c->state != S_UPDATING) {
+        return OFCTRL_IGNORED;
+    }
+
+    if (type == OFPTYPE_ERROR) {
+        enum ofperr error = ofperr_decode_msg(oh, NULL);
+        const char *name = error ? ofperr_get_name(error) : "unknown error";
+        struct ofctrl_change *ch;
+
+        HMAP_FOR_EACH_WITH_HASH (ch, node, be32toh(xid), &c->pending) {
+            if (ch->xid == xid) {
+                free(ch->error);
+                ch->error = iovp_xstrdup(name);
+                return OFCTRL_HANDLED;
+            }
+        }
+        if (xid == c->open_xid || xid == c->commit_xid) {
+            VLOG_DBG("bundle %"PRIu32" failed: %s", c->bundle_id, name);
+            return OFCTRL_HANDLED;
+        }
+        return OFCTRL_IGNORED;
+    } else if (type == OFPTYPE_BUNDLE_CONTROL
+               && (xid == c->commit_xid || xid == c->open_xid)) {
+        struct ofputil_bundle_ctrl_msg bc;
+        if (!ofputil_decode_bundle_ctrl(oh, &bc)
+            && bc.type == OFPBCT_COMMIT_REPLY && xid == c->commit_xid) {
+            c->committed = true;
+        }
+        return OFCTRL_HANDLED;
+    } else if (type == OFPTYPE_BARRIER_REPLY && xid == c->barrier_xid) {
+        return ofctrl_finish_bundle(c);
+    }
+    return OFCTRL_IGNORED;
+}
+
+/* Returns true if ofctrl can take a put: it knows what the switch holds and
+ * has no bundle in flight. */
+bool
+ofctrl_is_ready(const struct ofctrl *c)
+{
+    return c->state == S_READY;
+}
+
+/* Adds to the bundle being built a flow_mod 'op' of 'f' (copied), queued on
+ * 'out'. */
+static void
+ofctrl_queue_change(struct ofctrl *c, enum ofctrl_op op,
+                    const struct oflow *f, struct ovs_list *out)
+{
+    static const uint16_t commands[] = {
+        [OP_DELETE] = OFPFC_DELETE_STRICT,
+        [OP_MODIFY] = OFPFC_MODIFY_STRICT,
+        [OP_ADD] = OFPFC_ADD,
+    };
+    enum ofputil_protocol protocol
+        = ofputil_protocol_from_ofp_version(c->version);
+    struct ofputil_flow_mod fm = {
+        .match = f->match,
+        .priority = f->priority,
+        .new_cookie = op == OP_ADD ? htobe64(f->cookie) : OVS_BE64_MAX,
+        .table_id = f->table_id,
+        .command = commands[op],
+        .buffer_id = UINT32_MAX,
+        .out_port = OFPP_ANY,
+        .out_group = OFPG_ANY,
+        .ofpacts = op == OP_DELETE ? NULL : f->ofpacts,
+        .ofpacts_len = op == OP_DELETE ? 0 : f->ofpacts_len,
+    };
+    struct ofpbuf *fm_msg = ofputil_encode_flow_mod(&fm, protocol);
+    struct ofputil_bundle_add_msg bam = {
+        .bundle_id = c->bundle_id,
+        .flags = OFPBF_ATOMIC | OFPBF_ORDERED,
+        .msg = fm_msg->data,
+    };
+    struct ofpbuf *add = ofputil_encode_bundle_add(c->version, &bam);
+    ofpbuf_delete(fm_msg);
+
+    if (VLOG_IS_DBG_ENABLED()) {
+        static const char *const names[] = {
+            [OP_DELETE] = "delete", [OP_MODIFY] = "modify", [OP_ADD] = "add",
+        };
+        struct ds s = DS_EMPTY_INITIALIZER;
+        oflow_format(f, false, &s);
+        VLOG_DBG("bundle %"PRIu32": %s %s", c->bundle_id, names[op],
+                 ds_cstr(&s));
+        ds_destroy(&s);
+    }
+
+    struct ofctrl_change *ch = iovp_xzalloc(sizeof *ch);
+    ch->xid = ofctrl_xid(add);
+    ch->op = op;
+    ch->flow = oflow_clone(f);
+    hmap_insert(&c->pending, &ch->node, be32toh(ch->xid));
+    ovs_list_push_back(out, &add->list_node);
+}
+
+/* Queues on 'out', in one ordered atomic bundle and a barrier, what turns
+ * the installed flows into 'desired', and returns the number of flow_mods:
+ * 0 (and nothing queued) if they already agree, or if ofctrl is not ready
+ * (ofctrl_is_ready()). */
+size_t
+ofctrl_put(struct ofctrl *c, const struct oflow_table *desired,
+           struct ovs_list *out)
+{
+    struct ovs_list changes;
+    const struct oflow *f;
+
+    if (c->state != S_READY) {
+        return 0;
+    }
+
+    /* What to delete, and whether the rejected flows get another try. */
+    struct oflow **deletes = NULL;
+    size_t n_deletes = 0;
+    OFLOW_TABLE_FOR_EACH (f, &c->installed) {
+        if (!oflow_table_find(desired, f)) {
+            deletes = iovp_xrealloc(deletes,
+                                    (n_deletes + 1) * sizeof *deletes);
+            deletes[n_deletes++] = CONST_CAST(struct oflow *, f);
+        }
+    }
+    if (n_deletes) {
+        ofctrl_clear_rejections(c);
+    }
+
+    ovs_list_init(&changes);
+    c->bundle_id++;
+    for (size_t i = 0; i < n_deletes; i++) {
+        ofctrl_queue_change(c, OP_DELETE, deletes[i], &changes);
+    }
+    free(deletes);
+    for (int pass = 0; pass < 2; pass++) {
+        OFLOW_TABLE_FOR_EACH (f, desired) {
+            const struct oflow *old = oflow_table_find(&c->installed, f);
+            if ((old && oflow_same_actions(old, f))
+                || ofctrl_find_rejection(c, f)) {
+                continue;
+            }
+            enum ofctrl_op op = (old && old->cookie == f->cookie
+                                 ? OP_MODIFY : OP_ADD);
+            if (op == (pass ? OP_ADD : OP_MODIFY)) {
+                ofctrl_queue_change(c, op, f, &changes);
+            }
+        }
+    }
+
+    size_t n = hmap_count(&c->pending);
+    if (!n) {
+        c->bundle_id--;
+        return 0;
+    }
+
+    struct ofputil_bundle_ctrl_msg bc = {
+        .bundle_id = c->bundle_id,
+        .type = OFPBCT_OPEN_REQUEST,
+        .flags = OFPBF_ATOMIC | OFPBF_ORDERED,
+    };
+    struct ofpbuf *open = ofputil_encode_bundle_ctrl_request(c->version,
+                                                             &bc);
+    c->open_xid = ofctrl_xid(open);
+    ovs_list_push_back(out, &open->list_node);
+    ovs_list_push_back_all(out, &changes);
+
+    bc.type = OFPBCT_COMMIT_REQUEST;
+    struct ofpbuf *commit = ofputil_encode_bundle_ctrl_request(c->version,
+                                                               &bc);
+    c->commit_xid = ofctrl_xid(commit);
+    ovs_list_push_back(out, &commit->list_node);
+
+    struct ofpbuf *barrier = ofputil_encode_barrier_request(c->version);
+    c->barrier_xid = ofctrl_xid(barrier);
+    ovs_list_push_back(out, &barrier->list_node);
+
+    c->committed = false;
+    c->state = S_UPDATING;
+    VLOG_DBG("bundle %"PRIu32": %zu flow_mods", c->bundle_id, n);
+    return n;
+}
+
+/* Queues on 'out' a read of the switch's counters for the installed flows,
+ * unless one is under way or ofctrl does not know the installed flows
+ * yet. */
+void
+ofctrl_read_stats(struct ofctrl *c, struct ovs_list *out)
+{
+    if ((c->state == S_READY || c->state == S_UPDATING) && !c->stats_xid) {
+        c->stats_xid = ofctrl_queue_dump(c, out);
+    }
+}
+
+/* Returns true once ofctrl knows what the switch holds. */
 bool
 ofctrl_has_installed(const struct ofctrl *c)
 {
-    return c->dumped;
+    return c->state == S_READY || c->state == S_UPDATING;
 }
 
-/* Returns the number of iovpd's flows the switch held at the last dump. */
-size_t
-ofctrl_n_installed(const struct ofctrl *c)
+/* Returns the flows the switch holds with iovpd's mark, with the counters
+ * of the last read. */
+const struct oflow_table *
+ofctrl_installed(const struct ofctrl *c)
 {
-    return c->n_installed;
+    return &c->installed;
 }
 
-/* Returns a malloc()'d text of the flows the switch held at the last dump,
- * one a line, sorted, in ovs-ofctl's syntax with their counters. */
-char *
-ofctrl_installed_text(const struct ofctrl *c)
+/* Returns the flows the switch refused (and that were not tried again
+ * since), and their number in '*n'. */
+const struct ofctrl_rejection *
+ofctrl_rejections(const struct ofctrl *c, size_t *n)
 {
-    char **sorted = iovp_xmalloc(MAX(1, c->n_installed) * sizeof *sorted);
-    struct ds s = DS_EMPTY_INITIALIZER;
+    *n = c->n_rejections;
+    return c->rejections;
+}
 
-    memcpy(sorted, c->installed, c->n_installed * sizeof *sorted);
-    qsort(sorted, c->n_installed, sizeof *sorted, iovp_compare_strings);
-    for (size_t i = 0; i < c->n_installed; i++) {
-        ds_put_format(&s, "%s\n", sorted[i]);
+/* Returns a new reference to a JSON object that describes 'c'. */
+json_t *
+ofctrl_status(const struct ofctrl *c)
+{
+    json_t *rejected = json_array();
+    for (size_t i = 0; i < c->n_rejections; i++) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        oflow_format(c->rejections[i].flow, false, &s);
+        json_array_append_new(rejected, json_pack(
+                                  "{s:s, s:s}", "flow", ds_cstr(&s),
+                                  "error", c->rejections[i].error));
+        ds_destroy(&s);
     }
-    free(sorted);
-    return ds_steal_cstr(&s);
+    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o}",
+                     "state", ofctrl_state_name(c->state),
+                     "installed", (json_int_t) oflow_table_count(
+                         &c->installed),
+                     "syncs", (json_int_t) c->n_syncs,
+                     "bundles", (json_int_t) c->n_bundles,
+                     "failed_bundles", (json_int_t) c->n_failed_bundles,
+                     "flow_mods", (json_int_t) c->n_flow_mods,
+                     "rejected", rejected);
 }

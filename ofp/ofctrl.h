@@ -17,37 +17,87 @@
 #ifndef IOVP_OFP_OFCTRL_H
 #define IOVP_OFP_OFCTRL_H 1
 
-/* iovpd's flows on the switch, as ovn-controller's ofctrl keeps them: for
- * now the installed side, read from the switch.  No I/O.
+/* ofctrl: brings the switch's flows in line with a desired table, as
+ * ovn-controller's ofctrl does, without its I/O: each function takes the
+ * switch's messages in and queues its own on a list for the caller to send.
  *
- * Every flow iovpd installs carries a cookie whose top 16 bits are
- * OFCTRL_COOKIE_MAGIC (the rest will name the flow's origin), so that iovpd
- * tells its flows from anyone else's.  When a connection becomes active,
- * ofctrl asks the switch for the flows with that mark, so that an iovpd
- * that restarts, or reconnects, knows what the switch already holds before
- * it changes anything.  The desired side, and sending the difference in a
- * bundle, come next. */
+ * ofctrl keeps the installed table: the flows with iovpd's mark that the
+ * switch holds.  When a connection becomes active it reads them from the
+ * switch (a flow stats request for iovpd's cookie mark), and until that
+ * read is complete it sends nothing; so an iovpd that restarts, or
+ * reconnects, changes only what differs.
+ *
+ * ofctrl_put() sends the difference between a desired table and the
+ * installed one as one ordered, atomic bundle (OpenFlow 1.4 bundles, or
+ * their 1.3 extension) followed by a barrier, and takes no other put until
+ * the barrier's reply.  Within the bundle: deletions, then modifications,
+ * then additions.  A flow whose actions changed is modified in place
+ * (its counters keep counting); one whose cookie changed is added again.
+ *
+ * When the switch rejects a message of a bundle, the error's xid names the
+ * flow.  The switch then rolls the whole bundle back; ofctrl records the
+ * rejection and the next put sends the rest without that flow.  A rejected
+ * flow is tried again when its desired version changes, when a later put
+ * deletes flows (a full table may have room), and after a reconnection.
+ *
+ * ofctrl_read_stats() refreshes the installed flows' counters, without
+ * holding up puts. */
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <openflow/openflow.h>
 
+#include "ofp/oflow.h"
+
 struct ofpbuf;
 struct ofctrl;
+struct ovs_list;
 
 #define OFCTRL_COOKIE_MAGIC 0x10f0000000000000ULL
 #define OFCTRL_COOKIE_MASK  0xffff000000000000ULL
 
+/* The cookie of a flow that came from 'origin' (only its low 48 bits
+ * count). */
+static inline uint64_t
+ofctrl_cookie(uint64_t origin)
+{
+    return OFCTRL_COOKIE_MAGIC | (origin & ~OFCTRL_COOKIE_MASK);
+}
+
+/* What a message from the switch meant to ofctrl. */
+enum ofctrl_event {
+    OFCTRL_IGNORED,             /* Not ofctrl's. */
+    OFCTRL_HANDLED,             /* Taken; nothing new to do. */
+    OFCTRL_READY,               /* ofctrl can take a put now. */
+    OFCTRL_FAILED,              /* The bundle failed for no reason a flow
+                                 * explains; put again later. */
+};
+
+/* A flow the switch refused. */
+struct ofctrl_rejection {
+    struct oflow *flow;
+    char *error;                /* The switch's error, e.g. "OFPFMFC_..." */
+};
+
 struct ofctrl *ofctrl_create(void);
 void ofctrl_destroy(struct ofctrl *);
 
-struct ofpbuf *ofctrl_connected(struct ofctrl *, enum ofp_version);
+void ofctrl_connected(struct ofctrl *, enum ofp_version, struct ovs_list *);
 void ofctrl_disconnected(struct ofctrl *);
-bool ofctrl_receive(struct ofctrl *, const struct ofpbuf *);
+enum ofctrl_event ofctrl_receive(struct ofctrl *, const struct ofpbuf *);
+
+bool ofctrl_is_ready(const struct ofctrl *);
+size_t ofctrl_put(struct ofctrl *, const struct oflow_table *desired,
+                  struct ovs_list *);
+void ofctrl_read_stats(struct ofctrl *, struct ovs_list *);
 
 bool ofctrl_has_installed(const struct ofctrl *);
-size_t ofctrl_n_installed(const struct ofctrl *);
-char *ofctrl_installed_text(const struct ofctrl *);
+const struct oflow_table *ofctrl_installed(const struct ofctrl *);
+const struct ofctrl_rejection *ofctrl_rejections(const struct ofctrl *,
+                                                 size_t *n);
+json_t *ofctrl_status(const struct ofctrl *);
 
 #endif /* ofp/ofctrl.h */

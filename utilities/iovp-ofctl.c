@@ -48,7 +48,7 @@ static const struct ofctl_command ofctl_commands[] = {
     {"ovsdb/status", "", 0, 0, "ovsdb/status"},
     {"ovsdb/dump", "DB", 1, 1, "ovsdb/dump"},
     {"ofp/status", "", 0, 0, "ofp/status"},
-    {"dump-flows", "", 0, 0, "flows/dump"},
+    {"dump-flows", "[PORT]", 0, 1, "flows/dump"},
 };
 
 /* The command line, parsed. */

@@ -1,0 +1,500 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "agent/pipeline.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openvswitch/dynamic-string.h>
+#include <openvswitch/vlog.h>
+
+#include "agent/vm-ports.h"
+#include "lib/util.h"
+#include "ofp/ofctrl.h"
+#include "ofp/oflow.h"
+#include "ovsdb/query.h"
+#include "ovsdb/replica.h"
+
+VLOG_DEFINE_THIS_MODULE(pipeline);
+
+static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+
+/* A VLAN binding of a port: frames of 'vlan' (0: untagged) belong to
+ * logical switch 'ls'. */
+struct pl_binding {
+    int vlan;
+    const char *ls;             /* The logical switch's name. */
+    uint64_t metadata;          /* Its id in the pipeline. */
+};
+
+/* A VM port of this switch, as the policy and OVS see it. */
+struct pl_port {
+    const char *name;
+    int ofport;                 /* Its OpenFlow port, or -1 if none yet. */
+    const char *mac;            /* Lower case, "" if unknown. */
+    struct pl_binding *bindings;    /* By VLAN. */
+    size_t n_bindings;
+    const json_t *ips;          /* Iovp_Port "ips", a canonical set. */
+};
+
+/* Returns the origin (the low 48 bits of the cookie) of the flows of the
+ * port called 'port_name'. */
+uint64_t
+pipeline_port_origin(const char *port_name)
+{
+    char *s = iovp_xasprintf("port:%s", port_name);
+    uint64_t origin = iovp_hash_string64(s) & ~OFCTRL_COOKIE_MASK;
+
+    free(s);
+    return origin;
+}
+
+static uint64_t
+pipeline_ls_origin(const char *ls_name)
+{
+    char *s = iovp_xasprintf("ls:%s", ls_name);
+    uint64_t origin = iovp_hash_string64(s) & ~OFCTRL_COOKIE_MASK;
+
+    free(s);
+    return origin;
+}
+
+/* Adds the flow that 'format' gives to 'desired' with a cookie for
+ * 'origin'.  A flow that does not parse, or conflicts with another, is a
+ * translation error: logged, and left out. */
+static void OVS_PRINTF_FORMAT(3, 4)
+pl_flow(struct oflow_table *desired, uint64_t origin, const char *format,
+        ...)
+{
+    va_list args;
+
+    va_start(args, format);
+    char *text = iovp_xvasprintf(format, args);
+    va_end(args);
+
+    char *error = oflow_table_add_text(desired, ofctrl_cookie(origin), text);
+    if (error) {
+        VLOG_ERR_RL(&rl, "%s", error);
+        free(error);
+    }
+    free(text);
+}
+
+/* Adds 'token' to the faults of port 'name' in 'faults'. */
+static void
+pl_fault(json_t *faults, const char *name, const char *token)
+{
+    json_t *list = json_object_get(faults, name);
+
+    if (!list) {
+        list = json_array();
+        json_object_set_new(faults, name, list);
+    }
+    size_t i;
+    json_t *t;
+    json_array_foreach (list, i, t) {
+        if (!strcmp(json_string_value(t), token)) {
+            return;
+        }
+    }
+    json_array_append_new(list, json_string(token));
+}
+
+static const struct hmap empty_rows = HMAP_INITIALIZER(&empty_rows);
+
+static int
+pl_compare_ports(const void *a_, const void *b_)
+{
+    const struct pl_port *a = a_, *b = b_;
+
+    return strcmp(a->name, b->name);
+}
+
+/* Reads port 'pp' (a row of 'pports') into 'port': its bindings, checked,
+ * with faults recorded in 'faults'. */
+static void
+pl_read_bindings(const struct odb_replica_table *pports,
+                 const struct odb_row *pp,
+                 const struct odb_replica_table *lswitches,
+                 struct pl_port *port, json_t *faults)
+{
+    const json_t *map = json_array_get(odb_row_get(pports, pp,
+                                                   "vlan_bindings"), 1);
+    size_t i;
+    json_t *pair;
+
+    port->bindings = iovp_xmalloc(MAX(1, json_array_size(map))
+                                  * sizeof *port->bindings);
+    port->n_bindings = 0;
+
+    /* A canonical map is sorted by key: by VLAN, so that of two VLANs of
+     * one port in one logical switch, the lower is the one kept. */
+    json_array_foreach (map, i, pair) {
+        const char *uuid = json_string_value(
+            json_array_get(json_array_get(pair, 1), 1));
+        const struct odb_row *ls = (uuid && lswitches
+                                    ? odb_replica_find_row(lswitches, uuid)
+                                    : NULL);
+        const char *ls_name = (ls ? json_string_value(
+                                   odb_row_get(lswitches, ls, "name"))
+                               : NULL);
+        int vlan = json_integer_value(json_array_get(pair, 0));
+
+        if (!ls_name || !ls_name[0]) {
+            pl_fault(faults, port->name, "invalid_vlan_map");
+            continue;
+        }
+
+        bool dup = false;
+        for (size_t j = 0; j < port->n_bindings; j++) {
+            dup = dup || !strcmp(port->bindings[j].ls, ls_name);
+        }
+        if (dup) {
+            /* A frame flooded in the logical switch would have to leave
+             * by the port it came in on. */
+            VLOG_WARN_RL(&rl, "port %s: VLAN %d is bound to logical switch "
+                         "%s through another VLAN already", port->name,
+                         vlan, ls_name);
+            pl_fault(faults, port->name, "invalid_vlan_map");
+            continue;
+        }
+
+        char *s = iovp_xasprintf("ls:%s", ls_name);
+        port->bindings[port->n_bindings++] = (struct pl_binding) {
+            .vlan = vlan,
+            .ls = ls_name,
+            .metadata = iovp_hash_string64(s),
+        };
+        free(s);
+    }
+}
+
+/* Returns the VM ports of this switch, sorted by name, with their number in
+ * '*n'.  Ports that OVS does not show on the bridge are included with
+ * 'ofport' -1. */
+static struct pl_port *
+pl_read_ports(const struct odb_replica *vtep, const struct odb_replica *ovs,
+              const struct pipeline_spec *spec, json_t *vm_ports,
+              json_t *faults, size_t *n)
+{
+    const struct odb_replica_table *switches = odb_replica_find_table(
+        vtep, "Physical_Switch");
+    const struct odb_replica_table *pports = odb_replica_find_table(
+        vtep, "Physical_Port");
+    const struct odb_replica_table *lswitches = odb_replica_find_table(
+        vtep, "Logical_Switch");
+    const struct odb_replica_table *iports = odb_replica_find_table(
+        vtep, "Iovp_Port");
+    const struct odb_row *ps = odb_find_row_by_string(switches, "name",
+                                                      spec->switch_name);
+
+    *n = 0;
+    if (!ps || !pports) {
+        return NULL;
+    }
+
+    size_t n_pps;
+    const struct odb_row **pps = odb_rows_referenced(
+        pports, odb_row_get(switches, ps, "ports"), &n_pps);
+    struct pl_port *ports = iovp_xmalloc(MAX(1, n_pps) * sizeof *ports);
+    for (size_t i = 0; i < n_pps; i++) {
+        struct pl_port *port = &ports[(*n)++];
+        const char *name = json_string_value(odb_row_get(pports, pps[i],
+                                                         "name"));
+        const json_t *vm = json_object_get(vm_ports, name ? name : "");
+
+        port->name = name ? name : "";
+        port->ofport = (json_is_integer(json_object_get(vm, "ofport"))
+                        ? json_integer_value(json_object_get(vm, "ofport"))
+                        : -1);
+        if (port->ofport <= 0 || port->ofport >= 0xff00) {
+            port->ofport = -1;
+        }
+        port->mac = (vm ? json_string_value(json_object_get(vm, "mac"))
+                     : "");
+        port->ips = NULL;
+        pl_read_bindings(pports, pps[i], lswitches, port, faults);
+    }
+    free(pps);
+
+    qsort(ports, *n, sizeof *ports, pl_compare_ports);
+
+    /* Iovp_Port rows give addresses to the ports of this switch that they
+     * name. */
+    const struct odb_row *ip;
+    HMAP_FOR_EACH (ip, node, iports ? &iports->rows : &empty_rows) {
+        const char *uuid = json_string_value(json_array_get(
+            odb_row_get(iports, ip, "physical_port"), 1));
+        const struct odb_row *pp = (uuid
+                                    ? odb_replica_find_row(pports, uuid)
+                                    : NULL);
+        if (!pp || !odb_set_has_uuid(odb_row_get(switches, ps, "ports"),
+                                     uuid)) {
+            continue;
+        }
+        struct pl_port key = {
+            .name = json_string_value(odb_row_get(pports, pp, "name")),
+        };
+        struct pl_port *port = (key.name
+                                ? bsearch(&key, ports, *n, sizeof *ports,
+                                          pl_compare_ports)
+                                : NULL);
+        if (port) {
+            port->ips = odb_row_get(iports, ip, "ips");
+        }
+    }
+    return ports;
+}
+
+/* Appends to 's' the match on the VLAN of 'b': untagged, or tagged
+ * 'b->vlan'. */
+static void
+pl_match_vlan(struct ds *s, const struct pl_binding *b)
+{
+    if (b->vlan) {
+        ds_put_format(s, ",dl_vlan=%d", b->vlan);
+    } else {
+        ds_put_cstr(s, ",vlan_tci=0x0000/0x1000");
+    }
+}
+
+/* Writes to 'll' the IPv6 link-local address that the EUI-64 of 'mac'
+ * gives, as a host takes it by default, and returns true; or returns false
+ * if 'mac' is not a MAC. */
+static bool
+pl_link_local(const char *mac, char ll[INET6_ADDRSTRLEN])
+{
+    unsigned int m[6];
+    struct in6_addr a;
+
+    if (sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x", &m[0], &m[1], &m[2], &m[3],
+               &m[4], &m[5]) != 6) {
+        return false;
+    }
+    memset(&a, 0, sizeof a);
+    a.s6_addr[0] = 0xfe;
+    a.s6_addr[1] = 0x80;
+    a.s6_addr[8] = m[0] ^ 0x02;
+    a.s6_addr[9] = m[1];
+    a.s6_addr[10] = m[2];
+    a.s6_addr[11] = 0xff;
+    a.s6_addr[12] = 0xfe;
+    a.s6_addr[13] = m[3];
+    a.s6_addr[14] = m[4];
+    a.s6_addr[15] = m[5];
+    return inet_ntop(AF_INET6, &a, ll, INET6_ADDRSTRLEN) != NULL;
+}
+
+/* Table 0 for binding 'b' of 'port': what the VM may send in it.  'prefix'
+ * is the match on the port, its VLAN and its MAC; 'classify' the actions
+ * that admit a frame into the logical switch. */
+static void
+pl_classify(struct oflow_table *desired, json_t *faults,
+            const struct pl_port *port, uint64_t origin,
+            const char *prefix, const char *classify)
+{
+    const json_t *ips = json_array_get(port->ips, 1);
+
+    if (!json_array_size(ips)) {
+        /* No addresses given: the source MAC is all that is checked. */
+        pl_flow(desired, origin, "table=0,priority=100,%s actions=%s",
+                prefix, classify);
+        return;
+    }
+
+    /* Addresses given: IPv4 and ARP only from the port's IPv4 addresses,
+     * IPv6 only from its IPv6 addresses and its link-local address, and
+     * what a host sends before it has an address: DHCP, and duplicate
+     * address detection and router solicitation from "::". */
+    size_t i;
+    json_t *ip;
+    json_array_foreach (ips, i, ip) {
+        const char *addr = json_string_value(ip);
+        struct in6_addr a6;
+        struct in_addr a4;
+
+        if (addr && inet_pton(AF_INET, addr, &a4) == 1) {
+            pl_flow(desired, origin,
+                    "table=0,priority=110,ip,%s,nw_src=%s actions=%s",
+                    prefix, addr, classify);
+            pl_flow(desired, origin,
+                    "table=0,priority=110,arp,%s,arp_spa=%s%s%s actions=%s",
+                    prefix, addr, port->mac[0] ? ",arp_sha=" : "",
+                    port->mac, classify);
+        } else if (addr && inet_pton(AF_INET6, addr, &a6) == 1) {
+            pl_flow(desired, origin,
+                    "table=0,priority=110,ipv6,%s,ipv6_src=%s actions=%s",
+                    prefix, addr, classify);
+        } else {
+            VLOG_WARN_RL(&rl, "port %s: \"%s\" is not an IP address",
+                         port->name, addr ? addr : "");
+            pl_fault(faults, port->name, "unspecified_fault");
+        }
+    }
+
+    char ll[INET6_ADDRSTRLEN];
+    if (pl_link_local(port->mac, ll)) {
+        pl_flow(desired, origin,
+                "table=0,priority=110,ipv6,%s,ipv6_src=%s actions=%s",
+                prefix, ll, classify);
+    }
+    pl_flow(desired, origin,
+            "table=0,priority=110,udp,%s,nw_src=0.0.0.0,"
+            "nw_dst=255.255.255.255,tp_src=68,tp_dst=67 actions=%s",
+            prefix, classify);
+    static const int icmp6_from_unspecified[] = {
+        133,                    /* Router solicitation. */
+        135,                    /* Neighbour solicitation (DAD). */
+        143,                    /* MLDv2 report (DAD). */
+    };
+    for (i = 0; i < IOVP_ARRAY_SIZE(icmp6_from_unspecified); i++) {
+        pl_flow(desired, origin,
+                "table=0,priority=110,icmp6,%s,ipv6_src=::,icmp_type=%d "
+                "actions=%s", prefix, icmp6_from_unspecified[i], classify);
+    }
+    static const char *const guarded[] = { "ip", "arp", "ipv6" };
+    for (i = 0; i < IOVP_ARRAY_SIZE(guarded); i++) {
+        pl_flow(desired, origin, "table=0,priority=105,%s,%s actions=drop",
+                guarded[i], prefix);
+    }
+    pl_flow(desired, origin, "table=0,priority=100,%s actions=%s",
+            prefix, classify);
+}
+
+/* Adds to 'desired' the pipeline's flows for the switching policy in the
+ * replicas 'vtep' and 'ovs', as 'spec' says, and to 'faults' (a JSON
+ * object) each port's faults: {"NAME": ["invalid_vlan_map", ...]}. */
+void
+pipeline_build(const struct odb_replica *vtep, const struct odb_replica *ovs,
+               const struct pipeline_spec *spec,
+               struct oflow_table *desired, json_t *faults)
+{
+    /* The fixed flows: what no policy admits is dropped, and the tables
+     * that later policy fills pass everything on. */
+    pl_flow(desired, 0, "table=0,priority=0 actions=drop");
+    pl_flow(desired, 0, "table=10,priority=0 actions=goto_table:20");
+    pl_flow(desired, 0, "table=20,priority=0 actions=goto_table:30");
+    pl_flow(desired, 0, "table=30,priority=0 actions=drop");
+    pl_flow(desired, 0, "table=40,priority=0 actions=goto_table:50");
+    pl_flow(desired, 0, "table=50,priority=0 actions=drop");
+
+    json_t *vm_ports = vm_ports_find(ovs, spec->bridge);
+    size_t n_ports;
+    struct pl_port *ports = pl_read_ports(vtep, ovs, spec, vm_ports, faults,
+                                          &n_ports);
+
+    /* Each logical switch's ports, for flooding: "ls name" -> [ofport]. */
+    json_t *floods = json_object();
+    struct ds prefix = DS_EMPTY_INITIALIZER;
+    struct ds classify = DS_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < n_ports; i++) {
+        const struct pl_port *port = &ports[i];
+        uint64_t origin = pipeline_port_origin(port->name);
+
+        if (port->ofport < 0) {
+            continue;
+        }
+        for (size_t j = 0; j < port->n_bindings; j++) {
+            const struct pl_binding *b = &port->bindings[j];
+
+            ds_clear(&prefix);
+            ds_put_format(&prefix, "in_port=%d", port->ofport);
+            pl_match_vlan(&prefix, b);
+            if (port->mac[0]) {
+                ds_put_format(&prefix, ",dl_src=%s", port->mac);
+            }
+            ds_clear(&classify);
+            ds_put_format(&classify, "%sset_field:%#"PRIx64"->metadata,"
+                          "goto_table:10", b->vlan ? "pop_vlan," : "",
+                          b->metadata);
+            pl_classify(desired, faults, port, origin, ds_cstr(&prefix),
+                        ds_cstr(&classify));
+
+            /* L2: the port's MAC in the logical switch.  Of two ports with
+             * one MAC in one logical switch, the first by name has it. */
+            if (port->mac[0]) {
+                pl_flow(desired, origin,
+                        "table=30,priority=100,metadata=%#"PRIx64","
+                        "dl_dst=%s actions=set_field:%d->reg7,"
+                        "goto_table:40", b->metadata, port->mac,
+                        port->ofport);
+            }
+
+            /* Output, with the binding's tag pushed again. */
+            if (b->vlan) {
+                pl_flow(desired, origin,
+                        "table=50,priority=100,reg7=%d,metadata=%#"PRIx64
+                        " actions=push_vlan:0x8100,"
+                        "set_field:%d->vlan_vid,output:%d",
+                        port->ofport, b->metadata, 0x1000 | b->vlan,
+                        port->ofport);
+            } else {
+                pl_flow(desired, origin,
+                        "table=50,priority=100,reg7=%d,metadata=%#"PRIx64
+                        " actions=output:%d",
+                        port->ofport, b->metadata, port->ofport);
+            }
+
+            json_t *members = json_object_get(floods, b->ls);
+            if (!members) {
+                members = json_array();
+                json_object_set_new(floods, b->ls, members);
+            }
+            json_array_append_new(members, json_integer(port->ofport));
+        }
+    }
+
+    /* Flooding: broadcast, multicast and unknown destinations go to every
+     * port of the logical switch but the one they came from (OVS never
+     * outputs to the input port), each through the egress ACL of its
+     * destination, in a clone so that one output's tag does not follow the
+     * packet to the next. */
+    const char *ls;
+    json_t *members;
+    json_object_foreach (floods, ls, members) {
+        char *s = iovp_xasprintf("ls:%s", ls);
+        uint64_t metadata = iovp_hash_string64(s);
+        free(s);
+
+        ds_clear(&classify);
+        size_t j;
+        json_t *ofport;
+        json_array_foreach (members, j, ofport) {
+            ds_put_format(&classify, "%sclone(set_field:%"JSON_INTEGER_FORMAT
+                          "->reg7,resubmit(,40))", j ? "," : "",
+                          json_integer_value(ofport));
+        }
+        pl_flow(desired, pipeline_ls_origin(ls),
+                "table=30,priority=10,metadata=%#"PRIx64" actions=%s",
+                metadata, ds_cstr(&classify));
+    }
+
+    ds_destroy(&prefix);
+    ds_destroy(&classify);
+    json_decref(floods);
+    for (size_t i = 0; i < n_ports; i++) {
+        free(ports[i].bindings);
+    }
+    free(ports);
+    json_decref(vm_ports);
+}

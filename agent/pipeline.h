@@ -1,0 +1,72 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef IOVP_AGENT_PIPELINE_H
+#define IOVP_AGENT_PIPELINE_H 1
+
+/* Translation of the switching policy (hardware_vtep's VLAN bindings, and
+ * iovp's Iovp_Port addresses) into the integration bridge's pipeline of
+ * OpenFlow tables.  A pure function of the two databases' replicas; iovpd(8)
+ * documents the tables.
+ *
+ *   0  classify: in_port and VLAN to logical switch (metadata), VLAN tag
+ *      popped; anti-spoofing of source MAC, source IP and ARP sender
+ *  10  ingress ACL (from the VM)
+ *  20  QoS
+ *  30  L2: destination MAC to output port (reg7), else flood within the
+ *      logical switch
+ *  40  egress ACL (toward the VM)
+ *  50  output, the VLAN tag pushed for a tagged binding
+ *
+ * Every value in a flow is derived from the policy and from OVS's state
+ * alone: a logical switch's metadata is a hash of its name, a port's
+ * register value its OpenFlow port number, and each flow's cookie (ofctrl)
+ * names its origin: a hash of "port:NAME" for a port's flows,
+ * "ls:NAME" for a logical switch's, 0 for the fixed ones. */
+
+#include <jansson.h>
+#include <stdint.h>
+
+struct odb_replica;
+struct oflow_table;
+
+/* The tables of the pipeline. */
+#define PIPELINE_TABLES                                  \
+    PIPELINE_TABLE(CLASSIFY, 0, "classify")              \
+    PIPELINE_TABLE(INGRESS_ACL, 10, "ingress ACL")       \
+    PIPELINE_TABLE(QOS, 20, "QoS")                       \
+    PIPELINE_TABLE(L2, 30, "L2 lookup")                  \
+    PIPELINE_TABLE(EGRESS_ACL, 40, "egress ACL")         \
+    PIPELINE_TABLE(OUTPUT, 50, "output")
+
+enum pipeline_table {
+#define PIPELINE_TABLE(ENUM, ID, NAME) PIPELINE_T_##ENUM = ID,
+    PIPELINE_TABLES
+#undef PIPELINE_TABLE
+};
+
+struct pipeline_spec {
+    const char *switch_name;    /* This host's Physical_Switch. */
+    const char *bridge;         /* The integration bridge. */
+};
+
+void pipeline_build(const struct odb_replica *vtep,
+                    const struct odb_replica *ovs,
+                    const struct pipeline_spec *,
+                    struct oflow_table *desired, json_t *faults);
+uint64_t pipeline_port_origin(const char *port_name);
+
+#endif /* agent/pipeline.h */

@@ -1,0 +1,279 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "ofp/oflow.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openvswitch/dynamic-string.h>
+#include <openvswitch/ofp-actions.h>
+#include <openvswitch/ofp-flow.h>
+#include <openvswitch/ofp-protocol.h>
+#include <openvswitch/ofp-util.h>
+
+#include "lib/util.h"
+
+void
+oflow_table_init(struct oflow_table *t)
+{
+    hmap_init(&t->flows);
+}
+
+/* Frees every flow in 't' and 't''s own memory.  Accepts NULL. */
+void
+oflow_table_destroy(struct oflow_table *t)
+{
+    if (t) {
+        oflow_table_clear(t);
+        hmap_destroy(&t->flows);
+    }
+}
+
+/* Removes and frees every flow in 't'. */
+void
+oflow_table_clear(struct oflow_table *t)
+{
+    struct oflow *f;
+
+    OFLOW_TABLE_FOR_EACH_SAFE (f, t) {
+        hmap_remove(&t->flows, &f->node);
+        oflow_destroy(f);
+    }
+}
+
+void
+oflow_table_swap(struct oflow_table *a, struct oflow_table *b)
+{
+    hmap_swap(&a->flows, &b->flows);
+}
+
+size_t
+oflow_table_count(const struct oflow_table *t)
+{
+    return hmap_count(&t->flows);
+}
+
+static uint32_t
+oflow_hash(const struct oflow *f)
+{
+    return minimatch_hash(&f->match, ((uint32_t) f->table_id << 16)
+                          | f->priority);
+}
+
+/* Returns the flow in 't' with the identity (table, priority, match) of
+ * 'key', or NULL. */
+struct oflow *
+oflow_table_find(const struct oflow_table *t, const struct oflow *key)
+{
+    struct oflow *f;
+
+    HMAP_FOR_EACH_WITH_HASH (f, node, oflow_hash(key), &t->flows) {
+        if (f->table_id == key->table_id && f->priority == key->priority
+            && minimatch_equal(&f->match, &key->match)) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
+/* Inserts 'f' into 't', which takes ownership, and returns true; or, if 't'
+ * already has a flow of the same identity, returns false and leaves 'f' to
+ * the caller. */
+bool
+oflow_table_insert(struct oflow_table *t, struct oflow *f)
+{
+    if (oflow_table_find(t, f)) {
+        return false;
+    }
+    hmap_insert(&t->flows, &f->node, oflow_hash(f));
+    return true;
+}
+
+/* Removes 'f' from 't', without freeing it. */
+void
+oflow_table_remove(struct oflow_table *t, struct oflow *f)
+{
+    hmap_remove(&t->flows, &f->node);
+}
+
+/* Parses 'text', a flow in ovs-ofctl's syntax ("table=10, priority=100,
+ * ip,nw_src=10.0.0.1 actions=goto_table:20"), and adds it to 't' with
+ * 'cookie'.  Returns NULL, or a malloc()'d error message (and adds nothing)
+ * if 'text' does not parse or 't' has a different flow of its identity.  A
+ * flow identical to one 't' holds is taken as already there. */
+char *
+oflow_table_add_text(struct oflow_table *t, uint64_t cookie,
+                     const char *text)
+{
+    struct ofputil_flow_mod fm;
+    enum ofputil_protocol usable;
+
+    char *error = parse_ofp_str(&fm, OFPFC_ADD, text, NULL, NULL, &usable);
+    if (error) {
+        char *msg = iovp_xasprintf("%s: %s", text, error);
+        free(error);
+        return msg;
+    }
+
+    struct oflow *f = iovp_xzalloc(sizeof *f);
+    f->match = fm.match;        /* Steals it. */
+    f->table_id = fm.table_id == 0xff ? 0 : fm.table_id;
+    f->priority = fm.priority;
+    f->cookie = cookie;
+    f->ofpacts = fm.ofpacts;    /* Steals it. */
+    f->ofpacts_len = fm.ofpacts_len;
+
+    if (!oflow_table_insert(t, f)) {
+        struct oflow *old = oflow_table_find(t, f);
+        bool same = old->cookie == f->cookie && oflow_same_actions(old, f);
+        oflow_destroy(f);
+        return same ? NULL : iovp_xasprintf("%s: conflicts with a flow "
+                                            "of the same match", text);
+    }
+    return NULL;
+}
+
+/* Returns a copy of 'f', counters included, in no table. */
+struct oflow *
+oflow_clone(const struct oflow *f)
+{
+    struct oflow *c = iovp_xmalloc(sizeof *c);
+
+    *c = *f;
+    minimatch_clone(&c->match, &f->match);
+    c->ofpacts = iovp_xmemdup(f->ofpacts, f->ofpacts_len);
+    return c;
+}
+
+/* Frees 'f', which is in no table.  Accepts NULL. */
+void
+oflow_destroy(struct oflow *f)
+{
+    if (f) {
+        minimatch_destroy(&f->match);
+        free(f->ofpacts);
+        free(f);
+    }
+}
+
+/* Returns true if 'a' and 'b' have the same cookie and actions.  Actions
+ * that differ in their binary form but mean the same (a set_field that the
+ * switch returns with an explicit mask, say) count as the same: they are
+ * compared as ovs-ofctl would write them. */
+bool
+oflow_same_actions(const struct oflow *a, const struct oflow *b)
+{
+    return (a->cookie == b->cookie
+            && (ofpacts_equal(a->ofpacts, a->ofpacts_len,
+                              b->ofpacts, b->ofpacts_len)
+                || ofpacts_equal_stringwise(a->ofpacts, a->ofpacts_len,
+                                            b->ofpacts, b->ofpacts_len)));
+}
+
+/* Appends 'f''s match, as ovs-ofctl writes it, to 's'. */
+void
+oflow_format_match(const struct oflow *f, struct ds *s)
+{
+    size_t start = s->length;
+
+    minimatch_format(&f->match, NULL, NULL, s, OFP_DEFAULT_PRIORITY);
+    if (s->length == start) {
+        ds_put_cstr(s, "*");
+    }
+}
+
+/* Appends 'f''s actions, as ovs-ofctl writes them, to 's'. */
+void
+oflow_format_actions(const struct oflow *f, struct ds *s)
+{
+    struct ofpact_format_params fp = { .s = s };
+
+    if (f->ofpacts_len) {
+        ofpacts_format(f->ofpacts, f->ofpacts_len, &fp);
+    } else {
+        ds_put_cstr(s, "drop");
+    }
+}
+
+/* Appends 'f' to 's' as "ovs-ofctl dump-flows" prints a flow, with its
+ * counters if 'stats' (and without the durations, which ofctrl does not
+ * keep current). */
+void
+oflow_format(const struct oflow *f, bool stats, struct ds *s)
+{
+    ds_put_format(s, "cookie=%#"PRIx64", ", f->cookie);
+    if (stats) {
+        ds_put_format(s, "duration=%"PRIu32"s, ", f->duration_sec);
+    }
+    ds_put_format(s, "table=%"PRIu8", ", f->table_id);
+    if (stats) {
+        ds_put_format(s, "n_packets=%"PRIu64", n_bytes=%"PRIu64", ",
+                      f->n_packets, f->n_bytes);
+    }
+    ds_put_format(s, "priority=%"PRIu16, f->priority);
+    struct ds match = DS_EMPTY_INITIALIZER;
+    minimatch_format(&f->match, NULL, NULL, &match, OFP_DEFAULT_PRIORITY);
+    if (match.length) {
+        ds_put_format(s, ",%s", ds_cstr(&match));
+    }
+    ds_destroy(&match);
+    ds_put_cstr(s, " actions=");
+    oflow_format_actions(f, s);
+}
+
+static int
+oflow_compare(const void *a_, const void *b_)
+{
+    const struct oflow *a = *(const struct oflow **) a_;
+    const struct oflow *b = *(const struct oflow **) b_;
+
+    if (a->table_id != b->table_id) {
+        return a->table_id < b->table_id ? -1 : 1;
+    }
+    if (a->priority != b->priority) {
+        return a->priority > b->priority ? -1 : 1;
+    }
+
+    struct ds sa = DS_EMPTY_INITIALIZER, sb = DS_EMPTY_INITIALIZER;
+    oflow_format(a, false, &sa);
+    oflow_format(b, false, &sb);
+    int cmp = strcmp(ds_cstr(&sa), ds_cstr(&sb));
+    ds_destroy(&sa);
+    ds_destroy(&sb);
+    return cmp;
+}
+
+/* Returns a malloc()'d array of the flows of 't', in the order ovs-ofctl's
+ * "--sort" would not quite use but a reader expects: by table, then by
+ * descending priority, then by text.  The caller frees the array, not the
+ * flows. */
+const struct oflow **
+oflow_table_sorted(const struct oflow_table *t)
+{
+    size_t n = oflow_table_count(t);
+    const struct oflow **flows = iovp_xmalloc(MAX(1, n) * sizeof *flows);
+    const struct oflow *f;
+    size_t i = 0;
+
+    OFLOW_TABLE_FOR_EACH (f, t) {
+        flows[i++] = f;
+    }
+    qsort(flows, n, sizeof *flows, oflow_compare);
+    return flows;
+}

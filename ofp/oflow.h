@@ -1,0 +1,85 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef IOVP_OFP_OFLOW_H
+#define IOVP_OFP_OFLOW_H 1
+
+/* OpenFlow flows and tables of them: what iovpd wants on the switch (the
+ * desired table, built by translation) and what the switch holds (the
+ * installed table, private to ofctrl).
+ *
+ * A flow is identified, as in the switch, by its table, priority and match;
+ * a table holds at most one flow with each identity.  Its cookie carries
+ * iovpd's mark (OFCTRL_COOKIE_MAGIC, ofp/ofctrl.h) and, in its low 48 bits,
+ * the flow's origin: the policy object it was made for.  A flow of the
+ * installed table also carries the switch's counters as of the last time
+ * ofctrl read them. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openvswitch/hmap.h>
+#include <openvswitch/match.h>
+
+struct ds;
+struct ofpact;
+
+struct oflow {
+    struct hmap_node node;      /* In an oflow_table, by identity. */
+    struct minimatch match;
+    uint8_t table_id;
+    uint16_t priority;
+    uint64_t cookie;
+    struct ofpact *ofpacts;
+    size_t ofpacts_len;
+
+    /* The switch's counters (installed flows only), or zero. */
+    uint64_t n_packets, n_bytes;
+    uint32_t duration_sec;
+};
+
+struct oflow_table {
+    struct hmap flows;          /* Contains "struct oflow"s. */
+};
+
+void oflow_table_init(struct oflow_table *);
+void oflow_table_destroy(struct oflow_table *);
+void oflow_table_clear(struct oflow_table *);
+void oflow_table_swap(struct oflow_table *, struct oflow_table *);
+size_t oflow_table_count(const struct oflow_table *);
+
+struct oflow *oflow_table_find(const struct oflow_table *,
+                               const struct oflow *key);
+bool oflow_table_insert(struct oflow_table *, struct oflow *);
+void oflow_table_remove(struct oflow_table *, struct oflow *);
+char *oflow_table_add_text(struct oflow_table *, uint64_t cookie,
+                           const char *text);
+
+struct oflow *oflow_clone(const struct oflow *);
+void oflow_destroy(struct oflow *);
+bool oflow_same_actions(const struct oflow *, const struct oflow *);
+void oflow_format(const struct oflow *, bool stats, struct ds *);
+void oflow_format_match(const struct oflow *, struct ds *);
+void oflow_format_actions(const struct oflow *, struct ds *);
+const struct oflow **oflow_table_sorted(const struct oflow_table *);
+
+#define OFLOW_TABLE_FOR_EACH(FLOW, TABLE) \
+    HMAP_FOR_EACH (FLOW, node, &(TABLE)->flows)
+#define OFLOW_TABLE_FOR_EACH_SAFE(FLOW, TABLE) \
+    HMAP_FOR_EACH_SAFE (FLOW, node, &(TABLE)->flows)
+
+#endif /* ofp/oflow.h */
