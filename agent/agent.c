@@ -39,6 +39,7 @@
 #include "lib/control.h"
 #include "lib/util.h"
 #include "ofp/client.h"
+#include "ofp/ofconn.h"
 #include "ofp/ofctrl.h"
 #include "ofp/oflow.h"
 #include "ovsdb/client.h"
@@ -564,10 +565,13 @@ agent_ofp_msg(struct ofp_client *client OVS_UNUSED, struct ofpbuf *msg,
     struct agent *agent = agent_;
 
     switch (ofctrl_receive(agent->ofctrl, msg)) {
-    case OFCTRL_IGNORED:
-        VLOG_WARN_RL(&rl, "OpenFlow message of %"PRIu32" bytes not "
-                     "handled", msg->size);
+    case OFCTRL_IGNORED: {
+        char *brief = ofconn_msg_brief(msg);
+        VLOG_WARN_RL(&rl, "unexpected OpenFlow message from the switch: %s",
+                     brief);
+        free(brief);
         break;
+    }
     case OFCTRL_HANDLED:
         break;
     case OFCTRL_READY:

@@ -195,9 +195,10 @@ ofconn_handle(struct ofconn *c, const struct ofp_header *oh, size_t len)
         return NULL;
 
     case OFPTYPE_ERROR:
+        /* The owner knows which request it answers, and says so. */
         c->stats.n_errors++;
-        VLOG_WARN_RL(&rl, "switch reported an error: %s",
-                     ofperr_to_string(ofperr_decode_msg(oh, NULL)));
+        VLOG_DBG_RL(&rl, "switch reported an error: %s",
+                    ofperr_to_string(ofperr_decode_msg(oh, NULL)));
         break;
 
     default:
@@ -307,4 +308,25 @@ const struct ofconn_stats *
 ofconn_get_stats(const struct ofconn *c)
 {
     return &c->stats;
+}
+
+/* Returns a short description of 'msg', a message from the switch, for log
+ * messages: its type, and for an error the error's name.  The caller frees
+ * it. */
+char *
+ofconn_msg_brief(const struct ofpbuf *msg)
+{
+    const struct ofp_header *oh = msg->data;
+    enum ofptype type;
+
+    if (ofptype_decode(&type, oh)) {
+        return iovp_xasprintf("undecodable message of %"PRIu32" bytes",
+                              msg->size);
+    } else if (type == OFPTYPE_ERROR) {
+        return iovp_xasprintf("error %s (xid %#"PRIx32")",
+                              ofperr_get_name(ofperr_decode_msg(oh, NULL)),
+                              ntohl(oh->xid));
+    }
+    return iovp_xasprintf("%s (xid %#"PRIx32")", ofptype_get_name(type),
+                          ntohl(oh->xid));
 }

@@ -75,4 +75,6 @@ enum ofconn_state ofconn_get_state(const struct ofconn *);
 enum ofp_version ofconn_get_version(const struct ofconn *);
 const struct ofconn_stats *ofconn_get_stats(const struct ofconn *);
 
+char *ofconn_msg_brief(const struct ofpbuf *);
+
 #endif /* ofp/ofconn.h */
