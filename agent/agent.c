@@ -109,6 +109,7 @@ struct agent {
      * handle runs only while 'dirty'. */
     uv_idle_t run;
     uv_timer_t retry;           /* Runs again after a failed transaction. */
+    uv_timer_t stats;           /* Reads the flows' counters. */
 
     /* Configuration. */
     char *bridge;
@@ -128,6 +129,10 @@ struct agent {
 static void agent_wake(struct agent *);
 static void agent_wake_timer(uv_timer_t *);
 static void agent_ofp_send(struct agent *, struct ovs_list *);
+
+/* How often iovpd reads its flows' counters from the switch and reports
+ * the VLAN bindings' statistics, in ms. */
+#define AGENT_STATS_INTERVAL 5000
 
 /* "exit": replies, then shuts the agent down. */
 static void
@@ -406,6 +411,50 @@ agent_put_flows(struct agent *agent, const struct odb_replica *vtep,
     json_decref(faults);
 }
 
+/* The counters of the installed flows are new: reports the VLAN bindings'
+ * statistics (Logical_Binding_Stats), if the hardware_vtep database can
+ * take a transaction now (otherwise the next read will). */
+static void
+agent_report_stats(struct agent *agent)
+{
+    struct odb_replica *ovs = (odb_client_is_active(agent->ovs_db)
+                               ? odb_client_replica(agent->ovs_db) : NULL);
+    struct odb_replica *vtep = (odb_client_is_active(agent->vtep_db)
+                                ? odb_client_replica(agent->vtep_db)
+                                : NULL);
+    char *name, *tunnel_ip;
+
+    agent_identity(agent, ovs, &name, &tunnel_ip);
+    if (ovs && vtep && name && !agent->vtep_txn.in_flight) {
+        struct pipeline_spec ps = {
+            .switch_name = name,
+            .bridge = agent->bridge,
+        };
+        json_t *stats = pipeline_binding_stats(
+            vtep, ovs, &ps, ofctrl_installed(agent->ofctrl));
+        struct report_spec rs = { .switch_name = name };
+        json_t *ops = report_vlan_stats(vtep, &rs, stats);
+        if (ops) {
+            VLOG_DBG("reporting the VLAN statistics of %s", name);
+            agent_transact(agent->vtep_db, &agent->vtep_txn, ops);
+        }
+        json_decref(stats);
+    }
+    free(name);
+    free(tunnel_ip);
+}
+
+/* Every AGENT_STATS_INTERVAL: reads the flows' counters. */
+static void
+agent_stats_timer(uv_timer_t *timer)
+{
+    struct agent *agent = timer->data;
+    struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
+
+    ofctrl_read_stats(agent->ofctrl, &msgs);
+    agent_ofp_send(agent, &msgs);
+}
+
 /* Brings what iovpd owns in both databases in line with what they show.
  * Each step is a pure function of a replica; at most one transaction is in
  * flight on each database. */
@@ -579,6 +628,9 @@ agent_ofp_msg(struct ofp_client *client OVS_UNUSED, struct ofpbuf *msg,
         break;
     case OFCTRL_FAILED:
         uv_timer_start(&agent->retry, agent_wake_timer, 1000, 0);
+        break;
+    case OFCTRL_STATS:
+        agent_report_stats(agent);
         break;
     }
     ofpbuf_delete(msg);
@@ -768,7 +820,10 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
 
     uv_idle_init(loop, &agent->run);
     uv_timer_init(loop, &agent->retry);
-    agent->run.data = agent->retry.data = agent;
+    uv_timer_init(loop, &agent->stats);
+    agent->run.data = agent->retry.data = agent->stats.data = agent;
+    uv_timer_start(&agent->stats, agent_stats_timer, AGENT_STATS_INTERVAL,
+                   AGENT_STATS_INTERVAL);
 
     uv_signal_init(loop, &agent->sigterm);
     uv_signal_init(loop, &agent->sigint);
@@ -803,6 +858,7 @@ agent_shutdown(struct agent *agent)
     agent->ofctrl = NULL;
     uv_close((uv_handle_t *) &agent->run, NULL);
     uv_close((uv_handle_t *) &agent->retry, NULL);
+    uv_close((uv_handle_t *) &agent->stats, NULL);
     uv_close((uv_handle_t *) &agent->sigterm, NULL);
     uv_close((uv_handle_t *) &agent->sigint, NULL);
 }

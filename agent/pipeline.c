@@ -80,8 +80,9 @@ pipeline_ls_origin(const char *ls_name)
 }
 
 /* Adds the flow that 'format' gives to 'desired' with a cookie for
- * 'origin'.  A flow that does not parse, or conflicts with another, is a
- * translation error: logged, and left out. */
+ * 'origin'.  A flow that does not parse, or conflicts with one already
+ * there (the L2 flow of a MAC that two ports of one logical switch claim),
+ * is logged and left out: the first one made stays. */
 static void OVS_PRINTF_FORMAT(3, 4)
 pl_flow(struct oflow_table *desired, uint64_t origin, const char *format,
         ...)
@@ -94,7 +95,7 @@ pl_flow(struct oflow_table *desired, uint64_t origin, const char *format,
 
     char *error = oflow_table_add_text(desired, ofctrl_cookie(origin), text);
     if (error) {
-        VLOG_ERR_RL(&rl, "%s", error);
+        VLOG_WARN_RL(&rl, "%s", error);
         free(error);
     }
     free(text);
@@ -381,6 +382,57 @@ pl_classify(struct oflow_table *desired, json_t *faults,
             prefix, classify);
 }
 
+/* Adds to 'desired' the flows of binding 'b' of 'port': what the VM may
+ * send in it (table 0), its MAC in the logical switch (table 30) and its
+ * output (table 50). */
+static void
+pl_binding_flows(struct oflow_table *desired, json_t *faults,
+                 const struct pl_port *port, const struct pl_binding *b)
+{
+    uint64_t origin = pipeline_port_origin(port->name);
+    struct ds prefix = DS_EMPTY_INITIALIZER;
+    struct ds classify = DS_EMPTY_INITIALIZER;
+
+    ds_put_format(&prefix, "in_port=%d", port->ofport);
+    pl_match_vlan(&prefix, b);
+    if (port->mac[0]) {
+        ds_put_format(&prefix, ",dl_src=%s", port->mac);
+    }
+    ds_put_format(&classify, "%sset_field:%#"PRIx64"->metadata,"
+                  "goto_table:10", b->vlan ? "pop_vlan," : "",
+                  b->metadata);
+    pl_classify(desired, faults, port, origin, ds_cstr(&prefix),
+                ds_cstr(&classify));
+
+    /* L2: the port's MAC in the logical switch.  Of two ports with
+     * one MAC in one logical switch, the first by name has it. */
+    if (port->mac[0]) {
+        pl_flow(desired, origin,
+                "table=30,priority=100,metadata=%#"PRIx64","
+                "dl_dst=%s actions=set_field:%d->reg7,"
+                "goto_table:40", b->metadata, port->mac,
+                port->ofport);
+    }
+
+    /* Output, with the binding's tag pushed again. */
+    if (b->vlan) {
+        pl_flow(desired, origin,
+                "table=50,priority=100,reg7=%d,metadata=%#"PRIx64
+                " actions=push_vlan:0x8100,"
+                "set_field:%d->vlan_vid,output:%d",
+                port->ofport, b->metadata, 0x1000 | b->vlan,
+                port->ofport);
+    } else {
+        pl_flow(desired, origin,
+                "table=50,priority=100,reg7=%d,metadata=%#"PRIx64
+                " actions=output:%d",
+                port->ofport, b->metadata, port->ofport);
+    }
+
+    ds_destroy(&prefix);
+    ds_destroy(&classify);
+}
+
 /* Adds to 'desired' the pipeline's flows for the switching policy in the
  * replicas 'vtep' and 'ovs', as 'spec' says, and to 'faults' (a JSON
  * object) each port's faults: {"NAME": ["invalid_vlan_map", ...]}. */
@@ -405,11 +457,9 @@ pipeline_build(const struct odb_replica *vtep, const struct odb_replica *ovs,
 
     /* Each logical switch's ports, for flooding: "ls name" -> [ofport]. */
     json_t *floods = json_object();
-    struct ds prefix = DS_EMPTY_INITIALIZER;
     struct ds classify = DS_EMPTY_INITIALIZER;
     for (size_t i = 0; i < n_ports; i++) {
         const struct pl_port *port = &ports[i];
-        uint64_t origin = pipeline_port_origin(port->name);
 
         if (port->ofport < 0) {
             continue;
@@ -417,43 +467,7 @@ pipeline_build(const struct odb_replica *vtep, const struct odb_replica *ovs,
         for (size_t j = 0; j < port->n_bindings; j++) {
             const struct pl_binding *b = &port->bindings[j];
 
-            ds_clear(&prefix);
-            ds_put_format(&prefix, "in_port=%d", port->ofport);
-            pl_match_vlan(&prefix, b);
-            if (port->mac[0]) {
-                ds_put_format(&prefix, ",dl_src=%s", port->mac);
-            }
-            ds_clear(&classify);
-            ds_put_format(&classify, "%sset_field:%#"PRIx64"->metadata,"
-                          "goto_table:10", b->vlan ? "pop_vlan," : "",
-                          b->metadata);
-            pl_classify(desired, faults, port, origin, ds_cstr(&prefix),
-                        ds_cstr(&classify));
-
-            /* L2: the port's MAC in the logical switch.  Of two ports with
-             * one MAC in one logical switch, the first by name has it. */
-            if (port->mac[0]) {
-                pl_flow(desired, origin,
-                        "table=30,priority=100,metadata=%#"PRIx64","
-                        "dl_dst=%s actions=set_field:%d->reg7,"
-                        "goto_table:40", b->metadata, port->mac,
-                        port->ofport);
-            }
-
-            /* Output, with the binding's tag pushed again. */
-            if (b->vlan) {
-                pl_flow(desired, origin,
-                        "table=50,priority=100,reg7=%d,metadata=%#"PRIx64
-                        " actions=push_vlan:0x8100,"
-                        "set_field:%d->vlan_vid,output:%d",
-                        port->ofport, b->metadata, 0x1000 | b->vlan,
-                        port->ofport);
-            } else {
-                pl_flow(desired, origin,
-                        "table=50,priority=100,reg7=%d,metadata=%#"PRIx64
-                        " actions=output:%d",
-                        port->ofport, b->metadata, port->ofport);
-            }
+            pl_binding_flows(desired, faults, port, b);
 
             json_t *members = json_object_get(floods, b->ls);
             if (!members) {
@@ -489,7 +503,6 @@ pipeline_build(const struct odb_replica *vtep, const struct odb_replica *ovs,
                 metadata, ds_cstr(&classify));
     }
 
-    ds_destroy(&prefix);
     ds_destroy(&classify);
     json_decref(floods);
     for (size_t i = 0; i < n_ports; i++) {
@@ -497,4 +510,76 @@ pipeline_build(const struct odb_replica *vtep, const struct odb_replica *ovs,
     }
     free(ports);
     json_decref(vm_ports);
+}
+
+/* Returns a new reference to the counters of the VLAN bindings of this
+ * switch's ports, summed from the counters of the installed flows in
+ * 'installed' that the policy in 'vtep' and 'ovs' makes for each:
+ *
+ *   {"PORT": {"VLAN": {"packets_from_local": N, "bytes_from_local": N,
+ *                      "packets_to_local": N, "bytes_to_local": N}}}
+ *
+ * "from local" counts what the VM sent that its binding admitted (table 0),
+ * "to local" what left toward it (table 50).  A binding whose flows are not
+ * installed is left out. */
+json_t *
+pipeline_binding_stats(const struct odb_replica *vtep,
+                       const struct odb_replica *ovs,
+                       const struct pipeline_spec *spec,
+                       const struct oflow_table *installed)
+{
+    json_t *vm_ports = vm_ports_find(ovs, spec->bridge);
+    json_t *faults = json_object();
+    json_t *stats = json_object();
+    size_t n_ports;
+    struct pl_port *ports = pl_read_ports(vtep, ovs, spec, vm_ports, faults,
+                                          &n_ports);
+
+    for (size_t i = 0; i < n_ports; i++) {
+        const struct pl_port *port = &ports[i];
+        json_t *port_stats = json_object();
+
+        for (size_t j = 0; port->ofport >= 0 && j < port->n_bindings; j++) {
+            struct oflow_table flows;
+            uint64_t counts[4] = { 0, 0, 0, 0 };
+            bool found = false;
+
+            oflow_table_init(&flows);
+            pl_binding_flows(&flows, faults, port, &port->bindings[j]);
+
+            const struct oflow *f;
+            OFLOW_TABLE_FOR_EACH (f, &flows) {
+                const struct oflow *inst = oflow_table_find(installed, f);
+                if (!inst) {
+                    continue;
+                } else if (f->table_id == PIPELINE_T_CLASSIFY
+                           && f->ofpacts_len) {
+                    counts[0] += inst->n_packets;
+                    counts[1] += inst->n_bytes;
+                } else if (f->table_id == PIPELINE_T_OUTPUT) {
+                    counts[2] += inst->n_packets;
+                    counts[3] += inst->n_bytes;
+                    found = true;
+                }
+            }
+            oflow_table_destroy(&flows);
+
+            if (found) {
+                char vlan[16];
+                snprintf(vlan, sizeof vlan, "%d", port->bindings[j].vlan);
+                json_object_set_new(port_stats, vlan, json_pack(
+                    "{s:I, s:I, s:I, s:I}",
+                    "packets_from_local", (json_int_t) counts[0],
+                    "bytes_from_local", (json_int_t) counts[1],
+                    "packets_to_local", (json_int_t) counts[2],
+                    "bytes_to_local", (json_int_t) counts[3]));
+            }
+        }
+        json_object_set_new(stats, port->name, port_stats);
+        free(port->bindings);
+    }
+    free(ports);
+    json_decref(faults);
+    json_decref(vm_ports);
+    return stats;
 }

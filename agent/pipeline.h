@@ -67,6 +67,10 @@ void pipeline_build(const struct odb_replica *vtep,
                     const struct odb_replica *ovs,
                     const struct pipeline_spec *,
                     struct oflow_table *desired, json_t *faults);
+json_t *pipeline_binding_stats(const struct odb_replica *vtep,
+                               const struct odb_replica *ovs,
+                               const struct pipeline_spec *,
+                               const struct oflow_table *installed);
 uint64_t pipeline_port_origin(const char *port_name);
 
 #endif /* agent/pipeline.h */

@@ -18,8 +18,11 @@
 
 #include "agent/report.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openvswitch/util.h>
 
 #include "agent/vm-ports.h"
 #include "lib/util.h"
@@ -365,4 +368,118 @@ report_port_faults(const struct odb_replica *vtep,
     }
     free(pps);
     return odb_txn_finish(ops, "iovpd: reporting port faults");
+}
+
+/* Returns the transaction (or NULL if none is needed) that makes the
+ * "vlan_stats" of this switch's ports show 'stats', as
+ * pipeline_binding_stats() returns them: a Logical_Binding_Stats row for
+ * each binding that has counters, updated where they changed; the entries
+ * of bindings that have none go. */
+json_t *
+report_vlan_stats(const struct odb_replica *vtep,
+                  const struct report_spec *spec, const json_t *stats)
+{
+    static const char *const columns[] = {
+        "packets_from_local", "bytes_from_local",
+        "packets_to_local", "bytes_to_local",
+    };
+    const struct odb_replica_table *switches = odb_replica_find_table(
+        vtep, "Physical_Switch");
+    const struct odb_replica_table *pports = odb_replica_find_table(
+        vtep, "Physical_Port");
+    const struct odb_replica_table *lbs = odb_replica_find_table(
+        vtep, "Logical_Binding_Stats");
+    const struct odb_row *ps = odb_find_row_by_string(switches, "name",
+                                                      spec->switch_name);
+
+    if (!ps || !pports || !lbs) {
+        return NULL;
+    }
+
+    json_t *ops = json_array();
+    size_t n_pps;
+    const struct odb_row **pps = odb_rows_referenced(
+        pports, odb_row_get(switches, ps, "ports"), &n_pps);
+    for (size_t i = 0; i < n_pps; i++) {
+        const char *name = json_string_value(odb_row_get(pports, pps[i],
+                                                         "name"));
+        const json_t *want = json_object_get(stats, name ? name : "");
+        const json_t *have = json_array_get(odb_row_get(pports, pps[i],
+                                                        "vlan_stats"), 1);
+        json_t *gone = json_array();
+        json_t *added = json_array();
+        size_t j;
+        json_t *pair;
+
+        /* The entries there: updated, or gone. */
+        json_array_foreach (have, j, pair) {
+            char vlan[16];
+            snprintf(vlan, sizeof vlan, "%"JSON_INTEGER_FORMAT,
+                     json_integer_value(json_array_get(pair, 0)));
+            const json_t *counts = json_object_get(want, vlan);
+            const char *uuid = json_string_value(
+                json_array_get(json_array_get(pair, 1), 1));
+            const struct odb_row *row = (uuid
+                                         ? odb_replica_find_row(lbs, uuid)
+                                         : NULL);
+            if (!counts) {
+                json_array_append(gone, json_array_get(pair, 0));
+                continue;
+            }
+            bool same = row != NULL;
+            for (size_t k = 0; same && k < IOVP_ARRAY_SIZE(columns); k++) {
+                same = (json_integer_value(odb_row_get(lbs, row, columns[k]))
+                        == json_integer_value(json_object_get(counts,
+                                                              columns[k])));
+            }
+            if (!same && row) {
+                json_array_append_new(ops, json_pack(
+                    "{s:s, s:s, s:o, s:O}", "op", "update",
+                    "table", "Logical_Binding_Stats",
+                    "where", odb_where_uuid(row), "row", counts));
+            }
+        }
+
+        /* The entries missing. */
+        const char *vlan;
+        json_t *counts;
+        json_object_foreach (CONST_CAST(json_t *, want), vlan, counts) {
+            bool there = false;
+            json_array_foreach (have, j, pair) {
+                there = there || (json_integer_value(json_array_get(pair, 0))
+                                  == atoi(vlan));
+            }
+            if (!there) {
+                char *id = iovp_xasprintf("stats_%zu_%s", i, vlan);
+                json_array_append_new(ops, json_pack(
+                    "{s:s, s:s, s:O, s:s}", "op", "insert",
+                    "table", "Logical_Binding_Stats", "row", counts,
+                    "uuid-name", id));
+                json_array_append_new(added, json_pack(
+                    "[i, [s, s]]", atoi(vlan), "named-uuid", id));
+                free(id);
+            }
+        }
+
+        if (json_array_size(gone) || json_array_size(added)) {
+            json_t *mutations = json_array();
+            if (json_array_size(gone)) {
+                json_array_append_new(mutations, json_pack(
+                    "[s, s, [s, O]]", "vlan_stats", "delete", "set", gone));
+            }
+            if (json_array_size(added)) {
+                json_array_append_new(mutations, json_pack(
+                    "[s, s, [s, O]]", "vlan_stats", "insert", "map",
+                    added));
+            }
+            json_array_append_new(ops, json_pack(
+                "{s:s, s:s, s:o, s:o}", "op", "mutate",
+                "table", "Physical_Port", "where", odb_where_uuid(pps[i]),
+                "mutations", mutations));
+        }
+        json_decref(gone);
+        json_decref(added);
+    }
+    free(pps);
+    return odb_txn_finish(ops, "iovpd: reporting VLAN statistics");
 }

@@ -367,10 +367,11 @@ ofctrl_receive(struct ofctrl *c, const struct ofpbuf *msg)
         return OFCTRL_READY;
     } else if (type == OFPTYPE_FLOW_STATS_REPLY && xid == c->stats_xid) {
         ofctrl_take_dump(c, msg, NULL, true);
-        if (!ofpmp_more(oh)) {
-            c->stats_xid = 0;
+        if (ofpmp_more(oh)) {
+            return OFCTRL_HANDLED;
         }
-        return OFCTRL_HANDLED;
+        c->stats_xid = 0;
+        return OFCTRL_STATS;
     } else if (c->state != S_UPDATING) {
         return OFCTRL_IGNORED;
     }

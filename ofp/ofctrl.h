@@ -72,6 +72,7 @@ enum ofctrl_event {
     OFCTRL_IGNORED,             /* Not ofctrl's. */
     OFCTRL_HANDLED,             /* Taken; nothing new to do. */
     OFCTRL_READY,               /* ofctrl can take a put now. */
+    OFCTRL_STATS,               /* The installed flows' counters are new. */
     OFCTRL_FAILED,              /* The bundle failed for no reason a flow
                                  * explains; put again later. */
 };
