@@ -2,18 +2,22 @@
 # Installs what iovp needs, builds it and starts the sandbox in ./sandbox:
 # an ovsdb-server with the Open_vSwitch and hardware_vtep databases, an
 # ovs-vswitchd with the integration bridge br-int on the userspace
-# datapath, iovpd, and three VMs (network namespaces iovp-demo-vm1..3 on
-# br-int), bound to logical switches with vtep-ctl as a controller would;
-# then prints what iovpd reports.  The daemons and VMs stay for you to
-# explore; "bash build-aux/demo.sh stop" removes them.
+# datapath, iovpd, and four VMs (network namespaces iovp-demo-vm1..4 on
+# br-int), bound to logical switches with vtep-ctl as a controller would:
+# two in ls1, one in ls2, one a trunk in both.  Then it prints what iovpd
+# reports and the flows it installed, and a table of which VM reaches
+# which.  The daemons and VMs stay for you to explore; "bash
+# build-aux/demo.sh stop" removes them.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 sandbox=$top/sandbox
 
-# The demo's VMs: name, MAC.
-vms="vm1=02:00:00:00:00:01 vm2=02:00:00:00:00:02 vm3=02:00:00:00:00:03"
+# The demo's VMs: name=MAC=IP.  vm4 is a trunk: its address is the one it
+# uses in both its VLANs.
+vms="vm1=02:00:00:00:00:01=10.0.0.1 vm2=02:00:00:00:00:02=10.0.0.2
+     vm3=02:00:00:00:00:03=10.0.0.3 vm4=02:00:00:00:00:04=10.0.0.4"
 
 # Stops the daemons that an earlier run started, by their pidfiles, and
 # removes its VMs.
@@ -86,18 +90,26 @@ iovp-ofctl version
 step "ovs-appctl -t iovpd list-commands"
 ovs-appctl -t iovpd list-commands
 
-step "three VMs plug into br-int (namespaces iovp-demo-vm1..3)"
+step "four VMs plug into br-int (namespaces iovp-demo-vm1..4)"
 for vm in $vms; do
-    name=${vm%%=*} mac=${vm#*=}
+    IFS== read -r name mac ip <<< "$vm"
     ip netns add "iovp-demo-$name"
     ip link add "demo-$name" type veth peer name eth0 \
         netns "iovp-demo-$name"
     ip -n "iovp-demo-$name" link set eth0 address "$mac" up
+    ip -n "iovp-demo-$name" link set lo up
+    if [ "$name" != vm4 ]; then
+        ip -n "iovp-demo-$name" addr add "$ip/24" dev eth0
+    fi
+    # The userspace datapath does not complete checksums that veth leaves
+    # to offload.
+    ip netns exec "iovp-demo-$name" ethtool -K eth0 tx off >/dev/null
+    ethtool -K "demo-$name" tx off >/dev/null
     ip link set "demo-$name" up
     ovs-vsctl add-port br-int "demo-$name" -- \
         set interface "demo-$name" external_ids:iface-id="$name" \
         external_ids:attached-mac="$mac"
-    echo "  $name ($mac) on port demo-$name"
+    echo "  $name ($mac, $ip) on port demo-$name"
 done
 
 step "iovpd reports itself, as a TOR does: vtep-ctl list-ps"
@@ -111,21 +123,24 @@ vtep-ctl --db="unix:$sandbox/db.sock" get Physical_Switch host1 tunnel_ips
 
 for _ in $(seq 50); do
     [ "$(vtep-ctl --db="unix:$sandbox/db.sock" list-ports host1 | wc -l)" \
-        = 3 ] && break
+        = 4 ] && break
     sleep 0.1
 done
 step "and its ports: vtep-ctl list-ports host1"
 vtep-ctl --db="unix:$sandbox/db.sock" list-ports host1
 
-step "a controller binds them: vm1 and vm2 in ls1, vm3 a trunk (VLAN 10 in ls1, 20 in ls2)"
+step "a controller binds them: vm1 and vm2 in ls1, vm3 in ls2, vm4 a trunk (VLAN 10 in ls1, 20 in ls2)"
 vtep-ctl --db="unix:$sandbox/db.sock" \
     add-ls ls1 -- set Logical_Switch ls1 tunnel_key=5000 \
     -- add-ls ls2 -- set Logical_Switch ls2 tunnel_key=5001 \
     -- bind-ls host1 vm1 0 ls1 -- bind-ls host1 vm2 0 ls1 \
-    -- bind-ls host1 vm3 10 ls1 -- bind-ls host1 vm3 20 ls2
+    -- bind-ls host1 vm3 0 ls2 \
+    -- bind-ls host1 vm4 10 ls1 -- bind-ls host1 vm4 20 ls2
 for _ in $(seq 50); do
     [ "$(vtep-ctl --db="unix:$sandbox/db.sock" list-local-macs ls1 \
-         | grep -c vxlan)" = 3 ] && break
+         | grep -c vxlan)" = 3 ] \
+        && [ "$(iovp-ofctl dump-flows vm4 | grep -c table=50)" = 2 ] \
+        && break
     sleep 0.1
 done
 
@@ -135,18 +150,53 @@ iovp-ofctl show
 step "iovpd reports the VMs' MACs: vtep-ctl list-local-macs ls1, ls2"
 vtep-ctl --db="unix:$sandbox/db.sock" list-local-macs ls1
 vtep-ctl --db="unix:$sandbox/db.sock" list-local-macs ls2
-for _ in $(seq 50); do
-    iovp-ofctl ovsdb/status | grep -q 'Logical_Switch.*1' && break
-    sleep 0.1
+
+step "the flows iovpd installed for vm4, the trunk: iovp-ofctl dump-flows vm4"
+iovp-ofctl dump-flows vm4
+
+# reaches FROM TO: whether VM FROM reaches VM TO: a ping between untagged
+# VMs; from the trunk ("vm4.VLAN"), an ARP request in that VLAN, sent and
+# answered through a packet socket (this kernel has no VLAN devices).
+reaches() {
+    local from=$1 to=$2 to_ip
+    to_ip=$(tr ' \n' '\n\n' <<< "$vms" | sed -n "s/^$to=.*=//p")
+    case $from in
+    vm4.*)
+        ip netns exec iovp-demo-vm4 python3 "$top/tests/raw-frame.py" arp \
+            eth0 "${from#vm4.}" 02:00:00:00:00:04 10.0.0.4 "$to_ip" 1 \
+            >/dev/null
+        ;;
+    *)
+        ip netns exec "iovp-demo-$from" ping -q -c 1 -W 1 "$to_ip" \
+            >/dev/null
+        ;;
+    esac
+}
+
+step "which VM reaches which (ping; from the trunk, ARP in each VLAN)"
+printf '%-22s %-6s %-6s %-6s\n' "from \\ to" vm1 vm2 vm3
+for from in "vm1 (ls1)" "vm2 (ls1)" "vm3 (ls2)" "vm4.10 (trunk, ls1)" \
+            "vm4.20 (trunk, ls2)" "vm4.30 (unbound)"; do
+    printf '%-22s' "$from"
+    for to in vm1 vm2 vm3; do
+        if [ "${from%% *}" = "$to" ]; then
+            result=-
+        elif reaches "${from%% *}" "$to"; then
+            result=yes
+        else
+            result=no
+        fi
+        printf ' %-6s' "$result"
+    done
+    printf '\n'
 done
-step "iovp-ofctl ovsdb/status (iovpd's replicas of both databases)"
-iovp-ofctl ovsdb/status
 
 cat <<EOT
 
 The sandbox is running in $sandbox.  To explore it:
     export OVS_RUNDIR=$sandbox IOVP_RUNDIR=$sandbox PATH=$top/agent:$top/utilities:\$PATH
     iovp-ofctl show
+    iovp-ofctl dump-flows [PORT]
     iovp-ofctl --format=json ovsdb/status
     iovp-ofctl ofp/status
     iovp-ofctl ovsdb/dump hardware_vtep

@@ -1,6 +1,6 @@
 # ofp/: OpenFlow over libopenvswitch: the protocol of a connection to the
-# switch, flows
-# and tables of them, and ofctrl (desired and installed flows).
+# switch, flows and tables of them, and ofctrl (desired and installed
+# flows).
 
 noinst_LIBRARIES += ofp/libofp.a
 ofp_libofp_a_SOURCES = \
