@@ -36,6 +36,7 @@
 #include "agent/pipeline.h"
 #include "agent/report.h"
 #include "agent/show.h"
+#include "agent/xlate-acl.h"
 #include "lib/control.h"
 #include "lib/util.h"
 #include "ofp/client.h"
@@ -124,6 +125,7 @@ struct agent {
     struct ofp_client *ofp;
     struct ofctrl *ofctrl;
     struct oflow_table desired; /* The flows the policy asks for. */
+    struct xlate_acl_cache *acl_cache;  /* Each ACL's last valid version. */
 };
 
 static void agent_wake(struct agent *);
@@ -385,9 +387,16 @@ agent_put_flows(struct agent *agent, const struct odb_replica *vtep,
         .bridge = agent->bridge,
     };
     json_t *faults = json_object();
+    json_t *acls = json_object();
+    json_t *acl_faults = json_object();
 
     oflow_table_clear(&agent->desired);
-    pipeline_build(vtep, ovs, &spec, &agent->desired, faults);
+    pipeline_build(vtep, ovs, &spec, &agent->desired, faults, acls);
+    if (ofctrl_has_installed(agent->ofctrl)) {
+        xlate_acl_build(vtep, acls, agent->acl_cache,
+                        ofctrl_installed(agent->ofctrl), &agent->desired,
+                        acl_faults);
+    }
     if (ofctrl_is_ready(agent->ofctrl)) {
         struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
         size_t n = ofctrl_put(agent->ofctrl, &agent->desired, &msgs);
@@ -405,10 +414,19 @@ agent_put_flows(struct agent *agent, const struct odb_replica *vtep,
         json_t *ops = report_port_faults(vtep, &rs, faults);
         if (ops) {
             VLOG_INFO("reporting the port faults of %s", name);
+        } else {
+            ops = report_acl_faults(vtep, acls, acl_faults);
+            if (ops) {
+                VLOG_INFO("reporting the ACL faults of %s", name);
+            }
+        }
+        if (ops) {
             agent_transact(agent->vtep_db, &agent->vtep_txn, ops);
         }
     }
     json_decref(faults);
+    json_decref(acls);
+    json_decref(acl_faults);
 }
 
 /* The counters of the installed flows are new: reports the VLAN bindings'
@@ -737,6 +755,7 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
     *agentp = NULL;
     agent->loop = loop;
     oflow_table_init(&agent->desired);
+    agent->acl_cache = xlate_acl_cache_create();
     agent->bridge = iovp_xstrdup(options->bridge ? options->bridge
                                  : "br-int");
     agent->datapath_type = (options->datapath_type
@@ -874,6 +893,7 @@ agent_destroy(struct agent *agent)
         free(agent->switch_name);
         free(agent->tunnel_ip);
         oflow_table_destroy(&agent->desired);
+        xlate_acl_cache_destroy(agent->acl_cache);
         free(agent);
     }
 }

@@ -29,6 +29,7 @@
 #include <openvswitch/vlog.h>
 
 #include "agent/vm-ports.h"
+#include "agent/xlate-acl.h"
 #include "lib/util.h"
 #include "ofp/ofctrl.h"
 #include "ofp/oflow.h"
@@ -45,6 +46,7 @@ struct pl_binding {
     int vlan;
     const char *ls;             /* The logical switch's name. */
     uint64_t metadata;          /* Its id in the pipeline. */
+    const char *acl;            /* The ACL bound to it, or NULL. */
 };
 
 /* A VM port of this switch, as the policy and OVS see it. */
@@ -131,12 +133,38 @@ pl_compare_ports(const void *a_, const void *b_)
     return strcmp(a->name, b->name);
 }
 
+/* Returns the name of the ACL that the "acl_bindings" of 'pp' (a row of
+ * 'pports') bind to 'vlan', else to 0 (the whole port), or NULL. */
+static const char *
+pl_acl_binding(const struct odb_replica_table *pports,
+               const struct odb_row *pp, const struct odb_replica_table *acls,
+               int vlan)
+{
+    const json_t *map = json_array_get(odb_row_get(pports, pp,
+                                                   "acl_bindings"), 1);
+    const char *uuid = NULL;
+    size_t i;
+    json_t *pair;
+
+    json_array_foreach (map, i, pair) {
+        json_int_t key = json_integer_value(json_array_get(pair, 0));
+        if (key == vlan || (key == 0 && !uuid)) {
+            uuid = json_string_value(json_array_get(json_array_get(pair, 1),
+                                                    1));
+        }
+    }
+    const struct odb_row *acl = (uuid && acls
+                                 ? odb_replica_find_row(acls, uuid) : NULL);
+    return acl ? json_string_value(odb_row_get(acls, acl, "acl_name")) : NULL;
+}
+
 /* Reads port 'pp' (a row of 'pports') into 'port': its bindings, checked,
  * with faults recorded in 'faults'. */
 static void
 pl_read_bindings(const struct odb_replica_table *pports,
                  const struct odb_row *pp,
                  const struct odb_replica_table *lswitches,
+                 const struct odb_replica_table *acls,
                  struct pl_port *port, json_t *faults)
 {
     const json_t *map = json_array_get(odb_row_get(pports, pp,
@@ -185,6 +213,7 @@ pl_read_bindings(const struct odb_replica_table *pports,
             .vlan = vlan,
             .ls = ls_name,
             .metadata = iovp_hash_string64(s),
+            .acl = pl_acl_binding(pports, pp, acls, vlan),
         };
         free(s);
     }
@@ -234,7 +263,8 @@ pl_read_ports(const struct odb_replica *vtep, const struct odb_replica *ovs,
         port->mac = (vm ? json_string_value(json_object_get(vm, "mac"))
                      : "");
         port->ips = NULL;
-        pl_read_bindings(pports, pps[i], lswitches, port, faults);
+        pl_read_bindings(pports, pps[i], lswitches,
+                         odb_replica_find_table(vtep, "ACL"), port, faults);
     }
     free(pps);
 
@@ -382,6 +412,19 @@ pl_classify(struct oflow_table *desired, json_t *faults,
             prefix, classify);
 }
 
+/* Returns the actions that load the egress ACL of binding 'b' (toward the
+ * VM), in 's', or "" if it has none. */
+static const char *
+pl_egress_acl(const struct pl_binding *b, struct ds *s)
+{
+    ds_clear(s);
+    if (b->acl) {
+        ds_put_format(s, "set_field:%#"PRIx64"->xreg4,",
+                      xlate_acl_id(b->acl));
+    }
+    return ds_cstr(s);
+}
+
 /* Adds to 'desired' the flows of binding 'b' of 'port': what the VM may
  * send in it (table 0), its MAC in the logical switch (table 30) and its
  * output (table 50). */
@@ -392,15 +435,20 @@ pl_binding_flows(struct oflow_table *desired, json_t *faults,
     uint64_t origin = pipeline_port_origin(port->name);
     struct ds prefix = DS_EMPTY_INITIALIZER;
     struct ds classify = DS_EMPTY_INITIALIZER;
+    struct ds egress = DS_EMPTY_INITIALIZER;
 
     ds_put_format(&prefix, "in_port=%d", port->ofport);
     pl_match_vlan(&prefix, b);
     if (port->mac[0]) {
         ds_put_format(&prefix, ",dl_src=%s", port->mac);
     }
-    ds_put_format(&classify, "%sset_field:%#"PRIx64"->metadata,"
-                  "goto_table:10", b->vlan ? "pop_vlan," : "",
-                  b->metadata);
+    ds_put_format(&classify, "%sset_field:%#"PRIx64"->metadata,",
+                  b->vlan ? "pop_vlan," : "", b->metadata);
+    if (b->acl) {
+        ds_put_format(&classify, "set_field:%#"PRIx64"->xreg2,",
+                      xlate_acl_id(b->acl));
+    }
+    ds_put_cstr(&classify, "goto_table:10");
     pl_classify(desired, faults, port, origin, ds_cstr(&prefix),
                 ds_cstr(&classify));
 
@@ -409,9 +457,9 @@ pl_binding_flows(struct oflow_table *desired, json_t *faults,
     if (port->mac[0]) {
         pl_flow(desired, origin,
                 "table=30,priority=100,metadata=%#"PRIx64","
-                "dl_dst=%s actions=set_field:%d->reg7,"
-                "goto_table:40", b->metadata, port->mac,
-                port->ofport);
+                "dl_dst=%s actions=set_field:%d->reg7,%sgoto_table:40",
+                b->metadata, port->mac, port->ofport,
+                pl_egress_acl(b, &egress));
     }
 
     /* Output, with the binding's tag pushed again. */
@@ -431,15 +479,18 @@ pl_binding_flows(struct oflow_table *desired, json_t *faults,
 
     ds_destroy(&prefix);
     ds_destroy(&classify);
+    ds_destroy(&egress);
 }
 
 /* Adds to 'desired' the pipeline's flows for the switching policy in the
  * replicas 'vtep' and 'ovs', as 'spec' says, and to 'faults' (a JSON
- * object) each port's faults: {"NAME": ["invalid_vlan_map", ...]}. */
+ * object) each port's faults: {"NAME": ["invalid_vlan_map", ...]}.  Adds
+ * to 'acls' (a JSON object) the name of each ACL that a binding uses, whose
+ * own flows (agent/xlate-acl.h) are not made here. */
 void
 pipeline_build(const struct odb_replica *vtep, const struct odb_replica *ovs,
                const struct pipeline_spec *spec,
-               struct oflow_table *desired, json_t *faults)
+               struct oflow_table *desired, json_t *faults, json_t *acls)
 {
     /* The fixed flows: what no policy admits is dropped, and the tables
      * that later policy fills pass everything on. */
@@ -474,7 +525,11 @@ pipeline_build(const struct odb_replica *vtep, const struct odb_replica *ovs,
                 members = json_array();
                 json_object_set_new(floods, b->ls, members);
             }
-            json_array_append_new(members, json_integer(port->ofport));
+            json_array_append_new(members, json_pack(
+                "[i, s?]", port->ofport, b->acl));
+            if (b->acl) {
+                json_object_set_new(acls, b->acl, json_true());
+            }
         }
     }
 
@@ -492,11 +547,17 @@ pipeline_build(const struct odb_replica *vtep, const struct odb_replica *ovs,
 
         ds_clear(&classify);
         size_t j;
-        json_t *ofport;
-        json_array_foreach (members, j, ofport) {
+        json_t *member;
+        json_array_foreach (members, j, member) {
+            const char *acl = json_string_value(json_array_get(member, 1));
             ds_put_format(&classify, "%sclone(set_field:%"JSON_INTEGER_FORMAT
-                          "->reg7,resubmit(,40))", j ? "," : "",
-                          json_integer_value(ofport));
+                          "->reg7,", j ? "," : "",
+                          json_integer_value(json_array_get(member, 0)));
+            if (acl) {
+                ds_put_format(&classify, "set_field:%#"PRIx64"->xreg4,",
+                              xlate_acl_id(acl));
+            }
+            ds_put_cstr(&classify, "resubmit(,40))");
         }
         pl_flow(desired, pipeline_ls_origin(ls),
                 "table=30,priority=10,metadata=%#"PRIx64" actions=%s",

@@ -66,7 +66,8 @@ struct pipeline_spec {
 void pipeline_build(const struct odb_replica *vtep,
                     const struct odb_replica *ovs,
                     const struct pipeline_spec *,
-                    struct oflow_table *desired, json_t *faults);
+                    struct oflow_table *desired, json_t *faults,
+                    json_t *acls);
 json_t *pipeline_binding_stats(const struct odb_replica *vtep,
                                const struct odb_replica *ovs,
                                const struct pipeline_spec *,

@@ -311,6 +311,28 @@ report_ucast_macs_local(const struct odb_replica *vtep,
     return odb_txn_finish(ops, "iovpd: reporting local MACs");
 }
 
+/* Returns a new reference to the canonical OVSDB set of the strings in
+ * 'tokens', a JSON array (or NULL): sorted, distinct. */
+static json_t *
+report_token_set(const json_t *tokens)
+{
+    size_t n = json_array_size(tokens);
+    const char **sorted = iovp_xmalloc(MAX(1, n) * sizeof *sorted);
+
+    for (size_t j = 0; j < n; j++) {
+        sorted[j] = json_string_value(json_array_get(tokens, j));
+    }
+    qsort(sorted, n, sizeof *sorted, iovp_compare_strings);
+    json_t *set = json_array();
+    for (size_t j = 0; j < n; j++) {
+        if (!j || strcmp(sorted[j], sorted[j - 1])) {
+            json_array_append_new(set, json_string(sorted[j]));
+        }
+    }
+    free(sorted);
+    return json_pack("[s, o]", "set", set);
+}
+
 /* Returns the transaction (or NULL if none is needed) that sets the
  * "port_fault_status" of each port of this switch to its faults in
  * 'faults', a JSON object that maps a port's name to an array of the
@@ -341,22 +363,7 @@ report_port_faults(const struct odb_replica *vtep,
                                                          "name"));
         const json_t *tokens = json_object_get(faults, name ? name : "");
 
-        /* The canonical set: sorted, distinct. */
-        size_t n = json_array_size(tokens);
-        const char **sorted = iovp_xmalloc(MAX(1, n) * sizeof *sorted);
-        for (size_t j = 0; j < n; j++) {
-            sorted[j] = json_string_value(json_array_get(tokens, j));
-        }
-        qsort(sorted, n, sizeof *sorted, iovp_compare_strings);
-        json_t *want = json_array();
-        for (size_t j = 0; j < n; j++) {
-            if (!j || strcmp(sorted[j], sorted[j - 1])) {
-                json_array_append_new(want, json_string(sorted[j]));
-            }
-        }
-        free(sorted);
-
-        json_t *set = json_pack("[s, o]", "set", want);
+        json_t *set = report_token_set(tokens);
         if (!json_equal(set, odb_row_get(pports, pps[i],
                                          "port_fault_status"))) {
             json_array_append_new(ops, json_pack(
@@ -482,4 +489,61 @@ report_vlan_stats(const struct odb_replica *vtep,
     }
     free(pps);
     return odb_txn_finish(ops, "iovpd: reporting VLAN statistics");
+}
+
+/* Returns the transaction (or NULL if none is needed) that sets the
+ * "acl_fault_status" of each ACL named in 'acls' (a JSON object whose keys
+ * are ACL names) and the "acle_fault_status" of each of their entries to
+ * what 'faults' says, as xlate_acl_build() gives them: {"acls": {"NAME":
+ * [tokens]}, "entries": {"UUID": [tokens]}}.  Both columns are ephemeral:
+ * after a database restart the faults are written again. */
+json_t *
+report_acl_faults(const struct odb_replica *vtep, const json_t *acls,
+                  const json_t *faults)
+{
+    const struct odb_replica_table *acl_table = odb_replica_find_table(
+        vtep, "ACL");
+    const struct odb_replica_table *entry_table = odb_replica_find_table(
+        vtep, "ACL_entry");
+    const json_t *acl_faults = json_object_get(faults, "acls");
+    const json_t *entry_faults = json_object_get(faults, "entries");
+    json_t *ops = json_array();
+    const char *name;
+    json_t *value;
+
+    json_object_foreach (CONST_CAST(json_t *, acls), name, value) {
+        const struct odb_row *acl = odb_find_row_by_string(
+            acl_table, "acl_name", name);
+        if (!acl) {
+            continue;
+        }
+        json_t *set = report_token_set(json_object_get(acl_faults, name));
+        if (!json_equal(set, odb_row_get(acl_table, acl,
+                                         "acl_fault_status"))) {
+            json_array_append_new(ops, json_pack(
+                "{s:s, s:s, s:o, s:{s:O}}", "op", "update",
+                "table", "ACL", "where", odb_where_uuid(acl),
+                "row", "acl_fault_status", set));
+        }
+        json_decref(set);
+
+        size_t n;
+        const struct odb_row **entries = odb_rows_referenced(
+            entry_table, odb_row_get(acl_table, acl, "acl_entries"), &n);
+        for (size_t i = 0; i < n; i++) {
+            set = report_token_set(json_object_get(entry_faults,
+                                                   entries[i]->uuid));
+            if (!json_equal(set, odb_row_get(entry_table, entries[i],
+                                             "acle_fault_status"))) {
+                json_array_append_new(ops, json_pack(
+                    "{s:s, s:s, s:o, s:{s:O}}", "op", "update",
+                    "table", "ACL_entry", "where",
+                    odb_where_uuid(entries[i]),
+                    "row", "acle_fault_status", set));
+            }
+            json_decref(set);
+        }
+        free(entries);
+    }
+    return odb_txn_finish(ops, "iovpd: reporting ACL faults");
 }

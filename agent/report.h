@@ -64,6 +64,8 @@ json_t *report_ucast_macs_local(const struct odb_replica *vtep,
 json_t *report_port_faults(const struct odb_replica *vtep,
                            const struct report_spec *,
                            const json_t *faults);
+json_t *report_acl_faults(const struct odb_replica *vtep, const json_t *acls,
+                          const json_t *faults);
 json_t *report_vlan_stats(const struct odb_replica *vtep,
                           const struct report_spec *, const json_t *stats);
 

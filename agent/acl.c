@@ -1,0 +1,413 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "agent/acl.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openvswitch/dynamic-string.h>
+
+#include "lib/util.h"
+#include "ovsdb/query.h"
+#include "ovsdb/replica.h"
+
+#define IPPROTO_TCP_ 6
+#define IPPROTO_UDP_ 17
+#define IPPROTO_SCTP_ 132
+#define IPPROTO_ICMP_ 1
+#define IPPROTO_ICMPV6_ 58
+
+/* Returns the value of column 'name' of 'row', an optional column (at most
+ * one atom), or NULL if it has none. */
+static const json_t *
+acl_optional(const struct odb_replica_table *t, const struct odb_row *row,
+             const char *name)
+{
+    const json_t *v = odb_row_get(t, row, name);
+
+    return (!v || (json_is_array(v) && !json_array_size(
+                       json_array_get(v, 1)))) ? NULL : v;
+}
+
+/* Sets '*out' to the optional integer column 'name' of 'row' if it is in
+ * [min, max], or -1 if it is absent.  Returns an error message otherwise. */
+static char *
+acl_int(const struct odb_replica_table *t, const struct odb_row *row,
+        const char *name, int min, int max, int *out)
+{
+    const json_t *v = acl_optional(t, row, name);
+
+    *out = -1;
+    if (!v) {
+        return NULL;
+    }
+    json_int_t i = json_integer_value(v);
+    if (!json_is_integer(v) || i < min || i > max) {
+        return iovp_xasprintf("%s: %s is not in %d to %d", name,
+                              json_is_integer(v) ? "value" : "not an "
+                              "integer; value", min, max);
+    }
+    *out = i;
+    return NULL;
+}
+
+/* Parses 's' as a MAC address into a malloc()'d lower-case copy in
+ * '*out'.  Returns an error message if it is not one. */
+static char *
+acl_mac(const char *name, const char *s, char **out)
+{
+    unsigned int b[6];
+    char c;
+
+    *out = NULL;
+    if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+               &b[4], &b[5], &c) != 6 || strlen(s) != 17) {
+        return iovp_xasprintf("%s: \"%s\" is not a MAC address", name, s);
+    }
+    *out = iovp_xasprintf("%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2],
+                          b[3], b[4], b[5]);
+    return NULL;
+}
+
+/* Returns the family of IP address 's' (ACL_FAMILY_IPV4 or _IPV6), or
+ * ACL_FAMILY_ANY if it is not one. */
+static enum acl_family
+acl_ip_family(const char *s)
+{
+    struct in6_addr a6;
+    struct in_addr a4;
+
+    return (inet_pton(AF_INET, s, &a4) == 1 ? ACL_FAMILY_IPV4
+            : inet_pton(AF_INET6, s, &a6) == 1 ? ACL_FAMILY_IPV6
+            : ACL_FAMILY_ANY);
+}
+
+/* Reads the address column 'ip_col' and its mask 'mask_col' of 'row' into
+ * '*out' ("ADDR" or "ADDR/MASK", the mask an address of the same family or
+ * a prefix length), and the address's family into '*family' (left alone if
+ * there is no address).  Returns an error message if they do not make
+ * sense. */
+static char *
+acl_address(const struct odb_replica_table *t, const struct odb_row *row,
+            const char *ip_col, const char *mask_col, char **out,
+            enum acl_family *family)
+{
+    const char *ip = json_string_value(acl_optional(t, row, ip_col));
+    const char *mask = json_string_value(acl_optional(t, row, mask_col));
+
+    *out = NULL;
+    if (!ip) {
+        return (mask ? iovp_xasprintf("%s without %s", mask_col, ip_col)
+                : NULL);
+    }
+    enum acl_family f = acl_ip_family(ip);
+    if (f == ACL_FAMILY_ANY) {
+        return iovp_xasprintf("%s: \"%s\" is not an IP address", ip_col,
+                              ip);
+    }
+    if (mask) {
+        size_t n = strspn(mask, "0123456789");
+        if (n && n == strlen(mask) && n <= 3) {
+            int len = atoi(mask);
+            if (len > (f == ACL_FAMILY_IPV4 ? 32 : 128)) {
+                return iovp_xasprintf("%s: prefix length %d is too long",
+                                      mask_col, len);
+            }
+        } else if (acl_ip_family(mask) != f) {
+            return iovp_xasprintf("%s: \"%s\" is not a mask for %s",
+                                  mask_col, mask, ip);
+        }
+        *out = iovp_xasprintf("%s/%s", ip, mask);
+    } else {
+        *out = iovp_xstrdup(ip);
+    }
+    *family = f;
+    return NULL;
+}
+
+/* Reads a port range from columns 'min_col' and 'max_col'.  One bound alone
+ * is a single port. */
+static char *
+acl_ports(const struct odb_replica_table *t, const struct odb_row *row,
+          const char *min_col, const char *max_col, struct acl_range *r)
+{
+    char *error = acl_int(t, row, min_col, 0, 65535, &r->min);
+    if (!error) {
+        error = acl_int(t, row, max_col, 0, 65535, &r->max);
+    }
+    if (error) {
+        return error;
+    }
+    if (r->min < 0) {
+        r->min = r->max;
+    } else if (r->max < 0) {
+        r->max = r->min;
+    }
+    if (r->min > r->max) {
+        return iovp_xasprintf("%s %d is above %s %d", min_col, r->min,
+                              max_col, r->max);
+    }
+    return NULL;
+}
+
+/* Checks what the columns of 'e' mean together, and works out its family.
+ * Returns an error message if they contradict each other. */
+static char *
+acl_entry_check(struct acl_entry *e, enum acl_family addr_family)
+{
+    bool has_ports = e->source_ports.min >= 0 || e->dest_ports.min >= 0;
+
+    /* The family: from the addresses, the ethertype, the protocol. */
+    enum acl_family family = addr_family;
+    if (e->ethertype >= 0) {
+        enum acl_family et = (e->ethertype == 0x0800 ? ACL_FAMILY_IPV4
+                              : e->ethertype == 0x86dd ? ACL_FAMILY_IPV6
+                              : ACL_FAMILY_ANY);
+        if (family != ACL_FAMILY_ANY && et != family) {
+            return iovp_xasprintf("ethertype %#06x does not carry the "
+                                  "entry's IP%s addresses", e->ethertype,
+                                  family == ACL_FAMILY_IPV4 ? "v4" : "v6");
+        }
+        if (et == ACL_FAMILY_ANY && e->protocol >= 0) {
+            return iovp_xasprintf("ethertype %#06x has no IP protocol",
+                                  e->ethertype);
+        }
+        family = et;
+    }
+    if (e->protocol == IPPROTO_ICMP_ || e->protocol == IPPROTO_ICMPV6_) {
+        enum acl_family icmp = (e->protocol == IPPROTO_ICMP_
+                                ? ACL_FAMILY_IPV4 : ACL_FAMILY_IPV6);
+        if (family != ACL_FAMILY_ANY && family != icmp) {
+            return iovp_xasprintf("protocol %d is not IP%s's ICMP",
+                                  e->protocol,
+                                  family == ACL_FAMILY_IPV4 ? "v4" : "v6");
+        }
+        family = icmp;
+    } else if (e->protocol >= 0 && family == ACL_FAMILY_ANY) {
+        family = ACL_FAMILY_IP;
+    }
+    e->family = family;
+
+    /* The fields of each protocol. */
+    if (has_ports && e->protocol != IPPROTO_TCP_
+        && e->protocol != IPPROTO_UDP_ && e->protocol != IPPROTO_SCTP_) {
+        return (e->protocol < 0
+                ? iovp_xstrdup("ports without a protocol")
+                : iovp_xasprintf("protocol %d has no ports", e->protocol));
+    }
+    if (e->tcp_flags_mask >= 0 && e->tcp_flags < 0) {
+        return iovp_xstrdup("tcp_flags_mask without tcp_flags");
+    }
+    if (e->tcp_flags >= 0 && e->protocol != IPPROTO_TCP_) {
+        return iovp_xstrdup("tcp_flags for a protocol that is not TCP");
+    }
+    if (e->tcp_flags >= 0 && e->tcp_flags_mask < 0) {
+        e->tcp_flags_mask = 0xfff;
+    }
+    if (e->tcp_flags >= 0 && e->tcp_flags & ~e->tcp_flags_mask) {
+        return iovp_xasprintf("tcp_flags %#x has bits outside "
+                              "tcp_flags_mask %#x", e->tcp_flags,
+                              e->tcp_flags_mask);
+    }
+    if ((e->icmp_type >= 0 || e->icmp_code >= 0)
+        && e->protocol != IPPROTO_ICMP_ && e->protocol != IPPROTO_ICMPV6_) {
+        return iovp_xstrdup("ICMP type or code for a protocol that is not "
+                            "ICMP");
+    }
+    return NULL;
+}
+
+/* Reads 'row', a row of the ACL_entry table 'entries', into '*e'.  Returns
+ * NULL if iovpd can apply it, or a malloc()'d message that says why not
+ * (and '*e' is then to be destroyed all the same). */
+char *
+acl_entry_parse(const struct odb_replica_table *entries,
+                const struct odb_row *row, struct acl_entry *e)
+{
+    const char *s;
+    char *error = NULL;
+
+    memset(e, 0, sizeof *e);
+    memcpy(e->uuid, row->uuid, sizeof e->uuid);
+    e->sequence = json_integer_value(odb_row_get(entries, row, "sequence"));
+    s = json_string_value(odb_row_get(entries, row, "direction"));
+    e->ingress = !s || strcmp(s, "egress");
+    s = json_string_value(odb_row_get(entries, row, "action"));
+    e->permit = s && !strcmp(s, "permit");
+    e->ethertype = e->protocol = e->tcp_flags = e->tcp_flags_mask = -1;
+    e->icmp_type = e->icmp_code = -1;
+    e->source_ports.min = e->source_ports.max = -1;
+    e->dest_ports.min = e->dest_ports.max = -1;
+
+    s = json_string_value(acl_optional(entries, row, "source_mac"));
+    if (s) {
+        error = acl_mac("source_mac", s, &e->source_mac);
+    }
+    s = json_string_value(acl_optional(entries, row, "dest_mac"));
+    if (!error && s) {
+        error = acl_mac("dest_mac", s, &e->dest_mac);
+    }
+    s = json_string_value(acl_optional(entries, row, "ethertype"));
+    if (!error && s) {
+        char *end;
+        errno = 0;
+        long et = strtol(s, &end, 0);
+        if (errno || end == s || *end || et < 0x600 || et > 0xffff) {
+            error = iovp_xasprintf("ethertype: \"%s\" is not an ethertype "
+                                   "(0x0600 to 0xffff)", s);
+        }
+        e->ethertype = et;
+    }
+
+    enum acl_family src = ACL_FAMILY_ANY, dst = ACL_FAMILY_ANY;
+    if (!error) {
+        error = acl_address(entries, row, "source_ip", "source_mask",
+                            &e->source_ip, &src);
+    }
+    if (!error) {
+        error = acl_address(entries, row, "dest_ip", "dest_mask",
+                            &e->dest_ip, &dst);
+    }
+    if (!error && src != ACL_FAMILY_ANY && dst != ACL_FAMILY_ANY
+        && src != dst) {
+        error = iovp_xstrdup("source_ip and dest_ip of different families");
+    }
+    if (!error) {
+        error = acl_int(entries, row, "protocol", 0, 255, &e->protocol);
+    }
+    if (!error) {
+        error = acl_ports(entries, row, "source_port_min",
+                          "source_port_max", &e->source_ports);
+    }
+    if (!error) {
+        error = acl_ports(entries, row, "dest_port_min", "dest_port_max",
+                          &e->dest_ports);
+    }
+    if (!error) {
+        error = acl_int(entries, row, "tcp_flags", 0, 0xfff, &e->tcp_flags);
+    }
+    if (!error) {
+        error = acl_int(entries, row, "tcp_flags_mask", 0, 0xfff,
+                        &e->tcp_flags_mask);
+    }
+    if (!error) {
+        error = acl_int(entries, row, "icmp_type", 0, 255, &e->icmp_type);
+    }
+    if (!error) {
+        error = acl_int(entries, row, "icmp_code", 0, 255, &e->icmp_code);
+    }
+    if (!error) {
+        error = acl_entry_check(e, src != ACL_FAMILY_ANY ? src : dst);
+    }
+    return error;
+}
+
+/* Frees what 'e' holds.  Accepts NULL. */
+void
+acl_entry_destroy(struct acl_entry *e)
+{
+    if (e) {
+        free(e->source_mac);
+        free(e->dest_mac);
+        free(e->source_ip);
+        free(e->dest_ip);
+    }
+}
+
+/* Makes '*dst' a copy of 'src', to be destroyed with
+ * acl_entry_destroy(). */
+void
+acl_entry_clone(struct acl_entry *dst, const struct acl_entry *src)
+{
+    *dst = *src;
+    dst->source_mac = src->source_mac ? iovp_xstrdup(src->source_mac) : NULL;
+    dst->dest_mac = src->dest_mac ? iovp_xstrdup(src->dest_mac) : NULL;
+    dst->source_ip = src->source_ip ? iovp_xstrdup(src->source_ip) : NULL;
+    dst->dest_ip = src->dest_ip ? iovp_xstrdup(src->dest_ip) : NULL;
+}
+
+/* Orders entries as an ACL applies them: by ascending sequence; of entries
+ * with one sequence, deny before permit; then by UUID. */
+int
+acl_entry_compare(const void *a_, const void *b_)
+{
+    const struct acl_entry *a = a_, *b = b_;
+
+    if (a->sequence != b->sequence) {
+        return a->sequence < b->sequence ? -1 : 1;
+    }
+    if (a->permit != b->permit) {
+        return a->permit ? 1 : -1;
+    }
+    return strcmp(a->uuid, b->uuid);
+}
+
+/* Returns a malloc()'d description of 'e', as iovp-ofctl dump-policy shows
+ * it: "seq 10 ingress deny tcp nw_src=... tp_dst=22". */
+char *
+acl_entry_to_string(const struct acl_entry *e)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    ds_put_format(&s, "seq %"PRId64" %s %s", e->sequence,
+                  e->ingress ? "ingress" : "egress",
+                  e->permit ? "permit" : "deny");
+    if (e->source_mac) {
+        ds_put_format(&s, " source_mac=%s", e->source_mac);
+    }
+    if (e->dest_mac) {
+        ds_put_format(&s, " dest_mac=%s", e->dest_mac);
+    }
+    if (e->ethertype >= 0) {
+        ds_put_format(&s, " ethertype=%#06x", e->ethertype);
+    }
+    if (e->source_ip) {
+        ds_put_format(&s, " source_ip=%s", e->source_ip);
+    }
+    if (e->dest_ip) {
+        ds_put_format(&s, " dest_ip=%s", e->dest_ip);
+    }
+    if (e->protocol >= 0) {
+        ds_put_format(&s, " protocol=%d", e->protocol);
+    }
+    if (e->source_ports.min >= 0) {
+        ds_put_format(&s, " source_ports=%d-%d", e->source_ports.min,
+                      e->source_ports.max);
+    }
+    if (e->dest_ports.min >= 0) {
+        ds_put_format(&s, " dest_ports=%d-%d", e->dest_ports.min,
+                      e->dest_ports.max);
+    }
+    if (e->tcp_flags >= 0) {
+        ds_put_format(&s, " tcp_flags=%#x/%#x", e->tcp_flags,
+                      e->tcp_flags_mask);
+    }
+    if (e->icmp_type >= 0) {
+        ds_put_format(&s, " icmp_type=%d", e->icmp_type);
+    }
+    if (e->icmp_code >= 0) {
+        ds_put_format(&s, " icmp_code=%d", e->icmp_code);
+    }
+    return ds_steal_cstr(&s);
+}

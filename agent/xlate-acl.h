@@ -1,0 +1,81 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef IOVP_AGENT_XLATE_ACL_H
+#define IOVP_AGENT_XLATE_ACL_H 1
+
+/* Translation of one ACL (its entries, read and checked by agent/acl.h)
+ * into flows of the pipeline's ACL tables: ingress entries in table 10,
+ * egress entries in table 40.  A pure function; iovpd(8) documents it.
+ *
+ * The flows of an ACL are shared by every port and VLAN it is bound to:
+ * table 0 loads the ACL's id into xreg2 for what a binding admits (the
+ * ingress ACL), tables 30 load the destination binding's ACL id into xreg4
+ * (the egress ACL), and the ACL's flows match that register.
+ *
+ * Priorities: entries apply by ascending sequence, deny before permit for
+ * entries of one sequence.  While every sequence of the ACL is in 0 to
+ * XLATE_ACL_MAX_SEQUENCE, an entry's priority is a function of its
+ * sequence and action alone, XLATE_ACL_TOP - 2 * sequence - (permit ? 1 :
+ * 0), so that adding or removing an entry changes no other entry's flows.
+ * Otherwise the entries are ranked in that order and the rank takes the
+ * sequence's place; entries beyond XLATE_ACL_MAX_SEQUENCE + 1 ranks do not
+ * fit, and the ACL then denies, below its last entry that fits, everything
+ * else (resource_shortage).
+ *
+ * Port ranges become the fewest value/mask pairs; an entry with two ranges
+ * that both need more than one pair uses a conjunctive match instead of
+ * their product, with a conjunction id derived from the ACL's name and the
+ * entry's UUID.
+ *
+ * Bad policy (xlate_acl_build()): an ACL with an entry that iovpd cannot
+ * apply keeps in force the last valid version of it that this iovpd saw.
+ * Where it saw none (the ACL was bad from the start, or iovpd restarted
+ * since), the flows of that ACL that the switch holds stay as they are:
+ * a restarted iovpd recovers the last version it installed from the switch.
+ * Where the switch holds none either, everything that the ACL is bound to
+ * is denied, both ways, until the ACL is fixed (fail closed). */
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct acl_entry;
+struct odb_replica;
+struct oflow_table;
+struct xlate_acl_cache;
+
+#define XLATE_ACL_TOP 60000
+#define XLATE_ACL_MAX_SEQUENCE 29000
+#define XLATE_ACL_FAIL_CLOSED (XLATE_ACL_TOP + 1)
+
+uint64_t xlate_acl_id(const char *acl_name);
+uint64_t xlate_acl_origin(const char *acl_name);
+size_t xlate_acl_flows(const char *acl_name, const struct acl_entry *,
+                       size_t n, struct oflow_table *);
+void xlate_acl_entry_flows(const char *acl_name, const struct acl_entry *,
+                           int priority, struct oflow_table *);
+int xlate_acl_priority(const struct acl_entry *, size_t n, size_t i);
+void xlate_acl_fail_closed(const char *acl_name, struct oflow_table *);
+
+struct xlate_acl_cache *xlate_acl_cache_create(void);
+void xlate_acl_cache_destroy(struct xlate_acl_cache *);
+void xlate_acl_build(const struct odb_replica *vtep, const json_t *acls,
+                     struct xlate_acl_cache *,
+                     const struct oflow_table *installed,
+                     struct oflow_table *desired, json_t *faults);
+
+#endif /* agent/xlate-acl.h */
