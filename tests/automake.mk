@@ -16,6 +16,7 @@ TESTSUITE_AT = \
 	tests/switch.at \
 	tests/ofp.at \
 	tests/pipeline.at \
+	tests/acl.at \
 	tests/control.at \
 	tests/iovpd.at \
 	tests/fuzz.at \
@@ -24,7 +25,8 @@ TESTSUITE_AT = \
 EXTRA_DIST += $(TESTSUITE_AT) tests/testsuite tests/package.m4 \
 	tests/atlocal.in tests/summary.sh tests/uds-send.py \
 	tests/ovsdb-compare.py tests/ovsdb-proxy.py \
-	tests/schema-superset.py tests/raw-frame.py
+	tests/schema-superset.py tests/raw-frame.py \
+	tests/acl-classbench.py
 TESTSUITE = $(srcdir)/tests/testsuite
 AUTOTEST = $(AUTOM4TE) -l autotest
 DISTCLEANFILES += tests/atconfig tests/atlocal
