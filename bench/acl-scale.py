@@ -1,0 +1,373 @@
+#! /usr/bin/env python3
+"""acl-scale.py [--smoke] [--ports=N] [--entries=M] [--changes=K]
+                [--builddir=DIR]
+
+Benchmark: iovpd with N VM ports (default 100; 4 with --smoke), each with
+an ACL of M entries of its own (default 1,000; 25 with --smoke), one flow
+each: N x M ACL flows on the integration bridge.  It prints:
+
+  - full sync: the time from the commit that binds every ACL until OVS
+    holds every flow (iovpd's barrier reply), against "ovs-ofctl --bundle
+    add-flows" of the same flows into an empty bridge of the same switch;
+  - incremental: one ACL entry changed K times (default 100; 5 with
+    --smoke): the latency from each commit until the change is installed
+    (p50, p99) and the flow_mods each sent;
+  - restart: iovpd restarted under that load: the time until it is in
+    sync again, and the flow_mods it sent;
+  - memory: the resident memory of iovpd and of ovs-vswitchd.
+
+Each figure comes with its goal.  It never fails on a timing: the exit
+status says only whether the measurements could be made.  It runs its own
+ovsdb-server and ovs-vswitchd (userspace datapath) in a temporary
+directory, the switch and iovpd in a network namespace of their own; the
+VM ports are internal ports."""
+
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+OVS_SCHEMAS = '/usr/share/openvswitch'
+
+
+def sh(*argv, **kwargs):
+    return subprocess.run(argv, check=True, **kwargs)
+
+
+class Unixctl:
+    """A connection to a unixctl socket (iovpd's or OVS's).  With 'json',
+    it asks for JSON output first."""
+
+    def __init__(self, path, json_output=False):
+        self.path = path
+        self.id = 0
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(path)
+        self.buf = ''
+        if json_output:
+            self.call('set-options', '--format', 'json')
+
+    def call(self, method, *params):
+        self.id += 1
+        self.sock.sendall(json.dumps({'method': method,
+                                      'params': list(params),
+                                      'id': self.id}).encode())
+        decoder = json.JSONDecoder()
+        while True:
+            try:
+                reply, end = decoder.raw_decode(self.buf.lstrip())
+                self.buf = self.buf.lstrip()[end:]
+                break
+            except ValueError:
+                data = self.sock.recv(1 << 20)
+                if not data:
+                    raise RuntimeError('%s closed the connection'
+                                       % self.path)
+                self.buf += data.decode()
+        if reply.get('error'):
+            raise RuntimeError('%s: %s' % (method, reply['error']))
+        return reply['result']
+
+    def close(self):
+        self.sock.close()
+
+
+def transact(sock_path, ops):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sock_path)
+    s.sendall(json.dumps({'method': 'transact',
+                          'params': ['hardware_vtep'] + ops,
+                          'id': 0}).encode())
+    decoder = json.JSONDecoder()
+    buf = ''
+    while True:
+        data = s.recv(1 << 20)
+        if not data:
+            sys.exit('ovsdb-server closed the connection')
+        buf += data.decode()
+        try:
+            reply, _ = decoder.raw_decode(buf)
+            break
+        except ValueError:
+            continue
+    s.close()
+    if reply.get('error') or any('error' in r for r in reply['result']):
+        sys.exit('transaction failed: %s' % json.dumps(reply)[:500])
+    return reply['result']
+
+
+def entry_row(port, i):
+    """Entry 'i' of port 'port''s ACL: one flow (IPv4, one port)."""
+    return {
+        'sequence': (i + 1) * 10,
+        'direction': 'ingress' if i % 2 else 'egress',
+        'action': 'permit' if i % 3 else 'deny',
+        'source_ip': '10.%d.%d.%d' % (port, i >> 8 & 255, i & 255),
+        'protocol': 6,
+        'dest_port_min': 1000 + i,
+        'dest_port_max': 1000 + i,
+    }
+
+
+class Sandbox:
+    def __init__(self, builddir):
+        self.tmp = tempfile.mkdtemp(prefix='iovp-bench-')
+        self.ns = 'iovp-bench-%d' % os.getpid()
+        self.builddir = builddir
+        self.env = dict(os.environ, OVS_RUNDIR=self.tmp, OVS_LOGDIR=self.tmp,
+                        OVS_DBDIR=self.tmp, IOVP_RUNDIR=self.tmp,
+                        IOVP_LOGDIR=self.tmp)
+        self.db_sock = os.path.join(self.tmp, 'db.sock')
+
+    def run(self, *argv, **kwargs):
+        return subprocess.run(argv, check=True, env=self.env, **kwargs)
+
+    def ns_run(self, *argv, **kwargs):
+        return self.run('ip', 'netns', 'exec', self.ns, *argv, **kwargs)
+
+    def pid(self, daemon):
+        with open(os.path.join(self.tmp, daemon + '.pid')) as f:
+            return int(f.read())
+
+    def ctl(self, daemon, json_output=False):
+        return Unixctl(os.path.join(self.tmp, '%s.%d.ctl'
+                                    % (daemon, self.pid(daemon))),
+                       json_output)
+
+    def rss_mb(self, daemon):
+        with open('/proc/%d/status' % self.pid(daemon)) as f:
+            for line in f:
+                if line.startswith('VmRSS:'):
+                    return int(line.split()[1]) / 1024
+        return 0
+
+    def start(self):
+        self.run('ovsdb-tool', 'create', os.path.join(self.tmp, 'conf.db'),
+                 os.path.join(OVS_SCHEMAS, 'vswitch.ovsschema'))
+        self.run('ovsdb-tool', 'create', os.path.join(self.tmp, 'vtep.db'),
+                 os.path.join(self.builddir, 'schemas', 'iovp.ovsschema'))
+        self.run('ovsdb-server', '--detach', '--no-chdir', '--pidfile',
+                 '--log-file', '--remote=punix:' + self.db_sock,
+                 '-vconsole:off', '-vsyslog:off',
+                 os.path.join(self.tmp, 'conf.db'),
+                 os.path.join(self.tmp, 'vtep.db'))
+        self.run('ovs-vsctl', '--no-wait', 'init', '--', 'set',
+                 'Open_vSwitch', '.', 'external_ids:system-id=bench')
+        sh('ip', 'netns', 'add', self.ns)
+        self.ns_run('ip', 'link', 'set', 'lo', 'up')
+        self.ns_run('ovs-vswitchd', '--detach', '--no-chdir', '--pidfile',
+                    '--log-file', '-vconsole:off', '-vsyslog:off')
+        self.start_iovpd()
+
+    def start_iovpd(self):
+        self.ns_run(os.path.join(self.builddir, 'agent', 'iovpd'),
+                    '--detach', '--no-chdir', '--pidfile', '--log-file',
+                    '-vconsole:off', '-vsyslog:off', '--datapath-type=netdev')
+
+    def stop_iovpd(self):
+        pid = self.pid('iovpd')
+        self.ctl('iovpd').call('exit')
+        for _ in range(200):
+            if not os.path.exists('/proc/%d' % pid) or open(
+                    '/proc/%d/stat' % pid).read().split()[2] == 'Z':
+                return
+            time.sleep(0.01)
+
+    def stop(self):
+        for daemon in ('iovpd', 'ovs-vswitchd', 'ovsdb-server'):
+            try:
+                args = ['--cleanup'] if daemon == 'ovs-vswitchd' else []
+                self.ctl(daemon).call('exit', *args)
+            except (OSError, RuntimeError, ValueError):
+                pass
+        time.sleep(0.3)
+        subprocess.run(['ip', 'netns', 'del', self.ns], stderr=subprocess.DEVNULL)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def wait(condition, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.001)
+    sys.exit('timed out waiting for %s' % what)
+
+
+def flows_status(box):
+    return box.ctl('iovpd').call('ofp/status')
+
+
+def main():
+    args = dict(a[2:].split('=', 1) if '=' in a else (a[2:], '1')
+                for a in sys.argv[1:])
+    smoke = 'smoke' in args
+    n_ports = int(args.get('ports', 4 if smoke else 100))
+    n_entries = int(args.get('entries', 25 if smoke else 1000))
+    n_changes = int(args.get('changes', 5 if smoke else 100))
+    builddir = os.path.abspath(args.get(
+        'builddir', os.path.join(os.path.dirname(__file__), '..')))
+    total = n_ports * n_entries
+
+    box = Sandbox(builddir)
+    try:
+        box.start()
+        iovpd = box.ctl('iovpd', json_output=True)
+        wait(lambda: box.run('ovs-vsctl', 'br-exists', 'br-int').returncode
+             == 0, 10, 'br-int')
+
+        # The ports, bound untagged to one logical switch, no ACL yet.
+        cmd = ['ovs-vsctl']
+        for p in range(n_ports):
+            cmd += ['--', 'add-port', 'br-int', 'p%d' % p, '--', 'set',
+                    'interface', 'p%d' % p, 'type=internal',
+                    'external_ids:iface-id=p%d' % p,
+                    'external_ids:attached-mac=02:00:00:00:%02x:%02x'
+                    % (p >> 8, p & 255)]
+        box.run(*cmd, stdout=subprocess.DEVNULL)
+
+        def ports_reported():
+            rows = transact(box.db_sock, [{
+                'op': 'select', 'table': 'Physical_Port', 'where': [],
+                'columns': ['name']}])[0]['rows']
+            return len(rows) == n_ports
+        wait(ports_reported, 60, 'the Physical_Port rows')
+        transact(box.db_sock, [
+            {'op': 'insert', 'table': 'Logical_Switch',
+             'row': {'name': 'ls1'}, 'uuid-name': 'ls'}] + [
+            {'op': 'mutate', 'table': 'Physical_Port',
+             'where': [['name', '==', 'p%d' % p]],
+             'mutations': [['vlan_bindings', 'insert',
+                            ['map', [[0, ['named-uuid', 'ls']]]]]]}
+            for p in range(n_ports)])
+
+        def synced(min_installed):
+            st = iovpd.call('ofp/status')
+            f = st['flows']
+            return (f['state'] == 'ready' and f['installed'] >= min_installed
+                    and st)
+        base = wait(lambda: synced(6 + 3 * n_ports), 60,
+                    'the switching flows')['flows']['installed']
+
+        # The ACLs: made first, bound in one commit.
+        t0 = time.monotonic()
+        for p in range(n_ports):
+            ops = []
+            for i in range(n_entries):
+                ops.append({'op': 'insert', 'table': 'ACL_entry',
+                            'row': entry_row(p, i),
+                            'uuid-name': 'e%d' % i})
+            ops.append({'op': 'insert', 'table': 'ACL',
+                        'row': {'acl_name': 'acl%d' % p,
+                                'acl_entries': ['set', [
+                                    ['named-uuid', 'e%d' % i]
+                                    for i in range(n_entries)]]}})
+            transact(box.db_sock, ops)
+        print('policy: %d ports x %d ACL entries, written in %.1f s'
+              % (n_ports, n_entries, time.monotonic() - t0))
+
+        acls = dict((r['acl_name'], r['_uuid'][1]) for r in transact(
+            box.db_sock, [{'op': 'select', 'table': 'ACL', 'where': [],
+                           'columns': ['_uuid', 'acl_name']}])[0]['rows'])
+        bind = [{'op': 'mutate', 'table': 'Physical_Port',
+                 'where': [['name', '==', 'p%d' % p]],
+                 'mutations': [['acl_bindings', 'insert',
+                                ['map', [[0, ['uuid', acls['acl%d' % p]]]]]]]}
+                for p in range(n_ports)]
+        t0 = time.monotonic()
+        transact(box.db_sock, bind)
+        st = wait(lambda: synced(base + total), 600, 'every ACL flow')
+        sync_time = time.monotonic() - t0
+        installed = st['flows']['installed']
+
+        # The peer: the same flows, from a file, into an empty bridge.
+        box.ns_run('ovs-vsctl', 'add-br', 'br-peer', '--', 'set', 'bridge',
+                   'br-peer', 'datapath_type=netdev', 'fail_mode=secure',
+                   'protocols=OpenFlow13,OpenFlow14,OpenFlow15')
+        dump = box.ns_run('ovs-ofctl', '-O', 'OpenFlow15', '--no-stats',
+                          'dump-flows', 'br-int', stdout=subprocess.PIPE,
+                          text=True).stdout
+        flows_file = os.path.join(box.tmp, 'flows.txt')
+        with open(flows_file, 'w') as f:
+            f.write(dump)
+        t0 = time.monotonic()
+        box.ns_run('ovs-ofctl', '-O', 'OpenFlow15', '--bundle', 'add-flows',
+                   'br-peer', flows_file)
+        peer_time = time.monotonic() - t0
+        peer_n = len(box.ns_run('ovs-ofctl', '-O', 'OpenFlow15',
+                                '--no-stats', 'dump-flows', 'br-peer',
+                                stdout=subprocess.PIPE,
+                                text=True).stdout.splitlines())
+
+        print('full sync, %d flows (%d of them ACL flows):' % (installed,
+                                                                total))
+        print('  iovpd, commit to barrier:     %8.3f s' % sync_time)
+        print('  ovs-ofctl --bundle add-flows: %8.3f s (%d flows)'
+              % (peer_time, peer_n))
+        print('  ratio iovpd/ovs-ofctl: %.2f (goal: at most 1.1)'
+              % (sync_time / peer_time))
+
+        # Incremental: one entry of acl0 changed, again and again.
+        entry = transact(box.db_sock, [{
+            'op': 'select', 'table': 'ACL_entry',
+            'where': [['sequence', '==', 10],
+                      ['source_ip', '==', '10.0.0.0']],
+            'columns': ['_uuid']}])[0]['rows'][0]['_uuid']
+        latencies, mods = [], []
+        for k in range(n_changes):
+            before = iovpd.call('ofp/status')['flows']
+            t0 = time.monotonic()
+            transact(box.db_sock, [{
+                'op': 'update', 'table': 'ACL_entry',
+                'where': [['_uuid', '==', entry]],
+                'row': {'dest_port_min': 30000 + k,
+                        'dest_port_max': 30000 + k}}])
+            after = wait(lambda: (lambda f: f['state'] == 'ready'
+                                  and f['bundles'] > before['bundles']
+                                  and f)(iovpd.call('ofp/status')['flows']),
+                         60, 'the change')
+            latencies.append(time.monotonic() - t0)
+            mods.append(after['flow_mods'] - before['flow_mods'])
+        latencies.sort()
+        p99 = latencies[min(len(latencies) - 1,
+                            int(round(0.99 * len(latencies))) - 1)]
+        print('incremental, one entry changed %d times:' % n_changes)
+        print('  latency to installed: p50 %.1f ms, p99 %.1f ms '
+              '(goal: p99 under 10 ms)'
+              % (statistics.median(latencies) * 1000, p99 * 1000))
+        print('  flow_mods per change: %s (goal: only the entry\'s, 2)'
+              % ', '.join(sorted(set(str(m) for m in mods))))
+
+        # Restart.
+        iovpd_rss = box.rss_mb('iovpd')
+        iovpd.close()
+        box.stop_iovpd()
+        t0 = time.monotonic()
+        box.start_iovpd()
+        iovpd = box.ctl('iovpd', json_output=True)
+
+        def restarted():
+            f = iovpd.call('ofp/status')['flows']
+            return f['state'] == 'ready' and f['syncs'] >= 1 and f
+        # In sync once ready and idle for a moment (no bundle follows).
+        f = wait(restarted, 120, 'the restarted iovpd')
+        restart_time = time.monotonic() - t0
+        time.sleep(0.5)
+        f = iovpd.call('ofp/status')['flows']
+        print('restart under that load:')
+        print('  in sync after %.3f s (goal: under 2 s), flow_mods sent: %d '
+              '(goal: 0)' % (restart_time, f['flow_mods']))
+        print('memory: iovpd %.1f MB before the restart, %.1f MB after '
+              '(goal: at most 100 MB); ovs-vswitchd %.1f MB'
+              % (iovpd_rss, box.rss_mb('iovpd'), box.rss_mb('ovs-vswitchd')))
+    finally:
+        box.stop()
+
+
+main()
