@@ -347,6 +347,34 @@ acl_entry_clone(struct acl_entry *dst, const struct acl_entry *src)
     dst->dest_ip = src->dest_ip ? iovp_xstrdup(src->dest_ip) : NULL;
 }
 
+static bool
+acl_streq(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Returns true if 'a' and 'b' match the same packets the same way (their
+ * sequences aside). */
+bool
+acl_entry_equal(const struct acl_entry *a, const struct acl_entry *b)
+{
+    return (a->ingress == b->ingress && a->permit == b->permit
+            && acl_streq(a->source_mac, b->source_mac)
+            && acl_streq(a->dest_mac, b->dest_mac)
+            && a->ethertype == b->ethertype && a->family == b->family
+            && acl_streq(a->source_ip, b->source_ip)
+            && acl_streq(a->dest_ip, b->dest_ip)
+            && a->protocol == b->protocol
+            && a->source_ports.min == b->source_ports.min
+            && a->source_ports.max == b->source_ports.max
+            && a->dest_ports.min == b->dest_ports.min
+            && a->dest_ports.max == b->dest_ports.max
+            && a->tcp_flags == b->tcp_flags
+            && a->tcp_flags_mask == b->tcp_flags_mask
+            && a->icmp_type == b->icmp_type
+            && a->icmp_code == b->icmp_code);
+}
+
 /* Orders entries as an ACL applies them: by ascending sequence; of entries
  * with one sequence, deny before permit; then by UUID. */
 int

@@ -65,6 +65,7 @@ char *acl_entry_parse(const struct odb_replica_table *entries,
                       const struct odb_row *, struct acl_entry *);
 void acl_entry_clone(struct acl_entry *, const struct acl_entry *);
 void acl_entry_destroy(struct acl_entry *);
+bool acl_entry_equal(const struct acl_entry *, const struct acl_entry *);
 char *acl_entry_to_string(const struct acl_entry *);
 int acl_entry_compare(const void *, const void *);
 

@@ -41,6 +41,7 @@
 #include "lib/util.h"
 #include "ofp/client.h"
 #include "ofp/ofconn.h"
+#include "ofp/desired.h"
 #include "ofp/ofctrl.h"
 #include "ofp/oflow.h"
 #include "ovsdb/client.h"
@@ -124,8 +125,17 @@ struct agent {
     /* OpenFlow to the integration bridge, over its management socket. */
     struct ofp_client *ofp;
     struct ofctrl *ofctrl;
-    struct oflow_table desired; /* The flows the policy asks for. */
-    struct xlate_acl_cache *acl_cache;  /* Each ACL's last valid version. */
+    /* Translation: the flows the policy asks for, and what changed in the
+     * policy since they were made. */
+    struct desired desired;
+    struct xlate_acl *xacl;     /* The ACLs' translation. */
+    json_t *bound_acls;         /* {"NAME": true} for each ACL bound. */
+    json_t *port_faults;        /* pipeline_build()'s port faults. */
+    bool pipeline_dirty;        /* Make the pipeline's flows again. */
+    bool acls_full;             /* Read every bound ACL again. */
+    json_t *changed_acls;       /* {"UUID": true} of ACL rows changed. */
+    json_t *changed_entries;    /* {"UUID": true} of ACL_entry rows. */
+    const struct odb_replica *vtep_seen;    /* The replica they concern. */
 };
 
 static void agent_wake(struct agent *);
@@ -204,16 +214,91 @@ agent_cmd_ovsdb_dump(struct control_conn *conn, int argc OVS_UNUSED,
     }
 }
 
+/* Returns true if 'change' of a row of table 't' changed only columns in
+ * 'columns' (NULL-terminated): the ones iovpd writes itself. */
+static bool
+agent_change_only(const struct odb_replica_table *t,
+                  const struct odb_change *change,
+                  const char *const *columns)
+{
+    size_t i;
+    json_t *column;
+
+    if (change->kind != ODB_CHANGE_MODIFY || !change->columns) {
+        return false;
+    }
+    json_array_foreach (change->columns, i, column) {
+        bool ours = false;
+        for (const char *const *c = columns; *c && !ours; c++) {
+            ours = !strcmp(*c, json_string_value(column));
+        }
+        if (!ours) {
+            return false;
+        }
+    }
+    return t != NULL;
+}
+
+/* Notes what 'change', a change in the hardware_vtep replica 'vtep', means
+ * for translation: the ACL or ACL_entry row it concerns, or the pipeline
+ * to make again.  What iovpd itself writes there (statuses, statistics,
+ * the local MACs) means nothing. */
+static void
+agent_note_change(struct agent *agent, const struct odb_replica *vtep,
+                  const struct odb_change *change)
+{
+    static const char *const port_status[] = {
+        "port_fault_status", "vlan_stats", NULL,
+    };
+    static const char *const acl_status[] = { "acl_fault_status", NULL };
+    static const char *const entry_status[] = { "acle_fault_status", NULL };
+    const struct odb_replica_table *t = &vtep->tables[change->table];
+    const char *table = t->schema->name;
+
+    if (!strcmp(table, "ACL_entry")) {
+        if (!agent_change_only(t, change, entry_status)) {
+            json_object_set_new(agent->changed_entries, change->uuid,
+                                json_true());
+        }
+    } else if (!strcmp(table, "ACL")) {
+        if (!agent_change_only(t, change, acl_status)) {
+            json_object_set_new(agent->changed_acls, change->uuid,
+                                json_true());
+            agent->pipeline_dirty = true;
+        }
+    } else if (!strcmp(table, "Physical_Port")) {
+        if (!agent_change_only(t, change, port_status)) {
+            agent->pipeline_dirty = true;
+        }
+    } else if (strcmp(table, "Logical_Binding_Stats")
+               && strcmp(table, "Ucast_Macs_Local")
+               && strcmp(table, "Physical_Locator")) {
+        agent->pipeline_dirty = true;
+    }
+}
+
 /* A database changed, or its replica became current: the agent runs. */
 static void
 agent_db_changed(struct odb_client *db, void *agent_)
 {
+    struct agent *agent = agent_;
     struct odb_replica *replica = odb_client_replica(db);
 
     VLOG_DBG("%s: %zu rows changed", replica->schema->name,
              replica->n_changes);
+    if (db == agent->ovs_db) {
+        agent->pipeline_dirty = true;
+    } else if (replica != agent->vtep_seen) {
+        /* A new copy of the database (a new schema): everything. */
+        agent->vtep_seen = replica;
+        agent->pipeline_dirty = agent->acls_full = true;
+    } else {
+        for (size_t i = 0; i < replica->n_changes; i++) {
+            agent_note_change(agent, replica, &replica->changes[i]);
+        }
+    }
     odb_replica_clear_changes(replica);
-    agent_wake(agent_);
+    agent_wake(agent);
 }
 
 static void
@@ -382,21 +467,38 @@ static void
 agent_put_flows(struct agent *agent, const struct odb_replica *vtep,
                 const struct odb_replica *ovs, const char *name)
 {
-    struct pipeline_spec spec = {
-        .switch_name = name,
-        .bridge = agent->bridge,
-    };
-    json_t *faults = json_object();
-    json_t *acls = json_object();
-    json_t *acl_faults = json_object();
-
-    oflow_table_clear(&agent->desired);
-    pipeline_build(vtep, ovs, &spec, &agent->desired, faults, acls);
-    if (ofctrl_has_installed(agent->ofctrl)) {
-        xlate_acl_build(vtep, acls, agent->acl_cache,
-                        ofctrl_installed(agent->ofctrl), &agent->desired,
-                        acl_faults);
+    /* Translation needs the flows the switch holds (an ACL with no valid
+     * version is recovered from them): until ofctrl has read them, the
+     * changes wait. */
+    if (!ofctrl_has_installed(agent->ofctrl)) {
+        return;
     }
+    if (agent->pipeline_dirty) {
+        struct pipeline_spec spec = {
+            .switch_name = name,
+            .bridge = agent->bridge,
+        };
+        struct oflow_table flows;
+
+        json_decref(agent->port_faults);
+        json_decref(agent->bound_acls);
+        agent->port_faults = json_object();
+        agent->bound_acls = json_object();
+        oflow_table_init(&flows);
+        pipeline_build(vtep, ovs, &spec, &flows, agent->port_faults,
+                       agent->bound_acls);
+        desired_set_group(&agent->desired, "pipeline", &flows);
+        oflow_table_destroy(&flows);
+        agent->pipeline_dirty = false;
+    }
+    xlate_acl_run(agent->xacl, vtep, agent->bound_acls,
+                  agent->acls_full ? NULL : agent->changed_acls,
+                  agent->acls_full ? NULL : agent->changed_entries,
+                  ofctrl_installed(agent->ofctrl), &agent->desired);
+    json_object_clear(agent->changed_acls);
+    json_object_clear(agent->changed_entries);
+    agent->acls_full = false;
+
     if (ofctrl_is_ready(agent->ofctrl)) {
         struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
         size_t n = ofctrl_put(agent->ofctrl, &agent->desired, &msgs);
@@ -406,16 +508,18 @@ agent_put_flows(struct agent *agent, const struct odb_replica *vtep,
         }
     }
 
-    if (ofctrl_has_installed(agent->ofctrl)) {
-        agent_rejection_faults(agent, vtep, name, faults);
-    }
     if (!agent->vtep_txn.in_flight) {
         struct report_spec rs = { .switch_name = name };
+        json_t *faults = json_deep_copy(agent->port_faults);
+        agent_rejection_faults(agent, vtep, name, faults);
         json_t *ops = report_port_faults(vtep, &rs, faults);
+        json_decref(faults);
         if (ops) {
             VLOG_INFO("reporting the port faults of %s", name);
         } else {
-            ops = report_acl_faults(vtep, acls, acl_faults);
+            json_t *acl_faults = xlate_acl_faults(agent->xacl);
+            ops = report_acl_faults(vtep, agent->bound_acls, acl_faults);
+            json_decref(acl_faults);
             if (ops) {
                 VLOG_INFO("reporting the ACL faults of %s", name);
             }
@@ -424,9 +528,6 @@ agent_put_flows(struct agent *agent, const struct odb_replica *vtep,
             agent_transact(agent->vtep_db, &agent->vtep_txn, ops);
         }
     }
-    json_decref(faults);
-    json_decref(acls);
-    json_decref(acl_faults);
 }
 
 /* The counters of the installed flows are new: reports the VLAN bindings'
@@ -754,8 +855,13 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
 
     *agentp = NULL;
     agent->loop = loop;
-    oflow_table_init(&agent->desired);
-    agent->acl_cache = xlate_acl_cache_create();
+    desired_init(&agent->desired);
+    agent->xacl = xlate_acl_create();
+    agent->bound_acls = json_object();
+    agent->port_faults = json_object();
+    agent->changed_acls = json_object();
+    agent->changed_entries = json_object();
+    agent->pipeline_dirty = agent->acls_full = true;
     agent->bridge = iovp_xstrdup(options->bridge ? options->bridge
                                  : "br-int");
     agent->datapath_type = (options->datapath_type
@@ -892,8 +998,12 @@ agent_destroy(struct agent *agent)
         free(agent->datapath_type);
         free(agent->switch_name);
         free(agent->tunnel_ip);
-        oflow_table_destroy(&agent->desired);
-        xlate_acl_cache_destroy(agent->acl_cache);
+        desired_destroy(&agent->desired);
+        xlate_acl_destroy(agent->xacl);
+        json_decref(agent->bound_acls);
+        json_decref(agent->port_faults);
+        json_decref(agent->changed_acls);
+        json_decref(agent->changed_entries);
         free(agent);
     }
 }

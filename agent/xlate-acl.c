@@ -20,6 +20,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,7 @@
 #include "agent/pipeline.h"
 #include "lib/util.h"
 #include "ofp/ofctrl.h"
+#include "ofp/desired.h"
 #include "ofp/oflow.h"
 #include "ovsdb/query.h"
 #include "ovsdb/replica.h"
@@ -301,202 +303,435 @@ xlate_acl_fail_closed(const char *acl_name, struct oflow_table *flows)
                    XLATE_ACL_FAIL_CLOSED, id);
 }
 
-/* Adds to 'flows' the flows of ACL 'acl_name' whose 'n' valid 'entries'
- * are sorted by acl_entry_compare().  Returns the number of entries that
- * did not fit in the priority space (0 if all did); the ACL then denies
- * everything below the last that fits. */
-size_t
-xlate_acl_flows(const char *acl_name, const struct acl_entry *entries,
-                size_t n, struct oflow_table *flows)
+/* An entry of an ACL's version in force, with the priority its flows
+ * have. */
+struct xlate_acl_entry {
+    struct hmap_node node;      /* In 'entries', by hash of 'e.uuid'. */
+    struct acl_entry e;
+    int priority;
+};
+
+/* What the flows of a bound ACL are. */
+enum xlate_acl_mode {
+    XLATE_ACL_ENTRIES,          /* Its entries (a valid version). */
+    XLATE_ACL_RECOVERED,        /* What the switch held, kept as it was. */
+    XLATE_ACL_DENY_ALL,         /* Deny all. */
+};
+
+/* The translation state of one bound ACL. */
+struct xlate_acl_acl {
+    struct hmap_node node;      /* In 'acls', by hash of 'name'. */
+    char *name;
+    char uuid[37];              /* Of its row when last read, or "". */
+    enum xlate_acl_mode mode;
+    bool fresh;                 /* Not read yet since it was bound. */
+    struct hmap entries;        /* XLATE_ACL_ENTRIES: "xlate_acl_entry"s. */
+    bool beyond;                /* Has the deny-the-rest flows. */
+    json_t *faults;             /* Its tokens: ["invalid_acl", ...]. */
+    json_t *entry_faults;       /* {"UUID": ["invalid_acl_entry"]}. */
+    char **entry_uuids;         /* Of every entry of its row, for the */
+    size_t n_entry_uuids;       /* reverse index. */
+};
+
+/* The translation state of every bound ACL. */
+struct xlate_acl {
+    struct hmap acls;           /* Contains "struct xlate_acl_acl"s. */
+    struct shash by_entry;      /* Entry UUID -> "struct xlate_acl_acl". */
+};
+
+struct xlate_acl *
+xlate_acl_create(void)
 {
+    struct xlate_acl *x = iovp_xmalloc(sizeof *x);
+
+    hmap_init(&x->acls);
+    shash_init(&x->by_entry);
+    return x;
+}
+
+static uint32_t
+xlate_acl_hash(const char *s)
+{
+    return (uint32_t) iovp_hash_string64(s);
+}
+
+static struct xlate_acl_acl *
+xlate_acl_find(const struct xlate_acl *x, const char *name)
+{
+    struct xlate_acl_acl *acl;
+
+    HMAP_FOR_EACH_WITH_HASH (acl, node, xlate_acl_hash(name), &x->acls) {
+        if (!strcmp(acl->name, name)) {
+            return acl;
+        }
+    }
+    return NULL;
+}
+
+static char *
+xlate_acl_group_key(const char *acl, const char *what)
+{
+    return iovp_xasprintf("acl:%s/%s", acl, what);
+}
+
+static void
+xlate_acl_remove_group(struct desired *d, const char *acl, const char *what)
+{
+    char *key = xlate_acl_group_key(acl, what);
+
+    desired_remove_group(d, key);
+    free(key);
+}
+
+static void
+xlate_acl_set_group(struct desired *d, const char *acl, const char *what,
+                    struct oflow_table *flows)
+{
+    char *key = xlate_acl_group_key(acl, what);
+
+    desired_set_group(d, key, flows);
+    free(key);
+}
+
+/* Forgets the entries of 'acl''s version in force; with 'd', removes their
+ * flows too. */
+static void
+xlate_acl_clear_entries(struct xlate_acl_acl *acl, struct desired *d)
+{
+    struct xlate_acl_entry *xe;
+
+    HMAP_FOR_EACH_SAFE (xe, node, &acl->entries) {
+        if (d) {
+            xlate_acl_remove_group(d, acl->name, xe->e.uuid);
+        }
+        hmap_remove(&acl->entries, &xe->node);
+        acl_entry_destroy(&xe->e);
+        free(xe);
+    }
+}
+
+/* Makes 'uuids' (stolen) the entries of 'acl' in the reverse index. */
+static void
+xlate_acl_index_entries(struct xlate_acl *x, struct xlate_acl_acl *acl,
+                        char **uuids, size_t n)
+{
+    for (size_t i = 0; i < acl->n_entry_uuids; i++) {
+        if (shash_find_data(&x->by_entry, acl->entry_uuids[i]) == acl) {
+            shash_find_and_delete(&x->by_entry, acl->entry_uuids[i]);
+        }
+        free(acl->entry_uuids[i]);
+    }
+    free(acl->entry_uuids);
+    acl->entry_uuids = uuids;
+    acl->n_entry_uuids = n;
+    for (size_t i = 0; i < n; i++) {
+        shash_replace(&x->by_entry, uuids[i], acl);
+    }
+}
+
+/* Forgets 'acl'; with 'd', removes all its flows. */
+static void
+xlate_acl_forget(struct xlate_acl *x, struct xlate_acl_acl *acl,
+                 struct desired *d)
+{
+    xlate_acl_clear_entries(acl, d);
+    if (d) {
+        xlate_acl_remove_group(d, acl->name, "beyond");
+        xlate_acl_remove_group(d, acl->name, "recovered");
+        xlate_acl_remove_group(d, acl->name, "fail-closed");
+    }
+    xlate_acl_index_entries(x, acl, NULL, 0);
+    hmap_remove(&x->acls, &acl->node);
+    hmap_destroy(&acl->entries);
+    json_decref(acl->faults);
+    json_decref(acl->entry_faults);
+    free(acl->name);
+    free(acl);
+}
+
+/* Frees 'x'.  Accepts NULL. */
+void
+xlate_acl_destroy(struct xlate_acl *x)
+{
+    if (x) {
+        struct xlate_acl_acl *acl;
+        HMAP_FOR_EACH_SAFE (acl, node, &x->acls) {
+            xlate_acl_forget(x, acl, NULL);
+        }
+        hmap_destroy(&x->acls);
+        shash_destroy(&x->by_entry);
+        free(x);
+    }
+}
+
+/* Makes the entries 'v' (sorted, all valid, 'n' of them) the version of
+ * 'acl' in force: only the flows of entries that are new, changed, or
+ * whose priority changed are made again. */
+static void
+xlate_acl_apply(struct xlate_acl_acl *acl, struct acl_entry *v, size_t n,
+                struct desired *d)
+{
+    struct hmap old = HMAP_INITIALIZER(&old);
+    struct xlate_acl_entry *xe;
     size_t n_left_out = 0;
     int lowest = XLATE_ACL_TOP;
 
+    hmap_swap(&old, &acl->entries);
     for (size_t i = 0; i < n; i++) {
-        int priority = xlate_acl_priority(entries, n, i);
+        int priority = xlate_acl_priority(v, n, i);
         if (priority < 0) {
             n_left_out++;
+            acl_entry_destroy(&v[i]);
             continue;
         }
         lowest = MIN(lowest, priority);
-        xlate_acl_entry_flows(acl_name, &entries[i], priority, flows);
+
+        struct xlate_acl_entry *prev = NULL;
+        HMAP_FOR_EACH_WITH_HASH (xe, node, xlate_acl_hash(v[i].uuid), &old) {
+            if (!strcmp(xe->e.uuid, v[i].uuid)) {
+                prev = xe;
+            }
+        }
+        bool same = (prev && prev->priority == priority
+                     && acl_entry_equal(&prev->e, &v[i]));
+        if (prev) {
+            hmap_remove(&old, &prev->node);
+            acl_entry_destroy(&prev->e);
+            free(prev);
+        }
+        if (!same) {
+            struct oflow_table flows;
+            oflow_table_init(&flows);
+            xlate_acl_entry_flows(acl->name, &v[i], priority, &flows);
+            xlate_acl_set_group(d, acl->name, v[i].uuid, &flows);
+            oflow_table_destroy(&flows);
+        }
+
+        xe = iovp_xmalloc(sizeof *xe);
+        xe->e = v[i];           /* Takes it. */
+        xe->priority = priority;
+        hmap_insert(&acl->entries, &xe->node, xlate_acl_hash(xe->e.uuid));
     }
+
+    /* Entries gone. */
+    HMAP_FOR_EACH_SAFE (xe, node, &old) {
+        xlate_acl_remove_group(d, acl->name, xe->e.uuid);
+        hmap_remove(&old, &xe->node);
+        acl_entry_destroy(&xe->e);
+        free(xe);
+    }
+    hmap_destroy(&old);
+
+    /* What does not fit is denied. */
     if (n_left_out) {
-        uint64_t id = xlate_acl_id(acl_name);
-        xlate_acl_flow(flows, acl_name, "table=%d,priority=%d,xreg2=%#"
+        uint64_t id = xlate_acl_id(acl->name);
+        struct oflow_table flows;
+        oflow_table_init(&flows);
+        xlate_acl_flow(&flows, acl->name, "table=%d,priority=%d,xreg2=%#"
                        PRIx64" actions=drop", PIPELINE_T_INGRESS_ACL,
                        lowest - 1, id);
-        xlate_acl_flow(flows, acl_name, "table=%d,priority=%d,xreg4=%#"
+        xlate_acl_flow(&flows, acl->name, "table=%d,priority=%d,xreg4=%#"
                        PRIx64" actions=drop", PIPELINE_T_EGRESS_ACL,
                        lowest - 1, id);
+        xlate_acl_set_group(d, acl->name, "beyond", &flows);
+        oflow_table_destroy(&flows);
+        json_array_append_new(acl->faults,
+                              json_string("resource_shortage"));
+    } else {
+        xlate_acl_remove_group(d, acl->name, "beyond");
     }
-    return n_left_out;
+    xlate_acl_remove_group(d, acl->name, "recovered");
+    xlate_acl_remove_group(d, acl->name, "fail-closed");
+    acl->mode = XLATE_ACL_ENTRIES;
 }
 
-/* The last valid version of an ACL. */
-struct xlate_acl_version {
-    struct acl_entry *entries;  /* Sorted by acl_entry_compare(). */
-    size_t n;
-};
-
-/* The last valid version of each ACL, by name. */
-struct xlate_acl_cache {
-    struct shash versions;      /* Contains "struct xlate_acl_version"s. */
-};
-
-struct xlate_acl_cache *
-xlate_acl_cache_create(void)
-{
-    struct xlate_acl_cache *cache = iovp_xmalloc(sizeof *cache);
-
-    shash_init(&cache->versions);
-    return cache;
-}
-
+/* Reads 'acl' anew from 'vtep' and brings its flows in 'd' in line. */
 static void
-xlate_acl_version_destroy(struct xlate_acl_version *v)
-{
-    if (v) {
-        for (size_t i = 0; i < v->n; i++) {
-            acl_entry_destroy(&v->entries[i]);
-        }
-        free(v->entries);
-        free(v);
-    }
-}
-
-/* Frees 'cache'.  Accepts NULL. */
-void
-xlate_acl_cache_destroy(struct xlate_acl_cache *cache)
-{
-    if (cache) {
-        struct shash_node *node;
-        SHASH_FOR_EACH_SAFE (node, &cache->versions) {
-            xlate_acl_version_destroy(node->data);
-            shash_delete(&cache->versions, node);
-        }
-        shash_destroy(&cache->versions);
-        free(cache);
-    }
-}
-
-/* Adds 'token' to the array at 'key' in the object at 'kind' of
- * 'faults'. */
-static void
-xlate_acl_fault(json_t *faults, const char *kind, const char *key,
-                const char *token)
-{
-    json_t *object = json_object_get(faults, kind);
-    if (!object) {
-        object = json_object();
-        json_object_set_new(faults, kind, object);
-    }
-    json_t *list = json_object_get(object, key);
-    if (!list) {
-        list = json_array();
-        json_object_set_new(object, key, list);
-    }
-    json_array_append_new(list, json_string(token));
-}
-
-/* Adds to 'desired' the flows of each ACL named in 'acls' (a JSON object
- * whose keys are ACL names), as the ACL and ACL_entry tables of 'vtep'
- * say, and keeps each valid ACL's version in 'cache'.  Adds to 'faults'
- * what is wrong:
- *
- *   {"acls": {"NAME": ["invalid_acl" | "resource_shortage"]},
- *    "entries": {"UUID": ["invalid_acl_entry"]},
- *    "reasons": {"UUID": "why the entry cannot be applied"}}
- *
- * An ACL that is bad keeps its last valid version, as xlate-acl.h says,
- * from 'cache', or from 'installed' (the flows the switch holds). */
-void
-xlate_acl_build(const struct odb_replica *vtep, const json_t *acls,
-                struct xlate_acl_cache *cache,
-                const struct oflow_table *installed,
-                struct oflow_table *desired, json_t *faults)
+xlate_acl_update(struct xlate_acl *x, struct xlate_acl_acl *acl,
+                 const struct odb_replica *vtep,
+                 const struct oflow_table *installed, struct desired *d)
 {
     const struct odb_replica_table *acl_table = odb_replica_find_table(
         vtep, "ACL");
     const struct odb_replica_table *entry_table = odb_replica_find_table(
         vtep, "ACL_entry");
-    const char *name;
-    json_t *value;
+    const struct odb_row *row = odb_find_row_by_string(acl_table,
+                                                       "acl_name",
+                                                       acl->name);
+    size_t n_rows = 0;
+    const struct odb_row **rows = (row
+                                   ? odb_rows_referenced(
+                                       entry_table,
+                                       odb_row_get(acl_table, row,
+                                                   "acl_entries"), &n_rows)
+                                   : NULL);
 
-    json_object_foreach (CONST_CAST(json_t *, acls), name, value) {
-        const struct odb_row *acl = odb_find_row_by_string(
-            acl_table, "acl_name", name);
-        size_t n_rows;
-        const struct odb_row **rows = (acl ? odb_rows_referenced(
-                                           entry_table,
-                                           odb_row_get(acl_table, acl,
-                                                       "acl_entries"),
-                                           &n_rows)
-                                       : NULL);
-        if (!acl) {
-            n_rows = 0;
-        }
+    snprintf(acl->uuid, sizeof acl->uuid, "%s", row ? row->uuid : "");
+    json_decref(acl->faults);
+    json_decref(acl->entry_faults);
+    acl->faults = json_array();
+    acl->entry_faults = json_object();
 
-        struct xlate_acl_version *v = iovp_xzalloc(sizeof *v);
-        v->entries = iovp_xmalloc(MAX(1, n_rows) * sizeof *v->entries);
-        bool valid = acl != NULL;
-        for (size_t i = 0; i < n_rows; i++) {
-            struct acl_entry *e = &v->entries[v->n];
-            char *error = acl_entry_parse(entry_table, rows[i], e);
-            if (error) {
-                VLOG_WARN_RL(&rl, "ACL %s: entry %s: %s", name,
-                             rows[i]->uuid, error);
-                xlate_acl_fault(faults, "entries", rows[i]->uuid,
-                                "invalid_acl_entry");
-                json_t *reasons = json_object_get(faults, "reasons");
-                if (!reasons) {
-                    reasons = json_object();
-                    json_object_set_new(faults, "reasons", reasons);
-                }
-                json_object_set_new(reasons, rows[i]->uuid,
-                                    json_string(error));
-                free(error);
-                acl_entry_destroy(e);
-                valid = false;
-            } else {
-                v->n++;
-            }
-        }
-        free(rows);
-        qsort(v->entries, v->n, sizeof *v->entries, acl_entry_compare);
-
-        if (valid) {
-            xlate_acl_version_destroy(shash_replace(&cache->versions, name,
-                                                    v));
+    char **uuids = iovp_xmalloc(MAX(1, n_rows) * sizeof *uuids);
+    struct acl_entry *v = iovp_xmalloc(MAX(1, n_rows) * sizeof *v);
+    size_t n = 0;
+    bool valid = row != NULL;
+    for (size_t i = 0; i < n_rows; i++) {
+        uuids[i] = iovp_xstrdup(rows[i]->uuid);
+        char *error = acl_entry_parse(entry_table, rows[i], &v[n]);
+        if (error) {
+            VLOG_WARN_RL(&rl, "ACL %s: entry %s: %s", acl->name,
+                         rows[i]->uuid, error);
+            json_object_set_new(acl->entry_faults, rows[i]->uuid,
+                                json_pack("[s]", "invalid_acl_entry"));
+            free(error);
+            acl_entry_destroy(&v[n]);
+            valid = false;
         } else {
-            xlate_acl_fault(faults, "acls", name, "invalid_acl");
-            xlate_acl_version_destroy(v);
-            v = shash_find_data(&cache->versions, name);
-        }
-
-        if (v) {
-            if (xlate_acl_flows(name, v->entries, v->n, desired)) {
-                xlate_acl_fault(faults, "acls", name, "resource_shortage");
-            }
-            continue;
-        }
-
-        /* No valid version known: what the switch holds, else deny. */
-        uint64_t cookie = ofctrl_cookie(xlate_acl_origin(name));
-        bool recovered = false;
-        const struct oflow *f;
-        OFLOW_TABLE_FOR_EACH (f, installed) {
-            if (f->cookie == cookie) {
-                struct oflow *copy = oflow_clone(f);
-                copy->n_packets = copy->n_bytes = 0;
-                if (!oflow_table_insert(desired, copy)) {
-                    oflow_destroy(copy);
-                }
-                recovered = true;
-            }
-        }
-        if (!recovered) {
-            xlate_acl_fail_closed(name, desired);
+            n++;
         }
     }
+    free(rows);
+    xlate_acl_index_entries(x, acl, uuids, n_rows);
+
+    if (valid) {
+        qsort(v, n, sizeof *v, acl_entry_compare);
+        xlate_acl_apply(acl, v, n, d);
+        free(v);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        acl_entry_destroy(&v[i]);
+    }
+    free(v);
+    json_array_append_new(acl->faults, json_string("invalid_acl"));
+    if (acl->mode != XLATE_ACL_DENY_ALL) {
+        /* The version in force, or the one recovered, stays. */
+        return;
+    }
+
+    /* No valid version known: what the switch holds, if this is the first
+     * look at the ACL, else deny. */
+    uint64_t cookie = ofctrl_cookie(xlate_acl_origin(acl->name));
+    struct oflow_table flows;
+    const struct oflow *f;
+    oflow_table_init(&flows);
+    OFLOW_TABLE_FOR_EACH (f, installed) {
+        if (f->cookie == cookie) {
+            struct oflow *copy = oflow_clone(f);
+            copy->n_packets = copy->n_bytes = 0;
+            copy->duration_sec = 0;
+            oflow_table_insert(&flows, copy);
+        }
+    }
+    if (oflow_table_count(&flows) && acl->fresh) {
+        xlate_acl_set_group(d, acl->name, "recovered", &flows);
+        acl->mode = XLATE_ACL_RECOVERED;
+    } else {
+        xlate_acl_fail_closed(acl->name, &flows);
+        xlate_acl_set_group(d, acl->name, "fail-closed", &flows);
+    }
+    oflow_table_destroy(&flows);
+}
+
+/* Brings the ACL flows in 'd' in line with the policy in 'vtep':
+ *
+ *   - 'bound' (a JSON object whose keys are ACL names) names the ACLs that
+ *     bindings use: the flows of the others go;
+ *   - 'changed_acls' and 'changed_entries' (JSON objects whose keys are
+ *     UUIDs of ACL and ACL_entry rows) say what changed since the last
+ *     run, or are NULL when anything may have: only the ACLs they concern,
+ *     and those newly bound, are read again, and of those only the entries
+ *     that changed get new flows;
+ *   - 'installed' (the flows the switch holds) is where an ACL with no
+ *     valid version is recovered from, as xlate-acl.h says. */
+void
+xlate_acl_run(struct xlate_acl *x, const struct odb_replica *vtep,
+              const json_t *bound, const json_t *changed_acls,
+              const json_t *changed_entries,
+              const struct oflow_table *installed, struct desired *d)
+{
+    struct xlate_acl_acl *acl;
+    const char *key;
+    json_t *value;
+
+    /* Unbound: gone. */
+    HMAP_FOR_EACH_SAFE (acl, node, &x->acls) {
+        if (!json_object_get(bound, acl->name)) {
+            xlate_acl_forget(x, acl, d);
+        }
+    }
+
+    /* What to read again: newly bound, changed, or everything. */
+    json_t *scope = json_object();
+    json_object_foreach (CONST_CAST(json_t *, bound), key, value) {
+        acl = xlate_acl_find(x, key);
+        if (!acl) {
+            acl = iovp_xzalloc(sizeof *acl);
+            acl->name = iovp_xstrdup(key);
+            acl->mode = XLATE_ACL_DENY_ALL;
+            acl->fresh = true;
+            hmap_init(&acl->entries);
+            acl->faults = json_array();
+            acl->entry_faults = json_object();
+            hmap_insert(&x->acls, &acl->node, xlate_acl_hash(key));
+            json_object_set_new(scope, key, json_true());
+        } else if (!changed_acls || !changed_entries) {
+            json_object_set_new(scope, key, json_true());
+        }
+    }
+    if (changed_acls) {
+        HMAP_FOR_EACH (acl, node, &x->acls) {
+            if (json_object_get(changed_acls, acl->uuid)) {
+                json_object_set_new(scope, acl->name, json_true());
+            }
+        }
+        /* A row that replaced another of the same name. */
+        const struct odb_replica_table *acl_table = odb_replica_find_table(
+            vtep, "ACL");
+        json_object_foreach (CONST_CAST(json_t *, changed_acls), key,
+                             value) {
+            const struct odb_row *row = odb_replica_find_row(acl_table,
+                                                             key);
+            const char *name = (row ? json_string_value(
+                                    odb_row_get(acl_table, row, "acl_name"))
+                                : NULL);
+            if (name && xlate_acl_find(x, name)) {
+                json_object_set_new(scope, name, json_true());
+            }
+        }
+    }
+    if (changed_entries) {
+        json_object_foreach (CONST_CAST(json_t *, changed_entries), key,
+                             value) {
+            acl = shash_find_data(&x->by_entry, key);
+            if (acl) {
+                json_object_set_new(scope, acl->name, json_true());
+            }
+        }
+    }
+
+    json_object_foreach (scope, key, value) {
+        acl = xlate_acl_find(x, key);
+        xlate_acl_update(x, acl, vtep, installed, d);
+        acl->fresh = false;
+    }
+    json_decref(scope);
+}
+
+/* Returns a new reference to the faults of the bound ACLs and their
+ * entries, for report_acl_faults(): {"acls": {"NAME": [tokens]},
+ * "entries": {"UUID": [tokens]}}. */
+json_t *
+xlate_acl_faults(const struct xlate_acl *x)
+{
+    json_t *acls = json_object();
+    json_t *entries = json_object();
+    const struct xlate_acl_acl *acl;
+
+    HMAP_FOR_EACH (acl, node, &x->acls) {
+        json_object_set(acls, acl->name, acl->faults);
+        json_object_update(entries, acl->entry_faults);
+    }
+    return json_pack("{s:o, s:o}", "acls", acls, "entries", entries);
 }

@@ -41,7 +41,11 @@
  * their product, with a conjunction id derived from the ACL's name and the
  * entry's UUID.
  *
- * Bad policy (xlate_acl_build()): an ACL with an entry that iovpd cannot
+ * Incremental (xlate_acl_run()): each entry's flows are a group of the
+ * desired flows (ofp/desired.h), made again only when the entry, or its
+ * priority, changes.
+ *
+ * Bad policy: an ACL with an entry that iovpd cannot
  * apply keeps in force the last valid version of it that this iovpd saw.
  * Where it saw none (the ACL was bad from the start, or iovpd restarted
  * since), the flows of that ACL that the switch holds stay as they are:
@@ -54,9 +58,10 @@
 #include <stdint.h>
 
 struct acl_entry;
+struct desired;
 struct odb_replica;
 struct oflow_table;
-struct xlate_acl_cache;
+struct xlate_acl;
 
 #define XLATE_ACL_TOP 60000
 #define XLATE_ACL_MAX_SEQUENCE 29000
@@ -64,18 +69,17 @@ struct xlate_acl_cache;
 
 uint64_t xlate_acl_id(const char *acl_name);
 uint64_t xlate_acl_origin(const char *acl_name);
-size_t xlate_acl_flows(const char *acl_name, const struct acl_entry *,
-                       size_t n, struct oflow_table *);
 void xlate_acl_entry_flows(const char *acl_name, const struct acl_entry *,
                            int priority, struct oflow_table *);
 int xlate_acl_priority(const struct acl_entry *, size_t n, size_t i);
 void xlate_acl_fail_closed(const char *acl_name, struct oflow_table *);
 
-struct xlate_acl_cache *xlate_acl_cache_create(void);
-void xlate_acl_cache_destroy(struct xlate_acl_cache *);
-void xlate_acl_build(const struct odb_replica *vtep, const json_t *acls,
-                     struct xlate_acl_cache *,
-                     const struct oflow_table *installed,
-                     struct oflow_table *desired, json_t *faults);
+struct xlate_acl *xlate_acl_create(void);
+void xlate_acl_destroy(struct xlate_acl *);
+void xlate_acl_run(struct xlate_acl *, const struct odb_replica *vtep,
+                   const json_t *bound, const json_t *changed_acls,
+                   const json_t *changed_entries,
+                   const struct oflow_table *installed, struct desired *);
+json_t *xlate_acl_faults(const struct xlate_acl *);
 
 #endif /* agent/xlate-acl.h */

@@ -6,6 +6,8 @@ noinst_LIBRARIES += ofp/libofp.a
 ofp_libofp_a_SOURCES = \
 	ofp/client.c \
 	ofp/client.h \
+	ofp/desired.c \
+	ofp/desired.h \
 	ofp/ofconn.c \
 	ofp/ofconn.h \
 	ofp/ofctrl.c \

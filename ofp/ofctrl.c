@@ -34,6 +34,7 @@
 #include <openvswitch/vlog.h>
 
 #include "lib/util.h"
+#include "ofp/desired.h"
 
 VLOG_DEFINE_THIS_MODULE(ofctrl);
 
@@ -90,6 +91,11 @@ struct ofctrl {
     ovs_be32 open_xid, commit_xid, barrier_xid;
     bool committed;             /* The switch confirmed the commit. */
 
+    /* The next put compares all flows, not only those the desired flows
+     * tracked as changed: after a read of the switch's flows, or a bundle
+     * that failed. */
+    bool need_full;
+
     /* Flows the switch refused, with why. */
     struct ofctrl_rejection *rejections;
     size_t n_rejections;
@@ -99,6 +105,7 @@ struct ofctrl {
     uint64_t n_failed_bundles;  /* Bundles that failed. */
     uint64_t n_flow_mods;       /* flow_mods in committed bundles. */
     uint64_t n_syncs;           /* Complete reads of the switch's flows. */
+    uint64_t n_puts;            /* Comparisons of desired and installed. */
 };
 
 struct ofctrl *
@@ -326,6 +333,7 @@ ofctrl_finish_bundle(struct ofctrl *c)
         c->n_flow_mods += hmap_count(&c->pending);
     } else {
         c->n_failed_bundles++;
+        c->need_full = true;
         if (!explained) {
             VLOG_WARN_RL(&rl, "the switch refused a bundle of %zu "
                          "flow_mods without naming one",
@@ -361,6 +369,7 @@ ofctrl_receive(struct ofctrl *c, const struct ofpbuf *msg)
         oflow_table_clear(&c->dumping);
         c->sync_xid = 0;
         c->n_syncs++;
+        c->need_full = true;
         c->state = S_READY;
         VLOG_INFO("the switch holds %zu of iovpd's flows",
                   oflow_table_count(&c->installed));
@@ -468,55 +477,111 @@ ofctrl_queue_change(struct ofctrl *c, enum ofctrl_op op,
     ovs_list_push_back(out, &add->list_node);
 }
 
-/* Queues on 'out', in one ordered atomic bundle and a barrier, what turns
- * the installed flows into 'desired', and returns the number of flow_mods:
- * 0 (and nothing queued) if they already agree, or if ofctrl is not ready
- * (ofctrl_is_ready()). */
-size_t
-ofctrl_put(struct ofctrl *c, const struct oflow_table *desired,
-           struct ovs_list *out)
+/* A list of flows, for ofctrl_put(). */
+struct ofctrl_flows {
+    const struct oflow **flows;
+    size_t n, allocated;
+};
+
+static void
+ofctrl_flows_add(struct ofctrl_flows *list, const struct oflow *f)
 {
-    struct ovs_list changes;
+    if (list->n >= list->allocated) {
+        list->allocated = MAX(64, 2 * list->allocated);
+        list->flows = iovp_xrealloc(list->flows,
+                                    list->allocated * sizeof *list->flows);
+    }
+    list->flows[list->n++] = f;
+}
+
+/* Sorts desired flow 'want' into 'mods' or 'adds' if the switch does not
+ * hold it as it is (and did not refuse it as it is). */
+static void
+ofctrl_classify(const struct ofctrl *c, const struct oflow *want,
+                struct ofctrl_flows *mods, struct ofctrl_flows *adds)
+{
+    const struct oflow *have = oflow_table_find(&c->installed, want);
+
+    if ((have && oflow_same_actions(have, want))
+        || ofctrl_find_rejection(c, want)) {
+        return;
+    }
+    ofctrl_flows_add(have && have->cookie == want->cookie ? mods : adds,
+                     want);
+}
+
+/* Queues on 'out', in one ordered atomic bundle and a barrier, what turns
+ * the installed flows into those of 'd', and returns the number of
+ * flow_mods: 0 (and nothing queued) if they already agree, or if ofctrl is
+ * not ready (ofctrl_is_ready()).  After a new read of the switch's flows,
+ * or a bundle that failed, it compares all of them; otherwise only those
+ * that 'd' tracked as changed, whose tracking it then clears. */
+size_t
+ofctrl_put(struct ofctrl *c, struct desired *d, struct ovs_list *out)
+{
+    const struct oflow_table *want = desired_flows(d);
+    struct ofctrl_flows dels, mods, adds;
     const struct oflow *f;
 
     if (c->state != S_READY) {
         return 0;
     }
 
-    /* What to delete, and whether the rejected flows get another try. */
-    struct oflow **deletes = NULL;
-    size_t n_deletes = 0;
-    OFLOW_TABLE_FOR_EACH (f, &c->installed) {
-        if (!oflow_table_find(desired, f)) {
-            deletes = iovp_xrealloc(deletes,
-                                    (n_deletes + 1) * sizeof *deletes);
-            deletes[n_deletes++] = CONST_CAST(struct oflow *, f);
+    bool full = c->need_full;
+    for (;;) {
+        memset(&dels, 0, sizeof dels);
+        memset(&mods, 0, sizeof mods);
+        memset(&adds, 0, sizeof adds);
+        if (full) {
+            OFLOW_TABLE_FOR_EACH (f, &c->installed) {
+                if (!oflow_table_find(want, f)) {
+                    ofctrl_flows_add(&dels, f);
+                }
+            }
+            OFLOW_TABLE_FOR_EACH (f, want) {
+                ofctrl_classify(c, f, &mods, &adds);
+            }
+        } else {
+            OFLOW_TABLE_FOR_EACH (f, desired_tracked(d)) {
+                const struct oflow *w = oflow_table_find(want, f);
+                const struct oflow *h = oflow_table_find(&c->installed, f);
+                if (w) {
+                    ofctrl_classify(c, w, &mods, &adds);
+                } else if (h) {
+                    ofctrl_flows_add(&dels, h);
+                }
+            }
         }
-    }
-    if (n_deletes) {
-        ofctrl_clear_rejections(c);
-    }
 
-    ovs_list_init(&changes);
-    c->bundle_id++;
-    for (size_t i = 0; i < n_deletes; i++) {
-        ofctrl_queue_change(c, OP_DELETE, deletes[i], &changes);
-    }
-    free(deletes);
-    for (int pass = 0; pass < 2; pass++) {
-        OFLOW_TABLE_FOR_EACH (f, desired) {
-            const struct oflow *old = oflow_table_find(&c->installed, f);
-            if ((old && oflow_same_actions(old, f))
-                || ofctrl_find_rejection(c, f)) {
-                continue;
-            }
-            enum ofctrl_op op = (old && old->cookie == f->cookie
-                                 ? OP_MODIFY : OP_ADD);
-            if (op == (pass ? OP_ADD : OP_MODIFY)) {
-                ofctrl_queue_change(c, op, f, &changes);
-            }
+        /* A deletion may make room for the flows the switch refused:
+         * they get another try, which takes comparing all flows. */
+        if (!dels.n || !c->n_rejections) {
+            break;
         }
+        ofctrl_clear_rejections(c);
+        free(dels.flows);
+        free(mods.flows);
+        free(adds.flows);
+        full = true;
     }
+    c->need_full = false;
+    c->n_puts++;
+    desired_clear_tracked(d);
+
+    struct ovs_list changes = OVS_LIST_INITIALIZER(&changes);
+    c->bundle_id++;
+    for (size_t i = 0; i < dels.n; i++) {
+        ofctrl_queue_change(c, OP_DELETE, dels.flows[i], &changes);
+    }
+    for (size_t i = 0; i < mods.n; i++) {
+        ofctrl_queue_change(c, OP_MODIFY, mods.flows[i], &changes);
+    }
+    for (size_t i = 0; i < adds.n; i++) {
+        ofctrl_queue_change(c, OP_ADD, adds.flows[i], &changes);
+    }
+    free(dels.flows);
+    free(mods.flows);
+    free(adds.flows);
 
     size_t n = hmap_count(&c->pending);
     if (!n) {
@@ -599,11 +664,12 @@ ofctrl_status(const struct ofctrl *c)
                                   "error", c->rejections[i].error));
         ds_destroy(&s);
     }
-    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o}",
+    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
                      "state", ofctrl_state_name(c->state),
                      "installed", (json_int_t) oflow_table_count(
                          &c->installed),
                      "syncs", (json_int_t) c->n_syncs,
+                     "puts", (json_int_t) c->n_puts,
                      "bundles", (json_int_t) c->n_bundles,
                      "failed_bundles", (json_int_t) c->n_failed_bundles,
                      "flow_mods", (json_int_t) c->n_flow_mods,

@@ -27,8 +27,8 @@
  * read is complete it sends nothing; so an iovpd that restarts, or
  * reconnects, changes only what differs.
  *
- * ofctrl_put() sends the difference between a desired table and the
- * installed one as one ordered, atomic bundle (OpenFlow 1.4 bundles, or
+ * ofctrl_put() sends the difference between the desired flows
+ * (ofp/desired.h) and the installed ones as one ordered, atomic bundle (OpenFlow 1.4 bundles, or
  * their 1.3 extension) followed by a barrier, and takes no other put until
  * the barrier's reply.  Within the bundle: deletions, then modifications,
  * then additions.  A flow whose actions changed is modified in place
@@ -52,6 +52,7 @@
 
 #include "ofp/oflow.h"
 
+struct desired;
 struct ofpbuf;
 struct ofctrl;
 struct ovs_list;
@@ -91,8 +92,7 @@ void ofctrl_disconnected(struct ofctrl *);
 enum ofctrl_event ofctrl_receive(struct ofctrl *, const struct ofpbuf *);
 
 bool ofctrl_is_ready(const struct ofctrl *);
-size_t ofctrl_put(struct ofctrl *, const struct oflow_table *desired,
-                  struct ovs_list *);
+size_t ofctrl_put(struct ofctrl *, struct desired *, struct ovs_list *);
 void ofctrl_read_stats(struct ofctrl *, struct ovs_list *);
 
 bool ofctrl_has_installed(const struct ofctrl *);

@@ -156,6 +156,7 @@ oflow_clone(const struct oflow *f)
     struct oflow *c = iovp_xmalloc(sizeof *c);
 
     *c = *f;
+    c->group = NULL;
     minimatch_clone(&c->match, &f->match);
     c->ofpacts = iovp_xmemdup(f->ofpacts, f->ofpacts_len);
     return c;

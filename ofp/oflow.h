@@ -47,6 +47,9 @@ struct oflow {
     struct ofpact *ofpacts;
     size_t ofpacts_len;
 
+    /* Desired flows: the group that made it (ofp/desired.h), or NULL. */
+    const void *group;
+
     /* The switch's counters (installed flows only), or zero. */
     uint64_t n_packets, n_bytes;
     uint32_t duration_sec;

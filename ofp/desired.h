@@ -1,0 +1,61 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef IOVP_OFP_DESIRED_H
+#define IOVP_OFP_DESIRED_H 1
+
+/* The desired flows: what the policy asks the switch to hold, in groups.
+ *
+ * Translation makes flows a group at a time: a group is what one piece of
+ * policy gives (an ACL entry, the switching pipeline), named by a key that
+ * says which.  desired_set_group() replaces a group's flows with new ones
+ * and notes, flow by flow, what that changed: a flow that comes out the
+ * same is kept as it was.  ofctrl_put() then sends only those changes
+ * (or, after it has read the switch's flows anew, the whole difference),
+ * so that a change to one entry of a long ACL costs in proportion to the
+ * entry, not to the ACL or to all the flows.
+ *
+ * A flow has one identity (table, priority, match) in all of the desired
+ * flows: when a group makes a flow whose identity another group's flow
+ * already has, the older one stays and the newer is left out, logged. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <openvswitch/hmap.h>
+
+#include "ofp/oflow.h"
+
+struct desired {
+    struct oflow_table flows;   /* Every group's flows. */
+    struct hmap groups;         /* Contains "struct desired_group"s. */
+    struct oflow_table tracked; /* Identities changed since the last
+                                 * desired_clear_tracked(), no actions. */
+};
+
+void desired_init(struct desired *);
+void desired_destroy(struct desired *);
+
+void desired_set_group(struct desired *, const char *key,
+                       struct oflow_table *flows);
+void desired_remove_group(struct desired *, const char *key);
+bool desired_has_group(const struct desired *, const char *key);
+
+const struct oflow_table *desired_flows(const struct desired *);
+const struct oflow_table *desired_tracked(const struct desired *);
+void desired_clear_tracked(struct desired *);
+
+#endif /* ofp/desired.h */
