@@ -112,6 +112,7 @@ struct agent {
     uv_idle_t run;
     uv_timer_t retry;           /* Runs again after a failed transaction. */
     uv_timer_t stats;           /* Reads the flows' counters. */
+    unsigned int n_stats_reads;
 
     /* Configuration. */
     char *bridge;
@@ -133,6 +134,7 @@ struct agent {
     json_t *port_faults;        /* pipeline_build()'s port faults. */
     bool pipeline_dirty;        /* Make the pipeline's flows again. */
     bool acls_full;             /* Read every bound ACL again. */
+    bool acl_faults_dirty;      /* The ACLs' faults may need a report. */
     json_t *changed_acls;       /* {"UUID": true} of ACL rows changed. */
     json_t *changed_entries;    /* {"UUID": true} of ACL_entry rows. */
     const struct odb_replica *vtep_seen;    /* The replica they concern. */
@@ -145,6 +147,7 @@ static void agent_ofp_send(struct agent *, struct ovs_list *);
 /* How often iovpd reads its flows' counters from the switch and reports
  * the VLAN bindings' statistics, in ms. */
 #define AGENT_STATS_INTERVAL 5000
+#define AGENT_ALL_STATS_INTERVAL 30000
 
 /* "exit": replies, then shuts the agent down. */
 static void
@@ -259,9 +262,15 @@ agent_note_change(struct agent *agent, const struct odb_replica *vtep,
         if (!agent_change_only(t, change, entry_status)) {
             json_object_set_new(agent->changed_entries, change->uuid,
                                 json_true());
+        } else {
+            /* Its fault status changed: perhaps not by iovpd (a database
+             * restart loses them). */
+            agent->acl_faults_dirty = true;
         }
     } else if (!strcmp(table, "ACL")) {
-        if (!agent_change_only(t, change, acl_status)) {
+        if (agent_change_only(t, change, acl_status)) {
+            agent->acl_faults_dirty = true;
+        } else {
             json_object_set_new(agent->changed_acls, change->uuid,
                                 json_true());
             agent->pipeline_dirty = true;
@@ -292,6 +301,7 @@ agent_db_changed(struct odb_client *db, void *agent_)
         /* A new copy of the database (a new schema): everything. */
         agent->vtep_seen = replica;
         agent->pipeline_dirty = agent->acls_full = true;
+        agent->acl_faults_dirty = true;
     } else {
         for (size_t i = 0; i < replica->n_changes; i++) {
             agent_note_change(agent, replica, &replica->changes[i]);
@@ -491,10 +501,12 @@ agent_put_flows(struct agent *agent, const struct odb_replica *vtep,
         oflow_table_destroy(&flows);
         agent->pipeline_dirty = false;
     }
-    xlate_acl_run(agent->xacl, vtep, agent->bound_acls,
-                  agent->acls_full ? NULL : agent->changed_acls,
-                  agent->acls_full ? NULL : agent->changed_entries,
-                  ofctrl_installed(agent->ofctrl), &agent->desired);
+    if (xlate_acl_run(agent->xacl, vtep, agent->bound_acls,
+                      agent->acls_full ? NULL : agent->changed_acls,
+                      agent->acls_full ? NULL : agent->changed_entries,
+                      ofctrl_installed(agent->ofctrl), &agent->desired)) {
+        agent->acl_faults_dirty = true;
+    }
     json_object_clear(agent->changed_acls);
     json_object_clear(agent->changed_entries);
     agent->acls_full = false;
@@ -516,12 +528,16 @@ agent_put_flows(struct agent *agent, const struct odb_replica *vtep,
         json_decref(faults);
         if (ops) {
             VLOG_INFO("reporting the port faults of %s", name);
-        } else {
+        } else if (agent->acl_faults_dirty) {
+            /* Looked at only when they may differ: with long ACLs, a look
+             * at every entry's faults costs more than a change. */
             json_t *acl_faults = xlate_acl_faults(agent->xacl);
             ops = report_acl_faults(vtep, agent->bound_acls, acl_faults);
             json_decref(acl_faults);
             if (ops) {
                 VLOG_INFO("reporting the ACL faults of %s", name);
+            } else {
+                agent->acl_faults_dirty = false;
             }
         }
         if (ops) {
@@ -563,14 +579,25 @@ agent_report_stats(struct agent *agent)
     free(tunnel_ip);
 }
 
-/* Every AGENT_STATS_INTERVAL: reads the flows' counters. */
+/* Every AGENT_STATS_INTERVAL: reads the counters of the flows that the
+ * VLAN statistics come from (tables 0 and 50); every
+ * AGENT_ALL_STATS_INTERVAL, those of every flow.  (Reading a hundred
+ * thousand ACL flows' counters every few seconds would cost OVS, and
+ * iovpd, more than the statistics are worth.) */
 static void
 agent_stats_timer(uv_timer_t *timer)
 {
+    static const uint8_t vlan_tables[] = {
+        PIPELINE_T_CLASSIFY, PIPELINE_T_OUTPUT,
+    };
+    static const uint8_t all_tables[] = { 0xff };
     struct agent *agent = timer->data;
     struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
+    bool all = !(agent->n_stats_reads++ % (AGENT_ALL_STATS_INTERVAL
+                                           / AGENT_STATS_INTERVAL));
 
-    ofctrl_read_stats(agent->ofctrl, &msgs);
+    ofctrl_read_stats(agent->ofctrl, all ? all_tables : vlan_tables,
+                      all ? 1 : IOVP_ARRAY_SIZE(vlan_tables), &msgs);
     agent_ofp_send(agent, &msgs);
 }
 

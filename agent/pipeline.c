@@ -135,8 +135,8 @@ pl_compare_ports(const void *a_, const void *b_)
 
 /* Returns the name of the ACL that the "acl_bindings" of 'pp' (a row of
  * 'pports') bind to 'vlan', else to 0 (the whole port), or NULL. */
-static const char *
-pl_acl_binding(const struct odb_replica_table *pports,
+const char *
+pipeline_binding_acl(const struct odb_replica_table *pports,
                const struct odb_row *pp, const struct odb_replica_table *acls,
                int vlan)
 {
@@ -213,7 +213,7 @@ pl_read_bindings(const struct odb_replica_table *pports,
             .vlan = vlan,
             .ls = ls_name,
             .metadata = iovp_hash_string64(s),
-            .acl = pl_acl_binding(pports, pp, acls, vlan),
+            .acl = pipeline_binding_acl(pports, pp, acls, vlan),
         };
         free(s);
     }

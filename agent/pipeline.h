@@ -41,6 +41,8 @@
 #include <stdint.h>
 
 struct odb_replica;
+struct odb_replica_table;
+struct odb_row;
 struct oflow_table;
 
 /* The tables of the pipeline. */
@@ -73,5 +75,9 @@ json_t *pipeline_binding_stats(const struct odb_replica *vtep,
                                const struct pipeline_spec *,
                                const struct oflow_table *installed);
 uint64_t pipeline_port_origin(const char *port_name);
+const char *pipeline_binding_acl(const struct odb_replica_table *pports,
+                                 const struct odb_row *,
+                                 const struct odb_replica_table *acls,
+                                 int vlan);
 
 #endif /* agent/pipeline.h */

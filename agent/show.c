@@ -23,14 +23,15 @@
 
 #include <openvswitch/dynamic-string.h>
 
+#include "agent/pipeline.h"
 #include "agent/vm-ports.h"
 #include "lib/util.h"
 #include "ovsdb/query.h"
 #include "ovsdb/replica.h"
 
 /* Returns a new reference to the bindings of this switch's Physical_Port
- * called 'name' in 'vtep': [{"vlan": N, "logical_switch": NAME}], by
- * VLAN. */
+ * called 'name' in 'vtep': [{"vlan": N, "logical_switch": NAME, "acl":
+ * NAME or null}], by VLAN. */
 static json_t *
 show_bindings(const struct odb_replica *vtep, const struct odb_row *ps,
               const char *name)
@@ -69,11 +70,14 @@ show_bindings(const struct odb_replica *vtep, const struct odb_row *ps,
                                         ? odb_replica_find_row(lswitches,
                                                                uuid)
                                         : NULL);
+            const char *acl = pipeline_binding_acl(
+                pports, pp, odb_replica_find_table(vtep, "ACL"),
+                json_integer_value(json_array_get(pair, 0)));
             json_array_append_new(bindings, json_pack(
-                "{s:O, s:s}", "vlan", json_array_get(pair, 0),
+                "{s:O, s:s, s:s?}", "vlan", json_array_get(pair, 0),
                 "logical_switch",
                 ls ? json_string_value(odb_row_get(lswitches, ls, "name"))
-                   : "(unknown)"));
+                   : "(unknown)", "acl", acl));
         }
     }
     free(pps);
@@ -162,11 +166,16 @@ show_switch_text(const json_t *show)
                                                                     "vlan"));
             const char *ls = json_string_value(json_object_get(
                                                    b, "logical_switch"));
+            const char *acl = json_string_value(json_object_get(b, "acl"));
             if (vlan) {
-                ds_put_format(&text, "   VLAN %lld: %s\n", vlan, ls);
+                ds_put_format(&text, "   VLAN %lld: %s", vlan, ls);
             } else {
-                ds_put_format(&text, "   untagged: %s\n", ls);
+                ds_put_format(&text, "   untagged: %s", ls);
             }
+            if (acl) {
+                ds_put_format(&text, ", ACL %s", acl);
+            }
+            ds_put_char(&text, '\n');
         }
     }
     return ds_steal_cstr(&text);

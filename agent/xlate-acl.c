@@ -329,6 +329,8 @@ struct xlate_acl_acl {
     bool beyond;                /* Has the deny-the-rest flows. */
     json_t *faults;             /* Its tokens: ["invalid_acl", ...]. */
     json_t *entry_faults;       /* {"UUID": ["invalid_acl_entry"]}. */
+    json_t *old_faults;         /* Those before the last read, to tell */
+    json_t *old_entry_faults;   /* whether they changed. */
     char **entry_uuids;         /* Of every entry of its row, for the */
     size_t n_entry_uuids;       /* reverse index. */
 };
@@ -445,6 +447,8 @@ xlate_acl_forget(struct xlate_acl *x, struct xlate_acl_acl *acl,
     hmap_destroy(&acl->entries);
     json_decref(acl->faults);
     json_decref(acl->entry_faults);
+    json_decref(acl->old_faults);
+    json_decref(acl->old_entry_faults);
     free(acl->name);
     free(acl);
 }
@@ -567,8 +571,10 @@ xlate_acl_update(struct xlate_acl *x, struct xlate_acl_acl *acl,
                                    : NULL);
 
     snprintf(acl->uuid, sizeof acl->uuid, "%s", row ? row->uuid : "");
-    json_decref(acl->faults);
-    json_decref(acl->entry_faults);
+    json_decref(acl->old_faults);
+    json_decref(acl->old_entry_faults);
+    acl->old_faults = acl->faults;
+    acl->old_entry_faults = acl->entry_faults;
     acl->faults = json_array();
     acl->entry_faults = json_object();
 
@@ -644,8 +650,11 @@ xlate_acl_update(struct xlate_acl *x, struct xlate_acl_acl *acl,
  *     and those newly bound, are read again, and of those only the entries
  *     that changed get new flows;
  *   - 'installed' (the flows the switch holds) is where an ACL with no
- *     valid version is recovered from, as xlate-acl.h says. */
-void
+ *     valid version is recovered from, as xlate-acl.h says.
+ *
+ * Returns true if the faults of an ACL or entry (xlate_acl_faults())
+ * may have changed. */
+bool
 xlate_acl_run(struct xlate_acl *x, const struct odb_replica *vtep,
               const json_t *bound, const json_t *changed_acls,
               const json_t *changed_entries,
@@ -655,10 +664,13 @@ xlate_acl_run(struct xlate_acl *x, const struct odb_replica *vtep,
     const char *key;
     json_t *value;
 
+    bool faults_changed = false;
+
     /* Unbound: gone. */
     HMAP_FOR_EACH_SAFE (acl, node, &x->acls) {
         if (!json_object_get(bound, acl->name)) {
             xlate_acl_forget(x, acl, d);
+            faults_changed = true;
         }
     }
 
@@ -714,9 +726,14 @@ xlate_acl_run(struct xlate_acl *x, const struct odb_replica *vtep,
     json_object_foreach (scope, key, value) {
         acl = xlate_acl_find(x, key);
         xlate_acl_update(x, acl, vtep, installed, d);
+        faults_changed = (faults_changed || acl->fresh
+                          || !json_equal(acl->faults, acl->old_faults)
+                          || !json_equal(acl->entry_faults,
+                                         acl->old_entry_faults));
         acl->fresh = false;
     }
     json_decref(scope);
+    return faults_changed;
 }
 
 /* Returns a new reference to the faults of the bound ACLs and their

@@ -54,6 +54,7 @@
  * is denied, both ways, until the ACL is fixed (fail closed). */
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -76,7 +77,7 @@ void xlate_acl_fail_closed(const char *acl_name, struct oflow_table *);
 
 struct xlate_acl *xlate_acl_create(void);
 void xlate_acl_destroy(struct xlate_acl *);
-void xlate_acl_run(struct xlate_acl *, const struct odb_replica *vtep,
+bool xlate_acl_run(struct xlate_acl *, const struct odb_replica *vtep,
                    const json_t *bound, const json_t *changed_acls,
                    const json_t *changed_entries,
                    const struct oflow_table *installed, struct desired *);

@@ -83,7 +83,8 @@ struct ofctrl {
     struct oflow_table installed;
     struct oflow_table dumping; /* The dump in progress. */
     ovs_be32 sync_xid;          /* Of that dump, or 0. */
-    ovs_be32 stats_xid;         /* Of a dump for counters only, or 0. */
+    ovs_be32 stats_xids[OFCTRL_MAX_STATS_TABLES];  /* Of the dumps for */
+    size_t n_stats_xids;                           /* counters only. */
 
     /* The bundle in flight (state S_UPDATING). */
     uint32_t bundle_id;         /* The last used. */
@@ -164,10 +165,11 @@ ofctrl_xid(const struct ofpbuf *msg)
     return ((const struct ofp_header *) msg->data)->xid;
 }
 
-/* Queues on 'out' a request for the flows with iovpd's mark in every table,
- * and returns its xid. */
+/* Queues on 'out' a request for the flows with iovpd's mark in table
+ * 'table_id' (0xff: every table), and returns its xid. */
 static ovs_be32
-ofctrl_queue_dump(const struct ofctrl *c, struct ovs_list *out)
+ofctrl_queue_dump(const struct ofctrl *c, uint8_t table_id,
+                  struct ovs_list *out)
 {
     struct ofputil_flow_stats_request fsr;
 
@@ -177,7 +179,7 @@ ofctrl_queue_dump(const struct ofctrl *c, struct ovs_list *out)
     fsr.cookie_mask = htobe64(OFCTRL_COOKIE_MASK);
     fsr.out_port = OFPP_ANY;
     fsr.out_group = OFPG_ANY;
-    fsr.table_id = 0xff;
+    fsr.table_id = table_id;
 
     struct ofpbuf *request = ofputil_encode_flow_stats_request(
         &fsr, ofputil_protocol_from_ofp_version(c->version));
@@ -195,7 +197,7 @@ ofctrl_connected(struct ofctrl *c, enum ofp_version version,
     c->version = version;
     c->state = S_SYNCING;
     oflow_table_clear(&c->dumping);
-    c->sync_xid = ofctrl_queue_dump(c, out);
+    c->sync_xid = ofctrl_queue_dump(c, 0xff, out);
 }
 
 /* The connection is gone: what the switch holds is unknown until the next
@@ -204,7 +206,8 @@ void
 ofctrl_disconnected(struct ofctrl *c)
 {
     c->state = S_DISCONNECTED;
-    c->sync_xid = c->stats_xid = 0;
+    c->sync_xid = 0;
+    c->n_stats_xids = 0;
     ofctrl_clear_pending(c);
     ofctrl_clear_rejections(c);
 }
@@ -347,6 +350,18 @@ ofctrl_finish_bundle(struct ofctrl *c)
     return event;
 }
 
+/* Returns true if 'xid' is that of a read of counters under way. */
+static bool
+ofctrl_is_stats_xid(const struct ofctrl *c, ovs_be32 xid)
+{
+    for (size_t i = 0; i < c->n_stats_xids; i++) {
+        if (c->stats_xids[i] == xid) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Takes 'msg' from the switch if it concerns ofctrl, and says what it
  * meant. */
 enum ofctrl_event
@@ -374,13 +389,20 @@ ofctrl_receive(struct ofctrl *c, const struct ofpbuf *msg)
         VLOG_INFO("the switch holds %zu of iovpd's flows",
                   oflow_table_count(&c->installed));
         return OFCTRL_READY;
-    } else if (type == OFPTYPE_FLOW_STATS_REPLY && xid == c->stats_xid) {
+    } else if (type == OFPTYPE_FLOW_STATS_REPLY
+               && ofctrl_is_stats_xid(c, xid)) {
         ofctrl_take_dump(c, msg, NULL, true);
         if (ofpmp_more(oh)) {
             return OFCTRL_HANDLED;
         }
-        c->stats_xid = 0;
-        return OFCTRL_STATS;
+        /* This dump is complete: forget its xid. */
+        for (size_t i = 0; i < c->n_stats_xids; i++) {
+            if (c->stats_xids[i] == xid) {
+                c->stats_xids[i] = c->stats_xids[--c->n_stats_xids];
+                break;
+            }
+        }
+        return c->n_stats_xids ? OFCTRL_HANDLED : OFCTRL_STATS;
     } else if (c->state != S_UPDATING) {
         return OFCTRL_IGNORED;
     }
@@ -616,16 +638,23 @@ ofctrl_put(struct ofctrl *c, struct desired *d, struct ovs_list *out)
     return n;
 }
 
-/* Queues on 'out' a read of the switch's counters for the installed flows,
- * unless one is under way or ofctrl does not know the installed flows
- * yet. */
+/* Queues on 'out' a read of the switch's counters for the installed flows
+ * of the 'n' tables in 'tables' (0xff: every table; at most
+ * OFCTRL_MAX_STATS_TABLES), unless a read is under way or ofctrl does not
+ * know the installed flows yet. */
 void
-ofctrl_read_stats(struct ofctrl *c, struct ovs_list *out)
+ofctrl_read_stats(struct ofctrl *c, const uint8_t *tables, size_t n,
+                  struct ovs_list *out)
 {
-    if ((c->state == S_READY || c->state == S_UPDATING) && !c->stats_xid) {
-        c->stats_xid = ofctrl_queue_dump(c, out);
+    if ((c->state == S_READY || c->state == S_UPDATING)
+        && !c->n_stats_xids) {
+        for (size_t i = 0; i < MIN(n, OFCTRL_MAX_STATS_TABLES); i++) {
+            c->stats_xids[c->n_stats_xids++] = ofctrl_queue_dump(
+                c, tables[i], out);
+        }
     }
 }
+
 
 /* Returns true once ofctrl knows what the switch holds. */
 bool

@@ -40,8 +40,8 @@
  * flow is tried again when its desired version changes, when a later put
  * deletes flows (a full table may have room), and after a reconnection.
  *
- * ofctrl_read_stats() refreshes the installed flows' counters, without
- * holding up puts. */
+ * ofctrl_read_stats() refreshes the installed flows' counters of some
+ * tables, without holding up puts. */
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -93,7 +93,9 @@ enum ofctrl_event ofctrl_receive(struct ofctrl *, const struct ofpbuf *);
 
 bool ofctrl_is_ready(const struct ofctrl *);
 size_t ofctrl_put(struct ofctrl *, struct desired *, struct ovs_list *);
-void ofctrl_read_stats(struct ofctrl *, struct ovs_list *);
+#define OFCTRL_MAX_STATS_TABLES 4
+void ofctrl_read_stats(struct ofctrl *, const uint8_t *tables, size_t n,
+                       struct ovs_list *);
 
 bool ofctrl_has_installed(const struct ofctrl *);
 const struct oflow_table *ofctrl_installed(const struct ofctrl *);
