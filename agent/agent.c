@@ -113,6 +113,8 @@ struct agent {
     uv_timer_t retry;           /* Runs again after a failed transaction. */
     uv_timer_t stats;           /* Reads the flows' counters. */
     unsigned int n_stats_reads;
+    bool stats_all;             /* The read under way is of every table. */
+    struct ovs_list waiters;    /* Contains "struct agent_waiter"s. */
 
     /* Configuration. */
     char *bridge;
@@ -596,9 +598,198 @@ agent_stats_timer(uv_timer_t *timer)
     bool all = !(agent->n_stats_reads++ % (AGENT_ALL_STATS_INTERVAL
                                            / AGENT_STATS_INTERVAL));
 
-    ofctrl_read_stats(agent->ofctrl, all ? all_tables : vlan_tables,
-                      all ? 1 : IOVP_ARRAY_SIZE(vlan_tables), &msgs);
-    agent_ofp_send(agent, &msgs);
+    if (ofctrl_read_stats(agent->ofctrl, all ? all_tables : vlan_tables,
+                          all ? 1 : IOVP_ARRAY_SIZE(vlan_tables), &msgs)) {
+        agent->stats_all = all;
+        agent_ofp_send(agent, &msgs);
+    }
+}
+
+/* Returns a new reference to iovpd's flows on the switch (only those that
+ * came from Physical_Port 'port', if nonnull) with the switch's counters
+ * as of ofctrl's last read, for "flows/dump": [{"cookie", "table",
+ * "priority", "match", "actions", "n_packets", "n_bytes", "duration"}], in
+ * the order oflow_table_sorted() gives; or NULL and an error in
+ * '*error'. */
+static json_t *
+agent_flows_json(const struct agent *agent, const char *port,
+                 const char **error)
+{
+    if (!ofctrl_has_installed(agent->ofctrl)) {
+        *error = "not connected to the switch yet";
+        return NULL;
+    }
+
+    const struct oflow_table *installed = ofctrl_installed(agent->ofctrl);
+    const struct oflow **flows = oflow_table_sorted(installed);
+    uint64_t cookie = port ? ofctrl_cookie(pipeline_port_origin(port)) : 0;
+    json_t *array = json_array();
+    for (size_t i = 0; i < oflow_table_count(installed); i++) {
+        const struct oflow *f = flows[i];
+        if (port && f->cookie != cookie) {
+            continue;
+        }
+
+        struct ds match = DS_EMPTY_INITIALIZER;
+        struct ds actions = DS_EMPTY_INITIALIZER;
+        char hex[19];
+        snprintf(hex, sizeof hex, "%#"PRIx64, f->cookie);
+        oflow_format_match(f, &match);
+        oflow_format_actions(f, &actions);
+        json_array_append_new(array, json_pack(
+            "{s:s, s:i, s:i, s:s, s:s, s:I, s:I, s:I}",
+            "cookie", hex, "table", f->table_id, "priority", f->priority,
+            "match", ds_cstr(&match), "actions", ds_cstr(&actions),
+            "n_packets", (json_int_t) f->n_packets,
+            "n_bytes", (json_int_t) f->n_bytes,
+            "duration", (json_int_t) f->duration_sec));
+        ds_destroy(&match);
+        ds_destroy(&actions);
+    }
+    free(flows);
+    return array;
+}
+
+/* Returns a new reference to the policy in force, for "policy/dump": for
+ * each VLAN binding of each port (or of 'port', if nonnull), the ACL in
+ * force, entry by entry in the order they apply, with each entry's
+ * counters, and what is wrong with it (see show_policy_text()); or NULL and
+ * an error in '*error'. */
+static json_t *
+agent_policy_json(struct agent *agent, const char *port_name,
+                  const char **error)
+{
+    struct odb_replica *ovs = (odb_client_is_active(agent->ovs_db)
+                               ? odb_client_replica(agent->ovs_db) : NULL);
+    struct odb_replica *vtep = (odb_client_is_active(agent->vtep_db)
+                                ? odb_client_replica(agent->vtep_db)
+                                : NULL);
+    char *name, *tunnel_ip;
+
+    if (!vtep) {
+        *error = "no copy of the hardware_vtep database yet";
+        return NULL;
+    }
+    agent_identity(agent, ovs, &name, &tunnel_ip);
+    struct show_spec spec = {
+        .switch_name = name,
+        .tunnel_ip = tunnel_ip,
+        .bridge = agent->bridge,
+    };
+    json_t *show = show_switch(vtep, ovs, &spec);
+    free(name);
+    free(tunnel_ip);
+
+    json_t *ports = json_array();
+    size_t i;
+    json_t *port;
+    json_array_foreach (json_object_get(show, "ports"), i, port) {
+        const char *pname = json_string_value(json_object_get(port,
+                                                              "name"));
+        if (port_name && strcmp(port_name, pname)) {
+            continue;
+        }
+        json_t *bindings = json_array();
+        size_t j;
+        json_t *b;
+        json_array_foreach (json_object_get(port, "bindings"), j, b) {
+            const char *acl = json_string_value(json_object_get(b, "acl"));
+            json_t *describe = (acl
+                                ? xlate_acl_describe(
+                                    agent->xacl, acl, &agent->desired,
+                                    ofctrl_installed(agent->ofctrl))
+                                : NULL);
+            json_array_append_new(bindings, json_pack(
+                "{s:O, s:O, s:o}", "vlan", json_object_get(b, "vlan"),
+                "logical_switch", json_object_get(b, "logical_switch"),
+                "acl", describe ? describe : json_null()));
+        }
+        json_array_append_new(ports, json_pack("{s:s, s:o}", "name", pname,
+                                               "bindings", bindings));
+    }
+    json_decref(show);
+    if (port_name && !json_array_size(ports)) {
+        json_decref(ports);
+        *error = "no such port";
+        return NULL;
+    }
+    return json_pack("{s:o}", "ports", ports);
+}
+
+/* A command that waits for a new read of the flows' counters. */
+struct agent_waiter {
+    struct ovs_list node;       /* In 'agent->waiters'. */
+    struct control_deferred *reply;
+    bool policy;                /* "policy/dump", else "flows/dump". */
+    char *port;                 /* Its argument, or NULL. */
+};
+
+/* Answers 'w' with what it asked for, and frees it. */
+static void
+agent_answer(struct agent *agent, struct agent_waiter *w)
+{
+    const char *error = NULL;
+    json_t *result = (w->policy ? agent_policy_json(agent, w->port, &error)
+                      : agent_flows_json(agent, w->port, &error));
+
+    if (!result) {
+        control_deferred_reply_error(w->reply, error);
+    } else if (control_deferred_format(w->reply) == CONTROL_FMT_JSON) {
+        control_deferred_reply_json(w->reply, result);
+    } else {
+        char *text = (w->policy ? show_policy_text(result)
+                      : show_flows_text(result));
+        control_deferred_reply(w->reply, text);
+        free(text);
+        json_decref(result);
+    }
+    free(w->port);
+    free(w);
+}
+
+/* Answers every command waiting for counters. */
+static void
+agent_answer_waiters(struct agent *agent)
+{
+    struct agent_waiter *w;
+
+    LIST_FOR_EACH_POP (w, node, &agent->waiters) {
+        agent_answer(agent, w);
+    }
+}
+
+/* Reads the counters of the flows of every table, for the commands that
+ * wait for them; if ofctrl cannot read them now, answers with what it
+ * has. */
+static void
+agent_read_all_stats(struct agent *agent)
+{
+    static const uint8_t all_tables[] = { 0xff };
+    struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
+
+    if (ofctrl_read_stats(agent->ofctrl, all_tables, 1, &msgs)) {
+        agent->stats_all = true;
+        agent_ofp_send(agent, &msgs);
+    } else if (!ofctrl_has_installed(agent->ofctrl)) {
+        agent_answer_waiters(agent);
+    }
+    /* Otherwise a read is under way: when it ends, this is tried again. */
+}
+
+/* "flows/dump [PORT]" and "policy/dump [PORT]": answered once the switch
+ * has given the counters anew. */
+static void
+agent_cmd_with_counters(struct control_conn *conn, int argc,
+                        const char *argv[], void *agent_)
+{
+    struct agent *agent = agent_;
+    struct agent_waiter *w = iovp_xmalloc(sizeof *w);
+
+    w->reply = control_defer(conn);
+    w->policy = !strcmp(argv[0], "policy/dump");
+    w->port = argc > 1 ? iovp_xstrdup(argv[1]) : NULL;
+    ovs_list_push_back(&agent->waiters, &w->node);
+    agent_read_all_stats(agent);
 }
 
 /* Brings what iovpd owns in both databases in line with what they show.
@@ -749,6 +940,8 @@ agent_ofp_disconnected(struct ofp_client *client OVS_UNUSED, void *agent_)
     struct agent *agent = agent_;
 
     ofctrl_disconnected(agent->ofctrl);
+    agent->stats_all = false;
+    agent_answer_waiters(agent);
 }
 
 /* A message from the switch beyond the protocol's own. */
@@ -777,68 +970,15 @@ agent_ofp_msg(struct ofp_client *client OVS_UNUSED, struct ofpbuf *msg,
         break;
     case OFCTRL_STATS:
         agent_report_stats(agent);
+        if (agent->stats_all) {
+            agent->stats_all = false;
+            agent_answer_waiters(agent);
+        } else if (!ovs_list_is_empty(&agent->waiters)) {
+            agent_read_all_stats(agent);
+        }
         break;
     }
     ofpbuf_delete(msg);
-}
-
-/* "flows/dump [PORT]": iovpd's flows on the switch (only those that came
- * from Physical_Port PORT, if given), as ovs-ofctl prints them, with the
- * switch's counters as of ofctrl's last read. */
-static void
-agent_cmd_flows_dump(struct control_conn *conn, int argc,
-                     const char *argv[], void *agent_)
-{
-    struct agent *agent = agent_;
-    bool json = control_conn_format(conn) == CONTROL_FMT_JSON;
-
-    if (!ofctrl_has_installed(agent->ofctrl)) {
-        control_reply_error(conn, "not connected to the switch yet");
-        return;
-    }
-
-    const struct oflow_table *installed = ofctrl_installed(agent->ofctrl);
-    const struct oflow **flows = oflow_table_sorted(installed);
-    uint64_t cookie = argc > 1 ? ofctrl_cookie(pipeline_port_origin(argv[1]))
-                               : 0;
-    struct ds text = DS_EMPTY_INITIALIZER;
-    json_t *array = json_array();
-    for (size_t i = 0; i < oflow_table_count(installed); i++) {
-        const struct oflow *f = flows[i];
-        if (argc > 1 && f->cookie != cookie) {
-            continue;
-        }
-        if (json) {
-            struct ds match = DS_EMPTY_INITIALIZER;
-            struct ds actions = DS_EMPTY_INITIALIZER;
-            char hex[19];
-            snprintf(hex, sizeof hex, "%#"PRIx64, f->cookie);
-            oflow_format_match(f, &match);
-            oflow_format_actions(f, &actions);
-            json_array_append_new(array, json_pack(
-                "{s:s, s:i, s:i, s:s, s:s, s:I, s:I, s:I}",
-                "cookie", hex,
-                "table", f->table_id, "priority", f->priority,
-                "match", ds_cstr(&match), "actions", ds_cstr(&actions),
-                "n_packets", (json_int_t) f->n_packets,
-                "n_bytes", (json_int_t) f->n_bytes,
-                "duration", (json_int_t) f->duration_sec));
-            ds_destroy(&match);
-            ds_destroy(&actions);
-        } else {
-            oflow_format(f, true, &text);
-            ds_put_char(&text, '\n');
-        }
-    }
-    free(flows);
-
-    if (json) {
-        control_reply_json(conn, array);
-    } else {
-        json_decref(array);
-        control_reply(conn, ds_cstr(&text));
-    }
-    ds_destroy(&text);
 }
 
 /* "ofp/status": the OpenFlow connection to the integration bridge. */
@@ -883,6 +1023,7 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
     *agentp = NULL;
     agent->loop = loop;
     desired_init(&agent->desired);
+    ovs_list_init(&agent->waiters);
     agent->xacl = xlate_acl_create();
     agent->bound_acls = json_object();
     agent->port_faults = json_object();
@@ -960,9 +1101,11 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
     control_register(agent->control, "ofp/status", "", 0, 0,
                      agent_cmd_ofp_status, agent);
     control_register(agent->control, "flows/dump", "[PORT]", 0, 1,
-                     agent_cmd_flows_dump, agent);
+                     agent_cmd_with_counters, agent);
     control_register(agent->control, "switch/show", "", 0, 0,
                      agent_cmd_switch_show, agent);
+    control_register(agent->control, "policy/dump", "[PORT]", 0, 1,
+                     agent_cmd_with_counters, agent);
     control_register(agent->control, "exit", "", 0, 0, agent_cmd_exit,
                      agent);
     control_register(agent->control, "ovsdb/status", "", 0, 0,
@@ -998,6 +1141,7 @@ agent_shutdown(struct agent *agent)
     }
     agent->exiting = true;
     VLOG_INFO("shutting down");
+    agent_answer_waiters(agent);
     control_server_close(agent->control);
     agent->control = NULL;
     odb_client_destroy(agent->ovs_db);

@@ -180,3 +180,127 @@ show_switch_text(const json_t *show)
     }
     return ds_steal_cstr(&text);
 }
+
+/* Appends to 'text' the entries of 'acl' (as xlate_acl_describe() gives
+ * it) of 'direction', in the order they apply, with their counters. */
+static void
+show_policy_direction(struct ds *text, const json_t *acl,
+                      const char *direction)
+{
+    size_t i;
+    json_t *e;
+
+    ds_put_format(text, "    %s:\n", direction);
+    json_array_foreach (json_object_get(acl, "entries"), i, e) {
+        if (strcmp(json_string_value(json_object_get(e, "direction")),
+                   direction)) {
+            continue;
+        }
+        ds_put_format(text, "      %s: packets %"JSON_INTEGER_FORMAT
+                      ", bytes %"JSON_INTEGER_FORMAT"\n",
+                      json_string_value(json_object_get(e, "entry")),
+                      json_integer_value(json_object_get(e, "n_packets")),
+                      json_integer_value(json_object_get(e, "n_bytes")));
+    }
+    ds_put_cstr(text, "      otherwise permit\n");
+}
+
+/* Returns a malloc()'d text of 'policy', a JSON object as the agent's
+ * "policy/dump" makes it: {"ports": [{"name", "bindings": [{"vlan",
+ * "logical_switch", "acl": xlate_acl_describe() or null}]}]}. */
+char *
+show_policy_text(const json_t *policy)
+{
+    struct ds text = DS_EMPTY_INITIALIZER;
+    size_t i;
+    json_t *port;
+
+    json_array_foreach (json_object_get(policy, "ports"), i, port) {
+        size_t j;
+        json_t *b;
+        json_array_foreach (json_object_get(port, "bindings"), j, b) {
+            json_int_t vlan = json_integer_value(json_object_get(b, "vlan"));
+            const json_t *acl = json_object_get(b, "acl");
+
+            ds_put_format(&text, "port %s, ",
+                          json_string_value(json_object_get(port, "name")));
+            if (vlan) {
+                ds_put_format(&text, "VLAN %"JSON_INTEGER_FORMAT, vlan);
+            } else {
+                ds_put_cstr(&text, "untagged");
+            }
+            ds_put_format(&text, " (%s): ", json_string_value(
+                              json_object_get(b, "logical_switch")));
+            if (!json_is_object(acl)) {
+                ds_put_cstr(&text, "no ACL: everything permitted\n");
+                continue;
+            }
+
+            const char *in_force = json_string_value(
+                json_object_get(acl, "in_force"));
+            ds_put_format(&text, "ACL %s",
+                          json_string_value(json_object_get(acl, "acl")));
+            size_t k;
+            json_t *fault;
+            json_array_foreach (json_object_get(acl, "faults"), k, fault) {
+                ds_put_format(&text, "%s%s", k ? ", " : " (",
+                              json_string_value(fault));
+            }
+            if (json_array_size(json_object_get(acl, "faults"))) {
+                ds_put_cstr(&text, ")");
+            }
+            ds_put_char(&text, '\n');
+
+            const char *uuid;
+            json_t *reason;
+            json_object_foreach (json_object_get(acl, "invalid_entries"),
+                                 uuid, reason) {
+                ds_put_format(&text, "    invalid entry %s: %s\n", uuid,
+                              json_string_value(reason));
+            }
+            if (!strcmp(in_force, "deny all")) {
+                ds_put_cstr(&text, "    in force: no valid version, "
+                            "everything denied both ways\n");
+                continue;
+            } else if (!strcmp(in_force, "recovered")) {
+                ds_put_cstr(&text, "    in force: the last valid version, "
+                            "as the switch holds it (see dump-flows)\n");
+                continue;
+            } else if (json_array_size(json_object_get(acl, "faults"))) {
+                ds_put_cstr(&text, "    in force: the last valid "
+                            "version:\n");
+            }
+            show_policy_direction(&text, acl, "ingress");
+            show_policy_direction(&text, acl, "egress");
+        }
+    }
+    return ds_steal_cstr(&text);
+}
+
+/* Returns a malloc()'d text of 'flows', as the agent's "flows/dump" makes
+ * them in JSON: one a line, as "ovs-ofctl dump-flows" prints them. */
+char *
+show_flows_text(const json_t *flows)
+{
+    struct ds text = DS_EMPTY_INITIALIZER;
+    size_t i;
+    json_t *f;
+
+    json_array_foreach (flows, i, f) {
+        const char *match = json_string_value(json_object_get(f, "match"));
+        ds_put_format(&text, "cookie=%s, duration=%"JSON_INTEGER_FORMAT"s, "
+                      "table=%"JSON_INTEGER_FORMAT", n_packets=%"
+                      JSON_INTEGER_FORMAT", n_bytes=%"JSON_INTEGER_FORMAT
+                      ", priority=%"JSON_INTEGER_FORMAT"%s%s actions=%s\n",
+                      json_string_value(json_object_get(f, "cookie")),
+                      json_integer_value(json_object_get(f, "duration")),
+                      json_integer_value(json_object_get(f, "table")),
+                      json_integer_value(json_object_get(f, "n_packets")),
+                      json_integer_value(json_object_get(f, "n_bytes")),
+                      json_integer_value(json_object_get(f, "priority")),
+                      strcmp(match, "*") ? "," : "",
+                      strcmp(match, "*") ? match : "",
+                      json_string_value(json_object_get(f, "actions")));
+    }
+    return ds_steal_cstr(&text);
+}

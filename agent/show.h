@@ -35,4 +35,7 @@ json_t *show_switch(const struct odb_replica *vtep,
                     const struct odb_replica *ovs, const struct show_spec *);
 char *show_switch_text(const json_t *);
 
+char *show_policy_text(const json_t *policy);
+char *show_flows_text(const json_t *flows);
+
 #endif /* agent/show.h */

@@ -329,6 +329,7 @@ struct xlate_acl_acl {
     bool beyond;                /* Has the deny-the-rest flows. */
     json_t *faults;             /* Its tokens: ["invalid_acl", ...]. */
     json_t *entry_faults;       /* {"UUID": ["invalid_acl_entry"]}. */
+    json_t *entry_reasons;      /* {"UUID": "why it cannot be applied"}. */
     json_t *old_faults;         /* Those before the last read, to tell */
     json_t *old_entry_faults;   /* whether they changed. */
     char **entry_uuids;         /* Of every entry of its row, for the */
@@ -449,6 +450,7 @@ xlate_acl_forget(struct xlate_acl *x, struct xlate_acl_acl *acl,
     json_decref(acl->entry_faults);
     json_decref(acl->old_faults);
     json_decref(acl->old_entry_faults);
+    json_decref(acl->entry_reasons);
     free(acl->name);
     free(acl);
 }
@@ -577,6 +579,8 @@ xlate_acl_update(struct xlate_acl *x, struct xlate_acl_acl *acl,
     acl->old_entry_faults = acl->entry_faults;
     acl->faults = json_array();
     acl->entry_faults = json_object();
+    json_decref(acl->entry_reasons);
+    acl->entry_reasons = json_object();
 
     char **uuids = iovp_xmalloc(MAX(1, n_rows) * sizeof *uuids);
     struct acl_entry *v = iovp_xmalloc(MAX(1, n_rows) * sizeof *v);
@@ -590,6 +594,8 @@ xlate_acl_update(struct xlate_acl *x, struct xlate_acl_acl *acl,
                          rows[i]->uuid, error);
             json_object_set_new(acl->entry_faults, rows[i]->uuid,
                                 json_pack("[s]", "invalid_acl_entry"));
+            json_object_set_new(acl->entry_reasons, rows[i]->uuid,
+                                json_string(error));
             free(error);
             acl_entry_destroy(&v[n]);
             valid = false;
@@ -751,4 +757,85 @@ xlate_acl_faults(const struct xlate_acl *x)
         json_object_update(entries, acl->entry_faults);
     }
     return json_pack("{s:o, s:o}", "acls", acls, "entries", entries);
+}
+
+static int
+xlate_acl_entry_ptr_compare(const void *a_, const void *b_)
+{
+    const struct xlate_acl_entry *const *a = a_;
+    const struct xlate_acl_entry *const *b = b_;
+
+    return acl_entry_compare(&(*a)->e, &(*b)->e);
+}
+
+/* Returns a new reference to a description of bound ACL 'name' as 'x'
+ * applies it, or NULL if 'x' does not know it:
+ *
+ *   {"acl": NAME, "in_force": "entries" | "recovered" | "deny all",
+ *    "faults": [tokens],
+ *    "entries": [{"uuid", "sequence", "direction", "action", "entry",
+ *                 "priority", "n_packets", "n_bytes"}],
+ *    "invalid_entries": {"UUID": "reason"}}
+ *
+ * "entries" is the version in force, in the order it applies, each with
+ * the counters of its flows in 'installed' (as of the last read). */
+json_t *
+xlate_acl_describe(const struct xlate_acl *x, const char *name,
+                   const struct desired *d,
+                   const struct oflow_table *installed)
+{
+    static const char *const modes[] = {
+        [XLATE_ACL_ENTRIES] = "entries",
+        [XLATE_ACL_RECOVERED] = "recovered",
+        [XLATE_ACL_DENY_ALL] = "deny all",
+    };
+    const struct xlate_acl_acl *acl = xlate_acl_find(x, name);
+
+    if (!acl) {
+        return NULL;
+    }
+
+    size_t n = hmap_count(&acl->entries), i = 0;
+    const struct xlate_acl_entry **sorted = iovp_xmalloc(
+        MAX(1, n) * sizeof *sorted);
+    const struct xlate_acl_entry *xe;
+    HMAP_FOR_EACH (xe, node, &acl->entries) {
+        sorted[i++] = xe;
+    }
+    qsort(sorted, n, sizeof *sorted, xlate_acl_entry_ptr_compare);
+
+    json_t *entries = json_array();
+    for (i = 0; i < n; i++) {
+        const struct acl_entry *e = &sorted[i]->e;
+        char *key = xlate_acl_group_key(name, e->uuid);
+        size_t n_flows;
+        struct oflow *const *flows = desired_group_flows(d, key, &n_flows);
+        uint64_t packets = 0, bytes = 0;
+        for (size_t j = 0; j < n_flows; j++) {
+            const struct oflow *f = oflow_table_find(installed, flows[j]);
+            if (f) {
+                packets += f->n_packets;
+                bytes += f->n_bytes;
+            }
+        }
+        free(key);
+
+        char *text = acl_entry_to_string(e);
+        json_array_append_new(entries, json_pack(
+            "{s:s, s:I, s:s, s:s, s:s, s:i, s:I, s:I}",
+            "uuid", e->uuid, "sequence", (json_int_t) e->sequence,
+            "direction", e->ingress ? "ingress" : "egress",
+            "action", e->permit ? "permit" : "deny", "entry", text,
+            "priority", sorted[i]->priority,
+            "n_packets", (json_int_t) packets,
+            "n_bytes", (json_int_t) bytes));
+        free(text);
+    }
+    free(sorted);
+
+    return json_pack("{s:s, s:s, s:O, s:o, s:o}", "acl", name,
+                     "in_force", modes[acl->mode], "faults", acl->faults,
+                     "entries", entries, "invalid_entries",
+                     acl->entry_reasons ? json_incref(acl->entry_reasons)
+                     : json_object());
 }

@@ -82,5 +82,8 @@ bool xlate_acl_run(struct xlate_acl *, const struct odb_replica *vtep,
                    const json_t *changed_entries,
                    const struct oflow_table *installed, struct desired *);
 json_t *xlate_acl_faults(const struct xlate_acl *);
+json_t *xlate_acl_describe(const struct xlate_acl *, const char *name,
+                           const struct desired *,
+                           const struct oflow_table *installed);
 
 #endif /* agent/xlate-acl.h */

@@ -75,6 +75,15 @@ struct control_conn {
     json_t *request_id;         /* The request being answered, or NULL. */
     bool busy;                  /* Inside a command's callback? */
     bool dead;                  /* Failed while busy: destroy after. */
+    struct ovs_list deferred;   /* Its "struct control_deferred"s. */
+};
+
+/* A request whose reply comes later (control_defer()). */
+struct control_deferred {
+    struct ovs_list node;       /* In 'conn->deferred'. */
+    struct control_conn *conn;  /* NULL once the connection is gone. */
+    json_t *request_id;
+    enum control_format format;
 };
 
 static void control_server_close__(struct control_server *);
@@ -107,6 +116,10 @@ static void
 control_conn_destroy(struct control_conn *conn)
 {
     if (conn) {
+        struct control_deferred *d;
+        LIST_FOR_EACH_POP (d, node, &conn->deferred) {
+            d->conn = NULL;
+        }
         ovs_list_remove(&conn->node);
         conn->server->n_conns--;
         jrpc_stream_close(conn->stream);
@@ -193,6 +206,106 @@ void
 control_reply_error(struct control_conn *conn, const char *error)
 {
     control_send_reply(conn, false, control_text(error));
+}
+
+/* Called from a command's callback instead of a reply: the reply will
+ * come later, from one of the control_deferred_reply*() functions, which
+ * the caller must call exactly once with what this returns.  If the client
+ * goes away meanwhile, that reply goes nowhere. */
+struct control_deferred *
+control_defer(struct control_conn *conn)
+{
+    struct control_deferred *d = iovp_xmalloc(sizeof *d);
+
+    d->conn = conn;
+    d->request_id = conn->request_id;
+    d->format = conn->format;
+    conn->request_id = NULL;
+    ovs_list_push_back(&conn->deferred, &d->node);
+    return d;
+}
+
+/* Returns the output format that the client of 'd' had asked for. */
+enum control_format
+control_deferred_format(const struct control_deferred *d)
+{
+    return d->format;
+}
+
+/* Makes 'd''s request the one in progress on its connection for a reply,
+ * and returns the connection, or frees 'd' and returns NULL if the
+ * connection is gone.  '*saved' keeps what was in progress. */
+static struct control_conn *
+control_deferred_begin(struct control_deferred *d, json_t **saved_id,
+                       enum control_format *saved_format)
+{
+    struct control_conn *conn = d->conn;
+
+    if (!conn) {
+        json_decref(d->request_id);
+        free(d);
+        return NULL;
+    }
+    ovs_list_remove(&d->node);
+    *saved_id = conn->request_id;
+    *saved_format = conn->format;
+    conn->request_id = d->request_id;
+    conn->format = d->format;
+    free(d);
+    return conn;
+}
+
+static void
+control_deferred_end(struct control_conn *conn, json_t *saved_id,
+                     enum control_format saved_format)
+{
+    conn->request_id = saved_id;
+    conn->format = saved_format;
+}
+
+/* Replies to 'd' as control_reply() does, and frees 'd'. */
+void
+control_deferred_reply(struct control_deferred *d, const char *body)
+{
+    enum control_format format;
+    json_t *id;
+    struct control_conn *conn = control_deferred_begin(d, &id, &format);
+
+    if (conn) {
+        control_reply(conn, body);
+        control_deferred_end(conn, id, format);
+    }
+}
+
+/* Replies to 'd' as control_reply_json() does (stealing 'body'), and frees
+ * 'd'. */
+void
+control_deferred_reply_json(struct control_deferred *d, json_t *body)
+{
+    enum control_format format;
+    json_t *id;
+    struct control_conn *conn = control_deferred_begin(d, &id, &format);
+
+    if (conn) {
+        control_reply_json(conn, body);
+        control_deferred_end(conn, id, format);
+    } else {
+        json_decref(body);
+    }
+}
+
+/* Replies to 'd' as control_reply_error() does, and frees 'd'. */
+void
+control_deferred_reply_error(struct control_deferred *d, const char *error)
+{
+    enum control_format format;
+    json_t *id;
+    struct control_conn *conn = control_deferred_begin(d, &id, &format);
+
+    if (conn) {
+        control_reply_error(conn, error);
+        control_deferred_end(conn, id, format);
+    }
 }
 
 /* Returns the output format that the client on 'conn' asked for. */
@@ -379,6 +492,7 @@ control_connection_cb(uv_stream_t *listener, int status)
     }
 
     conn = iovp_xzalloc(sizeof *conn);
+    ovs_list_init(&conn->deferred);
     conn->server = server;
     conn->format = CONTROL_FMT_TEXT;
     conn->stream = jrpc_stream_create(listener->loop, UV_NAMED_PIPE,

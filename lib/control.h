@@ -62,7 +62,8 @@ enum control_format {
  * name, 'argv[1]' to 'argv[argc - 1]' its arguments, already checked
  * against the registered minimum and maximum.  The callback replies with
  * exactly one of control_reply(), control_reply_json() or
- * control_reply_error() before it returns. */
+ * control_reply_error() before it returns, or calls control_defer() and
+ * replies later through what that returns. */
 typedef void control_cb_func(struct control_conn *, int argc,
                              const char *argv[], void *aux);
 
@@ -80,5 +81,13 @@ enum control_format control_conn_format(const struct control_conn *);
 void control_reply(struct control_conn *, const char *body);
 void control_reply_json(struct control_conn *, json_t *body);
 void control_reply_error(struct control_conn *, const char *error);
+
+struct control_deferred;
+struct control_deferred *control_defer(struct control_conn *);
+enum control_format control_deferred_format(const struct control_deferred *);
+void control_deferred_reply(struct control_deferred *, const char *body);
+void control_deferred_reply_json(struct control_deferred *, json_t *body);
+void control_deferred_reply_error(struct control_deferred *,
+                                  const char *error);
 
 #endif /* control.h */

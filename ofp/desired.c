@@ -194,6 +194,17 @@ desired_has_group(const struct desired *d, const char *key)
     return desired_find_group(d, key) != NULL;
 }
 
+/* Returns the flows of group 'key' in 'd', and their number in '*n' (0 if
+ * there is no such group). */
+struct oflow *const *
+desired_group_flows(const struct desired *d, const char *key, size_t *n)
+{
+    const struct desired_group *g = desired_find_group(d, key);
+
+    *n = g ? g->n_flows : 0;
+    return g ? g->flows : NULL;
+}
+
 /* Returns every desired flow. */
 const struct oflow_table *
 desired_flows(const struct desired *d)

@@ -53,6 +53,8 @@ void desired_set_group(struct desired *, const char *key,
                        struct oflow_table *flows);
 void desired_remove_group(struct desired *, const char *key);
 bool desired_has_group(const struct desired *, const char *key);
+struct oflow *const *desired_group_flows(const struct desired *,
+                                         const char *key, size_t *n);
 
 const struct oflow_table *desired_flows(const struct desired *);
 const struct oflow_table *desired_tracked(const struct desired *);

@@ -641,8 +641,8 @@ ofctrl_put(struct ofctrl *c, struct desired *d, struct ovs_list *out)
 /* Queues on 'out' a read of the switch's counters for the installed flows
  * of the 'n' tables in 'tables' (0xff: every table; at most
  * OFCTRL_MAX_STATS_TABLES), unless a read is under way or ofctrl does not
- * know the installed flows yet. */
-void
+ * know the installed flows yet.  Returns true if it queued the read. */
+bool
 ofctrl_read_stats(struct ofctrl *c, const uint8_t *tables, size_t n,
                   struct ovs_list *out)
 {
@@ -652,7 +652,9 @@ ofctrl_read_stats(struct ofctrl *c, const uint8_t *tables, size_t n,
             c->stats_xids[c->n_stats_xids++] = ofctrl_queue_dump(
                 c, tables[i], out);
         }
+        return true;
     }
+    return false;
 }
 
 

@@ -94,7 +94,7 @@ enum ofctrl_event ofctrl_receive(struct ofctrl *, const struct ofpbuf *);
 bool ofctrl_is_ready(const struct ofctrl *);
 size_t ofctrl_put(struct ofctrl *, struct desired *, struct ovs_list *);
 #define OFCTRL_MAX_STATS_TABLES 4
-void ofctrl_read_stats(struct ofctrl *, const uint8_t *tables, size_t n,
+bool ofctrl_read_stats(struct ofctrl *, const uint8_t *tables, size_t n,
                        struct ovs_list *);
 
 bool ofctrl_has_installed(const struct ofctrl *);

@@ -49,6 +49,7 @@ static const struct ofctl_command ofctl_commands[] = {
     {"ovsdb/dump", "DB", 1, 1, "ovsdb/dump"},
     {"ofp/status", "", 0, 0, "ofp/status"},
     {"dump-flows", "[PORT]", 0, 1, "flows/dump"},
+    {"dump-policy", "[PORT]", 0, 1, "policy/dump"},
 };
 
 /* The command line, parsed. */
