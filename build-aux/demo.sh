@@ -6,7 +6,8 @@
 # br-int), bound to logical switches with vtep-ctl as a controller would:
 # two in ls1, one in ls2, one a trunk in both.  Then it prints what iovpd
 # reports and the flows it installed, and a table of which VM reaches
-# which.  The daemons and VMs stay for you to explore; "bash
+# which; then puts an ACL on vm2 and prints which of vm2's services the
+# others reach, and the policy in force with its counters.  The daemons and VMs stay for you to explore; "bash
 # build-aux/demo.sh stop" removes them.
 set -euo pipefail
 
@@ -22,6 +23,10 @@ vms="vm1=02:00:00:00:00:01=10.0.0.1 vm2=02:00:00:00:00:02=10.0.0.2
 # Stops the daemons that an earlier run started, by their pidfiles, and
 # removes its VMs.
 stop_sandbox() {
+    for pidfile in "$sandbox"/service-*.pid; do
+        [ -e "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
+        rm -f "$pidfile"
+    done
     for vm in $vms; do
         name=${vm%%=*}
         ip netns del "iovp-demo-$name" 2>/dev/null || true
@@ -191,12 +196,92 @@ for from in "vm1 (ls1)" "vm2 (ls1)" "vm3 (ls2)" "vm4.10 (trunk, ls1)" \
     printf '\n'
 done
 
+# The services vm2 offers: TCP 22 and 80 (connections accepted), UDP 53
+# (datagrams echoed).
+cat > "$sandbox/service.py" <<'EOT'
+import socket, sys
+proto, port = sys.argv[1], int(sys.argv[2])
+kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
+s = socket.socket(socket.AF_INET, kind)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", port))
+if proto == "tcp":
+    s.listen(16)
+while True:
+    if proto == "tcp":
+        s.accept()[0].close()
+    else:
+        data, peer = s.recvfrom(100)
+        s.sendto(data, peer)
+EOT
+for service in tcp:22 tcp:80 udp:53; do
+    ip netns exec iovp-demo-vm2 python3 "$sandbox/service.py" \
+        "${service%%:*}" "${service#*:}" </dev/null >/dev/null 2>&1 &
+    echo $! > "$sandbox/service-${service/:/-}.pid"
+done
+
+# service_reaches FROM PROTO:PORT: whether VM FROM reaches vm2's service.
+service_reaches() {
+    ip netns exec "iovp-demo-$1" python3 - "${2%%:*}" "${2#*:}" <<'EOT'
+import socket, sys
+proto, port = sys.argv[1], int(sys.argv[2])
+try:
+    if proto == "tcp":
+        socket.create_connection(("10.0.0.2", port), timeout=1).close()
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(1)
+        s.sendto(b"x", ("10.0.0.2", port))
+        s.recv(100)
+except OSError:
+    sys.exit(1)
+EOT
+}
+
+step "a controller puts an ACL on vm2 (vtep-ctl's generic commands): of TCP, web only; no DNS"
+vtep-ctl --db="unix:$sandbox/db.sock" \
+    -- --id=@e1 create ACL_entry sequence=10 direction=egress action=permit \
+       protocol=6 dest_port_min=80 dest_port_max=80 \
+    -- --id=@e2 create ACL_entry sequence=20 direction=egress action=deny \
+       protocol=6 \
+    -- --id=@e3 create ACL_entry sequence=30 direction=egress action=deny \
+       protocol=17 dest_port_min=53 dest_port_max=53 \
+    -- --id=@a create ACL acl_name=vm2-in acl_entries=@e1,@e2,@e3 \
+    -- set Physical_Port vm2 acl_bindings:0=@a >/dev/null
+for _ in $(seq 50); do
+    [ "$(iovp-ofctl dump-flows | grep -c 'table=40, .*priority=5992')" -ge 1 ] \
+        && break
+    sleep 0.1
+done
+sleep 0.3
+
+step "which services of vm2 each VM reaches"
+printf '%-22s %-6s %-8s %-8s %-8s\n' "from \\ to vm2" ping tcp/22 tcp/80 udp/53
+for from in "vm1 (ls1)" "vm3 (ls2)"; do
+    printf '%-22s' "$from"
+    from=${from%% *}
+    if ip netns exec iovp-demo-$from ping -q -c 1 -W 1 10.0.0.2 >/dev/null
+    then printf ' %-6s' yes; else printf ' %-6s' no; fi
+    for service in tcp:22 tcp:80 udp:53; do
+        if service_reaches $from $service; then
+            printf ' %-8s' yes
+        else
+            printf ' %-8s' no
+        fi
+    done
+    printf '\n'
+done
+
+step "the policy in force on vm2, with counters: iovp-ofctl dump-policy vm2"
+iovp-ofctl dump-policy vm2
+
 cat <<EOT
 
 The sandbox is running in $sandbox.  To explore it:
     export OVS_RUNDIR=$sandbox IOVP_RUNDIR=$sandbox PATH=$top/agent:$top/utilities:\$PATH
     iovp-ofctl show
     iovp-ofctl dump-flows [PORT]
+    iovp-ofctl dump-policy [PORT]
     iovp-ofctl --format=json ovsdb/status
     iovp-ofctl ofp/status
     iovp-ofctl ovsdb/dump hardware_vtep
