@@ -36,6 +36,7 @@
 #include "agent/pipeline.h"
 #include "agent/report.h"
 #include "agent/show.h"
+#include "agent/trace.h"
 #include "agent/xlate-acl.h"
 #include "lib/control.h"
 #include "lib/util.h"
@@ -716,6 +717,50 @@ agent_policy_json(struct agent *agent, const char *port_name,
     return json_pack("{s:o}", "ports", ports);
 }
 
+/* "acl/trace PORT FLOW": which ACL entries decide the packet FLOW that
+ * the VM on PORT sends, and its fate (agent/trace.h). */
+static void
+agent_cmd_acl_trace(struct control_conn *conn, int argc OVS_UNUSED,
+                    const char *argv[], void *agent_)
+{
+    struct agent *agent = agent_;
+    struct odb_replica *ovs = (odb_client_is_active(agent->ovs_db)
+                               ? odb_client_replica(agent->ovs_db) : NULL);
+    struct odb_replica *vtep = (odb_client_is_active(agent->vtep_db)
+                                ? odb_client_replica(agent->vtep_db)
+                                : NULL);
+    char *name, *tunnel_ip, *error = NULL;
+
+    if (!vtep || !ovs) {
+        control_reply_error(conn, "no copy of the databases yet");
+        return;
+    }
+    agent_identity(agent, ovs, &name, &tunnel_ip);
+    struct show_spec spec = {
+        .switch_name = name,
+        .tunnel_ip = tunnel_ip,
+        .bridge = agent->bridge,
+    };
+    json_t *show = show_switch(vtep, ovs, &spec);
+    json_t *trace = trace_acl(show, argv[1], argv[2], agent->xacl,
+                              &agent->desired, &error);
+    free(name);
+    free(tunnel_ip);
+    json_decref(show);
+
+    if (!trace) {
+        control_reply_error(conn, error);
+        free(error);
+    } else if (control_conn_format(conn) == CONTROL_FMT_JSON) {
+        control_reply_json(conn, trace);
+    } else {
+        char *text = trace_acl_text(trace);
+        control_reply(conn, text);
+        free(text);
+        json_decref(trace);
+    }
+}
+
 /* A command that waits for a new read of the flows' counters. */
 struct agent_waiter {
     struct ovs_list node;       /* In 'agent->waiters'. */
@@ -1106,6 +1151,8 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
                      agent_cmd_switch_show, agent);
     control_register(agent->control, "policy/dump", "[PORT]", 0, 1,
                      agent_cmd_with_counters, agent);
+    control_register(agent->control, "acl/trace", "PORT FLOW", 2, 2,
+                     agent_cmd_acl_trace, agent);
     control_register(agent->control, "exit", "", 0, 0, agent_cmd_exit,
                      agent);
     control_register(agent->control, "ovsdb/status", "", 0, 0,

@@ -17,6 +17,8 @@ agent_iovpd_SOURCES = \
 	agent/report.h \
 	agent/show.c \
 	agent/show.h \
+	agent/trace.c \
+	agent/trace.h \
 	agent/vm-ports.c \
 	agent/vm-ports.h \
 	agent/xlate-acl.c \

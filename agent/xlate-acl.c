@@ -25,6 +25,8 @@
 #include <string.h>
 
 #include <openvswitch/dynamic-string.h>
+#include <openvswitch/flow.h>
+#include <openvswitch/ofp-actions.h>
 #include <openvswitch/shash.h>
 #include <openvswitch/util.h>
 #include <openvswitch/vlog.h>
@@ -838,4 +840,121 @@ xlate_acl_describe(const struct xlate_acl *x, const char *name,
                      "entries", entries, "invalid_entries",
                      acl->entry_reasons ? json_incref(acl->entry_reasons)
                      : json_object());
+}
+
+/* Returns true if 'packet' matches the entry whose flows are the 'n' in
+ * 'flows': one of them, or, for a conjunctive entry, a flow of each of its
+ * clauses (its one flow that is not conjunctive, the one that matches the
+ * conjunction's id, is not the packet's to match). */
+static bool
+xlate_acl_flows_match(struct oflow *const *flows, size_t n,
+                      const struct flow *packet)
+{
+    uint32_t clauses_matched = 0, clauses = 0;
+    bool any = false;
+
+    for (size_t i = 0; i < n; i++) {
+        const struct oflow *f = flows[i];
+        if (f->ofpacts_len && f->ofpacts->type == OFPACT_CONJUNCTION) {
+            const struct ofpact_conjunction *c
+                = (const struct ofpact_conjunction *) f->ofpacts;
+            clauses |= 1u << c->clause;
+            if (minimatch_matches_flow(&f->match, packet)) {
+                clauses_matched |= 1u << c->clause;
+            }
+        } else if (minimatch_matches_flow(&f->match, packet)) {
+            any = true;
+        }
+    }
+    return clauses ? clauses_matched == clauses : any;
+}
+
+/* Returns a new reference to how ACL 'name' (bound, known to 'x') decides
+ * 'packet' in 'direction' (true: ingress), by the flows of the version in
+ * force in 'd': {"acl", "decided_by": "entry" | "no match" | "deny all" |
+ * "recovered flows" | "beyond the priority space", "entry": text or null,
+ * "action": "permit" | "deny"}; or NULL if 'x' does not know the ACL. */
+json_t *
+xlate_acl_evaluate(const struct xlate_acl *x, const char *name,
+                   bool ingress, const struct flow *packet_,
+                   const struct desired *d)
+{
+    const struct xlate_acl_acl *acl = xlate_acl_find(x, name);
+    if (!acl) {
+        return NULL;
+    }
+
+    /* The packet, with the ACL's id in the register its flows match. */
+    struct flow packet = *packet_;
+    uint64_t id = xlate_acl_id(name);
+    int reg = ingress ? 4 : 8;
+    packet.regs[reg] = id >> 32;
+    packet.regs[reg + 1] = id;
+
+    const char *decided_by = "no match";
+    const char *action = "permit";
+    char *text = NULL;
+    size_t n_flows;
+    struct oflow *const *flows;
+
+    if (acl->mode == XLATE_ACL_DENY_ALL) {
+        decided_by = "deny all";
+        action = "deny";
+    } else if (acl->mode == XLATE_ACL_RECOVERED) {
+        /* The highest priority of the recovered flows that matches. */
+        char *key = xlate_acl_group_key(name, "recovered");
+        int best = -1;
+        flows = desired_group_flows(d, key, &n_flows);
+        free(key);
+        for (size_t i = 0; i < n_flows; i++) {
+            const struct oflow *f = flows[i];
+            if (f->table_id == (ingress ? PIPELINE_T_INGRESS_ACL
+                                : PIPELINE_T_EGRESS_ACL)
+                && f->priority > best
+                && xlate_acl_flows_match(&flows[i], 1, &packet)) {
+                best = f->priority;
+                action = f->ofpacts_len ? "permit" : "deny";
+                decided_by = "recovered flows";
+            }
+        }
+    } else {
+        size_t n = hmap_count(&acl->entries), i = 0;
+        const struct xlate_acl_entry **sorted = iovp_xmalloc(
+            MAX(1, n) * sizeof *sorted);
+        const struct xlate_acl_entry *xe;
+        HMAP_FOR_EACH (xe, node, &acl->entries) {
+            sorted[i++] = xe;
+        }
+        qsort(sorted, n, sizeof *sorted, xlate_acl_entry_ptr_compare);
+        for (i = 0; i < n; i++) {
+            const struct acl_entry *e = &sorted[i]->e;
+            if (e->ingress != ingress) {
+                continue;
+            }
+            char *key = xlate_acl_group_key(name, e->uuid);
+            flows = desired_group_flows(d, key, &n_flows);
+            free(key);
+            if (xlate_acl_flows_match(flows, n_flows, &packet)) {
+                decided_by = "entry";
+                action = e->permit ? "permit" : "deny";
+                text = acl_entry_to_string(e);
+                break;
+            }
+        }
+        free(sorted);
+
+        char *key = xlate_acl_group_key(name, "beyond");
+        flows = desired_group_flows(d, key, &n_flows);
+        free(key);
+        if (!text && n_flows) {
+            decided_by = "beyond the priority space";
+            action = "deny";
+        }
+    }
+
+    json_t *result = json_pack("{s:s, s:s, s:s?, s:s}", "acl", name,
+                               "decided_by", decided_by, "entry", text,
+                               "action", action);
+    free(text);
+    return result;
 }

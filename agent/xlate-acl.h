@@ -60,6 +60,7 @@
 
 struct acl_entry;
 struct desired;
+struct flow;
 struct odb_replica;
 struct oflow_table;
 struct xlate_acl;
@@ -82,6 +83,9 @@ bool xlate_acl_run(struct xlate_acl *, const struct odb_replica *vtep,
                    const json_t *changed_entries,
                    const struct oflow_table *installed, struct desired *);
 json_t *xlate_acl_faults(const struct xlate_acl *);
+json_t *xlate_acl_evaluate(const struct xlate_acl *, const char *name,
+                           bool ingress, const struct flow *,
+                           const struct desired *);
 json_t *xlate_acl_describe(const struct xlate_acl *, const char *name,
                            const struct desired *,
                            const struct oflow_table *installed);

@@ -44,11 +44,21 @@ struct control_client {
 
 /* Finds the control socket of 'target', as ovs-appctl does: a 'target' with
  * a '/' is the socket's file name itself; otherwise it names a daemon whose
- * pidfile <rundir>/'target'.pid gives the pid in <rundir>/'target'.PID.ctl.
- * Returns NULL and the malloc()'d file name in '*pathp', or a malloc()'d
- * error message and NULL in '*pathp'. */
+ * pidfile <rundir>/'target'.pid gives the pid in <rundir>/'target'.PID.ctl,
+ * <rundir> being iovp's (iovp_rundir()).  Returns NULL and the malloc()'d
+ * file name in '*pathp', or a malloc()'d error message and NULL in
+ * '*pathp'. */
 char *
 control_client_target_path(const char *target, char **pathp)
+{
+    return control_client_daemon_path(iovp_rundir(), target, pathp);
+}
+
+/* As control_client_target_path(), with 'rundir' for the run directory
+ * (an Open vSwitch daemon's, say). */
+char *
+control_client_daemon_path(const char *rundir, const char *target,
+                           char **pathp)
 {
     char *pidfile;
     long int pid;
@@ -61,7 +71,7 @@ control_client_target_path(const char *target, char **pathp)
         return NULL;
     }
 
-    pidfile = iovp_xasprintf("%s/%s.pid", iovp_rundir(), target);
+    pidfile = iovp_xasprintf("%s/%s.pid", rundir, target);
     file = fopen(pidfile, "r");
     if (!file) {
         char *error = iovp_xasprintf("cannot read pidfile \"%s\" (%s)",
@@ -79,7 +89,7 @@ control_client_target_path(const char *target, char **pathp)
     }
     free(pidfile);
 
-    *pathp = iovp_xasprintf("%s/%s.%ld.ctl", iovp_rundir(), target, pid);
+    *pathp = iovp_xasprintf("%s/%s.%ld.ctl", rundir, target, pid);
     return NULL;
 }
 

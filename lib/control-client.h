@@ -26,6 +26,8 @@
 struct control_client;
 
 char *control_client_target_path(const char *target, char **pathp);
+char *control_client_daemon_path(const char *rundir, const char *target,
+                                 char **pathp);
 int control_client_open(const char *path, int timeout_ms,
                         struct control_client **);
 void control_client_close(struct control_client *);

@@ -278,3 +278,30 @@ oflow_table_sorted(const struct oflow_table *t)
     qsort(flows, n, sizeof *flows, oflow_compare);
     return flows;
 }
+
+/* Parses 'text', a packet's fields in ovs-ofctl's flow syntax
+ * ("tcp,nw_src=10.0.0.1,tp_dst=22"), into '*packet': the fields it gives,
+ * every other field zero.  Returns NULL, or a malloc()'d error message. */
+char *
+oflow_parse_packet(const char *text, struct flow *packet)
+{
+    struct ofputil_flow_mod fm;
+    enum ofputil_protocol usable;
+
+    if (strstr(text, "actions")) {
+        return iovp_xstrdup("a packet has no actions");
+    }
+    char *s = iovp_xasprintf("%s actions=drop", text);
+    char *error = parse_ofp_str(&fm, OFPFC_ADD, s, NULL, NULL, &usable);
+    free(s);
+    if (error) {
+        return error;
+    }
+
+    struct match match;
+    minimatch_expand(&fm.match, &match);
+    *packet = match.flow;
+    minimatch_destroy(&fm.match);
+    free(fm.ofpacts);
+    return NULL;
+}

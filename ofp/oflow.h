@@ -80,6 +80,9 @@ void oflow_format_match(const struct oflow *, struct ds *);
 void oflow_format_actions(const struct oflow *, struct ds *);
 const struct oflow **oflow_table_sorted(const struct oflow_table *);
 
+struct flow;
+char *oflow_parse_packet(const char *text, struct flow *);
+
 #define OFLOW_TABLE_FOR_EACH(FLOW, TABLE) \
     HMAP_FOR_EACH (FLOW, node, &(TABLE)->flows)
 #define OFLOW_TABLE_FOR_EACH_SAFE(FLOW, TABLE) \

@@ -50,6 +50,7 @@ static const struct ofctl_command ofctl_commands[] = {
     {"ofp/status", "", 0, 0, "ofp/status"},
     {"dump-flows", "[PORT]", 0, 1, "flows/dump"},
     {"dump-policy", "[PORT]", 0, 1, "policy/dump"},
+    {"trace", "PORT FLOW", 2, 2, "acl/trace"},
 };
 
 /* The command line, parsed. */
@@ -127,6 +128,108 @@ ofctl_print(const struct ofctl_options *options, const json_t *result)
     return EXIT_SUCCESS;
 }
 
+/* Returns "permit" or "deny" for the datapath actions in 'trace', the
+ * output of OVS's ofproto/trace, and sets '*actions' to those actions
+ * (malloc()'d), or returns NULL if it has none. */
+static const char *
+ofctl_ovs_fate(const char *trace, char **actions)
+{
+    const char *line = strstr(trace, "Datapath actions: ");
+
+    *actions = NULL;
+    if (!line) {
+        return NULL;
+    }
+    line += strlen("Datapath actions: ");
+    *actions = iovp_xmemdup(line, strcspn(line, "\n") + 1);
+    (*actions)[strcspn(line, "\n")] = '\0';
+    return !strcmp(*actions, "drop") ? "deny" : "permit";
+}
+
+/* "trace PORT FLOW": asks iovpd ('client') which ACL entries decide the
+ * packet and its fate, then asks ovs-vswitchd (ofproto/trace) what it does
+ * with the same packet, and compares.  Returns the exit status: failure if
+ * they disagree. */
+static int
+ofctl_trace(struct control_client *client, const struct ofctl_options *o,
+            const char *port, const char *flow)
+{
+    const char *set_options[] = { "--format", "json" };
+    const char *args[] = { port, flow };
+    json_t *result = NULL, *trace = NULL;
+    int retval;
+
+    retval = ofctl_transact(client, o, "set-options", 2, set_options,
+                            &result);
+    json_decref(result);
+    if (!retval) {
+        retval = ofctl_transact(client, o, "acl/trace", 2, args, &trace);
+    }
+    if (retval) {
+        return retval;
+    }
+
+    /* The same packet through OVS. */
+    const char *bridge = json_string_value(json_object_get(trace, "bridge"));
+    const char *ovs_flow = json_string_value(json_object_get(trace,
+                                                             "ovs_flow"));
+    const char *rundir = getenv("OVS_RUNDIR");
+    struct ofctl_options vswitchd = *o;
+    struct control_client *ovs;
+    char *path, *error;
+
+    vswitchd.target = "ovs-vswitchd";
+    error = control_client_daemon_path(rundir ? rundir
+                                       : "/var/run/openvswitch",
+                                       "ovs-vswitchd", &path);
+    if (error) {
+        iovp_fatal(0, "%s", error);
+    }
+    retval = control_client_open(path, o->timeout_ms, &ovs);
+    if (retval) {
+        iovp_fatal(retval, "cannot connect to \"%s\"", path);
+    }
+    const char *trace_args[] = { bridge, ovs_flow };
+    json_t *ovs_trace = NULL;
+    retval = ofctl_transact(ovs, &vswitchd, "ofproto/trace", 2, trace_args,
+                            &ovs_trace);
+    control_client_close(ovs);
+    free(path);
+    if (retval) {
+        json_decref(trace);
+        return retval;
+    }
+
+    char *actions;
+    const char *fate = json_string_value(json_object_get(trace, "fate"));
+    const char *ovs_fate = ofctl_ovs_fate(json_string_value(ovs_trace),
+                                          &actions);
+    bool flooded = json_is_null(json_object_get(trace, "destination"));
+    const char *verdict = (!ovs_fate ? "no datapath actions in the trace"
+                           : flooded && !strcmp(fate, "permit")
+                           ? "not compared (flooded)"
+                           : !strcmp(fate, ovs_fate) ? "agrees"
+                           : "DISAGREES");
+    bool disagrees = ovs_fate && !strcmp(verdict, "DISAGREES");
+
+    if (o->json) {
+        json_object_set_new(trace, "ovs", json_pack(
+                                "{s:s, s:s?, s:s?, s:s}", "flow", ovs_flow,
+                                "datapath_actions", actions, "fate",
+                                ovs_fate, "verdict", verdict));
+        json_object_del(trace, "text");
+        ofctl_print(o, trace);
+    } else {
+        fputs(json_string_value(json_object_get(trace, "text")), stdout);
+        printf("OVS: ofproto/trace %s %s\n  datapath actions: %s: %s\n",
+               bridge, ovs_flow, actions ? actions : "(none)", verdict);
+    }
+    free(actions);
+    json_decref(ovs_trace);
+    json_decref(trace);
+    return disagrees ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -166,6 +269,11 @@ main(int argc, char *argv[])
     }
 
     json_t *result = NULL;
+    if (!strcmp(command->name, "trace")) {
+        retval = ofctl_trace(client, &options, argv[optind + 1],
+                             argv[optind + 2]);
+        goto exit;
+    }
     if (options.json) {
         const char *set_options[] = { "--format", "json" };
         retval = ofctl_transact(client, &options, "set-options", 2,

@@ -1,0 +1,255 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "agent/trace.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openvswitch/dynamic-string.h>
+#include <openvswitch/flow.h>
+
+#include "agent/xlate-acl.h"
+#include "lib/util.h"
+#include "ofp/oflow.h"
+
+/* Returns the ACL verdict of binding 'b' (of show.h's JSON) on 'packet' in
+ * 'direction': xlate_acl_evaluate()'s, or a permit for no ACL. */
+static json_t *
+trace_binding(const json_t *b, bool ingress, const struct flow *packet,
+              const struct xlate_acl *x, const struct desired *d)
+{
+    const char *acl = json_string_value(json_object_get(b, "acl"));
+    json_t *verdict = acl ? xlate_acl_evaluate(x, acl, ingress, packet, d)
+                          : NULL;
+
+    return verdict ? verdict : json_pack("{s:n, s:s, s:n, s:s}", "acl",
+                                         "decided_by", "no ACL", "entry",
+                                         "action", "permit");
+}
+
+/* Returns 'flow' with its generic transport port fields named for its
+ * protocol ("tp_dst" becomes "tcp_dst" for TCP), as ofproto/trace wants
+ * them.  The caller frees it. */
+static char *
+trace_ovs_fields(const char *flow, int nw_proto)
+{
+    const char *proto = (nw_proto == 6 ? "tcp" : nw_proto == 17 ? "udp"
+                         : nw_proto == 132 ? "sctp" : NULL);
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    for (const char *p = flow; *p; ) {
+        if (proto && (!strncmp(p, "tp_src=", 7) || !strncmp(p, "tp_dst=", 7))
+            && (p == flow || p[-1] == ',')) {
+            ds_put_format(&s, "%s_", proto);
+            p += 3;             /* Past "tp_". */
+            continue;
+        }
+        ds_put_char(&s, *p++);
+    }
+    return ds_steal_cstr(&s);
+}
+
+/* Returns a new reference to what happens to the packet 'flow' (ovs-ofctl
+ * flow syntax) that the VM on 'port' sends, by the policy that 'show' (the
+ * switch, show_switch()'s JSON) and the ACLs' translation 'x' and 'd' give:
+ *
+ *   {"port", "vlan", "logical_switch",
+ *    "ingress": {"acl", "decided_by", "entry", "action"},
+ *    "destination": PORT or null, "egress": {...} or null,
+ *    "fate": "permit" | "deny", "bridge",
+ *    "ovs_flow": the same packet for ofproto/trace,
+ *    "text": all of it as trace_acl_text() writes it}
+ *
+ * The packet's VLAN (dl_vlan) picks the port's binding, untagged if none;
+ * its source MAC is the port's unless it gives one; its destination, when
+ * its dl_dst is the MAC of another port of the logical switch, has its
+ * egress ACL applied.  Returns NULL and an error in '*error' (malloc()'d)
+ * if the port or the flow does not make sense. */
+json_t *
+trace_acl(const json_t *show, const char *port, const char *flow,
+          const struct xlate_acl *x, const struct desired *d, char **error)
+{
+    const json_t *ports = json_object_get(show, "ports");
+    const json_t *src = NULL, *p;
+    size_t i;
+
+    json_array_foreach (ports, i, p) {
+        if (!strcmp(json_string_value(json_object_get(p, "name")), port)) {
+            src = p;
+        }
+    }
+    if (!src) {
+        *error = iovp_xasprintf("no port %s on this switch", port);
+        return NULL;
+    }
+    if (!json_is_integer(json_object_get(src, "ofport"))) {
+        *error = iovp_xasprintf("port %s is not on the bridge", port);
+        return NULL;
+    }
+
+    struct flow packet;
+    char *perror = oflow_parse_packet(flow, &packet);
+    if (perror) {
+        *error = iovp_xasprintf("%s: %s", flow, perror);
+        free(perror);
+        return NULL;
+    }
+
+    /* The binding. */
+    int vlan = (packet.vlans[0].tci & htons(0x1000)    /* Tagged? */
+                ? ntohs(packet.vlans[0].tci) & 0xfff : 0);
+    const json_t *binding = NULL, *b;
+    json_array_foreach (json_object_get(src, "bindings"), i, b) {
+        if (json_integer_value(json_object_get(b, "vlan")) == vlan) {
+            binding = b;
+        }
+    }
+    if (!binding) {
+        *error = iovp_xasprintf("port %s has no binding for %s %d", port,
+                                vlan ? "VLAN" : "untagged frames", vlan);
+        return NULL;
+    }
+    const char *ls = json_string_value(json_object_get(binding,
+                                                       "logical_switch"));
+
+    /* The source MAC, unless given. */
+    const char *mac = json_string_value(json_object_get(src, "mac"));
+    bool has_src = strstr(flow, "dl_src=") || strstr(flow, "eth_src=");
+    unsigned int m[6];
+    if (!has_src && mac && sscanf(mac, "%x:%x:%x:%x:%x:%x", &m[0], &m[1],
+                                  &m[2], &m[3], &m[4], &m[5]) == 6) {
+        for (i = 0; i < 6; i++) {
+            packet.dl_src.ea[i] = m[i];
+        }
+    }
+
+    json_t *ingress = trace_binding(binding, true, &packet, x, d);
+    bool permit = !strcmp(json_string_value(json_object_get(ingress,
+                                                            "action")),
+                          "permit");
+
+    /* The destination: a port of the logical switch with that MAC. */
+    const uint8_t *e = packet.dl_dst.ea;
+    char dst_mac[18];
+    snprintf(dst_mac, sizeof dst_mac, "%02x:%02x:%02x:%02x:%02x:%02x",
+             e[0], e[1], e[2], e[3], e[4], e[5]);
+    const char *dst_name = NULL;
+    json_t *egress = NULL;
+    json_array_foreach (ports, i, p) {
+        const char *pmac = json_string_value(json_object_get(p, "mac"));
+        size_t j;
+        if (p == src || !pmac || strcmp(pmac, dst_mac)) {
+            continue;
+        }
+        json_array_foreach (json_object_get(p, "bindings"), j, b) {
+            if (!strcmp(json_string_value(json_object_get(
+                                              b, "logical_switch")), ls)
+                && !dst_name) {
+                dst_name = json_string_value(json_object_get(p, "name"));
+                if (permit) {
+                    egress = trace_binding(b, false, &packet, x, d);
+                }
+            }
+        }
+    }
+    if (egress) {
+        permit = !strcmp(json_string_value(json_object_get(egress,
+                                                           "action")),
+                         "permit");
+    }
+
+    char *fields = trace_ovs_fields(flow, packet.nw_proto);
+    struct ds ovs_flow = DS_EMPTY_INITIALIZER;
+    ds_put_format(&ovs_flow, "in_port=%"JSON_INTEGER_FORMAT,
+                  json_integer_value(json_object_get(src, "ofport")));
+    if (!has_src && mac && mac[0]) {
+        ds_put_format(&ovs_flow, ",dl_src=%s", mac);
+    }
+    ds_put_format(&ovs_flow, ",%s", fields);
+    free(fields);
+
+    json_t *result = json_pack(
+        "{s:s, s:i, s:s, s:o, s:s?, s:o, s:s, s:O, s:s}",
+        "port", port, "vlan", vlan, "logical_switch", ls,
+        "ingress", ingress, "destination", dst_name,
+        "egress", egress ? egress : json_null(),
+        "fate", permit ? "permit" : "deny",
+        "bridge", json_object_get(show, "bridge"),
+        "ovs_flow", ds_cstr(&ovs_flow));
+    ds_destroy(&ovs_flow);
+
+    char *text = trace_acl_text(result);
+    json_object_set_new(result, "text", json_string(text));
+    free(text);
+    return result;
+}
+
+/* Appends one direction's verdict 'v' to 's'. */
+static void
+trace_verdict_text(struct ds *s, const char *direction, const json_t *v)
+{
+    const char *acl = json_string_value(json_object_get(v, "acl"));
+    const char *entry = json_string_value(json_object_get(v, "entry"));
+
+    ds_put_format(s, "  %s: ", direction);
+    if (!acl) {
+        ds_put_cstr(s, "no ACL");
+    } else {
+        ds_put_format(s, "ACL %s, ", acl);
+        if (entry) {
+            ds_put_cstr(s, entry);
+        } else {
+            ds_put_cstr(s, json_string_value(json_object_get(
+                                                 v, "decided_by")));
+        }
+    }
+    ds_put_format(s, ": %s\n",
+                  json_string_value(json_object_get(v, "action")));
+}
+
+/* Returns a malloc()'d text of 'trace', trace_acl()'s result. */
+char *
+trace_acl_text(const json_t *trace)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    json_int_t vlan = json_integer_value(json_object_get(trace, "vlan"));
+    const char *dst = json_string_value(json_object_get(trace,
+                                                        "destination"));
+
+    ds_put_format(&s, "from %s, ",
+                  json_string_value(json_object_get(trace, "port")));
+    if (vlan) {
+        ds_put_format(&s, "VLAN %"JSON_INTEGER_FORMAT, vlan);
+    } else {
+        ds_put_cstr(&s, "untagged");
+    }
+    ds_put_format(&s, ", into %s, to %s\n",
+                  json_string_value(json_object_get(trace,
+                                                    "logical_switch")),
+                  dst ? dst : "no port of the logical switch (flooded)");
+    trace_verdict_text(&s, "ingress", json_object_get(trace, "ingress"));
+    if (json_is_object(json_object_get(trace, "egress"))) {
+        trace_verdict_text(&s, "egress", json_object_get(trace, "egress"));
+    }
+    ds_put_format(&s, "fate: %s\n",
+                  json_string_value(json_object_get(trace, "fate")));
+    return ds_steal_cstr(&s);
+}
