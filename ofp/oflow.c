@@ -149,6 +149,41 @@ oflow_table_add_text(struct oflow_table *t, uint64_t cookie,
     return NULL;
 }
 
+/* Adds to 't' the flow with 'cookie', 'table_id', 'priority', 'match' and
+ * the 'ofpacts_len' bytes of actions 'ofpacts' (all copied), the way
+ * oflow_table_add_text() adds one it parsed: returns NULL, or a malloc()'d
+ * error message if 't' has a different flow of its identity. */
+char *
+oflow_table_add(struct oflow_table *t, uint64_t cookie, uint8_t table_id,
+                uint16_t priority, const struct match *match,
+                const struct ofpact *ofpacts, size_t ofpacts_len)
+{
+    struct oflow *f = iovp_xzalloc(sizeof *f);
+
+    minimatch_init(&f->match, match);
+    f->table_id = table_id;
+    f->priority = priority;
+    f->cookie = cookie;
+    f->ofpacts = iovp_xmemdup(ofpacts, ofpacts_len);
+    f->ofpacts_len = ofpacts_len;
+
+    if (!oflow_table_insert(t, f)) {
+        struct oflow *old = oflow_table_find(t, f);
+        bool same = old->cookie == f->cookie && oflow_same_actions(old, f);
+        char *error = NULL;
+        if (!same) {
+            struct ds s = DS_EMPTY_INITIALIZER;
+            oflow_format(f, false, &s);
+            error = iovp_xasprintf("%s: conflicts with a flow of the same "
+                                   "match", ds_cstr(&s));
+            ds_destroy(&s);
+        }
+        oflow_destroy(f);
+        return error;
+    }
+    return NULL;
+}
+
 /* Returns a copy of 'f', counters included, in no table. */
 struct oflow *
 oflow_clone(const struct oflow *f)

@@ -71,6 +71,10 @@ bool oflow_table_insert(struct oflow_table *, struct oflow *);
 void oflow_table_remove(struct oflow_table *, struct oflow *);
 char *oflow_table_add_text(struct oflow_table *, uint64_t cookie,
                            const char *text);
+char *oflow_table_add(struct oflow_table *, uint64_t cookie,
+                      uint8_t table_id, uint16_t priority,
+                      const struct match *, const struct ofpact *,
+                      size_t ofpacts_len);
 
 struct oflow *oflow_clone(const struct oflow *);
 void oflow_destroy(struct oflow *);
