@@ -394,13 +394,11 @@ agent_identity(const struct agent *agent, const struct odb_replica *ovs,
     *ipp = ip ? iovp_xstrdup(ip) : NULL;
 }
 
-/* "switch/show": the switch, its VM ports with their ofports, and their
- * bindings. */
-static void
-agent_cmd_switch_show(struct control_conn *conn, int argc OVS_UNUSED,
-                      const char *argv[] OVS_UNUSED, void *agent_)
+/* Returns a new reference to the switch as show_switch() describes it,
+ * from the replicas that are current. */
+static json_t *
+agent_show(const struct agent *agent)
 {
-    struct agent *agent = agent_;
     struct odb_replica *ovs = (odb_client_is_active(agent->ovs_db)
                                ? odb_client_replica(agent->ovs_db) : NULL);
     struct odb_replica *vtep = (odb_client_is_active(agent->vtep_db)
@@ -417,6 +415,17 @@ agent_cmd_switch_show(struct control_conn *conn, int argc OVS_UNUSED,
     json_t *show = show_switch(vtep, ovs, &spec);
     free(name);
     free(tunnel_ip);
+    return show;
+}
+
+/* "switch/show": the switch, its VM ports with their ofports, and their
+ * bindings. */
+static void
+agent_cmd_switch_show(struct control_conn *conn, int argc OVS_UNUSED,
+                      const char *argv[] OVS_UNUSED, void *agent_)
+{
+    struct agent *agent = agent_;
+    json_t *show = agent_show(agent);
 
     if (control_conn_format(conn) == CONTROL_FMT_JSON) {
         control_reply_json(conn, show);
@@ -436,22 +445,17 @@ agent_rejection_faults(const struct agent *agent,
                        const struct odb_replica *vtep, const char *name,
                        json_t *faults)
 {
-    const struct odb_replica_table *switches = odb_replica_find_table(
-        vtep, "Physical_Switch");
     const struct odb_replica_table *pports = odb_replica_find_table(
         vtep, "Physical_Port");
-    const struct odb_row *ps = odb_find_row_by_string(switches, "name",
-                                                      name);
     size_t n_rej;
     const struct ofctrl_rejection *rej = ofctrl_rejections(agent->ofctrl,
                                                            &n_rej);
 
-    if (!ps || !n_rej) {
+    if (!n_rej) {
         return;
     }
     size_t n_pps;
-    const struct odb_row **pps = odb_rows_referenced(
-        pports, odb_row_get(switches, ps, "ports"), &n_pps);
+    const struct odb_row **pps = report_switch_ports(vtep, name, &n_pps);
     for (size_t i = 0; i < n_pps; i++) {
         const char *port = json_string_value(odb_row_get(pports, pps[i],
                                                          "name"));
@@ -660,26 +664,11 @@ static json_t *
 agent_policy_json(struct agent *agent, const char *port_name,
                   const char **error)
 {
-    struct odb_replica *ovs = (odb_client_is_active(agent->ovs_db)
-                               ? odb_client_replica(agent->ovs_db) : NULL);
-    struct odb_replica *vtep = (odb_client_is_active(agent->vtep_db)
-                                ? odb_client_replica(agent->vtep_db)
-                                : NULL);
-    char *name, *tunnel_ip;
-
-    if (!vtep) {
+    if (!odb_client_is_active(agent->vtep_db)) {
         *error = "no copy of the hardware_vtep database yet";
         return NULL;
     }
-    agent_identity(agent, ovs, &name, &tunnel_ip);
-    struct show_spec spec = {
-        .switch_name = name,
-        .tunnel_ip = tunnel_ip,
-        .bridge = agent->bridge,
-    };
-    json_t *show = show_switch(vtep, ovs, &spec);
-    free(name);
-    free(tunnel_ip);
+    json_t *show = agent_show(agent);
 
     json_t *ports = json_array();
     size_t i;
@@ -724,28 +713,16 @@ agent_cmd_acl_trace(struct control_conn *conn, int argc OVS_UNUSED,
                     const char *argv[], void *agent_)
 {
     struct agent *agent = agent_;
-    struct odb_replica *ovs = (odb_client_is_active(agent->ovs_db)
-                               ? odb_client_replica(agent->ovs_db) : NULL);
-    struct odb_replica *vtep = (odb_client_is_active(agent->vtep_db)
-                                ? odb_client_replica(agent->vtep_db)
-                                : NULL);
-    char *name, *tunnel_ip, *error = NULL;
+    char *error = NULL;
 
-    if (!vtep || !ovs) {
+    if (!odb_client_is_active(agent->vtep_db)
+        || !odb_client_is_active(agent->ovs_db)) {
         control_reply_error(conn, "no copy of the databases yet");
         return;
     }
-    agent_identity(agent, ovs, &name, &tunnel_ip);
-    struct show_spec spec = {
-        .switch_name = name,
-        .tunnel_ip = tunnel_ip,
-        .bridge = agent->bridge,
-    };
-    json_t *show = show_switch(vtep, ovs, &spec);
+    json_t *show = agent_show(agent);
     json_t *trace = trace_acl(show, argv[1], argv[2], agent->xacl,
                               &agent->desired, &error);
-    free(name);
-    free(tunnel_ip);
     json_decref(show);
 
     if (!trace) {

@@ -311,6 +311,27 @@ report_ucast_macs_local(const struct odb_replica *vtep,
     return odb_txn_finish(ops, "iovpd: reporting local MACs");
 }
 
+/* Returns a malloc()'d array of the Physical_Port rows of the switch
+ * called 'switch_name' in 'vtep', with their number in '*n', or NULL (and
+ * 0) if there is no such switch. */
+const struct odb_row **
+report_switch_ports(const struct odb_replica *vtep, const char *switch_name,
+                    size_t *n)
+{
+    const struct odb_replica_table *switches = odb_replica_find_table(
+        vtep, "Physical_Switch");
+    const struct odb_replica_table *pports = odb_replica_find_table(
+        vtep, "Physical_Port");
+    const struct odb_row *ps = odb_find_row_by_string(switches, "name",
+                                                      switch_name);
+
+    *n = 0;
+    return (ps && pports
+            ? odb_rows_referenced(pports, odb_row_get(switches, ps, "ports"),
+                                  n)
+            : NULL);
+}
+
 /* Returns a new reference to the canonical OVSDB set of the strings in
  * 'tokens', a JSON array (or NULL): sorted, distinct. */
 static json_t *
@@ -343,21 +364,17 @@ json_t *
 report_port_faults(const struct odb_replica *vtep,
                    const struct report_spec *spec, const json_t *faults)
 {
-    const struct odb_replica_table *switches = odb_replica_find_table(
-        vtep, "Physical_Switch");
     const struct odb_replica_table *pports = odb_replica_find_table(
         vtep, "Physical_Port");
-    const struct odb_row *ps = odb_find_row_by_string(switches, "name",
-                                                      spec->switch_name);
+    size_t n_pps;
+    const struct odb_row **pps = report_switch_ports(vtep, spec->switch_name,
+                                                     &n_pps);
 
-    if (!ps || !pports) {
+    if (!pps) {
         return NULL;
     }
 
     json_t *ops = json_array();
-    size_t n_pps;
-    const struct odb_row **pps = odb_rows_referenced(
-        pports, odb_row_get(switches, ps, "ports"), &n_pps);
     for (size_t i = 0; i < n_pps; i++) {
         const char *name = json_string_value(odb_row_get(pports, pps[i],
                                                          "name"));
@@ -390,23 +407,20 @@ report_vlan_stats(const struct odb_replica *vtep,
         "packets_from_local", "bytes_from_local",
         "packets_to_local", "bytes_to_local",
     };
-    const struct odb_replica_table *switches = odb_replica_find_table(
-        vtep, "Physical_Switch");
     const struct odb_replica_table *pports = odb_replica_find_table(
         vtep, "Physical_Port");
     const struct odb_replica_table *lbs = odb_replica_find_table(
         vtep, "Logical_Binding_Stats");
-    const struct odb_row *ps = odb_find_row_by_string(switches, "name",
-                                                      spec->switch_name);
+    size_t n_pps;
+    const struct odb_row **pps = report_switch_ports(vtep, spec->switch_name,
+                                                     &n_pps);
 
-    if (!ps || !pports || !lbs) {
+    if (!pps || !lbs) {
+        free(pps);
         return NULL;
     }
 
     json_t *ops = json_array();
-    size_t n_pps;
-    const struct odb_row **pps = odb_rows_referenced(
-        pports, odb_row_get(switches, ps, "ports"), &n_pps);
     for (size_t i = 0; i < n_pps; i++) {
         const char *name = json_string_value(odb_row_get(pports, pps[i],
                                                          "name"));

@@ -43,8 +43,10 @@
  * address, nothing is reported. */
 
 #include <jansson.h>
+#include <stddef.h>
 
 struct odb_replica;
+struct odb_row;
 
 struct report_spec {
     const char *switch_name;
@@ -61,6 +63,9 @@ json_t *report_ucast_macs_local(const struct odb_replica *vtep,
                                 const struct odb_replica *ovs,
                                 const struct report_spec *,
                                 const char *bridge);
+const struct odb_row **report_switch_ports(const struct odb_replica *vtep,
+                                           const char *switch_name,
+                                           size_t *n);
 json_t *report_port_faults(const struct odb_replica *vtep,
                            const struct report_spec *,
                            const json_t *faults);

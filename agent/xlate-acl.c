@@ -839,6 +839,25 @@ xlate_acl_entry_ptr_compare(const void *a_, const void *b_)
     return acl_entry_compare(&(*a)->e, &(*b)->e);
 }
 
+/* Returns a malloc()'d array of the entries of 'acl''s version in force,
+ * in the order they apply, and their number in '*n'.  The caller frees the
+ * array, not the entries. */
+static const struct xlate_acl_entry **
+xlate_acl_sorted(const struct xlate_acl_acl *acl, size_t *n)
+{
+    const struct xlate_acl_entry **sorted = iovp_xmalloc(
+        MAX(1, hmap_count(&acl->entries)) * sizeof *sorted);
+    const struct xlate_acl_entry *xe;
+    size_t i = 0;
+
+    HMAP_FOR_EACH (xe, node, &acl->entries) {
+        sorted[i++] = xe;
+    }
+    qsort(sorted, i, sizeof *sorted, xlate_acl_entry_ptr_compare);
+    *n = i;
+    return sorted;
+}
+
 /* Returns a new reference to a description of bound ACL 'name' as 'x'
  * applies it, or NULL if 'x' does not know it:
  *
@@ -866,17 +885,11 @@ xlate_acl_describe(const struct xlate_acl *x, const char *name,
         return NULL;
     }
 
-    size_t n = hmap_count(&acl->entries), i = 0;
-    const struct xlate_acl_entry **sorted = iovp_xmalloc(
-        MAX(1, n) * sizeof *sorted);
-    const struct xlate_acl_entry *xe;
-    HMAP_FOR_EACH (xe, node, &acl->entries) {
-        sorted[i++] = xe;
-    }
-    qsort(sorted, n, sizeof *sorted, xlate_acl_entry_ptr_compare);
+    size_t n;
+    const struct xlate_acl_entry **sorted = xlate_acl_sorted(acl, &n);
 
     json_t *entries = json_array();
-    for (i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         const struct acl_entry *e = &sorted[i]->e;
         char *key = xlate_acl_group_key(name, e->uuid);
         size_t n_flows;
@@ -987,15 +1000,9 @@ xlate_acl_evaluate(const struct xlate_acl *x, const char *name,
             }
         }
     } else {
-        size_t n = hmap_count(&acl->entries), i = 0;
-        const struct xlate_acl_entry **sorted = iovp_xmalloc(
-            MAX(1, n) * sizeof *sorted);
-        const struct xlate_acl_entry *xe;
-        HMAP_FOR_EACH (xe, node, &acl->entries) {
-            sorted[i++] = xe;
-        }
-        qsort(sorted, n, sizeof *sorted, xlate_acl_entry_ptr_compare);
-        for (i = 0; i < n; i++) {
+        size_t n;
+        const struct xlate_acl_entry **sorted = xlate_acl_sorted(acl, &n);
+        for (size_t i = 0; i < n; i++) {
             const struct acl_entry *e = &sorted[i]->e;
             if (e->ingress != ingress) {
                 continue;
