@@ -89,7 +89,7 @@ jrpc_client_data(struct bclient *bytes, const char *p, size_t n, void *c_)
                 return;
             }
             c->cbs.msg(c, msg, c->aux);
-            json_decref(msg);
+            jrpc_parser_release(&c->parser, msg);
 
             /* The owner may have dropped this connection: the rest of
              * these bytes belong to it, not to the next one. */

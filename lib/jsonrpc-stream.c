@@ -57,7 +57,7 @@ jrpc_stream_data(struct bstream *bytes, const char *p, size_t n, void *s_)
                 return;
             }
             s->cbs.msg(s, msg, s->aux);
-            json_decref(msg);
+            jrpc_parser_release(&s->parser, msg);
             if (s->closing) {
                 return;
             }

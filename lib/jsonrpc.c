@@ -18,6 +18,7 @@
 
 #include "lib/jsonrpc.h"
 
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,6 +174,13 @@ jrpc_parser_fail(struct jrpc_parser *p, const char *format, ...)
     va_end(args);
 }
 
+/* The size of a parser's buffer that it keeps for the next message. */
+#define JRPC_KEEP_BUFFER (64 * 1024)
+
+/* The size of a message after which jrpc_parser_release() trims the
+ * heap. */
+#define JRPC_TRIM_SIZE (4 * 1024 * 1024)
+
 static void
 jrpc_parser_append(struct jrpc_parser *p, const char *data, size_t n)
 {
@@ -304,7 +312,29 @@ jrpc_parser_finish(struct jrpc_parser *p, char **errorp)
         return NULL;
     }
 
+    p->last_size = p->len;
     p->len = 0;
     p->done = false;
+    if (p->allocated > JRPC_KEEP_BUFFER) {
+        /* A large message was the exception: its buffer goes with it. */
+        free(p->buf);
+        p->buf = NULL;
+        p->allocated = 0;
+    }
     return json;
+}
+
+/* Frees 'msg', the message that 'p' parsed last.  After a large one (an
+ * initial copy of a large database, say), gives the freed memory back to
+ * the system: the message's tree took far more memory than what is kept
+ * of it, and the heap would otherwise keep it for good. */
+void
+jrpc_parser_release(const struct jrpc_parser *p, json_t *msg)
+{
+    json_decref(msg);
+#ifdef __GLIBC__
+    if (p->last_size > JRPC_TRIM_SIZE) {
+        malloc_trim(0);
+    }
+#endif
 }

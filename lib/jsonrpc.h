@@ -71,6 +71,7 @@ struct jrpc_parser {
     char *buf;                  /* The value's bytes seen so far. */
     size_t len, allocated;
     size_t max_size;            /* Longest value accepted, in bytes. */
+    size_t last_size;           /* Of the last value taken, in bytes. */
     unsigned int depth;         /* Nesting of [] and {} outside strings. */
     bool in_string;             /* Inside a string literal? */
     bool escape;                /* Just after a backslash in a string? */
@@ -83,6 +84,7 @@ void jrpc_parser_init(struct jrpc_parser *, size_t max_size);
 void jrpc_parser_destroy(struct jrpc_parser *);
 size_t jrpc_parser_feed(struct jrpc_parser *, const char *data, size_t n);
 bool jrpc_parser_is_done(const struct jrpc_parser *);
+void jrpc_parser_release(const struct jrpc_parser *, json_t *msg);
 const char *jrpc_parser_get_error(const struct jrpc_parser *);
 bool jrpc_parser_is_too_long(const struct jrpc_parser *);
 json_t *jrpc_parser_finish(struct jrpc_parser *, char **errorp);

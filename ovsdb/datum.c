@@ -747,7 +747,10 @@ odb_datum_from_json(const struct odb_type *type, const json_t *in,
     }
     if (!error) {
         if (canonical) {
-            *out = json_incref((json_t *) in);
+            /* A copy, not a reference: a value that shared the message's
+             * memory would keep that memory in pieces, around the holes
+             * the rest of the message leaves when it is freed. */
+            *out = json_deep_copy(in);
         } else {
             json_t *tag = is_set_wrapper(in) || odb_type_is_map(type)
                           ? json_array_get(in, 0) : NULL;
