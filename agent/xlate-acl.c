@@ -66,35 +66,32 @@ xlate_acl_origin(const char *acl_name)
     return xlate_acl_id(acl_name) & ~OFCTRL_COOKIE_MASK;
 }
 
-/* Returns the priority of entry 'i' of the 'n' 'entries' of an ACL, sorted
- * by acl_entry_compare(), or -1 if it does not fit in the priority space
- * (see xlate-acl.h). */
-int
-xlate_acl_priority(const struct acl_entry *entries, size_t n, size_t i)
+/* Stores in 'priorities[i]' the priority of each of the 'n' 'entries' of
+ * an ACL, sorted by acl_entry_compare(), or -1 for one that does not fit
+ * in the priority space (see xlate-acl.h). */
+void
+xlate_acl_priorities(const struct acl_entry *entries, size_t n,
+                     int *priorities)
 {
     bool linear = true;
-    for (size_t j = 0; j < n && linear; j++) {
-        linear = (entries[j].sequence >= 0
-                  && entries[j].sequence <= XLATE_ACL_MAX_SEQUENCE);
+    for (size_t i = 0; i < n && linear; i++) {
+        linear = (entries[i].sequence >= 0
+                  && entries[i].sequence <= XLATE_ACL_MAX_SEQUENCE);
     }
 
-    int64_t slot;
-    if (linear) {
-        slot = entries[i].sequence;
-    } else {
-        /* Entries of one sequence and action share a rank. */
-        slot = 0;
-        for (size_t j = 1; j <= i; j++) {
-            if (entries[j].sequence != entries[j - 1].sequence
-                || entries[j].permit != entries[j - 1].permit) {
-                slot++;
-            }
+    int64_t slot = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (linear) {
+            slot = entries[i].sequence;
+        } else if (i && (entries[i].sequence != entries[i - 1].sequence
+                         || entries[i].permit != entries[i - 1].permit)) {
+            /* Entries of one sequence and action share a rank. */
+            slot++;
         }
-        if (slot > XLATE_ACL_MAX_SEQUENCE) {
-            return -1;
-        }
+        priorities[i] = (slot > XLATE_ACL_MAX_SEQUENCE ? -1
+                         : XLATE_ACL_TOP - 2 * slot
+                           - (entries[i].permit ? 1 : 0));
     }
-    return XLATE_ACL_TOP - 2 * slot - (entries[i].permit ? 1 : 0);
 }
 
 /* One value/mask pair of a port range. */
@@ -552,10 +549,12 @@ xlate_acl_apply(struct xlate_acl_acl *acl, struct acl_entry *v, size_t n,
     struct xlate_acl_entry *xe;
     size_t n_left_out = 0;
     int lowest = XLATE_ACL_TOP;
+    int *priorities = iovp_xmalloc(MAX(1, n) * sizeof *priorities);
 
+    xlate_acl_priorities(v, n, priorities);
     hmap_swap(&old, &acl->entries);
     for (size_t i = 0; i < n; i++) {
-        int priority = xlate_acl_priority(v, n, i);
+        int priority = priorities[i];
         if (priority < 0) {
             n_left_out++;
             acl_entry_destroy(&v[i]);
@@ -589,6 +588,8 @@ xlate_acl_apply(struct xlate_acl_acl *acl, struct acl_entry *v, size_t n,
         xe->priority = priority;
         hmap_insert(&acl->entries, &xe->node, xlate_acl_hash(xe->e.uuid));
     }
+
+    free(priorities);
 
     /* Entries gone. */
     HMAP_FOR_EACH_SAFE (xe, node, &old) {

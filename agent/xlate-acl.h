@@ -73,7 +73,8 @@ uint64_t xlate_acl_id(const char *acl_name);
 uint64_t xlate_acl_origin(const char *acl_name);
 void xlate_acl_entry_flows(const char *acl_name, const struct acl_entry *,
                            int priority, struct oflow_table *);
-int xlate_acl_priority(const struct acl_entry *, size_t n, size_t i);
+void xlate_acl_priorities(const struct acl_entry *, size_t n,
+                          int *priorities);
 void xlate_acl_fail_closed(const char *acl_name, struct oflow_table *);
 
 struct xlate_acl *xlate_acl_create(void);
