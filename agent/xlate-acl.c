@@ -547,8 +547,8 @@ xlate_acl_apply(struct xlate_acl_acl *acl, struct acl_entry *v, size_t n,
 {
     struct hmap old = HMAP_INITIALIZER(&old);
     struct xlate_acl_entry *xe;
-    size_t n_left_out = 0;
-    int lowest = XLATE_ACL_TOP;
+    size_t n_left_out[2] = { 0, 0 };     /* Egress, ingress. */
+    int lowest[2] = { XLATE_ACL_TOP, XLATE_ACL_TOP };
     int *priorities = iovp_xmalloc(MAX(1, n) * sizeof *priorities);
 
     xlate_acl_priorities(v, n, priorities);
@@ -556,11 +556,11 @@ xlate_acl_apply(struct xlate_acl_acl *acl, struct acl_entry *v, size_t n,
     for (size_t i = 0; i < n; i++) {
         int priority = priorities[i];
         if (priority < 0) {
-            n_left_out++;
+            n_left_out[v[i].ingress]++;
             acl_entry_destroy(&v[i]);
             continue;
         }
-        lowest = MIN(lowest, priority);
+        lowest[v[i].ingress] = MIN(lowest[v[i].ingress], priority);
 
         struct xlate_acl_entry *prev = NULL;
         HMAP_FOR_EACH_WITH_HASH (xe, node, xlate_acl_hash(v[i].uuid), &old) {
@@ -600,17 +600,22 @@ xlate_acl_apply(struct xlate_acl_acl *acl, struct acl_entry *v, size_t n,
     }
     hmap_destroy(&old);
 
-    /* What does not fit is denied. */
-    if (n_left_out) {
+    /* What does not fit is denied, in the directions that have entries
+     * that do not fit, below the last that does. */
+    if (n_left_out[0] || n_left_out[1]) {
         uint64_t id = xlate_acl_id(acl->name);
         struct oflow_table flows;
         oflow_table_init(&flows);
-        xlate_acl_flow(&flows, acl->name, "table=%d,priority=%d,xreg2=%#"
-                       PRIx64" actions=drop", PIPELINE_T_INGRESS_ACL,
-                       lowest - 1, id);
-        xlate_acl_flow(&flows, acl->name, "table=%d,priority=%d,xreg4=%#"
-                       PRIx64" actions=drop", PIPELINE_T_EGRESS_ACL,
-                       lowest - 1, id);
+        if (n_left_out[1]) {
+            xlate_acl_flow(&flows, acl->name, "table=%d,priority=%d,xreg2=%#"
+                           PRIx64" actions=drop", PIPELINE_T_INGRESS_ACL,
+                           lowest[1] - 1, id);
+        }
+        if (n_left_out[0]) {
+            xlate_acl_flow(&flows, acl->name, "table=%d,priority=%d,xreg4=%#"
+                           PRIx64" actions=drop", PIPELINE_T_EGRESS_ACL,
+                           lowest[0] - 1, id);
+        }
         xlate_acl_set_group(d, acl->name, "beyond", &flows);
         oflow_table_destroy(&flows);
         json_array_append_new(acl->faults,
@@ -1023,9 +1028,12 @@ xlate_acl_evaluate(const struct xlate_acl *x, const char *name,
         char *key = xlate_acl_group_key(name, "beyond");
         flows = desired_group_flows(d, key, &n_flows);
         free(key);
-        if (!text && n_flows) {
-            decided_by = "beyond the priority space";
-            action = "deny";
+        for (size_t i = 0; !text && i < n_flows; i++) {
+            if (flows[i]->table_id == (ingress ? PIPELINE_T_INGRESS_ACL
+                                       : PIPELINE_T_EGRESS_ACL)) {
+                decided_by = "beyond the priority space";
+                action = "deny";
+            }
         }
     }
 

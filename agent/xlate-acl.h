@@ -34,7 +34,8 @@
  * Otherwise the entries are ranked in that order and the rank takes the
  * sequence's place; entries beyond XLATE_ACL_MAX_SEQUENCE + 1 ranks do not
  * fit, and the ACL then denies, below its last entry that fits, everything
- * else (resource_shortage).
+ * else in each direction that has entries that do not fit
+ * (resource_shortage).
  *
  * Port ranges become the fewest value/mask pairs; an entry with two ranges
  * that both need more than one pair uses a conjunctive match instead of
