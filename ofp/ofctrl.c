@@ -318,7 +318,9 @@ ofctrl_finish_bundle(struct ofctrl *c)
                 continue;
             }
 
-            struct oflow *f = oflow_clone(ch->flow);
+            /* The change's copy of the flow becomes the installed one. */
+            struct oflow *f = ch->flow;
+            ch->flow = NULL;
             f->n_packets = f->n_bytes = 0;
             f->duration_sec = 0;
             if (old) {
