@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -1003,6 +1004,54 @@ agent_ofp_msg(struct ofp_client *client OVS_UNUSED, struct ofpbuf *msg,
     ofpbuf_delete(msg);
 }
 
+/* "memory/show": what iovpd holds, as Open vSwitch's daemons answer it:
+ * its resident memory, the heap in use, and the counts of what fills it. */
+static void
+agent_cmd_memory_show(struct control_conn *conn, int argc OVS_UNUSED,
+                      const char *argv[] OVS_UNUSED, void *agent_)
+{
+    struct agent *agent = agent_;
+    long int rss_kb = 0;
+    FILE *status = fopen("/proc/self/status", "r");
+    char line[256];
+
+    while (status && fgets(line, sizeof line, status)) {
+        if (!strncmp(line, "VmRSS:", 6)) {
+            rss_kb = atol(line + 6);
+        }
+    }
+    if (status) {
+        fclose(status);
+    }
+#ifdef __GLIBC__
+    struct mallinfo2 mi = mallinfo2();
+    json_int_t heap_kb = (mi.uordblks + mi.hblkhd) / 1024;
+#else
+    json_int_t heap_kb = -1;
+#endif
+
+    struct odb_replica *ovs = odb_client_replica(agent->ovs_db);
+    struct odb_replica *vtep = odb_client_replica(agent->vtep_db);
+    json_t *memory = json_pack(
+        "{s:I, s:I, s:I, s:I, s:I, s:I}",
+        "rss_kb", (json_int_t) rss_kb, "heap_in_use_kb", heap_kb,
+        "desired_flows",
+        (json_int_t) oflow_table_count(desired_flows(&agent->desired)),
+        "installed_flows",
+        (json_int_t) oflow_table_count(ofctrl_installed(agent->ofctrl)),
+        "ovs_rows", (json_int_t) (ovs ? odb_replica_n_rows(ovs) : 0),
+        "vtep_rows", (json_int_t) (vtep ? odb_replica_n_rows(vtep) : 0));
+
+    if (control_conn_format(conn) == CONTROL_FMT_JSON) {
+        control_reply_json(conn, memory);
+    } else {
+        char *text = iovp_json_lines(memory, "");
+        control_reply(conn, text);
+        free(text);
+        json_decref(memory);
+    }
+}
+
 /* "ofp/status": the OpenFlow connection to the integration bridge. */
 static void
 agent_cmd_ofp_status(struct control_conn *conn, int argc OVS_UNUSED,
@@ -1120,6 +1169,8 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
     }
 
     control_register_vlog(agent->control);
+    control_register(agent->control, "memory/show", "", 0, 0,
+                     agent_cmd_memory_show, agent);
     control_register(agent->control, "ofp/status", "", 0, 0,
                      agent_cmd_ofp_status, agent);
     control_register(agent->control, "flows/dump", "[PORT]", 0, 1,

@@ -346,6 +346,7 @@ def main():
 
         # Restart.
         iovpd_rss = box.rss_mb('iovpd')
+        mem = iovpd.call('memory/show')
         iovpd.close()
         box.stop_iovpd()
         t0 = time.monotonic()
@@ -365,6 +366,10 @@ def main():
         print('memory: iovpd %.1f MB before the restart, %.1f MB after '
               '(goal: at most 100 MB); ovs-vswitchd %.1f MB'
               % (iovpd_rss, box.rss_mb('iovpd'), box.rss_mb('ovs-vswitchd')))
+        print('  iovpd before the restart: heap in use %.1f MB; %d desired '
+              'flows, %d installed, %d hardware_vtep rows'
+              % (mem['heap_in_use_kb'] / 1024, mem['desired_flows'],
+                 mem['installed_flows'], mem['vtep_rows']))
     finally:
         box.stop()
 
