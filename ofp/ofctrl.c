@@ -246,7 +246,7 @@ ofctrl_take_dump(struct ofctrl *c, const struct ofpbuf *msg,
             f = iovp_xmalloc(sizeof *f);
             *f = key;
             minimatch_clone(&f->match, &key.match);
-            f->ofpacts = iovp_xmemdup(fs.ofpacts, fs.ofpacts_len);
+            f->ofpacts = oflow_copy_actions(fs.ofpacts, fs.ofpacts_len);
             f->ofpacts_len = fs.ofpacts_len;
             oflow_table_insert(table, f);
         }

@@ -69,6 +69,35 @@ oflow_table_count(const struct oflow_table *t)
     return hmap_count(&t->flows);
 }
 
+/* Zeroes the bytes of the 'len' bytes of actions 'ofpacts' that carry no
+ * meaning: the padding after each set_field's value and mask, which
+ * libopenvswitch leaves as it finds it.  Actions are compared bytewise
+ * (ofpacts_equal()), so padding must not differ, nor be undefined. */
+static void
+oflow_zero_padding(struct ofpact *ofpacts, size_t len)
+{
+    struct ofpact_set_field *sf;
+
+    OFPACT_FOR_EACH_TYPE_FLATTENED (sf, SET_FIELD, ofpacts, len) {
+        size_t n = sf->field->n_bytes;
+        size_t room = (n + OFPACT_ALIGNTO - 1) / OFPACT_ALIGNTO
+                      * OFPACT_ALIGNTO;
+        memset((uint8_t *) sf->value + n, 0, room - n);
+        memset((uint8_t *) ofpact_set_field_mask(sf) + n, 0, room - n);
+    }
+}
+
+/* Returns a malloc()'d copy of the 'len' bytes of actions 'ofpacts', with
+ * their padding zeroed. */
+struct ofpact *
+oflow_copy_actions(const struct ofpact *ofpacts, size_t len)
+{
+    struct ofpact *copy = iovp_xmemdup(ofpacts, len);
+
+    oflow_zero_padding(copy, len);
+    return copy;
+}
+
 static uint32_t
 oflow_hash(const struct oflow *f)
 {
@@ -138,6 +167,7 @@ oflow_table_add_text(struct oflow_table *t, uint64_t cookie,
     f->cookie = cookie;
     f->ofpacts = fm.ofpacts;    /* Steals it. */
     f->ofpacts_len = fm.ofpacts_len;
+    oflow_zero_padding(f->ofpacts, f->ofpacts_len);
 
     if (!oflow_table_insert(t, f)) {
         struct oflow *old = oflow_table_find(t, f);
@@ -164,7 +194,7 @@ oflow_table_add(struct oflow_table *t, uint64_t cookie, uint8_t table_id,
     f->table_id = table_id;
     f->priority = priority;
     f->cookie = cookie;
-    f->ofpacts = iovp_xmemdup(ofpacts, ofpacts_len);
+    f->ofpacts = oflow_copy_actions(ofpacts, ofpacts_len);
     f->ofpacts_len = ofpacts_len;
 
     if (!oflow_table_insert(t, f)) {

@@ -77,6 +77,7 @@ char *oflow_table_add(struct oflow_table *, uint64_t cookie,
                       size_t ofpacts_len);
 
 struct oflow *oflow_clone(const struct oflow *);
+struct ofpact *oflow_copy_actions(const struct ofpact *, size_t len);
 void oflow_destroy(struct oflow *);
 bool oflow_same_actions(const struct oflow *, const struct oflow *);
 void oflow_format(const struct oflow *, bool stats, struct ds *);

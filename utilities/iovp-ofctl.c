@@ -48,6 +48,7 @@ static const struct ofctl_command ofctl_commands[] = {
     {"ovsdb/status", "", 0, 0, "ovsdb/status"},
     {"ovsdb/dump", "DB", 1, 1, "ovsdb/dump"},
     {"ofp/status", "", 0, 0, "ofp/status"},
+    {"memory/show", "", 0, 0, "memory/show"},
     {"dump-flows", "[PORT]", 0, 1, "flows/dump"},
     {"dump-policy", "[PORT]", 0, 1, "policy/dump"},
     {"trace", "PORT FLOW", 2, 2, "acl/trace"},
