@@ -720,10 +720,49 @@ datum_build(const struct odb_type *type, struct elems *es, json_t *tag)
     return datum;
 }
 
+/* Returns 'atom' (stolen), or, for an integer from -1 to 65535 or a short
+ * string, the same atom that other values share: canonical values are
+ * immutable, so the many rows of a large table that hold the same small
+ * number or the same word ("ingress", "permit", a mask) need not each have
+ * their own.  Integers are all kept once seen; strings in a small cache
+ * where a newcomer takes the place of what was there.  Anything else is
+ * returned as it is.
+ *
+ * This is process-wide, as an allocator is, and holds only immutable
+ * values. */
+static json_t *
+datum_intern(json_t *atom)
+{
+    static json_t *ints[65537];
+    static json_t *strings[4096];
+
+    if (json_is_integer(atom)) {
+        json_int_t v = json_integer_value(atom);
+        if (v >= -1 && v <= 65535) {
+            json_t **slot = &ints[v + 1];
+            if (!*slot) {
+                *slot = json_incref(atom);
+            }
+            json_decref(atom);
+            return json_incref(*slot);
+        }
+    } else if (json_is_string(atom) && json_string_length(atom) <= 24) {
+        uint64_t h = iovp_hash_string64(json_string_value(atom));
+        json_t **slot = &strings[h % IOVP_ARRAY_SIZE(strings)];
+        if (*slot && json_equal(*slot, atom)) {
+            json_decref(atom);
+            return json_incref(*slot);
+        }
+        json_decref(*slot);
+        *slot = json_incref(atom);
+    }
+    return atom;
+}
+
 /* Checks 'in' as a value of the column type 'type' and makes it canonical
  * (see the top of ovsdb/datum.h).  If successful, returns NULL and stores in
- * '*out' a new reference to the canonical value: 'in' itself if it is
- * canonical already.  Otherwise, returns a malloc()'d error, which the
+ * '*out' a new reference to the canonical value, which may share memory
+ * with other values (never with 'in').  Otherwise, returns a malloc()'d error, which the
  * caller must free, and stores NULL in '*out'.
  *
  * The checks: every atom of its type and within its base type's
@@ -750,11 +789,11 @@ odb_datum_from_json(const struct odb_type *type, const json_t *in,
             /* A copy, not a reference: a value that shared the message's
              * memory would keep that memory in pieces, around the holes
              * the rest of the message leaves when it is freed. */
-            *out = json_deep_copy(in);
+            *out = datum_intern(json_deep_copy(in));
         } else {
             json_t *tag = is_set_wrapper(in) || odb_type_is_map(type)
                           ? json_array_get(in, 0) : NULL;
-            *out = datum_build(type, &es, tag);
+            *out = datum_intern(datum_build(type, &es, tag));
         }
     }
     elems_destroy(&es);
