@@ -88,11 +88,7 @@ static void
 desired_track(struct desired *d, const struct oflow *f)
 {
     if (!oflow_table_find(&d->tracked, f)) {
-        struct oflow *key = iovp_xzalloc(sizeof *key);
-        minimatch_clone(&key->match, &f->match);
-        key->table_id = f->table_id;
-        key->priority = f->priority;
-        oflow_table_insert(&d->tracked, key);
+        oflow_table_insert(&d->tracked, oflow_clone(f));
     }
 }
 

@@ -243,11 +243,8 @@ ofctrl_take_dump(struct ofctrl *c, const struct ofpbuf *msg,
         struct oflow *f = oflow_table_find(stats_only ? &c->installed
                                            : table, &key);
         if (!f && !stats_only) {
-            f = iovp_xmalloc(sizeof *f);
-            *f = key;
-            minimatch_clone(&f->match, &key.match);
-            f->ofpacts = oflow_copy_actions(fs.ofpacts, fs.ofpacts_len);
-            f->ofpacts_len = fs.ofpacts_len;
+            f = oflow_create(fs.table_id, fs.priority, be64toh(fs.cookie),
+                             &fs.match, fs.ofpacts, fs.ofpacts_len);
             oflow_table_insert(table, f);
         }
         if (f) {
@@ -470,7 +467,8 @@ ofctrl_queue_change(struct ofctrl *c, enum ofctrl_op op,
         .buffer_id = UINT32_MAX,
         .out_port = OFPP_ANY,
         .out_group = OFPG_ANY,
-        .ofpacts = op == OP_DELETE ? NULL : f->ofpacts,
+        .ofpacts = op == OP_DELETE ? NULL : CONST_CAST(struct ofpact *,
+                                                      f->ofpacts),
         .ofpacts_len = op == OP_DELETE ? 0 : f->ofpacts_len,
     };
     struct ofpbuf *fm_msg = ofputil_encode_flow_mod(&fm, protocol);

@@ -69,6 +69,28 @@ oflow_table_count(const struct oflow_table *t)
     return hmap_count(&t->flows);
 }
 
+struct oflow_data {
+    unsigned int n_refs;
+    struct minimatch match;
+    struct ofpact *ofpacts;
+};
+
+/* Makes 'f' own new data: 'match' (stolen) and 'ofpacts' (stolen). */
+static void
+oflow_set_data(struct oflow *f, struct minimatch *match,
+               struct ofpact *ofpacts, size_t ofpacts_len)
+{
+    struct oflow_data *data = iovp_xmalloc(sizeof *data);
+
+    data->n_refs = 1;
+    data->match = *match;
+    data->ofpacts = ofpacts;
+    f->data = data;
+    f->match = data->match;
+    f->ofpacts = data->ofpacts;
+    f->ofpacts_len = ofpacts_len;
+}
+
 /* Zeroes the bytes of the 'len' bytes of actions 'ofpacts' that carry no
  * meaning: the padding after each set_field's value and mask, which
  * libopenvswitch leaves as it finds it.  Actions are compared bytewise
@@ -161,13 +183,11 @@ oflow_table_add_text(struct oflow_table *t, uint64_t cookie,
     }
 
     struct oflow *f = iovp_xzalloc(sizeof *f);
-    f->match = fm.match;        /* Steals it. */
     f->table_id = fm.table_id == 0xff ? 0 : fm.table_id;
     f->priority = fm.priority;
     f->cookie = cookie;
-    f->ofpacts = fm.ofpacts;    /* Steals it. */
-    f->ofpacts_len = fm.ofpacts_len;
-    oflow_zero_padding(f->ofpacts, f->ofpacts_len);
+    oflow_zero_padding(fm.ofpacts, fm.ofpacts_len);
+    oflow_set_data(f, &fm.match, fm.ofpacts, fm.ofpacts_len);  /* Steals. */
 
     if (!oflow_table_insert(t, f)) {
         struct oflow *old = oflow_table_find(t, f);
@@ -188,14 +208,8 @@ oflow_table_add(struct oflow_table *t, uint64_t cookie, uint8_t table_id,
                 uint16_t priority, const struct match *match,
                 const struct ofpact *ofpacts, size_t ofpacts_len)
 {
-    struct oflow *f = iovp_xzalloc(sizeof *f);
-
-    minimatch_init(&f->match, match);
-    f->table_id = table_id;
-    f->priority = priority;
-    f->cookie = cookie;
-    f->ofpacts = oflow_copy_actions(ofpacts, ofpacts_len);
-    f->ofpacts_len = ofpacts_len;
+    struct oflow *f = oflow_create(table_id, priority, cookie, match,
+                                   ofpacts, ofpacts_len);
 
     if (!oflow_table_insert(t, f)) {
         struct oflow *old = oflow_table_find(t, f);
@@ -214,7 +228,27 @@ oflow_table_add(struct oflow_table *t, uint64_t cookie, uint8_t table_id,
     return NULL;
 }
 
-/* Returns a copy of 'f', counters included, in no table. */
+/* Returns a new flow, in no table, with 'table_id', 'priority', 'cookie',
+ * 'match' and the 'ofpacts_len' bytes of actions 'ofpacts' (all copied). */
+struct oflow *
+oflow_create(uint8_t table_id, uint16_t priority, uint64_t cookie,
+             const struct match *match, const struct ofpact *ofpacts,
+             size_t ofpacts_len)
+{
+    struct oflow *f = iovp_xzalloc(sizeof *f);
+    struct minimatch mm;
+
+    f->table_id = table_id;
+    f->priority = priority;
+    f->cookie = cookie;
+    minimatch_init(&mm, match);
+    oflow_set_data(f, &mm, oflow_copy_actions(ofpacts, ofpacts_len),
+                   ofpacts_len);
+    return f;
+}
+
+/* Returns a copy of 'f', counters included, in no table, that shares its
+ * match and actions. */
 struct oflow *
 oflow_clone(const struct oflow *f)
 {
@@ -222,8 +256,7 @@ oflow_clone(const struct oflow *f)
 
     *c = *f;
     c->group = NULL;
-    minimatch_clone(&c->match, &f->match);
-    c->ofpacts = iovp_xmemdup(f->ofpacts, f->ofpacts_len);
+    c->data->n_refs++;
     return c;
 }
 
@@ -232,8 +265,11 @@ void
 oflow_destroy(struct oflow *f)
 {
     if (f) {
-        minimatch_destroy(&f->match);
-        free(f->ofpacts);
+        if (!--f->data->n_refs) {
+            minimatch_destroy(&f->data->match);
+            free(f->data->ofpacts);
+            free(f->data);
+        }
         free(f);
     }
 }

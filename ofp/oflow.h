@@ -38,13 +38,19 @@
 struct ds;
 struct ofpact;
 
+/* A flow's match and actions, which the copies of a flow share (desired,
+ * in flight, installed): what oflow_clone() copies is a reference. */
+struct oflow_data;
+
 struct oflow {
     struct hmap_node node;      /* In an oflow_table, by identity. */
-    struct minimatch match;
+    struct oflow_data *data;    /* Owns what 'match' and 'ofpacts' point
+                                 * into; shared, reference-counted. */
+    struct minimatch match;     /* Read only: 'data''s. */
     uint8_t table_id;
     uint16_t priority;
     uint64_t cookie;
-    struct ofpact *ofpacts;
+    const struct ofpact *ofpacts;   /* Read only: 'data''s. */
     size_t ofpacts_len;
 
     /* Desired flows: the group that made it (ofp/desired.h), or NULL. */
@@ -76,6 +82,9 @@ char *oflow_table_add(struct oflow_table *, uint64_t cookie,
                       const struct match *, const struct ofpact *,
                       size_t ofpacts_len);
 
+struct oflow *oflow_create(uint8_t table_id, uint16_t priority,
+                           uint64_t cookie, const struct match *,
+                           const struct ofpact *, size_t ofpacts_len);
 struct oflow *oflow_clone(const struct oflow *);
 struct ofpact *oflow_copy_actions(const struct ofpact *, size_t len);
 void oflow_destroy(struct oflow *);
