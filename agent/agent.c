@@ -1004,6 +1004,21 @@ agent_ofp_msg(struct ofp_client *client OVS_UNUSED, struct ofpbuf *msg,
     ofpbuf_delete(msg);
 }
 
+/* Replies on 'conn' with 'status' (stolen), a JSON object of counters and
+ * states: as JSON, or as a "key: value" line for each member. */
+static void
+agent_reply_status(struct control_conn *conn, json_t *status)
+{
+    if (control_conn_format(conn) == CONTROL_FMT_JSON) {
+        control_reply_json(conn, status);
+    } else {
+        char *text = iovp_json_lines(status, "");
+        control_reply(conn, text);
+        free(text);
+        json_decref(status);
+    }
+}
+
 /* "memory/show": what iovpd holds, as Open vSwitch's daemons answer it:
  * its resident memory, the heap in use, and the counts of what fills it. */
 static void
@@ -1042,14 +1057,7 @@ agent_cmd_memory_show(struct control_conn *conn, int argc OVS_UNUSED,
         "ovs_rows", (json_int_t) (ovs ? odb_replica_n_rows(ovs) : 0),
         "vtep_rows", (json_int_t) (vtep ? odb_replica_n_rows(vtep) : 0));
 
-    if (control_conn_format(conn) == CONTROL_FMT_JSON) {
-        control_reply_json(conn, memory);
-    } else {
-        char *text = iovp_json_lines(memory, "");
-        control_reply(conn, text);
-        free(text);
-        json_decref(memory);
-    }
+    agent_reply_status(conn, memory);
 }
 
 /* "ofp/status": the OpenFlow connection to the integration bridge. */
@@ -1062,14 +1070,7 @@ agent_cmd_ofp_status(struct control_conn *conn, int argc OVS_UNUSED,
 
     json_object_set_new(status, "flows", ofctrl_status(agent->ofctrl));
 
-    if (control_conn_format(conn) == CONTROL_FMT_JSON) {
-        control_reply_json(conn, status);
-    } else {
-        char *text = iovp_json_lines(status, "");
-        control_reply(conn, text);
-        free(text);
-        json_decref(status);
-    }
+    agent_reply_status(conn, status);
 }
 
 static void

@@ -194,18 +194,18 @@ report_ucast_macs_local(const struct odb_replica *vtep,
                         const struct odb_replica *ovs,
                         const struct report_spec *spec, const char *bridge)
 {
-    const struct odb_replica_table *switches = odb_replica_find_table(
-        vtep, "Physical_Switch");
     const struct odb_replica_table *pports = odb_replica_find_table(
         vtep, "Physical_Port");
     const struct odb_replica_table *locators = odb_replica_find_table(
         vtep, "Physical_Locator");
     const struct odb_replica_table *macs = odb_replica_find_table(
         vtep, "Ucast_Macs_Local");
-    const struct odb_row *ps = odb_find_row_by_string(switches, "name",
-                                                      spec->switch_name);
+    size_t n_pps;
+    const struct odb_row **pps = report_switch_ports(vtep, spec->switch_name,
+                                                     &n_pps);
 
-    if (!spec->tunnel_ip || !ps || !pports || !locators || !macs) {
+    if (!spec->tunnel_ip || !pps || !locators || !macs) {
+        free(pps);
         return NULL;
     }
 
@@ -228,9 +228,6 @@ report_ucast_macs_local(const struct odb_replica *vtep,
      * its port is bound to. */
     json_t *vm_ports = vm_ports_find(ovs, bridge);
     json_t *want = json_object();
-    size_t n_pps;
-    const struct odb_row **pps = odb_rows_referenced(
-        pports, odb_row_get(switches, ps, "ports"), &n_pps);
     for (size_t j = 0; j < n_pps; j++) {
         const char *name = json_string_value(odb_row_get(pports, pps[j],
                                                          "name"));
