@@ -164,6 +164,13 @@ agent_cmd_exit(struct control_conn *conn, int argc OVS_UNUSED,
     agent_shutdown(agent);
 }
 
+/* Returns the replica of 'db' if it is complete and current, else NULL. */
+static struct odb_replica *
+agent_current(struct odb_client *db)
+{
+    return odb_client_is_active(db) ? odb_client_replica(db) : NULL;
+}
+
 /* Returns the client of database 'name', or NULL. */
 static struct odb_client *
 agent_find_db(const struct agent *agent, const char *name)
@@ -400,11 +407,8 @@ agent_identity(const struct agent *agent, const struct odb_replica *ovs,
 static json_t *
 agent_show(const struct agent *agent)
 {
-    struct odb_replica *ovs = (odb_client_is_active(agent->ovs_db)
-                               ? odb_client_replica(agent->ovs_db) : NULL);
-    struct odb_replica *vtep = (odb_client_is_active(agent->vtep_db)
-                                ? odb_client_replica(agent->vtep_db)
-                                : NULL);
+    struct odb_replica *ovs = agent_current(agent->ovs_db);
+    struct odb_replica *vtep = agent_current(agent->vtep_db);
     char *name, *tunnel_ip;
 
     agent_identity(agent, ovs, &name, &tunnel_ip);
@@ -560,11 +564,8 @@ agent_put_flows(struct agent *agent, const struct odb_replica *vtep,
 static void
 agent_report_stats(struct agent *agent)
 {
-    struct odb_replica *ovs = (odb_client_is_active(agent->ovs_db)
-                               ? odb_client_replica(agent->ovs_db) : NULL);
-    struct odb_replica *vtep = (odb_client_is_active(agent->vtep_db)
-                                ? odb_client_replica(agent->vtep_db)
-                                : NULL);
+    struct odb_replica *ovs = agent_current(agent->ovs_db);
+    struct odb_replica *vtep = agent_current(agent->vtep_db);
     char *name, *tunnel_ip;
 
     agent_identity(agent, ovs, &name, &tunnel_ip);
@@ -821,11 +822,8 @@ agent_cmd_with_counters(struct control_conn *conn, int argc,
 static void
 agent_run(struct agent *agent)
 {
-    struct odb_replica *ovs = (odb_client_is_active(agent->ovs_db)
-                               ? odb_client_replica(agent->ovs_db) : NULL);
-    struct odb_replica *vtep = (odb_client_is_active(agent->vtep_db)
-                                ? odb_client_replica(agent->vtep_db)
-                                : NULL);
+    struct odb_replica *ovs = agent_current(agent->ovs_db);
+    struct odb_replica *vtep = agent_current(agent->vtep_db);
 
     if (ovs && !agent->ovs_txn.in_flight) {
         struct bridge_spec spec = {
