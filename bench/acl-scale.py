@@ -32,6 +32,8 @@ import sys
 import tempfile
 import time
 
+import ovsdb_rpc
+
 OVS_SCHEMAS = '/usr/share/openvswitch'
 
 
@@ -78,27 +80,8 @@ class Unixctl:
 
 
 def transact(sock_path, ops):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(sock_path)
-    s.sendall(json.dumps({'method': 'transact',
-                          'params': ['hardware_vtep'] + ops,
-                          'id': 0}).encode())
-    decoder = json.JSONDecoder()
-    buf = ''
-    while True:
-        data = s.recv(1 << 20)
-        if not data:
-            sys.exit('ovsdb-server closed the connection')
-        buf += data.decode()
-        try:
-            reply, _ = decoder.raw_decode(buf)
-            break
-        except ValueError:
-            continue
-    s.close()
-    if reply.get('error') or any('error' in r for r in reply['result']):
-        sys.exit('transaction failed: %s' % json.dumps(reply)[:500])
-    return reply['result']
+    """Runs 'ops' on the hardware_vtep database at 'sock_path'."""
+    return ovsdb_rpc.transact(sock_path, ['hardware_vtep'] + ops)
 
 
 def entry_row(port, i):

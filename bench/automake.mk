@@ -8,4 +8,5 @@ bench_ovsdb_load_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
 	$(OVS_CFLAGS)
 bench_ovsdb_load_LDADD = ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) \
 	$(UV_LIBS) $(OVS_LIBS)
-EXTRA_DIST += bench/ovsdb-initial-monitor.py bench/acl-scale.py
+EXTRA_DIST += bench/ovsdb-initial-monitor.py bench/acl-scale.py \
+	bench/ovsdb_rpc.py

@@ -16,16 +16,16 @@ each process, and iovp's replica memory per row.  It never fails on a
 timing: the exit status says only whether the measurements could be made.
 """
 
-import json
 import os
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+from ovsdb_rpc import transact
 
 SCHEMA = '/usr/share/openvswitch/vtep.ovsschema'
 
@@ -49,30 +49,6 @@ def acl_entry(i):
         row['source_mac'] = '02:00:00:%02x:%02x:%02x' % (
             i >> 16 & 255, i >> 8 & 255, i & 255)
     return row
-
-
-def transact(sock_path, ops):
-    """Sends the transaction 'ops' to the server at 'sock_path' over
-    JSON-RPC and checks that every operation succeeded."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(sock_path)
-    s.sendall(json.dumps({'method': 'transact', 'params': ops,
-                          'id': 0}).encode())
-    decoder = json.JSONDecoder()
-    buf = ''
-    while True:
-        data = s.recv(1 << 20)
-        if not data:
-            sys.exit('ovsdb-server closed the connection')
-        buf += data.decode()
-        try:
-            reply, _ = decoder.raw_decode(buf)
-            break
-        except ValueError:
-            continue
-    s.close()
-    if reply.get('error') or any('error' in r for r in reply['result']):
-        sys.exit('transaction failed: %s' % json.dumps(reply)[:500])
 
 
 def fill_db(sock_path, rows):
