@@ -130,6 +130,7 @@ struct agent {
     /* OpenFlow to the integration bridge, over its management socket. */
     struct ofp_client *ofp;
     struct ofctrl *ofctrl;
+    size_t put_size;            /* Flow changes in the put in flight. */
     /* Translation: the flows the policy asks for, and what changed in the
      * policy since they were made. */
     struct desired desired;
@@ -152,6 +153,11 @@ static void agent_ofp_send(struct agent *, struct ovs_list *);
  * the VLAN bindings' statistics, in ms. */
 #define AGENT_STATS_INTERVAL 5000
 #define AGENT_ALL_STATS_INTERVAL 30000
+
+/* A put of at least this many flow changes leaves a peak of freed memory
+ * (encoded messages, copies in flight) that iovpd gives back to the system
+ * once the switch has taken it. */
+#define AGENT_TRIM_FLOWS 10000
 
 /* "exit": replies, then shuts the agent down. */
 static void
@@ -530,6 +536,7 @@ agent_put_flows(struct agent *agent, const struct odb_replica *vtep,
             VLOG_INFO("sending %zu flow changes to the switch", n);
             agent_ofp_send(agent, &msgs);
         }
+        agent->put_size = n;
     }
 
     if (!agent->vtep_txn.in_flight) {
@@ -984,6 +991,12 @@ agent_ofp_msg(struct ofp_client *client OVS_UNUSED, struct ofpbuf *msg,
     case OFCTRL_HANDLED:
         break;
     case OFCTRL_READY:
+        if (agent->put_size >= AGENT_TRIM_FLOWS) {
+            /* A large bundle's messages and in-flight copies are freed now;
+             * give their memory back rather than keep the peak for good. */
+            iovp_trim_heap();
+        }
+        agent->put_size = 0;
         agent_wake(agent);
         break;
     case OFCTRL_FAILED:

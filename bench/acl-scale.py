@@ -107,8 +107,8 @@ class Sandbox:
                         IOVP_LOGDIR=self.tmp)
         self.db_sock = os.path.join(self.tmp, 'db.sock')
 
-    def run(self, *argv, **kwargs):
-        return subprocess.run(argv, check=True, env=self.env, **kwargs)
+    def run(self, *argv, check=True, **kwargs):
+        return subprocess.run(argv, check=check, env=self.env, **kwargs)
 
     def ns_run(self, *argv, **kwargs):
         return self.run('ip', 'netns', 'exec', self.ns, *argv, **kwargs)
@@ -202,8 +202,8 @@ def main():
     try:
         box.start()
         iovpd = box.ctl('iovpd', json_output=True)
-        wait(lambda: box.run('ovs-vsctl', 'br-exists', 'br-int').returncode
-             == 0, 10, 'br-int')
+        wait(lambda: box.run('ovs-vsctl', 'br-exists', 'br-int',
+                             check=False).returncode == 0, 10, 'br-int')
 
         # The ports, bound untagged to one logical switch, no ACL yet.
         cmd = ['ovs-vsctl']

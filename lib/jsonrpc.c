@@ -18,7 +18,6 @@
 
 #include "lib/jsonrpc.h"
 
-#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,9 +331,7 @@ void
 jrpc_parser_release(const struct jrpc_parser *p, json_t *msg)
 {
     json_decref(msg);
-#ifdef __GLIBC__
     if (p->last_size > JRPC_TRIM_SIZE) {
-        malloc_trim(0);
+        iovp_trim_heap();
     }
-#endif
 }

@@ -18,6 +18,9 @@
 
 #include "lib/util.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,4 +217,16 @@ const char *
 iovp_logdir(void)
 {
     return env_or("IOVP_LOGDIR", "/var/log/iovp");
+}
+
+/* Gives the heap's free memory back to the system.  For after freeing a
+ * large, short-lived peak (a big message, a full flow sync): the allocator
+ * keeps what it once held otherwise, and a daemon's resident size stays at
+ * its peak for good. */
+void
+iovp_trim_heap(void)
+{
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
 }

@@ -475,6 +475,9 @@ odb_parse_updates(const struct odb_replica *r, const json_t *updates,
     return NULL;
 }
 
+/* The most changes whose room a replica keeps between batches. */
+#define ODB_KEEP_CHANGES 1024
+
 static void
 odb_replica_add_change(struct odb_replica *r, enum odb_change_kind kind,
                        size_t table, const char *uuid, json_t *columns)
@@ -606,6 +609,13 @@ odb_replica_clear_changes(struct odb_replica *r)
         json_decref(r->changes[i].columns);
     }
     r->n_changes = 0;
+    if (r->allocated_changes > ODB_KEEP_CHANGES) {
+        /* After an initial copy of a large database: no need to keep room
+         * for as many changes again. */
+        free(r->changes);
+        r->changes = NULL;
+        r->allocated_changes = 0;
+    }
 }
 
 /* Returns a new reference to the content of 'r' as {TABLE: {UUID: {COLUMN:
