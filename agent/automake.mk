@@ -1,7 +1,8 @@
 # agent/: iovpd, the host agent.
 
-sbin_PROGRAMS += agent/iovpd
-agent_iovpd_SOURCES = \
+# Everything of iovpd but its main(), in a library that the tests link too.
+noinst_LIBRARIES += agent/libagent.a
+agent_libagent_a_SOURCES = \
 	agent/acl.c \
 	agent/acl.h \
 	agent/agent.c \
@@ -10,9 +11,10 @@ agent_iovpd_SOURCES = \
 	agent/bridge.h \
 	agent/daemon.c \
 	agent/daemon.h \
-	agent/iovpd.c \
 	agent/pipeline.c \
 	agent/pipeline.h \
+	agent/reference.c \
+	agent/reference.h \
 	agent/report.c \
 	agent/report.h \
 	agent/show.c \
@@ -22,7 +24,14 @@ agent_iovpd_SOURCES = \
 	agent/vm-ports.c \
 	agent/vm-ports.h \
 	agent/xlate-acl.c \
-	agent/xlate-acl.h
+	agent/xlate-acl.h \
+	agent/xlate-offload.c \
+	agent/xlate-offload.h
+agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
+	$(OVS_CFLAGS)
+
+sbin_PROGRAMS += agent/iovpd
+agent_iovpd_SOURCES = agent/iovpd.c
 agent_iovpd_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
 	$(OVS_CFLAGS)
-agent_iovpd_LDADD = ofp/libofp.a ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) $(UV_LIBS) $(OVS_LIBS)
+agent_iovpd_LDADD = agent/libagent.a offload/liboffload.a ofp/libofp.a ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) $(UV_LIBS) $(OVS_LIBS)

@@ -356,6 +356,58 @@ xlate_acl_entry_flows(const char *acl_name, const struct acl_entry *e,
     ofpbuf_uninit(&fate);
 }
 
+/* Stores in '*matchesp' (malloc()'d) and '*n' the value/mask matches whose
+ * union is exactly the frames entry 'e' matches: its port ranges as their
+ * prefixes, crossed (a fast path has no conjunction), an entry of either IP
+ * family once for each.  They match no register, so they say nothing of
+ * the port or the direction. */
+void
+xlate_acl_entry_matches(const struct acl_entry *e, struct match **matchesp,
+                        size_t *n)
+{
+    struct xlate_acl_prefix src[32], dst[32];
+    size_t n_src = 0, n_dst = 0;
+    if (e->source_ports.min >= 0) {
+        n_src = xlate_acl_range_prefixes(&e->source_ports, src);
+    }
+    if (e->dest_ports.min >= 0) {
+        n_dst = xlate_acl_range_prefixes(&e->dest_ports, dst);
+    }
+
+    enum acl_family families[2];
+    size_t n_families = 0;
+    if (e->family == ACL_FAMILY_IP) {
+        families[n_families++] = ACL_FAMILY_IPV4;
+        families[n_families++] = ACL_FAMILY_IPV6;
+    } else {
+        families[n_families++] = e->family;
+    }
+
+    struct match *matches = iovp_xmalloc(n_families * MAX(n_src, 1)
+                                         * MAX(n_dst, 1) * sizeof *matches);
+    *n = 0;
+    for (size_t f = 0; f < n_families; f++) {
+        struct match common;
+        match_init_catchall(&common);
+        xlate_acl_set_match(&common, e, families[f]);
+        for (size_t i = 0; i < MAX(n_src, 1); i++) {
+            for (size_t j = 0; j < MAX(n_dst, 1); j++) {
+                struct match *m = &matches[(*n)++];
+                *m = common;
+                if (n_src && src[i].mask) {
+                    match_set_tp_src_masked(m, htons(src[i].value),
+                                            htons(src[i].mask));
+                }
+                if (n_dst && dst[j].mask) {
+                    match_set_tp_dst_masked(m, htons(dst[j].value),
+                                            htons(dst[j].mask));
+                }
+            }
+        }
+    }
+    *matchesp = matches;
+}
+
 /* Adds to 'flows' what denies all traffic of every port and VLAN that ACL
  * 'acl_name' is bound to, in both directions, above any entry. */
 void

@@ -62,6 +62,7 @@
 struct acl_entry;
 struct desired;
 struct flow;
+struct match;
 struct odb_replica;
 struct oflow_table;
 struct xlate_acl;
@@ -77,6 +78,8 @@ void xlate_acl_entry_flows(const char *acl_name, const struct acl_entry *,
 void xlate_acl_priorities(const struct acl_entry *, size_t n,
                           int *priorities);
 void xlate_acl_fail_closed(const char *acl_name, struct oflow_table *);
+void xlate_acl_entry_matches(const struct acl_entry *, struct match **,
+                             size_t *n);
 
 struct xlate_acl *xlate_acl_create(void);
 void xlate_acl_destroy(struct xlate_acl *);

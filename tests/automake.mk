@@ -11,6 +11,7 @@ TESTSUITE_AT = \
 	tests/ovsdb-client.at \
 	tests/ovsdb-cluster.at \
 	tests/ovsdb-datum.at \
+	tests/offload.at \
 	tests/link.at \
 	tests/schema.at \
 	tests/switch.at \
@@ -65,6 +66,7 @@ tests_test_iovp_SOURCES = \
 	tests/test-iovp.h \
 	tests/test-jsonrpc.c \
 	tests/test-link.c \
+	tests/test-offload.c \
 	tests/test-ofconn.c \
 	tests/test-ovsdb-datum.c \
 	tests/test-ovsdb-client.c \
@@ -72,7 +74,7 @@ tests_test_iovp_SOURCES = \
 	tests/test-reconnect.c
 tests_test_iovp_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
 	$(OVS_CFLAGS)
-tests_test_iovp_LDADD = ofp/libofp.a ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) $(UV_LIBS) $(OVS_LIBS)
+tests_test_iovp_LDADD = agent/libagent.a offload/liboffload.a ofp/libofp.a ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) $(UV_LIBS) $(OVS_LIBS)
 
 # The libFuzzer target (tests/fuzz.at), built with clang when configure
 # found it.  Its sources are compiled into it, instrumented.

@@ -36,6 +36,8 @@ static const struct test_iovp_command commands[] = {
     {"control", "SOCKET", test_control_main},
     {"jsonrpc-parse", "[--chunk=N] FILE", test_jsonrpc_parse_main},
     {"link", "", test_link_main},
+    {"offload-classbench", "RULES SEED COUNT [--check-ipv4]",
+     test_offload_classbench_main},
     {"ofconn", "FILE", test_ofconn_main},
     {"ovsdb-datum", "FILE", test_ovsdb_datum_main},
     {"ovsdb-session", "FILE", test_ovsdb_session_main},

@@ -33,6 +33,7 @@ typedef int test_iovp_func(int argc, char *argv[]);
 test_iovp_func test_control_main;
 test_iovp_func test_jsonrpc_parse_main;
 test_iovp_func test_link_main;
+test_iovp_func test_offload_classbench_main;
 test_iovp_func test_ofconn_main;
 test_iovp_func test_ovsdb_datum_main;
 test_iovp_func test_ovsdb_session_main;

@@ -1,0 +1,90 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef IOVP_AGENT_XLATE_OFFLOAD_H
+#define IOVP_AGENT_XLATE_OFFLOAD_H 1
+
+/* Translation of one VM port's pipeline into the single table of rules the
+ * offload planner takes (offload/planner.h).
+ *
+ * For frames from the port, untagged, the pipeline is: anti-spoofing
+ * (table 0), the port's ingress ACL (table 10), the L2 lookup (table 30)
+ * and the destination's egress ACL (table 40).  Flattened, in first-match
+ * order:
+ *
+ *   for each ingress entry, by priority (then "no entry matched", which
+ *   permits):
+ *     deny:    the entry's frames                           -> drop
+ *     permit:  for each local destination D, for each of D's egress
+ *              entries (then "none matched"):
+ *                the entry's frames, admitted by anti-spoofing (IPv4 from
+ *                the port's MAC and, if it has any, its IPv4 addresses),
+ *                to D's MAC, in the egress entry           -> drop or D
+ *              the entry's other frames                     -> to OVS
+ *
+ * A frame with a VLAN tag is matched by no rule, so it goes to OVS (whose
+ * per-VLAN bindings decide it); so does everything the fast path does not
+ * do: ARP, IPv6, flooding, tunnels, a destination with a VLAN tag.  A
+ * rule's priority is the ingress entry's OpenFlow priority in its high 16
+ * bits and the egress entry's in its low 16 bits, so that both orders hold
+ * and an entry added or removed changes only its own rules.  A rule's id
+ * is a hash of what it is (priority, match, fate), stable from one plan to
+ * the next. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openvswitch/types.h>
+
+struct acl_entry;
+struct planner_rule;
+
+/* The effective ACL of a port or destination in one direction.  'entries'
+ * are the version in force sorted by acl_entry_compare(), with their
+ * OpenFlow priorities (xlate_acl_priorities(), -1 beyond the priority
+ * space); entries of the other direction are ignored. */
+struct xlate_offload_acl {
+    const struct acl_entry *entries;
+    const int *priorities;
+    size_t n;
+    bool deny_all;              /* Fails closed: denies everything. */
+    bool unknown;               /* Its effect is not known as entries (the
+                                 * flows recovered from the switch): nothing
+                                 * it decides runs in the NIC. */
+};
+
+struct xlate_offload_dest {
+    struct eth_addr mac;
+    uint32_t out_port;          /* The backend's name for it. */
+    struct xlate_offload_acl acl;   /* Its egress ACL, if 'acl.entries'
+                                     * or 'acl.deny_all'. */
+};
+
+struct xlate_offload_port {
+    struct eth_addr mac;
+    bool check_ipv4;            /* Anti-spoofing checks IPv4 sources... */
+    const ovs_be32 *ipv4;       /* ...against these. */
+    size_t n_ipv4;
+    struct xlate_offload_acl acl;   /* Its ingress ACL. */
+    const struct xlate_offload_dest *dests;
+    size_t n_dests;
+};
+
+void xlate_offload_port(const struct xlate_offload_port *,
+                        struct planner_rule **rulesp, size_t *n);
+
+#endif /* agent/xlate-offload.h */

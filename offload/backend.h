@@ -1,0 +1,114 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef IOVP_OFFLOAD_BACKEND_H
+#define IOVP_OFFLOAD_BACKEND_H 1
+
+/* Offload backends: where fast paths (offload/fastpath.h) run.
+ *
+ * A backend serves VM ports, each named by its host-side network device,
+ * and holds one fast-path table for each.  Every backend is a table of
+ * functions, 'struct offload_class'; iovpd chooses one with
+ * --offload=NAME[:OPTIONS] and talks to it only through these functions,
+ * so that the planner and the fallback to OVS are the same whatever runs
+ * the fast path.
+ *
+ * Errors are negative errno values.  A backend that fails (a put refused,
+ * the table full, the device gone) changes nothing for correctness: the
+ * caller leaves the entries concerned to OVS.  After a failed put, the
+ * entries of the batch that were not taken are not in the table; those
+ * before them may be. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "offload/fastpath.h"
+
+struct ds;
+struct offload;
+
+/* What a backend's fast path can hold, per port. */
+struct offload_caps {
+    size_t max_entries;         /* Entries per port. */
+    size_t max_masks;           /* Distinct masks per port. */
+    struct fp_key fields;       /* The bits a mask may have. */
+    bool drop;                  /* Fates it can give, beyond to-OVS. */
+    bool forward;
+};
+
+/* An entry's counters. */
+struct offload_stats {
+    uint32_t id;
+    uint64_t n_packets;
+    uint64_t n_bytes;
+};
+
+struct offload_class {
+    const char *name;
+
+    /* Creates a backend from 'options' (the text after "NAME:", or ""),
+     * stored in '*offloadp'; or returns an error and stores a message in
+     * '*errorp' (malloc()'d, for the caller to free). */
+    int (*open)(const char *options, struct offload **offloadp,
+                char **errorp);
+    void (*close)(struct offload *);
+
+    void (*capabilities)(const struct offload *, struct offload_caps *);
+
+    /* Adds the 'n' entries 'entries' to 'port''s table, or replaces the
+     * entries of the same ids, starting to serve 'port' if it does not
+     * yet. */
+    int (*put)(struct offload *, const char *port,
+               const struct fp_entry *entries, size_t n);
+
+    /* Removes the entries of the 'n' ids 'ids' from 'port''s table (ids
+     * it does not hold are ignored).  With 'n' zero, removes every entry
+     * and stops serving 'port'. */
+    int (*delete)(struct offload *, const char *port, const uint32_t *ids,
+                  size_t n);
+
+    /* Stores in '*statsp' (malloc()'d) and '*n' the counters of every
+     * entry of 'port''s table. */
+    int (*stats)(struct offload *, const char *port,
+                 struct offload_stats **statsp, size_t *n);
+
+    /* Stores in '*entriesp' (malloc()'d) and '*n' the entries of 'port''s
+     * table, as the backend holds them. */
+    int (*dump)(struct offload *, const char *port,
+                struct fp_entry **entriesp, size_t *n);
+
+    /* Runs 'port''s fast path on the 'len'-byte frame 'frame', as if it
+     * came from the VM, without sending anything: stores in '*entry' the
+     * entry that decided it (its fate FP_TO_OVS and id 0 if none did). For
+     * tests and verify-offload. */
+    int (*classify)(struct offload *, const char *port, const void *frame,
+                    size_t len, struct fp_entry *entry);
+
+    /* Appends a description of the backend and its ports to 's'. */
+    void (*describe)(const struct offload *, struct ds *s);
+};
+
+struct offload {
+    const struct offload_class *class;
+};
+
+int offload_open(const char *spec, struct offload **, char **errorp);
+void offload_close(struct offload *);
+
+extern const struct offload_class offload_sim_class;    /* offload/sim.c */
+
+#endif /* offload/backend.h */

@@ -1,0 +1,108 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef IOVP_OFFLOAD_FASTPATH_H
+#define IOVP_OFFLOAD_FASTPATH_H 1
+
+/* The fast path: what a NIC holds for one VM port.
+ *
+ * A fast path is one table of entries, each a value/mask match over the
+ * fields of 'struct fp_key', a priority and a fate: drop, forward to
+ * another local VM port, or leave the frame to OVS.  The highest-priority
+ * entry that matches a frame decides it; a frame that matches none goes to
+ * OVS.  Every backend (offload/backend.h) runs exactly these semantics;
+ * the planner (offload/planner.h) chooses the entries so that a final fate
+ * the NIC gives is always the one OVS's full pipeline would give.
+ *
+ * A key is read from a frame by fp_key_from_frame(), the one definition of
+ * how a frame's fields are found (the eBPF program reads them the same
+ * way).  Everything is in network byte order, as in the frame. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ds;
+struct flow;
+struct match;
+
+/* The fields of a frame that a fast-path entry can match.  Fields a frame
+ * does not have are zero: 'vlan_tci' is zero for an untagged frame (and has
+ * FP_VLAN_CFI set for a tagged one), the IPv4 fields are zero for a frame
+ * that is not IPv4, the L4 fields zero unless TCP, UDP or ICMP (and not a
+ * later fragment).  For ICMP, 'tp_src' is the type and 'tp_dst' the code,
+ * as in OpenFlow. */
+struct fp_key {
+    uint8_t dl_dst[6];
+    uint8_t dl_src[6];
+    uint16_t vlan_tci;
+    uint16_t dl_type;
+    uint32_t nw_src;
+    uint32_t nw_dst;
+    uint8_t nw_proto;
+    uint8_t pad;
+    uint16_t tcp_flags;         /* The 12 bits of TCP flags. */
+    uint16_t tp_src;
+    uint16_t tp_dst;
+};
+
+#define FP_VLAN_CFI 0x1000      /* In host byte order. */
+
+/* A value/mask match: a frame matches if its key, masked, equals 'value'.
+ * 'value' has no bit that 'mask' does not have. */
+struct fp_match {
+    struct fp_key value;
+    struct fp_key mask;
+};
+
+enum fp_fate {
+    FP_TO_OVS,                  /* Not decided here: OVS decides. */
+    FP_DROP,
+    FP_FORWARD,                 /* To the local VM port 'out_port'. */
+};
+
+struct fp_entry {
+    struct fp_match match;
+    uint32_t priority;          /* Higher wins. */
+    enum fp_fate fate;
+    uint32_t out_port;          /* FP_FORWARD: the port, as the backend
+                                 * names ports (an ifindex for xdp). */
+    uint32_t id;                /* Names the entry within its port's table;
+                                 * its counters are read by it. */
+};
+
+/* Matches. */
+void fp_match_init_catchall(struct fp_match *);
+bool fp_match_from_match(const struct match *, struct fp_match *);
+bool fp_match_matches(const struct fp_match *, const struct fp_key *);
+bool fp_match_intersect(const struct fp_match *, const struct fp_match *,
+                        struct fp_match *);
+bool fp_match_overlaps(const struct fp_match *, const struct fp_match *);
+bool fp_match_equal(const struct fp_match *, const struct fp_match *);
+bool fp_key_equal(const struct fp_key *, const struct fp_key *);
+uint32_t fp_key_hash(const struct fp_key *, uint32_t basis);
+void fp_key_and(const struct fp_key *, const struct fp_key *mask,
+                struct fp_key *out);
+void fp_match_format(const struct fp_match *, struct ds *);
+void fp_entry_format(const struct fp_entry *, struct ds *);
+const char *fp_fate_to_string(enum fp_fate);
+
+/* Keys and frames. */
+void fp_key_from_flow(const struct flow *, struct fp_key *);
+bool fp_key_from_frame(const void *frame, size_t len, struct fp_key *);
+size_t fp_frame_from_flow(const struct flow *, uint8_t *buf, size_t size);
+
+#endif /* offload/fastpath.h */

@@ -1,0 +1,406 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "offload/planner.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+
+/* A rule already in the NIC counts this much more, so that a re-plan
+ * replaces it only for a rule that is clearly better. */
+#define PLANNER_KEEP_BONUS 1.25
+
+/* What a rule of no measured traffic is worth: enough to order rules of no
+ * traffic by their cost, too little to outweigh any traffic. */
+#define PLANNER_PRIOR 1e-9
+
+/* How often the planner goes over the candidates, each time with the costs
+ * that the covers chosen before have lowered. */
+#define PLANNER_PASSES 3
+
+enum planner_state {
+    PL_NONE,                    /* Not in the NIC. */
+    PL_COVER,                   /* In the NIC as a cover. */
+    PL_SELF,                    /* In the NIC as itself. */
+};
+
+struct planner_candidate {
+    size_t rule;                /* Index in 'pl->order'. */
+    size_t *deps;               /* Indexes in 'pl->order' of the rules above
+                                 * it that overlap it with another fate. */
+    size_t n_deps;
+    bool infeasible;            /* Needs more covers than the NIC holds. */
+    double value;
+    double ratio;
+};
+
+struct planner {
+    const struct planner_rule *rules;
+    const struct offload_caps *caps;
+    size_t *order;              /* Rule indexes, by descending priority. */
+    size_t n;
+    enum planner_state *state;  /* By position in 'order'. */
+    struct fp_key *masks;       /* The distinct masks in use. */
+    size_t n_masks;
+    size_t n_entries;
+};
+
+/* Returns true if 'r' can run in a NIC of 'caps' as itself. */
+bool
+planner_rule_installable(const struct planner_rule *r,
+                         const struct offload_caps *caps)
+{
+    if (!r->exact
+        || (r->fate == FP_DROP && !caps->drop)
+        || (r->fate == FP_FORWARD && !caps->forward)
+        || r->fate == FP_TO_OVS) {
+        return false;
+    }
+
+    const uint8_t *mask = (const uint8_t *) &r->match.mask;
+    const uint8_t *fields = (const uint8_t *) &caps->fields;
+    for (size_t i = 0; i < sizeof r->match.mask; i++) {
+        if (mask[i] & ~fields[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Stores in 'cover' the match of 'r''s cover in a NIC of 'caps': 'r''s
+ * match on just the fields the NIC has, which matches every frame that 'r'
+ * matches. */
+void
+planner_cover_match(const struct planner_rule *r,
+                    const struct offload_caps *caps, struct fp_match *cover)
+{
+    fp_key_and(&r->match.mask, &caps->fields, &cover->mask);
+    fp_key_and(&r->match.value, &cover->mask, &cover->value);
+}
+
+static const struct planner_rule *
+planner_rule_at(const struct planner *pl, size_t pos)
+{
+    return &pl->rules[pl->order[pos]];
+}
+
+static int
+planner_compare_order(const void *a_, const void *b_, void *rules_)
+{
+    const struct planner_rule *rules = rules_;
+    const struct planner_rule *a = &rules[*(const size_t *) a_];
+    const struct planner_rule *b = &rules[*(const size_t *) b_];
+
+    if (a->priority != b->priority) {
+        return a->priority > b->priority ? -1 : 1;
+    }
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static bool
+planner_same_fate(const struct planner_rule *a, const struct planner_rule *b)
+{
+    return (a->fate == b->fate
+            && (a->fate != FP_FORWARD || a->out_port == b->out_port));
+}
+
+/* Finds the rules above the rule at 'pos' that it depends on, at most
+ * 'max' of them (more makes it infeasible). */
+static void
+planner_find_deps(const struct planner *pl, size_t pos, size_t max,
+                  struct planner_candidate *c)
+{
+    const struct planner_rule *r = planner_rule_at(pl, pos);
+    size_t allocated = 0;
+
+    c->rule = pos;
+    c->deps = NULL;
+    c->n_deps = 0;
+    c->infeasible = false;
+    for (size_t h = 0; h < pos; h++) {
+        const struct planner_rule *hr = planner_rule_at(pl, h);
+        if (hr->priority <= r->priority) {
+            break;
+        }
+        if (planner_same_fate(hr, r)
+            || !fp_match_overlaps(&hr->match, &r->match)) {
+            continue;
+        }
+        if (c->n_deps >= max) {
+            c->infeasible = true;
+            free(c->deps);
+            c->deps = NULL;
+            c->n_deps = 0;
+            return;
+        }
+        if (c->n_deps >= allocated) {
+            allocated = MAX(8, 2 * allocated);
+            c->deps = iovp_xrealloc(c->deps, allocated * sizeof *c->deps);
+        }
+        c->deps[c->n_deps++] = h;
+    }
+}
+
+static bool
+planner_has_mask(const struct planner *pl, const struct fp_key *mask,
+                 const struct fp_key *extra, size_t n_extra)
+{
+    for (size_t i = 0; i < pl->n_masks; i++) {
+        if (fp_key_equal(&pl->masks[i], mask)) {
+            return true;
+        }
+    }
+    for (size_t i = 0; i < n_extra; i++) {
+        if (fp_key_equal(&extra[i], mask)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The entries that candidate 'c' would add now, counting the covers it
+ * needs that are not yet in the NIC. */
+static size_t
+planner_cost(const struct planner *pl, const struct planner_candidate *c)
+{
+    size_t cost = pl->state[c->rule] == PL_COVER ? 0 : 1;
+
+    for (size_t i = 0; i < c->n_deps; i++) {
+        cost += pl->state[c->deps[i]] == PL_NONE;
+    }
+    return cost;
+}
+
+/* Adds candidate 'c' and its covers if the NIC has room for their entries
+ * and masks; returns true if it did. */
+static bool
+planner_try_add(struct planner *pl, const struct planner_candidate *c)
+{
+    size_t cost = planner_cost(pl, c);
+    if (pl->n_entries + cost > pl->caps->max_entries) {
+        return false;
+    }
+
+    /* The masks it would add: its own, and its new covers'. */
+    size_t room = pl->caps->max_masks - pl->n_masks;
+    struct fp_key *extra = iovp_xmalloc((c->n_deps + 1) * sizeof *extra);
+    size_t n_extra = 0;
+    bool fits = true;
+    for (size_t i = 0; i <= c->n_deps && fits; i++) {
+        struct fp_match m;
+        if (i == c->n_deps) {
+            m = planner_rule_at(pl, c->rule)->match;
+        } else if (pl->state[c->deps[i]] == PL_NONE) {
+            planner_cover_match(planner_rule_at(pl, c->deps[i]), pl->caps,
+                                &m);
+        } else {
+            continue;
+        }
+        if (!planner_has_mask(pl, &m.mask, extra, n_extra)) {
+            if (n_extra >= room) {
+                fits = false;
+            } else {
+                extra[n_extra++] = m.mask;
+            }
+        }
+    }
+    if (fits) {
+        for (size_t i = 0; i < n_extra; i++) {
+            pl->masks[pl->n_masks++] = extra[i];
+        }
+        for (size_t i = 0; i < c->n_deps; i++) {
+            if (pl->state[c->deps[i]] == PL_NONE) {
+                pl->state[c->deps[i]] = PL_COVER;
+            }
+        }
+        pl->state[c->rule] = PL_SELF;
+        pl->n_entries += cost;
+    }
+    free(extra);
+    return fits;
+}
+
+static int
+planner_compare_ratio(const void *a_, const void *b_)
+{
+    const struct planner_candidate *a = a_, *b = b_;
+
+    if (a->ratio != b->ratio) {
+        return a->ratio > b->ratio ? -1 : 1;
+    }
+    return a->rule < b->rule ? -1 : a->rule > b->rule;
+}
+
+static bool
+planner_was_installed(uint32_t id, const uint32_t *ids, size_t n)
+{
+    /* 'ids' is sorted (see planner_plan()). */
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (ids[mid] == id) {
+            return true;
+        } else if (ids[mid] < id) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return false;
+}
+
+static int
+planner_compare_u32(const void *a_, const void *b_)
+{
+    uint32_t a = *(const uint32_t *) a_, b = *(const uint32_t *) b_;
+
+    return a < b ? -1 : a > b;
+}
+
+/* Plans the fast path of the 'n' rules 'rules' of one port for a NIC of
+ * 'caps', into 'plan' (to free with planner_plan_destroy()).
+ * 'installed_ids' are the ids of the entries the NIC holds now (of rules
+ * as themselves and of covers), which it prefers to keep. */
+void
+planner_plan(const struct planner_rule *rules, size_t n,
+             const struct offload_caps *caps,
+             const uint32_t *installed_ids, size_t n_installed,
+             struct planner_plan *plan)
+{
+    struct planner pl = {
+        .rules = rules,
+        .caps = caps,
+        .n = n,
+        .order = iovp_xmalloc(MAX(n, 1) * sizeof *pl.order),
+        .state = iovp_xzalloc(MAX(n, 1) * sizeof *pl.state),
+        .masks = iovp_xmalloc(MAX(caps->max_masks, 1) * sizeof *pl.masks),
+    };
+    for (size_t i = 0; i < n; i++) {
+        pl.order[i] = i;
+    }
+    qsort_r(pl.order, n, sizeof *pl.order, planner_compare_order,
+            (void *) rules);
+
+    uint32_t *installed = iovp_xmemdup(installed_ids,
+                                       n_installed * sizeof *installed);
+    qsort(installed, n_installed, sizeof *installed, planner_compare_u32);
+
+    memset(plan, 0, sizeof *plan);
+    for (size_t i = 0; i < n; i++) {
+        plan->total_weight += rules[i].weight;
+    }
+
+    /* The candidates: rules that can run as themselves and are worth it. */
+    struct planner_candidate *cands = iovp_xmalloc(MAX(n, 1)
+                                                   * sizeof *cands);
+    size_t n_cands = 0;
+    for (size_t pos = 0; pos < n && caps->max_entries && caps->max_masks;
+         pos++) {
+        const struct planner_rule *r = planner_rule_at(&pl, pos);
+        if (!planner_rule_installable(r, caps)) {
+            continue;
+        }
+        struct planner_candidate *c = &cands[n_cands];
+        planner_find_deps(&pl, pos, caps->max_entries - 1, c);
+        if (c->infeasible) {
+            continue;
+        }
+        c->value = r->weight + PLANNER_PRIOR;
+        if (planner_was_installed(r->id, installed, n_installed)) {
+            c->value *= PLANNER_KEEP_BONUS;
+        }
+        n_cands++;
+    }
+
+    /* Greedy by traffic per entry, costs lowered by the covers that earlier
+     * choices brought in. */
+    for (int pass = 0; pass < PLANNER_PASSES; pass++) {
+        size_t n_left = 0;
+        for (size_t i = 0; i < n_cands; i++) {
+            if (pl.state[cands[i].rule] != PL_SELF) {
+                struct planner_candidate *c = &cands[i];
+                c->ratio = c->value / MAX(planner_cost(&pl, c), 1);
+                cands[n_left++] = *c;
+            } else {
+                free(cands[i].deps);
+            }
+        }
+        n_cands = n_left;
+        qsort(cands, n_cands, sizeof *cands, planner_compare_ratio);
+
+        bool added = false;
+        for (size_t i = 0; i < n_cands
+             && pl.n_entries < caps->max_entries; i++) {
+            added |= planner_try_add(&pl, &cands[i]);
+        }
+        if (!added) {
+            break;
+        }
+    }
+    for (size_t i = 0; i < n_cands; i++) {
+        free(cands[i].deps);
+    }
+    free(cands);
+
+    /* The plan: covers, then rules as themselves. */
+    plan->entries = iovp_xmalloc(MAX(pl.n_entries, 1)
+                                 * sizeof *plan->entries);
+    for (int self = 0; self < 2; self++) {
+        for (size_t pos = 0; pos < n; pos++) {
+            const struct planner_rule *r = planner_rule_at(&pl, pos);
+            struct fp_entry *e = &plan->entries[plan->n_entries];
+            if (pl.state[pos] != (self ? PL_SELF : PL_COVER)) {
+                continue;
+            }
+            memset(e, 0, sizeof *e);
+            e->priority = r->priority;
+            if (self) {
+                e->match = r->match;
+                e->fate = r->fate;
+                e->out_port = r->fate == FP_FORWARD ? r->out_port : 0;
+                e->id = r->id;
+                plan->weight += r->weight;
+            } else {
+                planner_cover_match(r, caps, &e->match);
+                e->fate = FP_TO_OVS;
+                e->id = r->id | PLANNER_COVER_ID;
+                plan->n_covers++;
+            }
+            plan->n_entries++;
+        }
+    }
+    plan->n_masks = pl.n_masks;
+
+    free(installed);
+    free(pl.order);
+    free(pl.state);
+    free(pl.masks);
+}
+
+void
+planner_plan_destroy(struct planner_plan *plan)
+{
+    if (plan) {
+        free(plan->entries);
+        plan->entries = NULL;
+        plan->n_entries = 0;
+    }
+}

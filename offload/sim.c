@@ -1,0 +1,620 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+/* The "sim" backend: a model NIC, in the process, for testing the planner
+ * and the fallback to OVS deterministically.
+ *
+ * Its tables work as the xdp backend's do, by tuple-space search (one hash
+ * table per distinct mask, the highest priority of the matches winning),
+ * with limits and faults set by options, "sim:KEY=VALUE,...":
+ *
+ *   entries=N       entries per port (default 1024)
+ *   masks=N         distinct masks per port (default 32)
+ *   fields=F+F...   the fields a mask may have (default all of them:
+ *                   dl_dst, dl_src, vlan_tci, dl_type, nw_src, nw_dst,
+ *                   nw_proto, tcp_flags, tp_src, tp_dst)
+ *   fates=F+F...    drop, forward: the final fates it gives (default both)
+ *   latency=MS      each put takes MS milliseconds longer
+ *   fail-every=N    every Nth put fails (-EIO), taking nothing
+ *   full-at=N       a put fails (-ENOSPC) once a port holds N entries,
+ *                   although the capabilities say more
+ *   gone=1          the NIC has disappeared: every call fails (-ENODEV),
+ *                   and its tables are empty
+ *
+ * offload_sim_configure() changes them while it runs. */
+
+#include <config.h>
+
+#include "offload/sim.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openvswitch/dynamic-string.h>
+#include <openvswitch/hmap.h>
+#include <openvswitch/vlog.h>
+
+#include "lib/util.h"
+
+VLOG_DEFINE_THIS_MODULE(offload_sim);
+
+struct sim_mask {
+    struct fp_key mask;
+    size_t n_entries;
+    struct hmap entries;        /* "struct sim_entry"s by masked value. */
+};
+
+struct sim_entry {
+    struct hmap_node id_node;   /* In 'port->by_id'. */
+    struct hmap_node node;      /* In 'mask->entries'. */
+    struct sim_mask *mask;
+    struct fp_entry e;
+    uint64_t n_packets, n_bytes;
+};
+
+struct sim_port {
+    struct hmap_node node;      /* In 'sim->ports', by name. */
+    char *name;
+    struct hmap by_id;          /* "struct sim_entry"s by id. */
+    struct sim_mask **masks;
+    size_t n_masks;
+};
+
+struct sim {
+    struct offload up;
+    struct hmap ports;          /* "struct sim_port"s. */
+    struct offload_caps caps;
+    unsigned int latency_ms;
+    unsigned int fail_every;
+    unsigned int n_puts;
+    size_t full_at;
+    bool gone;
+};
+
+static struct sim *
+sim_cast(const struct offload *o)
+{
+    ovs_assert(o->class == &offload_sim_class);
+    return CONTAINER_OF(o, struct sim, up);
+}
+
+/* The fields of 'struct fp_key', by name, for "fields=". */
+static const struct {
+    const char *name;
+    size_t ofs, len;
+} sim_fields[] = {
+#define SIM_FIELD(NAME) \
+    { #NAME, offsetof(struct fp_key, NAME), \
+      sizeof ((struct fp_key *) 0)->NAME }
+    SIM_FIELD(dl_dst), SIM_FIELD(dl_src), SIM_FIELD(vlan_tci),
+    SIM_FIELD(dl_type), SIM_FIELD(nw_src), SIM_FIELD(nw_dst),
+    SIM_FIELD(nw_proto), SIM_FIELD(tcp_flags), SIM_FIELD(tp_src),
+    SIM_FIELD(tp_dst),
+#undef SIM_FIELD
+};
+
+static char *
+sim_parse_list(const char *value, struct sim *sim, bool fields)
+{
+    char *copy = iovp_xstrdup(value), *save = NULL, *error = NULL;
+
+    if (fields) {
+        memset(&sim->caps.fields, 0, sizeof sim->caps.fields);
+    } else {
+        sim->caps.drop = sim->caps.forward = false;
+    }
+    for (char *t = strtok_r(copy, "+", &save); t && !error;
+         t = strtok_r(NULL, "+", &save)) {
+        bool found = false;
+        if (fields) {
+            for (size_t i = 0; i < IOVP_ARRAY_SIZE(sim_fields); i++) {
+                if (!strcmp(t, sim_fields[i].name)) {
+                    memset((uint8_t *) &sim->caps.fields + sim_fields[i].ofs,
+                           0xff, sim_fields[i].len);
+                    found = true;
+                }
+            }
+        } else if (!strcmp(t, "drop")) {
+            sim->caps.drop = found = true;
+        } else if (!strcmp(t, "forward")) {
+            sim->caps.forward = found = true;
+        }
+        if (!found) {
+            error = iovp_xasprintf("%s: unknown %s", t,
+                                   fields ? "field" : "fate");
+        }
+    }
+    free(copy);
+    return error;
+}
+
+static char *
+sim_parse_number(const char *key, const char *value, unsigned long max,
+                 unsigned long *n)
+{
+    char *end;
+
+    *n = strtoul(value, &end, 10);
+    if (!*value || *end || *n > max) {
+        return iovp_xasprintf("%s=%s: not a number from 0 to %lu", key,
+                              value, max);
+    }
+    return NULL;
+}
+
+/* Applies 'options' to 'sim'.  Returns NULL, or a malloc()'d error (with
+ * 'sim' changed by the options before the bad one). */
+static char *
+sim_configure(struct sim *sim, const char *options)
+{
+    char *copy = iovp_xstrdup(options), *save = NULL, *error = NULL;
+
+    for (char *opt = strtok_r(copy, ",", &save); opt && !error;
+         opt = strtok_r(NULL, ",", &save)) {
+        char *value = strchr(opt, '=');
+        unsigned long n = 0;
+        if (!value) {
+            error = iovp_xasprintf("%s: option without a value", opt);
+            break;
+        }
+        *value++ = '\0';
+        if (!strcmp(opt, "fields")) {
+            error = sim_parse_list(value, sim, true);
+        } else if (!strcmp(opt, "fates")) {
+            error = sim_parse_list(value, sim, false);
+        } else if (!strcmp(opt, "entries")) {
+            error = sim_parse_number(opt, value, 1 << 24, &n);
+            sim->caps.max_entries = n;
+        } else if (!strcmp(opt, "masks")) {
+            error = sim_parse_number(opt, value, 4096, &n);
+            sim->caps.max_masks = n;
+        } else if (!strcmp(opt, "latency")) {
+            error = sim_parse_number(opt, value, 10000, &n);
+            sim->latency_ms = n;
+        } else if (!strcmp(opt, "fail-every")) {
+            error = sim_parse_number(opt, value, UINT32_MAX, &n);
+            sim->fail_every = n;
+            sim->n_puts = 0;
+        } else if (!strcmp(opt, "full-at")) {
+            error = sim_parse_number(opt, value, SIZE_MAX, &n);
+            sim->full_at = n;
+        } else if (!strcmp(opt, "gone")) {
+            error = sim_parse_number(opt, value, 1, &n);
+            sim->gone = n;
+        } else {
+            error = iovp_xasprintf("%s: unknown option of the sim backend",
+                                   opt);
+        }
+    }
+    free(copy);
+    return error;
+}
+
+static void sim_port_destroy(struct sim *, struct sim_port *);
+
+/* Changes the options of 'o', a sim backend, to 'options' (see the top of
+ * this file): how tests inject faults while it runs.  Returns 0, or
+ * -EINVAL with a malloc()'d message in '*errorp'. */
+int
+offload_sim_configure(struct offload *o, const char *options, char **errorp)
+{
+    struct sim *sim = sim_cast(o);
+
+    *errorp = sim_configure(sim, options);
+    if (sim->gone) {
+        struct sim_port *port;
+        HMAP_FOR_EACH_SAFE (port, node, &sim->ports) {
+            sim_port_destroy(sim, port);
+        }
+    }
+    return *errorp ? -EINVAL : 0;
+}
+
+static int
+sim_open(const char *options, struct offload **op, char **errorp)
+{
+    struct sim *sim = iovp_xzalloc(sizeof *sim);
+
+    sim->up.class = &offload_sim_class;
+    hmap_init(&sim->ports);
+    sim->caps.max_entries = 1024;
+    sim->caps.max_masks = 32;
+    memset(&sim->caps.fields, 0xff, sizeof sim->caps.fields);
+    sim->caps.fields.pad = 0;
+    sim->caps.drop = sim->caps.forward = true;
+
+    *errorp = sim_configure(sim, options);
+    if (*errorp) {
+        sim->up.class->close(&sim->up);
+        *op = NULL;
+        return -EINVAL;
+    }
+    *op = &sim->up;
+    return 0;
+}
+
+static void
+sim_close(struct offload *o)
+{
+    struct sim *sim = sim_cast(o);
+    struct sim_port *port;
+
+    HMAP_FOR_EACH_SAFE (port, node, &sim->ports) {
+        sim_port_destroy(sim, port);
+    }
+    hmap_destroy(&sim->ports);
+    free(sim);
+}
+
+static void
+sim_capabilities(const struct offload *o, struct offload_caps *caps)
+{
+    *caps = sim_cast(o)->caps;
+}
+
+static struct sim_port *
+sim_find_port(const struct sim *sim, const char *name)
+{
+    struct sim_port *port;
+
+    HMAP_FOR_EACH_WITH_HASH (port, node, iovp_hash_string64(name),
+                             &sim->ports) {
+        if (!strcmp(port->name, name)) {
+            return port;
+        }
+    }
+    return NULL;
+}
+
+static struct sim_entry *
+sim_find_entry(const struct sim_port *port, uint32_t id)
+{
+    struct sim_entry *se;
+
+    HMAP_FOR_EACH_WITH_HASH (se, id_node, id, &port->by_id) {
+        if (se->e.id == id) {
+            return se;
+        }
+    }
+    return NULL;
+}
+
+static struct sim_mask *
+sim_find_mask(const struct sim_port *port, const struct fp_key *mask)
+{
+    for (size_t i = 0; i < port->n_masks; i++) {
+        if (fp_key_equal(&port->masks[i]->mask, mask)) {
+            return port->masks[i];
+        }
+    }
+    return NULL;
+}
+
+static void
+sim_remove_entry(struct sim_port *port, struct sim_entry *se)
+{
+    struct sim_mask *m = se->mask;
+
+    hmap_remove(&port->by_id, &se->id_node);
+    hmap_remove(&m->entries, &se->node);
+    free(se);
+    if (!--m->n_entries) {
+        for (size_t i = 0; i < port->n_masks; i++) {
+            if (port->masks[i] == m) {
+                port->masks[i] = port->masks[--port->n_masks];
+                break;
+            }
+        }
+        hmap_destroy(&m->entries);
+        free(m);
+    }
+}
+
+static void
+sim_port_destroy(struct sim *sim, struct sim_port *port)
+{
+    struct sim_entry *se;
+
+    HMAP_FOR_EACH_SAFE (se, id_node, &port->by_id) {
+        sim_remove_entry(port, se);
+    }
+    hmap_destroy(&port->by_id);
+    hmap_remove(&sim->ports, &port->node);
+    free(port->masks);
+    free(port->name);
+    free(port);
+}
+
+/* Returns 0 if 'sim' can hold 'e' at all, else the error to give. */
+static int
+sim_check_entry(const struct sim *sim, const struct fp_entry *e)
+{
+    const uint8_t *mask = (const uint8_t *) &e->match.mask;
+    const uint8_t *fields = (const uint8_t *) &sim->caps.fields;
+
+    for (size_t i = 0; i < sizeof e->match.mask; i++) {
+        if (mask[i] & ~fields[i]) {
+            return -EOPNOTSUPP;
+        }
+    }
+    if ((e->fate == FP_DROP && !sim->caps.drop)
+        || (e->fate == FP_FORWARD && !sim->caps.forward)) {
+        return -EOPNOTSUPP;
+    }
+    return 0;
+}
+
+static void
+sim_sleep(unsigned int ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+    while (nanosleep(&ts, &ts) && errno == EINTR) {
+        continue;
+    }
+}
+
+static int
+sim_put(struct offload *o, const char *name, const struct fp_entry *entries,
+        size_t n)
+{
+    struct sim *sim = sim_cast(o);
+
+    if (sim->gone) {
+        return -ENODEV;
+    }
+    if (sim->latency_ms) {
+        sim_sleep(sim->latency_ms);
+    }
+    if (sim->fail_every && ++sim->n_puts % sim->fail_every == 0) {
+        return -EIO;
+    }
+
+    struct sim_port *port = sim_find_port(sim, name);
+    if (!port) {
+        port = iovp_xzalloc(sizeof *port);
+        port->name = iovp_xstrdup(name);
+        hmap_init(&port->by_id);
+        port->masks = iovp_xmalloc(MAX(sim->caps.max_masks, 1)
+                                   * sizeof *port->masks);
+        hmap_insert(&sim->ports, &port->node, iovp_hash_string64(name));
+    }
+
+    /* Check the whole batch first: the sim takes all of it or nothing. */
+    size_t n_new = 0, n_new_masks = 0;
+    struct fp_key *new_masks = iovp_xmalloc(MAX(n, 1) * sizeof *new_masks);
+    int error = 0;
+    for (size_t i = 0; i < n && !error; i++) {
+        const struct fp_entry *e = &entries[i];
+        error = sim_check_entry(sim, e);
+        if (!sim_find_entry(port, e->id)) {
+            n_new++;
+        }
+        bool known = sim_find_mask(port, &e->match.mask) != NULL;
+        for (size_t j = 0; j < n_new_masks && !known; j++) {
+            known = fp_key_equal(&new_masks[j], &e->match.mask);
+        }
+        if (!known) {
+            new_masks[n_new_masks++] = e->match.mask;
+        }
+    }
+    size_t n_entries = hmap_count(&port->by_id) + n_new;
+    if (!error && (n_entries > sim->caps.max_entries
+                   || (sim->full_at && n_entries > sim->full_at))) {
+        error = -ENOSPC;
+    }
+    /* Masks that replaced entries free are not counted as freed: a real
+     * NIC frees them only after the batch, too. */
+    if (!error && port->n_masks + n_new_masks > sim->caps.max_masks) {
+        error = -E2BIG;
+    }
+    free(new_masks);
+    if (error) {
+        if (!hmap_count(&port->by_id)) {
+            sim_port_destroy(sim, port);
+        }
+        return error;
+    }
+
+    for (size_t i = 0; i < n; i++) {
+        const struct fp_entry *e = &entries[i];
+        struct sim_entry *old = sim_find_entry(port, e->id);
+        uint64_t n_packets = 0, n_bytes = 0;
+        if (old) {
+            n_packets = old->n_packets;
+            n_bytes = old->n_bytes;
+            sim_remove_entry(port, old);
+        }
+
+        struct sim_mask *m = sim_find_mask(port, &e->match.mask);
+        if (!m) {
+            m = iovp_xzalloc(sizeof *m);
+            m->mask = e->match.mask;
+            hmap_init(&m->entries);
+            port->masks[port->n_masks++] = m;
+        }
+        struct sim_entry *se = iovp_xzalloc(sizeof *se);
+        se->e = *e;
+        se->mask = m;
+        se->n_packets = n_packets;
+        se->n_bytes = n_bytes;
+        hmap_insert(&port->by_id, &se->id_node, e->id);
+        hmap_insert(&m->entries, &se->node, fp_key_hash(&e->match.value, 0));
+        m->n_entries++;
+    }
+    return 0;
+}
+
+static int
+sim_delete(struct offload *o, const char *name, const uint32_t *ids,
+           size_t n)
+{
+    struct sim *sim = sim_cast(o);
+
+    if (sim->gone) {
+        return -ENODEV;
+    }
+    struct sim_port *port = sim_find_port(sim, name);
+    if (!port) {
+        return 0;
+    }
+    if (!n) {
+        sim_port_destroy(sim, port);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct sim_entry *se = sim_find_entry(port, ids[i]);
+        if (se) {
+            sim_remove_entry(port, se);
+        }
+    }
+    return 0;
+}
+
+static int
+sim_stats(struct offload *o, const char *name,
+          struct offload_stats **statsp, size_t *n)
+{
+    struct sim *sim = sim_cast(o);
+    struct sim_port *port = sim->gone ? NULL : sim_find_port(sim, name);
+    struct sim_entry *se;
+
+    *statsp = NULL;
+    *n = 0;
+    if (sim->gone) {
+        return -ENODEV;
+    }
+    if (!port) {
+        return 0;
+    }
+    *statsp = iovp_xmalloc(MAX(hmap_count(&port->by_id), 1)
+                           * sizeof **statsp);
+    HMAP_FOR_EACH (se, id_node, &port->by_id) {
+        (*statsp)[(*n)++] = (struct offload_stats) {
+            .id = se->e.id,
+            .n_packets = se->n_packets,
+            .n_bytes = se->n_bytes,
+        };
+    }
+    return 0;
+}
+
+static int
+sim_dump(struct offload *o, const char *name, struct fp_entry **entriesp,
+         size_t *n)
+{
+    struct sim *sim = sim_cast(o);
+    struct sim_port *port = sim->gone ? NULL : sim_find_port(sim, name);
+    struct sim_entry *se;
+
+    *entriesp = NULL;
+    *n = 0;
+    if (sim->gone) {
+        return -ENODEV;
+    }
+    if (!port) {
+        return 0;
+    }
+    *entriesp = iovp_xmalloc(MAX(hmap_count(&port->by_id), 1)
+                             * sizeof **entriesp);
+    HMAP_FOR_EACH (se, id_node, &port->by_id) {
+        (*entriesp)[(*n)++] = se->e;
+    }
+    return 0;
+}
+
+/* Tuple-space search: looks 'key' up under each mask and keeps the match of
+ * the highest priority (of equal ones, the lowest id, so that the answer
+ * does not depend on the order of the masks). */
+static struct sim_entry *
+sim_lookup(const struct sim_port *port, const struct fp_key *key)
+{
+    struct sim_entry *best = NULL;
+
+    for (size_t i = 0; i < port->n_masks; i++) {
+        const struct sim_mask *m = port->masks[i];
+        struct fp_key masked;
+        struct sim_entry *se;
+
+        fp_key_and(key, &m->mask, &masked);
+        HMAP_FOR_EACH_WITH_HASH (se, node, fp_key_hash(&masked, 0),
+                                 &m->entries) {
+            if (fp_key_equal(&se->e.match.value, &masked)
+                && (!best || se->e.priority > best->e.priority
+                    || (se->e.priority == best->e.priority
+                        && se->e.id < best->e.id))) {
+                best = se;
+            }
+        }
+    }
+    return best;
+}
+
+static int
+sim_classify(struct offload *o, const char *name, const void *frame,
+             size_t len, struct fp_entry *entry)
+{
+    struct sim *sim = sim_cast(o);
+    struct sim_port *port = sim->gone ? NULL : sim_find_port(sim, name);
+    struct fp_key key;
+
+    memset(entry, 0, sizeof *entry);
+    entry->fate = FP_TO_OVS;
+    if (sim->gone) {
+        return -ENODEV;
+    }
+    if (!port || !fp_key_from_frame(frame, len, &key)) {
+        return 0;
+    }
+
+    struct sim_entry *se = sim_lookup(port, &key);
+    if (se) {
+        se->n_packets++;
+        se->n_bytes += len;
+        *entry = se->e;
+    }
+    return 0;
+}
+
+static void
+sim_describe(const struct offload *o, struct ds *s)
+{
+    const struct sim *sim = sim_cast(o);
+    const struct sim_port *port;
+
+    ds_put_format(s, "sim: %zu entries and %zu masks per port%s\n",
+                  sim->caps.max_entries, sim->caps.max_masks,
+                  sim->gone ? " (gone)" : "");
+    HMAP_FOR_EACH (port, node, &sim->ports) {
+        ds_put_format(s, "  %s: %zu entries, %zu masks\n", port->name,
+                      hmap_count(&port->by_id), port->n_masks);
+    }
+}
+
+const struct offload_class offload_sim_class = {
+    .name = "sim",
+    .open = sim_open,
+    .close = sim_close,
+    .capabilities = sim_capabilities,
+    .put = sim_put,
+    .delete = sim_delete,
+    .stats = sim_stats,
+    .dump = sim_dump,
+    .classify = sim_classify,
+    .describe = sim_describe,
+};

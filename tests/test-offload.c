@@ -1,0 +1,472 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+/* "test-iovp offload-classbench RULES SEED COUNT [--check-ipv4]": the
+ * offload planner checked by difference.
+ *
+ * A VM port's ingress ACL is the ClassBench rule set RULES (line N is the
+ * entry of sequence N + 1, permitting when N is even, denying when it is
+ * odd, as tests/acl-classbench.py writes it); the port reaches two local
+ * destinations, the second with an egress ACL of every 50th rule (their
+ * actions the other way round).  With --check-ipv4, anti-spoofing also
+ * checks the port's two IPv4 addresses (those of two of the rules).
+ *
+ * For each NIC shape (entries, masks, fields), the planner's fast path is
+ * put into a "sim" backend, and COUNT frames drawn with random seed SEED
+ * (most inside a random rule, from the port's MAC to a destination, the
+ * rest anywhere: other MACs, VLAN tags, ARP, IPv6, broadcast) are
+ * classified by it and by the reference model (agent/reference.h).  A frame
+ * the fast path drops or forwards must get that fate from the reference.
+ * Prints one line per shape: the entries (covers among them) and masks the
+ * plan used, the frames the NIC decided, and the disagreements (each one
+ * printed); exits 1 if there is any. */
+
+#include <config.h>
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openvswitch/dynamic-string.h>
+#include <openvswitch/flow.h>
+
+#include "agent/acl.h"
+#include "agent/reference.h"
+#include "agent/xlate-acl.h"
+#include "agent/xlate-offload.h"
+#include "lib/util.h"
+#include "offload/backend.h"
+#include "offload/planner.h"
+#include "tests/test-iovp.h"
+
+struct cb_rule {
+    uint32_t src, src_mask, dst, dst_mask;
+    int sport_lo, sport_hi, dport_lo, dport_hi;
+    int proto;                  /* -1: any. */
+};
+
+/* A small, seeded generator (xorshift64*), the same on every machine. */
+static uint64_t rng_state;
+
+static uint64_t
+rng_next(void)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545f4914f6cdd1dULL;
+}
+
+static uint32_t
+rng_below(uint32_t n)
+{
+    return n ? (uint32_t) ((rng_next() >> 32) % n) : 0;
+}
+
+static int
+rng_between(int lo, int hi)
+{
+    return lo + (int) rng_below(hi - lo + 1);
+}
+
+static uint32_t
+prefix_mask(int len)
+{
+    return len ? 0xffffffffu << (32 - len) : 0;
+}
+
+static struct cb_rule *
+read_rules(const char *name, size_t *n)
+{
+    char *text = test_read_file(name, NULL);
+    struct cb_rule *rules = NULL;
+    size_t allocated = 0;
+    char *save = NULL;
+
+    *n = 0;
+    for (char *line = strtok_r(text, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        unsigned int s[4], d[4], proto, proto_mask;
+        int sl, dl;
+        struct cb_rule r;
+        if (sscanf(line, "@%u.%u.%u.%u/%d %u.%u.%u.%u/%d %d : %d %d : %d "
+                   "%x/%x", &s[0], &s[1], &s[2], &s[3], &sl, &d[0], &d[1],
+                   &d[2], &d[3], &dl, &r.sport_lo, &r.sport_hi, &r.dport_lo,
+                   &r.dport_hi, &proto, &proto_mask) != 16) {
+            iovp_fatal(-1, "%s: bad rule: %s", name, line);
+        }
+        r.src_mask = prefix_mask(sl);
+        r.dst_mask = prefix_mask(dl);
+        r.src = (s[0] << 24 | s[1] << 16 | s[2] << 8 | s[3]) & r.src_mask;
+        r.dst = (d[0] << 24 | d[1] << 16 | d[2] << 8 | d[3]) & r.dst_mask;
+        r.proto = proto_mask == 0xff ? (int) proto : -1;
+        if (*n >= allocated) {
+            allocated = allocated ? 2 * allocated : 1024;
+            rules = iovp_xrealloc(rules, allocated * sizeof *rules);
+        }
+        rules[(*n)++] = r;
+    }
+    free(text);
+    return rules;
+}
+
+static char *
+ip_text(uint32_t addr, uint32_t mask)
+{
+    struct in_addr a = { htonl(addr) }, m = { htonl(mask) };
+    char as[INET_ADDRSTRLEN], ms[INET_ADDRSTRLEN];
+
+    inet_ntop(AF_INET, &a, as, sizeof as);
+    inet_ntop(AF_INET, &m, ms, sizeof ms);
+    return mask == 0xffffffffu ? iovp_xstrdup(as)
+                               : iovp_xasprintf("%s/%s", as, ms);
+}
+
+/* Makes ClassBench rule 'r' an ACL entry, as acl.c would read the row that
+ * tests/acl-classbench.py writes for it. */
+static void
+rule_to_entry(const struct cb_rule *r, int64_t sequence, bool ingress,
+              bool permit, struct acl_entry *e)
+{
+    memset(e, 0, sizeof *e);
+    snprintf(e->uuid, sizeof e->uuid, "%c%"PRId64, ingress ? 'i' : 'e',
+             sequence);
+    e->sequence = sequence;
+    e->ingress = ingress;
+    e->permit = permit;
+    e->ethertype = e->protocol = e->tcp_flags = e->tcp_flags_mask = -1;
+    e->icmp_type = e->icmp_code = -1;
+    e->source_ports.min = e->source_ports.max = -1;
+    e->dest_ports.min = e->dest_ports.max = -1;
+    e->family = ACL_FAMILY_ANY;
+    if (r->src_mask) {
+        e->source_ip = ip_text(r->src, r->src_mask);
+        e->family = ACL_FAMILY_IPV4;
+    }
+    if (r->dst_mask) {
+        e->dest_ip = ip_text(r->dst, r->dst_mask);
+        e->family = ACL_FAMILY_IPV4;
+    }
+    if (r->proto >= 0) {
+        e->protocol = r->proto;
+        if (e->family == ACL_FAMILY_ANY) {
+            e->family = r->proto == 1 ? ACL_FAMILY_IPV4 : ACL_FAMILY_IP;
+        }
+    }
+    if (r->sport_lo != 0 || r->sport_hi != 65535) {
+        e->source_ports = (struct acl_range) { r->sport_lo, r->sport_hi };
+    }
+    if (r->dport_lo != 0 || r->dport_hi != 65535) {
+        e->dest_ports = (struct acl_range) { r->dport_lo, r->dport_hi };
+    }
+}
+
+static const struct eth_addr port_mac = ETH_ADDR_C(02,00,00,00,00,01);
+static const struct eth_addr dest_macs[2] = {
+    ETH_ADDR_C(02,00,00,00,00,02), ETH_ADDR_C(02,00,00,00,00,03),
+};
+
+static const struct eth_addr broadcast = ETH_ADDR_C(ff,ff,ff,ff,ff,ff);
+
+static void
+random_mac(struct eth_addr *mac)
+{
+    uint64_t x = rng_next();
+    for (int i = 0; i < 6; i++) {
+        mac->ea[i] = x >> (8 * i);
+    }
+    mac->ea[0] &= ~1;           /* Unicast. */
+}
+
+/* Draws a frame into 'f'. */
+static void
+draw_frame(const struct cb_rule *rules, size_t n_rules,
+           const struct xlate_offload_port *port, struct flow *f)
+{
+    memset(f, 0, sizeof *f);
+    if (rng_below(100) < 95) {
+        f->dl_src = port_mac;
+    } else {
+        random_mac(&f->dl_src);
+    }
+    uint32_t d = rng_below(100);
+    if (d < 97) {
+        f->dl_dst = (d < 45 ? dest_macs[0] : d < 90 ? dest_macs[1]
+                     : d < 94 ? broadcast : port_mac);
+    } else {
+        random_mac(&f->dl_dst);
+    }
+    if (rng_below(100) < 3) {
+        f->vlans[0].tci = htons(FP_VLAN_CFI | rng_between(1, 4094));
+    }
+
+    uint32_t t = rng_below(100);
+    if (t >= 90) {
+        f->dl_type = htons(t < 95 ? 0x0806 : 0x86dd);
+        if (t >= 95) {
+            f->nw_proto = rng_below(2) ? 6 : 17;
+            f->tp_dst = htons(rng_below(65536));
+        }
+        return;
+    }
+    f->dl_type = htons(0x0800);
+
+    uint32_t src, dst;
+    int proto, sport, dport;
+    if (rng_below(100) < 80) {
+        const struct cb_rule *r = &rules[rng_below(n_rules)];
+        src = r->src | ((uint32_t) rng_next() & ~r->src_mask);
+        dst = r->dst | ((uint32_t) rng_next() & ~r->dst_mask);
+        static const int protos[] = { 6, 17, 1, 47 };
+        proto = r->proto >= 0 ? r->proto : protos[rng_below(4)];
+        sport = rng_between(r->sport_lo, r->sport_hi);
+        dport = rng_between(r->dport_lo, r->dport_hi);
+    } else {
+        src = rng_next();
+        dst = rng_next();
+        static const int protos[] = { 6, 17, 1, 47 };
+        proto = protos[rng_below(4)];
+        sport = rng_below(65536);
+        dport = rng_below(65536);
+    }
+    if (port->check_ipv4 && rng_below(100) < 70) {
+        src = ntohl(port->ipv4[rng_below(port->n_ipv4)]);
+    }
+    f->nw_src = htonl(src);
+    f->nw_dst = htonl(dst);
+    f->nw_proto = proto;
+    if (proto == 6 || proto == 17) {
+        f->tp_src = htons(sport);
+        f->tp_dst = htons(dport);
+        if (proto == 6) {
+            f->tcp_flags = htons(rng_below(0x1000));
+        }
+    } else if (proto == 1) {
+        f->tp_src = htons(rng_below(20));
+        f->tp_dst = htons(rng_below(4));
+    }
+}
+
+/* Returns the rule of 'rules' (sorted by descending priority) that decides
+ * 'key', or NULL. */
+static struct planner_rule *
+first_rule(struct planner_rule **sorted, size_t n, const struct fp_key *key)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (fp_match_matches(&sorted[i]->match, key)) {
+            return sorted[i];
+        }
+    }
+    return NULL;
+}
+
+static int
+compare_rule_priority(const void *a_, const void *b_)
+{
+    const struct planner_rule *a = *(struct planner_rule *const *) a_;
+    const struct planner_rule *b = *(struct planner_rule *const *) b_;
+
+    return a->priority > b->priority ? -1 : a->priority < b->priority;
+}
+
+static void
+format_flow(const struct flow *f, struct ds *s)
+{
+    struct fp_match m;
+
+    fp_key_from_flow(f, &m.value);
+    memset(&m.mask, 0xff, sizeof m.mask);
+    m.mask.pad = 0;
+    fp_match_format(&m, s);
+}
+
+/* Runs the check for one NIC shape; returns the disagreements. */
+static size_t
+check_shape(const char *spec, struct planner_rule *rules, size_t n_rules,
+            const struct cb_rule *cb, size_t n_cb,
+            const struct xlate_offload_port *port, uint64_t seed,
+            size_t count)
+{
+    struct offload *nic;
+    char *error;
+
+    if (offload_open(spec, &nic, &error)) {
+        iovp_fatal(-1, "%s", error);
+    }
+    struct offload_caps caps;
+    nic->class->capabilities(nic, &caps);
+
+    struct planner_plan plan;
+    planner_plan(rules, n_rules, &caps, NULL, 0, &plan);
+    int retval = nic->class->put(nic, "p1", plan.entries, plan.n_entries);
+    if (retval) {
+        iovp_fatal(-retval, "%s: put of %zu entries failed", spec,
+                   plan.n_entries);
+    }
+
+    size_t decided = 0, disagreements = 0;
+    rng_state = seed * 2 + 1;
+    for (size_t i = 0; i < count; i++) {
+        struct flow f;
+        uint8_t frame[128];
+        struct fp_entry e;
+        struct reference_verdict v;
+
+        draw_frame(cb, n_cb, port, &f);
+        size_t len = fp_frame_from_flow(&f, frame, sizeof frame);
+        nic->class->classify(nic, "p1", frame, len, &e);
+        reference_evaluate(port, &f, &v);
+        if (e.fate == FP_TO_OVS) {
+            continue;
+        }
+        decided++;
+        bool agree = (e.fate == FP_DROP
+                      ? v.fate == REFERENCE_DROP
+                      : (v.fate == REFERENCE_FORWARD
+                         && v.out_port == e.out_port));
+        if (!agree) {
+            struct ds s = DS_EMPTY_INITIALIZER;
+            format_flow(&f, &s);
+            ds_put_cstr(&s, ": NIC ");
+            fp_entry_format(&e, &s);
+            ds_put_format(&s, "; reference %s %"PRIu32" (%s)",
+                          reference_fate_to_string(v.fate), v.out_port,
+                          v.why);
+            printf("  disagreement: %s\n", ds_cstr(&s));
+            ds_destroy(&s);
+            disagreements++;
+        }
+    }
+    printf("%s: %zu entries (%zu covers), %zu masks; NIC decided %zu of "
+           "%zu frames; %zu disagreements\n", spec, plan.n_entries,
+           plan.n_covers, plan.n_masks, decided, count, disagreements);
+    planner_plan_destroy(&plan);
+    offload_close(nic);
+    return disagreements;
+}
+
+int
+test_offload_classbench_main(int argc, char *argv[])
+{
+    if (argc < 4) {
+        iovp_fatal(-1, "usage: offload-classbench RULES SEED COUNT "
+                   "[--check-ipv4]");
+    }
+    uint64_t seed = strtoull(argv[2], NULL, 10);
+    size_t count = strtoul(argv[3], NULL, 10);
+    bool check_ipv4 = argc > 4 && !strcmp(argv[4], "--check-ipv4");
+
+    size_t n_cb;
+    struct cb_rule *cb = read_rules(argv[1], &n_cb);
+
+    /* The port's ingress ACL: every rule. */
+    struct acl_entry *in = iovp_xmalloc(n_cb * sizeof *in);
+    int *in_prio = iovp_xmalloc(n_cb * sizeof *in_prio);
+    for (size_t i = 0; i < n_cb; i++) {
+        rule_to_entry(&cb[i], i + 1, true, i % 2 == 0, &in[i]);
+    }
+    xlate_acl_priorities(in, n_cb, in_prio);
+
+    /* The second destination's egress ACL: every 50th rule. */
+    size_t n_out = 0;
+    struct acl_entry *out = iovp_xmalloc((n_cb / 50 + 1) * sizeof *out);
+    int *out_prio = iovp_xmalloc((n_cb / 50 + 1) * sizeof *out_prio);
+    for (size_t i = 0; i < n_cb; i += 50) {
+        rule_to_entry(&cb[i], n_out + 1, false, i % 100 != 0,
+                      &out[n_out]);
+        n_out++;
+    }
+    xlate_acl_priorities(out, n_out, out_prio);
+
+    rng_state = seed * 2 + 1;
+    ovs_be32 ipv4[2] = {
+        htonl(cb[rng_below(n_cb)].src | 1), htonl(cb[rng_below(n_cb)].src),
+    };
+    struct xlate_offload_dest dests[2] = {
+        { .mac = dest_macs[0], .out_port = 2 },
+        { .mac = dest_macs[1], .out_port = 3,
+          .acl = { .entries = out, .priorities = out_prio, .n = n_out } },
+    };
+    struct xlate_offload_port port = {
+        .mac = port_mac,
+        .check_ipv4 = check_ipv4,
+        .ipv4 = ipv4,
+        .n_ipv4 = 2,
+        .acl = { .entries = in, .priorities = in_prio, .n = n_cb },
+        .dests = dests,
+        .n_dests = 2,
+    };
+
+    struct planner_rule *rules;
+    size_t n_rules;
+    xlate_offload_port(&port, &rules, &n_rules);
+
+    /* Traffic weights, from a sample of frames of another seed. */
+    struct planner_rule **sorted = iovp_xmalloc(MAX(n_rules, 1)
+                                                * sizeof *sorted);
+    for (size_t i = 0; i < n_rules; i++) {
+        sorted[i] = &rules[i];
+    }
+    qsort(sorted, n_rules, sizeof *sorted, compare_rule_priority);
+    rng_state = seed * 2 + 2;
+    for (size_t i = 0; i < 2000; i++) {
+        struct flow f;
+        struct fp_key key;
+        draw_frame(cb, n_cb, &port, &f);
+        fp_key_from_flow(&f, &key);
+        struct planner_rule *r = first_rule(sorted, n_rules, &key);
+        if (r) {
+            r->weight += 1;
+        }
+    }
+    free(sorted);
+    printf("%zu ACL entries, %zu egress entries: %zu rules\n", n_cb, n_out,
+           n_rules);
+
+    static const char *const shapes[] = {
+        "sim:entries=0",
+        "sim:entries=16,masks=32",
+        "sim:entries=64,masks=32",
+        "sim:entries=256,masks=32",
+        "sim:entries=1024,masks=32",
+        "sim:entries=4096,masks=4096",
+        "sim:entries=100000,masks=4096",
+        "sim:entries=1024,masks=64,fields=dl_dst+dl_src+vlan_tci+dl_type"
+        "+nw_src+nw_dst+nw_proto",
+        "sim:entries=1024,masks=64,fates=drop",
+    };
+    size_t disagreements = 0;
+    for (size_t i = 0; i < IOVP_ARRAY_SIZE(shapes); i++) {
+        disagreements += check_shape(shapes[i], rules, n_rules, cb, n_cb,
+                                     &port, seed, count);
+    }
+
+    free(rules);
+    for (size_t i = 0; i < n_cb; i++) {
+        acl_entry_destroy(&in[i]);
+    }
+    for (size_t i = 0; i < n_out; i++) {
+        acl_entry_destroy(&out[i]);
+    }
+    free(in);
+    free(in_prio);
+    free(out);
+    free(out_prio);
+    free(cb);
+    return disagreements ? 1 : 0;
+}
