@@ -34,6 +34,7 @@
 #include <openvswitch/vlog.h>
 
 #include "agent/bridge.h"
+#include "agent/nic.h"
 #include "agent/pipeline.h"
 #include "agent/report.h"
 #include "agent/show.h"
@@ -41,6 +42,8 @@
 #include "agent/xlate-acl.h"
 #include "lib/control.h"
 #include "lib/util.h"
+#include "offload/nicctrl.h"
+#include "offload/sim.h"
 #include "ofp/client.h"
 #include "ofp/ofconn.h"
 #include "ofp/desired.h"
@@ -131,6 +134,9 @@ struct agent {
     struct ofp_client *ofp;
     struct ofctrl *ofctrl;
     size_t put_size;            /* Flow changes in the put in flight. */
+
+    /* Offload: each VM port's fast path in the NIC, or NULL if none. */
+    struct nicctrl *nicctrl;
     /* Translation: the flows the policy asks for, and what changed in the
      * policy since they were made. */
     struct desired desired;
@@ -501,6 +507,9 @@ agent_put_flows(struct agent *agent, const struct odb_replica *vtep,
     if (!ofctrl_has_installed(agent->ofctrl)) {
         return;
     }
+    bool policy_changed = (agent->pipeline_dirty || agent->acls_full
+                           || json_object_size(agent->changed_acls)
+                           || json_object_size(agent->changed_entries));
     if (agent->pipeline_dirty) {
         struct pipeline_spec spec = {
             .switch_name = name,
@@ -529,6 +538,19 @@ agent_put_flows(struct agent *agent, const struct odb_replica *vtep,
     json_object_clear(agent->changed_entries);
     agent->acls_full = false;
 
+    /* The NIC first: what the change affects leaves it before OVS is sent
+     * the change (offload/nicctrl.h). */
+    if (agent->nicctrl && policy_changed) {
+        struct pipeline_spec spec = {
+            .switch_name = name,
+            .bridge = agent->bridge,
+        };
+        struct nic_policy policy = {
+            .vtep = vtep, .ovs = ovs, .spec = &spec, .xacl = agent->xacl,
+        };
+        nic_update(agent->nicctrl, &policy);
+    }
+
     if (ofctrl_is_ready(agent->ofctrl)) {
         struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
         size_t n = ofctrl_put(agent->ofctrl, &agent->desired, &msgs);
@@ -537,6 +559,19 @@ agent_put_flows(struct agent *agent, const struct odb_replica *vtep,
             agent_ofp_send(agent, &msgs);
         }
         agent->put_size = n;
+
+        /* OVS holds every desired flow: the NIC may follow.  A flow OVS
+         * refused makes OVS differ from the policy, and then nothing runs
+         * in the NIC. */
+        size_t n_rejections;
+        ofctrl_rejections(agent->ofctrl, &n_rejections);
+        if (agent->nicctrl && !n) {
+            if (n_rejections) {
+                nicctrl_withdraw_all(agent->nicctrl);
+            } else {
+                nicctrl_commit(agent->nicctrl, uv_now(agent->loop));
+            }
+        }
     }
 
     if (!agent->vtep_txn.in_flight) {
@@ -616,6 +651,9 @@ agent_stats_timer(uv_timer_t *timer)
                           all ? 1 : IOVP_ARRAY_SIZE(vlan_tables), &msgs)) {
         agent->stats_all = all;
         agent_ofp_send(agent, &msgs);
+    }
+    if (agent->nicctrl && ofctrl_is_ready(agent->ofctrl)) {
+        nicctrl_replan(agent->nicctrl, uv_now(agent->loop));
     }
 }
 
@@ -744,6 +782,127 @@ agent_cmd_acl_trace(struct control_conn *conn, int argc OVS_UNUSED,
         control_reply(conn, text);
         free(text);
         json_decref(trace);
+    }
+}
+
+/* "offload/show [PORT]": each VM port's fast path in the NIC (offload/
+ * nicctrl.h), or just PORT's, with the totals. */
+static void
+agent_cmd_offload_show(struct control_conn *conn, int argc,
+                       const char *argv[], void *agent_)
+{
+    struct agent *agent = agent_;
+
+    if (!agent->nicctrl) {
+        control_reply_error(conn, "offload is off (iovpd --offload=none)");
+        return;
+    }
+    json_t *show = json_pack("{s:o, s:o}",
+                             "summary", nicctrl_summary(agent->nicctrl),
+                             "ports", nicctrl_show(agent->nicctrl,
+                                                   argc > 1 ? argv[1]
+                                                   : NULL));
+    if (control_conn_format(conn) == CONTROL_FMT_JSON) {
+        control_reply_json(conn, show);
+    } else {
+        char *text = show_offload_text(show);
+        control_reply(conn, text);
+        free(text);
+        json_decref(show);
+    }
+}
+
+/* "offload/verify PORT [COUNT [SEED]]": PORT's fast path checked against
+ * the reference model by COUNT frames (default 10000) drawn with SEED
+ * (default 1); see nic_verify(). */
+static void
+agent_cmd_offload_verify(struct control_conn *conn, int argc,
+                         const char *argv[], void *agent_)
+{
+    struct agent *agent = agent_;
+    struct odb_replica *ovs = agent_current(agent->ovs_db);
+    struct odb_replica *vtep = agent_current(agent->vtep_db);
+    unsigned long long int count = 10000, seed = 1;
+    char *end;
+
+    if (!agent->nicctrl) {
+        control_reply_error(conn, "offload is off (iovpd --offload=none)");
+        return;
+    }
+    if (!ovs || !vtep) {
+        control_reply_error(conn, "no copy of the databases yet");
+        return;
+    }
+    if (argc > 2) {
+        count = strtoull(argv[2], &end, 10);
+        if (!argv[2][0] || *end || !count || count > 10000000) {
+            control_reply_error(conn, "COUNT must be from 1 to 10000000");
+            return;
+        }
+    }
+    if (argc > 3) {
+        seed = strtoull(argv[3], &end, 10);
+        if (!argv[3][0] || *end) {
+            control_reply_error(conn, "SEED must be a number");
+            return;
+        }
+    }
+
+    char *name, *tunnel_ip;
+    agent_identity(agent, ovs, &name, &tunnel_ip);
+    struct pipeline_spec spec = {
+        .switch_name = name ? name : "",
+        .bridge = agent->bridge,
+    };
+    struct nic_policy policy = {
+        .vtep = vtep, .ovs = ovs, .spec = &spec, .xacl = agent->xacl,
+    };
+    json_t *result = nic_verify(agent->nicctrl, &policy, argv[1], count,
+                                seed);
+    free(name);
+    free(tunnel_ip);
+
+    const char *error = json_string_value(json_object_get(result, "error"));
+    if (error) {
+        control_reply_error(conn, error);
+        json_decref(result);
+    } else if (control_conn_format(conn) == CONTROL_FMT_JSON) {
+        json_object_set_new(result, "bridge", json_string(agent->bridge));
+        control_reply_json(conn, result);
+    } else {
+        char *text = iovp_xasprintf(
+            "%s: %"JSON_INTEGER_FORMAT" frames, %"JSON_INTEGER_FORMAT
+            " decided in the NIC, %"JSON_INTEGER_FORMAT" disagreements\n",
+            argv[1],
+            json_integer_value(json_object_get(result, "frames")),
+            json_integer_value(json_object_get(result, "decided_in_nic")),
+            json_integer_value(json_object_get(result, "disagreements")));
+        control_reply(conn, text);
+        free(text);
+        json_decref(result);
+    }
+}
+
+/* "offload/sim-configure OPTIONS": changes the options of the sim backend
+ * while it runs (offload/sim.c), how tests inject faults. */
+static void
+agent_cmd_offload_sim_configure(struct control_conn *conn,
+                                int argc OVS_UNUSED, const char *argv[],
+                                void *agent_)
+{
+    struct agent *agent = agent_;
+    struct offload *backend = (agent->nicctrl
+                               ? nicctrl_backend(agent->nicctrl) : NULL);
+    char *error;
+
+    if (!backend || backend->class != &offload_sim_class) {
+        control_reply_error(conn, "the offload backend is not sim");
+    } else if (offload_sim_configure(backend, argv[1], &error)) {
+        control_reply_error(conn, error);
+        free(error);
+    } else {
+        control_reply(conn, "");
+        agent_wake(agent);
     }
 }
 
@@ -1128,6 +1287,21 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
         .agent = agent, .what = "hardware_vtep transaction",
     };
 
+    if (options->offload) {
+        struct offload *backend;
+        char *why;
+        error = offload_open(options->offload, &backend, &why);
+        if (error) {
+            VLOG_ERR("--offload=%s: %s", options->offload, why);
+            free(why);
+            agent_destroy(agent);
+            return error;
+        }
+        if (backend) {
+            agent->nicctrl = nicctrl_create(backend);
+        }
+    }
+
     error = control_server_open(loop, options->control_path,
                                 options->version, &agent->control);
     if (error) {
@@ -1193,6 +1367,12 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
                      agent_cmd_with_counters, agent);
     control_register(agent->control, "acl/trace", "PORT FLOW", 2, 2,
                      agent_cmd_acl_trace, agent);
+    control_register(agent->control, "offload/show", "[PORT]", 0, 1,
+                     agent_cmd_offload_show, agent);
+    control_register(agent->control, "offload/verify", "PORT [COUNT [SEED]]",
+                     1, 3, agent_cmd_offload_verify, agent);
+    control_register(agent->control, "offload/sim-configure", "OPTIONS", 1,
+                     1, agent_cmd_offload_sim_configure, agent);
     control_register(agent->control, "exit", "", 0, 0, agent_cmd_exit,
                      agent);
     control_register(agent->control, "ovsdb/status", "", 0, 0,
@@ -1258,6 +1438,7 @@ agent_destroy(struct agent *agent)
         free(agent->tunnel_ip);
         desired_destroy(&agent->desired);
         xlate_acl_destroy(agent->xacl);
+        nicctrl_destroy(agent->nicctrl);
         json_decref(agent->bound_acls);
         json_decref(agent->port_faults);
         json_decref(agent->changed_acls);

@@ -41,6 +41,7 @@ struct agent_options {
     const char *switch_name;    /* NULL: from Open_vSwitch, or hostname. */
     const char *tunnel_ip;      /* NULL: from Open_vSwitch, or none. */
     const char *ofp_remote;     /* The bridge's OpenFlow management socket. */
+    const char *offload;        /* --offload's BACKEND[:OPTIONS], or NULL. */
 };
 
 int agent_create(uv_loop_t *, const struct agent_options *,

@@ -11,6 +11,8 @@ agent_libagent_a_SOURCES = \
 	agent/bridge.h \
 	agent/daemon.c \
 	agent/daemon.h \
+	agent/nic.c \
+	agent/nic.h \
 	agent/pipeline.c \
 	agent/pipeline.h \
 	agent/reference.c \

@@ -60,6 +60,7 @@ struct iovpd_options {
     char *switch_name;
     char *tunnel_ip;
     char *ofp_remote;           /* The bridge's management socket. */
+    char *offload;              /* --offload, or NULL. */
 };
 
 static void iovpd_usage(void);
@@ -170,6 +171,7 @@ main(int argc, char *argv[])
         .switch_name = options.switch_name,
         .tunnel_ip = options.tunnel_ip,
         .ofp_remote = options.ofp_remote,
+        .offload = options.offload,
     };
 
     uv_loop_init(&loop);
@@ -204,6 +206,7 @@ main(int argc, char *argv[])
     free(options.datapath_type);
     free(options.switch_name);
     free(options.tunnel_ip);
+    free(options.offload);
     free(options.ofp_remote);
     return status;
 }
@@ -251,6 +254,7 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
         OPT_DATAPATH_TYPE,
         OPT_SWITCH_NAME,
         OPT_TUNNEL_IP,
+        OPT_OFFLOAD,
     };
     static const struct option long_options[] = {
         {"detach", no_argument, NULL, OPT_DETACH},
@@ -269,6 +273,7 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
         {"datapath-type", required_argument, NULL, OPT_DATAPATH_TYPE},
         {"switch-name", required_argument, NULL, OPT_SWITCH_NAME},
         {"tunnel-ip", required_argument, NULL, OPT_TUNNEL_IP},
+        {"offload", required_argument, NULL, OPT_OFFLOAD},
         {"verbose", optional_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -391,6 +396,10 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
             break;
         }
 
+        case OPT_OFFLOAD:
+            set_string(&options->offload, optarg);
+            break;
+
         case 'v':
             vlog_set_verbosity(optarg);
             break;
@@ -489,6 +498,12 @@ Integration bridge and switch options:\n\
                           host name)\n\
   --tunnel-ip=IP          this host's tunnel address (default: Open_vSwitch\n\
                           external_ids:iovp-tunnel-ip)\n\
+\n\
+Offload options:\n\
+  --offload=BACKEND[:OPTIONS]\n\
+                          run each VM port's fast path in BACKEND: none\n\
+                          (the default), or sim (a model NIC for tests,\n\
+                          its OPTIONS in iovpd(8))\n\
 \n\
 Logging options:\n\
   -vSPEC, --verbose=SPEC  set logging levels\n\

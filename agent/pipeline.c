@@ -297,6 +297,60 @@ pl_read_ports(const struct odb_replica *vtep, const struct odb_replica *ovs,
     return ports;
 }
 
+/* Returns the VM ports of this switch, sorted by name, as the fast path
+ * sees them (see pipeline.h), with their number in '*n'.  The strings are
+ * the replicas': valid until they change. */
+struct pipeline_vm_port *
+pipeline_vm_ports(const struct odb_replica *vtep,
+                  const struct odb_replica *ovs,
+                  const struct pipeline_spec *spec, size_t *n)
+{
+    json_t *vm_ports = vm_ports_find(ovs, spec->bridge);
+    json_t *faults = json_object();
+    size_t n_ports;
+    struct pl_port *ports = pl_read_ports(vtep, ovs, spec, vm_ports, faults,
+                                          &n_ports);
+    struct pipeline_vm_port *vps = iovp_xzalloc(MAX(1, n_ports)
+                                                * sizeof *vps);
+
+    for (size_t i = 0; i < n_ports; i++) {
+        const struct pl_port *port = &ports[i];
+        struct pipeline_vm_port *vp = &vps[i];
+
+        vp->name = port->name;
+        vp->ofport = port->ofport;
+        snprintf(vp->mac, sizeof vp->mac, "%s", port->mac ? port->mac : "");
+        vp->ips = json_array_get(port->ips, 1);
+        for (size_t j = 0; j < port->n_bindings; j++) {
+            if (port->bindings[j].vlan == 0) {
+                vp->ls = port->bindings[j].ls;
+                vp->acl = port->bindings[j].acl;
+            }
+        }
+
+        /* Of two ports with one MAC in one logical switch, the first by
+         * name has it (as in table 30). */
+        vp->owns_mac = vp->ls && vp->mac[0] && port->ofport > 0;
+        for (size_t j = 0; j < i && vp->owns_mac; j++) {
+            for (size_t k = 0; k < ports[j].n_bindings; k++) {
+                if (ports[j].ofport > 0 && ports[j].mac
+                    && !strcmp(ports[j].mac, vp->mac)
+                    && !strcmp(ports[j].bindings[k].ls, vp->ls)) {
+                    vp->owns_mac = false;
+                }
+            }
+        }
+    }
+    for (size_t i = 0; i < n_ports; i++) {
+        free(ports[i].bindings);
+    }
+    free(ports);
+    json_decref(faults);
+    json_decref(vm_ports);
+    *n = n_ports;
+    return vps;
+}
+
 /* Appends to 's' the match on the VLAN of 'b': untagged, or tagged
  * 'b->vlan'. */
 static void

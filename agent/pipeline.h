@@ -38,6 +38,8 @@
  * "ls:NAME" for a logical switch's, 0 for the fixed ones. */
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct odb_replica;
@@ -75,6 +77,25 @@ json_t *pipeline_binding_stats(const struct odb_replica *vtep,
                                const struct pipeline_spec *,
                                const struct oflow_table *installed);
 uint64_t pipeline_port_origin(const char *port_name);
+
+/* A VM port as its fast path sees it (agent/offload glue): its untagged
+ * binding, where the fast path can decide frames. */
+struct pipeline_vm_port {
+    const char *name;
+    int ofport;                 /* -1 if OVS has none yet. */
+    char mac[18];               /* Lower case, "" if unknown. */
+    const json_t *ips;          /* Its Iovp_Port addresses (a JSON array),
+                                 * or NULL if none are given. */
+    const char *ls;             /* Its untagged (VLAN 0) binding's logical
+                                 * switch, or NULL if it has none. */
+    const char *acl;            /* The ACL of that binding, or NULL. */
+    bool owns_mac;              /* Table 30 sends its MAC to it. */
+};
+
+struct pipeline_vm_port *pipeline_vm_ports(const struct odb_replica *vtep,
+                                           const struct odb_replica *ovs,
+                                           const struct pipeline_spec *,
+                                           size_t *n);
 const char *pipeline_binding_acl(const struct odb_replica_table *pports,
                                  const struct odb_row *,
                                  const struct odb_replica_table *acls,

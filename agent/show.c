@@ -304,3 +304,54 @@ show_flows_text(const json_t *flows)
     }
     return ds_steal_cstr(&text);
 }
+
+static json_int_t
+show_int(const json_t *o, const char *key)
+{
+    return json_integer_value(json_object_get(o, key));
+}
+
+/* Returns a malloc()'d text form of 'show', what "offload/show" answers
+ * (agent.c): the totals, then each port's fast path, entry by entry. */
+char *
+show_offload_text(const json_t *show)
+{
+    const json_t *sum = json_object_get(show, "summary");
+    struct ds text = DS_EMPTY_INITIALIZER;
+    const char *name;
+    json_t *port;
+
+    ds_put_format(&text, "backend %s: %"JSON_INTEGER_FORMAT" ports, %"
+                  JSON_INTEGER_FORMAT" entries, %"JSON_INTEGER_FORMAT
+                  " masks; %"JSON_INTEGER_FORMAT" frames decided in the NIC "
+                  "(%"JSON_INTEGER_FORMAT" dropped), %"JSON_INTEGER_FORMAT
+                  " sent to OVS by covers\n",
+                  json_string_value(json_object_get(sum, "backend")),
+                  show_int(sum, "ports"), show_int(sum, "entries"),
+                  show_int(sum, "masks"), show_int(sum, "decided"),
+                  show_int(sum, "dropped"), show_int(sum, "covered"));
+    json_object_foreach (json_object_get(show, "ports"), name, port) {
+        ds_put_format(&text, "%s: %"JSON_INTEGER_FORMAT" of %"
+                      JSON_INTEGER_FORMAT" entries (%"JSON_INTEGER_FORMAT
+                      " covers), %"JSON_INTEGER_FORMAT" of %"
+                      JSON_INTEGER_FORMAT" masks, for %"JSON_INTEGER_FORMAT
+                      " rules; decided %"JSON_INTEGER_FORMAT", dropped %"
+                      JSON_INTEGER_FORMAT"%s\n", name,
+                      show_int(port, "entries"), show_int(port, "capacity"),
+                      show_int(port, "covers"), show_int(port, "masks"),
+                      show_int(port, "max_masks"), show_int(port, "rules"),
+                      show_int(port, "decided"), show_int(port, "dropped"),
+                      json_is_true(json_object_get(port, "failed"))
+                      ? " (backend failed: left to OVS)" : "");
+        size_t i;
+        json_t *e;
+        json_array_foreach (json_object_get(port, "table"), i, e) {
+            ds_put_format(&text, "  %s, n_packets=%"JSON_INTEGER_FORMAT
+                          " (%s)\n",
+                          json_string_value(json_object_get(e, "entry")),
+                          show_int(e, "n_packets"),
+                          json_string_value(json_object_get(e, "kind")));
+        }
+    }
+    return ds_steal_cstr(&text);
+}

@@ -37,5 +37,6 @@ char *show_switch_text(const json_t *);
 
 char *show_policy_text(const json_t *policy);
 char *show_flows_text(const json_t *flows);
+char *show_offload_text(const json_t *show);
 
 #endif /* agent/show.h */

@@ -17,6 +17,7 @@
 #include <config.h>
 
 #include "agent/xlate-acl.h"
+#include "agent/xlate-offload.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -1094,4 +1095,49 @@ xlate_acl_evaluate(const struct xlate_acl *x, const char *name,
                                "action", action);
     free(text);
     return result;
+}
+
+/* Stores in 'out' what ACL 'name' does now, for the fast path
+ * (agent/xlate-offload.h): the entries of its version in force, sorted,
+ * with their priorities (malloc()'d arrays of shallow copies, valid until
+ * the next xlate_acl_run(); free them with xlate_acl_effect_free()), or
+ * that it denies everything, or that it is known only as flows (or not yet
+ * read). */
+void
+xlate_acl_effect(const struct xlate_acl *x, const char *name,
+                 struct xlate_offload_acl *out)
+{
+    const struct xlate_acl_acl *acl = xlate_acl_find(x, name);
+
+    memset(out, 0, sizeof *out);
+    if (!acl || acl->fresh || acl->mode == XLATE_ACL_RECOVERED) {
+        out->unknown = true;
+        return;
+    }
+    if (acl->mode == XLATE_ACL_DENY_ALL) {
+        out->deny_all = true;
+        return;
+    }
+
+    size_t n;
+    const struct xlate_acl_entry **sorted = xlate_acl_sorted(acl, &n);
+    struct acl_entry *entries = iovp_xmalloc(MAX(n, 1) * sizeof *entries);
+    int *priorities = iovp_xmalloc(MAX(n, 1) * sizeof *priorities);
+    for (size_t i = 0; i < n; i++) {
+        entries[i] = sorted[i]->e;
+        priorities[i] = sorted[i]->priority;
+    }
+    free(sorted);
+    out->entries = entries;
+    out->priorities = priorities;
+    out->n = n;
+}
+
+void
+xlate_acl_effect_free(struct xlate_offload_acl *acl)
+{
+    free((struct acl_entry *) acl->entries);
+    free((int *) acl->priorities);
+    acl->entries = NULL;
+    acl->priorities = NULL;
 }

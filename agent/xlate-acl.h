@@ -66,6 +66,7 @@ struct match;
 struct odb_replica;
 struct oflow_table;
 struct xlate_acl;
+struct xlate_offload_acl;
 
 #define XLATE_ACL_TOP 60000
 #define XLATE_ACL_MAX_SEQUENCE 29000
@@ -91,6 +92,9 @@ json_t *xlate_acl_faults(const struct xlate_acl *);
 json_t *xlate_acl_evaluate(const struct xlate_acl *, const char *name,
                            bool ingress, const struct flow *,
                            const struct desired *);
+void xlate_acl_effect(const struct xlate_acl *, const char *name,
+                      struct xlate_offload_acl *);
+void xlate_acl_effect_free(struct xlate_offload_acl *);
 json_t *xlate_acl_describe(const struct xlate_acl *, const char *name,
                            const struct desired *,
                            const struct oflow_table *installed);

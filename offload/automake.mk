@@ -7,8 +7,10 @@ offload_liboffload_a_SOURCES = \
 	offload/backend.h \
 	offload/fastpath.c \
 	offload/fastpath.h \
+	offload/nicctrl.c \
+	offload/nicctrl.h \
 	offload/planner.c \
 	offload/planner.h \
 	offload/sim.c \
 	offload/sim.h
-offload_liboffload_a_CFLAGS = $(AM_CFLAGS) $(OVS_CFLAGS)
+offload_liboffload_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(OVS_CFLAGS)

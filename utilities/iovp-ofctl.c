@@ -52,6 +52,8 @@ static const struct ofctl_command ofctl_commands[] = {
     {"dump-flows", "[PORT]", 0, 1, "flows/dump"},
     {"dump-policy", "[PORT]", 0, 1, "policy/dump"},
     {"trace", "PORT FLOW", 2, 2, "acl/trace"},
+    {"dump-offload", "[PORT]", 0, 1, "offload/show"},
+    {"verify-offload", "PORT [COUNT [SEED]]", 1, 3, "offload/verify"},
 };
 
 /* The command line, parsed. */
@@ -147,6 +149,145 @@ ofctl_ovs_fate(const char *trace, char **actions)
     return !strcmp(*actions, "drop") ? "deny" : "permit";
 }
 
+/* Connects to ovs-vswitchd's control socket (in $OVS_RUNDIR), or exits
+ * with a message. */
+static struct control_client *
+ofctl_open_vswitchd(const struct ofctl_options *o)
+{
+    const char *rundir = getenv("OVS_RUNDIR");
+    struct control_client *ovs;
+    char *path, *error;
+
+    error = control_client_daemon_path(rundir ? rundir
+                                       : "/var/run/openvswitch",
+                                       "ovs-vswitchd", &path);
+    if (error) {
+        iovp_fatal(0, "%s", error);
+    }
+    int retval = control_client_open(path, o->timeout_ms, &ovs);
+    if (retval) {
+        iovp_fatal(retval, "cannot connect to \"%s\"", path);
+    }
+    free(path);
+    return ovs;
+}
+
+/* Runs "ofproto/trace BRIDGE FLOW" on 'ovs' (ovs-vswitchd) and stores its
+ * text in '*tracep' (a new reference).  Returns 0 or the program's exit
+ * status. */
+static int
+ofctl_ovs_trace(struct control_client *ovs, const struct ofctl_options *o,
+                const char *bridge, const char *flow, json_t **tracep)
+{
+    struct ofctl_options vswitchd = *o;
+    const char *args[] = { bridge, flow };
+
+    vswitchd.target = "ovs-vswitchd";
+    return ofctl_transact(ovs, &vswitchd, "ofproto/trace", 2, args, tracep);
+}
+
+/* "verify-offload PORT [COUNT [SEED]]": asks iovpd to check PORT's fast
+ * path against its reference model, then checks the reference model
+ * against OVS: each frame of the sample iovpd returns goes through OVS's
+ * ofproto/trace, whose fate (dropped or not) must be the reference's.
+ * Returns the exit status: failure on any disagreement. */
+static int
+ofctl_verify_offload(struct control_client *client,
+                     const struct ofctl_options *o, int argc,
+                     const char *argv[])
+{
+    const char *set_options[] = { "--format", "json" };
+    json_t *result = NULL, *verify = NULL;
+    int retval;
+
+    retval = ofctl_transact(client, o, "set-options", 2, set_options,
+                            &result);
+    json_decref(result);
+    if (!retval) {
+        retval = ofctl_transact(client, o, "offload/verify", argc, argv,
+                                &verify);
+    }
+    if (retval) {
+        return retval;
+    }
+
+    const char *bridge = json_string_value(json_object_get(verify,
+                                                           "bridge"));
+    const json_t *sample = json_object_get(verify, "sample");
+    struct control_client *ovs = ofctl_open_vswitchd(o);
+    size_t n_traced = 0, n_ovs_disagreements = 0;
+    json_t *ovs_examples = json_array();
+    size_t i;
+    json_t *s;
+    json_array_foreach (sample, i, s) {
+        const char *flow = json_string_value(json_object_get(s, "flow"));
+        const char *ref = json_string_value(json_object_get(s, "reference"));
+        json_t *trace = NULL;
+        char *actions;
+
+        retval = ofctl_ovs_trace(ovs, o, bridge, flow, &trace);
+        if (retval) {
+            break;
+        }
+        const char *fate = ofctl_ovs_fate(json_string_value(trace),
+                                          &actions);
+        n_traced++;
+        if (fate && !strcmp(fate, "deny") != !strcmp(ref, "drop")) {
+            n_ovs_disagreements++;
+            json_array_append_new(ovs_examples, json_pack(
+                "{s:s, s:s, s:s}", "flow", flow, "reference", ref,
+                "datapath_actions", actions));
+        }
+        free(actions);
+        json_decref(trace);
+    }
+    control_client_close(ovs);
+    if (retval) {
+        json_decref(ovs_examples);
+        json_decref(verify);
+        return retval;
+    }
+
+    json_int_t disagreements = json_integer_value(
+        json_object_get(verify, "disagreements"));
+    if (o->json) {
+        json_object_del(verify, "sample");
+        json_object_set_new(verify, "ovs", json_pack(
+            "{s:I, s:I, s:o}", "traced", (json_int_t) n_traced,
+            "disagreements", (json_int_t) n_ovs_disagreements,
+            "examples", ovs_examples));
+        ofctl_print(o, verify);
+    } else {
+        printf("%s: %"JSON_INTEGER_FORMAT" frames, %"JSON_INTEGER_FORMAT
+               " decided in the NIC, %"JSON_INTEGER_FORMAT" disagreements "
+               "with the reference model\n",
+               json_string_value(json_object_get(verify, "port")),
+               json_integer_value(json_object_get(verify, "frames")),
+               json_integer_value(json_object_get(verify, "decided_in_nic")),
+               disagreements);
+        json_array_foreach (json_object_get(verify, "examples"), i, s) {
+            printf("  NIC %s for %s; reference: %s (%s)\n",
+                   json_string_value(json_object_get(s, "nic")),
+                   json_string_value(json_object_get(s, "flow")),
+                   json_string_value(json_object_get(s, "reference")),
+                   json_string_value(json_object_get(s, "why")));
+        }
+        printf("reference model vs OVS (ofproto/trace): %zu frames traced, "
+               "%zu disagreements\n", n_traced, n_ovs_disagreements);
+        json_array_foreach (ovs_examples, i, s) {
+            printf("  %s: reference %s, OVS %s\n",
+                   json_string_value(json_object_get(s, "flow")),
+                   json_string_value(json_object_get(s, "reference")),
+                   json_string_value(json_object_get(s,
+                                                     "datapath_actions")));
+        }
+        json_decref(ovs_examples);
+    }
+    json_decref(verify);
+    return (disagreements || n_ovs_disagreements) ? EXIT_FAILURE
+                                                  : EXIT_SUCCESS;
+}
+
 /* "trace PORT FLOW": asks iovpd ('client') which ACL entries decide the
  * packet and its fate, then asks ovs-vswitchd (ofproto/trace) what it does
  * with the same packet, and compares.  Returns the exit status: failure if
@@ -174,28 +315,10 @@ ofctl_trace(struct control_client *client, const struct ofctl_options *o,
     const char *bridge = json_string_value(json_object_get(trace, "bridge"));
     const char *ovs_flow = json_string_value(json_object_get(trace,
                                                              "ovs_flow"));
-    const char *rundir = getenv("OVS_RUNDIR");
-    struct ofctl_options vswitchd = *o;
-    struct control_client *ovs;
-    char *path, *error;
-
-    vswitchd.target = "ovs-vswitchd";
-    error = control_client_daemon_path(rundir ? rundir
-                                       : "/var/run/openvswitch",
-                                       "ovs-vswitchd", &path);
-    if (error) {
-        iovp_fatal(0, "%s", error);
-    }
-    retval = control_client_open(path, o->timeout_ms, &ovs);
-    if (retval) {
-        iovp_fatal(retval, "cannot connect to \"%s\"", path);
-    }
-    const char *trace_args[] = { bridge, ovs_flow };
+    struct control_client *ovs = ofctl_open_vswitchd(o);
     json_t *ovs_trace = NULL;
-    retval = ofctl_transact(ovs, &vswitchd, "ofproto/trace", 2, trace_args,
-                            &ovs_trace);
+    retval = ofctl_ovs_trace(ovs, o, bridge, ovs_flow, &ovs_trace);
     control_client_close(ovs);
-    free(path);
     if (retval) {
         json_decref(trace);
         return retval;
@@ -273,6 +396,11 @@ main(int argc, char *argv[])
     if (!strcmp(command->name, "trace")) {
         retval = ofctl_trace(client, &options, argv[optind + 1],
                              argv[optind + 2]);
+        goto exit;
+    }
+    if (!strcmp(command->name, "verify-offload")) {
+        retval = ofctl_verify_offload(client, &options, n_args,
+                                      (const char **) &argv[optind + 1]);
         goto exit;
     }
     if (options.json) {

@@ -1,0 +1,427 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "agent/nic.h"
+
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openvswitch/dynamic-string.h>
+#include <openvswitch/flow.h>
+#include <openvswitch/shash.h>
+
+#include "agent/acl.h"
+#include "agent/pipeline.h"
+#include "agent/reference.h"
+#include "agent/xlate-acl.h"
+#include "agent/xlate-offload.h"
+#include "lib/util.h"
+#include "offload/nicctrl.h"
+#include "offload/planner.h"
+
+/* One VM port whose fast path the NIC can run, with its destinations. */
+struct nic_model {
+    const char *name;
+    int ofport;
+    struct xlate_offload_port port;
+    ovs_be32 *ipv4;
+    struct xlate_offload_dest *dests;
+    int *dest_ofports;
+};
+
+/* The models of every such port, and the ACLs they share. */
+struct nic_models {
+    struct nic_model *models;
+    size_t n;
+    struct shash acls;          /* Name -> "struct xlate_offload_acl". */
+    struct pipeline_vm_port *vps;
+};
+
+static bool
+nic_parse_mac(const char *s, struct eth_addr *mac)
+{
+    unsigned int b[6];
+
+    if (sscanf(s, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4],
+               &b[5]) != 6) {
+        return false;
+    }
+    for (int i = 0; i < 6; i++) {
+        mac->ea[i] = b[i];
+    }
+    return true;
+}
+
+/* Returns the effect of ACL 'name' (or of none, if NULL), from 'ms''s
+ * cache. */
+static struct xlate_offload_acl
+nic_acl(struct nic_models *ms, const struct xlate_acl *xacl,
+        const char *name)
+{
+    struct xlate_offload_acl none = { .n = 0 };
+
+    if (!name) {
+        return none;
+    }
+    struct xlate_offload_acl *acl = shash_find_data(&ms->acls, name);
+    if (!acl) {
+        acl = iovp_xmalloc(sizeof *acl);
+        xlate_acl_effect(xacl, name, acl);
+        shash_add(&ms->acls, name, acl);
+    }
+    return *acl;
+}
+
+/* The backend's name for port 'name': its network device's index. */
+static uint32_t
+nic_port_index(const char *name)
+{
+    return if_nametoindex(name);
+}
+
+static bool
+nic_port_usable(const struct pipeline_vm_port *vp, struct eth_addr *mac)
+{
+    return (vp->ls && vp->ofport > 0 && vp->owns_mac
+            && nic_parse_mac(vp->mac, mac) && nic_port_index(vp->name));
+}
+
+static void
+nic_models_build(const struct nic_policy *p, struct nic_models *ms)
+{
+    size_t n_vps;
+
+    memset(ms, 0, sizeof *ms);
+    shash_init(&ms->acls);
+    ms->vps = pipeline_vm_ports(p->vtep, p->ovs, p->spec, &n_vps);
+    ms->models = iovp_xzalloc(MAX(n_vps, 1) * sizeof *ms->models);
+
+    for (size_t i = 0; i < n_vps; i++) {
+        const struct pipeline_vm_port *vp = &ms->vps[i];
+        struct nic_model *m = &ms->models[ms->n];
+        struct eth_addr mac;
+
+        if (!nic_port_usable(vp, &mac)) {
+            continue;
+        }
+        ms->n++;
+        m->name = vp->name;
+        m->ofport = vp->ofport;
+        m->port.mac = mac;
+        m->port.acl = nic_acl(ms, p->xacl, vp->acl);
+
+        /* Anti-spoofing's IPv4 addresses, when Iovp_Port gives any. */
+        size_t n_ips = json_array_size(vp->ips);
+        m->ipv4 = iovp_xmalloc(MAX(n_ips, 1) * sizeof *m->ipv4);
+        m->port.check_ipv4 = n_ips > 0;
+        for (size_t j = 0; j < n_ips; j++) {
+            const char *ip = json_string_value(json_array_get(vp->ips, j));
+            struct in_addr a;
+            if (ip && inet_pton(AF_INET, ip, &a) == 1) {
+                m->ipv4[m->port.n_ipv4++] = a.s_addr;
+            }
+        }
+        m->port.ipv4 = m->ipv4;
+
+        /* Its destinations: the other ports of its logical switch. */
+        m->dests = iovp_xzalloc(n_vps * sizeof *m->dests);
+        m->dest_ofports = iovp_xzalloc(n_vps * sizeof *m->dest_ofports);
+        size_t n_dests = 0;
+        for (size_t j = 0; j < n_vps; j++) {
+            const struct pipeline_vm_port *dp = &ms->vps[j];
+            struct eth_addr dmac;
+            if (j == i || !nic_port_usable(dp, &dmac)
+                || strcmp(dp->ls, vp->ls)) {
+                continue;
+            }
+            m->dests[n_dests] = (struct xlate_offload_dest) {
+                .mac = dmac,
+                .out_port = nic_port_index(dp->name),
+                .acl = nic_acl(ms, p->xacl, dp->acl),
+            };
+            m->dest_ofports[n_dests++] = dp->ofport;
+        }
+        m->port.dests = m->dests;
+        m->port.n_dests = n_dests;
+    }
+}
+
+static void
+nic_models_destroy(struct nic_models *ms)
+{
+    struct shash_node *node;
+
+    for (size_t i = 0; i < ms->n; i++) {
+        free(ms->models[i].ipv4);
+        free(ms->models[i].dests);
+        free(ms->models[i].dest_ofports);
+    }
+    free(ms->models);
+    SHASH_FOR_EACH (node, &ms->acls) {
+        struct xlate_offload_acl *acl = node->data;
+        xlate_acl_effect_free(acl);
+        free(acl);
+    }
+    shash_destroy(&ms->acls);
+    free(ms->vps);
+}
+
+/* Gives 'nc' the rules of every VM port whose fast path the NIC can run,
+ * from policy 'p', and forgets the others.  To be called before OVS is
+ * sent the flows of the same policy (nicctrl withdraws what the change
+ * affects at once). */
+void
+nic_update(struct nicctrl *nc, const struct nic_policy *p)
+{
+    struct nic_models ms;
+    nic_models_build(p, &ms);
+
+    const char **names = iovp_xmalloc(MAX(ms.n, 1) * sizeof *names);
+    for (size_t i = 0; i < ms.n; i++) {
+        struct planner_rule *rules;
+        size_t n;
+        xlate_offload_port(&ms.models[i].port, &rules, &n);
+        nicctrl_set_rules(nc, ms.models[i].name, rules, n);
+        names[i] = ms.models[i].name;
+    }
+    nicctrl_retain(nc, names, ms.n);
+    free(names);
+    nic_models_destroy(&ms);
+}
+
+/* xorshift64*, seeded: verify-offload draws the same frames for a seed. */
+static uint64_t
+nic_random(uint64_t *state)
+{
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    return *state * 0x2545f4914f6cdd1dULL;
+}
+
+/* Draws a frame from 'm' into 'f': half of them a random point of a random
+ * rule of its fast path, the rest anywhere near it. */
+static void
+nic_draw(const struct nic_model *m, const struct planner_rule *rules,
+         size_t n_rules, uint64_t *state, struct flow *f)
+{
+    struct fp_key k;
+    uint64_t r = nic_random(state);
+
+    memset(f, 0, sizeof *f);
+    for (size_t i = 0; i < sizeof k; i += 8) {
+        uint64_t w = nic_random(state);
+        memcpy((uint8_t *) &k + i, &w, MIN(8, sizeof k - i));
+    }
+    k.pad = 0;
+    if (n_rules && r % 2) {
+        const struct fp_match *mt = &rules[nic_random(state) % n_rules].match;
+        struct fp_key rnd = k;
+        for (size_t i = 0; i < sizeof k; i++) {
+            uint8_t mask = ((const uint8_t *) &mt->mask)[i];
+            ((uint8_t *) &k)[i] = ((((const uint8_t *) &mt->value)[i] & mask)
+                                   | (((uint8_t *) &rnd)[i] & ~mask));
+        }
+    } else {
+        memcpy(k.dl_src, m->port.mac.ea, 6);
+        k.dl_type = htons(0x0800);
+        k.vlan_tci = 0;
+        if (m->port.n_dests) {
+            memcpy(k.dl_dst,
+                   m->port.dests[(r >> 8) % m->port.n_dests].mac.ea, 6);
+        }
+        if (m->port.n_ipv4 && (r >> 16) % 2) {
+            k.nw_src = m->port.ipv4[(r >> 20) % m->port.n_ipv4];
+        }
+        static const uint8_t protos[] = { 6, 17, 1, 47 };
+        k.nw_proto = protos[(r >> 24) % 4];
+    }
+
+    /* Only what a frame can carry. */
+    memcpy(f->dl_dst.ea, k.dl_dst, 6);
+    memcpy(f->dl_src.ea, k.dl_src, 6);
+    f->vlans[0].tci = (k.vlan_tci & htons(FP_VLAN_CFI)
+                       ? k.vlan_tci | htons(FP_VLAN_CFI) : 0);
+    f->dl_type = ntohs(k.dl_type) >= 0x600 ? k.dl_type : htons(0x0800);
+    if (f->dl_type != htons(0x0800)) {
+        return;
+    }
+    f->nw_src = k.nw_src;
+    f->nw_dst = k.nw_dst;
+    f->nw_proto = k.nw_proto;
+    f->nw_ttl = 64;
+    switch (k.nw_proto) {
+    case 6:
+        f->tcp_flags = k.tcp_flags & htons(0x0fff);
+        /* Fall through. */
+    case 17:
+    case 132:
+        f->tp_src = k.tp_src;
+        f->tp_dst = k.tp_dst;
+        break;
+    case 1:
+        f->tp_src = htons(ntohs(k.tp_src) & 0xff);
+        f->tp_dst = htons(ntohs(k.tp_dst) & 0xff);
+        break;
+    }
+}
+
+/* Appends 'f', a frame from OpenFlow port 'ofport', to 's' in the flow
+ * syntax ofproto/trace takes (which wants tcp_src, not tp_src). */
+static void
+nic_format_flow(const struct flow *f, int ofport, struct ds *s)
+{
+    const uint8_t *src = f->dl_src.ea, *dst = f->dl_dst.ea;
+
+    ds_put_format(s, "in_port=%d,dl_src=%02x:%02x:%02x:%02x:%02x:%02x,"
+                  "dl_dst=%02x:%02x:%02x:%02x:%02x:%02x",
+                  ofport, src[0], src[1], src[2], src[3], src[4], src[5],
+                  dst[0], dst[1], dst[2], dst[3], dst[4], dst[5]);
+    if (f->vlans[0].tci & htons(FP_VLAN_CFI)) {
+        ds_put_format(s, ",dl_vlan=%d", ntohs(f->vlans[0].tci) & 0xfff);
+    }
+    if (f->dl_type != htons(0x0800)) {
+        ds_put_format(s, ",dl_type=%#06x", ntohs(f->dl_type));
+        return;
+    }
+
+    const uint8_t *ns = (const uint8_t *) &f->nw_src;
+    const uint8_t *nd = (const uint8_t *) &f->nw_dst;
+    ds_put_format(s, ",ip,nw_src=%d.%d.%d.%d,nw_dst=%d.%d.%d.%d,nw_proto=%d",
+                  ns[0], ns[1], ns[2], ns[3], nd[0], nd[1], nd[2], nd[3],
+                  f->nw_proto);
+    switch (f->nw_proto) {
+    case 6:
+        ds_put_format(s, ",tcp_src=%d,tcp_dst=%d,tcp_flags=%#x",
+                      ntohs(f->tp_src), ntohs(f->tp_dst),
+                      ntohs(f->tcp_flags));
+        break;
+    case 17:
+        ds_put_format(s, ",udp_src=%d,udp_dst=%d", ntohs(f->tp_src),
+                      ntohs(f->tp_dst));
+        break;
+    case 132:
+        ds_put_format(s, ",sctp_src=%d,sctp_dst=%d", ntohs(f->tp_src),
+                      ntohs(f->tp_dst));
+        break;
+    case 1:
+        ds_put_format(s, ",icmp_type=%d,icmp_code=%d", ntohs(f->tp_src),
+                      ntohs(f->tp_dst));
+        break;
+    }
+}
+
+/* Checks 'port''s fast path by difference: 'count' frames drawn with
+ * 'seed' go through the NIC (the backend's classify) and through the
+ * reference model; a frame the NIC drops or forwards must get that fate
+ * from the reference.  Returns a new reference to a JSON object with the
+ * counts, the first disagreements, and a sample of frames with the
+ * reference's fate, for the caller to check against OVS's ofproto/trace;
+ * or one with an "error" member. */
+json_t *
+nic_verify(struct nicctrl *nc, const struct nic_policy *p, const char *port,
+           size_t count, uint64_t seed)
+{
+    struct nic_models ms;
+    nic_models_build(p, &ms);
+
+    const struct nic_model *m = NULL;
+    for (size_t i = 0; i < ms.n && !m; i++) {
+        if (!strcmp(ms.models[i].name, port)) {
+            m = &ms.models[i];
+        }
+    }
+    if (!m || !nicctrl_has_port(nc, port)) {
+        nic_models_destroy(&ms);
+        return json_pack("{s:s}", "error", "no such port, or its fast path "
+                         "is not in the NIC (an untagged binding, a known "
+                         "MAC and a network device are needed)");
+    }
+
+    struct planner_rule *rules;
+    size_t n_rules;
+    xlate_offload_port(&m->port, &rules, &n_rules);
+
+    uint64_t state = seed * 2 + 1;
+    size_t decided = 0, disagreements = 0;
+    json_t *examples = json_array();
+    json_t *sample = json_array();
+    for (size_t i = 0; i < count; i++) {
+        struct flow f;
+        uint8_t frame[128];
+        struct fp_entry e;
+        struct reference_verdict v;
+
+        nic_draw(m, rules, n_rules, &state, &f);
+        size_t len = fp_frame_from_flow(&f, frame, sizeof frame);
+        if (nicctrl_classify(nc, port, frame, len, &e)) {
+            e.fate = FP_TO_OVS;
+        }
+        reference_evaluate(&m->port, &f, &v);
+
+        int out_ofport = 0;
+        for (size_t d = 0; d < m->port.n_dests; d++) {
+            if (v.fate == REFERENCE_FORWARD
+                && m->port.dests[d].out_port == v.out_port) {
+                out_ofport = m->dest_ofports[d];
+            }
+        }
+        struct ds s = DS_EMPTY_INITIALIZER;
+        nic_format_flow(&f, m->ofport, &s);
+        if (i % MAX(count / 50, 1) == 0
+            && v.fate != REFERENCE_OTHER) {
+            json_array_append_new(sample, json_pack(
+                "{s:s, s:s, s:i}", "flow", ds_cstr(&s),
+                "reference", reference_fate_to_string(v.fate),
+                "out_port", out_ofport));
+        }
+        if (e.fate != FP_TO_OVS) {
+            decided++;
+            bool agree = (e.fate == FP_DROP
+                          ? v.fate == REFERENCE_DROP
+                          : (v.fate == REFERENCE_FORWARD
+                             && v.out_port == e.out_port));
+            if (!agree) {
+                disagreements++;
+                if (json_array_size(examples) < 10) {
+                    struct ds es = DS_EMPTY_INITIALIZER;
+                    fp_entry_format(&e, &es);
+                    json_array_append_new(examples, json_pack(
+                        "{s:s, s:s, s:s, s:s}", "flow", ds_cstr(&s),
+                        "nic", ds_cstr(&es),
+                        "reference", reference_fate_to_string(v.fate),
+                        "why", v.why));
+                    ds_destroy(&es);
+                }
+            }
+        }
+        ds_destroy(&s);
+    }
+    free(rules);
+    nic_models_destroy(&ms);
+    return json_pack("{s:s, s:I, s:I, s:I, s:o, s:o}",
+                     "port", port,
+                     "frames", (json_int_t) count,
+                     "decided_in_nic", (json_int_t) decided,
+                     "disagreements", (json_int_t) disagreements,
+                     "examples", examples,
+                     "sample", sample);
+}

@@ -1,0 +1,47 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef IOVP_AGENT_NIC_H
+#define IOVP_AGENT_NIC_H 1
+
+/* The policy side of offload: what each VM port's fast path is to do, from
+ * the replicas and the ACLs' translation, handed to nicctrl
+ * (offload/nicctrl.h); and the check of a port's fast path against the
+ * reference model (verify-offload). */
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct nicctrl;
+struct odb_replica;
+struct pipeline_spec;
+struct xlate_acl;
+
+/* What the policy is made of at one moment: the replicas and the ACLs'
+ * translation, valid until they change. */
+struct nic_policy {
+    const struct odb_replica *vtep;
+    const struct odb_replica *ovs;
+    const struct pipeline_spec *spec;
+    const struct xlate_acl *xacl;
+};
+
+void nic_update(struct nicctrl *, const struct nic_policy *);
+json_t *nic_verify(struct nicctrl *, const struct nic_policy *,
+                   const char *port, size_t count, uint64_t seed);
+
+#endif /* agent/nic.h */

@@ -1,0 +1,736 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "offload/nicctrl.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openvswitch/dynamic-string.h>
+#include <openvswitch/hmap.h>
+#include <openvswitch/vlog.h>
+
+#include "lib/util.h"
+
+VLOG_DEFINE_THIS_MODULE(nicctrl);
+
+static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+
+/* How long a port whose backend failed is left to OVS before nicctrl tries
+ * it again, in ms. */
+#define NICCTRL_RETRY_MS 5000
+
+/* The NIC's counters of one entry id, as nicctrl has seen them. */
+struct nc_count {
+    struct hmap_node node;      /* In 'port->counts', by id. */
+    uint32_t id;
+    uint64_t seen;              /* The backend's counter when last read. */
+    uint64_t total;             /* Everything it counted, across puts. */
+    double weight;              /* Recent packets, decayed. */
+};
+
+struct nc_port {
+    struct hmap_node node;      /* In 'nc->ports', by name. */
+    char *name;
+    struct planner_rule *rules; /* Its rules, as OVS holds them (or will,
+                                 * once committed). */
+    size_t n_rules;
+    struct fp_entry *installed; /* What the backend holds. */
+    size_t n_installed;
+    size_t n_masks;
+    bool pending;               /* Rules changed: plan once committed. */
+    bool failed;                /* Left to OVS until 'retry_at'. */
+    long long int retry_at;
+    size_t max_entries;         /* The capabilities', or less once the
+                                 * backend ran full before it. */
+    struct hmap counts;         /* "struct nc_count"s. */
+    uint64_t decided, dropped, covered;
+};
+
+struct nicctrl {
+    struct offload *backend;    /* Owned. */
+    struct offload_caps caps;
+    struct hmap ports;          /* "struct nc_port"s. */
+};
+
+/* Creates a nicctrl that keeps fast paths in 'backend', which it takes. */
+struct nicctrl *
+nicctrl_create(struct offload *backend)
+{
+    struct nicctrl *nc = iovp_xzalloc(sizeof *nc);
+
+    nc->backend = backend;
+    backend->class->capabilities(backend, &nc->caps);
+    hmap_init(&nc->ports);
+    return nc;
+}
+
+static void nc_port_destroy(struct nicctrl *, struct nc_port *);
+
+/* Destroys 'nc' and closes its backend.  What the backend holds stays (an
+ * iovpd that restarts finds it again).  Accepts NULL. */
+void
+nicctrl_destroy(struct nicctrl *nc)
+{
+    if (nc) {
+        struct nc_port *port;
+        HMAP_FOR_EACH_SAFE (port, node, &nc->ports) {
+            nc_port_destroy(nc, port);
+        }
+        hmap_destroy(&nc->ports);
+        offload_close(nc->backend);
+        free(nc);
+    }
+}
+
+struct offload *
+nicctrl_backend(const struct nicctrl *nc)
+{
+    return nc->backend;
+}
+
+static struct nc_port *
+nc_find_port(const struct nicctrl *nc, const char *name)
+{
+    struct nc_port *port;
+
+    HMAP_FOR_EACH_WITH_HASH (port, node, iovp_hash_string64(name),
+                             &nc->ports) {
+        if (!strcmp(port->name, name)) {
+            return port;
+        }
+    }
+    return NULL;
+}
+
+bool
+nicctrl_has_port(const struct nicctrl *nc, const char *name)
+{
+    return nc_find_port(nc, name) != NULL;
+}
+
+static struct nc_count *
+nc_find_count(const struct nc_port *port, uint32_t id)
+{
+    struct nc_count *c;
+
+    HMAP_FOR_EACH_WITH_HASH (c, node, id, &port->counts) {
+        if (c->id == id) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+static struct nc_count *
+nc_get_count(struct nc_port *port, uint32_t id)
+{
+    struct nc_count *c = nc_find_count(port, id);
+
+    if (!c) {
+        c = iovp_xzalloc(sizeof *c);
+        c->id = id;
+        hmap_insert(&port->counts, &c->node, id);
+    }
+    return c;
+}
+
+static void
+nc_port_destroy(struct nicctrl *nc, struct nc_port *port)
+{
+    struct nc_count *c;
+
+    HMAP_FOR_EACH_POP (c, node, &port->counts) {
+        free(c);
+    }
+    hmap_destroy(&port->counts);
+    hmap_remove(&nc->ports, &port->node);
+    free(port->rules);
+    free(port->installed);
+    free(port->name);
+    free(port);
+}
+
+static bool
+nc_is_self(const struct fp_entry *e)
+{
+    return !(e->id & PLANNER_COVER_ID);
+}
+
+/* Removes from the backend's table of 'port' the installed entries for
+ * which 'doomed[i]' is true.  Returns 0 or the backend's error. */
+static int
+nc_delete(struct nicctrl *nc, struct nc_port *port, const bool *doomed)
+{
+    uint32_t *ids = iovp_xmalloc(MAX(port->n_installed, 1) * sizeof *ids);
+    size_t n_ids = 0, n_kept = 0;
+
+    for (size_t i = 0; i < port->n_installed; i++) {
+        if (doomed[i]) {
+            ids[n_ids++] = port->installed[i].id;
+            struct nc_count *c = nc_find_count(port, port->installed[i].id);
+            if (c) {
+                c->seen = 0;
+            }
+        } else {
+            port->installed[n_kept++] = port->installed[i];
+        }
+    }
+    int error = n_ids ? nc->backend->class->delete(nc->backend, port->name,
+                                                   ids, n_ids) : 0;
+    port->n_installed = n_kept;
+    free(ids);
+    return error;
+}
+
+/* Makes 'port''s state what the backend says it holds, after an error;
+ * leaves it to OVS for a while. */
+static void
+nc_port_failed(struct nicctrl *nc, struct nc_port *port, int error,
+               const char *what, long long int now)
+{
+    struct fp_entry *entries;
+    size_t n;
+
+    VLOG_WARN_RL(&rl, "%s: %s failed (%s): its traffic stays in OVS",
+                 port->name, what, strerror(-error));
+    free(port->installed);
+    port->installed = NULL;
+    port->n_installed = 0;
+    if (!nc->backend->class->dump(nc->backend, port->name, &entries, &n)) {
+        port->installed = entries;
+        port->n_installed = n;
+    } else {
+        free(entries);
+    }
+    port->failed = error != -ENOSPC;
+    port->retry_at = now + NICCTRL_RETRY_MS;
+    port->pending = true;
+}
+
+static bool
+nc_has_id(const uint32_t *sorted, size_t n, uint32_t id)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (sorted[mid] == id) {
+            return true;
+        } else if (sorted[mid] < id) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return false;
+}
+
+static int
+nc_compare_u32(const void *a_, const void *b_)
+{
+    uint32_t a = *(const uint32_t *) a_, b = *(const uint32_t *) b_;
+
+    return a < b ? -1 : a > b;
+}
+
+static uint32_t *
+nc_rule_ids(const struct planner_rule *rules, size_t n)
+{
+    uint32_t *ids = iovp_xmalloc(MAX(n, 1) * sizeof *ids);
+
+    for (size_t i = 0; i < n; i++) {
+        ids[i] = rules[i].id;
+    }
+    qsort(ids, n, sizeof *ids, nc_compare_u32);
+    return ids;
+}
+
+static bool
+nc_same_fate(const struct fp_entry *e, const struct planner_rule *r)
+{
+    return (e->fate == r->fate
+            && (e->fate != FP_FORWARD || e->out_port == r->out_port));
+}
+
+/* Gives 'port' the 'n' rules 'rules' (it takes them), which OVS is about
+ * to be sent, and withdraws from the NIC, before it returns, every entry
+ * that the change affects (see nicctrl.h).  Returns true if the rules
+ * changed. */
+bool
+nicctrl_set_rules(struct nicctrl *nc, const char *name,
+                  struct planner_rule *rules, size_t n)
+{
+    struct nc_port *port = nc_find_port(nc, name);
+
+    if (!port) {
+        port = iovp_xzalloc(sizeof *port);
+        port->name = iovp_xstrdup(name);
+        port->max_entries = nc->caps.max_entries;
+        hmap_init(&port->counts);
+        hmap_insert(&nc->ports, &port->node, iovp_hash_string64(name));
+    }
+
+    uint32_t *old_ids = nc_rule_ids(port->rules, port->n_rules);
+    uint32_t *new_ids = nc_rule_ids(rules, n);
+    bool changed = n != port->n_rules;
+    for (size_t i = 0; i < n && !changed; i++) {
+        changed = old_ids[i] != new_ids[i];
+    }
+    if (!changed) {
+        free(rules);
+        free(old_ids);
+        free(new_ids);
+        return false;
+    }
+
+    /* The rules that are new. */
+    const struct planner_rule **added = iovp_xmalloc(MAX(n, 1)
+                                                     * sizeof *added);
+    size_t n_added = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!nc_has_id(old_ids, port->n_rules, rules[i].id)) {
+            added[n_added++] = &rules[i];
+        }
+    }
+
+    /* What the NIC must not keep: a rule as itself that is gone, or that a
+     * new rule above it with another fate overlaps.  Covers stay: sending
+     * a frame to OVS is never wrong. */
+    bool *doomed = iovp_xzalloc(MAX(port->n_installed, 1) * sizeof *doomed);
+    for (size_t i = 0; i < port->n_installed; i++) {
+        const struct fp_entry *e = &port->installed[i];
+        if (!nc_is_self(e)) {
+            continue;
+        }
+        doomed[i] = !nc_has_id(new_ids, n, e->id);
+        for (size_t j = 0; j < n_added && !doomed[i]; j++) {
+            doomed[i] = (added[j]->priority > e->priority
+                         && !nc_same_fate(e, added[j])
+                         && fp_match_overlaps(&added[j]->match, &e->match));
+        }
+    }
+    int error = nc_delete(nc, port, doomed);
+    if (error) {
+        /* The backend is failing: what it still holds cannot be trusted
+         * to follow the policy, so take everything out of it. */
+        VLOG_WARN_RL(&rl, "%s: withdrawing entries failed (%s); removing "
+                     "all of them", name, strerror(-error));
+        nc->backend->class->delete(nc->backend, name, NULL, 0);
+        port->n_installed = 0;
+        port->failed = true;
+    }
+
+    free(port->rules);
+    port->rules = rules;
+    port->n_rules = n;
+    port->pending = true;
+    free(doomed);
+    free(added);
+    free(old_ids);
+    free(new_ids);
+    return true;
+}
+
+/* Takes 'name''s fast path out of the NIC and forgets the port. */
+void
+nicctrl_remove_port(struct nicctrl *nc, const char *name)
+{
+    struct nc_port *port = nc_find_port(nc, name);
+
+    if (port) {
+        nc->backend->class->delete(nc->backend, name, NULL, 0);
+        nc_port_destroy(nc, port);
+    }
+}
+
+static int
+nc_compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* Forgets every port but the 'n' named in 'names' (and takes their fast
+ * paths out of the NIC). */
+void
+nicctrl_retain(struct nicctrl *nc, const char *const *names, size_t n)
+{
+    const char **sorted = iovp_xmemdup(names, n * sizeof *names);
+    struct nc_port *port;
+
+    qsort(sorted, n, sizeof *sorted, nc_compare_strings);
+    HMAP_FOR_EACH_SAFE (port, node, &nc->ports) {
+        const char *name = port->name;
+        if (!bsearch(&name, sorted, n, sizeof *sorted, nc_compare_strings)) {
+            nicctrl_remove_port(nc, port->name);
+        }
+    }
+    free(sorted);
+}
+
+/* Takes every entry out of the NIC (for when OVS does not hold what the
+ * rules say, a refused flow for one), to be planned again at the next
+ * commit. */
+void
+nicctrl_withdraw_all(struct nicctrl *nc)
+{
+    struct nc_port *port;
+
+    HMAP_FOR_EACH (port, node, &nc->ports) {
+        if (port->n_installed) {
+            nc->backend->class->delete(nc->backend, port->name, NULL, 0);
+            port->n_installed = 0;
+        }
+        port->pending = true;
+    }
+}
+
+/* Reads the NIC's counters of 'port' into its counts.  Returns 0 or the
+ * backend's error (it has lost the port's table, say). */
+static int
+nc_read_stats(struct nicctrl *nc, struct nc_port *port)
+{
+    struct offload_stats *stats;
+    size_t n;
+
+    int error = nc->backend->class->stats(nc->backend, port->name, &stats,
+                                          &n);
+    if (error) {
+        free(stats);
+        return error;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct nc_count *c = nc_get_count(port, stats[i].id);
+        uint64_t delta = (stats[i].n_packets >= c->seen
+                          ? stats[i].n_packets - c->seen
+                          : stats[i].n_packets);
+        c->seen = stats[i].n_packets;
+        c->total += delta;
+        c->weight = c->weight / 2 + delta;
+        if (!(stats[i].id & PLANNER_COVER_ID)) {
+            port->decided += delta;
+            for (size_t j = 0; j < port->n_installed; j++) {
+                if (port->installed[j].id == stats[i].id
+                    && port->installed[j].fate == FP_DROP) {
+                    port->dropped += delta;
+                }
+            }
+        } else {
+            port->covered += delta;
+        }
+    }
+    free(stats);
+    return 0;
+}
+
+static bool
+nc_plan_has(const struct planner_plan *plan, uint32_t id)
+{
+    for (size_t i = 0; i < plan->n_entries; i++) {
+        if (plan->entries[i].id == id) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Puts the entries of 'plan' that 'port' does not hold and are covers (if
+ * 'covers') or rules as themselves; returns 0 or the backend's error. */
+static int
+nc_put(struct nicctrl *nc, struct nc_port *port,
+       const struct planner_plan *plan, bool covers)
+{
+    uint32_t *have = iovp_xmalloc(MAX(port->n_installed, 1) * sizeof *have);
+    for (size_t i = 0; i < port->n_installed; i++) {
+        have[i] = port->installed[i].id;
+    }
+    qsort(have, port->n_installed, sizeof *have, nc_compare_u32);
+
+    struct fp_entry *batch = iovp_xmalloc(MAX(plan->n_entries, 1)
+                                          * sizeof *batch);
+    size_t n = 0;
+    for (size_t i = 0; i < plan->n_entries; i++) {
+        const struct fp_entry *e = &plan->entries[i];
+        if (nc_is_self(e) != covers
+            && !nc_has_id(have, port->n_installed, e->id)) {
+            batch[n++] = *e;
+        }
+    }
+    free(have);
+
+    int error = n ? nc->backend->class->put(nc->backend, port->name, batch,
+                                            n) : 0;
+    if (!error && n) {
+        port->installed = iovp_xrealloc(
+            port->installed,
+            (port->n_installed + n) * sizeof *port->installed);
+        memcpy(&port->installed[port->n_installed], batch, n * sizeof *batch);
+        port->n_installed += n;
+    }
+    free(batch);
+    return error;
+}
+
+/* Plans 'port' for a NIC of 'max_entries' entries and makes the backend
+ * hold the plan: rules as themselves that leave go first, then new covers,
+ * then new rules as themselves, then the covers that leave.  Returns 0 or
+ * the backend's error, with 'what' saying what failed. */
+static int
+nc_apply_plan(struct nicctrl *nc, struct nc_port *port, size_t max_entries,
+              const char **what)
+{
+    /* Weights: OVS's, which the rules carry, and the NIC's. */
+    struct planner_rule *rules = iovp_xmemdup(port->rules,
+                                              port->n_rules * sizeof *rules);
+    for (size_t i = 0; i < port->n_rules; i++) {
+        struct planner_rule *r = &rules[i];
+        const struct nc_count *c = nc_find_count(port, r->id);
+        const struct nc_count *cc = nc_find_count(port,
+                                                  r->id | PLANNER_COVER_ID);
+        r->weight += (c ? c->weight : 0) + (cc ? cc->weight : 0);
+    }
+    uint32_t *ids = iovp_xmalloc(MAX(port->n_installed, 1) * sizeof *ids);
+    for (size_t i = 0; i < port->n_installed; i++) {
+        ids[i] = port->installed[i].id;
+    }
+    struct offload_caps caps = nc->caps;
+    caps.max_entries = max_entries;
+    struct planner_plan plan;
+    planner_plan(rules, port->n_rules, &caps, ids, port->n_installed,
+                 &plan);
+    free(rules);
+    free(ids);
+
+    bool *doomed = iovp_xzalloc(MAX(port->n_installed, 1) * sizeof *doomed);
+    for (size_t i = 0; i < port->n_installed; i++) {
+        doomed[i] = (nc_is_self(&port->installed[i])
+                     && !nc_plan_has(&plan, port->installed[i].id));
+    }
+    int error = nc_delete(nc, port, doomed);
+    *what = "withdrawing entries";
+    if (!error) {
+        error = nc_put(nc, port, &plan, true);
+        *what = "a put of covers";
+    }
+    if (!error) {
+        error = nc_put(nc, port, &plan, false);
+        *what = "a put of entries";
+    }
+    if (!error) {
+        free(doomed);
+        doomed = iovp_xzalloc(MAX(port->n_installed, 1) * sizeof *doomed);
+        for (size_t i = 0; i < port->n_installed; i++) {
+            doomed[i] = !nc_plan_has(&plan, port->installed[i].id);
+        }
+        error = nc_delete(nc, port, doomed);
+        *what = "removing covers";
+    }
+    if (!error) {
+        port->n_masks = plan.n_masks;
+    }
+    free(doomed);
+    planner_plan_destroy(&plan);
+    return error;
+}
+
+/* Plans 'port' and installs the plan.  A backend that runs full before its
+ * capabilities say gets plans of half the size until one fits, and keeps
+ * that capacity. */
+static void
+nc_plan_port(struct nicctrl *nc, struct nc_port *port, long long int now)
+{
+    if (port->failed && now < port->retry_at) {
+        return;
+    }
+    port->failed = false;
+
+    const char *what;
+    int error = nc_apply_plan(nc, port, port->max_entries, &what);
+    while (error == -ENOSPC && port->max_entries > port->n_installed) {
+        port->max_entries = MAX(port->n_installed, port->max_entries / 2);
+        VLOG_INFO_RL(&rl, "%s: the NIC ran full; planning for %zu entries",
+                     port->name, port->max_entries);
+        error = nc_apply_plan(nc, port, port->max_entries, &what);
+    }
+    if (error) {
+        nc_port_failed(nc, port, error, what, now);
+    } else {
+        port->pending = false;
+    }
+}
+
+/* OVS holds every rule now: plans and installs the ports whose rules
+ * changed, and those whose backend failed a while ago. */
+void
+nicctrl_commit(struct nicctrl *nc, long long int now)
+{
+    struct nc_port *port;
+
+    HMAP_FOR_EACH (port, node, &nc->ports) {
+        if (port->pending) {
+            nc_plan_port(nc, port, now);
+        }
+    }
+}
+
+/* Reads the NIC's counters and plans every port again, from traffic. */
+void
+nicctrl_replan(struct nicctrl *nc, long long int now)
+{
+    struct nc_port *port;
+
+    HMAP_FOR_EACH (port, node, &nc->ports) {
+        if (port->failed && now < port->retry_at) {
+            continue;
+        }
+        int error = nc_read_stats(nc, port);
+        if (error) {
+            nc_port_failed(nc, port, error, "reading counters", now);
+        } else {
+            nc_plan_port(nc, port, now);
+        }
+    }
+}
+
+void
+nicctrl_port_stats(const struct nicctrl *nc, const char *name,
+                   struct nicctrl_port_stats *s)
+{
+    const struct nc_port *port = nc_find_port(nc, name);
+
+    memset(s, 0, sizeof *s);
+    if (port) {
+        s->decided = port->decided;
+        s->dropped = port->dropped;
+        s->covered = port->covered;
+    }
+}
+
+/* Returns the frames the NIC decided by rule 'rule_id' of 'name' (as
+ * itself), as of the last read of its counters. */
+uint64_t
+nicctrl_rule_packets(const struct nicctrl *nc, const char *name,
+                     uint32_t rule_id)
+{
+    const struct nc_port *port = nc_find_port(nc, name);
+    const struct nc_count *c = port ? nc_find_count(port, rule_id) : NULL;
+
+    return c ? c->total : 0;
+}
+
+static json_t *
+nc_entry_json(const struct nc_port *port, const struct fp_entry *e)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    const struct nc_count *c = nc_find_count(port, e->id);
+
+    fp_entry_format(e, &s);
+    json_t *j = json_pack("{s:s, s:s, s:I}", "entry", ds_cstr(&s),
+                          "kind", nc_is_self(e) ? "rule" : "cover",
+                          "n_packets", (json_int_t) (c ? c->total : 0));
+    ds_destroy(&s);
+    return j;
+}
+
+static int
+nc_compare_entries(const void *a_, const void *b_)
+{
+    const struct fp_entry *a = a_, *b = b_;
+
+    if (a->priority != b->priority) {
+        return a->priority > b->priority ? -1 : 1;
+    }
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* Returns a new reference to a JSON object that shows the fast path of
+ * each port (or just 'name''s, if nonnull): its entries, covers and masks
+ * against the NIC's capacity, the frames the NIC decided, and each entry
+ * with its counter. */
+json_t *
+nicctrl_show(const struct nicctrl *nc, const char *name)
+{
+    json_t *ports = json_object();
+    const struct nc_port *port;
+
+    HMAP_FOR_EACH (port, node, &nc->ports) {
+        if (name && strcmp(name, port->name)) {
+            continue;
+        }
+        struct fp_entry *sorted = iovp_xmemdup(
+            port->installed, port->n_installed * sizeof *sorted);
+        qsort(sorted, port->n_installed, sizeof *sorted, nc_compare_entries);
+        json_t *entries = json_array();
+        size_t n_covers = 0;
+        for (size_t i = 0; i < port->n_installed; i++) {
+            n_covers += !nc_is_self(&sorted[i]);
+            json_array_append_new(entries, nc_entry_json(port, &sorted[i]));
+        }
+        free(sorted);
+        json_object_set_new(ports, port->name, json_pack(
+            "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:o}",
+            "backend", nc->backend->class->name,
+            "rules", (json_int_t) port->n_rules,
+            "entries", (json_int_t) port->n_installed,
+            "covers", (json_int_t) n_covers,
+            "masks", (json_int_t) port->n_masks,
+            "capacity", (json_int_t) port->max_entries,
+            "max_masks", (json_int_t) nc->caps.max_masks,
+            "decided", (json_int_t) port->decided,
+            "dropped", (json_int_t) port->dropped,
+            "failed", port->failed,
+            "table", entries));
+    }
+    return ports;
+}
+
+/* Returns a new reference to a JSON object of the totals over every port:
+ * the capacity, entries and masks used, and frames decided in the NIC. */
+json_t *
+nicctrl_summary(const struct nicctrl *nc)
+{
+    const struct nc_port *port;
+    uint64_t entries = 0, masks = 0, decided = 0, dropped = 0, covered = 0;
+
+    HMAP_FOR_EACH (port, node, &nc->ports) {
+        entries += port->n_installed;
+        masks += port->n_masks;
+        decided += port->decided;
+        dropped += port->dropped;
+        covered += port->covered;
+    }
+    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+                     "backend", nc->backend->class->name,
+                     "ports", (json_int_t) hmap_count(&nc->ports),
+                     "capacity", (json_int_t) (nc->caps.max_entries
+                                               * hmap_count(&nc->ports)),
+                     "entries", (json_int_t) entries,
+                     "masks", (json_int_t) masks,
+                     "decided", (json_int_t) decided,
+                     "dropped", (json_int_t) dropped,
+                     "covered", (json_int_t) covered);
+}
+
+/* Runs 'name''s fast path on a frame (see offload_class's classify). */
+int
+nicctrl_classify(struct nicctrl *nc, const char *name, const void *frame,
+                 size_t len, struct fp_entry *e)
+{
+    return nc->backend->class->classify(nc->backend, name, frame, len, e);
+}
