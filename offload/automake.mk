@@ -12,5 +12,30 @@ offload_liboffload_a_SOURCES = \
 	offload/planner.c \
 	offload/planner.h \
 	offload/sim.c \
-	offload/sim.h
-offload_liboffload_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(OVS_CFLAGS)
+	offload/sim.h \
+	offload/fastpath-key.h \
+	offload/xdp.c \
+	offload/xdp.h
+nodist_offload_liboffload_a_SOURCES = offload/xdp-prog.c
+offload_liboffload_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(BPF_CFLAGS) \
+	$(OVS_CFLAGS)
+
+# The eBPF program, compiled for the BPF target (Debian's clang needs the
+# multiarch include directory for <asm/types.h>) and built into iovpd as a
+# byte array.
+EXTRA_DIST += offload/xdp-prog.bpf.c
+CLEANFILES += offload/xdp-prog.bpf.o offload/xdp-prog.c
+BPF_TARGET_CFLAGS = -O2 -g -target bpf -Wall $(BPF_INCLUDES) -I$(top_srcdir)
+offload/xdp-prog.bpf.o: offload/xdp-prog.bpf.c offload/fastpath-key.h
+	$(AM_V_GEN)$(CLANG) $(BPF_TARGET_CFLAGS) -c $(srcdir)/offload/xdp-prog.bpf.c -o $@
+offload/xdp-prog.c: offload/xdp-prog.bpf.o
+	$(AM_V_GEN){ \
+	  echo '/* Generated from offload/xdp-prog.bpf.o; do not edit. */'; \
+	  echo '#include <config.h>'; \
+	  echo '#include "offload/xdp.h"'; \
+	  echo 'const unsigned char offload_xdp_prog[] = {'; \
+	  od -An -v -tx1 offload/xdp-prog.bpf.o \
+	    | sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '};'; \
+	  echo 'const size_t offload_xdp_prog_size = sizeof offload_xdp_prog;'; \
+	} > $@.tmp && mv $@.tmp $@

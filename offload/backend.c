@@ -25,6 +25,7 @@
 
 static const struct offload_class *const offload_classes[] = {
     &offload_sim_class,
+    &offload_xdp_class,
 };
 
 /* Opens the backend that 'spec' names, "NAME" or "NAME:OPTIONS", and
@@ -50,7 +51,7 @@ offload_open(const char *spec, struct offload **offloadp, char **errorp)
         }
     }
     *errorp = iovp_xasprintf("%.*s: unknown offload backend (known: none, "
-                             "sim)", (int) len, spec);
+                             "sim, xdp)", (int) len, spec);
     return -EINVAL;
 }
 

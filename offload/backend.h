@@ -110,5 +110,6 @@ int offload_open(const char *spec, struct offload **, char **errorp);
 void offload_close(struct offload *);
 
 extern const struct offload_class offload_sim_class;    /* offload/sim.c */
+extern const struct offload_class offload_xdp_class;    /* offload/xdp.c */
 
 #endif /* offload/backend.h */

@@ -39,25 +39,14 @@ struct ds;
 struct flow;
 struct match;
 
-/* The fields of a frame that a fast-path entry can match.  Fields a frame
- * does not have are zero: 'vlan_tci' is zero for an untagged frame (and has
- * FP_VLAN_CFI set for a tagged one), the IPv4 fields are zero for a frame
- * that is not IPv4, the L4 fields zero unless TCP, UDP or ICMP (and not a
- * later fragment).  For ICMP, 'tp_src' is the type and 'tp_dst' the code,
- * as in OpenFlow. */
-struct fp_key {
-    uint8_t dl_dst[6];
-    uint8_t dl_src[6];
-    uint16_t vlan_tci;
-    uint16_t dl_type;
-    uint32_t nw_src;
-    uint32_t nw_dst;
-    uint8_t nw_proto;
-    uint8_t pad;
-    uint16_t tcp_flags;         /* The 12 bits of TCP flags. */
-    uint16_t tp_src;
-    uint16_t tp_dst;
-};
+/* 'struct fp_key', the fields of a frame that a fast-path entry can match,
+ * is in offload/fastpath-key.h, which the eBPF program shares.  Fields a
+ * frame does not have are zero: 'vlan_tci' is zero for an untagged frame
+ * (and has FP_VLAN_CFI set for a tagged one), the IPv4 fields are zero for
+ * a frame that is not IPv4, the L4 fields zero unless TCP, UDP, SCTP or
+ * ICMP (and not a later fragment).  For ICMP, 'tp_src' is the type and
+ * 'tp_dst' the code, as in OpenFlow. */
+#include "offload/fastpath-key.h"
 
 #define FP_VLAN_CFI 0x1000      /* In host byte order. */
 

@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openvswitch/hmap.h>
+
 #include "lib/util.h"
 
 /* A rule already in the NIC counts this much more, so that a re-plan
@@ -360,33 +362,68 @@ planner_plan(const struct planner_rule *rules, size_t n,
     }
     free(cands);
 
-    /* The plan: covers, then rules as themselves. */
-    plan->entries = iovp_xmalloc(MAX(pl.n_entries, 1)
-                                 * sizeof *plan->entries);
+    /* The plan: covers, then rules as themselves.  Of entries of the same
+     * match, only the first (of the highest priority) can ever decide a
+     * frame, so only it goes in: a NIC's table has one entry per match. */
+    struct fp_entry *chosen = iovp_xmalloc(MAX(pl.n_entries, 1)
+                                           * sizeof *chosen);
+    size_t n_chosen = 0;
+    struct hmap seen = HMAP_INITIALIZER(&seen);
+    struct planner_seen {
+        struct hmap_node node;
+        const struct fp_match *match;
+    } *seen_nodes = iovp_xmalloc(MAX(pl.n_entries, 1) * sizeof *seen_nodes);
+    for (size_t pos = 0; pos < n; pos++) {
+        const struct planner_rule *r = planner_rule_at(&pl, pos);
+        if (pl.state[pos] == PL_NONE) {
+            continue;
+        }
+        struct fp_entry *e = &chosen[n_chosen];
+        memset(e, 0, sizeof *e);
+        e->priority = r->priority;
+        if (pl.state[pos] == PL_SELF) {
+            e->match = r->match;
+            e->fate = r->fate;
+            e->out_port = r->fate == FP_FORWARD ? r->out_port : 0;
+            e->id = r->id;
+        } else {
+            planner_cover_match(r, caps, &e->match);
+            e->fate = FP_TO_OVS;
+            e->id = r->id | PLANNER_COVER_ID;
+        }
+
+        uint32_t hash = fp_key_hash(&e->match.value,
+                                    fp_key_hash(&e->match.mask, 0));
+        bool dup = false;
+        struct planner_seen *ps;
+        HMAP_FOR_EACH_WITH_HASH (ps, node, hash, &seen) {
+            dup = dup || fp_match_equal(ps->match, &e->match);
+        }
+        if (dup) {
+            continue;
+        }
+        ps = &seen_nodes[n_chosen];
+        ps->match = &e->match;
+        hmap_insert(&seen, &ps->node, hash);
+        if (e->fate != FP_TO_OVS) {
+            plan->weight += r->weight;
+        }
+        n_chosen++;
+    }
+    hmap_destroy(&seen);
+    free(seen_nodes);
+
+    plan->entries = iovp_xmalloc(MAX(n_chosen, 1) * sizeof *plan->entries);
     for (int self = 0; self < 2; self++) {
-        for (size_t pos = 0; pos < n; pos++) {
-            const struct planner_rule *r = planner_rule_at(&pl, pos);
-            struct fp_entry *e = &plan->entries[plan->n_entries];
-            if (pl.state[pos] != (self ? PL_SELF : PL_COVER)) {
-                continue;
+        for (size_t i = 0; i < n_chosen; i++) {
+            bool is_self = !(chosen[i].id & PLANNER_COVER_ID);
+            if (is_self == self) {
+                plan->entries[plan->n_entries++] = chosen[i];
+                plan->n_covers += !self;
             }
-            memset(e, 0, sizeof *e);
-            e->priority = r->priority;
-            if (self) {
-                e->match = r->match;
-                e->fate = r->fate;
-                e->out_port = r->fate == FP_FORWARD ? r->out_port : 0;
-                e->id = r->id;
-                plan->weight += r->weight;
-            } else {
-                planner_cover_match(r, caps, &e->match);
-                e->fate = FP_TO_OVS;
-                e->id = r->id | PLANNER_COVER_ID;
-                plan->n_covers++;
-            }
-            plan->n_entries++;
         }
     }
+    free(chosen);
     plan->n_masks = pl.n_masks;
 
     free(installed);

@@ -297,7 +297,8 @@ format_flow(const struct flow *f, struct ds *s)
 
 /* Runs the check for one NIC shape; returns the disagreements. */
 static size_t
-check_shape(const char *spec, struct planner_rule *rules, size_t n_rules,
+check_shape(const char *spec, const char *device,
+            struct planner_rule *rules, size_t n_rules,
             const struct cb_rule *cb, size_t n_cb,
             const struct xlate_offload_port *port, uint64_t seed,
             size_t count)
@@ -313,7 +314,7 @@ check_shape(const char *spec, struct planner_rule *rules, size_t n_rules,
 
     struct planner_plan plan;
     planner_plan(rules, n_rules, &caps, NULL, 0, &plan);
-    int retval = nic->class->put(nic, "p1", plan.entries, plan.n_entries);
+    int retval = nic->class->put(nic, device, plan.entries, plan.n_entries);
     if (retval) {
         iovp_fatal(-retval, "%s: put of %zu entries failed", spec,
                    plan.n_entries);
@@ -329,7 +330,10 @@ check_shape(const char *spec, struct planner_rule *rules, size_t n_rules,
 
         draw_frame(cb, n_cb, port, &f);
         size_t len = fp_frame_from_flow(&f, frame, sizeof frame);
-        nic->class->classify(nic, "p1", frame, len, &e);
+        retval = nic->class->classify(nic, device, frame, len, &e);
+        if (retval) {
+            iovp_fatal(-retval, "%s: classify failed", spec);
+        }
         reference_evaluate(port, &f, &v);
         if (e.fate == FP_TO_OVS) {
             continue;
@@ -356,6 +360,7 @@ check_shape(const char *spec, struct planner_rule *rules, size_t n_rules,
            "%zu frames; %zu disagreements\n", spec, plan.n_entries,
            plan.n_covers, plan.n_masks, decided, count, disagreements);
     planner_plan_destroy(&plan);
+    nic->class->delete(nic, device, NULL, 0);   /* Detaches xdp's program. */
     offload_close(nic);
     return disagreements;
 }
@@ -365,11 +370,21 @@ test_offload_classbench_main(int argc, char *argv[])
 {
     if (argc < 4) {
         iovp_fatal(-1, "usage: offload-classbench RULES SEED COUNT "
-                   "[--check-ipv4]");
+                   "[--check-ipv4] [--xdp=DEVICE]");
     }
     uint64_t seed = strtoull(argv[2], NULL, 10);
     size_t count = strtoul(argv[3], NULL, 10);
-    bool check_ipv4 = argc > 4 && !strcmp(argv[4], "--check-ipv4");
+    bool check_ipv4 = false;
+    const char *xdp_device = NULL;
+    for (int i = 4; i < argc; i++) {
+        if (!strcmp(argv[i], "--check-ipv4")) {
+            check_ipv4 = true;
+        } else if (!strncmp(argv[i], "--xdp=", 6)) {
+            xdp_device = argv[i] + 6;
+        } else {
+            iovp_fatal(-1, "%s: unknown option", argv[i]);
+        }
+    }
 
     size_t n_cb;
     struct cb_rule *cb = read_rules(argv[1], &n_cb);
@@ -450,10 +465,21 @@ test_offload_classbench_main(int argc, char *argv[])
         "+nw_src+nw_dst+nw_proto",
         "sim:entries=1024,masks=64,fates=drop",
     };
+    static const char *const xdp_shapes[] = {
+        "xdp:mode=generic,entries=16",
+        "xdp:mode=generic,entries=64",
+        "xdp:mode=generic,entries=256",
+        "xdp:mode=generic,entries=1024",
+        "xdp:mode=generic,entries=4096",
+    };
     size_t disagreements = 0;
-    for (size_t i = 0; i < IOVP_ARRAY_SIZE(shapes); i++) {
-        disagreements += check_shape(shapes[i], rules, n_rules, cb, n_cb,
-                                     &port, seed, count);
+    size_t n_shapes = (xdp_device ? IOVP_ARRAY_SIZE(xdp_shapes)
+                       : IOVP_ARRAY_SIZE(shapes));
+    for (size_t i = 0; i < n_shapes; i++) {
+        disagreements += check_shape(xdp_device ? xdp_shapes[i] : shapes[i],
+                                     xdp_device ? xdp_device : "p1",
+                                     rules, n_rules, cb, n_cb, &port, seed,
+                                     count);
     }
 
     free(rules);

@@ -1,0 +1,73 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef IOVP_OFFLOAD_FASTPATH_KEY_H
+#define IOVP_OFFLOAD_FASTPATH_KEY_H 1
+
+/* What iovpd and the eBPF program (offload/xdp-prog.bpf.c) share, byte for
+ * byte: the key of a fast-path entry and the xdp backend's maps.  Plain
+ * kernel types only, so that both compilers read it alike. */
+
+#include <linux/types.h>
+
+/* The fields of a frame that a fast-path entry can match, in network byte
+ * order (see offload/fastpath.h). */
+struct fp_key {
+    __u8 dl_dst[6];
+    __u8 dl_src[6];
+    __u16 vlan_tci;
+    __u16 dl_type;
+    __u32 nw_src;
+    __u32 nw_dst;
+    __u8 nw_proto;
+    __u8 pad;
+    __u16 tcp_flags;            /* The 12 bits of TCP flags. */
+    __u16 tp_src;
+    __u16 tp_dst;
+};
+
+/* The xdp backend's maps, for each port it serves:
+ *
+ *   fp_masks     array: slot -> the mask of that slot (unused: all zeros)
+ *   fp_n_masks   array of one: how many slots the program looks at
+ *   fp_entries   hash: (masked key, slot) -> entry
+ *
+ * The program looks the frame's key up once for each slot, masked by the
+ * slot's mask (tuple-space search), and the entry of the highest priority
+ * found decides (of equal ones, the lowest id). */
+#define FP_XDP_MAX_MASKS 32
+
+struct fp_xdp_key {
+    struct fp_key key;          /* Masked by the slot's mask. */
+    __u32 slot;
+};
+
+enum fp_xdp_fate {
+    FP_XDP_TO_OVS,
+    FP_XDP_DROP,
+    FP_XDP_FORWARD,
+};
+
+struct fp_xdp_entry {
+    __u32 priority;
+    __u32 fate;                 /* enum fp_xdp_fate. */
+    __u32 out_ifindex;          /* FP_XDP_FORWARD. */
+    __u32 id;
+    __u64 n_packets;            /* The only thing the program writes, */
+    __u64 n_bytes;              /* by atomic add. */
+};
+
+#endif /* offload/fastpath-key.h */

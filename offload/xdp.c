@@ -1,0 +1,846 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+/* The "xdp" backend: each VM port's fast path as an eBPF program
+ * (offload/xdp-prog.bpf.c) attached to the port's host-side network device
+ * with XDP, its table in the program's maps (offload/fastpath-key.h).
+ *
+ * Options, "xdp:KEY=VALUE,...":
+ *
+ *   mode=native     XDP in the driver (the default; on a veth, a frame
+ *                   redirected to another veth needs an XDP program or GRO
+ *                   on the receiving end)
+ *   mode=generic    XDP on the kernel's skb path, for any device
+ *   mode=hw         the NIC runs the program itself: reported unsupported
+ *                   here (see iovpd(8))
+ *   entries=N       entries per port (default 4096)
+ *
+ * Each port gets its own program and maps, loaded from the object built
+ * into iovpd.  When iovpd starts again, it finds the program attached to
+ * each port by its id: if it is the same program (the same tag), iovpd
+ * takes it and its maps over as they are, loading nothing; if not, it
+ * attaches its own in one atomic replace (XDP_FLAGS_REPLACE).  Nothing is
+ * pinned: bpffs need not be mounted. */
+
+#include <config.h>
+
+#include "offload/xdp.h"
+
+#include <errno.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <openvswitch/dynamic-string.h>
+#include <openvswitch/hmap.h>
+#include <openvswitch/vlog.h>
+
+#include "lib/util.h"
+#include "offload/fastpath-key.h"
+
+VLOG_DEFINE_THIS_MODULE(offload_xdp);
+
+static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+
+#define XDP_PROG_NAME "iovp_fastpath"
+
+/* One entry, as iovpd knows it. */
+struct xdp_entry {
+    struct hmap_node node;      /* In 'port->entries', by id. */
+    struct fp_entry e;
+    __u32 slot;
+};
+
+struct xdp_port {
+    struct hmap_node node;      /* In 'xdp->ports', by name. */
+    char *name;
+    int ifindex;
+    int prog_fd;
+    __u32 prog_id;
+    int masks_fd, n_masks_fd, entries_fd;
+    struct fp_key masks[FP_XDP_MAX_MASKS];
+    size_t mask_refs[FP_XDP_MAX_MASKS];
+    __u32 n_slots;              /* What 'fp_n_masks' says. */
+    struct hmap entries;        /* "struct xdp_entry"s. */
+};
+
+struct xdp {
+    struct offload up;
+    struct hmap ports;          /* "struct xdp_port"s. */
+    __u32 attach_flags;         /* XDP_FLAGS_DRV_MODE or _SKB_MODE. */
+    size_t max_entries;
+};
+
+static struct xdp *
+xdp_cast(const struct offload *o)
+{
+    ovs_assert(o->class == &offload_xdp_class);
+    return CONTAINER_OF(o, struct xdp, up);
+}
+
+static int
+xdp_libbpf_log(enum libbpf_print_level level, const char *format,
+               va_list args)
+{
+    if (level == LIBBPF_WARN) {
+        char *s = iovp_xvasprintf(format, args);
+        VLOG_WARN_RL(&rl, "libbpf: %s", s);
+        free(s);
+    }
+    return 0;
+}
+
+static int
+xdp_open(const char *options, struct offload **op, char **errorp)
+{
+    struct xdp *xdp = iovp_xzalloc(sizeof *xdp);
+    char *copy = iovp_xstrdup(options), *save = NULL;
+
+    *op = NULL;
+    *errorp = NULL;
+    xdp->up.class = &offload_xdp_class;
+    hmap_init(&xdp->ports);
+    xdp->attach_flags = XDP_FLAGS_DRV_MODE;
+    xdp->max_entries = 4096;
+    for (char *opt = strtok_r(copy, ",", &save); opt && !*errorp;
+         opt = strtok_r(NULL, ",", &save)) {
+        char *value = strchr(opt, '=');
+        if (!value) {
+            *errorp = iovp_xasprintf("%s: option without a value", opt);
+            break;
+        }
+        *value++ = '\0';
+        if (!strcmp(opt, "mode") && !strcmp(value, "native")) {
+            xdp->attach_flags = XDP_FLAGS_DRV_MODE;
+        } else if (!strcmp(opt, "mode") && !strcmp(value, "generic")) {
+            xdp->attach_flags = XDP_FLAGS_SKB_MODE;
+        } else if (!strcmp(opt, "mode") && !strcmp(value, "hw")) {
+            *errorp = iovp_xstrdup("mode=hw: no NIC here runs BPF "
+                                   "programs itself (offloaded XDP); use "
+                                   "mode=native or mode=generic");
+        } else if (!strcmp(opt, "entries")) {
+            char *end;
+            unsigned long n = strtoul(value, &end, 10);
+            if (!*value || *end || !n || n > (1u << 24)) {
+                *errorp = iovp_xasprintf("entries=%s: not a number from 1 "
+                                         "to 16777216", value);
+            }
+            xdp->max_entries = n;
+        } else {
+            *errorp = iovp_xasprintf("%s=%s: unknown option of the xdp "
+                                     "backend", opt, value);
+        }
+    }
+    free(copy);
+    if (*errorp) {
+        hmap_destroy(&xdp->ports);
+        free(xdp);
+        return -EINVAL;
+    }
+    libbpf_set_print(xdp_libbpf_log);
+    *op = &xdp->up;
+    return 0;
+}
+
+static void
+xdp_port_destroy(struct xdp *xdp, struct xdp_port *port, bool detach)
+{
+    struct xdp_entry *xe;
+
+    if (detach && port->ifindex) {
+        LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = port->prog_fd);
+        bpf_xdp_detach(port->ifindex, xdp->attach_flags | XDP_FLAGS_REPLACE,
+                       &opts);
+    }
+    HMAP_FOR_EACH_POP (xe, node, &port->entries) {
+        free(xe);
+    }
+    hmap_destroy(&port->entries);
+    hmap_remove(&xdp->ports, &port->node);
+    for (int *fd = &port->prog_fd; fd <= &port->entries_fd; fd++) {
+        if (*fd > 0) {
+            close(*fd);
+        }
+    }
+    free(port->name);
+    free(port);
+}
+
+/* Closes the backend.  The programs stay attached, their maps full: a
+ * restarted iovpd takes them over. */
+static void
+xdp_close(struct offload *o)
+{
+    struct xdp *xdp = xdp_cast(o);
+    struct xdp_port *port;
+
+    HMAP_FOR_EACH_SAFE (port, node, &xdp->ports) {
+        xdp_port_destroy(xdp, port, false);
+    }
+    hmap_destroy(&xdp->ports);
+    free(xdp);
+}
+
+static void
+xdp_capabilities(const struct offload *o, struct offload_caps *caps)
+{
+    const struct xdp *xdp = xdp_cast(o);
+
+    memset(caps, 0, sizeof *caps);
+    caps->max_entries = xdp->max_entries;
+    caps->max_masks = FP_XDP_MAX_MASKS;
+    memset(&caps->fields, 0xff, sizeof caps->fields);
+    caps->fields.pad = 0;
+    caps->drop = caps->forward = true;
+}
+
+static struct xdp_port *
+xdp_find_port(const struct xdp *xdp, const char *name)
+{
+    struct xdp_port *port;
+
+    HMAP_FOR_EACH_WITH_HASH (port, node, iovp_hash_string64(name),
+                             &xdp->ports) {
+        if (!strcmp(port->name, name)) {
+            return port;
+        }
+    }
+    return NULL;
+}
+
+static struct xdp_entry *
+xdp_find_entry(const struct xdp_port *port, uint32_t id)
+{
+    struct xdp_entry *xe;
+
+    HMAP_FOR_EACH_WITH_HASH (xe, node, id, &port->entries) {
+        if (xe->e.id == id) {
+            return xe;
+        }
+    }
+    return NULL;
+}
+
+static int
+xdp_prog_info(int fd, struct bpf_prog_info *info, __u32 *map_ids,
+              __u32 n_map_ids)
+{
+    __u32 len = sizeof *info;
+
+    memset(info, 0, sizeof *info);
+    info->nr_map_ids = n_map_ids;
+    info->map_ids = (__u64) (uintptr_t) map_ids;
+    return bpf_obj_get_info_by_fd(fd, info, &len);
+}
+
+/* Loads the program built into iovpd, with 'max_entries' entries; stores
+ * in 'port' its fds, and returns 0 or a negative errno value. */
+static int
+xdp_load(struct xdp *xdp, struct xdp_port *port)
+{
+    LIBBPF_OPTS(bpf_object_open_opts, oopts, .object_name = "iovp");
+    struct bpf_object *obj = bpf_object__open_mem(offload_xdp_prog,
+                                                  offload_xdp_prog_size,
+                                                  &oopts);
+    int error = libbpf_get_error(obj);
+    if (error) {
+        return error;
+    }
+    struct bpf_map *entries = bpf_object__find_map_by_name(obj,
+                                                           "fp_entries");
+    if (!entries) {
+        bpf_object__close(obj);
+        return -ENOENT;
+    }
+    bpf_map__set_max_entries(entries, xdp->max_entries);
+    error = bpf_object__load(obj);
+    if (error) {
+        bpf_object__close(obj);
+        return error;
+    }
+
+    /* Keep the fds, not the object: they hold the program and maps. */
+    struct bpf_program *prog = bpf_object__find_program_by_name(
+        obj, XDP_PROG_NAME);
+    port->prog_fd = prog ? dup(bpf_program__fd(prog)) : -1;
+    port->masks_fd = dup(bpf_map__fd(bpf_object__find_map_by_name(
+                                         obj, "fp_masks")));
+    port->n_masks_fd = dup(bpf_map__fd(bpf_object__find_map_by_name(
+                                           obj, "fp_n_masks")));
+    port->entries_fd = dup(bpf_map__fd(entries));
+    bpf_object__close(obj);
+    if (port->prog_fd < 0 || port->masks_fd < 0 || port->n_masks_fd < 0
+        || port->entries_fd < 0) {
+        return -EINVAL;
+    }
+
+    struct bpf_prog_info info;
+    error = xdp_prog_info(port->prog_fd, &info, NULL, 0);
+    port->prog_id = error ? 0 : info.id;
+    return error;
+}
+
+/* Takes over the maps of 'prog_fd', a program of ours attached before this
+ * iovpd started, and what they hold.  Returns 0 or a negative errno
+ * value. */
+static int
+xdp_adopt(struct xdp_port *port, int prog_fd)
+{
+    __u32 map_ids[8];
+    struct bpf_prog_info info;
+    int error = xdp_prog_info(prog_fd, &info, map_ids, 8);
+
+    if (error) {
+        return error;
+    }
+    port->prog_fd = prog_fd;
+    port->prog_id = info.id;
+    port->masks_fd = port->n_masks_fd = port->entries_fd = -1;
+    for (__u32 i = 0; i < MIN(info.nr_map_ids, 8); i++) {
+        int fd = bpf_map_get_fd_by_id(map_ids[i]);
+        struct bpf_map_info mi;
+        __u32 len = sizeof mi;
+        memset(&mi, 0, sizeof mi);
+        if (fd < 0 || bpf_obj_get_info_by_fd(fd, &mi, &len)) {
+            if (fd >= 0) {
+                close(fd);
+            }
+            continue;
+        }
+        int *slot = (!strcmp(mi.name, "fp_masks") ? &port->masks_fd
+                     : !strcmp(mi.name, "fp_n_masks") ? &port->n_masks_fd
+                     : !strcmp(mi.name, "fp_entries") ? &port->entries_fd
+                     : NULL);
+        if (slot && *slot < 0) {
+            *slot = fd;
+        } else {
+            close(fd);
+        }
+    }
+    if (port->masks_fd < 0 || port->n_masks_fd < 0 || port->entries_fd < 0) {
+        return -ENOENT;
+    }
+
+    /* What the maps hold. */
+    __u32 zero = 0, n_slots = 0;
+    bpf_map_lookup_elem(port->n_masks_fd, &zero, &n_slots);
+    port->n_slots = MIN(n_slots, FP_XDP_MAX_MASKS);
+    for (__u32 i = 0; i < FP_XDP_MAX_MASKS; i++) {
+        bpf_map_lookup_elem(port->masks_fd, &i, &port->masks[i]);
+    }
+    struct fp_xdp_key key, next;
+    void *prev = NULL;
+    while (!bpf_map_get_next_key(port->entries_fd, prev, &next)) {
+        struct fp_xdp_entry value;
+        key = next;
+        prev = &key;
+        if (bpf_map_lookup_elem(port->entries_fd, &key, &value)
+            || key.slot >= FP_XDP_MAX_MASKS) {
+            continue;
+        }
+        struct xdp_entry *xe = iovp_xzalloc(sizeof *xe);
+        xe->slot = key.slot;
+        xe->e.match.value = key.key;
+        xe->e.match.mask = port->masks[key.slot];
+        xe->e.priority = value.priority;
+        xe->e.fate = (value.fate == FP_XDP_DROP ? FP_DROP
+                      : value.fate == FP_XDP_FORWARD ? FP_FORWARD
+                      : FP_TO_OVS);
+        xe->e.out_port = value.out_ifindex;
+        xe->e.id = value.id;
+        port->mask_refs[key.slot]++;
+        hmap_insert(&port->entries, &xe->node, xe->e.id);
+    }
+    return 0;
+}
+
+/* Makes sure that 'port''s program is the one attached to its device,
+ * attaching it again if someone took it off.  Returns 0 or a negative
+ * errno value. */
+static int
+xdp_ensure_attached(struct xdp *xdp, struct xdp_port *port)
+{
+    __u32 id = 0;
+    int error = bpf_xdp_query_id(port->ifindex, xdp->attach_flags, &id);
+
+    if (error) {
+        return error;
+    }
+    if (id == port->prog_id) {
+        return 0;
+    }
+    VLOG_INFO("%s: attaching the fast path (%s)", port->name,
+              id ? "replacing another program" : "it was not attached");
+    return bpf_xdp_attach(port->ifindex, port->prog_fd, xdp->attach_flags,
+                          NULL);
+}
+
+/* Starts serving 'name': takes over the program of ours attached to it, or
+ * loads and attaches one (in one atomic replace of any other program of
+ * ours).  Stores the port in '*portp' and returns 0, or returns a negative
+ * errno value. */
+static int
+xdp_start_port(struct xdp *xdp, const char *name, struct xdp_port **portp)
+{
+    struct xdp_port *port = iovp_xzalloc(sizeof *port);
+    int error;
+
+    *portp = NULL;
+    port->ifindex = if_nametoindex(name);
+    if (!port->ifindex) {
+        free(port);
+        return -ENODEV;
+    }
+    port->name = iovp_xstrdup(name);
+    port->prog_fd = port->masks_fd = port->n_masks_fd = port->entries_fd = -1;
+    hmap_init(&port->entries);
+    hmap_insert(&xdp->ports, &port->node, iovp_hash_string64(name));
+
+    /* Ours, freshly loaded, to compare with what is attached. */
+    error = xdp_load(xdp, port);
+    if (error) {
+        VLOG_WARN_RL(&rl, "%s: loading the fast path failed (%s)", name,
+                     strerror(-error));
+        xdp_port_destroy(xdp, port, false);
+        return error;
+    }
+    struct bpf_prog_info mine;
+    xdp_prog_info(port->prog_fd, &mine, NULL, 0);
+
+    __u32 old_id = 0;
+    bpf_xdp_query_id(port->ifindex, xdp->attach_flags, &old_id);
+    int old_fd = old_id ? bpf_prog_get_fd_by_id(old_id) : -1;
+    struct bpf_prog_info old;
+    if (old_fd >= 0 && !xdp_prog_info(old_fd, &old, NULL, 0)
+        && !strcmp(old.name, mine.name)
+        && !memcmp(old.tag, mine.tag, sizeof old.tag)) {
+        /* The same program: take it over as it is. */
+        for (int *fd = &port->prog_fd; fd <= &port->entries_fd; fd++) {
+            close(*fd);
+            *fd = -1;
+        }
+        error = xdp_adopt(port, old_fd);
+        if (!error) {
+            VLOG_INFO("%s: took over the attached fast path, %zu entries",
+                      name, hmap_count(&port->entries));
+            *portp = port;
+            return 0;
+        }
+        xdp_port_destroy(xdp, port, false);
+        return error;
+    }
+
+    LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = old_fd);
+    error = bpf_xdp_attach(port->ifindex, port->prog_fd,
+                           xdp->attach_flags
+                           | (old_fd >= 0 ? XDP_FLAGS_REPLACE : 0),
+                           old_fd >= 0 ? &opts : NULL);
+    if (old_fd >= 0) {
+        close(old_fd);
+    }
+    if (error) {
+        VLOG_WARN_RL(&rl, "%s: attaching the fast path failed (%s)", name,
+                     strerror(-error));
+        xdp_port_destroy(xdp, port, false);
+        return error;
+    }
+    VLOG_INFO("%s: attached the fast path (XDP %s mode%s)", name,
+              xdp->attach_flags & XDP_FLAGS_SKB_MODE ? "generic" : "native",
+              old_id ? ", replacing the program attached" : "");
+    *portp = port;
+    return 0;
+}
+
+static enum fp_xdp_fate
+xdp_fate(enum fp_fate fate)
+{
+    return (fate == FP_DROP ? FP_XDP_DROP
+            : fate == FP_FORWARD ? FP_XDP_FORWARD
+            : FP_XDP_TO_OVS);
+}
+
+/* Returns the slot of 'mask' in 'port', taking a free one if needed, or -1
+ * if all are taken. */
+static int
+xdp_mask_slot(struct xdp_port *port, const struct fp_key *mask)
+{
+    int free_slot = -1;
+
+    for (int i = 0; i < FP_XDP_MAX_MASKS; i++) {
+        if (port->mask_refs[i] && fp_key_equal(&port->masks[i], mask)) {
+            return i;
+        } else if (!port->mask_refs[i] && free_slot < 0) {
+            free_slot = i;
+        }
+    }
+    return free_slot;
+}
+
+static int
+xdp_set_n_slots(struct xdp_port *port)
+{
+    __u32 n = 0, zero = 0;
+
+    for (__u32 i = 0; i < FP_XDP_MAX_MASKS; i++) {
+        if (port->mask_refs[i]) {
+            n = i + 1;
+        }
+    }
+    if (n == port->n_slots) {
+        return 0;
+    }
+    port->n_slots = n;
+    return bpf_map_update_elem(port->n_masks_fd, &zero, &n, BPF_ANY);
+}
+
+static void
+xdp_unref_slot(struct xdp_port *port, __u32 slot)
+{
+    if (slot < FP_XDP_MAX_MASKS && port->mask_refs[slot]) {
+        port->mask_refs[slot]--;
+    }
+}
+
+static int
+xdp_delete_entries(struct xdp_port *port, struct xdp_entry **xes, size_t n)
+{
+    struct fp_xdp_key *keys = iovp_xmalloc(MAX(n, 1) * sizeof *keys);
+    int error = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        memset(&keys[i], 0, sizeof keys[i]);
+        keys[i].key = xes[i]->e.match.value;
+        keys[i].slot = xes[i]->slot;
+    }
+    __u32 count = n;
+    if (n) {
+        error = bpf_map_delete_batch(port->entries_fd, keys, &count, NULL);
+        if (error == -ENOENT) {
+            error = 0;          /* Already gone. */
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        xdp_unref_slot(port, xes[i]->slot);
+        hmap_remove(&port->entries, &xes[i]->node);
+        free(xes[i]);
+    }
+    free(keys);
+    int error2 = xdp_set_n_slots(port);
+    return error ? error : error2;
+}
+
+static int
+xdp_put(struct offload *o, const char *name, const struct fp_entry *entries,
+        size_t n)
+{
+    struct xdp *xdp = xdp_cast(o);
+    struct xdp_port *port = xdp_find_port(xdp, name);
+    int error;
+
+    if (!port) {
+        error = xdp_start_port(xdp, name, &port);
+        if (error) {
+            return error;
+        }
+    }
+    error = xdp_ensure_attached(xdp, port);
+    if (error) {
+        return error;
+    }
+
+    /* Entries replaced go first. */
+    struct xdp_entry **old = iovp_xmalloc(MAX(n, 1) * sizeof *old);
+    size_t n_old = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct xdp_entry *xe = xdp_find_entry(port, entries[i].id);
+        if (xe) {
+            old[n_old++] = xe;
+        }
+    }
+    error = xdp_delete_entries(port, old, n_old);
+    free(old);
+    if (error) {
+        return error;
+    }
+    if (hmap_count(&port->entries) + n > xdp->max_entries) {
+        return -ENOSPC;
+    }
+
+    /* Masks: a slot each; the program looks at the new slots only once
+     * their masks are written. */
+    struct fp_xdp_key *keys = iovp_xzalloc(MAX(n, 1) * sizeof *keys);
+    struct fp_xdp_entry *values = iovp_xzalloc(MAX(n, 1) * sizeof *values);
+    struct xdp_entry **xes = iovp_xmalloc(MAX(n, 1) * sizeof *xes);
+    for (size_t i = 0; i < n; i++) {
+        const struct fp_entry *e = &entries[i];
+        int slot = xdp_mask_slot(port, &e->match.mask);
+        if (slot < 0) {
+            error = -E2BIG;
+            n = i;
+            break;
+        }
+        if (!port->mask_refs[slot]) {
+            port->masks[slot] = e->match.mask;
+            __u32 s = slot;
+            error = bpf_map_update_elem(port->masks_fd, &s,
+                                        &port->masks[slot], BPF_ANY);
+            if (error) {
+                n = i;
+                break;
+            }
+        }
+        port->mask_refs[slot]++;
+        keys[i].key = e->match.value;
+        keys[i].slot = slot;
+        values[i] = (struct fp_xdp_entry) {
+            .priority = e->priority,
+            .fate = xdp_fate(e->fate),
+            .out_ifindex = e->out_port,
+            .id = e->id,
+        };
+        xes[i] = iovp_xzalloc(sizeof *xes[i]);
+        xes[i]->e = *e;
+        xes[i]->slot = slot;
+    }
+    if (!error || n) {
+        int error2 = xdp_set_n_slots(port);
+        error = error ? error : error2;
+    }
+
+    /* A key that another entry holds is an error (-EEXIST): the map has
+     * one entry per match, and the planner never asks for two. */
+    for (size_t i = 0; i < n && !error; i++) {
+        struct fp_xdp_entry v;
+        if (!bpf_map_lookup_elem(port->entries_fd, &keys[i], &v)) {
+            error = -EEXIST;
+            for (size_t j = i; j < n; j++) {
+                xdp_unref_slot(port, xes[j]->slot);
+                free(xes[j]);
+            }
+            n = i;
+        }
+    }
+
+    /* The entries, in one batch. */
+    __u32 count = n;
+    int put_error = n ? bpf_map_update_batch(port->entries_fd, keys, values,
+                                             &count, NULL) : 0;
+    if (put_error) {
+        count = 0;              /* Which of them went in: read back below. */
+        for (size_t i = 0; i < n; i++) {
+            struct fp_xdp_entry v;
+            if (!bpf_map_lookup_elem(port->entries_fd, &keys[i], &v)) {
+                keys[count] = keys[i];
+                xes[count++] = xes[i];
+            } else {
+                xdp_unref_slot(port, xes[i]->slot);
+                free(xes[i]);
+            }
+        }
+        error = error ? error : put_error;
+    }
+    for (size_t i = 0; i < count; i++) {
+        hmap_insert(&port->entries, &xes[i]->node, xes[i]->e.id);
+    }
+    xdp_set_n_slots(port);
+    free(keys);
+    free(values);
+    free(xes);
+    return error;
+}
+
+static int
+xdp_delete(struct offload *o, const char *name, const uint32_t *ids,
+           size_t n)
+{
+    struct xdp *xdp = xdp_cast(o);
+    struct xdp_port *port = xdp_find_port(xdp, name);
+
+    if (!port) {
+        return 0;
+    }
+    if (!n) {
+        xdp_port_destroy(xdp, port, true);
+        return 0;
+    }
+    struct xdp_entry **xes = iovp_xmalloc(n * sizeof *xes);
+    size_t n_xes = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct xdp_entry *xe = xdp_find_entry(port, ids[i]);
+        if (xe) {
+            xes[n_xes++] = xe;
+        }
+    }
+    int error = xdp_delete_entries(port, xes, n_xes);
+    free(xes);
+    return error;
+}
+
+/* Returns 0 if 'port''s program still runs on its device, else -ENODEV:
+ * the device is gone, or someone detached or replaced the program. */
+static int
+xdp_check_attached(const struct xdp *xdp, const struct xdp_port *port)
+{
+    __u32 id = 0;
+
+    return (if_nametoindex(port->name) == (unsigned int) port->ifindex
+            && !bpf_xdp_query_id(port->ifindex, xdp->attach_flags, &id)
+            && id == port->prog_id) ? 0 : -ENODEV;
+}
+
+static int
+xdp_stats(struct offload *o, const char *name, struct offload_stats **statsp,
+          size_t *n)
+{
+    struct xdp *xdp = xdp_cast(o);
+    struct xdp_port *port = xdp_find_port(xdp, name);
+    struct xdp_entry *xe;
+
+    *statsp = NULL;
+    *n = 0;
+    if (!port) {
+        return 0;
+    }
+    int error = xdp_check_attached(xdp, port);
+    if (error) {
+        return error;
+    }
+    *statsp = iovp_xmalloc(MAX(hmap_count(&port->entries), 1)
+                           * sizeof **statsp);
+    HMAP_FOR_EACH (xe, node, &port->entries) {
+        struct fp_xdp_key key;
+        struct fp_xdp_entry v;
+        memset(&key, 0, sizeof key);
+        key.key = xe->e.match.value;
+        key.slot = xe->slot;
+        if (!bpf_map_lookup_elem(port->entries_fd, &key, &v)) {
+            (*statsp)[(*n)++] = (struct offload_stats) {
+                .id = xe->e.id,
+                .n_packets = v.n_packets,
+                .n_bytes = v.n_bytes,
+            };
+        }
+    }
+    return 0;
+}
+
+static int
+xdp_dump(struct offload *o, const char *name, struct fp_entry **entriesp,
+         size_t *n)
+{
+    struct xdp *xdp = xdp_cast(o);
+    struct xdp_port *port = xdp_find_port(xdp, name);
+    struct xdp_entry *xe;
+
+    *entriesp = NULL;
+    *n = 0;
+    if (!port) {
+        return 0;
+    }
+    *entriesp = iovp_xmalloc(MAX(hmap_count(&port->entries), 1)
+                             * sizeof **entriesp);
+    HMAP_FOR_EACH (xe, node, &port->entries) {
+        (*entriesp)[(*n)++] = xe->e;
+    }
+    return 0;
+}
+
+/* Runs 'name''s program on 'frame' with BPF_PROG_TEST_RUN.  The program's
+ * verdict gives the fate; the entry is the one iovpd's own copy of the
+ * table says decides, and a verdict that contradicts it is reported as an
+ * entry of id 0 with the program's fate. */
+static int
+xdp_classify(struct offload *o, const char *name, const void *frame,
+             size_t len, struct fp_entry *entry)
+{
+    struct xdp *xdp = xdp_cast(o);
+    struct xdp_port *port = xdp_find_port(xdp, name);
+
+    memset(entry, 0, sizeof *entry);
+    entry->fate = FP_TO_OVS;
+    if (!port) {
+        return 0;
+    }
+    int error = xdp_check_attached(xdp, port);
+    if (error) {
+        return error;
+    }
+
+    uint8_t out[256];
+    LIBBPF_OPTS(bpf_test_run_opts, topts,
+                .data_in = frame, .data_size_in = len,
+                .data_out = out, .data_size_out = sizeof out,
+                .repeat = 1);
+    error = bpf_prog_test_run_opts(port->prog_fd, &topts);
+    if (error) {
+        return error;
+    }
+    enum fp_fate fate = (topts.retval == XDP_DROP ? FP_DROP
+                         : topts.retval == XDP_REDIRECT ? FP_FORWARD
+                         : FP_TO_OVS);
+
+    struct fp_key key;
+    const struct xdp_entry *best = NULL, *xe;
+    if (fp_key_from_frame(frame, len, &key)) {
+        HMAP_FOR_EACH (xe, node, &port->entries) {
+            if (fp_match_matches(&xe->e.match, &key)
+                && (!best || xe->e.priority > best->e.priority
+                    || (xe->e.priority == best->e.priority
+                        && xe->e.id < best->e.id))) {
+                best = xe;
+            }
+        }
+    }
+    if (best && best->e.fate == fate) {
+        *entry = best->e;
+    } else if (fate != FP_TO_OVS || (best && best->e.fate != FP_TO_OVS)) {
+        entry->fate = fate;     /* The program and iovpd disagree. */
+        entry->out_port = best ? best->e.out_port : 0;
+    }
+    return 0;
+}
+
+static void
+xdp_describe(const struct offload *o, struct ds *s)
+{
+    const struct xdp *xdp = xdp_cast(o);
+    const struct xdp_port *port;
+
+    ds_put_format(s, "xdp (%s mode): %zu entries and %d masks per port\n",
+                  xdp->attach_flags & XDP_FLAGS_SKB_MODE ? "generic"
+                  : "native", xdp->max_entries, FP_XDP_MAX_MASKS);
+    HMAP_FOR_EACH (port, node, &xdp->ports) {
+        ds_put_format(s, "  %s: program %u, %zu entries\n", port->name,
+                      port->prog_id, hmap_count(&port->entries));
+    }
+}
+
+const struct offload_class offload_xdp_class = {
+    .name = "xdp",
+    .open = xdp_open,
+    .close = xdp_close,
+    .capabilities = xdp_capabilities,
+    .put = xdp_put,
+    .delete = xdp_delete,
+    .stats = xdp_stats,
+    .dump = xdp_dump,
+    .classify = xdp_classify,
+    .describe = xdp_describe,
+};
