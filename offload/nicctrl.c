@@ -34,7 +34,7 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
 /* How long a port whose backend failed is left to OVS before nicctrl tries
  * it again, in ms. */
-#define NICCTRL_RETRY_MS 5000
+#define NICCTRL_RETRY_MS 2000
 
 /* The NIC's counters of one entry id, as nicctrl has seen them. */
 struct nc_count {
@@ -555,10 +555,20 @@ nc_apply_plan(struct nicctrl *nc, struct nc_port *port, size_t max_entries,
 static void
 nc_plan_port(struct nicctrl *nc, struct nc_port *port, long long int now)
 {
-    if (port->failed && now < port->retry_at) {
-        return;
+    if (port->failed) {
+        if (now < port->retry_at) {
+            return;
+        }
+        /* Start the port afresh: whatever the backend still holds of it
+         * goes, and the plan goes in whole. */
+        struct nc_count *c;
+        nc->backend->class->delete(nc->backend, port->name, NULL, 0);
+        port->n_installed = 0;
+        HMAP_FOR_EACH (c, node, &port->counts) {
+            c->seen = 0;
+        }
+        port->failed = false;
     }
-    port->failed = false;
 
     const char *what;
     int error = nc_apply_plan(nc, port, port->max_entries, &what);
@@ -596,7 +606,8 @@ nicctrl_replan(struct nicctrl *nc, long long int now)
     struct nc_port *port;
 
     HMAP_FOR_EACH (port, node, &nc->ports) {
-        if (port->failed && now < port->retry_at) {
+        if (port->failed) {
+            nc_plan_port(nc, port, now);
             continue;
         }
         int error = nc_read_stats(nc, port);

@@ -164,7 +164,11 @@ xdp_port_destroy(struct xdp *xdp, struct xdp_port *port, bool detach)
 {
     struct xdp_entry *xe;
 
-    if (detach && port->ifindex) {
+    __u32 id = 0;
+    if (detach && port->ifindex
+        && !bpf_xdp_query_id(port->ifindex, xdp->attach_flags, &id)
+        && id && id == port->prog_id) {
+        /* Only ours, and only if it is still what runs there. */
         LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = port->prog_fd);
         bpf_xdp_detach(port->ifindex, xdp->attach_flags | XDP_FLAGS_REPLACE,
                        &opts);
