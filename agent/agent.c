@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include <openvswitch/dynamic-string.h>
+#include <openvswitch/flow.h>
 #include <openvswitch/list.h>
 #include <openvswitch/ofpbuf.h>
 #include <openvswitch/vlog.h>
@@ -753,6 +754,52 @@ agent_policy_json(struct agent *agent, const char *port_name,
     return json_pack("{s:o}", "ports", ports);
 }
 
+/* Adds to 'trace' (trace_acl()'s result for a frame from 'port') where
+ * the frame is decided: by an entry of the port's fast path in the NIC, or
+ * in OVS. */
+static void
+agent_trace_nic(struct agent *agent, const char *port, json_t *trace)
+{
+    const char *ovs_flow = json_string_value(json_object_get(trace,
+                                                             "ovs_flow"));
+    struct flow packet;
+    char *error = ovs_flow ? oflow_parse_packet(ovs_flow, &packet) : NULL;
+    struct fp_entry e;
+    uint8_t frame[128];
+
+    memset(&e, 0, sizeof e);
+    e.fate = FP_TO_OVS;
+    if (!error && nicctrl_has_port(agent->nicctrl, port)) {
+        size_t len = fp_frame_from_flow(&packet, frame, sizeof frame);
+        if (nicctrl_classify(agent->nicctrl, port, frame, len, &e)) {
+            e.fate = FP_TO_OVS;
+        }
+    }
+    free(error);
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    ds_put_cstr(&s, json_string_value(json_object_get(trace, "text")));
+    if (e.fate == FP_TO_OVS) {
+        ds_put_format(&s, "decided in: OVS (%s)\n",
+                      e.id ? "a cover in the NIC sends it there"
+                      : "no entry of the NIC's takes it");
+        json_object_set_new(trace, "nic", json_pack(
+                                "{s:s, s:b}", "decided_in", "OVS",
+                                "cover", e.id != 0));
+    } else {
+        struct ds entry = DS_EMPTY_INITIALIZER;
+        fp_entry_format(&e, &entry);
+        ds_put_format(&s, "decided in: the NIC, by %s\n", ds_cstr(&entry));
+        json_object_set_new(trace, "nic", json_pack(
+                                "{s:s, s:s, s:s}", "decided_in", "NIC",
+                                "entry", ds_cstr(&entry),
+                                "fate", fp_fate_to_string(e.fate)));
+        ds_destroy(&entry);
+    }
+    json_object_set_new(trace, "text", json_string(ds_cstr(&s)));
+    ds_destroy(&s);
+}
+
 /* "acl/trace PORT FLOW": which ACL entries decide the packet FLOW that
  * the VM on PORT sends, and its fate (agent/trace.h). */
 static void
@@ -771,6 +818,9 @@ agent_cmd_acl_trace(struct control_conn *conn, int argc OVS_UNUSED,
     json_t *trace = trace_acl(show, argv[1], argv[2], agent->xacl,
                               &agent->desired, &error);
     json_decref(show);
+    if (trace && agent->nicctrl) {
+        agent_trace_nic(agent, argv[1], trace);
+    }
 
     if (!trace) {
         control_reply_error(conn, error);

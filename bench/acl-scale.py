@@ -22,62 +22,14 @@ ovsdb-server and ovs-vswitchd (userspace datapath) in a temporary
 directory, the switch and iovpd in a network namespace of their own; the
 VM ports are internal ports."""
 
-import json
 import os
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 import ovsdb_rpc
-
-OVS_SCHEMAS = '/usr/share/openvswitch'
-
-
-def sh(*argv, **kwargs):
-    return subprocess.run(argv, check=True, **kwargs)
-
-
-class Unixctl:
-    """A connection to a unixctl socket (iovpd's or OVS's).  With 'json',
-    it asks for JSON output first."""
-
-    def __init__(self, path, json_output=False):
-        self.path = path
-        self.id = 0
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(path)
-        self.buf = ''
-        if json_output:
-            self.call('set-options', '--format', 'json')
-
-    def call(self, method, *params):
-        self.id += 1
-        self.sock.sendall(json.dumps({'method': method,
-                                      'params': list(params),
-                                      'id': self.id}).encode())
-        decoder = json.JSONDecoder()
-        while True:
-            try:
-                reply, end = decoder.raw_decode(self.buf.lstrip())
-                self.buf = self.buf.lstrip()[end:]
-                break
-            except ValueError:
-                data = self.sock.recv(1 << 20)
-                if not data:
-                    raise RuntimeError('%s closed the connection'
-                                       % self.path)
-                self.buf += data.decode()
-        if reply.get('error'):
-            raise RuntimeError('%s: %s' % (method, reply['error']))
-        return reply['result']
-
-    def close(self):
-        self.sock.close()
-
+from sandbox import Sandbox, wait
 
 def transact(sock_path, ops):
     """Runs 'ops' on the hardware_vtep database at 'sock_path'."""
@@ -95,92 +47,6 @@ def entry_row(port, i):
         'dest_port_min': 1000 + i,
         'dest_port_max': 1000 + i,
     }
-
-
-class Sandbox:
-    def __init__(self, builddir):
-        self.tmp = tempfile.mkdtemp(prefix='iovp-bench-')
-        self.ns = 'iovp-bench-%d' % os.getpid()
-        self.builddir = builddir
-        self.env = dict(os.environ, OVS_RUNDIR=self.tmp, OVS_LOGDIR=self.tmp,
-                        OVS_DBDIR=self.tmp, IOVP_RUNDIR=self.tmp,
-                        IOVP_LOGDIR=self.tmp)
-        self.db_sock = os.path.join(self.tmp, 'db.sock')
-
-    def run(self, *argv, check=True, **kwargs):
-        return subprocess.run(argv, check=check, env=self.env, **kwargs)
-
-    def ns_run(self, *argv, **kwargs):
-        return self.run('ip', 'netns', 'exec', self.ns, *argv, **kwargs)
-
-    def pid(self, daemon):
-        with open(os.path.join(self.tmp, daemon + '.pid')) as f:
-            return int(f.read())
-
-    def ctl(self, daemon, json_output=False):
-        return Unixctl(os.path.join(self.tmp, '%s.%d.ctl'
-                                    % (daemon, self.pid(daemon))),
-                       json_output)
-
-    def rss_mb(self, daemon):
-        with open('/proc/%d/status' % self.pid(daemon)) as f:
-            for line in f:
-                if line.startswith('VmRSS:'):
-                    return int(line.split()[1]) / 1024
-        return 0
-
-    def start(self):
-        self.run('ovsdb-tool', 'create', os.path.join(self.tmp, 'conf.db'),
-                 os.path.join(OVS_SCHEMAS, 'vswitch.ovsschema'))
-        self.run('ovsdb-tool', 'create', os.path.join(self.tmp, 'vtep.db'),
-                 os.path.join(self.builddir, 'schemas', 'iovp.ovsschema'))
-        self.run('ovsdb-server', '--detach', '--no-chdir', '--pidfile',
-                 '--log-file', '--remote=punix:' + self.db_sock,
-                 '-vconsole:off', '-vsyslog:off',
-                 os.path.join(self.tmp, 'conf.db'),
-                 os.path.join(self.tmp, 'vtep.db'))
-        self.run('ovs-vsctl', '--no-wait', 'init', '--', 'set',
-                 'Open_vSwitch', '.', 'external_ids:system-id=bench')
-        sh('ip', 'netns', 'add', self.ns)
-        self.ns_run('ip', 'link', 'set', 'lo', 'up')
-        self.ns_run('ovs-vswitchd', '--detach', '--no-chdir', '--pidfile',
-                    '--log-file', '-vconsole:off', '-vsyslog:off')
-        self.start_iovpd()
-
-    def start_iovpd(self):
-        self.ns_run(os.path.join(self.builddir, 'agent', 'iovpd'),
-                    '--detach', '--no-chdir', '--pidfile', '--log-file',
-                    '-vconsole:off', '-vsyslog:off', '--datapath-type=netdev')
-
-    def stop_iovpd(self):
-        pid = self.pid('iovpd')
-        self.ctl('iovpd').call('exit')
-        for _ in range(200):
-            if not os.path.exists('/proc/%d' % pid) or open(
-                    '/proc/%d/stat' % pid).read().split()[2] == 'Z':
-                return
-            time.sleep(0.01)
-
-    def stop(self):
-        for daemon in ('iovpd', 'ovs-vswitchd', 'ovsdb-server'):
-            try:
-                args = ['--cleanup'] if daemon == 'ovs-vswitchd' else []
-                self.ctl(daemon).call('exit', *args)
-            except (OSError, RuntimeError, ValueError):
-                pass
-        time.sleep(0.3)
-        subprocess.run(['ip', 'netns', 'del', self.ns], stderr=subprocess.DEVNULL)
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-def wait(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.001)
-    sys.exit('timed out waiting for %s' % what)
 
 
 def flows_status(box):

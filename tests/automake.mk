@@ -61,6 +61,8 @@ clean-local:
 
 check_PROGRAMS = tests/test-iovp
 tests_test_iovp_SOURCES = \
+	tests/classbench.c \
+	tests/classbench.h \
 	tests/test-control.c \
 	tests/test-iovp.c \
 	tests/test-iovp.h \

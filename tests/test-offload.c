@@ -52,129 +52,8 @@
 #include "lib/util.h"
 #include "offload/backend.h"
 #include "offload/planner.h"
+#include "tests/classbench.h"
 #include "tests/test-iovp.h"
-
-struct cb_rule {
-    uint32_t src, src_mask, dst, dst_mask;
-    int sport_lo, sport_hi, dport_lo, dport_hi;
-    int proto;                  /* -1: any. */
-};
-
-/* A small, seeded generator (xorshift64*), the same on every machine. */
-static uint64_t rng_state;
-
-static uint64_t
-rng_next(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dULL;
-}
-
-static uint32_t
-rng_below(uint32_t n)
-{
-    return n ? (uint32_t) ((rng_next() >> 32) % n) : 0;
-}
-
-static int
-rng_between(int lo, int hi)
-{
-    return lo + (int) rng_below(hi - lo + 1);
-}
-
-static uint32_t
-prefix_mask(int len)
-{
-    return len ? 0xffffffffu << (32 - len) : 0;
-}
-
-static struct cb_rule *
-read_rules(const char *name, size_t *n)
-{
-    char *text = test_read_file(name, NULL);
-    struct cb_rule *rules = NULL;
-    size_t allocated = 0;
-    char *save = NULL;
-
-    *n = 0;
-    for (char *line = strtok_r(text, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save)) {
-        unsigned int s[4], d[4], proto, proto_mask;
-        int sl, dl;
-        struct cb_rule r;
-        if (sscanf(line, "@%u.%u.%u.%u/%d %u.%u.%u.%u/%d %d : %d %d : %d "
-                   "%x/%x", &s[0], &s[1], &s[2], &s[3], &sl, &d[0], &d[1],
-                   &d[2], &d[3], &dl, &r.sport_lo, &r.sport_hi, &r.dport_lo,
-                   &r.dport_hi, &proto, &proto_mask) != 16) {
-            iovp_fatal(-1, "%s: bad rule: %s", name, line);
-        }
-        r.src_mask = prefix_mask(sl);
-        r.dst_mask = prefix_mask(dl);
-        r.src = (s[0] << 24 | s[1] << 16 | s[2] << 8 | s[3]) & r.src_mask;
-        r.dst = (d[0] << 24 | d[1] << 16 | d[2] << 8 | d[3]) & r.dst_mask;
-        r.proto = proto_mask == 0xff ? (int) proto : -1;
-        if (*n >= allocated) {
-            allocated = allocated ? 2 * allocated : 1024;
-            rules = iovp_xrealloc(rules, allocated * sizeof *rules);
-        }
-        rules[(*n)++] = r;
-    }
-    free(text);
-    return rules;
-}
-
-static char *
-ip_text(uint32_t addr, uint32_t mask)
-{
-    struct in_addr a = { htonl(addr) }, m = { htonl(mask) };
-    char as[INET_ADDRSTRLEN], ms[INET_ADDRSTRLEN];
-
-    inet_ntop(AF_INET, &a, as, sizeof as);
-    inet_ntop(AF_INET, &m, ms, sizeof ms);
-    return mask == 0xffffffffu ? iovp_xstrdup(as)
-                               : iovp_xasprintf("%s/%s", as, ms);
-}
-
-/* Makes ClassBench rule 'r' an ACL entry, as acl.c would read the row that
- * tests/acl-classbench.py writes for it. */
-static void
-rule_to_entry(const struct cb_rule *r, int64_t sequence, bool ingress,
-              bool permit, struct acl_entry *e)
-{
-    memset(e, 0, sizeof *e);
-    snprintf(e->uuid, sizeof e->uuid, "%c%"PRId64, ingress ? 'i' : 'e',
-             sequence);
-    e->sequence = sequence;
-    e->ingress = ingress;
-    e->permit = permit;
-    e->ethertype = e->protocol = e->tcp_flags = e->tcp_flags_mask = -1;
-    e->icmp_type = e->icmp_code = -1;
-    e->source_ports.min = e->source_ports.max = -1;
-    e->dest_ports.min = e->dest_ports.max = -1;
-    e->family = ACL_FAMILY_ANY;
-    if (r->src_mask) {
-        e->source_ip = ip_text(r->src, r->src_mask);
-        e->family = ACL_FAMILY_IPV4;
-    }
-    if (r->dst_mask) {
-        e->dest_ip = ip_text(r->dst, r->dst_mask);
-        e->family = ACL_FAMILY_IPV4;
-    }
-    if (r->proto >= 0) {
-        e->protocol = r->proto;
-        if (e->family == ACL_FAMILY_ANY) {
-            e->family = r->proto == 1 ? ACL_FAMILY_IPV4 : ACL_FAMILY_IP;
-        }
-    }
-    if (r->sport_lo != 0 || r->sport_hi != 65535) {
-        e->source_ports = (struct acl_range) { r->sport_lo, r->sport_hi };
-    }
-    if (r->dport_lo != 0 || r->dport_hi != 65535) {
-        e->dest_ports = (struct acl_range) { r->dport_lo, r->dport_hi };
-    }
-}
 
 static const struct eth_addr port_mac = ETH_ADDR_C(02,00,00,00,00,01);
 static const struct eth_addr dest_macs[2] = {
@@ -186,7 +65,7 @@ static const struct eth_addr broadcast = ETH_ADDR_C(ff,ff,ff,ff,ff,ff);
 static void
 random_mac(struct eth_addr *mac)
 {
-    uint64_t x = rng_next();
+    uint64_t x = classbench_random();
     for (int i = 0; i < 6; i++) {
         mac->ea[i] = x >> (8 * i);
     }
@@ -195,32 +74,32 @@ random_mac(struct eth_addr *mac)
 
 /* Draws a frame into 'f'. */
 static void
-draw_frame(const struct cb_rule *rules, size_t n_rules,
+draw_frame(const struct classbench_rule *rules, size_t n_rules,
            const struct xlate_offload_port *port, struct flow *f)
 {
     memset(f, 0, sizeof *f);
-    if (rng_below(100) < 95) {
+    if (classbench_below(100) < 95) {
         f->dl_src = port_mac;
     } else {
         random_mac(&f->dl_src);
     }
-    uint32_t d = rng_below(100);
+    uint32_t d = classbench_below(100);
     if (d < 97) {
         f->dl_dst = (d < 45 ? dest_macs[0] : d < 90 ? dest_macs[1]
                      : d < 94 ? broadcast : port_mac);
     } else {
         random_mac(&f->dl_dst);
     }
-    if (rng_below(100) < 3) {
-        f->vlans[0].tci = htons(FP_VLAN_CFI | rng_between(1, 4094));
+    if (classbench_below(100) < 3) {
+        f->vlans[0].tci = htons(FP_VLAN_CFI | classbench_between(1, 4094));
     }
 
-    uint32_t t = rng_below(100);
+    uint32_t t = classbench_below(100);
     if (t >= 90) {
         f->dl_type = htons(t < 95 ? 0x0806 : 0x86dd);
         if (t >= 95) {
-            f->nw_proto = rng_below(2) ? 6 : 17;
-            f->tp_dst = htons(rng_below(65536));
+            f->nw_proto = classbench_below(2) ? 6 : 17;
+            f->tp_dst = htons(classbench_below(65536));
         }
         return;
     }
@@ -228,24 +107,24 @@ draw_frame(const struct cb_rule *rules, size_t n_rules,
 
     uint32_t src, dst;
     int proto, sport, dport;
-    if (rng_below(100) < 80) {
-        const struct cb_rule *r = &rules[rng_below(n_rules)];
-        src = r->src | ((uint32_t) rng_next() & ~r->src_mask);
-        dst = r->dst | ((uint32_t) rng_next() & ~r->dst_mask);
+    if (classbench_below(100) < 80) {
+        const struct classbench_rule *r = &rules[classbench_below(n_rules)];
+        src = r->src | ((uint32_t) classbench_random() & ~r->src_mask);
+        dst = r->dst | ((uint32_t) classbench_random() & ~r->dst_mask);
         static const int protos[] = { 6, 17, 1, 47 };
-        proto = r->proto >= 0 ? r->proto : protos[rng_below(4)];
-        sport = rng_between(r->sport_lo, r->sport_hi);
-        dport = rng_between(r->dport_lo, r->dport_hi);
+        proto = r->proto >= 0 ? r->proto : protos[classbench_below(4)];
+        sport = classbench_between(r->sport_lo, r->sport_hi);
+        dport = classbench_between(r->dport_lo, r->dport_hi);
     } else {
-        src = rng_next();
-        dst = rng_next();
+        src = classbench_random();
+        dst = classbench_random();
         static const int protos[] = { 6, 17, 1, 47 };
-        proto = protos[rng_below(4)];
-        sport = rng_below(65536);
-        dport = rng_below(65536);
+        proto = protos[classbench_below(4)];
+        sport = classbench_below(65536);
+        dport = classbench_below(65536);
     }
-    if (port->check_ipv4 && rng_below(100) < 70) {
-        src = ntohl(port->ipv4[rng_below(port->n_ipv4)]);
+    if (port->check_ipv4 && classbench_below(100) < 70) {
+        src = ntohl(port->ipv4[classbench_below(port->n_ipv4)]);
     }
     f->nw_src = htonl(src);
     f->nw_dst = htonl(dst);
@@ -254,11 +133,11 @@ draw_frame(const struct cb_rule *rules, size_t n_rules,
         f->tp_src = htons(sport);
         f->tp_dst = htons(dport);
         if (proto == 6) {
-            f->tcp_flags = htons(rng_below(0x1000));
+            f->tcp_flags = htons(classbench_below(0x1000));
         }
     } else if (proto == 1) {
-        f->tp_src = htons(rng_below(20));
-        f->tp_dst = htons(rng_below(4));
+        f->tp_src = htons(classbench_below(20));
+        f->tp_dst = htons(classbench_below(4));
     }
 }
 
@@ -299,7 +178,7 @@ format_flow(const struct flow *f, struct ds *s)
 static size_t
 check_shape(const char *spec, const char *device,
             struct planner_rule *rules, size_t n_rules,
-            const struct cb_rule *cb, size_t n_cb,
+            const struct classbench_rule *cb, size_t n_cb,
             const struct xlate_offload_port *port, uint64_t seed,
             size_t count)
 {
@@ -321,7 +200,7 @@ check_shape(const char *spec, const char *device,
     }
 
     size_t decided = 0, disagreements = 0;
-    rng_state = seed * 2 + 1;
+    classbench_seed(seed * 2 + 1);
     for (size_t i = 0; i < count; i++) {
         struct flow f;
         uint8_t frame[128];
@@ -387,13 +266,13 @@ test_offload_classbench_main(int argc, char *argv[])
     }
 
     size_t n_cb;
-    struct cb_rule *cb = read_rules(argv[1], &n_cb);
+    struct classbench_rule *cb = classbench_read(argv[1], &n_cb);
 
     /* The port's ingress ACL: every rule. */
     struct acl_entry *in = iovp_xmalloc(n_cb * sizeof *in);
     int *in_prio = iovp_xmalloc(n_cb * sizeof *in_prio);
     for (size_t i = 0; i < n_cb; i++) {
-        rule_to_entry(&cb[i], i + 1, true, i % 2 == 0, &in[i]);
+        classbench_to_entry(&cb[i], i + 1, true, i % 2 == 0, &in[i]);
     }
     xlate_acl_priorities(in, n_cb, in_prio);
 
@@ -402,15 +281,15 @@ test_offload_classbench_main(int argc, char *argv[])
     struct acl_entry *out = iovp_xmalloc((n_cb / 50 + 1) * sizeof *out);
     int *out_prio = iovp_xmalloc((n_cb / 50 + 1) * sizeof *out_prio);
     for (size_t i = 0; i < n_cb; i += 50) {
-        rule_to_entry(&cb[i], n_out + 1, false, i % 100 != 0,
+        classbench_to_entry(&cb[i], n_out + 1, false, i % 100 != 0,
                       &out[n_out]);
         n_out++;
     }
     xlate_acl_priorities(out, n_out, out_prio);
 
-    rng_state = seed * 2 + 1;
+    classbench_seed(seed * 2 + 1);
     ovs_be32 ipv4[2] = {
-        htonl(cb[rng_below(n_cb)].src | 1), htonl(cb[rng_below(n_cb)].src),
+        htonl(cb[classbench_below(n_cb)].src | 1), htonl(cb[classbench_below(n_cb)].src),
     };
     struct xlate_offload_dest dests[2] = {
         { .mac = dest_macs[0], .out_port = 2 },
@@ -438,7 +317,7 @@ test_offload_classbench_main(int argc, char *argv[])
         sorted[i] = &rules[i];
     }
     qsort(sorted, n_rules, sizeof *sorted, compare_rule_priority);
-    rng_state = seed * 2 + 2;
+    classbench_seed(seed * 2 + 2);
     for (size_t i = 0; i < 2000; i++) {
         struct flow f;
         struct fp_key key;
