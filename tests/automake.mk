@@ -52,7 +52,7 @@ $(TESTSUITE): $(srcdir)/tests/package.m4 $(TESTSUITE_AT)
 check-local: tests/atconfig tests/atlocal $(TESTSUITE) $(check_PROGRAMS) \
 		$(bin_PROGRAMS) $(sbin_PROGRAMS) $(FUZZ_TARGETS)
 	$(SHELL) '$(TESTSUITE)' -C tests \
-	    AUTOTEST_PATH='$(abs_top_builddir)/agent:$(abs_top_builddir)/utilities:$(abs_top_builddir)/tests' \
+	    AUTOTEST_PATH='$(abs_top_builddir)/agent:$(abs_top_builddir)/utilities:$(abs_top_builddir)/tests:$(abs_top_builddir)/bench' \
 	    $(TESTSUITEFLAGS); \
 	$(SHELL) '$(srcdir)/tests/summary.sh' tests/testsuite.log
 
