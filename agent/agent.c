@@ -601,6 +601,35 @@ agent_put_flows(struct agent *agent, const struct odb_replica *vtep,
     }
 }
 
+/* Returns the operations that report offload's totals in Iovp_Offload, or
+ * NULL.  The hit rate is the share of what the VMs sent that the NIC
+ * decided: its decisions against theirs and what OVS's table 0 admitted
+ * from the VMs ('stats', pipeline_binding_stats()'s). */
+static json_t *
+agent_report_offload(struct agent *agent, const struct odb_replica *vtep,
+                     const struct report_spec *rs, const json_t *stats)
+{
+    json_int_t from_vms = 0;
+    const char *port, *vlan;
+    json_t *bindings, *counts;
+
+    json_object_foreach ((json_t *) stats, port, bindings) {
+        json_object_foreach (bindings, vlan, counts) {
+            from_vms += json_integer_value(json_object_get(
+                                               counts, "packets_from_local"));
+        }
+    }
+    json_t *summary = nicctrl_summary(agent->nicctrl);
+    json_int_t decided = json_integer_value(json_object_get(summary,
+                                                            "decided"));
+    json_object_set_new(summary, "hit_rate", json_real(
+                            decided + from_vms
+                            ? (double) decided / (decided + from_vms) : 0));
+    json_t *ops = report_offload(vtep, rs, summary);
+    json_decref(summary);
+    return ops;
+}
+
 /* The counters of the installed flows are new: reports the VLAN bindings'
  * statistics (Logical_Binding_Stats), if the hardware_vtep database can
  * take a transaction now (otherwise the next read will). */
@@ -621,6 +650,16 @@ agent_report_stats(struct agent *agent)
             vtep, ovs, &ps, ofctrl_installed(agent->ofctrl));
         struct report_spec rs = { .switch_name = name };
         json_t *ops = report_vlan_stats(vtep, &rs, stats);
+        if (agent->nicctrl) {
+            json_t *offload_ops = agent_report_offload(agent, vtep, &rs,
+                                                       stats);
+            if (offload_ops && ops) {
+                json_array_extend(ops, offload_ops);
+                json_decref(offload_ops);
+            } else if (offload_ops) {
+                ops = offload_ops;
+            }
+        }
         if (ops) {
             VLOG_DBG("reporting the VLAN statistics of %s", name);
             agent_transact(agent->vtep_db, &agent->vtep_txn, ops);

@@ -19,6 +19,7 @@
 #include "agent/report.h"
 
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -557,4 +558,68 @@ report_acl_faults(const struct odb_replica *vtep, const json_t *acls,
         free(entries);
     }
     return odb_txn_finish(ops, "iovpd: reporting ACL faults");
+}
+
+/* Returns a transaction that makes this switch's Iovp_Offload row say what
+ * 'summary' says (nicctrl_summary()'s "backend", "capacity", "entries",
+ * "masks", and a "hit_rate"): NULL when it says so already, or when the
+ * database has no Iovp_Offload table (the stock hardware_vtep schema) or
+ * the switch no row yet. */
+json_t *
+report_offload(const struct odb_replica *vtep, const struct report_spec *spec,
+               const json_t *summary)
+{
+    const struct odb_replica_table *offloads = odb_replica_find_table(
+        vtep, "Iovp_Offload");
+    const struct odb_replica_table *switches = odb_replica_find_table(
+        vtep, "Physical_Switch");
+    const struct odb_row *ps = odb_find_row_by_string(switches, "name",
+                                                      spec->switch_name);
+    if (!offloads || !ps) {
+        return NULL;
+    }
+
+    const struct odb_row *row = NULL, *r;
+    HMAP_FOR_EACH (r, node, &offloads->rows) {
+        const json_t *ref = odb_row_get(offloads, r, "physical_switch");
+        const char *uuid = json_string_value(json_array_get(ref, 1));
+        if (json_is_string(json_array_get(ref, 0)) && uuid
+            && !strcmp(json_string_value(json_array_get(ref, 0)), "uuid")
+            && !strcmp(uuid, ps->uuid)) {
+            row = r;
+        }
+    }
+
+    double hit_rate = json_number_value(json_object_get(summary,
+                                                        "hit_rate"));
+    json_t *want = json_pack(
+        "{s:O, s:O, s:O, s:O, s:f}",
+        "backend", json_object_get(summary, "backend"),
+        "capacity", json_object_get(summary, "capacity"),
+        "entries_used", json_object_get(summary, "entries"),
+        "masks_used", json_object_get(summary, "masks"),
+        "hit_rate", round(hit_rate * 1000) / 1000);
+    if (row) {
+        bool same = true;
+        const char *column;
+        json_t *value;
+        json_object_foreach (want, column, value) {
+            const json_t *have = odb_row_get(offloads, row, column);
+            same = same && (json_is_number(value)
+                            ? json_is_number(have)
+                              && fabs(json_number_value(have)
+                                      - json_number_value(value)) < 1e-9
+                            : json_equal(have, value));
+        }
+        if (same) {
+            json_decref(want);
+            return NULL;
+        }
+        return json_pack("[{s:s, s:s, s:o, s:o}]", "op", "update",
+                         "table", "Iovp_Offload", "where",
+                         odb_where_uuid(row), "row", want);
+    }
+    json_object_set_new(want, "physical_switch", odb_uuid(ps));
+    return json_pack("[{s:s, s:s, s:o}]", "op", "insert",
+                     "table", "Iovp_Offload", "row", want);
 }

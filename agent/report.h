@@ -74,4 +74,7 @@ json_t *report_acl_faults(const struct odb_replica *vtep, const json_t *acls,
 json_t *report_vlan_stats(const struct odb_replica *vtep,
                           const struct report_spec *, const json_t *stats);
 
+json_t *report_offload(const struct odb_replica *vtep,
+                       const struct report_spec *, const json_t *summary);
+
 #endif /* agent/report.h */
