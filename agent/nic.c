@@ -40,6 +40,7 @@
 /* One VM port whose fast path the NIC can run, with its destinations. */
 struct nic_model {
     const char *name;
+    const char *device;
     int ofport;
     struct xlate_offload_port port;
     ovs_be32 *ipv4;
@@ -101,7 +102,8 @@ static bool
 nic_port_usable(const struct pipeline_vm_port *vp, struct eth_addr *mac)
 {
     return (vp->ls && vp->ofport > 0 && vp->owns_mac
-            && nic_parse_mac(vp->mac, mac) && nic_port_index(vp->name));
+            && nic_parse_mac(vp->mac, mac) && vp->interface[0]
+            && nic_port_index(vp->interface));
 }
 
 static void
@@ -124,6 +126,7 @@ nic_models_build(const struct nic_policy *p, struct nic_models *ms)
         }
         ms->n++;
         m->name = vp->name;
+        m->device = vp->interface;
         m->ofport = vp->ofport;
         m->port.mac = mac;
         m->port.acl = nic_acl(ms, p->xacl, vp->acl);
@@ -154,7 +157,7 @@ nic_models_build(const struct nic_policy *p, struct nic_models *ms)
             }
             m->dests[n_dests] = (struct xlate_offload_dest) {
                 .mac = dmac,
-                .out_port = nic_port_index(dp->name),
+                .out_port = nic_port_index(dp->interface),
                 .acl = nic_acl(ms, p->xacl, dp->acl),
             };
             m->dest_ofports[n_dests++] = dp->ofport;
@@ -199,7 +202,8 @@ nic_update(struct nicctrl *nc, const struct nic_policy *p)
         struct planner_rule *rules;
         size_t n;
         xlate_offload_port(&ms.models[i].port, &rules, &n);
-        nicctrl_set_rules(nc, ms.models[i].name, rules, n);
+        nicctrl_set_rules(nc, ms.models[i].name, ms.models[i].device, rules,
+                          n);
         names[i] = ms.models[i].name;
     }
     nicctrl_retain(nc, names, ms.n);

@@ -317,7 +317,12 @@ pipeline_vm_ports(const struct odb_replica *vtep,
         const struct pl_port *port = &ports[i];
         struct pipeline_vm_port *vp = &vps[i];
 
+        const json_t *vm = json_object_get(vm_ports, port->name);
         vp->name = port->name;
+        snprintf(vp->interface, sizeof vp->interface, "%s",
+                 json_string_value(json_object_get(vm, "interface"))
+                 ? json_string_value(json_object_get(vm, "interface"))
+                 : "");
         vp->ofport = port->ofport;
         snprintf(vp->mac, sizeof vp->mac, "%s", port->mac ? port->mac : "");
         vp->ips = json_array_get(port->ips, 1);

@@ -82,6 +82,8 @@ uint64_t pipeline_port_origin(const char *port_name);
  * binding, where the fast path can decide frames. */
 struct pipeline_vm_port {
     const char *name;
+    char interface[64];         /* Its OVS interface (network device), or
+                                 * "" if OVS has none yet. */
     int ofport;                 /* -1 if OVS has none yet. */
     char mac[18];               /* Lower case, "" if unknown. */
     const json_t *ips;          /* Its Iovp_Port addresses (a JSON array),

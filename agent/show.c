@@ -335,11 +335,12 @@ show_offload_text(const json_t *show)
                       JSON_INTEGER_FORMAT" entries (%"JSON_INTEGER_FORMAT
                       " covers), %"JSON_INTEGER_FORMAT" of %"
                       JSON_INTEGER_FORMAT" masks, for %"JSON_INTEGER_FORMAT
-                      " rules; decided %"JSON_INTEGER_FORMAT", dropped %"
-                      JSON_INTEGER_FORMAT"%s\n", name,
+                      " rules, on %s; decided %"JSON_INTEGER_FORMAT
+                      ", dropped %"JSON_INTEGER_FORMAT"%s\n", name,
                       show_int(port, "entries"), show_int(port, "capacity"),
                       show_int(port, "covers"), show_int(port, "masks"),
                       show_int(port, "max_masks"), show_int(port, "rules"),
+                      json_string_value(json_object_get(port, "device")),
                       show_int(port, "decided"), show_int(port, "dropped"),
                       json_is_true(json_object_get(port, "failed"))
                       ? " (backend failed: left to OVS)" : "");

@@ -47,7 +47,9 @@ struct nc_count {
 
 struct nc_port {
     struct hmap_node node;      /* In 'nc->ports', by name. */
-    char *name;
+    char *name;                 /* The VM port's (Physical_Port) name. */
+    char *device;               /* Its network device: the backend's name
+                                 * for it. */
     struct planner_rule *rules; /* Its rules, as OVS holds them (or will,
                                  * once committed). */
     size_t n_rules;
@@ -164,6 +166,7 @@ nc_port_destroy(struct nicctrl *nc, struct nc_port *port)
     free(port->rules);
     free(port->installed);
     free(port->name);
+    free(port->device);
     free(port);
 }
 
@@ -192,7 +195,7 @@ nc_delete(struct nicctrl *nc, struct nc_port *port, const bool *doomed)
             port->installed[n_kept++] = port->installed[i];
         }
     }
-    int error = n_ids ? nc->backend->class->delete(nc->backend, port->name,
+    int error = n_ids ? nc->backend->class->delete(nc->backend, port->device,
                                                    ids, n_ids) : 0;
     port->n_installed = n_kept;
     free(ids);
@@ -213,7 +216,7 @@ nc_port_failed(struct nicctrl *nc, struct nc_port *port, int error,
     free(port->installed);
     port->installed = NULL;
     port->n_installed = 0;
-    if (!nc->backend->class->dump(nc->backend, port->name, &entries, &n)) {
+    if (!nc->backend->class->dump(nc->backend, port->device, &entries, &n)) {
         port->installed = entries;
         port->n_installed = n;
     } else {
@@ -269,19 +272,24 @@ nc_same_fate(const struct fp_entry *e, const struct planner_rule *r)
             && (e->fate != FP_FORWARD || e->out_port == r->out_port));
 }
 
-/* Gives 'port' the 'n' rules 'rules' (it takes them), which OVS is about
- * to be sent, and withdraws from the NIC, before it returns, every entry
- * that the change affects (see nicctrl.h).  Returns true if the rules
- * changed. */
+/* Gives VM port 'name', whose network device is 'device', the 'n' rules
+ * 'rules' (it takes them), which OVS is about to be sent, and withdraws
+ * from the NIC, before it returns, every entry that the change affects
+ * (see nicctrl.h).  Returns true if the rules changed. */
 bool
-nicctrl_set_rules(struct nicctrl *nc, const char *name,
+nicctrl_set_rules(struct nicctrl *nc, const char *name, const char *device,
                   struct planner_rule *rules, size_t n)
 {
     struct nc_port *port = nc_find_port(nc, name);
 
+    if (port && strcmp(port->device, device)) {
+        nicctrl_remove_port(nc, name);      /* Another device now. */
+        port = NULL;
+    }
     if (!port) {
         port = iovp_xzalloc(sizeof *port);
         port->name = iovp_xstrdup(name);
+        port->device = iovp_xstrdup(device);
         port->max_entries = nc->caps.max_entries;
         hmap_init(&port->counts);
         hmap_insert(&nc->ports, &port->node, iovp_hash_string64(name));
@@ -332,7 +340,7 @@ nicctrl_set_rules(struct nicctrl *nc, const char *name,
          * to follow the policy, so take everything out of it. */
         VLOG_WARN_RL(&rl, "%s: withdrawing entries failed (%s); removing "
                      "all of them", name, strerror(-error));
-        nc->backend->class->delete(nc->backend, name, NULL, 0);
+        nc->backend->class->delete(nc->backend, port->device, NULL, 0);
         port->n_installed = 0;
         port->failed = true;
     }
@@ -355,7 +363,7 @@ nicctrl_remove_port(struct nicctrl *nc, const char *name)
     struct nc_port *port = nc_find_port(nc, name);
 
     if (port) {
-        nc->backend->class->delete(nc->backend, name, NULL, 0);
+        nc->backend->class->delete(nc->backend, port->device, NULL, 0);
         nc_port_destroy(nc, port);
     }
 }
@@ -394,7 +402,7 @@ nicctrl_withdraw_all(struct nicctrl *nc)
 
     HMAP_FOR_EACH (port, node, &nc->ports) {
         if (port->n_installed) {
-            nc->backend->class->delete(nc->backend, port->name, NULL, 0);
+            nc->backend->class->delete(nc->backend, port->device, NULL, 0);
             port->n_installed = 0;
         }
         port->pending = true;
@@ -409,7 +417,7 @@ nc_read_stats(struct nicctrl *nc, struct nc_port *port)
     struct offload_stats *stats;
     size_t n;
 
-    int error = nc->backend->class->stats(nc->backend, port->name, &stats,
+    int error = nc->backend->class->stats(nc->backend, port->device, &stats,
                                           &n);
     if (error) {
         free(stats);
@@ -474,7 +482,7 @@ nc_put(struct nicctrl *nc, struct nc_port *port,
     }
     free(have);
 
-    int error = n ? nc->backend->class->put(nc->backend, port->name, batch,
+    int error = n ? nc->backend->class->put(nc->backend, port->device, batch,
                                             n) : 0;
     if (!error && n) {
         port->installed = iovp_xrealloc(
@@ -562,7 +570,7 @@ nc_plan_port(struct nicctrl *nc, struct nc_port *port, long long int now)
         /* Start the port afresh: whatever the backend still holds of it
          * goes, and the plan goes in whole. */
         struct nc_count *c;
-        nc->backend->class->delete(nc->backend, port->name, NULL, 0);
+        nc->backend->class->delete(nc->backend, port->device, NULL, 0);
         port->n_installed = 0;
         HMAP_FOR_EACH (c, node, &port->counts) {
             c->seen = 0;
@@ -695,8 +703,9 @@ nicctrl_show(const struct nicctrl *nc, const char *name)
         }
         free(sorted);
         json_object_set_new(ports, port->name, json_pack(
-            "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:o}",
+            "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:o}",
             "backend", nc->backend->class->name,
+            "device", port->device,
             "rules", (json_int_t) port->n_rules,
             "entries", (json_int_t) port->n_installed,
             "covers", (json_int_t) n_covers,
@@ -743,5 +752,13 @@ int
 nicctrl_classify(struct nicctrl *nc, const char *name, const void *frame,
                  size_t len, struct fp_entry *e)
 {
-    return nc->backend->class->classify(nc->backend, name, frame, len, e);
+    const struct nc_port *port = nc_find_port(nc, name);
+
+    if (!port) {
+        memset(e, 0, sizeof *e);
+        e->fate = FP_TO_OVS;
+        return 0;
+    }
+    return nc->backend->class->classify(nc->backend, port->device, frame,
+                                        len, e);
 }

@@ -57,7 +57,8 @@ void nicctrl_destroy(struct nicctrl *);
 struct offload *nicctrl_backend(const struct nicctrl *);
 
 bool nicctrl_set_rules(struct nicctrl *, const char *port,
-                       struct planner_rule *rules, size_t n);
+                       const char *device, struct planner_rule *rules,
+                       size_t n);
 void nicctrl_remove_port(struct nicctrl *, const char *port);
 void nicctrl_retain(struct nicctrl *, const char *const *ports, size_t n);
 void nicctrl_withdraw_all(struct nicctrl *);
