@@ -189,8 +189,8 @@ xo_guards(const struct xlate_offload_port *port, struct fp_match **guardsp,
     }
 }
 
-/* Gives each rule of 'rs' an id: a hash of its priority, match and fate,
- * made unique. */
+/* Gives each rule of 'rs' an id: a hash of all of it (priority, match,
+ * exactness, fate), made unique. */
 static void
 xo_assign_ids(struct xo_rules *rs)
 {
@@ -202,8 +202,8 @@ xo_assign_ids(struct xo_rules *rs)
 
     for (size_t i = 0; i < rs->n; i++) {
         struct planner_rule *r = &rs->rules[i];
-        uint32_t basis = r->priority ^ ((uint32_t) r->fate << 28)
-                         ^ r->out_port;
+        uint32_t basis = (r->priority ^ ((uint32_t) r->fate << 28)
+                          ^ ((uint32_t) r->exact << 31) ^ r->out_port);
         uint32_t id = fp_key_hash(&r->match.value,
                                   fp_key_hash(&r->match.mask, basis));
         for (;;) {

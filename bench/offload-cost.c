@@ -65,9 +65,9 @@ cost_prog(const char *device, unsigned int repeat)
             iovp_fatal(0, "%s", error);
         }
 
-        /* Entries: for mask m, the first m + 1 bytes of nw_dst... any
-         * distinct masks will do; here, nw_dst prefixes of length 1..32,
-         * each with 32 values, none of them 203.0.113.1. */
+        /* Entries: mask m matches nw_dst on a prefix of length m + 1 and
+         * nw_src exactly; 32 entries a mask, from nw_src 192.0.2.0 to
+         * 192.0.2.31, nw_dst in 10.0.0.0/(m + 1). */
         size_t n = 0;
         struct fp_entry *entries = iovp_xzalloc(n_masks * 32
                                                 * sizeof *entries);
@@ -77,10 +77,10 @@ cost_prog(const char *device, unsigned int repeat)
                 struct fp_entry *e = &entries[n++];
                 e->match.mask.dl_type = htons(0xffff);
                 e->match.value.dl_type = htons(0x0800);
+                e->match.mask.nw_src = htonl(0xffffffff);
+                e->match.value.nw_src = htonl(0xc0000200 + v);
                 e->match.mask.nw_dst = htonl(mask);
-                e->match.value.nw_dst = htonl((0x0a000000u
-                                               + ((uint32_t) v << 24))
-                                              & mask);
+                e->match.value.nw_dst = htonl(0x0a000000u & mask);
                 e->priority = 1000 - m;
                 e->fate = FP_DROP;
                 e->id = n;
@@ -104,7 +104,8 @@ cost_prog(const char *device, unsigned int repeat)
             memset(&f, 0, sizeof f);
             f.dl_type = htons(0x0800);
             f.nw_proto = 17;
-            f.nw_dst = hit ? htonl(0x0a000001) : htonl(0xcb007101);
+            f.nw_src = htonl(hit ? 0xc0000201 : 0xcb007101);
+            f.nw_dst = htonl(0x0a000001);
             size_t len = fp_frame_from_flow(&f, frame, sizeof frame);
             LIBBPF_OPTS(bpf_test_run_opts, topts,
                         .data_in = frame, .data_size_in = len,

@@ -387,6 +387,22 @@ bench_baseline(const struct bench_rules *br, const struct offload_caps *caps,
         if (!nic.state[i]) {
             continue;
         }
+
+        /* A table has one entry per match: of rules of the same match,
+         * the first (of the highest priority) is the one that counts. */
+        bool dup = false;
+        for (size_t j = 0; j < plan->n_entries && !dup; j++) {
+            struct fp_match m;
+            if (nic.state[i] == 2 && r->fate != FP_TO_OVS) {
+                m = r->match;
+            } else {
+                planner_cover_match(r, caps, &m);
+            }
+            dup = fp_match_equal(&plan->entries[j].match, &m);
+        }
+        if (dup) {
+            continue;
+        }
         struct fp_entry *e = &plan->entries[plan->n_entries++];
         memset(e, 0, sizeof *e);
         e->priority = r->priority;

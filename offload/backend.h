@@ -69,9 +69,11 @@ struct offload_class {
 
     void (*capabilities)(const struct offload *, struct offload_caps *);
 
-    /* Adds the 'n' entries 'entries' to 'port''s table, or replaces the
-     * entries of the same ids, starting to serve 'port' if it does not
-     * yet. */
+    /* Adds the 'n' entries 'entries' to 'port''s table, starting to serve
+     * 'port' if it does not yet.  An entry replaces the entry of its id,
+     * and the entry of another id with the same match (mask and value): a
+     * table has one entry per match, and the replacement is atomic for the
+     * frames that match it. */
     int (*put)(struct offload *, const char *port,
                const struct fp_entry *entries, size_t n);
 
@@ -87,7 +89,8 @@ struct offload_class {
                  struct offload_stats **statsp, size_t *n);
 
     /* Stores in '*entriesp' (malloc()'d) and '*n' the entries of 'port''s
-     * table, as the backend holds them. */
+     * table, as the backend holds them, taking over what a previous iovpd
+     * left there if the backend keeps its tables across restarts. */
     int (*dump)(struct offload *, const char *port,
                 struct fp_entry **entriesp, size_t *n);
 

@@ -371,11 +371,18 @@ fp_key_from_frame(const void *frame, size_t len, struct fp_key *k)
         return true;
     }
 
+    /* As OVS's own sanity check of IPv4, or stricter: a frame OVS would
+     * not read as IPv4 is left to it. */
     if (end - p < 20 || (p[0] >> 4) != 4 || (p[0] & 0xf) < 5
         || end - p < (p[0] & 0xf) * 4) {
         return false;
     }
     size_t ihl = (p[0] & 0xf) * 4;
+    size_t tot_len = fp_get16(p + 2);
+    if (tot_len < ihl || tot_len > (size_t) (end - p)
+        || (size_t) (end - p) - tot_len > 255) {
+        return false;
+    }
     uint16_t frag = fp_get16(p + 6);
     k->nw_proto = p[9];
     memcpy(&k->nw_src, p + 12, 4);
@@ -385,23 +392,26 @@ fp_key_from_frame(const void *frame, size_t len, struct fp_key *k)
     }
     p += ihl;
 
+    /* L4 headers too short for OVS to read leave the frame to OVS. */
     switch (k->nw_proto) {
     case FP_IPPROTO_TCP:
-        if (end - p < 20) {
+        if (end - p < 20 || (p[12] >> 4) < 5 || end - p < (p[12] >> 4) * 4) {
             return false;
         }
         k->tcp_flags = htons(fp_get16(p + 12) & 0x0fff);
-        /* Fall through. */
+        memcpy(&k->tp_src, p, 2);
+        memcpy(&k->tp_dst, p + 2, 2);
+        break;
     case FP_IPPROTO_UDP:
     case FP_IPPROTO_SCTP:
-        if (end - p < 8) {
+        if (end - p < (k->nw_proto == FP_IPPROTO_UDP ? 8 : 12)) {
             return false;
         }
         memcpy(&k->tp_src, p, 2);
         memcpy(&k->tp_dst, p + 2, 2);
         break;
     case FP_IPPROTO_ICMP:
-        if (end - p < 4) {
+        if (end - p < 8) {
             return false;
         }
         k->tp_src = htons(p[0]);
@@ -464,8 +474,10 @@ fp_frame_from_flow(const struct flow *flow, uint8_t *buf, size_t size)
             fp_put16(p + 12, 0x5000 | (ntohs(flow->tcp_flags) & 0x0fff));
             l4 = 20;
             break;
-        case FP_IPPROTO_UDP:
         case FP_IPPROTO_SCTP:
+            l4 = 12;
+            /* Fall through. */
+        case FP_IPPROTO_UDP:
             memcpy(p, &flow->tp_src, 2);
             memcpy(p + 2, &flow->tp_dst, 2);
             break;

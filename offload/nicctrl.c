@@ -84,6 +84,8 @@ nicctrl_create(struct offload *backend)
 }
 
 static void nc_port_destroy(struct nicctrl *, struct nc_port *);
+static int nc_to_covers(struct nicctrl *, struct nc_port *,
+                        const bool *doomed);
 
 /* Destroys 'nc' and closes its backend.  What the backend holds stays (an
  * iovpd that restarts finds it again).  Accepts NULL. */
@@ -272,6 +274,28 @@ nc_same_fate(const struct fp_entry *e, const struct planner_rule *r)
             && (e->fate != FP_FORWARD || e->out_port == r->out_port));
 }
 
+/* Returns the rule of 'rules' ('n' of them) with 'id', or NULL. */
+static const struct planner_rule *
+nc_rule_by_id(const struct planner_rule *rules, size_t n, uint32_t id)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (rules[i].id == id) {
+            return &rules[i];
+        }
+    }
+    return NULL;
+}
+
+/* Returns true if 'e', an installed rule as itself, is exactly rule 'r'
+ * (ids are hashes: equal ids do not prove equal rules). */
+static bool
+nc_entry_is_rule(const struct fp_entry *e, const struct planner_rule *r)
+{
+    return (r->exact && e->priority == r->priority && e->fate == r->fate
+            && (e->fate != FP_FORWARD || e->out_port == r->out_port)
+            && fp_match_equal(&e->match, &r->match));
+}
+
 /* Gives VM port 'name', whose network device is 'device', the 'n' rules
  * 'rules' (it takes them), which OVS is about to be sent, and withdraws
  * from the NIC, before it returns, every entry that the change affects
@@ -293,11 +317,24 @@ nicctrl_set_rules(struct nicctrl *nc, const char *name, const char *device,
         port->max_entries = nc->caps.max_entries;
         hmap_init(&port->counts);
         hmap_insert(&nc->ports, &port->node, iovp_hash_string64(name));
+
+        /* What the NIC holds already (a previous iovpd's table, say): it
+         * is treated as this port's, and withdrawn below where the rules
+         * no longer say so. */
+        struct fp_entry *entries;
+        size_t n_entries;
+        if (!nc->backend->class->dump(nc->backend, device, &entries,
+                                      &n_entries)) {
+            port->installed = entries;
+            port->n_installed = n_entries;
+        } else {
+            free(entries);
+        }
     }
 
     uint32_t *old_ids = nc_rule_ids(port->rules, port->n_rules);
     uint32_t *new_ids = nc_rule_ids(rules, n);
-    bool changed = n != port->n_rules;
+    bool changed = n != port->n_rules || (port->n_installed && !port->rules);
     for (size_t i = 0; i < n && !changed; i++) {
         changed = old_ids[i] != new_ids[i];
     }
@@ -327,14 +364,15 @@ nicctrl_set_rules(struct nicctrl *nc, const char *name, const char *device,
         if (!nc_is_self(e)) {
             continue;
         }
-        doomed[i] = !nc_has_id(new_ids, n, e->id);
+        const struct planner_rule *r = nc_rule_by_id(rules, n, e->id);
+        doomed[i] = !r || !nc_entry_is_rule(e, r);
         for (size_t j = 0; j < n_added && !doomed[i]; j++) {
             doomed[i] = (added[j]->priority > e->priority
                          && !nc_same_fate(e, added[j])
                          && fp_match_overlaps(&added[j]->match, &e->match));
         }
     }
-    int error = nc_delete(nc, port, doomed);
+    int error = nc_to_covers(nc, port, doomed);
     if (error) {
         /* The backend is failing: what it still holds cannot be trusted
          * to follow the policy, so take everything out of it. */
@@ -423,14 +461,30 @@ nc_read_stats(struct nicctrl *nc, struct nc_port *port)
         free(stats);
         return error;
     }
+    /* Counts decay; those of ids no rule has any more go. */
+    struct nc_count *c;
+    HMAP_FOR_EACH_SAFE (c, node, &port->counts) {
+        c->weight /= 2;
+        uint32_t rule_id = c->id & ~PLANNER_COVER_ID;
+        if (!nc_rule_by_id(port->rules, port->n_rules, rule_id)) {
+            bool held = false;
+            for (size_t i = 0; i < port->n_installed && !held; i++) {
+                held = port->installed[i].id == c->id;
+            }
+            if (!held) {
+                hmap_remove(&port->counts, &c->node);
+                free(c);
+            }
+        }
+    }
     for (size_t i = 0; i < n; i++) {
-        struct nc_count *c = nc_get_count(port, stats[i].id);
+        c = nc_get_count(port, stats[i].id);
         uint64_t delta = (stats[i].n_packets >= c->seen
                           ? stats[i].n_packets - c->seen
                           : stats[i].n_packets);
         c->seen = stats[i].n_packets;
         c->total += delta;
-        c->weight = c->weight / 2 + delta;
+        c->weight += delta;
         if (!(stats[i].id & PLANNER_COVER_ID)) {
             port->decided += delta;
             for (size_t j = 0; j < port->n_installed; j++) {
@@ -458,6 +512,67 @@ nc_plan_has(const struct planner_plan *plan, uint32_t id)
     return false;
 }
 
+/* Puts the 'n' entries 'batch' into 'port''s table and notes them as
+ * installed: each replaces the installed entry of its id and the one of its
+ * match (the backend does the same, in place).  Returns 0 or the backend's
+ * error (then what the backend holds is to be read back). */
+static int
+nc_put_batch(struct nicctrl *nc, struct nc_port *port,
+             const struct fp_entry *batch, size_t n)
+{
+    if (!n) {
+        return 0;
+    }
+    int error = nc->backend->class->put(nc->backend, port->device, batch, n);
+    if (error) {
+        return error;
+    }
+
+    size_t n_kept = 0;
+    for (size_t i = 0; i < port->n_installed; i++) {
+        const struct fp_entry *e = &port->installed[i];
+        bool replaced = false;
+        for (size_t j = 0; j < n && !replaced; j++) {
+            replaced = (batch[j].id == e->id
+                        || fp_match_equal(&batch[j].match, &e->match));
+        }
+        if (!replaced) {
+            port->installed[n_kept++] = *e;
+        }
+    }
+    port->installed = iovp_xrealloc(port->installed,
+                                    (n_kept + n) * sizeof *port->installed);
+    memcpy(&port->installed[n_kept], batch, n * sizeof *batch);
+    port->n_installed = n_kept + n;
+    return 0;
+}
+
+/* Turns the installed rules as themselves for which 'doomed[i]' is true
+ * into covers, in place: their frames go to OVS from then on, atomically,
+ * and the rules below them that they shadow cannot take those frames.
+ * (Deleting them instead would let a lower entry of another fate decide
+ * their frames until the next plan.)  Returns 0 or the backend's error. */
+static int
+nc_to_covers(struct nicctrl *nc, struct nc_port *port, const bool *doomed)
+{
+    struct fp_entry *batch = iovp_xmalloc(MAX(port->n_installed, 1)
+                                          * sizeof *batch);
+    size_t n = 0;
+
+    for (size_t i = 0; i < port->n_installed; i++) {
+        if (doomed[i] && nc_is_self(&port->installed[i])) {
+            struct fp_entry *e = &batch[n++];
+            *e = port->installed[i];
+            e->fate = FP_TO_OVS;
+            e->out_port = 0;
+            e->id |= PLANNER_COVER_ID;
+        }
+    }
+    int error = nc_put_batch(nc, port, batch, n);
+    free(batch);
+    return error;
+}
+
 /* Puts the entries of 'plan' that 'port' does not hold and are covers (if
  * 'covers') or rules as themselves; returns 0 or the backend's error. */
 static int
@@ -482,15 +597,7 @@ nc_put(struct nicctrl *nc, struct nc_port *port,
     }
     free(have);
 
-    int error = n ? nc->backend->class->put(nc->backend, port->device, batch,
-                                            n) : 0;
-    if (!error && n) {
-        port->installed = iovp_xrealloc(
-            port->installed,
-            (port->n_installed + n) * sizeof *port->installed);
-        memcpy(&port->installed[port->n_installed], batch, n * sizeof *batch);
-        port->n_installed += n;
-    }
+    int error = nc_put_batch(nc, port, batch, n);
     free(batch);
     return error;
 }
@@ -525,21 +632,16 @@ nc_apply_plan(struct nicctrl *nc, struct nc_port *port, size_t max_entries,
     free(rules);
     free(ids);
 
+    /* Rules as themselves that leave become covers in place; then what is
+     * in no plan leaves (no rule that stays needs it: the plan has every
+     * cover its rules need); then new covers, then new rules. */
     bool *doomed = iovp_xzalloc(MAX(port->n_installed, 1) * sizeof *doomed);
     for (size_t i = 0; i < port->n_installed; i++) {
         doomed[i] = (nc_is_self(&port->installed[i])
                      && !nc_plan_has(&plan, port->installed[i].id));
     }
-    int error = nc_delete(nc, port, doomed);
+    int error = nc_to_covers(nc, port, doomed);
     *what = "withdrawing entries";
-    if (!error) {
-        error = nc_put(nc, port, &plan, true);
-        *what = "a put of covers";
-    }
-    if (!error) {
-        error = nc_put(nc, port, &plan, false);
-        *what = "a put of entries";
-    }
     if (!error) {
         free(doomed);
         doomed = iovp_xzalloc(MAX(port->n_installed, 1) * sizeof *doomed);
@@ -548,6 +650,14 @@ nc_apply_plan(struct nicctrl *nc, struct nc_port *port, size_t max_entries,
         }
         error = nc_delete(nc, port, doomed);
         *what = "removing covers";
+    }
+    if (!error) {
+        error = nc_put(nc, port, &plan, true);
+        *what = "a put of covers";
+    }
+    if (!error) {
+        error = nc_put(nc, port, &plan, false);
+        *what = "a put of entries";
     }
     if (!error) {
         port->n_masks = plan.n_masks;
@@ -614,8 +724,9 @@ nicctrl_replan(struct nicctrl *nc, long long int now)
     struct nc_port *port;
 
     HMAP_FOR_EACH (port, node, &nc->ports) {
-        if (port->failed) {
-            nc_plan_port(nc, port, now);
+        if (port->pending) {
+            /* Its rules are not all in OVS yet, or it failed: only a
+             * commit plans it. */
             continue;
         }
         int error = nc_read_stats(nc, port);

@@ -53,6 +53,8 @@
 
 VLOG_DEFINE_THIS_MODULE(offload_sim);
 
+#define SIM_MAX_MASKS 4096
+
 struct sim_mask {
     struct fp_key mask;
     size_t n_entries;
@@ -181,7 +183,7 @@ sim_configure(struct sim *sim, const char *options)
             error = sim_parse_number(opt, value, 1 << 24, &n);
             sim->caps.max_entries = n;
         } else if (!strcmp(opt, "masks")) {
-            error = sim_parse_number(opt, value, 4096, &n);
+            error = sim_parse_number(opt, value, SIM_MAX_MASKS, &n);
             sim->caps.max_masks = n;
         } else if (!strcmp(opt, "latency")) {
             error = sim_parse_number(opt, value, 10000, &n);
@@ -294,6 +296,26 @@ sim_find_entry(const struct sim_port *port, uint32_t id)
     return NULL;
 }
 
+/* Returns the entry of 'port' with match 'm', or NULL. */
+static struct sim_entry *
+sim_find_match(const struct sim_port *port, const struct fp_match *m)
+{
+    for (size_t i = 0; i < port->n_masks; i++) {
+        const struct sim_mask *sm = port->masks[i];
+        struct sim_entry *se;
+        if (!fp_key_equal(&sm->mask, &m->mask)) {
+            continue;
+        }
+        HMAP_FOR_EACH_WITH_HASH (se, node, fp_key_hash(&m->value, 0),
+                                 &sm->entries) {
+            if (fp_key_equal(&se->e.match.value, &m->value)) {
+                return se;
+            }
+        }
+    }
+    return NULL;
+}
+
 static struct sim_mask *
 sim_find_mask(const struct sim_port *port, const struct fp_key *mask)
 {
@@ -390,8 +412,8 @@ sim_put(struct offload *o, const char *name, const struct fp_entry *entries,
         port = iovp_xzalloc(sizeof *port);
         port->name = iovp_xstrdup(name);
         hmap_init(&port->by_id);
-        port->masks = iovp_xmalloc(MAX(sim->caps.max_masks, 1)
-                                   * sizeof *port->masks);
+        /* Room for as many masks as any configuration allows. */
+        port->masks = iovp_xmalloc(SIM_MAX_MASKS * sizeof *port->masks);
         hmap_insert(&sim->ports, &port->node, iovp_hash_string64(name));
     }
 
@@ -402,8 +424,14 @@ sim_put(struct offload *o, const char *name, const struct fp_entry *entries,
     for (size_t i = 0; i < n && !error; i++) {
         const struct fp_entry *e = &entries[i];
         error = sim_check_entry(sim, e);
-        if (!sim_find_entry(port, e->id)) {
+        if (!sim_find_entry(port, e->id)
+            && !sim_find_match(port, &e->match)) {
             n_new++;
+        }
+        for (size_t j = 0; j < i && !error; j++) {
+            if (fp_match_equal(&entries[j].match, &e->match)) {
+                error = -EEXIST;    /* One entry per match. */
+            }
         }
         bool known = sim_find_mask(port, &e->match.mask) != NULL;
         for (size_t j = 0; j < n_new_masks && !known; j++) {
@@ -439,6 +467,10 @@ sim_put(struct offload *o, const char *name, const struct fp_entry *entries,
             n_packets = old->n_packets;
             n_bytes = old->n_bytes;
             sim_remove_entry(port, old);
+        }
+        old = sim_find_match(port, &e->match);
+        if (old) {
+            sim_remove_entry(port, old);    /* Replaced in place. */
         }
 
         struct sim_mask *m = sim_find_mask(port, &e->match.mask);

@@ -95,10 +95,19 @@ read_key(const struct xdp_md *ctx, struct fp_key *k)
         return 1;
     }
 
+    /* As OVS's own sanity check of IPv4, or stricter (and as
+     * fp_key_from_frame()): a frame OVS would not read as IPv4 is left to
+     * it. */
     if (p + 20 > end || (p[0] >> 4) != 4 || (p[0] & 0xf) < 5) {
         return 0;
     }
     __u32 ihl = (p[0] & 0xf) * 4;
+    __u32 tot_len = get16(p + 2);
+    __u32 room = end - p;
+    if (p + ihl > end || tot_len < ihl || tot_len > room
+        || room - tot_len > 255) {
+        return 0;
+    }
     __u16 frag = get16(p + 6);
     k->nw_proto = p[9];
     __builtin_memcpy(&k->nw_src, p + 12, 4);
@@ -111,25 +120,37 @@ read_key(const struct xdp_md *ctx, struct fp_key *k)
         return 0;
     }
 
+    /* L4 headers too short for OVS to read leave the frame to OVS. */
     switch (k->nw_proto) {
-    case 6:
+    case 6: {
         if (p + 20 > end) {
+            return 0;
+        }
+        __u32 doff = (p[12] >> 4) * 4;
+        if (doff < 20 || p + doff > end) {
             return 0;
         }
         k->tcp_flags = bpf_htons(get16(p + 12) & 0x0fff);
         __builtin_memcpy(&k->tp_src, p, 2);
         __builtin_memcpy(&k->tp_dst, p + 2, 2);
         break;
+    }
     case 17:
-    case 132:
         if (p + 8 > end) {
             return 0;
         }
         __builtin_memcpy(&k->tp_src, p, 2);
         __builtin_memcpy(&k->tp_dst, p + 2, 2);
         break;
+    case 132:
+        if (p + 12 > end) {
+            return 0;
+        }
+        __builtin_memcpy(&k->tp_src, p, 2);
+        __builtin_memcpy(&k->tp_dst, p + 2, 2);
+        break;
     case 1:
-        if (p + 4 > end) {
+        if (p + 8 > end) {
             return 0;
         }
         k->tp_src = bpf_htons(p[0]);

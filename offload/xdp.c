@@ -64,6 +64,7 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 /* One entry, as iovpd knows it. */
 struct xdp_entry {
     struct hmap_node node;      /* In 'port->entries', by id. */
+    struct hmap_node key_node;  /* In 'port->by_key', by match. */
     struct fp_entry e;
     __u32 slot;
 };
@@ -78,7 +79,8 @@ struct xdp_port {
     struct fp_key masks[FP_XDP_MAX_MASKS];
     size_t mask_refs[FP_XDP_MAX_MASKS];
     __u32 n_slots;              /* What 'fp_n_masks' says. */
-    struct hmap entries;        /* "struct xdp_entry"s. */
+    struct hmap entries;        /* "struct xdp_entry"s, by id. */
+    struct hmap by_key;         /* The same, by match. */
 };
 
 struct xdp {
@@ -160,6 +162,24 @@ xdp_open(const char *options, struct offload **op, char **errorp)
 }
 
 static void
+xdp_close_fd(int *fd)
+{
+    if (*fd >= 0) {
+        close(*fd);
+        *fd = -1;
+    }
+}
+
+static void
+xdp_close_fds(struct xdp_port *port)
+{
+    xdp_close_fd(&port->prog_fd);
+    xdp_close_fd(&port->masks_fd);
+    xdp_close_fd(&port->n_masks_fd);
+    xdp_close_fd(&port->entries_fd);
+}
+
+static void
 xdp_port_destroy(struct xdp *xdp, struct xdp_port *port, bool detach)
 {
     struct xdp_entry *xe;
@@ -177,12 +197,9 @@ xdp_port_destroy(struct xdp *xdp, struct xdp_port *port, bool detach)
         free(xe);
     }
     hmap_destroy(&port->entries);
+    hmap_destroy(&port->by_key);
     hmap_remove(&xdp->ports, &port->node);
-    for (int *fd = &port->prog_fd; fd <= &port->entries_fd; fd++) {
-        if (*fd > 0) {
-            close(*fd);
-        }
-    }
+    xdp_close_fds(port);
     free(port->name);
     free(port);
 }
@@ -227,6 +244,47 @@ xdp_find_port(const struct xdp *xdp, const char *name)
         }
     }
     return NULL;
+}
+
+static uint32_t
+xdp_match_hash(const struct fp_match *m)
+{
+    return fp_key_hash(&m->value, fp_key_hash(&m->mask, 0));
+}
+
+/* Returns the entry of 'port' with match 'm', or NULL. */
+static struct xdp_entry *
+xdp_find_match(const struct xdp_port *port, const struct fp_match *m)
+{
+    struct xdp_entry *xe;
+
+    HMAP_FOR_EACH_WITH_HASH (xe, key_node, xdp_match_hash(m),
+                             &port->by_key) {
+        if (fp_match_equal(&xe->e.match, m)) {
+            return xe;
+        }
+    }
+    return NULL;
+}
+
+/* Adds 'xe' to 'port''s indexes. */
+static void
+xdp_index_entry(struct xdp_port *port, struct xdp_entry *xe)
+{
+    hmap_insert(&port->entries, &xe->node, xe->e.id);
+    hmap_insert(&port->by_key, &xe->key_node, xdp_match_hash(&xe->e.match));
+}
+
+/* Forgets 'xe' (which the map no longer holds, or which an entry of the
+ * same match has just replaced), and frees it. */
+static void xdp_unref_slot(struct xdp_port *, __u32 slot);
+static void
+xdp_forget_entry(struct xdp_port *port, struct xdp_entry *xe)
+{
+    xdp_unref_slot(port, xe->slot);
+    hmap_remove(&port->entries, &xe->node);
+    hmap_remove(&port->by_key, &xe->key_node);
+    free(xe);
 }
 
 static struct xdp_entry *
@@ -309,12 +367,12 @@ xdp_adopt(struct xdp_port *port, int prog_fd)
 {
     __u32 map_ids[8];
     struct bpf_prog_info info;
-    int error = xdp_prog_info(prog_fd, &info, map_ids, 8);
 
+    port->prog_fd = prog_fd;    /* The port owns it now, error or not. */
+    int error = xdp_prog_info(prog_fd, &info, map_ids, 8);
     if (error) {
         return error;
     }
-    port->prog_fd = prog_fd;
     port->prog_id = info.id;
     port->masks_fd = port->n_masks_fd = port->entries_fd = -1;
     for (__u32 i = 0; i < MIN(info.nr_map_ids, 8); i++) {
@@ -370,7 +428,7 @@ xdp_adopt(struct xdp_port *port, int prog_fd)
         xe->e.out_port = value.out_ifindex;
         xe->e.id = value.id;
         port->mask_refs[key.slot]++;
-        hmap_insert(&port->entries, &xe->node, xe->e.id);
+        xdp_index_entry(port, xe);
     }
     return 0;
 }
@@ -415,6 +473,7 @@ xdp_start_port(struct xdp *xdp, const char *name, struct xdp_port **portp)
     port->name = iovp_xstrdup(name);
     port->prog_fd = port->masks_fd = port->n_masks_fd = port->entries_fd = -1;
     hmap_init(&port->entries);
+    hmap_init(&port->by_key);
     hmap_insert(&xdp->ports, &port->node, iovp_hash_string64(name));
 
     /* Ours, freshly loaded, to compare with what is attached. */
@@ -436,10 +495,7 @@ xdp_start_port(struct xdp *xdp, const char *name, struct xdp_port **portp)
         && !strcmp(old.name, mine.name)
         && !memcmp(old.tag, mine.tag, sizeof old.tag)) {
         /* The same program: take it over as it is. */
-        for (int *fd = &port->prog_fd; fd <= &port->entries_fd; fd++) {
-            close(*fd);
-            *fd = -1;
-        }
+        xdp_close_fds(port);
         error = xdp_adopt(port, old_fd);
         if (!error) {
             VLOG_INFO("%s: took over the attached fast path, %zu entries",
@@ -522,30 +578,25 @@ xdp_unref_slot(struct xdp_port *port, __u32 slot)
     }
 }
 
+/* Deletes the 'n' entries 'xes' of 'port' from its map, one key at a
+ * time (the kernel's batch delete stops at the first key already gone),
+ * and forgets them.  Returns 0 or the first error. */
 static int
 xdp_delete_entries(struct xdp_port *port, struct xdp_entry **xes, size_t n)
 {
-    struct fp_xdp_key *keys = iovp_xmalloc(MAX(n, 1) * sizeof *keys);
     int error = 0;
 
     for (size_t i = 0; i < n; i++) {
-        memset(&keys[i], 0, sizeof keys[i]);
-        keys[i].key = xes[i]->e.match.value;
-        keys[i].slot = xes[i]->slot;
-    }
-    __u32 count = n;
-    if (n) {
-        error = bpf_map_delete_batch(port->entries_fd, keys, &count, NULL);
-        if (error == -ENOENT) {
-            error = 0;          /* Already gone. */
+        struct fp_xdp_key key;
+        memset(&key, 0, sizeof key);
+        key.key = xes[i]->e.match.value;
+        key.slot = xes[i]->slot;
+        int retval = bpf_map_delete_elem(port->entries_fd, &key);
+        if (retval && retval != -ENOENT && !error) {
+            error = retval;
         }
+        xdp_forget_entry(port, xes[i]);
     }
-    for (size_t i = 0; i < n; i++) {
-        xdp_unref_slot(port, xes[i]->slot);
-        hmap_remove(&port->entries, &xes[i]->node);
-        free(xes[i]);
-    }
-    free(keys);
     int error2 = xdp_set_n_slots(port);
     return error ? error : error2;
 }
@@ -569,35 +620,49 @@ xdp_put(struct offload *o, const char *name, const struct fp_entry *entries,
         return error;
     }
 
-    /* Entries replaced go first. */
+    /* One entry per match, within the batch too. */
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < i; j++) {
+            if (fp_match_equal(&entries[i].match, &entries[j].match)) {
+                return -EEXIST;
+            }
+        }
+    }
+
+    /* An entry of the same id but another match leaves first; one of the
+     * same match (whatever its id) is overwritten in place by the batch
+     * below, which the program sees atomically, key by key. */
     struct xdp_entry **old = iovp_xmalloc(MAX(n, 1) * sizeof *old);
-    size_t n_old = 0;
+    size_t n_old = 0, n_new = 0;
     for (size_t i = 0; i < n; i++) {
         struct xdp_entry *xe = xdp_find_entry(port, entries[i].id);
-        if (xe) {
+        if (xe && !fp_match_equal(&xe->e.match, &entries[i].match)) {
             old[n_old++] = xe;
         }
+        n_new += !xdp_find_match(port, &entries[i].match);
     }
     error = xdp_delete_entries(port, old, n_old);
     free(old);
     if (error) {
         return error;
     }
-    if (hmap_count(&port->entries) + n > xdp->max_entries) {
+    if (hmap_count(&port->entries) + n_new > xdp->max_entries) {
         return -ENOSPC;
     }
 
-    /* Masks: a slot each; the program looks at the new slots only once
-     * their masks are written. */
+    /* Masks: a slot each; the program looks at a new slot only once its
+     * mask is written. */
     struct fp_xdp_key *keys = iovp_xzalloc(MAX(n, 1) * sizeof *keys);
     struct fp_xdp_entry *values = iovp_xzalloc(MAX(n, 1) * sizeof *values);
     struct xdp_entry **xes = iovp_xmalloc(MAX(n, 1) * sizeof *xes);
-    for (size_t i = 0; i < n; i++) {
+    size_t n_ok = 0;
+    for (size_t i = 0; i < n && !error; i++) {
         const struct fp_entry *e = &entries[i];
-        int slot = xdp_mask_slot(port, &e->match.mask);
+        struct xdp_entry *same = xdp_find_match(port, &e->match);
+        int slot = same ? (int) same->slot
+                   : xdp_mask_slot(port, &e->match.mask);
         if (slot < 0) {
             error = -E2BIG;
-            n = i;
             break;
         }
         if (!port->mask_refs[slot]) {
@@ -606,63 +671,47 @@ xdp_put(struct offload *o, const char *name, const struct fp_entry *entries,
             error = bpf_map_update_elem(port->masks_fd, &s,
                                         &port->masks[slot], BPF_ANY);
             if (error) {
-                n = i;
                 break;
             }
         }
         port->mask_refs[slot]++;
-        keys[i].key = e->match.value;
-        keys[i].slot = slot;
-        values[i] = (struct fp_xdp_entry) {
+        keys[n_ok].key = e->match.value;
+        keys[n_ok].slot = slot;
+        values[n_ok] = (struct fp_xdp_entry) {
             .priority = e->priority,
             .fate = xdp_fate(e->fate),
             .out_ifindex = e->out_port,
             .id = e->id,
         };
-        xes[i] = iovp_xzalloc(sizeof *xes[i]);
-        xes[i]->e = *e;
-        xes[i]->slot = slot;
+        xes[n_ok] = iovp_xzalloc(sizeof *xes[n_ok]);
+        xes[n_ok]->e = *e;
+        xes[n_ok]->slot = slot;
+        n_ok++;
     }
-    if (!error || n) {
-        int error2 = xdp_set_n_slots(port);
-        error = error ? error : error2;
-    }
+    int slots_error = xdp_set_n_slots(port);
+    error = error ? error : slots_error;
 
-    /* A key that another entry holds is an error (-EEXIST): the map has
-     * one entry per match, and the planner never asks for two. */
-    for (size_t i = 0; i < n && !error; i++) {
+    /* The entries, in one batch (overwriting the same keys). */
+    __u32 count = n_ok;
+    int put_error = n_ok ? bpf_map_update_batch(port->entries_fd, keys,
+                                                values, &count, NULL) : 0;
+    for (size_t i = 0; i < n_ok; i++) {
         struct fp_xdp_entry v;
-        if (!bpf_map_lookup_elem(port->entries_fd, &keys[i], &v)) {
-            error = -EEXIST;
-            for (size_t j = i; j < n; j++) {
-                xdp_unref_slot(port, xes[j]->slot);
-                free(xes[j]);
-            }
-            n = i;
+        bool in = (!put_error
+                   || (!bpf_map_lookup_elem(port->entries_fd, &keys[i], &v)
+                       && v.id == xes[i]->e.id));
+        struct xdp_entry *same = xdp_find_match(port, &xes[i]->e.match);
+        if (in && same) {
+            xdp_forget_entry(port, same);   /* Overwritten. */
+        }
+        if (in) {
+            xdp_index_entry(port, xes[i]);
+        } else {
+            xdp_unref_slot(port, xes[i]->slot);
+            free(xes[i]);
         }
     }
-
-    /* The entries, in one batch. */
-    __u32 count = n;
-    int put_error = n ? bpf_map_update_batch(port->entries_fd, keys, values,
-                                             &count, NULL) : 0;
-    if (put_error) {
-        count = 0;              /* Which of them went in: read back below. */
-        for (size_t i = 0; i < n; i++) {
-            struct fp_xdp_entry v;
-            if (!bpf_map_lookup_elem(port->entries_fd, &keys[i], &v)) {
-                keys[count] = keys[i];
-                xes[count++] = xes[i];
-            } else {
-                xdp_unref_slot(port, xes[i]->slot);
-                free(xes[i]);
-            }
-        }
-        error = error ? error : put_error;
-    }
-    for (size_t i = 0; i < count; i++) {
-        hmap_insert(&port->entries, &xes[i]->node, xes[i]->e.id);
-    }
+    error = error ? error : put_error;
     xdp_set_n_slots(port);
     free(keys);
     free(values);
@@ -756,7 +805,18 @@ xdp_dump(struct offload *o, const char *name, struct fp_entry **entriesp,
     *entriesp = NULL;
     *n = 0;
     if (!port) {
-        return 0;
+        /* A port not served yet: take over what a previous iovpd left on
+         * its device, if anything. */
+        __u32 id = 0;
+        int ifindex = if_nametoindex(name);
+        if (!ifindex || bpf_xdp_query_id(ifindex, xdp->attach_flags, &id)
+            || !id) {
+            return 0;
+        }
+        int error = xdp_start_port(xdp, name, &port);
+        if (error) {
+            return error;
+        }
     }
     *entriesp = iovp_xmalloc(MAX(hmap_count(&port->entries), 1)
                              * sizeof **entriesp);
@@ -787,11 +847,8 @@ xdp_classify(struct offload *o, const char *name, const void *frame,
         return error;
     }
 
-    uint8_t out[256];
     LIBBPF_OPTS(bpf_test_run_opts, topts,
-                .data_in = frame, .data_size_in = len,
-                .data_out = out, .data_size_out = sizeof out,
-                .repeat = 1);
+                .data_in = frame, .data_size_in = len, .repeat = 1);
     error = bpf_prog_test_run_opts(port->prog_fd, &topts);
     if (error) {
         return error;
