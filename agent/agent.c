@@ -548,6 +548,8 @@ agent_put_flows(struct agent *agent, const struct odb_replica *vtep,
         };
         struct nic_policy policy = {
             .vtep = vtep, .ovs = ovs, .spec = &spec, .xacl = agent->xacl,
+            .desired = &agent->desired,
+            .installed = ofctrl_installed(agent->ofctrl),
         };
         nic_update(agent->nicctrl, &policy);
     }
@@ -649,6 +651,16 @@ agent_report_stats(struct agent *agent)
         json_t *stats = pipeline_binding_stats(
             vtep, ovs, &ps, ofctrl_installed(agent->ofctrl));
         struct report_spec rs = { .switch_name = name };
+        if (agent->nicctrl) {
+            /* The ACL entries' traffic in OVS, new: the fast paths' rules
+             * again, with it as their weights. */
+            struct nic_policy policy = {
+                .vtep = vtep, .ovs = ovs, .spec = &ps, .xacl = agent->xacl,
+                .desired = &agent->desired,
+                .installed = ofctrl_installed(agent->ofctrl),
+            };
+            nic_update(agent->nicctrl, &policy);
+        }
         json_t *ops = report_vlan_stats(vtep, &rs, stats);
         if (agent->nicctrl) {
             json_t *offload_ops = agent_report_offload(agent, vtep, &rs,
@@ -681,14 +693,22 @@ agent_stats_timer(uv_timer_t *timer)
     static const uint8_t vlan_tables[] = {
         PIPELINE_T_CLASSIFY, PIPELINE_T_OUTPUT,
     };
+    static const uint8_t offload_tables[] = {   /* And the ingress ACLs'. */
+        PIPELINE_T_CLASSIFY, PIPELINE_T_INGRESS_ACL, PIPELINE_T_OUTPUT,
+    };
     static const uint8_t all_tables[] = { 0xff };
     struct agent *agent = timer->data;
     struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
     bool all = !(agent->n_stats_reads++ % (AGENT_ALL_STATS_INTERVAL
                                            / AGENT_STATS_INTERVAL));
+    const uint8_t *tables = (all ? all_tables
+                             : agent->nicctrl ? offload_tables
+                             : vlan_tables);
+    size_t n_tables = (all ? 1
+                       : agent->nicctrl ? IOVP_ARRAY_SIZE(offload_tables)
+                       : IOVP_ARRAY_SIZE(vlan_tables));
 
-    if (ofctrl_read_stats(agent->ofctrl, all ? all_tables : vlan_tables,
-                          all ? 1 : IOVP_ARRAY_SIZE(vlan_tables), &msgs)) {
+    if (ofctrl_read_stats(agent->ofctrl, tables, n_tables, &msgs)) {
         agent->stats_all = all;
         agent_ofp_send(agent, &msgs);
     }

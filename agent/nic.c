@@ -74,8 +74,7 @@ nic_parse_mac(const char *s, struct eth_addr *mac)
 /* Returns the effect of ACL 'name' (or of none, if NULL), from 'ms''s
  * cache. */
 static struct xlate_offload_acl
-nic_acl(struct nic_models *ms, const struct xlate_acl *xacl,
-        const char *name)
+nic_acl(struct nic_models *ms, const struct nic_policy *p, const char *name)
 {
     struct xlate_offload_acl none = { .n = 0 };
 
@@ -85,7 +84,7 @@ nic_acl(struct nic_models *ms, const struct xlate_acl *xacl,
     struct xlate_offload_acl *acl = shash_find_data(&ms->acls, name);
     if (!acl) {
         acl = iovp_xmalloc(sizeof *acl);
-        xlate_acl_effect(xacl, name, acl);
+        xlate_acl_effect(p->xacl, name, p->desired, p->installed, acl);
         shash_add(&ms->acls, name, acl);
     }
     return *acl;
@@ -129,7 +128,7 @@ nic_models_build(const struct nic_policy *p, struct nic_models *ms)
         m->device = vp->interface;
         m->ofport = vp->ofport;
         m->port.mac = mac;
-        m->port.acl = nic_acl(ms, p->xacl, vp->acl);
+        m->port.acl = nic_acl(ms, p, vp->acl);
 
         /* Anti-spoofing's IPv4 addresses, when Iovp_Port gives any. */
         size_t n_ips = json_array_size(vp->ips);
@@ -158,7 +157,7 @@ nic_models_build(const struct nic_policy *p, struct nic_models *ms)
             m->dests[n_dests] = (struct xlate_offload_dest) {
                 .mac = dmac,
                 .out_port = nic_port_index(dp->interface),
-                .acl = nic_acl(ms, p->xacl, dp->acl),
+                .acl = nic_acl(ms, p, dp->acl),
             };
             m->dest_ofports[n_dests++] = dp->ofport;
         }

@@ -26,7 +26,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct desired;
 struct nicctrl;
+struct oflow_table;
 struct odb_replica;
 struct pipeline_spec;
 struct xlate_acl;
@@ -38,6 +40,8 @@ struct nic_policy {
     const struct odb_replica *ovs;
     const struct pipeline_spec *spec;
     const struct xlate_acl *xacl;
+    const struct desired *desired;      /* For the ACL entries' traffic in */
+    const struct oflow_table *installed;    /* OVS, or NULL. */
 };
 
 void nic_update(struct nicctrl *, const struct nic_policy *);

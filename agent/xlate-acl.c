@@ -1099,12 +1099,16 @@ xlate_acl_evaluate(const struct xlate_acl *x, const char *name,
 
 /* Stores in 'out' what ACL 'name' does now, for the fast path
  * (agent/xlate-offload.h): the entries of its version in force, sorted,
- * with their priorities (malloc()'d arrays of shallow copies, valid until
+ * with their priorities and, given the desired flows 'd' and the switch's
+ * 'installed' ones, their traffic (the packets of their flows) (malloc()'d
+ * arrays, the entries shallow copies, valid until
  * the next xlate_acl_run(); free them with xlate_acl_effect_free()), or
  * that it denies everything, or that it is known only as flows (or not yet
  * read). */
 void
 xlate_acl_effect(const struct xlate_acl *x, const char *name,
+                 const struct desired *d,
+                 const struct oflow_table *installed,
                  struct xlate_offload_acl *out)
 {
     const struct xlate_acl_acl *acl = xlate_acl_find(x, name);
@@ -1123,13 +1127,27 @@ xlate_acl_effect(const struct xlate_acl *x, const char *name,
     const struct xlate_acl_entry **sorted = xlate_acl_sorted(acl, &n);
     struct acl_entry *entries = iovp_xmalloc(MAX(n, 1) * sizeof *entries);
     int *priorities = iovp_xmalloc(MAX(n, 1) * sizeof *priorities);
+    double *weights = iovp_xzalloc(MAX(n, 1) * sizeof *weights);
     for (size_t i = 0; i < n; i++) {
         entries[i] = sorted[i]->e;
         priorities[i] = sorted[i]->priority;
+        if (d && installed) {
+            char *key = xlate_acl_group_key(name, entries[i].uuid);
+            size_t n_flows;
+            struct oflow *const *flows = desired_group_flows(d, key,
+                                                             &n_flows);
+            for (size_t j = 0; j < n_flows; j++) {
+                const struct oflow *f = oflow_table_find(installed,
+                                                         flows[j]);
+                weights[i] += f ? f->n_packets : 0;
+            }
+            free(key);
+        }
     }
     free(sorted);
     out->entries = entries;
     out->priorities = priorities;
+    out->weights = weights;
     out->n = n;
 }
 
@@ -1138,6 +1156,8 @@ xlate_acl_effect_free(struct xlate_offload_acl *acl)
 {
     free((struct acl_entry *) acl->entries);
     free((int *) acl->priorities);
+    free((double *) acl->weights);
     acl->entries = NULL;
     acl->priorities = NULL;
+    acl->weights = NULL;
 }

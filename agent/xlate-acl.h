@@ -93,6 +93,8 @@ json_t *xlate_acl_evaluate(const struct xlate_acl *, const char *name,
                            bool ingress, const struct flow *,
                            const struct desired *);
 void xlate_acl_effect(const struct xlate_acl *, const char *name,
+                      const struct desired *,
+                      const struct oflow_table *installed,
                       struct xlate_offload_acl *);
 void xlate_acl_effect_free(struct xlate_offload_acl *);
 json_t *xlate_acl_describe(const struct xlate_acl *, const char *name,

@@ -32,6 +32,7 @@
 struct xo_item {
     int priority;               /* OpenFlow priority, -1 for "none". */
     bool permit;
+    double weight;              /* Its traffic in OVS. */
     struct fp_match *matches;
     bool *exact;
     size_t n;
@@ -45,6 +46,7 @@ struct xo_rules {
 static void
 xo_item_catchall(struct xo_item *item, int priority, bool permit)
 {
+    item->weight = 0;
     item->priority = priority;
     item->permit = permit;
     item->matches = iovp_xmalloc(sizeof *item->matches);
@@ -102,7 +104,8 @@ xo_items(const struct xlate_offload_acl *acl, bool ingress,
             } else if (acl->priorities[i] < 0) {
                 beyond = true;
             } else {
-                xo_item_entry(&items[k++], e, acl->priorities[i]);
+                xo_item_entry(&items[k], e, acl->priorities[i]);
+                items[k++].weight = acl->weights ? acl->weights[i] : 0;
                 lowest = MIN(lowest, acl->priorities[i]);
             }
         }
@@ -137,7 +140,8 @@ xo_priority(int in, uint32_t out)
 
 static void
 xo_add(struct xo_rules *rs, const struct fp_match *m, bool exact,
-       uint32_t priority, enum fp_fate fate, uint32_t out_port)
+       uint32_t priority, enum fp_fate fate, uint32_t out_port,
+       double weight)
 {
     if (rs->n >= rs->allocated) {
         rs->allocated = MAX(64, 2 * rs->allocated);
@@ -150,6 +154,7 @@ xo_add(struct xo_rules *rs, const struct fp_match *m, bool exact,
         .priority = priority,
         .fate = fate,
         .out_port = fate == FP_FORWARD ? out_port : 0,
+        .weight = weight,
     };
 }
 
@@ -266,12 +271,14 @@ xlate_offload_port(const struct xlate_offload_port *port,
             if (!fp_match_intersect(&in->matches[k], &untagged, &im)) {
                 continue;
             }
+            double share = in->weight / in->n;
             if (!in->permit) {
                 xo_add(&rs, &im, in->exact[k], xo_priority(in->priority,
                                                            0xffff),
-                       FP_DROP, 0);
+                       FP_DROP, 0, share);
                 continue;
             }
+            share /= MAX(port->n_dests, 1);
             for (size_t d = 0; d < port->n_dests; d++) {
                 const struct xlate_offload_dest *dest = &port->dests[d];
                 for (size_t g = 0; g < n_guards && egress[d]; g++) {
@@ -294,14 +301,14 @@ xlate_offload_port(const struct xlate_offload_port *port,
                                        xo_priority(in->priority,
                                                    out->priority + 2),
                                        out->permit ? FP_FORWARD : FP_DROP,
-                                       dest->out_port);
+                                       dest->out_port, share);
                             }
                         }
                     }
                 }
             }
             xo_add(&rs, &im, in->exact[k], xo_priority(in->priority, 0),
-                   FP_TO_OVS, 0);
+                   FP_TO_OVS, 0, 0);
         }
     }
 

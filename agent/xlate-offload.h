@@ -35,6 +35,10 @@
  *                to D's MAC, in the egress entry           -> drop or D
  *              the entry's other frames                     -> to OVS
  *
+ * Each rule's weight is its ingress entry's traffic in OVS, split evenly
+ * among the entry's value/mask pairs and destinations (the ACLs' flows are
+ * shared by every port bound to the ACL, and carry no destination).
+ *
  * A frame with a VLAN tag is matched by no rule, so it goes to OVS (whose
  * per-VLAN bindings decide it); so does everything the fast path does not
  * do: ARP, IPv6, flooding, tunnels, a destination with a VLAN tag.  A
@@ -60,6 +64,8 @@ struct planner_rule;
 struct xlate_offload_acl {
     const struct acl_entry *entries;
     const int *priorities;
+    const double *weights;      /* Each entry's traffic in OVS (its flows'
+                                 * packets), or NULL. */
     size_t n;
     bool deny_all;              /* Fails closed: denies everything. */
     bool unknown;               /* Its effect is not known as entries (the

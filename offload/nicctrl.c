@@ -339,7 +339,9 @@ nicctrl_set_rules(struct nicctrl *nc, const char *name, const char *device,
         changed = old_ids[i] != new_ids[i];
     }
     if (!changed) {
-        free(rules);
+        /* The same rules, with new weights, perhaps. */
+        free(port->rules);
+        port->rules = rules;
         free(old_ids);
         free(new_ids);
         return false;
