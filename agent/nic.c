@@ -398,11 +398,7 @@ nic_verify(struct nicctrl *nc, const struct nic_policy *p, const char *port,
         }
         if (e.fate != FP_TO_OVS) {
             decided++;
-            bool agree = (e.fate == FP_DROP
-                          ? v.fate == REFERENCE_DROP
-                          : (v.fate == REFERENCE_FORWARD
-                             && v.out_port == e.out_port));
-            if (!agree) {
+            if (!reference_agrees(&v, &e)) {
                 disagreements++;
                 if (json_array_size(examples) < 10) {
                     struct ds es = DS_EMPTY_INITIALIZER;

@@ -278,3 +278,15 @@ reference_evaluate(const struct xlate_offload_port *port,
     v->out_port = dest->out_port;
     v->why = "delivered";
 }
+
+/* Returns true if the fast path's decision 'e' (an entry that drops or
+ * forwards) gives the frame the fate 'v' says: the same drop, or a forward
+ * to the same port. */
+bool
+reference_agrees(const struct reference_verdict *v, const struct fp_entry *e)
+{
+    return (e->fate == FP_DROP
+            ? v->fate == REFERENCE_DROP
+            : (e->fate == FP_FORWARD && v->fate == REFERENCE_FORWARD
+               && v->out_port == e->out_port));
+}

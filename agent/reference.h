@@ -25,11 +25,13 @@
  * matches, no value/mask prefixes), so that checking the fast path and
  * OVS against it does not merely repeat a translation's mistakes. */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "agent/xlate-offload.h"
 
 struct flow;
+struct fp_entry;
 
 enum reference_fate {
     REFERENCE_DROP,
@@ -48,6 +50,8 @@ struct reference_verdict {
 
 void reference_evaluate(const struct xlate_offload_port *,
                         const struct flow *, struct reference_verdict *);
+bool reference_agrees(const struct reference_verdict *,
+                      const struct fp_entry *);
 const char *reference_fate_to_string(enum reference_fate);
 
 #endif /* agent/reference.h */

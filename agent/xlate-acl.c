@@ -123,6 +123,20 @@ xlate_acl_range_prefixes(const struct acl_range *r,
     return n;
 }
 
+/* Stores in 'src' and 'dst' (room for 32 each) the value/mask pairs of
+ * entry 'e''s source and destination port ranges, and their numbers in
+ * '*n_src' and '*n_dst' (0 where the entry has no range). */
+static void
+xlate_acl_port_prefixes(const struct acl_entry *e,
+                        struct xlate_acl_prefix src[32], size_t *n_src,
+                        struct xlate_acl_prefix dst[32], size_t *n_dst)
+{
+    *n_src = (e->source_ports.min >= 0
+              ? xlate_acl_range_prefixes(&e->source_ports, src) : 0);
+    *n_dst = (e->dest_ports.min >= 0
+              ? xlate_acl_range_prefixes(&e->dest_ports, dst) : 0);
+}
+
 /* Adds the flow that 'format' gives to 'flows', for ACL 'acl_name'. */
 static void OVS_PRINTF_FORMAT(3, 4)
 xlate_acl_flow(struct oflow_table *flows, const char *acl_name,
@@ -273,13 +287,8 @@ xlate_acl_entry_flows(const char *acl_name, const struct acl_entry *e,
     uint64_t id = xlate_acl_id(acl_name);
 
     struct xlate_acl_prefix src[32], dst[32];
-    size_t n_src = 0, n_dst = 0;
-    if (e->source_ports.min >= 0) {
-        n_src = xlate_acl_range_prefixes(&e->source_ports, src);
-    }
-    if (e->dest_ports.min >= 0) {
-        n_dst = xlate_acl_range_prefixes(&e->dest_ports, dst);
-    }
+    size_t n_src, n_dst;
+    xlate_acl_port_prefixes(e, src, &n_src, dst, &n_dst);
     bool conjunctive = n_src > 1 && n_dst > 1;
     uint32_t conj_id = conjunctive ? xlate_acl_conj_id(acl_name, e) : 0;
 
@@ -367,13 +376,8 @@ xlate_acl_entry_matches(const struct acl_entry *e, struct match **matchesp,
                         size_t *n)
 {
     struct xlate_acl_prefix src[32], dst[32];
-    size_t n_src = 0, n_dst = 0;
-    if (e->source_ports.min >= 0) {
-        n_src = xlate_acl_range_prefixes(&e->source_ports, src);
-    }
-    if (e->dest_ports.min >= 0) {
-        n_dst = xlate_acl_range_prefixes(&e->dest_ports, dst);
-    }
+    size_t n_src, n_dst;
+    xlate_acl_port_prefixes(e, src, &n_src, dst, &n_dst);
 
     enum acl_family families[2];
     size_t n_families = 0;

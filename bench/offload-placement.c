@@ -455,11 +455,7 @@ bench_measure(const struct planner_plan *plan, const struct flow *frames,
             continue;
         }
         decided++;
-        const struct reference_verdict *v = &verdicts[i];
-        if (e.fate == FP_DROP ? v->fate != REFERENCE_DROP
-            : v->fate != REFERENCE_FORWARD || v->out_port != e.out_port) {
-            ++*bad;
-        }
+        *bad += !reference_agrees(&verdicts[i], &e);
     }
     *hit = n ? (double) decided / n : 0;
     offload_close(nic);

@@ -518,21 +518,30 @@ sim_delete(struct offload *o, const char *name, const uint32_t *ids,
     return 0;
 }
 
+/* Finds port 'name' of 'o' for a read, in '*portp' (NULL if there is no
+ * such port); returns -ENODEV if the NIC is gone, else 0. */
+static int
+sim_read_port(const struct offload *o, const char *name,
+              struct sim_port **portp)
+{
+    const struct sim *sim = sim_cast(o);
+
+    *portp = sim->gone ? NULL : sim_find_port(sim, name);
+    return sim->gone ? -ENODEV : 0;
+}
+
 static int
 sim_stats(struct offload *o, const char *name,
           struct offload_stats **statsp, size_t *n)
 {
-    struct sim *sim = sim_cast(o);
-    struct sim_port *port = sim->gone ? NULL : sim_find_port(sim, name);
+    struct sim_port *port;
     struct sim_entry *se;
 
     *statsp = NULL;
     *n = 0;
-    if (sim->gone) {
-        return -ENODEV;
-    }
-    if (!port) {
-        return 0;
+    int error = sim_read_port(o, name, &port);
+    if (error || !port) {
+        return error;
     }
     *statsp = iovp_xmalloc(MAX(hmap_count(&port->by_id), 1)
                            * sizeof **statsp);
@@ -550,17 +559,14 @@ static int
 sim_dump(struct offload *o, const char *name, struct fp_entry **entriesp,
          size_t *n)
 {
-    struct sim *sim = sim_cast(o);
-    struct sim_port *port = sim->gone ? NULL : sim_find_port(sim, name);
+    struct sim_port *port;
     struct sim_entry *se;
 
     *entriesp = NULL;
     *n = 0;
-    if (sim->gone) {
-        return -ENODEV;
-    }
-    if (!port) {
-        return 0;
+    int error = sim_read_port(o, name, &port);
+    if (error || !port) {
+        return error;
     }
     *entriesp = iovp_xmalloc(MAX(hmap_count(&port->by_id), 1)
                              * sizeof **entriesp);

@@ -218,11 +218,7 @@ check_shape(const char *spec, const char *device,
             continue;
         }
         decided++;
-        bool agree = (e.fate == FP_DROP
-                      ? v.fate == REFERENCE_DROP
-                      : (v.fate == REFERENCE_FORWARD
-                         && v.out_port == e.out_port));
-        if (!agree) {
+        if (!reference_agrees(&v, &e)) {
             struct ds s = DS_EMPTY_INITIALIZER;
             format_flow(&f, &s);
             ds_put_cstr(&s, ": NIC ");
