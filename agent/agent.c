@@ -768,6 +768,25 @@ agent_flows_json(const struct agent *agent, const char *port,
  * force, entry by entry in the order they apply, with each entry's
  * counters, and what is wrong with it (see show_policy_text()); or NULL and
  * an error in '*error'. */
+/* Adds to each entry of 'describe' (xlate_acl_describe()'s) the frames
+ * the NIC decided by it, from 'nic' ({"UUID": packets}, or NULL): as
+ * "nic_packets", and in "n_packets" too, which then counts the entry's
+ * frames wherever they were decided. */
+static void
+agent_add_nic_packets(json_t *describe, const json_t *nic)
+{
+    size_t i;
+    json_t *e;
+
+    json_array_foreach (json_object_get(describe, "entries"), i, e) {
+        const char *uuid = json_string_value(json_object_get(e, "uuid"));
+        json_int_t packets = json_integer_value(json_object_get(nic, uuid));
+        json_object_set_new(e, "nic_packets", json_integer(packets));
+        json_object_set_new(e, "n_packets", json_integer(
+            json_integer_value(json_object_get(e, "n_packets")) + packets));
+    }
+}
+
 static json_t *
 agent_policy_json(struct agent *agent, const char *port_name,
                   const char **error)
@@ -777,6 +796,25 @@ agent_policy_json(struct agent *agent, const char *port_name,
         return NULL;
     }
     json_t *show = agent_show(agent);
+
+    /* What the NIC decided, by ACL entry. */
+    json_t *nic = NULL;
+    struct odb_replica *ovs = agent_current(agent->ovs_db);
+    if (agent->nicctrl && ovs) {
+        char *name, *tunnel_ip;
+        agent_identity(agent, ovs, &name, &tunnel_ip);
+        struct pipeline_spec spec = {
+            .switch_name = name ? name : "",
+            .bridge = agent->bridge,
+        };
+        struct nic_policy policy = {
+            .vtep = agent_current(agent->vtep_db), .ovs = ovs,
+            .spec = &spec, .xacl = agent->xacl,
+        };
+        nic = nic_entry_packets(agent->nicctrl, &policy);
+        free(name);
+        free(tunnel_ip);
+    }
 
     json_t *ports = json_array();
     size_t i;
@@ -797,6 +835,10 @@ agent_policy_json(struct agent *agent, const char *port_name,
                                     agent->xacl, acl, &agent->desired,
                                     ofctrl_installed(agent->ofctrl))
                                 : NULL);
+            if (describe && nic) {
+                agent_add_nic_packets(describe,
+                                      json_object_get(nic, acl));
+            }
             json_array_append_new(bindings, json_pack(
                 "{s:O, s:O, s:o}", "vlan", json_object_get(b, "vlan"),
                 "logical_switch", json_object_get(b, "logical_switch"),
@@ -806,6 +848,7 @@ agent_policy_json(struct agent *agent, const char *port_name,
                                                "bindings", bindings));
     }
     json_decref(show);
+    json_decref(nic);
     if (port_name && !json_array_size(ports)) {
         json_decref(ports);
         *error = "no such port";

@@ -41,6 +41,8 @@
 struct nic_model {
     const char *name;
     const char *device;
+    const char *acl;            /* Its ingress ACL's name, or NULL. */
+    const char **dest_acls;     /* Each destination's egress ACL's. */
     int ofport;
     struct xlate_offload_port port;
     ovs_be32 *ipv4;
@@ -126,6 +128,7 @@ nic_models_build(const struct nic_policy *p, struct nic_models *ms)
         ms->n++;
         m->name = vp->name;
         m->device = vp->interface;
+        m->acl = vp->acl;
         m->ofport = vp->ofport;
         m->port.mac = mac;
         m->port.acl = nic_acl(ms, p, vp->acl);
@@ -146,6 +149,7 @@ nic_models_build(const struct nic_policy *p, struct nic_models *ms)
         /* Its destinations: the other ports of its logical switch. */
         m->dests = iovp_xzalloc(n_vps * sizeof *m->dests);
         m->dest_ofports = iovp_xzalloc(n_vps * sizeof *m->dest_ofports);
+        m->dest_acls = iovp_xzalloc(n_vps * sizeof *m->dest_acls);
         size_t n_dests = 0;
         for (size_t j = 0; j < n_vps; j++) {
             const struct pipeline_vm_port *dp = &ms->vps[j];
@@ -159,6 +163,7 @@ nic_models_build(const struct nic_policy *p, struct nic_models *ms)
                 .out_port = nic_port_index(dp->interface),
                 .acl = nic_acl(ms, p, dp->acl),
             };
+            m->dest_acls[n_dests] = dp->acl;
             m->dest_ofports[n_dests++] = dp->ofport;
         }
         m->port.dests = m->dests;
@@ -175,6 +180,7 @@ nic_models_destroy(struct nic_models *ms)
         free(ms->models[i].ipv4);
         free(ms->models[i].dests);
         free(ms->models[i].dest_ofports);
+        free(ms->models[i].dest_acls);
     }
     free(ms->models);
     SHASH_FOR_EACH (node, &ms->acls) {
@@ -200,7 +206,7 @@ nic_update(struct nicctrl *nc, const struct nic_policy *p)
     for (size_t i = 0; i < ms.n; i++) {
         struct planner_rule *rules;
         size_t n;
-        xlate_offload_port(&ms.models[i].port, &rules, &n);
+        xlate_offload_port(&ms.models[i].port, &rules, &n, NULL);
         nicctrl_set_rules(nc, ms.models[i].name, ms.models[i].device, rules,
                           n);
         names[i] = ms.models[i].name;
@@ -208,6 +214,65 @@ nic_update(struct nicctrl *nc, const struct nic_policy *p)
     nicctrl_retain(nc, names, ms.n);
     free(names);
     nic_models_destroy(&ms);
+}
+
+static void
+nic_add_packets(json_t *map, const char *acl, const char *uuid,
+                uint64_t packets)
+{
+    json_t *entries = json_object_get(map, acl);
+    if (!entries) {
+        entries = json_object();
+        json_object_set_new(map, acl, entries);
+    }
+    json_object_set_new(entries, uuid, json_integer(
+        json_integer_value(json_object_get(entries, uuid)) + packets));
+}
+
+/* Returns a new reference to {"ACL": {"ENTRY-UUID": packets}}: the frames
+ * the NIC decided, in every port's fast path, by rules that came from each
+ * ACL entry (as the ingress entry, or as the destination's egress entry),
+ * as of the last read of the NIC's counters. */
+json_t *
+nic_entry_packets(const struct nicctrl *nc, const struct nic_policy *p)
+{
+    json_t *map = json_object();
+    struct nic_models ms;
+
+    nic_models_build(p, &ms);
+    for (size_t i = 0; i < ms.n; i++) {
+        const struct nic_model *m = &ms.models[i];
+        struct planner_rule *rules;
+        struct xlate_offload_origin *origins;
+        size_t n;
+
+        if (!nicctrl_has_port(nc, m->name)) {
+            continue;
+        }
+        xlate_offload_port(&m->port, &rules, &n, &origins);
+        for (size_t r = 0; r < n; r++) {
+            uint64_t packets = nicctrl_rule_packets(nc, m->name,
+                                                    rules[r].id);
+            const struct xlate_offload_origin *o = &origins[r];
+            if (!packets) {
+                continue;
+            }
+            if (o->ingress >= 0 && m->acl) {
+                nic_add_packets(map, m->acl,
+                                m->port.acl.entries[o->ingress].uuid,
+                                packets);
+            }
+            if (o->dest >= 0 && o->egress >= 0 && m->dest_acls[o->dest]) {
+                const struct xlate_offload_dest *d = &m->port.dests[o->dest];
+                nic_add_packets(map, m->dest_acls[o->dest],
+                                d->acl.entries[o->egress].uuid, packets);
+            }
+        }
+        free(rules);
+        free(origins);
+    }
+    nic_models_destroy(&ms);
+    return map;
 }
 
 /* xorshift64*, seeded: verify-offload draws the same frames for a seed. */
@@ -361,7 +426,7 @@ nic_verify(struct nicctrl *nc, const struct nic_policy *p, const char *port,
 
     struct planner_rule *rules;
     size_t n_rules;
-    xlate_offload_port(&m->port, &rules, &n_rules);
+    xlate_offload_port(&m->port, &rules, &n_rules, NULL);
 
     uint64_t state = seed * 2 + 1;
     size_t decided = 0, disagreements = 0;

@@ -197,10 +197,17 @@ show_policy_direction(struct ds *text, const json_t *acl,
             continue;
         }
         ds_put_format(text, "      %s: packets %"JSON_INTEGER_FORMAT
-                      ", bytes %"JSON_INTEGER_FORMAT"\n",
+                      ", bytes %"JSON_INTEGER_FORMAT,
                       json_string_value(json_object_get(e, "entry")),
                       json_integer_value(json_object_get(e, "n_packets")),
                       json_integer_value(json_object_get(e, "n_bytes")));
+        json_int_t nic = json_integer_value(json_object_get(e,
+                                                            "nic_packets"));
+        if (nic) {
+            ds_put_format(text, " (packets in the NIC: %"JSON_INTEGER_FORMAT
+                          ")", nic);
+        }
+        ds_put_char(text, '\n');
     }
     ds_put_cstr(text, "      otherwise permit\n");
 }

@@ -30,6 +30,7 @@
 
 /* One entry of an effective ACL, as fast-path matches. */
 struct xo_item {
+    int index;                  /* In the ACL's entries, or -1. */
     int priority;               /* OpenFlow priority, -1 for "none". */
     bool permit;
     double weight;              /* Its traffic in OVS. */
@@ -40,12 +41,15 @@ struct xo_item {
 
 struct xo_rules {
     struct planner_rule *rules;
+    struct xlate_offload_origin *origins;
     size_t n, allocated;
+    struct xlate_offload_origin origin;     /* Of the rules added now. */
 };
 
 static void
 xo_item_catchall(struct xo_item *item, int priority, bool permit)
 {
+    item->index = -1;
     item->weight = 0;
     item->priority = priority;
     item->permit = permit;
@@ -105,6 +109,7 @@ xo_items(const struct xlate_offload_acl *acl, bool ingress,
                 beyond = true;
             } else {
                 xo_item_entry(&items[k], e, acl->priorities[i]);
+                items[k].index = i;
                 items[k++].weight = acl->weights ? acl->weights[i] : 0;
                 lowest = MIN(lowest, acl->priorities[i]);
             }
@@ -147,7 +152,10 @@ xo_add(struct xo_rules *rs, const struct fp_match *m, bool exact,
         rs->allocated = MAX(64, 2 * rs->allocated);
         rs->rules = iovp_xrealloc(rs->rules,
                                   rs->allocated * sizeof *rs->rules);
+        rs->origins = iovp_xrealloc(rs->origins,
+                                    rs->allocated * sizeof *rs->origins);
     }
+    rs->origins[rs->n] = rs->origin;
     rs->rules[rs->n++] = (struct planner_rule) {
         .match = *m,
         .exact = exact,
@@ -233,12 +241,16 @@ xo_assign_ids(struct xo_rules *rs)
  * for the planner: see the top of xlate-offload.h. */
 void
 xlate_offload_port(const struct xlate_offload_port *port,
-                   struct planner_rule **rulesp, size_t *n)
+                   struct planner_rule **rulesp, size_t *n,
+                   struct xlate_offload_origin **originsp)
 {
-    struct xo_rules rs = { NULL, 0, 0 };
+    struct xo_rules rs = { .rules = NULL };
 
     *rulesp = NULL;
     *n = 0;
+    if (originsp) {
+        *originsp = NULL;
+    }
     static const struct eth_addr zero = ETH_ADDR_C(00,00,00,00,00,00);
     if (port->acl.unknown || !memcmp(port->mac.ea, zero.ea, 6)) {
         return;                 /* Nothing of it known well enough. */
@@ -272,6 +284,9 @@ xlate_offload_port(const struct xlate_offload_port *port,
                 continue;
             }
             double share = in->weight / in->n;
+            rs.origin = (struct xlate_offload_origin) {
+                .ingress = in->index, .dest = -1, .egress = -1,
+            };
             if (!in->permit) {
                 xo_add(&rs, &im, in->exact[k], xo_priority(in->priority,
                                                            0xffff),
@@ -293,6 +308,10 @@ xlate_offload_port(const struct xlate_offload_port *port,
                     }
                     for (size_t j = 0; j < n_egress[d]; j++) {
                         const struct xo_item *out = &egress[d][j];
+                        rs.origin = (struct xlate_offload_origin) {
+                            .ingress = in->index, .dest = d,
+                            .egress = out->index,
+                        };
                         for (size_t l = 0; l < out->n; l++) {
                             struct fp_match r;
                             if (fp_match_intersect(&base, &out->matches[l],
@@ -307,6 +326,9 @@ xlate_offload_port(const struct xlate_offload_port *port,
                     }
                 }
             }
+            rs.origin = (struct xlate_offload_origin) {
+                .ingress = in->index, .dest = -1, .egress = -1,
+            };
             xo_add(&rs, &im, in->exact[k], xo_priority(in->priority, 0),
                    FP_TO_OVS, 0, 0);
         }
@@ -324,4 +346,9 @@ xlate_offload_port(const struct xlate_offload_port *port,
     free(guards);
     *rulesp = rs.rules;
     *n = rs.n;
+    if (originsp) {
+        *originsp = rs.origins;
+    } else {
+        free(rs.origins);
+    }
 }

@@ -90,7 +90,17 @@ struct xlate_offload_port {
     size_t n_dests;
 };
 
+/* Where a rule came from: indexes into the port's ingress ACL entries, its
+ * destinations, and that destination's egress ACL entries; -1 for none
+ * (no entry matched, no destination). */
+struct xlate_offload_origin {
+    int ingress;
+    int dest;
+    int egress;
+};
+
 void xlate_offload_port(const struct xlate_offload_port *,
-                        struct planner_rule **rulesp, size_t *n);
+                        struct planner_rule **rulesp, size_t *n,
+                        struct xlate_offload_origin **originsp);
 
 #endif /* agent/xlate-offload.h */

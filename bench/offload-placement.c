@@ -540,7 +540,7 @@ main(int argc, char *argv[])
             .dests = &dest, .n_dests = 1,
         };
         struct bench_rules br;
-        xlate_offload_port(&port, &br.rules, &br.n);
+        xlate_offload_port(&port, &br.rules, &br.n, NULL);
         qsort(br.rules, br.n, sizeof *br.rules, compare_priority);
         bench_deps(&br);
 

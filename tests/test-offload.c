@@ -304,7 +304,7 @@ test_offload_classbench_main(int argc, char *argv[])
 
     struct planner_rule *rules;
     size_t n_rules;
-    xlate_offload_port(&port, &rules, &n_rules);
+    xlate_offload_port(&port, &rules, &n_rules, NULL);
 
     /* Traffic weights, from a sample of frames of another seed. */
     struct planner_rule **sorted = iovp_xmalloc(MAX(n_rules, 1)
