@@ -950,6 +950,14 @@ agent_cmd_offload_show(struct control_conn *conn, int argc,
         control_reply_error(conn, "offload is off (iovpd --offload=none)");
         return;
     }
+    if (argc > 1 && !nicctrl_has_port(agent->nicctrl, argv[1])) {
+        char *error = iovp_xasprintf("%s: no fast path for this port (it "
+                                     "needs an untagged binding, a known "
+                                     "MAC and a network device)", argv[1]);
+        control_reply_error(conn, error);
+        free(error);
+        return;
+    }
     json_t *show = json_pack("{s:o, s:o}",
                              "summary", nicctrl_summary(agent->nicctrl),
                              "ports", nicctrl_show(agent->nicctrl,
