@@ -734,6 +734,27 @@ agent_flows_json(const struct agent *agent, const char *port,
     }
 
     const struct oflow_table *installed = ofctrl_installed(agent->ofctrl);
+
+    /* The frames the NIC decided, by the flows they would have taken. */
+    json_t *nic = NULL;
+    struct odb_replica *ovs = agent_current(agent->ovs_db);
+    struct odb_replica *vtep = agent_current(agent->vtep_db);
+    if (agent->nicctrl && ovs && vtep) {
+        char *name, *tunnel_ip;
+        agent_identity(agent, ovs, &name, &tunnel_ip);
+        struct pipeline_spec spec = {
+            .switch_name = name ? name : "",
+            .bridge = agent->bridge,
+        };
+        struct nic_policy policy = {
+            .vtep = vtep, .ovs = ovs, .spec = &spec, .xacl = agent->xacl,
+            .desired = &agent->desired, .installed = installed,
+        };
+        nic = nic_flow_packets(agent->nicctrl, &policy);
+        free(name);
+        free(tunnel_ip);
+    }
+
     const struct oflow **flows = oflow_table_sorted(installed);
     uint64_t cookie = port ? ofctrl_cookie(pipeline_port_origin(port)) : 0;
     json_t *array = json_array();
@@ -745,29 +766,28 @@ agent_flows_json(const struct agent *agent, const char *port,
 
         struct ds match = DS_EMPTY_INITIALIZER;
         struct ds actions = DS_EMPTY_INITIALIZER;
-        char hex[19];
+        char hex[19], key[32];
         snprintf(hex, sizeof hex, "%#"PRIx64, f->cookie);
+        snprintf(key, sizeof key, "%p", (const void *) f);
+        json_int_t in_nic = json_integer_value(json_object_get(nic, key));
         oflow_format_match(f, &match);
         oflow_format_actions(f, &actions);
         json_array_append_new(array, json_pack(
-            "{s:s, s:i, s:i, s:s, s:s, s:I, s:I, s:I}",
+            "{s:s, s:i, s:i, s:s, s:s, s:I, s:I, s:I, s:I}",
             "cookie", hex, "table", f->table_id, "priority", f->priority,
             "match", ds_cstr(&match), "actions", ds_cstr(&actions),
-            "n_packets", (json_int_t) f->n_packets,
+            "n_packets", (json_int_t) f->n_packets + in_nic,
+            "nic_packets", in_nic,
             "n_bytes", (json_int_t) f->n_bytes,
             "duration", (json_int_t) f->duration_sec));
         ds_destroy(&match);
         ds_destroy(&actions);
     }
     free(flows);
+    json_decref(nic);
     return array;
 }
 
-/* Returns a new reference to the policy in force, for "policy/dump": for
- * each VLAN binding of each port (or of 'port', if nonnull), the ACL in
- * force, entry by entry in the order they apply, with each entry's
- * counters, and what is wrong with it (see show_policy_text()); or NULL and
- * an error in '*error'. */
 /* Adds to each entry of 'describe' (xlate_acl_describe()'s) the frames
  * the NIC decided by it, from 'nic' ({"UUID": packets}, or NULL): as
  * "nic_packets", and in "n_packets" too, which then counts the entry's
@@ -787,6 +807,11 @@ agent_add_nic_packets(json_t *describe, const json_t *nic)
     }
 }
 
+/* Returns a new reference to the policy in force, for "policy/dump": for
+ * each VLAN binding of each port (or of 'port', if nonnull), the ACL in
+ * force, entry by entry in the order they apply, with each entry's
+ * counters, and what is wrong with it (see show_policy_text()); or NULL and
+ * an error in '*error'. */
 static json_t *
 agent_policy_json(struct agent *agent, const char *port_name,
                   const char **error)

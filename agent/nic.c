@@ -19,6 +19,7 @@
 #include "agent/nic.h"
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 
 #include <openvswitch/dynamic-string.h>
 #include <openvswitch/flow.h>
+#include <openvswitch/match.h>
 #include <openvswitch/shash.h>
 
 #include "agent/acl.h"
@@ -36,11 +38,15 @@
 #include "lib/util.h"
 #include "offload/nicctrl.h"
 #include "offload/planner.h"
+#include "ofp/ofctrl.h"
+#include "ofp/oflow.h"
 
 /* One VM port whose fast path the NIC can run, with its destinations. */
 struct nic_model {
     const char *name;
     const char *device;
+    const char *ls;             /* Its logical switch. */
+    const char **dest_names;    /* Each destination's port name. */
     const char *acl;            /* Its ingress ACL's name, or NULL. */
     const char **dest_acls;     /* Each destination's egress ACL's. */
     int ofport;
@@ -128,6 +134,7 @@ nic_models_build(const struct nic_policy *p, struct nic_models *ms)
         ms->n++;
         m->name = vp->name;
         m->device = vp->interface;
+        m->ls = vp->ls;
         m->acl = vp->acl;
         m->ofport = vp->ofport;
         m->port.mac = mac;
@@ -150,6 +157,7 @@ nic_models_build(const struct nic_policy *p, struct nic_models *ms)
         m->dests = iovp_xzalloc(n_vps * sizeof *m->dests);
         m->dest_ofports = iovp_xzalloc(n_vps * sizeof *m->dest_ofports);
         m->dest_acls = iovp_xzalloc(n_vps * sizeof *m->dest_acls);
+        m->dest_names = iovp_xzalloc(n_vps * sizeof *m->dest_names);
         size_t n_dests = 0;
         for (size_t j = 0; j < n_vps; j++) {
             const struct pipeline_vm_port *dp = &ms->vps[j];
@@ -164,6 +172,7 @@ nic_models_build(const struct nic_policy *p, struct nic_models *ms)
                 .acl = nic_acl(ms, p, dp->acl),
             };
             m->dest_acls[n_dests] = dp->acl;
+            m->dest_names[n_dests] = dp->name;
             m->dest_ofports[n_dests++] = dp->ofport;
         }
         m->port.dests = m->dests;
@@ -181,6 +190,7 @@ nic_models_destroy(struct nic_models *ms)
         free(ms->models[i].dests);
         free(ms->models[i].dest_ofports);
         free(ms->models[i].dest_acls);
+        free(ms->models[i].dest_names);
     }
     free(ms->models);
     SHASH_FOR_EACH (node, &ms->acls) {
@@ -273,6 +283,175 @@ nic_entry_packets(const struct nicctrl *nc, const struct nic_policy *p)
     }
     nic_models_destroy(&ms);
     return map;
+}
+
+/* Returns the flow of the 'n' flows 'flows' that frames of 'rule' take in
+ * OVS: the highest priority of those whose match overlaps the rule's on the
+ * fast path's fields and, if 'metadata' is nonzero, matches that logical
+ * switch; a conjunction's counting flow (conj_id) first.  NULL if none. */
+static const struct oflow *
+nic_pick_flow(const struct oflow *const *flows, size_t n,
+              const struct fp_match *rule, uint64_t metadata)
+{
+    const struct oflow *best = NULL;
+
+    for (size_t i = 0; i < n; i++) {
+        struct match m;
+        struct fp_match fm;
+
+        minimatch_expand(&flows[i]->match, &m);
+        if (m.wc.masks.conj_id) {
+            return flows[i];
+        }
+        if (metadata && m.wc.masks.metadata
+            && m.flow.metadata != (ovs_be64) htobe64(metadata)) {
+            continue;
+        }
+        fp_match_from_match(&m, &fm);
+        if (fp_match_overlaps(&fm, rule)
+            && (!best || flows[i]->priority > best->priority)) {
+            best = flows[i];
+        }
+    }
+    return best;
+}
+
+/* The flows of 'installed' of 'table' with 'cookie' (any cookie if 0, then
+ * priority 0 only), in '*flowsp' (malloc()'d) and '*n'. */
+static void
+nic_table_flows(const struct oflow_table *installed, uint8_t table,
+                uint64_t cookie, const struct oflow ***flowsp, size_t *n)
+{
+    const struct oflow **out = NULL;
+    size_t allocated = 0;
+    const struct oflow *f;
+
+    *n = 0;
+    OFLOW_TABLE_FOR_EACH (f, installed) {
+        if (f->table_id == table
+            && (cookie ? f->cookie == cookie : !f->priority)) {
+            if (*n >= allocated) {
+                allocated = allocated ? 2 * allocated : 8;
+                out = iovp_xrealloc(out, allocated * sizeof *out);
+            }
+            out[(*n)++] = f;
+        }
+    }
+    *flowsp = out;
+}
+
+static void
+nic_count_flow(json_t *counts, const struct oflow *f, uint64_t packets)
+{
+    char key[32];
+
+    if (f) {
+        snprintf(key, sizeof key, "%p", (const void *) f);
+        json_object_set_new(counts, key, json_integer(
+            json_integer_value(json_object_get(counts, key)) + packets));
+    }
+}
+
+/* Adds to 'counts' the flows of table 'table' (of ACL entry 'uuid' of
+ * 'acl', or the table's default flow if 'uuid' is NULL) that 'rule''s
+ * frames take. */
+static void
+nic_count_acl_flow(json_t *counts, const struct nic_policy *p,
+                   uint8_t table, const char *acl, const char *uuid,
+                   const struct fp_match *rule, uint64_t packets)
+{
+    const struct oflow **flows;
+    size_t n;
+
+    if (acl && uuid) {
+        xlate_acl_entry_installed(p->desired, p->installed, acl, uuid,
+                                  &flows, &n);
+    } else {
+        nic_table_flows(p->installed, table, 0, &flows, &n);
+    }
+    nic_count_flow(counts, nic_pick_flow(flows, n, rule, 0), packets);
+    free(flows);
+}
+
+/* Returns a new reference to {"FLOW": packets}, each FLOW an installed
+ * flow of 'p->installed' (its address, "%p") that frames the NIC decided
+ * would have taken in OVS, from each port's classification (table 0) to
+ * its destination's output (table 50). */
+json_t *
+nic_flow_packets(const struct nicctrl *nc, const struct nic_policy *p)
+{
+    json_t *counts = json_object();
+    struct nic_models ms;
+
+    nic_models_build(p, &ms);
+    for (size_t i = 0; i < ms.n; i++) {
+        const struct nic_model *m = &ms.models[i];
+        struct planner_rule *rules;
+        struct xlate_offload_origin *origins;
+        size_t n;
+
+        if (!nicctrl_has_port(nc, m->name)) {
+            continue;
+        }
+        char *s = iovp_xasprintf("ls:%s", m->ls);
+        uint64_t metadata = iovp_hash_string64(s);
+        free(s);
+
+        const struct oflow **classify;
+        size_t n_classify;
+        nic_table_flows(p->installed, PIPELINE_T_CLASSIFY,
+                        ofctrl_cookie(pipeline_port_origin(m->name)),
+                        &classify, &n_classify);
+
+        xlate_offload_port(&m->port, &rules, &n, &origins);
+        for (size_t r = 0; r < n; r++) {
+            uint64_t packets = nicctrl_rule_packets(nc, m->name,
+                                                    rules[r].id);
+            const struct xlate_offload_origin *o = &origins[r];
+            const struct fp_match *rm = &rules[r].match;
+            if (!packets) {
+                continue;
+            }
+            nic_count_flow(counts, nic_pick_flow(classify, n_classify, rm,
+                                                 0), packets);
+            nic_count_acl_flow(counts, p, PIPELINE_T_INGRESS_ACL, m->acl,
+                               o->ingress >= 0
+                               ? m->port.acl.entries[o->ingress].uuid
+                               : NULL, rm, packets);
+            if (o->dest < 0) {
+                continue;       /* Dropped by the ingress ACL. */
+            }
+
+            const struct xlate_offload_dest *d = &m->port.dests[o->dest];
+            uint64_t cookie = ofctrl_cookie(pipeline_port_origin(
+                                                m->dest_names[o->dest]));
+            for (int t = 0; t < 2; t++) {
+                const struct oflow **flows;
+                size_t n_flows;
+                if (t && rules[r].fate != FP_FORWARD) {
+                    break;      /* Dropped by the egress ACL. */
+                }
+                nic_table_flows(p->installed,
+                                t ? PIPELINE_T_OUTPUT : PIPELINE_T_L2,
+                                cookie, &flows, &n_flows);
+                nic_count_flow(counts, nic_pick_flow(flows, n_flows, rm,
+                                                     metadata), packets);
+                free(flows);
+                if (!t) {
+                    nic_count_acl_flow(counts, p, PIPELINE_T_EGRESS_ACL,
+                                       m->dest_acls[o->dest],
+                                       o->egress >= 0
+                                       ? d->acl.entries[o->egress].uuid
+                                       : NULL, rm, packets);
+                }
+            }
+        }
+        free(classify);
+        free(rules);
+        free(origins);
+    }
+    nic_models_destroy(&ms);
+    return counts;
 }
 
 /* xorshift64*, seeded: verify-offload draws the same frames for a seed. */

@@ -46,6 +46,7 @@ struct nic_policy {
 
 void nic_update(struct nicctrl *, const struct nic_policy *);
 json_t *nic_entry_packets(const struct nicctrl *, const struct nic_policy *);
+json_t *nic_flow_packets(const struct nicctrl *, const struct nic_policy *);
 json_t *nic_verify(struct nicctrl *, const struct nic_policy *,
                    const char *port, size_t count, uint64_t seed);
 

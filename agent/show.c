@@ -295,14 +295,22 @@ show_flows_text(const json_t *flows)
 
     json_array_foreach (flows, i, f) {
         const char *match = json_string_value(json_object_get(f, "match"));
+        json_int_t nic = json_integer_value(json_object_get(f,
+                                                            "nic_packets"));
+        char nic_text[48] = "";
+        if (nic) {
+            snprintf(nic_text, sizeof nic_text,
+                     " nic_packets=%"JSON_INTEGER_FORMAT",", nic);
+        }
         ds_put_format(&text, "cookie=%s, duration=%"JSON_INTEGER_FORMAT"s, "
                       "table=%"JSON_INTEGER_FORMAT", n_packets=%"
-                      JSON_INTEGER_FORMAT", n_bytes=%"JSON_INTEGER_FORMAT
+                      JSON_INTEGER_FORMAT",%s n_bytes=%"JSON_INTEGER_FORMAT
                       ", priority=%"JSON_INTEGER_FORMAT"%s%s actions=%s\n",
                       json_string_value(json_object_get(f, "cookie")),
                       json_integer_value(json_object_get(f, "duration")),
                       json_integer_value(json_object_get(f, "table")),
                       json_integer_value(json_object_get(f, "n_packets")),
+                      nic_text,
                       json_integer_value(json_object_get(f, "n_bytes")),
                       json_integer_value(json_object_get(f, "priority")),
                       strcmp(match, "*") ? "," : "",

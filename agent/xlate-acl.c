@@ -1165,3 +1165,27 @@ xlate_acl_effect_free(struct xlate_offload_acl *acl)
     acl->priorities = NULL;
     acl->weights = NULL;
 }
+
+/* Stores in '*flowsp' (malloc()'d) and '*n' the flows of entry 'uuid' of
+ * ACL 'acl' that the switch holds ('installed'), of those 'd' wants. */
+void
+xlate_acl_entry_installed(const struct desired *d,
+                          const struct oflow_table *installed,
+                          const char *acl, const char *uuid,
+                          const struct oflow ***flowsp, size_t *n)
+{
+    char *key = xlate_acl_group_key(acl, uuid);
+    size_t n_flows;
+    struct oflow *const *flows = desired_group_flows(d, key, &n_flows);
+    const struct oflow **out = iovp_xmalloc(MAX(n_flows, 1) * sizeof *out);
+
+    *n = 0;
+    for (size_t i = 0; i < n_flows; i++) {
+        const struct oflow *f = oflow_table_find(installed, flows[i]);
+        if (f) {
+            out[(*n)++] = f;
+        }
+    }
+    free(key);
+    *flowsp = out;
+}

@@ -64,6 +64,7 @@ struct desired;
 struct flow;
 struct match;
 struct odb_replica;
+struct oflow;
 struct oflow_table;
 struct xlate_acl;
 struct xlate_offload_acl;
@@ -97,6 +98,10 @@ void xlate_acl_effect(const struct xlate_acl *, const char *name,
                       const struct oflow_table *installed,
                       struct xlate_offload_acl *);
 void xlate_acl_effect_free(struct xlate_offload_acl *);
+void xlate_acl_entry_installed(const struct desired *,
+                               const struct oflow_table *installed,
+                               const char *acl, const char *uuid,
+                               const struct oflow ***flowsp, size_t *n);
 json_t *xlate_acl_describe(const struct xlate_acl *, const char *name,
                            const struct desired *,
                            const struct oflow_table *installed);
