@@ -153,6 +153,8 @@ struct agent {
 };
 
 static void agent_wake(struct agent *);
+static void agent_reply(struct control_conn *, json_t *,
+                        char *(*text)(const json_t *));
 static void agent_wake_timer(uv_timer_t *);
 static void agent_ofp_send(struct agent *, struct ovs_list *);
 
@@ -445,14 +447,7 @@ agent_cmd_switch_show(struct control_conn *conn, int argc OVS_UNUSED,
     struct agent *agent = agent_;
     json_t *show = agent_show(agent);
 
-    if (control_conn_format(conn) == CONTROL_FMT_JSON) {
-        control_reply_json(conn, show);
-    } else {
-        char *text = show_switch_text(show);
-        control_reply(conn, text);
-        free(text);
-        json_decref(show);
-    }
+    agent_reply(conn, show, show_switch_text);
 }
 
 /* Adds to 'faults' (see report_port_faults()) an "unspecified_fault" for
@@ -953,13 +948,8 @@ agent_cmd_acl_trace(struct control_conn *conn, int argc OVS_UNUSED,
     if (!trace) {
         control_reply_error(conn, error);
         free(error);
-    } else if (control_conn_format(conn) == CONTROL_FMT_JSON) {
-        control_reply_json(conn, trace);
     } else {
-        char *text = trace_acl_text(trace);
-        control_reply(conn, text);
-        free(text);
-        json_decref(trace);
+        agent_reply(conn, trace, trace_acl_text);
     }
 }
 
@@ -988,14 +978,7 @@ agent_cmd_offload_show(struct control_conn *conn, int argc,
                              "ports", nicctrl_show(agent->nicctrl,
                                                    argc > 1 ? argv[1]
                                                    : NULL));
-    if (control_conn_format(conn) == CONTROL_FMT_JSON) {
-        control_reply_json(conn, show);
-    } else {
-        char *text = show_offload_text(show);
-        control_reply(conn, text);
-        free(text);
-        json_decref(show);
-    }
+    agent_reply(conn, show, show_offload_text);
 }
 
 /* "offload/verify PORT [COUNT [SEED]]": PORT's fast path checked against
@@ -1360,19 +1343,34 @@ agent_ofp_msg(struct ofp_client *client OVS_UNUSED, struct ofpbuf *msg,
     ofpbuf_delete(msg);
 }
 
+/* Replies on 'conn' with 'result' (stolen): as JSON, or as the text that
+ * 'text' makes of it. */
+static void
+agent_reply(struct control_conn *conn, json_t *result,
+            char *(*text)(const json_t *))
+{
+    if (control_conn_format(conn) == CONTROL_FMT_JSON) {
+        control_reply_json(conn, result);
+    } else {
+        char *s = text(result);
+        control_reply(conn, s);
+        free(s);
+        json_decref(result);
+    }
+}
+
 /* Replies on 'conn' with 'status' (stolen), a JSON object of counters and
  * states: as JSON, or as a "key: value" line for each member. */
+static char *
+agent_status_text(const json_t *status)
+{
+    return iovp_json_lines(status, "");
+}
+
 static void
 agent_reply_status(struct control_conn *conn, json_t *status)
 {
-    if (control_conn_format(conn) == CONTROL_FMT_JSON) {
-        control_reply_json(conn, status);
-    } else {
-        char *text = iovp_json_lines(status, "");
-        control_reply(conn, text);
-        free(text);
-        json_decref(status);
-    }
+    agent_reply(conn, status, agent_status_text);
 }
 
 /* "memory/show": what iovpd holds, as Open vSwitch's daemons answer it:

@@ -239,19 +239,20 @@ nic_add_packets(json_t *map, const char *acl, const char *uuid,
         json_integer_value(json_object_get(entries, uuid)) + packets));
 }
 
-/* Returns a new reference to {"ACL": {"ENTRY-UUID": packets}}: the frames
- * the NIC decided, in every port's fast path, by rules that came from each
- * ACL entry (as the ingress entry, or as the destination's egress entry),
- * as of the last read of the NIC's counters. */
-json_t *
-nic_entry_packets(const struct nicctrl *nc, const struct nic_policy *p)
-{
-    json_t *map = json_object();
-    struct nic_models ms;
+/* Calls 'cb' for each rule of each port's fast path that the NIC decided
+ * frames by, as of the last read of its counters, with where the rule came
+ * from and how many frames. */
+typedef void nic_decided_cb(const struct nic_model *,
+                            const struct planner_rule *,
+                            const struct xlate_offload_origin *,
+                            uint64_t packets, void *aux);
 
-    nic_models_build(p, &ms);
-    for (size_t i = 0; i < ms.n; i++) {
-        const struct nic_model *m = &ms.models[i];
+static void
+nic_for_each_decided(const struct nicctrl *nc, const struct nic_models *ms,
+                     nic_decided_cb *cb, void *aux)
+{
+    for (size_t i = 0; i < ms->n; i++) {
+        const struct nic_model *m = &ms->models[i];
         struct planner_rule *rules;
         struct xlate_offload_origin *origins;
         size_t n;
@@ -263,24 +264,44 @@ nic_entry_packets(const struct nicctrl *nc, const struct nic_policy *p)
         for (size_t r = 0; r < n; r++) {
             uint64_t packets = nicctrl_rule_packets(nc, m->name,
                                                     rules[r].id);
-            const struct xlate_offload_origin *o = &origins[r];
-            if (!packets) {
-                continue;
-            }
-            if (o->ingress >= 0 && m->acl) {
-                nic_add_packets(map, m->acl,
-                                m->port.acl.entries[o->ingress].uuid,
-                                packets);
-            }
-            if (o->dest >= 0 && o->egress >= 0 && m->dest_acls[o->dest]) {
-                const struct xlate_offload_dest *d = &m->port.dests[o->dest];
-                nic_add_packets(map, m->dest_acls[o->dest],
-                                d->acl.entries[o->egress].uuid, packets);
+            if (packets) {
+                cb(m, &rules[r], &origins[r], packets, aux);
             }
         }
         free(rules);
         free(origins);
     }
+}
+
+static void
+nic_add_entry_packets(const struct nic_model *m,
+                      const struct planner_rule *rule OVS_UNUSED,
+                      const struct xlate_offload_origin *o,
+                      uint64_t packets, void *map)
+{
+    if (o->ingress >= 0 && m->acl) {
+        nic_add_packets(map, m->acl, m->port.acl.entries[o->ingress].uuid,
+                        packets);
+    }
+    if (o->dest >= 0 && o->egress >= 0 && m->dest_acls[o->dest]) {
+        const struct xlate_offload_dest *d = &m->port.dests[o->dest];
+        nic_add_packets(map, m->dest_acls[o->dest],
+                        d->acl.entries[o->egress].uuid, packets);
+    }
+}
+
+/* Returns a new reference to {"ACL": {"ENTRY-UUID": packets}}: the frames
+ * the NIC decided, in every port's fast path, by rules that came from each
+ * ACL entry (as the ingress entry, or as the destination's egress entry),
+ * as of the last read of the NIC's counters. */
+json_t *
+nic_entry_packets(const struct nicctrl *nc, const struct nic_policy *p)
+{
+    json_t *map = json_object();
+    struct nic_models ms;
+
+    nic_models_build(p, &ms);
+    nic_for_each_decided(nc, &ms, nic_add_entry_packets, map);
     nic_models_destroy(&ms);
     return map;
 }
@@ -316,28 +337,21 @@ nic_pick_flow(const struct oflow *const *flows, size_t n,
     return best;
 }
 
-/* The flows of 'installed' of 'table' with 'cookie' (any cookie if 0, then
- * priority 0 only), in '*flowsp' (malloc()'d) and '*n'. */
-static void
-nic_table_flows(const struct oflow_table *installed, uint8_t table,
-                uint64_t cookie, const struct oflow ***flowsp, size_t *n)
-{
-    const struct oflow **out = NULL;
-    size_t allocated = 0;
-    const struct oflow *f;
+/* A growable array of flows. */
+struct nic_flows {
+    const struct oflow **flows;
+    size_t n, allocated;
+};
 
-    *n = 0;
-    OFLOW_TABLE_FOR_EACH (f, installed) {
-        if (f->table_id == table
-            && (cookie ? f->cookie == cookie : !f->priority)) {
-            if (*n >= allocated) {
-                allocated = allocated ? 2 * allocated : 8;
-                out = iovp_xrealloc(out, allocated * sizeof *out);
-            }
-            out[(*n)++] = f;
-        }
+static void
+nic_flows_add(struct nic_flows *fs, const struct oflow *f)
+{
+    if (fs->n >= fs->allocated) {
+        fs->allocated = fs->allocated ? 2 * fs->allocated : 8;
+        fs->flows = iovp_xrealloc(fs->flows,
+                                  fs->allocated * sizeof *fs->flows);
     }
-    *flowsp = out;
+    fs->flows[fs->n++] = f;
 }
 
 static void
@@ -352,25 +366,110 @@ nic_count_flow(json_t *counts, const struct oflow *f, uint64_t packets)
     }
 }
 
-/* Adds to 'counts' the flows of table 'table' (of ACL entry 'uuid' of
- * 'acl', or the table's default flow if 'uuid' is NULL) that 'rule''s
- * frames take. */
-static void
-nic_count_acl_flow(json_t *counts, const struct nic_policy *p,
-                   uint8_t table, const char *acl, const char *uuid,
-                   const struct fp_match *rule, uint64_t packets)
-{
-    const struct oflow **flows;
-    size_t n;
+/* What nic_flow_packets() needs while it visits the rules the NIC decided
+ * frames by: the switch's flows, read once for each port. */
+struct nic_flow_visit {
+    const struct nic_policy *p;
+    json_t *counts;
+    struct nic_flows defaults[2];   /* Tables 10 and 40, priority 0. */
+    const struct nic_model *model;  /* The port the rest is of. */
+    uint64_t metadata;              /* Its logical switch. */
+    struct nic_flows classify;      /* Its table 0 flows. */
+    struct nic_flows *dest_flows;   /* Each destination's table 30 and 50
+                                     * flows, two arrays a destination. */
+};
 
-    if (acl && uuid) {
-        xlate_acl_entry_installed(p->desired, p->installed, acl, uuid,
-                                  &flows, &n);
-    } else {
-        nic_table_flows(p->installed, table, 0, &flows, &n);
+/* Reads into 'v' the flows of 'm' and of its destinations. */
+static void
+nic_flow_visit_port(struct nic_flow_visit *v, const struct nic_model *m)
+{
+    free(v->classify.flows);
+    for (size_t i = 0; v->model && i < 2 * v->model->port.n_dests; i++) {
+        free(v->dest_flows[i].flows);
     }
-    nic_count_flow(counts, nic_pick_flow(flows, n, rule, 0), packets);
-    free(flows);
+    free(v->dest_flows);
+    memset(&v->classify, 0, sizeof v->classify);
+    v->dest_flows = iovp_xzalloc(MAX(2 * m->port.n_dests, 1)
+                                 * sizeof *v->dest_flows);
+    v->model = m;
+
+    char *s = iovp_xasprintf("ls:%s", m->ls);
+    v->metadata = iovp_hash_string64(s);
+    free(s);
+
+    uint64_t cookie = ofctrl_cookie(pipeline_port_origin(m->name));
+    const struct oflow *f;
+    OFLOW_TABLE_FOR_EACH (f, v->p->installed) {
+        if (f->table_id == PIPELINE_T_CLASSIFY && f->cookie == cookie) {
+            nic_flows_add(&v->classify, f);
+        } else if (f->table_id == PIPELINE_T_L2
+                   || f->table_id == PIPELINE_T_OUTPUT) {
+            for (size_t d = 0; d < m->port.n_dests; d++) {
+                bool output = f->table_id == PIPELINE_T_OUTPUT;
+                if (f->cookie == ofctrl_cookie(pipeline_port_origin(
+                                                   m->dest_names[d]))) {
+                    nic_flows_add(&v->dest_flows[2 * d + output], f);
+                }
+            }
+        }
+    }
+}
+
+/* Adds to 'v->counts' the flow of ACL entry 'uuid' of 'acl' (or the
+ * default flow of the ACL's table, 'which' 0 for ingress and 1 for egress,
+ * if 'uuid' is NULL) that 'rule''s frames take. */
+static void
+nic_count_acl_flow(struct nic_flow_visit *v, int which, const char *acl,
+                   const char *uuid, const struct fp_match *rule,
+                   uint64_t packets)
+{
+    if (acl && uuid) {
+        const struct oflow **flows;
+        size_t n;
+        xlate_acl_entry_installed(v->p->desired, v->p->installed, acl, uuid,
+                                  &flows, &n);
+        nic_count_flow(v->counts, nic_pick_flow(flows, n, rule, 0), packets);
+        free(flows);
+    } else {
+        const struct nic_flows *fs = &v->defaults[which];
+        nic_count_flow(v->counts, nic_pick_flow(fs->flows, fs->n, rule, 0),
+                       packets);
+    }
+}
+
+static void
+nic_add_flow_packets(const struct nic_model *m,
+                     const struct planner_rule *rule,
+                     const struct xlate_offload_origin *o,
+                     uint64_t packets, void *v_)
+{
+    struct nic_flow_visit *v = v_;
+    const struct fp_match *rm = &rule->match;
+
+    if (v->model != m) {
+        nic_flow_visit_port(v, m);
+    }
+    nic_count_flow(v->counts, nic_pick_flow(v->classify.flows, v->classify.n,
+                                            rm, 0), packets);
+    nic_count_acl_flow(v, 0, m->acl,
+                       o->ingress >= 0 ? m->port.acl.entries[o->ingress].uuid
+                       : NULL, rm, packets);
+    if (o->dest < 0) {
+        return;                 /* Dropped by the ingress ACL. */
+    }
+
+    const struct xlate_offload_dest *d = &m->port.dests[o->dest];
+    const struct nic_flows *l2 = &v->dest_flows[2 * o->dest];
+    nic_count_flow(v->counts, nic_pick_flow(l2->flows, l2->n, rm,
+                                            v->metadata), packets);
+    nic_count_acl_flow(v, 1, m->dest_acls[o->dest],
+                       o->egress >= 0 ? d->acl.entries[o->egress].uuid
+                       : NULL, rm, packets);
+    if (rule->fate == FP_FORWARD) {
+        const struct nic_flows *out = &v->dest_flows[2 * o->dest + 1];
+        nic_count_flow(v->counts, nic_pick_flow(out->flows, out->n, rm,
+                                                v->metadata), packets);
+    }
 }
 
 /* Returns a new reference to {"FLOW": packets}, each FLOW an installed
@@ -380,78 +479,30 @@ nic_count_acl_flow(json_t *counts, const struct nic_policy *p,
 json_t *
 nic_flow_packets(const struct nicctrl *nc, const struct nic_policy *p)
 {
-    json_t *counts = json_object();
+    struct nic_flow_visit v = { .p = p, .counts = json_object() };
     struct nic_models ms;
+    const struct oflow *f;
+
+    OFLOW_TABLE_FOR_EACH (f, p->installed) {
+        if (!f->priority && (f->table_id == PIPELINE_T_INGRESS_ACL
+                             || f->table_id == PIPELINE_T_EGRESS_ACL)) {
+            nic_flows_add(&v.defaults[f->table_id == PIPELINE_T_EGRESS_ACL],
+                          f);
+        }
+    }
 
     nic_models_build(p, &ms);
-    for (size_t i = 0; i < ms.n; i++) {
-        const struct nic_model *m = &ms.models[i];
-        struct planner_rule *rules;
-        struct xlate_offload_origin *origins;
-        size_t n;
+    nic_for_each_decided(nc, &ms, nic_add_flow_packets, &v);
 
-        if (!nicctrl_has_port(nc, m->name)) {
-            continue;
-        }
-        char *s = iovp_xasprintf("ls:%s", m->ls);
-        uint64_t metadata = iovp_hash_string64(s);
-        free(s);
-
-        const struct oflow **classify;
-        size_t n_classify;
-        nic_table_flows(p->installed, PIPELINE_T_CLASSIFY,
-                        ofctrl_cookie(pipeline_port_origin(m->name)),
-                        &classify, &n_classify);
-
-        xlate_offload_port(&m->port, &rules, &n, &origins);
-        for (size_t r = 0; r < n; r++) {
-            uint64_t packets = nicctrl_rule_packets(nc, m->name,
-                                                    rules[r].id);
-            const struct xlate_offload_origin *o = &origins[r];
-            const struct fp_match *rm = &rules[r].match;
-            if (!packets) {
-                continue;
-            }
-            nic_count_flow(counts, nic_pick_flow(classify, n_classify, rm,
-                                                 0), packets);
-            nic_count_acl_flow(counts, p, PIPELINE_T_INGRESS_ACL, m->acl,
-                               o->ingress >= 0
-                               ? m->port.acl.entries[o->ingress].uuid
-                               : NULL, rm, packets);
-            if (o->dest < 0) {
-                continue;       /* Dropped by the ingress ACL. */
-            }
-
-            const struct xlate_offload_dest *d = &m->port.dests[o->dest];
-            uint64_t cookie = ofctrl_cookie(pipeline_port_origin(
-                                                m->dest_names[o->dest]));
-            for (int t = 0; t < 2; t++) {
-                const struct oflow **flows;
-                size_t n_flows;
-                if (t && rules[r].fate != FP_FORWARD) {
-                    break;      /* Dropped by the egress ACL. */
-                }
-                nic_table_flows(p->installed,
-                                t ? PIPELINE_T_OUTPUT : PIPELINE_T_L2,
-                                cookie, &flows, &n_flows);
-                nic_count_flow(counts, nic_pick_flow(flows, n_flows, rm,
-                                                     metadata), packets);
-                free(flows);
-                if (!t) {
-                    nic_count_acl_flow(counts, p, PIPELINE_T_EGRESS_ACL,
-                                       m->dest_acls[o->dest],
-                                       o->egress >= 0
-                                       ? d->acl.entries[o->egress].uuid
-                                       : NULL, rm, packets);
-                }
-            }
-        }
-        free(classify);
-        free(rules);
-        free(origins);
+    free(v.classify.flows);
+    for (size_t i = 0; v.model && i < 2 * v.model->port.n_dests; i++) {
+        free(v.dest_flows[i].flows);
     }
+    free(v.dest_flows);
+    free(v.defaults[0].flows);
+    free(v.defaults[1].flows);
     nic_models_destroy(&ms);
-    return counts;
+    return v.counts;
 }
 
 /* xorshift64*, seeded: verify-offload draws the same frames for a seed. */

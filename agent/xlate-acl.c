@@ -137,6 +137,20 @@ xlate_acl_port_prefixes(const struct acl_entry *e,
               ? xlate_acl_range_prefixes(&e->dest_ports, dst) : 0);
 }
 
+/* Stores in 'families' the address families whose flows entry 'e' makes
+ * (both for an entry of either IP family) and returns their number. */
+static size_t
+xlate_acl_families(const struct acl_entry *e, enum acl_family families[2])
+{
+    if (e->family == ACL_FAMILY_IP) {
+        families[0] = ACL_FAMILY_IPV4;
+        families[1] = ACL_FAMILY_IPV6;
+        return 2;
+    }
+    families[0] = e->family;
+    return 1;
+}
+
 /* Adds the flow that 'format' gives to 'flows', for ACL 'acl_name'. */
 static void OVS_PRINTF_FORMAT(3, 4)
 xlate_acl_flow(struct oflow_table *flows, const char *acl_name,
@@ -301,13 +315,7 @@ xlate_acl_entry_flows(const char *acl_name, const struct acl_entry *e,
     }
 
     enum acl_family families[2];
-    size_t n_families = 0;
-    if (e->family == ACL_FAMILY_IP) {
-        families[n_families++] = ACL_FAMILY_IPV4;
-        families[n_families++] = ACL_FAMILY_IPV6;
-    } else {
-        families[n_families++] = e->family;
-    }
+    size_t n_families = xlate_acl_families(e, families);
 
     uint64_t conj_stub[64 / 8];
     struct ofpbuf conj = OFPBUF_STUB_INITIALIZER(conj_stub);
@@ -380,13 +388,7 @@ xlate_acl_entry_matches(const struct acl_entry *e, struct match **matchesp,
     xlate_acl_port_prefixes(e, src, &n_src, dst, &n_dst);
 
     enum acl_family families[2];
-    size_t n_families = 0;
-    if (e->family == ACL_FAMILY_IP) {
-        families[n_families++] = ACL_FAMILY_IPV4;
-        families[n_families++] = ACL_FAMILY_IPV6;
-    } else {
-        families[n_families++] = e->family;
-    }
+    size_t n_families = xlate_acl_families(e, families);
 
     struct match *matches = iovp_xmalloc(n_families * MAX(n_src, 1)
                                          * MAX(n_dst, 1) * sizeof *matches);
