@@ -58,7 +58,7 @@ VLOG_DEFINE_THIS_MODULE(agent);
 
 /* The tables iovpd reads from each database. */
 static const char *const ovs_open_vswitch_columns[] = {
-    "bridges", "external_ids", NULL,
+    "bridges", "external_ids", "cur_cfg", "next_cfg", NULL,
 };
 static const char *const ovs_bridge_columns[] = {
     "name", "ports", "fail_mode", "protocols", "datapath_type",
@@ -549,7 +549,14 @@ agent_put_flows(struct agent *agent, const struct odb_replica *vtep,
         nic_update(agent->nicctrl, &policy);
     }
 
-    if (ofctrl_is_ready(agent->ofctrl)) {
+    /* No flow goes to the switch before the bridge is set up as iovpd
+     * needs it, in the database and in ovs-vswitchd: OVS deletes every
+     * flow of a bridge whose fail mode changes. */
+    struct bridge_spec bs = {
+        .name = agent->bridge,
+        .datapath_type = agent->datapath_type,
+    };
+    if (ofctrl_is_ready(agent->ofctrl) && bridge_is_ready(ovs, &bs)) {
         struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
         size_t n = ofctrl_put(agent->ofctrl, &agent->desired, &msgs);
         if (n) {
@@ -1307,8 +1314,11 @@ agent_ofp_msg(struct ofp_client *client OVS_UNUSED, struct ofpbuf *msg,
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
     struct agent *agent = agent_;
+    struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
+    enum ofctrl_event event = ofctrl_receive(agent->ofctrl, msg, &msgs);
 
-    switch (ofctrl_receive(agent->ofctrl, msg)) {
+    agent_ofp_send(agent, &msgs);
+    switch (event) {
     case OFCTRL_IGNORED: {
         char *brief = ofconn_msg_brief(msg);
         VLOG_WARN_RL(&rl, "unexpected OpenFlow message from the switch: %s",

@@ -28,6 +28,19 @@ static const char *const bridge_protocols[] = {
     "OpenFlow13", "OpenFlow14", "OpenFlow15",
 };
 
+/* Returns a new reference to the operation that asks ovs-vswitchd to
+ * report when it has applied the transaction that holds it, as ovs-vsctl
+ * does: Open_vSwitch's "next_cfg" goes up by one, and ovs-vswitchd sets
+ * "cur_cfg" to it once it has reconfigured. */
+static json_t *
+bridge_bump_cfg(const struct odb_row *root_row)
+{
+    return json_pack("{s:s, s:s, s:o, s:[[s, s, i]]}",
+                     "op", "mutate", "table", "Open_vSwitch",
+                     "where", odb_where_uuid(root_row),
+                     "mutations", "next_cfg", "+=", 1);
+}
+
 static json_t *
 bridge_create(const struct odb_replica *ovs, const struct bridge_spec *spec)
 {
@@ -54,7 +67,7 @@ bridge_create(const struct odb_replica *ovs, const struct bridge_spec *spec)
                             json_string(spec->datapath_type));
     }
 
-    return json_pack(
+    json_t *ops = json_pack(
         "[{s:s, s:s, s:[[s, s, s]], s:[s], s:s, s:[], s:i},"
         " {s:s, s:s, s:{s:s, s:s}, s:s},"
         " {s:s, s:s, s:{s:s, s:[s, s]}, s:s},"
@@ -77,6 +90,8 @@ bridge_create(const struct odb_replica *ovs, const struct bridge_spec *spec)
         "mutations", "bridges", "insert", "named-uuid", "br",
         "op", "comment",
         "comment", "iovpd: creating the integration bridge");
+    json_array_append_new(ops, bridge_bump_cfg(root_row));
+    return ops;
 }
 
 /* Returns a new reference to the operations of a transaction that makes
@@ -129,5 +144,32 @@ bridge_ensure(const struct odb_replica *ovs, const struct bridge_spec *spec)
         }
     }
 
+    const struct odb_row *root_row = odb_first_row(
+        odb_replica_find_table(ovs, "Open_vSwitch"));
+    if (json_array_size(ops) && root_row) {
+        json_array_append_new(ops, bridge_bump_cfg(root_row));
+    }
     return odb_txn_finish(ops, "iovpd: setting up the integration bridge");
+}
+
+/* Returns true if the integration bridge is as iovpd needs it, in the
+ * database ('ovs') and in ovs-vswitchd: bridge_ensure() has nothing to do,
+ * and ovs-vswitchd has applied every configuration committed so far
+ * ("cur_cfg" has caught up with "next_cfg").  Flows sent before that may
+ * be lost: OVS deletes every flow of a bridge whose fail mode changes. */
+bool
+bridge_is_ready(const struct odb_replica *ovs, const struct bridge_spec *spec)
+{
+    const struct odb_replica_table *root = odb_replica_find_table(
+        ovs, "Open_vSwitch");
+    const struct odb_row *root_row = odb_first_row(root);
+    json_t *ops = bridge_ensure(ovs, spec);
+
+    if (ops || !root_row) {
+        json_decref(ops);
+        return false;
+    }
+    const json_t *cur_cfg = odb_row_get(root, root_row, "cur_cfg");
+    const json_t *next_cfg = odb_row_get(root, root_row, "next_cfg");
+    return json_integer_value(cur_cfg) >= json_integer_value(next_cfg);
 }

@@ -28,6 +28,7 @@
  * else is changed, the datapath type included. */
 
 #include <jansson.h>
+#include <stdbool.h>
 
 struct odb_replica;
 
@@ -38,5 +39,7 @@ struct bridge_spec {
 
 json_t *bridge_ensure(const struct odb_replica *ovs,
                       const struct bridge_spec *);
+bool bridge_is_ready(const struct odb_replica *ovs,
+                     const struct bridge_spec *);
 
 #endif /* agent/bridge.h */

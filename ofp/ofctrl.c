@@ -27,6 +27,7 @@
 #include <openvswitch/ofp-bundle.h>
 #include <openvswitch/ofp-errors.h>
 #include <openvswitch/ofp-flow.h>
+#include <openvswitch/ofp-monitor.h>
 #include <openvswitch/ofp-msgs.h>
 #include <openvswitch/ofp-protocol.h>
 #include <openvswitch/ofp-util.h>
@@ -83,6 +84,7 @@ struct ofctrl {
     struct oflow_table installed;
     struct oflow_table dumping; /* The dump in progress. */
     ovs_be32 sync_xid;          /* Of that dump, or 0. */
+    bool synced;                /* A dump completed on this connection. */
     ovs_be32 stats_xids[OFCTRL_MAX_STATS_TABLES];  /* Of the dumps for */
     size_t n_stats_xids;                           /* counters only. */
 
@@ -93,9 +95,19 @@ struct ofctrl {
     bool committed;             /* The switch confirmed the commit. */
 
     /* The next put compares all flows, not only those the desired flows
-     * tracked as changed: after a read of the switch's flows, or a bundle
-     * that failed. */
+     * tracked as changed: after a read of the switch's flows, a bundle
+     * that failed, or a change that someone else made. */
     bool need_full;
+
+    /* The flow monitor: the switch tells ofctrl of every change to its
+     * flows that iovpd did not make itself (its own come back abbreviated
+     * to their xids). */
+    ovs_be32 monitor_xid;       /* Of the request. */
+    char *monitor_error;        /* The switch refused it: why; or NULL. */
+    bool monitor_paused;        /* Updates are being lost: read again. */
+    bool need_sync;             /* Read the switch's flows again as soon as
+                                 * no read or bundle is in flight. */
+    size_t n_foreign;           /* Changes by others since the last put. */
 
     /* Flows the switch refused, with why. */
     struct ofctrl_rejection *rejections;
@@ -107,6 +119,9 @@ struct ofctrl {
     uint64_t n_flow_mods;       /* flow_mods in committed bundles. */
     uint64_t n_syncs;           /* Complete reads of the switch's flows. */
     uint64_t n_puts;            /* Comparisons of desired and installed. */
+    uint64_t n_foreign_total;   /* Changes to iovpd's flows by others. */
+    uint64_t n_repairs;         /* Puts that undid such changes. */
+    uint64_t n_monitor_pauses;  /* Times the switch paused the monitor. */
 };
 
 struct ofctrl *
@@ -155,6 +170,7 @@ ofctrl_destroy(struct ofctrl *c)
         ofctrl_clear_pending(c);
         hmap_destroy(&c->pending);
         ofctrl_clear_rejections(c);
+        free(c->monitor_error);
         free(c);
     }
 }
@@ -187,17 +203,52 @@ ofctrl_queue_dump(const struct ofctrl *c, uint8_t table_id,
     return ofctrl_xid(request);
 }
 
+/* Queues on 'out' the request of a flow monitor on every flow of every
+ * table, and returns its xid.  The monitor cannot select by cookie: the
+ * updates for flows that are not iovpd's are skipped as they come. */
+static ovs_be32
+ofctrl_queue_monitor(const struct ofctrl *c, struct ovs_list *out)
+{
+    struct ofputil_flow_monitor_request fmr = {
+        .id = 1,
+        .command = OFPFMC_ADD,
+        .flags = (OFPFMF_ADD | OFPFMF_REMOVED | OFPFMF_MODIFY
+                  | OFPFMF_INSTRUCTIONS),
+        .out_port = OFPP_ANY,
+        .out_group = OFPG_ANY,
+        .table_id = 0xff,
+    };
+    struct ofpbuf *request = ofpbuf_new(128);
+
+    match_init_catchall(&fmr.match);
+    ofputil_append_flow_monitor_request(
+        &fmr, request, ofputil_protocol_from_ofp_version(c->version));
+    ofpmsg_update_length(request);
+    ovs_list_push_back(out, &request->list_node);
+    return ofctrl_xid(request);
+}
+
+/* Starts a read of the switch's flows (queued on 'out'). */
+static void
+ofctrl_start_sync(struct ofctrl *c, struct ovs_list *out)
+{
+    c->state = S_SYNCING;
+    c->need_sync = false;
+    oflow_table_clear(&c->dumping);
+    c->sync_xid = ofctrl_queue_dump(c, 0xff, out);
+}
+
 /* A connection to the switch became active at 'version': queues on 'out'
- * the read of what the switch holds. */
+ * the flow monitor and then the read of what the switch holds.  In that
+ * order, a change that the read misses is one the monitor reports. */
 void
 ofctrl_connected(struct ofctrl *c, enum ofp_version version,
                  struct ovs_list *out)
 {
     ofctrl_disconnected(c);
     c->version = version;
-    c->state = S_SYNCING;
-    oflow_table_clear(&c->dumping);
-    c->sync_xid = ofctrl_queue_dump(c, 0xff, out);
+    c->monitor_xid = ofctrl_queue_monitor(c, out);
+    ofctrl_start_sync(c, out);
 }
 
 /* The connection is gone: what the switch holds is unknown until the next
@@ -207,7 +258,14 @@ ofctrl_disconnected(struct ofctrl *c)
 {
     c->state = S_DISCONNECTED;
     c->sync_xid = 0;
+    c->synced = false;
     c->n_stats_xids = 0;
+    c->monitor_xid = 0;
+    free(c->monitor_error);
+    c->monitor_error = NULL;
+    c->monitor_paused = false;
+    c->need_sync = false;
+    c->n_foreign = 0;
     ofctrl_clear_pending(c);
     ofctrl_clear_rejections(c);
 }
@@ -277,7 +335,7 @@ ofctrl_find_rejection(const struct ofctrl *c, const struct oflow *f)
 /* The barrier after the bundle in flight came back: the bundle is done, one
  * way or the other. */
 static enum ofctrl_event
-ofctrl_finish_bundle(struct ofctrl *c)
+ofctrl_finish_bundle(struct ofctrl *c, struct ovs_list *out)
 {
     struct ofctrl_change *ch;
     bool explained = false;
@@ -346,7 +404,170 @@ ofctrl_finish_bundle(struct ofctrl *c)
     ofctrl_clear_pending(c);
     c->open_xid = c->commit_xid = c->barrier_xid = 0;
     c->state = S_READY;
+    if (c->need_sync) {
+        /* Someone changed the switch's flows while the bundle was in
+         * flight: which came first is not known, so read them again. */
+        ofctrl_start_sync(c, out);
+        return OFCTRL_HANDLED;
+    }
     return event;
+}
+
+/* Reads the switch's flows again, now (queued on 'out') if nothing is in
+ * flight, otherwise as soon as it is done. */
+static void
+ofctrl_resync(struct ofctrl *c, struct ovs_list *out)
+{
+    if (c->state == S_READY) {
+        ofctrl_start_sync(c, out);
+    } else {
+        c->need_sync = true;
+    }
+}
+
+/* The switch paused the flow monitor: it had more updates queued than it
+ * would keep.  Until it resumes, updates are lost. */
+static void
+ofctrl_monitor_paused(struct ofctrl *c)
+{
+    if (!c->monitor_paused) {
+        VLOG_INFO("the switch paused the flow monitor: its flows will be "
+                  "read again when it resumes");
+        c->monitor_paused = true;
+        c->n_monitor_pauses++;
+    }
+}
+
+/* The switch resumed the flow monitor: what changed meanwhile is known
+ * only from a new read of its flows (queued on 'out' when it can be). */
+static void
+ofctrl_monitor_resumed(struct ofctrl *c, struct ovs_list *out)
+{
+    c->monitor_paused = false;
+    c->n_foreign++;
+    ofctrl_resync(c, out);
+}
+
+/* Returns true if 'fu', a change to the switch's flows, concerns the
+ * installed flows: a flow with iovpd's mark, or one that took the place
+ * of such a flow. */
+static bool
+ofctrl_is_ours(const struct ofctrl *c, const struct ofputil_flow_update *fu,
+               struct oflow **oldp)
+{
+    struct oflow key = {
+        .table_id = fu->table_id,
+        .priority = fu->priority,
+    };
+
+    minimatch_init(&key.match, &fu->match);
+    *oldp = oflow_table_find(&c->installed, &key);
+    minimatch_destroy(&key.match);
+    return *oldp || ((be64toh(fu->cookie) & OFCTRL_COOKIE_MASK)
+                     == OFCTRL_COOKIE_MAGIC);
+}
+
+/* Takes 'fu', a change to one of iovpd's flows (ofctrl_is_ours()) that
+ * someone other than iovpd made, or the switch itself (as when it flushes
+ * a bridge's flows), into the installed flows.  'old' is the installed
+ * flow it replaces or removes, or NULL. */
+static void
+ofctrl_take_foreign_change(struct ofctrl *c,
+                           const struct ofputil_flow_update *fu,
+                           struct oflow *old)
+{
+    uint64_t cookie = be64toh(fu->cookie);
+
+    if (VLOG_IS_DBG_ENABLED()) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+
+        ds_put_format(&s, "%s by another: cookie=%#"PRIx64", table=%"PRIu8
+                      ", ",
+                      (fu->event == OFPFME_REMOVED ? "removed"
+                       : fu->event == OFPFME_MODIFIED ? "modified"
+                       : "added"),
+                      cookie, fu->table_id);
+        match_format(&fu->match, NULL, &s, fu->priority);
+        VLOG_DBG("%s", ds_cstr(&s));
+        ds_destroy(&s);
+    }
+
+    if (old) {
+        oflow_table_remove(&c->installed, old);
+        oflow_destroy(old);
+    }
+    if (fu->event != OFPFME_REMOVED
+        && (cookie & OFCTRL_COOKIE_MASK) == OFCTRL_COOKIE_MAGIC) {
+        oflow_table_insert(&c->installed, oflow_create(
+                               fu->table_id, fu->priority, cookie,
+                               &fu->match, fu->ofpacts, fu->ofpacts_len));
+    }
+}
+
+/* Takes 'msg', a flow monitor reply: the switch's report of changes to its
+ * flows.  Queues on 'out' a new read of the switch's flows if it is due. */
+static enum ofctrl_event
+ofctrl_take_monitor_reply(struct ofctrl *c, const struct ofpbuf *msg,
+                          struct ovs_list *out)
+{
+    struct ofpbuf b = ofpbuf_const_initializer(msg->data, msg->size);
+    bool changed = false;
+    struct ofpbuf ofpacts;
+
+    ofpbuf_init(&ofpacts, 64);
+    for (;;) {
+        struct ofputil_flow_update fu;
+        struct oflow *old;
+        int retval = ofputil_decode_flow_update(&fu, &b, &ofpacts);
+        if (retval) {
+            if (retval != EOF) {
+                /* What follows cannot be read: what changed is unknown. */
+                VLOG_WARN_RL(&rl, "bad flow monitor reply (%s)",
+                             ofperr_to_string(retval));
+                c->n_foreign++;
+                ofctrl_resync(c, out);
+            }
+            break;
+        }
+
+        switch (fu.event) {
+        case OFPFME_ABBREV:
+            /* iovpd's own change. */
+            break;
+        case OFPFME_PAUSED:
+            ofctrl_monitor_paused(c);
+            break;
+        case OFPFME_RESUMED:
+            ofctrl_monitor_resumed(c, out);
+            break;
+        case OFPFME_INITIAL:
+        case OFPFME_ADDED:
+        case OFPFME_REMOVED:
+        case OFPFME_MODIFIED:
+        default:
+            /* While paused, the switch reports only some changes, and
+             * those of iovpd's own in full: they wait for the read that
+             * follows the resumption.  While the switch's flows are being
+             * read, the read shows the change.  While a bundle is in
+             * flight, the order of the two is not known. */
+            if (c->monitor_paused || c->state == S_SYNCING
+                || !ofctrl_is_ours(c, &fu, &old)) {
+                break;
+            }
+            c->n_foreign++;
+            c->n_foreign_total++;
+            if (c->state == S_UPDATING) {
+                c->need_sync = true;
+            } else {
+                ofctrl_take_foreign_change(c, &fu, old);
+                c->need_full = true;
+                changed = true;
+            }
+            break;
+        }
+    }
+    ofpbuf_uninit(&ofpacts);
+    return changed && c->state == S_READY ? OFCTRL_READY : OFCTRL_HANDLED;
 }
 
 /* Returns true if 'xid' is that of a read of counters under way. */
@@ -361,10 +582,11 @@ ofctrl_is_stats_xid(const struct ofctrl *c, ovs_be32 xid)
     return false;
 }
 
-/* Takes 'msg' from the switch if it concerns ofctrl, and says what it
- * meant. */
+/* Takes 'msg' from the switch if it concerns ofctrl, queues on 'out'
+ * what ofctrl sends in answer, and says what it meant. */
 enum ofctrl_event
-ofctrl_receive(struct ofctrl *c, const struct ofpbuf *msg)
+ofctrl_receive(struct ofctrl *c, const struct ofpbuf *msg,
+               struct ovs_list *out)
 {
     const struct ofp_header *oh = msg->data;
     ovs_be32 xid = oh->xid;
@@ -382,12 +604,34 @@ ofctrl_receive(struct ofctrl *c, const struct ofpbuf *msg)
         oflow_table_swap(&c->installed, &c->dumping);
         oflow_table_clear(&c->dumping);
         c->sync_xid = 0;
+        c->synced = true;
         c->n_syncs++;
         c->need_full = true;
         c->state = S_READY;
         VLOG_INFO("the switch holds %zu of iovpd's flows",
                   oflow_table_count(&c->installed));
+        if (c->need_sync) {
+            ofctrl_start_sync(c, out);
+            return OFCTRL_HANDLED;
+        }
         return OFCTRL_READY;
+    } else if (type == OFPTYPE_FLOW_MONITOR_STATS_REPLY) {
+        return ofctrl_take_monitor_reply(c, msg, out);
+    } else if (type == OFPTYPE_FLOW_MONITOR_PAUSED) {
+        ofctrl_monitor_paused(c);
+        return OFCTRL_HANDLED;
+    } else if (type == OFPTYPE_FLOW_MONITOR_RESUMED) {
+        ofctrl_monitor_resumed(c, out);
+        return OFCTRL_HANDLED;
+    } else if (type == OFPTYPE_ERROR && xid == c->monitor_xid) {
+        enum ofperr error = ofperr_decode_msg(oh, NULL);
+        free(c->monitor_error);
+        c->monitor_error = iovp_xstrdup(error ? ofperr_get_name(error)
+                                        : "unknown error");
+        VLOG_WARN("the switch refused the flow monitor (%s): changes that "
+                  "others make to iovpd's flows go unnoticed",
+                  c->monitor_error);
+        return OFCTRL_HANDLED;
     } else if (type == OFPTYPE_FLOW_STATS_REPLY
                && ofctrl_is_stats_xid(c, xid)) {
         ofctrl_take_dump(c, msg, NULL, true);
@@ -432,7 +676,7 @@ ofctrl_receive(struct ofctrl *c, const struct ofpbuf *msg)
         }
         return OFCTRL_HANDLED;
     } else if (type == OFPTYPE_BARRIER_REPLY && xid == c->barrier_xid) {
-        return ofctrl_finish_bundle(c);
+        return ofctrl_finish_bundle(c, out);
     }
     return OFCTRL_IGNORED;
 }
@@ -606,6 +850,17 @@ ofctrl_put(struct ofctrl *c, struct desired *d, struct ovs_list *out)
     free(adds.flows);
 
     size_t n = hmap_count(&c->pending);
+    if (c->n_foreign && n) {
+        /* Someone else changed iovpd's flows: this put undoes it.  (Not a
+         * warning: an ovs-vswitchd that exits deletes every flow too.) */
+        static struct vlog_rate_limit repair_rl = VLOG_RATE_LIMIT_INIT(1, 5);
+        VLOG_INFO_RL(&repair_rl, "putting back iovpd's flows that another "
+                     "OpenFlow client or the switch changed (%zu changes "
+                     "seen, %zu flow_mods: %zu deleted, %zu modified, %zu "
+                     "added)", c->n_foreign, n, dels.n, mods.n, adds.n);
+        c->n_repairs++;
+    }
+    c->n_foreign = 0;
     if (!n) {
         c->bundle_id--;
         return 0;
@@ -658,11 +913,13 @@ ofctrl_read_stats(struct ofctrl *c, const uint8_t *tables, size_t n,
 }
 
 
-/* Returns true once ofctrl knows what the switch holds. */
+/* Returns true once ofctrl knows what the switch holds: from the end of
+ * the first read of its flows on a connection.  (A later read, after a
+ * monitor's gap, refreshes what it knows.) */
 bool
 ofctrl_has_installed(const struct ofctrl *c)
 {
-    return c->state == S_READY || c->state == S_UPDATING;
+    return c->synced;
 }
 
 /* Returns the flows the switch holds with iovpd's mark, with the counters
@@ -682,6 +939,16 @@ ofctrl_rejections(const struct ofctrl *c, size_t *n)
     return c->rejections;
 }
 
+/* Returns the state of 'c''s flow monitor, in words. */
+static const char *
+ofctrl_monitor_state(const struct ofctrl *c)
+{
+    return (c->state == S_DISCONNECTED ? "none"
+            : c->monitor_error ? "refused"
+            : c->monitor_paused ? "paused"
+            : "active");
+}
+
 /* Returns a new reference to a JSON object that describes 'c'. */
 json_t *
 ofctrl_status(const struct ofctrl *c)
@@ -695,8 +962,13 @@ ofctrl_status(const struct ofctrl *c)
                                   "error", c->rejections[i].error));
         ds_destroy(&s);
     }
-    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
+                     " s:I, s:o}",
                      "state", ofctrl_state_name(c->state),
+                     "monitor", ofctrl_monitor_state(c),
+                     "foreign_changes", (json_int_t) c->n_foreign_total,
+                     "repairs", (json_int_t) c->n_repairs,
+                     "monitor_pauses", (json_int_t) c->n_monitor_pauses,
                      "installed", (json_int_t) oflow_table_count(
                          &c->installed),
                      "syncs", (json_int_t) c->n_syncs,

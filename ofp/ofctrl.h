@@ -40,6 +40,17 @@
  * flow is tried again when its desired version changes, when a later put
  * deletes flows (a full table may have room), and after a reconnection.
  *
+ * Nobody else is meant to change iovpd's flows, but an operator's
+ * ovs-ofctl can, and so can the switch itself (OVS deletes every flow of a
+ * bridge whose fail mode changes).  So on each connection ofctrl asks for
+ * a flow monitor before it reads the switch's flows, and takes every
+ * change that it did not make (the switch abbreviates ofctrl's own to
+ * their xids) into the installed flows; the next put, comparing all of
+ * them, puts back what the desired flows say: a "repair".  When the
+ * switch pauses the monitor (it had too many updates queued), or a change
+ * comes while a bundle is in flight, ofctrl reads the switch's flows
+ * again instead.
+ *
  * ofctrl_read_stats() refreshes the installed flows' counters of some
  * tables, without holding up puts. */
 
@@ -72,7 +83,8 @@ ofctrl_cookie(uint64_t origin)
 enum ofctrl_event {
     OFCTRL_IGNORED,             /* Not ofctrl's. */
     OFCTRL_HANDLED,             /* Taken; nothing new to do. */
-    OFCTRL_READY,               /* ofctrl can take a put now. */
+    OFCTRL_READY,               /* ofctrl can take a put now (and may
+                                 * have one to make). */
     OFCTRL_STATS,               /* The installed flows' counters are new. */
     OFCTRL_FAILED,              /* The bundle failed for no reason a flow
                                  * explains; put again later. */
@@ -89,7 +101,8 @@ void ofctrl_destroy(struct ofctrl *);
 
 void ofctrl_connected(struct ofctrl *, enum ofp_version, struct ovs_list *);
 void ofctrl_disconnected(struct ofctrl *);
-enum ofctrl_event ofctrl_receive(struct ofctrl *, const struct ofpbuf *);
+enum ofctrl_event ofctrl_receive(struct ofctrl *, const struct ofpbuf *,
+                                 struct ovs_list *);
 
 bool ofctrl_is_ready(const struct ofctrl *);
 size_t ofctrl_put(struct ofctrl *, struct desired *, struct ovs_list *);
