@@ -32,28 +32,41 @@
 #include "lib/control-client.h"
 #include "lib/util.h"
 
-/* One iovp-ofctl command: its name and usage as the user types it, how many
- * arguments it takes, and the iovpd control command that answers it. */
+/* One iovp-ofctl command: its name and usage as the user types it, what it
+ * does in a line for --help, how many arguments it takes, and the iovpd
+ * control command that answers it. */
 struct ofctl_command {
     const char *name;
     const char *usage;
+    const char *description;
     int min_args, max_args;
     const char *daemon_command;
 };
 
 static const struct ofctl_command ofctl_commands[] = {
-    {"show", "", 0, 0, "switch/show"},
-    {"version", "", 0, 0, "version"},
-    {"list-commands", "", 0, 0, "list-commands"},
-    {"ovsdb/status", "", 0, 0, "ovsdb/status"},
-    {"ovsdb/dump", "DB", 1, 1, "ovsdb/dump"},
-    {"ofp/status", "", 0, 0, "ofp/status"},
-    {"memory/show", "", 0, 0, "memory/show"},
-    {"dump-flows", "[PORT]", 0, 1, "flows/dump"},
-    {"dump-policy", "[PORT]", 0, 1, "policy/dump"},
-    {"trace", "PORT FLOW", 2, 2, "acl/trace"},
-    {"dump-offload", "[PORT]", 0, 1, "offload/show"},
-    {"verify-offload", "PORT [COUNT [SEED]]", 1, 3, "offload/verify"},
+    {"show", "", "print the switch, its VM ports and VLANs",
+     0, 0, "switch/show"},
+    {"version", "", "print iovpd's version", 0, 0, "version"},
+    {"list-commands", "", "list the commands iovpd's socket serves",
+     0, 0, "list-commands"},
+    {"ovsdb/status", "", "print the state of the OVSDB sessions",
+     0, 0, "ovsdb/status"},
+    {"ovsdb/dump", "DB", "print iovpd's replica of DB as JSON",
+     1, 1, "ovsdb/dump"},
+    {"ofp/status", "", "print the OpenFlow connection's state",
+     0, 0, "ofp/status"},
+    {"memory/show", "", "print what iovpd holds in memory",
+     0, 0, "memory/show"},
+    {"dump-flows", "[PORT]", "print iovpd's flows, with counters",
+     0, 1, "flows/dump"},
+    {"dump-policy", "[PORT]", "print the ACLs in force, with counters",
+     0, 1, "policy/dump"},
+    {"trace", "PORT FLOW", "trace FLOW from PORT; check OVS agrees",
+     2, 2, "acl/trace"},
+    {"dump-offload", "[PORT]", "print the fast paths in the NIC",
+     0, 1, "offload/show"},
+    {"verify-offload", "PORT [COUNT [SEED]]",
+     "check PORT's fast path and OVS agree", 1, 3, "offload/verify"},
 };
 
 /* The command line, parsed. */
@@ -426,8 +439,11 @@ exit:
     return retval;
 }
 
-/* Parses the options in 'argv' into 'options' and returns the index of the
- * first argument that is not an option. */
+/* Parses the options in 'argv' into 'options', wherever they are on the
+ * command line, as ovs-ofctl takes them: getopt_long() permutes 'argv' so
+ * that the command and its arguments, in their order, come after the
+ * options.  "--" ends the options.  Returns the index in 'argv' of the
+ * first argument that is not an option, the command's name. */
 static int
 ofctl_parse_options(int argc, char *argv[], struct ofctl_options *options)
 {
@@ -445,8 +461,7 @@ ofctl_parse_options(int argc, char *argv[], struct ofctl_options *options)
     options->json = false;
 
     for (;;) {
-        /* "+" stops at the first non-option, the command's name. */
-        int c = getopt_long(argc, argv, "+t:T:f:hV", long_options, NULL);
+        int c = getopt_long(argc, argv, "t:T:f:hV", long_options, NULL);
         if (c == -1) {
             break;
         }
@@ -496,18 +511,30 @@ ofctl_parse_options(int argc, char *argv[], struct ofctl_options *options)
     return optind;
 }
 
+/* Prints a summary of the commands, each with its usage and a line of
+ * description in aligned columns, and of the options. */
 static void
 ofctl_usage(void)
 {
+    int width = 0;
+
+    /* The width of the longest "NAME USAGE". */
+    for (size_t i = 0; i < IOVP_ARRAY_SIZE(ofctl_commands); i++) {
+        const struct ofctl_command *c = &ofctl_commands[i];
+        width = MAX(width, (int) (strlen(c->name) + 1 + strlen(c->usage)));
+    }
+
     printf("iovp-ofctl: inspects a running iovpd\n"
            "usage: iovp-ofctl [OPTIONS] COMMAND [ARG...]\n"
            "\nCommands:\n");
     for (size_t i = 0; i < IOVP_ARRAY_SIZE(ofctl_commands); i++) {
         const struct ofctl_command *c = &ofctl_commands[i];
-        printf("  %-23s %s\n", c->name, c->usage);
+        int usage_width = width - (int) strlen(c->name) - 1;
+        printf("  %s %-*s  %s\n",
+               c->name, usage_width, c->usage, c->description);
     }
     printf("\n\
-Options:\n\
+Options, before or after COMMAND and its arguments (\"--\" ends them):\n\
   -t, --target=TARGET     iovpd to talk to: a daemon name, whose pidfile is\n\
                           in $IOVP_RUNDIR (default /var/run/iovp), or a\n\
                           control socket's file name (default: iovpd)\n\
