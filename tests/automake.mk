@@ -70,6 +70,7 @@ tests_test_iovp_SOURCES = \
 	tests/test-link.c \
 	tests/test-offload.c \
 	tests/test-ofconn.c \
+	tests/test-ofp-seeds.c \
 	tests/test-ovsdb-datum.c \
 	tests/test-ovsdb-client.c \
 	tests/test-ovsdb-session.c \
@@ -78,8 +79,8 @@ tests_test_iovp_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
 	$(OVS_CFLAGS)
 tests_test_iovp_LDADD = agent/libagent.a offload/liboffload.a ofp/libofp.a ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) $(UV_LIBS) $(BPF_LIBS) $(OVS_LIBS)
 
-# The libFuzzer target (tests/fuzz.at), built with clang when configure
-# found it.  Its sources are compiled into it, instrumented.
+# The libFuzzer targets (tests/fuzz.at), built with clang when configure
+# found it.  Their sources are compiled into them, instrumented.
 FUZZ_OVSDB_SRC = \
 	tests/fuzz-ovsdb.c \
 	lib/jsonrpc.c \
@@ -88,13 +89,24 @@ FUZZ_OVSDB_SRC = \
 	ovsdb/replica.c \
 	ovsdb/schema.c \
 	ovsdb/session.c
-EXTRA_DIST += tests/fuzz-ovsdb.c tests/fuzz-corpus
+FUZZ_OFP_SRC = \
+	tests/fuzz-ofp.c \
+	lib/util.c \
+	ofp/desired.c \
+	ofp/ofconn.c \
+	ofp/ofctrl.c \
+	ofp/oflow.c
+EXTRA_DIST += tests/fuzz-ovsdb.c tests/fuzz-ofp.c tests/fuzz-corpus
 if HAVE_CLANG
-FUZZ_TARGETS = tests/fuzz-ovsdb
+FUZZ_TARGETS = tests/fuzz-ovsdb tests/fuzz-ofp
+FUZZ_CC = $(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined -I$(top_builddir) -I$(top_srcdir) \
+	$(JANSSON_CFLAGS) $(OVS_CFLAGS)
 tests/fuzz-ovsdb: $(FUZZ_OVSDB_SRC:%=$(srcdir)/%) config.h
-	$(AM_V_CCLD)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=undefined -I$(top_builddir) \
-	    -I$(top_srcdir) $(JANSSON_CFLAGS) $(OVS_CFLAGS) -o $@ \
-	    $(FUZZ_OVSDB_SRC:%=$(srcdir)/%) $(JANSSON_LIBS) $(OVS_LIBS)
-CLEANFILES += tests/fuzz-ovsdb
+	$(AM_V_CCLD)$(FUZZ_CC) -o $@ $(FUZZ_OVSDB_SRC:%=$(srcdir)/%) \
+	    $(JANSSON_LIBS) $(OVS_LIBS)
+tests/fuzz-ofp: $(FUZZ_OFP_SRC:%=$(srcdir)/%) config.h
+	$(AM_V_CCLD)$(FUZZ_CC) -o $@ $(FUZZ_OFP_SRC:%=$(srcdir)/%) \
+	    $(JANSSON_LIBS) $(OVS_LIBS)
+CLEANFILES += tests/fuzz-ovsdb tests/fuzz-ofp
 endif

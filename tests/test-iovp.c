@@ -39,6 +39,7 @@ static const struct test_iovp_command commands[] = {
     {"offload-classbench", "RULES SEED COUNT [--check-ipv4]",
      test_offload_classbench_main},
     {"ofconn", "FILE", test_ofconn_main},
+    {"ofp-seeds", "DIR", test_ofp_seeds_main},
     {"ovsdb-datum", "FILE", test_ovsdb_datum_main},
     {"ovsdb-session", "FILE", test_ovsdb_session_main},
     {"ovsdb-txn-stream", "[--leader-only] REMOTES N PROGRESS OUTPUT",
