@@ -96,9 +96,14 @@ FUZZ_OFP_SRC = \
 	ofp/ofconn.c \
 	ofp/ofctrl.c \
 	ofp/oflow.c
-EXTRA_DIST += tests/fuzz-ovsdb.c tests/fuzz-ofp.c tests/fuzz-corpus
+FUZZ_FASTPATH_SRC = \
+	tests/fuzz-fastpath.c \
+	lib/util.c \
+	offload/fastpath.c
+EXTRA_DIST += tests/fuzz-ovsdb.c tests/fuzz-ofp.c tests/fuzz-fastpath.c \
+	tests/fuzz-corpus
 if HAVE_CLANG
-FUZZ_TARGETS = tests/fuzz-ovsdb tests/fuzz-ofp
+FUZZ_TARGETS = tests/fuzz-ovsdb tests/fuzz-ofp tests/fuzz-fastpath
 FUZZ_CC = $(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -I$(top_builddir) -I$(top_srcdir) \
 	$(JANSSON_CFLAGS) $(OVS_CFLAGS)
@@ -108,5 +113,8 @@ tests/fuzz-ovsdb: $(FUZZ_OVSDB_SRC:%=$(srcdir)/%) config.h
 tests/fuzz-ofp: $(FUZZ_OFP_SRC:%=$(srcdir)/%) config.h
 	$(AM_V_CCLD)$(FUZZ_CC) -o $@ $(FUZZ_OFP_SRC:%=$(srcdir)/%) \
 	    $(JANSSON_LIBS) $(OVS_LIBS)
-CLEANFILES += tests/fuzz-ovsdb tests/fuzz-ofp
+tests/fuzz-fastpath: $(FUZZ_FASTPATH_SRC:%=$(srcdir)/%) config.h
+	$(AM_V_CCLD)$(FUZZ_CC) -o $@ $(FUZZ_FASTPATH_SRC:%=$(srcdir)/%) \
+	    $(JANSSON_LIBS) $(OVS_LIBS)
+CLEANFILES += tests/fuzz-ovsdb tests/fuzz-ofp tests/fuzz-fastpath
 endif
