@@ -39,6 +39,7 @@
 #include "agent/pipeline.h"
 #include "agent/report.h"
 #include "agent/show.h"
+#include "agent/switch-ports.h"
 #include "agent/trace.h"
 #include "agent/xlate-acl.h"
 #include "lib/control.h"
@@ -144,6 +145,7 @@ struct agent {
     struct xlate_acl *xacl;     /* The ACLs' translation. */
     json_t *bound_acls;         /* {"NAME": true} for each ACL bound. */
     json_t *port_faults;        /* pipeline_build()'s port faults. */
+    json_t *ambiguities;        /* pipeline_build()'s, as last logged. */
     bool pipeline_dirty;        /* Make the pipeline's flows again. */
     bool acls_full;             /* Read every bound ACL again. */
     bool acl_faults_dirty;      /* The ACLs' faults may need a report. */
@@ -452,7 +454,7 @@ agent_cmd_switch_show(struct control_conn *conn, int argc OVS_UNUSED,
 
 /* Adds to 'faults' (see report_port_faults()) an "unspecified_fault" for
  * each port of switch 'name' in 'vtep' that a flow the switch refused came
- * from. */
+ * from: for the Physical_Port row that iovpd uses for the port. */
 static void
 agent_rejection_faults(const struct agent *agent,
                        const struct odb_replica *vtep, const char *name,
@@ -468,7 +470,7 @@ agent_rejection_faults(const struct agent *agent,
         return;
     }
     size_t n_pps;
-    const struct odb_row **pps = report_switch_ports(vtep, name, &n_pps);
+    const struct odb_row **pps = switch_ports_used(vtep, name, &n_pps);
     for (size_t i = 0; i < n_pps; i++) {
         const char *port = json_string_value(odb_row_get(pports, pps[i],
                                                          "name"));
@@ -476,10 +478,10 @@ agent_rejection_faults(const struct agent *agent,
                                                              ? port : ""));
         for (size_t j = 0; j < n_rej; j++) {
             if (rej[j].flow->cookie == cookie) {
-                json_t *list = json_object_get(faults, port);
+                json_t *list = json_object_get(faults, pps[i]->uuid);
                 if (!list) {
                     list = json_array();
-                    json_object_set_new(faults, port, list);
+                    json_object_set_new(faults, pps[i]->uuid, list);
                 }
                 json_array_append_new(list,
                                       json_string("unspecified_fault"));
@@ -488,6 +490,31 @@ agent_rejection_faults(const struct agent *agent,
         }
     }
     free(pps);
+}
+
+/* Logs each ambiguity in 'ambiguities' (pipeline_build()'s) that the
+ * last translation did not find, and each one that it found and this one
+ * does not, and keeps 'ambiguities' (stolen) for the next: once per
+ * change, however often the pipeline is made again. */
+static void
+agent_log_ambiguities(struct agent *agent, json_t *ambiguities)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+    const char *text;
+    json_t *value;
+
+    json_object_foreach (ambiguities, text, value) {
+        if (!json_object_get(agent->ambiguities, text)) {
+            VLOG_WARN_RL(&rl, "%s", text);
+        }
+    }
+    json_object_foreach (agent->ambiguities, text, value) {
+        if (!json_object_get(ambiguities, text)) {
+            VLOG_INFO_RL(&rl, "resolved: %s", text);
+        }
+    }
+    json_decref(agent->ambiguities);
+    agent->ambiguities = ambiguities;
 }
 
 /* Translates the policy in 'vtep' and 'ovs' for switch 'name' into the
@@ -517,9 +544,11 @@ agent_put_flows(struct agent *agent, const struct odb_replica *vtep,
         json_decref(agent->bound_acls);
         agent->port_faults = json_object();
         agent->bound_acls = json_object();
+        json_t *ambiguities = json_object();
         oflow_table_init(&flows);
         pipeline_build(vtep, ovs, &spec, &flows, agent->port_faults,
-                       agent->bound_acls);
+                       agent->bound_acls, ambiguities);
+        agent_log_ambiguities(agent, ambiguities);
         desired_set_group(&agent->desired, "pipeline", &flows);
         oflow_table_destroy(&flows);
         agent->pipeline_dirty = false;
@@ -1463,6 +1492,7 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
     agent->xacl = xlate_acl_create();
     agent->bound_acls = json_object();
     agent->port_faults = json_object();
+    agent->ambiguities = json_object();
     agent->changed_acls = json_object();
     agent->changed_entries = json_object();
     agent->pipeline_dirty = agent->acls_full = true;
@@ -1635,6 +1665,7 @@ agent_destroy(struct agent *agent)
         nicctrl_destroy(agent->nicctrl);
         json_decref(agent->bound_acls);
         json_decref(agent->port_faults);
+        json_decref(agent->ambiguities);
         json_decref(agent->changed_acls);
         json_decref(agent->changed_entries);
         free(agent);

@@ -21,6 +21,8 @@ agent_libagent_a_SOURCES = \
 	agent/report.h \
 	agent/show.c \
 	agent/show.h \
+	agent/switch-ports.c \
+	agent/switch-ports.h \
 	agent/trace.c \
 	agent/trace.h \
 	agent/vm-ports.c \

@@ -28,6 +28,7 @@
 #include <openvswitch/dynamic-string.h>
 #include <openvswitch/vlog.h>
 
+#include "agent/switch-ports.h"
 #include "agent/vm-ports.h"
 #include "agent/xlate-acl.h"
 #include "lib/util.h"
@@ -52,6 +53,7 @@ struct pl_binding {
 /* A VM port of this switch, as the policy and OVS see it. */
 struct pl_port {
     const char *name;
+    const char *uuid;           /* Its Physical_Port row's. */
     int ofport;                 /* Its OpenFlow port, or -1 if none yet. */
     const char *mac;            /* Lower case, "" if unknown. */
     struct pl_binding *bindings;    /* By VLAN. */
@@ -103,15 +105,16 @@ pl_flow(struct oflow_table *desired, uint64_t origin, const char *format,
     free(text);
 }
 
-/* Adds 'token' to the faults of port 'name' in 'faults'. */
+/* Adds 'token' to the faults of the Physical_Port row whose UUID is
+ * 'uuid' in 'faults'. */
 static void
-pl_fault(json_t *faults, const char *name, const char *token)
+pl_fault(json_t *faults, const char *uuid, const char *token)
 {
-    json_t *list = json_object_get(faults, name);
+    json_t *list = json_object_get(faults, uuid);
 
     if (!list) {
         list = json_array();
-        json_object_set_new(faults, name, list);
+        json_object_set_new(faults, uuid, list);
     }
     size_t i;
     json_t *t;
@@ -121,16 +124,6 @@ pl_fault(json_t *faults, const char *name, const char *token)
         }
     }
     json_array_append_new(list, json_string(token));
-}
-
-static const struct hmap empty_rows = HMAP_INITIALIZER(&empty_rows);
-
-static int
-pl_compare_ports(const void *a_, const void *b_)
-{
-    const struct pl_port *a = a_, *b = b_;
-
-    return strcmp(a->name, b->name);
 }
 
 /* Returns the name of the ACL that the "acl_bindings" of 'pp' (a row of
@@ -190,7 +183,7 @@ pl_read_bindings(const struct odb_replica_table *pports,
         int vlan = json_integer_value(json_array_get(pair, 0));
 
         if (!ls_name || !ls_name[0]) {
-            pl_fault(faults, port->name, "invalid_vlan_map");
+            pl_fault(faults, port->uuid, "invalid_vlan_map");
             continue;
         }
 
@@ -204,7 +197,7 @@ pl_read_bindings(const struct odb_replica_table *pports,
             VLOG_WARN_RL(&rl, "port %s: VLAN %d is bound to logical switch "
                          "%s through another VLAN already", port->name,
                          vlan, ls_name);
-            pl_fault(faults, port->name, "invalid_vlan_map");
+            pl_fault(faults, port->uuid, "invalid_vlan_map");
             continue;
         }
 
@@ -219,41 +212,167 @@ pl_read_bindings(const struct odb_replica_table *pports,
     }
 }
 
-/* Returns the VM ports of this switch, sorted by name, with their number in
- * '*n'.  Ports that OVS does not show on the bridge are included with
- * 'ofport' -1. */
-static struct pl_port *
-pl_read_ports(const struct odb_replica *vtep, const struct odb_replica *ovs,
-              const struct pipeline_spec *spec, json_t *vm_ports,
-              json_t *faults, size_t *n)
+/* Notes an ambiguity that iovpd resolved, described by 'text' (stolen),
+ * in 'ambiguities' (see pipeline_build()), if it is nonnull. */
+static void
+pl_ambiguity(json_t *ambiguities, char *text)
 {
-    const struct odb_replica_table *switches = odb_replica_find_table(
-        vtep, "Physical_Switch");
+    if (ambiguities) {
+        json_object_set_new(ambiguities, text, json_true());
+    }
+    free(text);
+}
+
+/* The 'n' rows of 'rows' (odb_named_rows_sort()'s, the first one used) are
+ * Physical_Port rows of this switch with one name: each has an
+ * "unspecified_fault" in 'faults', and the ambiguity goes in
+ * 'ambiguities'. */
+static void
+pl_duplicate_ports(const struct pipeline_spec *spec,
+                   const struct odb_named_row *rows, size_t n,
+                   json_t *faults, json_t *ambiguities)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    ds_put_format(&s, "Physical_Switch %s has %zu ports named \"%s\": "
+                  "using Physical_Port %s, ignoring", spec->switch_name, n,
+                  rows[0].name, rows[0].row->uuid);
+    for (size_t i = 0; i < n; i++) {
+        pl_fault(faults, rows[i].row->uuid, "unspecified_fault");
+        if (i) {
+            ds_put_format(&s, "%s %s", i > 1 ? "," : "", rows[i].row->uuid);
+        }
+    }
+    pl_ambiguity(ambiguities, ds_steal_cstr(&s));
+}
+
+/* 'vm', vm_ports_find()'s VM port for 'port', has "ignored" Interfaces:
+ * others with its "iface-id".  The port has an "unspecified_fault" in
+ * 'faults', and the ambiguity goes in 'ambiguities'. */
+static void
+pl_duplicate_ifaces(const struct pipeline_spec *spec,
+                    const struct pl_port *port, const json_t *vm,
+                    json_t *faults, json_t *ambiguities)
+{
+    const json_t *ignored = json_object_get(vm, "ignored");
+    struct ds s = DS_EMPTY_INITIALIZER;
+    size_t i;
+    json_t *iface;
+
+    ds_put_format(&s, "bridge %s has %zu interfaces with "
+                  "external_ids:iface-id \"%s\": using Interface %s (%s), "
+                  "ignoring", spec->bridge, json_array_size(ignored) + 1,
+                  port->name,
+                  json_string_value(json_object_get(vm, "uuid")),
+                  json_string_value(json_object_get(vm, "interface")));
+    json_array_foreach (ignored, i, iface) {
+        ds_put_format(&s, "%s %s (%s)", i ? "," : "",
+                      json_string_value(json_object_get(iface, "uuid")),
+                      json_string_value(json_object_get(iface,
+                                                        "interface")));
+    }
+    pl_fault(faults, port->uuid, "unspecified_fault");
+    pl_ambiguity(ambiguities, ds_steal_cstr(&s));
+}
+
+/* Gives each of the 'n' ports of 'ports' the addresses of the Iovp_Port row
+ * of 'vtep' that names its Physical_Port row.  Of several such rows, the
+ * one with the lowest UUID (odb_named_rows_sort()) gives them: the port has
+ * an "unspecified_fault" in 'faults', and the ambiguity goes in
+ * 'ambiguities'.  Rows that name a port iovpd does not use are ignored. */
+static void
+pl_read_addresses(const struct odb_replica *vtep, struct pl_port *ports,
+                  size_t n, json_t *faults, json_t *ambiguities)
+{
+    const struct odb_replica_table *iports = odb_replica_find_table(
+        vtep, "Iovp_Port");
+
+    if (!iports || !n) {
+        return;
+    }
+
+    /* The rows, by the Physical_Port row they name. */
+    struct odb_named_row *rows = iovp_xmalloc(
+        MAX(1, hmap_count(&iports->rows)) * sizeof *rows);
+    size_t n_rows = 0;
+    const struct odb_row *ip;
+    HMAP_FOR_EACH (ip, node, &iports->rows) {
+        const char *uuid = json_string_value(json_array_get(
+            odb_row_get(iports, ip, "physical_port"), 1));
+        if (uuid) {
+            rows[n_rows++] = (struct odb_named_row) {
+                .name = uuid, .row = ip,
+            };
+        }
+    }
+    odb_named_rows_sort(rows, n_rows);
+
+    json_t *by_uuid = json_object();
+    for (size_t i = 0; i < n; i++) {
+        json_object_set_new(by_uuid, ports[i].uuid, json_integer(i));
+    }
+    for (size_t i = 0, next; i < n_rows; i = next) {
+        const json_t *index = json_object_get(by_uuid, rows[i].name);
+
+        next = odb_named_rows_next(rows, n_rows, i);
+        if (!index) {
+            continue;
+        }
+        struct pl_port *port = &ports[json_integer_value(index)];
+        port->ips = odb_row_get(iports, rows[i].row, "ips");
+        if (next - i > 1) {
+            struct ds s = DS_EMPTY_INITIALIZER;
+
+            ds_put_format(&s, "%zu Iovp_Port rows name port \"%s\" (%s): "
+                          "using Iovp_Port %s, ignoring", next - i,
+                          port->name, port->uuid, rows[i].row->uuid);
+            for (size_t j = i + 1; j < next; j++) {
+                ds_put_format(&s, "%s %s", j > i + 1 ? "," : "",
+                              rows[j].row->uuid);
+            }
+            pl_fault(faults, port->uuid, "unspecified_fault");
+            pl_ambiguity(ambiguities, ds_steal_cstr(&s));
+        }
+    }
+    json_decref(by_uuid);
+    free(rows);
+}
+
+/* Returns the VM ports of this switch, sorted by name, with their number in
+ * '*n': one for each name, from the Physical_Port row that
+ * switch_ports_all() puts first, and with the Interface that
+ * vm_ports_find() chose in 'vm_ports'.  Ports that OVS does not show on
+ * the bridge are included with 'ofport' -1.  Each port's faults go in
+ * 'faults', by its row's UUID, and each ambiguity resolved (rows that
+ * claim one name) in 'ambiguities', if nonnull (see pipeline_build()). */
+static struct pl_port *
+pl_read_ports(const struct odb_replica *vtep,
+              const struct pipeline_spec *spec, json_t *vm_ports,
+              json_t *faults, json_t *ambiguities, size_t *n)
+{
     const struct odb_replica_table *pports = odb_replica_find_table(
         vtep, "Physical_Port");
     const struct odb_replica_table *lswitches = odb_replica_find_table(
         vtep, "Logical_Switch");
-    const struct odb_replica_table *iports = odb_replica_find_table(
-        vtep, "Iovp_Port");
-    const struct odb_row *ps = odb_find_row_by_string(switches, "name",
-                                                      spec->switch_name);
+    const struct odb_replica_table *acls = odb_replica_find_table(vtep,
+                                                                  "ACL");
+    size_t n_all;
+    struct odb_named_row *all = switch_ports_all(vtep, spec->switch_name,
+                                                 &n_all);
 
     *n = 0;
-    if (!ps || !pports) {
+    if (!all) {
         return NULL;
     }
 
-    size_t n_pps;
-    const struct odb_row **pps = odb_rows_referenced(
-        pports, odb_row_get(switches, ps, "ports"), &n_pps);
-    struct pl_port *ports = iovp_xmalloc(MAX(1, n_pps) * sizeof *ports);
-    for (size_t i = 0; i < n_pps; i++) {
+    struct pl_port *ports = iovp_xmalloc(MAX(1, n_all) * sizeof *ports);
+    for (size_t i = 0, next; i < n_all; i = next) {
+        const struct odb_row *pp = all[i].row;
+        const json_t *vm = json_object_get(vm_ports, all[i].name);
         struct pl_port *port = &ports[(*n)++];
-        const char *name = json_string_value(odb_row_get(pports, pps[i],
-                                                         "name"));
-        const json_t *vm = json_object_get(vm_ports, name ? name : "");
 
-        port->name = name ? name : "";
+        port->name = all[i].name;
+        port->uuid = pp->uuid;
         port->ofport = (json_is_integer(json_object_get(vm, "ofport"))
                         ? json_integer_value(json_object_get(vm, "ofport"))
                         : -1);
@@ -263,37 +382,20 @@ pl_read_ports(const struct odb_replica *vtep, const struct odb_replica *ovs,
         port->mac = (vm ? json_string_value(json_object_get(vm, "mac"))
                      : "");
         port->ips = NULL;
-        pl_read_bindings(pports, pps[i], lswitches,
-                         odb_replica_find_table(vtep, "ACL"), port, faults);
-    }
-    free(pps);
+        pl_read_bindings(pports, pp, lswitches, acls, port, faults);
 
-    qsort(ports, *n, sizeof *ports, pl_compare_ports);
-
-    /* Iovp_Port rows give addresses to the ports of this switch that they
-     * name. */
-    const struct odb_row *ip;
-    HMAP_FOR_EACH (ip, node, iports ? &iports->rows : &empty_rows) {
-        const char *uuid = json_string_value(json_array_get(
-            odb_row_get(iports, ip, "physical_port"), 1));
-        const struct odb_row *pp = (uuid
-                                    ? odb_replica_find_row(pports, uuid)
-                                    : NULL);
-        if (!pp || !odb_set_has_uuid(odb_row_get(switches, ps, "ports"),
-                                     uuid)) {
-            continue;
+        next = odb_named_rows_next(all, n_all, i);
+        if (next - i > 1) {
+            pl_duplicate_ports(spec, &all[i], next - i, faults,
+                               ambiguities);
         }
-        struct pl_port key = {
-            .name = json_string_value(odb_row_get(pports, pp, "name")),
-        };
-        struct pl_port *port = (key.name
-                                ? bsearch(&key, ports, *n, sizeof *ports,
-                                          pl_compare_ports)
-                                : NULL);
-        if (port) {
-            port->ips = odb_row_get(iports, ip, "ips");
+        if (json_object_get(vm, "ignored")) {
+            pl_duplicate_ifaces(spec, port, vm, faults, ambiguities);
         }
     }
+    free(all);
+
+    pl_read_addresses(vtep, ports, *n, faults, ambiguities);
     return ports;
 }
 
@@ -308,7 +410,7 @@ pipeline_vm_ports(const struct odb_replica *vtep,
     json_t *vm_ports = vm_ports_find(ovs, spec->bridge);
     json_t *faults = json_object();
     size_t n_ports;
-    struct pl_port *ports = pl_read_ports(vtep, ovs, spec, vm_ports, faults,
+    struct pl_port *ports = pl_read_ports(vtep, spec, vm_ports, faults, NULL,
                                           &n_ports);
     struct pipeline_vm_port *vps = iovp_xzalloc(MAX(1, n_ports)
                                                 * sizeof *vps);
@@ -438,7 +540,7 @@ pl_classify(struct oflow_table *desired, json_t *faults,
         } else {
             VLOG_WARN_RL(&rl, "port %s: \"%s\" is not an IP address",
                          port->name, addr ? addr : "");
-            pl_fault(faults, port->name, "unspecified_fault");
+            pl_fault(faults, port->uuid, "unspecified_fault");
         }
     }
 
@@ -543,13 +645,22 @@ pl_binding_flows(struct oflow_table *desired, json_t *faults,
 
 /* Adds to 'desired' the pipeline's flows for the switching policy in the
  * replicas 'vtep' and 'ovs', as 'spec' says, and to 'faults' (a JSON
- * object) each port's faults: {"NAME": ["invalid_vlan_map", ...]}.  Adds
- * to 'acls' (a JSON object) the name of each ACL that a binding uses, whose
- * own flows (agent/xlate-acl.h) are not made here. */
+ * object) the faults of this switch's Physical_Port rows, by UUID:
+ * {"UUID": ["invalid_vlan_map", ...]}.  Adds to 'acls' (a JSON object) the
+ * name of each ACL that a binding uses, whose own flows (agent/xlate-acl.h)
+ * are not made here.
+ *
+ * Where several rows claim one name (Physical_Port rows of this switch,
+ * Interfaces on the bridge with one "iface-id", Iovp_Port rows of one
+ * port), one is used, by odb_named_rows_sort()'s rule (see
+ * agent/switch-ports.h and agent/vm-ports.c), and the rows involved have an
+ * "unspecified_fault"; each such ambiguity is a key of 'ambiguities' (a
+ * JSON object), a line of text for the log that names the rows. */
 void
 pipeline_build(const struct odb_replica *vtep, const struct odb_replica *ovs,
                const struct pipeline_spec *spec,
-               struct oflow_table *desired, json_t *faults, json_t *acls)
+               struct oflow_table *desired, json_t *faults, json_t *acls,
+               json_t *ambiguities)
 {
     /* The fixed flows: what no policy admits is dropped, and the tables
      * that later policy fills pass everything on. */
@@ -562,8 +673,8 @@ pipeline_build(const struct odb_replica *vtep, const struct odb_replica *ovs,
 
     json_t *vm_ports = vm_ports_find(ovs, spec->bridge);
     size_t n_ports;
-    struct pl_port *ports = pl_read_ports(vtep, ovs, spec, vm_ports, faults,
-                                          &n_ports);
+    struct pl_port *ports = pl_read_ports(vtep, spec, vm_ports, faults,
+                                          ambiguities, &n_ports);
 
     /* Each logical switch's ports, for flooding: "ls name" -> [ofport]. */
     json_t *floods = json_object();
@@ -634,9 +745,10 @@ pipeline_build(const struct odb_replica *vtep, const struct odb_replica *ovs,
 
 /* Returns a new reference to the counters of the VLAN bindings of this
  * switch's ports, summed from the counters of the installed flows in
- * 'installed' that the policy in 'vtep' and 'ovs' makes for each:
+ * 'installed' that the policy in 'vtep' and 'ovs' makes for each, by the
+ * UUID of the Physical_Port row that iovpd uses for the port:
  *
- *   {"PORT": {"VLAN": {"packets_from_local": N, "bytes_from_local": N,
+ *   {"UUID": {"VLAN": {"packets_from_local": N, "bytes_from_local": N,
  *                      "packets_to_local": N, "bytes_to_local": N}}}
  *
  * "from local" counts what the VM sent that its binding admitted (table 0),
@@ -652,7 +764,7 @@ pipeline_binding_stats(const struct odb_replica *vtep,
     json_t *faults = json_object();
     json_t *stats = json_object();
     size_t n_ports;
-    struct pl_port *ports = pl_read_ports(vtep, ovs, spec, vm_ports, faults,
+    struct pl_port *ports = pl_read_ports(vtep, spec, vm_ports, faults, NULL,
                                           &n_ports);
 
     for (size_t i = 0; i < n_ports; i++) {
@@ -695,7 +807,7 @@ pipeline_binding_stats(const struct odb_replica *vtep,
                     "bytes_to_local", (json_int_t) counts[3]));
             }
         }
-        json_object_set_new(stats, port->name, port_stats);
+        json_object_set_new(stats, port->uuid, port_stats);
         free(port->bindings);
     }
     free(ports);

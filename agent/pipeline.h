@@ -71,7 +71,7 @@ void pipeline_build(const struct odb_replica *vtep,
                     const struct odb_replica *ovs,
                     const struct pipeline_spec *,
                     struct oflow_table *desired, json_t *faults,
-                    json_t *acls);
+                    json_t *acls, json_t *ambiguities);
 json_t *pipeline_binding_stats(const struct odb_replica *vtep,
                                const struct odb_replica *ovs,
                                const struct pipeline_spec *,

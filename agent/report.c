@@ -25,6 +25,7 @@
 
 #include <openvswitch/util.h>
 
+#include "agent/switch-ports.h"
 #include "agent/vm-ports.h"
 #include "lib/util.h"
 #include "ovsdb/query.h"
@@ -202,8 +203,8 @@ report_ucast_macs_local(const struct odb_replica *vtep,
     const struct odb_replica_table *macs = odb_replica_find_table(
         vtep, "Ucast_Macs_Local");
     size_t n_pps;
-    const struct odb_row **pps = report_switch_ports(vtep, spec->switch_name,
-                                                     &n_pps);
+    const struct odb_row **pps = switch_ports_used(vtep, spec->switch_name,
+                                                   &n_pps);
 
     if (!spec->tunnel_ip || !pps || !locators || !macs) {
         free(pps);
@@ -309,27 +310,6 @@ report_ucast_macs_local(const struct odb_replica *vtep,
     return odb_txn_finish(ops, "iovpd: reporting local MACs");
 }
 
-/* Returns a malloc()'d array of the Physical_Port rows of the switch
- * called 'switch_name' in 'vtep', with their number in '*n', or NULL (and
- * 0) if there is no such switch. */
-const struct odb_row **
-report_switch_ports(const struct odb_replica *vtep, const char *switch_name,
-                    size_t *n)
-{
-    const struct odb_replica_table *switches = odb_replica_find_table(
-        vtep, "Physical_Switch");
-    const struct odb_replica_table *pports = odb_replica_find_table(
-        vtep, "Physical_Port");
-    const struct odb_row *ps = odb_find_row_by_string(switches, "name",
-                                                      switch_name);
-
-    *n = 0;
-    return (ps && pports
-            ? odb_rows_referenced(pports, odb_row_get(switches, ps, "ports"),
-                                  n)
-            : NULL);
-}
-
 /* Returns a new reference to the canonical OVSDB set of the strings in
  * 'tokens', a JSON array (or NULL): sorted, distinct. */
 static json_t *
@@ -353,11 +333,12 @@ report_token_set(const json_t *tokens)
 }
 
 /* Returns the transaction (or NULL if none is needed) that sets the
- * "port_fault_status" of each port of this switch to its faults in
- * 'faults', a JSON object that maps a port's name to an array of the
- * schema's tokens ("invalid_vlan_map", ...); a port it does not name has
- * none.  The column is ephemeral: after a database restart the faults are
- * written again. */
+ * "port_fault_status" of each Physical_Port row of this switch to its
+ * faults in 'faults', a JSON object that maps a row's UUID to an array of
+ * the schema's tokens ("invalid_vlan_map", ...); a row it does not name
+ * has none.  Every row of the switch is set, those that iovpd ignores (see
+ * agent/switch-ports.h) included.  The column is ephemeral: after a
+ * database restart the faults are written again. */
 json_t *
 report_port_faults(const struct odb_replica *vtep,
                    const struct report_spec *spec, const json_t *faults)
@@ -365,8 +346,8 @@ report_port_faults(const struct odb_replica *vtep,
     const struct odb_replica_table *pports = odb_replica_find_table(
         vtep, "Physical_Port");
     size_t n_pps;
-    const struct odb_row **pps = report_switch_ports(vtep, spec->switch_name,
-                                                     &n_pps);
+    struct odb_named_row *pps = switch_ports_all(vtep, spec->switch_name,
+                                                 &n_pps);
 
     if (!pps) {
         return NULL;
@@ -374,16 +355,13 @@ report_port_faults(const struct odb_replica *vtep,
 
     json_t *ops = json_array();
     for (size_t i = 0; i < n_pps; i++) {
-        const char *name = json_string_value(odb_row_get(pports, pps[i],
-                                                         "name"));
-        const json_t *tokens = json_object_get(faults, name ? name : "");
+        const struct odb_row *pp = pps[i].row;
+        json_t *set = report_token_set(json_object_get(faults, pp->uuid));
 
-        json_t *set = report_token_set(tokens);
-        if (!json_equal(set, odb_row_get(pports, pps[i],
-                                         "port_fault_status"))) {
+        if (!json_equal(set, odb_row_get(pports, pp, "port_fault_status"))) {
             json_array_append_new(ops, json_pack(
                 "{s:s, s:s, s:o, s:{s:O}}", "op", "update",
-                "table", "Physical_Port", "where", odb_where_uuid(pps[i]),
+                "table", "Physical_Port", "where", odb_where_uuid(pp),
                 "row", "port_fault_status", set));
         }
         json_decref(set);
@@ -393,10 +371,11 @@ report_port_faults(const struct odb_replica *vtep,
 }
 
 /* Returns the transaction (or NULL if none is needed) that makes the
- * "vlan_stats" of this switch's ports show 'stats', as
- * pipeline_binding_stats() returns them: a Logical_Binding_Stats row for
- * each binding that has counters, updated where they changed; the entries
- * of bindings that have none go. */
+ * "vlan_stats" of this switch's Physical_Port rows show 'stats', as
+ * pipeline_binding_stats() returns them (by row UUID): a
+ * Logical_Binding_Stats row for each binding that has counters, updated
+ * where they changed; the entries of bindings that have none go, and so do
+ * all those of a row that iovpd ignores (see agent/switch-ports.h). */
 json_t *
 report_vlan_stats(const struct odb_replica *vtep,
                   const struct report_spec *spec, const json_t *stats)
@@ -410,8 +389,8 @@ report_vlan_stats(const struct odb_replica *vtep,
     const struct odb_replica_table *lbs = odb_replica_find_table(
         vtep, "Logical_Binding_Stats");
     size_t n_pps;
-    const struct odb_row **pps = report_switch_ports(vtep, spec->switch_name,
-                                                     &n_pps);
+    struct odb_named_row *pps = switch_ports_all(vtep, spec->switch_name,
+                                                 &n_pps);
 
     if (!pps || !lbs) {
         free(pps);
@@ -420,10 +399,9 @@ report_vlan_stats(const struct odb_replica *vtep,
 
     json_t *ops = json_array();
     for (size_t i = 0; i < n_pps; i++) {
-        const char *name = json_string_value(odb_row_get(pports, pps[i],
-                                                         "name"));
-        const json_t *want = json_object_get(stats, name ? name : "");
-        const json_t *have = json_array_get(odb_row_get(pports, pps[i],
+        const struct odb_row *pp = pps[i].row;
+        const json_t *want = json_object_get(stats, pp->uuid);
+        const json_t *have = json_array_get(odb_row_get(pports, pp,
                                                         "vlan_stats"), 1);
         json_t *gone = json_array();
         json_t *added = json_array();
@@ -493,7 +471,7 @@ report_vlan_stats(const struct odb_replica *vtep,
             }
             json_array_append_new(ops, json_pack(
                 "{s:s, s:s, s:o, s:o}", "op", "mutate",
-                "table", "Physical_Port", "where", odb_where_uuid(pps[i]),
+                "table", "Physical_Port", "where", odb_where_uuid(pp),
                 "mutations", mutations));
         }
         json_decref(gone);

@@ -33,7 +33,10 @@
  * iovpd makes the row when the switch has no port of that name (marking it
  * "other_config:iovp-created=true") and adopts one an operator made first.
  * When the VM's interface leaves the bridge, a row iovpd made goes with it;
- * an adopted row stays, with whatever the operator bound to it.
+ * an adopted row stays, with whatever the operator bound to it.  A port
+ * with several rows of its name (a controller's row beside iovpd's, see
+ * agent/switch-ports.h) has a row already: iovpd makes no other, and when
+ * the VM leaves it deletes only the one it made.
  *
  * Ucast_Macs_Local: for each VM port of the switch and each logical switch
  * its "vlan_bindings" puts it in, the VM's MAC (its Interface's
@@ -63,9 +66,6 @@ json_t *report_ucast_macs_local(const struct odb_replica *vtep,
                                 const struct odb_replica *ovs,
                                 const struct report_spec *,
                                 const char *bridge);
-const struct odb_row **report_switch_ports(const struct odb_replica *vtep,
-                                           const char *switch_name,
-                                           size_t *n);
 json_t *report_port_faults(const struct odb_replica *vtep,
                            const struct report_spec *,
                            const json_t *faults);

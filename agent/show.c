@@ -24,20 +24,20 @@
 #include <openvswitch/dynamic-string.h>
 
 #include "agent/pipeline.h"
+#include "agent/switch-ports.h"
 #include "agent/vm-ports.h"
 #include "lib/util.h"
 #include "ovsdb/query.h"
 #include "ovsdb/replica.h"
 
-/* Returns a new reference to the bindings of this switch's Physical_Port
- * called 'name' in 'vtep': [{"vlan": N, "logical_switch": NAME, "acl":
- * NAME or null}], by VLAN. */
+/* Returns a new reference to the bindings of the Physical_Port called
+ * 'name' of switch 'switch_name' in 'vtep' (the row that iovpd uses, see
+ * agent/switch-ports.h): [{"vlan": N, "logical_switch": NAME, "acl": NAME
+ * or null}], by VLAN. */
 static json_t *
-show_bindings(const struct odb_replica *vtep, const struct odb_row *ps,
+show_bindings(const struct odb_replica *vtep, const char *switch_name,
               const char *name)
 {
-    const struct odb_replica_table *switches = odb_replica_find_table(
-        vtep, "Physical_Switch");
     const struct odb_replica_table *pports = odb_replica_find_table(
         vtep, "Physical_Port");
     const struct odb_replica_table *lswitches = odb_replica_find_table(
@@ -48,8 +48,8 @@ show_bindings(const struct odb_replica *vtep, const struct odb_row *ps,
         return bindings;
     }
     size_t n_pps;
-    const struct odb_row **pps = odb_rows_referenced(
-        pports, odb_row_get(switches, ps, "ports"), &n_pps);
+    const struct odb_row **pps = switch_ports_used(vtep, switch_name,
+                                                   &n_pps);
     for (size_t j = 0; j < n_pps; j++) {
         const struct odb_row *pp = pps[j];
         const char *pp_name = json_string_value(odb_row_get(pports, pp,
@@ -93,12 +93,6 @@ show_switch(const struct odb_replica *vtep, const struct odb_replica *ovs,
             const struct show_spec *spec)
 {
     json_t *vm_ports = ovs ? vm_ports_find(ovs, spec->bridge) : json_object();
-    const struct odb_row *ps = (vtep && spec->switch_name
-                                ? odb_find_row_by_string(
-                                    odb_replica_find_table(vtep,
-                                                           "Physical_Switch"),
-                                    "name", spec->switch_name)
-                                : NULL);
     json_t *ports = json_array();
 
     /* jansson keeps an object's keys in insertion order: sort them. */
@@ -114,10 +108,14 @@ show_switch(const struct odb_replica *vtep, const struct odb_replica *ovs,
 
     for (i = 0; i < n; i++) {
         json_t *port = json_deep_copy(json_object_get(vm_ports, names[i]));
+        json_object_del(port, "uuid");
+        json_object_del(port, "ignored");
         json_object_set_new(port, "name", json_string(names[i]));
         json_object_set_new(port, "bindings",
-                            ps ? show_bindings(vtep, ps, names[i])
-                               : json_array());
+                            vtep && spec->switch_name
+                            ? show_bindings(vtep, spec->switch_name,
+                                            names[i])
+                            : json_array());
         json_array_append_new(ports, port);
     }
     free(names);

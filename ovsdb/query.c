@@ -18,6 +18,7 @@
 
 #include "ovsdb/query.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/util.h"
@@ -37,12 +38,62 @@ odb_first_row(const struct odb_replica_table *t)
     return NULL;
 }
 
-/* Returns a row of 't' whose string 'column' is 'value', or NULL.  (A
- * linear search: for the few rows of a host's own tables.) */
+/* qsort() comparison of two "struct odb_named_row"s: by name, and of one
+ * name, a preferred row before any other, then by ascending UUID.  The one
+ * rule by which iovp chooses among rows that claim one name. */
+static int
+odb_named_row_compare(const void *a_, const void *b_)
+{
+    const struct odb_named_row *a = a_, *b = b_;
+    int cmp = strcmp(a->name, b->name);
+
+    if (cmp) {
+        return cmp;
+    } else if (a->preferred != b->preferred) {
+        return a->preferred ? -1 : 1;
+    } else {
+        return strcmp(a->row->uuid, b->row->uuid);
+    }
+}
+
+/* Sorts the 'n' rows of 'rows' by name and, within one name, puts first
+ * the row to use: a preferred one before any other, and then the one with
+ * the lowest UUID (UUIDs compare as their strings, which is as numbers).
+ * The first row of each name is then the one that name stands for and the
+ * rest are its duplicates (see odb_named_rows_next()), whatever the order
+ * in which 'rows' came: the replica's hash order, or the order in which
+ * the rows were created. */
+void
+odb_named_rows_sort(struct odb_named_row *rows, size_t n)
+{
+    if (n > 1) {
+        qsort(rows, n, sizeof *rows, odb_named_row_compare);
+    }
+}
+
+/* Returns the index of the first row after 'i' in 'rows' (of 'n', sorted
+ * by odb_named_rows_sort()) whose name differs from that of 'rows[i]', or
+ * 'n': rows 'i' up to it share a name. */
+size_t
+odb_named_rows_next(const struct odb_named_row *rows, size_t n, size_t i)
+{
+    size_t j = i + 1;
+
+    while (j < n && !strcmp(rows[j].name, rows[i].name)) {
+        j++;
+    }
+    return j;
+}
+
+/* Returns the row of 't' whose string 'column' is 'value', or NULL.  Of
+ * several, the one with the lowest UUID (odb_named_rows_sort()'s rule), so
+ * that the answer never depends on the replica's hash order.  (A linear
+ * search: for the few rows of a host's own tables.) */
 const struct odb_row *
 odb_find_row_by_string(const struct odb_replica_table *t, const char *column,
                        const char *value)
 {
+    struct odb_named_row best = { .name = value, .row = NULL };
     const struct odb_row *row;
     int i = t ? odb_replica_column_index(t, column) : -1;
 
@@ -51,11 +102,14 @@ odb_find_row_by_string(const struct odb_replica_table *t, const char *column,
     }
     HMAP_FOR_EACH (row, node, &t->rows) {
         const json_t *v = row->values[i];
-        if (json_is_string(v) && !strcmp(json_string_value(v), value)) {
-            return row;
+        struct odb_named_row candidate = { .name = value, .row = row };
+        if (json_is_string(v) && !strcmp(json_string_value(v), value)
+            && (!best.row
+                || odb_named_row_compare(&candidate, &best) < 0)) {
+            best = candidate;
         }
     }
-    return NULL;
+    return best.row;
 }
 
 /* Returns the rows of 't' that the canonical set (or atom) of UUIDs 'uuids'

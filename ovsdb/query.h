@@ -30,6 +30,19 @@
 struct odb_replica_table;
 struct odb_row;
 
+/* A row that goes by a name that other rows may claim too (two
+ * Physical_Port rows of one switch with one name, two Interfaces with one
+ * "external_ids:iface-id"): a candidate for odb_named_rows_sort(). */
+struct odb_named_row {
+    const char *name;           /* What the row goes by. */
+    bool preferred;             /* Chosen before rows not preferred. */
+    const struct odb_row *row;
+};
+
+void odb_named_rows_sort(struct odb_named_row *, size_t n);
+size_t odb_named_rows_next(const struct odb_named_row *, size_t n,
+                           size_t i);
+
 const struct odb_row *odb_first_row(const struct odb_replica_table *);
 const struct odb_row *odb_find_row_by_string(
     const struct odb_replica_table *, const char *column, const char *value);
