@@ -338,11 +338,13 @@ show_offload_text(const json_t *show)
                   JSON_INTEGER_FORMAT" entries, %"JSON_INTEGER_FORMAT
                   " masks; %"JSON_INTEGER_FORMAT" frames decided in the NIC "
                   "(%"JSON_INTEGER_FORMAT" dropped), %"JSON_INTEGER_FORMAT
-                  " sent to OVS by covers\n",
+                  " sent to OVS by covers; %"JSON_INTEGER_FORMAT
+                  " delivery fallbacks\n",
                   json_string_value(json_object_get(sum, "backend")),
                   show_int(sum, "ports"), show_int(sum, "entries"),
                   show_int(sum, "masks"), show_int(sum, "decided"),
-                  show_int(sum, "dropped"), show_int(sum, "covered"));
+                  show_int(sum, "dropped"), show_int(sum, "covered"),
+                  show_int(sum, "fallbacks"));
     json_object_foreach (json_object_get(show, "ports"), name, port) {
         ds_put_format(&text, "%s: %"JSON_INTEGER_FORMAT" of %"
                       JSON_INTEGER_FORMAT" entries (%"JSON_INTEGER_FORMAT
@@ -359,6 +361,14 @@ show_offload_text(const json_t *show)
                       ? " (backend failed: left to OVS)" : "");
         size_t i;
         json_t *e;
+        json_array_foreach (json_object_get(port, "delivery"), i, e) {
+            ds_put_format(&text, "  to port %"JSON_INTEGER_FORMAT": %s, "
+                          "%"JSON_INTEGER_FORMAT" fallbacks (%s)\n",
+                          show_int(e, "out_port"),
+                          json_string_value(json_object_get(e, "fate")),
+                          show_int(e, "fallbacks"),
+                          json_string_value(json_object_get(e, "reason")));
+        }
         json_array_foreach (json_object_get(port, "table"), i, e) {
             ds_put_format(&text, "  %s, n_packets=%"JSON_INTEGER_FORMAT
                           " (%s)\n",

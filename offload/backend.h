@@ -101,6 +101,16 @@ struct offload_class {
     int (*classify)(struct offload *, const char *port, const void *frame,
                     size_t len, struct fp_entry *entry);
 
+    /* Says whether a frame that 'port''s fast path forwards to 'out_port'
+     * (as the backend names ports) reaches it: returns true if the backend
+     * establishes that it does, false if it cannot or it does not, and
+     * appends the reason to 'why' either way.  Asked again at every plan
+     * (after each read of the counters), so that a target that stops
+     * taking frames loses its forward entries within one read.  Null if
+     * the backend delivers to every port it forwards to. */
+    bool (*delivery)(struct offload *, const char *port, uint32_t out_port,
+                     struct ds *why);
+
     /* Appends a description of the backend and its ports to 's'. */
     void (*describe)(const struct offload *, struct ds *s);
 };

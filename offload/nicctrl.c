@@ -19,6 +19,7 @@
 #include "offload/nicctrl.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,16 @@ struct nc_count {
     double weight;              /* Recent packets, decayed. */
 };
 
+/* Whether the NIC forwards a port's frames to one target (a port, as the
+ * backend names it) or leaves them to OVS, and why (the backend's
+ * delivery()). */
+struct nc_target {
+    uint32_t out_port;
+    bool forward;               /* False: its forward rules go to OVS. */
+    char *why;
+    uint64_t fallbacks;         /* Times it lost its forward entries. */
+};
+
 struct nc_port {
     struct hmap_node node;      /* In 'nc->ports', by name. */
     char *name;                 /* The VM port's (Physical_Port) name. */
@@ -63,6 +74,8 @@ struct nc_port {
                                  * backend ran full before it. */
     struct hmap counts;         /* "struct nc_count"s. */
     uint64_t decided, dropped, covered;
+    struct nc_target *targets;  /* Of its forward rules, by out_port. */
+    size_t n_targets;
 };
 
 struct nicctrl {
@@ -165,6 +178,10 @@ nc_port_destroy(struct nicctrl *nc, struct nc_port *port)
     }
     hmap_destroy(&port->counts);
     hmap_remove(&nc->ports, &port->node);
+    for (size_t i = 0; i < port->n_targets; i++) {
+        free(port->targets[i].why);
+    }
+    free(port->targets);
     free(port->rules);
     free(port->installed);
     free(port->name);
@@ -604,6 +621,88 @@ nc_put(struct nicctrl *nc, struct nc_port *port,
     return error;
 }
 
+static const struct nc_target *
+nc_find_target(const struct nc_port *port, uint32_t out_port)
+{
+    for (size_t i = 0; i < port->n_targets; i++) {
+        if (port->targets[i].out_port == out_port) {
+            return &port->targets[i];
+        }
+    }
+    return NULL;
+}
+
+/* Asks the backend, for each target of the forward rules among the 'n'
+ * rules 'rules' of 'port', whether a frame forwarded there arrives, and
+ * turns the forward rules toward a target it does not establish into rules
+ * that leave their frames to OVS (which the planner puts in the NIC only
+ * as covers, so that the drops below them still happen there).  Logs each
+ * target's decision when it is new or changes; a target that stops taking
+ * frames while the NIC forwards to it counts a fallback. */
+static void
+nc_check_delivery(struct nicctrl *nc, struct nc_port *port,
+                  struct planner_rule *rules, size_t n)
+{
+    struct nc_target *targets = iovp_xmalloc(MAX(n, 1) * sizeof *targets);
+    size_t n_targets = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        uint32_t out_port = rules[i].out_port;
+        bool seen = false;
+        for (size_t j = 0; j < n_targets && !seen; j++) {
+            seen = targets[j].out_port == out_port;
+        }
+        if (rules[i].fate != FP_FORWARD || seen) {
+            continue;
+        }
+
+        struct ds why = DS_EMPTY_INITIALIZER;
+        bool forward = true;
+        if (nc->backend->class->delivery) {
+            forward = nc->backend->class->delivery(nc->backend, port->device,
+                                                   out_port, &why);
+        } else {
+            ds_put_cstr(&why, "the backend delivers to every port");
+        }
+        const struct nc_target *old = nc_find_target(port, out_port);
+        uint64_t fallbacks = old ? old->fallbacks : 0;
+        if (!old || old->forward != forward || strcmp(old->why,
+                                                      ds_cstr(&why))) {
+            bool in_nic = false;
+            for (size_t j = 0; j < port->n_installed && !in_nic; j++) {
+                in_nic = (port->installed[j].fate == FP_FORWARD
+                          && port->installed[j].out_port == out_port);
+            }
+            if (old && old->forward && !forward && in_nic) {
+                fallbacks++;
+            }
+            VLOG_INFO("%s: frames to port %"PRIu32" %s (%s)", port->name,
+                      out_port, forward ? "forwarded in the NIC"
+                      : "left to OVS", ds_cstr(&why));
+        }
+        targets[n_targets++] = (struct nc_target) {
+            .out_port = out_port,
+            .forward = forward,
+            .why = ds_steal_cstr(&why),
+            .fallbacks = fallbacks,
+        };
+    }
+    for (size_t i = 0; i < port->n_targets; i++) {
+        free(port->targets[i].why);
+    }
+    free(port->targets);
+    port->targets = targets;
+    port->n_targets = n_targets;
+
+    for (size_t i = 0; i < n; i++) {
+        const struct nc_target *t = nc_find_target(port, rules[i].out_port);
+        if (rules[i].fate == FP_FORWARD && t && !t->forward) {
+            rules[i].fate = FP_TO_OVS;
+            rules[i].out_port = 0;
+        }
+    }
+}
+
 /* Plans 'port' for a NIC of 'max_entries' entries and makes the backend
  * hold the plan: rules as themselves that leave go first, then new covers,
  * then new rules as themselves, then the covers that leave.  Returns 0 or
@@ -622,6 +721,7 @@ nc_apply_plan(struct nicctrl *nc, struct nc_port *port, size_t max_entries,
                                                   r->id | PLANNER_COVER_ID);
         r->weight += (c ? c->weight : 0) + (cc ? cc->weight : 0);
     }
+    nc_check_delivery(nc, port, rules, port->n_rules);
     uint32_t *ids = iovp_xmalloc(MAX(port->n_installed, 1) * sizeof *ids);
     for (size_t i = 0; i < port->n_installed; i++) {
         ids[i] = port->installed[i].id;
@@ -793,7 +893,8 @@ nc_compare_entries(const void *a_, const void *b_)
 
 /* Returns a new reference to a JSON object that shows the fast path of
  * each port (or just 'name''s, if nonnull): its entries, covers and masks
- * against the NIC's capacity, the frames the NIC decided, and each entry
+ * against the NIC's capacity, the frames the NIC decided, whether it
+ * forwards to each target of the port's rules (and why), and each entry
  * with its counter. */
 json_t *
 nicctrl_show(const struct nicctrl *nc, const char *name)
@@ -815,8 +916,19 @@ nicctrl_show(const struct nicctrl *nc, const char *name)
             json_array_append_new(entries, nc_entry_json(port, &sorted[i]));
         }
         free(sorted);
+        json_t *delivery = json_array();
+        for (size_t i = 0; i < port->n_targets; i++) {
+            const struct nc_target *t = &port->targets[i];
+            json_array_append_new(delivery, json_pack(
+                "{s:I, s:s, s:s, s:I}",
+                "out_port", (json_int_t) t->out_port,
+                "fate", t->forward ? "forward" : "to-OVS",
+                "reason", t->why,
+                "fallbacks", (json_int_t) t->fallbacks));
+        }
         json_object_set_new(ports, port->name, json_pack(
-            "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:o}",
+            "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:o, "
+            "s:o}",
             "backend", nc->backend->class->name,
             "device", port->device,
             "rules", (json_int_t) port->n_rules,
@@ -828,27 +940,33 @@ nicctrl_show(const struct nicctrl *nc, const char *name)
             "decided", (json_int_t) port->decided,
             "dropped", (json_int_t) port->dropped,
             "failed", port->failed,
+            "delivery", delivery,
             "table", entries));
     }
     return ports;
 }
 
 /* Returns a new reference to a JSON object of the totals over every port:
- * the capacity, entries and masks used, and frames decided in the NIC. */
+ * the capacity, entries and masks used, frames decided in the NIC, and
+ * targets that lost their forward entries (fallbacks). */
 json_t *
 nicctrl_summary(const struct nicctrl *nc)
 {
     const struct nc_port *port;
     uint64_t entries = 0, masks = 0, decided = 0, dropped = 0, covered = 0;
+    uint64_t fallbacks = 0;
 
     HMAP_FOR_EACH (port, node, &nc->ports) {
+        for (size_t i = 0; i < port->n_targets; i++) {
+            fallbacks += port->targets[i].fallbacks;
+        }
         entries += port->n_installed;
         masks += port->n_masks;
         decided += port->decided;
         dropped += port->dropped;
         covered += port->covered;
     }
-    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
                      "backend", nc->backend->class->name,
                      "ports", (json_int_t) hmap_count(&nc->ports),
                      "capacity", (json_int_t) (nc->caps.max_entries
@@ -857,7 +975,8 @@ nicctrl_summary(const struct nicctrl *nc)
                      "masks", (json_int_t) masks,
                      "decided", (json_int_t) decided,
                      "dropped", (json_int_t) dropped,
-                     "covered", (json_int_t) covered);
+                     "covered", (json_int_t) covered,
+                     "fallbacks", (json_int_t) fallbacks);
 }
 
 /* Runs 'name''s fast path on a frame (see offload_class's classify). */

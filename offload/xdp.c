@@ -20,9 +20,9 @@
  *
  * Options, "xdp:KEY=VALUE,...":
  *
- *   mode=native     XDP in the driver (the default; on a veth, a frame
- *                   redirected to another veth needs an XDP program or GRO
- *                   on the receiving end)
+ *   mode=native     XDP in the driver (the default; a frame is forwarded
+ *                   in the NIC only to a device that takes redirected
+ *                   frames, see xdp_delivery())
  *   mode=generic    XDP on the kernel's skb path, for any device
  *   mode=hw         the NIC runs the program itself: reported unsupported
  *                   here (see iovpd(8))
@@ -40,8 +40,14 @@
 #include "offload/xdp.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <linux/genetlink.h>
 #include <linux/if_link.h>
+#include <linux/netlink.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -88,6 +94,9 @@ struct xdp {
     struct hmap ports;          /* "struct xdp_port"s. */
     __u32 attach_flags;         /* XDP_FLAGS_DRV_MODE or _SKB_MODE. */
     size_t max_entries;
+    int netdev_family;          /* The "netdev" generic netlink family's
+                                 * id; 0 until known, negative if the
+                                 * kernel has none. */
 };
 
 static struct xdp *
@@ -878,6 +887,189 @@ xdp_classify(struct offload *o, const char *name, const void *frame,
     return 0;
 }
 
+/* The "netdev" generic netlink family (include/uapi/linux/netdev.h, which
+ * the build's headers may predate): a device's XDP features, among them
+ * whether it takes frames redirected to it by a program in native mode. */
+#define XDP_NETDEV_CMD_DEV_GET 1
+#define XDP_NETDEV_A_DEV_IFINDEX 1
+#define XDP_NETDEV_A_DEV_XDP_FEATURES 3
+#define XDP_NETDEV_ACT_NDO_XMIT (1ull << 2)
+
+/* Sends the generic netlink request of command 'cmd' to 'family' with the
+ * 'attr_len'-byte attribute 'attr' of type 'attr_type', and stores in
+ * '*value' the first 'value_len' bytes of the reply's attribute of type
+ * 'want'.  Returns 0 or a negative errno value. */
+static int
+xdp_genl_get(int family, __u8 cmd, __u16 attr_type, const void *attr,
+             size_t attr_len, __u16 want, void *value, size_t value_len)
+{
+    struct {
+        struct nlmsghdr nlh;
+        struct genlmsghdr genl;
+        char attrs[64];
+    } req;
+    char reply[4096];
+
+    if (attr_len > sizeof req.attrs - NLA_HDRLEN) {
+        return -EINVAL;
+    }
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+    if (fd < 0) {
+        return -errno;
+    }
+    memset(&req, 0, sizeof req);
+    struct nlattr *nla = (struct nlattr *) req.attrs;
+    nla->nla_type = attr_type;
+    nla->nla_len = NLA_HDRLEN + attr_len;
+    memcpy((char *) nla + NLA_HDRLEN, attr, attr_len);
+    req.nlh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN + NLA_ALIGN(nla->nla_len));
+    req.nlh.nlmsg_type = family;
+    req.nlh.nlmsg_flags = NLM_F_REQUEST;
+    req.genl.cmd = cmd;
+    req.genl.version = 1;
+
+    int error = -ENOENT;
+    struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+    if (sendto(fd, &req, req.nlh.nlmsg_len, 0, (struct sockaddr *) &kernel,
+               sizeof kernel) < 0) {
+        error = -errno;
+        goto out;
+    }
+    ssize_t n = recv(fd, reply, sizeof reply, 0);
+    if (n < 0) {
+        error = -errno;
+        goto out;
+    }
+    const struct nlmsghdr *nlh = (const struct nlmsghdr *) reply;
+    if (!NLMSG_OK(nlh, (size_t) n)) {
+        error = -EPROTO;
+        goto out;
+    }
+    if (nlh->nlmsg_type == NLMSG_ERROR) {
+        const struct nlmsgerr *err = NLMSG_DATA(nlh);
+        error = (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof *err) && err->error
+                 ? err->error : -EPROTO);
+        goto out;
+    }
+    if (nlh->nlmsg_len < NLMSG_LENGTH(GENL_HDRLEN)) {
+        error = -EPROTO;
+        goto out;
+    }
+    const char *p = (const char *) NLMSG_DATA(nlh) + GENL_HDRLEN;
+    const char *end = (const char *) nlh + nlh->nlmsg_len;
+    while (p + NLA_HDRLEN <= end) {
+        const struct nlattr *a = (const struct nlattr *) p;
+        if (a->nla_len < NLA_HDRLEN || p + a->nla_len > end) {
+            error = -EPROTO;
+            break;
+        }
+        if ((a->nla_type & NLA_TYPE_MASK) == want) {
+            if (a->nla_len - NLA_HDRLEN < value_len) {
+                error = -EPROTO;
+            } else {
+                memcpy(value, p + NLA_HDRLEN, value_len);
+                error = 0;
+            }
+            break;
+        }
+        p += NLA_ALIGN(a->nla_len);
+    }
+out:
+    close(fd);
+    return error;
+}
+
+/* Stores in '*features' the XDP features (NETDEV_XDP_ACT_*) that the
+ * kernel reports for the device of 'ifindex'.  Returns 0, -EOPNOTSUPP if
+ * the kernel reports none (before Linux 6.3), or another negative errno
+ * value. */
+static int
+xdp_dev_features(struct xdp *xdp, int ifindex, uint64_t *features)
+{
+    if (!xdp->netdev_family) {
+        __u16 id;
+        int error = xdp_genl_get(GENL_ID_CTRL, CTRL_CMD_GETFAMILY,
+                                 CTRL_ATTR_FAMILY_NAME, "netdev",
+                                 sizeof "netdev", CTRL_ATTR_FAMILY_ID,
+                                 &id, sizeof id);
+        xdp->netdev_family = error ? -1 : id;
+    }
+    if (xdp->netdev_family < 0) {
+        return -EOPNOTSUPP;
+    }
+    __u32 index = ifindex;
+    return xdp_genl_get(xdp->netdev_family, XDP_NETDEV_CMD_DEV_GET,
+                        XDP_NETDEV_A_DEV_IFINDEX, &index, sizeof index,
+                        XDP_NETDEV_A_DEV_XDP_FEATURES, features,
+                        sizeof *features);
+}
+
+/* Returns true if device 'name' is up (or if that cannot be read). */
+static bool
+xdp_dev_up(const char *name)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return true;
+    }
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+    bool up = ioctl(fd, SIOCGIFFLAGS, &ifr) || (ifr.ifr_flags & IFF_UP);
+    close(fd);
+    return up;
+}
+
+/* A frame that a program redirects goes, in generic mode, through the
+ * target's ordinary transmit path (dev_queue_xmit), which every device
+ * has; in native mode, to the target's ndo_xdp_xmit, which the kernel
+ * calls only if the device says it takes redirected frames (the XDP
+ * feature NETDEV_XDP_ACT_NDO_XMIT) and otherwise drops the frame.  A veth
+ * says so only while its peer serves its receive ring (an XDP program or
+ * GRO on the peer), so the feature is exactly the kernel's own test, for
+ * every kind of device, read from this namespace even though the peer is
+ * in another one.  Where the kernel reports no features, delivery is not
+ * established and the frames go to OVS.  Both modes need the target up. */
+static bool
+xdp_delivery(struct offload *o, const char *name OVS_UNUSED,
+             uint32_t out_port, struct ds *why)
+{
+    struct xdp *xdp = xdp_cast(o);
+    char dev[IF_NAMESIZE];
+
+    if (!out_port || !if_indextoname(out_port, dev)) {
+        ds_put_format(why, "device %"PRIu32" is gone", out_port);
+        return false;
+    }
+    if (!xdp_dev_up(dev)) {
+        ds_put_format(why, "%s is down", dev);
+        return false;
+    }
+    if (xdp->attach_flags & XDP_FLAGS_SKB_MODE) {
+        ds_put_format(why, "generic XDP: %s's own transmit path", dev);
+        return true;
+    }
+
+    uint64_t features = 0;
+    int error = xdp_dev_features(xdp, out_port, &features);
+    if (error == -EOPNOTSUPP) {
+        ds_put_format(why, "native XDP: the kernel does not say whether %s "
+                      "takes redirected frames", dev);
+        return false;
+    } else if (error) {
+        ds_put_format(why, "native XDP: reading %s's XDP features failed "
+                      "(%s)", dev, strerror(-error));
+        return false;
+    } else if (!(features & XDP_NETDEV_ACT_NDO_XMIT)) {
+        ds_put_format(why, "native XDP: %s takes no redirected frames "
+                      "(a veth whose peer has neither an XDP program nor "
+                      "GRO, say)", dev);
+        return false;
+    }
+    ds_put_format(why, "native XDP: %s takes redirected frames", dev);
+    return true;
+}
+
 static void
 xdp_describe(const struct offload *o, struct ds *s)
 {
@@ -903,5 +1095,6 @@ const struct offload_class offload_xdp_class = {
     .stats = xdp_stats,
     .dump = xdp_dump,
     .classify = xdp_classify,
+    .delivery = xdp_delivery,
     .describe = xdp_describe,
 };
