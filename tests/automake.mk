@@ -50,7 +50,7 @@ $(TESTSUITE): $(srcdir)/tests/package.m4 $(TESTSUITE_AT)
 # counted from Autotest's own results, and fails when any test failed (or,
 # with CI=true, was skipped).
 check-local: tests/atconfig tests/atlocal $(TESTSUITE) $(check_PROGRAMS) \
-		$(bin_PROGRAMS) $(sbin_PROGRAMS) $(FUZZ_TARGETS)
+		$(bin_PROGRAMS) $(sbin_PROGRAMS) $(FUZZ_TARGETS) $(SOAK_TARGETS)
 	$(SHELL) '$(TESTSUITE)' -C tests \
 	    AUTOTEST_PATH='$(abs_top_builddir)/agent:$(abs_top_builddir)/utilities:$(abs_top_builddir)/tests:$(abs_top_builddir)/bench' \
 	    $(TESTSUITEFLAGS); \
