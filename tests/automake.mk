@@ -96,14 +96,24 @@ FUZZ_OFP_SRC = \
 	ofp/ofconn.c \
 	ofp/ofctrl.c \
 	ofp/oflow.c
+FUZZ_CONTROL_SRC = \
+	tests/fuzz-control.c \
+	lib/byte-stream.c \
+	lib/control-vlog.c \
+	lib/control.c \
+	lib/jsonrpc-stream.c \
+	lib/jsonrpc.c \
+	lib/util.c
 FUZZ_FASTPATH_SRC = \
 	tests/fuzz-fastpath.c \
 	lib/util.c \
 	offload/fastpath.c
 EXTRA_DIST += tests/fuzz-ovsdb.c tests/fuzz-ofp.c tests/fuzz-fastpath.c \
+	tests/fuzz-control.c \
 	tests/fuzz-corpus
 if HAVE_CLANG
-FUZZ_TARGETS = tests/fuzz-ovsdb tests/fuzz-ofp tests/fuzz-fastpath
+FUZZ_TARGETS = tests/fuzz-ovsdb tests/fuzz-ofp tests/fuzz-fastpath \
+	tests/fuzz-control
 FUZZ_CC = $(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -I$(top_builddir) -I$(top_srcdir) \
 	$(JANSSON_CFLAGS) $(OVS_CFLAGS)
@@ -116,5 +126,10 @@ tests/fuzz-ofp: $(FUZZ_OFP_SRC:%=$(srcdir)/%) config.h
 tests/fuzz-fastpath: $(FUZZ_FASTPATH_SRC:%=$(srcdir)/%) config.h
 	$(AM_V_CCLD)$(FUZZ_CC) -o $@ $(FUZZ_FASTPATH_SRC:%=$(srcdir)/%) \
 	    $(JANSSON_LIBS) $(OVS_LIBS)
-CLEANFILES += tests/fuzz-ovsdb tests/fuzz-ofp tests/fuzz-fastpath
+tests/fuzz-control: $(FUZZ_CONTROL_SRC:%=$(srcdir)/%) config.h
+	$(AM_V_CCLD)$(FUZZ_CC) $(UV_CFLAGS) -o $@ \
+	    $(FUZZ_CONTROL_SRC:%=$(srcdir)/%) $(JANSSON_LIBS) $(UV_LIBS) \
+	    $(OVS_LIBS)
+CLEANFILES += tests/fuzz-ovsdb tests/fuzz-ofp tests/fuzz-fastpath \
+	tests/fuzz-control
 endif
