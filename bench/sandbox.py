@@ -15,6 +15,13 @@ import time
 OVS_SCHEMAS = '/usr/share/openvswitch'
 
 
+def options(argv=None):
+    """The benchmarks' command line, "--NAME=VALUE" and "--NAME" (value
+    "1"), as a dict."""
+    return dict(a[2:].split('=', 1) if '=' in a else (a[2:], '1')
+                for a in (sys.argv[1:] if argv is None else argv))
+
+
 def sh(*argv, **kwargs):
     return subprocess.run(argv, check=True, **kwargs)
 

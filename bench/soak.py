@@ -36,9 +36,8 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import ovsdb_rpc                                        # noqa: E402
-from sandbox import Sandbox, wait                       # noqa: E402
+import ovsdb_rpc
+from sandbox import Sandbox, options, wait
 
 
 def vtep(box, ops):
@@ -157,8 +156,7 @@ def restart(box, daemon):
 
 
 def main():
-    args = dict(a[2:].split('=', 1) if '=' in a else (a[2:], '1')
-                for a in sys.argv[1:])
+    args = options()
     smoke = 'smoke' in args
     minutes = float(args.get('minutes', 1 if smoke else 30))
     n_ports = int(args.get('ports', 4 if smoke else 20))
