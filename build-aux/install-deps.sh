@@ -23,7 +23,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 packages="
     autoconf automake libtool pkg-config make gcc
-    libuv1-dev libjansson-dev libbpf-dev clang llvm libclang-rt-14-dev
+    libuv1-dev libjansson-dev libbpf-dev libcap-ng-dev clang llvm
+    libclang-rt-14-dev
     valgrind
     openvswitch-switch openvswitch-vtep openvswitch-source
     iproute2 iputils-ping ethtool procps python3 python3-scapy
