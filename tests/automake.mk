@@ -13,6 +13,7 @@ TESTSUITE_AT = \
 	tests/ovsdb-datum.at \
 	tests/offload.at \
 	tests/privilege.at \
+	tests/package.at \
 	tests/link.at \
 	tests/schema.at \
 	tests/switch.at \
