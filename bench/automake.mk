@@ -34,11 +34,11 @@ SOAK_TARGETS = bench/iovpd-asan
 bench/iovpd-asan: $(IOVPD_ASAN_SRC) offload/xdp-prog.c config.h
 	$(AM_V_CCLD)$(CC) -g -O1 -fsanitize=address -fno-omit-frame-pointer \
 	    $(AM_CPPFLAGS) -I$(top_builddir) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
-	    $(BPF_CFLAGS) $(OVS_CFLAGS) -o $@ \
+	    $(BPF_CFLAGS) $(CAPNG_CFLAGS) $(OVS_CFLAGS) -o $@ \
 	    `for f in $(IOVPD_ASAN_SRC); do \
 	         case $$f in *.c) echo $(srcdir)/$$f;; esac; done` \
 	    offload/xdp-prog.c \
-	    $(JANSSON_LIBS) $(UV_LIBS) $(BPF_LIBS) $(OVS_LIBS)
+	    $(JANSSON_LIBS) $(UV_LIBS) $(BPF_LIBS) $(CAPNG_LIBS) $(OVS_LIBS)
 CLEANFILES += bench/iovpd-asan
 
 EXTRA_DIST += bench/ovsdb-initial-monitor.py bench/acl-scale.py \
