@@ -7,7 +7,7 @@ bench_ovsdb_load_SOURCES = bench/ovsdb-load.c
 bench_ovsdb_load_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
 	$(OVS_CFLAGS)
 bench_ovsdb_load_LDADD = ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) \
-	$(UV_LIBS) $(OVS_LIBS)
+	$(UV_LIBS) $(OPENSSL_LIBS) $(OVS_LIBS)
 noinst_PROGRAMS += bench/offload-placement
 bench_offload_placement_SOURCES = bench/offload-placement.c \
 	tests/classbench.c tests/classbench.h
@@ -15,7 +15,7 @@ bench_offload_placement_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) \
 	$(UV_CFLAGS) $(OVS_CFLAGS)
 bench_offload_placement_LDADD = agent/libagent.a offload/liboffload.a \
 	ofp/libofp.a ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) \
-	$(UV_LIBS) $(BPF_LIBS) $(OVS_LIBS) -lm
+	$(UV_LIBS) $(OPENSSL_LIBS) $(BPF_LIBS) $(OVS_LIBS) -lm
 
 noinst_PROGRAMS += bench/offload-cost
 bench_offload_cost_SOURCES = bench/offload-cost.c

@@ -131,7 +131,9 @@ jrpc_client_create(struct uv_loop_s *loop, const char *remotes,
         .min_backoff = options->min_backoff,
         .max_backoff = options->max_backoff,
         .probe_interval = options->probe_interval,
+        .connect_timeout = options->connect_timeout,
         .seed = options->seed,
+        .tls = options->tls,
     };
     struct jrpc_client *c = iovp_xzalloc(sizeof *c);
     char *error;
