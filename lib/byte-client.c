@@ -339,17 +339,20 @@ bclient_stream_data(struct bstream *stream OVS_UNUSED, const char *data,
 
 static void
 bclient_stream_error(struct bstream *stream OVS_UNUSED, int error,
-                         const char *reason, void *c_)
+                     const char *reason, void *c_)
 {
     struct bclient *c = c_;
 
     /* A peer that goes away is an event, logged by bclient_drop(), but a
-     * peer that goes away in the TLS handshake (a plain TCP server, say,
-     * that took the ClientHello for garbage) is worth a warning. */
+     * peer that closes the connection in the TLS handshake (a plain TCP
+     * server, say, that took the ClientHello for garbage) is worth a
+     * warning.  (A reset is not: a server that exits resets the
+     * connections still in its backlog.) */
     if (c->tls && !tls_conn_is_established(c->tls)) {
-        char *s = iovp_xasprintf("%s during the TLS handshake (is the peer "
-                                 "a TLS server?)", reason);
-        bclient_drop__(c, s, true);
+        bool eof = error == UV_EOF;
+        char *s = iovp_xasprintf("%s during the TLS handshake%s", reason,
+                                 eof ? " (is the peer a TLS server?)" : "");
+        bclient_drop__(c, s, eof);
         free(s);
     } else {
         bclient_drop(c, reason);
@@ -638,6 +641,14 @@ unsigned int
 bclient_n_connections(const struct bclient *c)
 {
     return c->fsm.n_connections;
+}
+
+/* Returns how many connection attempts have been made, successful or
+ * not. */
+unsigned int
+bclient_n_attempts(const struct bclient *c)
+{
+    return c->fsm.n_attempts;
 }
 
 /* Returns why the last connection or attempt ended, or NULL. */

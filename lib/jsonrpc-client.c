@@ -213,6 +213,13 @@ jrpc_client_n_connections(const struct jrpc_client *c)
     return bclient_n_connections(c->bytes);
 }
 
+/* Returns how many connection attempts have been made. */
+unsigned int
+jrpc_client_n_attempts(const struct jrpc_client *c)
+{
+    return bclient_n_attempts(c->bytes);
+}
+
 /* Returns why the last connection or attempt ended, or NULL. */
 const char *
 jrpc_client_last_error(const struct jrpc_client *c)

@@ -10,6 +10,7 @@ TESTSUITE_AT = \
 	tests/ovsdb-session.at \
 	tests/ovsdb-client.at \
 	tests/ovsdb-cluster.at \
+	tests/tls.at \
 	tests/ovsdb-datum.at \
 	tests/offload.at \
 	tests/link.at \
