@@ -390,12 +390,14 @@ tls_conn_write(struct tls_conn *conn, const char *data, size_t n)
     return 0;
 }
 
-/* Ends the TLS session of 'conn' politely: tls_conn_output() then gives
- * a close_notify alert for the peer. */
+/* Ends the TLS session of 'conn' politely, if its handshake was done
+ * (the session may have failed since, as one that bootstrapped its CA
+ * certificate does; OpenSSL sends nothing after a fatal error):
+ * tls_conn_output() then gives a close_notify alert for the peer. */
 void
 tls_conn_close_notify(struct tls_conn *conn)
 {
-    if (conn->established && !conn->error) {
+    if (conn->established) {
         ERR_clear_error();
         SSL_shutdown(conn->ssl);
         ERR_clear_error();
