@@ -10,7 +10,6 @@ TESTSUITE_AT = \
 	tests/ovsdb-session.at \
 	tests/ovsdb-client.at \
 	tests/ovsdb-cluster.at \
-	tests/tls.at \
 	tests/ovsdb-datum.at \
 	tests/offload.at \
 	tests/link.at \
@@ -21,6 +20,7 @@ TESTSUITE_AT = \
 	tests/acl.at \
 	tests/control.at \
 	tests/iovpd.at \
+	tests/tls.at \
 	tests/fuzz.at \
 	tests/bench.at
 
