@@ -61,6 +61,7 @@ struct bclient {
 
     struct tls_context *tls_context;    /* For ssl: remotes, or NULL. */
     struct tls_conn *tls;       /* TLS over 'stream', or NULL. */
+    bool tls_heard;             /* Data came over 'tls' after handshake. */
 };
 
 /* A connection attempt, which may outlive the stream it was for. */
@@ -280,6 +281,20 @@ bclient_tls_flush(struct bclient *c, struct tls_conn *tls)
     return c->tls == tls;
 }
 
+/* Drops the TLS connection of 'c', up but with nothing heard from the
+ * peer yet, for 'reason', as a warning: with TLS 1.3, a server checks the
+ * client's certificate after the client's side of the handshake is done,
+ * and one that refuses it drops the connection at once. */
+static void
+bclient_tls_drop_unheard(struct bclient *c, const char *reason)
+{
+    char *s = iovp_xasprintf("%s right after the TLS handshake (does the "
+                             "peer trust this host's certificate?)",
+                             reason);
+    bclient_drop__(c, s, true);
+    free(s);
+}
+
 /* Feeds the 'n' bytes at 'data' from the peer to the TLS session of 'c',
  * and what they carry to the owner. */
 static void
@@ -298,6 +313,7 @@ bclient_tls_data(struct bclient *c, const char *data, size_t n)
         return;
     }
     if (!was_established && tls_conn_is_established(tls)) {
+        c->tls_heard = false;
         bclient_established(c);
         if (c->tls != tls) {
             return;
@@ -309,11 +325,16 @@ bclient_tls_data(struct bclient *c, const char *data, size_t n)
         ssize_t got = tls_conn_read(tls, buf, sizeof buf);
 
         if (got < 0) {
-            bclient_drop__(c, tls_conn_error(tls), true);
+            if (c->tls_heard) {
+                bclient_drop__(c, tls_conn_error(tls), true);
+            } else {
+                bclient_tls_drop_unheard(c, tls_conn_error(tls));
+            }
             return;
         } else if (!got) {
             break;
         }
+        c->tls_heard = true;
         c->cbs.data(c, buf, got, c->aux);
         if (c->tls != tls) {
             return;
@@ -354,6 +375,8 @@ bclient_stream_error(struct bstream *stream OVS_UNUSED, int error,
                                  eof ? " (is the peer a TLS server?)" : "");
         bclient_drop__(c, s, eof);
         free(s);
+    } else if (c->tls && !c->tls_heard) {
+        bclient_tls_drop_unheard(c, reason);
     } else {
         bclient_drop(c, reason);
     }
