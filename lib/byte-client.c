@@ -188,20 +188,24 @@ bclient_set_error(struct bclient *c, const char *reason)
 static void
 bclient_close_stream(struct bclient *c)
 {
-    if (c->tls && c->stream) {
+    struct bstream *stream = c->stream;
+    struct tls_conn *tls = c->tls;
+
+    /* Detached first: a send that fails calls back into 'c'. */
+    c->stream = NULL;
+    c->tls = NULL;
+    if (tls && stream) {
         size_t n;
         char *data;
 
-        tls_conn_close_notify(c->tls);
-        data = tls_conn_output(c->tls, &n);
+        tls_conn_close_notify(tls);
+        data = tls_conn_output(tls, &n);
         if (data) {
-            bstream_send(c->stream, data, n);
+            bstream_send(stream, data, n);
         }
     }
-    tls_conn_destroy(c->tls);
-    c->tls = NULL;
-    bstream_close(c->stream);
-    c->stream = NULL;
+    tls_conn_destroy(tls);
+    bstream_close(stream);
 }
 
 /* Drops the connection or attempt, if any, for 'reason', logged as a
