@@ -1638,6 +1638,17 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
     return 0;
 }
 
+/* Returns the Linux capabilities (bit N for capability N) that 'agent'
+ * needs once it runs: those of its offload backend, none without one.
+ * Opening its sockets and files needs nothing more than what they belong
+ * to, since iovpd opens what only root may open before it drops them. */
+uint64_t
+agent_privileges(const struct agent *agent)
+{
+    return (agent->nicctrl
+            ? offload_privileges(nicctrl_backend(agent->nicctrl)) : 0);
+}
+
 /* Begins an orderly shutdown: closes every handle the agent owns, so that
  * the loop's uv_run() returns once libuv has closed them.  Calling it again
  * does nothing. */

@@ -22,6 +22,7 @@
  * the main thread. */
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "lib/tls.h"
@@ -49,6 +50,7 @@ struct agent_options {
 
 int agent_create(uv_loop_t *, const struct agent_options *,
                  struct agent **);
+uint64_t agent_privileges(const struct agent *);
 void agent_shutdown(struct agent *);
 void agent_destroy(struct agent *);
 

@@ -18,14 +18,19 @@
 
 #include "agent/daemon.h"
 
+#include <cap-ng.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <openvswitch/dynamic-string.h>
 
 #include "lib/util.h"
 
@@ -37,6 +42,10 @@ daemon_init(struct daemon *d)
     d->chdir_root = false;
     d->pidfile = NULL;
     d->pidfile_fd = -1;
+    d->switch_user = false;
+    d->user = NULL;
+    d->uid = 0;
+    d->gid = 0;
 }
 
 /* Forks.  The parent waits for the child to call daemon_ready() and exits
@@ -135,6 +144,169 @@ daemon_pidfile_create(struct daemon *d, const char *file_name, char **errorp)
     return 0;
 }
 
+/* Makes 'd' drop, in daemon_drop_privileges(), to the user and group that
+ * 'user_spec' names, "USER[:GROUP]" as Open vSwitch's --user takes it:
+ * USER's primary group unless GROUP is given, an empty USER meaning the
+ * current one.  GROUP must be USER's primary group or list USER as a
+ * member.  Only root may switch.  Returns 0, or a negative errno value
+ * with a malloc()'d message in '*errorp'. */
+int
+daemon_set_user(struct daemon *d, const char *user_spec, char **errorp)
+{
+    const char *colon = strchr(user_spec, ':');
+    size_t len = colon ? (size_t) (colon - user_spec) : strlen(user_spec);
+    char *name = iovp_xasprintf("%.*s", (int) len, user_spec);
+    struct passwd *pw;
+    int error = 0;
+
+    *errorp = NULL;
+    if (getuid() || geteuid()) {
+        *errorp = iovp_xasprintf("--user=%s: only root can switch to "
+                                 "another user", user_spec);
+        free(name);
+        return -EPERM;
+    }
+
+    errno = 0;
+    pw = name[0] ? getpwnam(name) : getpwuid(getuid());
+    if (!pw) {
+        error = errno ? -errno : -ENOENT;
+        *errorp = iovp_xasprintf("--user=%s: user %s not found", user_spec,
+                                 name[0] ? name : "(current)");
+        free(name);
+        return error;
+    }
+    free(d->user);
+    d->user = iovp_xstrdup(pw->pw_name);
+    d->uid = pw->pw_uid;
+    d->gid = pw->pw_gid;
+    free(name);
+
+    if (colon && colon[1]) {
+        struct group *gr;
+
+        errno = 0;
+        gr = getgrnam(colon + 1);
+        if (!gr) {
+            error = errno ? -errno : -ENOENT;
+            *errorp = iovp_xasprintf("--user=%s: group %s not found",
+                                     user_spec, colon + 1);
+            return error;
+        }
+        if (gr->gr_gid != d->gid) {
+            char **member = gr->gr_mem;
+            while (*member && strcmp(*member, d->user)) {
+                member++;
+            }
+            if (!*member) {
+                *errorp = iovp_xasprintf("--user=%s: user %s is not in "
+                                         "group %s", user_spec, d->user,
+                                         colon + 1);
+                return -EINVAL;
+            }
+        }
+        d->gid = gr->gr_gid;
+    }
+    d->switch_user = true;
+    return 0;
+}
+
+/* Gives the file 'file_name' to the user and group of --user, if 'd' is to
+ * switch user, so that the daemon can still remove or reopen it once it
+ * runs as that user.  Returns 0, or a negative errno value with a
+ * malloc()'d message in '*errorp'. */
+int
+daemon_chown(const struct daemon *d, const char *file_name, char **errorp)
+{
+    *errorp = NULL;
+    if (d->switch_user && chown(file_name, d->uid, d->gid) < 0) {
+        int error = -errno;
+        *errorp = iovp_xasprintf("%s: cannot change owner to %s (%s)",
+                                 file_name, d->user, strerror(errno));
+        return error;
+    }
+    return 0;
+}
+
+/* Returns a malloc()'d list of the capabilities in 'caps' (bit N for
+ * capability N), as "cap_bpf, cap_net_admin", or "none". */
+char *
+daemon_capabilities_to_string(uint64_t caps)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    for (int cap = 0; cap < 64; cap++) {
+        if (caps & (UINT64_C(1) << cap)) {
+            const char *name = capng_capability_to_name(cap);
+            ds_put_format(&s, "%scap_%s", s.length ? ", " : "",
+                          name ? name : "unknown");
+        }
+    }
+    return s.length ? ds_steal_cstr(&s) : iovp_xstrdup("none");
+}
+
+/* If 'd' is to switch user (daemon_set_user()), becomes that user and
+ * group, with no supplementary group, keeping of its capabilities only
+ * those in 'keep' (bit N for capability N) in the effective and permitted
+ * sets and none in the bounding set, and checks that it did.  Call it
+ * before any thread starts: capabilities belong to each thread.  Returns
+ * 0, or a negative errno value with a malloc()'d message in '*errorp'. */
+int
+daemon_drop_privileges(struct daemon *d, uint64_t keep, char **errorp)
+{
+    const capng_type_t sets = CAPNG_EFFECTIVE | CAPNG_PERMITTED;
+
+    *errorp = NULL;
+    if (!d->switch_user) {
+        return 0;
+    }
+
+    capng_clear(CAPNG_SELECT_BOTH);
+    for (int cap = 0; cap < 64; cap++) {
+        if (keep & (UINT64_C(1) << cap)
+            && capng_update(CAPNG_ADD, sets, cap)) {
+            *errorp = iovp_xasprintf("libcap-ng does not know capability "
+                                     "%d", cap);
+            return -EINVAL;
+        }
+    }
+    if (capng_change_id(d->uid, d->gid,
+                        CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING)) {
+        *errorp = iovp_xasprintf("libcap-ng could not switch to user %s "
+                                 "(uid %ld, gid %ld)", d->user,
+                                 (long int) d->uid, (long int) d->gid);
+        return -EPERM;
+    }
+
+    /* Check, rather than trust, the result ("Setuid Demystified"). */
+    uid_t ruid, euid, suid;
+    gid_t rgid, egid, sgid;
+    if (getresuid(&ruid, &euid, &suid) || getresgid(&rgid, &egid, &sgid)
+        || ruid != d->uid || euid != d->uid || suid != d->uid
+        || rgid != d->gid || egid != d->gid || sgid != d->gid
+        || getgroups(0, NULL) != 0) {
+        *errorp = iovp_xasprintf("still not user %s and its group after "
+                                 "switching", d->user);
+        return -EPERM;
+    }
+    if (capng_get_caps_process()) {
+        *errorp = iovp_xstrdup("cannot read the capabilities it kept");
+        return -EPERM;
+    }
+    for (int cap = 0; cap <= CAP_LAST_CAP; cap++) {
+        bool want = keep & (UINT64_C(1) << cap);
+        if (capng_have_capability(CAPNG_EFFECTIVE, cap) != want
+            || capng_have_capability(CAPNG_PERMITTED, cap) != want) {
+            const char *name = capng_capability_to_name(cap);
+            *errorp = iovp_xasprintf("capability cap_%s %s after switching "
+                                     "user", name ? name : "?",
+                                     want ? "lost" : "still held");
+            return -EPERM;
+        }
+    }
+    return 0;
+}
+
 /* Tells a waiting parent that the daemon is ready, so that it exits, and
  * detaches from the terminal: standard input, output and error go to
  * /dev/null and, unless --no-chdir, the working directory becomes "/". */
@@ -180,4 +352,6 @@ daemon_destroy(struct daemon *d)
         close(d->notify_fd);
         d->notify_fd = -1;
     }
+    free(d->user);
+    d->user = NULL;
 }

@@ -21,9 +21,14 @@
  * the background, and the foreground process exits only once the daemon
  * says it is ready (its control socket listening), with a failure status
  * if it died first; --pidfile writes a locked pidfile, so that a second
- * instance cannot take it over. */
+ * instance cannot take it over; --user=USER[:GROUP] makes the daemon, once
+ * it holds what only root may open, run as USER and GROUP with no
+ * capabilities but the ones it names (libcap-ng, as Open vSwitch's
+ * daemon-unix.c does it). */
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 /* A daemon's state while it starts, owned by main(). */
 struct daemon {
@@ -31,12 +36,23 @@ struct daemon {
     bool chdir_root;            /* chdir("/") once ready? */
     char *pidfile;              /* Pidfile's name, or NULL. */
     int pidfile_fd;             /* Holds the pidfile's lock, or -1. */
+
+    /* --user. */
+    bool switch_user;           /* Drop to 'uid' and 'gid'? */
+    char *user;                 /* The user's name, or NULL. */
+    uid_t uid;
+    gid_t gid;
 };
 
 void daemon_init(struct daemon *);
 int daemon_detach_start(struct daemon *);
 int daemon_pidfile_create(struct daemon *, const char *file_name,
                           char **errorp);
+int daemon_set_user(struct daemon *, const char *user_spec, char **errorp);
+int daemon_chown(const struct daemon *, const char *file_name,
+                 char **errorp);
+int daemon_drop_privileges(struct daemon *, uint64_t keep, char **errorp);
+char *daemon_capabilities_to_string(uint64_t caps);
 void daemon_ready(struct daemon *);
 void daemon_destroy(struct daemon *);
 

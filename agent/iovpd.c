@@ -28,8 +28,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <uv.h>
 
 #include <openvswitch/util.h>
@@ -49,6 +51,7 @@ struct iovpd_options {
     char *log_file;             /* NULL: none. */
     char *control_path;         /* NULL: the default. */
     char *rundir;
+    char *user;                 /* --user=USER[:GROUP], or NULL. */
     char *ovs_db;               /* Open_vSwitch database remote. */
     char *vtep_db;              /* hardware_vtep database remotes. */
     bool leader_only;
@@ -107,6 +110,70 @@ make_dirs(const char *dir)
     return error;
 }
 
+/* Gives the files iovpd made while it was root to the user of --user, so
+ * that it can still remove its socket and pidfile and reopen its log: the
+ * control socket 'control_path' (mode 0660, so that the user's group may
+ * connect too), the pidfile, the log file, and the run directory unless
+ * all may write there (as in /tmp).  Then drops to that user, keeping only
+ * the capabilities that 'agent' needs (the offload backend's: none without
+ * one).  Returns 0 or a negative errno value, having logged why. */
+static int
+iovpd_become_user(struct daemon *d, const struct iovpd_options *options,
+                  const char *control_path, const struct agent *agent)
+{
+    uint64_t keep = agent_privileges(agent);
+    const char *files[] = { options->rundir, control_path, d->pidfile,
+                            options->log_file };
+    struct stat st;
+    char *error;
+    int retval;
+
+    if (!d->switch_user) {
+        return 0;
+    }
+
+    /* On kernels before 5.11, BPF maps and programs count against
+     * RLIMIT_MEMLOCK, whose hard limit only CAP_SYS_RESOURCE may raise:
+     * raise it now, or at least the soft limit to the hard one.  (Later
+     * kernels charge them to the memory cgroup instead.) */
+    struct rlimit rlim;
+    if (keep & (UINT64_C(1) << CAP_BPF) && !getrlimit(RLIMIT_MEMLOCK, &rlim)
+        && rlim.rlim_cur != RLIM_INFINITY) {
+        struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+        if (setrlimit(RLIMIT_MEMLOCK, &unlimited)) {
+            VLOG_INFO("locked memory limit: %s; kernels before 5.11 count "
+                      "BPF maps against it", strerror(errno));
+            rlim.rlim_cur = rlim.rlim_max;
+            setrlimit(RLIMIT_MEMLOCK, &rlim);
+        }
+    }
+
+    for (size_t i = 0; i < IOVP_ARRAY_SIZE(files); i++) {
+        if (!files[i]
+            || (i == 0 && (stat(files[i], &st) || st.st_mode & S_IWOTH))) {
+            continue;
+        }
+        retval = daemon_chown(d, files[i], &error);
+        if (retval) {
+            VLOG_ERR("--user: %s", error);
+            free(error);
+            return retval;
+        }
+    }
+
+    retval = daemon_drop_privileges(d, keep, &error);
+    if (retval) {
+        VLOG_ERR("--user: %s", error);
+        free(error);
+        return retval;
+    }
+    char *caps = daemon_capabilities_to_string(keep);
+    VLOG_INFO("running as user %s (uid %ld, gid %ld), capabilities: %s",
+              d->user, (long int) d->uid, (long int) d->gid, caps);
+    free(caps);
+    return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -120,6 +187,11 @@ main(int argc, char *argv[])
     ovs_set_program_name(argv[0], PACKAGE_VERSION);
     iovpd_parse_options(argc, argv, &options);
     signal(SIGPIPE, SIG_IGN);
+
+    daemon_init(&daemon);
+    if (options.user && daemon_set_user(&daemon, options.user, &error)) {
+        iovp_fatal(0, "%s", error);
+    }
 
     int retval = make_dirs(options.rundir);
     if (retval) {
@@ -135,7 +207,6 @@ main(int argc, char *argv[])
         free(dir);
     }
 
-    daemon_init(&daemon);
     daemon.chdir_root = !options.no_chdir;
     if (options.detach) {
         retval = daemon_detach_start(&daemon);
@@ -189,8 +260,15 @@ main(int argc, char *argv[])
         status = EXIT_FAILURE;
         uv_run(&loop, UV_RUN_DEFAULT);
     } else {
-        VLOG_INFO("%s started", version);
-        daemon_ready(&daemon);
+        /* The control socket, the pidfile and the log file are open: what
+         * needs root is done. */
+        if (iovpd_become_user(&daemon, &options, control_path, agent)) {
+            status = EXIT_FAILURE;
+            agent_shutdown(agent);
+        } else {
+            VLOG_INFO("%s started", version);
+            daemon_ready(&daemon);
+        }
         uv_run(&loop, UV_RUN_DEFAULT);
         agent_destroy(agent);
     }
@@ -210,6 +288,7 @@ main(int argc, char *argv[])
     free(options.log_file);
     free(options.control_path);
     free(options.rundir);
+    free(options.user);
     free(options.ovs_db);
     free(options.vtep_db);
     free(options.bridge);
@@ -258,6 +337,7 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
         OPT_LOG_FILE,
         OPT_UNIXCTL,
         OPT_RUNDIR,
+        OPT_USER,
         OPT_OVS_DB,
         OPT_VTEP_DB,
         OPT_LEADER_ONLY,
@@ -278,6 +358,7 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
         {"log-file", optional_argument, NULL, OPT_LOG_FILE},
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
         {"rundir", required_argument, NULL, OPT_RUNDIR},
+        {"user", required_argument, NULL, OPT_USER},
         {"ovs-db", required_argument, NULL, OPT_OVS_DB},
         {"vtep-db", required_argument, NULL, OPT_VTEP_DB},
         {"leader-only", no_argument, NULL, OPT_LEADER_ONLY},
@@ -344,6 +425,10 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
         case OPT_RUNDIR:
             free(options->rundir);
             options->rundir = abs_file_name(cwd, optarg);
+            break;
+
+        case OPT_USER:
+            set_string(&options->user, optarg);
             break;
 
         case OPT_OVS_DB:
@@ -514,6 +599,8 @@ Daemon options:\n\
                           (default: RUNDIR/iovpd.PID.ctl)\n\
   --rundir=DIR            directory for the pidfile and control socket\n\
                           (default: $IOVP_RUNDIR, else /var/run/iovp)\n\
+  --user=USER[:GROUP]     run as USER and GROUP once started, keeping only\n\
+                          the capabilities the offload backend needs\n\
 \n\
 OVSDB options:\n\
   --ovs-db=REMOTE         the Open_vSwitch database (default:\n\

@@ -29,7 +29,7 @@ import sys
 import time
 
 import ovsdb_rpc
-from sandbox import Sandbox, wait
+from sandbox import Sandbox, options, wait
 
 def transact(sock_path, ops):
     """Runs 'ops' on the hardware_vtep database at 'sock_path'."""
@@ -54,8 +54,7 @@ def flows_status(box):
 
 
 def main():
-    args = dict(a[2:].split('=', 1) if '=' in a else (a[2:], '1')
-                for a in sys.argv[1:])
+    args = options()
     smoke = 'smoke' in args
     n_ports = int(args.get('ports', 4 if smoke else 100))
     n_entries = int(args.get('entries', 25 if smoke else 1000))

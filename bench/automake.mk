@@ -24,5 +24,24 @@ bench_offload_cost_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(BPF_CFLAGS) \
 bench_offload_cost_LDADD = offload/liboffload.a lib/libiovp.a \
 	$(JANSSON_LIBS) $(BPF_LIBS) $(OVS_LIBS)
 
+# iovpd with AddressSanitizer and LeakSanitizer, for bench/soak.py: its
+# sources compiled into it, as the fuzz targets' are, so that the ordinary
+# build stays as it is.
+IOVPD_ASAN_SRC = $(agent_iovpd_SOURCES) $(agent_libagent_a_SOURCES) \
+	$(offload_liboffload_a_SOURCES) $(ofp_libofp_a_SOURCES) \
+	$(ovsdb_libovsdb_a_SOURCES) $(lib_libiovp_a_SOURCES)
+SOAK_TARGETS = bench/iovpd-asan
+bench/iovpd-asan: $(IOVPD_ASAN_SRC) offload/xdp-prog.c config.h
+	$(AM_V_CCLD)$(CC) -g -O1 -fsanitize=address -fno-omit-frame-pointer \
+	    $(AM_CPPFLAGS) -I$(top_builddir) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
+	    $(OPENSSL_CFLAGS) $(BPF_CFLAGS) $(CAPNG_CFLAGS) $(OVS_CFLAGS) -o $@ \
+	    `for f in $(IOVPD_ASAN_SRC); do \
+	         case $$f in *.c) echo $(srcdir)/$$f;; esac; done` \
+	    offload/xdp-prog.c \
+	    $(JANSSON_LIBS) $(UV_LIBS) $(OPENSSL_LIBS) $(BPF_LIBS) \
+	    $(CAPNG_LIBS) $(OVS_LIBS)
+CLEANFILES += bench/iovpd-asan
+
 EXTRA_DIST += bench/ovsdb-initial-monitor.py bench/acl-scale.py \
-	bench/ovsdb_rpc.py bench/sandbox.py bench/offload-cost.py
+	bench/ovsdb_rpc.py bench/sandbox.py bench/offload-cost.py \
+	bench/soak.py

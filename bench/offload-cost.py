@@ -36,7 +36,7 @@ import subprocess
 import sys
 import time
 
-from sandbox import Sandbox, sh, wait
+from sandbox import Sandbox, options, sh, wait
 
 VMS = (('vm1', '10.0.0.1', '02:00:00:00:00:01'),
        ('vm2', '10.0.0.2', '02:00:00:00:00:02'))
@@ -156,8 +156,7 @@ def stream(helper, src_ns, dst_ns, dst_ip, n, pps):
 
 
 def main():
-    args = dict(a[2:].split('=', 1) if '=' in a else (a[2:], '1')
-                for a in sys.argv[1:])
+    args = options()
     smoke = 'smoke' in args
     n = int(args.get('packets', 3000 if smoke else 1000000))
     pps = int(args.get('rate', 100000))

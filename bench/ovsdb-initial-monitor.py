@@ -26,6 +26,7 @@ import tempfile
 import time
 
 from ovsdb_rpc import transact
+from sandbox import options
 
 SCHEMA = '/usr/share/openvswitch/vtep.ovsschema'
 
@@ -72,8 +73,7 @@ def run_timed(argv, **kwargs):
 
 
 def main():
-    args = dict(a[2:].split('=', 1) if '=' in a else (a[2:], '1')
-                for a in sys.argv[1:])
+    args = options()
     smoke = 'smoke' in args
     rows = int(args.get('rows', 1000 if smoke else 100000))
     runs = int(args.get('runs', 1 if smoke else 3))

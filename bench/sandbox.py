@@ -8,10 +8,18 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
 OVS_SCHEMAS = '/usr/share/openvswitch'
+
+
+def options(argv=None):
+    """The benchmarks' command line, "--NAME=VALUE" and "--NAME" (value
+    "1"), as a dict."""
+    return dict(a[2:].split('=', 1) if '=' in a else (a[2:], '1')
+                for a in (sys.argv[1:] if argv is None else argv))
 
 
 def sh(*argv, **kwargs):
@@ -57,8 +65,11 @@ class Unixctl:
 
 
 class Sandbox:
-    def __init__(self, builddir, iovpd_args=()):
+    """'iovpd' is the program to run as iovpd (default: the build's)."""
+
+    def __init__(self, builddir, iovpd_args=(), iovpd=None):
         self.iovpd_args = list(iovpd_args)
+        self.iovpd = iovpd or os.path.join(builddir, 'agent', 'iovpd')
         self.tmp = tempfile.mkdtemp(prefix='iovp-bench-')
         self.ns = 'iovp-bench-%d' % os.getpid()
         self.builddir = builddir
@@ -77,10 +88,12 @@ class Sandbox:
         with open(os.path.join(self.tmp, daemon + '.pid')) as f:
             return int(f.read())
 
+    def ctl_path(self, daemon):
+        return os.path.join(self.tmp, '%s.%d.ctl' % (daemon,
+                                                     self.pid(daemon)))
+
     def ctl(self, daemon, json_output=False):
-        return Unixctl(os.path.join(self.tmp, '%s.%d.ctl'
-                                    % (daemon, self.pid(daemon))),
-                       json_output)
+        return Unixctl(self.ctl_path(daemon), json_output)
 
     def rss_mb(self, daemon):
         with open('/proc/%d/status' % self.pid(daemon)) as f:
@@ -94,21 +107,27 @@ class Sandbox:
                  os.path.join(OVS_SCHEMAS, 'vswitch.ovsschema'))
         self.run('ovsdb-tool', 'create', os.path.join(self.tmp, 'vtep.db'),
                  os.path.join(self.builddir, 'schemas', 'iovp.ovsschema'))
-        self.run('ovsdb-server', '--detach', '--no-chdir', '--pidfile',
-                 '--log-file', '--remote=punix:' + self.db_sock,
-                 '-vconsole:off', '-vsyslog:off',
-                 os.path.join(self.tmp, 'conf.db'),
-                 os.path.join(self.tmp, 'vtep.db'))
+        self.start_ovsdb()
         self.run('ovs-vsctl', '--no-wait', 'init', '--', 'set',
                  'Open_vSwitch', '.', 'external_ids:system-id=bench')
         sh('ip', 'netns', 'add', self.ns)
         self.ns_run('ip', 'link', 'set', 'lo', 'up')
-        self.ns_run('ovs-vswitchd', '--detach', '--no-chdir', '--pidfile',
-                    '--log-file', '-vconsole:off', '-vsyslog:off')
+        self.start_vswitchd()
         self.start_iovpd()
 
+    def start_ovsdb(self):
+        self.run('ovsdb-server', '-vconsole:off', '-vsyslog:off',
+                 '--detach', '--no-chdir', '--pidfile', '--log-file',
+                 '--remote=punix:' + self.db_sock,
+                 os.path.join(self.tmp, 'conf.db'),
+                 os.path.join(self.tmp, 'vtep.db'))
+
+    def start_vswitchd(self):
+        self.ns_run('ovs-vswitchd', '-vconsole:off', '-vsyslog:off',
+                    '--detach', '--no-chdir', '--pidfile', '--log-file')
+
     def start_iovpd(self):
-        self.ns_run(os.path.join(self.builddir, 'agent', 'iovpd'),
+        self.ns_run(self.iovpd,
                     '--detach', '--no-chdir', '--pidfile', '--log-file',
                     '-vconsole:off', '-vsyslog:off', '--datapath-type=netdev',
                     *self.iovpd_args)

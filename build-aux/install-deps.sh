@@ -3,7 +3,9 @@
 #
 # Usage: build-aux/install-deps.sh
 #
-# 1. Installs iovp's build and test dependencies from Debian's archive.
+# 1. Installs iovp's build and test dependencies from Debian's archive
+#    (dpkg-dev, debhelper, lintian and systemd for the test that builds
+#    the Debian package and checks it and its unit: tests/package.at).
 # 2. Builds libopenvswitch, a static library with its public headers, from
 #    Debian's openvswitch-source package into a cached prefix,
 #        ${IOVP_CACHE:-/var/cache/iovp}/libopenvswitch-VERSION
@@ -28,13 +30,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 packages="
     autoconf automake libtool pkg-config make gcc
-    libuv1-dev libjansson-dev libssl-dev libbpf-dev clang llvm
+    libuv1-dev libjansson-dev libssl-dev libbpf-dev libcap-ng-dev clang llvm
     libclang-rt-14-dev
     valgrind
     openvswitch-switch openvswitch-vtep openvswitch-source
     openvswitch-common openssl
     iproute2 iputils-ping ethtool procps python3 python3-scapy
     groff-base man-db
+    dpkg-dev debhelper lintian systemd
 "
 
 missing=

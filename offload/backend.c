@@ -55,6 +55,14 @@ offload_open(const char *spec, struct offload **offloadp, char **errorp)
     return -EINVAL;
 }
 
+/* Returns the capabilities that a process needs to run 'o' (see
+ * offload_class's 'privileges'): none for NULL. */
+uint64_t
+offload_privileges(const struct offload *o)
+{
+    return o ? o->class->privileges : 0;
+}
+
 /* Closes 'o'.  Accepts NULL. */
 void
 offload_close(struct offload *o)

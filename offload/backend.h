@@ -60,6 +60,11 @@ struct offload_stats {
 struct offload_class {
     const char *name;
 
+    /* The Linux capabilities (bit N for capability N, as in
+     * <linux/capability.h>) that iovpd keeps for this backend when it runs
+     * as another user than root (iovpd --user). */
+    uint64_t privileges;
+
     /* Creates a backend from 'options' (the text after "NAME:", or ""),
      * stored in '*offloadp'; or returns an error and stores a message in
      * '*errorp' (malloc()'d, for the caller to free). */
@@ -121,6 +126,7 @@ struct offload {
 
 int offload_open(const char *spec, struct offload **, char **errorp);
 void offload_close(struct offload *);
+uint64_t offload_privileges(const struct offload *);
 
 extern const struct offload_class offload_sim_class;    /* offload/sim.c */
 extern const struct offload_class offload_xdp_class;    /* offload/xdp.c */

@@ -42,6 +42,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/genetlink.h>
+#include <linux/capability.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <net/if.h>
@@ -1085,8 +1086,25 @@ xdp_describe(const struct offload *o, struct ds *s)
     }
 }
 
+/* The capabilities the backend needs when iovpd runs as another user than
+ * root (iovpd --user), as Linux 5.8 and later split them: CAP_BPF to create
+ * maps and load programs; CAP_PERFMON for the verifier to take the
+ * program's pointer arithmetic on packet data (refused "for !root"
+ * otherwise); CAP_NET_ADMIN to load an XDP program and to attach it to a
+ * device; and CAP_SYS_ADMIN for BPF_PROG_GET_FD_BY_ID and
+ * BPF_MAP_GET_FD_BY_ID, through which a restarted iovpd takes the attached
+ * program and its maps over (without it, it would replace them, and the
+ * port's frames would go to OVS until its entries are back).  Running a
+ * program on a test frame (BPF_PROG_TEST_RUN, for verify-offload) needs
+ * no more on these kernels; older ones ask CAP_SYS_ADMIN for it too. */
+#define XDP_PRIVILEGES ((UINT64_C(1) << CAP_NET_ADMIN)      \
+                        | (UINT64_C(1) << CAP_SYS_ADMIN)    \
+                        | (UINT64_C(1) << CAP_PERFMON)      \
+                        | (UINT64_C(1) << CAP_BPF))
+
 const struct offload_class offload_xdp_class = {
     .name = "xdp",
+    .privileges = XDP_PRIVILEGES,
     .open = xdp_open,
     .close = xdp_close,
     .capabilities = xdp_capabilities,

@@ -12,6 +12,8 @@ TESTSUITE_AT = \
 	tests/ovsdb-cluster.at \
 	tests/ovsdb-datum.at \
 	tests/offload.at \
+	tests/privilege.at \
+	tests/package.at \
 	tests/link.at \
 	tests/schema.at \
 	tests/switch.at \
@@ -51,7 +53,7 @@ $(TESTSUITE): $(srcdir)/tests/package.m4 $(TESTSUITE_AT)
 # counted from Autotest's own results, and fails when any test failed (or,
 # with CI=true, was skipped).
 check-local: tests/atconfig tests/atlocal $(TESTSUITE) $(check_PROGRAMS) \
-		$(bin_PROGRAMS) $(sbin_PROGRAMS) $(FUZZ_TARGETS)
+		$(bin_PROGRAMS) $(sbin_PROGRAMS) $(FUZZ_TARGETS) $(SOAK_TARGETS)
 	$(SHELL) '$(TESTSUITE)' -C tests \
 	    AUTOTEST_PATH='$(abs_top_builddir)/agent:$(abs_top_builddir)/utilities:$(abs_top_builddir)/tests:$(abs_top_builddir)/bench' \
 	    $(TESTSUITEFLAGS); \
@@ -78,7 +80,7 @@ tests_test_iovp_SOURCES = \
 	tests/test-reconnect.c
 tests_test_iovp_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
 	$(OVS_CFLAGS)
-tests_test_iovp_LDADD = agent/libagent.a offload/liboffload.a ofp/libofp.a ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) $(UV_LIBS) $(OPENSSL_LIBS) $(BPF_LIBS) $(OVS_LIBS)
+tests_test_iovp_LDADD = agent/libagent.a offload/liboffload.a ofp/libofp.a ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) $(UV_LIBS) $(OPENSSL_LIBS) $(BPF_LIBS) $(CAPNG_LIBS) $(OVS_LIBS)
 
 # The libFuzzer targets (tests/fuzz.at), built with clang when configure
 # found it.  Their sources are compiled into them, instrumented.
@@ -97,14 +99,24 @@ FUZZ_OFP_SRC = \
 	ofp/ofconn.c \
 	ofp/ofctrl.c \
 	ofp/oflow.c
+FUZZ_CONTROL_SRC = \
+	tests/fuzz-control.c \
+	lib/byte-stream.c \
+	lib/control-vlog.c \
+	lib/control.c \
+	lib/jsonrpc-stream.c \
+	lib/jsonrpc.c \
+	lib/util.c
 FUZZ_FASTPATH_SRC = \
 	tests/fuzz-fastpath.c \
 	lib/util.c \
 	offload/fastpath.c
 EXTRA_DIST += tests/fuzz-ovsdb.c tests/fuzz-ofp.c tests/fuzz-fastpath.c \
+	tests/fuzz-control.c \
 	tests/fuzz-corpus
 if HAVE_CLANG
-FUZZ_TARGETS = tests/fuzz-ovsdb tests/fuzz-ofp tests/fuzz-fastpath
+FUZZ_TARGETS = tests/fuzz-ovsdb tests/fuzz-ofp tests/fuzz-fastpath \
+	tests/fuzz-control
 FUZZ_CC = $(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -I$(top_builddir) -I$(top_srcdir) \
 	$(JANSSON_CFLAGS) $(OVS_CFLAGS)
@@ -117,5 +129,10 @@ tests/fuzz-ofp: $(FUZZ_OFP_SRC:%=$(srcdir)/%) config.h
 tests/fuzz-fastpath: $(FUZZ_FASTPATH_SRC:%=$(srcdir)/%) config.h
 	$(AM_V_CCLD)$(FUZZ_CC) -o $@ $(FUZZ_FASTPATH_SRC:%=$(srcdir)/%) \
 	    $(JANSSON_LIBS) $(OVS_LIBS)
-CLEANFILES += tests/fuzz-ovsdb tests/fuzz-ofp tests/fuzz-fastpath
+tests/fuzz-control: $(FUZZ_CONTROL_SRC:%=$(srcdir)/%) config.h
+	$(AM_V_CCLD)$(FUZZ_CC) $(UV_CFLAGS) -o $@ \
+	    $(FUZZ_CONTROL_SRC:%=$(srcdir)/%) $(JANSSON_LIBS) $(UV_LIBS) \
+	    $(OVS_LIBS)
+CLEANFILES += tests/fuzz-ovsdb tests/fuzz-ofp tests/fuzz-fastpath \
+	tests/fuzz-control
 endif

@@ -240,6 +240,16 @@ write_seed(struct seed *s, const char *dir, const char *name)
     ofpbuf_uninit(&s->bytes);
 }
 
+/* Writes 's' to DIR/PREFIX-of1N, where 1.N is its OpenFlow version, and
+ * frees it. */
+static void
+write_versioned_seed(struct seed *s, const char *dir, const char *prefix)
+{
+    char *name = iovp_xasprintf("%s-of1%d", prefix, s->version - 1);
+    write_seed(s, dir, name);
+    free(name);
+}
+
 static void
 seed_init(struct seed *s, enum ofp_version version)
 {
@@ -271,7 +281,6 @@ test_ofp_seeds_main(int argc, char *argv[])
 
     for (size_t i = 0; i < IOVP_ARRAY_SIZE(versions); i++) {
         enum ofp_version v = versions[i];
-        char *name;
 
         /* The whole conversation: read, bundle, every kind of update. */
         seed_init(&s, v);
@@ -291,9 +300,7 @@ test_ofp_seeds_main(int argc, char *argv[])
                    "table=0,priority=100,in_port=1,actions=drop", 5);
         put_flow_stats(&s, 10, held, 1);
         put_flow_stats(&s, 11, held, 0);
-        name = iovp_xasprintf("conversation-of1%d", v - 1);
-        write_seed(&s, dir, name);
-        free(name);
+        write_versioned_seed(&s, dir, "conversation");
 
         /* A flow refused: the bundle fails. */
         seed_init(&s, v);
@@ -302,9 +309,7 @@ test_ofp_seeds_main(int argc, char *argv[])
         put_error(&s, OFPERR_OFPFMFC_TABLE_FULL, 5);
         put_error(&s, OFPERR_OFPBFC_MSG_FAILED, 8);
         put_bundle_replies(&s, 3, 0, 9);
-        name = iovp_xasprintf("refused-flow-of1%d", v - 1);
-        write_seed(&s, dir, name);
-        free(name);
+        write_versioned_seed(&s, dir, "refused-flow");
 
         /* The monitor paused, updates meanwhile, resumed: a new read. */
         seed_init(&s, v);
@@ -317,9 +322,7 @@ test_ofp_seeds_main(int argc, char *argv[])
         put_pause(&s, OFPFME_RESUMED);
         put_bundle_replies(&s, 3, 8, 9);
         put_flow_stats(&s, 10, held, IOVP_ARRAY_SIZE(held));
-        name = iovp_xasprintf("paused-of1%d", v - 1);
-        write_seed(&s, dir, name);
-        free(name);
+        write_versioned_seed(&s, dir, "paused");
     }
 
     /* The monitor refused. */
