@@ -43,6 +43,7 @@
 #include "agent/trace.h"
 #include "agent/xlate-acl.h"
 #include "lib/control.h"
+#include "lib/tls.h"
 #include "lib/util.h"
 #include "offload/nicctrl.h"
 #include "offload/sim.h"
@@ -108,6 +109,7 @@ struct agent_txn {
 struct agent {
     uv_loop_t *loop;
     struct control_server *control;
+    struct tls_context *tls;    /* For every ssl: remote, or NULL. */
     struct odb_client *ovs_db;  /* Open_vSwitch. */
     struct odb_client *vtep_db; /* hardware_vtep. */
     uv_signal_t sigterm;
@@ -1294,8 +1296,10 @@ agent_open_db(struct agent *agent, const struct agent_options *ao,
             .min_backoff = ao->min_backoff,
             .max_backoff = ao->max_backoff,
             .probe_interval = ao->probe_interval,
+            .connect_timeout = ao->probe_interval,
             .max_msg_size = ao->max_message,
             .seed = getpid(),
+            .tls = agent->tls,
         },
     };
     return odb_client_create(agent->loop, &options, agent_db_changed, agent,
@@ -1526,6 +1530,17 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
         }
     }
 
+    /* One TLS context serves every ssl: remote, OVSDB and OpenFlow. */
+    if (tls_options_given(&options->tls)) {
+        char *why = tls_context_create(&options->tls, &agent->tls);
+        if (why) {
+            VLOG_ERR("%s", why);
+            free(why);
+            agent_destroy(agent);
+            return -EINVAL;
+        }
+    }
+
     error = control_server_open(loop, options->control_path,
                                 options->version, &agent->control);
     if (error) {
@@ -1557,7 +1572,9 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
         .min_backoff = options->min_backoff,
         .max_backoff = options->max_backoff,
         .probe_interval = options->probe_interval,
+        .connect_timeout = options->probe_interval,
         .seed = getpid(),
+        .tls = agent->tls,
     };
     static const struct ofp_client_cbs ofp_cbs = {
         .active = agent_ofp_active,
@@ -1674,6 +1691,7 @@ agent_destroy(struct agent *agent)
         desired_destroy(&agent->desired);
         xlate_acl_destroy(agent->xacl);
         nicctrl_destroy(agent->nicctrl);
+        tls_context_destroy(agent->tls);
         json_decref(agent->bound_acls);
         json_decref(agent->port_faults);
         json_decref(agent->ambiguities);

@@ -25,6 +25,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "lib/tls.h"
+
 struct agent;
 
 /* What iovpd's command line tells the agent. */
@@ -43,6 +45,7 @@ struct agent_options {
     const char *tunnel_ip;      /* NULL: from Open_vSwitch, or none. */
     const char *ofp_remote;     /* The bridge's OpenFlow management socket. */
     const char *offload;        /* --offload's BACKEND[:OPTIONS], or NULL. */
+    struct tls_options tls;     /* Files for ssl: remotes, all NULL: none. */
 };
 
 int agent_create(uv_loop_t *, const struct agent_options *,

@@ -64,6 +64,10 @@ struct iovpd_options {
     char *tunnel_ip;
     char *ofp_remote;           /* The bridge's management socket. */
     char *offload;              /* --offload, or NULL. */
+    char *private_key;          /* TLS: absolute file names, or NULL. */
+    char *certificate;
+    char *ca_cert;
+    char *bootstrap_ca_cert;
 };
 
 static void iovpd_usage(void);
@@ -243,6 +247,12 @@ main(int argc, char *argv[])
         .tunnel_ip = options.tunnel_ip,
         .ofp_remote = options.ofp_remote,
         .offload = options.offload,
+        .tls = {
+            .private_key = options.private_key,
+            .certificate = options.certificate,
+            .ca_cert = options.ca_cert,
+            .bootstrap_ca_cert = options.bootstrap_ca_cert,
+        },
     };
 
     uv_loop_init(&loop);
@@ -287,6 +297,10 @@ main(int argc, char *argv[])
     free(options.tunnel_ip);
     free(options.offload);
     free(options.ofp_remote);
+    free(options.private_key);
+    free(options.certificate);
+    free(options.ca_cert);
+    free(options.bootstrap_ca_cert);
     return status;
 }
 
@@ -335,6 +349,7 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
         OPT_SWITCH_NAME,
         OPT_TUNNEL_IP,
         OPT_OFFLOAD,
+        OPT_BOOTSTRAP_CA_CERT,
     };
     static const struct option long_options[] = {
         {"detach", no_argument, NULL, OPT_DETACH},
@@ -355,6 +370,10 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
         {"switch-name", required_argument, NULL, OPT_SWITCH_NAME},
         {"tunnel-ip", required_argument, NULL, OPT_TUNNEL_IP},
         {"offload", required_argument, NULL, OPT_OFFLOAD},
+        {"private-key", required_argument, NULL, 'p'},
+        {"certificate", required_argument, NULL, 'c'},
+        {"ca-cert", required_argument, NULL, 'C'},
+        {"bootstrap-ca-cert", required_argument, NULL, OPT_BOOTSTRAP_CA_CERT},
         {"verbose", optional_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -374,7 +393,7 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
     options->rundir = abs_file_name(cwd, iovp_rundir());
 
     for (;;) {
-        int c = getopt_long(argc, argv, "hVv::", long_options, NULL);
+        int c = getopt_long(argc, argv, "hVv::p:c:C:", long_options, NULL);
         if (c == -1) {
             break;
         }
@@ -485,6 +504,28 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
             set_string(&options->offload, optarg);
             break;
 
+        /* The TLS files are named now, before --detach may change the
+         * directory. */
+        case 'p':
+            free(options->private_key);
+            options->private_key = abs_file_name(cwd, optarg);
+            break;
+
+        case 'c':
+            free(options->certificate);
+            options->certificate = abs_file_name(cwd, optarg);
+            break;
+
+        case 'C':
+            free(options->ca_cert);
+            options->ca_cert = abs_file_name(cwd, optarg);
+            break;
+
+        case OPT_BOOTSTRAP_CA_CERT:
+            free(options->bootstrap_ca_cert);
+            options->bootstrap_ca_cert = abs_file_name(cwd, optarg);
+            break;
+
         case 'v':
             vlog_set_verbosity(optarg);
             break;
@@ -566,12 +607,14 @@ OVSDB options:\n\
                           unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting\n\
                           to /var/run/openvswitch)\n\
   --vtep-db=REMOTES       the hardware_vtep database, a comma-separated\n\
-                          list of unix:PATH and tcp:IP:PORT for a cluster\n\
-                          (default: the --ovs-db remote)\n\
+                          list of unix:PATH, tcp:IP:PORT and ssl:IP:PORT\n\
+                          for a cluster (default: the --ovs-db remote)\n\
   --leader-only           use only the leader of a clustered hardware_vtep\n\
   --probe-interval=MS     probe a silent OVSDB or OpenFlow connection after\n\
-                          MS ms, drop it after twice that; 0 disables\n\
-                          (default: 5000)\n\
+                          MS ms, drop it after twice that, and give up a\n\
+                          connection attempt (TCP and TLS handshake) after\n\
+                          MS ms; 0 disables probes, and attempts then take\n\
+                          up to 10 s (default: 5000)\n\
   --backoff=MIN:MAX       wait from MIN to MAX ms between connection\n\
                           attempts (default: 1000:8000)\n\
   --max-message=BYTES     drop an OVSDB connection whose server sends a\n\
@@ -585,6 +628,16 @@ Integration bridge and switch options:\n\
                           host name)\n\
   --tunnel-ip=IP          this host's tunnel address (default: Open_vSwitch\n\
                           external_ids:iovp-tunnel-ip)\n\
+\n\
+TLS options (for ssl: remotes, as Open vSwitch's daemons take them):\n\
+  -p, --private-key=FILE  file with this host's private key (PEM)\n\
+  -c, --certificate=FILE  file with a certificate for the private key (PEM)\n\
+  -C, --ca-cert=FILE      file with the CA certificate that the server's\n\
+                          certificate must chain to (PEM)\n\
+  --bootstrap-ca-cert=FILE\n\
+                          as --ca-cert, but if FILE does not exist, take\n\
+                          the CA certificate from the first server and\n\
+                          save it to FILE (trust on first use)\n\
 \n\
 Offload options:\n\
   --offload=BACKEND[:OPTIONS]\n\

@@ -7,7 +7,7 @@ bench_ovsdb_load_SOURCES = bench/ovsdb-load.c
 bench_ovsdb_load_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
 	$(OVS_CFLAGS)
 bench_ovsdb_load_LDADD = ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) \
-	$(UV_LIBS) $(OVS_LIBS)
+	$(UV_LIBS) $(OPENSSL_LIBS) $(OVS_LIBS)
 noinst_PROGRAMS += bench/offload-placement
 bench_offload_placement_SOURCES = bench/offload-placement.c \
 	tests/classbench.c tests/classbench.h
@@ -15,7 +15,7 @@ bench_offload_placement_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) \
 	$(UV_CFLAGS) $(OVS_CFLAGS)
 bench_offload_placement_LDADD = agent/libagent.a offload/liboffload.a \
 	ofp/libofp.a ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) \
-	$(UV_LIBS) $(BPF_LIBS) $(OVS_LIBS) -lm
+	$(UV_LIBS) $(OPENSSL_LIBS) $(BPF_LIBS) $(OVS_LIBS) -lm
 
 noinst_PROGRAMS += bench/offload-cost
 bench_offload_cost_SOURCES = bench/offload-cost.c
@@ -34,11 +34,12 @@ SOAK_TARGETS = bench/iovpd-asan
 bench/iovpd-asan: $(IOVPD_ASAN_SRC) offload/xdp-prog.c config.h
 	$(AM_V_CCLD)$(CC) -g -O1 -fsanitize=address -fno-omit-frame-pointer \
 	    $(AM_CPPFLAGS) -I$(top_builddir) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
-	    $(BPF_CFLAGS) $(CAPNG_CFLAGS) $(OVS_CFLAGS) -o $@ \
+	    $(OPENSSL_CFLAGS) $(BPF_CFLAGS) $(CAPNG_CFLAGS) $(OVS_CFLAGS) -o $@ \
 	    `for f in $(IOVPD_ASAN_SRC); do \
 	         case $$f in *.c) echo $(srcdir)/$$f;; esac; done` \
 	    offload/xdp-prog.c \
-	    $(JANSSON_LIBS) $(UV_LIBS) $(BPF_LIBS) $(CAPNG_LIBS) $(OVS_LIBS)
+	    $(JANSSON_LIBS) $(UV_LIBS) $(OPENSSL_LIBS) $(BPF_LIBS) \
+	    $(CAPNG_LIBS) $(OVS_LIBS)
 CLEANFILES += bench/iovpd-asan
 
 EXTRA_DIST += bench/ovsdb-initial-monitor.py bench/acl-scale.py \

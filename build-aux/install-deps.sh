@@ -21,14 +21,20 @@
 
 set -euo pipefail
 
+# What the packages are for, where it is not plain: libssl-dev, iovpd's
+# TLS (OpenSSL); openvswitch-common, ovs-pki (Debian ships it there, and
+# openvswitch-pki is only a dependency package on it) and openssl, for the
+# certificates of the TLS tests.
+
 here=$(cd "$(dirname "$0")" && pwd)
 
 packages="
     autoconf automake libtool pkg-config make gcc
-    libuv1-dev libjansson-dev libbpf-dev libcap-ng-dev clang llvm
+    libuv1-dev libjansson-dev libssl-dev libbpf-dev libcap-ng-dev clang llvm
     libclang-rt-14-dev
     valgrind
     openvswitch-switch openvswitch-vtep openvswitch-source
+    openvswitch-common openssl
     iproute2 iputils-ping ethtool procps python3 python3-scapy
     groff-base man-db
     dpkg-dev debhelper lintian systemd

@@ -19,7 +19,9 @@ lib_libiovp_a_SOURCES = \
 	lib/jsonrpc.h \
 	lib/reconnect.c \
 	lib/reconnect.h \
+	lib/tls.c \
+	lib/tls.h \
 	lib/util.c \
 	lib/util.h
 lib_libiovp_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
-	$(OVS_CFLAGS)
+	$(OPENSSL_CFLAGS) $(OVS_CFLAGS)

@@ -28,6 +28,7 @@
 
 #include "lib/byte-stream.h"
 #include "lib/reconnect.h"
+#include "lib/tls.h"
 #include "lib/util.h"
 
 VLOG_DEFINE_THIS_MODULE(bclient);
@@ -38,8 +39,9 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 struct bclient_remote {
     char *name;                 /* As the user wrote it. */
     bool is_unix;
+    bool is_ssl;                /* ssl: TCP with TLS over it. */
     char *path;                 /* unix: the socket's file name. */
-    struct sockaddr_storage ss; /* tcp: the address. */
+    struct sockaddr_storage ss; /* tcp, ssl: the address. */
 };
 
 struct bclient {
@@ -54,8 +56,12 @@ struct bclient {
 
     struct reconn fsm;
     struct bstream *stream; /* Connecting or connected, or NULL. */
-    bool connecting;
+    bool connecting;            /* Until TCP is up, and TLS if any. */
     char *last_error;
+
+    struct tls_context *tls_context;    /* For ssl: remotes, or NULL. */
+    struct tls_conn *tls;       /* TLS over 'stream', or NULL. */
+    bool tls_heard;             /* Data came over 'tls' after handshake. */
 };
 
 /* A connection attempt, which may outlive the stream it was for. */
@@ -85,22 +91,25 @@ bclient_remote_parse(const char *name, struct bclient_remote *remote)
         }
         remote->is_unix = true;
         remote->path = iovp_xstrdup(name + 5);
-    } else if (!strncmp(name, "tcp:", 4)) {
+    } else if (!strncmp(name, "tcp:", 4) || !strncmp(name, "ssl:", 4)) {
         const char *host = name + 4;
         const char *colon;
         char *addr;
 
+        remote->is_ssl = name[0] == 's';
         if (host[0] == '[') {
             const char *end = strchr(host, ']');
             if (!end || end[1] != ':') {
-                return iovp_xasprintf("%s: expected tcp:[IPv6]:PORT", name);
+                return iovp_xasprintf("%s: expected %.3s:[IPv6]:PORT", name,
+                                      name);
             }
             addr = iovp_xasprintf("%.*s", (int) (end - host - 1), host + 1);
             colon = end + 1;
         } else {
             colon = strrchr(host, ':');
             if (!colon) {
-                return iovp_xasprintf("%s: expected tcp:IP:PORT", name);
+                return iovp_xasprintf("%s: expected %.3s:IP:PORT", name,
+                                      name);
             }
             addr = iovp_xasprintf("%.*s", (int) (colon - host), host);
         }
@@ -118,8 +127,8 @@ bclient_remote_parse(const char *name, struct bclient_remote *remote)
             return iovp_xasprintf("%s: bad address or port", name);
         }
     } else {
-        return iovp_xasprintf("%s: unknown remote (use unix:PATH or "
-                              "tcp:IP:PORT)", name);
+        return iovp_xasprintf("%s: unknown remote (use unix:PATH, "
+                              "tcp:IP:PORT or ssl:IP:PORT)", name);
     }
     remote->name = iovp_xstrdup(name);
     return NULL;
@@ -168,33 +177,64 @@ bclient_parse_remotes(const char *remotes, char ***remotesp, size_t *np)
 static void
 bclient_set_error(struct bclient *c, const char *reason)
 {
+    char *copy = iovp_xstrdup(reason);
+
     free(c->last_error);
-    c->last_error = iovp_xstrdup(reason);
+    c->last_error = copy;
 }
 
-/* Drops the connection or attempt, if any, for 'reason', and moves on to
- * the next remote. */
+/* Closes the connection's stream, if any, and its TLS session, ending the
+ * session with a close_notify alert if it is up. */
 static void
-bclient_drop(struct bclient *c, const char *reason)
+bclient_close_stream(struct bclient *c)
+{
+    struct bstream *stream = c->stream;
+    struct tls_conn *tls = c->tls;
+
+    /* Detached first: a send that fails calls back into 'c'. */
+    c->stream = NULL;
+    c->tls = NULL;
+    if (tls && stream) {
+        size_t n;
+        char *data;
+
+        tls_conn_close_notify(tls);
+        data = tls_conn_output(tls, &n);
+        if (data) {
+            bstream_send(stream, data, n);
+        }
+    }
+    tls_conn_destroy(tls);
+    bstream_close(stream);
+}
+
+/* Drops the connection or attempt, if any, for 'reason', logged as a
+ * warning if 'warn' (a failure the operator should hear of, such as a
+ * peer whose certificate does not verify), and moves on to the next
+ * remote. */
+static void
+bclient_drop__(struct bclient *c, const char *reason, bool warn)
 {
     const char *name = c->remotes[c->cur].name;
     long long int now = uv_now(c->loop);
+    enum vlog_level level = warn ? VLL_WARN : VLL_INFO;
     bool was_connected;
 
     if (!c->stream) {
         return;
     }
-    was_connected = !c->connecting;
-    bstream_close(c->stream);
-    c->stream = NULL;
-    c->connecting = false;
+    /* 'reason' may belong to the TLS session, which goes now. */
     bclient_set_error(c, reason);
+    reason = c->last_error;
+    was_connected = !c->connecting;
+    bclient_close_stream(c);
+    c->connecting = false;
     if (was_connected) {
-        VLOG_INFO("%s: connection dropped (%s)", name, reason);
+        VLOG(level, "%s: connection dropped (%s)", name, reason);
         reconn_disconnected(&c->fsm, now);
     } else {
-        VLOG_INFO_RL(&rl, "%s: connection attempt failed (%s)", name,
-                     reason);
+        VLOG_RL(&rl, level, "%s: connection attempt failed (%s)", name,
+                reason);
         reconn_connect_failed(&c->fsm, now);
     }
     c->cur = (c->cur + 1) % c->n_remotes;
@@ -204,6 +244,109 @@ bclient_drop(struct bclient *c, const char *reason)
     bclient_schedule(c);
 }
 
+/* Drops the connection or attempt, if any, for 'reason', and moves on to
+ * the next remote. */
+static void
+bclient_drop(struct bclient *c, const char *reason)
+{
+    bclient_drop__(c, reason, false);
+}
+
+/* The connection to the current remote is up, with TLS if it is an ssl:
+ * remote: tells the owner. */
+static void
+bclient_established(struct bclient *c)
+{
+    const char *name = c->remotes[c->cur].name;
+
+    if (c->tls) {
+        char *s = tls_conn_describe(c->tls);
+        VLOG_INFO("%s: connected (%s)", name, s);
+        free(s);
+    } else {
+        VLOG_INFO("%s: connected", name);
+    }
+    c->connecting = false;
+    reconn_connected(&c->fsm, uv_now(c->loop));
+    c->cbs.connected(c, c->aux);
+}
+
+/* Sends what the TLS session 'tls' of 'c' has for the peer.  Returns
+ * false if that failed and dropped the connection ('tls' is gone). */
+static bool
+bclient_tls_flush(struct bclient *c, struct tls_conn *tls)
+{
+    size_t n;
+    char *data = tls_conn_output(tls, &n);
+
+    if (data) {
+        bstream_send(c->stream, data, n);
+    }
+    return c->tls == tls;
+}
+
+/* Drops the TLS connection of 'c', up but with nothing heard from the
+ * peer yet, for 'reason', as a warning: with TLS 1.3, a server checks the
+ * client's certificate after the client's side of the handshake is done,
+ * and one that refuses it drops the connection at once. */
+static void
+bclient_tls_drop_unheard(struct bclient *c, const char *reason)
+{
+    char *s = iovp_xasprintf("%s right after the TLS handshake (does the "
+                             "peer trust this host's certificate?)",
+                             reason);
+    bclient_drop__(c, s, true);
+    free(s);
+}
+
+/* Feeds the 'n' bytes at 'data' from the peer to the TLS session of 'c',
+ * and what they carry to the owner. */
+static void
+bclient_tls_data(struct bclient *c, const char *data, size_t n)
+{
+    struct tls_conn *tls = c->tls;
+    bool was_established = tls_conn_is_established(tls);
+    int error = tls_conn_input(tls, data, n);
+
+    if (!bclient_tls_flush(c, tls)) {
+        return;
+    }
+    if (error) {
+        /* -EAGAIN: the CA certificate was bootstrapped, not a failure. */
+        bclient_drop__(c, tls_conn_error(tls), error != -EAGAIN);
+        return;
+    }
+    if (!was_established && tls_conn_is_established(tls)) {
+        c->tls_heard = false;
+        bclient_established(c);
+        if (c->tls != tls) {
+            return;
+        }
+    }
+
+    for (;;) {
+        char buf[16384];
+        ssize_t got = tls_conn_read(tls, buf, sizeof buf);
+
+        if (got < 0) {
+            if (c->tls_heard) {
+                bclient_drop__(c, tls_conn_error(tls), true);
+            } else {
+                bclient_tls_drop_unheard(c, tls_conn_error(tls));
+            }
+            return;
+        } else if (!got) {
+            break;
+        }
+        c->tls_heard = true;
+        c->cbs.data(c, buf, got, c->aux);
+        if (c->tls != tls) {
+            return;
+        }
+    }
+    bclient_tls_flush(c, tls);
+}
+
 static void
 bclient_stream_data(struct bstream *stream OVS_UNUSED, const char *data,
                     size_t n, void *c_)
@@ -211,18 +354,36 @@ bclient_stream_data(struct bstream *stream OVS_UNUSED, const char *data,
     struct bclient *c = c_;
 
     reconn_activity(&c->fsm, uv_now(c->loop));
-    c->cbs.data(c, data, n, c->aux);
+    if (c->tls) {
+        bclient_tls_data(c, data, n);
+    } else {
+        c->cbs.data(c, data, n, c->aux);
+    }
     bclient_schedule(c);
 }
 
 static void
 bclient_stream_error(struct bstream *stream OVS_UNUSED, int error,
-                         const char *reason, void *c_)
+                     const char *reason, void *c_)
 {
     struct bclient *c = c_;
 
-    /* A peer that goes away is an event, logged by bclient_drop(). */
-    bclient_drop(c, reason);
+    /* A peer that goes away is an event, logged by bclient_drop(), but a
+     * peer that closes the connection in the TLS handshake (a plain TCP
+     * server, say, that took the ClientHello for garbage) is worth a
+     * warning.  (A reset is not: a server that exits resets the
+     * connections still in its backlog.) */
+    if (c->tls && !tls_conn_is_established(c->tls)) {
+        bool eof = error == UV_EOF;
+        char *s = iovp_xasprintf("%s during the TLS handshake%s", reason,
+                                 eof ? " (is the peer a TLS server?)" : "");
+        bclient_drop__(c, s, eof);
+        free(s);
+    } else if (c->tls && !c->tls_heard) {
+        bclient_tls_drop_unheard(c, reason);
+    } else {
+        bclient_drop(c, reason);
+    }
 }
 
 static void
@@ -242,16 +403,25 @@ bclient_connect_cb(uv_connect_t *req, int status)
         return;
     }
 
-    const char *name = c->remotes[c->cur].name;
-    int error = bstream_start(stream, name);
+    const struct bclient_remote *remote = &c->remotes[c->cur];
+    int error = bstream_start(stream, remote->name);
     if (error) {
         bclient_drop(c, uv_strerror(error));
         return;
     }
-    VLOG_INFO("%s: connected", name);
-    c->connecting = false;
-    reconn_connected(&c->fsm, uv_now(c->loop));
-    c->cbs.connected(c, c->aux);
+    if (remote->is_ssl) {
+        /* Still connecting, until the handshake is done: the connection
+         * attempt's timeout covers a peer that stalls in it. */
+        VLOG_DBG("%s: TCP connected, starting TLS", remote->name);
+        c->tls = tls_conn_create(c->tls_context);
+        if (tls_conn_error(c->tls)) {
+            bclient_drop__(c, tls_conn_error(c->tls), true);
+        } else {
+            bclient_tls_flush(c, c->tls);
+        }
+    } else {
+        bclient_established(c);
+    }
     bclient_schedule(c);
 }
 
@@ -303,9 +473,13 @@ bclient_timer_cb(uv_timer_t *timer)
         bclient_connect(c);
         break;
     case RECONN_DISCONNECT:
-        bclient_drop(c, (c->connecting
+        if (c->tls && c->connecting) {
+            bclient_drop__(c, "TLS handshake timed out", true);
+        } else {
+            bclient_drop(c, (c->connecting
                              ? "connection attempt timed out"
                              : "no response to inactivity probe"));
+        }
         break;
     case RECONN_PROBE:
         c->cbs.probe(c, c->aux);
@@ -350,9 +524,28 @@ bclient_create(struct uv_loop_s *loop, const char *remotes,
         return error;
     }
 
+    if (!options->tls) {
+        for (size_t i = 0; i < n; i++) {
+            if (!strncmp(names[i], "ssl:", 4)) {
+                error = iovp_xasprintf("%s: TLS is not configured (give "
+                                       "--private-key, --certificate and "
+                                       "--ca-cert)", names[i]);
+                break;
+            }
+        }
+        if (error) {
+            for (size_t i = 0; i < n; i++) {
+                free(names[i]);
+            }
+            free(names);
+            return error;
+        }
+    }
+
     struct bclient *c = iovp_xzalloc(sizeof *c);
     unsigned int seed = options->seed;
     c->loop = loop;
+    c->tls_context = options->tls;
     c->cbs = *cbs;
     c->aux = aux;
     c->remotes = iovp_xmalloc(n * sizeof *c->remotes);
@@ -379,6 +572,10 @@ bclient_create(struct uv_loop_s *loop, const char *remotes,
                        (options->max_backoff ? options->max_backoff
                         : BCLIENT_MAX_BACKOFF));
     reconn_set_probe_interval(&c->fsm, options->probe_interval);
+    reconn_set_connect_timeout(&c->fsm,
+                               (options->connect_timeout
+                                ? options->connect_timeout
+                                : BCLIENT_CONNECT_TIMEOUT));
     reconn_set_free_tries(&c->fsm, n);
 
     uv_timer_init(loop, &c->timer);
@@ -409,8 +606,7 @@ void
 bclient_destroy(struct bclient *c)
 {
     if (c) {
-        bstream_close(c->stream);
-        c->stream = NULL;
+        bclient_close_stream(c);
         uv_close((uv_handle_t *) &c->timer, bclient_close_cb);
     }
 }
@@ -424,6 +620,17 @@ bclient_send(struct bclient *c, char *data, size_t n)
     if (!c->stream || c->connecting) {
         free(data);
         return -ENOTCONN;
+    }
+    if (c->tls) {
+        struct tls_conn *tls = c->tls;
+        int error = tls_conn_write(tls, data, n);
+
+        free(data);
+        if (error) {
+            bclient_drop__(c, tls_conn_error(tls), true);
+            return error;
+        }
+        return bclient_tls_flush(c, tls) ? 0 : -EPIPE;
     }
     return bstream_send(c->stream, data, n);
 }
@@ -461,6 +668,14 @@ unsigned int
 bclient_n_connections(const struct bclient *c)
 {
     return c->fsm.n_connections;
+}
+
+/* Returns how many connection attempts have been made, successful or
+ * not. */
+unsigned int
+bclient_n_attempts(const struct bclient *c)
+{
+    return c->fsm.n_attempts;
 }
 
 /* Returns why the last connection or attempt ended, or NULL. */

@@ -131,7 +131,9 @@ jrpc_client_create(struct uv_loop_s *loop, const char *remotes,
         .min_backoff = options->min_backoff,
         .max_backoff = options->max_backoff,
         .probe_interval = options->probe_interval,
+        .connect_timeout = options->connect_timeout,
         .seed = options->seed,
+        .tls = options->tls,
     };
     struct jrpc_client *c = iovp_xzalloc(sizeof *c);
     char *error;
@@ -209,6 +211,13 @@ unsigned int
 jrpc_client_n_connections(const struct jrpc_client *c)
 {
     return bclient_n_connections(c->bytes);
+}
+
+/* Returns how many connection attempts have been made. */
+unsigned int
+jrpc_client_n_attempts(const struct jrpc_client *c)
+{
+    return bclient_n_attempts(c->bytes);
 }
 
 /* Returns why the last connection or attempt ended, or NULL. */

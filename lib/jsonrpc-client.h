@@ -43,11 +43,15 @@ struct jrpc_client_cbs {
     void (*probe)(struct jrpc_client *, void *aux);
 };
 
+struct tls_context;
+
 struct jrpc_client_options {
     int min_backoff, max_backoff;   /* ms. */
     int probe_interval;             /* ms, 0 for none. */
+    int connect_timeout;            /* ms for TCP and TLS handshake. */
     size_t max_msg_size;            /* Bytes. */
     unsigned int seed;              /* Shuffles remotes, jitters back-off. */
+    struct tls_context *tls;        /* For ssl: remotes; must outlive. */
 };
 
 /* The fields of 'options' that are 0 take the defaults of
@@ -67,6 +71,7 @@ bool jrpc_client_is_connected(const struct jrpc_client *);
 const char *jrpc_client_remote(const struct jrpc_client *);
 const char *jrpc_client_state(const struct jrpc_client *);
 unsigned int jrpc_client_n_connections(const struct jrpc_client *);
+unsigned int jrpc_client_n_attempts(const struct jrpc_client *);
 const char *jrpc_client_last_error(const struct jrpc_client *);
 
 #endif /* jsonrpc-client.h */

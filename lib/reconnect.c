@@ -78,6 +78,13 @@ reconn_set_free_tries(struct reconn *r, unsigned int n)
     r->free_tries = n;
 }
 
+/* Sets how long, in ms, a connection attempt may take (at least 100). */
+void
+reconn_set_connect_timeout(struct reconn *r, int ms)
+{
+    r->connect_timeout = MAX(ms, 100);
+}
+
 static void
 reconn_transition(struct reconn *r, long long int now,
                          enum reconn_state state)

@@ -89,6 +89,7 @@ void reconn_set_backoff(struct reconn *, int min_backoff,
                                int max_backoff);
 void reconn_set_probe_interval(struct reconn *, int ms);
 void reconn_set_free_tries(struct reconn *, unsigned int);
+void reconn_set_connect_timeout(struct reconn *, int ms);
 
 void reconn_enable(struct reconn *, long long int now);
 void reconn_connecting(struct reconn *, long long int now);

@@ -221,6 +221,8 @@ odb_client_status(const struct odb_client *c)
         }
     }
     json_object_set_new(status, "rows", rows);
+    json_object_set_new(status, "attempts",
+                        json_integer(jrpc_client_n_attempts(c->conn)));
     json_object_set_new(status, "connections", json_integer(n_connections));
     json_object_set_new(status, "reconnects",
                         json_integer(n_connections ? n_connections - 1 : 0));
