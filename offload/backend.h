@@ -111,6 +111,19 @@ struct offload_class {
     bool (*delivery)(struct offload *, const char *port, uint32_t out_port,
                      struct ds *why);
 
+    /* Stores in '*n' the number of frames that 'port''s fast path
+     * redirected to 'out_port' and that the kernel then lost (it refused
+     * the redirect, or the target dropped them: a full receive ring, a
+     * frame over its MTU), counted since the backend opened, and appends
+     * the backend's name for 'out_port' to 'target'.  Returns 0, or
+     * -EOPNOTSUPP if the backend cannot count them now.  Read at every
+     * plan, after each read of the counters: a count that grows makes
+     * the port's forward entries to 'out_port' fall back to OVS.  Null if
+     * the backend loses no redirected frame. */
+    int (*redirect_errors)(struct offload *, const char *port,
+                           uint32_t out_port, uint64_t *n,
+                           struct ds *target);
+
     /* Appends a description of the backend and its ports to 's'. */
     void (*describe)(const struct offload *, struct ds *s);
 };

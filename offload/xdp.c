@@ -47,6 +47,7 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,12 @@ struct xdp {
     int netdev_family;          /* The "netdev" generic netlink family's
                                  * id; 0 until known, negative if the
                                  * kernel has none. */
+
+    /* The tracepoint programs that count redirected frames the kernel
+     * lost (xdp_errors_open()), or null if they could not be attached. */
+    struct bpf_object *errors_obj;
+    struct bpf_link *errors_links[2];
+    int errors_fd;              /* Their map, fp_redirect_errors. */
 };
 
 static struct xdp *
@@ -116,6 +123,88 @@ xdp_libbpf_log(enum libbpf_print_level level, const char *format,
         free(s);
     }
     return 0;
+}
+
+static void xdp_object_select(struct bpf_object *, bool fastpath);
+
+static void
+xdp_errors_close(struct xdp *xdp)
+{
+    for (size_t i = 0; i < IOVP_ARRAY_SIZE(xdp->errors_links); i++) {
+        bpf_link__destroy(xdp->errors_links[i]);
+        xdp->errors_links[i] = NULL;
+    }
+    bpf_object__close(xdp->errors_obj);
+    xdp->errors_obj = NULL;
+    xdp->errors_fd = -1;
+}
+
+/* Loads and attaches the programs of the object built into iovpd that
+ * count, on the kernel's tracepoints xdp:xdp_redirect_err and
+ * xdp:xdp_devmap_xmit, the frames of this namespace's devices that the
+ * kernel took for redirect and then lost (see fastpath-key.h).  They need
+ * the kernel's BTF and the right to trace; without them, this logs why
+ * once and the backend goes on with the delivery check alone. */
+static void
+xdp_errors_open(struct xdp *xdp)
+{
+    LIBBPF_OPTS(bpf_object_open_opts, oopts, .object_name = "iovp");
+    struct bpf_object *obj = bpf_object__open_mem(offload_xdp_prog,
+                                                  offload_xdp_prog_size,
+                                                  &oopts);
+    int error = libbpf_get_error(obj);
+    const char *what = "opening the object";
+    if (error) {
+        goto fail;
+    }
+    xdp->errors_obj = obj;
+    xdp_object_select(obj, false);
+
+    /* Only our namespace's devices: ifindexes are per namespace.  The
+     * program's read-only data is 'fp_netns' alone. */
+    struct stat st;
+    struct bpf_map *rodata = bpf_object__find_map_by_name(obj, ".rodata");
+    size_t size = 0;
+    if (rodata && bpf_map__initial_value(rodata, &size)
+        && size == sizeof (__u32) && !stat("/proc/self/ns/net", &st)) {
+        __u32 netns = st.st_ino;
+        bpf_map__set_initial_value(rodata, &netns, sizeof netns);
+    }
+
+    what = "loading the programs";
+    error = bpf_object__load(obj);
+    if (error) {
+        goto fail;
+    }
+    what = "attaching them";
+    static const char *progs[] = { "iovp_redirect_err", "iovp_devmap_xmit" };
+    for (size_t i = 0; i < IOVP_ARRAY_SIZE(progs); i++) {
+        struct bpf_program *prog = bpf_object__find_program_by_name(
+            obj, progs[i]);
+        struct bpf_link *link = prog ? bpf_program__attach(prog) : NULL;
+        error = prog ? libbpf_get_error(link) : -ENOENT;
+        if (error) {
+            goto fail;
+        }
+        xdp->errors_links[i] = link;
+    }
+    struct bpf_map *map = bpf_object__find_map_by_name(obj,
+                                                       "fp_redirect_errors");
+    xdp->errors_fd = map ? bpf_map__fd(map) : -1;
+    if (xdp->errors_fd < 0) {
+        error = -ENOENT;
+        what = "finding their map";
+        goto fail;
+    }
+    VLOG_INFO("counting redirect errors on the tracepoints "
+              "xdp:xdp_redirect_err and xdp:xdp_devmap_xmit");
+    return;
+
+fail:
+    VLOG_WARN("redirect errors are not counted (%s failed: %s); delivery "
+              "is checked by the targets' XDP features alone", what,
+              strerror(-error));
+    xdp_errors_close(xdp);
 }
 
 static int
@@ -166,6 +255,8 @@ xdp_open(const char *options, struct offload **op, char **errorp)
         return -EINVAL;
     }
     libbpf_set_print(xdp_libbpf_log);
+    xdp->errors_fd = -1;
+    xdp_errors_open(xdp);
     *op = &xdp->up;
     return 0;
 }
@@ -225,6 +316,7 @@ xdp_close(struct offload *o)
         xdp_port_destroy(xdp, port, false);
     }
     hmap_destroy(&xdp->ports);
+    xdp_errors_close(xdp);
     free(xdp);
 }
 
@@ -321,6 +413,29 @@ xdp_prog_info(int fd, struct bpf_prog_info *info, __u32 *map_ids,
     return bpf_obj_get_info_by_fd(fd, info, &len);
 }
 
+/* Of the object 'obj' built into iovpd, makes libbpf load only the fast
+ * path program and its maps (if 'fastpath') or only the tracepoint
+ * programs and theirs. */
+static void
+xdp_object_select(struct bpf_object *obj, bool fastpath)
+{
+    struct bpf_program *prog;
+    struct bpf_map *map;
+
+    bpf_object__for_each_program (prog, obj) {
+        bool ours = !strcmp(bpf_program__name(prog), XDP_PROG_NAME);
+        bpf_program__set_autoload(prog, ours == fastpath);
+    }
+    bpf_object__for_each_map (map, obj) {
+        /* libbpf binds the read-only data to every program it loads. */
+        const char *name = bpf_map__name(map);
+        bool ours = (!strcmp(name, "fp_masks") || !strcmp(name, "fp_n_masks")
+                     || !strcmp(name, "fp_entries"));
+        bool shared = strstr(name, ".rodata") != NULL;
+        bpf_map__set_autocreate(map, shared || ours == fastpath);
+    }
+}
+
 /* Loads the program built into iovpd, with 'max_entries' entries; stores
  * in 'port' its fds, and returns 0 or a negative errno value. */
 static int
@@ -341,6 +456,7 @@ xdp_load(struct xdp *xdp, struct xdp_port *port)
         return -ENOENT;
     }
     bpf_map__set_max_entries(entries, xdp->max_entries);
+    xdp_object_select(obj, true);
     error = bpf_object__load(obj);
     if (error) {
         bpf_object__close(obj);
@@ -1070,6 +1186,39 @@ xdp_delivery(struct offload *o, const char *name OVS_UNUSED,
     return true;
 }
 
+/* Stores in '*n' the frames that 'name''s program redirected to
+ * 'out_port' and the kernel then lost, as the tracepoint programs counted
+ * them since the backend opened (see xdp_errors_open()), and appends the
+ * target's name to 'target'.  Returns 0, or -EOPNOTSUPP if they are not
+ * counted. */
+static int
+xdp_redirect_errors(struct offload *o, const char *name, uint32_t out_port,
+                    uint64_t *n, struct ds *target)
+{
+    struct xdp *xdp = xdp_cast(o);
+    const struct xdp_port *port = xdp_find_port(xdp, name);
+    char dev[IF_NAMESIZE];
+
+    *n = 0;
+    if (out_port && if_indextoname(out_port, dev)) {
+        ds_put_cstr(target, dev);
+    } else {
+        ds_put_format(target, "device %"PRIu32, out_port);
+    }
+    if (xdp->errors_fd < 0) {
+        return -EOPNOTSUPP;
+    }
+    struct fp_xdp_error_key key = {
+        .from_ifindex = port ? port->ifindex : (int) if_nametoindex(name),
+        .to_ifindex = out_port,
+    };
+    __u64 count;
+    if (!bpf_map_lookup_elem(xdp->errors_fd, &key, &count)) {
+        *n = count;
+    }
+    return 0;
+}
+
 static void
 xdp_describe(const struct offload *o, struct ds *s)
 {
@@ -1096,5 +1245,6 @@ const struct offload_class offload_xdp_class = {
     .dump = xdp_dump,
     .classify = xdp_classify,
     .delivery = xdp_delivery,
+    .redirect_errors = xdp_redirect_errors,
     .describe = xdp_describe,
 };
