@@ -124,6 +124,18 @@ struct offload_class {
                            uint32_t out_port, uint64_t *n,
                            struct ds *target);
 
+    /* Sends the 'len'-byte frame 'frame' through 'port''s fast path for
+     * real, as if it came from the VM, where the entry that decides it
+     * forwards it to 'out_port', and says whether it arrived there:
+     * returns 1 if the backend confirms that it did, 0 if it establishes
+     * that it did not, -EOPNOTSUPP if it cannot tell, or another negative
+     * errno value; appends the reason to 'why' in every case.  The frame
+     * reaches the VM behind 'out_port': the caller chooses one that the VM
+     * ignores.  For verify-offload.  Null if the backend sends no
+     * frames. */
+    int (*deliver)(struct offload *, const char *port, const void *frame,
+                   size_t len, uint32_t out_port, struct ds *why);
+
     /* Appends a description of the backend and its ports to 's'. */
     void (*describe)(const struct offload *, struct ds *s);
 };

@@ -1038,6 +1038,83 @@ nicctrl_summary(const struct nicctrl *nc)
                      "fallbacks", (json_int_t) fallbacks);
 }
 
+/* Checks that the NIC delivers what 'name''s fast path forwards: for up to
+ * 'max' of its forward entries, by priority, a frame of the entry that the
+ * VM behind the target ignores (fp_probe_frame()) goes through the fast
+ * path for real (the backend's deliver()), after a dry run has shown that
+ * the entry decides it.  Returns a new reference to a JSON object:
+ * {"checked", "delivered", "not_delivered": [{"entry", "why"}],
+ * "not_confirmed": [{"entry", "why"}]}, and "unchecked" with the reason
+ * if the backend sends no frames. */
+json_t *
+nicctrl_verify_delivery(struct nicctrl *nc, const char *name, size_t max)
+{
+    const struct nc_port *port = nc_find_port(nc, name);
+    json_t *not_delivered = json_array();
+    json_t *not_confirmed = json_array();
+    size_t checked = 0, delivered = 0;
+
+    json_t *result = json_object();
+    if (!nc->backend->class->deliver) {
+        json_object_set_new(result, "unchecked", json_sprintf(
+                                "the %s backend sends no frames",
+                                nc->backend->class->name));
+    }
+    struct fp_entry *sorted = NULL;
+    size_t n = 0;
+    if (port && nc->backend->class->deliver) {
+        sorted = iovp_xmemdup(port->installed,
+                              port->n_installed * sizeof *sorted);
+        n = port->n_installed;
+        qsort(sorted, n, sizeof *sorted, nc_compare_entries);
+    }
+    for (size_t i = 0; i < n && checked < max; i++) {
+        const struct fp_entry *e = &sorted[i];
+        if (!nc_is_self(e) || e->fate != FP_FORWARD) {
+            continue;
+        }
+        checked++;
+
+        struct ds entry = DS_EMPTY_INITIALIZER;
+        struct ds why = DS_EMPTY_INITIALIZER;
+        fp_entry_format(e, &entry);
+        uint8_t frame[128];
+        size_t len = fp_probe_frame(&e->match, frame, sizeof frame);
+        struct fp_entry decided;
+        int ok;
+        if (!len) {
+            ds_put_cstr(&why, "no IPv4 frame matches it, and no other kind "
+                        "is surely ignored by the VM");
+            ok = -EOPNOTSUPP;
+        } else if (nc->backend->class->classify(nc->backend, port->device,
+                                                frame, len, &decided)
+                   || decided.id != e->id) {
+            ds_put_cstr(&why, "the frame chosen for it is decided by "
+                        "another entry");
+            ok = -EOPNOTSUPP;
+        } else {
+            ok = nc->backend->class->deliver(nc->backend, port->device,
+                                             frame, len, e->out_port, &why);
+        }
+        if (ok > 0) {
+            delivered++;
+        } else {
+            json_array_append_new(ok ? not_confirmed : not_delivered,
+                                  json_pack("{s:s, s:s}",
+                                            "entry", ds_cstr(&entry),
+                                            "why", ds_cstr(&why)));
+        }
+        ds_destroy(&entry);
+        ds_destroy(&why);
+    }
+    free(sorted);
+    json_object_set_new(result, "checked", json_integer(checked));
+    json_object_set_new(result, "delivered", json_integer(delivered));
+    json_object_set_new(result, "not_delivered", not_delivered);
+    json_object_set_new(result, "not_confirmed", not_confirmed);
+    return result;
+}
+
 /* Runs 'name''s fast path on a frame (see offload_class's classify). */
 int
 nicctrl_classify(struct nicctrl *nc, const char *name, const void *frame,

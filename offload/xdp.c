@@ -41,7 +41,9 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <linux/ethtool.h>
 #include <linux/genetlink.h>
+#include <linux/sockios.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <net/if.h>
@@ -1219,6 +1221,157 @@ xdp_redirect_errors(struct offload *o, const char *name, uint32_t out_port,
     return 0;
 }
 
+/* Stores in '*n' the frames that device 'dev' has taken through its
+ * ndo_xdp_xmit, by the ethtool statistics "tx_queue_N_xdp_xmit" (a
+ * veth's: the frames it put in its peer's receive ring), summed over its
+ * queues.  Returns 0, or -EOPNOTSUPP (with the reason in 'why') if the
+ * device has no such statistic, or another negative errno value. */
+static int
+xdp_xmit_counter(const char *dev, uint64_t *n, struct ds *why)
+{
+    struct ethtool_gstrings *strings = NULL;
+    struct ethtool_stats *stats = NULL;
+    struct ethtool_drvinfo info;
+    struct ifreq ifr;
+    int error = 0;
+
+    *n = 0;
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return -errno;
+    }
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", dev);
+    memset(&info, 0, sizeof info);
+    info.cmd = ETHTOOL_GDRVINFO;
+    ifr.ifr_data = (void *) &info;
+    if (ioctl(fd, SIOCETHTOOL, &ifr)) {
+        error = -errno;
+        goto out;
+    }
+    size_t n_stats = info.n_stats;
+    strings = iovp_xzalloc(sizeof *strings + n_stats * ETH_GSTRING_LEN);
+    strings->cmd = ETHTOOL_GSTRINGS;
+    strings->string_set = ETH_SS_STATS;
+    strings->len = n_stats;
+    ifr.ifr_data = (void *) strings;
+    stats = iovp_xzalloc(sizeof *stats + n_stats * sizeof stats->data[0]);
+    stats->cmd = ETHTOOL_GSTATS;
+    stats->n_stats = n_stats;
+    if (ioctl(fd, SIOCETHTOOL, &ifr)) {
+        error = -errno;
+        goto out;
+    }
+    ifr.ifr_data = (void *) stats;
+    if (ioctl(fd, SIOCETHTOOL, &ifr)) {
+        error = -errno;
+        goto out;
+    }
+    bool found = false;
+    for (size_t i = 0; i < MIN(n_stats, stats->n_stats); i++) {
+        char name[ETH_GSTRING_LEN + 1];
+        unsigned int queue;
+        int end = 0;
+        memcpy(name, strings->data + i * ETH_GSTRING_LEN, ETH_GSTRING_LEN);
+        name[ETH_GSTRING_LEN] = '\0';
+        if (sscanf(name, "tx_queue_%u_xdp_xmit%n", &queue, &end) == 1
+            && end && !name[end]) {
+            *n += stats->data[i];
+            found = true;
+        }
+    }
+    if (!found) {
+        ds_put_format(why, "%s (driver %s) counts no frames taken through "
+                      "its ndo_xdp_xmit that iovpd knows of", dev,
+                      info.driver);
+        error = -EOPNOTSUPP;
+    }
+out:
+    free(strings);
+    free(stats);
+    close(fd);
+    return error;
+}
+
+/* Runs 'name''s program on 'frame' with BPF_PROG_TEST_RUN in live-frames
+ * mode (BPF_F_TEST_XDP_LIVE_FRAMES, Linux 5.18 and later), so that the
+ * kernel really redirects it, and confirms that it reached 'out_port' by
+ * the target's count of frames taken through its ndo_xdp_xmit (which
+ * moves only on delivery) and by the redirect errors counted meanwhile.
+ * The test run redirects the way native mode does, through the target's
+ * ndo_xdp_xmit; in generic mode, where frames leave through the target's
+ * ordinary transmit path, that confirms as much only for a target that
+ * takes redirected frames, and is not tried for another.  The run's
+ * receiving device is the loopback device, so that its losses do not
+ * count against the port. */
+static int
+xdp_deliver(struct offload *o, const char *name, const void *frame,
+            size_t len, uint32_t out_port, struct ds *why)
+{
+    struct xdp *xdp = xdp_cast(o);
+    struct xdp_port *port = xdp_find_port(xdp, name);
+    char dev[IF_NAMESIZE];
+
+    if (!port || xdp_check_attached(xdp, port)) {
+        ds_put_format(why, "%s's program is not attached", name);
+        return -ENODEV;
+    }
+    if (!out_port || !if_indextoname(out_port, dev)) {
+        ds_put_format(why, "device %"PRIu32" is gone", out_port);
+        return 0;
+    }
+    if (xdp->attach_flags & XDP_FLAGS_SKB_MODE) {
+        uint64_t features = 0;
+        if (xdp_dev_features(xdp, out_port, &features)
+            || !(features & XDP_NETDEV_ACT_NDO_XMIT)) {
+            ds_put_format(why, "generic XDP sends through %s's ordinary "
+                          "transmit path, which a test run cannot take, "
+                          "and %s takes no frames through ndo_xdp_xmit",
+                          dev, dev);
+            return -EOPNOTSUPP;
+        }
+    }
+
+    uint64_t sent_before, sent_after, lost_before, lost_after;
+    struct ds target = DS_EMPTY_INITIALIZER;
+    int error = xdp_xmit_counter(dev, &sent_before, why);
+    if (error) {
+        return error;
+    }
+    bool counted = !xdp_redirect_errors(o, "lo", out_port, &lost_before,
+                                        &target);
+
+    LIBBPF_OPTS(bpf_test_run_opts, topts,
+                .data_in = frame, .data_size_in = len, .repeat = 1,
+                .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+    error = bpf_prog_test_run_opts(port->prog_fd, &topts);
+    if (error) {
+        ds_put_format(why, "a live test run failed (%s)", strerror(-error));
+        ds_destroy(&target);
+        return error == -EINVAL ? -EOPNOTSUPP : error;
+    }
+
+    error = xdp_xmit_counter(dev, &sent_after, why);
+    counted = counted && !xdp_redirect_errors(o, "lo", out_port, &lost_after,
+                                              &target);
+    ds_destroy(&target);
+    if (error) {
+        return error;
+    }
+    if (counted && lost_after > lost_before) {
+        ds_put_format(why, "the kernel lost it on the way to %s (a redirect "
+                      "error)", dev);
+        return 0;
+    }
+    if (sent_after > sent_before) {
+        ds_put_format(why, "%s took it through its ndo_xdp_xmit", dev);
+        return 1;
+    }
+    ds_put_format(why, "%s's count of frames taken through its ndo_xdp_xmit "
+                  "did not move", dev);
+    return 0;
+}
+
 static void
 xdp_describe(const struct offload *o, struct ds *s)
 {
@@ -1246,5 +1399,6 @@ const struct offload_class offload_xdp_class = {
     .classify = xdp_classify,
     .delivery = xdp_delivery,
     .redirect_errors = xdp_redirect_errors,
+    .deliver = xdp_deliver,
     .describe = xdp_describe,
 };
