@@ -627,13 +627,19 @@ nic_format_flow(const struct flow *f, int ofport, struct ds *s)
     }
 }
 
+/* How many of a port's forward entries verify-offload sends a real frame
+ * through. */
+#define NIC_VERIFY_DELIVERIES 4
+
 /* Checks 'port''s fast path by difference: 'count' frames drawn with
  * 'seed' go through the NIC (the backend's classify) and through the
  * reference model; a frame the NIC drops or forwards must get that fate
  * from the reference.  Returns a new reference to a JSON object with the
  * counts, the first disagreements, and a sample of frames with the
- * reference's fate, for the caller to check against OVS's ofproto/trace;
- * or one with an "error" member. */
+ * reference's fate, for the caller to check against OVS's ofproto/trace,
+ * and whether frames that up to NIC_VERIFY_DELIVERIES of its forward
+ * entries forward arrive (nicctrl_verify_delivery()); or one with an
+ * "error" member. */
 json_t *
 nic_verify(struct nicctrl *nc, const struct nic_policy *p, const char *port,
            size_t count, uint64_t seed)
@@ -711,11 +717,13 @@ nic_verify(struct nicctrl *nc, const struct nic_policy *p, const char *port,
     }
     free(rules);
     nic_models_destroy(&ms);
-    return json_pack("{s:s, s:I, s:I, s:I, s:o, s:o}",
+    return json_pack("{s:s, s:I, s:I, s:I, s:o, s:o, s:o}",
                      "port", port,
                      "frames", (json_int_t) count,
                      "decided_in_nic", (json_int_t) decided,
                      "disagreements", (json_int_t) disagreements,
                      "examples", examples,
-                     "sample", sample);
+                     "sample", sample,
+                     "delivery", nicctrl_verify_delivery(
+                         nc, port, NIC_VERIFY_DELIVERIES));
 }

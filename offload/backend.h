@@ -116,6 +116,31 @@ struct offload_class {
     bool (*delivery)(struct offload *, const char *port, uint32_t out_port,
                      struct ds *why);
 
+    /* Stores in '*n' the number of frames that 'port''s fast path
+     * redirected to 'out_port' and that the kernel then lost (it refused
+     * the redirect, or the target dropped them: a full receive ring, a
+     * frame over its MTU), counted since the backend opened, and appends
+     * the backend's name for 'out_port' to 'target'.  Returns 0, or
+     * -EOPNOTSUPP if the backend cannot count them now.  Read at every
+     * plan, after each read of the counters: a count that grows makes
+     * the port's forward entries to 'out_port' fall back to OVS.  Null if
+     * the backend loses no redirected frame. */
+    int (*redirect_errors)(struct offload *, const char *port,
+                           uint32_t out_port, uint64_t *n,
+                           struct ds *target);
+
+    /* Sends the 'len'-byte frame 'frame' through 'port''s fast path for
+     * real, as if it came from the VM, where the entry that decides it
+     * forwards it to 'out_port', and says whether it arrived there:
+     * returns 1 if the backend confirms that it did, 0 if it establishes
+     * that it did not, -EOPNOTSUPP if it cannot tell, or another negative
+     * errno value; appends the reason to 'why' in every case.  The frame
+     * reaches the VM behind 'out_port': the caller chooses one that the VM
+     * ignores.  For verify-offload.  Null if the backend sends no
+     * frames. */
+    int (*deliver)(struct offload *, const char *port, const void *frame,
+                   size_t len, uint32_t out_port, struct ds *why);
+
     /* Appends a description of the backend and its ports to 's'. */
     void (*describe)(const struct offload *, struct ds *s);
 };

@@ -70,4 +70,22 @@ struct fp_xdp_entry {
     __u64 n_bytes;              /* by atomic add. */
 };
 
+/* The xdp backend's count of the frames that the kernel took for redirect
+ * and then lost, one map for the whole backend (not per port), written by
+ * the programs on the tracepoints xdp:xdp_redirect_err (one per failed
+ * redirect) and xdp:xdp_devmap_xmit (the frames a flush to a target's
+ * ndo_xdp_xmit dropped):
+ *
+ *   fp_redirect_errors   hash: (from ifindex, to ifindex) -> frames lost
+ *
+ * Only the events of devices in the network namespace 'fp_netns' (its
+ * inode number, set by the loader; zero: any) count, since ifindexes are
+ * per namespace. */
+#define FP_XDP_MAX_ERROR_KEYS 4096
+
+struct fp_xdp_error_key {
+    __u32 from_ifindex;
+    __u32 to_ifindex;
+};
+
 #endif /* offload/fastpath-key.h */

@@ -491,3 +491,54 @@ fp_frame_from_flow(const struct flow *flow, uint8_t *buf, size_t size)
     fp_put16(ip + 2, p - ip);
     return MAX(p - buf, 60);
 }
+
+/* Writes into 'buf' ('size' bytes, at least 128) an IPv4 frame that
+ * 'match' matches, for a probe that goes into a VM: of the fields 'match'
+ * leaves free, UDP, port 9 (discard), the rest zero; and an IPv4 header
+ * checksum that is wrong on purpose, so that the VM's IP stack drops the
+ * frame silently (it checks every header's checksum before anything else,
+ * and answers nothing).  Returns the frame's length, or 0 if 'match'
+ * matches no IPv4 frame. */
+size_t
+fp_probe_frame(const struct fp_match *match, uint8_t *buf, size_t size)
+{
+    struct fp_key k = match->value;
+    struct flow flow;
+
+    if (match->mask.dl_type && k.dl_type != htons(FP_ETH_TYPE_IP)) {
+        return 0;
+    }
+    k.dl_type = htons(FP_ETH_TYPE_IP);
+    if (!match->mask.nw_proto) {
+        k.nw_proto = FP_IPPROTO_UDP;
+    }
+    if (!match->mask.tp_dst && k.nw_proto == FP_IPPROTO_UDP) {
+        k.tp_dst = htons(9);
+    }
+
+    memset(&flow, 0, sizeof flow);
+    memcpy(flow.dl_dst.ea, k.dl_dst, 6);
+    memcpy(flow.dl_src.ea, k.dl_src, 6);
+    flow.vlans[0].tci = (k.vlan_tci & htons(FP_VLAN_CFI)
+                         ? k.vlan_tci : 0);
+    flow.dl_type = k.dl_type;
+    flow.nw_src = k.nw_src;
+    flow.nw_dst = k.nw_dst;
+    flow.nw_proto = k.nw_proto;
+    flow.tcp_flags = k.tcp_flags;
+    flow.tp_src = k.tp_src;
+    flow.tp_dst = k.tp_dst;
+    size_t len = fp_frame_from_flow(&flow, buf, size);
+
+    /* The header checksum: the right one, with its lowest bit flipped. */
+    uint8_t *ip = buf + (flow.vlans[0].tci ? 18 : 14);
+    uint32_t sum = 0;
+    for (size_t i = 0; i < 20; i += 2) {
+        sum += fp_get16(ip + i);
+    }
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    fp_put16(ip + 10, (uint16_t) ~sum ^ 1);
+    return len;
+}

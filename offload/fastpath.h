@@ -93,5 +93,6 @@ const char *fp_fate_to_string(enum fp_fate);
 void fp_key_from_flow(const struct flow *, struct fp_key *);
 bool fp_key_from_frame(const void *frame, size_t len, struct fp_key *);
 size_t fp_frame_from_flow(const struct flow *, uint8_t *buf, size_t size);
+size_t fp_probe_frame(const struct fp_match *, uint8_t *buf, size_t size);
 
 #endif /* offload/fastpath.h */

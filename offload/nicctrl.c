@@ -37,6 +37,10 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
  * it again, in ms. */
 #define NICCTRL_RETRY_MS 2000
 
+/* How long a target whose redirected frames the kernel lost is left to
+ * OVS, counted from the last read that found new losses, in ms. */
+#define NICCTRL_ERROR_QUIET_MS 30000
+
 /* The NIC's counters of one entry id, as nicctrl has seen them. */
 struct nc_count {
     struct hmap_node node;      /* In 'port->counts', by id. */
@@ -54,6 +58,11 @@ struct nc_target {
     bool forward;               /* False: its forward rules go to OVS. */
     char *why;
     uint64_t fallbacks;         /* Times it lost its forward entries. */
+
+    /* The backend's redirect_errors(), if it counts them. */
+    bool errors_known;          /* 'errors' has been read. */
+    uint64_t errors;            /* Frames lost on the way, as last read. */
+    long long int quiet_until;  /* Left to OVS until then, for losses. */
 };
 
 struct nc_port {
@@ -632,16 +641,47 @@ nc_find_target(const struct nc_port *port, uint32_t out_port)
     return NULL;
 }
 
+/* Reads, for 'port''s target 'out_port', the frames the backend counts as
+ * lost on their way there (its redirect_errors()) into 't', which carries
+ * over what 'old' (null for a new target) knew.  Returns the number lost
+ * since the last read, and appends the backend's name for the target to
+ * 'target'. */
+static uint64_t
+nc_read_errors(struct nicctrl *nc, const struct nc_port *port,
+               const struct nc_target *old, struct nc_target *t,
+               struct ds *target)
+{
+    uint64_t n;
+
+    if (old) {
+        t->errors_known = old->errors_known;
+        t->errors = old->errors;
+        t->quiet_until = old->quiet_until;
+    }
+    if (!nc->backend->class->redirect_errors
+        || nc->backend->class->redirect_errors(nc->backend, port->device,
+                                               t->out_port, &n, target)) {
+        return 0;
+    }
+    uint64_t new = (t->errors_known && n > t->errors ? n - t->errors : 0);
+    t->errors_known = true;
+    t->errors = n;
+    return new;
+}
+
 /* Asks the backend, for each target of the forward rules among the 'n'
  * rules 'rules' of 'port', whether a frame forwarded there arrives, and
  * turns the forward rules toward a target it does not establish into rules
  * that leave their frames to OVS (which the planner puts in the NIC only
- * as covers, so that the drops below them still happen there).  Logs each
+ * as covers, so that the drops below them still happen there).  A target
+ * whose redirected frames the kernel lost since the last read (the
+ * backend's redirect_errors()) is left to OVS too, until
+ * NICCTRL_ERROR_QUIET_MS have passed without a new loss.  Logs each
  * target's decision when it is new or changes; a target that stops taking
  * frames while the NIC forwards to it counts a fallback. */
 static void
 nc_check_delivery(struct nicctrl *nc, struct nc_port *port,
-                  struct planner_rule *rules, size_t n)
+                  struct planner_rule *rules, size_t n, long long int now)
 {
     struct nc_target *targets = iovp_xmalloc(MAX(n, 1) * sizeof *targets);
     size_t n_targets = 0;
@@ -664,7 +704,28 @@ nc_check_delivery(struct nicctrl *nc, struct nc_port *port,
         } else {
             ds_put_cstr(&why, "the backend delivers to every port");
         }
+
         const struct nc_target *old = nc_find_target(port, out_port);
+        struct nc_target t = { .out_port = out_port };
+        struct ds target = DS_EMPTY_INITIALIZER;
+        uint64_t lost = nc_read_errors(nc, port, old, &t, &target);
+        if (lost) {
+            t.quiet_until = now + NICCTRL_ERROR_QUIET_MS;
+            if (forward) {
+                ds_clear(&why);
+                ds_put_format(&why, "%"PRIu64" redirect errors to %s since "
+                              "the last read; tried again after %d s "
+                              "without one", lost, ds_cstr(&target),
+                              NICCTRL_ERROR_QUIET_MS / 1000);
+            }
+        } else if (forward && now < t.quiet_until && old && !old->forward) {
+            /* Quiet time: the reason stays the one of the losses. */
+            ds_clear(&why);
+            ds_put_cstr(&why, old->why);
+        }
+        ds_destroy(&target);
+        forward = forward && now >= t.quiet_until;
+
         uint64_t fallbacks = old ? old->fallbacks : 0;
         if (!old || old->forward != forward || strcmp(old->why,
                                                       ds_cstr(&why))) {
@@ -680,12 +741,10 @@ nc_check_delivery(struct nicctrl *nc, struct nc_port *port,
                       out_port, forward ? "forwarded in the NIC"
                       : "left to OVS", ds_cstr(&why));
         }
-        targets[n_targets++] = (struct nc_target) {
-            .out_port = out_port,
-            .forward = forward,
-            .why = ds_steal_cstr(&why),
-            .fallbacks = fallbacks,
-        };
+        t.forward = forward;
+        t.why = ds_steal_cstr(&why);
+        t.fallbacks = fallbacks;
+        targets[n_targets++] = t;
     }
     for (size_t i = 0; i < port->n_targets; i++) {
         free(port->targets[i].why);
@@ -709,7 +768,7 @@ nc_check_delivery(struct nicctrl *nc, struct nc_port *port,
  * the backend's error, with 'what' saying what failed. */
 static int
 nc_apply_plan(struct nicctrl *nc, struct nc_port *port, size_t max_entries,
-              const char **what)
+              const char **what, long long int now)
 {
     /* Weights: OVS's, which the rules carry, and the NIC's. */
     struct planner_rule *rules = iovp_xmemdup(port->rules,
@@ -721,7 +780,7 @@ nc_apply_plan(struct nicctrl *nc, struct nc_port *port, size_t max_entries,
                                                   r->id | PLANNER_COVER_ID);
         r->weight += (c ? c->weight : 0) + (cc ? cc->weight : 0);
     }
-    nc_check_delivery(nc, port, rules, port->n_rules);
+    nc_check_delivery(nc, port, rules, port->n_rules, now);
     uint32_t *ids = iovp_xmalloc(MAX(port->n_installed, 1) * sizeof *ids);
     for (size_t i = 0; i < port->n_installed; i++) {
         ids[i] = port->installed[i].id;
@@ -791,12 +850,12 @@ nc_plan_port(struct nicctrl *nc, struct nc_port *port, long long int now)
     }
 
     const char *what;
-    int error = nc_apply_plan(nc, port, port->max_entries, &what);
+    int error = nc_apply_plan(nc, port, port->max_entries, &what, now);
     while (error == -ENOSPC && port->max_entries > port->n_installed) {
         port->max_entries = MAX(port->n_installed, port->max_entries / 2);
         VLOG_INFO_RL(&rl, "%s: the NIC ran full; planning for %zu entries",
                      port->name, port->max_entries);
-        error = nc_apply_plan(nc, port, port->max_entries, &what);
+        error = nc_apply_plan(nc, port, port->max_entries, &what, now);
     }
     if (error) {
         nc_port_failed(nc, port, error, what, now);
@@ -977,6 +1036,83 @@ nicctrl_summary(const struct nicctrl *nc)
                      "dropped", (json_int_t) dropped,
                      "covered", (json_int_t) covered,
                      "fallbacks", (json_int_t) fallbacks);
+}
+
+/* Checks that the NIC delivers what 'name''s fast path forwards: for up to
+ * 'max' of its forward entries, by priority, a frame of the entry that the
+ * VM behind the target ignores (fp_probe_frame()) goes through the fast
+ * path for real (the backend's deliver()), after a dry run has shown that
+ * the entry decides it.  Returns a new reference to a JSON object:
+ * {"checked", "delivered", "not_delivered": [{"entry", "why"}],
+ * "not_confirmed": [{"entry", "why"}]}, and "unchecked" with the reason
+ * if the backend sends no frames. */
+json_t *
+nicctrl_verify_delivery(struct nicctrl *nc, const char *name, size_t max)
+{
+    const struct nc_port *port = nc_find_port(nc, name);
+    json_t *not_delivered = json_array();
+    json_t *not_confirmed = json_array();
+    size_t checked = 0, delivered = 0;
+
+    json_t *result = json_object();
+    if (!nc->backend->class->deliver) {
+        json_object_set_new(result, "unchecked", json_sprintf(
+                                "the %s backend sends no frames",
+                                nc->backend->class->name));
+    }
+    struct fp_entry *sorted = NULL;
+    size_t n = 0;
+    if (port && nc->backend->class->deliver) {
+        sorted = iovp_xmemdup(port->installed,
+                              port->n_installed * sizeof *sorted);
+        n = port->n_installed;
+        qsort(sorted, n, sizeof *sorted, nc_compare_entries);
+    }
+    for (size_t i = 0; i < n && checked < max; i++) {
+        const struct fp_entry *e = &sorted[i];
+        if (!nc_is_self(e) || e->fate != FP_FORWARD) {
+            continue;
+        }
+        checked++;
+
+        struct ds entry = DS_EMPTY_INITIALIZER;
+        struct ds why = DS_EMPTY_INITIALIZER;
+        fp_entry_format(e, &entry);
+        uint8_t frame[128];
+        size_t len = fp_probe_frame(&e->match, frame, sizeof frame);
+        struct fp_entry decided;
+        int ok;
+        if (!len) {
+            ds_put_cstr(&why, "no IPv4 frame matches it, and no other kind "
+                        "is surely ignored by the VM");
+            ok = -EOPNOTSUPP;
+        } else if (nc->backend->class->classify(nc->backend, port->device,
+                                                frame, len, &decided)
+                   || decided.id != e->id) {
+            ds_put_cstr(&why, "the frame chosen for it is decided by "
+                        "another entry");
+            ok = -EOPNOTSUPP;
+        } else {
+            ok = nc->backend->class->deliver(nc->backend, port->device,
+                                             frame, len, e->out_port, &why);
+        }
+        if (ok > 0) {
+            delivered++;
+        } else {
+            json_array_append_new(ok ? not_confirmed : not_delivered,
+                                  json_pack("{s:s, s:s}",
+                                            "entry", ds_cstr(&entry),
+                                            "why", ds_cstr(&why)));
+        }
+        ds_destroy(&entry);
+        ds_destroy(&why);
+    }
+    free(sorted);
+    json_object_set_new(result, "checked", json_integer(checked));
+    json_object_set_new(result, "delivered", json_integer(delivered));
+    json_object_set_new(result, "not_delivered", not_delivered);
+    json_object_set_new(result, "not_confirmed", not_confirmed);
+    return result;
 }
 
 /* Runs 'name''s fast path on a frame (see offload_class's classify). */

@@ -79,6 +79,8 @@ uint64_t nicctrl_rule_packets(const struct nicctrl *, const char *port,
 
 json_t *nicctrl_show(const struct nicctrl *, const char *port);
 json_t *nicctrl_summary(const struct nicctrl *);
+json_t *nicctrl_verify_delivery(struct nicctrl *, const char *port,
+                                size_t max);
 int nicctrl_classify(struct nicctrl *, const char *port, const void *frame,
                      size_t len, struct fp_entry *);
 

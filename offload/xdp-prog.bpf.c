@@ -25,6 +25,10 @@
  * it.  A frame it cannot read, or that no entry matches, is passed on.
  * The entry's counters grow by atomic add; the program writes nothing else.
  *
+ * Two more programs, on the kernel's XDP tracepoints, count the frames the
+ * kernel took for redirect and then lost, for the whole backend (loaded
+ * once, apart from the ports' programs: see fastpath-key.h).
+ *
  * Built with clang -target bpf; loaded and attached by offload/xdp.c. */
 
 #include <linux/bpf.h>
@@ -215,6 +219,101 @@ iovp_fastpath(struct xdp_md *ctx)
     default:
         return XDP_PASS;
     }
+}
+
+/* The tracepoint programs' map and namespace (see fastpath-key.h). */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, FP_XDP_MAX_ERROR_KEYS);
+    __type(key, struct fp_xdp_error_key);
+    __type(value, __u64);
+} fp_redirect_errors SEC(".maps");
+
+const volatile __u32 fp_netns = 0;
+
+/* What the tracepoint programs read of the kernel's structures, relocated
+ * by libbpf against the kernel's BTF (CO-RE): the layouts are not
+ * assumed. */
+struct ns_common {
+    unsigned int inum;
+} __attribute__((preserve_access_index));
+
+struct net {
+    struct ns_common ns;
+} __attribute__((preserve_access_index));
+
+typedef struct {
+    struct net *net;
+} possible_net_t;
+
+struct net_device {
+    int ifindex;
+    possible_net_t nd_net;
+} __attribute__((preserve_access_index));
+
+/* Adds 'n' to the count of frames lost on their way from 'from' to the
+ * device of ifindex 'to', if 'from' is in our namespace. */
+static __always_inline void
+count_error(const struct net_device *from, __u32 to, __u64 n)
+{
+    if (!from || !n) {
+        return;
+    }
+    if (fp_netns && from->nd_net.net->ns.inum != fp_netns) {
+        return;
+    }
+    struct fp_xdp_error_key key = {
+        .from_ifindex = from->ifindex,
+        .to_ifindex = to,
+    };
+    __u64 *count = bpf_map_lookup_elem(&fp_redirect_errors, &key);
+    if (!count) {
+        __u64 zero = 0;
+        bpf_map_update_elem(&fp_redirect_errors, &key, &zero, BPF_NOEXIST);
+        count = bpf_map_lookup_elem(&fp_redirect_errors, &key);
+        if (!count) {
+            return;
+        }
+    }
+    __sync_fetch_and_add(count, n);
+}
+
+#define FP_BPF_MAP_TYPE_UNSPEC 0
+#define FP_INT_MAX 0x7fffffff
+
+/* xdp:xdp_redirect_err, TP_PROTO(dev, xdp, tgt, err, map_type, map_id,
+ * index): a redirect the kernel refused.  For a redirect to an ifindex
+ * (bpf_redirect(), not a map), 'map_type' is unspecified, 'map_id' is
+ * INT_MAX and 'index' the target's ifindex. */
+SEC("tp_btf/xdp_redirect_err")
+int
+iovp_redirect_err(unsigned long long *ctx)
+{
+    const struct net_device *dev = (const struct net_device *) ctx[0];
+    __u32 map_type = ctx[4], map_id = ctx[5], index = ctx[6];
+
+    if (map_type == FP_BPF_MAP_TYPE_UNSPEC && map_id == FP_INT_MAX) {
+        count_error(dev, index, 1);
+    }
+    return 0;
+}
+
+/* xdp:xdp_devmap_xmit, TP_PROTO(from_dev, to_dev, sent, drops, err): a
+ * flush of redirected frames to 'to_dev''s ndo_xdp_xmit, which took 'sent'
+ * of them and dropped 'drops' (a full receive ring on a veth's peer, a
+ * frame larger than its MTU, the driver's error 'err'). */
+SEC("tp_btf/xdp_devmap_xmit")
+int
+iovp_devmap_xmit(unsigned long long *ctx)
+{
+    const struct net_device *from = (const struct net_device *) ctx[0];
+    const struct net_device *to = (const struct net_device *) ctx[1];
+    int drops = ctx[3];
+
+    if (to && drops > 0) {
+        count_error(from, to->ifindex, drops);
+    }
+    return 0;
 }
 
 char _license[] SEC("license") = "GPL";

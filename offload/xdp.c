@@ -41,13 +41,16 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <linux/genetlink.h>
 #include <linux/capability.h>
+#include <linux/ethtool.h>
+#include <linux/genetlink.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
+#include <linux/sockios.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +101,12 @@ struct xdp {
     int netdev_family;          /* The "netdev" generic netlink family's
                                  * id; 0 until known, negative if the
                                  * kernel has none. */
+
+    /* The tracepoint programs that count redirected frames the kernel
+     * lost (xdp_errors_open()), or null if they could not be attached. */
+    struct bpf_object *errors_obj;
+    struct bpf_link *errors_links[2];
+    int errors_fd;              /* Their map, fp_redirect_errors. */
 };
 
 static struct xdp *
@@ -117,6 +126,88 @@ xdp_libbpf_log(enum libbpf_print_level level, const char *format,
         free(s);
     }
     return 0;
+}
+
+static void xdp_object_select(struct bpf_object *, bool fastpath);
+
+static void
+xdp_errors_close(struct xdp *xdp)
+{
+    for (size_t i = 0; i < IOVP_ARRAY_SIZE(xdp->errors_links); i++) {
+        bpf_link__destroy(xdp->errors_links[i]);
+        xdp->errors_links[i] = NULL;
+    }
+    bpf_object__close(xdp->errors_obj);
+    xdp->errors_obj = NULL;
+    xdp->errors_fd = -1;
+}
+
+/* Loads and attaches the programs of the object built into iovpd that
+ * count, on the kernel's tracepoints xdp:xdp_redirect_err and
+ * xdp:xdp_devmap_xmit, the frames of this namespace's devices that the
+ * kernel took for redirect and then lost (see fastpath-key.h).  They need
+ * the kernel's BTF and the right to trace; without them, this logs why
+ * once and the backend goes on with the delivery check alone. */
+static void
+xdp_errors_open(struct xdp *xdp)
+{
+    LIBBPF_OPTS(bpf_object_open_opts, oopts, .object_name = "iovp");
+    struct bpf_object *obj = bpf_object__open_mem(offload_xdp_prog,
+                                                  offload_xdp_prog_size,
+                                                  &oopts);
+    int error = libbpf_get_error(obj);
+    const char *what = "opening the object";
+    if (error) {
+        goto fail;
+    }
+    xdp->errors_obj = obj;
+    xdp_object_select(obj, false);
+
+    /* Only our namespace's devices: ifindexes are per namespace.  The
+     * program's read-only data is 'fp_netns' alone. */
+    struct stat st;
+    struct bpf_map *rodata = bpf_object__find_map_by_name(obj, ".rodata");
+    size_t size = 0;
+    if (rodata && bpf_map__initial_value(rodata, &size)
+        && size == sizeof (__u32) && !stat("/proc/self/ns/net", &st)) {
+        __u32 netns = st.st_ino;
+        bpf_map__set_initial_value(rodata, &netns, sizeof netns);
+    }
+
+    what = "loading the programs";
+    error = bpf_object__load(obj);
+    if (error) {
+        goto fail;
+    }
+    what = "attaching them";
+    static const char *progs[] = { "iovp_redirect_err", "iovp_devmap_xmit" };
+    for (size_t i = 0; i < IOVP_ARRAY_SIZE(progs); i++) {
+        struct bpf_program *prog = bpf_object__find_program_by_name(
+            obj, progs[i]);
+        struct bpf_link *link = prog ? bpf_program__attach(prog) : NULL;
+        error = prog ? libbpf_get_error(link) : -ENOENT;
+        if (error) {
+            goto fail;
+        }
+        xdp->errors_links[i] = link;
+    }
+    struct bpf_map *map = bpf_object__find_map_by_name(obj,
+                                                       "fp_redirect_errors");
+    xdp->errors_fd = map ? bpf_map__fd(map) : -1;
+    if (xdp->errors_fd < 0) {
+        error = -ENOENT;
+        what = "finding their map";
+        goto fail;
+    }
+    VLOG_INFO("counting redirect errors on the tracepoints "
+              "xdp:xdp_redirect_err and xdp:xdp_devmap_xmit");
+    return;
+
+fail:
+    VLOG_WARN("redirect errors are not counted (%s failed: %s); delivery "
+              "is checked by the targets' XDP features alone", what,
+              strerror(-error));
+    xdp_errors_close(xdp);
 }
 
 static int
@@ -167,6 +258,8 @@ xdp_open(const char *options, struct offload **op, char **errorp)
         return -EINVAL;
     }
     libbpf_set_print(xdp_libbpf_log);
+    xdp->errors_fd = -1;
+    xdp_errors_open(xdp);
     *op = &xdp->up;
     return 0;
 }
@@ -226,6 +319,7 @@ xdp_close(struct offload *o)
         xdp_port_destroy(xdp, port, false);
     }
     hmap_destroy(&xdp->ports);
+    xdp_errors_close(xdp);
     free(xdp);
 }
 
@@ -322,6 +416,29 @@ xdp_prog_info(int fd, struct bpf_prog_info *info, __u32 *map_ids,
     return bpf_obj_get_info_by_fd(fd, info, &len);
 }
 
+/* Of the object 'obj' built into iovpd, makes libbpf load only the fast
+ * path program and its maps (if 'fastpath') or only the tracepoint
+ * programs and theirs. */
+static void
+xdp_object_select(struct bpf_object *obj, bool fastpath)
+{
+    struct bpf_program *prog;
+    struct bpf_map *map;
+
+    bpf_object__for_each_program (prog, obj) {
+        bool ours = !strcmp(bpf_program__name(prog), XDP_PROG_NAME);
+        bpf_program__set_autoload(prog, ours == fastpath);
+    }
+    bpf_object__for_each_map (map, obj) {
+        /* libbpf binds the read-only data to every program it loads. */
+        const char *name = bpf_map__name(map);
+        bool ours = (!strcmp(name, "fp_masks") || !strcmp(name, "fp_n_masks")
+                     || !strcmp(name, "fp_entries"));
+        bool shared = strstr(name, ".rodata") != NULL;
+        bpf_map__set_autocreate(map, shared || ours == fastpath);
+    }
+}
+
 /* Loads the program built into iovpd, with 'max_entries' entries; stores
  * in 'port' its fds, and returns 0 or a negative errno value. */
 static int
@@ -342,6 +459,7 @@ xdp_load(struct xdp *xdp, struct xdp_port *port)
         return -ENOENT;
     }
     bpf_map__set_max_entries(entries, xdp->max_entries);
+    xdp_object_select(obj, true);
     error = bpf_object__load(obj);
     if (error) {
         bpf_object__close(obj);
@@ -1071,6 +1189,190 @@ xdp_delivery(struct offload *o, const char *name OVS_UNUSED,
     return true;
 }
 
+/* Stores in '*n' the frames that 'name''s program redirected to
+ * 'out_port' and the kernel then lost, as the tracepoint programs counted
+ * them since the backend opened (see xdp_errors_open()), and appends the
+ * target's name to 'target'.  Returns 0, or -EOPNOTSUPP if they are not
+ * counted. */
+static int
+xdp_redirect_errors(struct offload *o, const char *name, uint32_t out_port,
+                    uint64_t *n, struct ds *target)
+{
+    struct xdp *xdp = xdp_cast(o);
+    const struct xdp_port *port = xdp_find_port(xdp, name);
+    char dev[IF_NAMESIZE];
+
+    *n = 0;
+    if (out_port && if_indextoname(out_port, dev)) {
+        ds_put_cstr(target, dev);
+    } else {
+        ds_put_format(target, "device %"PRIu32, out_port);
+    }
+    if (xdp->errors_fd < 0) {
+        return -EOPNOTSUPP;
+    }
+    struct fp_xdp_error_key key = {
+        .from_ifindex = port ? port->ifindex : (int) if_nametoindex(name),
+        .to_ifindex = out_port,
+    };
+    __u64 count;
+    if (!bpf_map_lookup_elem(xdp->errors_fd, &key, &count)) {
+        *n = count;
+    }
+    return 0;
+}
+
+/* Stores in '*n' the frames that device 'dev' has taken through its
+ * ndo_xdp_xmit, by the ethtool statistics "tx_queue_N_xdp_xmit" (a
+ * veth's: the frames it put in its peer's receive ring), summed over its
+ * queues.  Returns 0, or -EOPNOTSUPP (with the reason in 'why') if the
+ * device has no such statistic, or another negative errno value. */
+static int
+xdp_xmit_counter(const char *dev, uint64_t *n, struct ds *why)
+{
+    struct ethtool_gstrings *strings = NULL;
+    struct ethtool_stats *stats = NULL;
+    struct ethtool_drvinfo info;
+    struct ifreq ifr;
+    int error = 0;
+
+    *n = 0;
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return -errno;
+    }
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", dev);
+    memset(&info, 0, sizeof info);
+    info.cmd = ETHTOOL_GDRVINFO;
+    ifr.ifr_data = (void *) &info;
+    if (ioctl(fd, SIOCETHTOOL, &ifr)) {
+        error = -errno;
+        goto out;
+    }
+    size_t n_stats = info.n_stats;
+    strings = iovp_xzalloc(sizeof *strings + n_stats * ETH_GSTRING_LEN);
+    strings->cmd = ETHTOOL_GSTRINGS;
+    strings->string_set = ETH_SS_STATS;
+    strings->len = n_stats;
+    ifr.ifr_data = (void *) strings;
+    stats = iovp_xzalloc(sizeof *stats + n_stats * sizeof stats->data[0]);
+    stats->cmd = ETHTOOL_GSTATS;
+    stats->n_stats = n_stats;
+    if (ioctl(fd, SIOCETHTOOL, &ifr)) {
+        error = -errno;
+        goto out;
+    }
+    ifr.ifr_data = (void *) stats;
+    if (ioctl(fd, SIOCETHTOOL, &ifr)) {
+        error = -errno;
+        goto out;
+    }
+    bool found = false;
+    for (size_t i = 0; i < MIN(n_stats, stats->n_stats); i++) {
+        char name[ETH_GSTRING_LEN + 1];
+        unsigned int queue;
+        int end = 0;
+        memcpy(name, strings->data + i * ETH_GSTRING_LEN, ETH_GSTRING_LEN);
+        name[ETH_GSTRING_LEN] = '\0';
+        if (sscanf(name, "tx_queue_%u_xdp_xmit%n", &queue, &end) == 1
+            && end && !name[end]) {
+            *n += stats->data[i];
+            found = true;
+        }
+    }
+    if (!found) {
+        ds_put_format(why, "%s (driver %s) counts no frames taken through "
+                      "its ndo_xdp_xmit that iovpd knows of", dev,
+                      info.driver);
+        error = -EOPNOTSUPP;
+    }
+out:
+    free(strings);
+    free(stats);
+    close(fd);
+    return error;
+}
+
+/* Runs 'name''s program on 'frame' with BPF_PROG_TEST_RUN in live-frames
+ * mode (BPF_F_TEST_XDP_LIVE_FRAMES, Linux 5.18 and later), so that the
+ * kernel really redirects it, and confirms that it reached 'out_port' by
+ * the target's count of frames taken through its ndo_xdp_xmit (which
+ * moves only on delivery) and by the redirect errors counted meanwhile.
+ * The test run redirects the way native mode does, through the target's
+ * ndo_xdp_xmit; in generic mode, where frames leave through the target's
+ * ordinary transmit path, that confirms as much only for a target that
+ * takes redirected frames, and is not tried for another.  The run's
+ * receiving device is the loopback device, so that its losses do not
+ * count against the port. */
+static int
+xdp_deliver(struct offload *o, const char *name, const void *frame,
+            size_t len, uint32_t out_port, struct ds *why)
+{
+    struct xdp *xdp = xdp_cast(o);
+    struct xdp_port *port = xdp_find_port(xdp, name);
+    char dev[IF_NAMESIZE];
+
+    if (!port || xdp_check_attached(xdp, port)) {
+        ds_put_format(why, "%s's program is not attached", name);
+        return -ENODEV;
+    }
+    if (!out_port || !if_indextoname(out_port, dev)) {
+        ds_put_format(why, "device %"PRIu32" is gone", out_port);
+        return 0;
+    }
+    if (xdp->attach_flags & XDP_FLAGS_SKB_MODE) {
+        uint64_t features = 0;
+        if (xdp_dev_features(xdp, out_port, &features)
+            || !(features & XDP_NETDEV_ACT_NDO_XMIT)) {
+            ds_put_format(why, "generic XDP sends through %s's ordinary "
+                          "transmit path, which a test run cannot take, "
+                          "and %s takes no frames through ndo_xdp_xmit",
+                          dev, dev);
+            return -EOPNOTSUPP;
+        }
+    }
+
+    uint64_t sent_before, sent_after, lost_before, lost_after;
+    struct ds target = DS_EMPTY_INITIALIZER;
+    int error = xdp_xmit_counter(dev, &sent_before, why);
+    if (error) {
+        return error;
+    }
+    bool counted = !xdp_redirect_errors(o, "lo", out_port, &lost_before,
+                                        &target);
+
+    LIBBPF_OPTS(bpf_test_run_opts, topts,
+                .data_in = frame, .data_size_in = len, .repeat = 1,
+                .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+    error = bpf_prog_test_run_opts(port->prog_fd, &topts);
+    if (error) {
+        ds_put_format(why, "a live test run failed (%s)", strerror(-error));
+        ds_destroy(&target);
+        return error == -EINVAL ? -EOPNOTSUPP : error;
+    }
+
+    error = xdp_xmit_counter(dev, &sent_after, why);
+    counted = counted && !xdp_redirect_errors(o, "lo", out_port, &lost_after,
+                                              &target);
+    ds_destroy(&target);
+    if (error) {
+        return error;
+    }
+    if (counted && lost_after > lost_before) {
+        ds_put_format(why, "the kernel lost it on the way to %s (a redirect "
+                      "error)", dev);
+        return 0;
+    }
+    if (sent_after > sent_before) {
+        ds_put_format(why, "%s took it through its ndo_xdp_xmit", dev);
+        return 1;
+    }
+    ds_put_format(why, "%s's count of frames taken through its ndo_xdp_xmit "
+                  "did not move", dev);
+    return 0;
+}
+
 static void
 xdp_describe(const struct offload *o, struct ds *s)
 {
@@ -1114,5 +1416,7 @@ const struct offload_class offload_xdp_class = {
     .dump = xdp_dump,
     .classify = xdp_classify,
     .delivery = xdp_delivery,
+    .redirect_errors = xdp_redirect_errors,
+    .deliver = xdp_deliver,
     .describe = xdp_describe,
 };

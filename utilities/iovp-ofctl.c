@@ -199,11 +199,50 @@ ofctl_ovs_trace(struct control_client *ovs, const struct ofctl_options *o,
     return ofctl_transact(ovs, &vswitchd, "ofproto/trace", 2, args, tracep);
 }
 
+/* Prints 'delivery', verify-offload's check that frames the NIC forwards
+ * arrive (see nicctrl_verify_delivery()), as text. */
+static void
+ofctl_print_delivery(const json_t *delivery)
+{
+    const char *unchecked = json_string_value(json_object_get(delivery,
+                                                              "unchecked"));
+    const json_t *s;
+    size_t i;
+
+    if (!delivery) {
+        return;
+    } else if (unchecked) {
+        printf("delivery: could not check (%s)\n", unchecked);
+        return;
+    }
+    json_int_t checked = json_integer_value(json_object_get(delivery,
+                                                            "checked"));
+    if (!checked) {
+        printf("delivery: no forward entry in the NIC to check\n");
+        return;
+    }
+    printf("delivery: %"JSON_INTEGER_FORMAT" forward entries checked, "
+           "%"JSON_INTEGER_FORMAT" delivered\n", checked,
+           json_integer_value(json_object_get(delivery, "delivered")));
+    json_array_foreach (json_object_get(delivery, "not_delivered"), i, s) {
+        printf("  not delivered: %s (%s)\n",
+               json_string_value(json_object_get(s, "entry")),
+               json_string_value(json_object_get(s, "why")));
+    }
+    json_array_foreach (json_object_get(delivery, "not_confirmed"), i, s) {
+        printf("  delivery not confirmed: %s (%s)\n",
+               json_string_value(json_object_get(s, "entry")),
+               json_string_value(json_object_get(s, "why")));
+    }
+}
+
 /* "verify-offload PORT [COUNT [SEED]]": asks iovpd to check PORT's fast
  * path against its reference model, then checks the reference model
  * against OVS: each frame of the sample iovpd returns goes through OVS's
- * ofproto/trace, whose fate (dropped or not) must be the reference's.
- * Returns the exit status: failure on any disagreement. */
+ * ofproto/trace, whose fate (dropped or not) must be the reference's; and
+ * prints whether the frames iovpd sent through some of PORT's forward
+ * entries arrived.  Returns the exit status: failure on any disagreement,
+ * or a frame not delivered. */
 static int
 ofctl_verify_offload(struct control_client *client,
                      const struct ofctl_options *o, int argc,
@@ -295,9 +334,13 @@ ofctl_verify_offload(struct control_client *client,
                                                      "datapath_actions")));
         }
         json_decref(ovs_examples);
+        ofctl_print_delivery(json_object_get(verify, "delivery"));
     }
+    const json_t *delivery = json_object_get(verify, "delivery");
+    size_t n_lost = json_array_size(json_object_get(delivery,
+                                                    "not_delivered"));
     json_decref(verify);
-    return (disagreements || n_ovs_disagreements) ? EXIT_FAILURE
+    return (disagreements || n_ovs_disagreements || n_lost) ? EXIT_FAILURE
                                                   : EXIT_SUCCESS;
 }
 
