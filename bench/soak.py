@@ -2,10 +2,11 @@
 """soak.py: iovpd for a long run under AddressSanitizer while policy churns.
 
   soak.py [--minutes=N] [--ports=N] [--entries=N] [--seed=N] [--smoke]
-          [--builddir=DIR]
+          [--builddir=DIR] [--iovpd=PROGRAM]
 
 Starts a sandbox (bench/sandbox.py) with bench/iovpd-asan, iovpd built with
-AddressSanitizer and LeakSanitizer, and the sim offload backend, binds
+AddressSanitizer and LeakSanitizer (or --iovpd, to compare), and the sim
+offload backend, binds
 --ports VM ports (internal ports) to two logical switches, each with an ACL
 of --entries entries, and for --minutes (default 30; --smoke: 1) churns:
 
@@ -23,8 +24,8 @@ the model against OVS's ofproto/trace).  A disagreement seen while policy
 is in flight is checked again once iovpd has settled: it counts as a wrong
 fate only if it is still there.
 
-Prints iovpd's RSS over time and its growth after the warm-up (the first
-fifth of the run; goal: none), the wrong fates (goal: 0) and the sanitizer
+Prints iovpd's RSS over time, with the rows of its hardware_vtep replica,
+and its growth after the warm-up (the first fifth of the run; goal: none), the wrong fates (goal: 0) and the sanitizer
 reports (goal: 0), which iovpd writes when it exits.  Exits 1 if a
 sanitizer report or a wrong fate was seen: those are bugs, not figures."""
 
@@ -65,8 +66,9 @@ def entries_for(rng, port, n):
 
 
 def set_acl(box, rng, port, n):
-    """Makes ACL 'acl<port>' hold a new random set of 'n' entries (its old
-    entries, referenced no more, are collected by the database)."""
+    """Makes ACL 'acl<port>' hold a new random set of 'n' entries and
+    deletes its old ones, as a controller would (ACL_entry is a root table:
+    the database keeps entries that nothing references)."""
     ops = [{'op': 'insert', 'table': 'ACL_entry', 'row': row,
             'uuid-name': 'e%d' % i}
            for i, row in enumerate(entries_for(rng, port, n))]
@@ -74,11 +76,15 @@ def set_acl(box, rng, port, n):
     name = 'acl%d' % port
     have = vtep(box, [{'op': 'select', 'table': 'ACL',
                        'where': [['acl_name', '==', name]],
-                       'columns': ['_uuid']}])[0]['rows']
+                       'columns': ['acl_entries']}])[0]['rows']
     if have:
         ops.append({'op': 'update', 'table': 'ACL',
                     'where': [['acl_name', '==', name]],
                     'row': {'acl_entries': refs}})
+        old = have[0]['acl_entries']
+        old = old[1] if old[0] == 'set' else [old]
+        ops += [{'op': 'delete', 'table': 'ACL_entry',
+                 'where': [['_uuid', '==', uuid]]} for uuid in old]
     else:
         ops.append({'op': 'insert', 'table': 'ACL',
                     'row': {'acl_name': name, 'acl_entries': refs}})
@@ -106,6 +112,15 @@ def add_port(box, port):
             'external_ids:iface-id=p%d' % port,
             'external_ids:attached-mac=02:00:00:00:%02x:%02x'
             % (port >> 8, port & 255), stdout=subprocess.DEVNULL)
+
+
+def vtep_rows(box):
+    """The rows in iovpd's replica of hardware_vtep, or '?'."""
+    r = ofctl(box, '-f', 'json', 'memory/show')
+    try:
+        return json.loads(r.stdout)['vtep_rows']
+    except (ValueError, KeyError):
+        return '?'
 
 
 def ofctl(box, *args):
@@ -167,7 +182,8 @@ def main():
     rng = random.Random(seed)
 
     box = Sandbox(builddir, iovpd_args=['--offload=sim'],
-                  iovpd=os.path.join(builddir, 'bench', 'iovpd-asan'))
+                  iovpd=args.get('iovpd', os.path.join(builddir, 'bench',
+                                                       'iovpd-asan')))
     asan_log = os.path.join(box.tmp, 'asan')
     # A small quarantine of freed memory, so that RSS says what iovpd
     # holds rather than what AddressSanitizer keeps back.
@@ -213,7 +229,8 @@ def main():
                 restart(box, daemon)
                 continue
             if now >= next_rss:
-                rss.append((now - start, box.rss_mb('iovpd')))
+                rss.append((now - start, box.rss_mb('iovpd'),
+                            vtep_rows(box)))
                 next_rss += 10
             if now >= next_probe:
                 next_probe += 1
@@ -264,7 +281,8 @@ def main():
             time.sleep(0.3)
 
         ofctl(box, 'offload/sim-configure', 'fail-every=0,full-at=0,gone=0')
-        rss.append((time.monotonic() - start, box.rss_mb('iovpd')))
+        rss.append((time.monotonic() - start, box.rss_mb('iovpd'),
+                    vtep_rows(box)))
         box.stop_iovpd()
         time.sleep(1)
     finally:
@@ -279,8 +297,10 @@ def main():
     print('soak: %.1f minutes, %d ports x %d ACL entries, %d changes'
           % (minutes, n_ports, n_entries, ops))
     print('iovpd RSS (MB) over time: ' + ', '.join(
-        '%.0fs %.1f' % r for r in rss))
-    warm = [m for t, m in rss if t >= minutes * 60 / 5]
+        '%.0fs %.1f' % r[:2] for r in rss))
+    print('rows in its hardware_vtep replica: ' + ', '.join(
+        '%.0fs %s' % (r[0], r[2]) for r in rss))
+    warm = [m for t, m, rows in rss if t >= minutes * 60 / 5]
     if warm:
         print('RSS growth after warm-up: %.1f MB (from %.1f to %.1f; '
               'goal: none)' % (warm[-1] - warm[0], warm[0], warm[-1]))
