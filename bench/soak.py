@@ -300,10 +300,18 @@ def main():
         '%.0fs %.1f' % r[:2] for r in rss))
     print('rows in its hardware_vtep replica: ' + ', '.join(
         '%.0fs %s' % (r[0], r[2]) for r in rss))
-    warm = [m for t, m, rows in rss if t >= minutes * 60 / 5]
-    if warm:
-        print('RSS growth after warm-up: %.1f MB (from %.1f to %.1f; '
-              'goal: none)' % (warm[-1] - warm[0], warm[0], warm[-1]))
+    warm = [(t, m) for t, m, rows in rss if t >= minutes * 60 / 5]
+    if len(warm) > 1:
+        # The trend (least squares) says more than two noisy samples do.
+        n = len(warm)
+        mt = sum(t for t, m in warm) / n
+        mm = sum(m for t, m in warm) / n
+        slope = (sum((t - mt) * (m - mm) for t, m in warm)
+                 / (sum((t - mt) ** 2 for t, m in warm) or 1))
+        print('RSS after warm-up: %.1f to %.1f MB, trend %+.1f MB per 10 '
+              'minutes (goal: no growth)'
+              % (min(m for t, m in warm), max(m for t, m in warm),
+                 slope * 600))
     print('probes: %d checked, %d skipped (no fast path or a daemon '
           'restarting), %d disagreements gone once settled'
           % (probes, skipped, transient))
