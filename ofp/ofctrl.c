@@ -549,18 +549,20 @@ ofctrl_take_monitor_reply(struct ofctrl *c, const struct ofpbuf *msg,
              * those of iovpd's own in full: they wait for the read that
              * follows the resumption.  While the switch's flows are being
              * read, the read shows the change.  While a bundle is in
-             * flight, the order of the two is not known. */
-            if (c->monitor_paused || c->state == S_SYNCING
-                || !ofctrl_is_ours(c, &fu, &old)) {
+             * flight, neither the order of the two nor what the change
+             * met (a flow the bundle adds is not installed yet) is
+             * known: any change by another means a new read. */
+            if (c->monitor_paused || c->state == S_SYNCING) {
                 break;
-            }
-            c->n_foreign++;
-            c->n_foreign_total++;
-            if (c->state == S_UPDATING) {
+            } else if (c->state == S_UPDATING) {
                 c->need_sync = true;
-            } else {
+                c->n_foreign++;
+                c->n_foreign_total++;
+            } else if (ofctrl_is_ours(c, &fu, &old)) {
                 ofctrl_take_foreign_change(c, &fu, old);
                 c->need_full = true;
+                c->n_foreign++;
+                c->n_foreign_total++;
                 changed = true;
             }
             break;
