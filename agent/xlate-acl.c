@@ -610,6 +610,12 @@ xlate_acl_apply(struct xlate_acl_acl *acl, struct acl_entry *v, size_t n,
     int lowest[2] = { XLATE_ACL_TOP, XLATE_ACL_TOP };
     int *priorities = iovp_xmalloc(MAX(1, n) * sizeof *priorities);
 
+    /* A version recovered or denying all gives way as a whole, before the
+     * entries claim their flows: what the entries make is then theirs from
+     * the start (the switch sees only the difference, at the next put). */
+    xlate_acl_remove_group(d, acl->name, "recovered");
+    xlate_acl_remove_group(d, acl->name, "fail-closed");
+
     xlate_acl_priorities(v, n, priorities);
     hmap_swap(&old, &acl->entries);
     for (size_t i = 0; i < n; i++) {
@@ -682,8 +688,6 @@ xlate_acl_apply(struct xlate_acl_acl *acl, struct acl_entry *v, size_t n,
     } else {
         xlate_acl_remove_group(d, acl->name, "beyond");
     }
-    xlate_acl_remove_group(d, acl->name, "recovered");
-    xlate_acl_remove_group(d, acl->name, "fail-closed");
     acl->mode = XLATE_ACL_ENTRIES;
 }
 

@@ -22,6 +22,8 @@
 #include <string.h>
 
 #include <openvswitch/dynamic-string.h>
+#include <openvswitch/ofp-actions.h>
+#include <openvswitch/ofpbuf.h>
 #include <openvswitch/vlog.h>
 
 #include "lib/util.h"
@@ -30,12 +32,29 @@ VLOG_DEFINE_THIS_MODULE(desired);
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
-/* A group of desired flows. */
+/* A group of desired flows.  Its flows are its claims: each is either the
+ * desired flow of its identity (in 'flows' of the desired table) or, when
+ * other groups claim that identity too, one of a contest's claims. */
 struct desired_group {
     struct hmap_node node;      /* In 'groups', by hash of 'key'. */
     char *key;
-    struct oflow **flows;       /* In 'flows' of the desired table. */
+    struct oflow **flows;       /* Its claims, which it owns. */
     size_t n_flows;
+};
+
+/* An identity that more than one group claims.
+ *
+ * The desired flow of the identity is decided by the claims alone, never
+ * by the order of events that left them: claims that are all conjunction
+ * clauses (an ACL's entries of one priority may share a clause) give one
+ * flow with every conjunction action, in a canonical order; otherwise the
+ * oldest claim is the flow, and when it goes the next oldest takes its
+ * place, so that no group's flow is ever lost to another's.  Claims with
+ * other, differing actions are a translation's mistake, logged. */
+struct desired_contest {
+    struct hmap_node node;      /* In 'contests', by oflow_hash(). */
+    struct oflow **claims;      /* Oldest first. */
+    size_t n_claims, allocated;
 };
 
 void
@@ -43,6 +62,7 @@ desired_init(struct desired *d)
 {
     oflow_table_init(&d->flows);
     hmap_init(&d->groups);
+    hmap_init(&d->contests);
     oflow_table_init(&d->tracked);
 }
 
@@ -51,15 +71,33 @@ void
 desired_destroy(struct desired *d)
 {
     if (d) {
+        struct desired_contest *c;
+        HMAP_FOR_EACH_POP (c, node, &d->contests) {
+            free(c->claims);
+            free(c);
+        }
+        hmap_destroy(&d->contests);
+
+        /* Merged flows belong to the table, claims to their groups. */
+        struct oflow *f;
+        OFLOW_TABLE_FOR_EACH_SAFE (f, &d->flows) {
+            oflow_table_remove(&d->flows, f);
+            if (!f->group) {
+                oflow_destroy(f);
+            }
+        }
+        oflow_table_destroy(&d->flows);
+
         struct desired_group *g;
-        HMAP_FOR_EACH_SAFE (g, node, &d->groups) {
-            hmap_remove(&d->groups, &g->node);
+        HMAP_FOR_EACH_POP (g, node, &d->groups) {
+            for (size_t i = 0; i < g->n_flows; i++) {
+                oflow_destroy(g->flows[i]);
+            }
             free(g->key);
             free(g->flows);
             free(g);
         }
         hmap_destroy(&d->groups);
-        oflow_table_destroy(&d->flows);
         oflow_table_destroy(&d->tracked);
     }
 }
@@ -92,6 +130,244 @@ desired_track(struct desired *d, const struct oflow *f)
     }
 }
 
+static struct desired_contest *
+desired_find_contest(const struct desired *d, const struct oflow *f)
+{
+    struct desired_contest *c;
+
+    HMAP_FOR_EACH_WITH_HASH (c, node, oflow_hash(f), &d->contests) {
+        if (oflow_same_identity(c->claims[0], f)) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+/* Returns true if 'f''s actions are conjunction actions only. */
+static bool
+desired_is_clause(const struct oflow *f)
+{
+    const struct ofpact *a;
+
+    OFPACT_FOR_EACH (a, f->ofpacts, f->ofpacts_len) {
+        if (a->type != OFPACT_CONJUNCTION) {
+            return false;
+        }
+    }
+    return f->ofpacts_len > 0;
+}
+
+static int
+desired_compare_conjunctions(const void *a_, const void *b_)
+{
+    const struct ofpact_conjunction *a = *(const struct ofpact_conjunction
+                                           *const *) a_;
+    const struct ofpact_conjunction *b = *(const struct ofpact_conjunction
+                                           *const *) b_;
+
+    if (a->id != b->id) {
+        return a->id < b->id ? -1 : 1;
+    } else if (a->clause != b->clause) {
+        return a->clause < b->clause ? -1 : 1;
+    } else {
+        return a->n_clauses < b->n_clauses ? -1 : a->n_clauses > b->n_clauses;
+    }
+}
+
+/* Returns a new flow with the identity of the claims of 'c', all
+ * conjunction clauses, and all their conjunction actions, sorted, each
+ * once. */
+static struct oflow *
+desired_merge_clauses(const struct desired_contest *c)
+{
+    const struct ofpact_conjunction **conjs = NULL;
+    size_t n = 0, allocated = 0;
+
+    for (size_t i = 0; i < c->n_claims; i++) {
+        const struct oflow *f = c->claims[i];
+        const struct ofpact *a;
+        OFPACT_FOR_EACH (a, f->ofpacts, f->ofpacts_len) {
+            if (n >= allocated) {
+                allocated = allocated ? 2 * allocated : 8;
+                conjs = iovp_xrealloc(conjs, allocated * sizeof *conjs);
+            }
+            conjs[n++] = ofpact_get_CONJUNCTION(a);
+        }
+    }
+    qsort(conjs, n, sizeof *conjs, desired_compare_conjunctions);
+
+    struct ofpbuf ofpacts;
+    ofpbuf_init(&ofpacts, 0);
+    for (size_t i = 0; i < n; i++) {
+        if (!i || desired_compare_conjunctions(&conjs[i - 1], &conjs[i])) {
+            struct ofpact_conjunction *conj = ofpact_put_CONJUNCTION(
+                &ofpacts);
+            conj->id = conjs[i]->id;
+            conj->clause = conjs[i]->clause;
+            conj->n_clauses = conjs[i]->n_clauses;
+        }
+    }
+    free(conjs);
+
+    const struct oflow *first = c->claims[0];
+    struct match match;
+    minimatch_expand(&first->match, &match);
+    struct oflow *merged = oflow_create(first->table_id, first->priority,
+                                        first->cookie, &match, ofpacts.data,
+                                        ofpacts.size);
+    ofpbuf_uninit(&ofpacts);
+    return merged;
+}
+
+/* Returns the desired flow of the identity that 'c''s claims make, as the
+ * comment on "struct desired_contest" says: a claim, or a new merged flow
+ * (with no group). */
+static struct oflow *
+desired_contest_flow(const struct desired_contest *c)
+{
+    bool clauses = true;
+    for (size_t i = 0; i < c->n_claims && clauses; i++) {
+        clauses = desired_is_clause(c->claims[i]);
+    }
+    if (clauses) {
+        return desired_merge_clauses(c);
+    }
+
+    struct oflow *oldest = c->claims[0];
+    for (size_t i = 1; i < c->n_claims; i++) {
+        if (!oflow_same_actions(oldest, c->claims[i])) {
+            const struct desired_group *a = oldest->group;
+            const struct desired_group *b = c->claims[i]->group;
+            struct ds s = DS_EMPTY_INITIALIZER;
+            oflow_format(c->claims[i], false, &s);
+            VLOG_WARN_RL(&rl, "%s: flow %s: %s, which made that match and "
+                         "priority first with other actions, has it in "
+                         "force", b->key, ds_cstr(&s), a->key);
+            ds_destroy(&s);
+        }
+    }
+    return oldest;
+}
+
+/* Makes the desired flow of the identity that 'c' is about the one its
+ * claims now make, tracking it if it changed, and frees 'c' once a single
+ * claim is left. */
+static void
+desired_settle(struct desired *d, struct desired_contest *c)
+{
+    struct oflow *cur = oflow_table_find(&d->flows, c->claims[0]);
+    struct oflow *next = (c->n_claims == 1
+                          ? c->claims[0]
+                          : desired_contest_flow(c));
+
+    if (cur != next) {
+        bool same = cur && oflow_same_actions(cur, next);
+        if (cur) {
+            oflow_table_remove(&d->flows, cur);
+            if (!cur->group) {
+                oflow_destroy(cur);
+            }
+        }
+        oflow_table_insert(&d->flows, next);
+        if (!same) {
+            desired_track(d, next);
+        }
+    }
+    if (c->n_claims == 1) {
+        hmap_remove(&d->contests, &c->node);
+        free(c->claims);
+        free(c);
+    }
+}
+
+/* Adds 'f' as group 'g''s claim of its identity. */
+static void
+desired_claim(struct desired *d, struct desired_group *g, struct oflow *f)
+{
+    struct oflow *cur = oflow_table_find(&d->flows, f);
+
+    f->group = g;
+    if (!cur) {
+        oflow_table_insert(&d->flows, f);
+        desired_track(d, f);
+        return;
+    }
+
+    struct desired_contest *c = desired_find_contest(d, f);
+    if (!c) {
+        c = iovp_xzalloc(sizeof *c);
+        c->claims = iovp_xmalloc(2 * sizeof *c->claims);
+        c->allocated = 2;
+        c->claims[c->n_claims++] = cur;
+        hmap_insert(&d->contests, &c->node, oflow_hash(f));
+    } else if (c->n_claims >= c->allocated) {
+        c->allocated *= 2;
+        c->claims = iovp_xrealloc(c->claims,
+                                  c->allocated * sizeof *c->claims);
+    }
+    c->claims[c->n_claims++] = f;
+    desired_settle(d, c);
+}
+
+/* Withdraws claim 'f' (which the caller then frees). */
+static void
+desired_release(struct desired *d, struct oflow *f)
+{
+    struct desired_contest *c = desired_find_contest(d, f);
+
+    if (!c) {
+        oflow_table_remove(&d->flows, f);
+        desired_track(d, f);
+        return;
+    }
+
+    size_t i = 0;
+    while (c->claims[i] != f) {
+        i++;
+    }
+    memmove(&c->claims[i], &c->claims[i + 1],
+            (c->n_claims - i - 1) * sizeof *c->claims);
+    c->n_claims--;
+    /* 'f' may be the desired flow still: settling takes it out. */
+    desired_settle(d, c);
+}
+
+/* Puts claim 'f' in the place of claim 'old' of the same group and
+ * identity, but other actions (the caller then frees 'old'). */
+static void
+desired_replace(struct desired *d, struct oflow *old, struct oflow *f)
+{
+    struct desired_contest *c = desired_find_contest(d, old);
+
+    f->group = old->group;
+    if (!c) {
+        oflow_table_remove(&d->flows, old);
+        oflow_table_insert(&d->flows, f);
+        desired_track(d, f);
+        return;
+    }
+
+    for (size_t i = 0; i < c->n_claims; i++) {
+        if (c->claims[i] == old) {
+            c->claims[i] = f;
+        }
+    }
+    /* 'old' may be the desired flow still, and no longer a claim. */
+    struct oflow *cur = oflow_table_find(&d->flows, f);
+    if (cur == old) {
+        oflow_table_remove(&d->flows, old);
+        oflow_table_insert(&d->flows, f);
+        desired_track(d, f);
+    }
+    desired_settle(d, c);
+}
+
+/* A claim of a group before desired_set_group() replaces its flows. */
+struct desired_old_claim {
+    struct hmap_node node;      /* By oflow_hash(). */
+    struct oflow *flow;
+};
+
 /* Makes the flows of group 'key' in 'd' those of 'flows', whose flows it
  * takes (leaving 'flows' empty), and tracks what changed. */
 void
@@ -106,12 +382,15 @@ desired_set_group(struct desired *d, const char *key,
         hmap_insert(&d->groups, &g->node, desired_hash_key(key));
     }
 
-    /* The group's old flows, to tell those kept from those gone. */
-    struct oflow **old = g->flows;
-    size_t n_old = g->n_flows;
-    for (size_t i = 0; i < n_old; i++) {
-        old[i]->group = NULL;   /* Unmarked: gone unless kept below. */
+    /* The group's old claims, to tell those kept from those gone. */
+    struct hmap old = HMAP_INITIALIZER(&old);
+    struct desired_old_claim *oc;
+    for (size_t i = 0; i < g->n_flows; i++) {
+        oc = iovp_xmalloc(sizeof *oc);
+        oc->flow = g->flows[i];
+        hmap_insert(&old, &oc->node, oflow_hash(oc->flow));
     }
+    free(g->flows);
 
     g->flows = iovp_xmalloc(MAX(1, oflow_table_count(flows))
                             * sizeof *g->flows);
@@ -121,46 +400,34 @@ desired_set_group(struct desired *d, const char *key,
     OFLOW_TABLE_FOR_EACH_SAFE (f, flows) {
         oflow_table_remove(flows, f);
 
-        struct oflow *cur = oflow_table_find(&d->flows, f);
-        if (cur && !cur->group && oflow_same_actions(cur, f)) {
-            /* The same as before: kept. */
-            cur->group = g;
-            g->flows[g->n_flows++] = cur;
-            oflow_destroy(f);
-            continue;
-        } else if (cur && cur->group) {
-            struct ds s = DS_EMPTY_INITIALIZER;
-            oflow_format(f, false, &s);
-            VLOG_WARN_RL(&rl, "%s: flow %s: another flow has its match "
-                         "and priority", key, ds_cstr(&s));
-            ds_destroy(&s);
-            oflow_destroy(f);
-            continue;
-        } else if (cur) {
-            /* Changed: the old one goes now, the new one takes its
-             * place. */
-            oflow_table_remove(&d->flows, cur);
-            for (size_t i = 0; i < n_old; i++) {
-                if (old[i] == cur) {
-                    old[i] = NULL;
-                }
+        struct oflow *prev = NULL;
+        HMAP_FOR_EACH_WITH_HASH (oc, node, oflow_hash(f), &old) {
+            if (oflow_same_identity(oc->flow, f)) {
+                prev = oc->flow;
+                hmap_remove(&old, &oc->node);
+                free(oc);
+                break;
             }
-            oflow_destroy(cur);
         }
-        f->group = g;
-        oflow_table_insert(&d->flows, f);
+        if (prev && oflow_same_actions(prev, f)) {
+            /* The same as before: kept. */
+            oflow_destroy(f);
+            f = prev;
+        } else if (prev) {
+            desired_replace(d, prev, f);
+            oflow_destroy(prev);
+        } else {
+            desired_claim(d, g, f);
+        }
         g->flows[g->n_flows++] = f;
-        desired_track(d, f);
     }
 
-    for (size_t i = 0; i < n_old; i++) {
-        if (old[i] && !old[i]->group) {
-            desired_track(d, old[i]);
-            oflow_table_remove(&d->flows, old[i]);
-            oflow_destroy(old[i]);
-        }
+    HMAP_FOR_EACH_POP (oc, node, &old) {
+        desired_release(d, oc->flow);
+        oflow_destroy(oc->flow);
+        free(oc);
     }
-    free(old);
+    hmap_destroy(&old);
 
     if (!g->n_flows) {
         hmap_remove(&d->groups, &g->node);

@@ -28,9 +28,13 @@
  * so that a change to one entry of a long ACL costs in proportion to the
  * entry, not to the ACL or to all the flows.
  *
- * A flow has one identity (table, priority, match) in all of the desired
- * flows: when a group makes a flow whose identity another group's flow
- * already has, the older one stays and the newer is left out, logged. */
+ * The desired flows hold one flow for each identity (table, priority,
+ * match).  Groups may make flows of one identity (an ACL's entries of one
+ * sequence with one match, or sharing a conjunction clause): each group's
+ * flow is its claim, and the desired flow of the identity follows from the
+ * claims there are, whatever order they came and went in (desired.c says
+ * how), so that removing one group never takes away a flow that another
+ * still makes. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -42,6 +46,8 @@
 struct desired {
     struct oflow_table flows;   /* Every group's flows. */
     struct hmap groups;         /* Contains "struct desired_group"s. */
+    struct hmap contests;       /* Contains "struct desired_contest"s: the
+                                 * identities that groups share. */
     struct oflow_table tracked; /* Identities changed since the last
                                  * desired_clear_tracked(), no actions. */
 };

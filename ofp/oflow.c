@@ -120,7 +120,8 @@ oflow_copy_actions(const struct ofpact *ofpacts, size_t len)
     return copy;
 }
 
-static uint32_t
+/* Returns a hash of 'f''s identity (table, priority, match). */
+uint32_t
 oflow_hash(const struct oflow *f)
 {
     return minimatch_hash(&f->match, ((uint32_t) f->table_id << 16)
@@ -135,12 +136,20 @@ oflow_table_find(const struct oflow_table *t, const struct oflow *key)
     struct oflow *f;
 
     HMAP_FOR_EACH_WITH_HASH (f, node, oflow_hash(key), &t->flows) {
-        if (f->table_id == key->table_id && f->priority == key->priority
-            && minimatch_equal(&f->match, &key->match)) {
+        if (oflow_same_identity(f, key)) {
             return f;
         }
     }
     return NULL;
+}
+
+/* Returns true if 'a' and 'b' have one identity: table, priority and
+ * match. */
+bool
+oflow_same_identity(const struct oflow *a, const struct oflow *b)
+{
+    return (a->table_id == b->table_id && a->priority == b->priority
+            && minimatch_equal(&a->match, &b->match));
 }
 
 /* Inserts 'f' into 't', which takes ownership, and returns true; or, if 't'
