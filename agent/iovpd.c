@@ -39,6 +39,7 @@
 
 #include "agent/agent.h"
 #include "agent/daemon.h"
+#include "lib/control.h"
 #include "lib/util.h"
 
 VLOG_DEFINE_THIS_MODULE(iovpd);
@@ -50,6 +51,7 @@ struct iovpd_options {
     char *pidfile;              /* NULL: none. */
     char *log_file;             /* NULL: none. */
     char *control_path;         /* NULL: the default. */
+    int control_idle_timeout;   /* ms; 0: none. */
     char *rundir;
     char *user;                 /* --user=USER[:GROUP], or NULL. */
     char *ovs_db;               /* Open_vSwitch database remote. */
@@ -234,6 +236,7 @@ main(int argc, char *argv[])
     struct agent_options agent_options = {
         .control_path = control_path,
         .version = version,
+        .control_idle_timeout = options.control_idle_timeout,
         .ovs_db = options.ovs_db,
         .vtep_db = options.vtep_db,
         .leader_only = options.leader_only,
@@ -336,6 +339,7 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
         OPT_PIDFILE,
         OPT_LOG_FILE,
         OPT_UNIXCTL,
+        OPT_CONTROL_IDLE_TIMEOUT,
         OPT_RUNDIR,
         OPT_USER,
         OPT_OVS_DB,
@@ -357,6 +361,8 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
         {"pidfile", optional_argument, NULL, OPT_PIDFILE},
         {"log-file", optional_argument, NULL, OPT_LOG_FILE},
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
+        {"control-idle-timeout", required_argument, NULL,
+         OPT_CONTROL_IDLE_TIMEOUT},
         {"rundir", required_argument, NULL, OPT_RUNDIR},
         {"user", required_argument, NULL, OPT_USER},
         {"ovs-db", required_argument, NULL, OPT_OVS_DB},
@@ -387,6 +393,7 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
 
     memset(options, 0, sizeof *options);
     options->probe_interval = 5000;
+    options->control_idle_timeout = CONTROL_IDLE_TIMEOUT_DEFAULT;
     if (!getcwd(cwd, sizeof cwd)) {
         iovp_fatal(errno, "cannot get current directory");
     }
@@ -420,6 +427,11 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
         case OPT_UNIXCTL:
             free(options->control_path);
             options->control_path = abs_file_name(cwd, optarg);
+            break;
+
+        case OPT_CONTROL_IDLE_TIMEOUT:
+            options->control_idle_timeout
+                = parse_ms(optarg, "--control-idle-timeout");
             break;
 
         case OPT_RUNDIR:
@@ -597,6 +609,10 @@ Daemon options:\n\
   --pidfile[=FILE]        create pidfile (default: RUNDIR/iovpd.pid)\n\
   --unixctl=SOCKET        override default control socket name\n\
                           (default: RUNDIR/iovpd.PID.ctl)\n\
+  --control-idle-timeout=MS\n\
+                          close a control connection that has no request\n\
+                          in progress and was not used for MS ms; 0 never\n\
+                          does (default: 60000)\n\
   --rundir=DIR            directory for the pidfile and control socket\n\
                           (default: $IOVP_RUNDIR, else /var/run/iovp)\n\
   --user=USER[:GROUP]     run as USER and GROUP once started, keeping only\n\
