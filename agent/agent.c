@@ -1549,6 +1549,8 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
         agent_destroy(agent);
         return error;
     }
+    control_server_set_idle_timeout(agent->control,
+                                    options->control_idle_timeout);
     char *msg = agent_open_db(agent, options, options->ovs_db,
                               "Open_vSwitch", ovs_tables,
                               IOVP_ARRAY_SIZE(ovs_tables), false,

@@ -33,6 +33,7 @@ struct agent;
 struct agent_options {
     const char *control_path;   /* The control socket's file name. */
     const char *version;        /* What "version" answers. */
+    int control_idle_timeout;   /* Control connections' idle limit, ms. */
     const char *ovs_db;         /* Remote of the Open_vSwitch database. */
     const char *vtep_db;        /* Remotes of the hardware_vtep database. */
     bool leader_only;           /* Use only a cluster's leader for vtep. */

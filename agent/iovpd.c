@@ -18,18 +18,23 @@
 
 #include <config.h>
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <uv.h>
@@ -39,6 +44,7 @@
 
 #include "agent/agent.h"
 #include "agent/daemon.h"
+#include "lib/control.h"
 #include "lib/util.h"
 
 VLOG_DEFINE_THIS_MODULE(iovpd);
@@ -50,6 +56,7 @@ struct iovpd_options {
     char *pidfile;              /* NULL: none. */
     char *log_file;             /* NULL: none. */
     char *control_path;         /* NULL: the default. */
+    int control_idle_timeout;   /* ms; 0: none. */
     char *rundir;
     char *user;                 /* --user=USER[:GROUP], or NULL. */
     char *ovs_db;               /* Open_vSwitch database remote. */
@@ -108,6 +115,93 @@ make_dirs(const char *dir)
     }
     free(copy);
     return error;
+}
+
+/* Returns true if process 'pid' exists and has not exited (a zombie, which
+ * the init process of some machines reaps late, has exited). */
+static bool
+pid_is_running(long int pid)
+{
+    char *name = iovp_xasprintf("/proc/%ld/stat", pid);
+    FILE *stream = fopen(name, "r");
+    bool running = false;
+
+    free(name);
+    if (stream) {
+        char state;
+        running = fscanf(stream, "%*d (%*[^)]) %c", &state) != 1
+                  || (state != 'Z' && state != 'X');
+        fclose(stream);
+    }
+    return running;
+}
+
+/* Returns true if no one listens on the Unix socket 'name'. */
+static bool
+socket_is_dead(const char *name)
+{
+    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    bool dead = false;
+    int fd;
+
+    if (strlen(name) >= sizeof sun.sun_path) {
+        return false;
+    }
+    strcpy(sun.sun_path, name);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0) {
+        dead = (connect(fd, (struct sockaddr *) &sun, sizeof sun) < 0
+                && errno == ECONNREFUSED);
+        close(fd);
+    }
+    return dead;
+}
+
+/* Removes from 'rundir' the control sockets of earlier iovpd processes
+ * that ended without removing them (kill -9, a crash): each
+ * "iovpd.PID.ctl" that is a socket, whose PID is not a running process,
+ * and on which no one listens (which guards against a PID that another
+ * PID namespace shares 'rundir' with).  The name has the PID in it, so
+ * nothing else would ever remove them. */
+static void
+iovpd_remove_stale_sockets(const char *rundir)
+{
+    DIR *dir = opendir(rundir);
+    struct dirent *de;
+
+    if (!dir) {
+        return;
+    }
+    while ((de = readdir(dir)) != NULL) {
+        const char *digits = de->d_name + strlen("iovpd.");
+        char *end;
+        long int pid;
+
+        if (strncmp(de->d_name, "iovpd.", strlen("iovpd."))
+            || !isdigit((unsigned char) *digits)) {
+            continue;
+        }
+        errno = 0;
+        pid = strtol(digits, &end, 10);
+        if (errno || strcmp(end, ".ctl") || pid <= 0 || pid == getpid()) {
+            continue;
+        }
+
+        char *name = iovp_xasprintf("%s/%s", rundir, de->d_name);
+        struct stat st;
+        if (!lstat(name, &st) && S_ISSOCK(st.st_mode)
+            && !pid_is_running(pid) && socket_is_dead(name)) {
+            if (!unlink(name)) {
+                VLOG_INFO("%s: removed the control socket of process %ld, "
+                          "which is gone", name, pid);
+            } else {
+                VLOG_WARN("%s: cannot remove stale control socket (%s)",
+                          name, strerror(errno));
+            }
+        }
+        free(name);
+    }
+    closedir(dir);
 }
 
 /* Gives the files iovpd made while it was root to the user of --user, so
@@ -224,6 +318,7 @@ main(int argc, char *argv[])
         VLOG_FATAL("%s", error);
     }
 
+    iovpd_remove_stale_sockets(options.rundir);
     char *control_path = (options.control_path
                           ? abs_file_name(options.rundir,
                                           options.control_path)
@@ -234,6 +329,7 @@ main(int argc, char *argv[])
     struct agent_options agent_options = {
         .control_path = control_path,
         .version = version,
+        .control_idle_timeout = options.control_idle_timeout,
         .ovs_db = options.ovs_db,
         .vtep_db = options.vtep_db,
         .leader_only = options.leader_only,
@@ -336,6 +432,7 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
         OPT_PIDFILE,
         OPT_LOG_FILE,
         OPT_UNIXCTL,
+        OPT_CONTROL_IDLE_TIMEOUT,
         OPT_RUNDIR,
         OPT_USER,
         OPT_OVS_DB,
@@ -357,6 +454,8 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
         {"pidfile", optional_argument, NULL, OPT_PIDFILE},
         {"log-file", optional_argument, NULL, OPT_LOG_FILE},
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
+        {"control-idle-timeout", required_argument, NULL,
+         OPT_CONTROL_IDLE_TIMEOUT},
         {"rundir", required_argument, NULL, OPT_RUNDIR},
         {"user", required_argument, NULL, OPT_USER},
         {"ovs-db", required_argument, NULL, OPT_OVS_DB},
@@ -387,6 +486,7 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
 
     memset(options, 0, sizeof *options);
     options->probe_interval = 5000;
+    options->control_idle_timeout = CONTROL_IDLE_TIMEOUT_DEFAULT;
     if (!getcwd(cwd, sizeof cwd)) {
         iovp_fatal(errno, "cannot get current directory");
     }
@@ -420,6 +520,11 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
         case OPT_UNIXCTL:
             free(options->control_path);
             options->control_path = abs_file_name(cwd, optarg);
+            break;
+
+        case OPT_CONTROL_IDLE_TIMEOUT:
+            options->control_idle_timeout
+                = parse_ms(optarg, "--control-idle-timeout");
             break;
 
         case OPT_RUNDIR:
@@ -597,6 +702,10 @@ Daemon options:\n\
   --pidfile[=FILE]        create pidfile (default: RUNDIR/iovpd.pid)\n\
   --unixctl=SOCKET        override default control socket name\n\
                           (default: RUNDIR/iovpd.PID.ctl)\n\
+  --control-idle-timeout=MS\n\
+                          close a control connection that has no request\n\
+                          in progress and was not used for MS ms; 0 never\n\
+                          does (default: 60000)\n\
   --rundir=DIR            directory for the pidfile and control socket\n\
                           (default: $IOVP_RUNDIR, else /var/run/iovp)\n\
   --user=USER[:GROUP]     run as USER and GROUP once started, keeping only\n\

@@ -161,6 +161,8 @@ bstream_write_cb(uv_write_t *req, int status)
     free(w);
     if (status < 0 && status != UV_ECANCELED) {
         bstream_fail(s, status, uv_strerror(status));
+    } else if (!status && s->cbs.sent && !s->failed && !s->closing) {
+        s->cbs.sent(s, s->aux);
     }
 }
 
@@ -241,4 +243,16 @@ bstream_close(struct bstream *s)
         }
     }
     uv_close(&s->u.handle, bstream_close_cb);
+}
+
+/* Closes 's' as bstream_close() does, except that what is still queued is
+ * discarded rather than written: for a peer that does not read, whose
+ * queued bytes would otherwise be kept until it does.  Accepts NULL. */
+void
+bstream_abort(struct bstream *s)
+{
+    if (s && !s->closing) {
+        s->failed = true;
+        bstream_close(s);
+    }
 }

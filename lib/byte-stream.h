@@ -47,6 +47,10 @@ struct bstream_cbs {
     /* Optional: the stream is closed and about to be freed, after
      * bstream_close(); the owner may free what it keeps for it. */
     void (*closed)(void *aux);
+
+    /* Optional: queued bytes were written, so bstream_backlog() went
+     * down.  Not called once the stream failed or is closing. */
+    void (*sent)(struct bstream *, void *aux);
 };
 
 struct bstream *bstream_create(uv_loop_t *, uv_handle_type,
@@ -58,5 +62,6 @@ int bstream_send(struct bstream *, char *data, size_t n);
 void bstream_fail(struct bstream *, int error, const char *reason);
 size_t bstream_backlog(const struct bstream *);
 void bstream_close(struct bstream *);
+void bstream_abort(struct bstream *);
 
 #endif /* byte-stream.h */

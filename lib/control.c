@@ -19,6 +19,7 @@
 #include "lib/control.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,11 +35,28 @@
 
 VLOG_DEFINE_THIS_MODULE(control);
 
-/* Largest request accepted, in bytes; a larger one closes the connection. */
+/* Largest request accepted, in bytes; a larger one closes the connection.
+ * It is also the most that a client may send while its connection is paused
+ * (see below) before it is dropped. */
 #define CONTROL_MAX_REQUEST (1024 * 1024)
 
-/* Most connections served at once; more are closed as they arrive. */
+/* Most connections served at once.  One more makes room by closing the
+ * connection idle the longest; if none is idle, the new one is closed. */
 #define CONTROL_MAX_CONNS 64
+
+/* The limits that keep a client from making iovpd hold without bound what
+ * it does not read.  Once a connection has more than CONTROL_MAX_BACKLOG
+ * bytes of replies queued, or CONTROL_MAX_DEFERRED requests waiting for a
+ * reply, no more of its requests are parsed until the client has read (or
+ * the waiting requests have been answered): so iovpd queues at most that
+ * much plus one reply for it.  What the client sends meanwhile is held, up
+ * to CONTROL_MAX_REQUEST bytes; more means the client sends requests and
+ * does not read the replies, and it is dropped, as Open vSwitch's jsonrpc
+ * drops a peer over its backlog limit.  A reply larger than the limit is
+ * still sent whole to a client that reads it. */
+#define CONTROL_MAX_BACKLOG (1024 * 1024)
+#define CONTROL_MAX_DEFERRED 16
+
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
 
@@ -52,6 +70,9 @@ struct control_command {
 
 struct control_server {
     uv_pipe_t listener;
+    uv_timer_t idle_timer;      /* Closes idle connections. */
+    unsigned int idle_timeout;  /* In milliseconds; 0 for none. */
+    int n_handles;              /* Open libuv handles, freed when 0. */
     char *path;                 /* The socket's file name. */
     char *version;              /* What "version" replies. */
 
@@ -76,6 +97,10 @@ struct control_conn {
     bool busy;                  /* Inside a command's callback? */
     bool dead;                  /* Failed while busy: destroy after. */
     struct ovs_list deferred;   /* Its "struct control_deferred"s. */
+
+    /* When the client last did something: connected, sent a request, read
+     * some of its replies, or was sent a reply (uv_now()). */
+    uint64_t last_used;
 };
 
 /* A request whose reply comes later (control_defer()). */
@@ -87,6 +112,7 @@ struct control_deferred {
 };
 
 static void control_server_close__(struct control_server *);
+static void control_server_arm_idle_timer(struct control_server *);
 
 static const char *
 control_format_to_string(enum control_format format)
@@ -112,6 +138,21 @@ control_format_from_string(const char *s, enum control_format *format)
     return false;
 }
 
+/* Returns true if 'conn' has no request in progress or waiting for a
+ * reply: closing it loses the client nothing but the connection. */
+static bool
+control_conn_is_idle(const struct control_conn *conn)
+{
+    return !conn->busy && ovs_list_is_empty(&conn->deferred);
+}
+
+/* Notes that the client on 'conn' did something now. */
+static void
+control_conn_touch(struct control_conn *conn)
+{
+    conn->last_used = uv_now(jrpc_stream_handle(conn->stream)->loop);
+}
+
 static void
 control_conn_destroy(struct control_conn *conn)
 {
@@ -126,6 +167,15 @@ control_conn_destroy(struct control_conn *conn)
         json_decref(conn->request_id);
         free(conn);
     }
+}
+
+/* Closes 'conn' and discards the replies queued on it, which its client
+ * has not read and, being dropped, never will. */
+static void
+control_conn_abort(struct control_conn *conn)
+{
+    jrpc_stream_abort(conn->stream);
+    control_conn_destroy(conn);
 }
 
 static void
@@ -147,6 +197,11 @@ control_send_reply(struct control_conn *conn, bool success, json_t *body)
     /* A failure to send is reported through the stream's error callback,
      * which drops the connection. */
     jrpc_stream_send(conn->stream, reply);
+
+    /* The idle time of a connection counts from its last reply, whenever
+     * that comes: a deferred reply may come long after the request. */
+    control_conn_touch(conn);
+    control_server_arm_idle_timer(conn->server);
 }
 
 /* Returns a JSON string of 'body' with a new-line at its end, as ovs-appctl
@@ -369,6 +424,15 @@ control_register(struct control_server *server, const char *name,
     c->aux = aux;
 }
 
+/* Returns true if 'conn' has as much queued for its client as iovpd will
+ * queue (see CONTROL_MAX_BACKLOG). */
+static bool
+control_conn_is_full(const struct control_conn *conn)
+{
+    return (jrpc_stream_backlog(conn->stream) > CONTROL_MAX_BACKLOG
+            || ovs_list_size(&conn->deferred) >= CONTROL_MAX_DEFERRED);
+}
+
 static void
 control_dispatch(struct control_conn *conn, const struct jrpc_msg *msg)
 {
@@ -446,12 +510,34 @@ control_conn_msg_cb(struct jrpc_stream *stream, json_t *json, void *conn_)
         return;
     }
 
+    control_conn_touch(conn);
     control_dispatch(conn, &msg);
     if (conn->dead) {
         control_conn_destroy(conn);
+    } else if (control_conn_is_full(conn)) {
+        /* Backpressure: parse no more of what the client sent until it has
+         * read (control_conn_sent_cb() resumes). */
+        VLOG_DBG("%s: pausing a connection with %zu bytes of replies "
+                 "queued and %zu requests waiting", server->path,
+                 jrpc_stream_backlog(conn->stream),
+                 ovs_list_size(&conn->deferred));
+        jrpc_stream_pause(stream);
     }
     if (server->close_pending) {
         control_server_close__(server);
+    }
+}
+
+/* Some of the replies queued on 'conn' were written: the client reads. */
+static void
+control_conn_sent_cb(struct jrpc_stream *stream, void *conn_)
+{
+    struct control_conn *conn = conn_;
+
+    control_conn_touch(conn);
+    if (jrpc_stream_is_paused(stream) && !control_conn_is_full(conn)) {
+        VLOG_DBG("%s: resuming a connection", conn->server->path);
+        jrpc_stream_resume(stream);
     }
 }
 
@@ -474,12 +560,40 @@ control_conn_error_cb(struct jrpc_stream *stream, int error,
     }
 }
 
+/* Closes the connection of 'server' idle the longest, other than 'new',
+ * so that 'new' may be served: slots held by clients that do nothing must
+ * not lock out an administrator.  Returns false if no connection is
+ * idle. */
+static bool
+control_server_make_room(struct control_server *server,
+                         const struct control_conn *new)
+{
+    struct control_conn *oldest = NULL, *conn;
+
+    LIST_FOR_EACH (conn, node, &server->conns) {
+        if (conn != new && control_conn_is_idle(conn)
+            && (!oldest || conn->last_used < oldest->last_used)) {
+            oldest = conn;
+        }
+    }
+    if (!oldest) {
+        return false;
+    }
+    VLOG_INFO_RL(&rl, "%s: serving %d connections already: closing the one "
+                 "idle for the longest (%"PRIu64" ms)", server->path,
+                 CONTROL_MAX_CONNS, uv_now(server->listener.loop)
+                 - oldest->last_used);
+    control_conn_abort(oldest);
+    return true;
+}
+
 static void
 control_connection_cb(uv_stream_t *listener, int status)
 {
     static const struct jrpc_stream_cbs cbs = {
         .msg = control_conn_msg_cb,
         .error = control_conn_error_cb,
+        .sent = control_conn_sent_cb,
     };
     struct control_server *server = listener->data;
     struct control_conn *conn;
@@ -499,11 +613,13 @@ control_connection_cb(uv_stream_t *listener, int status)
                                       CONTROL_MAX_REQUEST, &cbs, conn);
     ovs_list_push_back(&server->conns, &conn->node);
     server->n_conns++;
+    control_conn_touch(conn);
 
     error = uv_accept(listener, jrpc_stream_handle(conn->stream));
-    if (!error && server->n_conns > CONTROL_MAX_CONNS) {
-        VLOG_WARN_RL(&rl, "%s: refusing connection: already serving %d",
-                     server->path, CONTROL_MAX_CONNS);
+    if (!error && server->n_conns > CONTROL_MAX_CONNS
+        && !control_server_make_room(server, conn)) {
+        VLOG_WARN_RL(&rl, "%s: refusing connection: already serving %d, "
+                     "none of them idle", server->path, CONTROL_MAX_CONNS);
         control_conn_destroy(conn);
         return;
     }
@@ -514,7 +630,9 @@ control_connection_cb(uv_stream_t *listener, int status)
         VLOG_WARN_RL(&rl, "%s: accept failed: %s", server->path,
                      uv_strerror(error));
         control_conn_destroy(conn);
+        return;
     }
+    control_server_arm_idle_timer(server);
 }
 
 static void
@@ -593,6 +711,68 @@ control_set_options(struct control_conn *conn, int argc, const char *argv[],
     control_reply(conn, "");
 }
 
+/* Closes the connections of 'server' that have been idle for its idle
+ * timeout or longer. */
+static void
+control_server_idle_cb(uv_timer_t *timer)
+{
+    struct control_server *server = timer->data;
+    uint64_t now = uv_now(timer->loop);
+    struct control_conn *conn;
+
+    LIST_FOR_EACH_SAFE (conn, node, &server->conns) {
+        if (control_conn_is_idle(conn)
+            && now - conn->last_used >= server->idle_timeout) {
+            VLOG_INFO_RL(&rl, "%s: closing a connection idle for %"PRIu64
+                         " ms", server->path, now - conn->last_used);
+            control_conn_abort(conn);
+        }
+    }
+    control_server_arm_idle_timer(server);
+}
+
+/* Makes 'server''s idle timer fire when its first idle connection reaches
+ * the idle timeout, or stops it if none is idle.  A connection's deadline
+ * only moves later as its client acts, so the timer may fire early, never
+ * late: it then looks again. */
+static void
+control_server_arm_idle_timer(struct control_server *server)
+{
+    const struct control_conn *conn;
+    uint64_t first = UINT64_MAX;
+
+    if (server->closing || !server->idle_timeout
+        || uv_is_active((uv_handle_t *) &server->idle_timer)) {
+        return;
+    }
+    LIST_FOR_EACH (conn, node, &server->conns) {
+        if (control_conn_is_idle(conn)) {
+            first = MIN(first, conn->last_used);
+        }
+    }
+    if (first == UINT64_MAX) {
+        uv_timer_stop(&server->idle_timer);
+    } else {
+        uint64_t now = uv_now(server->listener.loop);
+        uint64_t due = first + server->idle_timeout;
+        uv_timer_start(&server->idle_timer, control_server_idle_cb,
+                       due > now ? due - now : 0, 0);
+    }
+}
+
+/* Sets to 'msec' milliseconds the time after which 'server' closes a
+ * connection that is idle: one with no request waiting for a reply whose
+ * client has neither sent a request nor read any of the replies for that
+ * long.  0 means never.  The default is a minute. */
+void
+control_server_set_idle_timeout(struct control_server *server,
+                                unsigned int msec)
+{
+    server->idle_timeout = msec;
+    uv_timer_stop(&server->idle_timer);
+    control_server_arm_idle_timer(server);
+}
+
 /* Creates a control server on 'loop' that listens on the Unix socket 'path'
  * (a stale socket file there is replaced) and answers "version" with
  * 'version'.  The socket is made accessible only to its owner and group.
@@ -608,6 +788,7 @@ control_server_open(uv_loop_t *loop, const char *path, const char *version,
     *serverp = NULL;
     server->path = iovp_xstrdup(path);
     server->version = iovp_xstrdup(version);
+    server->idle_timeout = CONTROL_IDLE_TIMEOUT_DEFAULT;
     ovs_list_init(&server->conns);
 
     error = uv_pipe_init(loop, &server->listener, 0);
@@ -615,6 +796,9 @@ control_server_open(uv_loop_t *loop, const char *path, const char *version,
         goto error;
     }
     server->listener.data = server;
+    uv_timer_init(loop, &server->idle_timer);
+    server->idle_timer.data = server;
+    server->n_handles = 2;
 
     /* Bind with a umask, so that no one else can connect even for a moment
      * before a chmod() would have run. */
@@ -628,6 +812,7 @@ control_server_open(uv_loop_t *loop, const char *path, const char *version,
     }
     if (error) {
         uv_close((uv_handle_t *) &server->listener, NULL);
+        uv_close((uv_handle_t *) &server->idle_timer, NULL);
         uv_run(loop, UV_RUN_NOWAIT);
         goto error;
     }
@@ -657,10 +842,13 @@ control_server_path(const struct control_server *server)
 }
 
 static void
-control_server_close_cb(uv_handle_t *listener)
+control_server_close_cb(uv_handle_t *handle)
 {
-    struct control_server *server = listener->data;
+    struct control_server *server = handle->data;
 
+    if (--server->n_handles) {
+        return;
+    }
     for (size_t i = 0; i < server->n_commands; i++) {
         free(server->commands[i].name);
         free(server->commands[i].usage);
@@ -680,10 +868,18 @@ control_server_close__(struct control_server *server)
     server->close_pending = false;
     LIST_FOR_EACH_POP (conn, node, &server->conns) {
         ovs_list_init(&conn->node);
-        control_conn_destroy(conn);
+        /* What is queued is still written, as the reply to "exit" must be,
+         * except to a client that is not reading: it would hold the loop,
+         * and so the program's exit, until it read. */
+        if (control_conn_is_full(conn)) {
+            control_conn_abort(conn);
+        } else {
+            control_conn_destroy(conn);
+        }
     }
     unlink(server->path);
     uv_close((uv_handle_t *) &server->listener, control_server_close_cb);
+    uv_close((uv_handle_t *) &server->idle_timer, control_server_close_cb);
 }
 
 /* Stops 'server' listening, closes its connections and removes its socket

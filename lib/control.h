@@ -34,6 +34,14 @@
  * control_register_vlog() adds the "vlog/..." commands of Open vSwitch's
  * daemons, served by libopenvswitch's logging.
  *
+ * The server bounds what each client can make it hold (the numbers are in
+ * control.c): a request's size; the replies queued for a client, beyond
+ * which its further requests wait, unparsed, until it reads, and a client
+ * that keeps sending all the same is dropped; the number of connections,
+ * where one more closes the connection idle the longest, so that clients
+ * that hold connections open without using them cannot lock out an
+ * administrator; and the time a connection may stay idle.
+ *
  * A program that serves it ignores SIGPIPE, so that a client that goes away
  * makes a write fail instead of killing the program.
  *
@@ -46,6 +54,14 @@
 
 struct control_server;
 struct control_conn;
+
+/* Default milliseconds after which a connection with no request waiting
+ * for a reply, whose client neither sent a request nor read any of its
+ * replies for that long, is closed (control_server_set_idle_timeout()).
+ * ovs-appctl and iovp-ofctl send their request as soon as they connect;
+ * only a client that holds connections open without using them meets
+ * this. */
+#define CONTROL_IDLE_TIMEOUT_DEFAULT (60 * 1000)
 
 /* Output formats a connection can ask for, with their names. */
 #define CONTROL_FORMATS                         \
@@ -71,6 +87,8 @@ int control_server_open(uv_loop_t *, const char *path, const char *version,
                         struct control_server **);
 void control_server_close(struct control_server *);
 const char *control_server_path(const struct control_server *);
+void control_server_set_idle_timeout(struct control_server *,
+                                     unsigned int msec);
 
 void control_register(struct control_server *, const char *name,
                       const char *usage, int min_args, int max_args,

@@ -24,9 +24,17 @@
  * serializes a value and queues it for writing.  The first failure (end of
  * stream, a read or write error, a malformed or oversized message) is
  * reported once through the 'error' callback, after which no message is
- * delivered; the owner then calls jrpc_stream_close(). */
+ * delivered; the owner then calls jrpc_stream_close().
+ *
+ * The owner may pause a stream whose peer sends requests faster than it
+ * reads the replies: messages stop being delivered, and bytes that arrive
+ * meanwhile are held, unparsed, up to the stream's largest message; a peer
+ * that sends more than that while paused fails the stream with -ENOBUFS.
+ * Reading goes on while paused so that such a peer is found out, and an
+ * end of stream too, at once rather than when it is resumed. */
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <uv.h>
 
@@ -41,6 +49,10 @@ struct jrpc_stream_cbs {
      * oversized one) and 'reason' says more. */
     void (*error)(struct jrpc_stream *, int error, const char *reason,
                   void *aux);
+
+    /* Optional: queued bytes were written, so jrpc_stream_backlog() went
+     * down. */
+    void (*sent)(struct jrpc_stream *, void *aux);
 };
 
 struct jrpc_stream *jrpc_stream_create(uv_loop_t *, uv_handle_type,
@@ -52,6 +64,10 @@ int jrpc_stream_start(struct jrpc_stream *, const char *name);
 const char *jrpc_stream_name(const struct jrpc_stream *);
 int jrpc_stream_send(struct jrpc_stream *, json_t *msg);
 size_t jrpc_stream_backlog(const struct jrpc_stream *);
+void jrpc_stream_pause(struct jrpc_stream *);
+void jrpc_stream_resume(struct jrpc_stream *);
+bool jrpc_stream_is_paused(const struct jrpc_stream *);
 void jrpc_stream_close(struct jrpc_stream *);
+void jrpc_stream_abort(struct jrpc_stream *);
 
 #endif /* jsonrpc-stream.h */
