@@ -174,41 +174,45 @@ report_delete_port(const struct odb_row *ps, const struct odb_row *pp,
 }
 
 /* Parses 'since', an "iovp-down-since", into '*t'.  Returns false if it
- * is not a time iovpd could have written (a controller's, say). */
+ * is not a time iovpd could have written by 'now' (a controller's, say, or
+ * one from a clock set back since): such a mark is written anew, so that
+ * no value keeps an unbound row beyond its grace period. */
 static bool
-report_parse_time(const char *since, long long int *t)
+report_parse_time(const char *since, long long int now, long long int *t)
 {
     char *end;
 
     *t = strtoll(since, &end, 10);
-    return since[0] && !*end && *t >= 0 && *t < (1LL << 40);
+    return since[0] && !*end && *t >= 0 && *t <= now;
 }
 
 /* Adds to 'ops' what the Physical_Port row 'pp' of switch 'ps', called
- * 'name', whose VM port is gone, needs (see the top of report.h): its port marked down, or
- * the row deleted once it is unbound and its grace period over.  'pp' is
- * one of 'n_named' rows of its name.  The time at which something will be
- * due for the row goes in '*deadline' if it is earlier, and what was done
- * in 'notes'. */
+ * 'name', whose VM port is gone, needs (see the top of report.h): its port
+ * marked down, or the row deleted once it is unbound and its grace period
+ * over.  'pp' is one of 'n_named' rows of its name.  The time at which
+ * something will be due for the row goes in '*deadline' if it is earlier,
+ * and what was done in 'notes'. */
 static void
 report_port_gone(const struct odb_replica_table *pports,
                  const struct odb_row *ps, const struct odb_row *pp,
-                 const char *name, size_t n_named, const struct report_spec *spec,
-                 long long int *deadline, json_t *ops, json_t *notes)
+                 const char *name, size_t n_named,
+                 const struct report_spec *spec, long long int *deadline,
+                 json_t *ops, json_t *notes)
 {
     const char *since = report_down_since(pports, pp);
     bool bound = switch_ports_is_bound(pports, pp);
     long long int t;
 
     if (!bound && (n_named > 1 || !spec->port_grace)) {
-        /* Nothing to keep: the port's configuration, if any, is in another
-         * row of its name. */
+        /* Nothing to keep: the row carries no configuration, and another
+         * row of its name is the port's, or no grace period is asked
+         * for. */
         report_delete_port(ps, pp, ops);
         json_array_append_new(notes, json_sprintf(
             "port %s: its VM port is gone and Physical_Port %s is unbound"
             "%s: deleted", name, pp->uuid,
             n_named > 1 ? " beside another row of its name" : ""));
-    } else if (!since || !report_parse_time(since, &t)) {
+    } else if (!since || !report_parse_time(since, spec->now, &t)) {
         /* Down from now: the row and its bindings stay, as a TOR keeps
          * the configuration of a port whose link went down. */
         json_array_append_new(ops, report_mark_down(pp, spec->now));
@@ -222,8 +226,6 @@ report_port_gone(const struct odb_replica_table *pports,
                 "port %s: its VM port is gone: Physical_Port %s stays, "
                 "down, for %lld s unless the port comes back or is bound",
                 name, pp->uuid, spec->port_grace));
-        }
-        if (!bound) {
             *deadline = MIN(*deadline, spec->now + spec->port_grace);
         }
     } else if (!bound && spec->now >= t + spec->port_grace) {
