@@ -20,12 +20,14 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openvswitch/dynamic-string.h>
@@ -121,6 +123,7 @@ struct agent {
     uv_idle_t run;
     uv_timer_t retry;           /* Runs again after a failed transaction. */
     uv_timer_t stats;           /* Reads the flows' counters. */
+    uv_timer_t ports;           /* Ends a down port's grace period. */
     unsigned int n_stats_reads;
     bool stats_all;             /* The read under way is of every table. */
     struct ovs_list waiters;    /* Contains "struct agent_waiter"s. */
@@ -130,6 +133,7 @@ struct agent {
     char *datapath_type;
     char *switch_name;          /* NULL: derived. */
     char *tunnel_ip;            /* NULL: derived. */
+    long long int port_grace;   /* Seconds (report.h). */
 
     struct agent_txn ovs_txn;
     struct agent_txn vtep_txn;
@@ -1189,6 +1193,39 @@ agent_cmd_with_counters(struct control_conn *conn, int argc,
     agent_read_all_stats(agent);
 }
 
+/* Returns the operations that make the Physical_Port rows of the switch
+ * that 'spec' names match the VM ports in 'ovs', or NULL (see
+ * report_physical_ports()); logs what they do to each port, and sets the
+ * timer that wakes the agent when a down port's grace period ends. */
+static json_t *
+agent_report_ports(struct agent *agent, const struct odb_replica *vtep,
+                   const struct odb_replica *ovs, struct report_spec *spec)
+{
+    json_t *notes = json_array();
+    long long int deadline;
+    size_t i;
+    json_t *note;
+
+    spec->now = time(NULL);
+    spec->port_grace = agent->port_grace;
+    json_t *ops = report_physical_ports(vtep, ovs, spec, agent->bridge,
+                                        &deadline, notes);
+    json_array_foreach (notes, i, note) {
+        VLOG_INFO("%s", json_string_value(note));
+    }
+    json_decref(notes);
+
+    if (deadline == LLONG_MAX) {
+        uv_timer_stop(&agent->ports);
+    } else {
+        /* A second late rather than early: the deadline is in whole
+         * seconds. */
+        uv_timer_start(&agent->ports, agent_wake_timer,
+                       (MAX(deadline - spec->now, 0) + 1) * 1000, 0);
+    }
+    return ops;
+}
+
 /* Brings what iovpd owns in both databases in line with what they show.
  * Each step is a pure function of a replica; at most one transaction is in
  * flight on each database. */
@@ -1225,7 +1262,7 @@ agent_run(struct agent *agent)
         if (ops) {
             VLOG_INFO("reporting Physical_Switch %s", name);
         } else if (ovs) {
-            ops = report_physical_ports(vtep, ovs, &spec, agent->bridge);
+            ops = agent_report_ports(agent, vtep, ovs, &spec);
             if (ops) {
                 VLOG_INFO("reporting the ports of Physical_Switch %s",
                           name);
@@ -1508,6 +1545,7 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
                           ? iovp_xstrdup(options->switch_name) : NULL);
     agent->tunnel_ip = (options->tunnel_ip
                         ? iovp_xstrdup(options->tunnel_ip) : NULL);
+    agent->port_grace = options->port_grace;
     agent->ovs_txn = (struct agent_txn) {
         .agent = agent, .what = "Open_vSwitch transaction",
     };
@@ -1626,7 +1664,9 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
     uv_idle_init(loop, &agent->run);
     uv_timer_init(loop, &agent->retry);
     uv_timer_init(loop, &agent->stats);
+    uv_timer_init(loop, &agent->ports);
     agent->run.data = agent->retry.data = agent->stats.data = agent;
+    agent->ports.data = agent;
     uv_timer_start(&agent->stats, agent_stats_timer, AGENT_STATS_INTERVAL,
                    AGENT_STATS_INTERVAL);
 
@@ -1676,6 +1716,7 @@ agent_shutdown(struct agent *agent)
     uv_close((uv_handle_t *) &agent->run, NULL);
     uv_close((uv_handle_t *) &agent->retry, NULL);
     uv_close((uv_handle_t *) &agent->stats, NULL);
+    uv_close((uv_handle_t *) &agent->ports, NULL);
     uv_close((uv_handle_t *) &agent->sigterm, NULL);
     uv_close((uv_handle_t *) &agent->sigint, NULL);
 }

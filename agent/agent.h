@@ -44,6 +44,8 @@ struct agent_options {
     const char *datapath_type;  /* For a bridge iovpd creates, or NULL. */
     const char *switch_name;    /* NULL: from Open_vSwitch, or hostname. */
     const char *tunnel_ip;      /* NULL: from Open_vSwitch, or none. */
+    long long int port_grace;   /* Seconds an unbound port of iovpd's
+                                 * outlives its VM (report.h). */
     const char *ofp_remote;     /* The bridge's OpenFlow management socket. */
     const char *offload;        /* --offload's BACKEND[:OPTIONS], or NULL. */
     struct tls_options tls;     /* Files for ssl: remotes, all NULL: none. */

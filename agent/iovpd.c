@@ -69,6 +69,7 @@ struct iovpd_options {
     char *datapath_type;
     char *switch_name;
     char *tunnel_ip;
+    long long int port_grace;   /* --port-grace, seconds. */
     char *ofp_remote;           /* The bridge's management socket. */
     char *offload;              /* --offload, or NULL. */
     char *private_key;          /* TLS: absolute file names, or NULL. */
@@ -341,6 +342,7 @@ main(int argc, char *argv[])
         .datapath_type = options.datapath_type,
         .switch_name = options.switch_name,
         .tunnel_ip = options.tunnel_ip,
+        .port_grace = options.port_grace,
         .ofp_remote = options.ofp_remote,
         .offload = options.offload,
         .tls = {
@@ -445,6 +447,7 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
         OPT_DATAPATH_TYPE,
         OPT_SWITCH_NAME,
         OPT_TUNNEL_IP,
+        OPT_PORT_GRACE,
         OPT_OFFLOAD,
         OPT_BOOTSTRAP_CA_CERT,
     };
@@ -468,6 +471,7 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
         {"datapath-type", required_argument, NULL, OPT_DATAPATH_TYPE},
         {"switch-name", required_argument, NULL, OPT_SWITCH_NAME},
         {"tunnel-ip", required_argument, NULL, OPT_TUNNEL_IP},
+        {"port-grace", required_argument, NULL, OPT_PORT_GRACE},
         {"offload", required_argument, NULL, OPT_OFFLOAD},
         {"private-key", required_argument, NULL, 'p'},
         {"certificate", required_argument, NULL, 'c'},
@@ -487,6 +491,7 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
     memset(options, 0, sizeof *options);
     options->probe_interval = 5000;
     options->control_idle_timeout = CONTROL_IDLE_TIMEOUT_DEFAULT;
+    options->port_grace = 86400;
     if (!getcwd(cwd, sizeof cwd)) {
         iovp_fatal(errno, "cannot get current directory");
     }
@@ -602,6 +607,19 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
                            optarg);
             }
             set_string(&options->tunnel_ip, optarg);
+            break;
+        }
+
+        case OPT_PORT_GRACE: {
+            /* Up to ten years: a deadline in seconds since the epoch then
+             * stays far from overflow. */
+            char *end;
+            long long int secs = strtoll(optarg, &end, 10);
+            if (!optarg[0] || *end || secs < 0 || secs > 315360000) {
+                iovp_fatal(0, "--port-grace: \"%s\" is not a number of "
+                           "seconds", optarg);
+            }
+            options->port_grace = secs;
             break;
         }
 
@@ -737,6 +755,8 @@ Integration bridge and switch options:\n\
                           host name)\n\
   --tunnel-ip=IP          this host's tunnel address (default: Open_vSwitch\n\
                           external_ids:iovp-tunnel-ip)\n\
+  --port-grace=SECONDS    how long an unbound Physical_Port row that iovpd\n\
+                          made outlives its VM's interface (default: 86400)\n\
 \n\
 TLS options (for ssl: remotes, as Open vSwitch's daemons take them):\n\
   -p, --private-key=FILE  file with this host's private key (PEM)\n\

@@ -18,6 +18,7 @@
 
 #include "agent/report.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
@@ -102,14 +103,155 @@ report_physical_switch(const struct odb_replica *vtep,
     return odb_txn_finish(ops, "iovpd: reporting this switch");
 }
 
+/* Returns true if iovpd made 'pp', a row of 'pports': its
+ * "other_config:iovp-created" is "true". */
+static bool
+report_is_created(const struct odb_replica_table *pports,
+                  const struct odb_row *pp)
+{
+    const char *created = json_string_value(odb_map_get(
+        odb_row_get(pports, pp, "other_config"), "iovp-created"));
+
+    return created && !strcmp(created, "true");
+}
+
+/* Returns "other_config:iovp-down-since" of 'pp', a row of 'pports', if
+ * iovpd made the row: the time, in seconds since the epoch as iovpd wrote
+ * it, since which the row's VM port has been gone.  NULL if the row is not
+ * iovpd's or its port is not down. */
+static const char *
+report_down_since(const struct odb_replica_table *pports,
+                  const struct odb_row *pp)
+{
+    return (report_is_created(pports, pp)
+            ? json_string_value(odb_map_get(odb_row_get(pports, pp,
+                                                        "other_config"),
+                                            "iovp-down-since"))
+            : NULL);
+}
+
+/* Returns a new reference to an operation that deletes
+ * "other_config:iovp-down-since" from 'pp' and, if 'since' is nonnegative,
+ * writes it anew as 'since'.  A mutation rather than an update, so that
+ * what a controller keeps in "other_config" is left as it is. */
+static json_t *
+report_mark_down(const struct odb_row *pp, long long int since)
+{
+    json_t *mutations = json_pack("[[s, s, [s, [s]]]]", "other_config",
+                                  "delete", "set", "iovp-down-since");
+
+    if (since >= 0) {
+        char *value = iovp_xasprintf("%lld", since);
+        json_array_append_new(mutations, json_pack(
+            "[s, s, [s, [[s, s]]]]", "other_config", "insert", "map",
+            "iovp-down-since", value));
+        free(value);
+    }
+    return json_pack("{s:s, s:s, s:o, s:o}", "op", "mutate",
+                     "table", "Physical_Port", "where", odb_where_uuid(pp),
+                     "mutations", mutations);
+}
+
+/* Appends to 'ops' the operations that delete 'pp' from switch 'ps' (and
+ * so from the database), guarded: if a controller bound the row
+ * meanwhile, the transaction fails and nothing is deleted, so that iovpd
+ * never deletes bindings. */
+static void
+report_delete_port(const struct odb_row *ps, const struct odb_row *pp,
+                   json_t *ops)
+{
+    json_array_append_new(ops, json_pack(
+        "{s:s, s:s, s:o, s:[s, s], s:s, s:[{s:[s, []], s:[s, []]}], s:i}",
+        "op", "wait", "table", "Physical_Port", "where", odb_where_uuid(pp),
+        "columns", "vlan_bindings", "acl_bindings", "until", "==",
+        "rows", "vlan_bindings", "map", "acl_bindings", "map",
+        "timeout", 0));
+    json_array_append_new(ops, json_pack(
+        "{s:s, s:s, s:o, s:[[s, s, o]]}",
+        "op", "mutate", "table", "Physical_Switch",
+        "where", odb_where_uuid(ps),
+        "mutations", "ports", "delete", odb_uuid(pp)));
+}
+
+/* Parses 'since', an "iovp-down-since", into '*t'.  Returns false if it
+ * is not a time iovpd could have written by 'now' (a controller's, say, or
+ * one from a clock set back since): such a mark is written anew, so that
+ * no value keeps an unbound row beyond its grace period. */
+static bool
+report_parse_time(const char *since, long long int now, long long int *t)
+{
+    char *end;
+
+    *t = strtoll(since, &end, 10);
+    return since[0] && !*end && *t >= 0 && *t <= now;
+}
+
+/* Adds to 'ops' what the Physical_Port row 'pp' of switch 'ps', called
+ * 'name', whose VM port is gone, needs (see the top of report.h): its port
+ * marked down, or the row deleted once it is unbound and its grace period
+ * over.  'pp' is one of 'n_named' rows of its name.  The time at which
+ * something will be due for the row goes in '*deadline' if it is earlier,
+ * and what was done in 'notes'. */
+static void
+report_port_gone(const struct odb_replica_table *pports,
+                 const struct odb_row *ps, const struct odb_row *pp,
+                 const char *name, size_t n_named,
+                 const struct report_spec *spec, long long int *deadline,
+                 json_t *ops, json_t *notes)
+{
+    const char *since = report_down_since(pports, pp);
+    bool bound = switch_ports_is_bound(pports, pp);
+    long long int t;
+
+    if (!bound && (n_named > 1 || !spec->port_grace)) {
+        /* Nothing to keep: the row carries no configuration, and another
+         * row of its name is the port's, or no grace period is asked
+         * for. */
+        report_delete_port(ps, pp, ops);
+        json_array_append_new(notes, json_sprintf(
+            "port %s: its VM port is gone and Physical_Port %s is unbound"
+            "%s: deleted", name, pp->uuid,
+            n_named > 1 ? " beside another row of its name" : ""));
+    } else if (!since || !report_parse_time(since, spec->now, &t)) {
+        /* Down from now: the row and its bindings stay, as a TOR keeps
+         * the configuration of a port whose link went down. */
+        json_array_append_new(ops, report_mark_down(pp, spec->now));
+        if (bound) {
+            json_array_append_new(notes, json_sprintf(
+                "port %s: its VM port is gone: Physical_Port %s stays, "
+                "down, with its bindings, until the port comes back or "
+                "the controller deletes the row", name, pp->uuid));
+        } else {
+            json_array_append_new(notes, json_sprintf(
+                "port %s: its VM port is gone: Physical_Port %s stays, "
+                "down, for %lld s unless the port comes back or is bound",
+                name, pp->uuid, spec->port_grace));
+            *deadline = MIN(*deadline, spec->now + spec->port_grace);
+        }
+    } else if (!bound && spec->now >= t + spec->port_grace) {
+        report_delete_port(ps, pp, ops);
+        json_array_append_new(notes, json_sprintf(
+            "port %s: down since %lld, unbound, for longer than %lld s: "
+            "Physical_Port %s deleted", name, t, spec->port_grace,
+            pp->uuid));
+    } else if (!bound) {
+        *deadline = MIN(*deadline, t + spec->port_grace);
+    }
+}
+
 /* Returns a new reference to the operations that make this switch's
  * Physical_Port rows in 'vtep' match the VM ports on 'bridge' in 'ovs' (see
- * the top of report.h); NULL when they already do, or when the switch's
- * own row is not there yet. */
+ * the top of report.h), at time 'spec->now'; NULL when they already do, or
+ * when the switch's own row is not there yet.  Sets '*deadline' to the
+ * time (seconds since the epoch) at which an unbound down port's grace
+ * period ends, the earliest, or LLONG_MAX if none will; appends to 'notes'
+ * (a JSON array) a line to log for each port that goes down, comes back or
+ * is deleted. */
 json_t *
 report_physical_ports(const struct odb_replica *vtep,
                       const struct odb_replica *ovs,
-                      const struct report_spec *spec, const char *bridge)
+                      const struct report_spec *spec, const char *bridge,
+                      long long int *deadline, json_t *notes)
 {
     const struct odb_replica_table *switches = odb_replica_find_table(
         vtep, "Physical_Switch");
@@ -118,47 +260,44 @@ report_physical_ports(const struct odb_replica *vtep,
     const struct odb_row *ps = odb_find_row_by_string(switches, "name",
                                                       spec->switch_name);
 
+    *deadline = LLONG_MAX;
     if (!ps || !pports) {
         return NULL;
     }
 
     json_t *vm_ports = vm_ports_find(ovs, bridge);
     json_t *ops = json_array();
-    json_t *have = json_object();
-    const json_t *ps_ports = odb_row_get(switches, ps, "ports");
-
-    /* The switch's ports: those that stay, and those iovpd made for a VM
-     * that has left. */
     size_t n_pps;
-    const struct odb_row **pps = odb_rows_referenced(pports, ps_ports,
-                                                     &n_pps);
-    for (size_t i = 0; i < n_pps; i++) {
-        const struct odb_row *pp = pps[i];
-        const char *name = json_string_value(odb_row_get(pports, pp,
-                                                         "name"));
-        const json_t *created = odb_map_get(
-            odb_row_get(pports, pp, "other_config"), "iovp-created");
-        json_object_set_new(have, name ? name : "", json_true());
-        if (name && !json_object_get(vm_ports, name)
-            && json_is_string(created)
-            && !strcmp(json_string_value(created), "true")) {
-            json_array_append_new(ops, json_pack(
-                "{s:s, s:s, s:o, s:[[s, s, o]]}",
-                "op", "mutate", "table", "Physical_Switch",
-                "where", odb_where_uuid(ps),
-                "mutations", "ports", "delete", odb_uuid(pp)));
+    struct odb_named_row *pps = switch_ports_all(vtep, spec->switch_name,
+                                                 &n_pps);
+
+    /* The switch's ports, of each name: those whose VM port is there, back
+     * from down perhaps, and those iovpd made for a VM port that is
+     * gone. */
+    for (size_t i = 0, next; i < n_pps; i = next) {
+        next = odb_named_rows_next(pps, n_pps, i);
+        bool there = json_object_get(vm_ports, pps[i].name) != NULL;
+        for (size_t j = i; j < next; j++) {
+            const struct odb_row *pp = pps[j].row;
+            if (there && report_down_since(pports, pp)) {
+                json_array_append_new(ops, report_mark_down(pp, -1));
+                json_array_append_new(notes, json_sprintf(
+                    "port %s: its VM port is back: Physical_Port %s is up",
+                    pps[j].name, pp->uuid));
+            } else if (!there && report_is_created(pports, pp)) {
+                report_port_gone(pports, ps, pp, pps[j].name, next - i,
+                                 spec, deadline, ops, notes);
+            }
         }
+        json_object_del(vm_ports, pps[i].name);
     }
     free(pps);
 
-    /* The VM ports the switch does not have yet. */
+    /* The VM ports the switch has no row for yet. */
     const char *name;
     json_t *value;
     size_t n = 0;
     json_object_foreach (vm_ports, name, value) {
-        if (json_object_get(have, name)) {
-            continue;
-        }
         char *uuid_name = iovp_xasprintf("port%zu", n++);
         json_array_append_new(ops, json_pack(
             "{s:s, s:s, s:{s:s, s:[s, [[s, s]]]}, s:s}",
@@ -173,7 +312,6 @@ report_physical_ports(const struct odb_replica *vtep,
         free(uuid_name);
     }
     json_decref(vm_ports);
-    json_decref(have);
 
     if (json_array_size(ops)) {
         /* Guard: the switch's ports are still those this was computed
@@ -182,7 +320,8 @@ report_physical_ports(const struct odb_replica *vtep,
             "{s:s, s:s, s:o, s:[s], s:s, s:[{s:O}], s:i}",
             "op", "wait", "table", "Physical_Switch",
             "where", odb_where_uuid(ps), "columns", "ports", "until", "==",
-            "rows", "ports", ps_ports, "timeout", 0));
+            "rows", "ports", odb_row_get(switches, ps, "ports"),
+            "timeout", 0));
     }
     return odb_txn_finish(ops, "iovpd: reporting this switch's ports");
 }
@@ -336,9 +475,10 @@ report_token_set(const json_t *tokens)
  * "port_fault_status" of each Physical_Port row of this switch to its
  * faults in 'faults', a JSON object that maps a row's UUID to an array of
  * the schema's tokens ("invalid_vlan_map", ...); a row it does not name
- * has none.  Every row of the switch is set, those that iovpd ignores (see
- * agent/switch-ports.h) included.  The column is ephemeral: after a
- * database restart the faults are written again. */
+ * has none.  A row whose port is down (see the top of report.h) has an
+ * "unspecified_fault" too.  Every row of the switch is set, those that
+ * iovpd ignores (see agent/switch-ports.h) included.  The column is
+ * ephemeral: after a database restart the faults are written again. */
 json_t *
 report_port_faults(const struct odb_replica *vtep,
                    const struct report_spec *spec, const json_t *faults)
@@ -356,7 +496,13 @@ report_port_faults(const struct odb_replica *vtep,
     json_t *ops = json_array();
     for (size_t i = 0; i < n_pps; i++) {
         const struct odb_row *pp = pps[i].row;
-        json_t *set = report_token_set(json_object_get(faults, pp->uuid));
+        json_t *tokens = json_deep_copy(json_object_get(faults, pp->uuid));
+        if (report_down_since(pports, pp)) {
+            tokens = tokens ? tokens : json_array();
+            json_array_append_new(tokens, json_string("unspecified_fault"));
+        }
+        json_t *set = report_token_set(tokens);
+        json_decref(tokens);
 
         if (!json_equal(set, odb_row_get(pports, pp, "port_fault_status"))) {
             json_array_append_new(ops, json_pack(

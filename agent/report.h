@@ -32,11 +32,29 @@
  * "external_ids:iface-id" names it; its Physical_Port row has that name.
  * iovpd makes the row when the switch has no port of that name (marking it
  * "other_config:iovp-created=true") and adopts one an operator made first.
- * When the VM's interface leaves the bridge, a row iovpd made goes with it;
- * an adopted row stays, with whatever the operator bound to it.  A port
- * with several rows of its name (a controller's row beside iovpd's, see
- * agent/switch-ports.h) has a row already: iovpd makes no other, and when
- * the VM leaves it deletes only the one it made.
+ *
+ * When the VM's interface leaves the bridge (a VM that reboots, or
+ * migrates away and perhaps back), the port goes down, as a TOR's port
+ * whose link goes down: a TOR does not forget the port's configuration,
+ * and neither does iovpd.  A row iovpd made stays, bindings and all; iovpd
+ * notes since when its port is down in "other_config:iovp-down-since"
+ * (seconds since the epoch, in the database so that a restart does not
+ * reset it) and reports "unspecified_fault" for it.  When an interface of
+ * the port's name comes back, it takes the row, bindings and all, and the
+ * mark and the fault go.  A row that iovpd made and that is unbound goes
+ * once it has been down for 'port_grace' seconds (at once if that is 0),
+ * or at once if another row of its name stands beside it.  iovpd deletes
+ * no row that carries a binding, since every binding is a controller's: a
+ * bound row stays until the controller deletes or unbinds it.  An adopted
+ * row stays, as before, and is never marked.
+ *
+ * The name joins a row to its VM port.  A controller that renames a row
+ * moves its configuration to the VM port of the new name: the row is that
+ * port's from then on (down if there is none yet), and the VM port of the
+ * old name, which has no row any more, gets a new one as any new VM port
+ * does.  A port with several rows of its name (a controller's row beside
+ * iovpd's, see agent/switch-ports.h) has a row already: iovpd makes no
+ * other.
  *
  * Ucast_Macs_Local: for each VM port of the switch and each logical switch
  * its "vlan_bindings" puts it in, the VM's MAC (its Interface's
@@ -54,6 +72,8 @@ struct odb_row;
 struct report_spec {
     const char *switch_name;
     const char *tunnel_ip;      /* NULL if unknown. */
+    long long int now;          /* Seconds since the epoch. */
+    long long int port_grace;   /* Seconds an unbound down port stays. */
 };
 
 json_t *report_physical_switch(const struct odb_replica *vtep,
@@ -61,7 +81,8 @@ json_t *report_physical_switch(const struct odb_replica *vtep,
 json_t *report_physical_ports(const struct odb_replica *vtep,
                               const struct odb_replica *ovs,
                               const struct report_spec *,
-                              const char *bridge);
+                              const char *bridge, long long int *deadline,
+                              json_t *notes);
 json_t *report_ucast_macs_local(const struct odb_replica *vtep,
                                 const struct odb_replica *ovs,
                                 const struct report_spec *,

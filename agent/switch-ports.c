@@ -25,9 +25,9 @@
 #include "ovsdb/query.h"
 #include "ovsdb/replica.h"
 
-/* Returns true if 'pp', a row of 'pports', has a binding: a controller
- * configured it. */
-static bool
+/* Returns true if 'pp', a row of 'pports', has a binding ("vlan_bindings"
+ * or "acl_bindings"): a controller configured it. */
+bool
 switch_ports_is_bound(const struct odb_replica_table *pports,
                       const struct odb_row *pp)
 {

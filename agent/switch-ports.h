@@ -29,12 +29,16 @@
  * statistics, no local MACs; agent/pipeline.c reports them as faults.
  * Pure functions of the hardware_vtep replica. */
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct odb_named_row;
 struct odb_replica;
+struct odb_replica_table;
 struct odb_row;
 
+bool switch_ports_is_bound(const struct odb_replica_table *pports,
+                           const struct odb_row *);
 struct odb_named_row *switch_ports_all(const struct odb_replica *vtep,
                                        const char *switch_name, size_t *n);
 const struct odb_row **switch_ports_used(const struct odb_replica *vtep,
