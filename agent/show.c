@@ -283,7 +283,11 @@ show_policy_text(const json_t *policy)
 }
 
 /* Returns a malloc()'d text of 'flows', as the agent's "flows/dump" makes
- * them in JSON: one a line, as "ovs-ofctl dump-flows" prints them. */
+ * them in JSON: one a line, as "ovs-ofctl dump-flows" prints them.  A flow
+ * that the switch holds and iovpd did not ask for is marked "(not asked
+ * for by iovpd)"; one that iovpd wants and the switch lacks, "(missing from
+ * the switch)", with the switch's error if it refused it, and without
+ * counters. */
 char *
 show_flows_text(const json_t *flows)
 {
@@ -292,24 +296,44 @@ show_flows_text(const json_t *flows)
     json_t *f;
 
     json_array_foreach (flows, i, f) {
+        const char *status = json_string_value(json_object_get(f,
+                                                               "status"));
         const char *match = json_string_value(json_object_get(f, "match"));
-        json_int_t nic = json_integer_value(json_object_get(f,
-                                                            "nic_packets"));
-        char nic_text[48] = "";
-        if (nic) {
-            snprintf(nic_text, sizeof nic_text,
-                     " nic_packets=%"JSON_INTEGER_FORMAT",", nic);
+        const char *refused = json_string_value(json_object_get(f,
+                                                                "refused"));
+        bool missing = !strcmp(status, "missing");
+
+        if (missing) {
+            ds_put_format(&text, "(missing from the switch%s%s) ",
+                          refused ? ": it refused it, " : "",
+                          refused ? refused : "");
+        } else if (!strcmp(status, "unrequested")) {
+            ds_put_cstr(&text, "(not asked for by iovpd) ");
         }
-        ds_put_format(&text, "cookie=%s, duration=%"JSON_INTEGER_FORMAT"s, "
-                      "table=%"JSON_INTEGER_FORMAT", n_packets=%"
-                      JSON_INTEGER_FORMAT",%s n_bytes=%"JSON_INTEGER_FORMAT
-                      ", priority=%"JSON_INTEGER_FORMAT"%s%s actions=%s\n",
-                      json_string_value(json_object_get(f, "cookie")),
-                      json_integer_value(json_object_get(f, "duration")),
-                      json_integer_value(json_object_get(f, "table")),
-                      json_integer_value(json_object_get(f, "n_packets")),
-                      nic_text,
-                      json_integer_value(json_object_get(f, "n_bytes")),
+        ds_put_format(&text, "cookie=%s, ",
+                      json_string_value(json_object_get(f, "cookie")));
+        if (!missing) {
+            ds_put_format(&text, "duration=%"JSON_INTEGER_FORMAT"s, ",
+                          json_integer_value(json_object_get(f,
+                                                             "duration")));
+        }
+        ds_put_format(&text, "table=%"JSON_INTEGER_FORMAT", ",
+                      json_integer_value(json_object_get(f, "table")));
+        if (!missing) {
+            json_int_t nic = json_integer_value(json_object_get(
+                                                    f, "nic_packets"));
+            ds_put_format(&text, "n_packets=%"JSON_INTEGER_FORMAT", ",
+                          json_integer_value(json_object_get(f,
+                                                             "n_packets")));
+            if (nic) {
+                ds_put_format(&text, "nic_packets=%"JSON_INTEGER_FORMAT", ",
+                              nic);
+            }
+            ds_put_format(&text, "n_bytes=%"JSON_INTEGER_FORMAT", ",
+                          json_integer_value(json_object_get(f, "n_bytes")));
+        }
+        ds_put_format(&text, "priority=%"JSON_INTEGER_FORMAT"%s%s "
+                      "actions=%s\n",
                       json_integer_value(json_object_get(f, "priority")),
                       strcmp(match, "*") ? "," : "",
                       strcmp(match, "*") ? match : "",
