@@ -33,7 +33,8 @@
 /* Returns a new reference to the bindings of the Physical_Port called
  * 'name' of switch 'switch_name' in 'vtep' (the row that iovpd uses, see
  * agent/switch-ports.h): [{"vlan": N, "logical_switch": NAME, "acl": NAME
- * or null}], by VLAN. */
+ * or null}], by VLAN, with "not_applied": why, for a binding that the
+ * pipeline does not apply (pipeline_binding_fault()). */
 static json_t *
 show_bindings(const struct odb_replica *vtep, const char *switch_name,
               const char *name)
@@ -59,11 +60,11 @@ show_bindings(const struct odb_replica *vtep, const char *switch_name,
         }
 
         /* A canonical map is sorted by key: by VLAN. */
+        const json_t *map = json_array_get(odb_row_get(pports, pp,
+                                                       "vlan_bindings"), 1);
         size_t i;
         json_t *pair;
-        json_array_foreach (json_array_get(odb_row_get(pports, pp,
-                                                       "vlan_bindings"), 1),
-                            i, pair) {
+        json_array_foreach (map, i, pair) {
             const char *uuid = json_string_value(
                 json_array_get(json_array_get(pair, 1), 1));
             const struct odb_row *ls = (uuid
@@ -73,11 +74,13 @@ show_bindings(const struct odb_replica *vtep, const char *switch_name,
             const char *acl = pipeline_binding_acl(
                 pports, pp, odb_replica_find_table(vtep, "ACL"),
                 json_integer_value(json_array_get(pair, 0)));
+            char *why = pipeline_binding_fault(map, i, lswitches);
             json_array_append_new(bindings, json_pack(
-                "{s:O, s:s, s:s?}", "vlan", json_array_get(pair, 0),
+                "{s:O, s:s, s:s?, s:s?}", "vlan", json_array_get(pair, 0),
                 "logical_switch",
                 ls ? json_string_value(odb_row_get(lswitches, ls, "name"))
-                   : "(unknown)", "acl", acl));
+                   : "(unknown)", "acl", acl, "not_applied", why));
+            free(why);
         }
     }
     free(pps);
@@ -170,8 +173,13 @@ show_switch_text(const json_t *show)
             } else {
                 ds_put_format(&text, "   untagged: %s", ls);
             }
+            const char *why = json_string_value(json_object_get(
+                                                    b, "not_applied"));
             if (acl) {
                 ds_put_format(&text, ", ACL %s", acl);
+            }
+            if (why) {
+                ds_put_format(&text, " (not applied: %s)", why);
             }
             ds_put_char(&text, '\n');
         }
