@@ -56,7 +56,7 @@ trace_ls_binding(const json_t *port, const char *ls)
     json_array_foreach (json_object_get(port, "bindings"), i, b) {
         if (!strcmp(json_string_value(json_object_get(b, "logical_switch")),
                     ls)
-            && !json_object_get(b, "not_applied")) {
+            && !json_is_string(json_object_get(b, "not_applied"))) {
             return b;
         }
     }
@@ -163,7 +163,7 @@ trace_acl(const json_t *show, const char *port, const char *flow,
     const json_t *binding = NULL, *b;
     json_array_foreach (json_object_get(src, "bindings"), i, b) {
         if (json_integer_value(json_object_get(b, "vlan")) == vlan
-            && !json_object_get(b, "not_applied")) {
+            && !json_is_string(json_object_get(b, "not_applied"))) {
             binding = b;
         }
     }
