@@ -1193,6 +1193,24 @@ struct agent_waiter {
     char *port;                 /* Its argument, or NULL. */
 };
 
+/* Replies to 'reply' with 'result' (stolen), as agent_reply() does, or
+ * with 'error' if 'result' is NULL. */
+static void
+agent_deferred_reply(struct control_deferred *reply, json_t *result,
+                     const char *error, char *(*text)(const json_t *))
+{
+    if (!result) {
+        control_deferred_reply_error(reply, error);
+    } else if (control_deferred_format(reply) == CONTROL_FMT_JSON) {
+        control_deferred_reply_json(reply, result);
+    } else {
+        char *s = text(result);
+        control_deferred_reply(reply, s);
+        free(s);
+        json_decref(result);
+    }
+}
+
 /* Answers 'w' with what it asked for, and frees it. */
 static void
 agent_answer(struct agent *agent, struct agent_waiter *w)
@@ -1200,16 +1218,7 @@ agent_answer(struct agent *agent, struct agent_waiter *w)
     const char *error = NULL;
     json_t *result = agent_policy_json(agent, w->port, &error);
 
-    if (!result) {
-        control_deferred_reply_error(w->reply, error);
-    } else if (control_deferred_format(w->reply) == CONTROL_FMT_JSON) {
-        control_deferred_reply_json(w->reply, result);
-    } else {
-        char *text = show_policy_text(result);
-        control_deferred_reply(w->reply, text);
-        free(text);
-        json_decref(result);
-    }
+    agent_deferred_reply(w->reply, result, error, show_policy_text);
     free(w->port);
     free(w);
 }
@@ -1272,21 +1281,11 @@ agent_flows_dumped(const struct oflow_table *flows, void *r_)
 {
     struct agent_flows_request *r = r_;
 
-    if (!flows) {
-        control_deferred_reply_error(r->reply, "the switch's flows could "
-                                     "not be read (the connection to it "
-                                     "went down)");
-    } else {
-        json_t *result = agent_flows_json(r->agent, r->port, flows);
-        if (control_deferred_format(r->reply) == CONTROL_FMT_JSON) {
-            control_deferred_reply_json(r->reply, result);
-        } else {
-            char *text = show_flows_text(result);
-            control_deferred_reply(r->reply, text);
-            free(text);
-            json_decref(result);
-        }
-    }
+    agent_deferred_reply(r->reply,
+                         flows ? agent_flows_json(r->agent, r->port, flows)
+                         : NULL,
+                         "the switch's flows could not be read (the "
+                         "connection to it went down)", show_flows_text);
     free(r->port);
     free(r);
 }
