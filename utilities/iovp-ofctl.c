@@ -58,7 +58,7 @@ static const struct ofctl_command ofctl_commands[] = {
      0, 0, "ofp/status"},
     {"memory/show", "", "print what iovpd holds in memory",
      0, 0, "memory/show"},
-    {"dump-flows", "[PORT]", "print the switch's flows, marking differences",
+    {"dump-flows", "[PORT]", "print the switch's flows vs iovpd's",
      0, 1, "flows/dump"},
     {"dump-policy", "[PORT]", "print the ACLs in force, with counters",
      0, 1, "policy/dump"},
