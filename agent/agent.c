@@ -755,24 +755,91 @@ agent_stats_timer(uv_timer_t *timer)
     }
 }
 
-/* Returns a new reference to iovpd's flows on the switch (only those that
- * came from Physical_Port 'port', if nonnull) with the switch's counters
- * as of ofctrl's last read, for "flows/dump": [{"cookie", "table",
- * "priority", "match", "actions", "n_packets", "n_bytes", "duration"}], in
- * the order oflow_table_sorted() gives; or NULL and an error in
- * '*error'. */
+/* Returns the flow that the switch refused among 'agent''s rejections
+ * (ofctrl_rejections()) that is 'f' as it is, or NULL. */
+static const struct ofctrl_rejection *
+agent_find_rejection(const struct agent *agent, const struct oflow *f)
+{
+    size_t n;
+    const struct ofctrl_rejection *rej = ofctrl_rejections(agent->ofctrl, &n);
+
+    for (size_t i = 0; i < n; i++) {
+        const struct oflow *r = rej[i].flow;
+        if (r->table_id == f->table_id && r->priority == f->priority
+            && minimatch_equal(&r->match, &f->match)
+            && oflow_same_actions(r, f)) {
+            return &rej[i];
+        }
+    }
+    return NULL;
+}
+
+/* Returns true if 'a' and 'b' are one flow as iovpd asks for it: identity,
+ * cookie and actions. */
+static bool
+agent_same_flow(const struct oflow *a, const struct oflow *b)
+{
+    return a && b && a->cookie == b->cookie && oflow_same_actions(a, b);
+}
+
+/* Returns a new reference to one flow 'f' of "flows/dump" with 'status'
+ * ("installed", "unrequested" or "missing"); 'nic_packets' is what the NIC
+ * decided by it.  A missing flow has no counters, and the reason the
+ * switch gave if it refused it. */
+static json_t *
+agent_flow_json(const struct oflow *f, const char *status,
+                json_int_t nic_packets, const char *refused)
+{
+    struct ds match = DS_EMPTY_INITIALIZER;
+    struct ds actions = DS_EMPTY_INITIALIZER;
+    char hex[19];
+
+    snprintf(hex, sizeof hex, "%#"PRIx64, f->cookie);
+    oflow_format_match(f, &match);
+    oflow_format_actions(f, &actions);
+    json_t *flow = json_pack("{s:s, s:s, s:i, s:i, s:s, s:s}",
+                             "status", status, "cookie", hex,
+                             "table", f->table_id, "priority", f->priority,
+                             "match", ds_cstr(&match),
+                             "actions", ds_cstr(&actions));
+    ds_destroy(&match);
+    ds_destroy(&actions);
+
+    if (!strcmp(status, "missing")) {
+        if (refused) {
+            json_object_set_new(flow, "refused", json_string(refused));
+        }
+    } else {
+        json_object_set_new(flow, "n_packets",
+                            json_integer(f->n_packets + nic_packets));
+        json_object_set_new(flow, "nic_packets", json_integer(nic_packets));
+        json_object_set_new(flow, "n_bytes", json_integer(f->n_bytes));
+        json_object_set_new(flow, "duration",
+                            json_integer(f->duration_sec));
+    }
+    return flow;
+}
+
+/* Returns a new reference to what "flows/dump" answers: the flows that the
+ * switch holds ('flows', as ofctrl_dump_flows() read them), with their
+ * counters and the frames the NIC decided by them, each "installed" if
+ * iovpd asked for it as it is, else "unrequested" (someone else's, or
+ * iovpd's but no longer wanted); then the desired flows that the switch
+ * lacks, "missing".  With 'port' nonnull, only the flows with the cookie
+ * of Physical_Port 'port'.  Each is {"status", "cookie", "table",
+ * "priority", "match", "actions"} and "n_packets", "nic_packets",
+ * "n_bytes", "duration" for a flow the switch holds, "refused" (the
+ * switch's error) for a missing flow that it refused; in the order
+ * oflow_table_sorted() gives. */
 static json_t *
 agent_flows_json(const struct agent *agent, const char *port,
-                 const char **error)
+                 const struct oflow_table *flows)
 {
-    if (!ofctrl_has_installed(agent->ofctrl)) {
-        *error = "not connected to the switch yet";
-        return NULL;
-    }
-
     const struct oflow_table *installed = ofctrl_installed(agent->ofctrl);
+    const struct oflow_table *want = desired_flows(&agent->desired);
 
-    /* The frames the NIC decided, by the flows they would have taken. */
+    /* The frames the NIC decided, by the installed flows they would have
+     * taken. */
     json_t *nic = NULL;
     struct odb_replica *ovs = agent_current(agent->ovs_db);
     struct odb_replica *vtep = agent_current(agent->vtep_db);
@@ -792,35 +859,41 @@ agent_flows_json(const struct agent *agent, const char *port,
         free(tunnel_ip);
     }
 
-    const struct oflow **flows = oflow_table_sorted(installed);
     uint64_t cookie = port ? ofctrl_cookie(pipeline_port_origin(port)) : 0;
     json_t *array = json_array();
-    for (size_t i = 0; i < oflow_table_count(installed); i++) {
-        const struct oflow *f = flows[i];
+
+    const struct oflow **sorted = oflow_table_sorted(flows);
+    for (size_t i = 0; i < oflow_table_count(flows); i++) {
+        const struct oflow *f = sorted[i];
         if (port && f->cookie != cookie) {
             continue;
         }
 
-        struct ds match = DS_EMPTY_INITIALIZER;
-        struct ds actions = DS_EMPTY_INITIALIZER;
-        char hex[19], key[32];
-        snprintf(hex, sizeof hex, "%#"PRIx64, f->cookie);
-        snprintf(key, sizeof key, "%p", (const void *) f);
-        json_int_t in_nic = json_integer_value(json_object_get(nic, key));
-        oflow_format_match(f, &match);
-        oflow_format_actions(f, &actions);
-        json_array_append_new(array, json_pack(
-            "{s:s, s:i, s:i, s:s, s:s, s:I, s:I, s:I, s:I}",
-            "cookie", hex, "table", f->table_id, "priority", f->priority,
-            "match", ds_cstr(&match), "actions", ds_cstr(&actions),
-            "n_packets", (json_int_t) f->n_packets + in_nic,
-            "nic_packets", in_nic,
-            "n_bytes", (json_int_t) f->n_bytes,
-            "duration", (json_int_t) f->duration_sec));
-        ds_destroy(&match);
-        ds_destroy(&actions);
+        const struct oflow *inst = oflow_table_find(installed, f);
+        char key[32];
+        snprintf(key, sizeof key, "%p", (const void *) inst);
+        json_int_t in_nic = (agent_same_flow(inst, f)
+                             ? json_integer_value(json_object_get(nic, key))
+                             : 0);
+        bool asked = agent_same_flow(oflow_table_find(want, f), f);
+        json_array_append_new(array, agent_flow_json(
+                                  f, asked ? "installed" : "unrequested",
+                                  in_nic, NULL));
     }
-    free(flows);
+    free(sorted);
+
+    sorted = oflow_table_sorted(want);
+    for (size_t i = 0; i < oflow_table_count(want); i++) {
+        const struct oflow *w = sorted[i];
+        if ((port && w->cookie != cookie)
+            || agent_same_flow(oflow_table_find(flows, w), w)) {
+            continue;
+        }
+        const struct ofctrl_rejection *rej = agent_find_rejection(agent, w);
+        json_array_append_new(array, agent_flow_json(
+                                  w, "missing", 0, rej ? rej->error : NULL));
+    }
+    free(sorted);
     json_decref(nic);
     return array;
 }
@@ -1117,33 +1190,39 @@ agent_cmd_offload_sim_configure(struct control_conn *conn,
     }
 }
 
-/* A command that waits for a new read of the flows' counters. */
+/* A "policy/dump" that waits for a new read of the flows' counters. */
 struct agent_waiter {
     struct ovs_list node;       /* In 'agent->waiters'. */
     struct control_deferred *reply;
-    bool policy;                /* "policy/dump", else "flows/dump". */
     char *port;                 /* Its argument, or NULL. */
 };
+
+/* Replies to 'reply' with 'result' (stolen), as agent_reply() does, or
+ * with 'error' if 'result' is NULL. */
+static void
+agent_deferred_reply(struct control_deferred *reply, json_t *result,
+                     const char *error, char *(*text)(const json_t *))
+{
+    if (!result) {
+        control_deferred_reply_error(reply, error);
+    } else if (control_deferred_format(reply) == CONTROL_FMT_JSON) {
+        control_deferred_reply_json(reply, result);
+    } else {
+        char *s = text(result);
+        control_deferred_reply(reply, s);
+        free(s);
+        json_decref(result);
+    }
+}
 
 /* Answers 'w' with what it asked for, and frees it. */
 static void
 agent_answer(struct agent *agent, struct agent_waiter *w)
 {
     const char *error = NULL;
-    json_t *result = (w->policy ? agent_policy_json(agent, w->port, &error)
-                      : agent_flows_json(agent, w->port, &error));
+    json_t *result = agent_policy_json(agent, w->port, &error);
 
-    if (!result) {
-        control_deferred_reply_error(w->reply, error);
-    } else if (control_deferred_format(w->reply) == CONTROL_FMT_JSON) {
-        control_deferred_reply_json(w->reply, result);
-    } else {
-        char *text = (w->policy ? show_policy_text(result)
-                      : show_flows_text(result));
-        control_deferred_reply(w->reply, text);
-        free(text);
-        json_decref(result);
-    }
+    agent_deferred_reply(w->reply, result, error, show_policy_text);
     free(w->port);
     free(w);
 }
@@ -1177,17 +1256,16 @@ agent_read_all_stats(struct agent *agent)
     /* Otherwise a read is under way: when it ends, this is tried again. */
 }
 
-/* "flows/dump [PORT]" and "policy/dump [PORT]": answered once the switch
- * has given the counters anew. */
+/* "policy/dump [PORT]": answered once the switch has given the counters
+ * anew. */
 static void
-agent_cmd_with_counters(struct control_conn *conn, int argc,
-                        const char *argv[], void *agent_)
+agent_cmd_policy_dump(struct control_conn *conn, int argc,
+                      const char *argv[], void *agent_)
 {
     struct agent *agent = agent_;
     struct agent_waiter *w = iovp_xmalloc(sizeof *w);
 
     w->reply = control_defer(conn);
-    w->policy = !strcmp(argv[0], "policy/dump");
     w->port = argc > 1 ? iovp_xstrdup(argv[1]) : NULL;
     ovs_list_push_back(&agent->waiters, &w->node);
     agent_read_all_stats(agent);
@@ -1224,6 +1302,77 @@ agent_report_ports(struct agent *agent, const struct odb_replica *vtep,
                        (MAX(deadline - spec->now, 0) + 1) * 1000, 0);
     }
     return ops;
+}
+
+/* A "flows/dump" that waits for the switch's list of its flows. */
+struct agent_flows_request {
+    struct agent *agent;
+    struct control_deferred *reply;
+    char *port;                 /* Its argument, or NULL. */
+};
+
+/* ofctrl_dump_flows()'s callback for 'r_', a "struct agent_flows_request":
+ * answers it with 'flows', what the switch holds, and frees it. */
+static void
+agent_flows_dumped(const struct oflow_table *flows, void *r_)
+{
+    struct agent_flows_request *r = r_;
+
+    agent_deferred_reply(r->reply,
+                         flows ? agent_flows_json(r->agent, r->port, flows)
+                         : NULL,
+                         "the switch's flows could not be read (the "
+                         "connection to it went down)", show_flows_text);
+    free(r->port);
+    free(r);
+}
+
+/* Returns true if 'agent' has a VM port called 'name', as "show" lists
+ * them. */
+static bool
+agent_has_port(const struct agent *agent, const char *name)
+{
+    json_t *show = agent_show(agent);
+    const json_t *port;
+    bool found = false;
+    size_t i;
+
+    json_array_foreach (json_object_get(show, "ports"), i, port) {
+        found = found || !strcmp(json_string_value(
+                                     json_object_get(port, "name")), name);
+    }
+    json_decref(show);
+    return found;
+}
+
+/* "flows/dump [PORT]": the flows that the switch holds, read from it anew
+ * over the OpenFlow connection, compared with those iovpd wants
+ * (agent_flows_json()). */
+static void
+agent_cmd_flows_dump(struct control_conn *conn, int argc,
+                     const char *argv[], void *agent_)
+{
+    struct agent *agent = agent_;
+    struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
+
+    if (argc > 1 && !agent_has_port(agent, argv[1])) {
+        control_reply_error(conn, "no such port");
+        return;
+    } else if (!ofctrl_has_installed(agent->ofctrl)) {
+        /* Before the first read, iovpd wants flows that it cannot have
+         * sent yet: "missing" would say more than is known. */
+        control_reply_error(conn, "not connected to the switch yet");
+        return;
+    }
+
+    struct agent_flows_request *r = iovp_xmalloc(sizeof *r);
+    r->agent = agent;
+    r->reply = control_defer(conn);
+    r->port = argc > 1 ? iovp_xstrdup(argv[1]) : NULL;
+    if (!ofctrl_dump_flows(agent->ofctrl, agent_flows_dumped, r, &msgs)) {
+        agent_flows_dumped(NULL, r);
+    }
+    agent_ofp_send(agent, &msgs);
 }
 
 /* Brings what iovpd owns in both databases in line with what they show.
@@ -1641,11 +1790,11 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
     control_register(agent->control, "ofp/status", "", 0, 0,
                      agent_cmd_ofp_status, agent);
     control_register(agent->control, "flows/dump", "[PORT]", 0, 1,
-                     agent_cmd_with_counters, agent);
+                     agent_cmd_flows_dump, agent);
     control_register(agent->control, "switch/show", "", 0, 0,
                      agent_cmd_switch_show, agent);
     control_register(agent->control, "policy/dump", "[PORT]", 0, 1,
-                     agent_cmd_with_counters, agent);
+                     agent_cmd_policy_dump, agent);
     control_register(agent->control, "acl/trace", "PORT FLOW", 2, 2,
                      agent_cmd_acl_trace, agent);
     control_register(agent->control, "offload/show", "[PORT]", 0, 1,
@@ -1703,6 +1852,7 @@ agent_shutdown(struct agent *agent)
     agent->exiting = true;
     VLOG_INFO("shutting down");
     agent_answer_waiters(agent);
+    ofctrl_disconnected(agent->ofctrl);     /* Answers "flows/dump"s. */
     control_server_close(agent->control);
     agent->control = NULL;
     odb_client_destroy(agent->ovs_db);

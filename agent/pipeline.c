@@ -151,6 +151,52 @@ pipeline_binding_acl(const struct odb_replica_table *pports,
     return acl ? json_string_value(odb_row_get(acls, acl, "acl_name")) : NULL;
 }
 
+/* Returns the name of the logical switch of 'pair', a [VLAN, ["uuid",
+ * UUID]] pair of a Physical_Port's "vlan_bindings", from 'lswitches'
+ * (which may be NULL), or NULL if there is no such row or it has no
+ * name. */
+static const char *
+pl_binding_ls(const json_t *pair, const struct odb_replica_table *lswitches)
+{
+    const char *uuid = json_string_value(
+        json_array_get(json_array_get(pair, 1), 1));
+    const struct odb_row *ls = (uuid && lswitches
+                                ? odb_replica_find_row(lswitches, uuid)
+                                : NULL);
+    const char *name = (ls ? json_string_value(odb_row_get(lswitches, ls,
+                                                           "name"))
+                        : NULL);
+    return name && name[0] ? name : NULL;
+}
+
+/* Returns NULL if the pipeline applies binding 'idx' of 'map' (the
+ * canonical map, sorted by VLAN, of a Physical_Port's "vlan_bindings"),
+ * else why not, malloc()'d: its logical switch is not in 'lswitches'
+ * (which may be NULL) or has no name, or the port is bound to it through
+ * a lower VLAN already (a frame flooded from one would have to leave by
+ * the port it came in on).  Either is the port's "invalid_vlan_map". */
+char *
+pipeline_binding_fault(const json_t *map, size_t idx,
+                       const struct odb_replica_table *lswitches)
+{
+    const char *ls = pl_binding_ls(json_array_get(map, idx), lswitches);
+
+    if (!ls) {
+        return iovp_xstrdup("its logical switch is unknown or has no name");
+    }
+    for (size_t i = 0; i < idx; i++) {
+        const json_t *pair = json_array_get(map, i);
+        const char *other = pl_binding_ls(pair, lswitches);
+        if (other && !strcmp(other, ls)) {
+            return iovp_xasprintf("logical switch %s is bound through VLAN "
+                                  "%"JSON_INTEGER_FORMAT" already", ls,
+                                  json_integer_value(json_array_get(pair,
+                                                                    0)));
+        }
+    }
+    return NULL;
+}
+
 /* Reads port 'pp' (a row of 'pports') into 'port': its bindings, checked,
  * with faults recorded in 'faults'. */
 static void
@@ -172,32 +218,17 @@ pl_read_bindings(const struct odb_replica_table *pports,
     /* A canonical map is sorted by key: by VLAN, so that of two VLANs of
      * one port in one logical switch, the lower is the one kept. */
     json_array_foreach (map, i, pair) {
-        const char *uuid = json_string_value(
-            json_array_get(json_array_get(pair, 1), 1));
-        const struct odb_row *ls = (uuid && lswitches
-                                    ? odb_replica_find_row(lswitches, uuid)
-                                    : NULL);
-        const char *ls_name = (ls ? json_string_value(
-                                   odb_row_get(lswitches, ls, "name"))
-                               : NULL);
+        const char *ls_name = pl_binding_ls(pair, lswitches);
         int vlan = json_integer_value(json_array_get(pair, 0));
+        char *why = pipeline_binding_fault(map, i, lswitches);
 
-        if (!ls_name || !ls_name[0]) {
+        if (why) {
+            if (ls_name) {
+                VLOG_WARN_RL(&rl, "port %s: VLAN %d is not applied: %s",
+                             port->name, vlan, why);
+            }
             pl_fault(faults, port->uuid, "invalid_vlan_map");
-            continue;
-        }
-
-        bool dup = false;
-        for (size_t j = 0; j < port->n_bindings; j++) {
-            dup = dup || !strcmp(port->bindings[j].ls, ls_name);
-        }
-        if (dup) {
-            /* A frame flooded in the logical switch would have to leave
-             * by the port it came in on. */
-            VLOG_WARN_RL(&rl, "port %s: VLAN %d is bound to logical switch "
-                         "%s through another VLAN already", port->name,
-                         vlan, ls_name);
-            pl_fault(faults, port->uuid, "invalid_vlan_map");
+            free(why);
             continue;
         }
 

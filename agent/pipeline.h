@@ -98,6 +98,8 @@ struct pipeline_vm_port *pipeline_vm_ports(const struct odb_replica *vtep,
                                            const struct odb_replica *ovs,
                                            const struct pipeline_spec *,
                                            size_t *n);
+char *pipeline_binding_fault(const json_t *vlan_bindings, size_t idx,
+                             const struct odb_replica_table *lswitches);
 const char *pipeline_binding_acl(const struct odb_replica_table *pports,
                                  const struct odb_row *,
                                  const struct odb_replica_table *acls,

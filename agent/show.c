@@ -33,7 +33,8 @@
 /* Returns a new reference to the bindings of the Physical_Port called
  * 'name' of switch 'switch_name' in 'vtep' (the row that iovpd uses, see
  * agent/switch-ports.h): [{"vlan": N, "logical_switch": NAME, "acl": NAME
- * or null}], by VLAN. */
+ * or null}], by VLAN, with "not_applied": why, for a binding that the
+ * pipeline does not apply (pipeline_binding_fault()). */
 static json_t *
 show_bindings(const struct odb_replica *vtep, const char *switch_name,
               const char *name)
@@ -59,11 +60,11 @@ show_bindings(const struct odb_replica *vtep, const char *switch_name,
         }
 
         /* A canonical map is sorted by key: by VLAN. */
+        const json_t *map = json_array_get(odb_row_get(pports, pp,
+                                                       "vlan_bindings"), 1);
         size_t i;
         json_t *pair;
-        json_array_foreach (json_array_get(odb_row_get(pports, pp,
-                                                       "vlan_bindings"), 1),
-                            i, pair) {
+        json_array_foreach (map, i, pair) {
             const char *uuid = json_string_value(
                 json_array_get(json_array_get(pair, 1), 1));
             const struct odb_row *ls = (uuid
@@ -73,11 +74,13 @@ show_bindings(const struct odb_replica *vtep, const char *switch_name,
             const char *acl = pipeline_binding_acl(
                 pports, pp, odb_replica_find_table(vtep, "ACL"),
                 json_integer_value(json_array_get(pair, 0)));
+            char *why = pipeline_binding_fault(map, i, lswitches);
             json_array_append_new(bindings, json_pack(
-                "{s:O, s:s, s:s?}", "vlan", json_array_get(pair, 0),
+                "{s:O, s:s, s:s?, s:s?}", "vlan", json_array_get(pair, 0),
                 "logical_switch",
                 ls ? json_string_value(odb_row_get(lswitches, ls, "name"))
-                   : "(unknown)", "acl", acl));
+                   : "(unknown)", "acl", acl, "not_applied", why));
+            free(why);
         }
     }
     free(pps);
@@ -170,8 +173,13 @@ show_switch_text(const json_t *show)
             } else {
                 ds_put_format(&text, "   untagged: %s", ls);
             }
+            const char *why = json_string_value(json_object_get(
+                                                    b, "not_applied"));
             if (acl) {
                 ds_put_format(&text, ", ACL %s", acl);
+            }
+            if (why) {
+                ds_put_format(&text, " (not applied: %s)", why);
             }
             ds_put_char(&text, '\n');
         }
@@ -283,7 +291,11 @@ show_policy_text(const json_t *policy)
 }
 
 /* Returns a malloc()'d text of 'flows', as the agent's "flows/dump" makes
- * them in JSON: one a line, as "ovs-ofctl dump-flows" prints them. */
+ * them in JSON: one a line, as "ovs-ofctl dump-flows" prints them.  A flow
+ * that the switch holds and iovpd did not ask for is marked "(not asked
+ * for by iovpd)"; one that iovpd wants and the switch lacks, "(missing from
+ * the switch)", with the switch's error if it refused it, and without
+ * counters. */
 char *
 show_flows_text(const json_t *flows)
 {
@@ -292,24 +304,44 @@ show_flows_text(const json_t *flows)
     json_t *f;
 
     json_array_foreach (flows, i, f) {
+        const char *status = json_string_value(json_object_get(f,
+                                                               "status"));
         const char *match = json_string_value(json_object_get(f, "match"));
-        json_int_t nic = json_integer_value(json_object_get(f,
-                                                            "nic_packets"));
-        char nic_text[48] = "";
-        if (nic) {
-            snprintf(nic_text, sizeof nic_text,
-                     " nic_packets=%"JSON_INTEGER_FORMAT",", nic);
+        const char *refused = json_string_value(json_object_get(f,
+                                                                "refused"));
+        bool missing = !strcmp(status, "missing");
+
+        if (missing) {
+            ds_put_format(&text, "(missing from the switch%s%s) ",
+                          refused ? ": it refused it, " : "",
+                          refused ? refused : "");
+        } else if (!strcmp(status, "unrequested")) {
+            ds_put_cstr(&text, "(not asked for by iovpd) ");
         }
-        ds_put_format(&text, "cookie=%s, duration=%"JSON_INTEGER_FORMAT"s, "
-                      "table=%"JSON_INTEGER_FORMAT", n_packets=%"
-                      JSON_INTEGER_FORMAT",%s n_bytes=%"JSON_INTEGER_FORMAT
-                      ", priority=%"JSON_INTEGER_FORMAT"%s%s actions=%s\n",
-                      json_string_value(json_object_get(f, "cookie")),
-                      json_integer_value(json_object_get(f, "duration")),
-                      json_integer_value(json_object_get(f, "table")),
-                      json_integer_value(json_object_get(f, "n_packets")),
-                      nic_text,
-                      json_integer_value(json_object_get(f, "n_bytes")),
+        ds_put_format(&text, "cookie=%s, ",
+                      json_string_value(json_object_get(f, "cookie")));
+        if (!missing) {
+            ds_put_format(&text, "duration=%"JSON_INTEGER_FORMAT"s, ",
+                          json_integer_value(json_object_get(f,
+                                                             "duration")));
+        }
+        ds_put_format(&text, "table=%"JSON_INTEGER_FORMAT", ",
+                      json_integer_value(json_object_get(f, "table")));
+        if (!missing) {
+            json_int_t nic = json_integer_value(json_object_get(
+                                                    f, "nic_packets"));
+            ds_put_format(&text, "n_packets=%"JSON_INTEGER_FORMAT", ",
+                          json_integer_value(json_object_get(f,
+                                                             "n_packets")));
+            if (nic) {
+                ds_put_format(&text, "nic_packets=%"JSON_INTEGER_FORMAT", ",
+                              nic);
+            }
+            ds_put_format(&text, "n_bytes=%"JSON_INTEGER_FORMAT", ",
+                          json_integer_value(json_object_get(f, "n_bytes")));
+        }
+        ds_put_format(&text, "priority=%"JSON_INTEGER_FORMAT"%s%s "
+                      "actions=%s\n",
                       json_integer_value(json_object_get(f, "priority")),
                       strcmp(match, "*") ? "," : "",
                       strcmp(match, "*") ? match : "",

@@ -45,6 +45,43 @@ trace_binding(const json_t *b, bool ingress, const struct flow *packet,
                                          "action", "permit");
 }
 
+/* Returns the binding of 'port' (of show.h's JSON) to logical switch 'ls'
+ * that the pipeline applies, or NULL. */
+static const json_t *
+trace_ls_binding(const json_t *port, const char *ls)
+{
+    const json_t *b;
+    size_t i;
+
+    json_array_foreach (json_object_get(port, "bindings"), i, b) {
+        if (!strcmp(json_string_value(json_object_get(b, "logical_switch")),
+                    ls)
+            && !json_is_string(json_object_get(b, "not_applied"))) {
+            return b;
+        }
+    }
+    return NULL;
+}
+
+/* If 'verdict', the egress ACL's on the way to 'port' through 'binding',
+ * permits the packet, adds to 'outputs' where it leaves: {"port", "ofport",
+ * "vlan"}, the VLAN it is tagged with (0: untagged), and returns true;
+ * otherwise returns false. */
+static bool
+trace_output(json_t *outputs, const json_t *port, const json_t *binding,
+             const json_t *verdict)
+{
+    if (strcmp(json_string_value(json_object_get(verdict, "action")),
+               "permit")) {
+        return false;
+    }
+    json_array_append_new(outputs, json_pack(
+        "{s:O, s:O, s:O}", "port", json_object_get(port, "name"),
+        "ofport", json_object_get(port, "ofport"),
+        "vlan", json_object_get(binding, "vlan")));
+    return true;
+}
+
 /* Returns 'flow' with its generic transport port fields named for its
  * protocol ("tp_dst" becomes "tcp_dst" for TCP), as ofproto/trace wants
  * them.  The caller frees it. */
@@ -74,15 +111,22 @@ trace_ovs_fields(const char *flow, int nw_proto)
  *   {"port", "vlan", "logical_switch",
  *    "ingress": {"acl", "decided_by", "entry", "action"},
  *    "destination": PORT or null, "egress": {...} or null,
+ *    "flood": [{"port", "egress": {...}}] or null,
+ *    "outputs": [{"port", "ofport", "vlan"}], where it leaves, with the
+ *               VLAN it is tagged with there (0: untagged),
  *    "fate": "permit" | "deny", "bridge",
  *    "ovs_flow": the same packet for ofproto/trace,
+ *    "ofports": {"OFPORT": PORT} for every VM port on the bridge,
  *    "text": all of it as trace_acl_text() writes it}
  *
  * The packet's VLAN (dl_vlan) picks the port's binding, untagged if none;
  * its source MAC is the port's unless it gives one; its destination, when
  * its dl_dst is the MAC of another port of the logical switch, has its
- * egress ACL applied.  Returns NULL and an error in '*error' (malloc()'d)
- * if the port or the flow does not make sense. */
+ * egress ACL applied; any other destination is flooded, through each
+ * port's egress ACL.  Bindings that the pipeline does not apply (show.c's
+ * "not_applied") count for nothing.  Returns NULL and an error in
+ * '*error' (malloc()'d) if the port or the flow does not make sense, to
+ * iovpd or to OVS's ofproto/trace. */
 json_t *
 trace_acl(const json_t *show, const char *port, const char *flow,
           const struct xlate_acl *x, const struct desired *d, char **error)
@@ -118,7 +162,8 @@ trace_acl(const json_t *show, const char *port, const char *flow,
                 ? ntohs(packet.vlans[0].tci) & 0xfff : 0);
     const json_t *binding = NULL, *b;
     json_array_foreach (json_object_get(src, "bindings"), i, b) {
-        if (json_integer_value(json_object_get(b, "vlan")) == vlan) {
+        if (json_integer_value(json_object_get(b, "vlan")) == vlan
+            && !json_is_string(json_object_get(b, "not_applied"))) {
             binding = b;
         }
     }
@@ -146,36 +191,8 @@ trace_acl(const json_t *show, const char *port, const char *flow,
                                                             "action")),
                           "permit");
 
-    /* The destination: a port of the logical switch with that MAC. */
-    const uint8_t *e = packet.dl_dst.ea;
-    char dst_mac[18];
-    snprintf(dst_mac, sizeof dst_mac, "%02x:%02x:%02x:%02x:%02x:%02x",
-             e[0], e[1], e[2], e[3], e[4], e[5]);
-    const char *dst_name = NULL;
-    json_t *egress = NULL;
-    json_array_foreach (ports, i, p) {
-        const char *pmac = json_string_value(json_object_get(p, "mac"));
-        size_t j;
-        if (p == src || !pmac || strcmp(pmac, dst_mac)) {
-            continue;
-        }
-        json_array_foreach (json_object_get(p, "bindings"), j, b) {
-            if (!strcmp(json_string_value(json_object_get(
-                                              b, "logical_switch")), ls)
-                && !dst_name) {
-                dst_name = json_string_value(json_object_get(p, "name"));
-                if (permit) {
-                    egress = trace_binding(b, false, &packet, x, d);
-                }
-            }
-        }
-    }
-    if (egress) {
-        permit = !strcmp(json_string_value(json_object_get(egress,
-                                                           "action")),
-                         "permit");
-    }
-
+    /* The same packet as ofproto/trace reads it, which must make sense to
+     * OVS's parser too: it is stricter than a flow match's. */
     char *fields = trace_ovs_fields(flow, packet.nw_proto);
     struct ds ovs_flow = DS_EMPTY_INITIALIZER;
     ds_put_format(&ovs_flow, "in_port=%"JSON_INTEGER_FORMAT,
@@ -185,15 +202,79 @@ trace_acl(const json_t *show, const char *port, const char *flow,
     }
     ds_put_format(&ovs_flow, ",%s", fields);
     free(fields);
+    perror = oflow_check_exact_packet(ds_cstr(&ovs_flow));
+    if (perror) {
+        *error = iovp_xasprintf("%s: %s (OVS cannot trace it as it is)",
+                                flow, perror);
+        free(perror);
+        ds_destroy(&ovs_flow);
+        json_decref(ingress);
+        return NULL;
+    }
+
+    /* The destination: a port of the logical switch with that MAC. */
+    const uint8_t *e = packet.dl_dst.ea;
+    char dst_mac[18];
+    snprintf(dst_mac, sizeof dst_mac, "%02x:%02x:%02x:%02x:%02x:%02x",
+             e[0], e[1], e[2], e[3], e[4], e[5]);
+    const json_t *dst = NULL, *dst_binding = NULL;
+    json_array_foreach (ports, i, p) {
+        const char *pmac = json_string_value(json_object_get(p, "mac"));
+        if (p != src && !dst && pmac && !strcmp(pmac, dst_mac)) {
+            dst_binding = trace_ls_binding(p, ls);
+            dst = dst_binding ? p : NULL;
+        }
+    }
+
+    /* Where it leaves: to the destination, or flooded to every other
+     * port of the logical switch, each through its egress ACL. */
+    json_t *outputs = json_array();
+    json_t *egress = NULL, *flood = NULL;
+    if (dst) {
+        if (permit) {
+            egress = trace_binding(dst_binding, false, &packet, x, d);
+            permit = trace_output(outputs, dst, dst_binding, egress);
+        }
+    } else if (permit) {
+        flood = json_array();
+        json_array_foreach (ports, i, p) {
+            const json_t *fb = trace_ls_binding(p, ls);
+            if (p == src || !fb
+                || !json_is_integer(json_object_get(p, "ofport"))) {
+                continue;
+            }
+            json_t *v = trace_binding(fb, false, &packet, x, d);
+            trace_output(outputs, p, fb, v);
+            json_array_append_new(flood, json_pack(
+                "{s:O, s:o}", "port", json_object_get(p, "name"),
+                "egress", v));
+        }
+    }
+
+    /* Every VM port's name by OpenFlow port number, to name OVS's. */
+    json_t *ofports = json_object();
+    json_array_foreach (ports, i, p) {
+        const json_t *ofport = json_object_get(p, "ofport");
+        if (json_is_integer(ofport)) {
+            char key[32];
+            snprintf(key, sizeof key, "%"JSON_INTEGER_FORMAT,
+                     json_integer_value(ofport));
+            json_object_set(ofports, key, json_object_get(p, "name"));
+        }
+    }
 
     json_t *result = json_pack(
-        "{s:s, s:i, s:s, s:o, s:s?, s:o, s:s, s:O, s:s}",
+        "{s:s, s:i, s:s, s:o, s:O?, s:o, s:o, s:o, s:s, s:O, s:s, s:o}",
         "port", port, "vlan", vlan, "logical_switch", ls,
-        "ingress", ingress, "destination", dst_name,
+        "ingress", ingress,
+        "destination", dst ? json_object_get(dst, "name") : NULL,
         "egress", egress ? egress : json_null(),
+        "flood", flood ? flood : json_null(),
+        "outputs", outputs,
         "fate", permit ? "permit" : "deny",
         "bridge", json_object_get(show, "bridge"),
-        "ovs_flow", ds_cstr(&ovs_flow));
+        "ovs_flow", ds_cstr(&ovs_flow),
+        "ofports", ofports);
     ds_destroy(&ovs_flow);
 
     char *text = trace_acl_text(result);
@@ -248,6 +329,14 @@ trace_acl_text(const json_t *trace)
     trace_verdict_text(&s, "ingress", json_object_get(trace, "ingress"));
     if (json_is_object(json_object_get(trace, "egress"))) {
         trace_verdict_text(&s, "egress", json_object_get(trace, "egress"));
+    }
+    size_t i;
+    const json_t *f;
+    json_array_foreach (json_object_get(trace, "flood"), i, f) {
+        char *direction = iovp_xasprintf(
+            "egress to %s", json_string_value(json_object_get(f, "port")));
+        trace_verdict_text(&s, direction, json_object_get(f, "egress"));
+        free(direction);
     }
     ds_put_format(&s, "fate: %s\n",
                   json_string_value(json_object_get(trace, "fate")));

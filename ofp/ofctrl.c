@@ -64,6 +64,15 @@ ofctrl_state_name(enum ofctrl_state state)
     return "?";
 }
 
+/* A read of every flow that the switch holds, for ofctrl_dump_flows(). */
+struct ofctrl_dump {
+    struct ovs_list node;       /* In 'dumps' of "struct ofctrl". */
+    ovs_be32 xid;               /* Of the request. */
+    struct oflow_table flows;   /* What the replies brought so far. */
+    ofctrl_dump_cb *cb;
+    void *aux;
+};
+
 /* One flow_mod of the bundle in flight. */
 enum ofctrl_op { OP_DELETE, OP_MODIFY, OP_ADD };
 struct ofctrl_change {
@@ -109,6 +118,9 @@ struct ofctrl {
                                  * no read or bundle is in flight. */
     size_t n_foreign;           /* Changes by others since the last put. */
 
+    /* Reads of every flow, for ofctrl_dump_flows(). */
+    struct ovs_list dumps;      /* Contains "struct ofctrl_dump"s. */
+
     /* Flows the switch refused, with why. */
     struct ofctrl_rejection *rejections;
     size_t n_rejections;
@@ -132,7 +144,30 @@ ofctrl_create(void)
     oflow_table_init(&c->installed);
     oflow_table_init(&c->dumping);
     hmap_init(&c->pending);
+    ovs_list_init(&c->dumps);
     return c;
+}
+
+/* Ends 'd', a read of the switch's flows: calls its callback with the
+ * flows it read, or with NULL if 'complete' is false, and frees it. */
+static void
+ofctrl_finish_dump(struct ofctrl_dump *d, bool complete)
+{
+    ovs_list_remove(&d->node);
+    d->cb(complete ? &d->flows : NULL, d->aux);
+    oflow_table_destroy(&d->flows);
+    free(d);
+}
+
+/* Ends every read of the switch's flows under way, incomplete. */
+static void
+ofctrl_cancel_dumps(struct ofctrl *c)
+{
+    struct ofctrl_dump *d;
+
+    LIST_FOR_EACH_SAFE (d, node, &c->dumps) {
+        ofctrl_finish_dump(d, false);
+    }
 }
 
 static void
@@ -160,11 +195,13 @@ ofctrl_clear_rejections(struct ofctrl *c)
     c->n_rejections = 0;
 }
 
-/* Frees 'c'.  Accepts NULL. */
+/* Frees 'c', first calling the callback of each read of the switch's
+ * flows under way with NULL.  Accepts NULL. */
 void
 ofctrl_destroy(struct ofctrl *c)
 {
     if (c) {
+        ofctrl_cancel_dumps(c);
         oflow_table_destroy(&c->installed);
         oflow_table_destroy(&c->dumping);
         ofctrl_clear_pending(c);
@@ -181,18 +218,21 @@ ofctrl_xid(const struct ofpbuf *msg)
     return ((const struct ofp_header *) msg->data)->xid;
 }
 
-/* Queues on 'out' a request for the flows with iovpd's mark in table
- * 'table_id' (0xff: every table), and returns its xid. */
+/* Queues on 'out' a request for the flows with iovpd's mark (or, if
+ * 'any_cookie', for every flow) in table 'table_id' (0xff: every table),
+ * and returns its xid. */
 static ovs_be32
-ofctrl_queue_dump(const struct ofctrl *c, uint8_t table_id,
-                  struct ovs_list *out)
+ofctrl_queue_dump__(const struct ofctrl *c, uint8_t table_id,
+                    bool any_cookie, struct ovs_list *out)
 {
     struct ofputil_flow_stats_request fsr;
 
     memset(&fsr, 0, sizeof fsr);
     match_init_catchall(&fsr.match);
-    fsr.cookie = htobe64(OFCTRL_COOKIE_MAGIC);
-    fsr.cookie_mask = htobe64(OFCTRL_COOKIE_MASK);
+    if (!any_cookie) {
+        fsr.cookie = htobe64(OFCTRL_COOKIE_MAGIC);
+        fsr.cookie_mask = htobe64(OFCTRL_COOKIE_MASK);
+    }
     fsr.out_port = OFPP_ANY;
     fsr.out_group = OFPG_ANY;
     fsr.table_id = table_id;
@@ -201,6 +241,15 @@ ofctrl_queue_dump(const struct ofctrl *c, uint8_t table_id,
         &fsr, ofputil_protocol_from_ofp_version(c->version));
     ovs_list_push_back(out, &request->list_node);
     return ofctrl_xid(request);
+}
+
+/* Queues on 'out' a request for the flows with iovpd's mark in table
+ * 'table_id' (0xff: every table), and returns its xid. */
+static ovs_be32
+ofctrl_queue_dump(const struct ofctrl *c, uint8_t table_id,
+                  struct ovs_list *out)
+{
+    return ofctrl_queue_dump__(c, table_id, false, out);
 }
 
 /* Queues on 'out' the request of a flow monitor on every flow of every
@@ -268,6 +317,7 @@ ofctrl_disconnected(struct ofctrl *c)
     c->n_foreign = 0;
     ofctrl_clear_pending(c);
     ofctrl_clear_rejections(c);
+    ofctrl_cancel_dumps(c);
 }
 
 /* Adds to 'table' (or, when 'stats_only', to the counters of the installed
@@ -584,6 +634,21 @@ ofctrl_is_stats_xid(const struct ofctrl *c, ovs_be32 xid)
     return false;
 }
 
+/* Returns the read of the switch's flows whose request had 'xid', or
+ * NULL. */
+static struct ofctrl_dump *
+ofctrl_find_dump(const struct ofctrl *c, ovs_be32 xid)
+{
+    struct ofctrl_dump *d;
+
+    LIST_FOR_EACH (d, node, &c->dumps) {
+        if (d->xid == xid) {
+            return d;
+        }
+    }
+    return NULL;
+}
+
 /* Takes 'msg' from the switch if it concerns ofctrl, queues on 'out'
  * what ofctrl sends in answer, and says what it meant. */
 enum ofctrl_event
@@ -596,6 +661,20 @@ ofctrl_receive(struct ofctrl *c, const struct ofpbuf *msg,
 
     if (c->state == S_DISCONNECTED || ofptype_decode(&type, oh)) {
         return OFCTRL_IGNORED;
+    }
+
+    struct ofctrl_dump *d = ofctrl_find_dump(c, xid);
+    if (d && type == OFPTYPE_FLOW_STATS_REPLY) {
+        ofctrl_take_dump(c, msg, &d->flows, false);
+        if (!ofpmp_more(oh)) {
+            ofctrl_finish_dump(d, true);
+        }
+        return OFCTRL_HANDLED;
+    } else if (d && type == OFPTYPE_ERROR) {
+        VLOG_WARN_RL(&rl, "the switch refused to list its flows (%s)",
+                     ofperr_to_string(ofperr_decode_msg(oh, NULL)));
+        ofctrl_finish_dump(d, false);
+        return OFCTRL_HANDLED;
     }
 
     if (type == OFPTYPE_FLOW_STATS_REPLY && xid == c->sync_xid) {
@@ -914,6 +993,32 @@ ofctrl_read_stats(struct ofctrl *c, const uint8_t *tables, size_t n,
     return false;
 }
 
+/* Queues on 'out' a request for every flow that the switch holds now,
+ * whoever added it, with its counters, and returns true; when the last
+ * reply comes, ofctrl calls 'cb' with those flows and 'aux'.  (The flows
+ * are ofctrl's, valid only during the call.)  If the connection goes down
+ * first, or the switch refuses the request, or ofctrl is destroyed, 'cb'
+ * gets NULL instead.  Returns false, and never calls 'cb', if there is no
+ * connection to the switch.
+ *
+ * Unlike the installed flows (ofctrl_installed()), which are what ofctrl
+ * believes the switch holds, this is what the switch says it holds. */
+bool
+ofctrl_dump_flows(struct ofctrl *c, ofctrl_dump_cb *cb, void *aux,
+                  struct ovs_list *out)
+{
+    if (c->state == S_DISCONNECTED) {
+        return false;
+    }
+
+    struct ofctrl_dump *d = iovp_xzalloc(sizeof *d);
+    d->xid = ofctrl_queue_dump__(c, 0xff, true, out);
+    oflow_table_init(&d->flows);
+    d->cb = cb;
+    d->aux = aux;
+    ovs_list_push_back(&c->dumps, &d->node);
+    return true;
+}
 
 /* Returns true once ofctrl knows what the switch holds: from the end of
  * the first read of its flows on a connection.  (A later read, after a

@@ -52,7 +52,9 @@
  * again instead.
  *
  * ofctrl_read_stats() refreshes the installed flows' counters of some
- * tables, without holding up puts. */
+ * tables, without holding up puts.  ofctrl_dump_flows() reads every flow
+ * the switch holds, whoever added it, for inspection: what the switch
+ * says, not what ofctrl believes. */
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -108,6 +110,12 @@ bool ofctrl_is_ready(const struct ofctrl *);
 size_t ofctrl_put(struct ofctrl *, struct desired *, struct ovs_list *);
 #define OFCTRL_MAX_STATS_TABLES 4
 bool ofctrl_read_stats(struct ofctrl *, const uint8_t *tables, size_t n,
+                       struct ovs_list *);
+
+/* Called by ofctrl_dump_flows() with the flows the switch holds, or NULL
+ * if they could not be read. */
+typedef void ofctrl_dump_cb(const struct oflow_table *flows, void *aux);
+bool ofctrl_dump_flows(struct ofctrl *, ofctrl_dump_cb *, void *aux,
                        struct ovs_list *);
 
 bool ofctrl_has_installed(const struct ofctrl *);

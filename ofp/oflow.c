@@ -415,3 +415,24 @@ oflow_parse_packet(const char *text, struct flow *packet)
     free(fm.ofpacts);
     return NULL;
 }
+
+/* Returns NULL if 'text' is a packet as OVS's ofproto/trace reads it, with
+ * parse_ofp_exact_flow(): each field and the Ethernet type set once, each
+ * after its prerequisites (so "ipv6,tcp", which sets the Ethernet type
+ * twice, is not one, although a flow match may say it).  Otherwise returns
+ * why not, malloc()'d, without repeating 'text'. */
+char *
+oflow_check_exact_packet(const char *text)
+{
+    struct flow flow;
+    char *error = parse_ofp_exact_flow(&flow, NULL, NULL, text, NULL);
+
+    if (error) {
+        /* OVS's message starts with 'text' and ": ". */
+        size_t n = strlen(text);
+        if (!strncmp(error, text, n) && !strncmp(error + n, ": ", 2)) {
+            memmove(error, error + n + 2, strlen(error + n + 2) + 1);
+        }
+    }
+    return error;
+}

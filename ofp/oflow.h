@@ -98,6 +98,7 @@ const struct oflow **oflow_table_sorted(const struct oflow_table *);
 
 struct flow;
 char *oflow_parse_packet(const char *text, struct flow *);
+char *oflow_check_exact_packet(const char *text);
 
 #define OFLOW_TABLE_FOR_EACH(FLOW, TABLE) \
     HMAP_FOR_EACH (FLOW, node, &(TABLE)->flows)

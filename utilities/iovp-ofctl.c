@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openvswitch/dynamic-string.h>
 #include <openvswitch/util.h>
 
 #include "lib/control-client.h"
@@ -57,7 +58,7 @@ static const struct ofctl_command ofctl_commands[] = {
      0, 0, "ofp/status"},
     {"memory/show", "", "print what iovpd holds in memory",
      0, 0, "memory/show"},
-    {"dump-flows", "[PORT]", "print iovpd's flows, with counters",
+    {"dump-flows", "[PORT]", "print the switch's flows vs iovpd's",
      0, 1, "flows/dump"},
     {"dump-policy", "[PORT]", "print the ACLs in force, with counters",
      0, 1, "policy/dump"},
@@ -344,10 +345,170 @@ ofctl_verify_offload(struct control_client *client,
                                                   : EXIT_SUCCESS;
 }
 
+/* Returns the OpenFlow port number of datapath port 'odp' of bridge
+ * 'bridge' in 'dpif_show', what ovs-vswitchd's "dpif/show" prints (under
+ * "  BRIDGE:", a line "    NAME OFPORT/ODPPORT: (TYPE...)" for each port),
+ * or -1 if it names none. */
+static long long int
+ofctl_odp_to_ofport(const char *dpif_show, const char *bridge,
+                    long long int odp)
+{
+    char *header = iovp_xasprintf("\n  %s:\n", bridge);
+    const char *p = dpif_show ? strstr(dpif_show, header) : NULL;
+    long long int ofport = -1;
+
+    if (p) {
+        p += strlen(header);
+        while (ofport < 0 && !strncmp(p, "    ", 4)) {
+            long long int of, dp;
+            const char *space = strchr(p + 4, ' ');
+            if (space && sscanf(space, " %lld/%lld:", &of, &dp) == 2
+                && dp == odp) {
+                ofport = of;
+            }
+            p = strchr(p, '\n');
+            p = p ? p + 1 : "";
+        }
+    }
+    free(header);
+    return ofport;
+}
+
+/* Adds to 'outputs' the ports where OVS's datapath 'actions' (one
+ * "Datapath actions:" line of ofproto/trace, without the prefix) output
+ * the packet, as {"ofport", "odp_port", "vlan"}: the OpenFlow port
+ * ('dpif_show' and 'bridge' name it, see ofctl_odp_to_ofport()) and the VLAN
+ * the packet is tagged with there, from '*vlan' (0: untagged), which
+ * push_vlan and pop_vlan change on the way.  Other actions (set, ct,
+ * recirc...) do not change where the packet goes or its tag. */
+static void
+ofctl_parse_odp_actions(const char *actions, const char *dpif_show,
+                        const char *bridge, long long int *vlan,
+                        json_t *outputs)
+{
+    const char *p = actions;
+
+    while (*p) {
+        /* One action: up to a comma outside parentheses. */
+        size_t len = 0;
+        int depth = 0;
+        for (; p[len] && (depth || p[len] != ','); len++) {
+            depth += p[len] == '(' ? 1 : p[len] == ')' ? -1 : 0;
+        }
+        char *a = iovp_xmemdup(p, len + 1);
+        a[len] = '\0';
+
+        char *end;
+        long long int odp = strtoll(a, &end, 10);
+        if (a[0] >= '0' && a[0] <= '9' && !*end) {
+            json_array_append_new(outputs, json_pack(
+                "{s:I, s:I, s:I}", "ofport",
+                (json_int_t) ofctl_odp_to_ofport(dpif_show, bridge, odp),
+                "odp_port", (json_int_t) odp, "vlan", (json_int_t) *vlan));
+        } else if (!strcmp(a, "pop_vlan")) {
+            *vlan = 0;
+        } else if (!strncmp(a, "push_vlan(", 10)) {
+            const char *vid = strstr(a, "vid=");
+            *vlan = vid ? strtoll(vid + 4, NULL, 10) : *vlan;
+        }
+        free(a);
+        p += len;
+        p += *p == ',';
+    }
+}
+
+/* Returns a new reference to where OVS sends the packet that 'trace', the
+ * text of ofproto/trace on 'bridge', followed (through every recirculation:
+ * each has its "Datapath actions:" line), entering tagged with 'vlan' (0:
+ * untagged): see ofctl_parse_odp_actions().  Sets '*actions' to the
+ * datapath actions, the lines joined by "; " (malloc()'d), or NULL if the
+ * trace has none. */
+static json_t *
+ofctl_ovs_outputs(const char *trace, const char *dpif_show,
+                  const char *bridge, long long int vlan, char **actions)
+{
+    static const char prefix[] = "Datapath actions: ";
+    json_t *outputs = json_array();
+    struct ds all = DS_EMPTY_INITIALIZER;
+
+    for (const char *p = trace ? strstr(trace, prefix) : NULL; p;
+         p = strstr(p, prefix)) {
+        p += strlen(prefix);
+        size_t len = strcspn(p, "\n");
+        char *line = iovp_xmemdup(p, len + 1);
+        line[len] = '\0';
+        ds_put_format(&all, "%s%s", all.length ? "; " : "", line);
+        ofctl_parse_odp_actions(line, dpif_show, bridge, &vlan, outputs);
+        free(line);
+    }
+    *actions = all.length ? ds_steal_cstr(&all) : NULL;
+    ds_destroy(&all);
+    return outputs;
+}
+
+/* Orders "outputs" entries by OpenFlow port, then VLAN. */
+static int
+ofctl_compare_outputs(const void *a_, const void *b_)
+{
+    const json_t *const *a = a_, *const *b = b_;
+    json_int_t pa = json_integer_value(json_object_get(*a, "ofport"));
+    json_int_t pb = json_integer_value(json_object_get(*b, "ofport"));
+    json_int_t va = json_integer_value(json_object_get(*a, "vlan"));
+    json_int_t vb = json_integer_value(json_object_get(*b, "vlan"));
+
+    return pa != pb ? (pa < pb ? -1 : 1) : va != vb ? (va < vb ? -1 : 1) : 0;
+}
+
+/* Returns 'outputs' (a JSON array of {"ofport", "vlan"}) described in
+ * words, malloc()'d: "a drop", or "output to vm2, vm3 tagged 10", each port
+ * named by 'ofports' ({"OFPORT": NAME}), else by its OpenFlow port number,
+ * else its datapath port number.  Sorts 'outputs'. */
+static char *
+ofctl_outputs_text(json_t *outputs, const json_t *ofports)
+{
+    size_t n = json_array_size(outputs);
+    const json_t **sorted = iovp_xmalloc(MAX(1, n) * sizeof *sorted);
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    for (size_t i = 0; i < n; i++) {
+        sorted[i] = json_array_get(outputs, i);
+    }
+    qsort(sorted, n, sizeof *sorted, ofctl_compare_outputs);
+
+    ds_put_cstr(&s, n ? "output to " : "a drop");
+    for (size_t i = 0; i < n; i++) {
+        json_int_t ofport = json_integer_value(json_object_get(sorted[i],
+                                                               "ofport"));
+        json_int_t vlan = json_integer_value(json_object_get(sorted[i],
+                                                             "vlan"));
+        char key[32];
+        snprintf(key, sizeof key, "%"JSON_INTEGER_FORMAT, ofport);
+        const char *name = json_string_value(json_object_get(ofports, key));
+
+        ds_put_cstr(&s, i ? ", " : "");
+        if (name) {
+            ds_put_cstr(&s, name);
+        } else if (ofport >= 0) {
+            ds_put_format(&s, "OpenFlow port %"JSON_INTEGER_FORMAT, ofport);
+        } else {
+            ds_put_format(&s, "datapath port %"JSON_INTEGER_FORMAT,
+                          json_integer_value(json_object_get(sorted[i],
+                                                             "odp_port")));
+        }
+        if (vlan) {
+            ds_put_format(&s, " tagged %"JSON_INTEGER_FORMAT, vlan);
+        }
+    }
+    free(sorted);
+    return ds_steal_cstr(&s);
+}
+
 /* "trace PORT FLOW": asks iovpd ('client') which ACL entries decide the
- * packet and its fate, then asks ovs-vswitchd (ofproto/trace) what it does
- * with the same packet, and compares.  Returns the exit status: failure if
- * they disagree. */
+ * packet and where it leaves the bridge, then asks ovs-vswitchd
+ * (ofproto/trace) what it does with the same packet, and compares the
+ * whole outcome: the ports it is output to, the VLAN tag it carries on
+ * each, or its drop.  Returns the exit status: failure if they
+ * disagree. */
 static int
 ofctl_trace(struct control_client *client, const struct ofctl_options *o,
             const char *port, const char *flow)
@@ -367,36 +528,51 @@ ofctl_trace(struct control_client *client, const struct ofctl_options *o,
         return retval;
     }
 
-    /* The same packet through OVS. */
+    /* The same packet through OVS, and OVS's datapath ports, to name the
+     * ports in its datapath actions. */
     const char *bridge = json_string_value(json_object_get(trace, "bridge"));
     const char *ovs_flow = json_string_value(json_object_get(trace,
                                                              "ovs_flow"));
     struct control_client *ovs = ofctl_open_vswitchd(o);
-    json_t *ovs_trace = NULL;
+    struct ofctl_options vswitchd = *o;
+    json_t *ovs_trace = NULL, *dpif_show = NULL;
+    vswitchd.target = "ovs-vswitchd";
     retval = ofctl_ovs_trace(ovs, o, bridge, ovs_flow, &ovs_trace);
+    if (!retval) {
+        retval = ofctl_transact(ovs, &vswitchd, "dpif/show", 0, NULL,
+                                &dpif_show);
+    }
     control_client_close(ovs);
     if (retval) {
+        json_decref(ovs_trace);
         json_decref(trace);
         return retval;
     }
 
     char *actions;
-    const char *fate = json_string_value(json_object_get(trace, "fate"));
-    const char *ovs_fate = ofctl_ovs_fate(json_string_value(ovs_trace),
-                                          &actions);
-    bool flooded = json_is_null(json_object_get(trace, "destination"));
-    const char *verdict = (!ovs_fate ? "no datapath actions in the trace"
-                           : flooded && !strcmp(fate, "permit")
-                           ? "not compared (flooded)"
-                           : !strcmp(fate, ovs_fate) ? "agrees"
-                           : "DISAGREES");
-    bool disagrees = ovs_fate && !strcmp(verdict, "DISAGREES");
+    json_t *ovs_outputs = ofctl_ovs_outputs(
+        json_string_value(ovs_trace), json_string_value(dpif_show), bridge,
+        json_integer_value(json_object_get(trace, "vlan")), &actions);
+    const json_t *ofports = json_object_get(trace, "ofports");
+    char *expects = ofctl_outputs_text(json_object_get(trace, "outputs"),
+                                       ofports);
+    char *does = ofctl_outputs_text(ovs_outputs, ofports);
+    bool disagrees = actions && strcmp(expects, does);
+    char *verdict = (!actions
+                     ? iovp_xstrdup("no datapath actions in the trace")
+                     : disagrees
+                     ? iovp_xasprintf("disagrees: iovpd expects %s, OVS "
+                                      "does %s", expects, does)
+                     : iovp_xstrdup("agrees"));
 
     if (o->json) {
         json_object_set_new(trace, "ovs", json_pack(
-                                "{s:s, s:s?, s:s?, s:s}", "flow", ovs_flow,
-                                "datapath_actions", actions, "fate",
-                                ovs_fate, "verdict", verdict));
+                                "{s:s, s:s?, s:s?, s:O, s:s}", "flow",
+                                ovs_flow, "datapath_actions", actions,
+                                "fate", (!actions ? NULL
+                                         : json_array_size(ovs_outputs)
+                                         ? "permit" : "deny"),
+                                "outputs", ovs_outputs, "verdict", verdict));
         json_object_del(trace, "text");
         ofctl_print(o, trace);
     } else {
@@ -404,7 +580,12 @@ ofctl_trace(struct control_client *client, const struct ofctl_options *o,
         printf("OVS: ofproto/trace %s %s\n  datapath actions: %s: %s\n",
                bridge, ovs_flow, actions ? actions : "(none)", verdict);
     }
+    free(verdict);
+    free(expects);
+    free(does);
     free(actions);
+    json_decref(ovs_outputs);
+    json_decref(dpif_show);
     json_decref(ovs_trace);
     json_decref(trace);
     return disagrees ? EXIT_FAILURE : EXIT_SUCCESS;
