@@ -637,12 +637,14 @@ agent_put_flows(struct agent *agent, const struct odb_replica *vtep,
 }
 
 /* Returns the operations that report offload's totals in Iovp_Offload, or
- * NULL.  The hit rate is the share of what the VMs sent that the NIC
- * decided: its decisions against theirs and what OVS's table 0 admitted
- * from the VMs ('stats', pipeline_binding_stats()'s). */
+ * NULL.  The hit rate is the share of what the VMs sent into their logical
+ * switches that the NIC decided: of the frames from local of every VLAN
+ * binding ('stats', pipeline_binding_stats()'s, which count each frame
+ * once, wherever it was decided), the 'in_nic' that the NIC decided. */
 static json_t *
 agent_report_offload(struct agent *agent, const struct odb_replica *vtep,
-                     const struct report_spec *rs, const json_t *stats)
+                     const struct report_spec *rs, const json_t *stats,
+                     uint64_t in_nic)
 {
     json_int_t from_vms = 0;
     const char *port, *vlan;
@@ -655,19 +657,35 @@ agent_report_offload(struct agent *agent, const struct odb_replica *vtep,
         }
     }
     json_t *summary = nicctrl_summary(agent->nicctrl);
-    json_int_t decided = json_integer_value(json_object_get(summary,
-                                                            "decided"));
     json_object_set_new(summary, "hit_rate", json_real(
-                            decided + from_vms
-                            ? (double) decided / (decided + from_vms) : 0));
+                            from_vms > 0
+                            ? MIN(1.0, (double) in_nic / from_vms) : 0));
     json_t *ops = report_offload(vtep, rs, summary);
     json_decref(summary);
     return ops;
 }
 
+/* pipeline_extra_stats_cb for the frames the NIC decided, from 'nic_'
+ * (nic_flow_stats()'s). */
+static void
+agent_nic_flow_stats(const struct oflow *f, uint64_t *packets,
+                     uint64_t *bytes, void *nic_)
+{
+    const json_t *nic = nic_;
+    char key[32];
+
+    nic_flow_key(f, key, sizeof key);
+    const json_t *counts = json_object_get(nic, key);
+    *packets = json_integer_value(json_object_get(counts, "packets"));
+    *bytes = json_integer_value(json_object_get(counts, "bytes"));
+}
+
 /* The counters of the installed flows are new: reports the VLAN bindings'
  * statistics (Logical_Binding_Stats), if the hardware_vtep database can
- * take a transaction now (otherwise the next read will). */
+ * take a transaction now (otherwise the next read will).  They count the
+ * frames the NIC decided too, as of its last read, each in the flows it
+ * would have taken in OVS; a frame the NIC sends to OVS is counted there
+ * only. */
 static void
 agent_report_stats(struct agent *agent)
 {
@@ -681,23 +699,28 @@ agent_report_stats(struct agent *agent)
             .switch_name = name,
             .bridge = agent->bridge,
         };
+        struct nic_policy policy = {
+            .vtep = vtep, .ovs = ovs, .spec = &ps, .xacl = agent->xacl,
+            .desired = &agent->desired,
+            .installed = ofctrl_installed(agent->ofctrl),
+        };
+        json_t *nic = (agent->nicctrl
+                       ? nic_flow_stats(agent->nicctrl, &policy) : NULL);
+        uint64_t in_nic = 0;
         json_t *stats = pipeline_binding_stats(
-            vtep, ovs, &ps, ofctrl_installed(agent->ofctrl));
+            vtep, ovs, &ps, ofctrl_installed(agent->ofctrl),
+            nic ? agent_nic_flow_stats : NULL, nic, &in_nic);
+        json_decref(nic);
         struct report_spec rs = { .switch_name = name };
         if (agent->nicctrl) {
             /* The ACL entries' traffic in OVS, new: the fast paths' rules
              * again, with it as their weights. */
-            struct nic_policy policy = {
-                .vtep = vtep, .ovs = ovs, .spec = &ps, .xacl = agent->xacl,
-                .desired = &agent->desired,
-                .installed = ofctrl_installed(agent->ofctrl),
-            };
             nic_update(agent->nicctrl, &policy);
         }
         json_t *ops = report_vlan_stats(vtep, &rs, stats);
         if (agent->nicctrl) {
             json_t *offload_ops = agent_report_offload(agent, vtep, &rs,
-                                                       stats);
+                                                       stats, in_nic);
             if (offload_ops && ops) {
                 json_array_extend(ops, offload_ops);
                 json_decref(offload_ops);
@@ -783,7 +806,7 @@ agent_flows_json(const struct agent *agent, const char *port,
             .vtep = vtep, .ovs = ovs, .spec = &spec, .xacl = agent->xacl,
             .desired = &agent->desired, .installed = installed,
         };
-        nic = nic_flow_packets(agent->nicctrl, &policy);
+        nic = nic_flow_stats(agent->nicctrl, &policy);
         free(name);
         free(tunnel_ip);
     }
@@ -801,17 +824,22 @@ agent_flows_json(const struct agent *agent, const char *port,
         struct ds actions = DS_EMPTY_INITIALIZER;
         char hex[19], key[32];
         snprintf(hex, sizeof hex, "%#"PRIx64, f->cookie);
-        snprintf(key, sizeof key, "%p", (const void *) f);
-        json_int_t in_nic = json_integer_value(json_object_get(nic, key));
+        nic_flow_key(f, key, sizeof key);
+        const json_t *in_nic = json_object_get(nic, key);
+        json_int_t nic_packets = json_integer_value(
+            json_object_get(in_nic, "packets"));
+        json_int_t nic_bytes = json_integer_value(
+            json_object_get(in_nic, "bytes"));
         oflow_format_match(f, &match);
         oflow_format_actions(f, &actions);
         json_array_append_new(array, json_pack(
-            "{s:s, s:i, s:i, s:s, s:s, s:I, s:I, s:I, s:I}",
+            "{s:s, s:i, s:i, s:s, s:s, s:I, s:I, s:I, s:I, s:I}",
             "cookie", hex, "table", f->table_id, "priority", f->priority,
             "match", ds_cstr(&match), "actions", ds_cstr(&actions),
-            "n_packets", (json_int_t) f->n_packets + in_nic,
-            "nic_packets", in_nic,
-            "n_bytes", (json_int_t) f->n_bytes,
+            "n_packets", (json_int_t) f->n_packets + nic_packets,
+            "nic_packets", nic_packets,
+            "n_bytes", (json_int_t) f->n_bytes + nic_bytes,
+            "nic_bytes", nic_bytes,
             "duration", (json_int_t) f->duration_sec));
         ds_destroy(&match);
         ds_destroy(&actions);
@@ -822,21 +850,29 @@ agent_flows_json(const struct agent *agent, const char *port,
 }
 
 /* Adds to each entry of 'describe' (xlate_acl_describe()'s) the frames
- * the NIC decided by it, from 'nic' ({"UUID": packets}, or NULL): as
- * "nic_packets", and in "n_packets" too, which then counts the entry's
- * frames wherever they were decided. */
+ * the NIC decided by it, from 'nic' ({"UUID": {"packets", "bytes"}}, or
+ * NULL): as "nic_packets" and "nic_bytes", and in "n_packets" and
+ * "n_bytes" too, which then count the entry's frames wherever they were
+ * decided. */
 static void
-agent_add_nic_packets(json_t *describe, const json_t *nic)
+agent_add_nic_stats(json_t *describe, const json_t *nic)
 {
     size_t i;
     json_t *e;
 
     json_array_foreach (json_object_get(describe, "entries"), i, e) {
         const char *uuid = json_string_value(json_object_get(e, "uuid"));
-        json_int_t packets = json_integer_value(json_object_get(nic, uuid));
+        const json_t *in_nic = uuid ? json_object_get(nic, uuid) : NULL;
+        json_int_t packets = json_integer_value(json_object_get(in_nic,
+                                                                "packets"));
+        json_int_t bytes = json_integer_value(json_object_get(in_nic,
+                                                              "bytes"));
         json_object_set_new(e, "nic_packets", json_integer(packets));
+        json_object_set_new(e, "nic_bytes", json_integer(bytes));
         json_object_set_new(e, "n_packets", json_integer(
             json_integer_value(json_object_get(e, "n_packets")) + packets));
+        json_object_set_new(e, "n_bytes", json_integer(
+            json_integer_value(json_object_get(e, "n_bytes")) + bytes));
     }
 }
 
@@ -869,7 +905,7 @@ agent_policy_json(struct agent *agent, const char *port_name,
             .vtep = agent_current(agent->vtep_db), .ovs = ovs,
             .spec = &spec, .xacl = agent->xacl,
         };
-        nic = nic_entry_packets(agent->nicctrl, &policy);
+        nic = nic_entry_stats(agent->nicctrl, &policy);
         free(name);
         free(tunnel_ip);
     }
@@ -894,8 +930,7 @@ agent_policy_json(struct agent *agent, const char *port_name,
                                     ofctrl_installed(agent->ofctrl))
                                 : NULL);
             if (describe && nic) {
-                agent_add_nic_packets(describe,
-                                      json_object_get(nic, acl));
+                agent_add_nic_stats(describe, json_object_get(nic, acl));
             }
             json_array_append_new(bindings, json_pack(
                 "{s:O, s:O, s:o}", "vlan", json_object_get(b, "vlan"),

@@ -202,8 +202,10 @@ show_policy_direction(struct ds *text, const json_t *acl,
         json_int_t nic = json_integer_value(json_object_get(e,
                                                             "nic_packets"));
         if (nic) {
-            ds_put_format(text, " (packets in the NIC: %"JSON_INTEGER_FORMAT
-                          ")", nic);
+            ds_put_format(text, " (in the NIC: packets %"JSON_INTEGER_FORMAT
+                          ", bytes %"JSON_INTEGER_FORMAT")", nic,
+                          json_integer_value(json_object_get(e,
+                                                             "nic_bytes")));
         }
         ds_put_char(text, '\n');
     }
@@ -295,21 +297,25 @@ show_flows_text(const json_t *flows)
         const char *match = json_string_value(json_object_get(f, "match"));
         json_int_t nic = json_integer_value(json_object_get(f,
                                                             "nic_packets"));
-        char nic_text[48] = "";
+        char nic_text[48] = "", nic_bytes_text[48] = "";
         if (nic) {
             snprintf(nic_text, sizeof nic_text,
                      " nic_packets=%"JSON_INTEGER_FORMAT",", nic);
+            snprintf(nic_bytes_text, sizeof nic_bytes_text,
+                     " nic_bytes=%"JSON_INTEGER_FORMAT",",
+                     json_integer_value(json_object_get(f, "nic_bytes")));
         }
         ds_put_format(&text, "cookie=%s, duration=%"JSON_INTEGER_FORMAT"s, "
                       "table=%"JSON_INTEGER_FORMAT", n_packets=%"
                       JSON_INTEGER_FORMAT",%s n_bytes=%"JSON_INTEGER_FORMAT
-                      ", priority=%"JSON_INTEGER_FORMAT"%s%s actions=%s\n",
+                      ",%s priority=%"JSON_INTEGER_FORMAT"%s%s actions=%s\n",
                       json_string_value(json_object_get(f, "cookie")),
                       json_integer_value(json_object_get(f, "duration")),
                       json_integer_value(json_object_get(f, "table")),
                       json_integer_value(json_object_get(f, "n_packets")),
                       nic_text,
                       json_integer_value(json_object_get(f, "n_bytes")),
+                      nic_bytes_text,
                       json_integer_value(json_object_get(f, "priority")),
                       strcmp(match, "*") ? "," : "",
                       strcmp(match, "*") ? match : "",
@@ -371,9 +377,9 @@ show_offload_text(const json_t *show)
         }
         json_array_foreach (json_object_get(port, "table"), i, e) {
             ds_put_format(&text, "  %s, n_packets=%"JSON_INTEGER_FORMAT
-                          " (%s)\n",
+                          ", n_bytes=%"JSON_INTEGER_FORMAT" (%s)\n",
                           json_string_value(json_object_get(e, "entry")),
-                          show_int(e, "n_packets"),
+                          show_int(e, "n_packets"), show_int(e, "n_bytes"),
                           json_string_value(json_object_get(e, "kind")));
         }
     }
