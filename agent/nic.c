@@ -399,6 +399,7 @@ struct nic_flow_visit {
     const struct nic_policy *p;
     json_t *counts;
     struct nic_flows defaults[2];   /* Tables 10 and 40, priority 0. */
+    struct nic_flows qos;           /* Table 20. */
     const struct nic_model *model;  /* The port the rest is of. */
     uint64_t metadata;              /* Its logical switch. */
     struct nic_flows classify;      /* Its table 0 flows. */
@@ -485,6 +486,8 @@ nic_add_flow_decided(const struct nic_model *m,
     if (o->dest < 0) {
         return;                 /* Dropped by the ingress ACL. */
     }
+    nic_count_flow(v->counts, nic_pick_flow(v->qos.flows, v->qos.n, rm,
+                                            v->metadata), packets, bytes);
 
     const struct xlate_offload_dest *d = &m->port.dests[o->dest];
     const struct nic_flows *l2 = &v->dest_flows[2 * o->dest];
@@ -503,7 +506,8 @@ nic_add_flow_decided(const struct nic_model *m,
 /* Returns a new reference to {"FLOW": {"packets", "bytes"}}, each FLOW an
  * installed flow of 'p->installed' (as nic_flow_key() names it) that
  * frames the NIC decided would have taken in OVS, from each port's
- * classification (table 0) to its destination's output (table 50): the
+ * classification (table 0) through QoS (table 20) to its destination's
+ * output (table 50): the
  * frames to count in those flows' counters, besides OVS's own, so that
  * each frame counts once wherever it was decided.  (A frame that the NIC
  * sends to OVS is OVS's to count, and the NIC counts it in no rule as
@@ -520,6 +524,8 @@ nic_flow_stats(const struct nicctrl *nc, const struct nic_policy *p)
                              || f->table_id == PIPELINE_T_EGRESS_ACL)) {
             nic_flows_add(&v.defaults[f->table_id == PIPELINE_T_EGRESS_ACL],
                           f);
+        } else if (f->table_id == PIPELINE_T_QOS) {
+            nic_flows_add(&v.qos, f);
         }
     }
 
@@ -533,6 +539,7 @@ nic_flow_stats(const struct nicctrl *nc, const struct nic_policy *p)
     free(v.dest_flows);
     free(v.defaults[0].flows);
     free(v.defaults[1].flows);
+    free(v.qos.flows);
     nic_models_destroy(&ms);
     return v.counts;
 }
