@@ -108,7 +108,8 @@ def snap(db):
             # The target's ifindex varies from run to run.
             entry = re.sub(r"forward:\d+", "forward:N", e["entry"])
             key = "%s %s (%s)" % (name, entry, e["kind"])
-            d["offload"][key] = {k: e[k] for k in ("n_packets", "n_bytes")}
+            d["offload"][key] = {k: e.get(k, 0) for k in
+                                 ("n_packets", "n_bytes")}
     table = json.loads(run("ovsdb-client", "-f", "json", "dump",
                            "unix:" + db, "hardware_vtep", "Iovp_Offload",
                            "hit_rate"))
