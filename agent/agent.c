@@ -641,12 +641,14 @@ agent_put_flows(struct agent *agent, const struct odb_replica *vtep,
 }
 
 /* Returns the operations that report offload's totals in Iovp_Offload, or
- * NULL.  The hit rate is the share of what the VMs sent that the NIC
- * decided: its decisions against theirs and what OVS's table 0 admitted
- * from the VMs ('stats', pipeline_binding_stats()'s). */
+ * NULL.  The hit rate is the share of what the VMs sent into their logical
+ * switches that the NIC decided: of the frames from local of every VLAN
+ * binding ('stats', pipeline_binding_stats()'s, which count each frame
+ * once, wherever it was decided), the 'in_nic' that the NIC decided. */
 static json_t *
 agent_report_offload(struct agent *agent, const struct odb_replica *vtep,
-                     const struct report_spec *rs, const json_t *stats)
+                     const struct report_spec *rs, const json_t *stats,
+                     uint64_t in_nic)
 {
     json_int_t from_vms = 0;
     const char *port, *vlan;
@@ -659,19 +661,35 @@ agent_report_offload(struct agent *agent, const struct odb_replica *vtep,
         }
     }
     json_t *summary = nicctrl_summary(agent->nicctrl);
-    json_int_t decided = json_integer_value(json_object_get(summary,
-                                                            "decided"));
     json_object_set_new(summary, "hit_rate", json_real(
-                            decided + from_vms
-                            ? (double) decided / (decided + from_vms) : 0));
+                            from_vms > 0
+                            ? MIN(1.0, (double) in_nic / from_vms) : 0));
     json_t *ops = report_offload(vtep, rs, summary);
     json_decref(summary);
     return ops;
 }
 
+/* pipeline_extra_stats_cb for the frames the NIC decided, from 'nic_'
+ * (nic_flow_stats()'s). */
+static void
+agent_nic_flow_stats(const struct oflow *f, uint64_t *packets,
+                     uint64_t *bytes, void *nic_)
+{
+    const json_t *nic = nic_;
+    char key[32];
+
+    nic_flow_key(f, key, sizeof key);
+    const json_t *counts = json_object_get(nic, key);
+    *packets = json_integer_value(json_object_get(counts, "packets"));
+    *bytes = json_integer_value(json_object_get(counts, "bytes"));
+}
+
 /* The counters of the installed flows are new: reports the VLAN bindings'
  * statistics (Logical_Binding_Stats), if the hardware_vtep database can
- * take a transaction now (otherwise the next read will). */
+ * take a transaction now (otherwise the next read will).  They count the
+ * frames the NIC decided too, as of its last read, each in the flows it
+ * would have taken in OVS; a frame the NIC sends to OVS is counted there
+ * only. */
 static void
 agent_report_stats(struct agent *agent)
 {
@@ -685,23 +703,28 @@ agent_report_stats(struct agent *agent)
             .switch_name = name,
             .bridge = agent->bridge,
         };
+        struct nic_policy policy = {
+            .vtep = vtep, .ovs = ovs, .spec = &ps, .xacl = agent->xacl,
+            .desired = &agent->desired,
+            .installed = ofctrl_installed(agent->ofctrl),
+        };
+        json_t *nic = (agent->nicctrl
+                       ? nic_flow_stats(agent->nicctrl, &policy) : NULL);
+        uint64_t in_nic = 0;
         json_t *stats = pipeline_binding_stats(
-            vtep, ovs, &ps, ofctrl_installed(agent->ofctrl));
+            vtep, ovs, &ps, ofctrl_installed(agent->ofctrl),
+            nic ? agent_nic_flow_stats : NULL, nic, &in_nic);
+        json_decref(nic);
         struct report_spec rs = { .switch_name = name };
         if (agent->nicctrl) {
             /* The ACL entries' traffic in OVS, new: the fast paths' rules
              * again, with it as their weights. */
-            struct nic_policy policy = {
-                .vtep = vtep, .ovs = ovs, .spec = &ps, .xacl = agent->xacl,
-                .desired = &agent->desired,
-                .installed = ofctrl_installed(agent->ofctrl),
-            };
             nic_update(agent->nicctrl, &policy);
         }
         json_t *ops = report_vlan_stats(vtep, &rs, stats);
         if (agent->nicctrl) {
             json_t *offload_ops = agent_report_offload(agent, vtep, &rs,
-                                                       stats);
+                                                       stats, in_nic);
             if (offload_ops && ops) {
                 json_array_extend(ops, offload_ops);
                 json_decref(offload_ops);
@@ -783,13 +806,17 @@ agent_same_flow(const struct oflow *a, const struct oflow *b)
 }
 
 /* Returns a new reference to one flow 'f' of "flows/dump" with 'status'
- * ("installed", "unrequested" or "missing"); 'nic_packets' is what the NIC
- * decided by it.  A missing flow has no counters, and the reason the
- * switch gave if it refused it. */
+ * ("installed", "unrequested" or "missing"); 'in_nic' ({"packets",
+ * "bytes"} or NULL) is what the NIC decided by it.  A missing flow has no
+ * counters, and the reason the switch gave if it refused it. */
 static json_t *
 agent_flow_json(const struct oflow *f, const char *status,
-                json_int_t nic_packets, const char *refused)
+                const json_t *in_nic, const char *refused)
 {
+    json_int_t nic_packets = json_integer_value(json_object_get(in_nic,
+                                                                "packets"));
+    json_int_t nic_bytes = json_integer_value(json_object_get(in_nic,
+                                                              "bytes"));
     struct ds match = DS_EMPTY_INITIALIZER;
     struct ds actions = DS_EMPTY_INITIALIZER;
     char hex[19];
@@ -813,7 +840,9 @@ agent_flow_json(const struct oflow *f, const char *status,
         json_object_set_new(flow, "n_packets",
                             json_integer(f->n_packets + nic_packets));
         json_object_set_new(flow, "nic_packets", json_integer(nic_packets));
-        json_object_set_new(flow, "n_bytes", json_integer(f->n_bytes));
+        json_object_set_new(flow, "n_bytes",
+                            json_integer(f->n_bytes + nic_bytes));
+        json_object_set_new(flow, "nic_bytes", json_integer(nic_bytes));
         json_object_set_new(flow, "duration",
                             json_integer(f->duration_sec));
     }
@@ -828,7 +857,8 @@ agent_flow_json(const struct oflow *f, const char *status,
  * lacks, "missing".  With 'port' nonnull, only the flows with the cookie
  * of Physical_Port 'port'.  Each is {"status", "cookie", "table",
  * "priority", "match", "actions"} and "n_packets", "nic_packets",
- * "n_bytes", "duration" for a flow the switch holds, "refused" (the
+ * "n_bytes", "nic_bytes", "duration" for a flow the switch holds (the
+ * totals counting the NIC's frames too), "refused" (the
  * switch's error) for a missing flow that it refused; in the order
  * oflow_table_sorted() gives. */
 static json_t *
@@ -854,7 +884,7 @@ agent_flows_json(const struct agent *agent, const char *port,
             .vtep = vtep, .ovs = ovs, .spec = &spec, .xacl = agent->xacl,
             .desired = &agent->desired, .installed = installed,
         };
-        nic = nic_flow_packets(agent->nicctrl, &policy);
+        nic = nic_flow_stats(agent->nicctrl, &policy);
         free(name);
         free(tunnel_ip);
     }
@@ -870,11 +900,12 @@ agent_flows_json(const struct agent *agent, const char *port,
         }
 
         const struct oflow *inst = oflow_table_find(installed, f);
-        char key[32];
-        snprintf(key, sizeof key, "%p", (const void *) inst);
-        json_int_t in_nic = (agent_same_flow(inst, f)
-                             ? json_integer_value(json_object_get(nic, key))
-                             : 0);
+        const json_t *in_nic = NULL;
+        if (agent_same_flow(inst, f)) {
+            char key[32];
+            nic_flow_key(inst, key, sizeof key);
+            in_nic = json_object_get(nic, key);
+        }
         bool asked = agent_same_flow(oflow_table_find(want, f), f);
         json_array_append_new(array, agent_flow_json(
                                   f, asked ? "installed" : "unrequested",
@@ -891,7 +922,8 @@ agent_flows_json(const struct agent *agent, const char *port,
         }
         const struct ofctrl_rejection *rej = agent_find_rejection(agent, w);
         json_array_append_new(array, agent_flow_json(
-                                  w, "missing", 0, rej ? rej->error : NULL));
+                                  w, "missing", NULL,
+                                  rej ? rej->error : NULL));
     }
     free(sorted);
     json_decref(nic);
@@ -899,21 +931,29 @@ agent_flows_json(const struct agent *agent, const char *port,
 }
 
 /* Adds to each entry of 'describe' (xlate_acl_describe()'s) the frames
- * the NIC decided by it, from 'nic' ({"UUID": packets}, or NULL): as
- * "nic_packets", and in "n_packets" too, which then counts the entry's
- * frames wherever they were decided. */
+ * the NIC decided by it, from 'nic' ({"UUID": {"packets", "bytes"}}, or
+ * NULL): as "nic_packets" and "nic_bytes", and in "n_packets" and
+ * "n_bytes" too, which then count the entry's frames wherever they were
+ * decided. */
 static void
-agent_add_nic_packets(json_t *describe, const json_t *nic)
+agent_add_nic_stats(json_t *describe, const json_t *nic)
 {
     size_t i;
     json_t *e;
 
     json_array_foreach (json_object_get(describe, "entries"), i, e) {
         const char *uuid = json_string_value(json_object_get(e, "uuid"));
-        json_int_t packets = json_integer_value(json_object_get(nic, uuid));
+        const json_t *in_nic = uuid ? json_object_get(nic, uuid) : NULL;
+        json_int_t packets = json_integer_value(json_object_get(in_nic,
+                                                                "packets"));
+        json_int_t bytes = json_integer_value(json_object_get(in_nic,
+                                                              "bytes"));
         json_object_set_new(e, "nic_packets", json_integer(packets));
+        json_object_set_new(e, "nic_bytes", json_integer(bytes));
         json_object_set_new(e, "n_packets", json_integer(
             json_integer_value(json_object_get(e, "n_packets")) + packets));
+        json_object_set_new(e, "n_bytes", json_integer(
+            json_integer_value(json_object_get(e, "n_bytes")) + bytes));
     }
 }
 
@@ -946,7 +986,7 @@ agent_policy_json(struct agent *agent, const char *port_name,
             .vtep = agent_current(agent->vtep_db), .ovs = ovs,
             .spec = &spec, .xacl = agent->xacl,
         };
-        nic = nic_entry_packets(agent->nicctrl, &policy);
+        nic = nic_entry_stats(agent->nicctrl, &policy);
         free(name);
         free(tunnel_ip);
     }
@@ -971,8 +1011,7 @@ agent_policy_json(struct agent *agent, const char *port_name,
                                     ofctrl_installed(agent->ofctrl))
                                 : NULL);
             if (describe && nic) {
-                agent_add_nic_packets(describe,
-                                      json_object_get(nic, acl));
+                agent_add_nic_stats(describe, json_object_get(nic, acl));
             }
             json_array_append_new(bindings, json_pack(
                 "{s:O, s:O, s:o}", "vlan", json_object_get(b, "vlan"),

@@ -226,26 +226,43 @@ nic_update(struct nicctrl *nc, const struct nic_policy *p)
     nic_models_destroy(&ms);
 }
 
+/* Adds 'packets' and 'bytes' to the counters of 'key' in 'map', a JSON
+ * object of {"packets", "bytes"} objects. */
 static void
-nic_add_packets(json_t *map, const char *acl, const char *uuid,
-                uint64_t packets)
+nic_add_stats(json_t *map, const char *key, uint64_t packets,
+              uint64_t bytes)
+{
+    json_t *counts = json_object_get(map, key);
+    if (!counts) {
+        counts = json_pack("{s:I, s:I}", "packets", (json_int_t) 0,
+                           "bytes", (json_int_t) 0);
+        json_object_set_new(map, key, counts);
+    }
+    json_object_set_new(counts, "packets", json_integer(
+        json_integer_value(json_object_get(counts, "packets")) + packets));
+    json_object_set_new(counts, "bytes", json_integer(
+        json_integer_value(json_object_get(counts, "bytes")) + bytes));
+}
+
+static void
+nic_add_entry_stats(json_t *map, const char *acl, const char *uuid,
+                    uint64_t packets, uint64_t bytes)
 {
     json_t *entries = json_object_get(map, acl);
     if (!entries) {
         entries = json_object();
         json_object_set_new(map, acl, entries);
     }
-    json_object_set_new(entries, uuid, json_integer(
-        json_integer_value(json_object_get(entries, uuid)) + packets));
+    nic_add_stats(entries, uuid, packets, bytes);
 }
 
 /* Calls 'cb' for each rule of each port's fast path that the NIC decided
  * frames by, as of the last read of its counters, with where the rule came
- * from and how many frames. */
+ * from and how many frames and bytes. */
 typedef void nic_decided_cb(const struct nic_model *,
                             const struct planner_rule *,
                             const struct xlate_offload_origin *,
-                            uint64_t packets, void *aux);
+                            uint64_t packets, uint64_t bytes, void *aux);
 
 static void
 nic_for_each_decided(const struct nicctrl *nc, const struct nic_models *ms,
@@ -262,10 +279,10 @@ nic_for_each_decided(const struct nicctrl *nc, const struct nic_models *ms,
         }
         xlate_offload_port(&m->port, &rules, &n, &origins);
         for (size_t r = 0; r < n; r++) {
-            uint64_t packets = nicctrl_rule_packets(nc, m->name,
-                                                    rules[r].id);
+            uint64_t packets, bytes;
+            nicctrl_rule_stats(nc, m->name, rules[r].id, &packets, &bytes);
             if (packets) {
-                cb(m, &rules[r], &origins[r], packets, aux);
+                cb(m, &rules[r], &origins[r], packets, bytes, aux);
             }
         }
         free(rules);
@@ -274,34 +291,36 @@ nic_for_each_decided(const struct nicctrl *nc, const struct nic_models *ms,
 }
 
 static void
-nic_add_entry_packets(const struct nic_model *m,
+nic_add_entry_decided(const struct nic_model *m,
                       const struct planner_rule *rule OVS_UNUSED,
                       const struct xlate_offload_origin *o,
-                      uint64_t packets, void *map)
+                      uint64_t packets, uint64_t bytes, void *map)
 {
     if (o->ingress >= 0 && m->acl) {
-        nic_add_packets(map, m->acl, m->port.acl.entries[o->ingress].uuid,
-                        packets);
+        nic_add_entry_stats(map, m->acl,
+                            m->port.acl.entries[o->ingress].uuid, packets,
+                            bytes);
     }
     if (o->dest >= 0 && o->egress >= 0 && m->dest_acls[o->dest]) {
         const struct xlate_offload_dest *d = &m->port.dests[o->dest];
-        nic_add_packets(map, m->dest_acls[o->dest],
-                        d->acl.entries[o->egress].uuid, packets);
+        nic_add_entry_stats(map, m->dest_acls[o->dest],
+                            d->acl.entries[o->egress].uuid, packets, bytes);
     }
 }
 
-/* Returns a new reference to {"ACL": {"ENTRY-UUID": packets}}: the frames
- * the NIC decided, in every port's fast path, by rules that came from each
- * ACL entry (as the ingress entry, or as the destination's egress entry),
- * as of the last read of the NIC's counters. */
+/* Returns a new reference to {"ACL": {"ENTRY-UUID": {"packets",
+ * "bytes"}}}: the frames the NIC decided, in every port's fast path, by
+ * rules that came from each ACL entry (as the ingress entry, or as the
+ * destination's egress entry), as of the last read of the NIC's
+ * counters. */
 json_t *
-nic_entry_packets(const struct nicctrl *nc, const struct nic_policy *p)
+nic_entry_stats(const struct nicctrl *nc, const struct nic_policy *p)
 {
     json_t *map = json_object();
     struct nic_models ms;
 
     nic_models_build(p, &ms);
-    nic_for_each_decided(nc, &ms, nic_add_entry_packets, map);
+    nic_for_each_decided(nc, &ms, nic_add_entry_decided, map);
     nic_models_destroy(&ms);
     return map;
 }
@@ -337,6 +356,15 @@ nic_pick_flow(const struct oflow *const *flows, size_t n,
     return best;
 }
 
+/* Stores in 'key' (of 'size' bytes, 32 is enough) the name of installed
+ * flow 'f' in nic_flow_stats()'s result: its address, valid as long as
+ * the installed table does not change. */
+void
+nic_flow_key(const struct oflow *f, char *key, size_t size)
+{
+    snprintf(key, size, "%p", (const void *) f);
+}
+
 /* A growable array of flows. */
 struct nic_flows {
     const struct oflow **flows;
@@ -355,23 +383,23 @@ nic_flows_add(struct nic_flows *fs, const struct oflow *f)
 }
 
 static void
-nic_count_flow(json_t *counts, const struct oflow *f, uint64_t packets)
+nic_count_flow(json_t *counts, const struct oflow *f, uint64_t packets,
+               uint64_t bytes)
 {
-    char key[32];
-
     if (f) {
-        snprintf(key, sizeof key, "%p", (const void *) f);
-        json_object_set_new(counts, key, json_integer(
-            json_integer_value(json_object_get(counts, key)) + packets));
+        char key[32];
+        nic_flow_key(f, key, sizeof key);
+        nic_add_stats(counts, key, packets, bytes);
     }
 }
 
-/* What nic_flow_packets() needs while it visits the rules the NIC decided
+/* What nic_flow_stats() needs while it visits the rules the NIC decided
  * frames by: the switch's flows, read once for each port. */
 struct nic_flow_visit {
     const struct nic_policy *p;
     json_t *counts;
     struct nic_flows defaults[2];   /* Tables 10 and 40, priority 0. */
+    struct nic_flows qos;           /* Table 20. */
     const struct nic_model *model;  /* The port the rest is of. */
     uint64_t metadata;              /* Its logical switch. */
     struct nic_flows classify;      /* Its table 0 flows. */
@@ -421,27 +449,28 @@ nic_flow_visit_port(struct nic_flow_visit *v, const struct nic_model *m)
 static void
 nic_count_acl_flow(struct nic_flow_visit *v, int which, const char *acl,
                    const char *uuid, const struct fp_match *rule,
-                   uint64_t packets)
+                   uint64_t packets, uint64_t bytes)
 {
     if (acl && uuid) {
         const struct oflow **flows;
         size_t n;
         xlate_acl_entry_installed(v->p->desired, v->p->installed, acl, uuid,
                                   &flows, &n);
-        nic_count_flow(v->counts, nic_pick_flow(flows, n, rule, 0), packets);
+        nic_count_flow(v->counts, nic_pick_flow(flows, n, rule, 0), packets,
+                       bytes);
         free(flows);
     } else {
         const struct nic_flows *fs = &v->defaults[which];
         nic_count_flow(v->counts, nic_pick_flow(fs->flows, fs->n, rule, 0),
-                       packets);
+                       packets, bytes);
     }
 }
 
 static void
-nic_add_flow_packets(const struct nic_model *m,
+nic_add_flow_decided(const struct nic_model *m,
                      const struct planner_rule *rule,
                      const struct xlate_offload_origin *o,
-                     uint64_t packets, void *v_)
+                     uint64_t packets, uint64_t bytes, void *v_)
 {
     struct nic_flow_visit *v = v_;
     const struct fp_match *rm = &rule->match;
@@ -450,34 +479,41 @@ nic_add_flow_packets(const struct nic_model *m,
         nic_flow_visit_port(v, m);
     }
     nic_count_flow(v->counts, nic_pick_flow(v->classify.flows, v->classify.n,
-                                            rm, 0), packets);
+                                            rm, 0), packets, bytes);
     nic_count_acl_flow(v, 0, m->acl,
                        o->ingress >= 0 ? m->port.acl.entries[o->ingress].uuid
-                       : NULL, rm, packets);
+                       : NULL, rm, packets, bytes);
     if (o->dest < 0) {
         return;                 /* Dropped by the ingress ACL. */
     }
+    nic_count_flow(v->counts, nic_pick_flow(v->qos.flows, v->qos.n, rm,
+                                            v->metadata), packets, bytes);
 
     const struct xlate_offload_dest *d = &m->port.dests[o->dest];
     const struct nic_flows *l2 = &v->dest_flows[2 * o->dest];
     nic_count_flow(v->counts, nic_pick_flow(l2->flows, l2->n, rm,
-                                            v->metadata), packets);
+                                            v->metadata), packets, bytes);
     nic_count_acl_flow(v, 1, m->dest_acls[o->dest],
                        o->egress >= 0 ? d->acl.entries[o->egress].uuid
-                       : NULL, rm, packets);
+                       : NULL, rm, packets, bytes);
     if (rule->fate == FP_FORWARD) {
         const struct nic_flows *out = &v->dest_flows[2 * o->dest + 1];
         nic_count_flow(v->counts, nic_pick_flow(out->flows, out->n, rm,
-                                                v->metadata), packets);
+                                                v->metadata), packets, bytes);
     }
 }
 
-/* Returns a new reference to {"FLOW": packets}, each FLOW an installed
- * flow of 'p->installed' (its address, "%p") that frames the NIC decided
- * would have taken in OVS, from each port's classification (table 0) to
- * its destination's output (table 50). */
+/* Returns a new reference to {"FLOW": {"packets", "bytes"}}, each FLOW an
+ * installed flow of 'p->installed' (as nic_flow_key() names it) that
+ * frames the NIC decided would have taken in OVS, from each port's
+ * classification (table 0) through QoS (table 20) to its destination's
+ * output (table 50): the
+ * frames to count in those flows' counters, besides OVS's own, so that
+ * each frame counts once wherever it was decided.  (A frame that the NIC
+ * sends to OVS is OVS's to count, and the NIC counts it in no rule as
+ * itself.) */
 json_t *
-nic_flow_packets(const struct nicctrl *nc, const struct nic_policy *p)
+nic_flow_stats(const struct nicctrl *nc, const struct nic_policy *p)
 {
     struct nic_flow_visit v = { .p = p, .counts = json_object() };
     struct nic_models ms;
@@ -488,11 +524,13 @@ nic_flow_packets(const struct nicctrl *nc, const struct nic_policy *p)
                              || f->table_id == PIPELINE_T_EGRESS_ACL)) {
             nic_flows_add(&v.defaults[f->table_id == PIPELINE_T_EGRESS_ACL],
                           f);
+        } else if (f->table_id == PIPELINE_T_QOS) {
+            nic_flows_add(&v.qos, f);
         }
     }
 
     nic_models_build(p, &ms);
-    nic_for_each_decided(nc, &ms, nic_add_flow_packets, &v);
+    nic_for_each_decided(nc, &ms, nic_add_flow_decided, &v);
 
     free(v.classify.flows);
     for (size_t i = 0; v.model && i < 2 * v.model->port.n_dests; i++) {
@@ -501,6 +539,7 @@ nic_flow_packets(const struct nicctrl *nc, const struct nic_policy *p)
     free(v.dest_flows);
     free(v.defaults[0].flows);
     free(v.defaults[1].flows);
+    free(v.qos.flows);
     nic_models_destroy(&ms);
     return v.counts;
 }

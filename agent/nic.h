@@ -28,6 +28,7 @@
 
 struct desired;
 struct nicctrl;
+struct oflow;
 struct oflow_table;
 struct odb_replica;
 struct pipeline_spec;
@@ -45,8 +46,9 @@ struct nic_policy {
 };
 
 void nic_update(struct nicctrl *, const struct nic_policy *);
-json_t *nic_entry_packets(const struct nicctrl *, const struct nic_policy *);
-json_t *nic_flow_packets(const struct nicctrl *, const struct nic_policy *);
+json_t *nic_entry_stats(const struct nicctrl *, const struct nic_policy *);
+json_t *nic_flow_stats(const struct nicctrl *, const struct nic_policy *);
+void nic_flow_key(const struct oflow *, char *key, size_t size);
 json_t *nic_verify(struct nicctrl *, const struct nic_policy *,
                    const char *port, size_t count, uint64_t seed);
 

@@ -784,16 +784,23 @@ pipeline_build(const struct odb_replica *vtep, const struct odb_replica *ovs,
  *
  * "from local" counts what the VM sent that its binding admitted (table 0),
  * "to local" what left toward it (table 50).  A binding whose flows are not
- * installed is left out. */
+ * installed is left out.  If 'extra' is nonnull, each flow's counters also
+ * count what it says (with 'aux') was decided for that flow elsewhere, so
+ * that a frame counts once wherever it was decided; then, if
+ * 'extra_from_local' is nonnull, it receives how many of the frames from
+ * local, over every binding, were decided elsewhere. */
 json_t *
 pipeline_binding_stats(const struct odb_replica *vtep,
                        const struct odb_replica *ovs,
                        const struct pipeline_spec *spec,
-                       const struct oflow_table *installed)
+                       const struct oflow_table *installed,
+                       pipeline_extra_stats_cb *extra, void *aux,
+                       uint64_t *extra_from_local)
 {
     json_t *vm_ports = vm_ports_find(ovs, spec->bridge);
     json_t *faults = json_object();
     json_t *stats = json_object();
+    uint64_t elsewhere = 0;
     size_t n_ports;
     struct pl_port *ports = pl_read_ports(vtep, spec, vm_ports, faults, NULL,
                                           &n_ports);
@@ -815,13 +822,20 @@ pipeline_binding_stats(const struct odb_replica *vtep,
                 const struct oflow *inst = oflow_table_find(installed, f);
                 if (!inst) {
                     continue;
-                } else if (f->table_id == PIPELINE_T_CLASSIFY
-                           && f->ofpacts_len) {
-                    counts[0] += inst->n_packets;
-                    counts[1] += inst->n_bytes;
+                }
+                uint64_t packets = 0, bytes = 0;
+                if (extra) {
+                    extra(inst, &packets, &bytes, aux);
+                }
+                packets += inst->n_packets;
+                bytes += inst->n_bytes;
+                if (f->table_id == PIPELINE_T_CLASSIFY && f->ofpacts_len) {
+                    elsewhere += packets - inst->n_packets;
+                    counts[0] += packets;
+                    counts[1] += bytes;
                 } else if (f->table_id == PIPELINE_T_OUTPUT) {
-                    counts[2] += inst->n_packets;
-                    counts[3] += inst->n_bytes;
+                    counts[2] += packets;
+                    counts[3] += bytes;
                     found = true;
                 }
             }
@@ -844,5 +858,8 @@ pipeline_binding_stats(const struct odb_replica *vtep,
     free(ports);
     json_decref(faults);
     json_decref(vm_ports);
+    if (extra_from_local) {
+        *extra_from_local = elsewhere;
+    }
     return stats;
 }

@@ -45,6 +45,7 @@
 struct odb_replica;
 struct odb_replica_table;
 struct odb_row;
+struct oflow;
 struct oflow_table;
 
 /* The tables of the pipeline. */
@@ -72,10 +73,19 @@ void pipeline_build(const struct odb_replica *vtep,
                     const struct pipeline_spec *,
                     struct oflow_table *desired, json_t *faults,
                     json_t *acls, json_t *ambiguities);
+
+/* Stores in '*packets' and '*bytes' the frames and bytes that installed
+ * flow 'f' would have counted but were decided elsewhere (in the NIC),
+ * for pipeline_binding_stats(). */
+typedef void pipeline_extra_stats_cb(const struct oflow *f,
+                                     uint64_t *packets, uint64_t *bytes,
+                                     void *aux);
 json_t *pipeline_binding_stats(const struct odb_replica *vtep,
                                const struct odb_replica *ovs,
                                const struct pipeline_spec *,
-                               const struct oflow_table *installed);
+                               const struct oflow_table *installed,
+                               pipeline_extra_stats_cb *, void *aux,
+                               uint64_t *extra_from_local);
 uint64_t pipeline_port_origin(const char *port_name);
 
 /* A VM port as its fast path sees it (agent/offload glue): its untagged

@@ -210,8 +210,10 @@ show_policy_direction(struct ds *text, const json_t *acl,
         json_int_t nic = json_integer_value(json_object_get(e,
                                                             "nic_packets"));
         if (nic) {
-            ds_put_format(text, " (packets in the NIC: %"JSON_INTEGER_FORMAT
-                          ")", nic);
+            ds_put_format(text, " (in the NIC: packets %"JSON_INTEGER_FORMAT
+                          ", bytes %"JSON_INTEGER_FORMAT")", nic,
+                          json_integer_value(json_object_get(e,
+                                                             "nic_bytes")));
         }
         ds_put_char(text, '\n');
     }
@@ -339,6 +341,11 @@ show_flows_text(const json_t *flows)
             }
             ds_put_format(&text, "n_bytes=%"JSON_INTEGER_FORMAT", ",
                           json_integer_value(json_object_get(f, "n_bytes")));
+            if (nic) {
+                ds_put_format(&text, "nic_bytes=%"JSON_INTEGER_FORMAT", ",
+                              json_integer_value(json_object_get(
+                                                     f, "nic_bytes")));
+            }
         }
         ds_put_format(&text, "priority=%"JSON_INTEGER_FORMAT"%s%s "
                       "actions=%s\n",
@@ -403,9 +410,9 @@ show_offload_text(const json_t *show)
         }
         json_array_foreach (json_object_get(port, "table"), i, e) {
             ds_put_format(&text, "  %s, n_packets=%"JSON_INTEGER_FORMAT
-                          " (%s)\n",
+                          ", n_bytes=%"JSON_INTEGER_FORMAT" (%s)\n",
                           json_string_value(json_object_get(e, "entry")),
-                          show_int(e, "n_packets"),
+                          show_int(e, "n_packets"), show_int(e, "n_bytes"),
                           json_string_value(json_object_get(e, "kind")));
         }
     }

@@ -102,7 +102,9 @@ struct offload_class {
     /* Runs 'port''s fast path on the 'len'-byte frame 'frame', as if it
      * came from the VM, without sending anything: stores in '*entry' the
      * entry that decided it (its fate FP_TO_OVS and id 0 if none did). For
-     * tests and verify-offload. */
+     * tests, trace and verify-offload, so no counter counts the frame: the
+     * counters (stats()) count only the VMs' real frames, which is what
+     * iovpd reports and the planner weighs entries by. */
     int (*classify)(struct offload *, const char *port, const void *frame,
                     size_t len, struct fp_entry *entry);
 
@@ -136,8 +138,8 @@ struct offload_class {
      * that it did not, -EOPNOTSUPP if it cannot tell, or another negative
      * errno value; appends the reason to 'why' in every case.  The frame
      * reaches the VM behind 'out_port': the caller chooses one that the VM
-     * ignores.  For verify-offload.  Null if the backend sends no
-     * frames. */
+     * ignores.  For verify-offload, so, as with classify(), no counter
+     * counts the frame.  Null if the backend sends no frames. */
     int (*deliver)(struct offload *, const char *port, const void *frame,
                    size_t len, uint32_t out_port, struct ds *why);
 

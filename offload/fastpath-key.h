@@ -67,8 +67,20 @@ struct fp_xdp_entry {
     __u32 out_ifindex;          /* FP_XDP_FORWARD. */
     __u32 id;
     __u64 n_packets;            /* The only thing the program writes, */
-    __u64 n_bytes;              /* by atomic add. */
+    __u64 n_bytes;              /* by atomic add, for real frames only. */
 };
+
+/* A frame that iovpd runs through a port's program itself
+ * (BPF_PROG_TEST_RUN, for verify-offload and trace) carries this value in
+ * the first 4 bytes of its XDP metadata, in host byte order; the program
+ * decides it as any other frame but counts it in no entry, since the
+ * entries' counters are the VMs' traffic: the statistics iovpd reports and
+ * the weights the planner chooses by.  Only an XDP program can put
+ * metadata in front of a frame (it is not on the wire, and a VM cannot set
+ * it), and no other program runs before ours on the port, so a real frame
+ * never carries it; the value itself guards against one that someone
+ * chains in front. */
+#define FP_XDP_TEST_MARK 0x696f7670     /* "iovp". */
 
 /* The xdp backend's count of the frames that the kernel took for redirect
  * and then lost, one map for the whole backend (not per port), written by

@@ -45,8 +45,10 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 struct nc_count {
     struct hmap_node node;      /* In 'port->counts', by id. */
     uint32_t id;
-    uint64_t seen;              /* The backend's counter when last read. */
-    uint64_t total;             /* Everything it counted, across puts. */
+    uint64_t seen;              /* The backend's counters when last */
+    uint64_t seen_bytes;        /* read. */
+    uint64_t total;             /* Everything they counted, across puts. */
+    uint64_t total_bytes;
     double weight;              /* Recent packets, decayed. */
 };
 
@@ -507,11 +509,18 @@ nc_read_stats(struct nicctrl *nc, struct nc_port *port)
     }
     for (size_t i = 0; i < n; i++) {
         c = nc_get_count(port, stats[i].id);
-        uint64_t delta = (stats[i].n_packets >= c->seen
-                          ? stats[i].n_packets - c->seen
-                          : stats[i].n_packets);
+
+        /* Counters that went back started again (the entry was put
+         * anew): all they say is new. */
+        bool restarted = (stats[i].n_packets < c->seen
+                          || stats[i].n_bytes < c->seen_bytes);
+        uint64_t delta = stats[i].n_packets - (restarted ? 0 : c->seen);
+        uint64_t delta_bytes = stats[i].n_bytes - (restarted
+                                                   ? 0 : c->seen_bytes);
         c->seen = stats[i].n_packets;
+        c->seen_bytes = stats[i].n_bytes;
         c->total += delta;
+        c->total_bytes += delta_bytes;
         c->weight += delta;
         if (!(stats[i].id & PLANNER_COVER_ID)) {
             port->decided += delta;
@@ -913,16 +922,17 @@ nicctrl_port_stats(const struct nicctrl *nc, const char *name,
     }
 }
 
-/* Returns the frames the NIC decided by rule 'rule_id' of 'name' (as
- * itself), as of the last read of its counters. */
-uint64_t
-nicctrl_rule_packets(const struct nicctrl *nc, const char *name,
-                     uint32_t rule_id)
+/* Stores in '*packets' and '*bytes' the frames the NIC decided by rule
+ * 'rule_id' of 'name' (as itself), as of the last read of its counters. */
+void
+nicctrl_rule_stats(const struct nicctrl *nc, const char *name,
+                   uint32_t rule_id, uint64_t *packets, uint64_t *bytes)
 {
     const struct nc_port *port = nc_find_port(nc, name);
     const struct nc_count *c = port ? nc_find_count(port, rule_id) : NULL;
 
-    return c ? c->total : 0;
+    *packets = c ? c->total : 0;
+    *bytes = c ? c->total_bytes : 0;
 }
 
 static json_t *
@@ -932,9 +942,10 @@ nc_entry_json(const struct nc_port *port, const struct fp_entry *e)
     const struct nc_count *c = nc_find_count(port, e->id);
 
     fp_entry_format(e, &s);
-    json_t *j = json_pack("{s:s, s:s, s:I}", "entry", ds_cstr(&s),
+    json_t *j = json_pack("{s:s, s:s, s:I, s:I}", "entry", ds_cstr(&s),
                           "kind", nc_is_self(e) ? "rule" : "cover",
-                          "n_packets", (json_int_t) (c ? c->total : 0));
+                          "n_packets", (json_int_t) (c ? c->total : 0),
+                          "n_bytes", (json_int_t) (c ? c->total_bytes : 0));
     ds_destroy(&s);
     return j;
 }

@@ -74,8 +74,9 @@ struct nicctrl_port_stats {
 };
 void nicctrl_port_stats(const struct nicctrl *, const char *port,
                         struct nicctrl_port_stats *);
-uint64_t nicctrl_rule_packets(const struct nicctrl *, const char *port,
-                              uint32_t rule_id);
+void nicctrl_rule_stats(const struct nicctrl *, const char *port,
+                        uint32_t rule_id, uint64_t *packets,
+                        uint64_t *bytes);
 
 json_t *nicctrl_show(const struct nicctrl *, const char *port);
 json_t *nicctrl_summary(const struct nicctrl *);

@@ -34,7 +34,10 @@
  *   gone=1          the NIC has disappeared: every call fails (-ENODEV),
  *                   and its tables are empty
  *
- * offload_sim_configure() changes them while it runs. */
+ * offload_sim_configure() changes them while it runs.  As the xdp
+ * backend's, its entries count only the frames it receives as real traffic
+ * (offload_sim_receive(), for tests), never those of a test run
+ * (classify()). */
 
 #include <config.h>
 
@@ -603,9 +606,12 @@ sim_lookup(const struct sim_port *port, const struct fp_key *key)
     return best;
 }
 
+/* Decides the 'len'-byte frame 'frame' by 'name''s table, storing the
+ * entry that decides it in '*entry' (its fate FP_TO_OVS and id 0 if none
+ * does), and counts it in that entry if 'count'. */
 static int
-sim_classify(struct offload *o, const char *name, const void *frame,
-             size_t len, struct fp_entry *entry)
+sim_decide(struct offload *o, const char *name, const void *frame,
+           size_t len, bool count, struct fp_entry *entry)
 {
     struct sim *sim = sim_cast(o);
     struct sim_port *port = sim->gone ? NULL : sim_find_port(sim, name);
@@ -622,11 +628,32 @@ sim_classify(struct offload *o, const char *name, const void *frame,
 
     struct sim_entry *se = sim_lookup(port, &key);
     if (se) {
-        se->n_packets++;
-        se->n_bytes += len;
+        if (count) {
+            se->n_packets++;
+            se->n_bytes += len;
+        }
         *entry = se->e;
     }
     return 0;
+}
+
+/* A test run, as the xdp backend's: decided, counted nowhere. */
+static int
+sim_classify(struct offload *o, const char *name, const void *frame,
+             size_t len, struct fp_entry *entry)
+{
+    return sim_decide(o, name, frame, len, false, entry);
+}
+
+/* Makes 'o', a sim backend, receive the 'len'-byte frame 'frame' from the
+ * VM behind port 'name', as a NIC receives real traffic: the entry that
+ * decides it (stored in '*entry', as classify() does) counts it, its
+ * packets and its bytes.  Returns 0, or -ENODEV if the NIC is gone. */
+int
+offload_sim_receive(struct offload *o, const char *name, const void *frame,
+                    size_t len, struct fp_entry *entry)
+{
+    return sim_decide(o, name, frame, len, true, entry);
 }
 
 static void

@@ -23,5 +23,7 @@
 
 int offload_sim_configure(struct offload *, const char *options,
                           char **errorp);
+int offload_sim_receive(struct offload *, const char *port,
+                        const void *frame, size_t len, struct fp_entry *);
 
 #endif /* offload/sim.h */

@@ -954,6 +954,37 @@ xdp_dump(struct offload *o, const char *name, struct fp_entry **entriesp,
     return 0;
 }
 
+/* Runs 'port''s program once on the 'len'-byte frame 'frame' with
+ * BPF_PROG_TEST_RUN and 'flags', marked as a test frame in its metadata
+ * (FP_XDP_TEST_MARK) so that no entry's counter counts it, and stores the
+ * program's verdict in '*verdict'.  Returns 0 or a negative errno value.
+ * Without a context, the frame goes in as the loopback device's. */
+static int
+xdp_test_run(const struct xdp_port *port, const void *frame, size_t len,
+             __u32 flags, __u32 *verdict)
+{
+    const uint32_t mark = FP_XDP_TEST_MARK;
+    uint8_t *data = iovp_xmalloc(sizeof mark + len);
+
+    memcpy(data, &mark, sizeof mark);
+    memcpy(data + sizeof mark, frame, len);
+
+    /* The context says where the frame starts: what comes before 'data'
+     * is its metadata. */
+    struct xdp_md md = {
+        .data = sizeof mark,
+        .data_end = sizeof mark + len,
+    };
+    LIBBPF_OPTS(bpf_test_run_opts, topts,
+                .data_in = data, .data_size_in = sizeof mark + len,
+                .ctx_in = &md, .ctx_size_in = sizeof md,
+                .repeat = 1, .flags = flags);
+    int error = bpf_prog_test_run_opts(port->prog_fd, &topts);
+    free(data);
+    *verdict = topts.retval;
+    return error;
+}
+
 /* Runs 'name''s program on 'frame' with BPF_PROG_TEST_RUN.  The program's
  * verdict gives the fate; the entry is the one iovpd's own copy of the
  * table says decides, and a verdict that contradicts it is reported as an
@@ -975,14 +1006,13 @@ xdp_classify(struct offload *o, const char *name, const void *frame,
         return error;
     }
 
-    LIBBPF_OPTS(bpf_test_run_opts, topts,
-                .data_in = frame, .data_size_in = len, .repeat = 1);
-    error = bpf_prog_test_run_opts(port->prog_fd, &topts);
+    __u32 verdict;
+    error = xdp_test_run(port, frame, len, 0, &verdict);
     if (error) {
         return error;
     }
-    enum fp_fate fate = (topts.retval == XDP_DROP ? FP_DROP
-                         : topts.retval == XDP_REDIRECT ? FP_FORWARD
+    enum fp_fate fate = (verdict == XDP_DROP ? FP_DROP
+                         : verdict == XDP_REDIRECT ? FP_FORWARD
                          : FP_TO_OVS);
 
     struct fp_key key;
@@ -1342,10 +1372,9 @@ xdp_deliver(struct offload *o, const char *name, const void *frame,
     bool counted = !xdp_redirect_errors(o, "lo", out_port, &lost_before,
                                         &target);
 
-    LIBBPF_OPTS(bpf_test_run_opts, topts,
-                .data_in = frame, .data_size_in = len, .repeat = 1,
-                .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
-    error = bpf_prog_test_run_opts(port->prog_fd, &topts);
+    __u32 verdict;
+    error = xdp_test_run(port, frame, len, BPF_F_TEST_XDP_LIVE_FRAMES,
+                         &verdict);
     if (error) {
         ds_put_format(why, "a live test run failed (%s)", strerror(-error));
         ds_destroy(&target);

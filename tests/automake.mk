@@ -30,7 +30,7 @@ EXTRA_DIST += $(TESTSUITE_AT) tests/testsuite tests/package.m4 \
 	tests/atlocal.in tests/summary.sh tests/uds-send.py \
 	tests/ovsdb-compare.py tests/ovsdb-proxy.py \
 	tests/schema-superset.py tests/raw-frame.py \
-	tests/acl-classbench.py \
+	tests/acl-classbench.py tests/offload-counters.py \
 	tests/acl-property.py
 TESTSUITE = $(srcdir)/tests/testsuite
 AUTOTEST = $(AUTOM4TE) -l autotest

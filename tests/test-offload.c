@@ -52,6 +52,7 @@
 #include "lib/util.h"
 #include "offload/backend.h"
 #include "offload/planner.h"
+#include "offload/sim.h"
 #include "tests/classbench.h"
 #include "tests/test-iovp.h"
 
@@ -174,6 +175,79 @@ format_flow(const struct flow *f, struct ds *s)
     fp_match_format(&m, s);
 }
 
+/* Returns the sum of the packet and of the byte counters of 'device''s
+ * entries in 'nic', in '*packets' and '*bytes'. */
+static void
+sum_counters(struct offload *nic, const char *spec, const char *device,
+             uint64_t *packets, uint64_t *bytes)
+{
+    struct offload_stats *stats;
+    size_t n;
+
+    int retval = nic->class->stats(nic, device, &stats, &n);
+    if (retval) {
+        iovp_fatal(-retval, "%s: reading counters failed", spec);
+    }
+    *packets = *bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        *packets += stats[i].n_packets;
+        *bytes += stats[i].n_bytes;
+    }
+    free(stats);
+}
+
+/* Checks the counters of 'device''s entries in 'nic' after check_shape()
+ * classified its 'count' frames: a test run counts nowhere, so they are
+ * all zero.  A sim backend then receives the same frames as real traffic,
+ * and each frame an entry decides counts once, with its bytes.  Prints
+ * what is wrong; returns the number of wrong counts. */
+static size_t
+check_counters(struct offload *nic, const char *spec, const char *device,
+               const struct classbench_rule *cb, size_t n_cb,
+               const struct xlate_offload_port *port, uint64_t seed,
+               size_t count)
+{
+    uint64_t packets, bytes;
+    size_t wrong = 0;
+
+    sum_counters(nic, spec, device, &packets, &bytes);
+    if (packets || bytes) {
+        printf("  counters: %"PRIu64" packets and %"PRIu64" bytes counted "
+               "for test runs\n", packets, bytes);
+        wrong++;
+    }
+    if (nic->class != &offload_sim_class) {
+        return wrong;
+    }
+
+    uint64_t want_packets = 0, want_bytes = 0;
+    classbench_seed(seed * 2 + 1);
+    for (size_t i = 0; i < count; i++) {
+        struct flow f;
+        uint8_t frame[128];
+        struct fp_entry e;
+
+        draw_frame(cb, n_cb, port, &f);
+        size_t len = fp_frame_from_flow(&f, frame, sizeof frame);
+        int retval = offload_sim_receive(nic, device, frame, len, &e);
+        if (retval) {
+            iovp_fatal(-retval, "%s: receive failed", spec);
+        }
+        if (e.id) {
+            want_packets++;
+            want_bytes += len;
+        }
+    }
+    sum_counters(nic, spec, device, &packets, &bytes);
+    if (packets != want_packets || bytes != want_bytes) {
+        printf("  counters: %"PRIu64" packets and %"PRIu64" bytes counted "
+               "for %"PRIu64" frames of %"PRIu64" bytes received\n",
+               packets, bytes, want_packets, want_bytes);
+        wrong++;
+    }
+    return wrong;
+}
+
 /* Runs the check for one NIC shape; returns the disagreements. */
 static size_t
 check_shape(const char *spec, const char *device,
@@ -231,6 +305,8 @@ check_shape(const char *spec, const char *device,
             disagreements++;
         }
     }
+    disagreements += check_counters(nic, spec, device, cb, n_cb, port, seed,
+                                    count);
     printf("%s: %zu entries (%zu covers), %zu masks; NIC decided %zu of "
            "%zu frames; %zu disagreements\n", spec, plan.n_entries,
            plan.n_covers, plan.n_masks, decided, count, disagreements);
