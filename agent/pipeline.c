@@ -241,6 +241,29 @@ pl_read_bindings(const struct odb_replica_table *pports,
         };
         free(s);
     }
+
+    /* An ACL bound to a VLAN (not 0, the whole port) that the port has no
+     * binding for applies to nothing: the controller meant something
+     * else, and is told. */
+    const json_t *acl_map = json_array_get(odb_row_get(pports, pp,
+                                                       "acl_bindings"), 1);
+    json_array_foreach (acl_map, i, pair) {
+        json_int_t vlan = json_integer_value(json_array_get(pair, 0));
+        bool bound = vlan == 0;
+        size_t j;
+        const json_t *binding;
+
+        json_array_foreach (map, j, binding) {
+            bound = bound || json_integer_value(json_array_get(binding, 0))
+                             == vlan;
+        }
+        if (!bound) {
+            VLOG_WARN_RL(&rl, "port %s: the ACL bound to VLAN %"
+                         JSON_INTEGER_FORMAT" applies to nothing: the port "
+                         "has no binding for that VLAN", port->name, vlan);
+            pl_fault(faults, port->uuid, "invalid_ACL_binding");
+        }
+    }
 }
 
 /* Notes an ambiguity that iovpd resolved, described by 'text' (stolen),
