@@ -68,6 +68,7 @@ tests_test_iovp_SOURCES = \
 	tests/classbench.c \
 	tests/classbench.h \
 	tests/test-control.c \
+	tests/test-desired.c \
 	tests/test-iovp.c \
 	tests/test-iovp.h \
 	tests/test-jsonrpc.c \

@@ -31,6 +31,7 @@ char *test_read_file(const char *name, size_t *lenp);
 typedef int test_iovp_func(int argc, char *argv[]);
 
 test_iovp_func test_control_main;
+test_iovp_func test_desired_main;
 test_iovp_func test_jsonrpc_parse_main;
 test_iovp_func test_link_main;
 test_iovp_func test_offload_classbench_main;
