@@ -44,16 +44,25 @@ struct desired_group {
 
 /* An identity that more than one group claims.
  *
- * The desired flow of the identity is decided by the claims alone, never
- * by the order of events that left them: claims that are all conjunction
- * clauses (an ACL's entries of one priority may share a clause) give one
- * flow with every conjunction action, in a canonical order; otherwise the
- * oldest claim is the flow, and when it goes the next oldest takes its
- * place, so that no group's flow is ever lost to another's.  Claims with
- * other, differing actions are a translation's mistake, logged. */
+ * The desired flow of the identity follows from the claims alone, never
+ * from the order of events that left them, so that a restart (which makes
+ * the same claims in another order) changes nothing:
+ *
+ *   - claims that are all conjunction clauses (an ACL's conjunctive entries
+ *     of one priority may share a clause) give one flow with every
+ *     conjunction action, sorted, each once;
+ *
+ *   - otherwise the claim, not a clause, of the group whose key sorts
+ *     first.  A flow with a final action at a priority decides what a
+ *     clause of that priority would have helped to decide: within one ACL,
+ *     entries of one priority have one action, so the conjunction's
+ *     packets that match it get that action anyway.
+ *
+ * Claims, not clauses, with different actions are a translation's mistake:
+ * logged. */
 struct desired_contest {
     struct hmap_node node;      /* In 'contests', by oflow_hash(). */
-    struct oflow **claims;      /* Oldest first. */
+    struct oflow **claims;      /* In no particular order. */
     size_t n_claims, allocated;
 };
 
@@ -219,34 +228,45 @@ desired_merge_clauses(const struct desired_contest *c)
     return merged;
 }
 
+static const char *
+desired_claim_key(const struct oflow *f)
+{
+    const struct desired_group *g = f->group;
+    return g->key;
+}
+
 /* Returns the desired flow of the identity that 'c''s claims make, as the
  * comment on "struct desired_contest" says: a claim, or a new merged flow
  * (with no group). */
 static struct oflow *
 desired_contest_flow(const struct desired_contest *c)
 {
-    bool clauses = true;
-    for (size_t i = 0; i < c->n_claims && clauses; i++) {
-        clauses = desired_is_clause(c->claims[i]);
+    struct oflow *best = NULL;
+    for (size_t i = 0; i < c->n_claims; i++) {
+        struct oflow *f = c->claims[i];
+        if (!desired_is_clause(f)
+            && (!best || strcmp(desired_claim_key(f),
+                                desired_claim_key(best)) < 0)) {
+            best = f;
+        }
     }
-    if (clauses) {
+    if (!best) {
         return desired_merge_clauses(c);
     }
 
-    struct oflow *oldest = c->claims[0];
-    for (size_t i = 1; i < c->n_claims; i++) {
-        if (!oflow_same_actions(oldest, c->claims[i])) {
-            const struct desired_group *a = oldest->group;
-            const struct desired_group *b = c->claims[i]->group;
+    for (size_t i = 0; i < c->n_claims; i++) {
+        struct oflow *f = c->claims[i];
+        if (!desired_is_clause(f) && !oflow_same_actions(best, f)) {
             struct ds s = DS_EMPTY_INITIALIZER;
-            oflow_format(c->claims[i], false, &s);
-            VLOG_WARN_RL(&rl, "%s: flow %s: %s, which made that match and "
-                         "priority first with other actions, has it in "
-                         "force", b->key, ds_cstr(&s), a->key);
+            oflow_format(f, false, &s);
+            VLOG_WARN_RL(&rl, "%s: flow %s: %s makes that match and "
+                         "priority with other actions, and has it in force",
+                         desired_claim_key(f), ds_cstr(&s),
+                         desired_claim_key(best));
             ds_destroy(&s);
         }
     }
-    return oldest;
+    return best;
 }
 
 /* Makes the desired flow of the identity that 'c' is about the one its

@@ -19,9 +19,9 @@
  * ofp/desired.h promises:
  *
  *   - the desired flows are exactly the identities some group claims, each
- *     with the actions its claims make: all conjunction clauses give every
- *     conjunction once, in order; otherwise the oldest claim's actions
- *     (a claim that changes keeps its place);
+ *     with the actions its claims make, whatever order they came in: all
+ *     conjunction clauses give every conjunction once, in order; otherwise
+ *     the actions of the first group's claim that is not a clause;
  *   - what desired_tracked() reports is enough: a switch that applies only
  *     the tracked identities after each change holds the desired flows;
  *   - each group's flows are the ones it was last given.
@@ -54,7 +54,7 @@ enum claim {
     C_CLAUSE,           /* "conjunction(GROUP + 1, 1/2)" */
 };
 
-/* The model: per identity, the groups that claim it, oldest first. */
+/* The model: per identity, the groups that claim it. */
 struct model_id {
     int groups[N_GROUPS];
     enum claim claims[N_GROUPS];
@@ -94,18 +94,20 @@ flow_text(int id, enum claim c, int group)
 }
 
 /* Returns the actions, as ovs-ofctl writes them, that the model says the
- * desired flow of 'm' has. */
+ * desired flow of 'm' has: of the claims that are not clauses, the first
+ * group's; if all are clauses, every conjunction in order. */
 static char *
 model_actions(const struct model_id *m)
 {
-    bool clauses = true;
+    int best = -1;
     for (size_t i = 0; i < m->n; i++) {
-        clauses = clauses && m->claims[i] == C_CLAUSE;
+        if (m->claims[i] != C_CLAUSE
+            && (best < 0 || m->groups[i] < m->groups[best])) {
+            best = i;
+        }
     }
-    if (!clauses) {
-        return (m->claims[0] == C_CLAUSE
-                ? iovp_xasprintf("conjunction(%d,1/2)", m->groups[0] + 1)
-                : iovp_xstrdup(m->claims[0] == C_DROP ? "drop" : "output:1"));
+    if (best >= 0) {
+        return iovp_xstrdup(m->claims[best] == C_DROP ? "drop" : "output:1");
     }
 
     struct ds s = DS_EMPTY_INITIALIZER;
@@ -199,8 +201,7 @@ test_desired_main(int argc, char *argv[])
         }
         oflow_table_destroy(&flows);
 
-        /* The model: a claim that goes leaves its place, one that changes
-         * keeps it, a new one comes last. */
+        /* The model. */
         for (int id = 0; id < N_IDS; id++) {
             struct model_id *m = &model[id];
             size_t i;
