@@ -727,20 +727,20 @@ control_server_make_room(struct control_server *server,
         }
     }
     if (closing) {
-        VLOG_INFO_RL(&evict_rl, "%s: serving %d connections already: discarding "
-                     "the last replies of one closed", server->path,
-                     CONTROL_MAX_CONNS);
+        VLOG_INFO_RL(&evict_rl, "%s: serving %d connections already: "
+                     "discarding the last replies of one closed",
+                     server->path, CONTROL_MAX_CONNS);
         control_conn_abort(closing);
     } else if (idle) {
-        VLOG_INFO_RL(&evict_rl, "%s: serving %d connections already: closing the "
-                     "one idle for the longest (%"PRIu64" ms)%s",
+        VLOG_INFO_RL(&evict_rl, "%s: serving %d connections already: "
+                     "closing the one idle for the longest (%"PRIu64" ms)%s",
                      server->path, CONTROL_MAX_CONNS, now - idle->last_used,
                      idle->privileged ? "" : ", of an unprivileged client");
         control_conn_abort(idle);
     } else if (other) {
-        VLOG_INFO_RL(&evict_rl, "%s: serving %d connections already: closing one "
-                     "of an unprivileged client for a privileged one",
-                     server->path, CONTROL_MAX_CONNS);
+        VLOG_INFO_RL(&evict_rl, "%s: serving %d connections already: "
+                     "closing one of an unprivileged client for a "
+                     "privileged one", server->path, CONTROL_MAX_CONNS);
         control_conn_abort(other);
     } else {
         return false;
