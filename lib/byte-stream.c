@@ -40,11 +40,15 @@ struct bstream {
     char *name;                 /* For log messages. */
 
     uv_shutdown_t shutdown;     /* Flushes writes before closing. */
+    uv_timer_t linger;          /* Bounds that flush (BSTREAM_LINGER_MS). */
+    bool lingering;             /* 'shutdown' and 'linger' are active. */
+    int n_handles;              /* Handles to close before freeing. */
 
     char *rx;                   /* BSTREAM_READ_SIZE bytes. */
     size_t backlog;             /* Bytes queued for writing. */
 
     bool failed;                /* 'cbs.error' was called. */
+    bool eof;                   /* 'cbs.eof' was called. */
     bool closing;               /* bstream_close() was called. */
 };
 
@@ -128,6 +132,14 @@ bstream_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     struct bstream *s = stream->data;
 
+    if (nread == UV_EOF && s->cbs.eof) {
+        if (!s->eof && !s->failed && !s->closing) {
+            s->eof = true;
+            uv_read_stop(&s->u.stream);
+            s->cbs.eof(s, s->aux);
+        }
+        return;
+    }
     if (nread < 0) {
         bstream_fail(s, nread, nread == UV_EOF ? "connection closed by "
                          "peer" : uv_strerror(nread));
@@ -159,6 +171,10 @@ bstream_write_cb(uv_write_t *req, int status)
     s->backlog -= w->len;
     free(w->buf);
     free(w);
+    if (!status && s->lingering) {
+        /* The peer reads: it gets BSTREAM_LINGER_MS more for the rest. */
+        uv_timer_again(&s->linger);
+    }
     if (status < 0 && status != UV_ECANCELED) {
         bstream_fail(s, status, uv_strerror(status));
     } else if (!status && s->cbs.sent && !s->failed && !s->closing) {
@@ -207,6 +223,9 @@ bstream_close_cb(uv_handle_t *handle)
 {
     struct bstream *s = handle->data;
 
+    if (--s->n_handles) {
+        return;
+    }
     if (s->cbs.closed) {
         s->cbs.closed(s->aux);
     }
@@ -215,18 +234,41 @@ bstream_close_cb(uv_handle_t *handle)
     free(s);
 }
 
+/* Closes the handles of 's', which frees it once libuv is done with them.
+ * Closing the stream cancels its writes and shutdown still pending. */
+static void
+bstream_close_handles(struct bstream *s)
+{
+    if (!uv_is_closing(&s->u.handle)) {
+        s->n_handles++;
+        uv_close(&s->u.handle, bstream_close_cb);
+    }
+    if (s->lingering) {
+        s->lingering = false;
+        s->n_handles++;
+        uv_close((uv_handle_t *) &s->linger, bstream_close_cb);
+    }
+}
+
 static void
 bstream_shutdown_cb(uv_shutdown_t *req, int status OVS_UNUSED)
 {
-    struct bstream *s = req->data;
-
-    uv_close(&s->u.handle, bstream_close_cb);
+    bstream_close_handles(req->data);
 }
 
-/* Closes 's': no callback is made after this.  Messages already queued are
- * still written, unless the stream has failed, and the memory is freed once
- * libuv has closed the handle.  Accepts NULL and may be called from within
- * the callbacks of 's'. */
+/* The peer of a closed stream read none of what is queued for
+ * BSTREAM_LINGER_MS. */
+static void
+bstream_linger_cb(uv_timer_t *timer)
+{
+    bstream_close_handles(timer->data);
+}
+
+/* Closes 's': no callback is made after this but 'closed'.  What is
+ * queued is still written, unless the stream has failed, for as long as
+ * the peer reads some of it every BSTREAM_LINGER_MS; the memory is freed
+ * once libuv has closed the handle.  Accepts NULL and may be called from
+ * within the callbacks of 's'. */
 void
 bstream_close(struct bstream *s)
 {
@@ -239,20 +281,31 @@ bstream_close(struct bstream *s)
         s->shutdown.data = s;
         if (!uv_shutdown(&s->shutdown, &s->u.stream,
                          bstream_shutdown_cb)) {
+            uv_timer_init(s->u.handle.loop, &s->linger);
+            s->linger.data = s;
+            uv_timer_start(&s->linger, bstream_linger_cb, BSTREAM_LINGER_MS,
+                           BSTREAM_LINGER_MS);
+            s->lingering = true;
             return;
         }
     }
-    uv_close(&s->u.handle, bstream_close_cb);
+    bstream_close_handles(s);
 }
 
 /* Closes 's' as bstream_close() does, except that what is still queued is
  * discarded rather than written: for a peer that does not read, whose
- * queued bytes would otherwise be kept until it does.  Accepts NULL. */
+ * queued bytes would otherwise be kept until it does.  On a stream that
+ * bstream_close() already closed, discards what it still had to write.
+ * Accepts NULL. */
 void
 bstream_abort(struct bstream *s)
 {
-    if (s && !s->closing) {
+    if (!s) {
+        return;
+    } else if (!s->closing) {
         s->failed = true;
         bstream_close(s);
+    } else if (s->lingering) {
+        bstream_close_handles(s);
     }
 }

@@ -27,6 +27,16 @@
  * is delivered; the owner then calls bstream_close(), which still writes
  * what is queued unless the stream failed.
  *
+ * An owner that gives an 'eof' callback learns of the end of the stream
+ * through it instead, as a half-close: nothing more is read, and what it
+ * sends is still written, as to a client that shut down only its side
+ * ("socat", "nc -N").
+ *
+ * Writing what is queued at close is bounded: if the peer reads none of it
+ * for BSTREAM_LINGER_MS, the rest is discarded and the handle closed, so
+ * that a peer that does not read cannot keep a closed stream, its memory
+ * and its file descriptor, nor the loop that runs it, for ever.
+ *
  * The prefix is "bstream_" because libopenvswitch already defines the
  * "stream_" names. */
 
@@ -34,6 +44,10 @@
 #include <uv.h>
 
 struct bstream;
+
+/* How long, in milliseconds, a closed stream waits for its peer to read
+ * some of what is still queued before it discards the rest. */
+#define BSTREAM_LINGER_MS 2000
 
 struct bstream_cbs {
     /* 'n' bytes at 'data' arrived (borrowed for the call). */
@@ -43,6 +57,11 @@ struct bstream_cbs {
      * end of the stream) and 'reason' says more. */
     void (*error)(struct bstream *, int error, const char *reason,
                   void *aux);
+
+    /* Optional: the peer ended its side of the stream.  Nothing more is
+     * read; sending still works.  Without it, the end of the stream fails
+     * the stream with UV_EOF through 'error'. */
+    void (*eof)(struct bstream *, void *aux);
 
     /* Optional: the stream is closed and about to be freed, after
      * bstream_close(); the owner may free what it keeps for it. */

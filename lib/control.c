@@ -20,8 +20,12 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,22 +44,35 @@ VLOG_DEFINE_THIS_MODULE(control);
  * (see below) before it is dropped. */
 #define CONTROL_MAX_REQUEST (1024 * 1024)
 
-/* Most connections served at once.  One more makes room by closing the
- * connection idle the longest; if none is idle, the new one is closed. */
+/* Most connections served at once, counting those closed that are still
+ * writing their last replies.  One more makes room as
+ * control_server_make_room() says; if it cannot, the new one is closed.
+ * A connection whose client did something less than CONTROL_MIN_IDLE ms
+ * ago is not closed to make room for one of the same or a lower rank, so
+ * that a flood of connections cannot close an administrator's before its
+ * request is read. */
 #define CONTROL_MAX_CONNS 64
+#define CONTROL_MIN_IDLE 1000
+
+/* Milliseconds after the last connection dropped with replies queued or
+ * requests held, at which memory is given back to the system. */
+#define CONTROL_TRIM_DELAY 1000
 
 /* The limits that keep a client from making iovpd hold without bound what
  * it does not read.  Once a connection has more than CONTROL_MAX_BACKLOG
- * bytes of replies queued, or CONTROL_MAX_DEFERRED requests waiting for a
- * reply, no more of its requests are parsed until the client has read (or
- * the waiting requests have been answered): so iovpd queues at most that
- * much plus one reply for it.  What the client sends meanwhile is held, up
- * to CONTROL_MAX_REQUEST bytes; more means the client sends requests and
- * does not read the replies, and it is dropped, as Open vSwitch's jsonrpc
- * drops a peer over its backlog limit.  A reply larger than the limit is
- * still sent whole to a client that reads it. */
+ * bytes of replies queued, or a request waiting for a reply that comes
+ * later (control_defer()), no more of its requests are parsed until the
+ * client has read (or the waiting request has been answered).  A request
+ * is parsed only when neither holds, and it makes one reply, at once or
+ * later, so iovpd queues at most CONTROL_MAX_BACKLOG bytes plus one reply
+ * for a client.  (Allowing more than one deferred request at a time would
+ * break that: their replies could all come at once, each queued whole.)
+ * What the client sends meanwhile is held, up to CONTROL_MAX_REQUEST
+ * bytes; more means the client sends requests and does not read the
+ * replies, and it is dropped, as Open vSwitch's jsonrpc drops a peer over
+ * its backlog limit.  A reply larger than the limit is still sent whole to
+ * a client that reads it. */
 #define CONTROL_MAX_BACKLOG (1024 * 1024)
-#define CONTROL_MAX_DEFERRED 16
 
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
@@ -72,14 +89,20 @@ struct control_server {
     uv_pipe_t listener;
     uv_timer_t idle_timer;      /* Closes idle connections. */
     unsigned int idle_timeout;  /* In milliseconds; 0 for none. */
-    int n_handles;              /* Open libuv handles, freed when 0. */
+    uv_timer_t trim_timer;      /* control_server_trim_cb(). */
+
+    /* Open libuv handles, the connections' included: freed when 0. */
+    int n_handles;
     char *path;                 /* The socket's file name. */
     char *version;              /* What "version" replies. */
 
     struct control_command *commands;
     size_t n_commands, allocated_commands;
 
-    struct ovs_list conns;      /* Contains "struct control_conn"s. */
+    /* Contains "struct control_conn"s, until their streams are closed.
+     * 'n_conns' counts those not aborted: the connections served and those
+     * still writing their last replies. */
+    struct ovs_list conns;
     size_t n_conns;
 
     bool dispatching;           /* Inside a command's callback? */
@@ -95,7 +118,12 @@ struct control_conn {
 
     json_t *request_id;         /* The request being answered, or NULL. */
     bool busy;                  /* Inside a command's callback? */
-    bool dead;                  /* Failed while busy: destroy after. */
+    bool dead;                  /* Failed while busy: abort after. */
+    bool eof;                   /* The client shut down its side. */
+    bool closing;               /* control_conn_close() was called. */
+    bool aborted;               /* ...without writing what is queued. */
+    bool trim;                  /* Dropped holding much: trim memory. */
+    bool privileged;            /* The client runs as root or as iovpd. */
     struct ovs_list deferred;   /* Its "struct control_deferred"s. */
 
     /* When the client last did something: connected, sent a request, read
@@ -113,6 +141,7 @@ struct control_deferred {
 
 static void control_server_close__(struct control_server *);
 static void control_server_arm_idle_timer(struct control_server *);
+static void control_server_unref(struct control_server *);
 
 static const char *
 control_format_to_string(enum control_format format)
@@ -138,12 +167,14 @@ control_format_from_string(const char *s, enum control_format *format)
     return false;
 }
 
-/* Returns true if 'conn' has no request in progress or waiting for a
- * reply: closing it loses the client nothing but the connection. */
+/* Returns true if 'conn' is open and has no request in progress or
+ * waiting for a reply: closing it loses the client nothing but the
+ * connection. */
 static bool
 control_conn_is_idle(const struct control_conn *conn)
 {
-    return !conn->busy && ovs_list_is_empty(&conn->deferred);
+    return (!conn->closing && !conn->busy
+            && ovs_list_is_empty(&conn->deferred));
 }
 
 /* Notes that the client on 'conn' did something now. */
@@ -153,29 +184,96 @@ control_conn_touch(struct control_conn *conn)
     conn->last_used = uv_now(jrpc_stream_handle(conn->stream)->loop);
 }
 
+/* Gives memory back to the system, CONTROL_TRIM_DELAY after the last
+ * connection that wanted it was dropped.
+ *
+ * What a client that did not read made iovpd hold (its replies queued, its
+ * requests held) is freed by then, but it was many small blocks that glibc
+ * keeps in its heap rather than return: iovpd would stay as large as the
+ * worst client ever made it (a megabyte kept after one such client,
+ * measured).  Once for a burst of such connections, not once each: a trim
+ * walks the whole heap. */
 static void
-control_conn_destroy(struct control_conn *conn)
+control_server_trim_cb(uv_timer_t *timer OVS_UNUSED)
 {
-    if (conn) {
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
+
+/* Called once the stream of 'conn' is closed: its file descriptor and what
+ * was queued on it are gone, so 'conn' no longer takes a slot. */
+static void
+control_conn_closed_cb(void *conn_)
+{
+    struct control_conn *conn = conn_;
+    struct control_server *server = conn->server;
+
+    ovs_list_remove(&conn->node);
+    if (!conn->aborted) {
+        server->n_conns--;
+    }
+    if (conn->trim && !server->closing) {
+        uv_timer_start(&server->trim_timer, control_server_trim_cb,
+                       CONTROL_TRIM_DELAY, 0);
+    }
+    free(conn);
+    control_server_unref(server);
+}
+
+/* Closes 'conn'.  If 'flush', the replies queued on it are still written,
+ * as long as the client reads (see bstream_close()), and 'conn' keeps its
+ * slot until they are; otherwise they are discarded, for a client that has
+ * not read them and, being dropped, never will, and the slot is free at
+ * once.  A closing connection may be closed again without 'flush', to
+ * discard what it still had to write.  'conn' is freed once its stream is
+ * closed (control_conn_closed_cb()). */
+static void
+control_conn_close(struct control_conn *conn, bool flush)
+{
+    if (!conn->closing) {
         struct control_deferred *d;
+
+        conn->closing = true;
         LIST_FOR_EACH_POP (d, node, &conn->deferred) {
             d->conn = NULL;
         }
-        ovs_list_remove(&conn->node);
-        conn->server->n_conns--;
-        jrpc_stream_close(conn->stream);
         json_decref(conn->request_id);
-        free(conn);
+        conn->request_id = NULL;
+        if (flush) {
+            jrpc_stream_close(conn->stream);
+            return;
+        }
+    }
+    if (!flush && !conn->aborted) {
+        conn->aborted = true;
+        conn->server->n_conns--;
+        conn->trim = (jrpc_stream_backlog(conn->stream) > 0
+                      || jrpc_stream_is_paused(conn->stream));
+        jrpc_stream_abort(conn->stream);
     }
 }
 
-/* Closes 'conn' and discards the replies queued on it, which its client
- * has not read and, being dropped, never will. */
+/* Closes 'conn' and discards the replies queued on it. */
 static void
 control_conn_abort(struct control_conn *conn)
 {
-    jrpc_stream_abort(conn->stream);
-    control_conn_destroy(conn);
+    control_conn_close(conn, false);
+}
+
+/* Closes 'conn', whose client shut down its side, once nothing it asked
+ * for is left to answer: its replies are then written as they would be
+ * to a client that had not. */
+static void
+control_conn_finish_eof(struct control_conn *conn)
+{
+    if (conn->eof && !conn->closing && !conn->busy
+        && ovs_list_is_empty(&conn->deferred)
+        && !jrpc_stream_is_paused(conn->stream)) {
+        VLOG_DBG("%s: client shut down its side; closing after the "
+                 "replies", conn->server->path);
+        control_conn_close(conn, true);
+    }
 }
 
 static void
@@ -329,6 +427,7 @@ control_deferred_reply(struct control_deferred *d, const char *body)
     if (conn) {
         control_reply(conn, body);
         control_deferred_end(conn, id, format);
+        control_conn_finish_eof(conn);
     }
 }
 
@@ -344,6 +443,7 @@ control_deferred_reply_json(struct control_deferred *d, json_t *body)
     if (conn) {
         control_reply_json(conn, body);
         control_deferred_end(conn, id, format);
+        control_conn_finish_eof(conn);
     } else {
         json_decref(body);
     }
@@ -360,6 +460,7 @@ control_deferred_reply_error(struct control_deferred *d, const char *error)
     if (conn) {
         control_reply_error(conn, error);
         control_deferred_end(conn, id, format);
+        control_conn_finish_eof(conn);
     }
 }
 
@@ -424,13 +525,13 @@ control_register(struct control_server *server, const char *name,
     c->aux = aux;
 }
 
-/* Returns true if 'conn' has as much queued for its client as iovpd will
- * queue (see CONTROL_MAX_BACKLOG). */
+/* Returns true if 'conn' has as much queued for its client, or coming,
+ * as iovpd will queue (see CONTROL_MAX_BACKLOG). */
 static bool
 control_conn_is_full(const struct control_conn *conn)
 {
     return (jrpc_stream_backlog(conn->stream) > CONTROL_MAX_BACKLOG
-            || ovs_list_size(&conn->deferred) >= CONTROL_MAX_DEFERRED);
+            || !ovs_list_is_empty(&conn->deferred));
 }
 
 static void
@@ -503,17 +604,19 @@ control_conn_msg_cb(struct jrpc_stream *stream, json_t *json, void *conn_)
                                jrpc_msg_type_to_string(msg.type));
     }
     if (error) {
+        /* Not a client that deserves its replies: none is written more,
+         * so that it cannot make iovpd hold them while it does not read. */
         VLOG_WARN_RL(&rl, "%s: dropping connection: %s",
                      jrpc_stream_name(stream), error);
         free(error);
-        control_conn_destroy(conn);
+        control_conn_abort(conn);
         return;
     }
 
     control_conn_touch(conn);
     control_dispatch(conn, &msg);
     if (conn->dead) {
-        control_conn_destroy(conn);
+        control_conn_abort(conn);
     } else if (control_conn_is_full(conn)) {
         /* Backpressure: parse no more of what the client sent until it has
          * read (control_conn_sent_cb() resumes). */
@@ -538,7 +641,19 @@ control_conn_sent_cb(struct jrpc_stream *stream, void *conn_)
     if (jrpc_stream_is_paused(stream) && !control_conn_is_full(conn)) {
         VLOG_DBG("%s: resuming a connection", conn->server->path);
         jrpc_stream_resume(stream);
+        control_conn_finish_eof(conn);
     }
+}
+
+/* The client on 'conn' shut down its side of the connection, as "socat"
+ * and "nc -N" do once they have sent their requests: it still reads. */
+static void
+control_conn_eof_cb(struct jrpc_stream *stream OVS_UNUSED, void *conn_)
+{
+    struct control_conn *conn = conn_;
+
+    conn->eof = true;
+    control_conn_finish_eof(conn);
 }
 
 static void
@@ -556,35 +671,98 @@ control_conn_error_cb(struct jrpc_stream *stream, int error,
     if (conn->busy) {
         conn->dead = true;
     } else {
-        control_conn_destroy(conn);
+        control_conn_abort(conn);
     }
 }
 
-/* Closes the connection of 'server' idle the longest, other than 'new',
- * so that 'new' may be served: slots held by clients that do nothing must
- * not lock out an administrator.  Returns false if no connection is
- * idle. */
+/* Returns true if 'a' is a better connection to close than 'b' (which may
+ * be NULL) to make room: a client that is not privileged before one that
+ * is, then one idle before one that is not, then the one whose client did
+ * something the longest ago. */
+static bool
+control_conn_evict_before(const struct control_conn *a,
+                          const struct control_conn *b)
+{
+    if (!b) {
+        return true;
+    } else if (a->privileged != b->privileged) {
+        return !a->privileged;
+    } else if (control_conn_is_idle(a) != control_conn_is_idle(b)) {
+        return control_conn_is_idle(a);
+    } else {
+        return a->last_used < b->last_used;
+    }
+}
+
+/* Closes a connection of 'server', other than 'new', so that 'new' may be
+ * served: slots held by clients that do nothing must not lock out an
+ * administrator.  In order of choice: a connection already closed that is
+ * still writing its last replies; a connection idle for CONTROL_MIN_IDLE
+ * or longer, a privileged client's last; and, if 'new''s client is
+ * privileged, any connection of a client that is not.  Returns false if
+ * there is none of these. */
 static bool
 control_server_make_room(struct control_server *server,
                          const struct control_conn *new)
 {
-    struct control_conn *oldest = NULL, *conn;
+    /* Its own, so that a flood's refusals do not hide what it closed. */
+    static struct vlog_rate_limit evict_rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    uint64_t now = uv_now(server->listener.loop);
+    struct control_conn *closing = NULL, *idle = NULL, *other = NULL;
+    struct control_conn *conn;
 
     LIST_FOR_EACH (conn, node, &server->conns) {
-        if (conn != new && control_conn_is_idle(conn)
-            && (!oldest || conn->last_used < oldest->last_used)) {
-            oldest = conn;
+        if (conn == new || conn->aborted) {
+            continue;
+        } else if (conn->closing) {
+            closing = conn;
+        } else if (control_conn_is_idle(conn)
+                   && now - conn->last_used >= CONTROL_MIN_IDLE) {
+            if (control_conn_evict_before(conn, idle)) {
+                idle = conn;
+            }
+        } else if (new->privileged && !conn->privileged
+                   && control_conn_evict_before(conn, other)) {
+            other = conn;
         }
     }
-    if (!oldest) {
+    if (closing) {
+        VLOG_INFO_RL(&evict_rl, "%s: serving %d connections already: "
+                     "discarding the last replies of one closed",
+                     server->path, CONTROL_MAX_CONNS);
+        control_conn_abort(closing);
+    } else if (idle) {
+        VLOG_INFO_RL(&evict_rl, "%s: serving %d connections already: "
+                     "closing the one idle for the longest (%"PRIu64" ms)%s",
+                     server->path, CONTROL_MAX_CONNS, now - idle->last_used,
+                     idle->privileged ? "" : ", of an unprivileged client");
+        control_conn_abort(idle);
+    } else if (other) {
+        VLOG_INFO_RL(&evict_rl, "%s: serving %d connections already: "
+                     "closing one of an unprivileged client for a "
+                     "privileged one", server->path, CONTROL_MAX_CONNS);
+        control_conn_abort(other);
+    } else {
         return false;
     }
-    VLOG_INFO_RL(&rl, "%s: serving %d connections already: closing the one "
-                 "idle for the longest (%"PRIu64" ms)", server->path,
-                 CONTROL_MAX_CONNS, uv_now(server->listener.loop)
-                 - oldest->last_used);
-    control_conn_abort(oldest);
     return true;
+}
+
+/* Returns true if the client on 'conn' runs as root or as this process's
+ * user: the administrator, whom control_server_make_room() lets in before
+ * others who may connect (the socket's group). */
+static bool
+control_conn_is_privileged(struct control_conn *conn)
+{
+    uv_os_fd_t fd;
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+
+    if (uv_fileno((uv_handle_t *) jrpc_stream_handle(conn->stream), &fd)
+        || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
+        return false;
+    }
+    return cred.uid == 0 || cred.uid == geteuid();
 }
 
 static void
@@ -594,6 +772,8 @@ control_connection_cb(uv_stream_t *listener, int status)
         .msg = control_conn_msg_cb,
         .error = control_conn_error_cb,
         .sent = control_conn_sent_cb,
+        .eof = control_conn_eof_cb,
+        .closed = control_conn_closed_cb,
     };
     struct control_server *server = listener->data;
     struct control_conn *conn;
@@ -613,23 +793,26 @@ control_connection_cb(uv_stream_t *listener, int status)
                                       CONTROL_MAX_REQUEST, &cbs, conn);
     ovs_list_push_back(&server->conns, &conn->node);
     server->n_conns++;
+    server->n_handles++;
     control_conn_touch(conn);
 
     error = uv_accept(listener, jrpc_stream_handle(conn->stream));
-    if (!error && server->n_conns > CONTROL_MAX_CONNS
-        && !control_server_make_room(server, conn)) {
-        VLOG_WARN_RL(&rl, "%s: refusing connection: already serving %d, "
-                     "none of them idle", server->path, CONTROL_MAX_CONNS);
-        control_conn_destroy(conn);
-        return;
-    }
     if (!error) {
+        conn->privileged = control_conn_is_privileged(conn);
+        if (server->n_conns > CONTROL_MAX_CONNS
+            && !control_server_make_room(server, conn)) {
+            VLOG_WARN_RL(&rl, "%s: refusing connection: already serving "
+                         "%d, none of them idle for %d ms", server->path,
+                         CONTROL_MAX_CONNS, CONTROL_MIN_IDLE);
+            control_conn_abort(conn);
+            return;
+        }
         error = jrpc_stream_start(conn->stream, server->path);
     }
     if (error) {
         VLOG_WARN_RL(&rl, "%s: accept failed: %s", server->path,
                      uv_strerror(error));
-        control_conn_destroy(conn);
+        control_conn_abort(conn);
         return;
     }
     control_server_arm_idle_timer(server);
@@ -798,7 +981,9 @@ control_server_open(uv_loop_t *loop, const char *path, const char *version,
     server->listener.data = server;
     uv_timer_init(loop, &server->idle_timer);
     server->idle_timer.data = server;
-    server->n_handles = 2;
+    uv_timer_init(loop, &server->trim_timer);
+    server->trim_timer.data = server;
+    server->n_handles = 3;
 
     /* Bind with a umask, so that no one else can connect even for a moment
      * before a chmod() would have run. */
@@ -813,6 +998,7 @@ control_server_open(uv_loop_t *loop, const char *path, const char *version,
     if (error) {
         uv_close((uv_handle_t *) &server->listener, NULL);
         uv_close((uv_handle_t *) &server->idle_timer, NULL);
+        uv_close((uv_handle_t *) &server->trim_timer, NULL);
         uv_run(loop, UV_RUN_NOWAIT);
         goto error;
     }
@@ -841,11 +1027,11 @@ control_server_path(const struct control_server *server)
     return server->path;
 }
 
+/* Frees 'server' once the last of its handles, its connections' among
+ * them, is closed. */
 static void
-control_server_close_cb(uv_handle_t *handle)
+control_server_unref(struct control_server *server)
 {
-    struct control_server *server = handle->data;
-
     if (--server->n_handles) {
         return;
     }
@@ -860,26 +1046,30 @@ control_server_close_cb(uv_handle_t *handle)
 }
 
 static void
+control_server_close_cb(uv_handle_t *handle)
+{
+    control_server_unref(handle->data);
+}
+
+static void
 control_server_close__(struct control_server *server)
 {
     struct control_conn *conn;
 
     server->closing = true;
     server->close_pending = false;
-    LIST_FOR_EACH_POP (conn, node, &server->conns) {
-        ovs_list_init(&conn->node);
+    LIST_FOR_EACH_SAFE (conn, node, &server->conns) {
         /* What is queued is still written, as the reply to "exit" must be,
          * except to a client that is not reading: it would hold the loop,
-         * and so the program's exit, until it read. */
-        if (control_conn_is_full(conn)) {
-            control_conn_abort(conn);
-        } else {
-            control_conn_destroy(conn);
-        }
+         * and so the program's exit, until it read.  One that reads little
+         * or nothing of what it was sent holds it for BSTREAM_LINGER_MS at
+         * most. */
+        control_conn_close(conn, !control_conn_is_full(conn));
     }
     unlink(server->path);
     uv_close((uv_handle_t *) &server->listener, control_server_close_cb);
     uv_close((uv_handle_t *) &server->idle_timer, control_server_close_cb);
+    uv_close((uv_handle_t *) &server->trim_timer, control_server_close_cb);
 }
 
 /* Stops 'server' listening, closes its connections and removes its socket

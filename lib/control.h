@@ -35,12 +35,18 @@
  * daemons, served by libopenvswitch's logging.
  *
  * The server bounds what each client can make it hold (the numbers are in
- * control.c): a request's size; the replies queued for a client, beyond
- * which its further requests wait, unparsed, until it reads, and a client
- * that keeps sending all the same is dropped; the number of connections,
- * where one more closes the connection idle the longest, so that clients
- * that hold connections open without using them cannot lock out an
- * administrator; and the time a connection may stay idle.
+ * control.c): a request's size; the replies queued for a client, those that
+ * come later (control_defer()) included, beyond which its further requests
+ * wait, unparsed, until it reads, and a client that keeps sending all the
+ * same is dropped; the time it goes on writing the last replies of a
+ * closed connection to a client that does not read them, at exit too; the
+ * number of connections, where one more closes a closed one still writing,
+ * or one idle long enough, or, for a client that runs as root or as the
+ * server's user, one of a client that does not, so that clients that hold
+ * connections open without using them cannot lock out an administrator;
+ * and the time a connection may stay idle.  A client that breaks the
+ * protocol is dropped and its replies discarded.  A client that shuts down
+ * its side after its requests still gets every reply.
  *
  * A program that serves it ignores SIGPIPE, so that a client that goes away
  * makes a write fail instead of killing the program.

@@ -19,9 +19,6 @@
 #include "lib/jsonrpc-stream.h"
 
 #include <errno.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,8 +41,9 @@ struct jrpc_stream {
     bool paused;
     struct ds held;
 
-    /* Its peer did not read: give memory back to the system on close. */
-    bool trim;
+    /* The peer ended its side while paused: 'cbs.eof' is due once what is
+     * held has been delivered. */
+    bool eof_pending;
 };
 
 static void
@@ -55,7 +53,6 @@ jrpc_stream_data(struct bstream *bytes, const char *p, size_t n, void *s_)
 
     if (s->paused) {
         if (s->held.length + n > s->parser.max_size) {
-            s->trim = true;
             bstream_fail(bytes, -ENOBUFS, "peer sends requests faster than "
                          "it reads the replies");
             return;
@@ -108,6 +105,20 @@ jrpc_stream_error(struct bstream *bytes OVS_UNUSED, int error,
 }
 
 static void
+jrpc_stream_eof(struct bstream *bytes, void *s_)
+{
+    struct jrpc_stream *s = s_;
+
+    if (!s->cbs.eof) {
+        bstream_fail(bytes, UV_EOF, "connection closed by peer");
+    } else if (s->paused) {
+        s->eof_pending = true;
+    } else {
+        s->cbs.eof(s, s->aux);
+    }
+}
+
+static void
 jrpc_stream_sent(struct bstream *bytes OVS_UNUSED, void *s_)
 {
     struct jrpc_stream *s = s_;
@@ -122,22 +133,12 @@ jrpc_stream_closed(void *s_)
 {
     struct jrpc_stream *s = s_;
 
-    bool trim = s->trim;
-
+    if (s->cbs.closed) {
+        s->cbs.closed(s->aux);
+    }
     jrpc_parser_destroy(&s->parser);
     ds_destroy(&s->held);
     free(s);
-
-    /* What a peer that did not read made us hold (its replies queued, its
-     * requests held) is freed by now, but it was many small blocks that
-     * glibc keeps in its heap rather than return: iovpd would stay as large
-     * as the worst client ever made it.  A few MB at most, measured at a
-     * megabyte kept after one such client without this. */
-#ifdef __GLIBC__
-    if (trim) {
-        malloc_trim(0);
-    }
-#endif
 }
 
 /* Creates a stream of libuv handle 'type' (UV_NAMED_PIPE or UV_TCP) on
@@ -151,6 +152,7 @@ jrpc_stream_create(uv_loop_t *loop, uv_handle_type type, size_t max_msg_size,
     static const struct bstream_cbs bytes_cbs = {
         .data = jrpc_stream_data,
         .error = jrpc_stream_error,
+        .eof = jrpc_stream_eof,
         .closed = jrpc_stream_closed,
         .sent = jrpc_stream_sent,
     };
@@ -233,6 +235,11 @@ jrpc_stream_resume(struct jrpc_stream *s)
         ds_init(&s->held);
         jrpc_stream_data(s->bytes, held.string, held.length, s);
         ds_destroy(&held);
+
+        if (s->eof_pending && !s->paused && !s->closing) {
+            s->eof_pending = false;
+            s->cbs.eof(s, s->aux);
+        }
     }
 }
 
@@ -243,8 +250,9 @@ jrpc_stream_is_paused(const struct jrpc_stream *s)
     return s->paused;
 }
 
-/* Closes 's': no callback is made after this.  Messages already queued are
- * still written, unless the stream has failed, and the memory is freed once
+/* Closes 's': no callback is made after this but 'closed'.  Messages
+ * already queued are still written, unless the stream has failed, as long
+ * as the peer reads (see bstream_close()), and the memory is freed once
  * libuv has closed the handle.  Accepts NULL and may be called from within
  * the callbacks of 's'. */
 void
@@ -258,13 +266,13 @@ jrpc_stream_close(struct jrpc_stream *s)
 
 /* Closes 's' as jrpc_stream_close() does, except that messages still
  * queued are discarded rather than written: for a peer that does not read.
- * Accepts NULL. */
+ * On a stream that jrpc_stream_close() already closed, discards what it
+ * still had to write.  Accepts NULL. */
 void
 jrpc_stream_abort(struct jrpc_stream *s)
 {
-    if (s && !s->closing) {
+    if (s) {
         s->closing = true;
-        s->trim = bstream_backlog(s->bytes) > 0 || s->held.length > 0;
         bstream_abort(s->bytes);
     }
 }

@@ -31,7 +31,13 @@
  * meanwhile are held, unparsed, up to the stream's largest message; a peer
  * that sends more than that while paused fails the stream with -ENOBUFS.
  * Reading goes on while paused so that such a peer is found out, and an
- * end of stream too, at once rather than when it is resumed. */
+ * end of stream too, at once rather than when it is resumed.
+ *
+ * An owner that gives an 'eof' callback serves half-closed peers: the end
+ * of the stream is reported through it, not 'error', once every message
+ * that arrived before it has been delivered (after jrpc_stream_resume() if
+ * paused), and replies can still be sent.  jrpc_stream_close() writes them
+ * within the bound that byte-stream.h describes. */
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -53,6 +59,16 @@ struct jrpc_stream_cbs {
     /* Optional: queued bytes were written, so jrpc_stream_backlog() went
      * down. */
     void (*sent)(struct jrpc_stream *, void *aux);
+
+    /* Optional: the peer ended its side of the stream, and every message
+     * it sent before has been delivered.  A partial message at the end is
+     * discarded.  Without it, the end of the stream is an 'error'. */
+    void (*eof)(struct jrpc_stream *, void *aux);
+
+    /* Optional: the stream, closed by jrpc_stream_close() or
+     * jrpc_stream_abort(), is about to be freed: its file descriptor and
+     * what was queued on it are gone.  The only callback after a close. */
+    void (*closed)(void *aux);
 };
 
 struct jrpc_stream *jrpc_stream_create(uv_loop_t *, uv_handle_type,
