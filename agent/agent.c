@@ -128,6 +128,14 @@ struct agent {
     bool stats_all;             /* The read under way is of every table. */
     struct ovs_list waiters;    /* Contains "struct agent_waiter"s. */
 
+    /* "flows/dump"s ("struct agent_flows_request"s): those that the read
+     * of the switch's flows under way answers, and those that came after
+     * it began, which wait for the next, since a read begun before a
+     * request could miss a change made just before it.  One read at a
+     * time, however many clients ask. */
+    struct ovs_list flows_reading;
+    struct ovs_list flows_next;
+
     /* Configuration. */
     char *bridge;
     char *datapath_type;
@@ -1345,25 +1353,92 @@ agent_report_ports(struct agent *agent, const struct odb_replica *vtep,
 
 /* A "flows/dump" that waits for the switch's list of its flows. */
 struct agent_flows_request {
-    struct agent *agent;
+    struct ovs_list node;       /* In 'agent->flows_reading' or
+                                 * 'agent->flows_next'. */
     struct control_deferred *reply;
     char *port;                 /* Its argument, or NULL. */
 };
 
-/* ofctrl_dump_flows()'s callback for 'r_', a "struct agent_flows_request":
- * answers it with 'flows', what the switch holds, and frees it. */
+/* Answers 'r' with 'flows', what the switch holds, or, if 'flows' is NULL,
+ * with 'error'; takes it off its list and frees it.  A request whose
+ * client is gone is only freed. */
 static void
-agent_flows_dumped(const struct oflow_table *flows, void *r_)
+agent_flows_answer(const struct agent *agent, struct agent_flows_request *r,
+                   const struct oflow_table *flows, const char *error)
 {
-    struct agent_flows_request *r = r_;
-
-    agent_deferred_reply(r->reply,
-                         flows ? agent_flows_json(r->agent, r->port, flows)
-                         : NULL,
-                         "the switch's flows could not be read (the "
-                         "connection to it went down)", show_flows_text);
+    ovs_list_remove(&r->node);
+    if (control_deferred_is_orphaned(r->reply)) {
+        control_deferred_reply_error(r->reply, "");
+    } else if (flows) {
+        agent_deferred_reply(r->reply, agent_flows_json(agent, r->port,
+                                                        flows),
+                             NULL, show_flows_text);
+    } else {
+        char *s = iovp_xasprintf("the switch's flows could not be read "
+                                 "(%s)", error);
+        control_deferred_reply_error(r->reply, s);
+        free(s);
+    }
     free(r->port);
     free(r);
+}
+
+/* Answers every request on 'list' as agent_flows_answer() does. */
+static void
+agent_flows_answer_all(const struct agent *agent, struct ovs_list *list,
+                       const struct oflow_table *flows, const char *error)
+{
+    struct agent_flows_request *r;
+
+    LIST_FOR_EACH_SAFE (r, node, list) {
+        agent_flows_answer(agent, r, flows, error);
+    }
+}
+
+/* ofctrl_dump_flows()'s callback: answers the "flows/dump"s that the read
+ * was for, and has the agent start the next read if more wait.  (Not
+ * here: ofctrl is in the middle of a message.) */
+static void
+agent_flows_dumped(const struct oflow_table *flows, const char *error,
+                   void *agent_)
+{
+    struct agent *agent = agent_;
+
+    agent_flows_answer_all(agent, &agent->flows_reading, flows, error);
+    if (!ovs_list_is_empty(&agent->flows_next)) {
+        agent_wake(agent);
+    }
+}
+
+/* Unless a read of the switch's flows is under way, starts one for the
+ * "flows/dump"s that wait.  Those whose client has gone are dropped
+ * first, so that a client that asks and leaves, over and over, makes
+ * neither the waiting list nor the reads grow. */
+static void
+agent_flows_read(struct agent *agent)
+{
+    struct agent_flows_request *r;
+
+    LIST_FOR_EACH_SAFE (r, node, &agent->flows_next) {
+        if (control_deferred_is_orphaned(r->reply)) {
+            agent_flows_answer(agent, r, NULL, NULL);
+        }
+    }
+    if (ovs_list_is_empty(&agent->flows_next)
+        || ofctrl_is_dumping_flows(agent->ofctrl)) {
+        return;
+    }
+
+    struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
+    int error = ofctrl_dump_flows(agent->ofctrl, agent_flows_dumped, agent,
+                                  &msgs);
+    if (!error) {
+        ovs_list_push_back_all(&agent->flows_reading, &agent->flows_next);
+        agent_ofp_send(agent, &msgs);
+    } else {
+        agent_flows_answer_all(agent, &agent->flows_next, NULL,
+                               "not connected to the switch");
+    }
 }
 
 /* Returns true if 'agent' has a VM port called 'name', as "show" lists
@@ -1385,14 +1460,13 @@ agent_has_port(const struct agent *agent, const char *name)
 }
 
 /* "flows/dump [PORT]": the flows that the switch holds, read from it anew
- * over the OpenFlow connection, compared with those iovpd wants
- * (agent_flows_json()). */
+ * over the OpenFlow connection (by a read that begins after the request
+ * came), compared with those iovpd wants (agent_flows_json()). */
 static void
 agent_cmd_flows_dump(struct control_conn *conn, int argc,
                      const char *argv[], void *agent_)
 {
     struct agent *agent = agent_;
-    struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
 
     if (argc > 1 && !agent_has_port(agent, argv[1])) {
         control_reply_error(conn, "no such port");
@@ -1405,13 +1479,10 @@ agent_cmd_flows_dump(struct control_conn *conn, int argc,
     }
 
     struct agent_flows_request *r = iovp_xmalloc(sizeof *r);
-    r->agent = agent;
     r->reply = control_defer(conn);
     r->port = argc > 1 ? iovp_xstrdup(argv[1]) : NULL;
-    if (!ofctrl_dump_flows(agent->ofctrl, agent_flows_dumped, r, &msgs)) {
-        agent_flows_dumped(NULL, r);
-    }
-    agent_ofp_send(agent, &msgs);
+    ovs_list_push_back(&agent->flows_next, &r->node);
+    agent_flows_read(agent);
 }
 
 /* Brings what iovpd owns in both databases in line with what they show.
@@ -1423,6 +1494,7 @@ agent_run(struct agent *agent)
     struct odb_replica *ovs = agent_current(agent->ovs_db);
     struct odb_replica *vtep = agent_current(agent->vtep_db);
 
+    agent_flows_read(agent);
     if (ovs && !agent->ovs_txn.in_flight) {
         struct bridge_spec spec = {
             .name = agent->bridge,
@@ -1690,7 +1762,11 @@ agent_cmd_ofp_status(struct control_conn *conn, int argc OVS_UNUSED,
     struct agent *agent = agent_;
     json_t *status = ofp_client_status(agent->ofp);
 
-    json_object_set_new(status, "flows", ofctrl_status(agent->ofctrl));
+    json_t *flows = ofctrl_status(agent->ofctrl);
+    json_object_set_new(flows, "dump_waiters", json_integer(
+                            ovs_list_size(&agent->flows_reading)
+                            + ovs_list_size(&agent->flows_next)));
+    json_object_set_new(status, "flows", flows);
 
     agent_reply_status(conn, status);
 }
@@ -1718,6 +1794,8 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
     agent->loop = loop;
     desired_init(&agent->desired);
     ovs_list_init(&agent->waiters);
+    ovs_list_init(&agent->flows_reading);
+    ovs_list_init(&agent->flows_next);
     agent->xacl = xlate_acl_create();
     agent->bound_acls = json_object();
     agent->port_faults = json_object();
@@ -1892,6 +1970,8 @@ agent_shutdown(struct agent *agent)
     VLOG_INFO("shutting down");
     agent_answer_waiters(agent);
     ofctrl_disconnected(agent->ofctrl);     /* Answers "flows/dump"s. */
+    agent_flows_answer_all(agent, &agent->flows_next, NULL,
+                           "iovpd is shutting down");
     control_server_close(agent->control);
     agent->control = NULL;
     odb_client_destroy(agent->ovs_db);

@@ -385,6 +385,15 @@ control_deferred_format(const struct control_deferred *d)
     return d->format;
 }
 
+/* Returns true if the connection of 'd' is gone: its reply would go
+ * nowhere, so a caller that holds work or a place in a queue for it may
+ * reply now (which frees 'd') and spare the work. */
+bool
+control_deferred_is_orphaned(const struct control_deferred *d)
+{
+    return !d->conn;
+}
+
 /* Makes 'd''s request the one in progress on its connection for a reply,
  * and returns the connection, or frees 'd' and returns NULL if the
  * connection is gone.  '*saved' keeps what was in progress. */

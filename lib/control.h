@@ -109,6 +109,7 @@ void control_reply_error(struct control_conn *, const char *error);
 struct control_deferred;
 struct control_deferred *control_defer(struct control_conn *);
 enum control_format control_deferred_format(const struct control_deferred *);
+bool control_deferred_is_orphaned(const struct control_deferred *);
 void control_deferred_reply(struct control_deferred *, const char *body);
 void control_deferred_reply_json(struct control_deferred *, json_t *body);
 void control_deferred_reply_error(struct control_deferred *,

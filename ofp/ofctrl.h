@@ -54,7 +54,7 @@
  * ofctrl_read_stats() refreshes the installed flows' counters of some
  * tables, without holding up puts.  ofctrl_dump_flows() reads every flow
  * the switch holds, whoever added it, for inspection: what the switch
- * says, not what ofctrl believes. */
+ * says, not what ofctrl believes; one such read at a time. */
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -112,11 +112,13 @@ size_t ofctrl_put(struct ofctrl *, struct desired *, struct ovs_list *);
 bool ofctrl_read_stats(struct ofctrl *, const uint8_t *tables, size_t n,
                        struct ovs_list *);
 
-/* Called by ofctrl_dump_flows() with the flows the switch holds, or NULL
- * if they could not be read. */
-typedef void ofctrl_dump_cb(const struct oflow_table *flows, void *aux);
-bool ofctrl_dump_flows(struct ofctrl *, ofctrl_dump_cb *, void *aux,
-                       struct ovs_list *);
+/* Called by ofctrl_dump_flows() with the flows the switch holds and a
+ * null 'error', or with null 'flows' and why they could not be read. */
+typedef void ofctrl_dump_cb(const struct oflow_table *flows,
+                            const char *error, void *aux);
+int ofctrl_dump_flows(struct ofctrl *, ofctrl_dump_cb *, void *aux,
+                      struct ovs_list *);
+bool ofctrl_is_dumping_flows(const struct ofctrl *);
 
 bool ofctrl_has_installed(const struct ofctrl *);
 const struct oflow_table *ofctrl_installed(const struct ofctrl *);

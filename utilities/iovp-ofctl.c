@@ -33,6 +33,10 @@
 #include "lib/control-client.h"
 #include "lib/util.h"
 
+/* The exit status of "trace" when OVS's outcome cannot be read from its
+ * trace (statuses 1 and 2 are taken: see iovp-ofctl(8)). */
+#define OFCTL_EXIT_CANNOT_COMPARE 3
+
 /* One iovp-ofctl command: its name and usage as the user types it, what it
  * does in a line for --help, how many arguments it takes, and the iovpd
  * control command that answers it. */
@@ -374,47 +378,249 @@ ofctl_odp_to_ofport(const char *dpif_show, const char *bridge,
     return ofport;
 }
 
-/* Adds to 'outputs' the ports where OVS's datapath 'actions' (one
- * "Datapath actions:" line of ofproto/trace, without the prefix) output
- * the packet, as {"ofport", "odp_port", "vlan"}: the OpenFlow port
- * ('dpif_show' and 'bridge' name it, see ofctl_odp_to_ofport()) and the VLAN
- * the packet is tagged with there, from '*vlan' (0: untagged), which
- * push_vlan and pop_vlan change on the way.  Other actions (set, ct,
- * recirc...) do not change where the packet goes or its tag. */
-static void
-ofctl_parse_odp_actions(const char *actions, const char *dpif_show,
-                        const char *bridge, long long int *vlan,
-                        json_t *outputs)
+/* Datapath actions, by their names as OVS's odp-util.c prints them, that
+ * neither output the packet nor change its VLAN tag: they change other
+ * fields, or hand the packet to a recirculation, whose own actions have a
+ * "Datapath actions:" line of their own.  (A meter or trunc may drop or
+ * cut a packet by rate or size; a trace can tell neither, and neither
+ * changes where the packet goes.)  Any action not here and not understood
+ * by ofctl_parse_odp_action() makes the comparison impossible, rather than
+ * be taken for one that does not output. */
+static const char *const ofctl_odp_inert[] = {
+    "add_mpls", "ct", "ct_clear", "drop", "hash", "meter", "pop_eth",
+    "pop_mpls", "pop_nsh", "push_eth", "push_mpls", "push_nsh", "recirc",
+    "set", "trunc",
+};
+
+/* What ofctl_parse_odp_actions() needs to name an output. */
+struct ofctl_odp_ctx {
+    const char *dpif_show;      /* ovs-vswitchd's "dpif/show". */
+    const char *bridge;
+    const json_t *ofports;      /* For ofctl_outputs_text(). */
+};
+
+/* Returns the end of the action that starts at 'p' (before 'end'): the
+ * first comma outside parentheses, or 'end'; or NULL if its parentheses
+ * do not balance. */
+static const char *
+ofctl_odp_action_end(const char *p, const char *end)
 {
-    const char *p = actions;
+    int depth = 0;
 
-    while (*p) {
-        /* One action: up to a comma outside parentheses. */
-        size_t len = 0;
-        int depth = 0;
-        for (; p[len] && (depth || p[len] != ','); len++) {
-            depth += p[len] == '(' ? 1 : p[len] == ')' ? -1 : 0;
+    for (; p < end && (depth || *p != ','); p++) {
+        depth += *p == '(' ? 1 : *p == ')' ? -1 : 0;
+        if (depth < 0) {
+            return NULL;
         }
-        char *a = iovp_xmemdup(p, len + 1);
-        a[len] = '\0';
-
-        char *end;
-        long long int odp = strtoll(a, &end, 10);
-        if (a[0] >= '0' && a[0] <= '9' && !*end) {
-            json_array_append_new(outputs, json_pack(
-                "{s:I, s:I, s:I}", "ofport",
-                (json_int_t) ofctl_odp_to_ofport(dpif_show, bridge, odp),
-                "odp_port", (json_int_t) odp, "vlan", (json_int_t) *vlan));
-        } else if (!strcmp(a, "pop_vlan")) {
-            *vlan = 0;
-        } else if (!strncmp(a, "push_vlan(", 10)) {
-            const char *vid = strstr(a, "vid=");
-            *vlan = vid ? strtoll(vid + 4, NULL, 10) : *vlan;
-        }
-        free(a);
-        p += len;
-        p += *p == ',';
     }
+    return depth ? NULL : p;
+}
+
+/* In the arguments 'args' to 'end' of a datapath action, finds the one
+ * written "NAME(...)" outside any parentheses, and returns what is inside
+ * its parentheses, from the return value to '*inner_end'; or NULL if
+ * there is none. */
+static const char *
+ofctl_odp_find_arg(const char *args, const char *end, const char *name,
+                   const char **inner_end)
+{
+    size_t len = strlen(name);
+
+    for (const char *p = args; p && p < end; ) {
+        const char *a_end = ofctl_odp_action_end(p, end);
+        if (a_end && (size_t) (a_end - p) > len + 1
+            && !strncmp(p, name, len)
+            && p[len] == '(' && a_end[-1] == ')') {
+            *inner_end = a_end - 1;
+            return p + len + 1;
+        }
+        p = a_end ? a_end + 1 : NULL;
+    }
+    return NULL;
+}
+
+static char *ofctl_outputs_text(json_t *outputs, const json_t *ofports);
+static char *ofctl_parse_odp_actions(const char *p, const char *end,
+                                     const struct ofctl_odp_ctx *,
+                                     int depth, long long int *vlan,
+                                     json_t *outputs);
+
+/* Appends to 'outputs' an output to datapath port 'odp', tagged 'vlan'. */
+static void
+ofctl_odp_output(const struct ofctl_odp_ctx *ctx, long long int odp,
+                 long long int vlan, json_t *outputs)
+{
+    json_array_append_new(outputs, json_pack(
+        "{s:I, s:I, s:I}", "ofport",
+        (json_int_t) ofctl_odp_to_ofport(ctx->dpif_show, ctx->bridge, odp),
+        "odp_port", (json_int_t) odp, "vlan", (json_int_t) vlan));
+}
+
+/* Returns the outputs of the nested actions from 'p' to 'end' as text
+ * ("a drop", "output to ..."), malloc()'d, having added them to 'outputs';
+ * or NULL, with '*error' set, if they cannot be known.  A VLAN tag changed
+ * in them stays in them, as in clone(). */
+static char *
+ofctl_parse_odp_nested(const char *p, const char *end,
+                       const struct ofctl_odp_ctx *ctx, int depth,
+                       long long int vlan, json_t *outputs, char **error)
+{
+    json_t *inner = json_array();
+    char *text = NULL;
+
+    *error = ofctl_parse_odp_actions(p, end, ctx, depth + 1, &vlan, inner);
+    if (!*error) {
+        json_array_extend(outputs, inner);
+        text = ofctl_outputs_text(inner, ctx->ofports);
+    }
+    json_decref(inner);
+    return text;
+}
+
+/* Adds to 'outputs' the ports where the one datapath action from 'a' to
+ * 'end' outputs the packet, as ofctl_parse_odp_actions() does.  Returns
+ * NULL, or why the action's outcome cannot be known (malloc()'d). */
+static char *
+ofctl_parse_odp_action(const char *a, const char *end,
+                       const struct ofctl_odp_ctx *ctx, int depth,
+                       long long int *vlan, json_t *outputs)
+{
+    /* "NAME" or "NAME(ARGS)". */
+    const char *paren = memchr(a, '(', end - a);
+    size_t name_len = paren ? paren - a : end - a;
+    const char *args = paren ? paren + 1 : end;
+    const char *args_end = paren ? end - 1 : end;
+    const char *inner, *inner_end;
+    char *name = iovp_xmemdup(a, name_len + 1);
+    char *error = NULL;
+
+    name[name_len] = '\0';
+    if (paren && end[-1] != ')') {
+        error = iovp_xasprintf("malformed datapath action %.*s",
+                               (int) (end - a), a);
+    } else if (name_len && strspn(name, "0123456789") == name_len) {
+        ofctl_odp_output(ctx, strtoll(name, NULL, 10), *vlan, outputs);
+    } else if (!strcmp(name, "pop_vlan")) {
+        *vlan = 0;
+    } else if (!strcmp(name, "push_vlan")) {
+        const char *vid = strstr(args, "vid=");
+        *vlan = vid && vid < args_end ? strtoll(vid + 4, NULL, 10) : *vlan;
+    } else if (!strcmp(name, "clone")) {
+        free(ofctl_parse_odp_nested(args, args_end, ctx, depth, *vlan,
+                                    outputs, &error));
+    } else if (!strcmp(name, "tnl_push")) {
+        inner = ofctl_odp_find_arg(args, args_end, "out_port", &inner_end);
+        if (!inner || !strspn(inner, "0123456789")) {
+            error = iovp_xstrdup("tnl_push() without out_port()");
+        } else {
+            ofctl_odp_output(ctx, strtoll(inner, NULL, 10), *vlan, outputs);
+        }
+    } else if (!strcmp(name, "sample")) {
+        /* "sample(sample=P%,actions(...))": the actions are taken with
+         * probability P, which a trace cannot decide unless it is 100%. */
+        double percent = strtod(strncmp(args, "sample=", 7) ? "0"
+                                : args + 7, NULL);
+        json_t *inner_outputs = json_array();
+        inner = ofctl_odp_find_arg(args, args_end, "actions", &inner_end);
+        if (!inner) {
+            error = iovp_xstrdup("sample() without actions()");
+        } else {
+            free(ofctl_parse_odp_nested(inner, inner_end, ctx, depth, *vlan,
+                                        inner_outputs, &error));
+        }
+        if (!error && json_array_size(inner_outputs) && percent < 100.0) {
+            error = iovp_xasprintf("sample() outputs with probability "
+                                   "%g%%", percent);
+        }
+        json_array_extend(outputs, inner_outputs);
+        json_decref(inner_outputs);
+    } else if (!strcmp(name, "check_pkt_len")) {
+        /* "check_pkt_len(size=N,gt(...),le(...))": one of the two by the
+         * packet's length, which a trace's packet does not have; fine if
+         * both do the same. */
+        const char *le, *le_end;
+        inner = ofctl_odp_find_arg(args, args_end, "gt", &inner_end);
+        le = ofctl_odp_find_arg(args, args_end, "le", &le_end);
+        if (!inner || !le) {
+            error = iovp_xstrdup("check_pkt_len() without gt() and le()");
+        } else {
+            json_t *gt_outputs = json_array(), *le_outputs = json_array();
+            char *gt_text = ofctl_parse_odp_nested(inner, inner_end, ctx,
+                                                   depth, *vlan, gt_outputs,
+                                                   &error);
+            char *le_text = (error ? NULL
+                             : ofctl_parse_odp_nested(le, le_end, ctx, depth,
+                                                      *vlan, le_outputs,
+                                                      &error));
+            if (!error && strcmp(gt_text, le_text)) {
+                error = iovp_xasprintf("check_pkt_len() does %s or %s, by "
+                                       "the packet's length", gt_text,
+                                       le_text);
+            } else if (!error) {
+                json_array_extend(outputs, gt_outputs);
+            }
+            free(gt_text);
+            free(le_text);
+            json_decref(gt_outputs);
+            json_decref(le_outputs);
+        }
+    } else if (!strcmp(name, "userspace")) {
+        /* To ovs-vswitchd: a sampling upcall (sFlow, IPFIX) outputs
+         * nothing, but a packet-in or the slow path decides elsewhere. */
+        char *a_args = iovp_xmemdup(args, args_end - args + 1);
+        a_args[args_end - args] = '\0';
+        if (strstr(a_args, "controller") || strstr(a_args, "slow_path")) {
+            error = iovp_xasprintf("%.*s goes to the controller or the "
+                                   "slow path", (int) (end - a), a);
+        }
+        free(a_args);
+    } else {
+        bool inert = false;
+        for (size_t i = 0; i < IOVP_ARRAY_SIZE(ofctl_odp_inert); i++) {
+            inert = inert || !strcmp(name, ofctl_odp_inert[i]);
+        }
+        if (!inert) {
+            error = iovp_xasprintf("datapath action %.*s is not understood",
+                                   (int) (end - a), a);
+        }
+    }
+    free(name);
+    return error;
+}
+
+/* Adds to 'outputs' the ports where OVS's datapath actions from 'p' to
+ * 'end' (one "Datapath actions:" line of ofproto/trace, without the
+ * prefix, or actions nested in one of them at 'depth') output the packet,
+ * as {"ofport", "odp_port", "vlan"}: the OpenFlow port ('ctx' names it,
+ * see ofctl_odp_to_ofport()) and the VLAN the packet is tagged with there,
+ * from '*vlan' (0: untagged), which push_vlan and pop_vlan change on the
+ * way.  Outputs nested in clone(), tnl_push(), sample() and
+ * check_pkt_len() count.  Returns NULL, or why what OVS does cannot be
+ * known from the actions (malloc()'d): an action that is neither
+ * understood nor known not to output (ofctl_odp_inert), or a choice the
+ * trace does not make. */
+static char *
+ofctl_parse_odp_actions(const char *p, const char *end,
+                        const struct ofctl_odp_ctx *ctx, int depth,
+                        long long int *vlan, json_t *outputs)
+{
+    if (depth > 32) {
+        return iovp_xstrdup("datapath actions nested too deep");
+    }
+    while (p < end) {
+        const char *a_end = ofctl_odp_action_end(p, end);
+        if (!a_end) {
+            return iovp_xasprintf("unbalanced parentheses in datapath "
+                                  "actions %.*s", (int) (end - p), p);
+        }
+        char *error = ofctl_parse_odp_action(p, a_end, ctx, depth, vlan,
+                                             outputs);
+        if (error) {
+            return error;
+        }
+        p = a_end + (a_end < end);
+    }
+    return NULL;
 }
 
 /* Returns a new reference to where OVS sends the packet that 'trace', the
@@ -422,24 +628,34 @@ ofctl_parse_odp_actions(const char *actions, const char *dpif_show,
  * each has its "Datapath actions:" line), entering tagged with 'vlan' (0:
  * untagged): see ofctl_parse_odp_actions().  Sets '*actions' to the
  * datapath actions, the lines joined by "; " (malloc()'d), or NULL if the
- * trace has none. */
+ * trace has none.  Sets '*error' to NULL, or to why OVS's outcome cannot
+ * be known from the trace (malloc()'d, its ports named by 'ofports' as
+ * ofctl_outputs_text() does); then the outputs are only those found
+ * before it. */
 static json_t *
 ofctl_ovs_outputs(const char *trace, const char *dpif_show,
-                  const char *bridge, long long int vlan, char **actions)
+                  const char *bridge, const json_t *ofports,
+                  long long int vlan, char **actions, char **error)
 {
     static const char prefix[] = "Datapath actions: ";
+    const struct ofctl_odp_ctx ctx = { dpif_show, bridge, ofports };
     json_t *outputs = json_array();
     struct ds all = DS_EMPTY_INITIALIZER;
 
+    *error = NULL;
     for (const char *p = trace ? strstr(trace, prefix) : NULL; p;
          p = strstr(p, prefix)) {
         p += strlen(prefix);
         size_t len = strcspn(p, "\n");
-        char *line = iovp_xmemdup(p, len + 1);
-        line[len] = '\0';
-        ds_put_format(&all, "%s%s", all.length ? "; " : "", line);
-        ofctl_parse_odp_actions(line, dpif_show, bridge, &vlan, outputs);
-        free(line);
+        ds_put_format(&all, "%s%.*s", all.length ? "; " : "", (int) len, p);
+        if (!*error) {
+            *error = ofctl_parse_odp_actions(p, p + len, &ctx, 0, &vlan,
+                                             outputs);
+        }
+    }
+    if (!all.length && !*error) {
+        *error = iovp_xstrdup("OVS's trace has no \"Datapath actions:\" "
+                              "line");
     }
     *actions = all.length ? ds_steal_cstr(&all) : NULL;
     ds_destroy(&all);
@@ -507,8 +723,9 @@ ofctl_outputs_text(json_t *outputs, const json_t *ofports)
  * packet and where it leaves the bridge, then asks ovs-vswitchd
  * (ofproto/trace) what it does with the same packet, and compares the
  * whole outcome: the ports it is output to, the VLAN tag it carries on
- * each, or its drop.  Returns the exit status: failure if they
- * disagree. */
+ * each, or its drop.  Returns the exit status: failure if they disagree,
+ * OFCTL_EXIT_CANNOT_COMPARE if OVS's outcome cannot be read from its
+ * trace. */
 static int
 ofctl_trace(struct control_client *client, const struct ofctl_options *o,
             const char *port, const char *flow)
@@ -549,17 +766,18 @@ ofctl_trace(struct control_client *client, const struct ofctl_options *o,
         return retval;
     }
 
-    char *actions;
+    char *actions, *unknown;
+    const json_t *ofports = json_object_get(trace, "ofports");
     json_t *ovs_outputs = ofctl_ovs_outputs(
         json_string_value(ovs_trace), json_string_value(dpif_show), bridge,
-        json_integer_value(json_object_get(trace, "vlan")), &actions);
-    const json_t *ofports = json_object_get(trace, "ofports");
+        ofports, json_integer_value(json_object_get(trace, "vlan")),
+        &actions, &unknown);
     char *expects = ofctl_outputs_text(json_object_get(trace, "outputs"),
                                        ofports);
     char *does = ofctl_outputs_text(ovs_outputs, ofports);
-    bool disagrees = actions && strcmp(expects, does);
-    char *verdict = (!actions
-                     ? iovp_xstrdup("no datapath actions in the trace")
+    bool disagrees = !unknown && strcmp(expects, does);
+    char *verdict = (unknown
+                     ? iovp_xasprintf("cannot compare: %s", unknown)
                      : disagrees
                      ? iovp_xasprintf("disagrees: iovpd expects %s, OVS "
                                       "does %s", expects, does)
@@ -567,12 +785,14 @@ ofctl_trace(struct control_client *client, const struct ofctl_options *o,
 
     if (o->json) {
         json_object_set_new(trace, "ovs", json_pack(
-                                "{s:s, s:s?, s:s?, s:O, s:s}", "flow",
+                                "{s:s, s:s?, s:s?, s:o, s:s}", "flow",
                                 ovs_flow, "datapath_actions", actions,
-                                "fate", (!actions ? NULL
+                                "fate", (unknown ? NULL
                                          : json_array_size(ovs_outputs)
                                          ? "permit" : "deny"),
-                                "outputs", ovs_outputs, "verdict", verdict));
+                                "outputs", (unknown ? json_null()
+                                            : json_incref(ovs_outputs)),
+                                "verdict", verdict));
         json_object_del(trace, "text");
         ofctl_print(o, trace);
     } else {
@@ -588,7 +808,10 @@ ofctl_trace(struct control_client *client, const struct ofctl_options *o,
     json_decref(dpif_show);
     json_decref(ovs_trace);
     json_decref(trace);
-    return disagrees ? EXIT_FAILURE : EXIT_SUCCESS;
+    retval = (unknown ? OFCTL_EXIT_CANNOT_COMPARE
+              : disagrees ? EXIT_FAILURE : EXIT_SUCCESS);
+    free(unknown);
+    return retval;
 }
 
 int
