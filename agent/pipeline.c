@@ -697,6 +697,87 @@ pl_binding_flows(struct oflow_table *desired, json_t *faults,
     ds_destroy(&egress);
 }
 
+/* Adds to 'desired' the flows that keep fragmentation from changing what an
+ * ACL decides (RFC 1858, RFC 3128): a datagram's fate is decided once, on
+ * its whole L4 header, and its fragments all share it.
+ *
+ * OVS reads ports and TCP flags only from a first fragment that holds them,
+ * so ACL flows that match them cannot judge a tiny first fragment, nor any
+ * later one, nor a fragment that overlaps another to rewrite what was
+ * judged.  So every IP fragment is reassembled twice by OVS's userspace
+ * conntrack (its "ipf" module), whose ct() without "commit" keeps no
+ * connection state:
+ *
+ *   - Before the ingress ACL, in zone PIPELINE_CT_ZONE_DEFRAG: ipf holds
+ *     the fragments until their datagram is complete, then lets them all
+ *     go on together.  It marks invalid (and the flows below drop) a
+ *     fragment that overlaps one it holds, a fragment other than the last
+ *     shorter than its minimum (1200 bytes for IPv4, 1280 for IPv6: so a
+ *     first fragment always holds a whole TCP or UDP header), and the
+ *     fragments of a datagram that is not complete within 15 s.  The
+ *     first fragment then meets the ACLs with its whole header; a later
+ *     one has no header to judge, and passes both ACLs.
+ *
+ *   - Before output, in a zone of the output port (reg7: flooding sends
+ *     one datagram to several ports, each its own reassembly): a datagram
+ *     whose first fragment an ACL dropped never completes here, so its
+ *     later fragments are held until ipf gives up on them, and are
+ *     dropped as invalid.  What leaves is whole datagrams whose first
+ *     fragment both ACLs permitted.
+ *
+ * A first fragment whose L4 header OVS could not read (IPv6 extension
+ * headers that push it into the next fragment, which RFC 7112 forbids)
+ * shows ports 0 and 0, or ICMPv6 type 0, which no real datagram has: it
+ * is dropped.  With ipf off in OVS (dpctl/ipf-set-enabled), conntrack
+ * marks every fragment invalid, so fragments are dropped: fail closed. */
+static void
+pl_fragment_flows(struct oflow_table *desired)
+{
+    static const char *const families[] = { "ip", "ipv6" };
+    static const char *const l4[] = {
+        "tcp", "udp", "sctp", "tcp6", "udp6", "sctp6",
+    };
+    const int zone = PIPELINE_CT_ZONE_DEFRAG;
+
+    for (size_t i = 0; i < IOVP_ARRAY_SIZE(families); i++) {
+        const char *f = families[i];
+
+        /* Reassembly before the ingress ACL, and back into its table. */
+        pl_flow(desired, 0, "table=%d,priority=%d,%s,nw_frag=yes,"
+                "ct_state=+inv actions=drop", PIPELINE_T_INGRESS_ACL,
+                PIPELINE_FRAG_PRIORITY + 20, f);
+        pl_flow(desired, 0, "table=%d,priority=%d,%s,nw_frag=yes,"
+                "ct_state=-trk actions=ct(zone=%d,table=%d)",
+                PIPELINE_T_INGRESS_ACL, PIPELINE_FRAG_PRIORITY + 10, f,
+                zone, PIPELINE_T_INGRESS_ACL);
+        pl_flow(desired, 0, "table=%d,priority=%d,%s,nw_frag=later,"
+                "ct_state=+trk,ct_zone=%d actions=goto_table:%d",
+                PIPELINE_T_INGRESS_ACL, PIPELINE_FRAG_PRIORITY, f, zone,
+                PIPELINE_T_QOS);
+        pl_flow(desired, 0, "table=%d,priority=%d,%s,nw_frag=later "
+                "actions=goto_table:%d", PIPELINE_T_EGRESS_ACL,
+                PIPELINE_FRAG_PRIORITY, f, PIPELINE_T_OUTPUT);
+
+        /* Reassembly before output, by output port. */
+        pl_flow(desired, 0, "table=%d,priority=%d,%s,nw_frag=yes,"
+                "ct_state=+inv actions=drop", PIPELINE_T_OUTPUT,
+                PIPELINE_FRAG_PRIORITY + 20, f);
+        pl_flow(desired, 0, "table=%d,priority=%d,%s,nw_frag=yes,"
+                "ct_state=+trk,ct_zone=%d "
+                "actions=ct(zone=NXM_NX_REG7[0..15],table=%d)",
+                PIPELINE_T_OUTPUT, PIPELINE_FRAG_PRIORITY + 10, f, zone,
+                PIPELINE_T_OUTPUT);
+    }
+    for (size_t i = 0; i < IOVP_ARRAY_SIZE(l4); i++) {
+        pl_flow(desired, 0, "table=%d,priority=%d,%s,nw_frag=first,"
+                "ct_state=+trk,tp_src=0,tp_dst=0 actions=drop",
+                PIPELINE_T_INGRESS_ACL, PIPELINE_FRAG_PRIORITY + 5, l4[i]);
+    }
+    pl_flow(desired, 0, "table=%d,priority=%d,icmp6,nw_frag=first,"
+            "ct_state=+trk,icmp_type=0 actions=drop",
+            PIPELINE_T_INGRESS_ACL, PIPELINE_FRAG_PRIORITY + 5);
+}
+
 /* Adds to 'desired' the pipeline's flows for the switching policy in the
  * replicas 'vtep' and 'ovs', as 'spec' says, and to 'faults' (a JSON
  * object) the faults of this switch's Physical_Port rows, by UUID:
@@ -724,6 +805,7 @@ pipeline_build(const struct odb_replica *vtep, const struct odb_replica *ovs,
     pl_flow(desired, 0, "table=30,priority=0 actions=drop");
     pl_flow(desired, 0, "table=40,priority=0 actions=goto_table:50");
     pl_flow(desired, 0, "table=50,priority=0 actions=drop");
+    pl_fragment_flows(desired);
 
     json_t *vm_ports = vm_ports_find(ovs, spec->bridge);
     size_t n_ports;

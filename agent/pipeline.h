@@ -63,6 +63,14 @@ enum pipeline_table {
 #undef PIPELINE_TABLE
 };
 
+/* Fragments (see pipeline.c's pl_fragment_flows()): the conntrack zone in
+ * which OVS reassembles them before the ingress ACL, above every zone of an
+ * output port (the second reassembly's, an OpenFlow port below 0xff00),
+ * and the priority of their flows, above every ACL flow's
+ * (XLATE_ACL_FAIL_CLOSED). */
+#define PIPELINE_CT_ZONE_DEFRAG 0xfff0
+#define PIPELINE_FRAG_PRIORITY 65000
+
 struct pipeline_spec {
     const char *switch_name;    /* This host's Physical_Switch. */
     const char *bridge;         /* The integration bridge. */

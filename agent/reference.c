@@ -237,6 +237,13 @@ reference_evaluate(const struct xlate_offload_port *port,
         }
     }
 
+    /* A fragment's fate is its datagram's, which OVS decides once it has
+     * them all (agent/pipeline.c): no one fragment says it. */
+    if (f->nw_frag & FLOW_NW_FRAG_ANY) {
+        v->why = "a fragment: OVS reassembles its datagram, which decides";
+        return;
+    }
+
     /* The ingress ACL. */
     if (!ref_acl_permits(&port->acl, true, f)) {
         v->fate = REFERENCE_DROP;

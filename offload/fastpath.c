@@ -339,8 +339,8 @@ fp_get16(const uint8_t *p)
 }
 
 /* Reads the key of the 'len'-byte Ethernet frame at 'frame' into 'k'.
- * Returns false if the frame is too short for the headers it announces,
- * which a fast path leaves to OVS.  The eBPF program reads frames the same
+ * Returns false if the frame is too short for the headers it announces, or
+ * is an IPv4 fragment, which a fast path leaves to OVS.  The eBPF program reads frames the same
  * way. */
 bool
 fp_key_from_frame(const void *frame, size_t len, struct fp_key *k)
@@ -383,13 +383,19 @@ fp_key_from_frame(const void *frame, size_t len, struct fp_key *k)
         || (size_t) (end - p) - tot_len > 255) {
         return false;
     }
-    uint16_t frag = fp_get16(p + 6);
+    /* Every fragment (more fragments, or an offset) is left to OVS, which
+     * reassembles the datagram before its ACLs decide it: a fast path
+     * that decided a fragment alone would judge a first fragment without
+     * the rest of its datagram, or a later one without the header that
+     * decides it, and one that forwarded a first fragment would keep the
+     * later ones, which OVS holds until the datagram is whole, from ever
+     * being delivered (agent/pipeline.c). */
+    if (fp_get16(p + 6) & 0x3fff) {
+        return false;
+    }
     k->nw_proto = p[9];
     memcpy(&k->nw_src, p + 12, 4);
     memcpy(&k->nw_dst, p + 16, 4);
-    if (frag & 0x1fff) {
-        return true;            /* A later fragment: no L4 header. */
-    }
     p += ihl;
 
     /* L4 headers too short for OVS to read leave the frame to OVS. */

@@ -114,13 +114,15 @@ read_key(const struct xdp_md *ctx, struct fp_key *k)
         || room - tot_len > 255) {
         return 0;
     }
-    __u16 frag = get16(p + 6);
+    /* Every fragment (more fragments, or an offset) is OVS's: it
+     * reassembles a datagram before its ACLs decide it (see
+     * fp_key_from_frame()). */
+    if (get16(p + 6) & 0x3fff) {
+        return 0;
+    }
     k->nw_proto = p[9];
     __builtin_memcpy(&k->nw_src, p + 12, 4);
     __builtin_memcpy(&k->nw_dst, p + 16, 4);
-    if (frag & 0x1fff) {
-        return 1;               /* A later fragment: no L4 header. */
-    }
     p += ihl;
     if (p > end) {
         return 0;

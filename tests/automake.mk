@@ -20,6 +20,7 @@ TESTSUITE_AT = \
 	tests/ofp.at \
 	tests/pipeline.at \
 	tests/acl.at \
+	tests/fragments.at \
 	tests/control.at \
 	tests/iovpd.at \
 	tests/tls.at \
@@ -29,7 +30,7 @@ TESTSUITE_AT = \
 EXTRA_DIST += $(TESTSUITE_AT) tests/testsuite tests/package.m4 \
 	tests/atlocal.in tests/summary.sh tests/uds-send.py \
 	tests/ovsdb-compare.py tests/ovsdb-proxy.py \
-	tests/schema-superset.py tests/raw-frame.py \
+	tests/schema-superset.py tests/raw-frame.py tests/frag.py \
 	tests/acl-classbench.py tests/offload-counters.py \
 	tests/acl-property.py
 TESTSUITE = $(srcdir)/tests/testsuite
