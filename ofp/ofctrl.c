@@ -31,6 +31,7 @@
 #include <openvswitch/ofp-monitor.h>
 #include <openvswitch/ofp-msgs.h>
 #include <openvswitch/ofp-protocol.h>
+#include <openvswitch/ofp-switch.h>
 #include <openvswitch/ofp-util.h>
 #include <openvswitch/ofpbuf.h>
 #include <openvswitch/vlog.h>
@@ -288,15 +289,36 @@ ofctrl_start_sync(struct ofctrl *c, struct ovs_list *out)
     c->sync_xid = ofctrl_queue_dump(c, 0xff, out);
 }
 
+/* Queues on 'out' the switch configuration that the flows assume: IP
+ * fragments match their L4 fields where they have them ("nx-match").  In
+ * OpenFlow's "normal" handling OVS zeroes the ports of every fragment, the
+ * first one's too, so that no flow that matches a port could judge one.
+ * OVS forgets the setting when it restarts, so it is sent on every
+ * connection. */
+static void
+ofctrl_queue_config(const struct ofctrl *c, struct ovs_list *out)
+{
+    const struct ofputil_switch_config config = {
+        .frag = OFPUTIL_FRAG_NX_MATCH,
+        .invalid_ttl_to_controller = -1,
+        .miss_send_len = OFP_DEFAULT_MISS_SEND_LEN,
+    };
+    struct ofpbuf *msg = ofputil_encode_set_config(&config, c->version);
+
+    ovs_list_push_back(out, &msg->list_node);
+}
+
 /* A connection to the switch became active at 'version': queues on 'out'
- * the flow monitor and then the read of what the switch holds.  In that
- * order, a change that the read misses is one the monitor reports. */
+ * the switch's configuration, the flow monitor and then the read of what
+ * the switch holds.  In that order, a change that the read misses is one
+ * the monitor reports. */
 void
 ofctrl_connected(struct ofctrl *c, enum ofp_version version,
                  struct ovs_list *out)
 {
     ofctrl_disconnected(c);
     c->version = version;
+    ofctrl_queue_config(c, out);
     c->monitor_xid = ofctrl_queue_monitor(c, out);
     ofctrl_start_sync(c, out);
 }
