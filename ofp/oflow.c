@@ -23,7 +23,9 @@
 
 #include <openvswitch/dynamic-string.h>
 #include <openvswitch/ofp-actions.h>
+#include <openvswitch/ofp-errors.h>
 #include <openvswitch/ofp-flow.h>
+#include <openvswitch/ofp-match.h>
 #include <openvswitch/ofp-protocol.h>
 #include <openvswitch/ofp-util.h>
 
@@ -120,6 +122,34 @@ oflow_copy_actions(const struct ofpact *ofpacts, size_t len)
     return copy;
 }
 
+/* Puts 'match' into the form in which the switch reports it back: what
+ * OXM, the encoding of every match between iovpd and the switch (OpenFlow
+ * 1.3 to 1.5 alike), makes of it.  Returns 0, or a positive OpenFlow error
+ * (and leaves 'match' as it was) if it has no such form.
+ *
+ * A flow's identity includes its match bit for bit (minimatch_equal()), so
+ * a desired flow must hold its match in the switch's form, or the flow
+ * that the switch holds for it is not recognised as its own: ovs-ofctl's
+ * parser, for one, gives "nw_frag=yes" the mask 0xfd (it sets the bits
+ * outside the field, so that a mask can look exact), which OXM carries as
+ * 0x01.  The two print alike; they do not compare alike. */
+static enum ofperr
+oflow_normalize_match(struct match *match)
+{
+    uint64_t stub[1024 / 8];
+    struct ofpbuf b = OFPBUF_STUB_INITIALIZER(stub);
+    struct match decoded;
+
+    ofputil_put_ofp11_match(&b, match, OFPUTIL_P_OF15_OXM);
+    enum ofperr error = ofputil_pull_ofp11_match(&b, NULL, NULL, &decoded,
+                                                 NULL);
+    if (!error) {
+        *match = decoded;
+    }
+    ofpbuf_uninit(&b);
+    return error;
+}
+
 /* Returns a hash of 'f''s identity (table, priority, match). */
 uint32_t
 oflow_hash(const struct oflow *f)
@@ -191,12 +221,24 @@ oflow_table_add_text(struct oflow_table *t, uint64_t cookie,
         return msg;
     }
 
+    struct match match;
+    minimatch_expand(&fm.match, &match);
+    minimatch_destroy(&fm.match);
+    enum ofperr oferr = oflow_normalize_match(&match);
+    if (oferr) {
+        free(fm.ofpacts);
+        return iovp_xasprintf("%s: OpenFlow cannot carry its match (%s)",
+                              text, ofperr_to_string(oferr));
+    }
+    struct minimatch mm;
+    minimatch_init(&mm, &match);
+
     struct oflow *f = iovp_xzalloc(sizeof *f);
     f->table_id = fm.table_id == 0xff ? 0 : fm.table_id;
     f->priority = fm.priority;
     f->cookie = cookie;
     oflow_zero_padding(fm.ofpacts, fm.ofpacts_len);
-    oflow_set_data(f, &fm.match, fm.ofpacts, fm.ofpacts_len);  /* Steals. */
+    oflow_set_data(f, &mm, fm.ofpacts, fm.ofpacts_len);  /* Steals. */
 
     if (!oflow_table_insert(t, f)) {
         struct oflow *old = oflow_table_find(t, f);
@@ -208,16 +250,24 @@ oflow_table_add_text(struct oflow_table *t, uint64_t cookie,
     return NULL;
 }
 
-/* Adds to 't' the flow with 'cookie', 'table_id', 'priority', 'match' and
- * the 'ofpacts_len' bytes of actions 'ofpacts' (all copied), the way
- * oflow_table_add_text() adds one it parsed: returns NULL, or a malloc()'d
- * error message if 't' has a different flow of its identity. */
+/* Adds to 't' the flow with 'cookie', 'table_id', 'priority', 'match' (in
+ * the switch's form, oflow_normalize_match()) and the 'ofpacts_len' bytes
+ * of actions 'ofpacts' (all copied), the way oflow_table_add_text() adds
+ * one it parsed: returns NULL, or a malloc()'d error message if 't' has a
+ * different flow of its identity or OpenFlow cannot carry 'match'. */
 char *
 oflow_table_add(struct oflow_table *t, uint64_t cookie, uint8_t table_id,
                 uint16_t priority, const struct match *match,
                 const struct ofpact *ofpacts, size_t ofpacts_len)
 {
-    struct oflow *f = oflow_create(table_id, priority, cookie, match,
+    struct match normal = *match;
+    enum ofperr oferr = oflow_normalize_match(&normal);
+    if (oferr) {
+        return iovp_xasprintf("OpenFlow cannot carry a match (%s)",
+                              ofperr_to_string(oferr));
+    }
+
+    struct oflow *f = oflow_create(table_id, priority, cookie, &normal,
                                    ofpacts, ofpacts_len);
 
     if (!oflow_table_insert(t, f)) {
@@ -238,7 +288,10 @@ oflow_table_add(struct oflow_table *t, uint64_t cookie, uint8_t table_id,
 }
 
 /* Returns a new flow, in no table, with 'table_id', 'priority', 'cookie',
- * 'match' and the 'ofpacts_len' bytes of actions 'ofpacts' (all copied). */
+ * 'match' and the 'ofpacts_len' bytes of actions 'ofpacts' (all copied).
+ * 'match' is taken as it is: one that the switch reported is in its own
+ * form already; one that iovpd builds goes in through oflow_table_add(),
+ * which puts it in that form. */
 struct oflow *
 oflow_create(uint8_t table_id, uint16_t priority, uint64_t cookie,
              const struct match *match, const struct ofpact *ofpacts,
