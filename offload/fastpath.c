@@ -340,8 +340,8 @@ fp_get16(const uint8_t *p)
 
 /* Reads the key of the 'len'-byte Ethernet frame at 'frame' into 'k'.
  * Returns false if the frame is too short for the headers it announces, or
- * is an IPv4 fragment, which a fast path leaves to OVS.  The eBPF program reads frames the same
- * way. */
+ * is an IPv4 fragment, which a fast path leaves to OVS.  The eBPF program
+ * reads frames the same way. */
 bool
 fp_key_from_frame(const void *frame, size_t len, struct fp_key *k)
 {
