@@ -294,14 +294,19 @@ ofctrl_start_sync(struct ofctrl *c, struct ovs_list *out)
  * OpenFlow's "normal" handling OVS zeroes the ports of every fragment, the
  * first one's too, so that no flow that matches a port could judge one.
  * OVS forgets the setting when it restarts, so it is sent on every
- * connection. */
+ * connection.
+ *
+ * The message also sets the connection's miss_send_len, which stays 0 as
+ * it was: iovpd wants no packet-ins, and OVS sends a service connection
+ * such as iovpd's no asynchronous message at all (port status, flow
+ * removed) while it is 0. */
 static void
 ofctrl_queue_config(const struct ofctrl *c, struct ovs_list *out)
 {
     const struct ofputil_switch_config config = {
         .frag = OFPUTIL_FRAG_NX_MATCH,
         .invalid_ttl_to_controller = -1,
-        .miss_send_len = OFP_DEFAULT_MISS_SEND_LEN,
+        .miss_send_len = 0,
     };
     struct ofpbuf *msg = ofputil_encode_set_config(&config, c->version);
 
