@@ -25,7 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <netinet/in.h>
+
 #include <openvswitch/dynamic-string.h>
+#include <openvswitch/flow.h>
 #include <openvswitch/vlog.h>
 
 #include "agent/switch-ports.h"
@@ -776,6 +779,29 @@ pl_fragment_flows(struct oflow_table *desired)
     pl_flow(desired, 0, "table=%d,priority=%d,icmp6,nw_frag=first,"
             "ct_state=+trk,icmp_type=0 actions=drop",
             PIPELINE_T_INGRESS_ACL, PIPELINE_FRAG_PRIORITY + 5);
+}
+
+/* Returns true if 'packet', an IP packet, is a first fragment that the
+ * flows of pl_fragment_flows() drop before the ingress ACL: one whose L4
+ * header OVS could not read (TCP, UDP or SCTP ports 0 and 0, or ICMPv6
+ * type 0).  For trace, which must say what those flows do. */
+bool
+pipeline_fragment_is_dropped(const struct flow *packet)
+{
+    if ((packet->nw_frag & (FLOW_NW_FRAG_ANY | FLOW_NW_FRAG_LATER))
+        != FLOW_NW_FRAG_ANY) {
+        return false;
+    }
+    switch (packet->nw_proto) {
+    case IPPROTO_TCP:
+    case IPPROTO_UDP:
+    case IPPROTO_SCTP:
+        return !packet->tp_src && !packet->tp_dst;
+    case IPPROTO_ICMPV6:
+        return packet->dl_type == htons(0x86dd) && !packet->tp_src;
+    default:
+        return false;
+    }
 }
 
 /* Adds to 'desired' the pipeline's flows for the switching policy in the

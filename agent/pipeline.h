@@ -96,6 +96,9 @@ json_t *pipeline_binding_stats(const struct odb_replica *vtep,
                                uint64_t *extra_from_local);
 uint64_t pipeline_port_origin(const char *port_name);
 
+struct flow;
+bool pipeline_fragment_is_dropped(const struct flow *packet);
+
 /* A VM port as its fast path sees it (agent/offload glue): its untagged
  * binding, where the fast path can decide frames. */
 struct pipeline_vm_port {

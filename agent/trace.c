@@ -26,6 +26,7 @@
 #include <openvswitch/dynamic-string.h>
 #include <openvswitch/flow.h>
 
+#include "agent/pipeline.h"
 #include "agent/xlate-acl.h"
 #include "lib/util.h"
 #include "ofp/oflow.h"
@@ -115,6 +116,7 @@ trace_ovs_fields(const char *flow, int nw_proto)
  *    "outputs": [{"port", "ofport", "vlan"}], where it leaves, with the
  *               VLAN it is tagged with there (0: untagged),
  *    "fate": "permit" | "deny", "bridge",
+ *    "fragment": "first", only for the first fragment of a datagram,
  *    "ovs_flow": the same packet for ofproto/trace,
  *    "ofports": {"OFPORT": PORT} for every VM port on the bridge,
  *    "text": all of it as trace_acl_text() writes it}
@@ -124,9 +126,12 @@ trace_ovs_fields(const char *flow, int nw_proto)
  * its dl_dst is the MAC of another port of the logical switch, has its
  * egress ACL applied; any other destination is flooded, through each
  * port's egress ACL.  Bindings that the pipeline does not apply (show.c's
- * "not_applied") count for nothing.  Returns NULL and an error in
- * '*error' (malloc()'d) if the port or the flow does not make sense, to
- * iovpd or to OVS's ofproto/trace. */
+ * "not_applied") count for nothing.  A first fragment is decided as OVS
+ * decides it: by the flows of pipeline.c's pl_fragment_flows(), then by
+ * the ACLs on its header.  Returns NULL and an error in '*error'
+ * (malloc()'d) if the port or the flow does not make sense, to iovpd or to
+ * OVS's ofproto/trace, or is a later fragment, whose fate is its
+ * datagram's. */
 json_t *
 trace_acl(const json_t *show, const char *port, const char *flow,
           const struct xlate_acl *x, const struct desired *d, char **error)
@@ -157,6 +162,21 @@ trace_acl(const json_t *show, const char *port, const char *flow,
         return NULL;
     }
 
+    /* A fragment's fate is its datagram's (pipeline.c's
+     * pl_fragment_flows()): OVS reassembles each datagram before the ACLs,
+     * which decide it on its first fragment, the one with the header they
+     * read.  A later fragment alone has no such header, and OVS holds it
+     * until its datagram is whole, which neither this model nor
+     * ofproto/trace follows: nothing true can be said of it alone. */
+    if (packet.nw_frag & FLOW_NW_FRAG_LATER) {
+        *error = iovp_xasprintf("%s: a later fragment has the fate of its "
+                                "datagram, which its first fragment "
+                                "decides: trace that one (nw_frag=first)",
+                                flow);
+        return NULL;
+    }
+    bool first_fragment = packet.nw_frag & FLOW_NW_FRAG_ANY;
+
     /* The binding. */
     int vlan = (packet.vlans[0].tci & htons(0x1000)    /* Tagged? */
                 ? ntohs(packet.vlans[0].tci) & 0xfff : 0);
@@ -186,7 +206,12 @@ trace_acl(const json_t *show, const char *port, const char *flow,
         }
     }
 
-    json_t *ingress = trace_binding(binding, true, &packet, x, d);
+    json_t *ingress = (pipeline_fragment_is_dropped(&packet)
+                       ? json_pack("{s:n, s:s, s:n, s:s}", "acl",
+                                   "decided_by", "a first fragment without "
+                                   "its L4 header, dropped before the ACL",
+                                   "entry", "action", "deny")
+                       : trace_binding(binding, true, &packet, x, d));
     bool permit = !strcmp(json_string_value(json_object_get(ingress,
                                                             "action")),
                           "permit");
@@ -276,6 +301,9 @@ trace_acl(const json_t *show, const char *port, const char *flow,
         "ovs_flow", ds_cstr(&ovs_flow),
         "ofports", ofports);
     ds_destroy(&ovs_flow);
+    if (first_fragment) {
+        json_object_set_new(result, "fragment", json_string("first"));
+    }
 
     char *text = trace_acl_text(result);
     json_object_set_new(result, "text", json_string(text));
@@ -292,7 +320,8 @@ trace_verdict_text(struct ds *s, const char *direction, const json_t *v)
 
     ds_put_format(s, "  %s: ", direction);
     if (!acl) {
-        ds_put_cstr(s, "no ACL");
+        /* "no ACL", or what decides before the ACL. */
+        ds_put_cstr(s, json_string_value(json_object_get(v, "decided_by")));
     } else {
         ds_put_format(s, "ACL %s, ", acl);
         if (entry) {
@@ -326,6 +355,11 @@ trace_acl_text(const json_t *trace)
                   json_string_value(json_object_get(trace,
                                                     "logical_switch")),
                   dst ? dst : "no port of the logical switch (flooded)");
+    if (json_object_get(trace, "fragment")) {
+        ds_put_cstr(&s, "  a first fragment: OVS reassembles its datagram "
+                    "before the ACLs, whose\n  verdict on this fragment's "
+                    "header is the whole datagram's\n");
+    }
     trace_verdict_text(&s, "ingress", json_object_get(trace, "ingress"));
     if (json_is_object(json_object_get(trace, "egress"))) {
         trace_verdict_text(&s, "egress", json_object_get(trace, "egress"));
