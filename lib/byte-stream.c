@@ -19,6 +19,7 @@
 #include "lib/byte-stream.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,12 +128,28 @@ bstream_alloc_cb(uv_handle_t *handle, size_t suggested OVS_UNUSED,
     *buf = uv_buf_init(s->rx, BSTREAM_READ_SIZE);
 }
 
+/* Returns true if the peer of 's' is gone altogether, not only done
+ * sending: a Unix socket's peer that closed (rather than shut down its
+ * sending side) leaves POLLHUP.  No one will read what 's' would send. */
+static bool
+bstream_peer_gone(const struct bstream *s)
+{
+    uv_os_fd_t fd;
+    struct pollfd pfd;
+
+    if (uv_fileno(&s->u.handle, &fd)) {
+        return false;
+    }
+    pfd = (struct pollfd) { .fd = fd, .events = 0 };
+    return poll(&pfd, 1, 0) == 1 && pfd.revents & (POLLHUP | POLLERR);
+}
+
 static void
 bstream_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     struct bstream *s = stream->data;
 
-    if (nread == UV_EOF && s->cbs.eof) {
+    if (nread == UV_EOF && s->cbs.eof && !bstream_peer_gone(s)) {
         if (!s->eof && !s->failed && !s->closing) {
             s->eof = true;
             uv_read_stop(&s->u.stream);

@@ -30,7 +30,9 @@
  * An owner that gives an 'eof' callback learns of the end of the stream
  * through it instead, as a half-close: nothing more is read, and what it
  * sends is still written, as to a client that shut down only its side
- * ("socat", "nc -N").
+ * ("socat", "nc -N").  A peer that closed altogether (a Unix socket's
+ * peer that will read nothing more) is a failure all the same: there is
+ * no one left to answer.
  *
  * Writing what is queued at close is bounded: if the peer reads none of it
  * for BSTREAM_LINGER_MS, the rest is discarded and the handle closed, so
