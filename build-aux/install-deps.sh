@@ -35,7 +35,7 @@ packages="
     valgrind
     openvswitch-switch openvswitch-vtep openvswitch-source
     openvswitch-common openssl
-    iproute2 iputils-ping ethtool procps python3 python3-scapy
+    iproute2 iputils-ping ethtool procps python3 python3-scapy iperf3
     groff-base man-db
     dpkg-dev debhelper lintian systemd
 "
