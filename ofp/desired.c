@@ -352,36 +352,6 @@ desired_release(struct desired *d, struct oflow *f)
     desired_settle(d, c);
 }
 
-/* Puts claim 'f' in the place of claim 'old' of the same group and
- * identity, but other actions (the caller then frees 'old'). */
-static void
-desired_replace(struct desired *d, struct oflow *old, struct oflow *f)
-{
-    struct desired_contest *c = desired_find_contest(d, old);
-
-    f->group = old->group;
-    if (!c) {
-        oflow_table_remove(&d->flows, old);
-        oflow_table_insert(&d->flows, f);
-        desired_track(d, f);
-        return;
-    }
-
-    for (size_t i = 0; i < c->n_claims; i++) {
-        if (c->claims[i] == old) {
-            c->claims[i] = f;
-        }
-    }
-    /* 'old' may be the desired flow still, and no longer a claim. */
-    struct oflow *cur = oflow_table_find(&d->flows, f);
-    if (cur == old) {
-        oflow_table_remove(&d->flows, old);
-        oflow_table_insert(&d->flows, f);
-        desired_track(d, f);
-    }
-    desired_settle(d, c);
-}
-
 /* A claim of a group before desired_set_group() replaces its flows. */
 struct desired_old_claim {
     struct hmap_node node;      /* By oflow_hash(). */
@@ -433,10 +403,13 @@ desired_set_group(struct desired *d, const char *key,
             /* The same as before: kept. */
             oflow_destroy(f);
             f = prev;
-        } else if (prev) {
-            desired_replace(d, prev, f);
-            oflow_destroy(prev);
         } else {
+            if (prev) {
+                /* Changed: claims have no order, so the new one simply
+                 * takes the old one's place. */
+                desired_release(d, prev);
+                oflow_destroy(prev);
+            }
             desired_claim(d, g, f);
         }
         g->flows[g->n_flows++] = f;
