@@ -5,14 +5,18 @@ noinst_LIBRARIES += agent/libagent.a
 agent_libagent_a_SOURCES = \
 	agent/acl.c \
 	agent/acl.h \
+	agent/agent-appctl.c \
+	agent/agent-private.h \
+	agent/agent-reconcile.c \
+	agent/agent-stats.c \
 	agent/agent.c \
 	agent/agent.h \
 	agent/bridge.c \
 	agent/bridge.h \
 	agent/daemon.c \
 	agent/daemon.h \
-	agent/nic.c \
-	agent/nic.h \
+	agent/engine.c \
+	agent/engine.h \
 	agent/pipeline.c \
 	agent/pipeline.h \
 	agent/reference.c \
@@ -25,10 +29,14 @@ agent_libagent_a_SOURCES = \
 	agent/switch-ports.h \
 	agent/trace.c \
 	agent/trace.h \
+	agent/translate.c \
+	agent/translate.h \
 	agent/vm-ports.c \
 	agent/vm-ports.h \
 	agent/xlate-acl.c \
 	agent/xlate-acl.h \
+	agent/xlate-nic.c \
+	agent/xlate-nic.h \
 	agent/xlate-offload.c \
 	agent/xlate-offload.h
 agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) \

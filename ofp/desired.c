@@ -73,6 +73,7 @@ desired_init(struct desired *d)
     hmap_init(&d->groups);
     hmap_init(&d->contests);
     oflow_table_init(&d->tracked);
+    d->n_changes = 0;
 }
 
 /* Frees what 'd' holds.  Accepts NULL. */
@@ -134,6 +135,7 @@ desired_find_group(const struct desired *d, const char *key)
 static void
 desired_track(struct desired *d, const struct oflow *f)
 {
+    d->n_changes++;
     if (!oflow_table_find(&d->tracked, f)) {
         oflow_table_insert(&d->tracked, oflow_clone(f));
     }

@@ -50,6 +50,9 @@ struct desired {
                                  * identities that groups share. */
     struct oflow_table tracked; /* Identities changed since the last
                                  * desired_clear_tracked(), no actions. */
+    unsigned long long int n_changes;   /* Changes of 'flows' so far: a
+                                         * caller tells by it whether an
+                                         * update changed anything. */
 };
 
 void desired_init(struct desired *);

@@ -16,7 +16,7 @@
 
 #include <config.h>
 
-#include "agent/nic.h"
+#include "agent/xlate-nic.h"
 
 #include <arpa/inet.h>
 #include <endian.h>
@@ -82,7 +82,8 @@ nic_parse_mac(const char *s, struct eth_addr *mac)
 /* Returns the effect of ACL 'name' (or of none, if NULL), from 'ms''s
  * cache. */
 static struct xlate_offload_acl
-nic_acl(struct nic_models *ms, const struct nic_policy *p, const char *name)
+nic_acl(struct nic_models *ms, const struct xlate_nic_policy *p,
+        const char *name)
 {
     struct xlate_offload_acl none = { .n = 0 };
 
@@ -114,7 +115,7 @@ nic_port_usable(const struct pipeline_vm_port *vp, struct eth_addr *mac)
 }
 
 static void
-nic_models_build(const struct nic_policy *p, struct nic_models *ms)
+nic_models_build(const struct xlate_nic_policy *p, struct nic_models *ms)
 {
     size_t n_vps;
 
@@ -207,7 +208,7 @@ nic_models_destroy(struct nic_models *ms)
  * sent the flows of the same policy (nicctrl withdraws what the change
  * affects at once). */
 void
-nic_update(struct nicctrl *nc, const struct nic_policy *p)
+xlate_nic_update(struct nicctrl *nc, const struct xlate_nic_policy *p)
 {
     struct nic_models ms;
     nic_models_build(p, &ms);
@@ -314,7 +315,8 @@ nic_add_entry_decided(const struct nic_model *m,
  * destination's egress entry), as of the last read of the NIC's
  * counters. */
 json_t *
-nic_entry_stats(const struct nicctrl *nc, const struct nic_policy *p)
+xlate_nic_entry_stats(const struct nicctrl *nc,
+                      const struct xlate_nic_policy *p)
 {
     json_t *map = json_object();
     struct nic_models ms;
@@ -357,10 +359,10 @@ nic_pick_flow(const struct oflow *const *flows, size_t n,
 }
 
 /* Stores in 'key' (of 'size' bytes, 32 is enough) the name of installed
- * flow 'f' in nic_flow_stats()'s result: its address, valid as long as
+ * flow 'f' in xlate_nic_flow_stats()'s result: its address, valid as long as
  * the installed table does not change. */
 void
-nic_flow_key(const struct oflow *f, char *key, size_t size)
+xlate_nic_flow_key(const struct oflow *f, char *key, size_t size)
 {
     snprintf(key, size, "%p", (const void *) f);
 }
@@ -388,15 +390,15 @@ nic_count_flow(json_t *counts, const struct oflow *f, uint64_t packets,
 {
     if (f) {
         char key[32];
-        nic_flow_key(f, key, sizeof key);
+        xlate_nic_flow_key(f, key, sizeof key);
         nic_add_stats(counts, key, packets, bytes);
     }
 }
 
-/* What nic_flow_stats() needs while it visits the rules the NIC decided
+/* What xlate_nic_flow_stats() needs while it visits the rules the NIC decided
  * frames by: the switch's flows, read once for each port. */
 struct nic_flow_visit {
-    const struct nic_policy *p;
+    const struct xlate_nic_policy *p;
     json_t *counts;
     struct nic_flows defaults[2];   /* Tables 10 and 40, priority 0. */
     struct nic_flows qos;           /* Table 20. */
@@ -504,7 +506,7 @@ nic_add_flow_decided(const struct nic_model *m,
 }
 
 /* Returns a new reference to {"FLOW": {"packets", "bytes"}}, each FLOW an
- * installed flow of 'p->installed' (as nic_flow_key() names it) that
+ * installed flow of 'p->installed' (as xlate_nic_flow_key() names it) that
  * frames the NIC decided would have taken in OVS, from each port's
  * classification (table 0) through QoS (table 20) to its destination's
  * output (table 50): the
@@ -513,7 +515,8 @@ nic_add_flow_decided(const struct nic_model *m,
  * sends to OVS is OVS's to count, and the NIC counts it in no rule as
  * itself.) */
 json_t *
-nic_flow_stats(const struct nicctrl *nc, const struct nic_policy *p)
+xlate_nic_flow_stats(const struct nicctrl *nc,
+                     const struct xlate_nic_policy *p)
 {
     struct nic_flow_visit v = { .p = p, .counts = json_object() };
     struct nic_models ms;
@@ -680,8 +683,8 @@ nic_format_flow(const struct flow *f, int ofport, struct ds *s)
  * entries forward arrive (nicctrl_verify_delivery()); or one with an
  * "error" member. */
 json_t *
-nic_verify(struct nicctrl *nc, const struct nic_policy *p, const char *port,
-           size_t count, uint64_t seed)
+xlate_nic_verify(struct nicctrl *nc, const struct xlate_nic_policy *p,
+                 const char *port, size_t count, uint64_t seed)
 {
     struct nic_models ms;
     nic_models_build(p, &ms);

@@ -36,7 +36,7 @@ struct xlate_acl;
 
 /* What the policy is made of at one moment: the replicas and the ACLs'
  * translation, valid until they change. */
-struct nic_policy {
+struct xlate_nic_policy {
     const struct odb_replica *vtep;
     const struct odb_replica *ovs;
     const struct pipeline_spec *spec;
@@ -45,11 +45,13 @@ struct nic_policy {
     const struct oflow_table *installed;    /* OVS, or NULL. */
 };
 
-void nic_update(struct nicctrl *, const struct nic_policy *);
-json_t *nic_entry_stats(const struct nicctrl *, const struct nic_policy *);
-json_t *nic_flow_stats(const struct nicctrl *, const struct nic_policy *);
-void nic_flow_key(const struct oflow *, char *key, size_t size);
-json_t *nic_verify(struct nicctrl *, const struct nic_policy *,
+void xlate_nic_update(struct nicctrl *, const struct xlate_nic_policy *);
+json_t *xlate_nic_entry_stats(const struct nicctrl *,
+                              const struct xlate_nic_policy *);
+json_t *xlate_nic_flow_stats(const struct nicctrl *,
+                             const struct xlate_nic_policy *);
+void xlate_nic_flow_key(const struct oflow *, char *key, size_t size);
+json_t *xlate_nic_verify(struct nicctrl *, const struct xlate_nic_policy *,
                    const char *port, size_t count, uint64_t seed);
 
-#endif /* agent/nic.h */
+#endif /* agent/xlate-nic.h */

@@ -1,0 +1,136 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef IOVP_AGENT_PRIVATE_H
+#define IOVP_AGENT_PRIVATE_H 1
+
+/* The agent's parts, for the files that make it up and no one else:
+ *
+ *   agent/agent.c            lifecycle, the connections and their
+ *                            callbacks, the run pass;
+ *   agent/agent-reconcile.c  what each run pass brings in line: the
+ *                            databases' rows that iovpd owns, then the
+ *                            flows (translate, NIC withdraw, OVS bundle,
+ *                            NIC commit, faults);
+ *   agent/agent-stats.c      the flows' counters, read every few seconds,
+ *                            and the statistics reported from them;
+ *   agent/agent-appctl.c     the control commands.
+ *
+ * Translation itself is agent/translate.h's. */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <uv.h>
+
+#include <openvswitch/list.h>
+
+struct control_conn;
+struct control_deferred;
+struct odb_client;
+struct odb_replica;
+struct oflow_table;
+
+/* A transaction the agent has in flight on one database: at most one on
+ * each, so that each is computed from a replica that shows the last. */
+struct agent_txn {
+    struct agent *agent;
+    const char *what;           /* For log messages. */
+    bool in_flight;
+};
+
+struct agent {
+    uv_loop_t *loop;
+    struct control_server *control;
+    struct tls_context *tls;    /* For every ssl: remote, or NULL. */
+    struct odb_client *ovs_db;  /* Open_vSwitch. */
+    struct odb_client *vtep_db; /* hardware_vtep. */
+    uv_signal_t sigterm;
+    uv_signal_t sigint;
+    bool handles;               /* Its libuv handles are initialized. */
+    bool exiting;
+
+    /* One run pass per loop iteration while something changed: the idle
+     * handle runs only once woken. */
+    uv_idle_t run;
+    uv_timer_t retry;           /* Runs again after a failed transaction. */
+    uv_timer_t ports;           /* Ends a down port's grace period. */
+
+    /* Configuration. */
+    char *bridge;
+    char *datapath_type;
+    long long int port_grace;   /* Seconds (report.h). */
+
+    struct agent_txn ovs_txn;
+    struct agent_txn vtep_txn;
+
+    /* OpenFlow to the integration bridge, over its management socket. */
+    struct ofp_client *ofp;
+    struct ofctrl *ofctrl;
+    size_t put_size;            /* Flow changes in the put in flight. */
+
+    /* Offload: each VM port's fast path in the NIC, or NULL if none. */
+    struct nicctrl *nicctrl;
+
+    /* Translation: the desired flows and the NIC's rules. */
+    struct translate *translate;
+    bool acl_faults_pending;    /* The ACLs' faults may differ from what the
+                                 * database shows: a report is due. */
+
+    /* agent-stats.c's. */
+    uv_timer_t stats;           /* Reads the flows' counters. */
+    unsigned int n_stats_reads;
+    bool stats_all;             /* The read under way is of every table. */
+
+    /* agent-appctl.c's: "policy/dump"s that wait for counters
+     * ("struct agent_waiter"s), and "flows/dump"s
+     * ("struct agent_flows_request"s): those that the read of the switch's
+     * flows under way answers, and those that came after it began, which
+     * wait for the next, since a read begun before a request could miss a
+     * change made just before it.  One read at a time, however many
+     * clients ask. */
+    struct ovs_list waiters;
+    struct ovs_list flows_reading;
+    struct ovs_list flows_next;
+};
+
+/* agent.c. */
+struct odb_replica *agent_current(struct odb_client *);
+void agent_wake(struct agent *);
+void agent_wake_timer(uv_timer_t *);
+void agent_ofp_send(struct agent *, struct ovs_list *msgs);
+void agent_transact(struct odb_client *, struct agent_txn *, json_t *ops);
+
+/* agent-reconcile.c. */
+void agent_reconcile_databases(struct agent *, const struct odb_replica *vtep,
+                               const struct odb_replica *ovs);
+void agent_reconcile_flows(struct agent *, const struct odb_replica *vtep,
+                           const struct odb_replica *ovs);
+
+/* agent-stats.c. */
+void agent_stats_start(struct agent *);
+void agent_stats_read(struct agent *);
+void agent_read_all_stats(struct agent *);
+
+/* agent-appctl.c. */
+void agent_appctl_register(struct agent *);
+void agent_answer_waiters(struct agent *);
+void agent_flows_read(struct agent *);
+void agent_flows_answer_all(const struct agent *, struct ovs_list *,
+                            const struct oflow_table *flows,
+                            const char *error);
+
+#endif /* agent/agent-private.h */

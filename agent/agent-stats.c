@@ -1,0 +1,221 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+/* The flows' counters: read from the switch every few seconds, and the
+ * VLAN bindings' statistics and offload's totals reported from them in
+ * hardware_vtep; the NIC's rules weigh them too (agent/translate.h). */
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <openvswitch/list.h>
+#include <openvswitch/util.h>
+#include <openvswitch/vlog.h>
+
+#include "agent/agent-private.h"
+#include "agent/pipeline.h"
+#include "agent/report.h"
+#include "agent/translate.h"
+#include "agent/xlate-nic.h"
+#include "lib/util.h"
+#include "offload/nicctrl.h"
+#include "ofp/ofctrl.h"
+#include "ofp/oflow.h"
+#include "ovsdb/client.h"
+
+VLOG_DEFINE_THIS_MODULE(stats);
+
+/* How often iovpd reads its flows' counters from the switch and reports
+ * the VLAN bindings' statistics, in ms. */
+#define AGENT_STATS_INTERVAL 5000
+#define AGENT_ALL_STATS_INTERVAL 30000
+
+/* Returns the operations that report offload's totals in Iovp_Offload, or
+ * NULL.  The hit rate is the share of what the VMs sent into their logical
+ * switches that the NIC decided: of the frames from local of every VLAN
+ * binding ('stats', pipeline_binding_stats()'s, which count each frame
+ * once, wherever it was decided), the 'in_nic' that the NIC decided. */
+static json_t *
+agent_report_offload(struct agent *agent, const struct odb_replica *vtep,
+                     const struct report_spec *rs, const json_t *stats,
+                     uint64_t in_nic)
+{
+    json_int_t from_vms = 0;
+    const char *port, *vlan;
+    json_t *bindings, *counts;
+
+    json_object_foreach ((json_t *) stats, port, bindings) {
+        json_object_foreach (bindings, vlan, counts) {
+            from_vms += json_integer_value(json_object_get(
+                                               counts, "packets_from_local"));
+        }
+    }
+    json_t *summary = nicctrl_summary(agent->nicctrl);
+    json_object_set_new(summary, "hit_rate", json_real(
+                            from_vms > 0
+                            ? MIN(1.0, (double) in_nic / from_vms) : 0));
+    json_t *ops = report_offload(vtep, rs, summary);
+    json_decref(summary);
+    return ops;
+}
+
+/* pipeline_extra_stats_cb for the frames the NIC decided, from 'nic_'
+ * (xlate_nic_flow_stats()'s). */
+static void
+agent_nic_flow_stats(const struct oflow *f, uint64_t *packets,
+                     uint64_t *bytes, void *nic_)
+{
+    const json_t *nic = nic_;
+    char key[32];
+
+    xlate_nic_flow_key(f, key, sizeof key);
+    const json_t *counts = json_object_get(nic, key);
+    *packets = json_integer_value(json_object_get(counts, "packets"));
+    *bytes = json_integer_value(json_object_get(counts, "bytes"));
+}
+
+/* The counters of the installed flows are new: reports the VLAN bindings'
+ * statistics (Logical_Binding_Stats), if the hardware_vtep database can
+ * take a transaction now (otherwise the next read will).  They count the
+ * frames the NIC decided too, as of its last read, each in the flows it
+ * would have taken in OVS; a frame the NIC sends to OVS is counted there
+ * only. */
+static void
+agent_report_stats(struct agent *agent)
+{
+    struct odb_replica *ovs = agent_current(agent->ovs_db);
+    struct odb_replica *vtep = agent_current(agent->vtep_db);
+    const char *name, *tunnel_ip;
+
+    translate_identity(agent->translate, ovs, &name, &tunnel_ip);
+    if (!ovs || !vtep || !name || agent->vtep_txn.in_flight) {
+        return;
+    }
+
+    const struct oflow_table *installed = ofctrl_installed(agent->ofctrl);
+    struct pipeline_spec ps;
+    struct xlate_nic_policy policy;
+    translate_nic_policy(agent->translate, vtep, ovs, installed, &ps,
+                         &policy);
+    json_t *nic = (agent->nicctrl
+                   ? xlate_nic_flow_stats(agent->nicctrl, &policy) : NULL);
+    uint64_t in_nic = 0;
+    json_t *stats = pipeline_binding_stats(
+        vtep, ovs, &ps, installed, nic ? agent_nic_flow_stats : NULL, nic,
+        &in_nic);
+    json_decref(nic);
+
+    struct report_spec rs = { .switch_name = name };
+    json_t *ops = report_vlan_stats(vtep, &rs, stats);
+    if (agent->nicctrl) {
+        json_t *offload_ops = agent_report_offload(agent, vtep, &rs, stats,
+                                                   in_nic);
+        if (offload_ops && ops) {
+            json_array_extend(ops, offload_ops);
+            json_decref(offload_ops);
+        } else if (offload_ops) {
+            ops = offload_ops;
+        }
+    }
+    if (ops) {
+        VLOG_DBG("reporting the VLAN statistics of %s", name);
+        agent_transact(agent->vtep_db, &agent->vtep_txn, ops);
+    }
+    json_decref(stats);
+}
+
+/* Every AGENT_STATS_INTERVAL: reads the counters of the flows that the
+ * VLAN statistics come from (tables 0 and 50); every
+ * AGENT_ALL_STATS_INTERVAL, those of every flow.  (Reading a hundred
+ * thousand ACL flows' counters every few seconds would cost OVS, and
+ * iovpd, more than the statistics are worth.) */
+static void
+agent_stats_timer(uv_timer_t *timer)
+{
+    static const uint8_t vlan_tables[] = {
+        PIPELINE_T_CLASSIFY, PIPELINE_T_OUTPUT,
+    };
+    static const uint8_t offload_tables[] = {   /* And the ingress ACLs'. */
+        PIPELINE_T_CLASSIFY, PIPELINE_T_INGRESS_ACL, PIPELINE_T_OUTPUT,
+    };
+    static const uint8_t all_tables[] = { 0xff };
+    struct agent *agent = timer->data;
+    struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
+    bool all = !(agent->n_stats_reads++ % (AGENT_ALL_STATS_INTERVAL
+                                           / AGENT_STATS_INTERVAL));
+    const uint8_t *tables = (all ? all_tables
+                             : agent->nicctrl ? offload_tables
+                             : vlan_tables);
+    size_t n_tables = (all ? 1
+                       : agent->nicctrl ? IOVP_ARRAY_SIZE(offload_tables)
+                       : IOVP_ARRAY_SIZE(vlan_tables));
+
+    if (ofctrl_read_stats(agent->ofctrl, tables, n_tables, &msgs)) {
+        agent->stats_all = all;
+        agent_ofp_send(agent, &msgs);
+    }
+    if (agent->nicctrl && ofctrl_is_ready(agent->ofctrl)) {
+        nicctrl_replan(agent->nicctrl, uv_now(agent->loop));
+        agent_wake(agent);      /* A run commits what waits for it. */
+    }
+}
+
+/* Reads the counters of the flows of every table, for the commands that
+ * wait for them; if ofctrl cannot read them now, answers with what it
+ * has. */
+void
+agent_read_all_stats(struct agent *agent)
+{
+    static const uint8_t all_tables[] = { 0xff };
+    struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
+
+    if (ofctrl_read_stats(agent->ofctrl, all_tables, 1, &msgs)) {
+        agent->stats_all = true;
+        agent_ofp_send(agent, &msgs);
+    } else if (!ofctrl_has_installed(agent->ofctrl)) {
+        agent_answer_waiters(agent);
+    }
+    /* Otherwise a read is under way: when it ends, this is tried again. */
+}
+
+/* Starts reading the flows' counters every AGENT_STATS_INTERVAL. */
+void
+agent_stats_start(struct agent *agent)
+{
+    uv_timer_init(agent->loop, &agent->stats);
+    agent->stats.data = agent;
+    uv_timer_start(&agent->stats, agent_stats_timer, AGENT_STATS_INTERVAL,
+                   AGENT_STATS_INTERVAL);
+}
+
+/* The counters of the installed flows are new: reports the statistics,
+ * has the NIC's rules weighed anew, and answers the commands that waited
+ * for a read of every table (or starts one for them). */
+void
+agent_stats_read(struct agent *agent)
+{
+    agent_report_stats(agent);
+    translate_counters_changed(agent->translate);
+    agent_wake(agent);
+    if (agent->stats_all) {
+        agent->stats_all = false;
+        agent_answer_waiters(agent);
+    } else if (!ovs_list_is_empty(&agent->waiters)) {
+        agent_read_all_stats(agent);
+    }
+}

@@ -1,0 +1,675 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "agent/translate.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include <openvswitch/vlog.h>
+
+#include "agent/engine.h"
+#include "agent/pipeline.h"
+#include "agent/xlate-acl.h"
+#include "agent/xlate-nic.h"
+#include "lib/util.h"
+#include "ofp/desired.h"
+#include "ofp/oflow.h"
+#include "ovsdb/query.h"
+#include "ovsdb/replica.h"
+#include "ovsdb/schema.h"
+
+VLOG_DEFINE_THIS_MODULE(translate);
+
+struct translate {
+    struct engine engine;
+
+    /* Inputs: what changed in the replicas since the last run. */
+    struct engine_node ovs_ports;   /* The bridge's ports and interfaces. */
+    struct engine_node identity;    /* The switch's name, tunnel address. */
+    struct engine_node vtep_ports;  /* Physical_Switch, Physical_Port,
+                                     * Logical_Switch, Iovp_Port, ACL
+                                     * names. */
+    struct engine_node vtep_acls;   /* ACL and ACL_entry rows. */
+    struct engine_node acl_status;  /* Their fault statuses. */
+    struct engine_node counters;    /* The switch's flow counters. */
+
+    /* Nodes. */
+    struct engine_node pipeline;
+    struct engine_node acls;
+    struct engine_node nic;
+    struct engine_node acl_faults;
+
+    /* Configuration. */
+    char *bridge;
+    char *switch_name;          /* NULL: derived. */
+    char *tunnel_ip;            /* NULL: derived. */
+    struct nicctrl *nicctrl;    /* Not owned; NULL without offload. */
+
+    /* The run under way: what its nodes read. */
+    const struct odb_replica *vtep;
+    const struct odb_replica *ovs;
+    const struct oflow_table *installed;
+
+    /* 'identity''s data: the switch's name and tunnel address as
+     * Open_vSwitch gives them (or NULL), for when no option does, and the
+     * host's name, for when neither does. */
+    char *ovs_name;
+    char *ovs_tunnel_ip;
+    char hostname[256];
+    const struct odb_replica *ovs_seen;     /* The replica they are of. */
+
+    /* 'vtep_acls''s data: {"UUID": true} of the ACL and ACL_entry rows
+     * changed; both NULL when anything may have (a new replica). */
+    json_t *changed_acls;
+    json_t *changed_entries;
+    const struct odb_replica *vtep_seen;    /* The replica they concern. */
+
+    /* 'pipeline''s data. */
+    struct desired desired;     /* Every node's flows, by group. */
+    json_t *bound_acls;         /* {"NAME": true} for each ACL bound. */
+    json_t *port_faults;        /* pipeline_build()'s port faults. */
+    json_t *ambiguities;        /* pipeline_build()'s, as last logged. */
+
+    /* 'acls''s data. */
+    struct xlate_acl *xacl;
+    bool acl_faults_changed;    /* By the last run or handler. */
+};
+
+/* Inputs. */
+
+/* Returns true if 'change' of a row of table 't' is an insertion or a
+ * deletion, or changed one of 'columns' (NULL-terminated). */
+static bool
+translate_change_touches(const struct odb_change *change,
+                         const char *const *columns)
+{
+    size_t i;
+    json_t *column;
+
+    if (change->kind != ODB_CHANGE_MODIFY || !change->columns) {
+        return true;
+    }
+    json_array_foreach (change->columns, i, column) {
+        for (const char *const *c = columns; *c; c++) {
+            if (!strcmp(*c, json_string_value(column))) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* Returns true if 'change' changed a column other than 'columns'. */
+static bool
+translate_change_beyond(const struct odb_change *change,
+                        const char *const *columns)
+{
+    size_t i;
+    json_t *column;
+
+    if (change->kind != ODB_CHANGE_MODIFY || !change->columns) {
+        return true;
+    }
+    json_array_foreach (change->columns, i, column) {
+        bool listed = false;
+        for (const char *const *c = columns; *c && !listed; c++) {
+            listed = !strcmp(*c, json_string_value(column));
+        }
+        if (!listed) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Returns a copy of the value of 'key' in the Open_vSwitch row's
+ * external_ids in 'ovs', or NULL. */
+static char *
+translate_ovs_external_id(const struct odb_replica *ovs, const char *key)
+{
+    const struct odb_replica_table *t = odb_replica_find_table(
+        ovs, "Open_vSwitch");
+    const struct odb_row *row = odb_first_row(t);
+    const char *value = (row
+                         ? json_string_value(odb_map_get(
+                               odb_row_get(t, row, "external_ids"), key))
+                         : NULL);
+
+    return value ? iovp_xstrdup(value) : NULL;
+}
+
+static bool
+translate_same_string(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}
+
+/* Takes in the changes of the Open_vSwitch replica 'ovs' (its change
+ * list; the whole replica if it is a new one): the switch's identity, and
+ * the ports and interfaces of the bridges.  The columns iovpd sets up on
+ * its bridge, and the configuration counters, change no flow. */
+void
+translate_ovs_changed(struct translate *t, const struct odb_replica *ovs)
+{
+    static const char *const bridge_ports[] = { "name", "ports", NULL };
+    static const char *const ovs_identity[] = { "external_ids", NULL };
+    bool ports = ovs != t->ovs_seen, identity = ovs != t->ovs_seen;
+
+    t->ovs_seen = ovs;
+
+    for (size_t i = 0; i < ovs->n_changes; i++) {
+        const struct odb_change *c = &ovs->changes[i];
+        const char *table = ovs->tables[c->table].schema->name;
+
+        if (!strcmp(table, "Open_vSwitch")) {
+            identity = identity || translate_change_touches(c, ovs_identity);
+        } else if (!strcmp(table, "Bridge")) {
+            ports = ports || translate_change_touches(c, bridge_ports);
+        } else {
+            ports = true;       /* Port, Interface. */
+        }
+    }
+    if (ports) {
+        engine_input_changed(&t->ovs_ports);
+    }
+    if (identity) {
+        if (gethostname(t->hostname, sizeof t->hostname)) {
+            t->hostname[0] = '\0';
+        }
+        t->hostname[sizeof t->hostname - 1] = '\0';
+
+        char *name = translate_ovs_external_id(ovs, "system-id");
+        char *ip = translate_ovs_external_id(ovs, "iovp-tunnel-ip");
+        if (!translate_same_string(name, t->ovs_name)
+            || !translate_same_string(ip, t->ovs_tunnel_ip)) {
+            free(t->ovs_name);
+            free(t->ovs_tunnel_ip);
+            t->ovs_name = name;
+            t->ovs_tunnel_ip = ip;
+            engine_input_changed(&t->identity);
+        } else {
+            free(name);
+            free(ip);
+        }
+    }
+}
+
+/* Notes in 'set' the UUID of the row of 'change', unless 'set' is NULL:
+ * then anything may have changed. */
+static void
+translate_track(json_t *set, const struct odb_change *change)
+{
+    if (set) {
+        json_object_set_new(set, change->uuid, json_true());
+    }
+}
+
+/* Takes in the changes of the hardware_vtep replica 'vtep' (its change
+ * list), or, if it is a new replica (a new connection's, a new schema's),
+ * the whole of it.  What iovpd itself writes there (the statuses and
+ * statistics of ports, ACLs and entries, the local MACs, the offload
+ * report) changes no node, but a fault status that someone else changed
+ * makes iovpd look at the faults again. */
+void
+translate_vtep_changed(struct translate *t, const struct odb_replica *vtep)
+{
+    static const char *const switch_columns[] = { "name", "ports", NULL };
+    static const char *const port_columns[] = {
+        "name", "vlan_bindings", "acl_bindings", NULL,
+    };
+    static const char *const acl_name[] = { "acl_name", NULL };
+    static const char *const acl_status[] = { "acl_fault_status", NULL };
+    static const char *const entry_status[] = { "acle_fault_status", NULL };
+
+    if (vtep != t->vtep_seen) {
+        t->vtep_seen = vtep;
+        json_decref(t->changed_acls);
+        json_decref(t->changed_entries);
+        t->changed_acls = t->changed_entries = NULL;
+        engine_input_changed(&t->vtep_ports);
+        engine_input_changed(&t->vtep_acls);
+        engine_input_changed(&t->acl_status);
+        return;
+    }
+
+    for (size_t i = 0; i < vtep->n_changes; i++) {
+        const struct odb_change *c = &vtep->changes[i];
+        const char *table = vtep->tables[c->table].schema->name;
+
+        if (!strcmp(table, "Physical_Switch")) {
+            if (translate_change_touches(c, switch_columns)) {
+                engine_input_changed(&t->vtep_ports);
+            }
+        } else if (!strcmp(table, "Physical_Port")) {
+            if (translate_change_touches(c, port_columns)) {
+                engine_input_changed(&t->vtep_ports);
+            }
+        } else if (!strcmp(table, "Logical_Switch")
+                   || !strcmp(table, "Iovp_Port")) {
+            engine_input_changed(&t->vtep_ports);
+        } else if (!strcmp(table, "ACL")) {
+            if (translate_change_touches(c, acl_status)) {
+                engine_input_changed(&t->acl_status);
+            }
+            if (translate_change_beyond(c, acl_status)) {
+                translate_track(t->changed_acls, c);
+                engine_input_changed(&t->vtep_acls);
+            }
+            if (translate_change_touches(c, acl_name)) {
+                engine_input_changed(&t->vtep_ports);
+            }
+        } else if (!strcmp(table, "ACL_entry")) {
+            if (translate_change_touches(c, entry_status)) {
+                engine_input_changed(&t->acl_status);
+            }
+            if (translate_change_beyond(c, entry_status)) {
+                translate_track(t->changed_entries, c);
+                engine_input_changed(&t->vtep_acls);
+            }
+        }
+    }
+}
+
+/* The switch's counters were read anew: the NIC's rules weigh them. */
+void
+translate_counters_changed(struct translate *t)
+{
+    if (t->nicctrl) {
+        engine_input_changed(&t->counters);
+    }
+}
+
+static void
+translate_vtep_acls_clear(struct engine_node *node)
+{
+    struct translate *t = node->data;
+
+    json_decref(t->changed_acls);
+    json_decref(t->changed_entries);
+    t->changed_acls = json_object();
+    t->changed_entries = json_object();
+}
+
+/* Sets '*namep' to the switch's name: --switch-name, else Open_vSwitch
+ * external_ids:system-id, else the host name (NULL while 'ovs', the
+ * Open_vSwitch replica if current, is NULL and no option gave it); and
+ * '*ipp' to the host's tunnel address: --tunnel-ip, else
+ * external_ids:iovp-tunnel-ip, else NULL.  Both are borrowed: valid until
+ * the next change of the Open_vSwitch replica. */
+void
+translate_identity(const struct translate *t, const struct odb_replica *ovs,
+                   const char **namep, const char **ipp)
+{
+    *namep = t->switch_name;
+    *ipp = t->tunnel_ip;
+    if (ovs) {
+        *namep = *namep ? *namep : t->ovs_name;
+        *ipp = *ipp ? *ipp : t->ovs_tunnel_ip;
+        if (!*namep && t->hostname[0]) {
+            *namep = t->hostname;
+        }
+    }
+}
+
+/* Nodes. */
+
+/* Logs each ambiguity in 'ambiguities' (pipeline_build()'s) that the
+ * last translation did not find, and each one that it found and this one
+ * does not, and keeps 'ambiguities' (stolen) for the next: once per
+ * change, however often the pipeline is made again. */
+static void
+translate_log_ambiguities(struct translate *t, json_t *ambiguities)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+    const char *text;
+    json_t *value;
+
+    json_object_foreach (ambiguities, text, value) {
+        if (!json_object_get(t->ambiguities, text)) {
+            VLOG_WARN_RL(&rl, "%s", text);
+        }
+    }
+    json_object_foreach (t->ambiguities, text, value) {
+        if (!json_object_get(ambiguities, text)) {
+            VLOG_INFO_RL(&rl, "resolved: %s", text);
+        }
+    }
+    json_decref(t->ambiguities);
+    t->ambiguities = ambiguities;
+}
+
+/* 'pipeline': the pipeline's flows, the ports' faults and the ACLs that
+ * bindings use, made again. */
+static enum engine_result
+translate_pipeline_run(struct engine_node *node)
+{
+    struct translate *t = node->data;
+    const char *name, *ip;
+
+    translate_identity(t, t->ovs, &name, &ip);
+    struct pipeline_spec spec = {
+        .switch_name = name,
+        .bridge = t->bridge,
+    };
+    json_t *port_faults = json_object();
+    json_t *bound_acls = json_object();
+    json_t *ambiguities = json_object();
+    struct oflow_table flows;
+    oflow_table_init(&flows);
+    pipeline_build(t->vtep, t->ovs, &spec, &flows, port_faults, bound_acls,
+                   ambiguities);
+    translate_log_ambiguities(t, ambiguities);
+
+    unsigned long long int n_changes = t->desired.n_changes;
+    desired_set_group(&t->desired, "pipeline", &flows);
+    oflow_table_destroy(&flows);
+
+    bool changed = (n_changes != t->desired.n_changes
+                    || !json_equal(port_faults, t->port_faults)
+                    || !json_equal(bound_acls, t->bound_acls));
+    json_decref(t->port_faults);
+    json_decref(t->bound_acls);
+    t->port_faults = port_faults;
+    t->bound_acls = bound_acls;
+    return changed ? ENGINE_CHANGED : ENGINE_UNCHANGED;
+}
+
+/* 'acls': the flows of the bound ACLs, with 'changed_acls' and
+ * 'changed_entries' the rows changed (NULL: read every ACL again). */
+static enum engine_result
+translate_acls_update(struct translate *t, const json_t *changed_acls,
+                      const json_t *changed_entries)
+{
+    unsigned long long int n_changes = t->desired.n_changes;
+
+    t->acl_faults_changed = xlate_acl_run(t->xacl, t->vtep, t->bound_acls,
+                                          changed_acls, changed_entries,
+                                          t->installed, &t->desired);
+    return (n_changes != t->desired.n_changes || t->acl_faults_changed
+            ? ENGINE_CHANGED : ENGINE_UNCHANGED);
+}
+
+static enum engine_result
+translate_acls_run(struct engine_node *node)
+{
+    return translate_acls_update(node->data, NULL, NULL);
+}
+
+/* The ACLs bound changed: those no longer bound go, those newly bound are
+ * read. */
+static enum engine_result
+translate_acls_pipeline_handler(struct engine_node *node,
+                                struct engine_node *input OVS_UNUSED)
+{
+    struct translate *t = node->data;
+    json_t *none = json_object();
+    enum engine_result r = translate_acls_update(t, none, none);
+
+    json_decref(none);
+    return r;
+}
+
+/* ACL or ACL_entry rows changed: the ACLs they concern are read again,
+ * and of those only the entries that changed get new flows. */
+static enum engine_result
+translate_acls_rows_handler(struct engine_node *node,
+                            struct engine_node *input OVS_UNUSED)
+{
+    struct translate *t = node->data;
+
+    if (!t->changed_acls || !t->changed_entries) {
+        return ENGINE_RECOMPUTE;
+    }
+    return translate_acls_update(t, t->changed_acls, t->changed_entries);
+}
+
+/* 'nic': the NIC's rules, for the desired flows as they are now and the
+ * counters of the ACL entries' flows in OVS. */
+static enum engine_result
+translate_nic_run(struct engine_node *node)
+{
+    struct translate *t = node->data;
+
+    if (!t->nicctrl) {
+        return ENGINE_UNCHANGED;
+    }
+    struct pipeline_spec spec;
+    struct xlate_nic_policy policy;
+    translate_nic_policy(t, t->vtep, t->ovs, t->installed, &spec, &policy);
+    xlate_nic_update(t->nicctrl, &policy);
+    return ENGINE_CHANGED;
+}
+
+/* 'acl_faults': changes when the ACLs' faults may differ from what the
+ * database shows. */
+static enum engine_result
+translate_acl_faults_run(struct engine_node *node OVS_UNUSED)
+{
+    return ENGINE_CHANGED;
+}
+
+static enum engine_result
+translate_acl_faults_acls_handler(struct engine_node *node,
+                                  struct engine_node *input OVS_UNUSED)
+{
+    struct translate *t = node->data;
+
+    return t->acl_faults_changed ? ENGINE_CHANGED : ENGINE_UNCHANGED;
+}
+
+static void
+translate_node_init(struct translate *t, struct engine_node *node,
+                    const char *name, engine_run_func *run)
+{
+    node->name = name;
+    node->data = t;
+    node->run = run;
+}
+
+/* Creates the translation as 'options' say, with its engine: nothing
+ * translated yet. */
+struct translate *
+translate_create(const struct translate_options *options)
+{
+    struct translate *t = iovp_xzalloc(sizeof *t);
+
+    t->bridge = iovp_xstrdup(options->bridge);
+    t->switch_name = (options->switch_name
+                      ? iovp_xstrdup(options->switch_name) : NULL);
+    t->tunnel_ip = (options->tunnel_ip
+                    ? iovp_xstrdup(options->tunnel_ip) : NULL);
+    t->nicctrl = options->nicctrl;
+    desired_init(&t->desired);
+    t->bound_acls = json_object();
+    t->port_faults = json_object();
+    t->ambiguities = json_object();
+    t->xacl = xlate_acl_create();
+
+    translate_node_init(t, &t->ovs_ports, "ovs_ports", NULL);
+    translate_node_init(t, &t->identity, "identity", NULL);
+    translate_node_init(t, &t->vtep_ports, "vtep_ports", NULL);
+    translate_node_init(t, &t->vtep_acls, "vtep_acls", NULL);
+    t->vtep_acls.clear = translate_vtep_acls_clear;
+    translate_node_init(t, &t->acl_status, "acl_status", NULL);
+    translate_node_init(t, &t->counters, "counters", NULL);
+    translate_node_init(t, &t->pipeline, "pipeline", translate_pipeline_run);
+    translate_node_init(t, &t->acls, "acls", translate_acls_run);
+    translate_node_init(t, &t->nic, "nic", translate_nic_run);
+    translate_node_init(t, &t->acl_faults, "acl_faults",
+                        translate_acl_faults_run);
+
+    engine_add_input(&t->pipeline, &t->ovs_ports, NULL);
+    engine_add_input(&t->pipeline, &t->identity, NULL);
+    engine_add_input(&t->pipeline, &t->vtep_ports, NULL);
+    engine_add_input(&t->acls, &t->pipeline,
+                     translate_acls_pipeline_handler);
+    engine_add_input(&t->acls, &t->vtep_acls, translate_acls_rows_handler);
+    engine_add_input(&t->nic, &t->pipeline, NULL);
+    engine_add_input(&t->nic, &t->acls, NULL);
+    engine_add_input(&t->nic, &t->counters, NULL);
+    engine_add_input(&t->acl_faults, &t->acls,
+                     translate_acl_faults_acls_handler);
+    engine_add_input(&t->acl_faults, &t->acl_status, NULL);
+
+    engine_init(&t->engine);
+    engine_add_node(&t->engine, &t->ovs_ports);
+    engine_add_node(&t->engine, &t->identity);
+    engine_add_node(&t->engine, &t->vtep_ports);
+    engine_add_node(&t->engine, &t->vtep_acls);
+    engine_add_node(&t->engine, &t->acl_status);
+    engine_add_node(&t->engine, &t->counters);
+    engine_add_node(&t->engine, &t->pipeline);
+    engine_add_node(&t->engine, &t->acls);
+    engine_add_node(&t->engine, &t->nic);
+    engine_add_node(&t->engine, &t->acl_faults);
+    translate_vtep_acls_clear(&t->vtep_acls);
+    return t;
+}
+
+/* Frees 't'.  Accepts NULL. */
+void
+translate_destroy(struct translate *t)
+{
+    if (t) {
+        engine_destroy(&t->engine);
+        xlate_acl_destroy(t->xacl);
+        desired_destroy(&t->desired);
+        json_decref(t->bound_acls);
+        json_decref(t->port_faults);
+        json_decref(t->ambiguities);
+        json_decref(t->changed_acls);
+        json_decref(t->changed_entries);
+        free(t->ovs_name);
+        free(t->ovs_tunnel_ip);
+        free(t->bridge);
+        free(t->switch_name);
+        free(t->tunnel_ip);
+        free(t);
+    }
+}
+
+/* Makes every node compute its data anew in the next run
+ * (debug/recompute). */
+void
+translate_force_recompute(struct translate *t)
+{
+    engine_force_recompute(&t->engine);
+}
+
+/* Returns true if a change waits for translate_run(). */
+bool
+translate_has_changes(const struct translate *t)
+{
+    return engine_has_changes(&t->engine);
+}
+
+/* Translates what changed since the last run, from the current replicas
+ * 'vtep' and 'ovs' and the flows that the switch holds, 'installed' (an
+ * ACL with no valid version is recovered from them).  The switch's name
+ * must be known.  Returns true if the desired flows or the NIC's rules
+ * changed.  What each node changed stays visible until translate_clear(). */
+bool
+translate_run(struct translate *t, const struct odb_replica *vtep,
+              const struct odb_replica *ovs,
+              const struct oflow_table *installed)
+{
+    t->vtep = vtep;
+    t->ovs = ovs;
+    t->installed = installed;
+    engine_run(&t->engine);
+    t->vtep = t->ovs = NULL;
+    t->installed = NULL;
+    return t->pipeline.changed || t->acls.changed || t->nic.changed;
+}
+
+/* Returns true if, in the run just done, the ACLs' faults may have come
+ * to differ from what the database shows. */
+bool
+translate_acl_faults_changed(const struct translate *t)
+{
+    return t->acl_faults.changed;
+}
+
+/* Ends the run just done (engine_clear()). */
+void
+translate_clear(struct translate *t)
+{
+    engine_clear(&t->engine);
+}
+
+/* Returns the desired flows. */
+struct desired *
+translate_desired(struct translate *t)
+{
+    return &t->desired;
+}
+
+/* Returns the ACLs' translation. */
+const struct xlate_acl *
+translate_xacl(const struct translate *t)
+{
+    return t->xacl;
+}
+
+/* Returns the faults of this switch's ports that the pipeline found
+ * (pipeline_build()'s 'faults'), borrowed. */
+const json_t *
+translate_port_faults(const struct translate *t)
+{
+    return t->port_faults;
+}
+
+/* Returns {"NAME": true} for each ACL that a binding uses, borrowed. */
+const json_t *
+translate_bound_acls(const struct translate *t)
+{
+    return t->bound_acls;
+}
+
+/* Fills in '*policy' (and '*spec', which it points to) with what the NIC's
+ * translation (agent/xlate-nic.h) reads: the replicas 'vtep' and 'ovs',
+ * the ACLs' translation, the desired flows and the switch's flows,
+ * 'installed' (or NULL). */
+void
+translate_nic_policy(const struct translate *t,
+                     const struct odb_replica *vtep,
+                     const struct odb_replica *ovs,
+                     const struct oflow_table *installed,
+                     struct pipeline_spec *spec,
+                     struct xlate_nic_policy *policy)
+{
+    const char *name, *ip;
+
+    translate_identity(t, ovs, &name, &ip);
+    *spec = (struct pipeline_spec) {
+        .switch_name = name ? name : "",
+        .bridge = t->bridge,
+    };
+    *policy = (struct xlate_nic_policy) {
+        .vtep = vtep, .ovs = ovs, .spec = spec, .xacl = t->xacl,
+        .desired = &t->desired, .installed = installed,
+    };
+}
+
+/* Returns the engine, for engine/show. */
+const struct engine *
+translate_engine(const struct translate *t)
+{
+    return &t->engine;
+}

@@ -1,0 +1,93 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef IOVP_TRANSLATE_H
+#define IOVP_TRANSLATE_H 1
+
+/* Translation: the policy in the two databases' replicas, and what the
+ * switch holds and counts, made into the desired flows (ofp/desired.h)
+ * and the NIC's rules (offload/nicctrl.h), through an incremental engine
+ * (agent/engine.h) whose graph is:
+ *
+ *   ovs_ports  --\
+ *   identity   ---+--> pipeline --(h)--> acls --(h)--> acl_faults
+ *   vtep_ports --/        |               ^  |            ^
+ *   vtep_acls  ------------)-----(h)-----/   |            |
+ *   acl_status ------------)-----------------)-----------/
+ *                          v                 v
+ *   counters  ----------> nic <-------------/
+ *
+ * ("(h)": the change is handled incrementally; every other change of an
+ * input makes its node recompute.)
+ * 'pipeline' makes the pipeline's flows and finds the ACLs that bindings
+ * use; 'acls' makes their flows (incrementally, by the ACL and ACL_entry
+ * rows that changed, agent/xlate-acl.h); 'nic' the NIC's rules
+ * (agent/xlate-nic.h), which weigh what each ACL entry's flows count in
+ * OVS; 'acl_faults' changes when the ACLs' faults may differ from what the
+ * database shows.
+ *
+ * What iovpd itself writes in the databases (statuses, statistics, the
+ * local MACs, Iovp_Offload) is not an input of any node. */
+
+#include <jansson.h>
+#include <stdbool.h>
+
+struct desired;
+struct engine;
+struct nicctrl;
+struct xlate_nic_policy;
+struct odb_replica;
+struct oflow_table;
+struct pipeline_spec;
+struct xlate_acl;
+
+struct translate_options {
+    const char *bridge;         /* The integration bridge. */
+    const char *switch_name;    /* NULL: from Open_vSwitch or hostname. */
+    const char *tunnel_ip;      /* NULL: from Open_vSwitch, or none. */
+    struct nicctrl *nicctrl;    /* Offload's, or NULL: no NIC rules. */
+};
+
+struct translate *translate_create(const struct translate_options *);
+void translate_destroy(struct translate *);
+
+void translate_ovs_changed(struct translate *, const struct odb_replica *);
+void translate_vtep_changed(struct translate *, const struct odb_replica *);
+void translate_counters_changed(struct translate *);
+void translate_force_recompute(struct translate *);
+
+void translate_identity(const struct translate *, const struct odb_replica *,
+                        const char **namep, const char **ipp);
+
+bool translate_has_changes(const struct translate *);
+bool translate_run(struct translate *, const struct odb_replica *vtep,
+                   const struct odb_replica *ovs,
+                   const struct oflow_table *installed);
+bool translate_acl_faults_changed(const struct translate *);
+void translate_clear(struct translate *);
+
+struct desired *translate_desired(struct translate *);
+const struct xlate_acl *translate_xacl(const struct translate *);
+const json_t *translate_port_faults(const struct translate *);
+const json_t *translate_bound_acls(const struct translate *);
+void translate_nic_policy(const struct translate *,
+                          const struct odb_replica *vtep,
+                          const struct odb_replica *ovs,
+                          const struct oflow_table *installed,
+                          struct pipeline_spec *, struct xlate_nic_policy *);
+const struct engine *translate_engine(const struct translate *);
+
+#endif /* agent/translate.h */
