@@ -33,7 +33,7 @@
 
 #include "agent/switch-ports.h"
 #include "agent/vm-ports.h"
-#include "agent/xlate-acl.h"
+#include "agent/pipeline-tables.h"
 #include "lib/util.h"
 #include "ofp/ofctrl.h"
 #include "ofp/oflow.h"
@@ -63,28 +63,6 @@ struct pl_port {
     size_t n_bindings;
     const json_t *ips;          /* Iovp_Port "ips", a canonical set. */
 };
-
-/* Returns the origin (the low 48 bits of the cookie) of the flows of the
- * port called 'port_name'. */
-uint64_t
-pipeline_port_origin(const char *port_name)
-{
-    char *s = iovp_xasprintf("port:%s", port_name);
-    uint64_t origin = iovp_hash_string64(s) & ~OFCTRL_COOKIE_MASK;
-
-    free(s);
-    return origin;
-}
-
-static uint64_t
-pipeline_ls_origin(const char *ls_name)
-{
-    char *s = iovp_xasprintf("ls:%s", ls_name);
-    uint64_t origin = iovp_hash_string64(s) & ~OFCTRL_COOKIE_MASK;
-
-    free(s);
-    return origin;
-}
 
 /* Adds the flow that 'format' gives to 'desired' with a cookie for
  * 'origin'.  A flow that does not parse, or conflicts with one already
@@ -235,14 +213,12 @@ pl_read_bindings(const struct odb_replica_table *pports,
             continue;
         }
 
-        char *s = iovp_xasprintf("ls:%s", ls_name);
         port->bindings[port->n_bindings++] = (struct pl_binding) {
             .vlan = vlan,
             .ls = ls_name,
-            .metadata = iovp_hash_string64(s),
+            .metadata = pipeline_ls_metadata(ls_name),
             .acl = pipeline_binding_acl(pports, pp, acls, vlan),
         };
-        free(s);
     }
 
     /* An ACL bound to a VLAN (not 0, the whole port) that the port has no
@@ -638,7 +614,7 @@ pl_egress_acl(const struct pl_binding *b, struct ds *s)
     ds_clear(s);
     if (b->acl) {
         ds_put_format(s, "set_field:%#"PRIx64"->xreg4,",
-                      xlate_acl_id(b->acl));
+                      pipeline_acl_id(b->acl));
     }
     return ds_cstr(s);
 }
@@ -664,7 +640,7 @@ pl_binding_flows(struct oflow_table *desired, json_t *faults,
                   b->vlan ? "pop_vlan," : "", b->metadata);
     if (b->acl) {
         ds_put_format(&classify, "set_field:%#"PRIx64"->xreg2,",
-                      xlate_acl_id(b->acl));
+                      pipeline_acl_id(b->acl));
     }
     ds_put_cstr(&classify, "goto_table:10");
     pl_classify(desired, faults, port, origin, ds_cstr(&prefix),
@@ -873,9 +849,7 @@ pipeline_build(const struct odb_replica *vtep, const struct odb_replica *ovs,
     const char *ls;
     json_t *members;
     json_object_foreach (floods, ls, members) {
-        char *s = iovp_xasprintf("ls:%s", ls);
-        uint64_t metadata = iovp_hash_string64(s);
-        free(s);
+        uint64_t metadata = pipeline_ls_metadata(ls);
 
         ds_clear(&classify);
         size_t j;
@@ -887,7 +861,7 @@ pipeline_build(const struct odb_replica *vtep, const struct odb_replica *ovs,
                           json_integer_value(json_array_get(member, 0)));
             if (acl) {
                 ds_put_format(&classify, "set_field:%#"PRIx64"->xreg4,",
-                              xlate_acl_id(acl));
+                              pipeline_acl_id(acl));
             }
             ds_put_cstr(&classify, "resubmit(,40))");
         }

@@ -42,34 +42,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/pipeline-tables.h"
+
 struct odb_replica;
 struct odb_replica_table;
 struct odb_row;
 struct oflow;
 struct oflow_table;
 
-/* The tables of the pipeline. */
-#define PIPELINE_TABLES                                  \
-    PIPELINE_TABLE(CLASSIFY, 0, "classify")              \
-    PIPELINE_TABLE(INGRESS_ACL, 10, "ingress ACL")       \
-    PIPELINE_TABLE(QOS, 20, "QoS")                       \
-    PIPELINE_TABLE(L2, 30, "L2 lookup")                  \
-    PIPELINE_TABLE(EGRESS_ACL, 40, "egress ACL")         \
-    PIPELINE_TABLE(OUTPUT, 50, "output")
-
-enum pipeline_table {
-#define PIPELINE_TABLE(ENUM, ID, NAME) PIPELINE_T_##ENUM = ID,
-    PIPELINE_TABLES
-#undef PIPELINE_TABLE
-};
-
-/* Fragments (see pipeline.c's pl_fragment_flows()): the conntrack zone in
- * which OVS reassembles them before the ingress ACL, above every zone of an
- * output port (the second reassembly's, an OpenFlow port below 0xff00),
- * and the priority of their flows, above every ACL flow's
- * (XLATE_ACL_FAIL_CLOSED). */
-#define PIPELINE_CT_ZONE_DEFRAG 0xfff0
-#define PIPELINE_FRAG_PRIORITY 65000
 
 struct pipeline_spec {
     const char *switch_name;    /* This host's Physical_Switch. */
@@ -94,7 +74,6 @@ json_t *pipeline_binding_stats(const struct odb_replica *vtep,
                                const struct oflow_table *installed,
                                pipeline_extra_stats_cb *, void *aux,
                                uint64_t *extra_from_local);
-uint64_t pipeline_port_origin(const char *port_name);
 
 struct flow;
 bool pipeline_fragment_is_dropped(const struct flow *packet);

@@ -178,7 +178,7 @@ ref_entry_matches(const struct acl_entry *e, const struct flow *f)
  * beyond the priority space are not applied, and what the others do not
  * decide is denied. */
 static bool
-ref_acl_permits(const struct xlate_offload_acl *acl, bool ingress,
+ref_acl_permits(const struct xlate_acl_effect *acl, bool ingress,
                 const struct flow *f)
 {
     bool beyond = false;

@@ -17,7 +17,6 @@
 #include <config.h>
 
 #include "agent/xlate-acl.h"
-#include "agent/xlate-offload.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -36,7 +35,7 @@
 #include <openvswitch/vlog.h>
 
 #include "agent/acl.h"
-#include "agent/pipeline.h"
+#include "agent/pipeline-tables.h"
 #include "lib/util.h"
 #include "ofp/ofctrl.h"
 #include "ofp/desired.h"
@@ -47,25 +46,6 @@
 VLOG_DEFINE_THIS_MODULE(xlate_acl);
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
-
-/* Returns the id of the ACL called 'acl_name' in the pipeline's registers:
- * a hash of its name, never 0 (which means "no ACL"). */
-uint64_t
-xlate_acl_id(const char *acl_name)
-{
-    char *s = iovp_xasprintf("acl:%s", acl_name);
-    uint64_t id = iovp_hash_string64(s);
-
-    free(s);
-    return id ? id : 1;
-}
-
-/* Returns the origin (ofctrl_cookie()) of the flows of ACL 'acl_name'. */
-uint64_t
-xlate_acl_origin(const char *acl_name)
-{
-    return xlate_acl_id(acl_name) & ~OFCTRL_COOKIE_MASK;
-}
 
 /* Stores in 'priorities[i]' the priority of each of the 'n' 'entries' of
  * an ACL, sorted by acl_entry_compare(), or -1 for one that does not fit
@@ -163,7 +143,7 @@ xlate_acl_flow(struct oflow_table *flows, const char *acl_name,
     va_end(args);
 
     char *error = oflow_table_add_text(
-        flows, ofctrl_cookie(xlate_acl_origin(acl_name)), text);
+        flows, ofctrl_cookie(pipeline_acl_origin(acl_name)), text);
     if (error) {
         VLOG_WARN_RL(&rl, "ACL %s: %s", acl_name, error);
         free(error);
@@ -280,7 +260,7 @@ xlate_acl_add(struct oflow_table *flows, const char *acl_name, int table,
               const struct ofpbuf *ofpacts)
 {
     char *error = oflow_table_add(
-        flows, ofctrl_cookie(xlate_acl_origin(acl_name)), table, priority,
+        flows, ofctrl_cookie(pipeline_acl_origin(acl_name)), table, priority,
         m, ofpacts->data, ofpacts->size);
     if (error) {
         VLOG_WARN_RL(&rl, "ACL %s: %s", acl_name, error);
@@ -298,7 +278,7 @@ xlate_acl_entry_flows(const char *acl_name, const struct acl_entry *e,
 {
     int table = e->ingress ? PIPELINE_T_INGRESS_ACL : PIPELINE_T_EGRESS_ACL;
     int xreg = e->ingress ? 2 : 4;
-    uint64_t id = xlate_acl_id(acl_name);
+    uint64_t id = pipeline_acl_id(acl_name);
 
     struct xlate_acl_prefix src[32], dst[32];
     size_t n_src, n_dst;
@@ -420,7 +400,7 @@ xlate_acl_entry_matches(const struct acl_entry *e, struct match **matchesp,
 void
 xlate_acl_fail_closed(const char *acl_name, struct oflow_table *flows)
 {
-    uint64_t id = xlate_acl_id(acl_name);
+    uint64_t id = pipeline_acl_id(acl_name);
 
     xlate_acl_flow(flows, acl_name, "table=%d,priority=%d,xreg2=%#"PRIx64
                    " actions=drop", PIPELINE_T_INGRESS_ACL,
@@ -668,7 +648,7 @@ xlate_acl_apply(struct xlate_acl_acl *acl, struct acl_entry *v, size_t n,
     /* What does not fit is denied, in the directions that have entries
      * that do not fit, below the last that does. */
     if (n_left_out[0] || n_left_out[1]) {
-        uint64_t id = xlate_acl_id(acl->name);
+        uint64_t id = pipeline_acl_id(acl->name);
         struct oflow_table flows;
         oflow_table_init(&flows);
         if (n_left_out[1]) {
@@ -764,7 +744,7 @@ xlate_acl_update(struct xlate_acl *x, struct xlate_acl_acl *acl,
 
     /* No valid version known: what the switch holds, if this is the first
      * look at the ACL, else deny. */
-    uint64_t cookie = ofctrl_cookie(xlate_acl_origin(acl->name));
+    uint64_t cookie = ofctrl_cookie(pipeline_acl_origin(acl->name));
     struct oflow_table flows;
     const struct oflow *f;
     oflow_table_init(&flows);
@@ -1037,7 +1017,7 @@ xlate_acl_evaluate(const struct xlate_acl *x, const char *name,
 
     /* The packet, with the ACL's id in the register its flows match. */
     struct flow packet = *packet_;
-    uint64_t id = xlate_acl_id(name);
+    uint64_t id = pipeline_acl_id(name);
     int reg = ingress ? 4 : 8;
     packet.regs[reg] = id >> 32;
     packet.regs[reg + 1] = id;
@@ -1119,7 +1099,7 @@ void
 xlate_acl_effect(const struct xlate_acl *x, const char *name,
                  const struct desired *d,
                  const struct oflow_table *installed,
-                 struct xlate_offload_acl *out)
+                 struct xlate_acl_effect *out)
 {
     const struct xlate_acl_acl *acl = xlate_acl_find(x, name);
 
@@ -1162,7 +1142,7 @@ xlate_acl_effect(const struct xlate_acl *x, const char *name,
 }
 
 void
-xlate_acl_effect_free(struct xlate_offload_acl *acl)
+xlate_acl_effect_free(struct xlate_acl_effect *acl)
 {
     free((struct acl_entry *) acl->entries);
     free((int *) acl->priorities);

@@ -67,14 +67,11 @@ struct odb_replica;
 struct oflow;
 struct oflow_table;
 struct xlate_acl;
-struct xlate_offload_acl;
 
 #define XLATE_ACL_TOP 60000
 #define XLATE_ACL_MAX_SEQUENCE 29000
 #define XLATE_ACL_FAIL_CLOSED (XLATE_ACL_TOP + 1)
 
-uint64_t xlate_acl_id(const char *acl_name);
-uint64_t xlate_acl_origin(const char *acl_name);
 void xlate_acl_entry_flows(const char *acl_name, const struct acl_entry *,
                            int priority, struct oflow_table *);
 void xlate_acl_priorities(const struct acl_entry *, size_t n,
@@ -82,6 +79,22 @@ void xlate_acl_priorities(const struct acl_entry *, size_t n,
 void xlate_acl_fail_closed(const char *acl_name, struct oflow_table *);
 void xlate_acl_entry_matches(const struct acl_entry *, struct match **,
                              size_t *n);
+
+/* The effective ACL of a port or destination in one direction.  'entries'
+ * are the version in force sorted by acl_entry_compare(), with their
+ * OpenFlow priorities (xlate_acl_priorities(), -1 beyond the priority
+ * space); entries of the other direction are ignored. */
+struct xlate_acl_effect {
+    const struct acl_entry *entries;
+    const int *priorities;
+    const double *weights;      /* Each entry's traffic in OVS (its flows'
+                                 * packets), or NULL. */
+    size_t n;
+    bool deny_all;              /* Fails closed: denies everything. */
+    bool unknown;               /* Its effect is not known as entries (the
+                                 * flows recovered from the switch): nothing
+                                 * it decides runs in the NIC. */
+};
 
 struct xlate_acl *xlate_acl_create(void);
 void xlate_acl_destroy(struct xlate_acl *);
@@ -96,8 +109,8 @@ json_t *xlate_acl_evaluate(const struct xlate_acl *, const char *name,
 void xlate_acl_effect(const struct xlate_acl *, const char *name,
                       const struct desired *,
                       const struct oflow_table *installed,
-                      struct xlate_offload_acl *);
-void xlate_acl_effect_free(struct xlate_offload_acl *);
+                      struct xlate_acl_effect *);
+void xlate_acl_effect_free(struct xlate_acl_effect *);
 void xlate_acl_entry_installed(const struct desired *,
                                const struct oflow_table *installed,
                                const char *acl, const char *uuid,

@@ -20,7 +20,6 @@
 
 #include <arpa/inet.h>
 #include <endian.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +59,7 @@ struct nic_model {
 struct nic_models {
     struct nic_model *models;
     size_t n;
-    struct shash acls;          /* Name -> "struct xlate_offload_acl". */
+    struct shash acls;          /* Name -> "struct xlate_acl_effect". */
     struct pipeline_vm_port *vps;
 };
 
@@ -81,16 +80,16 @@ nic_parse_mac(const char *s, struct eth_addr *mac)
 
 /* Returns the effect of ACL 'name' (or of none, if NULL), from 'ms''s
  * cache. */
-static struct xlate_offload_acl
+static struct xlate_acl_effect
 nic_acl(struct nic_models *ms, const struct xlate_nic_policy *p,
         const char *name)
 {
-    struct xlate_offload_acl none = { .n = 0 };
+    struct xlate_acl_effect none = { .n = 0 };
 
     if (!name) {
         return none;
     }
-    struct xlate_offload_acl *acl = shash_find_data(&ms->acls, name);
+    struct xlate_acl_effect *acl = shash_find_data(&ms->acls, name);
     if (!acl) {
         acl = iovp_xmalloc(sizeof *acl);
         xlate_acl_effect(p->xacl, name, p->desired, p->installed, acl);
@@ -99,23 +98,34 @@ nic_acl(struct nic_models *ms, const struct xlate_nic_policy *p,
     return *acl;
 }
 
-/* The backend's name for port 'name': its network device's index. */
-static uint32_t
-nic_port_index(const char *name)
-{
-    return if_nametoindex(name);
-}
+/* A VM port, as nic_models_build() first reads it. */
+struct nic_vm_port {
+    const struct pipeline_vm_port *vp;
+    struct eth_addr mac;
+    uint32_t port_id;           /* The backend's name for its device. */
+    bool usable;                /* Its fast path can run in the NIC. */
+};
 
-static bool
-nic_port_usable(const struct pipeline_vm_port *vp, struct eth_addr *mac)
-{
-    return (vp->ls && vp->ofport > 0 && vp->owns_mac
-            && nic_parse_mac(vp->mac, mac) && vp->interface[0]
-            && nic_port_index(vp->interface));
-}
-
+/* Reads 'vp' into 'np': a port whose fast path the NIC can run has a
+ * logical switch, an OpenFlow port, a MAC that it owns, and a network
+ * device that the backend knows. */
 static void
-nic_models_build(const struct xlate_nic_policy *p, struct nic_models *ms)
+nic_vm_port_read(const struct nicctrl *nc, const struct pipeline_vm_port *vp,
+                 struct nic_vm_port *np)
+{
+    np->vp = vp;
+    np->usable = (vp->ls && vp->ofport > 0 && vp->owns_mac
+                  && nic_parse_mac(vp->mac, &np->mac) && vp->interface[0]);
+    np->port_id = np->usable ? nicctrl_port_id(nc, vp->interface) : 0;
+    np->usable = np->usable && np->port_id;
+}
+
+/* Builds in 'ms' the model of each VM port of policy 'p' whose fast path
+ * 'nc''s NIC can run, with the other such ports of its logical switch as
+ * its destinations. */
+static void
+nic_models_build(const struct nicctrl *nc, const struct xlate_nic_policy *p,
+                 struct nic_models *ms)
 {
     size_t n_vps;
 
@@ -124,12 +134,32 @@ nic_models_build(const struct xlate_nic_policy *p, struct nic_models *ms)
     ms->vps = pipeline_vm_ports(p->vtep, p->ovs, p->spec, &n_vps);
     ms->models = iovp_xzalloc(MAX(n_vps, 1) * sizeof *ms->models);
 
-    for (size_t i = 0; i < n_vps; i++) {
-        const struct pipeline_vm_port *vp = &ms->vps[i];
-        struct nic_model *m = &ms->models[ms->n];
-        struct eth_addr mac;
+    /* Each port read once, and the usable ones of each logical switch
+     * listed in order: the first index in 'by_ls' (plus one, so that it
+     * is never NULL), each next one in 'next' (SIZE_MAX after the last),
+     * the list built backward so that it runs forward. */
+    struct nic_vm_port *nps = iovp_xmalloc(MAX(n_vps, 1) * sizeof *nps);
+    size_t *next = iovp_xmalloc(MAX(n_vps, 1) * sizeof *next);
+    struct shash by_ls = SHASH_INITIALIZER(&by_ls);
+    for (size_t i = n_vps; i-- > 0; ) {
+        nic_vm_port_read(nc, &ms->vps[i], &nps[i]);
+        if (nps[i].usable) {
+            struct shash_node *head = shash_find(&by_ls, nps[i].vp->ls);
+            next[i] = head ? (uintptr_t) head->data - 1 : SIZE_MAX;
+            if (head) {
+                head->data = (void *) (uintptr_t) (i + 1);
+            } else {
+                shash_add(&by_ls, nps[i].vp->ls, (void *) (uintptr_t) (i + 1));
+            }
+        }
+    }
 
-        if (!nic_port_usable(vp, &mac)) {
+    for (size_t i = 0; i < n_vps; i++) {
+        const struct nic_vm_port *np = &nps[i];
+        const struct pipeline_vm_port *vp = np->vp;
+        struct nic_model *m = &ms->models[ms->n];
+
+        if (!np->usable) {
             continue;
         }
         ms->n++;
@@ -138,7 +168,7 @@ nic_models_build(const struct xlate_nic_policy *p, struct nic_models *ms)
         m->ls = vp->ls;
         m->acl = vp->acl;
         m->ofport = vp->ofport;
-        m->port.mac = mac;
+        m->port.mac = np->mac;
         m->port.acl = nic_acl(ms, p, vp->acl);
 
         /* Anti-spoofing's IPv4 addresses, when Iovp_Port gives any. */
@@ -154,31 +184,38 @@ nic_models_build(const struct xlate_nic_policy *p, struct nic_models *ms)
         }
         m->port.ipv4 = m->ipv4;
 
-        /* Its destinations: the other ports of its logical switch. */
-        m->dests = iovp_xzalloc(n_vps * sizeof *m->dests);
-        m->dest_ofports = iovp_xzalloc(n_vps * sizeof *m->dest_ofports);
-        m->dest_acls = iovp_xzalloc(n_vps * sizeof *m->dest_acls);
-        m->dest_names = iovp_xzalloc(n_vps * sizeof *m->dest_names);
+        /* Its destinations: the other usable ports of its logical
+         * switch. */
+        size_t first = (uintptr_t) shash_find_data(&by_ls, vp->ls) - 1;
+        size_t n_members = 0;
+        for (size_t j = first; j != SIZE_MAX; j = next[j]) {
+            n_members++;
+        }
+        m->dests = iovp_xzalloc(n_members * sizeof *m->dests);
+        m->dest_ofports = iovp_xzalloc(n_members * sizeof *m->dest_ofports);
+        m->dest_acls = iovp_xzalloc(n_members * sizeof *m->dest_acls);
+        m->dest_names = iovp_xzalloc(n_members * sizeof *m->dest_names);
         size_t n_dests = 0;
-        for (size_t j = 0; j < n_vps; j++) {
-            const struct pipeline_vm_port *dp = &ms->vps[j];
-            struct eth_addr dmac;
-            if (j == i || !nic_port_usable(dp, &dmac)
-                || strcmp(dp->ls, vp->ls)) {
+        for (size_t j = first; j != SIZE_MAX; j = next[j]) {
+            const struct nic_vm_port *dp = &nps[j];
+            if (j == i) {
                 continue;
             }
             m->dests[n_dests] = (struct xlate_offload_dest) {
-                .mac = dmac,
-                .out_port = nic_port_index(dp->interface),
-                .acl = nic_acl(ms, p, dp->acl),
+                .mac = dp->mac,
+                .out_port = dp->port_id,
+                .acl = nic_acl(ms, p, dp->vp->acl),
             };
-            m->dest_acls[n_dests] = dp->acl;
-            m->dest_names[n_dests] = dp->name;
-            m->dest_ofports[n_dests++] = dp->ofport;
+            m->dest_acls[n_dests] = dp->vp->acl;
+            m->dest_names[n_dests] = dp->vp->name;
+            m->dest_ofports[n_dests++] = dp->vp->ofport;
         }
         m->port.dests = m->dests;
         m->port.n_dests = n_dests;
     }
+    shash_destroy(&by_ls);
+    free(next);
+    free(nps);
 }
 
 static void
@@ -195,7 +232,7 @@ nic_models_destroy(struct nic_models *ms)
     }
     free(ms->models);
     SHASH_FOR_EACH (node, &ms->acls) {
-        struct xlate_offload_acl *acl = node->data;
+        struct xlate_acl_effect *acl = node->data;
         xlate_acl_effect_free(acl);
         free(acl);
     }
@@ -211,7 +248,7 @@ void
 xlate_nic_update(struct nicctrl *nc, const struct xlate_nic_policy *p)
 {
     struct nic_models ms;
-    nic_models_build(p, &ms);
+    nic_models_build(nc, p, &ms);
 
     const char **names = iovp_xmalloc(MAX(ms.n, 1) * sizeof *names);
     for (size_t i = 0; i < ms.n; i++) {
@@ -321,7 +358,7 @@ xlate_nic_entry_stats(const struct nicctrl *nc,
     json_t *map = json_object();
     struct nic_models ms;
 
-    nic_models_build(p, &ms);
+    nic_models_build(nc, p, &ms);
     nic_for_each_decided(nc, &ms, nic_add_entry_decided, map);
     nic_models_destroy(&ms);
     return map;
@@ -532,7 +569,7 @@ xlate_nic_flow_stats(const struct nicctrl *nc,
         }
     }
 
-    nic_models_build(p, &ms);
+    nic_models_build(nc, p, &ms);
     nic_for_each_decided(nc, &ms, nic_add_flow_decided, &v);
 
     free(v.classify.flows);
@@ -687,7 +724,7 @@ xlate_nic_verify(struct nicctrl *nc, const struct xlate_nic_policy *p,
                  const char *port, size_t count, uint64_t seed)
 {
     struct nic_models ms;
-    nic_models_build(p, &ms);
+    nic_models_build(nc, p, &ms);
 
     const struct nic_model *m = NULL;
     for (size_t i = 0; i < ms.n && !m; i++) {

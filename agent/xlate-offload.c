@@ -90,7 +90,7 @@ xo_item_compare(const void *a_, const void *b_)
  * 'ingress' in first-match order, ending in the permit of "no entry
  * matched". */
 static void
-xo_items(const struct xlate_offload_acl *acl, bool ingress,
+xo_items(const struct xlate_acl_effect *acl, bool ingress,
          struct xo_item **itemsp, size_t *n)
 {
     struct xo_item *items = iovp_xmalloc((acl->n + 2) * sizeof *items);

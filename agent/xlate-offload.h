@@ -54,29 +54,15 @@
 
 #include <openvswitch/types.h>
 
+#include "agent/xlate-acl.h"
+
 struct acl_entry;
 struct planner_rule;
-
-/* The effective ACL of a port or destination in one direction.  'entries'
- * are the version in force sorted by acl_entry_compare(), with their
- * OpenFlow priorities (xlate_acl_priorities(), -1 beyond the priority
- * space); entries of the other direction are ignored. */
-struct xlate_offload_acl {
-    const struct acl_entry *entries;
-    const int *priorities;
-    const double *weights;      /* Each entry's traffic in OVS (its flows'
-                                 * packets), or NULL. */
-    size_t n;
-    bool deny_all;              /* Fails closed: denies everything. */
-    bool unknown;               /* Its effect is not known as entries (the
-                                 * flows recovered from the switch): nothing
-                                 * it decides runs in the NIC. */
-};
 
 struct xlate_offload_dest {
     struct eth_addr mac;
     uint32_t out_port;          /* The backend's name for it. */
-    struct xlate_offload_acl acl;   /* Its egress ACL, if 'acl.entries'
+    struct xlate_acl_effect acl;   /* Its egress ACL, if 'acl.entries'
                                      * or 'acl.deny_all'. */
 };
 
@@ -85,7 +71,7 @@ struct xlate_offload_port {
     bool check_ipv4;            /* Anti-spoofing checks IPv4 sources... */
     const ovs_be32 *ipv4;       /* ...against these. */
     size_t n_ipv4;
-    struct xlate_offload_acl acl;   /* Its ingress ACL. */
+    struct xlate_acl_effect acl;   /* Its ingress ACL. */
     const struct xlate_offload_dest *dests;
     size_t n_dests;
 };

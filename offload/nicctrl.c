@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,6 +146,15 @@ nc_find_port(const struct nicctrl *nc, const char *name)
         }
     }
     return NULL;
+}
+
+/* Returns the backend's name for network device 'device' (its index, for
+ * the backends there are: offload/fastpath.h's 'out_port'), or 0 if there
+ * is no such device. */
+uint32_t
+nicctrl_port_id(const struct nicctrl *nc OVS_UNUSED, const char *device)
+{
+    return if_nametoindex(device);
 }
 
 bool

@@ -62,6 +62,7 @@ bool nicctrl_set_rules(struct nicctrl *, const char *port,
 void nicctrl_remove_port(struct nicctrl *, const char *port);
 void nicctrl_retain(struct nicctrl *, const char *const *ports, size_t n);
 void nicctrl_withdraw_all(struct nicctrl *);
+uint32_t nicctrl_port_id(const struct nicctrl *, const char *device);
 bool nicctrl_has_port(const struct nicctrl *, const char *port);
 void nicctrl_commit(struct nicctrl *, long long int now);
 void nicctrl_replan(struct nicctrl *, long long int now);

@@ -1,0 +1,76 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "agent/pipeline-tables.h"
+
+#include <stdlib.h>
+
+#include "lib/util.h"
+#include "ofp/ofctrl.h"
+
+/* Returns the hash of "'prefix':'name'". */
+static uint64_t
+pipeline_hash_name(const char *prefix, const char *name)
+{
+    char *s = iovp_xasprintf("%s:%s", prefix, name);
+    uint64_t hash = iovp_hash_string64(s);
+
+    free(s);
+    return hash;
+}
+
+/* Returns the origin (the low 48 bits of the cookie, ofctrl_cookie()) of
+ * the flows of the port called 'port_name'. */
+uint64_t
+pipeline_port_origin(const char *port_name)
+{
+    return pipeline_hash_name("port", port_name) & ~OFCTRL_COOKIE_MASK;
+}
+
+/* Returns the origin of the flows of the logical switch called 'ls_name'
+ * (its flooding). */
+uint64_t
+pipeline_ls_origin(const char *ls_name)
+{
+    return pipeline_hash_name("ls", ls_name) & ~OFCTRL_COOKIE_MASK;
+}
+
+/* Returns the metadata that frames in the logical switch called 'ls_name'
+ * carry from table 0 on. */
+uint64_t
+pipeline_ls_metadata(const char *ls_name)
+{
+    return pipeline_hash_name("ls", ls_name);
+}
+
+/* Returns the id of the ACL called 'acl_name' in the pipeline's registers:
+ * a hash of its name, never 0 (which means "no ACL"). */
+uint64_t
+pipeline_acl_id(const char *acl_name)
+{
+    uint64_t id = pipeline_hash_name("acl", acl_name);
+
+    return id ? id : 1;
+}
+
+/* Returns the origin of the flows of ACL 'acl_name'. */
+uint64_t
+pipeline_acl_origin(const char *acl_name)
+{
+    return pipeline_acl_id(acl_name) & ~OFCTRL_COOKIE_MASK;
+}

@@ -1,0 +1,58 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef IOVP_AGENT_PIPELINE_TABLES_H
+#define IOVP_AGENT_PIPELINE_TABLES_H 1
+
+/* The layout of the integration bridge's pipeline, which every translation
+ * module shares: its tables, its conntrack zones and priorities, and the
+ * values that name a port, a logical switch or an ACL in its registers and
+ * cookies (agent/pipeline.h makes the tables' own flows, agent/xlate-acl.h
+ * the ACLs').  Each value is derived from a name alone, so that it is the
+ * same whatever the order in which the policy came. */
+
+#include <stdint.h>
+
+/* The tables of the pipeline. */
+#define PIPELINE_TABLES                                  \
+    PIPELINE_TABLE(CLASSIFY, 0, "classify")              \
+    PIPELINE_TABLE(INGRESS_ACL, 10, "ingress ACL")       \
+    PIPELINE_TABLE(QOS, 20, "QoS")                       \
+    PIPELINE_TABLE(L2, 30, "L2 lookup")                  \
+    PIPELINE_TABLE(EGRESS_ACL, 40, "egress ACL")         \
+    PIPELINE_TABLE(OUTPUT, 50, "output")
+
+enum pipeline_table {
+#define PIPELINE_TABLE(ENUM, ID, NAME) PIPELINE_T_##ENUM = ID,
+    PIPELINE_TABLES
+#undef PIPELINE_TABLE
+};
+
+/* Fragments (see pipeline.c's pl_fragment_flows()): the conntrack zone in
+ * which OVS reassembles them before the ingress ACL, above every zone of an
+ * output port (the second reassembly's, an OpenFlow port below 0xff00),
+ * and the priority of their flows, above every ACL flow's
+ * (XLATE_ACL_FAIL_CLOSED). */
+#define PIPELINE_CT_ZONE_DEFRAG 0xfff0
+#define PIPELINE_FRAG_PRIORITY 65000
+
+uint64_t pipeline_port_origin(const char *port_name);
+uint64_t pipeline_ls_origin(const char *ls_name);
+uint64_t pipeline_ls_metadata(const char *ls_name);
+uint64_t pipeline_acl_id(const char *acl_name);
+uint64_t pipeline_acl_origin(const char *acl_name);
+
+#endif /* agent/pipeline-tables.h */
