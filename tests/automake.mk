@@ -18,6 +18,7 @@ TESTSUITE_AT = \
 	tests/schema.at \
 	tests/switch.at \
 	tests/ofp.at \
+	tests/engine.at \
 	tests/pipeline.at \
 	tests/acl.at \
 	tests/fragments.at \
@@ -70,6 +71,7 @@ tests_test_iovp_SOURCES = \
 	tests/classbench.h \
 	tests/test-control.c \
 	tests/test-desired.c \
+	tests/test-engine.c \
 	tests/test-iovp.c \
 	tests/test-iovp.h \
 	tests/test-jsonrpc.c \
