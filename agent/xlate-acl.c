@@ -439,14 +439,23 @@ struct xlate_acl_acl {
     json_t *entry_reasons;      /* {"UUID": "why it cannot be applied"}. */
     json_t *old_faults;         /* Those before the last read, to tell */
     json_t *old_entry_faults;   /* whether they changed. */
-    char **entry_uuids;         /* Of every entry of its row, for the */
-    size_t n_entry_uuids;       /* reverse index. */
+    struct xlate_acl_ref *refs; /* Each entry of its row, in the reverse */
+    size_t n_refs;              /* index. */
+};
+
+/* An ACL's reference to an entry of its row, in the reverse index from
+ * entries to ACLs: nothing in the schema keeps two ACLs from sharing an
+ * entry, and a change of the entry changes both. */
+struct xlate_acl_ref {
+    struct hmap_node node;      /* In 'by_entry', by the entry's UUID. */
+    char *entry;                /* The entry's UUID. */
+    struct xlate_acl_acl *acl;
 };
 
 /* The translation state of every bound ACL. */
 struct xlate_acl {
     struct hmap acls;           /* Contains "struct xlate_acl_acl"s. */
-    struct shash by_entry;      /* Entry UUID -> "struct xlate_acl_acl". */
+    struct hmap by_entry;       /* Contains "struct xlate_acl_ref"s. */
 };
 
 struct xlate_acl *
@@ -455,7 +464,7 @@ xlate_acl_create(void)
     struct xlate_acl *x = iovp_xmalloc(sizeof *x);
 
     hmap_init(&x->acls);
-    shash_init(&x->by_entry);
+    hmap_init(&x->by_entry);
     return x;
 }
 
@@ -520,23 +529,26 @@ xlate_acl_clear_entries(struct xlate_acl_acl *acl, struct desired *d)
     }
 }
 
-/* Makes 'uuids' (stolen) the entries of 'acl' in the reverse index. */
+/* Makes 'uuids' (stolen, and each of them) the entries of 'acl' in the
+ * reverse index. */
 static void
 xlate_acl_index_entries(struct xlate_acl *x, struct xlate_acl_acl *acl,
                         char **uuids, size_t n)
 {
-    for (size_t i = 0; i < acl->n_entry_uuids; i++) {
-        if (shash_find_data(&x->by_entry, acl->entry_uuids[i]) == acl) {
-            shash_find_and_delete(&x->by_entry, acl->entry_uuids[i]);
-        }
-        free(acl->entry_uuids[i]);
+    for (size_t i = 0; i < acl->n_refs; i++) {
+        hmap_remove(&x->by_entry, &acl->refs[i].node);
+        free(acl->refs[i].entry);
     }
-    free(acl->entry_uuids);
-    acl->entry_uuids = uuids;
-    acl->n_entry_uuids = n;
+    free(acl->refs);
+    acl->refs = n ? iovp_xmalloc(n * sizeof *acl->refs) : NULL;
+    acl->n_refs = n;
     for (size_t i = 0; i < n; i++) {
-        shash_replace(&x->by_entry, uuids[i], acl);
+        struct xlate_acl_ref *ref = &acl->refs[i];
+        ref->entry = uuids[i];
+        ref->acl = acl;
+        hmap_insert(&x->by_entry, &ref->node, xlate_acl_hash(uuids[i]));
     }
+    free(uuids);
 }
 
 /* Forgets 'acl'; with 'd', removes all its flows. */
@@ -572,7 +584,7 @@ xlate_acl_destroy(struct xlate_acl *x)
             xlate_acl_forget(x, acl, NULL);
         }
         hmap_destroy(&x->acls);
-        shash_destroy(&x->by_entry);
+        hmap_destroy(&x->by_entry);
         free(x);
     }
 }
@@ -842,9 +854,13 @@ xlate_acl_run(struct xlate_acl *x, const struct odb_replica *vtep,
     if (changed_entries) {
         json_object_foreach (CONST_CAST(json_t *, changed_entries), key,
                              value) {
-            acl = shash_find_data(&x->by_entry, key);
-            if (acl) {
-                json_object_set_new(scope, acl->name, json_true());
+            const struct xlate_acl_ref *ref;
+            HMAP_FOR_EACH_WITH_HASH (ref, node, xlate_acl_hash(key),
+                                     &x->by_entry) {
+                if (!strcmp(ref->entry, key)) {
+                    json_object_set_new(scope, ref->acl->name,
+                                        json_true());
+                }
             }
         }
     }
