@@ -138,15 +138,12 @@ agent_reply(struct control_conn *conn, json_t *result,
     }
 }
 
-/* Replies to 'reply' with 'result' (stolen), as agent_reply() does, or
- * with 'error' if 'result' is NULL. */
+/* Replies to 'reply' with 'result' (stolen), as agent_reply() does. */
 static void
 agent_deferred_reply(struct control_deferred *reply, json_t *result,
-                     const char *error, char *(*text)(const json_t *))
+                     char *(*text)(const json_t *))
 {
-    if (!result) {
-        control_deferred_reply_error(reply, error);
-    } else if (control_deferred_format(reply) == CONTROL_FMT_JSON) {
+    if (control_deferred_format(reply) == CONTROL_FMT_JSON) {
         control_deferred_reply_json(reply, result);
     } else {
         char *s = text(result);
@@ -358,18 +355,19 @@ agent_add_nic_stats(json_t *describe, const json_t *nic)
     }
 }
 
-/* Returns a new reference to the policy in force, for "policy/dump": for
- * each VLAN binding of each port (or of 'port', if nonnull), the ACL in
- * force, entry by entry in the order they apply, with each entry's
- * counters, and what is wrong with it (see show_policy_text()); or NULL and
- * an error in '*error'. */
-static json_t *
+/* Stores in '*policyp' a new reference to the policy in force, for
+ * "policy/dump": for each VLAN binding of each port (or of 'port_name', if
+ * nonnull), the ACL in force, entry by entry in the order they apply, with
+ * each entry's counters, and what is wrong with it (see
+ * show_policy_text()).  Returns NULL if successful, otherwise a malloc()'d
+ * error message for the caller to free, with '*policyp' set to NULL. */
+static char *
 agent_policy_json(struct agent *agent, const char *port_name,
-                  const char **error)
+                  json_t **policyp)
 {
+    *policyp = NULL;
     if (!odb_client_is_active(agent->vtep_db)) {
-        *error = "no copy of the hardware_vtep database yet";
-        return NULL;
+        return iovp_xstrdup("no copy of the hardware_vtep database yet");
     }
     json_t *show = agent_show(agent);
 
@@ -419,10 +417,10 @@ agent_policy_json(struct agent *agent, const char *port_name,
     json_decref(nic);
     if (port_name && !json_array_size(ports)) {
         json_decref(ports);
-        *error = "no such port";
-        return NULL;
+        return iovp_xstrdup("no such port");
     }
-    return json_pack("{s:o}", "ports", ports);
+    *policyp = json_pack("{s:o}", "ports", ports);
+    return NULL;
 }
 
 /* Adds to 'trace' (trace_acl()'s result for a frame from 'port') where
@@ -478,7 +476,6 @@ agent_cmd_acl_trace(struct control_conn *conn, int argc OVS_UNUSED,
                     const char *argv[], void *agent_)
 {
     struct agent *agent = agent_;
-    char *error = NULL;
 
     if (!odb_client_is_active(agent->vtep_db)
         || !odb_client_is_active(agent->ovs_db)) {
@@ -486,20 +483,20 @@ agent_cmd_acl_trace(struct control_conn *conn, int argc OVS_UNUSED,
         return;
     }
     json_t *show = agent_show(agent);
-    json_t *trace = trace_acl(show, argv[1], argv[2],
-                              translate_xacl(agent->translate),
-                              translate_desired(agent->translate), &error);
+    json_t *trace;
+    char *error = trace_acl(show, argv[1], argv[2],
+                            translate_xacl(agent->translate),
+                            translate_desired(agent->translate), &trace);
     json_decref(show);
-    if (trace && agent->nicctrl) {
-        agent_trace_nic(agent, argv[1], trace);
-    }
-
-    if (!trace) {
+    if (error) {
         control_reply_error(conn, error);
         free(error);
-    } else {
-        agent_reply(conn, trace, trace_acl_text);
+        return;
     }
+    if (agent->nicctrl) {
+        agent_trace_nic(agent, argv[1], trace);
+    }
+    agent_reply(conn, trace, trace_acl_text);
 }
 
 /* "offload/show [PORT]": each VM port's fast path in the NIC (offload/
@@ -569,13 +566,12 @@ agent_cmd_offload_verify(struct control_conn *conn, int argc,
     struct pipeline_spec spec;
     struct xlate_nic_policy policy;
     translate_nic_policy(agent->translate, vtep, ovs, NULL, &spec, &policy);
-    json_t *result = xlate_nic_verify(agent->nicctrl, &policy, argv[1],
-                                      count, seed);
-
-    const char *error = json_string_value(json_object_get(result, "error"));
+    json_t *result;
+    char *error = xlate_nic_verify(agent->nicctrl, &policy, argv[1], count,
+                                   seed, &result);
     if (error) {
         control_reply_error(conn, error);
-        json_decref(result);
+        free(error);
     } else if (control_conn_format(conn) == CONTROL_FMT_JSON) {
         json_object_set_new(result, "bridge", json_string(agent->bridge));
         control_reply_json(conn, result);
@@ -603,11 +599,14 @@ agent_cmd_offload_sim_configure(struct control_conn *conn,
     struct agent *agent = agent_;
     struct offload *backend = (agent->nicctrl
                                ? nicctrl_backend(agent->nicctrl) : NULL);
-    char *error;
 
     if (!backend || backend->class != &offload_sim_class) {
         control_reply_error(conn, "the offload backend is not sim");
-    } else if (offload_sim_configure(backend, argv[1], &error)) {
+        return;
+    }
+
+    char *error = offload_sim_configure(backend, argv[1]);
+    if (error) {
         control_reply_error(conn, error);
         free(error);
     } else {
@@ -627,10 +626,15 @@ struct agent_waiter {
 static void
 agent_answer(struct agent *agent, struct agent_waiter *w)
 {
-    const char *error = NULL;
-    json_t *result = agent_policy_json(agent, w->port, &error);
+    json_t *result;
+    char *error = agent_policy_json(agent, w->port, &result);
 
-    agent_deferred_reply(w->reply, result, error, show_policy_text);
+    if (error) {
+        control_deferred_reply_error(w->reply, error);
+        free(error);
+    } else {
+        agent_deferred_reply(w->reply, result, show_policy_text);
+    }
     free(w->port);
     free(w);
 }
@@ -682,7 +686,7 @@ agent_flows_answer(const struct agent *agent, struct agent_flows_request *r,
     } else if (flows) {
         agent_deferred_reply(r->reply, agent_flows_json(agent, r->port,
                                                         flows),
-                             NULL, show_flows_text);
+                             show_flows_text);
     } else {
         char *s = iovp_xasprintf("the switch's flows could not be read "
                                  "(%s)", error);

@@ -338,12 +338,13 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
 
     if (options->offload) {
         struct offload *backend;
-        error = offload_open(options->offload, &backend, &why);
-        if (error) {
+        why = offload_open(options->offload, &backend);
+        if (why) {
             char *s = iovp_xasprintf("--offload=%s: %s", options->offload,
                                      why);
             free(why);
             why = s;
+            error = -EINVAL;
             goto error;
         }
         if (backend) {

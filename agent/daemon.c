@@ -97,33 +97,31 @@ daemon_detach_start(struct daemon *d)
 }
 
 /* Creates the pidfile 'file_name' holding this process's pid and locks it
- * for as long as the process lives.  Returns 0, or a negative errno value
- * with a malloc()'d message in '*errorp' (-EBUSY if another live process
- * holds it). */
-int
-daemon_pidfile_create(struct daemon *d, const char *file_name, char **errorp)
+ * for as long as the process lives.  Returns NULL if successful, otherwise
+ * a malloc()'d error message for the caller to free (one that names the
+ * holder's pid if another live process holds the pidfile). */
+char *
+daemon_pidfile_create(struct daemon *d, const char *file_name)
 {
     struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
     char buf[32];
+    char *error;
     int fd;
 
-    *errorp = NULL;
     fd = open(file_name, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
-        int error = -errno;
-        *errorp = iovp_xasprintf("%s: open failed (%s)", file_name,
-                                 strerror(errno));
-        return error;
+        return iovp_xasprintf("%s: open failed (%s)", file_name,
+                              strerror(errno));
     }
     if (fcntl(fd, F_SETLK, &lock) < 0) {
-        int error = errno == EACCES || errno == EAGAIN ? -EBUSY : -errno;
+        int lock_error = errno == EACCES || errno == EAGAIN ? EBUSY : errno;
         if (fcntl(fd, F_GETLK, &lock) == 0 && lock.l_type != F_UNLCK) {
-            *errorp = iovp_xasprintf("%s: already locked by running process "
-                                     "with pid %ld", file_name,
-                                     (long int) lock.l_pid);
+            error = iovp_xasprintf("%s: already locked by running process "
+                                   "with pid %ld", file_name,
+                                   (long int) lock.l_pid);
         } else {
-            *errorp = iovp_xasprintf("%s: cannot lock (%s)", file_name,
-                                     strerror(-error));
+            error = iovp_xasprintf("%s: cannot lock (%s)", file_name,
+                                   strerror(lock_error));
         }
         close(fd);
         return error;
@@ -131,9 +129,8 @@ daemon_pidfile_create(struct daemon *d, const char *file_name, char **errorp)
 
     int n = snprintf(buf, sizeof buf, "%ld\n", (long int) getpid());
     if (ftruncate(fd, 0) < 0 || write(fd, buf, n) != n) {
-        int error = -errno;
-        *errorp = iovp_xasprintf("%s: write failed (%s)", file_name,
-                                 strerror(errno));
+        error = iovp_xasprintf("%s: write failed (%s)", file_name,
+                               strerror(errno));
         close(fd);
         unlink(file_name);
         return error;
@@ -141,38 +138,35 @@ daemon_pidfile_create(struct daemon *d, const char *file_name, char **errorp)
 
     d->pidfile = iovp_xstrdup(file_name);
     d->pidfile_fd = fd;
-    return 0;
+    return NULL;
 }
 
 /* Makes 'd' drop, in daemon_drop_privileges(), to the user and group that
  * 'user_spec' names, "USER[:GROUP]" as Open vSwitch's --user takes it:
  * USER's primary group unless GROUP is given, an empty USER meaning the
  * current one.  GROUP must be USER's primary group or list USER as a
- * member.  Only root may switch.  Returns 0, or a negative errno value
- * with a malloc()'d message in '*errorp'. */
-int
-daemon_set_user(struct daemon *d, const char *user_spec, char **errorp)
+ * member.  Only root may switch.  Returns NULL if successful, otherwise a
+ * malloc()'d error message for the caller to free. */
+char *
+daemon_set_user(struct daemon *d, const char *user_spec)
 {
     const char *colon = strchr(user_spec, ':');
     size_t len = colon ? (size_t) (colon - user_spec) : strlen(user_spec);
     char *name = iovp_xasprintf("%.*s", (int) len, user_spec);
     struct passwd *pw;
-    int error = 0;
+    char *error;
 
-    *errorp = NULL;
     if (getuid() || geteuid()) {
-        *errorp = iovp_xasprintf("--user=%s: only root can switch to "
-                                 "another user", user_spec);
+        error = iovp_xasprintf("--user=%s: only root can switch to another "
+                               "user", user_spec);
         free(name);
-        return -EPERM;
+        return error;
     }
 
-    errno = 0;
     pw = name[0] ? getpwnam(name) : getpwuid(getuid());
     if (!pw) {
-        error = errno ? -errno : -ENOENT;
-        *errorp = iovp_xasprintf("--user=%s: user %s not found", user_spec,
-                                 name[0] ? name : "(current)");
+        error = iovp_xasprintf("--user=%s: user %s not found", user_spec,
+                               name[0] ? name : "(current)");
         free(name);
         return error;
     }
@@ -185,13 +179,10 @@ daemon_set_user(struct daemon *d, const char *user_spec, char **errorp)
     if (colon && colon[1]) {
         struct group *gr;
 
-        errno = 0;
         gr = getgrnam(colon + 1);
         if (!gr) {
-            error = errno ? -errno : -ENOENT;
-            *errorp = iovp_xasprintf("--user=%s: group %s not found",
-                                     user_spec, colon + 1);
-            return error;
+            return iovp_xasprintf("--user=%s: group %s not found",
+                                  user_spec, colon + 1);
         }
         if (gr->gr_gid != d->gid) {
             char **member = gr->gr_mem;
@@ -199,33 +190,28 @@ daemon_set_user(struct daemon *d, const char *user_spec, char **errorp)
                 member++;
             }
             if (!*member) {
-                *errorp = iovp_xasprintf("--user=%s: user %s is not in "
-                                         "group %s", user_spec, d->user,
-                                         colon + 1);
-                return -EINVAL;
+                return iovp_xasprintf("--user=%s: user %s is not in group "
+                                      "%s", user_spec, d->user, colon + 1);
             }
         }
         d->gid = gr->gr_gid;
     }
     d->switch_user = true;
-    return 0;
+    return NULL;
 }
 
 /* Gives the file 'file_name' to the user and group of --user, if 'd' is to
  * switch user, so that the daemon can still remove or reopen it once it
- * runs as that user.  Returns 0, or a negative errno value with a
- * malloc()'d message in '*errorp'. */
-int
-daemon_chown(const struct daemon *d, const char *file_name, char **errorp)
+ * runs as that user.  Returns NULL if successful, otherwise a malloc()'d
+ * error message for the caller to free. */
+char *
+daemon_chown(const struct daemon *d, const char *file_name)
 {
-    *errorp = NULL;
     if (d->switch_user && chown(file_name, d->uid, d->gid) < 0) {
-        int error = -errno;
-        *errorp = iovp_xasprintf("%s: cannot change owner to %s (%s)",
-                                 file_name, d->user, strerror(errno));
-        return error;
+        return iovp_xasprintf("%s: cannot change owner to %s (%s)",
+                              file_name, d->user, strerror(errno));
     }
-    return 0;
+    return NULL;
 }
 
 /* Returns a malloc()'d list of the capabilities in 'caps' (bit N for
@@ -250,32 +236,30 @@ daemon_capabilities_to_string(uint64_t caps)
  * those in 'keep' (bit N for capability N) in the effective and permitted
  * sets and none in the bounding set, and checks that it did.  Call it
  * before any thread starts: capabilities belong to each thread.  Returns
- * 0, or a negative errno value with a malloc()'d message in '*errorp'. */
-int
-daemon_drop_privileges(struct daemon *d, uint64_t keep, char **errorp)
+ * NULL if successful, otherwise a malloc()'d error message for the caller
+ * to free. */
+char *
+daemon_drop_privileges(struct daemon *d, uint64_t keep)
 {
     const capng_type_t sets = CAPNG_EFFECTIVE | CAPNG_PERMITTED;
 
-    *errorp = NULL;
     if (!d->switch_user) {
-        return 0;
+        return NULL;
     }
 
     capng_clear(CAPNG_SELECT_BOTH);
     for (int cap = 0; cap < 64; cap++) {
         if (keep & (UINT64_C(1) << cap)
             && capng_update(CAPNG_ADD, sets, cap)) {
-            *errorp = iovp_xasprintf("libcap-ng does not know capability "
-                                     "%d", cap);
-            return -EINVAL;
+            return iovp_xasprintf("libcap-ng does not know capability %d",
+                                  cap);
         }
     }
     if (capng_change_id(d->uid, d->gid,
                         CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING)) {
-        *errorp = iovp_xasprintf("libcap-ng could not switch to user %s "
-                                 "(uid %ld, gid %ld)", d->user,
-                                 (long int) d->uid, (long int) d->gid);
-        return -EPERM;
+        return iovp_xasprintf("libcap-ng could not switch to user %s (uid "
+                              "%ld, gid %ld)", d->user, (long int) d->uid,
+                              (long int) d->gid);
     }
 
     /* Check, rather than trust, the result ("Setuid Demystified"). */
@@ -285,26 +269,23 @@ daemon_drop_privileges(struct daemon *d, uint64_t keep, char **errorp)
         || ruid != d->uid || euid != d->uid || suid != d->uid
         || rgid != d->gid || egid != d->gid || sgid != d->gid
         || getgroups(0, NULL) != 0) {
-        *errorp = iovp_xasprintf("still not user %s and its group after "
-                                 "switching", d->user);
-        return -EPERM;
+        return iovp_xasprintf("still not user %s and its group after "
+                              "switching", d->user);
     }
     if (capng_get_caps_process()) {
-        *errorp = iovp_xstrdup("cannot read the capabilities it kept");
-        return -EPERM;
+        return iovp_xstrdup("cannot read the capabilities it kept");
     }
     for (int cap = 0; cap <= CAP_LAST_CAP; cap++) {
         bool want = keep & (UINT64_C(1) << cap);
         if (capng_have_capability(CAPNG_EFFECTIVE, cap) != want
             || capng_have_capability(CAPNG_PERMITTED, cap) != want) {
             const char *name = capng_capability_to_name(cap);
-            *errorp = iovp_xasprintf("capability cap_%s %s after switching "
-                                     "user", name ? name : "?",
-                                     want ? "lost" : "still held");
-            return -EPERM;
+            return iovp_xasprintf("capability cap_%s %s after switching "
+                                  "user", name ? name : "?",
+                                  want ? "lost" : "still held");
         }
     }
-    return 0;
+    return NULL;
 }
 
 /* Tells a waiting parent that the daemon is ready, so that it exits, and

@@ -46,12 +46,10 @@ struct daemon {
 
 void daemon_init(struct daemon *);
 int daemon_detach_start(struct daemon *);
-int daemon_pidfile_create(struct daemon *, const char *file_name,
-                          char **errorp);
-int daemon_set_user(struct daemon *, const char *user_spec, char **errorp);
-int daemon_chown(const struct daemon *, const char *file_name,
-                 char **errorp);
-int daemon_drop_privileges(struct daemon *, uint64_t keep, char **errorp);
+char *daemon_pidfile_create(struct daemon *, const char *file_name);
+char *daemon_set_user(struct daemon *, const char *user_spec);
+char *daemon_chown(const struct daemon *, const char *file_name);
+char *daemon_drop_privileges(struct daemon *, uint64_t keep);
 char *daemon_capabilities_to_string(uint64_t caps);
 void daemon_ready(struct daemon *);
 void daemon_destroy(struct daemon *);

@@ -211,8 +211,9 @@ iovpd_remove_stale_sockets(const char *rundir)
  * connect too), the pidfile, the log file, and the run directory unless
  * all may write there (as in /tmp).  Then drops to that user, keeping only
  * the capabilities that 'agent' needs (the offload backend's: none without
- * one).  Returns 0 or a negative errno value, having logged why. */
-static int
+ * one).  Returns NULL if successful, otherwise a malloc()'d error message
+ * for the caller to free. */
+static char *
 iovpd_become_user(struct daemon *d, const struct iovpd_options *options,
                   const char *control_path, const struct agent *agent)
 {
@@ -221,10 +222,9 @@ iovpd_become_user(struct daemon *d, const struct iovpd_options *options,
                             options->log_file };
     struct stat st;
     char *error;
-    int retval;
 
     if (!d->switch_user) {
-        return 0;
+        return NULL;
     }
 
     /* On kernels before 5.11, BPF maps and programs count against
@@ -248,25 +248,21 @@ iovpd_become_user(struct daemon *d, const struct iovpd_options *options,
             || (i == 0 && (stat(files[i], &st) || st.st_mode & S_IWOTH))) {
             continue;
         }
-        retval = daemon_chown(d, files[i], &error);
-        if (retval) {
-            VLOG_ERR("--user: %s", error);
-            free(error);
-            return retval;
+        error = daemon_chown(d, files[i]);
+        if (error) {
+            return error;
         }
     }
 
-    retval = daemon_drop_privileges(d, keep, &error);
-    if (retval) {
-        VLOG_ERR("--user: %s", error);
-        free(error);
-        return retval;
+    error = daemon_drop_privileges(d, keep);
+    if (error) {
+        return error;
     }
     char *caps = daemon_capabilities_to_string(keep);
     VLOG_INFO("running as user %s (uid %ld, gid %ld), capabilities: %s",
               d->user, (long int) d->uid, (long int) d->gid, caps);
     free(caps);
-    return 0;
+    return NULL;
 }
 
 int
@@ -284,7 +280,8 @@ main(int argc, char *argv[])
     signal(SIGPIPE, SIG_IGN);
 
     daemon_init(&daemon);
-    if (options.user && daemon_set_user(&daemon, options.user, &error)) {
+    error = options.user ? daemon_set_user(&daemon, options.user) : NULL;
+    if (error) {
         iovp_fatal(0, "%s", error);
     }
 
@@ -314,8 +311,10 @@ main(int argc, char *argv[])
     if (options.log_file && vlog_set_log_file(options.log_file)) {
         VLOG_FATAL("%s: cannot open log file", options.log_file);
     }
-    if (options.pidfile
-        && daemon_pidfile_create(&daemon, options.pidfile, &error)) {
+    error = (options.pidfile
+             ? daemon_pidfile_create(&daemon, options.pidfile)
+             : NULL);
+    if (error) {
         VLOG_FATAL("%s", error);
     }
 
@@ -360,7 +359,10 @@ main(int argc, char *argv[])
     } else {
         /* The control socket, the pidfile and the log file are open: what
          * needs root is done. */
-        if (iovpd_become_user(&daemon, &options, control_path, agent)) {
+        error = iovpd_become_user(&daemon, &options, control_path, agent);
+        if (error) {
+            VLOG_ERR("--user: %s", error);
+            free(error);
             status = EXIT_FAILURE;
             agent_shutdown(agent);
         } else {

@@ -105,9 +105,10 @@ trace_ovs_fields(const char *flow, int nw_proto)
     return ds_steal_cstr(&s);
 }
 
-/* Returns a new reference to what happens to the packet 'flow' (ovs-ofctl
- * flow syntax) that the VM on 'port' sends, by the policy that 'show' (the
- * switch, show_switch()'s JSON) and the ACLs' translation 'x' and 'd' give:
+/* Stores in '*tracep' a new reference to what happens to the packet 'flow'
+ * (ovs-ofctl flow syntax) that the VM on 'port' sends, by the policy that
+ * 'show' (the switch, show_switch()'s JSON) and the ACLs' translation 'x'
+ * and 'd' give:
  *
  *   {"port", "vlan", "logical_switch",
  *    "ingress": {"acl", "decided_by", "entry", "action"},
@@ -128,38 +129,41 @@ trace_ovs_fields(const char *flow, int nw_proto)
  * port's egress ACL.  Bindings that the pipeline does not apply (show.c's
  * "not_applied") count for nothing.  A first fragment is decided as OVS
  * decides it: by the flows of pipeline.c's pl_fragment_flows(), then by
- * the ACLs on its header.  Returns NULL and an error in '*error'
- * (malloc()'d) if the port or the flow does not make sense, to iovpd or to
- * OVS's ofproto/trace, or is a later fragment, whose fate is its
- * datagram's. */
-json_t *
+ * the ACLs on its header.
+ *
+ * Returns NULL if successful, otherwise a malloc()'d error message for the
+ * caller to free, with '*tracep' set to NULL: if the port or the flow does
+ * not make sense, to iovpd or to OVS's ofproto/trace, or is a later
+ * fragment, whose fate is its datagram's. */
+char *
 trace_acl(const json_t *show, const char *port, const char *flow,
-          const struct xlate_acl *x, const struct desired *d, char **error)
+          const struct xlate_acl *x, const struct desired *d,
+          json_t **tracep)
 {
     const json_t *ports = json_object_get(show, "ports");
     const json_t *src = NULL, *p;
+    char *error;
     size_t i;
 
+    *tracep = NULL;
     json_array_foreach (ports, i, p) {
         if (!strcmp(json_string_value(json_object_get(p, "name")), port)) {
             src = p;
         }
     }
     if (!src) {
-        *error = iovp_xasprintf("no port %s on this switch", port);
-        return NULL;
+        return iovp_xasprintf("no port %s on this switch", port);
     }
     if (!json_is_integer(json_object_get(src, "ofport"))) {
-        *error = iovp_xasprintf("port %s is not on the bridge", port);
-        return NULL;
+        return iovp_xasprintf("port %s is not on the bridge", port);
     }
 
     struct flow packet;
     char *perror = oflow_parse_packet(flow, &packet);
     if (perror) {
-        *error = iovp_xasprintf("%s: %s", flow, perror);
+        error = iovp_xasprintf("%s: %s", flow, perror);
         free(perror);
-        return NULL;
+        return error;
     }
 
     /* A fragment's fate is its datagram's (pipeline.c's
@@ -169,11 +173,9 @@ trace_acl(const json_t *show, const char *port, const char *flow,
      * until its datagram is whole, which neither this model nor
      * ofproto/trace follows: nothing true can be said of it alone. */
     if (packet.nw_frag & FLOW_NW_FRAG_LATER) {
-        *error = iovp_xasprintf("%s: a later fragment has the fate of its "
-                                "datagram, which its first fragment "
-                                "decides: trace that one (nw_frag=first)",
-                                flow);
-        return NULL;
+        return iovp_xasprintf("%s: a later fragment has the fate of its "
+                              "datagram, which its first fragment decides: "
+                              "trace that one (nw_frag=first)", flow);
     }
     bool first_fragment = packet.nw_frag & FLOW_NW_FRAG_ANY;
 
@@ -188,9 +190,8 @@ trace_acl(const json_t *show, const char *port, const char *flow,
         }
     }
     if (!binding) {
-        *error = iovp_xasprintf("port %s has no binding for %s %d", port,
-                                vlan ? "VLAN" : "untagged frames", vlan);
-        return NULL;
+        return iovp_xasprintf("port %s has no binding for %s %d", port,
+                              vlan ? "VLAN" : "untagged frames", vlan);
     }
     const char *ls = json_string_value(json_object_get(binding,
                                                        "logical_switch"));
@@ -229,12 +230,12 @@ trace_acl(const json_t *show, const char *port, const char *flow,
     free(fields);
     perror = oflow_check_exact_packet(ds_cstr(&ovs_flow));
     if (perror) {
-        *error = iovp_xasprintf("%s: %s (OVS cannot trace it as it is)",
-                                flow, perror);
+        error = iovp_xasprintf("%s: %s (OVS cannot trace it as it is)",
+                               flow, perror);
         free(perror);
         ds_destroy(&ovs_flow);
         json_decref(ingress);
-        return NULL;
+        return error;
     }
 
     /* The destination: a port of the logical switch with that MAC. */
@@ -308,7 +309,8 @@ trace_acl(const json_t *show, const char *port, const char *flow,
     char *text = trace_acl_text(result);
     json_object_set_new(result, "text", json_string(text));
     free(text);
-    return result;
+    *tracep = result;
+    return NULL;
 }
 
 /* Appends one direction's verdict 'v' to 's'. */

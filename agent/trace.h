@@ -26,9 +26,9 @@
 struct desired;
 struct xlate_acl;
 
-json_t *trace_acl(const json_t *show, const char *port, const char *flow,
-                  const struct xlate_acl *, const struct desired *,
-                  char **error);
+char *trace_acl(const json_t *show, const char *port, const char *flow,
+                const struct xlate_acl *, const struct desired *,
+                json_t **tracep);
 char *trace_acl_text(const json_t *);
 
 #endif /* agent/trace.h */

@@ -713,17 +713,22 @@ nic_format_flow(const struct flow *f, int ofport, struct ds *s)
 /* Checks 'port''s fast path by difference: 'count' frames drawn with
  * 'seed' go through the NIC (the backend's classify) and through the
  * reference model; a frame the NIC drops or forwards must get that fate
- * from the reference.  Returns a new reference to a JSON object with the
- * counts, the first disagreements, and a sample of frames with the
- * reference's fate, for the caller to check against OVS's ofproto/trace,
- * and whether frames that up to NIC_VERIFY_DELIVERIES of its forward
- * entries forward arrive (nicctrl_verify_delivery()); or one with an
- * "error" member. */
-json_t *
+ * from the reference.  Stores in '*resultp' a new reference to a JSON
+ * object with the counts, the first disagreements, and a sample of frames
+ * with the reference's fate, for the caller to check against OVS's
+ * ofproto/trace, and whether frames that up to NIC_VERIFY_DELIVERIES of
+ * its forward entries forward arrive (nicctrl_verify_delivery()).  Returns
+ * NULL if successful, otherwise (no such port, or no fast path for it in
+ * the NIC) a malloc()'d error message for the caller to free, with
+ * '*resultp' set to NULL. */
+char *
 xlate_nic_verify(struct nicctrl *nc, const struct xlate_nic_policy *p,
-                 const char *port, size_t count, uint64_t seed)
+                 const char *port, size_t count, uint64_t seed,
+                 json_t **resultp)
 {
     struct nic_models ms;
+
+    *resultp = NULL;
     nic_models_build(nc, p, &ms);
 
     const struct nic_model *m = NULL;
@@ -734,9 +739,9 @@ xlate_nic_verify(struct nicctrl *nc, const struct xlate_nic_policy *p,
     }
     if (!m || !nicctrl_has_port(nc, port)) {
         nic_models_destroy(&ms);
-        return json_pack("{s:s}", "error", "no such port, or its fast path "
-                         "is not in the NIC (an untagged binding, a known "
-                         "MAC and a network device are needed)");
+        return iovp_xstrdup("no such port, or its fast path is not in the "
+                            "NIC (an untagged binding, a known MAC and a "
+                            "network device are needed)");
     }
 
     struct planner_rule *rules;
@@ -796,13 +801,14 @@ xlate_nic_verify(struct nicctrl *nc, const struct xlate_nic_policy *p,
     }
     free(rules);
     nic_models_destroy(&ms);
-    return json_pack("{s:s, s:I, s:I, s:I, s:o, s:o, s:o}",
-                     "port", port,
-                     "frames", (json_int_t) count,
-                     "decided_in_nic", (json_int_t) decided,
-                     "disagreements", (json_int_t) disagreements,
-                     "examples", examples,
-                     "sample", sample,
-                     "delivery", nicctrl_verify_delivery(
-                         nc, port, NIC_VERIFY_DELIVERIES));
+    *resultp = json_pack("{s:s, s:I, s:I, s:I, s:o, s:o, s:o}",
+                         "port", port,
+                         "frames", (json_int_t) count,
+                         "decided_in_nic", (json_int_t) decided,
+                         "disagreements", (json_int_t) disagreements,
+                         "examples", examples,
+                         "sample", sample,
+                         "delivery", nicctrl_verify_delivery(
+                             nc, port, NIC_VERIFY_DELIVERIES));
+    return NULL;
 }

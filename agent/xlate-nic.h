@@ -51,7 +51,8 @@ json_t *xlate_nic_entry_stats(const struct nicctrl *,
 json_t *xlate_nic_flow_stats(const struct nicctrl *,
                              const struct xlate_nic_policy *);
 void xlate_nic_flow_key(const struct oflow *, char *key, size_t size);
-json_t *xlate_nic_verify(struct nicctrl *, const struct xlate_nic_policy *,
-                   const char *port, size_t count, uint64_t seed);
+char *xlate_nic_verify(struct nicctrl *, const struct xlate_nic_policy *,
+                       const char *port, size_t count, uint64_t seed,
+                       json_t **resultp);
 
 #endif /* agent/xlate-nic.h */

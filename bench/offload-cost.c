@@ -59,9 +59,9 @@ cost_prog(const char *device, unsigned int repeat)
     for (size_t mi = 0; mi < IOVP_ARRAY_SIZE(mask_counts); mi++) {
         int n_masks = mask_counts[mi];
         struct offload *nic;
-        char *error;
+        char *error = offload_open("xdp:mode=generic,entries=4096", &nic);
 
-        if (offload_open("xdp:mode=generic,entries=4096", &nic, &error)) {
+        if (error) {
             iovp_fatal(0, "%s", error);
         }
 

@@ -435,12 +435,12 @@ bench_measure(const struct planner_plan *plan, const struct flow *frames,
               double *hit, size_t *bad)
 {
     struct offload *nic;
-    char *error;
     char spec[64];
 
     snprintf(spec, sizeof spec, "sim:entries=%zu,masks=64",
              MAX(plan->n_entries, 1));
-    if (offload_open(spec, &nic, &error)
+    char *error = offload_open(spec, &nic);
+    if (error
         || nic->class->put(nic, "p", plan->entries, plan->n_entries)) {
         iovp_fatal(-1, "sim: cannot hold the plan");
     }

@@ -203,7 +203,9 @@ control_client_send(struct control_client *client, const char *text,
     return 0;
 }
 
-/* Reads one JSON value from 'client' into '*jsonp' (a new reference). */
+/* Reads one JSON value from 'client' into '*jsonp' (a new reference).
+ * Returns 0, or a negative errno value with '*jsonp' NULL (-EPROTO if what
+ * the server sent is not one JSON value). */
 static int
 control_client_recv(struct control_client *client, long long int deadline,
                     json_t **jsonp)
@@ -234,10 +236,12 @@ control_client_recv(struct control_client *client, long long int deadline,
         }
     }
 
-    char *error;
-    *jsonp = jrpc_parser_finish(&client->parser, &error);
-    free(error);
-    return *jsonp ? 0 : -EPROTO;
+    char *error = jrpc_parser_finish(&client->parser, jsonp);
+    if (error) {
+        free(error);
+        return -EPROTO;
+    }
+    return 0;
 }
 
 /* Sends 'command' with the 'argc' arguments in 'argv' to the server and

@@ -81,9 +81,9 @@ jrpc_client_data(struct bclient *bytes, const char *p, size_t n, void *c_)
         n -= used;
 
         if (jrpc_parser_is_done(&c->parser)) {
-            char *error;
-            json_t *msg = jrpc_parser_finish(&c->parser, &error);
-            if (!msg) {
+            json_t *msg;
+            char *error = jrpc_parser_finish(&c->parser, &msg);
+            if (error) {
                 jrpc_client_fault(c, error);
                 free(error);
                 return;

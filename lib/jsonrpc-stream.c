@@ -70,9 +70,9 @@ jrpc_stream_data(struct bstream *bytes, const char *p, size_t n, void *s_)
         n -= used;
 
         if (jrpc_parser_is_done(&s->parser)) {
-            char *error;
-            json_t *msg = jrpc_parser_finish(&s->parser, &error);
-            if (!msg) {
+            json_t *msg;
+            char *error = jrpc_parser_finish(&s->parser, &msg);
+            if (error) {
                 bstream_fail(bytes, -EPROTO, error);
                 free(error);
                 return;

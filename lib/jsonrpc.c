@@ -282,33 +282,31 @@ jrpc_parser_is_too_long(const struct jrpc_parser *p)
     return p->too_long;
 }
 
-/* Parses the value that 'p' has seen and resets 'p' for the next one.
- * Returns a new reference to the value, or NULL with a malloc()'d error
- * message in '*errorp' (that the caller must free) when the bytes are not
- * valid JSON, when 'p' failed, or when it has not yet seen a whole value.
- * After an error 'p' stays failed. */
-json_t *
-jrpc_parser_finish(struct jrpc_parser *p, char **errorp)
+/* Parses the value that 'p' has seen, stores a new reference to it in
+ * '*jsonp' and resets 'p' for the next one.  Returns NULL if successful,
+ * otherwise a malloc()'d error message for the caller to free, with
+ * '*jsonp' set to NULL: when the bytes are not valid JSON, when 'p'
+ * failed, or when it has not yet seen a whole value.  After an error 'p'
+ * stays failed. */
+char *
+jrpc_parser_finish(struct jrpc_parser *p, json_t **jsonp)
 {
     json_error_t error;
     json_t *json;
 
-    *errorp = NULL;
+    *jsonp = NULL;
     if (p->error) {
-        *errorp = iovp_xstrdup(p->error);
-        return NULL;
+        return iovp_xstrdup(p->error);
     } else if (!p->done) {
         jrpc_parser_fail(p, "unexpected end of input");
-        *errorp = iovp_xstrdup(p->error);
-        return NULL;
+        return iovp_xstrdup(p->error);
     }
 
     json = json_loadb(p->buf, p->len, 0, &error);
     if (!json) {
         jrpc_parser_fail(p, "syntax error at byte %d: %s",
                          error.position, error.text);
-        *errorp = iovp_xstrdup(p->error);
-        return NULL;
+        return iovp_xstrdup(p->error);
     }
 
     p->last_size = p->len;
@@ -320,7 +318,8 @@ jrpc_parser_finish(struct jrpc_parser *p, char **errorp)
         p->buf = NULL;
         p->allocated = 0;
     }
-    return json;
+    *jsonp = json;
+    return NULL;
 }
 
 /* Frees 'msg', the message that 'p' parsed last.  After a large one (an

@@ -87,6 +87,6 @@ bool jrpc_parser_is_done(const struct jrpc_parser *);
 void jrpc_parser_release(const struct jrpc_parser *, json_t *msg);
 const char *jrpc_parser_get_error(const struct jrpc_parser *);
 bool jrpc_parser_is_too_long(const struct jrpc_parser *);
-json_t *jrpc_parser_finish(struct jrpc_parser *, char **errorp);
+char *jrpc_parser_finish(struct jrpc_parser *, json_t **jsonp);
 
 #endif /* jsonrpc.h */

@@ -18,7 +18,6 @@
 
 #include "offload/backend.h"
 
-#include <errno.h>
 #include <string.h>
 
 #include "lib/util.h"
@@ -29,30 +28,28 @@ static const struct offload_class *const offload_classes[] = {
 };
 
 /* Opens the backend that 'spec' names, "NAME" or "NAME:OPTIONS", and
- * stores it in '*offloadp'.  Returns 0, or a negative errno value with a
- * malloc()'d message in '*errorp'.  "none" is no backend: 0, with
- * '*offloadp' NULL. */
-int
-offload_open(const char *spec, struct offload **offloadp, char **errorp)
+ * stores it in '*offloadp'.  Returns NULL if successful, otherwise a
+ * malloc()'d error message for the caller to free, with '*offloadp' set
+ * to NULL.  "none" is no backend: success, with '*offloadp' NULL. */
+char *
+offload_open(const char *spec, struct offload **offloadp)
 {
     const char *colon = strchr(spec, ':');
     size_t len = colon ? (size_t) (colon - spec) : strlen(spec);
     const char *options = colon ? colon + 1 : "";
 
     *offloadp = NULL;
-    *errorp = NULL;
     if (len == 4 && !strncmp(spec, "none", 4)) {
-        return 0;
+        return NULL;
     }
     for (size_t i = 0; i < IOVP_ARRAY_SIZE(offload_classes); i++) {
         const struct offload_class *c = offload_classes[i];
         if (strlen(c->name) == len && !strncmp(spec, c->name, len)) {
-            return c->open(options, offloadp, errorp);
+            return c->open(options, offloadp);
         }
     }
-    *errorp = iovp_xasprintf("%.*s: unknown offload backend (known: none, "
-                             "sim, xdp)", (int) len, spec);
-    return -EINVAL;
+    return iovp_xasprintf("%.*s: unknown offload backend (known: none, "
+                          "sim, xdp)", (int) len, spec);
 }
 
 /* Returns the capabilities that a process needs to run 'o' (see

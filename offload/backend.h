@@ -65,11 +65,11 @@ struct offload_class {
      * as another user than root (iovpd --user). */
     uint64_t privileges;
 
-    /* Creates a backend from 'options' (the text after "NAME:", or ""),
-     * stored in '*offloadp'; or returns an error and stores a message in
-     * '*errorp' (malloc()'d, for the caller to free). */
-    int (*open)(const char *options, struct offload **offloadp,
-                char **errorp);
+    /* Creates a backend from 'options' (the text after "NAME:", or "") and
+     * stores it in '*offloadp'.  Returns NULL if successful, otherwise a
+     * malloc()'d error message for the caller to free, with '*offloadp'
+     * set to NULL. */
+    char *(*open)(const char *options, struct offload **offloadp);
     void (*close)(struct offload *);
 
     void (*capabilities)(const struct offload *, struct offload_caps *);
@@ -151,7 +151,7 @@ struct offload {
     const struct offload_class *class;
 };
 
-int offload_open(const char *spec, struct offload **, char **errorp);
+char *offload_open(const char *spec, struct offload **);
 void offload_close(struct offload *);
 uint64_t offload_privileges(const struct offload *);
 

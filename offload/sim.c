@@ -213,25 +213,27 @@ sim_configure(struct sim *sim, const char *options)
 static void sim_port_destroy(struct sim *, struct sim_port *);
 
 /* Changes the options of 'o', a sim backend, to 'options' (see the top of
- * this file): how tests inject faults while it runs.  Returns 0, or
- * -EINVAL with a malloc()'d message in '*errorp'. */
-int
-offload_sim_configure(struct offload *o, const char *options, char **errorp)
+ * this file): how tests inject faults while it runs.  Returns NULL if
+ * successful, otherwise a malloc()'d error message for the caller to free
+ * (with 'o' changed by the options before the bad one). */
+char *
+offload_sim_configure(struct offload *o, const char *options)
 {
     struct sim *sim = sim_cast(o);
+    char *error = sim_configure(sim, options);
 
-    *errorp = sim_configure(sim, options);
     if (sim->gone) {
         struct sim_port *port;
         HMAP_FOR_EACH_SAFE (port, node, &sim->ports) {
             sim_port_destroy(sim, port);
         }
     }
-    return *errorp ? -EINVAL : 0;
+    return error;
 }
 
-static int
-sim_open(const char *options, struct offload **op, char **errorp)
+/* The sim backend's open() (see offload_class). */
+static char *
+sim_open(const char *options, struct offload **op)
 {
     struct sim *sim = iovp_xzalloc(sizeof *sim);
 
@@ -243,14 +245,14 @@ sim_open(const char *options, struct offload **op, char **errorp)
     sim->caps.fields.pad = 0;
     sim->caps.drop = sim->caps.forward = true;
 
-    *errorp = sim_configure(sim, options);
-    if (*errorp) {
+    char *error = sim_configure(sim, options);
+    if (error) {
         sim->up.class->close(&sim->up);
         *op = NULL;
-        return -EINVAL;
+        return error;
     }
     *op = &sim->up;
-    return 0;
+    return NULL;
 }
 
 static void

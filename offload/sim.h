@@ -21,8 +21,7 @@
 
 #include "offload/backend.h"
 
-int offload_sim_configure(struct offload *, const char *options,
-                          char **errorp);
+char *offload_sim_configure(struct offload *, const char *options);
 int offload_sim_receive(struct offload *, const char *port,
                         const void *frame, size_t len, struct fp_entry *);
 

@@ -210,23 +210,23 @@ fail:
     xdp_errors_close(xdp);
 }
 
-static int
-xdp_open(const char *options, struct offload **op, char **errorp)
+/* The xdp backend's open() (see offload_class). */
+static char *
+xdp_open(const char *options, struct offload **op)
 {
     struct xdp *xdp = iovp_xzalloc(sizeof *xdp);
-    char *copy = iovp_xstrdup(options), *save = NULL;
+    char *copy = iovp_xstrdup(options), *save = NULL, *error = NULL;
 
     *op = NULL;
-    *errorp = NULL;
     xdp->up.class = &offload_xdp_class;
     hmap_init(&xdp->ports);
     xdp->attach_flags = XDP_FLAGS_DRV_MODE;
     xdp->max_entries = 4096;
-    for (char *opt = strtok_r(copy, ",", &save); opt && !*errorp;
+    for (char *opt = strtok_r(copy, ",", &save); opt && !error;
          opt = strtok_r(NULL, ",", &save)) {
         char *value = strchr(opt, '=');
         if (!value) {
-            *errorp = iovp_xasprintf("%s: option without a value", opt);
+            error = iovp_xasprintf("%s: option without a value", opt);
             break;
         }
         *value++ = '\0';
@@ -235,33 +235,33 @@ xdp_open(const char *options, struct offload **op, char **errorp)
         } else if (!strcmp(opt, "mode") && !strcmp(value, "generic")) {
             xdp->attach_flags = XDP_FLAGS_SKB_MODE;
         } else if (!strcmp(opt, "mode") && !strcmp(value, "hw")) {
-            *errorp = iovp_xstrdup("mode=hw: no NIC here runs BPF "
-                                   "programs itself (offloaded XDP); use "
-                                   "mode=native or mode=generic");
+            error = iovp_xstrdup("mode=hw: no NIC here runs BPF programs "
+                                 "itself (offloaded XDP); use mode=native "
+                                 "or mode=generic");
         } else if (!strcmp(opt, "entries")) {
             char *end;
             unsigned long n = strtoul(value, &end, 10);
             if (!*value || *end || !n || n > (1u << 24)) {
-                *errorp = iovp_xasprintf("entries=%s: not a number from 1 "
-                                         "to 16777216", value);
+                error = iovp_xasprintf("entries=%s: not a number from 1 "
+                                       "to 16777216", value);
             }
             xdp->max_entries = n;
         } else {
-            *errorp = iovp_xasprintf("%s=%s: unknown option of the xdp "
-                                     "backend", opt, value);
+            error = iovp_xasprintf("%s=%s: unknown option of the xdp "
+                                   "backend", opt, value);
         }
     }
     free(copy);
-    if (*errorp) {
+    if (error) {
         hmap_destroy(&xdp->ports);
         free(xdp);
-        return -EINVAL;
+        return error;
     }
     libbpf_set_print(xdp_libbpf_log);
     xdp->errors_fd = -1;
     xdp_errors_open(xdp);
     *op = &xdp->up;
-    return 0;
+    return NULL;
 }
 
 static void

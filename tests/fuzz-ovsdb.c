@@ -159,9 +159,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size -= used;
 
         if (jrpc_parser_is_done(&parser)) {
-            char *error;
-            json_t *json = jrpc_parser_finish(&parser, &error);
-            if (!json) {
+            json_t *json;
+            char *error = jrpc_parser_finish(&parser, &json);
+            if (error) {
                 free(error);
                 break;
             }

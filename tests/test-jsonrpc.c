@@ -105,9 +105,9 @@ test_jsonrpc_parse_main(int argc, char *argv[])
             n -= used;
 
             if (jrpc_parser_is_done(&parser)) {
-                char *error;
-                json_t *json = jrpc_parser_finish(&parser, &error);
-                if (!json) {
+                json_t *json;
+                char *error = jrpc_parser_finish(&parser, &json);
+                if (error) {
                     printf("error: %s\n", error);
                     free(error);
                     status = EXIT_FAILURE;

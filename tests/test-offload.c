@@ -257,9 +257,9 @@ check_shape(const char *spec, const char *device,
             size_t count)
 {
     struct offload *nic;
-    char *error;
+    char *error = offload_open(spec, &nic);
 
-    if (offload_open(spec, &nic, &error)) {
+    if (error) {
         iovp_fatal(-1, "%s", error);
     }
     struct offload_caps caps;

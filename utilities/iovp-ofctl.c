@@ -460,25 +460,27 @@ ofctl_odp_output(const struct ofctl_odp_ctx *ctx, long long int odp,
         "odp_port", (json_int_t) odp, "vlan", (json_int_t) vlan));
 }
 
-/* Returns the outputs of the nested actions from 'p' to 'end' as text
- * ("a drop", "output to ..."), malloc()'d, having added them to 'outputs';
- * or NULL, with '*error' set, if they cannot be known.  A VLAN tag changed
- * in them stays in them, as in clone(). */
+/* Adds to 'outputs' the outputs of the nested actions from 'p' to 'end'
+ * and stores them as text ("a drop", "output to ..."), malloc()'d, in
+ * '*textp'.  Returns NULL if successful, otherwise why they cannot be
+ * known, malloc()'d for the caller to free, with '*textp' set to NULL.  A
+ * VLAN tag changed in them stays in them, as in clone(). */
 static char *
 ofctl_parse_odp_nested(const char *p, const char *end,
                        const struct ofctl_odp_ctx *ctx, int depth,
-                       long long int vlan, json_t *outputs, char **error)
+                       long long int vlan, json_t *outputs, char **textp)
 {
     json_t *inner = json_array();
-    char *text = NULL;
+    char *error;
 
-    *error = ofctl_parse_odp_actions(p, end, ctx, depth + 1, &vlan, inner);
-    if (!*error) {
+    *textp = NULL;
+    error = ofctl_parse_odp_actions(p, end, ctx, depth + 1, &vlan, inner);
+    if (!error) {
         json_array_extend(outputs, inner);
-        text = ofctl_outputs_text(inner, ctx->ofports);
+        *textp = ofctl_outputs_text(inner, ctx->ofports);
     }
     json_decref(inner);
-    return text;
+    return error;
 }
 
 /* Adds to 'outputs' the ports where the one datapath action from 'a' to
@@ -497,6 +499,7 @@ ofctl_parse_odp_action(const char *a, const char *end,
     const char *inner, *inner_end;
     char *name = iovp_xmemdup(a, name_len + 1);
     char *error = NULL;
+    char *text;
 
     name[name_len] = '\0';
     if (paren && end[-1] != ')') {
@@ -510,8 +513,9 @@ ofctl_parse_odp_action(const char *a, const char *end,
         const char *vid = strstr(args, "vid=");
         *vlan = vid && vid < args_end ? strtoll(vid + 4, NULL, 10) : *vlan;
     } else if (!strcmp(name, "clone")) {
-        free(ofctl_parse_odp_nested(args, args_end, ctx, depth, *vlan,
-                                    outputs, &error));
+        error = ofctl_parse_odp_nested(args, args_end, ctx, depth, *vlan,
+                                       outputs, &text);
+        free(text);
     } else if (!strcmp(name, "tnl_push")) {
         inner = ofctl_odp_find_arg(args, args_end, "out_port", &inner_end);
         if (!inner || !strspn(inner, "0123456789")) {
@@ -529,8 +533,9 @@ ofctl_parse_odp_action(const char *a, const char *end,
         if (!inner) {
             error = iovp_xstrdup("sample() without actions()");
         } else {
-            free(ofctl_parse_odp_nested(inner, inner_end, ctx, depth, *vlan,
-                                        inner_outputs, &error));
+            error = ofctl_parse_odp_nested(inner, inner_end, ctx, depth,
+                                           *vlan, inner_outputs, &text);
+            free(text);
         }
         if (!error && json_array_size(inner_outputs) && percent < 100.0) {
             error = iovp_xasprintf("sample() outputs with probability "
@@ -549,13 +554,13 @@ ofctl_parse_odp_action(const char *a, const char *end,
             error = iovp_xstrdup("check_pkt_len() without gt() and le()");
         } else {
             json_t *gt_outputs = json_array(), *le_outputs = json_array();
-            char *gt_text = ofctl_parse_odp_nested(inner, inner_end, ctx,
-                                                   depth, *vlan, gt_outputs,
-                                                   &error);
-            char *le_text = (error ? NULL
-                             : ofctl_parse_odp_nested(le, le_end, ctx, depth,
-                                                      *vlan, le_outputs,
-                                                      &error));
+            char *gt_text, *le_text = NULL;
+            error = ofctl_parse_odp_nested(inner, inner_end, ctx, depth,
+                                           *vlan, gt_outputs, &gt_text);
+            if (!error) {
+                error = ofctl_parse_odp_nested(le, le_end, ctx, depth, *vlan,
+                                               le_outputs, &le_text);
+            }
             if (!error && strcmp(gt_text, le_text)) {
                 error = iovp_xasprintf("check_pkt_len() does %s or %s, by "
                                        "the packet's length", gt_text,
@@ -627,43 +632,64 @@ ofctl_parse_odp_actions(const char *p, const char *end,
     return NULL;
 }
 
-/* Returns a new reference to where OVS sends the packet that 'trace', the
- * text of ofproto/trace on 'bridge', followed (through every recirculation:
- * each has its "Datapath actions:" line), entering tagged with 'vlan' (0:
- * untagged): see ofctl_parse_odp_actions().  Sets '*actions' to the
- * datapath actions, the lines joined by "; " (malloc()'d), or NULL if the
- * trace has none.  Sets '*error' to NULL, or to why OVS's outcome cannot
- * be known from the trace (malloc()'d, its ports named by 'ofports' as
- * ofctl_outputs_text() does); then the outputs are only those found
- * before it. */
-static json_t *
-ofctl_ovs_outputs(const char *trace, const char *dpif_show,
-                  const char *bridge, const json_t *ofports,
-                  long long int vlan, char **actions, char **error)
+/* What begins each line of datapath actions in OVS's ofproto/trace. */
+static const char ofctl_odp_prefix[] = "Datapath actions: ";
+
+/* Returns the datapath actions in 'trace', the text of ofproto/trace: its
+ * "Datapath actions:" lines (one for each recirculation) joined by "; ",
+ * malloc()'d for the caller to free; or NULL if it has none. */
+static char *
+ofctl_ovs_actions(const char *trace)
 {
-    static const char prefix[] = "Datapath actions: ";
-    const struct ofctl_odp_ctx ctx = { dpif_show, bridge, ofports };
-    json_t *outputs = json_array();
     struct ds all = DS_EMPTY_INITIALIZER;
 
-    *error = NULL;
-    for (const char *p = trace ? strstr(trace, prefix) : NULL; p;
-         p = strstr(p, prefix)) {
-        p += strlen(prefix);
+    for (const char *p = trace ? strstr(trace, ofctl_odp_prefix) : NULL; p;
+         p = strstr(p, ofctl_odp_prefix)) {
+        p += strlen(ofctl_odp_prefix);
         size_t len = strcspn(p, "\n");
         ds_put_format(&all, "%s%.*s", all.length ? "; " : "", (int) len, p);
-        if (!*error) {
-            *error = ofctl_parse_odp_actions(p, p + len, &ctx, 0, &vlan,
-                                             outputs);
-        }
     }
-    if (!all.length && !*error) {
-        *error = iovp_xstrdup("OVS's trace has no \"Datapath actions:\" "
-                              "line");
-    }
-    *actions = all.length ? ds_steal_cstr(&all) : NULL;
+
+    char *actions = all.length ? ds_steal_cstr(&all) : NULL;
     ds_destroy(&all);
-    return outputs;
+    return actions;
+}
+
+/* Stores in '*outputsp' a new reference to where OVS sends the packet that
+ * 'trace', the text of ofproto/trace on 'bridge', followed (through every
+ * recirculation: each has its "Datapath actions:" line), entering tagged
+ * with 'vlan' (0: untagged): see ofctl_parse_odp_actions().  Returns NULL
+ * if successful, otherwise why OVS's outcome cannot be known from the
+ * trace (malloc()'d for the caller to free, its ports named by 'ofports'
+ * as ofctl_outputs_text() does), with '*outputsp' set to NULL. */
+static char *
+ofctl_ovs_outputs(const char *trace, const char *dpif_show,
+                  const char *bridge, const json_t *ofports,
+                  long long int vlan, json_t **outputsp)
+{
+    const struct ofctl_odp_ctx ctx = { dpif_show, bridge, ofports };
+    json_t *outputs = json_array();
+    bool any = false;
+    char *error = NULL;
+
+    *outputsp = NULL;
+    for (const char *p = trace ? strstr(trace, ofctl_odp_prefix) : NULL;
+         p && !error; p = strstr(p, ofctl_odp_prefix)) {
+        p += strlen(ofctl_odp_prefix);
+        size_t len = strcspn(p, "\n");
+        any = any || len > 0;
+        error = ofctl_parse_odp_actions(p, p + len, &ctx, 0, &vlan, outputs);
+    }
+    if (!any && !error) {
+        error = iovp_xstrdup("OVS's trace has no \"Datapath actions:\" "
+                             "line");
+    }
+    if (error) {
+        json_decref(outputs);
+        return error;
+    }
+    *outputsp = outputs;
+    return NULL;
 }
 
 /* Orders "outputs" entries by OpenFlow port, then VLAN. */
@@ -770,15 +796,16 @@ ofctl_trace(struct control_client *client, const struct ofctl_options *o,
         return retval;
     }
 
-    char *actions, *unknown;
     const json_t *ofports = json_object_get(trace, "ofports");
-    json_t *ovs_outputs = ofctl_ovs_outputs(
+    char *actions = ofctl_ovs_actions(json_string_value(ovs_trace));
+    json_t *ovs_outputs;
+    char *unknown = ofctl_ovs_outputs(
         json_string_value(ovs_trace), json_string_value(dpif_show), bridge,
         ofports, json_integer_value(json_object_get(trace, "vlan")),
-        &actions, &unknown);
+        &ovs_outputs);
     char *expects = ofctl_outputs_text(json_object_get(trace, "outputs"),
                                        ofports);
-    char *does = ofctl_outputs_text(ovs_outputs, ofports);
+    char *does = unknown ? NULL : ofctl_outputs_text(ovs_outputs, ofports);
     bool disagrees = !unknown && strcmp(expects, does);
     char *verdict = (unknown
                      ? iovp_xasprintf("cannot compare: %s", unknown)
