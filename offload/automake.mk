@@ -22,12 +22,24 @@ offload_liboffload_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(BPF_CFLAGS) \
 
 # The eBPF program, compiled for the BPF target (Debian's clang needs the
 # multiarch include directory for <asm/types.h>) and built into iovpd as a
-# byte array.
+# byte array.  -g makes the BTF that libbpf needs (the maps, the tp_btf
+# programs); the file prefix maps keep the source and build directories out
+# of it, and llvm-strip -g then drops the DWARF, which libbpf never reads,
+# with the compiler's version string in it (tests/offload.at checks that no
+# directory of this machine is left in the object).  The object depends on
+# this file too, so that a tree built before a change of these flags gets
+# them.
 EXTRA_DIST += offload/xdp-prog.bpf.c
-CLEANFILES += offload/xdp-prog.bpf.o offload/xdp-prog.c
-BPF_TARGET_CFLAGS = -O2 -g -target bpf -Wall $(BPF_INCLUDES) -I$(top_srcdir)
-offload/xdp-prog.bpf.o: offload/xdp-prog.bpf.c offload/fastpath-key.h
-	$(AM_V_GEN)$(CLANG) $(BPF_TARGET_CFLAGS) -c $(srcdir)/offload/xdp-prog.bpf.c -o $@
+CLEANFILES += offload/xdp-prog.bpf.o offload/xdp-prog.bpf.o.tmp \
+	offload/xdp-prog.c
+BPF_TARGET_CFLAGS = -O2 -g -target bpf -Wall $(BPF_INCLUDES) -I$(top_srcdir) \
+	-ffile-prefix-map=$(abs_top_srcdir)=. \
+	-ffile-prefix-map=$(abs_top_builddir)=.
+offload/xdp-prog.bpf.o: offload/xdp-prog.bpf.c offload/fastpath-key.h \
+		$(srcdir)/offload/automake.mk
+	$(AM_V_GEN)$(CLANG) $(BPF_TARGET_CFLAGS) \
+	  -c $(srcdir)/offload/xdp-prog.bpf.c -o $@.tmp \
+	  && $(LLVM_STRIP) -g $@.tmp && mv $@.tmp $@
 offload/xdp-prog.c: offload/xdp-prog.bpf.o
 	$(AM_V_GEN){ \
 	  echo '/* Generated from offload/xdp-prog.bpf.o; do not edit. */'; \
