@@ -469,6 +469,14 @@ agent_trace_nic(struct agent *agent, const char *port, json_t *trace)
     ds_destroy(&s);
 }
 
+/* Returns a copy of the text of 'trace' (trace_acl()'s, with what
+ * agent_trace_nic() added). */
+static char *
+agent_trace_text(const json_t *trace)
+{
+    return iovp_xstrdup(json_string_value(json_object_get(trace, "text")));
+}
+
 /* "acl/trace PORT FLOW": which ACL entries decide the packet FLOW that
  * the VM on PORT sends, and its fate (agent/trace.h). */
 static void
@@ -496,7 +504,7 @@ agent_cmd_acl_trace(struct control_conn *conn, int argc OVS_UNUSED,
     if (agent->nicctrl) {
         agent_trace_nic(agent, argv[1], trace);
     }
-    agent_reply(conn, trace, trace_acl_text);
+    agent_reply(conn, trace, agent_trace_text);
 }
 
 /* "offload/show [PORT]": each VM port's fast path in the NIC (offload/
