@@ -1,6 +1,6 @@
 #! /usr/bin/env python3
 """acl-scale.py [--smoke] [--ports=N] [--entries=M] [--changes=K]
-                [--builddir=DIR]
+                [--window=W] [--offload=BACKEND] [--builddir=DIR]
 
 Benchmark: iovpd with N VM ports (default 100; 4 with --smoke), each with
 an ACL of M entries of its own (default 1,000; 25 with --smoke), one flow
@@ -9,6 +9,16 @@ each: N x M ACL flows on the integration bridge.  It prints:
   - full sync: the time from the commit that binds every ACL until OVS
     holds every flow (iovpd's barrier reply), against "ovs-ofctl --bundle
     add-flows" of the same flows into an empty bridge of the same switch;
+  - with --offload: the ports that have a fast path in the NIC, and the
+    entries it holds;
+  - the 5-s timer's CPU: once in sync, before the incremental changes and
+    before the peer's bridge above exists, the CPU time (user and system,
+    /proc/PID/stat, to a clock tick) that iovpd uses in W seconds with no
+    policy change (default 30; 10 with --smoke), per 5-s tick: what it
+    costs to read the flows' counters (every flow's in one tick of six, so
+    that 30 s holds one of each kind), report the VLAN statistics to
+    hardware_vtep and, with --offload, plan the NIC again; ovs-vswitchd's
+    CPU over the same window is its peer;
   - incremental: one ACL entry changed K times (default 100; 5 with
     --smoke): the latency from each commit until the change is installed
     (p50, p99) and the flow_mods each sent;
@@ -16,11 +26,15 @@ each: N x M ACL flows on the integration bridge.  It prints:
     sync again, and the flow_mods it sent;
   - memory: the resident memory of iovpd and of ovs-vswitchd.
 
-Each figure comes with its goal.  It never fails on a timing: the exit
-status says only whether the measurements could be made.  It runs its own
-ovsdb-server and ovs-vswitchd (userspace datapath) in a temporary
-directory, the switch and iovpd in a network namespace of their own; the
-VM ports are internal ports."""
+Each figure comes with its goal, but the timer's CPU, which has none yet:
+it comes with its peer.  It never fails on a timing: the exit status says
+only whether the measurements could be made.  It runs its own ovsdb-server
+and ovs-vswitchd (userspace datapath) in a temporary directory, the switch
+and iovpd in a network namespace of their own; the VM ports are internal
+ports.  With --offload=BACKEND (e.g. "sim"), iovpd runs with that offload
+backend (iovpd --offload=BACKEND); a port has a fast path when it has an
+untagged binding, a MAC of its own and a network device, which every port
+here has."""
 
 import os
 import statistics
@@ -53,17 +67,43 @@ def flows_status(box):
     return box.ctl('iovpd').call('ofp/status')
 
 
+def cpu_seconds(pid):
+    """The CPU time, user and system, that process 'pid' has used, all of
+    its threads, in seconds (utime and stime of /proc/PID/stat)."""
+    with open('/proc/%d/stat' % pid) as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def timer_cpu(box, iovpd, seconds):
+    """Measures what iovpd and ovs-vswitchd do with no policy change for
+    'seconds': returns their CPU time over it, in seconds, and the flow
+    changes iovpd sent meanwhile (bundles, flow_mods), which should be
+    none.  Asks iovpd only outside the window."""
+    before = iovpd.call('ofp/status')['flows']
+    pids = (box.pid('iovpd'), box.pid('ovs-vswitchd'))
+    cpu0 = [cpu_seconds(pid) for pid in pids]
+    time.sleep(seconds)
+    cpu1 = [cpu_seconds(pid) for pid in pids]
+    after = iovpd.call('ofp/status')['flows']
+    return (cpu1[0] - cpu0[0], cpu1[1] - cpu0[1],
+            after['bundles'] - before['bundles'],
+            after['flow_mods'] - before['flow_mods'])
+
+
 def main():
     args = options()
     smoke = 'smoke' in args
     n_ports = int(args.get('ports', 4 if smoke else 100))
     n_entries = int(args.get('entries', 25 if smoke else 1000))
     n_changes = int(args.get('changes', 5 if smoke else 100))
+    window = float(args.get('window', 10 if smoke else 30))
+    offload = args.get('offload')
     builddir = os.path.abspath(args.get(
         'builddir', os.path.join(os.path.dirname(__file__), '..')))
     total = n_ports * n_entries
 
-    box = Sandbox(builddir)
+    box = Sandbox(builddir, ['--offload=' + offload] if offload else [])
     try:
         box.start()
         iovpd = box.ctl('iovpd', json_output=True)
@@ -134,6 +174,11 @@ def main():
         sync_time = time.monotonic() - t0
         installed = st['flows']['installed']
 
+        # The 5-s timer, in sync and with nothing to change.
+        time.sleep(1)           # The sync's last replies and logs.
+        timer = timer_cpu(box, iovpd, window)
+        show = iovpd.call('offload/show') if offload else None
+
         # The peer: the same flows, from a file, into an empty bridge.
         box.ns_run('ovs-vsctl', 'add-br', 'br-peer', '--', 'set', 'bridge',
                    'br-peer', 'datapath_type=netdev', 'fail_mode=secure',
@@ -160,6 +205,32 @@ def main():
               % (peer_time, peer_n))
         print('  ratio iovpd/ovs-ofctl: %.2f (goal: at most 1.1)'
               % (sync_time / peer_time))
+        if show:
+            ports = show['ports'].values()
+            print('offload (%s): %d of %d ports with a fast path, %d of '
+                  'them with entries; %d entries in the NIC (room for %d); '
+                  '%d ports left to OVS by a failed backend'
+                  % (show['summary']['backend'], len(show['ports']),
+                     n_ports, sum(1 for p in ports if p['entries']),
+                     show['summary']['entries'],
+                     show['summary']['capacity'],
+                     sum(1 for p in ports if p['failed'])))
+        ticks = window / 5
+        iovpd_cpu, vswitchd_cpu, bundles, flow_mods = timer
+        print('the 5-s timer\'s CPU, %.0f s with no policy change (%.0f '
+              'ticks%s):' % (window, ticks,
+                             ', NIC planned again' if offload else ''))
+        print('  iovpd:        %8.1f ms CPU per tick (%.1f%% of a core)'
+              % (iovpd_cpu / ticks * 1000, iovpd_cpu / window * 100))
+        print('  ovs-vswitchd: %8.1f ms CPU per tick (%.1f%% of a core)'
+              % (vswitchd_cpu / ticks * 1000, vswitchd_cpu / window * 100))
+        if iovpd_cpu >= 0.9 * window:
+            print('  (iovpd was busy for the whole window: a tick\'s work '
+                  'takes it longer than 5 s)')
+        print('  ratio iovpd/ovs-vswitchd: %s; flow changes sent meanwhile: '
+              '%d bundles, %d flow_mods'
+              % ('%.2f' % (iovpd_cpu / vswitchd_cpu) if vswitchd_cpu
+                 else 'n/a (ovs-vswitchd used none)', bundles, flow_mods))
 
         # Incremental: one entry of acl0 changed, again and again.
         entry = transact(box.db_sock, [{
