@@ -92,7 +92,6 @@ struct agent {
 
     /* agent-stats.c's. */
     uv_timer_t stats;           /* Reads the flows' counters. */
-    unsigned int n_stats_reads;
     bool stats_all;             /* The read under way is of every table. */
 
     /* agent-appctl.c's: "policy/dump"s that wait for counters

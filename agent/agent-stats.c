@@ -43,7 +43,6 @@ VLOG_DEFINE_THIS_MODULE(stats);
 /* How often iovpd reads its flows' counters from the switch and reports
  * the VLAN bindings' statistics, in ms. */
 #define AGENT_STATS_INTERVAL 5000
-#define AGENT_ALL_STATS_INTERVAL 30000
 
 /* Returns the operations that report offload's totals in Iovp_Offload, or
  * NULL.  The hit rate is the share of what the VMs sent into their logical
@@ -140,10 +139,11 @@ agent_report_stats(struct agent *agent)
 }
 
 /* Every AGENT_STATS_INTERVAL: reads the counters of the flows that the
- * VLAN statistics come from (tables 0 and 50); every
- * AGENT_ALL_STATS_INTERVAL, those of every flow.  (Reading a hundred
- * thousand ACL flows' counters every few seconds would cost OVS, and
- * iovpd, more than the statistics are worth.) */
+ * VLAN statistics come from (tables 0 and 50) and, with offload, those of
+ * the ingress ACLs' flows, which weigh the NIC's rules.  No statistic needs
+ * the others' regularly, and "flows/dump" and "policy/dump" read what they
+ * show anew, so reading a hundred thousand ACL flows' counters every few
+ * seconds would cost OVS and iovpd for nothing. */
 static void
 agent_stats_timer(uv_timer_t *timer)
 {
@@ -153,20 +153,14 @@ agent_stats_timer(uv_timer_t *timer)
     static const uint8_t offload_tables[] = {   /* And the ingress ACLs'. */
         PIPELINE_T_CLASSIFY, PIPELINE_T_INGRESS_ACL, PIPELINE_T_OUTPUT,
     };
-    static const uint8_t all_tables[] = { 0xff };
     struct agent *agent = timer->data;
     struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
-    bool all = !(agent->n_stats_reads++ % (AGENT_ALL_STATS_INTERVAL
-                                           / AGENT_STATS_INTERVAL));
-    const uint8_t *tables = (all ? all_tables
-                             : agent->nicctrl ? offload_tables
-                             : vlan_tables);
-    size_t n_tables = (all ? 1
-                       : agent->nicctrl ? IOVP_ARRAY_SIZE(offload_tables)
+    const uint8_t *tables = agent->nicctrl ? offload_tables : vlan_tables;
+    size_t n_tables = (agent->nicctrl ? IOVP_ARRAY_SIZE(offload_tables)
                        : IOVP_ARRAY_SIZE(vlan_tables));
 
     if (ofctrl_read_stats(agent->ofctrl, tables, n_tables, &msgs)) {
-        agent->stats_all = all;
+        agent->stats_all = false;
         agent_ofp_send(agent, &msgs);
     }
     if (agent->nicctrl && ofctrl_is_ready(agent->ofctrl)) {
