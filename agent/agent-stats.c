@@ -204,8 +204,9 @@ void
 agent_stats_read(struct agent *agent)
 {
     agent_report_stats(agent);
-    translate_counters_changed(agent->translate);
-    agent_wake(agent);
+    if (translate_counters_changed(agent->translate)) {
+        agent_wake(agent);
+    }
     if (agent->stats_all) {
         agent->stats_all = false;
         agent_answer_waiters(agent);

@@ -166,6 +166,7 @@ agent_run(struct agent *agent)
     struct odb_replica *vtep = agent_current(agent->vtep_db);
 
     agent_flows_read(agent);
+    translate_hostname_changed(agent->translate);
     agent_reconcile_databases(agent, vtep, ovs);
     agent_reconcile_flows(agent, vtep, ovs);
 }

@@ -151,7 +151,11 @@ engine_run_node(struct engine_node *node)
                                 ? in->handler(node, in->node)
                                 : ENGINE_RECOMPUTE);
         if (r == ENGINE_RECOMPUTE) {
+            /* What handlers before changed stays changed, whatever the
+             * run says of the data they left. */
+            bool changed = node->changed;
             engine_recompute(node, in->node->name);
+            node->changed = node->changed || changed;
             return;
         }
         node->changed = node->changed || r == ENGINE_CHANGED;

@@ -88,7 +88,8 @@ struct translate {
 
     /* 'acls''s data. */
     struct xlate_acl *xacl;
-    bool acl_faults_changed;    /* By the last run or handler. */
+    bool acl_faults_changed;    /* By a run or handler since the last
+                                 * translate_clear(). */
 };
 
 /* Inputs. */
@@ -189,11 +190,6 @@ translate_ovs_changed(struct translate *t, const struct odb_replica *ovs)
         engine_input_changed(&t->ovs_ports);
     }
     if (identity) {
-        if (gethostname(t->hostname, sizeof t->hostname)) {
-            t->hostname[0] = '\0';
-        }
-        t->hostname[sizeof t->hostname - 1] = '\0';
-
         char *name = translate_ovs_external_id(ovs, "system-id");
         char *ip = translate_ovs_external_id(ovs, "iovp-tunnel-ip");
         if (!translate_same_string(name, t->ovs_name)
@@ -207,6 +203,25 @@ translate_ovs_changed(struct translate *t, const struct odb_replica *ovs)
             free(name);
             free(ip);
         }
+    }
+}
+
+/* Reads the host's name again, which names the switch when neither
+ * --switch-name nor Open_vSwitch's external_ids:system-id does: a change
+ * is a change of the switch's identity.  Cheap enough for every run
+ * pass. */
+void
+translate_hostname_changed(struct translate *t)
+{
+    char hostname[sizeof t->hostname];
+
+    if (gethostname(hostname, sizeof hostname)) {
+        hostname[0] = '\0';
+    }
+    hostname[sizeof hostname - 1] = '\0';
+    if (strcmp(hostname, t->hostname)) {
+        memcpy(t->hostname, hostname, sizeof hostname);
+        engine_input_changed(&t->identity);
     }
 }
 
@@ -286,13 +301,23 @@ translate_vtep_changed(struct translate *t, const struct odb_replica *vtep)
     }
 }
 
-/* The switch's counters were read anew: the NIC's rules weigh them. */
-void
+/* The switch's counters were read anew: the NIC's rules weigh them.
+ * Returns true if that is a change for translation (with offload). */
+bool
 translate_counters_changed(struct translate *t)
 {
     if (t->nicctrl) {
         engine_input_changed(&t->counters);
     }
+    return t->nicctrl != NULL;
+}
+
+static void
+translate_acls_clear(struct engine_node *node)
+{
+    struct translate *t = node->data;
+
+    t->acl_faults_changed = false;
 }
 
 static void
@@ -398,10 +423,11 @@ translate_acls_update(struct translate *t, const json_t *changed_acls,
 {
     unsigned long long int n_changes = t->desired.n_changes;
 
-    t->acl_faults_changed = xlate_acl_run(t->xacl, t->vtep, t->bound_acls,
-                                          changed_acls, changed_entries,
-                                          t->installed, &t->desired);
-    return (n_changes != t->desired.n_changes || t->acl_faults_changed
+    bool faults_changed = xlate_acl_run(t->xacl, t->vtep, t->bound_acls,
+                                        changed_acls, changed_entries,
+                                        t->installed, &t->desired);
+    t->acl_faults_changed = t->acl_faults_changed || faults_changed;
+    return (n_changes != t->desired.n_changes || faults_changed
             ? ENGINE_CHANGED : ENGINE_UNCHANGED);
 }
 
@@ -510,6 +536,7 @@ translate_create(const struct translate_options *options)
     translate_node_init(t, &t->counters, "counters", NULL);
     translate_node_init(t, &t->pipeline, "pipeline", translate_pipeline_run);
     translate_node_init(t, &t->acls, "acls", translate_acls_run);
+    t->acls.clear = translate_acls_clear;
     translate_node_init(t, &t->nic, "nic", translate_nic_run);
     translate_node_init(t, &t->acl_faults, "acl_faults",
                         translate_acl_faults_run);
@@ -520,6 +547,7 @@ translate_create(const struct translate_options *options)
     engine_add_input(&t->acls, &t->pipeline,
                      translate_acls_pipeline_handler);
     engine_add_input(&t->acls, &t->vtep_acls, translate_acls_rows_handler);
+    engine_add_input(&t->nic, &t->ovs_ports, NULL);    /* Devices. */
     engine_add_input(&t->nic, &t->pipeline, NULL);
     engine_add_input(&t->nic, &t->acls, NULL);
     engine_add_input(&t->nic, &t->counters, NULL);

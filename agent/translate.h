@@ -22,16 +22,20 @@
  * and the NIC's rules (offload/nicctrl.h), through an incremental engine
  * (agent/engine.h) whose graph is:
  *
- *   ovs_ports  --\
- *   identity   ---+--> pipeline --(h)--> acls --(h)--> acl_faults
- *   vtep_ports --/        |               ^  |            ^
- *   vtep_acls  ------------)-----(h)-----/   |            |
- *   acl_status ------------)-----------------)-----------/
- *                          v                 v
- *   counters  ----------> nic <-------------/
+ *   node          its inputs ("h": a change is handled incrementally;
+ *                 any other input's change makes the node recompute)
+ *   ----          ----------
+ *   pipeline      ovs_ports, identity, vtep_ports
+ *   acls          pipeline (h), vtep_acls (h)
+ *   nic           ovs_ports, pipeline, acls, counters
+ *   acl_faults    acls (h), acl_status
  *
- * ("(h)": the change is handled incrementally; every other change of an
- * input makes its node recompute.)
+ * where the inputs are: ovs_ports, the bridge's ports and interfaces;
+ * identity, the switch's name and tunnel address; vtep_ports, the
+ * Physical_Switch, Physical_Port, Logical_Switch and Iovp_Port rows and
+ * the ACLs' names; vtep_acls, the ACL and ACL_entry rows changed;
+ * acl_status, their fault statuses; counters, the switch's flow counters.
+ *
  * 'pipeline' makes the pipeline's flows and finds the ACLs that bindings
  * use; 'acls' makes their flows (incrementally, by the ACL and ACL_entry
  * rows that changed, agent/xlate-acl.h); 'nic' the NIC's rules
@@ -66,7 +70,8 @@ void translate_destroy(struct translate *);
 
 void translate_ovs_changed(struct translate *, const struct odb_replica *);
 void translate_vtep_changed(struct translate *, const struct odb_replica *);
-void translate_counters_changed(struct translate *);
+bool translate_counters_changed(struct translate *);
+void translate_hostname_changed(struct translate *);
 void translate_force_recompute(struct translate *);
 
 void translate_identity(const struct translate *, const struct odb_replica *,
