@@ -94,26 +94,41 @@ struct translate {
 
 /* Inputs. */
 
-/* Returns true if 'change' of a row of table 't' is an insertion or a
- * deletion, or changed one of 'columns' (NULL-terminated). */
-static bool
-translate_change_touches(const struct odb_change *change,
-                         const char *const *columns)
+/* Tells which of the columns changed by 'change' are among 'columns'
+ * (NULL-terminated): '*listed' says whether one is, '*unlisted' whether one
+ * is not.  An insertion or a deletion changes every column. */
+static void
+translate_change_split(const struct odb_change *change,
+                       const char *const *columns,
+                       bool *listed, bool *unlisted)
 {
     size_t i;
     json_t *column;
 
+    *listed = *unlisted = false;
     if (change->kind != ODB_CHANGE_MODIFY || !change->columns) {
-        return true;
+        *listed = *unlisted = true;
+        return;
     }
     json_array_foreach (change->columns, i, column) {
-        for (const char *const *c = columns; *c; c++) {
-            if (!strcmp(*c, json_string_value(column))) {
-                return true;
-            }
+        bool found = false;
+        for (const char *const *c = columns; *c && !found; c++) {
+            found = !strcmp(*c, json_string_value(column));
         }
+        *listed = *listed || found;
+        *unlisted = *unlisted || !found;
     }
-    return false;
+}
+
+/* Returns true if 'change' changed one of 'columns' (NULL-terminated). */
+static bool
+translate_change_touches(const struct odb_change *change,
+                         const char *const *columns)
+{
+    bool listed, unlisted;
+
+    translate_change_split(change, columns, &listed, &unlisted);
+    return listed;
 }
 
 /* Returns true if 'change' changed a column other than 'columns'. */
@@ -121,22 +136,10 @@ static bool
 translate_change_beyond(const struct odb_change *change,
                         const char *const *columns)
 {
-    size_t i;
-    json_t *column;
+    bool listed, unlisted;
 
-    if (change->kind != ODB_CHANGE_MODIFY || !change->columns) {
-        return true;
-    }
-    json_array_foreach (change->columns, i, column) {
-        bool listed = false;
-        for (const char *const *c = columns; *c && !listed; c++) {
-            listed = !strcmp(*c, json_string_value(column));
-        }
-        if (!listed) {
-            return true;
-        }
-    }
-    return false;
+    translate_change_split(change, columns, &listed, &unlisted);
+    return unlisted;
 }
 
 /* Returns a copy of the value of 'key' in the Open_vSwitch row's

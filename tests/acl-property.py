@@ -29,10 +29,11 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
+
+import unixrpc
 
 SEQUENCES = (5, 10, 15, 20, 25)
 PORTS = (22, 53, 80, 5000)
@@ -56,36 +57,11 @@ def run(*argv):
     return result.stdout.strip()
 
 
-class Unixctl:
+class Unixctl(unixrpc.JsonRpc):
     """A JSON-RPC connection to a daemon's control socket."""
 
-    def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(path)
-        self.buf = ""
-        self.id = 0
-        self.decoder = json.JSONDecoder()
-
     def call(self, method, *params):
-        self.id += 1
-        self.sock.sendall(json.dumps({"method": method,
-                                      "params": list(params),
-                                      "id": self.id}).encode())
-        while True:
-            text = self.buf.lstrip()
-            try:
-                msg, end = self.decoder.raw_decode(text)
-            except ValueError:
-                data = self.sock.recv(65536)
-                if not data:
-                    raise RuntimeError("%s: connection closed" % method)
-                self.buf += data.decode()
-                continue
-            self.buf = text[end:]
-            if msg.get("id") == self.id:
-                if msg.get("error"):
-                    raise RuntimeError("%s: %s" % (method, msg["error"]))
-                return msg["result"]
+        return super().call(method, list(params))
 
 
 def vswitchd_ctl():

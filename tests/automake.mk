@@ -33,7 +33,7 @@ EXTRA_DIST += $(TESTSUITE_AT) tests/testsuite tests/package.m4 \
 	tests/ovsdb-compare.py tests/ovsdb-proxy.py \
 	tests/schema-superset.py tests/raw-frame.py tests/frag.py \
 	tests/acl-classbench.py tests/offload-counters.py \
-	tests/acl-property.py tests/engine-property.py
+	tests/acl-property.py tests/engine-property.py tests/unixrpc.py
 TESTSUITE = $(srcdir)/tests/testsuite
 AUTOTEST = $(AUTOM4TE) -l autotest
 DISTCLEANFILES += tests/atconfig tests/atlocal

@@ -55,10 +55,11 @@ import difflib
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import time
+
+import unixrpc
 
 SYNC_TIMEOUT = 30       # Seconds for iovpd to catch up.
 SETTLE = 0.4            # Seconds that nothing may change, to be in sync.
@@ -91,10 +92,6 @@ class Failure(Exception):
     """The driver cannot go on (not a disagreement of iovpd's)."""
 
 
-class RpcError(Failure):
-    """A JSON-RPC request answered with an error."""
-
-
 def log(*args):
     print(*args, flush=True)
 
@@ -102,46 +99,11 @@ def log(*args):
 # ---------------------------------------------------------------------
 # JSON-RPC.
 
-class JsonRpc:
-    """A JSON-RPC connection over a Unix socket."""
-
-    def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(path)
-        self.buf = ""
-        self.id = 0
-        self.decoder = json.JSONDecoder()
-
-    def call(self, method, params):
-        self.id += 1
-        self.sock.sendall(json.dumps({"method": method, "params": params,
-                                      "id": self.id}).encode())
-        while True:
-            text = self.buf.lstrip()
-            try:
-                msg, end = self.decoder.raw_decode(text)
-            except ValueError:
-                data = self.sock.recv(1 << 20)
-                if not data:
-                    raise Failure("%s: connection closed" % method)
-                self.buf += data.decode()
-                continue
-            self.buf = text[end:]
-            if msg.get("method") == "echo":
-                self.sock.sendall(json.dumps({"result": msg["params"],
-                                              "id": msg["id"]}).encode())
-                continue
-            if msg.get("id") == self.id:
-                if msg.get("error"):
-                    raise RpcError("%s: %s" % (method, msg["error"]))
-                return msg["result"]
-
-
 class Ovsdb:
     """Transactions on ovsdb-server."""
 
     def __init__(self, path):
-        self.rpc = JsonRpc(path)
+        self.rpc = unixrpc.JsonRpc(path)
 
     def transact(self, db, ops):
         result = self.rpc.call("transact", [db] + ops)
@@ -171,7 +133,7 @@ class Iovpd:
     def __init__(self):
         rundir = os.environ["IOVP_RUNDIR"]
         pid = open(os.path.join(rundir, "iovpd.pid")).read().strip()
-        self.rpc = JsonRpc(os.path.join(rundir, "iovpd.%s.ctl" % pid))
+        self.rpc = unixrpc.JsonRpc(os.path.join(rundir, "iovpd.%s.ctl" % pid))
         self.rpc.call("set-options", ["--format", "json"])
 
     def call(self, method, *params):
@@ -1018,7 +980,7 @@ class Driver:
             engine = self.iovpd.call("engine/show")
             try:
                 dump = self.iovpd.call("flows/dump")
-            except RpcError as e:
+            except unixrpc.ErrorReply as e:
                 why, dump = why or str(e), []
             odd = [f for f in dump if f["status"] != "installed"]
             if why is None and status["state"] != "ready":
@@ -1208,7 +1170,7 @@ def main():
     args = parser.parse_args()
     try:
         return Driver(args).run()
-    except Failure as e:
+    except (Failure, unixrpc.Closed, unixrpc.ErrorReply) as e:
         log("seed %d: %s" % (args.seed, e))
         return 2
 
