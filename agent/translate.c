@@ -603,19 +603,12 @@ translate_force_recompute(struct translate *t)
     engine_force_recompute(&t->engine);
 }
 
-/* Returns true if a change waits for translate_run(). */
-bool
-translate_has_changes(const struct translate *t)
-{
-    return engine_has_changes(&t->engine);
-}
-
 /* Translates what changed since the last run, from the current replicas
  * 'vtep' and 'ovs' and the flows that the switch holds, 'installed' (an
  * ACL with no valid version is recovered from them).  The switch's name
- * must be known.  Returns true if the desired flows or the NIC's rules
- * changed.  What each node changed stays visible until translate_clear(). */
-bool
+ * must be known.  What each node changed stays visible until
+ * translate_clear(). */
+void
 translate_run(struct translate *t, const struct odb_replica *vtep,
               const struct odb_replica *ovs,
               const struct oflow_table *installed)
@@ -626,7 +619,6 @@ translate_run(struct translate *t, const struct odb_replica *vtep,
     engine_run(&t->engine);
     t->vtep = t->ovs = NULL;
     t->installed = NULL;
-    return t->pipeline.changed || t->acls.changed || t->nic.changed;
 }
 
 /* Returns true if, in the run just done, the ACLs' faults may have come

@@ -77,8 +77,7 @@ void translate_force_recompute(struct translate *);
 void translate_identity(const struct translate *, const struct odb_replica *,
                         const char **namep, const char **ipp);
 
-bool translate_has_changes(const struct translate *);
-bool translate_run(struct translate *, const struct odb_replica *vtep,
+void translate_run(struct translate *, const struct odb_replica *vtep,
                    const struct odb_replica *ovs,
                    const struct oflow_table *installed);
 bool translate_acl_faults_changed(const struct translate *);
