@@ -115,8 +115,9 @@ agent_report_stats(struct agent *agent)
                    ? xlate_nic_flow_stats(agent->nicctrl, &policy) : NULL);
     uint64_t in_nic = 0;
     json_t *stats = pipeline_binding_stats(
-        vtep, ovs, &ps, installed, nic ? agent_nic_flow_stats : NULL, nic,
-        &in_nic);
+        translate_ports(agent->translate),
+        translate_desired(agent->translate), installed,
+        nic ? agent_nic_flow_stats : NULL, nic, &in_nic);
     json_decref(nic);
 
     struct report_spec rs = { .switch_name = name };

@@ -21,6 +21,8 @@ agent_libagent_a_SOURCES = \
 	agent/pipeline-tables.h \
 	agent/pipeline.c \
 	agent/pipeline.h \
+	agent/ports.c \
+	agent/ports.h \
 	agent/reference.c \
 	agent/reference.h \
 	agent/report.c \

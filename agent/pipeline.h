@@ -18,9 +18,9 @@
 #define IOVP_AGENT_PIPELINE_H 1
 
 /* Translation of the switching policy (hardware_vtep's VLAN bindings, and
- * iovp's Iovp_Port addresses) into the integration bridge's pipeline of
- * OpenFlow tables.  A pure function of the two databases' replicas; iovpd(8)
- * documents the tables.
+ * iovp's Iovp_Port addresses, as agent/ports.h reads them) into the
+ * integration bridge's pipeline of OpenFlow tables, built as matches and
+ * actions.  Pure functions of the ports; iovpd(8) documents the tables.
  *
  *   0  classify: in_port and VLAN to logical switch (metadata), VLAN tag
  *      popped; anti-spoofing of source MAC, source IP and ARP sender
@@ -39,28 +39,40 @@
 
 #include <jansson.h>
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 
 #include "agent/pipeline-tables.h"
 
-struct odb_replica;
-struct odb_replica_table;
-struct odb_row;
+struct desired;
+struct flow;
 struct oflow;
 struct oflow_table;
+struct port;
+struct port_binding;
+struct ports;
 
-
+/* Which switch and bridge the pipeline is of. */
 struct pipeline_spec {
     const char *switch_name;    /* This host's Physical_Switch. */
     const char *bridge;         /* The integration bridge. */
 };
 
-void pipeline_build(const struct odb_replica *vtep,
-                    const struct odb_replica *ovs,
-                    const struct pipeline_spec *,
-                    struct oflow_table *desired, json_t *faults,
-                    json_t *acls, json_t *ambiguities);
+/* The flows, by group of the desired flows (ofp/desired.h): one group for
+ * each VLAN binding of a port with an OpenFlow port (its tables 0, 30 and
+ * 50), one for each logical switch (its flooding), and one for the fixed
+ * flows. */
+void pipeline_update_port(struct desired *, const struct port *old,
+                          const struct port *new);
+void pipeline_update_ls(struct desired *, const struct ports *,
+                        const char *ls);
+void pipeline_update_fixed(struct desired *);
+
+/* The flows themselves. */
+void pipeline_binding_flows(const struct port *, const struct port_binding *,
+                            struct oflow_table *);
+void pipeline_ls_flows(const struct ports *, const char *ls,
+                       struct oflow_table *);
+void pipeline_fixed_flows(struct oflow_table *);
 
 /* Stores in '*packets' and '*bytes' the frames and bytes that installed
  * flow 'f' would have counted but were decided elsewhere (in the NIC),
@@ -68,41 +80,12 @@ void pipeline_build(const struct odb_replica *vtep,
 typedef void pipeline_extra_stats_cb(const struct oflow *f,
                                      uint64_t *packets, uint64_t *bytes,
                                      void *aux);
-json_t *pipeline_binding_stats(const struct odb_replica *vtep,
-                               const struct odb_replica *ovs,
-                               const struct pipeline_spec *,
+json_t *pipeline_binding_stats(const struct ports *,
+                               const struct desired *,
                                const struct oflow_table *installed,
                                pipeline_extra_stats_cb *, void *aux,
                                uint64_t *extra_from_local);
 
-struct flow;
 bool pipeline_fragment_is_dropped(const struct flow *packet);
-
-/* A VM port as its fast path sees it (agent/offload glue): its untagged
- * binding, where the fast path can decide frames. */
-struct pipeline_vm_port {
-    const char *name;
-    char interface[64];         /* Its OVS interface (network device), or
-                                 * "" if OVS has none yet. */
-    int ofport;                 /* -1 if OVS has none yet. */
-    char mac[18];               /* Lower case, "" if unknown. */
-    const json_t *ips;          /* Its Iovp_Port addresses (a JSON array),
-                                 * or NULL if none are given. */
-    const char *ls;             /* Its untagged (VLAN 0) binding's logical
-                                 * switch, or NULL if it has none. */
-    const char *acl;            /* The ACL of that binding, or NULL. */
-    bool owns_mac;              /* Table 30 sends its MAC to it. */
-};
-
-struct pipeline_vm_port *pipeline_vm_ports(const struct odb_replica *vtep,
-                                           const struct odb_replica *ovs,
-                                           const struct pipeline_spec *,
-                                           size_t *n);
-char *pipeline_binding_fault(const json_t *vlan_bindings, size_t idx,
-                             const struct odb_replica_table *lswitches);
-const char *pipeline_binding_acl(const struct odb_replica_table *pports,
-                                 const struct odb_row *,
-                                 const struct odb_replica_table *acls,
-                                 int vlan);
 
 #endif /* agent/pipeline.h */

@@ -24,6 +24,7 @@
 #include <openvswitch/dynamic-string.h>
 
 #include "agent/pipeline.h"
+#include "agent/ports.h"
 #include "agent/switch-ports.h"
 #include "agent/vm-ports.h"
 #include "lib/util.h"
@@ -34,7 +35,7 @@
  * 'name' of switch 'switch_name' in 'vtep' (the row that iovpd uses, see
  * agent/switch-ports.h): [{"vlan": N, "logical_switch": NAME, "acl": NAME
  * or null}], by VLAN, with "not_applied": why, for a binding that the
- * pipeline does not apply (pipeline_binding_fault()). */
+ * pipeline does not apply (ports_binding_fault()). */
 static json_t *
 show_bindings(const struct odb_replica *vtep, const char *switch_name,
               const char *name)
@@ -71,10 +72,10 @@ show_bindings(const struct odb_replica *vtep, const char *switch_name,
                                         ? odb_replica_find_row(lswitches,
                                                                uuid)
                                         : NULL);
-            const char *acl = pipeline_binding_acl(
+            const char *acl = ports_binding_acl(
                 pports, pp, odb_replica_find_table(vtep, "ACL"),
                 json_integer_value(json_array_get(pair, 0)));
-            char *why = pipeline_binding_fault(map, i, lswitches);
+            char *why = ports_binding_fault(map, i, lswitches);
             json_array_append_new(bindings, json_pack(
                 "{s:O, s:s, s:s?, s:s?}", "vlan", json_array_get(pair, 0),
                 "logical_switch",

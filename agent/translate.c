@@ -25,6 +25,7 @@
 
 #include "agent/engine.h"
 #include "agent/pipeline.h"
+#include "agent/ports.h"
 #include "agent/xlate-acl.h"
 #include "agent/xlate-nic.h"
 #include "lib/util.h"
@@ -50,6 +51,7 @@ struct translate {
     struct engine_node counters;    /* The switch's flow counters. */
 
     /* Nodes. */
+    struct engine_node ports;
     struct engine_node pipeline;
     struct engine_node acls;
     struct engine_node nic;
@@ -80,11 +82,16 @@ struct translate {
     json_t *changed_entries;
     const struct odb_replica *vtep_seen;    /* The replica they concern. */
 
+    /* 'ports''s data: the ports as the last run read them and as the one
+     * before did, and the ports and logical switches that differ between
+     * the two (shash of names, NULL data). */
+    struct ports ports_cur;
+    struct ports ports_prev;
+    struct shash changed_ports;
+    struct shash changed_lswitches;
+
     /* 'pipeline''s data. */
     struct desired desired;     /* Every node's flows, by group. */
-    json_t *bound_acls;         /* {"NAME": true} for each ACL bound. */
-    json_t *port_faults;        /* pipeline_build()'s port faults. */
-    json_t *ambiguities;        /* pipeline_build()'s, as last logged. */
 
     /* 'acls''s data. */
     struct xlate_acl *xacl;
@@ -357,65 +364,121 @@ translate_identity(const struct translate *t, const struct odb_replica *ovs,
 
 /* Nodes. */
 
-/* Logs each ambiguity in 'ambiguities' (pipeline_build()'s) that the
- * last translation did not find, and each one that it found and this one
- * does not, and keeps 'ambiguities' (stolen) for the next: once per
- * change, however often the pipeline is made again. */
+/* Logs each ambiguity of 'new' that 'old' did not have, and each one
+ * that 'old' had and 'new' does not: once per change, however often the
+ * ports are read again. */
 static void
-translate_log_ambiguities(struct translate *t, json_t *ambiguities)
+translate_log_ambiguities(const json_t *old, const json_t *new)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
     const char *text;
     json_t *value;
 
-    json_object_foreach (ambiguities, text, value) {
-        if (!json_object_get(t->ambiguities, text)) {
+    json_object_foreach (CONST_CAST(json_t *, new), text, value) {
+        if (!json_object_get(old, text)) {
             VLOG_WARN_RL(&rl, "%s", text);
         }
     }
-    json_object_foreach (t->ambiguities, text, value) {
-        if (!json_object_get(ambiguities, text)) {
+    json_object_foreach (CONST_CAST(json_t *, old), text, value) {
+        if (!json_object_get(new, text)) {
             VLOG_INFO_RL(&rl, "resolved: %s", text);
         }
     }
-    json_decref(t->ambiguities);
-    t->ambiguities = ambiguities;
 }
 
-/* 'pipeline': the pipeline's flows, the ports' faults and the ACLs that
- * bindings use, made again. */
+/* 'ports': the VM ports read again, and which ports and logical switches
+ * differ from the last reading. */
 static enum engine_result
-translate_pipeline_run(struct engine_node *node)
+translate_ports_run(struct engine_node *node)
 {
     struct translate *t = node->data;
     const char *name, *ip;
 
     translate_identity(t, t->ovs, &name, &ip);
-    struct pipeline_spec spec = {
-        .switch_name = name,
-        .bridge = t->bridge,
-    };
-    json_t *port_faults = json_object();
-    json_t *bound_acls = json_object();
-    json_t *ambiguities = json_object();
-    struct oflow_table flows;
-    oflow_table_init(&flows);
-    pipeline_build(t->vtep, t->ovs, &spec, &flows, port_faults, bound_acls,
-                   ambiguities);
-    translate_log_ambiguities(t, ambiguities);
+    ports_destroy(&t->ports_prev);
+    ports_swap(&t->ports_prev, &t->ports_cur);
+    ports_init(&t->ports_cur);
+    ports_read(&t->ports_cur, t->vtep, t->ovs, name, t->bridge);
+    translate_log_ambiguities(t->ports_prev.ambiguities,
+                              t->ports_cur.ambiguities);
 
-    unsigned long long int n_changes = t->desired.n_changes;
-    desired_set_group(&t->desired, "pipeline", &flows);
-    oflow_table_destroy(&flows);
-
-    bool changed = (n_changes != t->desired.n_changes
-                    || !json_equal(port_faults, t->port_faults)
-                    || !json_equal(bound_acls, t->bound_acls));
-    json_decref(t->port_faults);
-    json_decref(t->bound_acls);
-    t->port_faults = port_faults;
-    t->bound_acls = bound_acls;
+    shash_clear(&t->changed_ports);
+    shash_clear(&t->changed_lswitches);
+    ports_diff(&t->ports_prev, &t->ports_cur, &t->changed_ports,
+               &t->changed_lswitches);
+    bool changed = (!shash_is_empty(&t->changed_ports)
+                    || !json_equal(t->ports_prev.faults, t->ports_cur.faults)
+                    || !json_equal(t->ports_prev.acls, t->ports_cur.acls));
     return changed ? ENGINE_CHANGED : ENGINE_UNCHANGED;
+}
+
+/* Makes again the pipeline's flows of the ports named in 'names' and of
+ * the logical switches in 'lswitches': from the ports' last reading, where
+ * their groups hold what the reading before made.  The old flows of the
+ * ports that changed go first, so that no new flow meets an old one of
+ * another port that claims its match (an OpenFlow port or a MAC that moved
+ * from one port to another). */
+static void
+translate_pipeline_update(struct translate *t, const struct shash *names,
+                          const struct shash *lswitches)
+{
+    const struct shash_node *n;
+
+    SHASH_FOR_EACH (n, &t->changed_ports) {
+        pipeline_update_port(&t->desired, ports_find(&t->ports_prev, n->name),
+                             NULL);
+    }
+    SHASH_FOR_EACH (n, names) {
+        const struct port *old = (shash_find(&t->changed_ports, n->name)
+                                  ? NULL
+                                  : ports_find(&t->ports_prev, n->name));
+        pipeline_update_port(&t->desired, old,
+                             ports_find(&t->ports_cur, n->name));
+    }
+    SHASH_FOR_EACH (n, lswitches) {
+        pipeline_update_ls(&t->desired, &t->ports_cur, n->name);
+    }
+}
+
+/* 'pipeline': every port's, every logical switch's and the fixed flows
+ * made again. */
+static enum engine_result
+translate_pipeline_run(struct engine_node *node)
+{
+    struct translate *t = node->data;
+    unsigned long long int n_changes = t->desired.n_changes;
+    struct shash names = SHASH_INITIALIZER(&names);
+    struct shash lswitches = SHASH_INITIALIZER(&lswitches);
+    const struct ports *readings[] = { &t->ports_prev, &t->ports_cur };
+
+    for (size_t i = 0; i < IOVP_ARRAY_SIZE(readings); i++) {
+        for (size_t j = 0; j < readings[i]->n; j++) {
+            const struct port *port = readings[i]->sorted[j];
+            shash_replace(&names, port->name, NULL);
+            for (size_t k = 0; k < port->n_bindings; k++) {
+                shash_replace(&lswitches, port->bindings[k].ls, NULL);
+            }
+        }
+    }
+    pipeline_update_fixed(&t->desired);
+    translate_pipeline_update(t, &names, &lswitches);
+    shash_destroy(&names);
+    shash_destroy(&lswitches);
+    return (n_changes != t->desired.n_changes
+            ? ENGINE_CHANGED : ENGINE_UNCHANGED);
+}
+
+/* Ports changed: the flows of those, and of their logical switches. */
+static enum engine_result
+translate_pipeline_ports_handler(struct engine_node *node,
+                                 struct engine_node *input OVS_UNUSED)
+{
+    struct translate *t = node->data;
+    unsigned long long int n_changes = t->desired.n_changes;
+
+    translate_pipeline_update(t, &t->changed_ports, &t->changed_lswitches);
+    return (n_changes != t->desired.n_changes
+            ? ENGINE_CHANGED : ENGINE_UNCHANGED);
 }
 
 /* 'acls': the flows of the bound ACLs, with 'changed_acls' and
@@ -426,7 +489,7 @@ translate_acls_update(struct translate *t, const json_t *changed_acls,
 {
     unsigned long long int n_changes = t->desired.n_changes;
 
-    bool faults_changed = xlate_acl_run(t->xacl, t->vtep, t->bound_acls,
+    bool faults_changed = xlate_acl_run(t->xacl, t->vtep, t->ports_cur.acls,
                                         changed_acls, changed_entries,
                                         t->installed, &t->desired);
     t->acl_faults_changed = t->acl_faults_changed || faults_changed;
@@ -440,13 +503,18 @@ translate_acls_run(struct engine_node *node)
     return translate_acls_update(node->data, NULL, NULL);
 }
 
-/* The ACLs bound changed: those no longer bound go, those newly bound are
- * read. */
+/* The ports changed: if the ACLs they bind did, those no longer bound go,
+ * those newly bound are read. */
 static enum engine_result
-translate_acls_pipeline_handler(struct engine_node *node,
-                                struct engine_node *input OVS_UNUSED)
+translate_acls_ports_handler(struct engine_node *node,
+                             struct engine_node *input OVS_UNUSED)
 {
     struct translate *t = node->data;
+
+    if (json_equal(t->ports_prev.acls, t->ports_cur.acls)) {
+        return ENGINE_UNCHANGED;
+    }
+
     json_t *none = json_object();
     enum engine_result r = translate_acls_update(t, none, none);
 
@@ -525,9 +593,10 @@ translate_create(const struct translate_options *options)
                     ? iovp_xstrdup(options->tunnel_ip) : NULL);
     t->nicctrl = options->nicctrl;
     desired_init(&t->desired);
-    t->bound_acls = json_object();
-    t->port_faults = json_object();
-    t->ambiguities = json_object();
+    ports_init(&t->ports_cur);
+    ports_init(&t->ports_prev);
+    shash_init(&t->changed_ports);
+    shash_init(&t->changed_lswitches);
     t->xacl = xlate_acl_create();
 
     translate_node_init(t, &t->ovs_ports, "ovs_ports", NULL);
@@ -537,6 +606,7 @@ translate_create(const struct translate_options *options)
     t->vtep_acls.clear = translate_vtep_acls_clear;
     translate_node_init(t, &t->acl_status, "acl_status", NULL);
     translate_node_init(t, &t->counters, "counters", NULL);
+    translate_node_init(t, &t->ports, "ports", translate_ports_run);
     translate_node_init(t, &t->pipeline, "pipeline", translate_pipeline_run);
     translate_node_init(t, &t->acls, "acls", translate_acls_run);
     t->acls.clear = translate_acls_clear;
@@ -544,13 +614,14 @@ translate_create(const struct translate_options *options)
     translate_node_init(t, &t->acl_faults, "acl_faults",
                         translate_acl_faults_run);
 
-    engine_add_input(&t->pipeline, &t->ovs_ports, NULL);
-    engine_add_input(&t->pipeline, &t->identity, NULL);
-    engine_add_input(&t->pipeline, &t->vtep_ports, NULL);
-    engine_add_input(&t->acls, &t->pipeline,
-                     translate_acls_pipeline_handler);
+    engine_add_input(&t->ports, &t->ovs_ports, NULL);
+    engine_add_input(&t->ports, &t->identity, NULL);
+    engine_add_input(&t->ports, &t->vtep_ports, NULL);
+    engine_add_input(&t->pipeline, &t->ports,
+                     translate_pipeline_ports_handler);
+    engine_add_input(&t->acls, &t->ports, translate_acls_ports_handler);
     engine_add_input(&t->acls, &t->vtep_acls, translate_acls_rows_handler);
-    engine_add_input(&t->nic, &t->ovs_ports, NULL);    /* Devices. */
+    engine_add_input(&t->nic, &t->ports, NULL);
     engine_add_input(&t->nic, &t->pipeline, NULL);
     engine_add_input(&t->nic, &t->acls, NULL);
     engine_add_input(&t->nic, &t->counters, NULL);
@@ -565,6 +636,7 @@ translate_create(const struct translate_options *options)
     engine_add_node(&t->engine, &t->vtep_acls);
     engine_add_node(&t->engine, &t->acl_status);
     engine_add_node(&t->engine, &t->counters);
+    engine_add_node(&t->engine, &t->ports);
     engine_add_node(&t->engine, &t->pipeline);
     engine_add_node(&t->engine, &t->acls);
     engine_add_node(&t->engine, &t->nic);
@@ -581,9 +653,10 @@ translate_destroy(struct translate *t)
         engine_destroy(&t->engine);
         xlate_acl_destroy(t->xacl);
         desired_destroy(&t->desired);
-        json_decref(t->bound_acls);
-        json_decref(t->port_faults);
-        json_decref(t->ambiguities);
+        ports_destroy(&t->ports_cur);
+        ports_destroy(&t->ports_prev);
+        shash_destroy(&t->changed_ports);
+        shash_destroy(&t->changed_lswitches);
         json_decref(t->changed_acls);
         json_decref(t->changed_entries);
         free(t->ovs_name);
@@ -650,19 +723,26 @@ translate_xacl(const struct translate *t)
     return t->xacl;
 }
 
-/* Returns the faults of this switch's ports that the pipeline found
- * (pipeline_build()'s 'faults'), borrowed. */
+/* Returns the VM ports as the last run read them. */
+const struct ports *
+translate_ports(const struct translate *t)
+{
+    return &t->ports_cur;
+}
+
+/* Returns the faults of this switch's ports (the ports' 'faults'),
+ * borrowed. */
 const json_t *
 translate_port_faults(const struct translate *t)
 {
-    return t->port_faults;
+    return t->ports_cur.faults;
 }
 
 /* Returns {"NAME": true} for each ACL that a binding uses, borrowed. */
 const json_t *
 translate_bound_acls(const struct translate *t)
 {
-    return t->bound_acls;
+    return t->ports_cur.acls;
 }
 
 /* Fills in '*policy' (and '*spec', which it points to) with what the NIC's
@@ -685,7 +765,8 @@ translate_nic_policy(const struct translate *t,
         .bridge = t->bridge,
     };
     *policy = (struct xlate_nic_policy) {
-        .vtep = vtep, .ovs = ovs, .spec = spec, .xacl = t->xacl,
+        .vtep = vtep, .ovs = ovs, .spec = spec, .ports = &t->ports_cur,
+        .xacl = t->xacl,
         .desired = &t->desired, .installed = installed,
     };
 }

@@ -25,9 +25,10 @@
  *   node          its inputs ("h": a change is handled incrementally;
  *                 any other input's change makes the node recompute)
  *   ----          ----------
- *   pipeline      ovs_ports, identity, vtep_ports
- *   acls          pipeline (h), vtep_acls (h)
- *   nic           ovs_ports, pipeline, acls, counters
+ *   ports         ovs_ports, identity, vtep_ports
+ *   pipeline      ports (h)
+ *   acls          ports (h), vtep_acls (h)
+ *   nic           ports, pipeline, acls, counters
  *   acl_faults    acls (h), acl_status
  *
  * where the inputs are: ovs_ports, the bridge's ports and interfaces;
@@ -36,9 +37,13 @@
  * the ACLs' names; vtep_acls, the ACL and ACL_entry rows changed;
  * acl_status, their fault statuses; counters, the switch's flow counters.
  *
- * 'pipeline' makes the pipeline's flows and finds the ACLs that bindings
- * use; 'acls' makes their flows (incrementally, by the ACL and ACL_entry
- * rows that changed, agent/xlate-acl.h); 'nic' the NIC's rules
+ * 'ports' reads the VM ports (agent/ports.h), with their faults and the
+ * ACLs that their bindings use, and finds which ports and logical
+ * switches differ from the last reading; 'pipeline' makes again the flows
+ * of exactly those (agent/pipeline.h: a group of desired flows for each
+ * binding and each logical switch); 'acls' makes the bound ACLs' flows
+ * (incrementally, by the ACL and ACL_entry rows that changed,
+ * agent/xlate-acl.h); 'nic' the NIC's rules
  * (agent/xlate-nic.h), which weigh what each ACL entry's flows count in
  * OVS; 'acl_faults' changes when the ACLs' faults may differ from what the
  * database shows.
@@ -56,6 +61,7 @@ struct xlate_nic_policy;
 struct odb_replica;
 struct oflow_table;
 struct pipeline_spec;
+struct ports;
 struct xlate_acl;
 
 struct translate_options {
@@ -85,6 +91,7 @@ void translate_clear(struct translate *);
 
 struct desired *translate_desired(struct translate *);
 const struct xlate_acl *translate_xacl(const struct translate *);
+const struct ports *translate_ports(const struct translate *);
 const json_t *translate_port_faults(const struct translate *);
 const json_t *translate_bound_acls(const struct translate *);
 void translate_nic_policy(const struct translate *,

@@ -31,6 +31,7 @@
 
 #include "agent/acl.h"
 #include "agent/pipeline.h"
+#include "agent/ports.h"
 #include "agent/reference.h"
 #include "agent/xlate-acl.h"
 #include "agent/xlate-offload.h"
@@ -60,7 +61,6 @@ struct nic_models {
     struct nic_model *models;
     size_t n;
     struct shash acls;          /* Name -> "struct xlate_acl_effect". */
-    struct pipeline_vm_port *vps;
 };
 
 static bool
@@ -100,22 +100,25 @@ nic_acl(struct nic_models *ms, const struct xlate_nic_policy *p,
 
 /* A VM port, as nic_models_build() first reads it. */
 struct nic_vm_port {
-    const struct pipeline_vm_port *vp;
+    const struct port *vp;
+    const struct port_binding *b;   /* Its untagged binding, or NULL. */
     struct eth_addr mac;
     uint32_t port_id;           /* The backend's name for its device. */
     bool usable;                /* Its fast path can run in the NIC. */
 };
 
-/* Reads 'vp' into 'np': a port whose fast path the NIC can run has a
- * logical switch, an OpenFlow port, a MAC that it owns, and a network
- * device that the backend knows. */
+/* Reads 'vp' into 'np': a port whose fast path the NIC can run has an
+ * untagged binding, an OpenFlow port, a MAC that it owns in the binding's
+ * logical switch, and a network device that the backend knows. */
 static void
-nic_vm_port_read(const struct nicctrl *nc, const struct pipeline_vm_port *vp,
+nic_vm_port_read(const struct nicctrl *nc, const struct port *vp,
                  struct nic_vm_port *np)
 {
     np->vp = vp;
-    np->usable = (vp->ls && vp->ofport > 0 && vp->owns_mac
-                  && nic_parse_mac(vp->mac, &np->mac) && vp->interface[0]);
+    np->b = port_find_binding(vp, 0);
+    np->usable = (np->b && vp->ofport > 0 && np->b->owns_mac
+                  && nic_parse_mac(vp->mac, &np->mac)
+                  && vp->interface && vp->interface[0]);
     np->port_id = np->usable ? nicctrl_port_id(nc, vp->interface) : 0;
     np->usable = np->usable && np->port_id;
 }
@@ -127,11 +130,10 @@ static void
 nic_models_build(const struct nicctrl *nc, const struct xlate_nic_policy *p,
                  struct nic_models *ms)
 {
-    size_t n_vps;
+    size_t n_vps = p->ports->n;
 
     memset(ms, 0, sizeof *ms);
     shash_init(&ms->acls);
-    ms->vps = pipeline_vm_ports(p->vtep, p->ovs, p->spec, &n_vps);
     ms->models = iovp_xzalloc(MAX(n_vps, 1) * sizeof *ms->models);
 
     /* Each port read once, and the usable ones of each logical switch
@@ -142,21 +144,23 @@ nic_models_build(const struct nicctrl *nc, const struct xlate_nic_policy *p,
     size_t *next = iovp_xmalloc(MAX(n_vps, 1) * sizeof *next);
     struct shash by_ls = SHASH_INITIALIZER(&by_ls);
     for (size_t i = n_vps; i-- > 0; ) {
-        nic_vm_port_read(nc, &ms->vps[i], &nps[i]);
+        nic_vm_port_read(nc, p->ports->sorted[i], &nps[i]);
         if (nps[i].usable) {
-            struct shash_node *head = shash_find(&by_ls, nps[i].vp->ls);
+            const char *ls = nps[i].b->ls;
+            struct shash_node *head = shash_find(&by_ls, ls);
             next[i] = head ? (uintptr_t) head->data - 1 : SIZE_MAX;
             if (head) {
                 head->data = (void *) (uintptr_t) (i + 1);
             } else {
-                shash_add(&by_ls, nps[i].vp->ls, (void *) (uintptr_t) (i + 1));
+                shash_add(&by_ls, ls, (void *) (uintptr_t) (i + 1));
             }
         }
     }
 
     for (size_t i = 0; i < n_vps; i++) {
         const struct nic_vm_port *np = &nps[i];
-        const struct pipeline_vm_port *vp = np->vp;
+        const struct port *vp = np->vp;
+        const struct port_binding *b = np->b;
         struct nic_model *m = &ms->models[ms->n];
 
         if (!np->usable) {
@@ -165,28 +169,25 @@ nic_models_build(const struct nicctrl *nc, const struct xlate_nic_policy *p,
         ms->n++;
         m->name = vp->name;
         m->device = vp->interface;
-        m->ls = vp->ls;
-        m->acl = vp->acl;
+        m->ls = b->ls;
+        m->acl = b->acl;
         m->ofport = vp->ofport;
         m->port.mac = np->mac;
-        m->port.acl = nic_acl(ms, p, vp->acl);
+        m->port.acl = nic_acl(ms, p, b->acl);
 
         /* Anti-spoofing's IPv4 addresses, when Iovp_Port gives any. */
-        size_t n_ips = json_array_size(vp->ips);
-        m->ipv4 = iovp_xmalloc(MAX(n_ips, 1) * sizeof *m->ipv4);
-        m->port.check_ipv4 = n_ips > 0;
-        for (size_t j = 0; j < n_ips; j++) {
-            const char *ip = json_string_value(json_array_get(vp->ips, j));
-            struct in_addr a;
-            if (ip && inet_pton(AF_INET, ip, &a) == 1) {
-                m->ipv4[m->port.n_ipv4++] = a.s_addr;
+        m->ipv4 = iovp_xmalloc(MAX(vp->n_ips, 1) * sizeof *m->ipv4);
+        m->port.check_ipv4 = vp->checks_ips;
+        for (size_t j = 0; j < vp->n_ips; j++) {
+            if (vp->ips[j].family == AF_INET) {
+                m->ipv4[m->port.n_ipv4++] = vp->ips[j].ipv4.s_addr;
             }
         }
         m->port.ipv4 = m->ipv4;
 
         /* Its destinations: the other usable ports of its logical
          * switch. */
-        size_t first = (uintptr_t) shash_find_data(&by_ls, vp->ls) - 1;
+        size_t first = (uintptr_t) shash_find_data(&by_ls, b->ls) - 1;
         size_t n_members = 0;
         for (size_t j = first; j != SIZE_MAX; j = next[j]) {
             n_members++;
@@ -204,9 +205,9 @@ nic_models_build(const struct nicctrl *nc, const struct xlate_nic_policy *p,
             m->dests[n_dests] = (struct xlate_offload_dest) {
                 .mac = dp->mac,
                 .out_port = dp->port_id,
-                .acl = nic_acl(ms, p, dp->vp->acl),
+                .acl = nic_acl(ms, p, dp->b->acl),
             };
-            m->dest_acls[n_dests] = dp->vp->acl;
+            m->dest_acls[n_dests] = dp->b->acl;
             m->dest_names[n_dests] = dp->vp->name;
             m->dest_ofports[n_dests++] = dp->vp->ofport;
         }
@@ -237,7 +238,6 @@ nic_models_destroy(struct nic_models *ms)
         free(acl);
     }
     shash_destroy(&ms->acls);
-    free(ms->vps);
 }
 
 /* Gives 'nc' the rules of every VM port whose fast path the NIC can run,

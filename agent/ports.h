@@ -1,0 +1,119 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef IOVP_AGENT_PORTS_H
+#define IOVP_AGENT_PORTS_H 1
+
+/* The VM ports of this switch: the one form in which the pipeline, the
+ * NIC's rules, the statistics and the show commands see a port.
+ *
+ * A port is a Physical_Port of this switch (hardware_vtep), with the OVS
+ * Interface whose "external_ids:iface-id" names it, its VLAN bindings that
+ * the pipeline applies, and its Iovp_Port addresses.  ports_read() reads
+ * them all from the two replicas; ports_diff() tells which ports and which
+ * logical switches differ between two readings, so that the pipeline
+ * makes again the flows of exactly those.  Where several rows claim one
+ * name, one is used by odb_named_rows_sort()'s rule (see
+ * agent/switch-ports.h and agent/vm-ports.c), and the others are faults.
+ *
+ * No I/O; every string is the port's own copy. */
+
+#include <jansson.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openvswitch/shash.h>
+
+struct odb_replica;
+
+/* A VLAN binding that the pipeline applies: frames of 'vlan' (0:
+ * untagged) belong to logical switch 'ls'. */
+struct port_binding {
+    int vlan;
+    char *ls;                   /* The logical switch's name. */
+    uint64_t metadata;          /* Its id in the pipeline. */
+    char *acl;                  /* The ACL bound to it, or NULL. */
+    bool owns_mac;              /* The port's MAC in 'ls' leads to it: of
+                                 * ports with one MAC in one logical
+                                 * switch, the first by name has it. */
+};
+
+/* One of a port's Iovp_Port addresses. */
+struct port_address {
+    int family;                 /* AF_INET or AF_INET6. */
+    union {
+        struct in_addr ipv4;
+        struct in6_addr ipv6;
+    };
+};
+
+struct port {
+    char *name;
+    char *uuid;                 /* Its Physical_Port row's. */
+    char *interface;            /* Its OVS Interface's name, or NULL. */
+    int ofport;                 /* Its OpenFlow port, or -1 if none yet. */
+    char mac[18];               /* Lower case, "" if unknown. */
+    struct port_binding *bindings;  /* By VLAN. */
+    size_t n_bindings;
+
+    /* Its Iovp_Port addresses: when 'checks_ips', only those (and what a
+     * host sends before it has one) may leave it.  'n_ips' counts the
+     * valid ones; the others are its faults. */
+    bool checks_ips;
+    struct port_address *ips;
+    size_t n_ips;
+};
+
+struct ports {
+    struct shash by_name;       /* Name -> "struct port". */
+    const struct port **sorted; /* By name. */
+    size_t n;
+    json_t *faults;             /* {"UUID": ["fault", ...]} of this
+                                 * switch's Physical_Port rows. */
+    json_t *ambiguities;        /* {"text": true}: each resolved. */
+    json_t *acls;               /* {"NAME": true} for each ACL bound. */
+};
+
+void ports_init(struct ports *);
+void ports_destroy(struct ports *);
+void ports_swap(struct ports *, struct ports *);
+void ports_read(struct ports *, const struct odb_replica *vtep,
+                const struct odb_replica *ovs, const char *switch_name,
+                const char *bridge);
+
+const struct port *ports_find(const struct ports *, const char *name);
+const struct port_binding *port_find_binding(const struct port *, int vlan);
+bool port_equal(const struct port *, const struct port *);
+bool port_address_parse(const char *, struct port_address *);
+void port_address_format(const struct port_address *,
+                         char s[INET6_ADDRSTRLEN]);
+
+void ports_diff(const struct ports *old, const struct ports *new,
+                struct shash *ports, struct shash *lswitches);
+
+/* For the show commands, which list every binding, applied or not. */
+struct odb_replica_table;
+struct odb_row;
+char *ports_binding_fault(const json_t *vlan_bindings, size_t idx,
+                          const struct odb_replica_table *lswitches);
+const char *ports_binding_acl(const struct odb_replica_table *pports,
+                              const struct odb_row *,
+                              const struct odb_replica_table *acls,
+                              int vlan);
+
+#endif /* agent/ports.h */
