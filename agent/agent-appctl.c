@@ -277,13 +277,9 @@ agent_flows_json(const struct agent *agent, const char *port,
     /* The frames the NIC decided, by the installed flows they would have
      * taken. */
     json_t *nic = NULL;
-    struct odb_replica *ovs = agent_current(agent->ovs_db);
-    struct odb_replica *vtep = agent_current(agent->vtep_db);
-    if (agent->nicctrl && ovs && vtep) {
-        struct pipeline_spec spec;
+    if (agent->nicctrl) {
         struct xlate_nic_policy policy;
-        translate_nic_policy(agent->translate, vtep, ovs, installed, &spec,
-                             &policy);
+        translate_nic_policy(agent->translate, installed, &policy);
         nic = xlate_nic_flow_stats(agent->nicctrl, &policy);
     }
 
@@ -373,12 +369,9 @@ agent_policy_json(struct agent *agent, const char *port_name,
 
     /* What the NIC decided, by ACL entry. */
     json_t *nic = NULL;
-    struct odb_replica *ovs = agent_current(agent->ovs_db);
-    if (agent->nicctrl && ovs) {
-        struct pipeline_spec spec;
+    if (agent->nicctrl) {
         struct xlate_nic_policy policy;
-        translate_nic_policy(agent->translate, agent_current(agent->vtep_db),
-                             ovs, NULL, &spec, &policy);
+        translate_nic_policy(agent->translate, NULL, &policy);
         nic = xlate_nic_entry_stats(agent->nicctrl, &policy);
     }
 
@@ -571,9 +564,8 @@ agent_cmd_offload_verify(struct control_conn *conn, int argc,
         }
     }
 
-    struct pipeline_spec spec;
     struct xlate_nic_policy policy;
-    translate_nic_policy(agent->translate, vtep, ovs, NULL, &spec, &policy);
+    translate_nic_policy(agent->translate, NULL, &policy);
     json_t *result;
     char *error = xlate_nic_verify(agent->nicctrl, &policy, argv[1], count,
                                    seed, &result);

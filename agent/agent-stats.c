@@ -107,10 +107,8 @@ agent_report_stats(struct agent *agent)
     }
 
     const struct oflow_table *installed = ofctrl_installed(agent->ofctrl);
-    struct pipeline_spec ps;
     struct xlate_nic_policy policy;
-    translate_nic_policy(agent->translate, vtep, ovs, installed, &ps,
-                         &policy);
+    translate_nic_policy(agent->translate, installed, &policy);
     json_t *nic = (agent->nicctrl
                    ? xlate_nic_flow_stats(agent->nicctrl, &policy) : NULL);
     uint64_t in_nic = 0;

@@ -546,9 +546,8 @@ translate_nic_run(struct engine_node *node)
     if (!t->nicctrl) {
         return ENGINE_UNCHANGED;
     }
-    struct pipeline_spec spec;
     struct xlate_nic_policy policy;
-    translate_nic_policy(t, t->vtep, t->ovs, t->installed, &spec, &policy);
+    translate_nic_policy(t, t->installed, &policy);
     xlate_nic_update(t->nicctrl, &policy);
     return ENGINE_CHANGED;
 }
@@ -745,29 +744,19 @@ translate_bound_acls(const struct translate *t)
     return t->ports_cur.acls;
 }
 
-/* Fills in '*policy' (and '*spec', which it points to) with what the NIC's
- * translation (agent/xlate-nic.h) reads: the replicas 'vtep' and 'ovs',
- * the ACLs' translation, the desired flows and the switch's flows,
- * 'installed' (or NULL). */
+/* Fills in '*policy' with what the NIC's translation (agent/xlate-nic.h)
+ * reads: the VM ports, the ACLs' translation, the desired flows and the
+ * switch's flows, 'installed' (or NULL). */
 void
 translate_nic_policy(const struct translate *t,
-                     const struct odb_replica *vtep,
-                     const struct odb_replica *ovs,
                      const struct oflow_table *installed,
-                     struct pipeline_spec *spec,
                      struct xlate_nic_policy *policy)
 {
-    const char *name, *ip;
-
-    translate_identity(t, ovs, &name, &ip);
-    *spec = (struct pipeline_spec) {
-        .switch_name = name ? name : "",
-        .bridge = t->bridge,
-    };
     *policy = (struct xlate_nic_policy) {
-        .vtep = vtep, .ovs = ovs, .spec = spec, .ports = &t->ports_cur,
+        .ports = &t->ports_cur,
         .xacl = t->xacl,
-        .desired = &t->desired, .installed = installed,
+        .desired = &t->desired,
+        .installed = installed,
     };
 }
 

@@ -60,7 +60,6 @@ struct nicctrl;
 struct xlate_nic_policy;
 struct odb_replica;
 struct oflow_table;
-struct pipeline_spec;
 struct ports;
 struct xlate_acl;
 
@@ -95,10 +94,8 @@ const struct ports *translate_ports(const struct translate *);
 const json_t *translate_port_faults(const struct translate *);
 const json_t *translate_bound_acls(const struct translate *);
 void translate_nic_policy(const struct translate *,
-                          const struct odb_replica *vtep,
-                          const struct odb_replica *ovs,
                           const struct oflow_table *installed,
-                          struct pipeline_spec *, struct xlate_nic_policy *);
+                          struct xlate_nic_policy *);
 const struct engine *translate_engine(const struct translate *);
 
 #endif /* agent/translate.h */

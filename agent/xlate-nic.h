@@ -30,17 +30,12 @@ struct desired;
 struct nicctrl;
 struct oflow;
 struct oflow_table;
-struct odb_replica;
-struct pipeline_spec;
 struct ports;
 struct xlate_acl;
 
-/* What the policy is made of at one moment: the replicas and the ACLs'
- * translation, valid until they change. */
+/* What the policy is made of at one moment: the VM ports and the ACLs'
+ * translation, valid until the next translation. */
 struct xlate_nic_policy {
-    const struct odb_replica *vtep;
-    const struct odb_replica *ovs;
-    const struct pipeline_spec *spec;
     const struct ports *ports;          /* The VM ports. */
     const struct xlate_acl *xacl;
     const struct desired *desired;      /* For the ACL entries' traffic in */
