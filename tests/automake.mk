@@ -85,7 +85,7 @@ tests_test_iovp_SOURCES = \
 	tests/test-reconnect.c
 tests_test_iovp_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
 	$(OVS_CFLAGS)
-tests_test_iovp_LDADD = agent/libagent.a offload/liboffload.a ofp/libofp.a ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) $(UV_LIBS) $(OPENSSL_LIBS) $(BPF_LIBS) $(CAPNG_LIBS) $(OVS_LIBS)
+tests_test_iovp_LDADD = agent/libagent.a model/libmodel.a offload/liboffload.a ofp/libofp.a ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) $(UV_LIBS) $(OPENSSL_LIBS) $(BPF_LIBS) $(CAPNG_LIBS) $(OVS_LIBS)
 
 # The libFuzzer targets (tests/fuzz.at), built with clang when configure
 # found it.  Their sources are compiled into them, instrumented.
