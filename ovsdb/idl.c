@@ -920,8 +920,8 @@ odb_idl_row_modify(struct odb_idl *idl, struct odb_idl_table *t,
 
 /* Resolves again the rows of the tables that refer to a table whose flag
  * ('dangling' or, without 'dangling', 'inserted') is set: for 'inserted',
- * only the rows that could not resolve a reference.  A row whose pointers change is
- * tracked as modified in those columns. */
+ * only the rows that could not resolve a reference.  A row whose pointers
+ * change is tracked as modified in those columns. */
 static void
 odb_idl_reresolve(struct odb_idl *idl, bool dangling)
 {
@@ -1098,6 +1098,33 @@ odb_idl_n_rows(const struct odb_idl *idl, const struct odb_idl_class *class,
                size_t table)
 {
     return hmap_count(&odb_idl_table(idl, class, table)->rows);
+}
+
+/* Returns true if the replica that 'idl' last took in has 'table' (an
+ * optional table may be missing from the server's schema), false if it
+ * has not or 'idl' has not taken in a replica yet. */
+bool
+odb_idl_has_table(const struct odb_idl *idl, const struct odb_idl_class *class,
+                  size_t table)
+{
+    const struct odb_idl_table *t = odb_idl_table(idl, class, table);
+
+    return idl->replica && t->replica_table >= 0;
+}
+
+/* Returns a new reference to ["uuid", UUID] for 'row'. */
+json_t *
+odb_idl_row_uuid(const struct odb_idl_row *row)
+{
+    return json_pack("[s, s]", "uuid", row->uuid);
+}
+
+/* Returns a new reference to the "where" that selects 'row' by its
+ * UUID. */
+json_t *
+odb_idl_row_where(const struct odb_idl_row *row)
+{
+    return json_pack("[[s, s, o]]", "_uuid", "==", odb_idl_row_uuid(row));
 }
 
 /* Returns a row of 'table' of 'idl', or NULL if it has none.  The order

@@ -74,6 +74,7 @@
  * values and references as they were, while it is tracked.  Consumers get
  * const pointers and must not change a row. */
 
+#include <jansson.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -169,6 +170,13 @@ bool odb_idl_reloaded(const struct odb_idl *);
 const struct odb_idl_class *odb_idl_get_class(const struct odb_idl *);
 size_t odb_idl_n_rows(const struct odb_idl *, const struct odb_idl_class *,
                       size_t table);
+bool odb_idl_has_table(const struct odb_idl *, const struct odb_idl_class *,
+                       size_t table);
+
+/* For transactions about a row: new references to ["uuid", UUID] and to
+ * the "where" [["_uuid", "==", ["uuid", UUID]]] that selects it. */
+json_t *odb_idl_row_uuid(const struct odb_idl_row *);
+json_t *odb_idl_row_where(const struct odb_idl_row *);
 
 /* For the generated accessors: 'class' must be the class 'idl' was
  * created with (it asserts so) and 'table' one of its tables. */
