@@ -41,6 +41,7 @@
 struct control_conn;
 struct control_deferred;
 struct odb_client;
+struct odb_idl;
 struct odb_replica;
 struct oflow_table;
 
@@ -58,6 +59,14 @@ struct agent {
     struct tls_context *tls;    /* For every ssl: remote, or NULL. */
     struct odb_client *ovs_db;  /* Open_vSwitch. */
     struct odb_client *vtep_db; /* hardware_vtep. */
+
+    /* Typed models of the two databases (ovsdb/idl.h, model/vswitch-idl.h
+     * and model/vtep-idl.h), updated from each batch of changes before
+     * translation hears of it; their tracked rows are the last batch's.
+     * What iovpd monitors is what they read ('vswitch_idl_monitor',
+     * 'hwvtep_idl_monitor'). */
+    struct odb_idl *ovs_idl;    /* Open_vSwitch ("vswitch_" tables). */
+    struct odb_idl *vtep_idl;   /* hardware_vtep ("hwvtep_" tables). */
     uv_signal_t sigterm;
     uv_signal_t sigint;
     bool handles;               /* Its libuv handles are initialized. */

@@ -157,7 +157,7 @@ agent_reconcile_databases(struct agent *agent, const struct odb_replica *vtep,
         .switch_name = name,
         .tunnel_ip = tunnel_ip,
     };
-    json_t *ops = report_physical_switch(vtep, &spec);
+    json_t *ops = report_physical_switch(agent->vtep_idl, &spec);
     if (ops) {
         VLOG_INFO("reporting Physical_Switch %s", name);
     } else if (ovs) {
@@ -238,7 +238,8 @@ agent_report_faults(struct agent *agent, const struct odb_replica *vtep,
          * every entry's faults costs more than a change. */
         const struct translate *t = agent->translate;
         json_t *acl_faults = xlate_acl_faults(translate_xacl(t));
-        ops = report_acl_faults(vtep, translate_bound_acls(t), acl_faults);
+        ops = report_acl_faults(agent->vtep_idl, translate_bound_acls(t),
+                                acl_faults);
         json_decref(acl_faults);
         if (ops) {
             VLOG_INFO("reporting the ACL faults of %s", name);

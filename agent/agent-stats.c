@@ -68,7 +68,7 @@ agent_report_offload(struct agent *agent, const struct odb_replica *vtep,
     json_object_set_new(summary, "hit_rate", json_real(
                             from_vms > 0
                             ? MIN(1.0, (double) in_nic / from_vms) : 0));
-    json_t *ops = report_offload(vtep, rs, summary);
+    json_t *ops = report_offload(agent->vtep_idl, rs, summary);
     json_decref(summary);
     return ops;
 }

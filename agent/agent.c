@@ -35,56 +35,19 @@
 #include "lib/control.h"
 #include "lib/tls.h"
 #include "lib/util.h"
+#include "model/vswitch-idl.h"
+#include "model/vtep-idl.h"
 #include "offload/backend.h"
 #include "offload/nicctrl.h"
 #include "ofp/client.h"
 #include "ofp/ofconn.h"
 #include "ofp/ofctrl.h"
 #include "ovsdb/client.h"
+#include "ovsdb/idl.h"
 #include "ovsdb/replica.h"
 #include "ovsdb/schema.h"
 
 VLOG_DEFINE_THIS_MODULE(agent);
-
-/* The tables iovpd reads from each database. */
-static const char *const ovs_open_vswitch_columns[] = {
-    "bridges", "external_ids", "cur_cfg", "next_cfg", NULL,
-};
-static const char *const ovs_bridge_columns[] = {
-    "name", "ports", "fail_mode", "protocols", "datapath_type",
-    "controller", "external_ids", NULL,
-};
-static const char *const ovs_port_columns[] = {
-    "name", "interfaces", NULL,
-};
-static const char *const ovs_interface_columns[] = {
-    "name", "type", "ofport", "external_ids", NULL,
-};
-static const struct odb_monitor_table ovs_tables[] = {
-    { .table = "Open_vSwitch", .columns = ovs_open_vswitch_columns },
-    { .table = "Bridge", .columns = ovs_bridge_columns },
-    { .table = "Port", .columns = ovs_port_columns },
-    { .table = "Interface", .columns = ovs_interface_columns },
-};
-static const struct odb_monitor_table vtep_tables[] = {
-    { .table = "Global" },
-    { .table = "Physical_Switch" },
-    { .table = "Physical_Port" },
-    { .table = "Logical_Switch" },
-    { .table = "Physical_Locator" },
-    { .table = "Physical_Locator_Set" },
-    { .table = "Ucast_Macs_Local" },
-    { .table = "Ucast_Macs_Remote" },
-    { .table = "Mcast_Macs_Local" },
-    { .table = "Mcast_Macs_Remote" },
-    { .table = "Logical_Binding_Stats" },
-    { .table = "ACL" },
-    { .table = "ACL_entry" },
-    /* iovp's extensions (schemas/iovp.ovsschema), absent from a stock
-     * hardware_vtep database. */
-    { .table = "Iovp_Port", .optional = true },
-    { .table = "Iovp_Offload", .optional = true },
-};
 
 /* A put of at least this many flow changes leaves a peak of freed memory
  * (encoded messages, copies in flight) that iovpd gives back to the system
@@ -98,8 +61,9 @@ agent_current(struct odb_client *db)
     return odb_client_is_active(db) ? odb_client_replica(db) : NULL;
 }
 
-/* A database changed, or its replica became current: translation takes
- * in the changes, and the agent runs. */
+/* A database changed, or its replica became current: its model takes in
+ * the changes (its tracked rows are this batch's until the next), then
+ * translation, and the agent runs. */
 static void
 agent_db_changed(struct odb_client *db, void *agent_)
 {
@@ -108,6 +72,8 @@ agent_db_changed(struct odb_client *db, void *agent_)
 
     VLOG_DBG("%s: %zu rows changed", replica->schema->name,
              replica->n_changes);
+    odb_idl_update(db == agent->ovs_db ? agent->ovs_idl : agent->vtep_idl,
+                   replica);
     if (db == agent->ovs_db) {
         translate_ovs_changed(agent->translate, replica);
     } else {
@@ -336,6 +302,8 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
         .agent = agent, .what = "hardware_vtep transaction",
     };
     agent->ofctrl = ofctrl_create();
+    agent->ovs_idl = vswitch_idl_create();
+    agent->vtep_idl = hwvtep_idl_create();
 
     if (options->offload) {
         struct offload *backend;
@@ -381,13 +349,13 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
                                     options->control_idle_timeout);
 
     why = agent_open_db(agent, options, options->ovs_db, "Open_vSwitch",
-                        ovs_tables, IOVP_ARRAY_SIZE(ovs_tables), false,
+                        vswitch_idl_monitor, vswitch_idl_n_monitor, false,
                         &agent->ovs_db);
     if (!why) {
         why = agent_open_db(agent, options, options->vtep_db,
-                            "hardware_vtep", vtep_tables,
-                            IOVP_ARRAY_SIZE(vtep_tables),
-                            options->leader_only, &agent->vtep_db);
+                            "hardware_vtep", hwvtep_idl_monitor,
+                            hwvtep_idl_n_monitor, options->leader_only,
+                            &agent->vtep_db);
     }
     if (why) {
         error = -EINVAL;
@@ -500,6 +468,8 @@ agent_destroy(struct agent *agent)
         agent_close(agent);
         ofctrl_destroy(agent->ofctrl);
         translate_destroy(agent->translate);
+        odb_idl_destroy(agent->ovs_idl);
+        odb_idl_destroy(agent->vtep_idl);
         nicctrl_destroy(agent->nicctrl);
         tls_context_destroy(agent->tls);
         free(agent->bridge);

@@ -29,25 +29,37 @@
 #include "agent/switch-ports.h"
 #include "agent/vm-ports.h"
 #include "lib/util.h"
+#include "model/vtep-idl.h"
+#include "ovsdb/idl.h"
 #include "ovsdb/query.h"
 #include "ovsdb/replica.h"
 
+/* Returns the Physical_Switch row called 'name' in 'vtep', or NULL. */
+static const struct hwvtep_physical_switch *
+report_find_switch(const struct odb_idl *vtep, const char *name)
+{
+    const struct hwvtep_physical_switch *ps;
+
+    HWVTEP_PHYSICAL_SWITCH_FOR_EACH (ps, vtep) {
+        if (!strcmp(ps->name, name)) {
+            return ps;
+        }
+    }
+    return NULL;
+}
+
 /* Returns a new reference to the operations that make the hardware_vtep
- * database, as its replica 'vtep' shows it, hold this switch's
+ * database, as its model 'vtep' shows it, hold this switch's
  * Physical_Switch row as 'spec' describes it; NULL when it already does. */
 json_t *
-report_physical_switch(const struct odb_replica *vtep,
+report_physical_switch(const struct odb_idl *vtep,
                        const struct report_spec *spec)
 {
-    const struct odb_replica_table *globals = odb_replica_find_table(
-        vtep, "Global");
-    const struct odb_replica_table *switches = odb_replica_find_table(
-        vtep, "Physical_Switch");
-    const struct odb_row *global = odb_first_row(globals);
-    const struct odb_row *ps = odb_find_row_by_string(switches, "name",
-                                                      spec->switch_name);
+    const struct hwvtep_global *global = hwvtep_global_first(vtep);
+    const struct hwvtep_physical_switch *ps;
     json_t *ops = json_array();
 
+    ps = report_find_switch(vtep, spec->switch_name);
     if (!ps) {
         json_t *row = json_pack("{s:s}", "name", spec->switch_name);
         if (spec->tunnel_ip) {
@@ -66,7 +78,7 @@ report_physical_switch(const struct odb_replica *vtep,
             json_array_append_new(ops, json_pack(
                 "{s:s, s:s, s:o, s:[[s, s, [s, s]]]}",
                 "op", "mutate", "table", "Global",
-                "where", odb_where_uuid(global),
+                "where", odb_idl_row_where(&global->header_),
                 "mutations", "switches", "insert", "named-uuid", "ps"));
         } else {
             /* Guarded: another client (vtep-ctl, say) may be making the
@@ -80,23 +92,27 @@ report_physical_switch(const struct odb_replica *vtep,
                 "table", "Global", "row", "switches", "named-uuid", "ps"));
         }
     } else {
-        const json_t *ips = odb_row_get(switches, ps, "tunnel_ips");
         if (spec->tunnel_ip
-            && (json_array_size(json_array_get(ips, 1)) != 1
-                || !odb_set_has_string(ips, spec->tunnel_ip))) {
+            && (ps->n_tunnel_ips != 1
+                || strcmp(ps->tunnel_ips[0], spec->tunnel_ip))) {
             json_array_append_new(ops, json_pack(
                 "{s:s, s:s, s:o, s:{s:s}}", "op", "update",
-                "table", "Physical_Switch", "where", odb_where_uuid(ps),
+                "table", "Physical_Switch",
+                "where", odb_idl_row_where(&ps->header_),
                 "row", "tunnel_ips", spec->tunnel_ip));
         }
-        if (global && !odb_set_has_uuid(odb_row_get(globals, global,
-                                                    "switches"),
-                                        ps->uuid)) {
+
+        bool listed = false;
+        for (size_t i = 0; global && i < global->n_switches; i++) {
+            listed = listed || global->switches[i] == ps;
+        }
+        if (global && !listed) {
             json_array_append_new(ops, json_pack(
                 "{s:s, s:s, s:o, s:[[s, s, o]]}",
                 "op", "mutate", "table", "Global",
-                "where", odb_where_uuid(global),
-                "mutations", "switches", "insert", odb_uuid(ps)));
+                "where", odb_idl_row_where(&global->header_),
+                "mutations", "switches", "insert",
+                odb_idl_row_uuid(&ps->header_)));
         }
     }
 
@@ -627,6 +643,25 @@ report_vlan_stats(const struct odb_replica *vtep,
     return odb_txn_finish(ops, "iovpd: reporting VLAN statistics");
 }
 
+/* Returns true if 'set', a canonical set of strings as report_token_set()
+ * makes it, holds the 'n' sorted strings 'strings' and no other. */
+static bool
+report_set_equals(const json_t *set, char *const *strings, size_t n)
+{
+    const json_t *elems = json_array_get(set, 1);
+
+    if (json_array_size(elems) != n) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *s = json_string_value(json_array_get(elems, i));
+        if (!s || strcmp(s, strings[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Returns the transaction (or NULL if none is needed) that sets the
  * "acl_fault_status" of each ACL named in 'acls' (a JSON object whose keys
  * are ACL names) and the "acle_fault_status" of each of their entries to
@@ -634,13 +669,9 @@ report_vlan_stats(const struct odb_replica *vtep,
  * [tokens]}, "entries": {"UUID": [tokens]}}.  Both columns are ephemeral:
  * after a database restart the faults are written again. */
 json_t *
-report_acl_faults(const struct odb_replica *vtep, const json_t *acls,
+report_acl_faults(const struct odb_idl *vtep, const json_t *acls,
                   const json_t *faults)
 {
-    const struct odb_replica_table *acl_table = odb_replica_find_table(
-        vtep, "ACL");
-    const struct odb_replica_table *entry_table = odb_replica_find_table(
-        vtep, "ACL_entry");
     const json_t *acl_faults = json_object_get(faults, "acls");
     const json_t *entry_faults = json_object_get(faults, "entries");
     json_t *ops = json_array();
@@ -648,40 +679,52 @@ report_acl_faults(const struct odb_replica *vtep, const json_t *acls,
     json_t *value;
 
     json_object_foreach (CONST_CAST(json_t *, acls), name, value) {
-        const struct odb_row *acl = odb_find_row_by_string(
-            acl_table, "acl_name", name);
+        const struct hwvtep_acl *acl;
+
+        HWVTEP_ACL_FOR_EACH (acl, vtep) {
+            if (!strcmp(acl->acl_name, name)) {
+                break;
+            }
+        }
         if (!acl) {
             continue;
         }
         json_t *set = report_token_set(json_object_get(acl_faults, name));
-        if (!json_equal(set, odb_row_get(acl_table, acl,
-                                         "acl_fault_status"))) {
+        if (!report_set_equals(set, acl->acl_fault_status,
+                               acl->n_acl_fault_status)) {
             json_array_append_new(ops, json_pack(
                 "{s:s, s:s, s:o, s:{s:O}}", "op", "update",
-                "table", "ACL", "where", odb_where_uuid(acl),
+                "table", "ACL", "where", odb_idl_row_where(&acl->header_),
                 "row", "acl_fault_status", set));
         }
         json_decref(set);
 
-        size_t n;
-        const struct odb_row **entries = odb_rows_referenced(
-            entry_table, odb_row_get(acl_table, acl, "acl_entries"), &n);
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < acl->n_acl_entries; i++) {
+            const struct hwvtep_acl_entry *entry = acl->acl_entries[i];
+
             set = report_token_set(json_object_get(entry_faults,
-                                                   entries[i]->uuid));
-            if (!json_equal(set, odb_row_get(entry_table, entries[i],
-                                             "acle_fault_status"))) {
+                                                   entry->header_.uuid));
+            if (!report_set_equals(set, entry->acle_fault_status,
+                                   entry->n_acle_fault_status)) {
                 json_array_append_new(ops, json_pack(
                     "{s:s, s:s, s:o, s:{s:O}}", "op", "update",
-                    "table", "ACL_entry", "where",
-                    odb_where_uuid(entries[i]),
+                    "table", "ACL_entry",
+                    "where", odb_idl_row_where(&entry->header_),
                     "row", "acle_fault_status", set));
             }
             json_decref(set);
         }
-        free(entries);
     }
     return odb_txn_finish(ops, "iovpd: reporting ACL faults");
+}
+
+/* Returns true if 'want' is a number equal to 'have', within what a real's
+ * round trip through the database may change. */
+static bool
+report_number_equals(const json_t *want, double have)
+{
+    return (json_is_number(want)
+            && fabs(json_number_value(want) - have) < 1e-9);
 }
 
 /* Returns a transaction that makes this switch's Iovp_Offload row say what
@@ -690,26 +733,20 @@ report_acl_faults(const struct odb_replica *vtep, const json_t *acls,
  * database has no Iovp_Offload table (the stock hardware_vtep schema) or
  * the switch no row yet. */
 json_t *
-report_offload(const struct odb_replica *vtep, const struct report_spec *spec,
+report_offload(const struct odb_idl *vtep, const struct report_spec *spec,
                const json_t *summary)
 {
-    const struct odb_replica_table *offloads = odb_replica_find_table(
-        vtep, "Iovp_Offload");
-    const struct odb_replica_table *switches = odb_replica_find_table(
-        vtep, "Physical_Switch");
-    const struct odb_row *ps = odb_find_row_by_string(switches, "name",
-                                                      spec->switch_name);
-    if (!offloads || !ps) {
+    const struct hwvtep_physical_switch *ps;
+
+    ps = report_find_switch(vtep, spec->switch_name);
+    if (!ps || !odb_idl_has_table(vtep, &hwvtep_idl_class,
+                                  HWVTEP_TABLE_IOVP_OFFLOAD)) {
         return NULL;
     }
 
-    const struct odb_row *row = NULL, *r;
-    HMAP_FOR_EACH (r, node, &offloads->rows) {
-        const json_t *ref = odb_row_get(offloads, r, "physical_switch");
-        const char *uuid = json_string_value(json_array_get(ref, 1));
-        if (json_is_string(json_array_get(ref, 0)) && uuid
-            && !strcmp(json_string_value(json_array_get(ref, 0)), "uuid")
-            && !strcmp(uuid, ps->uuid)) {
+    const struct hwvtep_iovp_offload *row = NULL, *r;
+    HWVTEP_IOVP_OFFLOAD_FOR_EACH (r, vtep) {
+        if (r->physical_switch == ps) {
             row = r;
         }
     }
@@ -724,26 +761,26 @@ report_offload(const struct odb_replica *vtep, const struct report_spec *spec,
         "masks_used", json_object_get(summary, "masks"),
         "hit_rate", round(hit_rate * 1000) / 1000);
     if (row) {
-        bool same = true;
-        const char *column;
-        json_t *value;
-        json_object_foreach (want, column, value) {
-            const json_t *have = odb_row_get(offloads, row, column);
-            same = same && (json_is_number(value)
-                            ? json_is_number(have)
-                              && fabs(json_number_value(have)
-                                      - json_number_value(value)) < 1e-9
-                            : json_equal(have, value));
-        }
-        if (same) {
+        const char *backend = json_string_value(json_object_get(want,
+                                                                "backend"));
+        if (backend && !strcmp(backend, row->backend)
+            && report_number_equals(json_object_get(want, "capacity"),
+                                    row->capacity)
+            && report_number_equals(json_object_get(want, "entries_used"),
+                                    row->entries_used)
+            && report_number_equals(json_object_get(want, "masks_used"),
+                                    row->masks_used)
+            && report_number_equals(json_object_get(want, "hit_rate"),
+                                    row->hit_rate)) {
             json_decref(want);
             return NULL;
         }
         return json_pack("[{s:s, s:s, s:o, s:o}]", "op", "update",
                          "table", "Iovp_Offload", "where",
-                         odb_where_uuid(row), "row", want);
+                         odb_idl_row_where(&row->header_), "row", want);
     }
-    json_object_set_new(want, "physical_switch", odb_uuid(ps));
+    json_object_set_new(want, "physical_switch",
+                        odb_idl_row_uuid(&ps->header_));
     return json_pack("[{s:s, s:s, s:o}]", "op", "insert",
                      "table", "Iovp_Offload", "row", want);
 }

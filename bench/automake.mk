@@ -13,7 +13,7 @@ bench_offload_placement_SOURCES = bench/offload-placement.c \
 	tests/classbench.c tests/classbench.h
 bench_offload_placement_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) \
 	$(UV_CFLAGS) $(OVS_CFLAGS)
-bench_offload_placement_LDADD = agent/libagent.a offload/liboffload.a \
+bench_offload_placement_LDADD = agent/libagent.a model/libmodel.a offload/liboffload.a \
 	ofp/libofp.a ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) \
 	$(UV_LIBS) $(OPENSSL_LIBS) $(BPF_LIBS) $(OVS_LIBS) -lm
 
@@ -31,13 +31,14 @@ IOVPD_ASAN_SRC = $(agent_iovpd_SOURCES) $(agent_libagent_a_SOURCES) \
 	$(offload_liboffload_a_SOURCES) $(ofp_libofp_a_SOURCES) \
 	$(ovsdb_libovsdb_a_SOURCES) $(lib_libiovp_a_SOURCES)
 SOAK_TARGETS = bench/iovpd-asan
-bench/iovpd-asan: $(IOVPD_ASAN_SRC) offload/xdp-prog.c config.h
+bench/iovpd-asan: $(IOVPD_ASAN_SRC) offload/xdp-prog.c config.h \
+		$(nodist_model_libmodel_a_SOURCES)
 	$(AM_V_CCLD)$(CC) -g -O1 -fsanitize=address -fno-omit-frame-pointer \
 	    $(AM_CPPFLAGS) -I$(top_builddir) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
 	    $(OPENSSL_CFLAGS) $(BPF_CFLAGS) $(CAPNG_CFLAGS) $(OVS_CFLAGS) -o $@ \
 	    `for f in $(IOVPD_ASAN_SRC); do \
 	         case $$f in *.c) echo $(srcdir)/$$f;; esac; done` \
-	    offload/xdp-prog.c \
+	    offload/xdp-prog.c model/vtep-idl.c model/vswitch-idl.c \
 	    $(JANSSON_LIBS) $(UV_LIBS) $(OPENSSL_LIBS) $(BPF_LIBS) \
 	    $(CAPNG_LIBS) $(OVS_LIBS)
 CLEANFILES += bench/iovpd-asan

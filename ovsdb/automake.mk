@@ -7,6 +7,8 @@ ovsdb_libovsdb_a_SOURCES = \
 	ovsdb/client.h \
 	ovsdb/datum.c \
 	ovsdb/datum.h \
+	ovsdb/idl.c \
+	ovsdb/idl.h \
 	ovsdb/query.c \
 	ovsdb/query.h \
 	ovsdb/replica.c \

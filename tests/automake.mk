@@ -21,6 +21,7 @@ TESTSUITE_AT = \
 	tests/pipeline.at \
 	tests/acl.at \
 	tests/engine.at \
+	tests/idl.at \
 	tests/fragments.at \
 	tests/control.at \
 	tests/iovpd.at \
@@ -72,6 +73,7 @@ tests_test_iovp_SOURCES = \
 	tests/test-control.c \
 	tests/test-desired.c \
 	tests/test-engine.c \
+	tests/test-idl.c \
 	tests/test-iovp.c \
 	tests/test-iovp.h \
 	tests/test-jsonrpc.c \
@@ -83,9 +85,25 @@ tests_test_iovp_SOURCES = \
 	tests/test-ovsdb-client.c \
 	tests/test-ovsdb-session.c \
 	tests/test-reconnect.c
+nodist_tests_test_iovp_SOURCES = \
+	tests/idltest-idl.c \
+	tests/idltest-idl.h
+BUILT_SOURCES += $(nodist_tests_test_iovp_SOURCES)
+CLEANFILES += $(nodist_tests_test_iovp_SOURCES)
+EXTRA_DIST += tests/idltest.idl
+IDLTEST_DEPS = $(srcdir)/build-aux/idlgen.py $(srcdir)/tests/idltest.idl \
+	$(srcdir)/schemas/iovp.ovsschema
+tests/idltest-idl.h: $(IDLTEST_DEPS)
+	$(AM_V_GEN)$(MKDIR_P) tests && $(IDLGEN) --prefix=idltest --header \
+	    $(srcdir)/schemas/iovp.ovsschema $(srcdir)/tests/idltest.idl \
+	    > $@.tmp && mv $@.tmp $@
+tests/idltest-idl.c: $(IDLTEST_DEPS)
+	$(AM_V_GEN)$(MKDIR_P) tests && $(IDLGEN) --prefix=idltest --source \
+	    $(srcdir)/schemas/iovp.ovsschema $(srcdir)/tests/idltest.idl \
+	    > $@.tmp && mv $@.tmp $@
 tests_test_iovp_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
 	$(OVS_CFLAGS)
-tests_test_iovp_LDADD = agent/libagent.a offload/liboffload.a ofp/libofp.a ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) $(UV_LIBS) $(OPENSSL_LIBS) $(BPF_LIBS) $(CAPNG_LIBS) $(OVS_LIBS)
+tests_test_iovp_LDADD = agent/libagent.a model/libmodel.a offload/liboffload.a ofp/libofp.a ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) $(UV_LIBS) $(OPENSSL_LIBS) $(BPF_LIBS) $(CAPNG_LIBS) $(OVS_LIBS)
 
 # The libFuzzer targets (tests/fuzz.at), built with clang when configure
 # found it.  Their sources are compiled into them, instrumented.

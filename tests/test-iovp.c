@@ -36,6 +36,8 @@ static const struct test_iovp_command commands[] = {
     {"control", "SOCKET", test_control_main},
     {"desired", "SEED COUNT", test_desired_main},
     {"engine", "SEED COUNT", test_engine_main},
+    {"idl", "SCHEMA", test_idl_main},
+    {"idl-memory", "SCHEMA N", test_idl_memory_main},
     {"jsonrpc-parse", "[--chunk=N] FILE", test_jsonrpc_parse_main},
     {"link", "", test_link_main},
     {"offload-classbench", "RULES SEED COUNT [--check-ipv4]",

@@ -33,6 +33,8 @@ typedef int test_iovp_func(int argc, char *argv[]);
 test_iovp_func test_control_main;
 test_iovp_func test_desired_main;
 test_iovp_func test_engine_main;
+test_iovp_func test_idl_main;
+test_iovp_func test_idl_memory_main;
 test_iovp_func test_jsonrpc_parse_main;
 test_iovp_func test_link_main;
 test_iovp_func test_offload_classbench_main;

@@ -1,0 +1,1214 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "ovsdb/idl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openvswitch/util.h>
+#include <openvswitch/vlog.h>
+
+#include "lib/util.h"
+#include "ovsdb/replica.h"
+
+VLOG_DEFINE_THIS_MODULE(idl);
+
+/* One atom as decoded, before it goes into a row's typed members. */
+union odb_idl_atom {
+    int64_t integer;
+    double real;
+    bool boolean;
+    char *string;               /* Strings and uuids' text, owned. */
+};
+
+/* A decoded value: 'n' keys and, for a map, 'n' values. */
+struct odb_idl_datum {
+    union odb_idl_atom *keys;
+    union odb_idl_atom *values;
+    size_t n;
+};
+
+/* A table of the model. */
+struct odb_idl_table {
+    const struct odb_idl_table_class *class_;
+    size_t index;
+    struct hmap rows;           /* Live rows, by UUID. */
+    struct ovs_list track;      /* Tracked rows, live or deleted. */
+    bool has_refs;              /* A column resolves references. */
+    uint64_t referrers;         /* Bit N: table N has references to it. */
+    size_t n_unresolved;        /* Rows with 'unresolved'. */
+
+    /* Where the replica last seen has it: its table index, or -1, and
+     * for each column, the replica's column index, or -1. */
+    int replica_table;
+    int *replica_columns;
+
+    bool inserted;              /* This update inserted a row. */
+    bool dangling;              /* This update deleted a referred row. */
+};
+
+struct odb_idl {
+    const struct odb_idl_class *class_;
+    struct odb_idl_table *tables;
+    const struct odb_replica *replica;  /* Last seen; only compared. */
+    bool reloaded;
+
+    /* Rows to resolve in the current update. */
+    struct odb_idl_row **pending;
+    size_t n_pending, allocated_pending;
+};
+
+/* FNV-1a of the 36 characters of a UUID, as the replica hashes them. */
+static uint32_t
+odb_idl_hash(const char *uuid)
+{
+    uint32_t hash = 2166136261u;
+
+    for (const char *p = uuid; *p; p++) {
+        hash = (hash ^ (unsigned char) *p) * 16777619u;
+    }
+    return hash;
+}
+
+static bool
+odb_idl_base_is_ref(const struct odb_idl_base *base)
+{
+    return base->type == ODB_TYPE_UUID && base->ref_table >= 0;
+}
+
+static bool
+odb_idl_column_has_refs(const struct odb_idl_column *c)
+{
+    return odb_idl_base_is_ref(&c->key) || odb_idl_base_is_ref(&c->value);
+}
+
+static bool
+odb_idl_column_is_map(const struct odb_idl_column *c)
+{
+    return c->value.type != ODB_TYPE_VOID;
+}
+
+/* Returns how column 'c' is held in its row's struct. */
+enum odb_idl_layout
+odb_idl_column_layout(const struct odb_idl_column *c)
+{
+    if (odb_idl_column_is_map(c) || c->n_max > 1) {
+        return ODB_IDL_ARRAY;
+    }
+    switch (c->key.type) {
+    case ODB_TYPE_STRING:
+    case ODB_TYPE_UUID:
+        return ODB_IDL_POINTER;
+    case ODB_TYPE_INTEGER:
+    case ODB_TYPE_REAL:
+    case ODB_TYPE_BOOLEAN:
+    case ODB_TYPE_VOID:
+    case ODB_N_ATOMIC_TYPES:
+    default:
+        return c->n_min == 1 ? ODB_IDL_INLINE : ODB_IDL_ARRAY;
+    }
+}
+
+/* The size of one element of an array of 'base' atoms in a row. */
+static size_t
+odb_idl_elem_size(const struct odb_idl_base *base)
+{
+    switch (base->type) {
+    case ODB_TYPE_INTEGER:
+        return sizeof(int64_t);
+    case ODB_TYPE_REAL:
+        return sizeof(double);
+    case ODB_TYPE_BOOLEAN:
+        return sizeof(bool);
+    case ODB_TYPE_STRING:
+        return sizeof(char *);
+    case ODB_TYPE_UUID:
+        return odb_idl_base_is_ref(base) ? sizeof(void *) : sizeof(char *);
+    case ODB_TYPE_VOID:
+    case ODB_N_ATOMIC_TYPES:
+    default:
+        abort();
+    }
+}
+
+/* Stores 'atom' of type 'base' (not a reference) at 'dst'. */
+static void
+odb_idl_atom_store(const struct odb_idl_base *base,
+                   const union odb_idl_atom *atom, void *dst)
+{
+    switch (base->type) {
+    case ODB_TYPE_INTEGER:
+        memcpy(dst, &atom->integer, sizeof atom->integer);
+        break;
+    case ODB_TYPE_REAL:
+        memcpy(dst, &atom->real, sizeof atom->real);
+        break;
+    case ODB_TYPE_BOOLEAN:
+        memcpy(dst, &atom->boolean, sizeof atom->boolean);
+        break;
+    case ODB_TYPE_STRING:
+    case ODB_TYPE_UUID:
+        memcpy(dst, &atom->string, sizeof atom->string);
+        break;
+    case ODB_TYPE_VOID:
+    case ODB_N_ATOMIC_TYPES:
+    default:
+        abort();
+    }
+}
+
+static bool
+odb_idl_base_has_strings(const struct odb_idl_base *base)
+{
+    return base->type == ODB_TYPE_STRING || base->type == ODB_TYPE_UUID;
+}
+
+static void
+odb_idl_datum_destroy(const struct odb_idl_column *c,
+                      struct odb_idl_datum *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        if (odb_idl_base_has_strings(&c->key)) {
+            free(d->keys[i].string);
+        }
+        if (d->values && odb_idl_base_has_strings(&c->value)) {
+            free(d->values[i].string);
+        }
+    }
+    free(d->keys);
+    free(d->values);
+    memset(d, 0, sizeof *d);
+}
+
+/* Decodes 'json', an atom of type 'base', into '*atom'.  Returns false if
+ * it is not one. */
+static bool
+odb_idl_atom_decode(const struct odb_idl_base *base, const json_t *json,
+                    union odb_idl_atom *atom)
+{
+    switch (base->type) {
+    case ODB_TYPE_INTEGER:
+        if (!json_is_integer(json)) {
+            return false;
+        }
+        atom->integer = json_integer_value(json);
+        return true;
+    case ODB_TYPE_REAL:
+        if (!json_is_real(json)) {
+            return false;
+        }
+        atom->real = json_real_value(json);
+        return true;
+    case ODB_TYPE_BOOLEAN:
+        if (!json_is_boolean(json)) {
+            return false;
+        }
+        atom->boolean = json_is_true(json);
+        return true;
+    case ODB_TYPE_STRING:
+        if (!json_is_string(json)) {
+            return false;
+        }
+        atom->string = iovp_xstrdup(json_string_value(json));
+        return true;
+    case ODB_TYPE_UUID: {
+        const json_t *tag = json_array_get(json, 0);
+        const json_t *text = json_array_get(json, 1);
+        if (json_array_size(json) != 2 || !json_is_string(tag)
+            || strcmp(json_string_value(tag), "uuid")
+            || !json_is_string(text) || json_string_length(text) != 36) {
+            return false;
+        }
+        atom->string = iovp_xstrdup(json_string_value(text));
+        return true;
+    }
+    case ODB_TYPE_VOID:
+    case ODB_N_ATOMIC_TYPES:
+    default:
+        return false;
+    }
+}
+
+/* Returns the elements of 'json' if it is a tagged ["TAG", [...]], else
+ * NULL. */
+static const json_t *
+odb_idl_tagged(const json_t *json, const char *tag)
+{
+    const json_t *t = json_array_get(json, 0);
+    const json_t *elems = json_array_get(json, 1);
+
+    return (json_array_size(json) == 2 && json_is_string(t)
+            && !strcmp(json_string_value(t), tag) && json_is_array(elems)
+            ? elems : NULL);
+}
+
+/* Decodes 'json', a value of column 'c', into 'd'.  Returns false, with
+ * 'd' empty, if it does not fit the column's type. */
+static bool
+odb_idl_datum_decode(const struct odb_idl_column *c, const json_t *json,
+                     struct odb_idl_datum *d)
+{
+    bool is_map = odb_idl_column_is_map(c);
+    const json_t *elems;
+    size_t n;
+
+    memset(d, 0, sizeof *d);
+    if (is_map) {
+        elems = odb_idl_tagged(json, "map");
+        if (!elems) {
+            return false;
+        }
+        n = json_array_size(elems);
+    } else {
+        elems = odb_idl_tagged(json, "set");
+        n = elems ? json_array_size(elems) : 1;
+    }
+    if (n < c->n_min || n > c->n_max) {
+        return false;
+    }
+    d->keys = iovp_xmalloc(MAX(n, 1) * sizeof *d->keys);
+    if (is_map) {
+        d->values = iovp_xmalloc(MAX(n, 1) * sizeof *d->values);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const json_t *key = elems ? json_array_get(elems, i) : json;
+        const json_t *value = NULL;
+
+        if (is_map) {
+            if (json_array_size(key) != 2) {
+                goto error;
+            }
+            value = json_array_get(key, 1);
+            key = json_array_get(key, 0);
+        }
+        if (!odb_idl_atom_decode(&c->key, key, &d->keys[i])) {
+            goto error;
+        }
+        if (is_map && !odb_idl_atom_decode(&c->value, value, &d->values[i])) {
+            if (odb_idl_base_has_strings(&c->key)) {
+                free(d->keys[i].string);
+            }
+            goto error;
+        }
+        d->n++;
+    }
+    return true;
+
+error:
+    odb_idl_datum_destroy(c, d);
+    return false;
+}
+
+/* Sets 'd' to column 'c''s default: nothing, or for a column of exactly
+ * one atom, 0, 0.0, false, "" or the all-zeros uuid. */
+static void
+odb_idl_datum_default(const struct odb_idl_column *c,
+                      struct odb_idl_datum *d)
+{
+    memset(d, 0, sizeof *d);
+    if (c->n_min > 0) {
+        d->n = 1;
+        d->keys = iovp_xzalloc(sizeof *d->keys);
+        if (odb_idl_base_has_strings(&c->key)) {
+            d->keys[0].string = iovp_xstrdup(
+                c->key.type == ODB_TYPE_STRING
+                ? "" : "00000000-0000-0000-0000-000000000000");
+        }
+        if (odb_idl_column_is_map(c)) {
+            d->values = iovp_xzalloc(sizeof *d->values);
+            if (odb_idl_base_has_strings(&c->value)) {
+                d->values[0].string = iovp_xstrdup(
+                    c->value.type == ODB_TYPE_STRING
+                    ? "" : "00000000-0000-0000-0000-000000000000");
+            }
+        }
+    }
+}
+
+static void *
+odb_idl_member(struct odb_idl_row *row, size_t offset)
+{
+    return (char *) row + offset;
+}
+
+/* Frees what the members of column 'c' of 'row' hold, and empties them.
+ * For a column with references, the strings in the members belong to
+ * 'row->refs'. */
+static void
+odb_idl_column_clear(struct odb_idl_row *row, const struct odb_idl_column *c,
+                     size_t ci)
+{
+    bool refs = odb_idl_column_has_refs(c);
+
+    switch (odb_idl_column_layout(c)) {
+    case ODB_IDL_INLINE:
+        memset(odb_idl_member(row, c->offset), 0, odb_idl_elem_size(&c->key));
+        break;
+    case ODB_IDL_POINTER: {
+        void **p = odb_idl_member(row, c->offset);
+        if (!refs) {
+            free(*p);
+        }
+        *p = NULL;
+        break;
+    }
+    case ODB_IDL_ARRAY: {
+        void **keys = odb_idl_member(row, c->offset);
+        void **values = (odb_idl_column_is_map(c)
+                         ? odb_idl_member(row, c->value_offset) : NULL);
+        size_t *n = odb_idl_member(row, c->n_offset);
+
+        if (!refs) {
+            for (size_t i = 0; i < *n; i++) {
+                if (odb_idl_base_has_strings(&c->key)) {
+                    free(((char **) *keys)[i]);
+                }
+                if (values && odb_idl_base_has_strings(&c->value)) {
+                    free(((char **) *values)[i]);
+                }
+            }
+        }
+        free(*keys);
+        *keys = NULL;
+        if (values) {
+            free(*values);
+            *values = NULL;
+        }
+        *n = 0;
+        break;
+    }
+    }
+    if (refs) {
+        odb_idl_datum_destroy(c, &row->refs[ci]);
+    }
+}
+
+/* Moves the atoms of 'd' (strings and all) into the members of column 'c'
+ * of 'row', which has no references, and frees what is left of 'd'. */
+static void
+odb_idl_column_store(struct odb_idl_row *row, const struct odb_idl_column *c,
+                     struct odb_idl_datum *d)
+{
+    switch (odb_idl_column_layout(c)) {
+    case ODB_IDL_INLINE:
+    case ODB_IDL_POINTER:
+        if (d->n) {
+            odb_idl_atom_store(&c->key, &d->keys[0],
+                               odb_idl_member(row, c->offset));
+        }
+        break;
+    case ODB_IDL_ARRAY: {
+        size_t ksize = odb_idl_elem_size(&c->key);
+        char *keys = d->n ? iovp_xmalloc(d->n * ksize) : NULL;
+        char *values = NULL;
+
+        for (size_t i = 0; i < d->n; i++) {
+            odb_idl_atom_store(&c->key, &d->keys[i], keys + i * ksize);
+        }
+        if (odb_idl_column_is_map(c)) {
+            size_t vsize = odb_idl_elem_size(&c->value);
+            values = d->n ? iovp_xmalloc(d->n * vsize) : NULL;
+            for (size_t i = 0; i < d->n; i++) {
+                odb_idl_atom_store(&c->value, &d->values[i],
+                                   values + i * vsize);
+            }
+            *(void **) odb_idl_member(row, c->value_offset) = values;
+        }
+        *(void **) odb_idl_member(row, c->offset) = keys;
+        *(size_t *) odb_idl_member(row, c->n_offset) = d->n;
+        break;
+    }
+    }
+    free(d->keys);
+    free(d->values);
+    memset(d, 0, sizeof *d);
+}
+
+static struct odb_idl_row *
+odb_idl_find(const struct odb_idl_table *t, const char *uuid)
+{
+    struct odb_idl_row *row;
+
+    HMAP_FOR_EACH_WITH_HASH (row, hmap_node, odb_idl_hash(uuid), &t->rows) {
+        if (!strcmp(row->uuid, uuid)) {
+            return row;
+        }
+    }
+    return NULL;
+}
+
+/* Decodes column number 'ci' of 'row' from 'json' (NULL if the replica
+ * does not have it), replacing what it held. */
+static void
+odb_idl_column_decode(struct odb_idl_row *row, size_t ci, const json_t *json)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+    const struct odb_idl_table_class *tc = row->table->class_;
+    const struct odb_idl_column *c = &tc->columns[ci];
+    struct odb_idl_datum d;
+
+    if (!json) {
+        odb_idl_datum_default(c, &d);
+    } else if (!odb_idl_datum_decode(c, json, &d)) {
+        char *s = json_dumps(json, JSON_ENCODE_ANY | JSON_COMPACT);
+        VLOG_WARN_RL(&rl, "%s row %s: column %s: %s does not fit the "
+                     "column's type; using its default", tc->name, row->uuid,
+                     c->name, s ? s : "(null)");
+        free(s);
+        odb_idl_datum_default(c, &d);
+    }
+    if (odb_idl_column_has_refs(c)) {
+        /* Resolved later, once the whole batch is decoded.  The members
+         * keep the old pointers until then, so that the rows they point
+         * to can be counted down; their strings, borrowed from the old
+         * value, are not read before. */
+        odb_idl_datum_destroy(c, &row->refs[ci]);
+        row->refs[ci] = d;
+    } else {
+        odb_idl_column_clear(row, c, ci);
+        odb_idl_column_store(row, c, &d);
+    }
+}
+
+/* Adds 'row' to its table's tracked rows, if it is not there yet. */
+static void
+odb_idl_track(struct odb_idl_row *row)
+{
+    if (!row->tracked) {
+        row->tracked = true;
+        ovs_list_push_back(&row->table->track, &row->track_node);
+    }
+}
+
+static void
+odb_idl_add_pending(struct odb_idl *idl, struct odb_idl_row *row)
+{
+    if (row->pending) {
+        return;
+    }
+    row->pending = true;
+    if (idl->n_pending >= idl->allocated_pending) {
+        idl->allocated_pending = MAX(64, 2 * idl->allocated_pending);
+        idl->pending = iovp_xrealloc(idl->pending, idl->allocated_pending
+                                     * sizeof *idl->pending);
+    }
+    idl->pending[idl->n_pending++] = row;
+}
+
+/* Returns the row that 'uuid' names in table 'ti' of 'idl', or NULL. */
+static struct odb_idl_row *
+odb_idl_lookup(const struct odb_idl *idl, int ti, const char *uuid)
+{
+    return ti >= 0 ? odb_idl_find(&idl->tables[ti], uuid) : NULL;
+}
+
+/* Counts one pointer more ('delta' 1) or less (-1) to each row that the
+ * reference members of 'row' point to. */
+static void
+odb_idl_row_count_refs(struct odb_idl_row *row, int delta)
+{
+    const struct odb_idl_table_class *tc = row->table->class_;
+
+    if (!row->refs) {
+        return;
+    }
+    for (size_t ci = 0; ci < tc->n_columns; ci++) {
+        const struct odb_idl_column *c = &tc->columns[ci];
+
+        if (!odb_idl_column_has_refs(c)) {
+            continue;
+        }
+        if (odb_idl_column_layout(c) == ODB_IDL_POINTER) {
+            struct odb_idl_row *target
+                = *(void **) odb_idl_member(row, c->offset);
+            if (target) {
+                target->n_refs += delta;
+            }
+            continue;
+        }
+        size_t n = *(size_t *) odb_idl_member(row, c->n_offset);
+        void **arrays[2] = {
+            odb_idl_base_is_ref(&c->key)
+            ? odb_idl_member(row, c->offset) : NULL,
+            odb_idl_base_is_ref(&c->value)
+            ? odb_idl_member(row, c->value_offset) : NULL,
+        };
+        for (size_t a = 0; a < 2; a++) {
+            if (arrays[a]) {
+                struct odb_idl_row **targets = *arrays[a];
+                for (size_t i = 0; i < n; i++) {
+                    targets[i]->n_refs += delta;
+                }
+            }
+        }
+    }
+}
+
+/* Resolves the references of column 'c' of 'row' from 'row->refs[ci]',
+ * replacing what its members held.  Returns true if a reference could not
+ * be resolved. */
+static bool
+odb_idl_column_resolve(const struct odb_idl *idl, struct odb_idl_row *row,
+                       const struct odb_idl_column *c, size_t ci)
+{
+    const struct odb_idl_datum *d = &row->refs[ci];
+    bool unresolved = false;
+
+    if (odb_idl_column_layout(c) == ODB_IDL_POINTER) {
+        struct odb_idl_row *target = NULL;
+        if (d->n) {
+            target = odb_idl_lookup(idl, c->key.ref_table,
+                                    d->keys[0].string);
+            unresolved = !target;
+        }
+        *(void **) odb_idl_member(row, c->offset) = target;
+        return unresolved;
+    }
+
+    bool is_map = odb_idl_column_is_map(c);
+    size_t ksize = odb_idl_elem_size(&c->key);
+    size_t vsize = is_map ? odb_idl_elem_size(&c->value) : 0;
+    void **keysp = odb_idl_member(row, c->offset);
+    void **valuesp = is_map ? odb_idl_member(row, c->value_offset) : NULL;
+    char *keys = d->n ? iovp_xmalloc(d->n * ksize) : NULL;
+    char *values = is_map && d->n ? iovp_xmalloc(d->n * vsize) : NULL;
+    size_t n = 0;
+
+    for (size_t i = 0; i < d->n; i++) {
+        struct odb_idl_row *key = NULL, *value = NULL;
+
+        if (odb_idl_base_is_ref(&c->key)) {
+            key = odb_idl_lookup(idl, c->key.ref_table, d->keys[i].string);
+            if (!key) {
+                unresolved = true;
+                continue;
+            }
+        }
+        if (is_map && odb_idl_base_is_ref(&c->value)) {
+            value = odb_idl_lookup(idl, c->value.ref_table,
+                                   d->values[i].string);
+            if (!value) {
+                unresolved = true;
+                continue;
+            }
+        }
+        /* Strings are borrowed from 'row->refs'. */
+        if (key) {
+            memcpy(keys + n * ksize, &key, sizeof key);
+        } else {
+            odb_idl_atom_store(&c->key, &d->keys[i], keys + n * ksize);
+        }
+        if (value) {
+            memcpy(values + n * vsize, &value, sizeof value);
+        } else if (is_map) {
+            odb_idl_atom_store(&c->value, &d->values[i], values + n * vsize);
+        }
+        n++;
+    }
+    free(*keysp);
+    *keysp = keys;
+    if (valuesp) {
+        free(*valuesp);
+        *valuesp = values;
+    }
+    *(size_t *) odb_idl_member(row, c->n_offset) = n;
+    return unresolved;
+}
+
+/* Resolves every reference of 'row' again.  Returns the bits of the
+ * columns whose pointers changed. */
+static uint64_t
+odb_idl_row_resolve(struct odb_idl *idl, struct odb_idl_row *row)
+{
+    const struct odb_idl_table_class *tc = row->table->class_;
+    struct odb_idl_table *t = row->table;
+    bool unresolved = false;
+    uint64_t changed = 0;
+
+    if (!row->refs) {
+        return 0;
+    }
+    odb_idl_row_count_refs(row, -1);
+    for (size_t ci = 0; ci < tc->n_columns; ci++) {
+        const struct odb_idl_column *c = &tc->columns[ci];
+
+        if (!odb_idl_column_has_refs(c)) {
+            continue;
+        }
+
+        void **keysp = odb_idl_member(row, c->offset);
+        void *old_keys = *keysp;
+        if (odb_idl_column_layout(c) == ODB_IDL_POINTER) {
+            unresolved |= odb_idl_column_resolve(idl, row, c, ci);
+            if (*keysp != old_keys) {
+                changed |= UINT64_C(1) << ci;
+            }
+            continue;
+        }
+
+        /* An array: keep the old ones to compare with. */
+        bool is_map = odb_idl_column_is_map(c);
+        void **valuesp = is_map ? odb_idl_member(row, c->value_offset) : NULL;
+        void *old_values = valuesp ? *valuesp : NULL;
+        size_t *np = odb_idl_member(row, c->n_offset);
+        size_t old_n = *np;
+
+        *keysp = NULL;
+        if (valuesp) {
+            *valuesp = NULL;
+        }
+        unresolved |= odb_idl_column_resolve(idl, row, c, ci);
+        if (*np != old_n
+            || (old_n && memcmp(*keysp, old_keys,
+                                old_n * odb_idl_elem_size(&c->key)))
+            || (old_n && is_map
+                && memcmp(*valuesp, old_values,
+                          old_n * odb_idl_elem_size(&c->value)))) {
+            changed |= UINT64_C(1) << ci;
+        }
+        free(old_keys);
+        free(old_values);
+    }
+    odb_idl_row_count_refs(row, 1);
+    if (unresolved != row->unresolved) {
+        row->unresolved = unresolved;
+        if (unresolved) {
+            t->n_unresolved++;
+        } else {
+            t->n_unresolved--;
+        }
+    }
+    return changed;
+}
+
+/* Frees 'row' and everything it holds. */
+static void
+odb_idl_row_destroy(struct odb_idl_row *row)
+{
+    const struct odb_idl_table_class *tc = row->table->class_;
+
+    for (size_t ci = 0; ci < tc->n_columns; ci++) {
+        odb_idl_column_clear(row, &tc->columns[ci], ci);
+    }
+    free(row->refs);
+    free(row);
+}
+
+/* Returns a new row of table 't' with 'uuid', all columns empty, in its
+ * table. */
+static struct odb_idl_row *
+odb_idl_row_create(struct odb_idl_table *t, const char *uuid)
+{
+    const struct odb_idl_table_class *tc = t->class_;
+    struct odb_idl_row *row = iovp_xzalloc(tc->row_size);
+
+    row->table = t;
+    snprintf(row->uuid, sizeof row->uuid, "%s", uuid);
+    if (t->has_refs) {
+        row->refs = iovp_xzalloc(tc->n_columns * sizeof *row->refs);
+    }
+    hmap_insert(&t->rows, &row->hmap_node, odb_idl_hash(row->uuid));
+    return row;
+}
+
+/* Creates and returns a model of a database of 'class', empty. */
+struct odb_idl *
+odb_idl_create(const struct odb_idl_class *class)
+{
+    struct odb_idl *idl = iovp_xzalloc(sizeof *idl);
+
+    ovs_assert(class->n_tables <= 64);
+    idl->class_ = class;
+    idl->tables = iovp_xzalloc(MAX(1, class->n_tables) * sizeof *idl->tables);
+    for (size_t i = 0; i < class->n_tables; i++) {
+        struct odb_idl_table *t = &idl->tables[i];
+
+        t->class_ = &class->tables[i];
+        t->index = i;
+        hmap_init(&t->rows);
+        ovs_list_init(&t->track);
+        t->replica_table = -1;
+        t->replica_columns = iovp_xmalloc(MAX(1, t->class_->n_columns)
+                                          * sizeof *t->replica_columns);
+        ovs_assert(t->class_->n_columns <= ODB_IDL_MAX_COLUMNS);
+    }
+    for (size_t i = 0; i < class->n_tables; i++) {
+        const struct odb_idl_table_class *tc = &class->tables[i];
+
+        for (size_t ci = 0; ci < tc->n_columns; ci++) {
+            const struct odb_idl_column *c = &tc->columns[ci];
+            const struct odb_idl_base *bases[2] = { &c->key, &c->value };
+
+            for (size_t b = 0; b < 2; b++) {
+                if (odb_idl_base_is_ref(bases[b])) {
+                    ovs_assert(bases[b]->ref_table < class->n_tables);
+                    idl->tables[bases[b]->ref_table].referrers
+                        |= UINT64_C(1) << i;
+                    idl->tables[i].has_refs = true;
+                }
+            }
+        }
+    }
+    return idl;
+}
+
+/* Frees 'idl' and every row in it.  Accepts NULL. */
+void
+odb_idl_destroy(struct odb_idl *idl)
+{
+    if (!idl) {
+        return;
+    }
+    odb_idl_track_clear(idl);
+    for (size_t i = 0; i < idl->class_->n_tables; i++) {
+        struct odb_idl_table *t = &idl->tables[i];
+        struct odb_idl_row *row;
+
+        HMAP_FOR_EACH_POP (row, hmap_node, &t->rows) {
+            odb_idl_row_destroy(row);
+        }
+        hmap_destroy(&t->rows);
+        free(t->replica_columns);
+    }
+    free(idl->tables);
+    free(idl->pending);
+    free(idl);
+}
+
+/* Forgets the tracked changes: frees the deleted rows and clears the
+ * marks of the others. */
+void
+odb_idl_track_clear(struct odb_idl *idl)
+{
+    for (size_t i = 0; i < idl->class_->n_tables; i++) {
+        struct odb_idl_row *row;
+
+        LIST_FOR_EACH_POP (row, track_node, &idl->tables[i].track) {
+            row->tracked = false;
+            if (row->deleted) {
+                odb_idl_row_destroy(row);
+            } else {
+                row->new_ = false;
+                row->updated = 0;
+            }
+        }
+    }
+    idl->reloaded = false;
+}
+
+/* Takes 'row' out of its table, tracked as deleted. */
+static void
+odb_idl_row_delete(struct odb_idl *idl, struct odb_idl_row *row)
+{
+    struct odb_idl_table *t = row->table;
+
+    if (row->pending) {
+        /* Decoded in this update: its members must match its values
+         * before it is read as deleted. */
+        odb_idl_row_resolve(idl, row);
+    }
+    hmap_remove(&t->rows, &row->hmap_node);
+    odb_idl_row_count_refs(row, -1);
+    if (row->unresolved) {
+        row->unresolved = false;
+        t->n_unresolved--;
+    }
+    row->deleted = true;
+    odb_idl_track(row);
+}
+
+/* Finds, for each table of 'idl', where 'replica' has it and its
+ * columns. */
+static void
+odb_idl_map_replica(struct odb_idl *idl, const struct odb_replica *replica)
+{
+    for (size_t i = 0; i < idl->class_->n_tables; i++) {
+        struct odb_idl_table *t = &idl->tables[i];
+        const struct odb_idl_table_class *tc = t->class_;
+        const struct odb_replica_table *rt;
+
+        rt = odb_replica_find_table(replica, tc->name);
+        t->replica_table = rt ? rt - replica->tables : -1;
+        for (size_t ci = 0; ci < tc->n_columns; ci++) {
+            t->replica_columns[ci] = (rt ? odb_replica_column_index(
+                                          rt, tc->columns[ci].name) : -1);
+        }
+    }
+}
+
+/* Decodes every column of 'row' from 'rrow' (NULL: defaults). */
+static void
+odb_idl_row_decode_all(struct odb_idl_row *row, const struct odb_row *rrow)
+{
+    const struct odb_idl_table *t = row->table;
+
+    for (size_t ci = 0; ci < t->class_->n_columns; ci++) {
+        int rci = t->replica_columns[ci];
+        odb_idl_column_decode(row, ci,
+                              rrow && rci >= 0 ? rrow->values[rci] : NULL);
+    }
+}
+
+/* Inserts, or decodes again, the row of 't' that 'rrow' is. */
+static void
+odb_idl_row_insert(struct odb_idl *idl, struct odb_idl_table *t,
+                   const struct odb_row *rrow)
+{
+    struct odb_idl_row *row = odb_idl_find(t, rrow->uuid);
+
+    if (!row) {
+        row = odb_idl_row_create(t, rrow->uuid);
+        row->new_ = true;
+        t->inserted = true;
+    } else if (!row->new_) {
+        row->updated |= (t->class_->n_columns >= 64 ? UINT64_MAX
+                         : (UINT64_C(1) << t->class_->n_columns) - 1);
+    }
+    odb_idl_row_decode_all(row, rrow);
+    odb_idl_track(row);
+    odb_idl_add_pending(idl, row);
+}
+
+/* Decodes the columns named in 'columns' (a JSON array of names) of the
+ * row of 't' that 'rrow' is. */
+static void
+odb_idl_row_modify(struct odb_idl *idl, struct odb_idl_table *t,
+                   const struct odb_row *rrow, const json_t *columns)
+{
+    struct odb_idl_row *row = odb_idl_find(t, rrow->uuid);
+    const struct odb_idl_table_class *tc = t->class_;
+    size_t i;
+    json_t *name;
+
+    if (!row) {
+        odb_idl_row_insert(idl, t, rrow);
+        return;
+    }
+    json_array_foreach (columns, i, name) {
+        for (size_t ci = 0; ci < tc->n_columns; ci++) {
+            int rci = t->replica_columns[ci];
+            if (rci >= 0 && json_is_string(name)
+                && !strcmp(json_string_value(name), tc->columns[ci].name)) {
+                odb_idl_column_decode(row, ci, rrow->values[rci]);
+                if (!row->new_) {
+                    row->updated |= UINT64_C(1) << ci;
+                }
+                odb_idl_track(row);
+                odb_idl_add_pending(idl, row);
+                break;
+            }
+        }
+    }
+}
+
+/* Resolves again the rows of the tables that refer to a table whose flag
+ * ('dangling' or, without 'dangling', 'inserted') is set: for 'inserted',
+ * only the rows that could not resolve a reference.  A row whose pointers
+ * change is tracked as modified in those columns. */
+static void
+odb_idl_reresolve(struct odb_idl *idl, bool dangling)
+{
+    uint64_t tables = 0;
+
+    for (size_t i = 0; i < idl->class_->n_tables; i++) {
+        struct odb_idl_table *t = &idl->tables[i];
+        if (dangling ? t->dangling : t->inserted) {
+            tables |= t->referrers;
+        }
+    }
+    for (size_t i = 0; i < idl->class_->n_tables; i++) {
+        struct odb_idl_table *t = &idl->tables[i];
+        struct odb_idl_row *row;
+
+        if (!((tables >> i) & 1) || (!dangling && !t->n_unresolved)) {
+            continue;
+        }
+        HMAP_FOR_EACH (row, hmap_node, &t->rows) {
+            if (row->pending || (!dangling && !row->unresolved)) {
+                continue;
+            }
+            uint64_t changed = odb_idl_row_resolve(idl, row);
+            if (changed) {
+                if (!row->new_) {
+                    row->updated |= changed;
+                }
+                odb_idl_track(row);
+            }
+        }
+    }
+}
+
+/* Brings 'idl' in line with 'replica': takes in its list of changes, or
+ * with a replica other than the last one seen, reloads every row.  Clears
+ * the tracking of the previous update first.  Call it after each batch of
+ * updates to 'replica', before its changes are cleared. */
+void
+odb_idl_update(struct odb_idl *idl, const struct odb_replica *replica)
+{
+    odb_idl_track_clear(idl);
+    for (size_t i = 0; i < idl->class_->n_tables; i++) {
+        idl->tables[i].inserted = idl->tables[i].dangling = false;
+    }
+
+    if (replica != idl->replica) {
+        /* Everything from scratch: the old rows are tracked as deleted and
+         * kept, pointers and all, until the tracking is cleared. */
+        for (size_t i = 0; i < idl->class_->n_tables; i++) {
+            struct odb_idl_table *t = &idl->tables[i];
+            struct odb_idl_row *row;
+
+            HMAP_FOR_EACH_POP (row, hmap_node, &t->rows) {
+                row->deleted = true;
+                row->unresolved = false;
+                odb_idl_track(row);
+            }
+            t->n_unresolved = 0;
+        }
+        idl->replica = replica;
+        idl->reloaded = true;
+        odb_idl_map_replica(idl, replica);
+        for (size_t i = 0; i < idl->class_->n_tables; i++) {
+            struct odb_idl_table *t = &idl->tables[i];
+            const struct odb_row *rrow;
+
+            if (t->replica_table < 0) {
+                continue;
+            }
+            HMAP_FOR_EACH (rrow, node,
+                           &replica->tables[t->replica_table].rows) {
+                odb_idl_row_insert(idl, t, rrow);
+            }
+        }
+    } else {
+        /* Each table's index in the replica, the other way round. */
+        struct odb_idl_table **by_replica;
+        by_replica = iovp_xzalloc(MAX(1, replica->n_tables)
+                                  * sizeof *by_replica);
+        for (size_t i = 0; i < idl->class_->n_tables; i++) {
+            int rti = idl->tables[i].replica_table;
+            if (rti >= 0 && rti < replica->n_tables) {
+                by_replica[rti] = &idl->tables[i];
+            }
+        }
+
+        for (size_t i = 0; i < replica->n_changes; i++) {
+            const struct odb_change *change = &replica->changes[i];
+            struct odb_idl_table *t = (change->table < replica->n_tables
+                                       ? by_replica[change->table] : NULL);
+            const struct odb_replica_table *rt;
+            const struct odb_row *rrow;
+
+            if (!t) {
+                continue;
+            }
+            rt = &replica->tables[change->table];
+            if (change->kind == ODB_CHANGE_DELETE) {
+                struct odb_idl_row *row = odb_idl_find(t, change->uuid);
+                if (row) {
+                    odb_idl_row_delete(idl, row);
+                }
+                continue;
+            }
+            /* A row inserted or modified, then deleted in a later batch
+             * whose changes are in the same list, is no longer there. */
+            rrow = odb_replica_find_row(rt, change->uuid);
+            if (!rrow) {
+                continue;
+            }
+            if (change->kind == ODB_CHANGE_INSERT) {
+                odb_idl_row_insert(idl, t, rrow);
+            } else {
+                odb_idl_row_modify(idl, t, rrow, change->columns);
+            }
+        }
+        free(by_replica);
+    }
+
+    /* Every row is decoded: now the references. */
+    for (size_t i = 0; i < idl->n_pending; i++) {
+        struct odb_idl_row *row = idl->pending[i];
+        if (!row->deleted) {
+            odb_idl_row_resolve(idl, row);
+        }
+    }
+    if (!idl->reloaded) {
+        /* A deleted row that a row still points to: the server deleted a
+         * row that an unchanged row refers to. */
+        for (size_t i = 0; i < idl->class_->n_tables; i++) {
+            struct odb_idl_table *t = &idl->tables[i];
+            struct odb_idl_row *row;
+
+            LIST_FOR_EACH (row, track_node, &t->track) {
+                if (row->deleted && row->n_refs) {
+                    t->dangling = true;
+                }
+            }
+        }
+        odb_idl_reresolve(idl, true);
+        odb_idl_reresolve(idl, false);
+    }
+    for (size_t i = 0; i < idl->n_pending; i++) {
+        idl->pending[i]->pending = false;
+    }
+    idl->n_pending = 0;
+}
+
+/* Returns true if the last update reloaded every row (a new replica). */
+bool
+odb_idl_reloaded(const struct odb_idl *idl)
+{
+    return idl->reloaded;
+}
+
+/* Returns the class that 'idl' was created with. */
+const struct odb_idl_class *
+odb_idl_get_class(const struct odb_idl *idl)
+{
+    return idl->class_;
+}
+
+static const struct odb_idl_table *
+odb_idl_table(const struct odb_idl *idl, const struct odb_idl_class *class,
+              size_t table)
+{
+    ovs_assert(class == idl->class_ && table < class->n_tables);
+    return &idl->tables[table];
+}
+
+/* Returns the number of live rows of 'table' in 'idl'. */
+size_t
+odb_idl_n_rows(const struct odb_idl *idl, const struct odb_idl_class *class,
+               size_t table)
+{
+    return hmap_count(&odb_idl_table(idl, class, table)->rows);
+}
+
+/* Returns true if the replica that 'idl' last took in has 'table' (an
+ * optional table may be missing from the server's schema), false if it
+ * has not or 'idl' has not taken in a replica yet. */
+bool
+odb_idl_has_table(const struct odb_idl *idl, const struct odb_idl_class *class,
+                  size_t table)
+{
+    const struct odb_idl_table *t = odb_idl_table(idl, class, table);
+
+    return idl->replica && t->replica_table >= 0;
+}
+
+/* Returns a new reference to ["uuid", UUID] for 'row'. */
+json_t *
+odb_idl_row_uuid(const struct odb_idl_row *row)
+{
+    return json_pack("[s, s]", "uuid", row->uuid);
+}
+
+/* Returns a new reference to the "where" that selects 'row' by its
+ * UUID. */
+json_t *
+odb_idl_row_where(const struct odb_idl_row *row)
+{
+    return json_pack("[[s, s, o]]", "_uuid", "==", odb_idl_row_uuid(row));
+}
+
+/* Returns a row of 'table' of 'idl', or NULL if it has none.  The order
+ * of the rows is unspecified. */
+const struct odb_idl_row *
+odb_idl_first(const struct odb_idl *idl, const struct odb_idl_class *class,
+              size_t table)
+{
+    const struct hmap_node *node;
+
+    node = hmap_first(&odb_idl_table(idl, class, table)->rows);
+    return node ? CONTAINER_OF(node, struct odb_idl_row, hmap_node) : NULL;
+}
+
+/* Returns the row of the same table after 'row', or NULL. */
+const struct odb_idl_row *
+odb_idl_next(const struct odb_idl_row *row)
+{
+    const struct hmap_node *node = hmap_next(&row->table->rows,
+                                             &row->hmap_node);
+    return node ? CONTAINER_OF(node, struct odb_idl_row, hmap_node) : NULL;
+}
+
+/* Returns the live row of 'table' whose UUID is 'uuid', or NULL. */
+const struct odb_idl_row *
+odb_idl_get(const struct odb_idl *idl, const struct odb_idl_class *class,
+            size_t table, const char *uuid)
+{
+    return odb_idl_find(odb_idl_table(idl, class, table), uuid);
+}
+
+/* Returns the first tracked row of 'table', or NULL. */
+const struct odb_idl_row *
+odb_idl_track_first(const struct odb_idl *idl,
+                    const struct odb_idl_class *class, size_t table)
+{
+    const struct odb_idl_table *t = odb_idl_table(idl, class, table);
+
+    return (ovs_list_is_empty(&t->track) ? NULL
+            : CONTAINER_OF(ovs_list_front(&t->track), struct odb_idl_row,
+                           track_node));
+}
+
+/* Returns the tracked row after 'row', or NULL. */
+const struct odb_idl_row *
+odb_idl_track_next(const struct odb_idl_row *row)
+{
+    return (row->track_node.next == &row->table->track ? NULL
+            : CONTAINER_OF(row->track_node.next, struct odb_idl_row,
+                           track_node));
+}
+
+/* Looks for 'key' among the 'n' sorted strings 'keys' (the keys of a
+ * string-keyed map).  Returns true and its index in '*idx', or false and
+ * where it would be inserted. */
+bool
+odb_idl_map_find(char *const *keys, size_t n, const char *key, size_t *idx)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int cmp = strcmp(keys[mid], key);
+
+        if (!cmp) {
+            *idx = mid;
+            return true;
+        } else if (cmp < 0) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    *idx = lo;
+    return false;
+}
+
+/* Returns the value (borrowed) of 'key' in the string-to-string map of 'n'
+ * pairs 'keys' and 'values', or NULL if it has none. */
+const char *
+odb_idl_map_get(char *const *keys, char *const *values, size_t n,
+                const char *key)
+{
+    size_t idx;
+
+    return odb_idl_map_find(keys, n, key, &idx) ? values[idx] : NULL;
+}

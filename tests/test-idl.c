@@ -1,0 +1,566 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+/* "test-iovp idl SCHEMA": the typed models (ovsdb/idl.h) of a replica of
+ * hardware_vtep with iovp's tables (SCHEMA: schemas/iovp.ovsschema), fed
+ * real updates through odb_replica_apply(): the generated hwvtep model
+ * (every C type it has, map lookup, references, pointer stability,
+ * tracking, deletion of a referred row, reload), a test model of Global and
+ * Manager (tests/idltest.idl: booleans, references to a generated table),
+ * and a server whose schema differs from ours.  Prints one line per step
+ * and exits with failure if a check failed.
+ *
+ * "test-iovp idl-memory SCHEMA N": loads N ACL_entry rows and prints what
+ * the replica and the model allocate for them. */
+
+#include <config.h>
+
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+#include "model/vtep-idl.h"
+#include "ovsdb/idl.h"
+#include "ovsdb/replica.h"
+#include "ovsdb/schema.h"
+#include "tests/idltest-idl.h"
+#include "tests/test-iovp.h"
+
+static int n_checks, n_failures;
+
+#define CHECK(COND)                                                     \
+    do {                                                                \
+        n_checks++;                                                     \
+        if (!(COND)) {                                                  \
+            n_failures++;                                               \
+            fprintf(stderr, "%s:%d: check failed: %s\n",                \
+                    __FILE__, __LINE__, #COND);                         \
+        }                                                               \
+    } while (0)
+
+#define CHECK_STR(A, B) CHECK((A) && (B) && !strcmp(A, B))
+
+#define E1 "00000000-0000-0000-0000-0000000000e1"
+#define E2 "00000000-0000-0000-0000-0000000000e2"
+#define E3 "00000000-0000-0000-0000-0000000000e3"
+#define A1 "00000000-0000-0000-0000-0000000000a1"
+#define LS1 "00000000-0000-0000-0000-000000000051"
+#define LS2 "00000000-0000-0000-0000-000000000052"
+#define P1 "00000000-0000-0000-0000-0000000000f1"
+#define O1 "00000000-0000-0000-0000-000000000001"
+#define G1 "00000000-0000-0000-0000-000000000061"
+#define M1 "00000000-0000-0000-0000-000000000071"
+
+/* Returns a new reference to the JSON 'text', in which ' stands for ". */
+static json_t *
+test_json(const char *text)
+{
+    char *s = iovp_xstrdup(text);
+    json_error_t error;
+
+    for (char *p = s; *p; p++) {
+        if (*p == '\'') {
+            *p = '"';
+        }
+    }
+    json_t *json = json_loads(s, JSON_DECODE_ANY, &error);
+    if (!json) {
+        iovp_fatal(-1, "bad test JSON (%s): %s", error.text, s);
+    }
+    free(s);
+    return json;
+}
+
+/* Returns the schema in file 'name', changed by 'edit' (JSON, ' for ")
+ * if nonnull: {TABLE: {COLUMN: TYPE or null}} sets or removes a column's
+ * type, {TABLE: null} removes a table. */
+static struct odb_schema *
+test_schema(const char *name, const char *edit)
+{
+    json_error_t error;
+    json_t *json = json_load_file(name, 0, &error);
+    struct odb_schema *schema;
+
+    if (!json) {
+        iovp_fatal(-1, "%s: %s", name, error.text);
+    }
+    if (edit) {
+        json_t *tables = json_object_get(json, "tables");
+        json_t *e = test_json(edit);
+        const char *table;
+        json_t *columns;
+
+        json_object_foreach (e, table, columns) {
+            const char *column;
+            json_t *type;
+
+            if (json_is_null(columns)) {
+                json_object_del(tables, table);
+                continue;
+            }
+            json_t *tc = json_object_get(json_object_get(tables, table),
+                                         "columns");
+            json_object_foreach (columns, column, type) {
+                if (json_is_null(type)) {
+                    json_object_del(tc, column);
+                } else {
+                    json_object_set_new(tc, column,
+                                        json_pack("{s:O}", "type", type));
+                }
+            }
+        }
+        json_decref(e);
+    }
+    char *s = odb_schema_from_json(json, &schema);
+    if (s) {
+        iovp_fatal(-1, "%s: %s", name, s);
+    }
+    json_decref(json);
+    return schema;
+}
+
+static struct odb_replica *
+test_replica(const char *name, const char *edit,
+             const struct odb_monitor_table *monitor, size_t n)
+{
+    struct odb_replica *r;
+    char *error = odb_replica_create(test_schema(name, edit), monitor, n, &r);
+
+    if (error) {
+        iovp_fatal(-1, "%s", error);
+    }
+    return r;
+}
+
+/* Applies the <table-updates2> 'text' (' for ") to 'r', then updates 'idl'
+ * from it and clears the replica's changes, as the agent does. */
+static void
+test_apply(struct odb_replica *r, struct odb_idl *idl, const char *text)
+{
+    json_t *updates = test_json(text);
+    char *error = odb_replica_apply(r, updates, 2);
+
+    if (error) {
+        iovp_fatal(-1, "update rejected: %s", error);
+    }
+    json_decref(updates);
+    odb_idl_update(idl, r);
+    odb_replica_clear_changes(r);
+}
+
+/* Sets 'N' to the number of tracked rows of hwvtep_TABLE in 'IDL'. */
+#define COUNT_TRACKED(TABLE, IDL, N)                                    \
+    do {                                                                \
+        const struct hwvtep_##TABLE *t_;                                \
+        (N) = 0;                                                        \
+        for (t_ = hwvtep_##TABLE##_track_first(IDL); t_;                \
+             t_ = hwvtep_##TABLE##_track_next(t_)) {                    \
+            (N)++;                                                      \
+        }                                                               \
+    } while (0)
+
+static void
+test_hwvtep(const char *schema)
+{
+    struct odb_replica *r = test_replica(schema, NULL, hwvtep_idl_monitor,
+                                         hwvtep_idl_n_monitor);
+    struct odb_idl *idl = hwvtep_idl_create();
+    size_t n;
+
+    /* One batch: every C type, a map, references to rows of the same
+     * batch, one to a row that does not exist. */
+    test_apply(r, idl, "{"
+        "'ACL_entry': {"
+        "  '" E1 "': {'insert': {'sequence': 10,"
+        "     'source_mac': '02:00:00:00:00:01', 'protocol': 6,"
+        "     'direction': 'ingress', 'action': 'permit'}},"
+        "  '" E2 "': {'insert': {'sequence': 20,"
+        "     'direction': 'egress', 'action': 'deny'}}},"
+        "'ACL': {'" A1 "': {'insert': {'acl_name': 'a1',"
+        "     'acl_entries': ['set', [['uuid', '" E2 "'],"
+        "                             ['uuid', '" E1 "']]]}}},"
+        "'Logical_Switch': {'" LS1 "': {'insert': {'name': 'ls1',"
+        "     'tunnel_key': 5}}},"
+        "'Physical_Port': {'" P1 "': {'insert': {'name': 'p1',"
+        "     'vlan_bindings': ['map', [[0, ['uuid', '" LS1 "']],"
+        "                               [7, ['uuid', '" LS2 "']]]],"
+        "     'acl_bindings': ['map', [[0, ['uuid', '" A1 "']]]],"
+        "     'other_config': ['map', [['b', '2'], ['a', '1']]]}}},"
+        "'Iovp_Offload': {'" O1 "': {'insert': {'backend': 'xdp',"
+        "     'capacity': 100, 'hit_rate': 0.5}}},"
+        "'Global': {'" G1 "': {'insert': {"
+        "     'managers': ['uuid', '" M1 "']}}}}");
+    printf("hwvtep: inserted\n");
+
+    const struct hwvtep_acl_entry *e1 = hwvtep_acl_entry_get(idl, E1);
+    const struct hwvtep_acl_entry *e2 = hwvtep_acl_entry_get(idl, E2);
+    const struct hwvtep_acl *a1 = hwvtep_acl_get(idl, A1);
+    const struct hwvtep_logical_switch *ls1;
+    const struct hwvtep_physical_port *p1 = hwvtep_physical_port_get(idl,
+                                                                      P1);
+    const struct hwvtep_iovp_offload *o1 = hwvtep_iovp_offload_get(idl, O1);
+    const struct hwvtep_global *g1 = hwvtep_global_get(idl, G1);
+
+    ls1 = hwvtep_logical_switch_get(idl, LS1);
+    CHECK(e1 && e2 && a1 && ls1 && p1 && o1 && g1);
+    if (!(e1 && e2 && a1 && ls1 && p1 && o1 && g1)) {
+        exit(EXIT_FAILURE);
+    }
+    CHECK(!hwvtep_acl_entry_get(idl, E3));
+    CHECK(e1->sequence == 10);
+    CHECK_STR(e1->source_mac, "02:00:00:00:00:01");
+    CHECK(e1->dest_mac == NULL);
+    CHECK(e1->n_protocol == 1 && e1->protocol[0] == 6);
+    CHECK(e1->n_tcp_flags == 0 && e1->tcp_flags == NULL);
+    CHECK_STR(e1->direction, "ingress");
+    CHECK_STR(e2->action, "deny");
+    CHECK(e1->n_acle_fault_status == 0);
+    CHECK(ls1->n_tunnel_key == 1 && ls1->tunnel_key[0] == 5);
+    CHECK_STR(ls1->description, "");
+    CHECK(ls1->replication_mode == NULL);
+    CHECK_STR(o1->backend, "xdp");
+    CHECK(o1->capacity == 100 && o1->hit_rate == 0.5);
+    CHECK(o1->physical_switch == NULL);
+    CHECK(g1->n_managers == 1);
+    CHECK_STR(g1->managers[0], M1);     /* Manager: not in the model. */
+    CHECK(g1->n_switches == 0);
+
+    /* References, sorted as the canonical value is. */
+    CHECK(a1->n_acl_entries == 2);
+    CHECK(a1->acl_entries[0] == e1 && a1->acl_entries[1] == e2);
+    CHECK(p1->n_vlan_bindings == 1);    /* LS2 does not exist. */
+    CHECK(p1->key_vlan_bindings[0] == 0);
+    CHECK(p1->value_vlan_bindings[0] == ls1);
+    CHECK(p1->n_acl_bindings == 1 && p1->value_acl_bindings[0] == a1);
+
+    /* A map. */
+    CHECK(p1->n_other_config == 2);
+    CHECK_STR(p1->key_other_config[0], "a");
+    CHECK_STR(odb_idl_map_get(p1->key_other_config, p1->value_other_config,
+                              p1->n_other_config, "b"), "2");
+    CHECK(!odb_idl_map_get(p1->key_other_config, p1->value_other_config,
+                           p1->n_other_config, "c"));
+    CHECK(!odb_idl_map_get(NULL, NULL, 0, "a"));
+
+    /* Tracking: all new, no column bits. */
+    COUNT_TRACKED(acl_entry, idl, n);
+    CHECK(n == 2);
+    CHECK(hwvtep_acl_entry_is_new(e1) && !hwvtep_acl_entry_is_deleted(e1));
+    CHECK(!hwvtep_acl_entry_is_updated(e1, HWVTEP_ACL_ENTRY_COL_SEQUENCE));
+    n = 0;
+    const struct hwvtep_acl_entry *e;
+    HWVTEP_ACL_ENTRY_FOR_EACH (e, idl) {
+        n++;
+    }
+    CHECK(n == 2);
+    CHECK(odb_idl_reloaded(idl));
+
+    /* A modify, an insert, and a reference to it. */
+    test_apply(r, idl, "{"
+        "'ACL_entry': {"
+        "  '" E1 "': {'modify': {'sequence': 11}},"
+        "  '" E3 "': {'insert': {'sequence': 30, 'direction': 'ingress',"
+        "     'action': 'permit', 'tcp_flags': 2}}},"
+        "'ACL': {'" A1 "': {'modify': {"
+        "     'acl_entries': ['set', [['uuid', '" E3 "']]]}}}}");
+    printf("hwvtep: modified\n");
+    const struct hwvtep_acl_entry *e3 = hwvtep_acl_entry_get(idl, E3);
+    CHECK(!odb_idl_reloaded(idl));
+    CHECK(hwvtep_acl_entry_get(idl, E1) == e1);     /* Same address. */
+    CHECK(hwvtep_acl_get(idl, A1) == a1);
+    CHECK(e1->sequence == 11);
+    CHECK(!hwvtep_acl_entry_is_new(e1));
+    CHECK(hwvtep_acl_entry_is_updated(e1, HWVTEP_ACL_ENTRY_COL_SEQUENCE));
+    CHECK(!hwvtep_acl_entry_is_updated(e1, HWVTEP_ACL_ENTRY_COL_ACTION));
+    CHECK(e3 && hwvtep_acl_entry_is_new(e3));
+    CHECK(e3 && e3->n_tcp_flags == 1 && e3->tcp_flags[0] == 2);
+    COUNT_TRACKED(acl_entry, idl, n);
+    CHECK(n == 2);                  /* E1 and E3, not E2. */
+    CHECK(a1->n_acl_entries == 3 && a1->acl_entries[2] == e3);
+    CHECK(hwvtep_acl_is_updated(a1, HWVTEP_ACL_COL_ACL_ENTRIES));
+    CHECK(!hwvtep_acl_is_updated(a1, HWVTEP_ACL_COL_ACL_NAME));
+    COUNT_TRACKED(physical_port, idl, n);
+    CHECK(n == 0);
+    CHECK(p1->value_acl_bindings[0] == a1);
+
+    /* A delete, and the reference to it gone in the same batch. */
+    test_apply(r, idl, "{"
+        "'ACL_entry': {'" E2 "': {'delete': null}},"
+        "'ACL': {'" A1 "': {'modify': {"
+        "     'acl_entries': ['set', [['uuid', '" E2 "']]]}}}}");
+    printf("hwvtep: deleted\n");
+    CHECK(!hwvtep_acl_entry_get(idl, E2));
+    CHECK(hwvtep_acl_entry_is_deleted(e2));
+    CHECK(e2->sequence == 20);          /* Readable while tracked. */
+    CHECK(a1->n_acl_entries == 2);
+    CHECK(a1->acl_entries[0] == e1 && a1->acl_entries[1] == e3);
+    COUNT_TRACKED(acl_entry, idl, n);
+    CHECK(n == 1);
+    n = 0;
+    HWVTEP_ACL_ENTRY_FOR_EACH (e, idl) {
+        n++;
+    }
+    CHECK(n == 2);
+
+    /* A server that deletes a row that an unchanged row refers to: the
+     * reference goes, and the referring row is tracked as modified. */
+    test_apply(r, idl, "{'Logical_Switch': {'" LS1 "': {'delete': null}}}");
+    printf("hwvtep: referred row deleted\n");
+    CHECK(p1->n_vlan_bindings == 0);
+    CHECK(hwvtep_physical_port_is_updated(
+              p1, HWVTEP_PHYSICAL_PORT_COL_VLAN_BINDINGS));
+    CHECK(!hwvtep_physical_port_is_updated(
+              p1, HWVTEP_PHYSICAL_PORT_COL_ACL_BINDINGS));
+    COUNT_TRACKED(physical_port, idl, n);
+    CHECK(n == 1);
+    CHECK(hwvtep_logical_switch_is_deleted(ls1));
+
+    /* A row that an unchanged row named before it existed. */
+    test_apply(r, idl, "{'Logical_Switch': {'" LS2 "': {'insert': {"
+               "'name': 'ls2'}}}}");
+    printf("hwvtep: referred row inserted\n");
+    CHECK(p1->n_vlan_bindings == 1 && p1->key_vlan_bindings[0] == 7);
+    CHECK(p1->n_vlan_bindings == 1
+          && p1->value_vlan_bindings[0]
+             == hwvtep_logical_switch_get(idl, LS2));
+    CHECK(hwvtep_physical_port_is_updated(
+              p1, HWVTEP_PHYSICAL_PORT_COL_VLAN_BINDINGS));
+    CHECK(hwvtep_physical_port_first(idl) == p1);
+
+    /* A batch that changes nothing of ours clears the tracking. */
+    odb_idl_update(idl, r);
+    COUNT_TRACKED(physical_port, idl, n);
+    CHECK(n == 0);
+    CHECK(!hwvtep_physical_port_is_updated(
+              p1, HWVTEP_PHYSICAL_PORT_COL_VLAN_BINDINGS));
+
+    /* A new replica: everything reloaded. */
+    struct odb_replica *r2 = test_replica(schema, NULL, hwvtep_idl_monitor,
+                                          hwvtep_idl_n_monitor);
+    test_apply(r2, idl, "{"
+        "'ACL_entry': {'" E1 "': {'insert': {'sequence': 12,"
+        "     'direction': 'ingress', 'action': 'permit'}}}}");
+    printf("hwvtep: reloaded\n");
+    CHECK(odb_idl_reloaded(idl));
+    size_t n_new = 0, n_deleted = 0;
+    HWVTEP_ACL_ENTRY_FOR_EACH_TRACKED (e, idl) {
+        n_new += hwvtep_acl_entry_is_new(e);
+        n_deleted += hwvtep_acl_entry_is_deleted(e);
+    }
+    CHECK(n_new == 1 && n_deleted == 2);
+    CHECK(hwvtep_acl_entry_get(idl, E1)
+          && hwvtep_acl_entry_get(idl, E1)->sequence == 12);
+    CHECK(!hwvtep_acl_first(idl));
+    CHECK(!hwvtep_physical_port_first(idl));
+    CHECK(odb_idl_n_rows(idl, &hwvtep_idl_class,
+                         HWVTEP_TABLE_ACL_ENTRY) == 1);
+    CHECK(hwvtep_acl_is_deleted(a1));
+    CHECK(a1->n_acl_entries == 2 && a1->acl_entries[0] == e1);
+
+    odb_idl_destroy(idl);
+    odb_replica_destroy(r);
+    odb_replica_destroy(r2);
+}
+
+/* A server whose schema is not ours: columns of other types, a column and
+ * a table missing. */
+static void
+test_mismatch(const char *schema)
+{
+    struct odb_replica *r = test_replica(schema, "{"
+        "'ACL_entry': {'sequence': 'string', 'icmp_type': null,"
+        "              'tcp_flags': {'key': 'integer', 'min': 0,"
+        "                            'max': 'unlimited'}},"
+        "'Physical_Port': {'name': 'integer',"
+        "                  'other_config': {'key': 'string', 'min': 0,"
+        "                                   'max': 'unlimited'}},"
+        "'Logical_Switch': {'tunnel_key': {'key': 'string', 'min': 0,"
+        "                                  'max': 1}},"
+        "'ACL': {'acl_entries': {'key': 'string', 'min': 0,"
+        "                        'max': 'unlimited'}},"
+        "'Iovp_Offload': null}", hwvtep_idl_monitor, hwvtep_idl_n_monitor);
+    struct odb_idl *idl = hwvtep_idl_create();
+
+    test_apply(r, idl, "{"
+        "'ACL_entry': {'" E1 "': {'insert': {'sequence': 'ten',"
+        "     'direction': 'ingress', 'action': 'permit',"
+        "     'tcp_flags': ['set', [1, 2]], 'protocol': 17}},"
+        "              '" E2 "': {'insert': {'sequence': 'twenty',"
+        "     'direction': 'egress', 'action': 'deny',"
+        "     'tcp_flags': 4}}},"
+        "'ACL': {'" A1 "': {'insert': {'acl_name': 'a1',"
+        "     'acl_entries': ['set', ['" E1 "']]}}},"
+        "'Physical_Port': {'" P1 "': {'insert': {'name': 5,"
+        "     'other_config': ['set', ['x']]}}},"
+        "'Logical_Switch': {'" LS1 "': {'insert': {'name': 'ls1',"
+        "     'tunnel_key': 'five'}}}}");
+    printf("mismatch: inserted\n");
+
+    const struct hwvtep_acl_entry *e1 = hwvtep_acl_entry_get(idl, E1);
+    const struct hwvtep_acl_entry *e2 = hwvtep_acl_entry_get(idl, E2);
+    const struct hwvtep_physical_port *p1 = hwvtep_physical_port_get(idl,
+                                                                      P1);
+    const struct hwvtep_logical_switch *ls1;
+    const struct hwvtep_acl *a1 = hwvtep_acl_get(idl, A1);
+
+    ls1 = hwvtep_logical_switch_get(idl, LS1);
+    CHECK(e1 && e2 && p1 && ls1 && a1);
+    if (!(e1 && e2 && p1 && ls1 && a1)) {
+        exit(EXIT_FAILURE);
+    }
+    CHECK(e1->sequence == 0);                   /* A string: default. */
+    CHECK(e1->n_icmp_type == 0);                /* Absent: default. */
+    CHECK(e1->n_tcp_flags == 0);                /* Two: too many. */
+    CHECK(e2->n_tcp_flags == 1 && e2->tcp_flags[0] == 4);
+    CHECK(e1->n_protocol == 1 && e1->protocol[0] == 17);
+    CHECK_STR(e1->direction, "ingress");
+    CHECK_STR(p1->name, "");                    /* An integer: default. */
+    CHECK(p1->n_other_config == 0);             /* A set: not a map. */
+    CHECK(ls1->n_tunnel_key == 0);
+    CHECK_STR(ls1->name, "ls1");
+    CHECK(a1->n_acl_entries == 0);              /* Strings: not uuids. */
+    CHECK(!hwvtep_iovp_offload_first(idl));     /* No such table. */
+
+    test_apply(r, idl, "{'ACL_entry': {'" E2 "': {'modify': {"
+               "'sequence': 'twenty-one', 'tcp_flags': ['set', [1, 2]]}}}}");
+    printf("mismatch: modified\n");
+    CHECK(hwvtep_acl_entry_get(idl, E2) == e2);
+    CHECK(e2->sequence == 0 && e2->n_tcp_flags == 0);
+    CHECK(hwvtep_acl_entry_is_updated(e2, HWVTEP_ACL_ENTRY_COL_TCP_FLAGS));
+
+    odb_idl_destroy(idl);
+    odb_replica_destroy(r);
+}
+
+/* The test model (tests/idltest.idl): booleans, and references from a
+ * table of the model to another. */
+static void
+test_idltest(const char *schema)
+{
+    struct odb_replica *r = test_replica(schema, NULL, idltest_idl_monitor,
+                                         idltest_idl_n_monitor);
+    struct odb_idl *idl = idltest_idl_create();
+
+    test_apply(r, idl, "{"
+        "'Manager': {'" M1 "': {'insert': {'target': 'ptcp:6640',"
+        "     'is_connected': true, 'inactivity_probe': 5000,"
+        "     'status': ['map', [['state', 'ACTIVE']]]}}},"
+        "'Global': {'" G1 "': {'insert': {"
+        "     'managers': ['uuid', '" M1 "'],"
+        "     'other_config': ['map', [['k', 'v']]]}}}}");
+    printf("idltest: inserted\n");
+
+    const struct idltest_manager *m1 = idltest_manager_get(idl, M1);
+    const struct idltest_global *g1 = idltest_global_get(idl, G1);
+    CHECK(m1 && g1);
+    if (!(m1 && g1)) {
+        exit(EXIT_FAILURE);
+    }
+    CHECK(m1->is_connected == true);
+    CHECK_STR(m1->target, "ptcp:6640");
+    CHECK(m1->n_inactivity_probe == 1 && m1->inactivity_probe[0] == 5000);
+    CHECK(m1->n_max_backoff == 0);
+    CHECK_STR(odb_idl_map_get(m1->key_status, m1->value_status,
+                              m1->n_status, "state"), "ACTIVE");
+    CHECK(g1->n_managers == 1 && g1->managers[0] == m1);
+    CHECK_STR(odb_idl_map_get(g1->key_other_config, g1->value_other_config,
+                              g1->n_other_config, "k"), "v");
+
+    test_apply(r, idl, "{'Manager': {'" M1 "': {'modify': {"
+               "'is_connected': false}}}}");
+    printf("idltest: modified\n");
+    CHECK(idltest_manager_get(idl, M1) == m1 && !m1->is_connected);
+    CHECK(idltest_manager_is_updated(m1, IDLTEST_MANAGER_COL_IS_CONNECTED));
+    CHECK(g1->managers[0] == m1);
+
+    odb_idl_destroy(idl);
+    odb_replica_destroy(r);
+}
+
+int
+test_idl_main(int argc, char *argv[])
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: test-iovp idl SCHEMA\n");
+        return EXIT_FAILURE;
+    }
+    test_hwvtep(argv[1]);
+    test_mismatch(argv[1]);
+    test_idltest(argv[1]);
+    printf("%d checks, %d failed\n", n_checks, n_failures);
+    return n_failures ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* Bytes allocated and in use. */
+static size_t
+test_heap(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd;
+}
+
+int
+test_idl_memory_main(int argc, char *argv[])
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: test-iovp idl-memory SCHEMA N\n");
+        return EXIT_FAILURE;
+    }
+    size_t n = strtoul(argv[2], NULL, 10);
+    struct odb_replica *r = test_replica(argv[1], NULL, hwvtep_idl_monitor,
+                                         hwvtep_idl_n_monitor);
+    struct odb_idl *idl = hwvtep_idl_create();
+    size_t before = test_heap();
+    json_t *rows = json_object();
+
+    /* Entries as a controller writes them: a sequence, an address and a
+     * mask, a protocol and a port range. */
+    for (size_t i = 0; i < n; i++) {
+        char uuid[37];
+        snprintf(uuid, sizeof uuid, "00000000-0000-0000-0000-%012x",
+                 (unsigned int) i);
+        json_object_set_new(rows, uuid, json_pack(
+            "{s:{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:s}}", "insert",
+            "sequence", (json_int_t) i, "source_ip", "10.0.0.0",
+            "source_mask", "255.255.255.0", "ethertype", "0x800",
+            "protocol", (json_int_t) 6, "dest_port_min", (json_int_t) 80,
+            "dest_port_max", (json_int_t) 89, "direction", "ingress",
+            "action", "permit"));
+    }
+    json_t *updates = json_pack("{s:o}", "ACL_entry", rows);
+
+    char *error = odb_replica_apply(r, updates, 2);
+    if (error) {
+        iovp_fatal(-1, "%s", error);
+    }
+    json_decref(updates);
+    size_t replica = test_heap() - before;
+
+    before = test_heap();
+    odb_idl_update(idl, r);
+    odb_idl_track_clear(idl);
+    size_t model = test_heap() - before;
+    odb_replica_clear_changes(r);
+
+    printf("%zu ACL_entry rows: replica %zu bytes per row "
+           "(with its change list), model %zu bytes per row\n",
+           n, n ? replica / n : 0, n ? model / n : 0);
+    odb_idl_destroy(idl);
+    odb_replica_destroy(r);
+    return EXIT_SUCCESS;
+}
