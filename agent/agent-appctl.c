@@ -168,7 +168,8 @@ agent_show(const struct agent *agent)
         .tunnel_ip = tunnel_ip,
         .bridge = agent->bridge,
     };
-    return show_switch(vtep, ovs, &spec);
+    return show_switch(vtep ? agent->vtep_idl : NULL,
+                       ovs ? agent->ovs_idl : NULL, &spec);
 }
 
 /* "switch/show": the switch, its VM ports with their ofports, and their

@@ -270,8 +270,8 @@ agent_reconcile_flows(struct agent *agent, const struct odb_replica *vtep,
     }
 
     /* The NIC's rules that the changes affect leave it here. */
-    translate_run(agent->translate, vtep, ovs,
-                  ofctrl_installed(agent->ofctrl));
+    translate_run(agent->translate, vtep, ovs, agent->vtep_idl,
+                  agent->ovs_idl, ofctrl_installed(agent->ofctrl));
     if (translate_acl_faults_changed(agent->translate)) {
         agent->acl_faults_pending = true;
     }

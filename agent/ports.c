@@ -19,6 +19,7 @@
 #include "agent/ports.h"
 
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,8 +30,10 @@
 #include "agent/switch-ports.h"
 #include "agent/vm-ports.h"
 #include "lib/util.h"
+#include "model/vtep-idl.h"
+#include "model/vswitch-idl.h"
+#include "ovsdb/idl.h"
 #include "ovsdb/query.h"
-#include "ovsdb/replica.h"
 
 VLOG_DEFINE_THIS_MODULE(ports);
 
@@ -222,102 +225,69 @@ ports_ambiguity(struct ports *ports, char *text)
     free(text);
 }
 
-/* Returns the name of the ACL that the "acl_bindings" of 'pp' (a row of
- * 'pports') bind to 'vlan', else to 0 (the whole port), or NULL. */
+/* Returns the name of the ACL that the "acl_bindings" of 'pp' bind to
+ * 'vlan', else to 0 (the whole port), or NULL. */
 const char *
-ports_binding_acl(const struct odb_replica_table *pports,
-                  const struct odb_row *pp,
-                  const struct odb_replica_table *acls, int vlan)
+ports_binding_acl(const struct hwvtep_physical_port *pp, int vlan)
 {
-    const json_t *map = json_array_get(odb_row_get(pports, pp,
-                                                   "acl_bindings"), 1);
-    const char *uuid = NULL;
-    size_t i;
-    json_t *pair;
+    const struct hwvtep_acl *acl = NULL;
 
-    json_array_foreach (map, i, pair) {
-        json_int_t key = json_integer_value(json_array_get(pair, 0));
-        if (key == vlan || (key == 0 && !uuid)) {
-            uuid = json_string_value(json_array_get(json_array_get(pair, 1),
-                                                    1));
+    for (size_t i = 0; i < pp->n_acl_bindings; i++) {
+        int64_t key = pp->key_acl_bindings[i];
+        if (key == vlan || (key == 0 && !acl)) {
+            acl = pp->value_acl_bindings[i];
         }
     }
-    const struct odb_row *acl = (uuid && acls
-                                 ? odb_replica_find_row(acls, uuid) : NULL);
-    return acl ? json_string_value(odb_row_get(acls, acl, "acl_name")) : NULL;
+    return acl ? acl->acl_name : NULL;
 }
 
-/* Returns the name of the logical switch of 'pair', a [VLAN, ["uuid",
- * UUID]] pair of a Physical_Port's "vlan_bindings", from 'lswitches'
- * (which may be NULL), or NULL if there is no such row or it has no
- * name. */
+/* Returns the name of logical switch 'ls', or NULL if it has none. */
 static const char *
-ports_binding_ls(const json_t *pair, const struct odb_replica_table *lswitches)
+ports_ls_name(const struct hwvtep_logical_switch *ls)
 {
-    const char *uuid = json_string_value(
-        json_array_get(json_array_get(pair, 1), 1));
-    const struct odb_row *ls = (uuid && lswitches
-                                ? odb_replica_find_row(lswitches, uuid)
-                                : NULL);
-    const char *name = (ls ? json_string_value(odb_row_get(lswitches, ls,
-                                                           "name"))
-                        : NULL);
-    return name && name[0] ? name : NULL;
+    return ls && ls->name[0] ? ls->name : NULL;
 }
 
-/* Returns NULL if the pipeline applies binding 'idx' of 'map' (the
- * canonical map, sorted by VLAN, of a Physical_Port's "vlan_bindings"),
- * else why not, malloc()'d: its logical switch is not in 'lswitches'
- * (which may be NULL) or has no name, or the port is bound to it through
- * a lower VLAN already (a frame flooded from one would have to leave by
- * the port it came in on).  Either is the port's "invalid_vlan_map". */
+/* Returns NULL if the pipeline applies binding 'idx' of the "vlan_bindings"
+ * of 'pp' (sorted by VLAN), else why not, malloc()'d: its logical switch
+ * has no name, or the port is bound to it through a lower VLAN already (a
+ * frame flooded from one would have to leave by the port it came in on).
+ * Either is the port's "invalid_vlan_map". */
 char *
-ports_binding_fault(const json_t *map, size_t idx,
-                    const struct odb_replica_table *lswitches)
+ports_binding_fault(const struct hwvtep_physical_port *pp, size_t idx)
 {
-    const char *ls = ports_binding_ls(json_array_get(map, idx), lswitches);
+    const char *ls = ports_ls_name(pp->value_vlan_bindings[idx]);
 
     if (!ls) {
         return iovp_xstrdup("its logical switch is unknown or has no name");
     }
     for (size_t i = 0; i < idx; i++) {
-        const json_t *pair = json_array_get(map, i);
-        const char *other = ports_binding_ls(pair, lswitches);
+        const char *other = ports_ls_name(pp->value_vlan_bindings[i]);
         if (other && !strcmp(other, ls)) {
             return iovp_xasprintf("logical switch %s is bound through VLAN "
-                                  "%"JSON_INTEGER_FORMAT" already", ls,
-                                  json_integer_value(json_array_get(pair,
-                                                                    0)));
+                                  "%"PRId64" already", ls,
+                                  pp->key_vlan_bindings[i]);
         }
     }
     return NULL;
 }
 
-/* Reads the bindings of 'port' from 'pp' (a row of 'pports'), checked,
- * with faults recorded in 'ports'. */
+/* Reads the bindings of 'port' from its row 'pp', checked, with faults
+ * recorded in 'ports'. */
 static void
 ports_read_bindings(struct ports *ports,
-                    const struct odb_replica_table *pports,
-                    const struct odb_row *pp,
-                    const struct odb_replica_table *lswitches,
-                    const struct odb_replica_table *acls,
-                    struct port *port)
+                    const struct hwvtep_physical_port *pp, struct port *port)
 {
-    const json_t *map = json_array_get(odb_row_get(pports, pp,
-                                                   "vlan_bindings"), 1);
-    size_t i;
-    json_t *pair;
-
-    port->bindings = iovp_xmalloc(MAX(1, json_array_size(map))
+    port->bindings = iovp_xmalloc(MAX(1, pp->n_vlan_bindings)
                                   * sizeof *port->bindings);
     port->n_bindings = 0;
 
-    /* A canonical map is sorted by key: by VLAN, so that of two VLANs of
-     * one port in one logical switch, the lower is the one kept. */
-    json_array_foreach (map, i, pair) {
-        const char *ls_name = ports_binding_ls(pair, lswitches);
-        int vlan = json_integer_value(json_array_get(pair, 0));
-        char *why = ports_binding_fault(map, i, lswitches);
+    /* The bindings are sorted by VLAN, so that of two VLANs of one port in
+     * one logical switch, the lower is the one kept. */
+    for (size_t i = 0; i < pp->n_vlan_bindings; i++) {
+        const char *ls_name = ports_ls_name(pp->value_vlan_bindings[i]);
+        int vlan = pp->key_vlan_bindings[i];
+        char *why = ports_binding_fault(pp, i);
 
         if (why) {
             if (ls_name) {
@@ -329,7 +299,7 @@ ports_read_bindings(struct ports *ports,
             continue;
         }
 
-        const char *acl = ports_binding_acl(pports, pp, acls, vlan);
+        const char *acl = ports_binding_acl(pp, vlan);
         port->bindings[port->n_bindings++] = (struct port_binding) {
             .vlan = vlan,
             .ls = iovp_xstrdup(ls_name),
@@ -344,22 +314,17 @@ ports_read_bindings(struct ports *ports,
     /* An ACL bound to a VLAN (not 0, the whole port) that the port has no
      * binding for applies to nothing: the controller meant something
      * else, and is told. */
-    const json_t *acl_map = json_array_get(odb_row_get(pports, pp,
-                                                       "acl_bindings"), 1);
-    json_array_foreach (acl_map, i, pair) {
-        json_int_t vlan = json_integer_value(json_array_get(pair, 0));
+    for (size_t i = 0; i < pp->n_acl_bindings; i++) {
+        int64_t vlan = pp->key_acl_bindings[i];
         bool bound = vlan == 0;
-        size_t j;
-        const json_t *binding;
 
-        json_array_foreach (map, j, binding) {
-            bound = bound || json_integer_value(json_array_get(binding, 0))
-                             == vlan;
+        for (size_t j = 0; j < pp->n_vlan_bindings; j++) {
+            bound = bound || pp->key_vlan_bindings[j] == vlan;
         }
         if (!bound) {
-            VLOG_WARN_RL(&rl, "port %s: the ACL bound to VLAN %"
-                         JSON_INTEGER_FORMAT" applies to nothing: the port "
-                         "has no binding for that VLAN", port->name, vlan);
+            VLOG_WARN_RL(&rl, "port %s: the ACL bound to VLAN %"PRId64
+                         " applies to nothing: the port has no binding for "
+                         "that VLAN", port->name, vlan);
             ports_fault(ports->faults, port->uuid, "invalid_ACL_binding");
         }
     }
@@ -376,63 +341,51 @@ ports_duplicate_rows(struct ports *ports, const char *switch_name,
 
     ds_put_format(&s, "Physical_Switch %s has %zu ports named \"%s\": "
                   "using Physical_Port %s, ignoring", switch_name, n,
-                  rows[0].name, rows[0].row->uuid);
+                  rows[0].name, rows[0].uuid);
     for (size_t i = 0; i < n; i++) {
-        ports_fault(ports->faults, rows[i].row->uuid, "unspecified_fault");
+        ports_fault(ports->faults, rows[i].uuid, "unspecified_fault");
         if (i) {
-            ds_put_format(&s, "%s %s", i > 1 ? "," : "", rows[i].row->uuid);
+            ds_put_format(&s, "%s %s", i > 1 ? "," : "", rows[i].uuid);
         }
     }
     ports_ambiguity(ports, ds_steal_cstr(&s));
 }
 
-/* 'vm', vm_ports_find()'s VM port for 'port', has "ignored" Interfaces:
- * others with its "iface-id" on 'bridge'.  The port has an
- * "unspecified_fault", and the ambiguity is noted. */
+/* 'vm', the VM port for 'port', has "ignored" Interfaces: others with its
+ * "iface-id" on 'bridge'.  The port has an "unspecified_fault", and the
+ * ambiguity is noted. */
 static void
 ports_duplicate_ifaces(struct ports *ports, const char *bridge,
-                       const struct port *port, const json_t *vm)
+                       const struct port *port, const struct vm_iface *vm)
 {
-    const json_t *ignored = json_object_get(vm, "ignored");
     struct ds s = DS_EMPTY_INITIALIZER;
-    size_t i;
-    json_t *iface;
 
     ds_put_format(&s, "bridge %s has %zu interfaces with "
                   "external_ids:iface-id \"%s\": using Interface %s (%s), "
-                  "ignoring", bridge, json_array_size(ignored) + 1,
-                  port->name,
-                  json_string_value(json_object_get(vm, "uuid")),
-                  json_string_value(json_object_get(vm, "interface")));
-    json_array_foreach (ignored, i, iface) {
+                  "ignoring", bridge, vm->n_ignored + 1, port->name,
+                  vm->iface->header_.uuid, vm->iface->name);
+    for (size_t i = 0; i < vm->n_ignored; i++) {
         ds_put_format(&s, "%s %s (%s)", i ? "," : "",
-                      json_string_value(json_object_get(iface, "uuid")),
-                      json_string_value(json_object_get(iface,
-                                                        "interface")));
+                      vm->ignored[i]->header_.uuid, vm->ignored[i]->name);
     }
     ports_fault(ports->faults, port->uuid, "unspecified_fault");
     ports_ambiguity(ports, ds_steal_cstr(&s));
 }
 
-/* Gives 'port' the addresses of 'ips', an Iovp_Port's "ips" (a canonical
- * set); an address that does not parse is a fault of the port. */
+/* Gives 'port' the addresses of 'ip', its Iovp_Port row; an address that
+ * does not parse is a fault of the port. */
 static void
-ports_read_ips(struct ports *ports, struct port *port, const json_t *ips)
+ports_read_ips(struct ports *ports, struct port *port,
+               const struct hwvtep_iovp_port *ip)
 {
-    const json_t *list = json_array_get(ips, 1);
-    size_t i;
-    json_t *ip;
-
-    port->checks_ips = json_array_size(list) > 0;
-    port->ips = iovp_xmalloc(MAX(1, json_array_size(list))
-                             * sizeof *port->ips);
-    json_array_foreach (list, i, ip) {
-        const char *s = json_string_value(ip);
-        if (s && port_address_parse(s, &port->ips[port->n_ips])) {
+    port->checks_ips = ip->n_ips > 0;
+    port->ips = iovp_xmalloc(MAX(1, ip->n_ips) * sizeof *port->ips);
+    for (size_t i = 0; i < ip->n_ips; i++) {
+        if (port_address_parse(ip->ips[i], &port->ips[port->n_ips])) {
             port->n_ips++;
         } else {
             VLOG_WARN_RL(&rl, "port %s: \"%s\" is not an IP address",
-                         port->name, s ? s : "");
+                         port->name, ip->ips[i]);
             ports_fault(ports->faults, port->uuid, "unspecified_fault");
         }
     }
@@ -444,26 +397,23 @@ ports_read_ips(struct ports *ports, struct port *port, const json_t *ips)
  * "unspecified_fault", and the ambiguity is noted.  Rows that name a port
  * iovpd does not use are ignored. */
 static void
-ports_read_addresses(struct ports *ports, const struct odb_replica *vtep)
+ports_read_addresses(struct ports *ports, const struct odb_idl *vtep)
 {
-    const struct odb_replica_table *iports = odb_replica_find_table(
-        vtep, "Iovp_Port");
-
-    if (!iports || !ports->n) {
-        return;
-    }
+    size_t n_rows = 0, allocated = 0;
+    struct odb_named_row *rows = NULL;
+    const struct hwvtep_iovp_port *ip;
 
     /* The rows, by the Physical_Port row they name. */
-    struct odb_named_row *rows = iovp_xmalloc(
-        MAX(1, hmap_count(&iports->rows)) * sizeof *rows);
-    size_t n_rows = 0;
-    const struct odb_row *ip;
-    HMAP_FOR_EACH (ip, node, &iports->rows) {
-        const char *uuid = json_string_value(json_array_get(
-            odb_row_get(iports, ip, "physical_port"), 1));
-        if (uuid) {
+    HWVTEP_IOVP_PORT_FOR_EACH (ip, vtep) {
+        if (ip->physical_port) {
+            if (n_rows >= allocated) {
+                allocated = 2 * allocated + 8;
+                rows = iovp_xrealloc(rows, allocated * sizeof *rows);
+            }
             rows[n_rows++] = (struct odb_named_row) {
-                .name = uuid, .row = ip,
+                .name = ip->physical_port->header_.uuid,
+                .uuid = ip->header_.uuid,
+                .row = ip,
             };
         }
     }
@@ -481,16 +431,16 @@ ports_read_addresses(struct ports *ports, const struct odb_replica *vtep)
         if (!port) {
             continue;
         }
-        ports_read_ips(ports, port, odb_row_get(iports, rows[i].row, "ips"));
+        ports_read_ips(ports, port, rows[i].row);
         if (next - i > 1) {
             struct ds s = DS_EMPTY_INITIALIZER;
 
             ds_put_format(&s, "%zu Iovp_Port rows name port \"%s\" (%s): "
                           "using Iovp_Port %s, ignoring", next - i,
-                          port->name, port->uuid, rows[i].row->uuid);
+                          port->name, port->uuid, rows[i].uuid);
             for (size_t j = i + 1; j < next; j++) {
                 ds_put_format(&s, "%s %s", j > i + 1 ? "," : "",
-                              rows[j].row->uuid);
+                              rows[j].uuid);
             }
             ports_fault(ports->faults, port->uuid, "unspecified_fault");
             ports_ambiguity(ports, ds_steal_cstr(&s));
@@ -544,52 +494,43 @@ ports_compare_by_name(const void *a_, const void *b_)
 }
 
 /* Reads into 'ports' (which must be empty: just initialized) the VM ports
- * of switch 'switch_name' from the replicas 'vtep' and 'ovs', with the
- * Interface on 'bridge' that vm_ports_find() chooses: one for each name,
- * from the Physical_Port row that switch_ports_all() puts first.  Ports
+ * of switch 'switch_name' from the models 'vtep' and 'ovs', with the
+ * Interface on 'bridge' that vm_ifaces_find() chooses: one for each name,
+ * from the Physical_Port row that switch_ports_rows() puts first.  Ports
  * that OVS does not show on the bridge are included with 'ofport' -1. */
 void
-ports_read(struct ports *ports, const struct odb_replica *vtep,
-           const struct odb_replica *ovs, const char *switch_name,
+ports_read(struct ports *ports, const struct odb_idl *vtep,
+           const struct odb_idl *ovs, const char *switch_name,
            const char *bridge)
 {
-    const struct odb_replica_table *pports = odb_replica_find_table(
-        vtep, "Physical_Port");
-    const struct odb_replica_table *lswitches = odb_replica_find_table(
-        vtep, "Logical_Switch");
-    const struct odb_replica_table *acls = odb_replica_find_table(vtep,
-                                                                  "ACL");
     size_t n_all;
     struct odb_named_row *all = (switch_name
-                                 ? switch_ports_all(vtep, switch_name,
-                                                    &n_all)
+                                 ? switch_ports_rows(vtep, switch_name,
+                                                     &n_all)
                                  : NULL);
 
     if (!all) {
         return;
     }
 
-    json_t *vm_ports = vm_ports_find(ovs, bridge);
+    size_t n_vms;
+    struct vm_iface *vms = vm_ifaces_find(ovs, bridge, &n_vms);
     ports->sorted = iovp_xmalloc(MAX(1, n_all) * sizeof *ports->sorted);
     for (size_t i = 0, next; i < n_all; i = next) {
-        const struct odb_row *pp = all[i].row;
-        const json_t *vm = json_object_get(vm_ports, all[i].name);
-        const json_t *ofport = json_object_get(vm, "ofport");
-        const char *iface = json_string_value(json_object_get(vm,
-                                                              "interface"));
-        const char *mac = json_string_value(json_object_get(vm, "mac"));
+        const struct hwvtep_physical_port *pp = all[i].row;
+        const struct vm_iface *vm = vm_ifaces_lookup(vms, n_vms,
+                                                     all[i].name);
         struct port *port = iovp_xzalloc(sizeof *port);
 
         port->name = iovp_xstrdup(all[i].name);
-        port->uuid = iovp_xstrdup(pp->uuid);
-        port->interface = iface ? iovp_xstrdup(iface) : NULL;
-        port->ofport = (json_is_integer(ofport)
-                        ? json_integer_value(ofport) : -1);
+        port->uuid = iovp_xstrdup(pp->header_.uuid);
+        port->interface = vm ? iovp_xstrdup(vm->iface->name) : NULL;
+        port->ofport = vm ? vm->ofport : -1;
         if (port->ofport <= 0 || port->ofport >= 0xff00) {
             port->ofport = -1;
         }
-        snprintf(port->mac, sizeof port->mac, "%s", mac ? mac : "");
-        ports_read_bindings(ports, pports, pp, lswitches, acls, port);
+        snprintf(port->mac, sizeof port->mac, "%s", vm ? vm->mac : "");
+        ports_read_bindings(ports, pp, port);
 
         shash_add(&ports->by_name, port->name, port);
         ports->sorted[ports->n++] = port;
@@ -598,12 +539,12 @@ ports_read(struct ports *ports, const struct odb_replica *vtep,
         if (next - i > 1) {
             ports_duplicate_rows(ports, switch_name, &all[i], next - i);
         }
-        if (json_object_get(vm, "ignored")) {
+        if (vm && vm->n_ignored) {
             ports_duplicate_ifaces(ports, bridge, port, vm);
         }
     }
     free(all);
-    json_decref(vm_ports);
+    vm_ifaces_free(vms, n_vms);
 
     qsort(ports->sorted, ports->n, sizeof *ports->sorted,
           ports_compare_by_name);

@@ -23,7 +23,7 @@
  * A port is a Physical_Port of this switch (hardware_vtep), with the OVS
  * Interface whose "external_ids:iface-id" names it, its VLAN bindings that
  * the pipeline applies, and its Iovp_Port addresses.  ports_read() reads
- * them all from the two replicas; ports_diff() tells which ports and which
+ * them all from the two databases' models; ports_diff() tells which ports and which
  * logical switches differ between two readings, so that the pipeline
  * makes again the flows of exactly those.  Where several rows claim one
  * name, one is used by odb_named_rows_sort()'s rule (see
@@ -39,7 +39,7 @@
 
 #include <openvswitch/shash.h>
 
-struct odb_replica;
+struct odb_idl;
 
 /* A VLAN binding that the pipeline applies: frames of 'vlan' (0:
  * untagged) belong to logical switch 'ls'. */
@@ -92,8 +92,8 @@ struct ports {
 void ports_init(struct ports *);
 void ports_destroy(struct ports *);
 void ports_swap(struct ports *, struct ports *);
-void ports_read(struct ports *, const struct odb_replica *vtep,
-                const struct odb_replica *ovs, const char *switch_name,
+void ports_read(struct ports *, const struct odb_idl *vtep,
+                const struct odb_idl *ovs, const char *switch_name,
                 const char *bridge);
 
 const struct port *ports_find(const struct ports *, const char *name);
@@ -107,13 +107,9 @@ void ports_diff(const struct ports *old, const struct ports *new,
                 struct shash *ports, struct shash *lswitches);
 
 /* For the show commands, which list every binding, applied or not. */
-struct odb_replica_table;
-struct odb_row;
-char *ports_binding_fault(const json_t *vlan_bindings, size_t idx,
-                          const struct odb_replica_table *lswitches);
-const char *ports_binding_acl(const struct odb_replica_table *pports,
-                              const struct odb_row *,
-                              const struct odb_replica_table *acls,
+struct hwvtep_physical_port;
+char *ports_binding_fault(const struct hwvtep_physical_port *, size_t idx);
+const char *ports_binding_acl(const struct hwvtep_physical_port *,
                               int vlan);
 
 #endif /* agent/ports.h */

@@ -28,102 +28,76 @@
 #include "agent/switch-ports.h"
 #include "agent/vm-ports.h"
 #include "lib/util.h"
-#include "ovsdb/query.h"
-#include "ovsdb/replica.h"
+#include "model/vtep-idl.h"
+#include "model/vswitch-idl.h"
 
-/* Returns a new reference to the bindings of the Physical_Port called
- * 'name' of switch 'switch_name' in 'vtep' (the row that iovpd uses, see
- * agent/switch-ports.h): [{"vlan": N, "logical_switch": NAME, "acl": NAME
- * or null}], by VLAN, with "not_applied": why, for a binding that the
- * pipeline does not apply (ports_binding_fault()). */
+/* Returns a new reference to the bindings of 'pp', the Physical_Port row
+ * that iovpd uses for a port (see agent/switch-ports.h): [{"vlan": N,
+ * "logical_switch": NAME, "acl": NAME or null}], by VLAN, with
+ * "not_applied": why, for a binding that the pipeline does not apply
+ * (ports_binding_fault()). */
 static json_t *
-show_bindings(const struct odb_replica *vtep, const char *switch_name,
-              const char *name)
+show_bindings(const struct hwvtep_physical_port *pp)
 {
-    const struct odb_replica_table *pports = odb_replica_find_table(
-        vtep, "Physical_Port");
-    const struct odb_replica_table *lswitches = odb_replica_find_table(
-        vtep, "Logical_Switch");
     json_t *bindings = json_array();
 
-    if (!lswitches) {
-        return bindings;
-    }
-    size_t n_pps;
-    const struct odb_row **pps = switch_ports_used(vtep, switch_name,
-                                                   &n_pps);
-    for (size_t j = 0; j < n_pps; j++) {
-        const struct odb_row *pp = pps[j];
-        const char *pp_name = json_string_value(odb_row_get(pports, pp,
-                                                            "name"));
-        if (!pp_name || strcmp(pp_name, name)) {
-            continue;
-        }
+    for (size_t i = 0; pp && i < pp->n_vlan_bindings; i++) {
+        const struct hwvtep_logical_switch *ls = pp->value_vlan_bindings[i];
+        int vlan = pp->key_vlan_bindings[i];
+        char *why = ports_binding_fault(pp, i);
 
-        /* A canonical map is sorted by key: by VLAN. */
-        const json_t *map = json_array_get(odb_row_get(pports, pp,
-                                                       "vlan_bindings"), 1);
-        size_t i;
-        json_t *pair;
-        json_array_foreach (map, i, pair) {
-            const char *uuid = json_string_value(
-                json_array_get(json_array_get(pair, 1), 1));
-            const struct odb_row *ls = (uuid
-                                        ? odb_replica_find_row(lswitches,
-                                                               uuid)
-                                        : NULL);
-            const char *acl = ports_binding_acl(
-                pports, pp, odb_replica_find_table(vtep, "ACL"),
-                json_integer_value(json_array_get(pair, 0)));
-            char *why = ports_binding_fault(map, i, lswitches);
-            json_array_append_new(bindings, json_pack(
-                "{s:O, s:s, s:s?, s:s?}", "vlan", json_array_get(pair, 0),
-                "logical_switch",
-                ls ? json_string_value(odb_row_get(lswitches, ls, "name"))
-                   : "(unknown)", "acl", acl, "not_applied", why));
-            free(why);
+        json_array_append_new(bindings, json_pack(
+            "{s:i, s:s, s:s?, s:s?}", "vlan", vlan,
+            "logical_switch", ls->name[0] ? ls->name : "(unknown)",
+            "acl", ports_binding_acl(pp, vlan), "not_applied", why));
+        free(why);
+    }
+    return bindings;
+}
+
+/* Returns the Physical_Port row that iovpd uses for port 'name' among the
+ * 'n' of 'pps' (switch_ports_used_rows()'s, sorted by name), or NULL. */
+static const struct hwvtep_physical_port *
+show_find_port(const struct hwvtep_physical_port **pps, size_t n,
+               const char *name)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(pps[i]->name, name)) {
+            return pps[i];
         }
     }
-    free(pps);
-    return bindings;
+    return NULL;
 }
 
 /* Returns a new reference to what "show" prints, as JSON: {"switch",
  * "tunnel_ip", "bridge", "ports": [{"name", "interface", "ofport", "mac",
- * "bindings"}] by name}.  'vtep' and 'ovs' may be NULL (not connected
- * yet). */
+ * "bindings"}] by name}, from the models 'vtep' and 'ovs', either of which
+ * may be NULL (not connected yet). */
 json_t *
-show_switch(const struct odb_replica *vtep, const struct odb_replica *ovs,
+show_switch(const struct odb_idl *vtep, const struct odb_idl *ovs,
             const struct show_spec *spec)
 {
-    json_t *vm_ports = ovs ? vm_ports_find(ovs, spec->bridge) : json_object();
+    size_t n_vms = 0, n_pps = 0;
+    struct vm_iface *vms = ovs ? vm_ifaces_find(ovs, spec->bridge, &n_vms)
+                               : NULL;
+    const struct hwvtep_physical_port **pps = (
+        vtep && spec->switch_name
+        ? switch_ports_used_rows(vtep, spec->switch_name, &n_pps) : NULL);
     json_t *ports = json_array();
 
-    /* jansson keeps an object's keys in insertion order: sort them. */
-    size_t n = json_object_size(vm_ports);
-    const char **names = iovp_xmalloc(MAX(1, n) * sizeof *names);
-    const char *name;
-    json_t *value;
-    size_t i = 0;
-    json_object_foreach (vm_ports, name, value) {
-        names[i++] = name;
+    for (size_t i = 0; i < n_vms; i++) {
+        const struct vm_iface *vm = &vms[i];
+        json_array_append_new(ports, json_pack(
+            "{s:s, s:s, s:s, s:o, s:o}",
+            "name", vm->iface_id, "interface", vm->iface->name,
+            "mac", vm->mac,
+            "ofport", (vm->iface->n_ofport
+                       ? json_integer(vm->iface->ofport[0]) : json_null()),
+            "bindings", show_bindings(show_find_port(pps, n_pps,
+                                                     vm->iface_id))));
     }
-    qsort(names, n, sizeof *names, iovp_compare_strings);
-
-    for (i = 0; i < n; i++) {
-        json_t *port = json_deep_copy(json_object_get(vm_ports, names[i]));
-        json_object_del(port, "uuid");
-        json_object_del(port, "ignored");
-        json_object_set_new(port, "name", json_string(names[i]));
-        json_object_set_new(port, "bindings",
-                            vtep && spec->switch_name
-                            ? show_bindings(vtep, spec->switch_name,
-                                            names[i])
-                            : json_array());
-        json_array_append_new(ports, port);
-    }
-    free(names);
-    json_decref(vm_ports);
+    free(pps);
+    vm_ifaces_free(vms, n_vms);
 
     return json_pack("{s:s?, s:s?, s:s, s:o}",
                      "switch", spec->switch_name,

@@ -19,11 +19,11 @@
 
 /* What "iovp-ofctl show" prints: the switch, each VM port with its OVS
  * ofport, and the VLANs and logical switches it is bound to.  Pure
- * functions of the replicas. */
+ * functions of the databases' models. */
 
 #include <jansson.h>
 
-struct odb_replica;
+struct odb_idl;
 
 struct show_spec {
     const char *switch_name;    /* NULL if not known yet. */
@@ -31,8 +31,8 @@ struct show_spec {
     const char *bridge;
 };
 
-json_t *show_switch(const struct odb_replica *vtep,
-                    const struct odb_replica *ovs, const struct show_spec *);
+json_t *show_switch(const struct odb_idl *vtep, const struct odb_idl *ovs,
+                    const struct show_spec *);
 char *show_switch_text(const json_t *);
 
 char *show_policy_text(const json_t *policy);

@@ -20,10 +20,95 @@
 
 #include <jansson.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lib/util.h"
+#include "model/vtep-idl.h"
 #include "ovsdb/query.h"
 #include "ovsdb/replica.h"
+
+/* Returns the Physical_Switch row called 'switch_name' in 'vtep', or NULL.
+ * Of several, the one with the lowest UUID, whatever the model's hash
+ * order. */
+const struct hwvtep_physical_switch *
+switch_ports_find_switch(const struct odb_idl *vtep, const char *switch_name)
+{
+    const struct hwvtep_physical_switch *ps, *best = NULL;
+
+    HWVTEP_PHYSICAL_SWITCH_FOR_EACH (ps, vtep) {
+        if (!strcmp(ps->name, switch_name)
+            && (!best || strcmp(ps->header_.uuid, best->header_.uuid) < 0)) {
+            best = ps;
+        }
+    }
+    return best;
+}
+
+/* Returns true if 'pp' has a binding ("vlan_bindings" or "acl_bindings"):
+ * a controller configured it. */
+bool
+switch_port_is_bound(const struct hwvtep_physical_port *pp)
+{
+    return pp->n_vlan_bindings || pp->n_acl_bindings;
+}
+
+/* Returns every Physical_Port row of the switch called 'switch_name' in
+ * 'vtep', sorted by odb_named_rows_sort(): by name, and of one name the row
+ * iovpd uses first, then the ones it ignores (see the top of
+ * switch-ports.h).  The array is malloc()'d (the caller frees it), its
+ * length in '*n'; NULL (and 0) if there is no such switch.  The rows and
+ * names are the model's: valid until its next update. */
+struct odb_named_row *
+switch_ports_rows(const struct odb_idl *vtep, const char *switch_name,
+                  size_t *n)
+{
+    const struct hwvtep_physical_switch *ps = switch_ports_find_switch(
+        vtep, switch_name);
+
+    *n = 0;
+    if (!ps) {
+        return NULL;
+    }
+
+    struct odb_named_row *rows = iovp_xmalloc(MAX(1, ps->n_ports)
+                                              * sizeof *rows);
+    for (size_t i = 0; i < ps->n_ports; i++) {
+        const struct hwvtep_physical_port *pp = ps->ports[i];
+        rows[i] = (struct odb_named_row) {
+            .name = pp->name,
+            .preferred = switch_port_is_bound(pp),
+            .uuid = pp->header_.uuid,
+            .row = pp,
+        };
+    }
+    odb_named_rows_sort(rows, ps->n_ports);
+    *n = ps->n_ports;
+    return rows;
+}
+
+/* Returns the Physical_Port rows of the switch called 'switch_name' in
+ * 'vtep' that iovpd uses, one for each name, sorted by name, in a
+ * malloc()'d array (the caller frees it) whose length goes in '*n'; NULL
+ * (and 0) if there is no such switch. */
+const struct hwvtep_physical_port **
+switch_ports_used_rows(const struct odb_idl *vtep, const char *switch_name,
+                       size_t *n)
+{
+    size_t n_all;
+    struct odb_named_row *all = switch_ports_rows(vtep, switch_name, &n_all);
+
+    *n = 0;
+    if (!all) {
+        return NULL;
+    }
+    const struct hwvtep_physical_port **rows = iovp_xmalloc(
+        MAX(1, n_all) * sizeof *rows);
+    for (size_t i = 0; i < n_all; i = odb_named_rows_next(all, n_all, i)) {
+        rows[(*n)++] = all[i].row;
+    }
+    free(all);
+    return rows;
+}
 
 /* Returns true if 'pp', a row of 'pports', has a binding ("vlan_bindings"
  * or "acl_bindings"): a controller configured it. */
@@ -70,6 +155,7 @@ switch_ports_all(const struct odb_replica *vtep, const char *switch_name,
         rows[i] = (struct odb_named_row) {
             .name = name ? name : "",
             .preferred = switch_ports_is_bound(pports, pps[i]),
+            .uuid = pps[i]->uuid,
             .row = pps[i],
         };
     }

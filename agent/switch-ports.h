@@ -37,6 +37,21 @@ struct odb_replica;
 struct odb_replica_table;
 struct odb_row;
 
+/* From the hardware_vtep model (ovsdb/idl.h, model/vtep-idl.h).  The
+ * rows of the arrays are "const struct hwvtep_physical_port *"s. */
+struct hwvtep_physical_port;
+struct hwvtep_physical_switch;
+struct odb_idl;
+
+const struct hwvtep_physical_switch *switch_ports_find_switch(
+    const struct odb_idl *vtep, const char *switch_name);
+bool switch_port_is_bound(const struct hwvtep_physical_port *);
+struct odb_named_row *switch_ports_rows(const struct odb_idl *vtep,
+                                        const char *switch_name, size_t *n);
+const struct hwvtep_physical_port **switch_ports_used_rows(
+    const struct odb_idl *vtep, const char *switch_name, size_t *n);
+
+/* The same from the replica, for the callers not yet on the model. */
 bool switch_ports_is_bound(const struct odb_replica_table *pports,
                            const struct odb_row *);
 struct odb_named_row *switch_ports_all(const struct odb_replica *vtep,

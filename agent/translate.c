@@ -66,6 +66,8 @@ struct translate {
     /* The run under way: what its nodes read. */
     const struct odb_replica *vtep;
     const struct odb_replica *ovs;
+    const struct odb_idl *vtep_idl;
+    const struct odb_idl *ovs_idl;
     const struct oflow_table *installed;
 
     /* 'identity''s data: the switch's name and tunnel address as
@@ -398,7 +400,7 @@ translate_ports_run(struct engine_node *node)
     ports_destroy(&t->ports_prev);
     ports_swap(&t->ports_prev, &t->ports_cur);
     ports_init(&t->ports_cur);
-    ports_read(&t->ports_cur, t->vtep, t->ovs, name, t->bridge);
+    ports_read(&t->ports_cur, t->vtep_idl, t->ovs_idl, name, t->bridge);
     translate_log_ambiguities(t->ports_prev.ambiguities,
                               t->ports_cur.ambiguities);
 
@@ -676,20 +678,24 @@ translate_force_recompute(struct translate *t)
 }
 
 /* Translates what changed since the last run, from the current replicas
- * 'vtep' and 'ovs' and the flows that the switch holds, 'installed' (an
- * ACL with no valid version is recovered from them).  The switch's name
- * must be known.  What each node changed stays visible until
- * translate_clear(). */
+ * 'vtep' and 'ovs', their models 'vtep_idl' and 'ovs_idl', and the flows
+ * that the switch holds, 'installed' (an ACL with no valid version is
+ * recovered from them).  The switch's name must be known.  What each node
+ * changed stays visible until translate_clear(). */
 void
 translate_run(struct translate *t, const struct odb_replica *vtep,
-              const struct odb_replica *ovs,
+              const struct odb_replica *ovs, const struct odb_idl *vtep_idl,
+              const struct odb_idl *ovs_idl,
               const struct oflow_table *installed)
 {
     t->vtep = vtep;
     t->ovs = ovs;
+    t->vtep_idl = vtep_idl;
+    t->ovs_idl = ovs_idl;
     t->installed = installed;
     engine_run(&t->engine);
     t->vtep = t->ovs = NULL;
+    t->vtep_idl = t->ovs_idl = NULL;
     t->installed = NULL;
 }
 

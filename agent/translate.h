@@ -57,6 +57,7 @@
 struct desired;
 struct engine;
 struct nicctrl;
+struct odb_idl;
 struct xlate_nic_policy;
 struct odb_replica;
 struct oflow_table;
@@ -84,6 +85,8 @@ void translate_identity(const struct translate *, const struct odb_replica *,
 
 void translate_run(struct translate *, const struct odb_replica *vtep,
                    const struct odb_replica *ovs,
+                   const struct odb_idl *vtep_idl,
+                   const struct odb_idl *ovs_idl,
                    const struct oflow_table *installed);
 bool translate_acl_faults_changed(const struct translate *);
 void translate_clear(struct translate *);

@@ -20,11 +20,131 @@
 
 #include <ctype.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lib/util.h"
+#include "model/vswitch-idl.h"
+#include "ovsdb/idl.h"
 #include "ovsdb/query.h"
 #include "ovsdb/replica.h"
+
+/* Returns the "external_ids:iface-id" of 'iface', or NULL if it has none
+ * (or an empty one): NULL if it is not a VM's. */
+static const char *
+vm_iface_id(const struct vswitch_interface *iface)
+{
+    const char *id = odb_idl_map_get(iface->key_external_ids,
+                                     iface->value_external_ids,
+                                     iface->n_external_ids, "iface-id");
+    return id && id[0] ? id : NULL;
+}
+
+static int64_t
+vm_iface_ofport(const struct vswitch_interface *iface)
+{
+    return iface->n_ofport && iface->ofport[0] > 0 ? iface->ofport[0] : -1;
+}
+
+/* Returns the VM ports on 'bridge' in the Open_vSwitch model 'ovs', one
+ * for each "iface-id", sorted by it, in a malloc()'d array whose length
+ * goes in '*n' (free it with vm_ifaces_free()). */
+struct vm_iface *
+vm_ifaces_find(const struct odb_idl *ovs, const char *bridge, size_t *n)
+{
+    const struct vswitch_bridge *br, *best = NULL;
+
+    *n = 0;
+    VSWITCH_BRIDGE_FOR_EACH (br, ovs) {
+        if (!strcmp(br->name, bridge)
+            && (!best || strcmp(br->header_.uuid, best->header_.uuid) < 0)) {
+            best = br;
+        }
+    }
+    if (!best) {
+        return NULL;
+    }
+
+    /* The VMs' Interfaces on the bridge. */
+    struct odb_named_row *vms = NULL;
+    size_t n_vms = 0, allocated = 0;
+    for (size_t i = 0; i < best->n_ports; i++) {
+        const struct vswitch_port *port = best->ports[i];
+        for (size_t j = 0; j < port->n_interfaces; j++) {
+            const struct vswitch_interface *iface = port->interfaces[j];
+            const char *id = vm_iface_id(iface);
+            if (!id) {
+                continue;
+            }
+            if (n_vms >= allocated) {
+                allocated = 2 * allocated + 8;
+                vms = iovp_xrealloc(vms, allocated * sizeof *vms);
+            }
+            vms[n_vms++] = (struct odb_named_row) {
+                .name = id,
+                .preferred = vm_iface_ofport(iface) > 0,
+                .uuid = iface->header_.uuid,
+                .row = iface,
+            };
+        }
+    }
+
+    /* One VM port for each "iface-id". */
+    odb_named_rows_sort(vms, n_vms);
+    struct vm_iface *result = iovp_xzalloc(MAX(1, n_vms) * sizeof *result);
+    for (size_t i = 0, next; i < n_vms; i = next) {
+        const struct vswitch_interface *iface = vms[i].row;
+        struct vm_iface *vm = &result[(*n)++];
+        const char *mac = odb_idl_map_get(iface->key_external_ids,
+                                          iface->value_external_ids,
+                                          iface->n_external_ids,
+                                          "attached-mac");
+
+        next = odb_named_rows_next(vms, n_vms, i);
+        vm->iface_id = vms[i].name;
+        vm->iface = iface;
+        vm->ofport = vm_iface_ofport(iface);
+        snprintf(vm->mac, sizeof vm->mac, "%s", mac ? mac : "");
+        for (char *p = vm->mac; *p; p++) {
+            *p = tolower((unsigned char) *p);
+        }
+        vm->n_ignored = next - i - 1;
+        vm->ignored = iovp_xmalloc(MAX(1, vm->n_ignored)
+                                   * sizeof *vm->ignored);
+        for (size_t j = 0; j < vm->n_ignored; j++) {
+            vm->ignored[j] = vms[i + 1 + j].row;
+        }
+    }
+    free(vms);
+    return result;
+}
+
+static int
+vm_iface_compare_id(const void *key, const void *vm_)
+{
+    const struct vm_iface *vm = vm_;
+
+    return strcmp(key, vm->iface_id);
+}
+
+/* Returns the VM port of 'iface_id' among the 'n' of 'vms' (as
+ * vm_ifaces_find() returned them), or NULL. */
+const struct vm_iface *
+vm_ifaces_lookup(const struct vm_iface *vms, size_t n, const char *iface_id)
+{
+    return n ? bsearch(iface_id, vms, n, sizeof *vms, vm_iface_compare_id)
+             : NULL;
+}
+
+void
+vm_ifaces_free(struct vm_iface *vms, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(vms[i].ignored);
+    }
+    free(vms);
+}
 
 /* Returns the "external_ids:iface-id" of 'iface', a row of 'ifaces', or
  * NULL if it has none (or an empty one): NULL if it is not a VM's. */
@@ -136,6 +256,7 @@ vm_ports_find(const struct odb_replica *ovs, const char *bridge)
                 .name = id,
                 .preferred = vm_ports_iface_has_ofport(ifaces,
                                                        port_ifaces[j]),
+                .uuid = port_ifaces[j]->uuid,
                 .row = port_ifaces[j],
             };
         }

@@ -18,13 +18,40 @@
 #define IOVP_AGENT_VM_PORTS_H 1
 
 /* The VM ports of the host: the Interfaces on the integration bridge whose
- * "external_ids:iface-id" names them, as the Open_vSwitch database's
- * replica shows them.  A pure function. */
+ * "external_ids:iface-id" names them, as the Open_vSwitch database shows
+ * them.  Pure functions. */
 
 #include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
 
+struct odb_idl;
 struct odb_replica;
+struct vswitch_interface;
 
+/* The VM port of one "iface-id": of several Interfaces on the bridge with
+ * that "iface-id", the one with an OpenFlow port, and of several with or
+ * without, the one with the lowest UUID (odb_named_rows_sort()); the
+ * others are 'ignored'.  Rows are the Open_vSwitch model's: valid until its
+ * next update. */
+struct vm_iface {
+    const char *iface_id;
+    const struct vswitch_interface *iface;
+    const struct vswitch_interface **ignored;
+    size_t n_ignored;
+    char mac[18];               /* "external_ids:attached-mac" in lower
+                                 * case, or "". */
+    int64_t ofport;             /* Its OpenFlow port, or -1 if none. */
+};
+
+struct vm_iface *vm_ifaces_find(const struct odb_idl *ovs,
+                                const char *bridge, size_t *n);
+const struct vm_iface *vm_ifaces_lookup(const struct vm_iface *, size_t n,
+                                        const char *iface_id);
+void vm_ifaces_free(struct vm_iface *, size_t n);
+
+/* The same from the replica, as JSON, for the callers not yet on the
+ * model. */
 json_t *vm_ports_find(const struct odb_replica *ovs, const char *bridge);
 
 #endif /* agent/vm-ports.h */

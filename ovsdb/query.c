@@ -52,7 +52,7 @@ odb_named_row_compare(const void *a_, const void *b_)
     } else if (a->preferred != b->preferred) {
         return a->preferred ? -1 : 1;
     } else {
-        return strcmp(a->row->uuid, b->row->uuid);
+        return strcmp(a->uuid, b->uuid);
     }
 }
 
@@ -102,7 +102,9 @@ odb_find_row_by_string(const struct odb_replica_table *t, const char *column,
     }
     HMAP_FOR_EACH (row, node, &t->rows) {
         const json_t *v = row->values[i];
-        struct odb_named_row candidate = { .name = value, .row = row };
+        struct odb_named_row candidate = {
+            .name = value, .uuid = row->uuid, .row = row,
+        };
         if (json_is_string(v) && !strcmp(json_string_value(v), value)
             && (!best.row
                 || odb_named_row_compare(&candidate, &best) < 0)) {

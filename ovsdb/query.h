@@ -33,10 +33,13 @@ struct odb_row;
 /* A row that goes by a name that other rows may claim too (two
  * Physical_Port rows of one switch with one name, two Interfaces with one
  * "external_ids:iface-id"): a candidate for odb_named_rows_sort(). */
+/* A row of a replica (struct odb_row) or of a model (ovsdb/idl.h) and the
+ * name it goes by, to choose one of the rows that claim one name. */
 struct odb_named_row {
     const char *name;           /* What the row goes by. */
     bool preferred;             /* Chosen before rows not preferred. */
-    const struct odb_row *row;
+    const char *uuid;           /* The row's. */
+    const void *row;
 };
 
 void odb_named_rows_sort(struct odb_named_row *, size_t n);
