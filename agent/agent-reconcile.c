@@ -29,7 +29,7 @@
  *   3. the faults found on the way, reported in hardware_vtep.
  *
  * At most one transaction is in flight on each database: each is computed
- * from a replica that shows the last. */
+ * from a replica, or its typed model, that shows the last. */
 
 #include <limits.h>
 #include <stdlib.h>
@@ -46,6 +46,7 @@
 #include "agent/switch-ports.h"
 #include "agent/translate.h"
 #include "agent/xlate-acl.h"
+#include "model/vtep-idl.h"
 #include "offload/nicctrl.h"
 #include "ofp/ofctrl.h"
 #include "ofp/oflow.h"
@@ -54,12 +55,12 @@
 VLOG_DEFINE_THIS_MODULE(reconcile);
 
 /* Returns the operations that make the Physical_Port rows of the switch
- * that 'spec' names match the VM ports in 'ovs', or NULL (see
+ * that 'spec' names match the VM ports in Open_vSwitch, or NULL (see
  * report_physical_ports()); logs what they do to each port, and sets the
- * timer that wakes the agent when a down port's grace period ends. */
+ * timer that wakes the agent when a down port's grace period ends.  Both
+ * databases' models must be current. */
 static json_t *
-agent_report_ports(struct agent *agent, const struct odb_replica *vtep,
-                   const struct odb_replica *ovs, struct report_spec *spec)
+agent_report_ports(struct agent *agent, struct report_spec *spec)
 {
     json_t *notes = json_array();
     long long int deadline;
@@ -68,8 +69,9 @@ agent_report_ports(struct agent *agent, const struct odb_replica *vtep,
 
     spec->now = time(NULL);
     spec->port_grace = agent->port_grace;
-    json_t *ops = report_physical_ports(vtep, ovs, spec, agent->bridge,
-                                        &deadline, notes);
+    json_t *ops = report_physical_ports(agent->vtep_idl, agent->ovs_idl,
+                                        spec, agent->bridge, &deadline,
+                                        notes);
     json_array_foreach (notes, i, note) {
         VLOG_INFO("%s", json_string_value(note));
     }
@@ -87,15 +89,13 @@ agent_report_ports(struct agent *agent, const struct odb_replica *vtep,
 }
 
 /* Adds to 'faults' (see report_port_faults()) an "unspecified_fault" for
- * each port of switch 'name' in 'vtep' that a flow the switch refused came
- * from: for the Physical_Port row that iovpd uses for the port. */
+ * each port of switch 'name' in the hardware_vtep model that a flow the
+ * switch refused came from: for the Physical_Port row that iovpd uses for
+ * the port. */
 static void
-agent_rejection_faults(const struct agent *agent,
-                       const struct odb_replica *vtep, const char *name,
+agent_rejection_faults(const struct agent *agent, const char *name,
                        json_t *faults)
 {
-    const struct odb_replica_table *pports = odb_replica_find_table(
-        vtep, "Physical_Port");
     size_t n_rej;
     const struct ofctrl_rejection *rej = ofctrl_rejections(agent->ofctrl,
                                                            &n_rej);
@@ -104,18 +104,17 @@ agent_rejection_faults(const struct agent *agent,
         return;
     }
     size_t n_pps;
-    const struct odb_row **pps = switch_ports_used(vtep, name, &n_pps);
+    const struct hwvtep_physical_port **pps = switch_ports_used_rows(
+        agent->vtep_idl, name, &n_pps);
     for (size_t i = 0; i < n_pps; i++) {
-        const char *port = json_string_value(odb_row_get(pports, pps[i],
-                                                         "name"));
-        uint64_t cookie = ofctrl_cookie(pipeline_port_origin(port
-                                                             ? port : ""));
+        const char *uuid = pps[i]->header_.uuid;
+        uint64_t cookie = ofctrl_cookie(pipeline_port_origin(pps[i]->name));
         for (size_t j = 0; j < n_rej; j++) {
             if (rej[j].flow->cookie == cookie) {
-                json_t *list = json_object_get(faults, pps[i]->uuid);
+                json_t *list = json_object_get(faults, uuid);
                 if (!list) {
                     list = json_array();
-                    json_object_set_new(faults, pps[i]->uuid, list);
+                    json_object_set_new(faults, uuid, list);
                 }
                 json_array_append_new(list,
                                       json_string("unspecified_fault"));
@@ -161,11 +160,12 @@ agent_reconcile_databases(struct agent *agent, const struct odb_replica *vtep,
     if (ops) {
         VLOG_INFO("reporting Physical_Switch %s", name);
     } else if (ovs) {
-        ops = agent_report_ports(agent, vtep, ovs, &spec);
+        ops = agent_report_ports(agent, &spec);
         if (ops) {
             VLOG_INFO("reporting the ports of Physical_Switch %s", name);
         } else {
-            ops = report_ucast_macs_local(vtep, ovs, &spec, agent->bridge);
+            ops = report_ucast_macs_local(agent->vtep_idl, agent->ovs_idl,
+                                          &spec, agent->bridge);
             if (ops) {
                 VLOG_INFO("reporting the local MACs of %s", name);
             }
@@ -217,10 +217,9 @@ agent_put_flows(struct agent *agent, const struct odb_replica *ovs)
 
 /* Reports the ports' faults (the pipeline's and the switch's refusals)
  * of switch 'name', or else, if they may differ from what the database
- * shows, the ACLs'. */
+ * shows, the ACLs'.  The hardware_vtep model must be current. */
 static void
-agent_report_faults(struct agent *agent, const struct odb_replica *vtep,
-                    const char *name)
+agent_report_faults(struct agent *agent, const char *name)
 {
     if (agent->vtep_txn.in_flight) {
         return;
@@ -228,8 +227,8 @@ agent_report_faults(struct agent *agent, const struct odb_replica *vtep,
 
     struct report_spec rs = { .switch_name = name };
     json_t *faults = json_deep_copy(translate_port_faults(agent->translate));
-    agent_rejection_faults(agent, vtep, name, faults);
-    json_t *ops = report_port_faults(vtep, &rs, faults);
+    agent_rejection_faults(agent, name, faults);
+    json_t *ops = report_port_faults(agent->vtep_idl, &rs, faults);
     json_decref(faults);
     if (ops) {
         VLOG_INFO("reporting the port faults of %s", name);
@@ -278,5 +277,5 @@ agent_reconcile_flows(struct agent *agent, const struct odb_replica *vtep,
     translate_clear(agent->translate);
 
     agent_put_flows(agent, ovs);
-    agent_report_faults(agent, vtep, name);
+    agent_report_faults(agent, name);
 }

@@ -50,9 +50,8 @@ VLOG_DEFINE_THIS_MODULE(stats);
  * binding ('stats', pipeline_binding_stats()'s, which count each frame
  * once, wherever it was decided), the 'in_nic' that the NIC decided. */
 static json_t *
-agent_report_offload(struct agent *agent, const struct odb_replica *vtep,
-                     const struct report_spec *rs, const json_t *stats,
-                     uint64_t in_nic)
+agent_report_offload(struct agent *agent, const struct report_spec *rs,
+                     const json_t *stats, uint64_t in_nic)
 {
     json_int_t from_vms = 0;
     const char *port, *vlan;
@@ -119,9 +118,9 @@ agent_report_stats(struct agent *agent)
     json_decref(nic);
 
     struct report_spec rs = { .switch_name = name };
-    json_t *ops = report_vlan_stats(vtep, &rs, stats);
+    json_t *ops = report_vlan_stats(agent->vtep_idl, &rs, stats);
     if (agent->nicctrl) {
-        json_t *offload_ops = agent_report_offload(agent, vtep, &rs, stats,
+        json_t *offload_ops = agent_report_offload(agent, &rs, stats,
                                                    in_nic);
         if (offload_ops && ops) {
             json_array_extend(ops, offload_ops);

@@ -18,9 +18,10 @@
 
 #include "agent/report.h"
 
+#include <inttypes.h>
 #include <limits.h>
-#include <stdio.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,21 +33,6 @@
 #include "model/vtep-idl.h"
 #include "ovsdb/idl.h"
 #include "ovsdb/query.h"
-#include "ovsdb/replica.h"
-
-/* Returns the Physical_Switch row called 'name' in 'vtep', or NULL. */
-static const struct hwvtep_physical_switch *
-report_find_switch(const struct odb_idl *vtep, const char *name)
-{
-    const struct hwvtep_physical_switch *ps;
-
-    HWVTEP_PHYSICAL_SWITCH_FOR_EACH (ps, vtep) {
-        if (!strcmp(ps->name, name)) {
-            return ps;
-        }
-    }
-    return NULL;
-}
 
 /* Returns a new reference to the operations that make the hardware_vtep
  * database, as its model 'vtep' shows it, hold this switch's
@@ -59,7 +45,7 @@ report_physical_switch(const struct odb_idl *vtep,
     const struct hwvtep_physical_switch *ps;
     json_t *ops = json_array();
 
-    ps = report_find_switch(vtep, spec->switch_name);
+    ps = switch_ports_find_switch(vtep, spec->switch_name);
     if (!ps) {
         json_t *row = json_pack("{s:s}", "name", spec->switch_name);
         if (spec->tunnel_ip) {
@@ -119,30 +105,33 @@ report_physical_switch(const struct odb_idl *vtep,
     return odb_txn_finish(ops, "iovpd: reporting this switch");
 }
 
-/* Returns true if iovpd made 'pp', a row of 'pports': its
- * "other_config:iovp-created" is "true". */
-static bool
-report_is_created(const struct odb_replica_table *pports,
-                  const struct odb_row *pp)
+/* Returns the "other_config:'key'" of 'pp', or NULL if it has none. */
+static const char *
+report_other_config(const struct hwvtep_physical_port *pp, const char *key)
 {
-    const char *created = json_string_value(odb_map_get(
-        odb_row_get(pports, pp, "other_config"), "iovp-created"));
+    return odb_idl_map_get(pp->key_other_config, pp->value_other_config,
+                           pp->n_other_config, key);
+}
+
+/* Returns true if iovpd made 'pp': its "other_config:iovp-created" is
+ * "true". */
+static bool
+report_is_created(const struct hwvtep_physical_port *pp)
+{
+    const char *created = report_other_config(pp, "iovp-created");
 
     return created && !strcmp(created, "true");
 }
 
-/* Returns "other_config:iovp-down-since" of 'pp', a row of 'pports', if
- * iovpd made the row: the time, in seconds since the epoch as iovpd wrote
- * it, since which the row's VM port has been gone.  NULL if the row is not
- * iovpd's or its port is not down. */
+/* Returns "other_config:iovp-down-since" of 'pp' if iovpd made the row:
+ * the time, in seconds since the epoch as iovpd wrote it, since which the
+ * row's VM port has been gone.  NULL if the row is not iovpd's or its port
+ * is not down.  The string is the model's: valid until its next update. */
 static const char *
-report_down_since(const struct odb_replica_table *pports,
-                  const struct odb_row *pp)
+report_down_since(const struct hwvtep_physical_port *pp)
 {
-    return (report_is_created(pports, pp)
-            ? json_string_value(odb_map_get(odb_row_get(pports, pp,
-                                                        "other_config"),
-                                            "iovp-down-since"))
+    return (report_is_created(pp)
+            ? report_other_config(pp, "iovp-down-since")
             : NULL);
 }
 
@@ -151,7 +140,7 @@ report_down_since(const struct odb_replica_table *pports,
  * writes it anew as 'since'.  A mutation rather than an update, so that
  * what a controller keeps in "other_config" is left as it is. */
 static json_t *
-report_mark_down(const struct odb_row *pp, long long int since)
+report_mark_down(const struct hwvtep_physical_port *pp, long long int since)
 {
     json_t *mutations = json_pack("[[s, s, [s, [s]]]]", "other_config",
                                   "delete", "set", "iovp-down-since");
@@ -164,7 +153,8 @@ report_mark_down(const struct odb_row *pp, long long int since)
         free(value);
     }
     return json_pack("{s:s, s:s, s:o, s:o}", "op", "mutate",
-                     "table", "Physical_Port", "where", odb_where_uuid(pp),
+                     "table", "Physical_Port",
+                     "where", odb_idl_row_where(&pp->header_),
                      "mutations", mutations);
 }
 
@@ -173,20 +163,21 @@ report_mark_down(const struct odb_row *pp, long long int since)
  * meanwhile, the transaction fails and nothing is deleted, so that iovpd
  * never deletes bindings. */
 static void
-report_delete_port(const struct odb_row *ps, const struct odb_row *pp,
-                   json_t *ops)
+report_delete_port(const struct hwvtep_physical_switch *ps,
+                   const struct hwvtep_physical_port *pp, json_t *ops)
 {
     json_array_append_new(ops, json_pack(
         "{s:s, s:s, s:o, s:[s, s], s:s, s:[{s:[s, []], s:[s, []]}], s:i}",
-        "op", "wait", "table", "Physical_Port", "where", odb_where_uuid(pp),
+        "op", "wait", "table", "Physical_Port",
+        "where", odb_idl_row_where(&pp->header_),
         "columns", "vlan_bindings", "acl_bindings", "until", "==",
         "rows", "vlan_bindings", "map", "acl_bindings", "map",
         "timeout", 0));
     json_array_append_new(ops, json_pack(
         "{s:s, s:s, s:o, s:[[s, s, o]]}",
         "op", "mutate", "table", "Physical_Switch",
-        "where", odb_where_uuid(ps),
-        "mutations", "ports", "delete", odb_uuid(pp)));
+        "where", odb_idl_row_where(&ps->header_),
+        "mutations", "ports", "delete", odb_idl_row_uuid(&pp->header_)));
 }
 
 /* Parses 'since', an "iovp-down-since", into '*t'.  Returns false if it
@@ -202,21 +193,21 @@ report_parse_time(const char *since, long long int now, long long int *t)
     return since[0] && !*end && *t >= 0 && *t <= now;
 }
 
-/* Adds to 'ops' what the Physical_Port row 'pp' of switch 'ps', called
- * 'name', whose VM port is gone, needs (see the top of report.h): its port
- * marked down, or the row deleted once it is unbound and its grace period
- * over.  'pp' is one of 'n_named' rows of its name.  The time at which
- * something will be due for the row goes in '*deadline' if it is earlier,
- * and what was done in 'notes'. */
+/* Adds to 'ops' what the Physical_Port row 'pp' of switch 'ps', whose VM
+ * port is gone, needs (see the top of report.h): its port marked down, or
+ * the row deleted once it is unbound and its grace period over.  'pp' is
+ * one of 'n_named' rows of its name.  The time at which something will be
+ * due for the row goes in '*deadline' if it is earlier, and what was done
+ * in 'notes'. */
 static void
-report_port_gone(const struct odb_replica_table *pports,
-                 const struct odb_row *ps, const struct odb_row *pp,
-                 const char *name, size_t n_named,
+report_port_gone(const struct hwvtep_physical_switch *ps,
+                 const struct hwvtep_physical_port *pp, size_t n_named,
                  const struct report_spec *spec, long long int *deadline,
                  json_t *ops, json_t *notes)
 {
-    const char *since = report_down_since(pports, pp);
-    bool bound = switch_ports_is_bound(pports, pp);
+    const char *since = report_down_since(pp);
+    const char *uuid = pp->header_.uuid;
+    bool bound = switch_port_is_bound(pp);
     long long int t;
 
     if (!bound && (n_named > 1 || !spec->port_grace)) {
@@ -226,7 +217,7 @@ report_port_gone(const struct odb_replica_table *pports,
         report_delete_port(ps, pp, ops);
         json_array_append_new(notes, json_sprintf(
             "port %s: its VM port is gone and Physical_Port %s is unbound"
-            "%s: deleted", name, pp->uuid,
+            "%s: deleted", pp->name, uuid,
             n_named > 1 ? " beside another row of its name" : ""));
     } else if (!since || !report_parse_time(since, spec->now, &t)) {
         /* Down from now: the row and its bindings stay, as a TOR keeps
@@ -236,202 +227,212 @@ report_port_gone(const struct odb_replica_table *pports,
             json_array_append_new(notes, json_sprintf(
                 "port %s: its VM port is gone: Physical_Port %s stays, "
                 "down, with its bindings, until the port comes back or "
-                "the controller deletes the row", name, pp->uuid));
+                "the controller deletes the row", pp->name, uuid));
         } else {
             json_array_append_new(notes, json_sprintf(
                 "port %s: its VM port is gone: Physical_Port %s stays, "
                 "down, for %lld s unless the port comes back or is bound",
-                name, pp->uuid, spec->port_grace));
+                pp->name, uuid, spec->port_grace));
             *deadline = MIN(*deadline, spec->now + spec->port_grace);
         }
     } else if (!bound && spec->now >= t + spec->port_grace) {
         report_delete_port(ps, pp, ops);
         json_array_append_new(notes, json_sprintf(
             "port %s: down since %lld, unbound, for longer than %lld s: "
-            "Physical_Port %s deleted", name, t, spec->port_grace,
-            pp->uuid));
+            "Physical_Port %s deleted", pp->name, t, spec->port_grace,
+            uuid));
     } else if (!bound) {
         *deadline = MIN(*deadline, t + spec->port_grace);
     }
 }
 
+/* Returns a new reference to the "ports" of 'ps' as an OVSDB set, for a
+ * "wait" on it. */
+static json_t *
+report_port_set(const struct hwvtep_physical_switch *ps)
+{
+    json_t *uuids = json_array();
+
+    for (size_t i = 0; i < ps->n_ports; i++) {
+        json_array_append_new(uuids,
+                              odb_idl_row_uuid(&ps->ports[i]->header_));
+    }
+    return json_pack("[s, o]", "set", uuids);
+}
+
 /* Returns a new reference to the operations that make this switch's
- * Physical_Port rows in 'vtep' match the VM ports on 'bridge' in 'ovs' (see
- * the top of report.h), at time 'spec->now'; NULL when they already do, or
- * when the switch's own row is not there yet.  Sets '*deadline' to the
- * time (seconds since the epoch) at which an unbound down port's grace
- * period ends, the earliest, or LLONG_MAX if none will; appends to 'notes'
- * (a JSON array) a line to log for each port that goes down, comes back or
- * is deleted. */
+ * Physical_Port rows in the hardware_vtep model 'vtep' match the VM ports
+ * on 'bridge' in the Open_vSwitch model 'ovs' (see the top of report.h),
+ * at time 'spec->now'; NULL when they already do, or when the switch's own
+ * row is not there yet.  Sets '*deadline' to the time (seconds since the
+ * epoch) at which an unbound down port's grace period ends, the earliest,
+ * or LLONG_MAX if none will; appends to 'notes' (a JSON array) a line to
+ * log for each port that goes down, comes back or is deleted. */
 json_t *
-report_physical_ports(const struct odb_replica *vtep,
-                      const struct odb_replica *ovs,
+report_physical_ports(const struct odb_idl *vtep, const struct odb_idl *ovs,
                       const struct report_spec *spec, const char *bridge,
                       long long int *deadline, json_t *notes)
 {
-    const struct odb_replica_table *switches = odb_replica_find_table(
-        vtep, "Physical_Switch");
-    const struct odb_replica_table *pports = odb_replica_find_table(
-        vtep, "Physical_Port");
-    const struct odb_row *ps = odb_find_row_by_string(switches, "name",
-                                                      spec->switch_name);
+    const struct hwvtep_physical_switch *ps = switch_ports_find_switch(
+        vtep, spec->switch_name);
 
     *deadline = LLONG_MAX;
-    if (!ps || !pports) {
+    if (!ps) {
         return NULL;
     }
 
-    json_t *vm_ports = vm_ports_find(ovs, bridge);
+    size_t n_vms;
+    struct vm_iface *vms = vm_ifaces_find(ovs, bridge, &n_vms);
+    bool *has_row = iovp_xzalloc(MAX(1, n_vms) * sizeof *has_row);
     json_t *ops = json_array();
     size_t n_pps;
-    struct odb_named_row *pps = switch_ports_all(vtep, spec->switch_name,
-                                                 &n_pps);
+    struct odb_named_row *pps = switch_ports_rows(vtep, spec->switch_name,
+                                                  &n_pps);
 
     /* The switch's ports, of each name: those whose VM port is there, back
      * from down perhaps, and those iovpd made for a VM port that is
      * gone. */
     for (size_t i = 0, next; i < n_pps; i = next) {
         next = odb_named_rows_next(pps, n_pps, i);
-        bool there = json_object_get(vm_ports, pps[i].name) != NULL;
+        const struct vm_iface *vm = vm_ifaces_lookup(vms, n_vms,
+                                                     pps[i].name);
         for (size_t j = i; j < next; j++) {
-            const struct odb_row *pp = pps[j].row;
-            if (there && report_down_since(pports, pp)) {
+            const struct hwvtep_physical_port *pp = pps[j].row;
+            if (vm && report_down_since(pp)) {
                 json_array_append_new(ops, report_mark_down(pp, -1));
                 json_array_append_new(notes, json_sprintf(
                     "port %s: its VM port is back: Physical_Port %s is up",
-                    pps[j].name, pp->uuid));
-            } else if (!there && report_is_created(pports, pp)) {
-                report_port_gone(pports, ps, pp, pps[j].name, next - i,
-                                 spec, deadline, ops, notes);
+                    pp->name, pp->header_.uuid));
+            } else if (!vm && report_is_created(pp)) {
+                report_port_gone(ps, pp, next - i, spec, deadline, ops,
+                                 notes);
             }
         }
-        json_object_del(vm_ports, pps[i].name);
+        if (vm) {
+            has_row[vm - vms] = true;
+        }
     }
     free(pps);
 
-    /* The VM ports the switch has no row for yet. */
-    const char *name;
-    json_t *value;
+    /* The VM ports the switch has no row for yet, in order of
+     * "iface-id". */
     size_t n = 0;
-    json_object_foreach (vm_ports, name, value) {
+    for (size_t i = 0; i < n_vms; i++) {
+        if (has_row[i]) {
+            continue;
+        }
         char *uuid_name = iovp_xasprintf("port%zu", n++);
         json_array_append_new(ops, json_pack(
             "{s:s, s:s, s:{s:s, s:[s, [[s, s]]]}, s:s}",
             "op", "insert", "table", "Physical_Port",
-            "row", "name", name, "other_config", "map", "iovp-created",
-            "true", "uuid-name", uuid_name));
+            "row", "name", vms[i].iface_id, "other_config", "map",
+            "iovp-created", "true", "uuid-name", uuid_name));
         json_array_append_new(ops, json_pack(
             "{s:s, s:s, s:o, s:[[s, s, [s, s]]]}",
             "op", "mutate", "table", "Physical_Switch",
-            "where", odb_where_uuid(ps),
+            "where", odb_idl_row_where(&ps->header_),
             "mutations", "ports", "insert", "named-uuid", uuid_name));
         free(uuid_name);
     }
-    json_decref(vm_ports);
+    free(has_row);
+    vm_ifaces_free(vms, n_vms);
 
     if (json_array_size(ops)) {
         /* Guard: the switch's ports are still those this was computed
          * from. */
         json_array_insert_new(ops, 0, json_pack(
-            "{s:s, s:s, s:o, s:[s], s:s, s:[{s:O}], s:i}",
+            "{s:s, s:s, s:o, s:[s], s:s, s:[{s:o}], s:i}",
             "op", "wait", "table", "Physical_Switch",
-            "where", odb_where_uuid(ps), "columns", "ports", "until", "==",
-            "rows", "ports", odb_row_get(switches, ps, "ports"),
+            "where", odb_idl_row_where(&ps->header_), "columns", "ports",
+            "until", "==", "rows", "ports", report_port_set(ps),
             "timeout", 0));
     }
     return odb_txn_finish(ops, "iovpd: reporting this switch's ports");
 }
 
+/* Returns this host's locator in 'vtep': the Physical_Locator of a VXLAN
+ * tunnel to 'tunnel_ip' with no key, or NULL if there is none.  Of
+ * several, the one with the lowest UUID, whatever the model's hash
+ * order. */
+static const struct hwvtep_physical_locator *
+report_find_locator(const struct odb_idl *vtep, const char *tunnel_ip)
+{
+    const struct hwvtep_physical_locator *loc, *best = NULL;
+
+    HWVTEP_PHYSICAL_LOCATOR_FOR_EACH (loc, vtep) {
+        if (!strcmp(loc->dst_ip, tunnel_ip)
+            && !loc->n_tunnel_key
+            && !strcmp(loc->encapsulation_type, "vxlan_over_ipv4")
+            && (!best || strcmp(loc->header_.uuid, best->header_.uuid) < 0)) {
+            best = loc;
+        }
+    }
+    return best;
+}
+
 /* Returns a new reference to the operations that make the Ucast_Macs_Local
- * rows behind this host's locator in 'vtep' those of the VM ports on
- * 'bridge' in 'ovs' (see the top of report.h); NULL when they already are,
- * or when the host has no tunnel address or its switch no row yet. */
+ * rows behind this host's locator in the hardware_vtep model 'vtep' those
+ * of the VM ports on 'bridge' in the Open_vSwitch model 'ovs' (see the top
+ * of report.h); NULL when they already are, or when the host has no tunnel
+ * address or its switch no row yet. */
 json_t *
-report_ucast_macs_local(const struct odb_replica *vtep,
-                        const struct odb_replica *ovs,
+report_ucast_macs_local(const struct odb_idl *vtep,
+                        const struct odb_idl *ovs,
                         const struct report_spec *spec, const char *bridge)
 {
-    const struct odb_replica_table *pports = odb_replica_find_table(
-        vtep, "Physical_Port");
-    const struct odb_replica_table *locators = odb_replica_find_table(
-        vtep, "Physical_Locator");
-    const struct odb_replica_table *macs = odb_replica_find_table(
-        vtep, "Ucast_Macs_Local");
     size_t n_pps;
-    const struct odb_row **pps = switch_ports_used(vtep, spec->switch_name,
-                                                   &n_pps);
+    const struct hwvtep_physical_port **pps = switch_ports_used_rows(
+        vtep, spec->switch_name, &n_pps);
 
-    if (!spec->tunnel_ip || !pps || !locators || !macs) {
+    if (!spec->tunnel_ip || !pps) {
         free(pps);
         return NULL;
     }
 
-    /* This host's locator: a VXLAN tunnel to its address, with no key. */
-    const struct odb_row *loc = NULL, *row;
-    HMAP_FOR_EACH (row, node, &locators->rows) {
-        const json_t *ip = odb_row_get(locators, row, "dst_ip");
-        const json_t *key = odb_row_get(locators, row, "tunnel_key");
-        if (json_is_string(ip)
-            && !strcmp(json_string_value(ip), spec->tunnel_ip)
-            && !json_array_size(json_array_get(key, 1))
-            && odb_set_has_string(odb_row_get(locators, row,
-                                              "encapsulation_type"),
-                                  "vxlan_over_ipv4")) {
-            loc = row;
-        }
-    }
+    const struct hwvtep_physical_locator *loc = report_find_locator(
+        vtep, spec->tunnel_ip);
 
     /* What should be: "MAC LS-UUID" for each VM MAC in each logical switch
      * its port is bound to. */
-    json_t *vm_ports = vm_ports_find(ovs, bridge);
+    size_t n_vms;
+    struct vm_iface *vms = vm_ifaces_find(ovs, bridge, &n_vms);
     json_t *want = json_object();
     for (size_t j = 0; j < n_pps; j++) {
-        const char *name = json_string_value(odb_row_get(pports, pps[j],
-                                                         "name"));
-        const char *mac = json_string_value(json_object_get(
-            json_object_get(vm_ports, name ? name : ""), "mac"));
-        if (!mac || !mac[0]) {
+        const struct hwvtep_physical_port *pp = pps[j];
+        const struct vm_iface *vm = vm_ifaces_lookup(vms, n_vms, pp->name);
+        if (!vm || !vm->mac[0]) {
             continue;
         }
 
-        size_t i;
-        json_t *pair;
-        json_array_foreach (json_array_get(odb_row_get(pports, pps[j],
-                                                       "vlan_bindings"), 1),
-                            i, pair) {
-            const char *ls = json_string_value(
-                json_array_get(json_array_get(pair, 1), 1));
-            if (ls) {
-                char *key = iovp_xasprintf("%s %s", mac, ls);
-                json_object_set_new(want, key, json_true());
-                free(key);
-            }
+        for (size_t i = 0; i < pp->n_vlan_bindings; i++) {
+            char *key = iovp_xasprintf(
+                "%s %s", vm->mac, pp->value_vlan_bindings[i]->header_.uuid);
+            json_object_set_new(want, key, json_true());
+            free(key);
         }
     }
     free(pps);
-    json_decref(vm_ports);
+    vm_ifaces_free(vms, n_vms);
 
     /* What is: the rows behind this host's locator. */
     json_t *ops = json_array();
     if (loc) {
-        HMAP_FOR_EACH (row, node, &macs->rows) {
-            const char *mac = json_string_value(odb_row_get(macs, row,
-                                                            "MAC"));
-            const json_t *ls = odb_row_get(macs, row, "logical_switch");
-            if (!odb_set_has_uuid(odb_row_get(macs, row, "locator"),
-                                  loc->uuid)) {
+        const struct hwvtep_ucast_macs_local *row;
+        HWVTEP_UCAST_MACS_LOCAL_FOR_EACH (row, vtep) {
+            if (row->locator != loc) {
                 continue;
             }
-            char *key = iovp_xasprintf(
-                "%s %s", mac ? mac : "",
-                json_string_value(json_array_get(ls, 1)));
-            if (json_object_get(want, key)) {
+            char *key = (row->logical_switch
+                         ? iovp_xasprintf("%s %s", row->MAC,
+                                          row->logical_switch->header_.uuid)
+                         : NULL);
+            if (key && json_object_get(want, key)) {
                 json_object_del(want, key);
             } else {
                 json_array_append_new(ops, json_pack(
                     "{s:s, s:s, s:o}", "op", "delete",
                     "table", "Ucast_Macs_Local",
-                    "where", odb_where_uuid(row)));
+                    "where", odb_idl_row_where(&row->header_)));
             }
             free(key);
         }
@@ -444,7 +445,7 @@ report_ucast_macs_local(const struct odb_replica *vtep,
         char *mac = iovp_xstrdup(key);
         char *ls = strchr(mac, ' ');
         *ls++ = '\0';
-        json_t *locator = (loc ? odb_uuid(loc)
+        json_t *locator = (loc ? odb_idl_row_uuid(&loc->header_)
                            : json_pack("[s, s]", "named-uuid", "loc"));
         json_array_append_new(ops, json_pack(
             "{s:s, s:s, s:{s:s, s:[s, s], s:o}}",
@@ -487,23 +488,40 @@ report_token_set(const json_t *tokens)
     return json_pack("[s, o]", "set", set);
 }
 
+/* Returns true if 'set', a canonical set of strings as report_token_set()
+ * makes it, holds the 'n' sorted strings 'strings' and no other. */
+static bool
+report_set_equals(const json_t *set, char *const *strings, size_t n)
+{
+    const json_t *elems = json_array_get(set, 1);
+
+    if (json_array_size(elems) != n) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *s = json_string_value(json_array_get(elems, i));
+        if (!s || strcmp(s, strings[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Returns the transaction (or NULL if none is needed) that sets the
- * "port_fault_status" of each Physical_Port row of this switch to its
- * faults in 'faults', a JSON object that maps a row's UUID to an array of
- * the schema's tokens ("invalid_vlan_map", ...); a row it does not name
- * has none.  A row whose port is down (see the top of report.h) has an
- * "unspecified_fault" too.  Every row of the switch is set, those that
- * iovpd ignores (see agent/switch-ports.h) included.  The column is
+ * "port_fault_status" of each Physical_Port row of this switch in 'vtep'
+ * to its faults in 'faults', a JSON object that maps a row's UUID to an
+ * array of the schema's tokens ("invalid_vlan_map", ...); a row it does
+ * not name has none.  A row whose port is down (see the top of report.h)
+ * has an "unspecified_fault" too.  Every row of the switch is set, those
+ * that iovpd ignores (see agent/switch-ports.h) included.  The column is
  * ephemeral: after a database restart the faults are written again. */
 json_t *
-report_port_faults(const struct odb_replica *vtep,
+report_port_faults(const struct odb_idl *vtep,
                    const struct report_spec *spec, const json_t *faults)
 {
-    const struct odb_replica_table *pports = odb_replica_find_table(
-        vtep, "Physical_Port");
     size_t n_pps;
-    struct odb_named_row *pps = switch_ports_all(vtep, spec->switch_name,
-                                                 &n_pps);
+    struct odb_named_row *pps = switch_ports_rows(vtep, spec->switch_name,
+                                                  &n_pps);
 
     if (!pps) {
         return NULL;
@@ -511,19 +529,22 @@ report_port_faults(const struct odb_replica *vtep,
 
     json_t *ops = json_array();
     for (size_t i = 0; i < n_pps; i++) {
-        const struct odb_row *pp = pps[i].row;
-        json_t *tokens = json_deep_copy(json_object_get(faults, pp->uuid));
-        if (report_down_since(pports, pp)) {
+        const struct hwvtep_physical_port *pp = pps[i].row;
+        json_t *tokens = json_deep_copy(json_object_get(faults,
+                                                        pp->header_.uuid));
+        if (report_down_since(pp)) {
             tokens = tokens ? tokens : json_array();
             json_array_append_new(tokens, json_string("unspecified_fault"));
         }
         json_t *set = report_token_set(tokens);
         json_decref(tokens);
 
-        if (!json_equal(set, odb_row_get(pports, pp, "port_fault_status"))) {
+        if (!report_set_equals(set, pp->port_fault_status,
+                               pp->n_port_fault_status)) {
             json_array_append_new(ops, json_pack(
                 "{s:s, s:s, s:o, s:{s:O}}", "op", "update",
-                "table", "Physical_Port", "where", odb_where_uuid(pp),
+                "table", "Physical_Port",
+                "where", odb_idl_row_where(&pp->header_),
                 "row", "port_fault_status", set));
         }
         json_decref(set);
@@ -532,70 +553,63 @@ report_port_faults(const struct odb_replica *vtep,
     return odb_txn_finish(ops, "iovpd: reporting port faults");
 }
 
+/* Returns true if the counters of 'row' are those of 'counts', a JSON
+ * object of pipeline_binding_stats()'s (a missing counter reads as 0). */
+static bool
+report_stats_equal(const struct hwvtep_logical_binding_stats *row,
+                   const json_t *counts)
+{
+    return (row->packets_from_local == json_integer_value(
+                json_object_get(counts, "packets_from_local"))
+            && row->bytes_from_local == json_integer_value(
+                json_object_get(counts, "bytes_from_local"))
+            && row->packets_to_local == json_integer_value(
+                json_object_get(counts, "packets_to_local"))
+            && row->bytes_to_local == json_integer_value(
+                json_object_get(counts, "bytes_to_local")));
+}
+
 /* Returns the transaction (or NULL if none is needed) that makes the
- * "vlan_stats" of this switch's Physical_Port rows show 'stats', as
- * pipeline_binding_stats() returns them (by row UUID): a
+ * "vlan_stats" of this switch's Physical_Port rows in 'vtep' show 'stats',
+ * as pipeline_binding_stats() returns them (by row UUID): a
  * Logical_Binding_Stats row for each binding that has counters, updated
  * where they changed; the entries of bindings that have none go, and so do
  * all those of a row that iovpd ignores (see agent/switch-ports.h). */
 json_t *
-report_vlan_stats(const struct odb_replica *vtep,
+report_vlan_stats(const struct odb_idl *vtep,
                   const struct report_spec *spec, const json_t *stats)
 {
-    static const char *const columns[] = {
-        "packets_from_local", "bytes_from_local",
-        "packets_to_local", "bytes_to_local",
-    };
-    const struct odb_replica_table *pports = odb_replica_find_table(
-        vtep, "Physical_Port");
-    const struct odb_replica_table *lbs = odb_replica_find_table(
-        vtep, "Logical_Binding_Stats");
     size_t n_pps;
-    struct odb_named_row *pps = switch_ports_all(vtep, spec->switch_name,
-                                                 &n_pps);
+    struct odb_named_row *pps = switch_ports_rows(vtep, spec->switch_name,
+                                                  &n_pps);
 
-    if (!pps || !lbs) {
-        free(pps);
+    if (!pps) {
         return NULL;
     }
 
     json_t *ops = json_array();
     for (size_t i = 0; i < n_pps; i++) {
-        const struct odb_row *pp = pps[i].row;
-        const json_t *want = json_object_get(stats, pp->uuid);
-        const json_t *have = json_array_get(odb_row_get(pports, pp,
-                                                        "vlan_stats"), 1);
+        const struct hwvtep_physical_port *pp = pps[i].row;
+        const json_t *want = json_object_get(stats, pp->header_.uuid);
         json_t *gone = json_array();
         json_t *added = json_array();
-        size_t j;
-        json_t *pair;
 
         /* The entries there: updated, or gone. */
-        json_array_foreach (have, j, pair) {
-            char vlan[16];
-            snprintf(vlan, sizeof vlan, "%"JSON_INTEGER_FORMAT,
-                     json_integer_value(json_array_get(pair, 0)));
+        for (size_t j = 0; j < pp->n_vlan_stats; j++) {
+            const struct hwvtep_logical_binding_stats *row
+                = pp->value_vlan_stats[j];
+            char vlan[24];
+            snprintf(vlan, sizeof vlan, "%"PRId64, pp->key_vlan_stats[j]);
             const json_t *counts = json_object_get(want, vlan);
-            const char *uuid = json_string_value(
-                json_array_get(json_array_get(pair, 1), 1));
-            const struct odb_row *row = (uuid
-                                         ? odb_replica_find_row(lbs, uuid)
-                                         : NULL);
             if (!counts) {
-                json_array_append(gone, json_array_get(pair, 0));
-                continue;
-            }
-            bool same = row != NULL;
-            for (size_t k = 0; same && k < IOVP_ARRAY_SIZE(columns); k++) {
-                same = (json_integer_value(odb_row_get(lbs, row, columns[k]))
-                        == json_integer_value(json_object_get(counts,
-                                                              columns[k])));
-            }
-            if (!same && row) {
+                json_array_append_new(gone,
+                                      json_integer(pp->key_vlan_stats[j]));
+            } else if (!report_stats_equal(row, counts)) {
                 json_array_append_new(ops, json_pack(
                     "{s:s, s:s, s:o, s:O}", "op", "update",
                     "table", "Logical_Binding_Stats",
-                    "where", odb_where_uuid(row), "row", counts));
+                    "where", odb_idl_row_where(&row->header_),
+                    "row", counts));
             }
         }
 
@@ -604,9 +618,8 @@ report_vlan_stats(const struct odb_replica *vtep,
         json_t *counts;
         json_object_foreach (CONST_CAST(json_t *, want), vlan, counts) {
             bool there = false;
-            json_array_foreach (have, j, pair) {
-                there = there || (json_integer_value(json_array_get(pair, 0))
-                                  == atoi(vlan));
+            for (size_t j = 0; j < pp->n_vlan_stats; j++) {
+                there = there || pp->key_vlan_stats[j] == atoi(vlan);
             }
             if (!there) {
                 char *id = iovp_xasprintf("stats_%zu_%s", i, vlan);
@@ -633,7 +646,8 @@ report_vlan_stats(const struct odb_replica *vtep,
             }
             json_array_append_new(ops, json_pack(
                 "{s:s, s:s, s:o, s:o}", "op", "mutate",
-                "table", "Physical_Port", "where", odb_where_uuid(pp),
+                "table", "Physical_Port",
+                "where", odb_idl_row_where(&pp->header_),
                 "mutations", mutations));
         }
         json_decref(gone);
@@ -641,25 +655,6 @@ report_vlan_stats(const struct odb_replica *vtep,
     }
     free(pps);
     return odb_txn_finish(ops, "iovpd: reporting VLAN statistics");
-}
-
-/* Returns true if 'set', a canonical set of strings as report_token_set()
- * makes it, holds the 'n' sorted strings 'strings' and no other. */
-static bool
-report_set_equals(const json_t *set, char *const *strings, size_t n)
-{
-    const json_t *elems = json_array_get(set, 1);
-
-    if (json_array_size(elems) != n) {
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const char *s = json_string_value(json_array_get(elems, i));
-        if (!s || strcmp(s, strings[i])) {
-            return false;
-        }
-    }
-    return true;
 }
 
 /* Returns the transaction (or NULL if none is needed) that sets the
@@ -738,7 +733,7 @@ report_offload(const struct odb_idl *vtep, const struct report_spec *spec,
 {
     const struct hwvtep_physical_switch *ps;
 
-    ps = report_find_switch(vtep, spec->switch_name);
+    ps = switch_ports_find_switch(vtep, spec->switch_name);
     if (!ps || !odb_idl_has_table(vtep, &hwvtep_idl_class,
                                   HWVTEP_TABLE_IOVP_OFFLOAD)) {
         return NULL;

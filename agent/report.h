@@ -19,10 +19,9 @@
 
 /* What iovpd reports in the hardware_vtep database, as a TOR reports
  * itself: its Physical_Switch row and a Physical_Port row for each VM port.
- * Pure functions of the databases' replicas, or of the hardware_vtep
- * database's typed model (ovsdb/idl.h, model/vtep-idl.h) for those that
- * read no more than that: each returns the transaction to make, or
- * nothing.
+ * Pure functions of the databases' typed models (ovsdb/idl.h,
+ * model/vtep-idl.h, model/vswitch-idl.h): each reads typed rows and
+ * returns the transaction to make, or nothing.
  *
  * The Physical_Switch row is the one whose name is the switch's name: made
  * by iovpd when missing (with a Global row, when the database has none,
@@ -69,8 +68,6 @@
 #include <stddef.h>
 
 struct odb_idl;
-struct odb_replica;
-struct odb_row;
 
 struct report_spec {
     const char *switch_name;
@@ -81,21 +78,21 @@ struct report_spec {
 
 json_t *report_physical_switch(const struct odb_idl *vtep,
                                const struct report_spec *);
-json_t *report_physical_ports(const struct odb_replica *vtep,
-                              const struct odb_replica *ovs,
+json_t *report_physical_ports(const struct odb_idl *vtep,
+                              const struct odb_idl *ovs,
                               const struct report_spec *,
                               const char *bridge, long long int *deadline,
                               json_t *notes);
-json_t *report_ucast_macs_local(const struct odb_replica *vtep,
-                                const struct odb_replica *ovs,
+json_t *report_ucast_macs_local(const struct odb_idl *vtep,
+                                const struct odb_idl *ovs,
                                 const struct report_spec *,
                                 const char *bridge);
-json_t *report_port_faults(const struct odb_replica *vtep,
+json_t *report_port_faults(const struct odb_idl *vtep,
                            const struct report_spec *,
                            const json_t *faults);
 json_t *report_acl_faults(const struct odb_idl *vtep, const json_t *acls,
                           const json_t *faults);
-json_t *report_vlan_stats(const struct odb_replica *vtep,
+json_t *report_vlan_stats(const struct odb_idl *vtep,
                           const struct report_spec *, const json_t *stats);
 
 json_t *report_offload(const struct odb_idl *vtep,
