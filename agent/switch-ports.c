@@ -18,14 +18,12 @@
 
 #include "agent/switch-ports.h"
 
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/util.h"
 #include "model/vtep-idl.h"
 #include "ovsdb/query.h"
-#include "ovsdb/replica.h"
 
 /* Returns the Physical_Switch row called 'switch_name' in 'vtep', or NULL.
  * Of several, the one with the lowest UUID, whatever the model's hash
@@ -103,85 +101,6 @@ switch_ports_used_rows(const struct odb_idl *vtep, const char *switch_name,
     }
     const struct hwvtep_physical_port **rows = iovp_xmalloc(
         MAX(1, n_all) * sizeof *rows);
-    for (size_t i = 0; i < n_all; i = odb_named_rows_next(all, n_all, i)) {
-        rows[(*n)++] = all[i].row;
-    }
-    free(all);
-    return rows;
-}
-
-/* Returns true if 'pp', a row of 'pports', has a binding ("vlan_bindings"
- * or "acl_bindings"): a controller configured it. */
-bool
-switch_ports_is_bound(const struct odb_replica_table *pports,
-                      const struct odb_row *pp)
-{
-    return (json_array_size(json_array_get(odb_row_get(pports, pp,
-                                                       "vlan_bindings"), 1))
-            || json_array_size(json_array_get(odb_row_get(pports, pp,
-                                                          "acl_bindings"),
-                                              1)));
-}
-
-/* Returns every Physical_Port row of the switch called 'switch_name' in
- * 'vtep', sorted by odb_named_rows_sort(): by name, and of one name the row
- * iovpd uses first, then the ones it ignores (see the top of
- * switch-ports.h).  The array is malloc()'d (the caller frees it), its
- * length in '*n'; NULL (and 0) if there is no such switch.  The names are
- * the replica's: valid until it changes. */
-struct odb_named_row *
-switch_ports_all(const struct odb_replica *vtep, const char *switch_name,
-                 size_t *n)
-{
-    const struct odb_replica_table *switches = odb_replica_find_table(
-        vtep, "Physical_Switch");
-    const struct odb_replica_table *pports = odb_replica_find_table(
-        vtep, "Physical_Port");
-    const struct odb_row *ps = odb_find_row_by_string(switches, "name",
-                                                      switch_name);
-
-    *n = 0;
-    if (!ps || !pports) {
-        return NULL;
-    }
-
-    size_t n_pps;
-    const struct odb_row **pps = odb_rows_referenced(
-        pports, odb_row_get(switches, ps, "ports"), &n_pps);
-    struct odb_named_row *rows = iovp_xmalloc(MAX(1, n_pps) * sizeof *rows);
-    for (size_t i = 0; i < n_pps; i++) {
-        const char *name = json_string_value(odb_row_get(pports, pps[i],
-                                                         "name"));
-        rows[i] = (struct odb_named_row) {
-            .name = name ? name : "",
-            .preferred = switch_ports_is_bound(pports, pps[i]),
-            .uuid = pps[i]->uuid,
-            .row = pps[i],
-        };
-    }
-    free(pps);
-
-    odb_named_rows_sort(rows, n_pps);
-    *n = n_pps;
-    return rows;
-}
-
-/* Returns the Physical_Port rows of the switch called 'switch_name' in
- * 'vtep' that iovpd uses, one for each name, sorted by name, in a
- * malloc()'d array (the caller frees it) whose length goes in '*n'; NULL
- * (and 0) if there is no such switch. */
-const struct odb_row **
-switch_ports_used(const struct odb_replica *vtep, const char *switch_name,
-                  size_t *n)
-{
-    size_t n_all;
-    struct odb_named_row *all = switch_ports_all(vtep, switch_name, &n_all);
-
-    *n = 0;
-    if (!all) {
-        return NULL;
-    }
-    const struct odb_row **rows = iovp_xmalloc(MAX(1, n_all) * sizeof *rows);
     for (size_t i = 0; i < n_all; i = odb_named_rows_next(all, n_all, i)) {
         rows[(*n)++] = all[i].row;
     }

@@ -27,21 +27,18 @@
  * and of several with bindings or several without, the one with the lowest
  * UUID (odb_named_rows_sort()).  The others are ignored: no flows, no
  * statistics, no local MACs; agent/pipeline.c reports them as faults.
- * Pure functions of the hardware_vtep replica. */
+ * Pure functions of the hardware_vtep database's typed model (ovsdb/idl.h,
+ * model/vtep-idl.h). */
 
 #include <stdbool.h>
 #include <stddef.h>
 
-struct odb_named_row;
-struct odb_replica;
-struct odb_replica_table;
-struct odb_row;
-
-/* From the hardware_vtep model (ovsdb/idl.h, model/vtep-idl.h).  The
- * rows of the arrays are "const struct hwvtep_physical_port *"s. */
+/* The rows of switch_ports_rows()'s array are "const struct
+ * hwvtep_physical_port *"s. */
 struct hwvtep_physical_port;
 struct hwvtep_physical_switch;
 struct odb_idl;
+struct odb_named_row;
 
 const struct hwvtep_physical_switch *switch_ports_find_switch(
     const struct odb_idl *vtep, const char *switch_name);
@@ -50,13 +47,5 @@ struct odb_named_row *switch_ports_rows(const struct odb_idl *vtep,
                                         const char *switch_name, size_t *n);
 const struct hwvtep_physical_port **switch_ports_used_rows(
     const struct odb_idl *vtep, const char *switch_name, size_t *n);
-
-/* The same from the replica, for the callers not yet on the model. */
-bool switch_ports_is_bound(const struct odb_replica_table *pports,
-                           const struct odb_row *);
-struct odb_named_row *switch_ports_all(const struct odb_replica *vtep,
-                                       const char *switch_name, size_t *n);
-const struct odb_row **switch_ports_used(const struct odb_replica *vtep,
-                                         const char *switch_name, size_t *n);
 
 #endif /* agent/switch-ports.h */

@@ -28,7 +28,6 @@
 #include "model/vswitch-idl.h"
 #include "ovsdb/idl.h"
 #include "ovsdb/query.h"
-#include "ovsdb/replica.h"
 
 /* Returns the "external_ids:iface-id" of 'iface', or NULL if it has none
  * (or an empty one): NULL if it is not a VM's. */
@@ -41,6 +40,7 @@ vm_iface_id(const struct vswitch_interface *iface)
     return id && id[0] ? id : NULL;
 }
 
+/* Returns the OpenFlow port of 'iface', or -1 if it has none. */
 static int64_t
 vm_iface_ofport(const struct vswitch_interface *iface)
 {
@@ -137,6 +137,8 @@ vm_ifaces_lookup(const struct vm_iface *vms, size_t n, const char *iface_id)
              : NULL;
 }
 
+/* Frees the 'n' VM ports of 'vms', as vm_ifaces_find() returned them
+ * (NULL too); the rows they point to are the model's. */
 void
 vm_ifaces_free(struct vm_iface *vms, size_t n)
 {
@@ -144,133 +146,4 @@ vm_ifaces_free(struct vm_iface *vms, size_t n)
         free(vms[i].ignored);
     }
     free(vms);
-}
-
-/* Returns the "external_ids:iface-id" of 'iface', a row of 'ifaces', or
- * NULL if it has none (or an empty one): NULL if it is not a VM's. */
-static const char *
-vm_ports_iface_id(const struct odb_replica_table *ifaces,
-                  const struct odb_row *iface)
-{
-    const json_t *ids = odb_row_get(ifaces, iface, "external_ids");
-    const char *id = json_string_value(odb_map_get(ids, "iface-id"));
-
-    return id && id[0] ? id : NULL;
-}
-
-/* Returns true if 'iface', a row of 'ifaces', has an OpenFlow port. */
-static bool
-vm_ports_iface_has_ofport(const struct odb_replica_table *ifaces,
-                          const struct odb_row *iface)
-{
-    const json_t *ofport = odb_row_get(ifaces, iface, "ofport");
-
-    return json_is_integer(ofport) && json_integer_value(ofport) > 0;
-}
-
-/* Adds to 'result' the VM port that 'iface', a row of 'ifaces', is, with
- * the 'n_ignored' Interfaces of 'ignored' that have its "iface-id" too. */
-static void
-vm_ports_add_iface(const struct odb_replica_table *ifaces,
-                   const struct odb_row *iface,
-                   const struct odb_named_row *ignored, size_t n_ignored,
-                   json_t *result)
-{
-    const json_t *ids = odb_row_get(ifaces, iface, "external_ids");
-    const char *mac = json_string_value(odb_map_get(ids, "attached-mac"));
-    const json_t *ofport = odb_row_get(ifaces, iface, "ofport");
-
-    char *lower = iovp_xstrdup(mac ? mac : "");
-    for (char *p = lower; *p; p++) {
-        *p = tolower((unsigned char) *p);
-    }
-    json_t *port = json_pack(
-        "{s:s, s:s, s:s, s:O}",
-        "interface", json_string_value(odb_row_get(ifaces, iface, "name")),
-        "uuid", iface->uuid, "mac", lower,
-        "ofport", json_is_integer(ofport) ? ofport : json_null());
-    free(lower);
-
-    if (n_ignored) {
-        json_t *others = json_array();
-        for (size_t i = 0; i < n_ignored; i++) {
-            const struct odb_row *row = ignored[i].row;
-            json_array_append_new(others, json_pack(
-                "{s:s, s:s}", "interface",
-                json_string_value(odb_row_get(ifaces, row, "name")),
-                "uuid", row->uuid));
-        }
-        json_object_set_new(port, "ignored", others);
-    }
-    json_object_set_new(result, vm_ports_iface_id(ifaces, iface), port);
-}
-
-/* Returns a new reference to a JSON object that maps the
- * "external_ids:iface-id" of each Interface on 'bridge' in the Open_vSwitch
- * replica 'ovs' to {"interface": its name, "uuid": its UUID, "mac": its
- * "external_ids:attached-mac" in lower case (or ""), "ofport": its OpenFlow
- * port number or null}.
- *
- * Of several Interfaces with one "iface-id", the one with an OpenFlow port
- * is the VM port, and of several with or without, the one with the lowest
- * UUID (odb_named_rows_sort()); the others are listed in its "ignored":
- * [{"interface", "uuid"}], which only such a port has. */
-json_t *
-vm_ports_find(const struct odb_replica *ovs, const char *bridge)
-{
-    const struct odb_replica_table *bridges = odb_replica_find_table(
-        ovs, "Bridge");
-    const struct odb_replica_table *ports = odb_replica_find_table(
-        ovs, "Port");
-    const struct odb_replica_table *ifaces = odb_replica_find_table(
-        ovs, "Interface");
-    const struct odb_row *br = odb_find_row_by_string(bridges, "name",
-                                                      bridge);
-    json_t *result = json_object();
-
-    if (!br || !ports || !ifaces) {
-        return result;
-    }
-
-    /* The VMs' Interfaces on the bridge. */
-    struct odb_named_row *vms = NULL;
-    size_t n_vms = 0, allocated = 0;
-    size_t n_ports;
-    const struct odb_row **br_ports = odb_rows_referenced(
-        ports, odb_row_get(bridges, br, "ports"), &n_ports);
-    for (size_t i = 0; i < n_ports; i++) {
-        size_t n_ifaces;
-        const struct odb_row **port_ifaces = odb_rows_referenced(
-            ifaces, odb_row_get(ports, br_ports[i], "interfaces"),
-            &n_ifaces);
-        for (size_t j = 0; j < n_ifaces; j++) {
-            const char *id = vm_ports_iface_id(ifaces, port_ifaces[j]);
-            if (!id) {
-                continue;
-            }
-            if (n_vms >= allocated) {
-                allocated = 2 * allocated + 8;
-                vms = iovp_xrealloc(vms, allocated * sizeof *vms);
-            }
-            vms[n_vms++] = (struct odb_named_row) {
-                .name = id,
-                .preferred = vm_ports_iface_has_ofport(ifaces,
-                                                       port_ifaces[j]),
-                .uuid = port_ifaces[j]->uuid,
-                .row = port_ifaces[j],
-            };
-        }
-        free(port_ifaces);
-    }
-    free(br_ports);
-
-    /* One VM port for each "iface-id". */
-    odb_named_rows_sort(vms, n_vms);
-    for (size_t i = 0, next; i < n_vms; i = next) {
-        next = odb_named_rows_next(vms, n_vms, i);
-        vm_ports_add_iface(ifaces, vms[i].row, &vms[i + 1], next - i - 1,
-                           result);
-    }
-    free(vms);
-    return result;
 }

@@ -19,14 +19,13 @@
 
 /* The VM ports of the host: the Interfaces on the integration bridge whose
  * "external_ids:iface-id" names them, as the Open_vSwitch database shows
- * them.  Pure functions. */
+ * them.  Pure functions of its typed model (ovsdb/idl.h,
+ * model/vswitch-idl.h). */
 
-#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct odb_idl;
-struct odb_replica;
 struct vswitch_interface;
 
 /* The VM port of one "iface-id": of several Interfaces on the bridge with
@@ -49,9 +48,5 @@ struct vm_iface *vm_ifaces_find(const struct odb_idl *ovs,
 const struct vm_iface *vm_ifaces_lookup(const struct vm_iface *, size_t n,
                                         const char *iface_id);
 void vm_ifaces_free(struct vm_iface *, size_t n);
-
-/* The same from the replica, as JSON, for the callers not yet on the
- * model. */
-json_t *vm_ports_find(const struct odb_replica *ovs, const char *bridge);
 
 #endif /* agent/vm-ports.h */
