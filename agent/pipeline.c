@@ -274,17 +274,6 @@ pl_put_egress_acl(struct ofpbuf *ofpacts, const struct port_binding *b)
     }
 }
 
-/* Parses 'port''s MAC into '*mac'; returns false if it has none. */
-static bool
-pl_port_mac(const struct port *port, struct eth_addr *mac)
-{
-    return (port->mac[0]
-            && sscanf(port->mac, "%2"SCNx8":%2"SCNx8":%2"SCNx8":%2"SCNx8
-                      ":%2"SCNx8":%2"SCNx8, &mac->ea[0], &mac->ea[1],
-                      &mac->ea[2], &mac->ea[3], &mac->ea[4],
-                      &mac->ea[5]) == 6);
-}
-
 /* Adds to 'flows' the flows of binding 'b' of 'port' (which has an
  * OpenFlow port): what the VM may send in it (table 0), its MAC in the
  * logical switch if it leads to this port (table 30), and its output
@@ -295,7 +284,7 @@ pipeline_binding_flows(const struct port *port, const struct port_binding *b,
 {
     uint64_t origin = pipeline_port_origin(port->name);
     struct eth_addr mac;
-    bool has_mac = pl_port_mac(port, &mac);
+    bool has_mac = port_parse_mac(port, &mac);
     uint64_t stub[64];
     struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
     ovs_be64 metadata = htobe64(b->metadata);

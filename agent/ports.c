@@ -62,6 +62,7 @@ port_destroy(struct port *port)
     free(port->name);
     free(port->uuid);
     free(port->interface);
+    free(port->mac);
     free(port);
 }
 
@@ -168,6 +169,25 @@ port_equal(const struct port *a, const struct port *b)
         if (!port_address_equal(&a->ips[i], &b->ips[i])) {
             return false;
         }
+    }
+    return true;
+}
+
+/* Parses the MAC of 'port' into '*mac'; returns false if it has none, or
+ * if its "attached-mac" is not exactly a MAC. */
+bool
+port_parse_mac(const struct port *port, struct eth_addr *mac)
+{
+    unsigned int b[6];
+    int n = 0;
+
+    if (sscanf(port->mac, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1],
+               &b[2], &b[3], &b[4], &b[5], &n) != 6
+        || n != 17 || port->mac[n]) {
+        return false;
+    }
+    for (int i = 0; i < 6; i++) {
+        mac->ea[i] = b[i];
     }
     return true;
 }
@@ -529,7 +549,7 @@ ports_read(struct ports *ports, const struct odb_idl *vtep,
         if (port->ofport <= 0 || port->ofport >= 0xff00) {
             port->ofport = -1;
         }
-        snprintf(port->mac, sizeof port->mac, "%s", vm ? vm->mac : "");
+        port->mac = iovp_xstrdup(vm ? vm->mac : "");
         ports_read_bindings(ports, pp, port);
 
         shash_add(&ports->by_name, port->name, port);

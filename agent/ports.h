@@ -39,6 +39,7 @@
 
 #include <openvswitch/shash.h>
 
+struct eth_addr;
 struct odb_idl;
 
 /* A VLAN binding that the pipeline applies: frames of 'vlan' (0:
@@ -67,7 +68,8 @@ struct port {
     char *uuid;                 /* Its Physical_Port row's. */
     char *interface;            /* Its OVS Interface's name, or NULL. */
     int ofport;                 /* Its OpenFlow port, or -1 if none yet. */
-    char mac[18];               /* Lower case, "" if unknown. */
+    char *mac;                  /* "external_ids:attached-mac" in lower
+                                 * case, "" if none: not always a MAC. */
     struct port_binding *bindings;  /* By VLAN. */
     size_t n_bindings;
 
@@ -99,6 +101,7 @@ void ports_read(struct ports *, const struct odb_idl *vtep,
 const struct port *ports_find(const struct ports *, const char *name);
 const struct port_binding *port_find_binding(const struct port *, int vlan);
 bool port_equal(const struct port *, const struct port *);
+bool port_parse_mac(const struct port *, struct eth_addr *);
 bool port_address_parse(const char *, struct port_address *);
 void port_address_format(const struct port_address *,
                          char s[INET6_ADDRSTRLEN]);

@@ -105,7 +105,7 @@ vm_ifaces_find(const struct odb_idl *ovs, const char *bridge, size_t *n)
         vm->iface_id = vms[i].name;
         vm->iface = iface;
         vm->ofport = vm_iface_ofport(iface);
-        snprintf(vm->mac, sizeof vm->mac, "%s", mac ? mac : "");
+        vm->mac = iovp_xstrdup(mac ? mac : "");
         for (char *p = vm->mac; *p; p++) {
             *p = tolower((unsigned char) *p);
         }
@@ -144,6 +144,7 @@ vm_ifaces_free(struct vm_iface *vms, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(vms[i].ignored);
+        free(vms[i].mac);
     }
     free(vms);
 }

@@ -38,7 +38,7 @@ struct vm_iface {
     const struct vswitch_interface *iface;
     const struct vswitch_interface **ignored;
     size_t n_ignored;
-    char mac[18];               /* "external_ids:attached-mac" in lower
+    char *mac;                  /* "external_ids:attached-mac" in lower
                                  * case, or "". */
     int64_t ofport;             /* Its OpenFlow port, or -1 if none. */
 };

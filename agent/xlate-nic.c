@@ -63,21 +63,6 @@ struct nic_models {
     struct shash acls;          /* Name -> "struct xlate_acl_effect". */
 };
 
-static bool
-nic_parse_mac(const char *s, struct eth_addr *mac)
-{
-    unsigned int b[6];
-
-    if (sscanf(s, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4],
-               &b[5]) != 6) {
-        return false;
-    }
-    for (int i = 0; i < 6; i++) {
-        mac->ea[i] = b[i];
-    }
-    return true;
-}
-
 /* Returns the effect of ACL 'name' (or of none, if NULL), from 'ms''s
  * cache. */
 static struct xlate_acl_effect
@@ -117,7 +102,7 @@ nic_vm_port_read(const struct nicctrl *nc, const struct port *vp,
     np->vp = vp;
     np->b = port_find_binding(vp, 0);
     np->usable = (np->b && vp->ofport > 0 && np->b->owns_mac
-                  && nic_parse_mac(vp->mac, &np->mac)
+                  && port_parse_mac(vp, &np->mac)
                   && vp->interface && vp->interface[0]);
     np->port_id = np->usable ? nicctrl_port_id(nc, vp->interface) : 0;
     np->usable = np->usable && np->port_id;
