@@ -29,8 +29,7 @@
 #include <openvswitch/dynamic-string.h>
 
 #include "lib/util.h"
-#include "ovsdb/query.h"
-#include "ovsdb/replica.h"
+#include "model/vtep-idl.h"
 
 #define IPPROTO_TCP_ 6
 #define IPPROTO_UDP_ 17
@@ -38,37 +37,22 @@
 #define IPPROTO_ICMP_ 1
 #define IPPROTO_ICMPV6_ 58
 
-/* Returns the value of column 'name' of 'row', an optional column (at most
- * one atom), or NULL if it has none. */
-static const json_t *
-acl_optional(const struct odb_replica_table *t, const struct odb_row *row,
-             const char *name)
-{
-    const json_t *v = odb_row_get(t, row, name);
-
-    return (!v || (json_is_array(v) && !json_array_size(
-                       json_array_get(v, 1)))) ? NULL : v;
-}
-
-/* Sets '*out' to the optional integer column 'name' of 'row' if it is in
- * [min, max], or -1 if it is absent.  Returns an error message otherwise. */
+/* Sets '*out' to 'v[0]', the value of the optional integer column 'name'
+ * ('n' values, 0 or 1), if it is in [min, max], or -1 if it is absent.
+ * Returns an error message otherwise. */
 static char *
-acl_int(const struct odb_replica_table *t, const struct odb_row *row,
-        const char *name, int min, int max, int *out)
+acl_int(const char *name, const int64_t *v, size_t n, int min, int max,
+        int *out)
 {
-    const json_t *v = acl_optional(t, row, name);
-
     *out = -1;
-    if (!v) {
+    if (!n) {
         return NULL;
     }
-    json_int_t i = json_integer_value(v);
-    if (!json_is_integer(v) || i < min || i > max) {
-        return iovp_xasprintf("%s: %s is not in %d to %d", name,
-                              json_is_integer(v) ? "value" : "not an "
-                              "integer; value", min, max);
+    if (v[0] < min || v[0] > max) {
+        return iovp_xasprintf("%s: value is not in %d to %d", name, min,
+                              max);
     }
-    *out = i;
+    *out = v[0];
     return NULL;
 }
 
@@ -103,19 +87,15 @@ acl_ip_family(const char *s)
             : ACL_FAMILY_ANY);
 }
 
-/* Reads the address column 'ip_col' and its mask 'mask_col' of 'row' into
- * '*out' ("ADDR" or "ADDR/MASK", the mask an address of the same family or
- * a prefix length), and the address's family into '*family' (left alone if
- * there is no address).  Returns an error message if they do not make
- * sense. */
+/* Reads the address 'ip' of column 'ip_col' and its mask 'mask' of column
+ * 'mask_col' (each NULL if absent) into '*out' ("ADDR" or "ADDR/MASK", the
+ * mask an address of the same family or a prefix length), and the
+ * address's family into '*family' (left alone if there is no address).
+ * Returns an error message if they do not make sense. */
 static char *
-acl_address(const struct odb_replica_table *t, const struct odb_row *row,
-            const char *ip_col, const char *mask_col, char **out,
-            enum acl_family *family)
+acl_address(const char *ip_col, const char *ip, const char *mask_col,
+            const char *mask, char **out, enum acl_family *family)
 {
-    const char *ip = json_string_value(acl_optional(t, row, ip_col));
-    const char *mask = json_string_value(acl_optional(t, row, mask_col));
-
     *out = NULL;
     if (!ip) {
         return (mask ? iovp_xasprintf("%s without %s", mask_col, ip_col)
@@ -146,15 +126,16 @@ acl_address(const struct odb_replica_table *t, const struct odb_row *row,
     return NULL;
 }
 
-/* Reads a port range from columns 'min_col' and 'max_col'.  One bound alone
- * is a single port. */
+/* Reads a port range from columns 'min_col' (its 'n_min' values 'min')
+ * and 'max_col' (likewise).  One bound alone is a single port. */
 static char *
-acl_ports(const struct odb_replica_table *t, const struct odb_row *row,
-          const char *min_col, const char *max_col, struct acl_range *r)
+acl_ports(const char *min_col, const int64_t *min, size_t n_min,
+          const char *max_col, const int64_t *max, size_t n_max,
+          struct acl_range *r)
 {
-    char *error = acl_int(t, row, min_col, 0, 65535, &r->min);
+    char *error = acl_int(min_col, min, n_min, 0, 65535, &r->min);
     if (!error) {
-        error = acl_int(t, row, max_col, 0, 65535, &r->max);
+        error = acl_int(max_col, max, n_max, 0, 65535, &r->max);
     }
     if (error) {
         return error;
@@ -238,38 +219,32 @@ acl_entry_check(struct acl_entry *e, enum acl_family addr_family)
     return NULL;
 }
 
-/* Reads 'row', a row of the ACL_entry table 'entries', into '*e'.  Returns
- * NULL if iovpd can apply it, or a malloc()'d message that says why not
- * (and '*e' is then to be destroyed all the same). */
+/* Reads 'row', an ACL_entry row, into '*e'.  Returns NULL if iovpd can
+ * apply it, or a malloc()'d message that says why not (and '*e' is then to
+ * be destroyed all the same). */
 char *
-acl_entry_parse(const struct odb_replica_table *entries,
-                const struct odb_row *row, struct acl_entry *e)
+acl_entry_parse(const struct hwvtep_acl_entry *row, struct acl_entry *e)
 {
-    const char *s;
     char *error = NULL;
 
     memset(e, 0, sizeof *e);
-    memcpy(e->uuid, row->uuid, sizeof e->uuid);
-    e->sequence = json_integer_value(odb_row_get(entries, row, "sequence"));
-    s = json_string_value(odb_row_get(entries, row, "direction"));
-    e->ingress = !s || strcmp(s, "egress");
-    s = json_string_value(odb_row_get(entries, row, "action"));
-    e->permit = s && !strcmp(s, "permit");
+    memcpy(e->uuid, row->header_.uuid, sizeof e->uuid);
+    e->sequence = row->sequence;
+    e->ingress = strcmp(row->direction, "egress");
+    e->permit = !strcmp(row->action, "permit");
     e->ethertype = e->protocol = e->tcp_flags = e->tcp_flags_mask = -1;
     e->icmp_type = e->icmp_code = -1;
     e->source_ports.min = e->source_ports.max = -1;
     e->dest_ports.min = e->dest_ports.max = -1;
 
-    s = json_string_value(acl_optional(entries, row, "source_mac"));
-    if (s) {
-        error = acl_mac("source_mac", s, &e->source_mac);
+    if (row->source_mac) {
+        error = acl_mac("source_mac", row->source_mac, &e->source_mac);
     }
-    s = json_string_value(acl_optional(entries, row, "dest_mac"));
-    if (!error && s) {
-        error = acl_mac("dest_mac", s, &e->dest_mac);
+    if (!error && row->dest_mac) {
+        error = acl_mac("dest_mac", row->dest_mac, &e->dest_mac);
     }
-    s = json_string_value(acl_optional(entries, row, "ethertype"));
-    if (!error && s) {
+    if (!error && row->ethertype) {
+        const char *s = row->ethertype;
         char *end;
         errno = 0;
         long et = strtol(s, &end, 0);
@@ -282,40 +257,49 @@ acl_entry_parse(const struct odb_replica_table *entries,
 
     enum acl_family src = ACL_FAMILY_ANY, dst = ACL_FAMILY_ANY;
     if (!error) {
-        error = acl_address(entries, row, "source_ip", "source_mask",
-                            &e->source_ip, &src);
+        error = acl_address("source_ip", row->source_ip, "source_mask",
+                            row->source_mask, &e->source_ip, &src);
     }
     if (!error) {
-        error = acl_address(entries, row, "dest_ip", "dest_mask",
-                            &e->dest_ip, &dst);
+        error = acl_address("dest_ip", row->dest_ip, "dest_mask",
+                            row->dest_mask, &e->dest_ip, &dst);
     }
     if (!error && src != ACL_FAMILY_ANY && dst != ACL_FAMILY_ANY
         && src != dst) {
         error = iovp_xstrdup("source_ip and dest_ip of different families");
     }
     if (!error) {
-        error = acl_int(entries, row, "protocol", 0, 255, &e->protocol);
+        error = acl_int("protocol", row->protocol, row->n_protocol, 0, 255,
+                        &e->protocol);
     }
     if (!error) {
-        error = acl_ports(entries, row, "source_port_min",
-                          "source_port_max", &e->source_ports);
+        error = acl_ports("source_port_min", row->source_port_min,
+                          row->n_source_port_min, "source_port_max",
+                          row->source_port_max, row->n_source_port_max,
+                          &e->source_ports);
     }
     if (!error) {
-        error = acl_ports(entries, row, "dest_port_min", "dest_port_max",
+        error = acl_ports("dest_port_min", row->dest_port_min,
+                          row->n_dest_port_min, "dest_port_max",
+                          row->dest_port_max, row->n_dest_port_max,
                           &e->dest_ports);
     }
     if (!error) {
-        error = acl_int(entries, row, "tcp_flags", 0, 0xfff, &e->tcp_flags);
+        error = acl_int("tcp_flags", row->tcp_flags, row->n_tcp_flags, 0,
+                        0xfff, &e->tcp_flags);
     }
     if (!error) {
-        error = acl_int(entries, row, "tcp_flags_mask", 0, 0xfff,
+        error = acl_int("tcp_flags_mask", row->tcp_flags_mask,
+                        row->n_tcp_flags_mask, 0, 0xfff,
                         &e->tcp_flags_mask);
     }
     if (!error) {
-        error = acl_int(entries, row, "icmp_type", 0, 255, &e->icmp_type);
+        error = acl_int("icmp_type", row->icmp_type, row->n_icmp_type, 0,
+                        255, &e->icmp_type);
     }
     if (!error) {
-        error = acl_int(entries, row, "icmp_code", 0, 255, &e->icmp_code);
+        error = acl_int("icmp_code", row->icmp_code, row->n_icmp_code, 0,
+                        255, &e->icmp_code);
     }
     if (!error) {
         error = acl_entry_check(e, src != ACL_FAMILY_ANY ? src : dst);

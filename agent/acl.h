@@ -27,8 +27,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct odb_replica_table;
-struct odb_row;
+struct hwvtep_acl_entry;
 
 /* An inclusive range of transport ports, or none (min = -1). */
 struct acl_range {
@@ -61,8 +60,7 @@ struct acl_entry {
     int icmp_type, icmp_code;       /* -1: none. */
 };
 
-char *acl_entry_parse(const struct odb_replica_table *entries,
-                      const struct odb_row *, struct acl_entry *);
+char *acl_entry_parse(const struct hwvtep_acl_entry *, struct acl_entry *);
 void acl_entry_clone(struct acl_entry *, const struct acl_entry *);
 void acl_entry_destroy(struct acl_entry *);
 bool acl_entry_equal(const struct acl_entry *, const struct acl_entry *);

@@ -162,7 +162,8 @@ agent_show(const struct agent *agent)
     struct odb_replica *vtep = agent_current(agent->vtep_db);
     const char *name, *tunnel_ip;
 
-    translate_identity(agent->translate, ovs, &name, &tunnel_ip);
+    translate_identity(agent->translate, ovs != NULL, &name,
+                       &tunnel_ip);
     struct show_spec spec = {
         .switch_name = name,
         .tunnel_ip = tunnel_ip,

@@ -137,7 +137,7 @@ agent_reconcile_databases(struct agent *agent, const struct odb_replica *vtep,
             .name = agent->bridge,
             .datapath_type = agent->datapath_type,
         };
-        json_t *ops = bridge_ensure(ovs, &spec);
+        json_t *ops = bridge_ensure(agent->ovs_idl, &spec);
         if (ops) {
             VLOG_INFO("setting up integration bridge %s", agent->bridge);
             agent_transact(agent->ovs_db, &agent->ovs_txn, ops);
@@ -148,7 +148,8 @@ agent_reconcile_databases(struct agent *agent, const struct odb_replica *vtep,
      * Open_vSwitch, so the report waits for the latter unless both were
      * given. */
     const char *name, *tunnel_ip;
-    translate_identity(agent->translate, ovs, &name, &tunnel_ip);
+    translate_identity(agent->translate, ovs != NULL, &name,
+                       &tunnel_ip);
     if (!vtep || !name || !(ovs || tunnel_ip) || agent->vtep_txn.in_flight) {
         return;
     }
@@ -188,7 +189,7 @@ agent_put_flows(struct agent *agent, const struct odb_replica *ovs)
         .name = agent->bridge,
         .datapath_type = agent->datapath_type,
     };
-    if (!ofctrl_is_ready(agent->ofctrl) || !bridge_is_ready(ovs, &bs)) {
+    if (!ofctrl_is_ready(agent->ofctrl) || !bridge_is_ready(agent->ovs_idl, &bs)) {
         return;
     }
 
@@ -263,14 +264,15 @@ agent_reconcile_flows(struct agent *agent, const struct odb_replica *vtep,
 {
     const char *name, *tunnel_ip;
 
-    translate_identity(agent->translate, ovs, &name, &tunnel_ip);
+    translate_identity(agent->translate, ovs != NULL, &name,
+                       &tunnel_ip);
     if (!vtep || !ovs || !name || !ofctrl_has_installed(agent->ofctrl)) {
         return;
     }
 
     /* The NIC's rules that the changes affect leave it here. */
-    translate_run(agent->translate, vtep, ovs, agent->vtep_idl,
-                  agent->ovs_idl, ofctrl_installed(agent->ofctrl));
+    translate_run(agent->translate, agent->vtep_idl, agent->ovs_idl,
+                  ofctrl_installed(agent->ofctrl));
     if (translate_acl_faults_changed(agent->translate)) {
         agent->acl_faults_pending = true;
     }

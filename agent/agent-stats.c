@@ -100,7 +100,8 @@ agent_report_stats(struct agent *agent)
     struct odb_replica *vtep = agent_current(agent->vtep_db);
     const char *name, *tunnel_ip;
 
-    translate_identity(agent->translate, ovs, &name, &tunnel_ip);
+    translate_identity(agent->translate, ovs != NULL, &name,
+                       &tunnel_ip);
     if (!ovs || !vtep || !name || agent->vtep_txn.in_flight) {
         return;
     }

@@ -72,12 +72,12 @@ agent_db_changed(struct odb_client *db, void *agent_)
 
     VLOG_DBG("%s: %zu rows changed", replica->schema->name,
              replica->n_changes);
-    odb_idl_update(db == agent->ovs_db ? agent->ovs_idl : agent->vtep_idl,
-                   replica);
     if (db == agent->ovs_db) {
-        translate_ovs_changed(agent->translate, replica);
+        odb_idl_update(agent->ovs_idl, replica);
+        translate_ovs_changed(agent->translate, agent->ovs_idl);
     } else {
-        translate_vtep_changed(agent->translate, replica);
+        odb_idl_update(agent->vtep_idl, replica);
+        translate_vtep_changed(agent->translate, agent->vtep_idl);
     }
     odb_replica_clear_changes(replica);
     agent_wake(agent);

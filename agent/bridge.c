@@ -20,8 +20,9 @@
 
 #include <string.h>
 
+#include "model/vswitch-idl.h"
+#include "ovsdb/idl.h"
 #include "ovsdb/query.h"
-#include "ovsdb/replica.h"
 
 /* The OpenFlow versions iovpd speaks. */
 static const char *const bridge_protocols[] = {
@@ -33,22 +34,20 @@ static const char *const bridge_protocols[] = {
  * does: Open_vSwitch's "next_cfg" goes up by one, and ovs-vswitchd sets
  * "cur_cfg" to it once it has reconfigured. */
 static json_t *
-bridge_bump_cfg(const struct odb_row *root_row)
+bridge_bump_cfg(const struct vswitch_open_vswitch *root)
 {
     return json_pack("{s:s, s:s, s:o, s:[[s, s, i]]}",
                      "op", "mutate", "table", "Open_vSwitch",
-                     "where", odb_where_uuid(root_row),
+                     "where", odb_idl_row_where(&root->header_),
                      "mutations", "next_cfg", "+=", 1);
 }
 
 static json_t *
-bridge_create(const struct odb_replica *ovs, const struct bridge_spec *spec)
+bridge_create(const struct odb_idl *ovs, const struct bridge_spec *spec)
 {
-    const struct odb_replica_table *root = odb_replica_find_table(
-        ovs, "Open_vSwitch");
-    const struct odb_row *root_row = odb_first_row(root);
+    const struct vswitch_open_vswitch *root = vswitch_open_vswitch_first(ovs);
 
-    if (!root_row) {
+    if (!root) {
         /* No Open_vSwitch row: "ovs-vsctl init" has not run yet. */
         return NULL;
     }
@@ -86,48 +85,69 @@ bridge_create(const struct odb_replica *ovs, const struct bridge_spec *spec)
         "uuid-name", "port",
         "op", "insert", "table", "Bridge", "row", bridge, "uuid-name", "br",
         "op", "mutate", "table", "Open_vSwitch",
-        "where", odb_where_uuid(root_row),
+        "where", odb_idl_row_where(&root->header_),
         "mutations", "bridges", "insert", "named-uuid", "br",
         "op", "comment",
         "comment", "iovpd: creating the integration bridge");
-    json_array_append_new(ops, bridge_bump_cfg(root_row));
+    json_array_append_new(ops, bridge_bump_cfg(root));
     return ops;
 }
 
+/* Returns the Bridge row called 'name' in 'ovs', or NULL.  Of several, the
+ * one with the lowest UUID, whatever the model's hash order. */
+static const struct vswitch_bridge *
+bridge_find(const struct odb_idl *ovs, const char *name)
+{
+    const struct vswitch_bridge *br, *best = NULL;
+
+    VSWITCH_BRIDGE_FOR_EACH (br, ovs) {
+        if (!strcmp(br->name, name)
+            && (!best || strcmp(br->header_.uuid, best->header_.uuid) < 0)) {
+            best = br;
+        }
+    }
+    return best;
+}
+
+/* Returns true if 'br''s "protocols" has 'protocol'. */
+static bool
+bridge_has_protocol(const struct vswitch_bridge *br, const char *protocol)
+{
+    for (size_t i = 0; i < br->n_protocols; i++) {
+        if (!strcmp(br->protocols[i], protocol)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Returns a new reference to the operations of a transaction that makes
- * the Open_vSwitch database, as its replica 'ovs' shows it, hold the
+ * the Open_vSwitch database, as its model 'ovs' shows it, hold the
  * integration bridge that 'spec' describes; NULL when it already does (or
  * when the database has no Open_vSwitch row yet). */
 json_t *
-bridge_ensure(const struct odb_replica *ovs, const struct bridge_spec *spec)
+bridge_ensure(const struct odb_idl *ovs, const struct bridge_spec *spec)
 {
-    const struct odb_replica_table *bridges = odb_replica_find_table(
-        ovs, "Bridge");
-    const struct odb_row *br = odb_find_row_by_string(bridges, "name",
-                                                   spec->name);
+    const struct vswitch_bridge *br = bridge_find(ovs, spec->name);
 
     if (!br) {
         return bridge_create(ovs, spec);
     }
 
     json_t *ops = json_array();
-    const json_t *fail_mode = odb_row_get(bridges, br, "fail_mode");
-    if (!json_is_string(fail_mode)
-        || strcmp(json_string_value(fail_mode), "secure")) {
+    if (!br->fail_mode || strcmp(br->fail_mode, "secure")) {
         json_array_append_new(ops, json_pack(
                                   "{s:s, s:s, s:o, s:{s:s}}",
                                   "op", "update", "table", "Bridge",
-                                  "where", odb_where_uuid(br),
+                                  "where", odb_idl_row_where(&br->header_),
                                   "row", "fail_mode", "secure"));
     }
 
-    const json_t *protocols = odb_row_get(bridges, br, "protocols");
-    const json_t *have = json_array_get(protocols, 1);
-    if (json_array_size(have)) {
+    if (br->n_protocols) {
         json_t *missing = json_array();
         for (size_t i = 0;
              i < sizeof bridge_protocols / sizeof *bridge_protocols; i++) {
-            if (!odb_set_has_string(protocols, bridge_protocols[i])) {
+            if (!bridge_has_protocol(br, bridge_protocols[i])) {
                 json_array_append_new(missing,
                                       json_string(bridge_protocols[i]));
             }
@@ -136,7 +156,8 @@ bridge_ensure(const struct odb_replica *ovs, const struct bridge_spec *spec)
             json_array_append_new(ops, json_pack(
                                       "{s:s, s:s, s:o, s:[[s, s, [s, o]]]}",
                                       "op", "mutate", "table", "Bridge",
-                                      "where", odb_where_uuid(br),
+                                      "where",
+                                      odb_idl_row_where(&br->header_),
                                       "mutations", "protocols", "insert",
                                       "set", missing));
         } else {
@@ -144,10 +165,9 @@ bridge_ensure(const struct odb_replica *ovs, const struct bridge_spec *spec)
         }
     }
 
-    const struct odb_row *root_row = odb_first_row(
-        odb_replica_find_table(ovs, "Open_vSwitch"));
-    if (json_array_size(ops) && root_row) {
-        json_array_append_new(ops, bridge_bump_cfg(root_row));
+    const struct vswitch_open_vswitch *root = vswitch_open_vswitch_first(ovs);
+    if (json_array_size(ops) && root) {
+        json_array_append_new(ops, bridge_bump_cfg(root));
     }
     return odb_txn_finish(ops, "iovpd: setting up the integration bridge");
 }
@@ -158,18 +178,14 @@ bridge_ensure(const struct odb_replica *ovs, const struct bridge_spec *spec)
  * ("cur_cfg" has caught up with "next_cfg").  Flows sent before that may
  * be lost: OVS deletes every flow of a bridge whose fail mode changes. */
 bool
-bridge_is_ready(const struct odb_replica *ovs, const struct bridge_spec *spec)
+bridge_is_ready(const struct odb_idl *ovs, const struct bridge_spec *spec)
 {
-    const struct odb_replica_table *root = odb_replica_find_table(
-        ovs, "Open_vSwitch");
-    const struct odb_row *root_row = odb_first_row(root);
+    const struct vswitch_open_vswitch *root = vswitch_open_vswitch_first(ovs);
     json_t *ops = bridge_ensure(ovs, spec);
 
-    if (ops || !root_row) {
+    if (ops || !root) {
         json_decref(ops);
         return false;
     }
-    const json_t *cur_cfg = odb_row_get(root, root_row, "cur_cfg");
-    const json_t *next_cfg = odb_row_get(root, root_row, "next_cfg");
-    return json_integer_value(cur_cfg) >= json_integer_value(next_cfg);
+    return root->cur_cfg >= root->next_cfg;
 }

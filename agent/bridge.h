@@ -18,7 +18,7 @@
 #define IOVP_AGENT_BRIDGE_H 1
 
 /* The integration bridge in the Open_vSwitch database: what iovpd needs of
- * it, as a pure function of the database's replica.
+ * it, as a pure function of the database's model.
  *
  * A missing bridge is created with an internal port of its name, fail mode
  * "secure" and OpenFlow 1.3 to 1.5 (and the datapath type asked for, if
@@ -30,16 +30,15 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-struct odb_replica;
+struct odb_idl;
 
 struct bridge_spec {
     const char *name;           /* The bridge's name. */
     const char *datapath_type;  /* For a bridge iovpd creates; or NULL. */
 };
 
-json_t *bridge_ensure(const struct odb_replica *ovs,
+json_t *bridge_ensure(const struct odb_idl *ovs,
                       const struct bridge_spec *);
-bool bridge_is_ready(const struct odb_replica *ovs,
-                     const struct bridge_spec *);
+bool bridge_is_ready(const struct odb_idl *ovs, const struct bridge_spec *);
 
 #endif /* agent/bridge.h */

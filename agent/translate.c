@@ -31,16 +31,16 @@
 #include "lib/util.h"
 #include "ofp/desired.h"
 #include "ofp/oflow.h"
-#include "ovsdb/query.h"
-#include "ovsdb/replica.h"
-#include "ovsdb/schema.h"
+#include "model/vswitch-idl.h"
+#include "model/vtep-idl.h"
+#include "ovsdb/idl.h"
 
 VLOG_DEFINE_THIS_MODULE(translate);
 
 struct translate {
     struct engine engine;
 
-    /* Inputs: what changed in the replicas since the last run. */
+    /* Inputs: what changed in the databases since the last run. */
     struct engine_node ovs_ports;   /* The bridge's ports and interfaces. */
     struct engine_node identity;    /* The switch's name, tunnel address. */
     struct engine_node vtep_ports;  /* Physical_Switch, Physical_Port,
@@ -64,8 +64,6 @@ struct translate {
     struct nicctrl *nicctrl;    /* Not owned; NULL without offload. */
 
     /* The run under way: what its nodes read. */
-    const struct odb_replica *vtep;
-    const struct odb_replica *ovs;
     const struct odb_idl *vtep_idl;
     const struct odb_idl *ovs_idl;
     const struct oflow_table *installed;
@@ -76,13 +74,11 @@ struct translate {
     char *ovs_name;
     char *ovs_tunnel_ip;
     char hostname[256];
-    const struct odb_replica *ovs_seen;     /* The replica they are of. */
 
     /* 'vtep_acls''s data: {"UUID": true} of the ACL and ACL_entry rows
-     * changed; both NULL when anything may have (a new replica). */
+     * changed; both NULL when anything may have (a reload of the model). */
     json_t *changed_acls;
     json_t *changed_entries;
-    const struct odb_replica *vtep_seen;    /* The replica they concern. */
 
     /* 'ports''s data: the ports as the last run read them and as the one
      * before did, and the ports and logical switches that differ between
@@ -103,65 +99,41 @@ struct translate {
 
 /* Inputs. */
 
-/* Tells which of the columns changed by 'change' are among 'columns'
- * (NULL-terminated): '*listed' says whether one is, '*unlisted' whether one
- * is not.  An insertion or a deletion changes every column. */
-static void
-translate_change_split(const struct odb_change *change,
-                       const char *const *columns,
-                       bool *listed, bool *unlisted)
+/* Returns true if 'row' (tracked in the last update of its model) is new,
+ * deleted, or changed in a column other than 'column'. */
+static bool
+translate_row_changed_beyond(const struct odb_idl_row *row,
+                             unsigned int column, unsigned int n_columns)
 {
-    size_t i;
-    json_t *column;
-
-    *listed = *unlisted = false;
-    if (change->kind != ODB_CHANGE_MODIFY || !change->columns) {
-        *listed = *unlisted = true;
-        return;
+    if (odb_idl_row_is_new(row) || odb_idl_row_is_deleted(row)) {
+        return true;
     }
-    json_array_foreach (change->columns, i, column) {
-        bool found = false;
-        for (const char *const *c = columns; *c && !found; c++) {
-            found = !strcmp(*c, json_string_value(column));
+    for (unsigned int c = 0; c < n_columns; c++) {
+        if (c != column && odb_idl_row_is_updated(row, c)) {
+            return true;
         }
-        *listed = *listed || found;
-        *unlisted = *unlisted || !found;
     }
+    return false;
 }
 
-/* Returns true if 'change' changed one of 'columns' (NULL-terminated). */
+/* Returns true if 'row' (tracked) is new, deleted, or changed in 'column'. */
 static bool
-translate_change_touches(const struct odb_change *change,
-                         const char *const *columns)
+translate_row_touched(const struct odb_idl_row *row, unsigned int column)
 {
-    bool listed, unlisted;
-
-    translate_change_split(change, columns, &listed, &unlisted);
-    return listed;
-}
-
-/* Returns true if 'change' changed a column other than 'columns'. */
-static bool
-translate_change_beyond(const struct odb_change *change,
-                        const char *const *columns)
-{
-    bool listed, unlisted;
-
-    translate_change_split(change, columns, &listed, &unlisted);
-    return unlisted;
+    return (odb_idl_row_is_new(row) || odb_idl_row_is_deleted(row)
+            || odb_idl_row_is_updated(row, column));
 }
 
 /* Returns a copy of the value of 'key' in the Open_vSwitch row's
  * external_ids in 'ovs', or NULL. */
 static char *
-translate_ovs_external_id(const struct odb_replica *ovs, const char *key)
+translate_ovs_external_id(const struct odb_idl *ovs, const char *key)
 {
-    const struct odb_replica_table *t = odb_replica_find_table(
-        ovs, "Open_vSwitch");
-    const struct odb_row *row = odb_first_row(t);
+    const struct vswitch_open_vswitch *row = vswitch_open_vswitch_first(ovs);
     const char *value = (row
-                         ? json_string_value(odb_map_get(
-                               odb_row_get(t, row, "external_ids"), key))
+                         ? odb_idl_map_get(row->key_external_ids,
+                                           row->value_external_ids,
+                                           row->n_external_ids, key)
                          : NULL);
 
     return value ? iovp_xstrdup(value) : NULL;
@@ -173,31 +145,31 @@ translate_same_string(const char *a, const char *b)
     return a == b || (a && b && !strcmp(a, b));
 }
 
-/* Takes in the changes of the Open_vSwitch replica 'ovs' (its change
- * list; the whole replica if it is a new one): the switch's identity, and
- * the ports and interfaces of the bridges.  The columns iovpd sets up on
- * its bridge, and the configuration counters, change no flow. */
+/* Takes in the last update of the Open_vSwitch model 'ovs' (all of it
+ * after a reload): the switch's identity, and the ports and interfaces of
+ * the bridges.  The columns iovpd sets up on its bridge, and the
+ * configuration counters, change no flow. */
 void
-translate_ovs_changed(struct translate *t, const struct odb_replica *ovs)
+translate_ovs_changed(struct translate *t, const struct odb_idl *ovs)
 {
-    static const char *const bridge_ports[] = { "name", "ports", NULL };
-    static const char *const ovs_identity[] = { "external_ids", NULL };
-    bool ports = ovs != t->ovs_seen, identity = ovs != t->ovs_seen;
+    const struct vswitch_open_vswitch *root;
+    const struct vswitch_bridge *br;
+    bool ports = odb_idl_reloaded(ovs), identity = odb_idl_reloaded(ovs);
 
-    t->ovs_seen = ovs;
-
-    for (size_t i = 0; i < ovs->n_changes; i++) {
-        const struct odb_change *c = &ovs->changes[i];
-        const char *table = ovs->tables[c->table].schema->name;
-
-        if (!strcmp(table, "Open_vSwitch")) {
-            identity = identity || translate_change_touches(c, ovs_identity);
-        } else if (!strcmp(table, "Bridge")) {
-            ports = ports || translate_change_touches(c, bridge_ports);
-        } else {
-            ports = true;       /* Port, Interface. */
-        }
+    VSWITCH_OPEN_VSWITCH_FOR_EACH_TRACKED (root, ovs) {
+        identity = identity || translate_row_touched(
+            &root->header_, VSWITCH_OPEN_VSWITCH_COL_EXTERNAL_IDS);
     }
+    VSWITCH_BRIDGE_FOR_EACH_TRACKED (br, ovs) {
+        ports = (ports
+                 || translate_row_touched(&br->header_,
+                                          VSWITCH_BRIDGE_COL_NAME)
+                 || translate_row_touched(&br->header_,
+                                          VSWITCH_BRIDGE_COL_PORTS));
+    }
+    ports = (ports || vswitch_port_track_first(ovs)
+             || vswitch_interface_track_first(ovs));
+
     if (ports) {
         engine_input_changed(&t->ovs_ports);
     }
@@ -237,35 +209,25 @@ translate_hostname_changed(struct translate *t)
     }
 }
 
-/* Notes in 'set' the UUID of the row of 'change', unless 'set' is NULL:
- * then anything may have changed. */
+/* Notes in 'set' the UUID of 'row', unless 'set' is NULL: then anything
+ * may have changed. */
 static void
-translate_track(json_t *set, const struct odb_change *change)
+translate_track(json_t *set, const struct odb_idl_row *row)
 {
     if (set) {
-        json_object_set_new(set, change->uuid, json_true());
+        json_object_set_new(set, row->uuid, json_true());
     }
 }
 
-/* Takes in the changes of the hardware_vtep replica 'vtep' (its change
- * list), or, if it is a new replica (a new connection's, a new schema's),
- * the whole of it.  What iovpd itself writes there (the statuses and
- * statistics of ports, ACLs and entries, the local MACs, the offload
- * report) changes no node, but a fault status that someone else changed
- * makes iovpd look at the faults again. */
+/* Takes in the last update of the hardware_vtep model 'vtep' (all of it
+ * after a reload: a new connection's, a new schema's).  What iovpd itself
+ * writes there (the statuses and statistics of ports, ACLs and entries,
+ * the local MACs, the offload report) changes no node, but a fault status
+ * that someone else changed makes iovpd look at the faults again. */
 void
-translate_vtep_changed(struct translate *t, const struct odb_replica *vtep)
+translate_vtep_changed(struct translate *t, const struct odb_idl *vtep)
 {
-    static const char *const switch_columns[] = { "name", "ports", NULL };
-    static const char *const port_columns[] = {
-        "name", "vlan_bindings", "acl_bindings", NULL,
-    };
-    static const char *const acl_name[] = { "acl_name", NULL };
-    static const char *const acl_status[] = { "acl_fault_status", NULL };
-    static const char *const entry_status[] = { "acle_fault_status", NULL };
-
-    if (vtep != t->vtep_seen) {
-        t->vtep_seen = vtep;
+    if (odb_idl_reloaded(vtep)) {
         json_decref(t->changed_acls);
         json_decref(t->changed_entries);
         t->changed_acls = t->changed_entries = NULL;
@@ -275,40 +237,58 @@ translate_vtep_changed(struct translate *t, const struct odb_replica *vtep)
         return;
     }
 
-    for (size_t i = 0; i < vtep->n_changes; i++) {
-        const struct odb_change *c = &vtep->changes[i];
-        const char *table = vtep->tables[c->table].schema->name;
-
-        if (!strcmp(table, "Physical_Switch")) {
-            if (translate_change_touches(c, switch_columns)) {
-                engine_input_changed(&t->vtep_ports);
-            }
-        } else if (!strcmp(table, "Physical_Port")) {
-            if (translate_change_touches(c, port_columns)) {
-                engine_input_changed(&t->vtep_ports);
-            }
-        } else if (!strcmp(table, "Logical_Switch")
-                   || !strcmp(table, "Iovp_Port")) {
+    const struct hwvtep_physical_switch *ps;
+    HWVTEP_PHYSICAL_SWITCH_FOR_EACH_TRACKED (ps, vtep) {
+        if (translate_row_touched(&ps->header_,
+                                  HWVTEP_PHYSICAL_SWITCH_COL_NAME)
+            || translate_row_touched(&ps->header_,
+                                     HWVTEP_PHYSICAL_SWITCH_COL_PORTS)) {
             engine_input_changed(&t->vtep_ports);
-        } else if (!strcmp(table, "ACL")) {
-            if (translate_change_touches(c, acl_status)) {
-                engine_input_changed(&t->acl_status);
-            }
-            if (translate_change_beyond(c, acl_status)) {
-                translate_track(t->changed_acls, c);
-                engine_input_changed(&t->vtep_acls);
-            }
-            if (translate_change_touches(c, acl_name)) {
-                engine_input_changed(&t->vtep_ports);
-            }
-        } else if (!strcmp(table, "ACL_entry")) {
-            if (translate_change_touches(c, entry_status)) {
-                engine_input_changed(&t->acl_status);
-            }
-            if (translate_change_beyond(c, entry_status)) {
-                translate_track(t->changed_entries, c);
-                engine_input_changed(&t->vtep_acls);
-            }
+        }
+    }
+    const struct hwvtep_physical_port *pp;
+    HWVTEP_PHYSICAL_PORT_FOR_EACH_TRACKED (pp, vtep) {
+        if (translate_row_touched(&pp->header_,
+                                  HWVTEP_PHYSICAL_PORT_COL_NAME)
+            || translate_row_touched(&pp->header_,
+                                     HWVTEP_PHYSICAL_PORT_COL_VLAN_BINDINGS)
+            || translate_row_touched(&pp->header_,
+                                     HWVTEP_PHYSICAL_PORT_COL_ACL_BINDINGS)) {
+            engine_input_changed(&t->vtep_ports);
+        }
+    }
+    if (hwvtep_logical_switch_track_first(vtep)
+        || hwvtep_iovp_port_track_first(vtep)) {
+        engine_input_changed(&t->vtep_ports);
+    }
+
+    const struct hwvtep_acl *acl;
+    HWVTEP_ACL_FOR_EACH_TRACKED (acl, vtep) {
+        if (translate_row_touched(&acl->header_,
+                                  HWVTEP_ACL_COL_ACL_FAULT_STATUS)) {
+            engine_input_changed(&t->acl_status);
+        }
+        if (translate_row_changed_beyond(&acl->header_,
+                                         HWVTEP_ACL_COL_ACL_FAULT_STATUS,
+                                         HWVTEP_ACL_N_COLUMNS)) {
+            translate_track(t->changed_acls, &acl->header_);
+            engine_input_changed(&t->vtep_acls);
+        }
+        if (translate_row_touched(&acl->header_, HWVTEP_ACL_COL_ACL_NAME)) {
+            engine_input_changed(&t->vtep_ports);
+        }
+    }
+    const struct hwvtep_acl_entry *e;
+    HWVTEP_ACL_ENTRY_FOR_EACH_TRACKED (e, vtep) {
+        if (translate_row_touched(&e->header_,
+                                  HWVTEP_ACL_ENTRY_COL_ACLE_FAULT_STATUS)) {
+            engine_input_changed(&t->acl_status);
+        }
+        if (translate_row_changed_beyond(
+                &e->header_, HWVTEP_ACL_ENTRY_COL_ACLE_FAULT_STATUS,
+                HWVTEP_ACL_ENTRY_N_COLUMNS)) {
+            translate_track(t->changed_entries, &e->header_);
+            engine_input_changed(&t->vtep_acls);
         }
     }
 }
@@ -344,18 +324,18 @@ translate_vtep_acls_clear(struct engine_node *node)
 }
 
 /* Sets '*namep' to the switch's name: --switch-name, else Open_vSwitch
- * external_ids:system-id, else the host name (NULL while 'ovs', the
- * Open_vSwitch replica if current, is NULL and no option gave it); and
+ * external_ids:system-id, else the host name (NULL while 'ovs_current' is
+ * false, the Open_vSwitch replica not current, and no option gave it); and
  * '*ipp' to the host's tunnel address: --tunnel-ip, else
  * external_ids:iovp-tunnel-ip, else NULL.  Both are borrowed: valid until
- * the next change of the Open_vSwitch replica. */
+ * the next change of the Open_vSwitch database. */
 void
-translate_identity(const struct translate *t, const struct odb_replica *ovs,
+translate_identity(const struct translate *t, bool ovs_current,
                    const char **namep, const char **ipp)
 {
     *namep = t->switch_name;
     *ipp = t->tunnel_ip;
-    if (ovs) {
+    if (ovs_current) {
         *namep = *namep ? *namep : t->ovs_name;
         *ipp = *ipp ? *ipp : t->ovs_tunnel_ip;
         if (!*namep && t->hostname[0]) {
@@ -396,7 +376,7 @@ translate_ports_run(struct engine_node *node)
     struct translate *t = node->data;
     const char *name, *ip;
 
-    translate_identity(t, t->ovs, &name, &ip);
+    translate_identity(t, true, &name, &ip);
     ports_destroy(&t->ports_prev);
     ports_swap(&t->ports_prev, &t->ports_cur);
     ports_init(&t->ports_cur);
@@ -491,7 +471,8 @@ translate_acls_update(struct translate *t, const json_t *changed_acls,
 {
     unsigned long long int n_changes = t->desired.n_changes;
 
-    bool faults_changed = xlate_acl_run(t->xacl, t->vtep, t->ports_cur.acls,
+    bool faults_changed = xlate_acl_run(t->xacl, t->vtep_idl,
+                                        t->ports_cur.acls,
                                         changed_acls, changed_entries,
                                         t->installed, &t->desired);
     t->acl_faults_changed = t->acl_faults_changed || faults_changed;
@@ -677,24 +658,20 @@ translate_force_recompute(struct translate *t)
     engine_force_recompute(&t->engine);
 }
 
-/* Translates what changed since the last run, from the current replicas
- * 'vtep' and 'ovs', their models 'vtep_idl' and 'ovs_idl', and the flows
- * that the switch holds, 'installed' (an ACL with no valid version is
- * recovered from them).  The switch's name must be known.  What each node
- * changed stays visible until translate_clear(). */
+/* Translates what changed since the last run, from the models 'vtep_idl'
+ * and 'ovs_idl' of the current replicas, and the flows that the switch
+ * holds, 'installed' (an ACL with no valid version is recovered from
+ * them).  The switch's name must be known.  What each node changed stays
+ * visible until translate_clear(). */
 void
-translate_run(struct translate *t, const struct odb_replica *vtep,
-              const struct odb_replica *ovs, const struct odb_idl *vtep_idl,
+translate_run(struct translate *t, const struct odb_idl *vtep_idl,
               const struct odb_idl *ovs_idl,
               const struct oflow_table *installed)
 {
-    t->vtep = vtep;
-    t->ovs = ovs;
     t->vtep_idl = vtep_idl;
     t->ovs_idl = ovs_idl;
     t->installed = installed;
     engine_run(&t->engine);
-    t->vtep = t->ovs = NULL;
     t->vtep_idl = t->ovs_idl = NULL;
     t->installed = NULL;
 }

@@ -17,7 +17,7 @@
 #ifndef IOVP_TRANSLATE_H
 #define IOVP_TRANSLATE_H 1
 
-/* Translation: the policy in the two databases' replicas, and what the
+/* Translation: the policy in the two databases' models, and what the
  * switch holds and counts, made into the desired flows (ofp/desired.h)
  * and the NIC's rules (offload/nicctrl.h), through an incremental engine
  * (agent/engine.h) whose graph is:
@@ -59,7 +59,6 @@ struct engine;
 struct nicctrl;
 struct odb_idl;
 struct xlate_nic_policy;
-struct odb_replica;
 struct oflow_table;
 struct ports;
 struct xlate_acl;
@@ -74,19 +73,17 @@ struct translate_options {
 struct translate *translate_create(const struct translate_options *);
 void translate_destroy(struct translate *);
 
-void translate_ovs_changed(struct translate *, const struct odb_replica *);
-void translate_vtep_changed(struct translate *, const struct odb_replica *);
+void translate_ovs_changed(struct translate *, const struct odb_idl *);
+void translate_vtep_changed(struct translate *, const struct odb_idl *);
 bool translate_counters_changed(struct translate *);
 void translate_hostname_changed(struct translate *);
 void translate_force_recompute(struct translate *);
 
-void translate_identity(const struct translate *, const struct odb_replica *,
+void translate_identity(const struct translate *, bool ovs_current,
                         const char **namep, const char **ipp);
 
-void translate_run(struct translate *, const struct odb_replica *vtep,
-                   const struct odb_replica *ovs,
-                   const struct odb_idl *vtep_idl,
-                   const struct odb_idl *ovs_idl,
+void translate_run(struct translate *, const struct odb_idl *vtep,
+                   const struct odb_idl *ovs,
                    const struct oflow_table *installed);
 bool translate_acl_faults_changed(const struct translate *);
 void translate_clear(struct translate *);

@@ -40,8 +40,7 @@
 #include "ofp/ofctrl.h"
 #include "ofp/desired.h"
 #include "ofp/oflow.h"
-#include "ovsdb/query.h"
-#include "ovsdb/replica.h"
+#include "model/vtep-idl.h"
 
 VLOG_DEFINE_THIS_MODULE(xlate_acl);
 
@@ -683,28 +682,34 @@ xlate_acl_apply(struct xlate_acl_acl *acl, struct acl_entry *v, size_t n,
     acl->mode = XLATE_ACL_ENTRIES;
 }
 
+/* Returns the ACL row called 'name' in 'vtep', or NULL.  Of several, the
+ * one with the lowest UUID, whatever the model's hash order. */
+static const struct hwvtep_acl *
+xlate_acl_find_row(const struct odb_idl *vtep, const char *name)
+{
+    const struct hwvtep_acl *row, *best = NULL;
+
+    HWVTEP_ACL_FOR_EACH (row, vtep) {
+        if (!strcmp(row->acl_name, name)
+            && (!best || strcmp(row->header_.uuid, best->header_.uuid) < 0)) {
+            best = row;
+        }
+    }
+    return best;
+}
+
 /* Reads 'acl' anew from 'vtep' and brings its flows in 'd' in line. */
 static void
 xlate_acl_update(struct xlate_acl *x, struct xlate_acl_acl *acl,
-                 const struct odb_replica *vtep,
+                 const struct odb_idl *vtep,
                  const struct oflow_table *installed, struct desired *d)
 {
-    const struct odb_replica_table *acl_table = odb_replica_find_table(
-        vtep, "ACL");
-    const struct odb_replica_table *entry_table = odb_replica_find_table(
-        vtep, "ACL_entry");
-    const struct odb_row *row = odb_find_row_by_string(acl_table,
-                                                       "acl_name",
-                                                       acl->name);
-    size_t n_rows = 0;
-    const struct odb_row **rows = (row
-                                   ? odb_rows_referenced(
-                                       entry_table,
-                                       odb_row_get(acl_table, row,
-                                                   "acl_entries"), &n_rows)
-                                   : NULL);
+    const struct hwvtep_acl *row = xlate_acl_find_row(vtep, acl->name);
+    size_t n_rows = row ? row->n_acl_entries : 0;
+    struct hwvtep_acl_entry *const *rows = row ? row->acl_entries : NULL;
 
-    snprintf(acl->uuid, sizeof acl->uuid, "%s", row ? row->uuid : "");
+    snprintf(acl->uuid, sizeof acl->uuid, "%s",
+             row ? row->header_.uuid : "");
     json_decref(acl->old_faults);
     json_decref(acl->old_entry_faults);
     acl->old_faults = acl->faults;
@@ -719,14 +724,15 @@ xlate_acl_update(struct xlate_acl *x, struct xlate_acl_acl *acl,
     size_t n = 0;
     bool valid = row != NULL;
     for (size_t i = 0; i < n_rows; i++) {
-        uuids[i] = iovp_xstrdup(rows[i]->uuid);
-        char *error = acl_entry_parse(entry_table, rows[i], &v[n]);
+        const char *uuid = rows[i]->header_.uuid;
+        uuids[i] = iovp_xstrdup(uuid);
+        char *error = acl_entry_parse(rows[i], &v[n]);
         if (error) {
-            VLOG_WARN_RL(&rl, "ACL %s: entry %s: %s", acl->name,
-                         rows[i]->uuid, error);
-            json_object_set_new(acl->entry_faults, rows[i]->uuid,
+            VLOG_WARN_RL(&rl, "ACL %s: entry %s: %s", acl->name, uuid,
+                         error);
+            json_object_set_new(acl->entry_faults, uuid,
                                 json_pack("[s]", "invalid_acl_entry"));
-            json_object_set_new(acl->entry_reasons, rows[i]->uuid,
+            json_object_set_new(acl->entry_reasons, uuid,
                                 json_string(error));
             free(error);
             acl_entry_destroy(&v[n]);
@@ -735,7 +741,6 @@ xlate_acl_update(struct xlate_acl *x, struct xlate_acl_acl *acl,
             n++;
         }
     }
-    free(rows);
     xlate_acl_index_entries(x, acl, uuids, n_rows);
 
     if (valid) {
@@ -793,7 +798,7 @@ xlate_acl_update(struct xlate_acl *x, struct xlate_acl_acl *acl,
  * Returns true if the faults of an ACL or entry (xlate_acl_faults())
  * may have changed. */
 bool
-xlate_acl_run(struct xlate_acl *x, const struct odb_replica *vtep,
+xlate_acl_run(struct xlate_acl *x, const struct odb_idl *vtep,
               const json_t *bound, const json_t *changed_acls,
               const json_t *changed_entries,
               const struct oflow_table *installed, struct desired *d)
@@ -837,17 +842,11 @@ xlate_acl_run(struct xlate_acl *x, const struct odb_replica *vtep,
             }
         }
         /* A row that replaced another of the same name. */
-        const struct odb_replica_table *acl_table = odb_replica_find_table(
-            vtep, "ACL");
         json_object_foreach (CONST_CAST(json_t *, changed_acls), key,
                              value) {
-            const struct odb_row *row = odb_replica_find_row(acl_table,
-                                                             key);
-            const char *name = (row ? json_string_value(
-                                    odb_row_get(acl_table, row, "acl_name"))
-                                : NULL);
-            if (name && xlate_acl_find(x, name)) {
-                json_object_set_new(scope, name, json_true());
+            const struct hwvtep_acl *row = hwvtep_acl_get(vtep, key);
+            if (row && xlate_acl_find(x, row->acl_name)) {
+                json_object_set_new(scope, row->acl_name, json_true());
             }
         }
     }

@@ -63,7 +63,7 @@ struct acl_entry;
 struct desired;
 struct flow;
 struct match;
-struct odb_replica;
+struct odb_idl;
 struct oflow;
 struct oflow_table;
 struct xlate_acl;
@@ -98,7 +98,7 @@ struct xlate_acl_effect {
 
 struct xlate_acl *xlate_acl_create(void);
 void xlate_acl_destroy(struct xlate_acl *);
-bool xlate_acl_run(struct xlate_acl *, const struct odb_replica *vtep,
+bool xlate_acl_run(struct xlate_acl *, const struct odb_idl *vtep,
                    const json_t *bound, const json_t *changed_acls,
                    const json_t *changed_entries,
                    const struct oflow_table *installed, struct desired *);

@@ -18,7 +18,7 @@
 #define IOVP_AGENT_NIC_H 1
 
 /* The policy side of offload: what each VM port's fast path is to do, from
- * the replicas and the ACLs' translation, handed to nicctrl
+ * the VM ports (agent/ports.h) and the ACLs' translation, handed to nicctrl
  * (offload/nicctrl.h); and the check of a port's fast path against the
  * reference model (verify-offload). */
 
