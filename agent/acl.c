@@ -307,6 +307,23 @@ acl_entry_parse(const struct hwvtep_acl_entry *row, struct acl_entry *e)
     return error;
 }
 
+/* Returns the ACL row called 'name' in 'vtep', or NULL.  Of several, the
+ * one with the lowest UUID, whatever the model's hash order: the one whose
+ * entries iovpd applies, and whose faults it reports. */
+const struct hwvtep_acl *
+acl_find_row(const struct odb_idl *vtep, const char *name)
+{
+    const struct hwvtep_acl *row, *best = NULL;
+
+    HWVTEP_ACL_FOR_EACH (row, vtep) {
+        if (!strcmp(row->acl_name, name)
+            && (!best || strcmp(row->header_.uuid, best->header_.uuid) < 0)) {
+            best = row;
+        }
+    }
+    return best;
+}
+
 /* Frees what 'e' holds.  Accepts NULL. */
 void
 acl_entry_destroy(struct acl_entry *e)

@@ -27,7 +27,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct hwvtep_acl;
 struct hwvtep_acl_entry;
+struct odb_idl;
 
 /* An inclusive range of transport ports, or none (min = -1). */
 struct acl_range {
@@ -60,6 +62,8 @@ struct acl_entry {
     int icmp_type, icmp_code;       /* -1: none. */
 };
 
+const struct hwvtep_acl *acl_find_row(const struct odb_idl *,
+                                      const char *name);
 char *acl_entry_parse(const struct hwvtep_acl_entry *, struct acl_entry *);
 void acl_entry_clone(struct acl_entry *, const struct acl_entry *);
 void acl_entry_destroy(struct acl_entry *);

@@ -19,6 +19,7 @@
 #include "agent/ports.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,16 +179,19 @@ port_equal(const struct port *a, const struct port *b)
 bool
 port_parse_mac(const struct port *port, struct eth_addr *mac)
 {
-    unsigned int b[6];
-    int n = 0;
+    const char *s = port->mac;
 
-    if (sscanf(port->mac, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1],
-               &b[2], &b[3], &b[4], &b[5], &n) != 6
-        || n != 17 || port->mac[n]) {
+    /* Exactly "xx:xx:xx:xx:xx:xx": no sign, no space, nothing more. */
+    if (strlen(s) != 17) {
         return false;
     }
+    for (int i = 0; i < 17; i++) {
+        if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char) s[i])) {
+            return false;
+        }
+    }
     for (int i = 0; i < 6; i++) {
-        mac->ea[i] = b[i];
+        mac->ea[i] = strtoul(&s[3 * i], NULL, 16);
     }
     return true;
 }
@@ -277,7 +281,13 @@ char *
 ports_binding_fault(const struct hwvtep_physical_port *pp, size_t idx)
 {
     const char *ls = ports_ls_name(pp->value_vlan_bindings[idx]);
+    int64_t vlan = pp->key_vlan_bindings[idx];
 
+    if (vlan < 0 || vlan > 4095) {
+        /* hardware_vtep allows 0 to 4095 only; a server's schema might
+         * not say so. */
+        return iovp_xasprintf("VLAN %"PRId64" is not in 0 to 4095", vlan);
+    }
     if (!ls) {
         return iovp_xstrdup("its logical switch is unknown or has no name");
     }
@@ -306,13 +316,13 @@ ports_read_bindings(struct ports *ports,
      * one logical switch, the lower is the one kept. */
     for (size_t i = 0; i < pp->n_vlan_bindings; i++) {
         const char *ls_name = ports_ls_name(pp->value_vlan_bindings[i]);
-        int vlan = pp->key_vlan_bindings[i];
+        int64_t vlan = pp->key_vlan_bindings[i];
         char *why = ports_binding_fault(pp, i);
 
         if (why) {
             if (ls_name) {
-                VLOG_WARN_RL(&rl, "port %s: VLAN %d is not applied: %s",
-                             port->name, vlan, why);
+                VLOG_WARN_RL(&rl, "port %s: VLAN %"PRId64" is not applied: "
+                             "%s", port->name, vlan, why);
             }
             ports_fault(ports->faults, port->uuid, "invalid_vlan_map");
             free(why);
@@ -481,7 +491,8 @@ ports_assign_macs(struct ports *ports)
     for (size_t i = 0; i < ports->n; i++) {
         struct port *port = CONST_CAST(struct port *, ports->sorted[i]);
 
-        if (port->ofport < 0 || !port->mac[0]) {
+        struct eth_addr mac;
+        if (port->ofport < 0 || !port_parse_mac(port, &mac)) {
             continue;
         }
         for (size_t j = 0; j < port->n_bindings; j++) {
@@ -545,10 +556,8 @@ ports_read(struct ports *ports, const struct odb_idl *vtep,
         port->name = iovp_xstrdup(all[i].name);
         port->uuid = iovp_xstrdup(pp->header_.uuid);
         port->interface = vm ? iovp_xstrdup(vm->iface->name) : NULL;
-        port->ofport = vm ? vm->ofport : -1;
-        if (port->ofport <= 0 || port->ofport >= 0xff00) {
-            port->ofport = -1;
-        }
+        port->ofport = (vm && vm->ofport > 0 && vm->ofport < 0xff00
+                        ? vm->ofport : -1);
         port->mac = iovp_xstrdup(vm ? vm->mac : "");
         ports_read_bindings(ports, pp, port);
 

@@ -27,6 +27,7 @@
 
 #include <openvswitch/util.h>
 
+#include "agent/acl.h"
 #include "agent/switch-ports.h"
 #include "agent/vm-ports.h"
 #include "lib/util.h"
@@ -674,13 +675,7 @@ report_acl_faults(const struct odb_idl *vtep, const json_t *acls,
     json_t *value;
 
     json_object_foreach (CONST_CAST(json_t *, acls), name, value) {
-        const struct hwvtep_acl *acl;
-
-        HWVTEP_ACL_FOR_EACH (acl, vtep) {
-            if (!strcmp(acl->acl_name, name)) {
-                break;
-            }
-        }
+        const struct hwvtep_acl *acl = acl_find_row(vtep, name);
         if (!acl) {
             continue;
         }

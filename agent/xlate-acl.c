@@ -682,29 +682,13 @@ xlate_acl_apply(struct xlate_acl_acl *acl, struct acl_entry *v, size_t n,
     acl->mode = XLATE_ACL_ENTRIES;
 }
 
-/* Returns the ACL row called 'name' in 'vtep', or NULL.  Of several, the
- * one with the lowest UUID, whatever the model's hash order. */
-static const struct hwvtep_acl *
-xlate_acl_find_row(const struct odb_idl *vtep, const char *name)
-{
-    const struct hwvtep_acl *row, *best = NULL;
-
-    HWVTEP_ACL_FOR_EACH (row, vtep) {
-        if (!strcmp(row->acl_name, name)
-            && (!best || strcmp(row->header_.uuid, best->header_.uuid) < 0)) {
-            best = row;
-        }
-    }
-    return best;
-}
-
 /* Reads 'acl' anew from 'vtep' and brings its flows in 'd' in line. */
 static void
 xlate_acl_update(struct xlate_acl *x, struct xlate_acl_acl *acl,
                  const struct odb_idl *vtep,
                  const struct oflow_table *installed, struct desired *d)
 {
-    const struct hwvtep_acl *row = xlate_acl_find_row(vtep, acl->name);
+    const struct hwvtep_acl *row = acl_find_row(vtep, acl->name);
     size_t n_rows = row ? row->n_acl_entries : 0;
     struct hwvtep_acl_entry *const *rows = row ? row->acl_entries : NULL;
 

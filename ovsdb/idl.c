@@ -67,7 +67,10 @@ struct odb_idl_table {
 struct odb_idl {
     const struct odb_idl_class *class_;
     struct odb_idl_table *tables;
-    const struct odb_replica *replica;  /* Last seen; only compared. */
+    unsigned long long int serial;  /* Of the replica last seen, or 0.  Not
+                                     * its address: a replica freed and
+                                     * another made at its address is a
+                                     * new one. */
     bool reloaded;
 
     /* Rows to resolve in the current update. */
@@ -967,7 +970,7 @@ odb_idl_update(struct odb_idl *idl, const struct odb_replica *replica)
         idl->tables[i].inserted = idl->tables[i].dangling = false;
     }
 
-    if (replica != idl->replica) {
+    if (replica->serial != idl->serial) {
         /* Everything from scratch: the old rows are tracked as deleted and
          * kept, pointers and all, until the tracking is cleared. */
         for (size_t i = 0; i < idl->class_->n_tables; i++) {
@@ -981,7 +984,7 @@ odb_idl_update(struct odb_idl *idl, const struct odb_replica *replica)
             }
             t->n_unresolved = 0;
         }
-        idl->replica = replica;
+        idl->serial = replica->serial;
         idl->reloaded = true;
         odb_idl_map_replica(idl, replica);
         for (size_t i = 0; i < idl->class_->n_tables; i++) {
@@ -1109,7 +1112,7 @@ odb_idl_has_table(const struct odb_idl *idl, const struct odb_idl_class *class,
 {
     const struct odb_idl_table *t = odb_idl_table(idl, class, table);
 
-    return idl->replica && t->replica_table >= 0;
+    return idl->serial && t->replica_table >= 0;
 }
 
 /* Returns a new reference to ["uuid", UUID] for 'row'. */

@@ -100,10 +100,12 @@ odb_replica_create(struct odb_schema *schema,
                    const struct odb_monitor_table *monitor, size_t n,
                    struct odb_replica **replicap)
 {
+    static unsigned long long int next_serial = 1;
     struct odb_replica *r = iovp_xzalloc(sizeof *r);
     char *error = NULL;
 
     *replicap = NULL;
+    r->serial = next_serial++;
     r->schema = schema;
     r->tables = iovp_xzalloc(n * sizeof *r->tables);
     for (size_t i = 0; i < n && !error; i++) {

@@ -91,6 +91,9 @@ struct odb_monitor_table {
 };
 
 struct odb_replica {
+    unsigned long long int serial;  /* Unique in the process: a replica
+                                     * made after another has a higher
+                                     * one, whatever address it has. */
     struct odb_schema *schema;  /* Owned. */
     struct odb_replica_table *tables;
     size_t n_tables;
