@@ -313,15 +313,7 @@ acl_entry_parse(const struct hwvtep_acl_entry *row, struct acl_entry *e)
 const struct hwvtep_acl *
 acl_find_row(const struct odb_idl *vtep, const char *name)
 {
-    const struct hwvtep_acl *row, *best = NULL;
-
-    HWVTEP_ACL_FOR_EACH (row, vtep) {
-        if (!strcmp(row->acl_name, name)
-            && (!best || strcmp(row->header_.uuid, best->header_.uuid) < 0)) {
-            best = row;
-        }
-    }
-    return best;
+    return hwvtep_acl_find_by_string(vtep, HWVTEP_ACL_COL_ACL_NAME, name);
 }
 
 /* Frees what 'e' holds.  Accepts NULL. */

@@ -93,22 +93,6 @@ bridge_create(const struct odb_idl *ovs, const struct bridge_spec *spec)
     return ops;
 }
 
-/* Returns the Bridge row called 'name' in 'ovs', or NULL.  Of several, the
- * one with the lowest UUID, whatever the model's hash order. */
-static const struct vswitch_bridge *
-bridge_find(const struct odb_idl *ovs, const char *name)
-{
-    const struct vswitch_bridge *br, *best = NULL;
-
-    VSWITCH_BRIDGE_FOR_EACH (br, ovs) {
-        if (!strcmp(br->name, name)
-            && (!best || strcmp(br->header_.uuid, best->header_.uuid) < 0)) {
-            best = br;
-        }
-    }
-    return best;
-}
-
 /* Returns true if 'br''s "protocols" has 'protocol'. */
 static bool
 bridge_has_protocol(const struct vswitch_bridge *br, const char *protocol)
@@ -128,7 +112,8 @@ bridge_has_protocol(const struct vswitch_bridge *br, const char *protocol)
 json_t *
 bridge_ensure(const struct odb_idl *ovs, const struct bridge_spec *spec)
 {
-    const struct vswitch_bridge *br = bridge_find(ovs, spec->name);
+    const struct vswitch_bridge *br = vswitch_bridge_find_by_string(
+        ovs, VSWITCH_BRIDGE_COL_NAME, spec->name);
 
     if (!br) {
         return bridge_create(ovs, spec);

@@ -31,15 +31,8 @@
 const struct hwvtep_physical_switch *
 switch_ports_find_switch(const struct odb_idl *vtep, const char *switch_name)
 {
-    const struct hwvtep_physical_switch *ps, *best = NULL;
-
-    HWVTEP_PHYSICAL_SWITCH_FOR_EACH (ps, vtep) {
-        if (!strcmp(ps->name, switch_name)
-            && (!best || strcmp(ps->header_.uuid, best->header_.uuid) < 0)) {
-            best = ps;
-        }
-    }
-    return best;
+    return hwvtep_physical_switch_find_by_string(
+        vtep, HWVTEP_PHYSICAL_SWITCH_COL_NAME, switch_name);
 }
 
 /* Returns true if 'pp' has a binding ("vlan_bindings" or "acl_bindings"):

@@ -53,15 +53,10 @@ vm_iface_ofport(const struct vswitch_interface *iface)
 struct vm_iface *
 vm_ifaces_find(const struct odb_idl *ovs, const char *bridge, size_t *n)
 {
-    const struct vswitch_bridge *br, *best = NULL;
+    const struct vswitch_bridge *best = vswitch_bridge_find_by_string(
+        ovs, VSWITCH_BRIDGE_COL_NAME, bridge);
 
     *n = 0;
-    VSWITCH_BRIDGE_FOR_EACH (br, ovs) {
-        if (!strcmp(br->name, bridge)
-            && (!best || strcmp(br->header_.uuid, best->header_.uuid) < 0)) {
-            best = br;
-        }
-    }
     if (!best) {
         return NULL;
     }

@@ -299,6 +299,18 @@ def write_header(m, guard, out):
         w("                                 uuid));")
         w("}")
         w("")
+        w("/* Returns the live row of %s whose string column 'column' is"
+          % name)
+        w(" * 'value', or NULL; of several, the one with the lowest UUID. */")
+        w("static inline const struct %s *" % s)
+        w("%s_find_by_string(const struct odb_idl *idl," % s)
+        w("    enum %s_column_id column, const char *value)" % s)
+        w("{")
+        w("    return %s_cast__(odb_idl_find_by_string(" % s)
+        w("        idl, &%s_idl_class, %s_TABLE_%s, column, value));"
+          % (p, P, lower.upper()))
+        w("}")
+        w("")
         w("static inline const struct %s *" % s)
         w("%s_first(const struct odb_idl *idl)" % s)
         w("{")

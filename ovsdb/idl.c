@@ -78,17 +78,6 @@ struct odb_idl {
     size_t n_pending, allocated_pending;
 };
 
-/* FNV-1a of the 36 characters of a UUID, as the replica hashes them. */
-static uint32_t
-odb_idl_hash(const char *uuid)
-{
-    uint32_t hash = 2166136261u;
-
-    for (const char *p = uuid; *p; p++) {
-        hash = (hash ^ (unsigned char) *p) * 16777619u;
-    }
-    return hash;
-}
 
 static bool
 odb_idl_base_is_ref(const struct odb_idl_base *base)
@@ -449,7 +438,7 @@ odb_idl_find(const struct odb_idl_table *t, const char *uuid)
 {
     struct odb_idl_row *row;
 
-    HMAP_FOR_EACH_WITH_HASH (row, hmap_node, odb_idl_hash(uuid), &t->rows) {
+    HMAP_FOR_EACH_WITH_HASH (row, hmap_node, odb_uuid_hash(uuid), &t->rows) {
         if (!strcmp(row->uuid, uuid)) {
             return row;
         }
@@ -727,7 +716,7 @@ odb_idl_row_create(struct odb_idl_table *t, const char *uuid)
     if (t->has_refs) {
         row->refs = iovp_xzalloc(tc->n_columns * sizeof *row->refs);
     }
-    hmap_insert(&t->rows, &row->hmap_node, odb_idl_hash(row->uuid));
+    hmap_insert(&t->rows, &row->hmap_node, odb_uuid_hash(row->uuid));
     return row;
 }
 
@@ -1149,6 +1138,32 @@ odb_idl_next(const struct odb_idl_row *row)
     const struct hmap_node *node = hmap_next(&row->table->rows,
                                              &row->hmap_node);
     return node ? CONTAINER_OF(node, struct odb_idl_row, hmap_node) : NULL;
+}
+
+/* Returns the live row of 'table' whose string column 'column' (of at most
+ * one value) is 'value', or NULL.  Of several, the one with the lowest
+ * UUID, whatever the hash order: the rule by which iovp chooses among rows
+ * that claim one name (ovsdb/query.h).  A linear search, for the few rows
+ * of a host's own tables. */
+const struct odb_idl_row *
+odb_idl_find_by_string(const struct odb_idl *idl,
+                       const struct odb_idl_class *class, size_t table,
+                       size_t column, const char *value)
+{
+    const struct odb_idl_table *t = odb_idl_table(idl, class, table);
+    const struct odb_idl_column *c = &t->class_->columns[column];
+    const struct odb_idl_row *row, *best = NULL;
+
+    ovs_assert(c->key.type == ODB_TYPE_STRING
+               && odb_idl_column_layout(c) == ODB_IDL_POINTER);
+    HMAP_FOR_EACH (row, hmap_node, &t->rows) {
+        const char *s = *(char *const *) ((const char *) row + c->offset);
+        if (s && !strcmp(s, value)
+            && (!best || strcmp(row->uuid, best->uuid) < 0)) {
+            best = row;
+        }
+    }
+    return best;
 }
 
 /* Returns the live row of 'table' whose UUID is 'uuid', or NULL. */

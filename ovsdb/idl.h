@@ -187,6 +187,9 @@ const struct odb_idl_row *odb_idl_next(const struct odb_idl_row *);
 const struct odb_idl_row *odb_idl_get(const struct odb_idl *,
                                       const struct odb_idl_class *,
                                       size_t table, const char *uuid);
+const struct odb_idl_row *odb_idl_find_by_string(
+    const struct odb_idl *, const struct odb_idl_class *, size_t table,
+    size_t column, const char *value);
 const struct odb_idl_row *odb_idl_track_first(const struct odb_idl *,
                                               const struct odb_idl_class *,
                                               size_t table);

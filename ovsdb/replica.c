@@ -39,7 +39,7 @@ odb_change_kind_to_string(enum odb_change_kind kind)
 }
 
 /* FNV-1a of the 36 characters of a UUID. */
-static uint32_t
+uint32_t
 odb_uuid_hash(const char *uuid)
 {
     uint32_t hash = 2166136261u;

@@ -35,6 +35,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <openvswitch/hmap.h>
 
@@ -119,6 +120,7 @@ int odb_replica_column_index(const struct odb_replica_table *,
 const json_t *odb_row_get(const struct odb_replica_table *,
                           const struct odb_row *, const char *column);
 size_t odb_replica_n_rows(const struct odb_replica *);
+uint32_t odb_uuid_hash(const char *uuid);
 
 char *odb_replica_apply(struct odb_replica *, const json_t *updates,
                         int version);
