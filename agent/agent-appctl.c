@@ -213,17 +213,14 @@ agent_same_flow(const struct oflow *a, const struct oflow *b)
 }
 
 /* Returns a new reference to one flow 'f' of "flows/dump" with 'status'
- * ("installed", "unrequested" or "missing"); 'in_nic' ({"packets",
- * "bytes"} or NULL) is what the NIC decided by it.  A missing flow has no
- * counters, and the reason the switch gave if it refused it. */
+ * ("installed", "unrequested" or "missing"); 'nic_packets' and 'nic_bytes'
+ * are what the NIC decided by it.  A missing flow has no counters, and the
+ * reason the switch gave if it refused it. */
 static json_t *
 agent_flow_json(const struct oflow *f, const char *status,
-                const json_t *in_nic, const char *refused)
+                uint64_t nic_packets, uint64_t nic_bytes,
+                const char *refused)
 {
-    json_int_t nic_packets = json_integer_value(json_object_get(in_nic,
-                                                                "packets"));
-    json_int_t nic_bytes = json_integer_value(json_object_get(in_nic,
-                                                              "bytes"));
     struct ds match = DS_EMPTY_INITIALIZER;
     struct ds actions = DS_EMPTY_INITIALIZER;
     char hex[19];
@@ -278,11 +275,13 @@ agent_flows_json(const struct agent *agent, const char *port,
 
     /* The frames the NIC decided, by the installed flows they would have
      * taken. */
-    json_t *nic = NULL;
+    struct xlate_nic_counts nic;
     if (agent->nicctrl) {
         struct xlate_nic_policy policy;
         translate_nic_policy(agent->translate, installed, &policy);
-        nic = xlate_nic_flow_stats(agent->nicctrl, &policy);
+        xlate_nic_flow_stats(agent->nicctrl, &policy, &nic);
+    } else {
+        xlate_nic_counts_init(&nic);
     }
 
     uint64_t cookie = port ? ofctrl_cookie(pipeline_port_origin(port)) : 0;
@@ -296,16 +295,14 @@ agent_flows_json(const struct agent *agent, const char *port,
         }
 
         const struct oflow *inst = oflow_table_find(installed, f);
-        const json_t *in_nic = NULL;
+        uint64_t nic_packets = 0, nic_bytes = 0;
         if (agent_same_flow(inst, f)) {
-            char key[32];
-            xlate_nic_flow_key(inst, key, sizeof key);
-            in_nic = json_object_get(nic, key);
+            xlate_nic_counts_get(&nic, inst, &nic_packets, &nic_bytes);
         }
         bool asked = agent_same_flow(oflow_table_find(want, f), f);
         json_array_append_new(array, agent_flow_json(
                                   f, asked ? "installed" : "unrequested",
-                                  in_nic, NULL));
+                                  nic_packets, nic_bytes, NULL));
     }
     free(sorted);
 
@@ -318,11 +315,11 @@ agent_flows_json(const struct agent *agent, const char *port,
         }
         const struct ofctrl_rejection *rej = agent_find_rejection(agent, w);
         json_array_append_new(array, agent_flow_json(
-                                  w, "missing", NULL,
+                                  w, "missing", 0, 0,
                                   rej ? rej->error : NULL));
     }
     free(sorted);
-    json_decref(nic);
+    xlate_nic_counts_destroy(&nic);
     return array;
 }
 

@@ -189,7 +189,8 @@ agent_put_flows(struct agent *agent, const struct odb_replica *ovs)
         .name = agent->bridge,
         .datapath_type = agent->datapath_type,
     };
-    if (!ofctrl_is_ready(agent->ofctrl) || !bridge_is_ready(agent->ovs_idl, &bs)) {
+    if (!ofctrl_is_ready(agent->ofctrl)
+        || !bridge_is_ready(agent->ovs_idl, &bs)) {
         return;
     }
 

@@ -78,13 +78,7 @@ static void
 agent_nic_flow_stats(const struct oflow *f, uint64_t *packets,
                      uint64_t *bytes, void *nic_)
 {
-    const json_t *nic = nic_;
-    char key[32];
-
-    xlate_nic_flow_key(f, key, sizeof key);
-    const json_t *counts = json_object_get(nic, key);
-    *packets = json_integer_value(json_object_get(counts, "packets"));
-    *bytes = json_integer_value(json_object_get(counts, "bytes"));
+    xlate_nic_counts_get(nic_, f, packets, bytes);
 }
 
 /* The counters of the installed flows are new: reports the VLAN bindings'
@@ -109,14 +103,18 @@ agent_report_stats(struct agent *agent)
     const struct oflow_table *installed = ofctrl_installed(agent->ofctrl);
     struct xlate_nic_policy policy;
     translate_nic_policy(agent->translate, installed, &policy);
-    json_t *nic = (agent->nicctrl
-                   ? xlate_nic_flow_stats(agent->nicctrl, &policy) : NULL);
+    struct xlate_nic_counts nic;
+    if (agent->nicctrl) {
+        xlate_nic_flow_stats(agent->nicctrl, &policy, &nic);
+    } else {
+        xlate_nic_counts_init(&nic);
+    }
     uint64_t in_nic = 0;
     json_t *stats = pipeline_binding_stats(
         translate_ports(agent->translate),
         translate_desired(agent->translate), installed,
-        nic ? agent_nic_flow_stats : NULL, nic, &in_nic);
-    json_decref(nic);
+        agent->nicctrl ? agent_nic_flow_stats : NULL, &nic, &in_nic);
+    xlate_nic_counts_destroy(&nic);
 
     struct report_spec rs = { .switch_name = name };
     json_t *ops = report_vlan_stats(agent->vtep_idl, &rs, stats);

@@ -48,7 +48,7 @@ ports_init(struct ports *ports)
     ports->n = 0;
     ports->faults = json_object();
     ports->ambiguities = json_object();
-    ports->acls = json_object();
+    shash_init(&ports->acls);
 }
 
 static void
@@ -77,7 +77,7 @@ ports_destroy(struct ports *ports)
     free(ports->sorted);
     json_decref(ports->faults);
     json_decref(ports->ambiguities);
-    json_decref(ports->acls);
+    shash_destroy(&ports->acls);
 }
 
 void
@@ -87,19 +87,17 @@ ports_swap(struct ports *a, struct ports *b)
     size_t n = a->n;
     json_t *faults = a->faults;
     json_t *ambiguities = a->ambiguities;
-    json_t *acls = a->acls;
 
     shash_swap(&a->by_name, &b->by_name);
+    shash_swap(&a->acls, &b->acls);
     a->sorted = b->sorted;
     a->n = b->n;
     a->faults = b->faults;
     a->ambiguities = b->ambiguities;
-    a->acls = b->acls;
     b->sorted = sorted;
     b->n = n;
     b->faults = faults;
     b->ambiguities = ambiguities;
-    b->acls = acls;
 }
 
 /* Returns the port named 'name' in 'ports', or NULL. */
@@ -337,7 +335,7 @@ ports_read_bindings(struct ports *ports,
             .acl = acl ? iovp_xstrdup(acl) : NULL,
         };
         if (acl && port->ofport >= 0) {
-            json_object_set_new(ports->acls, acl, json_true());
+            shash_replace(&ports->acls, acl, NULL);
         }
     }
 
@@ -579,6 +577,23 @@ ports_read(struct ports *ports, const struct odb_idl *vtep,
           ports_compare_by_name);
     ports_read_addresses(ports, vtep);
     ports_assign_macs(ports);
+}
+
+/* Returns true if 'a' and 'b' bind the same ACLs. */
+bool
+ports_same_acls(const struct ports *a, const struct ports *b)
+{
+    const struct shash_node *node;
+
+    if (shash_count(&a->acls) != shash_count(&b->acls)) {
+        return false;
+    }
+    SHASH_FOR_EACH (node, &a->acls) {
+        if (!shash_find(&b->acls, node->name)) {
+            return false;
+        }
+    }
+    return true;
 }
 
 /* Adds to 'lswitches' the logical switch of each binding of 'port'. */

@@ -23,9 +23,9 @@
  * A port is a Physical_Port of this switch (hardware_vtep), with the OVS
  * Interface whose "external_ids:iface-id" names it, its VLAN bindings that
  * the pipeline applies, and its Iovp_Port addresses.  ports_read() reads
- * them all from the two databases' models; ports_diff() tells which ports and which
- * logical switches differ between two readings, so that the pipeline
- * makes again the flows of exactly those.  Where several rows claim one
+ * them all from the two databases' models; ports_diff() tells which ports
+ * and which logical switches differ between two readings, so that the
+ * pipeline makes again the flows of exactly those.  Where several rows claim one
  * name, one is used by odb_named_rows_sort()'s rule (see
  * agent/switch-ports.h and agent/vm-ports.c), and the others are faults.
  *
@@ -88,7 +88,8 @@ struct ports {
     json_t *faults;             /* {"UUID": ["fault", ...]} of this
                                  * switch's Physical_Port rows. */
     json_t *ambiguities;        /* {"text": true}: each resolved. */
-    json_t *acls;               /* {"NAME": true} for each ACL bound. */
+    struct shash acls;          /* The names of the ACLs bound (a set:
+                                 * no data). */
 };
 
 void ports_init(struct ports *);
@@ -108,6 +109,7 @@ void port_address_format(const struct port_address *,
 
 void ports_diff(const struct ports *old, const struct ports *new,
                 struct shash *ports, struct shash *lswitches);
+bool ports_same_acls(const struct ports *, const struct ports *);
 
 /* For the show commands, which list every binding, applied or not. */
 struct hwvtep_physical_port;

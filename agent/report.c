@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openvswitch/shash.h>
 #include <openvswitch/util.h>
 
 #include "agent/acl.h"
@@ -659,22 +660,22 @@ report_vlan_stats(const struct odb_idl *vtep,
 }
 
 /* Returns the transaction (or NULL if none is needed) that sets the
- * "acl_fault_status" of each ACL named in 'acls' (a JSON object whose keys
- * are ACL names) and the "acle_fault_status" of each of their entries to
+ * "acl_fault_status" of each ACL named in 'acls' (a set of ACL names) and
+ * the "acle_fault_status" of each of their entries to
  * what 'faults' says, as xlate_acl_build() gives them: {"acls": {"NAME":
  * [tokens]}, "entries": {"UUID": [tokens]}}.  Both columns are ephemeral:
  * after a database restart the faults are written again. */
 json_t *
-report_acl_faults(const struct odb_idl *vtep, const json_t *acls,
+report_acl_faults(const struct odb_idl *vtep, const struct shash *acls,
                   const json_t *faults)
 {
     const json_t *acl_faults = json_object_get(faults, "acls");
     const json_t *entry_faults = json_object_get(faults, "entries");
     json_t *ops = json_array();
-    const char *name;
-    json_t *value;
+    const struct shash_node *node;
 
-    json_object_foreach (CONST_CAST(json_t *, acls), name, value) {
+    SHASH_FOR_EACH (node, acls) {
+        const char *name = node->name;
         const struct hwvtep_acl *acl = acl_find_row(vtep, name);
         if (!acl) {
             continue;

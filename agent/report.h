@@ -68,6 +68,7 @@
 #include <stddef.h>
 
 struct odb_idl;
+struct shash;
 
 struct report_spec {
     const char *switch_name;
@@ -90,8 +91,8 @@ json_t *report_ucast_macs_local(const struct odb_idl *vtep,
 json_t *report_port_faults(const struct odb_idl *vtep,
                            const struct report_spec *,
                            const json_t *faults);
-json_t *report_acl_faults(const struct odb_idl *vtep, const json_t *acls,
-                          const json_t *faults);
+json_t *report_acl_faults(const struct odb_idl *vtep,
+                          const struct shash *acls, const json_t *faults);
 json_t *report_vlan_stats(const struct odb_idl *vtep,
                           const struct report_spec *, const json_t *stats);
 

@@ -75,10 +75,12 @@ struct translate {
     char *ovs_tunnel_ip;
     char hostname[256];
 
-    /* 'vtep_acls''s data: {"UUID": true} of the ACL and ACL_entry rows
-     * changed; both NULL when anything may have (a reload of the model). */
-    json_t *changed_acls;
-    json_t *changed_entries;
+    /* 'vtep_acls''s data: the UUIDs of the ACL and ACL_entry rows changed
+     * (sets: no data); 'acl_rows_all' when anything may have (a reload of
+     * the model). */
+    struct shash changed_acls;
+    struct shash changed_entries;
+    bool acl_rows_all;
 
     /* 'ports''s data: the ports as the last run read them and as the one
      * before did, and the ports and logical switches that differ between
@@ -209,14 +211,11 @@ translate_hostname_changed(struct translate *t)
     }
 }
 
-/* Notes in 'set' the UUID of 'row', unless 'set' is NULL: then anything
- * may have changed. */
+/* Notes in 'set' the UUID of 'row'. */
 static void
-translate_track(json_t *set, const struct odb_idl_row *row)
+translate_track(struct shash *set, const struct odb_idl_row *row)
 {
-    if (set) {
-        json_object_set_new(set, row->uuid, json_true());
-    }
+    shash_replace(set, row->uuid, NULL);
 }
 
 /* Takes in the last update of the hardware_vtep model 'vtep' (all of it
@@ -228,9 +227,7 @@ void
 translate_vtep_changed(struct translate *t, const struct odb_idl *vtep)
 {
     if (odb_idl_reloaded(vtep)) {
-        json_decref(t->changed_acls);
-        json_decref(t->changed_entries);
-        t->changed_acls = t->changed_entries = NULL;
+        t->acl_rows_all = true;
         engine_input_changed(&t->vtep_ports);
         engine_input_changed(&t->vtep_acls);
         engine_input_changed(&t->acl_status);
@@ -271,7 +268,7 @@ translate_vtep_changed(struct translate *t, const struct odb_idl *vtep)
         if (translate_row_changed_beyond(&acl->header_,
                                          HWVTEP_ACL_COL_ACL_FAULT_STATUS,
                                          HWVTEP_ACL_N_COLUMNS)) {
-            translate_track(t->changed_acls, &acl->header_);
+            translate_track(&t->changed_acls, &acl->header_);
             engine_input_changed(&t->vtep_acls);
         }
         if (translate_row_touched(&acl->header_, HWVTEP_ACL_COL_ACL_NAME)) {
@@ -287,7 +284,7 @@ translate_vtep_changed(struct translate *t, const struct odb_idl *vtep)
         if (translate_row_changed_beyond(
                 &e->header_, HWVTEP_ACL_ENTRY_COL_ACLE_FAULT_STATUS,
                 HWVTEP_ACL_ENTRY_N_COLUMNS)) {
-            translate_track(t->changed_entries, &e->header_);
+            translate_track(&t->changed_entries, &e->header_);
             engine_input_changed(&t->vtep_acls);
         }
     }
@@ -317,10 +314,9 @@ translate_vtep_acls_clear(struct engine_node *node)
 {
     struct translate *t = node->data;
 
-    json_decref(t->changed_acls);
-    json_decref(t->changed_entries);
-    t->changed_acls = json_object();
-    t->changed_entries = json_object();
+    shash_clear(&t->changed_acls);
+    shash_clear(&t->changed_entries);
+    t->acl_rows_all = false;
 }
 
 /* Sets '*namep' to the switch's name: --switch-name, else Open_vSwitch
@@ -390,7 +386,7 @@ translate_ports_run(struct engine_node *node)
                &t->changed_lswitches);
     bool changed = (!shash_is_empty(&t->changed_ports)
                     || !json_equal(t->ports_prev.faults, t->ports_cur.faults)
-                    || !json_equal(t->ports_prev.acls, t->ports_cur.acls));
+                    || !ports_same_acls(&t->ports_prev, &t->ports_cur));
     return changed ? ENGINE_CHANGED : ENGINE_UNCHANGED;
 }
 
@@ -466,13 +462,13 @@ translate_pipeline_ports_handler(struct engine_node *node,
 /* 'acls': the flows of the bound ACLs, with 'changed_acls' and
  * 'changed_entries' the rows changed (NULL: read every ACL again). */
 static enum engine_result
-translate_acls_update(struct translate *t, const json_t *changed_acls,
-                      const json_t *changed_entries)
+translate_acls_update(struct translate *t, const struct shash *changed_acls,
+                      const struct shash *changed_entries)
 {
     unsigned long long int n_changes = t->desired.n_changes;
 
     bool faults_changed = xlate_acl_run(t->xacl, t->vtep_idl,
-                                        t->ports_cur.acls,
+                                        &t->ports_cur.acls,
                                         changed_acls, changed_entries,
                                         t->installed, &t->desired);
     t->acl_faults_changed = t->acl_faults_changed || faults_changed;
@@ -494,15 +490,12 @@ translate_acls_ports_handler(struct engine_node *node,
 {
     struct translate *t = node->data;
 
-    if (json_equal(t->ports_prev.acls, t->ports_cur.acls)) {
+    if (ports_same_acls(&t->ports_prev, &t->ports_cur)) {
         return ENGINE_UNCHANGED;
     }
 
-    json_t *none = json_object();
-    enum engine_result r = translate_acls_update(t, none, none);
-
-    json_decref(none);
-    return r;
+    struct shash none = SHASH_INITIALIZER(&none);
+    return translate_acls_update(t, &none, &none);
 }
 
 /* ACL or ACL_entry rows changed: the ACLs they concern are read again,
@@ -513,10 +506,10 @@ translate_acls_rows_handler(struct engine_node *node,
 {
     struct translate *t = node->data;
 
-    if (!t->changed_acls || !t->changed_entries) {
+    if (t->acl_rows_all) {
         return ENGINE_RECOMPUTE;
     }
-    return translate_acls_update(t, t->changed_acls, t->changed_entries);
+    return translate_acls_update(t, &t->changed_acls, &t->changed_entries);
 }
 
 /* 'nic': the NIC's rules, for the desired flows as they are now and the
@@ -578,6 +571,8 @@ translate_create(const struct translate_options *options)
     ports_init(&t->ports_cur);
     ports_init(&t->ports_prev);
     shash_init(&t->changed_ports);
+    shash_init(&t->changed_acls);
+    shash_init(&t->changed_entries);
     shash_init(&t->changed_lswitches);
     t->xacl = xlate_acl_create();
 
@@ -639,8 +634,8 @@ translate_destroy(struct translate *t)
         ports_destroy(&t->ports_prev);
         shash_destroy(&t->changed_ports);
         shash_destroy(&t->changed_lswitches);
-        json_decref(t->changed_acls);
-        json_decref(t->changed_entries);
+        shash_destroy(&t->changed_acls);
+        shash_destroy(&t->changed_entries);
         free(t->ovs_name);
         free(t->ovs_tunnel_ip);
         free(t->bridge);
@@ -720,11 +715,11 @@ translate_port_faults(const struct translate *t)
     return t->ports_cur.faults;
 }
 
-/* Returns {"NAME": true} for each ACL that a binding uses, borrowed. */
-const json_t *
+/* Returns the names of the ACLs that bindings use (a set), borrowed. */
+const struct shash *
 translate_bound_acls(const struct translate *t)
 {
-    return t->ports_cur.acls;
+    return &t->ports_cur.acls;
 }
 
 /* Fills in '*policy' with what the NIC's translation (agent/xlate-nic.h)

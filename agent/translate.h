@@ -58,6 +58,7 @@ struct desired;
 struct engine;
 struct nicctrl;
 struct odb_idl;
+struct shash;
 struct xlate_nic_policy;
 struct oflow_table;
 struct ports;
@@ -92,7 +93,7 @@ struct desired *translate_desired(struct translate *);
 const struct xlate_acl *translate_xacl(const struct translate *);
 const struct ports *translate_ports(const struct translate *);
 const json_t *translate_port_faults(const struct translate *);
-const json_t *translate_bound_acls(const struct translate *);
+const struct shash *translate_bound_acls(const struct translate *);
 void translate_nic_policy(const struct translate *,
                           const struct oflow_table *installed,
                           struct xlate_nic_policy *);

@@ -769,13 +769,13 @@ xlate_acl_update(struct xlate_acl *x, struct xlate_acl_acl *acl,
 
 /* Brings the ACL flows in 'd' in line with the policy in 'vtep':
  *
- *   - 'bound' (a JSON object whose keys are ACL names) names the ACLs that
- *     bindings use: the flows of the others go;
- *   - 'changed_acls' and 'changed_entries' (JSON objects whose keys are
- *     UUIDs of ACL and ACL_entry rows) say what changed since the last
- *     run, or are NULL when anything may have: only the ACLs they concern,
- *     and those newly bound, are read again, and of those only the entries
- *     that changed get new flows;
+ *   - 'bound' (a set: its keys are ACL names) names the ACLs that bindings
+ *     use: the flows of the others go;
+ *   - 'changed_acls' and 'changed_entries' (sets of UUIDs of ACL and
+ *     ACL_entry rows) say what changed since the last run, or are NULL
+ *     when anything may have: only the ACLs they concern, and those newly
+ *     bound, are read again, and of those only the entries that changed
+ *     get new flows;
  *   - 'installed' (the flows the switch holds) is where an ACL with no
  *     valid version is recovered from, as xlate-acl.h says.
  *
@@ -783,27 +783,28 @@ xlate_acl_update(struct xlate_acl *x, struct xlate_acl_acl *acl,
  * may have changed. */
 bool
 xlate_acl_run(struct xlate_acl *x, const struct odb_idl *vtep,
-              const json_t *bound, const json_t *changed_acls,
-              const json_t *changed_entries,
+              const struct shash *bound, const struct shash *changed_acls,
+              const struct shash *changed_entries,
               const struct oflow_table *installed, struct desired *d)
 {
     struct xlate_acl_acl *acl;
-    const char *key;
-    json_t *value;
+    const struct shash_node *sn;
 
     bool faults_changed = false;
 
     /* Unbound: gone. */
     HMAP_FOR_EACH_SAFE (acl, node, &x->acls) {
-        if (!json_object_get(bound, acl->name)) {
+        if (!shash_find(bound, acl->name)) {
             xlate_acl_forget(x, acl, d);
             faults_changed = true;
         }
     }
 
     /* What to read again: newly bound, changed, or everything. */
-    json_t *scope = json_object();
-    json_object_foreach (CONST_CAST(json_t *, bound), key, value) {
+    struct shash scope = SHASH_INITIALIZER(&scope);
+    SHASH_FOR_EACH (sn, bound) {
+        const char *key = sn->name;
+
         acl = xlate_acl_find(x, key);
         if (!acl) {
             acl = iovp_xzalloc(sizeof *acl);
@@ -814,42 +815,39 @@ xlate_acl_run(struct xlate_acl *x, const struct odb_idl *vtep,
             acl->faults = json_array();
             acl->entry_faults = json_object();
             hmap_insert(&x->acls, &acl->node, xlate_acl_hash(key));
-            json_object_set_new(scope, key, json_true());
+            shash_replace(&scope, key, NULL);
         } else if (!changed_acls || !changed_entries) {
-            json_object_set_new(scope, key, json_true());
+            shash_replace(&scope, key, NULL);
         }
     }
     if (changed_acls) {
         HMAP_FOR_EACH (acl, node, &x->acls) {
-            if (json_object_get(changed_acls, acl->uuid)) {
-                json_object_set_new(scope, acl->name, json_true());
+            if (shash_find(changed_acls, acl->uuid)) {
+                shash_replace(&scope, acl->name, NULL);
             }
         }
         /* A row that replaced another of the same name. */
-        json_object_foreach (CONST_CAST(json_t *, changed_acls), key,
-                             value) {
-            const struct hwvtep_acl *row = hwvtep_acl_get(vtep, key);
+        SHASH_FOR_EACH (sn, changed_acls) {
+            const struct hwvtep_acl *row = hwvtep_acl_get(vtep, sn->name);
             if (row && xlate_acl_find(x, row->acl_name)) {
-                json_object_set_new(scope, row->acl_name, json_true());
+                shash_replace(&scope, row->acl_name, NULL);
             }
         }
     }
     if (changed_entries) {
-        json_object_foreach (CONST_CAST(json_t *, changed_entries), key,
-                             value) {
+        SHASH_FOR_EACH (sn, changed_entries) {
             const struct xlate_acl_ref *ref;
-            HMAP_FOR_EACH_WITH_HASH (ref, node, xlate_acl_hash(key),
+            HMAP_FOR_EACH_WITH_HASH (ref, node, xlate_acl_hash(sn->name),
                                      &x->by_entry) {
-                if (!strcmp(ref->entry, key)) {
-                    json_object_set_new(scope, ref->acl->name,
-                                        json_true());
+                if (!strcmp(ref->entry, sn->name)) {
+                    shash_replace(&scope, ref->acl->name, NULL);
                 }
             }
         }
     }
 
-    json_object_foreach (scope, key, value) {
-        acl = xlate_acl_find(x, key);
+    SHASH_FOR_EACH (sn, &scope) {
+        acl = xlate_acl_find(x, sn->name);
         xlate_acl_update(x, acl, vtep, installed, d);
         faults_changed = (faults_changed || acl->fresh
                           || !json_equal(acl->faults, acl->old_faults)
@@ -857,7 +855,7 @@ xlate_acl_run(struct xlate_acl *x, const struct odb_idl *vtep,
                                          acl->old_entry_faults));
         acl->fresh = false;
     }
-    json_decref(scope);
+    shash_destroy(&scope);
     return faults_changed;
 }
 

@@ -64,6 +64,7 @@ struct desired;
 struct flow;
 struct match;
 struct odb_idl;
+struct shash;
 struct oflow;
 struct oflow_table;
 struct xlate_acl;
@@ -99,8 +100,9 @@ struct xlate_acl_effect {
 struct xlate_acl *xlate_acl_create(void);
 void xlate_acl_destroy(struct xlate_acl *);
 bool xlate_acl_run(struct xlate_acl *, const struct odb_idl *vtep,
-                   const json_t *bound, const json_t *changed_acls,
-                   const json_t *changed_entries,
+                   const struct shash *bound,
+                   const struct shash *changed_acls,
+                   const struct shash *changed_entries,
                    const struct oflow_table *installed, struct desired *);
 json_t *xlate_acl_faults(const struct xlate_acl *);
 json_t *xlate_acl_evaluate(const struct xlate_acl *, const char *name,

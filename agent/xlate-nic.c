@@ -380,13 +380,66 @@ nic_pick_flow(const struct oflow *const *flows, size_t n,
     return best;
 }
 
-/* Stores in 'key' (of 'size' bytes, 32 is enough) the name of installed
- * flow 'f' in xlate_nic_flow_stats()'s result: its address, valid as long as
- * the installed table does not change. */
-void
-xlate_nic_flow_key(const struct oflow *f, char *key, size_t size)
+/* What the NIC decided by one installed flow. */
+struct nic_flow_count {
+    struct hmap_node node;      /* In 'counts->flows', by nic_flow_hash(). */
+    const struct oflow *flow;
+    uint64_t packets, bytes;
+};
+
+static uint32_t
+nic_flow_hash(const struct oflow *f)
 {
-    snprintf(key, size, "%p", (const void *) f);
+    uintptr_t p = (uintptr_t) f;
+
+    return (uint32_t) (p >> 4) ^ (uint32_t) ((uint64_t) p >> 36);
+}
+
+static struct nic_flow_count *
+nic_flow_count_find(const struct xlate_nic_counts *counts,
+                    const struct oflow *f)
+{
+    struct nic_flow_count *c;
+
+    HMAP_FOR_EACH_WITH_HASH (c, node, nic_flow_hash(f), &counts->flows) {
+        if (c->flow == f) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+/* Stores in '*packets' and '*bytes' what the NIC decided by installed flow
+ * 'f', as 'counts' (xlate_nic_flow_stats()'s) says, and returns true; or
+ * returns false, with both 0, if it decided nothing by it. */
+bool
+xlate_nic_counts_get(const struct xlate_nic_counts *counts,
+                     const struct oflow *f, uint64_t *packets,
+                     uint64_t *bytes)
+{
+    const struct nic_flow_count *c = nic_flow_count_find(counts, f);
+
+    *packets = c ? c->packets : 0;
+    *bytes = c ? c->bytes : 0;
+    return c != NULL;
+}
+
+/* Initializes 'counts' empty: the NIC decided nothing. */
+void
+xlate_nic_counts_init(struct xlate_nic_counts *counts)
+{
+    hmap_init(&counts->flows);
+}
+
+void
+xlate_nic_counts_destroy(struct xlate_nic_counts *counts)
+{
+    struct nic_flow_count *c;
+
+    HMAP_FOR_EACH_POP (c, node, &counts->flows) {
+        free(c);
+    }
+    hmap_destroy(&counts->flows);
 }
 
 /* A growable array of flows. */
@@ -407,13 +460,18 @@ nic_flows_add(struct nic_flows *fs, const struct oflow *f)
 }
 
 static void
-nic_count_flow(json_t *counts, const struct oflow *f, uint64_t packets,
-               uint64_t bytes)
+nic_count_flow(struct xlate_nic_counts *counts, const struct oflow *f,
+               uint64_t packets, uint64_t bytes)
 {
     if (f) {
-        char key[32];
-        xlate_nic_flow_key(f, key, sizeof key);
-        nic_add_stats(counts, key, packets, bytes);
+        struct nic_flow_count *c = nic_flow_count_find(counts, f);
+        if (!c) {
+            c = iovp_xzalloc(sizeof *c);
+            c->flow = f;
+            hmap_insert(&counts->flows, &c->node, nic_flow_hash(f));
+        }
+        c->packets += packets;
+        c->bytes += bytes;
     }
 }
 
@@ -421,7 +479,7 @@ nic_count_flow(json_t *counts, const struct oflow *f, uint64_t packets,
  * frames by: the switch's flows, read once for each port. */
 struct nic_flow_visit {
     const struct xlate_nic_policy *p;
-    json_t *counts;
+    struct xlate_nic_counts *counts;
     struct nic_flows defaults[2];   /* Tables 10 and 40, priority 0. */
     struct nic_flows qos;           /* Table 20. */
     const struct nic_model *model;  /* The port the rest is of. */
@@ -445,9 +503,7 @@ nic_flow_visit_port(struct nic_flow_visit *v, const struct nic_model *m)
                                  * sizeof *v->dest_flows);
     v->model = m;
 
-    char *s = iovp_xasprintf("ls:%s", m->ls);
-    v->metadata = iovp_hash_string64(s);
-    free(s);
+    v->metadata = pipeline_ls_metadata(m->ls);
 
     uint64_t cookie = ofctrl_cookie(pipeline_port_origin(m->name));
     const struct oflow *f;
@@ -527,23 +583,25 @@ nic_add_flow_decided(const struct nic_model *m,
     }
 }
 
-/* Returns a new reference to {"FLOW": {"packets", "bytes"}}, each FLOW an
- * installed flow of 'p->installed' (as xlate_nic_flow_key() names it) that
- * frames the NIC decided would have taken in OVS, from each port's
- * classification (table 0) through QoS (table 20) to its destination's
- * output (table 50): the
- * frames to count in those flows' counters, besides OVS's own, so that
- * each frame counts once wherever it was decided.  (A frame that the NIC
- * sends to OVS is OVS's to count, and the NIC counts it in no rule as
- * itself.) */
-json_t *
+/* Initializes 'counts' with the frames the NIC decided, by the installed
+ * flow of 'p->installed' that each would have taken in OVS, from each
+ * port's classification (table 0) through QoS (table 20) to its
+ * destination's output (table 50): the frames to count in those flows'
+ * counters, besides OVS's own, so that each frame counts once wherever it
+ * was decided.  (A frame that the NIC sends to OVS is OVS's to count, and
+ * the NIC counts it in no rule as itself.)  The flows are the installed
+ * table's: 'counts' is valid while it does not change.  Free it with
+ * xlate_nic_counts_destroy(). */
+void
 xlate_nic_flow_stats(const struct nicctrl *nc,
-                     const struct xlate_nic_policy *p)
+                     const struct xlate_nic_policy *p,
+                     struct xlate_nic_counts *counts)
 {
-    struct nic_flow_visit v = { .p = p, .counts = json_object() };
+    struct nic_flow_visit v = { .p = p, .counts = counts };
     struct nic_models ms;
     const struct oflow *f;
 
+    xlate_nic_counts_init(counts);
     OFLOW_TABLE_FOR_EACH (f, p->installed) {
         if (!f->priority && (f->table_id == PIPELINE_T_INGRESS_ACL
                              || f->table_id == PIPELINE_T_EGRESS_ACL)) {
@@ -566,7 +624,6 @@ xlate_nic_flow_stats(const struct nicctrl *nc,
     free(v.defaults[1].flows);
     free(v.qos.flows);
     nic_models_destroy(&ms);
-    return v.counts;
 }
 
 /* xorshift64*, seeded: verify-offload draws the same frames for a seed. */

@@ -23,8 +23,11 @@
  * reference model (verify-offload). */
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <openvswitch/hmap.h>
 
 struct desired;
 struct nicctrl;
@@ -45,9 +48,19 @@ struct xlate_nic_policy {
 void xlate_nic_update(struct nicctrl *, const struct xlate_nic_policy *);
 json_t *xlate_nic_entry_stats(const struct nicctrl *,
                               const struct xlate_nic_policy *);
-json_t *xlate_nic_flow_stats(const struct nicctrl *,
-                             const struct xlate_nic_policy *);
-void xlate_nic_flow_key(const struct oflow *, char *key, size_t size);
+/* The frames the NIC decided, by the installed flow they would have taken
+ * in OVS. */
+struct xlate_nic_counts {
+    struct hmap flows;          /* Private. */
+};
+void xlate_nic_flow_stats(const struct nicctrl *,
+                          const struct xlate_nic_policy *,
+                          struct xlate_nic_counts *);
+bool xlate_nic_counts_get(const struct xlate_nic_counts *,
+                          const struct oflow *, uint64_t *packets,
+                          uint64_t *bytes);
+void xlate_nic_counts_init(struct xlate_nic_counts *);
+void xlate_nic_counts_destroy(struct xlate_nic_counts *);
 char *xlate_nic_verify(struct nicctrl *, const struct xlate_nic_policy *,
                        const char *port, size_t count, uint64_t seed,
                        json_t **resultp);
