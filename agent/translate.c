@@ -211,11 +211,22 @@ translate_hostname_changed(struct translate *t)
     }
 }
 
-/* Notes in 'set' the UUID of 'row'. */
+/* Takes in tracked 'row', an ACL or ACL_entry row whose fault status is
+ * column 'status' of 'n_columns': a change of its status (someone else's
+ * write) is one of 'acl_status'; a change of anything else is one of
+ * 'vtep_acls', with the row's UUID noted in 'changed'. */
 static void
-translate_track(struct shash *set, const struct odb_idl_row *row)
+translate_acl_row_changed(struct translate *t, const struct odb_idl_row *row,
+                          unsigned int status, unsigned int n_columns,
+                          struct shash *changed)
 {
-    shash_replace(set, row->uuid, NULL);
+    if (translate_row_touched(row, status)) {
+        engine_input_changed(&t->acl_status);
+    }
+    if (translate_row_changed_beyond(row, status, n_columns)) {
+        shash_replace(changed, row->uuid, NULL);
+        engine_input_changed(&t->vtep_acls);
+    }
 }
 
 /* Takes in the last update of the hardware_vtep model 'vtep' (all of it
@@ -261,32 +272,19 @@ translate_vtep_changed(struct translate *t, const struct odb_idl *vtep)
 
     const struct hwvtep_acl *acl;
     HWVTEP_ACL_FOR_EACH_TRACKED (acl, vtep) {
-        if (translate_row_touched(&acl->header_,
-                                  HWVTEP_ACL_COL_ACL_FAULT_STATUS)) {
-            engine_input_changed(&t->acl_status);
-        }
-        if (translate_row_changed_beyond(&acl->header_,
-                                         HWVTEP_ACL_COL_ACL_FAULT_STATUS,
-                                         HWVTEP_ACL_N_COLUMNS)) {
-            translate_track(&t->changed_acls, &acl->header_);
-            engine_input_changed(&t->vtep_acls);
-        }
+        translate_acl_row_changed(t, &acl->header_,
+                                  HWVTEP_ACL_COL_ACL_FAULT_STATUS,
+                                  HWVTEP_ACL_N_COLUMNS, &t->changed_acls);
         if (translate_row_touched(&acl->header_, HWVTEP_ACL_COL_ACL_NAME)) {
             engine_input_changed(&t->vtep_ports);
         }
     }
     const struct hwvtep_acl_entry *e;
     HWVTEP_ACL_ENTRY_FOR_EACH_TRACKED (e, vtep) {
-        if (translate_row_touched(&e->header_,
-                                  HWVTEP_ACL_ENTRY_COL_ACLE_FAULT_STATUS)) {
-            engine_input_changed(&t->acl_status);
-        }
-        if (translate_row_changed_beyond(
-                &e->header_, HWVTEP_ACL_ENTRY_COL_ACLE_FAULT_STATUS,
-                HWVTEP_ACL_ENTRY_N_COLUMNS)) {
-            translate_track(&t->changed_entries, &e->header_);
-            engine_input_changed(&t->vtep_acls);
-        }
+        translate_acl_row_changed(t, &e->header_,
+                                  HWVTEP_ACL_ENTRY_COL_ACLE_FAULT_STATUS,
+                                  HWVTEP_ACL_ENTRY_N_COLUMNS,
+                                  &t->changed_entries);
     }
 }
 

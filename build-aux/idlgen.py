@@ -311,36 +311,23 @@ def write_header(m, guard, out):
           % (p, P, lower.upper()))
         w("}")
         w("")
-        w("static inline const struct %s *" % s)
-        w("%s_first(const struct odb_idl *idl)" % s)
-        w("{")
-        w("    return %s_cast__(odb_idl_first(idl, &%s_idl_class,"
-          % (s, p))
-        w("                                   %s_TABLE_%s));"
-          % (P, lower.upper()))
-        w("}")
-        w("")
-        w("static inline const struct %s *" % s)
-        w("%s_next(const struct %s *row)" % (s, s))
-        w("{")
-        w("    return %s_cast__(odb_idl_next(&row->header_));" % s)
-        w("}")
-        w("")
-        w("static inline const struct %s *" % s)
-        w("%s_track_first(const struct odb_idl *idl)" % s)
-        w("{")
-        w("    return %s_cast__(odb_idl_track_first(idl, &%s_idl_class,"
-          % (s, p))
-        w("                                         %s_TABLE_%s));"
-          % (P, lower.upper()))
-        w("}")
-        w("")
-        w("static inline const struct %s *" % s)
-        w("%s_track_next(const struct %s *row)" % (s, s))
-        w("{")
-        w("    return %s_cast__(odb_idl_track_next(&row->header_));" % s)
-        w("}")
-        w("")
+        # The rows, and the tracked rows: a first and a next of each.
+        for kind in ("", "track_"):
+            w("static inline const struct %s *" % s)
+            w("%s_%sfirst(const struct odb_idl *idl)" % (s, kind))
+            w("{")
+            w("    return %s_cast__(odb_idl_%sfirst(" % (s, kind))
+            w("        idl, &%s_idl_class, %s_TABLE_%s));"
+              % (p, P, lower.upper()))
+            w("}")
+            w("")
+            w("static inline const struct %s *" % s)
+            w("%s_%snext(const struct %s *row)" % (s, kind, s))
+            w("{")
+            w("    return %s_cast__(odb_idl_%snext(&row->header_));"
+              % (s, kind))
+            w("}")
+            w("")
         w("/* Each live row of %s, in no particular order. */" % name)
         w("#define %s_FOR_EACH(ROW, IDL) \\" % S)
         w("    for ((ROW) = %s_first(IDL); (ROW); (ROW) = %s_next(ROW))"
