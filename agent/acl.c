@@ -340,23 +340,17 @@ acl_entry_clone(struct acl_entry *dst, const struct acl_entry *src)
     dst->dest_ip = src->dest_ip ? iovp_xstrdup(src->dest_ip) : NULL;
 }
 
-static bool
-acl_streq(const char *a, const char *b)
-{
-    return a == b || (a && b && !strcmp(a, b));
-}
-
 /* Returns true if 'a' and 'b' match the same packets the same way (their
  * sequences aside). */
 bool
 acl_entry_equal(const struct acl_entry *a, const struct acl_entry *b)
 {
     return (a->ingress == b->ingress && a->permit == b->permit
-            && acl_streq(a->source_mac, b->source_mac)
-            && acl_streq(a->dest_mac, b->dest_mac)
+            && iovp_nullable_streq(a->source_mac, b->source_mac)
+            && iovp_nullable_streq(a->dest_mac, b->dest_mac)
             && a->ethertype == b->ethertype && a->family == b->family
-            && acl_streq(a->source_ip, b->source_ip)
-            && acl_streq(a->dest_ip, b->dest_ip)
+            && iovp_nullable_streq(a->source_ip, b->source_ip)
+            && iovp_nullable_streq(a->dest_ip, b->dest_ip)
             && a->protocol == b->protocol
             && a->source_ports.min == b->source_ports.min
             && a->source_ports.max == b->source_ports.max

@@ -80,26 +80,6 @@ ports_destroy(struct ports *ports)
     shash_destroy(&ports->acls);
 }
 
-void
-ports_swap(struct ports *a, struct ports *b)
-{
-    const struct port **sorted = a->sorted;
-    size_t n = a->n;
-    json_t *faults = a->faults;
-    json_t *ambiguities = a->ambiguities;
-
-    shash_swap(&a->by_name, &b->by_name);
-    shash_swap(&a->acls, &b->acls);
-    a->sorted = b->sorted;
-    a->n = b->n;
-    a->faults = b->faults;
-    a->ambiguities = b->ambiguities;
-    b->sorted = sorted;
-    b->n = n;
-    b->faults = faults;
-    b->ambiguities = ambiguities;
-}
-
 /* Returns the port named 'name' in 'ports', or NULL. */
 const struct port *
 ports_find(const struct ports *ports, const char *name)
@@ -120,18 +100,12 @@ port_find_binding(const struct port *port, int vlan)
 }
 
 static bool
-port_nullable_streq(const char *a, const char *b)
-{
-    return a && b ? !strcmp(a, b) : a == b;
-}
-
-static bool
 port_binding_equal(const struct port_binding *a,
                    const struct port_binding *b)
 {
     return (a->vlan == b->vlan
             && !strcmp(a->ls, b->ls)
-            && port_nullable_streq(a->acl, b->acl)
+            && iovp_nullable_streq(a->acl, b->acl)
             && a->owns_mac == b->owns_mac);
 }
 
@@ -151,7 +125,7 @@ port_equal(const struct port *a, const struct port *b)
 {
     if (strcmp(a->name, b->name)
         || strcmp(a->uuid, b->uuid)
-        || !port_nullable_streq(a->interface, b->interface)
+        || !iovp_nullable_streq(a->interface, b->interface)
         || a->ofport != b->ofport
         || strcmp(a->mac, b->mac)
         || a->n_bindings != b->n_bindings

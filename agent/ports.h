@@ -94,7 +94,6 @@ struct ports {
 
 void ports_init(struct ports *);
 void ports_destroy(struct ports *);
-void ports_swap(struct ports *, struct ports *);
 void ports_read(struct ports *, const struct odb_idl *vtep,
                 const struct odb_idl *ovs, const char *switch_name,
                 const char *bridge);

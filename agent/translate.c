@@ -85,8 +85,9 @@ struct translate {
     /* 'ports''s data: the ports as the last run read them and as the one
      * before did, and the ports and logical switches that differ between
      * the two (shash of names, NULL data). */
-    struct ports ports_cur;
-    struct ports ports_prev;
+    struct ports readings[2];
+    struct ports *ports_cur;    /* One of 'readings'. */
+    struct ports *ports_prev;   /* The other. */
     struct shash changed_ports;
     struct shash changed_lswitches;
 
@@ -141,12 +142,6 @@ translate_ovs_external_id(const struct odb_idl *ovs, const char *key)
     return value ? iovp_xstrdup(value) : NULL;
 }
 
-static bool
-translate_same_string(const char *a, const char *b)
-{
-    return a == b || (a && b && !strcmp(a, b));
-}
-
 /* Takes in the last update of the Open_vSwitch model 'ovs' (all of it
  * after a reload): the switch's identity, and the ports and interfaces of
  * the bridges.  The columns iovpd sets up on its bridge, and the
@@ -178,8 +173,8 @@ translate_ovs_changed(struct translate *t, const struct odb_idl *ovs)
     if (identity) {
         char *name = translate_ovs_external_id(ovs, "system-id");
         char *ip = translate_ovs_external_id(ovs, "iovp-tunnel-ip");
-        if (!translate_same_string(name, t->ovs_name)
-            || !translate_same_string(ip, t->ovs_tunnel_ip)) {
+        if (!iovp_nullable_streq(name, t->ovs_name)
+            || !iovp_nullable_streq(ip, t->ovs_tunnel_ip)) {
             free(t->ovs_name);
             free(t->ovs_tunnel_ip);
             t->ovs_name = name;
@@ -371,20 +366,22 @@ translate_ports_run(struct engine_node *node)
     const char *name, *ip;
 
     translate_identity(t, true, &name, &ip);
-    ports_destroy(&t->ports_prev);
-    ports_swap(&t->ports_prev, &t->ports_cur);
-    ports_init(&t->ports_cur);
-    ports_read(&t->ports_cur, t->vtep_idl, t->ovs_idl, name, t->bridge);
-    translate_log_ambiguities(t->ports_prev.ambiguities,
-                              t->ports_cur.ambiguities);
+    struct ports *older = t->ports_prev;
+    t->ports_prev = t->ports_cur;
+    t->ports_cur = older;
+    ports_destroy(t->ports_cur);
+    ports_init(t->ports_cur);
+    ports_read(t->ports_cur, t->vtep_idl, t->ovs_idl, name, t->bridge);
+    translate_log_ambiguities(t->ports_prev->ambiguities,
+                              t->ports_cur->ambiguities);
 
     shash_clear(&t->changed_ports);
     shash_clear(&t->changed_lswitches);
-    ports_diff(&t->ports_prev, &t->ports_cur, &t->changed_ports,
+    ports_diff(t->ports_prev, t->ports_cur, &t->changed_ports,
                &t->changed_lswitches);
     bool changed = (!shash_is_empty(&t->changed_ports)
-                    || !json_equal(t->ports_prev.faults, t->ports_cur.faults)
-                    || !ports_same_acls(&t->ports_prev, &t->ports_cur));
+                    || !json_equal(t->ports_prev->faults, t->ports_cur->faults)
+                    || !ports_same_acls(t->ports_prev, t->ports_cur));
     return changed ? ENGINE_CHANGED : ENGINE_UNCHANGED;
 }
 
@@ -401,18 +398,18 @@ translate_pipeline_update(struct translate *t, const struct shash *names,
     const struct shash_node *n;
 
     SHASH_FOR_EACH (n, &t->changed_ports) {
-        pipeline_update_port(&t->desired, ports_find(&t->ports_prev, n->name),
+        pipeline_update_port(&t->desired, ports_find(t->ports_prev, n->name),
                              NULL);
     }
     SHASH_FOR_EACH (n, names) {
         const struct port *old = (shash_find(&t->changed_ports, n->name)
                                   ? NULL
-                                  : ports_find(&t->ports_prev, n->name));
+                                  : ports_find(t->ports_prev, n->name));
         pipeline_update_port(&t->desired, old,
-                             ports_find(&t->ports_cur, n->name));
+                             ports_find(t->ports_cur, n->name));
     }
     SHASH_FOR_EACH (n, lswitches) {
-        pipeline_update_ls(&t->desired, &t->ports_cur, n->name);
+        pipeline_update_ls(&t->desired, t->ports_cur, n->name);
     }
 }
 
@@ -425,11 +422,10 @@ translate_pipeline_run(struct engine_node *node)
     unsigned long long int n_changes = t->desired.n_changes;
     struct shash names = SHASH_INITIALIZER(&names);
     struct shash lswitches = SHASH_INITIALIZER(&lswitches);
-    const struct ports *readings[] = { &t->ports_prev, &t->ports_cur };
 
-    for (size_t i = 0; i < IOVP_ARRAY_SIZE(readings); i++) {
-        for (size_t j = 0; j < readings[i]->n; j++) {
-            const struct port *port = readings[i]->sorted[j];
+    for (size_t i = 0; i < IOVP_ARRAY_SIZE(t->readings); i++) {
+        for (size_t j = 0; j < t->readings[i].n; j++) {
+            const struct port *port = t->readings[i].sorted[j];
             shash_replace(&names, port->name, NULL);
             for (size_t k = 0; k < port->n_bindings; k++) {
                 shash_replace(&lswitches, port->bindings[k].ls, NULL);
@@ -466,7 +462,7 @@ translate_acls_update(struct translate *t, const struct shash *changed_acls,
     unsigned long long int n_changes = t->desired.n_changes;
 
     bool faults_changed = xlate_acl_run(t->xacl, t->vtep_idl,
-                                        &t->ports_cur.acls,
+                                        &t->ports_cur->acls,
                                         changed_acls, changed_entries,
                                         t->installed, &t->desired);
     t->acl_faults_changed = t->acl_faults_changed || faults_changed;
@@ -488,7 +484,7 @@ translate_acls_ports_handler(struct engine_node *node,
 {
     struct translate *t = node->data;
 
-    if (ports_same_acls(&t->ports_prev, &t->ports_cur)) {
+    if (ports_same_acls(t->ports_prev, t->ports_cur)) {
         return ENGINE_UNCHANGED;
     }
 
@@ -566,8 +562,10 @@ translate_create(const struct translate_options *options)
                     ? iovp_xstrdup(options->tunnel_ip) : NULL);
     t->nicctrl = options->nicctrl;
     desired_init(&t->desired);
-    ports_init(&t->ports_cur);
-    ports_init(&t->ports_prev);
+    ports_init(&t->readings[0]);
+    ports_init(&t->readings[1]);
+    t->ports_cur = &t->readings[0];
+    t->ports_prev = &t->readings[1];
     shash_init(&t->changed_ports);
     shash_init(&t->changed_acls);
     shash_init(&t->changed_entries);
@@ -628,8 +626,8 @@ translate_destroy(struct translate *t)
         engine_destroy(&t->engine);
         xlate_acl_destroy(t->xacl);
         desired_destroy(&t->desired);
-        ports_destroy(&t->ports_cur);
-        ports_destroy(&t->ports_prev);
+        ports_destroy(&t->readings[0]);
+        ports_destroy(&t->readings[1]);
         shash_destroy(&t->changed_ports);
         shash_destroy(&t->changed_lswitches);
         shash_destroy(&t->changed_acls);
@@ -702,7 +700,7 @@ translate_xacl(const struct translate *t)
 const struct ports *
 translate_ports(const struct translate *t)
 {
-    return &t->ports_cur;
+    return t->ports_cur;
 }
 
 /* Returns the faults of this switch's ports (the ports' 'faults'),
@@ -710,14 +708,14 @@ translate_ports(const struct translate *t)
 const json_t *
 translate_port_faults(const struct translate *t)
 {
-    return t->ports_cur.faults;
+    return t->ports_cur->faults;
 }
 
 /* Returns the names of the ACLs that bindings use (a set), borrowed. */
 const struct shash *
 translate_bound_acls(const struct translate *t)
 {
-    return &t->ports_cur.acls;
+    return &t->ports_cur->acls;
 }
 
 /* Fills in '*policy' with what the NIC's translation (agent/xlate-nic.h)
@@ -729,7 +727,7 @@ translate_nic_policy(const struct translate *t,
                      struct xlate_nic_policy *policy)
 {
     *policy = (struct xlate_nic_policy) {
-        .ports = &t->ports_cur,
+        .ports = t->ports_cur,
         .xacl = t->xacl,
         .desired = &t->desired,
         .installed = installed,

@@ -144,6 +144,14 @@ iovp_compare_strings(const void *a_, const void *b_)
     return strcmp(*a, *b);
 }
 
+/* Returns true if 'a' and 'b', each a string or NULL, are both NULL or
+ * equal strings. */
+bool
+iovp_nullable_streq(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}
+
 /* Returns a malloc()'d string with 'json' in compact form, for an error
  * message: at most about 60 bytes of it. */
 char *

@@ -24,6 +24,7 @@
  * taken there), hence the "iovp_" prefix. */
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/param.h>
@@ -44,6 +45,7 @@ char *iovp_xasprintf(const char *format, ...) OVS_PRINTF_FORMAT(1, 2);
 char *iovp_xvasprintf(const char *format, va_list) OVS_PRINTF_FORMAT(1, 0);
 
 int iovp_compare_strings(const void *, const void *);
+bool iovp_nullable_streq(const char *, const char *);
 uint64_t iovp_hash_string64(const char *);
 
 struct json_t;
