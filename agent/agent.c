@@ -61,9 +61,9 @@ agent_current(struct odb_client *db)
     return odb_client_is_active(db) ? odb_client_replica(db) : NULL;
 }
 
-/* A database changed, or its replica became current: its model takes in
- * the changes (its tracked rows are this batch's until the next), then
- * translation, and the agent runs. */
+/* A database changed, or its replica became current: translation takes
+ * in what its model tracked (the model, the replica's store, took in each
+ * batch as it came), and the agent runs. */
 static void
 agent_db_changed(struct odb_client *db, void *agent_)
 {
@@ -73,11 +73,11 @@ agent_db_changed(struct odb_client *db, void *agent_)
     VLOG_DBG("%s: %zu rows changed", replica->schema->name,
              replica->n_changes);
     if (db == agent->ovs_db) {
-        odb_idl_update(agent->ovs_idl, replica);
         translate_ovs_changed(agent->translate, agent->ovs_idl);
+        odb_idl_track_clear(agent->ovs_idl);
     } else {
-        odb_idl_update(agent->vtep_idl, replica);
         translate_vtep_changed(agent->translate, agent->vtep_idl);
+        odb_idl_track_clear(agent->vtep_idl);
     }
     odb_replica_clear_changes(replica);
     agent_wake(agent);
@@ -167,7 +167,8 @@ static char *
 agent_open_db(struct agent *agent, const struct agent_options *ao,
               const char *remotes, const char *database,
               const struct odb_monitor_table *tables, size_t n_tables,
-              bool leader_only, struct odb_client **clientp)
+              struct odb_idl *idl, bool leader_only,
+              struct odb_client **clientp)
 {
     struct odb_client_options options = {
         .remotes = remotes,
@@ -176,6 +177,7 @@ agent_open_db(struct agent *agent, const struct agent_options *ao,
             .tables = tables,
             .n_tables = n_tables,
             .leader_only = leader_only,
+            .store = odb_idl_store(idl),
         },
         .connection = {
             .min_backoff = ao->min_backoff,
@@ -349,13 +351,13 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
                                     options->control_idle_timeout);
 
     why = agent_open_db(agent, options, options->ovs_db, "Open_vSwitch",
-                        vswitch_idl_monitor, vswitch_idl_n_monitor, false,
-                        &agent->ovs_db);
+                        vswitch_idl_monitor, vswitch_idl_n_monitor,
+                        agent->ovs_idl, false, &agent->ovs_db);
     if (!why) {
         why = agent_open_db(agent, options, options->vtep_db,
                             "hardware_vtep", hwvtep_idl_monitor,
-                            hwvtep_idl_n_monitor, options->leader_only,
-                            &agent->vtep_db);
+                            hwvtep_idl_n_monitor, agent->vtep_idl,
+                            options->leader_only, &agent->vtep_db);
     }
     if (why) {
         error = -EINVAL;

@@ -30,6 +30,14 @@
 
 VLOG_DEFINE_THIS_MODULE(idl);
 
+static bool odb_idl_store_takes(void *, const struct odb_replica *, size_t,
+                                size_t);
+static void odb_idl_store_get(void *, const struct odb_replica *, size_t,
+                              const char *, json_t **);
+static void odb_idl_store_commit(void *, const struct odb_replica *,
+                                 const struct odb_change *, size_t);
+static void odb_idl_free_dead(struct odb_idl *);
+
 /* One atom as decoded, before it goes into a row's typed members. */
 union odb_idl_atom {
     int64_t integer;
@@ -67,11 +75,16 @@ struct odb_idl_table {
 struct odb_idl {
     const struct odb_idl_class *class_;
     struct odb_idl_table *tables;
+    struct odb_store store;     /* What a replica calls. */
     unsigned long long int serial;  /* Of the replica last seen, or 0.  Not
                                      * its address: a replica freed and
                                      * another made at its address is a
                                      * new one. */
+    struct odb_idl_table **by_replica;  /* The replica's tables' tables. */
+    size_t n_by_replica;
     bool reloaded;
+    struct ovs_list dead;       /* Deleted rows no longer tracked, freed by
+                                 * the next batch. */
 
     /* Rows to resolve in the current update. */
     struct odb_idl_row **pending;
@@ -479,6 +492,135 @@ odb_idl_column_decode(struct odb_idl_row *row, size_t ci, const json_t *json)
     }
 }
 
+/* Loads into '*atom' the atom of type 'base' (not a reference) at 'src'. */
+static void
+odb_idl_atom_load(const struct odb_idl_base *base, const void *src,
+                  union odb_idl_atom *atom)
+{
+    switch (base->type) {
+    case ODB_TYPE_INTEGER:
+        memcpy(&atom->integer, src, sizeof atom->integer);
+        break;
+    case ODB_TYPE_REAL:
+        memcpy(&atom->real, src, sizeof atom->real);
+        break;
+    case ODB_TYPE_BOOLEAN:
+        memcpy(&atom->boolean, src, sizeof atom->boolean);
+        break;
+    case ODB_TYPE_STRING:
+    case ODB_TYPE_UUID:
+        memcpy(&atom->string, src, sizeof atom->string);
+        break;
+    case ODB_TYPE_VOID:
+    case ODB_N_ATOMIC_TYPES:
+    default:
+        abort();
+    }
+}
+
+static json_t *
+odb_idl_atom_encode(const struct odb_idl_base *base,
+                    const union odb_idl_atom *atom)
+{
+    switch (base->type) {
+    case ODB_TYPE_INTEGER:
+        return json_integer(atom->integer);
+    case ODB_TYPE_REAL:
+        return json_real(atom->real);
+    case ODB_TYPE_BOOLEAN:
+        return json_boolean(atom->boolean);
+    case ODB_TYPE_STRING:
+        return json_string(atom->string);
+    case ODB_TYPE_UUID:
+        return json_pack("[s, s]", "uuid", atom->string);
+    case ODB_TYPE_VOID:
+    case ODB_N_ATOMIC_TYPES:
+    default:
+        abort();
+    }
+}
+
+/* Returns true if every value of a column of 'type' (a server's) fits
+ * column 'c': decodes into it, and encodes back the same. */
+static bool
+odb_idl_column_fits(const struct odb_idl_column *c,
+                    const struct odb_type *type)
+{
+    return (c->key.type == type->key.type
+            && c->value.type == type->value.type
+            && type->n_min >= c->n_min && type->n_max <= c->n_max);
+}
+
+/* Returns the value of column 'ci' of 'row', in the canonical form
+ * (ovsdb/datum.h) of a column of 'type', which the column fits.  A
+ * reference is encoded as the server sent it, resolved or not. */
+static json_t *
+odb_idl_column_encode(const struct odb_idl_row *row_, size_t ci,
+                      const struct odb_type *type)
+{
+    struct odb_idl_row *row = CONST_CAST(struct odb_idl_row *, row_);
+    const struct odb_idl_column *c = &row->table->class_->columns[ci];
+    bool is_map = odb_idl_column_is_map(c);
+    json_t *elems = json_array();
+    union odb_idl_atom key, value;
+
+    if (odb_idl_column_has_refs(c)) {
+        const struct odb_idl_datum *d = &row->refs[ci];
+        for (size_t i = 0; i < d->n; i++) {
+            json_t *k = odb_idl_atom_encode(&c->key, &d->keys[i]);
+            json_array_append_new(elems, (is_map
+                                          ? json_pack("[o, o]", k,
+                                                      odb_idl_atom_encode(
+                                                          &c->value,
+                                                          &d->values[i]))
+                                          : k));
+        }
+    } else {
+        switch (odb_idl_column_layout(c)) {
+        case ODB_IDL_INLINE:
+            odb_idl_atom_load(&c->key, odb_idl_member(row, c->offset), &key);
+            json_array_append_new(elems, odb_idl_atom_encode(&c->key, &key));
+            break;
+        case ODB_IDL_POINTER:
+            key.string = *(char **) odb_idl_member(row, c->offset);
+            if (key.string) {
+                json_array_append_new(elems,
+                                      odb_idl_atom_encode(&c->key, &key));
+            }
+            break;
+        case ODB_IDL_ARRAY: {
+            const char *keys = *(void **) odb_idl_member(row, c->offset);
+            const char *values = (is_map
+                                  ? *(void **) odb_idl_member(
+                                      row, c->value_offset)
+                                  : NULL);
+            size_t n = *(size_t *) odb_idl_member(row, c->n_offset);
+            size_t ksize = odb_idl_elem_size(&c->key);
+            size_t vsize = is_map ? odb_idl_elem_size(&c->value) : 0;
+
+            for (size_t i = 0; i < n; i++) {
+                odb_idl_atom_load(&c->key, keys + i * ksize, &key);
+                json_t *k = odb_idl_atom_encode(&c->key, &key);
+                if (is_map) {
+                    odb_idl_atom_load(&c->value, values + i * vsize, &value);
+                    k = json_pack("[o, o]", k,
+                                  odb_idl_atom_encode(&c->value, &value));
+                }
+                json_array_append_new(elems, k);
+            }
+            break;
+        }
+        }
+    }
+
+    if (!is_map && type->n_max == 1 && json_array_size(elems) == 1) {
+        json_t *atom = json_incref(json_array_get(elems, 0));
+        json_decref(elems);
+        return atom;
+    }
+    return json_pack("[s, o]", is_map ? "map" : "set", elems);
+}
+
 /* Adds 'row' to its table's tracked rows, if it is not there yet. */
 static void
 odb_idl_track(struct odb_idl_row *row)
@@ -728,6 +870,13 @@ odb_idl_create(const struct odb_idl_class *class)
 
     ovs_assert(class->n_tables <= 64);
     idl->class_ = class;
+    idl->store = (struct odb_store) {
+        .takes = odb_idl_store_takes,
+        .get = odb_idl_store_get,
+        .commit = odb_idl_store_commit,
+        .aux = idl,
+    };
+    ovs_list_init(&idl->dead);
     idl->tables = iovp_xzalloc(MAX(1, class->n_tables) * sizeof *idl->tables);
     for (size_t i = 0; i < class->n_tables; i++) {
         struct odb_idl_table *t = &idl->tables[i];
@@ -769,6 +918,7 @@ odb_idl_destroy(struct odb_idl *idl)
         return;
     }
     odb_idl_track_clear(idl);
+    odb_idl_free_dead(idl);
     for (size_t i = 0; i < idl->class_->n_tables; i++) {
         struct odb_idl_table *t = &idl->tables[i];
         struct odb_idl_row *row;
@@ -779,13 +929,14 @@ odb_idl_destroy(struct odb_idl *idl)
         hmap_destroy(&t->rows);
         free(t->replica_columns);
     }
+    free(idl->by_replica);
     free(idl->tables);
     free(idl->pending);
     free(idl);
 }
 
-/* Forgets the tracked changes: frees the deleted rows and clears the
- * marks of the others. */
+/* Forgets the tracked changes: clears the marks of the rows; the deleted
+ * ones stay readable until the next batch. */
 void
 odb_idl_track_clear(struct odb_idl *idl)
 {
@@ -795,7 +946,7 @@ odb_idl_track_clear(struct odb_idl *idl)
         LIST_FOR_EACH_POP (row, track_node, &idl->tables[i].track) {
             row->tracked = false;
             if (row->deleted) {
-                odb_idl_row_destroy(row);
+                ovs_list_push_back(&idl->dead, &row->track_node);
             } else {
                 row->new_ = false;
                 row->updated = 0;
@@ -803,6 +954,16 @@ odb_idl_track_clear(struct odb_idl *idl)
         }
     }
     idl->reloaded = false;
+}
+
+static void
+odb_idl_free_dead(struct odb_idl *idl)
+{
+    struct odb_idl_row *row;
+
+    LIST_FOR_EACH_POP (row, track_node, &idl->dead) {
+        odb_idl_row_destroy(row);
+    }
 }
 
 /* Takes 'row' out of its table, tracked as deleted. */
@@ -827,10 +988,14 @@ odb_idl_row_delete(struct odb_idl *idl, struct odb_idl_row *row)
 }
 
 /* Finds, for each table of 'idl', where 'replica' has it and its
- * columns. */
+ * columns, and the other way round. */
 static void
 odb_idl_map_replica(struct odb_idl *idl, const struct odb_replica *replica)
 {
+    free(idl->by_replica);
+    idl->n_by_replica = replica->n_tables;
+    idl->by_replica = iovp_xzalloc(MAX(1, replica->n_tables)
+                                   * sizeof *idl->by_replica);
     for (size_t i = 0; i < idl->class_->n_tables; i++) {
         struct odb_idl_table *t = &idl->tables[i];
         const struct odb_idl_table_class *tc = t->class_;
@@ -838,6 +1003,9 @@ odb_idl_map_replica(struct odb_idl *idl, const struct odb_replica *replica)
 
         rt = odb_replica_find_table(replica, tc->name);
         t->replica_table = rt ? rt - replica->tables : -1;
+        if (rt) {
+            idl->by_replica[t->replica_table] = t;
+        }
         for (size_t ci = 0; ci < tc->n_columns; ci++) {
             t->replica_columns[ci] = (rt ? odb_replica_column_index(
                                           rt, tc->columns[ci].name) : -1);
@@ -845,52 +1013,54 @@ odb_idl_map_replica(struct odb_idl *idl, const struct odb_replica *replica)
     }
 }
 
-/* Decodes every column of 'row' from 'rrow' (NULL: defaults). */
+/* Decodes every column of 'row' from 'values', the replica's columns
+ * (NULL: defaults). */
 static void
-odb_idl_row_decode_all(struct odb_idl_row *row, const struct odb_row *rrow)
+odb_idl_row_decode_all(struct odb_idl_row *row, json_t *const *values)
 {
     const struct odb_idl_table *t = row->table;
 
     for (size_t ci = 0; ci < t->class_->n_columns; ci++) {
         int rci = t->replica_columns[ci];
         odb_idl_column_decode(row, ci,
-                              rrow && rci >= 0 ? rrow->values[rci] : NULL);
+                              values && rci >= 0 ? values[rci] : NULL);
     }
 }
 
-/* Inserts, or decodes again, the row of 't' that 'rrow' is. */
+/* Inserts, or decodes again, the row 'uuid' of 't' with 'values'. */
 static void
 odb_idl_row_insert(struct odb_idl *idl, struct odb_idl_table *t,
-                   const struct odb_row *rrow)
+                   const char *uuid, json_t *const *values)
 {
-    struct odb_idl_row *row = odb_idl_find(t, rrow->uuid);
+    struct odb_idl_row *row = odb_idl_find(t, uuid);
 
     if (!row) {
-        row = odb_idl_row_create(t, rrow->uuid);
+        row = odb_idl_row_create(t, uuid);
         row->new_ = true;
         t->inserted = true;
     } else if (!row->new_) {
         row->updated |= (t->class_->n_columns >= 64 ? UINT64_MAX
                          : (UINT64_C(1) << t->class_->n_columns) - 1);
     }
-    odb_idl_row_decode_all(row, rrow);
+    odb_idl_row_decode_all(row, values);
     odb_idl_track(row);
     odb_idl_add_pending(idl, row);
 }
 
 /* Decodes the columns named in 'columns' (a JSON array of names) of the
- * row of 't' that 'rrow' is. */
+ * row 'uuid' of 't' from 'values'. */
 static void
 odb_idl_row_modify(struct odb_idl *idl, struct odb_idl_table *t,
-                   const struct odb_row *rrow, const json_t *columns)
+                   const char *uuid, const json_t *columns,
+                   json_t *const *values)
 {
-    struct odb_idl_row *row = odb_idl_find(t, rrow->uuid);
+    struct odb_idl_row *row = odb_idl_find(t, uuid);
     const struct odb_idl_table_class *tc = t->class_;
     size_t i;
     json_t *name;
 
     if (!row) {
-        odb_idl_row_insert(idl, t, rrow);
+        odb_idl_row_insert(idl, t, uuid, values);
         return;
     }
     json_array_foreach (columns, i, name) {
@@ -898,7 +1068,7 @@ odb_idl_row_modify(struct odb_idl *idl, struct odb_idl_table *t,
             int rci = t->replica_columns[ci];
             if (rci >= 0 && json_is_string(name)
                 && !strcmp(json_string_value(name), tc->columns[ci].name)) {
-                odb_idl_column_decode(row, ci, rrow->values[rci]);
+                odb_idl_column_decode(row, ci, values[rci]);
                 if (!row->new_) {
                     row->updated |= UINT64_C(1) << ci;
                 }
@@ -947,19 +1117,69 @@ odb_idl_reresolve(struct odb_idl *idl, bool dangling)
     }
 }
 
-/* Brings 'idl' in line with 'replica': takes in its list of changes, or
- * with a replica other than the last one seen, reloads every row.  Clears
- * the tracking of the previous update first.  Call it after each batch of
- * updates to 'replica', before its changes are cleared. */
-void
-odb_idl_update(struct odb_idl *idl, const struct odb_replica *replica)
+/* The store's takes(): the columns of the model that fit. */
+static bool
+odb_idl_store_takes(void *idl_, const struct odb_replica *replica,
+                    size_t table, size_t column)
 {
-    odb_idl_track_clear(idl);
+    const struct odb_idl *idl = idl_;
+    const struct odb_replica_table *rt = &replica->tables[table];
+    const struct odb_column *rc = rt->columns[column];
+
+    for (size_t i = 0; i < idl->class_->n_tables; i++) {
+        const struct odb_idl_table_class *tc = &idl->class_->tables[i];
+
+        if (!strcmp(tc->name, rt->schema->name)) {
+            for (size_t ci = 0; ci < tc->n_columns; ci++) {
+                if (!strcmp(tc->columns[ci].name, rc->name)) {
+                    return odb_idl_column_fits(&tc->columns[ci], &rc->type);
+                }
+            }
+            return false;
+        }
+    }
+    return false;
+}
+
+/* The store's get(): encodes the columns it took. */
+static void
+odb_idl_store_get(void *idl_, const struct odb_replica *replica,
+                  size_t table, const char *uuid, json_t **values)
+{
+    const struct odb_idl *idl = idl_;
+    const struct odb_replica_table *rt = &replica->tables[table];
+    const struct odb_idl_table *t;
+    const struct odb_idl_row *row;
+
+    if (replica->serial != idl->serial || table >= idl->n_by_replica
+        || !(t = idl->by_replica[table]) || !(row = odb_idl_find(t, uuid))) {
+        return;
+    }
+    for (size_t ci = 0; ci < t->class_->n_columns; ci++) {
+        int rci = t->replica_columns[ci];
+        if (rci >= 0 && rt->slots[rci] < 0) {
+            values[rci] = odb_idl_column_encode(row, ci,
+                                                &rt->columns[rci]->type);
+        }
+    }
+}
+
+/* The store's commit(): takes in a batch of changes to 'replica' or, from
+ * a replica other than the last one seen, reloads (a new replica's first
+ * batch has every row).  Tracks what changed. */
+static void
+odb_idl_store_commit(void *idl_, const struct odb_replica *replica,
+                     const struct odb_change *changes, size_t n)
+{
+    struct odb_idl *idl = idl_;
+    bool reload = replica->serial != idl->serial;
+
+    odb_idl_free_dead(idl);
     for (size_t i = 0; i < idl->class_->n_tables; i++) {
         idl->tables[i].inserted = idl->tables[i].dangling = false;
     }
 
-    if (replica->serial != idl->serial) {
+    if (reload) {
         /* Everything from scratch: the old rows are tracked as deleted and
          * kept, pointers and all, until the tracking is cleared. */
         for (size_t i = 0; i < idl->class_->n_tables; i++) {
@@ -976,61 +1196,27 @@ odb_idl_update(struct odb_idl *idl, const struct odb_replica *replica)
         idl->serial = replica->serial;
         idl->reloaded = true;
         odb_idl_map_replica(idl, replica);
-        for (size_t i = 0; i < idl->class_->n_tables; i++) {
-            struct odb_idl_table *t = &idl->tables[i];
-            const struct odb_row *rrow;
+    }
 
-            if (t->replica_table < 0) {
-                continue;
-            }
-            HMAP_FOR_EACH (rrow, node,
-                           &replica->tables[t->replica_table].rows) {
-                odb_idl_row_insert(idl, t, rrow);
-            }
-        }
-    } else {
-        /* Each table's index in the replica, the other way round. */
-        struct odb_idl_table **by_replica;
-        by_replica = iovp_xzalloc(MAX(1, replica->n_tables)
-                                  * sizeof *by_replica);
-        for (size_t i = 0; i < idl->class_->n_tables; i++) {
-            int rti = idl->tables[i].replica_table;
-            if (rti >= 0 && rti < replica->n_tables) {
-                by_replica[rti] = &idl->tables[i];
-            }
-        }
+    for (size_t i = 0; i < n; i++) {
+        const struct odb_change *change = &changes[i];
+        struct odb_idl_table *t = (change->table < idl->n_by_replica
+                                   ? idl->by_replica[change->table] : NULL);
 
-        for (size_t i = 0; i < replica->n_changes; i++) {
-            const struct odb_change *change = &replica->changes[i];
-            struct odb_idl_table *t = (change->table < replica->n_tables
-                                       ? by_replica[change->table] : NULL);
-            const struct odb_replica_table *rt;
-            const struct odb_row *rrow;
-
-            if (!t) {
-                continue;
-            }
-            rt = &replica->tables[change->table];
-            if (change->kind == ODB_CHANGE_DELETE) {
-                struct odb_idl_row *row = odb_idl_find(t, change->uuid);
-                if (row) {
-                    odb_idl_row_delete(idl, row);
-                }
-                continue;
-            }
-            /* A row inserted or modified, then deleted in a later batch
-             * whose changes are in the same list, is no longer there. */
-            rrow = odb_replica_find_row(rt, change->uuid);
-            if (!rrow) {
-                continue;
-            }
-            if (change->kind == ODB_CHANGE_INSERT) {
-                odb_idl_row_insert(idl, t, rrow);
-            } else {
-                odb_idl_row_modify(idl, t, rrow, change->columns);
-            }
+        if (!t) {
+            continue;
         }
-        free(by_replica);
+        if (change->kind == ODB_CHANGE_DELETE) {
+            struct odb_idl_row *row = odb_idl_find(t, change->uuid);
+            if (row) {
+                odb_idl_row_delete(idl, row);
+            }
+        } else if (change->kind == ODB_CHANGE_INSERT) {
+            odb_idl_row_insert(idl, t, change->uuid, change->values);
+        } else {
+            odb_idl_row_modify(idl, t, change->uuid, change->columns,
+                               change->values);
+        }
     }
 
     /* Every row is decoded: now the references. */
@@ -1040,7 +1226,7 @@ odb_idl_update(struct odb_idl *idl, const struct odb_replica *replica)
             odb_idl_row_resolve(idl, row);
         }
     }
-    if (!idl->reloaded) {
+    if (!reload) {
         /* A deleted row that a row still points to: the server deleted a
          * row that an unchanged row refers to. */
         for (size_t i = 0; i < idl->class_->n_tables; i++) {
@@ -1062,11 +1248,21 @@ odb_idl_update(struct odb_idl *idl, const struct odb_replica *replica)
     idl->n_pending = 0;
 }
 
-/* Returns true if the last update reloaded every row (a new replica). */
+/* Returns true if a batch since the tracking was last cleared reloaded
+ * every row (a new replica). */
 bool
 odb_idl_reloaded(const struct odb_idl *idl)
 {
     return idl->reloaded;
+}
+
+/* Returns the store that holds the values of a replica for 'idl' (give it
+ * to odb_replica_create(), or in odb_session_options): 'idl' takes in
+ * every batch as the replica commits it. */
+const struct odb_store *
+odb_idl_store(struct odb_idl *idl)
+{
+    return &idl->store;
 }
 
 /* Returns the class that 'idl' was created with. */

@@ -25,19 +25,22 @@
  * the accessors: "struct hwvtep_physical_port", HWVTEP_ACL_FOR_EACH, ...).
  * This runtime knows no table: it decodes each column as its class says.
  *
- * Updates.  odb_idl_update() takes in the replica's list of changes, so it
- * must run after each batch, before odb_replica_clear_changes().  Given a
- * replica other than the one it last saw (a new connection or schema), it
- * reloads: every row it had is tracked as deleted, every row of the
- * replica tracked as new, and odb_idl_reloaded() says so until the next
- * update.
+ * One store.  The model is the store of its replica's values
+ * (ovsdb/replica.h): give odb_idl_store() to the replica (through
+ * odb_session_options), which then keeps of each row only its UUID, hands
+ * each batch to the model as it commits it, and asks the model for the
+ * values it needs again (encoded back to canonical JSON).  Given a batch of
+ * a replica other than the one it last saw (a new schema: the batch has
+ * every row), the model reloads: every row it had is tracked as deleted,
+ * every row of the batch as new, and odb_idl_reloaded() says so.
  *
- * Decoding.  Values come from the replica's canonical JSON (ovsdb/datum.h),
- * which the replica checked against the server's schema, not ours: every
- * JSON type is checked again, and a value that does not fit the column's
- * C type (an older or different schema) is replaced by the column's
- * default, with a rate-limited warning.  A column or table that the
- * replica lacks reads as its default, or as an empty table.
+ * Decoding.  Values come in the replica's canonical JSON (ovsdb/datum.h),
+ * which the replica checked against the server's schema, not ours.  The
+ * model takes only the columns whose server type fits the column's C type;
+ * the replica keeps the others itself, and the model reads them as their
+ * default, with a rate-limited warning (an older or different schema).  A
+ * column or table that the replica lacks reads as its default, or as an
+ * empty table.
  *
  * C types.  string: "char *"; integer: "int64_t"; real: "double";
  * boolean: "bool"; a uuid that refers to a table of the model: a pointer
@@ -58,21 +61,19 @@
  * pointers change, and they are tracked as modified in that column.  No
  * pointer held in the model ever points to a freed row.
  *
- * Tracking.  The rows that the last update inserted, modified or deleted
- * are tracked (TABLE_FOR_EACH_TRACKED): each is new, deleted, or has the
- * bits of the columns whose values changed (a new row has no column bits;
- * a row inserted then deleted before the tracking was cleared is both).
- * odb_idl_update() clears the previous update's tracking first, so the
- * tracked rows are always those of the last update; odb_idl_track_clear()
- * clears it at once.
+ * Tracking.  The rows that the batches since the consumer last called
+ * odb_idl_track_clear() inserted, modified or deleted are tracked
+ * (TABLE_FOR_EACH_TRACKED): each is new, deleted, or has the bits of the
+ * columns whose values changed (a new row has no column bits; a row
+ * inserted then deleted before the tracking was cleared is both).
  *
  * Ownership and lifetime.  The IDL owns its rows and everything in them
  * (copies of the strings and arrays: it keeps no JSON).  A row, and every
- * pointer in it, is valid until the update that deletes it is followed by
- * the next update, odb_idl_track_clear() or odb_idl_destroy(): a deleted
- * row is out of its table (TABLE_FOR_EACH, TABLE_get) but stays readable,
- * values and references as they were, while it is tracked.  Consumers get
- * const pointers and must not change a row. */
+ * pointer in it, is valid until the batch that deletes it is followed by
+ * odb_idl_track_clear() and then another batch, or odb_idl_destroy(): a
+ * deleted row is out of its table (TABLE_FOR_EACH, TABLE_get) but stays
+ * readable, values and references as they were, until then.  Consumers
+ * get const pointers and must not change a row. */
 
 #include <jansson.h>
 #include <limits.h>
@@ -86,6 +87,7 @@
 #include "ovsdb/schema.h"
 
 struct odb_replica;
+struct odb_store;
 
 /* One atomic type of a column as the model holds it: 'type' as the schema
  * says, and for a uuid, 'ref_table' the index of the table it refers to
@@ -164,7 +166,7 @@ struct odb_idl_row {
 
 struct odb_idl *odb_idl_create(const struct odb_idl_class *);
 void odb_idl_destroy(struct odb_idl *);
-void odb_idl_update(struct odb_idl *, const struct odb_replica *);
+const struct odb_store *odb_idl_store(struct odb_idl *);
 void odb_idl_track_clear(struct odb_idl *);
 bool odb_idl_reloaded(const struct odb_idl *);
 const struct odb_idl_class *odb_idl_get_class(const struct odb_idl *);

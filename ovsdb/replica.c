@@ -81,23 +81,61 @@ odb_row_find(const struct odb_replica_table *table, const char *uuid,
 }
 
 static void
-odb_row_destroy(struct odb_row *row, size_t n_columns)
+odb_row_destroy(struct odb_row *row, const struct odb_replica_table *t)
 {
     if (row) {
-        for (size_t i = 0; i < n_columns; i++) {
+        for (size_t i = 0; i < t->n_kept; i++) {
             json_decref(row->values[i]);
         }
         free(row);
     }
 }
 
+/* Frees 'values', an array of 'n' references (or NULLs). */
+static void
+odb_values_free(json_t **values, size_t n)
+{
+    if (values) {
+        for (size_t i = 0; i < n; i++) {
+            json_decref(values[i]);
+        }
+        free(values);
+    }
+}
+
+/* Returns the values of every column of 'row' of table 'ti' of 'r', as an
+ * array of new references, from the row itself or from the store. */
+static json_t **
+odb_row_values(const struct odb_replica *r, size_t ti,
+               const struct odb_row *row)
+{
+    const struct odb_replica_table *t = &r->tables[ti];
+    json_t **values = iovp_xzalloc(MAX(1, t->n_columns) * sizeof *values);
+
+    if (t->n_kept < t->n_columns) {
+        r->store->get(r->store->aux, r, ti, row->uuid, values);
+    }
+    for (size_t i = 0; i < t->n_columns; i++) {
+        if (t->slots[i] >= 0) {
+            values[i] = json_incref(row->values[t->slots[i]]);
+        } else if (!values[i]) {
+            /* (Only a store that lost the row gets here.) */
+            values[i] = json_incref(t->defaults[i]);
+        }
+    }
+    return values;
+}
+
 /* Creates a replica of the tables and columns that 'monitor' (with 'n'
  * entries) names, of a database with 'schema', which it takes (and frees on
- * failure).  An optional table that 'schema' lacks is left out.  Returns
- * NULL and the replica in '*replicap', or a malloc()'d error. */
+ * failure).  An optional table that 'schema' lacks is left out.  'store',
+ * if nonnull, holds the values of the columns it takes (it must outlive
+ * the replica).  Returns NULL and the replica in '*replicap', or a
+ * malloc()'d error. */
 char *
 odb_replica_create(struct odb_schema *schema,
                    const struct odb_monitor_table *monitor, size_t n,
+                   const struct odb_store *store,
                    struct odb_replica **replicap)
 {
     static unsigned long long int next_serial = 1;
@@ -107,6 +145,7 @@ odb_replica_create(struct odb_schema *schema,
     *replicap = NULL;
     r->serial = next_serial++;
     r->schema = schema;
+    r->store = store;
     r->tables = iovp_xzalloc(n * sizeof *r->tables);
     for (size_t i = 0; i < n && !error; i++) {
         const struct odb_table_schema *ts;
@@ -160,8 +199,11 @@ odb_replica_create(struct odb_schema *schema,
         struct odb_replica_table *t = &r->tables[i];
         t->defaults = iovp_xmalloc(MAX(1, t->n_columns)
                                    * sizeof *t->defaults);
+        t->slots = iovp_xmalloc(MAX(1, t->n_columns) * sizeof *t->slots);
         for (size_t j = 0; j < t->n_columns; j++) {
             t->defaults[j] = odb_datum_default(&t->columns[j]->type);
+            t->slots[j] = (store && store->takes(store->aux, r, i, j)
+                           ? -1 : (int) t->n_kept++);
         }
     }
     *replicap = r;
@@ -182,7 +224,7 @@ odb_replica_destroy(struct odb_replica *r)
         struct odb_row *row;
 
         HMAP_FOR_EACH_POP (row, node, &t->rows) {
-            odb_row_destroy(row, t->n_columns);
+            odb_row_destroy(row, t);
         }
         hmap_destroy(&t->rows);
         if (t->defaults) {
@@ -192,6 +234,7 @@ odb_replica_destroy(struct odb_replica *r)
             free(t->defaults);
         }
         free(t->columns);
+        free(t->slots);
     }
     free(r->tables);
     free(r->last_id);
@@ -233,13 +276,13 @@ odb_replica_find_table(const struct odb_replica *r, const char *name)
 }
 
 /* Returns the value (borrowed) of column 'name' in 'row' of 't', or NULL
- * if 't' does not monitor that column. */
+ * if 't' does not monitor that column or leaves it to the store. */
 const json_t *
 odb_row_get(const struct odb_replica_table *t, const struct odb_row *row,
             const char *name)
 {
     int i = odb_replica_column_index(t, name);
-    return i >= 0 ? row->values[i] : NULL;
+    return i >= 0 && t->slots[i] >= 0 ? row->values[t->slots[i]] : NULL;
 }
 
 /* Returns the row of 'table' whose UUID is 'uuid', or NULL. */
@@ -339,15 +382,21 @@ odb_parse_row(const struct odb_replica_table *t, const json_t *row,
     return NULL;
 }
 
-/* Returns the values array of a row that starts from 'row' (its values) or,
- * with 'row' NULL, from the columns' defaults. */
+/* Returns the values array of a row of table 'ti' that starts from 'row'
+ * (its values) or, with 'row' NULL, from the columns' defaults. */
 static json_t **
-odb_values_start(const struct odb_replica_table *t, const struct odb_row *row)
+odb_values_start(const struct odb_replica *r, size_t ti,
+                 const struct odb_row *row)
 {
-    json_t **values = iovp_xmalloc(MAX(1, t->n_columns) * sizeof *values);
+    const struct odb_replica_table *t = &r->tables[ti];
 
+    if (row) {
+        return odb_row_values(r, ti, row);
+    }
+
+    json_t **values = iovp_xmalloc(MAX(1, t->n_columns) * sizeof *values);
     for (size_t i = 0; i < t->n_columns; i++) {
-        values[i] = json_incref(row ? row->values[i] : t->defaults[i]);
+        values[i] = json_incref(t->defaults[i]);
     }
     return values;
 }
@@ -419,7 +468,7 @@ odb_parse_row_update(const struct odb_replica *r, size_t ti,
     if (!error && !delete) {
         /* An insert starts from the defaults; a version 1 modify carries
          * the new values of the columns it changes. */
-        op.values = odb_values_start(t, insert ? NULL : op.row);
+        op.values = odb_values_start(r, ti, insert ? NULL : op.row);
         error = odb_parse_row(t, row, diff, op.values);
     }
 
@@ -480,9 +529,13 @@ odb_parse_updates(const struct odb_replica *r, const json_t *updates,
 /* The most changes whose room a replica keeps between batches. */
 #define ODB_KEEP_CHANGES 1024
 
+/* Lists a change of 'kind' to row 'uuid' of 'table', with 'columns' (for a
+ * MODIFY) and the row's new 'values' (for INSERT and MODIFY), both taken:
+ * the values stay on the list, for the store, only if there is one. */
 static void
 odb_replica_add_change(struct odb_replica *r, enum odb_change_kind kind,
-                       size_t table, const char *uuid, json_t *columns)
+                       size_t table, const char *uuid, json_t *columns,
+                       json_t **values)
 {
     if (r->n_changes >= r->allocated_changes) {
         r->allocated_changes = MAX(16, 2 * r->allocated_changes);
@@ -494,6 +547,29 @@ odb_replica_add_change(struct odb_replica *r, enum odb_change_kind kind,
     c->table = table;
     strcpy(c->uuid, uuid);
     c->columns = columns;
+    c->values = NULL;
+    if (r->store) {
+        c->values = values;
+    } else {
+        odb_values_free(values, r->tables[table].n_columns);
+    }
+}
+
+/* Hands the changes listed from number 'first' on, a batch just committed,
+ * to the store, if any, and drops their values. */
+static void
+odb_replica_store_commit(struct odb_replica *r, size_t first)
+{
+    if (!r->store || first >= r->n_changes) {
+        return;
+    }
+    r->store->commit(r->store->aux, r, &r->changes[first],
+                     r->n_changes - first);
+    for (size_t i = first; i < r->n_changes; i++) {
+        struct odb_change *c = &r->changes[i];
+        odb_values_free(c->values, r->tables[c->table].n_columns);
+        c->values = NULL;
+    }
 }
 
 /* Commits the checked updates in 'b' to 'r', listing the changes, and marks
@@ -507,39 +583,48 @@ odb_batch_commit(struct odb_replica *r, struct odb_batch *b)
 
         if (!op->values) {
             hmap_remove(&t->rows, &op->row->node);
-            odb_row_destroy(op->row, t->n_columns);
+            odb_row_destroy(op->row, t);
             odb_replica_add_change(r, ODB_CHANGE_DELETE, op->table, op->uuid,
-                                   NULL);
+                                   NULL, NULL);
         } else if (op->row) {
+            json_t **old = odb_row_values(r, op->table, op->row);
             json_t *changed = NULL;
             for (size_t j = 0; j < t->n_columns; j++) {
-                if (!json_equal(op->row->values[j], op->values[j])) {
+                if (!json_equal(old[j], op->values[j])) {
                     if (!changed) {
                         changed = json_array();
                     }
                     json_array_append_new(changed,
                                           json_string(t->columns[j]->name));
                 }
-                json_decref(op->row->values[j]);
-                op->row->values[j] = op->values[j];
+                int slot = t->slots[j];
+                if (slot >= 0) {
+                    json_decref(op->row->values[slot]);
+                    op->row->values[slot] = json_incref(op->values[j]);
+                }
             }
+            odb_values_free(old, t->n_columns);
             op->row->seen = r->generation;
             if (changed) {
                 odb_replica_add_change(r, ODB_CHANGE_MODIFY, op->table,
-                                       op->uuid, changed);
+                                       op->uuid, changed, op->values);
+            } else {
+                odb_values_free(op->values, t->n_columns);
             }
         } else {
             struct odb_row *row = iovp_xmalloc(
-                sizeof *row + t->n_columns * sizeof *row->values);
+                sizeof *row + t->n_kept * sizeof *row->values);
             strcpy(row->uuid, op->uuid);
             row->seen = r->generation;
-            memcpy(row->values, op->values,
-                   t->n_columns * sizeof *row->values);
+            for (size_t j = 0; j < t->n_columns; j++) {
+                if (t->slots[j] >= 0) {
+                    row->values[t->slots[j]] = json_incref(op->values[j]);
+                }
+            }
             hmap_insert(&t->rows, &row->node, op->hash);
             odb_replica_add_change(r, ODB_CHANGE_INSERT, op->table, op->uuid,
-                                   NULL);
+                                   NULL, op->values);
         }
-        free(op->values);
         op->values = NULL;
     }
     b->n = 0;
@@ -553,10 +638,12 @@ char *
 odb_replica_apply(struct odb_replica *r, const json_t *updates, int version)
 {
     struct odb_batch b = { NULL, 0, 0 };
+    size_t first = r->n_changes;
     char *error = odb_parse_updates(r, updates, version, false, &b);
 
     if (!error) {
         odb_batch_commit(r, &b);
+        odb_replica_store_commit(r, first);
     }
     odb_batch_destroy(&b, r);
     return error;
@@ -571,6 +658,7 @@ odb_replica_apply_full(struct odb_replica *r, const json_t *updates,
                        int version)
 {
     struct odb_batch b = { NULL, 0, 0 };
+    size_t first = r->n_changes;
     char *error;
 
     r->generation++;
@@ -584,12 +672,13 @@ odb_replica_apply_full(struct odb_replica *r, const json_t *updates,
             HMAP_FOR_EACH_SAFE (row, node, &t->rows) {
                 if (row->seen != r->generation) {
                     odb_replica_add_change(r, ODB_CHANGE_DELETE, i, row->uuid,
-                                           NULL);
+                                           NULL, NULL);
                     hmap_remove(&t->rows, &row->node);
-                    odb_row_destroy(row, t->n_columns);
+                    odb_row_destroy(row, t);
                 }
             }
         }
+        odb_replica_store_commit(r, first);
     }
     odb_batch_destroy(&b, r);
     return error;
@@ -608,7 +697,9 @@ void
 odb_replica_clear_changes(struct odb_replica *r)
 {
     for (size_t i = 0; i < r->n_changes; i++) {
-        json_decref(r->changes[i].columns);
+        struct odb_change *c = &r->changes[i];
+        json_decref(c->columns);
+        odb_values_free(c->values, r->tables[c->table].n_columns);
     }
     r->n_changes = 0;
     if (r->allocated_changes > ODB_KEEP_CHANGES) {
@@ -633,11 +724,12 @@ odb_replica_to_json(const struct odb_replica *r)
         const struct odb_row *row;
 
         HMAP_FOR_EACH (row, node, &t->rows) {
+            json_t **values = odb_row_values(r, i, row);
             json_t *columns = json_object();
             for (size_t j = 0; j < t->n_columns; j++) {
-                json_object_set(columns, t->columns[j]->name,
-                                row->values[j]);
+                json_object_set_new(columns, t->columns[j]->name, values[j]);
             }
+            free(values);
             json_object_set_new(rows, row->uuid, columns);
         }
         json_object_set_new(json, t->schema->name, rows);

@@ -30,6 +30,14 @@
  * could not be resumed) is compared with what the replica holds, and only
  * the real differences are listed.
  *
+ * Where the values are.  Without a store, the replica keeps every value.
+ * With one (the typed model, ovsdb/idl.h), it keeps of each row only its
+ * UUID and the values of the columns the store does not take: the store
+ * takes in each batch as it is committed (its changes, with their new
+ * values) and gives values back, in canonical form, when the replica needs
+ * them (to apply a diff, to compare a full copy, to dump).  So each value
+ * is held once.
+ *
  * No I/O, no protocol: ovsdb/session.c feeds it. */
 
 #include <jansson.h>
@@ -39,6 +47,7 @@
 
 #include <openvswitch/hmap.h>
 
+struct odb_replica;
 struct odb_schema;
 struct odb_table_schema;
 struct odb_column;
@@ -56,8 +65,9 @@ enum odb_change_kind {
 
 const char *odb_change_kind_to_string(enum odb_change_kind);
 
-/* A row.  'values[i]' is the canonical value of the table's i-th monitored
- * column (never NULL). */
+/* A row.  'values' has the canonical values (never NULL) of the columns
+ * that the replica keeps, in the table's order of columns: without a
+ * store, 'values[i]' is that of the i-th monitored column. */
 struct odb_row {
     struct hmap_node node;      /* In 'table->rows', hashed on 'uuid'. */
     char uuid[37];
@@ -71,6 +81,9 @@ struct odb_replica_table {
     const struct odb_column **columns;  /* The monitored columns. */
     json_t **defaults;          /* Each column's default value, shared. */
     size_t n_columns;
+    int *slots;                 /* Per column: its index in a row's
+                                 * 'values', or -1 if the store holds it. */
+    size_t n_kept;              /* Columns with a slot. */
     struct hmap rows;           /* Contains "struct odb_row"s. */
 };
 
@@ -80,6 +93,31 @@ struct odb_change {
     size_t table;               /* Index into the replica's tables. */
     char uuid[37];
     json_t *columns;            /* MODIFY: names of the columns changed. */
+    json_t **values;            /* INSERT and MODIFY, while the store's
+                                 * commit() runs: the row's new values, one
+                                 * per column.  Otherwise NULL. */
+};
+
+/* A store of values that a replica leaves to another owner (see above).
+ * Every function gets 'aux'. */
+struct odb_store {
+    /* Whether the store takes column 'column' of table 'table' of 'r' (a
+     * replica being made: its schema and tables are set). */
+    bool (*takes)(void *aux, const struct odb_replica *r, size_t table,
+                  size_t column);
+
+    /* Sets 'values[i]', for each column i of table 'table' that the store
+     * takes, to a new reference to its canonical value in row 'uuid',
+     * which the store has. */
+    void (*get)(void *aux, const struct odb_replica *r, size_t table,
+                const char *uuid, json_t **values);
+
+    /* Takes in the batch just committed to 'r': 'changes' (n of them, with
+     * their 'values'), which are the last of 'r->changes'. */
+    void (*commit)(void *aux, const struct odb_replica *r,
+                   const struct odb_change *changes, size_t n);
+
+    void *aux;
 };
 
 /* What to monitor: a table and its columns (NULL for every column).  An
@@ -96,6 +134,7 @@ struct odb_replica {
                                      * made after another has a higher
                                      * one, whatever address it has. */
     struct odb_schema *schema;  /* Owned. */
+    const struct odb_store *store;  /* NULL: the replica keeps values. */
     struct odb_replica_table *tables;
     size_t n_tables;
     char *last_id;              /* Last transaction id seen, or NULL. */
@@ -107,7 +146,7 @@ struct odb_replica {
 
 char *odb_replica_create(struct odb_schema *,
                          const struct odb_monitor_table *, size_t n,
-                         struct odb_replica **);
+                         const struct odb_store *, struct odb_replica **);
 void odb_replica_destroy(struct odb_replica *);
 
 json_t *odb_replica_monitor_requests(const struct odb_replica *);

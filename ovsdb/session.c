@@ -87,6 +87,7 @@ struct odb_session {
     struct odb_monitor_table *tables;
     size_t n_tables;
     bool leader_only;
+    const struct odb_store *store;  /* For the replica's values, or NULL. */
 
     enum odb_session_state state;
     json_t *outbox;             /* Messages to send, in order. */
@@ -141,6 +142,7 @@ odb_session_create(const struct odb_session_options *options)
     s->tables = iovp_xmalloc(MAX(1, s->n_tables) * sizeof *s->tables);
     memcpy(s->tables, options->tables, s->n_tables * sizeof *s->tables);
     s->leader_only = options->leader_only;
+    s->store = options->store;
     s->state = ODB_SESSION_DISCONNECTED;
     s->outbox = json_array();
     s->conditions = json_object();
@@ -406,7 +408,7 @@ odb_session_handle_server_schema(struct odb_session *s, const json_t *result)
     columns[n] = NULL;
 
     struct odb_monitor_table mt = { .table = "Database", .columns = columns };
-    error = odb_replica_create(schema, &mt, 1, &s->server);
+    error = odb_replica_create(schema, &mt, 1, NULL, &s->server);
     if (error) {
         return error;
     }
@@ -445,7 +447,8 @@ odb_session_handle_schema(struct odb_session *s, const json_t *result)
     }
 
     struct odb_replica *replica;
-    error = odb_replica_create(schema, s->tables, s->n_tables, &replica);
+    error = odb_replica_create(schema, s->tables, s->n_tables, s->store,
+                               &replica);
     if (error) {
         return error;
     }

@@ -89,6 +89,8 @@ struct odb_session_options {
     const struct odb_monitor_table *tables;
     size_t n_tables;
     bool leader_only;           /* Leave a cluster member not the leader. */
+    const struct odb_store *store;  /* Holds the replica's values (see
+                                     * ovsdb/replica.h), or NULL. */
 };
 
 /* Counters, for ovsdb/status. */

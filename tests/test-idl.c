@@ -134,12 +134,22 @@ test_schema(const char *name, const char *edit)
     return schema;
 }
 
+/* A replica whose values 'idl' holds, and a shadow replica that keeps its
+ * values itself: after each batch, both must say the same. */
+struct test_db {
+    struct odb_replica *r;
+    struct odb_replica *shadow;
+    struct odb_idl *idl;
+};
+
 static struct odb_replica *
-test_replica(const char *name, const char *edit,
-             const struct odb_monitor_table *monitor, size_t n)
+test_replica__(const char *name, const char *edit,
+               const struct odb_monitor_table *monitor, size_t n,
+               const struct odb_store *store)
 {
     struct odb_replica *r;
-    char *error = odb_replica_create(test_schema(name, edit), monitor, n, &r);
+    char *error = odb_replica_create(test_schema(name, edit), monitor, n,
+                                     store, &r);
 
     if (error) {
         iovp_fatal(-1, "%s", error);
@@ -147,20 +157,57 @@ test_replica(const char *name, const char *edit,
     return r;
 }
 
-/* Applies the <table-updates2> 'text' (' for ") to 'r', then updates 'idl'
- * from it and clears the replica's changes, as the agent does. */
+static struct test_db
+test_db(const char *name, const char *edit,
+        const struct odb_monitor_table *monitor, size_t n,
+        struct odb_idl *idl)
+{
+    return (struct test_db) {
+        .r = test_replica__(name, edit, monitor, n, odb_idl_store(idl)),
+        .shadow = test_replica__(name, edit, monitor, n, NULL),
+        .idl = idl,
+    };
+}
+
 static void
-test_apply(struct odb_replica *r, struct odb_idl *idl, const char *text)
+test_db_destroy(struct test_db *db)
+{
+    odb_replica_destroy(db->r);
+    odb_replica_destroy(db->shadow);
+}
+
+/* Applies the <table-updates2> 'text' (' for ") to 'db', after clearing
+ * the model's tracking and the replica's changes as the agent does once it
+ * has read them, and checks that the replica, whose values the model
+ * holds, says what the shadow says. */
+static void
+test_apply(struct test_db *db, const char *text)
 {
     json_t *updates = test_json(text);
-    char *error = odb_replica_apply(r, updates, 2);
 
-    if (error) {
-        iovp_fatal(-1, "update rejected: %s", error);
+    odb_idl_track_clear(db->idl);
+    odb_replica_clear_changes(db->r);
+    for (int i = 0; i < 2; i++) {
+        struct odb_replica *r = i ? db->shadow : db->r;
+        char *error = odb_replica_apply(r, updates, 2);
+        if (error) {
+            iovp_fatal(-1, "update rejected: %s", error);
+        }
     }
     json_decref(updates);
-    odb_idl_update(idl, r);
-    odb_replica_clear_changes(r);
+
+    json_t *a = odb_replica_to_json(db->r);
+    json_t *b = odb_replica_to_json(db->shadow);
+    CHECK(json_equal(a, b));
+    if (!json_equal(a, b)) {
+        char *sa = json_dumps(a, JSON_SORT_KEYS);
+        char *sb = json_dumps(b, JSON_SORT_KEYS);
+        fprintf(stderr, "model's replica: %s\nshadow: %s\n", sa, sb);
+        free(sa);
+        free(sb);
+    }
+    json_decref(a);
+    json_decref(b);
 }
 
 /* Sets 'N' to the number of tracked rows of hwvtep_TABLE in 'IDL'. */
@@ -177,14 +224,14 @@ test_apply(struct odb_replica *r, struct odb_idl *idl, const char *text)
 static void
 test_hwvtep(const char *schema)
 {
-    struct odb_replica *r = test_replica(schema, NULL, hwvtep_idl_monitor,
-                                         hwvtep_idl_n_monitor);
     struct odb_idl *idl = hwvtep_idl_create();
+    struct test_db db = test_db(schema, NULL, hwvtep_idl_monitor,
+                                hwvtep_idl_n_monitor, idl);
     size_t n;
 
     /* One batch: every C type, a map, references to rows of the same
      * batch, one to a row that does not exist. */
-    test_apply(r, idl, "{"
+    test_apply(&db, "{"
         "'ACL_entry': {"
         "  '" E1 "': {'insert': {'sequence': 10,"
         "     'source_mac': '02:00:00:00:00:01', 'protocol': 6,"
@@ -271,7 +318,7 @@ test_hwvtep(const char *schema)
     CHECK(odb_idl_reloaded(idl));
 
     /* A modify, an insert, and a reference to it. */
-    test_apply(r, idl, "{"
+    test_apply(&db, "{"
         "'ACL_entry': {"
         "  '" E1 "': {'modify': {'sequence': 11}},"
         "  '" E3 "': {'insert': {'sequence': 30, 'direction': 'ingress',"
@@ -299,7 +346,7 @@ test_hwvtep(const char *schema)
     CHECK(p1->value_acl_bindings[0] == a1);
 
     /* A delete, and the reference to it gone in the same batch. */
-    test_apply(r, idl, "{"
+    test_apply(&db, "{"
         "'ACL_entry': {'" E2 "': {'delete': null}},"
         "'ACL': {'" A1 "': {'modify': {"
         "     'acl_entries': ['set', [['uuid', '" E2 "']]]}}}}");
@@ -319,7 +366,7 @@ test_hwvtep(const char *schema)
 
     /* A server that deletes a row that an unchanged row refers to: the
      * reference goes, and the referring row is tracked as modified. */
-    test_apply(r, idl, "{'Logical_Switch': {'" LS1 "': {'delete': null}}}");
+    test_apply(&db, "{'Logical_Switch': {'" LS1 "': {'delete': null}}}");
     printf("hwvtep: referred row deleted\n");
     CHECK(p1->n_vlan_bindings == 0);
     CHECK(hwvtep_physical_port_is_updated(
@@ -331,7 +378,7 @@ test_hwvtep(const char *schema)
     CHECK(hwvtep_logical_switch_is_deleted(ls1));
 
     /* A row that an unchanged row named before it existed. */
-    test_apply(r, idl, "{'Logical_Switch': {'" LS2 "': {'insert': {"
+    test_apply(&db, "{'Logical_Switch': {'" LS2 "': {'insert': {"
                "'name': 'ls2'}}}}");
     printf("hwvtep: referred row inserted\n");
     CHECK(p1->n_vlan_bindings == 1 && p1->key_vlan_bindings[0] == 7);
@@ -342,17 +389,67 @@ test_hwvtep(const char *schema)
               p1, HWVTEP_PHYSICAL_PORT_COL_VLAN_BINDINGS));
     CHECK(hwvtep_physical_port_first(idl) == p1);
 
-    /* A batch that changes nothing of ours clears the tracking. */
-    odb_idl_update(idl, r);
+    /* The consumer has read the changes: no more tracking. */
+    odb_idl_track_clear(idl);
     COUNT_TRACKED(physical_port, idl, n);
     CHECK(n == 0);
     CHECK(!hwvtep_physical_port_is_updated(
               p1, HWVTEP_PHYSICAL_PORT_COL_VLAN_BINDINGS));
 
+    /* Two batches before the consumer looks: both tracked. */
+    odb_idl_track_clear(idl);
+    for (int i = 0; i < 2; i++) {
+        json_t *updates = test_json(i
+            ? "{'ACL_entry': {'" E3 "': {'modify': {'sequence': 31}}}}"
+            : "{'ACL_entry': {'" E1 "': {'modify': {'sequence': 13}}}}");
+        CHECK(!odb_replica_apply(db.r, updates, 2));
+        CHECK(!odb_replica_apply(db.shadow, updates, 2));
+        json_decref(updates);
+    }
+    printf("hwvtep: two batches\n");
+    COUNT_TRACKED(acl_entry, idl, n);
+    CHECK(n == 2);
+    CHECK(e1->sequence == 13 && e3->sequence == 31);
+    CHECK(hwvtep_acl_entry_is_updated(e1, HWVTEP_ACL_ENTRY_COL_SEQUENCE));
+    CHECK(hwvtep_acl_entry_is_updated(e3, HWVTEP_ACL_ENTRY_COL_SEQUENCE));
+
+    /* A complete copy (a reconnect that could not resume): compared with
+     * the values the model holds, only the real differences. */
+    json_t *copy = odb_replica_to_json(db.shadow);
+    json_t *full = json_object();
+    const char *table;
+    json_t *rows;
+    json_object_foreach (copy, table, rows) {
+        const char *uuid;
+        json_t *row;
+        json_t *updates = json_object();
+        json_object_foreach (rows, uuid, row) {
+            if (!strcmp(uuid, E3)) {
+                json_object_set_new(row, "sequence", json_integer(32));
+            }
+            json_object_set_new(updates, uuid,
+                                json_pack("{s:O}", "initial", row));
+        }
+        json_object_set_new(full, table, updates);
+    }
+    json_decref(copy);
+    odb_idl_track_clear(idl);
+    odb_replica_clear_changes(db.r);
+    CHECK(!odb_replica_apply_full(db.r, full, 2));
+    CHECK(!odb_replica_apply_full(db.shadow, full, 2));
+    json_decref(full);
+    printf("hwvtep: complete copy\n");
+    CHECK(db.r->n_changes == 1);
+    COUNT_TRACKED(acl_entry, idl, n);
+    CHECK(n == 1);
+    CHECK(e3->sequence == 32 && !odb_idl_reloaded(idl));
+    COUNT_TRACKED(physical_port, idl, n);
+    CHECK(n == 0);
+
     /* A new replica: everything reloaded. */
-    struct odb_replica *r2 = test_replica(schema, NULL, hwvtep_idl_monitor,
-                                          hwvtep_idl_n_monitor);
-    test_apply(r2, idl, "{"
+    struct test_db db2 = test_db(schema, NULL, hwvtep_idl_monitor,
+                                 hwvtep_idl_n_monitor, idl);
+    test_apply(&db2, "{"
         "'ACL_entry': {'" E1 "': {'insert': {'sequence': 12,"
         "     'direction': 'ingress', 'action': 'permit'}}}}");
     printf("hwvtep: reloaded\n");
@@ -372,9 +469,9 @@ test_hwvtep(const char *schema)
     CHECK(hwvtep_acl_is_deleted(a1));
     CHECK(a1->n_acl_entries == 2 && a1->acl_entries[0] == e1);
 
+    test_db_destroy(&db);
+    test_db_destroy(&db2);
     odb_idl_destroy(idl);
-    odb_replica_destroy(r);
-    odb_replica_destroy(r2);
 }
 
 /* A server whose schema is not ours: columns of other types, a column and
@@ -382,7 +479,8 @@ test_hwvtep(const char *schema)
 static void
 test_mismatch(const char *schema)
 {
-    struct odb_replica *r = test_replica(schema, "{"
+    struct odb_idl *idl = hwvtep_idl_create();
+    struct test_db db = test_db(schema, "{"
         "'ACL_entry': {'sequence': 'string', 'icmp_type': null,"
         "              'tcp_flags': {'key': 'integer', 'min': 0,"
         "                            'max': 'unlimited'}},"
@@ -393,10 +491,10 @@ test_mismatch(const char *schema)
         "                                  'max': 1}},"
         "'ACL': {'acl_entries': {'key': 'string', 'min': 0,"
         "                        'max': 'unlimited'}},"
-        "'Iovp_Offload': null}", hwvtep_idl_monitor, hwvtep_idl_n_monitor);
-    struct odb_idl *idl = hwvtep_idl_create();
+        "'Iovp_Offload': null}", hwvtep_idl_monitor, hwvtep_idl_n_monitor,
+        idl);
 
-    test_apply(r, idl, "{"
+    test_apply(&db, "{"
         "'ACL_entry': {'" E1 "': {'insert': {'sequence': 'ten',"
         "     'direction': 'ingress', 'action': 'permit',"
         "     'tcp_flags': ['set', [1, 2]], 'protocol': 17}},"
@@ -436,15 +534,15 @@ test_mismatch(const char *schema)
     CHECK(a1->n_acl_entries == 0);              /* Strings: not uuids. */
     CHECK(!hwvtep_iovp_offload_first(idl));     /* No such table. */
 
-    test_apply(r, idl, "{'ACL_entry': {'" E2 "': {'modify': {"
+    test_apply(&db, "{'ACL_entry': {'" E2 "': {'modify': {"
                "'sequence': 'twenty-one', 'tcp_flags': ['set', [1, 2]]}}}}");
     printf("mismatch: modified\n");
     CHECK(hwvtep_acl_entry_get(idl, E2) == e2);
     CHECK(e2->sequence == 0 && e2->n_tcp_flags == 0);
     CHECK(hwvtep_acl_entry_is_updated(e2, HWVTEP_ACL_ENTRY_COL_TCP_FLAGS));
 
+    test_db_destroy(&db);
     odb_idl_destroy(idl);
-    odb_replica_destroy(r);
 }
 
 /* The test model (tests/idltest.idl): booleans, and references from a
@@ -452,11 +550,11 @@ test_mismatch(const char *schema)
 static void
 test_idltest(const char *schema)
 {
-    struct odb_replica *r = test_replica(schema, NULL, idltest_idl_monitor,
-                                         idltest_idl_n_monitor);
     struct odb_idl *idl = idltest_idl_create();
+    struct test_db db = test_db(schema, NULL, idltest_idl_monitor,
+                                idltest_idl_n_monitor, idl);
 
-    test_apply(r, idl, "{"
+    test_apply(&db, "{"
         "'Manager': {'" M1 "': {'insert': {'target': 'ptcp:6640',"
         "     'is_connected': true, 'inactivity_probe': 5000,"
         "     'status': ['map', [['state', 'ACTIVE']]]}}},"
@@ -481,15 +579,15 @@ test_idltest(const char *schema)
     CHECK_STR(odb_idl_map_get(g1->key_other_config, g1->value_other_config,
                               g1->n_other_config, "k"), "v");
 
-    test_apply(r, idl, "{'Manager': {'" M1 "': {'modify': {"
+    test_apply(&db, "{'Manager': {'" M1 "': {'modify': {"
                "'is_connected': false}}}}");
     printf("idltest: modified\n");
     CHECK(idltest_manager_get(idl, M1) == m1 && !m1->is_connected);
     CHECK(idltest_manager_is_updated(m1, IDLTEST_MANAGER_COL_IS_CONNECTED));
     CHECK(g1->managers[0] == m1);
 
+    test_db_destroy(&db);
     odb_idl_destroy(idl);
-    odb_replica_destroy(r);
 }
 
 int
@@ -522,10 +620,6 @@ test_idl_memory_main(int argc, char *argv[])
         return EXIT_FAILURE;
     }
     size_t n = strtoul(argv[2], NULL, 10);
-    struct odb_replica *r = test_replica(argv[1], NULL, hwvtep_idl_monitor,
-                                         hwvtep_idl_n_monitor);
-    struct odb_idl *idl = hwvtep_idl_create();
-    size_t before = test_heap();
     json_t *rows = json_object();
 
     /* Entries as a controller writes them: a sequence, an address and a
@@ -544,23 +638,31 @@ test_idl_memory_main(int argc, char *argv[])
     }
     json_t *updates = json_pack("{s:o}", "ACL_entry", rows);
 
-    char *error = odb_replica_apply(r, updates, 2);
-    if (error) {
-        iovp_fatal(-1, "%s", error);
+    /* As iovpd holds them: the model, and a replica that keeps only the
+     * rows' UUIDs.  Then a replica alone, which keeps the values. */
+    size_t sizes[2];
+    for (int i = 0; i < 2; i++) {
+        struct odb_idl *idl = i ? NULL : hwvtep_idl_create();
+        size_t before = test_heap();
+        struct odb_replica *r = test_replica__(
+            argv[1], NULL, hwvtep_idl_monitor, hwvtep_idl_n_monitor,
+            idl ? odb_idl_store(idl) : NULL);
+        char *error = odb_replica_apply(r, updates, 2);
+        if (error) {
+            iovp_fatal(-1, "%s", error);
+        }
+        odb_replica_clear_changes(r);
+        if (idl) {
+            odb_idl_track_clear(idl);
+        }
+        sizes[i] = test_heap() - before;
+        odb_replica_destroy(r);
+        odb_idl_destroy(idl);
     }
     json_decref(updates);
-    size_t replica = test_heap() - before;
 
-    before = test_heap();
-    odb_idl_update(idl, r);
-    odb_idl_track_clear(idl);
-    size_t model = test_heap() - before;
-    odb_replica_clear_changes(r);
-
-    printf("%zu ACL_entry rows: replica %zu bytes per row "
-           "(with its change list), model %zu bytes per row\n",
-           n, n ? replica / n : 0, n ? model / n : 0);
-    odb_idl_destroy(idl);
-    odb_replica_destroy(r);
+    printf("%zu ACL_entry rows: model and replica %zu bytes per row, "
+           "a replica that keeps the values %zu bytes per row\n",
+           n, n ? sizes[0] / n : 0, n ? sizes[1] / n : 0);
     return EXIT_SUCCESS;
 }
