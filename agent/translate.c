@@ -102,8 +102,8 @@ struct translate {
 
 /* Inputs. */
 
-/* Returns true if 'row' (tracked in the last update of its model) is new,
- * deleted, or changed in a column other than 'column'. */
+/* Returns true if 'row' (tracked by its model) is new, deleted, or changed
+ * in a column other than 'column'. */
 static bool
 translate_row_changed_beyond(const struct odb_idl_row *row,
                              unsigned int column, unsigned int n_columns)
@@ -142,10 +142,10 @@ translate_ovs_external_id(const struct odb_idl *ovs, const char *key)
     return value ? iovp_xstrdup(value) : NULL;
 }
 
-/* Takes in the last update of the Open_vSwitch model 'ovs' (all of it
- * after a reload): the switch's identity, and the ports and interfaces of
- * the bridges.  The columns iovpd sets up on its bridge, and the
- * configuration counters, change no flow. */
+/* Takes in what the Open_vSwitch model 'ovs' tracked (all of it after a
+ * reload): the switch's identity, and the ports and interfaces of the
+ * bridges.  The columns iovpd sets up on its bridge, and the configuration
+ * counters, change no flow. */
 void
 translate_ovs_changed(struct translate *t, const struct odb_idl *ovs)
 {
@@ -224,11 +224,11 @@ translate_acl_row_changed(struct translate *t, const struct odb_idl_row *row,
     }
 }
 
-/* Takes in the last update of the hardware_vtep model 'vtep' (all of it
- * after a reload: a new connection's, a new schema's).  What iovpd itself
- * writes there (the statuses and statistics of ports, ACLs and entries,
- * the local MACs, the offload report) changes no node, but a fault status
- * that someone else changed makes iovpd look at the faults again. */
+/* Takes in what the hardware_vtep model 'vtep' tracked (all of it after
+ * a reload: a new schema's).  What iovpd itself writes there (the statuses
+ * and statistics of ports, ACLs and entries, the local MACs, the offload
+ * report) changes no node, but a fault status that someone else changed
+ * makes iovpd look at the faults again. */
 void
 translate_vtep_changed(struct translate *t, const struct odb_idl *vtep)
 {

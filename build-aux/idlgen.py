@@ -333,9 +333,9 @@ def write_header(m, guard, out):
         w("    for ((ROW) = %s_first(IDL); (ROW); (ROW) = %s_next(ROW))"
           % (s, s))
         w("")
-        w("/* Each row of %s that the last update inserted, modified or" %
+        w("/* Each row of %s that the batches since the tracking was last" %
           name)
-        w(" * deleted. */")
+        w(" * cleared inserted, modified or deleted. */")
         w("#define %s_FOR_EACH_TRACKED(ROW, IDL) \\" % S)
         w("    for ((ROW) = %s_track_first(IDL); (ROW); \\" % s)
         w("         (ROW) = %s_track_next(ROW))" % s)

@@ -185,16 +185,77 @@ odb_idl_base_has_strings(const struct odb_idl_base *base)
     return base->type == ODB_TYPE_STRING || base->type == ODB_TYPE_UUID;
 }
 
+/* The strings of the models' rows, each held once with a count of its
+ * users: rows share many of them (an ACL entry's direction, action,
+ * ethertype and masks, a port's options).  A uuid's text, nearly always
+ * distinct, is a copy of its own. */
+struct odb_idl_string {
+    struct hmap_node node;      /* In 'odb_idl_strings', by content. */
+    size_t n_users;
+    char s[];
+};
+
+static struct hmap odb_idl_strings = HMAP_INITIALIZER(&odb_idl_strings);
+
+/* Returns 's' as an atom of type 'base' (a string or a uuid) holds it,
+ * for odb_idl_string_free(). */
+static char *
+odb_idl_string_new(const struct odb_idl_base *base, const char *s)
+{
+    if (base->type != ODB_TYPE_STRING) {
+        return iovp_xstrdup(s);
+    }
+
+    uint32_t hash = iovp_hash_string64(s);
+    struct odb_idl_string *is;
+    HMAP_FOR_EACH_WITH_HASH (is, node, hash, &odb_idl_strings) {
+        if (!strcmp(is->s, s)) {
+            is->n_users++;
+            return is->s;
+        }
+    }
+
+    size_t len = strlen(s);
+    is = iovp_xmalloc(sizeof *is + len + 1);
+    memcpy(is->s, s, len + 1);
+    is->n_users = 1;
+    hmap_insert(&odb_idl_strings, &is->node, hash);
+    return is->s;
+}
+
+/* Releases 's', which odb_idl_string_new() returned for 'base'.  Accepts
+ * NULL. */
+static void
+odb_idl_string_free(const struct odb_idl_base *base, char *s)
+{
+    if (!s) {
+        return;
+    } else if (base->type != ODB_TYPE_STRING) {
+        free(s);
+        return;
+    }
+
+    struct odb_idl_string *is = CONTAINER_OF(s, struct odb_idl_string, s);
+    if (!--is->n_users) {
+        hmap_remove(&odb_idl_strings, &is->node);
+        free(is);
+        if (hmap_is_empty(&odb_idl_strings)) {
+            hmap_destroy(&odb_idl_strings);
+            hmap_init(&odb_idl_strings);
+        }
+    }
+}
+
 static void
 odb_idl_datum_destroy(const struct odb_idl_column *c,
                       struct odb_idl_datum *d)
 {
     for (size_t i = 0; i < d->n; i++) {
         if (odb_idl_base_has_strings(&c->key)) {
-            free(d->keys[i].string);
+            odb_idl_string_free(&c->key, d->keys[i].string);
         }
         if (d->values && odb_idl_base_has_strings(&c->value)) {
-            free(d->values[i].string);
+            odb_idl_string_free(&c->value, d->values[i].string);
         }
     }
     free(d->keys);
@@ -231,7 +292,7 @@ odb_idl_atom_decode(const struct odb_idl_base *base, const json_t *json,
         if (!json_is_string(json)) {
             return false;
         }
-        atom->string = iovp_xstrdup(json_string_value(json));
+        atom->string = odb_idl_string_new(base, json_string_value(json));
         return true;
     case ODB_TYPE_UUID: {
         const json_t *tag = json_array_get(json, 0);
@@ -241,7 +302,7 @@ odb_idl_atom_decode(const struct odb_idl_base *base, const json_t *json,
             || !json_is_string(text) || json_string_length(text) != 36) {
             return false;
         }
-        atom->string = iovp_xstrdup(json_string_value(text));
+        atom->string = odb_idl_string_new(base, json_string_value(text));
         return true;
     }
     case ODB_TYPE_VOID:
@@ -308,7 +369,7 @@ odb_idl_datum_decode(const struct odb_idl_column *c, const json_t *json,
         }
         if (is_map && !odb_idl_atom_decode(&c->value, value, &d->values[i])) {
             if (odb_idl_base_has_strings(&c->key)) {
-                free(d->keys[i].string);
+                odb_idl_string_free(&c->key, d->keys[i].string);
             }
             goto error;
         }
@@ -332,15 +393,15 @@ odb_idl_datum_default(const struct odb_idl_column *c,
         d->n = 1;
         d->keys = iovp_xzalloc(sizeof *d->keys);
         if (odb_idl_base_has_strings(&c->key)) {
-            d->keys[0].string = iovp_xstrdup(
-                c->key.type == ODB_TYPE_STRING
+            d->keys[0].string = odb_idl_string_new(
+                &c->key, c->key.type == ODB_TYPE_STRING
                 ? "" : "00000000-0000-0000-0000-000000000000");
         }
         if (odb_idl_column_is_map(c)) {
             d->values = iovp_xzalloc(sizeof *d->values);
             if (odb_idl_base_has_strings(&c->value)) {
-                d->values[0].string = iovp_xstrdup(
-                    c->value.type == ODB_TYPE_STRING
+                d->values[0].string = odb_idl_string_new(
+                    &c->value, c->value.type == ODB_TYPE_STRING
                     ? "" : "00000000-0000-0000-0000-000000000000");
             }
         }
@@ -369,7 +430,7 @@ odb_idl_column_clear(struct odb_idl_row *row, const struct odb_idl_column *c,
     case ODB_IDL_POINTER: {
         void **p = odb_idl_member(row, c->offset);
         if (!refs) {
-            free(*p);
+            odb_idl_string_free(&c->key, *p);
         }
         *p = NULL;
         break;
@@ -383,10 +444,10 @@ odb_idl_column_clear(struct odb_idl_row *row, const struct odb_idl_column *c,
         if (!refs) {
             for (size_t i = 0; i < *n; i++) {
                 if (odb_idl_base_has_strings(&c->key)) {
-                    free(((char **) *keys)[i]);
+                    odb_idl_string_free(&c->key, ((char **) *keys)[i]);
                 }
                 if (values && odb_idl_base_has_strings(&c->value)) {
-                    free(((char **) *values)[i]);
+                    odb_idl_string_free(&c->value, ((char **) *values)[i]);
                 }
             }
         }
