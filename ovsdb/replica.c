@@ -311,6 +311,7 @@ struct odb_pending {
     uint32_t hash;
     char uuid[37];
     json_t **values;            /* The new values, NULL to delete. */
+    json_t **old;               /* A modify's old values, or NULL. */
 };
 
 struct odb_batch {
@@ -323,12 +324,10 @@ odb_batch_destroy(struct odb_batch *b, const struct odb_replica *r)
 {
     for (size_t i = 0; i < b->n; i++) {
         struct odb_pending *op = &b->ops[i];
-        if (op->values) {
-            for (size_t j = 0; j < r->tables[op->table].n_columns; j++) {
-                json_decref(op->values[j]);
-            }
-            free(op->values);
-        }
+        size_t n = r->tables[op->table].n_columns;
+
+        odb_values_free(op->values, n);
+        odb_values_free(op->old, n);
     }
     free(b->ops);
 }
@@ -382,21 +381,14 @@ odb_parse_row(const struct odb_replica_table *t, const json_t *row,
     return NULL;
 }
 
-/* Returns the values array of a row of table 'ti' that starts from 'row'
- * (its values) or, with 'row' NULL, from the columns' defaults. */
+/* Returns a new array of new references to the 'n' values in 'from'. */
 static json_t **
-odb_values_start(const struct odb_replica *r, size_t ti,
-                 const struct odb_row *row)
+odb_values_clone(json_t *const *from, size_t n)
 {
-    const struct odb_replica_table *t = &r->tables[ti];
+    json_t **values = iovp_xmalloc(MAX(1, n) * sizeof *values);
 
-    if (row) {
-        return odb_row_values(r, ti, row);
-    }
-
-    json_t **values = iovp_xmalloc(MAX(1, t->n_columns) * sizeof *values);
-    for (size_t i = 0; i < t->n_columns; i++) {
-        values[i] = json_incref(t->defaults[i]);
+    for (size_t i = 0; i < n; i++) {
+        values[i] = json_incref(from[i]);
     }
     return values;
 }
@@ -468,7 +460,12 @@ odb_parse_row_update(const struct odb_replica *r, size_t ti,
     if (!error && !delete) {
         /* An insert starts from the defaults; a version 1 modify carries
          * the new values of the columns it changes. */
-        op.values = odb_values_start(r, ti, insert ? NULL : op.row);
+        if (insert) {
+            op.values = odb_values_clone(t->defaults, t->n_columns);
+        } else {
+            op.old = odb_row_values(r, ti, op.row);
+            op.values = odb_values_clone(op.old, t->n_columns);
+        }
         error = odb_parse_row(t, row, diff, op.values);
     }
 
@@ -587,7 +584,10 @@ odb_batch_commit(struct odb_replica *r, struct odb_batch *b)
             odb_replica_add_change(r, ODB_CHANGE_DELETE, op->table, op->uuid,
                                    NULL, NULL);
         } else if (op->row) {
-            json_t **old = odb_row_values(r, op->table, op->row);
+            /* (A row of a complete copy: its old values are needed only
+             * now.) */
+            json_t **old = (op->old ? op->old
+                            : odb_row_values(r, op->table, op->row));
             json_t *changed = NULL;
             for (size_t j = 0; j < t->n_columns; j++) {
                 if (!json_equal(old[j], op->values[j])) {
@@ -604,6 +604,7 @@ odb_batch_commit(struct odb_replica *r, struct odb_batch *b)
                 }
             }
             odb_values_free(old, t->n_columns);
+            op->old = NULL;
             op->row->seen = r->generation;
             if (changed) {
                 odb_replica_add_change(r, ODB_CHANGE_MODIFY, op->table,
