@@ -127,6 +127,8 @@ void agent_reconcile_databases(struct agent *, const struct odb_replica *vtep,
                                const struct odb_replica *ovs);
 void agent_reconcile_flows(struct agent *, const struct odb_replica *vtep,
                            const struct odb_replica *ovs);
+void agent_reconcile_tunnels(struct agent *, const struct odb_replica *vtep,
+                             const struct odb_replica *ovs);
 
 /* agent-stats.c. */
 void agent_stats_start(struct agent *);

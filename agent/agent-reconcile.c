@@ -282,3 +282,27 @@ agent_reconcile_flows(struct agent *agent, const struct odb_replica *vtep,
     agent_put_flows(agent, ovs);
     agent_report_faults(agent, name);
 }
+
+/* Gives the integration bridge the tunnels of the overlay as translation
+ * read it in this run pass, when it ran (as agent_reconcile_flows() says):
+ * never from an overlay not yet read, which would take away the tunnels
+ * of a restarted iovpd. */
+void
+agent_reconcile_tunnels(struct agent *agent, const struct odb_replica *vtep,
+                        const struct odb_replica *ovs)
+{
+    const char *name, *tunnel_ip;
+
+    translate_identity(agent->translate, ovs != NULL, &name, &tunnel_ip);
+    if (!vtep || !ovs || !name || !ofctrl_has_installed(agent->ofctrl)
+        || agent->ovs_txn.in_flight) {
+        return;
+    }
+    json_t *ops = bridge_ensure_tunnels(agent->ovs_idl, agent->bridge,
+                                        translate_overlay(agent->translate),
+                                        tunnel_ip);
+    if (ops) {
+        VLOG_INFO("setting up the overlay's tunnels");
+        agent_transact(agent->ovs_db, &agent->ovs_txn, ops);
+    }
+}

@@ -135,6 +135,7 @@ agent_run(struct agent *agent)
     translate_hostname_changed(agent->translate);
     agent_reconcile_databases(agent, vtep, ovs);
     agent_reconcile_flows(agent, vtep, ovs);
+    agent_reconcile_tunnels(agent, vtep, ovs);
 }
 
 static void

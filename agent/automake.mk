@@ -17,6 +17,8 @@ agent_libagent_a_SOURCES = \
 	agent/daemon.h \
 	agent/engine.c \
 	agent/engine.h \
+	agent/overlay.c \
+	agent/overlay.h \
 	agent/pipeline-tables.c \
 	agent/pipeline-tables.h \
 	agent/pipeline.c \

@@ -18,8 +18,12 @@
 
 #include "agent/bridge.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include <openvswitch/shash.h>
+
+#include "agent/overlay.h"
 #include "model/vswitch-idl.h"
 #include "ovsdb/idl.h"
 #include "ovsdb/query.h"
@@ -155,6 +159,117 @@ bridge_ensure(const struct odb_idl *ovs, const struct bridge_spec *spec)
         json_array_append_new(ops, bridge_bump_cfg(root));
     }
     return odb_txn_finish(ops, "iovpd: setting up the integration bridge");
+}
+
+/* Returns true if 'iface' is the VXLAN interface that iovpd needs for
+ * 'tunnel', with local address 'tunnel_ip'. */
+static bool
+bridge_tunnel_is_right(const struct vswitch_interface *iface,
+                       const struct overlay_tunnel *tunnel,
+                       const char *tunnel_ip)
+{
+    const char *remote = odb_idl_map_get(iface->key_options,
+                                         iface->value_options,
+                                         iface->n_options, "remote_ip");
+    const char *local = odb_idl_map_get(iface->key_options,
+                                        iface->value_options,
+                                        iface->n_options, "local_ip");
+    const char *key = odb_idl_map_get(iface->key_options,
+                                      iface->value_options,
+                                      iface->n_options, "key");
+
+    return (!strcmp(iface->type, "vxlan") && iface->n_options == 3
+            && remote && !strcmp(remote, tunnel->ip)
+            && local && !strcmp(local, tunnel_ip)
+            && key && !strcmp(key, "flow"));
+}
+
+/* Returns a new reference to the operations of a transaction that gives
+ * the integration bridge, which exists, one VXLAN port for each remote
+ * VTEP of 'overlay' (named as the tunnel says, with local address
+ * 'tunnel_ip', the VNI set by each flow, and external_ids:iovp-tunnel the
+ * remote address), and takes away the VXLAN ports iovpd made for VTEPs
+ * that are gone; NULL when there is nothing to do.  Without 'tunnel_ip',
+ * the bridge has no tunnel. */
+json_t *
+bridge_ensure_tunnels(const struct odb_idl *ovs, const char *bridge,
+                      const struct overlay *overlay, const char *tunnel_ip)
+{
+    const struct vswitch_bridge *br = vswitch_bridge_find_by_string(
+        ovs, VSWITCH_BRIDGE_COL_NAME, bridge);
+    if (!br) {
+        return NULL;
+    }
+
+    json_t *ops = json_array();
+    struct shash present = SHASH_INITIALIZER(&present);
+    for (size_t i = 0; i < br->n_ports; i++) {
+        const struct vswitch_port *port = br->ports[i];
+        if (port->n_interfaces != 1) {
+            continue;
+        }
+        const struct vswitch_interface *iface = port->interfaces[0];
+        const char *remote = odb_idl_map_get(iface->key_external_ids,
+                                             iface->value_external_ids,
+                                             iface->n_external_ids,
+                                             "iovp-tunnel");
+        if (!remote) {
+            continue;
+        }
+        const struct overlay_tunnel *tunnel = (
+            tunnel_ip ? overlay_find_tunnel(overlay, remote) : NULL);
+        if (!tunnel || strcmp(tunnel->port, port->name)) {
+            json_array_append_new(ops, json_pack(
+                "{s:s, s:s, s:o, s:[[s, s, o]]}",
+                "op", "mutate", "table", "Bridge",
+                "where", odb_idl_row_where(&br->header_),
+                "mutations", "ports", "delete",
+                odb_idl_row_uuid(&port->header_)));
+        } else {
+            shash_add_once(&present, tunnel->port, NULL);
+            if (!bridge_tunnel_is_right(iface, tunnel, tunnel_ip)) {
+                json_array_append_new(ops, json_pack(
+                    "{s:s, s:s, s:o, s:{s:s, s:[s, [[s, s], [s, s], [s, s]]]}}",
+                    "op", "update", "table", "Interface",
+                    "where", odb_idl_row_where(&iface->header_),
+                    "row", "type", "vxlan", "options", "map",
+                    "key", "flow", "local_ip", tunnel_ip,
+                    "remote_ip", tunnel->ip));
+            }
+        }
+    }
+
+    const struct overlay_tunnel *tunnel;
+    size_t n = 0;
+    HMAP_FOR_EACH (tunnel, node, &overlay->tunnels) {
+        if (!tunnel_ip || shash_find(&present, tunnel->port)) {
+            continue;
+        }
+        char iface[32], port[32];
+        snprintf(iface, sizeof iface, "iface%zu", n);
+        snprintf(port, sizeof port, "port%zu", n++);
+        json_array_append_new(ops, json_pack(
+            "{s:s, s:s, s:{s:s, s:s, s:[s, [[s, s], [s, s], [s, s]]],"
+            "              s:[s, [[s, s]]]}, s:s}",
+            "op", "insert", "table", "Interface",
+            "row", "name", tunnel->port, "type", "vxlan",
+            "options", "map", "key", "flow", "local_ip", tunnel_ip,
+            "remote_ip", tunnel->ip,
+            "external_ids", "map", "iovp-tunnel", tunnel->ip,
+            "uuid-name", iface));
+        json_array_append_new(ops, json_pack(
+            "{s:s, s:s, s:{s:s, s:[s, s]}, s:s}",
+            "op", "insert", "table", "Port",
+            "row", "name", tunnel->port, "interfaces", "named-uuid", iface,
+            "uuid-name", port));
+        json_array_append_new(ops, json_pack(
+            "{s:s, s:s, s:o, s:[[s, s, [s, s]]]}",
+            "op", "mutate", "table", "Bridge",
+            "where", odb_idl_row_where(&br->header_),
+            "mutations", "ports", "insert", "named-uuid", port));
+    }
+    shash_destroy(&present);
+    return odb_txn_finish(ops, "iovpd: the overlay's tunnels");
 }
 
 /* Returns true if the integration bridge is as iovpd needs it, in the

@@ -25,12 +25,16 @@
  * any).  On a bridge that exists, iovpd sets only what it needs: fail mode
  * "secure", and OpenFlow 1.3, 1.4 and 1.5 added to "protocols" (an empty
  * "protocols" already allows them: OVS then enables 1.0 to 1.5); nothing
- * else is changed, the datapath type included. */
+ * else is changed, the datapath type included.
+ *
+ * The overlay's tunnels are VXLAN ports of the bridge that iovpd makes and
+ * takes away as remote VTEPs come and go (bridge_ensure_tunnels()). */
 
 #include <jansson.h>
 #include <stdbool.h>
 
 struct odb_idl;
+struct overlay;
 
 struct bridge_spec {
     const char *name;           /* The bridge's name. */
@@ -39,6 +43,9 @@ struct bridge_spec {
 
 json_t *bridge_ensure(const struct odb_idl *ovs,
                       const struct bridge_spec *);
+json_t *bridge_ensure_tunnels(const struct odb_idl *ovs, const char *bridge,
+                              const struct overlay *,
+                              const char *tunnel_ip);
 bool bridge_is_ready(const struct odb_idl *ovs, const struct bridge_spec *);
 
 #endif /* agent/bridge.h */

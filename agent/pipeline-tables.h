@@ -49,6 +49,9 @@ enum pipeline_table {
 #define PIPELINE_CT_ZONE_DEFRAG 0xfff0
 #define PIPELINE_FRAG_PRIORITY 65000
 
+/* Register 6 is 1 for a frame that came from a tunnel (split horizon). */
+#define PIPELINE_REG_FROM_TUNNEL 6
+
 uint64_t pipeline_port_origin(const char *port_name);
 uint64_t pipeline_ls_origin(const char *ls_name);
 uint64_t pipeline_ls_metadata(const char *ls_name);

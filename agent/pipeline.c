@@ -35,6 +35,7 @@
 #include <openvswitch/packets.h>
 #include <openvswitch/vlog.h>
 
+#include "agent/overlay.h"
 #include "agent/pipeline-tables.h"
 #include "agent/ports.h"
 #include "lib/util.h"
@@ -341,50 +342,160 @@ output:
     ofpbuf_uninit(&ofpacts);
 }
 
+/* Puts in 'ofpacts' a clone that sends the packet to output port 'ofport'
+ * through the egress ACL table, with 'b''s egress ACL if 'b' is nonnull. */
+static void
+pl_put_flood_clone(struct ofpbuf *ofpacts, int ofport,
+                   const struct port_binding *b)
+{
+    size_t ofs = ofpacts->size;
+    ofpact_put_CLONE(ofpacts);
+    ovs_be32 reg7 = htonl(ofport);
+    pl_put_set_field(ofpacts, MFF_REG7, &reg7);
+    if (b) {
+        pl_put_egress_acl(ofpacts, b);
+    }
+    struct ofpact_resubmit *r = ofpact_put_RESUBMIT(ofpacts);
+    r->in_port = OFPP_IN_PORT;
+    r->table_id = PIPELINE_T_EGRESS_ACL;
+    struct ofpact_nest *clone = ofpbuf_at_assert(ofpacts, ofs,
+                                                 sizeof *clone);
+    ofpacts->header = clone;
+    ofpact_finish_CLONE(ofpacts, &clone);
+}
+
 /* Adds to 'flows' the flooding of logical switch 'ls', whose bindings
- * with an OpenFlow port are those in 'ports': broadcast, multicast and
- * unknown destinations go to every port of the logical switch but the one
- * they came from (OVS never outputs to the input port), each through the
+ * with an OpenFlow port are those in 'ports' and whose overlay is 'sw'
+ * (NULL if it is not on the overlay): broadcast, multicast and unknown
+ * destinations go to every port of the logical switch but the one they
+ * came from (OVS never outputs to the input port), each through the
  * egress ACL of its destination, in a clone so that one output's tag does
- * not follow the packet to the next.  No flow if it has no such port. */
+ * not follow the packet to the next.  What a local port sent goes to the
+ * switch's "unknown-dst" VTEPs as well: to all of them with replication
+ * mode "source_node", to the first (by address) otherwise (the service
+ * node); what came from a tunnel goes to local ports only (split horizon).
+ * No flow if the switch has nowhere to flood to. */
 void
-pipeline_ls_flows(const struct ports *ports, const char *ls,
-                  struct oflow_table *flows)
+pipeline_ls_flows(const struct ports *ports, const struct overlay_switch *sw,
+                  const char *ls, struct oflow_table *flows)
 {
     uint64_t stub[256];
     struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
     ovs_be64 metadata = htobe64(pipeline_ls_metadata(ls));
+    struct match m;
 
     for (size_t i = 0; i < ports->n; i++) {
         const struct port *port = ports->sorted[i];
 
         for (size_t j = 0; port->ofport >= 0 && j < port->n_bindings; j++) {
             const struct port_binding *b = &port->bindings[j];
-            if (strcmp(b->ls, ls)) {
-                continue;
+            if (!strcmp(b->ls, ls)) {
+                pl_put_flood_clone(&ofpacts, port->ofport, b);
             }
+        }
+    }
+    size_t n_local = ofpacts.size;
 
-            size_t ofs = ofpacts.size;
-            ofpact_put_CLONE(&ofpacts);
-            ovs_be32 reg7 = htonl(port->ofport);
-            pl_put_set_field(&ofpacts, MFF_REG7, &reg7);
-            pl_put_egress_acl(&ofpacts, b);
-            struct ofpact_resubmit *r = ofpact_put_RESUBMIT(&ofpacts);
-            r->in_port = OFPP_IN_PORT;
-            r->table_id = PIPELINE_T_EGRESS_ACL;
-            struct ofpact_nest *clone = ofpbuf_at_assert(&ofpacts, ofs,
-                                                         sizeof *clone);
-            ofpacts.header = clone;
-            ofpact_finish_CLONE(&ofpacts, &clone);
+    for (size_t i = 0; sw && i < sw->n_flood; i++) {
+        const struct overlay_tunnel *tunnel = sw->flood[i];
+        if (tunnel->ofport >= 0) {
+            pl_put_flood_clone(&ofpacts, tunnel->ofport, NULL);
+            if (!sw->source_node) {
+                break;
+            }
         }
     }
     if (ofpacts.size) {
-        struct match m;
         pl_match_init(&m);
         match_set_metadata(&m, metadata);
         pl_add(flows, pipeline_ls_origin(ls), PIPELINE_T_L2, 10, &m,
                &ofpacts);
     }
+    if (ofpacts.size != n_local) {
+        ofpacts.size = n_local;
+        pl_match_init(&m);
+        match_set_metadata(&m, metadata);
+        match_set_reg(&m, PIPELINE_REG_FROM_TUNNEL, 1);
+        pl_add(flows, pipeline_ls_origin(ls), PIPELINE_T_L2, 11, &m,
+               &ofpacts);
+    }
+    ofpbuf_uninit(&ofpacts);
+}
+
+/* Adds to 'flows' the overlay flows of logical switch 'sw': what comes
+ * from a tunnel with its VNI enters it, marked as from a tunnel (table 0,
+ * on to the ingress ACL table, which has no ACL for it but reassembles
+ * its fragments); what a local port sends to a remote MAC goes to that
+ * MAC's tunnel, and what came from a tunnel to a remote MAC is dropped
+ * (table 30, below a local MAC's flow); and each tunnel that the switch
+ * uses gets the VNI set on output (table 50).  A tunnel that OVS has no
+ * port for yet gets no flow. */
+void
+pipeline_overlay_flows(const struct overlay_switch *sw,
+                       struct oflow_table *flows)
+{
+    uint64_t origin = pipeline_ls_origin(sw->name);
+    uint64_t stub[64];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    ovs_be64 metadata = htobe64(pipeline_ls_metadata(sw->name));
+    ovs_be64 tun_id = htobe64(sw->vni);
+    ovs_be32 one = htonl(1);
+    struct match m;
+
+    pl_put_set_field(&ofpacts, MFF_METADATA, &metadata);
+    pl_put_set_field(&ofpacts, MFF_REG0 + PIPELINE_REG_FROM_TUNNEL, &one);
+    pl_put_goto(&ofpacts, PIPELINE_T_INGRESS_ACL);
+    pl_match_init(&m);
+    match_set_tun_id(&m, tun_id);
+    pl_add(flows, origin, PIPELINE_T_CLASSIFY, 100, &m, &ofpacts);
+
+    struct ofpbuf drop;
+    ofpbuf_init(&drop, 0);
+    for (size_t i = 0; i < sw->n_macs; i++) {
+        const struct overlay_mac *mac = &sw->macs[i];
+
+        if (mac->tunnel->ofport < 0) {
+            continue;
+        }
+        ovs_be32 reg7 = htonl(mac->tunnel->ofport);
+        ofpbuf_clear(&ofpacts);
+        pl_put_set_field(&ofpacts, MFF_REG7, &reg7);
+        pl_put_goto(&ofpacts, PIPELINE_T_EGRESS_ACL);
+        pl_match_init(&m);
+        match_set_metadata(&m, metadata);
+        match_set_dl_dst(&m, mac->ea);
+        match_set_reg(&m, PIPELINE_REG_FROM_TUNNEL, 0);
+        pl_add(flows, origin, PIPELINE_T_L2, 90, &m, &ofpacts);
+        match_set_reg(&m, PIPELINE_REG_FROM_TUNNEL, 1);
+        pl_add(flows, origin, PIPELINE_T_L2, 90, &m, &drop);
+    }
+    ofpbuf_uninit(&drop);
+
+    /* Each tunnel once: the remote MACs' and the flooding's. */
+    size_t n_tunnels = sw->n_macs + sw->n_flood, n_used = 0;
+    int *used = iovp_xmalloc(MAX(1, n_tunnels) * sizeof *used);
+    for (size_t i = 0; i < n_tunnels; i++) {
+        const struct overlay_tunnel *tunnel = (i < sw->n_macs
+                                               ? sw->macs[i].tunnel
+                                               : sw->flood[i - sw->n_macs]);
+        bool seen = tunnel->ofport < 0;
+        for (size_t j = 0; !seen && j < n_used; j++) {
+            seen = used[j] == tunnel->ofport;
+        }
+        if (seen) {
+            continue;
+        }
+        used[n_used++] = tunnel->ofport;
+
+        ofpbuf_clear(&ofpacts);
+        pl_put_set_field(&ofpacts, MFF_TUN_ID, &tun_id);
+        pl_put_output(&ofpacts, tunnel->ofport);
+        pl_match_init(&m);
+        match_set_reg(&m, 7, tunnel->ofport);
+        match_set_metadata(&m, metadata);
+        pl_add(flows, origin, PIPELINE_T_OUTPUT, 100, &m, &ofpacts);
+    }
+    free(used);
     ofpbuf_uninit(&ofpacts);
 }
 
@@ -554,17 +665,29 @@ pipeline_update_port(struct desired *desired, const struct port *old,
     }
 }
 
-/* Makes the desired group of logical switch 'ls' in 'desired' its
- * flooding among 'ports'. */
+/* Makes the desired groups of logical switch 'ls' in 'desired' its
+ * flooding among 'ports' and its overlay in 'overlay'. */
 void
 pipeline_update_ls(struct desired *desired, const struct ports *ports,
-                   const char *ls)
+                   const struct overlay *overlay, const char *ls)
 {
-    char *key = pl_ls_group(ls);
+    const struct overlay_switch *sw = overlay_find_switch(overlay, ls);
+    char *key = iovp_xasprintf("overlay/%s", ls);
     struct oflow_table flows;
 
+    if (sw) {
+        oflow_table_init(&flows);
+        pipeline_overlay_flows(sw, &flows);
+        desired_set_group(desired, key, &flows);
+        oflow_table_destroy(&flows);
+    } else {
+        desired_remove_group(desired, key);
+    }
+    free(key);
+
+    key = pl_ls_group(ls);
     oflow_table_init(&flows);
-    pipeline_ls_flows(ports, ls, &flows);
+    pipeline_ls_flows(ports, sw, ls, &flows);
     if (oflow_table_count(&flows)) {
         desired_set_group(desired, key, &flows);
     } else {

@@ -23,13 +23,16 @@
  * actions.  Pure functions of the ports; iovpd(8) documents the tables.
  *
  *   0  classify: in_port and VLAN to logical switch (metadata), VLAN tag
- *      popped; anti-spoofing of source MAC, source IP and ARP sender
+ *      popped; anti-spoofing of source MAC, source IP and ARP sender; a
+ *      tunnel's VNI to logical switch, marked as from a tunnel
  *  10  ingress ACL (from the VM)
  *  20  QoS
- *  30  L2: destination MAC to output port (reg7), else flood within the
- *      logical switch
+ *  30  L2: destination MAC to output port (reg7): a local port, or a remote
+ *      MAC's tunnel; else flood within the logical switch and to its
+ *      VTEPs (only to local ports what came from a tunnel)
  *  40  egress ACL (toward the VM)
- *  50  output, the VLAN tag pushed for a tagged binding
+ *  50  output, the VLAN tag pushed for a tagged binding, the VNI set for a
+ *      tunnel
  *
  * Every value in a flow is derived from the policy and from OVS's state
  * alone: a logical switch's metadata is a hash of its name, a port's
@@ -47,6 +50,8 @@ struct desired;
 struct flow;
 struct oflow;
 struct oflow_table;
+struct overlay;
+struct overlay_switch;
 struct port;
 struct port_binding;
 struct ports;
@@ -59,19 +64,21 @@ struct pipeline_spec {
 
 /* The flows, by group of the desired flows (ofp/desired.h): one group for
  * each VLAN binding of a port with an OpenFlow port (its tables 0, 30 and
- * 50), one for each logical switch (its flooding), and one for the fixed
- * flows. */
+ * 50), two for each logical switch (its flooding, and its overlay if it is
+ * on one), and one for the fixed flows. */
 void pipeline_update_port(struct desired *, const struct port *old,
                           const struct port *new);
 void pipeline_update_ls(struct desired *, const struct ports *,
-                        const char *ls);
+                        const struct overlay *, const char *ls);
 void pipeline_update_fixed(struct desired *);
 
 /* The flows themselves. */
 void pipeline_binding_flows(const struct port *, const struct port_binding *,
                             struct oflow_table *);
-void pipeline_ls_flows(const struct ports *, const char *ls,
-                       struct oflow_table *);
+void pipeline_ls_flows(const struct ports *, const struct overlay_switch *,
+                       const char *ls, struct oflow_table *);
+void pipeline_overlay_flows(const struct overlay_switch *,
+                            struct oflow_table *);
 void pipeline_fixed_flows(struct oflow_table *);
 
 /* Stores in '*packets' and '*bytes' the frames and bytes that installed

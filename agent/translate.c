@@ -24,6 +24,7 @@
 #include <openvswitch/vlog.h>
 
 #include "agent/engine.h"
+#include "agent/overlay.h"
 #include "agent/pipeline.h"
 #include "agent/ports.h"
 #include "agent/xlate-acl.h"
@@ -47,11 +48,14 @@ struct translate {
                                      * Logical_Switch, Iovp_Port, ACL
                                      * names. */
     struct engine_node vtep_acls;   /* ACL and ACL_entry rows. */
+    struct engine_node vtep_overlay;    /* Logical_Switch, the remote
+                                         * MACs and their locators. */
     struct engine_node acl_status;  /* Their fault statuses. */
     struct engine_node counters;    /* The switch's flow counters. */
 
     /* Nodes. */
     struct engine_node ports;
+    struct engine_node overlay;
     struct engine_node pipeline;
     struct engine_node acls;
     struct engine_node nic;
@@ -90,6 +94,13 @@ struct translate {
     struct ports *ports_prev;   /* The other. */
     struct shash changed_ports;
     struct shash changed_lswitches;
+
+    /* 'overlay''s data: as for the ports, the last two readings, and the
+     * logical switches whose overlay differs between them. */
+    struct overlay overlays[2];
+    struct overlay *overlay_cur;
+    struct overlay *overlay_prev;
+    struct shash changed_overlay;
 
     /* 'pipeline''s data. */
     struct desired desired;     /* Every node's flows, by group. */
@@ -235,6 +246,7 @@ translate_vtep_changed(struct translate *t, const struct odb_idl *vtep)
     if (odb_idl_reloaded(vtep)) {
         t->acl_rows_all = true;
         engine_input_changed(&t->vtep_ports);
+        engine_input_changed(&t->vtep_overlay);
         engine_input_changed(&t->vtep_acls);
         engine_input_changed(&t->acl_status);
         return;
@@ -263,6 +275,13 @@ translate_vtep_changed(struct translate *t, const struct odb_idl *vtep)
     if (hwvtep_logical_switch_track_first(vtep)
         || hwvtep_iovp_port_track_first(vtep)) {
         engine_input_changed(&t->vtep_ports);
+    }
+    if (hwvtep_logical_switch_track_first(vtep)
+        || hwvtep_ucast_macs_remote_track_first(vtep)
+        || hwvtep_mcast_macs_remote_track_first(vtep)
+        || hwvtep_physical_locator_track_first(vtep)
+        || hwvtep_physical_locator_set_track_first(vtep)) {
+        engine_input_changed(&t->vtep_overlay);
     }
 
     const struct hwvtep_acl *acl;
@@ -385,6 +404,30 @@ translate_ports_run(struct engine_node *node)
     return changed ? ENGINE_CHANGED : ENGINE_UNCHANGED;
 }
 
+/* 'overlay': the overlay read again, and which logical switches' overlay
+ * differs from the last reading. */
+static enum engine_result
+translate_overlay_run(struct engine_node *node)
+{
+    struct translate *t = node->data;
+    const char *name, *ip;
+
+    translate_identity(t, true, &name, &ip);
+    struct overlay *older = t->overlay_prev;
+    t->overlay_prev = t->overlay_cur;
+    t->overlay_cur = older;
+    overlay_destroy(t->overlay_cur);
+    overlay_init(t->overlay_cur);
+    overlay_read(t->overlay_cur, t->vtep_idl, t->ovs_idl, t->bridge, ip);
+    translate_log_ambiguities(t->overlay_prev->faults,
+                              t->overlay_cur->faults);
+
+    shash_clear(&t->changed_overlay);
+    overlay_diff(t->overlay_prev, t->overlay_cur, &t->changed_overlay);
+    return (shash_is_empty(&t->changed_overlay)
+            ? ENGINE_UNCHANGED : ENGINE_CHANGED);
+}
+
 /* Makes again the pipeline's flows of the ports named in 'names' and of
  * the logical switches in 'lswitches': from the ports' last reading, where
  * their groups hold what the reading before made.  The old flows of the
@@ -409,7 +452,8 @@ translate_pipeline_update(struct translate *t, const struct shash *names,
                              ports_find(t->ports_cur, n->name));
     }
     SHASH_FOR_EACH (n, lswitches) {
-        pipeline_update_ls(&t->desired, t->ports_cur, n->name);
+        pipeline_update_ls(&t->desired, t->ports_cur, t->overlay_cur,
+                           n->name);
     }
 }
 
@@ -431,6 +475,10 @@ translate_pipeline_run(struct engine_node *node)
                 shash_replace(&lswitches, port->bindings[k].ls, NULL);
             }
         }
+        struct shash_node *node_;
+        SHASH_FOR_EACH (node_, &t->overlays[i].switches) {
+            shash_replace(&lswitches, node_->name, NULL);
+        }
     }
     pipeline_update_fixed(&t->desired);
     translate_pipeline_update(t, &names, &lswitches);
@@ -449,6 +497,21 @@ translate_pipeline_ports_handler(struct engine_node *node,
     unsigned long long int n_changes = t->desired.n_changes;
 
     translate_pipeline_update(t, &t->changed_ports, &t->changed_lswitches);
+    return (n_changes != t->desired.n_changes
+            ? ENGINE_CHANGED : ENGINE_UNCHANGED);
+}
+
+/* The overlay changed: the flows of the logical switches whose overlay
+ * did. */
+static enum engine_result
+translate_pipeline_overlay_handler(struct engine_node *node,
+                                   struct engine_node *input OVS_UNUSED)
+{
+    struct translate *t = node->data;
+    unsigned long long int n_changes = t->desired.n_changes;
+    struct shash none = SHASH_INITIALIZER(&none);
+
+    translate_pipeline_update(t, &none, &t->changed_overlay);
     return (n_changes != t->desired.n_changes
             ? ENGINE_CHANGED : ENGINE_UNCHANGED);
 }
@@ -566,6 +629,11 @@ translate_create(const struct translate_options *options)
     ports_init(&t->readings[1]);
     t->ports_cur = &t->readings[0];
     t->ports_prev = &t->readings[1];
+    overlay_init(&t->overlays[0]);
+    overlay_init(&t->overlays[1]);
+    t->overlay_cur = &t->overlays[0];
+    t->overlay_prev = &t->overlays[1];
+    shash_init(&t->changed_overlay);
     shash_init(&t->changed_ports);
     shash_init(&t->changed_acls);
     shash_init(&t->changed_entries);
@@ -577,9 +645,11 @@ translate_create(const struct translate_options *options)
     translate_node_init(t, &t->vtep_ports, "vtep_ports", NULL);
     translate_node_init(t, &t->vtep_acls, "vtep_acls", NULL);
     t->vtep_acls.clear = translate_vtep_acls_clear;
+    translate_node_init(t, &t->vtep_overlay, "vtep_overlay", NULL);
     translate_node_init(t, &t->acl_status, "acl_status", NULL);
     translate_node_init(t, &t->counters, "counters", NULL);
     translate_node_init(t, &t->ports, "ports", translate_ports_run);
+    translate_node_init(t, &t->overlay, "overlay", translate_overlay_run);
     translate_node_init(t, &t->pipeline, "pipeline", translate_pipeline_run);
     translate_node_init(t, &t->acls, "acls", translate_acls_run);
     t->acls.clear = translate_acls_clear;
@@ -590,8 +660,13 @@ translate_create(const struct translate_options *options)
     engine_add_input(&t->ports, &t->ovs_ports, NULL);
     engine_add_input(&t->ports, &t->identity, NULL);
     engine_add_input(&t->ports, &t->vtep_ports, NULL);
+    engine_add_input(&t->overlay, &t->vtep_overlay, NULL);
+    engine_add_input(&t->overlay, &t->ovs_ports, NULL);
+    engine_add_input(&t->overlay, &t->identity, NULL);
     engine_add_input(&t->pipeline, &t->ports,
                      translate_pipeline_ports_handler);
+    engine_add_input(&t->pipeline, &t->overlay,
+                     translate_pipeline_overlay_handler);
     engine_add_input(&t->acls, &t->ports, translate_acls_ports_handler);
     engine_add_input(&t->acls, &t->vtep_acls, translate_acls_rows_handler);
     engine_add_input(&t->nic, &t->ports, NULL);
@@ -607,9 +682,11 @@ translate_create(const struct translate_options *options)
     engine_add_node(&t->engine, &t->identity);
     engine_add_node(&t->engine, &t->vtep_ports);
     engine_add_node(&t->engine, &t->vtep_acls);
+    engine_add_node(&t->engine, &t->vtep_overlay);
     engine_add_node(&t->engine, &t->acl_status);
     engine_add_node(&t->engine, &t->counters);
     engine_add_node(&t->engine, &t->ports);
+    engine_add_node(&t->engine, &t->overlay);
     engine_add_node(&t->engine, &t->pipeline);
     engine_add_node(&t->engine, &t->acls);
     engine_add_node(&t->engine, &t->nic);
@@ -628,6 +705,9 @@ translate_destroy(struct translate *t)
         desired_destroy(&t->desired);
         ports_destroy(&t->readings[0]);
         ports_destroy(&t->readings[1]);
+        overlay_destroy(&t->overlays[0]);
+        overlay_destroy(&t->overlays[1]);
+        shash_destroy(&t->changed_overlay);
         shash_destroy(&t->changed_ports);
         shash_destroy(&t->changed_lswitches);
         shash_destroy(&t->changed_acls);
@@ -694,6 +774,13 @@ const struct xlate_acl *
 translate_xacl(const struct translate *t)
 {
     return t->xacl;
+}
+
+/* Returns the overlay as the last run read it. */
+const struct overlay *
+translate_overlay(const struct translate *t)
+{
+    return t->overlay_cur;
 }
 
 /* Returns the VM ports as the last run read them. */

@@ -61,6 +61,7 @@ struct odb_idl;
 struct shash;
 struct xlate_nic_policy;
 struct oflow_table;
+struct overlay;
 struct ports;
 struct xlate_acl;
 
@@ -91,6 +92,7 @@ void translate_clear(struct translate *);
 
 struct desired *translate_desired(struct translate *);
 const struct xlate_acl *translate_xacl(const struct translate *);
+const struct overlay *translate_overlay(const struct translate *);
 const struct ports *translate_ports(const struct translate *);
 const json_t *translate_port_faults(const struct translate *);
 const struct shash *translate_bound_acls(const struct translate *);

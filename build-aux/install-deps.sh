@@ -24,7 +24,8 @@ set -euo pipefail
 # What the packages are for, where it is not plain: libssl-dev, iovpd's
 # TLS (OpenSSL); openvswitch-common, ovs-pki (Debian ships it there, and
 # openvswitch-pki is only a dependency package on it) and openssl, for the
-# certificates of the TLS tests.
+# certificates of the TLS tests; tcpdump, to see the overlay's VXLAN
+# frames on the wire (tests/overlay.at).
 
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -35,7 +36,7 @@ packages="
     valgrind
     openvswitch-switch openvswitch-vtep openvswitch-source
     openvswitch-common openssl
-    iproute2 iputils-ping ethtool procps python3 python3-scapy iperf3
+    iproute2 iputils-ping ethtool procps python3 python3-scapy iperf3 tcpdump
     groff-base man-db
     dpkg-dev debhelper lintian systemd
 "

@@ -19,6 +19,7 @@ TESTSUITE_AT = \
 	tests/switch.at \
 	tests/ofp.at \
 	tests/pipeline.at \
+	tests/overlay.at \
 	tests/acl.at \
 	tests/engine.at \
 	tests/idl.at \

@@ -1,0 +1,426 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "agent/overlay.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+#include "model/vswitch-idl.h"
+#include "model/vtep-idl.h"
+#include "ovsdb/idl.h"
+
+/* The largest VNI: VXLAN's is 24 bits. */
+#define OVERLAY_MAX_VNI 0xffffff
+
+void
+overlay_init(struct overlay *o)
+{
+    hmap_init(&o->tunnels);
+    shash_init(&o->switches);
+    o->faults = json_object();
+}
+
+void
+overlay_destroy(struct overlay *o)
+{
+    struct overlay_tunnel *tunnel;
+    struct shash_node *node;
+
+    HMAP_FOR_EACH_POP (tunnel, node, &o->tunnels) {
+        free(tunnel);
+    }
+    hmap_destroy(&o->tunnels);
+    SHASH_FOR_EACH (node, &o->switches) {
+        struct overlay_switch *sw = node->data;
+        free(sw->name);
+        free(sw->macs);
+        free(sw->flood);
+        free(sw);
+    }
+    shash_destroy(&o->switches);
+    json_decref(o->faults);
+}
+
+static void OVS_PRINTF_FORMAT(2, 3)
+overlay_fault(struct overlay *o, const char *format, ...)
+{
+    va_list args;
+
+    va_start(args, format);
+    char *text = iovp_xvasprintf(format, args);
+    va_end(args);
+    json_object_set_new(o->faults, text, json_true());
+    free(text);
+}
+
+const struct overlay_tunnel *
+overlay_find_tunnel(const struct overlay *o, const char *ip)
+{
+    const struct overlay_tunnel *tunnel;
+
+    HMAP_FOR_EACH_WITH_HASH (tunnel, node, iovp_hash_string64(ip),
+                             &o->tunnels) {
+        if (!strcmp(tunnel->ip, ip)) {
+            return tunnel;
+        }
+    }
+    return NULL;
+}
+
+const struct overlay_switch *
+overlay_find_switch(const struct overlay *o, const char *name)
+{
+    return shash_find_data(&o->switches, name);
+}
+
+/* Returns the tunnel to the VTEP of 'loc', made if it is new, or NULL if
+ * 'loc' is not a remote VXLAN VTEP (reported in 'o->faults'). */
+static const struct overlay_tunnel *
+overlay_tunnel(struct overlay *o, const struct hwvtep_physical_locator *loc,
+               const char *tunnel_ip, const struct shash *ofports)
+{
+    struct in_addr addr;
+
+    if (!loc) {
+        return NULL;
+    } else if (strcmp(loc->encapsulation_type, "vxlan_over_ipv4")) {
+        overlay_fault(o, "locator %s: encapsulation \"%s\" is not "
+                      "vxlan_over_ipv4: ignored", loc->header_.uuid,
+                      loc->encapsulation_type);
+        return NULL;
+    } else if (inet_pton(AF_INET, loc->dst_ip, &addr) != 1) {
+        overlay_fault(o, "locator %s: \"%s\" is not an IPv4 address: "
+                      "ignored", loc->header_.uuid, loc->dst_ip);
+        return NULL;
+    } else if (tunnel_ip && !strcmp(loc->dst_ip, tunnel_ip)) {
+        /* This host itself. */
+        return NULL;
+    }
+
+    char ip[16];
+    inet_ntop(AF_INET, &addr, ip, sizeof ip);
+    const struct overlay_tunnel *found = overlay_find_tunnel(o, ip);
+    if (found) {
+        return found;
+    }
+
+    struct overlay_tunnel *tunnel = iovp_xzalloc(sizeof *tunnel);
+    snprintf(tunnel->ip, sizeof tunnel->ip, "%s", ip);
+    snprintf(tunnel->port, sizeof tunnel->port, "vx%08x",
+             (unsigned int) ntohl(addr.s_addr));
+    const int *ofport = shash_find_data(ofports, tunnel->port);
+    tunnel->ofport = ofport ? *ofport : -1;
+    hmap_insert(&o->tunnels, &tunnel->node, iovp_hash_string64(ip));
+    return tunnel;
+}
+
+/* Stores in 'ofports' (names to "int *", freed by the caller) the
+ * OpenFlow port of each VXLAN interface on 'bridge' that iovpd made. */
+static void
+overlay_read_ofports(const struct odb_idl *ovs, const char *bridge,
+                     struct shash *ofports)
+{
+    const struct vswitch_bridge *br;
+
+    br = vswitch_bridge_find_by_string(ovs, VSWITCH_BRIDGE_COL_NAME, bridge);
+    for (size_t i = 0; br && i < br->n_ports; i++) {
+        const struct vswitch_port *port = br->ports[i];
+
+        for (size_t j = 0; j < port->n_interfaces; j++) {
+            const struct vswitch_interface *iface = port->interfaces[j];
+            if (!strcmp(iface->type, "vxlan") && iface->n_ofport
+                && iface->ofport[0] > 0 && iface->ofport[0] < 0xff00
+                && odb_idl_map_get(iface->key_external_ids,
+                                   iface->value_external_ids,
+                                   iface->n_external_ids, "iovp-tunnel")) {
+                int *ofport = iovp_xmalloc(sizeof *ofport);
+                *ofport = iface->ofport[0];
+                free(shash_replace(ofports, iface->name, ofport));
+            }
+        }
+    }
+}
+
+/* Stores in 'mac' the MAC 's' in lower case, and in 'ea' its bytes, if it
+ * is one. */
+static bool
+overlay_parse_mac(const char *s, char mac[18], struct eth_addr *ea)
+{
+    unsigned int b[6];
+    int n;
+
+    if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3],
+               &b[4], &b[5], &n) != 6 || n != 17 || s[n]) {
+        return false;
+    }
+    for (size_t i = 0; i < 17; i++) {
+        if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char) s[i])) {
+            return false;
+        }
+    }
+    snprintf(mac, 18, "%02x:%02x:%02x:%02x:%02x:%02x",
+             b[0], b[1], b[2], b[3], b[4], b[5]);
+    for (size_t i = 0; i < 6; i++) {
+        ea->ea[i] = b[i];
+    }
+    return true;
+}
+
+static int
+overlay_mac_compare(const void *a_, const void *b_)
+{
+    const struct overlay_mac *a = a_, *b = b_;
+    int cmp = strcmp(a->mac, b->mac);
+
+    return cmp ? cmp : strcmp(a->tunnel->ip, b->tunnel->ip);
+}
+
+static int
+overlay_tunnel_compare(const void *a_, const void *b_)
+{
+    const struct overlay_tunnel *const *a = a_, *const *b = b_;
+
+    return strcmp((*a)->ip, (*b)->ip);
+}
+
+/* The logical switches on the overlay (see overlay.h). */
+static void
+overlay_read_switches(struct overlay *o, const struct odb_idl *vtep)
+{
+    const struct hwvtep_logical_switch *ls;
+    struct shash keys = SHASH_INITIALIZER(&keys);
+
+    HWVTEP_LOGICAL_SWITCH_FOR_EACH (ls, vtep) {
+        if (ls->n_tunnel_key && ls->tunnel_key[0]) {
+            char key[32];
+            snprintf(key, sizeof key, "%"PRId64, ls->tunnel_key[0]);
+            uintptr_t n = (uintptr_t) shash_find_data(&keys, key);
+            shash_replace(&keys, key, (void *) (n + 1));
+        }
+    }
+    HWVTEP_LOGICAL_SWITCH_FOR_EACH (ls, vtep) {
+        if (!ls->n_tunnel_key || !ls->tunnel_key[0]) {
+            continue;
+        }
+        int64_t vni = ls->tunnel_key[0];
+        char key[32];
+        snprintf(key, sizeof key, "%"PRId64, vni);
+        if ((uintptr_t) shash_find_data(&keys, key) > 1) {
+            overlay_fault(o, "logical switch %s: tunnel_key %"PRId64" is "
+                          "another switch's too: not on the overlay",
+                          ls->name, vni);
+            continue;
+        } else if (vni < 0 || vni > OVERLAY_MAX_VNI) {
+            overlay_fault(o, "logical switch %s: tunnel_key %"PRId64" is "
+                          "not a VNI (0 to %d): not on the overlay",
+                          ls->name, vni, OVERLAY_MAX_VNI);
+            continue;
+        } else if (shash_find(&o->switches, ls->name)) {
+            /* Two switches of one name: the ports' reading reports it. */
+            continue;
+        }
+
+        struct overlay_switch *sw = iovp_xzalloc(sizeof *sw);
+        sw->name = iovp_xstrdup(ls->name);
+        sw->vni = vni;
+        sw->source_node = (ls->replication_mode
+                           && !strcmp(ls->replication_mode, "source_node"));
+        shash_add(&o->switches, sw->name, sw);
+    }
+    shash_destroy(&keys);
+}
+
+/* Returns the overlay switch that 'ls' is, or NULL. */
+static struct overlay_switch *
+overlay_switch_of(struct overlay *o, const struct hwvtep_logical_switch *ls)
+{
+    return ls ? shash_find_data(&o->switches, ls->name) : NULL;
+}
+
+static void
+overlay_add_flood(struct overlay_switch *sw,
+                  const struct overlay_tunnel *tunnel, size_t *allocated)
+{
+    for (size_t i = 0; i < sw->n_flood; i++) {
+        if (sw->flood[i] == tunnel) {
+            return;
+        }
+    }
+    if (sw->n_flood >= *allocated) {
+        *allocated = MAX(4, 2 * *allocated);
+        sw->flood = iovp_xrealloc(sw->flood, *allocated * sizeof *sw->flood);
+    }
+    sw->flood[sw->n_flood++] = tunnel;
+}
+
+/* Reads the overlay from the hardware_vtep model 'vtep' and the tunnel
+ * ports of 'bridge' from the Open_vSwitch model 'ovs' into 'o' (just
+ * initialized).  'tunnel_ip' is this host's tunnel address, or NULL. */
+void
+overlay_read(struct overlay *o, const struct odb_idl *vtep,
+             const struct odb_idl *ovs, const char *bridge,
+             const char *tunnel_ip)
+{
+    struct shash ofports = SHASH_INITIALIZER(&ofports);
+
+    if (!vtep) {
+        return;
+    }
+    if (ovs) {
+        overlay_read_ofports(ovs, bridge, &ofports);
+    }
+    overlay_read_switches(o, vtep);
+
+    /* The remote MACs, by switch. */
+    struct shash allocated = SHASH_INITIALIZER(&allocated);
+    const struct hwvtep_ucast_macs_remote *umr;
+    HWVTEP_UCAST_MACS_REMOTE_FOR_EACH (umr, vtep) {
+        struct overlay_switch *sw = overlay_switch_of(o, umr->logical_switch);
+        const struct overlay_tunnel *tunnel;
+        struct eth_addr ea;
+        char mac[18];
+
+        if (!sw) {
+            continue;
+        } else if (!overlay_parse_mac(umr->MAC, mac, &ea)) {
+            overlay_fault(o, "Ucast_Macs_Remote %s: \"%s\" is not a MAC: "
+                          "ignored", umr->header_.uuid, umr->MAC);
+            continue;
+        } else if (!(tunnel = overlay_tunnel(o, umr->locator, tunnel_ip,
+                                             &ofports))) {
+            continue;
+        }
+
+        size_t n = (uintptr_t) shash_find_data(&allocated, sw->name);
+        if (sw->n_macs >= n) {
+            n = MAX(16, 2 * n);
+            sw->macs = iovp_xrealloc(sw->macs, n * sizeof *sw->macs);
+            shash_replace(&allocated, sw->name, (void *) (uintptr_t) n);
+        }
+        struct overlay_mac *m = &sw->macs[sw->n_macs++];
+        memcpy(m->mac, mac, sizeof m->mac);
+        m->ea = ea;
+        m->tunnel = tunnel;
+    }
+    shash_clear(&allocated);
+
+    /* Where each switch's unknown destinations go. */
+    const struct hwvtep_mcast_macs_remote *mmr;
+    HWVTEP_MCAST_MACS_REMOTE_FOR_EACH (mmr, vtep) {
+        struct overlay_switch *sw = overlay_switch_of(o, mmr->logical_switch);
+
+        if (!sw || strcmp(mmr->MAC, "unknown-dst")) {
+            /* (Multicast MACs of their own: not yet; they go where
+             * unknown-dst goes.) */
+            continue;
+        }
+        const struct hwvtep_physical_locator_set *set = mmr->locator_set;
+        for (size_t i = 0; set && i < set->n_locators; i++) {
+            const struct overlay_tunnel *tunnel;
+            tunnel = overlay_tunnel(o, set->locators[i], tunnel_ip,
+                                    &ofports);
+            if (tunnel) {
+                size_t n = (uintptr_t) shash_find_data(&allocated, sw->name);
+                overlay_add_flood(sw, tunnel, &n);
+                shash_replace(&allocated, sw->name, (void *) (uintptr_t) n);
+            }
+        }
+    }
+    shash_destroy(&allocated);
+
+    /* In a canonical order; one locator for each MAC. */
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &o->switches) {
+        struct overlay_switch *sw = node->data;
+        size_t n = 0;
+
+        qsort(sw->macs, sw->n_macs, sizeof *sw->macs, overlay_mac_compare);
+        for (size_t i = 0; i < sw->n_macs; i++) {
+            if (n && !strcmp(sw->macs[n - 1].mac, sw->macs[i].mac)) {
+                overlay_fault(o, "logical switch %s: remote MAC %s has "
+                              "several locators: only %s is used",
+                              sw->name, sw->macs[i].mac,
+                              sw->macs[n - 1].tunnel->ip);
+                continue;
+            }
+            sw->macs[n++] = sw->macs[i];
+        }
+        sw->n_macs = n;
+        qsort(sw->flood, sw->n_flood, sizeof *sw->flood,
+              overlay_tunnel_compare);
+    }
+    shash_destroy_free_data(&ofports);
+}
+
+static bool
+overlay_tunnel_equal(const struct overlay_tunnel *a,
+                     const struct overlay_tunnel *b)
+{
+    return !strcmp(a->ip, b->ip) && a->ofport == b->ofport;
+}
+
+/* Returns true if 'a' and 'b' (either may be NULL) make the same flows. */
+bool
+overlay_switch_equal(const struct overlay_switch *a,
+                     const struct overlay_switch *b)
+{
+    if (!a || !b) {
+        return a == b;
+    }
+    if (a->vni != b->vni || a->source_node != b->source_node
+        || a->n_macs != b->n_macs || a->n_flood != b->n_flood) {
+        return false;
+    }
+    for (size_t i = 0; i < a->n_macs; i++) {
+        if (strcmp(a->macs[i].mac, b->macs[i].mac)
+            || !overlay_tunnel_equal(a->macs[i].tunnel, b->macs[i].tunnel)) {
+            return false;
+        }
+    }
+    for (size_t i = 0; i < a->n_flood; i++) {
+        if (!overlay_tunnel_equal(a->flood[i], b->flood[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Adds to 'switches' (a set of names) the logical switches whose overlay
+ * differs between 'old' and 'new'. */
+void
+overlay_diff(const struct overlay *old, const struct overlay *new,
+             struct shash *switches)
+{
+    const struct shash *both[2] = { &old->switches, &new->switches };
+
+    for (size_t i = 0; i < 2; i++) {
+        struct shash_node *node;
+        SHASH_FOR_EACH (node, both[i]) {
+            if (!overlay_switch_equal(overlay_find_switch(old, node->name),
+                                      overlay_find_switch(new, node->name))) {
+                shash_replace(switches, node->name, NULL);
+            }
+        }
+    }
+}

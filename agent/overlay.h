@@ -1,0 +1,93 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef IOVP_AGENT_OVERLAY_H
+#define IOVP_AGENT_OVERLAY_H 1
+
+/* The overlay as hardware_vtep's controller writes it, read from the
+ * models (pure: no I/O): the logical switches on the overlay with their
+ * VNIs, the remote VTEPs (locators) and the VXLAN port that OVS has for
+ * each, the remote MACs, and the set of VTEPs that gets each switch's
+ * broadcast, unknown unicast and multicast ("unknown-dst").
+ *
+ * A logical switch is on the overlay when its tunnel_key is set and not 0
+ * (OVN writes 0 on every switch it does not use), and no other switch has
+ * the same key (both are then faults, and neither is on the overlay).  A
+ * locator is a remote VTEP when its encapsulation is "vxlan_over_ipv4"
+ * and its dst_ip an IPv4 address other than this host's tunnel address;
+ * any other is ignored, and logged once. */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <openvswitch/hmap.h>
+#include <openvswitch/packets.h>
+#include <openvswitch/shash.h>
+
+struct odb_idl;
+
+/* A remote VTEP, and the VXLAN port on the integration bridge that leads
+ * to it. */
+struct overlay_tunnel {
+    struct hmap_node node;      /* In 'overlay->tunnels', by 'ip'. */
+    char ip[16];                /* dst_ip, dotted quad. */
+    char port[16];              /* The OVS port's name: "vx" and the
+                                 * address in hex. */
+    int ofport;                 /* Its OpenFlow port, or -1 if none yet. */
+};
+
+/* A remote MAC of a logical switch. */
+struct overlay_mac {
+    char mac[18];               /* xx:xx:xx:xx:xx:xx, lower case. */
+    struct eth_addr ea;         /* The same. */
+    const struct overlay_tunnel *tunnel;
+};
+
+/* A logical switch on the overlay. */
+struct overlay_switch {
+    char *name;
+    uint32_t vni;
+    bool source_node;           /* replication_mode "source_node". */
+    struct overlay_mac *macs;   /* Sorted by MAC. */
+    size_t n_macs;
+    const struct overlay_tunnel **flood;    /* "unknown-dst" members,
+                                             * sorted by address. */
+    size_t n_flood;
+};
+
+struct overlay {
+    struct hmap tunnels;        /* "struct overlay_tunnel"s. */
+    struct shash switches;      /* Name to "struct overlay_switch". */
+    json_t *faults;             /* {LOGICAL-SWITCH: [TOKEN, ...]} */
+};
+
+void overlay_init(struct overlay *);
+void overlay_destroy(struct overlay *);
+void overlay_read(struct overlay *, const struct odb_idl *vtep,
+                  const struct odb_idl *ovs, const char *bridge,
+                  const char *tunnel_ip);
+
+const struct overlay_tunnel *overlay_find_tunnel(const struct overlay *,
+                                                 const char *ip);
+const struct overlay_switch *overlay_find_switch(const struct overlay *,
+                                                 const char *name);
+bool overlay_switch_equal(const struct overlay_switch *,
+                          const struct overlay_switch *);
+void overlay_diff(const struct overlay *old, const struct overlay *new,
+                  struct shash *switches);
+
+#endif /* agent/overlay.h */
