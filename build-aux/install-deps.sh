@@ -36,6 +36,7 @@ packages="
     valgrind
     openvswitch-switch openvswitch-vtep openvswitch-source
     openvswitch-common openssl
+    ovn-central ovn-host ovn-controller-vtep
     iproute2 iputils-ping ethtool procps python3 python3-scapy iperf3 tcpdump
     groff-base man-db
     dpkg-dev debhelper lintian systemd
