@@ -294,15 +294,28 @@ agent_reconcile_tunnels(struct agent *agent, const struct odb_replica *vtep,
     const char *name, *tunnel_ip;
 
     translate_identity(agent->translate, ovs != NULL, &name, &tunnel_ip);
-    if (!vtep || !ovs || !name || !ofctrl_has_installed(agent->ofctrl)
-        || agent->ovs_txn.in_flight) {
+    if (!vtep || !ovs || !name || !ofctrl_has_installed(agent->ofctrl)) {
         return;
     }
-    json_t *ops = bridge_ensure_tunnels(agent->ovs_idl, agent->bridge,
-                                        translate_overlay(agent->translate),
-                                        tunnel_ip);
+    json_t *ops = (agent->ovs_txn.in_flight ? NULL
+                   : bridge_ensure_tunnels(agent->ovs_idl, agent->bridge,
+                                           translate_overlay(agent->translate),
+                                           tunnel_ip));
     if (ops) {
         VLOG_INFO("setting up the overlay's tunnels");
         agent_transact(agent->ovs_db, &agent->ovs_txn, ops);
+    }
+
+    if (!agent->vtep_txn.in_flight) {
+        struct report_spec spec = {
+            .switch_name = name,
+            .tunnel_ip = tunnel_ip,
+        };
+        ops = report_tunnels(agent->vtep_idl, &spec,
+                             translate_overlay(agent->translate));
+        if (ops) {
+            VLOG_DBG("reporting the overlay's tunnels");
+            agent_transact(agent->vtep_db, &agent->vtep_txn, ops);
+        }
     }
 }

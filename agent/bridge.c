@@ -161,6 +161,40 @@ bridge_ensure(const struct odb_idl *ovs, const struct bridge_spec *spec)
     return odb_txn_finish(ops, "iovpd: setting up the integration bridge");
 }
 
+/* Returns a new reference to the OVSDB map ["map", [[KEY, VALUE], ...]]
+ * that JSON object 'object' (of strings) is. */
+static json_t *
+bridge_map(const json_t *object)
+{
+    json_t *pairs = json_array();
+    const char *key;
+    json_t *value;
+
+    json_object_foreach (CONST_CAST(json_t *, object), key, value) {
+        json_array_append_new(pairs, json_pack("[s, O]", key, value));
+    }
+    return json_pack("[s, o]", "map", pairs);
+}
+
+/* Returns true if the map of 'keys' and 'values' (n of them) is JSON
+ * object 'object' (of strings). */
+static bool
+bridge_map_equals(char *const *keys, char *const *values, size_t n,
+                  const json_t *object)
+{
+    if (n != json_object_size(object)) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *value = json_string_value(json_object_get(object,
+                                                              keys[i]));
+        if (!value || strcmp(value, values[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Returns true if 'iface' is the VXLAN interface that iovpd needs for
  * 'tunnel', with local address 'tunnel_ip'. */
 static bool
@@ -181,16 +215,18 @@ bridge_tunnel_is_right(const struct vswitch_interface *iface,
     return (!strcmp(iface->type, "vxlan") && iface->n_options == 3
             && remote && !strcmp(remote, tunnel->ip)
             && local && !strcmp(local, tunnel_ip)
-            && key && !strcmp(key, "flow"));
+            && key && !strcmp(key, "flow")
+            && bridge_map_equals(iface->key_bfd, iface->value_bfd,
+                                 iface->n_bfd, tunnel->bfd));
 }
 
 /* Returns a new reference to the operations of a transaction that gives
  * the integration bridge, which exists, one VXLAN port for each remote
  * VTEP of 'overlay' (named as the tunnel says, with local address
  * 'tunnel_ip', the VNI set by each flow, and external_ids:iovp-tunnel the
- * remote address), and takes away the VXLAN ports iovpd made for VTEPs
- * that are gone; NULL when there is nothing to do.  Without 'tunnel_ip',
- * the bridge has no tunnel. */
+ * remote address, BFD as the tunnel's Tunnel row asks), and takes away the
+ * VXLAN ports iovpd made for VTEPs that are gone; NULL when there is
+ * nothing to do.  Without 'tunnel_ip', the bridge has no tunnel. */
 json_t *
 bridge_ensure_tunnels(const struct odb_idl *ovs, const char *bridge,
                       const struct overlay *overlay, const char *tunnel_ip)
@@ -229,12 +265,13 @@ bridge_ensure_tunnels(const struct odb_idl *ovs, const char *bridge,
             shash_add_once(&present, tunnel->port, NULL);
             if (!bridge_tunnel_is_right(iface, tunnel, tunnel_ip)) {
                 json_array_append_new(ops, json_pack(
-                    "{s:s, s:s, s:o, s:{s:s, s:[s, [[s, s], [s, s], [s, s]]]}}",
+                    "{s:s, s:s, s:o, s:{s:s, s:[s, [[s, s], [s, s], [s, s]]],"
+                    "                   s:o}}",
                     "op", "update", "table", "Interface",
                     "where", odb_idl_row_where(&iface->header_),
                     "row", "type", "vxlan", "options", "map",
                     "key", "flow", "local_ip", tunnel_ip,
-                    "remote_ip", tunnel->ip));
+                    "remote_ip", tunnel->ip, "bfd", bridge_map(tunnel->bfd)));
             }
         }
     }
@@ -250,12 +287,13 @@ bridge_ensure_tunnels(const struct odb_idl *ovs, const char *bridge,
         snprintf(port, sizeof port, "port%zu", n++);
         json_array_append_new(ops, json_pack(
             "{s:s, s:s, s:{s:s, s:s, s:[s, [[s, s], [s, s], [s, s]]],"
-            "              s:[s, [[s, s]]]}, s:s}",
+            "              s:[s, [[s, s]]], s:o}, s:s}",
             "op", "insert", "table", "Interface",
             "row", "name", tunnel->port, "type", "vxlan",
             "options", "map", "key", "flow", "local_ip", tunnel_ip,
             "remote_ip", tunnel->ip,
             "external_ids", "map", "iovp-tunnel", tunnel->ip,
+            "bfd", bridge_map(tunnel->bfd),
             "uuid-name", iface));
         json_array_append_new(ops, json_pack(
             "{s:s, s:s, s:{s:s, s:[s, s]}, s:s}",

@@ -48,6 +48,8 @@ overlay_destroy(struct overlay *o)
     struct shash_node *node;
 
     HMAP_FOR_EACH_POP (tunnel, node, &o->tunnels) {
+        json_decref(tunnel->bfd);
+        json_decref(tunnel->bfd_status);
         free(tunnel);
     }
     hmap_destroy(&o->tunnels);
@@ -94,11 +96,96 @@ overlay_find_switch(const struct overlay *o, const char *name)
     return shash_find_data(&o->switches, name);
 }
 
+/* Returns a new reference to the Interface "bfd" column that Tunnel row
+ * 't' (or NULL) asks for: its bfd_params, with check_tnl_key, and its
+ * addresses (bfd_config_local's and bfd_config_remote's), when
+ * bfd_params:enable is true; else empty. */
+static json_t *
+overlay_tunnel_bfd(const struct hwvtep_tunnel *t)
+{
+    static const char *const params[] = {
+        "enable", "min_rx", "min_tx", "decay_min_rx", "forwarding_if_rx",
+        "cpath_down",
+    };
+    json_t *bfd = json_object();
+    const char *enable = (t ? odb_idl_map_get(t->key_bfd_params,
+                                              t->value_bfd_params,
+                                              t->n_bfd_params, "enable")
+                          : NULL);
+
+    if (!enable || strcmp(enable, "true")) {
+        return bfd;
+    }
+    for (size_t i = 0; i < IOVP_ARRAY_SIZE(params); i++) {
+        const char *value = odb_idl_map_get(t->key_bfd_params,
+                                            t->value_bfd_params,
+                                            t->n_bfd_params, params[i]);
+        if (value) {
+            json_object_set_new(bfd, params[i], json_string(value));
+        }
+    }
+    json_object_set_new(bfd, "check_tnl_key", json_string("true"));
+
+    /* The addresses: what the remote VTEP sends to (ours), and what we
+     * send to (its). */
+    const char *value;
+    value = odb_idl_map_get(t->key_bfd_config_local,
+                            t->value_bfd_config_local,
+                            t->n_bfd_config_local, "bfd_dst_mac");
+    if (value) {
+        json_object_set_new(bfd, "bfd_local_dst_mac", json_string(value));
+    }
+    value = odb_idl_map_get(t->key_bfd_config_remote,
+                            t->value_bfd_config_remote,
+                            t->n_bfd_config_remote, "bfd_dst_mac");
+    if (value) {
+        json_object_set_new(bfd, "bfd_remote_dst_mac", json_string(value));
+    }
+    value = odb_idl_map_get(t->key_bfd_config_remote,
+                            t->value_bfd_config_remote,
+                            t->n_bfd_config_remote, "bfd_dst_ip");
+    if (value) {
+        json_object_set_new(bfd, "bfd_dst_ip", json_string(value));
+    }
+    return bfd;
+}
+
+/* Returns a new reference to the map of 'keys' and 'values' (n of them)
+ * as a JSON object. */
+static json_t *
+overlay_map(char *const *keys, char *const *values, size_t n)
+{
+    json_t *map = json_object();
+
+    for (size_t i = 0; i < n; i++) {
+        json_object_set_new(map, keys[i], json_string(values[i]));
+    }
+    return map;
+}
+
+/* Returns the Tunnel row of 'ps' (or NULL) toward 'ip', or NULL. */
+static const struct hwvtep_tunnel *
+overlay_find_tunnel_row(const struct hwvtep_physical_switch *ps,
+                        const char *ip)
+{
+    for (size_t i = 0; ps && i < ps->n_tunnels; i++) {
+        const struct hwvtep_tunnel *t = ps->tunnels[i];
+        if (t->remote && !strcmp(t->remote->dst_ip, ip)) {
+            return t;
+        }
+    }
+    return NULL;
+}
+
 /* Returns the tunnel to the VTEP of 'loc', made if it is new, or NULL if
- * 'loc' is not a remote VXLAN VTEP (reported in 'o->faults'). */
+ * 'loc' is not a remote VXLAN VTEP (reported in 'o->faults').  'ps' is
+ * this host's Physical_Switch, or NULL; 'ifaces' the bridge's VXLAN
+ * interfaces that iovpd made, by name. */
 static const struct overlay_tunnel *
 overlay_tunnel(struct overlay *o, const struct hwvtep_physical_locator *loc,
-               const char *tunnel_ip, const struct shash *ofports)
+               const char *tunnel_ip,
+               const struct hwvtep_physical_switch *ps,
+               const struct shash *ifaces)
 {
     struct in_addr addr;
 
@@ -129,17 +216,34 @@ overlay_tunnel(struct overlay *o, const struct hwvtep_physical_locator *loc,
     snprintf(tunnel->ip, sizeof tunnel->ip, "%s", ip);
     snprintf(tunnel->port, sizeof tunnel->port, "vx%08x",
              (unsigned int) ntohl(addr.s_addr));
-    const int *ofport = shash_find_data(ofports, tunnel->port);
-    tunnel->ofport = ofport ? *ofport : -1;
+    const struct vswitch_interface *iface = shash_find_data(ifaces,
+                                                            tunnel->port);
+    tunnel->ofport = iface ? iface->ofport[0] : -1;
+    tunnel->tunnel = overlay_find_tunnel_row(ps, ip);
+    tunnel->bfd = overlay_tunnel_bfd(tunnel->tunnel);
+    tunnel->bfd_status = (iface
+                          ? overlay_map(iface->key_bfd_status,
+                                        iface->value_bfd_status,
+                                        iface->n_bfd_status)
+                          : json_object());
+    const char *forwarding = (iface
+                              ? odb_idl_map_get(iface->key_bfd_status,
+                                                iface->value_bfd_status,
+                                                iface->n_bfd_status,
+                                                "forwarding")
+                              : NULL);
+    tunnel->forwarding = (!json_object_size(tunnel->bfd)
+                          || (forwarding && !strcmp(forwarding, "true")));
     hmap_insert(&o->tunnels, &tunnel->node, iovp_hash_string64(ip));
     return tunnel;
 }
 
-/* Stores in 'ofports' (names to "int *", freed by the caller) the
- * OpenFlow port of each VXLAN interface on 'bridge' that iovpd made. */
+/* Stores in 'ifaces' (names to "const struct vswitch_interface *") each
+ * VXLAN interface on 'bridge' that iovpd made and that has an OpenFlow
+ * port. */
 static void
-overlay_read_ofports(const struct odb_idl *ovs, const char *bridge,
-                     struct shash *ofports)
+overlay_read_ifaces(const struct odb_idl *ovs, const char *bridge,
+                    struct shash *ifaces)
 {
     const struct vswitch_bridge *br;
 
@@ -154,9 +258,7 @@ overlay_read_ofports(const struct odb_idl *ovs, const char *bridge,
                 && odb_idl_map_get(iface->key_external_ids,
                                    iface->value_external_ids,
                                    iface->n_external_ids, "iovp-tunnel")) {
-                int *ofport = iovp_xmalloc(sizeof *ofport);
-                *ofport = iface->ofport[0];
-                free(shash_replace(ofports, iface->name, ofport));
+                shash_replace(ifaces, iface->name, iface);
             }
         }
     }
@@ -279,17 +381,22 @@ overlay_add_flood(struct overlay_switch *sw,
  * initialized).  'tunnel_ip' is this host's tunnel address, or NULL. */
 void
 overlay_read(struct overlay *o, const struct odb_idl *vtep,
-             const struct odb_idl *ovs, const char *bridge,
-             const char *tunnel_ip)
+             const struct odb_idl *ovs, const char *switch_name,
+             const char *bridge, const char *tunnel_ip)
 {
-    struct shash ofports = SHASH_INITIALIZER(&ofports);
+    struct shash ifaces = SHASH_INITIALIZER(&ifaces);
 
     if (!vtep) {
         return;
     }
     if (ovs) {
-        overlay_read_ofports(ovs, bridge, &ofports);
+        overlay_read_ifaces(ovs, bridge, &ifaces);
     }
+    const struct hwvtep_physical_switch *ps = (
+        switch_name
+        ? hwvtep_physical_switch_find_by_string(
+            vtep, HWVTEP_PHYSICAL_SWITCH_COL_NAME, switch_name)
+        : NULL);
     overlay_read_switches(o, vtep);
 
     /* The remote MACs, by switch. */
@@ -308,7 +415,7 @@ overlay_read(struct overlay *o, const struct odb_idl *vtep,
                           "ignored", umr->header_.uuid, umr->MAC);
             continue;
         } else if (!(tunnel = overlay_tunnel(o, umr->locator, tunnel_ip,
-                                             &ofports))) {
+                                             ps, &ifaces))) {
             continue;
         }
 
@@ -338,8 +445,8 @@ overlay_read(struct overlay *o, const struct odb_idl *vtep,
         const struct hwvtep_physical_locator_set *set = mmr->locator_set;
         for (size_t i = 0; set && i < set->n_locators; i++) {
             const struct overlay_tunnel *tunnel;
-            tunnel = overlay_tunnel(o, set->locators[i], tunnel_ip,
-                                    &ofports);
+            tunnel = overlay_tunnel(o, set->locators[i], tunnel_ip, ps,
+                                    &ifaces);
             if (tunnel) {
                 size_t n = (uintptr_t) shash_find_data(&allocated, sw->name);
                 overlay_add_flood(sw, tunnel, &n);
@@ -370,14 +477,15 @@ overlay_read(struct overlay *o, const struct odb_idl *vtep,
         qsort(sw->flood, sw->n_flood, sizeof *sw->flood,
               overlay_tunnel_compare);
     }
-    shash_destroy_free_data(&ofports);
+    shash_destroy(&ifaces);
 }
 
 static bool
 overlay_tunnel_equal(const struct overlay_tunnel *a,
                      const struct overlay_tunnel *b)
 {
-    return !strcmp(a->ip, b->ip) && a->ofport == b->ofport;
+    return (!strcmp(a->ip, b->ip) && a->ofport == b->ofport
+            && a->forwarding == b->forwarding);
 }
 
 /* Returns true if 'a' and 'b' (either may be NULL) make the same flows. */

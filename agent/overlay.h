@@ -28,7 +28,12 @@
  * the same key (both are then faults, and neither is on the overlay).  A
  * locator is a remote VTEP when its encapsulation is "vxlan_over_ipv4"
  * and its dst_ip an IPv4 address other than this host's tunnel address;
- * any other is ignored, and logged once. */
+ * any other is ignored, and logged once.
+ *
+ * BFD runs on a tunnel when its Tunnel row (of this host's Physical_Switch,
+ * toward the VTEP) says bfd_params:enable=true; replication to a service
+ * node then takes the first VTEP (by address) whose BFD says forwarding,
+ * or the first if none does. */
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -38,6 +43,7 @@
 #include <openvswitch/packets.h>
 #include <openvswitch/shash.h>
 
+struct hwvtep_tunnel;
 struct odb_idl;
 
 /* A remote VTEP, and the VXLAN port on the integration bridge that leads
@@ -48,6 +54,16 @@ struct overlay_tunnel {
     char port[16];              /* The OVS port's name: "vx" and the
                                  * address in hex. */
     int ofport;                 /* Its OpenFlow port, or -1 if none yet. */
+
+    /* BFD.  'tunnel' is this switch's Tunnel row toward the VTEP, or NULL;
+     * 'bfd' the Interface "bfd" column that its bfd_params and addresses
+     * ask for (empty: BFD off); 'bfd_status' the Interface's "bfd_status"
+     * column as OVS reports it (empty when OVS has none); 'forwarding'
+     * false only when BFD is on and does not say "forwarding". */
+    const struct hwvtep_tunnel *tunnel;
+    json_t *bfd;
+    json_t *bfd_status;
+    bool forwarding;
 };
 
 /* A remote MAC of a logical switch. */
@@ -78,8 +94,8 @@ struct overlay {
 void overlay_init(struct overlay *);
 void overlay_destroy(struct overlay *);
 void overlay_read(struct overlay *, const struct odb_idl *vtep,
-                  const struct odb_idl *ovs, const char *bridge,
-                  const char *tunnel_ip);
+                  const struct odb_idl *ovs, const char *switch_name,
+                  const char *bridge, const char *tunnel_ip);
 
 const struct overlay_tunnel *overlay_find_tunnel(const struct overlay *,
                                                  const char *ip);

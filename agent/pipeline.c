@@ -372,9 +372,10 @@ pl_put_flood_clone(struct ofpbuf *ofpacts, int ofport,
  * egress ACL of its destination, in a clone so that one output's tag does
  * not follow the packet to the next.  What a local port sent goes to the
  * switch's "unknown-dst" VTEPs as well: to all of them with replication
- * mode "source_node", to the first (by address) otherwise (the service
- * node); what came from a tunnel goes to local ports only (split horizon).
- * No flow if the switch has nowhere to flood to. */
+ * mode "source_node", otherwise to one service node, the first (by
+ * address) whose BFD says forwarding, or the first; what came from a
+ * tunnel goes to local ports only (split horizon).  No flow if the switch
+ * has nowhere to flood to. */
 void
 pipeline_ls_flows(const struct ports *ports, const struct overlay_switch *sw,
                   const char *ls, struct oflow_table *flows)
@@ -396,14 +397,20 @@ pipeline_ls_flows(const struct ports *ports, const struct overlay_switch *sw,
     }
     size_t n_local = ofpacts.size;
 
+    const struct overlay_tunnel *service_node = NULL;
     for (size_t i = 0; sw && i < sw->n_flood; i++) {
         const struct overlay_tunnel *tunnel = sw->flood[i];
-        if (tunnel->ofport >= 0) {
+        if (tunnel->ofport < 0) {
+            continue;
+        } else if (sw->source_node) {
             pl_put_flood_clone(&ofpacts, tunnel->ofport, NULL);
-            if (!sw->source_node) {
-                break;
-            }
+        } else if (!service_node
+                   || (tunnel->forwarding && !service_node->forwarding)) {
+            service_node = tunnel;
         }
+    }
+    if (service_node) {
+        pl_put_flood_clone(&ofpacts, service_node->ofport, NULL);
     }
     if (ofpacts.size) {
         pl_match_init(&m);

@@ -29,6 +29,7 @@
 #include <openvswitch/util.h>
 
 #include "agent/acl.h"
+#include "agent/overlay.h"
 #include "agent/switch-ports.h"
 #include "agent/vm-ports.h"
 #include "lib/util.h"
@@ -466,6 +467,157 @@ report_ucast_macs_local(const struct odb_idl *vtep,
     json_decref(want);
 
     return odb_txn_finish(ops, "iovpd: reporting local MACs");
+}
+
+/* The addresses to which a remote VTEP sends this host its BFD frames:
+ * Open vSwitch's defaults, as Open vSwitch's VTEP emulator writes them. */
+#define REPORT_BFD_DST_MAC "00:23:20:00:00:01"
+#define REPORT_BFD_DST_IP "169.254.1.0"
+
+/* Returns a new reference to the bfd_status that Tunnel row 'ot' should
+ * have: with BFD on, the status of Open vSwitch's BFD on its port (state,
+ * forwarding, diagnostics, the remote's state and diagnostic) and
+ * "enabled"; with BFD off, nothing. */
+static json_t *
+report_bfd_status(const struct overlay_tunnel *ot)
+{
+    static const char *const keys[] = {
+        "state", "forwarding", "diagnostic", "remote_state",
+        "remote_diagnostic",
+    };
+    json_t *status = json_object();
+
+    if (json_object_size(ot->bfd)) {
+        json_object_set_new(status, "enabled", json_string("true"));
+        for (size_t i = 0; i < IOVP_ARRAY_SIZE(keys); i++) {
+            json_t *value = json_object_get(ot->bfd_status, keys[i]);
+            if (value) {
+                json_object_set(status, keys[i], value);
+            }
+        }
+    }
+    return status;
+}
+
+/* Returns a new reference to the OVSDB map that JSON object 'object' (of
+ * strings) is, and sets '*same' to whether the map of 'keys' and 'values'
+ * (n of them) is the same. */
+static json_t *
+report_map(const json_t *object, char *const *keys, char *const *values,
+           size_t n, bool *same)
+{
+    json_t *pairs = json_array();
+    const char *key;
+    json_t *value;
+
+    *same = n == json_object_size(object);
+    json_object_foreach (CONST_CAST(json_t *, object), key, value) {
+        json_array_append_new(pairs, json_pack("[s, O]", key, value));
+        const char *old = odb_idl_map_get(keys, values, n, key);
+        if (!old || strcmp(old, json_string_value(value))) {
+            *same = false;
+        }
+    }
+    return json_pack("[s, o]", "map", pairs);
+}
+
+/* Returns a new reference to the operations that give this host's
+ * Physical_Switch a Tunnel row toward each remote VTEP of 'overlay' (the
+ * one the controller made, or one from this host's locator to the VTEP's),
+ * with bfd_config_local (where the VTEP sends its BFD frames) and
+ * bfd_status (Open vSwitch's BFD on the tunnel's port, see
+ * report_bfd_status()), and take away its Tunnel rows toward VTEPs that no
+ * switch uses; NULL when there is nothing to do, or no tunnel address. */
+json_t *
+report_tunnels(const struct odb_idl *vtep, const struct report_spec *spec,
+               const struct overlay *overlay)
+{
+    const struct hwvtep_physical_switch *ps;
+
+    ps = hwvtep_physical_switch_find_by_string(
+        vtep, HWVTEP_PHYSICAL_SWITCH_COL_NAME, spec->switch_name);
+    if (!ps || !spec->tunnel_ip) {
+        return NULL;
+    }
+
+    json_t *local = json_pack("{s:s, s:s}", "bfd_dst_ip", REPORT_BFD_DST_IP,
+                              "bfd_dst_mac", REPORT_BFD_DST_MAC);
+    json_t *ops = json_array();
+    for (size_t i = 0; i < ps->n_tunnels; i++) {
+        const struct hwvtep_tunnel *t = ps->tunnels[i];
+        const struct overlay_tunnel *ot = (
+            t->remote ? overlay_find_tunnel(overlay, t->remote->dst_ip)
+            : NULL);
+
+        if (!ot || ot->tunnel != t) {
+            json_array_append_new(ops, json_pack(
+                "{s:s, s:s, s:o, s:[[s, s, o]]}",
+                "op", "mutate", "table", "Physical_Switch",
+                "where", odb_idl_row_where(&ps->header_),
+                "mutations", "tunnels", "delete",
+                odb_idl_row_uuid(&t->header_)));
+            continue;
+        }
+
+        json_t *status = report_bfd_status(ot);
+        bool same_status, same_local;
+        json_t *status_map = report_map(status, t->key_bfd_status,
+                                        t->value_bfd_status,
+                                        t->n_bfd_status, &same_status);
+        json_t *local_map = report_map(local, t->key_bfd_config_local,
+                                       t->value_bfd_config_local,
+                                       t->n_bfd_config_local, &same_local);
+        if (!same_status || !same_local) {
+            json_array_append_new(ops, json_pack(
+                "{s:s, s:s, s:o, s:{s:o, s:o}}",
+                "op", "update", "table", "Tunnel",
+                "where", odb_idl_row_where(&t->header_),
+                "row", "bfd_status", status_map,
+                "bfd_config_local", local_map));
+        } else {
+            json_decref(status_map);
+            json_decref(local_map);
+        }
+        json_decref(status);
+    }
+
+    /* The missing ones, from this host's locator to the VTEP's. */
+    const struct hwvtep_physical_locator *loc = report_find_locator(
+        vtep, spec->tunnel_ip);
+    const struct overlay_tunnel *ot;
+    size_t n = 0;
+    HMAP_FOR_EACH (ot, node, &overlay->tunnels) {
+        const struct hwvtep_physical_locator *remote = report_find_locator(
+            vtep, ot->ip);
+        bool same;
+        if (ot->tunnel || !remote) {
+            continue;
+        }
+        char name[32];
+        snprintf(name, sizeof name, "tunnel%zu", n++);
+        json_array_append_new(ops, json_pack(
+            "{s:s, s:s, s:{s:o, s:o, s:o}, s:s}",
+            "op", "insert", "table", "Tunnel",
+            "row", "local", (loc ? odb_idl_row_uuid(&loc->header_)
+                             : json_pack("[s, s]", "named-uuid", "loc")),
+            "remote", odb_idl_row_uuid(&remote->header_),
+            "bfd_config_local", report_map(local, NULL, NULL, 0, &same),
+            "uuid-name", name));
+        json_array_append_new(ops, json_pack(
+            "{s:s, s:s, s:o, s:[[s, s, [s, s]]]}",
+            "op", "mutate", "table", "Physical_Switch",
+            "where", odb_idl_row_where(&ps->header_),
+            "mutations", "tunnels", "insert", "named-uuid", name));
+    }
+    if (!loc && n) {
+        json_array_insert_new(ops, 0, json_pack(
+            "{s:s, s:s, s:{s:s, s:s}, s:s}",
+            "op", "insert", "table", "Physical_Locator",
+            "row", "encapsulation_type", "vxlan_over_ipv4",
+            "dst_ip", spec->tunnel_ip, "uuid-name", "loc"));
+    }
+    json_decref(local);
+    return odb_txn_finish(ops, "iovpd: reporting the overlay's tunnels");
 }
 
 /* Returns a new reference to the canonical OVSDB set of the strings in

@@ -62,12 +62,16 @@
  * "external_ids:attached-mac") in that logical switch, behind the
  * Physical_Locator of the host's tunnel address.  The rows behind that
  * locator are iovpd's: those no longer true are deleted.  Without a tunnel
- * address, nothing is reported. */
+ * address, nothing is reported.
+ *
+ * Tunnel: a row of the switch's toward each remote VTEP of the overlay,
+ * with the switch's BFD addresses and its BFD status (report_tunnels()). */
 
 #include <jansson.h>
 #include <stddef.h>
 
 struct odb_idl;
+struct overlay;
 struct shash;
 
 struct report_spec {
@@ -95,6 +99,9 @@ json_t *report_acl_faults(const struct odb_idl *vtep,
                           const struct shash *acls, const json_t *faults);
 json_t *report_vlan_stats(const struct odb_idl *vtep,
                           const struct report_spec *, const json_t *stats);
+
+json_t *report_tunnels(const struct odb_idl *vtep,
+                       const struct report_spec *, const struct overlay *);
 
 json_t *report_offload(const struct odb_idl *vtep,
                        const struct report_spec *, const json_t *summary);

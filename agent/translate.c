@@ -260,6 +260,26 @@ translate_vtep_changed(struct translate *t, const struct odb_idl *vtep)
                                      HWVTEP_PHYSICAL_SWITCH_COL_PORTS)) {
             engine_input_changed(&t->vtep_ports);
         }
+        if (translate_row_touched(&ps->header_,
+                                  HWVTEP_PHYSICAL_SWITCH_COL_NAME)
+            || translate_row_touched(&ps->header_,
+                                     HWVTEP_PHYSICAL_SWITCH_COL_TUNNELS)) {
+            engine_input_changed(&t->vtep_overlay);
+        }
+    }
+    /* A Tunnel's BFD configuration; its status and local addresses are
+     * iovpd's to write. */
+    const struct hwvtep_tunnel *tunnel;
+    HWVTEP_TUNNEL_FOR_EACH_TRACKED (tunnel, vtep) {
+        if (hwvtep_tunnel_is_new(tunnel) || hwvtep_tunnel_is_deleted(tunnel)
+            || hwvtep_tunnel_is_updated(tunnel, HWVTEP_TUNNEL_COL_LOCAL)
+            || hwvtep_tunnel_is_updated(tunnel, HWVTEP_TUNNEL_COL_REMOTE)
+            || hwvtep_tunnel_is_updated(tunnel,
+                                        HWVTEP_TUNNEL_COL_BFD_PARAMS)
+            || hwvtep_tunnel_is_updated(tunnel,
+                                        HWVTEP_TUNNEL_COL_BFD_CONFIG_REMOTE)) {
+            engine_input_changed(&t->vtep_overlay);
+        }
     }
     const struct hwvtep_physical_port *pp;
     HWVTEP_PHYSICAL_PORT_FOR_EACH_TRACKED (pp, vtep) {
@@ -418,7 +438,8 @@ translate_overlay_run(struct engine_node *node)
     t->overlay_cur = older;
     overlay_destroy(t->overlay_cur);
     overlay_init(t->overlay_cur);
-    overlay_read(t->overlay_cur, t->vtep_idl, t->ovs_idl, t->bridge, ip);
+    overlay_read(t->overlay_cur, t->vtep_idl, t->ovs_idl, name, t->bridge,
+                 ip);
     translate_log_ambiguities(t->overlay_prev->faults,
                               t->overlay_cur->faults);
 
