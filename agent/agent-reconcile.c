@@ -311,10 +311,13 @@ agent_reconcile_tunnels(struct agent *agent, const struct odb_replica *vtep,
             .switch_name = name,
             .tunnel_ip = tunnel_ip,
         };
-        ops = report_tunnels(agent->vtep_idl, &spec,
-                             translate_overlay(agent->translate));
+        const struct overlay *overlay = translate_overlay(agent->translate);
+        ops = report_tunnels(agent->vtep_idl, &spec, overlay);
+        if (!ops) {
+            ops = report_mcast_macs_local(agent->vtep_idl, &spec, overlay);
+        }
         if (ops) {
-            VLOG_DBG("reporting the overlay's tunnels");
+            VLOG_DBG("reporting the overlay's tunnels and flooding");
             agent_transact(agent->vtep_db, &agent->vtep_txn, ops);
         }
     }

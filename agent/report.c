@@ -620,6 +620,94 @@ report_tunnels(const struct odb_idl *vtep, const struct report_spec *spec,
     return odb_txn_finish(ops, "iovpd: reporting the overlay's tunnels");
 }
 
+/* Returns a new reference to the operations that give each logical switch
+ * on 'overlay' an Mcast_Macs_Local row "unknown-dst" behind this host's
+ * locator (alone in its locator set), so that the controller knows where
+ * to send the switch's broadcast, unknown unicast and multicast; and
+ * delete such rows of switches off the overlay.  NULL when there is
+ * nothing to do, or no tunnel address. */
+json_t *
+report_mcast_macs_local(const struct odb_idl *vtep,
+                        const struct report_spec *spec,
+                        const struct overlay *overlay)
+{
+    if (!spec->tunnel_ip) {
+        return NULL;
+    }
+
+    const struct hwvtep_physical_locator *loc = report_find_locator(
+        vtep, spec->tunnel_ip);
+    const struct hwvtep_physical_locator_set *set = NULL, *pls;
+    HWVTEP_PHYSICAL_LOCATOR_SET_FOR_EACH (pls, vtep) {
+        if (loc && pls->n_locators == 1 && pls->locators[0] == loc
+            && (!set || strcmp(pls->header_.uuid, set->header_.uuid) < 0)) {
+            set = pls;
+        }
+    }
+
+    /* What should be. */
+    struct shash want = SHASH_INITIALIZER(&want);
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &overlay->switches) {
+        const struct hwvtep_logical_switch *ls;
+        ls = hwvtep_logical_switch_find_by_string(
+            vtep, HWVTEP_LOGICAL_SWITCH_COL_NAME, node->name);
+        if (ls) {
+            shash_add(&want, node->name, ls);
+        }
+    }
+
+    /* What is: the rows behind this host's locator alone. */
+    json_t *ops = json_array();
+    const struct hwvtep_mcast_macs_local *row;
+    HWVTEP_MCAST_MACS_LOCAL_FOR_EACH (row, vtep) {
+        const struct hwvtep_physical_locator_set *rs = row->locator_set;
+        if (!loc || !rs || rs->n_locators != 1 || rs->locators[0] != loc) {
+            continue;
+        }
+        if (!strcmp(row->MAC, "unknown-dst") && row->logical_switch
+            && shash_find_data(&want, row->logical_switch->name)
+               == row->logical_switch) {
+            shash_find_and_delete(&want, row->logical_switch->name);
+        } else {
+            json_array_append_new(ops, json_pack(
+                "{s:s, s:s, s:o}", "op", "delete",
+                "table", "Mcast_Macs_Local",
+                "where", odb_idl_row_where(&row->header_)));
+        }
+    }
+
+    /* What is missing. */
+    SHASH_FOR_EACH (node, &want) {
+        const struct hwvtep_logical_switch *ls = node->data;
+        json_array_append_new(ops, json_pack(
+            "{s:s, s:s, s:{s:s, s:o, s:o}}",
+            "op", "insert", "table", "Mcast_Macs_Local",
+            "row", "MAC", "unknown-dst",
+            "logical_switch", odb_idl_row_uuid(&ls->header_),
+            "locator_set", (set ? odb_idl_row_uuid(&set->header_)
+                            : json_pack("[s, s]", "named-uuid", "set"))));
+    }
+    if (!set && !shash_is_empty(&want)) {
+        json_array_insert_new(ops, 0, json_pack(
+            "{s:s, s:s, s:{s:o}, s:s}",
+            "op", "insert", "table", "Physical_Locator_Set",
+            "row", "locators", (loc ? odb_idl_row_uuid(&loc->header_)
+                                : json_pack("[s, s]", "named-uuid", "loc")),
+            "uuid-name", "set"));
+        if (!loc) {
+            json_array_insert_new(ops, 0, json_pack(
+                "{s:s, s:s, s:{s:s, s:s}, s:s}",
+                "op", "insert", "table", "Physical_Locator",
+                "row", "encapsulation_type", "vxlan_over_ipv4",
+                "dst_ip", spec->tunnel_ip, "uuid-name", "loc"));
+        }
+    }
+    shash_destroy(&want);
+    return odb_txn_finish(ops, "iovpd: reporting where the overlay's "
+                          "flooding reaches this host");
+}
+
 /* Returns a new reference to the canonical OVSDB set of the strings in
  * 'tokens', a JSON array (or NULL): sorted, distinct. */
 static json_t *

@@ -65,7 +65,10 @@
  * address, nothing is reported.
  *
  * Tunnel: a row of the switch's toward each remote VTEP of the overlay,
- * with the switch's BFD addresses and its BFD status (report_tunnels()). */
+ * with the switch's BFD addresses and its BFD status (report_tunnels()).
+ *
+ * Mcast_Macs_Local: "unknown-dst" behind this host's locator for each
+ * logical switch on the overlay (report_mcast_macs_local()). */
 
 #include <jansson.h>
 #include <stddef.h>
@@ -102,6 +105,9 @@ json_t *report_vlan_stats(const struct odb_idl *vtep,
 
 json_t *report_tunnels(const struct odb_idl *vtep,
                        const struct report_spec *, const struct overlay *);
+json_t *report_mcast_macs_local(const struct odb_idl *vtep,
+                                const struct report_spec *,
+                                const struct overlay *);
 
 json_t *report_offload(const struct odb_idl *vtep,
                        const struct report_spec *, const json_t *summary);
