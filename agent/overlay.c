@@ -76,6 +76,59 @@ overlay_fault(struct overlay *o, const char *format, ...)
     free(text);
 }
 
+/* A map from a row of the model to what a reading made of it, so that
+ * each locator and logical switch is looked at once however many remote
+ * MACs name it. */
+struct overlay_memo {
+    struct hmap_node node;
+    const void *row;
+    const void *value;          /* NULL: nothing (a row not to use). */
+};
+
+static uint32_t
+overlay_memo_hash(const void *row)
+{
+    return (uint32_t) ((uintptr_t) row >> 4) * 2654435761u;
+}
+
+/* Returns true, with '*value' what 'memo' holds for 'row', if it holds
+ * anything for it. */
+static bool
+overlay_memo_get(const struct hmap *memo, const void *row,
+                 const void **value)
+{
+    const struct overlay_memo *m;
+
+    HMAP_FOR_EACH_WITH_HASH (m, node, overlay_memo_hash(row), memo) {
+        if (m->row == row) {
+            *value = m->value;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+overlay_memo_put(struct hmap *memo, const void *row, const void *value)
+{
+    struct overlay_memo *m = iovp_xmalloc(sizeof *m);
+
+    m->row = row;
+    m->value = value;
+    hmap_insert(memo, &m->node, overlay_memo_hash(row));
+}
+
+static void
+overlay_memo_destroy(struct hmap *memo)
+{
+    struct overlay_memo *m;
+
+    HMAP_FOR_EACH_POP (m, node, memo) {
+        free(m);
+    }
+    hmap_destroy(memo);
+}
+
 const struct overlay_tunnel *
 overlay_find_tunnel(const struct overlay *o, const char *ip)
 {
@@ -238,6 +291,24 @@ overlay_tunnel(struct overlay *o, const struct hwvtep_physical_locator *loc,
     return tunnel;
 }
 
+/* overlay_tunnel() for 'loc', once for each locator: 'memo' keeps what
+ * it returned. */
+static const struct overlay_tunnel *
+overlay_tunnel_memo(struct overlay *o, struct hmap *memo,
+                    const struct hwvtep_physical_locator *loc,
+                    const char *tunnel_ip,
+                    const struct hwvtep_physical_switch *ps,
+                    const struct shash *ifaces)
+{
+    const void *tunnel;
+
+    if (!overlay_memo_get(memo, loc, &tunnel)) {
+        tunnel = overlay_tunnel(o, loc, tunnel_ip, ps, ifaces);
+        overlay_memo_put(memo, loc, tunnel);
+    }
+    return tunnel;
+}
+
 /* Stores in 'ifaces' (names to "const struct vswitch_interface *") each
  * VXLAN interface on 'bridge' that iovpd made and that has an OpenFlow
  * port. */
@@ -264,36 +335,45 @@ overlay_read_ifaces(const struct odb_idl *ovs, const char *bridge,
     }
 }
 
-/* Stores in 'mac' the MAC 's' in lower case, and in 'ea' its bytes, if it
- * is one. */
+/* Returns the value of hexadecimal digit 'c', or -1. */
+static int
+overlay_hex(char c)
+{
+    return (c >= '0' && c <= '9' ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+            : -1);
+}
+
+/* Stores in 'mac' the MAC 's' (xx:xx:xx:xx:xx:xx) in lower case, and in
+ * 'ea' its bytes, if it is one.  (Called for every remote MAC on each
+ * reading: no sscanf.) */
 static bool
 overlay_parse_mac(const char *s, char mac[18], struct eth_addr *ea)
 {
-    unsigned int b[6];
-    int n;
+    static const char digits[] = "0123456789abcdef";
 
-    if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3],
-               &b[4], &b[5], &n) != 6 || n != 17 || s[n]) {
-        return false;
-    }
-    for (size_t i = 0; i < 17; i++) {
-        if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char) s[i])) {
+    for (size_t i = 0; i < 6; i++) {
+        int hi = overlay_hex(s[3 * i]);
+        int lo = hi < 0 ? -1 : overlay_hex(s[3 * i + 1]);
+        if (lo < 0 || s[3 * i + 2] != (i < 5 ? ':' : '\0')) {
             return false;
         }
-    }
-    snprintf(mac, 18, "%02x:%02x:%02x:%02x:%02x:%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5]);
-    for (size_t i = 0; i < 6; i++) {
-        ea->ea[i] = b[i];
+        ea->ea[i] = hi << 4 | lo;
+        mac[3 * i] = digits[hi];
+        mac[3 * i + 1] = digits[lo];
+        mac[3 * i + 2] = i < 5 ? ':' : '\0';
     }
     return true;
 }
 
+/* By MAC (the order of 'mac', whose digits are lower case), then by
+ * tunnel address. */
 static int
 overlay_mac_compare(const void *a_, const void *b_)
 {
     const struct overlay_mac *a = a_, *b = b_;
-    int cmp = strcmp(a->mac, b->mac);
+    int cmp = memcmp(a->ea.ea, b->ea.ea, sizeof a->ea.ea);
 
     return cmp ? cmp : strcmp(a->tunnel->ip, b->tunnel->ip);
 }
@@ -362,16 +442,17 @@ overlay_switch_of(struct overlay *o, const struct hwvtep_logical_switch *ls)
 
 static void
 overlay_add_flood(struct overlay_switch *sw,
-                  const struct overlay_tunnel *tunnel, size_t *allocated)
+                  const struct overlay_tunnel *tunnel)
 {
     for (size_t i = 0; i < sw->n_flood; i++) {
         if (sw->flood[i] == tunnel) {
             return;
         }
     }
-    if (sw->n_flood >= *allocated) {
-        *allocated = MAX(4, 2 * *allocated);
-        sw->flood = iovp_xrealloc(sw->flood, *allocated * sizeof *sw->flood);
+    if (sw->n_flood >= sw->allocated_flood) {
+        sw->allocated_flood = MAX(4, 2 * sw->allocated_flood);
+        sw->flood = iovp_xrealloc(sw->flood,
+                                  sw->allocated_flood * sizeof *sw->flood);
     }
     sw->flood[sw->n_flood++] = tunnel;
 }
@@ -399,38 +480,48 @@ overlay_read(struct overlay *o, const struct odb_idl *vtep,
         : NULL);
     overlay_read_switches(o, vtep);
 
+    /* What each Logical_Switch and Physical_Locator row is, once. */
+    struct hmap switches = HMAP_INITIALIZER(&switches);
+    struct hmap tunnels = HMAP_INITIALIZER(&tunnels);
+    const struct hwvtep_logical_switch *ls;
+    HWVTEP_LOGICAL_SWITCH_FOR_EACH (ls, vtep) {
+        overlay_memo_put(&switches, ls, overlay_switch_of(o, ls));
+    }
+
     /* The remote MACs, by switch. */
-    struct shash allocated = SHASH_INITIALIZER(&allocated);
     const struct hwvtep_ucast_macs_remote *umr;
     HWVTEP_UCAST_MACS_REMOTE_FOR_EACH (umr, vtep) {
-        struct overlay_switch *sw = overlay_switch_of(o, umr->logical_switch);
+        const void *sw_;
+        struct overlay_switch *sw;
         const struct overlay_tunnel *tunnel;
         struct eth_addr ea;
         char mac[18];
 
-        if (!sw) {
+        if (!umr->logical_switch
+            || !overlay_memo_get(&switches, umr->logical_switch, &sw_)
+            || !(sw = CONST_CAST(struct overlay_switch *, sw_))) {
             continue;
         } else if (!overlay_parse_mac(umr->MAC, mac, &ea)) {
             overlay_fault(o, "Ucast_Macs_Remote %s: \"%s\" is not a MAC: "
                           "ignored", umr->header_.uuid, umr->MAC);
             continue;
-        } else if (!(tunnel = overlay_tunnel(o, umr->locator, tunnel_ip,
-                                             ps, &ifaces))) {
+        } else if (!umr->locator
+                   || !(tunnel = overlay_tunnel_memo(o, &tunnels,
+                                                     umr->locator, tunnel_ip,
+                                                     ps, &ifaces))) {
             continue;
         }
 
-        size_t n = (uintptr_t) shash_find_data(&allocated, sw->name);
-        if (sw->n_macs >= n) {
-            n = MAX(16, 2 * n);
-            sw->macs = iovp_xrealloc(sw->macs, n * sizeof *sw->macs);
-            shash_replace(&allocated, sw->name, (void *) (uintptr_t) n);
+        if (sw->n_macs >= sw->allocated_macs) {
+            sw->allocated_macs = MAX(16, 2 * sw->allocated_macs);
+            sw->macs = iovp_xrealloc(sw->macs,
+                                     sw->allocated_macs * sizeof *sw->macs);
         }
         struct overlay_mac *m = &sw->macs[sw->n_macs++];
         memcpy(m->mac, mac, sizeof m->mac);
         m->ea = ea;
         m->tunnel = tunnel;
     }
-    shash_clear(&allocated);
 
     /* Where each switch's unknown destinations go. */
     const struct hwvtep_mcast_macs_remote *mmr;
@@ -445,16 +536,15 @@ overlay_read(struct overlay *o, const struct odb_idl *vtep,
         const struct hwvtep_physical_locator_set *set = mmr->locator_set;
         for (size_t i = 0; set && i < set->n_locators; i++) {
             const struct overlay_tunnel *tunnel;
-            tunnel = overlay_tunnel(o, set->locators[i], tunnel_ip, ps,
-                                    &ifaces);
+            tunnel = overlay_tunnel_memo(o, &tunnels, set->locators[i],
+                                         tunnel_ip, ps, &ifaces);
             if (tunnel) {
-                size_t n = (uintptr_t) shash_find_data(&allocated, sw->name);
-                overlay_add_flood(sw, tunnel, &n);
-                shash_replace(&allocated, sw->name, (void *) (uintptr_t) n);
+                overlay_add_flood(sw, tunnel);
             }
         }
     }
-    shash_destroy(&allocated);
+    overlay_memo_destroy(&switches);
+    overlay_memo_destroy(&tunnels);
 
     /* In a canonical order; one locator for each MAC. */
     struct shash_node *node;
@@ -464,7 +554,8 @@ overlay_read(struct overlay *o, const struct odb_idl *vtep,
 
         qsort(sw->macs, sw->n_macs, sizeof *sw->macs, overlay_mac_compare);
         for (size_t i = 0; i < sw->n_macs; i++) {
-            if (n && !strcmp(sw->macs[n - 1].mac, sw->macs[i].mac)) {
+            if (n && !memcmp(sw->macs[n - 1].ea.ea, sw->macs[i].ea.ea,
+                           sizeof sw->macs[i].ea.ea)) {
                 overlay_fault(o, "logical switch %s: remote MAC %s has "
                               "several locators: only %s is used",
                               sw->name, sw->macs[i].mac,

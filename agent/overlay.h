@@ -83,6 +83,7 @@ struct overlay_switch {
     const struct overlay_tunnel **flood;    /* "unknown-dst" members,
                                              * sorted by address. */
     size_t n_flood;
+    size_t allocated_macs, allocated_flood;     /* Private. */
 };
 
 struct overlay {

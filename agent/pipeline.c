@@ -429,14 +429,42 @@ pipeline_ls_flows(const struct ports *ports, const struct overlay_switch *sw,
     ofpbuf_uninit(&ofpacts);
 }
 
-/* Adds to 'flows' the overlay flows of logical switch 'sw': what comes
- * from a tunnel with its VNI enters it, marked as from a tunnel (table 0,
- * on to the ingress ACL table, which has no ACL for it but reassembles
- * its fragments); what a local port sends to a remote MAC goes to that
- * MAC's tunnel, and what came from a tunnel to a remote MAC is dropped
- * (table 30, below a local MAC's flow); and each tunnel that the switch
- * uses gets the VNI set on output (table 50).  A tunnel that OVS has no
- * port for yet gets no flow. */
+/* Adds to 'flows' the flows of remote MAC 'mac' of logical switch 'sw',
+ * whose tunnel has an OpenFlow port: what a local port sends to it goes to
+ * its tunnel, and what came from a tunnel to it is dropped (table 30,
+ * below a local MAC's flow). */
+static void
+pl_remote_mac_flows(const struct overlay_switch *sw,
+                    const struct overlay_mac *mac, struct oflow_table *flows)
+{
+    uint64_t origin = pipeline_ls_origin(sw->name);
+    ovs_be64 metadata = htobe64(pipeline_ls_metadata(sw->name));
+    ovs_be32 reg7 = htonl(mac->tunnel->ofport);
+    uint64_t stub[16];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    struct ofpbuf drop;
+    struct match m;
+
+    pl_put_set_field(&ofpacts, MFF_REG7, &reg7);
+    pl_put_goto(&ofpacts, PIPELINE_T_EGRESS_ACL);
+    pl_match_init(&m);
+    match_set_metadata(&m, metadata);
+    match_set_dl_dst(&m, mac->ea);
+    match_set_reg(&m, PIPELINE_REG_FROM_TUNNEL, 0);
+    pl_add(flows, origin, PIPELINE_T_L2, 90, &m, &ofpacts);
+    ofpbuf_init(&drop, 0);
+    match_set_reg(&m, PIPELINE_REG_FROM_TUNNEL, 1);
+    pl_add(flows, origin, PIPELINE_T_L2, 90, &m, &drop);
+    ofpbuf_uninit(&drop);
+    ofpbuf_uninit(&ofpacts);
+}
+
+/* Adds to 'flows' the overlay flows of logical switch 'sw' but its remote
+ * MACs' (pl_remote_mac_flows()): what comes from a tunnel with its VNI
+ * enters it, marked as from a tunnel (table 0, on to the ingress ACL
+ * table, which has no ACL for it but reassembles its fragments); and each
+ * tunnel that the switch uses gets the VNI set on output (table 50).  A
+ * tunnel that OVS has no port for yet gets no flow. */
 void
 pipeline_overlay_flows(const struct overlay_switch *sw,
                        struct oflow_table *flows)
@@ -455,28 +483,6 @@ pipeline_overlay_flows(const struct overlay_switch *sw,
     pl_match_init(&m);
     match_set_tun_id(&m, tun_id);
     pl_add(flows, origin, PIPELINE_T_CLASSIFY, 100, &m, &ofpacts);
-
-    struct ofpbuf drop;
-    ofpbuf_init(&drop, 0);
-    for (size_t i = 0; i < sw->n_macs; i++) {
-        const struct overlay_mac *mac = &sw->macs[i];
-
-        if (mac->tunnel->ofport < 0) {
-            continue;
-        }
-        ovs_be32 reg7 = htonl(mac->tunnel->ofport);
-        ofpbuf_clear(&ofpacts);
-        pl_put_set_field(&ofpacts, MFF_REG7, &reg7);
-        pl_put_goto(&ofpacts, PIPELINE_T_EGRESS_ACL);
-        pl_match_init(&m);
-        match_set_metadata(&m, metadata);
-        match_set_dl_dst(&m, mac->ea);
-        match_set_reg(&m, PIPELINE_REG_FROM_TUNNEL, 0);
-        pl_add(flows, origin, PIPELINE_T_L2, 90, &m, &ofpacts);
-        match_set_reg(&m, PIPELINE_REG_FROM_TUNNEL, 1);
-        pl_add(flows, origin, PIPELINE_T_L2, 90, &m, &drop);
-    }
-    ofpbuf_uninit(&drop);
 
     /* Each tunnel once: the remote MACs' and the flooding's. */
     size_t n_tunnels = sw->n_macs + sw->n_flood, n_used = 0;
@@ -672,15 +678,76 @@ pipeline_update_port(struct desired *desired, const struct port *old,
     }
 }
 
+/* Makes the desired group of remote MAC 'mac' of logical switch 'ls' in
+ * 'desired' its flows in 'sw' (NULL, or 'mac' NULL: none). */
+static void
+pl_update_remote_mac(struct desired *desired, const char *ls,
+                     const struct overlay_switch *sw,
+                     const struct overlay_mac *mac, const char *name)
+{
+    char *key = iovp_xasprintf("rmac/%s/%s", ls, name);
+
+    if (sw && mac && mac->tunnel->ofport >= 0) {
+        struct oflow_table flows;
+        oflow_table_init(&flows);
+        pl_remote_mac_flows(sw, mac, &flows);
+        desired_set_group(desired, key, &flows);
+        oflow_table_destroy(&flows);
+    } else {
+        desired_remove_group(desired, key);
+    }
+    free(key);
+}
+
+/* Makes the desired groups of the remote MACs of logical switch 'ls' in
+ * 'desired' those of 'new' (NULL: none), where those of 'old' (NULL:
+ * none) are: only the MACs that differ, or with 'all' every one of
+ * 'new''s. */
+static void
+pl_update_remote_macs(struct desired *desired, const char *ls,
+                      const struct overlay_switch *old,
+                      const struct overlay_switch *new, bool all)
+{
+    size_t n_old = old ? old->n_macs : 0, n_new = new ? new->n_macs : 0;
+    size_t i = 0, j = 0;
+
+    while (i < n_old || j < n_new) {
+        int cmp = (i >= n_old ? 1 : j >= n_new ? -1
+                   : strcmp(old->macs[i].mac, new->macs[j].mac));
+        if (cmp < 0) {
+            pl_update_remote_mac(desired, ls, NULL, NULL, old->macs[i].mac);
+            i++;
+        } else if (cmp > 0) {
+            pl_update_remote_mac(desired, ls, new, &new->macs[j],
+                                 new->macs[j].mac);
+            j++;
+        } else {
+            if (all
+                || old->macs[i].tunnel->ofport != new->macs[j].tunnel->ofport) {
+                pl_update_remote_mac(desired, ls, new, &new->macs[j],
+                                     new->macs[j].mac);
+            }
+            i++;
+            j++;
+        }
+    }
+}
+
 /* Makes the desired groups of logical switch 'ls' in 'desired' its
- * flooding among 'ports' and its overlay in 'overlay'. */
+ * flooding among 'ports' and its overlay in 'overlay': its remote MACs
+ * that differ from 'old_overlay''s, which made the groups there, or every
+ * one with 'all'. */
 void
 pipeline_update_ls(struct desired *desired, const struct ports *ports,
-                   const struct overlay *overlay, const char *ls)
+                   const struct overlay *old_overlay,
+                   const struct overlay *overlay, const char *ls, bool all)
 {
     const struct overlay_switch *sw = overlay_find_switch(overlay, ls);
+    const struct overlay_switch *old = overlay_find_switch(old_overlay, ls);
     char *key = iovp_xasprintf("overlay/%s", ls);
     struct oflow_table flows;
+
+    pl_update_remote_macs(desired, ls, old, sw, all);
 
     if (sw) {
         oflow_table_init(&flows);

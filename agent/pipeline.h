@@ -65,11 +65,12 @@ struct pipeline_spec {
 /* The flows, by group of the desired flows (ofp/desired.h): one group for
  * each VLAN binding of a port with an OpenFlow port (its tables 0, 30 and
  * 50), two for each logical switch (its flooding, and its overlay if it is
- * on one), and one for the fixed flows. */
+ * on one), one for each remote MAC, and one for the fixed flows. */
 void pipeline_update_port(struct desired *, const struct port *old,
                           const struct port *new);
 void pipeline_update_ls(struct desired *, const struct ports *,
-                        const struct overlay *, const char *ls);
+                        const struct overlay *old, const struct overlay *,
+                        const char *ls, bool all);
 void pipeline_update_fixed(struct desired *);
 
 /* The flows themselves. */

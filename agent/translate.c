@@ -450,14 +450,15 @@ translate_overlay_run(struct engine_node *node)
 }
 
 /* Makes again the pipeline's flows of the ports named in 'names' and of
- * the logical switches in 'lswitches': from the ports' last reading, where
- * their groups hold what the reading before made.  The old flows of the
- * ports that changed go first, so that no new flow meets an old one of
- * another port that claims its match (an OpenFlow port or a MAC that moved
- * from one port to another). */
+ * the logical switches in 'lswitches': from the ports' and the overlay's
+ * last readings, where their groups hold what the readings before made
+ * (the remote MACs that differ, or with 'all' every one).  The old flows
+ * of the ports that changed go first, so that no new flow meets an old one
+ * of another port that claims its match (an OpenFlow port or a MAC that
+ * moved from one port to another). */
 static void
 translate_pipeline_update(struct translate *t, const struct shash *names,
-                          const struct shash *lswitches)
+                          const struct shash *lswitches, bool all)
 {
     const struct shash_node *n;
 
@@ -473,8 +474,8 @@ translate_pipeline_update(struct translate *t, const struct shash *names,
                              ports_find(t->ports_cur, n->name));
     }
     SHASH_FOR_EACH (n, lswitches) {
-        pipeline_update_ls(&t->desired, t->ports_cur, t->overlay_cur,
-                           n->name);
+        pipeline_update_ls(&t->desired, t->ports_cur, t->overlay_prev,
+                           t->overlay_cur, n->name, all);
     }
 }
 
@@ -502,7 +503,7 @@ translate_pipeline_run(struct engine_node *node)
         }
     }
     pipeline_update_fixed(&t->desired);
-    translate_pipeline_update(t, &names, &lswitches);
+    translate_pipeline_update(t, &names, &lswitches, true);
     shash_destroy(&names);
     shash_destroy(&lswitches);
     return (n_changes != t->desired.n_changes
@@ -517,7 +518,8 @@ translate_pipeline_ports_handler(struct engine_node *node,
     struct translate *t = node->data;
     unsigned long long int n_changes = t->desired.n_changes;
 
-    translate_pipeline_update(t, &t->changed_ports, &t->changed_lswitches);
+    translate_pipeline_update(t, &t->changed_ports, &t->changed_lswitches,
+                              false);
     return (n_changes != t->desired.n_changes
             ? ENGINE_CHANGED : ENGINE_UNCHANGED);
 }
@@ -532,7 +534,7 @@ translate_pipeline_overlay_handler(struct engine_node *node,
     unsigned long long int n_changes = t->desired.n_changes;
     struct shash none = SHASH_INITIALIZER(&none);
 
-    translate_pipeline_update(t, &none, &t->changed_overlay);
+    translate_pipeline_update(t, &none, &t->changed_overlay, false);
     return (n_changes != t->desired.n_changes
             ? ENGINE_CHANGED : ENGINE_UNCHANGED);
 }

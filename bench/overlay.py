@@ -171,14 +171,15 @@ def main():
               % (sync_time / peer_time))
 
         # One remote MAC moved from VTEP to VTEP.
-        mac = transact(box.db_sock, [{
+        row = transact(box.db_sock, [{
             'op': 'select', 'table': 'Ucast_Macs_Remote',
             'where': [['MAC', '==', remote_mac(0)]],
-            'columns': ['_uuid']}])[0]['rows'][0]['_uuid']
+            'columns': ['_uuid', 'locator']}])[0]['rows'][0]
+        mac, current = row['_uuid'], row['locator']
         locators = [r['_uuid'] for r in transact(box.db_sock, [{
             'op': 'select', 'table': 'Physical_Locator', 'where': [],
             'columns': ['_uuid', 'dst_ip']}])[0]['rows']
-            if r['dst_ip'] != '172.31.0.1']
+            if r['dst_ip'] != '172.31.0.1' and r['_uuid'] != current]
         latencies, mods = [], []
         for k in range(n_moves):
             before = iovpd.call('ofp/status')['flows']
@@ -186,7 +187,8 @@ def main():
             transact(box.db_sock, [{
                 'op': 'update', 'table': 'Ucast_Macs_Remote',
                 'where': [['_uuid', '==', mac]],
-                'row': {'locator': locators[(k + 1) % len(locators)]}}])
+                'row': {'locator': locators[k % len(locators)]
+                        if k % 2 == 0 else current}}])
             after = wait(lambda: (lambda f: f['state'] == 'ready'
                                   and f['bundles'] > before['bundles']
                                   and f)(iovpd.call('ofp/status')['flows']),
