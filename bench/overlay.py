@@ -202,7 +202,7 @@ def main():
         print('  latency to installed: p50 %.1f ms, p99 %.1f ms '
               '(goal: p99 under 10 ms)'
               % (statistics.median(latencies) * 1000, p99 * 1000))
-        print('  flow_mods per move: %s (the MAC\'s own: 2)'
+        print('  flow_mods per move: %s (the MAC\'s flow toward its tunnel: 1)'
               % ', '.join(sorted(set(str(m) for m in mods))))
 
         rss1 = box.rss_mb('iovpd')
