@@ -341,6 +341,25 @@ translate_acls_clear(struct engine_node *node)
     t->acl_faults_changed = false;
 }
 
+/* The ports and logical switches that changed are the run's: the next run
+ * must not take them for its own. */
+static void
+translate_ports_clear(struct engine_node *node)
+{
+    struct translate *t = node->data;
+
+    shash_clear(&t->changed_ports);
+    shash_clear(&t->changed_lswitches);
+}
+
+static void
+translate_overlay_clear(struct engine_node *node)
+{
+    struct translate *t = node->data;
+
+    shash_clear(&t->changed_overlay);
+}
+
 static void
 translate_vtep_acls_clear(struct engine_node *node)
 {
@@ -672,7 +691,9 @@ translate_create(const struct translate_options *options)
     translate_node_init(t, &t->acl_status, "acl_status", NULL);
     translate_node_init(t, &t->counters, "counters", NULL);
     translate_node_init(t, &t->ports, "ports", translate_ports_run);
+    t->ports.clear = translate_ports_clear;
     translate_node_init(t, &t->overlay, "overlay", translate_overlay_run);
+    t->overlay.clear = translate_overlay_clear;
     translate_node_init(t, &t->pipeline, "pipeline", translate_pipeline_run);
     translate_node_init(t, &t->acls, "acls", translate_acls_run);
     t->acls.clear = translate_acls_clear;
