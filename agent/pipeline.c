@@ -733,6 +733,25 @@ pl_update_remote_macs(struct desired *desired, const char *ls,
     }
 }
 
+/* Removes from 'desired' the overlay group of logical switch 'ls' if its
+ * VNI in 'overlay' is not the one in 'old_overlay', which made the group:
+ * before any switch's new group, so that a VNI that moves from one switch
+ * to another never has two switches' flows at once. */
+void
+pipeline_retire_overlay(struct desired *desired,
+                        const struct overlay *old_overlay,
+                        const struct overlay *overlay, const char *ls)
+{
+    const struct overlay_switch *old = overlay_find_switch(old_overlay, ls);
+    const struct overlay_switch *new = overlay_find_switch(overlay, ls);
+
+    if (old && (!new || new->vni != old->vni)) {
+        char *key = iovp_xasprintf("overlay/%s", ls);
+        desired_remove_group(desired, key);
+        free(key);
+    }
+}
+
 /* Makes the desired groups of logical switch 'ls' in 'desired' its
  * flooding among 'ports' and its overlay in 'overlay': its remote MACs
  * that differ from 'old_overlay''s, which made the groups there, or every

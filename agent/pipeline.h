@@ -68,6 +68,8 @@ struct pipeline_spec {
  * on one), one for each remote MAC, and one for the fixed flows. */
 void pipeline_update_port(struct desired *, const struct port *old,
                           const struct port *new);
+void pipeline_retire_overlay(struct desired *, const struct overlay *old,
+                             const struct overlay *, const char *ls);
 void pipeline_update_ls(struct desired *, const struct ports *,
                         const struct overlay *old, const struct overlay *,
                         const char *ls, bool all);

@@ -472,18 +472,26 @@ translate_overlay_run(struct engine_node *node)
  * the logical switches in 'lswitches': from the ports' and the overlay's
  * last readings, where their groups hold what the readings before made
  * (the remote MACs that differ, or with 'all' every one).  The old flows
- * of the ports that changed go first, so that no new flow meets an old one
- * of another port that claims its match (an OpenFlow port or a MAC that
- * moved from one port to another). */
+ * of those of 'names' that changed go first, so that no new flow meets an
+ * old one of another port that claims its match (an OpenFlow port or a MAC
+ * that moved from one port to another); no other port's flows are
+ * touched (the overlay's handler, which runs in the same run as the
+ * ports', names none). */
 static void
 translate_pipeline_update(struct translate *t, const struct shash *names,
                           const struct shash *lswitches, bool all)
 {
     const struct shash_node *n;
 
-    SHASH_FOR_EACH (n, &t->changed_ports) {
-        pipeline_update_port(&t->desired, ports_find(t->ports_prev, n->name),
-                             NULL);
+    SHASH_FOR_EACH (n, names) {
+        if (shash_find(&t->changed_ports, n->name)) {
+            pipeline_update_port(&t->desired,
+                                 ports_find(t->ports_prev, n->name), NULL);
+        }
+    }
+    SHASH_FOR_EACH (n, lswitches) {
+        pipeline_retire_overlay(&t->desired, t->overlay_prev, t->overlay_cur,
+                                n->name);
     }
     SHASH_FOR_EACH (n, names) {
         const struct port *old = (shash_find(&t->changed_ports, n->name)

@@ -75,6 +75,10 @@ RANGES = ((22, 22), (53, 53), (80, 80), (20, 90), (50, 5000), (0, 1023),
 IPS = ("10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.1.7", "2001:db8::1",
        "2001:db8::3", "10.0.0.300", "bogus")
 MAX_LS = 6
+
+# The remote VTEPs (this host's tunnel address is 172.31.9.100) and MACs.
+VTEPS = ("172.31.9.1", "172.31.9.2", "172.31.9.3")
+REMOTE_MACS = tuple("0a:00:00:00:00:%02x" % i for i in range(1, 7))
 MAX_ACLS = 5
 MAX_ENTRIES = 6
 MAX_IPORTS = 6
@@ -205,10 +209,13 @@ def where(uuid):
 VTEP_TABLES = {
     "Physical_Switch": ["name", "ports"],
     "Physical_Port": ["name", "vlan_bindings", "acl_bindings"],
-    "Logical_Switch": ["name"],
+    "Logical_Switch": ["name", "tunnel_key"],
     "ACL": ["acl_name", "acl_entries"],
     "ACL_entry": list(ENTRY_COLUMNS),
     "Iovp_Port": ["physical_port", "ips"],
+    "Physical_Locator": ["dst_ip"],
+    "Ucast_Macs_Remote": ["MAC", "logical_switch", "locator"],
+    "Mcast_Macs_Remote": ["MAC", "logical_switch", "locator_set"],
 }
 OVS_TABLES = {
     "Bridge": ["name", "ports"],
@@ -245,6 +252,15 @@ class Model:
                            "acl": map_dict(r["acl_bindings"])}
                        for u, r in vtep["Physical_Port"].items()}
         self.ls = {u: r["name"] for u, r in vtep["Logical_Switch"].items()}
+        self.vni = {u: optional(r["tunnel_key"])
+                    for u, r in vtep["Logical_Switch"].items()}
+        self.locs = {r["dst_ip"]: u
+                     for u, r in vtep["Physical_Locator"].items()}
+        self.rmacs = {u: {"mac": r["MAC"], "ls": r["logical_switch"][1],
+                          "loc": r["locator"][1]}
+                      for u, r in vtep["Ucast_Macs_Remote"].items()}
+        self.floods = {u: r["logical_switch"][1]
+                       for u, r in vtep["Mcast_Macs_Remote"].items()}
         self.acls = {u: {"name": r["acl_name"],
                          "entries": set_atoms(r["acl_entries"])}
                      for u, r in vtep["ACL"].items()}
@@ -534,9 +550,112 @@ class Changes:
                 del p["vlan"][v]
             if vlans:
                 self.update_port(m, t, pp)
+        # Its remote MACs and flooding first: they refer to it.
+        for u in m.sort(u for u, r in m.rmacs.items() if r["ls"] == ls):
+            del m.rmacs[u]
+            t.vtep.append({"op": "delete", "table": "Ucast_Macs_Remote",
+                           "where": where(u)})
+        for u in m.sort(u for u, x in m.floods.items() if x == ls):
+            del m.floods[u]
+            t.vtep.append({"op": "delete", "table": "Mcast_Macs_Remote",
+                           "where": where(u)})
+        if not ls.startswith("row_"):
+            # And the rows iovpd reports in it (a controller must take
+            # them too: they refer to the switch).
+            for table in ("Ucast_Macs_Local", "Mcast_Macs_Local"):
+                t.vtep.append({"op": "delete", "table": table,
+                               "where": [["logical_switch", "==",
+                                          ["uuid", ls]]]})
+        m.vni.pop(ls, None)
         t.vtep.append({"op": "delete", "table": "Logical_Switch",
                        "where": where(ls)})
         return "delete logical switch %s" % m.ls.pop(ls)
+
+    # The overlay: VNIs (shared ones and OVN's 0 too), remote MACs (one
+    # of them a local VM's, at times) and their VTEPs, flooding.
+
+    def locator(self, rng, m, t):
+        """A Physical_Locator of one of a few VTEPs, made if missing."""
+        ip = rng.choice(VTEPS)
+        if ip not in m.locs:
+            u = t.row_name()
+            m.locs[ip] = u
+            t.vtep.append({"op": "insert", "table": "Physical_Locator",
+                           "row": {"encapsulation_type": "vxlan_over_ipv4",
+                                   "dst_ip": ip}, "uuid-name": u})
+        return m.locs[ip], ip
+
+    def set_vni(self, rng, m, t):
+        if not m.ls:
+            return None
+        ls = rng.choice(m.sort(m.ls))
+        vni = rng.choice((None, 0, 100, 101, 102))
+        m.vni[ls] = vni
+        t.vtep.append({"op": "update", "table": "Logical_Switch",
+                       "where": where(ls),
+                       "row": {"tunnel_key": ["set", [] if vni is None
+                                              else [vni]]}})
+        return "logical switch %s: tunnel_key %s" % (m.ls[ls], vni)
+
+    def add_rmac(self, rng, m, t):
+        if not m.ls or len(m.rmacs) >= 12:
+            return None
+        ls = rng.choice(m.sort(m.ls))
+        mac = (rng.choice(REMOTE_MACS) if rng.random() < 0.9
+               else MACS[rng.choice(VMS)])
+        loc, ip = self.locator(rng, m, t)
+        u = t.row_name()
+        m.rmacs[u] = {"mac": mac, "ls": ls, "loc": loc}
+        t.vtep.append({"op": "insert", "table": "Ucast_Macs_Remote",
+                       "row": {"MAC": mac, "logical_switch": ref(ls),
+                               "locator": ref(loc)}, "uuid-name": u})
+        return "remote MAC %s in %s behind %s" % (mac, m.ls[ls], ip)
+
+    def move_rmac(self, rng, m, t):
+        if not m.rmacs:
+            return None
+        u = rng.choice(m.sort(m.rmacs))
+        loc, ip = self.locator(rng, m, t)
+        m.rmacs[u]["loc"] = loc
+        t.vtep.append({"op": "update", "table": "Ucast_Macs_Remote",
+                       "where": where(u), "row": {"locator": ref(loc)}})
+        return "remote MAC %s moved behind %s" % (m.rmacs[u]["mac"], ip)
+
+    def del_rmac(self, rng, m, t):
+        if not m.rmacs:
+            return None
+        u = rng.choice(m.sort(m.rmacs))
+        r = m.rmacs.pop(u)
+        t.vtep.append({"op": "delete", "table": "Ucast_Macs_Remote",
+                       "where": where(u)})
+        return "remote MAC %s deleted" % r["mac"]
+
+    def add_flood(self, rng, m, t):
+        if not m.ls or len(m.floods) >= 6:
+            return None
+        ls = rng.choice(m.sort(m.ls))
+        locs = sorted(set(self.locator(rng, m, t)[0]
+                          for _ in range(rng.choice((1, 2)))),
+                      key=m.key)
+        set_name, u = t.row_name(), t.row_name()
+        m.floods[u] = ls
+        t.vtep.append({"op": "insert", "table": "Physical_Locator_Set",
+                       "row": {"locators": ["set", [ref(l) for l in locs]]},
+                       "uuid-name": set_name})
+        t.vtep.append({"op": "insert", "table": "Mcast_Macs_Remote",
+                       "row": {"MAC": "unknown-dst", "logical_switch": ref(ls),
+                               "locator_set": ref(set_name)},
+                       "uuid-name": u})
+        return "unknown-dst of %s to %d VTEPs" % (m.ls[ls], len(locs))
+
+    def del_flood(self, rng, m, t):
+        if not m.floods:
+            return None
+        u = rng.choice(m.sort(m.floods))
+        ls = m.floods.pop(u)
+        t.vtep.append({"op": "delete", "table": "Mcast_Macs_Remote",
+                       "where": where(u)})
+        return "unknown-dst of %s deleted" % m.ls.get(ls, "?")
 
     # ACL and ACL_entry.
 
@@ -888,6 +1007,8 @@ WEIGHTS = (
     ("add_entry", 10), ("change_entry", 14), ("remove_entry", 8),
     ("share_entry", 4), ("add_iport", 3), ("change_iport", 3),
     ("del_iport", 2), ("iface_id", 3), ("attached_mac", 3), ("replug", 3),
+    ("set_vni", 4), ("add_rmac", 5), ("move_rmac", 4), ("del_rmac", 3),
+    ("add_flood", 2), ("del_flood", 1),
 )
 
 
