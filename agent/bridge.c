@@ -161,40 +161,6 @@ bridge_ensure(const struct odb_idl *ovs, const struct bridge_spec *spec)
     return odb_txn_finish(ops, "iovpd: setting up the integration bridge");
 }
 
-/* Returns a new reference to the OVSDB map ["map", [[KEY, VALUE], ...]]
- * that JSON object 'object' (of strings) is. */
-static json_t *
-bridge_map(const json_t *object)
-{
-    json_t *pairs = json_array();
-    const char *key;
-    json_t *value;
-
-    json_object_foreach (CONST_CAST(json_t *, object), key, value) {
-        json_array_append_new(pairs, json_pack("[s, O]", key, value));
-    }
-    return json_pack("[s, o]", "map", pairs);
-}
-
-/* Returns true if the map of 'keys' and 'values' (n of them) is JSON
- * object 'object' (of strings). */
-static bool
-bridge_map_equals(char *const *keys, char *const *values, size_t n,
-                  const json_t *object)
-{
-    if (n != json_object_size(object)) {
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const char *value = json_string_value(json_object_get(object,
-                                                              keys[i]));
-        if (!value || strcmp(value, values[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
 /* Returns true if 'iface' is the VXLAN interface that iovpd needs for
  * 'tunnel', with local address 'tunnel_ip'. */
 static bool
@@ -216,8 +182,8 @@ bridge_tunnel_is_right(const struct vswitch_interface *iface,
             && remote && !strcmp(remote, tunnel->ip)
             && local && !strcmp(local, tunnel_ip)
             && key && !strcmp(key, "flow")
-            && bridge_map_equals(iface->key_bfd, iface->value_bfd,
-                                 iface->n_bfd, tunnel->bfd));
+            && odb_map_equals_object(iface->key_bfd, iface->value_bfd,
+                                     iface->n_bfd, tunnel->bfd));
 }
 
 /* Returns a new reference to the operations of a transaction that gives
@@ -271,7 +237,7 @@ bridge_ensure_tunnels(const struct odb_idl *ovs, const char *bridge,
                     "where", odb_idl_row_where(&iface->header_),
                     "row", "type", "vxlan", "options", "map",
                     "key", "flow", "local_ip", tunnel_ip,
-                    "remote_ip", tunnel->ip, "bfd", bridge_map(tunnel->bfd)));
+                    "remote_ip", tunnel->ip, "bfd", odb_map_from_object(tunnel->bfd)));
             }
         }
     }
@@ -293,7 +259,7 @@ bridge_ensure_tunnels(const struct odb_idl *ovs, const char *bridge,
             "options", "map", "key", "flow", "local_ip", tunnel_ip,
             "remote_ip", tunnel->ip,
             "external_ids", "map", "iovp-tunnel", tunnel->ip,
-            "bfd", bridge_map(tunnel->bfd),
+            "bfd", odb_map_from_object(tunnel->bfd),
             "uuid-name", iface));
         json_array_append_new(ops, json_pack(
             "{s:s, s:s, s:{s:s, s:[s, s]}, s:s}",

@@ -373,6 +373,17 @@ report_find_locator(const struct odb_idl *vtep, const char *tunnel_ip)
     return best;
 }
 
+/* Returns a new reference to the operation that inserts this host's
+ * locator (see report_find_locator()), named "loc" in its transaction. */
+static json_t *
+report_insert_locator(const struct report_spec *spec)
+{
+    return json_pack("{s:s, s:s, s:{s:s, s:s}, s:s}",
+                     "op", "insert", "table", "Physical_Locator",
+                     "row", "encapsulation_type", "vxlan_over_ipv4",
+                     "dst_ip", spec->tunnel_ip, "uuid-name", "loc");
+}
+
 /* Returns a new reference to the operations that make the Ucast_Macs_Local
  * rows behind this host's locator in the hardware_vtep model 'vtep' those
  * of the VM ports on 'bridge' in the Open_vSwitch model 'ovs' (see the top
@@ -458,11 +469,7 @@ report_ucast_macs_local(const struct odb_idl *vtep,
         free(mac);
     }
     if (!loc && json_object_size(want)) {
-        json_array_insert_new(ops, 0, json_pack(
-            "{s:s, s:s, s:{s:s, s:s}, s:s}",
-            "op", "insert", "table", "Physical_Locator",
-            "row", "encapsulation_type", "vxlan_over_ipv4",
-            "dst_ip", spec->tunnel_ip, "uuid-name", "loc"));
+        json_array_insert_new(ops, 0, report_insert_locator(spec));
     }
     json_decref(want);
 
@@ -497,28 +504,6 @@ report_bfd_status(const struct overlay_tunnel *ot)
         }
     }
     return status;
-}
-
-/* Returns a new reference to the OVSDB map that JSON object 'object' (of
- * strings) is, and sets '*same' to whether the map of 'keys' and 'values'
- * (n of them) is the same. */
-static json_t *
-report_map(const json_t *object, char *const *keys, char *const *values,
-           size_t n, bool *same)
-{
-    json_t *pairs = json_array();
-    const char *key;
-    json_t *value;
-
-    *same = n == json_object_size(object);
-    json_object_foreach (CONST_CAST(json_t *, object), key, value) {
-        json_array_append_new(pairs, json_pack("[s, O]", key, value));
-        const char *old = odb_idl_map_get(keys, values, n, key);
-        if (!old || strcmp(old, json_string_value(value))) {
-            *same = false;
-        }
-    }
-    return json_pack("[s, o]", "map", pairs);
 }
 
 /* Returns a new reference to the operations that give this host's
@@ -560,23 +545,17 @@ report_tunnels(const struct odb_idl *vtep, const struct report_spec *spec,
         }
 
         json_t *status = report_bfd_status(ot);
-        bool same_status, same_local;
-        json_t *status_map = report_map(status, t->key_bfd_status,
-                                        t->value_bfd_status,
-                                        t->n_bfd_status, &same_status);
-        json_t *local_map = report_map(local, t->key_bfd_config_local,
-                                       t->value_bfd_config_local,
-                                       t->n_bfd_config_local, &same_local);
-        if (!same_status || !same_local) {
+        if (!odb_map_equals_object(t->key_bfd_status, t->value_bfd_status,
+                                   t->n_bfd_status, status)
+            || !odb_map_equals_object(t->key_bfd_config_local,
+                                      t->value_bfd_config_local,
+                                      t->n_bfd_config_local, local)) {
             json_array_append_new(ops, json_pack(
                 "{s:s, s:s, s:o, s:{s:o, s:o}}",
                 "op", "update", "table", "Tunnel",
                 "where", odb_idl_row_where(&t->header_),
-                "row", "bfd_status", status_map,
-                "bfd_config_local", local_map));
-        } else {
-            json_decref(status_map);
-            json_decref(local_map);
+                "row", "bfd_status", odb_map_from_object(status),
+                "bfd_config_local", odb_map_from_object(local)));
         }
         json_decref(status);
     }
@@ -589,7 +568,6 @@ report_tunnels(const struct odb_idl *vtep, const struct report_spec *spec,
     HMAP_FOR_EACH (ot, node, &overlay->tunnels) {
         const struct hwvtep_physical_locator *remote = report_find_locator(
             vtep, ot->ip);
-        bool same;
         if (ot->tunnel || !remote) {
             continue;
         }
@@ -601,7 +579,7 @@ report_tunnels(const struct odb_idl *vtep, const struct report_spec *spec,
             "row", "local", (loc ? odb_idl_row_uuid(&loc->header_)
                              : json_pack("[s, s]", "named-uuid", "loc")),
             "remote", odb_idl_row_uuid(&remote->header_),
-            "bfd_config_local", report_map(local, NULL, NULL, 0, &same),
+            "bfd_config_local", odb_map_from_object(local),
             "uuid-name", name));
         json_array_append_new(ops, json_pack(
             "{s:s, s:s, s:o, s:[[s, s, [s, s]]]}",
@@ -610,11 +588,7 @@ report_tunnels(const struct odb_idl *vtep, const struct report_spec *spec,
             "mutations", "tunnels", "insert", "named-uuid", name));
     }
     if (!loc && n) {
-        json_array_insert_new(ops, 0, json_pack(
-            "{s:s, s:s, s:{s:s, s:s}, s:s}",
-            "op", "insert", "table", "Physical_Locator",
-            "row", "encapsulation_type", "vxlan_over_ipv4",
-            "dst_ip", spec->tunnel_ip, "uuid-name", "loc"));
+        json_array_insert_new(ops, 0, report_insert_locator(spec));
     }
     json_decref(local);
     return odb_txn_finish(ops, "iovpd: reporting the overlay's tunnels");
@@ -696,11 +670,7 @@ report_mcast_macs_local(const struct odb_idl *vtep,
                                 : json_pack("[s, s]", "named-uuid", "loc")),
             "uuid-name", "set"));
         if (!loc) {
-            json_array_insert_new(ops, 0, json_pack(
-                "{s:s, s:s, s:{s:s, s:s}, s:s}",
-                "op", "insert", "table", "Physical_Locator",
-                "row", "encapsulation_type", "vxlan_over_ipv4",
-                "dst_ip", spec->tunnel_ip, "uuid-name", "loc"));
+            json_array_insert_new(ops, 0, report_insert_locator(spec));
         }
     }
     shash_destroy(&want);

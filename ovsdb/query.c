@@ -83,3 +83,37 @@ odb_txn_finish(json_t *ops, const char *comment)
                                          "comment", comment));
     return ops;
 }
+
+/* Returns a new reference to the OVSDB map ["map", [[KEY, VALUE], ...]]
+ * that 'object', a JSON object of strings, is. */
+json_t *
+odb_map_from_object(const json_t *object)
+{
+    json_t *pairs = json_array();
+    const char *key;
+    json_t *value;
+
+    json_object_foreach ((json_t *) object, key, value) {
+        json_array_append_new(pairs, json_pack("[s, O]", key, value));
+    }
+    return json_pack("[s, o]", "map", pairs);
+}
+
+/* Returns true if the map of 'keys' and 'values' ('n' of them, as a model
+ * holds a string-to-string map) is 'object', a JSON object of strings. */
+bool
+odb_map_equals_object(char *const *keys, char *const *values, size_t n,
+                      const json_t *object)
+{
+    if (n != json_object_size(object)) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *value = json_string_value(json_object_get(object,
+                                                              keys[i]));
+        if (!value || strcmp(value, values[i])) {
+            return false;
+        }
+    }
+    return true;
+}

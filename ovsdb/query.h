@@ -19,8 +19,8 @@
 
 /* Small helpers about a database's rows, whether a replica's
  * (ovsdb/replica.h) or a model's (ovsdb/idl.h): the one rule by which iovp
- * chooses among rows that claim one name, and the end of a transaction's
- * operations. */
+ * chooses among rows that claim one name, the end of a transaction's
+ * operations, and string-to-string maps as JSON objects. */
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -41,5 +41,8 @@ size_t odb_named_rows_next(const struct odb_named_row *, size_t n,
                            size_t i);
 
 json_t *odb_txn_finish(json_t *ops, const char *comment);
+json_t *odb_map_from_object(const json_t *object);
+bool odb_map_equals_object(char *const *keys, char *const *values, size_t n,
+                           const json_t *object);
 
 #endif /* ovsdb/query.h */
