@@ -168,6 +168,7 @@ agent_show(const struct agent *agent)
         .switch_name = name,
         .tunnel_ip = tunnel_ip,
         .bridge = agent->bridge,
+        .overlay = translate_overlay(agent->translate),
     };
     return show_switch(vtep ? agent->vtep_idl : NULL,
                        ovs ? agent->ovs_idl : NULL, &spec);

@@ -23,6 +23,7 @@
 
 #include <openvswitch/dynamic-string.h>
 
+#include "agent/overlay.h"
 #include "agent/pipeline.h"
 #include "agent/ports.h"
 #include "agent/switch-ports.h"
@@ -69,10 +70,81 @@ show_find_port(const struct hwvtep_physical_port **pps, size_t n,
     return NULL;
 }
 
+static int
+show_tunnel_compare(const void *a_, const void *b_)
+{
+    const struct overlay_tunnel *const *a = a_, *const *b = b_;
+
+    return strcmp((*a)->ip, (*b)->ip);
+}
+
+/* Returns a new reference to the overlay 'o' as "show" gives it:
+ * {"tunnels": [{"remote", "port", "ofport", "bfd"}] by address, "bfd" the
+ * BFD state and "forwarding" or "off"; "switches": [{"name", "vni",
+ * "replication", "flood": [ADDRESS...], "remote_macs": [{"mac",
+ * "remote"}]}] by name}. */
+static json_t *
+show_overlay(const struct overlay *o)
+{
+    json_t *tunnels = json_array();
+    json_t *switches = json_array();
+
+    if (!o) {
+        return json_pack("{s:o, s:o}", "tunnels", tunnels,
+                         "switches", switches);
+    }
+
+    const struct overlay_tunnel **sorted = iovp_xmalloc(
+        MAX(1, hmap_count(&o->tunnels)) * sizeof *sorted);
+    const struct overlay_tunnel *t;
+    size_t n = 0;
+    HMAP_FOR_EACH (t, node, &o->tunnels) {
+        sorted[n++] = t;
+    }
+    qsort(sorted, n, sizeof *sorted, show_tunnel_compare);
+    for (size_t i = 0; i < n; i++) {
+        t = sorted[i];
+        const char *state = json_string_value(json_object_get(t->bfd_status,
+                                                              "state"));
+        char *bfd = (!json_object_size(t->bfd) ? iovp_xstrdup("off")
+                     : iovp_xasprintf("%s%s", state ? state : "(no status)",
+                                      t->forwarding ? ", forwarding" : ""));
+        json_array_append_new(tunnels, json_pack(
+            "{s:s, s:s, s:o, s:s}", "remote", t->ip, "port", t->port,
+            "ofport", t->ofport >= 0 ? json_integer(t->ofport) : json_null(),
+            "bfd", bfd));
+        free(bfd);
+    }
+    free(sorted);
+
+    const struct shash_node **nodes = shash_sort(&o->switches);
+    for (size_t i = 0; i < shash_count(&o->switches); i++) {
+        const struct overlay_switch *sw = nodes[i]->data;
+        json_t *flood = json_array();
+        json_t *macs = json_array();
+
+        for (size_t j = 0; j < sw->n_flood; j++) {
+            json_array_append_new(flood, json_string(sw->flood[j]->ip));
+        }
+        for (size_t j = 0; j < sw->n_macs; j++) {
+            json_array_append_new(macs, json_pack(
+                "{s:s, s:s}", "mac", sw->macs[j].mac,
+                "remote", sw->macs[j].tunnel->ip));
+        }
+        json_array_append_new(switches, json_pack(
+            "{s:s, s:I, s:s, s:o, s:o}", "name", sw->name,
+            "vni", (json_int_t) sw->vni,
+            "replication", sw->source_node ? "source_node" : "service_node",
+            "flood", flood, "remote_macs", macs));
+    }
+    free(nodes);
+    return json_pack("{s:o, s:o}", "tunnels", tunnels, "switches", switches);
+}
+
 /* Returns a new reference to what "show" prints, as JSON: {"switch",
  * "tunnel_ip", "bridge", "ports": [{"name", "interface", "ofport", "mac",
- * "bindings"}] by name}, from the models 'vtep' and 'ovs', either of which
- * may be NULL (not connected yet). */
+ * "bindings"}] by name, "overlay" (see show_overlay())}, from the models
+ * 'vtep' and 'ovs', either of which may be NULL (not connected yet). */
 json_t *
 show_switch(const struct odb_idl *vtep, const struct odb_idl *ovs,
             const struct show_spec *spec)
@@ -99,10 +171,11 @@ show_switch(const struct odb_idl *vtep, const struct odb_idl *ovs,
     free(pps);
     vm_ifaces_free(vms, n_vms);
 
-    return json_pack("{s:s?, s:s?, s:s, s:o}",
+    return json_pack("{s:s?, s:s?, s:s, s:o, s:o}",
                      "switch", spec->switch_name,
                      "tunnel_ip", spec->tunnel_ip,
-                     "bridge", spec->bridge, "ports", ports);
+                     "bridge", spec->bridge, "ports", ports,
+                     "overlay", show_overlay(spec->overlay));
 }
 
 /* Returns the text form of 'show', what show_switch() returned, as
@@ -157,6 +230,45 @@ show_switch_text(const json_t *show)
                 ds_put_format(&text, " (not applied: %s)", why);
             }
             ds_put_char(&text, '\n');
+        }
+    }
+
+    const json_t *overlay = json_object_get(show, "overlay");
+    json_t *t;
+    json_array_foreach (json_object_get(overlay, "tunnels"), i, t) {
+        const json_t *ofport = json_object_get(t, "ofport");
+        ds_put_format(&text, " tunnel %s to %s: ofport ",
+                      json_string_value(json_object_get(t, "port")),
+                      json_string_value(json_object_get(t, "remote")));
+        if (json_is_integer(ofport)) {
+            ds_put_format(&text, "%lld",
+                          (long long int) json_integer_value(ofport));
+        } else {
+            ds_put_cstr(&text, "none");
+        }
+        ds_put_format(&text, ", BFD %s\n",
+                      json_string_value(json_object_get(t, "bfd")));
+    }
+    json_t *sw;
+    json_array_foreach (json_object_get(overlay, "switches"), i, sw) {
+        ds_put_format(&text, " logical switch %s: VNI %lld, %s, flooding to",
+                      json_string_value(json_object_get(sw, "name")),
+                      (long long int) json_integer_value(
+                          json_object_get(sw, "vni")),
+                      json_string_value(json_object_get(sw, "replication")));
+        size_t j;
+        json_t *x;
+        json_array_foreach (json_object_get(sw, "flood"), j, x) {
+            ds_put_format(&text, " %s", json_string_value(x));
+        }
+        if (!json_array_size(json_object_get(sw, "flood"))) {
+            ds_put_cstr(&text, " none");
+        }
+        ds_put_char(&text, '\n');
+        json_array_foreach (json_object_get(sw, "remote_macs"), j, x) {
+            ds_put_format(&text, "   remote MAC %s at %s\n",
+                          json_string_value(json_object_get(x, "mac")),
+                          json_string_value(json_object_get(x, "remote")));
         }
     }
     return ds_steal_cstr(&text);

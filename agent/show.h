@@ -24,11 +24,14 @@
 #include <jansson.h>
 
 struct odb_idl;
+struct overlay;
 
 struct show_spec {
     const char *switch_name;    /* NULL if not known yet. */
     const char *tunnel_ip;      /* NULL if none. */
     const char *bridge;
+    const struct overlay *overlay;  /* As translation last read it, or
+                                     * NULL. */
 };
 
 json_t *show_switch(const struct odb_idl *vtep, const struct odb_idl *ovs,
