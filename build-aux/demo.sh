@@ -1,13 +1,19 @@
 #!/bin/bash
 # Installs what iovp needs, builds it and starts the sandbox in ./sandbox:
-# an ovsdb-server with the Open_vSwitch and hardware_vtep databases, an
+# host1, a hypervisor in network namespace iovp-demo-host1 with an
+# ovsdb-server (the Open_vSwitch and hardware_vtep databases), an
 # ovs-vswitchd with the integration bridge br-int on the userspace
 # datapath, iovpd, and four VMs (network namespaces iovp-demo-vm1..4 on
 # br-int), bound to logical switches with vtep-ctl as a controller would:
 # two in ls1, one in ls2, one a trunk in both.  Then it prints what iovpd
 # reports and the flows it installed, and a table of which VM reaches
 # which; then puts an ACL on vm2 and prints which of vm2's services the
-# others reach, and the policy in force with its counters.  The daemons and VMs stay for you to explore; "bash
+# others reach, and the policy in force with its counters; then offload.
+# Last, a second host, host2 (namespace iovp-demo-host2, under
+# ./sandbox/host2), with two VMs, joined to host1 by a veth underlay:
+# the controller puts both logical switches on the VXLAN overlay, and the
+# demo prints the tunnel with its BFD state and which VM reaches which
+# across the hosts.  The daemons and VMs stay for you to explore; "bash
 # build-aux/demo.sh stop" removes them.
 set -euo pipefail
 
@@ -16,39 +22,66 @@ cd "$top"
 sandbox=$top/sandbox
 
 # The demo's VMs: name=MAC=IP.  vm4 is a trunk: its address is the one it
-# uses in both its VLANs.
+# uses in both its VLANs.  vm1..4 are on host1, vm5 and vm6 on host2.
 vms="vm1=02:00:00:00:00:01=10.0.0.1 vm2=02:00:00:00:00:02=10.0.0.2
-     vm3=02:00:00:00:00:03=10.0.0.3 vm4=02:00:00:00:00:04=10.0.0.4"
+     vm3=02:00:00:00:00:03=10.0.0.3 vm4=02:00:00:00:00:04=10.0.0.4
+     vm5=02:00:00:00:00:05=10.0.0.5 vm6=02:00:00:00:00:06=10.0.0.6"
+
+# Runs a command on host1 or host2: in its network namespace.
+host1() { ip netns exec iovp-demo-host1 "$@"; }
+host2() { ip netns exec iovp-demo-host2 "$@"; }
 
 # Stops the daemons that an earlier run started, by their pidfiles, and
-# removes its VMs.
+# removes its hosts and VMs.
 stop_sandbox() {
     for pidfile in "$sandbox"/service-*.pid; do
         [ -e "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
         rm -f "$pidfile"
     done
-    for vm in $vms; do
-        name=${vm%%=*}
-        ip netns del "iovp-demo-$name" 2>/dev/null || true
-        ip link del "demo-$name" 2>/dev/null || true
-    done
-    for daemon in iovpd ovs-vswitchd ovsdb-server; do
-        pidfile=$sandbox/$daemon.pid
-        if [ -e "$pidfile" ]; then
-            pid=$(cat "$pidfile")
-            # "exit --cleanup" makes ovs-vswitchd remove its datapath's
-            # tap devices too; SIGTERM is the fallback.
-            if ovs-appctl -t "$sandbox/$daemon.$pid.ctl" exit \
-                    $([ $daemon = ovs-vswitchd ] && echo --cleanup) \
-                    >/dev/null 2>&1 || kill "$pid" 2>/dev/null; then
-                for _ in $(seq 50); do
-                    kill -0 "$pid" 2>/dev/null || break
-                    sleep 0.1
-                done
+    for dir in "$sandbox/host2" "$sandbox"; do
+        for daemon in iovpd ovs-vswitchd ovsdb-server; do
+            pidfile=$dir/$daemon.pid
+            if [ -e "$pidfile" ]; then
+                pid=$(cat "$pidfile")
+                # "exit --cleanup" makes ovs-vswitchd remove its datapath's
+                # tap devices too; SIGTERM is the fallback.
+                if ovs-appctl -t "$dir/$daemon.$pid.ctl" exit \
+                        $([ $daemon = ovs-vswitchd ] && echo --cleanup) \
+                        >/dev/null 2>&1 || kill "$pid" 2>/dev/null; then
+                    for _ in $(seq 50); do
+                        kill -0 "$pid" 2>/dev/null || break
+                        sleep 0.1
+                    done
+                fi
+                rm -f "$pidfile"
             fi
-            rm -f "$pidfile"
-        fi
+        done
     done
+    for vm in $vms; do
+        ip netns del "iovp-demo-${vm%%=*}" 2>/dev/null || true
+    done
+    # A host's namespace takes its VM ports and its underlay with it.
+    ip netns del iovp-demo-host1 2>/dev/null || true
+    ip netns del iovp-demo-host2 2>/dev/null || true
+}
+
+# add_vm HOST NAME MAC [IP]: a VM, network namespace iovp-demo-NAME, its
+# eth0 the other end of port demo-NAME on HOST's br-int.
+add_vm() {
+    local host=$1 name=$2 mac=$3 ip=${4:-}
+    ip netns add "iovp-demo-$name"
+    $host ip link add "demo-$name" type veth peer name eth0 \
+        netns "iovp-demo-$name"
+    ip -n "iovp-demo-$name" link set eth0 address "$mac" up
+    ip -n "iovp-demo-$name" link set lo up
+    if [ -n "$ip" ]; then
+        ip -n "iovp-demo-$name" addr add "$ip/24" dev eth0
+    fi
+    # The userspace datapath does not complete checksums that veth leaves
+    # to offload.
+    ip netns exec "iovp-demo-$name" ethtool -K eth0 tx off >/dev/null
+    $host ethtool -K "demo-$name" tx off >/dev/null
+    $host ip link set "demo-$name" up
 }
 
 if [ "${1:-}" = stop ]; then
@@ -68,22 +101,40 @@ export PATH=$top/agent:$top/utilities:$PATH
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "starting ovsdb-server with Open_vSwitch and hardware_vtep (iovp's schema)"
-ovsdb-tool create "$sandbox/conf.db" /usr/share/openvswitch/vswitch.ovsschema
-ovsdb-tool create "$sandbox/vtep.db" "$top/schemas/iovp.ovsschema"
-ovsdb-server --detach --no-chdir --pidfile --log-file -vsyslog:off \
-    --remote=punix:"$sandbox/db.sock" "$sandbox/conf.db" "$sandbox/vtep.db"
-ovs-vsctl --no-wait init
+# start_host HOST DIR TUNNEL-IP: HOST's ovsdb-server (Open_vSwitch and
+# hardware_vtep with iovp's schema), ovs-vswitchd (userspace datapath) and
+# the underlay bridge br-phy with TUNNEL-IP, in HOST's namespace, with
+# their files in DIR; iovpd is started by the caller.
+start_host() {
+    local host=$1 dir=$2 ip=$3
+    ip netns add "iovp-demo-$host"
+    $host ip link set lo up
+    mkdir -p "$dir"
+    ovsdb-tool create "$dir/conf.db" /usr/share/openvswitch/vswitch.ovsschema
+    ovsdb-tool create "$dir/vtep.db" "$top/schemas/iovp.ovsschema"
+    OVS_RUNDIR=$dir OVS_LOGDIR=$dir $host ovsdb-server --detach --no-chdir \
+        --pidfile --log-file -vsyslog:off -vconsole:off --remote=punix:"$dir/db.sock" \
+        "$dir/conf.db" "$dir/vtep.db"
+    ovs-vsctl --db="unix:$dir/db.sock" --no-wait init -- \
+        set Open_vSwitch . external_ids:system-id="$host" \
+        external_ids:iovp-tunnel-ip="$ip"
+    OVS_RUNDIR=$dir OVS_LOGDIR=$dir $host ovs-vswitchd "unix:$dir/db.sock" \
+        --detach --no-chdir --pidfile --log-file -vsyslog:off -vconsole:off
+    # The underlay: OVS's userspace tunnelling sends from an address on an
+    # OVS bridge.
+    ovs-vsctl --db="unix:$dir/db.sock" add-br br-phy -- \
+        set bridge br-phy datapath_type=netdev
+    $host ip addr add "$ip/24" dev br-phy
+    $host ip link set br-phy up
+}
 
-step "starting ovs-vswitchd (userspace datapath) with bridge br-int"
-ovs-vswitchd --detach --no-chdir --pidfile --log-file -vsyslog:off
+step "host1 (network namespace iovp-demo-host1): ovsdb-server with Open_vSwitch and hardware_vtep (iovp's schema), ovs-vswitchd (userspace datapath)"
+start_host host1 "$sandbox" 192.0.2.1
 ovs-vsctl add-br br-int -- set bridge br-int datapath_type=netdev \
     fail_mode=secure protocols=OpenFlow13,OpenFlow14,OpenFlow15
 
 step "starting iovpd, with each VM port's fast path offloaded (XDP)"
-ovs-vsctl set Open_vSwitch . external_ids:system-id=host1 \
-    external_ids:iovp-tunnel-ip=192.0.2.1
-iovpd --detach --no-chdir --pidfile --log-file -vsyslog:off \
+host1 iovpd --detach --no-chdir --pidfile --log-file -vsyslog:off -vconsole:off \
     --datapath-type=netdev --offload=xdp:mode=generic
 
 step "ovs-vsctl show"
@@ -95,22 +146,11 @@ iovp-ofctl version
 step "ovs-appctl -t iovpd list-commands"
 ovs-appctl -t iovpd list-commands
 
-step "four VMs plug into br-int (namespaces iovp-demo-vm1..4)"
+step "four VMs plug into host1's br-int (namespaces iovp-demo-vm1..4)"
 for vm in $vms; do
     IFS== read -r name mac ip <<< "$vm"
-    ip netns add "iovp-demo-$name"
-    ip link add "demo-$name" type veth peer name eth0 \
-        netns "iovp-demo-$name"
-    ip -n "iovp-demo-$name" link set eth0 address "$mac" up
-    ip -n "iovp-demo-$name" link set lo up
-    if [ "$name" != vm4 ]; then
-        ip -n "iovp-demo-$name" addr add "$ip/24" dev eth0
-    fi
-    # The userspace datapath does not complete checksums that veth leaves
-    # to offload.
-    ip netns exec "iovp-demo-$name" ethtool -K eth0 tx off >/dev/null
-    ethtool -K "demo-$name" tx off >/dev/null
-    ip link set "demo-$name" up
+    case $name in vm5|vm6) continue ;; esac
+    add_vm host1 "$name" "$mac" "$([ "$name" != vm4 ] && echo "$ip")"
     ovs-vsctl add-port br-int "demo-$name" -- \
         set interface "demo-$name" external_ids:iface-id="$name" \
         external_ids:attached-mac="$mac"
@@ -299,6 +339,112 @@ iovp-ofctl dump-offload vm1 | grep 'tp_dst=53 actions=drop' \
 step "the NIC's table checked against iovpd's reference model, and the model against OVS: iovp-ofctl verify-offload vm1 2000"
 iovp-ofctl verify-offload vm1 2000
 
+step "a second host, host2 (namespace iovp-demo-host2, files in $sandbox/host2), joined to host1 by an underlay link: 192.0.2.1 to 192.0.2.2"
+start_host host2 "$sandbox/host2" 192.0.2.2
+host1 ip link add ul1 type veth peer name ul2 netns iovp-demo-host2
+host1 ethtool -K ul1 tx off >/dev/null
+host2 ethtool -K ul2 tx off >/dev/null
+host1 ip link set ul1 up
+host2 ip link set ul2 up
+ovs-vsctl add-port br-phy ul1
+vsctl2() { ovs-vsctl --db="unix:$sandbox/host2/db.sock" "$@"; }
+vtep1() { vtep-ctl --db="unix:$sandbox/db.sock" "$@"; }
+vtep2() { vtep-ctl --db="unix:$sandbox/host2/db.sock" "$@"; }
+vsctl2 add-port br-phy ul2
+OVS_RUNDIR=$sandbox/host2 IOVP_RUNDIR=$sandbox/host2 \
+IOVP_LOGDIR=$sandbox/host2 host2 iovpd --detach --no-chdir --pidfile \
+    --log-file -vsyslog:off -vconsole:off --datapath-type=netdev
+for _ in $(seq 50); do
+    vsctl2 br-exists br-int 2>/dev/null && break
+    sleep 0.1
+done
+
+step "two VMs plug into host2's br-int: vm5, bound to ls1, and vm6, to ls2"
+for vm in $vms; do
+    IFS== read -r name mac ip <<< "$vm"
+    case $name in vm5|vm6) ;; *) continue ;; esac
+    add_vm host2 "$name" "$mac" "$ip"
+    vsctl2 add-port br-int "demo-$name" -- \
+        set interface "demo-$name" external_ids:iface-id="$name" \
+        external_ids:attached-mac="$mac"
+    echo "  $name ($mac, $ip) on port demo-$name"
+done
+for _ in $(seq 50); do
+    [ "$(vtep2 list-ports host2 2>/dev/null | wc -l)" = 2 ] && break
+    sleep 0.1
+done
+vtep2 add-ls ls1 -- set Logical_Switch ls1 tunnel_key=5000 \
+    -- add-ls ls2 -- set Logical_Switch ls2 tunnel_key=5001 \
+    -- bind-ls host2 vm5 0 ls1 -- bind-ls host2 vm6 0 ls2
+for _ in $(seq 50); do
+    [ "$(vtep2 list-local-macs ls2 | grep -c vxlan_over_ipv4/192.0.2.2)" \
+        = 2 ] && break
+    sleep 0.1
+done
+
+# copy_macs FROM TO IP LS: the controller's work: FROM's local MACs of LS
+# become TO's remote MACs of LS behind FROM's tunnel address IP, and IP
+# gets TO's broadcast, unknown unicast and multicast of LS.
+copy_macs() {
+    local from=$1 to=$2 ip=$3 ls=$4 mac
+    for mac in $($from list-local-macs "$ls" \
+                 | sed -n 's/^  \([0-9a-f:]*\) -> .*/\1/p'); do
+        $to add-ucast-remote "$ls" "$mac" "$ip"
+    done
+    $to add-mcast-remote "$ls" unknown-dst "$ip"
+}
+
+step "the controller puts ls1 (VNI 5000) and ls2 (VNI 5001) on the overlay: each host's local MACs become the other's remote MACs, and each host floods to the other"
+for ls in ls1 ls2; do
+    copy_macs vtep1 vtep2 192.0.2.1 "$ls"
+    copy_macs vtep2 vtep1 192.0.2.2 "$ls"
+done
+vtep1 list-remote-macs ls1
+for _ in $(seq 50); do
+    [ -n "$(vtep1 --bare --columns=_uuid list Tunnel)" ] \
+        && [ -n "$(vtep2 --bare --columns=_uuid list Tunnel)" ] && break
+    sleep 0.1
+done
+
+step "and turns BFD on for the tunnel, on both sides (Tunnel bfd_params)"
+vtep1 set Tunnel "$(vtep1 --bare --columns=_uuid list Tunnel)" \
+    bfd_params:enable=true bfd_params:min_rx=100 bfd_params:min_tx=100
+vtep2 set Tunnel "$(vtep2 --bare --columns=_uuid list Tunnel)" \
+    bfd_params:enable=true bfd_params:min_rx=100 bfd_params:min_tx=100
+for _ in $(seq 100); do
+    [ "$(vtep1 --bare --columns=bfd_status list Tunnel \
+         | grep -o 'forwarding=true')" ] && break
+    sleep 0.1
+done
+# The first frames to host2 wait for ARP on the underlay.
+for _ in $(seq 20); do
+    reaches vm1 vm5 && break
+done
+
+step "host1's view: iovp-ofctl show (the tunnel to host2, its BFD state, the overlay)"
+iovp-ofctl show
+printf 'host1'"'"'s Tunnel row, as the controller reads it: '
+vtep1 --bare --columns=bfd_status list Tunnel
+
+step "which VM reaches which across the hosts (ping over VXLAN; from the trunk, ARP in each VLAN)"
+printf '%-22s %-11s %-11s %-11s %-11s\n' "from \\ to" "vm1 (h1)" "vm3 (h1)" \
+    "vm5 (h2)" "vm6 (h2)"
+for from in "vm1 (host1, ls1)" "vm3 (host1, ls2)" "vm4.10 (host1, ls1)" \
+            "vm4.20 (host1, ls2)" "vm5 (host2, ls1)" "vm6 (host2, ls2)"; do
+    printf '%-22s' "$from"
+    for to in vm1 vm3 vm5 vm6; do
+        if [ "${from%% *}" = "$to" ]; then
+            result=-
+        elif reaches "${from%% *}" "$to"; then
+            result=yes
+        else
+            result=no
+        fi
+        printf ' %-11s' "$result"
+    done
+    printf '\n'
+done
+
 cat <<EOT
 
 The sandbox is running in $sandbox.  To explore it:
@@ -314,5 +460,7 @@ The sandbox is running in $sandbox.  To explore it:
     iovp-ofctl ovsdb/dump hardware_vtep
     ovs-appctl -t iovpd vlog/list
     ovs-vsctl show
-Logs: $sandbox/*.log.  Stop it with: bash build-aux/demo.sh stop
+host2's: the same with OVS_RUNDIR=IOVP_RUNDIR=$sandbox/host2.
+Logs: $sandbox/*.log, $sandbox/host2/*.log.  Stop it with:
+    bash build-aux/demo.sh stop
 EOT
