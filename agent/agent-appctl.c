@@ -34,6 +34,7 @@
 #include "agent/agent.h"
 #include "agent/agent-private.h"
 #include "agent/engine.h"
+#include "agent/overlay.h"
 #include "agent/pipeline.h"
 #include "agent/show.h"
 #include "agent/trace.h"
@@ -254,13 +255,27 @@ agent_flow_json(const struct oflow *f, const char *status,
     return flow;
 }
 
+/* Returns true if 'f' is a flow of the port whose flows have 'cookie',
+ * or, if 'tunnel_ofport' is not -1, of the tunnel with that OpenFlow
+ * port. */
+static bool
+agent_flow_is_ports(const struct oflow *f, uint64_t cookie,
+                    int tunnel_ofport)
+{
+    return (tunnel_ofport >= 0
+            ? pipeline_flow_is_tunnels(f, tunnel_ofport)
+            : f->cookie == cookie);
+}
+
 /* Returns a new reference to what "flows/dump" answers: the flows that the
  * switch holds ('flows', as ofctrl_dump_flows() read them), with their
  * counters and the frames the NIC decided by them, each "installed" if
  * iovpd asked for it as it is, else "unrequested" (someone else's, or
  * iovpd's but no longer wanted); then the desired flows that the switch
- * lacks, "missing".  With 'port' nonnull, only the flows with the cookie
- * of Physical_Port 'port'.  Each is {"status", "cookie", "table",
+ * lacks, "missing".  With 'port' nonnull, only the flows of
+ * Physical_Port 'port' (by their cookie), or of the tunnel that 'port'
+ * names (its OVS port or remote VTEP: pipeline_flow_is_tunnels()).  Each
+ * is {"status", "cookie", "table",
  * "priority", "match", "actions"} and "n_packets", "nic_packets",
  * "n_bytes", "nic_bytes", "duration" for a flow the switch holds (the
  * totals counting the NIC's frames too), "refused" (the
@@ -285,13 +300,18 @@ agent_flows_json(const struct agent *agent, const char *port,
         xlate_nic_counts_init(&nic);
     }
 
+    const struct overlay_tunnel *tunnel = (
+        port ? overlay_lookup_tunnel(translate_overlay(agent->translate),
+                                     port)
+        : NULL);
+    int tunnel_ofport = tunnel ? tunnel->ofport : -1;
     uint64_t cookie = port ? ofctrl_cookie(pipeline_port_origin(port)) : 0;
     json_t *array = json_array();
 
     const struct oflow **sorted = oflow_table_sorted(flows);
     for (size_t i = 0; i < oflow_table_count(flows); i++) {
         const struct oflow *f = sorted[i];
-        if (port && f->cookie != cookie) {
+        if (port && !agent_flow_is_ports(f, cookie, tunnel_ofport)) {
             continue;
         }
 
@@ -310,7 +330,7 @@ agent_flows_json(const struct agent *agent, const char *port,
     sorted = oflow_table_sorted(want);
     for (size_t i = 0; i < oflow_table_count(want); i++) {
         const struct oflow *w = sorted[i];
-        if ((port && w->cookie != cookie)
+        if ((port && !agent_flow_is_ports(w, cookie, tunnel_ofport))
             || agent_same_flow(oflow_table_find(flows, w), w)) {
             continue;
         }
@@ -471,7 +491,8 @@ agent_trace_text(const json_t *trace)
 }
 
 /* "acl/trace PORT FLOW": which ACL entries decide the packet FLOW that
- * the VM on PORT sends, and its fate (agent/trace.h). */
+ * the VM on PORT sends, or that tunnel PORT brings, and its fate
+ * (agent/trace.h). */
 static void
 agent_cmd_acl_trace(struct control_conn *conn, int argc OVS_UNUSED,
                     const char *argv[], void *agent_)
@@ -494,7 +515,9 @@ agent_cmd_acl_trace(struct control_conn *conn, int argc OVS_UNUSED,
         free(error);
         return;
     }
-    if (agent->nicctrl) {
+    if (agent->nicctrl && !json_object_get(trace, "tunnel")) {
+        /* (What a tunnel brings never meets the NIC's fast paths, which
+         * are the VM ports'.) */
         agent_trace_nic(agent, argv[1], trace);
     }
     agent_reply(conn, trace, agent_trace_text);
@@ -756,10 +779,14 @@ agent_flows_read(struct agent *agent)
 }
 
 /* Returns true if 'agent' has a VM port called 'name', as "show" lists
- * them. */
+ * them, or a tunnel whose port or remote VTEP 'name' names. */
 static bool
 agent_has_port(const struct agent *agent, const char *name)
 {
+    if (overlay_lookup_tunnel(translate_overlay(agent->translate), name)) {
+        return true;
+    }
+
     json_t *show = agent_show(agent);
     const json_t *port;
     bool found = false;

@@ -143,6 +143,24 @@ overlay_find_tunnel(const struct overlay *o, const char *ip)
     return NULL;
 }
 
+/* Returns the tunnel whose OVS port is called 'name', or whose remote VTEP
+ * is at 'name', or NULL. */
+const struct overlay_tunnel *
+overlay_lookup_tunnel(const struct overlay *o, const char *name)
+{
+    const struct overlay_tunnel *tunnel = overlay_find_tunnel(o, name);
+
+    if (tunnel) {
+        return tunnel;
+    }
+    HMAP_FOR_EACH (tunnel, node, &o->tunnels) {
+        if (!strcmp(tunnel->port, name)) {
+            return tunnel;
+        }
+    }
+    return NULL;
+}
+
 const struct overlay_switch *
 overlay_find_switch(const struct overlay *o, const char *name)
 {

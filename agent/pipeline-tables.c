@@ -50,6 +50,13 @@ pipeline_ls_origin(const char *ls_name)
     return pipeline_hash_name("ls", ls_name) & ~OFCTRL_COOKIE_MASK;
 }
 
+/* Returns the origin of the flows of the tunnel to the VTEP at 'ip'. */
+uint64_t
+pipeline_tunnel_origin(const char *ip)
+{
+    return pipeline_hash_name("tunnel", ip) & ~OFCTRL_COOKIE_MASK;
+}
+
 /* Returns the metadata that frames in the logical switch called 'ls_name'
  * carry from table 0 on. */
 uint64_t

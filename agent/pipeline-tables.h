@@ -55,6 +55,7 @@ enum pipeline_table {
 uint64_t pipeline_port_origin(const char *port_name);
 uint64_t pipeline_ls_origin(const char *ls_name);
 uint64_t pipeline_ls_metadata(const char *ls_name);
+uint64_t pipeline_tunnel_origin(const char *ip);
 uint64_t pipeline_acl_id(const char *acl_name);
 uint64_t pipeline_acl_origin(const char *acl_name);
 

@@ -512,6 +512,67 @@ pipeline_overlay_flows(const struct overlay_switch *sw,
     ofpbuf_uninit(&ofpacts);
 }
 
+/* Adds to 'flows' the flows of 'tunnel', which has an OpenFlow port: what
+ * comes from it with a VNI that no logical switch has (none of table 0's
+ * flows of pipeline_overlay_flows() takes it) is dropped, and counted by
+ * one flow; BFD's control packets (VNI 0, UDP port 3784), which OVS's BFD
+ * takes before the tables but which still meet them, by another, so that
+ * the first counts only frames lost. */
+void
+pipeline_tunnel_flows(const struct overlay_tunnel *tunnel,
+                      struct oflow_table *flows)
+{
+    uint64_t origin = pipeline_tunnel_origin(tunnel->ip);
+    struct ofpbuf drop;
+    struct match m;
+
+    ofpbuf_init(&drop, 0);
+    pl_match_init(&m);
+    match_set_in_port(&m, pl_ofp_port(tunnel->ofport));
+    pl_add(flows, origin, PIPELINE_T_CLASSIFY, 50, &m, &drop);
+
+    match_set_tun_id(&m, htobe64(0));
+    match_set_dl_type(&m, htons(PL_ETH_IP));
+    match_set_nw_proto(&m, IPPROTO_UDP);
+    match_set_tp_dst(&m, htons(3784));
+    pl_add(flows, origin, PIPELINE_T_CLASSIFY, 60, &m, &drop);
+    ofpbuf_uninit(&drop);
+}
+
+/* Returns true if 'f' is one of the flows that a frame from or toward the
+ * tunnel with OpenFlow port 'ofport' meets as such: table 0's that take a
+ * VNI (every tunnel's) or that take what comes from that port, table 30's
+ * that choose the tunnel for a remote MAC or flood to it, and table 50's
+ * that set its VNI and output to it. */
+bool
+pipeline_flow_is_tunnels(const struct oflow *f, int ofport)
+{
+    struct match m;
+
+    minimatch_expand(&f->match, &m);
+    if ((m.wc.masks.in_port.ofp_port
+         && m.flow.in_port.ofp_port == pl_ofp_port(ofport))
+        || m.wc.masks.tunnel.tun_id
+        || (m.wc.masks.regs[7] == UINT32_MAX && m.flow.regs[7] == ofport)) {
+        return true;
+    }
+
+    const struct ofpact *a;
+    OFPACT_FOR_EACH_FLATTENED (a, f->ofpacts, f->ofpacts_len) {
+        if (a->type == OFPACT_OUTPUT
+            && ofpact_get_OUTPUT(a)->port == pl_ofp_port(ofport)) {
+            return true;
+        } else if (a->type == OFPACT_SET_FIELD) {
+            const struct ofpact_set_field *sf = ofpact_get_SET_FIELD(a);
+            if (sf->field->id == MFF_REG7
+                && ntohl(sf->value->be32) == (uint32_t) ofport) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 /* Adds to 'flows' the flows that keep fragmentation from changing what an
  * ACL decides (RFC 1858, RFC 3128): a datagram's fate is decided once, on
  * its whole L4 header, and its fragments all share it.
@@ -788,6 +849,51 @@ pipeline_update_ls(struct desired *desired, const struct ports *ports,
     }
     oflow_table_destroy(&flows);
     free(key);
+}
+
+/* Makes the desired group of the tunnel to 'ip' in 'desired' its flow in
+ * 'overlay', or none if it has no tunnel there with an OpenFlow port. */
+static void
+pl_update_tunnel(struct desired *desired, const struct overlay *overlay,
+                 const char *ip)
+{
+    const struct overlay_tunnel *tunnel = overlay_find_tunnel(overlay, ip);
+    char *key = iovp_xasprintf("tunnel/%s", ip);
+
+    if (tunnel && tunnel->ofport >= 0) {
+        struct oflow_table flows;
+        oflow_table_init(&flows);
+        pipeline_tunnel_flows(tunnel, &flows);
+        desired_set_group(desired, key, &flows);
+        oflow_table_destroy(&flows);
+    } else {
+        desired_remove_group(desired, key);
+    }
+    free(key);
+}
+
+/* Makes the desired groups of the tunnels in 'desired' those of 'overlay',
+ * where 'old_overlay' made them: only the tunnels whose OpenFlow port
+ * differs, or with 'all' every one of either. */
+void
+pipeline_update_tunnels(struct desired *desired,
+                        const struct overlay *old_overlay,
+                        const struct overlay *overlay, bool all)
+{
+    const struct overlay_tunnel *t;
+
+    HMAP_FOR_EACH (t, node, &old_overlay->tunnels) {
+        if (all || !overlay_find_tunnel(overlay, t->ip)) {
+            pl_update_tunnel(desired, overlay, t->ip);
+        }
+    }
+    HMAP_FOR_EACH (t, node, &overlay->tunnels) {
+        const struct overlay_tunnel *old = overlay_find_tunnel(old_overlay,
+                                                               t->ip);
+        if (all || !old || old->ofport != t->ofport) {
+            pl_update_tunnel(desired, overlay, t->ip);
+        }
+    }
 }
 
 /* Makes the desired group of the fixed flows in 'desired'. */

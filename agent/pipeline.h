@@ -24,7 +24,8 @@
  *
  *   0  classify: in_port and VLAN to logical switch (metadata), VLAN tag
  *      popped; anti-spoofing of source MAC, source IP and ARP sender; a
- *      tunnel's VNI to logical switch, marked as from a tunnel
+ *      tunnel's VNI to logical switch, marked as from a tunnel; an
+ *      unknown VNI dropped, counted by tunnel
  *  10  ingress ACL (from the VM)
  *  20  QoS
  *  30  L2: destination MAC to output port (reg7): a local port, or a remote
@@ -38,7 +39,8 @@
  * alone: a logical switch's metadata is a hash of its name, a port's
  * register value its OpenFlow port number, and each flow's cookie (ofctrl)
  * names its origin: a hash of "port:NAME" for a port's flows,
- * "ls:NAME" for a logical switch's, 0 for the fixed ones. */
+ * "ls:NAME" for a logical switch's, "tunnel:IP" for a tunnel's, 0 for the
+ * fixed ones. */
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -52,6 +54,7 @@ struct oflow;
 struct oflow_table;
 struct overlay;
 struct overlay_switch;
+struct overlay_tunnel;
 struct port;
 struct port_binding;
 struct ports;
@@ -65,7 +68,8 @@ struct pipeline_spec {
 /* The flows, by group of the desired flows (ofp/desired.h): one group for
  * each VLAN binding of a port with an OpenFlow port (its tables 0, 30 and
  * 50), two for each logical switch (its flooding, and its overlay if it is
- * on one), one for each remote MAC, and one for the fixed flows. */
+ * on one), one for each remote MAC, one for each tunnel (what it brings
+ * with an unknown VNI), and one for the fixed flows. */
 void pipeline_update_port(struct desired *, const struct port *old,
                           const struct port *new);
 void pipeline_retire_overlay(struct desired *, const struct overlay *old,
@@ -73,6 +77,8 @@ void pipeline_retire_overlay(struct desired *, const struct overlay *old,
 void pipeline_update_ls(struct desired *, const struct ports *,
                         const struct overlay *old, const struct overlay *,
                         const char *ls, bool all);
+void pipeline_update_tunnels(struct desired *, const struct overlay *old,
+                             const struct overlay *, bool all);
 void pipeline_update_fixed(struct desired *);
 
 /* The flows themselves. */
@@ -82,7 +88,11 @@ void pipeline_ls_flows(const struct ports *, const struct overlay_switch *,
                        const char *ls, struct oflow_table *);
 void pipeline_overlay_flows(const struct overlay_switch *,
                             struct oflow_table *);
+void pipeline_tunnel_flows(const struct overlay_tunnel *,
+                           struct oflow_table *);
 void pipeline_fixed_flows(struct oflow_table *);
+
+bool pipeline_flow_is_tunnels(const struct oflow *, int ofport);
 
 /* Stores in '*packets' and '*bytes' the frames and bytes that installed
  * flow 'f' would have counted but were decided elsewhere (in the NIC),

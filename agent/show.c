@@ -79,8 +79,9 @@ show_tunnel_compare(const void *a_, const void *b_)
 }
 
 /* Returns a new reference to the overlay 'o' as "show" gives it:
- * {"tunnels": [{"remote", "port", "ofport", "bfd"}] by address, "bfd" the
- * BFD state and "forwarding" or "off"; "switches": [{"name", "vni",
+ * {"tunnels": [{"remote", "port", "ofport", "bfd", "forwarding"}] by
+ * address, "bfd" the BFD state and "forwarding" or "off", "forwarding"
+ * false only when BFD is on and does not say so; "switches": [{"name", "vni",
  * "replication", "flood": [ADDRESS...], "remote_macs": [{"mac",
  * "remote"}]}] by name}. */
 static json_t *
@@ -110,9 +111,9 @@ show_overlay(const struct overlay *o)
                      : iovp_xasprintf("%s%s", state ? state : "(no status)",
                                       t->forwarding ? ", forwarding" : ""));
         json_array_append_new(tunnels, json_pack(
-            "{s:s, s:s, s:o, s:s}", "remote", t->ip, "port", t->port,
+            "{s:s, s:s, s:o, s:s, s:b}", "remote", t->ip, "port", t->port,
             "ofport", t->ofport >= 0 ? json_integer(t->ofport) : json_null(),
-            "bfd", bfd));
+            "bfd", bfd, "forwarding", t->forwarding));
         free(bfd);
     }
     free(sorted);

@@ -506,8 +506,8 @@ translate_pipeline_update(struct translate *t, const struct shash *names,
     }
 }
 
-/* 'pipeline': every port's, every logical switch's and the fixed flows
- * made again. */
+/* 'pipeline': every port's, every logical switch's, every tunnel's and
+ * the fixed flows made again. */
 static enum engine_result
 translate_pipeline_run(struct engine_node *node)
 {
@@ -530,6 +530,8 @@ translate_pipeline_run(struct engine_node *node)
         }
     }
     pipeline_update_fixed(&t->desired);
+    pipeline_update_tunnels(&t->desired, t->overlay_prev, t->overlay_cur,
+                            true);
     translate_pipeline_update(t, &names, &lswitches, true);
     shash_destroy(&names);
     shash_destroy(&lswitches);
@@ -551,8 +553,8 @@ translate_pipeline_ports_handler(struct engine_node *node,
             ? ENGINE_CHANGED : ENGINE_UNCHANGED);
 }
 
-/* The overlay changed: the flows of the logical switches whose overlay
- * did. */
+/* The overlay changed: the flows of the tunnels and of the logical
+ * switches whose overlay did. */
 static enum engine_result
 translate_pipeline_overlay_handler(struct engine_node *node,
                                    struct engine_node *input OVS_UNUSED)
@@ -561,6 +563,8 @@ translate_pipeline_overlay_handler(struct engine_node *node,
     unsigned long long int n_changes = t->desired.n_changes;
     struct shash none = SHASH_INITIALIZER(&none);
 
+    pipeline_update_tunnels(&t->desired, t->overlay_prev, t->overlay_cur,
+                            false);
     translate_pipeline_update(t, &none, &t->changed_overlay, false);
     return (n_changes != t->desired.n_changes
             ? ENGINE_CHANGED : ENGINE_UNCHANGED);

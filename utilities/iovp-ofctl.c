@@ -66,11 +66,11 @@ static const struct ofctl_command ofctl_commands[] = {
      0, 0, "engine/show"},
     {"debug/recompute", "", "translate everything anew",
      0, 0, "debug/recompute"},
-    {"dump-flows", "[PORT]", "print the switch's flows vs iovpd's",
+    {"dump-flows", "[PORT|TUNNEL]", "print the switch's flows vs iovpd's",
      0, 1, "flows/dump"},
     {"dump-policy", "[PORT]", "print the ACLs in force, with counters",
      0, 1, "policy/dump"},
-    {"trace", "PORT FLOW", "trace FLOW from PORT; check OVS agrees",
+    {"trace", "PORT|TUNNEL FLOW", "trace FLOW from there; check OVS agrees",
      2, 2, "acl/trace"},
     {"dump-offload", "[PORT]", "print the fast paths in the NIC",
      0, 1, "offload/show"},
@@ -401,6 +401,7 @@ struct ofctl_odp_ctx {
     const char *dpif_show;      /* ovs-vswitchd's "dpif/show". */
     const char *bridge;
     const json_t *ofports;      /* For ofctl_outputs_text(). */
+    const json_t *tunnels;      /* {"ADDRESS": OFPORT}: the tunnels. */
 };
 
 /* Returns the end of the action that starts at 'p' (before 'end'): the
@@ -483,6 +484,61 @@ ofctl_parse_odp_nested(const char *p, const char *end,
     return error;
 }
 
+/* Adds to 'outputs' the tunnel that "tnl_push(ARGS)" sends the packet
+ * into, its arguments from 'args' to 'end', tagged 'vlan' inside:
+ * {"ofport", "odp_port", "vlan", "vni"}, the OpenFlow port of the tunnel
+ * toward the outer header's destination (as 'ctx''s tunnels name it, else
+ * -1) and the VNI from its VXLAN header.  (The outer frame leaves by the
+ * underlay's port, out_port(), which is no port of the bridge.)  Returns
+ * NULL, or why the tunnel cannot be known (malloc()'d). */
+static char *
+ofctl_parse_tnl_push(const char *args, const char *end,
+                     const struct ofctl_odp_ctx *ctx, long long int vlan,
+                     json_t *outputs)
+{
+    const char *header, *header_end, *ip, *ip_end, *vx, *vx_end, *odp,
+        *odp_end;
+
+    header = ofctl_odp_find_arg(args, end, "header", &header_end);
+    odp = ofctl_odp_find_arg(args, end, "tnl_port", &odp_end);
+    ip = header ? ofctl_odp_find_arg(header, header_end, "ipv4",
+                                     &ip_end) : NULL;
+    vx = header ? ofctl_odp_find_arg(header, header_end, "vxlan",
+                                     &vx_end) : NULL;
+    if (!odp || !ip || !vx) {
+        return iovp_xasprintf("tnl_push(%.*s) is not VXLAN over IPv4",
+                              (int) (end - args), args);
+    }
+
+    /* "ipv4(src=A,dst=B,...)" and "vxlan(flags=F,vni=0xN)". */
+    char *ip_args = iovp_xmemdup(ip, ip_end - ip + 1);
+    char *vx_args = iovp_xmemdup(vx, vx_end - vx + 1);
+    ip_args[ip_end - ip] = '\0';
+    vx_args[vx_end - vx] = '\0';
+    const char *dst = strstr(ip_args, "dst=");
+    const char *vni = strstr(vx_args, "vni=");
+    char *error = NULL;
+    if (!dst || !vni) {
+        error = iovp_xasprintf("tnl_push(%.*s) has no destination or VNI",
+                               (int) (end - args), args);
+    } else {
+        char *remote = iovp_xmemdup(dst + 4, strcspn(dst + 4, ",") + 1);
+        remote[strcspn(dst + 4, ",")] = '\0';
+        const json_t *ofport = json_object_get(ctx->tunnels, remote);
+        json_array_append_new(outputs, json_pack(
+            "{s:I, s:I, s:I, s:I}",
+            "ofport", (json_int_t) (ofport ? json_integer_value(ofport)
+                                    : -1),
+            "odp_port", (json_int_t) strtoll(odp, NULL, 10),
+            "vlan", (json_int_t) vlan,
+            "vni", (json_int_t) strtoll(vni + 4, NULL, 0)));
+        free(remote);
+    }
+    free(ip_args);
+    free(vx_args);
+    return error;
+}
+
 /* Adds to 'outputs' the ports where the one datapath action from 'a' to
  * 'end' outputs the packet, as ofctl_parse_odp_actions() does.  Returns
  * NULL, or why the action's outcome cannot be known (malloc()'d). */
@@ -517,12 +573,7 @@ ofctl_parse_odp_action(const char *a, const char *end,
                                        outputs, &text);
         free(text);
     } else if (!strcmp(name, "tnl_push")) {
-        inner = ofctl_odp_find_arg(args, args_end, "out_port", &inner_end);
-        if (!inner || !strspn(inner, "0123456789")) {
-            error = iovp_xstrdup("tnl_push() without out_port()");
-        } else {
-            ofctl_odp_output(ctx, strtoll(inner, NULL, 10), *vlan, outputs);
-        }
+        error = ofctl_parse_tnl_push(args, args_end, ctx, *vlan, outputs);
     } else if (!strcmp(name, "sample")) {
         /* "sample(sample=P%,actions(...))": the actions are taken with
          * probability P, which a trace cannot decide unless it is 100%. */
@@ -603,11 +654,12 @@ ofctl_parse_odp_action(const char *a, const char *end,
  * as {"ofport", "odp_port", "vlan"}: the OpenFlow port ('ctx' names it,
  * see ofctl_odp_to_ofport()) and the VLAN the packet is tagged with there,
  * from '*vlan' (0: untagged), which push_vlan and pop_vlan change on the
- * way.  Outputs nested in clone(), tnl_push(), sample() and
- * check_pkt_len() count.  Returns NULL, or why what OVS does cannot be
- * known from the actions (malloc()'d): an action that is neither
- * understood nor known not to output (ofctl_odp_inert), or a choice the
- * trace does not make. */
+ * way; a tunnel with "vni" too (ofctl_parse_tnl_push()), and nothing
+ * after it in its list, which is the outer frame's.  Outputs nested in
+ * clone(), sample() and check_pkt_len() count.  Returns NULL, or why
+ * what OVS does cannot be known from the actions (malloc()'d): an action
+ * that is neither understood nor known not to output (ofctl_odp_inert),
+ * or a choice the trace does not make. */
 static char *
 ofctl_parse_odp_actions(const char *p, const char *end,
                         const struct ofctl_odp_ctx *ctx, int depth,
@@ -626,6 +678,11 @@ ofctl_parse_odp_actions(const char *p, const char *end,
                                              outputs);
         if (error) {
             return error;
+        } else if (!strncmp(p, "tnl_push(", 9)) {
+            /* What follows a tnl_push() in its list is the outer frame's
+             * way through the underlay bridge (OVS wraps the two in a
+             * clone() unless they come last). */
+            break;
         }
         p = a_end + (a_end < end);
     }
@@ -658,16 +715,18 @@ ofctl_ovs_actions(const char *trace)
 /* Stores in '*outputsp' a new reference to where OVS sends the packet that
  * 'trace', the text of ofproto/trace on 'bridge', followed (through every
  * recirculation: each has its "Datapath actions:" line), entering tagged
- * with 'vlan' (0: untagged): see ofctl_parse_odp_actions().  Returns NULL
- * if successful, otherwise why OVS's outcome cannot be known from the
+ * with 'vlan' (0: untagged): see ofctl_parse_odp_actions(), which finds
+ * a tunnel's OpenFlow port in 'tunnels' ({"ADDRESS": OFPORT}).  Returns
+ * NULL if successful, otherwise why OVS's outcome cannot be known from the
  * trace (malloc()'d for the caller to free, its ports named by 'ofports'
  * as ofctl_outputs_text() does), with '*outputsp' set to NULL. */
 static char *
 ofctl_ovs_outputs(const char *trace, const char *dpif_show,
                   const char *bridge, const json_t *ofports,
-                  long long int vlan, json_t **outputsp)
+                  const json_t *tunnels, long long int vlan,
+                  json_t **outputsp)
 {
-    const struct ofctl_odp_ctx ctx = { dpif_show, bridge, ofports };
+    const struct ofctl_odp_ctx ctx = { dpif_show, bridge, ofports, tunnels };
     json_t *outputs = json_array();
     bool any = false;
     char *error = NULL;
@@ -744,6 +803,11 @@ ofctl_outputs_text(json_t *outputs, const json_t *ofports)
         if (vlan) {
             ds_put_format(&s, " tagged %"JSON_INTEGER_FORMAT, vlan);
         }
+        const json_t *vni = json_object_get(sorted[i], "vni");
+        if (vni) {
+            ds_put_format(&s, " VNI %"JSON_INTEGER_FORMAT,
+                          json_integer_value(vni));
+        }
     }
     free(sorted);
     return ds_steal_cstr(&s);
@@ -801,8 +865,8 @@ ofctl_trace(struct control_client *client, const struct ofctl_options *o,
     json_t *ovs_outputs;
     char *unknown = ofctl_ovs_outputs(
         json_string_value(ovs_trace), json_string_value(dpif_show), bridge,
-        ofports, json_integer_value(json_object_get(trace, "vlan")),
-        &ovs_outputs);
+        ofports, json_object_get(trace, "tunnels"),
+        json_integer_value(json_object_get(trace, "vlan")), &ovs_outputs);
     char *expects = ofctl_outputs_text(json_object_get(trace, "outputs"),
                                        ofports);
     char *does = unknown ? NULL : ofctl_outputs_text(ovs_outputs, ofports);
