@@ -77,6 +77,7 @@ struct agent {
     uv_idle_t run;
     uv_timer_t retry;           /* Runs again after a failed transaction. */
     uv_timer_t ports;           /* Ends a down port's grace period. */
+    uv_timer_t underlay;        /* Checks the underlay again. */
 
     /* Configuration. */
     char *bridge;
@@ -98,6 +99,8 @@ struct agent {
     struct translate *translate;
     bool acl_faults_pending;    /* The ACLs' faults may differ from what the
                                  * database shows: a report is due. */
+    char *underlay_fault;       /* What the underlay lacks, or NULL
+                                 * (agent_check_underlay()). */
 
     /* agent-stats.c's. */
     uv_timer_t stats;           /* Reads the flows' counters. */
@@ -127,6 +130,7 @@ void agent_reconcile_databases(struct agent *, const struct odb_replica *vtep,
                                const struct odb_replica *ovs);
 void agent_reconcile_flows(struct agent *, const struct odb_replica *vtep,
                            const struct odb_replica *ovs);
+void agent_check_underlay(struct agent *);
 void agent_reconcile_tunnels(struct agent *, const struct odb_replica *vtep,
                              const struct odb_replica *ovs);
 

@@ -33,6 +33,7 @@
 
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <openvswitch/list.h>
@@ -41,10 +42,12 @@
 
 #include "agent/agent-private.h"
 #include "agent/bridge.h"
+#include "agent/overlay.h"
 #include "agent/pipeline.h"
 #include "agent/report.h"
 #include "agent/switch-ports.h"
 #include "agent/translate.h"
+#include "agent/underlay.h"
 #include "agent/xlate-acl.h"
 #include "model/vtep-idl.h"
 #include "offload/nicctrl.h"
@@ -156,6 +159,7 @@ agent_reconcile_databases(struct agent *agent, const struct odb_replica *vtep,
     struct report_spec spec = {
         .switch_name = name,
         .tunnel_ip = tunnel_ip,
+        .switch_fault = agent->underlay_fault != NULL,
     };
     json_t *ops = report_physical_switch(agent->vtep_idl, &spec);
     if (ops) {
@@ -283,6 +287,38 @@ agent_reconcile_flows(struct agent *agent, const struct odb_replica *vtep,
     agent_report_faults(agent, name);
 }
 
+/* Checks the underlay (agent/underlay.h) while the overlay has a tunnel,
+ * and logs what it lacks, once each time that changes: the fault is then
+ * reported on this switch's Physical_Switch. */
+void
+agent_check_underlay(struct agent *agent)
+{
+    const struct odb_replica *ovs = agent_current(agent->ovs_db);
+    const struct overlay *overlay = translate_overlay(agent->translate);
+    const char *name, *tunnel_ip;
+
+    translate_identity(agent->translate, ovs != NULL, &name, &tunnel_ip);
+    char *fault = (ovs && tunnel_ip && hmap_count(&overlay->tunnels)
+                   ? underlay_check(agent->ovs_idl, tunnel_ip,
+                                    (agent->datapath_type
+                                     && !strcmp(agent->datapath_type,
+                                                "netdev")))
+                   : NULL);
+    if (fault ? !agent->underlay_fault || strcmp(fault, agent->underlay_fault)
+        : agent->underlay_fault != NULL) {
+        if (fault) {
+            VLOG_WARN("the overlay's tunnels cannot work: %s", fault);
+        } else {
+            VLOG_INFO("the underlay is as the overlay's tunnels need it");
+        }
+        free(agent->underlay_fault);
+        agent->underlay_fault = fault;
+        agent_wake(agent);
+    } else {
+        free(fault);
+    }
+}
+
 /* Gives the integration bridge the tunnels of the overlay as translation
  * read it in this run pass, when it ran (as agent_reconcile_flows() says):
  * never from an overlay not yet read, which would take away the tunnels
@@ -297,6 +333,7 @@ agent_reconcile_tunnels(struct agent *agent, const struct odb_replica *vtep,
     if (!vtep || !ovs || !name || !ofctrl_has_installed(agent->ofctrl)) {
         return;
     }
+    agent_check_underlay(agent);
     json_t *ops = (agent->ovs_txn.in_flight ? NULL
                    : bridge_ensure_tunnels(agent->ovs_idl, agent->bridge,
                                            translate_overlay(agent->translate),

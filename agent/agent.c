@@ -164,6 +164,16 @@ agent_wake_timer(uv_timer_t *timer)
     agent_wake(timer->data);
 }
 
+/* How often the underlay is checked (agent_check_underlay()), in ms: it
+ * changes outside of any database. */
+#define AGENT_UNDERLAY_INTERVAL 2000
+
+static void
+agent_underlay_timer(uv_timer_t *timer)
+{
+    agent_check_underlay(timer->data);
+}
+
 static char *
 agent_open_db(struct agent *agent, const struct agent_options *ao,
               const char *remotes, const char *database,
@@ -390,7 +400,11 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
     uv_idle_init(loop, &agent->run);
     uv_timer_init(loop, &agent->retry);
     uv_timer_init(loop, &agent->ports);
+    uv_timer_init(loop, &agent->underlay);
     agent->run.data = agent->retry.data = agent->ports.data = agent;
+    agent->underlay.data = agent;
+    uv_timer_start(&agent->underlay, agent_underlay_timer,
+                   AGENT_UNDERLAY_INTERVAL, AGENT_UNDERLAY_INTERVAL);
     agent_stats_start(agent);
 
     uv_signal_init(loop, &agent->sigterm);
@@ -456,6 +470,7 @@ agent_shutdown(struct agent *agent)
     uv_close((uv_handle_t *) &agent->retry, NULL);
     uv_close((uv_handle_t *) &agent->stats, NULL);
     uv_close((uv_handle_t *) &agent->ports, NULL);
+    uv_close((uv_handle_t *) &agent->underlay, NULL);
     uv_close((uv_handle_t *) &agent->sigterm, NULL);
     uv_close((uv_handle_t *) &agent->sigint, NULL);
 }
@@ -477,6 +492,7 @@ agent_destroy(struct agent *agent)
         tls_context_destroy(agent->tls);
         free(agent->bridge);
         free(agent->datapath_type);
+        free(agent->underlay_fault);
         free(agent);
     }
 }

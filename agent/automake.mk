@@ -35,6 +35,8 @@ agent_libagent_a_SOURCES = \
 	agent/switch-ports.h \
 	agent/trace.c \
 	agent/trace.h \
+	agent/underlay.c \
+	agent/underlay.h \
 	agent/translate.c \
 	agent/translate.h \
 	agent/vm-ports.c \

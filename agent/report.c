@@ -39,7 +39,9 @@
 
 /* Returns a new reference to the operations that make the hardware_vtep
  * database, as its model 'vtep' shows it, hold this switch's
- * Physical_Switch row as 'spec' describes it; NULL when it already does. */
+ * Physical_Switch row as 'spec' describes it (its name, tunnel address
+ * and "switch_fault_status", which is iovpd's alone: "unspecified_fault"
+ * or nothing); NULL when it already does. */
 json_t *
 report_physical_switch(const struct odb_idl *vtep,
                        const struct report_spec *spec)
@@ -89,6 +91,19 @@ report_physical_switch(const struct odb_idl *vtep,
                 "table", "Physical_Switch",
                 "where", odb_idl_row_where(&ps->header_),
                 "row", "tunnel_ips", spec->tunnel_ip));
+        }
+
+        bool faulty = (ps->n_switch_fault_status == 1
+                       && !strcmp(ps->switch_fault_status[0],
+                                  "unspecified_fault"));
+        if (spec->switch_fault ? !faulty : ps->n_switch_fault_status) {
+            json_array_append_new(ops, json_pack(
+                "{s:s, s:s, s:o, s:{s:o}}", "op", "update",
+                "table", "Physical_Switch",
+                "where", odb_idl_row_where(&ps->header_),
+                "row", "switch_fault_status",
+                (spec->switch_fault ? json_string("unspecified_fault")
+                 : json_pack("[s, []]", "set"))));
         }
 
         bool listed = false;

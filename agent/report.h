@@ -71,6 +71,7 @@
  * logical switch on the overlay (report_mcast_macs_local()). */
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct odb_idl;
@@ -82,6 +83,7 @@ struct report_spec {
     const char *tunnel_ip;      /* NULL if unknown. */
     long long int now;          /* Seconds since the epoch. */
     long long int port_grace;   /* Seconds an unbound down port stays. */
+    bool switch_fault;          /* The switch has an "unspecified_fault". */
 };
 
 json_t *report_physical_switch(const struct odb_idl *vtep,
