@@ -39,6 +39,8 @@ reference_fate_to_string(enum reference_fate fate)
         return "drop";
     case REFERENCE_FORWARD:
         return "forward";
+    case REFERENCE_TUNNEL:
+        return "tunnel";
     case REFERENCE_OTHER:
         return "other";
     }
@@ -267,7 +269,16 @@ reference_evaluate(const struct xlate_offload_port *port,
         }
     }
     if (!dest) {
-        v->why = "destination not a local VM port";
+        /* A local port's MAC comes first, as in the pipeline. */
+        for (size_t i = 0; i < port->n_remotes; i++) {
+            if (ref_mac_equal(port->remotes[i].mac, f->dl_dst)) {
+                v->fate = REFERENCE_TUNNEL;
+                v->out_port = port->remotes[i].tunnel_ofport;
+                v->why = "a remote MAC: its tunnel, no egress ACL here";
+                return;
+            }
+        }
+        v->why = "destination neither a local VM port nor a remote MAC";
         return;
     }
 

@@ -19,7 +19,8 @@
 
 /* The reference model: the fate of a frame from a VM port, by a plain
  * reading of the policy, step by step as the pipeline goes (anti-spoofing,
- * the port's ingress ACL, the L2 lookup, the destination's egress ACL),
+ * the port's ingress ACL, the L2 lookup to a local port or a remote MAC's
+ * tunnel, the destination's egress ACL),
  * each ACL by first match over its entries' columns as hardware_vtep
  * defines them.  It shares no code with the translations (no OpenFlow
  * matches, no value/mask prefixes), so that checking the fast path and
@@ -36,15 +37,17 @@ struct fp_entry;
 enum reference_fate {
     REFERENCE_DROP,
     REFERENCE_FORWARD,          /* To one local VM port. */
-    REFERENCE_OTHER,            /* Anything else: flooding, a remote or
-                                 * unknown destination, a VLAN tag, or what
-                                 * the model leaves to OVS (the finer
+    REFERENCE_TUNNEL,           /* To a remote MAC's tunnel, in OVS. */
+    REFERENCE_OTHER,            /* Anything else: flooding, an unknown
+                                 * destination, a VLAN tag, or what the
+                                 * model leaves to OVS (the finer
                                  * anti-spoofing of ARP and IPv6). */
 };
 
 struct reference_verdict {
     enum reference_fate fate;
-    uint32_t out_port;          /* REFERENCE_FORWARD. */
+    uint32_t out_port;          /* REFERENCE_FORWARD; the tunnel's
+                                 * OpenFlow port for REFERENCE_TUNNEL. */
     const char *why;            /* Static. */
 };
 

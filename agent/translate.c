@@ -871,6 +871,7 @@ translate_nic_policy(const struct translate *t,
 {
     *policy = (struct xlate_nic_policy) {
         .ports = t->ports_cur,
+        .overlay = t->overlay_cur,
         .xacl = t->xacl,
         .desired = &t->desired,
         .installed = installed,

@@ -30,6 +30,7 @@
 #include <openvswitch/shash.h>
 
 #include "agent/acl.h"
+#include "agent/overlay.h"
 #include "agent/pipeline.h"
 #include "agent/ports.h"
 #include "agent/reference.h"
@@ -54,6 +55,7 @@ struct nic_model {
     ovs_be32 *ipv4;
     struct xlate_offload_dest *dests;
     int *dest_ofports;
+    struct xlate_offload_remote *remotes;
 };
 
 /* The models of every such port, and the ACLs they share. */
@@ -204,6 +206,29 @@ nic_models_build(const struct nicctrl *nc, const struct xlate_nic_policy *p,
     free(nps);
 }
 
+/* Gives 'm' the remote MACs of its logical switch in 'overlay' (NULL: none)
+ * whose tunnels have an OpenFlow port, for the reference model: the plan
+ * needs none. */
+static void
+nic_model_add_remotes(struct nic_model *m, const struct overlay *overlay)
+{
+    const struct overlay_switch *sw = (overlay
+                                       ? overlay_find_switch(overlay, m->ls)
+                                       : NULL);
+    size_t n_macs = sw ? sw->n_macs : 0;
+
+    m->remotes = iovp_xmalloc(MAX(n_macs, 1) * sizeof *m->remotes);
+    for (size_t i = 0; i < n_macs; i++) {
+        if (sw->macs[i].tunnel->ofport >= 0) {
+            m->remotes[m->port.n_remotes++] = (struct xlate_offload_remote) {
+                .mac = sw->macs[i].ea,
+                .tunnel_ofport = sw->macs[i].tunnel->ofport,
+            };
+        }
+    }
+    m->port.remotes = m->remotes;
+}
+
 static void
 nic_models_destroy(struct nic_models *ms)
 {
@@ -215,6 +240,7 @@ nic_models_destroy(struct nic_models *ms)
         free(ms->models[i].dest_ofports);
         free(ms->models[i].dest_acls);
         free(ms->models[i].dest_names);
+        free(ms->models[i].remotes);
     }
     free(ms->models);
     SHASH_FOR_EACH (node, &ms->acls) {
@@ -663,9 +689,13 @@ nic_draw(const struct nic_model *m, const struct planner_rule *rules,
         memcpy(k.dl_src, m->port.mac.ea, 6);
         k.dl_type = htons(0x0800);
         k.vlan_tci = 0;
-        if (m->port.n_dests) {
-            memcpy(k.dl_dst,
-                   m->port.dests[(r >> 8) % m->port.n_dests].mac.ea, 6);
+        size_t n_dsts = m->port.n_dests + m->port.n_remotes;
+        if (n_dsts) {
+            size_t d = (r >> 8) % n_dsts;
+            memcpy(k.dl_dst, (d < m->port.n_dests
+                              ? m->port.dests[d].mac.ea
+                              : m->port.remotes[d - m->port.n_dests].mac.ea),
+                   6);
         }
         if (m->port.n_ipv4 && (r >> 16) % 2) {
             k.nw_src = m->port.ipv4[(r >> 20) % m->port.n_ipv4];
@@ -753,8 +783,9 @@ nic_format_flow(const struct flow *f, int ofport, struct ds *s)
 #define NIC_VERIFY_DELIVERIES 4
 
 /* Checks 'port''s fast path by difference: 'count' frames drawn with
- * 'seed' go through the NIC (the backend's classify) and through the
- * reference model; a frame the NIC drops or forwards must get that fate
+ * 'seed' (to the port's local destinations and the remote MACs of its
+ * logical switch, or matching its rules) go through the NIC (the
+ * backend's classify) and through the reference model; a frame the NIC drops or forwards must get that fate
  * from the reference.  Stores in '*resultp' a new reference to a JSON
  * object with the counts, the first disagreements, and a sample of frames
  * with the reference's fate, for the caller to check against OVS's
@@ -773,7 +804,7 @@ xlate_nic_verify(struct nicctrl *nc, const struct xlate_nic_policy *p,
     *resultp = NULL;
     nic_models_build(nc, p, &ms);
 
-    const struct nic_model *m = NULL;
+    struct nic_model *m = NULL;
     for (size_t i = 0; i < ms.n && !m; i++) {
         if (!strcmp(ms.models[i].name, port)) {
             m = &ms.models[i];
@@ -785,6 +816,7 @@ xlate_nic_verify(struct nicctrl *nc, const struct xlate_nic_policy *p,
                             "NIC (an untagged binding, a known MAC and a "
                             "network device are needed)");
     }
+    nic_model_add_remotes(m, p->overlay);
 
     struct planner_rule *rules;
     size_t n_rules;
@@ -807,7 +839,7 @@ xlate_nic_verify(struct nicctrl *nc, const struct xlate_nic_policy *p,
         }
         reference_evaluate(&m->port, &f, &v);
 
-        int out_ofport = 0;
+        int out_ofport = v.fate == REFERENCE_TUNNEL ? v.out_port : 0;
         for (size_t d = 0; d < m->port.n_dests; d++) {
             if (v.fate == REFERENCE_FORWARD
                 && m->port.dests[d].out_port == v.out_port) {

@@ -33,6 +33,7 @@ struct desired;
 struct nicctrl;
 struct oflow;
 struct oflow_table;
+struct overlay;
 struct ports;
 struct xlate_acl;
 
@@ -40,6 +41,7 @@ struct xlate_acl;
  * translation, valid until the next translation. */
 struct xlate_nic_policy {
     const struct ports *ports;          /* The VM ports. */
+    const struct overlay *overlay;      /* Their remote MACs. */
     const struct xlate_acl *xacl;
     const struct desired *desired;      /* For the ACL entries' traffic in */
     const struct oflow_table *installed;    /* OVS, or NULL. */

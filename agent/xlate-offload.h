@@ -66,6 +66,14 @@ struct xlate_offload_dest {
                                      * or 'acl.deny_all'. */
 };
 
+/* A remote MAC of the port's logical switch, behind a tunnel: the fast
+ * path decides nothing toward it (encapsulation stays in OVS), but the
+ * reference model (agent/reference.h) knows it. */
+struct xlate_offload_remote {
+    struct eth_addr mac;
+    int tunnel_ofport;          /* The tunnel's OpenFlow port. */
+};
+
 struct xlate_offload_port {
     struct eth_addr mac;
     bool check_ipv4;            /* Anti-spoofing checks IPv4 sources... */
@@ -74,6 +82,8 @@ struct xlate_offload_port {
     struct xlate_acl_effect acl;   /* Its ingress ACL. */
     const struct xlate_offload_dest *dests;
     size_t n_dests;
+    const struct xlate_offload_remote *remotes;
+    size_t n_remotes;
 };
 
 /* Where a rule came from: indexes into the port's ingress ACL entries, its

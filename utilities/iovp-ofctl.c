@@ -248,7 +248,8 @@ ofctl_print_delivery(const json_t *delivery)
 /* "verify-offload PORT [COUNT [SEED]]": asks iovpd to check PORT's fast
  * path against its reference model, then checks the reference model
  * against OVS: each frame of the sample iovpd returns goes through OVS's
- * ofproto/trace, whose fate (dropped or not) must be the reference's; and
+ * ofproto/trace, whose fate (dropped or not) must be the reference's, and
+ * which must encapsulate (tnl_push()) a frame to a remote MAC; and
  * prints whether the frames iovpd sent through some of PORT's forward
  * entries arrived.  Returns the exit status: failure on any disagreement,
  * or a frame not delivered. */
@@ -276,7 +277,7 @@ ofctl_verify_offload(struct control_client *client,
                                                            "bridge"));
     const json_t *sample = json_object_get(verify, "sample");
     struct control_client *ovs = ofctl_open_vswitchd(o);
-    size_t n_traced = 0, n_ovs_disagreements = 0;
+    size_t n_traced = 0, n_tunnel = 0, n_ovs_disagreements = 0;
     json_t *ovs_examples = json_array();
     size_t i;
     json_t *s;
@@ -292,8 +293,11 @@ ofctl_verify_offload(struct control_client *client,
         }
         const char *fate = ofctl_ovs_fate(json_string_value(trace),
                                           &actions);
+        bool tunnel = !strcmp(ref, "tunnel");
         n_traced++;
-        if (fate && !strcmp(fate, "deny") != !strcmp(ref, "drop")) {
+        n_tunnel += tunnel;
+        if (fate && (!strcmp(fate, "deny") != !strcmp(ref, "drop")
+                     || (tunnel && !strstr(actions, "tnl_push(")))) {
             n_ovs_disagreements++;
             json_array_append_new(ovs_examples, json_pack(
                 "{s:s, s:s, s:s}", "flow", flow, "reference", ref,
@@ -314,7 +318,8 @@ ofctl_verify_offload(struct control_client *client,
     if (o->json) {
         json_object_del(verify, "sample");
         json_object_set_new(verify, "ovs", json_pack(
-            "{s:I, s:I, s:o}", "traced", (json_int_t) n_traced,
+            "{s:I, s:I, s:I, s:o}", "traced", (json_int_t) n_traced,
+            "to_tunnels", (json_int_t) n_tunnel,
             "disagreements", (json_int_t) n_ovs_disagreements,
             "examples", ovs_examples));
         ofctl_print(o, verify);
@@ -335,6 +340,10 @@ ofctl_verify_offload(struct control_client *client,
         }
         printf("reference model vs OVS (ofproto/trace): %zu frames traced, "
                "%zu disagreements\n", n_traced, n_ovs_disagreements);
+        if (n_tunnel) {
+            printf("  of them %zu to a remote MAC's tunnel, each encapsulated "
+                   "by OVS\n", n_tunnel);
+        }
         json_array_foreach (ovs_examples, i, s) {
             printf("  %s: reference %s, OVS %s\n",
                    json_string_value(json_object_get(s, "flow")),
