@@ -248,6 +248,19 @@ overlay_find_tunnel_row(const struct hwvtep_physical_switch *ps,
     return NULL;
 }
 
+/* Returns the OpenFlow port of 'iface', a VXLAN interface that iovpd
+ * made: the one OVS gave it, or before OVS has given it one, the one iovpd
+ * asked for (bridge.c), so that its flows need not wait for OVS to make
+ * the port (OVS takes flows toward a port that does not exist yet); -1
+ * when OVS could not make it. */
+static int
+overlay_iface_ofport(const struct vswitch_interface *iface)
+{
+    return (iface->n_ofport ? iface->ofport[0]
+            : iface->n_ofport_request ? iface->ofport_request[0]
+            : -1);
+}
+
 /* Returns the tunnel to the VTEP of 'loc', made if it is new, or NULL if
  * 'loc' is not a remote VXLAN VTEP (reported in 'o->faults').  'ps' is
  * this host's Physical_Switch, or NULL; 'ifaces' the bridge's VXLAN
@@ -289,7 +302,7 @@ overlay_tunnel(struct overlay *o, const struct hwvtep_physical_locator *loc,
              (unsigned int) ntohl(addr.s_addr));
     const struct vswitch_interface *iface = shash_find_data(ifaces,
                                                             tunnel->port);
-    tunnel->ofport = iface ? iface->ofport[0] : -1;
+    tunnel->ofport = iface ? overlay_iface_ofport(iface) : -1;
     tunnel->tunnel = overlay_find_tunnel_row(ps, ip);
     tunnel->bfd = overlay_tunnel_bfd(tunnel->tunnel);
     tunnel->bfd_status = (iface
@@ -329,7 +342,7 @@ overlay_tunnel_memo(struct overlay *o, struct hmap *memo,
 
 /* Stores in 'ifaces' (names to "const struct vswitch_interface *") each
  * VXLAN interface on 'bridge' that iovpd made and that has an OpenFlow
- * port. */
+ * port, or has asked for one (overlay_iface_ofport()). */
 static void
 overlay_read_ifaces(const struct odb_idl *ovs, const char *bridge,
                     struct shash *ifaces)
@@ -342,8 +355,8 @@ overlay_read_ifaces(const struct odb_idl *ovs, const char *bridge,
 
         for (size_t j = 0; j < port->n_interfaces; j++) {
             const struct vswitch_interface *iface = port->interfaces[j];
-            if (!strcmp(iface->type, "vxlan") && iface->n_ofport
-                && iface->ofport[0] > 0 && iface->ofport[0] < 0xff00
+            int ofport = overlay_iface_ofport(iface);
+            if (!strcmp(iface->type, "vxlan") && ofport > 0 && ofport < 0xff00
                 && odb_idl_map_get(iface->key_external_ids,
                                    iface->value_external_ids,
                                    iface->n_external_ids, "iovp-tunnel")) {
