@@ -208,11 +208,7 @@ agent_open_db(struct agent *agent, const struct agent_options *ao,
 void
 agent_ofp_send(struct agent *agent, struct ovs_list *msgs)
 {
-    struct ofpbuf *msg;
-
-    LIST_FOR_EACH_POP (msg, list_node, msgs) {
-        ofp_client_send(agent->ofp, msg);
-    }
+    ofp_client_send(agent->ofp, msgs);
 }
 
 /* The OpenFlow connection became active: ofctrl reads what the switch

@@ -18,15 +18,12 @@
 
 #include "agent/bridge.h"
 
-#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <openvswitch/shash.h>
 
 #include "agent/overlay.h"
-#include "lib/util.h"
 #include "model/vswitch-idl.h"
 #include "ovsdb/idl.h"
 #include "ovsdb/query.h"
@@ -189,62 +186,12 @@ bridge_tunnel_is_right(const struct vswitch_interface *iface,
                                      iface->n_bfd, tunnel->bfd));
 }
 
-/* The OpenFlow ports that iovpd asks OVS for its tunnels (ofport_request):
- * from here up, the first free, far above what OVS gives the VMs' ports
- * (from 1 up), so that the flows of a new tunnel need not wait for OVS to
- * make its port (see overlay.c). */
-#define BRIDGE_TUNNEL_OFPORT_MIN 0xe000
-#define BRIDGE_TUNNEL_OFPORT_MAX 0xfeff     /* OFPP_MAX - 1. */
-
-/* Returns a malloc()'d array that says, for each OpenFlow port in
- * BRIDGE_TUNNEL_OFPORT_MIN...BRIDGE_TUNNEL_OFPORT_MAX (from index 0),
- * whether an interface of 'br' has it or has asked for it. */
-static bool *
-bridge_used_ofports(const struct vswitch_bridge *br)
-{
-    enum { N = BRIDGE_TUNNEL_OFPORT_MAX - BRIDGE_TUNNEL_OFPORT_MIN + 1 };
-    bool *used = iovp_xzalloc(N * sizeof *used);
-
-    for (size_t i = 0; i < br->n_ports; i++) {
-        const struct vswitch_port *port = br->ports[i];
-        for (size_t j = 0; j < port->n_interfaces; j++) {
-            const struct vswitch_interface *iface = port->interfaces[j];
-            int64_t ofports[2] = {
-                iface->n_ofport ? iface->ofport[0] : -1,
-                iface->n_ofport_request ? iface->ofport_request[0] : -1,
-            };
-            for (size_t k = 0; k < 2; k++) {
-                if (ofports[k] >= BRIDGE_TUNNEL_OFPORT_MIN
-                    && ofports[k] <= BRIDGE_TUNNEL_OFPORT_MAX) {
-                    used[ofports[k] - BRIDGE_TUNNEL_OFPORT_MIN] = true;
-                }
-            }
-        }
-    }
-    return used;
-}
-
-/* Returns the first OpenFlow port from '*next' up to
- * BRIDGE_TUNNEL_OFPORT_MAX that 'used' (bridge_used_ofports()'s) does not
- * hold, and moves '*next' past it; or -1 if none is left (OVS then
- * chooses). */
-static int
-bridge_next_ofport(const bool *used, int *next)
-{
-    for (; *next <= BRIDGE_TUNNEL_OFPORT_MAX; (*next)++) {
-        if (!used[*next - BRIDGE_TUNNEL_OFPORT_MIN]) {
-            return (*next)++;
-        }
-    }
-    return -1;
-}
-
 /* Returns a new reference to the operations of a transaction that gives
  * the integration bridge, which exists, one VXLAN port for each remote
  * VTEP of 'overlay' (named as the tunnel says, with local address
  * 'tunnel_ip', the VNI set by each flow, and external_ids:iovp-tunnel the
- * remote address, BFD as the tunnel's Tunnel row asks, an OpenFlow port
- * asked for: see BRIDGE_TUNNEL_OFPORT_MIN), and takes away the
+ * remote address, BFD as the tunnel's Tunnel row asks, and the OpenFlow
+ * port that the overlay chose for it asked for), and takes away the
  * VXLAN ports iovpd made for VTEPs that are gone; NULL when there is
  * nothing to do.  Without 'tunnel_ip', the bridge has no tunnel. */
 json_t *
@@ -297,17 +244,11 @@ bridge_ensure_tunnels(const struct odb_idl *ovs, const char *bridge,
     }
 
     const struct overlay_tunnel *tunnel;
-    bool *used = NULL;
-    int next_ofport = BRIDGE_TUNNEL_OFPORT_MIN;
     size_t n = 0;
     HMAP_FOR_EACH (tunnel, node, &overlay->tunnels) {
         if (!tunnel_ip || shash_find(&present, tunnel->port)) {
             continue;
         }
-        if (!used) {
-            used = bridge_used_ofports(br);
-        }
-        int ofport = bridge_next_ofport(used, &next_ofport);
         char iface[32], port[32];
         snprintf(iface, sizeof iface, "iface%zu", n);
         snprintf(port, sizeof port, "port%zu", n++);
@@ -320,7 +261,8 @@ bridge_ensure_tunnels(const struct odb_idl *ovs, const char *bridge,
             "remote_ip", tunnel->ip,
             "external_ids", "map", "iovp-tunnel", tunnel->ip,
             "bfd", odb_map_from_object(tunnel->bfd),
-            "ofport_request", (ofport > 0 ? json_integer(ofport)
+            "ofport_request", (tunnel->ofport > 0
+                               ? json_integer(tunnel->ofport)
                                : json_pack("[s, []]", "set")),
             "uuid-name", iface));
         json_array_append_new(ops, json_pack(
@@ -334,7 +276,6 @@ bridge_ensure_tunnels(const struct odb_idl *ovs, const char *bridge,
             "where", odb_idl_row_where(&br->header_),
             "mutations", "ports", "insert", "named-uuid", port));
     }
-    free(used);
     shash_destroy(&present);
     return odb_txn_finish(ops, "iovpd: the overlay's tunnels");
 }

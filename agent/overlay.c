@@ -256,9 +256,11 @@ overlay_find_tunnel_row(const struct hwvtep_physical_switch *ps,
 static int
 overlay_iface_ofport(const struct vswitch_interface *iface)
 {
-    return (iface->n_ofport ? iface->ofport[0]
-            : iface->n_ofport_request ? iface->ofport_request[0]
-            : -1);
+    int64_t ofport = (iface->n_ofport ? iface->ofport[0]
+                      : iface->n_ofport_request ? iface->ofport_request[0]
+                      : -1);
+
+    return ofport > 0 && ofport < 0xff00 ? ofport : -1;
 }
 
 /* Returns the tunnel to the VTEP of 'loc', made if it is new, or NULL if
@@ -341,11 +343,12 @@ overlay_tunnel_memo(struct overlay *o, struct hmap *memo,
 }
 
 /* Stores in 'ifaces' (names to "const struct vswitch_interface *") each
- * VXLAN interface on 'bridge' that iovpd made and that has an OpenFlow
- * port, or has asked for one (overlay_iface_ofport()). */
+ * VXLAN interface on 'bridge' that iovpd made, and marks in 'used' (from
+ * OVERLAY_OFPORT_MIN on) each OpenFlow port from there up that an
+ * interface of 'bridge' has or has asked for. */
 static void
 overlay_read_ifaces(const struct odb_idl *ovs, const char *bridge,
-                    struct shash *ifaces)
+                    struct shash *ifaces, bool *used)
 {
     const struct vswitch_bridge *br;
 
@@ -355,15 +358,68 @@ overlay_read_ifaces(const struct odb_idl *ovs, const char *bridge,
 
         for (size_t j = 0; j < port->n_interfaces; j++) {
             const struct vswitch_interface *iface = port->interfaces[j];
-            int ofport = overlay_iface_ofport(iface);
-            if (!strcmp(iface->type, "vxlan") && ofport > 0 && ofport < 0xff00
+            if (!strcmp(iface->type, "vxlan")
                 && odb_idl_map_get(iface->key_external_ids,
                                    iface->value_external_ids,
                                    iface->n_external_ids, "iovp-tunnel")) {
                 shash_replace(ifaces, iface->name, iface);
             }
+            int64_t ofports[2] = {
+                iface->n_ofport ? iface->ofport[0] : -1,
+                iface->n_ofport_request ? iface->ofport_request[0] : -1,
+            };
+            for (size_t k = 0; k < 2; k++) {
+                if (ofports[k] >= OVERLAY_OFPORT_MIN
+                    && ofports[k] <= OVERLAY_OFPORT_MAX) {
+                    used[ofports[k] - OVERLAY_OFPORT_MIN] = true;
+                }
+            }
         }
     }
+}
+
+/* By address. */
+static int
+overlay_tunnel_compare(const void *a_, const void *b_)
+{
+    const struct overlay_tunnel *const *a = a_, *const *b = b_;
+
+    return strcmp((*a)->ip, (*b)->ip);
+}
+
+/* Gives each tunnel of 'o' that has no interface in 'ifaces' yet the
+ * OpenFlow port that iovpd will ask OVS for when it makes the port
+ * (bridge.c): by address, each the first not in 'used' (which it marks)
+ * from OVERLAY_OFPORT_MIN up, far above what OVS gives the VMs' ports
+ * (from 1 up).  Its flows then need not wait for the port: OVS takes
+ * flows toward a port that does not exist yet.  None is left without. */
+static void
+overlay_assign_ofports(struct overlay *o, const struct shash *ifaces,
+                       bool *used)
+{
+    struct overlay_tunnel **new = iovp_xmalloc(
+        MAX(1, hmap_count(&o->tunnels)) * sizeof *new);
+    struct overlay_tunnel *tunnel;
+    size_t n = 0;
+
+    HMAP_FOR_EACH (tunnel, node, &o->tunnels) {
+        if (!shash_find(ifaces, tunnel->port)) {
+            new[n++] = tunnel;
+        }
+    }
+    qsort(new, n, sizeof *new, overlay_tunnel_compare);
+
+    int next = OVERLAY_OFPORT_MIN;
+    for (size_t i = 0; i < n; i++) {
+        while (next <= OVERLAY_OFPORT_MAX && used[next - OVERLAY_OFPORT_MIN]) {
+            next++;
+        }
+        if (next <= OVERLAY_OFPORT_MAX) {
+            used[next - OVERLAY_OFPORT_MIN] = true;
+            new[i]->ofport = next;
+        }
+    }
+    free(new);
 }
 
 /* Returns the value of hexadecimal digit 'c', or -1. */
@@ -407,14 +463,6 @@ overlay_mac_compare(const void *a_, const void *b_)
     int cmp = memcmp(a->ea.ea, b->ea.ea, sizeof a->ea.ea);
 
     return cmp ? cmp : strcmp(a->tunnel->ip, b->tunnel->ip);
-}
-
-static int
-overlay_tunnel_compare(const void *a_, const void *b_)
-{
-    const struct overlay_tunnel *const *a = a_, *const *b = b_;
-
-    return strcmp((*a)->ip, (*b)->ip);
 }
 
 /* The logical switches on the overlay (see overlay.h). */
@@ -501,8 +549,10 @@ overlay_read(struct overlay *o, const struct odb_idl *vtep,
     if (!vtep) {
         return;
     }
+    bool *used = iovp_xzalloc((OVERLAY_OFPORT_MAX - OVERLAY_OFPORT_MIN + 1)
+                              * sizeof *used);
     if (ovs) {
-        overlay_read_ifaces(ovs, bridge, &ifaces);
+        overlay_read_ifaces(ovs, bridge, &ifaces, used);
     }
     const struct hwvtep_physical_switch *ps = (
         switch_name
@@ -576,6 +626,10 @@ overlay_read(struct overlay *o, const struct odb_idl *vtep,
     }
     overlay_memo_destroy(&switches);
     overlay_memo_destroy(&tunnels);
+    if (ovs && tunnel_ip) {
+        overlay_assign_ofports(o, &ifaces, used);
+    }
+    free(used);
 
     /* In a canonical order; one locator for each MAC. */
     struct shash_node *node;

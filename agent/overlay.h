@@ -53,7 +53,9 @@ struct overlay_tunnel {
     char ip[16];                /* dst_ip, dotted quad. */
     char port[16];              /* The OVS port's name: "vx" and the
                                  * address in hex. */
-    int ofport;                 /* Its OpenFlow port, or -1 if none yet. */
+    int ofport;                 /* Its OpenFlow port: OVS's, or the one
+                                 * iovpd asks for (or asked for, before
+                                 * OVS has made it), or -1 if none. */
 
     /* BFD.  'tunnel' is this switch's Tunnel row toward the VTEP, or NULL;
      * 'bfd' the Interface "bfd" column that its bfd_params and addresses
@@ -85,6 +87,10 @@ struct overlay_switch {
     size_t n_flood;
     size_t allocated_macs, allocated_flood;     /* Private. */
 };
+
+/* The OpenFlow ports that iovpd asks OVS for its tunnels' ports. */
+#define OVERLAY_OFPORT_MIN 0xe000
+#define OVERLAY_OFPORT_MAX 0xfeff   /* OFPP_MAX - 1. */
 
 struct overlay {
     struct hmap tunnels;        /* "struct overlay_tunnel"s. */

@@ -18,8 +18,10 @@
 
 #include "ofp/client.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 
+#include <openvswitch/list.h>
 #include <openvswitch/ofp-protocol.h>
 #include <openvswitch/ofpbuf.h>
 #include <openvswitch/vlog.h>
@@ -38,17 +40,41 @@ struct ofp_client {
     void *aux;
 };
 
-/* Sends what the session has queued, and hands on what it received. */
+/* How many bytes of queued messages ofp_client_flush() writes at once, at
+ * most (a message larger than that goes alone). */
+#define OFP_CLIENT_WRITE_SIZE (64 * 1024)
+
+/* Sends the bytes in 'out' and empties it. */
+static void
+ofp_client_write(struct ofp_client *c, struct ofpbuf *out)
+{
+    size_t size = out->size;
+
+    bclient_send(c->conn, ofpbuf_steal_data(out), size);
+    ofpbuf_init(out, 0);
+}
+
+/* Sends what the session has queued, several messages a write (a full
+ * flow sync is tens of thousands of small messages: a write each cost
+ * iovpd more than encoding them), and hands on what it received. */
 static void
 ofp_client_flush(struct ofp_client *c)
 {
+    struct ofpbuf out;
     struct ofpbuf *msg;
 
+    ofpbuf_init(&out, 0);
     while ((msg = ofconn_pop(c->session))) {
-        size_t size = msg->size;
-        bclient_send(c->conn, ofpbuf_steal_data(msg), size);
+        if (out.size && out.size + msg->size > OFP_CLIENT_WRITE_SIZE) {
+            ofp_client_write(c, &out);
+        }
+        ofpbuf_put(&out, msg->data, msg->size);
         ofpbuf_delete(msg);
     }
+    if (out.size) {
+        ofp_client_write(c, &out);
+    }
+    ofpbuf_uninit(&out);
     while ((msg = ofconn_pop_received(c->session))) {
         c->cbs.msg(c, msg, c->aux);
     }
@@ -145,16 +171,24 @@ ofp_client_destroy(struct ofp_client *c)
     }
 }
 
-/* Sends 'msg' (taken) to the switch, if connected; otherwise it is
- * dropped, as the connection's state will be read again on the next. */
+/* Sends the messages on 'msgs' (taken: the list is left empty) to the
+ * switch, if connected; otherwise they are dropped, as the connection's
+ * state will be read again on the next. */
 void
-ofp_client_send(struct ofp_client *c, struct ofpbuf *msg)
+ofp_client_send(struct ofp_client *c, struct ovs_list *msgs)
 {
-    if (ofconn_get_state(c->session) == OFCONN_ACTIVE) {
-        ofconn_send(c->session, msg);
+    bool active = ofconn_get_state(c->session) == OFCONN_ACTIVE;
+    struct ofpbuf *msg;
+
+    LIST_FOR_EACH_POP (msg, list_node, msgs) {
+        if (active) {
+            ofconn_send(c->session, msg);
+        } else {
+            ofpbuf_delete(msg);
+        }
+    }
+    if (active) {
         ofp_client_flush(c);
-    } else {
-        ofpbuf_delete(msg);
     }
 }
 

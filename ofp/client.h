@@ -31,6 +31,7 @@
 
 struct uv_loop_s;
 struct ofpbuf;
+struct ovs_list;
 struct ofp_client;
 
 struct ofp_client_cbs {
@@ -50,7 +51,7 @@ char *ofp_client_create(struct uv_loop_s *, const char *remote,
                         const struct ofp_client_cbs *, void *aux,
                         struct ofp_client **);
 void ofp_client_destroy(struct ofp_client *);
-void ofp_client_send(struct ofp_client *, struct ofpbuf *);
+void ofp_client_send(struct ofp_client *, struct ovs_list *msgs);
 
 json_t *ofp_client_status(const struct ofp_client *);
 
