@@ -445,6 +445,11 @@ for from in "vm1 (host1, ls1)" "vm3 (host1, ls2)" "vm4.10 (host1, ls1)" \
     printf '\n'
 done
 
+step "a frame from vm1 to vm5 on host2, traced: into the tunnel with ls1's VNI, and OVS agrees: iovp-ofctl trace vm1 ..."
+iovp-ofctl trace vm1 \
+    'tcp,dl_dst=02:00:00:00:00:05,nw_src=10.0.0.1,nw_dst=10.0.0.5,tp_dst=80' \
+    | cut -c1-200
+
 cat <<EOT
 
 The sandbox is running in $sandbox.  To explore it:
@@ -455,6 +460,7 @@ The sandbox is running in $sandbox.  To explore it:
     iovp-ofctl dump-offload [PORT]
     iovp-ofctl verify-offload PORT
     iovp-ofctl trace PORT FLOW
+    iovp-ofctl dump-flows vxc0000202       (the tunnel to host2)
     iovp-ofctl --format=json ovsdb/status
     iovp-ofctl ofp/status
     iovp-ofctl ovsdb/dump hardware_vtep
