@@ -448,7 +448,7 @@ done
 step "a frame from vm1 to vm5 on host2, traced: into the tunnel with ls1's VNI, and OVS agrees: iovp-ofctl trace vm1 ..."
 iovp-ofctl trace vm1 \
     'tcp,dl_dst=02:00:00:00:00:05,nw_src=10.0.0.1,nw_dst=10.0.0.5,tp_dst=80' \
-    | cut -c1-200
+    | sed 's/,eth(.*,ipv4(src=\([0-9.]*\),dst=\([0-9.]*\),.*,vxlan(\([^)]*\))/,...,ipv4(src=\1,dst=\2,...),...,vxlan(\3)/'
 
 cat <<EOT
 
