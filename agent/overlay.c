@@ -387,6 +387,22 @@ overlay_tunnel_compare(const void *a_, const void *b_)
     return strcmp((*a)->ip, (*b)->ip);
 }
 
+/* Returns the tunnels of 'o' by address, in a malloc()'d array of '*n'. */
+const struct overlay_tunnel **
+overlay_sorted_tunnels(const struct overlay *o, size_t *n)
+{
+    const struct overlay_tunnel **sorted = iovp_xmalloc(
+        MAX(1, hmap_count(&o->tunnels)) * sizeof *sorted);
+    const struct overlay_tunnel *tunnel;
+
+    *n = 0;
+    HMAP_FOR_EACH (tunnel, node, &o->tunnels) {
+        sorted[(*n)++] = tunnel;
+    }
+    qsort(sorted, *n, sizeof *sorted, overlay_tunnel_compare);
+    return sorted;
+}
+
 /* Gives each tunnel of 'o' that has no interface in 'ifaces' yet the
  * OpenFlow port that iovpd will ask OVS for when it makes the port
  * (bridge.c): by address, each the first not in 'used' (which it marks)
@@ -397,29 +413,23 @@ static void
 overlay_assign_ofports(struct overlay *o, const struct shash *ifaces,
                        bool *used)
 {
-    struct overlay_tunnel **new = iovp_xmalloc(
-        MAX(1, hmap_count(&o->tunnels)) * sizeof *new);
-    struct overlay_tunnel *tunnel;
-    size_t n = 0;
-
-    HMAP_FOR_EACH (tunnel, node, &o->tunnels) {
-        if (!shash_find(ifaces, tunnel->port)) {
-            new[n++] = tunnel;
-        }
-    }
-    qsort(new, n, sizeof *new, overlay_tunnel_compare);
-
+    size_t n;
+    const struct overlay_tunnel **sorted = overlay_sorted_tunnels(o, &n);
     int next = OVERLAY_OFPORT_MIN;
+
     for (size_t i = 0; i < n; i++) {
+        if (shash_find(ifaces, sorted[i]->port)) {
+            continue;
+        }
         while (next <= OVERLAY_OFPORT_MAX && used[next - OVERLAY_OFPORT_MIN]) {
             next++;
         }
         if (next <= OVERLAY_OFPORT_MAX) {
             used[next - OVERLAY_OFPORT_MIN] = true;
-            new[i]->ofport = next;
+            CONST_CAST(struct overlay_tunnel *, sorted[i])->ofport = next;
         }
     }
-    free(new);
+    free(sorted);
 }
 
 /* Returns the value of hexadecimal digit 'c', or -1. */

@@ -106,6 +106,8 @@ void overlay_read(struct overlay *, const struct odb_idl *vtep,
 
 const struct overlay_tunnel *overlay_find_tunnel(const struct overlay *,
                                                  const char *ip);
+const struct overlay_tunnel **overlay_sorted_tunnels(const struct overlay *,
+                                                    size_t *n);
 const struct overlay_tunnel *overlay_lookup_tunnel(const struct overlay *,
                                                    const char *name);
 const struct overlay_switch *overlay_find_switch(const struct overlay *,

@@ -581,9 +581,9 @@ report_tunnels(const struct odb_idl *vtep, const struct report_spec *spec,
     const struct overlay_tunnel *ot;
     size_t n = 0;
     HMAP_FOR_EACH (ot, node, &overlay->tunnels) {
-        const struct hwvtep_physical_locator *remote = report_find_locator(
-            vtep, ot->ip);
-        if (ot->tunnel || !remote) {
+        const struct hwvtep_physical_locator *remote = (
+            ot->tunnel ? NULL : report_find_locator(vtep, ot->ip));
+        if (!remote) {
             continue;
         }
         char name[32];

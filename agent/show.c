@@ -70,14 +70,6 @@ show_find_port(const struct hwvtep_physical_port **pps, size_t n,
     return NULL;
 }
 
-static int
-show_tunnel_compare(const void *a_, const void *b_)
-{
-    const struct overlay_tunnel *const *a = a_, *const *b = b_;
-
-    return strcmp((*a)->ip, (*b)->ip);
-}
-
 /* Returns a new reference to the overlay 'o' as "show" gives it:
  * {"tunnels": [{"remote", "port", "ofport", "bfd", "forwarding"}] by
  * address, "bfd" the BFD state and "forwarding" or "off", "forwarding"
@@ -95,16 +87,10 @@ show_overlay(const struct overlay *o)
                          "switches", switches);
     }
 
-    const struct overlay_tunnel **sorted = iovp_xmalloc(
-        MAX(1, hmap_count(&o->tunnels)) * sizeof *sorted);
-    const struct overlay_tunnel *t;
-    size_t n = 0;
-    HMAP_FOR_EACH (t, node, &o->tunnels) {
-        sorted[n++] = t;
-    }
-    qsort(sorted, n, sizeof *sorted, show_tunnel_compare);
+    size_t n;
+    const struct overlay_tunnel **sorted = overlay_sorted_tunnels(o, &n);
     for (size_t i = 0; i < n; i++) {
-        t = sorted[i];
+        const struct overlay_tunnel *t = sorted[i];
         const char *state = json_string_value(json_object_get(t->bfd_status,
                                                               "state"));
         char *bfd = (!json_object_size(t->bfd) ? iovp_xstrdup("off")
