@@ -57,7 +57,11 @@ overlay_destroy(struct overlay *o)
         struct overlay_switch *sw = node->data;
         free(sw->name);
         free(sw->macs);
-        free(sw->flood);
+        free(sw->flood.tunnels);
+        for (size_t i = 0; i < sw->n_mcasts; i++) {
+            free(sw->mcasts[i].set.tunnels);
+        }
+        free(sw->mcasts);
         free(sw);
     }
     shash_destroy(&o->switches);
@@ -378,6 +382,15 @@ overlay_read_ifaces(const struct odb_idl *ovs, const char *bridge,
     }
 }
 
+/* By MAC. */
+static int
+overlay_mcast_compare(const void *a_, const void *b_)
+{
+    const struct overlay_mcast *a = a_, *b = b_;
+
+    return memcmp(a->ea.ea, b->ea.ea, sizeof a->ea.ea);
+}
+
 /* By address. */
 static int
 overlay_tunnel_compare(const void *a_, const void *b_)
@@ -529,21 +542,44 @@ overlay_switch_of(struct overlay *o, const struct hwvtep_logical_switch *ls)
     return ls ? shash_find_data(&o->switches, ls->name) : NULL;
 }
 
+/* Adds 'tunnel' to 'set', once. */
 static void
-overlay_add_flood(struct overlay_switch *sw,
-                  const struct overlay_tunnel *tunnel)
+overlay_set_add(struct overlay_set *set, const struct overlay_tunnel *tunnel)
 {
-    for (size_t i = 0; i < sw->n_flood; i++) {
-        if (sw->flood[i] == tunnel) {
+    for (size_t i = 0; i < set->n; i++) {
+        if (set->tunnels[i] == tunnel) {
             return;
         }
     }
-    if (sw->n_flood >= sw->allocated_flood) {
-        sw->allocated_flood = MAX(4, 2 * sw->allocated_flood);
-        sw->flood = iovp_xrealloc(sw->flood,
-                                  sw->allocated_flood * sizeof *sw->flood);
+    if (set->n >= set->allocated) {
+        set->allocated = MAX(4, 2 * set->allocated);
+        set->tunnels = iovp_xrealloc(set->tunnels,
+                                     set->allocated * sizeof *set->tunnels);
     }
-    sw->flood[sw->n_flood++] = tunnel;
+    set->tunnels[set->n++] = tunnel;
+}
+
+/* Returns the set of multicast MAC 'mac' ('ea') of 'sw', made if it is
+ * new. */
+static struct overlay_set *
+overlay_mcast_set(struct overlay_switch *sw, const char *mac,
+                  struct eth_addr ea)
+{
+    for (size_t i = 0; i < sw->n_mcasts; i++) {
+        if (!memcmp(sw->mcasts[i].ea.ea, ea.ea, sizeof ea.ea)) {
+            return &sw->mcasts[i].set;
+        }
+    }
+    if (sw->n_mcasts >= sw->allocated_mcasts) {
+        sw->allocated_mcasts = MAX(4, 2 * sw->allocated_mcasts);
+        sw->mcasts = iovp_xrealloc(sw->mcasts, (sw->allocated_mcasts
+                                                * sizeof *sw->mcasts));
+    }
+    struct overlay_mcast *m = &sw->mcasts[sw->n_mcasts++];
+    memset(m, 0, sizeof *m);
+    memcpy(m->mac, mac, sizeof m->mac);
+    m->ea = ea;
+    return &m->set;
 }
 
 /* Reads the overlay from the hardware_vtep model 'vtep' and the tunnel
@@ -614,23 +650,37 @@ overlay_read(struct overlay *o, const struct odb_idl *vtep,
         m->tunnel = tunnel;
     }
 
-    /* Where each switch's unknown destinations go. */
+    /* Where each switch's unknown destinations go, and its multicast
+     * MACs with rows of their own.  (Two rows of one MAC: the union of
+     * their sets.) */
     const struct hwvtep_mcast_macs_remote *mmr;
     HWVTEP_MCAST_MACS_REMOTE_FOR_EACH (mmr, vtep) {
         struct overlay_switch *sw = overlay_switch_of(o, mmr->logical_switch);
+        struct overlay_set *set;
+        struct eth_addr ea;
+        char mac[18];
 
-        if (!sw || strcmp(mmr->MAC, "unknown-dst")) {
-            /* (Multicast MACs of their own: not yet; they go where
-             * unknown-dst goes.) */
+        if (!sw) {
             continue;
+        } else if (!strcmp(mmr->MAC, "unknown-dst")) {
+            set = &sw->flood;
+        } else if (!overlay_parse_mac(mmr->MAC, mac, &ea)
+                   || !(ea.ea[0] & 1)) {
+            overlay_fault(o, "Mcast_Macs_Remote %s: \"%s\" is neither "
+                          "unknown-dst nor a multicast MAC: ignored",
+                          mmr->header_.uuid, mmr->MAC);
+            continue;
+        } else {
+            set = overlay_mcast_set(sw, mac, ea);
         }
-        const struct hwvtep_physical_locator_set *set = mmr->locator_set;
-        for (size_t i = 0; set && i < set->n_locators; i++) {
+
+        const struct hwvtep_physical_locator_set *locs = mmr->locator_set;
+        for (size_t i = 0; locs && i < locs->n_locators; i++) {
             const struct overlay_tunnel *tunnel;
-            tunnel = overlay_tunnel_memo(o, &tunnels, set->locators[i],
+            tunnel = overlay_tunnel_memo(o, &tunnels, locs->locators[i],
                                          tunnel_ip, ps, &ifaces);
             if (tunnel) {
-                overlay_add_flood(sw, tunnel);
+                overlay_set_add(set, tunnel);
             }
         }
     }
@@ -660,8 +710,15 @@ overlay_read(struct overlay *o, const struct odb_idl *vtep,
             sw->macs[n++] = sw->macs[i];
         }
         sw->n_macs = n;
-        qsort(sw->flood, sw->n_flood, sizeof *sw->flood,
+        qsort(sw->flood.tunnels, sw->flood.n, sizeof *sw->flood.tunnels,
               overlay_tunnel_compare);
+        qsort(sw->mcasts, sw->n_mcasts, sizeof *sw->mcasts,
+              overlay_mcast_compare);
+        for (size_t i = 0; i < sw->n_mcasts; i++) {
+            struct overlay_set *set = &sw->mcasts[i].set;
+            qsort(set->tunnels, set->n, sizeof *set->tunnels,
+                  overlay_tunnel_compare);
+        }
     }
     shash_destroy(&ifaces);
 }
@@ -674,6 +731,20 @@ overlay_tunnel_equal(const struct overlay_tunnel *a,
             && a->forwarding == b->forwarding);
 }
 
+static bool
+overlay_set_equal(const struct overlay_set *a, const struct overlay_set *b)
+{
+    if (a->n != b->n) {
+        return false;
+    }
+    for (size_t i = 0; i < a->n; i++) {
+        if (!overlay_tunnel_equal(a->tunnels[i], b->tunnels[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Returns true if 'a' and 'b' (either may be NULL) make the same flows. */
 bool
 overlay_switch_equal(const struct overlay_switch *a,
@@ -683,17 +754,19 @@ overlay_switch_equal(const struct overlay_switch *a,
         return a == b;
     }
     if (a->vni != b->vni || a->source_node != b->source_node
-        || a->n_macs != b->n_macs || a->n_flood != b->n_flood) {
+        || a->n_macs != b->n_macs || a->n_mcasts != b->n_mcasts
+        || !overlay_set_equal(&a->flood, &b->flood)) {
         return false;
+    }
+    for (size_t i = 0; i < a->n_mcasts; i++) {
+        if (strcmp(a->mcasts[i].mac, b->mcasts[i].mac)
+            || !overlay_set_equal(&a->mcasts[i].set, &b->mcasts[i].set)) {
+            return false;
+        }
     }
     for (size_t i = 0; i < a->n_macs; i++) {
         if (strcmp(a->macs[i].mac, b->macs[i].mac)
             || !overlay_tunnel_equal(a->macs[i].tunnel, b->macs[i].tunnel)) {
-            return false;
-        }
-    }
-    for (size_t i = 0; i < a->n_flood; i++) {
-        if (!overlay_tunnel_equal(a->flood[i], b->flood[i])) {
             return false;
         }
     }

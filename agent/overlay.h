@@ -21,7 +21,8 @@
  * models (pure: no I/O): the logical switches on the overlay with their
  * VNIs, the remote VTEPs (locators) and the VXLAN port that OVS has for
  * each, the remote MACs, and the set of VTEPs that gets each switch's
- * broadcast, unknown unicast and multicast ("unknown-dst").
+ * broadcast, unknown unicast and multicast ("unknown-dst"), and that of
+ * each multicast MAC with a row of its own.
  *
  * A logical switch is on the overlay when its tunnel_key is set and not 0
  * (OVN writes 0 on every switch it does not use), and no other switch has
@@ -75,6 +76,21 @@ struct overlay_mac {
     const struct overlay_tunnel *tunnel;
 };
 
+/* The remote VTEPs of a Mcast_Macs_Remote row's locator set. */
+struct overlay_set {
+    const struct overlay_tunnel **tunnels;  /* Sorted by address. */
+    size_t n;
+    size_t allocated;           /* Private. */
+};
+
+/* A multicast MAC of a logical switch with a Mcast_Macs_Remote row of its
+ * own (every other goes where "unknown-dst" goes). */
+struct overlay_mcast {
+    char mac[18];               /* xx:xx:xx:xx:xx:xx, lower case. */
+    struct eth_addr ea;         /* The same. */
+    struct overlay_set set;
+};
+
 /* A logical switch on the overlay. */
 struct overlay_switch {
     char *name;
@@ -82,10 +98,10 @@ struct overlay_switch {
     bool source_node;           /* replication_mode "source_node". */
     struct overlay_mac *macs;   /* Sorted by MAC. */
     size_t n_macs;
-    const struct overlay_tunnel **flood;    /* "unknown-dst" members,
-                                             * sorted by address. */
-    size_t n_flood;
-    size_t allocated_macs, allocated_flood;     /* Private. */
+    struct overlay_set flood;   /* "unknown-dst". */
+    struct overlay_mcast *mcasts;   /* Sorted by MAC. */
+    size_t n_mcasts;
+    size_t allocated_macs, allocated_mcasts;    /* Private. */
 };
 
 /* The OpenFlow ports that iovpd asks OVS for its tunnels' ports. */

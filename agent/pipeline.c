@@ -364,6 +364,33 @@ pl_put_flood_clone(struct ofpbuf *ofpacts, int ofport,
     ofpact_finish_CLONE(ofpacts, &clone);
 }
 
+/* Puts in 'ofpacts' the replication of a frame that a local port sent to
+ * the VTEPs of 'set' (of logical switch 'sw'), each whose tunnel has an
+ * OpenFlow port: to all of them with replication mode "source_node",
+ * otherwise to one service node, the first (by address) whose BFD says
+ * forwarding, or the first. */
+static void
+pl_put_replication(struct ofpbuf *ofpacts, const struct overlay_switch *sw,
+                   const struct overlay_set *set)
+{
+    const struct overlay_tunnel *service_node = NULL;
+
+    for (size_t i = 0; i < set->n; i++) {
+        const struct overlay_tunnel *tunnel = set->tunnels[i];
+        if (tunnel->ofport < 0) {
+            continue;
+        } else if (sw->source_node) {
+            pl_put_flood_clone(ofpacts, tunnel->ofport, NULL);
+        } else if (!service_node
+                   || (tunnel->forwarding && !service_node->forwarding)) {
+            service_node = tunnel;
+        }
+    }
+    if (service_node) {
+        pl_put_flood_clone(ofpacts, service_node->ofport, NULL);
+    }
+}
+
 /* Adds to 'flows' the flooding of logical switch 'ls', whose bindings
  * with an OpenFlow port are those in 'ports' and whose overlay is 'sw'
  * (NULL if it is not on the overlay): broadcast, multicast and unknown
@@ -371,11 +398,10 @@ pl_put_flood_clone(struct ofpbuf *ofpacts, int ofport,
  * came from (OVS never outputs to the input port), each through the
  * egress ACL of its destination, in a clone so that one output's tag does
  * not follow the packet to the next.  What a local port sent goes to the
- * switch's "unknown-dst" VTEPs as well: to all of them with replication
- * mode "source_node", otherwise to one service node, the first (by
- * address) whose BFD says forwarding, or the first; what came from a
- * tunnel goes to local ports only (split horizon).  No flow if the switch
- * has nowhere to flood to. */
+ * switch's "unknown-dst" VTEPs as well (pl_put_replication()), or for a
+ * multicast MAC with a Mcast_Macs_Remote row of its own, to that row's
+ * VTEPs; what came from a tunnel goes to local ports only (split
+ * horizon).  No flow if the switch has nowhere to flood to. */
 void
 pipeline_ls_flows(const struct ports *ports, const struct overlay_switch *sw,
                   const char *ls, struct oflow_table *flows)
@@ -397,20 +423,8 @@ pipeline_ls_flows(const struct ports *ports, const struct overlay_switch *sw,
     }
     size_t n_local = ofpacts.size;
 
-    const struct overlay_tunnel *service_node = NULL;
-    for (size_t i = 0; sw && i < sw->n_flood; i++) {
-        const struct overlay_tunnel *tunnel = sw->flood[i];
-        if (tunnel->ofport < 0) {
-            continue;
-        } else if (sw->source_node) {
-            pl_put_flood_clone(&ofpacts, tunnel->ofport, NULL);
-        } else if (!service_node
-                   || (tunnel->forwarding && !service_node->forwarding)) {
-            service_node = tunnel;
-        }
-    }
-    if (service_node) {
-        pl_put_flood_clone(&ofpacts, service_node->ofport, NULL);
+    if (sw) {
+        pl_put_replication(&ofpacts, sw, &sw->flood);
     }
     if (ofpacts.size) {
         pl_match_init(&m);
@@ -425,6 +439,22 @@ pipeline_ls_flows(const struct ports *ports, const struct overlay_switch *sw,
         match_set_reg(&m, PIPELINE_REG_FROM_TUNNEL, 1);
         pl_add(flows, pipeline_ls_origin(ls), PIPELINE_T_L2, 11, &m,
                &ofpacts);
+    }
+
+    /* Multicast MACs of their own, from local ports (from a tunnel, the
+     * flow above takes them). */
+    for (size_t i = 0; sw && i < sw->n_mcasts; i++) {
+        const struct overlay_mcast *mc = &sw->mcasts[i];
+        ofpacts.size = n_local;
+        pl_put_replication(&ofpacts, sw, &mc->set);
+        if (ofpacts.size) {
+            pl_match_init(&m);
+            match_set_metadata(&m, metadata);
+            match_set_reg(&m, PIPELINE_REG_FROM_TUNNEL, 0);
+            match_set_dl_dst(&m, mc->ea);
+            pl_add(flows, pipeline_ls_origin(ls), PIPELINE_T_L2, 12, &m,
+                   &ofpacts);
+        }
     }
     ofpbuf_uninit(&ofpacts);
 }
@@ -484,13 +514,29 @@ pipeline_overlay_flows(const struct overlay_switch *sw,
     match_set_tun_id(&m, tun_id);
     pl_add(flows, origin, PIPELINE_T_CLASSIFY, 100, &m, &ofpacts);
 
-    /* Each tunnel once: the remote MACs' and the flooding's. */
-    size_t n_tunnels = sw->n_macs + sw->n_flood, n_used = 0;
+    /* Each tunnel once: the remote MACs', the flooding's and the
+     * multicast MACs'. */
+    size_t n_tunnels = sw->n_macs + sw->flood.n, n_used = 0;
+    for (size_t i = 0; i < sw->n_mcasts; i++) {
+        n_tunnels += sw->mcasts[i].set.n;
+    }
+    const struct overlay_tunnel **tunnels = iovp_xmalloc(
+        MAX(1, n_tunnels) * sizeof *tunnels);
+    size_t n = 0;
+    for (size_t i = 0; i < sw->n_macs; i++) {
+        tunnels[n++] = sw->macs[i].tunnel;
+    }
+    for (size_t i = 0; i < sw->flood.n; i++) {
+        tunnels[n++] = sw->flood.tunnels[i];
+    }
+    for (size_t i = 0; i < sw->n_mcasts; i++) {
+        for (size_t j = 0; j < sw->mcasts[i].set.n; j++) {
+            tunnels[n++] = sw->mcasts[i].set.tunnels[j];
+        }
+    }
     int *used = iovp_xmalloc(MAX(1, n_tunnels) * sizeof *used);
     for (size_t i = 0; i < n_tunnels; i++) {
-        const struct overlay_tunnel *tunnel = (i < sw->n_macs
-                                               ? sw->macs[i].tunnel
-                                               : sw->flood[i - sw->n_macs]);
+        const struct overlay_tunnel *tunnel = tunnels[i];
         bool seen = tunnel->ofport < 0;
         for (size_t j = 0; !seen && j < n_used; j++) {
             seen = used[j] == tunnel->ofport;
@@ -509,6 +555,7 @@ pipeline_overlay_flows(const struct overlay_switch *sw,
         pl_add(flows, origin, PIPELINE_T_OUTPUT, 100, &m, &ofpacts);
     }
     free(used);
+    free(tunnels);
     ofpbuf_uninit(&ofpacts);
 }
 

@@ -75,7 +75,7 @@ show_find_port(const struct hwvtep_physical_port **pps, size_t n,
  * address, "bfd" the BFD state and "forwarding" or "off", "forwarding"
  * false only when BFD is on and does not say so; "switches": [{"name", "vni",
  * "replication", "flood": [ADDRESS...], "remote_macs": [{"mac",
- * "remote"}]}] by name}. */
+ * "remote"}], "multicast": [{"mac", "flood": [ADDRESS...]}]}] by name}. */
 static json_t *
 show_overlay(const struct overlay *o)
 {
@@ -110,8 +110,20 @@ show_overlay(const struct overlay *o)
         json_t *flood = json_array();
         json_t *macs = json_array();
 
-        for (size_t j = 0; j < sw->n_flood; j++) {
-            json_array_append_new(flood, json_string(sw->flood[j]->ip));
+        for (size_t j = 0; j < sw->flood.n; j++) {
+            json_array_append_new(flood,
+                                  json_string(sw->flood.tunnels[j]->ip));
+        }
+        json_t *mcasts = json_array();
+        for (size_t j = 0; j < sw->n_mcasts; j++) {
+            const struct overlay_mcast *mc = &sw->mcasts[j];
+            json_t *remotes = json_array();
+            for (size_t k = 0; k < mc->set.n; k++) {
+                json_array_append_new(remotes,
+                                      json_string(mc->set.tunnels[k]->ip));
+            }
+            json_array_append_new(mcasts, json_pack(
+                "{s:s, s:o}", "mac", mc->mac, "flood", remotes));
         }
         for (size_t j = 0; j < sw->n_macs; j++) {
             json_array_append_new(macs, json_pack(
@@ -119,10 +131,10 @@ show_overlay(const struct overlay *o)
                 "remote", sw->macs[j].tunnel->ip));
         }
         json_array_append_new(switches, json_pack(
-            "{s:s, s:I, s:s, s:o, s:o}", "name", sw->name,
+            "{s:s, s:I, s:s, s:o, s:o, s:o}", "name", sw->name,
             "vni", (json_int_t) sw->vni,
             "replication", sw->source_node ? "source_node" : "service_node",
-            "flood", flood, "remote_macs", macs));
+            "flood", flood, "remote_macs", macs, "multicast", mcasts));
     }
     free(nodes);
     return json_pack("{s:o, s:o}", "tunnels", tunnels, "switches", switches);
@@ -256,6 +268,19 @@ show_switch_text(const json_t *show)
             ds_put_format(&text, "   remote MAC %s at %s\n",
                           json_string_value(json_object_get(x, "mac")),
                           json_string_value(json_object_get(x, "remote")));
+        }
+        json_array_foreach (json_object_get(sw, "multicast"), j, x) {
+            ds_put_format(&text, "   multicast MAC %s to",
+                          json_string_value(json_object_get(x, "mac")));
+            size_t k;
+            json_t *remote;
+            json_array_foreach (json_object_get(x, "flood"), k, remote) {
+                ds_put_format(&text, " %s", json_string_value(remote));
+            }
+            if (!json_array_size(json_object_get(x, "flood"))) {
+                ds_put_cstr(&text, " none");
+            }
+            ds_put_char(&text, '\n');
         }
     }
     return ds_steal_cstr(&text);

@@ -84,34 +84,19 @@ trace_output(json_t *outputs, const json_t *port, const json_t *binding,
     return true;
 }
 
-/* Returns the logical switch of 'show''s overlay whose VNI is 'vni', or
- * NULL. */
+/* Returns the logical switch of 'show''s overlay called 'ls', or if 'ls'
+ * is NULL the one whose VNI is 'vni'; NULL if there is none. */
 static const json_t *
-trace_vni_switch(const json_t *show, uint64_t vni)
+trace_overlay_switch(const json_t *show, const char *ls, uint64_t vni)
 {
     const json_t *sw;
     size_t i;
 
     json_array_foreach (json_object_get(json_object_get(show, "overlay"),
                                         "switches"), i, sw) {
-        if (json_integer_value(json_object_get(sw, "vni")) == vni) {
-            return sw;
-        }
-    }
-    return NULL;
-}
-
-/* Returns the logical switch called 'ls' in 'show''s overlay, or NULL if it
- * is not on the overlay. */
-static const json_t *
-trace_overlay_switch(const json_t *show, const char *ls)
-{
-    const json_t *sw;
-    size_t i;
-
-    json_array_foreach (json_object_get(json_object_get(show, "overlay"),
-                                        "switches"), i, sw) {
-        if (!strcmp(json_string_value(json_object_get(sw, "name")), ls)) {
+        if (ls
+            ? !strcmp(json_string_value(json_object_get(sw, "name")), ls)
+            : json_integer_value(json_object_get(sw, "vni")) == vni) {
             return sw;
         }
     }
@@ -158,14 +143,24 @@ trace_tunnel_output(json_t *outputs, const json_t *t, json_int_t vni)
 }
 
 /* Returns the tunnels to which logical switch 'sw' (of show.h's JSON, on
- * the overlay) floods what a local port sent, as the pipeline chooses them
- * (pipeline.c's pipeline_ls_flows()): every "unknown-dst" VTEP with
- * replication mode "source_node", else one service node, the first (by
- * address) whose BFD says forwarding, or the first.  Only tunnels with an
- * OpenFlow port count. */
+ * the overlay) floods what a local port sent to 'mac', as the pipeline
+ * chooses them (pipeline.c's pl_put_replication()) among the VTEPs of the
+ * MAC's own Mcast_Macs_Remote row if it is a multicast MAC with one, else
+ * of "unknown-dst": every one with replication mode "source_node", else
+ * one service node, the first (by address) whose BFD says forwarding, or
+ * the first.  Only tunnels with an OpenFlow port count. */
 static json_t *
-trace_flood_tunnels(const json_t *show, const json_t *sw)
+trace_flood_tunnels(const json_t *show, const json_t *sw, const char *mac)
 {
+    const json_t *set = json_object_get(sw, "flood");
+    const json_t *mc;
+    size_t j;
+    json_array_foreach (json_object_get(sw, "multicast"), j, mc) {
+        if (!strcmp(json_string_value(json_object_get(mc, "mac")), mac)) {
+            set = json_object_get(mc, "flood");
+        }
+    }
+
     bool source_node = !strcmp(json_string_value(json_object_get(
                                                      sw, "replication")),
                                "source_node");
@@ -174,7 +169,7 @@ trace_flood_tunnels(const json_t *show, const json_t *sw)
     const json_t *ip;
     size_t i;
 
-    json_array_foreach (json_object_get(sw, "flood"), i, ip) {
+    json_array_foreach (set, i, ip) {
         const json_t *t = trace_find_tunnel(show, json_string_value(ip));
         if (!t || !json_is_integer(json_object_get(t, "ofport"))) {
             continue;
@@ -346,7 +341,7 @@ trace_acl(const json_t *show, const char *port, const char *flow,
             return iovp_xasprintf("%s: a frame from a tunnel is untagged",
                                   flow);
         }
-        const json_t *sw = trace_vni_switch(show, vni);
+        const json_t *sw = trace_overlay_switch(show, NULL, vni);
         ls = sw ? json_string_value(json_object_get(sw, "name")) : NULL;
     } else {
         json_array_foreach (json_object_get(src, "bindings"), i, b) {
@@ -361,7 +356,7 @@ trace_acl(const json_t *show, const char *port, const char *flow,
         }
         ls = json_string_value(json_object_get(binding, "logical_switch"));
     }
-    const json_t *overlay_sw = ls ? trace_overlay_switch(show, ls) : NULL;
+    const json_t *overlay_sw = ls ? trace_overlay_switch(show, ls, 0) : NULL;
 
     /* A VM's source MAC, unless given. */
     const char *mac = (tunnel ? NULL
@@ -488,7 +483,8 @@ trace_acl(const json_t *show, const char *port, const char *flow,
                 "egress", v));
         }
         json_t *tunnels = (overlay_sw && !tunnel
-                           ? trace_flood_tunnels(show, overlay_sw) : NULL);
+                           ? trace_flood_tunnels(show, overlay_sw, dst_mac)
+                           : NULL);
         const json_t *t;
         json_array_foreach (tunnels, i, t) {
             trace_tunnel_output(outputs, t, ls_vni);

@@ -218,23 +218,35 @@ reaches() {
     esac
 }
 
-step "which VM reaches which (ping; from the trunk, ARP in each VLAN)"
-printf '%-22s %-6s %-6s %-6s\n' "from \\ to" vm1 vm2 vm3
-for from in "vm1 (ls1)" "vm2 (ls1)" "vm3 (ls2)" "vm4.10 (trunk, ls1)" \
-            "vm4.20 (trunk, ls2)" "vm4.30 (unbound)"; do
-    printf '%-22s' "$from"
-    for to in vm1 vm2 vm3; do
-        if [ "${from%% *}" = "$to" ]; then
-            result=-
-        elif reaches "${from%% *}" "$to"; then
-            result=yes
-        else
-            result=no
-        fi
-        printf ' %-6s' "$result"
+# reach_table "TO..." "FROM (WHAT)"...: a table of whether each VM FROM
+# reaches each VM TO (see reaches).
+reach_table() {
+    local tos=$1 from to result
+    shift
+    printf '%-22s' "from \\ to"
+    for to in $tos; do
+        printf ' %-6s' "$to"
     done
     printf '\n'
-done
+    for from in "$@"; do
+        printf '%-22s' "$from"
+        for to in $tos; do
+            if [ "${from%% *}" = "$to" ]; then
+                result=-
+            elif reaches "${from%% *}" "$to"; then
+                result=yes
+            else
+                result=no
+            fi
+            printf ' %-6s' "$result"
+        done
+        printf '\n'
+    done
+}
+
+step "which VM reaches which (ping; from the trunk, ARP in each VLAN)"
+reach_table "vm1 vm2 vm3" "vm1 (ls1)" "vm2 (ls1)" "vm3 (ls2)" \
+    "vm4.10 (trunk, ls1)" "vm4.20 (trunk, ls2)" "vm4.30 (unbound)"
 
 # The services vm2 offers: TCP 22 and 80 (connections accepted), UDP 53
 # (datagrams echoed).
@@ -427,23 +439,9 @@ printf 'host1'"'"'s Tunnel row, as the controller reads it: '
 vtep1 --bare --columns=bfd_status list Tunnel
 
 step "which VM reaches which across the hosts (ping over VXLAN; from the trunk, ARP in each VLAN)"
-printf '%-22s %-11s %-11s %-11s %-11s\n' "from \\ to" "vm1 (h1)" "vm3 (h1)" \
-    "vm5 (h2)" "vm6 (h2)"
-for from in "vm1 (host1, ls1)" "vm3 (host1, ls2)" "vm4.10 (host1, ls1)" \
-            "vm4.20 (host1, ls2)" "vm5 (host2, ls1)" "vm6 (host2, ls2)"; do
-    printf '%-22s' "$from"
-    for to in vm1 vm3 vm5 vm6; do
-        if [ "${from%% *}" = "$to" ]; then
-            result=-
-        elif reaches "${from%% *}" "$to"; then
-            result=yes
-        else
-            result=no
-        fi
-        printf ' %-11s' "$result"
-    done
-    printf '\n'
-done
+reach_table "vm1 vm3 vm5 vm6" "vm1 (host1, ls1)" "vm3 (host1, ls2)" \
+    "vm4.10 (host1, ls1)" "vm4.20 (host1, ls2)" "vm5 (host2, ls1)" \
+    "vm6 (host2, ls2)"
 
 step "a frame from vm1 to vm5 on host2, traced: into the tunnel with ls1's VNI, and OVS agrees: iovp-ofctl trace vm1 ..."
 iovp-ofctl trace vm1 \
