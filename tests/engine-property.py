@@ -637,16 +637,19 @@ class Changes:
         locs = sorted(set(self.locator(rng, m, t)[0]
                           for _ in range(rng.choice((1, 2)))),
                       key=m.key)
+        # unknown-dst, or a multicast MAC of its own.
+        mac = ("unknown-dst" if rng.random() < 0.7
+               else rng.choice(("01:00:5e:00:00:fb", "33:33:00:00:00:01")))
         set_name, u = t.row_name(), t.row_name()
         m.floods[u] = ls
         t.vtep.append({"op": "insert", "table": "Physical_Locator_Set",
                        "row": {"locators": ["set", [ref(l) for l in locs]]},
                        "uuid-name": set_name})
         t.vtep.append({"op": "insert", "table": "Mcast_Macs_Remote",
-                       "row": {"MAC": "unknown-dst", "logical_switch": ref(ls),
+                       "row": {"MAC": mac, "logical_switch": ref(ls),
                                "locator_set": ref(set_name)},
                        "uuid-name": u})
-        return "unknown-dst of %s to %d VTEPs" % (m.ls[ls], len(locs))
+        return "%s of %s to %d VTEPs" % (mac, m.ls[ls], len(locs))
 
     def del_flood(self, rng, m, t):
         if not m.floods:
@@ -655,7 +658,7 @@ class Changes:
         ls = m.floods.pop(u)
         t.vtep.append({"op": "delete", "table": "Mcast_Macs_Remote",
                        "where": where(u)})
-        return "unknown-dst of %s deleted" % m.ls.get(ls, "?")
+        return "Mcast_Macs_Remote of %s deleted" % m.ls.get(ls, "?")
 
     # ACL and ACL_entry.
 
