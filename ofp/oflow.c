@@ -91,6 +91,9 @@ oflow_set_data(struct oflow *f, struct minimatch *match,
     f->match = data->match;
     f->ofpacts = data->ofpacts;
     f->ofpacts_len = ofpacts_len;
+    f->hashed = false;
+    f->hash = oflow_hash(f);
+    f->hashed = true;
 }
 
 /* Zeroes the bytes of the 'len' bytes of actions 'ofpacts' that carry no
@@ -154,8 +157,9 @@ oflow_normalize_match(struct match *match)
 uint32_t
 oflow_hash(const struct oflow *f)
 {
-    return minimatch_hash(&f->match, ((uint32_t) f->table_id << 16)
-                          | f->priority);
+    return (f->hashed ? f->hash
+            : minimatch_hash(&f->match, ((uint32_t) f->table_id << 16)
+                             | f->priority));
 }
 
 /* Returns the flow in 't' with the identity (table, priority, match) of

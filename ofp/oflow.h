@@ -59,6 +59,11 @@ struct oflow {
     /* The switch's counters (installed flows only), or zero. */
     uint64_t n_packets, n_bytes;
     uint32_t duration_sec;
+
+    /* oflow_hash(), computed once for a flow made with a match of its own
+     * (a lookup key on the stack has none: 'hashed' false). */
+    uint32_t hash;
+    bool hashed;
 };
 
 struct oflow_table {
