@@ -101,6 +101,8 @@ struct agent {
                                  * database shows: a report is due. */
     char *underlay_fault;       /* What the underlay lacks, or NULL
                                  * (agent_check_underlay()). */
+    bool underlay_tunnels;      /* The overlay had a tunnel at the last
+                                 * check. */
 
     /* agent-stats.c's. */
     uv_timer_t stats;           /* Reads the flows' counters. */

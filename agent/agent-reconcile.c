@@ -49,6 +49,7 @@
 #include "agent/translate.h"
 #include "agent/underlay.h"
 #include "agent/xlate-acl.h"
+#include "model/vswitch-idl.h"
 #include "model/vtep-idl.h"
 #include "offload/nicctrl.h"
 #include "ofp/ofctrl.h"
@@ -287,9 +288,20 @@ agent_reconcile_flows(struct agent *agent, const struct odb_replica *vtep,
     agent_report_faults(agent, name);
 }
 
+/* Returns true if the integration bridge is on the userspace datapath. */
+static bool
+agent_is_userspace(const struct agent *agent)
+{
+    const struct vswitch_bridge *br = vswitch_bridge_find_by_string(
+        agent->ovs_idl, VSWITCH_BRIDGE_COL_NAME, agent->bridge);
+
+    return br && !strcmp(br->datapath_type, "netdev");
+}
+
 /* Checks the underlay (agent/underlay.h) while the overlay has a tunnel,
  * and logs what it lacks, once each time that changes: the fault is then
- * reported on this switch's Physical_Switch. */
+ * reported on this switch's Physical_Switch.  (Every 2 seconds,
+ * and when the overlay gains its first tunnel or loses its last.) */
 void
 agent_check_underlay(struct agent *agent)
 {
@@ -298,11 +310,10 @@ agent_check_underlay(struct agent *agent)
     const char *name, *tunnel_ip;
 
     translate_identity(agent->translate, ovs != NULL, &name, &tunnel_ip);
-    char *fault = (ovs && tunnel_ip && hmap_count(&overlay->tunnels)
+    agent->underlay_tunnels = hmap_count(&overlay->tunnels) > 0;
+    char *fault = (ovs && tunnel_ip && agent->underlay_tunnels
                    ? underlay_check(agent->ovs_idl, tunnel_ip,
-                                    (agent->datapath_type
-                                     && !strcmp(agent->datapath_type,
-                                                "netdev")))
+                                    agent_is_userspace(agent))
                    : NULL);
     if (fault ? !agent->underlay_fault || strcmp(fault, agent->underlay_fault)
         : agent->underlay_fault != NULL) {
@@ -333,7 +344,10 @@ agent_reconcile_tunnels(struct agent *agent, const struct odb_replica *vtep,
     if (!vtep || !ovs || !name || !ofctrl_has_installed(agent->ofctrl)) {
         return;
     }
-    agent_check_underlay(agent);
+    if (agent->underlay_tunnels
+        != (hmap_count(&translate_overlay(agent->translate)->tunnels) > 0)) {
+        agent_check_underlay(agent);
+    }
     json_t *ops = (agent->ovs_txn.in_flight ? NULL
                    : bridge_ensure_tunnels(agent->ovs_idl, agent->bridge,
                                            translate_overlay(agent->translate),

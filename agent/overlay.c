@@ -418,20 +418,36 @@ overlay_sorted_tunnels(const struct overlay *o, size_t *n)
 
 /* Gives each tunnel of 'o' that has no interface in 'ifaces' yet the
  * OpenFlow port that iovpd will ask OVS for when it makes the port
- * (bridge.c): by address, each the first not in 'used' (which it marks)
- * from OVERLAY_OFPORT_MIN up, far above what OVS gives the VMs' ports
- * (from 1 up).  Its flows then need not wait for the port: OVS takes
- * flows toward a port that does not exist yet.  None is left without. */
+ * (bridge.c): the one 'prev' (the last reading, or NULL) gave it, so that
+ * a choice stands while its port is being made, if no interface has taken
+ * it since; otherwise, by address, the first not in 'used' from
+ * OVERLAY_OFPORT_MIN up, far above what OVS gives the VMs' ports (from 1
+ * up).  Marks each choice in 'used'.  Its flows then need not wait for the
+ * port: OVS takes flows toward a port that does not exist yet. */
 static void
-overlay_assign_ofports(struct overlay *o, const struct shash *ifaces,
-                       bool *used)
+overlay_assign_ofports(struct overlay *o, const struct overlay *prev,
+                       const struct shash *ifaces, bool *used)
 {
     size_t n;
     const struct overlay_tunnel **sorted = overlay_sorted_tunnels(o, &n);
     int next = OVERLAY_OFPORT_MIN;
 
     for (size_t i = 0; i < n; i++) {
-        if (shash_find(ifaces, sorted[i]->port)) {
+        const struct overlay_tunnel *old = (prev
+                                            ? overlay_find_tunnel(
+                                                prev, sorted[i]->ip)
+                                            : NULL);
+        if (!shash_find(ifaces, sorted[i]->port) && old
+            && old->ofport >= OVERLAY_OFPORT_MIN
+            && old->ofport <= OVERLAY_OFPORT_MAX
+            && !used[old->ofport - OVERLAY_OFPORT_MIN]) {
+            used[old->ofport - OVERLAY_OFPORT_MIN] = true;
+            CONST_CAST(struct overlay_tunnel *, sorted[i])->ofport
+                = old->ofport;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (shash_find(ifaces, sorted[i]->port) || sorted[i]->ofport >= 0) {
             continue;
         }
         while (next <= OVERLAY_OFPORT_MAX && used[next - OVERLAY_OFPORT_MIN]) {
@@ -584,11 +600,14 @@ overlay_mcast_set(struct overlay_switch *sw, const char *mac,
 
 /* Reads the overlay from the hardware_vtep model 'vtep' and the tunnel
  * ports of 'bridge' from the Open_vSwitch model 'ovs' into 'o' (just
- * initialized).  'tunnel_ip' is this host's tunnel address, or NULL. */
+ * initialized).  'tunnel_ip' is this host's tunnel address, or NULL.
+ * 'prev' is the last reading (or NULL), whose choices of OpenFlow ports
+ * for tunnels that have no port yet stand (overlay_assign_ofports()). */
 void
-overlay_read(struct overlay *o, const struct odb_idl *vtep,
-             const struct odb_idl *ovs, const char *switch_name,
-             const char *bridge, const char *tunnel_ip)
+overlay_read(struct overlay *o, const struct overlay *prev,
+             const struct odb_idl *vtep, const struct odb_idl *ovs,
+             const char *switch_name, const char *bridge,
+             const char *tunnel_ip)
 {
     struct shash ifaces = SHASH_INITIALIZER(&ifaces);
 
@@ -687,7 +706,7 @@ overlay_read(struct overlay *o, const struct odb_idl *vtep,
     overlay_memo_destroy(&switches);
     overlay_memo_destroy(&tunnels);
     if (ovs && tunnel_ip) {
-        overlay_assign_ofports(o, &ifaces, used);
+        overlay_assign_ofports(o, prev, &ifaces, used);
     }
     free(used);
 

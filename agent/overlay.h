@@ -116,9 +116,10 @@ struct overlay {
 
 void overlay_init(struct overlay *);
 void overlay_destroy(struct overlay *);
-void overlay_read(struct overlay *, const struct odb_idl *vtep,
-                  const struct odb_idl *ovs, const char *switch_name,
-                  const char *bridge, const char *tunnel_ip);
+void overlay_read(struct overlay *, const struct overlay *prev,
+                  const struct odb_idl *vtep, const struct odb_idl *ovs,
+                  const char *switch_name, const char *bridge,
+                  const char *tunnel_ip);
 
 const struct overlay_tunnel *overlay_find_tunnel(const struct overlay *,
                                                  const char *ip);

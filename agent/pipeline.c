@@ -588,7 +588,7 @@ pipeline_tunnel_flows(const struct overlay_tunnel *tunnel,
 
 /* Returns true if 'f' is one of the flows that a frame from or toward the
  * tunnel with OpenFlow port 'ofport' meets as such: table 0's that take a
- * VNI (every tunnel's) or that take what comes from that port, table 30's
+ * VNI from any tunnel or that take what comes from that port, table 30's
  * that choose the tunnel for a remote MAC or flood to it, and table 50's
  * that set its VNI and output to it. */
 bool
@@ -597,9 +597,9 @@ pipeline_flow_is_tunnels(const struct oflow *f, int ofport)
     struct match m;
 
     minimatch_expand(&f->match, &m);
-    if ((m.wc.masks.in_port.ofp_port
-         && m.flow.in_port.ofp_port == pl_ofp_port(ofport))
-        || m.wc.masks.tunnel.tun_id
+    bool in_port = m.wc.masks.in_port.ofp_port != 0;
+    if ((in_port ? m.flow.in_port.ofp_port == pl_ofp_port(ofport)
+         : m.wc.masks.tunnel.tun_id != 0)
         || (m.wc.masks.regs[7] == UINT32_MAX && m.flow.regs[7] == ofport)) {
         return true;
     }

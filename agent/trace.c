@@ -536,9 +536,6 @@ trace_acl(const json_t *show, const char *port, const char *flow,
         "ovs_flow", ds_cstr(&ovs_flow),
         "ofports", ofports, "tunnels", tunnels);
     ds_destroy(&ovs_flow);
-    if (!ls) {
-        json_object_set_new(result, "logical_switch", json_null());
-    }
     if (tunnel) {
         json_object_set_new(result, "tunnel", json_pack(
                                 "{s:O, s:I}", "remote",

@@ -457,8 +457,8 @@ translate_overlay_run(struct engine_node *node)
     t->overlay_cur = older;
     overlay_destroy(t->overlay_cur);
     overlay_init(t->overlay_cur);
-    overlay_read(t->overlay_cur, t->vtep_idl, t->ovs_idl, name, t->bridge,
-                 ip);
+    overlay_read(t->overlay_cur, t->overlay_prev, t->vtep_idl, t->ovs_idl,
+                 name, t->bridge, ip);
     translate_log_ambiguities(t->overlay_prev->faults,
                               t->overlay_cur->faults);
 
