@@ -37,13 +37,13 @@ untagged binding, a MAC of its own and a network device, which every port
 here has."""
 
 import os
-import statistics
 import subprocess
 import sys
 import time
 
 import ovsdb_rpc
-from sandbox import Sandbox, options, wait
+from sandbox import (Sandbox, change_latencies, options, print_latencies,
+                     wait)
 
 def transact(sock_path, ops):
     """Runs 'ops' on the hardware_vtep database at 'sock_path'."""
@@ -238,28 +238,15 @@ def main():
             'where': [['sequence', '==', 10],
                       ['source_ip', '==', '10.0.0.0']],
             'columns': ['_uuid']}])[0]['rows'][0]['_uuid']
-        latencies, mods = [], []
-        for k in range(n_changes):
-            before = iovpd.call('ofp/status')['flows']
-            t0 = time.monotonic()
-            transact(box.db_sock, [{
+        latencies, mods = change_latencies(
+            iovpd, lambda k: transact(box.db_sock, [{
                 'op': 'update', 'table': 'ACL_entry',
                 'where': [['_uuid', '==', entry]],
                 'row': {'dest_port_min': 30000 + k,
-                        'dest_port_max': 30000 + k}}])
-            after = wait(lambda: (lambda f: f['state'] == 'ready'
-                                  and f['bundles'] > before['bundles']
-                                  and f)(iovpd.call('ofp/status')['flows']),
-                         60, 'the change')
-            latencies.append(time.monotonic() - t0)
-            mods.append(after['flow_mods'] - before['flow_mods'])
-        latencies.sort()
-        p99 = latencies[min(len(latencies) - 1,
-                            int(round(0.99 * len(latencies))) - 1)]
+                        'dest_port_max': 30000 + k}}]),
+            n_changes, 'the change')
         print('incremental, one entry changed %d times:' % n_changes)
-        print('  latency to installed: p50 %.1f ms, p99 %.1f ms '
-              '(goal: p99 under 10 ms)'
-              % (statistics.median(latencies) * 1000, p99 * 1000))
+        print_latencies(latencies, 10)
         print('  flow_mods per change: %s (goal: only the entry\'s, 2)'
               % ', '.join(sorted(set(str(m) for m in mods))))
 

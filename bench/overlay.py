@@ -38,7 +38,8 @@ import subprocess
 import time
 
 import ovsdb_rpc
-from sandbox import Sandbox, options, wait
+from sandbox import (Sandbox, change_latencies, options, print_latencies,
+                     wait)
 
 
 def transact(sock_path, ops):
@@ -221,28 +222,15 @@ def main():
             'op': 'select', 'table': 'Physical_Locator', 'where': [],
             'columns': ['_uuid', 'dst_ip']}])[0]['rows']
             if r['dst_ip'] != '172.31.0.1' and r['_uuid'] != current]
-        latencies, mods = [], []
-        for k in range(n_moves):
-            before = iovpd.call('ofp/status')['flows']
-            t0 = time.monotonic()
-            transact(box.db_sock, [{
+        latencies, mods = change_latencies(
+            iovpd, lambda k: transact(box.db_sock, [{
                 'op': 'update', 'table': 'Ucast_Macs_Remote',
                 'where': [['_uuid', '==', mac]],
                 'row': {'locator': locators[k % len(locators)]
-                        if k % 2 == 0 else current}}])
-            after = wait(lambda: (lambda f: f['state'] == 'ready'
-                                  and f['bundles'] > before['bundles']
-                                  and f)(iovpd.call('ofp/status')['flows']),
-                         60, 'the move')
-            latencies.append(time.monotonic() - t0)
-            mods.append(after['flow_mods'] - before['flow_mods'])
-        latencies.sort()
-        p99 = latencies[min(len(latencies) - 1,
-                            int(round(0.99 * len(latencies))) - 1)]
+                        if k % 2 == 0 else current}}]),
+            n_moves, 'the move')
         print('one remote MAC moved %d times:' % n_moves)
-        print('  latency to installed: p50 %.1f ms, p99 %.1f ms '
-              '(goal: p99 under 10 ms)'
-              % (statistics.median(latencies) * 1000, p99 * 1000))
+        print_latencies(latencies, 10)
         print('  flow_mods per move: %s (the MAC\'s flow toward its tunnel: 1)'
               % ', '.join(sorted(set(str(m) for m in mods))))
 

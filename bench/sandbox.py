@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -161,3 +162,32 @@ def wait(condition, timeout, what):
             return result
         time.sleep(0.001)
     sys.exit('timed out waiting for %s' % what)
+
+
+def change_latencies(iovpd, change, n, what):
+    """Calls change(k) for each k in range(n), each time waiting until
+    'iovpd' (its Unixctl, JSON) has put a new bundle to the switch and has
+    nothing in flight.  Returns the latencies in seconds, from each call
+    to its change installed, and the flow_mods each change sent."""
+    latencies, mods = [], []
+    for k in range(n):
+        before = iovpd.call('ofp/status')['flows']
+        t0 = time.monotonic()
+        change(k)
+        after = wait(lambda: (lambda f: f['state'] == 'ready'
+                              and f['bundles'] > before['bundles']
+                              and f)(iovpd.call('ofp/status')['flows']),
+                     60, what)
+        latencies.append(time.monotonic() - t0)
+        mods.append(after['flow_mods'] - before['flow_mods'])
+    return latencies, mods
+
+
+def print_latencies(latencies, goal_ms):
+    """Prints the p50 and p99 of 'latencies' (seconds), against a p99 goal
+    of 'goal_ms' milliseconds."""
+    ordered = sorted(latencies)
+    p99 = ordered[min(len(ordered) - 1, int(round(0.99 * len(ordered))) - 1)]
+    print('  latency to installed: p50 %.1f ms, p99 %.1f ms '
+          '(goal: p99 under %d ms)'
+          % (statistics.median(ordered) * 1000, p99 * 1000, goal_ms))
