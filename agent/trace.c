@@ -230,6 +230,24 @@ trace_ovs_fields(const char *flow, int nw_proto)
     return ds_steal_cstr(&s);
 }
 
+/* If 'p' (a port or tunnel of show.h's JSON) has an OpenFlow port, adds to
+ * 'ofports' its name (its member 'name_key') under that number, as text,
+ * and returns true; otherwise returns false. */
+static bool
+trace_name_ofport(json_t *ofports, const json_t *p, const char *name_key)
+{
+    const json_t *ofport = json_object_get(p, "ofport");
+    char key[32];
+
+    if (!json_is_integer(ofport)) {
+        return false;
+    }
+    snprintf(key, sizeof key, "%"JSON_INTEGER_FORMAT,
+             json_integer_value(ofport));
+    json_object_set(ofports, key, json_object_get(p, name_key));
+    return true;
+}
+
 /* Stores in '*tracep' a new reference to what happens to the packet 'flow'
  * (ovs-ofctl flow syntax) that the VM on 'port' sends, or that the tunnel
  * 'port' (its OVS port, or its remote VTEP's address) brings, by the
@@ -500,25 +518,14 @@ trace_acl(const json_t *show, const char *port, const char *flow,
     json_t *ofports = json_object();
     json_t *tunnels = json_object();
     json_array_foreach (ports, i, p) {
-        const json_t *ofport = json_object_get(p, "ofport");
-        if (json_is_integer(ofport)) {
-            char key[32];
-            snprintf(key, sizeof key, "%"JSON_INTEGER_FORMAT,
-                     json_integer_value(ofport));
-            json_object_set(ofports, key, json_object_get(p, "name"));
-        }
+        trace_name_ofport(ofports, p, "name");
     }
     json_array_foreach (json_object_get(json_object_get(show, "overlay"),
                                         "tunnels"), i, p) {
-        const json_t *ofport = json_object_get(p, "ofport");
-        if (json_is_integer(ofport)) {
-            char key[32];
-            snprintf(key, sizeof key, "%"JSON_INTEGER_FORMAT,
-                     json_integer_value(ofport));
-            json_object_set(ofports, key, json_object_get(p, "port"));
+        if (trace_name_ofport(ofports, p, "port")) {
             json_object_set(tunnels, json_string_value(
                                 json_object_get(p, "remote")),
-                            (json_t *) ofport);
+                            json_object_get(p, "ofport"));
         }
     }
 

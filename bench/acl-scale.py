@@ -107,8 +107,6 @@ def main():
     try:
         box.start()
         iovpd = box.ctl('iovpd', json_output=True)
-        wait(lambda: box.run('ovs-vsctl', 'br-exists', 'br-int',
-                             check=False).returncode == 0, 10, 'br-int')
 
         # The ports, bound untagged to one logical switch, no ACL yet.
         cmd = ['ovs-vsctl']

@@ -48,15 +48,8 @@ def add_vm(box, name, ip, mac):
             'external_ids:attached-mac=' + mac)
 
 
-def vsctl_ok(box, *argv):
-    return box.run(*argv, check=False, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL).returncode == 0
-
-
 def setup(box):
     box.start()
-    wait(lambda: vsctl_ok(box, 'ovs-vsctl', 'br-exists', 'br-int'), 10,
-         'br-int')
     for name, ip, mac in VMS:
         add_vm(box, name, ip, mac)
     wait(lambda: box.run('vtep-ctl', 'list-ports', 'bench', check=False,

@@ -170,8 +170,6 @@ def main():
     receivers = []
     try:
         box.start()
-        wait(lambda: box.run('ovs-vsctl', 'br-exists', 'br-int',
-                             check=False).returncode == 0, 10, 'br-int')
         vm_ns = {name: vms.add(name, ip, mac) for name, ip, mac in VMS}
         box.run('vtep-ctl', 'add-ls', 'ls1')
         wait(lambda: len(box.run('vtep-ctl', 'list-ports', 'bench',

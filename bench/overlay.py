@@ -70,8 +70,6 @@ def main():
     try:
         box.start()
         iovpd = box.ctl('iovpd', json_output=True)
-        wait(lambda: box.run('ovs-vsctl', 'br-exists', 'br-int',
-                             check=False).returncode == 0, 10, 'br-int')
 
         # One VM port in each logical switch, each switch on the overlay.
         cmd = ['ovs-vsctl']

@@ -115,6 +115,9 @@ class Sandbox:
         self.ns_run('ip', 'link', 'set', 'lo', 'up')
         self.start_vswitchd()
         self.start_iovpd()
+        # iovpd makes the integration bridge.
+        wait(lambda: self.run('ovs-vsctl', 'br-exists', 'br-int',
+                              check=False).returncode == 0, 30, 'br-int')
 
     def start_ovsdb(self):
         self.run('ovsdb-server', '-vconsole:off', '-vsyslog:off',

@@ -194,8 +194,6 @@ def main():
     wrong = transient = probes = skipped = ops = 0
     try:
         box.start()
-        wait(lambda: box.run('ovs-vsctl', 'br-exists', 'br-int',
-                             check=False).returncode == 0, 30, 'br-int')
         for p in range(n_ports):
             add_port(box, p)
         wait(lambda: len(vtep(box, [{
