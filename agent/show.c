@@ -177,6 +177,23 @@ show_switch(const struct odb_idl *vtep, const struct odb_idl *ovs,
                      "overlay", show_overlay(spec->overlay));
 }
 
+/* Appends to 'text' each address of 'addresses' (a JSON array of strings),
+ * each after a space, or " none", and ends the line. */
+static void
+show_put_addresses(struct ds *text, const json_t *addresses)
+{
+    const json_t *a;
+    size_t i;
+
+    json_array_foreach (addresses, i, a) {
+        ds_put_format(text, " %s", json_string_value(a));
+    }
+    if (!json_array_size(addresses)) {
+        ds_put_cstr(text, " none");
+    }
+    ds_put_char(text, '\n');
+}
+
 /* Returns the text form of 'show', what show_switch() returned, as
  * malloc()'d text. */
 char *
@@ -255,15 +272,9 @@ show_switch_text(const json_t *show)
                       (long long int) json_integer_value(
                           json_object_get(sw, "vni")),
                       json_string_value(json_object_get(sw, "replication")));
+        show_put_addresses(&text, json_object_get(sw, "flood"));
         size_t j;
         json_t *x;
-        json_array_foreach (json_object_get(sw, "flood"), j, x) {
-            ds_put_format(&text, " %s", json_string_value(x));
-        }
-        if (!json_array_size(json_object_get(sw, "flood"))) {
-            ds_put_cstr(&text, " none");
-        }
-        ds_put_char(&text, '\n');
         json_array_foreach (json_object_get(sw, "remote_macs"), j, x) {
             ds_put_format(&text, "   remote MAC %s at %s\n",
                           json_string_value(json_object_get(x, "mac")),
@@ -272,15 +283,7 @@ show_switch_text(const json_t *show)
         json_array_foreach (json_object_get(sw, "multicast"), j, x) {
             ds_put_format(&text, "   multicast MAC %s to",
                           json_string_value(json_object_get(x, "mac")));
-            size_t k;
-            json_t *remote;
-            json_array_foreach (json_object_get(x, "flood"), k, remote) {
-                ds_put_format(&text, " %s", json_string_value(remote));
-            }
-            if (!json_array_size(json_object_get(x, "flood"))) {
-                ds_put_cstr(&text, " none");
-            }
-            ds_put_char(&text, '\n');
+            show_put_addresses(&text, json_object_get(x, "flood"));
         }
     }
     return ds_steal_cstr(&text);
