@@ -31,6 +31,7 @@
 #include <openvswitch/vlog.h>
 
 #include "agent/agent-private.h"
+#include "agent/pipeline-tables.h"
 #include "agent/translate.h"
 #include "lib/control.h"
 #include "lib/tls.h"
@@ -310,7 +311,7 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
     agent->vtep_txn = (struct agent_txn) {
         .agent = agent, .what = "hardware_vtep transaction",
     };
-    agent->ofctrl = ofctrl_create();
+    agent->ofctrl = ofctrl_create(PIPELINE_OF_TABLE0);
     agent->ovs_idl = vswitch_idl_create();
     agent->vtep_idl = hwvtep_idl_create();
 

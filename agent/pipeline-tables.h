@@ -33,13 +33,21 @@
     PIPELINE_TABLE(QOS, 20, "QoS")                       \
     PIPELINE_TABLE(L2, 30, "L2 lookup")                  \
     PIPELINE_TABLE(EGRESS_ACL, 40, "egress ACL")         \
-    PIPELINE_TABLE(OUTPUT, 50, "output")
+    PIPELINE_TABLE(OUTPUT, 50, "output")                 \
+    PIPELINE_TABLE(OF_OUTPUT, 60, "OpenFlow output")     \
+    PIPELINE_TABLE(OF_FLOOD, 61, "OpenFlow flood")
 
 enum pipeline_table {
 #define PIPELINE_TABLE(ENUM, ID, NAME) PIPELINE_T_##ENUM = ID,
     PIPELINE_TABLES
 #undef PIPELINE_TABLE
 };
+
+/* The OpenFlow controller's tables (northbound/): its table N is the
+ * bridge's table PIPELINE_OF_TABLE0 + N.  Frames of its ports enter its
+ * table 0 from table 30; its outputs go through tables 60 and 61. */
+#define PIPELINE_OF_TABLE0 100
+#define PIPELINE_OF_N_TABLES 32
 
 /* Fragments (see pipeline.c's pl_fragment_flows()): the conntrack zone in
  * which OVS reassembles them before the ingress ACL, above every zone of an

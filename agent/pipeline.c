@@ -116,6 +116,15 @@ pl_put_goto(struct ofpbuf *ofpacts, uint8_t table)
 }
 
 static void
+pl_put_resubmit(struct ofpbuf *ofpacts, uint8_t table)
+{
+    struct ofpact_resubmit *r = ofpact_put_RESUBMIT(ofpacts);
+
+    r->in_port = OFPP_IN_PORT;
+    r->table_id = table;
+}
+
+static void
 pl_put_output(struct ofpbuf *ofpacts, int ofport)
 {
     ofpact_put_OUTPUT(ofpacts)->port = pl_ofp_port(ofport);
@@ -142,14 +151,17 @@ pl_put_pop_vlan(struct ofpbuf *ofpacts)
 }
 
 /* Puts in 'm' the match of binding 'b' of 'port' in table 0: its OpenFlow
- * port, its VLAN (untagged, or tagged 'b->vlan') and its MAC. */
+ * port, its VLAN (untagged, or tagged 'b->vlan'; any, for a port in
+ * OpenFlow mode, whose 'b' is NULL) and its MAC. */
 static void
 pl_match_binding(struct match *m, const struct port *port,
                  const struct port_binding *b, const struct eth_addr *mac)
 {
     pl_match_init(m);
     match_set_in_port(m, pl_ofp_port(port->ofport));
-    if (b->vlan) {
+    if (!b) {
+        /* OpenFlow mode: the controller's tables judge the tags. */
+    } else if (b->vlan) {
         match_set_dl_vlan(m, htons(b->vlan), 0);
     } else {
         match_set_dl_tci_masked(m, htons(0), htons(0x1000));
@@ -177,8 +189,9 @@ pl_link_local(const struct eth_addr *mac, struct in6_addr *ll)
     ll->s6_addr[15] = mac->ea[5];
 }
 
-/* Table 0 for binding 'b' of 'port': what the VM may send in it.
- * 'classify' is the actions that admit a frame into the logical switch. */
+/* Table 0 for binding 'b' of 'port' (NULL for a port in OpenFlow mode):
+ * what the VM may send in it.  'classify' is the actions that admit a
+ * frame. */
 static void
 pl_classify(struct oflow_table *flows, const struct port *port,
             const struct port_binding *b, const struct eth_addr *mac,
@@ -342,11 +355,86 @@ output:
     ofpbuf_uninit(&ofpacts);
 }
 
+/* Adds to 'flows' the flows of 'port', which is in OpenFlow mode and has an
+ * OpenFlow port: what the VM may send (table 0, checked as in a binding,
+ * with the port's ingress ACL), into the controller's tables (from table
+ * 30, after the ACL and QoS), and its output: the controller's outputs to
+ * it (table 60) through its egress ACL (table 40) to the port (table 50).
+ * Nothing of it depends on the controller's flows. */
+void
+pipeline_openflow_port_flows(const struct port *port,
+                             struct oflow_table *flows)
+{
+    uint64_t origin = pipeline_port_origin(port->name);
+    struct eth_addr mac;
+    bool has_mac = port_parse_mac(port, &mac);
+    uint64_t stub[64];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    ovs_be64 acl = htobe64(port->acl ? pipeline_acl_id(port->acl) : 0);
+    struct match m;
+
+    if (port->mac[0] && !has_mac) {
+        VLOG_WARN_RL(&rl, "port %s: its MAC \"%s\" (external_ids:"
+                     "attached-mac) is not a MAC: nothing it sends is "
+                     "admitted", port->name, port->mac);
+    } else {
+        if (port->acl) {
+            pl_put_set_field(&ofpacts, MFF_XREG2, &acl);
+        }
+        pl_put_goto(&ofpacts, PIPELINE_T_INGRESS_ACL);
+        pl_classify(flows, port, NULL, has_mac ? &mac : NULL, origin,
+                    &ofpacts);
+
+        ofpbuf_clear(&ofpacts);
+        pl_put_goto(&ofpacts, PIPELINE_OF_TABLE0);
+        pl_match_init(&m);
+        match_set_in_port(&m, pl_ofp_port(port->ofport));
+        pl_add(flows, origin, PIPELINE_T_L2, 110, &m, &ofpacts);
+    }
+
+    ofpbuf_clear(&ofpacts);
+    pl_put_set_field(&ofpacts, MFF_XREG4, &acl);
+    pl_put_resubmit(&ofpacts, PIPELINE_T_EGRESS_ACL);
+    pl_match_init(&m);
+    match_set_reg(&m, 7, port->ofport);
+    pl_add(flows, origin, PIPELINE_T_OF_OUTPUT, 100, &m, &ofpacts);
+
+    ofpbuf_clear(&ofpacts);
+    pl_put_output(&ofpacts, port->ofport);
+    pl_add(flows, origin, PIPELINE_T_OUTPUT, 100, &m, &ofpacts);
+
+    ofpbuf_uninit(&ofpacts);
+}
+
+/* Adds to 'flows' the flow of table 61, where the controller's FLOOD and
+ * ALL send a frame: to each port of 'ports' in OpenFlow mode that has an
+ * OpenFlow port, through table 60, each in a clone.  The port the frame
+ * came in on drops its copy at output, as OpenFlow wants. */
+void
+pipeline_openflow_flood_flows(const struct ports *ports,
+                              struct oflow_table *flows)
+{
+    uint64_t stub[256];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    struct match m;
+
+    for (size_t i = 0; i < ports->n; i++) {
+        const struct port *port = ports->sorted[i];
+
+        if (port->openflow && port->ofport >= 0) {
+            pipeline_put_openflow_output(&ofpacts, port->ofport);
+        }
+    }
+    pl_match_init(&m);
+    pl_add(flows, 0, PIPELINE_T_OF_FLOOD, 0, &m, &ofpacts);
+    ofpbuf_uninit(&ofpacts);
+}
+
 /* Puts in 'ofpacts' a clone that sends the packet to output port 'ofport'
- * through the egress ACL table, with 'b''s egress ACL if 'b' is nonnull. */
+ * through table 'table', with 'b''s egress ACL if 'b' is nonnull. */
 static void
-pl_put_flood_clone(struct ofpbuf *ofpacts, int ofport,
-                   const struct port_binding *b)
+pl_put_clone_to(struct ofpbuf *ofpacts, int ofport,
+                const struct port_binding *b, uint8_t table)
 {
     size_t ofs = ofpacts->size;
     ofpact_put_CLONE(ofpacts);
@@ -355,13 +443,20 @@ pl_put_flood_clone(struct ofpbuf *ofpacts, int ofport,
     if (b) {
         pl_put_egress_acl(ofpacts, b);
     }
-    struct ofpact_resubmit *r = ofpact_put_RESUBMIT(ofpacts);
-    r->in_port = OFPP_IN_PORT;
-    r->table_id = PIPELINE_T_EGRESS_ACL;
+    pl_put_resubmit(ofpacts, table);
     struct ofpact_nest *clone = ofpbuf_at_assert(ofpacts, ofs,
                                                  sizeof *clone);
     ofpacts->header = clone;
     ofpact_finish_CLONE(ofpacts, &clone);
+}
+
+/* Puts in 'ofpacts' what the controller's "output:'ofport'" becomes: a
+ * clone that takes the frame, as it is, to the port's output through its
+ * egress ACL (table 60). */
+void
+pipeline_put_openflow_output(struct ofpbuf *ofpacts, int ofport)
+{
+    pl_put_clone_to(ofpacts, ofport, NULL, PIPELINE_T_OF_OUTPUT);
 }
 
 /* Puts in 'ofpacts' the replication of a frame that a local port sent to
@@ -380,14 +475,16 @@ pl_put_replication(struct ofpbuf *ofpacts, const struct overlay_switch *sw,
         if (tunnel->ofport < 0) {
             continue;
         } else if (sw->source_node) {
-            pl_put_flood_clone(ofpacts, tunnel->ofport, NULL);
+            pl_put_clone_to(ofpacts, tunnel->ofport, NULL,
+                            PIPELINE_T_EGRESS_ACL);
         } else if (!service_node
                    || (tunnel->forwarding && !service_node->forwarding)) {
             service_node = tunnel;
         }
     }
     if (service_node) {
-        pl_put_flood_clone(ofpacts, service_node->ofport, NULL);
+        pl_put_clone_to(ofpacts, service_node->ofport, NULL,
+                        PIPELINE_T_EGRESS_ACL);
     }
 }
 
@@ -417,7 +514,8 @@ pipeline_ls_flows(const struct ports *ports, const struct overlay_switch *sw,
         for (size_t j = 0; port->ofport >= 0 && j < port->n_bindings; j++) {
             const struct port_binding *b = &port->bindings[j];
             if (!strcmp(b->ls, ls)) {
-                pl_put_flood_clone(&ofpacts, port->ofport, b);
+                pl_put_clone_to(&ofpacts, port->ofport, b,
+                                PIPELINE_T_EGRESS_ACL);
             }
         }
     }
@@ -738,6 +836,7 @@ pipeline_fixed_flows(struct oflow_table *flows)
     pl_add_text(flows, "table=30,priority=0 actions=drop");
     pl_add_text(flows, "table=40,priority=0 actions=goto_table:50");
     pl_add_text(flows, "table=50,priority=0 actions=drop");
+    pl_add_text(flows, "table=60,priority=0 actions=drop");
     pl_fragment_flows(flows);
 }
 
@@ -764,6 +863,20 @@ pipeline_update_port(struct desired *desired, const struct port *old,
                      const struct port *new)
 {
     bool has_flows = new && new->ofport >= 0;
+    const char *name = new ? new->name : old->name;
+    char *of_key = iovp_xasprintf("openflow/%s", name);
+
+    if (has_flows && new->openflow) {
+        struct oflow_table flows;
+
+        oflow_table_init(&flows);
+        pipeline_openflow_port_flows(new, &flows);
+        desired_set_group(desired, of_key, &flows);
+        oflow_table_destroy(&flows);
+    } else if (old && old->openflow) {
+        desired_remove_group(desired, of_key);
+    }
+    free(of_key);
 
     for (size_t i = 0; old && i < old->n_bindings; i++) {
         const struct port_binding *b = &old->bindings[i];
@@ -941,6 +1054,19 @@ pipeline_update_tunnels(struct desired *desired,
             pl_update_tunnel(desired, overlay, t->ip);
         }
     }
+}
+
+/* Makes the desired group of table 61 (the controller's flooding) in
+ * 'desired' its flow for 'ports'. */
+void
+pipeline_update_openflow(struct desired *desired, const struct ports *ports)
+{
+    struct oflow_table flows;
+
+    oflow_table_init(&flows);
+    pipeline_openflow_flood_flows(ports, &flows);
+    desired_set_group(desired, "openflow", &flows);
+    oflow_table_destroy(&flows);
 }
 
 /* Makes the desired group of the fixed flows in 'desired'. */

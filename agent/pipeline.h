@@ -34,6 +34,11 @@
  *  40  egress ACL (toward the VM)
  *  50  output, the VLAN tag pushed for a tagged binding, the VNI set for a
  *      tunnel
+ *  60  OpenFlow output: a port in OpenFlow mode, through its egress ACL
+ *  61  OpenFlow flood: to every port in OpenFlow mode
+ * 100- the OpenFlow controller's tables (northbound/), which frames of its
+ *      ports enter from table 30, after the ingress ACL and QoS, and leave
+ *      through table 60 or 61
  *
  * Every value in a flow is derived from the policy and from OVS's state
  * alone: a logical switch's metadata is a hash of its name, a port's
@@ -52,6 +57,7 @@ struct desired;
 struct flow;
 struct oflow;
 struct oflow_table;
+struct ofpbuf;
 struct overlay;
 struct overlay_switch;
 struct overlay_tunnel;
@@ -79,6 +85,7 @@ void pipeline_update_ls(struct desired *, const struct ports *,
                         const char *ls, bool all);
 void pipeline_update_tunnels(struct desired *, const struct overlay *old,
                              const struct overlay *, bool all);
+void pipeline_update_openflow(struct desired *, const struct ports *);
 void pipeline_update_fixed(struct desired *);
 
 /* The flows themselves. */
@@ -90,7 +97,13 @@ void pipeline_overlay_flows(const struct overlay_switch *,
                             struct oflow_table *);
 void pipeline_tunnel_flows(const struct overlay_tunnel *,
                            struct oflow_table *);
+void pipeline_openflow_port_flows(const struct port *,
+                                  struct oflow_table *);
+void pipeline_openflow_flood_flows(const struct ports *,
+                                   struct oflow_table *);
 void pipeline_fixed_flows(struct oflow_table *);
+
+void pipeline_put_openflow_output(struct ofpbuf *, int ofport);
 
 bool pipeline_flow_is_tunnels(const struct oflow *, int ofport);
 

@@ -59,6 +59,7 @@ port_destroy(struct port *port)
         free(port->bindings[i].acl);
     }
     free(port->bindings);
+    free(port->acl);
     free(port->ips);
     free(port->name);
     free(port->uuid);
@@ -130,6 +131,8 @@ port_equal(const struct port *a, const struct port *b)
         || strcmp(a->mac, b->mac)
         || a->n_bindings != b->n_bindings
         || a->checks_ips != b->checks_ips
+        || a->openflow != b->openflow
+        || !iovp_nullable_streq(a->acl, b->acl)
         || a->n_ips != b->n_ips) {
         return false;
     }
@@ -374,12 +377,46 @@ ports_duplicate_ifaces(struct ports *ports, const char *bridge,
     ports_ambiguity(ports, ds_steal_cstr(&s));
 }
 
-/* Gives 'port' the addresses of 'ip', its Iovp_Port row; an address that
- * does not parse is a fault of the port. */
+/* Reads the OpenFlow mode of 'port' from its row 'pp': its ACL, and no
+ * VLAN binding (a binding it has is a fault: the controller meant
+ * something else, and is told). */
 static void
-ports_read_ips(struct ports *ports, struct port *port,
-               const struct hwvtep_iovp_port *ip)
+ports_read_openflow(struct ports *ports,
+                    const struct hwvtep_physical_port *pp, struct port *port)
 {
+    const char *acl = ports_binding_acl(pp, 0);
+
+    port->bindings = iovp_xmalloc(sizeof *port->bindings);
+    port->n_bindings = 0;
+    if (pp->n_vlan_bindings) {
+        VLOG_WARN_RL(&rl, "port %s: its VLAN bindings are not applied: "
+                     "the port is in OpenFlow mode", port->name);
+        ports_fault(ports->faults, port->uuid, "invalid_vlan_map");
+    }
+    for (size_t i = 0; i < pp->n_acl_bindings; i++) {
+        if (pp->key_acl_bindings[i]) {
+            VLOG_WARN_RL(&rl, "port %s: the ACL bound to VLAN %"PRId64" "
+                         "applies to nothing: the port is in OpenFlow mode, "
+                         "where only the whole port's (VLAN 0) applies",
+                         port->name, pp->key_acl_bindings[i]);
+            ports_fault(ports->faults, port->uuid, "invalid_ACL_binding");
+        }
+    }
+    if (acl) {
+        port->acl = iovp_xstrdup(acl);
+        if (port->ofport >= 0) {
+            shash_replace(&ports->acls, acl, NULL);
+        }
+    }
+}
+
+/* Gives 'port' the addresses and the mode of 'ip', its Iovp_Port row; an
+ * address that does not parse is a fault of the port. */
+static void
+ports_read_iovp_port(struct ports *ports, struct port *port,
+                     const struct hwvtep_iovp_port *ip)
+{
+    port->openflow = ip->mode && !strcmp(ip->mode, "openflow");
     port->checks_ips = ip->n_ips > 0;
     port->ips = iovp_xmalloc(MAX(1, ip->n_ips) * sizeof *port->ips);
     for (size_t i = 0; i < ip->n_ips; i++) {
@@ -393,8 +430,8 @@ ports_read_ips(struct ports *ports, struct port *port,
     }
 }
 
-/* Gives each port of 'ports' the addresses of the Iovp_Port row of 'vtep'
- * that names its Physical_Port row.  Of several such rows, the one with
+/* Gives each port of 'ports' the addresses and the mode of the Iovp_Port
+ * row of 'vtep' that names its Physical_Port row.  Of several such rows, the one with
  * the lowest UUID (odb_named_rows_sort()) gives them: the port has an
  * "unspecified_fault", and the ambiguity is noted.  Rows that name a port
  * iovpd does not use are ignored. */
@@ -433,7 +470,7 @@ ports_read_addresses(struct ports *ports, const struct odb_idl *vtep)
         if (!port) {
             continue;
         }
-        ports_read_ips(ports, port, rows[i].row);
+        ports_read_iovp_port(ports, port, rows[i].row);
         if (next - i > 1) {
             struct ds s = DS_EMPTY_INITIALIZER;
 
@@ -531,7 +568,6 @@ ports_read(struct ports *ports, const struct odb_idl *vtep,
         port->ofport = (vm && vm->ofport > 0 && vm->ofport < 0xff00
                         ? vm->ofport : -1);
         port->mac = iovp_xstrdup(vm ? vm->mac : "");
-        ports_read_bindings(ports, pp, port);
 
         shash_add(&ports->by_name, port->name, port);
         ports->sorted[ports->n++] = port;
@@ -550,6 +586,17 @@ ports_read(struct ports *ports, const struct odb_idl *vtep,
     qsort(ports->sorted, ports->n, sizeof *ports->sorted,
           ports_compare_by_name);
     ports_read_addresses(ports, vtep);
+    for (size_t i = 0; i < ports->n; i++) {
+        struct port *port = CONST_CAST(struct port *, ports->sorted[i]);
+        const struct hwvtep_physical_port *pp
+            = hwvtep_physical_port_get(vtep, port->uuid);
+
+        if (port->openflow) {
+            ports_read_openflow(ports, pp, port);
+        } else {
+            ports_read_bindings(ports, pp, port);
+        }
+    }
     ports_assign_macs(ports);
 }
 

@@ -73,6 +73,13 @@ struct port {
     struct port_binding *bindings;  /* By VLAN. */
     size_t n_bindings;
 
+    /* In OpenFlow mode (Iovp_Port "mode"), the port belongs to the
+     * OpenFlow controller (northbound/): it has no VLAN bindings, and
+     * 'acl' is the ACL bound to it as a whole ("acl_bindings" key 0), or
+     * NULL. */
+    bool openflow;
+    char *acl;
+
     /* Its Iovp_Port addresses: when 'checks_ips', only those (and what a
      * host sends before it has one) may leave it.  'n_ips' counts the
      * valid ones; the others are its faults. */

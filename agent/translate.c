@@ -504,6 +504,17 @@ translate_pipeline_update(struct translate *t, const struct shash *names,
         pipeline_update_ls(&t->desired, t->ports_cur, t->overlay_prev,
                            t->overlay_cur, n->name, all);
     }
+
+    bool openflow = all;
+    SHASH_FOR_EACH (n, names) {
+        const struct port *old = ports_find(t->ports_prev, n->name);
+        const struct port *new = ports_find(t->ports_cur, n->name);
+        openflow = (openflow || (old && old->openflow)
+                    || (new && new->openflow));
+    }
+    if (openflow) {
+        pipeline_update_openflow(&t->desired, t->ports_cur);
+    }
 }
 
 /* 'pipeline': every port's, every logical switch's, every tunnel's and

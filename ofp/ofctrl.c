@@ -90,6 +90,7 @@ struct ofctrl_change {
 struct ofctrl {
     enum ofctrl_state state;
     enum ofp_version version;
+    uint8_t n_tables;           /* Its tables are 0 to n_tables - 1. */
 
     /* The flows the switch holds with iovpd's mark, valid from the end of
      * the first dump after a connection. */
@@ -142,11 +143,16 @@ struct ofctrl {
     uint64_t n_monitor_pauses;  /* Times the switch paused the monitor. */
 };
 
+/* Creates an ofctrl for the flows of tables 0 to 'n_tables' - 1: flows in
+ * the switch's other tables, whatever their cookies, are someone else's
+ * (iovpd's OpenFlow controller's, northbound/), and never installed
+ * flows. */
 struct ofctrl *
-ofctrl_create(void)
+ofctrl_create(uint8_t n_tables)
 {
     struct ofctrl *c = iovp_xzalloc(sizeof *c);
 
+    c->n_tables = n_tables;
     oflow_table_init(&c->installed);
     oflow_table_init(&c->dumping);
     hmap_init(&c->pending);
@@ -375,6 +381,10 @@ ofctrl_take_dump(struct ofctrl *c, const struct ofpbuf *msg,
             break;
         }
 
+        if (table == &c->dumping && fs.table_id >= c->n_tables) {
+            continue;
+        }
+
         struct oflow key = {
             .table_id = fs.table_id,
             .priority = fs.priority,
@@ -544,6 +554,10 @@ ofctrl_is_ours(const struct ofctrl *c, const struct ofputil_flow_update *fu,
         .priority = fu->priority,
     };
 
+    if (fu->table_id >= c->n_tables) {
+        *oldp = NULL;
+        return false;
+    }
     minimatch_init(&key.match, &fu->match);
     *oldp = oflow_table_find(&c->installed, &key);
     minimatch_destroy(&key.match);

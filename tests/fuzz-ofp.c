@@ -131,7 +131,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct ofconn *conn = ofconn_create((1u << OFP13_VERSION)
                                         | (1u << OFP14_VERSION)
                                         | (1u << OFP15_VERSION));
-    struct ofctrl *c = ofctrl_create();
+    struct ofctrl *c = ofctrl_create(UINT8_MAX);
     struct ofpbuf *msg;
     bool connected = false;
 
