@@ -27,7 +27,9 @@
  *                            NIC commit, faults);
  *   agent/agent-stats.c      the flows' counters, read every few seconds,
  *                            and the statistics reported from them;
- *   agent/agent-appctl.c     the control commands.
+ *   agent/agent-appctl.c     the control commands;
+ *   agent/agent-northbound.c the OpenFlow northbound's connections
+ *                            (northbound/switch.h is the switch itself).
  *
  * Translation itself is agent/translate.h's. */
 
@@ -38,8 +40,10 @@
 
 #include <openvswitch/list.h>
 
+struct bclient_options;
 struct control_conn;
 struct control_deferred;
+struct nbswitch;
 struct odb_client;
 struct odb_idl;
 struct odb_replica;
@@ -92,6 +96,15 @@ struct agent {
     struct ofctrl *ofctrl;
     size_t put_size;            /* Flow changes in the put in flight. */
 
+    /* The OpenFlow northbound, or NULL without --openflow: the switch,
+     * its own connection to the bridge, its listeners, and its
+     * connections to controllers ("struct agent_nb_peer"s). */
+    struct nbswitch *nb;
+    struct ofp_client *nb_bridge;
+    struct ofp_server **nb_servers;
+    size_t n_nb_servers;
+    struct ovs_list nb_peers;
+
     /* Offload: each VM port's fast path in the NIC, or NULL if none. */
     struct nicctrl *nicctrl;
 
@@ -140,6 +153,14 @@ void agent_reconcile_tunnels(struct agent *, const struct odb_replica *vtep,
 void agent_stats_start(struct agent *);
 void agent_stats_read(struct agent *);
 void agent_read_all_stats(struct agent *);
+
+/* agent-northbound.c. */
+char *agent_northbound_open(struct agent *, const char *targets,
+                            const char *bridge_remote,
+                            const struct bclient_options *);
+void agent_northbound_close(struct agent *);
+void agent_northbound_run(struct agent *);
+json_t *agent_northbound_status(const struct agent *);
 
 /* agent-appctl.c. */
 void agent_appctl_register(struct agent *);

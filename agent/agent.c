@@ -137,6 +137,7 @@ agent_run(struct agent *agent)
     agent_reconcile_databases(agent, vtep, ovs);
     agent_reconcile_flows(agent, vtep, ovs);
     agent_reconcile_tunnels(agent, vtep, ovs);
+    agent_northbound_run(agent);
 }
 
 static void
@@ -300,6 +301,7 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
     ovs_list_init(&agent->waiters);
     ovs_list_init(&agent->flows_reading);
     ovs_list_init(&agent->flows_next);
+    ovs_list_init(&agent->nb_peers);
     agent->bridge = iovp_xstrdup(options->bridge ? options->bridge
                                  : "br-int");
     agent->datapath_type = (options->datapath_type
@@ -387,6 +389,10 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
     };
     why = ofp_client_create(loop, options->ofp_remote, &ofp_options,
                             &ofp_cbs, agent, &agent->ofp);
+    if (!why) {
+        why = agent_northbound_open(agent, options->openflow,
+                                    options->ofp_remote, &ofp_options);
+    }
     if (why) {
         error = -EINVAL;
         goto error;
@@ -449,6 +455,7 @@ agent_close(struct agent *agent)
     agent->vtep_db = NULL;
     ofp_client_destroy(agent->ofp);
     agent->ofp = NULL;
+    agent_northbound_close(agent);
 }
 
 /* Begins an orderly shutdown: closes every handle the agent owns, so that

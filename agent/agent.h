@@ -48,6 +48,7 @@ struct agent_options {
                                  * outlives its VM (report.h). */
     const char *ofp_remote;     /* The bridge's OpenFlow management socket. */
     const char *offload;        /* --offload's BACKEND[:OPTIONS], or NULL. */
+    const char *openflow;       /* --openflow's targets, or NULL. */
     struct tls_options tls;     /* Files for ssl: remotes, all NULL: none. */
 };
 

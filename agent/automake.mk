@@ -6,6 +6,7 @@ agent_libagent_a_SOURCES = \
 	agent/acl.c \
 	agent/acl.h \
 	agent/agent-appctl.c \
+	agent/agent-northbound.c \
 	agent/agent-private.h \
 	agent/agent-reconcile.c \
 	agent/agent-stats.c \
@@ -54,4 +55,4 @@ sbin_PROGRAMS += agent/iovpd
 agent_iovpd_SOURCES = agent/iovpd.c
 agent_iovpd_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
 	$(OVS_CFLAGS)
-agent_iovpd_LDADD = agent/libagent.a model/libmodel.a offload/liboffload.a ofp/libofp.a ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) $(UV_LIBS) $(OPENSSL_LIBS) $(BPF_LIBS) $(CAPNG_LIBS) $(OVS_LIBS)
+agent_iovpd_LDADD = agent/libagent.a northbound/libnorthbound.a model/libmodel.a offload/liboffload.a ofp/libofp.a ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) $(UV_LIBS) $(OPENSSL_LIBS) $(BPF_LIBS) $(CAPNG_LIBS) $(OVS_LIBS)

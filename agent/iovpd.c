@@ -72,6 +72,7 @@ struct iovpd_options {
     long long int port_grace;   /* --port-grace, seconds. */
     char *ofp_remote;           /* The bridge's management socket. */
     char *offload;              /* --offload, or NULL. */
+    char *openflow;             /* --openflow, or NULL. */
     char *private_key;          /* TLS: absolute file names, or NULL. */
     char *certificate;
     char *ca_cert;
@@ -344,6 +345,7 @@ main(int argc, char *argv[])
         .port_grace = options.port_grace,
         .ofp_remote = options.ofp_remote,
         .offload = options.offload,
+        .openflow = options.openflow,
         .tls = {
             .private_key = options.private_key,
             .certificate = options.certificate,
@@ -396,6 +398,7 @@ main(int argc, char *argv[])
     free(options.switch_name);
     free(options.tunnel_ip);
     free(options.offload);
+    free(options.openflow);
     free(options.ofp_remote);
     free(options.private_key);
     free(options.certificate);
@@ -451,6 +454,7 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
         OPT_TUNNEL_IP,
         OPT_PORT_GRACE,
         OPT_OFFLOAD,
+        OPT_OPENFLOW,
         OPT_BOOTSTRAP_CA_CERT,
     };
     static const struct option long_options[] = {
@@ -475,6 +479,7 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
         {"tunnel-ip", required_argument, NULL, OPT_TUNNEL_IP},
         {"port-grace", required_argument, NULL, OPT_PORT_GRACE},
         {"offload", required_argument, NULL, OPT_OFFLOAD},
+        {"openflow", required_argument, NULL, OPT_OPENFLOW},
         {"private-key", required_argument, NULL, 'p'},
         {"certificate", required_argument, NULL, 'c'},
         {"ca-cert", required_argument, NULL, 'C'},
@@ -629,6 +634,10 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
             set_string(&options->offload, optarg);
             break;
 
+        case OPT_OPENFLOW:
+            set_string(&options->openflow, optarg);
+            break;
+
         /* The TLS files are named now, before --detach may change the
          * directory. */
         case 'p':
@@ -759,6 +768,12 @@ Integration bridge and switch options:\n\
                           external_ids:iovp-tunnel-ip)\n\
   --port-grace=SECONDS    how long an unbound Physical_Port row that iovpd\n\
                           made outlives its VM's interface (default: 86400)\n\
+\n\
+OpenFlow northbound options:\n\
+  --openflow=TARGETS      be an OpenFlow switch to the controllers at\n\
+                          TARGETS, comma-separated: connect to tcp:IP:PORT,\n\
+                          ssl:IP:PORT or unix:PATH, listen on\n\
+                          ptcp:PORT[:IP] or punix:PATH (see iovpd(8))\n\
 \n\
 TLS options (for ssl: remotes, as Open vSwitch's daemons take them):\n\
   -p, --private-key=FILE  file with this host's private key (PEM)\n\

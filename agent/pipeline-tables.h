@@ -35,7 +35,8 @@
     PIPELINE_TABLE(EGRESS_ACL, 40, "egress ACL")         \
     PIPELINE_TABLE(OUTPUT, 50, "output")                 \
     PIPELINE_TABLE(OF_OUTPUT, 60, "OpenFlow output")     \
-    PIPELINE_TABLE(OF_FLOOD, 61, "OpenFlow flood")
+    PIPELINE_TABLE(OF_FLOOD, 61, "OpenFlow flood")       \
+    PIPELINE_TABLE(OF_ALL, 62, "OpenFlow all")
 
 enum pipeline_table {
 #define PIPELINE_TABLE(ENUM, ID, NAME) PIPELINE_T_##ENUM = ID,
@@ -45,7 +46,7 @@ enum pipeline_table {
 
 /* The OpenFlow controller's tables (northbound/): its table N is the
  * bridge's table PIPELINE_OF_TABLE0 + N.  Frames of its ports enter its
- * table 0 from table 30; its outputs go through tables 60 and 61. */
+ * table 0 from table 30; its outputs go through tables 60 to 62. */
 #define PIPELINE_OF_TABLE0 100
 #define PIPELINE_OF_N_TABLES 32
 

@@ -39,6 +39,7 @@
 #include "agent/pipeline-tables.h"
 #include "agent/ports.h"
 #include "lib/util.h"
+#include "northbound/xlate.h"
 #include "ofp/desired.h"
 #include "ofp/ofctrl.h"
 #include "ofp/oflow.h"
@@ -406,10 +407,11 @@ pipeline_openflow_port_flows(const struct port *port,
     ofpbuf_uninit(&ofpacts);
 }
 
-/* Adds to 'flows' the flow of table 61, where the controller's FLOOD and
- * ALL send a frame: to each port of 'ports' in OpenFlow mode that has an
- * OpenFlow port, through table 60, each in a clone.  The port the frame
- * came in on drops its copy at output, as OpenFlow wants. */
+/* Adds to 'flows' the flows of tables 61 and 62, where the controller's
+ * FLOOD and ALL send a frame: to each port of 'ports' in OpenFlow mode
+ * that has an OpenFlow port, through table 60, each in a clone.  The port
+ * the frame came in on drops its copy at output, as OpenFlow wants.  (No
+ * port is kept out of FLOOD: iovpd takes no port_mod.) */
 void
 pipeline_openflow_flood_flows(const struct ports *ports,
                               struct oflow_table *flows)
@@ -422,11 +424,12 @@ pipeline_openflow_flood_flows(const struct ports *ports,
         const struct port *port = ports->sorted[i];
 
         if (port->openflow && port->ofport >= 0) {
-            pipeline_put_openflow_output(&ofpacts, port->ofport);
+            nbx_put_output(&ofpacts, pl_ofp_port(port->ofport));
         }
     }
     pl_match_init(&m);
     pl_add(flows, 0, PIPELINE_T_OF_FLOOD, 0, &m, &ofpacts);
+    pl_add(flows, 0, PIPELINE_T_OF_ALL, 0, &m, &ofpacts);
     ofpbuf_uninit(&ofpacts);
 }
 
@@ -448,15 +451,6 @@ pl_put_clone_to(struct ofpbuf *ofpacts, int ofport,
                                                  sizeof *clone);
     ofpacts->header = clone;
     ofpact_finish_CLONE(ofpacts, &clone);
-}
-
-/* Puts in 'ofpacts' what the controller's "output:'ofport'" becomes: a
- * clone that takes the frame, as it is, to the port's output through its
- * egress ACL (table 60). */
-void
-pipeline_put_openflow_output(struct ofpbuf *ofpacts, int ofport)
-{
-    pl_put_clone_to(ofpacts, ofport, NULL, PIPELINE_T_OF_OUTPUT);
 }
 
 /* Puts in 'ofpacts' the replication of a frame that a local port sent to
@@ -863,20 +857,20 @@ pipeline_update_port(struct desired *desired, const struct port *old,
                      const struct port *new)
 {
     bool has_flows = new && new->ofport >= 0;
-    const char *name = new ? new->name : old->name;
-    char *of_key = iovp_xasprintf("openflow/%s", name);
-
     if (has_flows && new->openflow) {
+        char *of_key = iovp_xasprintf("openflow/%s", new->name);
         struct oflow_table flows;
 
         oflow_table_init(&flows);
         pipeline_openflow_port_flows(new, &flows);
         desired_set_group(desired, of_key, &flows);
         oflow_table_destroy(&flows);
+        free(of_key);
     } else if (old && old->openflow) {
+        char *of_key = iovp_xasprintf("openflow/%s", old->name);
         desired_remove_group(desired, of_key);
+        free(of_key);
     }
-    free(of_key);
 
     for (size_t i = 0; old && i < old->n_bindings; i++) {
         const struct port_binding *b = &old->bindings[i];

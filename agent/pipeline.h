@@ -35,10 +35,10 @@
  *  50  output, the VLAN tag pushed for a tagged binding, the VNI set for a
  *      tunnel
  *  60  OpenFlow output: a port in OpenFlow mode, through its egress ACL
- *  61  OpenFlow flood: to every port in OpenFlow mode
+ *  61  OpenFlow flood, 62 OpenFlow all: to every port in OpenFlow mode
  * 100- the OpenFlow controller's tables (northbound/), which frames of its
  *      ports enter from table 30, after the ingress ACL and QoS, and leave
- *      through table 60 or 61
+ *      through tables 60 to 62
  *
  * Every value in a flow is derived from the policy and from OVS's state
  * alone: a logical switch's metadata is a hash of its name, a port's
@@ -57,7 +57,6 @@ struct desired;
 struct flow;
 struct oflow;
 struct oflow_table;
-struct ofpbuf;
 struct overlay;
 struct overlay_switch;
 struct overlay_tunnel;
@@ -102,8 +101,6 @@ void pipeline_openflow_port_flows(const struct port *,
 void pipeline_openflow_flood_flows(const struct ports *,
                                    struct oflow_table *);
 void pipeline_fixed_flows(struct oflow_table *);
-
-void pipeline_put_openflow_output(struct ofpbuf *, int ofport);
 
 bool pipeline_flow_is_tunnels(const struct oflow *, int ofport);
 

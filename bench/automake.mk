@@ -13,7 +13,7 @@ bench_offload_placement_SOURCES = bench/offload-placement.c \
 	tests/classbench.c tests/classbench.h
 bench_offload_placement_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) \
 	$(UV_CFLAGS) $(OVS_CFLAGS)
-bench_offload_placement_LDADD = agent/libagent.a model/libmodel.a offload/liboffload.a \
+bench_offload_placement_LDADD = agent/libagent.a northbound/libnorthbound.a model/libmodel.a offload/liboffload.a \
 	ofp/libofp.a ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) \
 	$(UV_LIBS) $(OPENSSL_LIBS) $(BPF_LIBS) $(OVS_LIBS) -lm
 
@@ -28,6 +28,7 @@ bench_offload_cost_LDADD = offload/liboffload.a lib/libiovp.a \
 # sources compiled into it, as the fuzz targets' are, so that the ordinary
 # build stays as it is.
 IOVPD_ASAN_SRC = $(agent_iovpd_SOURCES) $(agent_libagent_a_SOURCES) \
+	$(northbound_libnorthbound_a_SOURCES) \
 	$(offload_liboffload_a_SOURCES) $(ofp_libofp_a_SOURCES) \
 	$(ovsdb_libovsdb_a_SOURCES) $(lib_libiovp_a_SOURCES)
 SOAK_TARGETS = bench/iovpd-asan

@@ -6,6 +6,8 @@ noinst_LIBRARIES += ofp/libofp.a
 ofp_libofp_a_SOURCES = \
 	ofp/client.c \
 	ofp/client.h \
+	ofp/server.c \
+	ofp/server.h \
 	ofp/desired.c \
 	ofp/desired.h \
 	ofp/ofconn.c \
@@ -14,4 +16,4 @@ ofp_libofp_a_SOURCES = \
 	ofp/ofctrl.h \
 	ofp/oflow.c \
 	ofp/oflow.h
-ofp_libofp_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(OVS_CFLAGS)
+ofp_libofp_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) $(OVS_CFLAGS)

@@ -20,6 +20,7 @@ TESTSUITE_AT = \
 	tests/ofp.at \
 	tests/pipeline.at \
 	tests/overlay.at \
+	tests/openflow.at \
 	tests/acl.at \
 	tests/engine.at \
 	tests/idl.at \
@@ -104,7 +105,7 @@ tests/idltest-idl.c: $(IDLTEST_DEPS)
 	    > $@.tmp && mv $@.tmp $@
 tests_test_iovp_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
 	$(OVS_CFLAGS)
-tests_test_iovp_LDADD = agent/libagent.a model/libmodel.a offload/liboffload.a ofp/libofp.a ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) $(UV_LIBS) $(OPENSSL_LIBS) $(BPF_LIBS) $(CAPNG_LIBS) $(OVS_LIBS)
+tests_test_iovp_LDADD = agent/libagent.a northbound/libnorthbound.a model/libmodel.a offload/liboffload.a ofp/libofp.a ovsdb/libovsdb.a lib/libiovp.a $(JANSSON_LIBS) $(UV_LIBS) $(OPENSSL_LIBS) $(BPF_LIBS) $(CAPNG_LIBS) $(OVS_LIBS)
 
 # The libFuzzer targets (tests/fuzz.at), built with clang when configure
 # found it.  Their sources are compiled into them, instrumented.

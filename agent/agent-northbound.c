@@ -1,0 +1,413 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openvswitch/list.h>
+#include <openvswitch/ofp-port.h>
+#include <openvswitch/ofpbuf.h>
+#include <openvswitch/vlog.h>
+
+#include "agent/agent-private.h"
+#include "agent/ports.h"
+#include "agent/translate.h"
+#include "lib/control.h"
+#include "lib/util.h"
+#include "model/vswitch-idl.h"
+#include "model/vtep-idl.h"
+#include "northbound/switch.h"
+#include "ofp/client.h"
+#include "ofp/server.h"
+#include "ovsdb/idl.h"
+
+VLOG_DEFINE_THIS_MODULE(agent_northbound);
+
+/* One connection to a controller: one that iovpd makes (an active
+ * target's, 'client'), or one that a listener accepted ('sconn'). */
+struct agent_nb_peer {
+    struct ovs_list node;       /* In the agent's 'nb_peers'. */
+    struct agent *agent;
+    char *target;
+    struct ofp_client *client;
+    struct ofp_server_conn *sconn;
+    struct nbconn *conn;        /* While connected. */
+};
+
+static const uint32_t agent_nb_versions = ((1u << OFP13_VERSION)
+                                           | (1u << OFP14_VERSION)
+                                           | (1u << OFP15_VERSION));
+
+static void
+agent_nb_send(void *peer_, struct ovs_list *msgs, void *agent_ OVS_UNUSED)
+{
+    struct agent_nb_peer *peer = peer_;
+
+    if (peer->client) {
+        ofp_client_send(peer->client, msgs);
+    } else {
+        ofp_server_conn_send(peer->sconn, msgs);
+    }
+}
+
+static void
+agent_nb_send_bridge(struct ovs_list *msgs, void *agent_)
+{
+    struct agent *agent = agent_;
+
+    ofp_client_send(agent->nb_bridge, msgs);
+}
+
+/* Active targets. */
+
+static void
+agent_nb_client_active(struct ofp_client *client OVS_UNUSED,
+                       enum ofp_version version, void *peer_)
+{
+    struct agent_nb_peer *peer = peer_;
+    struct nbswitch *nb = peer->agent->nb;
+
+    if (peer->conn) {
+        nbswitch_disconnect(nb, peer->conn);
+    }
+    peer->conn = nbswitch_connect(nb, peer->target, peer);
+    nbswitch_conn_active(nb, peer->conn, version);
+}
+
+static void
+agent_nb_client_disconnected(struct ofp_client *client OVS_UNUSED,
+                             void *peer_)
+{
+    struct agent_nb_peer *peer = peer_;
+
+    if (peer->conn) {
+        nbswitch_disconnect(peer->agent->nb, peer->conn);
+        peer->conn = NULL;
+    }
+}
+
+static void
+agent_nb_client_msg(struct ofp_client *client OVS_UNUSED,
+                    struct ofpbuf *msg, void *peer_)
+{
+    struct agent_nb_peer *peer = peer_;
+
+    if (peer->conn) {
+        nbswitch_receive(peer->agent->nb, peer->conn, msg);
+    } else {
+        ofpbuf_delete(msg);
+    }
+}
+
+/* Listeners. */
+
+static void *
+agent_nb_accepted(struct ofp_server_conn *sconn, void *agent_)
+{
+    struct agent *agent = agent_;
+    struct agent_nb_peer *peer = iovp_xzalloc(sizeof *peer);
+
+    peer->agent = agent;
+    peer->target = iovp_xstrdup(ofp_server_conn_name(sconn));
+    peer->sconn = sconn;
+    peer->conn = nbswitch_connect(agent->nb, peer->target, peer);
+    ovs_list_push_back(&agent->nb_peers, &peer->node);
+    return peer;
+}
+
+static void
+agent_nb_server_active(struct ofp_server_conn *sconn OVS_UNUSED,
+                       enum ofp_version version, void *peer_)
+{
+    struct agent_nb_peer *peer = peer_;
+
+    nbswitch_conn_active(peer->agent->nb, peer->conn, version);
+}
+
+static void
+agent_nb_server_msg(struct ofp_server_conn *sconn OVS_UNUSED,
+                    struct ofpbuf *msg, void *peer_)
+{
+    struct agent_nb_peer *peer = peer_;
+
+    nbswitch_receive(peer->agent->nb, peer->conn, msg);
+}
+
+static void
+agent_nb_server_closed(struct ofp_server_conn *sconn OVS_UNUSED,
+                       const char *reason OVS_UNUSED, void *peer_)
+{
+    struct agent_nb_peer *peer = peer_;
+
+    nbswitch_disconnect(peer->agent->nb, peer->conn);
+    ovs_list_remove(&peer->node);
+    free(peer->target);
+    free(peer);
+}
+
+/* The northbound's own connection to the bridge. */
+
+static void
+agent_nb_bridge_active(struct ofp_client *client OVS_UNUSED,
+                       enum ofp_version version, void *agent_)
+{
+    struct agent *agent = agent_;
+
+    nbswitch_bridge_active(agent->nb, version);
+}
+
+static void
+agent_nb_bridge_disconnected(struct ofp_client *client OVS_UNUSED,
+                             void *agent_)
+{
+    struct agent *agent = agent_;
+
+    nbswitch_bridge_disconnected(agent->nb);
+}
+
+static void
+agent_nb_bridge_msg(struct ofp_client *client OVS_UNUSED,
+                    struct ofpbuf *msg, void *agent_)
+{
+    struct agent *agent = agent_;
+
+    nbswitch_bridge_receive(agent->nb, msg);
+}
+
+/* Opens the OpenFlow northbound for the comma-separated 'targets' (NULL or
+ * empty: none), with a connection of its own to the bridge at
+ * 'bridge_remote'.  Returns NULL or a malloc()'d error. */
+char *
+agent_northbound_open(struct agent *agent, const char *targets,
+                      const char *bridge_remote,
+                      const struct bclient_options *options)
+{
+    static const struct nbswitch_cbs nb_cbs = {
+        .send = agent_nb_send,
+        .send_bridge = agent_nb_send_bridge,
+    };
+    static const struct ofp_client_cbs bridge_cbs = {
+        .active = agent_nb_bridge_active,
+        .disconnected = agent_nb_bridge_disconnected,
+        .msg = agent_nb_bridge_msg,
+    };
+    static const struct ofp_client_cbs client_cbs = {
+        .active = agent_nb_client_active,
+        .disconnected = agent_nb_client_disconnected,
+        .msg = agent_nb_client_msg,
+    };
+    static const struct ofp_server_cbs server_cbs = {
+        .accepted = agent_nb_accepted,
+        .active = agent_nb_server_active,
+        .msg = agent_nb_server_msg,
+        .closed = agent_nb_server_closed,
+    };
+    char *error = NULL;
+
+    if (!targets || !targets[0]) {
+        return NULL;
+    }
+
+    agent->nb = nbswitch_create(&nb_cbs, agent);
+    error = ofp_client_create(agent->loop, bridge_remote, options,
+                              &bridge_cbs, agent, &agent->nb_bridge);
+    if (error) {
+        return error;
+    }
+
+    char *copy = iovp_xstrdup(targets);
+    char *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t && !error;
+         t = strtok_r(NULL, ",", &save)) {
+        if (ofp_server_is_target(t)) {
+            struct ofp_server *server;
+            error = ofp_server_create(agent->loop, t, agent_nb_versions,
+                                      options->probe_interval, &server_cbs,
+                                      agent, &server);
+            if (!error) {
+                agent->nb_servers = iovp_xrealloc(
+                    agent->nb_servers,
+                    (agent->n_nb_servers + 1) * sizeof *agent->nb_servers);
+                agent->nb_servers[agent->n_nb_servers++] = server;
+            }
+        } else {
+            struct agent_nb_peer *peer = iovp_xzalloc(sizeof *peer);
+            peer->agent = agent;
+            peer->target = iovp_xstrdup(t);
+            error = ofp_client_create(agent->loop, t, options, &client_cbs,
+                                      peer, &peer->client);
+            if (error) {
+                free(peer->target);
+                free(peer);
+            } else {
+                ovs_list_push_back(&agent->nb_peers, &peer->node);
+            }
+        }
+    }
+    free(copy);
+    return error;
+}
+
+/* Closes the northbound's connections and listeners. */
+void
+agent_northbound_close(struct agent *agent)
+{
+    struct agent_nb_peer *peer;
+
+    for (size_t i = 0; i < agent->n_nb_servers; i++) {
+        ofp_server_destroy(agent->nb_servers[i]);
+    }
+    free(agent->nb_servers);
+    agent->nb_servers = NULL;
+    agent->n_nb_servers = 0;
+    LIST_FOR_EACH_SAFE (peer, node, &agent->nb_peers) {
+        /* Only active targets' peers are left. */
+        if (peer->conn) {
+            nbswitch_disconnect(agent->nb, peer->conn);
+        }
+        ofp_client_destroy(peer->client);
+        ovs_list_remove(&peer->node);
+        free(peer->target);
+        free(peer);
+    }
+    ofp_client_destroy(agent->nb_bridge);
+    agent->nb_bridge = NULL;
+    nbswitch_destroy(agent->nb);
+    agent->nb = NULL;
+}
+
+/* Returns the datapath id of switch 'name': its Iovp_Switch row's
+ * "other_config:datapath-id" (16 hex digits), else 48 bits of a hash of
+ * its name, as OVS derives one from a MAC. */
+static uint64_t
+agent_nb_datapath_id(const struct odb_idl *vtep, const char *name)
+{
+    const struct hwvtep_iovp_switch *is;
+
+    HWVTEP_IOVP_SWITCH_FOR_EACH (is, vtep) {
+        if (!is->physical_switch || !name
+            || strcmp(is->physical_switch->name, name)) {
+            continue;
+        }
+        for (size_t i = 0; i < is->n_other_config; i++) {
+            if (!strcmp(is->key_other_config[i], "datapath-id")) {
+                const char *s = is->value_other_config[i];
+                char *end;
+                unsigned long long int id = strtoull(s, &end, 16);
+                if (strlen(s) == 16 && !*end) {
+                    return id;
+                }
+                VLOG_WARN_ONCE("Iovp_Switch other_config:datapath-id "
+                               "\"%s\" is not 16 hexadecimal digits", s);
+            }
+        }
+    }
+    return name ? iovp_hash_string64(name) & 0xffffffffffffULL : 0;
+}
+
+/* Makes the northbound's ports those of the ports in OpenFlow mode, as the
+ * bridge shows them: each with its VM's MAC (external_ids:attached-mac),
+ * else its interface's, and its interface's state and speed. */
+void
+agent_northbound_run(struct agent *agent)
+{
+    if (!agent->nb) {
+        return;
+    }
+
+    const struct ports *ports = translate_ports(agent->translate);
+    struct ofputil_phy_port *pps = iovp_xmalloc(MAX(1, ports->n)
+                                                * sizeof *pps);
+    size_t n = 0;
+
+    for (size_t i = 0; i < ports->n; i++) {
+        const struct port *port = ports->sorted[i];
+        if (!port->openflow || port->ofport < 0) {
+            continue;
+        }
+
+        struct ofputil_phy_port *pp = &pps[n++];
+        memset(pp, 0, sizeof *pp);
+        pp->port_no = (OVS_FORCE ofp_port_t) port->ofport;
+        snprintf(pp->name, sizeof pp->name, "%s", port->name);
+        pp->state = OFPUTIL_PS_LIVE;
+
+        const struct vswitch_interface *iface
+            = (port->interface
+               ? vswitch_interface_find_by_string(agent->ovs_idl,
+                                                  VSWITCH_INTERFACE_COL_NAME,
+                                                  port->interface)
+               : NULL);
+        if (!iface) {
+            continue;
+        }
+        if (!port_parse_mac(port, &pp->hw_addr) && iface->mac_in_use) {
+            uint8_t *ea = pp->hw_addr.ea;
+            if (sscanf(iface->mac_in_use, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx",
+                       &ea[0], &ea[1], &ea[2], &ea[3], &ea[4], &ea[5])
+                != 6) {
+                memset(ea, 0, 6);
+            }
+        }
+        if (iface->admin_state && !strcmp(iface->admin_state, "down")) {
+            pp->config |= OFPUTIL_PC_PORT_DOWN;
+        }
+        if (iface->link_state && !strcmp(iface->link_state, "down")) {
+            pp->state = OFPUTIL_PS_LINK_DOWN;
+        }
+        if (iface->link_speed) {
+            pp->curr_speed = pp->max_speed = *iface->link_speed / 1000;
+        }
+    }
+
+    const char *name, *ip;
+    translate_identity(agent->translate, true, &name, &ip);
+    nbswitch_set_datapath_id(agent->nb,
+                             agent_nb_datapath_id(agent->vtep_idl, name));
+    nbswitch_set_ports(agent->nb, pps, n);
+    free(pps);
+}
+
+/* Returns a new reference to the northbound's status, for
+ * "controller/show". */
+json_t *
+agent_northbound_status(const struct agent *agent)
+{
+    json_t *targets = json_array();
+    const struct agent_nb_peer *peer;
+
+    if (!agent->nb) {
+        return json_null();
+    }
+    for (size_t i = 0; i < agent->n_nb_servers; i++) {
+        json_array_append_new(targets, json_pack(
+            "{s:s}", "listen", ofp_server_target(agent->nb_servers[i])));
+    }
+    LIST_FOR_EACH (peer, node, &agent->nb_peers) {
+        json_array_append_new(targets, (peer->client
+                                        ? ofp_client_status(peer->client)
+                                        : ofp_server_conn_status(
+                                            peer->sconn)));
+    }
+    json_t *status = nbswitch_status(agent->nb);
+    json_object_set_new(status, "targets", targets);
+    return status;
+}

@@ -1,0 +1,1177 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "northbound/switch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openflow/openflow-common.h>
+#include <openvswitch/hmap.h>
+#include <openvswitch/list.h>
+#include <openvswitch/match.h>
+#include <openvswitch/ofp-actions.h>
+#include <openvswitch/ofp-connection.h>
+#include <openvswitch/ofp-errors.h>
+#include <openvswitch/ofp-flow.h>
+#include <openvswitch/ofp-monitor.h>
+#include <openvswitch/ofp-msgs.h>
+#include <openvswitch/ofp-packet.h>
+#include <openvswitch/ofp-port.h>
+#include <openvswitch/ofp-protocol.h>
+#include <openvswitch/ofp-switch.h>
+#include <openvswitch/ofp-table.h>
+#include <openvswitch/ofp-util.h>
+#include <openvswitch/ofpbuf.h>
+#include <openvswitch/token-bucket.h>
+#include <openvswitch/vlog.h>
+
+#include "agent/pipeline-tables.h"
+#include "lib/util.h"
+#include "northbound/xlate.h"
+
+VLOG_DEFINE_THIS_MODULE(nb_switch);
+
+static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+
+/* Messages for the bridge that wait for its connection, at most. */
+#define NB_MAX_HELD 100000
+
+/* The first bytes of a request that an error quotes. */
+#define NB_ERROR_BYTES 64
+
+/* A controller's connection. */
+struct nbconn {
+    struct ovs_list node;       /* In the switch's 'conns'. */
+    char *name;
+    void *io;
+    bool active;
+    enum ofp_version version;
+    enum ofp12_controller_role role;
+    struct ofputil_async_cfg async;
+    uint16_t miss_send_len;
+    struct token_bucket packet_ins;
+    struct ovs_list out;        /* Queued for it. */
+
+    /* Statistics. */
+    unsigned long long int n_packet_ins, n_packet_ins_dropped;
+    unsigned long long int n_errors;
+};
+
+/* What a request sent to the bridge waits for. */
+enum nb_request_kind {
+    NB_REQ_ERRORS,              /* Nothing but a possible error. */
+    NB_REQ_BARRIER,             /* The controller's barrier. */
+    NB_REQ_OWN_BARRIER,         /* The switch's own, to retire requests. */
+    NB_REQ_FLOW_STATS,
+    NB_REQ_AGGREGATE,
+    NB_REQ_TABLE_STATS,
+};
+
+/* A message taken to the bridge for a controller. */
+struct nb_request {
+    struct hmap_node node;      /* In 'requests', by 'bridge_xid'. */
+    struct ovs_list fifo;       /* In 'fifo', in the order sent. */
+    ovs_be32 bridge_xid;
+    enum nb_request_kind kind;
+    struct nbconn *conn;        /* NULL once it disconnected. */
+    uint8_t header[NB_ERROR_BYTES]; /* The controller's message's start. */
+
+    /* NB_REQ_FLOW_STATS, NB_REQ_AGGREGATE. */
+    ofp_port_t out_port;
+    struct ovs_list replies;
+    struct ofputil_aggregate_stats aggregate;
+};
+
+struct nbswitch {
+    struct nbswitch_cbs cbs;
+    void *aux;
+    uint64_t datapath_id;
+    int rate_limit, burst_limit;
+
+    struct ovs_list conns;      /* "struct nbconn"s. */
+    bool have_generation_id;
+    uint64_t generation_id;
+
+    struct ofputil_phy_port *ports;     /* By port number. */
+    size_t n_ports;
+
+    /* The bridge. */
+    bool bridge_active;
+    enum ofp_version bridge_version;
+    uint32_t next_xid;
+    struct ovs_list bridge_out;     /* Queued for it. */
+    struct ovs_list held;           /* For it, until it is active. */
+    size_t n_held;
+    struct hmap requests;
+    struct ovs_list fifo;
+    bool errors_pending;        /* NB_REQ_ERRORS requests since a barrier. */
+};
+
+static void nb_flush(struct nbswitch *);
+
+struct nbswitch *
+nbswitch_create(const struct nbswitch_cbs *cbs, void *aux)
+{
+    struct nbswitch *sw = iovp_xzalloc(sizeof *sw);
+
+    sw->cbs = *cbs;
+    sw->aux = aux;
+    sw->rate_limit = NBSWITCH_RATE_LIMIT;
+    sw->burst_limit = NBSWITCH_BURST_LIMIT;
+    sw->next_xid = 1;
+    ovs_list_init(&sw->conns);
+    ovs_list_init(&sw->bridge_out);
+    ovs_list_init(&sw->held);
+    hmap_init(&sw->requests);
+    ovs_list_init(&sw->fifo);
+    return sw;
+}
+
+static void
+nb_request_destroy(struct nbswitch *sw, struct nb_request *rq)
+{
+    hmap_remove(&sw->requests, &rq->node);
+    ovs_list_remove(&rq->fifo);
+    ofpbuf_list_delete(&rq->replies);
+    free(rq);
+}
+
+static void
+nb_requests_clear(struct nbswitch *sw)
+{
+    struct nb_request *rq;
+
+    HMAP_FOR_EACH_SAFE (rq, node, &sw->requests) {
+        nb_request_destroy(sw, rq);
+    }
+    sw->errors_pending = false;
+}
+
+void
+nbswitch_destroy(struct nbswitch *sw)
+{
+    if (sw) {
+        struct nbconn *conn;
+
+        LIST_FOR_EACH_SAFE (conn, node, &sw->conns) {
+            nbswitch_disconnect(sw, conn);
+        }
+        nb_requests_clear(sw);
+        hmap_destroy(&sw->requests);
+        ofpbuf_list_delete(&sw->bridge_out);
+        ofpbuf_list_delete(&sw->held);
+        free(sw->ports);
+        free(sw);
+    }
+}
+
+void
+nbswitch_set_datapath_id(struct nbswitch *sw, uint64_t datapath_id)
+{
+    sw->datapath_id = datapath_id;
+}
+
+/* Limits the packet-ins to each controller to 'rate' a second, with
+ * bursts of 'burst'; 0 for no limit. */
+void
+nbswitch_set_rate_limit(struct nbswitch *sw, int rate, int burst)
+{
+    struct nbconn *conn;
+
+    sw->rate_limit = rate;
+    sw->burst_limit = burst;
+    LIST_FOR_EACH (conn, node, &sw->conns) {
+        token_bucket_set(&conn->packet_ins, rate, burst * 1000);
+    }
+}
+
+static enum ofputil_protocol
+nb_conn_protocol(const struct nbconn *conn)
+{
+    return ofputil_protocol_from_ofp_version(conn->version);
+}
+
+static void
+nb_send(struct nbconn *conn, struct ofpbuf *msg)
+{
+    ovs_list_push_back(&conn->out, &msg->list_node);
+}
+
+static void
+nb_send_error(struct nbconn *conn, enum ofperr error,
+              const struct ofp_header *request)
+{
+    conn->n_errors++;
+    nb_send(conn, ofperr_encode_reply(error, request));
+}
+
+/* Returns true if 'conn' wants asynchronous messages of 'type' for
+ * 'reason'. */
+static bool
+nb_conn_wants(const struct nbconn *conn, enum ofputil_async_msg_type type,
+              unsigned int reason)
+{
+    uint32_t bits = (conn->role == OFPCR12_ROLE_SECONDARY
+                     ? conn->async.secondary[type]
+                     : conn->async.primary[type]);
+    return conn->active && (bits & (1u << reason));
+}
+
+/* Ports. */
+
+static int
+nb_port_compare(const void *a_, const void *b_)
+{
+    const struct ofputil_phy_port *a = a_, *b = b_;
+    uint16_t pa = (OVS_FORCE uint16_t) a->port_no;
+    uint16_t pb = (OVS_FORCE uint16_t) b->port_no;
+
+    return pa < pb ? -1 : pa > pb;
+}
+
+static const struct ofputil_phy_port *
+nb_find_port(const struct nbswitch *sw, ofp_port_t port_no)
+{
+    for (size_t i = 0; i < sw->n_ports; i++) {
+        if (sw->ports[i].port_no == port_no) {
+            return &sw->ports[i];
+        }
+    }
+    return NULL;
+}
+
+static void
+nb_port_status(struct nbswitch *sw, enum ofp_port_reason reason,
+               const struct ofputil_phy_port *pp)
+{
+    struct ofputil_port_status ps = { .reason = reason, .desc = *pp };
+    struct nbconn *conn;
+
+    LIST_FOR_EACH (conn, node, &sw->conns) {
+        if (nb_conn_wants(conn, OAM_PORT_STATUS, reason)) {
+            nb_send(conn, ofputil_encode_port_status(
+                        &ps, nb_conn_protocol(conn)));
+        }
+    }
+}
+
+/* Makes the switch's ports the 'n' in 'ports', and tells the controllers
+ * of each that came, went or changed. */
+void
+nbswitch_set_ports(struct nbswitch *sw, const struct ofputil_phy_port *ports,
+                   size_t n)
+{
+    struct ofputil_phy_port *new = iovp_xmalloc(MAX(1, n) * sizeof *new);
+
+    memcpy(new, ports, n * sizeof *new);
+    qsort(new, n, sizeof *new, nb_port_compare);
+    for (size_t i = 0; i < sw->n_ports; i++) {
+        const struct ofputil_phy_port *old = &sw->ports[i];
+        bool found = false;
+        for (size_t j = 0; j < n && !found; j++) {
+            found = new[j].port_no == old->port_no;
+        }
+        if (!found) {
+            nb_port_status(sw, OFPPR_DELETE, old);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct ofputil_phy_port *old = nb_find_port(sw,
+                                                          new[i].port_no);
+        if (!old) {
+            nb_port_status(sw, OFPPR_ADD, &new[i]);
+        } else if (memcmp(old, &new[i], sizeof *old)) {
+            nb_port_status(sw, OFPPR_MODIFY, &new[i]);
+        }
+    }
+    free(sw->ports);
+    sw->ports = new;
+    sw->n_ports = n;
+    nb_flush(sw);
+}
+
+/* Connections. */
+
+struct nbconn *
+nbswitch_connect(struct nbswitch *sw, const char *name, void *io)
+{
+    struct nbconn *conn = iovp_xzalloc(sizeof *conn);
+
+    conn->name = iovp_xstrdup(name);
+    conn->io = io;
+    conn->role = OFPCR12_ROLE_EQUAL;
+    ovs_list_init(&conn->out);
+    token_bucket_init(&conn->packet_ins, sw->rate_limit,
+                      sw->burst_limit * 1000);
+    ovs_list_push_back(&sw->conns, &conn->node);
+    return conn;
+}
+
+void
+nbswitch_conn_active(struct nbswitch *sw OVS_UNUSED, struct nbconn *conn,
+                     enum ofp_version version)
+{
+    conn->active = true;
+    conn->version = version;
+    conn->async = ofputil_async_cfg_default(version);
+    conn->miss_send_len = OFP_DEFAULT_MISS_SEND_LEN;
+}
+
+void
+nbswitch_disconnect(struct nbswitch *sw, struct nbconn *conn)
+{
+    struct nb_request *rq;
+
+    HMAP_FOR_EACH (rq, node, &sw->requests) {
+        if (rq->conn == conn) {
+            rq->conn = NULL;
+        }
+    }
+    ovs_list_remove(&conn->node);
+    ofpbuf_list_delete(&conn->out);
+    free(conn->name);
+    free(conn);
+}
+
+/* Requests to the bridge. */
+
+/* Queues 'msg' for the bridge, for a request of 'conn' (NULL: the
+ * switch's own) that began with 'oh', waiting for 'kind'.  Returns the
+ * request. */
+static struct nb_request *
+nb_to_bridge(struct nbswitch *sw, struct nbconn *conn,
+             const struct ofp_header *oh, enum nb_request_kind kind,
+             struct ofpbuf *msg)
+{
+    struct nb_request *rq = iovp_xzalloc(sizeof *rq);
+    struct ofp_header *bh = msg->data;
+
+    bh->xid = htonl(sw->next_xid++);
+    rq->bridge_xid = bh->xid;
+    rq->kind = kind;
+    rq->conn = conn;
+    if (oh) {
+        memcpy(rq->header, oh, MIN(ntohs(oh->length), sizeof rq->header));
+    }
+    ovs_list_init(&rq->replies);
+    hmap_insert(&sw->requests, &rq->node, (OVS_FORCE uint32_t) rq->bridge_xid);
+    ovs_list_push_back(&sw->fifo, &rq->fifo);
+    if (kind == NB_REQ_ERRORS) {
+        sw->errors_pending = true;
+    }
+    if (sw->bridge_active) {
+        ovs_list_push_back(&sw->bridge_out, &msg->list_node);
+    } else {
+        ovs_list_push_back(&sw->held, &msg->list_node);
+        sw->n_held++;
+    }
+    return rq;
+}
+
+static struct nb_request *
+nb_find_request(const struct nbswitch *sw, ovs_be32 xid)
+{
+    struct nb_request *rq;
+
+    HMAP_FOR_EACH_WITH_HASH (rq, node, (OVS_FORCE uint32_t) xid,
+                             &sw->requests) {
+        if (rq->bridge_xid == xid) {
+            return rq;
+        }
+    }
+    return NULL;
+}
+
+/* Sends the messages queued for the bridge and for each controller. */
+static void
+nb_flush(struct nbswitch *sw)
+{
+    struct nbconn *conn;
+
+    if (sw->errors_pending && sw->bridge_active) {
+        /* A barrier after what may yet fail, whose reply retires the
+         * requests before it. */
+        sw->errors_pending = false;
+        nb_to_bridge(sw, NULL, NULL, NB_REQ_OWN_BARRIER,
+                     ofputil_encode_barrier_request(sw->bridge_version));
+        sw->errors_pending = false;
+    }
+    if (!ovs_list_is_empty(&sw->bridge_out)) {
+        sw->cbs.send_bridge(&sw->bridge_out, sw->aux);
+    }
+    LIST_FOR_EACH (conn, node, &sw->conns) {
+        if (!ovs_list_is_empty(&conn->out)) {
+            sw->cbs.send(conn->io, &conn->out, sw->aux);
+        }
+    }
+}
+
+/* The controller's messages. */
+
+static void
+nb_features(struct nbswitch *sw, struct nbconn *conn,
+            const struct ofp_header *oh)
+{
+    struct ofputil_switch_features features = {
+        .datapath_id = sw->datapath_id,
+        .n_buffers = 0,
+        .n_tables = PIPELINE_OF_N_TABLES,
+        .capabilities = (OFPUTIL_C_FLOW_STATS | OFPUTIL_C_TABLE_STATS
+                         | OFPUTIL_C_PORT_STATS | OFPUTIL_C_GROUP_STATS),
+    };
+
+    nb_send(conn, ofputil_encode_switch_features(
+                &features, nb_conn_protocol(conn), oh->xid));
+}
+
+static void
+nb_strlcpy(char *dst, const char *src, size_t size)
+{
+    snprintf(dst, size, "%s", src);
+}
+
+static void
+nb_desc(struct nbconn *conn, const struct ofp_header *oh)
+{
+    struct ofpbuf *reply = ofpraw_alloc_stats_reply(oh, 0);
+    struct ofp_desc_stats *ods = ofpbuf_put_zeros(reply, sizeof *ods);
+
+    nb_strlcpy(ods->mfr_desc, "The iovp authors", sizeof ods->mfr_desc);
+    nb_strlcpy(ods->hw_desc, "host as a TOR (Open vSwitch)",
+                sizeof ods->hw_desc);
+    nb_strlcpy(ods->sw_desc, "iovpd " PACKAGE_VERSION, sizeof ods->sw_desc);
+    nb_strlcpy(ods->serial_num, "None", sizeof ods->serial_num);
+    nb_strlcpy(ods->dp_desc, "iovp OpenFlow northbound",
+                sizeof ods->dp_desc);
+    nb_send(conn, reply);
+}
+
+static void
+nb_port_desc(struct nbswitch *sw, struct nbconn *conn,
+             const struct ofp_header *oh)
+{
+    ofp_port_t port_no;
+    enum ofperr error = ofputil_decode_port_desc_stats_request(oh,
+                                                               &port_no);
+    if (error) {
+        nb_send_error(conn, error, oh);
+        return;
+    }
+
+    struct ovs_list replies;
+    ofpmp_init(&replies, oh);
+    for (size_t i = 0; i < sw->n_ports; i++) {
+        if (port_no == OFPP_ANY || port_no == sw->ports[i].port_no) {
+            ofputil_append_port_desc_stats_reply(&sw->ports[i], &replies);
+        }
+    }
+    ovs_list_push_back_all(&conn->out, &replies);
+}
+
+static void
+nb_get_config(struct nbconn *conn, const struct ofp_header *oh)
+{
+    struct ofputil_switch_config config = {
+        .frag = OFPUTIL_FRAG_NORMAL,
+        .invalid_ttl_to_controller = -1,
+        .miss_send_len = conn->miss_send_len,
+    };
+
+    nb_send(conn, ofputil_encode_get_config_reply(oh, &config));
+}
+
+static enum ofperr
+nb_set_config(struct nbconn *conn, const struct ofp_header *oh)
+{
+    struct ofputil_switch_config config;
+    enum ofperr error = ofputil_decode_set_config(oh, &config);
+
+    if (!error) {
+        if (config.frag != OFPUTIL_FRAG_NORMAL) {
+            return OFPERR_OFPSCFC_BAD_FLAGS;
+        }
+        conn->miss_send_len = config.miss_send_len;
+    }
+    return error;
+}
+
+static enum ofperr
+nb_role_request(struct nbswitch *sw, struct nbconn *conn,
+                const struct ofp_header *oh)
+{
+    struct ofputil_role_request rr;
+    enum ofperr error = ofputil_decode_role_message(oh, &rr);
+
+    if (error) {
+        return error;
+    }
+    if (rr.role != OFPCR12_ROLE_NOCHANGE && rr.role != OFPCR12_ROLE_EQUAL
+        && rr.have_generation_id) {
+        if (sw->have_generation_id
+            && (int64_t) (rr.generation_id - sw->generation_id) < 0) {
+            return OFPERR_OFPRRFC_STALE;
+        }
+        sw->have_generation_id = true;
+        sw->generation_id = rr.generation_id;
+    }
+    if (rr.role != OFPCR12_ROLE_NOCHANGE && rr.role != conn->role) {
+        if (rr.role == OFPCR12_ROLE_PRIMARY) {
+            struct nbconn *other;
+            LIST_FOR_EACH (other, node, &sw->conns) {
+                if (other != conn && other->role == OFPCR12_ROLE_PRIMARY) {
+                    other->role = OFPCR12_ROLE_SECONDARY;
+                    if (other->active && other->version >= OFP14_VERSION
+                        && nb_conn_wants(other, OAM_ROLE_STATUS,
+                                         OFPCRR_PRIMARY_REQUEST)) {
+                        struct ofputil_role_status rs = {
+                            .role = OFPCR12_ROLE_SECONDARY,
+                            .reason = OFPCRR_PRIMARY_REQUEST,
+                            .generation_id = sw->generation_id,
+                        };
+                        nb_send(other, ofputil_encode_role_status(
+                                    &rs, nb_conn_protocol(other)));
+                    }
+                }
+            }
+        }
+        VLOG_INFO("%s: role %s", conn->name,
+                  rr.role == OFPCR12_ROLE_PRIMARY ? "master"
+                  : rr.role == OFPCR12_ROLE_SECONDARY ? "slave" : "equal");
+        conn->role = rr.role;
+    }
+
+    struct ofputil_role_request reply = {
+        .role = conn->role,
+        .have_generation_id = sw->have_generation_id,
+        .generation_id = sw->generation_id,
+    };
+    nb_send(conn, ofputil_encode_role_reply(oh, &reply));
+    return 0;
+}
+
+static enum ofperr
+nb_set_async(struct nbconn *conn, const struct ofp_header *oh)
+{
+    struct ofputil_async_cfg cfg;
+    enum ofperr error = ofputil_decode_set_async_config(oh, false,
+                                                        &conn->async, &cfg);
+    if (!error) {
+        conn->async = cfg;
+    }
+    return error;
+}
+
+static enum ofputil_protocol
+nb_bridge_protocol(const struct nbswitch *sw)
+{
+    return ofputil_protocol_from_ofp_version(sw->bridge_version
+                                             ? sw->bridge_version
+                                             : OFP15_VERSION);
+}
+
+static enum ofperr
+nb_flow_mod(struct nbswitch *sw, struct nbconn *conn,
+            const struct ofp_header *oh)
+{
+    uint64_t stub[1024 / 8], stub2[1024 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    struct ofpbuf bridge_ofpacts = OFPBUF_STUB_INITIALIZER(stub2);
+    struct ofputil_flow_mod fm;
+    struct match match;
+    enum ofperr error;
+
+    error = ofputil_decode_flow_mod(&fm, oh, nb_conn_protocol(conn), NULL,
+                                    NULL, &ofpacts, OFPP_MAX,
+                                    PIPELINE_OF_N_TABLES);
+    if (error) {
+        goto out;
+    }
+    minimatch_expand(&fm.match, &match);
+    if (fm.table_id >= PIPELINE_OF_N_TABLES
+        && !(fm.table_id == OFPTT_ALL
+             && (fm.command == OFPFC_DELETE
+                 || fm.command == OFPFC_DELETE_STRICT))) {
+        error = OFPERR_OFPBRC_BAD_TABLE_ID;
+    } else if (fm.buffer_id != UINT32_MAX) {
+        error = OFPERR_OFPBRC_BUFFER_UNKNOWN;
+    } else if (fm.out_port != OFPP_ANY
+               && fm.command != OFPFC_ADD) {
+        /* The bridge's flows output through clones, which its out_port
+         * filter does not see. */
+        VLOG_WARN_RL(&rl, "%s: a flow_mod with out_port is not supported",
+                     conn->name);
+        error = OFPERR_OFPFMFC_UNKNOWN;
+    } else {
+        error = nbx_check_match(&match);
+    }
+    if (!error) {
+        error = nbx_actions_to_bridge(fm.ofpacts, fm.ofpacts_len, false,
+                                      &bridge_ofpacts);
+    }
+    if (!error) {
+        struct ofputil_flow_mod bfm = fm;
+        uint8_t first = fm.table_id == OFPTT_ALL ? 0 : fm.table_id;
+        uint8_t last = (fm.table_id == OFPTT_ALL ? PIPELINE_OF_N_TABLES - 1
+                        : fm.table_id);
+
+        bfm.ofpacts = bridge_ofpacts.data;
+        bfm.ofpacts_len = bridge_ofpacts.size;
+        for (uint8_t t = first; t <= last; t++) {
+            bfm.table_id = nbx_table_to_bridge(t);
+            nb_to_bridge(sw, conn, oh, NB_REQ_ERRORS,
+                         ofputil_encode_flow_mod(&bfm,
+                                                 nb_bridge_protocol(sw)));
+        }
+    }
+    minimatch_destroy(&fm.match);
+
+out:
+    ofpbuf_uninit(&ofpacts);
+    ofpbuf_uninit(&bridge_ofpacts);
+    return error;
+}
+
+static enum ofperr
+nb_flow_stats(struct nbswitch *sw, struct nbconn *conn,
+              const struct ofp_header *oh, bool aggregate)
+{
+    struct ofputil_flow_stats_request fsr;
+    enum ofperr error = ofputil_decode_flow_stats_request(&fsr, oh, NULL,
+                                                          NULL);
+    if (error) {
+        return error;
+    }
+
+    if (fsr.table_id != OFPTT_ALL && fsr.table_id >= PIPELINE_OF_N_TABLES) {
+        error = OFPERR_OFPBRC_BAD_TABLE_ID;
+    } else {
+        error = nbx_check_match(&fsr.match);
+    }
+    if (!error) {
+        struct ofputil_flow_stats_request bfsr = fsr;
+        bfsr.aggregate = false;
+        bfsr.out_port = OFPP_ANY;
+        if (fsr.table_id != OFPTT_ALL) {
+            bfsr.table_id = nbx_table_to_bridge(fsr.table_id);
+        }
+        struct nb_request *rq = nb_to_bridge(
+            sw, conn, oh, aggregate ? NB_REQ_AGGREGATE : NB_REQ_FLOW_STATS,
+            ofputil_encode_flow_stats_request(&bfsr,
+                                              nb_bridge_protocol(sw)));
+        rq->out_port = fsr.out_port;
+        if (!aggregate) {
+            ofpmp_init(&rq->replies, oh);
+        }
+    }
+    return error;
+}
+
+static enum ofperr
+nb_table_features(struct nbconn *conn, const struct ofp_header *oh)
+{
+    const char *body = ofpmsg_body(oh);
+    if ((const char *) oh + ntohs(oh->length) > body) {
+        /* A request to change the tables' features. */
+        return OFPERR_OFPTFFC_EPERM;
+    }
+
+    struct ovs_list replies;
+    ofpmp_init(&replies, oh);
+    for (uint8_t t = 0; t < PIPELINE_OF_N_TABLES; t++) {
+        struct ofputil_table_features tf;
+        nbx_table_features(t, &tf);
+        ofputil_append_table_features(&tf, NULL, &replies);
+    }
+    ovs_list_push_back_all(&conn->out, &replies);
+    return 0;
+}
+
+static void
+nb_take_table_stats(struct nb_request *rq, const struct ofp_header *oh)
+{
+    struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
+    struct ofpbuf *reply = ofpbuf_from_list(ovs_list_back(&rq->replies));
+
+    for (;;) {
+        struct ofputil_table_stats stats;
+        struct ofputil_table_features features;
+        uint8_t table;
+
+        if (ofputil_decode_table_stats_reply(&b, &stats, &features)) {
+            break;
+        }
+        if (nbx_table_from_bridge(stats.table_id, &table)) {
+            nbx_table_features(table, &features);
+            stats.table_id = table;
+            ofputil_append_table_stats_reply(reply, &stats, &features);
+        }
+    }
+}
+
+static enum ofperr
+nb_packet_out(struct nbswitch *sw, struct nbconn *conn,
+              const struct ofp_header *oh)
+{
+    uint64_t stub[1024 / 8], stub2[1024 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    struct ofpbuf bridge_ofpacts = OFPBUF_STUB_INITIALIZER(stub2);
+    struct ofputil_packet_out po;
+    enum ofperr error;
+
+    error = ofputil_decode_packet_out(&po, oh, NULL, &ofpacts);
+    if (!error) {
+        ofp_port_t in_port = po.flow_metadata.flow.in_port.ofp_port;
+
+        if (po.buffer_id != UINT32_MAX) {
+            error = OFPERR_OFPBRC_BUFFER_UNKNOWN;
+        } else if (in_port != OFPP_CONTROLLER && in_port != OFPP_NONE
+                   && !nb_find_port(sw, in_port)) {
+            error = OFPERR_OFPBRC_BAD_PORT;
+        } else {
+            error = nbx_check_match(&po.flow_metadata);
+        }
+    }
+    if (!error) {
+        error = nbx_actions_to_bridge(po.ofpacts, po.ofpacts_len, true,
+                                      &bridge_ofpacts);
+    }
+    if (!error) {
+        struct ofputil_packet_out bpo = po;
+        bpo.ofpacts = bridge_ofpacts.data;
+        bpo.ofpacts_len = bridge_ofpacts.size;
+        nb_to_bridge(sw, conn, oh, NB_REQ_ERRORS,
+                     ofputil_encode_packet_out(&bpo,
+                                               nb_bridge_protocol(sw)));
+    }
+    ofpbuf_uninit(&ofpacts);
+    ofpbuf_uninit(&bridge_ofpacts);
+    return error;
+}
+
+/* Returns true if a message of 'type' changes the switch: what a slave
+ * may not send. */
+static bool
+nb_is_write(enum ofptype type)
+{
+    switch (type) {
+    case OFPTYPE_FLOW_MOD:
+    case OFPTYPE_PACKET_OUT:
+    case OFPTYPE_GROUP_MOD:
+    case OFPTYPE_METER_MOD:
+    case OFPTYPE_PORT_MOD:
+    case OFPTYPE_TABLE_MOD:
+    case OFPTYPE_BUNDLE_CONTROL:
+    case OFPTYPE_BUNDLE_ADD_MESSAGE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Takes 'msg' (owned) from controller connection 'conn'. */
+void
+nbswitch_receive(struct nbswitch *sw, struct nbconn *conn,
+                 struct ofpbuf *msg)
+{
+    const struct ofp_header *oh = msg->data;
+    enum ofptype type;
+    enum ofperr error = ofptype_decode(&type, oh);
+
+    if (!error && conn->role == OFPCR12_ROLE_SECONDARY && nb_is_write(type)) {
+        error = OFPERR_OFPBRC_IS_SECONDARY;
+    }
+    if (!error) {
+        switch (type) {
+        case OFPTYPE_FEATURES_REQUEST:
+            nb_features(sw, conn, oh);
+            break;
+        case OFPTYPE_DESC_STATS_REQUEST:
+            nb_desc(conn, oh);
+            break;
+        case OFPTYPE_PORT_DESC_STATS_REQUEST:
+            nb_port_desc(sw, conn, oh);
+            break;
+        case OFPTYPE_GET_CONFIG_REQUEST:
+            nb_get_config(conn, oh);
+            break;
+        case OFPTYPE_SET_CONFIG:
+            error = nb_set_config(conn, oh);
+            break;
+        case OFPTYPE_ROLE_REQUEST:
+            error = nb_role_request(sw, conn, oh);
+            break;
+        case OFPTYPE_GET_ASYNC_REQUEST:
+            nb_send(conn, ofputil_encode_get_async_reply(oh, &conn->async));
+            break;
+        case OFPTYPE_SET_ASYNC_CONFIG:
+            error = nb_set_async(conn, oh);
+            break;
+        case OFPTYPE_BARRIER_REQUEST:
+            nb_to_bridge(sw, conn, oh, NB_REQ_BARRIER,
+                         ofputil_encode_barrier_request(
+                             sw->bridge_version ? sw->bridge_version
+                             : OFP15_VERSION));
+            break;
+        case OFPTYPE_FLOW_MOD:
+            error = nb_flow_mod(sw, conn, oh);
+            break;
+        case OFPTYPE_FLOW_STATS_REQUEST:
+            error = nb_flow_stats(sw, conn, oh, false);
+            break;
+        case OFPTYPE_AGGREGATE_STATS_REQUEST:
+            error = nb_flow_stats(sw, conn, oh, true);
+            break;
+        case OFPTYPE_PACKET_OUT:
+            error = nb_packet_out(sw, conn, oh);
+            break;
+        case OFPTYPE_TABLE_FEATURES_STATS_REQUEST:
+            error = nb_table_features(conn, oh);
+            break;
+        case OFPTYPE_TABLE_STATS_REQUEST: {
+            struct nb_request *rq = nb_to_bridge(
+                sw, conn, oh, NB_REQ_TABLE_STATS,
+                ofpraw_alloc(OFPRAW_OFPST_TABLE_REQUEST,
+                             sw->bridge_version ? sw->bridge_version
+                             : OFP15_VERSION, 0));
+            ovs_list_push_back(&rq->replies, &ofputil_encode_table_stats_reply(
+                                   oh)->list_node);
+            break;
+        }
+        case OFPTYPE_ECHO_REQUEST:
+        case OFPTYPE_ECHO_REPLY:
+        case OFPTYPE_HELLO:
+            break;
+        default:
+            error = (ofpmsg_is_stat_request(oh) ? OFPERR_OFPBRC_BAD_STAT
+                     : OFPERR_OFPBRC_BAD_TYPE);
+            break;
+        }
+    }
+    if (error) {
+        VLOG_DBG_RL(&rl, "%s: %s", conn->name, ofperr_to_string(error));
+        nb_send_error(conn, error, oh);
+    }
+    if (sw->n_held > NB_MAX_HELD) {
+        VLOG_WARN_RL(&rl, "the bridge is not connected: dropping the %zu "
+                     "messages held for it", sw->n_held);
+        ofpbuf_list_delete(&sw->held);
+        sw->n_held = 0;
+        nb_requests_clear(sw);
+    }
+    ofpbuf_delete(msg);
+    nb_flush(sw);
+}
+
+/* The bridge. */
+
+void
+nbswitch_bridge_active(struct nbswitch *sw, enum ofp_version version)
+{
+    struct ofputil_switch_config config = {
+        .frag = OFPUTIL_FRAG_NORMAL,
+        .invalid_ttl_to_controller = -1,
+        .miss_send_len = UINT16_MAX,
+    };
+    struct ofputil_async_cfg async = {
+        .primary[OAM_PACKET_IN] = ((1u << OFPR_ACTION)
+                                   | (1u << OFPR_NO_MATCH)
+                                   | (1u << OFPR_INVALID_TTL)
+                                   | (1u << OFPR_ACTION_SET)
+                                   | (1u << OFPR_GROUP)
+                                   | (1u << OFPR_PACKET_OUT)),
+        .primary[OAM_FLOW_REMOVED] = ((1u << OFPRR_IDLE_TIMEOUT)
+                                      | (1u << OFPRR_HARD_TIMEOUT)
+                                      | (1u << OFPRR_DELETE)
+                                      | (1u << OFPRR_GROUP_DELETE)
+                                      | (1u << OFPRR_METER_DELETE)
+                                      | (1u << OFPRR_EVICTION)),
+    };
+    struct ofpbuf *msg;
+
+    sw->bridge_active = true;
+    sw->bridge_version = version;
+
+    /* This connection is a service connection of the bridge's: it hears
+     * of packet-ins and flow removals only once it asks. */
+    msg = ofputil_encode_set_config(&config, version);
+    ovs_list_push_back(&sw->bridge_out, &msg->list_node);
+    msg = ofputil_encode_set_async_config(
+        &async, (1u << OAM_PACKET_IN) | (1u << OAM_FLOW_REMOVED), version);
+    ovs_list_push_back(&sw->bridge_out, &msg->list_node);
+
+    ovs_list_push_back_all(&sw->bridge_out, &sw->held);
+    sw->n_held = 0;
+    nb_flush(sw);
+}
+
+void
+nbswitch_bridge_disconnected(struct nbswitch *sw)
+{
+    struct nb_request *rq;
+
+    /* What the bridge never answered fails. */
+    HMAP_FOR_EACH_SAFE (rq, node, &sw->requests) {
+        if (rq->conn && rq->kind != NB_REQ_OWN_BARRIER
+            && rq->kind != NB_REQ_ERRORS) {
+            nb_send_error(rq->conn, OFPERR_OFPBRC_EPERM,
+                          (const struct ofp_header *) rq->header);
+        }
+    }
+    nb_requests_clear(sw);
+    sw->bridge_active = false;
+    sw->bridge_version = 0;
+    ofpbuf_list_delete(&sw->bridge_out);
+    nb_flush(sw);
+}
+
+/* Retires the requests sent before barrier 'done'. */
+static void
+nb_retire(struct nbswitch *sw, struct nb_request *done)
+{
+    struct nb_request *rq;
+
+    LIST_FOR_EACH_SAFE (rq, fifo, &sw->fifo) {
+        if (rq == done) {
+            break;
+        }
+        if (rq->kind == NB_REQ_ERRORS) {
+            nb_request_destroy(sw, rq);
+        }
+    }
+}
+
+static void
+nb_take_flow_stats(struct nbswitch *sw, struct nb_request *rq,
+                   const struct ofp_header *oh)
+{
+    struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
+    uint64_t stub[1024 / 8], stub2[1024 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    struct ofpbuf controller_ofpacts = OFPBUF_STUB_INITIALIZER(stub2);
+
+    for (;;) {
+        struct ofputil_flow_stats fs;
+        int retval = ofputil_decode_flow_stats_reply(&fs, &b, false,
+                                                     &ofpacts);
+        if (retval) {
+            if (retval != EOF) {
+                VLOG_WARN_RL(&rl, "a flow stats reply from the bridge did "
+                             "not decode (%s)", ofperr_to_string(retval));
+            }
+            break;
+        }
+
+        uint8_t table;
+        if (!nbx_table_from_bridge(fs.table_id, &table)) {
+            continue;
+        }
+        ofpbuf_clear(&controller_ofpacts);
+        nbx_actions_from_bridge(fs.ofpacts, fs.ofpacts_len,
+                                &controller_ofpacts);
+        if (rq->out_port != OFPP_ANY
+            && !ofpacts_output_to_port(controller_ofpacts.data,
+                                       controller_ofpacts.size,
+                                       rq->out_port)) {
+            continue;
+        }
+        if (rq->kind == NB_REQ_AGGREGATE) {
+            rq->aggregate.packet_count += fs.packet_count;
+            rq->aggregate.byte_count += fs.byte_count;
+            rq->aggregate.flow_count++;
+        } else {
+            fs.table_id = table;
+            fs.ofpacts = controller_ofpacts.data;
+            fs.ofpacts_len = controller_ofpacts.size;
+            ofputil_append_flow_stats_reply(&fs, &rq->replies, NULL);
+        }
+    }
+    ofpbuf_uninit(&ofpacts);
+    ofpbuf_uninit(&controller_ofpacts);
+
+    if (!ofpmp_more(oh)) {
+        if (rq->conn) {
+            if (rq->kind == NB_REQ_AGGREGATE) {
+                nb_send(rq->conn, ofputil_encode_aggregate_stats_reply(
+                            &rq->aggregate,
+                            (const struct ofp_header *) rq->header));
+            } else {
+                ovs_list_push_back_all(&rq->conn->out, &rq->replies);
+            }
+        }
+        nb_request_destroy(sw, rq);
+    }
+}
+
+static void
+nb_packet_in(struct nbswitch *sw, const struct ofp_header *oh)
+{
+    struct ofputil_packet_in_private pin;
+    size_t total_len;
+    uint32_t buffer_id;
+    enum ofperr error;
+    uint8_t table;
+
+    memset(&pin, 0, sizeof pin);
+    error = ofputil_decode_packet_in(oh, true, NULL, NULL, &pin.base,
+                                     &total_len, &buffer_id, NULL);
+    if (error) {
+        VLOG_WARN_RL(&rl, "a packet-in from the bridge did not decode (%s)",
+                     ofperr_to_string(error));
+        return;
+    }
+    if (!nbx_table_from_bridge(pin.base.table_id, &table)) {
+        return;
+    }
+    pin.base.table_id = table;
+    nbx_strip_match(&pin.base.flow_metadata);
+
+    struct nbconn *conn;
+    LIST_FOR_EACH (conn, node, &sw->conns) {
+        if (!nb_conn_wants(conn, OAM_PACKET_IN, pin.base.reason)) {
+            continue;
+        }
+        if (sw->rate_limit > 0
+            && !token_bucket_withdraw(&conn->packet_ins, 1000)) {
+            conn->n_packet_ins_dropped++;
+            continue;
+        }
+        conn->n_packet_ins++;
+        nb_send(conn, ofputil_encode_packet_in_private(
+                    &pin, nb_conn_protocol(conn),
+                    OFPUTIL_PACKET_IN_STD));
+    }
+}
+
+static void
+nb_flow_removed(struct nbswitch *sw, const struct ofp_header *oh)
+{
+    struct ofputil_flow_removed fr;
+    enum ofperr error = ofputil_decode_flow_removed(&fr, oh);
+    uint8_t table;
+
+    if (error || !nbx_table_from_bridge(fr.table_id, &table)) {
+        return;
+    }
+    fr.table_id = table;
+
+    struct nbconn *conn;
+    LIST_FOR_EACH (conn, node, &sw->conns) {
+        if (nb_conn_wants(conn, OAM_FLOW_REMOVED, fr.reason)) {
+            nb_send(conn, ofputil_encode_flow_removed(
+                        &fr, nb_conn_protocol(conn)));
+        }
+    }
+}
+
+/* Takes 'msg' (owned) from the bridge. */
+void
+nbswitch_bridge_receive(struct nbswitch *sw, struct ofpbuf *msg)
+{
+    const struct ofp_header *oh = msg->data;
+    struct nb_request *rq = nb_find_request(sw, oh->xid);
+    enum ofptype type;
+
+    if (ofptype_decode(&type, oh)) {
+        ofpbuf_delete(msg);
+        return;
+    }
+    switch (type) {
+    case OFPTYPE_ERROR:
+        if (rq) {
+            enum ofperr error = ofperr_decode_msg(oh, NULL);
+            if (rq->conn && error) {
+                nb_send_error(rq->conn, error,
+                              (const struct ofp_header *) rq->header);
+            }
+            if (rq->kind != NB_REQ_ERRORS) {
+                nb_request_destroy(sw, rq);
+            }
+        }
+        break;
+
+    case OFPTYPE_BARRIER_REPLY:
+        if (rq) {
+            nb_retire(sw, rq);
+            if (rq->kind == NB_REQ_BARRIER && rq->conn) {
+                nb_send(rq->conn, ofpraw_alloc_reply(
+                            OFPRAW_OFPT11_BARRIER_REPLY,
+                            (const struct ofp_header *) rq->header, 0));
+            }
+            nb_request_destroy(sw, rq);
+        }
+        break;
+
+    case OFPTYPE_FLOW_STATS_REPLY:
+        if (rq && (rq->kind == NB_REQ_FLOW_STATS
+                   || rq->kind == NB_REQ_AGGREGATE)) {
+            nb_take_flow_stats(sw, rq, oh);
+        }
+        break;
+
+    case OFPTYPE_TABLE_STATS_REPLY:
+        if (rq && rq->kind == NB_REQ_TABLE_STATS) {
+            nb_take_table_stats(rq, oh);
+            if (!ofpmp_more(oh)) {
+                if (rq->conn) {
+                    ovs_list_push_back_all(&rq->conn->out, &rq->replies);
+                }
+                nb_request_destroy(sw, rq);
+            }
+        }
+        break;
+
+    case OFPTYPE_PACKET_IN:
+        nb_packet_in(sw, oh);
+        break;
+
+    case OFPTYPE_FLOW_REMOVED:
+        nb_flow_removed(sw, oh);
+        break;
+
+    default:
+        break;
+    }
+    ofpbuf_delete(msg);
+    nb_flush(sw);
+}
+
+/* Returns a new reference to the status of 'sw', for controller/show. */
+json_t *
+nbswitch_status(const struct nbswitch *sw)
+{
+    json_t *conns = json_array();
+    const struct nbconn *conn;
+
+    LIST_FOR_EACH (conn, node, &sw->conns) {
+        json_array_append_new(conns, json_pack(
+            "{s:s, s:s, s:b, s:I, s:I, s:I}",
+            "remote", conn->name,
+            "role", (conn->role == OFPCR12_ROLE_PRIMARY ? "master"
+                     : conn->role == OFPCR12_ROLE_SECONDARY ? "slave" : "equal"),
+            "active", conn->active,
+            "packet_ins", (json_int_t) conn->n_packet_ins,
+            "packet_ins_dropped", (json_int_t) conn->n_packet_ins_dropped,
+            "errors", (json_int_t) conn->n_errors));
+    }
+    char dpid[17];
+    snprintf(dpid, sizeof dpid, "%016"PRIx64, sw->datapath_id);
+    return json_pack("{s:s, s:b, s:i, s:o}",
+                     "datapath_id", dpid, "bridge", sw->bridge_active,
+                     "ports", (int) sw->n_ports, "connections", conns);
+}

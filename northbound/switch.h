@@ -1,0 +1,86 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef IOVP_NORTHBOUND_SWITCH_H
+#define IOVP_NORTHBOUND_SWITCH_H 1
+
+/* The OpenFlow switch that iovpd is to its controllers, as a state machine
+ * that does no I/O.
+ *
+ * The owner tells it of each controller connection (nbswitch_connect(),
+ * nbswitch_conn_active(), nbswitch_disconnect()) and hands it the
+ * messages each sends (nbswitch_receive()); it tells it of its own
+ * OpenFlow connection to the integration bridge (nbswitch_bridge_*()),
+ * of the ports in OpenFlow mode (nbswitch_set_ports()) and of the
+ * datapath id.  The switch answers what it knows itself (features, port
+ * descriptions, roles, configuration), and takes the rest to the bridge
+ * translated (northbound/xlate.h): the controller's flows live in the
+ * bridge's tables, so that the bridge keeps them across an iovpd restart
+ * and counts, times out and reports them itself.  The bridge's replies,
+ * errors, packet-ins and flow removals come back translated to the
+ * controller that asked, or to those whose role and asynchronous
+ * configuration want them.
+ *
+ * What the switch sends goes through the 'send' callbacks given to
+ * nbswitch_create(), called before the entry point that queued it
+ * returns. */
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openflow/openflow.h>
+
+struct nbswitch;
+struct nbconn;
+struct ofpbuf;
+struct ofputil_phy_port;
+struct ovs_list;
+
+struct nbswitch_cbs {
+    /* Sends 'msgs' (taken) on the connection whose 'io' it is. */
+    void (*send)(void *io, struct ovs_list *msgs, void *aux);
+
+    /* Sends 'msgs' (taken) to the bridge. */
+    void (*send_bridge)(struct ovs_list *msgs, void *aux);
+};
+
+/* Packet-ins per second to each controller, and their burst, by default:
+ * what OVS's controller_rate_limit would give with 1000. */
+#define NBSWITCH_RATE_LIMIT 1000
+#define NBSWITCH_BURST_LIMIT 250
+
+struct nbswitch *nbswitch_create(const struct nbswitch_cbs *, void *aux);
+void nbswitch_destroy(struct nbswitch *);
+void nbswitch_set_datapath_id(struct nbswitch *, uint64_t);
+void nbswitch_set_rate_limit(struct nbswitch *, int rate, int burst);
+void nbswitch_set_ports(struct nbswitch *, const struct ofputil_phy_port *,
+                        size_t n);
+
+struct nbconn *nbswitch_connect(struct nbswitch *, const char *name,
+                                void *io);
+void nbswitch_conn_active(struct nbswitch *, struct nbconn *,
+                          enum ofp_version);
+void nbswitch_disconnect(struct nbswitch *, struct nbconn *);
+void nbswitch_receive(struct nbswitch *, struct nbconn *, struct ofpbuf *);
+
+void nbswitch_bridge_active(struct nbswitch *, enum ofp_version);
+void nbswitch_bridge_disconnected(struct nbswitch *);
+void nbswitch_bridge_receive(struct nbswitch *, struct ofpbuf *);
+
+json_t *nbswitch_status(const struct nbswitch *);
+
+#endif /* northbound/switch.h */
