@@ -38,6 +38,7 @@ packages="
     openvswitch-common openssl
     ovn-central ovn-host ovn-controller-vtep
     iproute2 iputils-ping ethtool procps python3 python3-scapy iperf3 tcpdump
+    python3-os-ken
     groff-base man-db
     dpkg-dev debhelper lintian systemd
 "
