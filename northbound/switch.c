@@ -23,12 +23,15 @@
 
 #include <openflow/openflow-common.h>
 #include <openvswitch/hmap.h>
+#include <openvswitch/ofp-bundle.h>
 #include <openvswitch/list.h>
 #include <openvswitch/match.h>
 #include <openvswitch/ofp-actions.h>
 #include <openvswitch/ofp-connection.h>
 #include <openvswitch/ofp-errors.h>
 #include <openvswitch/ofp-flow.h>
+#include <openvswitch/ofp-group.h>
+#include <openvswitch/ofp-meter.h>
 #include <openvswitch/ofp-monitor.h>
 #include <openvswitch/ofp-msgs.h>
 #include <openvswitch/ofp-packet.h>
@@ -67,10 +70,19 @@ struct nbconn {
     uint16_t miss_send_len;
     struct token_bucket packet_ins;
     struct ovs_list out;        /* Queued for it. */
+    struct ovs_list bundles;    /* Its open bundles ("struct nb_bundle"s). */
 
     /* Statistics. */
     unsigned long long int n_packet_ins, n_packet_ins_dropped;
     unsigned long long int n_errors;
+};
+
+/* A controller's bundle, and the bridge's that carries it. */
+struct nb_bundle {
+    struct ovs_list node;       /* In its connection's 'bundles'. */
+    uint32_t id;                /* The controller's. */
+    uint32_t bridge_id;
+    uint16_t flags;
 };
 
 /* What a request sent to the bridge waits for. */
@@ -81,6 +93,14 @@ enum nb_request_kind {
     NB_REQ_FLOW_STATS,
     NB_REQ_AGGREGATE,
     NB_REQ_TABLE_STATS,
+    NB_REQ_BUNDLE_CTRL,
+    NB_REQ_PORT_STATS,
+    NB_REQ_GROUP_DESC,
+    NB_REQ_GROUP_STATS,
+    NB_REQ_GROUP_FEATURES,
+    NB_REQ_METER_CONFIG,
+    NB_REQ_METER_STATS,
+    NB_REQ_METER_FEATURES,
 };
 
 /* A message taken to the bridge for a controller. */
@@ -92,10 +112,13 @@ struct nb_request {
     struct nbconn *conn;        /* NULL once it disconnected. */
     uint8_t header[NB_ERROR_BYTES]; /* The controller's message's start. */
 
-    /* NB_REQ_FLOW_STATS, NB_REQ_AGGREGATE. */
+    /* NB_REQ_FLOW_STATS, NB_REQ_AGGREGATE, NB_REQ_PORT_STATS. */
     ofp_port_t out_port;
     struct ovs_list replies;
     struct ofputil_aggregate_stats aggregate;
+
+    /* NB_REQ_BUNDLE_CTRL: the controller's bundle id. */
+    uint32_t bundle_id;
 };
 
 struct nbswitch {
@@ -108,7 +131,7 @@ struct nbswitch {
     bool have_generation_id;
     uint64_t generation_id;
 
-    struct ofputil_phy_port *ports;     /* By port number. */
+    struct nbswitch_port *ports;        /* By port number. */
     size_t n_ports;
 
     /* The bridge. */
@@ -121,9 +144,18 @@ struct nbswitch {
     struct hmap requests;
     struct ovs_list fifo;
     bool errors_pending;        /* NB_REQ_ERRORS requests since a barrier. */
+    uint32_t next_bundle_id;
+
+    /* While a controller's OFPT_BUNDLE_ADD_MESSAGE is translated, the
+     * bridge's bundle that its message goes into. */
+    const struct nb_bundle *adding;
 };
 
 static void nb_flush(struct nbswitch *);
+static struct nb_request *nb_to_bridge(struct nbswitch *, struct nbconn *,
+                                       const struct ofp_header *,
+                                       enum nb_request_kind,
+                                       struct ofpbuf *);
 
 struct nbswitch *
 nbswitch_create(const struct nbswitch_cbs *cbs, void *aux)
@@ -238,18 +270,18 @@ nb_conn_wants(const struct nbconn *conn, enum ofputil_async_msg_type type,
 static int
 nb_port_compare(const void *a_, const void *b_)
 {
-    const struct ofputil_phy_port *a = a_, *b = b_;
-    uint16_t pa = (OVS_FORCE uint16_t) a->port_no;
-    uint16_t pb = (OVS_FORCE uint16_t) b->port_no;
+    const struct nbswitch_port *a = a_, *b = b_;
+    uint16_t pa = (OVS_FORCE uint16_t) a->pp.port_no;
+    uint16_t pb = (OVS_FORCE uint16_t) b->pp.port_no;
 
     return pa < pb ? -1 : pa > pb;
 }
 
-static const struct ofputil_phy_port *
+static const struct nbswitch_port *
 nb_find_port(const struct nbswitch *sw, ofp_port_t port_no)
 {
     for (size_t i = 0; i < sw->n_ports; i++) {
-        if (sw->ports[i].port_no == port_no) {
+        if (sw->ports[i].pp.port_no == port_no) {
             return &sw->ports[i];
         }
     }
@@ -274,30 +306,30 @@ nb_port_status(struct nbswitch *sw, enum ofp_port_reason reason,
 /* Makes the switch's ports the 'n' in 'ports', and tells the controllers
  * of each that came, went or changed. */
 void
-nbswitch_set_ports(struct nbswitch *sw, const struct ofputil_phy_port *ports,
+nbswitch_set_ports(struct nbswitch *sw, const struct nbswitch_port *ports,
                    size_t n)
 {
-    struct ofputil_phy_port *new = iovp_xmalloc(MAX(1, n) * sizeof *new);
+    struct nbswitch_port *new = iovp_xmalloc(MAX(1, n) * sizeof *new);
 
     memcpy(new, ports, n * sizeof *new);
     qsort(new, n, sizeof *new, nb_port_compare);
     for (size_t i = 0; i < sw->n_ports; i++) {
-        const struct ofputil_phy_port *old = &sw->ports[i];
+        const struct nbswitch_port *old = &sw->ports[i];
         bool found = false;
         for (size_t j = 0; j < n && !found; j++) {
-            found = new[j].port_no == old->port_no;
+            found = new[j].pp.port_no == old->pp.port_no;
         }
         if (!found) {
-            nb_port_status(sw, OFPPR_DELETE, old);
+            nb_port_status(sw, OFPPR_DELETE, &old->pp);
         }
     }
     for (size_t i = 0; i < n; i++) {
-        const struct ofputil_phy_port *old = nb_find_port(sw,
-                                                          new[i].port_no);
+        const struct nbswitch_port *old = nb_find_port(sw,
+                                                       new[i].pp.port_no);
         if (!old) {
-            nb_port_status(sw, OFPPR_ADD, &new[i]);
-        } else if (memcmp(old, &new[i], sizeof *old)) {
-            nb_port_status(sw, OFPPR_MODIFY, &new[i]);
+            nb_port_status(sw, OFPPR_ADD, &new[i].pp);
+        } else if (memcmp(&old->pp, &new[i].pp, sizeof old->pp)) {
+            nb_port_status(sw, OFPPR_MODIFY, &new[i].pp);
         }
     }
     free(sw->ports);
@@ -317,6 +349,7 @@ nbswitch_connect(struct nbswitch *sw, const char *name, void *io)
     conn->io = io;
     conn->role = OFPCR12_ROLE_EQUAL;
     ovs_list_init(&conn->out);
+    ovs_list_init(&conn->bundles);
     token_bucket_init(&conn->packet_ins, sw->rate_limit,
                       sw->burst_limit * 1000);
     ovs_list_push_back(&sw->conns, &conn->node);
@@ -343,10 +376,26 @@ nbswitch_disconnect(struct nbswitch *sw, struct nbconn *conn)
             rq->conn = NULL;
         }
     }
+    /* The bridge keeps a bundle until its connection closes: each of the
+     * controller's that is still open is discarded. */
+    struct nb_bundle *b;
+    LIST_FOR_EACH_POP (b, node, &conn->bundles) {
+        struct ofputil_bundle_ctrl_msg bc = {
+            .bundle_id = b->bridge_id,
+            .type = OFPBCT_DISCARD_REQUEST,
+            .flags = b->flags,
+        };
+        nb_to_bridge(sw, NULL, NULL, NB_REQ_ERRORS,
+                     ofputil_encode_bundle_ctrl_request(
+                         sw->bridge_version ? sw->bridge_version
+                         : OFP15_VERSION, &bc));
+        free(b);
+    }
     ovs_list_remove(&conn->node);
     ofpbuf_list_delete(&conn->out);
     free(conn->name);
     free(conn);
+    nb_flush(sw);
 }
 
 /* Requests to the bridge. */
@@ -371,6 +420,20 @@ nb_to_bridge(struct nbswitch *sw, struct nbconn *conn,
     }
     ovs_list_init(&rq->replies);
     hmap_insert(&sw->requests, &rq->node, (OVS_FORCE uint32_t) rq->bridge_xid);
+    if (sw->adding) {
+        /* Into the bridge's bundle, under the same xid. */
+        struct ofputil_bundle_add_msg bam = {
+            .bundle_id = sw->adding->bridge_id,
+            .flags = sw->adding->flags,
+            .msg = msg->data,
+        };
+        struct ofpbuf *add = ofputil_encode_bundle_add(sw->bridge_version
+                                                       ? sw->bridge_version
+                                                       : OFP15_VERSION,
+                                                       &bam);
+        ofpbuf_delete(msg);
+        msg = add;
+    }
     ovs_list_push_back(&sw->fifo, &rq->fifo);
     if (kind == NB_REQ_ERRORS) {
         sw->errors_pending = true;
@@ -477,8 +540,8 @@ nb_port_desc(struct nbswitch *sw, struct nbconn *conn,
     struct ovs_list replies;
     ofpmp_init(&replies, oh);
     for (size_t i = 0; i < sw->n_ports; i++) {
-        if (port_no == OFPP_ANY || port_no == sw->ports[i].port_no) {
-            ofputil_append_port_desc_stats_reply(&sw->ports[i], &replies);
+        if (port_no == OFPP_ANY || port_no == sw->ports[i].pp.port_no) {
+            ofputil_append_port_desc_stats_reply(&sw->ports[i].pp, &replies);
         }
     }
     ovs_list_push_back_all(&conn->out, &replies);
@@ -621,7 +684,7 @@ nb_flow_mod(struct nbswitch *sw, struct nbconn *conn,
         error = nbx_check_match(&match);
     }
     if (!error) {
-        error = nbx_actions_to_bridge(fm.ofpacts, fm.ofpacts_len, false,
+        error = nbx_actions_to_bridge(fm.ofpacts, fm.ofpacts_len, NBX_FLOW,
                                       &bridge_ofpacts);
     }
     if (!error) {
@@ -748,8 +811,8 @@ nb_packet_out(struct nbswitch *sw, struct nbconn *conn,
         }
     }
     if (!error) {
-        error = nbx_actions_to_bridge(po.ofpacts, po.ofpacts_len, true,
-                                      &bridge_ofpacts);
+        error = nbx_actions_to_bridge(po.ofpacts, po.ofpacts_len,
+                                      NBX_PACKET_OUT, &bridge_ofpacts);
     }
     if (!error) {
         struct ofputil_packet_out bpo = po;
@@ -761,6 +824,277 @@ nb_packet_out(struct nbswitch *sw, struct nbconn *conn,
     }
     ofpbuf_uninit(&ofpacts);
     ofpbuf_uninit(&bridge_ofpacts);
+    return error;
+}
+
+static enum ofp_version
+nb_bridge_version(const struct nbswitch *sw)
+{
+    return sw->bridge_version ? sw->bridge_version : OFP15_VERSION;
+}
+
+/* Takes 'oh', a request whose reply the bridge's gives, to the bridge as
+ * 'msg', waiting for 'kind': a multipart reply for the controller begins
+ * now. */
+static struct nb_request *
+nb_relay(struct nbswitch *sw, struct nbconn *conn, const struct ofp_header *oh,
+         enum nb_request_kind kind, struct ofpbuf *msg)
+{
+    struct nb_request *rq = nb_to_bridge(sw, conn, oh, kind, msg);
+
+    if (ofpmsg_is_stat_request(oh)) {
+        ofpmp_init(&rq->replies, oh);
+    }
+    return rq;
+}
+
+static enum ofperr
+nb_port_stats(struct nbswitch *sw, struct nbconn *conn,
+              const struct ofp_header *oh)
+{
+    ofp_port_t port_no;
+    enum ofperr error = ofputil_decode_port_stats_request(oh, &port_no);
+
+    if (!error) {
+        struct nb_request *rq = nb_relay(
+            sw, conn, oh, NB_REQ_PORT_STATS,
+            ofputil_encode_dump_ports_request(nb_bridge_version(sw),
+                                              OFPP_ANY));
+        rq->out_port = port_no;
+    }
+    return error;
+}
+
+static enum ofperr
+nb_port_mod(struct nbswitch *sw, struct nbconn *conn,
+            const struct ofp_header *oh)
+{
+    struct ofputil_port_mod pm;
+    enum ofperr error = ofputil_decode_port_mod(oh, &pm, false);
+
+    if (error) {
+        return error;
+    }
+    const struct nbswitch_port *port = nb_find_port(sw, pm.port_no);
+    if (!port) {
+        return OFPERR_OFPPMFC_BAD_PORT;
+    }
+    /* The bridge's port has the interface's MAC, not the VM's, which the
+     * controller sees: the controller's is checked here. */
+    if (memcmp(&pm.hw_addr, &port->pp.hw_addr, sizeof pm.hw_addr)) {
+        return OFPERR_OFPPMFC_BAD_HW_ADDR;
+    }
+    pm.hw_addr = port->bridge_hw_addr;
+    nb_to_bridge(sw, conn, oh, NB_REQ_ERRORS,
+                 ofputil_encode_port_mod(&pm, nb_bridge_protocol(sw)));
+    return 0;
+}
+
+/* Translates the actions of each bucket of 'buckets' with 'xlate'. */
+static enum ofperr
+nb_xlate_buckets(struct ovs_list *buckets, bool to_bridge)
+{
+    struct ofputil_bucket *b;
+
+    LIST_FOR_EACH (b, list_node, buckets) {
+        struct ofpbuf out;
+        enum ofperr error = 0;
+
+        ofpbuf_init(&out, b->ofpacts_len);
+        if (to_bridge) {
+            error = nbx_actions_to_bridge(b->ofpacts, b->ofpacts_len,
+                                          NBX_ACTION_SET,
+                                          &out);
+        } else {
+            nbx_actions_from_bridge(b->ofpacts, b->ofpacts_len, true, &out);
+        }
+        if (error) {
+            ofpbuf_uninit(&out);
+            return error;
+        }
+        free(b->ofpacts);
+        b->ofpacts_len = out.size;
+        b->ofpacts = ofpbuf_steal_data(&out);
+    }
+    return 0;
+}
+
+static enum ofperr
+nb_group_mod(struct nbswitch *sw, struct nbconn *conn,
+             const struct ofp_header *oh)
+{
+    struct ofputil_group_mod gm;
+    enum ofperr error = ofputil_decode_group_mod(oh, &gm);
+
+    if (error) {
+        return error;
+    }
+    if (gm.group_id >= NBX_ID_LIMIT && gm.group_id != OFPG_ALL) {
+        error = OFPERR_OFPGMFC_INVALID_GROUP;
+    } else {
+        error = nb_xlate_buckets(&gm.buckets, true);
+    }
+    if (!error) {
+        nb_to_bridge(sw, conn, oh, NB_REQ_ERRORS,
+                     ofputil_encode_group_mod(nb_bridge_version(sw), &gm,
+                                              NULL, -1));
+    }
+    ofputil_uninit_group_mod(&gm);
+    return error;
+}
+
+static enum ofperr
+nb_meter_mod(struct nbswitch *sw, struct nbconn *conn,
+             const struct ofp_header *oh)
+{
+    uint64_t stub[256 / 8];
+    struct ofpbuf bands = OFPBUF_STUB_INITIALIZER(stub);
+    struct ofputil_meter_mod mm;
+    enum ofperr error = ofputil_decode_meter_mod(oh, &mm, &bands);
+
+    if (!error) {
+        if (mm.meter.meter_id >= NBX_ID_LIMIT
+            && mm.meter.meter_id != OFPM13_ALL) {
+            error = OFPERR_OFPMMFC_INVALID_METER;
+        } else {
+            nb_to_bridge(sw, conn, oh, NB_REQ_ERRORS,
+                         ofputil_encode_meter_mod(nb_bridge_version(sw),
+                                                  &mm));
+        }
+    }
+    ofpbuf_uninit(&bands);
+    return error;
+}
+
+/* Relays the controller's group or meter request 'oh' of 'type'. */
+static void
+nb_group_meter_request(struct nbswitch *sw, struct nbconn *conn,
+                       const struct ofp_header *oh, enum ofptype type)
+{
+    enum ofp_version v = nb_bridge_version(sw);
+    uint32_t id;
+
+    switch (type) {
+    case OFPTYPE_GROUP_DESC_STATS_REQUEST:
+        id = ofputil_decode_group_desc_request(oh);
+        nb_relay(sw, conn, oh, NB_REQ_GROUP_DESC,
+                 ofputil_encode_group_desc_request(v, id));
+        break;
+    case OFPTYPE_GROUP_STATS_REQUEST:
+        if (ofputil_decode_group_stats_request(oh, &id)) {
+            nb_send_error(conn, OFPERR_OFPBRC_BAD_LEN, oh);
+            return;
+        }
+        nb_relay(sw, conn, oh, NB_REQ_GROUP_STATS,
+                 ofputil_encode_group_stats_request(v, id));
+        break;
+    case OFPTYPE_GROUP_FEATURES_STATS_REQUEST:
+        nb_relay(sw, conn, oh, NB_REQ_GROUP_FEATURES,
+                 ofputil_encode_group_features_request(v));
+        break;
+    case OFPTYPE_METER_CONFIG_STATS_REQUEST:
+        ofputil_decode_meter_request(oh, &id);
+        nb_relay(sw, conn, oh, NB_REQ_METER_CONFIG,
+                 ofputil_encode_meter_request(v, OFPUTIL_METER_CONFIG, id));
+        break;
+    case OFPTYPE_METER_STATS_REQUEST:
+        ofputil_decode_meter_request(oh, &id);
+        nb_relay(sw, conn, oh, NB_REQ_METER_STATS,
+                 ofputil_encode_meter_request(v, OFPUTIL_METER_STATS, id));
+        break;
+    case OFPTYPE_METER_FEATURES_STATS_REQUEST:
+        nb_relay(sw, conn, oh, NB_REQ_METER_FEATURES,
+                 ofputil_encode_meter_request(v, OFPUTIL_METER_FEATURES, 0));
+        break;
+    default:
+        abort();
+    }
+}
+
+static struct nb_bundle *
+nb_find_bundle(const struct nbconn *conn, uint32_t id)
+{
+    struct nb_bundle *b;
+
+    LIST_FOR_EACH (b, node, &conn->bundles) {
+        if (b->id == id) {
+            return b;
+        }
+    }
+    return NULL;
+}
+
+/* The controller's OFPT_BUNDLE_CONTROL: relayed for the bridge's bundle
+ * that carries the controller's, whose reply answers it. */
+static enum ofperr
+nb_bundle_control(struct nbswitch *sw, struct nbconn *conn,
+                  const struct ofp_header *oh)
+{
+    struct ofputil_bundle_ctrl_msg bc;
+    enum ofperr error = ofputil_decode_bundle_ctrl(oh, &bc);
+
+    if (error) {
+        return error;
+    }
+
+    struct nb_bundle *b = nb_find_bundle(conn, bc.bundle_id);
+    if (bc.type == OFPBCT_OPEN_REQUEST) {
+        if (b) {
+            return OFPERR_OFPBFC_BAD_ID;
+        }
+        b = iovp_xzalloc(sizeof *b);
+        b->id = bc.bundle_id;
+        b->bridge_id = sw->next_bundle_id++;
+        b->flags = bc.flags;
+        ovs_list_push_back(&conn->bundles, &b->node);
+    } else if (!b) {
+        return OFPERR_OFPBFC_BAD_ID;
+    }
+
+    struct ofputil_bundle_ctrl_msg bbc = {
+        .bundle_id = b->bridge_id,
+        .type = bc.type,
+        .flags = bc.flags,
+    };
+    struct nb_request *rq = nb_to_bridge(
+        sw, conn, oh, NB_REQ_BUNDLE_CTRL,
+        ofputil_encode_bundle_ctrl_request(nb_bridge_version(sw), &bbc));
+    rq->bundle_id = bc.bundle_id;
+    if (bc.type == OFPBCT_COMMIT_REQUEST || bc.type == OFPBCT_DISCARD_REQUEST) {
+        ovs_list_remove(&b->node);
+        free(b);
+    }
+    return 0;
+}
+
+static enum ofperr nb_dispatch(struct nbswitch *, struct nbconn *,
+                               const struct ofp_header *, enum ofptype);
+
+/* The controller's OFPT_BUNDLE_ADD_MESSAGE: its message, translated as
+ * ever, goes into the bridge's bundle. */
+static enum ofperr
+nb_bundle_add(struct nbswitch *sw, struct nbconn *conn,
+              const struct ofp_header *oh)
+{
+    struct ofputil_bundle_add_msg bam;
+    enum ofptype type;
+    enum ofperr error = ofputil_decode_bundle_add(oh, &bam, &type);
+
+    if (error) {
+        return error;
+    }
+
+    const struct nb_bundle *b = nb_find_bundle(conn, bam.bundle_id);
+    if (!b) {
+        return OFPERR_OFPBFC_BAD_ID;
+    }
+    if (type != OFPTYPE_FLOW_MOD && type != OFPTYPE_GROUP_MOD
+        && type != OFPTYPE_PORT_MOD && type != OFPTYPE_PACKET_OUT) {
+        return OFPERR_OFPBFC_MSG_UNSUP;
+    }
+    sw->adding = b;
+    error = nb_dispatch(sw, conn, bam.msg, type);
+    sw->adding = NULL;
     return error;
 }
 
@@ -784,6 +1118,94 @@ nb_is_write(enum ofptype type)
     }
 }
 
+/* Handles 'oh', a message of 'type' from 'conn'.  Returns 0 or the error
+ * to send back. */
+static enum ofperr
+nb_dispatch(struct nbswitch *sw, struct nbconn *conn,
+            const struct ofp_header *oh, enum ofptype type)
+{
+    if (conn->role == OFPCR12_ROLE_SECONDARY && nb_is_write(type)) {
+        return OFPERR_OFPBRC_IS_SECONDARY;
+    }
+    switch (type) {
+    case OFPTYPE_FEATURES_REQUEST:
+        nb_features(sw, conn, oh);
+        break;
+    case OFPTYPE_DESC_STATS_REQUEST:
+        nb_desc(conn, oh);
+        break;
+    case OFPTYPE_PORT_DESC_STATS_REQUEST:
+        nb_port_desc(sw, conn, oh);
+        break;
+    case OFPTYPE_GET_CONFIG_REQUEST:
+        nb_get_config(conn, oh);
+        break;
+    case OFPTYPE_SET_CONFIG:
+        return nb_set_config(conn, oh);
+    case OFPTYPE_ROLE_REQUEST:
+        return nb_role_request(sw, conn, oh);
+    case OFPTYPE_GET_ASYNC_REQUEST:
+        nb_send(conn, ofputil_encode_get_async_reply(oh, &conn->async));
+        break;
+    case OFPTYPE_SET_ASYNC_CONFIG:
+        return nb_set_async(conn, oh);
+    case OFPTYPE_BARRIER_REQUEST:
+        nb_to_bridge(sw, conn, oh, NB_REQ_BARRIER,
+                     ofputil_encode_barrier_request(
+                         sw->bridge_version ? sw->bridge_version
+                         : OFP15_VERSION));
+        break;
+    case OFPTYPE_FLOW_MOD:
+        return nb_flow_mod(sw, conn, oh);
+    case OFPTYPE_FLOW_STATS_REQUEST:
+        return nb_flow_stats(sw, conn, oh, false);
+    case OFPTYPE_AGGREGATE_STATS_REQUEST:
+        return nb_flow_stats(sw, conn, oh, true);
+    case OFPTYPE_PACKET_OUT:
+        return nb_packet_out(sw, conn, oh);
+    case OFPTYPE_PORT_STATS_REQUEST:
+        return nb_port_stats(sw, conn, oh);
+    case OFPTYPE_PORT_MOD:
+        return nb_port_mod(sw, conn, oh);
+    case OFPTYPE_GROUP_MOD:
+        return nb_group_mod(sw, conn, oh);
+    case OFPTYPE_METER_MOD:
+        return nb_meter_mod(sw, conn, oh);
+    case OFPTYPE_GROUP_DESC_STATS_REQUEST:
+    case OFPTYPE_GROUP_STATS_REQUEST:
+    case OFPTYPE_GROUP_FEATURES_STATS_REQUEST:
+    case OFPTYPE_METER_CONFIG_STATS_REQUEST:
+    case OFPTYPE_METER_STATS_REQUEST:
+    case OFPTYPE_METER_FEATURES_STATS_REQUEST:
+        nb_group_meter_request(sw, conn, oh, type);
+        break;
+    case OFPTYPE_BUNDLE_CONTROL:
+        return nb_bundle_control(sw, conn, oh);
+    case OFPTYPE_BUNDLE_ADD_MESSAGE:
+        return nb_bundle_add(sw, conn, oh);
+    case OFPTYPE_TABLE_FEATURES_STATS_REQUEST:
+        return nb_table_features(conn, oh);
+    case OFPTYPE_TABLE_STATS_REQUEST: {
+        struct nb_request *rq = nb_to_bridge(
+            sw, conn, oh, NB_REQ_TABLE_STATS,
+            ofpraw_alloc(OFPRAW_OFPST_TABLE_REQUEST,
+                         sw->bridge_version ? sw->bridge_version
+                         : OFP15_VERSION, 0));
+        ovs_list_push_back(&rq->replies, &ofputil_encode_table_stats_reply(
+                               oh)->list_node);
+        break;
+    }
+    case OFPTYPE_ECHO_REQUEST:
+    case OFPTYPE_ECHO_REPLY:
+    case OFPTYPE_HELLO:
+        break;
+    default:
+        return (ofpmsg_is_stat_request(oh) ? OFPERR_OFPBRC_BAD_STAT
+                 : OFPERR_OFPBRC_BAD_TYPE);
+    }
+    return 0;
+}
+
 /* Takes 'msg' (owned) from controller connection 'conn'. */
 void
 nbswitch_receive(struct nbswitch *sw, struct nbconn *conn,
@@ -793,75 +1215,8 @@ nbswitch_receive(struct nbswitch *sw, struct nbconn *conn,
     enum ofptype type;
     enum ofperr error = ofptype_decode(&type, oh);
 
-    if (!error && conn->role == OFPCR12_ROLE_SECONDARY && nb_is_write(type)) {
-        error = OFPERR_OFPBRC_IS_SECONDARY;
-    }
     if (!error) {
-        switch (type) {
-        case OFPTYPE_FEATURES_REQUEST:
-            nb_features(sw, conn, oh);
-            break;
-        case OFPTYPE_DESC_STATS_REQUEST:
-            nb_desc(conn, oh);
-            break;
-        case OFPTYPE_PORT_DESC_STATS_REQUEST:
-            nb_port_desc(sw, conn, oh);
-            break;
-        case OFPTYPE_GET_CONFIG_REQUEST:
-            nb_get_config(conn, oh);
-            break;
-        case OFPTYPE_SET_CONFIG:
-            error = nb_set_config(conn, oh);
-            break;
-        case OFPTYPE_ROLE_REQUEST:
-            error = nb_role_request(sw, conn, oh);
-            break;
-        case OFPTYPE_GET_ASYNC_REQUEST:
-            nb_send(conn, ofputil_encode_get_async_reply(oh, &conn->async));
-            break;
-        case OFPTYPE_SET_ASYNC_CONFIG:
-            error = nb_set_async(conn, oh);
-            break;
-        case OFPTYPE_BARRIER_REQUEST:
-            nb_to_bridge(sw, conn, oh, NB_REQ_BARRIER,
-                         ofputil_encode_barrier_request(
-                             sw->bridge_version ? sw->bridge_version
-                             : OFP15_VERSION));
-            break;
-        case OFPTYPE_FLOW_MOD:
-            error = nb_flow_mod(sw, conn, oh);
-            break;
-        case OFPTYPE_FLOW_STATS_REQUEST:
-            error = nb_flow_stats(sw, conn, oh, false);
-            break;
-        case OFPTYPE_AGGREGATE_STATS_REQUEST:
-            error = nb_flow_stats(sw, conn, oh, true);
-            break;
-        case OFPTYPE_PACKET_OUT:
-            error = nb_packet_out(sw, conn, oh);
-            break;
-        case OFPTYPE_TABLE_FEATURES_STATS_REQUEST:
-            error = nb_table_features(conn, oh);
-            break;
-        case OFPTYPE_TABLE_STATS_REQUEST: {
-            struct nb_request *rq = nb_to_bridge(
-                sw, conn, oh, NB_REQ_TABLE_STATS,
-                ofpraw_alloc(OFPRAW_OFPST_TABLE_REQUEST,
-                             sw->bridge_version ? sw->bridge_version
-                             : OFP15_VERSION, 0));
-            ovs_list_push_back(&rq->replies, &ofputil_encode_table_stats_reply(
-                                   oh)->list_node);
-            break;
-        }
-        case OFPTYPE_ECHO_REQUEST:
-        case OFPTYPE_ECHO_REPLY:
-        case OFPTYPE_HELLO:
-            break;
-        default:
-            error = (ofpmsg_is_stat_request(oh) ? OFPERR_OFPBRC_BAD_STAT
-                     : OFPERR_OFPBRC_BAD_TYPE);
-            break;
-        }
+        error = nb_dispatch(sw, conn, oh, type);
     }
     if (error) {
         VLOG_DBG_RL(&rl, "%s: %s", conn->name, ofperr_to_string(error));
@@ -982,7 +1337,7 @@ nb_take_flow_stats(struct nbswitch *sw, struct nb_request *rq,
             continue;
         }
         ofpbuf_clear(&controller_ofpacts);
-        nbx_actions_from_bridge(fs.ofpacts, fs.ofpacts_len,
+        nbx_actions_from_bridge(fs.ofpacts, fs.ofpacts_len, false,
                                 &controller_ofpacts);
         if (rq->out_port != OFPP_ANY
             && !ofpacts_output_to_port(controller_ofpacts.data,
@@ -1013,6 +1368,115 @@ nb_take_flow_stats(struct nbswitch *sw, struct nb_request *rq,
             } else {
                 ovs_list_push_back_all(&rq->conn->out, &rq->replies);
             }
+        }
+        nb_request_destroy(sw, rq);
+    }
+}
+
+/* Takes 'oh', a part of the bridge's multipart reply to 'rq' (of a kind
+ * that nb_relay() relayed), into the controller's reply. */
+static void
+nb_take_relayed(struct nbswitch *sw, struct nb_request *rq,
+                const struct ofp_header *oh)
+{
+    struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
+    const struct ofp_header *request = (const struct ofp_header *) rq->header;
+    uint64_t stub[256 / 8];
+    struct ofpbuf bands = OFPBUF_STUB_INITIALIZER(stub);
+
+    switch (rq->kind) {
+    case NB_REQ_PORT_STATS:
+        for (;;) {
+            struct ofputil_port_stats ps;
+            if (ofputil_decode_port_stats(&ps, &b)) {
+                break;
+            }
+            if (nb_find_port(sw, ps.port_no)
+                && (rq->out_port == OFPP_ANY || rq->out_port == ps.port_no)) {
+                ofputil_append_port_stat(&rq->replies, &ps);
+            }
+            netdev_free_custom_stats_counters(&ps.custom_stats);
+        }
+        break;
+
+    case NB_REQ_GROUP_DESC:
+        for (;;) {
+            struct ofputil_group_desc gd;
+            if (ofputil_decode_group_desc_reply(&gd, &b, oh->version)) {
+                break;
+            }
+            if (gd.group_id < NBX_ID_LIMIT) {
+                nb_xlate_buckets(&gd.buckets, false);
+                ofputil_append_group_desc_reply(&gd, &gd.buckets,
+                                                &rq->replies);
+            }
+            ofputil_uninit_group_desc(&gd);
+        }
+        break;
+
+    case NB_REQ_GROUP_STATS:
+        for (;;) {
+            struct ofputil_group_stats gs;
+            if (ofputil_decode_group_stats_reply(&b, &gs)) {
+                break;
+            }
+            if (gs.group_id < NBX_ID_LIMIT) {
+                ofputil_append_group_stats(&rq->replies, &gs);
+            }
+            free(gs.bucket_stats);
+        }
+        break;
+
+    case NB_REQ_METER_CONFIG:
+        for (;;) {
+            struct ofputil_meter_config mc;
+            if (ofputil_decode_meter_config(&b, &mc, &bands)) {
+                break;
+            }
+            if (mc.meter_id < NBX_ID_LIMIT) {
+                ofputil_append_meter_config(&rq->replies, &mc);
+            }
+        }
+        break;
+
+    case NB_REQ_METER_STATS:
+        for (;;) {
+            struct ofputil_meter_stats ms;
+            if (ofputil_decode_meter_stats(&b, &ms, &bands)) {
+                break;
+            }
+            if (ms.meter_id < NBX_ID_LIMIT) {
+                ofputil_append_meter_stats(&rq->replies, &ms);
+            }
+        }
+        break;
+
+    case NB_REQ_GROUP_FEATURES: {
+        struct ofputil_group_features gf;
+        ofputil_decode_group_features_reply(oh, &gf);
+        ofpbuf_list_delete(&rq->replies);
+        ovs_list_push_back(&rq->replies, &ofputil_encode_group_features_reply(
+                               &gf, request)->list_node);
+        break;
+    }
+
+    case NB_REQ_METER_FEATURES: {
+        struct ofputil_meter_features mf;
+        ofputil_decode_meter_features(oh, &mf);
+        ofpbuf_list_delete(&rq->replies);
+        ovs_list_push_back(&rq->replies, &ofputil_encode_meter_features_reply(
+                               &mf, request)->list_node);
+        break;
+    }
+
+    default:
+        break;
+    }
+    ofpbuf_uninit(&bands);
+
+    if (!ofpmp_more(oh)) {
+        if (rq->conn) {
+            ovs_list_push_back_all(&rq->conn->out, &rq->replies);
         }
         nb_request_destroy(sw, rq);
     }
@@ -1133,6 +1597,30 @@ nbswitch_bridge_receive(struct nbswitch *sw, struct ofpbuf *msg)
                 }
                 nb_request_destroy(sw, rq);
             }
+        }
+        break;
+
+    case OFPTYPE_PORT_STATS_REPLY:
+    case OFPTYPE_GROUP_DESC_STATS_REPLY:
+    case OFPTYPE_GROUP_STATS_REPLY:
+    case OFPTYPE_GROUP_FEATURES_STATS_REPLY:
+    case OFPTYPE_METER_CONFIG_STATS_REPLY:
+    case OFPTYPE_METER_STATS_REPLY:
+    case OFPTYPE_METER_FEATURES_STATS_REPLY:
+        if (rq && rq->kind >= NB_REQ_PORT_STATS) {
+            nb_take_relayed(sw, rq, oh);
+        }
+        break;
+
+    case OFPTYPE_BUNDLE_CONTROL:
+        if (rq && rq->kind == NB_REQ_BUNDLE_CTRL) {
+            struct ofputil_bundle_ctrl_msg bc;
+            if (!ofputil_decode_bundle_ctrl(oh, &bc) && rq->conn) {
+                bc.bundle_id = rq->bundle_id;
+                nb_send(rq->conn, ofputil_encode_bundle_ctrl_reply(
+                            (const struct ofp_header *) rq->header, &bc));
+            }
+            nb_request_destroy(sw, rq);
         }
         break;
 

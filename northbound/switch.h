@@ -44,11 +44,19 @@
 
 #include <openflow/openflow.h>
 
+#include <openvswitch/ofp-port.h>
+
 struct nbswitch;
 struct nbconn;
 struct ofpbuf;
-struct ofputil_phy_port;
 struct ovs_list;
+
+/* A port of the switch: as the controller sees it, and the MAC that the
+ * bridge gives it (a port_mod names the port by its MAC). */
+struct nbswitch_port {
+    struct ofputil_phy_port pp;
+    struct eth_addr bridge_hw_addr;
+};
 
 struct nbswitch_cbs {
     /* Sends 'msgs' (taken) on the connection whose 'io' it is. */
@@ -67,7 +75,7 @@ struct nbswitch *nbswitch_create(const struct nbswitch_cbs *, void *aux);
 void nbswitch_destroy(struct nbswitch *);
 void nbswitch_set_datapath_id(struct nbswitch *, uint64_t);
 void nbswitch_set_rate_limit(struct nbswitch *, int rate, int burst);
-void nbswitch_set_ports(struct nbswitch *, const struct ofputil_phy_port *,
+void nbswitch_set_ports(struct nbswitch *, const struct nbswitch_port *,
                         size_t n);
 
 struct nbconn *nbswitch_connect(struct nbswitch *, const char *name,

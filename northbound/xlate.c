@@ -222,69 +222,99 @@ nbx_put_resubmit(struct ofpbuf *ofpacts, uint8_t table)
     r->table_id = table;
 }
 
+/* Closes the clone begun at offset 'ofs' of 'ofpacts', unless 'ofs' is
+ * SIZE_MAX (no clone: in an action set). */
+static void
+nbx_end(struct ofpbuf *ofpacts, size_t ofs)
+{
+    if (ofs != SIZE_MAX) {
+        nbx_finish_clone(ofpacts, ofs);
+    }
+}
+
+/* Begins in 'ofpacts' the clone that an output is, unless in an action set
+ * ('action_set'), which executes one output, as a copy, at its end; returns
+ * what nbx_end() needs. */
+static size_t
+nbx_begin(struct ofpbuf *ofpacts, bool action_set)
+{
+    size_t ofs = ofpacts->size;
+
+    if (action_set) {
+        return SIZE_MAX;
+    }
+    ofpact_put_CLONE(ofpacts);
+    return ofs;
+}
+
+static void
+nbx_put_output__(struct ofpbuf *ofpacts, ofp_port_t port, bool action_set)
+{
+    size_t ofs = nbx_begin(ofpacts, action_set);
+    ovs_be32 reg7 = htonl(nbx_port_u16(port));
+
+    ofpact_put_set_field(ofpacts, mf_from_id(MFF_REG7), &reg7, NULL);
+    nbx_put_resubmit(ofpacts, PIPELINE_T_OF_OUTPUT);
+    nbx_end(ofpacts, ofs);
+}
+
 /* Puts in 'ofpacts' what the controller's "output:'port'" becomes for a
  * port number (not a reserved port): a clone that takes the frame, as it
  * is, to the port's output through its egress ACL (table 60). */
 void
 nbx_put_output(struct ofpbuf *ofpacts, ofp_port_t port)
 {
-    size_t ofs = ofpacts->size;
-    ovs_be32 reg7 = htonl(nbx_port_u16(port));
-
-    ofpact_put_CLONE(ofpacts);
-    ofpact_put_set_field(ofpacts, mf_from_id(MFF_REG7), &reg7, NULL);
-    nbx_put_resubmit(ofpacts, PIPELINE_T_OF_OUTPUT);
-    nbx_finish_clone(ofpacts, ofs);
+    nbx_put_output__(ofpacts, port, false);
 }
 
 /* Puts in 'ofpacts' the output to the port a frame came in on. */
 static void
-nbx_put_in_port(struct ofpbuf *ofpacts)
+nbx_put_in_port(struct ofpbuf *ofpacts, bool action_set)
 {
-    size_t ofs = ofpacts->size;
+    size_t ofs = nbx_begin(ofpacts, action_set);
     struct ofpact_reg_move *move;
     ovs_be16 none = htons(0);
 
-    ofpact_put_CLONE(ofpacts);
     move = ofpact_put_REG_MOVE(ofpacts);
     move->src = (struct mf_subfield) { mf_from_id(MFF_IN_PORT), 0, 16 };
     move->dst = (struct mf_subfield) { mf_from_id(MFF_REG7), 0, 16 };
     ofpact_put_set_field(ofpacts, mf_from_id(MFF_IN_PORT), &none, NULL);
     nbx_put_resubmit(ofpacts, PIPELINE_T_OF_OUTPUT);
-    nbx_finish_clone(ofpacts, ofs);
+    nbx_end(ofpacts, ofs);
 }
 
-/* Puts in 'ofpacts' a clone that sends the frame through bridge table
- * 'table' (the controller's FLOOD or ALL). */
+/* Puts in 'ofpacts' what sends the frame through bridge table 'table' (the
+ * controller's FLOOD or ALL). */
 static void
-nbx_put_flood(struct ofpbuf *ofpacts, uint8_t table)
+nbx_put_flood(struct ofpbuf *ofpacts, uint8_t table, bool action_set)
 {
-    size_t ofs = ofpacts->size;
+    size_t ofs = nbx_begin(ofpacts, action_set);
 
-    ofpact_put_CLONE(ofpacts);
     nbx_put_resubmit(ofpacts, table);
-    nbx_finish_clone(ofpacts, ofs);
+    nbx_end(ofpacts, ofs);
 }
 
 /* Translates the controller's output to 'port' (with 'max_len', for the
  * controller) into 'out'. */
 static enum ofperr
-nbx_output_to_bridge(ofp_port_t port, uint16_t max_len, bool packet_out,
-                     struct ofpbuf *out)
+nbx_output_to_bridge(ofp_port_t port, uint16_t max_len,
+                     enum nbx_context context, struct ofpbuf *out)
 {
+    bool action_set = context == NBX_ACTION_SET;
+
     if (nbx_port_u16(port) < nbx_port_u16(OFPP_MAX)) {
-        nbx_put_output(out, port);
+        nbx_put_output__(out, port, action_set);
     } else if (port == OFPP_IN_PORT) {
-        nbx_put_in_port(out);
+        nbx_put_in_port(out, action_set);
     } else if (port == OFPP_FLOOD) {
-        nbx_put_flood(out, PIPELINE_T_OF_FLOOD);
+        nbx_put_flood(out, PIPELINE_T_OF_FLOOD, action_set);
     } else if (port == OFPP_ALL) {
-        nbx_put_flood(out, PIPELINE_T_OF_ALL);
+        nbx_put_flood(out, PIPELINE_T_OF_ALL, action_set);
     } else if (port == OFPP_CONTROLLER) {
         struct ofpact_output *o = ofpact_put_OUTPUT(out);
         o->port = OFPP_CONTROLLER;
         o->max_len = max_len;
-    } else if (port == OFPP_TABLE && packet_out) {
+    } else if (port == OFPP_TABLE && context == NBX_PACKET_OUT) {
         nbx_put_resubmit(out, PIPELINE_OF_TABLE0);
     } else {
         /* LOCAL, NORMAL, ANY, TABLE in a flow: no such port here. */
@@ -294,25 +324,20 @@ nbx_output_to_bridge(ofp_port_t port, uint16_t max_len, bool packet_out,
 }
 
 static enum ofperr nbx_list_to_bridge(const struct ofpact *, size_t len,
-                                      bool packet_out, bool action_set,
-                                      struct ofpbuf *out);
+                                      enum nbx_context, struct ofpbuf *out);
 
-/* Translates one action 'a' of the controller's into 'out'.  In an
- * action set ('action_set'), where OVS takes only OpenFlow's own actions,
- * an output to a port cannot become a clone: it is refused. */
+/* Translates one action 'a' of the controller's into 'out', in
+ * 'context'. */
 static enum ofperr
-nbx_action_to_bridge(const struct ofpact *a, bool packet_out,
-                     bool action_set, struct ofpbuf *out)
+nbx_action_to_bridge(const struct ofpact *a, enum nbx_context context,
+                     struct ofpbuf *out)
 {
+    bool action_set = context == NBX_ACTION_SET;
+
     switch (a->type) {
     case OFPACT_OUTPUT: {
         const struct ofpact_output *o = ofpact_get_OUTPUT(a);
-        if (action_set && o->port != OFPP_CONTROLLER) {
-            VLOG_DBG_RL(&rl, "an output to a port in an action set is not "
-                        "supported");
-            return OFPERR_OFPBAC_UNSUPPORTED_ORDER;
-        }
-        return nbx_output_to_bridge(o->port, o->max_len, packet_out, out);
+        return nbx_output_to_bridge(o->port, o->max_len, context, out);
     }
 
     case OFPACT_SET_FIELD: {
@@ -368,7 +393,7 @@ nbx_action_to_bridge(const struct ofpact *a, bool packet_out,
         ofpact_put_WRITE_ACTIONS(out);
         error = nbx_list_to_bridge(on->actions,
                                    ofpact_nest_get_action_len(on),
-                                   packet_out, true, out);
+                                   NBX_ACTION_SET, out);
         if (!error) {
             struct ofpact_nest *nest = ofpbuf_at_assert(out, ofs,
                                                         sizeof *nest);
@@ -423,13 +448,12 @@ nbx_action_to_bridge(const struct ofpact *a, bool packet_out,
 
 static enum ofperr
 nbx_list_to_bridge(const struct ofpact *ofpacts, size_t len,
-                   bool packet_out, bool action_set, struct ofpbuf *out)
+                   enum nbx_context context, struct ofpbuf *out)
 {
     const struct ofpact *a;
 
     OFPACT_FOR_EACH (a, ofpacts, len) {
-        enum ofperr error = nbx_action_to_bridge(a, packet_out, action_set,
-                                                 out);
+        enum ofperr error = nbx_action_to_bridge(a, context, out);
         if (error) {
             return error;
         }
@@ -438,39 +462,27 @@ nbx_list_to_bridge(const struct ofpact *ofpacts, size_t len,
 }
 
 /* Translates the controller's actions and instructions, the 'len' bytes
- * at 'ofpacts', into 'out' (appended), for a flow of its tables or, with
- * 'packet_out', a packet-out.  Returns 0, or the error that OVS would give
- * for an action it does not support. */
+ * at 'ofpacts', into 'out' (appended), in 'context'.  Returns 0, or the
+ * error that OVS would give for an action it does not support. */
 enum ofperr
 nbx_actions_to_bridge(const struct ofpact *ofpacts, size_t len,
-                      bool packet_out, struct ofpbuf *out)
+                      enum nbx_context context, struct ofpbuf *out)
 {
     size_t start = out->size;
-    enum ofperr error = nbx_list_to_bridge(ofpacts, len, packet_out, false,
-                                           out);
+    enum ofperr error = nbx_list_to_bridge(ofpacts, len, context, out);
+
     if (error) {
         out->size = start;
     }
     return error;
 }
 
-/* If 'a', an action of a bridge flow in the controller's tables, is a
- * clone that translation made, returns what the controller wrote (an
- * output's port), else OFPP_NONE. */
+/* If the 'n' actions at 'inner' (a clone's, or an action set's run up to
+ * a resubmit) are an output that translation made, returns its port,
+ * else OFPP_NONE. */
 static ofp_port_t
-nbx_clone_from_bridge(const struct ofpact *a)
+nbx_output_from_bridge(const struct ofpact *const *inner, size_t n)
 {
-    const struct ofpact_nest *on = ofpact_get_CLONE(a);
-    const struct ofpact *inner[4];
-    size_t n = 0;
-    const struct ofpact *b;
-
-    OFPACT_FOR_EACH (b, on->actions, ofpact_nest_get_action_len(on)) {
-        if (n >= IOVP_ARRAY_SIZE(inner)) {
-            return OFPP_NONE;
-        }
-        inner[n++] = b;
-    }
     if (!n || inner[n - 1]->type != OFPACT_RESUBMIT) {
         return OFPP_NONE;
     }
@@ -491,19 +503,64 @@ nbx_clone_from_bridge(const struct ofpact *a)
     return OFPP_NONE;
 }
 
-/* Translates the actions of a bridge flow of the controller's tables, the
- * 'len' bytes at 'ofpacts', back into the controller's, into 'out'
- * (appended). */
+/* Returns true if 'a' is an action that translation puts before an
+ * output's resubmit. */
+static bool
+nbx_is_output_prefix(const struct ofpact *a)
+{
+    return ((a->type == OFPACT_SET_FIELD
+             && (ofpact_get_SET_FIELD(a)->field->id == MFF_REG7
+                 || ofpact_get_SET_FIELD(a)->field->id == MFF_IN_PORT))
+            || (a->type == OFPACT_REG_MOVE
+                && ofpact_get_REG_MOVE(a)->dst.field->id == MFF_REG7));
+}
+
+/* Translates the actions of a bridge flow of the controller's tables (or,
+ * with 'action_set', of an action set or a group's bucket), the 'len'
+ * bytes at 'ofpacts', back into the controller's, into 'out' (appended). */
 void
 nbx_actions_from_bridge(const struct ofpact *ofpacts, size_t len,
-                        struct ofpbuf *out)
+                        bool action_set, struct ofpbuf *out)
 {
+    const struct ofpact *run[4];
+    size_t n_run = 0;
     const struct ofpact *a;
 
     OFPACT_FOR_EACH (a, ofpacts, len) {
+        if (action_set && (nbx_is_output_prefix(a)
+                           || a->type == OFPACT_RESUBMIT)
+            && n_run < IOVP_ARRAY_SIZE(run)) {
+            run[n_run++] = a;
+            if (a->type == OFPACT_RESUBMIT) {
+                ofp_port_t port = nbx_output_from_bridge(run, n_run);
+                if (port != OFPP_NONE) {
+                    ofpact_put_OUTPUT(out)->port = port;
+                } else {
+                    for (size_t i = 0; i < n_run; i++) {
+                        ofpbuf_put(out, run[i], OFPACT_ALIGN(run[i]->len));
+                    }
+                }
+                n_run = 0;
+            }
+            continue;
+        }
+
         switch (a->type) {
         case OFPACT_CLONE: {
-            ofp_port_t port = nbx_clone_from_bridge(a);
+            const struct ofpact_nest *on = ofpact_get_CLONE(a);
+            const struct ofpact *inner[4];
+            size_t n = 0;
+            const struct ofpact *b;
+
+            OFPACT_FOR_EACH (b, on->actions, ofpact_nest_get_action_len(on)) {
+                if (n < IOVP_ARRAY_SIZE(inner)) {
+                    inner[n] = b;
+                }
+                n++;
+            }
+            ofp_port_t port = (n <= IOVP_ARRAY_SIZE(inner)
+                               ? nbx_output_from_bridge(inner, n)
+                               : OFPP_NONE);
             if (port != OFPP_NONE) {
                 ofpact_put_OUTPUT(out)->port = port;
                 continue;
@@ -527,7 +584,8 @@ nbx_actions_from_bridge(const struct ofpact *ofpacts, size_t len,
 
             ofpact_put_WRITE_ACTIONS(out);
             nbx_actions_from_bridge(on->actions,
-                                    ofpact_nest_get_action_len(on), out);
+                                    ofpact_nest_get_action_len(on), true,
+                                    out);
             struct ofpact_nest *nest = ofpbuf_at_assert(out, ofs,
                                                         sizeof *nest);
             out->header = nest;
@@ -539,5 +597,8 @@ nbx_actions_from_bridge(const struct ofpact *ofpacts, size_t len,
             break;
         }
         ofpbuf_put(out, a, OFPACT_ALIGN(a->len));
+    }
+    for (size_t i = 0; i < n_run; i++) {
+        ofpbuf_put(out, run[i], OFPACT_ALIGN(run[i]->len));
     }
 }

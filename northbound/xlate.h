@@ -37,6 +37,9 @@
  *   output:TABLE (packet-out)  resubmit(,100)
  *   goto_table:N               goto_table:100+N
  *
+ * and in an action set (write_actions, a group's bucket), where OVS runs
+ * one output at the end, as a copy, each output is what is in its clone
+ * above, without the clone.
  * so that what leaves the controller's tables meets the egress ACL of the
  * port it goes to (tables 60, 40, 50).  The controller may match and set
  * only OpenFlow's own fields (OXM basic class), never the registers that
@@ -66,11 +69,18 @@ struct ofputil_table_features;
 bool nbx_table_from_bridge(uint8_t bridge_table, uint8_t *table);
 uint8_t nbx_table_to_bridge(uint8_t table);
 
+/* Where the controller's actions are. */
+enum nbx_context {
+    NBX_FLOW,                   /* A flow's instructions. */
+    NBX_PACKET_OUT,             /* A packet-out's actions. */
+    NBX_ACTION_SET,             /* A group's bucket. */
+};
+
 enum ofperr nbx_check_match(const struct match *);
 enum ofperr nbx_actions_to_bridge(const struct ofpact *, size_t len,
-                                  bool packet_out, struct ofpbuf *out);
+                                  enum nbx_context, struct ofpbuf *out);
 void nbx_actions_from_bridge(const struct ofpact *, size_t len,
-                             struct ofpbuf *out);
+                             bool action_set, struct ofpbuf *out);
 
 void nbx_table_features(uint8_t table, struct ofputil_table_features *);
 
