@@ -334,8 +334,8 @@ agent_northbound_run(struct agent *agent)
     }
 
     const struct ports *ports = translate_ports(agent->translate);
-    struct ofputil_phy_port *pps = iovp_xmalloc(MAX(1, ports->n)
-                                                * sizeof *pps);
+    struct nbswitch_port *nbps = iovp_xmalloc(MAX(1, ports->n)
+                                              * sizeof *nbps);
     size_t n = 0;
 
     for (size_t i = 0; i < ports->n; i++) {
@@ -344,8 +344,9 @@ agent_northbound_run(struct agent *agent)
             continue;
         }
 
-        struct ofputil_phy_port *pp = &pps[n++];
-        memset(pp, 0, sizeof *pp);
+        struct nbswitch_port *nbp = &nbps[n++];
+        struct ofputil_phy_port *pp = &nbp->pp;
+        memset(nbp, 0, sizeof *nbp);
         pp->port_no = (OVS_FORCE ofp_port_t) port->ofport;
         snprintf(pp->name, sizeof pp->name, "%s", port->name);
         pp->state = OFPUTIL_PS_LIVE;
@@ -359,13 +360,14 @@ agent_northbound_run(struct agent *agent)
         if (!iface) {
             continue;
         }
-        if (!port_parse_mac(port, &pp->hw_addr) && iface->mac_in_use) {
-            uint8_t *ea = pp->hw_addr.ea;
-            if (sscanf(iface->mac_in_use, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx",
-                       &ea[0], &ea[1], &ea[2], &ea[3], &ea[4], &ea[5])
-                != 6) {
-                memset(ea, 0, 6);
-            }
+        uint8_t *ea = nbp->bridge_hw_addr.ea;
+        if (iface->mac_in_use
+            && sscanf(iface->mac_in_use, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx",
+                      &ea[0], &ea[1], &ea[2], &ea[3], &ea[4], &ea[5]) != 6) {
+            memset(ea, 0, 6);
+        }
+        if (!port_parse_mac(port, &pp->hw_addr)) {
+            pp->hw_addr = nbp->bridge_hw_addr;
         }
         if (iface->admin_state && !strcmp(iface->admin_state, "down")) {
             pp->config |= OFPUTIL_PC_PORT_DOWN;
@@ -382,8 +384,8 @@ agent_northbound_run(struct agent *agent)
     translate_identity(agent->translate, true, &name, &ip);
     nbswitch_set_datapath_id(agent->nb,
                              agent_nb_datapath_id(agent->vtep_idl, name));
-    nbswitch_set_ports(agent->nb, pps, n);
-    free(pps);
+    nbswitch_set_ports(agent->nb, nbps, n);
+    free(nbps);
 }
 
 /* Returns a new reference to the northbound's status, for

@@ -830,7 +830,6 @@ pipeline_fixed_flows(struct oflow_table *flows)
     pl_add_text(flows, "table=30,priority=0 actions=drop");
     pl_add_text(flows, "table=40,priority=0 actions=goto_table:50");
     pl_add_text(flows, "table=50,priority=0 actions=drop");
-    pl_add_text(flows, "table=60,priority=0 actions=drop");
     pl_fragment_flows(flows);
 }
 
@@ -1050,17 +1049,24 @@ pipeline_update_tunnels(struct desired *desired,
     }
 }
 
-/* Makes the desired group of table 61 (the controller's flooding) in
- * 'desired' its flow for 'ports'. */
+/* Makes the desired group of tables 61 and 62 (the controller's flooding)
+ * in 'desired' their flows for 'ports': none without a port in OpenFlow
+ * mode. */
 void
 pipeline_update_openflow(struct desired *desired, const struct ports *ports)
 {
-    struct oflow_table flows;
+    for (size_t i = 0; i < ports->n; i++) {
+        if (ports->sorted[i]->openflow && ports->sorted[i]->ofport >= 0) {
+            struct oflow_table flows;
 
-    oflow_table_init(&flows);
-    pipeline_openflow_flood_flows(ports, &flows);
-    desired_set_group(desired, "openflow", &flows);
-    oflow_table_destroy(&flows);
+            oflow_table_init(&flows);
+            pipeline_openflow_flood_flows(ports, &flows);
+            desired_set_group(desired, "openflow", &flows);
+            oflow_table_destroy(&flows);
+            return;
+        }
+    }
+    desired_remove_group(desired, "openflow");
 }
 
 /* Makes the desired group of the fixed flows in 'desired'. */
