@@ -899,6 +899,56 @@ agent_cmd_ofp_status(struct control_conn *conn, int argc OVS_UNUSED,
     agent_reply_status(conn, status);
 }
 
+/* The text of "controller/show" for 'status'
+ * (agent_northbound_status()). */
+static char *
+agent_controller_text(const json_t *status)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    const json_t *value;
+    size_t i;
+
+    if (json_is_null(status)) {
+        return iovp_xstrdup("no OpenFlow northbound (see --openflow)\n");
+    }
+    ds_put_format(&s, "datapath_id: %s\nbridge_connected: %s\nports: %"
+                  JSON_INTEGER_FORMAT"\n",
+                  json_string_value(json_object_get(status, "datapath_id")),
+                  json_is_true(json_object_get(status, "bridge_connected"))
+                  ? "true" : "false",
+                  json_integer_value(json_object_get(status, "ports")));
+    json_array_foreach (json_object_get(status, "listeners"), i, value) {
+        ds_put_format(&s, "listening: %s\n", json_string_value(value));
+    }
+    json_array_foreach (json_object_get(status, "controllers"), i, value) {
+        const char *key;
+        const json_t *v;
+
+        ds_put_format(&s, "controller %s\n", json_string_value(
+                          json_object_get(value, "target")));
+        json_object_foreach ((json_t *) value, key, v) {
+            if (!strcmp(key, "target")) {
+                continue;
+            }
+            char *text = json_dumps(v, JSON_ENCODE_ANY);
+            ds_put_format(&s, "    %s: %s\n", key,
+                          json_is_string(v) ? json_string_value(v) : text);
+            free(text);
+        }
+    }
+    return ds_steal_cstr(&s);
+}
+
+/* "controller/show": the OpenFlow northbound's switch and its
+ * controllers. */
+static void
+agent_cmd_controller_show(struct control_conn *conn, int argc OVS_UNUSED,
+                          const char *argv[] OVS_UNUSED, void *agent_)
+{
+    agent_reply(conn, agent_northbound_status(agent_),
+                agent_controller_text);
+}
+
 /* "engine/show": the translation engine's nodes, in the order they run,
  * with their inputs and how often each recomputed and ran incrementally
  * (agent/engine.h). */
@@ -937,6 +987,7 @@ agent_appctl_register(struct agent *agent)
     } cmds[] = {
         { "memory/show", "", 0, 0, agent_cmd_memory_show },
         { "ofp/status", "", 0, 0, agent_cmd_ofp_status },
+        { "controller/show", "", 0, 0, agent_cmd_controller_show },
         { "flows/dump", "[PORT]", 0, 1, agent_cmd_flows_dump },
         { "switch/show", "", 0, 0, agent_cmd_switch_show },
         { "policy/dump", "[PORT]", 0, 1, agent_cmd_policy_dump },

@@ -389,27 +389,50 @@ agent_northbound_run(struct agent *agent)
 }
 
 /* Returns a new reference to the northbound's status, for
- * "controller/show". */
+ * "controller/show": the switch, its listeners, and each controller
+ * connection (an active target's, or one a listener accepted) as
+ * "ovs-vsctl list controller" shows OVS's:
+ *
+ *   {"datapath_id": "HEX", "bridge_connected": BOOL, "ports": N,
+ *    "listeners": ["TARGET", ...],
+ *    "controllers": [{"target": "TARGET", "is_connected": BOOL,
+ *                     "state": "ACTIVE"|"BACKOFF"|..., "sec_since_connect": N,
+ *                     "role": "master"|"slave"|"equal", "version": "...",
+ *                     "packet_ins": N, "packet_ins_dropped": N,
+ *                     "errors": N}, ...]}
+ *
+ * or null without --openflow. */
 json_t *
 agent_northbound_status(const struct agent *agent)
 {
-    json_t *targets = json_array();
     const struct agent_nb_peer *peer;
 
     if (!agent->nb) {
         return json_null();
     }
+
+    json_t *listeners = json_array();
     for (size_t i = 0; i < agent->n_nb_servers; i++) {
-        json_array_append_new(targets, json_pack(
-            "{s:s}", "listen", ofp_server_target(agent->nb_servers[i])));
+        json_array_append_new(listeners, json_string(
+                                  ofp_server_target(agent->nb_servers[i])));
     }
+
+    json_t *controllers = json_array();
     LIST_FOR_EACH (peer, node, &agent->nb_peers) {
-        json_array_append_new(targets, (peer->client
-                                        ? ofp_client_status(peer->client)
-                                        : ofp_server_conn_status(
-                                            peer->sconn)));
+        json_t *c = nbswitch_conn_status(peer->conn);
+        json_t *io = (peer->client ? ofp_client_status(peer->client)
+                      : ofp_server_conn_status(peer->sconn));
+
+        json_object_set_new(c, "target", json_string(peer->target));
+        json_object_set(c, "state", json_object_get(io, "connection"));
+        json_object_set(c, "sec_since_connect",
+                        json_object_get(io, "sec_since_connect"));
+        json_decref(io);
+        json_array_append_new(controllers, c);
     }
+
     json_t *status = nbswitch_status(agent->nb);
-    json_object_set_new(status, "targets", targets);
+    json_object_set_new(status, "listeners", listeners);
+    json_object_set_new(status, "controllers", controllers);
     return status;
 }

@@ -663,6 +663,15 @@ bclient_state(const struct bclient *c)
     return reconn_state_to_string(c->fsm.state);
 }
 
+/* Returns how long the connection has been up, in seconds, or -1 if it is
+ * not. */
+long long int
+bclient_sec_connected(const struct bclient *c)
+{
+    return (bclient_is_connected(c)
+            ? (uv_now(c->loop) - c->fsm.connected_at) / 1000 : -1);
+}
+
 /* Returns how many connections have been made. */
 unsigned int
 bclient_n_connections(const struct bclient *c)

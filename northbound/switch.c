@@ -574,6 +574,13 @@ nb_set_config(struct nbconn *conn, const struct ofp_header *oh)
     return error;
 }
 
+static const char *
+nb_role_name(enum ofp12_controller_role role)
+{
+    return (role == OFPCR12_ROLE_PRIMARY ? "master"
+            : role == OFPCR12_ROLE_SECONDARY ? "slave" : "equal");
+}
+
 static enum ofperr
 nb_role_request(struct nbswitch *sw, struct nbconn *conn,
                 const struct ofp_header *oh)
@@ -613,9 +620,7 @@ nb_role_request(struct nbswitch *sw, struct nbconn *conn,
                 }
             }
         }
-        VLOG_INFO("%s: role %s", conn->name,
-                  rr.role == OFPCR12_ROLE_PRIMARY ? "master"
-                  : rr.role == OFPCR12_ROLE_SECONDARY ? "slave" : "equal");
+        VLOG_INFO("%s: role %s", conn->name, nb_role_name(rr.role));
         conn->role = rr.role;
     }
 
@@ -1643,23 +1648,28 @@ nbswitch_bridge_receive(struct nbswitch *sw, struct ofpbuf *msg)
 json_t *
 nbswitch_status(const struct nbswitch *sw)
 {
-    json_t *conns = json_array();
-    const struct nbconn *conn;
-
-    LIST_FOR_EACH (conn, node, &sw->conns) {
-        json_array_append_new(conns, json_pack(
-            "{s:s, s:s, s:b, s:I, s:I, s:I}",
-            "remote", conn->name,
-            "role", (conn->role == OFPCR12_ROLE_PRIMARY ? "master"
-                     : conn->role == OFPCR12_ROLE_SECONDARY ? "slave" : "equal"),
-            "active", conn->active,
-            "packet_ins", (json_int_t) conn->n_packet_ins,
-            "packet_ins_dropped", (json_int_t) conn->n_packet_ins_dropped,
-            "errors", (json_int_t) conn->n_errors));
-    }
     char dpid[17];
+
     snprintf(dpid, sizeof dpid, "%016"PRIx64, sw->datapath_id);
-    return json_pack("{s:s, s:b, s:i, s:o}",
-                     "datapath_id", dpid, "bridge", sw->bridge_active,
-                     "ports", (int) sw->n_ports, "connections", conns);
+    return json_pack("{s:s, s:b, s:i}", "datapath_id", dpid,
+                     "bridge_connected", sw->bridge_active,
+                     "ports", (int) sw->n_ports);
+}
+
+/* Returns a new reference to the status of controller connection 'conn'
+ * (NULL: not connected). */
+json_t *
+nbswitch_conn_status(const struct nbconn *conn)
+{
+    if (!conn || !conn->active) {
+        return json_pack("{s:b}", "is_connected", false);
+    }
+    return json_pack("{s:b, s:s, s:s, s:I, s:I, s:I}",
+                     "is_connected", true,
+                     "role", nb_role_name(conn->role),
+                     "version", ofputil_version_to_string(conn->version),
+                     "packet_ins", (json_int_t) conn->n_packet_ins,
+                     "packet_ins_dropped",
+                     (json_int_t) conn->n_packet_ins_dropped,
+                     "errors", (json_int_t) conn->n_errors);
 }

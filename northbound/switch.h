@@ -90,5 +90,6 @@ void nbswitch_bridge_disconnected(struct nbswitch *);
 void nbswitch_bridge_receive(struct nbswitch *, struct ofpbuf *);
 
 json_t *nbswitch_status(const struct nbswitch *);
+json_t *nbswitch_conn_status(const struct nbconn *);
 
 #endif /* northbound/switch.h */

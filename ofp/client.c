@@ -201,9 +201,10 @@ ofp_client_status(const struct ofp_client *c)
     const char *error = bclient_last_error(c->conn);
 
     return json_pack(
-        "{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+        "{s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
         "remote", bclient_remote(c->conn),
         "connection", bclient_state(c->conn),
+        "sec_since_connect", (json_int_t) bclient_sec_connected(c->conn),
         "state", ofconn_state_to_string(state),
         "version", (state == OFCONN_ACTIVE
                     ? ofputil_version_to_string(

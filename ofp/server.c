@@ -420,14 +420,15 @@ ofp_server_conn_status(const struct ofp_server_conn *conn)
     enum ofconn_state state = ofconn_get_state(conn->session);
 
     return json_pack(
-        "{s:s, s:s, s:s, s:I, s:I, s:I}",
+        "{s:s, s:s, s:s, s:s, s:I, s:I, s:I}",
         "remote", conn->name,
+        "connection", "ACTIVE",
         "state", ofconn_state_to_string(state),
         "version", (state == OFCONN_ACTIVE
                     ? ofputil_version_to_string(
                         ofconn_get_version(conn->session))
                     : "none"),
-        "sec_connected", (json_int_t) ((uv_now(conn->server->loop)
+        "sec_since_connect", (json_int_t) ((uv_now(conn->server->loop)
                                         - conn->connected_at) / 1000),
         "received", (json_int_t) stats->n_received,
         "sent", (json_int_t) stats->n_sent);
