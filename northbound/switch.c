@@ -111,6 +111,7 @@ struct nb_request {
     enum nb_request_kind kind;
     struct nbconn *conn;        /* NULL once it disconnected. */
     uint8_t header[NB_ERROR_BYTES]; /* The controller's message's start. */
+    size_t header_len;          /* How much of it 'header' holds. */
 
     /* NB_REQ_FLOW_STATS, NB_REQ_AGGREGATE, NB_REQ_PORT_STATS. */
     ofp_port_t out_port;
@@ -251,6 +252,28 @@ nb_send_error(struct nbconn *conn, enum ofperr error,
 {
     conn->n_errors++;
     nb_send(conn, ofperr_encode_reply(error, request));
+}
+
+/* Sends 'conn' 'error' for its request that 'rq' relayed, quoting the
+ * request's first bytes as OpenFlow wants, with its header as it was. */
+static void
+nb_send_request_error(struct nbconn *conn, enum ofperr error,
+                      const struct nb_request *rq)
+{
+    uint8_t quote[NB_ERROR_BYTES];
+    struct ofp_header *oh = (struct ofp_header *) quote;
+
+    /* ofperr_encode_reply() quotes as many bytes as the header's length
+     * says: tell it what 'rq' holds, then put the length back. */
+    memcpy(quote, rq->header, rq->header_len);
+    oh->length = htons(rq->header_len);
+
+    struct ofpbuf *reply = ofperr_encode_reply(error, oh);
+    struct ofp_header *quoted = ofpbuf_at_assert(
+        reply, reply->size - rq->header_len, sizeof *quoted);
+    quoted->length = ((const struct ofp_header *) rq->header)->length;
+    conn->n_errors++;
+    nb_send(conn, reply);
 }
 
 /* Returns true if 'conn' wants asynchronous messages of 'type' for
@@ -416,7 +439,8 @@ nb_to_bridge(struct nbswitch *sw, struct nbconn *conn,
     rq->kind = kind;
     rq->conn = conn;
     if (oh) {
-        memcpy(rq->header, oh, MIN(ntohs(oh->length), sizeof rq->header));
+        rq->header_len = MIN(ntohs(oh->length), sizeof rq->header);
+        memcpy(rq->header, oh, rq->header_len);
     }
     ovs_list_init(&rq->replies);
     hmap_insert(&sw->requests, &rq->node, (OVS_FORCE uint32_t) rq->bridge_xid);
@@ -1289,8 +1313,7 @@ nbswitch_bridge_disconnected(struct nbswitch *sw)
     HMAP_FOR_EACH_SAFE (rq, node, &sw->requests) {
         if (rq->conn && rq->kind != NB_REQ_OWN_BARRIER
             && rq->kind != NB_REQ_ERRORS) {
-            nb_send_error(rq->conn, OFPERR_OFPBRC_EPERM,
-                          (const struct ofp_header *) rq->header);
+            nb_send_request_error(rq->conn, OFPERR_OFPBRC_EPERM, rq);
         }
     }
     nb_requests_clear(sw);
@@ -1565,8 +1588,7 @@ nbswitch_bridge_receive(struct nbswitch *sw, struct ofpbuf *msg)
         if (rq) {
             enum ofperr error = ofperr_decode_msg(oh, NULL);
             if (rq->conn && error) {
-                nb_send_error(rq->conn, error,
-                              (const struct ofp_header *) rq->header);
+                nb_send_request_error(rq->conn, error, rq);
             }
             if (rq->kind != NB_REQ_ERRORS) {
                 nb_request_destroy(sw, rq);

@@ -82,6 +82,7 @@ tests_test_iovp_SOURCES = \
 	tests/test-link.c \
 	tests/test-offload.c \
 	tests/test-ofconn.c \
+	tests/test-nb-seeds.c \
 	tests/test-ofp-seeds.c \
 	tests/test-ovsdb-datum.c \
 	tests/test-ovsdb-client.c \
@@ -124,6 +125,12 @@ FUZZ_OFP_SRC = \
 	ofp/ofconn.c \
 	ofp/ofctrl.c \
 	ofp/oflow.c
+FUZZ_NORTHBOUND_SRC = \
+	tests/fuzz-northbound.c \
+	lib/util.c \
+	northbound/switch.c \
+	northbound/xlate.c \
+	ofp/ofconn.c
 FUZZ_CONTROL_SRC = \
 	tests/fuzz-control.c \
 	lib/byte-stream.c \
@@ -137,11 +144,12 @@ FUZZ_FASTPATH_SRC = \
 	lib/util.c \
 	offload/fastpath.c
 EXTRA_DIST += tests/fuzz-ovsdb.c tests/fuzz-ofp.c tests/fuzz-fastpath.c \
+	tests/fuzz-northbound.c \
 	tests/fuzz-control.c \
 	tests/fuzz-corpus
 if HAVE_CLANG
 FUZZ_TARGETS = tests/fuzz-ovsdb tests/fuzz-ofp tests/fuzz-fastpath \
-	tests/fuzz-control
+	tests/fuzz-control tests/fuzz-northbound
 FUZZ_CC = $(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -I$(top_builddir) -I$(top_srcdir) \
 	$(JANSSON_CFLAGS) $(OVS_CFLAGS)
@@ -151,6 +159,9 @@ tests/fuzz-ovsdb: $(FUZZ_OVSDB_SRC:%=$(srcdir)/%) config.h
 tests/fuzz-ofp: $(FUZZ_OFP_SRC:%=$(srcdir)/%) config.h
 	$(AM_V_CCLD)$(FUZZ_CC) -o $@ $(FUZZ_OFP_SRC:%=$(srcdir)/%) \
 	    $(JANSSON_LIBS) $(OVS_LIBS)
+tests/fuzz-northbound: $(FUZZ_NORTHBOUND_SRC:%=$(srcdir)/%) config.h
+	$(AM_V_CCLD)$(FUZZ_CC) -o $@ $(FUZZ_NORTHBOUND_SRC:%=$(srcdir)/%) \
+	    $(JANSSON_LIBS) $(OVS_LIBS)
 tests/fuzz-fastpath: $(FUZZ_FASTPATH_SRC:%=$(srcdir)/%) config.h
 	$(AM_V_CCLD)$(FUZZ_CC) -o $@ $(FUZZ_FASTPATH_SRC:%=$(srcdir)/%) \
 	    $(JANSSON_LIBS) $(OVS_LIBS)
@@ -159,5 +170,5 @@ tests/fuzz-control: $(FUZZ_CONTROL_SRC:%=$(srcdir)/%) config.h
 	    $(FUZZ_CONTROL_SRC:%=$(srcdir)/%) $(JANSSON_LIBS) $(UV_LIBS) \
 	    $(OVS_LIBS)
 CLEANFILES += tests/fuzz-ovsdb tests/fuzz-ofp tests/fuzz-fastpath \
-	tests/fuzz-control
+	tests/fuzz-control tests/fuzz-northbound
 endif

@@ -42,6 +42,7 @@ static const struct test_iovp_command commands[] = {
     {"link", "", test_link_main},
     {"offload-classbench", "RULES SEED COUNT [--check-ipv4]",
      test_offload_classbench_main},
+    {"nb-seeds", "DIR", test_nb_seeds_main},
     {"ofconn", "FILE", test_ofconn_main},
     {"ofp-seeds", "DIR", test_ofp_seeds_main},
     {"ovsdb-datum", "FILE", test_ovsdb_datum_main},
