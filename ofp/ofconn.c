@@ -137,6 +137,16 @@ ofconn_highest_version(uint32_t versions)
     return versions ? 31 - __builtin_clz(versions) : 0;
 }
 
+/* Queues 'oh', a message of 'len' bytes, for the owner.  Returns NULL. */
+static char *
+ofconn_hand_on(struct ofconn *c, const struct ofp_header *oh, size_t len)
+{
+    struct ofpbuf *msg = ofpbuf_clone_data(oh, len);
+
+    ovs_list_push_back(&c->inbox, &msg->list_node);
+    return NULL;
+}
+
 /* Handles one whole message 'oh' of 'len' bytes.  Returns NULL, or a
  * malloc()'d reason to drop the connection. */
 static char *
@@ -148,8 +158,14 @@ ofconn_handle(struct ofconn *c, const struct ofp_header *oh, size_t len)
     c->stats.n_received++;
     error = ofptype_decode(&type, oh);
     if (error) {
-        return iovp_xasprintf("undecodable message (%s)",
-                              ofperr_to_string(error));
+        if (c->state != OFCONN_ACTIVE || oh->version != c->version) {
+            return iovp_xasprintf("undecodable message (%s)",
+                                  ofperr_to_string(error));
+        }
+        /* A type or a length this end does not know, on a live session:
+         * the owner says so to the peer (a switch answers it with an
+         * error) or ignores it. */
+        return ofconn_hand_on(c, oh, len);
     }
 
     if (type == OFPTYPE_HELLO) {
@@ -206,9 +222,7 @@ ofconn_handle(struct ofconn *c, const struct ofp_header *oh, size_t len)
     }
 
     /* Everything else, errors too, goes to the owner. */
-    struct ofpbuf *msg = ofpbuf_clone_data(oh, len);
-    ovs_list_push_back(&c->inbox, &msg->list_node);
-    return NULL;
+    return ofconn_hand_on(c, oh, len);
 }
 
 /* Frames the 'n' bytes at 'data' that arrived into messages and handles

@@ -26,7 +26,10 @@
  * hello for the versions it was created with and, on the switch's hello,
  * takes the highest version both allow.  What it sends comes out of
  * ofconn_pop(); the messages it does not handle itself come out of
- * ofconn_pop_received(), for the owner (ofctrl). */
+ * ofconn_pop_received(), for the owner (ofctrl, or the northbound's
+ * switch), those of a type or length that libopenvswitch does not decode
+ * too, once the session is active: a switch answers them with an error, a
+ * controller ignores them. */
 
 #include <stdbool.h>
 #include <stddef.h>

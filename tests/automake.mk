@@ -32,7 +32,7 @@ TESTSUITE_AT = \
 	tests/bench.at
 
 EXTRA_DIST += $(TESTSUITE_AT) tests/testsuite tests/package.m4 \
-	tests/atlocal.in tests/summary.sh tests/uds-send.py \
+	tests/atlocal.in tests/summary.sh tests/uds-send.py tests/ofp-raw.py \
 	tests/ovsdb-compare.py tests/ovsdb-proxy.py \
 	tests/schema-superset.py tests/raw-frame.py tests/frag.py \
 	tests/acl-classbench.py tests/offload-counters.py \
