@@ -192,6 +192,16 @@ agent_nb_bridge_msg(struct ofp_client *client OVS_UNUSED,
     nbswitch_bridge_receive(agent->nb, msg);
 }
 
+/* Sends what the switch queued in this loop iteration, all of a batch of
+ * input at once. */
+static void
+agent_nb_flush(uv_check_t *check)
+{
+    struct agent *agent = check->data;
+
+    nbswitch_flush(agent->nb);
+}
+
 /* Opens the OpenFlow northbound for the comma-separated 'targets' (NULL or
  * empty: none), with a connection of its own to the bridge at
  * 'bridge_remote'.  Returns NULL or a malloc()'d error. */
@@ -227,6 +237,9 @@ agent_northbound_open(struct agent *agent, const char *targets,
     }
 
     agent->nb = nbswitch_create(&nb_cbs, agent);
+    uv_check_init(agent->loop, &agent->nb_flush);
+    agent->nb_flush.data = agent;
+    uv_check_start(&agent->nb_flush, agent_nb_flush);
     error = ofp_client_create(agent->loop, bridge_remote, options,
                               &bridge_cbs, agent, &agent->nb_bridge);
     if (error) {
@@ -290,8 +303,11 @@ agent_northbound_close(struct agent *agent)
     }
     ofp_client_destroy(agent->nb_bridge);
     agent->nb_bridge = NULL;
-    nbswitch_destroy(agent->nb);
-    agent->nb = NULL;
+    if (agent->nb) {
+        uv_close((uv_handle_t *) &agent->nb_flush, NULL);
+        nbswitch_destroy(agent->nb);
+        agent->nb = NULL;
+    }
 }
 
 /* Returns the datapath id of switch 'name': its Iovp_Switch row's

@@ -100,6 +100,7 @@ struct agent {
      * its own connection to the bridge, its listeners, and its
      * connections to controllers ("struct agent_nb_peer"s). */
     struct nbswitch *nb;
+    uv_check_t nb_flush;        /* Flushes it once a loop iteration. */
     struct ofp_client *nb_bridge;
     struct ofp_server **nb_servers;
     size_t n_nb_servers;

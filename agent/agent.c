@@ -313,7 +313,12 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
     agent->vtep_txn = (struct agent_txn) {
         .agent = agent, .what = "hardware_vtep transaction",
     };
-    agent->ofctrl = ofctrl_create(PIPELINE_OF_TABLE0);
+    static const uint8_t tables[] = {
+#define PIPELINE_TABLE(ENUM, ID, NAME) ID,
+        PIPELINE_TABLES
+#undef PIPELINE_TABLE
+    };
+    agent->ofctrl = ofctrl_create(tables, IOVP_ARRAY_SIZE(tables));
     agent->ovs_idl = vswitch_idl_create();
     agent->vtep_idl = hwvtep_idl_create();
 

@@ -45,7 +45,7 @@ bench/iovpd-asan: $(IOVPD_ASAN_SRC) offload/xdp-prog.c config.h \
 CLEANFILES += bench/iovpd-asan
 
 EXTRA_DIST += bench/ovsdb-initial-monitor.py bench/acl-scale.py \
-	bench/overlay.py \
+	bench/overlay.py bench/openflow-nb.py \
 	bench/fragments.py \
 	bench/ovsdb_rpc.py bench/sandbox.py bench/offload-cost.py \
 	bench/soak.py

@@ -152,7 +152,6 @@ struct nbswitch {
     const struct nb_bundle *adding;
 };
 
-static void nb_flush(struct nbswitch *);
 static struct nb_request *nb_to_bridge(struct nbswitch *, struct nbconn *,
                                        const struct ofp_header *,
                                        enum nb_request_kind,
@@ -358,7 +357,6 @@ nbswitch_set_ports(struct nbswitch *sw, const struct nbswitch_port *ports,
     free(sw->ports);
     sw->ports = new;
     sw->n_ports = n;
-    nb_flush(sw);
 }
 
 /* Connections. */
@@ -418,7 +416,6 @@ nbswitch_disconnect(struct nbswitch *sw, struct nbconn *conn)
     ofpbuf_list_delete(&conn->out);
     free(conn->name);
     free(conn);
-    nb_flush(sw);
 }
 
 /* Requests to the bridge. */
@@ -443,7 +440,7 @@ nb_to_bridge(struct nbswitch *sw, struct nbconn *conn,
         memcpy(rq->header, oh, rq->header_len);
     }
     ovs_list_init(&rq->replies);
-    hmap_insert(&sw->requests, &rq->node, (OVS_FORCE uint32_t) rq->bridge_xid);
+    hmap_insert(&sw->requests, &rq->node, ntohl(rq->bridge_xid));
     if (sw->adding) {
         /* Into the bridge's bundle, under the same xid. */
         struct ofputil_bundle_add_msg bam = {
@@ -461,6 +458,9 @@ nb_to_bridge(struct nbswitch *sw, struct nbconn *conn,
     ovs_list_push_back(&sw->fifo, &rq->fifo);
     if (kind == NB_REQ_ERRORS) {
         sw->errors_pending = true;
+    } else if (kind == NB_REQ_BARRIER || kind == NB_REQ_OWN_BARRIER) {
+        /* Its reply retires what came before it. */
+        sw->errors_pending = false;
     }
     if (sw->bridge_active) {
         ovs_list_push_back(&sw->bridge_out, &msg->list_node);
@@ -476,7 +476,7 @@ nb_find_request(const struct nbswitch *sw, ovs_be32 xid)
 {
     struct nb_request *rq;
 
-    HMAP_FOR_EACH_WITH_HASH (rq, node, (OVS_FORCE uint32_t) xid,
+    HMAP_FOR_EACH_WITH_HASH (rq, node, ntohl(xid),
                              &sw->requests) {
         if (rq->bridge_xid == xid) {
             return rq;
@@ -485,19 +485,18 @@ nb_find_request(const struct nbswitch *sw, ovs_be32 xid)
     return NULL;
 }
 
-/* Sends the messages queued for the bridge and for each controller. */
-static void
-nb_flush(struct nbswitch *sw)
+/* Sends what the switch queued for the bridge and for each controller,
+ * through the callbacks given to nbswitch_create(). */
+void
+nbswitch_flush(struct nbswitch *sw)
 {
     struct nbconn *conn;
 
     if (sw->errors_pending && sw->bridge_active) {
         /* A barrier after what may yet fail, whose reply retires the
          * requests before it. */
-        sw->errors_pending = false;
         nb_to_bridge(sw, NULL, NULL, NB_REQ_OWN_BARRIER,
                      ofputil_encode_barrier_request(sw->bridge_version));
-        sw->errors_pending = false;
     }
     if (!ovs_list_is_empty(&sw->bridge_out)) {
         sw->cbs.send_bridge(&sw->bridge_out, sw->aux);
@@ -1259,7 +1258,6 @@ nbswitch_receive(struct nbswitch *sw, struct nbconn *conn,
         nb_requests_clear(sw);
     }
     ofpbuf_delete(msg);
-    nb_flush(sw);
 }
 
 /* The bridge. */
@@ -1301,7 +1299,6 @@ nbswitch_bridge_active(struct nbswitch *sw, enum ofp_version version)
 
     ovs_list_push_back_all(&sw->bridge_out, &sw->held);
     sw->n_held = 0;
-    nb_flush(sw);
 }
 
 void
@@ -1320,7 +1317,6 @@ nbswitch_bridge_disconnected(struct nbswitch *sw)
     sw->bridge_active = false;
     sw->bridge_version = 0;
     ofpbuf_list_delete(&sw->bridge_out);
-    nb_flush(sw);
 }
 
 /* Retires the requests sent before barrier 'done'. */
@@ -1527,15 +1523,28 @@ nb_packet_in(struct nbswitch *sw, const struct ofp_header *oh)
                      ofperr_to_string(error));
         return;
     }
-    if (!nbx_table_from_bridge(pin.base.table_id, &table)) {
+    if (nbx_table_from_bridge(pin.base.table_id, &table)) {
+        pin.base.table_id = table;
+    } else if (pin.base.reason == OFPR_PACKET_OUT) {
+        /* A packet-out's own output to the controller, before any table:
+         * reported as OVS reports it, from table 0. */
+        pin.base.table_id = 0;
+    } else {
         return;
     }
-    pin.base.table_id = table;
     nbx_strip_match(&pin.base.flow_metadata);
 
     struct nbconn *conn;
     LIST_FOR_EACH (conn, node, &sw->conns) {
-        if (!nb_conn_wants(conn, OAM_PACKET_IN, pin.base.reason)) {
+        /* Before OpenFlow 1.4, the reasons that it added are "action", as
+         * OVS sends them. */
+        enum ofp_packet_in_reason reason = pin.base.reason;
+        if (conn->version < OFP14_VERSION
+            && (reason == OFPR_ACTION_SET || reason == OFPR_GROUP
+                || reason == OFPR_PACKET_OUT)) {
+            reason = OFPR_ACTION;
+        }
+        if (!nb_conn_wants(conn, OAM_PACKET_IN, reason)) {
             continue;
         }
         if (sw->rate_limit > 0
@@ -1663,7 +1672,6 @@ nbswitch_bridge_receive(struct nbswitch *sw, struct ofpbuf *msg)
         break;
     }
     ofpbuf_delete(msg);
-    nb_flush(sw);
 }
 
 /* Returns a new reference to the status of 'sw', for controller/show. */

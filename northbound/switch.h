@@ -34,9 +34,10 @@
  * controller that asked, or to those whose role and asynchronous
  * configuration want them.
  *
- * What the switch sends goes through the 'send' callbacks given to
- * nbswitch_create(), called before the entry point that queued it
- * returns. */
+ * What the switch sends waits until the owner calls nbswitch_flush(),
+ * which hands it to the 'send' callbacks given to nbswitch_create(): once
+ * for each batch of input, so that a controller's thousands of flow_mods
+ * reach the bridge in large writes. */
 
 #include <jansson.h>
 #include <stddef.h>
@@ -88,6 +89,8 @@ void nbswitch_receive(struct nbswitch *, struct nbconn *, struct ofpbuf *);
 void nbswitch_bridge_active(struct nbswitch *, enum ofp_version);
 void nbswitch_bridge_disconnected(struct nbswitch *);
 void nbswitch_bridge_receive(struct nbswitch *, struct ofpbuf *);
+
+void nbswitch_flush(struct nbswitch *);
 
 json_t *nbswitch_status(const struct nbswitch *);
 json_t *nbswitch_conn_status(const struct nbconn *);

@@ -90,7 +90,7 @@ struct ofctrl_change {
 struct ofctrl {
     enum ofctrl_state state;
     enum ofp_version version;
-    uint8_t n_tables;           /* Its tables are 0 to n_tables - 1. */
+    bool owns[256];             /* The tables it owns, by number. */
 
     /* The flows the switch holds with iovpd's mark, valid from the end of
      * the first dump after a connection. */
@@ -143,16 +143,25 @@ struct ofctrl {
     uint64_t n_monitor_pauses;  /* Times the switch paused the monitor. */
 };
 
-/* Creates an ofctrl for the flows of tables 0 to 'n_tables' - 1: flows in
+/* Returns true if 'table' is one of the tables that 'c' owns. */
+static bool
+ofctrl_owns(const struct ofctrl *c, uint8_t table)
+{
+    return c->owns[table];
+}
+
+/* Creates an ofctrl for the flows of the 'n' tables in 'tables': flows in
  * the switch's other tables, whatever their cookies, are someone else's
- * (iovpd's OpenFlow controller's, northbound/), and never installed
- * flows. */
+ * (iovpd's OpenFlow controller's, northbound/), never installed flows, and
+ * their changes are not monitored. */
 struct ofctrl *
-ofctrl_create(uint8_t n_tables)
+ofctrl_create(const uint8_t *tables, size_t n)
 {
     struct ofctrl *c = iovp_xzalloc(sizeof *c);
 
-    c->n_tables = n_tables;
+    for (size_t i = 0; i < n; i++) {
+        c->owns[tables[i]] = true;
+    }
     oflow_table_init(&c->installed);
     oflow_table_init(&c->dumping);
     hmap_init(&c->pending);
@@ -260,29 +269,44 @@ ofctrl_queue_dump(const struct ofctrl *c, uint8_t table_id,
     return ofctrl_queue_dump__(c, table_id, false, out);
 }
 
-/* Queues on 'out' the request of a flow monitor on every flow of every
- * table, and returns its xid.  The monitor cannot select by cookie: the
- * updates for flows that are not iovpd's are skipped as they come. */
+/* Queues on 'out' the requests of a flow monitor on every flow of each of
+ * the tables that 'c' owns, one a request (OpenFlow 1.4 takes one a
+ * message), all with one xid, which it returns.  The monitor cannot
+ * select by cookie: the updates for flows that are not iovpd's are
+ * skipped as they come. */
 static ovs_be32
 ofctrl_queue_monitor(const struct ofctrl *c, struct ovs_list *out)
 {
-    struct ofputil_flow_monitor_request fmr = {
-        .id = 1,
-        .command = OFPFMC_ADD,
-        .flags = (OFPFMF_ADD | OFPFMF_REMOVED | OFPFMF_MODIFY
-                  | OFPFMF_INSTRUCTIONS),
-        .out_port = OFPP_ANY,
-        .out_group = OFPG_ANY,
-        .table_id = 0xff,
-    };
-    struct ofpbuf *request = ofpbuf_new(128);
+    ovs_be32 xid = 0;
+    uint32_t id = 1;
 
-    match_init_catchall(&fmr.match);
-    ofputil_append_flow_monitor_request(
-        &fmr, request, ofputil_protocol_from_ofp_version(c->version));
-    ofpmsg_update_length(request);
-    ovs_list_push_back(out, &request->list_node);
-    return ofctrl_xid(request);
+    for (int table = 0; table < 255; table++) {
+        if (!ofctrl_owns(c, table)) {
+            continue;
+        }
+
+        struct ofputil_flow_monitor_request fmr = {
+            .id = id++,
+            .command = OFPFMC_ADD,
+            .flags = (OFPFMF_ADD | OFPFMF_REMOVED | OFPFMF_MODIFY
+                      | OFPFMF_INSTRUCTIONS),
+            .out_port = OFPP_ANY,
+            .out_group = OFPG_ANY,
+            .table_id = table,
+        };
+        struct ofpbuf *request = ofpbuf_new(128);
+
+        match_init_catchall(&fmr.match);
+        ofputil_append_flow_monitor_request(
+            &fmr, request, ofputil_protocol_from_ofp_version(c->version));
+        ofpmsg_update_length(request);
+        if (!xid) {
+            xid = ofctrl_xid(request);
+        }
+        ((struct ofp_header *) request->data)->xid = xid;
+        ovs_list_push_back(out, &request->list_node);
+    }
+    return xid;
 }
 
 /* Starts a read of the switch's flows (queued on 'out'). */
@@ -381,7 +405,7 @@ ofctrl_take_dump(struct ofctrl *c, const struct ofpbuf *msg,
             break;
         }
 
-        if (table == &c->dumping && fs.table_id >= c->n_tables) {
+        if (table == &c->dumping && !ofctrl_owns(c, fs.table_id)) {
             continue;
         }
 
@@ -554,7 +578,7 @@ ofctrl_is_ours(const struct ofctrl *c, const struct ofputil_flow_update *fu,
         .priority = fu->priority,
     };
 
-    if (fu->table_id >= c->n_tables) {
+    if (!ofctrl_owns(c, fu->table_id)) {
         *oldp = NULL;
         return false;
     }

@@ -98,7 +98,7 @@ struct ofctrl_rejection {
     char *error;                /* The switch's error, e.g. "OFPFMFC_..." */
 };
 
-struct ofctrl *ofctrl_create(uint8_t n_tables);
+struct ofctrl *ofctrl_create(const uint8_t *tables, size_t n);
 void ofctrl_destroy(struct ofctrl *);
 
 void ofctrl_connected(struct ofctrl *, enum ofp_version, struct ovs_list *);

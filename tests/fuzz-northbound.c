@@ -125,6 +125,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     nbswitch_set_datapath_id(sw, 0x1234);
     nbswitch_set_ports(sw, ports, 2);
     nbswitch_bridge_active(sw, OFP15_VERSION);
+    nbswitch_flush(sw);
 
     struct ofconn *session = ofconn_create((1u << OFP13_VERSION)
                                            | (1u << OFP14_VERSION)
@@ -149,11 +150,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             } else {
                 nbswitch_receive(sw, conn, msg);
             }
+            nbswitch_flush(sw);
         }
         json_decref(nbswitch_status(sw));
         json_decref(nbswitch_conn_status(conn));
         nbswitch_set_ports(sw, ports, 1);
         nbswitch_bridge_disconnected(sw);
+        nbswitch_flush(sw);
     }
     while ((msg = ofconn_pop(session))) {
         ofpbuf_delete(msg);
