@@ -9,11 +9,13 @@
 # reports and the flows it installed, and a table of which VM reaches
 # which; then puts an ACL on vm2 and prints which of vm2's services the
 # others reach, and the policy in force with its counters; then offload.
-# Last, a second host, host2 (namespace iovp-demo-host2, under
+# Then a second host, host2 (namespace iovp-demo-host2, under
 # ./sandbox/host2), with two VMs, joined to host1 by a veth underlay:
 # the controller puts both logical switches on the VXLAN overlay, and the
 # demo prints the tunnel with its BFD state and which VM reaches which
-# across the hosts.  The daemons and VMs stay for you to explore; "bash
+# across the hosts.  Last, two more VMs on host1 that an OpenFlow
+# controller (stock ovs-ofctl on iovpd's listener) takes over: its view of
+# the switch, its flows, and a ping that they carry.  The daemons and VMs stay for you to explore; "bash
 # build-aux/demo.sh stop" removes them.
 set -euo pipefail
 
@@ -22,10 +24,12 @@ cd "$top"
 sandbox=$top/sandbox
 
 # The demo's VMs: name=MAC=IP.  vm4 is a trunk: its address is the one it
-# uses in both its VLANs.  vm1..4 are on host1, vm5 and vm6 on host2.
+# uses in both its VLANs.  vm1..4 are on host1, vm5 and vm6 on host2; vm7
+# and vm8, on host1, come last, for the OpenFlow controller.
 vms="vm1=02:00:00:00:00:01=10.0.0.1 vm2=02:00:00:00:00:02=10.0.0.2
      vm3=02:00:00:00:00:03=10.0.0.3 vm4=02:00:00:00:00:04=10.0.0.4
-     vm5=02:00:00:00:00:05=10.0.0.5 vm6=02:00:00:00:00:06=10.0.0.6"
+     vm5=02:00:00:00:00:05=10.0.0.5 vm6=02:00:00:00:00:06=10.0.0.6
+     vm7=02:00:00:00:00:07=10.0.0.7 vm8=02:00:00:00:00:08=10.0.0.8"
 
 # Runs a command on host1 or host2: in its network namespace.
 host1() { ip netns exec iovp-demo-host1 "$@"; }
@@ -133,9 +137,10 @@ start_host host1 "$sandbox" 192.0.2.1
 ovs-vsctl add-br br-int -- set bridge br-int datapath_type=netdev \
     fail_mode=secure protocols=OpenFlow13,OpenFlow14,OpenFlow15
 
-step "starting iovpd, with each VM port's fast path offloaded (XDP)"
+step "starting iovpd, with each VM port's fast path offloaded (XDP), and an OpenFlow listener for a controller (punix:$sandbox/nb.sock)"
 host1 iovpd --detach --no-chdir --pidfile --log-file -vsyslog:off -vconsole:off \
-    --datapath-type=netdev --offload=xdp:mode=generic
+    --datapath-type=netdev --offload=xdp:mode=generic \
+    --openflow="punix:$sandbox/nb.sock"
 
 step "ovs-vsctl show"
 ovs-vsctl show
@@ -149,7 +154,7 @@ ovs-appctl -t iovpd list-commands
 step "four VMs plug into host1's br-int (namespaces iovp-demo-vm1..4)"
 for vm in $vms; do
     IFS== read -r name mac ip <<< "$vm"
-    case $name in vm5|vm6) continue ;; esac
+    case $name in vm5|vm6|vm7|vm8) continue ;; esac
     add_vm host1 "$name" "$mac" "$([ "$name" != vm4 ] && echo "$ip")"
     ovs-vsctl add-port br-int "demo-$name" -- \
         set interface "demo-$name" external_ids:iface-id="$name" \
@@ -448,6 +453,46 @@ iovp-ofctl trace vm1 \
     'tcp,dl_dst=02:00:00:00:00:05,nw_src=10.0.0.1,nw_dst=10.0.0.5,tp_dst=80' \
     | sed 's/,eth(.*,ipv4(src=\([0-9.]*\),dst=\([0-9.]*\),.*,vxlan(\([^)]*\))/,...,ipv4(src=\1,dst=\2,...),...,vxlan(\3)/'
 
+step "the OpenFlow northbound: two more VMs plug into host1, vm7 and vm8, and the controller takes them over (Iovp_Port mode=openflow)"
+for vm in vm7=02:00:00:00:00:07=10.0.0.7 vm8=02:00:00:00:00:08=10.0.0.8; do
+    IFS== read -r name mac ip <<< "$vm"
+    add_vm host1 "$name" "$mac" "$ip"
+    ovs-vsctl add-port br-int "demo-$name" -- \
+        set interface "demo-$name" external_ids:iface-id="$name" \
+        external_ids:attached-mac="$mac"
+    for _ in $(seq 50); do
+        vtep1 list-ports host1 | grep -q "^$name\$" && break
+        sleep 0.1
+    done
+    ovsdb-client transact "unix:$sandbox/db.sock" '["hardware_vtep",
+        {"op": "insert", "table": "Iovp_Port",
+         "row": {"physical_port": ["uuid", "'"$(vtep1 get Physical_Port "$name" _uuid)"'"],
+                 "mode": "openflow"}}]' >/dev/null
+done
+nb=unix:$sandbox/nb.sock
+for _ in $(seq 50); do
+    ovs-ofctl -O OpenFlow13 dump-ports-desc "$nb" 2>/dev/null \
+        | grep -q vm8 && break
+    sleep 0.1
+done
+
+step "the controller (stock ovs-ofctl on iovpd's listener) sees an OpenFlow switch whose ports are vm7 and vm8: ovs-ofctl -O OpenFlow13 show $nb"
+ovs-ofctl -O OpenFlow13 show "$nb"
+
+step "it adds its flows, one from each VM to the other, and vm7 reaches vm8 by them"
+ovs-ofctl -O OpenFlow13 add-flow "$nb" 'cookie=0x7,priority=10,in_port=vm7,actions=output:vm8'
+ovs-ofctl -O OpenFlow13 add-flow "$nb" 'cookie=0x8,priority=10,in_port=vm8,actions=output:vm7'
+ip netns exec iovp-demo-vm7 ping -q -c 3 -i 0.2 -W 1 10.0.0.8 | grep transmitted
+
+step "the controller's flows, with their counters, as it sees them: ovs-ofctl -O OpenFlow13 dump-flows $nb"
+ovs-ofctl -O OpenFlow13 dump-flows "$nb"
+
+step "and as the bridge holds them, in its tables 100 and up, each output through the egress ACL of the port it reaches: ovs-ofctl dump-flows br-int table=100"
+ovs-ofctl -O OpenFlow15 --no-stats dump-flows br-int table=100
+
+step "iovp-ofctl controller/show"
+iovp-ofctl controller/show
+
 cat <<EOT
 
 The sandbox is running in $sandbox.  To explore it:
@@ -461,6 +506,8 @@ The sandbox is running in $sandbox.  To explore it:
     iovp-ofctl dump-flows vxc0000202       (the tunnel to host2)
     iovp-ofctl --format=json ovsdb/status
     iovp-ofctl ofp/status
+    iovp-ofctl controller/show
+    ovs-ofctl -O OpenFlow13 dump-flows unix:$sandbox/nb.sock   (as the controller)
     iovp-ofctl ovsdb/dump hardware_vtep
     ovs-appctl -t iovpd vlog/list
     ovs-vsctl show
