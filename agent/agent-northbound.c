@@ -253,8 +253,8 @@ agent_northbound_open(struct agent *agent, const char *targets,
         if (ofp_server_is_target(t)) {
             struct ofp_server *server;
             error = ofp_server_create(agent->loop, t, agent_nb_versions,
-                                      options->probe_interval, &server_cbs,
-                                      agent, &server);
+                                      options->probe_interval, agent->tls,
+                                      &server_cbs, agent, &server);
             if (!error) {
                 agent->nb_servers = iovp_xrealloc(
                     agent->nb_servers,

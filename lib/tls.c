@@ -107,7 +107,7 @@ tls_context_create(const struct tls_options *options,
     tc = iovp_xzalloc(sizeof *tc);
     tc->ca_file = iovp_xstrdup(options->ca_cert ? options->ca_cert
                                : options->bootstrap_ca_cert);
-    tc->ctx = SSL_CTX_new(TLS_client_method());
+    tc->ctx = SSL_CTX_new(TLS_method());
     if (!tc->ctx) {
         why = tls_err_string("out of memory");
         tls_context_destroy(tc);
@@ -180,10 +180,8 @@ tls_conn_fail(struct tls_conn *conn, const char *format, ...)
     return -EPROTO;
 }
 
-/* Makes a new client connection that uses 'tc' (which must outlive it).
- * Its ClientHello is ready at once: see tls_conn_output(). */
-struct tls_conn *
-tls_conn_create(struct tls_context *tc)
+static struct tls_conn *
+tls_conn_create__(struct tls_context *tc, bool server)
 {
     struct tls_conn *conn = iovp_xzalloc(sizeof *conn);
 
@@ -201,6 +199,10 @@ tls_conn_create(struct tls_context *tc)
     /* An empty read BIO means "more to come", not the end. */
     BIO_set_mem_eof_return(conn->rbio, -1);
     SSL_set_bio(conn->ssl, conn->rbio, conn->wbio);
+    if (server) {
+        SSL_set_accept_state(conn->ssl);
+        return conn;
+    }
     SSL_set_connect_state(conn->ssl);
     if (tc->bootstrap) {
         conn->bootstrap = true;
@@ -208,6 +210,24 @@ tls_conn_create(struct tls_context *tc)
     }
     tls_conn_input(conn, NULL, 0);
     return conn;
+}
+
+/* Makes a new client connection that uses 'tc' (which must outlive it).
+ * Its ClientHello is ready at once: see tls_conn_output(). */
+struct tls_conn *
+tls_conn_create(struct tls_context *tc)
+{
+    return tls_conn_create__(tc, false);
+}
+
+/* Creates the server's side of a TLS session, in context 'tc', for a
+ * connection a listener accepted: it waits for the client's hello.  The
+ * client must present a certificate that verifies against the CA
+ * certificate (a bootstrapped one, once it is there). */
+struct tls_conn *
+tls_conn_create_server(struct tls_context *tc)
+{
+    return tls_conn_create__(tc, true);
 }
 
 /* Frees 'conn'.  Accepts NULL. */

@@ -56,6 +56,7 @@ char *tls_context_create(const struct tls_options *, struct tls_context **);
 void tls_context_destroy(struct tls_context *);
 
 struct tls_conn *tls_conn_create(struct tls_context *);
+struct tls_conn *tls_conn_create_server(struct tls_context *);
 void tls_conn_destroy(struct tls_conn *);
 
 int tls_conn_input(struct tls_conn *, const char *data, size_t n);

@@ -31,6 +31,7 @@
 #include <openvswitch/vlog.h>
 
 #include "lib/byte-stream.h"
+#include "lib/tls.h"
 #include "lib/util.h"
 #include "ofp/ofconn.h"
 
@@ -42,6 +43,7 @@ struct ofp_server {
     uv_loop_t *loop;
     char *target;
     bool is_unix;
+    struct tls_context *tls;    /* For pssl:, else NULL. */
     char *path;                 /* punix: the socket's file name. */
     union {
         uv_handle_t handle;
@@ -63,6 +65,7 @@ struct ofp_server_conn {
     void *aux;                  /* From the 'accepted' callback. */
     char *name;
     struct bstream *stream;
+    struct tls_conn *tls;       /* For pssl:, else NULL. */
     struct ofconn *session;
     uv_timer_t probe;
     bool heard;                 /* A message came since the last tick. */
@@ -72,12 +75,15 @@ struct ofp_server_conn {
 };
 
 static void ofp_server_conn_flush(struct ofp_server_conn *);
+static void ofp_server_conn_write(struct ofp_server_conn *, char *data,
+                                  size_t n);
 
 /* Returns true if 'target' names a passive listener. */
 bool
 ofp_server_is_target(const char *target)
 {
-    return !strncmp(target, "ptcp:", 5) || !strncmp(target, "punix:", 6);
+    return (!strncmp(target, "ptcp:", 5) || !strncmp(target, "pssl:", 5)
+            || !strncmp(target, "punix:", 6));
 }
 
 static void
@@ -102,16 +108,17 @@ ofp_server_conn_close(struct ofp_server_conn *conn, const char *reason)
     ovs_list_remove(&conn->node);
     conn->server->cbs.closed(conn, reason, conn->aux);
     bstream_close(conn->stream);
+    tls_conn_destroy(conn->tls);
     ofconn_destroy(conn->session);
     uv_timer_stop(&conn->probe);
     uv_close((uv_handle_t *) &conn->probe, ofp_server_conn_free);
 }
 
+/* Takes the 'n' bytes at 'data' of OpenFlow from the peer. */
 static void
-ofp_server_stream_data(struct bstream *stream OVS_UNUSED, const char *data,
-                       size_t n, void *conn_)
+ofp_server_conn_input(struct ofp_server_conn *conn, const char *data,
+                      size_t n)
 {
-    struct ofp_server_conn *conn = conn_;
     bool was_active = ofconn_get_state(conn->session) == OFCONN_ACTIVE;
     char *error = ofconn_receive(conn->session, data, n);
 
@@ -128,6 +135,77 @@ ofp_server_stream_data(struct bstream *stream OVS_UNUSED, const char *data,
         VLOG_WARN_RL(&rl, "%s: %s", conn->name, error);
         ofp_server_conn_close(conn, error);
         free(error);
+    }
+}
+
+/* Sends on 'conn' the 'n' bytes at 'data' (malloc()'d, taken), through its
+ * TLS session if it has one. */
+static void
+ofp_server_conn_write(struct ofp_server_conn *conn, char *data, size_t n)
+{
+    if (!conn->tls) {
+        bstream_send(conn->stream, data, n);
+        return;
+    }
+    tls_conn_write(conn->tls, data, n);
+    free(data);
+
+    size_t out_n;
+    char *out = tls_conn_output(conn->tls, &out_n);
+    if (out) {
+        bstream_send(conn->stream, out, out_n);
+    }
+}
+
+/* Feeds the 'n' bytes at 'data' from the peer to the TLS session of
+ * 'conn', and the OpenFlow they carry to the session. */
+static void
+ofp_server_tls_data(struct ofp_server_conn *conn, const char *data,
+                    size_t n)
+{
+    bool was_established = tls_conn_is_established(conn->tls);
+    int error = tls_conn_input(conn->tls, data, n);
+    size_t out_n;
+    char *out = tls_conn_output(conn->tls, &out_n);
+
+    if (out) {
+        bstream_send(conn->stream, out, out_n);
+    }
+    if (error) {
+        ofp_server_conn_close(conn, tls_conn_error(conn->tls));
+        return;
+    }
+    if (!was_established && tls_conn_is_established(conn->tls)) {
+        char *s = tls_conn_describe(conn->tls);
+        VLOG_INFO("%s: %s", conn->name, s);
+        free(s);
+        ofconn_connected(conn->session);
+        ofp_server_conn_flush(conn);
+    }
+    while (!conn->closing) {
+        char buf[16384];
+        ssize_t got = tls_conn_read(conn->tls, buf, sizeof buf);
+
+        if (got < 0) {
+            ofp_server_conn_close(conn, tls_conn_error(conn->tls));
+        } else if (!got) {
+            break;
+        } else {
+            ofp_server_conn_input(conn, buf, got);
+        }
+    }
+}
+
+static void
+ofp_server_stream_data(struct bstream *stream OVS_UNUSED, const char *data,
+                       size_t n, void *conn_)
+{
+    struct ofp_server_conn *conn = conn_;
+
+    if (conn->tls) {
+        ofp_server_tls_data(conn, data, n);
+    } else {
+        ofp_server_conn_input(conn, data, n);
     }
 }
 
@@ -165,7 +243,7 @@ ofp_server_conn_flush(struct ofp_server_conn *conn)
 
     while (!conn->closing && (msg = ofconn_pop(conn->session))) {
         size_t size = msg->size;
-        bstream_send(conn->stream, ofpbuf_steal_data(msg), size);
+        ofp_server_conn_write(conn, ofpbuf_steal_data(msg), size);
         ofpbuf_delete(msg);
     }
     while (!conn->closing && (msg = ofconn_pop_received(conn->session))) {
@@ -250,8 +328,13 @@ ofp_server_connection_cb(uv_stream_t *listener, int status)
         uv_timer_start(&conn->probe, ofp_server_probe_cb,
                        server->probe_interval, server->probe_interval);
     }
-    ofconn_connected(conn->session);
-    ofp_server_conn_flush(conn);
+    if (server->tls) {
+        /* OpenFlow's hello once the TLS handshake is done. */
+        conn->tls = tls_conn_create_server(server->tls);
+    } else {
+        ofconn_connected(conn->session);
+        ofp_server_conn_flush(conn);
+    }
 }
 
 /* Parses 'target' into 'server' and binds its listener.  Returns NULL or
@@ -272,7 +355,7 @@ ofp_server_bind(struct ofp_server *server, const char *target)
         mode_t old_umask = umask(0077);
         error = uv_pipe_bind(&server->listener.pipe, server->path);
         umask(old_umask);
-    } else if (!strncmp(target, "ptcp:", 5)) {
+    } else if (!strncmp(target, "ptcp:", 5) || !strncmp(target, "pssl:", 5)) {
         const char *port_s = target + 5;
         const char *colon = strchr(port_s, ':');
         char *ip = iovp_xstrdup(colon ? colon + 1 : "0.0.0.0");
@@ -288,15 +371,16 @@ ofp_server_bind(struct ofp_server *server, const char *target)
             || (uv_ip4_addr(ip, port, (struct sockaddr_in *) &ss)
                 && uv_ip6_addr(ip, port, (struct sockaddr_in6 *) &ss))) {
             free(ip);
-            return iovp_xasprintf("%s: expected ptcp:PORT[:IP]", target);
+            return iovp_xasprintf("%s: expected %.5sPORT[:IP]", target,
+                                  target);
         }
         free(ip);
         uv_tcp_init(server->loop, &server->listener.tcp);
         error = uv_tcp_bind(&server->listener.tcp, (struct sockaddr *) &ss,
                             0);
     } else {
-        return iovp_xasprintf("%s: unknown listener (use ptcp:PORT[:IP] or "
-                              "punix:PATH)", target);
+        return iovp_xasprintf("%s: unknown listener (use ptcp:PORT[:IP], "
+                              "pssl:PORT[:IP] or punix:PATH)", target);
     }
     server->listener.handle.data = server;
     if (!error) {
@@ -313,17 +397,29 @@ ofp_server_bind(struct ofp_server *server, const char *target)
 
 /* Listens on 'target' for connections that speak OpenFlow of
  * 'allowed_versions' (a bitmap of "enum ofp_version"s), probed every
- * 'probe_interval' ms (0: never), and tells 'cbs', with 'aux', of each.
+ * 'probe_interval' ms (0: never), over TLS in context 'tls' (which must
+ * outlive the server) for a pssl: target, and tells 'cbs', with 'aux', of
+ * each.
  * Returns NULL and the server in '*serverp', or a malloc()'d error. */
 char *
 ofp_server_create(struct uv_loop_s *loop, const char *target,
                   uint32_t allowed_versions, int probe_interval,
+                  struct tls_context *tls,
                   const struct ofp_server_cbs *cbs, void *aux,
                   struct ofp_server **serverp)
 {
     struct ofp_server *server = iovp_xzalloc(sizeof *server);
 
     *serverp = NULL;
+    if (!strncmp(target, "pssl:", 5)) {
+        if (!tls) {
+            free(server);
+            return iovp_xasprintf("%s: pssl: needs the TLS options "
+                                  "(--private-key, --certificate, "
+                                  "--ca-cert)", target);
+        }
+        server->tls = tls;
+    }
     server->loop = loop;
     server->target = iovp_xstrdup(target);
     server->versions = allowed_versions;

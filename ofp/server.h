@@ -17,7 +17,8 @@
 #ifndef IOVP_OFP_SERVER_H
 #define IOVP_OFP_SERVER_H 1
 
-/* A passive OpenFlow listener ("ptcp:PORT[:IP]" or "punix:PATH") and the
+/* A passive OpenFlow listener ("ptcp:PORT[:IP]", "pssl:PORT[:IP]" with
+ * TLS, or "punix:PATH") and the
  * connections it accepts: the counterpart of ofp/client.h for a switch
  * that controllers connect to.  Each connection speaks OpenFlow through
  * ofp/ofconn.h (hello, version negotiation, echo), and is probed for life
@@ -35,6 +36,7 @@ struct ofp_server;
 struct ofp_server_conn;
 struct ofpbuf;
 struct ovs_list;
+struct tls_context;
 struct uv_loop_s;
 
 struct ofp_server_cbs {
@@ -59,6 +61,7 @@ struct ofp_server_cbs {
 
 char *ofp_server_create(struct uv_loop_s *, const char *target,
                         uint32_t allowed_versions, int probe_interval,
+                        struct tls_context *,
                         const struct ofp_server_cbs *, void *aux,
                         struct ofp_server **);
 void ofp_server_destroy(struct ofp_server *);
