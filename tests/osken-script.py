@@ -18,8 +18,10 @@ sends each to the switch that connected (OpenFlow 1.3), and writes what
 comes back, one a line, to the file named by $OSKEN_LOG.  Commands:
 
     role master|slave|equal|nochange GENERATION
-    flow PRIORITY COOKIE        a flow in table 0 matching nothing but
-                                that priority, dropping, OFPFF_SEND_FLOW_REM
+    flow PRIORITY COOKIE [IDLE] a flow in table 0 matching nothing but
+                                that priority, dropping, OFPFF_SEND_FLOW_REM,
+                                with an idle timeout of IDLE seconds (none
+                                by default)
     barrier
     echo TEXT                   writes TEXT to the log (a marker)
 
@@ -79,6 +81,7 @@ class Script(app_manager.OSKenApp):
         elif words[0] == "flow":
             dp.send_msg(parser.OFPFlowMod(
                 datapath=dp, priority=int(words[1]), cookie=int(words[2]),
+                idle_timeout=int(words[3]) if len(words) > 3 else 0,
                 flags=ofp.OFPFF_SEND_FLOW_REM, match=parser.OFPMatch(),
                 instructions=[]))
         elif words[0] == "barrier":
