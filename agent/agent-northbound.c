@@ -165,12 +165,27 @@ agent_nb_server_closed(struct ofp_server_conn *sconn OVS_UNUSED,
 
 /* The northbound's own connection to the bridge. */
 
+/* The northbound's connection to the bridge is up.  If it was up before,
+ * Open vSwitch may have restarted, without the controllers' flows: each
+ * controller connection is dropped, as a switch that restarted drops them,
+ * so that the controllers connect again and put back their flows. */
 static void
 agent_nb_bridge_active(struct ofp_client *client OVS_UNUSED,
                        enum ofp_version version, void *agent_)
 {
+    static const char reason[] = "the integration bridge reconnected";
     struct agent *agent = agent_;
+    struct agent_nb_peer *peer;
 
+    if (agent->nb_bridge_connections++) {
+        LIST_FOR_EACH_SAFE (peer, node, &agent->nb_peers) {
+            if (peer->client) {
+                ofp_client_reconnect(peer->client, reason);
+            } else {
+                ofp_server_conn_close(peer->sconn, reason);
+            }
+        }
+    }
     nbswitch_bridge_active(agent->nb, version);
 }
 

@@ -102,6 +102,7 @@ struct agent {
     struct nbswitch *nb;
     uv_check_t nb_flush;        /* Flushes it once a loop iteration. */
     struct ofp_client *nb_bridge;
+    unsigned int nb_bridge_connections;
     struct ofp_server **nb_servers;
     size_t n_nb_servers;
     struct ovs_list nb_peers;

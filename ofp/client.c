@@ -192,6 +192,14 @@ ofp_client_send(struct ofp_client *c, struct ovs_list *msgs)
     }
 }
 
+/* Drops the connection of 'c' for 'reason', to connect again after the
+ * back-off. */
+void
+ofp_client_reconnect(struct ofp_client *c, const char *reason)
+{
+    bclient_reconnect(c->conn, reason);
+}
+
 /* Returns a new reference to the status of 'c', for ofp/status. */
 json_t *
 ofp_client_status(const struct ofp_client *c)

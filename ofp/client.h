@@ -52,6 +52,7 @@ char *ofp_client_create(struct uv_loop_s *, const char *remote,
                         struct ofp_client **);
 void ofp_client_destroy(struct ofp_client *);
 void ofp_client_send(struct ofp_client *, struct ovs_list *msgs);
+void ofp_client_reconnect(struct ofp_client *, const char *reason);
 
 json_t *ofp_client_status(const struct ofp_client *);
 
