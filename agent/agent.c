@@ -33,6 +33,7 @@
 #include "agent/agent-private.h"
 #include "agent/pipeline-tables.h"
 #include "agent/translate.h"
+#include "northbound/switch.h"
 #include "lib/control.h"
 #include "lib/tls.h"
 #include "lib/util.h"
@@ -397,6 +398,10 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
     if (!why) {
         why = agent_northbound_open(agent, options->openflow,
                                     options->ofp_remote, &ofp_options);
+    }
+    if (!why && agent->nb && options->of_rate_limit) {
+        nbswitch_set_rate_limit(agent->nb, options->of_rate_limit,
+                                options->of_burst_limit);
     }
     if (why) {
         error = -EINVAL;

@@ -49,6 +49,8 @@ struct agent_options {
     const char *ofp_remote;     /* The bridge's OpenFlow management socket. */
     const char *offload;        /* --offload's BACKEND[:OPTIONS], or NULL. */
     const char *openflow;       /* --openflow's targets, or NULL. */
+    int of_rate_limit;          /* Packet-ins a second, 0: the default. */
+    int of_burst_limit;
     struct tls_options tls;     /* Files for ssl: remotes, all NULL: none. */
 };
 

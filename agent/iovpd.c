@@ -73,6 +73,7 @@ struct iovpd_options {
     char *ofp_remote;           /* The bridge's management socket. */
     char *offload;              /* --offload, or NULL. */
     char *openflow;             /* --openflow, or NULL. */
+    int of_rate_limit, of_burst_limit;  /* --openflow-rate-limit. */
     char *private_key;          /* TLS: absolute file names, or NULL. */
     char *certificate;
     char *ca_cert;
@@ -346,6 +347,8 @@ main(int argc, char *argv[])
         .ofp_remote = options.ofp_remote,
         .offload = options.offload,
         .openflow = options.openflow,
+        .of_rate_limit = options.of_rate_limit,
+        .of_burst_limit = options.of_burst_limit,
         .tls = {
             .private_key = options.private_key,
             .certificate = options.certificate,
@@ -455,6 +458,7 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
         OPT_PORT_GRACE,
         OPT_OFFLOAD,
         OPT_OPENFLOW,
+        OPT_OPENFLOW_RATE_LIMIT,
         OPT_BOOTSTRAP_CA_CERT,
     };
     static const struct option long_options[] = {
@@ -480,6 +484,8 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
         {"port-grace", required_argument, NULL, OPT_PORT_GRACE},
         {"offload", required_argument, NULL, OPT_OFFLOAD},
         {"openflow", required_argument, NULL, OPT_OPENFLOW},
+        {"openflow-rate-limit", required_argument, NULL,
+         OPT_OPENFLOW_RATE_LIMIT},
         {"private-key", required_argument, NULL, 'p'},
         {"certificate", required_argument, NULL, 'c'},
         {"ca-cert", required_argument, NULL, 'C'},
@@ -638,6 +644,22 @@ iovpd_parse_options(int argc, char *argv[], struct iovpd_options *options)
             set_string(&options->openflow, optarg);
             break;
 
+        case OPT_OPENFLOW_RATE_LIMIT: {
+            /* As OVS's controller_rate_limit and controller_burst_limit:
+             * at least 100 a second, bursts of at least 25, by default a
+             * quarter of the rate. */
+            int rate, burst = 0, n = 0;
+            if ((sscanf(optarg, "%d%n:%d%n", &rate, &n, &burst, &n) < 1)
+                || optarg[n] || rate < 100 || (burst && burst < 25)) {
+                iovp_fatal(0, "--openflow-rate-limit takes RATE[:BURST], "
+                           "packet-ins a second (at least 100) and a burst "
+                           "(at least 25)");
+            }
+            options->of_rate_limit = rate;
+            options->of_burst_limit = burst ? burst : MAX(25, rate / 4);
+            break;
+        }
+
         /* The TLS files are named now, before --detach may change the
          * directory. */
         case 'p':
@@ -773,7 +795,12 @@ OpenFlow northbound options:\n\
   --openflow=TARGETS      be an OpenFlow switch to the controllers at\n\
                           TARGETS, comma-separated: connect to tcp:IP:PORT,\n\
                           ssl:IP:PORT or unix:PATH, listen on\n\
-                          ptcp:PORT[:IP] or punix:PATH (see iovpd(8))\n\
+                          ptcp:PORT[:IP], pssl:PORT[:IP] or punix:PATH\n\
+                          (see iovpd(8))\n\
+  --openflow-rate-limit=RATE[:BURST]\n\
+                          send each controller at most RATE packet-ins a\n\
+                          second (at least 100), in bursts of BURST (at\n\
+                          least 25; default RATE/4) (default: 1000:250)\n\
 \n\
 TLS options (for ssl: remotes, as Open vSwitch's daemons take them):\n\
   -p, --private-key=FILE  file with this host's private key (PEM)\n\
