@@ -72,6 +72,12 @@ struct nbconn {
     struct ovs_list out;        /* Queued for it. */
     struct ovs_list bundles;    /* Its open bundles ("struct nb_bundle"s). */
 
+    /* While a flow_mod with an out_port waits for the bridge's flows
+     * (nb_flow_mod_out_port()), what the controller sends next waits
+     * here, in order. */
+    unsigned int n_blocking;
+    struct ovs_list held;
+
     /* Statistics. */
     unsigned long long int n_packet_ins, n_packet_ins_dropped;
     unsigned long long int n_errors;
@@ -93,6 +99,7 @@ enum nb_request_kind {
     NB_REQ_FLOW_STATS,
     NB_REQ_AGGREGATE,
     NB_REQ_TABLE_STATS,
+    NB_REQ_OUT_PORT,            /* The flows a flow_mod's out_port picks. */
     NB_REQ_BUNDLE_CTRL,
     NB_REQ_PORT_STATS,
     NB_REQ_GROUP_DESC,
@@ -120,6 +127,12 @@ struct nb_request {
 
     /* NB_REQ_BUNDLE_CTRL: the controller's bundle id. */
     uint32_t bundle_id;
+
+    /* NB_REQ_OUT_PORT: the flow_mod, its actions translated, and the
+     * bundle it is in. */
+    struct ofputil_flow_mod fm;
+    struct ofpbuf bridge_ofpacts;
+    const struct nb_bundle *bundle;
 };
 
 struct nbswitch {
@@ -175,24 +188,52 @@ nbswitch_create(const struct nbswitch_cbs *cbs, void *aux)
     return sw;
 }
 
+static void nb_unblock(struct nbswitch *, struct nbconn *);
+
 static void
 nb_request_destroy(struct nbswitch *sw, struct nb_request *rq)
 {
     hmap_remove(&sw->requests, &rq->node);
     ovs_list_remove(&rq->fifo);
     ofpbuf_list_delete(&rq->replies);
+    if (rq->kind == NB_REQ_OUT_PORT) {
+        minimatch_destroy(&rq->fm.match);
+        ofpbuf_uninit(&rq->bridge_ofpacts);
+    }
     free(rq);
 }
 
+/* Destroys 'rq', which the bridge answered, and lets its connection go on
+ * if it waited for it. */
+static void
+nb_request_finish(struct nbswitch *sw, struct nb_request *rq)
+{
+    struct nbconn *conn = rq->kind == NB_REQ_OUT_PORT ? rq->conn : NULL;
+
+    nb_request_destroy(sw, rq);
+    if (conn) {
+        nb_unblock(sw, conn);
+    }
+}
+
+/* Forgets every request in flight; what the controllers sent after one
+ * that they waited for goes on. */
 static void
 nb_requests_clear(struct nbswitch *sw)
 {
     struct nb_request *rq;
+    struct nbconn *conn;
 
     HMAP_FOR_EACH_SAFE (rq, node, &sw->requests) {
         nb_request_destroy(sw, rq);
     }
     sw->errors_pending = false;
+    LIST_FOR_EACH (conn, node, &sw->conns) {
+        if (conn->n_blocking) {
+            conn->n_blocking = 1;
+            nb_unblock(sw, conn);
+        }
+    }
 }
 
 void
@@ -371,6 +412,7 @@ nbswitch_connect(struct nbswitch *sw, const char *name, void *io)
     conn->role = OFPCR12_ROLE_EQUAL;
     ovs_list_init(&conn->out);
     ovs_list_init(&conn->bundles);
+    ovs_list_init(&conn->held);
     token_bucket_init(&conn->packet_ins, sw->rate_limit,
                       sw->burst_limit * 1000);
     ovs_list_push_back(&sw->conns, &conn->node);
@@ -414,6 +456,7 @@ nbswitch_disconnect(struct nbswitch *sw, struct nbconn *conn)
     }
     ovs_list_remove(&conn->node);
     ofpbuf_list_delete(&conn->out);
+    ofpbuf_list_delete(&conn->held);
     free(conn->name);
     free(conn);
 }
@@ -676,6 +719,117 @@ nb_bridge_protocol(const struct nbswitch *sw)
                                              : OFP15_VERSION);
 }
 
+/* Starts 'fm', a modify or delete from 'conn' (message 'oh') with an
+ * out_port, whose actions 'bridge_ofpacts' translated: the bridge's flows
+ * output through clones, which its own out_port filter does not see, so
+ * the switch reads the flows that the flow_mod's match picks, keeps those
+ * whose actions, translated back, output to the port, and modifies or
+ * deletes each of them strictly (nb_take_out_port()).  Until then, what
+ * the controller sends next waits, so that its order holds. */
+static void
+nb_flow_mod_out_port(struct nbswitch *sw, struct nbconn *conn,
+                     const struct ofp_header *oh,
+                     const struct ofputil_flow_mod *fm,
+                     const struct ofpbuf *bridge_ofpacts)
+{
+    struct ofputil_flow_stats_request fsr = {
+        .aggregate = false,
+        .out_port = OFPP_ANY,
+        .out_group = fm->out_group,
+        .cookie = fm->cookie,
+        .cookie_mask = fm->cookie_mask,
+        .table_id = (fm->table_id == OFPTT_ALL ? OFPTT_ALL
+                     : nbx_table_to_bridge(fm->table_id)),
+    };
+    minimatch_expand(&fm->match, &fsr.match);
+
+    const struct nb_bundle *bundle = sw->adding;
+    sw->adding = NULL;          /* The read is not the bundle's. */
+    struct nb_request *rq = nb_to_bridge(
+        sw, conn, oh, NB_REQ_OUT_PORT,
+        ofputil_encode_flow_stats_request(&fsr, nb_bridge_protocol(sw)));
+    sw->adding = bundle;
+
+    rq->fm = *fm;
+    minimatch_clone(&rq->fm.match, &fm->match);
+    ofpbuf_init(&rq->bridge_ofpacts, bridge_ofpacts->size);
+    ofpbuf_put(&rq->bridge_ofpacts, bridge_ofpacts->data,
+               bridge_ofpacts->size);
+    rq->fm.ofpacts = NULL;
+    rq->fm.ofpacts_len = 0;
+    rq->bundle = bundle;
+    conn->n_blocking++;
+}
+
+/* Takes 'oh', a part of the bridge's flows for 'rq' (an out_port's
+ * flow_mod): each of the controller's that outputs to the out_port, and
+ * that a strict flow_mod would pick too if the flow_mod is strict, is
+ * modified or deleted, strictly. */
+static void
+nb_take_out_port(struct nbswitch *sw, struct nb_request *rq,
+                 const struct ofp_header *oh)
+{
+    struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
+    uint64_t stub[1024 / 8], stub2[1024 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    struct ofpbuf controller_ofpacts = OFPBUF_STUB_INITIALIZER(stub2);
+    const struct ofputil_flow_mod *fm = &rq->fm;
+    bool strict = (fm->command == OFPFC_DELETE_STRICT
+                   || fm->command == OFPFC_MODIFY_STRICT);
+    bool delete = (fm->command == OFPFC_DELETE
+                   || fm->command == OFPFC_DELETE_STRICT);
+
+    for (;;) {
+        struct ofputil_flow_stats fs;
+        uint8_t table;
+
+        if (ofputil_decode_flow_stats_reply(&fs, &b, false, &ofpacts)) {
+            break;
+        }
+        if (!nbx_table_from_bridge(fs.table_id, &table)
+            || !rq->conn) {
+            continue;
+        }
+
+        struct minimatch mm;
+        minimatch_init(&mm, &fs.match);
+        bool picked = (!strict || (fs.priority == fm->priority
+                                   && minimatch_equal(&mm, &fm->match)));
+        ofpbuf_clear(&controller_ofpacts);
+        nbx_actions_from_bridge(fs.ofpacts, fs.ofpacts_len, false,
+                                &controller_ofpacts);
+        picked = picked && ofpacts_output_to_port(controller_ofpacts.data,
+                                                  controller_ofpacts.size,
+                                                  fm->out_port);
+        if (picked) {
+            struct ofputil_flow_mod bfm = *fm;
+
+            bfm.command = delete ? OFPFC_DELETE_STRICT : OFPFC_MODIFY_STRICT;
+            bfm.match = mm;
+            bfm.priority = fs.priority;
+            bfm.table_id = fs.table_id;
+            bfm.cookie_mask = htobe64(0);
+            bfm.out_port = OFPP_ANY;
+            bfm.out_group = OFPG_ANY;
+            bfm.ofpacts = delete ? NULL : rq->bridge_ofpacts.data;
+            bfm.ofpacts_len = delete ? 0 : rq->bridge_ofpacts.size;
+            sw->adding = rq->bundle;
+            nb_to_bridge(sw, rq->conn, (const struct ofp_header *) rq->header,
+                         NB_REQ_ERRORS,
+                         ofputil_encode_flow_mod(&bfm,
+                                                 nb_bridge_protocol(sw)));
+            sw->adding = NULL;
+        }
+        minimatch_destroy(&mm);
+    }
+    ofpbuf_uninit(&ofpacts);
+    ofpbuf_uninit(&controller_ofpacts);
+
+    if (!ofpmp_more(oh)) {
+        nb_request_finish(sw, rq);
+    }
+}
+
 static enum ofperr
 nb_flow_mod(struct nbswitch *sw, struct nbconn *conn,
             const struct ofp_header *oh)
@@ -701,13 +855,6 @@ nb_flow_mod(struct nbswitch *sw, struct nbconn *conn,
         error = OFPERR_OFPBRC_BAD_TABLE_ID;
     } else if (fm.buffer_id != UINT32_MAX) {
         error = OFPERR_OFPBRC_BUFFER_UNKNOWN;
-    } else if (fm.out_port != OFPP_ANY
-               && fm.command != OFPFC_ADD) {
-        /* The bridge's flows output through clones, which its out_port
-         * filter does not see. */
-        VLOG_WARN_RL(&rl, "%s: a flow_mod with out_port is not supported",
-                     conn->name);
-        error = OFPERR_OFPFMFC_UNKNOWN;
     } else {
         error = nbx_check_match(&match);
     }
@@ -715,7 +862,9 @@ nb_flow_mod(struct nbswitch *sw, struct nbconn *conn,
         error = nbx_actions_to_bridge(fm.ofpacts, fm.ofpacts_len, NBX_FLOW,
                                       &bridge_ofpacts);
     }
-    if (!error) {
+    if (!error && fm.out_port != OFPP_ANY && fm.command != OFPFC_ADD) {
+        nb_flow_mod_out_port(sw, conn, oh, &fm, &bridge_ofpacts);
+    } else if (!error) {
         struct ofputil_flow_mod bfm = fm;
         uint8_t first = fm.table_id == OFPTT_ALL ? 0 : fm.table_id;
         uint8_t last = (fm.table_id == OFPTT_ALL ? PIPELINE_OF_N_TABLES - 1
@@ -1234,10 +1383,35 @@ nb_dispatch(struct nbswitch *sw, struct nbconn *conn,
     return 0;
 }
 
+static void nb_receive(struct nbswitch *, struct nbconn *, struct ofpbuf *);
+
 /* Takes 'msg' (owned) from controller connection 'conn'. */
 void
 nbswitch_receive(struct nbswitch *sw, struct nbconn *conn,
                  struct ofpbuf *msg)
+{
+    if (conn->n_blocking) {
+        ovs_list_push_back(&conn->held, &msg->list_node);
+    } else {
+        nb_receive(sw, conn, msg);
+    }
+}
+
+/* A flow_mod of 'conn' that waited for the bridge's flows is done: what
+ * came after it goes on, until another waits. */
+static void
+nb_unblock(struct nbswitch *sw, struct nbconn *conn)
+{
+    conn->n_blocking--;
+    while (!conn->n_blocking && !ovs_list_is_empty(&conn->held)) {
+        struct ofpbuf *msg = CONTAINER_OF(ovs_list_pop_front(&conn->held),
+                                          struct ofpbuf, list_node);
+        nb_receive(sw, conn, msg);
+    }
+}
+
+static void
+nb_receive(struct nbswitch *sw, struct nbconn *conn, struct ofpbuf *msg)
 {
     const struct ofp_header *oh = msg->data;
     enum ofptype type;
@@ -1313,10 +1487,10 @@ nbswitch_bridge_disconnected(struct nbswitch *sw)
             nb_send_request_error(rq->conn, OFPERR_OFPBRC_EPERM, rq);
         }
     }
-    nb_requests_clear(sw);
     sw->bridge_active = false;
     sw->bridge_version = 0;
     ofpbuf_list_delete(&sw->bridge_out);
+    nb_requests_clear(sw);
 }
 
 /* Retires the requests sent before barrier 'done'. */
@@ -1600,7 +1774,7 @@ nbswitch_bridge_receive(struct nbswitch *sw, struct ofpbuf *msg)
                 nb_send_request_error(rq->conn, error, rq);
             }
             if (rq->kind != NB_REQ_ERRORS) {
-                nb_request_destroy(sw, rq);
+                nb_request_finish(sw, rq);
             }
         }
         break;
@@ -1621,6 +1795,8 @@ nbswitch_bridge_receive(struct nbswitch *sw, struct ofpbuf *msg)
         if (rq && (rq->kind == NB_REQ_FLOW_STATS
                    || rq->kind == NB_REQ_AGGREGATE)) {
             nb_take_flow_stats(sw, rq, oh);
+        } else if (rq && rq->kind == NB_REQ_OUT_PORT) {
+            nb_take_out_port(sw, rq, oh);
         }
         break;
 
