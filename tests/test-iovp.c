@@ -16,6 +16,8 @@
 
 #include <config.h>
 
+#include <errno.h>
+
 #include "tests/test-iovp.h"
 
 #include <stdio.h>
@@ -51,6 +53,21 @@ static const struct test_iovp_command commands[] = {
      test_ovsdb_txn_stream_main},
     {"reconnect", "FILE", test_reconnect_main},
 };
+
+/* Writes the 'n' bytes at 'data' to the file 'name' in directory 'dir'
+ * (a seed of a fuzz target's corpus), or exits with a message. */
+void
+test_write_file(const char *dir, const char *name, const void *data,
+                size_t n)
+{
+    char *file = iovp_xasprintf("%s/%s", dir, name);
+    FILE *stream = fopen(file, "wb");
+
+    if (!stream || fwrite(data, 1, n, stream) != n || fclose(stream)) {
+        iovp_fatal(-errno, "%s: cannot write", file);
+    }
+    free(file);
+}
 
 /* Returns the contents of the file named 'name', malloc()'d, with a null
  * byte after them, and their length in '*lenp' if 'lenp' is nonnull.

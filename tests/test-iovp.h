@@ -26,6 +26,8 @@
 #include <stddef.h>
 
 char *test_read_file(const char *name, size_t *lenp);
+void test_write_file(const char *dir, const char *name, const void *data,
+                     size_t n);
 
 /* A driver's entry point: returns the program's exit status. */
 typedef int test_iovp_func(int argc, char *argv[]);

@@ -148,13 +148,9 @@ seed_init(struct seed *s, enum ofp_version version)
 static void
 write_seed(struct seed *s, const char *dir, const char *name)
 {
-    char *file = iovp_xasprintf("%s/%s-of1%d", dir, name, s->version + 1);
-    FILE *stream = fopen(file, "wb");
+    char *file = iovp_xasprintf("%s-of1%d", name, s->version - 1);
 
-    if (!stream || fwrite(s->bytes.data, 1, s->bytes.size, stream)
-                   != s->bytes.size || fclose(stream)) {
-        iovp_fatal(-errno, "%s: cannot write", file);
-    }
+    test_write_file(dir, file, s->bytes.data, s->bytes.size);
     free(file);
     ofpbuf_uninit(&s->bytes);
 }

@@ -229,14 +229,7 @@ put_pause(struct seed *s, enum ofp_flow_update_event event)
 static void
 write_seed(struct seed *s, const char *dir, const char *name)
 {
-    char *file = iovp_xasprintf("%s/%s", dir, name);
-    FILE *stream = fopen(file, "wb");
-
-    if (!stream || fwrite(s->bytes.data, 1, s->bytes.size, stream)
-                   != s->bytes.size || fclose(stream)) {
-        iovp_fatal(-errno, "%s: cannot write", file);
-    }
-    free(file);
+    test_write_file(dir, name, s->bytes.data, s->bytes.size);
     ofpbuf_uninit(&s->bytes);
 }
 
