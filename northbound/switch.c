@@ -89,6 +89,10 @@ struct nb_bundle {
     uint32_t id;                /* The controller's. */
     uint32_t bridge_id;
     uint16_t flags;
+    ovs_be32 open_xid;          /* The bridge's xid of its open request,
+                                 * whose errors (a bundle that timed out)
+                                 * come until it is committed or
+                                 * discarded. */
 };
 
 /* What a request sent to the bridge waits for. */
@@ -125,14 +129,23 @@ struct nb_request {
     struct ovs_list replies;
     struct ofputil_aggregate_stats aggregate;
 
-    /* NB_REQ_BUNDLE_CTRL: the controller's bundle id. */
+    /* NB_REQ_BUNDLE_CTRL: the controller's bundle id, the bridge's, and
+     * the request's type (OFPBCT_*). */
     uint32_t bundle_id;
+    uint32_t bridge_bundle_id;
+    uint16_t bundle_type;
+
+    /* A message added to the bridge's bundle 'bridge_bundle_id': its
+     * errors can come until that bundle's commit or discard is answered,
+     * so no barrier retires it. */
+    bool in_bundle;
 
     /* NB_REQ_OUT_PORT: the flow_mod, its actions translated, and the
-     * bundle it is in. */
+     * bundle it is in, if 'has_bundle'. */
     struct ofputil_flow_mod fm;
     struct ofpbuf bridge_ofpacts;
-    const struct nb_bundle *bundle;
+    bool has_bundle;
+    struct nb_bundle bundle;
 };
 
 struct nbswitch {
@@ -165,6 +178,9 @@ struct nbswitch {
     const struct nb_bundle *adding;
 };
 
+static struct nb_request *nb_find_request(const struct nbswitch *,
+                                          ovs_be32 xid);
+static void nb_bundle_destroy(struct nbswitch *, struct nb_bundle *);
 static struct nb_request *nb_to_bridge(struct nbswitch *, struct nbconn *,
                                        const struct ofp_header *,
                                        enum nb_request_kind,
@@ -216,8 +232,9 @@ nb_request_finish(struct nbswitch *sw, struct nb_request *rq)
     }
 }
 
-/* Forgets every request in flight; what the controllers sent after one
- * that they waited for goes on. */
+/* Forgets every request in flight, and every bundle (the bridge lost
+ * them, or never had them: a later add or commit is refused); what the
+ * controllers sent after a request they waited for goes on. */
 static void
 nb_requests_clear(struct nbswitch *sw)
 {
@@ -226,6 +243,12 @@ nb_requests_clear(struct nbswitch *sw)
 
     HMAP_FOR_EACH_SAFE (rq, node, &sw->requests) {
         nb_request_destroy(sw, rq);
+    }
+    LIST_FOR_EACH (conn, node, &sw->conns) {
+        struct nb_bundle *b;
+        LIST_FOR_EACH_POP (b, node, &conn->bundles) {
+            free(b);
+        }
     }
     sw->errors_pending = false;
     LIST_FOR_EACH (conn, node, &sw->conns) {
@@ -442,17 +465,20 @@ nbswitch_disconnect(struct nbswitch *sw, struct nbconn *conn)
     /* The bridge keeps a bundle until its connection closes: each of the
      * controller's that is still open is discarded. */
     struct nb_bundle *b;
-    LIST_FOR_EACH_POP (b, node, &conn->bundles) {
+    LIST_FOR_EACH_SAFE (b, node, &conn->bundles) {
         struct ofputil_bundle_ctrl_msg bc = {
             .bundle_id = b->bridge_id,
             .type = OFPBCT_DISCARD_REQUEST,
             .flags = b->flags,
         };
-        nb_to_bridge(sw, NULL, NULL, NB_REQ_ERRORS,
-                     ofputil_encode_bundle_ctrl_request(
-                         sw->bridge_version ? sw->bridge_version
-                         : OFP15_VERSION, &bc));
-        free(b);
+        struct nb_request *discard = nb_to_bridge(
+            sw, NULL, NULL, NB_REQ_BUNDLE_CTRL,
+            ofputil_encode_bundle_ctrl_request(
+                sw->bridge_version ? sw->bridge_version : OFP15_VERSION,
+                &bc));
+        discard->bridge_bundle_id = b->bridge_id;
+        discard->bundle_type = OFPBCT_DISCARD_REQUEST;
+        nb_bundle_destroy(sw, b);
     }
     ovs_list_remove(&conn->node);
     ofpbuf_list_delete(&conn->out);
@@ -485,6 +511,9 @@ nb_to_bridge(struct nbswitch *sw, struct nbconn *conn,
     ovs_list_init(&rq->replies);
     hmap_insert(&sw->requests, &rq->node, ntohl(rq->bridge_xid));
     if (sw->adding) {
+        rq->in_bundle = true;
+        rq->bridge_bundle_id = sw->adding->bridge_id;
+
         /* Into the bridge's bundle, under the same xid. */
         struct ofputil_bundle_add_msg bam = {
             .bundle_id = sw->adding->bridge_id,
@@ -544,7 +573,8 @@ nbswitch_flush(struct nbswitch *sw)
     if (!ovs_list_is_empty(&sw->bridge_out)) {
         sw->cbs.send_bridge(&sw->bridge_out, sw->aux);
     }
-    LIST_FOR_EACH (conn, node, &sw->conns) {
+    /* Sending may find a connection broken, and free it. */
+    LIST_FOR_EACH_SAFE (conn, node, &sw->conns) {
         if (!ovs_list_is_empty(&conn->out)) {
             sw->cbs.send(conn->io, &conn->out, sw->aux);
         }
@@ -719,8 +749,8 @@ nb_bridge_protocol(const struct nbswitch *sw)
                                              : OFP15_VERSION);
 }
 
-/* Starts 'fm', a modify or delete from 'conn' (message 'oh') with an
- * out_port, whose actions 'bridge_ofpacts' translated: the bridge's flows
+/* Starts 'fm', a delete from 'conn' (message 'oh') with an out_port, whose
+ * actions 'bridge_ofpacts' translated: the bridge's flows
  * output through clones, which its own out_port filter does not see, so
  * the switch reads the flows that the flow_mod's match picks, keeps those
  * whose actions, translated back, output to the port, and modifies or
@@ -749,6 +779,10 @@ nb_flow_mod_out_port(struct nbswitch *sw, struct nbconn *conn,
         sw, conn, oh, NB_REQ_OUT_PORT,
         ofputil_encode_flow_stats_request(&fsr, nb_bridge_protocol(sw)));
     sw->adding = bundle;
+    if (bundle) {
+        rq->has_bundle = true;
+        rq->bundle = *bundle;
+    }
 
     rq->fm = *fm;
     minimatch_clone(&rq->fm.match, &fm->match);
@@ -757,7 +791,6 @@ nb_flow_mod_out_port(struct nbswitch *sw, struct nbconn *conn,
                bridge_ofpacts->size);
     rq->fm.ofpacts = NULL;
     rq->fm.ofpacts_len = 0;
-    rq->bundle = bundle;
     conn->n_blocking++;
 }
 
@@ -813,7 +846,7 @@ nb_take_out_port(struct nbswitch *sw, struct nb_request *rq,
             bfm.out_group = OFPG_ANY;
             bfm.ofpacts = delete ? NULL : rq->bridge_ofpacts.data;
             bfm.ofpacts_len = delete ? 0 : rq->bridge_ofpacts.size;
-            sw->adding = rq->bundle;
+            sw->adding = rq->has_bundle ? &rq->bundle : NULL;
             nb_to_bridge(sw, rq->conn, (const struct ofp_header *) rq->header,
                          NB_REQ_ERRORS,
                          ofputil_encode_flow_mod(&bfm,
@@ -862,7 +895,12 @@ nb_flow_mod(struct nbswitch *sw, struct nbconn *conn,
         error = nbx_actions_to_bridge(fm.ofpacts, fm.ofpacts_len, NBX_FLOW,
                                       &bridge_ofpacts);
     }
-    if (!error && fm.out_port != OFPP_ANY && fm.command != OFPFC_ADD) {
+    if (fm.command != OFPFC_DELETE && fm.command != OFPFC_DELETE_STRICT) {
+        /* As OVS (and OpenFlow) do, only a delete heeds these. */
+        fm.out_port = OFPP_ANY;
+        fm.out_group = OFPG_ANY;
+    }
+    if (!error && fm.out_port != OFPP_ANY) {
         nb_flow_mod_out_port(sw, conn, oh, &fm, &bridge_ofpacts);
     } else if (!error) {
         struct ofputil_flow_mod bfm = fm;
@@ -1188,6 +1226,37 @@ nb_group_meter_request(struct nbswitch *sw, struct nbconn *conn,
     }
 }
 
+/* Forgets 'b', a bundle of 'conn' that is being committed or discarded,
+ * or that the bridge no longer has: its open request's errors are no
+ * longer awaited. */
+static void
+nb_bundle_destroy(struct nbswitch *sw, struct nb_bundle *b)
+{
+    struct nb_request *open = nb_find_request(sw, b->open_xid);
+
+    if (open && open->kind == NB_REQ_BUNDLE_CTRL
+        && open->bundle_type == OFPBCT_OPEN_REQUEST) {
+        nb_request_destroy(sw, open);
+    }
+    ovs_list_remove(&b->node);
+    free(b);
+}
+
+/* Forgets the requests of the messages added to the bridge's bundle
+ * 'bridge_id', now committed or discarded. */
+static void
+nb_bundle_done(struct nbswitch *sw, uint32_t bridge_id)
+{
+    struct nb_request *rq;
+
+    LIST_FOR_EACH_SAFE (rq, fifo, &sw->fifo) {
+        if (rq->in_bundle && rq->bridge_bundle_id == bridge_id
+            && rq->kind == NB_REQ_ERRORS) {
+            nb_request_destroy(sw, rq);
+        }
+    }
+}
+
 static struct nb_bundle *
 nb_find_bundle(const struct nbconn *conn, uint32_t id)
 {
@@ -1237,9 +1306,13 @@ nb_bundle_control(struct nbswitch *sw, struct nbconn *conn,
         sw, conn, oh, NB_REQ_BUNDLE_CTRL,
         ofputil_encode_bundle_ctrl_request(nb_bridge_version(sw), &bbc));
     rq->bundle_id = bc.bundle_id;
-    if (bc.type == OFPBCT_COMMIT_REQUEST || bc.type == OFPBCT_DISCARD_REQUEST) {
-        ovs_list_remove(&b->node);
-        free(b);
+    rq->bridge_bundle_id = b->bridge_id;
+    rq->bundle_type = bc.type;
+    if (bc.type == OFPBCT_OPEN_REQUEST) {
+        b->open_xid = rq->bridge_xid;
+    } else if (bc.type == OFPBCT_COMMIT_REQUEST
+               || bc.type == OFPBCT_DISCARD_REQUEST) {
+        nb_bundle_destroy(sw, b);
     }
     return 0;
 }
@@ -1376,6 +1449,10 @@ nb_dispatch(struct nbswitch *sw, struct nbconn *conn,
     case OFPTYPE_ECHO_REPLY:
     case OFPTYPE_HELLO:
         break;
+    case OFPTYPE_ERROR:
+        /* An error is never answered with an error. */
+        VLOG_DBG_RL(&rl, "%s: the controller sent an error", conn->name);
+        break;
     default:
         return (ofpmsg_is_stat_request(oh) ? OFPERR_OFPBRC_BAD_STAT
                  : OFPERR_OFPBRC_BAD_TYPE);
@@ -1493,6 +1570,39 @@ nbswitch_bridge_disconnected(struct nbswitch *sw)
     nb_requests_clear(sw);
 }
 
+/* The bridge refused 'rq', a bundle control request, or reported that
+ * its bundle (whose open 'rq' was) timed out: the controller's bundle is
+ * gone, and a later add or commit of it is refused (OFPBFC_BAD_ID) rather
+ * than committing part of it. */
+static void
+nb_bundle_failed(struct nbswitch *sw, struct nb_request *rq)
+{
+    if (rq->conn && (rq->bundle_type == OFPBCT_OPEN_REQUEST
+                     || rq->bundle_type == OFPBCT_CLOSE_REQUEST)) {
+        struct nb_bundle *b = nb_find_bundle(rq->conn, rq->bundle_id);
+        if (b && b->bridge_id == rq->bridge_bundle_id) {
+            struct ofputil_bundle_ctrl_msg bc = {
+                .bundle_id = b->bridge_id,
+                .type = OFPBCT_DISCARD_REQUEST,
+                .flags = b->flags,
+            };
+            nb_to_bridge(sw, NULL, NULL, NB_REQ_ERRORS,
+                         ofputil_encode_bundle_ctrl_request(
+                             nb_bridge_version(sw), &bc));
+            if (b->open_xid == rq->bridge_xid) {
+                b->open_xid = 0;
+            }
+            ovs_list_remove(&b->node);
+            free(b);
+        }
+    }
+    if (rq->bundle_type == OFPBCT_COMMIT_REQUEST
+        || rq->bundle_type == OFPBCT_DISCARD_REQUEST) {
+        nb_bundle_done(sw, rq->bridge_bundle_id);
+    }
+    nb_request_destroy(sw, rq);
+}
+
 /* Retires the requests sent before barrier 'done'. */
 static void
 nb_retire(struct nbswitch *sw, struct nb_request *done)
@@ -1503,7 +1613,7 @@ nb_retire(struct nbswitch *sw, struct nb_request *done)
         if (rq == done) {
             break;
         }
-        if (rq->kind == NB_REQ_ERRORS) {
+        if (rq->kind == NB_REQ_ERRORS && !rq->in_bundle) {
             nb_request_destroy(sw, rq);
         }
     }
@@ -1773,7 +1883,9 @@ nbswitch_bridge_receive(struct nbswitch *sw, struct ofpbuf *msg)
             if (rq->conn && error) {
                 nb_send_request_error(rq->conn, error, rq);
             }
-            if (rq->kind != NB_REQ_ERRORS) {
+            if (rq->kind == NB_REQ_BUNDLE_CTRL) {
+                nb_bundle_failed(sw, rq);
+            } else if (rq->kind != NB_REQ_ERRORS) {
                 nb_request_finish(sw, rq);
             }
         }
@@ -1832,7 +1944,15 @@ nbswitch_bridge_receive(struct nbswitch *sw, struct ofpbuf *msg)
                 nb_send(rq->conn, ofputil_encode_bundle_ctrl_reply(
                             (const struct ofp_header *) rq->header, &bc));
             }
-            nb_request_destroy(sw, rq);
+            /* An open request stays for the bundle's errors, until the
+             * bundle is committed or discarded (nb_bundle_destroy()). */
+            if (rq->bundle_type != OFPBCT_OPEN_REQUEST) {
+                if (rq->bundle_type == OFPBCT_COMMIT_REQUEST
+                    || rq->bundle_type == OFPBCT_DISCARD_REQUEST) {
+                    nb_bundle_done(sw, rq->bridge_bundle_id);
+                }
+                nb_request_destroy(sw, rq);
+            }
         }
         break;
 

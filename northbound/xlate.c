@@ -300,7 +300,17 @@ static enum ofperr
 nbx_output_to_bridge(ofp_port_t port, uint16_t max_len,
                      enum nbx_context context, struct ofpbuf *out)
 {
-    bool action_set = context == NBX_ACTION_SET;
+    bool action_set = (context == NBX_ACTION_SET
+                       || context == NBX_WRITE_ACTIONS);
+
+    if (context == NBX_WRITE_ACTIONS
+        && (port == OFPP_CONTROLLER || port == OFPP_IN_PORT)) {
+        /* An action set that several tables write keeps only the last
+         * output, but OVS chooses among kinds of final action, not by
+         * order, and an IN_PORT's change of in_port would outlive its
+         * output: refused, rather than sent elsewhere. */
+        return OFPERR_OFPBAC_UNSUPPORTED_ORDER;
+    }
 
     if (nbx_port_u16(port) < nbx_port_u16(OFPP_MAX)) {
         nbx_put_output__(out, port, action_set);
@@ -332,7 +342,8 @@ static enum ofperr
 nbx_action_to_bridge(const struct ofpact *a, enum nbx_context context,
                      struct ofpbuf *out)
 {
-    bool action_set = context == NBX_ACTION_SET;
+    bool action_set = (context == NBX_ACTION_SET
+                       || context == NBX_WRITE_ACTIONS);
 
     switch (a->type) {
     case OFPACT_OUTPUT: {
@@ -393,7 +404,7 @@ nbx_action_to_bridge(const struct ofpact *a, enum nbx_context context,
         ofpact_put_WRITE_ACTIONS(out);
         error = nbx_list_to_bridge(on->actions,
                                    ofpact_nest_get_action_len(on),
-                                   NBX_ACTION_SET, out);
+                                   NBX_WRITE_ACTIONS, out);
         if (!error) {
             struct ofpact_nest *nest = ofpbuf_at_assert(out, ofs,
                                                         sizeof *nest);
@@ -428,11 +439,20 @@ nbx_action_to_bridge(const struct ofpact *a, enum nbx_context context,
     case OFPACT_WRITE_METADATA:
         break;
 
-    case OFPACT_CONTROLLER:
+    case OFPACT_CONTROLLER: {
+        /* Open vSwitch's form of output to the controller: to this
+         * controller (id 0), without a meter of iovp's or a pause, whose
+         * continuation the northbound could not relay. */
+        const struct ofpact_controller *oc = ofpact_get_CONTROLLER(a);
         if (action_set) {
             return OFPERR_OFPBAC_UNSUPPORTED_ORDER;
+        } else if (oc->controller_id || oc->pause
+                   || (oc->meter_id != NX_CTLR_NO_METER
+                       && oc->meter_id >= NBX_ID_LIMIT)) {
+            return OFPERR_OFPBAC_BAD_ARGUMENT;
         }
         break;
+    }
 
     default:
         /* Open vSwitch's own actions (resubmit, learn, ct, ...): the

@@ -39,7 +39,9 @@
  *
  * and in an action set (write_actions, a group's bucket), where OVS runs
  * one output at the end, as a copy, each output is what is in its clone
- * above, without the clone.
+ * above, without the clone; output to CONTROLLER or IN_PORT in
+ * write_actions is refused (OVS would choose among the outputs that
+ * several tables wrote by their kinds, not their order).
  * so that what leaves the controller's tables meets the egress ACL of the
  * port it goes to (tables 60, 40, 50).  The controller may match and set
  * only OpenFlow's own fields (OXM basic class), never the registers that
@@ -74,6 +76,8 @@ enum nbx_context {
     NBX_FLOW,                   /* A flow's instructions. */
     NBX_PACKET_OUT,             /* A packet-out's actions. */
     NBX_ACTION_SET,             /* A group's bucket. */
+    NBX_WRITE_ACTIONS,          /* A flow's write_actions: an action set
+                                 * that several tables may write. */
 };
 
 enum ofperr nbx_check_match(const struct match *);

@@ -75,6 +75,7 @@ struct ofp_server_conn {
 };
 
 static void ofp_server_conn_flush(struct ofp_server_conn *);
+static void ofp_server_free(uv_handle_t *listener);
 static void ofp_server_conn_write(struct ofp_server_conn *, char *data,
                                   size_t n);
 
@@ -147,8 +148,12 @@ ofp_server_conn_write(struct ofp_server_conn *conn, char *data, size_t n)
         bstream_send(conn->stream, data, n);
         return;
     }
-    tls_conn_write(conn->tls, data, n);
+    int error = tls_conn_write(conn->tls, data, n);
     free(data);
+    if (error) {
+        ofp_server_conn_close(conn, tls_conn_error(conn->tls));
+        return;
+    }
 
     size_t out_n;
     char *out = tls_conn_output(conn->tls, &out_n);
@@ -388,7 +393,7 @@ ofp_server_bind(struct ofp_server *server, const char *target)
                           ofp_server_connection_cb);
     }
     if (error) {
-        uv_close(&server->listener.handle, NULL);
+        uv_close(&server->listener.handle, ofp_server_free);
         return iovp_xasprintf("%s: cannot listen (%s)", target,
                               uv_strerror(error));
     }
@@ -430,10 +435,13 @@ ofp_server_create(struct uv_loop_s *loop, const char *target,
 
     char *error = ofp_server_bind(server, target);
     if (error) {
-        free(server->path);
-        free(server->target);
-        free(server);
-        uv_run(loop, UV_RUN_NOWAIT);
+        /* The listener, if any, is closing: libuv frees 'server' with it
+         * (ofp_server_free()). */
+        if (!server->listener.handle.data) {
+            free(server->path);
+            free(server->target);
+            free(server);
+        }
         return error;
     }
     VLOG_INFO("%s: listening", target);
