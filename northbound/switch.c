@@ -120,6 +120,8 @@ struct nb_request {
     struct ovs_list fifo;       /* In 'fifo', in the order sent. */
     ovs_be32 bridge_xid;
     enum nb_request_kind kind;
+    unsigned int n_parts;       /* Messages under 'bridge_xid' whose last
+                                 * reply is awaited. */
     struct nbconn *conn;        /* NULL once it disconnected. */
     uint8_t header[NB_ERROR_BYTES]; /* The controller's message's start. */
     size_t header_len;          /* How much of it 'header' holds. */
@@ -205,6 +207,32 @@ nbswitch_create(const struct nbswitch_cbs *cbs, void *aux)
 }
 
 static void nb_unblock(struct nbswitch *, struct nbconn *);
+
+static enum ofp_version
+nb_bridge_version(const struct nbswitch *sw)
+{
+    return sw->bridge_version ? sw->bridge_version : OFP15_VERSION;
+}
+
+static enum ofputil_protocol
+nb_bridge_protocol(const struct nbswitch *sw)
+{
+    return ofputil_protocol_from_ofp_version(sw->bridge_version
+                                             ? sw->bridge_version
+                                             : OFP15_VERSION);
+}
+
+/* Queues 'msg' for the bridge, or holds it while the bridge is away. */
+static void
+nb_queue(struct nbswitch *sw, struct ofpbuf *msg)
+{
+    if (sw->bridge_active) {
+        ovs_list_push_back(&sw->bridge_out, &msg->list_node);
+    } else {
+        ovs_list_push_back(&sw->held, &msg->list_node);
+        sw->n_held++;
+    }
+}
 
 static void
 nb_request_destroy(struct nbswitch *sw, struct nb_request *rq)
@@ -534,13 +562,43 @@ nb_to_bridge(struct nbswitch *sw, struct nbconn *conn,
         /* Its reply retires what came before it. */
         sw->errors_pending = false;
     }
-    if (sw->bridge_active) {
-        ovs_list_push_back(&sw->bridge_out, &msg->list_node);
-    } else {
-        ovs_list_push_back(&sw->held, &msg->list_node);
-        sw->n_held++;
-    }
+    rq->n_parts = 1;
+    nb_queue(sw, msg);
     return rq;
+}
+
+/* Queues 'msg' for the bridge, another part of 'rq' under its xid, whose
+ * last reply 'rq' awaits too. */
+static void
+nb_to_bridge_more(struct nbswitch *sw, struct nb_request *rq,
+                  struct ofpbuf *msg)
+{
+    ((struct ofp_header *) msg->data)->xid = rq->bridge_xid;
+    rq->n_parts++;
+    nb_queue(sw, msg);
+}
+
+/* Returns true if 'oh', a reply to 'rq', is the last that 'rq' awaits. */
+static bool
+nb_last_reply(struct nb_request *rq, const struct ofp_header *oh)
+{
+    return !ofpmp_more(oh) && !--rq->n_parts;
+}
+
+/* Reads the flows of the bridge that 'fsr' asks for, as 'rq' (the first
+ * request's already made): for every table of the controller's, one
+ * request a table, so that the bridge does not list iovp's own. */
+static void
+nb_flow_reads(struct nbswitch *sw, struct nb_request *rq,
+              const struct ofputil_flow_stats_request *fsr, bool all)
+{
+    for (uint8_t t = 1; all && t < PIPELINE_OF_N_TABLES; t++) {
+        struct ofputil_flow_stats_request more = *fsr;
+
+        more.table_id = nbx_table_to_bridge(t);
+        nb_to_bridge_more(sw, rq, ofputil_encode_flow_stats_request(
+                              &more, nb_bridge_protocol(sw)));
+    }
 }
 
 static struct nb_request *
@@ -741,13 +799,6 @@ nb_set_async(struct nbconn *conn, const struct ofp_header *oh)
     return error;
 }
 
-static enum ofputil_protocol
-nb_bridge_protocol(const struct nbswitch *sw)
-{
-    return ofputil_protocol_from_ofp_version(sw->bridge_version
-                                             ? sw->bridge_version
-                                             : OFP15_VERSION);
-}
 
 /* Starts 'fm', a delete from 'conn' (message 'oh') with an out_port, whose
  * actions 'bridge_ofpacts' translated: the bridge's flows
@@ -768,8 +819,8 @@ nb_flow_mod_out_port(struct nbswitch *sw, struct nbconn *conn,
         .out_group = fm->out_group,
         .cookie = fm->cookie,
         .cookie_mask = fm->cookie_mask,
-        .table_id = (fm->table_id == OFPTT_ALL ? OFPTT_ALL
-                     : nbx_table_to_bridge(fm->table_id)),
+        .table_id = nbx_table_to_bridge(fm->table_id == OFPTT_ALL
+                                        ? 0 : fm->table_id),
     };
     minimatch_expand(&fm->match, &fsr.match);
 
@@ -778,6 +829,7 @@ nb_flow_mod_out_port(struct nbswitch *sw, struct nbconn *conn,
     struct nb_request *rq = nb_to_bridge(
         sw, conn, oh, NB_REQ_OUT_PORT,
         ofputil_encode_flow_stats_request(&fsr, nb_bridge_protocol(sw)));
+    nb_flow_reads(sw, rq, &fsr, fm->table_id == OFPTT_ALL);
     sw->adding = bundle;
     if (bundle) {
         rq->has_bundle = true;
@@ -858,7 +910,7 @@ nb_take_out_port(struct nbswitch *sw, struct nb_request *rq,
     ofpbuf_uninit(&ofpacts);
     ofpbuf_uninit(&controller_ofpacts);
 
-    if (!ofpmp_more(oh)) {
+    if (nb_last_reply(rq, oh)) {
         nb_request_finish(sw, rq);
     }
 }
@@ -943,15 +995,15 @@ nb_flow_stats(struct nbswitch *sw, struct nbconn *conn,
     }
     if (!error) {
         struct ofputil_flow_stats_request bfsr = fsr;
+        bool all = fsr.table_id == OFPTT_ALL;
         bfsr.aggregate = false;
         bfsr.out_port = OFPP_ANY;
-        if (fsr.table_id != OFPTT_ALL) {
-            bfsr.table_id = nbx_table_to_bridge(fsr.table_id);
-        }
+        bfsr.table_id = nbx_table_to_bridge(all ? 0 : fsr.table_id);
         struct nb_request *rq = nb_to_bridge(
             sw, conn, oh, aggregate ? NB_REQ_AGGREGATE : NB_REQ_FLOW_STATS,
             ofputil_encode_flow_stats_request(&bfsr,
                                               nb_bridge_protocol(sw)));
+        nb_flow_reads(sw, rq, &bfsr, all);
         rq->out_port = fsr.out_port;
         if (!aggregate) {
             ofpmp_init(&rq->replies, oh);
@@ -1042,11 +1094,6 @@ nb_packet_out(struct nbswitch *sw, struct nbconn *conn,
     return error;
 }
 
-static enum ofp_version
-nb_bridge_version(const struct nbswitch *sw)
-{
-    return sw->bridge_version ? sw->bridge_version : OFP15_VERSION;
-}
 
 /* Takes 'oh', a request whose reply the bridge's gives, to the bridge as
  * 'msg', waiting for 'kind': a multipart reply for the controller begins
@@ -1667,7 +1714,7 @@ nb_take_flow_stats(struct nbswitch *sw, struct nb_request *rq,
     ofpbuf_uninit(&ofpacts);
     ofpbuf_uninit(&controller_ofpacts);
 
-    if (!ofpmp_more(oh)) {
+    if (nb_last_reply(rq, oh)) {
         if (rq->conn) {
             if (rq->kind == NB_REQ_AGGREGATE) {
                 nb_send(rq->conn, ofputil_encode_aggregate_stats_reply(
