@@ -117,7 +117,9 @@ enum nb_request_kind {
 /* A message taken to the bridge for a controller. */
 struct nb_request {
     struct hmap_node node;      /* In 'requests', by 'bridge_xid'. */
-    struct ovs_list fifo;       /* In 'fifo', in the order sent. */
+    struct ovs_list fifo;       /* In 'fifo', in the order sent, or in
+                                 * 'bundled' if added to the bridge's
+                                 * bundle 'bridge_bundle_id'. */
     ovs_be32 bridge_xid;
     enum nb_request_kind kind;
     unsigned int n_parts;       /* Messages under 'bridge_xid' whose last
@@ -137,10 +139,6 @@ struct nb_request {
     uint32_t bridge_bundle_id;
     uint16_t bundle_type;
 
-    /* A message added to the bridge's bundle 'bridge_bundle_id': its
-     * errors can come until that bundle's commit or discard is answered,
-     * so no barrier retires it. */
-    bool in_bundle;
 
     /* NB_REQ_OUT_PORT: the flow_mod, its actions translated, and the
      * bundle it is in, if 'has_bundle'. */
@@ -171,7 +169,8 @@ struct nbswitch {
     struct ovs_list held;           /* For it, until it is active. */
     size_t n_held;
     struct hmap requests;
-    struct ovs_list fifo;
+    struct ovs_list fifo;       /* Requests not in a bundle, in order. */
+    struct ovs_list bundled;    /* Requests added to the bridge's bundles. */
     bool errors_pending;        /* NB_REQ_ERRORS requests since a barrier. */
     uint32_t next_bundle_id;
 
@@ -203,6 +202,7 @@ nbswitch_create(const struct nbswitch_cbs *cbs, void *aux)
     ovs_list_init(&sw->held);
     hmap_init(&sw->requests);
     ovs_list_init(&sw->fifo);
+    ovs_list_init(&sw->bundled);
     return sw;
 }
 
@@ -539,7 +539,6 @@ nb_to_bridge(struct nbswitch *sw, struct nbconn *conn,
     ovs_list_init(&rq->replies);
     hmap_insert(&sw->requests, &rq->node, ntohl(rq->bridge_xid));
     if (sw->adding) {
-        rq->in_bundle = true;
         rq->bridge_bundle_id = sw->adding->bridge_id;
 
         /* Into the bridge's bundle, under the same xid. */
@@ -555,12 +554,18 @@ nb_to_bridge(struct nbswitch *sw, struct nbconn *conn,
         ofpbuf_delete(msg);
         msg = add;
     }
-    ovs_list_push_back(&sw->fifo, &rq->fifo);
-    if (kind == NB_REQ_ERRORS) {
-        sw->errors_pending = true;
-    } else if (kind == NB_REQ_BARRIER || kind == NB_REQ_OWN_BARRIER) {
-        /* Its reply retires what came before it. */
-        sw->errors_pending = false;
+    if (sw->adding) {
+        /* Its errors come until the bundle's commit is answered
+         * (nb_bundle_done()): no barrier retires it. */
+        ovs_list_push_back(&sw->bundled, &rq->fifo);
+    } else {
+        ovs_list_push_back(&sw->fifo, &rq->fifo);
+        if (kind == NB_REQ_ERRORS) {
+            sw->errors_pending = true;
+        } else if (kind == NB_REQ_BARRIER || kind == NB_REQ_OWN_BARRIER) {
+            /* Its reply retires what came before it. */
+            sw->errors_pending = false;
+        }
     }
     rq->n_parts = 1;
     nb_queue(sw, msg);
@@ -1296,9 +1301,8 @@ nb_bundle_done(struct nbswitch *sw, uint32_t bridge_id)
 {
     struct nb_request *rq;
 
-    LIST_FOR_EACH_SAFE (rq, fifo, &sw->fifo) {
-        if (rq->in_bundle && rq->bridge_bundle_id == bridge_id
-            && rq->kind == NB_REQ_ERRORS) {
+    LIST_FOR_EACH_SAFE (rq, fifo, &sw->bundled) {
+        if (rq->bridge_bundle_id == bridge_id) {
             nb_request_destroy(sw, rq);
         }
     }
@@ -1660,7 +1664,7 @@ nb_retire(struct nbswitch *sw, struct nb_request *done)
         if (rq == done) {
             break;
         }
-        if (rq->kind == NB_REQ_ERRORS && !rq->in_bundle) {
+        if (rq->kind == NB_REQ_ERRORS) {
             nb_request_destroy(sw, rq);
         }
     }
