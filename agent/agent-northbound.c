@@ -68,6 +68,15 @@ agent_nb_send(void *peer_, struct ovs_list *msgs, void *agent_ OVS_UNUSED)
     }
 }
 
+static size_t
+agent_nb_backlog(void *peer_, void *agent_ OVS_UNUSED)
+{
+    struct agent_nb_peer *peer = peer_;
+
+    return (peer->client ? ofp_client_backlog(peer->client)
+            : ofp_server_conn_backlog(peer->sconn));
+}
+
 static void
 agent_nb_send_bridge(struct ovs_list *msgs, void *agent_)
 {
@@ -178,6 +187,7 @@ agent_nb_bridge_active(struct ofp_client *client OVS_UNUSED,
     struct agent_nb_peer *peer;
 
     if (agent->nb_bridge_connections++) {
+        nbswitch_bridge_reset(agent->nb);
         LIST_FOR_EACH_SAFE (peer, node, &agent->nb_peers) {
             if (peer->client) {
                 ofp_client_reconnect(peer->client, reason);
@@ -207,14 +217,31 @@ agent_nb_bridge_msg(struct ofp_client *client OVS_UNUSED,
     nbswitch_bridge_receive(agent->nb, msg);
 }
 
+/* A controller with this many bytes queued that it does not read is
+ * dropped: what iovpd keeps for it stays bounded. */
+#define AGENT_NB_MAX_BACKLOG (64 * 1024 * 1024)
+
 /* Sends what the switch queued in this loop iteration, all of a batch of
- * input at once. */
+ * input at once, and drops each controller that does not read. */
 static void
 agent_nb_flush(uv_check_t *check)
 {
+    static const char reason[] = "the controller does not read what it "
+                                 "is sent";
     struct agent *agent = check->data;
+    struct agent_nb_peer *peer;
 
     nbswitch_flush(agent->nb);
+    LIST_FOR_EACH_SAFE (peer, node, &agent->nb_peers) {
+        if (agent_nb_backlog(peer, agent) > AGENT_NB_MAX_BACKLOG) {
+            VLOG_WARN("%s: %s", peer->target, reason);
+            if (peer->client) {
+                ofp_client_reconnect(peer->client, reason);
+            } else {
+                ofp_server_conn_close(peer->sconn, reason);
+            }
+        }
+    }
 }
 
 /* Opens the OpenFlow northbound for the comma-separated 'targets' (NULL or
@@ -228,6 +255,7 @@ agent_northbound_open(struct agent *agent, const char *targets,
     static const struct nbswitch_cbs nb_cbs = {
         .send = agent_nb_send,
         .send_bridge = agent_nb_send_bridge,
+        .backlog = agent_nb_backlog,
     };
     static const struct ofp_client_cbs bridge_cbs = {
         .active = agent_nb_bridge_active,

@@ -663,6 +663,14 @@ bclient_state(const struct bclient *c)
     return reconn_state_to_string(c->fsm.state);
 }
 
+/* Returns the bytes queued on the connection that the peer has not read
+ * yet (0 without a connection). */
+size_t
+bclient_backlog(const struct bclient *c)
+{
+    return c->stream ? bstream_backlog(c->stream) : 0;
+}
+
 /* Returns how long the connection has been up, in seconds, or -1 if it is
  * not. */
 long long int

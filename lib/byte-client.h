@@ -82,6 +82,7 @@ bool bclient_is_connected(const struct bclient *);
 const char *bclient_remote(const struct bclient *);
 const char *bclient_state(const struct bclient *);
 long long int bclient_sec_connected(const struct bclient *);
+size_t bclient_backlog(const struct bclient *);
 unsigned int bclient_n_connections(const struct bclient *);
 unsigned int bclient_n_attempts(const struct bclient *);
 const char *bclient_last_error(const struct bclient *);

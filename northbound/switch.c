@@ -52,8 +52,9 @@ VLOG_DEFINE_THIS_MODULE(nb_switch);
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
-/* Messages for the bridge that wait for its connection, at most. */
-#define NB_MAX_HELD 100000
+/* Bytes of messages for the bridge that wait for its connection, at
+ * most. */
+#define NB_MAX_HELD (64 * 1024 * 1024)
 
 /* The first bytes of a request that an error quotes. */
 #define NB_ERROR_BYTES 64
@@ -167,7 +168,7 @@ struct nbswitch {
     uint32_t next_xid;
     struct ovs_list bridge_out;     /* Queued for it. */
     struct ovs_list held;           /* For it, until it is active. */
-    size_t n_held;
+    size_t n_held;              /* Bytes in 'held'. */
     struct hmap requests;
     struct ovs_list fifo;       /* Requests not in a bundle, in order. */
     struct ovs_list bundled;    /* Requests added to the bridge's bundles. */
@@ -230,7 +231,7 @@ nb_queue(struct nbswitch *sw, struct ofpbuf *msg)
         ovs_list_push_back(&sw->bridge_out, &msg->list_node);
     } else {
         ovs_list_push_back(&sw->held, &msg->list_node);
-        sw->n_held++;
+        sw->n_held += msg->size;
     }
 }
 
@@ -1553,11 +1554,16 @@ nb_receive(struct nbswitch *sw, struct nbconn *conn, struct ofpbuf *msg)
         nb_send_error(conn, error, oh);
     }
     if (sw->n_held > NB_MAX_HELD) {
-        VLOG_WARN_RL(&rl, "the bridge is not connected: dropping the %zu "
-                     "messages held for it", sw->n_held);
-        ofpbuf_list_delete(&sw->held);
-        sw->n_held = 0;
-        nb_requests_clear(sw);
+        /* The bridge stays away: what waits for it is refused. */
+        VLOG_WARN_RL(&rl, "the bridge is not connected: refusing the %zu "
+                     "bytes of messages held for it", sw->n_held);
+        struct nb_request *rq;
+        HMAP_FOR_EACH (rq, node, &sw->requests) {
+            if (rq->conn && rq->kind != NB_REQ_OWN_BARRIER) {
+                nb_send_request_error(rq->conn, OFPERR_OFPBRC_EPERM, rq);
+            }
+        }
+        nbswitch_bridge_reset(sw);
     }
     ofpbuf_delete(msg);
 }
@@ -1601,6 +1607,19 @@ nbswitch_bridge_active(struct nbswitch *sw, enum ofp_version version)
 
     ovs_list_push_back_all(&sw->bridge_out, &sw->held);
     sw->n_held = 0;
+}
+
+/* Drops what the switch holds for the bridge and the requests in flight,
+ * with no answer: for when the controllers that sent them are being
+ * dropped (the bridge may have restarted, and holds none of their flows,
+ * so that they connect again and put them back). */
+void
+nbswitch_bridge_reset(struct nbswitch *sw)
+{
+    ofpbuf_list_delete(&sw->held);
+    sw->n_held = 0;
+    ofpbuf_list_delete(&sw->bridge_out);
+    nb_requests_clear(sw);
 }
 
 void
@@ -1882,8 +1901,10 @@ nb_packet_in(struct nbswitch *sw, const struct ofp_header *oh)
         if (!nb_conn_wants(conn, OAM_PACKET_IN, reason)) {
             continue;
         }
-        if (sw->rate_limit > 0
-            && !token_bucket_withdraw(&conn->packet_ins, 1000)) {
+        if ((sw->rate_limit > 0
+             && !token_bucket_withdraw(&conn->packet_ins, 1000))
+            || sw->cbs.backlog(conn->io, sw->aux)
+               > NBSWITCH_PACKET_IN_BACKLOG) {
             conn->n_packet_ins_dropped++;
             continue;
         }

@@ -65,7 +65,16 @@ struct nbswitch_cbs {
 
     /* Sends 'msgs' (taken) to the bridge. */
     void (*send_bridge)(struct ovs_list *msgs, void *aux);
+
+    /* Returns the bytes queued on the connection whose 'io' it is that the
+     * controller has not read yet. */
+    size_t (*backlog)(void *io, void *aux);
 };
+
+/* A controller that has this many bytes queued unread gets no more
+ * packet-ins until it reads (they are dropped, and counted), as OVS
+ * limits what it queues for a controller. */
+#define NBSWITCH_PACKET_IN_BACKLOG (1024 * 1024)
 
 /* Packet-ins per second to each controller, and their burst, by default:
  * what OVS's controller_rate_limit would give with 1000. */
@@ -87,6 +96,7 @@ void nbswitch_disconnect(struct nbswitch *, struct nbconn *);
 void nbswitch_receive(struct nbswitch *, struct nbconn *, struct ofpbuf *);
 
 void nbswitch_bridge_active(struct nbswitch *, enum ofp_version);
+void nbswitch_bridge_reset(struct nbswitch *);
 void nbswitch_bridge_disconnected(struct nbswitch *);
 void nbswitch_bridge_receive(struct nbswitch *, struct ofpbuf *);
 

@@ -200,6 +200,13 @@ ofp_client_reconnect(struct ofp_client *c, const char *reason)
     bclient_reconnect(c->conn, reason);
 }
 
+/* Returns the bytes queued for the peer that it has not read yet. */
+size_t
+ofp_client_backlog(const struct ofp_client *c)
+{
+    return bclient_backlog(c->conn);
+}
+
 /* Returns a new reference to the status of 'c', for ofp/status. */
 json_t *
 ofp_client_status(const struct ofp_client *c)

@@ -24,6 +24,7 @@
  * is made again. */
 
 #include <jansson.h>
+#include <stddef.h>
 
 #include <openflow/openflow.h>
 
@@ -53,6 +54,7 @@ char *ofp_client_create(struct uv_loop_s *, const char *remote,
 void ofp_client_destroy(struct ofp_client *);
 void ofp_client_send(struct ofp_client *, struct ovs_list *msgs);
 void ofp_client_reconnect(struct ofp_client *, const char *reason);
+size_t ofp_client_backlog(const struct ofp_client *);
 
 json_t *ofp_client_status(const struct ofp_client *);
 

@@ -81,6 +81,12 @@ send_cb(void *io OVS_UNUSED, struct ovs_list *msgs, void *aux OVS_UNUSED)
     }
 }
 
+static size_t
+backlog_cb(void *io OVS_UNUSED, void *aux OVS_UNUSED)
+{
+    return 0;
+}
+
 static void
 send_bridge_cb(struct ovs_list *msgs, void *sent_)
 {
@@ -104,6 +110,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const struct nbswitch_cbs cbs = {
         .send = send_cb,
         .send_bridge = send_bridge_cb,
+        .backlog = backlog_cb,
     };
     static bool initialized;
     struct sent sent = { .n = 0 };
