@@ -60,7 +60,7 @@ static const struct ofctl_command ofctl_commands[] = {
      1, 1, "ovsdb/dump"},
     {"ofp/status", "", "print the OpenFlow connection's state",
      0, 0, "ofp/status"},
-    {"controller/show", "", "print the OpenFlow controllers' connections",
+    {"controller/show", "", "print the OpenFlow northbound's state",
      0, 0, "controller/show"},
     {"memory/show", "", "print what iovpd holds in memory",
      0, 0, "memory/show"},
