@@ -52,8 +52,9 @@ VLOG_DEFINE_THIS_MODULE(nb_switch);
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
-/* Bytes of messages for the bridge that wait for its connection, at
- * most. */
+/* Bytes of messages that wait, at most: for the bridge's connection, and
+ * on a connection whose delete with an out_port reads the bridge's flows;
+ * beyond, each is refused (OFPBRC_EPERM). */
 #define NB_MAX_HELD (64 * 1024 * 1024)
 
 /* The first bytes of a request that an error quotes. */
@@ -78,6 +79,7 @@ struct nbconn {
      * here, in order. */
     unsigned int n_blocking;
     struct ovs_list held;
+    size_t held_bytes;          /* At most NB_MAX_HELD. */
 
     /* Statistics. */
     unsigned long long int n_packet_ins, n_packet_ins_dropped;
@@ -141,10 +143,16 @@ struct nb_request {
     uint16_t bundle_type;
 
 
-    /* NB_REQ_OUT_PORT: the flow_mod, its actions translated, and the
-     * bundle it is in, if 'has_bundle'. */
+    /* NB_REQ_OUT_PORT's (every other kind has NULL: a bundle of
+     * thousands of flow_mods is thousands of requests). */
+    struct nb_out_port *out;
+};
+
+/* A delete with an out_port (nb_flow_mod_out_port()), while the bridge's
+ * flows are read: the flow_mod, and the bundle it is in, if
+ * 'has_bundle'. */
+struct nb_out_port {
     struct ofputil_flow_mod fm;
-    struct ofpbuf bridge_ofpacts;
     bool has_bundle;
     struct nb_bundle bundle;
 };
@@ -242,8 +250,8 @@ nb_request_destroy(struct nbswitch *sw, struct nb_request *rq)
     ovs_list_remove(&rq->fifo);
     ofpbuf_list_delete(&rq->replies);
     if (rq->kind == NB_REQ_OUT_PORT) {
-        minimatch_destroy(&rq->fm.match);
-        ofpbuf_uninit(&rq->bridge_ofpacts);
+        minimatch_destroy(&rq->out->fm.match);
+        free(rq->out);
     }
     free(rq);
 }
@@ -806,18 +814,16 @@ nb_set_async(struct nbconn *conn, const struct ofp_header *oh)
 }
 
 
-/* Starts 'fm', a delete from 'conn' (message 'oh') with an out_port, whose
- * actions 'bridge_ofpacts' translated: the bridge's flows
- * output through clones, which its own out_port filter does not see, so
- * the switch reads the flows that the flow_mod's match picks, keeps those
- * whose actions, translated back, output to the port, and modifies or
+/* Starts 'fm', a delete from 'conn' (message 'oh') with an out_port: the
+ * bridge's flows output through clones, which its own out_port filter does
+ * not see, so the switch reads the flows that the delete's match picks,
+ * keeps those whose actions, translated back, output to the port, and
  * deletes each of them strictly (nb_take_out_port()).  Until then, what
  * the controller sends next waits, so that its order holds. */
 static void
 nb_flow_mod_out_port(struct nbswitch *sw, struct nbconn *conn,
                      const struct ofp_header *oh,
-                     const struct ofputil_flow_mod *fm,
-                     const struct ofpbuf *bridge_ofpacts)
+                     const struct ofputil_flow_mod *fm)
 {
     struct ofputil_flow_stats_request fsr = {
         .aggregate = false,
@@ -837,25 +843,23 @@ nb_flow_mod_out_port(struct nbswitch *sw, struct nbconn *conn,
         ofputil_encode_flow_stats_request(&fsr, nb_bridge_protocol(sw)));
     nb_flow_reads(sw, rq, &fsr, fm->table_id == OFPTT_ALL);
     sw->adding = bundle;
+    rq->out = iovp_xzalloc(sizeof *rq->out);
     if (bundle) {
-        rq->has_bundle = true;
-        rq->bundle = *bundle;
+        rq->out->has_bundle = true;
+        rq->out->bundle = *bundle;
     }
 
-    rq->fm = *fm;
-    minimatch_clone(&rq->fm.match, &fm->match);
-    ofpbuf_init(&rq->bridge_ofpacts, bridge_ofpacts->size);
-    ofpbuf_put(&rq->bridge_ofpacts, bridge_ofpacts->data,
-               bridge_ofpacts->size);
-    rq->fm.ofpacts = NULL;
-    rq->fm.ofpacts_len = 0;
+    rq->out->fm = *fm;
+    minimatch_clone(&rq->out->fm.match, &fm->match);
+    rq->out->fm.ofpacts = NULL;
+    rq->out->fm.ofpacts_len = 0;
     conn->n_blocking++;
 }
 
-/* Takes 'oh', a part of the bridge's flows for 'rq' (an out_port's
- * flow_mod): each of the controller's that outputs to the out_port, and
- * that a strict flow_mod would pick too if the flow_mod is strict, is
- * modified or deleted, strictly. */
+/* Takes 'oh', a part of the bridge's flows for 'rq' (a delete with an
+ * out_port): each of the controller's that outputs to the out_port, and
+ * that a strict delete would pick too if the delete is strict, is deleted,
+ * strictly. */
 static void
 nb_take_out_port(struct nbswitch *sw, struct nb_request *rq,
                  const struct ofp_header *oh)
@@ -864,11 +868,8 @@ nb_take_out_port(struct nbswitch *sw, struct nb_request *rq,
     uint64_t stub[1024 / 8], stub2[1024 / 8];
     struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
     struct ofpbuf controller_ofpacts = OFPBUF_STUB_INITIALIZER(stub2);
-    const struct ofputil_flow_mod *fm = &rq->fm;
-    bool strict = (fm->command == OFPFC_DELETE_STRICT
-                   || fm->command == OFPFC_MODIFY_STRICT);
-    bool delete = (fm->command == OFPFC_DELETE
-                   || fm->command == OFPFC_DELETE_STRICT);
+    const struct ofputil_flow_mod *fm = &rq->out->fm;
+    bool strict = fm->command == OFPFC_DELETE_STRICT;
 
     for (;;) {
         struct ofputil_flow_stats fs;
@@ -895,16 +896,16 @@ nb_take_out_port(struct nbswitch *sw, struct nb_request *rq,
         if (picked) {
             struct ofputil_flow_mod bfm = *fm;
 
-            bfm.command = delete ? OFPFC_DELETE_STRICT : OFPFC_MODIFY_STRICT;
+            bfm.command = OFPFC_DELETE_STRICT;
             bfm.match = mm;
             bfm.priority = fs.priority;
             bfm.table_id = fs.table_id;
             bfm.cookie_mask = htobe64(0);
             bfm.out_port = OFPP_ANY;
             bfm.out_group = OFPG_ANY;
-            bfm.ofpacts = delete ? NULL : rq->bridge_ofpacts.data;
-            bfm.ofpacts_len = delete ? 0 : rq->bridge_ofpacts.size;
-            sw->adding = rq->has_bundle ? &rq->bundle : NULL;
+            bfm.ofpacts = NULL;
+            bfm.ofpacts_len = 0;
+            sw->adding = rq->out->has_bundle ? &rq->out->bundle : NULL;
             nb_to_bridge(sw, rq->conn, (const struct ofp_header *) rq->header,
                          NB_REQ_ERRORS,
                          ofputil_encode_flow_mod(&bfm,
@@ -959,7 +960,7 @@ nb_flow_mod(struct nbswitch *sw, struct nbconn *conn,
         fm.out_group = OFPG_ANY;
     }
     if (!error && fm.out_port != OFPP_ANY) {
-        nb_flow_mod_out_port(sw, conn, oh, &fm, &bridge_ofpacts);
+        nb_flow_mod_out_port(sw, conn, oh, &fm);
     } else if (!error) {
         struct ofputil_flow_mod bfm = fm;
         uint8_t first = fm.table_id == OFPTT_ALL ? 0 : fm.table_id;
@@ -1519,10 +1520,14 @@ void
 nbswitch_receive(struct nbswitch *sw, struct nbconn *conn,
                  struct ofpbuf *msg)
 {
-    if (conn->n_blocking) {
+    if (!conn->n_blocking) {
+        nb_receive(sw, conn, msg);
+    } else if (conn->held_bytes + msg->size <= NB_MAX_HELD) {
+        conn->held_bytes += msg->size;
         ovs_list_push_back(&conn->held, &msg->list_node);
     } else {
-        nb_receive(sw, conn, msg);
+        nb_send_error(conn, OFPERR_OFPBRC_EPERM, msg->data);
+        ofpbuf_delete(msg);
     }
 }
 
@@ -1535,6 +1540,7 @@ nb_unblock(struct nbswitch *sw, struct nbconn *conn)
     while (!conn->n_blocking && !ovs_list_is_empty(&conn->held)) {
         struct ofpbuf *msg = CONTAINER_OF(ovs_list_pop_front(&conn->held),
                                           struct ofpbuf, list_node);
+        conn->held_bytes -= msg->size;
         nb_receive(sw, conn, msg);
     }
 }
