@@ -244,6 +244,28 @@ agent_nb_flush(uv_check_t *check)
     }
 }
 
+/* The controller's table 0 is about to change in the bridge: the NIC's
+ * rules that read it go first. */
+static void
+agent_nb_table0_changing(void *agent_)
+{
+    struct agent *agent = agent_;
+
+    translate_openflow_changing(agent->translate);
+    agent_wake(agent);
+}
+
+/* The copy of the controller's table 0 is the bridge's again: the NIC's
+ * rules follow it. */
+static void
+agent_nb_table0_changed(void *agent_)
+{
+    struct agent *agent = agent_;
+
+    translate_openflow_changed(agent->translate);
+    agent_wake(agent);
+}
+
 /* Opens the OpenFlow northbound for the comma-separated 'targets' (NULL or
  * empty: none), with a connection of its own to the bridge at
  * 'bridge_remote'.  Returns NULL or a malloc()'d error. */
@@ -256,6 +278,8 @@ agent_northbound_open(struct agent *agent, const char *targets,
         .send = agent_nb_send,
         .send_bridge = agent_nb_send_bridge,
         .backlog = agent_nb_backlog,
+        .table0_changing = agent_nb_table0_changing,
+        .table0_changed = agent_nb_table0_changed,
     };
     static const struct ofp_client_cbs bridge_cbs = {
         .active = agent_nb_bridge_active,
@@ -280,6 +304,11 @@ agent_northbound_open(struct agent *agent, const char *targets,
     }
 
     agent->nb = nbswitch_create(&nb_cbs, agent);
+    if (agent->nicctrl) {
+        /* Offload reads the controller's table 0. */
+        nbswitch_watch_table0(agent->nb, true);
+        translate_set_openflow(agent->translate, agent->nb);
+    }
     uv_check_init(agent->loop, &agent->nb_flush);
     agent->nb_flush.data = agent;
     uv_check_start(&agent->nb_flush, agent_nb_flush);
@@ -327,6 +356,10 @@ void
 agent_northbound_close(struct agent *agent)
 {
     struct agent_nb_peer *peer;
+
+    if (agent->nb && agent->translate) {
+        translate_set_openflow(agent->translate, NULL);
+    }
 
     for (size_t i = 0; i < agent->n_nb_servers; i++) {
         ofp_server_destroy(agent->nb_servers[i]);

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include <openvswitch/flow.h>
+#include <openvswitch/match.h>
 
 #include "agent/acl.h"
 #include "offload/fastpath.h"
@@ -201,6 +202,54 @@ ref_acl_permits(const struct xlate_acl_effect *acl, bool ingress,
     return !beyond;
 }
 
+/* The controller's table 0, for 'f' from 'port' in OpenFlow mode: the
+ * flow of the highest priority whose match (OpenFlow's, read by
+ * libopenvswitch) the frame meets, as it enters the table on the port with
+ * metadata 0, decides.  Returns the destination it outputs the frame to,
+ * or NULL with the fate in 'v'. */
+static const struct xlate_offload_dest *
+ref_openflow_table0(const struct xlate_offload_port *port,
+                    const struct flow *f, struct reference_verdict *v)
+{
+    const struct xlate_offload_flow *hit = NULL;
+    struct flow frame = *f;
+
+    frame.in_port.ofp_port = (OVS_FORCE ofp_port_t) port->ofport;
+    frame.metadata = 0;
+    for (size_t i = 0; i < port->n_flows; i++) {
+        const struct xlate_offload_flow *pf = &port->flows[i];
+        if (hit && pf->priority < hit->priority) {
+            break;
+        } else if (!minimatch_matches_flow(pf->match, &frame)) {
+            continue;
+        } else if (!hit) {
+            hit = pf;
+        } else if (pf->fate != hit->fate
+                   || (pf->fate == XLATE_OFFLOAD_OUTPUT
+                       && pf->dest != hit->dest)) {
+            v->why = "two flows of one priority with different fates: "
+                     "OVS picks one";
+            return NULL;
+        }
+    }
+    if (!hit) {
+        v->why = "no flow of the controller's table 0";
+        return NULL;
+    }
+    switch (hit->fate) {
+    case XLATE_OFFLOAD_DROP:
+        v->fate = REFERENCE_DROP;
+        v->why = "the controller's table 0: drop";
+        return NULL;
+    case XLATE_OFFLOAD_OUTPUT:
+        return &port->dests[hit->dest];
+    case XLATE_OFFLOAD_OTHER:
+    default:
+        v->why = "the controller's table 0: not a drop or one output";
+        return NULL;
+    }
+}
+
 /* Stores in 'v' the fate of frame 'f' from 'port'. */
 void
 reference_evaluate(const struct xlate_offload_port *port,
@@ -257,12 +306,20 @@ reference_evaluate(const struct xlate_offload_port *port,
         return;
     }
 
+    const struct xlate_offload_dest *dest = NULL;
+    if (port->openflow) {
+        dest = ref_openflow_table0(port, f, v);
+        if (!dest) {
+            return;
+        }
+        goto egress;
+    }
+
     /* L2. */
     if (f->dl_dst.ea[0] & 1) {     /* Multicast or broadcast. */
         v->why = "flooded";
         return;
     }
-    const struct xlate_offload_dest *dest = NULL;
     for (size_t i = 0; i < port->n_dests && !dest; i++) {
         if (ref_mac_equal(port->dests[i].mac, f->dl_dst)) {
             dest = &port->dests[i];
@@ -283,6 +340,7 @@ reference_evaluate(const struct xlate_offload_port *port,
     }
 
     /* The destination's egress ACL. */
+egress:
     if (dest->acl.unknown) {
         v->why = "egress ACL known only as flows";
         return;

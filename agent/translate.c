@@ -52,6 +52,7 @@ struct translate {
                                          * MACs and their locators. */
     struct engine_node acl_status;  /* Their fault statuses. */
     struct engine_node counters;    /* The switch's flow counters. */
+    struct engine_node openflow;    /* The controller's table 0. */
 
     /* Nodes. */
     struct engine_node ports;
@@ -66,6 +67,7 @@ struct translate {
     char *switch_name;          /* NULL: derived. */
     char *tunnel_ip;            /* NULL: derived. */
     struct nicctrl *nicctrl;    /* Not owned; NULL without offload. */
+    const struct nbswitch *nb;  /* Not owned; NULL without northbound. */
 
     /* The run under way: what its nodes read. */
     const struct odb_idl *vtep_idl;
@@ -320,6 +322,36 @@ translate_vtep_changed(struct translate *t, const struct odb_idl *vtep)
                                   HWVTEP_ACL_ENTRY_N_COLUMNS,
                                   &t->changed_entries);
     }
+}
+
+/* Gives the NIC's translation the OpenFlow controller's switch 'nb', whose
+ * copy of the controller's table 0 the ports in OpenFlow mode use. */
+void
+translate_set_openflow(struct translate *t, const struct nbswitch *nb)
+{
+    t->nb = nb;
+    engine_input_changed(&t->openflow);
+}
+
+/* The controller's table 0 changed, or its copy became known again: the
+ * NIC's rules follow in the next run. */
+void
+translate_openflow_changed(struct translate *t)
+{
+    engine_input_changed(&t->openflow);
+}
+
+/* The controller's table 0 is about to change: the NIC's rules that read
+ * it are withdrawn at once (nbswitch_table0() is NULL by now). */
+void
+translate_openflow_changing(struct translate *t)
+{
+    if (t->nicctrl) {
+        struct xlate_nic_policy policy;
+        translate_nic_policy(t, t->installed, &policy);
+        xlate_nic_update(t->nicctrl, &policy);
+    }
+    engine_input_changed(&t->openflow);
 }
 
 /* The switch's counters were read anew: the NIC's rules weigh them.
@@ -713,6 +745,7 @@ translate_create(const struct translate_options *options)
     translate_node_init(t, &t->vtep_overlay, "vtep_overlay", NULL);
     translate_node_init(t, &t->acl_status, "acl_status", NULL);
     translate_node_init(t, &t->counters, "counters", NULL);
+    translate_node_init(t, &t->openflow, "openflow", NULL);
     translate_node_init(t, &t->ports, "ports", translate_ports_run);
     t->ports.clear = translate_ports_clear;
     translate_node_init(t, &t->overlay, "overlay", translate_overlay_run);
@@ -740,6 +773,7 @@ translate_create(const struct translate_options *options)
     engine_add_input(&t->nic, &t->pipeline, NULL);
     engine_add_input(&t->nic, &t->acls, NULL);
     engine_add_input(&t->nic, &t->counters, NULL);
+    engine_add_input(&t->nic, &t->openflow, NULL);
     engine_add_input(&t->acl_faults, &t->acls,
                      translate_acl_faults_acls_handler);
     engine_add_input(&t->acl_faults, &t->acl_status, NULL);
@@ -752,6 +786,7 @@ translate_create(const struct translate_options *options)
     engine_add_node(&t->engine, &t->vtep_overlay);
     engine_add_node(&t->engine, &t->acl_status);
     engine_add_node(&t->engine, &t->counters);
+    engine_add_node(&t->engine, &t->openflow);
     engine_add_node(&t->engine, &t->ports);
     engine_add_node(&t->engine, &t->overlay);
     engine_add_node(&t->engine, &t->pipeline);
@@ -886,6 +921,7 @@ translate_nic_policy(const struct translate *t,
         .xacl = t->xacl,
         .desired = &t->desired,
         .installed = installed,
+        .openflow = t->nb,
     };
 }
 

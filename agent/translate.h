@@ -55,6 +55,7 @@
 #include <stdbool.h>
 
 struct desired;
+struct nbswitch;
 struct engine;
 struct nicctrl;
 struct odb_idl;
@@ -78,6 +79,9 @@ void translate_destroy(struct translate *);
 void translate_ovs_changed(struct translate *, const struct odb_idl *);
 void translate_vtep_changed(struct translate *, const struct odb_idl *);
 bool translate_counters_changed(struct translate *);
+void translate_set_openflow(struct translate *, const struct nbswitch *);
+void translate_openflow_changing(struct translate *);
+void translate_openflow_changed(struct translate *);
 void translate_hostname_changed(struct translate *);
 void translate_force_recompute(struct translate *);
 

@@ -39,6 +39,8 @@
 #include "lib/util.h"
 #include "offload/nicctrl.h"
 #include "offload/planner.h"
+#include "northbound/switch.h"
+#include "northbound/xlate.h"
 #include "ofp/ofctrl.h"
 #include "ofp/oflow.h"
 
@@ -56,6 +58,7 @@ struct nic_model {
     struct xlate_offload_dest *dests;
     int *dest_ofports;
     struct xlate_offload_remote *remotes;
+    struct xlate_offload_flow *flows;   /* OpenFlow mode. */
 };
 
 /* The models of every such port, and the ACLs they share. */
@@ -96,18 +99,107 @@ struct nic_vm_port {
 
 /* Reads 'vp' into 'np': a port whose fast path the NIC can run has an
  * untagged binding, an OpenFlow port, a MAC that it owns in the binding's
- * logical switch, and a network device that the backend knows. */
+ * logical switch, and a network device that the backend knows; or, in
+ * OpenFlow mode, the controller's table 0 known ('table0'), an OpenFlow
+ * port that no port_mod of the controller's configured, its MAC and a
+ * network device. */
 static void
-nic_vm_port_read(const struct nicctrl *nc, const struct port *vp,
+nic_vm_port_read(const struct nicctrl *nc, const struct xlate_nic_policy *p,
+                 const struct oflow_table *table0, const struct port *vp,
                  struct nic_vm_port *np)
 {
     np->vp = vp;
-    np->b = port_find_binding(vp, 0);
-    np->usable = (np->b && vp->ofport > 0 && np->b->owns_mac
+    np->b = vp->openflow ? NULL : port_find_binding(vp, 0);
+    np->usable = ((vp->openflow
+                   ? (table0 && !nbswitch_port_configured(
+                          p->openflow, (OVS_FORCE ofp_port_t) vp->ofport))
+                   : np->b && np->b->owns_mac)
+                  && vp->ofport > 0
                   && port_parse_mac(vp, &np->mac)
                   && vp->interface && vp->interface[0]);
     np->port_id = np->usable ? nicctrl_port_id(nc, vp->interface) : 0;
     np->usable = np->usable && np->port_id;
+}
+
+/* A flow of the controller's table 0, read once for every port. */
+struct nic_of_flow {
+    const struct oflow *flow;
+    enum xlate_offload_fate fate;
+    int out_ofport;             /* XLATE_OFFLOAD_OUTPUT. */
+};
+
+static int
+nic_of_flow_compare(const void *a_, const void *b_)
+{
+    const struct nic_of_flow *a = a_, *b = b_;
+
+    return (a->flow->priority > b->flow->priority ? -1
+            : a->flow->priority < b->flow->priority);
+}
+
+/* Reads 'table0' into '*flowsp' and '*n', in descending priority.  A flow
+ * with a timeout is OVS's: its counters, which the NIC's frames would not
+ * reach, decide when it goes. */
+static void
+nic_of_flows_read(const struct oflow_table *table0,
+                  struct nic_of_flow **flowsp, size_t *n)
+{
+    size_t n_flows = table0 ? oflow_table_count(table0) : 0;
+    struct nic_of_flow *fs = iovp_xmalloc(MAX(n_flows, 1) * sizeof *fs);
+    const struct oflow *f;
+    size_t k = 0;
+
+    if (table0) {
+        OFLOW_TABLE_FOR_EACH (f, table0) {
+            ofp_port_t port;
+            enum nbx_fate fate = nbx_flow_fate(f->ofpacts, f->ofpacts_len,
+                                               &port);
+            fs[k++] = (struct nic_of_flow) {
+                .flow = f,
+                .fate = (f->idle_timeout || f->hard_timeout
+                         ? XLATE_OFFLOAD_OTHER
+                         : fate == NBX_FATE_DROP ? XLATE_OFFLOAD_DROP
+                         : fate == NBX_FATE_OUTPUT ? XLATE_OFFLOAD_OUTPUT
+                         : XLATE_OFFLOAD_OTHER),
+                .out_ofport = (OVS_FORCE uint16_t) port,
+            };
+        }
+    }
+    qsort(fs, k, sizeof *fs, nic_of_flow_compare);
+    *flowsp = fs;
+    *n = k;
+}
+
+/* Gives 'm', a port in OpenFlow mode, the controller's flows 'ofs', their
+ * outputs to its destinations by index (an output to another port, or to
+ * itself, is OVS's). */
+static void
+nic_model_add_flows(struct nic_model *m, const struct nic_of_flow *ofs,
+                    size_t n)
+{
+    m->flows = iovp_xmalloc(MAX(n, 1) * sizeof *m->flows);
+    for (size_t i = 0; i < n; i++) {
+        struct xlate_offload_flow *xf = &m->flows[i];
+
+        xf->match = &ofs[i].flow->match;
+        xf->priority = ofs[i].flow->priority;
+        xf->fate = ofs[i].fate;
+        xf->dest = 0;
+        if (xf->fate == XLATE_OFFLOAD_OUTPUT) {
+            xf->fate = XLATE_OFFLOAD_OTHER;
+            for (size_t d = 0; d < m->port.n_dests; d++) {
+                if (m->dest_ofports[d] == ofs[i].out_ofport) {
+                    xf->fate = XLATE_OFFLOAD_OUTPUT;
+                    xf->dest = d;
+                    break;
+                }
+            }
+        }
+    }
+    m->port.openflow = true;
+    m->port.ofport = m->ofport;
+    m->port.flows = m->flows;
+    m->port.n_flows = n;
 }
 
 /* Builds in 'ms' the model of each VM port of policy 'p' whose fast path
@@ -130,10 +222,16 @@ nic_models_build(const struct nicctrl *nc, const struct xlate_nic_policy *p,
     struct nic_vm_port *nps = iovp_xmalloc(MAX(n_vps, 1) * sizeof *nps);
     size_t *next = iovp_xmalloc(MAX(n_vps, 1) * sizeof *next);
     struct shash by_ls = SHASH_INITIALIZER(&by_ls);
+    const struct oflow_table *table0 = (p->openflow
+                                        ? nbswitch_table0(p->openflow)
+                                        : NULL);
     for (size_t i = n_vps; i-- > 0; ) {
-        nic_vm_port_read(nc, p->ports->sorted[i], &nps[i]);
+        nic_vm_port_read(nc, p, table0, p->ports->sorted[i], &nps[i]);
         if (nps[i].usable) {
-            const char *ls = nps[i].b->ls;
+            /* The ports in OpenFlow mode are one another's
+             * destinations, as if of one logical switch, "" (no logical
+             * switch's name is empty). */
+            const char *ls = nps[i].b ? nps[i].b->ls : "";
             struct shash_node *head = shash_find(&by_ls, ls);
             next[i] = head ? (uintptr_t) head->data - 1 : SIZE_MAX;
             if (head) {
@@ -144,6 +242,9 @@ nic_models_build(const struct nicctrl *nc, const struct xlate_nic_policy *p,
         }
     }
 
+    struct nic_of_flow *of_flows;
+    size_t n_of_flows;
+    nic_of_flows_read(table0, &of_flows, &n_of_flows);
     for (size_t i = 0; i < n_vps; i++) {
         const struct nic_vm_port *np = &nps[i];
         const struct port *vp = np->vp;
@@ -156,11 +257,11 @@ nic_models_build(const struct nicctrl *nc, const struct xlate_nic_policy *p,
         ms->n++;
         m->name = vp->name;
         m->device = vp->interface;
-        m->ls = b->ls;
-        m->acl = b->acl;
+        m->ls = b ? b->ls : "";
+        m->acl = b ? b->acl : vp->acl;
         m->ofport = vp->ofport;
         m->port.mac = np->mac;
-        m->port.acl = nic_acl(ms, p, b->acl);
+        m->port.acl = nic_acl(ms, p, m->acl);
 
         /* Anti-spoofing's IPv4 addresses, when Iovp_Port gives any. */
         m->ipv4 = iovp_xmalloc(MAX(vp->n_ips, 1) * sizeof *m->ipv4);
@@ -174,7 +275,7 @@ nic_models_build(const struct nicctrl *nc, const struct xlate_nic_policy *p,
 
         /* Its destinations: the other usable ports of its logical
          * switch. */
-        size_t first = (uintptr_t) shash_find_data(&by_ls, b->ls) - 1;
+        size_t first = (uintptr_t) shash_find_data(&by_ls, m->ls) - 1;
         size_t n_members = 0;
         for (size_t j = first; j != SIZE_MAX; j = next[j]) {
             n_members++;
@@ -189,21 +290,26 @@ nic_models_build(const struct nicctrl *nc, const struct xlate_nic_policy *p,
             if (j == i) {
                 continue;
             }
+            const char *dest_acl = dp->b ? dp->b->acl : dp->vp->acl;
             m->dests[n_dests] = (struct xlate_offload_dest) {
                 .mac = dp->mac,
                 .out_port = dp->port_id,
-                .acl = nic_acl(ms, p, dp->b->acl),
+                .acl = nic_acl(ms, p, dest_acl),
             };
-            m->dest_acls[n_dests] = dp->b->acl;
+            m->dest_acls[n_dests] = dest_acl;
             m->dest_names[n_dests] = dp->vp->name;
             m->dest_ofports[n_dests++] = dp->vp->ofport;
         }
         m->port.dests = m->dests;
         m->port.n_dests = n_dests;
+        if (vp->openflow) {
+            nic_model_add_flows(m, of_flows, n_of_flows);
+        }
     }
     shash_destroy(&by_ls);
     free(next);
     free(nps);
+    free(of_flows);
 }
 
 /* Gives 'm' the remote MACs of its logical switch in 'overlay' (NULL: none)
@@ -241,6 +347,7 @@ nic_models_destroy(struct nic_models *ms)
         free(ms->models[i].dest_acls);
         free(ms->models[i].dest_names);
         free(ms->models[i].remotes);
+        free(ms->models[i].flows);
     }
     free(ms->models);
     SHASH_FOR_EACH (node, &ms->acls) {
@@ -590,15 +697,21 @@ nic_add_flow_decided(const struct nic_model *m,
                        o->ingress >= 0 ? m->port.acl.entries[o->ingress].uuid
                        : NULL, rm, packets, bytes);
     if (o->dest < 0) {
-        return;                 /* Dropped by the ingress ACL. */
+        return;                 /* Dropped by the ingress ACL, or by the
+                                 * controller's table 0 (whose flows are
+                                 * not iovpd's). */
     }
-    nic_count_flow(v->counts, nic_pick_flow(v->qos.flows, v->qos.n, rm,
-                                            v->metadata), packets, bytes);
 
     const struct xlate_offload_dest *d = &m->port.dests[o->dest];
-    const struct nic_flows *l2 = &v->dest_flows[2 * o->dest];
-    nic_count_flow(v->counts, nic_pick_flow(l2->flows, l2->n, rm,
-                                            v->metadata), packets, bytes);
+    if (!m->port.openflow) {
+        nic_count_flow(v->counts, nic_pick_flow(v->qos.flows, v->qos.n, rm,
+                                                v->metadata),
+                       packets, bytes);
+        const struct nic_flows *l2 = &v->dest_flows[2 * o->dest];
+        nic_count_flow(v->counts, nic_pick_flow(l2->flows, l2->n, rm,
+                                                v->metadata),
+                       packets, bytes);
+    }
     nic_count_acl_flow(v, 1, m->dest_acls[o->dest],
                        o->egress >= 0 ? d->acl.entries[o->egress].uuid
                        : NULL, rm, packets, bytes);
@@ -813,8 +926,9 @@ xlate_nic_verify(struct nicctrl *nc, const struct xlate_nic_policy *p,
     if (!m || !nicctrl_has_port(nc, port)) {
         nic_models_destroy(&ms);
         return iovp_xstrdup("no such port, or its fast path is not in the "
-                            "NIC (an untagged binding, a known MAC and a "
-                            "network device are needed)");
+                            "NIC (an untagged binding, or OpenFlow mode with "
+                            "the controller's table 0 known, a known MAC "
+                            "and a network device are needed)");
     }
     nic_model_add_remotes(m, p->overlay);
 

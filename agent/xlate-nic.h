@@ -30,6 +30,7 @@
 #include <openvswitch/hmap.h>
 
 struct desired;
+struct nbswitch;
 struct nicctrl;
 struct oflow;
 struct oflow_table;
@@ -45,6 +46,8 @@ struct xlate_nic_policy {
     const struct xlate_acl *xacl;
     const struct desired *desired;      /* For the ACL entries' traffic in */
     const struct oflow_table *installed;    /* OVS, or NULL. */
+    const struct nbswitch *openflow;    /* The OpenFlow controller's
+                                         * switch, or NULL. */
 };
 
 void xlate_nic_update(struct nicctrl *, const struct xlate_nic_policy *);

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openvswitch/hmap.h>
 #include <openvswitch/match.h>
 
 #include "agent/acl.h"
@@ -237,6 +238,279 @@ xo_assign_ids(struct xo_rules *rs)
     free(used);
 }
 
+/* A port in OpenFlow mode. */
+
+/* One of the controller's flows, as the fast path sees it for one port. */
+struct xo_flow {
+    size_t index;               /* In the port's 'flows'. */
+    struct fp_match match;
+    bool exact;
+    enum xlate_offload_fate fate;
+    size_t dest;
+    bool ambiguous;             /* Another of its priority overlaps it with
+                                 * another fate: OVS picks one of them. */
+};
+
+static int
+xo_flow_compare_mask(const void *a_, const void *b_)
+{
+    const struct xo_flow *a = a_, *b = b_;
+
+    return memcmp(&a->match.mask, &b->match.mask, sizeof a->match.mask);
+}
+
+static bool
+xo_flow_same_fate(const struct xo_flow *a, const struct xo_flow *b)
+{
+    return (a->fate == b->fate
+            && (a->fate != XLATE_OFFLOAD_OUTPUT || a->dest == b->dest));
+}
+
+/* Marks ambiguous the flows of 'fs', 'n' flows of one priority, that
+ * overlap another of them with another fate.  Two matches overlap if their
+ * values agree on the bits both masks have: the flows are taken a mask
+ * against another, those of one mask hashed by their value on the bits
+ * that both masks have. */
+static void
+xo_flows_mark_ambiguous(struct xo_flow *fs, size_t n)
+{
+    struct xo_flow_node {
+        struct hmap_node node;
+        struct xo_flow *flow;
+        struct fp_key key;
+    };
+
+    qsort(fs, n, sizeof *fs, xo_flow_compare_mask);
+    for (size_t i = 0; i < n; ) {
+        size_t i_end = i + 1;
+        while (i_end < n && !xo_flow_compare_mask(&fs[i], &fs[i_end])) {
+            i_end++;
+        }
+        for (size_t j = i; j < n; ) {
+            size_t j_end = j + 1;
+            while (j_end < n && !xo_flow_compare_mask(&fs[j], &fs[j_end])) {
+                j_end++;
+            }
+
+            struct fp_key common;
+            fp_key_and(&fs[i].match.mask, &fs[j].match.mask, &common);
+            struct hmap map = HMAP_INITIALIZER(&map);
+            struct xo_flow_node *nodes = iovp_xmalloc((i_end - i)
+                                                      * sizeof *nodes);
+            for (size_t k = i; k < i_end; k++) {
+                struct xo_flow_node *node = &nodes[k - i];
+                node->flow = &fs[k];
+                fp_key_and(&fs[k].match.value, &common, &node->key);
+                hmap_insert(&map, &node->node, fp_key_hash(&node->key, 0));
+            }
+            for (size_t k = j; k < j_end; k++) {
+                struct fp_key key;
+                fp_key_and(&fs[k].match.value, &common, &key);
+
+                struct xo_flow_node *hit;
+                HMAP_FOR_EACH_WITH_HASH (hit, node, fp_key_hash(&key, 0),
+                                         &map) {
+                    if (hit->flow != &fs[k]
+                        && fp_key_equal(&hit->key, &key)
+                        && !xo_flow_same_fate(hit->flow, &fs[k])) {
+                        hit->flow->ambiguous = true;
+                        fs[k].ambiguous = true;
+                    }
+                }
+            }
+            hmap_destroy(&map);
+            free(nodes);
+            j = j_end;
+        }
+        i = i_end;
+    }
+}
+
+/* Stores in '*flowsp' and '*n' the flows of 'port''s table 0 that can
+ * match its frames, in descending priority, each as fast-path match. */
+static void
+xo_flows(const struct xlate_offload_port *port, struct xo_flow **flowsp,
+         size_t *n)
+{
+    struct xo_flow *fs = iovp_xmalloc(MAX(port->n_flows, 1) * sizeof *fs);
+    size_t k = 0;
+
+    for (size_t i = 0; i < port->n_flows; i++) {
+        const struct xlate_offload_flow *pf = &port->flows[i];
+        struct match m;
+
+        minimatch_expand(pf->match, &m);
+        if ((m.wc.masks.in_port.ofp_port
+             && m.flow.in_port.ofp_port
+                != (OVS_FORCE ofp_port_t) port->ofport)
+            || m.flow.metadata) {
+            continue;           /* Never a frame of this port. */
+        }
+        m.wc.masks.in_port.ofp_port = 0;
+        m.flow.in_port.ofp_port = 0;
+        m.wc.masks.metadata = 0;
+
+        struct xo_flow *f = &fs[k++];
+        f->index = i;
+        f->exact = fp_match_from_match(&m, &f->match);
+        f->fate = pf->fate;
+        f->dest = pf->dest;
+        f->ambiguous = false;
+    }
+    for (size_t i = 0; i < k; ) {
+        size_t j = i + 1;
+        while (j < k && (port->flows[fs[j].index].priority
+                         == port->flows[fs[i].index].priority)) {
+            j++;
+        }
+        if (j - i > 1) {
+            xo_flows_mark_ambiguous(&fs[i], j - i);
+        }
+        i = j;
+    }
+    *flowsp = fs;
+    *n = k;
+}
+
+/* The rule priority of ingress rank 'in', controller priority 'flow' (-1:
+ * below every flow) and egress rank 'out' (see xo_openflow_port()). */
+static uint32_t
+xo_of_priority(size_t in, int flow, uint32_t out)
+{
+    return ((uint32_t) in << 25) | ((uint32_t) (flow + 1) << 8) | out;
+}
+
+#define XO_OF_MAX_INGRESS 127
+#define XO_OF_MAX_EGRESS 254
+
+/* Adds to 'rs' the rules of 'port', in OpenFlow mode: as for a port in
+ * hardware_vtep mode, with the controller's table 0 in place of the L2
+ * lookup.  A rule's priority has the ingress entry's rank (first 127 the
+ * highest) in its top 7 bits, the controller's priority plus 1 in the next
+ * 17, the egress entry's rank (254 the first) in the low 8; a port with
+ * more entries than that in an ACL has no rules.  A flow that is not a
+ * drop or an output to a local destination, or that is ambiguous, sends
+ * its frames to OVS. */
+static void
+xo_openflow_port(const struct xlate_offload_port *port, struct xo_rules *rs)
+{
+    struct xo_item *ingress;
+    size_t n_ingress;
+    xo_items(&port->acl, true, &ingress, &n_ingress);
+
+    struct xo_item **egress = iovp_xzalloc(MAX(port->n_dests, 1)
+                                           * sizeof *egress);
+    size_t *n_egress = iovp_xzalloc(MAX(port->n_dests, 1)
+                                    * sizeof *n_egress);
+    bool fits = n_ingress <= XO_OF_MAX_INGRESS;
+    for (size_t d = 0; d < port->n_dests; d++) {
+        if (!port->dests[d].acl.unknown) {
+            xo_items(&port->dests[d].acl, false, &egress[d], &n_egress[d]);
+            fits = fits && n_egress[d] <= XO_OF_MAX_EGRESS;
+        }
+    }
+
+    struct xo_flow *flows;
+    size_t n_flows;
+    xo_flows(port, &flows, &n_flows);
+
+    struct fp_match *guards;
+    size_t n_guards;
+    xo_guards(port, &guards, &n_guards);
+
+    struct fp_match untagged;
+    xo_untagged(&untagged);
+    for (size_t i = 0; fits && i < n_ingress; i++) {
+        const struct xo_item *in = &ingress[i];
+        size_t in_rank = n_ingress - i;
+        for (size_t k = 0; k < in->n; k++) {
+            struct fp_match im;
+            if (!fp_match_intersect(&in->matches[k], &untagged, &im)) {
+                continue;
+            }
+            double share = in->weight / in->n;
+            rs->origin = (struct xlate_offload_origin) {
+                .ingress = in->index, .dest = -1, .egress = -1, .flow = -1,
+            };
+            if (!in->permit) {
+                xo_add(rs, &im, in->exact[k],
+                       xo_of_priority(in_rank, 0xffff, 0xff), FP_DROP, 0,
+                       share);
+                continue;
+            }
+            share /= MAX(n_flows, 1);
+            for (size_t g = 0; g < n_guards; g++) {
+                struct fp_match base;
+                if (!fp_match_intersect(&im, &guards[g], &base)) {
+                    continue;
+                }
+                for (size_t fi = 0; fi < n_flows; fi++) {
+                    const struct xo_flow *f = &flows[fi];
+                    const struct xlate_offload_flow *pf
+                        = &port->flows[f->index];
+                    struct fp_match fm;
+                    if (!fp_match_intersect(&base, &f->match, &fm)) {
+                        continue;
+                    }
+                    bool exact = in->exact[k] && f->exact;
+                    rs->origin = (struct xlate_offload_origin) {
+                        .ingress = in->index, .dest = -1, .egress = -1,
+                        .flow = f->index,
+                    };
+                    if (f->ambiguous || f->fate == XLATE_OFFLOAD_OTHER
+                        || (f->fate == XLATE_OFFLOAD_OUTPUT
+                            && !egress[f->dest])) {
+                        xo_add(rs, &fm, exact,
+                               xo_of_priority(in_rank, pf->priority, 0xff),
+                               FP_TO_OVS, 0, 0);
+                    } else if (f->fate == XLATE_OFFLOAD_DROP) {
+                        xo_add(rs, &fm, exact,
+                               xo_of_priority(in_rank, pf->priority, 0xff),
+                               FP_DROP, 0, share);
+                    } else {
+                        const struct xlate_offload_dest *dest
+                            = &port->dests[f->dest];
+                        for (size_t j = 0; j < n_egress[f->dest]; j++) {
+                            const struct xo_item *out = &egress[f->dest][j];
+                            rs->origin.dest = f->dest;
+                            rs->origin.egress = out->index;
+                            for (size_t l = 0; l < out->n; l++) {
+                                struct fp_match r;
+                                if (fp_match_intersect(&fm, &out->matches[l],
+                                                       &r)) {
+                                    xo_add(rs, &r, exact && out->exact[l],
+                                           xo_of_priority(
+                                               in_rank, pf->priority,
+                                               n_egress[f->dest] - j),
+                                           out->permit ? FP_FORWARD
+                                           : FP_DROP,
+                                           dest->out_port, share);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            rs->origin = (struct xlate_offload_origin) {
+                .ingress = in->index, .dest = -1, .egress = -1, .flow = -1,
+            };
+            xo_add(rs, &im, in->exact[k], xo_of_priority(in_rank, -1, 0),
+                   FP_TO_OVS, 0, 0);
+        }
+    }
+
+    for (size_t d = 0; d < port->n_dests; d++) {
+        if (egress[d]) {
+            xo_items_destroy(egress[d], n_egress[d]);
+        }
+    }
+    free(egress);
+    free(n_egress);
+    xo_items_destroy(ingress, n_ingress);
+    free(flows);
+    free(guards);
+}
+
 /* Stores in '*rulesp' (malloc()'d) and '*n' the rules of 'port''s pipeline
  * for the planner: see the top of xlate-offload.h. */
 void
@@ -254,6 +528,10 @@ xlate_offload_port(const struct xlate_offload_port *port,
     static const struct eth_addr zero = ETH_ADDR_C(00,00,00,00,00,00);
     if (port->acl.unknown || !memcmp(port->mac.ea, zero.ea, 6)) {
         return;                 /* Nothing of it known well enough. */
+    }
+    if (port->openflow) {
+        xo_openflow_port(port, &rs);
+        goto done;
     }
 
     struct xo_item *ingress;
@@ -286,6 +564,7 @@ xlate_offload_port(const struct xlate_offload_port *port,
             double share = in->weight / in->n;
             rs.origin = (struct xlate_offload_origin) {
                 .ingress = in->index, .dest = -1, .egress = -1,
+                .flow = -1,
             };
             if (!in->permit) {
                 xo_add(&rs, &im, in->exact[k], xo_priority(in->priority,
@@ -310,7 +589,7 @@ xlate_offload_port(const struct xlate_offload_port *port,
                         const struct xo_item *out = &egress[d][j];
                         rs.origin = (struct xlate_offload_origin) {
                             .ingress = in->index, .dest = d,
-                            .egress = out->index,
+                            .egress = out->index, .flow = -1,
                         };
                         for (size_t l = 0; l < out->n; l++) {
                             struct fp_match r;
@@ -328,13 +607,13 @@ xlate_offload_port(const struct xlate_offload_port *port,
             }
             rs.origin = (struct xlate_offload_origin) {
                 .ingress = in->index, .dest = -1, .egress = -1,
+                .flow = -1,
             };
             xo_add(&rs, &im, in->exact[k], xo_priority(in->priority, 0),
                    FP_TO_OVS, 0, 0);
         }
     }
 
-    xo_assign_ids(&rs);
     for (size_t d = 0; d < port->n_dests; d++) {
         if (egress[d]) {
             xo_items_destroy(egress[d], n_egress[d]);
@@ -344,6 +623,9 @@ xlate_offload_port(const struct xlate_offload_port *port,
     free(n_egress);
     xo_items_destroy(ingress, n_ingress);
     free(guards);
+
+done:
+    xo_assign_ids(&rs);
     *rulesp = rs.rules;
     *n = rs.n;
     if (originsp) {

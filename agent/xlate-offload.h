@@ -57,6 +57,7 @@
 #include "agent/xlate-acl.h"
 
 struct acl_entry;
+struct minimatch;
 struct planner_rule;
 
 struct xlate_offload_dest {
@@ -74,6 +75,22 @@ struct xlate_offload_remote {
     int tunnel_ofport;          /* The tunnel's OpenFlow port. */
 };
 
+/* What a flow of the OpenFlow controller's table 0 does with a frame. */
+enum xlate_offload_fate {
+    XLATE_OFFLOAD_DROP,
+    XLATE_OFFLOAD_OUTPUT,       /* To a local destination, and nothing
+                                 * else. */
+    XLATE_OFFLOAD_OTHER,        /* Anything else: OVS's. */
+};
+
+/* A flow of the controller's table 0, for a port in OpenFlow mode. */
+struct xlate_offload_flow {
+    const struct minimatch *match;  /* As the bridge holds it. */
+    uint16_t priority;
+    enum xlate_offload_fate fate;
+    size_t dest;                /* XLATE_OFFLOAD_OUTPUT: in 'dests'. */
+};
+
 struct xlate_offload_port {
     struct eth_addr mac;
     bool check_ipv4;            /* Anti-spoofing checks IPv4 sources... */
@@ -84,6 +101,16 @@ struct xlate_offload_port {
     size_t n_dests;
     const struct xlate_offload_remote *remotes;
     size_t n_remotes;
+
+    /* A port in OpenFlow mode: the controller's table 0 (its flows, in
+     * descending priority) takes the place of the L2 lookup, for frames
+     * that come in on OpenFlow port 'ofport' with metadata 0; its
+     * outputs go through the destination's egress ACL.  'remotes' is
+     * empty. */
+    bool openflow;
+    int ofport;
+    const struct xlate_offload_flow *flows;
+    size_t n_flows;
 };
 
 /* Where a rule came from: indexes into the port's ingress ACL entries, its
@@ -93,6 +120,7 @@ struct xlate_offload_origin {
     int ingress;
     int dest;
     int egress;
+    int flow;                   /* In 'flows' (OpenFlow mode), or -1. */
 };
 
 void xlate_offload_port(const struct xlate_offload_port *,

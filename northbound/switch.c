@@ -47,6 +47,7 @@
 #include "agent/pipeline-tables.h"
 #include "lib/util.h"
 #include "northbound/xlate.h"
+#include "ofp/oflow.h"
 
 VLOG_DEFINE_THIS_MODULE(nb_switch);
 
@@ -186,6 +187,21 @@ struct nbswitch {
     /* While a controller's OFPT_BUNDLE_ADD_MESSAGE is translated, the
      * bridge's bundle that its message goes into. */
     const struct nb_bundle *adding;
+
+    /* Offload's copy of the controller's table 0, kept by a flow monitor
+     * on the bridge's table while the owner watches it
+     * (nbswitch_watch_table0()). */
+    bool watch_table0;
+    struct oflow_table table0;
+    ovs_be32 monitor_xid;       /* Of the monitor's request, or 0. */
+    uint32_t monitor_id;        /* Its id. */
+    bool table0_known;          /* Its initial flows came, not paused. */
+    bool unsettled;             /* Something that may change the table is
+                                 * sent... */
+    bool settle_pending;        /* ...and needs a barrier, or... */
+    ovs_be32 settle_xid;        /* ...has that barrier, with this xid. */
+    ofp_port_t *blocked;        /* Ports a port_mod configured. */
+    size_t n_blocked;
 };
 
 static struct nb_request *nb_find_request(const struct nbswitch *,
@@ -212,6 +228,7 @@ nbswitch_create(const struct nbswitch_cbs *cbs, void *aux)
     hmap_init(&sw->requests);
     ovs_list_init(&sw->fifo);
     ovs_list_init(&sw->bundled);
+    oflow_table_init(&sw->table0);
     return sw;
 }
 
@@ -229,6 +246,202 @@ nb_bridge_protocol(const struct nbswitch *sw)
     return ofputil_protocol_from_ofp_version(sw->bridge_version
                                              ? sw->bridge_version
                                              : OFP15_VERSION);
+}
+
+/* Offload's copy of the controller's table 0. */
+
+/* Returns true if nbswitch_table0() would return the table. */
+static bool
+nb_table0_available(const struct nbswitch *sw)
+{
+    return sw->watch_table0 && sw->table0_known && !sw->unsettled;
+}
+
+/* Something that may change what the controller's table 0 does with a
+ * frame (a flow_mod, a bundle's commit, a port_mod) is about to go to the
+ * bridge: until a barrier after it comes back, the copy may be behind the
+ * bridge, and the owner is told at once, to withdraw what it built on
+ * it. */
+static void
+nb_table0_changing(struct nbswitch *sw)
+{
+    if (!sw->watch_table0) {
+        return;
+    }
+    bool was_available = nb_table0_available(sw);
+    sw->unsettled = true;
+    sw->settle_pending = true;
+    if (was_available && sw->cbs.table0_changing) {
+        sw->cbs.table0_changing(sw->aux);
+    }
+}
+
+/* The copy is as the bridge's table is, or was lost: tells the owner. */
+static void
+nb_table0_changed(struct nbswitch *sw)
+{
+    if (sw->cbs.table0_changed) {
+        sw->cbs.table0_changed(sw->aux);
+    }
+}
+
+/* Forgets the copy (the bridge went away, or the monitor lost updates). */
+static void
+nb_table0_lost(struct nbswitch *sw)
+{
+    bool was_available = nb_table0_available(sw);
+
+    oflow_table_clear(&sw->table0);
+    sw->table0_known = false;
+    sw->monitor_xid = 0;
+    if (was_available && sw->cbs.table0_changing) {
+        sw->cbs.table0_changing(sw->aux);
+    }
+}
+
+static void nb_queue(struct nbswitch *, struct ofpbuf *);
+
+/* Asks the bridge for every flow of the controller's table 0, and for
+ * every change to them, ours in full too (OVS's OFPFMF_ONLY_OWN). */
+static void
+nb_table0_monitor(struct nbswitch *sw)
+{
+    enum ofputil_protocol protocol = nb_bridge_protocol(sw);
+
+    if (sw->monitor_id) {
+        nb_queue(sw, ofputil_encode_flow_monitor_cancel(sw->monitor_id,
+                                                        protocol));
+    }
+    struct ofputil_flow_monitor_request fmr = {
+        .id = ++sw->monitor_id,
+        .command = OFPFMC_ADD,
+        .flags = (OFPFMF_INITIAL | OFPFMF_ADD | OFPFMF_REMOVED
+                  | OFPFMF_MODIFY | OFPFMF_INSTRUCTIONS | OFPFMF_ONLY_OWN),
+        .out_port = OFPP_ANY,
+        .out_group = OFPG_ANY,
+        .table_id = PIPELINE_OF_TABLE0,
+    };
+    struct ofpbuf *request = ofpbuf_new(128);
+    match_init_catchall(&fmr.match);
+    ofputil_append_flow_monitor_request(&fmr, request, protocol);
+    ofpmsg_update_length(request);
+
+    struct ofp_header *oh = request->data;
+    oh->xid = htonl(sw->next_xid++);
+    sw->monitor_xid = oh->xid;
+    oflow_table_clear(&sw->table0);
+    sw->table0_known = false;
+    nb_queue(sw, request);
+}
+
+/* Takes 'oh', a part of the monitor's initial reply or an update.  What
+ * comes before the initial reply is older than it, and ignored. */
+static void
+nb_take_monitor_reply(struct nbswitch *sw, const struct ofp_header *oh)
+{
+    struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
+    uint64_t stub[1024 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    bool initial = sw->monitor_xid && oh->xid == sw->monitor_xid;
+    bool changed = false;
+
+    while (sw->watch_table0) {
+        struct ofputil_flow_update fu;
+        int retval = ofputil_decode_flow_update(&fu, &b, &ofpacts);
+        if (retval) {
+            if (retval != EOF) {
+                VLOG_WARN_RL(&rl, "bad flow monitor reply from the bridge "
+                             "(%s): reading its table again",
+                             ofperr_to_string(retval));
+                nb_table0_lost(sw);
+                nb_table0_monitor(sw);
+                initial = false;
+            }
+            break;
+        }
+        if (fu.event == OFPFME_PAUSED) {
+            nb_table0_lost(sw);
+            initial = false;
+            continue;
+        } else if (fu.event == OFPFME_RESUMED) {
+            nb_table0_monitor(sw);
+            initial = false;
+            continue;
+        } else if (fu.event == OFPFME_ABBREV
+                   || fu.table_id != PIPELINE_OF_TABLE0
+                   || (!initial && !sw->table0_known)) {
+            continue;
+        }
+
+        struct oflow key = { .table_id = fu.table_id,
+                             .priority = fu.priority };
+        minimatch_init(&key.match, &fu.match);
+        struct oflow *old = oflow_table_find(&sw->table0, &key);
+        minimatch_destroy(&key.match);
+        if (old) {
+            oflow_table_remove(&sw->table0, old);
+            oflow_destroy(old);
+        }
+        if (fu.event != OFPFME_REMOVED) {
+            struct oflow *f = oflow_create(fu.table_id, fu.priority,
+                                           be64toh(fu.cookie), &fu.match,
+                                           fu.ofpacts, fu.ofpacts_len);
+            f->idle_timeout = fu.idle_timeout;
+            f->hard_timeout = fu.hard_timeout;
+            oflow_table_insert(&sw->table0, f);
+        }
+        changed = true;
+    }
+    ofpbuf_uninit(&ofpacts);
+
+    if (initial && !ofpmp_more(oh)) {
+        sw->table0_known = true;
+        changed = true;
+    }
+    if (changed && nb_table0_available(sw)) {
+        nb_table0_changed(sw);
+    }
+}
+
+/* Starts or stops keeping a copy of the controller's table 0, for
+ * offload. */
+void
+nbswitch_watch_table0(struct nbswitch *sw, bool watch)
+{
+    if (watch != sw->watch_table0) {
+        nb_table0_lost(sw);
+        sw->watch_table0 = watch;
+        sw->unsettled = false;
+        sw->settle_pending = false;
+        sw->settle_xid = 0;
+        if (watch && sw->bridge_active) {
+            nb_table0_monitor(sw);
+        }
+    }
+}
+
+/* Returns the bridge's copy of the controller's table 0 (its table
+ * PIPELINE_OF_TABLE0), if it is being watched and known to be the
+ * bridge's, with no change that the switch sent to it unconfirmed;
+ * otherwise NULL. */
+const struct oflow_table *
+nbswitch_table0(const struct nbswitch *sw)
+{
+    return nb_table0_available(sw) ? &sw->table0 : NULL;
+}
+
+/* Returns true if a controller's port_mod configured port 'port' (down,
+ * no receive, no forward...) since the switch was created: what the
+ * bridge then does with its frames is its own to decide. */
+bool
+nbswitch_port_configured(const struct nbswitch *sw, ofp_port_t port)
+{
+    for (size_t i = 0; i < sw->n_blocked; i++) {
+        if (sw->blocked[i] == port) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* Queues 'msg' for the bridge, or holds it while the bridge is away. */
@@ -309,6 +522,8 @@ nbswitch_destroy(struct nbswitch *sw)
         hmap_destroy(&sw->requests);
         ofpbuf_list_delete(&sw->bridge_out);
         ofpbuf_list_delete(&sw->held);
+        oflow_table_destroy(&sw->table0);
+        free(sw->blocked);
         free(sw->ports);
         free(sw);
     }
@@ -636,11 +851,18 @@ nbswitch_flush(struct nbswitch *sw)
 {
     struct nbconn *conn;
 
-    if (sw->errors_pending && sw->bridge_active) {
+    if ((sw->errors_pending || sw->settle_pending) && sw->bridge_active) {
         /* A barrier after what may yet fail, whose reply retires the
-         * requests before it. */
-        nb_to_bridge(sw, NULL, NULL, NB_REQ_OWN_BARRIER,
-                     ofputil_encode_barrier_request(sw->bridge_version));
+         * requests before it, and after which the copy of table 0 is the
+         * bridge's (OVS reports a flow_mod's changes to the monitor before
+         * it answers a later barrier). */
+        struct nb_request *rq = nb_to_bridge(
+            sw, NULL, NULL, NB_REQ_OWN_BARRIER,
+            ofputil_encode_barrier_request(sw->bridge_version));
+        if (sw->settle_pending) {
+            sw->settle_pending = false;
+            sw->settle_xid = rq->bridge_xid;
+        }
     }
     if (!ovs_list_is_empty(&sw->bridge_out)) {
         sw->cbs.send_bridge(&sw->bridge_out, sw->aux);
@@ -905,6 +1127,9 @@ nb_take_out_port(struct nbswitch *sw, struct nb_request *rq,
             bfm.out_group = OFPG_ANY;
             bfm.ofpacts = NULL;
             bfm.ofpacts_len = 0;
+            if (fs.table_id == PIPELINE_OF_TABLE0) {
+                nb_table0_changing(sw);
+            }
             sw->adding = rq->out->has_bundle ? &rq->out->bundle : NULL;
             nb_to_bridge(sw, rq->conn, (const struct ofp_header *) rq->header,
                          NB_REQ_ERRORS,
@@ -969,6 +1194,9 @@ nb_flow_mod(struct nbswitch *sw, struct nbconn *conn,
 
         bfm.ofpacts = bridge_ofpacts.data;
         bfm.ofpacts_len = bridge_ofpacts.size;
+        if (!first) {
+            nb_table0_changing(sw);
+        }
         for (uint8_t t = first; t <= last; t++) {
             bfm.table_id = nbx_table_to_bridge(t);
             nb_to_bridge(sw, conn, oh, NB_REQ_ERRORS,
@@ -1154,6 +1382,12 @@ nb_port_mod(struct nbswitch *sw, struct nbconn *conn,
         return OFPERR_OFPPMFC_BAD_HW_ADDR;
     }
     pm.hw_addr = port->bridge_hw_addr;
+    if (pm.mask && !nbswitch_port_configured(sw, pm.port_no)) {
+        sw->blocked = iovp_xrealloc(sw->blocked, (sw->n_blocked + 1)
+                                    * sizeof *sw->blocked);
+        sw->blocked[sw->n_blocked++] = pm.port_no;
+    }
+    nb_table0_changing(sw);
     nb_to_bridge(sw, conn, oh, NB_REQ_ERRORS,
                  ofputil_encode_port_mod(&pm, nb_bridge_protocol(sw)));
     return 0;
@@ -1350,6 +1584,9 @@ nb_bundle_control(struct nbswitch *sw, struct nbconn *conn,
         return OFPERR_OFPBFC_BAD_ID;
     }
 
+    if (bc.type == OFPBCT_COMMIT_REQUEST) {
+        nb_table0_changing(sw);
+    }
     struct ofputil_bundle_ctrl_msg bbc = {
         .bundle_id = b->bridge_id,
         .type = bc.type,
@@ -1611,6 +1848,9 @@ nbswitch_bridge_active(struct nbswitch *sw, enum ofp_version version)
         &async, (1u << OAM_PACKET_IN) | (1u << OAM_FLOW_REMOVED), version);
     ovs_list_push_back(&sw->bridge_out, &msg->list_node);
 
+    if (sw->watch_table0) {
+        nb_table0_monitor(sw);
+    }
     ovs_list_push_back_all(&sw->bridge_out, &sw->held);
     sw->n_held = 0;
 }
@@ -1619,6 +1859,19 @@ nbswitch_bridge_active(struct nbswitch *sw, enum ofp_version version)
  * with no answer: for when the controllers that sent them are being
  * dropped (the bridge may have restarted, and holds none of their flows,
  * so that they connect again and put them back). */
+/* Forgets the copy of table 0 and what was in flight to change it. */
+static void
+nb_table0_reset(struct nbswitch *sw)
+{
+    nb_table0_lost(sw);
+    sw->unsettled = false;
+    sw->settle_pending = false;
+    sw->settle_xid = 0;
+    if (sw->watch_table0 && sw->bridge_active) {
+        nb_table0_monitor(sw);
+    }
+}
+
 void
 nbswitch_bridge_reset(struct nbswitch *sw)
 {
@@ -1626,6 +1879,7 @@ nbswitch_bridge_reset(struct nbswitch *sw)
     sw->n_held = 0;
     ofpbuf_list_delete(&sw->bridge_out);
     nb_requests_clear(sw);
+    nb_table0_reset(sw);
 }
 
 void
@@ -1644,6 +1898,7 @@ nbswitch_bridge_disconnected(struct nbswitch *sw)
     sw->bridge_version = 0;
     ofpbuf_list_delete(&sw->bridge_out);
     nb_requests_clear(sw);
+    nb_table0_reset(sw);
 }
 
 /* The bridge refused 'rq', a bundle control request, or reported that
@@ -1970,6 +2225,15 @@ nbswitch_bridge_receive(struct nbswitch *sw, struct ofpbuf *msg)
         break;
 
     case OFPTYPE_BARRIER_REPLY:
+        if (rq && rq->bridge_xid == sw->settle_xid) {
+            sw->settle_xid = 0;
+            if (!sw->settle_pending) {
+                sw->unsettled = false;
+                if (nb_table0_available(sw)) {
+                    nb_table0_changed(sw);
+                }
+            }
+        }
         if (rq) {
             nb_retire(sw, rq);
             if (rq->kind == NB_REQ_BARRIER && rq->conn) {
@@ -2040,6 +2304,22 @@ nbswitch_bridge_receive(struct nbswitch *sw, struct ofpbuf *msg)
 
     case OFPTYPE_FLOW_REMOVED:
         nb_flow_removed(sw, oh);
+        break;
+
+    case OFPTYPE_FLOW_MONITOR_STATS_REPLY:
+        nb_take_monitor_reply(sw, oh);
+        break;
+
+    case OFPTYPE_FLOW_MONITOR_PAUSED:
+        if (sw->watch_table0) {
+            nb_table0_lost(sw);
+        }
+        break;
+
+    case OFPTYPE_FLOW_MONITOR_RESUMED:
+        if (sw->watch_table0) {
+            nb_table0_monitor(sw);
+        }
         break;
 
     default:

@@ -40,6 +40,7 @@
  * reach the bridge in large writes. */
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -69,6 +70,15 @@ struct nbswitch_cbs {
     /* Returns the bytes queued on the connection whose 'io' it is that the
      * controller has not read yet. */
     size_t (*backlog)(void *io, void *aux);
+
+    /* While the owner watches the controller's table 0 (for offload):
+     * 'table0_changing' is called before the switch sends the bridge what
+     * may change what that table does with a frame, or when it loses its
+     * copy, as nbswitch_table0() becomes NULL; 'table0_changed' when
+     * nbswitch_table0() is the bridge's table again, or changed with it.
+     * Either may be NULL. */
+    void (*table0_changing)(void *aux);
+    void (*table0_changed)(void *aux);
 };
 
 /* A controller that has this many bytes queued unread gets no more
@@ -101,6 +111,12 @@ void nbswitch_bridge_disconnected(struct nbswitch *);
 void nbswitch_bridge_receive(struct nbswitch *, struct ofpbuf *);
 
 void nbswitch_flush(struct nbswitch *);
+
+/* Offload: the controller's table 0 as the bridge holds it. */
+struct oflow_table;
+void nbswitch_watch_table0(struct nbswitch *, bool watch);
+const struct oflow_table *nbswitch_table0(const struct nbswitch *);
+bool nbswitch_port_configured(const struct nbswitch *, ofp_port_t);
 
 json_t *nbswitch_status(const struct nbswitch *);
 json_t *nbswitch_conn_status(const struct nbconn *);

@@ -159,9 +159,20 @@ nbx_check_match(const struct match *m)
     static bool inited;
 
     if (!inited) {
+        /* Each field's bits apart, then together: masking a field in
+         * wildcards that have others sets the flow's member as a whole
+         * (ICMP's type, a byte, would clear the top byte of tp_src). */
         memset(&allowed, 0, sizeof allowed);
         for (size_t i = 0; i < IOVP_ARRAY_SIZE(nbx_fields); i++) {
-            mf_mask_field(mf_from_id(nbx_fields[i]), &allowed);
+            struct flow_wildcards one;
+            memset(&one, 0, sizeof one);
+            mf_mask_field(mf_from_id(nbx_fields[i]), &one);
+
+            uint8_t *dst = (uint8_t *) &allowed.masks;
+            const uint8_t *src = (const uint8_t *) &one.masks;
+            for (size_t j = 0; j < sizeof one.masks; j++) {
+                dst[j] |= src[j];
+            }
         }
         inited = true;
     }
@@ -621,4 +632,33 @@ nbx_actions_from_bridge(const struct ofpact *ofpacts, size_t len,
     for (size_t i = 0; i < n_run; i++) {
         ofpbuf_put(out, run[i], OFPACT_ALIGN(run[i]->len));
     }
+}
+
+/* Says what a bridge flow of the controller's tables, with the 'len'
+ * bytes of actions at 'ofpacts', does with a frame, in the terms of
+ * offload: drops it (no action at all), outputs it to one port, stored
+ * in '*port', as the controller's "output:N" and nothing else does, or
+ * anything else (NBX_FATE_OTHER). */
+enum nbx_fate
+nbx_flow_fate(const struct ofpact *ofpacts, size_t len, ofp_port_t *port)
+{
+    uint64_t stub[256 / 8];
+    struct ofpbuf out = OFPBUF_STUB_INITIALIZER(stub);
+    enum nbx_fate fate = NBX_FATE_OTHER;
+
+    *port = OFPP_NONE;
+    if (!len) {
+        return NBX_FATE_DROP;
+    }
+    nbx_actions_from_bridge(ofpacts, len, false, &out);
+
+    const struct ofpact *a = out.data;
+    if (out.size && OFPACT_ALIGN(a->len) == out.size
+        && a->type == OFPACT_OUTPUT
+        && nbx_port_u16(ofpact_get_OUTPUT(a)->port) < nbx_port_u16(OFPP_MAX)) {
+        *port = ofpact_get_OUTPUT(a)->port;
+        fate = NBX_FATE_OUTPUT;
+    }
+    ofpbuf_uninit(&out);
+    return fate;
 }

@@ -89,6 +89,15 @@ void nbx_actions_from_bridge(const struct ofpact *, size_t len,
 void nbx_table_features(uint8_t table, struct ofputil_table_features *);
 
 void nbx_put_output(struct ofpbuf *, ofp_port_t);
+
+/* What a flow of the controller's tables does with a frame, as offload
+ * sees it. */
+enum nbx_fate {
+    NBX_FATE_DROP,
+    NBX_FATE_OUTPUT,            /* To one port, and nothing else. */
+    NBX_FATE_OTHER,
+};
+enum nbx_fate nbx_flow_fate(const struct ofpact *, size_t len, ofp_port_t *);
 void nbx_strip_match(struct match *);
 
 #endif /* northbound/xlate.h */

@@ -59,6 +59,8 @@ struct oflow {
     /* The switch's counters (installed flows only), or zero. */
     uint64_t n_packets, n_bytes;
     uint32_t duration_sec;
+    uint16_t idle_timeout, hard_timeout;    /* Flows read from a switch
+                                             * that has them, or zero. */
 
     /* oflow_hash(), computed once for a flow made with a match of its own
      * (a lookup key on the stack has none: 'hashed' false). */

@@ -130,7 +130,8 @@ FUZZ_NORTHBOUND_SRC = \
 	lib/util.c \
 	northbound/switch.c \
 	northbound/xlate.c \
-	ofp/ofconn.c
+	ofp/ofconn.c \
+	ofp/oflow.c
 FUZZ_CONTROL_SRC = \
 	tests/fuzz-control.c \
 	lib/byte-stream.c \
