@@ -14,8 +14,8 @@
  * limitations under the License.
  */
 
-/* "test-iovp offload-classbench RULES SEED COUNT [--check-ipv4]": the
- * offload planner checked by difference.
+/* "test-iovp offload-classbench RULES SEED COUNT [--check-ipv4]
+ * [--openflow]": the offload planner checked by difference.
  *
  * A VM port's ingress ACL is the ClassBench rule set RULES (line N is the
  * entry of sequence N + 1, permitting when N is even, denying when it is
@@ -23,6 +23,14 @@
  * destinations, the second with an egress ACL of every 50th rule (their
  * actions the other way round).  With --check-ipv4, anti-spoofing also
  * checks the port's two IPv4 addresses (those of two of the rules).
+ *
+ * With --openflow, the port is in OpenFlow mode, OpenFlow port 1: its
+ * ingress ACL is every 10th rule, and a controller's table 0 takes the
+ * place of the L2 lookup, with a flow for every 7th rule (IPv4 addresses,
+ * protocol, a single destination port), of four priorities that overlap,
+ * each dropping, outputting to either destination or doing something
+ * else, some for another in_port, a metadata or a VLAN, and a catch-all
+ * output to the first destination.
  *
  * For each NIC shape (entries, masks, fields), the planner's fast path is
  * put into a "sim" backend, and COUNT frames drawn with random seed SEED
@@ -37,6 +45,7 @@
 #include <config.h>
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +53,7 @@
 
 #include <openvswitch/dynamic-string.h>
 #include <openvswitch/flow.h>
+#include <openvswitch/match.h>
 
 #include "agent/acl.h"
 #include "agent/reference.h"
@@ -316,6 +326,78 @@ check_shape(const char *spec, const char *device,
     return disagreements;
 }
 
+/* Makes in 'flows' ('n' of them, each with a minimatch in 'matches') the
+ * controller's table 0 of --openflow from 'cb', in descending priority. */
+static size_t
+openflow_table0(const struct classbench_rule *cb, size_t n_cb,
+                struct xlate_offload_flow *flows, struct minimatch *matches)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < n_cb; i += 7) {
+        const struct classbench_rule *r = &cb[i];
+        struct match m;
+
+        match_init_catchall(&m);
+        match_set_dl_type(&m, htons(0x0800));
+        match_set_nw_src_masked(&m, htonl(r->src), htonl(r->src_mask));
+        match_set_nw_dst_masked(&m, htonl(r->dst), htonl(r->dst_mask));
+        if (r->proto >= 0) {
+            match_set_nw_proto(&m, r->proto);
+            if ((r->proto == 6 || r->proto == 17)
+                && r->dport_lo == r->dport_hi) {
+                match_set_tp_dst(&m, htons(r->dport_lo));
+            }
+        }
+        switch (i % 13) {
+        case 1:
+            match_set_in_port(&m, (OVS_FORCE ofp_port_t) 1);
+            break;
+        case 2:
+            match_set_in_port(&m, (OVS_FORCE ofp_port_t) 2);
+            break;
+        case 3:
+            match_set_metadata(&m, (OVS_FORCE ovs_be64) htobe64(5));
+            break;
+        case 4:
+            match_set_dl_vlan(&m, htons(5), 0);
+            break;
+        }
+        minimatch_init(&matches[n], &m);
+
+        uint32_t fate = classbench_below(10);
+        flows[n] = (struct xlate_offload_flow) {
+            .match = &matches[n],
+            .priority = 100 + 10 * classbench_below(4),
+            .fate = (fate < 3 ? XLATE_OFFLOAD_DROP
+                     : fate < 9 ? XLATE_OFFLOAD_OUTPUT
+                     : XLATE_OFFLOAD_OTHER),
+            .dest = fate < 6 ? 0 : 1,
+        };
+        n++;
+    }
+
+    struct match all;
+    match_init_catchall(&all);
+    minimatch_init(&matches[n], &all);
+    flows[n] = (struct xlate_offload_flow) {
+        .match = &matches[n], .priority = 1,
+        .fate = XLATE_OFFLOAD_OUTPUT, .dest = 0,
+    };
+    n++;
+
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = i + 1; j < n; j++) {
+            if (flows[j].priority > flows[i].priority) {
+                struct xlate_offload_flow tmp = flows[i];
+                flows[i] = flows[j];
+                flows[j] = tmp;
+            }
+        }
+    }
+    return n;
+}
+
 int
 test_offload_classbench_main(int argc, char *argv[])
 {
@@ -326,10 +408,13 @@ test_offload_classbench_main(int argc, char *argv[])
     uint64_t seed = strtoull(argv[2], NULL, 10);
     size_t count = strtoul(argv[3], NULL, 10);
     bool check_ipv4 = false;
+    bool openflow = false;
     const char *xdp_device = NULL;
     for (int i = 4; i < argc; i++) {
         if (!strcmp(argv[i], "--check-ipv4")) {
             check_ipv4 = true;
+        } else if (!strcmp(argv[i], "--openflow")) {
+            openflow = true;
         } else if (!strncmp(argv[i], "--xdp=", 6)) {
             xdp_device = argv[i] + 6;
         } else {
@@ -340,13 +425,16 @@ test_offload_classbench_main(int argc, char *argv[])
     size_t n_cb;
     struct classbench_rule *cb = classbench_read(argv[1], &n_cb);
 
-    /* The port's ingress ACL: every rule. */
+    /* The port's ingress ACL: every rule (every 10th in OpenFlow
+     * mode). */
     struct acl_entry *in = iovp_xmalloc(n_cb * sizeof *in);
     int *in_prio = iovp_xmalloc(n_cb * sizeof *in_prio);
-    for (size_t i = 0; i < n_cb; i++) {
-        classbench_to_entry(&cb[i], i + 1, true, i % 2 == 0, &in[i]);
+    size_t n_in = 0;
+    for (size_t i = 0; i < n_cb; i += openflow ? 10 : 1) {
+        classbench_to_entry(&cb[i], n_in + 1, true, i % 2 == 0, &in[n_in]);
+        n_in++;
     }
-    xlate_acl_priorities(in, n_cb, in_prio);
+    xlate_acl_priorities(in, n_in, in_prio);
 
     /* The second destination's egress ACL: every 50th rule. */
     size_t n_out = 0;
@@ -373,10 +461,20 @@ test_offload_classbench_main(int argc, char *argv[])
         .check_ipv4 = check_ipv4,
         .ipv4 = ipv4,
         .n_ipv4 = 2,
-        .acl = { .entries = in, .priorities = in_prio, .n = n_cb },
+        .acl = { .entries = in, .priorities = in_prio, .n = n_in },
         .dests = dests,
         .n_dests = 2,
     };
+    struct xlate_offload_flow *flows = NULL;
+    struct minimatch *matches = NULL;
+    if (openflow) {
+        flows = iovp_xmalloc((n_cb / 7 + 2) * sizeof *flows);
+        matches = iovp_xmalloc((n_cb / 7 + 2) * sizeof *matches);
+        port.openflow = true;
+        port.ofport = 1;
+        port.flows = flows;
+        port.n_flows = openflow_table0(cb, n_cb, flows, matches);
+    }
 
     struct planner_rule *rules;
     size_t n_rules;
@@ -401,8 +499,8 @@ test_offload_classbench_main(int argc, char *argv[])
         }
     }
     free(sorted);
-    printf("%zu ACL entries, %zu egress entries: %zu rules\n", n_cb, n_out,
-           n_rules);
+    printf("%zu ACL entries, %zu egress entries, %zu flows: %zu rules\n",
+           n_in, n_out, port.n_flows, n_rules);
 
     static const char *const shapes[] = {
         "sim:entries=0",
@@ -434,7 +532,12 @@ test_offload_classbench_main(int argc, char *argv[])
     }
 
     free(rules);
-    for (size_t i = 0; i < n_cb; i++) {
+    for (size_t i = 0; i < port.n_flows; i++) {
+        minimatch_destroy(&matches[i]);
+    }
+    free(matches);
+    free(flows);
+    for (size_t i = 0; i < n_in; i++) {
         acl_entry_destroy(&in[i]);
     }
     for (size_t i = 0; i < n_out; i++) {
