@@ -30,6 +30,7 @@
 #include "agent/agent-private.h"
 #include "agent/ports.h"
 #include "agent/translate.h"
+#include "agent/xlate-nic.h"
 #include "lib/control.h"
 #include "lib/util.h"
 #include "model/vswitch-idl.h"
@@ -244,6 +245,95 @@ agent_nb_flush(uv_check_t *check)
     }
 }
 
+/* Adds 'packets' and 'bytes' to the copy of 'key' in 'counts'. */
+static void
+agent_nb_count(struct oflow_table *counts, const struct oflow *key,
+               uint64_t packets, uint64_t bytes)
+{
+    struct oflow *f = oflow_table_find(counts, key);
+
+    if (!f) {
+        f = oflow_clone(key);
+        f->n_packets = f->n_bytes = 0;
+        oflow_table_insert(counts, f);
+    }
+    f->n_packets += packets;
+    f->n_bytes += bytes;
+}
+
+/* What the NIC's rules counted so far is about to go with them (every
+ * rule of a port goes when the port's fast path is withdrawn). */
+static void
+agent_nb_nic_gone(struct agent *agent)
+{
+    const struct oflow *f;
+
+    OFLOW_TABLE_FOR_EACH (f, &agent->nb_nic_now) {
+        agent_nb_count(&agent->nb_nic_gone, f, f->n_packets, f->n_bytes);
+    }
+    oflow_table_clear(&agent->nb_nic_now);
+}
+
+static void
+agent_nb_nic_read_cb(const struct oflow *f, uint64_t packets,
+                     uint64_t bytes, void *now)
+{
+    agent_nb_count(now, f, packets, bytes);
+}
+
+/* The NIC's counters were read: takes what its rules counted for each
+ * flow of the controller's table 0.  A flow whose count went down lost
+ * rules (a re-plan gave it others): what they had counted is kept. */
+void
+agent_northbound_read_nic(struct agent *agent)
+{
+    if (!agent->nb || !agent->nicctrl
+        || !nbswitch_table0(agent->nb)) {
+        return;
+    }
+
+    struct oflow_table now;
+    oflow_table_init(&now);
+    struct xlate_nic_policy policy;
+    translate_nic_policy(agent->translate, NULL, &policy);
+    xlate_nic_openflow_stats(agent->nicctrl, &policy, agent_nb_nic_read_cb,
+                             &now);
+
+    const struct oflow *f;
+    OFLOW_TABLE_FOR_EACH (f, &agent->nb_nic_now) {
+        const struct oflow *g = oflow_table_find(&now, f);
+        if (!g || g->n_packets < f->n_packets) {
+            agent_nb_count(&agent->nb_nic_gone, f, f->n_packets,
+                           f->n_bytes);
+        }
+    }
+    oflow_table_swap(&now, &agent->nb_nic_now);
+    oflow_table_destroy(&now);
+
+    /* The counts of flows that the controller's table no longer has. */
+    struct oflow *gone;
+    OFLOW_TABLE_FOR_EACH_SAFE (gone, &agent->nb_nic_gone) {
+        if (!oflow_table_find(nbswitch_table0(agent->nb), gone)) {
+            oflow_table_remove(&agent->nb_nic_gone, gone);
+            oflow_destroy(gone);
+        }
+    }
+}
+
+/* nbswitch's table0_counts callback. */
+static void
+agent_nb_table0_counts(const struct oflow *key, uint64_t *packets,
+                       uint64_t *bytes, void *agent_)
+{
+    struct agent *agent = agent_;
+    const struct oflow *now = oflow_table_find(&agent->nb_nic_now, key);
+    const struct oflow *gone = oflow_table_find(&agent->nb_nic_gone, key);
+
+    *packets = ((now ? now->n_packets : 0)
+                + (gone ? gone->n_packets : 0));
+    *bytes = (now ? now->n_bytes : 0) + (gone ? gone->n_bytes : 0);
+}
+
 /* The controller's table 0 is about to change in the bridge: the NIC's
  * rules that read it go first. */
 static void
@@ -251,6 +341,7 @@ agent_nb_table0_changing(void *agent_)
 {
     struct agent *agent = agent_;
 
+    agent_nb_nic_gone(agent);
     translate_openflow_changing(agent->translate);
     agent_wake(agent);
 }
@@ -280,6 +371,7 @@ agent_northbound_open(struct agent *agent, const char *targets,
         .backlog = agent_nb_backlog,
         .table0_changing = agent_nb_table0_changing,
         .table0_changed = agent_nb_table0_changed,
+        .table0_counts = agent_nb_table0_counts,
     };
     static const struct ofp_client_cbs bridge_cbs = {
         .active = agent_nb_bridge_active,
@@ -304,6 +396,8 @@ agent_northbound_open(struct agent *agent, const char *targets,
     }
 
     agent->nb = nbswitch_create(&nb_cbs, agent);
+    oflow_table_init(&agent->nb_nic_now);
+    oflow_table_init(&agent->nb_nic_gone);
     if (agent->nicctrl) {
         /* Offload reads the controller's table 0. */
         nbswitch_watch_table0(agent->nb, true);
@@ -383,6 +477,8 @@ agent_northbound_close(struct agent *agent)
         uv_close((uv_handle_t *) &agent->nb_flush, NULL);
         nbswitch_destroy(agent->nb);
         agent->nb = NULL;
+        oflow_table_destroy(&agent->nb_nic_now);
+        oflow_table_destroy(&agent->nb_nic_gone);
     }
 }
 

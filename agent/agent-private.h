@@ -40,6 +40,8 @@
 
 #include <openvswitch/list.h>
 
+#include "ofp/oflow.h"
+
 struct bclient_options;
 struct control_conn;
 struct control_deferred;
@@ -107,6 +109,14 @@ struct agent {
     size_t n_nb_servers;
     struct ovs_list nb_peers;
 
+    /* With offload, the frames the NIC decided by each flow of the
+     * controller's table 0, for its flow statistics, in the n_packets and
+     * n_bytes of a copy of the flow: what the NIC's rules counted as of
+     * the last read of its counters ('nb_nic_now'), and what rules that
+     * are gone counted ('nb_nic_gone'), so that a flow's counters never go
+     * back when its rules in the NIC change. */
+    struct oflow_table nb_nic_now, nb_nic_gone;
+
     /* Offload: each VM port's fast path in the NIC, or NULL if none. */
     struct nicctrl *nicctrl;
 
@@ -162,6 +172,7 @@ char *agent_northbound_open(struct agent *, const char *targets,
                             const struct bclient_options *);
 void agent_northbound_close(struct agent *);
 void agent_northbound_run(struct agent *);
+void agent_northbound_read_nic(struct agent *);
 json_t *agent_northbound_status(const struct agent *);
 
 /* agent-appctl.c. */

@@ -162,6 +162,7 @@ agent_stats_timer(uv_timer_t *timer)
     }
     if (agent->nicctrl && ofctrl_is_ready(agent->ofctrl)) {
         nicctrl_replan(agent->nicctrl, uv_now(agent->loop));
+        agent_northbound_read_nic(agent);
         agent_wake(agent);      /* A run commits what waits for it. */
     }
 }

@@ -58,7 +58,8 @@ struct nic_model {
     struct xlate_offload_dest *dests;
     int *dest_ofports;
     struct xlate_offload_remote *remotes;
-    struct xlate_offload_flow *flows;   /* OpenFlow mode. */
+    struct xlate_offload_flow *flows;   /* OpenFlow mode, and the flows */
+    const struct oflow **oflows;        /* of table 0 they are. */
 };
 
 /* The models of every such port, and the ACLs they share. */
@@ -178,9 +179,11 @@ nic_model_add_flows(struct nic_model *m, const struct nic_of_flow *ofs,
                     size_t n)
 {
     m->flows = iovp_xmalloc(MAX(n, 1) * sizeof *m->flows);
+    m->oflows = iovp_xmalloc(MAX(n, 1) * sizeof *m->oflows);
     for (size_t i = 0; i < n; i++) {
         struct xlate_offload_flow *xf = &m->flows[i];
 
+        m->oflows[i] = ofs[i].flow;
         xf->match = &ofs[i].flow->match;
         xf->priority = ofs[i].flow->priority;
         xf->fate = ofs[i].fate;
@@ -348,6 +351,7 @@ nic_models_destroy(struct nic_models *ms)
         free(ms->models[i].dest_names);
         free(ms->models[i].remotes);
         free(ms->models[i].flows);
+        free(ms->models[i].oflows);
     }
     free(ms->models);
     SHASH_FOR_EACH (node, &ms->acls) {
@@ -762,6 +766,40 @@ xlate_nic_flow_stats(const struct nicctrl *nc,
     free(v.defaults[0].flows);
     free(v.defaults[1].flows);
     free(v.qos.flows);
+    nic_models_destroy(&ms);
+}
+
+static void
+nic_add_openflow_decided(const struct nic_model *m,
+                         const struct planner_rule *rule OVS_UNUSED,
+                         const struct xlate_offload_origin *o,
+                         uint64_t packets, uint64_t bytes, void *counts)
+{
+    if (m->port.openflow && o->flow >= 0) {
+        nic_count_flow(counts, m->oflows[o->flow], packets, bytes);
+    }
+}
+
+/* Calls 'cb' for each flow of the OpenFlow controller's table 0
+ * (nbswitch_table0() of 'p->openflow') that the NIC decided frames by,
+ * with how many frames and bytes, as of the last read of its counters. */
+void
+xlate_nic_openflow_stats(const struct nicctrl *nc,
+                         const struct xlate_nic_policy *p,
+                         xlate_nic_flow_cb *cb, void *aux)
+{
+    struct xlate_nic_counts counts;
+    struct nic_models ms;
+
+    xlate_nic_counts_init(&counts);
+    nic_models_build(nc, p, &ms);
+    nic_for_each_decided(nc, &ms, nic_add_openflow_decided, &counts);
+
+    struct nic_flow_count *c;
+    HMAP_FOR_EACH (c, node, &counts.flows) {
+        cb(c->flow, c->packets, c->bytes, aux);
+    }
+    xlate_nic_counts_destroy(&counts);
     nic_models_destroy(&ms);
 }
 

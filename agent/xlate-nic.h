@@ -66,6 +66,11 @@ bool xlate_nic_counts_get(const struct xlate_nic_counts *,
                           uint64_t *bytes);
 void xlate_nic_counts_init(struct xlate_nic_counts *);
 void xlate_nic_counts_destroy(struct xlate_nic_counts *);
+typedef void xlate_nic_flow_cb(const struct oflow *, uint64_t packets,
+                               uint64_t bytes, void *aux);
+void xlate_nic_openflow_stats(const struct nicctrl *,
+                              const struct xlate_nic_policy *,
+                              xlate_nic_flow_cb *, void *aux);
 char *xlate_nic_verify(struct nicctrl *, const struct xlate_nic_policy *,
                        const char *port, size_t count, uint64_t seed,
                        json_t **resultp);

@@ -1984,6 +1984,22 @@ nb_take_flow_stats(struct nbswitch *sw, struct nb_request *rq,
                                        rq->out_port)) {
             continue;
         }
+        if (fs.table_id == PIPELINE_OF_TABLE0 && sw->cbs.table0_counts) {
+            /* What the NIC decided by the flow counts too. */
+            struct oflow key = { .table_id = fs.table_id,
+                                 .priority = fs.priority };
+            uint64_t packets = 0, bytes = 0;
+
+            minimatch_init(&key.match, &fs.match);
+            sw->cbs.table0_counts(&key, &packets, &bytes, sw->aux);
+            minimatch_destroy(&key.match);
+            if (fs.packet_count != UINT64_MAX) {
+                fs.packet_count += packets;
+            }
+            if (fs.byte_count != UINT64_MAX) {
+                fs.byte_count += bytes;
+            }
+        }
         if (rq->kind == NB_REQ_AGGREGATE) {
             rq->aggregate.packet_count += fs.packet_count;
             rq->aggregate.byte_count += fs.byte_count;

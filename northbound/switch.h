@@ -50,6 +50,7 @@
 
 struct nbswitch;
 struct nbconn;
+struct oflow;
 struct ofpbuf;
 struct ovs_list;
 
@@ -79,6 +80,13 @@ struct nbswitch_cbs {
      * Either may be NULL. */
     void (*table0_changing)(void *aux);
     void (*table0_changed)(void *aux);
+
+    /* Adds to '*packets' and '*bytes' the frames that the flow of the
+     * bridge's copy of the controller's table 0 with the identity of 'key'
+     * decided outside the bridge (in the NIC), for the controller's flow
+     * statistics.  May be NULL. */
+    void (*table0_counts)(const struct oflow *key, uint64_t *packets,
+                          uint64_t *bytes, void *aux);
 };
 
 /* A controller that has this many bytes queued unread gets no more
