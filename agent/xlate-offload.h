@@ -39,6 +39,13 @@
  * among the entry's value/mask pairs and destinations (the ACLs' flows are
  * shared by every port bound to the ACL, and carry no destination).
  *
+ * A port in OpenFlow mode has the controller's table 0 in place of the L2
+ * lookup and its destinations' MACs: under each permitting ingress entry,
+ * for each of the controller's flows in its order, the entry's admitted
+ * frames that the flow matches are dropped (a flow without actions), go
+ * through the egress ACL of the one destination the flow outputs to, or
+ * go to OVS (anything else); see xo_openflow_port() for its priorities.
+ *
  * A frame with a VLAN tag is matched by no rule, so it goes to OVS (whose
  * per-VLAN bindings decide it); so does everything the fast path does not
  * do: ARP, IPv6, flooding, tunnels, a destination with a VLAN tag.  A
