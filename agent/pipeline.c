@@ -116,6 +116,22 @@ pl_put_goto(struct ofpbuf *ofpacts, uint8_t table)
     ofpact_put_GOTO_TABLE(ofpacts)->table_id = table;
 }
 
+/* Reads 'port''s MAC into '*mac', and whether it has one into
+ * '*has_mac'.  Returns false, with a warning, if the MAC it names is not
+ * one: then what it sends cannot be checked, and nothing is admitted. */
+static bool
+pl_port_mac(const struct port *port, struct eth_addr *mac, bool *has_mac)
+{
+    *has_mac = port_parse_mac(port, mac);
+    if (port->mac[0] && !*has_mac) {
+        VLOG_WARN_RL(&rl, "port %s: its MAC \"%s\" (external_ids:"
+                     "attached-mac) is not a MAC: nothing it sends is "
+                     "admitted", port->name, port->mac);
+        return false;
+    }
+    return true;
+}
+
 static void
 pl_put_resubmit(struct ofpbuf *ofpacts, uint8_t table)
 {
@@ -299,19 +315,14 @@ pipeline_binding_flows(const struct port *port, const struct port_binding *b,
 {
     uint64_t origin = pipeline_port_origin(port->name);
     struct eth_addr mac;
-    bool has_mac = port_parse_mac(port, &mac);
+    bool has_mac;
     uint64_t stub[64];
     struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
     ovs_be64 metadata = htobe64(b->metadata);
     ovs_be32 reg7 = htonl(port->ofport);
     struct match m;
 
-    if (port->mac[0] && !has_mac) {
-        /* Without its MAC, what it sends could not be checked: nothing
-         * is admitted. */
-        VLOG_WARN_RL(&rl, "port %s: its MAC \"%s\" (external_ids:"
-                     "attached-mac) is not a MAC: nothing it sends is "
-                     "admitted", port->name, port->mac);
+    if (!pl_port_mac(port, &mac, &has_mac)) {
         goto output;
     }
 
@@ -368,17 +379,13 @@ pipeline_openflow_port_flows(const struct port *port,
 {
     uint64_t origin = pipeline_port_origin(port->name);
     struct eth_addr mac;
-    bool has_mac = port_parse_mac(port, &mac);
+    bool has_mac;
     uint64_t stub[64];
     struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
     ovs_be64 acl = htobe64(port->acl ? pipeline_acl_id(port->acl) : 0);
     struct match m;
 
-    if (port->mac[0] && !has_mac) {
-        VLOG_WARN_RL(&rl, "port %s: its MAC \"%s\" (external_ids:"
-                     "attached-mac) is not a MAC: nothing it sends is "
-                     "admitted", port->name, port->mac);
-    } else {
+    if (pl_port_mac(port, &mac, &has_mac)) {
         if (port->acl) {
             pl_put_set_field(&ofpacts, MFF_XREG2, &acl);
         }

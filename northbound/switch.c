@@ -844,6 +844,21 @@ nb_find_request(const struct nbswitch *sw, ovs_be32 xid)
     return NULL;
 }
 
+/* Takes 'oh', a request whose reply the bridge's gives, to the bridge as
+ * 'msg', waiting for 'kind': a multipart reply for the controller begins
+ * now. */
+static struct nb_request *
+nb_relay(struct nbswitch *sw, struct nbconn *conn, const struct ofp_header *oh,
+         enum nb_request_kind kind, struct ofpbuf *msg)
+{
+    struct nb_request *rq = nb_to_bridge(sw, conn, oh, kind, msg);
+
+    if (ofpmsg_is_stat_request(oh)) {
+        ofpmp_init(&rq->replies, oh);
+    }
+    return rq;
+}
+
 /* Sends what the switch queued for the bridge and for each controller,
  * through the callbacks given to nbswitch_create(). */
 void
@@ -1234,15 +1249,12 @@ nb_flow_stats(struct nbswitch *sw, struct nbconn *conn,
         bfsr.aggregate = false;
         bfsr.out_port = OFPP_ANY;
         bfsr.table_id = nbx_table_to_bridge(all ? 0 : fsr.table_id);
-        struct nb_request *rq = nb_to_bridge(
+        struct nb_request *rq = nb_relay(
             sw, conn, oh, aggregate ? NB_REQ_AGGREGATE : NB_REQ_FLOW_STATS,
             ofputil_encode_flow_stats_request(&bfsr,
                                               nb_bridge_protocol(sw)));
         nb_flow_reads(sw, rq, &bfsr, all);
         rq->out_port = fsr.out_port;
-        if (!aggregate) {
-            ofpmp_init(&rq->replies, oh);
-        }
     }
     return error;
 }
@@ -1329,21 +1341,6 @@ nb_packet_out(struct nbswitch *sw, struct nbconn *conn,
     return error;
 }
 
-
-/* Takes 'oh', a request whose reply the bridge's gives, to the bridge as
- * 'msg', waiting for 'kind': a multipart reply for the controller begins
- * now. */
-static struct nb_request *
-nb_relay(struct nbswitch *sw, struct nbconn *conn, const struct ofp_header *oh,
-         enum nb_request_kind kind, struct ofpbuf *msg)
-{
-    struct nb_request *rq = nb_to_bridge(sw, conn, oh, kind, msg);
-
-    if (ofpmsg_is_stat_request(oh)) {
-        ofpmp_init(&rq->replies, oh);
-    }
-    return rq;
-}
 
 static enum ofperr
 nb_port_stats(struct nbswitch *sw, struct nbconn *conn,
