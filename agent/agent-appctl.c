@@ -537,8 +537,9 @@ agent_cmd_offload_show(struct control_conn *conn, int argc,
     }
     if (argc > 1 && !nicctrl_has_port(agent->nicctrl, argv[1])) {
         char *error = iovp_xasprintf("%s: no fast path for this port (it "
-                                     "needs an untagged binding, a known "
-                                     "MAC and a network device)", argv[1]);
+                                     "needs an untagged binding or OpenFlow "
+                                     "mode, a known MAC and a network "
+                                     "device)", argv[1]);
         control_reply_error(conn, error);
         free(error);
         return;

@@ -102,8 +102,8 @@ struct nic_vm_port {
  * untagged binding, an OpenFlow port, a MAC that it owns in the binding's
  * logical switch, and a network device that the backend knows; or, in
  * OpenFlow mode, the controller's table 0 known ('table0'), an OpenFlow
- * port that no port_mod of the controller's configured, its MAC and a
- * network device. */
+ * port that the bridge forwards as its flows say (no port_mod made it
+ * down or drop), its MAC and a network device. */
 static void
 nic_vm_port_read(const struct nicctrl *nc, const struct xlate_nic_policy *p,
                  const struct oflow_table *table0, const struct port *vp,
@@ -112,7 +112,7 @@ nic_vm_port_read(const struct nicctrl *nc, const struct xlate_nic_policy *p,
     np->vp = vp;
     np->b = vp->openflow ? NULL : port_find_binding(vp, 0);
     np->usable = ((vp->openflow
-                   ? (table0 && !nbswitch_port_configured(
+                   ? (table0 && nbswitch_port_forwards(
                           p->openflow, (OVS_FORCE ofp_port_t) vp->ofport))
                    : np->b && np->b->owns_mac)
                   && vp->ofport > 0
@@ -338,6 +338,17 @@ nic_model_add_remotes(struct nic_model *m, const struct overlay *overlay)
     m->port.remotes = m->remotes;
 }
 
+static const struct nic_model *
+nic_models_find(const struct nic_models *ms, const char *name)
+{
+    for (size_t i = 0; i < ms->n; i++) {
+        if (!strcmp(ms->models[i].name, name)) {
+            return &ms->models[i];
+        }
+    }
+    return NULL;
+}
+
 static void
 nic_models_destroy(struct nic_models *ms)
 {
@@ -372,16 +383,32 @@ xlate_nic_update(struct nicctrl *nc, const struct xlate_nic_policy *p)
     struct nic_models ms;
     nic_models_build(nc, p, &ms);
 
-    const char **names = iovp_xmalloc(MAX(ms.n, 1) * sizeof *names);
+    const char **names = iovp_xmalloc((ms.n + p->ports->n + 1)
+                                      * sizeof *names);
+    size_t n_names = 0;
     for (size_t i = 0; i < ms.n; i++) {
         struct planner_rule *rules;
         size_t n;
         xlate_offload_port(&ms.models[i].port, &rules, &n, NULL);
         nicctrl_set_rules(nc, ms.models[i].name, ms.models[i].device, rules,
                           n);
-        names[i] = ms.models[i].name;
+        names[n_names++] = ms.models[i].name;
     }
-    nicctrl_retain(nc, names, ms.n);
+
+    /* A port in OpenFlow mode without a fast path for now (the controller's
+     * table 0 not known yet, or changing) has its device taken over empty:
+     * a fast path that an iovpd before this one left there would go on
+     * deciding by a table that the controller may change. */
+    for (size_t i = 0; i < p->ports->n; i++) {
+        const struct port *vp = p->ports->sorted[i];
+        if (vp->openflow && vp->interface && vp->interface[0]
+            && nicctrl_port_id(nc, vp->interface)
+            && !nic_models_find(&ms, vp->name)) {
+            nicctrl_set_rules(nc, vp->name, vp->interface, NULL, 0);
+            names[n_names++] = vp->name;
+        }
+    }
+    nicctrl_retain(nc, names, n_names);
     free(names);
     nic_models_destroy(&ms);
 }
@@ -964,9 +991,8 @@ xlate_nic_verify(struct nicctrl *nc, const struct xlate_nic_policy *p,
     if (!m || !nicctrl_has_port(nc, port)) {
         nic_models_destroy(&ms);
         return iovp_xstrdup("no such port, or its fast path is not in the "
-                            "NIC (an untagged binding, or OpenFlow mode with "
-                            "the controller's table 0 known, a known MAC "
-                            "and a network device are needed)");
+                            "NIC (an untagged binding or OpenFlow mode, a "
+                            "known MAC and a network device are needed)");
     }
     nic_model_add_remotes(m, p->overlay);
 

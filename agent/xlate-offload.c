@@ -343,12 +343,14 @@ xo_flows(const struct xlate_offload_port *port, struct xo_flow **flowsp,
         if ((m.wc.masks.in_port.ofp_port
              && m.flow.in_port.ofp_port
                 != (OVS_FORCE ofp_port_t) port->ofport)
-            || m.flow.metadata) {
+            || m.flow.metadata
+            || m.flow.packet_type) {    /* Not Ethernet (PT_ETH, 0). */
             continue;           /* Never a frame of this port. */
         }
         m.wc.masks.in_port.ofp_port = 0;
         m.flow.in_port.ofp_port = 0;
         m.wc.masks.metadata = 0;
+        m.wc.masks.packet_type = 0;
 
         struct xo_flow *f = &fs[k++];
         f->index = i;
@@ -382,13 +384,15 @@ xo_of_priority(size_t in, int flow, uint32_t out)
 
 #define XO_OF_MAX_INGRESS 127
 #define XO_OF_MAX_EGRESS 254
+#define XO_OF_MAX_RULES 65536
 
 /* Adds to 'rs' the rules of 'port', in OpenFlow mode: as for a port in
  * hardware_vtep mode, with the controller's table 0 in place of the L2
  * lookup.  A rule's priority has the ingress entry's rank (first 127 the
  * highest) in its top 7 bits, the controller's priority plus 1 in the next
  * 17, the egress entry's rank (254 the first) in the low 8; a port with
- * more entries than that in an ACL has no rules.  A flow that is not a
+ * more entries than that in an ACL, or more than XO_OF_MAX_RULES rules,
+ * has no rules.  A flow that is not a
  * drop or an output to a local destination, or that is ambiguous, sends
  * its frames to OVS. */
 static void
@@ -420,9 +424,13 @@ xo_openflow_port(const struct xlate_offload_port *port, struct xo_rules *rs)
 
     struct fp_match untagged;
     xo_untagged(&untagged);
+    size_t first = rs->n;
     for (size_t i = 0; fits && i < n_ingress; i++) {
         const struct xo_item *in = &ingress[i];
         size_t in_rank = n_ingress - i;
+        if (rs->n - first > XO_OF_MAX_RULES) {
+            break;
+        }
         for (size_t k = 0; k < in->n; k++) {
             struct fp_match im;
             if (!fp_match_intersect(&in->matches[k], &untagged, &im)) {
@@ -446,6 +454,9 @@ xo_openflow_port(const struct xlate_offload_port *port, struct xo_rules *rs)
                 }
                 for (size_t fi = 0; fi < n_flows; fi++) {
                     const struct xo_flow *f = &flows[fi];
+                    if (rs->n - first > XO_OF_MAX_RULES) {
+                        break;
+                    }
                     const struct xlate_offload_flow *pf
                         = &port->flows[f->index];
                     struct fp_match fm;
@@ -497,6 +508,10 @@ xo_openflow_port(const struct xlate_offload_port *port, struct xo_rules *rs)
             xo_add(rs, &im, in->exact[k], xo_of_priority(in_rank, -1, 0),
                    FP_TO_OVS, 0, 0);
         }
+    }
+
+    if (rs->n - first > XO_OF_MAX_RULES) {
+        rs->n = first;          /* Too many for the planner: OVS's. */
     }
 
     for (size_t d = 0; d < port->n_dests; d++) {

@@ -200,8 +200,20 @@ struct nbswitch {
                                  * sent... */
     bool settle_pending;        /* ...and needs a barrier, or... */
     ovs_be32 settle_xid;        /* ...has that barrier, with this xid. */
-    ofp_port_t *blocked;        /* Ports a port_mod configured. */
-    size_t n_blocked;
+
+    /* The bridge's configuration of each of its ports (OFPUTIL_PC_*), as
+     * its port descriptions and status messages say: a port_mod, the
+     * controller's or anyone's, may have made one drop what it receives
+     * or would send. */
+    struct nb_port_config *configs;
+    size_t n_configs;
+    bool configs_known;         /* The bridge's port descriptions came. */
+    ovs_be32 port_desc_xid;     /* Of their request, or 0. */
+};
+
+struct nb_port_config {
+    ofp_port_t port_no;
+    enum ofputil_port_config config;
 };
 
 static struct nb_request *nb_find_request(const struct nbswitch *,
@@ -309,8 +321,10 @@ nb_table0_monitor(struct nbswitch *sw)
     enum ofputil_protocol protocol = nb_bridge_protocol(sw);
 
     if (sw->monitor_id) {
-        nb_queue(sw, ofputil_encode_flow_monitor_cancel(sw->monitor_id,
-                                                        protocol));
+        struct ofpbuf *cancel = ofputil_encode_flow_monitor_cancel(
+            sw->monitor_id, protocol);
+        ((struct ofp_header *) cancel->data)->xid = htonl(sw->next_xid++);
+        nb_queue(sw, cancel);
     }
     struct ofputil_flow_monitor_request fmr = {
         .id = ++sw->monitor_id,
@@ -430,18 +444,132 @@ nbswitch_table0(const struct nbswitch *sw)
     return nb_table0_available(sw) ? &sw->table0 : NULL;
 }
 
-/* Returns true if a controller's port_mod configured port 'port' (down,
- * no receive, no forward...) since the switch was created: what the
- * bridge then does with its frames is its own to decide. */
-bool
-nbswitch_port_configured(const struct nbswitch *sw, ofp_port_t port)
+/* The configuration bits of a port that change what the bridge does with
+ * its frames, beyond its flows. */
+#define NB_PC_RESTRICTING (OFPUTIL_PC_PORT_DOWN | OFPUTIL_PC_NO_RECV     \
+                           | OFPUTIL_PC_NO_FWD)
+
+/* The configuration bits that only OpenFlow knows (the Interface's
+ * administrative state shows the others), shown to the controllers. */
+#define NB_PC_OPENFLOW (OFPUTIL_PC_NO_RECV | OFPUTIL_PC_NO_FWD           \
+                        | OFPUTIL_PC_NO_PACKET_IN)
+
+static struct nb_port_config *
+nb_find_config(const struct nbswitch *sw, ofp_port_t port_no)
 {
-    for (size_t i = 0; i < sw->n_blocked; i++) {
-        if (sw->blocked[i] == port) {
-            return true;
+    for (size_t i = 0; i < sw->n_configs; i++) {
+        if (sw->configs[i].port_no == port_no) {
+            return &sw->configs[i];
         }
     }
+    return NULL;
+}
+
+/* Returns true if the bridge is known to treat frames from and to port
+ * 'port' as its flows say: its configuration read, and neither down nor
+ * dropping what it receives or would send. */
+bool
+nbswitch_port_forwards(const struct nbswitch *sw, ofp_port_t port)
+{
+    const struct nb_port_config *c = nb_find_config(sw, port);
+
+    return sw->configs_known && (!c || !(c->config & NB_PC_RESTRICTING));
+}
+
+/* Shows in 'pp' the bridge's configuration of its port that only
+ * OpenFlow knows. */
+static void
+nb_port_show_config(const struct nbswitch *sw, struct ofputil_phy_port *pp)
+{
+    const struct nb_port_config *c = nb_find_config(sw, pp->port_no);
+
+    pp->config = ((pp->config & ~NB_PC_OPENFLOW)
+                  | (c ? c->config & NB_PC_OPENFLOW : 0));
+}
+
+static void nb_port_status(struct nbswitch *, enum ofp_port_reason,
+                           const struct ofputil_phy_port *);
+
+/* The bridge's configuration of its ports may have changed: the
+ * controllers hear of what they see change, and the owner, for offload,
+ * re-reads which ports forward as their flows say. */
+static void
+nb_configs_changed(struct nbswitch *sw)
+{
+    for (size_t i = 0; i < sw->n_ports; i++) {
+        struct ofputil_phy_port *pp = &sw->ports[i].pp;
+        enum ofputil_port_config old = pp->config;
+
+        nb_port_show_config(sw, pp);
+        if (pp->config != old) {
+            nb_port_status(sw, OFPPR_MODIFY, pp);
+        }
+    }
+    if (sw->watch_table0) {
+        if (sw->cbs.table0_changing) {
+            sw->cbs.table0_changing(sw->aux);
+        }
+        nb_table0_changed(sw);
+    }
+}
+
+/* Takes 'pp', a port of the bridge's, with its configuration (or, if
+ * 'deleted', its going).  Returns true if that changes what the switch
+ * knew of it. */
+static bool
+nb_take_port_config(struct nbswitch *sw, const struct ofputil_phy_port *pp,
+                    bool deleted)
+{
+    struct nb_port_config *c = nb_find_config(sw, pp->port_no);
+
+    if (deleted) {
+        if (c) {
+            *c = sw->configs[--sw->n_configs];
+        }
+        return c != NULL;
+    } else if (!c) {
+        sw->configs = iovp_xrealloc(sw->configs, (sw->n_configs + 1)
+                                    * sizeof *sw->configs);
+        c = &sw->configs[sw->n_configs++];
+        c->port_no = pp->port_no;
+        c->config = pp->config;
+        return true;
+    } else if (c->config != pp->config) {
+        c->config = pp->config;
+        return true;
+    }
     return false;
+}
+
+/* Takes 'oh', a part of the bridge's port descriptions. */
+static void
+nb_take_port_desc(struct nbswitch *sw, const struct ofp_header *oh)
+{
+    struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
+    struct ofputil_phy_port pp;
+
+    ofpraw_pull_assert(&b);
+    while (!ofputil_pull_phy_port(oh->version, &b, &pp)) {
+        nb_take_port_config(sw, &pp, false);
+    }
+    if (!ofpmp_more(oh)) {
+        sw->port_desc_xid = 0;
+        sw->configs_known = true;
+        nb_configs_changed(sw);
+    }
+}
+
+/* Takes 'oh', the bridge's port status message. */
+static void
+nb_take_bridge_port_status(struct nbswitch *sw, const struct ofp_header *oh)
+{
+    struct ofputil_port_status ps;
+
+    if (!ofputil_decode_port_status(oh, &ps)
+        && nb_take_port_config(sw, &ps.desc, ps.reason == OFPPR_DELETE)
+        && sw->configs_known) {
+        nb_configs_changed(sw);
+    }
 }
 
 /* Queues 'msg' for the bridge, or holds it while the bridge is away. */
@@ -523,7 +651,7 @@ nbswitch_destroy(struct nbswitch *sw)
         ofpbuf_list_delete(&sw->bridge_out);
         ofpbuf_list_delete(&sw->held);
         oflow_table_destroy(&sw->table0);
-        free(sw->blocked);
+        free(sw->configs);
         free(sw->ports);
         free(sw);
     }
@@ -651,6 +779,9 @@ nbswitch_set_ports(struct nbswitch *sw, const struct nbswitch_port *ports,
 
     memcpy(new, ports, n * sizeof *new);
     qsort(new, n, sizeof *new, nb_port_compare);
+    for (size_t i = 0; i < n; i++) {
+        nb_port_show_config(sw, &new[i].pp);
+    }
     for (size_t i = 0; i < sw->n_ports; i++) {
         const struct nbswitch_port *old = &sw->ports[i];
         bool found = false;
@@ -1379,11 +1510,6 @@ nb_port_mod(struct nbswitch *sw, struct nbconn *conn,
         return OFPERR_OFPPMFC_BAD_HW_ADDR;
     }
     pm.hw_addr = port->bridge_hw_addr;
-    if (pm.mask && !nbswitch_port_configured(sw, pm.port_no)) {
-        sw->blocked = iovp_xrealloc(sw->blocked, (sw->n_blocked + 1)
-                                    * sizeof *sw->blocked);
-        sw->blocked[sw->n_blocked++] = pm.port_no;
-    }
     nb_table0_changing(sw);
     nb_to_bridge(sw, conn, oh, NB_REQ_ERRORS,
                  ofputil_encode_port_mod(&pm, nb_bridge_protocol(sw)));
@@ -1825,6 +1951,9 @@ nbswitch_bridge_active(struct nbswitch *sw, enum ofp_version version)
                                    | (1u << OFPR_ACTION_SET)
                                    | (1u << OFPR_GROUP)
                                    | (1u << OFPR_PACKET_OUT)),
+        .primary[OAM_PORT_STATUS] = ((1u << OFPPR_ADD)
+                                     | (1u << OFPPR_DELETE)
+                                     | (1u << OFPPR_MODIFY)),
         .primary[OAM_FLOW_REMOVED] = ((1u << OFPRR_IDLE_TIMEOUT)
                                       | (1u << OFPRR_HARD_TIMEOUT)
                                       | (1u << OFPRR_DELETE)
@@ -1842,7 +1971,17 @@ nbswitch_bridge_active(struct nbswitch *sw, enum ofp_version version)
     msg = ofputil_encode_set_config(&config, version);
     ovs_list_push_back(&sw->bridge_out, &msg->list_node);
     msg = ofputil_encode_set_async_config(
-        &async, (1u << OAM_PACKET_IN) | (1u << OAM_FLOW_REMOVED), version);
+        &async, ((1u << OAM_PACKET_IN) | (1u << OAM_PORT_STATUS)
+                 | (1u << OAM_FLOW_REMOVED)), version);
+    ovs_list_push_back(&sw->bridge_out, &msg->list_node);
+
+    /* The bridge's configuration of its ports, and its changes (the
+     * status messages asked for above, which come after the reply). */
+    sw->n_configs = 0;
+    sw->configs_known = false;
+    msg = ofputil_encode_port_desc_stats_request(version, OFPP_ANY);
+    ((struct ofp_header *) msg->data)->xid = htonl(sw->next_xid++);
+    sw->port_desc_xid = ((struct ofp_header *) msg->data)->xid;
     ovs_list_push_back(&sw->bridge_out, &msg->list_node);
 
     if (sw->watch_table0) {
@@ -1852,10 +1991,6 @@ nbswitch_bridge_active(struct nbswitch *sw, enum ofp_version version)
     sw->n_held = 0;
 }
 
-/* Drops what the switch holds for the bridge and the requests in flight,
- * with no answer: for when the controllers that sent them are being
- * dropped (the bridge may have restarted, and holds none of their flows,
- * so that they connect again and put them back). */
 /* Forgets the copy of table 0 and what was in flight to change it. */
 static void
 nb_table0_reset(struct nbswitch *sw)
@@ -1864,11 +1999,17 @@ nb_table0_reset(struct nbswitch *sw)
     sw->unsettled = false;
     sw->settle_pending = false;
     sw->settle_xid = 0;
-    if (sw->watch_table0 && sw->bridge_active) {
+    if (!sw->bridge_active) {
+        sw->monitor_id = 0;     /* A new connection has no monitor. */
+    } else if (sw->watch_table0) {
         nb_table0_monitor(sw);
     }
 }
 
+/* Drops what the switch holds for the bridge and the requests in flight,
+ * with no answer: for when the controllers that sent them are being
+ * dropped (the bridge may have restarted, and holds none of their flows,
+ * so that they connect again and put them back). */
 void
 nbswitch_bridge_reset(struct nbswitch *sw)
 {
@@ -1893,6 +2034,9 @@ nbswitch_bridge_disconnected(struct nbswitch *sw)
     }
     sw->bridge_active = false;
     sw->bridge_version = 0;
+    sw->n_configs = 0;
+    sw->configs_known = false;
+    sw->port_desc_xid = 0;
     ofpbuf_list_delete(&sw->bridge_out);
     nb_requests_clear(sw);
     nb_table0_reset(sw);
@@ -2224,7 +2368,12 @@ nbswitch_bridge_receive(struct nbswitch *sw, struct ofpbuf *msg)
     }
     switch (type) {
     case OFPTYPE_ERROR:
-        if (rq) {
+        if (sw->monitor_xid && oh->xid == sw->monitor_xid) {
+            enum ofperr error = ofperr_decode_msg(oh, NULL);
+            VLOG_WARN("the bridge refused the flow monitor on the "
+                      "controller's table 0 (%s): its flows are not "
+                      "offloaded", error ? ofperr_get_name(error) : "?");
+        } else if (rq) {
             enum ofperr error = ofperr_decode_msg(oh, NULL);
             if (rq->conn && error) {
                 nb_send_request_error(rq->conn, error, rq);
@@ -2321,6 +2470,16 @@ nbswitch_bridge_receive(struct nbswitch *sw, struct ofpbuf *msg)
 
     case OFPTYPE_FLOW_MONITOR_STATS_REPLY:
         nb_take_monitor_reply(sw, oh);
+        break;
+
+    case OFPTYPE_PORT_DESC_STATS_REPLY:
+        if (sw->port_desc_xid && oh->xid == sw->port_desc_xid) {
+            nb_take_port_desc(sw, oh);
+        }
+        break;
+
+    case OFPTYPE_PORT_STATUS:
+        nb_take_bridge_port_status(sw, oh);
         break;
 
     case OFPTYPE_FLOW_MONITOR_PAUSED:

@@ -124,7 +124,7 @@ void nbswitch_flush(struct nbswitch *);
 struct oflow_table;
 void nbswitch_watch_table0(struct nbswitch *, bool watch);
 const struct oflow_table *nbswitch_table0(const struct nbswitch *);
-bool nbswitch_port_configured(const struct nbswitch *, ofp_port_t);
+bool nbswitch_port_forwards(const struct nbswitch *, ofp_port_t);
 
 json_t *nbswitch_status(const struct nbswitch *);
 json_t *nbswitch_conn_status(const struct nbconn *);

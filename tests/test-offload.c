@@ -29,7 +29,8 @@
  * place of the L2 lookup, with a flow for every 7th rule (IPv4 addresses,
  * protocol, a single destination port), of four priorities that overlap,
  * each dropping, outputting to either destination or doing something
- * else, some for another in_port, a metadata or a VLAN, and a catch-all
+ * else, some for another in_port, a metadata, a VLAN or a packet type
+ * other than Ethernet, and a catch-all
  * output to the first destination.
  *
  * For each NIC shape (entries, masks, fields), the planner's fast path is
@@ -361,6 +362,10 @@ openflow_table0(const struct classbench_rule *cb, size_t n_cb,
             break;
         case 4:
             match_set_dl_vlan(&m, htons(5), 0);
+            break;
+        case 5:
+            /* IPv4 without Ethernet: never a VM's frame. */
+            match_set_packet_type(&m, htonl((1 << 16) | 0x0800));
             break;
         }
         minimatch_init(&matches[n], &m);
