@@ -261,19 +261,6 @@ agent_nb_count(struct oflow_table *counts, const struct oflow *key,
     f->n_bytes += bytes;
 }
 
-/* What the NIC's rules counted so far is about to go with them (every
- * rule of a port goes when the port's fast path is withdrawn). */
-static void
-agent_nb_nic_gone(struct agent *agent)
-{
-    const struct oflow *f;
-
-    OFLOW_TABLE_FOR_EACH (f, &agent->nb_nic_now) {
-        agent_nb_count(&agent->nb_nic_gone, f, f->n_packets, f->n_bytes);
-    }
-    oflow_table_clear(&agent->nb_nic_now);
-}
-
 static void
 agent_nb_nic_read_cb(const struct oflow *f, uint64_t packets,
                      uint64_t bytes, void *now)
@@ -282,8 +269,9 @@ agent_nb_nic_read_cb(const struct oflow *f, uint64_t packets,
 }
 
 /* The NIC's counters were read: takes what its rules counted for each
- * flow of the controller's table 0.  A flow whose count went down lost
- * rules (a re-plan gave it others): what they had counted is kept. */
+ * flow of the controller's table 0.  A flow whose count went down, or
+ * that has none now, lost rules (a change gave it others, or took its
+ * port's fast path): what they had counted is kept. */
 void
 agent_northbound_read_nic(struct agent *agent)
 {
@@ -335,13 +323,12 @@ agent_nb_table0_counts(const struct oflow *key, uint64_t *packets,
 }
 
 /* The controller's table 0 is about to change in the bridge: the NIC's
- * rules that read it go first. */
+ * rules that the change may affect go first. */
 static void
 agent_nb_table0_changing(void *agent_)
 {
     struct agent *agent = agent_;
 
-    agent_nb_nic_gone(agent);
     translate_openflow_changing(agent->translate);
     agent_wake(agent);
 }

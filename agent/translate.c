@@ -342,7 +342,8 @@ translate_openflow_changed(struct translate *t)
 }
 
 /* The controller's table 0 is about to change: the NIC's rules that read
- * it are withdrawn at once (nbswitch_table0() is NULL by now). */
+ * what may change are withdrawn at once (the switch shows the changes in
+ * flight, or no table at all). */
 void
 translate_openflow_changing(struct translate *t)
 {

@@ -138,14 +138,22 @@ nic_of_flow_compare(const void *a_, const void *b_)
             : a->flow->priority < b->flow->priority);
 }
 
-/* Reads 'table0' into '*flowsp' and '*n', in descending priority.  A flow
- * with a timeout is OVS's: its counters, which the NIC's frames would not
- * reach, decide when it goes. */
+/* Reads 'table0', nb's copy of the controller's table 0 (or NULL), into
+ * '*flowsp' and '*n', in descending priority.  A flow with a timeout is
+ * OVS's: its counters, which the NIC's frames would not reach, decide when
+ * it goes.  So is a flow that a change in flight may change, and one that
+ * it may add, which the copy does not show yet. */
 static void
-nic_of_flows_read(const struct oflow_table *table0,
+nic_of_flows_read(const struct nbswitch *nb, const struct oflow_table *table0,
                   struct nic_of_flow **flowsp, size_t *n)
 {
-    size_t n_flows = table0 ? oflow_table_count(table0) : 0;
+    const struct oflow **adding = NULL;
+    size_t n_adding = 0;
+    if (table0) {
+        nbswitch_table0_adding(nb, &adding, &n_adding);
+    }
+
+    size_t n_flows = (table0 ? oflow_table_count(table0) : 0) + n_adding;
     struct nic_of_flow *fs = iovp_xmalloc(MAX(n_flows, 1) * sizeof *fs);
     const struct oflow *f;
     size_t k = 0;
@@ -158,6 +166,7 @@ nic_of_flows_read(const struct oflow_table *table0,
             fs[k++] = (struct nic_of_flow) {
                 .flow = f,
                 .fate = (f->idle_timeout || f->hard_timeout
+                         || nbswitch_table0_is_changing(nb, f)
                          ? XLATE_OFFLOAD_OTHER
                          : fate == NBX_FATE_DROP ? XLATE_OFFLOAD_DROP
                          : fate == NBX_FATE_OUTPUT ? XLATE_OFFLOAD_OUTPUT
@@ -166,6 +175,15 @@ nic_of_flows_read(const struct oflow_table *table0,
             };
         }
     }
+    for (size_t i = 0; i < n_adding; i++) {
+        if (!oflow_table_find(table0, adding[i])) {
+            fs[k++] = (struct nic_of_flow) {
+                .flow = adding[i],
+                .fate = XLATE_OFFLOAD_OTHER,
+            };
+        }
+    }
+    free(adding);
     qsort(fs, k, sizeof *fs, nic_of_flow_compare);
     *flowsp = fs;
     *n = k;
@@ -247,7 +265,7 @@ nic_models_build(const struct nicctrl *nc, const struct xlate_nic_policy *p,
 
     struct nic_of_flow *of_flows;
     size_t n_of_flows;
-    nic_of_flows_read(table0, &of_flows, &n_of_flows);
+    nic_of_flows_read(p->openflow, table0, &of_flows, &n_of_flows);
     for (size_t i = 0; i < n_vps; i++) {
         const struct nic_vm_port *np = &nps[i];
         const struct port *vp = np->vp;

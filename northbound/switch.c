@@ -147,6 +147,10 @@ struct nb_request {
     /* NB_REQ_OUT_PORT's (every other kind has NULL: a bundle of
      * thousands of flow_mods is thousands of requests). */
     struct nb_out_port *out;
+
+    /* NB_REQ_OWN_BARRIER: the generation of changes to the controller's
+     * table 0 that its reply confirms (see nb_change_record()), or 0. */
+    uint64_t gen;
 };
 
 /* A delete with an out_port (nb_flow_mod_out_port()), while the bridge's
@@ -196,10 +200,19 @@ struct nbswitch {
     ovs_be32 monitor_xid;       /* Of the monitor's request, or 0. */
     uint32_t monitor_id;        /* Its id. */
     bool table0_known;          /* Its initial flows came, not paused. */
-    bool unsettled;             /* Something that may change the table is
-                                 * sent... */
-    bool settle_pending;        /* ...and needs a barrier, or... */
-    ovs_be32 settle_xid;        /* ...has that barrier, with this xid. */
+
+    /* The changes sent to the bridge that may change what the table does
+     * with a frame, each until the barrier after it comes back (see
+     * nb_change_record()). */
+    struct hmap changes;        /* "struct nb_change"s of one flow, by
+                                 * oflow_hash(). */
+    struct ovs_list all_changes;    /* Every "struct nb_change". */
+    size_t n_loose;             /* Changes of every flow that a match
+                                 * overlaps. */
+    uint64_t next_gen;          /* Of the changes the next barrier
+                                 * confirms. */
+    bool announce;              /* Changes to announce before sending. */
+    bool settle_pending;        /* Changes that need a barrier. */
 
     /* The bridge's configuration of each of its ports (OFPUTIL_PC_*), as
      * its port descriptions and status messages say: a port_mod, the
@@ -215,6 +228,34 @@ struct nb_port_config {
     ofp_port_t port_no;
     enum ofputil_port_config config;
 };
+
+/* A change that the switch sent to the bridge, or put in a bundle of the
+ * bridge's, that may change what the controller's table 0 does with a
+ * frame. */
+enum nb_change_kind {
+    NB_CHANGE_ONE,              /* Of the flow of 'flow''s identity. */
+    NB_CHANGE_ADD,              /* The same, or a flow added there. */
+    NB_CHANGE_LOOSE,            /* Of every flow that 'flow''s match
+                                 * overlaps. */
+    NB_CHANGE_PORT,             /* Of port 'port''s configuration. */
+};
+
+struct nb_change {
+    struct hmap_node node;      /* In 'changes' (NB_CHANGE_ONE, _ADD). */
+    struct ovs_list list_node;  /* In 'all_changes'. */
+    enum nb_change_kind kind;
+    struct oflow *flow;         /* Table, priority, match; no actions. */
+    struct match match;         /* NB_CHANGE_LOOSE: 'flow''s, expanded. */
+    ofp_port_t port;            /* NB_CHANGE_PORT. */
+    uint64_t gen;               /* The barrier that confirms it, or
+                                 * UINT64_MAX while in a bundle. */
+    uint32_t bundle_id;         /* The bridge's bundle it is in, or 0. */
+};
+
+/* Beyond this many changes of every flow a match overlaps in flight, the
+ * switch does not follow them (nbswitch_table0() is NULL until they are
+ * confirmed). */
+#define NB_MAX_LOOSE 16
 
 static struct nb_request *nb_find_request(const struct nbswitch *,
                                           ovs_be32 xid);
@@ -241,6 +282,9 @@ nbswitch_create(const struct nbswitch_cbs *cbs, void *aux)
     ovs_list_init(&sw->fifo);
     ovs_list_init(&sw->bundled);
     oflow_table_init(&sw->table0);
+    hmap_init(&sw->changes);
+    ovs_list_init(&sw->all_changes);
+    sw->next_gen = 1;
     return sw;
 }
 
@@ -266,26 +310,111 @@ nb_bridge_protocol(const struct nbswitch *sw)
 static bool
 nb_table0_available(const struct nbswitch *sw)
 {
-    return sw->watch_table0 && sw->table0_known && !sw->unsettled;
+    return (sw->watch_table0 && sw->table0_known
+            && sw->n_loose <= NB_MAX_LOOSE);
 }
 
-/* Something that may change what the controller's table 0 does with a
- * frame (a flow_mod, a bundle's commit, a port_mod) is about to go to the
- * bridge: until a barrier after it comes back, the copy may be behind the
- * bridge, and the owner is told at once, to withdraw what it built on
- * it. */
+/* Records that what is about to go to the bridge (or into the bundle of
+ * the bridge's that 'sw->adding' names) may change what the controller's
+ * table 0 does with a frame: 'kind' of change, of flows like 'fm''s in
+ * table 0 or of port 'port'.  Until the barrier that the next
+ * nbswitch_flush() sends after it comes back (or, in a bundle, the one
+ * after its commit or discard), the copy may not show it, and flows it
+ * may change are to be taken as changing (nbswitch_table0_is_changing(),
+ * nbswitch_table0_adding()); nbswitch_flush() tells the owner before it
+ * sends it. */
 static void
-nb_table0_changing(struct nbswitch *sw)
+nb_change_record(struct nbswitch *sw, enum nb_change_kind kind,
+                 const struct ofputil_flow_mod *fm, ofp_port_t port)
 {
     if (!sw->watch_table0) {
         return;
     }
-    bool was_available = nb_table0_available(sw);
-    sw->unsettled = true;
-    sw->settle_pending = true;
-    if (was_available && sw->cbs.table0_changing) {
-        sw->cbs.table0_changing(sw->aux);
+
+    struct nb_change *c = iovp_xzalloc(sizeof *c);
+    c->kind = kind;
+    c->port = port;
+    if (fm) {
+        struct match m;
+        minimatch_expand(&fm->match, &m);
+        c->flow = oflow_create(PIPELINE_OF_TABLE0, fm->priority, 0, &m,
+                               NULL, 0);
+        if (kind == NB_CHANGE_LOOSE) {
+            c->match = m;
+            sw->n_loose++;
+        } else if (kind != NB_CHANGE_PORT) {
+            hmap_insert(&sw->changes, &c->node, oflow_hash(c->flow));
+        }
     }
+    if (sw->adding) {
+        c->gen = UINT64_MAX;
+        c->bundle_id = sw->adding->bridge_id;
+    } else {
+        c->gen = sw->next_gen;
+        sw->settle_pending = true;
+    }
+    ovs_list_push_back(&sw->all_changes, &c->list_node);
+    sw->announce = true;
+}
+
+static void
+nb_change_destroy(struct nbswitch *sw, struct nb_change *c)
+{
+    if (c->kind == NB_CHANGE_LOOSE) {
+        sw->n_loose--;
+    } else if (c->flow) {
+        hmap_remove(&sw->changes, &c->node);
+    }
+    ovs_list_remove(&c->list_node);
+    oflow_destroy(c->flow);
+    free(c);
+}
+
+/* The bridge's bundle 'bundle_id' was committed or discarded, or is
+ * gone: its changes are confirmed by the next barrier. */
+static void
+nb_changes_release_bundle(struct nbswitch *sw, uint32_t bundle_id)
+{
+    struct nb_change *c;
+
+    LIST_FOR_EACH (c, list_node, &sw->all_changes) {
+        if (c->gen == UINT64_MAX && c->bundle_id == bundle_id) {
+            c->gen = sw->next_gen;
+            sw->settle_pending = true;
+            sw->announce = true;
+        }
+    }
+}
+
+/* The barrier of generation 'gen' came back: the bridge's table, and the
+ * copy, have every change of that generation and before. */
+static void
+nb_changes_confirmed(struct nbswitch *sw, uint64_t gen)
+{
+    struct nb_change *c;
+    bool any = false;
+
+    LIST_FOR_EACH_SAFE (c, list_node, &sw->all_changes) {
+        if (c->gen <= gen) {
+            nb_change_destroy(sw, c);
+            any = true;
+        }
+    }
+    if (any && nb_table0_available(sw) && sw->cbs.table0_changed) {
+        sw->cbs.table0_changed(sw->aux);
+    }
+}
+
+static void
+nb_changes_clear(struct nbswitch *sw)
+{
+    struct nb_change *c;
+
+    LIST_FOR_EACH_SAFE (c, list_node, &sw->all_changes) {
+        nb_change_destroy(sw, c);
+    }
+    sw->announce = false;
+    sw->settle_pending = false;
 }
 
 /* The copy is as the bridge's table is, or was lost: tells the owner. */
@@ -424,24 +553,85 @@ nbswitch_watch_table0(struct nbswitch *sw, bool watch)
 {
     if (watch != sw->watch_table0) {
         nb_table0_lost(sw);
+        nb_changes_clear(sw);
         sw->watch_table0 = watch;
-        sw->unsettled = false;
-        sw->settle_pending = false;
-        sw->settle_xid = 0;
         if (watch && sw->bridge_active) {
             nb_table0_monitor(sw);
         }
     }
 }
 
-/* Returns the bridge's copy of the controller's table 0 (its table
- * PIPELINE_OF_TABLE0), if it is being watched and known to be the
- * bridge's, with no change that the switch sent to it unconfirmed;
- * otherwise NULL. */
+/* Returns the copy of the bridge's table PIPELINE_OF_TABLE0 (the
+ * controller's table 0), if it is watched and known, and the changes in
+ * flight to it few enough to follow; otherwise NULL.  The bridge may have
+ * changes that the switch sent that the copy does not show yet: see
+ * nbswitch_table0_is_changing() and nbswitch_table0_adding(). */
 const struct oflow_table *
 nbswitch_table0(const struct nbswitch *sw)
 {
     return nb_table0_available(sw) ? &sw->table0 : NULL;
+}
+
+/* Returns true if the values that two matches both match on differ
+ * nowhere: some frame matches both. */
+static bool
+nb_matches_overlap(const struct match *a, const struct match *b)
+{
+    const uint64_t *fa = (const uint64_t *) &a->flow;
+    const uint64_t *fb = (const uint64_t *) &b->flow;
+    const uint64_t *ma = (const uint64_t *) &a->wc.masks;
+    const uint64_t *mb = (const uint64_t *) &b->wc.masks;
+
+    for (size_t i = 0; i < sizeof a->flow / sizeof *fa; i++) {
+        if ((fa[i] ^ fb[i]) & ma[i] & mb[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Returns true if a change in flight, which the copy may not show yet,
+ * may change what flow 'f' of nbswitch_table0() does. */
+bool
+nbswitch_table0_is_changing(const struct nbswitch *sw, const struct oflow *f)
+{
+    const struct nb_change *c;
+
+    HMAP_FOR_EACH_WITH_HASH (c, node, oflow_hash(f), &sw->changes) {
+        if (oflow_same_identity(c->flow, f)) {
+            return true;
+        }
+    }
+    if (sw->n_loose) {
+        struct match m;
+        minimatch_expand(&f->match, &m);
+        LIST_FOR_EACH (c, list_node, &sw->all_changes) {
+            if (c->kind == NB_CHANGE_LOOSE
+                && nb_matches_overlap(&c->match, &m)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* Stores in '*flowsp' (malloc()'d, for the caller to free) and '*n' the
+ * flows that changes in flight may add to the controller's table 0, which
+ * the copy may not show yet: their identities, without actions. */
+void
+nbswitch_table0_adding(const struct nbswitch *sw,
+                       const struct oflow ***flowsp, size_t *n)
+{
+    const struct nb_change *c;
+
+    *flowsp = iovp_xmalloc(MAX(hmap_count(&sw->changes), 1)
+                           * sizeof **flowsp);
+    *n = 0;
+    HMAP_FOR_EACH (c, node, &sw->changes) {
+        if (c->kind == NB_CHANGE_ADD) {
+            (*flowsp)[(*n)++] = c->flow;
+        }
+    }
 }
 
 /* The configuration bits of a port that change what the bridge does with
@@ -472,8 +662,17 @@ bool
 nbswitch_port_forwards(const struct nbswitch *sw, ofp_port_t port)
 {
     const struct nb_port_config *c = nb_find_config(sw, port);
+    const struct nb_change *change;
 
-    return sw->configs_known && (!c || !(c->config & NB_PC_RESTRICTING));
+    if (!sw->configs_known || (c && c->config & NB_PC_RESTRICTING)) {
+        return false;
+    }
+    LIST_FOR_EACH (change, list_node, &sw->all_changes) {
+        if (change->kind == NB_CHANGE_PORT && change->port == port) {
+            return false;       /* A port_mod of it in flight. */
+        }
+    }
+    return true;
 }
 
 /* Shows in 'pp' the bridge's configuration of its port that only
@@ -651,6 +850,8 @@ nbswitch_destroy(struct nbswitch *sw)
         ofpbuf_list_delete(&sw->bridge_out);
         ofpbuf_list_delete(&sw->held);
         oflow_table_destroy(&sw->table0);
+        nb_changes_clear(sw);
+        hmap_destroy(&sw->changes);
         free(sw->configs);
         free(sw->ports);
         free(sw);
@@ -997,17 +1198,25 @@ nbswitch_flush(struct nbswitch *sw)
 {
     struct nbconn *conn;
 
+    if (sw->announce) {
+        /* Before it goes: the owner reads what the changes may change. */
+        sw->announce = false;
+        if (sw->cbs.table0_changing) {
+            sw->cbs.table0_changing(sw->aux);
+        }
+    }
     if ((sw->errors_pending || sw->settle_pending) && sw->bridge_active) {
         /* A barrier after what may yet fail, whose reply retires the
-         * requests before it, and after which the copy of table 0 is the
-         * bridge's (OVS reports a flow_mod's changes to the monitor before
-         * it answers a later barrier). */
+         * requests before it, and, after changes to the controller's table
+         * 0, confirms them: the copy shows them once it comes back (OVS
+         * reports a flow_mod's changes to the monitor before it answers a
+         * later barrier). */
         struct nb_request *rq = nb_to_bridge(
             sw, NULL, NULL, NB_REQ_OWN_BARRIER,
             ofputil_encode_barrier_request(sw->bridge_version));
         if (sw->settle_pending) {
             sw->settle_pending = false;
-            sw->settle_xid = rq->bridge_xid;
+            rq->gen = sw->next_gen++;
         }
     }
     if (!ovs_list_is_empty(&sw->bridge_out)) {
@@ -1273,10 +1482,10 @@ nb_take_out_port(struct nbswitch *sw, struct nb_request *rq,
             bfm.out_group = OFPG_ANY;
             bfm.ofpacts = NULL;
             bfm.ofpacts_len = 0;
-            if (fs.table_id == PIPELINE_OF_TABLE0) {
-                nb_table0_changing(sw);
-            }
             sw->adding = rq->out->has_bundle ? &rq->out->bundle : NULL;
+            if (fs.table_id == PIPELINE_OF_TABLE0) {
+                nb_change_record(sw, NB_CHANGE_ONE, &bfm, OFPP_NONE);
+            }
             nb_to_bridge(sw, rq->conn, (const struct ofp_header *) rq->header,
                          NB_REQ_ERRORS,
                          ofputil_encode_flow_mod(&bfm,
@@ -1341,7 +1550,11 @@ nb_flow_mod(struct nbswitch *sw, struct nbconn *conn,
         bfm.ofpacts = bridge_ofpacts.data;
         bfm.ofpacts_len = bridge_ofpacts.size;
         if (!first) {
-            nb_table0_changing(sw);
+            nb_change_record(sw, (fm.command == OFPFC_ADD ? NB_CHANGE_ADD
+                                  : (fm.command == OFPFC_MODIFY_STRICT
+                                     || fm.command == OFPFC_DELETE_STRICT)
+                                  ? NB_CHANGE_ONE : NB_CHANGE_LOOSE),
+                             &fm, OFPP_NONE);
         }
         for (uint8_t t = first; t <= last; t++) {
             bfm.table_id = nbx_table_to_bridge(t);
@@ -1510,7 +1723,7 @@ nb_port_mod(struct nbswitch *sw, struct nbconn *conn,
         return OFPERR_OFPPMFC_BAD_HW_ADDR;
     }
     pm.hw_addr = port->bridge_hw_addr;
-    nb_table0_changing(sw);
+    nb_change_record(sw, NB_CHANGE_PORT, NULL, pm.port_no);
     nb_to_bridge(sw, conn, oh, NB_REQ_ERRORS,
                  ofputil_encode_port_mod(&pm, nb_bridge_protocol(sw)));
     return 0;
@@ -1649,6 +1862,7 @@ nb_bundle_destroy(struct nbswitch *sw, struct nb_bundle *b)
         && open->bundle_type == OFPBCT_OPEN_REQUEST) {
         nb_request_destroy(sw, open);
     }
+    nb_changes_release_bundle(sw, b->bridge_id);
     ovs_list_remove(&b->node);
     free(b);
 }
@@ -1707,9 +1921,6 @@ nb_bundle_control(struct nbswitch *sw, struct nbconn *conn,
         return OFPERR_OFPBFC_BAD_ID;
     }
 
-    if (bc.type == OFPBCT_COMMIT_REQUEST) {
-        nb_table0_changing(sw);
-    }
     struct ofputil_bundle_ctrl_msg bbc = {
         .bundle_id = b->bridge_id,
         .type = bc.type,
@@ -1996,9 +2207,7 @@ static void
 nb_table0_reset(struct nbswitch *sw)
 {
     nb_table0_lost(sw);
-    sw->unsettled = false;
-    sw->settle_pending = false;
-    sw->settle_xid = 0;
+    nb_changes_clear(sw);
     if (!sw->bridge_active) {
         sw->monitor_id = 0;     /* A new connection has no monitor. */
     } else if (sw->watch_table0) {
@@ -2387,14 +2596,8 @@ nbswitch_bridge_receive(struct nbswitch *sw, struct ofpbuf *msg)
         break;
 
     case OFPTYPE_BARRIER_REPLY:
-        if (rq && rq->bridge_xid == sw->settle_xid) {
-            sw->settle_xid = 0;
-            if (!sw->settle_pending) {
-                sw->unsettled = false;
-                if (nb_table0_available(sw)) {
-                    nb_table0_changed(sw);
-                }
-            }
+        if (rq && rq->kind == NB_REQ_OWN_BARRIER && rq->gen) {
+            nb_changes_confirmed(sw, rq->gen);
         }
         if (rq) {
             nb_retire(sw, rq);

@@ -74,10 +74,13 @@ struct nbswitch_cbs {
 
     /* While the owner watches the controller's table 0 (for offload):
      * 'table0_changing' is called before the switch sends the bridge what
-     * may change what that table does with a frame, or when it loses its
-     * copy, as nbswitch_table0() becomes NULL; 'table0_changed' when
-     * nbswitch_table0() is the bridge's table again, or changed with it.
-     * Either may be NULL. */
+     * may change what that table does with a frame (a flow_mod, a bundle's
+     * commit, a port_mod), for the owner to read at once the flows that
+     * may change (nbswitch_table0_is_changing(),
+     * nbswitch_table0_adding(), nbswitch_port_forwards()), and when the
+     * switch loses its copy (nbswitch_table0() becomes NULL);
+     * 'table0_changed' when the copy changed, or changes were confirmed,
+     * for the owner to read it again when it may.  Either may be NULL. */
     void (*table0_changing)(void *aux);
     void (*table0_changed)(void *aux);
 
@@ -124,6 +127,10 @@ void nbswitch_flush(struct nbswitch *);
 struct oflow_table;
 void nbswitch_watch_table0(struct nbswitch *, bool watch);
 const struct oflow_table *nbswitch_table0(const struct nbswitch *);
+bool nbswitch_table0_is_changing(const struct nbswitch *,
+                                 const struct oflow *);
+void nbswitch_table0_adding(const struct nbswitch *,
+                            const struct oflow ***flowsp, size_t *n);
 bool nbswitch_port_forwards(const struct nbswitch *, ofp_port_t);
 
 json_t *nbswitch_status(const struct nbswitch *);
