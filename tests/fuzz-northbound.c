@@ -22,8 +22,10 @@
  * Each input is a controller's byte stream.  A message whose xid has its
  * top bit set is the bridge's instead: its xid's low byte N makes it the
  * answer to the Nth message the switch sent the bridge.  Every message the
- * switch sends, either way, must be one that libopenvswitch decodes.
- * Whatever the input, nothing may crash or leak.  "test-iovp nb-seeds DIR"
+ * switch sends, either way, must be one that libopenvswitch decodes.  The
+ * switch keeps the copy of the controller's table 0 that offload reads,
+ * which the callbacks read as offload does.  Whatever the input, nothing
+ * may crash or leak.  "test-iovp nb-seeds DIR"
  * writes the seed corpus. */
 
 #include <config.h>
@@ -44,6 +46,7 @@
 #include "lib/util.h"
 #include "northbound/switch.h"
 #include "ofp/ofconn.h"
+#include "ofp/oflow.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -87,6 +90,38 @@ backlog_cb(void *io OVS_UNUSED, void *aux OVS_UNUSED)
     return 0;
 }
 
+/* The switch, for the callbacks that read it as offload does. */
+static struct nbswitch *the_switch;
+
+static void
+table0_read_cb(void *aux OVS_UNUSED)
+{
+    const struct oflow_table *t = nbswitch_table0(the_switch);
+
+    if (t) {
+        const struct oflow *f;
+        OFLOW_TABLE_FOR_EACH (f, t) {
+            nbswitch_table0_is_changing(the_switch, f);
+        }
+
+        const struct oflow **adding;
+        size_t n;
+        nbswitch_table0_adding(the_switch, &adding, &n);
+        free(adding);
+    }
+    for (int port = 0; port < 4; port++) {
+        nbswitch_port_forwards(the_switch, (OVS_FORCE ofp_port_t) port);
+    }
+}
+
+static void
+table0_counts_cb(const struct oflow *key OVS_UNUSED, uint64_t *packets,
+                 uint64_t *bytes, void *aux OVS_UNUSED)
+{
+    *packets = 1;
+    *bytes = 64;
+}
+
 static void
 send_bridge_cb(struct ovs_list *msgs, void *sent_)
 {
@@ -111,6 +146,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .send = send_cb,
         .send_bridge = send_bridge_cb,
         .backlog = backlog_cb,
+        .table0_changing = table0_read_cb,
+        .table0_changed = table0_read_cb,
+        .table0_counts = table0_counts_cb,
     };
     static bool initialized;
     struct sent sent = { .n = 0 };
@@ -121,6 +159,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     struct nbswitch *sw = nbswitch_create(&cbs, &sent);
+    the_switch = sw;
+    nbswitch_watch_table0(sw, true);
     struct nbswitch_port ports[2];
     memset(ports, 0, sizeof ports);
     for (int i = 0; i < 2; i++) {

@@ -34,12 +34,14 @@
 
 #include <openvswitch/list.h>
 #include <openvswitch/match.h>
+#include <openvswitch/meta-flow.h>
 #include <openvswitch/ofp-actions.h>
 #include <openvswitch/ofp-bundle.h>
 #include <openvswitch/ofp-connection.h>
 #include <openvswitch/ofp-flow.h>
 #include <openvswitch/ofp-group.h>
 #include <openvswitch/ofp-meter.h>
+#include <openvswitch/ofp-monitor.h>
 #include <openvswitch/ofp-msgs.h>
 #include <openvswitch/ofp-packet.h>
 #include <openvswitch/ofp-parse.h>
@@ -300,11 +302,12 @@ seed_packet_out(struct seed *s)
 }
 
 /* The bridge's answers, by the order of what the switch sent it (its
- * set_config and set_async come first, 0 and 1). */
+ * set_config, set_async, port description request and flow monitor come
+ * first, 0 to 3). */
 static void
 seed_bridge_replies(struct seed *s)
 {
-    for (uint32_t i = 2; i < 8; i++) {
+    for (uint32_t i = 4; i < 10; i++) {
         put(s, ofpraw_alloc(OFPRAW_OFPT11_BARRIER_REPLY, OFP15_VERSION, 0),
             0x80000000 | i);
         struct ofpbuf *fm = ofpraw_alloc(OFPRAW_OFPT11_FLOW_MOD,
@@ -313,6 +316,88 @@ seed_bridge_replies(struct seed *s)
             0x80000000 | i);
         ofpbuf_delete(fm);
     }
+}
+
+/* The bridge's own messages about its table 100, the controller's table 0,
+ * which the switch copies for offload: its port descriptions (the answer
+ * to the switch's third message) and a port status, its flow monitor's
+ * initial flows (the answer to the fourth) and an update; then the
+ * controller's changes to that table, which the switch follows. */
+static void
+seed_table0(struct seed *s)
+{
+    struct ofpbuf *request = ofputil_encode_port_desc_stats_request(
+        OFP15_VERSION, OFPP_ANY);
+    struct ofputil_phy_port pp;
+    struct ovs_list replies;
+    struct ofpbuf *msg;
+
+    memset(&pp, 0, sizeof pp);
+    pp.port_no = (OVS_FORCE ofp_port_t) 1;
+    strcpy(pp.name, "vm1");
+    pp.config = OFPUTIL_PC_NO_FWD;
+    ofpmp_init(&replies, request->data);
+    ofputil_append_port_desc_stats_reply(&pp, &replies);
+    LIST_FOR_EACH_POP (msg, list_node, &replies) {
+        put(s, msg, 0x80000000 | 2);
+    }
+    ofpbuf_delete(request);
+
+    pp.config = 0;
+    struct ofputil_port_status ps = { .reason = OFPPR_MODIFY, .desc = pp };
+    put(s, ofputil_encode_port_status(&ps, OFPUTIL_P_OF15_OXM),
+        0x80000000 | 2);
+
+    /* The bridge's form of "output:2" (northbound/xlate.h). */
+    uint64_t stub[64];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    struct ofpact_nest *clone = ofpact_put_CLONE(&ofpacts);
+    size_t ofs = (char *) clone - (char *) ofpacts.data;
+    ovs_be32 reg7 = htonl(2);
+    ofpact_put_set_field(&ofpacts, mf_from_id(MFF_REG7), &reg7, NULL);
+    struct ofpact_resubmit *r = ofpact_put_RESUBMIT(&ofpacts);
+    r->in_port = OFPP_IN_PORT;
+    r->table_id = 60;
+    clone = ofpbuf_at_assert(&ofpacts, ofs, sizeof *clone);
+    ofpacts.header = clone;
+    ofpact_finish_CLONE(&ofpacts, &clone);
+
+    struct ofputil_flow_update fu;
+    memset(&fu, 0, sizeof fu);
+    fu.event = OFPFME_INITIAL;
+    fu.table_id = 100;
+    fu.priority = 10;
+    match_init_catchall(&fu.match);
+    match_set_in_port(&fu.match, (OVS_FORCE ofp_port_t) 1);
+    fu.ofpacts = ofpacts.data;
+    fu.ofpacts_len = ofpacts.size;
+    ofputil_start_flow_update(&replies, OFPUTIL_P_OF15_OXM);
+    ofputil_append_flow_update(&fu, &replies, NULL);
+    fu.priority = 20;
+    match_set_dl_type(&fu.match, htons(0x0800));
+    fu.ofpacts = NULL;
+    fu.ofpacts_len = 0;
+    ofputil_append_flow_update(&fu, &replies, NULL);
+    LIST_FOR_EACH_POP (msg, list_node, &replies) {
+        put(s, msg, 0x80000000 | 3);
+    }
+
+    fu.event = OFPFME_ADDED;
+    fu.priority = 30;
+    fu.hard_timeout = 5;
+    ofputil_start_flow_update(&replies, OFPUTIL_P_OF15_OXM);
+    ofputil_append_flow_update(&fu, &replies, NULL);
+    LIST_FOR_EACH_POP (msg, list_node, &replies) {
+        put(s, msg, 0x80000000 | 3);
+    }
+    ofpbuf_uninit(&ofpacts);
+
+    put_flow_mod(s, "table=0,priority=40,in_port=1,ip,actions=output:2",
+                 OFPFC_ADD);
+    put_flow_mod(s, "table=0,priority=10,in_port=1", OFPFC_DELETE_STRICT);
+    put_flow_mod(s, "table=0,ip", OFPFC_DELETE);
+    put_flow_mod(s, "priority=5,udp,actions=drop", OFPFC_ADD);
+    put(s, ofputil_encode_barrier_request(s->version), 0);
 }
 
 int
@@ -338,6 +423,11 @@ test_nb_seeds_main(int argc, char *argv[])
         seed_flows(&s);
         seed_bridge_replies(&s);
         write_seed(&s, dir, "flows");
+
+        seed_init(&s, versions[i]);
+        seed_table0(&s);
+        seed_bridge_replies(&s);
+        write_seed(&s, dir, "table0");
 
         seed_init(&s, versions[i]);
         seed_groups_meters(&s);
