@@ -981,8 +981,8 @@ nic_format_flow(const struct flow *f, int ofport, struct ds *s)
 /* Checks 'port''s fast path by difference: 'count' frames drawn with
  * 'seed' (to the port's local destinations and the remote MACs of its
  * logical switch, or matching its rules) go through the NIC (the
- * backend's classify) and through the reference model; a frame the NIC drops or forwards must get that fate
- * from the reference.  Stores in '*resultp' a new reference to a JSON
+ * backend's classify) and through the reference model; a frame the NIC
+ * drops or forwards must get that fate from the reference.  Stores in '*resultp' a new reference to a JSON
  * object with the counts, the first disagreements, and a sample of frames
  * with the reference's fate, for the caller to check against OVS's
  * ofproto/trace, and whether frames that up to NIC_VERIFY_DELIVERIES of

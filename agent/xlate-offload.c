@@ -238,6 +238,49 @@ xo_assign_ids(struct xo_rules *rs)
     free(used);
 }
 
+/* A port's ACLs as items, in first-match order, and the matches of
+ * what its anti-spoofing admits. */
+struct xo_acls {
+    struct xo_item *ingress;    /* Its ingress ACL's. */
+    size_t n_ingress;
+    struct xo_item **egress;    /* Each destination's egress ACL's, or */
+    size_t *n_egress;           /* NULL for one known only as flows. */
+    size_t max_egress;          /* The most items of one of those. */
+    struct fp_match *guards;    /* xo_guards(). */
+    size_t n_guards;
+};
+
+static void
+xo_acls_init(const struct xlate_offload_port *port, struct xo_acls *a)
+{
+    xo_items(&port->acl, true, &a->ingress, &a->n_ingress);
+    a->egress = iovp_xzalloc(MAX(port->n_dests, 1) * sizeof *a->egress);
+    a->n_egress = iovp_xzalloc(MAX(port->n_dests, 1) * sizeof *a->n_egress);
+    a->max_egress = 0;
+    for (size_t d = 0; d < port->n_dests; d++) {
+        if (!port->dests[d].acl.unknown) {
+            xo_items(&port->dests[d].acl, false, &a->egress[d],
+                     &a->n_egress[d]);
+            a->max_egress = MAX(a->max_egress, a->n_egress[d]);
+        }
+    }
+    xo_guards(port, &a->guards, &a->n_guards);
+}
+
+static void
+xo_acls_destroy(const struct xlate_offload_port *port, struct xo_acls *a)
+{
+    for (size_t d = 0; d < port->n_dests; d++) {
+        if (a->egress[d]) {
+            xo_items_destroy(a->egress[d], a->n_egress[d]);
+        }
+    }
+    free(a->egress);
+    free(a->n_egress);
+    xo_items_destroy(a->ingress, a->n_ingress);
+    free(a->guards);
+}
+
 /* A port in OpenFlow mode. */
 
 /* One of the controller's flows, as the fast path sees it for one port. */
@@ -398,36 +441,21 @@ xo_of_priority(size_t in, int flow, uint32_t out)
 static void
 xo_openflow_port(const struct xlate_offload_port *port, struct xo_rules *rs)
 {
-    struct xo_item *ingress;
-    size_t n_ingress;
-    xo_items(&port->acl, true, &ingress, &n_ingress);
-
-    struct xo_item **egress = iovp_xzalloc(MAX(port->n_dests, 1)
-                                           * sizeof *egress);
-    size_t *n_egress = iovp_xzalloc(MAX(port->n_dests, 1)
-                                    * sizeof *n_egress);
-    bool fits = n_ingress <= XO_OF_MAX_INGRESS;
-    for (size_t d = 0; d < port->n_dests; d++) {
-        if (!port->dests[d].acl.unknown) {
-            xo_items(&port->dests[d].acl, false, &egress[d], &n_egress[d]);
-            fits = fits && n_egress[d] <= XO_OF_MAX_EGRESS;
-        }
-    }
+    struct xo_acls a;
+    xo_acls_init(port, &a);
+    bool fits = (a.n_ingress <= XO_OF_MAX_INGRESS
+                 && a.max_egress <= XO_OF_MAX_EGRESS);
 
     struct xo_flow *flows;
     size_t n_flows;
     xo_flows(port, &flows, &n_flows);
 
-    struct fp_match *guards;
-    size_t n_guards;
-    xo_guards(port, &guards, &n_guards);
-
     struct fp_match untagged;
     xo_untagged(&untagged);
     size_t first = rs->n;
-    for (size_t i = 0; fits && i < n_ingress; i++) {
-        const struct xo_item *in = &ingress[i];
-        size_t in_rank = n_ingress - i;
+    for (size_t i = 0; fits && i < a.n_ingress; i++) {
+        const struct xo_item *in = &a.ingress[i];
+        size_t in_rank = a.n_ingress - i;
         if (rs->n - first > XO_OF_MAX_RULES) {
             break;
         }
@@ -447,9 +475,9 @@ xo_openflow_port(const struct xlate_offload_port *port, struct xo_rules *rs)
                 continue;
             }
             share /= MAX(n_flows, 1);
-            for (size_t g = 0; g < n_guards; g++) {
+            for (size_t g = 0; g < a.n_guards; g++) {
                 struct fp_match base;
-                if (!fp_match_intersect(&im, &guards[g], &base)) {
+                if (!fp_match_intersect(&im, &a.guards[g], &base)) {
                     continue;
                 }
                 for (size_t fi = 0; fi < n_flows; fi++) {
@@ -470,7 +498,7 @@ xo_openflow_port(const struct xlate_offload_port *port, struct xo_rules *rs)
                     };
                     if (f->ambiguous || f->fate == XLATE_OFFLOAD_OTHER
                         || (f->fate == XLATE_OFFLOAD_OUTPUT
-                            && !egress[f->dest])) {
+                            && !a.egress[f->dest])) {
                         xo_add(rs, &fm, exact,
                                xo_of_priority(in_rank, pf->priority, 0xff),
                                FP_TO_OVS, 0, 0);
@@ -481,8 +509,8 @@ xo_openflow_port(const struct xlate_offload_port *port, struct xo_rules *rs)
                     } else {
                         const struct xlate_offload_dest *dest
                             = &port->dests[f->dest];
-                        for (size_t j = 0; j < n_egress[f->dest]; j++) {
-                            const struct xo_item *out = &egress[f->dest][j];
+                        for (size_t j = 0; j < a.n_egress[f->dest]; j++) {
+                            const struct xo_item *out = &a.egress[f->dest][j];
                             rs->origin.dest = f->dest;
                             rs->origin.egress = out->index;
                             for (size_t l = 0; l < out->n; l++) {
@@ -492,7 +520,7 @@ xo_openflow_port(const struct xlate_offload_port *port, struct xo_rules *rs)
                                     xo_add(rs, &r, exact && out->exact[l],
                                            xo_of_priority(
                                                in_rank, pf->priority,
-                                               n_egress[f->dest] - j),
+                                               a.n_egress[f->dest] - j),
                                            out->permit ? FP_FORWARD
                                            : FP_DROP,
                                            dest->out_port, share);
@@ -514,16 +542,8 @@ xo_openflow_port(const struct xlate_offload_port *port, struct xo_rules *rs)
         rs->n = first;          /* Too many for the planner: OVS's. */
     }
 
-    for (size_t d = 0; d < port->n_dests; d++) {
-        if (egress[d]) {
-            xo_items_destroy(egress[d], n_egress[d]);
-        }
-    }
-    free(egress);
-    free(n_egress);
-    xo_items_destroy(ingress, n_ingress);
+    xo_acls_destroy(port, &a);
     free(flows);
-    free(guards);
 }
 
 /* Stores in '*rulesp' (malloc()'d) and '*n' the rules of 'port''s pipeline
@@ -549,28 +569,13 @@ xlate_offload_port(const struct xlate_offload_port *port,
         goto done;
     }
 
-    struct xo_item *ingress;
-    size_t n_ingress;
-    xo_items(&port->acl, true, &ingress, &n_ingress);
-
-    struct xo_item **egress = iovp_xzalloc(MAX(port->n_dests, 1)
-                                           * sizeof *egress);
-    size_t *n_egress = iovp_xzalloc(MAX(port->n_dests, 1)
-                                    * sizeof *n_egress);
-    for (size_t d = 0; d < port->n_dests; d++) {
-        if (!port->dests[d].acl.unknown) {
-            xo_items(&port->dests[d].acl, false, &egress[d], &n_egress[d]);
-        }
-    }
-
-    struct fp_match *guards;
-    size_t n_guards;
-    xo_guards(port, &guards, &n_guards);
+    struct xo_acls a;
+    xo_acls_init(port, &a);
 
     struct fp_match untagged;
     xo_untagged(&untagged);
-    for (size_t i = 0; i < n_ingress; i++) {
-        const struct xo_item *in = &ingress[i];
+    for (size_t i = 0; i < a.n_ingress; i++) {
+        const struct xo_item *in = &a.ingress[i];
         for (size_t k = 0; k < in->n; k++) {
             struct fp_match im;
             if (!fp_match_intersect(&in->matches[k], &untagged, &im)) {
@@ -590,9 +595,9 @@ xlate_offload_port(const struct xlate_offload_port *port,
             share /= MAX(port->n_dests, 1);
             for (size_t d = 0; d < port->n_dests; d++) {
                 const struct xlate_offload_dest *dest = &port->dests[d];
-                for (size_t g = 0; g < n_guards && egress[d]; g++) {
+                for (size_t g = 0; g < a.n_guards && a.egress[d]; g++) {
                     struct fp_match base;
-                    if (!fp_match_intersect(&im, &guards[g], &base)) {
+                    if (!fp_match_intersect(&im, &a.guards[g], &base)) {
                         continue;
                     }
                     memcpy(base.value.dl_dst, dest->mac.ea, 6);
@@ -600,8 +605,8 @@ xlate_offload_port(const struct xlate_offload_port *port,
                     if (!fp_match_overlaps(&base, &im)) {
                         continue;   /* 'im' matches another dl_dst. */
                     }
-                    for (size_t j = 0; j < n_egress[d]; j++) {
-                        const struct xo_item *out = &egress[d][j];
+                    for (size_t j = 0; j < a.n_egress[d]; j++) {
+                        const struct xo_item *out = &a.egress[d][j];
                         rs.origin = (struct xlate_offload_origin) {
                             .ingress = in->index, .dest = d,
                             .egress = out->index, .flow = -1,
@@ -629,15 +634,7 @@ xlate_offload_port(const struct xlate_offload_port *port,
         }
     }
 
-    for (size_t d = 0; d < port->n_dests; d++) {
-        if (egress[d]) {
-            xo_items_destroy(egress[d], n_egress[d]);
-        }
-    }
-    free(egress);
-    free(n_egress);
-    xo_items_destroy(ingress, n_ingress);
-    free(guards);
+    xo_acls_destroy(port, &a);
 
 done:
     xo_assign_ids(&rs);

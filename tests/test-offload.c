@@ -454,7 +454,8 @@ test_offload_classbench_main(int argc, char *argv[])
 
     classbench_seed(seed * 2 + 1);
     ovs_be32 ipv4[2] = {
-        htonl(cb[classbench_below(n_cb)].src | 1), htonl(cb[classbench_below(n_cb)].src),
+        htonl(cb[classbench_below(n_cb)].src | 1),
+        htonl(cb[classbench_below(n_cb)].src),
     };
     struct xlate_offload_dest dests[2] = {
         { .mac = dest_macs[0], .out_port = 2 },
