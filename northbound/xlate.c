@@ -177,9 +177,10 @@ nbx_check_match(const struct match *m)
         inited = true;
     }
 
-    const uint8_t *want = (const uint8_t *) &m->wc.masks;
-    const uint8_t *may = (const uint8_t *) &allowed.masks;
-    for (size_t i = 0; i < sizeof m->wc.masks; i++) {
+    /* A word at a time: 'struct flow' is a whole number of them. */
+    const uint64_t *want = (const uint64_t *) &m->wc.masks;
+    const uint64_t *may = (const uint64_t *) &allowed.masks;
+    for (size_t i = 0; i < sizeof m->wc.masks / sizeof *want; i++) {
         if (want[i] & ~may[i]) {
             return OFPERR_OFPBMC_BAD_FIELD;
         }
