@@ -1351,9 +1351,10 @@ nb_role_request(struct nbswitch *sw, struct nbconn *conn,
             LIST_FOR_EACH (other, node, &sw->conns) {
                 if (other != conn && other->role == OFPCR12_ROLE_PRIMARY) {
                     other->role = OFPCR12_ROLE_SECONDARY;
-                    if (other->active && other->version >= OFP14_VERSION
-                        && nb_conn_wants(other, OAM_ROLE_STATUS,
-                                         OFPCRR_PRIMARY_REQUEST)) {
+                    /* As OVS does: OpenFlow 1.4's message, or 1.3's
+                     * ONF extension, whatever the asynchronous
+                     * configuration. */
+                    if (other->active && other->version >= OFP13_VERSION) {
                         struct ofputil_role_status rs = {
                             .role = OFPCR12_ROLE_SECONDARY,
                             .reason = OFPCRR_PRIMARY_REQUEST,

@@ -27,9 +27,11 @@ comes back, one a line, to the file named by $OSKEN_LOG.  Commands:
 
 and what it logs: "switch DPID", "role ROLE GENERATION", "error TYPE CODE"
 (OpenFlow's numbers), "barrier", "flow-removed COOKIE REASON",
-"port-status REASON PORT NAME"."""
+"port-status REASON PORT NAME", "role-status ROLE REASON GENERATION" (the
+ONF extension that carries OpenFlow 1.4's role status in 1.3)."""
 
 import os
+import struct
 
 from os_ken.base import app_manager
 from os_ken.controller import ofp_event
@@ -104,6 +106,14 @@ class Script(app_manager.OSKenApp):
     @set_ev_cls(ofp_event.EventOFPFlowRemoved, MAIN_DISPATCHER)
     def flow_removed(self, ev):
         log("flow-removed %d %d" % (ev.msg.cookie, ev.msg.reason))
+
+    @set_ev_cls(ofp_event.EventOFPExperimenter, MAIN_DISPATCHER)
+    def experimenter(self, ev):
+        if ev.msg.experimenter == 0x4f4e4600 and ev.msg.exp_type == 1911:
+            role, reason, generation = struct.unpack("!IB3xQ",
+                                                     ev.msg.data[:16])
+            log("role-status %s %d %d" % (ROLE_NAMES[role], reason,
+                                          generation))
 
     @set_ev_cls(ofp_event.EventOFPPortStatus, MAIN_DISPATCHER)
     def port_status(self, ev):
