@@ -261,17 +261,76 @@ agent_nb_count(struct oflow_table *counts, const struct oflow *key,
     f->n_bytes += bytes;
 }
 
-static void
-agent_nb_nic_read_cb(const struct oflow *f, uint64_t packets,
-                     uint64_t bytes, void *now)
+/* What one rule of a port's fast path counted for a flow of the
+ * controller's table 0, as of a read of the NIC's counters. */
+struct agent_nb_rule {
+    struct hmap_node node;      /* By agent_nb_rule_hash(). */
+    char *port;
+    uint32_t rule_id;
+    struct oflow *flow;         /* A copy of the flow. */
+    uint64_t packets, bytes;
+};
+
+static uint32_t
+agent_nb_rule_hash(const char *port, uint32_t rule_id)
 {
-    agent_nb_count(now, f, packets, bytes);
+    uint32_t h = 2166136261u;
+
+    for (const char *p = port; *p; p++) {
+        h = (h ^ (uint8_t) *p) * 16777619u;
+    }
+    return (h ^ rule_id) * 16777619u;
 }
 
-/* The NIC's counters were read: takes what its rules counted for each
- * flow of the controller's table 0.  A flow whose count went down, or
- * that has none now, lost rules (a change gave it others, or took its
- * port's fast path): what they had counted is kept. */
+static struct agent_nb_rule *
+agent_nb_rule_find(const struct hmap *rules, const char *port,
+                   uint32_t rule_id)
+{
+    struct agent_nb_rule *r;
+
+    HMAP_FOR_EACH_WITH_HASH (r, node, agent_nb_rule_hash(port, rule_id),
+                             rules) {
+        if (r->rule_id == rule_id && !strcmp(r->port, port)) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+/* Frees the rules of 'rules' and empties it. */
+static void
+agent_nb_rules_clear(struct hmap *rules)
+{
+    struct agent_nb_rule *r;
+
+    HMAP_FOR_EACH_POP (r, node, rules) {
+        free(r->port);
+        oflow_destroy(r->flow);
+        free(r);
+    }
+}
+
+static void
+agent_nb_nic_read_cb(const char *port, uint32_t rule_id,
+                     const struct oflow *f, uint64_t packets,
+                     uint64_t bytes, void *rules)
+{
+    struct agent_nb_rule *r = iovp_xzalloc(sizeof *r);
+
+    r->port = iovp_xstrdup(port);
+    r->rule_id = rule_id;
+    r->flow = oflow_clone(f);
+    r->packets = packets;
+    r->bytes = bytes;
+    hmap_insert(rules, &r->node, agent_nb_rule_hash(port, rule_id));
+}
+
+/* The NIC's counters were read: takes what each rule of each port's fast
+ * path counted for a flow of the controller's table 0 ('nb_nic_rules'),
+ * and their sums by flow ('nb_nic_now').  What a rule that is gone, or
+ * whose count went down (its counters restarted), had counted is kept for
+ * its flow ('nb_nic_gone'), as long as the controller's table has the
+ * flow. */
 void
 agent_northbound_read_nic(struct agent *agent)
 {
@@ -280,23 +339,29 @@ agent_northbound_read_nic(struct agent *agent)
         return;
     }
 
-    struct oflow_table now;
-    oflow_table_init(&now);
+    struct hmap rules = HMAP_INITIALIZER(&rules);
     struct xlate_nic_policy policy;
     translate_nic_policy(agent->translate, NULL, &policy);
     xlate_nic_openflow_stats(agent->nicctrl, &policy, agent_nb_nic_read_cb,
-                             &now);
+                             &rules);
 
-    const struct oflow *f;
-    OFLOW_TABLE_FOR_EACH (f, &agent->nb_nic_now) {
-        const struct oflow *g = oflow_table_find(&now, f);
-        if (!g || g->n_packets < f->n_packets) {
-            agent_nb_count(&agent->nb_nic_gone, f, f->n_packets,
-                           f->n_bytes);
+    struct agent_nb_rule *r;
+    HMAP_FOR_EACH (r, node, &agent->nb_nic_rules) {
+        const struct agent_nb_rule *now = agent_nb_rule_find(
+            &rules, r->port, r->rule_id);
+        if (!now || now->packets < r->packets) {
+            agent_nb_count(&agent->nb_nic_gone, r->flow, r->packets,
+                           r->bytes);
         }
     }
-    oflow_table_swap(&now, &agent->nb_nic_now);
-    oflow_table_destroy(&now);
+    agent_nb_rules_clear(&agent->nb_nic_rules);
+    hmap_swap(&rules, &agent->nb_nic_rules);
+    hmap_destroy(&rules);
+
+    oflow_table_clear(&agent->nb_nic_now);
+    HMAP_FOR_EACH (r, node, &agent->nb_nic_rules) {
+        agent_nb_count(&agent->nb_nic_now, r->flow, r->packets, r->bytes);
+    }
 
     /* The counts of flows that the controller's table no longer has. */
     struct oflow *gone;
@@ -383,6 +448,7 @@ agent_northbound_open(struct agent *agent, const char *targets,
     }
 
     agent->nb = nbswitch_create(&nb_cbs, agent);
+    hmap_init(&agent->nb_nic_rules);
     oflow_table_init(&agent->nb_nic_now);
     oflow_table_init(&agent->nb_nic_gone);
     if (agent->nicctrl) {
@@ -464,6 +530,8 @@ agent_northbound_close(struct agent *agent)
         uv_close((uv_handle_t *) &agent->nb_flush, NULL);
         nbswitch_destroy(agent->nb);
         agent->nb = NULL;
+        agent_nb_rules_clear(&agent->nb_nic_rules);
+        hmap_destroy(&agent->nb_nic_rules);
         oflow_table_destroy(&agent->nb_nic_now);
         oflow_table_destroy(&agent->nb_nic_gone);
     }

@@ -38,6 +38,7 @@
 #include <stddef.h>
 #include <uv.h>
 
+#include <openvswitch/hmap.h>
 #include <openvswitch/list.h>
 
 #include "ofp/oflow.h"
@@ -110,11 +111,13 @@ struct agent {
     struct ovs_list nb_peers;
 
     /* With offload, the frames the NIC decided by each flow of the
-     * controller's table 0, for its flow statistics, in the n_packets and
-     * n_bytes of a copy of the flow: what the NIC's rules counted as of
-     * the last read of its counters ('nb_nic_now'), and what rules that
-     * are gone counted ('nb_nic_gone'), so that a flow's counters never go
-     * back when its rules in the NIC change. */
+     * controller's table 0, for its flow statistics: what each rule of
+     * each port's fast path counted as of the last read of the NIC's
+     * counters ("struct agent_nb_rule"s), and, in the n_packets and
+     * n_bytes of a copy of each flow, their sums ('nb_nic_now') and what
+     * rules that are gone counted ('nb_nic_gone'), so that a flow's
+     * counters never go back when its rules in the NIC change. */
+    struct hmap nb_nic_rules;
     struct oflow_table nb_nic_now, nb_nic_gone;
 
     /* Offload: each VM port's fast path in the NIC, or NULL if none. */

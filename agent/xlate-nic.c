@@ -814,37 +814,42 @@ xlate_nic_flow_stats(const struct nicctrl *nc,
     nic_models_destroy(&ms);
 }
 
+/* What xlate_nic_openflow_stats() calls back. */
+struct nic_openflow_visit {
+    xlate_nic_flow_cb *cb;
+    void *aux;
+};
+
 static void
 nic_add_openflow_decided(const struct nic_model *m,
-                         const struct planner_rule *rule OVS_UNUSED,
+                         const struct planner_rule *rule,
                          const struct xlate_offload_origin *o,
-                         uint64_t packets, uint64_t bytes, void *counts)
+                         uint64_t packets, uint64_t bytes, void *v_)
 {
+    const struct nic_openflow_visit *v = v_;
+
     if (m->port.openflow && o->flow >= 0) {
-        nic_count_flow(counts, m->oflows[o->flow], packets, bytes);
+        v->cb(m->name, rule->id, m->oflows[o->flow], packets, bytes,
+              v->aux);
     }
 }
 
-/* Calls 'cb' for each flow of the OpenFlow controller's table 0
- * (nbswitch_table0() of 'p->openflow') that the NIC decided frames by,
- * with how many frames and bytes, as of the last read of its counters. */
+/* Calls 'cb' for each rule of each port's fast path, in OpenFlow mode,
+ * that the NIC decided frames by for a flow of the controller's table 0
+ * (nbswitch_table0() of 'p->openflow'): the port, the rule's id, the flow,
+ * and how many frames and bytes, as of the last read of the NIC's
+ * counters (nicctrl's, which keep counting for a rule id across
+ * plans). */
 void
 xlate_nic_openflow_stats(const struct nicctrl *nc,
                          const struct xlate_nic_policy *p,
                          xlate_nic_flow_cb *cb, void *aux)
 {
-    struct xlate_nic_counts counts;
+    struct nic_openflow_visit v = { .cb = cb, .aux = aux };
     struct nic_models ms;
 
-    xlate_nic_counts_init(&counts);
     nic_models_build(nc, p, &ms);
-    nic_for_each_decided(nc, &ms, nic_add_openflow_decided, &counts);
-
-    struct nic_flow_count *c;
-    HMAP_FOR_EACH (c, node, &counts.flows) {
-        cb(c->flow, c->packets, c->bytes, aux);
-    }
-    xlate_nic_counts_destroy(&counts);
+    nic_for_each_decided(nc, &ms, nic_add_openflow_decided, &v);
     nic_models_destroy(&ms);
 }
 

@@ -66,7 +66,8 @@ bool xlate_nic_counts_get(const struct xlate_nic_counts *,
                           uint64_t *bytes);
 void xlate_nic_counts_init(struct xlate_nic_counts *);
 void xlate_nic_counts_destroy(struct xlate_nic_counts *);
-typedef void xlate_nic_flow_cb(const struct oflow *, uint64_t packets,
+typedef void xlate_nic_flow_cb(const char *port, uint32_t rule_id,
+                               const struct oflow *, uint64_t packets,
                                uint64_t bytes, void *aux);
 void xlate_nic_openflow_stats(const struct nicctrl *,
                               const struct xlate_nic_policy *,

@@ -204,11 +204,17 @@ struct nbswitch {
     /* The changes sent to the bridge that may change what the table does
      * with a frame, each until the barrier after it comes back (see
      * nb_change_record()). */
-    struct hmap changes;        /* "struct nb_change"s of one flow, by
-                                 * oflow_hash(). */
-    struct ovs_list all_changes;    /* Every "struct nb_change". */
-    size_t n_loose;             /* Changes of every flow that a match
-                                 * overlaps. */
+    struct ovs_list in_bundles; /* Changes in bundles not yet committed or
+                                 * discarded (the bridge applies nothing of
+                                 * them yet). */
+    struct ovs_list sent;       /* The others, by generation. */
+    size_t n_sent;
+    struct hmap changes;        /* Of those, each of one flow, by
+                                 * oflow_hash(), one for each flow. */
+    struct ovs_list loose;      /* Of those, of every flow that a match
+                                 * overlaps... */
+    size_t n_loose;
+    struct ovs_list port_changes;   /* ...and of a port. */
     uint64_t next_gen;          /* Of the changes the next barrier
                                  * confirms. */
     bool announce;              /* Changes to announce before sending. */
@@ -241,8 +247,10 @@ enum nb_change_kind {
 };
 
 struct nb_change {
-    struct hmap_node node;      /* In 'changes' (NB_CHANGE_ONE, _ADD). */
-    struct ovs_list list_node;  /* In 'all_changes'. */
+    struct ovs_list list_node;  /* In 'in_bundles' or 'sent'. */
+    struct hmap_node node;      /* Sent: in 'changes' (NB_CHANGE_ONE,
+                                 * _ADD)... */
+    struct ovs_list kind_node;  /* ...or in 'loose' or 'port_changes'. */
     enum nb_change_kind kind;
     struct oflow *flow;         /* Table, priority, match; no actions. */
     struct match match;         /* NB_CHANGE_LOOSE: 'flow''s, expanded. */
@@ -252,9 +260,10 @@ struct nb_change {
     uint32_t bundle_id;         /* The bridge's bundle it is in, or 0. */
 };
 
-/* Beyond this many changes of every flow a match overlaps in flight, the
- * switch does not follow them (nbswitch_table0() is NULL until they are
- * confirmed). */
+/* Beyond this many changes in flight, or this many of every flow a match
+ * overlaps, the switch does not follow them (nbswitch_table0() is NULL
+ * until they are confirmed). */
+#define NB_MAX_CHANGES 10000
 #define NB_MAX_LOOSE 16
 
 static struct nb_request *nb_find_request(const struct nbswitch *,
@@ -282,8 +291,11 @@ nbswitch_create(const struct nbswitch_cbs *cbs, void *aux)
     ovs_list_init(&sw->fifo);
     ovs_list_init(&sw->bundled);
     oflow_table_init(&sw->table0);
+    ovs_list_init(&sw->in_bundles);
+    ovs_list_init(&sw->sent);
     hmap_init(&sw->changes);
-    ovs_list_init(&sw->all_changes);
+    ovs_list_init(&sw->loose);
+    ovs_list_init(&sw->port_changes);
     sw->next_gen = 1;
     return sw;
 }
@@ -311,7 +323,59 @@ static bool
 nb_table0_available(const struct nbswitch *sw)
 {
     return (sw->watch_table0 && sw->table0_known
-            && sw->n_loose <= NB_MAX_LOOSE);
+            && sw->n_sent <= NB_MAX_CHANGES && sw->n_loose <= NB_MAX_LOOSE);
+}
+
+/* Returns the change sent of kind NB_CHANGE_ONE or NB_CHANGE_ADD with the
+ * identity of 'f', or NULL. */
+static struct nb_change *
+nb_find_change(const struct nbswitch *sw, const struct oflow *f)
+{
+    struct nb_change *c;
+
+    HMAP_FOR_EACH_WITH_HASH (c, node, oflow_hash(f), &sw->changes) {
+        if (oflow_same_identity(c->flow, f)) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+static void nb_change_destroy(struct nbswitch *, struct nb_change *);
+
+/* Takes 'c' as sent, to be confirmed by the next barrier, announced to the
+ * owner before it goes.  A change of a flow that one sent already concerns
+ * merges into that one, which the next barrier confirms now. */
+static void
+nb_change_send(struct nbswitch *sw, struct nb_change *c)
+{
+    c->gen = sw->next_gen;
+    c->bundle_id = 0;
+    sw->settle_pending = true;
+    sw->announce = true;
+
+    if (c->kind == NB_CHANGE_ONE || c->kind == NB_CHANGE_ADD) {
+        struct nb_change *same = nb_find_change(sw, c->flow);
+        if (same) {
+            if (c->kind == NB_CHANGE_ADD) {
+                same->kind = NB_CHANGE_ADD;
+            }
+            same->gen = c->gen;
+            ovs_list_remove(&same->list_node);
+            ovs_list_push_back(&sw->sent, &same->list_node);
+            oflow_destroy(c->flow);
+            free(c);
+            return;
+        }
+        hmap_insert(&sw->changes, &c->node, oflow_hash(c->flow));
+    } else if (c->kind == NB_CHANGE_LOOSE) {
+        ovs_list_push_back(&sw->loose, &c->kind_node);
+        sw->n_loose++;
+    } else {
+        ovs_list_push_back(&sw->port_changes, &c->kind_node);
+    }
+    ovs_list_push_back(&sw->sent, &c->list_node);
+    sw->n_sent++;
 }
 
 /* Records that what is about to go to the bridge (or into the bundle of
@@ -319,9 +383,10 @@ nb_table0_available(const struct nbswitch *sw)
  * table 0 does with a frame: 'kind' of change, of flows like 'fm''s in
  * table 0 or of port 'port'.  Until the barrier that the next
  * nbswitch_flush() sends after it comes back (or, in a bundle, the one
- * after its commit or discard), the copy may not show it, and flows it
- * may change are to be taken as changing (nbswitch_table0_is_changing(),
- * nbswitch_table0_adding()); nbswitch_flush() tells the owner before it
+ * after its commit or discard, before which the bridge applies none of
+ * it), the copy may not show it, and flows it may change are to be taken
+ * as changing (nbswitch_table0_is_changing(), nbswitch_table0_adding(),
+ * nbswitch_port_forwards()); nbswitch_flush() tells the owner before it
  * sends it. */
 static void
 nb_change_record(struct nbswitch *sw, enum nb_change_kind kind,
@@ -341,64 +406,74 @@ nb_change_record(struct nbswitch *sw, enum nb_change_kind kind,
                                NULL, 0);
         if (kind == NB_CHANGE_LOOSE) {
             c->match = m;
-            sw->n_loose++;
-        } else if (kind != NB_CHANGE_PORT) {
-            hmap_insert(&sw->changes, &c->node, oflow_hash(c->flow));
         }
     }
     if (sw->adding) {
         c->gen = UINT64_MAX;
         c->bundle_id = sw->adding->bridge_id;
+        ovs_list_push_back(&sw->in_bundles, &c->list_node);
     } else {
-        c->gen = sw->next_gen;
-        sw->settle_pending = true;
+        nb_change_send(sw, c);
     }
-    ovs_list_push_back(&sw->all_changes, &c->list_node);
-    sw->announce = true;
 }
 
 static void
 nb_change_destroy(struct nbswitch *sw, struct nb_change *c)
 {
-    if (c->kind == NB_CHANGE_LOOSE) {
-        sw->n_loose--;
-    } else if (c->flow) {
-        hmap_remove(&sw->changes, &c->node);
+    if (c->gen != UINT64_MAX) {
+        if (c->kind == NB_CHANGE_LOOSE) {
+            ovs_list_remove(&c->kind_node);
+            sw->n_loose--;
+        } else if (c->kind == NB_CHANGE_PORT) {
+            ovs_list_remove(&c->kind_node);
+        } else {
+            hmap_remove(&sw->changes, &c->node);
+        }
+        sw->n_sent--;
     }
     ovs_list_remove(&c->list_node);
     oflow_destroy(c->flow);
     free(c);
 }
 
-/* The bridge's bundle 'bundle_id' was committed or discarded, or is
- * gone: its changes are confirmed by the next barrier. */
+/* The bridge's bundle 'bundle_id' is being committed or discarded, or is
+ * gone: its changes are sent now, to be confirmed by the next barrier. */
 static void
 nb_changes_release_bundle(struct nbswitch *sw, uint32_t bundle_id)
 {
     struct nb_change *c;
 
-    LIST_FOR_EACH (c, list_node, &sw->all_changes) {
-        if (c->gen == UINT64_MAX && c->bundle_id == bundle_id) {
-            c->gen = sw->next_gen;
-            sw->settle_pending = true;
-            sw->announce = true;
+    LIST_FOR_EACH_SAFE (c, list_node, &sw->in_bundles) {
+        if (c->bundle_id == bundle_id) {
+            ovs_list_remove(&c->list_node);
+            nb_change_send(sw, c);
         }
     }
 }
+
+static void nb_request_port_desc(struct nbswitch *);
 
 /* The barrier of generation 'gen' came back: the bridge's table, and the
  * copy, have every change of that generation and before. */
 static void
 nb_changes_confirmed(struct nbswitch *sw, uint64_t gen)
 {
-    struct nb_change *c;
-    bool any = false;
+    bool any = false, port = false;
 
-    LIST_FOR_EACH_SAFE (c, list_node, &sw->all_changes) {
-        if (c->gen <= gen) {
-            nb_change_destroy(sw, c);
-            any = true;
+    while (!ovs_list_is_empty(&sw->sent)) {
+        struct nb_change *c = CONTAINER_OF(ovs_list_front(&sw->sent),
+                                           struct nb_change, list_node);
+        if (c->gen > gen) {
+            break;
         }
+        port = port || c->kind == NB_CHANGE_PORT;
+        nb_change_destroy(sw, c);
+        any = true;
+    }
+    if (port && sw->bridge_version < OFP15_VERSION) {
+        /* Before OpenFlow 1.5 the bridge tells no port status of a
+         * port_mod to the connection that sent it: it is read again. */
+        nb_request_port_desc(sw);
     }
     if (any && nb_table0_available(sw) && sw->cbs.table0_changed) {
         sw->cbs.table0_changed(sw->aux);
@@ -410,7 +485,10 @@ nb_changes_clear(struct nbswitch *sw)
 {
     struct nb_change *c;
 
-    LIST_FOR_EACH_SAFE (c, list_node, &sw->all_changes) {
+    LIST_FOR_EACH_SAFE (c, list_node, &sw->in_bundles) {
+        nb_change_destroy(sw, c);
+    }
+    LIST_FOR_EACH_SAFE (c, list_node, &sw->sent) {
         nb_change_destroy(sw, c);
     }
     sw->announce = false;
@@ -597,17 +675,14 @@ nbswitch_table0_is_changing(const struct nbswitch *sw, const struct oflow *f)
 {
     const struct nb_change *c;
 
-    HMAP_FOR_EACH_WITH_HASH (c, node, oflow_hash(f), &sw->changes) {
-        if (oflow_same_identity(c->flow, f)) {
-            return true;
-        }
+    if (nb_find_change(sw, f)) {
+        return true;
     }
     if (sw->n_loose) {
         struct match m;
         minimatch_expand(&f->match, &m);
-        LIST_FOR_EACH (c, list_node, &sw->all_changes) {
-            if (c->kind == NB_CHANGE_LOOSE
-                && nb_matches_overlap(&c->match, &m)) {
+        LIST_FOR_EACH (c, kind_node, &sw->loose) {
+            if (nb_matches_overlap(&c->match, &m)) {
                 return true;
             }
         }
@@ -667,8 +742,8 @@ nbswitch_port_forwards(const struct nbswitch *sw, ofp_port_t port)
     if (!sw->configs_known || (c && c->config & NB_PC_RESTRICTING)) {
         return false;
     }
-    LIST_FOR_EACH (change, list_node, &sw->all_changes) {
-        if (change->kind == NB_CHANGE_PORT && change->port == port) {
+    LIST_FOR_EACH (change, kind_node, &sw->port_changes) {
+        if (change->port == port) {
             return false;       /* A port_mod of it in flight. */
         }
     }
@@ -824,6 +899,7 @@ nb_requests_clear(struct nbswitch *sw)
     LIST_FOR_EACH (conn, node, &sw->conns) {
         struct nb_bundle *b;
         LIST_FOR_EACH_POP (b, node, &conn->bundles) {
+            nb_changes_release_bundle(sw, b->bridge_id);
             free(b);
         }
     }
@@ -2190,17 +2266,29 @@ nbswitch_bridge_active(struct nbswitch *sw, enum ofp_version version)
     /* The bridge's configuration of its ports, and its changes (the
      * status messages asked for above, which come after the reply). */
     sw->n_configs = 0;
-    sw->configs_known = false;
-    msg = ofputil_encode_port_desc_stats_request(version, OFPP_ANY);
-    ((struct ofp_header *) msg->data)->xid = htonl(sw->next_xid++);
-    sw->port_desc_xid = ((struct ofp_header *) msg->data)->xid;
-    ovs_list_push_back(&sw->bridge_out, &msg->list_node);
+    nb_request_port_desc(sw);
 
+    /* What waited for the bridge, then the monitor, whose first reply
+     * shows it all. */
+    ovs_list_push_back_all(&sw->bridge_out, &sw->held);
+    sw->n_held = 0;
     if (sw->watch_table0) {
         nb_table0_monitor(sw);
     }
-    ovs_list_push_back_all(&sw->bridge_out, &sw->held);
-    sw->n_held = 0;
+}
+
+/* Asks the bridge for its ports' descriptions, whose configurations are
+ * not known until they come. */
+static void
+nb_request_port_desc(struct nbswitch *sw)
+{
+    struct ofpbuf *msg = ofputil_encode_port_desc_stats_request(
+        nb_bridge_version(sw), OFPP_ANY);
+
+    sw->configs_known = false;
+    ((struct ofp_header *) msg->data)->xid = htonl(sw->next_xid++);
+    sw->port_desc_xid = ((struct ofp_header *) msg->data)->xid;
+    nb_queue(sw, msg);
 }
 
 /* Forgets the copy of table 0 and what was in flight to change it. */
@@ -2226,8 +2314,8 @@ nbswitch_bridge_reset(struct nbswitch *sw)
     ofpbuf_list_delete(&sw->held);
     sw->n_held = 0;
     ofpbuf_list_delete(&sw->bridge_out);
-    nb_requests_clear(sw);
-    nb_table0_reset(sw);
+    nb_table0_reset(sw);        /* First: clearing the requests lets */
+    nb_requests_clear(sw);      /* controllers send more. */
 }
 
 void
@@ -2248,8 +2336,8 @@ nbswitch_bridge_disconnected(struct nbswitch *sw)
     sw->configs_known = false;
     sw->port_desc_xid = 0;
     ofpbuf_list_delete(&sw->bridge_out);
-    nb_requests_clear(sw);
     nb_table0_reset(sw);
+    nb_requests_clear(sw);
 }
 
 /* The bridge refused 'rq', a bundle control request, or reported that
@@ -2274,6 +2362,7 @@ nb_bundle_failed(struct nbswitch *sw, struct nb_request *rq)
             if (b->open_xid == rq->bridge_xid) {
                 b->open_xid = 0;
             }
+            nb_changes_release_bundle(sw, b->bridge_id);
             ovs_list_remove(&b->node);
             free(b);
         }
