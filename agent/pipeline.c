@@ -417,8 +417,11 @@ pipeline_openflow_port_flows(const struct port *port,
 /* Adds to 'flows' the flows of tables 61 and 62, where the controller's
  * FLOOD and ALL send a frame: to each port of 'ports' in OpenFlow mode
  * that has an OpenFlow port, through table 60, each in a clone.  The port
- * the frame came in on drops its copy at output, as OpenFlow wants.  (No
- * port is kept out of FLOOD: iovpd takes no port_mod.) */
+ * the frame came in on drops its copy at output, as OpenFlow wants.  From
+ * OpenFlow 1.1 on, FLOOD leaves out only what spanning tree blocks (the
+ * integration bridge runs none) and what OpenFlow 1.0's OFPPC_NO_FLOOD
+ * configured (the bridge speaks 1.3 to 1.5 only): the two are the same
+ * here. */
 void
 pipeline_openflow_flood_flows(const struct ports *ports,
                               struct oflow_table *flows)
