@@ -118,6 +118,18 @@ agent_report_stats(struct agent *agent)
 
     struct report_spec rs = { .switch_name = name };
     json_t *ops = report_vlan_stats(agent->vtep_idl, &rs, stats);
+    json_t *qos_stats = pipeline_qos_stats(
+        translate_ports(agent->translate),
+        translate_desired(agent->translate), installed,
+        ofctrl_meters(agent->ofctrl));
+    json_t *qos_ops = report_qos_stats(agent->vtep_idl, qos_stats);
+    json_decref(qos_stats);
+    if (qos_ops && ops) {
+        json_array_extend(ops, qos_ops);
+        json_decref(qos_ops);
+    } else if (qos_ops) {
+        ops = qos_ops;
+    }
     if (agent->nicctrl) {
         json_t *offload_ops = agent_report_offload(agent, &rs, stats,
                                                    in_nic);
@@ -136,8 +148,9 @@ agent_report_stats(struct agent *agent)
 }
 
 /* Every AGENT_STATS_INTERVAL: reads the counters of the flows that the
- * VLAN statistics come from (tables 0 and 50) and, with offload, those of
- * the ingress ACLs' flows, which weigh the NIC's rules.  No statistic needs
+ * VLAN and QoS statistics come from (tables 0, 20 and 50, and the meters)
+ * and, with offload, those of the ingress ACLs' flows, which weigh the
+ * NIC's rules.  No statistic needs
  * the others' regularly, and "flows/dump" and "policy/dump" read what they
  * show anew, so reading a hundred thousand ACL flows' counters every few
  * seconds would cost OVS and iovpd for nothing. */
@@ -145,10 +158,11 @@ static void
 agent_stats_timer(uv_timer_t *timer)
 {
     static const uint8_t vlan_tables[] = {
-        PIPELINE_T_CLASSIFY, PIPELINE_T_OUTPUT,
+        PIPELINE_T_CLASSIFY, PIPELINE_T_QOS, PIPELINE_T_OUTPUT,
     };
     static const uint8_t offload_tables[] = {   /* And the ingress ACLs'. */
-        PIPELINE_T_CLASSIFY, PIPELINE_T_INGRESS_ACL, PIPELINE_T_OUTPUT,
+        PIPELINE_T_CLASSIFY, PIPELINE_T_INGRESS_ACL, PIPELINE_T_QOS,
+        PIPELINE_T_OUTPUT,
     };
     struct agent *agent = timer->data;
     struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);

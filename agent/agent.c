@@ -319,7 +319,8 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
         PIPELINE_TABLES
 #undef PIPELINE_TABLE
     };
-    agent->ofctrl = ofctrl_create(tables, IOVP_ARRAY_SIZE(tables));
+    agent->ofctrl = ofctrl_create(tables, IOVP_ARRAY_SIZE(tables),
+                                  PIPELINE_METER_BASE);
     agent->ovs_idl = vswitch_idl_create();
     agent->vtep_idl = hwvtep_idl_create();
 

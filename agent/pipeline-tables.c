@@ -81,3 +81,14 @@ pipeline_acl_origin(const char *acl_name)
 {
     return pipeline_acl_id(acl_name) & ~OFCTRL_COOKIE_MASK;
 }
+
+/* Returns the id of the meter of the binding for 'vlan' (0 for a port in
+ * OpenFlow mode) of the VM port on OpenFlow port 'ofport' (below 0xff00):
+ * of what the VM sends, or with 'receive' of what it receives.  OVS keeps
+ * a port's number across restarts, and no two bindings share an id. */
+uint32_t
+pipeline_meter_id(int ofport, int vlan, bool receive)
+{
+    return (PIPELINE_METER_BASE | (uint32_t) (ofport & 0xffff) << 13
+            | (uint32_t) (vlan & 0xfff) << 1 | receive);
+}

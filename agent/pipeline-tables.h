@@ -24,6 +24,7 @@
  * the ACLs').  Each value is derived from a name alone, so that it is the
  * same whatever the order in which the policy came. */
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* The tables of the pipeline. */
@@ -61,11 +62,20 @@ enum pipeline_table {
 /* Register 6 is 1 for a frame that came from a tunnel (split horizon). */
 #define PIPELINE_REG_FROM_TUNNEL 6
 
+/* Register 3 holds, in its low 3 bits, the 802.1p priority that the QoS of
+ * the VM that sent a frame gives it where it leaves tagged (0 without). */
+#define PIPELINE_REG_PCP 3
+
+/* iovp's meters (QoS): ids from here up; the OpenFlow controller's are
+ * below (northbound/xlate.h's NBX_ID_LIMIT). */
+#define PIPELINE_METER_BASE 0x80000000u
+
 uint64_t pipeline_port_origin(const char *port_name);
 uint64_t pipeline_ls_origin(const char *ls_name);
 uint64_t pipeline_ls_metadata(const char *ls_name);
 uint64_t pipeline_tunnel_origin(const char *ip);
 uint64_t pipeline_acl_id(const char *acl_name);
 uint64_t pipeline_acl_origin(const char *acl_name);
+uint32_t pipeline_meter_id(int ofport, int vlan, bool receive);
 
 #endif /* agent/pipeline-tables.h */

@@ -294,6 +294,124 @@ pl_classify(struct oflow_table *flows, const struct port *port,
     ofpbuf_uninit(&drop);
 }
 
+/* Returns the bucket, in kbit, of a meter of 'rate' kbit/s that QoS asks
+ * for with 'burst' kbit (0: none given): 'burst', else 100 ms of the rate,
+ * but at least two full frames. */
+uint32_t
+pipeline_qos_burst(uint32_t rate, uint32_t burst)
+{
+    return burst ? burst : MAX(rate / 10, 2 * 1518 * 8 / 1000 + 1);
+}
+
+/* Puts in 'ofpacts' the meter instruction of meter 'id', which must come
+ * before every other action. */
+static void
+pl_put_meter(struct ofpbuf *ofpacts, uint32_t id)
+{
+    struct ofpact_meter *om = ofpact_put_METER(ofpacts);
+
+    om->meter_id = id;
+    om->provider_meter_id = UINT32_MAX;     /* As OVS decodes it. */
+}
+
+/* Adds to 'flows' the QoS flows (table 20) of the frames that 'port'
+ * sends in binding 'b' (NULL: the port is in OpenFlow mode), if its QoS
+ * asks for anything there: its meter, its 802.1p priority in
+ * PIPELINE_REG_PCP, and its DSCP on IP frames. */
+static void
+pl_qos_flows(struct oflow_table *flows, const struct port *port,
+             const struct port_binding *b, uint64_t origin)
+{
+    const struct port_qos *q = port_find_qos(port, b ? b->vlan : 0);
+    if (!q || (!q->police_rate && q->dscp < 0 && q->pcp < 0)) {
+        return;
+    }
+
+    static const uint16_t ip_types[] = { PL_ETH_IP, PL_ETH_IPV6 };
+    uint64_t stub[64];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    for (int i = -1; i < (q->dscp >= 0 ? 2 : 0); i++) {
+        struct match m;
+
+        ofpbuf_clear(&ofpacts);
+        if (q->police_rate) {
+            pl_put_meter(&ofpacts, pipeline_meter_id(port->ofport,
+                                                     b ? b->vlan : 0,
+                                                     false));
+        }
+        if (q->pcp >= 0) {
+            ovs_be32 pcp = htonl(q->pcp);
+            pl_put_set_field(&ofpacts, MFF_REG0 + PIPELINE_REG_PCP, &pcp);
+        }
+        pl_match_init(&m);
+        match_set_in_port(&m, pl_ofp_port(port->ofport));
+        if (b) {
+            match_set_metadata(&m, htobe64(b->metadata));
+        }
+        if (i >= 0) {
+            uint8_t dscp = q->dscp;
+            match_set_dl_type(&m, htons(ip_types[i]));
+            pl_put_set_field(&ofpacts, MFF_IP_DSCP_SHIFTED, &dscp);
+        }
+        pl_put_goto(&ofpacts, PIPELINE_T_L2);
+        pl_add(flows, origin, PIPELINE_T_QOS, i >= 0 ? 110 : 100, &m,
+               &ofpacts);
+    }
+    ofpbuf_uninit(&ofpacts);
+}
+
+/* Puts in 'ofpacts' the meter of what 'port' receives in binding 'b'
+ * (NULL: the port is in OpenFlow mode), if its QoS limits that. */
+static void
+pl_put_receive_meter(struct ofpbuf *ofpacts, const struct port *port,
+                     const struct port_binding *b)
+{
+    const struct port_qos *q = port_find_qos(port, b ? b->vlan : 0);
+
+    if (q && q->receive_rate) {
+        pl_put_meter(ofpacts, pipeline_meter_id(port->ofport,
+                                                b ? b->vlan : 0, true));
+    }
+}
+
+/* Makes the meters of 'new' (NULL if there is none now) in 'desired' those
+ * its QoS asks for, where 'old' (NULL if there was none) had its own. */
+static void
+pl_update_meters(struct desired *desired, const struct port *old,
+                 const struct port *new)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        const struct port *port = pass ? new : old;
+        if (!port || port->ofport < 0) {
+            continue;
+        }
+
+        size_t n = port->openflow ? 1 : port->n_bindings;
+        for (size_t i = 0; i < n; i++) {
+            int vlan = port->openflow ? 0 : port->bindings[i].vlan;
+            const struct port_qos *q = port_find_qos(port, vlan);
+            uint32_t in = pipeline_meter_id(port->ofport, vlan, false);
+            uint32_t out = pipeline_meter_id(port->ofport, vlan, true);
+
+            if (!pass) {
+                desired_remove_meter(desired, in);
+                desired_remove_meter(desired, out);
+            } else if (q) {
+                if (q->police_rate) {
+                    desired_set_meter(desired, in, q->police_rate,
+                                      pipeline_qos_burst(q->police_rate,
+                                                         q->police_burst));
+                }
+                if (q->receive_rate) {
+                    desired_set_meter(desired, out, q->receive_rate,
+                                      pipeline_qos_burst(q->receive_rate,
+                                                         q->receive_burst));
+                }
+            }
+        }
+    }
+}
+
 /* Puts in 'ofpacts' the action that loads the egress ACL of binding 'b'
  * (toward the VM), if it has one. */
 static void
@@ -338,6 +456,9 @@ pipeline_binding_flows(const struct port *port, const struct port_binding *b,
     pl_put_goto(&ofpacts, PIPELINE_T_INGRESS_ACL);
     pl_classify(flows, port, b, has_mac ? &mac : NULL, origin, &ofpacts);
 
+    /* QoS: what the VM sends. */
+    pl_qos_flows(flows, port, b, origin);
+
     /* L2: the port's MAC in the logical switch. */
     if (has_mac && b->owns_mac) {
         ofpbuf_clear(&ofpacts);
@@ -351,12 +472,23 @@ pipeline_binding_flows(const struct port *port, const struct port_binding *b,
     }
 
 output:
-    /* Output, with the binding's tag pushed again. */
+    /* Output, through the binding's receive meter, with the binding's tag
+     * pushed again and the sender's 802.1p priority in it. */
     ofpbuf_clear(&ofpacts);
+    pl_put_receive_meter(&ofpacts, port, b);
     if (b->vlan) {
         ovs_be16 vid = htons(0x1000 | b->vlan);
         ofpact_put_PUSH_VLAN(&ofpacts)->ethertype = htons(PL_ETH_VLAN);
         pl_put_set_field(&ofpacts, MFF_VLAN_VID, &vid);
+
+        struct ofpact_reg_move *move = ofpact_put_REG_MOVE(&ofpacts);
+        move->src = (struct mf_subfield) {
+            .field = mf_from_id(MFF_REG0 + PIPELINE_REG_PCP),
+            .ofs = 0, .n_bits = 3,
+        };
+        move->dst = (struct mf_subfield) {
+            .field = mf_from_id(MFF_VLAN_PCP), .ofs = 0, .n_bits = 3,
+        };
     }
     pl_put_output(&ofpacts, port->ofport);
     pl_match_init(&m);
@@ -393,6 +525,8 @@ pipeline_openflow_port_flows(const struct port *port,
         pl_classify(flows, port, NULL, has_mac ? &mac : NULL, origin,
                     &ofpacts);
 
+        pl_qos_flows(flows, port, NULL, origin);
+
         ofpbuf_clear(&ofpacts);
         pl_put_goto(&ofpacts, PIPELINE_OF_TABLE0);
         pl_match_init(&m);
@@ -408,6 +542,7 @@ pipeline_openflow_port_flows(const struct port *port,
     pl_add(flows, origin, PIPELINE_T_OF_OUTPUT, 100, &m, &ofpacts);
 
     ofpbuf_clear(&ofpacts);
+    pl_put_receive_meter(&ofpacts, port, NULL);
     pl_put_output(&ofpacts, port->ofport);
     pl_add(flows, origin, PIPELINE_T_OUTPUT, 100, &m, &ofpacts);
 
@@ -866,6 +1001,8 @@ pipeline_update_port(struct desired *desired, const struct port *old,
                      const struct port *new)
 {
     bool has_flows = new && new->ofport >= 0;
+
+    pl_update_meters(desired, old, new);
     if (has_flows && new->openflow) {
         char *of_key = iovp_xasprintf("openflow/%s", new->name);
         struct oflow_table flows;
@@ -1168,6 +1305,115 @@ pipeline_binding_stats(const struct ports *ports,
     }
     if (extra_from_local) {
         *extra_from_local = elsewhere;
+    }
+    return stats;
+}
+
+/* Adds 'packets' and 'bytes' to the counters 'key'_packets and 'key'_bytes
+ * of 'stats'. */
+static void
+pl_stats_add(json_t *stats, const char *key, uint64_t packets,
+             uint64_t bytes)
+{
+    static const char *const units[] = { "packets", "bytes" };
+    uint64_t values[] = { packets, bytes };
+
+    for (size_t i = 0; i < 2; i++) {
+        char *name = iovp_xasprintf("%s_%s", key, units[i]);
+        json_t *old = json_object_get(stats, name);
+        json_object_set_new(stats, name, json_integer(
+                                json_integer_value(old) + values[i]));
+        free(name);
+    }
+}
+
+/* Adds to 'stats' the counters of meter 'id' of 'meters' (ofctrl's), as
+ * 'key' (what passed) and 'key'_dropped. */
+static void
+pl_meter_stats(json_t *stats, const struct hmap *meters, uint32_t id,
+               const char *key)
+{
+    const struct ofctrl_meter *m;
+    uint64_t packets = 0, bytes = 0, dropped_packets = 0, dropped_bytes = 0;
+
+    HMAP_FOR_EACH_WITH_HASH (m, node, id, meters) {
+        if (m->id == id) {
+            dropped_packets = MIN(m->n_dropped_packets, m->n_packets);
+            dropped_bytes = MIN(m->n_dropped_bytes, m->n_bytes);
+            packets = m->n_packets - dropped_packets;
+            bytes = m->n_bytes - dropped_bytes;
+        }
+    }
+    char *dropped = iovp_xasprintf("%s_dropped", key);
+    pl_stats_add(stats, key, packets, bytes);
+    pl_stats_add(stats, dropped, dropped_packets, dropped_bytes);
+    free(dropped);
+}
+
+/* Returns the statistics of each QoS that the VM ports of 'ports' use, by
+ * its Iovp_QoS row's UUID: {"UUID": {"KEY": N, ...}}, summed over the
+ * bindings it applies to.  What the VMs sent: "sent_packets" and
+ * "sent_bytes", what passed its QoS (the meter's counters less what it
+ * dropped; without a meter, its table 20 flows' counters from the
+ * installed flows), and "sent_dropped_packets" and "sent_dropped_bytes",
+ * what the meter dropped; what they received, "received_...", from the
+ * receive meter's.  Only what the QoS does is counted.  No frame of a
+ * binding with QoS is decided in the NIC but those an ingress ACL drops,
+ * which never reach it. */
+json_t *
+pipeline_qos_stats(const struct ports *ports, const struct desired *desired,
+                   const struct oflow_table *installed,
+                   const struct hmap *meters)
+{
+    json_t *stats = json_object();
+
+    for (size_t i = 0; i < ports->n; i++) {
+        const struct port *port = ports->sorted[i];
+        size_t n_bindings = port->openflow ? 1 : port->n_bindings;
+
+        for (size_t j = 0; port->ofport >= 0 && j < n_bindings; j++) {
+            const struct port_binding *b = (port->openflow ? NULL
+                                            : &port->bindings[j]);
+            int vlan = b ? b->vlan : 0;
+            const struct port_qos *q = port_find_qos(port, vlan);
+            if (!q) {
+                continue;
+            }
+
+            json_t *qs = json_object_get(stats, q->uuid);
+            if (!qs) {
+                qs = json_object();
+                json_object_set_new(stats, q->uuid, qs);
+            }
+            if (q->police_rate) {
+                pl_meter_stats(qs, meters,
+                               pipeline_meter_id(port->ofport, vlan, false),
+                               "sent");
+            } else if (q->dscp >= 0 || q->pcp >= 0) {
+                char *key = (b ? pl_binding_group(port, b)
+                             : iovp_xasprintf("openflow/%s", port->name));
+                size_t n;
+                struct oflow *const *flows = desired_group_flows(desired,
+                                                                 key, &n);
+                uint64_t packets = 0, bytes = 0;
+                for (size_t k = 0; k < n; k++) {
+                    const struct oflow *inst = (
+                        flows[k]->table_id == PIPELINE_T_QOS
+                        ? oflow_table_find(installed, flows[k]) : NULL);
+                    if (inst) {
+                        packets += inst->n_packets;
+                        bytes += inst->n_bytes;
+                    }
+                }
+                pl_stats_add(qs, "sent", packets, bytes);
+                free(key);
+            }
+            if (q->receive_rate) {
+                pl_meter_stats(qs, meters,
+                               pipeline_meter_id(port->ofport, vlan, true),
+                               "received");
+            }
+        }
     }
     return stats;
 }

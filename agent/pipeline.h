@@ -103,6 +103,7 @@ void pipeline_openflow_flood_flows(const struct ports *,
 void pipeline_fixed_flows(struct oflow_table *);
 
 bool pipeline_flow_is_tunnels(const struct oflow *, int ofport);
+uint32_t pipeline_qos_burst(uint32_t rate, uint32_t burst);
 
 /* Stores in '*packets' and '*bytes' the frames and bytes that installed
  * flow 'f' would have counted but were decided elsewhere (in the NIC),
@@ -110,6 +111,10 @@ bool pipeline_flow_is_tunnels(const struct oflow *, int ofport);
 typedef void pipeline_extra_stats_cb(const struct oflow *f,
                                      uint64_t *packets, uint64_t *bytes,
                                      void *aux);
+struct hmap;
+json_t *pipeline_qos_stats(const struct ports *, const struct desired *,
+                           const struct oflow_table *installed,
+                           const struct hmap *meters);
 json_t *pipeline_binding_stats(const struct ports *,
                                const struct desired *,
                                const struct oflow_table *installed,

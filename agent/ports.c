@@ -59,6 +59,11 @@ port_destroy(struct port *port)
         free(port->bindings[i].acl);
     }
     free(port->bindings);
+    for (size_t i = 0; i < port->n_qos; i++) {
+        free(port->qos[i].uuid);
+        free(port->qos[i].name);
+    }
+    free(port->qos);
     free(port->acl);
     free(port->ips);
     free(port->name);
@@ -100,6 +105,38 @@ port_find_binding(const struct port *port, int vlan)
     return NULL;
 }
 
+/* Returns the QoS that applies to the frames of 'port''s binding for
+ * 'vlan' (0 for a port in OpenFlow mode): its own, else the whole port's;
+ * or NULL. */
+const struct port_qos *
+port_find_qos(const struct port *port, int vlan)
+{
+    const struct port_qos *whole = NULL;
+
+    for (size_t i = 0; i < port->n_qos; i++) {
+        if (port->qos[i].vlan == vlan) {
+            return &port->qos[i];
+        } else if (!port->qos[i].vlan) {
+            whole = &port->qos[i];
+        }
+    }
+    return whole;
+}
+
+static bool
+port_qos_equal(const struct port_qos *a, const struct port_qos *b)
+{
+    return (a->vlan == b->vlan
+            && !strcmp(a->uuid, b->uuid)
+            && !strcmp(a->name, b->name)
+            && a->police_rate == b->police_rate
+            && a->police_burst == b->police_burst
+            && a->receive_rate == b->receive_rate
+            && a->receive_burst == b->receive_burst
+            && a->dscp == b->dscp
+            && a->pcp == b->pcp);
+}
+
 static bool
 port_binding_equal(const struct port_binding *a,
                    const struct port_binding *b)
@@ -133,8 +170,14 @@ port_equal(const struct port *a, const struct port *b)
         || a->checks_ips != b->checks_ips
         || a->openflow != b->openflow
         || !iovp_nullable_streq(a->acl, b->acl)
-        || a->n_ips != b->n_ips) {
+        || a->n_ips != b->n_ips
+        || a->n_qos != b->n_qos) {
         return false;
+    }
+    for (size_t i = 0; i < a->n_qos; i++) {
+        if (!port_qos_equal(&a->qos[i], &b->qos[i])) {
+            return false;
+        }
     }
     for (size_t i = 0; i < a->n_bindings; i++) {
         if (!port_binding_equal(&a->bindings[i], &b->bindings[i])) {
@@ -410,6 +453,84 @@ ports_read_openflow(struct ports *ports,
     }
 }
 
+/* Returns the optional integer column value 'v' ('n' of them) as a rate
+ * or a burst in OpenFlow's 32 bits: 0 if there is none, at most
+ * UINT32_MAX (over 4 Tbit/s: no limit that matters). */
+static uint32_t
+ports_qos_value(const int64_t *v, size_t n)
+{
+    return n && v[0] > 0 ? MIN(v[0], UINT32_MAX) : 0;
+}
+
+static int
+ports_compare_qos(const void *a_, const void *b_)
+{
+    const struct port_qos *a = a_;
+    const struct port_qos *b = b_;
+
+    return a->vlan < b->vlan ? -1 : a->vlan > b->vlan;
+}
+
+/* Gives 'port' the QoS rows that the "qos_bindings" of 'ip', its
+ * Iovp_Port row, bind, sorted by VLAN. */
+static void
+ports_read_qos(struct port *port, const struct hwvtep_iovp_port *ip)
+{
+    port->qos = iovp_xmalloc(MAX(1, ip->n_qos_bindings) * sizeof *port->qos);
+    for (size_t i = 0; i < ip->n_qos_bindings; i++) {
+        const struct hwvtep_iovp_qos *q = ip->value_qos_bindings[i];
+        int64_t vlan = ip->key_qos_bindings[i];
+
+        if (!q || vlan < 0 || vlan > 4095) {
+            continue;
+        }
+        struct port_qos *pq = &port->qos[port->n_qos++];
+        *pq = (struct port_qos) {
+            .vlan = vlan,
+            .uuid = iovp_xstrdup(q->header_.uuid),
+            .name = iovp_xstrdup(q->name),
+            .police_rate = ports_qos_value(q->police_rate,
+                                           q->n_police_rate),
+            .receive_rate = ports_qos_value(q->receive_rate,
+                                            q->n_receive_rate),
+            .dscp = q->n_dscp && q->dscp[0] >= 0 && q->dscp[0] < 64
+                    ? q->dscp[0] : -1,
+            .pcp = q->n_pcp && q->pcp[0] >= 0 && q->pcp[0] < 8
+                   ? q->pcp[0] : -1,
+        };
+        if (pq->police_rate) {
+            pq->police_burst = ports_qos_value(q->police_burst,
+                                               q->n_police_burst);
+        }
+        if (pq->receive_rate) {
+            pq->receive_burst = ports_qos_value(q->receive_burst,
+                                                q->n_receive_burst);
+        }
+    }
+    qsort(port->qos, port->n_qos, sizeof *port->qos, ports_compare_qos);
+}
+
+/* A QoS bound to a VLAN (not 0, the whole port) that 'port' has no binding
+ * for applies to nothing: the controller meant something else, and is
+ * told, with the port's "unspecified_fault" (hardware_vtep has no fault
+ * of its own for iovp's QoS). */
+static void
+ports_check_qos(struct ports *ports, struct port *port)
+{
+    for (size_t i = 0; i < port->n_qos; i++) {
+        int vlan = port->qos[i].vlan;
+        if (vlan && (port->openflow || !port_find_binding(port, vlan))) {
+            VLOG_WARN_RL(&rl, "port %s: the QoS bound to VLAN %d applies "
+                         "to nothing: %s", port->name, vlan,
+                         (port->openflow
+                          ? "the port is in OpenFlow mode, where only the "
+                            "whole port's (VLAN 0) applies"
+                          : "the port has no binding for that VLAN"));
+            ports_fault(ports->faults, port->uuid, "unspecified_fault");
+        }
+    }
+}
+
 /* Gives 'port' the addresses and the mode of 'ip', its Iovp_Port row; an
  * address that does not parse is a fault of the port. */
 static void
@@ -417,6 +538,7 @@ ports_read_iovp_port(struct ports *ports, struct port *port,
                      const struct hwvtep_iovp_port *ip)
 {
     port->openflow = ip->mode && !strcmp(ip->mode, "openflow");
+    ports_read_qos(port, ip);
     port->checks_ips = ip->n_ips > 0;
     port->ips = iovp_xmalloc(MAX(1, ip->n_ips) * sizeof *port->ips);
     for (size_t i = 0; i < ip->n_ips; i++) {
@@ -596,6 +718,7 @@ ports_read(struct ports *ports, const struct odb_idl *vtep,
         } else {
             ports_read_bindings(ports, pp, port);
         }
+        ports_check_qos(ports, port);
     }
     ports_assign_macs(ports);
 }

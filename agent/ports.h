@@ -63,6 +63,24 @@ struct port_address {
     };
 };
 
+/* What an Iovp_QoS row asks for the frames of a binding (or of a port in
+ * OpenFlow mode): 0 or -1 where it asks nothing. */
+struct port_qos {
+    int vlan;                   /* Its key in "qos_bindings": 0, the whole
+                                 * port, or one binding's VLAN. */
+    char *uuid;                 /* The Iovp_QoS row's. */
+    char *name;                 /* Its "name". */
+    uint32_t police_rate;       /* What the VM sends: kbit/s, or 0. */
+    uint32_t police_burst;      /* kbit. */
+    uint32_t receive_rate;      /* What the VM receives: kbit/s, or 0. */
+    uint32_t receive_burst;     /* kbit. */
+    int dscp;                   /* Set on the IP frames the VM sends, or
+                                 * -1. */
+    int pcp;                    /* The 802.1p priority of the frames the VM
+                                 * sends where they leave tagged (0 when
+                                 * no QoS sets it). */
+};
+
 struct port {
     char *name;
     char *uuid;                 /* Its Physical_Port row's. */
@@ -86,6 +104,11 @@ struct port {
     bool checks_ips;
     struct port_address *ips;
     size_t n_ips;
+
+    /* Its Iovp_Port "qos_bindings" that apply, by VLAN (see
+     * port_find_qos()). */
+    struct port_qos *qos;
+    size_t n_qos;
 };
 
 struct ports {
@@ -107,6 +130,7 @@ void ports_read(struct ports *, const struct odb_idl *vtep,
 
 const struct port *ports_find(const struct ports *, const char *name);
 const struct port_binding *port_find_binding(const struct port *, int vlan);
+const struct port_qos *port_find_qos(const struct port *, int vlan);
 bool port_equal(const struct port *, const struct port *);
 bool port_parse_mac(const struct port *, struct eth_addr *);
 bool port_address_parse(const char *, struct port_address *);

@@ -1000,3 +1000,55 @@ report_offload(const struct odb_idl *vtep, const struct report_spec *spec,
     return json_pack("[{s:s, s:s, s:o}]", "op", "insert",
                      "table", "Iovp_Offload", "row", want);
 }
+
+/* Returns true if the "statistics" of 'q' are exactly 'want', an object
+ * of integers. */
+static bool
+report_qos_stats_equal(const struct hwvtep_iovp_qos *q, const json_t *want)
+{
+    if (q->n_statistics != json_object_size(want)) {
+        return false;
+    }
+    for (size_t i = 0; i < q->n_statistics; i++) {
+        const json_t *v = json_object_get(want, q->key_statistics[i]);
+        if (!v || json_integer_value(v) != q->value_statistics[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Returns the transaction (or NULL if none is needed) that makes the
+ * "statistics" of the Iovp_QoS rows in 'vtep' that 'stats' names (by
+ * UUID, pipeline_qos_stats()'s) show its counters.  Rows that this
+ * switch's ports do not use are not touched: another switch may. */
+json_t *
+report_qos_stats(const struct odb_idl *vtep, const json_t *stats)
+{
+    json_t *ops = json_array();
+    const char *uuid;
+    json_t *want;
+
+    json_object_foreach (CONST_CAST(json_t *, stats), uuid, want) {
+        const struct hwvtep_iovp_qos *q = hwvtep_iovp_qos_get(vtep, uuid);
+        if (!q || report_qos_stats_equal(q, want)) {
+            continue;
+        }
+
+        json_t *pairs = json_array();
+        const char *key;
+        json_t *value;
+        json_object_foreach (want, key, value) {
+            json_array_append_new(pairs, json_pack("[s, O]", key, value));
+        }
+        json_array_append_new(ops, json_pack(
+            "{s:s, s:s, s:o, s:{s:[s, o]}}", "op", "update",
+            "table", "Iovp_QoS", "where", odb_idl_row_where(&q->header_),
+            "row", "statistics", "map", pairs));
+    }
+    if (!json_array_size(ops)) {
+        json_decref(ops);
+        return NULL;
+    }
+    return ops;
+}

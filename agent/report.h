@@ -104,6 +104,7 @@ json_t *report_acl_faults(const struct odb_idl *vtep,
                           const struct shash *acls, const json_t *faults);
 json_t *report_vlan_stats(const struct odb_idl *vtep,
                           const struct report_spec *, const json_t *stats);
+json_t *report_qos_stats(const struct odb_idl *vtep, const json_t *stats);
 
 json_t *report_tunnels(const struct odb_idl *vtep,
                        const struct report_spec *, const struct overlay *);

@@ -298,6 +298,15 @@ translate_vtep_changed(struct translate *t, const struct odb_idl *vtep)
         || hwvtep_iovp_port_track_first(vtep)) {
         engine_input_changed(&t->vtep_ports);
     }
+    /* A QoS row's settings; its statistics are iovpd's to write. */
+    const struct hwvtep_iovp_qos *qos;
+    HWVTEP_IOVP_QOS_FOR_EACH_TRACKED (qos, vtep) {
+        if (translate_row_changed_beyond(&qos->header_,
+                                         HWVTEP_IOVP_QOS_COL_STATISTICS,
+                                         HWVTEP_IOVP_QOS_N_COLUMNS)) {
+            engine_input_changed(&t->vtep_ports);
+        }
+    }
     if (hwvtep_logical_switch_track_first(vtep)
         || hwvtep_ucast_macs_remote_track_first(vtep)
         || hwvtep_mcast_macs_remote_track_first(vtep)

@@ -74,6 +74,7 @@ desired_init(struct desired *d)
     hmap_init(&d->contests);
     oflow_table_init(&d->tracked);
     d->n_changes = 0;
+    hmap_init(&d->meters);
 }
 
 /* Frees what 'd' holds.  Accepts NULL. */
@@ -81,6 +82,12 @@ void
 desired_destroy(struct desired *d)
 {
     if (d) {
+        struct desired_meter *meter;
+        HMAP_FOR_EACH_POP (meter, node, &d->meters) {
+            free(meter);
+        }
+        hmap_destroy(&d->meters);
+
         struct desired_contest *c;
         HMAP_FOR_EACH_POP (c, node, &d->contests) {
             free(c->claims);
@@ -483,4 +490,50 @@ void
 desired_clear_tracked(struct desired *d)
 {
     oflow_table_clear(&d->tracked);
+}
+
+/* Returns the desired meter 'id', or NULL. */
+const struct desired_meter *
+desired_find_meter(const struct desired *d, uint32_t id)
+{
+    const struct desired_meter *meter;
+
+    HMAP_FOR_EACH_WITH_HASH (meter, node, id, &d->meters) {
+        if (meter->id == id) {
+            return meter;
+        }
+    }
+    return NULL;
+}
+
+/* Makes meter 'id' one of 'rate' kbit/s with a bucket of 'burst' kbit. */
+void
+desired_set_meter(struct desired *d, uint32_t id, uint32_t rate,
+                  uint32_t burst)
+{
+    struct desired_meter *meter = CONST_CAST(struct desired_meter *,
+                                             desired_find_meter(d, id));
+    if (!meter) {
+        meter = iovp_xzalloc(sizeof *meter);
+        meter->id = id;
+        hmap_insert(&d->meters, &meter->node, id);
+    } else if (meter->rate == rate && meter->burst == burst) {
+        return;
+    }
+    meter->rate = rate;
+    meter->burst = burst;
+    d->n_changes++;
+}
+
+/* Removes meter 'id', if there is one. */
+void
+desired_remove_meter(struct desired *d, uint32_t id)
+{
+    struct desired_meter *meter = CONST_CAST(struct desired_meter *,
+                                             desired_find_meter(d, id));
+    if (meter) {
+        hmap_remove(&d->meters, &meter->node);
+        free(meter);
+        d->n_changes++;
+    }
 }

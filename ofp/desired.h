@@ -38,10 +38,22 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <openvswitch/hmap.h>
 
 #include "ofp/oflow.h"
+
+/* A meter that desired flows use: a single band that drops what exceeds
+ * 'rate' kbit/s, with a bucket of 'burst' kbit (0: the switch's default).
+ * ofctrl (ofp/ofctrl.h) installs it before the flows that use it, and
+ * removes it after them. */
+struct desired_meter {
+    struct hmap_node node;      /* In "struct desired"'s 'meters', by id. */
+    uint32_t id;
+    uint32_t rate;
+    uint32_t burst;
+};
 
 struct desired {
     struct oflow_table flows;   /* Every group's flows. */
@@ -50,9 +62,11 @@ struct desired {
                                  * identities that groups share. */
     struct oflow_table tracked; /* Identities changed since the last
                                  * desired_clear_tracked(), no actions. */
-    unsigned long long int n_changes;   /* Changes of 'flows' so far: a
-                                         * caller tells by it whether an
-                                         * update changed anything. */
+    unsigned long long int n_changes;   /* Changes of 'flows' and
+                                         * 'meters' so far: a caller tells
+                                         * by it whether an update changed
+                                         * anything. */
+    struct hmap meters;         /* Contains "struct desired_meter"s. */
 };
 
 void desired_init(struct desired *);
@@ -64,6 +78,12 @@ void desired_remove_group(struct desired *, const char *key);
 bool desired_has_group(const struct desired *, const char *key);
 struct oflow *const *desired_group_flows(const struct desired *,
                                          const char *key, size_t *n);
+
+void desired_set_meter(struct desired *, uint32_t id, uint32_t rate,
+                       uint32_t burst);
+void desired_remove_meter(struct desired *, uint32_t id);
+const struct desired_meter *desired_find_meter(const struct desired *,
+                                               uint32_t id);
 
 const struct oflow_table *desired_flows(const struct desired *);
 const struct oflow_table *desired_tracked(const struct desired *);

@@ -28,6 +28,7 @@
 #include <openvswitch/ofp-bundle.h>
 #include <openvswitch/ofp-errors.h>
 #include <openvswitch/ofp-flow.h>
+#include <openvswitch/ofp-meter.h>
 #include <openvswitch/ofp-monitor.h>
 #include <openvswitch/ofp-msgs.h>
 #include <openvswitch/ofp-protocol.h>
@@ -87,6 +88,17 @@ struct ofctrl_change {
     char *error;                /* The switch refused it: why. */
 };
 
+/* A meter the switch refused, as it was. */
+struct ofctrl_meter_rejection {
+    uint32_t id, rate, burst;
+};
+
+/* A meter_mod of the update in flight, for the switch's error. */
+struct ofctrl_meter_mod {
+    ovs_be32 xid;
+    uint32_t id, rate, burst;
+};
+
 struct ofctrl {
     enum ofctrl_state state;
     enum ofp_version version;
@@ -106,6 +118,22 @@ struct ofctrl {
     struct hmap pending;        /* Its "struct ofctrl_change"s, by xid. */
     ovs_be32 open_xid, commit_xid, barrier_xid;
     bool committed;             /* The switch confirmed the commit. */
+
+    /* iovpd's meters (ids from 'meter_base' up) that the switch holds,
+     * read with its flows; the meter_mods of the update in flight; the
+     * meters to delete once its bundle is committed; those the switch
+     * refused. */
+    uint32_t meter_base;
+    struct hmap meters;         /* "struct ofctrl_meter"s. */
+    ovs_be32 meter_sync_xid;    /* Of the read of their configuration. */
+    ovs_be32 meter_stats_xid;   /* Of the read of their counters. */
+    struct ofctrl_meter_mod *meter_mods;
+    size_t n_meter_mods;
+    uint32_t *meter_dels;
+    size_t n_meter_dels;
+    struct ofctrl_meter_rejection *meter_rejections;
+    size_t n_meter_rejections;
+    uint64_t n_meter_mods_total;
 
     /* The next put compares all flows, not only those the desired flows
      * tracked as changed: after a read of the switch's flows, a bundle
@@ -153,11 +181,14 @@ ofctrl_owns(const struct ofctrl *c, uint8_t table)
 /* Creates an ofctrl for the flows of the 'n' tables in 'tables': flows in
  * the switch's other tables, whatever their cookies, are someone else's
  * (iovpd's OpenFlow controller's, northbound/), never installed flows, and
- * their changes are not monitored. */
+ * their changes are not monitored; so are meters below 'meter_base'. */
 struct ofctrl *
-ofctrl_create(const uint8_t *tables, size_t n)
+ofctrl_create(const uint8_t *tables, size_t n, uint32_t meter_base)
 {
     struct ofctrl *c = iovp_xzalloc(sizeof *c);
+
+    c->meter_base = meter_base;
+    hmap_init(&c->meters);
 
     for (size_t i = 0; i < n; i++) {
         c->owns[tables[i]] = true;
@@ -201,6 +232,29 @@ ofctrl_clear_pending(struct ofctrl *c)
 }
 
 static void
+ofctrl_clear_meters(struct ofctrl *c)
+{
+    struct ofctrl_meter *meter;
+
+    HMAP_FOR_EACH_POP (meter, node, &c->meters) {
+        free(meter);
+    }
+}
+
+static struct ofctrl_meter *
+ofctrl_find_meter(const struct ofctrl *c, uint32_t id)
+{
+    struct ofctrl_meter *meter;
+
+    HMAP_FOR_EACH_WITH_HASH (meter, node, id, &c->meters) {
+        if (meter->id == id) {
+            return meter;
+        }
+    }
+    return NULL;
+}
+
+static void
 ofctrl_clear_rejections(struct ofctrl *c)
 {
     for (size_t i = 0; i < c->n_rejections; i++) {
@@ -224,6 +278,11 @@ ofctrl_destroy(struct ofctrl *c)
         ofctrl_clear_pending(c);
         hmap_destroy(&c->pending);
         ofctrl_clear_rejections(c);
+        ofctrl_clear_meters(c);
+        hmap_destroy(&c->meters);
+        free(c->meter_mods);
+        free(c->meter_dels);
+        free(c->meter_rejections);
         free(c->monitor_error);
         free(c);
     }
@@ -309,13 +368,30 @@ ofctrl_queue_monitor(const struct ofctrl *c, struct ovs_list *out)
     return xid;
 }
 
-/* Starts a read of the switch's flows (queued on 'out'). */
+/* Queues on 'out' a meter request of 'type' for every meter, and returns
+ * its xid. */
+static ovs_be32
+ofctrl_queue_meter_request(const struct ofctrl *c,
+                           enum ofputil_meter_request_type type,
+                           struct ovs_list *out)
+{
+    struct ofpbuf *request = ofputil_encode_meter_request(c->version, type,
+                                                          OFPM13_ALL);
+    ovs_list_push_back(out, &request->list_node);
+    return ofctrl_xid(request);
+}
+
+/* Starts a read of the switch's meters and flows (queued on 'out'): the
+ * meters' replies come first, so the flows' last one ends both. */
 static void
 ofctrl_start_sync(struct ofctrl *c, struct ovs_list *out)
 {
     c->state = S_SYNCING;
     c->need_sync = false;
     oflow_table_clear(&c->dumping);
+    ofctrl_clear_meters(c);
+    c->meter_sync_xid = ofctrl_queue_meter_request(c, OFPUTIL_METER_CONFIG,
+                                                   out);
     c->sync_xid = ofctrl_queue_dump(c, 0xff, out);
 }
 
@@ -373,6 +449,8 @@ ofctrl_disconnected(struct ofctrl *c)
     c->monitor_paused = false;
     c->need_sync = false;
     c->n_foreign = 0;
+    c->meter_sync_xid = c->meter_stats_xid = 0;
+    c->n_meter_mods = c->n_meter_dels = c->n_meter_rejections = 0;
     ofctrl_clear_pending(c);
     ofctrl_clear_rejections(c);
     ofctrl_finish_dump(c, "the connection to the switch went down");
@@ -450,8 +528,117 @@ ofctrl_find_rejection(const struct ofctrl *c, const struct oflow *f)
     return NULL;
 }
 
-/* The barrier after the bundle in flight came back: the bundle is done, one
- * way or the other. */
+/* Queues on 'out' a meter_mod 'command' for meter 'id' of 'rate' kbit/s and
+ * a bucket of 'burst' kbit (for a deletion, both 0), and returns its
+ * xid. */
+static ovs_be32
+ofctrl_queue_meter_mod(struct ofctrl *c, uint16_t command, uint32_t id,
+                       uint32_t rate, uint32_t burst, struct ovs_list *out)
+{
+    struct ofputil_meter_band band = {
+        .type = OFPMBT13_DROP,
+        .rate = rate,
+        .burst_size = burst,
+    };
+    struct ofputil_meter_mod mm = {
+        .command = command,
+        .meter = {
+            .meter_id = id,
+            .flags = OFPMF13_KBPS | OFPMF13_BURST | OFPMF13_STATS,
+            .n_bands = command == OFPMC13_DELETE ? 0 : 1,
+            .bands = &band,
+        },
+    };
+    struct ofpbuf *msg = ofputil_encode_meter_mod(c->version, &mm);
+
+    VLOG_DBG("meter %"PRIu32": %s, %"PRIu32" kbit/s, burst %"PRIu32" kbit",
+             id, (command == OFPMC13_ADD ? "add"
+                  : command == OFPMC13_MODIFY ? "modify" : "delete"),
+             rate, burst);
+    ovs_list_push_back(out, &msg->list_node);
+    c->n_meter_mods_total++;
+    return ofctrl_xid(msg);
+}
+
+/* Queues on 'out' the deletion of the meters that the update just
+ * committed left unused, and forgets them. */
+static void
+ofctrl_delete_meters(struct ofctrl *c, struct ovs_list *out)
+{
+    for (size_t i = 0; i < c->n_meter_dels; i++) {
+        struct ofctrl_meter *meter = ofctrl_find_meter(c, c->meter_dels[i]);
+        if (meter) {
+            ofctrl_queue_meter_mod(c, OFPMC13_DELETE, meter->id, 0, 0, out);
+            hmap_remove(&c->meters, &meter->node);
+            free(meter);
+        }
+    }
+    c->n_meter_dels = 0;
+}
+
+/* Returns true if the switch refused meter 'm' as it is. */
+static bool
+ofctrl_meter_is_rejected(const struct ofctrl *c,
+                         const struct desired_meter *m)
+{
+    for (size_t i = 0; i < c->n_meter_rejections; i++) {
+        const struct ofctrl_meter_rejection *r = &c->meter_rejections[i];
+        if (r->id == m->id && r->rate == m->rate && r->burst == m->burst) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Queues on 'out' the meter_mods that give the switch the meters of 'd'
+ * (taken as installed at once; a refusal undoes that), notes the
+ * installed meters that 'd' does not have for deletion after the flows'
+ * bundle, and returns the number of meter_mods queued. */
+static size_t
+ofctrl_put_meters(struct ofctrl *c, const struct desired *d,
+                  struct ovs_list *out)
+{
+    const struct desired_meter *want;
+
+    c->n_meter_mods = 0;
+    HMAP_FOR_EACH (want, node, &d->meters) {
+        struct ofctrl_meter *have = ofctrl_find_meter(c, want->id);
+        if ((have && have->rate == want->rate && have->burst == want->burst)
+            || ofctrl_meter_is_rejected(c, want)) {
+            continue;
+        }
+
+        uint16_t command = have ? OFPMC13_MODIFY : OFPMC13_ADD;
+        if (!have) {
+            have = iovp_xzalloc(sizeof *have);
+            have->id = want->id;
+            hmap_insert(&c->meters, &have->node, have->id);
+        }
+        have->rate = want->rate;
+        have->burst = want->burst;
+        c->meter_mods = iovp_xrealloc(
+            c->meter_mods, (c->n_meter_mods + 1) * sizeof *c->meter_mods);
+        c->meter_mods[c->n_meter_mods++] = (struct ofctrl_meter_mod) {
+            .xid = ofctrl_queue_meter_mod(c, command, want->id, want->rate,
+                                          want->burst, out),
+            .id = want->id, .rate = want->rate, .burst = want->burst,
+        };
+    }
+
+    const struct ofctrl_meter *have;
+    c->n_meter_dels = 0;
+    HMAP_FOR_EACH (have, node, &c->meters) {
+        if (!desired_find_meter(d, have->id)) {
+            c->meter_dels = iovp_xrealloc(
+                c->meter_dels, (c->n_meter_dels + 1) * sizeof *c->meter_dels);
+            c->meter_dels[c->n_meter_dels++] = have->id;
+        }
+    }
+    return c->n_meter_mods;
+}
+
+/* The barrier after the update in flight came back: its meter_mods and
+ * its bundle are done, one way or the other. */
 static enum ofctrl_event
 ofctrl_finish_bundle(struct ofctrl *c, struct ovs_list *out)
 {
@@ -507,8 +694,11 @@ ofctrl_finish_bundle(struct ofctrl *c, struct ovs_list *out)
             }
             oflow_table_insert(&c->installed, f);
         }
-        c->n_bundles++;
-        c->n_flow_mods += hmap_count(&c->pending);
+        if (c->open_xid) {
+            c->n_bundles++;
+            c->n_flow_mods += hmap_count(&c->pending);
+        }
+        ofctrl_delete_meters(c, out);
     } else {
         c->n_failed_bundles++;
         c->need_full = true;
@@ -520,6 +710,7 @@ ofctrl_finish_bundle(struct ofctrl *c, struct ovs_list *out)
         }
     }
     ofctrl_clear_pending(c);
+    c->n_meter_mods = c->n_meter_dels = 0;
     c->open_xid = c->commit_xid = c->barrier_xid = 0;
     c->state = S_READY;
     if (c->need_sync) {
@@ -694,6 +885,111 @@ ofctrl_take_monitor_reply(struct ofctrl *c, const struct ofpbuf *msg,
     return changed && c->state == S_READY ? OFCTRL_READY : OFCTRL_HANDLED;
 }
 
+/* Takes 'msg', a meter configuration reply to the read of the switch's
+ * meters, into the installed meters: iovpd's only. */
+static void
+ofctrl_take_meter_configs(struct ofctrl *c, const struct ofpbuf *msg)
+{
+    struct ofpbuf b = ofpbuf_const_initializer(msg->data, msg->size);
+    struct ofpbuf bands;
+
+    ofpbuf_init(&bands, 64);
+    for (;;) {
+        struct ofputil_meter_config mc;
+        int retval = ofputil_decode_meter_config(&b, &mc, &bands);
+        if (retval) {
+            if (retval != EOF) {
+                VLOG_WARN_RL(&rl, "a meter configuration reply from the "
+                             "switch did not decode (%s)",
+                             ofperr_to_string(retval));
+            }
+            break;
+        }
+        if (mc.meter_id < c->meter_base || mc.meter_id > OFPM13_MAX
+            || ofctrl_find_meter(c, mc.meter_id)) {
+            continue;
+        }
+
+        /* A meter whose configuration is not one iovpd makes reads as
+         * rate 0, which no desired meter has: it is modified. */
+        struct ofctrl_meter *meter = iovp_xzalloc(sizeof *meter);
+        meter->id = mc.meter_id;
+        if (mc.n_bands == 1 && mc.bands[0].type == OFPMBT13_DROP
+            && mc.flags == (OFPMF13_KBPS | OFPMF13_BURST | OFPMF13_STATS)) {
+            meter->rate = mc.bands[0].rate;
+            meter->burst = mc.bands[0].burst_size;
+        }
+        hmap_insert(&c->meters, &meter->node, meter->id);
+    }
+    ofpbuf_uninit(&bands);
+}
+
+/* Takes 'msg', a meter stats reply, into the installed meters' counters. */
+static void
+ofctrl_take_meter_stats(struct ofctrl *c, const struct ofpbuf *msg)
+{
+    struct ofpbuf b = ofpbuf_const_initializer(msg->data, msg->size);
+    struct ofpbuf bands;
+
+    ofpbuf_init(&bands, 64);
+    for (;;) {
+        struct ofputil_meter_stats ms;
+        int retval = ofputil_decode_meter_stats(&b, &ms, &bands);
+        if (retval) {
+            if (retval != EOF) {
+                VLOG_WARN_RL(&rl, "a meter stats reply from the switch did "
+                             "not decode (%s)", ofperr_to_string(retval));
+            }
+            break;
+        }
+
+        struct ofctrl_meter *meter = ofctrl_find_meter(c, ms.meter_id);
+        if (meter) {
+            meter->n_packets = ms.packet_in_count;
+            meter->n_bytes = ms.byte_in_count;
+            meter->n_dropped_packets = 0;
+            meter->n_dropped_bytes = 0;
+            for (size_t i = 0; i < ms.n_bands; i++) {
+                meter->n_dropped_packets += ms.bands[i].packet_count;
+                meter->n_dropped_bytes += ms.bands[i].byte_count;
+            }
+        }
+    }
+    ofpbuf_uninit(&bands);
+}
+
+/* If 'xid' is that of a meter_mod of the update in flight, which the
+ * switch refused with 'error', takes the refusal and returns true. */
+static bool
+ofctrl_take_meter_error(struct ofctrl *c, ovs_be32 xid, const char *error)
+{
+    for (size_t i = 0; i < c->n_meter_mods; i++) {
+        const struct ofctrl_meter_mod *mm = &c->meter_mods[i];
+        if (mm->xid != xid) {
+            continue;
+        }
+
+        VLOG_WARN("the switch refused meter %"PRIu32" (%"PRIu32" kbit/s, "
+                  "burst %"PRIu32" kbit): %s", mm->id, mm->rate, mm->burst,
+                  error);
+        struct ofctrl_meter *meter = ofctrl_find_meter(c, mm->id);
+        if (meter) {
+            /* What the switch holds now is not known: read as none. */
+            hmap_remove(&c->meters, &meter->node);
+            free(meter);
+        }
+        c->meter_rejections = iovp_xrealloc(
+            c->meter_rejections,
+            (c->n_meter_rejections + 1) * sizeof *c->meter_rejections);
+        c->meter_rejections[c->n_meter_rejections++]
+            = (struct ofctrl_meter_rejection) {
+                .id = mm->id, .rate = mm->rate, .burst = mm->burst,
+            };
+        return true;
+    }
+    return false;
+}
+
 /* Returns true if 'xid' is that of a read of counters under way. */
 static bool
 ofctrl_is_stats_xid(const struct ofctrl *c, ovs_be32 xid)
@@ -741,6 +1037,33 @@ ofctrl_receive(struct ofctrl *c, const struct ofpbuf *msg,
         ofctrl_finish_dump(c, why);
         free(why);
         return OFCTRL_HANDLED;
+    }
+
+    if (type == OFPTYPE_METER_CONFIG_STATS_REPLY
+        && xid == c->meter_sync_xid) {
+        ofctrl_take_meter_configs(c, msg);
+        if (!ofpmp_more(oh)) {
+            c->meter_sync_xid = 0;
+        }
+        return OFCTRL_HANDLED;
+    } else if (type == OFPTYPE_ERROR && xid == c->meter_sync_xid) {
+        /* A switch without meters: it holds none of iovpd's. */
+        enum ofperr error = ofperr_decode_msg(oh, NULL);
+        VLOG_WARN_RL(&rl, "the switch refused to list its meters (%s)",
+                     error ? ofperr_get_name(error) : "unknown error");
+        c->meter_sync_xid = 0;
+        return OFCTRL_HANDLED;
+    } else if (type == OFPTYPE_METER_STATS_REPLY
+               && xid == c->meter_stats_xid) {
+        ofctrl_take_meter_stats(c, msg);
+        if (ofpmp_more(oh)) {
+            return OFCTRL_HANDLED;
+        }
+        c->meter_stats_xid = 0;
+        return c->n_stats_xids ? OFCTRL_HANDLED : OFCTRL_STATS;
+    } else if (type == OFPTYPE_ERROR && xid == c->meter_stats_xid) {
+        c->meter_stats_xid = 0;
+        return c->n_stats_xids ? OFCTRL_HANDLED : OFCTRL_STATS;
     }
 
     if (type == OFPTYPE_FLOW_STATS_REPLY && xid == c->sync_xid) {
@@ -794,7 +1117,8 @@ ofctrl_receive(struct ofctrl *c, const struct ofpbuf *msg,
                 break;
             }
         }
-        return c->n_stats_xids ? OFCTRL_HANDLED : OFCTRL_STATS;
+        return (c->n_stats_xids || c->meter_stats_xid
+                ? OFCTRL_HANDLED : OFCTRL_STATS);
     } else if (c->state != S_UPDATING) {
         return OFCTRL_IGNORED;
     }
@@ -804,6 +1128,9 @@ ofctrl_receive(struct ofctrl *c, const struct ofpbuf *msg,
         const char *name = error ? ofperr_get_name(error) : "unknown error";
         struct ofctrl_change *ch;
 
+        if (ofctrl_take_meter_error(c, xid, name)) {
+            return OFCTRL_HANDLED;
+        }
         HMAP_FOR_EACH_WITH_HASH (ch, node, be32toh(xid), &c->pending) {
             if (ch->xid == xid) {
                 free(ch->error);
@@ -926,9 +1253,11 @@ ofctrl_classify(const struct ofctrl *c, const struct oflow *want,
 }
 
 /* Queues on 'out', in one ordered atomic bundle and a barrier, what turns
- * the installed flows into those of 'd', and returns the number of
- * flow_mods: 0 (and nothing queued) if they already agree, or if ofctrl is
- * not ready (ofctrl_is_ready()).  After a new read of the switch's flows,
+ * the installed flows into those of 'd', with the meter_mods for its
+ * meters before and after it, and returns the number of flow_mods: 0 if
+ * the flows already agree (then only meter_mods, and a barrier if they add
+ * or modify one, are queued), or if ofctrl is not ready
+ * (ofctrl_is_ready()).  After a new read of the switch's flows,
  * or a bundle that failed, it compares all of them; otherwise only those
  * that 'd' tracked as changed, whose tracking it then clears. */
 size_t
@@ -1010,8 +1339,22 @@ ofctrl_put(struct ofctrl *c, struct desired *d, struct ovs_list *out)
         c->n_repairs++;
     }
     c->n_foreign = 0;
+
+    size_t n_meter_mods = ofctrl_put_meters(c, d, out);
     if (!n) {
         c->bundle_id--;
+        if (!n_meter_mods) {
+            /* No flow changes: the meters that no flow uses can go. */
+            ofctrl_delete_meters(c, out);
+            return 0;
+        }
+
+        /* Meters alone: a barrier tells when the switch took them. */
+        struct ofpbuf *barrier = ofputil_encode_barrier_request(c->version);
+        c->barrier_xid = ofctrl_xid(barrier);
+        ovs_list_push_back(out, &barrier->list_node);
+        c->committed = true;
+        c->state = S_UPDATING;
         return 0;
     }
 
@@ -1051,10 +1394,14 @@ ofctrl_read_stats(struct ofctrl *c, const uint8_t *tables, size_t n,
                   struct ovs_list *out)
 {
     if ((c->state == S_READY || c->state == S_UPDATING)
-        && !c->n_stats_xids) {
+        && !c->n_stats_xids && !c->meter_stats_xid) {
         for (size_t i = 0; i < MIN(n, OFCTRL_MAX_STATS_TABLES); i++) {
             c->stats_xids[c->n_stats_xids++] = ofctrl_queue_dump(
                 c, tables[i], out);
+        }
+        if (!hmap_is_empty(&c->meters)) {
+            c->meter_stats_xid = ofctrl_queue_meter_request(
+                c, OFPUTIL_METER_STATS, out);
         }
         return true;
     }
@@ -1120,6 +1467,14 @@ ofctrl_installed(const struct ofctrl *c)
     return &c->installed;
 }
 
+/* Returns iovpd's meters that the switch holds ("struct ofctrl_meter"s),
+ * with the counters of the last read. */
+const struct hmap *
+ofctrl_meters(const struct ofctrl *c)
+{
+    return &c->meters;
+}
+
 /* Returns the flows the switch refused (and that were not tried again
  * since), and their number in '*n'. */
 const struct ofctrl_rejection *
@@ -1153,7 +1508,7 @@ ofctrl_status(const struct ofctrl *c)
         ds_destroy(&s);
     }
     return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-                     " s:I, s:I, s:I, s:o}",
+                     " s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
                      "state", ofctrl_state_name(c->state),
                      "monitor", ofctrl_monitor_state(c),
                      "foreign_changes", (json_int_t) c->n_foreign_total,
@@ -1168,5 +1523,8 @@ ofctrl_status(const struct ofctrl *c)
                      "flow_mods", (json_int_t) c->n_flow_mods,
                      "dumps", (json_int_t) c->n_dumps,
                      "dumps_in_flight", (json_int_t) (c->dump != NULL),
+                     "meters", (json_int_t) hmap_count(&c->meters),
+                     "meter_mods", (json_int_t) c->n_meter_mods_total,
+                     "rejected_meters", (json_int_t) c->n_meter_rejections,
                      "rejected", rejected);
 }

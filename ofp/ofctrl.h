@@ -51,8 +51,17 @@
  * comes while a bundle is in flight, ofctrl reads the switch's flows
  * again instead.
  *
+ * The meters that iovpd's flows use are iovpd's from an id up (the ids
+ * below are someone else's: the OpenFlow controller's).  ofctrl reads them
+ * with the flows, and a put adds and modifies the desired ones before the
+ * bundle (OVS takes no meter_mod in a bundle), and deletes the others once
+ * the bundle is committed (OVS deletes the flows that use a meter with
+ * it).  A meter the switch refuses is not tried again until its desired
+ * version changes or the connection is new; the flows that use it are
+ * refused in turn.
+ *
  * ofctrl_read_stats() refreshes the installed flows' counters of some
- * tables, without holding up puts.  ofctrl_dump_flows() reads every flow
+ * tables, and the meters', without holding up puts.  ofctrl_dump_flows() reads every flow
  * the switch holds, whoever added it, for inspection: what the switch
  * says, not what ofctrl believes; one such read at a time. */
 
@@ -62,6 +71,7 @@
 #include <stdint.h>
 
 #include <openflow/openflow.h>
+#include <openvswitch/hmap.h>
 
 #include "ofp/oflow.h"
 
@@ -92,13 +102,27 @@ enum ofctrl_event {
                                  * explains; put again later. */
 };
 
+/* One of iovpd's meters that the switch holds (ofctrl_meters()), with its
+ * counters as of the last read (ofctrl_read_stats()). */
+struct ofctrl_meter {
+    struct hmap_node node;      /* By id. */
+    uint32_t id;
+    uint32_t rate;              /* kbit/s. */
+    uint32_t burst;             /* kbit. */
+    uint64_t n_packets;         /* That reached it. */
+    uint64_t n_bytes;
+    uint64_t n_dropped_packets; /* That its band dropped. */
+    uint64_t n_dropped_bytes;
+};
+
 /* A flow the switch refused. */
 struct ofctrl_rejection {
     struct oflow *flow;
     char *error;                /* The switch's error, e.g. "OFPFMFC_..." */
 };
 
-struct ofctrl *ofctrl_create(const uint8_t *tables, size_t n);
+struct ofctrl *ofctrl_create(const uint8_t *tables, size_t n,
+                             uint32_t meter_base);
 void ofctrl_destroy(struct ofctrl *);
 
 void ofctrl_connected(struct ofctrl *, enum ofp_version, struct ovs_list *);
@@ -122,6 +146,7 @@ bool ofctrl_is_dumping_flows(const struct ofctrl *);
 
 bool ofctrl_has_installed(const struct ofctrl *);
 const struct oflow_table *ofctrl_installed(const struct ofctrl *);
+const struct hmap *ofctrl_meters(const struct ofctrl *);
 const struct ofctrl_rejection *ofctrl_rejections(const struct ofctrl *,
                                                  size_t *n);
 json_t *ofctrl_status(const struct ofctrl *);

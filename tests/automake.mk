@@ -21,6 +21,7 @@ TESTSUITE_AT = \
 	tests/pipeline.at \
 	tests/overlay.at \
 	tests/openflow.at \
+	tests/qos.at \
 	tests/acl.at \
 	tests/engine.at \
 	tests/idl.at \
@@ -36,7 +37,8 @@ EXTRA_DIST += $(TESTSUITE_AT) tests/testsuite tests/package.m4 \
 	tests/ovsdb-compare.py tests/ovsdb-proxy.py \
 	tests/schema-superset.py tests/raw-frame.py tests/frag.py \
 	tests/acl-classbench.py tests/offload-counters.py \
-	tests/acl-property.py tests/engine-property.py tests/unixrpc.py
+	tests/acl-property.py tests/engine-property.py tests/unixrpc.py \
+	tests/qos-iperf.py tests/qos-db.py
 TESTSUITE = $(srcdir)/tests/testsuite
 AUTOTEST = $(AUTOM4TE) -l autotest
 DISTCLEANFILES += tests/atconfig tests/atlocal

@@ -134,7 +134,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                         | (1u << OFP14_VERSION)
                                         | (1u << OFP15_VERSION));
     static const uint8_t tables[] = { 0, 10, 20, 30, 40, 50 };
-    struct ofctrl *c = ofctrl_create(tables, IOVP_ARRAY_SIZE(tables));
+    struct ofctrl *c = ofctrl_create(tables, IOVP_ARRAY_SIZE(tables),
+                                     0x80000000u);
     struct ofpbuf *msg;
     bool connected = false;
 
