@@ -36,6 +36,7 @@
 #include "agent/engine.h"
 #include "agent/overlay.h"
 #include "agent/pipeline.h"
+#include "agent/ports.h"
 #include "agent/show.h"
 #include "agent/trace.h"
 #include "agent/translate.h"
@@ -170,6 +171,7 @@ agent_show(const struct agent *agent)
         .tunnel_ip = tunnel_ip,
         .bridge = agent->bridge,
         .overlay = translate_overlay(agent->translate),
+        .ports = translate_ports(agent->translate),
     };
     return show_switch(vtep ? agent->vtep_idl : NULL,
                        ovs ? agent->ovs_idl : NULL, &spec);
@@ -371,6 +373,53 @@ agent_add_nic_stats(json_t *describe, const json_t *nic)
     }
 }
 
+/* Returns a new reference to the QoS of the binding for 'vlan' of port
+ * 'port_name' as translation applies it, with its counters (see
+ * pipeline_binding_qos_stats()), or to JSON null if it has none. */
+static json_t *
+agent_qos_json(const struct agent *agent, const char *port_name, int vlan)
+{
+    const struct port *port = ports_find(translate_ports(agent->translate),
+                                         port_name);
+    const struct port_binding *b = (port && !port->openflow
+                                    ? port_find_binding(port, vlan) : NULL);
+    if (!port || (!port->openflow && !b)) {
+        return json_null();
+    }
+
+    json_t *qos = json_object();
+    const struct port_qos *q = pipeline_binding_qos_stats(
+        port, b, translate_desired(agent->translate),
+        ofctrl_installed(agent->ofctrl), ofctrl_meters(agent->ofctrl), qos);
+    if (!q) {
+        json_decref(qos);
+        return json_null();
+    }
+    json_object_set_new(qos, "name", json_string(q->name));
+    json_object_set_new(qos, "uuid", json_string(q->uuid));
+    if (q->police_rate) {
+        json_object_set_new(qos, "police_rate",
+                            json_integer(q->police_rate));
+        json_object_set_new(qos, "police_burst", json_integer(
+                                pipeline_qos_burst(q->police_rate,
+                                                   q->police_burst)));
+    }
+    if (q->receive_rate) {
+        json_object_set_new(qos, "receive_rate",
+                            json_integer(q->receive_rate));
+        json_object_set_new(qos, "receive_burst", json_integer(
+                                pipeline_qos_burst(q->receive_rate,
+                                                   q->receive_burst)));
+    }
+    if (q->dscp >= 0) {
+        json_object_set_new(qos, "dscp", json_integer(q->dscp));
+    }
+    if (q->pcp >= 0) {
+        json_object_set_new(qos, "pcp", json_integer(q->pcp));
+    }
+    return qos;
+}
+
 /* Stores in '*policyp' a new reference to the policy in force, for
  * "policy/dump": for each VLAN binding of each port (or of 'port_name', if
  * nonnull), the ACL in force, entry by entry in the order they apply, with
@@ -419,9 +468,11 @@ agent_policy_json(struct agent *agent, const char *port_name,
                 agent_add_nic_stats(describe, json_object_get(nic, acl));
             }
             json_array_append_new(bindings, json_pack(
-                "{s:O, s:O, s:o}", "vlan", json_object_get(b, "vlan"),
+                "{s:O, s:O, s:o, s:o}", "vlan", json_object_get(b, "vlan"),
                 "logical_switch", json_object_get(b, "logical_switch"),
-                "acl", describe ? describe : json_null()));
+                "acl", describe ? describe : json_null(),
+                "qos", agent_qos_json(agent, pname, json_integer_value(
+                                          json_object_get(b, "vlan")))));
         }
         json_array_append_new(ports, json_pack("{s:s, s:o}", "name", pname,
                                                "bindings", bindings));

@@ -204,7 +204,9 @@ agent_put_flows(struct agent *agent, const struct odb_replica *ovs)
                           &msgs);
     if (n) {
         VLOG_INFO("sending %zu flow changes to the switch", n);
-        agent_ofp_send(agent, &msgs);
+    }
+    if (!ovs_list_is_empty(&msgs)) {
+        agent_ofp_send(agent, &msgs);   /* The flows', and the meters'. */
     }
     agent->put_size = n;
 

@@ -112,6 +112,11 @@ typedef void pipeline_extra_stats_cb(const struct oflow *f,
                                      uint64_t *packets, uint64_t *bytes,
                                      void *aux);
 struct hmap;
+struct port_qos;
+const struct port_qos *pipeline_binding_qos_stats(
+    const struct port *, const struct port_binding *,
+    const struct desired *, const struct oflow_table *installed,
+    const struct hmap *meters, json_t *stats);
 json_t *pipeline_qos_stats(const struct ports *, const struct desired *,
                            const struct oflow_table *installed,
                            const struct hmap *meters);

@@ -56,6 +56,26 @@ show_bindings(const struct hwvtep_physical_port *pp)
     return bindings;
 }
 
+/* Adds to each binding of 'bindings' (show_bindings()'s) the name of the
+ * QoS that 'port' (or NULL) applies to it, as "qos". */
+static void
+show_add_qos(json_t *bindings, const struct port *port)
+{
+    size_t i;
+    json_t *b;
+
+    json_array_foreach (bindings, i, b) {
+        const struct port_qos *q = (port
+                                    ? port_find_qos(port, json_integer_value(
+                                                        json_object_get(b,
+                                                                        "vlan")))
+                                    : NULL);
+        if (q) {
+            json_object_set_new(b, "qos", json_string(q->name));
+        }
+    }
+}
+
 /* Returns the Physical_Port row that iovpd uses for port 'name' among the
  * 'n' of 'pps' (switch_ports_used_rows()'s, sorted by name), or NULL. */
 static const struct hwvtep_physical_port *
@@ -158,14 +178,21 @@ show_switch(const struct odb_idl *vtep, const struct odb_idl *ovs,
 
     for (size_t i = 0; i < n_vms; i++) {
         const struct vm_iface *vm = &vms[i];
+        const struct port *port = (spec->ports
+                                   ? ports_find(spec->ports, vm->iface_id)
+                                   : NULL);
+        const struct port_qos *q = (port && port->openflow
+                                    ? port_find_qos(port, 0) : NULL);
+        json_t *bindings = show_bindings(show_find_port(pps, n_pps,
+                                                        vm->iface_id));
+        show_add_qos(bindings, port && !port->openflow ? port : NULL);
         json_array_append_new(ports, json_pack(
-            "{s:s, s:s, s:s, s:o, s:o}",
+            "{s:s, s:s, s:s, s:o, s:o, s:s?}",
             "name", vm->iface_id, "interface", vm->iface->name,
             "mac", vm->mac,
             "ofport", (vm->iface->n_ofport
                        ? json_integer(vm->iface->ofport[0]) : json_null()),
-            "bindings", show_bindings(show_find_port(pps, n_pps,
-                                                     vm->iface_id))));
+            "bindings", bindings, "qos", q ? q->name : NULL));
     }
     free(pps);
     vm_ifaces_free(vms, n_vms);
@@ -220,9 +247,15 @@ show_switch_text(const json_t *show)
         } else {
             ds_put_cstr(&text, "none");
         }
-        ds_put_format(&text, ", interface %s, mac %s\n",
+        ds_put_format(&text, ", interface %s, mac %s",
                       json_string_value(json_object_get(port, "interface")),
                       mac && mac[0] ? mac : "(none)");
+        const char *port_qos = json_string_value(json_object_get(port,
+                                                                 "qos"));
+        if (port_qos) {
+            ds_put_format(&text, ", QoS %s", port_qos);
+        }
+        ds_put_char(&text, '\n');
 
         size_t j;
         json_t *b;
@@ -241,6 +274,10 @@ show_switch_text(const json_t *show)
                                                     b, "not_applied"));
             if (acl) {
                 ds_put_format(&text, ", ACL %s", acl);
+            }
+            const char *qos = json_string_value(json_object_get(b, "qos"));
+            if (qos) {
+                ds_put_format(&text, ", QoS %s", qos);
             }
             if (why) {
                 ds_put_format(&text, " (not applied: %s)", why);
@@ -322,9 +359,124 @@ show_policy_direction(struct ds *text, const json_t *acl,
     ds_put_cstr(text, "      otherwise permit\n");
 }
 
+static json_int_t
+show_int(const json_t *o, const char *key)
+{
+    return json_integer_value(json_object_get(o, key));
+}
+
+/* Appends to 'text' the QoS of a binding, 'qos' as "policy/dump" gives it
+ * (or null), with its counters. */
+static void
+show_policy_qos(struct ds *text, const json_t *qos)
+{
+    if (!json_is_object(qos)) {
+        return;
+    }
+    ds_put_format(text, "    QoS %s\n",
+                  json_string_value(json_object_get(qos, "name")));
+
+    static const char *const sides[] = { "sent", "received" };
+    for (size_t i = 0; i < 2; i++) {
+        char *key = iovp_xasprintf("%s_packets", sides[i]);
+        bool counted = json_object_get(qos, key) != NULL;
+        free(key);
+        if (!counted) {
+            continue;
+        }
+
+        ds_put_format(text, "      %s:", sides[i]);
+        const char *rate = i ? "receive_rate" : "police_rate";
+        const char *burst = i ? "receive_burst" : "police_burst";
+        const char *sep = " ";
+        if (json_object_get(qos, rate)) {
+            ds_put_format(text, " %s %lld kbit/s, burst %lld kbit",
+                          i ? "limit" : "police",
+                          (long long int) show_int(qos, rate),
+                          (long long int) show_int(qos, burst));
+            sep = ", ";
+        }
+        if (!i && json_object_get(qos, "dscp")) {
+            ds_put_format(text, "%sDSCP %lld", sep,
+                          (long long int) show_int(qos, "dscp"));
+            sep = ", ";
+        }
+        if (!i && json_object_get(qos, "pcp")) {
+            ds_put_format(text, "%s802.1p %lld", sep,
+                          (long long int) show_int(qos, "pcp"));
+        }
+        char *p = iovp_xasprintf("%s_packets", sides[i]);
+        char *b = iovp_xasprintf("%s_bytes", sides[i]);
+        ds_put_format(text, ": packets %lld, bytes %lld",
+                      (long long int) show_int(qos, p),
+                      (long long int) show_int(qos, b));
+        free(p);
+        free(b);
+        p = iovp_xasprintf("%s_dropped_packets", sides[i]);
+        b = iovp_xasprintf("%s_dropped_bytes", sides[i]);
+        if (json_object_get(qos, p)) {
+            ds_put_format(text, "; dropped packets %lld, bytes %lld",
+                          (long long int) show_int(qos, p),
+                          (long long int) show_int(qos, b));
+        }
+        free(p);
+        free(b);
+        ds_put_char(text, '\n');
+    }
+}
+
+/* Appends to 'text' the ACL of a binding, 'acl' as "policy/dump" gives it
+ * (xlate_acl_describe()'s, or null), from the end of the binding's first
+ * line. */
+static void
+show_policy_acl(struct ds *text, const json_t *acl)
+{
+    if (!json_is_object(acl)) {
+        ds_put_cstr(text, "no ACL: everything permitted\n");
+        return;
+    }
+    const char *in_force = json_string_value(
+        json_object_get(acl, "in_force"));
+    ds_put_format(text, "ACL %s",
+                  json_string_value(json_object_get(acl, "acl")));
+    size_t k;
+    json_t *fault;
+    json_array_foreach (json_object_get(acl, "faults"), k, fault) {
+        ds_put_format(text, "%s%s", k ? ", " : " (",
+                      json_string_value(fault));
+    }
+    if (json_array_size(json_object_get(acl, "faults"))) {
+        ds_put_cstr(text, ")");
+    }
+    ds_put_char(text, '\n');
+
+    const char *uuid;
+    json_t *reason;
+    json_object_foreach (json_object_get(acl, "invalid_entries"),
+                         uuid, reason) {
+        ds_put_format(text, "    invalid entry %s: %s\n", uuid,
+                      json_string_value(reason));
+    }
+    if (!strcmp(in_force, "deny all")) {
+        ds_put_cstr(text, "    in force: no valid version, "
+                    "everything denied both ways\n");
+        return;
+    } else if (!strcmp(in_force, "recovered")) {
+        ds_put_cstr(text, "    in force: the last valid version, "
+                    "as the switch holds it (see dump-flows)\n");
+        return;
+    } else if (json_array_size(json_object_get(acl, "faults"))) {
+        ds_put_cstr(text, "    in force: the last valid "
+                    "version:\n");
+    }
+    show_policy_direction(text, acl, "ingress");
+    show_policy_direction(text, acl, "egress");
+}
+
 /* Returns a malloc()'d text of 'policy', a JSON object as the agent's
  * "policy/dump" makes it: {"ports": [{"name", "bindings": [{"vlan",
- * "logical_switch", "acl": xlate_acl_describe() or null}]}]}. */
+ * "logical_switch", "acl": xlate_acl_describe() or null, "qos": the
+ * binding's QoS and its counters, or null}]}]}. */
 char *
 show_policy_text(const json_t *policy)
 {
@@ -348,47 +500,8 @@ show_policy_text(const json_t *policy)
             }
             ds_put_format(&text, " (%s): ", json_string_value(
                               json_object_get(b, "logical_switch")));
-            if (!json_is_object(acl)) {
-                ds_put_cstr(&text, "no ACL: everything permitted\n");
-                continue;
-            }
-
-            const char *in_force = json_string_value(
-                json_object_get(acl, "in_force"));
-            ds_put_format(&text, "ACL %s",
-                          json_string_value(json_object_get(acl, "acl")));
-            size_t k;
-            json_t *fault;
-            json_array_foreach (json_object_get(acl, "faults"), k, fault) {
-                ds_put_format(&text, "%s%s", k ? ", " : " (",
-                              json_string_value(fault));
-            }
-            if (json_array_size(json_object_get(acl, "faults"))) {
-                ds_put_cstr(&text, ")");
-            }
-            ds_put_char(&text, '\n');
-
-            const char *uuid;
-            json_t *reason;
-            json_object_foreach (json_object_get(acl, "invalid_entries"),
-                                 uuid, reason) {
-                ds_put_format(&text, "    invalid entry %s: %s\n", uuid,
-                              json_string_value(reason));
-            }
-            if (!strcmp(in_force, "deny all")) {
-                ds_put_cstr(&text, "    in force: no valid version, "
-                            "everything denied both ways\n");
-                continue;
-            } else if (!strcmp(in_force, "recovered")) {
-                ds_put_cstr(&text, "    in force: the last valid version, "
-                            "as the switch holds it (see dump-flows)\n");
-                continue;
-            } else if (json_array_size(json_object_get(acl, "faults"))) {
-                ds_put_cstr(&text, "    in force: the last valid "
-                            "version:\n");
-            }
-            show_policy_direction(&text, acl, "ingress");
-            show_policy_direction(&text, acl, "egress");
+            show_policy_acl(&text, acl);
+            show_policy_qos(&text, json_object_get(b, "qos"));
         }
     }
     return ds_steal_cstr(&text);
@@ -457,12 +570,6 @@ show_flows_text(const json_t *flows)
                       json_string_value(json_object_get(f, "actions")));
     }
     return ds_steal_cstr(&text);
-}
-
-static json_int_t
-show_int(const json_t *o, const char *key)
-{
-    return json_integer_value(json_object_get(o, key));
 }
 
 /* Returns a malloc()'d text form of 'show', what "offload/show" answers

@@ -122,6 +122,23 @@ nic_vm_port_read(const struct nicctrl *nc, const struct xlate_nic_policy *p,
     np->usable = np->usable && np->port_id;
 }
 
+/* Returns true if the NIC may forward a frame from VM port 'src' to 'dst'
+ * (both untagged, or in OpenFlow mode) as OVS would: if neither's QoS
+ * acts on it.  The fast path has no meter, and rewrites no DSCP, so a
+ * frame that 'src' sends under policing or marking, or one that 'dst'
+ * receives under a limit, goes to OVS; an 802.1p priority only marks
+ * tagged output, which is OVS's anyway.  (Frames that an ingress ACL
+ * drops never meet QoS: the NIC may still drop them.) */
+static bool
+nic_qos_forwards(const struct port *src, const struct port *dst)
+{
+    const struct port_qos *sq = port_find_qos(src, 0);
+    const struct port_qos *dq = port_find_qos(dst, 0);
+
+    return ((!sq || (!sq->police_rate && sq->dscp < 0))
+            && (!dq || !dq->receive_rate));
+}
+
 /* A flow of the controller's table 0, read once for every port. */
 struct nic_of_flow {
     const struct oflow *flow;
@@ -308,7 +325,7 @@ nic_models_build(const struct nicctrl *nc, const struct xlate_nic_policy *p,
         size_t n_dests = 0;
         for (size_t j = first; j != SIZE_MAX; j = next[j]) {
             const struct nic_vm_port *dp = &nps[j];
-            if (j == i) {
+            if (j == i || !nic_qos_forwards(vp, dp->vp)) {
                 continue;
             }
             const char *dest_acl = dp->b ? dp->b->acl : dp->vp->acl;
