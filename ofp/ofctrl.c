@@ -609,7 +609,14 @@ ofctrl_put_meters(struct ofctrl *c, const struct desired *d,
         }
 
         uint16_t command = have ? OFPMC13_MODIFY : OFPMC13_ADD;
-        if (!have) {
+        if (have) {
+            /* OVS zeroes the counters: they go on from the last read
+             * (what the meter counted since then is lost). */
+            have->base[0] = have->n_packets;
+            have->base[1] = have->n_bytes;
+            have->base[2] = have->n_dropped_packets;
+            have->base[3] = have->n_dropped_bytes;
+        } else {
             have = iovp_xzalloc(sizeof *have);
             have->id = want->id;
             hmap_insert(&c->meters, &have->node, have->id);
@@ -945,10 +952,10 @@ ofctrl_take_meter_stats(struct ofctrl *c, const struct ofpbuf *msg)
 
         struct ofctrl_meter *meter = ofctrl_find_meter(c, ms.meter_id);
         if (meter) {
-            meter->n_packets = ms.packet_in_count;
-            meter->n_bytes = ms.byte_in_count;
-            meter->n_dropped_packets = 0;
-            meter->n_dropped_bytes = 0;
+            meter->n_packets = meter->base[0] + ms.packet_in_count;
+            meter->n_bytes = meter->base[1] + ms.byte_in_count;
+            meter->n_dropped_packets = meter->base[2];
+            meter->n_dropped_bytes = meter->base[3];
             for (size_t i = 0; i < ms.n_bands; i++) {
                 meter->n_dropped_packets += ms.bands[i].packet_count;
                 meter->n_dropped_bytes += ms.bands[i].byte_count;

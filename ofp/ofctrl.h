@@ -113,6 +113,11 @@ struct ofctrl_meter {
     uint64_t n_bytes;
     uint64_t n_dropped_packets; /* That its band dropped. */
     uint64_t n_dropped_bytes;
+
+    /* OVS zeroes a meter's counters when it modifies it: these are the
+     * counts as of the last read before the last modification, which the
+     * counters above include. */
+    uint64_t base[4];
 };
 
 /* A flow the switch refused. */
