@@ -7,7 +7,8 @@
 # br-int), bound to logical switches with vtep-ctl as a controller would:
 # two in ls1, one in ls2, one a trunk in both.  Then it prints what iovpd
 # reports and the flows it installed, and a table of which VM reaches
-# which; then puts an ACL on vm2 and prints which of vm2's services the
+# which; then polices vm1 (iperf3's rates before and after, the meter,
+# dump-policy) and removes that again; then puts an ACL on vm2 and prints which of vm2's services the
 # others reach, and the policy in force with its counters; then offload.
 # Then a second host, host2 (namespace iovp-demo-host2, under
 # ./sandbox/host2), with two VMs, joined to host1 by a veth underlay:
@@ -252,6 +253,66 @@ reach_table() {
 step "which VM reaches which (ping; from the trunk, ARP in each VLAN)"
 reach_table "vm1 vm2 vm3" "vm1 (ls1)" "vm2 (ls1)" "vm3 (ls2)" \
     "vm4.10 (trunk, ls1)" "vm4.20 (trunk, ls2)" "vm4.30 (unbound)"
+
+# iperf_rate FROM TO-IP tcp|udp: the rate, in Mbit/s, that iperf3 on the VM
+# with TO-IP received in 5 s from VM FROM (UDP offered at 50 Mbit/s).
+iperf_rate() {
+    local to
+    to=$(for vm in $vms; do [ "${vm##*=}" = "$2" ] && echo "${vm%%=*}"; done)
+    ip netns exec "iovp-demo-$to" iperf3 -s -1 -J > "$sandbox/iperf.json" &
+    local server=$!
+    for _ in $(seq 50); do
+        ip netns exec "iovp-demo-$to" ss -Hltn sport = :5201 | grep -q . \
+            && break
+        sleep 0.1
+    done
+    ip netns exec "iovp-demo-$1" iperf3 -c "$2" -t 5 \
+        $([ "$3" = udp ] && echo -u -b 50M -l 1400) > /dev/null
+    wait $server
+    python3 -c 'import json, sys
+print("%.1f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]
+                ["bits_per_second"] / 1e6))' "$sandbox/iperf.json"
+}
+
+# qos_db OP...: a transaction on host1's iovp tables, as a controller makes
+# it (vtep-ctl knows only hardware_vtep's own tables).
+qos_db() {
+    ovsdb-client transact "unix:$sandbox/db.sock" \
+        "[\"hardware_vtep\", $(IFS=,; echo "$*")]" > /dev/null
+}
+
+step "QoS: what vm1 sends to vm2, by iperf3 for 5 s, before any QoS"
+printf 'TCP %s Mbit/s, UDP (50 offered) %s Mbit/s\n' \
+    "$(iperf_rate vm1 10.0.0.2 tcp)" "$(iperf_rate vm1 10.0.0.2 udp)"
+
+step "a controller polices vm1 at 10 Mbit/s and marks its IP traffic DSCP 46 (an Iovp_QoS row, bound in vm1's Iovp_Port qos_bindings)"
+qos_db '{"op": "insert", "table": "Iovp_QoS", "uuid-name": "q",
+         "row": {"name": "gold-10M", "police_rate": 10000, "dscp": 46}}' \
+       '{"op": "insert", "table": "Iovp_Port",
+         "row": {"physical_port": ["uuid", "'"$(vtep-ctl get Physical_Port vm1 _uuid)"'"],
+                 "qos_bindings": ["map", [[0, ["named-uuid", "q"]]]]}}'
+for _ in $(seq 50); do
+    ovs-ofctl -O OpenFlow15 dump-meters br-int | grep -q rate=10000 && break
+    sleep 0.1
+done
+printf 'TCP %s Mbit/s, UDP (50 offered) %s Mbit/s\n' \
+    "$(iperf_rate vm1 10.0.0.2 tcp)" "$(iperf_rate vm1 10.0.0.2 udp)"
+
+step "the meter and the QoS flows iovpd installed (ovs-ofctl dump-meters br-int; table 20)"
+ovs-ofctl -O OpenFlow15 dump-meters br-int
+ovs-ofctl -O OpenFlow15 --no-stats dump-flows br-int table=20
+
+step "iovp-ofctl dump-policy vm1: the QoS with what passed and what the meter dropped"
+iovp-ofctl dump-policy vm1
+
+step "the controller removes vm1's QoS binding (the rest of the demo runs without it)"
+qos_db '{"op": "update", "table": "Iovp_Port",
+         "where": [["physical_port", "==", ["uuid", "'"$(vtep-ctl get Physical_Port vm1 _uuid)"'"]]],
+         "row": {"qos_bindings": ["map", []]}}'
+for _ in $(seq 50); do
+    ovs-ofctl -O OpenFlow15 dump-meters br-int | grep -q rate= || break
+    sleep 0.1
+done
 
 # The services vm2 offers: TCP 22 and 80 (connections accepted), UDP 53
 # (datagrams echoed).
