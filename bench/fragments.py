@@ -20,32 +20,10 @@ import subprocess
 import sys
 import time
 
-from sandbox import Sandbox, options, sh, wait
+from sandbox import Sandbox, add_vm, options, vm_ns, wait
 
 VMS = (('vm1', '10.0.0.1', '02:00:00:00:00:01'),
        ('vm2', '10.0.0.2', '02:00:00:00:00:02'))
-
-
-def vm_ns(box, name):
-    return '%s-%s' % (box.ns, name)
-
-
-def add_vm(box, name, ip, mac):
-    ns = vm_ns(box, name)
-    sh('ip', 'netns', 'add', ns)
-    box.ns_run('ip', 'link', 'add', name, 'type', 'veth', 'peer', 'name',
-               'eth0', 'netns', ns)
-    for argv in (('ip', 'link', 'set', 'eth0', 'address', mac),
-                 ('ip', 'addr', 'add', ip + '/24', 'dev', 'eth0'),
-                 ('ip', 'link', 'set', 'lo', 'up'),
-                 ('ip', 'link', 'set', 'eth0', 'up'),
-                 ('ethtool', '-K', 'eth0', 'tx', 'off')):
-        sh('ip', 'netns', 'exec', ns, *argv, stdout=subprocess.DEVNULL)
-    box.ns_run('ip', 'link', 'set', name, 'up')
-    box.ns_run('ethtool', '-K', name, 'tx', 'off', stdout=subprocess.DEVNULL)
-    box.run('ovs-vsctl', 'add-port', 'br-int', name, '--', 'set',
-            'interface', name, 'external_ids:iface-id=' + name,
-            'external_ids:attached-mac=' + mac)
 
 
 def setup(box):

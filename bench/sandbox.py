@@ -157,6 +157,31 @@ class Sandbox:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def vm_ns(box, name):
+    """The network namespace of VM 'name' of sandbox 'box'."""
+    return '%s-%s' % (box.ns, name)
+
+
+def add_vm(box, name, ip, mac):
+    """Adds VM 'name' (a network namespace, its eth0 with 'ip' (a /24)
+    and 'mac') to 'box''s br-int, with the port's iface-id and MAC."""
+    ns = vm_ns(box, name)
+    sh('ip', 'netns', 'add', ns)
+    box.ns_run('ip', 'link', 'add', name, 'type', 'veth', 'peer', 'name',
+               'eth0', 'netns', ns)
+    for argv in (('ip', 'link', 'set', 'eth0', 'address', mac),
+                 ('ip', 'addr', 'add', ip + '/24', 'dev', 'eth0'),
+                 ('ip', 'link', 'set', 'lo', 'up'),
+                 ('ip', 'link', 'set', 'eth0', 'up'),
+                 ('ethtool', '-K', 'eth0', 'tx', 'off')):
+        sh('ip', 'netns', 'exec', ns, *argv, stdout=subprocess.DEVNULL)
+    box.ns_run('ip', 'link', 'set', name, 'up')
+    box.ns_run('ethtool', '-K', name, 'tx', 'off', stdout=subprocess.DEVNULL)
+    box.run('ovs-vsctl', 'add-port', 'br-int', name, '--', 'set',
+            'interface', name, 'external_ids:iface-id=' + name,
+            'external_ids:attached-mac=' + mac)
+
+
 def wait(condition, timeout, what):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
