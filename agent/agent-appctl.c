@@ -41,6 +41,7 @@
 #include "agent/trace.h"
 #include "agent/translate.h"
 #include "agent/xlate-acl.h"
+#include "agent/xlate-lb.h"
 #include "agent/xlate-nic.h"
 #include "lib/control.h"
 #include "lib/util.h"
@@ -172,9 +173,15 @@ agent_show(const struct agent *agent)
         .bridge = agent->bridge,
         .overlay = translate_overlay(agent->translate),
         .ports = translate_ports(agent->translate),
+        .load_balancers = xlate_lb_describe(
+            translate_xlb(agent->translate),
+            translate_desired(agent->translate),
+            ofctrl_installed(agent->ofctrl)),
     };
-    return show_switch(vtep ? agent->vtep_idl : NULL,
-                       ovs ? agent->ovs_idl : NULL, &spec);
+    json_t *show = show_switch(vtep ? agent->vtep_idl : NULL,
+                               ovs ? agent->ovs_idl : NULL, &spec);
+    json_decref(spec.load_balancers);
+    return show;
 }
 
 /* "switch/show": the switch, its VM ports with their ofports, and their

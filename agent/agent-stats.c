@@ -31,6 +31,7 @@
 #include "agent/pipeline.h"
 #include "agent/report.h"
 #include "agent/translate.h"
+#include "agent/xlate-lb.h"
 #include "agent/xlate-nic.h"
 #include "lib/util.h"
 #include "offload/nicctrl.h"
@@ -43,6 +44,19 @@ VLOG_DEFINE_THIS_MODULE(stats);
 /* How often iovpd reads its flows' counters from the switch and reports
  * the VLAN bindings' statistics, in ms. */
 #define AGENT_STATS_INTERVAL 5000
+
+/* Returns the operations of 'a' and 'b' in one array, either of which may
+ * be NULL (then so may be the result). */
+static json_t *
+agent_ops_join(json_t *a, json_t *b)
+{
+    if (a && b) {
+        json_array_extend(a, b);
+        json_decref(b);
+        return a;
+    }
+    return a ? a : b;
+}
 
 /* Returns the operations that report offload's totals in Iovp_Offload, or
  * NULL.  The hit rate is the share of what the VMs sent into their logical
@@ -124,21 +138,15 @@ agent_report_stats(struct agent *agent)
         ofctrl_meters(agent->ofctrl));
     json_t *qos_ops = report_qos_stats(agent->vtep_idl, qos_stats);
     json_decref(qos_stats);
-    if (qos_ops && ops) {
-        json_array_extend(ops, qos_ops);
-        json_decref(qos_ops);
-    } else if (qos_ops) {
-        ops = qos_ops;
-    }
+    json_t *lb_status = xlate_lb_status(translate_xlb(agent->translate),
+                                        translate_desired(agent->translate),
+                                        installed);
+    json_t *lb_ops = report_lb_status(agent->vtep_idl, lb_status);
+    json_decref(lb_status);
+    ops = agent_ops_join(agent_ops_join(ops, qos_ops), lb_ops);
     if (agent->nicctrl) {
-        json_t *offload_ops = agent_report_offload(agent, &rs, stats,
-                                                   in_nic);
-        if (offload_ops && ops) {
-            json_array_extend(ops, offload_ops);
-            json_decref(offload_ops);
-        } else if (offload_ops) {
-            ops = offload_ops;
-        }
+        ops = agent_ops_join(ops, agent_report_offload(agent, &rs, stats,
+                                                       in_nic));
     }
     if (ops) {
         VLOG_DBG("reporting the VLAN statistics of %s", name);
@@ -158,11 +166,12 @@ static void
 agent_stats_timer(uv_timer_t *timer)
 {
     static const uint8_t vlan_tables[] = {
-        PIPELINE_T_CLASSIFY, PIPELINE_T_QOS, PIPELINE_T_OUTPUT,
+        PIPELINE_T_CLASSIFY, PIPELINE_T_QOS, PIPELINE_T_LB_SELECT,
+        PIPELINE_T_OUTPUT,
     };
     static const uint8_t offload_tables[] = {   /* And the ingress ACLs'. */
         PIPELINE_T_CLASSIFY, PIPELINE_T_INGRESS_ACL, PIPELINE_T_QOS,
-        PIPELINE_T_OUTPUT,
+        PIPELINE_T_LB_SELECT, PIPELINE_T_OUTPUT,
     };
     struct agent *agent = timer->data;
     struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);

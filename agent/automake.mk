@@ -44,6 +44,8 @@ agent_libagent_a_SOURCES = \
 	agent/vm-ports.h \
 	agent/xlate-acl.c \
 	agent/xlate-acl.h \
+	agent/xlate-lb.c \
+	agent/xlate-lb.h \
 	agent/xlate-nic.c \
 	agent/xlate-nic.h \
 	agent/xlate-offload.c \

@@ -92,3 +92,23 @@ pipeline_meter_id(int ofport, int vlan, bool receive)
     return (PIPELINE_METER_BASE | (uint32_t) (ofport & 0xffff) << 13
             | (uint32_t) (vlan & 0xfff) << 1 | receive);
 }
+
+/* Returns the origin of the flows of the load balancer whose row has UUID
+ * 'lb_uuid'. */
+uint64_t
+pipeline_lb_origin(const char *lb_uuid)
+{
+    return pipeline_hash_name("lb", lb_uuid) & ~OFCTRL_COOKIE_MASK;
+}
+
+/* Returns the conntrack zone of the load balancers of logical switch
+ * 'ls_name': one of 0xf000 to 0xffef, below the zone of fragments
+ * (PIPELINE_CT_ZONE_DEFRAG) and above those of output ports (an OpenFlow
+ * port number, which OVS allocates from 1 up).  Two logical switches whose
+ * names hash alike share a zone: their clients then must not share an
+ * address. */
+int
+pipeline_lb_zone(const char *ls_name)
+{
+    return 0xf000 + pipeline_hash_name("lb-zone", ls_name) % 0xff0;
+}

@@ -32,6 +32,9 @@
     PIPELINE_TABLE(CLASSIFY, 0, "classify")              \
     PIPELINE_TABLE(INGRESS_ACL, 10, "ingress ACL")       \
     PIPELINE_TABLE(QOS, 20, "QoS")                       \
+    PIPELINE_TABLE(LB, 25, "load balancing")             \
+    PIPELINE_TABLE(LB_CT, 26, "load balancing, after conntrack") \
+    PIPELINE_TABLE(LB_SELECT, 27, "load balancing, new connections") \
     PIPELINE_TABLE(L2, 30, "L2 lookup")                  \
     PIPELINE_TABLE(EGRESS_ACL, 40, "egress ACL")         \
     PIPELINE_TABLE(OUTPUT, 50, "output")                 \
@@ -66,6 +69,10 @@ enum pipeline_table {
  * the VM that sent a frame gives it where it leaves tagged (0 without). */
 #define PIPELINE_REG_PCP 3
 
+/* Register 10 holds the slot that load balancing picked for a new
+ * connection (agent/xlate-lb.h). */
+#define PIPELINE_REG_LB_SLOT 10
+
 /* iovp's meters (QoS): ids from here up; the OpenFlow controller's are
  * below (northbound/xlate.h's NBX_ID_LIMIT). */
 #define PIPELINE_METER_BASE 0x80000000u
@@ -77,5 +84,7 @@ uint64_t pipeline_tunnel_origin(const char *ip);
 uint64_t pipeline_acl_id(const char *acl_name);
 uint64_t pipeline_acl_origin(const char *acl_name);
 uint32_t pipeline_meter_id(int ofport, int vlan, bool receive);
+uint64_t pipeline_lb_origin(const char *lb_uuid);
+int pipeline_lb_zone(const char *ls_name);
 
 #endif /* agent/pipeline-tables.h */

@@ -356,7 +356,7 @@ pl_qos_flows(struct oflow_table *flows, const struct port *port,
             match_set_dl_type(&m, htons(ip_types[i]));
             pl_put_set_field(&ofpacts, MFF_IP_DSCP_SHIFTED, &dscp);
         }
-        pl_put_goto(&ofpacts, PIPELINE_T_L2);
+        pl_put_goto(&ofpacts, PIPELINE_T_LB);
         pl_add(flows, origin, PIPELINE_T_QOS, i >= 0 ? 110 : 100, &m,
                &ofpacts);
     }
@@ -974,7 +974,10 @@ pipeline_fixed_flows(struct oflow_table *flows)
 {
     pl_add_text(flows, "table=0,priority=0 actions=drop");
     pl_add_text(flows, "table=10,priority=0 actions=goto_table:20");
-    pl_add_text(flows, "table=20,priority=0 actions=goto_table:30");
+    pl_add_text(flows, "table=20,priority=0 actions=goto_table:25");
+    pl_add_text(flows, "table=25,priority=0 actions=goto_table:30");
+    pl_add_text(flows, "table=26,priority=0 actions=goto_table:30");
+    pl_add_text(flows, "table=27,priority=0 actions=drop");
     pl_add_text(flows, "table=30,priority=0 actions=drop");
     pl_add_text(flows, "table=40,priority=0 actions=goto_table:50");
     pl_add_text(flows, "table=50,priority=0 actions=drop");

@@ -1052,3 +1052,95 @@ report_qos_stats(const struct odb_idl *vtep, const json_t *stats)
     }
     return ops;
 }
+
+/* Returns true if the string map ('keys', 'values', 'n') is exactly
+ * 'want', an object of strings. */
+static bool
+report_smap_equal(char **keys, char **values, size_t n, const json_t *want)
+{
+    if (n != json_object_size(want)) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *v = json_string_value(json_object_get(want, keys[i]));
+        if (!v || strcmp(v, values[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Returns the OVSDB map of 'o', an object of strings or integers. */
+static json_t *
+report_map(const json_t *o)
+{
+    json_t *pairs = json_array();
+    const char *key;
+    json_t *value;
+
+    json_object_foreach (CONST_CAST(json_t *, o), key, value) {
+        json_array_append_new(pairs, json_pack("[s, O]", key, value));
+    }
+    return json_pack("[s, o]", "map", pairs);
+}
+
+/* Returns the transaction (or NULL if none is needed) that makes the
+ * "status" of the Iovp_Load_Balancer rows and the "status" and
+ * "statistics" of the Iovp_LB_Backend rows in 'vtep' show 'status', as
+ * xlate_lb_status() gives it. */
+json_t *
+report_lb_status(const struct odb_idl *vtep, const json_t *status)
+{
+    json_t *ops = json_array();
+    const char *uuid;
+    json_t *want;
+
+    json_object_foreach (json_object_get(status, "lbs"), uuid, want) {
+        const struct hwvtep_iovp_load_balancer *lb
+            = hwvtep_iovp_load_balancer_get(vtep, uuid);
+        if (lb && !report_smap_equal(lb->key_status, lb->value_status,
+                                     lb->n_status, want)) {
+            json_array_append_new(ops, json_pack(
+                "{s:s, s:s, s:o, s:{s:o}}", "op", "update",
+                "table", "Iovp_Load_Balancer",
+                "where", odb_idl_row_where(&lb->header_),
+                "row", "status", report_map(want)));
+        }
+    }
+    json_object_foreach (json_object_get(status, "backends"), uuid, want) {
+        const struct hwvtep_iovp_lb_backend *be
+            = hwvtep_iovp_lb_backend_get(vtep, uuid);
+        if (!be) {
+            continue;
+        }
+        const json_t *st = json_object_get(want, "status");
+        const json_t *stats = json_object_get(want, "statistics");
+        json_t *row = json_object();
+        if (!report_smap_equal(be->key_status, be->value_status,
+                               be->n_status, st)) {
+            json_object_set_new(row, "status", report_map(st));
+        }
+        bool same_stats = stats != NULL
+                          && be->n_statistics == json_object_size(stats);
+        for (size_t i = 0; same_stats && i < be->n_statistics; i++) {
+            const json_t *v = json_object_get(stats, be->key_statistics[i]);
+            same_stats = v && json_integer_value(v) == be->value_statistics[i];
+        }
+        if (stats && !same_stats) {
+            json_object_set_new(row, "statistics", report_map(stats));
+        }
+        if (json_object_size(row)) {
+            json_array_append_new(ops, json_pack(
+                "{s:s, s:s, s:o, s:o}", "op", "update",
+                "table", "Iovp_LB_Backend",
+                "where", odb_idl_row_where(&be->header_), "row", row));
+        } else {
+            json_decref(row);
+        }
+    }
+    if (!json_array_size(ops)) {
+        json_decref(ops);
+        return NULL;
+    }
+    return ops;
+}

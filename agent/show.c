@@ -197,10 +197,13 @@ show_switch(const struct odb_idl *vtep, const struct odb_idl *ovs,
     free(pps);
     vm_ifaces_free(vms, n_vms);
 
-    return json_pack("{s:s?, s:s?, s:s, s:o, s:o}",
+    return json_pack("{s:s?, s:s?, s:s, s:o, s:O, s:o}",
                      "switch", spec->switch_name,
                      "tunnel_ip", spec->tunnel_ip,
                      "bridge", spec->bridge, "ports", ports,
+                     "load_balancers", (spec->load_balancers
+                                        ? spec->load_balancers
+                                        : json_array()),
                      "overlay", show_overlay(spec->overlay));
 }
 
@@ -219,6 +222,12 @@ show_put_addresses(struct ds *text, const json_t *addresses)
         ds_put_cstr(text, " none");
     }
     ds_put_char(text, '\n');
+}
+
+static json_int_t
+show_int(const json_t *o, const char *key)
+{
+    return json_integer_value(json_object_get(o, key));
 }
 
 /* Returns the text form of 'show', what show_switch() returned, as
@@ -283,6 +292,40 @@ show_switch_text(const json_t *show)
                 ds_put_format(&text, " (not applied: %s)", why);
             }
             ds_put_char(&text, '\n');
+        }
+    }
+
+    json_t *lb;
+    json_array_foreach (json_object_get(show, "load_balancers"), i, lb) {
+        const char *ls = json_string_value(json_object_get(
+                                               lb, "logical_switch"));
+        const char *fault = json_string_value(json_object_get(lb, "fault"));
+        ds_put_format(&text, " load balancer %s: %s:%lld/%s in %s, %s",
+                      json_string_value(json_object_get(lb, "name")),
+                      json_string_value(json_object_get(lb, "vip")),
+                      (long long int) show_int(lb, "port"),
+                      json_string_value(json_object_get(lb, "protocol")),
+                      ls ? ls : "(no logical switch)",
+                      json_string_value(json_object_get(lb, "selection")));
+        if (fault) {
+            ds_put_format(&text, " (not applied: %s)", fault);
+        }
+        ds_put_char(&text, '\n');
+        size_t j;
+        json_t *b;
+        json_array_foreach (json_object_get(lb, "backends"), j, b) {
+            const char *on = json_string_value(json_object_get(b, "port"));
+            const char *why = json_string_value(json_object_get(b,
+                                                                "reason"));
+            ds_put_format(&text, "   backend %s:%lld on %s, weight %lld: "
+                          "%s%s%s, %lld connections\n",
+                          json_string_value(json_object_get(b, "ip")),
+                          (long long int) show_int(b, "tp"),
+                          on ? on : "(no port)",
+                          (long long int) show_int(b, "weight"),
+                          json_string_value(json_object_get(b, "state")),
+                          why ? ": " : "", why ? why : "",
+                          (long long int) show_int(b, "connections"));
         }
     }
 
@@ -357,12 +400,6 @@ show_policy_direction(struct ds *text, const json_t *acl,
         ds_put_char(text, '\n');
     }
     ds_put_cstr(text, "      otherwise permit\n");
-}
-
-static json_int_t
-show_int(const json_t *o, const char *key)
-{
-    return json_integer_value(json_object_get(o, key));
 }
 
 /* Appends to 'text' the QoS of a binding, 'qos' as "policy/dump" gives it

@@ -33,6 +33,7 @@ struct show_spec {
     const struct overlay *overlay;  /* As translation last read it, or
                                      * NULL. */
     const struct ports *ports;  /* As translation last read them. */
+    json_t *load_balancers;     /* xlate_lb_describe()'s, or NULL. */
 };
 
 json_t *show_switch(const struct odb_idl *vtep, const struct odb_idl *ovs,

@@ -28,6 +28,7 @@
 #include "agent/pipeline.h"
 #include "agent/ports.h"
 #include "agent/xlate-acl.h"
+#include "agent/xlate-lb.h"
 #include "agent/xlate-nic.h"
 #include "lib/util.h"
 #include "ofp/desired.h"
@@ -53,12 +54,15 @@ struct translate {
     struct engine_node acl_status;  /* Their fault statuses. */
     struct engine_node counters;    /* The switch's flow counters. */
     struct engine_node openflow;    /* The controller's table 0. */
+    struct engine_node vtep_lbs;    /* Iovp_Load_Balancer and
+                                     * Iovp_LB_Backend rows. */
 
     /* Nodes. */
     struct engine_node ports;
     struct engine_node overlay;
     struct engine_node pipeline;
     struct engine_node acls;
+    struct engine_node lbs;
     struct engine_node nic;
     struct engine_node acl_faults;
 
@@ -106,6 +110,9 @@ struct translate {
 
     /* 'pipeline''s data. */
     struct desired desired;     /* Every node's flows, by group. */
+
+    /* 'lbs''s data. */
+    struct xlate_lb *xlb;
 
     /* 'acls''s data. */
     struct xlate_acl *xacl;
@@ -251,6 +258,7 @@ translate_vtep_changed(struct translate *t, const struct odb_idl *vtep)
         engine_input_changed(&t->vtep_overlay);
         engine_input_changed(&t->vtep_acls);
         engine_input_changed(&t->acl_status);
+        engine_input_changed(&t->vtep_lbs);
         return;
     }
 
@@ -298,6 +306,32 @@ translate_vtep_changed(struct translate *t, const struct odb_idl *vtep)
         || hwvtep_iovp_port_track_first(vtep)) {
         engine_input_changed(&t->vtep_ports);
     }
+    /* A load balancer's or a backend's settings; their status and
+     * statistics are iovpd's to write. */
+    const struct hwvtep_iovp_load_balancer *lb;
+    HWVTEP_IOVP_LOAD_BALANCER_FOR_EACH_TRACKED (lb, vtep) {
+        if (translate_row_changed_beyond(
+                &lb->header_, HWVTEP_IOVP_LOAD_BALANCER_COL_STATUS,
+                HWVTEP_IOVP_LOAD_BALANCER_N_COLUMNS)) {
+            engine_input_changed(&t->vtep_lbs);
+        }
+    }
+    const struct hwvtep_iovp_lb_backend *be;
+    HWVTEP_IOVP_LB_BACKEND_FOR_EACH_TRACKED (be, vtep) {
+        if (hwvtep_iovp_lb_backend_is_new(be)
+            || hwvtep_iovp_lb_backend_is_deleted(be)) {
+            engine_input_changed(&t->vtep_lbs);
+            continue;
+        }
+        for (unsigned int c = 0; c < HWVTEP_IOVP_LB_BACKEND_N_COLUMNS; c++) {
+            if (c != HWVTEP_IOVP_LB_BACKEND_COL_STATUS
+                && c != HWVTEP_IOVP_LB_BACKEND_COL_STATISTICS
+                && hwvtep_iovp_lb_backend_is_updated(be, c)) {
+                engine_input_changed(&t->vtep_lbs);
+            }
+        }
+    }
+
     /* A QoS row's settings; its statistics are iovpd's to write. */
     const struct hwvtep_iovp_qos *qos;
     HWVTEP_IOVP_QOS_FOR_EACH_TRACKED (qos, vtep) {
@@ -676,6 +710,16 @@ translate_acls_rows_handler(struct engine_node *node,
     return translate_acls_update(t, &t->changed_acls, &t->changed_entries);
 }
 
+/* 'lbs': the load balancers' flows, all made again. */
+static enum engine_result
+translate_lbs_run(struct engine_node *node)
+{
+    struct translate *t = node->data;
+
+    return (xlate_lb_run(t->xlb, t->vtep_idl, t->ports_cur, &t->desired)
+            ? ENGINE_CHANGED : ENGINE_UNCHANGED);
+}
+
 /* 'nic': the NIC's rules, for the desired flows as they are now and the
  * counters of the ACL entries' flows in OVS. */
 static enum engine_result
@@ -746,6 +790,7 @@ translate_create(const struct translate_options *options)
     shash_init(&t->changed_entries);
     shash_init(&t->changed_lswitches);
     t->xacl = xlate_acl_create();
+    t->xlb = xlate_lb_create();
 
     translate_node_init(t, &t->ovs_ports, "ovs_ports", NULL);
     translate_node_init(t, &t->identity, "identity", NULL);
@@ -756,6 +801,8 @@ translate_create(const struct translate_options *options)
     translate_node_init(t, &t->acl_status, "acl_status", NULL);
     translate_node_init(t, &t->counters, "counters", NULL);
     translate_node_init(t, &t->openflow, "openflow", NULL);
+    translate_node_init(t, &t->vtep_lbs, "vtep_lbs", NULL);
+    translate_node_init(t, &t->lbs, "lbs", translate_lbs_run);
     translate_node_init(t, &t->ports, "ports", translate_ports_run);
     t->ports.clear = translate_ports_clear;
     translate_node_init(t, &t->overlay, "overlay", translate_overlay_run);
@@ -784,6 +831,9 @@ translate_create(const struct translate_options *options)
     engine_add_input(&t->nic, &t->acls, NULL);
     engine_add_input(&t->nic, &t->counters, NULL);
     engine_add_input(&t->nic, &t->openflow, NULL);
+    engine_add_input(&t->lbs, &t->vtep_lbs, NULL);
+    engine_add_input(&t->lbs, &t->ports, NULL);
+    engine_add_input(&t->nic, &t->lbs, NULL);
     engine_add_input(&t->acl_faults, &t->acls,
                      translate_acl_faults_acls_handler);
     engine_add_input(&t->acl_faults, &t->acl_status, NULL);
@@ -797,10 +847,12 @@ translate_create(const struct translate_options *options)
     engine_add_node(&t->engine, &t->acl_status);
     engine_add_node(&t->engine, &t->counters);
     engine_add_node(&t->engine, &t->openflow);
+    engine_add_node(&t->engine, &t->vtep_lbs);
     engine_add_node(&t->engine, &t->ports);
     engine_add_node(&t->engine, &t->overlay);
     engine_add_node(&t->engine, &t->pipeline);
     engine_add_node(&t->engine, &t->acls);
+    engine_add_node(&t->engine, &t->lbs);
     engine_add_node(&t->engine, &t->nic);
     engine_add_node(&t->engine, &t->acl_faults);
     translate_vtep_acls_clear(&t->vtep_acls);
@@ -814,6 +866,7 @@ translate_destroy(struct translate *t)
     if (t) {
         engine_destroy(&t->engine);
         xlate_acl_destroy(t->xacl);
+        xlate_lb_destroy(t->xlb);
         desired_destroy(&t->desired);
         ports_destroy(&t->readings[0]);
         ports_destroy(&t->readings[1]);
@@ -932,7 +985,15 @@ translate_nic_policy(const struct translate *t,
         .desired = &t->desired,
         .installed = installed,
         .openflow = t->nb,
+        .xlb = t->xlb,
     };
+}
+
+/* Returns the load balancers' translation. */
+const struct xlate_lb *
+translate_xlb(const struct translate *t)
+{
+    return t->xlb;
 }
 
 /* Returns the engine, for engine/show. */

@@ -35,6 +35,7 @@
 #include "agent/ports.h"
 #include "agent/reference.h"
 #include "agent/xlate-acl.h"
+#include "agent/xlate-lb.h"
 #include "agent/xlate-offload.h"
 #include "lib/util.h"
 #include "offload/nicctrl.h"
@@ -60,6 +61,7 @@ struct nic_model {
     struct xlate_offload_remote *remotes;
     struct xlate_offload_flow *flows;   /* OpenFlow mode, and the flows */
     const struct oflow **oflows;        /* of table 0 they are. */
+    struct fp_match *punts;     /* What the load balancers must see. */
 };
 
 /* The models of every such port, and the ACLs they share. */
@@ -299,6 +301,10 @@ nic_models_build(const struct nicctrl *nc, const struct xlate_nic_policy *p,
         m->acl = b ? b->acl : vp->acl;
         m->ofport = vp->ofport;
         m->port.mac = np->mac;
+        if (p->xlb) {
+            xlate_lb_punts(p->xlb, vp, &m->punts, &m->port.n_punts);
+            m->port.punts = m->punts;
+        }
         m->port.acl = nic_acl(ms, p, m->acl);
 
         /* Anti-spoofing's IPv4 addresses, when Iovp_Port gives any. */
@@ -398,6 +404,7 @@ nic_models_destroy(struct nic_models *ms)
         free(ms->models[i].remotes);
         free(ms->models[i].flows);
         free(ms->models[i].oflows);
+        free(ms->models[i].punts);
     }
     free(ms->models);
     SHASH_FOR_EACH (node, &ms->acls) {

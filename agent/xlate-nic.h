@@ -48,6 +48,7 @@ struct xlate_nic_policy {
     const struct oflow_table *installed;    /* OVS, or NULL. */
     const struct nbswitch *openflow;    /* The OpenFlow controller's
                                          * switch, or NULL. */
+    const struct xlate_lb *xlb;         /* The load balancers, or NULL. */
 };
 
 void xlate_nic_update(struct nicctrl *, const struct xlate_nic_policy *);

@@ -564,6 +564,12 @@ xlate_offload_port(const struct xlate_offload_port *port,
     if (port->acl.unknown || !memcmp(port->mac.ea, zero.ea, 6)) {
         return;                 /* Nothing of it known well enough. */
     }
+    rs.origin = (struct xlate_offload_origin) {
+        .ingress = -1, .dest = -1, .egress = -1, .flow = -1,
+    };
+    for (size_t i = 0; i < port->n_punts; i++) {
+        xo_add(&rs, &port->punts[i], false, UINT32_MAX, FP_TO_OVS, 0, 0);
+    }
     if (port->openflow) {
         xo_openflow_port(port, &rs);
         goto done;

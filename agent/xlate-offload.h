@@ -46,6 +46,9 @@
  * through the egress ACL of the one destination the flow outputs to, or
  * go to OVS (anything else); see xo_openflow_port() for its priorities.
  *
+ * Above all of it, the port's "punts" go to OVS: the frames that a load
+ * balancer NATs, which the fast path cannot.
+ *
  * A frame with a VLAN tag is matched by no rule, so it goes to OVS (whose
  * per-VLAN bindings decide it); so does everything the fast path does not
  * do: ARP, IPv6, flooding, tunnels, a destination with a VLAN tag.  A
@@ -64,6 +67,7 @@
 #include "agent/xlate-acl.h"
 
 struct acl_entry;
+struct fp_match;
 struct minimatch;
 struct planner_rule;
 
@@ -108,6 +112,11 @@ struct xlate_offload_port {
     size_t n_dests;
     const struct xlate_offload_remote *remotes;
     size_t n_remotes;
+
+    /* Frames that go to OVS whatever else would apply: those a load
+     * balancer must NAT (agent/xlate-lb.h). */
+    const struct fp_match *punts;
+    size_t n_punts;
 
     /* A port in OpenFlow mode: the controller's table 0 (its flows, in
      * descending priority) takes the place of the L2 lookup, for frames

@@ -22,6 +22,7 @@ TESTSUITE_AT = \
 	tests/overlay.at \
 	tests/openflow.at \
 	tests/qos.at \
+	tests/lb.at \
 	tests/acl.at \
 	tests/engine.at \
 	tests/idl.at \
@@ -38,7 +39,8 @@ EXTRA_DIST += $(TESTSUITE_AT) tests/testsuite tests/package.m4 \
 	tests/schema-superset.py tests/raw-frame.py tests/frag.py \
 	tests/acl-classbench.py tests/offload-counters.py \
 	tests/acl-property.py tests/engine-property.py tests/unixrpc.py \
-	tests/qos-iperf.py tests/qos-db.py
+	tests/qos-iperf.py tests/qos-db.py \
+	tests/lb-probe.py tests/lb-db.py
 TESTSUITE = $(srcdir)/tests/testsuite
 AUTOTEST = $(AUTOM4TE) -l autotest
 DISTCLEANFILES += tests/atconfig tests/atlocal
