@@ -8,7 +8,8 @@
 # two in ls1, one in ls2, one a trunk in both.  Then it prints what iovpd
 # reports and the flows it installed, and a table of which VM reaches
 # which; then polices vm1 (iperf3's rates before and after, the meter,
-# dump-policy) and removes that again; then puts an ACL on vm2 and prints which of vm2's services the
+# dump-policy) and removes that again; then a load balancer spreads
+# connections from vm1 over vm2 and a new VM, vm9; then puts an ACL on vm2 and prints which of vm2's services the
 # others reach, and the policy in force with its counters; then offload.
 # Then a second host, host2 (namespace iovp-demo-host2, under
 # ./sandbox/host2), with two VMs, joined to host1 by a veth underlay:
@@ -26,11 +27,13 @@ sandbox=$top/sandbox
 
 # The demo's VMs: name=MAC=IP.  vm4 is a trunk: its address is the one it
 # uses in both its VLANs.  vm1..4 are on host1, vm5 and vm6 on host2; vm7
-# and vm8, on host1, come last, for the OpenFlow controller.
+# and vm8, on host1, come last, for the OpenFlow controller; vm9, on host1,
+# is a second backend of the load balancer.
 vms="vm1=02:00:00:00:00:01=10.0.0.1 vm2=02:00:00:00:00:02=10.0.0.2
      vm3=02:00:00:00:00:03=10.0.0.3 vm4=02:00:00:00:00:04=10.0.0.4
      vm5=02:00:00:00:00:05=10.0.0.5 vm6=02:00:00:00:00:06=10.0.0.6
-     vm7=02:00:00:00:00:07=10.0.0.7 vm8=02:00:00:00:00:08=10.0.0.8"
+     vm7=02:00:00:00:00:07=10.0.0.7 vm8=02:00:00:00:00:08=10.0.0.8
+     vm9=02:00:00:00:00:09=10.0.0.9"
 
 # Runs a command on host1 or host2: in its network namespace.
 host1() { ip netns exec iovp-demo-host1 "$@"; }
@@ -155,7 +158,7 @@ ovs-appctl -t iovpd list-commands
 step "four VMs plug into host1's br-int (namespaces iovp-demo-vm1..4)"
 for vm in $vms; do
     IFS== read -r name mac ip <<< "$vm"
-    case $name in vm5|vm6|vm7|vm8) continue ;; esac
+    case $name in vm5|vm6|vm7|vm8|vm9) continue ;; esac
     add_vm host1 "$name" "$mac" "$([ "$name" != vm4 ] && echo "$ip")"
     ovs-vsctl add-port br-int "demo-$name" -- \
         set interface "demo-$name" external_ids:iface-id="$name" \
@@ -313,6 +316,64 @@ for _ in $(seq 50); do
     ovs-ofctl -O OpenFlow15 dump-meters br-int | grep -q rate= || break
     sleep 0.1
 done
+
+step "load balancing: vm9 plugs into ls1; a controller puts VIP 10.0.0.100:80 in ls1 over vm2 and vm9 (an Iovp_Load_Balancer row with two Iovp_LB_Backend rows), each serving its name on port 8080"
+add_vm host1 vm9 02:00:00:00:00:09 10.0.0.9
+ovs-vsctl add-port br-int demo-vm9 -- set interface demo-vm9 \
+    external_ids:iface-id=vm9 external_ids:attached-mac=02:00:00:00:00:09
+for _ in $(seq 50); do
+    vtep-ctl list-ports host1 | grep -q '^vm9$' && break
+    sleep 0.1
+done
+vtep-ctl bind-ls host1 vm9 0 ls1
+cat > "$sandbox/name-server.py" <<'EOT'
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 8080))
+s.listen(64)
+while True:
+    c = s.accept()[0]
+    c.sendall(sys.argv[1].encode() + b"\n")
+    c.close()
+EOT
+for vm in vm2 vm9; do
+    ip netns exec "iovp-demo-$vm" python3 "$sandbox/name-server.py" "$vm" \
+        </dev/null >/dev/null 2>&1 &
+    echo $! > "$sandbox/service-lb-$vm.pid"
+done
+qos_db '{"op": "insert", "table": "Iovp_LB_Backend", "uuid-name": "b2",
+         "row": {"physical_port": ["uuid", "'"$(vtep-ctl get Physical_Port vm2 _uuid)"'"],
+                 "ip": "10.0.0.2", "port": 8080}}' \
+       '{"op": "insert", "table": "Iovp_LB_Backend", "uuid-name": "b9",
+         "row": {"physical_port": ["uuid", "'"$(vtep-ctl get Physical_Port vm9 _uuid)"'"],
+                 "ip": "10.0.0.9", "port": 8080}}' \
+       '{"op": "insert", "table": "Iovp_Load_Balancer",
+         "row": {"name": "web", "vip": "10.0.0.100", "port": 80,
+                 "protocol": "tcp",
+                 "logical_switch": ["uuid", "'"$(vtep-ctl --bare --columns=_uuid find Logical_Switch name=ls1)"'"],
+                 "backends": ["set", [["named-uuid", "b2"], ["named-uuid", "b9"]]]}}'
+for _ in $(seq 50); do
+    [ "$(ovs-ofctl -O OpenFlow15 dump-flows br-int table=27 | grep -c nat)" = 2 ] \
+        && break
+    sleep 0.1
+done
+
+step "vm1 opens 200 TCP connections to 10.0.0.100:80: which backend answered each"
+ip netns exec iovp-demo-vm1 python3 - <<'EOT'
+import collections, socket
+counts = collections.Counter()
+for _ in range(200):
+    s = socket.create_connection(("10.0.0.100", 80), timeout=2)
+    counts[s.makefile().readline().strip()] += 1
+    s.close()
+for name, n in sorted(counts.items()):
+    print("%s: %d connections" % (name, n))
+EOT
+
+step "iovp-ofctl show: the load balancer, its backends' states and the connections each took (as of the last read of the counters)"
+sleep 5
+iovp-ofctl show | sed -n '/load balancer/,$p' | grep -v '^ tunnel\|^ logical switch\|^   remote\|^   multicast'
 
 # The services vm2 offers: TCP 22 and 80 (connections accepted), UDP 53
 # (datagrams echoed).
