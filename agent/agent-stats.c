@@ -31,6 +31,7 @@
 #include "agent/pipeline.h"
 #include "agent/report.h"
 #include "agent/translate.h"
+#include "agent/xlate-capture.h"
 #include "agent/xlate-lb.h"
 #include "agent/xlate-nic.h"
 #include "lib/util.h"
@@ -143,7 +144,14 @@ agent_report_stats(struct agent *agent)
                                         installed);
     json_t *lb_ops = report_lb_status(agent->vtep_idl, lb_status);
     json_decref(lb_status);
-    ops = agent_ops_join(agent_ops_join(ops, qos_ops), lb_ops);
+    json_t *capture_status = xlate_capture_status(
+        translate_xcap(agent->translate),
+        translate_desired(agent->translate), installed);
+    json_t *capture_ops = report_capture_status(agent->vtep_idl,
+                                                capture_status);
+    json_decref(capture_status);
+    ops = agent_ops_join(agent_ops_join(agent_ops_join(ops, qos_ops),
+                                        lb_ops), capture_ops);
     if (agent->nicctrl) {
         ops = agent_ops_join(ops, agent_report_offload(agent, &rs, stats,
                                                        in_nic));
@@ -167,11 +175,11 @@ agent_stats_timer(uv_timer_t *timer)
 {
     static const uint8_t vlan_tables[] = {
         PIPELINE_T_CLASSIFY, PIPELINE_T_QOS, PIPELINE_T_LB_SELECT,
-        PIPELINE_T_OUTPUT,
+        PIPELINE_T_L2, PIPELINE_T_OUTPUT,
     };
     static const uint8_t offload_tables[] = {   /* And the ingress ACLs'. */
         PIPELINE_T_CLASSIFY, PIPELINE_T_INGRESS_ACL, PIPELINE_T_QOS,
-        PIPELINE_T_LB_SELECT, PIPELINE_T_OUTPUT,
+        PIPELINE_T_LB_SELECT, PIPELINE_T_L2, PIPELINE_T_OUTPUT,
     };
     struct agent *agent = timer->data;
     struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);

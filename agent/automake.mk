@@ -44,6 +44,8 @@ agent_libagent_a_SOURCES = \
 	agent/vm-ports.h \
 	agent/xlate-acl.c \
 	agent/xlate-acl.h \
+	agent/xlate-capture.c \
+	agent/xlate-capture.h \
 	agent/xlate-lb.c \
 	agent/xlate-lb.h \
 	agent/xlate-nic.c \

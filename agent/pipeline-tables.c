@@ -112,3 +112,11 @@ pipeline_lb_zone(const char *ls_name)
 {
     return 0xf000 + pipeline_hash_name("lb-zone", ls_name) % 0xff0;
 }
+
+/* Returns the origin of the flows of the capture whose row has UUID
+ * 'capture_uuid'. */
+uint64_t
+pipeline_capture_origin(const char *capture_uuid)
+{
+    return pipeline_hash_name("capture", capture_uuid) & ~OFCTRL_COOKIE_MASK;
+}

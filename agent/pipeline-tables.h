@@ -85,6 +85,7 @@ uint64_t pipeline_acl_id(const char *acl_name);
 uint64_t pipeline_acl_origin(const char *acl_name);
 uint32_t pipeline_meter_id(int ofport, int vlan, bool receive);
 uint64_t pipeline_lb_origin(const char *lb_uuid);
+uint64_t pipeline_capture_origin(const char *capture_uuid);
 int pipeline_lb_zone(const char *ls_name);
 
 #endif /* agent/pipeline-tables.h */

@@ -169,6 +169,7 @@ port_equal(const struct port *a, const struct port *b)
         || a->n_bindings != b->n_bindings
         || a->checks_ips != b->checks_ips
         || a->openflow != b->openflow
+        || a->profile != b->profile
         || !iovp_nullable_streq(a->acl, b->acl)
         || a->n_ips != b->n_ips
         || a->n_qos != b->n_qos) {
@@ -531,6 +532,28 @@ ports_check_qos(struct ports *ports, struct port *port)
     }
 }
 
+/* 'port' is a capture port: it receives copies and nothing else, so no
+ * binding of 'pp', its row, applies (one it has is a fault: the controller
+ * meant something else, and is told), nor does its mode or QoS. */
+static void
+ports_read_capture(struct ports *ports,
+                   const struct hwvtep_physical_port *pp, struct port *port)
+{
+    port->bindings = iovp_xmalloc(sizeof *port->bindings);
+    port->n_bindings = 0;
+    port->openflow = false;
+    for (size_t i = 0; i < port->n_qos; i++) {
+        free(port->qos[i].uuid);
+        free(port->qos[i].name);
+    }
+    port->n_qos = 0;
+    if (pp->n_vlan_bindings) {
+        VLOG_WARN_RL(&rl, "port %s: its VLAN bindings are not applied: "
+                     "it is a capture port", port->name);
+        ports_fault(ports->faults, port->uuid, "invalid_vlan_map");
+    }
+}
+
 /* Gives 'port' the addresses and the mode of 'ip', its Iovp_Port row; an
  * address that does not parse is a fault of the port. */
 static void
@@ -538,6 +561,11 @@ ports_read_iovp_port(struct ports *ports, struct port *port,
                      const struct hwvtep_iovp_port *ip)
 {
     port->openflow = ip->mode && !strcmp(ip->mode, "openflow");
+    port->profile = (!ip->profile ? PORT_PROFILE_DEFAULT
+                     : !strcmp(ip->profile, "plain") ? PORT_PROFILE_PLAIN
+                     : !strcmp(ip->profile, "offload") ? PORT_PROFILE_OFFLOAD
+                     : !strcmp(ip->profile, "capture") ? PORT_PROFILE_CAPTURE
+                     : PORT_PROFILE_DEFAULT);
     ports_read_qos(port, ip);
     port->checks_ips = ip->n_ips > 0;
     port->ips = iovp_xmalloc(MAX(1, ip->n_ips) * sizeof *port->ips);
@@ -713,7 +741,9 @@ ports_read(struct ports *ports, const struct odb_idl *vtep,
         const struct hwvtep_physical_port *pp
             = hwvtep_physical_port_get(vtep, port->uuid);
 
-        if (port->openflow) {
+        if (port->profile == PORT_PROFILE_CAPTURE) {
+            ports_read_capture(ports, pp, port);
+        } else if (port->openflow) {
             ports_read_openflow(ports, pp, port);
         } else {
             ports_read_bindings(ports, pp, port);

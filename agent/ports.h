@@ -81,6 +81,17 @@ struct port_qos {
                                  * no QoS sets it). */
 };
 
+/* What a port is for: its Iovp_Port "profile". */
+enum port_profile {
+    PORT_PROFILE_DEFAULT,       /* None given: "offload" with --offload,
+                                 * else "plain". */
+    PORT_PROFILE_PLAIN,         /* Everything in OVS. */
+    PORT_PROFILE_OFFLOAD,       /* Its fast path in the NIC where it can. */
+    PORT_PROFILE_CAPTURE,       /* A capture port: it receives the copies
+                                 * of captures (agent/xlate-capture.h) and
+                                 * nothing else, and sends nothing. */
+};
+
 struct port {
     char *name;
     char *uuid;                 /* Its Physical_Port row's. */
@@ -97,6 +108,8 @@ struct port {
      * NULL. */
     bool openflow;
     char *acl;
+
+    enum port_profile profile;
 
     /* Its Iovp_Port addresses: when 'checks_ips', only those (and what a
      * host sends before it has one) may leave it.  'n_ips' counts the

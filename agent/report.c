@@ -1084,6 +1084,42 @@ report_map(const json_t *o)
     return json_pack("[s, o]", "map", pairs);
 }
 
+/* Adds to 'ops' the update of row 'row' of 'table' whose "status" string
+ * map and "statistics" integer map are the given ones, if they differ
+ * from what 'want' has: {"status": {...}, "statistics": {...}} (the
+ * latter optional: then left as they are). */
+static void
+report_status_update(json_t *ops, const char *table,
+                     const struct odb_idl_row *row,
+                     char **status_keys, char **status_values,
+                     size_t n_status, char **stats_keys,
+                     const int64_t *stats_values, size_t n_stats,
+                     const json_t *want)
+{
+    const json_t *st = json_object_get(want, "status");
+    const json_t *stats = json_object_get(want, "statistics");
+    json_t *update = json_object();
+
+    if (!report_smap_equal(status_keys, status_values, n_status, st)) {
+        json_object_set_new(update, "status", report_map(st));
+    }
+    bool same_stats = stats && n_stats == json_object_size(stats);
+    for (size_t i = 0; same_stats && i < n_stats; i++) {
+        const json_t *v = json_object_get(stats, stats_keys[i]);
+        same_stats = v && json_integer_value(v) == stats_values[i];
+    }
+    if (stats && !same_stats) {
+        json_object_set_new(update, "statistics", report_map(stats));
+    }
+    if (json_object_size(update)) {
+        json_array_append_new(ops, json_pack(
+            "{s:s, s:s, s:o, s:o}", "op", "update", "table", table,
+            "where", odb_idl_row_where(row), "row", update));
+    } else {
+        json_decref(update);
+    }
+}
+
 /* Returns the transaction (or NULL if none is needed) that makes the
  * "status" of the Iovp_Load_Balancer rows and the "status" and
  * "statistics" of the Iovp_LB_Backend rows in 'vtep' show 'status', as
@@ -1110,32 +1146,39 @@ report_lb_status(const struct odb_idl *vtep, const json_t *status)
     json_object_foreach (json_object_get(status, "backends"), uuid, want) {
         const struct hwvtep_iovp_lb_backend *be
             = hwvtep_iovp_lb_backend_get(vtep, uuid);
-        if (!be) {
-            continue;
+        if (be) {
+            report_status_update(ops, "Iovp_LB_Backend", &be->header_,
+                                 be->key_status, be->value_status,
+                                 be->n_status, be->key_statistics,
+                                 be->value_statistics, be->n_statistics,
+                                 want);
         }
-        const json_t *st = json_object_get(want, "status");
-        const json_t *stats = json_object_get(want, "statistics");
-        json_t *row = json_object();
-        if (!report_smap_equal(be->key_status, be->value_status,
-                               be->n_status, st)) {
-            json_object_set_new(row, "status", report_map(st));
-        }
-        bool same_stats = stats != NULL
-                          && be->n_statistics == json_object_size(stats);
-        for (size_t i = 0; same_stats && i < be->n_statistics; i++) {
-            const json_t *v = json_object_get(stats, be->key_statistics[i]);
-            same_stats = v && json_integer_value(v) == be->value_statistics[i];
-        }
-        if (stats && !same_stats) {
-            json_object_set_new(row, "statistics", report_map(stats));
-        }
-        if (json_object_size(row)) {
-            json_array_append_new(ops, json_pack(
-                "{s:s, s:s, s:o, s:o}", "op", "update",
-                "table", "Iovp_LB_Backend",
-                "where", odb_idl_row_where(&be->header_), "row", row));
-        } else {
-            json_decref(row);
+    }
+    if (!json_array_size(ops)) {
+        json_decref(ops);
+        return NULL;
+    }
+    return ops;
+}
+
+/* Returns the transaction (or NULL if none is needed) that makes the
+ * "status" and "statistics" of the Iovp_Capture rows in 'vtep' show
+ * 'status', as xlate_capture_status() gives it. */
+json_t *
+report_capture_status(const struct odb_idl *vtep, const json_t *status)
+{
+    json_t *ops = json_array();
+    const char *uuid;
+    json_t *want;
+
+    json_object_foreach (CONST_CAST(json_t *, status), uuid, want) {
+        const struct hwvtep_iovp_capture *c
+            = hwvtep_iovp_capture_get(vtep, uuid);
+        if (c) {
+            report_status_update(ops, "Iovp_Capture", &c->header_,
+                                 c->key_status, c->value_status, c->n_status,
+                                 c->key_statistics, c->value_statistics,
+                                 c->n_statistics, want);
         }
     }
     if (!json_array_size(ops)) {

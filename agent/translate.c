@@ -28,6 +28,7 @@
 #include "agent/pipeline.h"
 #include "agent/ports.h"
 #include "agent/xlate-acl.h"
+#include "agent/xlate-capture.h"
 #include "agent/xlate-lb.h"
 #include "agent/xlate-nic.h"
 #include "lib/util.h"
@@ -56,6 +57,7 @@ struct translate {
     struct engine_node openflow;    /* The controller's table 0. */
     struct engine_node vtep_lbs;    /* Iovp_Load_Balancer and
                                      * Iovp_LB_Backend rows. */
+    struct engine_node vtep_captures;   /* Iovp_Capture rows. */
 
     /* Nodes. */
     struct engine_node ports;
@@ -63,6 +65,7 @@ struct translate {
     struct engine_node pipeline;
     struct engine_node acls;
     struct engine_node lbs;
+    struct engine_node captures;
     struct engine_node nic;
     struct engine_node acl_faults;
 
@@ -113,6 +116,9 @@ struct translate {
 
     /* 'lbs''s data. */
     struct xlate_lb *xlb;
+
+    /* 'captures''s data. */
+    struct xlate_capture *xcap;
 
     /* 'acls''s data. */
     struct xlate_acl *xacl;
@@ -259,6 +265,7 @@ translate_vtep_changed(struct translate *t, const struct odb_idl *vtep)
         engine_input_changed(&t->vtep_acls);
         engine_input_changed(&t->acl_status);
         engine_input_changed(&t->vtep_lbs);
+        engine_input_changed(&t->vtep_captures);
         return;
     }
 
@@ -328,6 +335,23 @@ translate_vtep_changed(struct translate *t, const struct odb_idl *vtep)
                 && c != HWVTEP_IOVP_LB_BACKEND_COL_STATISTICS
                 && hwvtep_iovp_lb_backend_is_updated(be, c)) {
                 engine_input_changed(&t->vtep_lbs);
+            }
+        }
+    }
+
+    /* A capture's settings; its status and statistics are iovpd's. */
+    const struct hwvtep_iovp_capture *cap;
+    HWVTEP_IOVP_CAPTURE_FOR_EACH_TRACKED (cap, vtep) {
+        if (hwvtep_iovp_capture_is_new(cap)
+            || hwvtep_iovp_capture_is_deleted(cap)) {
+            engine_input_changed(&t->vtep_captures);
+            continue;
+        }
+        for (unsigned int c = 0; c < HWVTEP_IOVP_CAPTURE_N_COLUMNS; c++) {
+            if (c != HWVTEP_IOVP_CAPTURE_COL_STATUS
+                && c != HWVTEP_IOVP_CAPTURE_COL_STATISTICS
+                && hwvtep_iovp_capture_is_updated(cap, c)) {
+                engine_input_changed(&t->vtep_captures);
             }
         }
     }
@@ -720,6 +744,17 @@ translate_lbs_run(struct engine_node *node)
             ? ENGINE_CHANGED : ENGINE_UNCHANGED);
 }
 
+/* 'captures': the captures' flows, all made again. */
+static enum engine_result
+translate_captures_run(struct engine_node *node)
+{
+    struct translate *t = node->data;
+
+    return (xlate_capture_run(t->xcap, t->vtep_idl, t->ports_cur,
+                              &t->desired)
+            ? ENGINE_CHANGED : ENGINE_UNCHANGED);
+}
+
 /* 'nic': the NIC's rules, for the desired flows as they are now and the
  * counters of the ACL entries' flows in OVS. */
 static enum engine_result
@@ -791,6 +826,7 @@ translate_create(const struct translate_options *options)
     shash_init(&t->changed_lswitches);
     t->xacl = xlate_acl_create();
     t->xlb = xlate_lb_create();
+    t->xcap = xlate_capture_create();
 
     translate_node_init(t, &t->ovs_ports, "ovs_ports", NULL);
     translate_node_init(t, &t->identity, "identity", NULL);
@@ -803,6 +839,9 @@ translate_create(const struct translate_options *options)
     translate_node_init(t, &t->openflow, "openflow", NULL);
     translate_node_init(t, &t->vtep_lbs, "vtep_lbs", NULL);
     translate_node_init(t, &t->lbs, "lbs", translate_lbs_run);
+    translate_node_init(t, &t->vtep_captures, "vtep_captures", NULL);
+    translate_node_init(t, &t->captures, "captures",
+                        translate_captures_run);
     translate_node_init(t, &t->ports, "ports", translate_ports_run);
     t->ports.clear = translate_ports_clear;
     translate_node_init(t, &t->overlay, "overlay", translate_overlay_run);
@@ -834,6 +873,9 @@ translate_create(const struct translate_options *options)
     engine_add_input(&t->lbs, &t->vtep_lbs, NULL);
     engine_add_input(&t->lbs, &t->ports, NULL);
     engine_add_input(&t->nic, &t->lbs, NULL);
+    engine_add_input(&t->captures, &t->vtep_captures, NULL);
+    engine_add_input(&t->captures, &t->ports, NULL);
+    engine_add_input(&t->nic, &t->captures, NULL);
     engine_add_input(&t->acl_faults, &t->acls,
                      translate_acl_faults_acls_handler);
     engine_add_input(&t->acl_faults, &t->acl_status, NULL);
@@ -848,11 +890,13 @@ translate_create(const struct translate_options *options)
     engine_add_node(&t->engine, &t->counters);
     engine_add_node(&t->engine, &t->openflow);
     engine_add_node(&t->engine, &t->vtep_lbs);
+    engine_add_node(&t->engine, &t->vtep_captures);
     engine_add_node(&t->engine, &t->ports);
     engine_add_node(&t->engine, &t->overlay);
     engine_add_node(&t->engine, &t->pipeline);
     engine_add_node(&t->engine, &t->acls);
     engine_add_node(&t->engine, &t->lbs);
+    engine_add_node(&t->engine, &t->captures);
     engine_add_node(&t->engine, &t->nic);
     engine_add_node(&t->engine, &t->acl_faults);
     translate_vtep_acls_clear(&t->vtep_acls);
@@ -867,6 +911,7 @@ translate_destroy(struct translate *t)
         engine_destroy(&t->engine);
         xlate_acl_destroy(t->xacl);
         xlate_lb_destroy(t->xlb);
+        xlate_capture_destroy(t->xcap);
         desired_destroy(&t->desired);
         ports_destroy(&t->readings[0]);
         ports_destroy(&t->readings[1]);
@@ -986,7 +1031,15 @@ translate_nic_policy(const struct translate *t,
         .installed = installed,
         .openflow = t->nb,
         .xlb = t->xlb,
+        .xcap = t->xcap,
     };
+}
+
+/* Returns the captures' translation. */
+const struct xlate_capture *
+translate_xcap(const struct translate *t)
+{
+    return t->xcap;
 }
 
 /* Returns the load balancers' translation. */

@@ -66,6 +66,7 @@ struct overlay;
 struct ports;
 struct xlate_acl;
 struct xlate_lb;
+struct xlate_capture;
 
 struct translate_options {
     const char *bridge;         /* The integration bridge. */
@@ -98,6 +99,7 @@ void translate_clear(struct translate *);
 struct desired *translate_desired(struct translate *);
 const struct xlate_acl *translate_xacl(const struct translate *);
 const struct xlate_lb *translate_xlb(const struct translate *);
+const struct xlate_capture *translate_xcap(const struct translate *);
 const struct overlay *translate_overlay(const struct translate *);
 const struct ports *translate_ports(const struct translate *);
 const json_t *translate_port_faults(const struct translate *);

@@ -35,6 +35,7 @@
 #include "agent/ports.h"
 #include "agent/reference.h"
 #include "agent/xlate-acl.h"
+#include "agent/xlate-capture.h"
 #include "agent/xlate-lb.h"
 #include "agent/xlate-offload.h"
 #include "lib/util.h"
@@ -105,7 +106,8 @@ struct nic_vm_port {
  * logical switch, and a network device that the backend knows; or, in
  * OpenFlow mode, the controller's table 0 known ('table0'), an OpenFlow
  * port that the bridge forwards as its flows say (no port_mod made it
- * down or drop), its MAC and a network device. */
+ * down or drop), its MAC and a network device; and its profile is not
+ * "plain" (everything in OVS) nor "capture". */
 static void
 nic_vm_port_read(const struct nicctrl *nc, const struct xlate_nic_policy *p,
                  const struct oflow_table *table0, const struct port *vp,
@@ -113,10 +115,12 @@ nic_vm_port_read(const struct nicctrl *nc, const struct xlate_nic_policy *p,
 {
     np->vp = vp;
     np->b = vp->openflow ? NULL : port_find_binding(vp, 0);
-    np->usable = ((vp->openflow
-                   ? (table0 && nbswitch_port_forwards(
-                          p->openflow, (OVS_FORCE ofp_port_t) vp->ofport))
-                   : np->b && np->b->owns_mac)
+    np->usable = (vp->profile != PORT_PROFILE_PLAIN
+                  && vp->profile != PORT_PROFILE_CAPTURE
+                  && (vp->openflow
+                      ? (table0 && nbswitch_port_forwards(
+                             p->openflow, (OVS_FORCE ofp_port_t) vp->ofport))
+                      : np->b && np->b->owns_mac)
                   && vp->ofport > 0
                   && port_parse_mac(vp, &np->mac)
                   && vp->interface && vp->interface[0]);
@@ -139,6 +143,35 @@ nic_qos_forwards(const struct port *src, const struct port *dst)
 
     return ((!sq || (!sq->police_rate && sq->dscp < 0))
             && (!dq || !dq->receive_rate));
+}
+
+/* Gives 'm', the model of 'vp', the frames it sends that must go to OVS
+ * whatever else would apply: those a load balancer NATs, and those a
+ * capture copies. */
+static void
+nic_model_punts(const struct xlate_nic_policy *p, const struct port *vp,
+                struct nic_model *m)
+{
+    struct fp_match *lb = NULL, *cap = NULL;
+    size_t n_lb = 0, n_cap = 0;
+
+    if (p->xlb) {
+        xlate_lb_punts(p->xlb, vp, &lb, &n_lb);
+    }
+    if (p->xcap) {
+        xlate_capture_punts(p->xcap, vp, &cap, &n_cap);
+    }
+    m->punts = iovp_xmalloc(MAX(n_lb + n_cap, 1) * sizeof *m->punts);
+    if (n_lb) {
+        memcpy(m->punts, lb, n_lb * sizeof *lb);
+    }
+    if (n_cap) {
+        memcpy(&m->punts[n_lb], cap, n_cap * sizeof *cap);
+    }
+    m->port.punts = m->punts;
+    m->port.n_punts = n_lb + n_cap;
+    free(lb);
+    free(cap);
 }
 
 /* A flow of the controller's table 0, read once for every port. */
@@ -301,10 +334,7 @@ nic_models_build(const struct nicctrl *nc, const struct xlate_nic_policy *p,
         m->acl = b ? b->acl : vp->acl;
         m->ofport = vp->ofport;
         m->port.mac = np->mac;
-        if (p->xlb) {
-            xlate_lb_punts(p->xlb, vp, &m->punts, &m->port.n_punts);
-            m->port.punts = m->punts;
-        }
+        nic_model_punts(p, vp, m);
         m->port.acl = nic_acl(ms, p, m->acl);
 
         /* Anti-spoofing's IPv4 addresses, when Iovp_Port gives any. */
@@ -331,7 +361,8 @@ nic_models_build(const struct nicctrl *nc, const struct xlate_nic_policy *p,
         size_t n_dests = 0;
         for (size_t j = first; j != SIZE_MAX; j = next[j]) {
             const struct nic_vm_port *dp = &nps[j];
-            if (j == i || !nic_qos_forwards(vp, dp->vp)) {
+            if (j == i || !nic_qos_forwards(vp, dp->vp)
+                || (p->xcap && xlate_capture_watches(p->xcap, dp->vp))) {
                 continue;
             }
             const char *dest_acl = dp->b ? dp->b->acl : dp->vp->acl;

@@ -49,6 +49,7 @@ struct xlate_nic_policy {
     const struct nbswitch *openflow;    /* The OpenFlow controller's
                                          * switch, or NULL. */
     const struct xlate_lb *xlb;         /* The load balancers, or NULL. */
+    const struct xlate_capture *xcap;   /* The captures, or NULL. */
 };
 
 void xlate_nic_update(struct nicctrl *, const struct xlate_nic_policy *);

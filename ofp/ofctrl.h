@@ -137,7 +137,7 @@ enum ofctrl_event ofctrl_receive(struct ofctrl *, const struct ofpbuf *,
 
 bool ofctrl_is_ready(const struct ofctrl *);
 size_t ofctrl_put(struct ofctrl *, struct desired *, struct ovs_list *);
-#define OFCTRL_MAX_STATS_TABLES 5
+#define OFCTRL_MAX_STATS_TABLES 6
 bool ofctrl_read_stats(struct ofctrl *, const uint8_t *tables, size_t n,
                        struct ovs_list *);
 

@@ -23,6 +23,7 @@ TESTSUITE_AT = \
 	tests/openflow.at \
 	tests/qos.at \
 	tests/lb.at \
+	tests/capture.at \
 	tests/acl.at \
 	tests/engine.at \
 	tests/idl.at \
@@ -40,7 +41,8 @@ EXTRA_DIST += $(TESTSUITE_AT) tests/testsuite tests/package.m4 \
 	tests/acl-classbench.py tests/offload-counters.py \
 	tests/acl-property.py tests/engine-property.py tests/unixrpc.py \
 	tests/qos-iperf.py tests/qos-db.py \
-	tests/lb-probe.py tests/lb-db.py
+	tests/lb-probe.py tests/lb-db.py \
+	tests/capture-db.py
 TESTSUITE = $(srcdir)/tests/testsuite
 AUTOTEST = $(AUTOM4TE) -l autotest
 DISTCLEANFILES += tests/atconfig tests/atlocal
