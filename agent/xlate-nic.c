@@ -719,6 +719,7 @@ struct nic_flow_visit {
     struct xlate_nic_counts *counts;
     struct nic_flows defaults[2];   /* Tables 10 and 40, priority 0. */
     struct nic_flows qos;           /* Table 20. */
+    struct nic_flows lb;            /* Table 25. */
     const struct nic_model *model;  /* The port the rest is of. */
     uint64_t metadata;              /* Its logical switch. */
     struct nic_flows classify;      /* Its table 0 flows. */
@@ -811,6 +812,9 @@ nic_add_flow_decided(const struct nic_model *m,
         nic_count_flow(v->counts, nic_pick_flow(v->qos.flows, v->qos.n, rm,
                                                 v->metadata),
                        packets, bytes);
+        nic_count_flow(v->counts, nic_pick_flow(v->lb.flows, v->lb.n, rm,
+                                                v->metadata),
+                       packets, bytes);
         const struct nic_flows *l2 = &v->dest_flows[2 * o->dest];
         nic_count_flow(v->counts, nic_pick_flow(l2->flows, l2->n, rm,
                                                 v->metadata),
@@ -852,6 +856,8 @@ xlate_nic_flow_stats(const struct nicctrl *nc,
                           f);
         } else if (f->table_id == PIPELINE_T_QOS) {
             nic_flows_add(&v.qos, f);
+        } else if (f->table_id == PIPELINE_T_LB) {
+            nic_flows_add(&v.lb, f);
         }
     }
 
@@ -866,6 +872,7 @@ xlate_nic_flow_stats(const struct nicctrl *nc,
     free(v.defaults[0].flows);
     free(v.defaults[1].flows);
     free(v.qos.flows);
+    free(v.lb.flows);
     nic_models_destroy(&ms);
 }
 

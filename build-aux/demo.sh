@@ -9,7 +9,9 @@
 # reports and the flows it installed, and a table of which VM reaches
 # which; then polices vm1 (iperf3's rates before and after, the meter,
 # dump-policy) and removes that again; then a load balancer spreads
-# connections from vm1 over vm2 and a new VM, vm9; then puts an ACL on vm2 and prints which of vm2's services the
+# connections from vm1 over vm2 and a new VM, vm9; then a new VM, vm10,
+# is a capture port that gets copies of vm1's web traffic, read with tcpdump -r;
+# then puts an ACL on vm2 and prints which of vm2's services the
 # others reach, and the policy in force with its counters; then offload.
 # Then a second host, host2 (namespace iovp-demo-host2, under
 # ./sandbox/host2), with two VMs, joined to host1 by a veth underlay:
@@ -28,12 +30,13 @@ sandbox=$top/sandbox
 # The demo's VMs: name=MAC=IP.  vm4 is a trunk: its address is the one it
 # uses in both its VLANs.  vm1..4 are on host1, vm5 and vm6 on host2; vm7
 # and vm8, on host1, come last, for the OpenFlow controller; vm9, on host1,
-# is a second backend of the load balancer.
+# is a second backend of the load balancer; vm10, on host1, a capture
+# port.
 vms="vm1=02:00:00:00:00:01=10.0.0.1 vm2=02:00:00:00:00:02=10.0.0.2
      vm3=02:00:00:00:00:03=10.0.0.3 vm4=02:00:00:00:00:04=10.0.0.4
      vm5=02:00:00:00:00:05=10.0.0.5 vm6=02:00:00:00:00:06=10.0.0.6
      vm7=02:00:00:00:00:07=10.0.0.7 vm8=02:00:00:00:00:08=10.0.0.8
-     vm9=02:00:00:00:00:09=10.0.0.9"
+     vm9=02:00:00:00:00:09=10.0.0.9 vm10=02:00:00:00:00:10="
 
 # Runs a command on host1 or host2: in its network namespace.
 host1() { ip netns exec iovp-demo-host1 "$@"; }
@@ -158,7 +161,7 @@ ovs-appctl -t iovpd list-commands
 step "four VMs plug into host1's br-int (namespaces iovp-demo-vm1..4)"
 for vm in $vms; do
     IFS== read -r name mac ip <<< "$vm"
-    case $name in vm5|vm6|vm7|vm8|vm9) continue ;; esac
+    case $name in vm5|vm6|vm7|vm8|vm9|vm10) continue ;; esac
     add_vm host1 "$name" "$mac" "$([ "$name" != vm4 ] && echo "$ip")"
     ovs-vsctl add-port br-int "demo-$name" -- \
         set interface "demo-$name" external_ids:iface-id="$name" \
@@ -374,6 +377,48 @@ EOT
 step "iovp-ofctl show: the load balancer, its backends' states and the connections each took (as of the last read of the counters)"
 sleep 5
 iovp-ofctl show | sed -n '/load balancer/,$p' | grep -v '^ tunnel\|^ logical switch\|^   remote\|^   multicast'
+
+step "capture: vm10 plugs into host1 as a capture port (Iovp_Port profile=capture); a controller copies vm1's web traffic to it, 96 bytes a frame (an Iovp_Capture row)"
+add_vm host1 vm10 02:00:00:00:00:10
+ovs-vsctl add-port br-int demo-vm10 -- set interface demo-vm10 \
+    external_ids:iface-id=vm10 external_ids:attached-mac=02:00:00:00:00:10
+for _ in $(seq 50); do
+    vtep-ctl list-ports host1 | grep -q '^vm10$' && break
+    sleep 0.1
+done
+qos_db '{"op": "insert", "table": "Iovp_Port",
+         "row": {"physical_port": ["uuid", "'"$(vtep-ctl get Physical_Port vm10 _uuid)"'"],
+                 "profile": "capture"}}' \
+       '{"op": "insert", "table": "Iovp_Capture",
+         "row": {"name": "vm1-web", "match": "tcp,tp_dst=80", "snaplen": 96,
+                 "direction": "ingress",
+                 "source_port": ["uuid", "'"$(vtep-ctl get Physical_Port vm1 _uuid)"'"],
+                 "destination": ["uuid", "'"$(vtep-ctl get Physical_Port vm10 _uuid)"'"]}}'
+for _ in $(seq 50); do
+    ovs-ofctl -O OpenFlow15 dump-flows br-int table=0 | grep -q max_len=96 \
+        && break
+    sleep 0.1
+done
+ip netns exec iovp-demo-vm10 tcpdump -i eth0 -Q in -nn -U \
+    -w "$sandbox/vm1-web.pcap" 'not ip6' >/dev/null 2>"$sandbox/tcpdump.err" &
+tcpdump_pid=$!
+for _ in $(seq 50); do
+    grep -q listening "$sandbox/tcpdump.err" && break
+    sleep 0.1
+done
+ip netns exec iovp-demo-vm1 python3 - <<'EOT'
+import socket
+for _ in range(2):
+    s = socket.create_connection(("10.0.0.100", 80), timeout=2)
+    s.makefile().readline()
+    s.close()
+EOT
+sleep 1
+kill $tcpdump_pid
+wait $tcpdump_pid 2>/dev/null || true
+
+step "tcpdump -r vm1-web.pcap: what the capture port got (vm1's frames to port 80, through the VIP, cut to 96 bytes)"
+tcpdump -r "$sandbox/vm1-web.pcap" -nn -e 2>/dev/null
 
 # The services vm2 offers: TCP 22 and 80 (connections accepted), UDP 53
 # (datagrams echoed).
