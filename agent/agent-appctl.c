@@ -656,6 +656,15 @@ agent_cmd_offload_verify(struct control_conn *conn, int argc,
         free(error);
     } else if (control_conn_format(conn) == CONTROL_FMT_JSON) {
         json_object_set_new(result, "bridge", json_string(agent->bridge));
+        json_t *captures = json_array();
+        const struct ports *ports = translate_ports(agent->translate);
+        for (size_t i = 0; i < ports->n; i++) {
+            const struct port *p = ports->sorted[i];
+            if (p->profile == PORT_PROFILE_CAPTURE && p->ofport >= 0) {
+                json_array_append_new(captures, json_integer(p->ofport));
+            }
+        }
+        json_object_set_new(result, "capture_ofports", captures);
         control_reply_json(conn, result);
     } else {
         char *text = iovp_xasprintf(

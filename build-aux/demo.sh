@@ -419,6 +419,8 @@ wait $tcpdump_pid 2>/dev/null || true
 
 step "tcpdump -r vm1-web.pcap: what the capture port got (vm1's frames to port 80, through the VIP, cut to 96 bytes)"
 tcpdump -r "$sandbox/vm1-web.pcap" -nn -e 2>/dev/null
+qos_db '{"op": "delete", "table": "Iovp_Capture",
+         "where": [["name", "==", "vm1-web"]]}'
 
 # The services vm2 offers: TCP 22 and 80 (connections accepted), UDP 53
 # (datagrams echoed).
