@@ -102,15 +102,15 @@ pipeline_lb_origin(const char *lb_uuid)
 }
 
 /* Returns the conntrack zone of the load balancers of logical switch
- * 'ls_name': one of 0xf000 to 0xffef, below the zone of fragments
- * (PIPELINE_CT_ZONE_DEFRAG) and above those of output ports (an OpenFlow
- * port number, which OVS allocates from 1 up).  Two logical switches whose
- * names hash alike share a zone: their clients then must not share an
+ * 'ls_name': one of 0xff00 to 0xffef, below the zone of fragments
+ * (PIPELINE_CT_ZONE_DEFRAG) and above those of output ports (a VM port's
+ * OpenFlow port number, below 0xff00).  Two logical switches whose names
+ * hash alike share a zone: their clients then must not share an
  * address. */
 int
 pipeline_lb_zone(const char *ls_name)
 {
-    return 0xf000 + pipeline_hash_name("lb-zone", ls_name) % 0xff0;
+    return 0xff00 + pipeline_hash_name("lb-zone", ls_name) % 0xf0;
 }
 
 /* Returns the origin of the flows of the capture whose row has UUID

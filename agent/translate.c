@@ -872,9 +872,11 @@ translate_create(const struct translate_options *options)
     engine_add_input(&t->nic, &t->openflow, NULL);
     engine_add_input(&t->lbs, &t->vtep_lbs, NULL);
     engine_add_input(&t->lbs, &t->ports, NULL);
+    engine_add_input(&t->lbs, &t->vtep_overlay, NULL);
     engine_add_input(&t->nic, &t->lbs, NULL);
     engine_add_input(&t->captures, &t->vtep_captures, NULL);
     engine_add_input(&t->captures, &t->ports, NULL);
+    engine_add_input(&t->captures, &t->vtep_overlay, NULL);
     engine_add_input(&t->nic, &t->captures, NULL);
     engine_add_input(&t->acl_faults, &t->acls,
                      translate_acl_faults_acls_handler);

@@ -341,7 +341,9 @@ xlate_capture_run(struct xlate_capture *xc, const struct odb_idl *vtep,
 /* Returns what iovpd reports of the captures: {"UUID": {"status":
  * {"state", "reason"}, "statistics": {"packets", "bytes"}}}, the
  * statistics (the copies its flows made) only with 'installed' (and
- * 'desired', whose flows it counts). */
+ * 'desired', whose flows it counts).  Only the captures whose source port
+ * or destination is this switch's are there: another switch may report
+ * the others. */
 json_t *
 xlate_capture_status(const struct xlate_capture *xc,
                      const struct desired *desired,
@@ -351,6 +353,9 @@ xlate_capture_status(const struct xlate_capture *xc,
 
     for (size_t i = 0; i < xc->n; i++) {
         const struct capture *c = &xc->captures[i];
+        if (!c->source && !c->dest) {
+            continue;
+        }
         json_t *status = json_pack("{s:s}", "state",
                                    c->fault ? "invalid" : "applied");
         if (c->fault) {

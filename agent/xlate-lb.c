@@ -56,6 +56,7 @@ struct lb_backend {
     char mac[18];               /* Its VM's MAC, "" if not up. */
     const char *down;           /* Why it takes no new connection, or
                                  * NULL: it is up. */
+    bool local;                 /* Its port is one of this switch's. */
     uint16_t id;                /* Names it in the connections' mark. */
 };
 
@@ -159,6 +160,7 @@ lb_read_backend(const struct lb *lb, const struct hwvtep_iovp_lb_backend *row,
         }
     }
     struct eth_addr mac;
+    b->local = port && !strcmp(port->uuid, pp->header_.uuid);
     b->down = (!b->ip ? "its IP is not an IPv4 address"
                : row->admin_state && !strcmp(row->admin_state, "down")
                ? "marked down by the controller"
@@ -274,7 +276,7 @@ lb_shared_flows(const struct lb *lb, uint64_t cookie,
     uint64_t md = lb->metadata;
 
     lb_add(flows, cookie, "table=%d,priority=110,metadata=%#"PRIx64","
-           "arp,arp_op=1,arp_tpa=%s actions="
+           "reg%d=0,arp,arp_op=1,arp_tpa=%s actions="
            "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
            "set_field:%s->eth_src,set_field:2->arp_op,"
            "move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],"
@@ -283,8 +285,8 @@ lb_shared_flows(const struct lb *lb, uint64_t cookie,
            "set_field:%s->arp_spa,"
            "move:NXM_OF_IN_PORT[]->NXM_NX_REG7[0..15],"
            "load:0->NXM_OF_IN_PORT[],resubmit(,%d)",
-           PIPELINE_T_LB, md, lb->vip, lb->vmac, lb->vmac, lb->vip,
-           PIPELINE_T_OUTPUT);
+           PIPELINE_T_LB, md, PIPELINE_REG_FROM_TUNNEL, lb->vip, lb->vmac,
+           lb->vmac, lb->vip, PIPELINE_T_OUTPUT);
     lb_add(flows, cookie, "table=%d,priority=105,metadata=%#"PRIx64","
            "dl_dst=%s actions=drop", PIPELINE_T_LB, md, lb->vmac);
     for (size_t i = 0; i < lb->n_backends; i++) {
@@ -310,10 +312,10 @@ lb_flows(const struct lb *lb, struct oflow_table *flows)
 
     /* Table 25: into conntrack, what goes to the VIP (what comes back from
      * a backend is lb_shared_flows()'s). */
-    lb_add(flows, cookie, "table=%d,priority=110,metadata=%#"PRIx64",%s,"
-           "nw_dst=%s,tp_dst=%d actions=ct(zone=%d,nat,table=%d)",
-           PIPELINE_T_LB, md, p, lb->vip, lb->tp, lb->zone,
-           PIPELINE_T_LB_CT);
+    lb_add(flows, cookie, "table=%d,priority=110,metadata=%#"PRIx64","
+           "reg%d=0,%s,nw_dst=%s,tp_dst=%d actions=ct(zone=%d,nat,table=%d)",
+           PIPELINE_T_LB, md, PIPELINE_REG_FROM_TUNNEL, p, lb->vip, lb->tp,
+           lb->zone, PIPELINE_T_LB_CT);
     /* Table 26: a new connection picks a slot; an established one keeps
      * its backend, and its replies get the VIP's MAC; one whose backend
      * is gone, or anything else to the VIP, is dropped. */
@@ -508,7 +510,9 @@ lb_state(const char *state, const char *reason)
 /* Returns what iovpd reports of the load balancers: {"lbs": {"UUID":
  * {"state", "reason"}}, "backends": {"UUID": {"status": {"state",
  * "reason"}, "statistics": {"connections"}}}}, the statistics only with
- * 'installed' (and 'desired', whose flows it counts). */
+ * 'installed' (and 'desired', whose flows it counts).  Only this switch's
+ * backends, and the load balancers that have one or apply to nothing, are
+ * there: another switch may report the others. */
 json_t *
 xlate_lb_status(const struct xlate_lb *xlb, const struct desired *desired,
                 const struct oflow_table *installed)
@@ -518,11 +522,21 @@ xlate_lb_status(const struct xlate_lb *xlb, const struct desired *desired,
 
     for (size_t i = 0; i < xlb->n; i++) {
         const struct lb *lb = &xlb->lbs[i];
+        bool local = lb->fault != NULL;
+        for (size_t j = 0; j < lb->n_backends; j++) {
+            local = local || lb->backends[j].local;
+        }
+        if (!local) {
+            continue;
+        }
         json_object_set_new(lbs, lb->uuid, lb_state(
                                 lb->fault ? "invalid" : "applied",
                                 lb->fault));
         for (size_t j = 0; j < lb->n_backends; j++) {
             const struct lb_backend *b = &lb->backends[j];
+            if (!b->local) {
+                continue;
+            }
             json_t *status = lb_state(b->down ? "down" : "up", b->down);
             json_t *o = json_pack("{s:o}", "status", status);
             if (installed && !lb->fault) {

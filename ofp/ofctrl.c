@@ -96,6 +96,7 @@ struct ofctrl_meter_rejection {
 /* A meter_mod of the update in flight, for the switch's error. */
 struct ofctrl_meter_mod {
     ovs_be32 xid;
+    uint16_t command;
     uint32_t id, rate, burst;
 };
 
@@ -611,11 +612,13 @@ ofctrl_put_meters(struct ofctrl *c, const struct desired *d,
         uint16_t command = have ? OFPMC13_MODIFY : OFPMC13_ADD;
         if (have) {
             /* OVS zeroes the counters: they go on from the last read
-             * (what the meter counted since then is lost). */
+             * (what the meter counted since then is lost), and a read
+             * under way, which may show them from before, is not taken. */
             have->base[0] = have->n_packets;
             have->base[1] = have->n_bytes;
             have->base[2] = have->n_dropped_packets;
             have->base[3] = have->n_dropped_bytes;
+            have->stale = c->meter_stats_xid != 0;
         } else {
             have = iovp_xzalloc(sizeof *have);
             have->id = want->id;
@@ -628,6 +631,7 @@ ofctrl_put_meters(struct ofctrl *c, const struct desired *d,
         c->meter_mods[c->n_meter_mods++] = (struct ofctrl_meter_mod) {
             .xid = ofctrl_queue_meter_mod(c, command, want->id, want->rate,
                                           want->burst, out),
+            .command = command,
             .id = want->id, .rate = want->rate, .burst = want->burst,
         };
     }
@@ -931,6 +935,18 @@ ofctrl_take_meter_configs(struct ofctrl *c, const struct ofpbuf *msg)
     ofpbuf_uninit(&bands);
 }
 
+/* The read of the meters' counters under way ended: the next one is good
+ * for every meter. */
+static void
+ofctrl_meters_fresh(struct ofctrl *c)
+{
+    struct ofctrl_meter *meter;
+
+    HMAP_FOR_EACH (meter, node, &c->meters) {
+        meter->stale = false;
+    }
+}
+
 /* Takes 'msg', a meter stats reply, into the installed meters' counters. */
 static void
 ofctrl_take_meter_stats(struct ofctrl *c, const struct ofpbuf *msg)
@@ -951,7 +967,7 @@ ofctrl_take_meter_stats(struct ofctrl *c, const struct ofpbuf *msg)
         }
 
         struct ofctrl_meter *meter = ofctrl_find_meter(c, ms.meter_id);
-        if (meter) {
+        if (meter && !meter->stale) {
             meter->n_packets = meter->base[0] + ms.packet_in_count;
             meter->n_bytes = meter->base[1] + ms.byte_in_count;
             meter->n_dropped_packets = meter->base[2];
@@ -980,10 +996,14 @@ ofctrl_take_meter_error(struct ofctrl *c, ovs_be32 xid, const char *error)
                   "burst %"PRIu32" kbit): %s", mm->id, mm->rate, mm->burst,
                   error);
         struct ofctrl_meter *meter = ofctrl_find_meter(c, mm->id);
-        if (meter) {
-            /* What the switch holds now is not known: read as none. */
+        if (meter && mm->command == OFPMC13_ADD) {
+            /* The switch holds no such meter. */
             hmap_remove(&c->meters, &meter->node);
             free(meter);
+        } else if (meter) {
+            /* It holds the meter as it was, which no desired meter is:
+             * the next put modifies it again, or deletes it. */
+            meter->rate = meter->burst = 0;
         }
         c->meter_rejections = iovp_xrealloc(
             c->meter_rejections,
@@ -1067,9 +1087,11 @@ ofctrl_receive(struct ofctrl *c, const struct ofpbuf *msg,
             return OFCTRL_HANDLED;
         }
         c->meter_stats_xid = 0;
+        ofctrl_meters_fresh(c);
         return c->n_stats_xids ? OFCTRL_HANDLED : OFCTRL_STATS;
     } else if (type == OFPTYPE_ERROR && xid == c->meter_stats_xid) {
         c->meter_stats_xid = 0;
+        ofctrl_meters_fresh(c);
         return c->n_stats_xids ? OFCTRL_HANDLED : OFCTRL_STATS;
     }
 

@@ -116,8 +116,10 @@ struct ofctrl_meter {
 
     /* OVS zeroes a meter's counters when it modifies it: these are the
      * counts as of the last read before the last modification, which the
-     * counters above include. */
+     * counters above include; 'stale' while a read that was under way at
+     * the modification is not over. */
     uint64_t base[4];
+    bool stale;
 };
 
 /* A flow the switch refused. */

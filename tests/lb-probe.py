@@ -15,9 +15,9 @@
     lb-probe.py hold ADDR PORT K DIR
         Opens K TCP connections to ADDR:PORT and writes the backend of
         each to DIR/names (one a line), then every 0.2 s sends a line on
-        each and waits up to 2 s for its echo, until DIR/stop exists;
-        then writes "NAME alive" or "NAME dead" for each connection, in
-        order, to DIR/result."""
+        each and waits up to 2 s for its echo, until DIR/stop exists,
+        and once more after that; then writes "NAME alive" or "NAME
+        dead" for each connection, in order, to DIR/result."""
 
 import os
 import socket
@@ -97,7 +97,7 @@ def hold(addr, port, k, d):
         for c in conns:
             f.write(c[1] + '\n')
     os.rename(os.path.join(d, 'names.tmp'), os.path.join(d, 'names'))
-    while not os.path.exists(os.path.join(d, 'stop')):
+    def probe():
         for c in conns:
             if not c[2]:
                 continue
@@ -107,7 +107,11 @@ def hold(addr, port, k, d):
                     c[2] = False
             except OSError:
                 c[2] = False
+
+    while not os.path.exists(os.path.join(d, 'stop')):
+        probe()
         time.sleep(0.2)
+    probe()     # Each connection once more, all after the stop.
     with open(os.path.join(d, 'result'), 'w') as f:
         for c in conns:
             f.write('%s %s\n' % (c[1], 'alive' if c[2] else 'dead'))
