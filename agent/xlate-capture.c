@@ -203,7 +203,8 @@ capture_compare(const void *a_, const void *b_)
     return strcmp(a->uuid, b->uuid);
 }
 
-/* Adds to 'flows' the flow that 'format' gives, in ovs-ofctl's syntax. */
+/* Adds to 'flows' the flow that 'format' gives, in ovs-ofctl's syntax
+ * (oflow_table_add_vformat()). */
 static void OVS_PRINTF_FORMAT(3, 4)
 capture_add(struct oflow_table *flows, uint64_t cookie,
             const char *format, ...)
@@ -211,15 +212,8 @@ capture_add(struct oflow_table *flows, uint64_t cookie,
     va_list args;
 
     va_start(args, format);
-    char *text = iovp_xvasprintf(format, args);
+    oflow_table_add_vformat(flows, cookie, format, args);
     va_end(args);
-
-    char *error = oflow_table_add_text(flows, cookie, text);
-    if (error) {
-        VLOG_WARN_RL(&rl, "%s", error);
-        free(error);
-    }
-    free(text);
 }
 
 /* Adds to 'flows' the flow of 'c' in 'table' that copies what 'point'
@@ -318,13 +312,7 @@ xlate_capture_run(struct xlate_capture *xc, const struct odb_idl *vtep,
     }
     shash_destroy(&bits);
 
-    struct shash_node *node;
-    SHASH_FOR_EACH (node, &xc->groups) {
-        if (!shash_find(&groups, node->name)) {
-            desired_remove_group(desired, node->name);
-        }
-    }
-    shash_swap(&groups, &xc->groups);
+    desired_keep_groups(desired, &xc->groups, &groups);
     shash_destroy(&groups);
     captures_destroy(xc->captures, xc->n);
     xc->captures = cs;

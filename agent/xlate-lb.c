@@ -247,22 +247,16 @@ lb_compare(const void *a_, const void *b_)
     return strcmp(a->uuid, b->uuid);
 }
 
-/* Adds to 'flows' the flow that 'format' gives, in ovs-ofctl's syntax. */
+/* Adds to 'flows' the flow that 'format' gives, in ovs-ofctl's syntax
+ * (oflow_table_add_vformat()). */
 static void OVS_PRINTF_FORMAT(3, 4)
 lb_add(struct oflow_table *flows, uint64_t cookie, const char *format, ...)
 {
     va_list args;
 
     va_start(args, format);
-    char *text = iovp_xvasprintf(format, args);
+    oflow_table_add_vformat(flows, cookie, format, args);
     va_end(args);
-
-    char *error = oflow_table_add_text(flows, cookie, text);
-    if (error) {
-        VLOG_WARN_RL(&rl, "%s", error);
-        free(error);
-    }
-    free(text);
 }
 
 /* Adds to 'flows' the flows of 'lb' that the load balancers of its
@@ -443,12 +437,7 @@ xlate_lb_run(struct xlate_lb *xlb, const struct odb_idl *vtep,
     shash_destroy_free_data(&by_ls);
     shash_destroy(&vips);
 
-    SHASH_FOR_EACH (node, &xlb->groups) {
-        if (!shash_find(&groups, node->name)) {
-            desired_remove_group(desired, node->name);
-        }
-    }
-    shash_swap(&groups, &xlb->groups);
+    desired_keep_groups(desired, &xlb->groups, &groups);
     shash_destroy(&groups);
     lbs_destroy(xlb->lbs, xlb->n);
     xlb->lbs = lbs;

@@ -18,12 +18,10 @@ closed connection stays in conntrack until it times out), per entry.
 Never fails on a figure: the exit status says only whether the
 measurements could be made."""
 
-import json
 import subprocess
 import sys
-import time
 
-from sandbox import Sandbox, add_vm, options, vm_ns, wait
+from sandbox import Sandbox, add_vm, options, transact, vm_ns, wait
 
 VMS = (('vm1', '10.0.0.1', '02:00:00:00:00:01'),
        ('vm2', '10.0.0.2', '02:00:00:00:00:02'),
@@ -61,15 +59,6 @@ for t in threads:
     t.join()
 print(sum(counts))
 '''
-
-
-def transact(box, *ops):
-    out = box.run('ovsdb-client', 'transact', 'unix:' + box.db_sock,
-                  json.dumps(['hardware_vtep'] + list(ops)),
-                  capture_output=True, text=True).stdout
-    for result in json.loads(out):
-        if result and 'error' in result:
-            raise RuntimeError('transaction failed: %s' % result)
 
 
 def uuid_of(box, table, name):

@@ -27,19 +27,10 @@ import subprocess
 import sys
 import time
 
-from sandbox import Sandbox, add_vm, options, vm_ns, wait
+from sandbox import Sandbox, add_vm, options, transact, vm_ns, wait
 
 VMS = (('vm1', '10.0.0.1', '02:00:00:00:00:01'),
        ('vm2', '10.0.0.2', '02:00:00:00:00:02'))
-
-
-def transact(box, *ops):
-    out = box.run('ovsdb-client', 'transact', 'unix:' + box.db_sock,
-                  json.dumps(['hardware_vtep'] + list(ops)),
-                  capture_output=True, text=True).stdout
-    for result in json.loads(out):
-        if result and 'error' in result:
-            raise RuntimeError('transaction failed: %s' % result)
 
 
 def set_qos(box, port, row):

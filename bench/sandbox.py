@@ -182,6 +182,17 @@ def add_vm(box, name, ip, mac):
             'external_ids:attached-mac=' + mac)
 
 
+def transact(box, *ops):
+    """Runs the hardware_vtep transaction 'ops' on 'box''s database;
+    raises RuntimeError if an operation fails."""
+    out = box.run('ovsdb-client', 'transact', 'unix:' + box.db_sock,
+                  json.dumps(['hardware_vtep'] + list(ops)),
+                  capture_output=True, text=True).stdout
+    for result in json.loads(out):
+        if result and 'error' in result:
+            raise RuntimeError('transaction failed: %s' % result)
+
+
 def wait(condition, timeout, what):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include <openvswitch/dynamic-string.h>
+#include <openvswitch/shash.h>
 #include <openvswitch/ofp-actions.h>
 #include <openvswitch/ofpbuf.h>
 #include <openvswitch/vlog.h>
@@ -536,4 +537,22 @@ desired_remove_meter(struct desired *d, uint32_t id)
         free(meter);
         d->n_changes++;
     }
+}
+
+/* 'old' and 'new' are sets of group keys (shash with no data): the groups
+ * a translation made before, and those it makes now.  Removes from 'd'
+ * each group of 'old' that 'new' lacks, and leaves 'old' holding 'new''s
+ * keys and 'new' empty. */
+void
+desired_keep_groups(struct desired *d, struct shash *old, struct shash *new)
+{
+    struct shash_node *node;
+
+    SHASH_FOR_EACH (node, old) {
+        if (!shash_find(new, node->name)) {
+            desired_remove_group(d, node->name);
+        }
+    }
+    shash_swap(old, new);
+    shash_clear(new);
 }

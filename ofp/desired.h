@@ -44,6 +44,8 @@
 
 #include "ofp/oflow.h"
 
+struct shash;
+
 /* A meter that desired flows use: a single band that drops what exceeds
  * 'rate' kbit/s, with a bucket of 'burst' kbit (0: the switch's default).
  * ofctrl (ofp/ofctrl.h) installs it before the flows that use it, and
@@ -75,6 +77,8 @@ void desired_destroy(struct desired *);
 void desired_set_group(struct desired *, const char *key,
                        struct oflow_table *flows);
 void desired_remove_group(struct desired *, const char *key);
+void desired_keep_groups(struct desired *, struct shash *old,
+                         struct shash *new);
 bool desired_has_group(const struct desired *, const char *key);
 struct oflow *const *desired_group_flows(const struct desired *,
                                          const char *key, size_t *n);

@@ -28,8 +28,11 @@
 #include <openvswitch/ofp-match.h>
 #include <openvswitch/ofp-protocol.h>
 #include <openvswitch/ofp-util.h>
+#include <openvswitch/vlog.h>
 
 #include "lib/util.h"
+
+VLOG_DEFINE_THIS_MODULE(oflow);
 
 void
 oflow_table_init(struct oflow_table *t)
@@ -492,4 +495,23 @@ oflow_check_exact_packet(const char *text)
         }
     }
     return error;
+}
+
+/* Adds to 't' the flow that 'format' (printf()'s, with 'args') gives in
+ * ovs-ofctl's syntax, with 'cookie', as oflow_table_add_text() does; a
+ * flow that does not parse or that conflicts with one 't' holds is logged
+ * (a bug of the caller's, who made the text) and left out. */
+void
+oflow_table_add_vformat(struct oflow_table *t, uint64_t cookie,
+                        const char *format, va_list args)
+{
+    static struct vlog_rate_limit add_rl = VLOG_RATE_LIMIT_INIT(5, 20);
+    char *text = iovp_xvasprintf(format, args);
+    char *error = oflow_table_add_text(t, cookie, text);
+
+    if (error) {
+        VLOG_WARN_RL(&add_rl, "%s", error);
+        free(error);
+    }
+    free(text);
 }

@@ -28,10 +28,12 @@
  * installed table also carries the switch's counters as of the last time
  * ofctrl read them. */
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openvswitch/compiler.h>
 #include <openvswitch/hmap.h>
 #include <openvswitch/match.h>
 
@@ -84,6 +86,9 @@ struct oflow *oflow_table_find(const struct oflow_table *,
                                const struct oflow *key);
 bool oflow_table_insert(struct oflow_table *, struct oflow *);
 void oflow_table_remove(struct oflow_table *, struct oflow *);
+void oflow_table_add_vformat(struct oflow_table *, uint64_t cookie,
+                             const char *format, va_list)
+    OVS_PRINTF_FORMAT(3, 0);
 char *oflow_table_add_text(struct oflow_table *, uint64_t cookie,
                            const char *text);
 char *oflow_table_add(struct oflow_table *, uint64_t cookie,
