@@ -41,7 +41,7 @@ EXTRA_DIST += $(TESTSUITE_AT) tests/testsuite tests/package.m4 \
 	tests/acl-classbench.py tests/offload-counters.py \
 	tests/acl-property.py tests/engine-property.py tests/unixrpc.py \
 	tests/qos-iperf.py tests/qos-db.py \
-	tests/lb-probe.py tests/lb-db.py \
+	tests/lb-probe.py tests/lb-db.py tests/vtepdb.py \
 	tests/capture-db.py
 TESTSUITE = $(srcdir)/tests/testsuite
 AUTOTEST = $(AUTOM4TE) -l autotest

@@ -13,20 +13,9 @@ rows, logical_switch=LS a Logical_Switch row, snaplen=N an integer, and
 the other columns (direction, match) strings.  DB is an ovsdb-client
 remote, e.g. unix:db.sock."""
 
-import json
-import subprocess
 import sys
 
-
-def transact(db, *ops):
-    out = subprocess.run(['ovsdb-client', 'transact', db,
-                          json.dumps(['hardware_vtep'] + list(ops))],
-                         check=True, capture_output=True, text=True).stdout
-    results = json.loads(out)
-    for r in results:
-        if r and 'error' in r:
-            sys.exit('capture-db.py: %s' % json.dumps(r))
-    return results
+from vtepdb import transact
 
 
 def uuid_of(db, table, name):

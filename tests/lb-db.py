@@ -12,25 +12,9 @@ controller writes them (vtep-ctl knows only hardware_vtep's own tables).
 DB is an ovsdb-client remote, e.g. unix:db.sock.  PORT is a Physical_Port's
 name, LS a Logical_Switch's."""
 
-import json
-import subprocess
 import sys
 
-
-def transact(db, *ops):
-    out = subprocess.run(['ovsdb-client', 'transact', db,
-                          json.dumps(['hardware_vtep'] + list(ops))],
-                         check=True, capture_output=True, text=True).stdout
-    results = json.loads(out)
-    for r in results:
-        if r and 'error' in r:
-            sys.exit('lb-db.py: %s' % json.dumps(r))
-    return results
-
-
-def select(db, table, where, columns):
-    return transact(db, {'op': 'select', 'table': table, 'where': where,
-                         'columns': columns})[0]['rows']
+from vtepdb import select, transact
 
 
 def lb_where(name):

@@ -12,20 +12,9 @@ controller writes them (vtep-ctl knows only hardware_vtep's own tables).
 DB is an ovsdb-client remote, e.g. unix:db.sock.  PORT is a Physical_Port's
 name; its Iovp_Port row is created when it has none."""
 
-import json
-import subprocess
 import sys
 
-
-def transact(db, *ops):
-    out = subprocess.run(['ovsdb-client', 'transact', db,
-                          json.dumps(['hardware_vtep'] + list(ops))],
-                         check=True, capture_output=True, text=True).stdout
-    results = json.loads(out)
-    for r in results:
-        if r and 'error' in r:
-            sys.exit('qos-db.py: %s' % json.dumps(r))
-    return results
+from vtepdb import transact
 
 
 def columns(args):
