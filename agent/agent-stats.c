@@ -32,6 +32,7 @@
 #include "agent/report.h"
 #include "agent/translate.h"
 #include "agent/xlate-capture.h"
+#include "agent/xlate-steer.h"
 #include "agent/xlate-lb.h"
 #include "agent/xlate-nic.h"
 #include "lib/util.h"
@@ -150,8 +151,15 @@ agent_report_stats(struct agent *agent)
     json_t *capture_ops = report_capture_status(agent->vtep_idl,
                                                 capture_status);
     json_decref(capture_status);
-    ops = agent_ops_join(agent_ops_join(agent_ops_join(ops, qos_ops),
-                                        lb_ops), capture_ops);
+    json_t *steering_status = xlate_steer_status(
+        translate_xsteer(agent->translate), agent->nicctrl);
+    json_t *steering_ops = report_steering_status(agent->vtep_idl,
+                                                  steering_status);
+    json_decref(steering_status);
+    ops = agent_ops_join(agent_ops_join(agent_ops_join(agent_ops_join(
+                                                           ops, qos_ops),
+                                                       lb_ops),
+                                        capture_ops), steering_ops);
     if (agent->nicctrl) {
         ops = agent_ops_join(ops, agent_report_offload(agent, &rs, stats,
                                                        in_nic));

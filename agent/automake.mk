@@ -51,7 +51,9 @@ agent_libagent_a_SOURCES = \
 	agent/xlate-nic.c \
 	agent/xlate-nic.h \
 	agent/xlate-offload.c \
-	agent/xlate-offload.h
+	agent/xlate-offload.h \
+	agent/xlate-steer.c \
+	agent/xlate-steer.h
 agent_libagent_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
 	$(OVS_CFLAGS) $(CAPNG_CFLAGS)
 

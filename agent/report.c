@@ -1162,6 +1162,33 @@ report_lb_status(const struct odb_idl *vtep, const json_t *status)
 }
 
 /* Returns the transaction (or NULL if none is needed) that makes the
+ * "status" and "statistics" of the Iovp_Steering rows in 'vtep' show
+ * 'status', as xlate_steer_status() gives it. */
+json_t *
+report_steering_status(const struct odb_idl *vtep, const json_t *status)
+{
+    json_t *ops = json_array();
+    const char *uuid;
+    json_t *want;
+
+    json_object_foreach (CONST_CAST(json_t *, status), uuid, want) {
+        const struct hwvtep_iovp_steering *s
+            = hwvtep_iovp_steering_get(vtep, uuid);
+        if (s) {
+            report_status_update(ops, "Iovp_Steering", &s->header_,
+                                 s->key_status, s->value_status, s->n_status,
+                                 s->key_statistics, s->value_statistics,
+                                 s->n_statistics, want);
+        }
+    }
+    if (!json_array_size(ops)) {
+        json_decref(ops);
+        return NULL;
+    }
+    return ops;
+}
+
+/* Returns the transaction (or NULL if none is needed) that makes the
  * "status" and "statistics" of the Iovp_Capture rows in 'vtep' show
  * 'status', as xlate_capture_status() gives it. */
 json_t *

@@ -106,6 +106,8 @@ json_t *report_vlan_stats(const struct odb_idl *vtep,
                           const struct report_spec *, const json_t *stats);
 json_t *report_qos_stats(const struct odb_idl *vtep, const json_t *stats);
 json_t *report_lb_status(const struct odb_idl *vtep, const json_t *status);
+json_t *report_steering_status(const struct odb_idl *vtep,
+                               const json_t *status);
 json_t *report_capture_status(const struct odb_idl *vtep,
                               const json_t *status);
 

@@ -29,6 +29,7 @@
 #include "agent/ports.h"
 #include "agent/xlate-acl.h"
 #include "agent/xlate-capture.h"
+#include "agent/xlate-steer.h"
 #include "agent/xlate-lb.h"
 #include "agent/xlate-nic.h"
 #include "lib/util.h"
@@ -58,6 +59,7 @@ struct translate {
     struct engine_node vtep_lbs;    /* Iovp_Load_Balancer and
                                      * Iovp_LB_Backend rows. */
     struct engine_node vtep_captures;   /* Iovp_Capture rows. */
+    struct engine_node vtep_steering;   /* Iovp_Steering rows. */
 
     /* Nodes. */
     struct engine_node ports;
@@ -66,6 +68,7 @@ struct translate {
     struct engine_node acls;
     struct engine_node lbs;
     struct engine_node captures;
+    struct engine_node steering;
     struct engine_node nic;
     struct engine_node acl_faults;
 
@@ -120,6 +123,9 @@ struct translate {
     /* 'captures''s data. */
     struct xlate_capture *xcap;
 
+    /* 'steering''s data. */
+    struct xlate_steer *xsteer;
+
     /* 'acls''s data. */
     struct xlate_acl *xacl;
     bool acl_faults_changed;    /* By a run or handler since the last
@@ -139,6 +145,24 @@ translate_row_changed_beyond(const struct odb_idl_row *row,
     }
     for (unsigned int c = 0; c < n_columns; c++) {
         if (c != column && odb_idl_row_is_updated(row, c)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Returns true if 'row' (tracked by its model) is new, deleted, or changed
+ * in a column other than its 'status' and 'statistics', which are iovpd's
+ * to write. */
+static bool
+translate_settings_changed(const struct odb_idl_row *row, unsigned int status,
+                           unsigned int statistics, unsigned int n_columns)
+{
+    if (odb_idl_row_is_new(row) || odb_idl_row_is_deleted(row)) {
+        return true;
+    }
+    for (unsigned int c = 0; c < n_columns; c++) {
+        if (c != status && c != statistics && odb_idl_row_is_updated(row, c)) {
             return true;
         }
     }
@@ -266,6 +290,7 @@ translate_vtep_changed(struct translate *t, const struct odb_idl *vtep)
         engine_input_changed(&t->acl_status);
         engine_input_changed(&t->vtep_lbs);
         engine_input_changed(&t->vtep_captures);
+        engine_input_changed(&t->vtep_steering);
         return;
     }
 
@@ -325,34 +350,34 @@ translate_vtep_changed(struct translate *t, const struct odb_idl *vtep)
     }
     const struct hwvtep_iovp_lb_backend *be;
     HWVTEP_IOVP_LB_BACKEND_FOR_EACH_TRACKED (be, vtep) {
-        if (hwvtep_iovp_lb_backend_is_new(be)
-            || hwvtep_iovp_lb_backend_is_deleted(be)) {
+        if (translate_settings_changed(
+                &be->header_, HWVTEP_IOVP_LB_BACKEND_COL_STATUS,
+                HWVTEP_IOVP_LB_BACKEND_COL_STATISTICS,
+                HWVTEP_IOVP_LB_BACKEND_N_COLUMNS)) {
             engine_input_changed(&t->vtep_lbs);
-            continue;
-        }
-        for (unsigned int c = 0; c < HWVTEP_IOVP_LB_BACKEND_N_COLUMNS; c++) {
-            if (c != HWVTEP_IOVP_LB_BACKEND_COL_STATUS
-                && c != HWVTEP_IOVP_LB_BACKEND_COL_STATISTICS
-                && hwvtep_iovp_lb_backend_is_updated(be, c)) {
-                engine_input_changed(&t->vtep_lbs);
-            }
         }
     }
 
     /* A capture's settings; its status and statistics are iovpd's. */
     const struct hwvtep_iovp_capture *cap;
     HWVTEP_IOVP_CAPTURE_FOR_EACH_TRACKED (cap, vtep) {
-        if (hwvtep_iovp_capture_is_new(cap)
-            || hwvtep_iovp_capture_is_deleted(cap)) {
+        if (translate_settings_changed(
+                &cap->header_, HWVTEP_IOVP_CAPTURE_COL_STATUS,
+                HWVTEP_IOVP_CAPTURE_COL_STATISTICS,
+                HWVTEP_IOVP_CAPTURE_N_COLUMNS)) {
             engine_input_changed(&t->vtep_captures);
-            continue;
         }
-        for (unsigned int c = 0; c < HWVTEP_IOVP_CAPTURE_N_COLUMNS; c++) {
-            if (c != HWVTEP_IOVP_CAPTURE_COL_STATUS
-                && c != HWVTEP_IOVP_CAPTURE_COL_STATISTICS
-                && hwvtep_iovp_capture_is_updated(cap, c)) {
-                engine_input_changed(&t->vtep_captures);
-            }
+    }
+
+    /* A steering rule's settings; its status and statistics are
+     * iovpd's. */
+    const struct hwvtep_iovp_steering *st;
+    HWVTEP_IOVP_STEERING_FOR_EACH_TRACKED (st, vtep) {
+        if (translate_settings_changed(
+                &st->header_, HWVTEP_IOVP_STEERING_COL_STATUS,
+                HWVTEP_IOVP_STEERING_COL_STATISTICS,
+                HWVTEP_IOVP_STEERING_N_COLUMNS)) {
+            engine_input_changed(&t->vtep_steering);
         }
     }
 
@@ -755,6 +780,16 @@ translate_captures_run(struct engine_node *node)
             ? ENGINE_CHANGED : ENGINE_UNCHANGED);
 }
 
+/* 'steering': the steering rules, all read again. */
+static enum engine_result
+translate_steering_run(struct engine_node *node)
+{
+    struct translate *t = node->data;
+
+    return (xlate_steer_run(t->xsteer, t->vtep_idl, t->ports_cur)
+            ? ENGINE_CHANGED : ENGINE_UNCHANGED);
+}
+
 /* 'nic': the NIC's rules, for the desired flows as they are now and the
  * counters of the ACL entries' flows in OVS. */
 static enum engine_result
@@ -827,6 +862,7 @@ translate_create(const struct translate_options *options)
     t->xacl = xlate_acl_create();
     t->xlb = xlate_lb_create();
     t->xcap = xlate_capture_create();
+    t->xsteer = xlate_steer_create();
 
     translate_node_init(t, &t->ovs_ports, "ovs_ports", NULL);
     translate_node_init(t, &t->identity, "identity", NULL);
@@ -840,8 +876,10 @@ translate_create(const struct translate_options *options)
     translate_node_init(t, &t->vtep_lbs, "vtep_lbs", NULL);
     translate_node_init(t, &t->lbs, "lbs", translate_lbs_run);
     translate_node_init(t, &t->vtep_captures, "vtep_captures", NULL);
+    translate_node_init(t, &t->vtep_steering, "vtep_steering", NULL);
     translate_node_init(t, &t->captures, "captures",
                         translate_captures_run);
+    translate_node_init(t, &t->steering, "steering", translate_steering_run);
     translate_node_init(t, &t->ports, "ports", translate_ports_run);
     t->ports.clear = translate_ports_clear;
     translate_node_init(t, &t->overlay, "overlay", translate_overlay_run);
@@ -878,6 +916,9 @@ translate_create(const struct translate_options *options)
     engine_add_input(&t->captures, &t->ports, NULL);
     engine_add_input(&t->captures, &t->vtep_overlay, NULL);
     engine_add_input(&t->nic, &t->captures, NULL);
+    engine_add_input(&t->steering, &t->vtep_steering, NULL);
+    engine_add_input(&t->steering, &t->ports, NULL);
+    engine_add_input(&t->nic, &t->steering, NULL);
     engine_add_input(&t->acl_faults, &t->acls,
                      translate_acl_faults_acls_handler);
     engine_add_input(&t->acl_faults, &t->acl_status, NULL);
@@ -893,12 +934,14 @@ translate_create(const struct translate_options *options)
     engine_add_node(&t->engine, &t->openflow);
     engine_add_node(&t->engine, &t->vtep_lbs);
     engine_add_node(&t->engine, &t->vtep_captures);
+    engine_add_node(&t->engine, &t->vtep_steering);
     engine_add_node(&t->engine, &t->ports);
     engine_add_node(&t->engine, &t->overlay);
     engine_add_node(&t->engine, &t->pipeline);
     engine_add_node(&t->engine, &t->acls);
     engine_add_node(&t->engine, &t->lbs);
     engine_add_node(&t->engine, &t->captures);
+    engine_add_node(&t->engine, &t->steering);
     engine_add_node(&t->engine, &t->nic);
     engine_add_node(&t->engine, &t->acl_faults);
     translate_vtep_acls_clear(&t->vtep_acls);
@@ -914,6 +957,7 @@ translate_destroy(struct translate *t)
         xlate_acl_destroy(t->xacl);
         xlate_lb_destroy(t->xlb);
         xlate_capture_destroy(t->xcap);
+        xlate_steer_destroy(t->xsteer);
         desired_destroy(&t->desired);
         ports_destroy(&t->readings[0]);
         ports_destroy(&t->readings[1]);
@@ -1034,6 +1078,7 @@ translate_nic_policy(const struct translate *t,
         .openflow = t->nb,
         .xlb = t->xlb,
         .xcap = t->xcap,
+        .xsteer = t->xsteer,
     };
 }
 
@@ -1042,6 +1087,13 @@ const struct xlate_capture *
 translate_xcap(const struct translate *t)
 {
     return t->xcap;
+}
+
+/* Returns the steering rules' translation. */
+const struct xlate_steer *
+translate_xsteer(const struct translate *t)
+{
+    return t->xsteer;
 }
 
 /* Returns the load balancers' translation. */

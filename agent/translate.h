@@ -100,6 +100,7 @@ struct desired *translate_desired(struct translate *);
 const struct xlate_acl *translate_xacl(const struct translate *);
 const struct xlate_lb *translate_xlb(const struct translate *);
 const struct xlate_capture *translate_xcap(const struct translate *);
+const struct xlate_steer *translate_xsteer(const struct translate *);
 const struct overlay *translate_overlay(const struct translate *);
 const struct ports *translate_ports(const struct translate *);
 const json_t *translate_port_faults(const struct translate *);

@@ -30,6 +30,7 @@
 
 #include "agent/pipeline-tables.h"
 #include "agent/ports.h"
+#include "agent/xlate-offload.h"
 #include "lib/util.h"
 #include "model/vtep-idl.h"
 #include "offload/fastpath.h"
@@ -112,42 +113,6 @@ capture_port(const struct ports *ports,
     return port && !strcmp(port->uuid, pp->header_.uuid) ? port : NULL;
 }
 
-/* Checks 'c''s match: NULL if it is one (then with 'c->fp' set, and
- * 'c->fp_ok' if the fast path can say it), else why not, malloc()'d. */
-static char *
-capture_check_match(struct capture *c)
-{
-    struct ofputil_flow_mod fm;
-    enum ofputil_protocol usable;
-    char *text = iovp_xasprintf("%s actions=drop",
-                                c->match[0] ? c->match : "");
-    char *error = parse_ofp_str(&fm, OFPFC_ADD, text, NULL, NULL, &usable);
-    free(text);
-    if (error) {
-        char *why = iovp_xasprintf("its match \"%s\" does not parse: %s",
-                                   c->match, error);
-        free(error);
-        return why;
-    }
-
-    struct match m;
-    minimatch_expand(&fm.match, &m);
-    minimatch_destroy(&fm.match);
-    free(fm.ofpacts);
-    bool regs = false;
-    for (size_t i = 0; i < FLOW_N_REGS; i++) {
-        regs = regs || m.wc.masks.regs[i];
-    }
-    if (regs || m.wc.masks.in_port.ofp_port || m.wc.masks.metadata
-        || fm.table_id != 0xff || fm.priority != OFP_DEFAULT_PRIORITY) {
-        return iovp_xasprintf("its match \"%s\" may not name a table, a "
-                              "priority, in_port, metadata or registers",
-                              c->match);
-    }
-    c->fp_ok = fp_match_from_match(&m, &c->fp);
-    return NULL;
-}
-
 /* Reads capture 'row' into 'c' from this switch's 'ports'. */
 static void
 capture_read(const struct hwvtep_iovp_capture *row, const struct ports *ports,
@@ -173,7 +138,7 @@ capture_read(const struct hwvtep_iovp_capture *row, const struct ports *ports,
     c->dest = dest ? iovp_xstrdup(dest->name) : NULL;
     c->dest_ofport = dest ? dest->ofport : -1;
 
-    c->fault = capture_check_match(c);
+    c->fault = xlate_offload_parse_match(c->match, &c->fp, &c->fp_ok);
     if (c->fault) {
         return;
     } else if (!row->source_port == !row->logical_switch) {

@@ -38,6 +38,7 @@
 #include "agent/xlate-capture.h"
 #include "agent/xlate-lb.h"
 #include "agent/xlate-offload.h"
+#include "agent/xlate-steer.h"
 #include "lib/util.h"
 #include "offload/nicctrl.h"
 #include "offload/planner.h"
@@ -466,6 +467,16 @@ xlate_nic_update(struct nicctrl *nc, const struct xlate_nic_policy *p)
         nicctrl_set_rules(nc, ms.models[i].name, ms.models[i].device, rules,
                           n);
         names[n_names++] = ms.models[i].name;
+
+        const struct port *vp = ports_find(p->ports, ms.models[i].name);
+        struct offload_steer *steers = NULL;
+        if (p->xsteer && vp) {
+            xlate_steer_port(p->xsteer, vp, &steers, &n);
+        } else {
+            n = 0;
+        }
+        nicctrl_set_steering(nc, ms.models[i].name, steers, n);
+        free(steers);
     }
 
     /* A port in OpenFlow mode without a fast path for now (the controller's

@@ -50,6 +50,7 @@ struct xlate_nic_policy {
                                          * switch, or NULL. */
     const struct xlate_lb *xlb;         /* The load balancers, or NULL. */
     const struct xlate_capture *xcap;   /* The captures, or NULL. */
+    const struct xlate_steer *xsteer;   /* The steering rules, or NULL. */
 };
 
 void xlate_nic_update(struct nicctrl *, const struct xlate_nic_policy *);

@@ -23,6 +23,7 @@
 
 #include <openvswitch/hmap.h>
 #include <openvswitch/match.h>
+#include <openvswitch/ofp-flow.h>
 
 #include "agent/acl.h"
 #include "agent/xlate-acl.h"
@@ -651,4 +652,43 @@ done:
     } else {
         free(rs.origins);
     }
+}
+
+/* Parses 'text', a match of frames in ovs-ofctl's syntax as iovp's tables
+ * give one (Iovp_Capture, Iovp_Steering; "" matches every frame), into
+ * '*fp' for the fast path, and sets '*fp_ok' if the fast path can say it.
+ * Returns NULL, or why 'text' is not such a match (malloc()'d). */
+char *
+xlate_offload_parse_match(const char *text, struct fp_match *fp,
+                          bool *fp_ok)
+{
+    struct ofputil_flow_mod fm;
+    enum ofputil_protocol usable;
+    char *flow = iovp_xasprintf("%s actions=drop", text);
+    char *error = parse_ofp_str(&fm, OFPFC_ADD, flow, NULL, NULL, &usable);
+    free(flow);
+    *fp_ok = false;
+    if (error) {
+        char *why = iovp_xasprintf("its match \"%s\" does not parse: %s",
+                                   text, error);
+        free(error);
+        return why;
+    }
+
+    struct match m;
+    minimatch_expand(&fm.match, &m);
+    minimatch_destroy(&fm.match);
+    free(fm.ofpacts);
+    bool regs = false;
+    for (size_t i = 0; i < FLOW_N_REGS; i++) {
+        regs = regs || m.wc.masks.regs[i];
+    }
+    if (regs || m.wc.masks.in_port.ofp_port || m.wc.masks.metadata
+        || fm.table_id != 0xff || fm.priority != OFP_DEFAULT_PRIORITY) {
+        return iovp_xasprintf("its match \"%s\" may not name a table, a "
+                              "priority, in_port, metadata or registers",
+                              text);
+    }
+    *fp_ok = fp_match_from_match(&m, fp);
+    return NULL;
 }

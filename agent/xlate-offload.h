@@ -143,4 +143,7 @@ void xlate_offload_port(const struct xlate_offload_port *,
                         struct planner_rule **rulesp, size_t *n,
                         struct xlate_offload_origin **originsp);
 
+char *xlate_offload_parse_match(const char *text, struct fp_match *,
+                                bool *fp_ok);
+
 #endif /* agent/xlate-offload.h */

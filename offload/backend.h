@@ -57,6 +57,21 @@ struct offload_stats {
     uint64_t n_bytes;
 };
 
+/* A steering rule of a port's fast path (see steer()). */
+struct offload_steer {
+    struct fp_match match;
+    uint32_t cpu;
+    uint32_t id;
+};
+
+/* The frames one steering rule sent through one CPU. */
+struct offload_steer_stats {
+    uint32_t id;
+    uint32_t cpu;
+    uint64_t n_packets;
+    uint64_t n_bytes;
+};
+
 struct offload_class {
     const char *name;
 
@@ -142,6 +157,24 @@ struct offload_class {
      * counts the frame.  Null if the backend sends no frames. */
     int (*deliver)(struct offload *, const char *port, const void *frame,
                    size_t len, uint32_t out_port, struct ds *why);
+
+    /* Replaces 'port''s steering rules with the 'n' rules 'rules': a
+     * frame that the port's fast path forwards and that one of them
+     * matches (the first that does, in order) is forwarded by CPU 'cpu'
+     * of that rule, whichever CPU received it.  Steering decides where a
+     * frame is processed, never what becomes of it.  Returns 0, -ENODEV if
+     * the backend does not serve 'port', -EINVAL for a CPU the host does
+     * not have, -E2BIG for too many rules, or another negative errno
+     * value (then the port steers nothing).  Null if the backend cannot
+     * steer. */
+    int (*steer)(struct offload *, const char *port,
+                 const struct offload_steer *rules, size_t n);
+
+    /* Stores in '*statsp' (malloc()'d) and '*n' what 'port''s steering
+     * rules sent through each CPU, as counted on that CPU: an element for
+     * each rule and CPU that counted a frame. */
+    int (*steer_stats)(struct offload *, const char *port,
+                       struct offload_steer_stats **statsp, size_t *n);
 
     /* Appends a description of the backend and its ports to 's'. */
     void (*describe)(const struct offload *, struct ds *s);

@@ -82,6 +82,51 @@ struct fp_xdp_entry {
  * chains in front. */
 #define FP_XDP_TEST_MARK 0x696f7670     /* "iovp". */
 
+/* Steering, for each port: after its entries decided to forward a frame,
+ * the first rule whose match the frame's key meets (the loader sorts them
+ * by priority) has the frame forwarded from CPU 'cpu' rather than the one
+ * that received it.
+ *
+ *   fp_steer     array: index -> rule (only the first 'fp_n_steer' used)
+ *   fp_n_steer   array of one: how many rules the program looks at
+ *
+ * The program puts a 'struct fp_xdp_steer_meta' in front of the frame, as
+ * XDP metadata, and redirects it into the backend's CPU map, one for all
+ * ports:
+ *
+ *   fp_cpus          cpumap: CPU -> queue and the program that runs there
+ *   fp_steer_counts  per-CPU hash: (ifindex, rule id) -> frames, bytes
+ *
+ * On the chosen CPU, the CPU map's program counts the frame in that CPU's
+ * slot of 'fp_steer_counts' and redirects it to 'out_ifindex'. */
+#define FP_XDP_MAX_STEER 16
+
+struct fp_xdp_steer {
+    struct fp_key mask;
+    struct fp_key value;        /* Masked. */
+    __u32 cpu;
+    __u32 id;
+};
+
+#define FP_XDP_STEER_MARK 0x73746572    /* "ster". */
+
+struct fp_xdp_steer_meta {
+    __u32 mark;                 /* FP_XDP_STEER_MARK. */
+    __u32 out_ifindex;
+    __u32 id;                   /* The rule's. */
+    __u32 pad;
+};
+
+struct fp_xdp_steer_key {
+    __u32 ifindex;              /* The port whose rule it is. */
+    __u32 id;
+};
+
+struct fp_xdp_steer_count {
+    __u64 n_packets;
+    __u64 n_bytes;
+};
+
 /* The xdp backend's count of the frames that the kernel took for redirect
  * and then lost, one map for the whole backend (not per port), written by
  * the programs on the tracepoints xdp:xdp_redirect_err (one per failed

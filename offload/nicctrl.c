@@ -88,6 +88,12 @@ struct nc_port {
     uint64_t decided, dropped, covered;
     struct nc_target *targets;  /* Of its forward rules, by out_port. */
     size_t n_targets;
+
+    /* Steering (the backend's steer()). */
+    struct offload_steer *steers;
+    size_t n_steers;
+    bool steered;               /* The backend has 'steers'... */
+    int steer_error;            /* ...or said this when given them. */
 };
 
 struct nicctrl {
@@ -203,6 +209,7 @@ nc_port_destroy(struct nicctrl *nc, struct nc_port *port)
         free(port->targets[i].why);
     }
     free(port->targets);
+    free(port->steers);
     free(port->rules);
     free(port->installed);
     free(port->name);
@@ -265,6 +272,7 @@ nc_port_failed(struct nicctrl *nc, struct nc_port *port, int error,
     port->failed = error != -ENOSPC;
     port->retry_at = now + NICCTRL_RETRY_MS;
     port->pending = true;
+    port->steered = false;
 }
 
 static bool
@@ -420,6 +428,7 @@ nicctrl_set_rules(struct nicctrl *nc, const char *name, const char *device,
                      "all of them", name, strerror(-error));
         nc->backend->class->delete(nc->backend, port->device, NULL, 0);
         port->n_installed = 0;
+        port->steered = false;
         port->failed = true;
     }
 
@@ -482,6 +491,7 @@ nicctrl_withdraw_all(struct nicctrl *nc)
         if (port->n_installed) {
             nc->backend->class->delete(nc->backend, port->device, NULL, 0);
             port->n_installed = 0;
+            port->steered = false;
         }
         port->pending = true;
     }
@@ -862,6 +872,7 @@ nc_plan_port(struct nicctrl *nc, struct nc_port *port, long long int now)
         struct nc_count *c;
         nc->backend->class->delete(nc->backend, port->device, NULL, 0);
         port->n_installed = 0;
+        port->steered = false;
         HMAP_FOR_EACH (c, node, &port->counts) {
             c->seen = 0;
         }
@@ -883,8 +894,38 @@ nc_plan_port(struct nicctrl *nc, struct nc_port *port, long long int now)
     }
 }
 
+/* Gives the backend 'port''s steering rules, if it does not have them, and
+ * if the port's rules are in its fast path. */
+static void
+nc_steer(struct nicctrl *nc, struct nc_port *port)
+{
+    if (port->steered || port->pending) {
+        return;
+    }
+    int (*steer)(struct offload *, const char *,
+                 const struct offload_steer *, size_t)
+        = nc->backend->class->steer;
+    if (!port->n_installed) {
+        /* The backend serves the port once it holds an entry: steering
+         * waits for that. */
+        port->steer_error = port->n_steers ? -ENODEV : 0;
+        return;
+    }
+    int error = (steer
+                 ? steer(nc->backend, port->device, port->steers,
+                         port->n_steers)
+                 : port->n_steers ? -EOPNOTSUPP : 0);
+    if (error && error != port->steer_error) {
+        VLOG_WARN_RL(&rl, "%s: steering failed (%s)", port->name,
+                     strerror(-error));
+    }
+    port->steer_error = error;
+    port->steered = true;
+}
+
 /* OVS holds every rule now: plans and installs the ports whose rules
- * changed, and those whose backend failed a while ago. */
+ * changed, and those whose backend failed a while ago, and gives the
+ * backend the steering it lacks. */
 void
 nicctrl_commit(struct nicctrl *nc, long long int now)
 {
@@ -894,6 +935,60 @@ nicctrl_commit(struct nicctrl *nc, long long int now)
         if (port->pending) {
             nc_plan_port(nc, port, now);
         }
+        nc_steer(nc, port);
+    }
+}
+
+/* Sets the steering rules of 'name' (a port given to nicctrl_set_rules()),
+ * for the next commit. */
+void
+nicctrl_set_steering(struct nicctrl *nc, const char *name,
+                     const struct offload_steer *steers, size_t n)
+{
+    struct nc_port *port = nc_find_port(nc, name);
+
+    if (!port
+        || (n == port->n_steers
+            && (!n || !memcmp(steers, port->steers, n * sizeof *steers)))) {
+        return;
+    }
+    free(port->steers);
+    port->steers = n ? iovp_xmemdup(steers, n * sizeof *steers) : NULL;
+    port->n_steers = n;
+    port->steered = false;
+}
+
+/* Returns 0 if the NIC steers the frames of 'name''s steering rules that
+ * its fast path forwards, else why not: -ENODEV if the port's fast path is
+ * not in the NIC (yet), -EOPNOTSUPP if the backend cannot steer, or the
+ * backend's error. */
+int
+nicctrl_steering_error(const struct nicctrl *nc, const char *name)
+{
+    const struct nc_port *port = nc_find_port(nc, name);
+
+    return (!port ? -ENODEV
+            : port->steered || port->steer_error ? port->steer_error
+            : -ENODEV);
+}
+
+/* Stores in '*statsp' (malloc()'d) and '*n' what 'name''s steering rules
+ * sent through each CPU (see offload_class's steer_stats()). */
+void
+nicctrl_steer_stats(const struct nicctrl *nc, const char *name,
+                    struct offload_steer_stats **statsp, size_t *n)
+{
+    const struct nc_port *port = nc_find_port(nc, name);
+
+    *statsp = NULL;
+    *n = 0;
+    if (port && port->steered && !port->steer_error
+        && nc->backend->class->steer_stats
+        && nc->backend->class->steer_stats(nc->backend, port->device,
+                                           statsp, n)) {
+        free(*statsp);
+        *statsp = NULL;
+        *n = 0;
     }
 }
 
@@ -914,6 +1009,7 @@ nicctrl_replan(struct nicctrl *nc, long long int now)
             nc_port_failed(nc, port, error, "reading counters", now);
         } else {
             nc_plan_port(nc, port, now);
+            nc_steer(nc, port);
         }
     }
 }

@@ -65,6 +65,11 @@ void nicctrl_withdraw_all(struct nicctrl *);
 uint32_t nicctrl_port_id(const struct nicctrl *, const char *device);
 bool nicctrl_has_port(const struct nicctrl *, const char *port);
 void nicctrl_commit(struct nicctrl *, long long int now);
+void nicctrl_set_steering(struct nicctrl *, const char *port,
+                          const struct offload_steer *, size_t n);
+int nicctrl_steering_error(const struct nicctrl *, const char *port);
+void nicctrl_steer_stats(const struct nicctrl *, const char *port,
+                         struct offload_steer_stats **, size_t *n);
 void nicctrl_replan(struct nicctrl *, long long int now);
 
 /* What the NIC decided for a port, from its counters. */

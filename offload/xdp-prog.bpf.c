@@ -27,6 +27,10 @@
  * iovpd runs through the program itself (FP_XDP_TEST_MARK); the program
  * writes nothing else.
  *
+ * A frame that a steering rule of the port matches is forwarded from the
+ * CPU the rule names: the program hands it to the CPU map, whose program
+ * (iovp_steered) forwards it there.
+ *
  * Two more programs, on the kernel's XDP tracepoints, count the frames the
  * kernel took for redirect and then lost, for the whole backend (loaded
  * once, apart from the ports' programs: see fastpath-key.h).
@@ -59,6 +63,36 @@ struct {
     __type(key, struct fp_xdp_key);
     __type(value, struct fp_xdp_entry);
 } fp_entries SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, FP_XDP_MAX_STEER);
+    __type(key, __u32);
+    __type(value, struct fp_xdp_steer);
+} fp_steer SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u32);
+} fp_n_steer SEC(".maps");
+
+/* Shared by every port's program and the CPU map's (the loader makes them
+ * once). */
+struct {
+    __uint(type, BPF_MAP_TYPE_CPUMAP);
+    __uint(max_entries, 1);             /* The loader sets it. */
+    __type(key, __u32);
+    __type(value, struct bpf_cpumap_val);
+} fp_cpus SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+    __uint(max_entries, 4096);
+    __type(key, struct fp_xdp_steer_key);
+    __type(value, struct fp_xdp_steer_count);
+} fp_steer_counts SEC(".maps");
 
 #define ETH_TYPE_IP 0x0800
 #define ETH_TYPE_VLAN_8021Q 0x8100
@@ -186,6 +220,64 @@ is_test_frame(const struct xdp_md *ctx)
     return mark == FP_XDP_TEST_MARK;
 }
 
+/* Returns the first steering rule of the port that key 'k' meets, or
+ * NULL. */
+static __always_inline const struct fp_xdp_steer *
+find_steer(const struct fp_key *k)
+{
+    __u32 zero = 0;
+    const __u32 *np = bpf_map_lookup_elem(&fp_n_steer, &zero);
+    __u32 n = np ? *np : 0;
+    const __u64 *kw = (const __u64 *) k;
+
+    for (__u32 i = 0; i < FP_XDP_MAX_STEER; i++) {
+        if (i >= n) {
+            break;
+        }
+        __u32 slot = i;
+        const struct fp_xdp_steer *s = bpf_map_lookup_elem(&fp_steer, &slot);
+        if (!s) {
+            break;
+        }
+        const __u64 *m = (const __u64 *) &s->mask;
+        const __u64 *v = (const __u64 *) &s->value;
+        if ((kw[0] & m[0]) == v[0] && (kw[1] & m[1]) == v[1]
+            && (kw[2] & m[2]) == v[2] && (kw[3] & m[3]) == v[3]) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+/* Forwards the frame of 'ctx' to 'out_ifindex' from the CPU that steering
+ * rule 's' names, through the CPU map, or from this CPU if the map has no
+ * queue for it. */
+static __always_inline int
+steer(struct xdp_md *ctx, const struct fp_xdp_steer *s, __u32 out_ifindex)
+{
+    struct fp_xdp_steer_meta m = {
+        .mark = FP_XDP_STEER_MARK,
+        .out_ifindex = out_ifindex,
+        .id = s->id,
+    };
+    __u32 cpu = s->cpu;
+
+    if (bpf_xdp_adjust_meta(ctx, -(int) sizeof m)) {
+        return bpf_redirect(out_ifindex, 0);
+    }
+    __u8 *meta = (__u8 *) (long) ctx->data_meta;
+    if (meta + sizeof m > (__u8 *) (long) ctx->data) {
+        return bpf_redirect(out_ifindex, 0);
+    }
+    __builtin_memcpy(meta, &m, sizeof m);
+    long verdict = bpf_redirect_map(&fp_cpus, cpu, 0);
+    if (verdict != XDP_REDIRECT) {
+        bpf_xdp_adjust_meta(ctx, sizeof m);
+        return bpf_redirect(out_ifindex, 0);
+    }
+    return verdict;
+}
+
 SEC("xdp")
 int
 iovp_fastpath(struct xdp_md *ctx)
@@ -231,18 +323,63 @@ iovp_fastpath(struct xdp_md *ctx)
         return XDP_PASS;
     }
 
-    if (!is_test_frame(ctx)) {
+    int test = is_test_frame(ctx);
+    if (!test) {
         __sync_fetch_and_add(&best->n_packets, 1);
         __sync_fetch_and_add(&best->n_bytes, ctx->data_end - ctx->data);
     }
     switch (best->fate) {
     case FP_XDP_DROP:
         return XDP_DROP;
-    case FP_XDP_FORWARD:
-        return bpf_redirect(best->out_ifindex, 0);
+    case FP_XDP_FORWARD: {
+        /* iovpd's test frames are never steered: they would be counted on
+         * their CPU. */
+        const struct fp_xdp_steer *s = test ? NULL : find_steer(&k);
+        return (s ? steer(ctx, s, best->out_ifindex)
+                : bpf_redirect(best->out_ifindex, 0));
+    }
     default:
         return XDP_PASS;
     }
+}
+
+/* The CPU map's program: runs on the CPU that a steering rule chose, on
+ * each frame that a port's program put in its queue, counts it there and
+ * forwards it as that program decided.  A frame without the metadata goes
+ * to the kernel as if the port had received it. */
+SEC("xdp/cpumap")
+int
+iovp_steered(struct xdp_md *ctx)
+{
+    struct fp_xdp_steer_meta m;
+    const __u8 *meta = (const __u8 *) (long) ctx->data_meta;
+
+    if (meta + sizeof m > (const __u8 *) (long) ctx->data) {
+        return XDP_PASS;
+    }
+    __builtin_memcpy(&m, meta, sizeof m);
+    if (m.mark != FP_XDP_STEER_MARK) {
+        return XDP_PASS;
+    }
+    bpf_xdp_adjust_meta(ctx, sizeof m);
+
+    struct fp_xdp_steer_key key = {
+        .ifindex = ctx->ingress_ifindex,
+        .id = m.id,
+    };
+    struct fp_xdp_steer_count *c = bpf_map_lookup_elem(&fp_steer_counts,
+                                                       &key);
+    if (!c) {
+        struct fp_xdp_steer_count zero = { 0, 0 };
+        bpf_map_update_elem(&fp_steer_counts, &key, &zero, BPF_NOEXIST);
+        c = bpf_map_lookup_elem(&fp_steer_counts, &key);
+    }
+    if (c) {
+        /* This CPU's own slot: no other CPU writes it. */
+        c->n_packets++;
+        c->n_bytes += ctx->data_end - ctx->data;
+    }
+    return bpf_redirect(m.out_ifindex, 0);
 }
 
 /* The tracepoint programs' map and namespace (see fastpath-key.h). */

@@ -33,7 +33,12 @@
  * each port by its id: if it is the same program (the same tag), iovpd
  * takes it and its maps over as they are, loading nothing; if not, it
  * attaches its own in one atomic replace (XDP_FLAGS_REPLACE).  Nothing is
- * pinned: bpffs need not be mounted. */
+ * pinned: bpffs need not be mounted.
+ *
+ * Steering (steer()) shares one CPU map among all ports, with a queue and
+ * a kernel thread for each CPU that a rule names, and the CPU map's own
+ * program, which forwards the frames on that CPU; a restarted iovpd takes
+ * them over with the first port it takes over. */
 
 #include <config.h>
 
@@ -86,11 +91,14 @@ struct xdp_port {
     int prog_fd;
     __u32 prog_id;
     int masks_fd, n_masks_fd, entries_fd;
+    int steer_fd, n_steer_fd;   /* fp_steer, fp_n_steer. */
     struct fp_key masks[FP_XDP_MAX_MASKS];
     size_t mask_refs[FP_XDP_MAX_MASKS];
     __u32 n_slots;              /* What 'fp_n_masks' says. */
     struct hmap entries;        /* "struct xdp_entry"s, by id. */
     struct hmap by_key;         /* The same, by match. */
+    struct offload_steer *steers;   /* Its steering rules, in order. */
+    size_t n_steers;
 };
 
 struct xdp {
@@ -107,6 +115,27 @@ struct xdp {
     struct bpf_object *errors_obj;
     struct bpf_link *errors_links[2];
     int errors_fd;              /* Their map, fp_redirect_errors. */
+
+    /* Steering's maps and the CPU map's program, which every port's
+     * program shares (xdp_steering_ensure()): -1 until loaded or taken
+     * over. */
+    int cpus_fd;                /* fp_cpus. */
+    int steer_counts_fd;        /* fp_steer_counts. */
+    int steered_fd;             /* iovp_steered. */
+    int n_cpus;                 /* The CPU map's size: possible CPUs. */
+    bool *queued;               /* Per CPU: 'cpus_fd' has our queue. */
+};
+
+/* The queue of each CPU that a steering rule names, in frames. */
+#define XDP_CPU_QUEUE 2048
+
+/* Which of the programs and maps of the object built into iovpd to load:
+ * a port's fast path, steering's (once for every port), or the tracepoint
+ * programs. */
+enum xdp_part {
+    XDP_PART_PORT,
+    XDP_PART_STEERING,
+    XDP_PART_ERRORS,
 };
 
 static struct xdp *
@@ -128,7 +157,7 @@ xdp_libbpf_log(enum libbpf_print_level level, const char *format,
     return 0;
 }
 
-static void xdp_object_select(struct bpf_object *, bool fastpath);
+static void xdp_object_select(struct bpf_object *, enum xdp_part);
 
 static void
 xdp_errors_close(struct xdp *xdp)
@@ -161,7 +190,7 @@ xdp_errors_open(struct xdp *xdp)
         goto fail;
     }
     xdp->errors_obj = obj;
-    xdp_object_select(obj, false);
+    xdp_object_select(obj, XDP_PART_ERRORS);
 
     /* Only our namespace's devices: ifindexes are per namespace.  The
      * program's read-only data is 'fp_netns' alone. */
@@ -259,6 +288,7 @@ xdp_open(const char *options, struct offload **op)
     }
     libbpf_set_print(xdp_libbpf_log);
     xdp->errors_fd = -1;
+    xdp->cpus_fd = xdp->steer_counts_fd = xdp->steered_fd = -1;
     xdp_errors_open(xdp);
     *op = &xdp->up;
     return NULL;
@@ -280,6 +310,8 @@ xdp_close_fds(struct xdp_port *port)
     xdp_close_fd(&port->masks_fd);
     xdp_close_fd(&port->n_masks_fd);
     xdp_close_fd(&port->entries_fd);
+    xdp_close_fd(&port->steer_fd);
+    xdp_close_fd(&port->n_steer_fd);
 }
 
 static void
@@ -296,6 +328,16 @@ xdp_port_destroy(struct xdp *xdp, struct xdp_port *port, bool detach)
         bpf_xdp_detach(port->ifindex, xdp->attach_flags | XDP_FLAGS_REPLACE,
                        &opts);
     }
+    if (detach && xdp->steer_counts_fd >= 0) {
+        for (size_t i = 0; i < port->n_steers; i++) {
+            struct fp_xdp_steer_key key = {
+                .ifindex = port->ifindex,
+                .id = port->steers[i].id,
+            };
+            bpf_map_delete_elem(xdp->steer_counts_fd, &key);
+        }
+    }
+    free(port->steers);
     HMAP_FOR_EACH_POP (xe, node, &port->entries) {
         free(xe);
     }
@@ -320,6 +362,10 @@ xdp_close(struct offload *o)
     }
     hmap_destroy(&xdp->ports);
     xdp_errors_close(xdp);
+    xdp_close_fd(&xdp->cpus_fd);
+    xdp_close_fd(&xdp->steer_counts_fd);
+    xdp_close_fd(&xdp->steered_fd);
+    free(xdp->queued);
     free(xdp);
 }
 
@@ -416,27 +462,160 @@ xdp_prog_info(int fd, struct bpf_prog_info *info, __u32 *map_ids,
     return bpf_obj_get_info_by_fd(fd, info, &len);
 }
 
-/* Of the object 'obj' built into iovpd, makes libbpf load only the fast
- * path program and its maps (if 'fastpath') or only the tracepoint
- * programs and theirs. */
+/* Returns the part of the object built into iovpd that the program or map
+ * called 'name' belongs to: the tracepoints' if nothing else. */
+static enum xdp_part
+xdp_part_of(const char *name)
+{
+    static const char *port[] = {
+        XDP_PROG_NAME, "fp_masks", "fp_n_masks", "fp_entries", "fp_steer",
+        "fp_n_steer",
+    };
+    static const char *steering[] = {
+        "iovp_steered", "fp_cpus", "fp_steer_counts",
+    };
+
+    for (size_t i = 0; i < IOVP_ARRAY_SIZE(port); i++) {
+        if (!strcmp(name, port[i])) {
+            return XDP_PART_PORT;
+        }
+    }
+    for (size_t i = 0; i < IOVP_ARRAY_SIZE(steering); i++) {
+        if (!strcmp(name, steering[i])) {
+            return XDP_PART_STEERING;
+        }
+    }
+    return XDP_PART_ERRORS;
+}
+
+/* Of the object 'obj' built into iovpd, makes libbpf load only the
+ * programs of 'part' and the maps they use.  A port's program uses
+ * steering's maps too, which the caller gives it with
+ * bpf_map__reuse_fd(). */
 static void
-xdp_object_select(struct bpf_object *obj, bool fastpath)
+xdp_object_select(struct bpf_object *obj, enum xdp_part part)
 {
     struct bpf_program *prog;
     struct bpf_map *map;
 
     bpf_object__for_each_program (prog, obj) {
-        bool ours = !strcmp(bpf_program__name(prog), XDP_PROG_NAME);
-        bpf_program__set_autoload(prog, ours == fastpath);
+        bpf_program__set_autoload(prog,
+                                  xdp_part_of(bpf_program__name(prog))
+                                  == part);
     }
     bpf_object__for_each_map (map, obj) {
         /* libbpf binds the read-only data to every program it loads. */
         const char *name = bpf_map__name(map);
-        bool ours = (!strcmp(name, "fp_masks") || !strcmp(name, "fp_n_masks")
-                     || !strcmp(name, "fp_entries"));
+        enum xdp_part of = xdp_part_of(name);
         bool shared = strstr(name, ".rodata") != NULL;
-        bpf_map__set_autocreate(map, shared || ours == fastpath);
+        bpf_map__set_autocreate(map, (shared || of == part
+                                      || (part == XDP_PART_PORT
+                                          && of == XDP_PART_STEERING)));
     }
+}
+
+/* Returns a new fd for the map called 'name' that the program of 'prog_fd'
+ * uses, or -1. */
+static int
+xdp_prog_map(int prog_fd, const char *name)
+{
+    __u32 map_ids[16];
+    struct bpf_prog_info info;
+
+    if (xdp_prog_info(prog_fd, &info, map_ids, IOVP_ARRAY_SIZE(map_ids))) {
+        return -1;
+    }
+    for (__u32 i = 0; i < MIN(info.nr_map_ids, IOVP_ARRAY_SIZE(map_ids));
+         i++) {
+        int fd = bpf_map_get_fd_by_id(map_ids[i]);
+        struct bpf_map_info mi;
+        __u32 len = sizeof mi;
+        memset(&mi, 0, sizeof mi);
+        if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &mi, &len)
+            && !strcmp(mi.name, name)) {
+            return fd;
+        }
+        if (fd >= 0) {
+            close(fd);
+        }
+    }
+    return -1;
+}
+
+/* Returns the id of the map of 'fd', or 0. */
+static __u32
+xdp_map_id(int fd)
+{
+    struct bpf_map_info mi;
+    __u32 len = sizeof mi;
+
+    memset(&mi, 0, sizeof mi);
+    return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &mi, &len) ? mi.id : 0;
+}
+
+/* Makes sure that the backend has steering's maps and the CPU map's
+ * program, which every port's program shares: takes the CPU map over from
+ * 'old_fd', a program of ours that an iovpd before this one attached (if
+ * it is not -1), or makes it, and loads the CPU map's program with it and
+ * a new map of counters.  (The CPU map's queues keep the program of the
+ * iovpd before, and its counters, until steer() gives them this one.)
+ * Returns 0 or a negative errno value. */
+static int
+xdp_steering_ensure(struct xdp *xdp, int old_fd)
+{
+    if (xdp->steered_fd >= 0) {
+        return 0;
+    }
+    if (old_fd >= 0) {
+        xdp->cpus_fd = xdp_prog_map(old_fd, "fp_cpus");
+    }
+
+    LIBBPF_OPTS(bpf_object_open_opts, oopts, .object_name = "iovp");
+    struct bpf_object *obj = bpf_object__open_mem(offload_xdp_prog,
+                                                  offload_xdp_prog_size,
+                                                  &oopts);
+    int error = libbpf_get_error(obj);
+    if (error) {
+        return error;
+    }
+    xdp_object_select(obj, XDP_PART_STEERING);
+    struct bpf_map *cpus = bpf_object__find_map_by_name(obj, "fp_cpus");
+    struct bpf_map *counts = bpf_object__find_map_by_name(obj,
+                                                          "fp_steer_counts");
+    struct bpf_program *prog = bpf_object__find_program_by_name(
+        obj, "iovp_steered");
+    if (!cpus || !counts || !prog) {
+        bpf_object__close(obj);
+        return -ENOENT;
+    }
+    if (xdp->cpus_fd >= 0) {
+        error = bpf_map__reuse_fd(cpus, xdp->cpus_fd);
+    } else {
+        int n = libbpf_num_possible_cpus();
+        error = n > 0 ? bpf_map__set_max_entries(cpus, n) : n;
+    }
+    error = error ? error : bpf_object__load(obj);
+    if (!error) {
+        xdp->steered_fd = dup(bpf_program__fd(prog));
+        xdp->steer_counts_fd = dup(bpf_map__fd(counts));
+        if (xdp->cpus_fd < 0) {
+            xdp->cpus_fd = dup(bpf_map__fd(cpus));
+        }
+        xdp->n_cpus = bpf_map__max_entries(cpus);
+        xdp->queued = iovp_xzalloc(MAX(xdp->n_cpus, 1)
+                                   * sizeof *xdp->queued);
+    }
+    bpf_object__close(obj);
+    if (!error && (xdp->steered_fd < 0 || xdp->cpus_fd < 0
+                   || xdp->steer_counts_fd < 0)) {
+        error = -EINVAL;
+    }
+    if (error) {
+        xdp_close_fd(&xdp->steered_fd);
+        xdp_close_fd(&xdp->cpus_fd);
+        xdp_close_fd(&xdp->steer_counts_fd);
+    }
+    return error;
 }
 
 /* Loads the program built into iovpd, with 'max_entries' entries; stores
@@ -459,8 +638,13 @@ xdp_load(struct xdp *xdp, struct xdp_port *port)
         return -ENOENT;
     }
     bpf_map__set_max_entries(entries, xdp->max_entries);
-    xdp_object_select(obj, true);
-    error = bpf_object__load(obj);
+    xdp_object_select(obj, XDP_PART_PORT);
+    error = (bpf_map__reuse_fd(bpf_object__find_map_by_name(obj, "fp_cpus"),
+                               xdp->cpus_fd)
+             || bpf_map__reuse_fd(bpf_object__find_map_by_name(
+                                      obj, "fp_steer_counts"),
+                                  xdp->steer_counts_fd)
+             || bpf_object__load(obj));
     if (error) {
         bpf_object__close(obj);
         return error;
@@ -475,9 +659,14 @@ xdp_load(struct xdp *xdp, struct xdp_port *port)
     port->n_masks_fd = dup(bpf_map__fd(bpf_object__find_map_by_name(
                                            obj, "fp_n_masks")));
     port->entries_fd = dup(bpf_map__fd(entries));
+    port->steer_fd = dup(bpf_map__fd(bpf_object__find_map_by_name(
+                                         obj, "fp_steer")));
+    port->n_steer_fd = dup(bpf_map__fd(bpf_object__find_map_by_name(
+                                           obj, "fp_n_steer")));
     bpf_object__close(obj);
     if (port->prog_fd < 0 || port->masks_fd < 0 || port->n_masks_fd < 0
-        || port->entries_fd < 0) {
+        || port->entries_fd < 0 || port->steer_fd < 0
+        || port->n_steer_fd < 0) {
         return -EINVAL;
     }
 
@@ -493,17 +682,18 @@ xdp_load(struct xdp *xdp, struct xdp_port *port)
 static int
 xdp_adopt(struct xdp_port *port, int prog_fd)
 {
-    __u32 map_ids[8];
+    __u32 map_ids[16];
     struct bpf_prog_info info;
 
     port->prog_fd = prog_fd;    /* The port owns it now, error or not. */
-    int error = xdp_prog_info(prog_fd, &info, map_ids, 8);
+    int error = xdp_prog_info(prog_fd, &info, map_ids, 16);
     if (error) {
         return error;
     }
     port->prog_id = info.id;
     port->masks_fd = port->n_masks_fd = port->entries_fd = -1;
-    for (__u32 i = 0; i < MIN(info.nr_map_ids, 8); i++) {
+    port->steer_fd = port->n_steer_fd = -1;
+    for (__u32 i = 0; i < MIN(info.nr_map_ids, 16); i++) {
         int fd = bpf_map_get_fd_by_id(map_ids[i]);
         struct bpf_map_info mi;
         __u32 len = sizeof mi;
@@ -517,6 +707,8 @@ xdp_adopt(struct xdp_port *port, int prog_fd)
         int *slot = (!strcmp(mi.name, "fp_masks") ? &port->masks_fd
                      : !strcmp(mi.name, "fp_n_masks") ? &port->n_masks_fd
                      : !strcmp(mi.name, "fp_entries") ? &port->entries_fd
+                     : !strcmp(mi.name, "fp_steer") ? &port->steer_fd
+                     : !strcmp(mi.name, "fp_n_steer") ? &port->n_steer_fd
                      : NULL);
         if (slot && *slot < 0) {
             *slot = fd;
@@ -524,7 +716,8 @@ xdp_adopt(struct xdp_port *port, int prog_fd)
             close(fd);
         }
     }
-    if (port->masks_fd < 0 || port->n_masks_fd < 0 || port->entries_fd < 0) {
+    if (port->masks_fd < 0 || port->n_masks_fd < 0 || port->entries_fd < 0
+        || port->steer_fd < 0 || port->n_steer_fd < 0) {
         return -ENOENT;
     }
 
@@ -557,6 +750,20 @@ xdp_adopt(struct xdp_port *port, int prog_fd)
         xe->e.id = value.id;
         port->mask_refs[key.slot]++;
         xdp_index_entry(port, xe);
+    }
+
+    __u32 n_steers = 0;
+    bpf_map_lookup_elem(port->n_steer_fd, &zero, &n_steers);
+    port->steers = iovp_xmalloc(MAX(n_steers, 1) * sizeof *port->steers);
+    for (__u32 i = 0; i < MIN(n_steers, FP_XDP_MAX_STEER); i++) {
+        struct fp_xdp_steer fs;
+        if (!bpf_map_lookup_elem(port->steer_fd, &i, &fs)) {
+            port->steers[port->n_steers++] = (struct offload_steer) {
+                .match = { .value = fs.value, .mask = fs.mask },
+                .cpu = fs.cpu,
+                .id = fs.id,
+            };
+        }
     }
     return 0;
 }
@@ -600,29 +807,38 @@ xdp_start_port(struct xdp *xdp, const char *name, struct xdp_port **portp)
     }
     port->name = iovp_xstrdup(name);
     port->prog_fd = port->masks_fd = port->n_masks_fd = port->entries_fd = -1;
+    port->steer_fd = port->n_steer_fd = -1;
     hmap_init(&port->entries);
     hmap_init(&port->by_key);
     hmap_insert(&xdp->ports, &port->node, iovp_hash_string64(name));
 
-    /* Ours, freshly loaded, to compare with what is attached. */
-    error = xdp_load(xdp, port);
+    /* What is attached, to take over if it is ours. */
+    __u32 old_id = 0;
+    bpf_xdp_query_id(port->ifindex, xdp->attach_flags, &old_id);
+    int old_fd = old_id ? bpf_prog_get_fd_by_id(old_id) : -1;
+    struct bpf_prog_info old;
+    bool old_ours = (old_fd >= 0 && !xdp_prog_info(old_fd, &old, NULL, 0)
+                     && !strcmp(old.name, XDP_PROG_NAME));
+
+    /* Ours, freshly loaded, to compare with it. */
+    error = xdp_steering_ensure(xdp, old_ours ? old_fd : -1);
+    error = error ? error : xdp_load(xdp, port);
     if (error) {
         VLOG_WARN_RL(&rl, "%s: loading the fast path failed (%s)", name,
                      strerror(-error));
+        xdp_close_fd(&old_fd);
         xdp_port_destroy(xdp, port, false);
         return error;
     }
     struct bpf_prog_info mine;
     xdp_prog_info(port->prog_fd, &mine, NULL, 0);
 
-    __u32 old_id = 0;
-    bpf_xdp_query_id(port->ifindex, xdp->attach_flags, &old_id);
-    int old_fd = old_id ? bpf_prog_get_fd_by_id(old_id) : -1;
-    struct bpf_prog_info old;
-    if (old_fd >= 0 && !xdp_prog_info(old_fd, &old, NULL, 0)
-        && !strcmp(old.name, mine.name)
-        && !memcmp(old.tag, mine.tag, sizeof old.tag)) {
-        /* The same program: take it over as it is. */
+    int old_cpus = old_ours ? xdp_prog_map(old_fd, "fp_cpus") : -1;
+    bool same_cpus = xdp_map_id(old_cpus) == xdp_map_id(xdp->cpus_fd);
+    xdp_close_fd(&old_cpus);
+    if (old_ours && same_cpus && !memcmp(old.tag, mine.tag, sizeof old.tag)) {
+        /* The same program, with the same CPU map: take it over as it
+         * is. */
         xdp_close_fds(port);
         error = xdp_adopt(port, old_fd);
         if (!error) {
@@ -1402,6 +1618,151 @@ xdp_deliver(struct offload *o, const char *name, const void *frame,
     return 0;
 }
 
+/* Returns true if CPU 'cpu' is online, as /sys says. */
+static bool
+xdp_cpu_online(int cpu)
+{
+    FILE *f = fopen("/sys/devices/system/cpu/online", "r");
+    bool online = false;
+    int a, b;
+
+    if (!f) {
+        return false;
+    }
+    while (!online && fscanf(f, "%d", &a) == 1) {
+        b = a;
+        int c = fgetc(f);
+        if (c == '-' && fscanf(f, "%d", &b) == 1) {
+            c = fgetc(f);
+        }
+        online = cpu >= a && cpu <= b;
+        if (c != ',') {
+            break;
+        }
+    }
+    fclose(f);
+    return online;
+}
+
+/* Makes sure that the CPU map has our queue for CPU 'cpu', with the CPU
+ * map's program.  Returns 0 or a negative errno value. */
+static int
+xdp_cpu_queue(struct xdp *xdp, uint32_t cpu)
+{
+    if (cpu >= (uint32_t) xdp->n_cpus || !xdp_cpu_online(cpu)) {
+        return -EINVAL;
+    }
+    if (xdp->queued[cpu]) {
+        return 0;
+    }
+    struct bpf_cpumap_val val = {
+        .qsize = XDP_CPU_QUEUE,
+        .bpf_prog.fd = xdp->steered_fd,
+    };
+    int error = bpf_map_update_elem(xdp->cpus_fd, &cpu, &val, BPF_ANY);
+    if (!error) {
+        VLOG_INFO("steering: a queue of %d frames for CPU %"PRIu32,
+                  XDP_CPU_QUEUE, cpu);
+        xdp->queued[cpu] = true;
+    }
+    return error;
+}
+
+static int
+xdp_steer(struct offload *o, const char *name,
+          const struct offload_steer *rules, size_t n)
+{
+    struct xdp *xdp = xdp_cast(o);
+    struct xdp_port *port = xdp_find_port(xdp, name);
+    __u32 zero = 0, n_steers = 0;
+    int error = 0;
+
+    if (!port) {
+        return -ENODEV;
+    } else if (n > FP_XDP_MAX_STEER) {
+        error = -E2BIG;
+    }
+    for (size_t i = 0; i < n && !error; i++) {
+        error = xdp_cpu_queue(xdp, rules[i].cpu);
+    }
+    /* A frame may meet old and new rules for a moment: that changes the
+     * CPU that forwards it, never what becomes of it. */
+    for (size_t i = 0; i < n && !error; i++) {
+        struct fp_xdp_steer fs;
+        memset(&fs, 0, sizeof fs);
+        fs.mask = rules[i].match.mask;
+        fp_key_and(&rules[i].match.value, &fs.mask, &fs.value);
+        fs.cpu = rules[i].cpu;
+        fs.id = rules[i].id;
+        __u32 slot = i;
+        error = bpf_map_update_elem(port->steer_fd, &slot, &fs, BPF_ANY);
+    }
+    n_steers = error ? 0 : n;
+    int error2 = bpf_map_update_elem(port->n_steer_fd, &zero, &n_steers,
+                                     BPF_ANY);
+    /* The counters of the rules that go. */
+    for (size_t i = 0; i < port->n_steers; i++) {
+        struct fp_xdp_steer_key key = {
+            .ifindex = port->ifindex,
+            .id = port->steers[i].id,
+        };
+        bool kept = false;
+        for (size_t j = 0; j < n_steers && !kept; j++) {
+            kept = rules[j].id == key.id;
+        }
+        if (!kept) {
+            bpf_map_delete_elem(xdp->steer_counts_fd, &key);
+        }
+    }
+    free(port->steers);
+    port->steers = (n_steers
+                    ? iovp_xmemdup(rules, n_steers * sizeof *rules) : NULL);
+    port->n_steers = n_steers;
+    return error ? error : error2;
+}
+
+static int
+xdp_steer_stats(struct offload *o, const char *name,
+                struct offload_steer_stats **statsp, size_t *n)
+{
+    struct xdp *xdp = xdp_cast(o);
+    struct xdp_port *port = xdp_find_port(xdp, name);
+
+    *statsp = NULL;
+    *n = 0;
+    if (!port || !port->n_steers || xdp->steer_counts_fd < 0) {
+        return 0;
+    }
+    int n_cpus = libbpf_num_possible_cpus();
+    if (n_cpus <= 0) {
+        return n_cpus ? n_cpus : -EINVAL;
+    }
+    struct fp_xdp_steer_count *counts = iovp_xmalloc(n_cpus
+                                                     * sizeof *counts);
+    *statsp = iovp_xmalloc(port->n_steers * n_cpus * sizeof **statsp);
+    for (size_t i = 0; i < port->n_steers; i++) {
+        struct fp_xdp_steer_key key = {
+            .ifindex = port->ifindex,
+            .id = port->steers[i].id,
+        };
+        if (bpf_map_lookup_elem(xdp->steer_counts_fd, &key, counts)) {
+            continue;
+        }
+        for (int cpu = 0; cpu < n_cpus; cpu++) {
+            if (counts[cpu].n_packets) {
+                (*statsp)[(*n)++] = (struct offload_steer_stats) {
+                    .id = key.id,
+                    .cpu = cpu,
+                    .n_packets = counts[cpu].n_packets,
+                    .n_bytes = counts[cpu].n_bytes,
+                };
+            }
+        }
+    }
+    free(counts);
+    return 0;
+}
+
 static void
 xdp_describe(const struct offload *o, struct ds *s)
 {
@@ -1447,5 +1808,7 @@ const struct offload_class offload_xdp_class = {
     .delivery = xdp_delivery,
     .redirect_errors = xdp_redirect_errors,
     .deliver = xdp_deliver,
+    .steer = xdp_steer,
+    .steer_stats = xdp_steer_stats,
     .describe = xdp_describe,
 };
