@@ -199,7 +199,8 @@ steer_reason(int error)
                 "without --offload, the port's profile is plain or "
                 "capture, or its fast path holds nothing yet)");
     case -EOPNOTSUPP:
-        return "the offload backend cannot steer";
+        return ("the offload backend cannot steer (xdp steers in native "
+                "mode only)");
     case -EINVAL:
         return ("one of the port's steering rules names a CPU that is not "
                 "online");

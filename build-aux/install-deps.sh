@@ -25,7 +25,8 @@ set -euo pipefail
 # TLS (OpenSSL); openvswitch-common, ovs-pki (Debian ships it there, and
 # openvswitch-pki is only a dependency package on it) and openssl, for the
 # certificates of the TLS tests; tcpdump, to see the overlay's VXLAN
-# frames on the wire (tests/overlay.at).
+# frames on the wire (tests/overlay.at); bpftool, to see the XDP fast
+# path's maps (tests/steer.at).
 
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -38,6 +39,7 @@ packages="
     openvswitch-common openssl
     ovn-central ovn-host ovn-controller-vtep
     iproute2 iputils-ping ethtool procps python3 python3-scapy iperf3 tcpdump
+    bpftool
     python3-os-ken
     groff-base man-db
     dpkg-dev debhelper lintian systemd

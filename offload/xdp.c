@@ -1679,6 +1679,10 @@ xdp_steer(struct offload *o, const char *name,
 
     if (!port) {
         return -ENODEV;
+    } else if (n && xdp->attach_flags & XDP_FLAGS_SKB_MODE) {
+        /* Generic XDP drops a redirected frame's metadata: the CPU map's
+         * program would not know where the frame goes. */
+        error = -EOPNOTSUPP;
     } else if (n > FP_XDP_MAX_STEER) {
         error = -E2BIG;
     }

@@ -24,6 +24,7 @@ TESTSUITE_AT = \
 	tests/qos.at \
 	tests/lb.at \
 	tests/capture.at \
+	tests/steer.at \
 	tests/acl.at \
 	tests/engine.at \
 	tests/idl.at \
@@ -42,7 +43,7 @@ EXTRA_DIST += $(TESTSUITE_AT) tests/testsuite tests/package.m4 \
 	tests/acl-property.py tests/engine-property.py tests/unixrpc.py \
 	tests/qos-iperf.py tests/qos-db.py \
 	tests/lb-probe.py tests/lb-db.py tests/vtepdb.py \
-	tests/capture-db.py
+	tests/capture-db.py tests/steer-db.py
 TESTSUITE = $(srcdir)/tests/testsuite
 AUTOTEST = $(AUTOM4TE) -l autotest
 DISTCLEANFILES += tests/atconfig tests/atlocal
