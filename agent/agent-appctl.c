@@ -41,8 +41,10 @@
 #include "agent/trace.h"
 #include "agent/translate.h"
 #include "agent/xlate-acl.h"
+#include "agent/xlate-capture.h"
 #include "agent/xlate-lb.h"
 #include "agent/xlate-nic.h"
+#include "agent/xlate-steer.h"
 #include "lib/control.h"
 #include "lib/util.h"
 #include "offload/fastpath.h"
@@ -173,14 +175,23 @@ agent_show(const struct agent *agent)
         .bridge = agent->bridge,
         .overlay = translate_overlay(agent->translate),
         .ports = translate_ports(agent->translate),
+        .offload = agent->nicctrl != NULL,
         .load_balancers = xlate_lb_describe(
             translate_xlb(agent->translate),
             translate_desired(agent->translate),
             ofctrl_installed(agent->ofctrl)),
+        .captures = xlate_capture_describe(
+            translate_xcap(agent->translate),
+            translate_desired(agent->translate),
+            ofctrl_installed(agent->ofctrl)),
+        .steering = xlate_steer_describe(translate_xsteer(agent->translate),
+                                         agent->nicctrl),
     };
     json_t *show = show_switch(vtep ? agent->vtep_idl : NULL,
                                ovs ? agent->ovs_idl : NULL, &spec);
     json_decref(spec.load_balancers);
+    json_decref(spec.captures);
+    json_decref(spec.steering);
     return show;
 }
 

@@ -160,6 +160,31 @@ show_overlay(const struct overlay *o)
     return json_pack("{s:o, s:o}", "tunnels", tunnels, "switches", switches);
 }
 
+/* Returns the profile that 'port' has, with or without offload. */
+static const char *
+show_profile(const struct port *port, bool offload)
+{
+    switch (port->profile) {
+    case PORT_PROFILE_PLAIN:
+        return "plain";
+    case PORT_PROFILE_OFFLOAD:
+        return "offload";
+    case PORT_PROFILE_CAPTURE:
+        return "capture";
+    case PORT_PROFILE_DEFAULT:
+    default:
+        return offload ? "offload" : "plain";
+    }
+}
+
+/* Returns a new reference to 'array', or to an empty array if it is
+ * NULL. */
+static json_t *
+show_array(json_t *array)
+{
+    return array ? json_incref(array) : json_array();
+}
+
 /* Returns a new reference to what "show" prints, as JSON: {"switch",
  * "tunnel_ip", "bridge", "ports": [{"name", "interface", "ofport", "mac",
  * "bindings"}] by name, "overlay" (see show_overlay())}, from the models
@@ -187,23 +212,24 @@ show_switch(const struct odb_idl *vtep, const struct odb_idl *ovs,
                                                         vm->iface_id));
         show_add_qos(bindings, port && !port->openflow ? port : NULL);
         json_array_append_new(ports, json_pack(
-            "{s:s, s:s, s:s, s:o, s:o, s:s?}",
+            "{s:s, s:s, s:s, s:o, s:o, s:s?, s:s?}",
             "name", vm->iface_id, "interface", vm->iface->name,
             "mac", vm->mac,
             "ofport", (vm->iface->n_ofport
                        ? json_integer(vm->iface->ofport[0]) : json_null()),
-            "bindings", bindings, "qos", q ? q->name : NULL));
+            "bindings", bindings, "qos", q ? q->name : NULL,
+            "profile", port ? show_profile(port, spec->offload) : NULL));
     }
     free(pps);
     vm_ifaces_free(vms, n_vms);
 
-    return json_pack("{s:s?, s:s?, s:s, s:o, s:O, s:o}",
+    return json_pack("{s:s?, s:s?, s:s, s:o, s:o, s:o, s:o, s:o}",
                      "switch", spec->switch_name,
                      "tunnel_ip", spec->tunnel_ip,
                      "bridge", spec->bridge, "ports", ports,
-                     "load_balancers", (spec->load_balancers
-                                        ? spec->load_balancers
-                                        : json_array()),
+                     "load_balancers", show_array(spec->load_balancers),
+                     "captures", show_array(spec->captures),
+                     "steering", show_array(spec->steering),
                      "overlay", show_overlay(spec->overlay));
 }
 
@@ -228,6 +254,19 @@ static json_int_t
 show_int(const json_t *o, const char *key)
 {
     return json_integer_value(json_object_get(o, key));
+}
+
+/* Appends to 'text' 'status', a {"state", "reason"} object. */
+static void
+show_put_status(struct ds *text, const json_t *status)
+{
+    const char *reason = json_string_value(json_object_get(status,
+                                                           "reason"));
+
+    ds_put_cstr(text, json_string_value(json_object_get(status, "state")));
+    if (reason) {
+        ds_put_format(text, " (%s)", reason);
+    }
 }
 
 /* Returns the text form of 'show', what show_switch() returned, as
@@ -259,6 +298,11 @@ show_switch_text(const json_t *show)
         ds_put_format(&text, ", interface %s, mac %s",
                       json_string_value(json_object_get(port, "interface")),
                       mac && mac[0] ? mac : "(none)");
+        const char *profile = json_string_value(json_object_get(port,
+                                                                "profile"));
+        if (profile) {
+            ds_put_format(&text, ", profile %s", profile);
+        }
         const char *port_qos = json_string_value(json_object_get(port,
                                                                  "qos"));
         if (port_qos) {
@@ -327,6 +371,61 @@ show_switch_text(const json_t *show)
                           why ? ": " : "", why ? why : "",
                           (long long int) show_int(b, "connections"));
         }
+    }
+
+    json_t *c;
+    json_array_foreach (json_object_get(show, "captures"), i, c) {
+        const char *source = json_string_value(json_object_get(c, "source"));
+        const char *dest = json_string_value(json_object_get(c,
+                                                             "destination"));
+        const char *match = json_string_value(json_object_get(c, "match"));
+        json_int_t snaplen = show_int(c, "snaplen");
+
+        ds_put_format(&text, " capture %s: ",
+                      json_string_value(json_object_get(c, "name")));
+        if (source) {
+            ds_put_format(&text, "%s %s", source, json_string_value(
+                              json_object_get(c, "direction")));
+        } else {
+            ds_put_format(&text, "logical switch %s", json_string_value(
+                              json_object_get(c, "logical_switch")));
+        }
+        ds_put_format(&text, ", %s, ", match[0] ? match : "every frame");
+        if (snaplen) {
+            ds_put_format(&text, "%lld bytes a frame", (long long) snaplen);
+        } else {
+            ds_put_cstr(&text, "whole frames");
+        }
+        ds_put_format(&text, ", to %s: ", dest ? dest : "(no port)");
+        show_put_status(&text, json_object_get(c, "status"));
+        const json_t *stats = json_object_get(c, "statistics");
+        if (stats) {
+            ds_put_format(&text, ", %lld copies",
+                          (long long) show_int(stats, "packets"));
+        }
+        ds_put_char(&text, '\n');
+    }
+    json_array_foreach (json_object_get(show, "steering"), i, c) {
+        ds_put_format(&text, " steering %s: %s %s to CPU %lld, priority "
+                      "%lld: ",
+                      json_string_value(json_object_get(c, "name")),
+                      json_string_value(json_object_get(c, "port")),
+                      json_string_value(json_object_get(c, "match")),
+                      (long long) show_int(c, "cpu"),
+                      (long long) show_int(c, "priority"));
+        show_put_status(&text, json_object_get(c, "status"));
+        const json_t *stats = json_object_get(c, "statistics");
+        const char *key;
+        json_t *value;
+        json_object_foreach (CONST_CAST(json_t *, stats), key, value) {
+            int cpu, end = 0;
+            if (sscanf(key, "cpu%d_packets%n", &cpu, &end) == 1
+                && !key[end]) {
+                ds_put_format(&text, ", CPU %d forwarded %lld", cpu,
+                              (long long) json_integer_value(value));
+            }
+        }
+        ds_put_char(&text, '\n');
     }
 
     const json_t *overlay = json_object_get(show, "overlay");

@@ -22,6 +22,7 @@
  * functions of the databases' models. */
 
 #include <jansson.h>
+#include <stdbool.h>
 
 struct odb_idl;
 struct overlay;
@@ -33,7 +34,10 @@ struct show_spec {
     const struct overlay *overlay;  /* As translation last read it, or
                                      * NULL. */
     const struct ports *ports;  /* As translation last read them. */
+    bool offload;               /* iovpd runs with --offload. */
     json_t *load_balancers;     /* xlate_lb_describe()'s, or NULL. */
+    json_t *captures;           /* xlate_capture_describe()'s, or NULL. */
+    json_t *steering;           /* xlate_steer_describe()'s, or NULL. */
 };
 
 json_t *show_switch(const struct odb_idl *vtep, const struct odb_idl *ovs,

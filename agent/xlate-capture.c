@@ -339,6 +339,38 @@ xlate_capture_status(const struct xlate_capture *xc,
     return all;
 }
 
+/* Returns what "show" prints of the captures of this switch's ports: an
+ * array of {"name", "source" or "logical_switch", "direction", "match",
+ * "snaplen", "destination", "status", "statistics"} by UUID, the status
+ * and statistics as xlate_capture_status() gives them. */
+json_t *
+xlate_capture_describe(const struct xlate_capture *xc,
+                       const struct desired *desired,
+                       const struct oflow_table *installed)
+{
+    json_t *status = xlate_capture_status(xc, desired, installed);
+    json_t *all = json_array();
+
+    for (size_t i = 0; i < xc->n; i++) {
+        const struct capture *c = &xc->captures[i];
+        json_t *s = json_object_get(status, c->uuid);
+        if (!s) {
+            continue;
+        }
+        json_array_append_new(all, json_pack(
+            "{s:s, s:s?, s:s?, s:s, s:s, s:i, s:s?, s:O, s:O?}",
+            "name", c->name, "source", c->source, "logical_switch", c->ls,
+            "direction", (c->ingress && c->egress ? "both"
+                          : c->ingress ? "ingress" : "egress"),
+            "match", c->match, "snaplen", c->snaplen,
+            "destination", c->dest,
+            "status", json_object_get(s, "status"),
+            "statistics", json_object_get(s, "statistics")));
+    }
+    json_decref(status);
+    return all;
+}
+
 /* Stores in '*punts' (malloc()'d) and '*n' the matches of what VM port
  * 'port' sends that a capture selects and OVS must see, so that it copies
  * it: what a capture of the port's ingress, or of a logical switch the

@@ -54,6 +54,9 @@ bool xlate_capture_run(struct xlate_capture *, const struct odb_idl *vtep,
 json_t *xlate_capture_status(const struct xlate_capture *,
                              const struct desired *,
                              const struct oflow_table *installed);
+json_t *xlate_capture_describe(const struct xlate_capture *,
+                               const struct desired *,
+                               const struct oflow_table *installed);
 void xlate_capture_punts(const struct xlate_capture *, const struct port *,
                          struct fp_match **, size_t *n);
 bool xlate_capture_watches(const struct xlate_capture *,

@@ -270,3 +270,27 @@ xlate_steer_status(const struct xlate_steer *xs, const struct nicctrl *nc)
     free(stats);
     return all;
 }
+
+/* Returns what "show" prints of the steering rules of this switch's ports:
+ * an array of {"name", "port", "match", "cpu", "priority", "status",
+ * "statistics"} in the order they apply, the status and statistics as
+ * xlate_steer_status() gives them. */
+json_t *
+xlate_steer_describe(const struct xlate_steer *xs, const struct nicctrl *nc)
+{
+    json_t *status = xlate_steer_status(xs, nc);
+    json_t *all = json_array();
+
+    for (size_t i = 0; i < xs->n; i++) {
+        const struct steering *s = &xs->rules[i];
+        json_t *o = json_object_get(status, s->uuid);
+        json_array_append_new(all, json_pack(
+            "{s:s, s:s, s:s, s:I, s:i, s:O, s:O}",
+            "name", s->name, "port", s->port, "match", s->match,
+            "cpu", (json_int_t) s->rule.cpu, "priority", s->priority,
+            "status", json_object_get(o, "status"),
+            "statistics", json_object_get(o, "statistics")));
+    }
+    json_decref(status);
+    return all;
+}

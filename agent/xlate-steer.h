@@ -50,5 +50,7 @@ void xlate_steer_port(const struct xlate_steer *, const struct port *,
                       struct offload_steer **, size_t *n);
 json_t *xlate_steer_status(const struct xlate_steer *,
                            const struct nicctrl *);
+json_t *xlate_steer_describe(const struct xlate_steer *,
+                             const struct nicctrl *);
 
 #endif /* agent/xlate-steer.h */
