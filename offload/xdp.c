@@ -157,7 +157,7 @@ xdp_libbpf_log(enum libbpf_print_level level, const char *format,
     return 0;
 }
 
-static void xdp_object_select(struct bpf_object *, enum xdp_part);
+static int xdp_object_open(enum xdp_part, struct bpf_object **);
 
 static void
 xdp_errors_close(struct xdp *xdp)
@@ -180,17 +180,13 @@ xdp_errors_close(struct xdp *xdp)
 static void
 xdp_errors_open(struct xdp *xdp)
 {
-    LIBBPF_OPTS(bpf_object_open_opts, oopts, .object_name = "iovp");
-    struct bpf_object *obj = bpf_object__open_mem(offload_xdp_prog,
-                                                  offload_xdp_prog_size,
-                                                  &oopts);
-    int error = libbpf_get_error(obj);
+    struct bpf_object *obj;
+    int error = xdp_object_open(XDP_PART_ERRORS, &obj);
     const char *what = "opening the object";
     if (error) {
         goto fail;
     }
     xdp->errors_obj = obj;
-    xdp_object_select(obj, XDP_PART_ERRORS);
 
     /* Only our namespace's devices: ifindexes are per namespace.  The
      * program's read-only data is 'fp_netns' alone. */
@@ -514,6 +510,24 @@ xdp_object_select(struct bpf_object *obj, enum xdp_part part)
     }
 }
 
+/* Opens the object built into iovpd, to load the part 'part' of it, and
+ * stores it in '*objp'.  Returns 0 or a negative errno value. */
+static int
+xdp_object_open(enum xdp_part part, struct bpf_object **objp)
+{
+    LIBBPF_OPTS(bpf_object_open_opts, oopts, .object_name = "iovp");
+    struct bpf_object *obj = bpf_object__open_mem(offload_xdp_prog,
+                                                  offload_xdp_prog_size,
+                                                  &oopts);
+    int error = libbpf_get_error(obj);
+
+    *objp = error ? NULL : obj;
+    if (!error) {
+        xdp_object_select(obj, part);
+    }
+    return error;
+}
+
 /* Returns a new fd for the map called 'name' that the program of 'prog_fd'
  * uses, or -1. */
 static int
@@ -570,15 +584,11 @@ xdp_steering_ensure(struct xdp *xdp, int old_fd)
         xdp->cpus_fd = xdp_prog_map(old_fd, "fp_cpus");
     }
 
-    LIBBPF_OPTS(bpf_object_open_opts, oopts, .object_name = "iovp");
-    struct bpf_object *obj = bpf_object__open_mem(offload_xdp_prog,
-                                                  offload_xdp_prog_size,
-                                                  &oopts);
-    int error = libbpf_get_error(obj);
+    struct bpf_object *obj;
+    int error = xdp_object_open(XDP_PART_STEERING, &obj);
     if (error) {
         return error;
     }
-    xdp_object_select(obj, XDP_PART_STEERING);
     struct bpf_map *cpus = bpf_object__find_map_by_name(obj, "fp_cpus");
     struct bpf_map *counts = bpf_object__find_map_by_name(obj,
                                                           "fp_steer_counts");
@@ -623,11 +633,8 @@ xdp_steering_ensure(struct xdp *xdp, int old_fd)
 static int
 xdp_load(struct xdp *xdp, struct xdp_port *port)
 {
-    LIBBPF_OPTS(bpf_object_open_opts, oopts, .object_name = "iovp");
-    struct bpf_object *obj = bpf_object__open_mem(offload_xdp_prog,
-                                                  offload_xdp_prog_size,
-                                                  &oopts);
-    int error = libbpf_get_error(obj);
+    struct bpf_object *obj;
+    int error = xdp_object_open(XDP_PART_PORT, &obj);
     if (error) {
         return error;
     }
@@ -638,7 +645,6 @@ xdp_load(struct xdp *xdp, struct xdp_port *port)
         return -ENOENT;
     }
     bpf_map__set_max_entries(entries, xdp->max_entries);
-    xdp_object_select(obj, XDP_PART_PORT);
     error = (bpf_map__reuse_fd(bpf_object__find_map_by_name(obj, "fp_cpus"),
                                xdp->cpus_fd)
              || bpf_map__reuse_fd(bpf_object__find_map_by_name(
