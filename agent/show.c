@@ -421,8 +421,16 @@ show_switch_text(const json_t *show)
             int cpu, end = 0;
             if (sscanf(key, "cpu%d_packets%n", &cpu, &end) == 1
                 && !key[end]) {
+                char drops_key[32];
+                snprintf(drops_key, sizeof drops_key, "cpu%d_queue_drops",
+                         cpu);
+                json_int_t drops = show_int(stats, drops_key);
                 ds_put_format(&text, ", CPU %d forwarded %lld", cpu,
                               (long long) json_integer_value(value));
+                if (drops) {
+                    ds_put_format(&text, " (its queue dropped %lld)",
+                                  (long long) drops);
+                }
             }
         }
         ds_put_char(&text, '\n');

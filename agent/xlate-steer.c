@@ -213,8 +213,8 @@ steer_reason(int error)
 
 /* Returns what iovpd reports of the steering rules of this switch's ports:
  * {"UUID": {"status": {"state", "reason"}, "statistics": {"packets",
- * "bytes", "cpuN_packets", "cpuN_bytes"...}}}, with 'nc' the NIC (or NULL
- * without offload). */
+ * "bytes", "cpuN_packets", "cpuN_bytes", "cpuN_queue_drops"...}}}, with
+ * 'nc' the NIC (or NULL without offload). */
 json_t *
 xlate_steer_status(const struct xlate_steer *xs, const struct nicctrl *nc)
 {
@@ -257,6 +257,10 @@ xlate_steer_status(const struct xlate_steer *xs, const struct nicctrl *nc)
                          stats[j].cpu);
                 json_object_set_new(counts, key,
                                     json_integer(stats[j].n_bytes));
+                snprintf(key, sizeof key, "cpu%"PRIu32"_queue_drops",
+                         stats[j].cpu);
+                json_object_set_new(counts, key,
+                                    json_integer(stats[j].n_queue_drops));
                 packets += stats[j].n_packets;
                 bytes += stats[j].n_bytes;
             }

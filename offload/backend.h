@@ -70,6 +70,8 @@ struct offload_steer_stats {
     uint32_t cpu;
     uint64_t n_packets;
     uint64_t n_bytes;
+    uint64_t n_queue_drops;     /* Frames that the CPU's queue dropped, of
+                                 * every port's rules to that CPU. */
 };
 
 struct offload_class {
@@ -172,7 +174,8 @@ struct offload_class {
 
     /* Stores in '*statsp' (malloc()'d) and '*n' what 'port''s steering
      * rules sent through each CPU, as counted on that CPU: an element for
-     * each rule and CPU that counted a frame. */
+     * each rule and CPU that counted a frame, and for each rule and the
+     * CPU it names. */
     int (*steer_stats)(struct offload *, const char *port,
                        struct offload_steer_stats **statsp, size_t *n);
 

@@ -140,6 +140,11 @@ struct fp_xdp_steer_count {
  * per namespace. */
 #define FP_XDP_MAX_ERROR_KEYS 4096
 
+/* A third program, on xdp:xdp_cpumap_enqueue, counts there the frames that
+ * a full queue of steering's CPU map (the one whose id the loader writes
+ * in 'fp_cpus_id') dropped, under the key (0, FP_XDP_CPU_TARGET | CPU). */
+#define FP_XDP_CPU_TARGET 0x80000000u
+
 struct fp_xdp_error_key {
     __u32 from_ifindex;
     __u32 to_ifindex;

@@ -392,6 +392,13 @@ struct {
 
 const volatile __u32 fp_netns = 0;
 
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u32);
+} fp_cpus_id SEC(".maps");
+
 /* What the tracepoint programs read of the kernel's structures, relocated
  * by libbpf against the kernel's BTF (CO-RE): the layouts are not
  * assumed. */
@@ -412,6 +419,22 @@ struct net_device {
     possible_net_t nd_net;
 } __attribute__((preserve_access_index));
 
+/* Adds 'n' to the count of frames lost under 'key'. */
+static __always_inline void
+count_key(const struct fp_xdp_error_key *key, __u64 n)
+{
+    __u64 *count = bpf_map_lookup_elem(&fp_redirect_errors, key);
+    if (!count) {
+        __u64 zero = 0;
+        bpf_map_update_elem(&fp_redirect_errors, key, &zero, BPF_NOEXIST);
+        count = bpf_map_lookup_elem(&fp_redirect_errors, key);
+        if (!count) {
+            return;
+        }
+    }
+    __sync_fetch_and_add(count, n);
+}
+
 /* Adds 'n' to the count of frames lost on their way from 'from' to the
  * device of ifindex 'to', if 'from' is in our namespace. */
 static __always_inline void
@@ -427,16 +450,7 @@ count_error(const struct net_device *from, __u32 to, __u64 n)
         .from_ifindex = from->ifindex,
         .to_ifindex = to,
     };
-    __u64 *count = bpf_map_lookup_elem(&fp_redirect_errors, &key);
-    if (!count) {
-        __u64 zero = 0;
-        bpf_map_update_elem(&fp_redirect_errors, &key, &zero, BPF_NOEXIST);
-        count = bpf_map_lookup_elem(&fp_redirect_errors, &key);
-        if (!count) {
-            return;
-        }
-    }
-    __sync_fetch_and_add(count, n);
+    count_key(&key, n);
 }
 
 #define FP_BPF_MAP_TYPE_UNSPEC 0
@@ -473,6 +487,29 @@ iovp_devmap_xmit(unsigned long long *ctx)
 
     if (to && drops > 0) {
         count_error(from, to->ifindex, drops);
+    }
+    return 0;
+}
+
+/* xdp:xdp_cpumap_enqueue, TP_PROTO(map_id, processed, drops, to_cpu): a
+ * flush of frames into the queue of CPU 'to_cpu' of a CPU map, which
+ * dropped 'drops' of them (the queue was full). */
+SEC("tp_btf/xdp_cpumap_enqueue")
+int
+iovp_cpumap_enqueue(unsigned long long *ctx)
+{
+    int map_id = ctx[0];
+    unsigned int drops = ctx[2];
+    int to_cpu = ctx[3];
+    __u32 zero = 0;
+    const __u32 *ours = bpf_map_lookup_elem(&fp_cpus_id, &zero);
+
+    if (drops && ours && *ours && map_id == *ours && to_cpu >= 0) {
+        struct fp_xdp_error_key key = {
+            .from_ifindex = 0,
+            .to_ifindex = FP_XDP_CPU_TARGET | to_cpu,
+        };
+        count_key(&key, drops);
     }
     return 0;
 }

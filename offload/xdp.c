@@ -113,8 +113,9 @@ struct xdp {
     /* The tracepoint programs that count redirected frames the kernel
      * lost (xdp_errors_open()), or null if they could not be attached. */
     struct bpf_object *errors_obj;
-    struct bpf_link *errors_links[2];
+    struct bpf_link *errors_links[3];
     int errors_fd;              /* Their map, fp_redirect_errors. */
+    int cpus_id_fd;             /* fp_cpus_id. */
 
     /* Steering's maps and the CPU map's program, which every port's
      * program shares (xdp_steering_ensure()): -1 until loaded or taken
@@ -169,6 +170,7 @@ xdp_errors_close(struct xdp *xdp)
     bpf_object__close(xdp->errors_obj);
     xdp->errors_obj = NULL;
     xdp->errors_fd = -1;
+    xdp->cpus_id_fd = -1;
 }
 
 /* Loads and attaches the programs of the object built into iovpd that
@@ -205,7 +207,9 @@ xdp_errors_open(struct xdp *xdp)
         goto fail;
     }
     what = "attaching them";
-    static const char *progs[] = { "iovp_redirect_err", "iovp_devmap_xmit" };
+    static const char *progs[] = {
+        "iovp_redirect_err", "iovp_devmap_xmit", "iovp_cpumap_enqueue",
+    };
     for (size_t i = 0; i < IOVP_ARRAY_SIZE(progs); i++) {
         struct bpf_program *prog = bpf_object__find_program_by_name(
             obj, progs[i]);
@@ -219,13 +223,16 @@ xdp_errors_open(struct xdp *xdp)
     struct bpf_map *map = bpf_object__find_map_by_name(obj,
                                                        "fp_redirect_errors");
     xdp->errors_fd = map ? bpf_map__fd(map) : -1;
-    if (xdp->errors_fd < 0) {
+    map = bpf_object__find_map_by_name(obj, "fp_cpus_id");
+    xdp->cpus_id_fd = map ? bpf_map__fd(map) : -1;
+    if (xdp->errors_fd < 0 || xdp->cpus_id_fd < 0) {
         error = -ENOENT;
         what = "finding their map";
         goto fail;
     }
     VLOG_INFO("counting redirect errors on the tracepoints "
-              "xdp:xdp_redirect_err and xdp:xdp_devmap_xmit");
+              "xdp:xdp_redirect_err, xdp:xdp_devmap_xmit and "
+              "xdp:xdp_cpumap_enqueue");
     return;
 
 fail:
@@ -283,7 +290,7 @@ xdp_open(const char *options, struct offload **op)
         return error;
     }
     libbpf_set_print(xdp_libbpf_log);
-    xdp->errors_fd = -1;
+    xdp->errors_fd = xdp->cpus_id_fd = -1;
     xdp->cpus_fd = xdp->steer_counts_fd = xdp->steered_fd = -1;
     xdp_errors_open(xdp);
     *op = &xdp->up;
@@ -614,6 +621,12 @@ xdp_steering_ensure(struct xdp *xdp, int old_fd)
         xdp->n_cpus = bpf_map__max_entries(cpus);
         xdp->queued = iovp_xzalloc(MAX(xdp->n_cpus, 1)
                                    * sizeof *xdp->queued);
+
+        /* For the count of what its queues drop. */
+        __u32 zero = 0, id = xdp_map_id(xdp->cpus_fd);
+        if (xdp->cpus_id_fd >= 0) {
+            bpf_map_update_elem(xdp->cpus_id_fd, &zero, &id, BPF_ANY);
+        }
     }
     bpf_object__close(obj);
     if (!error && (xdp->steered_fd < 0 || xdp->cpus_fd < 0
@@ -1756,15 +1769,23 @@ xdp_steer_stats(struct offload *o, const char *name,
             .id = port->steers[i].id,
         };
         if (bpf_map_lookup_elem(xdp->steer_counts_fd, &key, counts)) {
-            continue;
+            memset(counts, 0, n_cpus * sizeof *counts);
         }
         for (int cpu = 0; cpu < n_cpus; cpu++) {
-            if (counts[cpu].n_packets) {
+            if (counts[cpu].n_packets || cpu == port->steers[i].cpu) {
+                struct fp_xdp_error_key ekey = {
+                    .to_ifindex = FP_XDP_CPU_TARGET | cpu,
+                };
+                __u64 dropped = 0;
+                if (xdp->errors_fd >= 0) {
+                    bpf_map_lookup_elem(xdp->errors_fd, &ekey, &dropped);
+                }
                 (*statsp)[(*n)++] = (struct offload_steer_stats) {
                     .id = key.id,
                     .cpu = cpu,
                     .n_packets = counts[cpu].n_packets,
                     .n_bytes = counts[cpu].n_bytes,
+                    .n_queue_drops = dropped,
                 };
             }
         }
