@@ -102,8 +102,9 @@ capture_ask(const struct ofctl_capture_options *o, const char *command,
         return EXIT_FAILURE;
     } else if (error) {
         const char *s = json_string_value(error);
-        fprintf(stderr, "%s: %s: %s\n", ovs_get_program_name(), command,
-                s ? s : "iovpd returned an error");
+        s = s ? s : "iovpd returned an error";
+        fprintf(stderr, "%s: %s: %.*s\n", ovs_get_program_name(), command,
+                (int) strcspn(s, "\n"), s);
         json_decref(error);
         json_decref(result);
         return 2;
