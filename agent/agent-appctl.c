@@ -1084,6 +1084,7 @@ agent_appctl_register(struct agent *agent)
     };
 
     control_register_vlog(agent->control);
+    agent_capture_register(agent);
     for (size_t i = 0; i < IOVP_ARRAY_SIZE(cmds); i++) {
         control_register(agent->control, cmds[i].name, cmds[i].usage,
                          cmds[i].min_args, cmds[i].max_args, cmds[i].cb,

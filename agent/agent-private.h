@@ -28,6 +28,8 @@
  *   agent/agent-stats.c      the flows' counters, read every few seconds,
  *                            and the statistics reported from them;
  *   agent/agent-appctl.c     the control commands;
+ *   agent/agent-capture.c    the capture sessions ("iovp-ofctl capture")
+ *                            and their control commands;
  *   agent/agent-northbound.c the OpenFlow northbound's connections
  *                            (northbound/switch.h is the switch itself).
  *
@@ -146,6 +148,13 @@ struct agent {
     struct ovs_list waiters;
     struct ovs_list flows_reading;
     struct ovs_list flows_next;
+
+    /* agent-capture.c's: the capture sessions ("struct agent_capture"s),
+     * the timer that looks for their clients while there are any, and the
+     * number in the name of the next one's device. */
+    struct ovs_list captures;
+    uv_timer_t capture_timer;
+    unsigned int capture_serial;
 };
 
 /* agent.c. */
@@ -177,6 +186,13 @@ void agent_northbound_close(struct agent *);
 void agent_northbound_run(struct agent *);
 void agent_northbound_read_nic(struct agent *);
 json_t *agent_northbound_status(const struct agent *);
+
+/* agent-capture.c. */
+void agent_capture_init(struct agent *);
+void agent_capture_close(struct agent *);
+void agent_capture_register(struct agent *);
+void agent_capture_run(struct agent *);
+void agent_capture_answer(struct agent *);
 
 /* agent-appctl.c. */
 void agent_appctl_register(struct agent *);

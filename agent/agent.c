@@ -136,7 +136,9 @@ agent_run(struct agent *agent)
     agent_flows_read(agent);
     translate_hostname_changed(agent->translate);
     agent_reconcile_databases(agent, vtep, ovs);
+    agent_capture_run(agent);
     agent_reconcile_flows(agent, vtep, ovs);
+    agent_capture_answer(agent);
     agent_reconcile_tunnels(agent, vtep, ovs);
     agent_northbound_run(agent);
 }
@@ -303,6 +305,7 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
     ovs_list_init(&agent->flows_reading);
     ovs_list_init(&agent->flows_next);
     ovs_list_init(&agent->nb_peers);
+    ovs_list_init(&agent->captures);
     agent->bridge = iovp_xstrdup(options->bridge ? options->bridge
                                  : "br-int");
     agent->datapath_type = (options->datapath_type
@@ -411,6 +414,7 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
 
     /* Nothing fails from here on. */
     agent_appctl_register(agent);
+    agent_capture_init(agent);
     uv_idle_init(loop, &agent->run);
     uv_timer_init(loop, &agent->retry);
     uv_timer_init(loop, &agent->ports);
@@ -480,6 +484,7 @@ agent_shutdown(struct agent *agent)
     }
     agent->exiting = true;
     VLOG_INFO("shutting down");
+    agent_capture_close(agent);
     agent_close(agent);
     uv_close((uv_handle_t *) &agent->run, NULL);
     uv_close((uv_handle_t *) &agent->retry, NULL);

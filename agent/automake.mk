@@ -6,6 +6,7 @@ agent_libagent_a_SOURCES = \
 	agent/acl.c \
 	agent/acl.h \
 	agent/agent-appctl.c \
+	agent/agent-capture.c \
 	agent/agent-northbound.c \
 	agent/agent-private.h \
 	agent/agent-reconcile.c \

@@ -280,6 +280,106 @@ bridge_ensure_tunnels(const struct odb_idl *ovs, const char *bridge,
     return odb_txn_finish(ops, "iovpd: the overlay's tunnels");
 }
 
+/* Returns a new reference to the operations of a transaction that gives
+ * the integration bridge, which exists, one internal port for each of the
+ * 'n' capture sessions' devices 'devices' (named as the device, with
+ * external_ids:iovp-capture "true"), and takes away every other port with
+ * that mark: the ports of sessions that ended, and of an iovpd that ended
+ * without taking its ports away.  NULL when there is nothing to do. */
+json_t *
+bridge_ensure_capture_ports(const struct odb_idl *ovs, const char *bridge,
+                            const char *const *devices, size_t n)
+{
+    const struct vswitch_bridge *br = vswitch_bridge_find_by_string(
+        ovs, VSWITCH_BRIDGE_COL_NAME, bridge);
+    if (!br) {
+        return NULL;
+    }
+
+    json_t *ops = json_array();
+    struct shash present = SHASH_INITIALIZER(&present);
+    for (size_t i = 0; i < br->n_ports; i++) {
+        const struct vswitch_port *port = br->ports[i];
+        if (port->n_interfaces != 1
+            || !odb_idl_map_get(port->interfaces[0]->key_external_ids,
+                                port->interfaces[0]->value_external_ids,
+                                port->interfaces[0]->n_external_ids,
+                                "iovp-capture")) {
+            continue;
+        }
+        bool wanted = false;
+        for (size_t j = 0; !wanted && j < n; j++) {
+            wanted = !strcmp(devices[j], port->name);
+        }
+        if (wanted) {
+            shash_add_once(&present, port->name, NULL);
+        } else {
+            json_array_append_new(ops, json_pack(
+                "{s:s, s:s, s:o, s:[[s, s, o]]}",
+                "op", "mutate", "table", "Bridge",
+                "where", odb_idl_row_where(&br->header_),
+                "mutations", "ports", "delete",
+                odb_idl_row_uuid(&port->header_)));
+        }
+    }
+
+    for (size_t i = 0; i < n; i++) {
+        if (shash_find(&present, devices[i])
+            || vswitch_port_find_by_string(ovs, VSWITCH_PORT_COL_NAME,
+                                           devices[i])) {
+            /* Made already, or a name that someone else's port has: the
+             * session waits (and its client gives up). */
+            continue;
+        }
+        char iface[32], port[32];
+        snprintf(iface, sizeof iface, "iface%zu", i);
+        snprintf(port, sizeof port, "port%zu", i);
+        json_array_append_new(ops, json_pack(
+            "{s:s, s:s, s:{s:s, s:s, s:[s, [[s, s]]]}, s:s}",
+            "op", "insert", "table", "Interface",
+            "row", "name", devices[i], "type", "internal",
+            "external_ids", "map", "iovp-capture", "true",
+            "uuid-name", iface));
+        json_array_append_new(ops, json_pack(
+            "{s:s, s:s, s:{s:s, s:[s, s]}, s:s}",
+            "op", "insert", "table", "Port",
+            "row", "name", devices[i], "interfaces", "named-uuid", iface,
+            "uuid-name", port));
+        json_array_append_new(ops, json_pack(
+            "{s:s, s:s, s:o, s:[[s, s, [s, s]]]}",
+            "op", "mutate", "table", "Bridge",
+            "where", odb_idl_row_where(&br->header_),
+            "mutations", "ports", "insert", "named-uuid", port));
+    }
+    shash_destroy(&present);
+    return odb_txn_finish(ops, "iovpd: capture ports");
+}
+
+/* Returns the OpenFlow port of capture port 'device' on 'bridge' in 'ovs'
+ * (bridge_ensure_capture_ports()), or -1 if it has none (yet). */
+int
+bridge_capture_ofport(const struct odb_idl *ovs, const char *bridge,
+                      const char *device)
+{
+    const struct vswitch_bridge *br = vswitch_bridge_find_by_string(
+        ovs, VSWITCH_BRIDGE_COL_NAME, bridge);
+
+    for (size_t i = 0; br && i < br->n_ports; i++) {
+        const struct vswitch_port *port = br->ports[i];
+        if (port->n_interfaces == 1 && !strcmp(port->name, device)) {
+            const struct vswitch_interface *iface = port->interfaces[0];
+            if (!odb_idl_map_get(iface->key_external_ids,
+                                 iface->value_external_ids,
+                                 iface->n_external_ids, "iovp-capture")) {
+                return -1;
+            }
+            return (iface->n_ofport && iface->ofport[0] > 0
+                    && iface->ofport[0] < 0xff00 ? iface->ofport[0] : -1);
+        }
+    }
+    return -1;
+}
+
 /* Returns true if the integration bridge is as iovpd needs it, in the
  * database ('ovs') and in ovs-vswitchd: bridge_ensure() has nothing to do,
  * and ovs-vswitchd has applied every configuration committed so far

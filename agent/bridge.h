@@ -28,10 +28,13 @@
  * else is changed, the datapath type included.
  *
  * The overlay's tunnels are VXLAN ports of the bridge that iovpd makes and
- * takes away as remote VTEPs come and go (bridge_ensure_tunnels()). */
+ * takes away as remote VTEPs come and go (bridge_ensure_tunnels()); the
+ * capture sessions' internal ports, those that iovpd makes and takes away
+ * as sessions come and go (bridge_ensure_capture_ports()). */
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 struct odb_idl;
 struct overlay;
@@ -46,6 +49,11 @@ json_t *bridge_ensure(const struct odb_idl *ovs,
 json_t *bridge_ensure_tunnels(const struct odb_idl *ovs, const char *bridge,
                               const struct overlay *,
                               const char *tunnel_ip);
+json_t *bridge_ensure_capture_ports(const struct odb_idl *ovs,
+                                    const char *bridge,
+                                    const char *const *devices, size_t n);
+int bridge_capture_ofport(const struct odb_idl *ovs, const char *bridge,
+                          const char *device);
 bool bridge_is_ready(const struct odb_idl *ovs, const struct bridge_spec *);
 
 #endif /* agent/bridge.h */

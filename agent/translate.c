@@ -60,6 +60,7 @@ struct translate {
                                      * Iovp_LB_Backend rows. */
     struct engine_node vtep_captures;   /* Iovp_Capture rows. */
     struct engine_node vtep_steering;   /* Iovp_Steering rows. */
+    struct engine_node capture_sessions;    /* iovpd's own captures. */
 
     /* Nodes. */
     struct engine_node ports;
@@ -120,8 +121,11 @@ struct translate {
     /* 'lbs''s data. */
     struct xlate_lb *xlb;
 
-    /* 'captures''s data. */
+    /* 'captures''s data, and 'sessions''s: the captures that iovpd keeps
+     * itself (translate_set_capture_sessions()). */
     struct xlate_capture *xcap;
+    struct xlate_capture_session *sessions;
+    size_t n_sessions;
 
     /* 'steering''s data. */
     struct xlate_steer *xsteer;
@@ -775,8 +779,8 @@ translate_captures_run(struct engine_node *node)
 {
     struct translate *t = node->data;
 
-    return (xlate_capture_run(t->xcap, t->vtep_idl, t->ports_cur,
-                              &t->desired)
+    return (xlate_capture_run(t->xcap, t->vtep_idl, t->sessions,
+                              t->n_sessions, t->ports_cur, &t->desired)
             ? ENGINE_CHANGED : ENGINE_UNCHANGED);
 }
 
@@ -832,6 +836,59 @@ translate_node_init(struct translate *t, struct engine_node *node,
     node->run = run;
 }
 
+static void
+translate_sessions_free(struct xlate_capture_session *sessions, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(sessions[i].device);
+        free(sessions[i].source);
+        free(sessions[i].match);
+    }
+    free(sessions);
+}
+
+static bool
+translate_session_equal(const struct xlate_capture_session *a,
+                        const struct xlate_capture_session *b)
+{
+    return (!strcmp(a->device, b->device)
+            && !strcmp(a->source, b->source)
+            && !strcmp(a->match, b->match)
+            && a->snaplen == b->snaplen
+            && a->dest_ofport == b->dest_ofport);
+}
+
+/* Sets the captures that iovpd keeps itself, the 'n' 'sessions' (copied),
+ * which the next run translates along with the Iovp_Capture rows: a
+ * change of the 'sessions' input if they differ from the last. */
+void
+translate_set_capture_sessions(struct translate *t,
+                               const struct xlate_capture_session *sessions,
+                               size_t n)
+{
+    bool same = n == t->n_sessions;
+    for (size_t i = 0; same && i < n; i++) {
+        same = translate_session_equal(&sessions[i], &t->sessions[i]);
+    }
+    if (same) {
+        return;
+    }
+
+    translate_sessions_free(t->sessions, t->n_sessions);
+    t->sessions = iovp_xmalloc(MAX(n, 1) * sizeof *t->sessions);
+    for (size_t i = 0; i < n; i++) {
+        t->sessions[i] = (struct xlate_capture_session) {
+            .device = iovp_xstrdup(sessions[i].device),
+            .source = iovp_xstrdup(sessions[i].source),
+            .match = iovp_xstrdup(sessions[i].match),
+            .snaplen = sessions[i].snaplen,
+            .dest_ofport = sessions[i].dest_ofport,
+        };
+    }
+    t->n_sessions = n;
+    engine_input_changed(&t->capture_sessions);
+}
+
 /* Creates the translation as 'options' say, with its engine: nothing
  * translated yet. */
 struct translate *
@@ -877,6 +934,7 @@ translate_create(const struct translate_options *options)
     translate_node_init(t, &t->lbs, "lbs", translate_lbs_run);
     translate_node_init(t, &t->vtep_captures, "vtep_captures", NULL);
     translate_node_init(t, &t->vtep_steering, "vtep_steering", NULL);
+    translate_node_init(t, &t->capture_sessions, "sessions", NULL);
     translate_node_init(t, &t->captures, "captures",
                         translate_captures_run);
     translate_node_init(t, &t->steering, "steering", translate_steering_run);
@@ -915,6 +973,7 @@ translate_create(const struct translate_options *options)
     engine_add_input(&t->captures, &t->vtep_captures, NULL);
     engine_add_input(&t->captures, &t->ports, NULL);
     engine_add_input(&t->captures, &t->vtep_overlay, NULL);
+    engine_add_input(&t->captures, &t->capture_sessions, NULL);
     engine_add_input(&t->nic, &t->captures, NULL);
     engine_add_input(&t->steering, &t->vtep_steering, NULL);
     engine_add_input(&t->steering, &t->ports, NULL);
@@ -935,6 +994,7 @@ translate_create(const struct translate_options *options)
     engine_add_node(&t->engine, &t->vtep_lbs);
     engine_add_node(&t->engine, &t->vtep_captures);
     engine_add_node(&t->engine, &t->vtep_steering);
+    engine_add_node(&t->engine, &t->capture_sessions);
     engine_add_node(&t->engine, &t->ports);
     engine_add_node(&t->engine, &t->overlay);
     engine_add_node(&t->engine, &t->pipeline);
@@ -958,6 +1018,7 @@ translate_destroy(struct translate *t)
         xlate_lb_destroy(t->xlb);
         xlate_capture_destroy(t->xcap);
         xlate_steer_destroy(t->xsteer);
+        translate_sessions_free(t->sessions, t->n_sessions);
         desired_destroy(&t->desired);
         ports_destroy(&t->readings[0]);
         ports_destroy(&t->readings[1]);

@@ -28,14 +28,20 @@
  *   ports         ovs_ports, identity, vtep_ports
  *   pipeline      ports (h)
  *   acls          ports (h), vtep_acls (h)
- *   nic           ports, pipeline, acls, counters
+ *   nic           ports, pipeline, acls, counters, openflow, lbs,
+ *                 captures
  *   acl_faults    acls (h), acl_status
+ *   lbs           vtep_lbs, ports, vtep_overlay
+ *   captures      vtep_captures, ports, vtep_overlay, sessions
  *
  * where the inputs are: ovs_ports, the bridge's ports and interfaces;
  * identity, the switch's name and tunnel address; vtep_ports, the
  * Physical_Switch, Physical_Port, Logical_Switch and Iovp_Port rows and
  * the ACLs' names; vtep_acls, the ACL and ACL_entry rows changed;
- * acl_status, their fault statuses; counters, the switch's flow counters.
+ * acl_status, their fault statuses; counters, the switch's flow counters;
+ * vtep_lbs and vtep_captures, the Iovp_Load_Balancer, Iovp_LB_Backend and
+ * Iovp_Capture rows; sessions, the captures that iovpd keeps itself for
+ * "iovp-ofctl capture" (translate_set_capture_sessions()).
  *
  * 'ports' reads the VM ports (agent/ports.h), with their faults and the
  * ACLs that their bindings use, and finds which ports and logical
@@ -53,6 +59,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 struct desired;
 struct nbswitch;
@@ -86,6 +93,10 @@ void translate_openflow_changing(struct translate *);
 void translate_openflow_changed(struct translate *);
 void translate_hostname_changed(struct translate *);
 void translate_force_recompute(struct translate *);
+struct xlate_capture_session;
+void translate_set_capture_sessions(struct translate *,
+                                    const struct xlate_capture_session *,
+                                    size_t n);
 
 void translate_identity(const struct translate *, bool ovs_current,
                         const char **namep, const char **ipp);

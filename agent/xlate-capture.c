@@ -18,6 +18,7 @@
 
 #include "agent/xlate-capture.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,8 +48,10 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 #define CAPTURE_MAX_PER_POINT 32
 
 struct capture {
-    char *uuid;                 /* Its Iovp_Capture row's. */
+    char *uuid;                 /* Its Iovp_Capture row's, or "session:"
+                                 * and its device for a session. */
     char *name;
+    bool session;               /* A session's, not a row's. */
     char *source;               /* The source port's name, or NULL. */
     int source_ofport;
     char *ls;                   /* Or the logical switch's name, or NULL. */
@@ -113,6 +116,18 @@ capture_port(const struct ports *ports,
     return port && !strcmp(port->uuid, pp->header_.uuid) ? port : NULL;
 }
 
+/* Returns NULL if 'match' is a valid capture match (see
+ * xlate_offload_parse_match()), else why not, malloc()'d for the caller to
+ * free. */
+char *
+xlate_capture_check_match(const char *match)
+{
+    struct fp_match fp;
+    bool fp_ok;
+
+    return xlate_offload_parse_match(match, &fp, &fp_ok);
+}
+
 /* Reads capture 'row' into 'c' from this switch's 'ports'. */
 static void
 capture_read(const struct hwvtep_iovp_capture *row, const struct ports *ports,
@@ -160,6 +175,38 @@ capture_read(const struct hwvtep_iovp_capture *row, const struct ports *ports,
     }
 }
 
+/* Reads session 's' into 'c' from this switch's 'ports': a capture of both
+ * directions of its source port. */
+static void
+capture_read_session(const struct xlate_capture_session *s,
+                     const struct ports *ports, struct capture *c)
+{
+    const struct port *source = ports_find(ports, s->source);
+
+    memset(c, 0, sizeof *c);
+    c->uuid = iovp_xasprintf("session:%s", s->device);
+    c->name = iovp_xstrdup(s->device);
+    c->session = true;
+    c->match = iovp_xstrdup(s->match);
+    c->snaplen = s->snaplen;
+    c->ingress = c->egress = true;
+    c->source = source ? iovp_xstrdup(source->name) : NULL;
+    c->source_ofport = source ? source->ofport : -1;
+    c->dest = iovp_xstrdup(s->device);
+    c->dest_ofport = s->dest_ofport;
+
+    c->fault = xlate_offload_parse_match(c->match, &c->fp, &c->fp_ok);
+    if (c->fault) {
+        return;
+    } else if (!source || source->ofport < 0) {
+        c->fault = iovp_xasprintf("port %s is not a VM port of this switch "
+                                  "on the bridge", s->source);
+    } else if (s->dest_ofport < 0) {
+        c->fault = iovp_xasprintf("its capture port %s is not on the bridge "
+                                  "yet", s->device);
+    }
+}
+
 static int
 capture_compare(const void *a_, const void *b_)
 {
@@ -201,12 +248,15 @@ capture_flow(const struct capture *c, struct oflow_table *flows, int table,
     free(copy);
 }
 
-/* Reads the captures anew from 'vtep' and the VM ports of this switch,
- * 'ports', and makes their flows in 'desired'.  Returns true if anything
- * changed: flows, or a capture's status. */
+/* Reads the captures anew from 'vtep', the 'n_sessions' 'sessions' and
+ * the VM ports of this switch, 'ports', and makes their flows in
+ * 'desired'.  Returns true if anything changed: flows, or a capture's
+ * status. */
 bool
 xlate_capture_run(struct xlate_capture *xc, const struct odb_idl *vtep,
-                  const struct ports *ports, struct desired *desired)
+                  const struct xlate_capture_session *sessions,
+                  size_t n_sessions, const struct ports *ports,
+                  struct desired *desired)
 {
     unsigned long long int n_changes = desired->n_changes;
     json_t *old_status = xlate_capture_status(xc, NULL, NULL);
@@ -220,6 +270,12 @@ xlate_capture_run(struct xlate_capture *xc, const struct odb_idl *vtep,
             cs = iovp_xrealloc(cs, allocated * sizeof *cs);
         }
         capture_read(row, ports, &cs[n++]);
+    }
+    if (n_sessions) {
+        cs = iovp_xrealloc(cs, (n + n_sessions) * sizeof *cs);
+        for (size_t i = 0; i < n_sessions; i++) {
+            capture_read_session(&sessions[i], ports, &cs[n++]);
+        }
     }
     qsort(cs, n, sizeof *cs, capture_compare);
 
@@ -264,8 +320,15 @@ xlate_capture_run(struct xlate_capture *xc, const struct odb_idl *vtep,
             free(point);
         }
         if (c->fault) {
-            VLOG_WARN_RL(&rl, "capture %s (%s) captures nothing: %s",
-                         c->name, c->uuid, c->fault);
+            /* A session's fault is its client's to hear (see
+             * xlate_capture_session_state()). */
+            if (c->session) {
+                VLOG_DBG("capture session %s captures nothing: %s",
+                         c->name, c->fault);
+            } else {
+                VLOG_WARN_RL(&rl, "capture %s (%s) captures nothing: %s",
+                             c->name, c->uuid, c->fault);
+            }
             oflow_table_destroy(&flows);
             continue;
         }
@@ -306,7 +369,7 @@ xlate_capture_status(const struct xlate_capture *xc,
 
     for (size_t i = 0; i < xc->n; i++) {
         const struct capture *c = &xc->captures[i];
-        if (!c->source && !c->dest) {
+        if ((!c->source && !c->dest) || c->session) {
             continue;
         }
         json_t *status = json_pack("{s:s}", "state",
@@ -369,6 +432,49 @@ xlate_capture_describe(const struct xlate_capture *xc,
     }
     json_decref(status);
     return all;
+}
+
+/* Returns the state of session 'device''s capture: 0 if the switch holds
+ * its flows ('installed' has every flow of it that 'desired' has),
+ * -EAGAIN if not yet, -ENOENT if the last run had no such session, or
+ * -EINVAL if it captures nothing, with why in '*fault' (borrowed: valid
+ * until the next run). */
+int
+xlate_capture_session_state(const struct xlate_capture *xc,
+                            const char *device, const struct desired *desired,
+                            const struct oflow_table *installed,
+                            const char **fault)
+{
+    *fault = NULL;
+    for (size_t i = 0; i < xc->n; i++) {
+        const struct capture *c = &xc->captures[i];
+        if (!c->session || strcmp(c->name, device)) {
+            continue;
+        }
+        if (c->fault) {
+            /* A port that OVS has not numbered yet comes. */
+            if (c->dest_ofport < 0) {
+                return -EAGAIN;
+            }
+            *fault = c->fault;
+            return -EINVAL;
+        }
+
+        char *group = iovp_xasprintf("capture/%s", c->uuid);
+        size_t n;
+        struct oflow *const *flows = desired_group_flows(desired, group, &n);
+        free(group);
+        if (!n) {
+            return -EAGAIN;
+        }
+        for (size_t j = 0; j < n; j++) {
+            if (!oflow_table_find(installed, flows[j])) {
+                return -EAGAIN;
+            }
+        }
+        return 0;
+    }
+    return -ENOENT;
 }
 
 /* Stores in '*punts' (malloc()'d) and '*n' the matches of what VM port

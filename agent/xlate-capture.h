@@ -31,6 +31,12 @@
  * logical switch) so that each copies a frame once, however many there
  * are.
  *
+ * iovpd also keeps captures of its own, "sessions" (for "iovp-ofctl
+ * capture"), that are the same to the flows, to the fast path's punts and
+ * to the NIC: each selects both directions of a VM port and copies to an
+ * internal port that iovpd made for it (agent/agent-capture.c).  Their
+ * faults are not reported in the database but to the session's client.
+ *
  * The captures' flows are one group of the desired flows, made again
  * whenever a capture or a port changes (captures are few). */
 
@@ -45,11 +51,30 @@ struct oflow_table;
 struct port;
 struct ports;
 
+/* A session: what VM port 'source' sends and receives that 'match'
+ * selects (in ovs-ofctl's syntax, "" for every frame), cut to 'snaplen'
+ * bytes (0: whole frames), copied to the internal port 'device' on
+ * OpenFlow port 'dest_ofport' (-1 while it has none). */
+struct xlate_capture_session {
+    char *device;
+    char *source;
+    char *match;
+    int snaplen;
+    int dest_ofport;
+};
+
 struct xlate_capture *xlate_capture_create(void);
 void xlate_capture_destroy(struct xlate_capture *);
 
 bool xlate_capture_run(struct xlate_capture *, const struct odb_idl *vtep,
-                       const struct ports *, struct desired *);
+                       const struct xlate_capture_session *,
+                       size_t n_sessions, const struct ports *,
+                       struct desired *);
+char *xlate_capture_check_match(const char *match);
+int xlate_capture_session_state(const struct xlate_capture *,
+                                const char *device, const struct desired *,
+                                const struct oflow_table *installed,
+                                const char **fault);
 
 json_t *xlate_capture_status(const struct xlate_capture *,
                              const struct desired *,

@@ -664,10 +664,16 @@ xlate_offload_parse_match(const char *text, struct fp_match *fp,
 {
     struct ofputil_flow_mod fm;
     enum ofputil_protocol usable;
+
+    *fp_ok = false;
+    /* Flows put actions after the match: it may have none. */
+    if (strstr(text, "action")) {
+        return iovp_xasprintf("its match \"%s\" may not have actions",
+                              text);
+    }
     char *flow = iovp_xasprintf("%s actions=drop", text);
     char *error = parse_ofp_str(&fm, OFPFC_ADD, flow, NULL, NULL, &usable);
     free(flow);
-    *fp_ok = false;
     if (error) {
         char *why = iovp_xasprintf("its match \"%s\" does not parse: %s",
                                    text, error);
@@ -684,10 +690,12 @@ xlate_offload_parse_match(const char *text, struct fp_match *fp,
         regs = regs || m.wc.masks.regs[i];
     }
     if (regs || m.wc.masks.in_port.ofp_port || m.wc.masks.metadata
-        || fm.table_id != 0xff || fm.priority != OFP_DEFAULT_PRIORITY) {
+        || fm.table_id != 0xff || fm.priority != OFP_DEFAULT_PRIORITY
+        || fm.new_cookie || fm.cookie_mask || fm.idle_timeout
+        || fm.hard_timeout || fm.importance || fm.flags) {
         return iovp_xasprintf("its match \"%s\" may not name a table, a "
-                              "priority, in_port, metadata or registers",
-                              text);
+                              "priority, a cookie, timeouts, flags, "
+                              "in_port, metadata or registers", text);
     }
     *fp_ok = fp_match_from_match(&m, fp);
     return NULL;

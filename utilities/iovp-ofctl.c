@@ -32,6 +32,7 @@
 
 #include "lib/control-client.h"
 #include "lib/util.h"
+#include "utilities/ofctl-capture.h"
 
 /* The exit status of "trace" when OVS's outcome cannot be read from its
  * trace (statuses 1 and 2 are taken: see iovp-ofctl(8)). */
@@ -78,6 +79,8 @@ static const struct ofctl_command ofctl_commands[] = {
      0, 1, "offload/show"},
     {"verify-offload", "PORT [COUNT [SEED]]",
      "check PORT's fast path and OVS agree", 1, 3, "offload/verify"},
+    {"capture", "PORT [MATCH]", "print PORT's frames, or write pcap (-w)",
+     1, 2, "capture/start"},
 };
 
 /* The command line, parsed. */
@@ -85,6 +88,12 @@ struct ofctl_options {
     const char *target;         /* Daemon name or socket file name. */
     int timeout_ms;             /* Negative: wait forever. */
     bool json;                  /* --format=json? */
+
+    /* "capture"'s. */
+    const char *write_file;     /* -w FILE, or NULL. */
+    int snaplen;                /* -s SNAPLEN; 0: whole frames. */
+    long long int count;        /* -c COUNT; 0: no limit. */
+    bool capture_options;       /* One of those was given. */
 };
 
 static void ofctl_usage(void);
@@ -1010,6 +1019,24 @@ main(int argc, char *argv[])
     if (error) {
         iovp_fatal(0, "%s", error);
     }
+    if (!strcmp(command->name, "capture")) {
+        /* It asks iovpd on connections of its own. */
+        struct ofctl_capture_options co = {
+            .control_path = path,
+            .timeout_ms = options.timeout_ms,
+            .port = argv[optind + 1],
+            .match = n_args > 1 ? argv[optind + 2] : "",
+            .file = options.write_file,
+            .snaplen = options.snaplen,
+            .count = options.count,
+        };
+        retval = ofctl_capture(&co);
+        free(path);
+        return retval;
+    }
+    if (options.capture_options) {
+        iovp_fatal(0, "-w, -s and -c are options of 'capture' only");
+    }
     retval = control_client_open(path, options.timeout_ms, &client);
     if (retval) {
         iovp_fatal(retval, "cannot connect to \"%s\"", path);
@@ -1061,6 +1088,9 @@ ofctl_parse_options(int argc, char *argv[], struct ofctl_options *options)
         {"target", required_argument, NULL, 't'},
         {"timeout", required_argument, NULL, 'T'},
         {"format", required_argument, NULL, 'f'},
+        {"write", required_argument, NULL, 'w'},
+        {"snaplen", required_argument, NULL, 's'},
+        {"count", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -1069,9 +1099,13 @@ ofctl_parse_options(int argc, char *argv[], struct ofctl_options *options)
     options->target = "iovpd";
     options->timeout_ms = -1;
     options->json = false;
+    options->write_file = NULL;
+    options->snaplen = 0;
+    options->count = 0;
+    options->capture_options = false;
 
     for (;;) {
-        int c = getopt_long(argc, argv, "t:T:f:hV", long_options, NULL);
+        int c = getopt_long(argc, argv, "t:T:f:w:s:c:hV", long_options, NULL);
         if (c == -1) {
             break;
         }
@@ -1102,6 +1136,37 @@ ofctl_parse_options(int argc, char *argv[], struct ofctl_options *options)
                            optarg);
             }
             break;
+
+        case 'w':
+            options->write_file = optarg;
+            options->capture_options = true;
+            break;
+
+        case 's': {
+            char *end;
+            long int n = strtol(optarg, &end, 10);
+            if (!optarg[0] || *end || n < 0 || n > 65535
+                || (n && n < 14)) {
+                iovp_fatal(0, "-s takes a snap length from 14 to 65535 "
+                           "bytes, or 0 for whole frames, not \"%s\"",
+                           optarg);
+            }
+            options->snaplen = n;
+            options->capture_options = true;
+            break;
+        }
+
+        case 'c': {
+            char *end;
+            long long int n = strtoll(optarg, &end, 10);
+            if (!optarg[0] || *end || n <= 0) {
+                iovp_fatal(0, "-c takes a number of frames, not \"%s\"",
+                           optarg);
+            }
+            options->count = n;
+            options->capture_options = true;
+            break;
+        }
 
         case 'h':
             ofctl_usage();
@@ -1150,6 +1215,12 @@ Options, before or after COMMAND and its arguments (\"--\" ends them):\n\
                           control socket's file name (default: iovpd)\n\
   -T, --timeout=SECS      wait at most SECS seconds for a reply\n\
   -f, --format=FORMAT     output as text (default) or json\n\
+  -w, --write=FILE        capture: write the frames to FILE (\"-\": stdout)\n\
+                          as pcap, for tcpdump -r and Wireshark\n\
+  -s, --snaplen=SNAPLEN   capture: cut each frame to SNAPLEN bytes (at\n\
+                          least 14; 0, the default: whole frames)\n\
+  -c, --count=COUNT       capture: stop after COUNT frames (else at SIGINT\n\
+                          or SIGTERM)\n\
   -h, --help              display this help message\n\
   -V, --version           display version information\n");
 }
