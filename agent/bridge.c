@@ -186,6 +186,45 @@ bridge_tunnel_is_right(const struct vswitch_interface *iface,
                                      iface->n_bfd, tunnel->bfd));
 }
 
+/* Appends to 'ops' the operation that takes 'port' off bridge 'br'. */
+static void
+bridge_delete_port(json_t *ops, const struct vswitch_bridge *br,
+                   const struct vswitch_port *port)
+{
+    json_array_append_new(ops, json_pack(
+        "{s:s, s:s, s:o, s:[[s, s, o]]}",
+        "op", "mutate", "table", "Bridge",
+        "where", odb_idl_row_where(&br->header_),
+        "mutations", "ports", "delete", odb_idl_row_uuid(&port->header_)));
+}
+
+/* Appends to 'ops' the operations that add to bridge 'br' a port of one
+ * interface, 'iface' (an Interface row, whose reference this takes), both
+ * named 'name'; 'n' numbers the port among those of one transaction. */
+static void
+bridge_insert_port(json_t *ops, const struct vswitch_bridge *br,
+                   const char *name, json_t *iface, size_t n)
+{
+    char iface_name[32], port_name[32];
+
+    snprintf(iface_name, sizeof iface_name, "iface%zu", n);
+    snprintf(port_name, sizeof port_name, "port%zu", n);
+    json_object_set_new(iface, "name", json_string(name));
+    json_array_append_new(ops, json_pack(
+        "{s:s, s:s, s:o, s:s}", "op", "insert", "table", "Interface",
+        "row", iface, "uuid-name", iface_name));
+    json_array_append_new(ops, json_pack(
+        "{s:s, s:s, s:{s:s, s:[s, s]}, s:s}",
+        "op", "insert", "table", "Port",
+        "row", "name", name, "interfaces", "named-uuid", iface_name,
+        "uuid-name", port_name));
+    json_array_append_new(ops, json_pack(
+        "{s:s, s:s, s:o, s:[[s, s, [s, s]]]}",
+        "op", "mutate", "table", "Bridge",
+        "where", odb_idl_row_where(&br->header_),
+        "mutations", "ports", "insert", "named-uuid", port_name));
+}
+
 /* Returns a new reference to the operations of a transaction that gives
  * the integration bridge, which exists, one VXLAN port for each remote
  * VTEP of 'overlay' (named as the tunnel says, with local address
@@ -222,12 +261,7 @@ bridge_ensure_tunnels(const struct odb_idl *ovs, const char *bridge,
         const struct overlay_tunnel *tunnel = (
             tunnel_ip ? overlay_find_tunnel(overlay, remote) : NULL);
         if (!tunnel || strcmp(tunnel->port, port->name)) {
-            json_array_append_new(ops, json_pack(
-                "{s:s, s:s, s:o, s:[[s, s, o]]}",
-                "op", "mutate", "table", "Bridge",
-                "where", odb_idl_row_where(&br->header_),
-                "mutations", "ports", "delete",
-                odb_idl_row_uuid(&port->header_)));
+            bridge_delete_port(ops, br, port);
         } else {
             shash_add_once(&present, tunnel->port, NULL);
             if (!bridge_tunnel_is_right(iface, tunnel, tunnel_ip)) {
@@ -249,32 +283,17 @@ bridge_ensure_tunnels(const struct odb_idl *ovs, const char *bridge,
         if (!tunnel_ip || shash_find(&present, tunnel->port)) {
             continue;
         }
-        char iface[32], port[32];
-        snprintf(iface, sizeof iface, "iface%zu", n);
-        snprintf(port, sizeof port, "port%zu", n++);
-        json_array_append_new(ops, json_pack(
-            "{s:s, s:s, s:{s:s, s:s, s:[s, [[s, s], [s, s], [s, s]]],"
-            "              s:[s, [[s, s]]], s:o, s:o}, s:s}",
-            "op", "insert", "table", "Interface",
-            "row", "name", tunnel->port, "type", "vxlan",
+        bridge_insert_port(ops, br, tunnel->port, json_pack(
+            "{s:s, s:[s, [[s, s], [s, s], [s, s]]], s:[s, [[s, s]]], s:o,"
+            " s:o}",
+            "type", "vxlan",
             "options", "map", "key", "flow", "local_ip", tunnel_ip,
             "remote_ip", tunnel->ip,
             "external_ids", "map", "iovp-tunnel", tunnel->ip,
             "bfd", odb_map_from_object(tunnel->bfd),
             "ofport_request", (tunnel->ofport > 0
                                ? json_integer(tunnel->ofport)
-                               : json_pack("[s, []]", "set")),
-            "uuid-name", iface));
-        json_array_append_new(ops, json_pack(
-            "{s:s, s:s, s:{s:s, s:[s, s]}, s:s}",
-            "op", "insert", "table", "Port",
-            "row", "name", tunnel->port, "interfaces", "named-uuid", iface,
-            "uuid-name", port));
-        json_array_append_new(ops, json_pack(
-            "{s:s, s:s, s:o, s:[[s, s, [s, s]]]}",
-            "op", "mutate", "table", "Bridge",
-            "where", odb_idl_row_where(&br->header_),
-            "mutations", "ports", "insert", "named-uuid", port));
+                               : json_pack("[s, []]", "set"))), n++);
     }
     shash_destroy(&present);
     return odb_txn_finish(ops, "iovpd: the overlay's tunnels");
@@ -314,12 +333,7 @@ bridge_ensure_capture_ports(const struct odb_idl *ovs, const char *bridge,
         if (wanted) {
             shash_add_once(&present, port->name, NULL);
         } else {
-            json_array_append_new(ops, json_pack(
-                "{s:s, s:s, s:o, s:[[s, s, o]]}",
-                "op", "mutate", "table", "Bridge",
-                "where", odb_idl_row_where(&br->header_),
-                "mutations", "ports", "delete",
-                odb_idl_row_uuid(&port->header_)));
+            bridge_delete_port(ops, br, port);
         }
     }
 
@@ -331,25 +345,9 @@ bridge_ensure_capture_ports(const struct odb_idl *ovs, const char *bridge,
              * session waits (and its client gives up). */
             continue;
         }
-        char iface[32], port[32];
-        snprintf(iface, sizeof iface, "iface%zu", i);
-        snprintf(port, sizeof port, "port%zu", i);
-        json_array_append_new(ops, json_pack(
-            "{s:s, s:s, s:{s:s, s:s, s:[s, [[s, s]]]}, s:s}",
-            "op", "insert", "table", "Interface",
-            "row", "name", devices[i], "type", "internal",
-            "external_ids", "map", "iovp-capture", "true",
-            "uuid-name", iface));
-        json_array_append_new(ops, json_pack(
-            "{s:s, s:s, s:{s:s, s:[s, s]}, s:s}",
-            "op", "insert", "table", "Port",
-            "row", "name", devices[i], "interfaces", "named-uuid", iface,
-            "uuid-name", port));
-        json_array_append_new(ops, json_pack(
-            "{s:s, s:s, s:o, s:[[s, s, [s, s]]]}",
-            "op", "mutate", "table", "Bridge",
-            "where", odb_idl_row_where(&br->header_),
-            "mutations", "ports", "insert", "named-uuid", port));
+        bridge_insert_port(ops, br, devices[i], json_pack(
+            "{s:s, s:[s, [[s, s]]]}", "type", "internal",
+            "external_ids", "map", "iovp-capture", "true"), i);
     }
     shash_destroy(&present);
     return odb_txn_finish(ops, "iovpd: capture ports");

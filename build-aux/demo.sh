@@ -10,8 +10,8 @@
 # which; then polices vm1 (iperf3's rates before and after, the meter,
 # dump-policy) and removes that again; then a load balancer spreads
 # connections from vm1 over vm2 and a new VM, vm9; then a new VM, vm10,
-# is a capture port that gets copies of vm1's web traffic, read with tcpdump -r;
-# then puts an ACL on vm2 and prints which of vm2's services the
+# is a capture port that gets copies of vm1's web traffic, read with tcpdump -r,
+# and iovp-ofctl capture writes the same to a pcap file; then puts an ACL on vm2 and prints which of vm2's services the
 # others reach, and the policy in force with its counters; then offload.
 # Then a second host, host2 (namespace iovp-demo-host2, under
 # ./sandbox/host2), with two VMs, joined to host1 by a veth underlay:
@@ -421,6 +421,28 @@ step "tcpdump -r vm1-web.pcap: what the capture port got (vm1's frames to port 8
 tcpdump -r "$sandbox/vm1-web.pcap" -nn -e 2>/dev/null
 qos_db '{"op": "delete", "table": "Iovp_Capture",
          "where": [["name", "==", "vm1-web"]]}'
+
+step "iovp-ofctl capture vm1 tcp,tp_dst=80 -s 96 -w vm1-cmd.pcap: the same from a terminal, through a capture port that iovpd makes for the command's life"
+# (In host1's namespace, where ovs-vswitchd makes the capture port; not
+# through host1(), so that $! is iovp-ofctl's pid, not a subshell's.)
+ip netns exec iovp-demo-host1 iovp-ofctl capture vm1 'tcp,tp_dst=80' -s 96 \
+    -w "$sandbox/vm1-cmd.pcap" 2>"$sandbox/capture.err" &
+capture_pid=$!
+for _ in $(seq 100); do
+    grep -q capturing "$sandbox/capture.err" && break
+    sleep 0.1
+done
+ip netns exec iovp-demo-vm1 python3 - <<'EOT'
+import socket
+s = socket.create_connection(("10.0.0.100", 80), timeout=2)
+s.makefile().readline()
+s.close()
+EOT
+sleep 1
+kill -INT $capture_pid
+wait $capture_pid 2>/dev/null || true
+cat "$sandbox/capture.err"
+tcpdump -r "$sandbox/vm1-cmd.pcap" -nn 2>/dev/null
 
 # The services vm2 offers: TCP 22 and 80 (connections accepted), UDP 53
 # (datagrams echoed).
