@@ -84,6 +84,7 @@ cost_prog(const char *device, unsigned int repeat)
                 e->priority = 1000 - m;
                 e->fate = FP_DROP;
                 e->id = n;
+                e->tuple = e->match.mask;
             }
         }
         int retval = nic->class->put(nic, device, entries, n);

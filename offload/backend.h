@@ -44,7 +44,10 @@ struct offload;
 /* What a backend's fast path can hold, per port. */
 struct offload_caps {
     size_t max_entries;         /* Entries per port. */
-    size_t max_masks;           /* Distinct masks per port. */
+    size_t max_masks;           /* Tuples per port (see fastpath.h). */
+    size_t bucket_size;         /* Entries per bucket of a tuple: with 1,
+                                 * each tuple's mask is its entries' mask
+                                 * (no relaxed tuples). */
     struct fp_key fields;       /* The bits a mask may have. */
     bool drop;                  /* Fates it can give, beyond to-OVS. */
     bool forward;
@@ -92,10 +95,12 @@ struct offload_class {
     void (*capabilities)(const struct offload *, struct offload_caps *);
 
     /* Adds the 'n' entries 'entries' to 'port''s table, starting to serve
-     * 'port' if it does not yet.  An entry replaces the entry of its id,
-     * and the entry of another id with the same match (mask and value): a
-     * table has one entry per match, and the replacement is atomic for the
-     * frames that match it. */
+     * 'port' if it does not yet, each in the tuple its 'tuple' names.  An
+     * entry replaces the entry of its id, and the entry of another id with
+     * the same match (mask and value): a table has one entry per match,
+     * and the replacement is atomic for the frames that match it.  Fails
+     * with -E2BIG for more tuples than the capabilities say, -ENOSPC for
+     * more entries or a full bucket. */
     int (*put)(struct offload *, const char *port,
                const struct fp_entry *entries, size_t n);
 

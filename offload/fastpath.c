@@ -71,6 +71,18 @@ fp_key_equal(const struct fp_key *a, const struct fp_key *b)
     return !memcmp(a, b, sizeof *a);
 }
 
+/* Returns true if 'a' has no bit that 'b' lacks. */
+bool
+fp_key_is_subset(const struct fp_key *a, const struct fp_key *b)
+{
+    for (size_t i = 0; i < FP_KEY_WORDS; i++) {
+        if (fp_word(a, i) & ~fp_word(b, i)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 void
 fp_key_and(const struct fp_key *k, const struct fp_key *mask,
            struct fp_key *out)

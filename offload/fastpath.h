@@ -27,6 +27,18 @@
  * the planner (offload/planner.h) chooses the entries so that a final fate
  * the NIC gives is always the one OVS's full pipeline would give.
  *
+ * A backend finds the entries that match a frame by tuple-space search:
+ * its table is a few tuples, each a hash table on a mask, its "tuple
+ * mask"; an entry is in the tuple whose mask it is given ('tuple'), which
+ * has no bit that the entry's own mask lacks, in the bucket of its value
+ * under that mask, and a frame's key, masked by each tuple's mask in turn,
+ * finds each bucket whose entries it may match, each checked in full.  A
+ * tuple whose mask is its entries' own mask holds one entry per bucket;
+ * relaxed tuples (a coarser mask, as TupleMerge's: Daly and Torng, IEEE/ACM
+ * ToN 2019) hold entries of many masks, a few per bucket.  How entries go
+ * into tuples changes how many a NIC holds, never which entry decides a
+ * frame.
+ *
  * A key is read from a frame by fp_key_from_frame(), the one definition of
  * how a frame's fields are found (the eBPF program reads them the same
  * way).  Everything is in network byte order, as in the frame. */
@@ -71,6 +83,8 @@ struct fp_entry {
                                  * names ports (an ifindex for xdp). */
     uint32_t id;                /* Names the entry within its port's table;
                                  * its counters are read by it. */
+    struct fp_key tuple;        /* Its tuple's mask: no bit that
+                                 * 'match.mask' lacks. */
 };
 
 /* Matches. */
@@ -82,6 +96,7 @@ bool fp_match_intersect(const struct fp_match *, const struct fp_match *,
 bool fp_match_overlaps(const struct fp_match *, const struct fp_match *);
 bool fp_match_equal(const struct fp_match *, const struct fp_match *);
 bool fp_key_equal(const struct fp_key *, const struct fp_key *);
+bool fp_key_is_subset(const struct fp_key *, const struct fp_key *);
 uint32_t fp_key_hash(const struct fp_key *, uint32_t basis);
 void fp_key_and(const struct fp_key *, const struct fp_key *mask,
                 struct fp_key *out);

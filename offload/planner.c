@@ -18,6 +18,7 @@
 
 #include "offload/planner.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,15 +54,35 @@ struct planner_candidate {
     double ratio;
 };
 
+/* A bucket of a tuple: the entries whose values, masked by the tuple's
+ * mask, are 'key'. */
+struct planner_bucket {
+    struct hmap_node node;      /* In 'pl->buckets'. */
+    size_t tuple;
+    struct fp_key key;
+    struct fp_match *matches;   /* Its entries' distinct matches. */
+    size_t n;
+};
+
 struct planner {
     const struct planner_rule *rules;
     const struct offload_caps *caps;
     size_t *order;              /* Rule indexes, by descending priority. */
     size_t n;
     enum planner_state *state;  /* By position in 'order'. */
-    struct fp_key *masks;       /* The distinct masks in use. */
-    size_t n_masks;
+    size_t *tuple_of;           /* By position: the tuple of its entry. */
+    struct fp_key *tuples;      /* The tuples' masks. */
+    size_t n_tuples;
+    struct hmap buckets;        /* "struct planner_bucket"s. */
     size_t n_entries;
+};
+
+/* What placing an entry did, to undo. */
+struct planner_placed {
+    struct planner_bucket *bucket;
+    bool new_bucket;            /* It made 'bucket'... */
+    bool new_match;             /* ...or added a match to it... */
+    bool new_tuple;             /* ...and it made the bucket's tuple. */
 };
 
 /* Returns true if 'r' can run in a NIC of 'caps' as itself. */
@@ -160,21 +181,134 @@ planner_find_deps(const struct planner *pl, size_t pos, size_t max,
     }
 }
 
-static bool
-planner_has_mask(const struct planner *pl, const struct fp_key *mask,
-                 const struct fp_key *extra, size_t n_extra)
+static struct planner_bucket *
+planner_find_bucket(const struct planner *pl, size_t tuple,
+                    const struct fp_key *key, uint32_t hash)
 {
-    for (size_t i = 0; i < pl->n_masks; i++) {
-        if (fp_key_equal(&pl->masks[i], mask)) {
-            return true;
+    struct planner_bucket *b;
+
+    HMAP_FOR_EACH_WITH_HASH (b, node, hash, &pl->buckets) {
+        if (b->tuple == tuple && fp_key_equal(&b->key, key)) {
+            return b;
         }
     }
-    for (size_t i = 0; i < n_extra; i++) {
-        if (fp_key_equal(&extra[i], mask)) {
-            return true;
+    return NULL;
+}
+
+/* Returns the mask of a relaxed tuple for an entry of mask 'mask': IPv4
+ * address prefixes shortened to a multiple of 8 bits, L4 ports kept only
+ * where exact, the rest as it is, so that entries of many masks share it
+ * (TupleMerge's relaxation). */
+static struct fp_key
+planner_relax(const struct fp_key *mask)
+{
+    struct fp_key r = *mask;
+    ovs_be32 *addrs[] = { &r.nw_src, &r.nw_dst };
+
+    for (size_t i = 0; i < IOVP_ARRAY_SIZE(addrs); i++) {
+        uint32_t m = ntohl(*addrs[i]);
+        int len = 0;
+        while (len < 32 && m & (UINT32_C(1) << (31 - len))) {
+            len++;
         }
+        if (len == 32 || m == (len ? UINT32_MAX << (32 - len) : 0)) {
+            len &= ~7;
+            *addrs[i] = htonl(len ? UINT32_MAX << (32 - len) : 0);
+        }
+    }
+    if (r.tp_src != htons(0xffff)) {
+        r.tp_src = 0;
+    }
+    if (r.tp_dst != htons(0xffff)) {
+        r.tp_dst = 0;
+    }
+    return r;
+}
+
+/* Places an entry of match 'm' in a tuple: the first whose mask it may
+ * have (its own mask, with buckets of one entry; else any subset of it)
+ * and whose bucket for it has room, or a new tuple if the NIC has room for
+ * one (relaxed, or of its own mask if a tuple of the relaxed mask is there
+ * already).  An entry of the same match as one placed shares its place.
+ * Stores what it did in '*placed' and the tuple in '*tuplep'; returns
+ * false if there is no room. */
+static bool
+planner_place(struct planner *pl, const struct fp_match *m, size_t *tuplep,
+              struct planner_placed *placed)
+{
+    size_t bucket_size = MAX(pl->caps->bucket_size, 1);
+    bool relaxed = bucket_size > 1;
+
+    memset(placed, 0, sizeof *placed);
+    for (size_t t = 0; t <= pl->n_tuples; t++) {
+        if (t == pl->n_tuples) {
+            /* A new tuple. */
+            if (pl->n_tuples >= pl->caps->max_masks) {
+                return false;
+            }
+            struct fp_key mask = relaxed ? planner_relax(&m->mask) : m->mask;
+            for (size_t i = 0; i < pl->n_tuples; i++) {
+                if (fp_key_equal(&pl->tuples[i], &mask)) {
+                    mask = m->mask;
+                }
+            }
+            pl->tuples[pl->n_tuples++] = mask;
+            placed->new_tuple = true;
+        }
+        const struct fp_key *tm = &pl->tuples[t];
+        if (relaxed ? !fp_key_is_subset(tm, &m->mask)
+            : !fp_key_equal(tm, &m->mask)) {
+            continue;
+        }
+        struct fp_key key;
+        fp_key_and(&m->value, tm, &key);
+        uint32_t hash = fp_key_hash(&key, t);
+        struct planner_bucket *b = planner_find_bucket(pl, t, &key, hash);
+        if (b) {
+            for (size_t i = 0; i < b->n; i++) {
+                if (fp_match_equal(&b->matches[i], m)) {
+                    placed->bucket = b;
+                    *tuplep = t;
+                    return true;
+                }
+            }
+            if (b->n >= bucket_size) {
+                continue;
+            }
+        } else {
+            b = iovp_xzalloc(sizeof *b);
+            b->tuple = t;
+            b->key = key;
+            b->matches = iovp_xmalloc(bucket_size * sizeof *b->matches);
+            hmap_insert(&pl->buckets, &b->node, hash);
+            placed->new_bucket = true;
+        }
+        b->matches[b->n++] = *m;
+        placed->bucket = b;
+        placed->new_match = true;
+        *tuplep = t;
+        return true;
     }
     return false;
+}
+
+/* Undoes 'placed' (planner_place()'s, the last first). */
+static void
+planner_unplace(struct planner *pl, const struct planner_placed *placed)
+{
+    struct planner_bucket *b = placed->bucket;
+
+    if (b && placed->new_match) {
+        b->n--;
+    }
+    if (b && placed->new_bucket) {
+        hmap_remove(&pl->buckets, &b->node);
+        free(b->matches);
+        free(b);
+    }
+    if (placed->new_tuple) {
+        pl->n_tuples--;
+    }
 }
 
 /* The entries that candidate 'c' would add now, counting the covers it
@@ -191,7 +325,7 @@ planner_cost(const struct planner *pl, const struct planner_candidate *c)
 }
 
 /* Adds candidate 'c' and its covers if the NIC has room for their entries
- * and masks; returns true if it did. */
+ * in its tuples; returns true if it did. */
 static bool
 planner_try_add(struct planner *pl, const struct planner_candidate *c)
 {
@@ -200,32 +334,32 @@ planner_try_add(struct planner *pl, const struct planner_candidate *c)
         return false;
     }
 
-    /* The masks it would add: its own, and its new covers'. */
-    size_t room = pl->caps->max_masks - pl->n_masks;
-    struct fp_key *extra = iovp_xmalloc((c->n_deps + 1) * sizeof *extra);
-    size_t n_extra = 0;
+    /* Its new covers and itself (unless a cover of its own match is its
+     * place already), each placed in a tuple, or none. */
+    struct planner_placed *placed = iovp_xmalloc((c->n_deps + 1)
+                                                 * sizeof *placed);
+    size_t *tuples = iovp_xmalloc((c->n_deps + 1) * sizeof *tuples);
+    size_t *where = iovp_xmalloc((c->n_deps + 1) * sizeof *where);
+    size_t n_placed = 0;
     bool fits = true;
     for (size_t i = 0; i <= c->n_deps && fits; i++) {
         struct fp_match m;
+        size_t pos = i == c->n_deps ? c->rule : c->deps[i];
         if (i == c->n_deps) {
-            m = planner_rule_at(pl, c->rule)->match;
-        } else if (pl->state[c->deps[i]] == PL_NONE) {
-            planner_cover_match(planner_rule_at(pl, c->deps[i]), pl->caps,
-                                &m);
+            m = planner_rule_at(pl, pos)->match;
+        } else if (pl->state[pos] == PL_NONE) {
+            planner_cover_match(planner_rule_at(pl, pos), pl->caps, &m);
         } else {
             continue;
         }
-        if (!planner_has_mask(pl, &m.mask, extra, n_extra)) {
-            if (n_extra >= room) {
-                fits = false;
-            } else {
-                extra[n_extra++] = m.mask;
-            }
+        fits = planner_place(pl, &m, &tuples[n_placed], &placed[n_placed]);
+        if (fits) {
+            where[n_placed++] = pos;
         }
     }
     if (fits) {
-        for (size_t i = 0; i < n_extra; i++) {
-            pl->masks[pl->n_masks++] = extra[i];
+        for (size_t i = 0; i < n_placed; i++) {
+            pl->tuple_of[where[i]] = tuples[i];
         }
         for (size_t i = 0; i < c->n_deps; i++) {
             if (pl->state[c->deps[i]] == PL_NONE) {
@@ -234,8 +368,14 @@ planner_try_add(struct planner *pl, const struct planner_candidate *c)
         }
         pl->state[c->rule] = PL_SELF;
         pl->n_entries += cost;
+    } else {
+        while (n_placed--) {
+            planner_unplace(pl, &placed[n_placed]);
+        }
     }
-    free(extra);
+    free(placed);
+    free(tuples);
+    free(where);
     return fits;
 }
 
@@ -293,7 +433,9 @@ planner_plan(const struct planner_rule *rules, size_t n,
         .n = n,
         .order = iovp_xmalloc(MAX(n, 1) * sizeof *pl.order),
         .state = iovp_xzalloc(MAX(n, 1) * sizeof *pl.state),
-        .masks = iovp_xmalloc(MAX(caps->max_masks, 1) * sizeof *pl.masks),
+        .tuple_of = iovp_xzalloc(MAX(n, 1) * sizeof *pl.tuple_of),
+        .tuples = iovp_xmalloc(MAX(caps->max_masks, 1) * sizeof *pl.tuples),
+        .buckets = HMAP_INITIALIZER(&pl.buckets),
     };
     for (size_t i = 0; i < n; i++) {
         pl.order[i] = i;
@@ -391,6 +533,7 @@ planner_plan(const struct planner_rule *rules, size_t n,
             e->fate = FP_TO_OVS;
             e->id = r->id | PLANNER_COVER_ID;
         }
+        e->tuple = pl.tuples[pl.tuple_of[pos]];
 
         uint32_t hash = fp_key_hash(&e->match.value,
                                     fp_key_hash(&e->match.mask, 0));
@@ -424,12 +567,19 @@ planner_plan(const struct planner_rule *rules, size_t n,
         }
     }
     free(chosen);
-    plan->n_masks = pl.n_masks;
+    plan->n_masks = pl.n_tuples;
 
+    struct planner_bucket *b;
+    HMAP_FOR_EACH_POP (b, node, &pl.buckets) {
+        free(b->matches);
+        free(b);
+    }
+    hmap_destroy(&pl.buckets);
     free(installed);
     free(pl.order);
     free(pl.state);
-    free(pl.masks);
+    free(pl.tuple_of);
+    free(pl.tuples);
 }
 
 void

@@ -17,12 +17,15 @@
 /* The "sim" backend: a model NIC, in the process, for testing the planner
  * and the fallback to OVS deterministically.
  *
- * Its tables work as the xdp backend's do, by tuple-space search (one hash
- * table per distinct mask, the highest priority of the matches winning),
- * with limits and faults set by options, "sim:KEY=VALUE,...":
+ * Its tables work by tuple-space search (offload/fastpath.h): one hash
+ * table per tuple, on the tuple's mask, whose buckets hold the entries of
+ * that tuple, each checked in full, the highest priority of the matches
+ * winning; with limits and faults set by options, "sim:KEY=VALUE,...":
  *
  *   entries=N       entries per port (default 1024)
- *   masks=N         distinct masks per port (default 32)
+ *   masks=N         tuples per port (default 32)
+ *   bucket=N        entries per bucket (default 1: each tuple's mask is
+ *                   its entries' own, as in the xdp backend)
  *   fields=F+F...   the fields a mask may have (default all of them:
  *                   dl_dst, dl_src, vlan_tci, dl_type, nw_src, nw_dst,
  *                   nw_proto, tcp_flags, tp_src, tp_dst)
@@ -58,16 +61,17 @@ VLOG_DEFINE_THIS_MODULE(offload_sim);
 
 #define SIM_MAX_MASKS 4096
 
-struct sim_mask {
+struct sim_tuple {
     struct fp_key mask;
     size_t n_entries;
-    struct hmap entries;        /* "struct sim_entry"s by masked value. */
+    struct hmap entries;        /* "struct sim_entry"s by their values
+                                 * masked by 'mask': its buckets. */
 };
 
 struct sim_entry {
     struct hmap_node id_node;   /* In 'port->by_id'. */
-    struct hmap_node node;      /* In 'mask->entries'. */
-    struct sim_mask *mask;
+    struct hmap_node node;      /* In 'tuple->entries'. */
+    struct sim_tuple *tuple;
     struct fp_entry e;
     uint64_t n_packets, n_bytes;
 };
@@ -76,8 +80,8 @@ struct sim_port {
     struct hmap_node node;      /* In 'sim->ports', by name. */
     char *name;
     struct hmap by_id;          /* "struct sim_entry"s by id. */
-    struct sim_mask **masks;
-    size_t n_masks;
+    struct sim_tuple **tuples;
+    size_t n_tuples;
 };
 
 struct sim {
@@ -188,6 +192,9 @@ sim_configure(struct sim *sim, const char *options)
         } else if (!strcmp(opt, "masks")) {
             error = sim_parse_number(opt, value, SIM_MAX_MASKS, &n);
             sim->caps.max_masks = n;
+        } else if (!strcmp(opt, "bucket")) {
+            error = sim_parse_number(opt, value, 64, &n);
+            sim->caps.bucket_size = MAX(n, 1);
         } else if (!strcmp(opt, "latency")) {
             error = sim_parse_number(opt, value, 10000, &n);
             sim->latency_ms = n;
@@ -241,6 +248,7 @@ sim_open(const char *options, struct offload **op)
     hmap_init(&sim->ports);
     sim->caps.max_entries = 1024;
     sim->caps.max_masks = 32;
+    sim->caps.bucket_size = 1;
     memset(&sim->caps.fields, 0xff, sizeof sim->caps.fields);
     sim->caps.fields.pad = 0;
     sim->caps.drop = sim->caps.forward = true;
@@ -301,19 +309,33 @@ sim_find_entry(const struct sim_port *port, uint32_t id)
     return NULL;
 }
 
+/* Returns the hash of the bucket of tuple mask 'mask' that an entry of
+ * value 'value', or a key, falls in, and stores its masked value in
+ * '*masked'. */
+static uint32_t
+sim_bucket_hash(const struct fp_key *value, const struct fp_key *mask,
+                struct fp_key *masked)
+{
+    fp_key_and(value, mask, masked);
+    return fp_key_hash(masked, 0);
+}
+
 /* Returns the entry of 'port' with match 'm', or NULL. */
 static struct sim_entry *
 sim_find_match(const struct sim_port *port, const struct fp_match *m)
 {
-    for (size_t i = 0; i < port->n_masks; i++) {
-        const struct sim_mask *sm = port->masks[i];
+    for (size_t i = 0; i < port->n_tuples; i++) {
+        const struct sim_tuple *t = port->tuples[i];
+        struct fp_key masked;
         struct sim_entry *se;
-        if (!fp_key_equal(&sm->mask, &m->mask)) {
+        if (!fp_key_is_subset(&t->mask, &m->mask)) {
             continue;
         }
-        HMAP_FOR_EACH_WITH_HASH (se, node, fp_key_hash(&m->value, 0),
-                                 &sm->entries) {
-            if (fp_key_equal(&se->e.match.value, &m->value)) {
+        HMAP_FOR_EACH_WITH_HASH (se, node,
+                                 sim_bucket_hash(&m->value, &t->mask,
+                                                 &masked),
+                                 &t->entries) {
+            if (fp_match_equal(&se->e.match, m)) {
                 return se;
             }
         }
@@ -321,34 +343,62 @@ sim_find_match(const struct sim_port *port, const struct fp_match *m)
     return NULL;
 }
 
-static struct sim_mask *
-sim_find_mask(const struct sim_port *port, const struct fp_key *mask)
+static struct sim_tuple *
+sim_find_tuple(const struct sim_port *port, const struct fp_key *mask)
 {
-    for (size_t i = 0; i < port->n_masks; i++) {
-        if (fp_key_equal(&port->masks[i]->mask, mask)) {
-            return port->masks[i];
+    for (size_t i = 0; i < port->n_tuples; i++) {
+        if (fp_key_equal(&port->tuples[i]->mask, mask)) {
+            return port->tuples[i];
         }
     }
     return NULL;
 }
 
+/* Returns how many entries of 'port' the bucket of entry 'e' holds, but
+ * for those of the 'n' entries 'batch' replace (by id or by match). */
+static size_t
+sim_bucket_count(const struct sim_port *port, const struct fp_entry *e,
+                 const struct fp_entry *batch, size_t n)
+{
+    const struct sim_tuple *t = sim_find_tuple(port, &e->tuple);
+    struct fp_key key, masked;
+    struct sim_entry *se;
+    size_t count = 0;
+
+    if (!t) {
+        return 0;
+    }
+    HMAP_FOR_EACH_WITH_HASH (se, node,
+                             sim_bucket_hash(&e->match.value, &t->mask, &key),
+                             &t->entries) {
+        fp_key_and(&se->e.match.value, &t->mask, &masked);
+        bool replaced = !fp_key_equal(&masked, &key);
+        for (size_t i = 0; i < n && !replaced; i++) {
+            replaced = (batch[i].id == se->e.id
+                        || fp_match_equal(&batch[i].match, &se->e.match));
+        }
+        count += !replaced;
+    }
+    return count;
+}
+
 static void
 sim_remove_entry(struct sim_port *port, struct sim_entry *se)
 {
-    struct sim_mask *m = se->mask;
+    struct sim_tuple *t = se->tuple;
 
     hmap_remove(&port->by_id, &se->id_node);
-    hmap_remove(&m->entries, &se->node);
+    hmap_remove(&t->entries, &se->node);
     free(se);
-    if (!--m->n_entries) {
-        for (size_t i = 0; i < port->n_masks; i++) {
-            if (port->masks[i] == m) {
-                port->masks[i] = port->masks[--port->n_masks];
+    if (!--t->n_entries) {
+        for (size_t i = 0; i < port->n_tuples; i++) {
+            if (port->tuples[i] == t) {
+                port->tuples[i] = port->tuples[--port->n_tuples];
                 break;
             }
         }
-        hmap_destroy(&m->entries);
-        free(m);
+        hmap_destroy(&t->entries);
+        free(t);
     }
 }
 
@@ -362,7 +412,7 @@ sim_port_destroy(struct sim *sim, struct sim_port *port)
     }
     hmap_destroy(&port->by_id);
     hmap_remove(&sim->ports, &port->node);
-    free(port->masks);
+    free(port->tuples);
     free(port->name);
     free(port);
 }
@@ -382,6 +432,11 @@ sim_check_entry(const struct sim *sim, const struct fp_entry *e)
     if ((e->fate == FP_DROP && !sim->caps.drop)
         || (e->fate == FP_FORWARD && !sim->caps.forward)) {
         return -EOPNOTSUPP;
+    }
+    if (sim->caps.bucket_size > 1
+        ? !fp_key_is_subset(&e->tuple, &e->match.mask)
+        : !fp_key_equal(&e->tuple, &e->match.mask)) {
+        return -EINVAL;         /* Not a tuple this entry can be in. */
     }
     return 0;
 }
@@ -417,14 +472,14 @@ sim_put(struct offload *o, const char *name, const struct fp_entry *entries,
         port = iovp_xzalloc(sizeof *port);
         port->name = iovp_xstrdup(name);
         hmap_init(&port->by_id);
-        /* Room for as many masks as any configuration allows. */
-        port->masks = iovp_xmalloc(SIM_MAX_MASKS * sizeof *port->masks);
+        /* Room for as many tuples as any configuration allows. */
+        port->tuples = iovp_xmalloc(SIM_MAX_MASKS * sizeof *port->tuples);
         hmap_insert(&sim->ports, &port->node, iovp_hash_string64(name));
     }
 
     /* Check the whole batch first: the sim takes all of it or nothing. */
-    size_t n_new = 0, n_new_masks = 0;
-    struct fp_key *new_masks = iovp_xmalloc(MAX(n, 1) * sizeof *new_masks);
+    size_t n_new = 0, n_new_tuples = 0;
+    struct fp_key *new_tuples = iovp_xmalloc(MAX(n, 1) * sizeof *new_tuples);
     int error = 0;
     for (size_t i = 0; i < n && !error; i++) {
         const struct fp_entry *e = &entries[i];
@@ -433,17 +488,27 @@ sim_put(struct offload *o, const char *name, const struct fp_entry *entries,
             && !sim_find_match(port, &e->match)) {
             n_new++;
         }
+        size_t in_bucket = sim_bucket_count(port, e, entries, n);
         for (size_t j = 0; j < i && !error; j++) {
-            if (fp_match_equal(&entries[j].match, &e->match)) {
+            const struct fp_entry *f = &entries[j];
+            struct fp_key a, b;
+            if (fp_match_equal(&f->match, &e->match)) {
                 error = -EEXIST;    /* One entry per match. */
             }
+            fp_key_and(&f->match.value, &f->tuple, &a);
+            fp_key_and(&e->match.value, &e->tuple, &b);
+            in_bucket += (fp_key_equal(&f->tuple, &e->tuple)
+                          && fp_key_equal(&a, &b));
         }
-        bool known = sim_find_mask(port, &e->match.mask) != NULL;
-        for (size_t j = 0; j < n_new_masks && !known; j++) {
-            known = fp_key_equal(&new_masks[j], &e->match.mask);
+        if (!error && in_bucket >= MAX(sim->caps.bucket_size, 1)) {
+            error = -ENOSPC;        /* Its bucket is full. */
+        }
+        bool known = sim_find_tuple(port, &e->tuple) != NULL;
+        for (size_t j = 0; j < n_new_tuples && !known; j++) {
+            known = fp_key_equal(&new_tuples[j], &e->tuple);
         }
         if (!known) {
-            new_masks[n_new_masks++] = e->match.mask;
+            new_tuples[n_new_tuples++] = e->tuple;
         }
     }
     size_t n_entries = hmap_count(&port->by_id) + n_new;
@@ -451,12 +516,12 @@ sim_put(struct offload *o, const char *name, const struct fp_entry *entries,
                    || (sim->full_at && n_entries > sim->full_at))) {
         error = -ENOSPC;
     }
-    /* Masks that replaced entries free are not counted as freed: a real
+    /* Tuples that replaced entries free are not counted as freed: a real
      * NIC frees them only after the batch, too. */
-    if (!error && port->n_masks + n_new_masks > sim->caps.max_masks) {
+    if (!error && port->n_tuples + n_new_tuples > sim->caps.max_masks) {
         error = -E2BIG;
     }
-    free(new_masks);
+    free(new_tuples);
     if (error) {
         if (!hmap_count(&port->by_id)) {
             sim_port_destroy(sim, port);
@@ -478,21 +543,23 @@ sim_put(struct offload *o, const char *name, const struct fp_entry *entries,
             sim_remove_entry(port, old);    /* Replaced in place. */
         }
 
-        struct sim_mask *m = sim_find_mask(port, &e->match.mask);
-        if (!m) {
-            m = iovp_xzalloc(sizeof *m);
-            m->mask = e->match.mask;
-            hmap_init(&m->entries);
-            port->masks[port->n_masks++] = m;
+        struct sim_tuple *t = sim_find_tuple(port, &e->tuple);
+        if (!t) {
+            t = iovp_xzalloc(sizeof *t);
+            t->mask = e->tuple;
+            hmap_init(&t->entries);
+            port->tuples[port->n_tuples++] = t;
         }
         struct sim_entry *se = iovp_xzalloc(sizeof *se);
+        struct fp_key masked;
         se->e = *e;
-        se->mask = m;
+        se->tuple = t;
         se->n_packets = n_packets;
         se->n_bytes = n_bytes;
         hmap_insert(&port->by_id, &se->id_node, e->id);
-        hmap_insert(&m->entries, &se->node, fp_key_hash(&e->match.value, 0));
-        m->n_entries++;
+        hmap_insert(&t->entries, &se->node,
+                    sim_bucket_hash(&e->match.value, &t->mask, &masked));
+        t->n_entries++;
     }
     return 0;
 }
@@ -581,23 +648,24 @@ sim_dump(struct offload *o, const char *name, struct fp_entry **entriesp,
     return 0;
 }
 
-/* Tuple-space search: looks 'key' up under each mask and keeps the match of
- * the highest priority (of equal ones, the lowest id, so that the answer
- * does not depend on the order of the masks). */
+/* Tuple-space search: looks 'key' up in each tuple, under its mask, checks
+ * each entry of the bucket it finds, and keeps the match of the highest
+ * priority (of equal ones, the lowest id, so that the answer does not
+ * depend on the order of the tuples). */
 static struct sim_entry *
 sim_lookup(const struct sim_port *port, const struct fp_key *key)
 {
     struct sim_entry *best = NULL;
 
-    for (size_t i = 0; i < port->n_masks; i++) {
-        const struct sim_mask *m = port->masks[i];
+    for (size_t i = 0; i < port->n_tuples; i++) {
+        const struct sim_tuple *t = port->tuples[i];
         struct fp_key masked;
         struct sim_entry *se;
 
-        fp_key_and(key, &m->mask, &masked);
-        HMAP_FOR_EACH_WITH_HASH (se, node, fp_key_hash(&masked, 0),
-                                 &m->entries) {
-            if (fp_key_equal(&se->e.match.value, &masked)
+        HMAP_FOR_EACH_WITH_HASH (se, node,
+                                 sim_bucket_hash(key, &t->mask, &masked),
+                                 &t->entries) {
+            if (fp_match_matches(&se->e.match, key)
                 && (!best || se->e.priority > best->e.priority
                     || (se->e.priority == best->e.priority
                         && se->e.id < best->e.id))) {
@@ -664,12 +732,12 @@ sim_describe(const struct offload *o, struct ds *s)
     const struct sim *sim = sim_cast(o);
     const struct sim_port *port;
 
-    ds_put_format(s, "sim: %zu entries and %zu masks per port%s\n",
-                  sim->caps.max_entries, sim->caps.max_masks,
-                  sim->gone ? " (gone)" : "");
+    ds_put_format(s, "sim: %zu entries and %zu tuples of buckets of %zu "
+                  "per port%s\n", sim->caps.max_entries, sim->caps.max_masks,
+                  sim->caps.bucket_size, sim->gone ? " (gone)" : "");
     HMAP_FOR_EACH (port, node, &sim->ports) {
-        ds_put_format(s, "  %s: %zu entries, %zu masks\n", port->name,
-                      hmap_count(&port->by_id), port->n_masks);
+        ds_put_format(s, "  %s: %zu entries, %zu tuples\n", port->name,
+                      hmap_count(&port->by_id), port->n_tuples);
     }
 }
 

@@ -382,6 +382,7 @@ xdp_capabilities(const struct offload *o, struct offload_caps *caps)
     caps->max_masks = FP_XDP_MAX_MASKS;
     memset(&caps->fields, 0xff, sizeof caps->fields);
     caps->fields.pad = 0;
+    caps->bucket_size = 1;
     caps->drop = caps->forward = true;
 }
 
@@ -761,6 +762,7 @@ xdp_adopt(struct xdp_port *port, int prog_fd)
         xe->slot = key.slot;
         xe->e.match.value = key.key;
         xe->e.match.mask = port->masks[key.slot];
+        xe->e.tuple = xe->e.match.mask;
         xe->e.priority = value.priority;
         xe->e.fate = (value.fate == FP_XDP_DROP ? FP_DROP
                       : value.fate == FP_XDP_FORWARD ? FP_FORWARD
@@ -983,8 +985,12 @@ xdp_put(struct offload *o, const char *name, const struct fp_entry *entries,
         return error;
     }
 
-    /* One entry per match, within the batch too. */
+    /* One entry per match, within the batch too; each in the tuple of its
+     * own mask (the program has no relaxed tuples). */
     for (size_t i = 0; i < n; i++) {
+        if (!fp_key_equal(&entries[i].tuple, &entries[i].match.mask)) {
+            return -EINVAL;
+        }
         for (size_t j = 0; j < i; j++) {
             if (fp_match_equal(&entries[i].match, &entries[j].match)) {
                 return -EEXIST;

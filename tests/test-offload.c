@@ -519,6 +519,10 @@ test_offload_classbench_main(int argc, char *argv[])
         "sim:entries=1024,masks=64,fields=dl_dst+dl_src+vlan_tci+dl_type"
         "+nw_src+nw_dst+nw_proto",
         "sim:entries=1024,masks=64,fates=drop",
+        /* Relaxed tuples. */
+        "sim:entries=64,masks=8,bucket=8",
+        "sim:entries=256,masks=32,bucket=8",
+        "sim:entries=1024,masks=4,bucket=4",
     };
     static const char *const xdp_shapes[] = {
         "xdp:mode=generic,entries=16",
