@@ -41,14 +41,20 @@ struct fp_key {
 
 /* The xdp backend's maps, for each port it serves:
  *
- *   fp_masks     array: slot -> the mask of that slot (unused: all zeros)
+ *   fp_masks     array: slot -> the mask of that slot's tuple (unused: all
+ *                zeros)
  *   fp_n_masks   array of one: how many slots the program looks at
- *   fp_entries   hash: (masked key, slot) -> entry
+ *   fp_entries   hash: (key masked by the tuple's mask, slot) -> bucket:
+ *                at most FP_XDP_BUCKET entries, each with its own match
+ *   fp_counts    array: an entry's 'counter' -> its frames and bytes
  *
  * The program looks the frame's key up once for each slot, masked by the
- * slot's mask (tuple-space search), and the entry of the highest priority
- * found decides (of equal ones, the lowest id). */
+ * slot's mask (tuple-space search), checks each entry of the bucket it
+ * finds, and the entry of the highest priority found decides (of equal
+ * ones, the lowest id).  A tuple whose mask is coarser than its entries'
+ * (relaxed, offload/fastpath.h) holds entries of many masks. */
 #define FP_XDP_MAX_MASKS 32
+#define FP_XDP_BUCKET 8
 
 struct fp_xdp_key {
     struct fp_key key;          /* Masked by the slot's mask. */
@@ -62,12 +68,27 @@ enum fp_xdp_fate {
 };
 
 struct fp_xdp_entry {
+    struct fp_key mask;
+    struct fp_key value;        /* Masked by 'mask'. */
     __u32 priority;
     __u32 fate;                 /* enum fp_xdp_fate. */
     __u32 out_ifindex;          /* FP_XDP_FORWARD. */
     __u32 id;
-    __u64 n_packets;            /* The only thing the program writes, */
-    __u64 n_bytes;              /* by atomic add, for real frames only. */
+    __u32 counter;              /* Its counters' index in fp_counts. */
+    __u32 pad;
+};
+
+struct fp_xdp_bucket {
+    __u32 n;                    /* Entries in use, from the first. */
+    __u32 pad;
+    struct fp_xdp_entry entries[FP_XDP_BUCKET];
+};
+
+/* The only thing the program writes, by atomic add, for real frames
+ * only. */
+struct fp_xdp_count {
+    __u64 n_packets;
+    __u64 n_bytes;
 };
 
 /* A frame that iovpd runs through a port's program itself

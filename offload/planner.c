@@ -225,6 +225,17 @@ planner_relax(const struct fp_key *mask)
     return r;
 }
 
+static bool
+planner_has_tuple(const struct planner *pl, const struct fp_key *mask)
+{
+    for (size_t i = 0; i < pl->n_tuples; i++) {
+        if (fp_key_equal(&pl->tuples[i], mask)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Places an entry of match 'm' in a tuple: the first whose mask it may
  * have (its own mask, with buckets of one entry; else any subset of it)
  * and whose bucket for it has room, or a new tuple if the NIC has room for
@@ -247,9 +258,11 @@ planner_place(struct planner *pl, const struct fp_match *m, size_t *tuplep,
                 return false;
             }
             struct fp_key mask = relaxed ? planner_relax(&m->mask) : m->mask;
-            for (size_t i = 0; i < pl->n_tuples; i++) {
-                if (fp_key_equal(&pl->tuples[i], &mask)) {
-                    mask = m->mask;
+            if (planner_has_tuple(pl, &mask)) {
+                mask = m->mask;
+                if (planner_has_tuple(pl, &mask)) {
+                    /* Tried already: its bucket there is full. */
+                    return false;
                 }
             }
             pl->tuples[pl->n_tuples++] = mask;

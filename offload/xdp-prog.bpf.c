@@ -19,13 +19,13 @@
  *
  * It reads the frame's key as fp_key_from_frame() does (offload/
  * fastpath.c; the two must not differ), looks it up by tuple-space search
- * in the port's maps (offload/fastpath-key.h), and does what the entry of
- * the highest priority says: drop the frame, redirect it to another VM's
- * port, or pass it on to the kernel, where OVS's userspace datapath reads
- * it.  A frame it cannot read, or that no entry matches, is passed on.
- * The entry's counters grow by atomic add, except for the test frames that
- * iovpd runs through the program itself (FP_XDP_TEST_MARK); the program
- * writes nothing else.
+ * in the port's maps (offload/fastpath-key.h), checking each entry of each
+ * bucket it finds, and does what the entry of the highest priority says:
+ * drop the frame, redirect it to another VM's port, or pass it on to the
+ * kernel, where OVS's userspace datapath reads it.  A frame it cannot
+ * read, or that no entry matches, is passed on.  The entry's counters grow
+ * by atomic add, except for the test frames that iovpd runs through the
+ * program itself (FP_XDP_TEST_MARK); the program writes nothing else.
  *
  * A frame that a steering rule of the port matches is forwarded from the
  * CPU the rule names: the program hands it to the CPU map, whose program
@@ -60,9 +60,17 @@ struct {
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, 1024);          /* The loader sets it. */
+    __uint(map_flags, BPF_F_NO_PREALLOC);
     __type(key, struct fp_xdp_key);
-    __type(value, struct fp_xdp_entry);
+    __type(value, struct fp_xdp_bucket);
 } fp_entries SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1024);          /* The loader sets it. */
+    __type(key, __u32);
+    __type(value, struct fp_xdp_count);
+} fp_counts SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
@@ -220,6 +228,50 @@ is_test_frame(const struct xdp_md *ctx)
     return mark == FP_XDP_TEST_MARK;
 }
 
+/* The entry that decides a frame, so far. */
+struct fp_best {
+    __u32 found;
+    __u32 priority;
+    __u32 id;
+    __u32 fate;
+    __u32 out_ifindex;
+    __u32 counter;
+};
+
+/* Checks each entry of bucket 'b' against key 'k', making '*best' any
+ * that matches and wins over it.  A global function, which the verifier
+ * checks once, whatever bucket the caller passes. */
+__attribute__((noinline)) int
+fp_check_bucket(const struct fp_xdp_bucket *b, const struct fp_key *k,
+                struct fp_best *best)
+{
+    if (!b || !k || !best) {
+        return 0;
+    }
+    const __u64 *kw = (const __u64 *) k;
+    __u32 n = b->n;
+    for (__u32 j = 0; j < FP_XDP_BUCKET; j++) {
+        if (j >= n) {
+            break;
+        }
+        const struct fp_xdp_entry *e = &b->entries[j];
+        const __u64 *em = (const __u64 *) &e->mask;
+        const __u64 *ev = (const __u64 *) &e->value;
+        if ((kw[0] & em[0]) == ev[0] && (kw[1] & em[1]) == ev[1]
+            && (kw[2] & em[2]) == ev[2] && (kw[3] & em[3]) == ev[3]
+            && (!best->found || e->priority > best->priority
+                || (e->priority == best->priority && e->id < best->id))) {
+            best->found = 1;
+            best->priority = e->priority;
+            best->id = e->id;
+            best->fate = e->fate;
+            best->out_ifindex = e->out_ifindex;
+            best->counter = e->counter;
+        }
+    }
+    return 0;
+}
+
 /* Returns the first steering rule of the port that key 'k' meets, or
  * NULL. */
 static __always_inline const struct fp_xdp_steer *
@@ -292,8 +344,10 @@ iovp_fastpath(struct xdp_md *ctx)
 
     const __u32 *np = bpf_map_lookup_elem(&fp_n_masks, &zero);
     __u32 n = np ? *np : 0;
-    struct fp_xdp_entry *best = NULL;
+    const __u64 *kw = (const __u64 *) &k;
+    struct fp_best best;
 
+    __builtin_memset(&best, 0, sizeof best);
     /* A bounded loop, which the verifier follows slot by slot. */
     for (__u32 i = 0; i < FP_XDP_MAX_MASKS; i++) {
         if (i >= n) {
@@ -306,37 +360,36 @@ iovp_fastpath(struct xdp_md *ctx)
         }
         struct fp_xdp_key hk;
         __u64 *h = (__u64 *) &hk.key;
-        const __u64 *kw = (const __u64 *) &k;
         h[0] = kw[0] & m[0];
         h[1] = kw[1] & m[1];
         h[2] = kw[2] & m[2];
         h[3] = kw[3] & m[3];
         hk.slot = i;
 
-        struct fp_xdp_entry *e = bpf_map_lookup_elem(&fp_entries, &hk);
-        if (e && (!best || e->priority > best->priority
-                  || (e->priority == best->priority && e->id < best->id))) {
-            best = e;
-        }
+        fp_check_bucket(bpf_map_lookup_elem(&fp_entries, &hk), &k, &best);
     }
-    if (!best) {
+    if (!best.found) {
         return XDP_PASS;
     }
 
     int test = is_test_frame(ctx);
     if (!test) {
-        __sync_fetch_and_add(&best->n_packets, 1);
-        __sync_fetch_and_add(&best->n_bytes, ctx->data_end - ctx->data);
+        __u32 counter = best.counter;
+        struct fp_xdp_count *c = bpf_map_lookup_elem(&fp_counts, &counter);
+        if (c) {
+            __sync_fetch_and_add(&c->n_packets, 1);
+            __sync_fetch_and_add(&c->n_bytes, ctx->data_end - ctx->data);
+        }
     }
-    switch (best->fate) {
+    switch (best.fate) {
     case FP_XDP_DROP:
         return XDP_DROP;
     case FP_XDP_FORWARD: {
         /* iovpd's test frames are never steered: they would be counted on
          * their CPU. */
         const struct fp_xdp_steer *s = test ? NULL : find_steer(&k);
-        return (s ? steer(ctx, s, best->out_ifindex)
-                : bpf_redirect(best->out_ifindex, 0));
+        return (s ? steer(ctx, s, best.out_ifindex)
+                : bpf_redirect(best.out_ifindex, 0));
     }
     default:
         return XDP_PASS;

@@ -81,7 +81,17 @@ struct xdp_entry {
     struct hmap_node node;      /* In 'port->entries', by id. */
     struct hmap_node key_node;  /* In 'port->by_key', by match. */
     struct fp_entry e;
-    __u32 slot;
+    __u32 slot;                 /* Its tuple's. */
+    __u32 counter;              /* Its counters' index in fp_counts. */
+    struct xdp_bucket *bucket;
+};
+
+/* One bucket of a tuple, as iovpd knows it. */
+struct xdp_bucket {
+    struct hmap_node node;      /* In 'port->buckets'. */
+    struct fp_xdp_key key;
+    struct xdp_entry *entries[FP_XDP_BUCKET];
+    size_t n;
 };
 
 struct xdp_port {
@@ -90,12 +100,16 @@ struct xdp_port {
     int ifindex;
     int prog_fd;
     __u32 prog_id;
-    int masks_fd, n_masks_fd, entries_fd;
+    int masks_fd, n_masks_fd, entries_fd, counts_fd;
     int steer_fd, n_steer_fd;   /* fp_steer, fp_n_steer. */
     struct fp_key masks[FP_XDP_MAX_MASKS];
     size_t mask_refs[FP_XDP_MAX_MASKS];
     __u32 n_slots;              /* What 'fp_n_masks' says. */
     struct hmap entries;        /* "struct xdp_entry"s, by id. */
+    struct hmap buckets;        /* "struct xdp_bucket"s. */
+    __u32 *free_counters;       /* A stack of the unused indexes of */
+    size_t n_free_counters;     /* fp_counts, which has */
+    size_t max_counters;        /* this many. */
     struct hmap by_key;         /* The same, by match. */
     struct offload_steer *steers;   /* Its steering rules, in order. */
     size_t n_steers;
@@ -313,6 +327,7 @@ xdp_close_fds(struct xdp_port *port)
     xdp_close_fd(&port->masks_fd);
     xdp_close_fd(&port->n_masks_fd);
     xdp_close_fd(&port->entries_fd);
+    xdp_close_fd(&port->counts_fd);
     xdp_close_fd(&port->steer_fd);
     xdp_close_fd(&port->n_steer_fd);
 }
@@ -345,6 +360,12 @@ xdp_port_destroy(struct xdp *xdp, struct xdp_port *port, bool detach)
         free(xe);
     }
     hmap_destroy(&port->entries);
+    struct xdp_bucket *b;
+    HMAP_FOR_EACH_POP (b, node, &port->buckets) {
+        free(b);
+    }
+    hmap_destroy(&port->buckets);
+    free(port->free_counters);
     hmap_destroy(&port->by_key);
     hmap_remove(&xdp->ports, &port->node);
     xdp_close_fds(port);
@@ -382,7 +403,7 @@ xdp_capabilities(const struct offload *o, struct offload_caps *caps)
     caps->max_masks = FP_XDP_MAX_MASKS;
     memset(&caps->fields, 0xff, sizeof caps->fields);
     caps->fields.pad = 0;
-    caps->bucket_size = 1;
+    caps->bucket_size = FP_XDP_BUCKET;
     caps->drop = caps->forward = true;
 }
 
@@ -438,6 +459,7 @@ xdp_forget_entry(struct xdp_port *port, struct xdp_entry *xe)
     xdp_unref_slot(port, xe->slot);
     hmap_remove(&port->entries, &xe->node);
     hmap_remove(&port->by_key, &xe->key_node);
+    port->free_counters[port->n_free_counters++] = xe->counter;
     free(xe);
 }
 
@@ -452,6 +474,121 @@ xdp_find_entry(const struct xdp_port *port, uint32_t id)
         }
     }
     return NULL;
+}
+
+/* Makes all of 'n' counters of 'port' free. */
+static void
+xdp_counters_init(struct xdp_port *port, size_t n)
+{
+    free(port->free_counters);
+    port->max_counters = n;
+    port->free_counters = iovp_xmalloc(MAX(n, 1)
+                                       * sizeof *port->free_counters);
+    port->n_free_counters = 0;
+    for (size_t i = n; i-- > 0;) {
+        port->free_counters[port->n_free_counters++] = i;
+    }
+}
+
+/* Takes a free counter of 'port', zeroed, into '*counter'.  Returns 0 or a
+ * negative errno value. */
+static int
+xdp_counter_take(struct xdp_port *port, __u32 *counter)
+{
+    struct fp_xdp_count zero = { 0, 0 };
+
+    if (!port->n_free_counters) {
+        return -ENOSPC;
+    }
+    *counter = port->free_counters[port->n_free_counters - 1];
+    int error = bpf_map_update_elem(port->counts_fd, counter, &zero,
+                                    BPF_ANY);
+    if (!error) {
+        port->n_free_counters--;
+    }
+    return error;
+}
+
+static uint32_t
+xdp_bucket_hash(const struct fp_xdp_key *key)
+{
+    return fp_key_hash(&key->key, key->slot);
+}
+
+/* Returns 'port''s bucket of 'key', made empty if it has none. */
+static struct xdp_bucket *
+xdp_bucket_get(struct xdp_port *port, const struct fp_xdp_key *key)
+{
+    uint32_t hash = xdp_bucket_hash(key);
+    struct xdp_bucket *b;
+
+    HMAP_FOR_EACH_WITH_HASH (b, node, hash, &port->buckets) {
+        if (b->key.slot == key->slot && fp_key_equal(&b->key.key, &key->key)) {
+            return b;
+        }
+    }
+    b = iovp_xzalloc(sizeof *b);
+    b->key = *key;
+    hmap_insert(&port->buckets, &b->node, hash);
+    return b;
+}
+
+static enum fp_xdp_fate
+xdp_fate(enum fp_fate fate)
+{
+    return (fate == FP_DROP ? FP_XDP_DROP
+            : fate == FP_FORWARD ? FP_XDP_FORWARD
+            : FP_XDP_TO_OVS);
+}
+
+/* Writes bucket 'b' of 'port' to its map as iovpd has it, in one update
+ * (which the program sees whole, the old or the new), or deletes it from
+ * the map, and frees it, if it holds nothing.  Returns 0 or a negative
+ * errno value. */
+static int
+xdp_bucket_write(struct xdp_port *port, struct xdp_bucket *b)
+{
+    int error;
+
+    if (!b->n) {
+        error = bpf_map_delete_elem(port->entries_fd, &b->key);
+        hmap_remove(&port->buckets, &b->node);
+        free(b);
+        return error == -ENOENT ? 0 : error;
+    }
+
+    struct fp_xdp_bucket v;
+    memset(&v, 0, sizeof v);
+    v.n = b->n;
+    for (size_t i = 0; i < b->n; i++) {
+        const struct xdp_entry *xe = b->entries[i];
+        struct fp_xdp_entry *ve = &v.entries[i];
+        ve->mask = xe->e.match.mask;
+        fp_key_and(&xe->e.match.value, &ve->mask, &ve->value);
+        ve->priority = xe->e.priority;
+        ve->fate = xdp_fate(xe->e.fate);
+        ve->out_ifindex = xe->e.out_port;
+        ve->id = xe->e.id;
+        ve->counter = xe->counter;
+    }
+    return bpf_map_update_elem(port->entries_fd, &b->key, &v, BPF_ANY);
+}
+
+/* Takes 'xe' out of its bucket (which the caller writes). */
+static void
+xdp_bucket_remove(struct xdp_entry *xe)
+{
+    struct xdp_bucket *b = xe->bucket;
+
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->entries[i] == xe) {
+            memmove(&b->entries[i], &b->entries[i + 1],
+                    (b->n - i - 1) * sizeof *b->entries);
+            b->n--;
+            break;
+        }
+    }
+    xe->bucket = NULL;
 }
 
 static int
@@ -472,8 +609,8 @@ static enum xdp_part
 xdp_part_of(const char *name)
 {
     static const char *port[] = {
-        XDP_PROG_NAME, "fp_masks", "fp_n_masks", "fp_entries", "fp_steer",
-        "fp_n_steer",
+        XDP_PROG_NAME, "fp_masks", "fp_n_masks", "fp_entries", "fp_counts",
+        "fp_steer", "fp_n_steer",
     };
     static const char *steering[] = {
         "iovp_steered", "fp_cpus", "fp_steer_counts",
@@ -659,6 +796,8 @@ xdp_load(struct xdp *xdp, struct xdp_port *port)
         return -ENOENT;
     }
     bpf_map__set_max_entries(entries, xdp->max_entries);
+    bpf_map__set_max_entries(bpf_object__find_map_by_name(obj, "fp_counts"),
+                             xdp->max_entries);
     error = (bpf_map__reuse_fd(bpf_object__find_map_by_name(obj, "fp_cpus"),
                                xdp->cpus_fd)
              || bpf_map__reuse_fd(bpf_object__find_map_by_name(
@@ -679,14 +818,16 @@ xdp_load(struct xdp *xdp, struct xdp_port *port)
     port->n_masks_fd = dup(bpf_map__fd(bpf_object__find_map_by_name(
                                            obj, "fp_n_masks")));
     port->entries_fd = dup(bpf_map__fd(entries));
+    port->counts_fd = dup(bpf_map__fd(bpf_object__find_map_by_name(
+                                          obj, "fp_counts")));
     port->steer_fd = dup(bpf_map__fd(bpf_object__find_map_by_name(
                                          obj, "fp_steer")));
     port->n_steer_fd = dup(bpf_map__fd(bpf_object__find_map_by_name(
                                            obj, "fp_n_steer")));
     bpf_object__close(obj);
     if (port->prog_fd < 0 || port->masks_fd < 0 || port->n_masks_fd < 0
-        || port->entries_fd < 0 || port->steer_fd < 0
-        || port->n_steer_fd < 0) {
+        || port->entries_fd < 0 || port->counts_fd < 0
+        || port->steer_fd < 0 || port->n_steer_fd < 0) {
         return -EINVAL;
     }
 
@@ -712,7 +853,7 @@ xdp_adopt(struct xdp_port *port, int prog_fd)
     }
     port->prog_id = info.id;
     port->masks_fd = port->n_masks_fd = port->entries_fd = -1;
-    port->steer_fd = port->n_steer_fd = -1;
+    port->counts_fd = port->steer_fd = port->n_steer_fd = -1;
     for (__u32 i = 0; i < MIN(info.nr_map_ids, 16); i++) {
         int fd = bpf_map_get_fd_by_id(map_ids[i]);
         struct bpf_map_info mi;
@@ -727,6 +868,7 @@ xdp_adopt(struct xdp_port *port, int prog_fd)
         int *slot = (!strcmp(mi.name, "fp_masks") ? &port->masks_fd
                      : !strcmp(mi.name, "fp_n_masks") ? &port->n_masks_fd
                      : !strcmp(mi.name, "fp_entries") ? &port->entries_fd
+                     : !strcmp(mi.name, "fp_counts") ? &port->counts_fd
                      : !strcmp(mi.name, "fp_steer") ? &port->steer_fd
                      : !strcmp(mi.name, "fp_n_steer") ? &port->n_steer_fd
                      : NULL);
@@ -737,7 +879,8 @@ xdp_adopt(struct xdp_port *port, int prog_fd)
         }
     }
     if (port->masks_fd < 0 || port->n_masks_fd < 0 || port->entries_fd < 0
-        || port->steer_fd < 0 || port->n_steer_fd < 0) {
+        || port->counts_fd < 0 || port->steer_fd < 0
+        || port->n_steer_fd < 0) {
         return -ENOENT;
     }
 
@@ -750,28 +893,53 @@ xdp_adopt(struct xdp_port *port, int prog_fd)
     }
     struct fp_xdp_key key, next;
     void *prev = NULL;
+    struct bpf_map_info mi;
+    __u32 mi_len = sizeof mi;
+    memset(&mi, 0, sizeof mi);
+    if (!bpf_obj_get_info_by_fd(port->counts_fd, &mi, &mi_len)) {
+        xdp_counters_init(port, mi.max_entries);
+    }
+    bool *used = iovp_xzalloc(MAX(port->max_counters, 1) * sizeof *used);
     while (!bpf_map_get_next_key(port->entries_fd, prev, &next)) {
-        struct fp_xdp_entry value;
+        struct fp_xdp_bucket value;
         key = next;
         prev = &key;
         if (bpf_map_lookup_elem(port->entries_fd, &key, &value)
             || key.slot >= FP_XDP_MAX_MASKS) {
             continue;
         }
-        struct xdp_entry *xe = iovp_xzalloc(sizeof *xe);
-        xe->slot = key.slot;
-        xe->e.match.value = key.key;
-        xe->e.match.mask = port->masks[key.slot];
-        xe->e.tuple = xe->e.match.mask;
-        xe->e.priority = value.priority;
-        xe->e.fate = (value.fate == FP_XDP_DROP ? FP_DROP
-                      : value.fate == FP_XDP_FORWARD ? FP_FORWARD
-                      : FP_TO_OVS);
-        xe->e.out_port = value.out_ifindex;
-        xe->e.id = value.id;
-        port->mask_refs[key.slot]++;
-        xdp_index_entry(port, xe);
+        struct xdp_bucket *b = xdp_bucket_get(port, &key);
+        for (__u32 j = 0; j < MIN(value.n, FP_XDP_BUCKET); j++) {
+            const struct fp_xdp_entry *v = &value.entries[j];
+            if (v->counter >= port->max_counters || used[v->counter]) {
+                continue;
+            }
+            struct xdp_entry *xe = iovp_xzalloc(sizeof *xe);
+            xe->slot = key.slot;
+            xe->counter = v->counter;
+            used[v->counter] = true;
+            xe->e.match.value = v->value;
+            xe->e.match.mask = v->mask;
+            xe->e.tuple = port->masks[key.slot];
+            xe->e.priority = v->priority;
+            xe->e.fate = (v->fate == FP_XDP_DROP ? FP_DROP
+                          : v->fate == FP_XDP_FORWARD ? FP_FORWARD
+                          : FP_TO_OVS);
+            xe->e.out_port = v->out_ifindex;
+            xe->e.id = v->id;
+            xe->bucket = b;
+            b->entries[b->n++] = xe;
+            port->mask_refs[key.slot]++;
+            xdp_index_entry(port, xe);
+        }
     }
+    port->n_free_counters = 0;
+    for (size_t i = port->max_counters; i-- > 0;) {
+        if (!used[i]) {
+            port->free_counters[port->n_free_counters++] = i;
+        }
+    }
+    free(used);
 
     __u32 n_steers = 0;
     bpf_map_lookup_elem(port->n_steer_fd, &zero, &n_steers);
@@ -828,9 +996,11 @@ xdp_start_port(struct xdp *xdp, const char *name, struct xdp_port **portp)
     }
     port->name = iovp_xstrdup(name);
     port->prog_fd = port->masks_fd = port->n_masks_fd = port->entries_fd = -1;
-    port->steer_fd = port->n_steer_fd = -1;
+    port->counts_fd = port->steer_fd = port->n_steer_fd = -1;
     hmap_init(&port->entries);
     hmap_init(&port->by_key);
+    hmap_init(&port->buckets);
+    xdp_counters_init(port, xdp->max_entries);
     hmap_insert(&xdp->ports, &port->node, iovp_hash_string64(name));
 
     /* What is attached, to take over if it is ours. */
@@ -893,14 +1063,6 @@ xdp_start_port(struct xdp *xdp, const char *name, struct xdp_port **portp)
     return 0;
 }
 
-static enum fp_xdp_fate
-xdp_fate(enum fp_fate fate)
-{
-    return (fate == FP_DROP ? FP_XDP_DROP
-            : fate == FP_FORWARD ? FP_XDP_FORWARD
-            : FP_XDP_TO_OVS);
-}
-
 /* Returns the slot of 'mask' in 'port', taking a free one if needed, or -1
  * if all are taken. */
 static int
@@ -943,25 +1105,42 @@ xdp_unref_slot(struct xdp_port *port, __u32 slot)
     }
 }
 
-/* Deletes the 'n' entries 'xes' of 'port' from its map, one key at a
- * time (the kernel's batch delete stops at the first key already gone),
- * and forgets them.  Returns 0 or the first error. */
+/* Writes the 'n' buckets 'bs' of 'port' (xdp_bucket_write()), each once
+ * however often it is there.  Returns 0 or the first error. */
 static int
-xdp_delete_entries(struct xdp_port *port, struct xdp_entry **xes, size_t n)
+xdp_buckets_write(struct xdp_port *port, struct xdp_bucket **bs, size_t n)
 {
     int error = 0;
 
     for (size_t i = 0; i < n; i++) {
-        struct fp_xdp_key key;
-        memset(&key, 0, sizeof key);
-        key.key = xes[i]->e.match.value;
-        key.slot = xes[i]->slot;
-        int retval = bpf_map_delete_elem(port->entries_fd, &key);
-        if (retval && retval != -ENOENT && !error) {
-            error = retval;
+        bool done = false;
+        for (size_t j = 0; j < i && !done; j++) {
+            done = bs[j] == bs[i];
         }
+        if (!done) {
+            int retval = xdp_bucket_write(port, bs[i]);
+            error = error ? error : retval;
+        }
+    }
+    return error;
+}
+
+/* Deletes the 'n' entries 'xes' of 'port' from its map, a bucket at a
+ * time, and forgets them.  Returns 0 or the first error. */
+static int
+xdp_delete_entries(struct xdp_port *port, struct xdp_entry **xes, size_t n)
+{
+    struct xdp_bucket **bs = iovp_xmalloc(MAX(n, 1) * sizeof *bs);
+
+    for (size_t i = 0; i < n; i++) {
+        bs[i] = xes[i]->bucket;
+        xdp_bucket_remove(xes[i]);
+    }
+    int error = xdp_buckets_write(port, bs, n);
+    for (size_t i = 0; i < n; i++) {
         xdp_forget_entry(port, xes[i]);
     }
+    free(bs);
     int error2 = xdp_set_n_slots(port);
     return error ? error : error2;
 }
@@ -985,10 +1164,10 @@ xdp_put(struct offload *o, const char *name, const struct fp_entry *entries,
         return error;
     }
 
-    /* One entry per match, within the batch too; each in the tuple of its
-     * own mask (the program has no relaxed tuples). */
+    /* One entry per match, within the batch too; each in a tuple whose
+     * mask it may have. */
     for (size_t i = 0; i < n; i++) {
-        if (!fp_key_equal(&entries[i].tuple, &entries[i].match.mask)) {
+        if (!fp_key_is_subset(&entries[i].tuple, &entries[i].match.mask)) {
             return -EINVAL;
         }
         for (size_t j = 0; j < i; j++) {
@@ -998,9 +1177,7 @@ xdp_put(struct offload *o, const char *name, const struct fp_entry *entries,
         }
     }
 
-    /* An entry of the same id but another match leaves first; one of the
-     * same match (whatever its id) is overwritten in place by the batch
-     * below, which the program sees atomically, key by key. */
+    /* An entry of the same id but another match leaves first. */
     struct xdp_entry **old = iovp_xmalloc(MAX(n, 1) * sizeof *old);
     size_t n_old = 0, n_new = 0;
     for (size_t i = 0; i < n; i++) {
@@ -1011,81 +1188,109 @@ xdp_put(struct offload *o, const char *name, const struct fp_entry *entries,
         n_new += !xdp_find_match(port, &entries[i].match);
     }
     error = xdp_delete_entries(port, old, n_old);
-    free(old);
     if (error) {
+        free(old);
         return error;
     }
     if (hmap_count(&port->entries) + n_new > xdp->max_entries) {
+        free(old);
         return -ENOSPC;
     }
 
-    /* Masks: a slot each; the program looks at a new slot only once its
-     * mask is written. */
-    struct fp_xdp_key *keys = iovp_xzalloc(MAX(n, 1) * sizeof *keys);
-    struct fp_xdp_entry *values = iovp_xzalloc(MAX(n, 1) * sizeof *values);
-    struct xdp_entry **xes = iovp_xmalloc(MAX(n, 1) * sizeof *xes);
-    size_t n_ok = 0;
+    /* Each entry into its bucket, replacing one of the same match in
+     * place (in the same bucket, atomically; in another, it leaves once
+     * the new one is in).  A tuple's mask is written before any bucket of
+     * it, and the program looks at a new slot only once its mask is. */
+    struct xdp_bucket **touched = iovp_xmalloc(2 * MAX(n, 1)
+                                               * sizeof *touched);
+    struct xdp_entry **replaced = old;
+    size_t n_touched = 0, n_replaced = 0;
     for (size_t i = 0; i < n && !error; i++) {
         const struct fp_entry *e = &entries[i];
         struct xdp_entry *same = xdp_find_match(port, &e->match);
-        int slot = same ? (int) same->slot
-                   : xdp_mask_slot(port, &e->match.mask);
+        int slot = xdp_mask_slot(port, &e->tuple);
         if (slot < 0) {
             error = -E2BIG;
             break;
         }
-        if (!port->mask_refs[slot]) {
-            port->masks[slot] = e->match.mask;
+        struct fp_xdp_key key;
+        memset(&key, 0, sizeof key);
+        fp_key_and(&e->match.value, &e->tuple, &key.key);
+        key.slot = slot;
+        struct xdp_bucket *b = xdp_bucket_get(port, &key);
+        bool in_place = same && same->bucket == b;
+        __u32 counter;
+        if (!in_place && b->n >= FP_XDP_BUCKET) {
+            error = -ENOSPC;
+        } else {
+            error = xdp_counter_take(port, &counter);
+        }
+        if (!error && !port->mask_refs[slot]) {
+            port->masks[slot] = e->tuple;
             __u32 s = slot;
             error = bpf_map_update_elem(port->masks_fd, &s,
                                         &port->masks[slot], BPF_ANY);
             if (error) {
-                break;
+                port->free_counters[port->n_free_counters++] = counter;
             }
         }
+        if (error) {
+            if (!b->n) {
+                hmap_remove(&port->buckets, &b->node);
+                free(b);
+            }
+            break;
+        }
+
+        struct xdp_entry *xe = iovp_xzalloc(sizeof *xe);
+        xe->e = *e;
+        xe->slot = slot;
+        xe->counter = counter;
+        xe->bucket = b;
         port->mask_refs[slot]++;
-        keys[n_ok].key = e->match.value;
-        keys[n_ok].slot = slot;
-        values[n_ok] = (struct fp_xdp_entry) {
-            .priority = e->priority,
-            .fate = xdp_fate(e->fate),
-            .out_ifindex = e->out_port,
-            .id = e->id,
-        };
-        xes[n_ok] = iovp_xzalloc(sizeof *xes[n_ok]);
-        xes[n_ok]->e = *e;
-        xes[n_ok]->slot = slot;
-        n_ok++;
+        if (in_place) {
+            for (size_t j = 0; j < b->n; j++) {
+                if (b->entries[j] == same) {
+                    b->entries[j] = xe;
+                }
+            }
+            same->bucket = NULL;
+        } else {
+            b->entries[b->n++] = xe;
+        }
+        if (same) {
+            /* Out of the indexes now; out of the map below. */
+            hmap_remove(&port->entries, &same->node);
+            hmap_remove(&port->by_key, &same->key_node);
+            replaced[n_replaced++] = same;
+        }
+        xdp_index_entry(port, xe);
+        touched[n_touched++] = b;
     }
     int slots_error = xdp_set_n_slots(port);
-    error = error ? error : slots_error;
+    int write_error = xdp_buckets_write(port, touched, n_touched);
 
-    /* The entries, in one batch (overwriting the same keys). */
-    __u32 count = n_ok;
-    int put_error = n_ok ? bpf_map_update_batch(port->entries_fd, keys,
-                                                values, &count, NULL) : 0;
-    for (size_t i = 0; i < n_ok; i++) {
-        struct fp_xdp_entry v;
-        bool in = (!put_error
-                   || (!bpf_map_lookup_elem(port->entries_fd, &keys[i], &v)
-                       && v.id == xes[i]->e.id));
-        struct xdp_entry *same = xdp_find_match(port, &xes[i]->e.match);
-        if (in && same) {
-            xdp_forget_entry(port, same);   /* Overwritten. */
-        }
-        if (in) {
-            xdp_index_entry(port, xes[i]);
-        } else {
-            xdp_unref_slot(port, xes[i]->slot);
-            free(xes[i]);
+    /* The entries replaced from other buckets. */
+    n_touched = 0;
+    for (size_t i = 0; i < n_replaced; i++) {
+        struct xdp_entry *same = replaced[i];
+        if (same->bucket) {
+            touched[n_touched++] = same->bucket;
+            xdp_bucket_remove(same);
         }
     }
-    error = error ? error : put_error;
+    int write_error2 = xdp_buckets_write(port, touched, n_touched);
+    for (size_t i = 0; i < n_replaced; i++) {
+        struct xdp_entry *same = replaced[i];
+        xdp_unref_slot(port, same->slot);
+        port->free_counters[port->n_free_counters++] = same->counter;
+        free(same);
+    }
     xdp_set_n_slots(port);
-    free(keys);
-    free(values);
-    free(xes);
-    return error;
+    free(touched);
+    free(old);
+    return (error ? error : slots_error ? slots_error
+            : write_error ? write_error : write_error2);
 }
 
 static int
@@ -1147,16 +1352,12 @@ xdp_stats(struct offload *o, const char *name, struct offload_stats **statsp,
     *statsp = iovp_xmalloc(MAX(hmap_count(&port->entries), 1)
                            * sizeof **statsp);
     HMAP_FOR_EACH (xe, node, &port->entries) {
-        struct fp_xdp_key key;
-        struct fp_xdp_entry v;
-        memset(&key, 0, sizeof key);
-        key.key = xe->e.match.value;
-        key.slot = xe->slot;
-        if (!bpf_map_lookup_elem(port->entries_fd, &key, &v)) {
+        struct fp_xdp_count c;
+        if (!bpf_map_lookup_elem(port->counts_fd, &xe->counter, &c)) {
             (*statsp)[(*n)++] = (struct offload_stats) {
                 .id = xe->e.id,
-                .n_packets = v.n_packets,
-                .n_bytes = v.n_bytes,
+                .n_packets = c.n_packets,
+                .n_bytes = c.n_bytes,
             };
         }
     }
