@@ -17,12 +17,13 @@
 /* The helper of bench/offload-cost.py:
  *
  *   offload-cost prog DEVICE REPEAT
- *       For 1, 8 and 32 masks, puts a fast path of 32 entries per mask
- *       into the xdp backend on DEVICE (generic mode) and runs its program
- *       on a frame that no entry matches (every mask is looked up: the most
- *       work a frame costs) and on one that the lowest-priority entry
- *       matches, REPEAT times each with BPF_PROG_TEST_RUN; prints the
- *       kernel's ns per run.
+ *       For 1, 8 and 32 tuples, each with a bucket of 1, 4 and 8 entries
+ *       that a frame finds, puts a fast path into the xdp backend on DEVICE
+ *       (generic mode) and runs its program on a frame that no entry
+ *       matches (every tuple is looked up and every entry of each bucket
+ *       checked: the most work a frame costs) and on one that the
+ *       lowest-priority entry matches, REPEAT times each with
+ *       BPF_PROG_TEST_RUN; prints the kernel's ns per run.
  *
  *   offload-cost send IP PORT COUNT PPS
  *       Sends COUNT UDP datagrams of 64 bytes of payload to IP:PORT, in
@@ -54,75 +55,80 @@
 static int
 cost_prog(const char *device, unsigned int repeat)
 {
-    static const int mask_counts[] = { 1, 8, 32 };
+    static const int tuple_counts[] = { 1, 8, 32 };
+    static const int bucket_fills[] = { 1, 4, 8 };
 
-    for (size_t mi = 0; mi < IOVP_ARRAY_SIZE(mask_counts); mi++) {
-        int n_masks = mask_counts[mi];
-        struct offload *nic;
-        char *error = offload_open("xdp:mode=generic,entries=4096", &nic);
-
-        if (error) {
-            iovp_fatal(0, "%s", error);
-        }
-
-        /* Entries: mask m matches nw_dst on a prefix of length m + 1 and
-         * nw_src exactly; 32 entries a mask, from nw_src 192.0.2.0 to
-         * 192.0.2.31, nw_dst in 10.0.0.0/(m + 1). */
-        size_t n = 0;
-        struct fp_entry *entries = iovp_xzalloc(n_masks * 32
-                                                * sizeof *entries);
-        for (int m = 0; m < n_masks; m++) {
-            uint32_t mask = 0xffffffffu << (31 - m);
-            for (int v = 0; v < 32; v++) {
-                struct fp_entry *e = &entries[n++];
-                e->match.mask.dl_type = htons(0xffff);
-                e->match.value.dl_type = htons(0x0800);
-                e->match.mask.nw_src = htonl(0xffffffff);
-                e->match.value.nw_src = htonl(0xc0000200 + v);
-                e->match.mask.nw_dst = htonl(mask);
-                e->match.value.nw_dst = htonl(0x0a000000u & mask);
-                e->priority = 1000 - m;
-                e->fate = FP_DROP;
-                e->id = n;
-                e->tuple = e->match.mask;
+    for (size_t ti = 0; ti < IOVP_ARRAY_SIZE(tuple_counts); ti++) {
+        for (size_t bi = 0; bi < IOVP_ARRAY_SIZE(bucket_fills); bi++) {
+            int n_tuples = tuple_counts[ti], fill = bucket_fills[bi];
+            struct offload *nic;
+            char *error = offload_open("xdp:mode=generic,entries=4096",
+                                       &nic);
+            if (error) {
+                iovp_fatal(0, "%s", error);
             }
-        }
-        int retval = nic->class->put(nic, device, entries, n);
-        if (retval) {
-            iovp_fatal(-retval, "put of %zu entries failed", n);
-        }
 
-        __u32 id = 0;
-        bpf_xdp_query_id(if_nametoindex(device), XDP_FLAGS_SKB_MODE, &id);
-        int prog_fd = bpf_prog_get_fd_by_id(id);
-        if (prog_fd < 0) {
-            iovp_fatal(errno, "no program on %s", device);
-        }
-
-        for (int hit = 0; hit < 2; hit++) {
-            struct flow f;
-            uint8_t frame[128], out[256];
-            memset(&f, 0, sizeof f);
-            f.dl_type = htons(0x0800);
-            f.nw_proto = 17;
-            f.nw_src = htonl(hit ? 0xc0000201 : 0xcb007101);
-            f.nw_dst = htonl(0x0a000001);
-            size_t len = fp_frame_from_flow(&f, frame, sizeof frame);
-            LIBBPF_OPTS(bpf_test_run_opts, topts,
-                        .data_in = frame, .data_size_in = len,
-                        .data_out = out, .data_size_out = sizeof out,
-                        .repeat = repeat);
-            retval = bpf_prog_test_run_opts(prog_fd, &topts);
+            /* Tuple t: IPv4 with nw_dst in 10.0.0.0/(t + 1), its one
+             * bucket 'fill' entries that add nw_src exactly, from
+             * 192.0.2.0. */
+            size_t n = 0;
+            struct fp_entry *entries = iovp_xzalloc(n_tuples * fill
+                                                    * sizeof *entries);
+            for (int t = 0; t < n_tuples; t++) {
+                uint32_t mask = 0xffffffffu << (31 - t);
+                for (int v = 0; v < fill; v++) {
+                    struct fp_entry *e = &entries[n++];
+                    e->match.mask.dl_type = htons(0xffff);
+                    e->match.value.dl_type = htons(0x0800);
+                    e->match.mask.nw_dst = htonl(mask);
+                    e->match.value.nw_dst = htonl(0x0a000000u & mask);
+                    e->tuple = e->match.mask;
+                    e->match.mask.nw_src = htonl(0xffffffff);
+                    e->match.value.nw_src = htonl(0xc0000200 + v);
+                    e->priority = 1000 - t * 8 - v;
+                    e->fate = FP_DROP;
+                    e->id = n;
+                }
+            }
+            int retval = nic->class->put(nic, device, entries, n);
             if (retval) {
-                iovp_fatal(-retval, "BPF_PROG_TEST_RUN failed");
+                iovp_fatal(-retval, "put of %zu entries failed", n);
             }
-            printf("masks=%d entries=%zu frame=%s ns_per_frame=%u\n",
-                   n_masks, n, hit ? "hit" : "miss", topts.duration);
+
+            __u32 id = 0;
+            bpf_xdp_query_id(if_nametoindex(device), XDP_FLAGS_SKB_MODE,
+                             &id);
+            int prog_fd = bpf_prog_get_fd_by_id(id);
+            if (prog_fd < 0) {
+                iovp_fatal(errno, "no program on %s", device);
+            }
+
+            for (int hit = 0; hit < 2; hit++) {
+                struct flow f;
+                uint8_t frame[128], out[256];
+                memset(&f, 0, sizeof f);
+                f.dl_type = htons(0x0800);
+                f.nw_proto = 17;
+                f.nw_src = htonl(hit ? 0xc0000200 + fill - 1 : 0xcb007101);
+                f.nw_dst = htonl(0x0a000001);
+                size_t len = fp_frame_from_flow(&f, frame, sizeof frame);
+                LIBBPF_OPTS(bpf_test_run_opts, topts,
+                            .data_in = frame, .data_size_in = len,
+                            .data_out = out, .data_size_out = sizeof out,
+                            .repeat = repeat);
+                retval = bpf_prog_test_run_opts(prog_fd, &topts);
+                if (retval) {
+                    iovp_fatal(-retval, "BPF_PROG_TEST_RUN failed");
+                }
+                printf("tuples=%d bucket=%d entries=%zu frame=%s "
+                       "ns_per_frame=%u\n", n_tuples, fill, n,
+                       hit ? "hit" : "miss", topts.duration);
+            }
+            close(prog_fd);
+            nic->class->delete(nic, device, NULL, 0);
+            offload_close(nic);
+            free(entries);
         }
-        close(prog_fd);
-        nic->class->delete(nic, device, NULL, 0);
-        offload_close(nic);
-        free(entries);
     }
     return 0;
 }

@@ -5,9 +5,10 @@
 Benchmark: what the fast path costs, and what it saves the host.
 
   - The xdp program's cost per frame: BPF_PROG_TEST_RUN of the program
-    iovpd attaches, with 1, 8 and 32 masks (bench/offload-cost prog), for a
-    frame no entry matches (every mask looked up) and one that an entry
-    matches.
+    iovpd attaches, with 1, 8 and 32 tuples, each with a bucket of 1, 4
+    and 8 entries that the frame finds (bench/offload-cost prog), for a
+    frame no entry matches (every tuple looked up, every entry of each
+    bucket checked) and one that an entry matches.
   - Host CPU per delivered packet of one VM-to-VM UDP stream (N datagrams
     of 64 bytes, default 1,000,000; 3,000 with --smoke, sent at PPS a
     second, default 100,000, a rate OVS's userspace datapath keeps up with
@@ -201,8 +202,8 @@ def main():
                          capture_output=True, text=True).stdout
         for line in out.splitlines():
             f = dict(x.split('=') for x in line.split())
-            print('  %2s masks (%4s entries), %-4s: %s ns'
-                  % (f['masks'], f['entries'], f['frame'],
+            print('  %2s tuples, buckets of %s (%3s entries), %-4s: %s ns'
+                  % (f['tuples'], f['bucket'], f['entries'], f['frame'],
                      f['ns_per_frame']))
 
         # No switch at all: the cost of the stacks at both ends.
