@@ -173,6 +173,7 @@ xdp_libbpf_log(enum libbpf_print_level level, const char *format,
 }
 
 static int xdp_object_open(enum xdp_part, struct bpf_object **);
+static void xdp_steering_close(struct xdp *);
 
 static void
 xdp_errors_close(struct xdp *xdp)
@@ -386,10 +387,7 @@ xdp_close(struct offload *o)
     }
     hmap_destroy(&xdp->ports);
     xdp_errors_close(xdp);
-    xdp_close_fd(&xdp->cpus_fd);
-    xdp_close_fd(&xdp->steer_counts_fd);
-    xdp_close_fd(&xdp->steered_fd);
-    free(xdp->queued);
+    xdp_steering_close(xdp);
     free(xdp);
 }
 
@@ -712,6 +710,19 @@ xdp_map_id(int fd)
     return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &mi, &len) ? mi.id : 0;
 }
 
+/* Forgets steering's maps and the CPU map's program (the programs that
+ * use them keep them). */
+static void
+xdp_steering_close(struct xdp *xdp)
+{
+    xdp_close_fd(&xdp->cpus_fd);
+    xdp_close_fd(&xdp->steer_counts_fd);
+    xdp_close_fd(&xdp->steered_fd);
+    free(xdp->queued);
+    xdp->queued = NULL;
+    xdp->n_cpus = 0;
+}
+
 /* Makes sure that the backend has steering's maps and the CPU map's
  * program, which every port's program shares: takes the CPU map over from
  * 'old_fd', a program of ours that an iovpd before this one attached (if
@@ -1011,9 +1022,22 @@ xdp_start_port(struct xdp *xdp, const char *name, struct xdp_port **portp)
     bool old_ours = (old_fd >= 0 && !xdp_prog_info(old_fd, &old, NULL, 0)
                      && !strcmp(old.name, XDP_PROG_NAME));
 
-    /* Ours, freshly loaded, to compare with it. */
+    /* Ours, freshly loaded, to compare with it.  The CPU map comes from
+     * the first program of ours that the backend finds, if it has the
+     * same tag as ours (an older iovpd's, of another tag, keeps its own:
+     * ours then has a new one). */
+    bool fresh = xdp->steered_fd < 0;
     error = xdp_steering_ensure(xdp, old_ours ? old_fd : -1);
     error = error ? error : xdp_load(xdp, port);
+    struct bpf_prog_info mine;
+    if (!error && fresh && old_ours
+        && (xdp_prog_info(port->prog_fd, &mine, NULL, 0)
+            || memcmp(old.tag, mine.tag, sizeof old.tag))) {
+        xdp_close_fds(port);
+        xdp_steering_close(xdp);
+        error = xdp_steering_ensure(xdp, -1);
+        error = error ? error : xdp_load(xdp, port);
+    }
     if (error) {
         VLOG_WARN_RL(&rl, "%s: loading the fast path failed (%s)", name,
                      strerror(-error));
@@ -1021,7 +1045,6 @@ xdp_start_port(struct xdp *xdp, const char *name, struct xdp_port **portp)
         xdp_port_destroy(xdp, port, false);
         return error;
     }
-    struct bpf_prog_info mine;
     xdp_prog_info(port->prog_fd, &mine, NULL, 0);
 
     int old_cpus = old_ours ? xdp_prog_map(old_fd, "fp_cpus") : -1;
