@@ -22,7 +22,8 @@
  *
  * For each of the ClassBench sets acl1, fw1 and ipc1 (10k rules; 1k with
  * --smoke; or the files NAME_10k.rules, NAME_1k.rules of --sets in the
- * directory) as one VM port's ingress ACL (line N is sequence N + 1,
+ * directory; a set's traffic is drawn with a seed of its position in the
+ * list) as one VM port's ingress ACL (line N is sequence N + 1,
  * permitting when N is even), with one destination VM: traffic is
  * Zipf-distributed over the rules (s = 1.0 and 0.8; the ranks a seeded
  * random permutation of the rules), each frame a random point of its rule,

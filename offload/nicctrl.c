@@ -810,17 +810,12 @@ nc_apply_plan(struct nicctrl *nc, struct nc_port *port, size_t max_entries,
         r->weight += (c ? c->weight : 0) + (cc ? cc->weight : 0);
     }
     nc_check_delivery(nc, port, rules, port->n_rules, now);
-    uint32_t *ids = iovp_xmalloc(MAX(port->n_installed, 1) * sizeof *ids);
-    for (size_t i = 0; i < port->n_installed; i++) {
-        ids[i] = port->installed[i].id;
-    }
     struct offload_caps caps = nc->caps;
     caps.max_entries = max_entries;
     struct planner_plan plan;
-    planner_plan(rules, port->n_rules, &caps, ids, port->n_installed,
-                 &plan);
+    planner_plan(rules, port->n_rules, &caps, port->installed,
+                 port->n_installed, &plan);
     free(rules);
-    free(ids);
 
     /* Rules as themselves that leave become covers in place; then what is
      * in no plan leaves (no rule that stays needs it: the plan has every

@@ -64,9 +64,17 @@ struct planner_bucket {
     size_t n;
 };
 
+/* An entry the NIC holds: its id and its tuple's mask. */
+struct planner_held {
+    uint32_t id;
+    struct fp_key tuple;
+};
+
 struct planner {
     const struct planner_rule *rules;
     const struct offload_caps *caps;
+    struct planner_held *held;  /* The NIC's entries, by id. */
+    size_t n_held;
     size_t *order;              /* Rule indexes, by descending priority. */
     size_t n;
     enum planner_state *state;  /* By position in 'order'. */
@@ -225,84 +233,142 @@ planner_relax(const struct fp_key *mask)
     return r;
 }
 
-static bool
-planner_has_tuple(const struct planner *pl, const struct fp_key *mask)
+static int
+planner_compare_held(const void *a_, const void *b_)
+{
+    const struct planner_held *a = a_, *b = b_;
+
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* Returns the mask of the tuple in which the NIC holds the entry of id
+ * 'id', or NULL if it holds none. */
+static const struct fp_key *
+planner_held_tuple(const struct planner *pl, uint32_t id)
+{
+    struct planner_held key = { .id = id };
+    const struct planner_held *h = bsearch(&key, pl->held, pl->n_held,
+                                           sizeof *pl->held,
+                                           planner_compare_held);
+    return h ? &h->tuple : NULL;
+}
+
+/* Returns the index of the tuple of mask 'mask', or SIZE_MAX. */
+static size_t
+planner_find_tuple(const struct planner *pl, const struct fp_key *mask)
 {
     for (size_t i = 0; i < pl->n_tuples; i++) {
         if (fp_key_equal(&pl->tuples[i], mask)) {
+            return i;
+        }
+    }
+    return SIZE_MAX;
+}
+
+/* Places an entry of match 'm' in tuple 't', if its bucket there has room
+ * (or holds the same match already), recording it in '*placed'.  Returns
+ * true if it did. */
+static bool
+planner_place_in(struct planner *pl, size_t t, const struct fp_match *m,
+                 struct planner_placed *placed)
+{
+    size_t bucket_size = MAX(pl->caps->bucket_size, 1);
+    const struct fp_key *tm = &pl->tuples[t];
+    if (bucket_size > 1 ? !fp_key_is_subset(tm, &m->mask)
+        : !fp_key_equal(tm, &m->mask)) {
+        return false;
+    }
+
+    struct fp_key key;
+    fp_key_and(&m->value, tm, &key);
+    uint32_t hash = fp_key_hash(&key, t);
+    struct planner_bucket *b = planner_find_bucket(pl, t, &key, hash);
+    if (b) {
+        for (size_t i = 0; i < b->n; i++) {
+            if (fp_match_equal(&b->matches[i], m)) {
+                placed->bucket = b;
+                return true;
+            }
+        }
+        if (b->n >= bucket_size) {
+            return false;
+        }
+    } else {
+        b = iovp_xzalloc(sizeof *b);
+        b->tuple = t;
+        b->key = key;
+        b->matches = iovp_xmalloc(bucket_size * sizeof *b->matches);
+        hmap_insert(&pl->buckets, &b->node, hash);
+        placed->new_bucket = true;
+    }
+    b->matches[b->n++] = *m;
+    placed->bucket = b;
+    placed->new_match = true;
+    return true;
+}
+
+/* Adds a tuple of mask 'mask' and returns its index, or SIZE_MAX if the
+ * NIC has no room for another. */
+static size_t
+planner_add_tuple(struct planner *pl, const struct fp_key *mask,
+                  struct planner_placed *placed)
+{
+    if (pl->n_tuples >= pl->caps->max_masks) {
+        return SIZE_MAX;
+    }
+    pl->tuples[pl->n_tuples] = *mask;
+    placed->new_tuple = true;
+    return pl->n_tuples++;
+}
+
+/* Places an entry of match 'm' in a tuple: in that of mask 'want' (where
+ * the NIC holds it), if not NULL and it can; else in the first whose mask
+ * it may have (its own mask, with buckets of one entry; else any subset of
+ * it) and whose bucket for it has room; else in a new tuple, relaxed, or
+ * of its own mask if a tuple of the relaxed mask is there already.  An
+ * entry of the same match as one placed shares its place.  Stores what it
+ * did in '*placed' and the tuple in '*tuplep'; returns false if there is
+ * no room. */
+static bool
+planner_place(struct planner *pl, const struct fp_match *m,
+              const struct fp_key *want, size_t *tuplep,
+              struct planner_placed *placed)
+{
+    bool relaxed = pl->caps->bucket_size > 1;
+    size_t t;
+
+    memset(placed, 0, sizeof *placed);
+    if (want && (relaxed ? fp_key_is_subset(want, &m->mask)
+                 : fp_key_equal(want, &m->mask))) {
+        t = planner_find_tuple(pl, want);
+        if (t == SIZE_MAX) {
+            t = planner_add_tuple(pl, want, placed);
+        }
+        if (t != SIZE_MAX && planner_place_in(pl, t, m, placed)) {
+            *tuplep = t;
             return true;
         }
     }
-    return false;
-}
-
-/* Places an entry of match 'm' in a tuple: the first whose mask it may
- * have (its own mask, with buckets of one entry; else any subset of it)
- * and whose bucket for it has room, or a new tuple if the NIC has room for
- * one (relaxed, or of its own mask if a tuple of the relaxed mask is there
- * already).  An entry of the same match as one placed shares its place.
- * Stores what it did in '*placed' and the tuple in '*tuplep'; returns
- * false if there is no room. */
-static bool
-planner_place(struct planner *pl, const struct fp_match *m, size_t *tuplep,
-              struct planner_placed *placed)
-{
-    size_t bucket_size = MAX(pl->caps->bucket_size, 1);
-    bool relaxed = bucket_size > 1;
-
-    memset(placed, 0, sizeof *placed);
-    for (size_t t = 0; t <= pl->n_tuples; t++) {
-        if (t == pl->n_tuples) {
-            /* A new tuple. */
-            if (pl->n_tuples >= pl->caps->max_masks) {
-                return false;
-            }
-            struct fp_key mask = relaxed ? planner_relax(&m->mask) : m->mask;
-            if (planner_has_tuple(pl, &mask)) {
-                mask = m->mask;
-                if (planner_has_tuple(pl, &mask)) {
-                    /* Tried already: its bucket there is full. */
-                    return false;
-                }
-            }
-            pl->tuples[pl->n_tuples++] = mask;
-            placed->new_tuple = true;
+    for (t = 0; t < pl->n_tuples; t++) {
+        if (planner_place_in(pl, t, m, placed)) {
+            *tuplep = t;
+            return true;
         }
-        const struct fp_key *tm = &pl->tuples[t];
-        if (relaxed ? !fp_key_is_subset(tm, &m->mask)
-            : !fp_key_equal(tm, &m->mask)) {
-            continue;
-        }
-        struct fp_key key;
-        fp_key_and(&m->value, tm, &key);
-        uint32_t hash = fp_key_hash(&key, t);
-        struct planner_bucket *b = planner_find_bucket(pl, t, &key, hash);
-        if (b) {
-            for (size_t i = 0; i < b->n; i++) {
-                if (fp_match_equal(&b->matches[i], m)) {
-                    placed->bucket = b;
-                    *tuplep = t;
-                    return true;
-                }
-            }
-            if (b->n >= bucket_size) {
-                continue;
-            }
-        } else {
-            b = iovp_xzalloc(sizeof *b);
-            b->tuple = t;
-            b->key = key;
-            b->matches = iovp_xmalloc(bucket_size * sizeof *b->matches);
-            hmap_insert(&pl->buckets, &b->node, hash);
-            placed->new_bucket = true;
-        }
-        b->matches[b->n++] = *m;
-        placed->bucket = b;
-        placed->new_match = true;
-        *tuplep = t;
-        return true;
     }
-    return false;
+
+    struct fp_key mask = relaxed ? planner_relax(&m->mask) : m->mask;
+    if (planner_find_tuple(pl, &mask) != SIZE_MAX) {
+        mask = m->mask;
+        if (planner_find_tuple(pl, &mask) != SIZE_MAX) {
+            return false;       /* Tried already: its bucket is full. */
+        }
+    }
+    t = planner_add_tuple(pl, &mask, placed);
+    if (t == SIZE_MAX || !planner_place_in(pl, t, m, placed)) {
+        return false;
+    }
+    *tuplep = t;
+    return true;
 }
 
 /* Undoes 'placed' (planner_place()'s, the last first). */
@@ -365,7 +431,11 @@ planner_try_add(struct planner *pl, const struct planner_candidate *c)
         } else {
             continue;
         }
-        fits = planner_place(pl, &m, &tuples[n_placed], &placed[n_placed]);
+        const struct planner_rule *r = planner_rule_at(pl, pos);
+        const struct fp_key *want = planner_held_tuple(
+            pl, i == c->n_deps ? r->id : r->id | PLANNER_COVER_ID);
+        fits = planner_place(pl, &m, want, &tuples[n_placed],
+                             &placed[n_placed]);
         if (fits) {
             where[n_placed++] = pos;
         }
@@ -432,12 +502,12 @@ planner_compare_u32(const void *a_, const void *b_)
 
 /* Plans the fast path of the 'n' rules 'rules' of one port for a NIC of
  * 'caps', into 'plan' (to free with planner_plan_destroy()).
- * 'installed_ids' are the ids of the entries the NIC holds now (of rules
- * as themselves and of covers), which it prefers to keep. */
+ * 'installed' are the entries the NIC holds now (rules as themselves and
+ * covers), which it prefers to keep, each in its tuple. */
 void
 planner_plan(const struct planner_rule *rules, size_t n,
              const struct offload_caps *caps,
-             const uint32_t *installed_ids, size_t n_installed,
+             const struct fp_entry *installed_entries, size_t n_installed,
              struct planner_plan *plan)
 {
     struct planner pl = {
@@ -456,9 +526,17 @@ planner_plan(const struct planner_rule *rules, size_t n,
     qsort_r(pl.order, n, sizeof *pl.order, planner_compare_order,
             (void *) rules);
 
-    uint32_t *installed = iovp_xmemdup(installed_ids,
-                                       n_installed * sizeof *installed);
+    uint32_t *installed = iovp_xmalloc(MAX(n_installed, 1)
+                                       * sizeof *installed);
+    pl.held = iovp_xmalloc(MAX(n_installed, 1) * sizeof *pl.held);
+    pl.n_held = n_installed;
+    for (size_t i = 0; i < n_installed; i++) {
+        installed[i] = installed_entries[i].id;
+        pl.held[i].id = installed_entries[i].id;
+        pl.held[i].tuple = installed_entries[i].tuple;
+    }
     qsort(installed, n_installed, sizeof *installed, planner_compare_u32);
+    qsort(pl.held, n_installed, sizeof *pl.held, planner_compare_held);
 
     memset(plan, 0, sizeof *plan);
     for (size_t i = 0; i < n; i++) {
@@ -589,6 +667,7 @@ planner_plan(const struct planner_rule *rules, size_t n,
     }
     hmap_destroy(&pl.buckets);
     free(installed);
+    free(pl.held);
     free(pl.order);
     free(pl.state);
     free(pl.tuple_of);

@@ -38,7 +38,9 @@
  * Within the backend's limits (entries, distinct masks, fields, fates) it
  * chooses the rules that carry the most traffic for the entries they cost
  * (their covers included, shared covers counted once), preferring by a
- * margin the rules already in the NIC, so that a re-plan does not churn.
+ * margin the rules already in the NIC, so that a re-plan does not churn,
+ * and keeping each entry the NIC holds in the tuple it is in, if it can,
+ * so that what a plan counts on is what the NIC has.
  *
  * Pure: no I/O, no clock, no globals. */
 
@@ -75,7 +77,7 @@ struct planner_plan {
 
 void planner_plan(const struct planner_rule *rules, size_t n,
                   const struct offload_caps *,
-                  const uint32_t *installed_ids, size_t n_installed,
+                  const struct fp_entry *installed, size_t n_installed,
                   struct planner_plan *);
 void planner_plan_destroy(struct planner_plan *);
 
