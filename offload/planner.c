@@ -431,9 +431,15 @@ planner_try_add(struct planner *pl, const struct planner_candidate *c)
         } else {
             continue;
         }
+        /* Where the NIC holds it, as itself or as a cover: nicctrl turns
+         * one into the other in place, by match. */
         const struct planner_rule *r = planner_rule_at(pl, pos);
+        uint32_t self = r->id, cover = r->id | PLANNER_COVER_ID;
         const struct fp_key *want = planner_held_tuple(
-            pl, i == c->n_deps ? r->id : r->id | PLANNER_COVER_ID);
+            pl, i == c->n_deps ? self : cover);
+        if (!want) {
+            want = planner_held_tuple(pl, i == c->n_deps ? cover : self);
+        }
         fits = planner_place(pl, &m, want, &tuples[n_placed],
                              &placed[n_placed]);
         if (fits) {
