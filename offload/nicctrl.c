@@ -633,22 +633,34 @@ nc_to_covers(struct nicctrl *nc, struct nc_port *port, const bool *doomed)
 /* Puts the entries of 'plan' that 'port' does not hold and are covers (if
  * 'covers') or rules as themselves; returns 0 or the backend's error. */
 static int
+nc_compare_entry_ids(const void *a_, const void *b_)
+{
+    const struct fp_entry *a = a_, *b = b_;
+
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static int
 nc_put(struct nicctrl *nc, struct nc_port *port,
        const struct planner_plan *plan, bool covers)
 {
-    uint32_t *have = iovp_xmalloc(MAX(port->n_installed, 1) * sizeof *have);
-    for (size_t i = 0; i < port->n_installed; i++) {
-        have[i] = port->installed[i].id;
-    }
-    qsort(have, port->n_installed, sizeof *have, nc_compare_u32);
+    /* What it holds, by id: an entry it holds in another tuple than the
+     * plan's goes in again, into the plan's tuple. */
+    struct fp_entry *have = iovp_xmalloc(MAX(port->n_installed, 1)
+                                         * sizeof *have);
+    memcpy(have, port->installed, port->n_installed * sizeof *have);
+    qsort(have, port->n_installed, sizeof *have, nc_compare_entry_ids);
 
     struct fp_entry *batch = iovp_xmalloc(MAX(plan->n_entries, 1)
                                           * sizeof *batch);
     size_t n = 0;
     for (size_t i = 0; i < plan->n_entries; i++) {
         const struct fp_entry *e = &plan->entries[i];
+        const struct fp_entry *h = bsearch(e, have, port->n_installed,
+                                           sizeof *have,
+                                           nc_compare_entry_ids);
         if (nc_is_self(e) != covers
-            && !nc_has_id(have, port->n_installed, e->id)) {
+            && (!h || !fp_key_equal(&h->tuple, &e->tuple))) {
             batch[n++] = *e;
         }
     }
@@ -852,6 +864,21 @@ nc_apply_plan(struct nicctrl *nc, struct nc_port *port, size_t max_entries,
     return error;
 }
 
+/* Starts 'port' afresh: whatever the backend holds of it goes, so that the
+ * next plan goes in whole. */
+static void
+nc_port_restart(struct nicctrl *nc, struct nc_port *port)
+{
+    struct nc_count *c;
+
+    nc->backend->class->delete(nc->backend, port->device, NULL, 0);
+    port->n_installed = 0;
+    port->steered = false;
+    HMAP_FOR_EACH (c, node, &port->counts) {
+        c->seen = 0;
+    }
+}
+
 /* Plans 'port' and installs the plan.  A backend that runs full before its
  * capabilities say gets plans of half the size until one fits, and keeps
  * that capacity. */
@@ -862,20 +889,22 @@ nc_plan_port(struct nicctrl *nc, struct nc_port *port, long long int now)
         if (now < port->retry_at) {
             return;
         }
-        /* Start the port afresh: whatever the backend still holds of it
-         * goes, and the plan goes in whole. */
-        struct nc_count *c;
-        nc->backend->class->delete(nc->backend, port->device, NULL, 0);
-        port->n_installed = 0;
-        port->steered = false;
-        HMAP_FOR_EACH (c, node, &port->counts) {
-            c->seen = 0;
-        }
+        nc_port_restart(nc, port);
         port->failed = false;
     }
 
     const char *what;
     int error = nc_apply_plan(nc, port, port->max_entries, &what, now);
+    if ((error == -ENOSPC || error == -E2BIG) && nc->caps.bucket_size > 1
+        && port->n_installed) {
+        /* With relaxed tuples, a plan that the NIC holds whole may not fit
+         * on top of what it holds, bucket by bucket: start the port
+         * afresh, its frames in OVS for that moment. */
+        VLOG_INFO_RL(&rl, "%s: the plan does not fit on the NIC's tuples as "
+                     "they are: putting it in whole", port->name);
+        nc_port_restart(nc, port);
+        error = nc_apply_plan(nc, port, port->max_entries, &what, now);
+    }
     while (error == -ENOSPC && port->max_entries > port->n_installed) {
         port->max_entries = MAX(port->n_installed, port->max_entries / 2);
         VLOG_INFO_RL(&rl, "%s: the NIC ran full; planning for %zu entries",

@@ -62,6 +62,7 @@
 #include "agent/xlate-offload.h"
 #include "lib/util.h"
 #include "offload/backend.h"
+#include "offload/nicctrl.h"
 #include "offload/planner.h"
 #include "offload/sim.h"
 #include "tests/classbench.h"
@@ -327,6 +328,76 @@ check_shape(const char *spec, const char *device,
     return disagreements;
 }
 
+/* Plans 'rules' again and again through nicctrl on a NIC of 'spec', their
+ * weights drawn anew each time as traffic moves: each plan must go in
+ * whole (the port never fails, nor runs full: the entries that stay keep
+ * their tuples, so that the buckets the planner counted on are the NIC's),
+ * and the NIC must still agree with the reference.  Returns the
+ * failures. */
+static size_t
+check_replans(const char *spec, const char *device,
+              const struct planner_rule *rules, size_t n_rules,
+              const struct classbench_rule *cb, size_t n_cb,
+              const struct xlate_offload_port *port, uint64_t seed,
+              size_t count)
+{
+    struct offload *nic;
+    char *error = offload_open(spec, &nic);
+    if (error) {
+        iovp_fatal(-1, "%s", error);
+    }
+    struct offload_caps caps;
+    nic->class->capabilities(nic, &caps);
+    struct nicctrl *nc = nicctrl_create(nic);
+    size_t wrong = 0, rounds = 10;
+
+    classbench_seed(seed * 7 + 3);
+    for (size_t round = 0; round < rounds; round++) {
+        struct planner_rule *copy = iovp_xmemdup(rules,
+                                                 n_rules * sizeof *copy);
+        for (size_t i = 0; i < n_rules; i++) {
+            /* Most rules cold, a few hot. */
+            copy[i].weight = (classbench_below(20) ? 0
+                              : classbench_below(1000));
+        }
+        nicctrl_set_rules(nc, "p", device, copy, n_rules);
+        nicctrl_commit(nc, round * 10000);
+        nicctrl_replan(nc, round * 10000 + 5000);
+
+        json_t *show = nicctrl_show(nc, "p");
+        json_t *p = json_object_get(show, "p");
+        if (json_is_true(json_object_get(p, "failed"))
+            || (size_t) json_integer_value(json_object_get(p, "capacity"))
+               != caps.max_entries) {
+            printf("  replan %zu: the NIC failed or ran full\n", round);
+            wrong++;
+        }
+        json_decref(show);
+    }
+
+    classbench_seed(seed * 2 + 1);
+    for (size_t i = 0; i < count; i++) {
+        struct flow f;
+        uint8_t frame[128];
+        struct fp_entry e;
+        struct reference_verdict v;
+
+        draw_frame(cb, n_cb, port, &f);
+        size_t len = fp_frame_from_flow(&f, frame, sizeof frame);
+        if (nicctrl_classify(nc, "p", frame, len, &e)) {
+            iovp_fatal(-1, "%s: classify failed", spec);
+        }
+        reference_evaluate(port, &f, &v);
+        if (e.fate != FP_TO_OVS && !reference_agrees(&v, &e)) {
+            wrong++;
+        }
+    }
+    printf("replans of %s: %zu rounds; %zu disagreements\n", spec, rounds,
+           wrong);
+    nicctrl_destroy(nc);
+    return wrong;
+}
+
 /* Makes in 'flows' ('n' of them, each with a minimatch in 'matches') the
  * controller's table 0 of --openflow from 'cb', in descending priority. */
 static size_t
@@ -521,6 +592,7 @@ test_offload_classbench_main(int argc, char *argv[])
         "sim:entries=1024,masks=64,fates=drop",
         /* Relaxed tuples. */
         "sim:entries=64,masks=8,bucket=8",
+        "sim:entries=256,masks=8,bucket=8",
         "sim:entries=256,masks=32,bucket=8",
         "sim:entries=1024,masks=4,bucket=4",
     };
@@ -539,6 +611,19 @@ test_offload_classbench_main(int argc, char *argv[])
                                      xdp_device ? xdp_device : "p1",
                                      rules, n_rules, cb, n_cb, &port, seed,
                                      count);
+    }
+    if (!xdp_device) {
+        /* Re-plans with as many tuples as the xdp backend, and with few,
+         * where the NIC often has to take a plan whole. */
+        static const char *const replan_shapes[] = {
+            "sim:entries=256,masks=32,bucket=8",
+            "sim:entries=256,masks=8,bucket=8",
+        };
+        for (size_t i = 0; i < IOVP_ARRAY_SIZE(replan_shapes); i++) {
+            disagreements += check_replans(replan_shapes[i], "p1", rules,
+                                           n_rules, cb, n_cb, &port, seed,
+                                           count);
+        }
     }
 
     free(rules);
