@@ -1249,6 +1249,68 @@ pipeline_update_fixed(struct desired *desired)
  * that a frame counts once wherever it was decided; then, if
  * 'extra_from_local' is nonnull, it receives how many of the frames from
  * local, over every binding, were decided elsewhere. */
+/* Adds to 'counts' the frames and bytes from VM port 'port' in binding 'b'
+ * (its classification flows) and to it (its output flows) that the
+ * installed flows counted, with what 'extra' (if nonnull) says was decided
+ * elsewhere.  Returns true if the binding has an output flow; adds the
+ * frames from it decided elsewhere to '*elsewhere'. */
+static bool
+pl_binding_counts(const struct port *port, const struct port_binding *b,
+                  const struct desired *desired,
+                  const struct oflow_table *installed,
+                  pipeline_extra_stats_cb *extra, void *aux,
+                  uint64_t counts[4], uint64_t *elsewhere)
+{
+    char *key = pl_binding_group(port, b);
+    bool found = false;
+    size_t n;
+    struct oflow *const *flows = desired_group_flows(desired, key, &n);
+    free(key);
+
+    for (size_t k = 0; k < n; k++) {
+        const struct oflow *f = flows[k];
+        const struct oflow *inst = oflow_table_find(installed, f);
+        if (!inst) {
+            continue;
+        }
+        uint64_t packets = 0, bytes = 0;
+        if (extra) {
+            extra(inst, &packets, &bytes, aux);
+        }
+        packets += inst->n_packets;
+        bytes += inst->n_bytes;
+        if (f->table_id == PIPELINE_T_CLASSIFY && f->ofpacts_len) {
+            *elsewhere += packets - inst->n_packets;
+            counts[0] += packets;
+            counts[1] += bytes;
+        } else if (f->table_id == PIPELINE_T_OUTPUT) {
+            counts[2] += packets;
+            counts[3] += bytes;
+            found = true;
+        }
+    }
+    return found;
+}
+
+/* Stores in '*from' and '*to' the frames that OVS counted from VM port
+ * 'port' (the classification flows of its bindings) and to it (their
+ * output flows), in the flows of 'desired' that 'installed' holds. */
+void
+pipeline_port_packets(const struct port *port, const struct desired *desired,
+                      const struct oflow_table *installed, uint64_t *from,
+                      uint64_t *to)
+{
+    uint64_t counts[4] = { 0, 0, 0, 0 };
+    uint64_t elsewhere = 0;
+
+    for (size_t j = 0; port->ofport >= 0 && j < port->n_bindings; j++) {
+        pl_binding_counts(port, &port->bindings[j], desired, installed,
+                          NULL, NULL, counts, &elsewhere);
+    }
+    *from = counts[0];
+    *to = counts[2];
+}
+
 json_t *
 pipeline_binding_stats(const struct ports *ports,
                        const struct desired *desired,
@@ -1265,38 +1327,10 @@ pipeline_binding_stats(const struct ports *ports,
 
         for (size_t j = 0; port->ofport >= 0 && j < port->n_bindings; j++) {
             const struct port_binding *b = &port->bindings[j];
-            char *key = pl_binding_group(port, b);
             uint64_t counts[4] = { 0, 0, 0, 0 };
-            bool found = false;
-            size_t n;
-            struct oflow *const *flows = desired_group_flows(desired, key,
-                                                             &n);
-            free(key);
 
-            for (size_t k = 0; k < n; k++) {
-                const struct oflow *f = flows[k];
-                const struct oflow *inst = oflow_table_find(installed, f);
-                if (!inst) {
-                    continue;
-                }
-                uint64_t packets = 0, bytes = 0;
-                if (extra) {
-                    extra(inst, &packets, &bytes, aux);
-                }
-                packets += inst->n_packets;
-                bytes += inst->n_bytes;
-                if (f->table_id == PIPELINE_T_CLASSIFY && f->ofpacts_len) {
-                    elsewhere += packets - inst->n_packets;
-                    counts[0] += packets;
-                    counts[1] += bytes;
-                } else if (f->table_id == PIPELINE_T_OUTPUT) {
-                    counts[2] += packets;
-                    counts[3] += bytes;
-                    found = true;
-                }
-            }
-
-            if (found) {
+            if (pl_binding_counts(port, b, desired, installed, extra, aux,
+                                  counts, &elsewhere)) {
                 char vlan[16];
                 snprintf(vlan, sizeof vlan, "%d", b->vlan);
                 json_object_set_new(port_stats, vlan, json_pack(

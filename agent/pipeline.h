@@ -120,6 +120,9 @@ const struct port_qos *pipeline_binding_qos_stats(
 json_t *pipeline_qos_stats(const struct ports *, const struct desired *,
                            const struct oflow_table *installed,
                            const struct hmap *meters);
+void pipeline_port_packets(const struct port *, const struct desired *,
+                           const struct oflow_table *installed,
+                           uint64_t *from, uint64_t *to);
 json_t *pipeline_binding_stats(const struct ports *,
                                const struct desired *,
                                const struct oflow_table *installed,

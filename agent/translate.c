@@ -78,6 +78,7 @@ struct translate {
     char *switch_name;          /* NULL: derived. */
     char *tunnel_ip;            /* NULL: derived. */
     struct nicctrl *nicctrl;    /* Not owned; NULL without offload. */
+    struct xlate_nic_traffic *traffic;  /* With 'nicctrl'. */
     const struct nbswitch *nb;  /* Not owned; NULL without northbound. */
 
     /* The run under way: what its nodes read. */
@@ -451,12 +452,16 @@ translate_openflow_changing(struct translate *t)
     engine_input_changed(&t->openflow);
 }
 
-/* The switch's counters were read anew: the NIC's rules weigh them.
- * Returns true if that is a change for translation (with offload). */
+/* The switch's counters were read anew, at 'now' (ms): the NIC's rules
+ * weigh them, and follow the traffic they show.  Returns true if that is a
+ * change for translation (with offload). */
 bool
-translate_counters_changed(struct translate *t)
+translate_counters_changed(struct translate *t, long long int now)
 {
     if (t->nicctrl) {
+        struct xlate_nic_policy policy;
+        translate_nic_policy(t, t->installed, &policy);
+        xlate_nic_traffic_update(t->traffic, t->nicctrl, &policy, now);
         engine_input_changed(&t->counters);
     }
     return t->nicctrl != NULL;
@@ -902,6 +907,7 @@ translate_create(const struct translate_options *options)
     t->tunnel_ip = (options->tunnel_ip
                     ? iovp_xstrdup(options->tunnel_ip) : NULL);
     t->nicctrl = options->nicctrl;
+    t->traffic = t->nicctrl ? xlate_nic_traffic_create() : NULL;
     desired_init(&t->desired);
     ports_init(&t->readings[0]);
     ports_init(&t->readings[1]);
@@ -1018,6 +1024,7 @@ translate_destroy(struct translate *t)
         xlate_lb_destroy(t->xlb);
         xlate_capture_destroy(t->xcap);
         xlate_steer_destroy(t->xsteer);
+        xlate_nic_traffic_destroy(t->traffic);
         translate_sessions_free(t->sessions, t->n_sessions);
         desired_destroy(&t->desired);
         ports_destroy(&t->readings[0]);
@@ -1140,6 +1147,7 @@ translate_nic_policy(const struct translate *t,
         .xlb = t->xlb,
         .xcap = t->xcap,
         .xsteer = t->xsteer,
+        .traffic = t->traffic,
     };
 }
 

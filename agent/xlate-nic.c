@@ -20,6 +20,7 @@
 
 #include <arpa/inet.h>
 #include <endian.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,228 @@ nic_vm_port_read(const struct nicctrl *nc, const struct xlate_nic_policy *p,
                   && vp->interface && vp->interface[0]);
     np->port_id = np->usable ? nicctrl_port_id(nc, vp->interface) : 0;
     np->usable = np->usable && np->port_id;
+}
+
+/* Traffic: which destinations each port sent frames to lately. */
+
+/* How long a destination stays warm for a port after the last sign of
+ * frames between them, in ms: a dozen reads of the counters. */
+#define NIC_WARM_MS 60000
+
+/* A port whose rules could number this many or fewer has every
+ * destination warm, traffic or not: it is flattened whole. */
+#define NIC_EAGER_RULES 4096
+
+/* One VM port's traffic, as xlate_nic_traffic_update() saw it. */
+struct nic_traffic_port {
+    uint64_t from, to;          /* OVS's counts of frames from it, to it. */
+    long long int sent_until;   /* OVS counted frames from it lately... */
+    long long int received_until;   /* ...to it. */
+    struct shash decided;       /* Destination name -> "long long int":
+                                 * until when the NIC's frames toward it
+                                 * keep it warm. */
+    struct shash warm;          /* Its destinations that are not cold
+                                 * (no data). */
+    bool seen;
+};
+
+struct xlate_nic_traffic {
+    struct shash ports;         /* "struct nic_traffic_port"s, by name. */
+};
+
+struct xlate_nic_traffic *
+xlate_nic_traffic_create(void)
+{
+    struct xlate_nic_traffic *t = iovp_xmalloc(sizeof *t);
+
+    shash_init(&t->ports);
+    return t;
+}
+
+static void
+nic_traffic_port_destroy(struct nic_traffic_port *tp)
+{
+    shash_destroy_free_data(&tp->decided);
+    shash_destroy(&tp->warm);
+    free(tp);
+}
+
+void
+xlate_nic_traffic_destroy(struct xlate_nic_traffic *t)
+{
+    if (t) {
+        struct shash_node *node;
+        SHASH_FOR_EACH (node, &t->ports) {
+            nic_traffic_port_destroy(node->data);
+        }
+        shash_destroy(&t->ports);
+        free(t);
+    }
+}
+
+/* Writes MAC 'ea' into 'key' as 12 hex digits, for a "by MAC" shash. */
+static void
+nic_mac_key(const uint8_t ea[6], char key[13])
+{
+    snprintf(key, 13, "%02x%02x%02x%02x%02x%02x",
+             ea[0], ea[1], ea[2], ea[3], ea[4], ea[5]);
+}
+
+/* What nic_traffic_decided() reads. */
+struct nic_traffic_visit {
+    struct nic_traffic_port *tp;
+    const struct shash *by_mac;     /* MAC -> VM port name. */
+    long long int until;
+};
+
+/* nicctrl_rule_cb: a rule toward one destination (of one MAC) decided
+ * frames in the NIC, so that destination stays warm. */
+static void
+nic_traffic_decided(const struct planner_rule *rule,
+                    uint64_t packets OVS_UNUSED, void *v_)
+{
+    const struct nic_traffic_visit *v = v_;
+    static const uint8_t ones[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+    if (!memcmp(rule->match.mask.dl_dst, ones, 6)) {
+        char mac[13];
+        nic_mac_key(rule->match.value.dl_dst, mac);
+        const char *dest = shash_find_data(v->by_mac, mac);
+        if (dest) {
+            long long int *until = shash_find_data(&v->tp->decided, dest);
+            if (!until) {
+                until = iovp_xmalloc(sizeof *until);
+                shash_add(&v->tp->decided, dest, until);
+            }
+            *until = v->until;
+        }
+    }
+}
+
+/* Reads the signs of traffic since the last call, at time 'now' (ms): for
+ * each VM port of 'p', the frames that OVS counted from it and to it in
+ * 'p->installed', and the rules of its fast path by which the NIC decided
+ * frames in its last read ('nc').  A destination is warm for a port, its
+ * frames worth rules of their own, for NIC_WARM_MS after OVS last counted
+ * frames from the port and to the destination (OVS's counters have no
+ * pair: this takes every destination that received anything as one the
+ * port may have sent to), or after the NIC last decided frames of the
+ * port toward it. */
+void
+xlate_nic_traffic_update(struct xlate_nic_traffic *t,
+                         const struct nicctrl *nc,
+                         const struct xlate_nic_policy *p, long long int now)
+{
+    const struct ports *ports = p->ports;
+    struct nic_traffic_port **tps = iovp_xmalloc(MAX(ports->n, 1)
+                                                 * sizeof *tps);
+    struct shash by_mac = SHASH_INITIALIZER(&by_mac);
+    struct shash_node *node;
+
+    SHASH_FOR_EACH (node, &t->ports) {
+        struct nic_traffic_port *tp = node->data;
+        tp->seen = false;
+    }
+    for (size_t i = 0; i < ports->n; i++) {
+        const struct port *vp = ports->sorted[i];
+        struct nic_traffic_port *tp = shash_find_data(&t->ports, vp->name);
+        if (!tp) {
+            tp = iovp_xzalloc(sizeof *tp);
+            tp->sent_until = tp->received_until = LLONG_MIN;
+            shash_init(&tp->decided);
+            shash_init(&tp->warm);
+            shash_add(&t->ports, vp->name, tp);
+        }
+        tp->seen = true;
+        tps[i] = tp;
+
+        uint64_t from = 0, to = 0;
+        if (p->desired && p->installed) {
+            pipeline_port_packets(vp, p->desired, p->installed, &from, &to);
+        }
+        if (from != tp->from && from) {
+            tp->sent_until = now + NIC_WARM_MS;
+        }
+        if (to != tp->to && to) {
+            tp->received_until = now + NIC_WARM_MS;
+        }
+        tp->from = from;
+        tp->to = to;
+
+        struct eth_addr mac;
+        if (port_parse_mac(vp, &mac)) {
+            char key[13];
+            nic_mac_key(mac.ea, key);
+            shash_replace(&by_mac, key, vp->name);
+        }
+    }
+
+    for (size_t i = 0; i < ports->n; i++) {
+        const struct port *vp = ports->sorted[i];
+        struct nic_traffic_port *tp = tps[i];
+        struct nic_traffic_visit v = {
+            .tp = tp, .by_mac = &by_mac, .until = now + NIC_WARM_MS,
+        };
+        if (nc) {
+            nicctrl_rules_decided(nc, vp->name, nic_traffic_decided, &v);
+        }
+
+        shash_clear(&tp->warm);
+        SHASH_FOR_EACH_SAFE (node, &tp->decided) {
+            long long int *until = node->data;
+            if (*until > now) {
+                shash_add_once(&tp->warm, node->name, NULL);
+            } else {
+                free(until);
+                shash_delete(&tp->decided, node);
+            }
+        }
+        for (size_t j = 0; tp->sent_until > now && j < ports->n; j++) {
+            if (j != i && tps[j]->received_until > now) {
+                shash_add_once(&tp->warm, ports->sorted[j]->name, NULL);
+            }
+        }
+    }
+
+    SHASH_FOR_EACH_SAFE (node, &t->ports) {
+        struct nic_traffic_port *tp = node->data;
+        if (!tp->seen) {
+            nic_traffic_port_destroy(tp);
+            shash_delete(&t->ports, node);
+        }
+    }
+    shash_destroy(&by_mac);
+    free(tps);
+}
+
+/* Returns true if VM port 'src' sent nothing to 'dst' lately, as 't' (if
+ * nonnull) last saw. */
+static bool
+nic_dest_cold(const struct xlate_nic_traffic *t, const char *src,
+              const char *dst)
+{
+    const struct nic_traffic_port *tp = (t
+                                         ? shash_find_data(&t->ports, src)
+                                         : NULL);
+
+    return t && (!tp || !shash_find(&tp->warm, dst));
+}
+
+/* Makes every destination of 'm' warm if its rules, flattened whole,
+ * could not number more than NIC_EAGER_RULES: at most (ingress entries +
+ * 1) x the sum over destinations of (egress entries + 1). */
+static void
+nic_model_maybe_eager(struct nic_model *m)
+{
+    const struct xlate_offload_port *port = &m->port;
+    double bound = 0;
+
+    for (size_t d = 0; d < port->n_dests; d++) {
+        bound += (double) (port->acl.n + 1) * (port->dests[d].acl.n + 1);
+    }
+    for (size_t d = 0; bound <= NIC_EAGER_RULES && d < port->n_dests; d++) {
+        m->dests[d].cold = false;
+    }
 }
 
 /* Returns true if the NIC may forward a frame from VM port 'src' to 'dst'
@@ -371,6 +594,9 @@ nic_models_build(const struct nicctrl *nc, const struct xlate_nic_policy *p,
                 .mac = dp->mac,
                 .out_port = dp->port_id,
                 .acl = nic_acl(ms, p, dest_acl),
+                .cold = (!vp->openflow
+                         && nic_dest_cold(p->traffic, vp->name,
+                                          dp->vp->name)),
             };
             m->dest_acls[n_dests] = dest_acl;
             m->dest_names[n_dests] = dp->vp->name;
@@ -378,6 +604,7 @@ nic_models_build(const struct nicctrl *nc, const struct xlate_nic_policy *p,
         }
         m->port.dests = m->dests;
         m->port.n_dests = n_dests;
+        nic_model_maybe_eager(m);
         if (vp->openflow) {
             nic_model_add_flows(m, of_flows, n_of_flows);
         }

@@ -37,6 +37,7 @@ struct oflow_table;
 struct overlay;
 struct ports;
 struct xlate_acl;
+struct xlate_nic_traffic;
 
 /* What the policy is made of at one moment: the VM ports and the ACLs'
  * translation, valid until the next translation. */
@@ -51,7 +52,22 @@ struct xlate_nic_policy {
     const struct xlate_lb *xlb;         /* The load balancers, or NULL. */
     const struct xlate_capture *xcap;   /* The captures, or NULL. */
     const struct xlate_steer *xsteer;   /* The steering rules, or NULL. */
+
+    /* Which destinations each port sent frames to lately; NULL: every
+     * destination is taken to be (no destination is cold). */
+    const struct xlate_nic_traffic *traffic;
 };
+
+/* Which destinations each VM port sent frames to lately, as OVS's counters
+ * and the NIC's say: the others are "cold" (agent/xlate-offload.h), their
+ * frames left to OVS, so that a port's rules in the planner grow with the
+ * destinations it talks to, not with all of its logical switch's. */
+struct xlate_nic_traffic *xlate_nic_traffic_create(void);
+void xlate_nic_traffic_destroy(struct xlate_nic_traffic *);
+void xlate_nic_traffic_update(struct xlate_nic_traffic *,
+                              const struct nicctrl *,
+                              const struct xlate_nic_policy *,
+                              long long int now);
 
 void xlate_nic_update(struct nicctrl *, const struct xlate_nic_policy *);
 json_t *xlate_nic_entry_stats(const struct nicctrl *,

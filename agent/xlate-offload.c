@@ -245,7 +245,9 @@ struct xo_acls {
     struct xo_item *ingress;    /* Its ingress ACL's. */
     size_t n_ingress;
     struct xo_item **egress;    /* Each destination's egress ACL's, or */
-    size_t *n_egress;           /* NULL for one known only as flows. */
+    size_t *n_egress;           /* NULL for one known only as flows, or
+                                 * cold. */
+    size_t n_warm;              /* Destinations that are not cold. */
     size_t max_egress;          /* The most items of one of those. */
     struct fp_match *guards;    /* xo_guards(). */
     size_t n_guards;
@@ -258,8 +260,10 @@ xo_acls_init(const struct xlate_offload_port *port, struct xo_acls *a)
     a->egress = iovp_xzalloc(MAX(port->n_dests, 1) * sizeof *a->egress);
     a->n_egress = iovp_xzalloc(MAX(port->n_dests, 1) * sizeof *a->n_egress);
     a->max_egress = 0;
+    a->n_warm = 0;
     for (size_t d = 0; d < port->n_dests; d++) {
-        if (!port->dests[d].acl.unknown) {
+        a->n_warm += !port->dests[d].cold;
+        if (!port->dests[d].acl.unknown && !port->dests[d].cold) {
             xo_items(&port->dests[d].acl, false, &a->egress[d],
                      &a->n_egress[d]);
             a->max_egress = MAX(a->max_egress, a->n_egress[d]);
@@ -599,7 +603,7 @@ xlate_offload_port(const struct xlate_offload_port *port,
                        FP_DROP, 0, share);
                 continue;
             }
-            share /= MAX(port->n_dests, 1);
+            share /= MAX(a.n_warm, 1);
             for (size_t d = 0; d < port->n_dests; d++) {
                 const struct xlate_offload_dest *dest = &port->dests[d];
                 for (size_t g = 0; g < a.n_guards && a.egress[d]; g++) {

@@ -35,9 +35,16 @@
  *                to D's MAC, in the egress entry           -> drop or D
  *              the entry's other frames                     -> to OVS
  *
+ * A "cold" destination, one that the port has sent nothing to lately, has
+ * no rules: its frames take the ingress entry's last rule, to OVS.  That
+ * keeps the rules of a port in proportion to its traffic, not to the
+ * product of its ingress entries, its destinations and their egress
+ * entries (agent/xlate-nic.c says which destinations are cold).
+ *
  * Each rule's weight is its ingress entry's traffic in OVS, split evenly
- * among the entry's value/mask pairs and destinations (the ACLs' flows are
- * shared by every port bound to the ACL, and carry no destination).
+ * among the entry's value/mask pairs and the destinations that are not
+ * cold (the ACLs' flows are shared by every port bound to the ACL, and
+ * carry no destination).
  *
  * A port in OpenFlow mode has the controller's table 0 in place of the L2
  * lookup and its destinations' MACs: under each permitting ingress entry,
@@ -76,6 +83,9 @@ struct xlate_offload_dest {
     uint32_t out_port;          /* The backend's name for it. */
     struct xlate_acl_effect acl;   /* Its egress ACL, if 'acl.entries'
                                      * or 'acl.deny_all'. */
+    bool cold;                  /* No traffic toward it from the port
+                                 * lately: no rule of its own (see
+                                 * below). */
 };
 
 /* A remote MAC of the port's logical switch, behind a tunnel: the fast

@@ -42,6 +42,13 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
  * OVS, counted from the last read that found new losses, in ms. */
 #define NICCTRL_ERROR_QUIET_MS 30000
 
+/* The most rules that one read of the counters plans again, over all the
+ * ports whose traffic changed (at least one port's, however many it has);
+ * the others wait for the next read, those planned longest ago first.
+ * Planning costs about the square of a port's rules, its dependencies
+ * found by comparing each rule with the rules above it. */
+#define NICCTRL_REPLAN_RULES 20000
+
 /* The NIC's counters of one entry id, as nicctrl has seen them. */
 struct nc_count {
     struct hmap_node node;      /* In 'port->counts', by id. */
@@ -50,6 +57,7 @@ struct nc_count {
     uint64_t seen_bytes;        /* read. */
     uint64_t total;             /* Everything they counted, across puts. */
     uint64_t total_bytes;
+    uint64_t last;              /* What the last read counted. */
     double weight;              /* Recent packets, decayed. */
 };
 
@@ -80,6 +88,9 @@ struct nc_port {
     size_t n_installed;
     size_t n_masks;
     bool pending;               /* Rules changed: plan once committed. */
+    bool stale;                 /* Its traffic changed since its last
+                                 * plan: plan it again from the counters. */
+    long long int planned_at;
     bool failed;                /* Left to OVS until 'retry_at'. */
     long long int retry_at;
     size_t max_entries;         /* The capabilities', or less once the
@@ -320,16 +331,51 @@ nc_same_fate(const struct fp_entry *e, const struct planner_rule *r)
             && (e->fate != FP_FORWARD || e->out_port == r->out_port));
 }
 
-/* Returns the rule of 'rules' ('n' of them) with 'id', or NULL. */
+static int
+nc_compare_rule_ids(const void *a_, const void *b_)
+{
+    const struct planner_rule *a = a_, *b = b_;
+
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* Returns the rule of 'rules' ('n' of them, sorted by id) with 'id', or
+ * NULL. */
 static const struct planner_rule *
 nc_rule_by_id(const struct planner_rule *rules, size_t n, uint32_t id)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (rules[i].id == id) {
-            return &rules[i];
-        }
-    }
-    return NULL;
+    const struct planner_rule key = { .id = id };
+
+    return bsearch(&key, rules, n, sizeof *rules, nc_compare_rule_ids);
+}
+
+static int
+nc_compare_entry_ids(const void *a_, const void *b_)
+{
+    const struct fp_entry *a = a_, *b = b_;
+
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* Returns a copy of 'port''s installed entries, sorted by id, for
+ * nc_entry_by_id(). */
+static struct fp_entry *
+nc_installed_by_id(const struct nc_port *port)
+{
+    struct fp_entry *sorted = iovp_xmalloc(MAX(port->n_installed, 1)
+                                           * sizeof *sorted);
+
+    memcpy(sorted, port->installed, port->n_installed * sizeof *sorted);
+    qsort(sorted, port->n_installed, sizeof *sorted, nc_compare_entry_ids);
+    return sorted;
+}
+
+static const struct fp_entry *
+nc_entry_by_id(const struct fp_entry *sorted, size_t n, uint32_t id)
+{
+    const struct fp_entry key = { .id = id };
+
+    return bsearch(&key, sorted, n, sizeof *sorted, nc_compare_entry_ids);
 }
 
 /* Returns true if 'e', an installed rule as itself, is exactly rule 'r'
@@ -378,6 +424,7 @@ nicctrl_set_rules(struct nicctrl *nc, const char *name, const char *device,
         }
     }
 
+    qsort(rules, n, sizeof *rules, nc_compare_rule_ids);
     uint32_t *old_ids = nc_rule_ids(port->rules, port->n_rules);
     uint32_t *new_ids = nc_rule_ids(rules, n);
     bool changed = n != port->n_rules || (port->n_installed && !port->rules);
@@ -386,6 +433,9 @@ nicctrl_set_rules(struct nicctrl *nc, const char *name, const char *device,
     }
     if (!changed) {
         /* The same rules, with new weights, perhaps. */
+        for (size_t i = 0; i < n && !port->stale; i++) {
+            port->stale = rules[i].weight != port->rules[i].weight;
+        }
         free(port->rules);
         port->rules = rules;
         free(old_ids);
@@ -512,19 +562,16 @@ nc_read_stats(struct nicctrl *nc, struct nc_port *port)
         return error;
     }
     /* Counts decay; those of ids no rule has any more go. */
+    struct fp_entry *installed = nc_installed_by_id(port);
     struct nc_count *c;
     HMAP_FOR_EACH_SAFE (c, node, &port->counts) {
         c->weight /= 2;
+        c->last = 0;
         uint32_t rule_id = c->id & ~PLANNER_COVER_ID;
-        if (!nc_rule_by_id(port->rules, port->n_rules, rule_id)) {
-            bool held = false;
-            for (size_t i = 0; i < port->n_installed && !held; i++) {
-                held = port->installed[i].id == c->id;
-            }
-            if (!held) {
-                hmap_remove(&port->counts, &c->node);
-                free(c);
-            }
+        if (!nc_rule_by_id(port->rules, port->n_rules, rule_id)
+            && !nc_entry_by_id(installed, port->n_installed, c->id)) {
+            hmap_remove(&port->counts, &c->node);
+            free(c);
         }
     }
     for (size_t i = 0; i < n; i++) {
@@ -538,35 +585,25 @@ nc_read_stats(struct nicctrl *nc, struct nc_port *port)
         uint64_t delta_bytes = stats[i].n_bytes - (restarted
                                                    ? 0 : c->seen_bytes);
         c->seen = stats[i].n_packets;
+        c->last = delta;
         c->seen_bytes = stats[i].n_bytes;
         c->total += delta;
         c->total_bytes += delta_bytes;
         c->weight += delta;
+        port->stale |= delta != 0;
         if (!(stats[i].id & PLANNER_COVER_ID)) {
+            const struct fp_entry *e = nc_entry_by_id(installed,
+                                                      port->n_installed,
+                                                      stats[i].id);
             port->decided += delta;
-            for (size_t j = 0; j < port->n_installed; j++) {
-                if (port->installed[j].id == stats[i].id
-                    && port->installed[j].fate == FP_DROP) {
-                    port->dropped += delta;
-                }
-            }
+            port->dropped += e && e->fate == FP_DROP ? delta : 0;
         } else {
             port->covered += delta;
         }
     }
     free(stats);
+    free(installed);
     return 0;
-}
-
-static bool
-nc_plan_has(const struct planner_plan *plan, uint32_t id)
-{
-    for (size_t i = 0; i < plan->n_entries; i++) {
-        if (plan->entries[i].id == id) {
-            return true;
-        }
-    }
-    return false;
 }
 
 /* Puts the 'n' entries 'batch' into 'port''s table and notes them as
@@ -633,32 +670,20 @@ nc_to_covers(struct nicctrl *nc, struct nc_port *port, const bool *doomed)
 /* Puts the entries of 'plan' that 'port' does not hold and are covers (if
  * 'covers') or rules as themselves; returns 0 or the backend's error. */
 static int
-nc_compare_entry_ids(const void *a_, const void *b_)
-{
-    const struct fp_entry *a = a_, *b = b_;
-
-    return a->id < b->id ? -1 : a->id > b->id;
-}
-
-static int
 nc_put(struct nicctrl *nc, struct nc_port *port,
        const struct planner_plan *plan, bool covers)
 {
     /* What it holds, by id: an entry it holds in another tuple than the
      * plan's goes in again, into the plan's tuple. */
-    struct fp_entry *have = iovp_xmalloc(MAX(port->n_installed, 1)
-                                         * sizeof *have);
-    memcpy(have, port->installed, port->n_installed * sizeof *have);
-    qsort(have, port->n_installed, sizeof *have, nc_compare_entry_ids);
+    struct fp_entry *have = nc_installed_by_id(port);
 
     struct fp_entry *batch = iovp_xmalloc(MAX(plan->n_entries, 1)
                                           * sizeof *batch);
     size_t n = 0;
     for (size_t i = 0; i < plan->n_entries; i++) {
         const struct fp_entry *e = &plan->entries[i];
-        const struct fp_entry *h = bsearch(e, have, port->n_installed,
-                                           sizeof *have,
-                                           nc_compare_entry_ids);
+        const struct fp_entry *h = nc_entry_by_id(have, port->n_installed,
+                                                  e->id);
         if (nc_is_self(e) != covers
             && (!h || !fp_key_equal(&h->tuple, &e->tuple))) {
             batch[n++] = *e;
@@ -710,20 +735,22 @@ nc_read_errors(struct nicctrl *nc, const struct nc_port *port,
     return new;
 }
 
-/* Asks the backend, for each target of the forward rules among the 'n'
- * rules 'rules' of 'port', whether a frame forwarded there arrives, and
- * turns the forward rules toward a target it does not establish into rules
- * that leave their frames to OVS (which the planner puts in the NIC only
- * as covers, so that the drops below them still happen there).  A target
- * whose redirected frames the kernel lost since the last read (the
+/* Asks the backend, for each target of the forward rules of 'port',
+ * whether a frame forwarded there arrives (see nc_apply_targets()).  A
+ * target whose redirected frames the kernel lost since the last read (the
  * backend's redirect_errors()) is left to OVS too, until
  * NICCTRL_ERROR_QUIET_MS have passed without a new loss.  Logs each
  * target's decision when it is new or changes; a target that stops taking
- * frames while the NIC forwards to it counts a fallback. */
-static void
-nc_check_delivery(struct nicctrl *nc, struct nc_port *port,
-                  struct planner_rule *rules, size_t n, long long int now)
+ * frames while the NIC forwards to it counts a fallback.  Returns true if
+ * a target is new, gone, or decided otherwise than before. */
+static bool
+nc_update_targets(struct nicctrl *nc, struct nc_port *port,
+                  long long int now)
 {
+    const struct planner_rule *rules = port->rules;
+    size_t n = port->n_rules;
+    bool changed = false;
+
     struct nc_target *targets = iovp_xmalloc(MAX(n, 1) * sizeof *targets);
     size_t n_targets = 0;
 
@@ -778,6 +805,7 @@ nc_check_delivery(struct nicctrl *nc, struct nc_port *port,
             if (old && old->forward && !forward && in_nic) {
                 fallbacks++;
             }
+            changed = true;
             VLOG_INFO("%s: frames to port %"PRIu32" %s (%s)", port->name,
                       out_port, forward ? "forwarded in the NIC"
                       : "left to OVS", ds_cstr(&why));
@@ -787,13 +815,24 @@ nc_check_delivery(struct nicctrl *nc, struct nc_port *port,
         t.fallbacks = fallbacks;
         targets[n_targets++] = t;
     }
+    changed = changed || n_targets != port->n_targets;
     for (size_t i = 0; i < port->n_targets; i++) {
         free(port->targets[i].why);
     }
     free(port->targets);
     port->targets = targets;
     port->n_targets = n_targets;
+    return changed;
+}
 
+/* Turns the forward rules among the 'n' rules 'rules' of 'port' toward a
+ * target that nc_update_targets() found does not take frames into rules
+ * that leave their frames to OVS (which the planner puts in the NIC only
+ * as covers, so that the drops below them still happen there). */
+static void
+nc_apply_targets(const struct nc_port *port, struct planner_rule *rules,
+                 size_t n)
+{
     for (size_t i = 0; i < n; i++) {
         const struct nc_target *t = nc_find_target(port, rules[i].out_port);
         if (rules[i].fate == FP_FORWARD && t && !t->forward) {
@@ -809,7 +848,7 @@ nc_check_delivery(struct nicctrl *nc, struct nc_port *port,
  * the backend's error, with 'what' saying what failed. */
 static int
 nc_apply_plan(struct nicctrl *nc, struct nc_port *port, size_t max_entries,
-              const char **what, long long int now)
+              const char **what)
 {
     /* Weights: OVS's, which the rules carry, and the NIC's. */
     struct planner_rule *rules = iovp_xmemdup(port->rules,
@@ -821,7 +860,7 @@ nc_apply_plan(struct nicctrl *nc, struct nc_port *port, size_t max_entries,
                                                   r->id | PLANNER_COVER_ID);
         r->weight += (c ? c->weight : 0) + (cc ? cc->weight : 0);
     }
-    nc_check_delivery(nc, port, rules, port->n_rules, now);
+    nc_apply_targets(port, rules, port->n_rules);
     struct offload_caps caps = nc->caps;
     caps.max_entries = max_entries;
     struct planner_plan plan;
@@ -832,10 +871,15 @@ nc_apply_plan(struct nicctrl *nc, struct nc_port *port, size_t max_entries,
     /* Rules as themselves that leave become covers in place; then what is
      * in no plan leaves (no rule that stays needs it: the plan has every
      * cover its rules need); then new covers, then new rules. */
+    struct fp_entry *planned = iovp_xmemdup(plan.entries,
+                                            MAX(plan.n_entries, 1)
+                                            * sizeof *planned);
+    qsort(planned, plan.n_entries, sizeof *planned, nc_compare_entry_ids);
     bool *doomed = iovp_xzalloc(MAX(port->n_installed, 1) * sizeof *doomed);
     for (size_t i = 0; i < port->n_installed; i++) {
         doomed[i] = (nc_is_self(&port->installed[i])
-                     && !nc_plan_has(&plan, port->installed[i].id));
+                     && !nc_entry_by_id(planned, plan.n_entries,
+                                        port->installed[i].id));
     }
     int error = nc_to_covers(nc, port, doomed);
     *what = "withdrawing entries";
@@ -843,7 +887,8 @@ nc_apply_plan(struct nicctrl *nc, struct nc_port *port, size_t max_entries,
         free(doomed);
         doomed = iovp_xzalloc(MAX(port->n_installed, 1) * sizeof *doomed);
         for (size_t i = 0; i < port->n_installed; i++) {
-            doomed[i] = !nc_plan_has(&plan, port->installed[i].id);
+            doomed[i] = !nc_entry_by_id(planned, plan.n_entries,
+                                        port->installed[i].id);
         }
         error = nc_delete(nc, port, doomed);
         *what = "removing covers";
@@ -860,6 +905,7 @@ nc_apply_plan(struct nicctrl *nc, struct nc_port *port, size_t max_entries,
         port->n_masks = plan.n_masks;
     }
     free(doomed);
+    free(planned);
     planner_plan_destroy(&plan);
     return error;
 }
@@ -893,8 +939,11 @@ nc_plan_port(struct nicctrl *nc, struct nc_port *port, long long int now)
         port->failed = false;
     }
 
+    nc_update_targets(nc, port, now);
+    port->stale = false;
+    port->planned_at = now;
     const char *what;
-    int error = nc_apply_plan(nc, port, port->max_entries, &what, now);
+    int error = nc_apply_plan(nc, port, port->max_entries, &what);
     if ((error == -ENOSPC || error == -E2BIG) && nc->caps.bucket_size > 1
         && port->n_installed) {
         /* With relaxed tuples, a plan that the NIC holds whole may not fit
@@ -903,13 +952,13 @@ nc_plan_port(struct nicctrl *nc, struct nc_port *port, long long int now)
         VLOG_INFO_RL(&rl, "%s: the plan does not fit on the NIC's tuples as "
                      "they are: putting it in whole", port->name);
         nc_port_restart(nc, port);
-        error = nc_apply_plan(nc, port, port->max_entries, &what, now);
+        error = nc_apply_plan(nc, port, port->max_entries, &what);
     }
     while (error == -ENOSPC && port->max_entries > port->n_installed) {
         port->max_entries = MAX(port->n_installed, port->max_entries / 2);
         VLOG_INFO_RL(&rl, "%s: the NIC ran full; planning for %zu entries",
                      port->name, port->max_entries);
-        error = nc_apply_plan(nc, port, port->max_entries, &what, now);
+        error = nc_apply_plan(nc, port, port->max_entries, &what);
     }
     if (error) {
         nc_port_failed(nc, port, error, what, now);
@@ -1016,10 +1065,29 @@ nicctrl_steer_stats(const struct nicctrl *nc, const char *name,
     }
 }
 
-/* Reads the NIC's counters and plans every port again, from traffic. */
+static int
+nc_compare_planned_at(const void *a_, const void *b_)
+{
+    const struct nc_port *a = *(const struct nc_port **) a_;
+    const struct nc_port *b = *(const struct nc_port **) b_;
+
+    return (a->planned_at != b->planned_at
+            ? (a->planned_at < b->planned_at ? -1 : 1)
+            : strcmp(a->name, b->name));
+}
+
+/* Reads the NIC's counters and plans again, from traffic, the ports whose
+ * traffic changed since their last plan (their counters in the NIC or the
+ * weights their rules carry from OVS), or whose targets take frames or
+ * stop taking them: a port with nothing new would get the same plan.  At
+ * most NICCTRL_REPLAN_RULES rules are planned in one call, those planned
+ * longest ago first. */
 void
 nicctrl_replan(struct nicctrl *nc, long long int now)
 {
+    struct nc_port **stale = iovp_xmalloc(MAX(hmap_count(&nc->ports), 1)
+                                          * sizeof *stale);
+    size_t n_stale = 0;
     struct nc_port *port;
 
     HMAP_FOR_EACH (port, node, &nc->ports) {
@@ -1031,11 +1099,26 @@ nicctrl_replan(struct nicctrl *nc, long long int now)
         int error = nc_read_stats(nc, port);
         if (error) {
             nc_port_failed(nc, port, error, "reading counters", now);
-        } else {
-            nc_plan_port(nc, port, now);
-            nc_steer(nc, port);
+            continue;
         }
+        if (nc_update_targets(nc, port, now) || port->stale) {
+            stale[n_stale++] = port;
+        }
+        nc_steer(nc, port);
     }
+
+    qsort(stale, n_stale, sizeof *stale, nc_compare_planned_at);
+    size_t budget = NICCTRL_REPLAN_RULES;
+    for (size_t i = 0; i < n_stale; i++) {
+        port = stale[i];
+        if (i && port->n_rules > budget) {
+            break;
+        }
+        budget -= MIN(budget, port->n_rules);
+        nc_plan_port(nc, port, now);
+        nc_steer(nc, port);
+    }
+    free(stale);
 }
 
 void
@@ -1063,6 +1146,22 @@ nicctrl_rule_stats(const struct nicctrl *nc, const char *name,
 
     *packets = c ? c->total : 0;
     *bytes = c ? c->total_bytes : 0;
+}
+
+/* Calls 'cb' for each rule of 'name' by which the NIC decided frames in
+ * the last read of its counters (as itself), with how many. */
+void
+nicctrl_rules_decided(const struct nicctrl *nc, const char *name,
+                      nicctrl_rule_cb *cb, void *aux)
+{
+    const struct nc_port *port = nc_find_port(nc, name);
+
+    for (size_t i = 0; port && i < port->n_rules; i++) {
+        const struct nc_count *c = nc_find_count(port, port->rules[i].id);
+        if (c && c->last) {
+            cb(&port->rules[i], c->last, aux);
+        }
+    }
 }
 
 static json_t *

@@ -83,6 +83,10 @@ void nicctrl_port_stats(const struct nicctrl *, const char *port,
 void nicctrl_rule_stats(const struct nicctrl *, const char *port,
                         uint32_t rule_id, uint64_t *packets,
                         uint64_t *bytes);
+typedef void nicctrl_rule_cb(const struct planner_rule *, uint64_t packets,
+                             void *aux);
+void nicctrl_rules_decided(const struct nicctrl *, const char *port,
+                           nicctrl_rule_cb *, void *aux);
 
 json_t *nicctrl_show(const struct nicctrl *, const char *port);
 json_t *nicctrl_summary(const struct nicctrl *);
