@@ -452,15 +452,17 @@ translate_openflow_changing(struct translate *t)
     engine_input_changed(&t->openflow);
 }
 
-/* The switch's counters were read anew, at 'now' (ms): the NIC's rules
- * weigh them, and follow the traffic they show.  Returns true if that is a
- * change for translation (with offload). */
+/* The switch's counters were read anew into 'installed', at 'now' (ms):
+ * the NIC's rules weigh them, and follow the traffic they show.  Returns
+ * true if that is a change for translation (with offload). */
 bool
-translate_counters_changed(struct translate *t, long long int now)
+translate_counters_changed(struct translate *t,
+                           const struct oflow_table *installed,
+                           long long int now)
 {
     if (t->nicctrl) {
         struct xlate_nic_policy policy;
-        translate_nic_policy(t, t->installed, &policy);
+        translate_nic_policy(t, installed, &policy);
         xlate_nic_traffic_update(t->traffic, t->nicctrl, &policy, now);
         engine_input_changed(&t->counters);
     }

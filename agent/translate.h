@@ -87,7 +87,9 @@ void translate_destroy(struct translate *);
 
 void translate_ovs_changed(struct translate *, const struct odb_idl *);
 void translate_vtep_changed(struct translate *, const struct odb_idl *);
-bool translate_counters_changed(struct translate *, long long int now);
+bool translate_counters_changed(struct translate *,
+                                const struct oflow_table *installed,
+                                long long int now);
 void translate_set_openflow(struct translate *, const struct nbswitch *);
 void translate_openflow_changing(struct translate *);
 void translate_openflow_changed(struct translate *);

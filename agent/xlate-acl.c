@@ -1087,7 +1087,8 @@ xlate_acl_evaluate(const struct xlate_acl *x, const char *name,
 /* Stores in 'out' what ACL 'name' does now, for the fast path
  * (agent/xlate-offload.h): the entries of its version in force, sorted,
  * with their priorities and, given the desired flows 'd' and the switch's
- * 'installed' ones, their traffic (the packets of their flows) (malloc()'d
+ * 'installed' ones, the traffic of the ingress entries (the packets of
+ * their flows; the planner weighs by no other) (malloc()'d
  * arrays, the entries shallow copies, valid until
  * the next xlate_acl_run(); free them with xlate_acl_effect_free()), or
  * that it denies everything, or that it is known only as flows (or not yet
@@ -1118,7 +1119,7 @@ xlate_acl_effect(const struct xlate_acl *x, const char *name,
     for (size_t i = 0; i < n; i++) {
         entries[i] = sorted[i]->e;
         priorities[i] = sorted[i]->priority;
-        if (d && installed) {
+        if (d && installed && entries[i].ingress) {
             char *key = xlate_acl_group_key(name, entries[i].uuid);
             size_t n_flows;
             struct oflow *const *flows = desired_group_flows(d, key,

@@ -88,8 +88,9 @@ void xlate_acl_entry_matches(const struct acl_entry *, struct match **,
 struct xlate_acl_effect {
     const struct acl_entry *entries;
     const int *priorities;
-    const double *weights;      /* Each entry's traffic in OVS (its flows'
-                                 * packets), or NULL. */
+    const double *weights;      /* Each ingress entry's traffic in OVS
+                                 * (its flows' packets; 0 for an egress
+                                 * entry), or NULL. */
     size_t n;
     bool deny_all;              /* Fails closed: denies everything. */
     bool unknown;               /* Its effect is not known as entries (the

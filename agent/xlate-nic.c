@@ -72,6 +72,7 @@ struct nic_models {
     struct nic_model *models;
     size_t n;
     struct shash acls;          /* Name -> "struct xlate_acl_effect". */
+    bool weighed;               /* The ACLs' entries carry their traffic. */
 };
 
 /* Returns the effect of ACL 'name' (or of none, if NULL), from 'ms''s
@@ -88,7 +89,8 @@ nic_acl(struct nic_models *ms, const struct xlate_nic_policy *p,
     struct xlate_acl_effect *acl = shash_find_data(&ms->acls, name);
     if (!acl) {
         acl = iovp_xmalloc(sizeof *acl);
-        xlate_acl_effect(p->xacl, name, p->desired, p->installed, acl);
+        xlate_acl_effect(p->xacl, name, p->desired,
+                         ms->weighed ? p->installed : NULL, acl);
         shash_add(&ms->acls, name, acl);
     }
     return *acl;
@@ -504,12 +506,13 @@ nic_model_add_flows(struct nic_model *m, const struct nic_of_flow *ofs,
  * its destinations. */
 static void
 nic_models_build(const struct nicctrl *nc, const struct xlate_nic_policy *p,
-                 struct nic_models *ms)
+                 bool weighed, struct nic_models *ms)
 {
     size_t n_vps = p->ports->n;
 
     memset(ms, 0, sizeof *ms);
     shash_init(&ms->acls);
+    ms->weighed = weighed;
     ms->models = iovp_xzalloc(MAX(n_vps, 1) * sizeof *ms->models);
 
     /* Each port read once, and the usable ones of each logical switch
@@ -682,7 +685,7 @@ void
 xlate_nic_update(struct nicctrl *nc, const struct xlate_nic_policy *p)
 {
     struct nic_models ms;
-    nic_models_build(nc, p, &ms);
+    nic_models_build(nc, p, true, &ms);
 
     const char **names = iovp_xmalloc((ms.n + p->ports->n + 1)
                                       * sizeof *names);
@@ -818,7 +821,7 @@ xlate_nic_entry_stats(const struct nicctrl *nc,
     json_t *map = json_object();
     struct nic_models ms;
 
-    nic_models_build(nc, p, &ms);
+    nic_models_build(nc, p, false, &ms);
     nic_for_each_decided(nc, &ms, nic_add_entry_decided, map);
     nic_models_destroy(&ms);
     return map;
@@ -1099,7 +1102,7 @@ xlate_nic_flow_stats(const struct nicctrl *nc,
         }
     }
 
-    nic_models_build(nc, p, &ms);
+    nic_models_build(nc, p, false, &ms);
     nic_for_each_decided(nc, &ms, nic_add_flow_decided, &v);
 
     free(v.classify.flows);
@@ -1148,7 +1151,7 @@ xlate_nic_openflow_stats(const struct nicctrl *nc,
     struct nic_openflow_visit v = { .cb = cb, .aux = aux };
     struct nic_models ms;
 
-    nic_models_build(nc, p, &ms);
+    nic_models_build(nc, p, false, &ms);
     nic_for_each_decided(nc, &ms, nic_add_openflow_decided, &v);
     nic_models_destroy(&ms);
 }
@@ -1303,7 +1306,7 @@ xlate_nic_verify(struct nicctrl *nc, const struct xlate_nic_policy *p,
     struct nic_models ms;
 
     *resultp = NULL;
-    nic_models_build(nc, p, &ms);
+    nic_models_build(nc, p, false, &ms);
 
     struct nic_model *m = NULL;
     for (size_t i = 0; i < ms.n && !m; i++) {
