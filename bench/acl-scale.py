@@ -213,6 +213,10 @@ def main():
                      show['summary']['entries'],
                      show['summary']['capacity'],
                      sum(1 for p in ports if p['failed'])))
+            print('  goals with offload, against a run without --offload: '
+                  'full sync at most 1.2x its time, iovpd\'s memory at most '
+                  '1.5x, the timer\'s CPU under 50 ms per tick, a change '
+                  'installed in under 100 ms (p99)')
         ticks = window / 5
         iovpd_cpu, vswitchd_cpu, bundles, flow_mods = timer
         print('the 5-s timer\'s CPU, %.0f s with no policy change (%.0f '
