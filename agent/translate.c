@@ -78,7 +78,7 @@ struct translate {
     char *switch_name;          /* NULL: derived. */
     char *tunnel_ip;            /* NULL: derived. */
     struct nicctrl *nicctrl;    /* Not owned; NULL without offload. */
-    struct xlate_nic_traffic *traffic;  /* With 'nicctrl'. */
+    struct xlate_nic *xnic;     /* With 'nicctrl'. */
     const struct nbswitch *nb;  /* Not owned; NULL without northbound. */
 
     /* The run under way: what its nodes read. */
@@ -463,7 +463,7 @@ translate_counters_changed(struct translate *t,
     if (t->nicctrl) {
         struct xlate_nic_policy policy;
         translate_nic_policy(t, installed, &policy);
-        xlate_nic_traffic_update(t->traffic, t->nicctrl, &policy, now);
+        xlate_nic_read_traffic(t->xnic, t->nicctrl, &policy, now);
         engine_input_changed(&t->counters);
     }
     return t->nicctrl != NULL;
@@ -909,7 +909,7 @@ translate_create(const struct translate_options *options)
     t->tunnel_ip = (options->tunnel_ip
                     ? iovp_xstrdup(options->tunnel_ip) : NULL);
     t->nicctrl = options->nicctrl;
-    t->traffic = t->nicctrl ? xlate_nic_traffic_create() : NULL;
+    t->xnic = t->nicctrl ? xlate_nic_create() : NULL;
     desired_init(&t->desired);
     ports_init(&t->readings[0]);
     ports_init(&t->readings[1]);
@@ -1026,7 +1026,7 @@ translate_destroy(struct translate *t)
         xlate_lb_destroy(t->xlb);
         xlate_capture_destroy(t->xcap);
         xlate_steer_destroy(t->xsteer);
-        xlate_nic_traffic_destroy(t->traffic);
+        xlate_nic_destroy(t->xnic);
         translate_sessions_free(t->sessions, t->n_sessions);
         desired_destroy(&t->desired);
         ports_destroy(&t->readings[0]);
@@ -1149,7 +1149,7 @@ translate_nic_policy(const struct translate *t,
         .xlb = t->xlb,
         .xcap = t->xcap,
         .xsteer = t->xsteer,
-        .traffic = t->traffic,
+        .state = t->xnic,
     };
 }
 

@@ -440,6 +440,7 @@ struct xlate_acl_acl {
     json_t *old_entry_faults;   /* whether they changed. */
     struct xlate_acl_ref *refs; /* Each entry of its row, in the reverse */
     size_t n_refs;              /* index. */
+    uint64_t version;           /* New each time it is read. */
 };
 
 /* An ACL's reference to an entry of its row, in the reverse index from
@@ -455,12 +456,13 @@ struct xlate_acl_ref {
 struct xlate_acl {
     struct hmap acls;           /* Contains "struct xlate_acl_acl"s. */
     struct hmap by_entry;       /* Contains "struct xlate_acl_ref"s. */
+    uint64_t last_version;
 };
 
 struct xlate_acl *
 xlate_acl_create(void)
 {
-    struct xlate_acl *x = iovp_xmalloc(sizeof *x);
+    struct xlate_acl *x = iovp_xzalloc(sizeof *x);
 
     hmap_init(&x->acls);
     hmap_init(&x->by_entry);
@@ -849,6 +851,7 @@ xlate_acl_run(struct xlate_acl *x, const struct odb_idl *vtep,
     SHASH_FOR_EACH (sn, &scope) {
         acl = xlate_acl_find(x, sn->name);
         xlate_acl_update(x, acl, vtep, installed, d);
+        acl->version = ++x->last_version;
         faults_changed = (faults_changed || acl->fresh
                           || !json_equal(acl->faults, acl->old_faults)
                           || !json_equal(acl->entry_faults,
@@ -1115,12 +1118,31 @@ xlate_acl_effect(const struct xlate_acl *x, const char *name,
     const struct xlate_acl_entry **sorted = xlate_acl_sorted(acl, &n);
     struct acl_entry *entries = iovp_xmalloc(MAX(n, 1) * sizeof *entries);
     int *priorities = iovp_xmalloc(MAX(n, 1) * sizeof *priorities);
-    double *weights = iovp_xzalloc(MAX(n, 1) * sizeof *weights);
     for (size_t i = 0; i < n; i++) {
         entries[i] = sorted[i]->e;
         priorities[i] = sorted[i]->priority;
-        if (d && installed && entries[i].ingress) {
-            char *key = xlate_acl_group_key(name, entries[i].uuid);
+    }
+    free(sorted);
+    out->entries = entries;
+    out->priorities = priorities;
+    out->n = n;
+    xlate_acl_effect_weigh(name, d, installed, out);
+}
+
+/* Gives 'acl', the effect of ACL 'name' (xlate_acl_effect()), the traffic
+ * of its ingress entries: the packets that the switch's flows 'installed'
+ * counted in the flows of 'd' that each one has (none without 'd' and
+ * 'installed'). */
+void
+xlate_acl_effect_weigh(const char *name, const struct desired *d,
+                       const struct oflow_table *installed,
+                       struct xlate_acl_effect *acl)
+{
+    double *weights = iovp_xzalloc(MAX(acl->n, 1) * sizeof *weights);
+
+    for (size_t i = 0; d && installed && i < acl->n; i++) {
+        if (acl->entries[i].ingress) {
+            char *key = xlate_acl_group_key(name, acl->entries[i].uuid);
             size_t n_flows;
             struct oflow *const *flows = desired_group_flows(d, key,
                                                              &n_flows);
@@ -1132,11 +1154,18 @@ xlate_acl_effect(const struct xlate_acl *x, const char *name,
             free(key);
         }
     }
-    free(sorted);
-    out->entries = entries;
-    out->priorities = priorities;
-    out->weights = weights;
-    out->n = n;
+    free((double *) acl->weights);
+    acl->weights = weights;
+}
+
+/* Returns a number that changes each time ACL 'name' is read anew (so that
+ * its effect may differ), or 0 if it is not bound. */
+uint64_t
+xlate_acl_version(const struct xlate_acl *x, const char *name)
+{
+    const struct xlate_acl_acl *acl = xlate_acl_find(x, name);
+
+    return acl ? acl->version : 0;
 }
 
 void

@@ -113,7 +113,11 @@ void xlate_acl_effect(const struct xlate_acl *, const char *name,
                       const struct desired *,
                       const struct oflow_table *installed,
                       struct xlate_acl_effect *);
+void xlate_acl_effect_weigh(const char *name, const struct desired *,
+                            const struct oflow_table *installed,
+                            struct xlate_acl_effect *);
 void xlate_acl_effect_free(struct xlate_acl_effect *);
+uint64_t xlate_acl_version(const struct xlate_acl *, const char *name);
 void xlate_acl_entry_installed(const struct desired *,
                                const struct oflow_table *installed,
                                const char *acl, const char *uuid,

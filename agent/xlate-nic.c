@@ -67,16 +67,51 @@ struct nic_model {
     struct fp_match *punts;     /* What the load balancers must see. */
 };
 
+/* An ACL's effect, as the state keeps it. */
+struct nic_acl {
+    struct xlate_acl_effect effect;
+    uint64_t version;           /* xlate_acl_version() when read. */
+    uint64_t weighed;           /* The state's 'reads' when weighed, or
+                                 * UINT64_MAX. */
+    bool kept;                  /* In the state (else the models'). */
+};
+
+/* A port's rules as last flattened, with what they came from. */
+struct nic_flat {
+    uint64_t inputs;            /* nic_model_hash(). */
+    uint64_t weights;           /* nic_model_weights(). */
+    struct planner_rule *rules;
+    struct xlate_offload_origin *origins;
+    size_t n;
+};
+
+struct xlate_nic {
+    struct shash ports;         /* "struct nic_traffic_port"s, by name. */
+    struct shash acls;          /* "struct nic_acl"s, by name. */
+    struct shash flats;         /* "struct nic_flat"s, by port name. */
+    uint64_t reads;             /* Reads of the counters so far. */
+};
+
 /* The models of every such port, and the ACLs they share. */
 struct nic_models {
     struct nic_model *models;
     size_t n;
-    struct shash acls;          /* Name -> "struct xlate_acl_effect". */
+    struct shash acls;          /* Name -> "struct nic_acl". */
     bool weighed;               /* The ACLs' entries carry their traffic. */
+    bool keep;                  /* Keep what is read in the state. */
 };
 
-/* Returns the effect of ACL 'name' (or of none, if NULL), from 'ms''s
- * cache. */
+static void
+nic_acl_destroy(struct nic_acl *a)
+{
+    xlate_acl_effect_free(&a->effect);
+    free(a);
+}
+
+/* Returns the effect of ACL 'name' (or of none, if NULL): as the state
+ * keeps it if the ACL has not changed since, else read now (and kept, if
+ * 'ms->keep'); weighed if 'ms->weighed', once after each read of the
+ * counters. */
 static struct xlate_acl_effect
 nic_acl(struct nic_models *ms, const struct xlate_nic_policy *p,
         const char *name)
@@ -86,14 +121,38 @@ nic_acl(struct nic_models *ms, const struct xlate_nic_policy *p,
     if (!name) {
         return none;
     }
-    struct xlate_acl_effect *acl = shash_find_data(&ms->acls, name);
-    if (!acl) {
-        acl = iovp_xmalloc(sizeof *acl);
-        xlate_acl_effect(p->xacl, name, p->desired,
-                         ms->weighed ? p->installed : NULL, acl);
-        shash_add(&ms->acls, name, acl);
+    struct nic_acl *a = shash_find_data(&ms->acls, name);
+    if (a) {
+        return a->effect;
     }
-    return *acl;
+
+    struct xlate_nic *xn = p->state;
+    uint64_t version = xlate_acl_version(p->xacl, name);
+    a = xn ? shash_find_data(&xn->acls, name) : NULL;
+    if (a && a->version != version) {
+        if (ms->keep) {
+            shash_find_and_delete(&xn->acls, name);
+            nic_acl_destroy(a);
+        }
+        a = NULL;
+    }
+    if (!a) {
+        a = iovp_xzalloc(sizeof *a);
+        xlate_acl_effect(p->xacl, name, NULL, NULL, &a->effect);
+        a->version = version;
+        a->weighed = UINT64_MAX;
+        a->kept = xn && ms->keep;
+        if (a->kept) {
+            shash_add(&xn->acls, name, a);
+        }
+    }
+    uint64_t reads = xn ? xn->reads : 0;
+    if (ms->weighed && a->weighed != reads) {
+        xlate_acl_effect_weigh(name, p->desired, p->installed, &a->effect);
+        a->weighed = reads;
+    }
+    shash_add(&ms->acls, name, a);
+    return a->effect;
 }
 
 /* A VM port, as nic_models_build() first reads it. */
@@ -142,7 +201,7 @@ nic_vm_port_read(const struct nicctrl *nc, const struct xlate_nic_policy *p,
  * destination warm, traffic or not: it is flattened whole. */
 #define NIC_EAGER_RULES 4096
 
-/* One VM port's traffic, as xlate_nic_traffic_update() saw it. */
+/* One VM port's traffic, as xlate_nic_read_traffic() saw it. */
 struct nic_traffic_port {
     uint64_t from, to;          /* OVS's counts of frames from it, to it. */
     long long int sent_until;   /* OVS counted frames from it lately... */
@@ -155,17 +214,15 @@ struct nic_traffic_port {
     bool seen;
 };
 
-struct xlate_nic_traffic {
-    struct shash ports;         /* "struct nic_traffic_port"s, by name. */
-};
-
-struct xlate_nic_traffic *
-xlate_nic_traffic_create(void)
+struct xlate_nic *
+xlate_nic_create(void)
 {
-    struct xlate_nic_traffic *t = iovp_xmalloc(sizeof *t);
+    struct xlate_nic *xn = iovp_xzalloc(sizeof *xn);
 
-    shash_init(&t->ports);
-    return t;
+    shash_init(&xn->ports);
+    shash_init(&xn->acls);
+    shash_init(&xn->flats);
+    return xn;
 }
 
 static void
@@ -176,16 +233,32 @@ nic_traffic_port_destroy(struct nic_traffic_port *tp)
     free(tp);
 }
 
-void
-xlate_nic_traffic_destroy(struct xlate_nic_traffic *t)
+static void
+nic_flat_destroy(struct nic_flat *f)
 {
-    if (t) {
+    free(f->rules);
+    free(f->origins);
+    free(f);
+}
+
+void
+xlate_nic_destroy(struct xlate_nic *xn)
+{
+    if (xn) {
         struct shash_node *node;
-        SHASH_FOR_EACH (node, &t->ports) {
+        SHASH_FOR_EACH (node, &xn->ports) {
             nic_traffic_port_destroy(node->data);
         }
-        shash_destroy(&t->ports);
-        free(t);
+        shash_destroy(&xn->ports);
+        SHASH_FOR_EACH (node, &xn->acls) {
+            nic_acl_destroy(node->data);
+        }
+        shash_destroy(&xn->acls);
+        SHASH_FOR_EACH (node, &xn->flats) {
+            nic_flat_destroy(node->data);
+        }
+        shash_destroy(&xn->flats);
+        free(xn);
     }
 }
 
@@ -238,7 +311,7 @@ nic_traffic_decided(const struct planner_rule *rule,
  * port may have sent to), or after the NIC last decided frames of the
  * port toward it. */
 void
-xlate_nic_traffic_update(struct xlate_nic_traffic *t,
+xlate_nic_read_traffic(struct xlate_nic *t,
                          const struct nicctrl *nc,
                          const struct xlate_nic_policy *p, long long int now)
 {
@@ -248,6 +321,7 @@ xlate_nic_traffic_update(struct xlate_nic_traffic *t,
     struct shash by_mac = SHASH_INITIALIZER(&by_mac);
     struct shash_node *node;
 
+    t->reads++;
     SHASH_FOR_EACH (node, &t->ports) {
         struct nic_traffic_port *tp = node->data;
         tp->seen = false;
@@ -327,7 +401,7 @@ xlate_nic_traffic_update(struct xlate_nic_traffic *t,
 /* Returns true if VM port 'src' sent nothing to 'dst' lately, as 't' (if
  * nonnull) last saw. */
 static bool
-nic_dest_cold(const struct xlate_nic_traffic *t, const char *src,
+nic_dest_cold(const struct xlate_nic *t, const char *src,
               const char *dst)
 {
     const struct nic_traffic_port *tp = (t
@@ -506,13 +580,13 @@ nic_model_add_flows(struct nic_model *m, const struct nic_of_flow *ofs,
  * its destinations. */
 static void
 nic_models_build(const struct nicctrl *nc, const struct xlate_nic_policy *p,
-                 bool weighed, struct nic_models *ms)
+                 bool update, struct nic_models *ms)
 {
     size_t n_vps = p->ports->n;
 
     memset(ms, 0, sizeof *ms);
     shash_init(&ms->acls);
-    ms->weighed = weighed;
+    ms->weighed = ms->keep = update;
     ms->models = iovp_xzalloc(MAX(n_vps, 1) * sizeof *ms->models);
 
     /* Each port read once, and the usable ones of each logical switch
@@ -598,7 +672,7 @@ nic_models_build(const struct nicctrl *nc, const struct xlate_nic_policy *p,
                 .out_port = dp->port_id,
                 .acl = nic_acl(ms, p, dest_acl),
                 .cold = (!vp->openflow
-                         && nic_dest_cold(p->traffic, vp->name,
+                         && nic_dest_cold(p->state, vp->name,
                                           dp->vp->name)),
             };
             m->dest_acls[n_dests] = dest_acl;
@@ -670,11 +744,141 @@ nic_models_destroy(struct nic_models *ms)
     }
     free(ms->models);
     SHASH_FOR_EACH (node, &ms->acls) {
-        struct xlate_acl_effect *acl = node->data;
-        xlate_acl_effect_free(acl);
-        free(acl);
+        struct nic_acl *a = node->data;
+        if (!a->kept) {
+            nic_acl_destroy(a);
+        }
     }
     shash_destroy(&ms->acls);
+}
+
+/* Returns a hash of what 'm''s rules are flattened from, but its ingress
+ * entries' weights: its model, its ACLs by version; or 0 for a port in
+ * OpenFlow mode, whose rules are flattened each time. */
+static uint64_t
+nic_model_hash(const struct xlate_nic_policy *p, const struct nic_model *m)
+{
+    const struct xlate_offload_port *port = &m->port;
+
+    if (port->openflow) {
+        return 0;
+    }
+    uint64_t h = iovp_hash_string64(m->device);
+    h = iovp_hash_bytes64(&port->mac, sizeof port->mac, h);
+    h = iovp_hash_bytes64(&port->check_ipv4, sizeof port->check_ipv4, h);
+    h = iovp_hash_bytes64(port->ipv4, port->n_ipv4 * sizeof *port->ipv4, h);
+    h = iovp_hash_bytes64(port->punts, port->n_punts * sizeof *port->punts,
+                          h);
+    uint64_t version = m->acl ? xlate_acl_version(p->xacl, m->acl) : 0;
+    h = iovp_hash_bytes64(&version, sizeof version, h);
+    for (size_t d = 0; d < port->n_dests; d++) {
+        const struct xlate_offload_dest *dest = &port->dests[d];
+        version = (m->dest_acls[d]
+                   ? xlate_acl_version(p->xacl, m->dest_acls[d]) : 0);
+        h = iovp_hash_bytes64(&version, sizeof version, h);
+        h = iovp_hash_bytes64(&dest->mac, sizeof dest->mac, h);
+        h = iovp_hash_bytes64(&dest->out_port, sizeof dest->out_port, h);
+        h = iovp_hash_bytes64(&dest->cold, sizeof dest->cold, h);
+    }
+    return h | 1;
+}
+
+/* Returns a hash of the weights of 'm''s ingress entries. */
+static uint64_t
+nic_model_weights(const struct nic_model *m)
+{
+    const struct xlate_acl_effect *acl = &m->port.acl;
+
+    return iovp_hash_bytes64(acl->weights,
+                             acl->weights ? acl->n * sizeof *acl->weights : 0,
+                             0);
+}
+
+/* Stores in '*rulesp', '*originsp' and '*n' the rules of 'm' and where
+ * they came from: those the state kept, if 'm' is as it was when they were
+ * flattened, else flattened now.  Returns true if they are the state's
+ * (not to be freed, nor changed). */
+static bool
+nic_model_rules(const struct xlate_nic_policy *p, const struct nic_model *m,
+                struct planner_rule **rulesp,
+                struct xlate_offload_origin **originsp, size_t *n)
+{
+    uint64_t hash = nic_model_hash(p, m);
+    const struct nic_flat *f = (hash && p->state
+                                ? shash_find_data(&p->state->flats, m->name)
+                                : NULL);
+
+    if (f && f->inputs == hash) {
+        *rulesp = f->rules;
+        *originsp = f->origins;
+        *n = f->n;
+        return true;
+    }
+    xlate_offload_port(&m->port, rulesp, n, originsp);
+    return false;
+}
+
+/* Gives 'nc' the rules of model 'm', flattened, unless the state has them
+ * flattened from the same inputs and weights, and 'nc' has them. */
+static void
+nic_model_update(struct nicctrl *nc, const struct xlate_nic_policy *p,
+                 const struct nic_model *m)
+{
+    struct xlate_nic *xn = p->state;
+    uint64_t hash = nic_model_hash(p, m);
+    uint64_t weights = nic_model_weights(m);
+    struct nic_flat *f = xn ? shash_find_data(&xn->flats, m->name) : NULL;
+
+    if (f && hash && f->inputs == hash && f->weights == weights
+        && nicctrl_has_port(nc, m->name)) {
+        return;
+    }
+
+    struct planner_rule *rules;
+    struct xlate_offload_origin *origins;
+    size_t n;
+    xlate_offload_port(&m->port, &rules, &n, &origins);
+    if (xn && hash) {
+        if (!f) {
+            f = iovp_xzalloc(sizeof *f);
+            shash_add(&xn->flats, m->name, f);
+        }
+        free(f->rules);
+        free(f->origins);
+        f->rules = iovp_xmemdup(rules, n * sizeof *rules);
+        f->origins = origins;
+        f->n = n;
+        f->inputs = hash;
+        f->weights = weights;
+    } else {
+        free(origins);
+        if (f) {
+            shash_find_and_delete(&xn->flats, m->name);
+            nic_flat_destroy(f);
+        }
+    }
+    nicctrl_set_rules(nc, m->name, m->device, rules, n);
+}
+
+/* Forgets what the state holds of ports and ACLs that no model of 'ms' has
+ * any more. */
+static void
+nic_state_trim(struct xlate_nic *xn, const struct nic_models *ms)
+{
+    struct shash_node *node;
+
+    SHASH_FOR_EACH_SAFE (node, &xn->flats) {
+        if (!nic_models_find(ms, node->name)) {
+            nic_flat_destroy(node->data);
+            shash_delete(&xn->flats, node);
+        }
+    }
+    SHASH_FOR_EACH_SAFE (node, &xn->acls) {
+        if (!shash_find(&ms->acls, node->name)) {
+            nic_acl_destroy(node->data);
+            shash_delete(&xn->acls, node);
+        }
+    }
 }
 
 /* Gives 'nc' the rules of every VM port whose fast path the NIC can run,
@@ -691,11 +895,8 @@ xlate_nic_update(struct nicctrl *nc, const struct xlate_nic_policy *p)
                                       * sizeof *names);
     size_t n_names = 0;
     for (size_t i = 0; i < ms.n; i++) {
-        struct planner_rule *rules;
         size_t n;
-        xlate_offload_port(&ms.models[i].port, &rules, &n, NULL);
-        nicctrl_set_rules(nc, ms.models[i].name, ms.models[i].device, rules,
-                          n);
+        nic_model_update(nc, p, &ms.models[i]);
         names[n_names++] = ms.models[i].name;
 
         const struct port *vp = ports_find(p->ports, ms.models[i].name);
@@ -724,6 +925,9 @@ xlate_nic_update(struct nicctrl *nc, const struct xlate_nic_policy *p)
     }
     nicctrl_retain(nc, names, n_names);
     free(names);
+    if (p->state) {
+        nic_state_trim(p->state, &ms);
+    }
     nic_models_destroy(&ms);
 }
 
@@ -766,8 +970,10 @@ typedef void nic_decided_cb(const struct nic_model *,
                             uint64_t packets, uint64_t bytes, void *aux);
 
 static void
-nic_for_each_decided(const struct nicctrl *nc, const struct nic_models *ms,
-                     nic_decided_cb *cb, void *aux)
+nic_for_each_decided(const struct nicctrl *nc,
+                     const struct xlate_nic_policy *p,
+                     const struct nic_models *ms, nic_decided_cb *cb,
+                     void *aux)
 {
     for (size_t i = 0; i < ms->n; i++) {
         const struct nic_model *m = &ms->models[i];
@@ -778,7 +984,7 @@ nic_for_each_decided(const struct nicctrl *nc, const struct nic_models *ms,
         if (!nicctrl_has_port(nc, m->name)) {
             continue;
         }
-        xlate_offload_port(&m->port, &rules, &n, &origins);
+        bool kept = nic_model_rules(p, m, &rules, &origins, &n);
         for (size_t r = 0; r < n; r++) {
             uint64_t packets, bytes;
             nicctrl_rule_stats(nc, m->name, rules[r].id, &packets, &bytes);
@@ -786,8 +992,10 @@ nic_for_each_decided(const struct nicctrl *nc, const struct nic_models *ms,
                 cb(m, &rules[r], &origins[r], packets, bytes, aux);
             }
         }
-        free(rules);
-        free(origins);
+        if (!kept) {
+            free(rules);
+            free(origins);
+        }
     }
 }
 
@@ -822,7 +1030,7 @@ xlate_nic_entry_stats(const struct nicctrl *nc,
     struct nic_models ms;
 
     nic_models_build(nc, p, false, &ms);
-    nic_for_each_decided(nc, &ms, nic_add_entry_decided, map);
+    nic_for_each_decided(nc, p, &ms, nic_add_entry_decided, map);
     nic_models_destroy(&ms);
     return map;
 }
@@ -1103,7 +1311,7 @@ xlate_nic_flow_stats(const struct nicctrl *nc,
     }
 
     nic_models_build(nc, p, false, &ms);
-    nic_for_each_decided(nc, &ms, nic_add_flow_decided, &v);
+    nic_for_each_decided(nc, p, &ms, nic_add_flow_decided, &v);
 
     free(v.classify.flows);
     for (size_t i = 0; v.model && i < 2 * v.model->port.n_dests; i++) {
@@ -1152,7 +1360,7 @@ xlate_nic_openflow_stats(const struct nicctrl *nc,
     struct nic_models ms;
 
     nic_models_build(nc, p, false, &ms);
-    nic_for_each_decided(nc, &ms, nic_add_openflow_decided, &v);
+    nic_for_each_decided(nc, p, &ms, nic_add_openflow_decided, &v);
     nic_models_destroy(&ms);
 }
 

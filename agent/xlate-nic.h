@@ -37,7 +37,7 @@ struct oflow_table;
 struct overlay;
 struct ports;
 struct xlate_acl;
-struct xlate_nic_traffic;
+struct xlate_nic;
 
 /* What the policy is made of at one moment: the VM ports and the ACLs'
  * translation, valid until the next translation. */
@@ -53,21 +53,31 @@ struct xlate_nic_policy {
     const struct xlate_capture *xcap;   /* The captures, or NULL. */
     const struct xlate_steer *xsteer;   /* The steering rules, or NULL. */
 
-    /* Which destinations each port sent frames to lately; NULL: every
-     * destination is taken to be (no destination is cold). */
-    const struct xlate_nic_traffic *traffic;
+    /* What the translation keeps from one call to the next, or NULL for
+     * nothing: every destination warm, everything read and flattened
+     * anew.  Only xlate_nic_update() and xlate_nic_read_traffic() change
+     * it. */
+    struct xlate_nic *state;
 };
 
-/* Which destinations each VM port sent frames to lately, as OVS's counters
- * and the NIC's say: the others are "cold" (agent/xlate-offload.h), their
- * frames left to OVS, so that a port's rules in the planner grow with the
- * destinations it talks to, not with all of its logical switch's. */
-struct xlate_nic_traffic *xlate_nic_traffic_create(void);
-void xlate_nic_traffic_destroy(struct xlate_nic_traffic *);
-void xlate_nic_traffic_update(struct xlate_nic_traffic *,
-                              const struct nicctrl *,
-                              const struct xlate_nic_policy *,
-                              long long int now);
+/* The state of the NIC's translation, which makes it incremental:
+ *
+ *   - which destinations each VM port sent frames to lately, as OVS's
+ *     counters and the NIC's say: the others are "cold"
+ *     (agent/xlate-offload.h), their frames left to OVS, so that a port's
+ *     rules grow with the destinations it talks to, not with its logical
+ *     switch;
+ *   - each ACL's effect, read again only when the ACL changed, and
+ *     weighed again only after a read of the counters;
+ *   - each port's rules as last flattened, with what they came from: a
+ *     port whose inputs (its model, its ACLs' versions, its ingress
+ *     entries' weights) are as they were is not flattened again, nor
+ *     given to nicctrl. */
+struct xlate_nic *xlate_nic_create(void);
+void xlate_nic_destroy(struct xlate_nic *);
+void xlate_nic_read_traffic(struct xlate_nic *, const struct nicctrl *,
+                            const struct xlate_nic_policy *,
+                            long long int now);
 
 void xlate_nic_update(struct nicctrl *, const struct xlate_nic_policy *);
 json_t *xlate_nic_entry_stats(const struct nicctrl *,

@@ -91,6 +91,20 @@ iovp_hash_string64(const char *s)
     return hash;
 }
 
+/* Returns a 64-bit hash (FNV-1a) of the 'n' bytes at 'p', starting from
+ * 'basis' (a previous hash, to hash several pieces as one). */
+uint64_t
+iovp_hash_bytes64(const void *p_, size_t n, uint64_t basis)
+{
+    const unsigned char *p = p_;
+    uint64_t hash = basis ^ 0xcbf29ce484222325ULL;
+
+    for (size_t i = 0; i < n; i++) {
+        hash = (hash ^ p[i]) * 0x100000001b3ULL;
+    }
+    return hash;
+}
+
 /* Returns a malloc()'d copy of the 'n' bytes at 'p' (at least one byte is
  * allocated, so that the result is never NULL). */
 void *
