@@ -241,9 +241,10 @@ void
 agent_stats_read(struct agent *agent)
 {
     agent_report_stats(agent);
-    if (translate_counters_changed(agent->translate,
-                                   ofctrl_installed(agent->ofctrl),
-                                   uv_now(agent->loop))) {
+    if (translate_counters_changed(
+            agent->translate, ofctrl_installed(agent->ofctrl),
+            ofctrl_counters_seqno(agent->ofctrl, PIPELINE_T_INGRESS_ACL),
+            uv_now(agent->loop))) {
         agent_wake(agent);
     }
     if (agent->stats_all) {

@@ -453,17 +453,20 @@ translate_openflow_changing(struct translate *t)
 }
 
 /* The switch's counters were read anew into 'installed', at 'now' (ms):
- * the NIC's rules weigh them, and follow the traffic they show.  Returns
- * true if that is a change for translation (with offload). */
+ * the NIC's rules weigh them, and follow the traffic they show.
+ * 'acl_counters' changes when those of the ingress ACLs' flows did
+ * (ofctrl_counters_seqno()).  Returns true if that is a change for
+ * translation (with offload). */
 bool
 translate_counters_changed(struct translate *t,
                            const struct oflow_table *installed,
-                           long long int now)
+                           uint64_t acl_counters, long long int now)
 {
     if (t->nicctrl) {
         struct xlate_nic_policy policy;
         translate_nic_policy(t, installed, &policy);
-        xlate_nic_read_traffic(t->xnic, t->nicctrl, &policy, now);
+        xlate_nic_read_traffic(t->xnic, t->nicctrl, &policy, acl_counters,
+                               now);
         engine_input_changed(&t->counters);
     }
     return t->nicctrl != NULL;

@@ -60,6 +60,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct desired;
 struct nbswitch;
@@ -89,7 +90,7 @@ void translate_ovs_changed(struct translate *, const struct odb_idl *);
 void translate_vtep_changed(struct translate *, const struct odb_idl *);
 bool translate_counters_changed(struct translate *,
                                 const struct oflow_table *installed,
-                                long long int now);
+                                uint64_t acl_counters, long long int now);
 void translate_set_openflow(struct translate *, const struct nbswitch *);
 void translate_openflow_changing(struct translate *);
 void translate_openflow_changed(struct translate *);

@@ -89,7 +89,9 @@ struct xlate_nic {
     struct shash ports;         /* "struct nic_traffic_port"s, by name. */
     struct shash acls;          /* "struct nic_acl"s, by name. */
     struct shash flats;         /* "struct nic_flat"s, by port name. */
-    uint64_t reads;             /* Reads of the counters so far. */
+    uint64_t acl_counters;      /* As xlate_nic_read_traffic() last got. */
+    uint64_t reads;             /* Reads that found the ingress ACLs'
+                                 * counters changed. */
 };
 
 /* The models of every such port, and the ACLs they share. */
@@ -313,7 +315,8 @@ nic_traffic_decided(const struct planner_rule *rule,
 void
 xlate_nic_read_traffic(struct xlate_nic *t,
                          const struct nicctrl *nc,
-                         const struct xlate_nic_policy *p, long long int now)
+                         const struct xlate_nic_policy *p,
+                         uint64_t acl_counters, long long int now)
 {
     const struct ports *ports = p->ports;
     struct nic_traffic_port **tps = iovp_xmalloc(MAX(ports->n, 1)
@@ -321,7 +324,10 @@ xlate_nic_read_traffic(struct xlate_nic *t,
     struct shash by_mac = SHASH_INITIALIZER(&by_mac);
     struct shash_node *node;
 
-    t->reads++;
+    if (acl_counters != t->acl_counters) {
+        t->acl_counters = acl_counters;
+        t->reads++;
+    }
     SHASH_FOR_EACH (node, &t->ports) {
         struct nic_traffic_port *tp = node->data;
         tp->seen = false;

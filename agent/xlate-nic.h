@@ -77,7 +77,7 @@ struct xlate_nic *xlate_nic_create(void);
 void xlate_nic_destroy(struct xlate_nic *);
 void xlate_nic_read_traffic(struct xlate_nic *, const struct nicctrl *,
                             const struct xlate_nic_policy *,
-                            long long int now);
+                            uint64_t acl_counters, long long int now);
 
 void xlate_nic_update(struct nicctrl *, const struct xlate_nic_policy *);
 json_t *xlate_nic_entry_stats(const struct nicctrl *,

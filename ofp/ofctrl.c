@@ -113,6 +113,8 @@ struct ofctrl {
     bool synced;                /* A dump completed on this connection. */
     ovs_be32 stats_xids[OFCTRL_MAX_STATS_TABLES];  /* Of the dumps for */
     size_t n_stats_xids;                           /* counters only. */
+    uint64_t counters_seqno[256];   /* By table: new when a read of the
+                                     * counters finds one changed. */
 
     /* The bundle in flight (state S_UPDATING). */
     uint32_t bundle_id;         /* The last used. */
@@ -502,8 +504,12 @@ ofctrl_take_dump(struct ofctrl *c, const struct ofpbuf *msg,
             oflow_table_insert(table, f);
         }
         if (f) {
-            f->n_packets = fs.packet_count == UINT64_MAX ? 0
-                           : fs.packet_count;
+            uint64_t n_packets = (fs.packet_count == UINT64_MAX ? 0
+                                  : fs.packet_count);
+            if (stats_only && n_packets != f->n_packets) {
+                c->counters_seqno[fs.table_id]++;
+            }
+            f->n_packets = n_packets;
             f->n_bytes = fs.byte_count == UINT64_MAX ? 0 : fs.byte_count;
             f->duration_sec = fs.duration_sec;
         }
@@ -1494,6 +1500,14 @@ const struct oflow_table *
 ofctrl_installed(const struct ofctrl *c)
 {
     return &c->installed;
+}
+
+/* Returns a number that changes each time a read of the counters finds one
+ * changed among the installed flows of table 'table_id'. */
+uint64_t
+ofctrl_counters_seqno(const struct ofctrl *c, uint8_t table_id)
+{
+    return c->counters_seqno[table_id];
 }
 
 /* Returns iovpd's meters that the switch holds ("struct ofctrl_meter"s),
