@@ -759,8 +759,9 @@ nic_models_destroy(struct nic_models *ms)
 }
 
 /* Returns a hash of what 'm''s rules are flattened from, but its ingress
- * entries' weights: its model, its ACLs by version; or 0 for a port in
- * OpenFlow mode, whose rules are flattened each time. */
+ * entries' weights: its model, its ACLs by version (a cold destination's
+ * ACL makes no rule); or 0 for a port in OpenFlow mode, whose rules are
+ * flattened each time. */
 static uint64_t
 nic_model_hash(const struct xlate_nic_policy *p, const struct nic_model *m)
 {
@@ -779,7 +780,7 @@ nic_model_hash(const struct xlate_nic_policy *p, const struct nic_model *m)
     h = iovp_hash_bytes64(&version, sizeof version, h);
     for (size_t d = 0; d < port->n_dests; d++) {
         const struct xlate_offload_dest *dest = &port->dests[d];
-        version = (m->dest_acls[d]
+        version = (m->dest_acls[d] && !dest->cold
                    ? xlate_acl_version(p->xacl, m->dest_acls[d]) : 0);
         h = iovp_hash_bytes64(&version, sizeof version, h);
         h = iovp_hash_bytes64(&dest->mac, sizeof dest->mac, h);
