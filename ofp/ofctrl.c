@@ -115,6 +115,9 @@ struct ofctrl {
     size_t n_stats_xids;                           /* counters only. */
     uint64_t counters_seqno[256];   /* By table: new when a read of the
                                      * counters finds one changed. */
+    uint8_t slice_bits[256];    /* By table: its counters are read in
+                                 * 2**N slices, one a read... */
+    uint32_t next_slice[256];   /* ...this one next. */
 
     /* The bundle in flight (state S_UPDATING). */
     uint32_t bundle_id;         /* The last used. */
@@ -302,15 +305,17 @@ ofctrl_xid(const struct ofpbuf *msg)
  * and returns its xid. */
 static ovs_be32
 ofctrl_queue_dump__(const struct ofctrl *c, uint8_t table_id,
-                    bool any_cookie, struct ovs_list *out)
+                    bool any_cookie, uint32_t slice, uint8_t slice_bits,
+                    struct ovs_list *out)
 {
     struct ofputil_flow_stats_request fsr;
+    uint64_t slice_mask = (UINT64_C(1) << slice_bits) - 1;
 
     memset(&fsr, 0, sizeof fsr);
     match_init_catchall(&fsr.match);
     if (!any_cookie) {
-        fsr.cookie = htobe64(OFCTRL_COOKIE_MAGIC);
-        fsr.cookie_mask = htobe64(OFCTRL_COOKIE_MASK);
+        fsr.cookie = htobe64(OFCTRL_COOKIE_MAGIC | (slice & slice_mask));
+        fsr.cookie_mask = htobe64(OFCTRL_COOKIE_MASK | slice_mask);
     }
     fsr.out_port = OFPP_ANY;
     fsr.out_group = OFPG_ANY;
@@ -328,7 +333,7 @@ static ovs_be32
 ofctrl_queue_dump(const struct ofctrl *c, uint8_t table_id,
                   struct ovs_list *out)
 {
-    return ofctrl_queue_dump__(c, table_id, false, out);
+    return ofctrl_queue_dump__(c, table_id, false, 0, 0, out);
 }
 
 /* Queues on 'out' the requests of a flow monitor on every flow of each of
@@ -1431,8 +1436,9 @@ ofctrl_read_stats(struct ofctrl *c, const uint8_t *tables, size_t n,
     if ((c->state == S_READY || c->state == S_UPDATING)
         && !c->n_stats_xids && !c->meter_stats_xid) {
         for (size_t i = 0; i < MIN(n, OFCTRL_MAX_STATS_TABLES); i++) {
-            c->stats_xids[c->n_stats_xids++] = ofctrl_queue_dump(
-                c, tables[i], out);
+            uint8_t t = tables[i];
+            c->stats_xids[c->n_stats_xids++] = ofctrl_queue_dump__(
+                c, t, false, c->next_slice[t]++, c->slice_bits[t], out);
         }
         if (!hmap_is_empty(&c->meters)) {
             c->meter_stats_xid = ofctrl_queue_meter_request(
@@ -1441,6 +1447,17 @@ ofctrl_read_stats(struct ofctrl *c, const uint8_t *tables, size_t n,
         return true;
     }
     return false;
+}
+
+/* Has each later read of the counters of table 'table_id' by
+ * ofctrl_read_stats() take only one of 2**'bits' slices of its flows, each
+ * in turn: those whose cookies have slice number in their low 'bits' bits
+ * (at most 16).  A large table is read whole in 2**'bits' reads, each of
+ * that much less work for the switch and for iovpd. */
+void
+ofctrl_slice_stats(struct ofctrl *c, uint8_t table_id, unsigned int bits)
+{
+    c->slice_bits[table_id] = MIN(bits, 16);
 }
 
 /* Queues on 'out' a request for every flow that the switch holds now,
@@ -1468,7 +1485,7 @@ ofctrl_dump_flows(struct ofctrl *c, ofctrl_dump_cb *cb, void *aux,
     }
 
     struct ofctrl_dump *d = iovp_xzalloc(sizeof *d);
-    d->xid = ofctrl_queue_dump__(c, 0xff, true, out);
+    d->xid = ofctrl_queue_dump__(c, 0xff, true, 0, 0, out);
     oflow_table_init(&d->flows);
     d->cb = cb;
     d->aux = aux;

@@ -142,6 +142,7 @@ size_t ofctrl_put(struct ofctrl *, struct desired *, struct ovs_list *);
 #define OFCTRL_MAX_STATS_TABLES 6
 bool ofctrl_read_stats(struct ofctrl *, const uint8_t *tables, size_t n,
                        struct ovs_list *);
+void ofctrl_slice_stats(struct ofctrl *, uint8_t table_id, unsigned int bits);
 
 /* Called by ofctrl_dump_flows() with the flows the switch holds and a
  * null 'error', or with null 'flows' and why they could not be read. */
