@@ -65,6 +65,7 @@ struct nic_model {
     struct xlate_offload_flow *flows;   /* OpenFlow mode, and the flows */
     const struct oflow **oflows;        /* of table 0 they are. */
     struct fp_match *punts;     /* What the load balancers must see. */
+    double *weights;            /* Its share of its ACL's weights. */
 };
 
 /* An ACL's effect, as the state keeps it. */
@@ -417,6 +418,60 @@ nic_dest_cold(const struct xlate_nic *t, const char *src,
     return t && (!tp || !shash_find(&tp->warm, dst));
 }
 
+/* Returns the frames that OVS counted from VM port 'name' ('to' false) or
+ * to it ('to' true) as of the last read of the counters, or 0. */
+static uint64_t
+nic_traffic(const struct xlate_nic *xn, const char *name, bool to)
+{
+    const struct nic_traffic_port *tp = (xn
+                                         ? shash_find_data(&xn->ports, name)
+                                         : NULL);
+
+    return !tp ? 0 : to ? tp->to : tp->from;
+}
+
+/* Gives each model of 'ms' what the planner knows of the split of traffic,
+ * from 'xn': each destination's 'traffic' (the frames OVS counted to it),
+ * and the port's share of its ingress ACL's weights, those of the ACL's
+ * entries' flows, which every port bound to the ACL shares: in proportion
+ * to the frames OVS counted from each such port (all of them if none
+ * counted any). */
+static void
+nic_models_share(struct nic_models *ms, const struct xlate_nic *xn)
+{
+    struct shash sent = SHASH_INITIALIZER(&sent);   /* ACL -> frames. */
+
+    for (size_t i = 0; xn && i < ms->n; i++) {
+        const struct nic_model *m = &ms->models[i];
+        if (m->acl) {
+            double *total = shash_find_data(&sent, m->acl);
+            if (!total) {
+                total = iovp_xzalloc(sizeof *total);
+                shash_add(&sent, m->acl, total);
+            }
+            *total += nic_traffic(xn, m->name, false);
+        }
+    }
+    for (size_t i = 0; xn && i < ms->n; i++) {
+        struct nic_model *m = &ms->models[i];
+        for (size_t d = 0; d < m->port.n_dests; d++) {
+            m->dests[d].traffic = nic_traffic(xn, m->dest_names[d], true);
+        }
+
+        const double *total = m->acl ? shash_find_data(&sent, m->acl) : NULL;
+        const struct xlate_acl_effect *acl = &m->port.acl;
+        if (total && *total > 0 && acl->weights) {
+            double part = nic_traffic(xn, m->name, false) / *total;
+            m->weights = iovp_xmalloc(MAX(acl->n, 1) * sizeof *m->weights);
+            for (size_t j = 0; j < acl->n; j++) {
+                m->weights[j] = acl->weights[j] * part;
+            }
+            m->port.acl.weights = m->weights;
+        }
+    }
+    shash_destroy_free_data(&sent);
+}
+
 /* Makes every destination of 'm' warm if its rules, flattened whole,
  * could not number more than NIC_EAGER_RULES: at most (ingress entries +
  * 1) x the sum over destinations of (egress entries + 1). */
@@ -692,6 +747,9 @@ nic_models_build(const struct nicctrl *nc, const struct xlate_nic_policy *p,
             nic_model_add_flows(m, of_flows, n_of_flows);
         }
     }
+    if (update) {
+        nic_models_share(ms, p->state);
+    }
     shash_destroy(&by_ls);
     free(next);
     free(nps);
@@ -747,6 +805,7 @@ nic_models_destroy(struct nic_models *ms)
         free(ms->models[i].flows);
         free(ms->models[i].oflows);
         free(ms->models[i].punts);
+        free(ms->models[i].weights);
     }
     free(ms->models);
     SHASH_FOR_EACH (node, &ms->acls) {
@@ -790,15 +849,21 @@ nic_model_hash(const struct xlate_nic_policy *p, const struct nic_model *m)
     return h | 1;
 }
 
-/* Returns a hash of the weights of 'm''s ingress entries. */
+/* Returns a hash of the weights of 'm''s ingress entries, and of the
+ * traffic of its destinations. */
 static uint64_t
 nic_model_weights(const struct nic_model *m)
 {
     const struct xlate_acl_effect *acl = &m->port.acl;
+    uint64_t h = iovp_hash_bytes64(acl->weights,
+                                   (acl->weights
+                                    ? acl->n * sizeof *acl->weights : 0), 0);
 
-    return iovp_hash_bytes64(acl->weights,
-                             acl->weights ? acl->n * sizeof *acl->weights : 0,
-                             0);
+    for (size_t d = 0; d < m->port.n_dests; d++) {
+        h = iovp_hash_bytes64(&m->dests[d].traffic,
+                              sizeof m->dests[d].traffic, h);
+    }
+    return h;
 }
 
 /* Stores in '*rulesp', '*originsp' and '*n' the rules of 'm' and where

@@ -247,7 +247,8 @@ struct xo_acls {
     struct xo_item **egress;    /* Each destination's egress ACL's, or */
     size_t *n_egress;           /* NULL for one known only as flows, or
                                  * cold. */
-    size_t n_warm;              /* Destinations that are not cold. */
+    size_t n_warm;              /* Destinations that are not cold, */
+    double traffic;             /* and the sum of their 'traffic'. */
     size_t max_egress;          /* The most items of one of those. */
     struct fp_match *guards;    /* xo_guards(). */
     size_t n_guards;
@@ -261,8 +262,10 @@ xo_acls_init(const struct xlate_offload_port *port, struct xo_acls *a)
     a->n_egress = iovp_xzalloc(MAX(port->n_dests, 1) * sizeof *a->n_egress);
     a->max_egress = 0;
     a->n_warm = 0;
+    a->traffic = 0;
     for (size_t d = 0; d < port->n_dests; d++) {
         a->n_warm += !port->dests[d].cold;
+        a->traffic += port->dests[d].cold ? 0 : port->dests[d].traffic;
         if (!port->dests[d].acl.unknown && !port->dests[d].cold) {
             xo_items(&port->dests[d].acl, false, &a->egress[d],
                      &a->n_egress[d]);
@@ -603,9 +606,11 @@ xlate_offload_port(const struct xlate_offload_port *port,
                        FP_DROP, 0, share);
                 continue;
             }
-            share /= MAX(a.n_warm, 1);
             for (size_t d = 0; d < port->n_dests; d++) {
                 const struct xlate_offload_dest *dest = &port->dests[d];
+                double dest_share = (a.traffic > 0
+                                     ? share * dest->traffic / a.traffic
+                                     : share / MAX(a.n_warm, 1));
                 for (size_t g = 0; g < a.n_guards && a.egress[d]; g++) {
                     struct fp_match base;
                     if (!fp_match_intersect(&im, &a.guards[g], &base)) {
@@ -630,7 +635,7 @@ xlate_offload_port(const struct xlate_offload_port *port,
                                        xo_priority(in->priority,
                                                    out->priority + 2),
                                        out->permit ? FP_FORWARD : FP_DROP,
-                                       dest->out_port, share);
+                                       dest->out_port, dest_share);
                             }
                         }
                     }

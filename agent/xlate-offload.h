@@ -41,10 +41,11 @@
  * product of its ingress entries, its destinations and their egress
  * entries (agent/xlate-nic.c says which destinations are cold).
  *
- * Each rule's weight is its ingress entry's traffic in OVS, split evenly
- * among the entry's value/mask pairs and the destinations that are not
- * cold (the ACLs' flows are shared by every port bound to the ACL, and
- * carry no destination).
+ * Each rule's weight is its ingress entry's traffic in OVS (the port's
+ * share of it, as 'acl.weights' says: the ACLs' flows are shared by every
+ * port bound to the ACL), split evenly among the entry's value/mask pairs,
+ * and among the destinations that are not cold in proportion to their
+ * 'traffic' (the ACLs' flows carry no destination).
  *
  * A port in OpenFlow mode has the controller's table 0 in place of the L2
  * lookup and its destinations' MACs: under each permitting ingress entry,
@@ -86,6 +87,9 @@ struct xlate_offload_dest {
     bool cold;                  /* No traffic toward it from the port
                                  * lately: no rule of its own (see
                                  * below). */
+    double traffic;             /* The frames OVS counted to it: the split
+                                 * of the port's traffic among its
+                                 * destinations (0 for every one: even). */
 };
 
 /* A remote MAC of the port's logical switch, behind a tunnel: the fast
