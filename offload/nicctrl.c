@@ -287,44 +287,6 @@ nc_port_failed(struct nicctrl *nc, struct nc_port *port, int error,
 }
 
 static bool
-nc_has_id(const uint32_t *sorted, size_t n, uint32_t id)
-{
-    size_t lo = 0, hi = n;
-
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (sorted[mid] == id) {
-            return true;
-        } else if (sorted[mid] < id) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return false;
-}
-
-static int
-nc_compare_u32(const void *a_, const void *b_)
-{
-    uint32_t a = *(const uint32_t *) a_, b = *(const uint32_t *) b_;
-
-    return a < b ? -1 : a > b;
-}
-
-static uint32_t *
-nc_rule_ids(const struct planner_rule *rules, size_t n)
-{
-    uint32_t *ids = iovp_xmalloc(MAX(n, 1) * sizeof *ids);
-
-    for (size_t i = 0; i < n; i++) {
-        ids[i] = rules[i].id;
-    }
-    qsort(ids, n, sizeof *ids, nc_compare_u32);
-    return ids;
-}
-
-static bool
 nc_same_fate(const struct fp_entry *e, const struct planner_rule *r)
 {
     return (e->fate == r->fate
@@ -424,12 +386,11 @@ nicctrl_set_rules(struct nicctrl *nc, const char *name, const char *device,
         }
     }
 
+    /* Both the port's rules and the new ones sorted by id. */
     qsort(rules, n, sizeof *rules, nc_compare_rule_ids);
-    uint32_t *old_ids = nc_rule_ids(port->rules, port->n_rules);
-    uint32_t *new_ids = nc_rule_ids(rules, n);
     bool changed = n != port->n_rules || (port->n_installed && !port->rules);
     for (size_t i = 0; i < n && !changed; i++) {
-        changed = old_ids[i] != new_ids[i];
+        changed = rules[i].id != port->rules[i].id;
     }
     if (!changed) {
         /* The same rules, with new weights, perhaps. */
@@ -438,8 +399,6 @@ nicctrl_set_rules(struct nicctrl *nc, const char *name, const char *device,
         }
         free(port->rules);
         port->rules = rules;
-        free(old_ids);
-        free(new_ids);
         return false;
     }
 
@@ -448,7 +407,7 @@ nicctrl_set_rules(struct nicctrl *nc, const char *name, const char *device,
                                                      * sizeof *added);
     size_t n_added = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!nc_has_id(old_ids, port->n_rules, rules[i].id)) {
+        if (!nc_rule_by_id(port->rules, port->n_rules, rules[i].id)) {
             added[n_added++] = &rules[i];
         }
     }
@@ -488,8 +447,6 @@ nicctrl_set_rules(struct nicctrl *nc, const char *name, const char *device,
     port->pending = true;
     free(doomed);
     free(added);
-    free(old_ids);
-    free(new_ids);
     return true;
 }
 

@@ -260,6 +260,21 @@ check_counters(struct offload *nic, const char *spec, const char *device,
     return wrong;
 }
 
+/* Opens the NIC of 'spec' (offload_open()'s) and stores its capabilities
+ * in '*caps'; exits if it cannot. */
+static struct offload *
+open_nic(const char *spec, struct offload_caps *caps)
+{
+    struct offload *nic;
+    char *error = offload_open(spec, &nic);
+
+    if (error) {
+        iovp_fatal(-1, "%s", error);
+    }
+    nic->class->capabilities(nic, caps);
+    return nic;
+}
+
 /* Runs the check for one NIC shape; returns the disagreements. */
 static size_t
 check_shape(const char *spec, const char *device,
@@ -268,14 +283,8 @@ check_shape(const char *spec, const char *device,
             const struct xlate_offload_port *port, uint64_t seed,
             size_t count)
 {
-    struct offload *nic;
-    char *error = offload_open(spec, &nic);
-
-    if (error) {
-        iovp_fatal(-1, "%s", error);
-    }
     struct offload_caps caps;
-    nic->class->capabilities(nic, &caps);
+    struct offload *nic = open_nic(spec, &caps);
 
     struct planner_plan plan;
     planner_plan(rules, n_rules, &caps, NULL, 0, &plan);
@@ -341,13 +350,8 @@ check_replans(const char *spec, const char *device,
               const struct xlate_offload_port *port, uint64_t seed,
               size_t count)
 {
-    struct offload *nic;
-    char *error = offload_open(spec, &nic);
-    if (error) {
-        iovp_fatal(-1, "%s", error);
-    }
     struct offload_caps caps;
-    nic->class->capabilities(nic, &caps);
+    struct offload *nic = open_nic(spec, &caps);
     struct nicctrl *nc = nicctrl_create(nic);
     size_t wrong = 0, rounds = 10;
 
