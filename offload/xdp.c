@@ -51,6 +51,7 @@
 #include <linux/genetlink.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
@@ -173,6 +174,7 @@ xdp_libbpf_log(enum libbpf_print_level level, const char *format,
 }
 
 static int xdp_object_open(enum xdp_part, struct bpf_object **);
+static int xdp_query_id(int ifindex, __u32 flags, __u32 *id);
 static void xdp_steering_close(struct xdp *);
 
 static void
@@ -340,7 +342,7 @@ xdp_port_destroy(struct xdp *xdp, struct xdp_port *port, bool detach)
 
     __u32 id = 0;
     if (detach && port->ifindex
-        && !bpf_xdp_query_id(port->ifindex, xdp->attach_flags, &id)
+        && !xdp_query_id(port->ifindex, xdp->attach_flags, &id)
         && id && id == port->prog_id) {
         /* Only ours, and only if it is still what runs there. */
         LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = port->prog_fd);
@@ -975,7 +977,7 @@ static int
 xdp_ensure_attached(struct xdp *xdp, struct xdp_port *port)
 {
     __u32 id = 0;
-    int error = bpf_xdp_query_id(port->ifindex, xdp->attach_flags, &id);
+    int error = xdp_query_id(port->ifindex, xdp->attach_flags, &id);
 
     if (error) {
         return error;
@@ -1016,7 +1018,7 @@ xdp_start_port(struct xdp *xdp, const char *name, struct xdp_port **portp)
 
     /* What is attached, to take over if it is ours. */
     __u32 old_id = 0;
-    bpf_xdp_query_id(port->ifindex, xdp->attach_flags, &old_id);
+    xdp_query_id(port->ifindex, xdp->attach_flags, &old_id);
     int old_fd = old_id ? bpf_prog_get_fd_by_id(old_id) : -1;
     struct bpf_prog_info old;
     bool old_ours = (old_fd >= 0 && !xdp_prog_info(old_fd, &old, NULL, 0)
@@ -1351,7 +1353,7 @@ xdp_check_attached(const struct xdp *xdp, const struct xdp_port *port)
     __u32 id = 0;
 
     return (if_nametoindex(port->name) == (unsigned int) port->ifindex
-            && !bpf_xdp_query_id(port->ifindex, xdp->attach_flags, &id)
+            && !xdp_query_id(port->ifindex, xdp->attach_flags, &id)
             && id == port->prog_id) ? 0 : -ENODEV;
 }
 
@@ -1402,7 +1404,7 @@ xdp_dump(struct offload *o, const char *name, struct fp_entry **entriesp,
          * its device, if anything. */
         __u32 id = 0;
         int ifindex = if_nametoindex(name);
-        if (!ifindex || bpf_xdp_query_id(ifindex, xdp->attach_flags, &id)
+        if (!ifindex || xdp_query_id(ifindex, xdp->attach_flags, &id)
             || !id) {
             return 0;
         }
@@ -1509,6 +1511,69 @@ xdp_classify(struct offload *o, const char *name, const void *frame,
 #define XDP_NETDEV_A_DEV_XDP_FEATURES 3
 #define XDP_NETDEV_ACT_NDO_XMIT (1ull << 2)
 
+/* Sends 'req', a netlink request of 'protocol' (its header's length
+ * set), and receives the kernel's one-message answer into 'reply', a
+ * buffer of 'size' bytes.  Returns 0 and stores in '*nlhp' that message's
+ * header, or returns a negative errno value (the kernel's, for an
+ * NLMSG_ERROR answer). */
+static int
+xdp_nl_transact(int protocol, const struct nlmsghdr *req, char *reply,
+                size_t size, const struct nlmsghdr **nlhp)
+{
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+    if (fd < 0) {
+        return -errno;
+    }
+
+    int error = 0;
+    struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+    ssize_t n = 0;
+    if (sendto(fd, req, req->nlmsg_len, 0, (struct sockaddr *) &kernel,
+               sizeof kernel) < 0
+        || (n = recv(fd, reply, size, MSG_TRUNC)) < 0) {
+        error = -errno;
+    }
+    close(fd);
+    if (error) {
+        return error;
+    }
+    if ((size_t) n > size) {
+        return -EMSGSIZE;
+    }
+
+    const struct nlmsghdr *nlh = (const struct nlmsghdr *) reply;
+    if (!NLMSG_OK(nlh, (size_t) n)) {
+        return -EPROTO;
+    }
+    if (nlh->nlmsg_type == NLMSG_ERROR) {
+        const struct nlmsgerr *err = NLMSG_DATA(nlh);
+        return (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof *err) && err->error
+                ? err->error : -EPROTO);
+    }
+    *nlhp = nlh;
+    return 0;
+}
+
+/* Returns the attribute of type 'type' among those from 'p' to 'end', or
+ * NULL if there is none.  Sets '*error' to -EPROTO if they are not well
+ * formed. */
+static const struct nlattr *
+xdp_nla_find(const char *p, const char *end, __u16 type, int *error)
+{
+    while (p + NLA_HDRLEN <= end) {
+        const struct nlattr *a = (const struct nlattr *) p;
+        if (a->nla_len < NLA_HDRLEN || p + a->nla_len > end) {
+            *error = -EPROTO;
+            return NULL;
+        }
+        if ((a->nla_type & NLA_TYPE_MASK) == type) {
+            return a;
+        }
+        p += NLA_ALIGN(a->nla_len);
+    }
+    return NULL;
+}
+
 /* Sends the generic netlink request of command 'cmd' to 'family' with the
  * 'attr_len'-byte attribute 'attr' of type 'attr_type', and stores in
  * '*value' the first 'value_len' bytes of the reply's attribute of type
@@ -1527,10 +1592,6 @@ xdp_genl_get(int family, __u8 cmd, __u16 attr_type, const void *attr,
     if (attr_len > sizeof req.attrs - NLA_HDRLEN) {
         return -EINVAL;
     }
-    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
-    if (fd < 0) {
-        return -errno;
-    }
     memset(&req, 0, sizeof req);
     struct nlattr *nla = (struct nlattr *) req.attrs;
     nla->nla_type = attr_type;
@@ -1542,54 +1603,82 @@ xdp_genl_get(int family, __u8 cmd, __u16 attr_type, const void *attr,
     req.genl.cmd = cmd;
     req.genl.version = 1;
 
-    int error = -ENOENT;
-    struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-    if (sendto(fd, &req, req.nlh.nlmsg_len, 0, (struct sockaddr *) &kernel,
-               sizeof kernel) < 0) {
-        error = -errno;
-        goto out;
-    }
-    ssize_t n = recv(fd, reply, sizeof reply, 0);
-    if (n < 0) {
-        error = -errno;
-        goto out;
-    }
-    const struct nlmsghdr *nlh = (const struct nlmsghdr *) reply;
-    if (!NLMSG_OK(nlh, (size_t) n)) {
-        error = -EPROTO;
-        goto out;
-    }
-    if (nlh->nlmsg_type == NLMSG_ERROR) {
-        const struct nlmsgerr *err = NLMSG_DATA(nlh);
-        error = (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof *err) && err->error
-                 ? err->error : -EPROTO);
-        goto out;
+    const struct nlmsghdr *nlh;
+    int error = xdp_nl_transact(NETLINK_GENERIC, &req.nlh, reply,
+                                sizeof reply, &nlh);
+    if (error) {
+        return error;
     }
     if (nlh->nlmsg_len < NLMSG_LENGTH(GENL_HDRLEN)) {
-        error = -EPROTO;
-        goto out;
+        return -EPROTO;
     }
-    const char *p = (const char *) NLMSG_DATA(nlh) + GENL_HDRLEN;
+    const struct nlattr *a = xdp_nla_find(
+        (const char *) NLMSG_DATA(nlh) + GENL_HDRLEN,
+        (const char *) nlh + nlh->nlmsg_len, want, &error);
+    if (!a) {
+        return error ? error : -ENOENT;
+    }
+    if (a->nla_len - NLA_HDRLEN < value_len) {
+        return -EPROTO;
+    }
+    memcpy(value, (const char *) a + NLA_HDRLEN, value_len);
+    return 0;
+}
+
+/* Stores in '*id' the id of the program attached to the device of
+ * 'ifindex' in the mode of 'flags' (XDP_FLAGS_DRV_MODE or _SKB_MODE), or 0
+ * if none is.  Returns 0 or a negative errno value.
+ *
+ * libbpf's bpf_xdp_query_id() dumps every link of the host and keeps one:
+ * with a program on each of many ports, each counter read of each port
+ * would cost as much as the host's links.  This asks the kernel for the
+ * one link. */
+static int
+xdp_query_id(int ifindex, __u32 flags, __u32 *id)
+{
+    struct {
+        struct nlmsghdr nlh;
+        struct ifinfomsg ifi;
+        struct nlattr ext_mask;
+        __u32 ext_mask_value;
+    } req;
+    char reply[32768];
+
+    *id = 0;
+    memset(&req, 0, sizeof req);
+    req.nlh.nlmsg_len = sizeof req;
+    req.nlh.nlmsg_type = RTM_GETLINK;
+    req.nlh.nlmsg_flags = NLM_F_REQUEST;
+    req.ifi.ifi_family = AF_UNSPEC;
+    req.ifi.ifi_index = ifindex;
+    req.ext_mask.nla_type = IFLA_EXT_MASK;
+    req.ext_mask.nla_len = NLA_HDRLEN + sizeof req.ext_mask_value;
+    req.ext_mask_value = RTEXT_FILTER_SKIP_STATS;
+
+    const struct nlmsghdr *nlh;
+    int error = xdp_nl_transact(NETLINK_ROUTE, &req.nlh, reply, sizeof reply,
+                                &nlh);
+    if (error) {
+        return error;
+    }
+    if (nlh->nlmsg_type != RTM_NEWLINK
+        || nlh->nlmsg_len < NLMSG_LENGTH(sizeof req.ifi)) {
+        return -EPROTO;
+    }
     const char *end = (const char *) nlh + nlh->nlmsg_len;
-    while (p + NLA_HDRLEN <= end) {
-        const struct nlattr *a = (const struct nlattr *) p;
-        if (a->nla_len < NLA_HDRLEN || p + a->nla_len > end) {
-            error = -EPROTO;
-            break;
-        }
-        if ((a->nla_type & NLA_TYPE_MASK) == want) {
-            if (a->nla_len - NLA_HDRLEN < value_len) {
-                error = -EPROTO;
-            } else {
-                memcpy(value, p + NLA_HDRLEN, value_len);
-                error = 0;
-            }
-            break;
-        }
-        p += NLA_ALIGN(a->nla_len);
+    const struct nlattr *xdp = xdp_nla_find(
+        (const char *) NLMSG_DATA(nlh) + NLMSG_ALIGN(sizeof req.ifi), end,
+        IFLA_XDP, &error);
+    if (!xdp) {
+        return error;           /* No XDP at all on the device. */
     }
-out:
-    close(fd);
+    const struct nlattr *a = xdp_nla_find(
+        (const char *) xdp + NLA_HDRLEN, (const char *) xdp + xdp->nla_len,
+        flags & XDP_FLAGS_SKB_MODE ? IFLA_XDP_SKB_PROG_ID
+        : IFLA_XDP_DRV_PROG_ID, &error);
+    if (a && a->nla_len >= NLA_HDRLEN + sizeof *id) {
+        memcpy(id, (const char *) a + NLA_HDRLEN, sizeof *id);
+    }
     return error;
 }
 
