@@ -25,19 +25,31 @@
  *       lowest-priority entry matches, REPEAT times each with
  *       BPF_PROG_TEST_RUN; prints the kernel's ns per run.
  *
- *   offload-cost send IP PORT COUNT PPS
- *       Sends COUNT UDP datagrams of 64 bytes of payload to IP:PORT, in
- *       batches of 16 (sendmmsg), at PPS datagrams a second. */
+ *   offload-cost send DEVICE DST_MAC DST_IP COUNT PPS
+ *       Sends COUNT frames from DEVICE, each a UDP datagram of 64 bytes of
+ *       payload from DEVICE's MAC and IPv4 address to DST_MAC and DST_IP,
+ *       port 9, at PPS frames a second, through a packet socket that
+ *       bypasses the qdisc, in batches of 64 (sendmmsg): a sender whose
+ *       own cost is small next to a network stack's.
+ *
+ *   offload-cost sink DEVICE
+ *       Attaches to DEVICE, in native mode, an XDP program that drops
+ *       every frame (the device's ethtool counters count them): a receiver
+ *       that costs about nothing, which a veth's native-mode redirect also
+ *       needs at the receiving end.  The program stays attached when this
+ *       exits. */
 
 #include <config.h>
 
 #include <arpa/inet.h>
+#include <linux/if_packet.h>
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -142,28 +154,103 @@ cost_now(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int
-cost_send(const char *ip, int port, unsigned long count, unsigned long pps)
+/* Reads DEVICE's MAC and IPv4 address into 'mac' and '*ip'. */
+static void
+cost_device_addrs(int fd, const char *device, uint8_t mac[6], uint32_t *ip)
 {
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in sin = { .sin_family = AF_INET,
-                               .sin_port = htons(port) };
-    char payload[64];
-    struct mmsghdr msgs[64];
-    struct iovec iov;
+    struct ifreq ifr;
 
-    if (fd < 0 || inet_pton(AF_INET, ip, &sin.sin_addr) != 1
-        || connect(fd, (struct sockaddr *) &sin, sizeof sin)) {
-        iovp_fatal(errno, "cannot send to %s:%d", ip, port);
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", device);
+    if (ioctl(fd, SIOCGIFHWADDR, &ifr)) {
+        iovp_fatal(errno, "%s: cannot read its MAC", device);
     }
-    memset(payload, 'x', sizeof payload);
-    iov.iov_base = payload;
-    iov.iov_len = sizeof payload;
+    memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+    ifr.ifr_addr.sa_family = AF_INET;
+    if (ioctl(fd, SIOCGIFADDR, &ifr)) {
+        iovp_fatal(errno, "%s: cannot read its IPv4 address", device);
+    }
+    *ip = ((struct sockaddr_in *) &ifr.ifr_addr)->sin_addr.s_addr;
+}
+
+static uint16_t
+cost_ip_csum(const void *data, size_t n)
+{
+    const uint8_t *p = data;
+    uint32_t sum = 0;
+
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        sum += (p[i] << 8) | p[i + 1];
+    }
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return htons(~sum & 0xffff);
+}
+
+static int
+cost_send(const char *device, const char *dst_mac, const char *dst_ip,
+          unsigned long count, unsigned long pps)
+{
+    struct {
+        uint8_t dst[6], src[6];
+        uint16_t type;
+        uint8_t ip[20];
+        uint16_t sport, dport, len, csum;
+        uint8_t payload[64];
+    } frame;                    /* No padding: every field falls aligned. */
+    int fd = socket(AF_PACKET, SOCK_RAW, 0);
+    int ifindex = if_nametoindex(device);
+    struct in_addr dst;
+    int one = 1;
+
+    if (fd < 0 || !ifindex) {
+        iovp_fatal(errno, "%s: cannot send from it", device);
+    }
+    memset(&frame, 0, sizeof frame);
+    if (sscanf(dst_mac, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &frame.dst[0],
+               &frame.dst[1], &frame.dst[2], &frame.dst[3], &frame.dst[4],
+               &frame.dst[5]) != 6 || inet_pton(AF_INET, dst_ip, &dst) != 1) {
+        iovp_fatal(0, "%s %s: not a MAC and an IPv4 address", dst_mac,
+                   dst_ip);
+    }
+    uint32_t src_ip;
+    cost_device_addrs(fd, device, frame.src, &src_ip);
+    /* Not through the qdisc: the sender's cost is the driver's. */
+    setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one);
+
+    frame.type = htons(0x0800);
+    uint8_t *ip = frame.ip;
+    ip[0] = 0x45;
+    uint16_t ip_len = htons(20 + 8 + sizeof frame.payload);
+    memcpy(&ip[2], &ip_len, 2);
+    ip[8] = 64;                 /* TTL. */
+    ip[9] = IPPROTO_UDP;
+    memcpy(&ip[12], &src_ip, 4);
+    memcpy(&ip[16], &dst.s_addr, 4);
+    uint16_t csum = cost_ip_csum(ip, 20);
+    memcpy(&ip[10], &csum, 2);
+    frame.sport = htons(9);
+    frame.dport = htons(9);
+    frame.len = htons(8 + sizeof frame.payload);
+    memset(frame.payload, 'x', sizeof frame.payload);
+
+    struct sockaddr_ll sll = {
+        .sll_family = AF_PACKET,
+        .sll_ifindex = ifindex,
+        .sll_halen = 6,
+    };
+    memcpy(sll.sll_addr, frame.dst, 6);
+    struct iovec iov = { .iov_base = &frame, .iov_len = sizeof frame };
+    struct mmsghdr msgs[64];
     memset(msgs, 0, sizeof msgs);
     for (int i = 0; i < 64; i++) {
+        msgs[i].msg_hdr.msg_name = &sll;
+        msgs[i].msg_hdr.msg_namelen = sizeof sll;
         msgs[i].msg_hdr.msg_iov = &iov;
         msgs[i].msg_hdr.msg_iovlen = 1;
     }
+
     unsigned long sent = 0;
     double start = cost_now();
     while (sent < count) {
@@ -173,9 +260,9 @@ cost_send(const char *ip, int port, unsigned long count, unsigned long pps)
             struct timespec ts = { 0, (long) ((due - now) * 1e9) };
             nanosleep(&ts, NULL);
         }
-        int n = sendmmsg(fd, msgs, MIN(16, count - sent), 0);
+        int n = sendmmsg(fd, msgs, MIN(64, count - sent), 0);
         if (n < 0) {
-            if (errno == ENOBUFS || errno == EAGAIN || errno == ECONNREFUSED) {
+            if (errno == ENOBUFS || errno == EAGAIN) {
                 continue;
             }
             iovp_fatal(errno, "sendmmsg");
@@ -187,16 +274,44 @@ cost_send(const char *ip, int port, unsigned long count, unsigned long pps)
     return 0;
 }
 
+static int
+cost_sink(const char *device)
+{
+    /* r0 = XDP_DROP; exit. */
+    const struct bpf_insn insns[] = {
+        { .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0,
+          .imm = XDP_DROP },
+        { .code = BPF_JMP | BPF_EXIT },
+    };
+    int ifindex = if_nametoindex(device);
+    if (!ifindex) {
+        iovp_fatal(errno, "%s", device);
+    }
+    int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "iovp_bench_sink", "GPL",
+                           insns, IOVP_ARRAY_SIZE(insns), NULL);
+    if (fd < 0) {
+        iovp_fatal(-fd, "cannot load the sink program");
+    }
+    int error = bpf_xdp_attach(ifindex, fd, XDP_FLAGS_DRV_MODE, NULL);
+    if (error) {
+        iovp_fatal(-error, "%s: cannot attach the sink program", device);
+    }
+    return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
     if (argc == 4 && !strcmp(argv[1], "prog")) {
         return cost_prog(argv[2], strtoul(argv[3], NULL, 10));
-    } else if (argc == 6 && !strcmp(argv[1], "send")) {
-        return cost_send(argv[2], atoi(argv[3]), strtoul(argv[4], NULL, 10),
-                         strtoul(argv[5], NULL, 10));
+    } else if (argc == 7 && !strcmp(argv[1], "send")) {
+        return cost_send(argv[2], argv[3], argv[4],
+                         strtoul(argv[5], NULL, 10),
+                         strtoul(argv[6], NULL, 10));
+    } else if (argc == 3 && !strcmp(argv[1], "sink")) {
+        return cost_sink(argv[2]);
     }
     fprintf(stderr, "usage: %s prog DEVICE REPEAT | "
-            "send IP PORT COUNT PPS\n", argv[0]);
+            "send DEVICE DST_MAC DST_IP COUNT PPS | sink DEVICE\n", argv[0]);
     return 2;
 }

@@ -9,23 +9,34 @@ Benchmark: what the fast path costs, and what it saves the host.
     and 8 entries that the frame finds (bench/offload-cost prog), for a
     frame no entry matches (every tuple looked up, every entry of each
     bucket checked) and one that an entry matches.
-  - Host CPU per delivered packet of one VM-to-VM UDP stream (N datagrams
-    of 64 bytes, default 1,000,000; 3,000 with --smoke, sent at PPS a
-    second, default 100,000, a rate OVS's userspace datapath keeps up with
-    here), through OVS's
-    userspace datapath (iovpd --offload=none) and through the NIC path
-    (iovpd --offload=xdp:mode=MODE, native by default: the program redirects
-    each datagram
-    from vm1's port straight to vm2's), in one run.  CPU is the CPU time of
-    every process plus softirq time (see cpu_seconds()) while the stream
-    runs, less what the machine used in the 2 s before it with no stream;
-    delivered is vm2's eth0 rx_packets.
-    The program runs on the host CPU here, so the ratio is a floor of what
-    a NIC that runs it in hardware saves.  The VMs are namespaces, so their
-    own stacks (the sender's and the receiver's) run on the host CPU too:
-    the same stream between two namespaces joined by a veth pair, with no
-    switch, measures that part, and the switching cost of each path is
-    printed less it as well.
+  - Host CPU per delivered frame of one VM-to-VM stream (N frames, UDP
+    with 64 bytes of payload, default 1,000,000; 3,000 with --smoke, sent
+    at PPS a second, default 100,000, a rate OVS's userspace datapath
+    keeps up with here), through OVS's userspace datapath (iovpd
+    --offload=none) and through the NIC path (iovpd --offload=xdp:mode=MODE,
+    native by default: the program redirects each frame from vm1's port
+    straight to vm2's), in one run.
+
+    The endpoints are made cheap, so that the VMs' own network stacks are
+    not counted as the switch's cost: the sender writes whole frames to a
+    packet socket that bypasses the qdisc (bench/offload-cost send), and
+    the receiver is an XDP program on the VM's eth0 that drops every frame
+    (bench/offload-cost sink); delivered is that eth0's rx_packets.
+
+    Total: the machine's busy CPU time while the stream runs (every CPU's
+    time less its idle and iowait time from /proc/stat, which a NO_HZ
+    kernel measures at each idle entry and exit: /proc/stat's busy times,
+    sampled at each tick, miss a stream's short bursts), less the busy time
+    of the 2 s before it with no stream.  The same
+    stream between two namespaces joined by a veth pair, with no switch,
+    measures what the endpoints cost; the switching share of each path is
+    its total less that.  The CPU time of the sender, ovs-vswitchd and
+    iovpd (each process's run time, /proc/PID/stat) is printed beside, the
+    rest being the kernel's work outside them (softirqs on idle CPUs,
+    ksoftirqd, kworkers).
+
+    The program runs on the host CPU here, so the NIC path's figure is an
+    upper bound of what it costs with a NIC that runs it in hardware.
 
 It runs its own ovsdb-server, ovs-vswitchd and iovpd in a temporary
 directory and network namespaces of its own, and never fails on a figure:
@@ -43,27 +54,38 @@ VMS = (('vm1', '10.0.0.1', '02:00:00:00:00:01'),
        ('vm2', '10.0.0.2', '02:00:00:00:00:02'))
 
 
-def cpu_seconds():
-    """The CPU time of every process (what each has run, kernel threads
-    such as ksoftirqd included, and the children this script waited for,
-    the senders among them) plus the softirq time /proc/stat counts apart.
-    Per-process times, which the kernel keeps as each task's run time, are
-    exact where /proc/stat's totals, sampled at each tick, miss the short
-    bursts a packet stream is made of on this machine."""
-    ticks = 0
-    for pid in os.listdir('/proc'):
-        if pid.isdigit():
-            try:
-                with open('/proc/%s/stat' % pid) as f:
-                    fields = f.read().rsplit(')', 1)[1].split()
-                ticks += int(fields[11]) + int(fields[12])
-            except (OSError, IndexError, ValueError):
-                pass        # Gone meanwhile.
-    own = os.times()
-    with open('/proc/stat') as f:
-        softirq = int(f.readline().split()[7])
-    hz = os.sysconf('SC_CLK_TCK')
-    return (ticks + softirq) / hz + own.children_user + own.children_system
+class Busy:
+    """The machine's busy CPU time from here on: every CPU's time less its
+    idle and iowait time.  /proc/stat counts busy time by sampling, at each
+    tick, what runs: a stream's short bursts mostly fall between ticks.
+    Idle time a NO_HZ kernel measures exactly, at each idle entry and exit;
+    busy time is the rest."""
+
+    def __init__(self):
+        self.idle0, self.t0 = self.idle(), time.monotonic()
+
+    @staticmethod
+    def idle():
+        with open('/proc/stat') as f:
+            lines = f.read().splitlines()
+        fields = [int(x) for x in lines[0].split()[1:]]
+        cpus = sum(1 for l in lines if l[:3] == 'cpu' and l[3:4].isdigit())
+        return (fields[3] + fields[4]) / os.sysconf('SC_CLK_TCK'), cpus
+
+    def seconds(self):
+        """The busy CPU time since this was made, and the elapsed time."""
+        (idle, cpus), elapsed = self.idle(), time.monotonic() - self.t0
+        return max(elapsed * cpus - (idle - self.idle0[0]), 0), elapsed
+
+
+def process_seconds(pid):
+    """Process 'pid''s CPU time, all its threads, or 0 if it is gone."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def rx_packets(ns):
@@ -88,10 +110,7 @@ class Vms:
                     ['ip', 'addr', 'add', ip + '/24', 'dev', 'eth0'],
                     ['ip', 'link', 'set', 'lo', 'up'],
                     ['ip', 'link', 'set', 'eth0', 'up'],
-                    ['ethtool', '-K', 'eth0', 'tx', 'off'],
-                    # Native XDP redirect into a veth needs GRO (or an XDP
-                    # program) on the receiving end.
-                    ['ethtool', '-K', 'eth0', 'gro', 'on']):
+                    ['ethtool', '-K', 'eth0', 'tx', 'off']):
             sh('ip', 'netns', 'exec', ns, *cmd, stdout=subprocess.DEVNULL)
         self.box.ns_run('ip', 'link', 'set', name, 'up')
         self.box.ns_run('ethtool', '-K', name, 'tx', 'off',
@@ -103,7 +122,7 @@ class Vms:
 
     def add_direct_pair(self):
         """Two namespaces joined by a veth pair, no switch between: what
-        the senders' and receivers' own stacks cost."""
+        the endpoints cost."""
         names = ['%s-d%d' % (self.box.ns, i) for i in (1, 2)]
         for ns in names:
             sh('ip', 'netns', 'add', ns)
@@ -115,8 +134,7 @@ class Vms:
                          'dev', 'eth0'],
                         ['ip', 'link', 'set', 'lo', 'up'],
                         ['ip', 'link', 'set', 'eth0', 'up'],
-                        ['ethtool', '-K', 'eth0', 'tx', 'off'],
-                        ['ethtool', '-K', 'eth0', 'gro', 'on']):
+                        ['ethtool', '-K', 'eth0', 'tx', 'off']):
                 sh('ip', 'netns', 'exec', ns, *cmd,
                    stdout=subprocess.DEVNULL)
         return names
@@ -128,32 +146,57 @@ class Vms:
 
 
 def background():
-    """The machine's CPU use with no stream, in CPU seconds a second."""
-    cpu0, t0 = cpu_seconds(), time.monotonic()
+    """The machine's busy CPU time with no stream, in seconds a second."""
+    busy = Busy()
     time.sleep(2)
-    return (cpu_seconds() - cpu0) / (time.monotonic() - t0)
+    seconds, elapsed = busy.seconds()
+    return seconds / elapsed
 
 
-def stream(helper, src_ns, dst_ns, dst_ip, n, pps):
-    """Sends 'n' datagrams from 'src_ns' to 'dst_ip' in 'dst_ns' at 'pps' a
-    second; returns (delivered, CPU seconds above the background)."""
-    idle = background()
-    rx0 = rx_packets(dst_ns)
-    cpu0, t0 = cpu_seconds(), time.monotonic()
-    sh('ip', 'netns', 'exec', src_ns, helper, 'send', dst_ip, '9', str(n),
-       str(pps), stdout=subprocess.DEVNULL)
-    last, stable = rx_packets(dst_ns), 0
-    while stable < 5:
-        time.sleep(0.1)
-        now = rx_packets(dst_ns)
-        stable = stable + 1 if now == last else 0
-        last = now
-    elapsed = time.monotonic() - t0
-    busy = cpu_seconds() - cpu0
-    if os.environ.get('IOVP_BENCH_DEBUG'):
-        print('  (debug: busy %.2f s over %.2f s, background %.3f/s)'
-              % (busy, elapsed, idle))
-    return last - rx0, max(busy - idle * elapsed, 0)
+class Stream:
+    """A stream of 'n' frames at 'pps' a second from eth0 in 'src_ns' to
+    'dst_mac' and 'dst_ip' in 'dst_ns': what was delivered, and the CPU
+    time it took, in total (above the background) and by process."""
+
+    def __init__(self, helper, src_ns, dst_ns, dst_mac, dst_ip, n, pps,
+                 daemons):
+        idle = background()
+        rx0 = rx_packets(dst_ns)
+        own0 = os.times()
+        procs0 = dict((name, process_seconds(pid))
+                      for name, pid in daemons.items())
+        busy = Busy()
+        sh('ip', 'netns', 'exec', src_ns, helper, 'send', 'eth0', dst_mac,
+           dst_ip, str(n), str(pps), stdout=subprocess.DEVNULL)
+        last, stable = rx_packets(dst_ns), 0
+        while stable < 5:
+            time.sleep(0.1)
+            now = rx_packets(dst_ns)
+            stable = stable + 1 if now == last else 0
+            last = now
+        seconds, elapsed = busy.seconds()
+        self.delivered = last - rx0
+        self.cpu = max(seconds - idle * elapsed, 0)
+        own = os.times()
+        self.procs = {'sender': (own.children_user + own.children_system
+                                 - own0.children_user
+                                 - own0.children_system)}
+        for name, pid in daemons.items():
+            self.procs[name] = process_seconds(pid) - procs0[name]
+
+    def us(self, seconds=None):
+        """'seconds' (by default, the total) per delivered frame, in us."""
+        return ((self.cpu if seconds is None else seconds)
+                / max(self.delivered, 1) * 1e6)
+
+    def line(self, what):
+        rest = self.cpu - sum(self.procs.values())
+        parts = ['%s %.2f' % (name, self.us(t))
+                 for name, t in sorted(self.procs.items())]
+        return ('  %-24s %8d delivered, %6.2f s CPU, %6.2f us per frame '
+                '(%s, the rest %.2f)'
+                % (what, self.delivered, self.cpu, self.us(), ', '.join(parts),
+                   self.us(max(rest, 0))))
 
 
 def main():
@@ -168,7 +211,6 @@ def main():
 
     box = Sandbox(builddir, ['--offload=none'])
     vms = Vms(box)
-    receivers = []
     try:
         box.start()
         vm_ns = {name: vms.add(name, ip, mac) for name, ip, mac in VMS}
@@ -179,19 +221,16 @@ def main():
              10, 'the ports in hardware_vtep')
         box.run('vtep-ctl', 'bind-ls', 'bench', 'vm1', '0', 'ls1', '--',
                 'bind-ls', 'bench', 'vm2', '0', 'ls1')
-        # No ARP during the stream; a socket on vm2 that takes (and, full,
-        # drops) the datagrams, so that vm2 sends nothing back.
-        sh('ip', 'netns', 'exec', vm_ns['vm1'], 'ip', 'neigh', 'replace',
-           '10.0.0.2', 'lladdr', VMS[1][2], 'dev', 'eth0')
         direct = vms.add_direct_pair()
-        receivers = [subprocess.Popen(
-            ['ip', 'netns', 'exec', ns, 'python3', '-c',
-             'import socket, time; s = socket.socket(socket.AF_INET, '
-             'socket.SOCK_DGRAM); s.bind(("%s", 9)); time.sleep(3600)' % ip])
-            for ns, ip in ((vm_ns['vm2'], '10.0.0.2'),
-                           (direct[1], '10.1.0.2'))]
-        wait(lambda: 'reg7' in box.run('ovs-ofctl', '-O', 'OpenFlow15', 'dump-flows', 'br-int',
-                                       'table=30', capture_output=True,
+        direct_mac = sh('ip', 'netns', 'exec', direct[1], 'cat',
+                        '/sys/class/net/eth0/address', capture_output=True,
+                        text=True).stdout.strip()
+        # The receivers: every frame dropped on arrival, nothing sent back.
+        for ns in (vm_ns['vm2'], direct[1]):
+            sh('ip', 'netns', 'exec', ns, helper, 'sink', 'eth0')
+        wait(lambda: 'reg7' in box.run('ovs-ofctl', '-O', 'OpenFlow15',
+                                       'dump-flows', 'br-int', 'table=30',
+                                       capture_output=True,
                                        text=True).stdout, 10, 'the flows')
         time.sleep(0.5)
 
@@ -206,16 +245,17 @@ def main():
                   % (f['tuples'], f['bucket'], f['entries'], f['frame'],
                      f['ns_per_frame']))
 
-        # No switch at all: the cost of the stacks at both ends.
-        sh('ip', 'netns', 'exec', direct[0], 'ping', '-c', '1', '-W', '2',
-           '10.1.0.2', stdout=subprocess.DEVNULL)
-        direct_delivered, direct_cpu = stream(helper, direct[0], direct[1],
-                                              '10.1.0.2', n, pps)
+        def daemons():
+            return {'ovs-vswitchd': box.pid('ovs-vswitchd'),
+                    'iovpd': box.pid('iovpd')}
+
+        # No switch at all: what the endpoints cost.
+        alone = Stream(helper, direct[0], direct[1], direct_mac, '10.1.0.2',
+                       n, pps, {})
 
         # Through OVS.
-        sh('ip', 'netns', 'exec', vm_ns['vm1'], 'ping', '-c', '1', '-W',
-           '2', '10.0.0.2', stdout=subprocess.DEVNULL)
-        ovs_delivered, ovs_cpu = stream(helper, vm_ns['vm1'], vm_ns['vm2'], '10.0.0.2', n, pps)
+        ovs = Stream(helper, vm_ns['vm1'], vm_ns['vm2'], VMS[1][2],
+                     VMS[1][1], n, pps, daemons())
 
         # Through the NIC path.
         box.stop_iovpd()
@@ -228,35 +268,29 @@ def main():
             except RuntimeError:
                 return False    # Not planned yet.
         wait(has_fast_path, 30, 'vm1\'s fast path')
-        nic_delivered, nic_cpu = stream(helper, vm_ns['vm1'], vm_ns['vm2'], '10.0.0.2', n, pps)
+        nic = Stream(helper, vm_ns['vm1'], vm_ns['vm2'], VMS[1][2],
+                     VMS[1][1], n, pps, daemons())
         time.sleep(6)       # iovpd reads the NIC's counters every 5 s.
         show = box.ctl('iovpd', json_output=True).call('offload/show',
                                                        'vm1')
 
-        print('VM-to-VM UDP stream, %d datagrams of 64 bytes at %d a second:'
-              % (n, pps))
-        ovs_us = ovs_cpu / max(ovs_delivered, 1) * 1e6
-        nic_us = nic_cpu / max(nic_delivered, 1) * 1e6
-        print('  through OVS:      %7d delivered, %6.2f s CPU, %6.2f us '
-              'CPU per delivered packet' % (ovs_delivered, ovs_cpu, ovs_us))
-        print('  through the NIC:  %7d delivered, %6.2f s CPU, %6.2f us '
-              'CPU per delivered packet (%d decided in the NIC, XDP %s '
-              'mode)' % (nic_delivered, nic_cpu, nic_us,
-                         show['ports']['vm1']['decided'], mode))
-        direct_us = direct_cpu / max(direct_delivered, 1) * 1e6
-        print('  no switch (a veth pair): %7d delivered, %6.2f s CPU, %6.2f '
-              'us CPU per delivered packet' % (direct_delivered, direct_cpu,
-                                                direct_us))
-        print('  ratio OVS/NIC: %.1f (goal: at least 5)'
-              % (ovs_us / nic_us if nic_us else 0))
-        ovs_sw, nic_sw = ovs_us - direct_us, nic_us - direct_us
-        print('  switching alone (less the no-switch cost): OVS %.2f us, '
-              'NIC %.2f us, ratio %s'
+        print('VM-to-VM stream, %d frames (UDP, 64 bytes of payload) at %d '
+              'a second, from a packet socket to an XDP drop:' % (n, pps))
+        print('host CPU per delivered frame, in us (the machine\'s busy '
+              'time less its background; by process beside):')
+        print(alone.line('no switch (veth pair):'))
+        print(ovs.line('through OVS:'))
+        print(nic.line('through the NIC:'))
+        print('  (%d decided in the NIC, XDP %s mode)'
+              % (show['ports']['vm1']['decided'], mode))
+        print('  total, ratio OVS/NIC: %.1f (goal: at least 5)'
+              % (ovs.us() / nic.us() if nic.us() else 0))
+        ovs_sw, nic_sw = ovs.us() - alone.us(), nic.us() - alone.us()
+        print('  switching share (total less the no-switch figure): OVS '
+              '%.2f us, NIC %.2f us, ratio %s (goal: at least 5)'
               % (ovs_sw, nic_sw, '%.1f' % (ovs_sw / nic_sw)
                  if nic_sw > 0.01 else 'over 100'))
     finally:
-        for r in receivers:
-            r.kill()
         box.stop()
         vms.delete()
 
