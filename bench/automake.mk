@@ -32,14 +32,16 @@ IOVPD_ASAN_SRC = $(agent_iovpd_SOURCES) $(agent_libagent_a_SOURCES) \
 	$(offload_liboffload_a_SOURCES) $(ofp_libofp_a_SOURCES) \
 	$(ovsdb_libovsdb_a_SOURCES) $(lib_libiovp_a_SOURCES)
 SOAK_TARGETS = bench/iovpd-asan
-bench/iovpd-asan: $(IOVPD_ASAN_SRC) offload/xdp-prog.c config.h \
+bench/iovpd-asan: $(IOVPD_ASAN_SRC) offload/xdp-prog.c \
+		offload/xdp-errors.c config.h \
 		$(nodist_model_libmodel_a_SOURCES)
 	$(AM_V_CCLD)$(CC) -g -O1 -fsanitize=address -fno-omit-frame-pointer \
 	    $(AM_CPPFLAGS) -I$(top_builddir) $(JANSSON_CFLAGS) $(UV_CFLAGS) \
 	    $(OPENSSL_CFLAGS) $(BPF_CFLAGS) $(CAPNG_CFLAGS) $(OVS_CFLAGS) -o $@ \
 	    `for f in $(IOVPD_ASAN_SRC); do \
 	         case $$f in *.c) echo $(srcdir)/$$f;; esac; done` \
-	    offload/xdp-prog.c model/vtep-idl.c model/vswitch-idl.c \
+	    offload/xdp-prog.c offload/xdp-errors.c model/vtep-idl.c \
+	    model/vswitch-idl.c \
 	    $(JANSSON_LIBS) $(UV_LIBS) $(OPENSSL_LIBS) $(BPF_LIBS) \
 	    $(CAPNG_LIBS) $(OVS_LIBS)
 CLEANFILES += bench/iovpd-asan

@@ -17,8 +17,9 @@
 #ifndef IOVP_OFFLOAD_FASTPATH_KEY_H
 #define IOVP_OFFLOAD_FASTPATH_KEY_H 1
 
-/* What iovpd and the eBPF program (offload/xdp-prog.bpf.c) share, byte for
- * byte: the key of a fast-path entry and the xdp backend's maps.  Plain
+/* What iovpd and the eBPF programs (offload/xdp-prog.bpf.c, offload/
+ * xdp-errors.bpf.c) share, byte for byte: the key of a fast-path entry and
+ * the xdp backend's maps.  Plain
  * kernel types only, so that both compilers read it alike. */
 
 #include <linux/types.h>
@@ -150,7 +151,7 @@ struct fp_xdp_steer_count {
 
 /* The xdp backend's count of the frames that the kernel took for redirect
  * and then lost, one map for the whole backend (not per port), written by
- * the programs on the tracepoints xdp:xdp_redirect_err (one per failed
+ * the programs of offload/xdp-errors.bpf.c on the tracepoints xdp:xdp_redirect_err (one per failed
  * redirect) and xdp:xdp_devmap_xmit (the frames a flush to a target's
  * ndo_xdp_xmit dropped):
  *

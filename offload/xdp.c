@@ -145,9 +145,8 @@ struct xdp {
 /* The queue of each CPU that a steering rule names, in frames. */
 #define XDP_CPU_QUEUE 2048
 
-/* Which of the programs and maps of the object built into iovpd to load:
- * a port's fast path, steering's (once for every port), or the tracepoint
- * programs. */
+/* Which of the programs and maps built into iovpd to load: a port's fast
+ * path, steering's (once for every port), or the tracepoint programs. */
 enum xdp_part {
     XDP_PART_PORT,
     XDP_PART_STEERING,
@@ -190,7 +189,7 @@ xdp_errors_close(struct xdp *xdp)
     xdp->cpus_id_fd = -1;
 }
 
-/* Loads and attaches the programs of the object built into iovpd that
+/* Loads and attaches the programs of offload/xdp-errors.bpf.c, which
  * count, on the kernel's tracepoints xdp:xdp_redirect_err and
  * xdp:xdp_devmap_xmit, the frames of this namespace's devices that the
  * kernel took for redirect and then lost (see fastpath-key.h).  They need
@@ -603,34 +602,25 @@ xdp_prog_info(int fd, struct bpf_prog_info *info, __u32 *map_ids,
     return bpf_obj_get_info_by_fd(fd, info, &len);
 }
 
-/* Returns the part of the object built into iovpd that the program or map
- * called 'name' belongs to: the tracepoints' if nothing else. */
+/* Returns the part of offload/xdp-prog.bpf.c that the program or map
+ * called 'name' belongs to: a port's if not steering's. */
 static enum xdp_part
 xdp_part_of(const char *name)
 {
-    static const char *port[] = {
-        XDP_PROG_NAME, "fp_masks", "fp_n_masks", "fp_entries", "fp_counts",
-        "fp_steer", "fp_n_steer",
-    };
     static const char *steering[] = {
         "iovp_steered", "fp_cpus", "fp_steer_counts",
     };
 
-    for (size_t i = 0; i < IOVP_ARRAY_SIZE(port); i++) {
-        if (!strcmp(name, port[i])) {
-            return XDP_PART_PORT;
-        }
-    }
     for (size_t i = 0; i < IOVP_ARRAY_SIZE(steering); i++) {
         if (!strcmp(name, steering[i])) {
             return XDP_PART_STEERING;
         }
     }
-    return XDP_PART_ERRORS;
+    return XDP_PART_PORT;
 }
 
-/* Of the object 'obj' built into iovpd, makes libbpf load only the
- * programs of 'part' and the maps they use.  A port's program uses
+/* Of the object of offload/xdp-prog.bpf.c 'obj', makes libbpf load only
+ * the programs of 'part' and the maps they use.  A port's program uses
  * steering's maps too, which the caller gives it with
  * bpf_map__reuse_fd(). */
 static void
@@ -655,19 +645,26 @@ xdp_object_select(struct bpf_object *obj, enum xdp_part part)
     }
 }
 
-/* Opens the object built into iovpd, to load the part 'part' of it, and
- * stores it in '*objp'.  Returns 0 or a negative errno value. */
+/* Opens the object built into iovpd that holds the part 'part', to load
+ * that part of it, and stores it in '*objp'.  Returns 0 or a negative
+ * errno value.
+ *
+ * The tracepoint programs are an object apart (offload/xdp-errors.bpf.c):
+ * they read the kernel's structures, and libbpf reads the kernel's BTF,
+ * some 10 ms, to load an object with such reads in it, whichever of its
+ * programs it loads. */
 static int
 xdp_object_open(enum xdp_part part, struct bpf_object **objp)
 {
     LIBBPF_OPTS(bpf_object_open_opts, oopts, .object_name = "iovp");
-    struct bpf_object *obj = bpf_object__open_mem(offload_xdp_prog,
-                                                  offload_xdp_prog_size,
-                                                  &oopts);
+    bool errors = part == XDP_PART_ERRORS;
+    struct bpf_object *obj = bpf_object__open_mem(
+        errors ? offload_xdp_errors : offload_xdp_prog,
+        errors ? offload_xdp_errors_size : offload_xdp_prog_size, &oopts);
     int error = libbpf_get_error(obj);
 
     *objp = error ? NULL : obj;
-    if (!error) {
+    if (!error && !errors) {
         xdp_object_select(obj, part);
     }
     return error;

@@ -23,9 +23,13 @@
 
 #include "offload/backend.h"
 
-/* The eBPF object of offload/xdp-prog.bpf.c, built into iovpd
- * (offload/xdp-prog.c is generated from it at build time). */
+/* The eBPF objects of offload/xdp-prog.bpf.c (the ports' fast path) and
+ * offload/xdp-errors.bpf.c (the counters of loss), built into iovpd
+ * (offload/xdp-prog.c and offload/xdp-errors.c are generated from them at
+ * build time). */
 extern const unsigned char offload_xdp_prog[];
 extern const size_t offload_xdp_prog_size;
+extern const unsigned char offload_xdp_errors[];
+extern const size_t offload_xdp_errors_size;
 
 #endif /* offload/xdp.h */
