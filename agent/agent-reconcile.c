@@ -218,8 +218,8 @@ agent_put_flows(struct agent *agent, const struct odb_replica *ovs)
     if (agent->nicctrl && !n) {
         if (n_rejections) {
             nicctrl_withdraw_all(agent->nicctrl);
-        } else {
-            nicctrl_commit(agent->nicctrl, uv_now(agent->loop));
+        } else if (nicctrl_commit(agent->nicctrl, uv_now(agent->loop))) {
+            agent_wake(agent);  /* The ports it left, after the rest. */
         }
     }
 }

@@ -49,6 +49,13 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
  * found by comparing each rule with the rules above it. */
 #define NICCTRL_REPLAN_RULES 20000
 
+/* The most rules that one commit plans (at least one port's, however many
+ * it has); the other ports wait for the next commit, which the caller
+ * makes at once, after what else its loop has to do: a policy change
+ * that reaches many ports (a first sync) does not hold iovpd up for the
+ * time the backend takes to put them all, loading a program on each. */
+#define NICCTRL_COMMIT_RULES 5000
+
 /* The NIC's counters of one entry id, as nicctrl has seen them. */
 struct nc_count {
     struct hmap_node node;      /* In 'port->counts', by id. */
@@ -955,18 +962,27 @@ nc_steer(struct nicctrl *nc, struct nc_port *port)
 
 /* OVS holds every rule now: plans and installs the ports whose rules
  * changed, and those whose backend failed a while ago, and gives the
- * backend the steering it lacks. */
-void
+ * backend the steering it lacks.  At most NICCTRL_COMMIT_RULES rules are
+ * planned: returns true if ports were left for another commit. */
+bool
 nicctrl_commit(struct nicctrl *nc, long long int now)
 {
+    size_t budget = NICCTRL_COMMIT_RULES;
+    bool more = false;
     struct nc_port *port;
 
     HMAP_FOR_EACH (port, node, &nc->ports) {
         if (port->pending) {
+            if (port->n_rules > budget && budget < NICCTRL_COMMIT_RULES) {
+                more = true;
+                continue;
+            }
+            budget -= MIN(budget, port->n_rules);
             nc_plan_port(nc, port, now);
         }
         nc_steer(nc, port);
     }
+    return more;
 }
 
 /* Sets the steering rules of 'name' (a port given to nicctrl_set_rules()),

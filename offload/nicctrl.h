@@ -33,7 +33,8 @@
  *   - nicctrl_commit(), called once OVS holds every flow (after the
  *     barrier), plans the ports whose rules changed and installs: covers
  *     first, then rules as themselves; what is removed goes in the other
- *     order.
+ *     order.  A commit plans so many rules at most: the caller commits
+ *     again while it says that ports are left.
  *   - nicctrl_replan() re-plans every port from traffic (the NIC's counters,
  *     decayed, and the weights the rules carry from OVS's).
  *
@@ -64,7 +65,7 @@ void nicctrl_retain(struct nicctrl *, const char *const *ports, size_t n);
 void nicctrl_withdraw_all(struct nicctrl *);
 uint32_t nicctrl_port_id(const struct nicctrl *, const char *device);
 bool nicctrl_has_port(const struct nicctrl *, const char *port);
-void nicctrl_commit(struct nicctrl *, long long int now);
+bool nicctrl_commit(struct nicctrl *, long long int now);
 void nicctrl_set_steering(struct nicctrl *, const char *port,
                           const struct offload_steer *, size_t n);
 int nicctrl_steering_error(const struct nicctrl *, const char *port);
