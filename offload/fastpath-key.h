@@ -48,6 +48,7 @@ struct fp_key {
  *   fp_entries   hash: (key masked by the tuple's mask, slot) -> bucket:
  *                at most FP_XDP_BUCKET entries, each with its own match
  *   fp_counts    array: an entry's 'counter' -> its frames and bytes
+ *                (mappable: iovpd reads it in memory)
  *
  * The program looks the frame's key up once for each slot, masked by the
  * slot's mask (tuple-space search), checks each entry of the bucket it

@@ -67,6 +67,7 @@ struct {
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(max_entries, 1024);          /* The loader sets it. */
+    __uint(map_flags, BPF_F_MMAPABLE);  /* The loader reads it so. */
     __type(key, __u32);
     __type(value, struct fp_xdp_count);
 } fp_counts SEC(".maps");

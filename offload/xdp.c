@@ -55,6 +55,7 @@
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <stdio.h>
@@ -111,6 +112,9 @@ struct xdp_port {
     __u32 *free_counters;       /* A stack of the unused indexes of */
     size_t n_free_counters;     /* fp_counts, which has */
     size_t max_counters;        /* this many. */
+    const volatile struct fp_xdp_count *counts;   /* fp_counts, mapped by
+                                                   * xdp_counts(), or NULL. */
+    size_t counts_len;          /* The mapping's length, 0 if none. */
     struct hmap by_key;         /* The same, by match. */
     struct offload_steer *steers;   /* Its steering rules, in order. */
     size_t n_steers;
@@ -325,6 +329,11 @@ xdp_close_fd(int *fd)
 static void
 xdp_close_fds(struct xdp_port *port)
 {
+    if (port->counts) {
+        munmap((void *) port->counts, port->counts_len);
+        port->counts = NULL;
+        port->counts_len = 0;
+    }
     xdp_close_fd(&port->prog_fd);
     xdp_close_fd(&port->masks_fd);
     xdp_close_fd(&port->n_masks_fd);
@@ -1354,6 +1363,25 @@ xdp_check_attached(const struct xdp *xdp, const struct xdp_port *port)
             && id == port->prog_id) ? 0 : -ENODEV;
 }
 
+/* Returns 'port''s counters, fp_counts, mapped into memory (the program
+ * creates the map so that it can be), or NULL if it cannot be: a read of
+ * every entry's counters then costs no system call. */
+static const volatile struct fp_xdp_count *
+xdp_counts(struct xdp_port *port)
+{
+    if (!port->counts && port->counts_fd >= 0 && port->max_counters) {
+        long page = sysconf(_SC_PAGESIZE);
+        size_t len = port->max_counters * sizeof *port->counts;
+        len = ROUND_UP(len, page > 0 ? page : 4096);
+        void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, port->counts_fd, 0);
+        if (p != MAP_FAILED) {
+            port->counts = p;
+            port->counts_len = len;
+        }
+    }
+    return port->counts;
+}
+
 static int
 xdp_stats(struct offload *o, const char *name, struct offload_stats **statsp,
           size_t *n)
@@ -1371,17 +1399,22 @@ xdp_stats(struct offload *o, const char *name, struct offload_stats **statsp,
     if (error) {
         return error;
     }
+    const volatile struct fp_xdp_count *counts = xdp_counts(port);
     *statsp = iovp_xmalloc(MAX(hmap_count(&port->entries), 1)
                            * sizeof **statsp);
     HMAP_FOR_EACH (xe, node, &port->entries) {
         struct fp_xdp_count c;
-        if (!bpf_map_lookup_elem(port->counts_fd, &xe->counter, &c)) {
-            (*statsp)[(*n)++] = (struct offload_stats) {
-                .id = xe->e.id,
-                .n_packets = c.n_packets,
-                .n_bytes = c.n_bytes,
-            };
+        if (counts && xe->counter < port->max_counters) {
+            c.n_packets = counts[xe->counter].n_packets;
+            c.n_bytes = counts[xe->counter].n_bytes;
+        } else if (bpf_map_lookup_elem(port->counts_fd, &xe->counter, &c)) {
+            continue;
         }
+        (*statsp)[(*n)++] = (struct offload_stats) {
+            .id = xe->e.id,
+            .n_packets = c.n_packets,
+            .n_bytes = c.n_bytes,
+        };
     }
     return 0;
 }
