@@ -124,6 +124,7 @@ agent_report_stats(struct agent *agent)
     const struct oflow_table *installed = ofctrl_installed(agent->ofctrl);
     struct xlate_nic_policy policy;
     translate_nic_policy(agent->translate, installed, &policy);
+    policy.installed_seqno = ofctrl_installed_seqno(agent->ofctrl);
     struct xlate_nic_counts nic;
     if (agent->nicctrl) {
         xlate_nic_flow_stats(agent->nicctrl, &policy, &nic);

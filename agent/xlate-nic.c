@@ -93,7 +93,10 @@ struct xlate_nic {
     uint64_t acl_counters;      /* As xlate_nic_read_traffic() last got. */
     uint64_t reads;             /* Reads that found the ingress ACLs'
                                  * counters changed. */
+    struct nic_shared_flows *shared;    /* See nic_shared_flows(). */
 };
+
+static void nic_shared_flows_destroy(struct nic_shared_flows *);
 
 /* The models of every such port, and the ACLs they share. */
 struct nic_models {
@@ -261,6 +264,7 @@ xlate_nic_destroy(struct xlate_nic *xn)
             nic_flat_destroy(node->data);
         }
         shash_destroy(&xn->flats);
+        nic_shared_flows_destroy(xn->shared);
         free(xn);
     }
 }
@@ -1233,14 +1237,81 @@ nic_count_flow(struct xlate_nic_counts *counts, const struct oflow *f,
     }
 }
 
+/* The installed flows that every port's frames may take: found by a walk
+ * of every installed flow, kept in the state while the installed flows are
+ * the same (ofctrl_installed_seqno()). */
+struct nic_shared_flows {
+    const struct oflow_table *installed;
+    uint64_t seqno;                 /* 0: not kept. */
+    struct nic_flows defaults[2];   /* Tables 10 and 40, priority 0. */
+    struct nic_flows qos;           /* Table 20. */
+    struct nic_flows lb;            /* Table 25. */
+};
+
+static void
+nic_shared_flows_clear(struct nic_shared_flows *sf)
+{
+    free(sf->defaults[0].flows);
+    free(sf->defaults[1].flows);
+    free(sf->qos.flows);
+    free(sf->lb.flows);
+    memset(sf, 0, sizeof *sf);
+}
+
+static void
+nic_shared_flows_destroy(struct nic_shared_flows *sf)
+{
+    if (sf) {
+        nic_shared_flows_clear(sf);
+        free(sf);
+    }
+}
+
+/* Returns the shared flows of 'p->installed': those the state keeps, if
+ * it has them for the same installed flows, else found now (and kept, if
+ * 'p' has a state and an installed_seqno), in '*tmp' if not kept. */
+static const struct nic_shared_flows *
+nic_shared_flows(const struct xlate_nic_policy *p,
+                 struct nic_shared_flows *tmp)
+{
+    struct nic_shared_flows *sf = tmp;
+    if (p->state && p->installed_seqno) {
+        if (!p->state->shared) {
+            p->state->shared = iovp_xzalloc(sizeof *p->state->shared);
+        }
+        sf = p->state->shared;
+    }
+    if (sf != tmp && sf->installed == p->installed
+        && sf->seqno == p->installed_seqno) {
+        return sf;
+    }
+
+    const struct oflow *f;
+    nic_shared_flows_clear(sf);
+    OFLOW_TABLE_FOR_EACH (f, p->installed) {
+        if (!f->priority && (f->table_id == PIPELINE_T_INGRESS_ACL
+                             || f->table_id == PIPELINE_T_EGRESS_ACL)) {
+            nic_flows_add(&sf->defaults[f->table_id
+                                        == PIPELINE_T_EGRESS_ACL], f);
+        } else if (f->table_id == PIPELINE_T_QOS) {
+            nic_flows_add(&sf->qos, f);
+        } else if (f->table_id == PIPELINE_T_LB) {
+            nic_flows_add(&sf->lb, f);
+        }
+    }
+    if (sf != tmp) {
+        sf->installed = p->installed;
+        sf->seqno = p->installed_seqno;
+    }
+    return sf;
+}
+
 /* What xlate_nic_flow_stats() needs while it visits the rules the NIC decided
  * frames by: the switch's flows, read once for each port. */
 struct nic_flow_visit {
     const struct xlate_nic_policy *p;
     struct xlate_nic_counts *counts;
-    struct nic_flows defaults[2];   /* Tables 10 and 40, priority 0. */
-    struct nic_flows qos;           /* Table 20. */
-    struct nic_flows lb;            /* Table 25. */
+    const struct nic_shared_flows *shared;
     const struct nic_model *model;  /* The port the rest is of. */
     uint64_t metadata;              /* Its logical switch. */
     struct nic_flows classify;      /* Its table 0 flows. */
@@ -1299,7 +1370,7 @@ nic_count_acl_flow(struct nic_flow_visit *v, int which, const char *acl,
                        bytes);
         free(flows);
     } else {
-        const struct nic_flows *fs = &v->defaults[which];
+        const struct nic_flows *fs = &v->shared->defaults[which];
         nic_count_flow(v->counts, nic_pick_flow(fs->flows, fs->n, rule, 0),
                        packets, bytes);
     }
@@ -1330,10 +1401,12 @@ nic_add_flow_decided(const struct nic_model *m,
 
     const struct xlate_offload_dest *d = &m->port.dests[o->dest];
     if (!m->port.openflow) {
-        nic_count_flow(v->counts, nic_pick_flow(v->qos.flows, v->qos.n, rm,
+        nic_count_flow(v->counts, nic_pick_flow(v->shared->qos.flows,
+                                                v->shared->qos.n, rm,
                                                 v->metadata),
                        packets, bytes);
-        nic_count_flow(v->counts, nic_pick_flow(v->lb.flows, v->lb.n, rm,
+        nic_count_flow(v->counts, nic_pick_flow(v->shared->lb.flows,
+                                                v->shared->lb.n, rm,
                                                 v->metadata),
                        packets, bytes);
         const struct nic_flows *l2 = &v->dest_flows[2 * o->dest];
@@ -1365,22 +1438,13 @@ xlate_nic_flow_stats(const struct nicctrl *nc,
                      const struct xlate_nic_policy *p,
                      struct xlate_nic_counts *counts)
 {
-    struct nic_flow_visit v = { .p = p, .counts = counts };
+    struct nic_shared_flows tmp = { .seqno = 0 };
+    struct nic_flow_visit v = {
+        .p = p, .counts = counts, .shared = nic_shared_flows(p, &tmp),
+    };
     struct nic_models ms;
-    const struct oflow *f;
 
     xlate_nic_counts_init(counts);
-    OFLOW_TABLE_FOR_EACH (f, p->installed) {
-        if (!f->priority && (f->table_id == PIPELINE_T_INGRESS_ACL
-                             || f->table_id == PIPELINE_T_EGRESS_ACL)) {
-            nic_flows_add(&v.defaults[f->table_id == PIPELINE_T_EGRESS_ACL],
-                          f);
-        } else if (f->table_id == PIPELINE_T_QOS) {
-            nic_flows_add(&v.qos, f);
-        } else if (f->table_id == PIPELINE_T_LB) {
-            nic_flows_add(&v.lb, f);
-        }
-    }
 
     nic_models_build(nc, p, false, &ms);
     nic_for_each_decided(nc, p, &ms, nic_add_flow_decided, &v);
@@ -1390,10 +1454,7 @@ xlate_nic_flow_stats(const struct nicctrl *nc,
         free(v.dest_flows[i].flows);
     }
     free(v.dest_flows);
-    free(v.defaults[0].flows);
-    free(v.defaults[1].flows);
-    free(v.qos.flows);
-    free(v.lb.flows);
+    nic_shared_flows_clear(&tmp);
     nic_models_destroy(&ms);
 }
 

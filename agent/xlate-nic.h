@@ -47,6 +47,8 @@ struct xlate_nic_policy {
     const struct xlate_acl *xacl;
     const struct desired *desired;      /* For the ACL entries' traffic in */
     const struct oflow_table *installed;    /* OVS, or NULL. */
+    uint64_t installed_seqno;           /* ofctrl_installed_seqno() of
+                                         * 'installed', or 0 if unknown. */
     const struct nbswitch *openflow;    /* The OpenFlow controller's
                                          * switch, or NULL. */
     const struct xlate_lb *xlb;         /* The load balancers, or NULL. */
@@ -55,8 +57,8 @@ struct xlate_nic_policy {
 
     /* What the translation keeps from one call to the next, or NULL for
      * nothing: every destination warm, everything read and flattened
-     * anew.  Only xlate_nic_update() and xlate_nic_read_traffic() change
-     * it. */
+     * anew.  Only xlate_nic_update(), xlate_nic_read_traffic() and
+     * xlate_nic_flow_stats() change it. */
     struct xlate_nic *state;
 };
 
@@ -72,7 +74,10 @@ struct xlate_nic_policy {
  *   - each port's rules as last flattened, with what they came from: a
  *     port whose inputs (its model, its ACLs' versions, its ingress
  *     entries' weights) are as they were is not flattened again, nor
- *     given to nicctrl. */
+ *     given to nicctrl;
+ *   - the installed flows that any port's frames may take (the ACLs'
+ *     defaults, QoS, load balancing), found again only when the installed
+ *     flows changed ('installed_seqno'). */
 struct xlate_nic *xlate_nic_create(void);
 void xlate_nic_destroy(struct xlate_nic *);
 void xlate_nic_read_traffic(struct xlate_nic *, const struct nicctrl *,

@@ -108,6 +108,7 @@ struct ofctrl {
     /* The flows the switch holds with iovpd's mark, valid from the end of
      * the first dump after a connection. */
     struct oflow_table installed;
+    uint64_t installed_seqno;   /* New when a flow joins or leaves it. */
     struct oflow_table dumping; /* The dump in progress. */
     ovs_be32 sync_xid;          /* Of that dump, or 0. */
     bool synced;                /* A dump completed on this connection. */
@@ -184,6 +185,17 @@ ofctrl_owns(const struct ofctrl *c, uint8_t table)
     return c->owns[table];
 }
 
+/* A flow joined or left the installed flows: their sequence number takes
+ * a value that no ofctrl's installed flows had before (see
+ * ofctrl_installed_seqno()). */
+static void
+ofctrl_installed_changed(struct ofctrl *c)
+{
+    static uint64_t next_seqno;
+
+    c->installed_seqno = ++next_seqno;
+}
+
 /* Creates an ofctrl for the flows of the 'n' tables in 'tables': flows in
  * the switch's other tables, whatever their cookies, are someone else's
  * (iovpd's OpenFlow controller's, northbound/), never installed flows, and
@@ -200,6 +212,7 @@ ofctrl_create(const uint8_t *tables, size_t n, uint32_t meter_base)
         c->owns[tables[i]] = true;
     }
     oflow_table_init(&c->installed);
+    ofctrl_installed_changed(c);
     oflow_table_init(&c->dumping);
     hmap_init(&c->pending);
     return c;
@@ -696,6 +709,7 @@ ofctrl_finish_bundle(struct ofctrl *c, struct ovs_list *out)
                 if (old) {
                     oflow_table_remove(&c->installed, old);
                     oflow_destroy(old);
+                    ofctrl_installed_changed(c);
                 }
                 continue;
             }
@@ -715,6 +729,7 @@ ofctrl_finish_bundle(struct ofctrl *c, struct ovs_list *out)
                 oflow_destroy(old);
             }
             oflow_table_insert(&c->installed, f);
+            ofctrl_installed_changed(c);
         }
         if (c->open_xid) {
             c->n_bundles++;
@@ -830,12 +845,14 @@ ofctrl_take_foreign_change(struct ofctrl *c,
     if (old) {
         oflow_table_remove(&c->installed, old);
         oflow_destroy(old);
+        ofctrl_installed_changed(c);
     }
     if (fu->event != OFPFME_REMOVED
         && (cookie & OFCTRL_COOKIE_MASK) == OFCTRL_COOKIE_MAGIC) {
         oflow_table_insert(&c->installed, oflow_create(
                                fu->table_id, fu->priority, cookie,
                                &fu->match, fu->ofpacts, fu->ofpacts_len));
+        ofctrl_installed_changed(c);
     }
 }
 
@@ -1115,6 +1132,7 @@ ofctrl_receive(struct ofctrl *c, const struct ofpbuf *msg,
         }
         oflow_table_swap(&c->installed, &c->dumping);
         oflow_table_clear(&c->dumping);
+        ofctrl_installed_changed(c);
         c->sync_xid = 0;
         c->synced = true;
         c->n_syncs++;
@@ -1517,6 +1535,17 @@ const struct oflow_table *
 ofctrl_installed(const struct ofctrl *c)
 {
     return &c->installed;
+}
+
+/* Returns a number that changes each time a flow joins or leaves the
+ * installed flows (ofctrl_installed()), and is never the same for the
+ * flows of two ofctrls: while it stays the same, the installed flows are
+ * the same objects (a read of the counters only updates them).  Never
+ * 0. */
+uint64_t
+ofctrl_installed_seqno(const struct ofctrl *c)
+{
+    return c->installed_seqno;
 }
 
 /* Returns a number that changes each time a read of the counters finds one

@@ -154,6 +154,7 @@ bool ofctrl_is_dumping_flows(const struct ofctrl *);
 
 bool ofctrl_has_installed(const struct ofctrl *);
 const struct oflow_table *ofctrl_installed(const struct ofctrl *);
+uint64_t ofctrl_installed_seqno(const struct ofctrl *);
 uint64_t ofctrl_counters_seqno(const struct ofctrl *, uint8_t table_id);
 const struct hmap *ofctrl_meters(const struct ofctrl *);
 const struct ofctrl_rejection *ofctrl_rejections(const struct ofctrl *,
