@@ -704,7 +704,8 @@ nc_read_errors(struct nicctrl *nc, const struct nc_port *port,
  * target whose redirected frames the kernel lost since the last read (the
  * backend's redirect_errors()) is left to OVS too, until
  * NICCTRL_ERROR_QUIET_MS have passed without a new loss.  Logs each
- * target's decision when it is new or changes; a target that stops taking
+ * target's decision when it changes or, if it leaves the target to OVS,
+ * when it is new; a target that stops taking
  * frames while the NIC forwards to it counts a fallback.  Returns true if
  * a target is new, gone, or decided otherwise than before. */
 static bool
@@ -770,9 +771,12 @@ nc_update_targets(struct nicctrl *nc, struct nc_port *port,
                 fallbacks++;
             }
             changed = true;
-            VLOG_INFO("%s: frames to port %"PRIu32" %s (%s)", port->name,
-                      out_port, forward ? "forwarded in the NIC"
-                      : "left to OVS", ds_cstr(&why));
+            /* A new target that takes frames is the usual case, one per
+             * pair of ports: only worth a debug line. */
+            enum vlog_level level = (!old && forward ? VLL_DBG : VLL_INFO);
+            VLOG(level, "%s: frames to port %"PRIu32" %s (%s)", port->name,
+                 out_port, forward ? "forwarded in the NIC" : "left to OVS",
+                 ds_cstr(&why));
         }
         t.forward = forward;
         t.why = ds_steal_cstr(&why);
