@@ -58,6 +58,7 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 #include <openvswitch/flow.h>
+#include <openvswitch/ofp-parse.h>
 #include <openvswitch/util.h>
 
 #include "lib/util.h"
@@ -156,7 +157,8 @@ cost_now(void)
 
 /* Reads DEVICE's MAC and IPv4 address into 'mac' and '*ip'. */
 static void
-cost_device_addrs(int fd, const char *device, uint8_t mac[6], uint32_t *ip)
+cost_device_addrs(int fd, const char *device, struct eth_addr *mac,
+                  ovs_be32 *ip)
 {
     struct ifreq ifr;
 
@@ -165,7 +167,7 @@ cost_device_addrs(int fd, const char *device, uint8_t mac[6], uint32_t *ip)
     if (ioctl(fd, SIOCGIFHWADDR, &ifr)) {
         iovp_fatal(errno, "%s: cannot read its MAC", device);
     }
-    memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+    memcpy(mac->ea, ifr.ifr_hwaddr.sa_data, 6);
     ifr.ifr_addr.sa_family = AF_INET;
     if (ioctl(fd, SIOCGIFADDR, &ifr)) {
         iovp_fatal(errno, "%s: cannot read its IPv4 address", device);
@@ -173,75 +175,56 @@ cost_device_addrs(int fd, const char *device, uint8_t mac[6], uint32_t *ip)
     *ip = ((struct sockaddr_in *) &ifr.ifr_addr)->sin_addr.s_addr;
 }
 
-static uint16_t
-cost_ip_csum(const void *data, size_t n)
-{
-    const uint8_t *p = data;
-    uint32_t sum = 0;
-
-    for (size_t i = 0; i + 1 < n; i += 2) {
-        sum += (p[i] << 8) | p[i + 1];
-    }
-    while (sum >> 16) {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    return htons(~sum & 0xffff);
-}
-
 static int
 cost_send(const char *device, const char *dst_mac, const char *dst_ip,
           unsigned long count, unsigned long pps)
 {
-    struct {
-        uint8_t dst[6], src[6];
-        uint16_t type;
-        uint8_t ip[20];
-        uint16_t sport, dport, len, csum;
-        uint8_t payload[64];
-    } frame;                    /* No padding: every field falls aligned. */
     int fd = socket(AF_PACKET, SOCK_RAW, 0);
     int ifindex = if_nametoindex(device);
     struct in_addr dst;
+    struct flow flow;
     int one = 1;
 
     if (fd < 0 || !ifindex) {
         iovp_fatal(errno, "%s: cannot send from it", device);
     }
-    memset(&frame, 0, sizeof frame);
-    if (sscanf(dst_mac, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &frame.dst[0],
-               &frame.dst[1], &frame.dst[2], &frame.dst[3], &frame.dst[4],
-               &frame.dst[5]) != 6 || inet_pton(AF_INET, dst_ip, &dst) != 1) {
+    memset(&flow, 0, sizeof flow);
+    char *error = str_to_mac(dst_mac, &flow.dl_dst);
+    if (error || inet_pton(AF_INET, dst_ip, &dst) != 1) {
         iovp_fatal(0, "%s %s: not a MAC and an IPv4 address", dst_mac,
                    dst_ip);
     }
-    uint32_t src_ip;
-    cost_device_addrs(fd, device, frame.src, &src_ip);
+    cost_device_addrs(fd, device, &flow.dl_src, &flow.nw_src);
     /* Not through the qdisc: the sender's cost is the driver's. */
     setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one);
 
-    frame.type = htons(0x0800);
-    uint8_t *ip = frame.ip;
-    ip[0] = 0x45;
-    uint16_t ip_len = htons(20 + 8 + sizeof frame.payload);
-    memcpy(&ip[2], &ip_len, 2);
-    ip[8] = 64;                 /* TTL. */
-    ip[9] = IPPROTO_UDP;
-    memcpy(&ip[12], &src_ip, 4);
-    memcpy(&ip[16], &dst.s_addr, 4);
-    uint16_t csum = cost_ip_csum(ip, 20);
-    memcpy(&ip[10], &csum, 2);
-    frame.sport = htons(9);
-    frame.dport = htons(9);
-    frame.len = htons(8 + sizeof frame.payload);
-    memset(frame.payload, 'x', sizeof frame.payload);
+    /* The fast path's frame of the flow (its headers), then the payload,
+     * the lengths that count it, and the header checksum. */
+    flow.dl_type = htons(0x0800);  /* IPv4. */
+    flow.nw_dst = dst.s_addr;
+    flow.nw_proto = IPPROTO_UDP;
+    flow.tp_src = flow.tp_dst = htons(9);
+    uint8_t frame[128];
+    fp_frame_from_flow(&flow, frame, sizeof frame);
+    uint8_t *ip = frame + 14, *udp = ip + 20, *payload = udp + 8;
+    size_t payload_len = 64;
+    memset(payload, 'x', payload_len);
+    ovs_be16 ip_len = htons(20 + 8 + payload_len);
+    ovs_be16 udp_len = htons(8 + payload_len);
+    memcpy(ip + 2, &ip_len, 2);
+    memcpy(udp + 4, &udp_len, 2);
+    ovs_be16 csum = htons(fp_ipv4_csum(ip));
+    memcpy(ip + 10, &csum, 2);
 
     struct sockaddr_ll sll = {
         .sll_family = AF_PACKET,
         .sll_ifindex = ifindex,
         .sll_halen = 6,
     };
-    memcpy(sll.sll_addr, frame.dst, 6);
-    struct iovec iov = { .iov_base = &frame, .iov_len = sizeof frame };
+    memcpy(sll.sll_addr, flow.dl_dst.ea, 6);
+    struct iovec iov = {
+        .iov_base = frame, .iov_len = payload + payload_len - frame,
+    };
     struct mmsghdr msgs[64];
     memset(msgs, 0, sizeof msgs);
     for (int i = 0; i < 64; i++) {

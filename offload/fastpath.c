@@ -550,13 +550,22 @@ fp_probe_frame(const struct fp_match *match, uint8_t *buf, size_t size)
 
     /* The header checksum: the right one, with its lowest bit flipped. */
     uint8_t *ip = buf + (flow.vlans[0].tci ? 18 : 14);
+    fp_put16(ip + 10, fp_ipv4_csum(ip) ^ 1);
+    return len;
+}
+
+/* Returns the checksum of the 20-byte IPv4 header at 'ip', its checksum
+ * field taken as zero, in host byte order. */
+uint16_t
+fp_ipv4_csum(const uint8_t *ip)
+{
     uint32_t sum = 0;
+
     for (size_t i = 0; i < 20; i += 2) {
-        sum += fp_get16(ip + i);
+        sum += i == 10 ? 0 : fp_get16(ip + i);
     }
     while (sum >> 16) {
         sum = (sum & 0xffff) + (sum >> 16);
     }
-    fp_put16(ip + 10, (uint16_t) ~sum ^ 1);
-    return len;
+    return ~sum;
 }

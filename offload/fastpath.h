@@ -109,5 +109,6 @@ void fp_key_from_flow(const struct flow *, struct fp_key *);
 bool fp_key_from_frame(const void *frame, size_t len, struct fp_key *);
 size_t fp_frame_from_flow(const struct flow *, uint8_t *buf, size_t size);
 size_t fp_probe_frame(const struct fp_match *, uint8_t *buf, size_t size);
+uint16_t fp_ipv4_csum(const uint8_t *ip);
 
 #endif /* offload/fastpath.h */
