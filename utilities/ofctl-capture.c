@@ -396,8 +396,11 @@ ofctl_capture(const struct ofctl_capture_options *o)
 {
     const char *program = ovs_get_program_name();
 
-    /* What needs privileges comes first, before iovpd is asked. */
-    int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+    /* What needs privileges comes first, before iovpd is asked.  The
+     * socket has no protocol until capture_bind() gives it one with its
+     * device: with ETH_P_ALL already here, it would queue every device's
+     * frames until then. */
+    int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         fprintf(stderr, "%s: capture: cannot open a packet socket (%s)%s\n",
                 program, strerror(errno),
