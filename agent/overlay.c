@@ -792,6 +792,27 @@ overlay_switch_equal(const struct overlay_switch *a,
     return true;
 }
 
+/* Returns true if 'a' and 'b' hold the same tunnels with the same OpenFlow
+ * ports: the tunnels' own flows are the same.  (A tunnel that no logical
+ * switch uses, one of a Tunnel row for BFD alone, is in no switch that
+ * overlay_diff() compares.) */
+bool
+overlay_same_tunnels(const struct overlay *a, const struct overlay *b)
+{
+    if (hmap_count(&a->tunnels) != hmap_count(&b->tunnels)) {
+        return false;
+    }
+
+    const struct overlay_tunnel *t;
+    HMAP_FOR_EACH (t, node, &a->tunnels) {
+        const struct overlay_tunnel *u = overlay_find_tunnel(b, t->ip);
+        if (!u || u->ofport != t->ofport) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Adds to 'switches' (a set of names) the logical switches whose overlay
  * differs between 'old' and 'new'. */
 void

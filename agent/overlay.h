@@ -133,5 +133,6 @@ bool overlay_switch_equal(const struct overlay_switch *,
                           const struct overlay_switch *);
 void overlay_diff(const struct overlay *old, const struct overlay *new,
                   struct shash *switches);
+bool overlay_same_tunnels(const struct overlay *, const struct overlay *);
 
 #endif /* agent/overlay.h */

@@ -604,6 +604,7 @@ translate_overlay_run(struct engine_node *node)
     shash_clear(&t->changed_overlay);
     overlay_diff(t->overlay_prev, t->overlay_cur, &t->changed_overlay);
     return (shash_is_empty(&t->changed_overlay)
+            && overlay_same_tunnels(t->overlay_prev, t->overlay_cur)
             ? ENGINE_UNCHANGED : ENGINE_CHANGED);
 }
 
