@@ -127,6 +127,23 @@ agent_cmd_ovsdb_dump(struct control_conn *conn, int argc OVS_UNUSED,
     }
 }
 
+/* "ovsdb/conditions DB": the conditions of iovpd's monitor of database
+ * DB, {TABLE: <condition>} for each table that has one, as JSON. */
+static void
+agent_cmd_ovsdb_conditions(struct control_conn *conn, int argc OVS_UNUSED,
+                           const char *argv[], void *agent_)
+{
+    struct agent *agent = agent_;
+    struct odb_client *db = agent_find_db(agent, argv[1]);
+
+    if (!db) {
+        control_reply_error(conn, "no such database (use Open_vSwitch or "
+                            "hardware_vtep)");
+    } else {
+        control_reply_json(conn, json_deep_copy(odb_client_conditions(db)));
+    }
+}
+
 /* Replies on 'conn' with 'result' (stolen): as JSON, or as the text that
  * 'text' makes of it. */
 static void
@@ -1081,6 +1098,7 @@ agent_appctl_register(struct agent *agent)
         { "exit", "", 0, 0, agent_cmd_exit },
         { "ovsdb/status", "", 0, 0, agent_cmd_ovsdb_status },
         { "ovsdb/dump", "DB", 1, 1, agent_cmd_ovsdb_dump },
+        { "ovsdb/conditions", "DB", 1, 1, agent_cmd_ovsdb_conditions },
     };
 
     control_register_vlog(agent->control);

@@ -76,6 +76,13 @@ struct agent {
      * 'hwvtep_idl_monitor'). */
     struct odb_idl *ovs_idl;    /* Open_vSwitch ("vswitch_" tables). */
     struct odb_idl *vtep_idl;   /* hardware_vtep ("hwvtep_" tables). */
+
+    /* Of hardware_vtep, iovpd monitors only this switch's rows
+     * (agent/vtep-scope.h): the identity its conditions were made for, and
+     * whether a change may have changed them. */
+    char *scope_name;
+    char *scope_tunnel_ip;
+    bool scope_changed;
     uv_signal_t sigterm;
     uv_signal_t sigint;
     bool handles;               /* Its libuv handles are initialized. */

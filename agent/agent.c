@@ -33,6 +33,7 @@
 #include "agent/agent-private.h"
 #include "agent/pipeline-tables.h"
 #include "agent/translate.h"
+#include "agent/vtep-scope.h"
 #include "northbound/switch.h"
 #include "lib/control.h"
 #include "lib/tls.h"
@@ -60,7 +61,45 @@ VLOG_DEFINE_THIS_MODULE(agent);
 struct odb_replica *
 agent_current(struct odb_client *db)
 {
-    return odb_client_is_active(db) ? odb_client_replica(db) : NULL;
+    return odb_client_is_settled(db) ? odb_client_replica(db) : NULL;
+}
+
+/* Returns true if 'a' and 'b', either maybe NULL, are the same. */
+static bool
+agent_same_string(const char *a, const char *b)
+{
+    return a && b ? !strcmp(a, b) : a == b;
+}
+
+/* Brings the conditions of the hardware_vtep monitor in line with the
+ * rows the replica holds and this switch's identity, when either changed:
+ * until the rows they select are in, the replica is not current. */
+static void
+agent_update_scope(struct agent *agent)
+{
+    const char *name, *tunnel_ip;
+
+    translate_identity(agent->translate,
+                       odb_client_is_active(agent->ovs_db), &name,
+                       &tunnel_ip);
+    if (!agent->scope_changed
+        && agent_same_string(name, agent->scope_name)
+        && agent_same_string(tunnel_ip, agent->scope_tunnel_ip)) {
+        return;
+    }
+    agent->scope_changed = false;
+    free(agent->scope_name);
+    agent->scope_name = name ? iovp_xstrdup(name) : NULL;
+    free(agent->scope_tunnel_ip);
+    agent->scope_tunnel_ip = tunnel_ip ? iovp_xstrdup(tunnel_ip) : NULL;
+
+    json_t *conds = vtep_scope_conditions(agent->vtep_idl, name, tunnel_ip);
+    const char *table;
+    json_t *where;
+    json_object_foreach (conds, table, where) {
+        odb_client_set_condition(agent->vtep_db, table, json_incref(where));
+    }
+    json_decref(conds);
 }
 
 /* A database changed, or its replica became current: translation takes
@@ -78,6 +117,7 @@ agent_db_changed(struct odb_client *db, void *agent_)
         translate_ovs_changed(agent->translate, agent->ovs_idl);
         odb_idl_track_clear(agent->ovs_idl);
     } else {
+        agent->scope_changed |= vtep_scope_changed(agent->vtep_idl);
         translate_vtep_changed(agent->translate, agent->vtep_idl);
         odb_idl_track_clear(agent->vtep_idl);
     }
@@ -130,11 +170,13 @@ agent_transact(struct odb_client *db, struct agent_txn *txn, json_t *ops)
 static void
 agent_run(struct agent *agent)
 {
+    translate_hostname_changed(agent->translate);
+    agent_update_scope(agent);
+
     struct odb_replica *ovs = agent_current(agent->ovs_db);
     struct odb_replica *vtep = agent_current(agent->vtep_db);
 
     agent_flows_read(agent);
-    translate_hostname_changed(agent->translate);
     agent_reconcile_databases(agent, vtep, ovs);
     agent_capture_run(agent);
     agent_reconcile_flows(agent, vtep, ovs);
@@ -383,6 +425,9 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
         error = -EINVAL;
         goto error;
     }
+    /* The first monitor asks for this switch's rows only. */
+    agent->scope_changed = true;
+    agent_update_scope(agent);
 
     struct bclient_options ofp_options = {
         .min_backoff = options->min_backoff,
@@ -513,6 +558,8 @@ agent_destroy(struct agent *agent)
         free(agent->bridge);
         free(agent->datapath_type);
         free(agent->underlay_fault);
+        free(agent->scope_name);
+        free(agent->scope_tunnel_ip);
         free(agent);
     }
 }

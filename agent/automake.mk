@@ -43,6 +43,8 @@ agent_libagent_a_SOURCES = \
 	agent/translate.h \
 	agent/vm-ports.c \
 	agent/vm-ports.h \
+	agent/vtep-scope.c \
+	agent/vtep-scope.h \
 	agent/xlate-acl.c \
 	agent/xlate-acl.h \
 	agent/xlate-capture.c \

@@ -50,4 +50,4 @@ EXTRA_DIST += bench/ovsdb-initial-monitor.py bench/acl-scale.py \
 	bench/overlay.py bench/openflow-nb.py \
 	bench/fragments.py bench/qos.py bench/lb.py \
 	bench/ovsdb_rpc.py bench/sandbox.py bench/offload-cost.py \
-	bench/soak.py
+	bench/soak.py bench/fleet.py

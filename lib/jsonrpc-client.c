@@ -38,6 +38,7 @@ struct jrpc_client {
     size_t max_msg_size;
     struct jrpc_client_cbs cbs;
     void *aux;
+    unsigned long long int n_bytes;     /* Received, on every connection. */
 };
 
 static void
@@ -75,6 +76,7 @@ jrpc_client_data(struct bclient *bytes, const char *p, size_t n, void *c_)
     struct jrpc_client *c = c_;
     unsigned int connection = bclient_n_connections(bytes);
 
+    c->n_bytes += n;
     while (n) {
         size_t used = jrpc_parser_feed(&c->parser, p, n);
         p += used;
@@ -218,6 +220,13 @@ unsigned int
 jrpc_client_n_attempts(const struct jrpc_client *c)
 {
     return bclient_n_attempts(c->bytes);
+}
+
+/* Returns how many bytes have been received, on every connection. */
+unsigned long long int
+jrpc_client_n_bytes(const struct jrpc_client *c)
+{
+    return c->n_bytes;
 }
 
 /* Returns why the last connection or attempt ended, or NULL. */

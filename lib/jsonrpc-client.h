@@ -72,6 +72,7 @@ const char *jrpc_client_remote(const struct jrpc_client *);
 const char *jrpc_client_state(const struct jrpc_client *);
 unsigned int jrpc_client_n_connections(const struct jrpc_client *);
 unsigned int jrpc_client_n_attempts(const struct jrpc_client *);
+unsigned long long int jrpc_client_n_bytes(const struct jrpc_client *);
 const char *jrpc_client_last_error(const struct jrpc_client *);
 
 #endif /* jsonrpc-client.h */

@@ -37,6 +37,8 @@ struct odb_client {
     void *aux;
     unsigned long long int n_changes;   /* Row changes reported. */
     bool was_active;            /* Active after the last message? */
+    bool was_settled;           /* ...with no change of conditions on its
+                                 * way (odb_client_is_settled())? */
 };
 
 /* Sends what the session has queued. */
@@ -95,12 +97,18 @@ odb_client_msg(struct jrpc_client *conn, json_t *msg, void *c_)
      * database, or a reconnect that found everything as it was). */
     struct odb_replica *replica = odb_session_replica(c->session);
     bool active = odb_session_is_active(c->session);
-    if (active && (replica->n_changes || !c->was_active)) {
+    bool settled = active && !odb_session_conditions_pending(c->session);
+    if (active && (replica->n_changes || !c->was_active
+                   || (settled && !c->was_settled))) {
+        /* (And of the rows of new conditions all being in: a change of
+         * conditions ends with a reply that changes nothing.) */
         c->n_changes += replica->n_changes;
         c->was_active = true;
+        c->was_settled = settled;
         c->changed(c, c->aux);
     }
     c->was_active = active;
+    c->was_settled = active && !odb_session_conditions_pending(c->session);
 }
 
 static void
@@ -174,6 +182,35 @@ odb_client_is_active(const struct odb_client *c)
     return odb_session_is_active(c->session);
 }
 
+/* Monitors only the rows of 'table' that 'where' selects (stolen): see
+ * odb_session_set_condition().  Returns 0 or a negative errno value. */
+int
+odb_client_set_condition(struct odb_client *c, const char *table,
+                         json_t *where)
+{
+    int error = odb_session_set_condition(c->session, table, where);
+
+    odb_client_flush(c);
+    return error;
+}
+
+/* Returns true if the replica is active and holds every row that the
+ * conditions select, that is, no change of conditions is on its way. */
+bool
+odb_client_is_settled(const struct odb_client *c)
+{
+    return (odb_session_is_active(c->session)
+            && !odb_session_conditions_pending(c->session));
+}
+
+/* Returns the monitor's conditions, {TABLE: <condition>} for the tables
+ * that have one (borrowed). */
+const json_t *
+odb_client_conditions(const struct odb_client *c)
+{
+    return odb_session_conditions(c->session);
+}
+
 /* Returns the replica, or NULL before the first schema arrived. */
 struct odb_replica *
 odb_client_replica(const struct odb_client *c)
@@ -230,7 +267,13 @@ odb_client_status(const struct odb_client *c)
     json_object_set_new(status, "resyncs", json_integer(stats->n_resyncs));
     json_object_set_new(status, "resumed", json_integer(stats->n_resumed));
     json_object_set_new(status, "updates", json_integer(stats->n_updates));
+    json_object_set_new(status, "condition_changes",
+                        json_integer(stats->n_cond_changes));
+    json_object_set_new(status, "settled",
+                        json_boolean(odb_client_is_settled(c)));
     json_object_set_new(status, "rows_changed", json_integer(c->n_changes));
+    json_object_set_new(status, "bytes_received",
+                        json_integer(jrpc_client_n_bytes(c->conn)));
     json_object_set_new(status, "txn_committed",
                         json_integer(stats->n_txn_committed));
     json_object_set_new(status, "txn_failed",

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openvswitch/shash.h>
 #include <openvswitch/util.h>
 #include <openvswitch/vlog.h>
 
@@ -1366,6 +1367,36 @@ json_t *
 odb_idl_row_uuid(const struct odb_idl_row *row)
 {
     return json_pack("[s, s]", "uuid", row->uuid);
+}
+
+/* Adds to 'uuids' (a set: its names) the UUID, as text, of each row that
+ * column 'column' of 'row' refers to in the database, keys and values,
+ * whether or not the model holds that row: what a monitor condition that
+ * follows references asks for. */
+void
+odb_idl_row_add_refs(const struct odb_idl_row *row, size_t column,
+                     struct shash *uuids)
+{
+    const struct odb_idl_table_class *tc = row->table->class_;
+
+    ovs_assert(column < tc->n_columns);
+    const struct odb_idl_column *c = &tc->columns[column];
+    if (!row->refs || !odb_idl_column_has_refs(c)) {
+        return;
+    }
+
+    const struct odb_idl_datum *d = &row->refs[column];
+    bool key_refs = odb_idl_base_is_ref(&c->key);
+    bool value_refs = (odb_idl_column_is_map(c)
+                       && odb_idl_base_is_ref(&c->value));
+    for (size_t i = 0; i < d->n; i++) {
+        if (key_refs) {
+            shash_add_once(uuids, d->keys[i].string, NULL);
+        }
+        if (value_refs) {
+            shash_add_once(uuids, d->values[i].string, NULL);
+        }
+    }
 }
 
 /* Returns a new reference to the "where" that selects 'row' by its

@@ -180,6 +180,10 @@ bool odb_idl_has_table(const struct odb_idl *, const struct odb_idl_class *,
 json_t *odb_idl_row_uuid(const struct odb_idl_row *);
 json_t *odb_idl_row_where(const struct odb_idl_row *);
 
+struct shash;
+void odb_idl_row_add_refs(const struct odb_idl_row *, size_t column,
+                          struct shash *uuids);
+
 /* For the generated accessors: 'class' must be the class 'idl' was
  * created with (it asserts so) and 'table' one of its tables. */
 const struct odb_idl_row *odb_idl_first(const struct odb_idl *,

@@ -96,6 +96,9 @@ struct odb_session {
     size_t n_requests, allocated_requests;
 
     json_t *conditions;         /* {TABLE: <condition>} for monitor_cond. */
+    bool conditions_unsent;     /* 'conditions' changed since the server
+                                 * last heard them: the replica's rows may
+                                 * not be those they select. */
     enum odb_request_kind monitor_kind; /* How the monitor was made. */
 
     json_t *schema_json;        /* The database's schema as last read. */
@@ -168,6 +171,8 @@ odb_session_destroy(struct odb_session *s)
     }
 }
 
+static void odb_session_send_conditions(struct odb_session *);
+
 static void
 odb_session_transition(struct odb_session *s, enum odb_session_state state)
 {
@@ -176,6 +181,10 @@ odb_session_transition(struct odb_session *s, enum odb_session_state state)
                  odb_session_state_to_string(s->state),
                  odb_session_state_to_string(state));
         s->state = state;
+        if (state == ODB_SESSION_ACTIVE && s->conditions_unsent) {
+            /* The conditions changed while the monitor was on its way. */
+            odb_session_send_conditions(s);
+        }
     }
 }
 
@@ -252,10 +261,15 @@ odb_session_send_monitor(struct odb_session *s, enum odb_request_kind kind)
     json_t *params = json_pack("[s, s, o]", s->database, ODB_MONITOR_ID,
                                requests);
     if (kind == ODB_REQ_MONITOR_SINCE) {
+        /* The changes since the last transaction are not enough when the
+         * conditions changed since the server last heard them: rows that
+         * the new ones select and that did not change would not come. */
         const char *last_id = s->replica->last_id;
         json_array_append_new(params,
-                              json_string(last_id ? last_id : ODB_ZERO_UUID));
+                              json_string(last_id && !s->conditions_unsent
+                                          ? last_id : ODB_ZERO_UUID));
     }
+    s->conditions_unsent = false;
     odb_session_transition(s, ODB_SESSION_MONITOR);
     odb_session_request(s, kind, odb_request_kind_to_string(kind), params);
 }
@@ -280,6 +294,10 @@ odb_session_disconnected(struct odb_session *s)
 {
     struct odb_request *requests = s->requests;
     size_t n = s->n_requests;
+
+    /* A change of conditions without its reply may or may not have
+     * brought its rows. */
+    s->conditions_unsent = odb_session_conditions_pending(s);
 
     /* Callbacks may start new transactions, which must fail cleanly, so
      * the session is reset before they run. */
@@ -786,17 +804,68 @@ odb_session_set_condition(struct odb_session *s, const char *table,
         json_decref(where);
         return 0;
     }
-    json_object_set(s->conditions, table, where);
+    json_object_set_new(s->conditions, table, where);
 
-    if (s->state == ODB_SESSION_ACTIVE && s->monitor_kind != ODB_REQ_MONITOR) {
+    if (s->state != ODB_SESSION_ACTIVE) {
+        s->conditions_unsent = true;
+    } else if (s->monitor_kind != ODB_REQ_MONITOR
+               && odb_replica_find_table(s->replica, table)) {
+        /* (A table that the server's schema lacks is not monitored.) */
+        s->stats.n_cond_changes++;
         odb_session_request(s, ODB_REQ_COND_CHANGE, "monitor_cond_change",
-                            json_pack("[s, s, {s:[{s:o}]}]", ODB_MONITOR_ID,
+                            json_pack("[s, s, {s:[{s:O}]}]", ODB_MONITOR_ID,
                                       ODB_MONITOR_ID, table, "where",
                                       where));
-    } else {
-        json_decref(where);
     }
     return 0;
+}
+
+/* Returns the conditions, {TABLE: <condition>}, of the tables that have
+ * one (borrowed). */
+const json_t *
+odb_session_conditions(const struct odb_session *s)
+{
+    return s->conditions;
+}
+
+/* Sends the conditions of every table that the server has. */
+static void
+odb_session_send_conditions(struct odb_session *s)
+{
+    json_t *changes = json_object();
+    const char *table;
+    json_t *where;
+
+    s->conditions_unsent = false;
+    if (s->monitor_kind == ODB_REQ_MONITOR) {
+        json_decref(changes);
+        return;
+    }
+    json_object_foreach (s->conditions, table, where) {
+        if (odb_replica_find_table(s->replica, table)) {
+            json_object_set_new(changes, table,
+                                json_pack("[{s:O}]", "where", where));
+        }
+    }
+    s->stats.n_cond_changes++;
+    odb_session_request(s, ODB_REQ_COND_CHANGE, "monitor_cond_change",
+                        json_pack("[s, s, o]", ODB_MONITOR_ID, ODB_MONITOR_ID,
+                                  changes));
+}
+
+/* Returns true while a change of conditions is on its way to the server
+ * or its effect on the way back: the replica then may not hold yet every
+ * row that the conditions select.  (The server sends the rows that enter
+ * and leave before its reply.) */
+bool
+odb_session_conditions_pending(const struct odb_session *s)
+{
+    for (size_t i = 0; i < s->n_requests; i++) {
+        if (s->requests[i].kind == ODB_REQ_COND_CHANGE) {
+            return true;
+        }
+    }
+    return s->conditions_unsent;
 }
 
 /* Returns a malloc()'d reason to reconnect that is no fault of the server's

@@ -99,6 +99,7 @@ struct odb_session_stats {
     unsigned int n_resyncs;     /* ...of them after an earlier copy. */
     unsigned int n_resumed;     /* Monitors resumed from the last txn. */
     unsigned int n_updates;     /* Update notifications applied. */
+    unsigned int n_cond_changes;    /* Changes of conditions sent. */
     unsigned int n_txn_committed, n_txn_failed, n_txn_unknown;
 };
 
@@ -118,6 +119,8 @@ int odb_session_transact(struct odb_session *, json_t *operations,
                          odb_txn_cb *, void *aux);
 int odb_session_set_condition(struct odb_session *, const char *table,
                               json_t *where);
+bool odb_session_conditions_pending(const struct odb_session *);
+const json_t *odb_session_conditions(const struct odb_session *);
 
 enum odb_session_state odb_session_get_state(const struct odb_session *);
 bool odb_session_is_active(const struct odb_session *);

@@ -118,16 +118,23 @@ class Ovsdb:
                                  json.dumps(ops, indent=1)))
         return result
 
-    def select(self, db, tables):
+    def select(self, db, tables, conditions=None):
         """Returns {TABLE: {UUID: {COLUMN: VALUE}}} for 'tables' ({TABLE:
-        [COLUMN...]})."""
+        [COLUMN...]}): with 'conditions' ({TABLE: <condition>}, as a
+        monitor's), only the rows that satisfy one of a table's clauses."""
         names = sorted(tables)
-        ops = [{"op": "select", "table": t, "where": [],
-                "columns": ["_uuid"] + tables[t]} for t in names]
-        result = self.transact(db, ops)
-        out = {}
-        for t, r in zip(names, result):
-            out[t] = {row.pop("_uuid")[1]: row for row in r["rows"]}
+        ops, owners = [], []
+        for t in names:
+            for clause in (conditions or {}).get(t, [True]):
+                if clause is not False:
+                    ops.append({"op": "select", "table": t,
+                                "where": [] if clause is True else [clause],
+                                "columns": ["_uuid"] + tables[t]})
+                    owners.append(t)
+        result = self.transact(db, ops) if ops else []
+        out = {t: {} for t in names}
+        for t, r in zip(owners, result):
+            out[t].update((row.pop("_uuid")[1], row) for row in r["rows"])
         return out
 
 
@@ -1077,8 +1084,9 @@ class Driver:
         changes touch are the databases', else what differs."""
         for db, tables in (("hardware_vtep", VTEP_TABLES),
                            ("Open_vSwitch", OVS_TABLES)):
-            server = self.db.select(db, tables)
             replica = self.iovpd.call("ovsdb/dump", db)
+            server = self.db.select(db, tables,
+                                    self.iovpd.call("ovsdb/conditions", db))
             for table, columns in tables.items():
                 mine = replica.get(table, {})
                 if set(mine) != set(server[table]):

@@ -59,6 +59,8 @@ static const struct ofctl_command ofctl_commands[] = {
      0, 0, "ovsdb/status"},
     {"ovsdb/dump", "DB", "print iovpd's replica of DB as JSON",
      1, 1, "ovsdb/dump"},
+    {"ovsdb/conditions", "DB", "print iovpd's monitor conditions for DB",
+     1, 1, "ovsdb/conditions"},
     {"ofp/status", "", "print the OpenFlow connection's state",
      0, 0, "ofp/status"},
     {"controller/show", "", "print the OpenFlow northbound's state",
