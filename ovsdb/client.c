@@ -104,7 +104,6 @@ odb_client_msg(struct jrpc_client *conn, json_t *msg, void *c_)
          * conditions ends with a reply that changes nothing.) */
         c->n_changes += replica->n_changes;
         c->was_active = true;
-        c->was_settled = settled;
         c->changed(c, c->aux);
     }
     c->was_active = active;
@@ -190,6 +189,9 @@ odb_client_set_condition(struct odb_client *c, const char *table,
 {
     int error = odb_session_set_condition(c->session, table, where);
 
+    /* The consumer hears when the change's reply comes, even if it brings
+     * no row. */
+    c->was_settled = odb_client_is_settled(c);
     odb_client_flush(c);
     return error;
 }
