@@ -42,11 +42,28 @@ struct vtep_scope {
     struct shash backends;      /* Iovp_LB_Backend. */
 };
 
-/* Adds to 'where' the clause 'column' == each of 'uuids'. */
+/* Adds to 'where' the clause 'column' == each of 'uuids'.
+ *
+ * A condition on "_uuid" always has a clause, one that matches no row when
+ * 'uuids' is empty: ovsdb-server (3.1) adds the columns that a condition
+ * names to a monitor that sessions with the same request share, and a
+ * column added by a monitor_cond_change, while changes are recorded for
+ * the old columns, makes it read past a row's values and crash (seen with
+ * 10 iovpds on one cluster: a segfault in
+ * ovsdb_condition_match_any_clause_optimized()).  "_uuid" is the one
+ * column of a condition that the monitor does not ask for, so with it in
+ * the first request no later change adds a column. */
 static void
 scope_add_clauses(json_t *where, const char *column,
                   const struct shash *uuids)
 {
+    if (!strcmp(column, "_uuid") && shash_is_empty(uuids)) {
+        json_array_append_new(where, json_pack(
+                                  "[s, s, [s, s]]", column, "==", "uuid",
+                                  "00000000-0000-0000-0000-000000000000"));
+        return;
+    }
+
     const struct shash_node **nodes = shash_sort(uuids);
 
     for (size_t i = 0; i < shash_count(uuids); i++) {
