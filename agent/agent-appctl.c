@@ -974,6 +974,9 @@ agent_cmd_memory_show(struct control_conn *conn, int argc OVS_UNUSED,
         (json_int_t) oflow_table_count(ofctrl_installed(agent->ofctrl)),
         "ovs_rows", (json_int_t) (ovs ? odb_replica_n_rows(ovs) : 0),
         "vtep_rows", (json_int_t) (vtep ? odb_replica_n_rows(vtep) : 0));
+    if (agent->lag.started) {
+        json_object_update_new(memory, loop_lag_status(&agent->lag));
+    }
 
     agent_reply_status(conn, memory);
 }

@@ -43,6 +43,7 @@
 #include <openvswitch/hmap.h>
 #include <openvswitch/list.h>
 
+#include "lib/loop-lag.h"
 #include "ofp/oflow.h"
 
 struct bclient_options;
@@ -91,6 +92,7 @@ struct agent {
     /* One run pass per loop iteration while something changed: the idle
      * handle runs only once woken. */
     uv_idle_t run;
+    struct loop_lag lag;        /* How long each turn of the loop works. */
     uv_timer_t retry;           /* Runs again after a failed transaction. */
     uv_timer_t ports;           /* Ends a down port's grace period. */
     uv_timer_t underlay;        /* Checks the underlay again. */

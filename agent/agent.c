@@ -458,6 +458,11 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
     }
 
     /* Nothing fails from here on. */
+    int lag_error = loop_lag_start(&agent->lag, loop);
+    if (lag_error) {
+        VLOG_WARN("the loop's turns are not measured: %s",
+                  uv_strerror(lag_error));
+    }
     agent_appctl_register(agent);
     agent_capture_init(agent);
     uv_idle_init(loop, &agent->run);
@@ -532,6 +537,7 @@ agent_shutdown(struct agent *agent)
     agent_capture_close(agent);
     agent_close(agent);
     uv_close((uv_handle_t *) &agent->run, NULL);
+    loop_lag_close(&agent->lag);
     uv_close((uv_handle_t *) &agent->retry, NULL);
     uv_close((uv_handle_t *) &agent->stats, NULL);
     uv_close((uv_handle_t *) &agent->ports, NULL);

@@ -17,6 +17,8 @@ lib_libiovp_a_SOURCES = \
 	lib/jsonrpc-stream.h \
 	lib/jsonrpc.c \
 	lib/jsonrpc.h \
+	lib/loop-lag.c \
+	lib/loop-lag.h \
 	lib/reconnect.c \
 	lib/reconnect.h \
 	lib/tls.c \

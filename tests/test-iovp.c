@@ -42,6 +42,7 @@ static const struct test_iovp_command commands[] = {
     {"idl-memory", "SCHEMA N", test_idl_memory_main},
     {"jsonrpc-parse", "[--chunk=N] FILE", test_jsonrpc_parse_main},
     {"link", "", test_link_main},
+    {"loop-lag", "", test_loop_lag_main},
     {"offload-classbench", "RULES SEED COUNT [--check-ipv4]",
      test_offload_classbench_main},
     {"nb-seeds", "DIR", test_nb_seeds_main},

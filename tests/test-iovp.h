@@ -39,6 +39,7 @@ test_iovp_func test_idl_main;
 test_iovp_func test_idl_memory_main;
 test_iovp_func test_jsonrpc_parse_main;
 test_iovp_func test_link_main;
+test_iovp_func test_loop_lag_main;
 test_iovp_func test_offload_classbench_main;
 test_iovp_func test_nb_seeds_main;
 test_iovp_func test_ofconn_main;
