@@ -24,7 +24,9 @@ each: N x M ACL flows on the integration bridge.  It prints:
     (p50, p99) and the flow_mods each sent;
   - restart: iovpd restarted under that load: the time until it is in
     sync again, and the flow_mods it sent;
-  - memory: the resident memory of iovpd and of ovs-vswitchd.
+  - memory: the resident memory of iovpd and of ovs-vswitchd;
+  - the longest turn of iovpd's loop (memory/show), before and after the
+    restart: the longest that its control socket was kept waiting.
 
 Each figure comes with its goal, but the timer's CPU, which has none yet:
 it comes with its peer.  It never fails on a timing: the exit status says
@@ -278,6 +280,13 @@ def main():
               'flows, %d installed, %d hardware_vtep rows'
               % (mem['heap_in_use_kb'] / 1024, mem['desired_flows'],
                  mem['installed_flows'], mem['vtep_rows']))
+        after = iovpd.call('memory/show')
+        print('the longest turn of iovpd\'s loop (goal: at most 100 ms): '
+              '%.1f ms over the full sync and the changes, %d turns of %d '
+              'over 100 ms; %.1f ms over the restart, %d of %d'
+              % (mem['loop_longest_ms'], mem['loop_turns_over_100ms'],
+                 mem['loop_turns'], after['loop_longest_ms'],
+                 after['loop_turns_over_100ms'], after['loop_turns']))
     finally:
         box.stop()
 
