@@ -64,13 +64,20 @@ scope_add_clauses(json_t *where, const char *column,
         return;
     }
 
+    /* The words that every clause repeats are one value each: an ACL of
+     * 100,000 entries makes as many clauses, which the session keeps. */
     const struct shash_node **nodes = shash_sort(uuids);
+    json_t *column_ = json_string(column);
+    json_t *eq = json_string("==");
+    json_t *uuid = json_string("uuid");
 
     for (size_t i = 0; i < shash_count(uuids); i++) {
-        json_array_append_new(where, json_pack("[s, s, [s, s]]", column,
-                                               "==", "uuid",
-                                               nodes[i]->name));
+        json_array_append_new(where, json_pack("[O, O, [O, s]]", column_,
+                                               eq, uuid, nodes[i]->name));
     }
+    json_decref(column_);
+    json_decref(eq);
+    json_decref(uuid);
     free(nodes);
 }
 
