@@ -80,10 +80,12 @@ struct agent {
 
     /* Of hardware_vtep, iovpd monitors only this switch's rows
      * (agent/vtep-scope.h): the identity its conditions were made for, and
-     * whether a change may have changed them. */
+     * whether a change may have changed them, and what the reference sets
+     * of the last conditions were (vtep_scope_conditions()'s digests). */
     char *scope_name;
     char *scope_tunnel_ip;
     bool scope_changed;
+    json_t *scope_digests;
     uv_signal_t sigterm;
     uv_signal_t sigint;
     bool handles;               /* Its libuv handles are initialized. */

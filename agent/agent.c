@@ -93,7 +93,8 @@ agent_update_scope(struct agent *agent)
     free(agent->scope_tunnel_ip);
     agent->scope_tunnel_ip = tunnel_ip ? iovp_xstrdup(tunnel_ip) : NULL;
 
-    json_t *conds = vtep_scope_conditions(agent->vtep_idl, name, tunnel_ip);
+    json_t *conds = vtep_scope_conditions(agent->vtep_idl, name, tunnel_ip,
+                                          agent->scope_digests);
     const char *table;
     json_t *where;
     json_object_foreach (conds, table, where) {
@@ -343,6 +344,7 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
 
     *agentp = NULL;
     agent->loop = loop;
+    agent->scope_digests = json_object();
     ovs_list_init(&agent->waiters);
     ovs_list_init(&agent->flows_reading);
     ovs_list_init(&agent->flows_next);
@@ -566,6 +568,7 @@ agent_destroy(struct agent *agent)
         free(agent->underlay_fault);
         free(agent->scope_name);
         free(agent->scope_tunnel_ip);
+        json_decref(agent->scope_digests);
         free(agent);
     }
 }

@@ -93,14 +93,42 @@ scope_set(json_t *conds, const char *table, json_t *where)
     json_object_set_new(conds, table, where);
 }
 
-/* Sets 'table''s condition in 'conds': its rows whose 'column' is one of
- * 'uuids' ("_uuid" for the rows themselves). */
-static void
-scope_set_refs(json_t *conds, const char *table, const char *column,
-               const struct shash *uuids)
+/* Returns a new reference to a digest of the set 'uuids', the same for
+ * the same set whatever its order: its size and the sum of its members'
+ * 64-bit hashes. */
+static json_t *
+scope_digest(const struct shash *uuids)
 {
-    json_t *where = json_array();
+    uint64_t sum = 0;
+    const struct shash_node *node;
 
+    SHASH_FOR_EACH (node, uuids) {
+        sum += iovp_hash_string64(node->name);
+    }
+    return json_pack("[I, I]", (json_int_t) shash_count(uuids),
+                     (json_int_t) sum);
+}
+
+/* Sets 'table''s condition in 'conds': its rows whose 'column' is one of
+ * 'uuids' ("_uuid" for the rows themselves).  With 'digests', leaves it
+ * out if 'digests' says the last condition came from the same set, and
+ * otherwise records this set's: an ACL's 100,000 entries make as many
+ * clauses, which need not be made again, nor compared with the session's,
+ * when a change elsewhere made the conditions be computed again. */
+static void
+scope_set_refs(json_t *conds, json_t *digests, const char *table,
+               const char *column, const struct shash *uuids)
+{
+    if (digests) {
+        json_t *digest = scope_digest(uuids);
+        if (json_equal(digest, json_object_get(digests, table))) {
+            json_decref(digest);
+            return;
+        }
+        json_object_set_new(digests, table, digest);
+    }
+
+    json_t *where = json_array();
     scope_add_clauses(where, column, uuids);
     scope_set(conds, table, where);
 }
@@ -109,10 +137,15 @@ scope_set_refs(json_t *conds, const char *table, const char *column,
  * table of hardware_vtep that iovpd monitors, that select what switch
  * 'switch_name' needs of the rows that 'vtep' holds now: see
  * agent/vtep-scope.h.  'tunnel_ip', if nonnull, is the switch's tunnel
- * address, whose locator it reports. */
+ * address, whose locator it reports.
+ *
+ * 'digests', if nonnull, is an object that the caller keeps from one call
+ * to the next: the tables that select their rows from a set of references
+ * are left out when their set is the same as at the last call, whose
+ * conditions the caller still has. */
 json_t *
 vtep_scope_conditions(const struct odb_idl *vtep, const char *switch_name,
-                      const char *tunnel_ip)
+                      const char *tunnel_ip, json_t *digests)
 {
     const struct hwvtep_physical_switch *ps = (switch_name
                                                ? switch_ports_find_switch(
@@ -154,11 +187,12 @@ vtep_scope_conditions(const struct odb_idl *vtep, const char *switch_name,
                                  &s.stats);
         }
     }
-    scope_set_refs(conds, "Physical_Port", "_uuid", &s.ports);
-    scope_set_refs(conds, "Tunnel", "_uuid", &s.tunnels);
-    scope_set_refs(conds, "Logical_Switch", "_uuid", &s.ls);
-    scope_set_refs(conds, "Logical_Binding_Stats", "_uuid", &s.stats);
-    scope_set_refs(conds, "ACL", "_uuid", &s.acls);
+    scope_set_refs(conds, digests, "Physical_Port", "_uuid", &s.ports);
+    scope_set_refs(conds, digests, "Tunnel", "_uuid", &s.tunnels);
+    scope_set_refs(conds, digests, "Logical_Switch", "_uuid", &s.ls);
+    scope_set_refs(conds, digests, "Logical_Binding_Stats", "_uuid",
+                   &s.stats);
+    scope_set_refs(conds, digests, "ACL", "_uuid", &s.acls);
 
     /* The rows that the rows held refer to.  A row held that no longer
      * belongs leaves at the next change of conditions, and what it refers
@@ -168,7 +202,7 @@ vtep_scope_conditions(const struct odb_idl *vtep, const char *switch_name,
         odb_idl_row_add_refs(&acl->header_, HWVTEP_ACL_COL_ACL_ENTRIES,
                              &s.entries);
     }
-    scope_set_refs(conds, "ACL_entry", "_uuid", &s.entries);
+    scope_set_refs(conds, digests, "ACL_entry", "_uuid", &s.entries);
 
     const struct hwvtep_tunnel *tunnel;
     HWVTEP_TUNNEL_FOR_EACH (tunnel, vtep) {
@@ -258,8 +292,10 @@ vtep_scope_conditions(const struct odb_idl *vtep, const char *switch_name,
     scope_add_clauses(where, "logical_switch", &s.ls);
     scope_add_clauses(where, "locator_set", &own_sets);
     scope_set(conds, "Mcast_Macs_Local", where);
-    scope_set_refs(conds, "Ucast_Macs_Remote", "logical_switch", &s.ls);
-    scope_set_refs(conds, "Mcast_Macs_Remote", "logical_switch", &s.ls);
+    scope_set_refs(conds, digests, "Ucast_Macs_Remote", "logical_switch",
+                   &s.ls);
+    scope_set_refs(conds, digests, "Mcast_Macs_Remote", "logical_switch",
+                   &s.ls);
     shash_destroy(&own_ips);
     shash_destroy(&own_locators);
     shash_destroy(&own_sets);
@@ -275,14 +311,14 @@ vtep_scope_conditions(const struct odb_idl *vtep, const char *switch_name,
     scope_set(conds, "Iovp_Switch", json_deep_copy(where));
     scope_set(conds, "Iovp_Offload", where);
 
-    scope_set_refs(conds, "Iovp_Port", "physical_port", &s.ports);
+    scope_set_refs(conds, digests, "Iovp_Port", "physical_port", &s.ports);
     const struct hwvtep_iovp_port *ip;
     HWVTEP_IOVP_PORT_FOR_EACH (ip, vtep) {
         odb_idl_row_add_refs(&ip->header_, HWVTEP_IOVP_PORT_COL_QOS_BINDINGS,
                              &s.qos);
     }
-    scope_set_refs(conds, "Iovp_QoS", "_uuid", &s.qos);
-    scope_set_refs(conds, "Iovp_Steering", "port", &s.ports);
+    scope_set_refs(conds, digests, "Iovp_QoS", "_uuid", &s.qos);
+    scope_set_refs(conds, digests, "Iovp_Steering", "port", &s.ports);
 
     where = json_array();
     scope_add_clauses(where, "source_port", &s.ports);
@@ -290,14 +326,15 @@ vtep_scope_conditions(const struct odb_idl *vtep, const char *switch_name,
     scope_add_clauses(where, "logical_switch", &s.ls);
     scope_set(conds, "Iovp_Capture", where);
 
-    scope_set_refs(conds, "Iovp_Load_Balancer", "logical_switch", &s.ls);
+    scope_set_refs(conds, digests, "Iovp_Load_Balancer", "logical_switch",
+                   &s.ls);
     const struct hwvtep_iovp_load_balancer *lb;
     HWVTEP_IOVP_LOAD_BALANCER_FOR_EACH (lb, vtep) {
         odb_idl_row_add_refs(&lb->header_,
                              HWVTEP_IOVP_LOAD_BALANCER_COL_BACKENDS,
                              &s.backends);
     }
-    scope_set_refs(conds, "Iovp_LB_Backend", "_uuid", &s.backends);
+    scope_set_refs(conds, digests, "Iovp_LB_Backend", "_uuid", &s.backends);
 
     shash_destroy(&s.ports);
     shash_destroy(&s.tunnels);

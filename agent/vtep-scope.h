@@ -35,7 +35,8 @@
 struct odb_idl;
 
 json_t *vtep_scope_conditions(const struct odb_idl *vtep,
-                              const char *switch_name, const char *tunnel_ip);
+                              const char *switch_name, const char *tunnel_ip,
+                              json_t *digests);
 bool vtep_scope_changed(const struct odb_idl *vtep);
 
 #endif /* agent/vtep-scope.h */
