@@ -64,13 +64,6 @@ agent_current(struct odb_client *db)
     return odb_client_is_settled(db) ? odb_client_replica(db) : NULL;
 }
 
-/* Returns true if 'a' and 'b', either maybe NULL, are the same. */
-static bool
-agent_same_string(const char *a, const char *b)
-{
-    return a && b ? !strcmp(a, b) : a == b;
-}
-
 /* Brings the conditions of the hardware_vtep monitor in line with the
  * rows the replica holds and this switch's identity, when either changed:
  * until the rows they select are in, the replica is not current. */
@@ -83,8 +76,8 @@ agent_update_scope(struct agent *agent)
                        odb_client_is_active(agent->ovs_db), &name,
                        &tunnel_ip);
     if (!agent->scope_changed
-        && agent_same_string(name, agent->scope_name)
-        && agent_same_string(tunnel_ip, agent->scope_tunnel_ip)) {
+        && iovp_nullable_streq(name, agent->scope_name)
+        && iovp_nullable_streq(tunnel_ip, agent->scope_tunnel_ip)) {
         return;
     }
     agent->scope_changed = false;
