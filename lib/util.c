@@ -83,8 +83,15 @@ iovp_xstrdup(const char *s)
 uint64_t
 iovp_hash_string64(const char *s)
 {
-    uint64_t hash = 0xcbf29ce484222325ULL;
+    return iovp_hash_string64_more(0xcbf29ce484222325ULL, s);
+}
 
+/* Returns the 64-bit FNV-1a hash of 's' continued from 'hash', the hash of
+ * what comes before it: iovp_hash_string64_more(iovp_hash_string64(a), b)
+ * is the hash of 'a' and 'b' as one string, without making that string. */
+uint64_t
+iovp_hash_string64_more(uint64_t hash, const char *s)
+{
     for (; *s; s++) {
         hash = (hash ^ (unsigned char) *s) * 0x100000001b3ULL;
     }

@@ -47,6 +47,7 @@ char *iovp_xvasprintf(const char *format, va_list) OVS_PRINTF_FORMAT(1, 0);
 int iovp_compare_strings(const void *, const void *);
 bool iovp_nullable_streq(const char *, const char *);
 uint64_t iovp_hash_string64(const char *);
+uint64_t iovp_hash_string64_more(uint64_t hash, const char *);
 uint64_t iovp_hash_bytes64(const void *, size_t n, uint64_t basis);
 
 struct json_t;
