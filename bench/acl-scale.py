@@ -8,7 +8,11 @@ each: N x M ACL flows on the integration bridge.  It prints:
 
   - full sync: the time from the commit that binds every ACL until OVS
     holds every flow (iovpd's barrier reply), against "ovs-ofctl --bundle
-    add-flows" of the same flows into an empty bridge of the same switch;
+    add-flows" of the same flows into an empty bridge of the same switch,
+    and the part of it that ovsdb-server alone takes: the bound ACLs'
+    entries reach iovpd only once it asks for them (it monitors only its
+    own rows), and the server's time to send them to a client that asks
+    as iovpd does and reads nothing is a floor under iovpd's;
   - with --offload: the ports that have a fast path in the NIC, and the
     entries it holds;
   - the 5-s timer's CPU: once in sync, before the incremental changes and
@@ -38,7 +42,9 @@ backend (iovpd --offload=BACKEND); a port has a fast path when it has an
 untagged binding, a MAC of its own and a network device, which every port
 here has."""
 
+import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -63,6 +69,36 @@ def entry_row(port, i):
         'dest_port_min': 1000 + i,
         'dest_port_max': 1000 + i,
     }
+
+
+def server_floor(sock_path, entry_uuids):
+    """The floor that ovsdb-server puts under a sync: how long it takes to
+    send the ACL_entry rows 'entry_uuids' to a client that asks for them as
+    iovpd does (monitor_cond, a "_uuid ==" clause each) and does nothing
+    with them, from the request to the reply's last byte.  Returns (seconds
+    to the first byte, seconds to the last, bytes)."""
+    where = [['_uuid', '==', ['uuid', u]] for u in entry_uuids]
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sock_path)
+    t0 = time.monotonic()
+    s.sendall(json.dumps({'method': 'monitor_cond', 'id': 0, 'params': [
+        'hardware_vtep', None, {'ACL_entry': [{'where': where}]}]}).encode())
+    # The reply is one JSON object whose strings (column names, addresses,
+    # UUIDs) hold no brace: it ends where its braces balance.
+    depth, size, first = 0, 0, None
+    while True:
+        data = s.recv(1 << 20)
+        if not data:
+            sys.exit('ovsdb-server closed the connection')
+        if first is None:
+            first = time.monotonic() - t0
+        size += len(data)
+        depth += data.count(b'{') - data.count(b'}')
+        if depth == 0:
+            break
+    last = time.monotonic() - t0
+    s.close()
+    return first, last, size
 
 
 def flows_status(box):
@@ -205,6 +241,16 @@ def main():
               % (peer_time, peer_n))
         print('  ratio iovpd/ovs-ofctl: %.2f (goal: at most 1.1)'
               % (sync_time / peer_time))
+        entries = [u[1] for r in transact(box.db_sock, [{
+            'op': 'select', 'table': 'ACL', 'where': [],
+            'columns': ['acl_entries']}])[0]['rows']
+            for u in r['acl_entries'][1]]
+        first, last, size = server_floor(box.db_sock, entries)
+        print('  of which ovsdb-server alone, sending the %d entries to a '
+              'client that\n  asks for them as iovpd does and reads '
+              'nothing: %.3f s (%.1f MB; first byte\n  after %.3f s), '
+              'ratio to ovs-ofctl %.2f'
+              % (len(entries), last, size / 1e6, first, last / peer_time))
         if show:
             ports = show['ports'].values()
             print('offload (%s): %d of %d ports with a fast path, %d of '
