@@ -140,7 +140,7 @@ agent_cmd_ovsdb_conditions(struct control_conn *conn, int argc OVS_UNUSED,
         control_reply_error(conn, "no such database (use Open_vSwitch or "
                             "hardware_vtep)");
     } else {
-        control_reply_json(conn, json_deep_copy(odb_client_conditions(db)));
+        control_reply_json(conn, odb_client_conditions(db));
     }
 }
 

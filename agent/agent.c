@@ -215,12 +215,24 @@ agent_underlay_timer(uv_timer_t *timer)
     agent_check_underlay(timer->data);
 }
 
+/* The conditions of the hardware_vtep monitor, all of them, for a new
+ * monitor: the session keeps only a digest of what agent_update_scope()
+ * gave it last.  They come from the rows that the replica holds now. */
+static json_t *
+agent_vtep_conditions(void *agent_)
+{
+    struct agent *agent = agent_;
+
+    return vtep_scope_conditions(agent->vtep_idl, agent->scope_name,
+                                 agent->scope_tunnel_ip, NULL);
+}
+
 static char *
 agent_open_db(struct agent *agent, const struct agent_options *ao,
               const char *remotes, const char *database,
               const struct odb_monitor_table *tables, size_t n_tables,
               struct odb_idl *idl, bool leader_only,
-              struct odb_client **clientp)
+              odb_conditions_cb *conditions, struct odb_client **clientp)
 {
     struct odb_client_options options = {
         .remotes = remotes,
@@ -230,6 +242,8 @@ agent_open_db(struct agent *agent, const struct agent_options *ao,
             .n_tables = n_tables,
             .leader_only = leader_only,
             .store = odb_idl_store(idl),
+            .conditions = conditions,
+            .conditions_aux = agent,
         },
         .connection = {
             .min_backoff = ao->min_backoff,
@@ -409,12 +423,13 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
 
     why = agent_open_db(agent, options, options->ovs_db, "Open_vSwitch",
                         vswitch_idl_monitor, vswitch_idl_n_monitor,
-                        agent->ovs_idl, false, &agent->ovs_db);
+                        agent->ovs_idl, false, NULL, &agent->ovs_db);
     if (!why) {
         why = agent_open_db(agent, options, options->vtep_db,
                             "hardware_vtep", hwvtep_idl_monitor,
                             hwvtep_idl_n_monitor, agent->vtep_idl,
-                            options->leader_only, &agent->vtep_db);
+                            options->leader_only, agent_vtep_conditions,
+                            &agent->vtep_db);
     }
     if (why) {
         error = -EINVAL;

@@ -205,9 +205,9 @@ odb_client_is_settled(const struct odb_client *c)
             && !odb_session_conditions_pending(c->session));
 }
 
-/* Returns the monitor's conditions, {TABLE: <condition>} for the tables
- * that have one (borrowed). */
-const json_t *
+/* Returns a new reference to the monitor's conditions, {TABLE: <condition>}
+ * for the tables that have one. */
+json_t *
 odb_client_conditions(const struct odb_client *c)
 {
     return odb_session_conditions(c->session);

@@ -95,8 +95,10 @@ struct odb_session {
     struct odb_request *requests;
     size_t n_requests, allocated_requests;
 
-    json_t *conditions;         /* {TABLE: <condition>} for monitor_cond. */
-    bool conditions_unsent;     /* 'conditions' changed since the server
+    odb_conditions_cb *conditions;  /* The owner's, for monitor_cond. */
+    void *conditions_aux;
+    uint64_t *digests;          /* Of each table's condition, or 0. */
+    bool conditions_unsent;     /* The conditions changed since the server
                                  * last heard them: the replica's rows may
                                  * not be those they select. */
     enum odb_request_kind monitor_kind; /* How the monitor was made. */
@@ -148,7 +150,9 @@ odb_session_create(const struct odb_session_options *options)
     s->store = options->store;
     s->state = ODB_SESSION_DISCONNECTED;
     s->outbox = json_array();
-    s->conditions = json_object();
+    s->conditions = options->conditions;
+    s->conditions_aux = options->conditions_aux;
+    s->digests = iovp_xzalloc(MAX(1, s->n_tables) * sizeof *s->digests);
     s->min_index = LLONG_MIN;
     return s;
 }
@@ -161,7 +165,7 @@ odb_session_destroy(struct odb_session *s)
         free(s->database);
         free(s->tables);
         json_decref(s->outbox);
-        json_decref(s->conditions);
+        free(s->digests);
         free(s->requests);
         json_decref(s->schema_json);
         odb_replica_destroy(s->replica);
@@ -172,6 +176,8 @@ odb_session_destroy(struct odb_session *s)
 }
 
 static void odb_session_send_conditions(struct odb_session *);
+static bool odb_session_note_conditions(struct odb_session *,
+                                        const json_t *conds);
 
 static void
 odb_session_transition(struct odb_session *s, enum odb_session_state state)
@@ -244,11 +250,13 @@ odb_session_send_monitor(struct odb_session *s, enum odb_request_kind kind)
 
     /* monitor_cond and monitor_cond_since take a condition per table; a
      * server with only "monitor" sends every row. */
+    json_t *conds = odb_session_conditions(s);
+    s->conditions_unsent |= odb_session_note_conditions(s, conds);
     if (kind != ODB_REQ_MONITOR) {
         const char *table;
         json_t *where;
 
-        json_object_foreach (s->conditions, table, where) {
+        json_object_foreach (conds, table, where) {
             json_t *request = json_array_get(json_object_get(requests,
                                                              table), 0);
             if (request) {
@@ -256,6 +264,7 @@ odb_session_send_monitor(struct odb_session *s, enum odb_request_kind kind)
             }
         }
     }
+    json_decref(conds);
     s->monitor_kind = kind;
 
     json_t *params = json_pack("[s, s, o]", s->database, ODB_MONITOR_ID,
@@ -777,34 +786,119 @@ odb_session_receive(struct odb_session *s, const json_t *json)
     return NULL;
 }
 
+/* Returns a digest of 'json', never 0: the same for equal values (objects
+ * with their members in the same order), and for different ones only by a
+ * chance of one in 2**64. */
+static uint64_t
+odb_json_digest(const json_t *json, uint64_t h)
+{
+    uint8_t type = json_typeof(json);
+
+    h = iovp_hash_bytes64(&type, sizeof type, h);
+    switch (json_typeof(json)) {
+    case JSON_OBJECT: {
+        const char *key;
+        json_t *value;
+
+        json_object_foreach (CONST_CAST(json_t *, json), key, value) {
+            h = iovp_hash_bytes64(key, strlen(key) + 1, h);
+            h = odb_json_digest(value, h);
+        }
+        break;
+    }
+    case JSON_ARRAY: {
+        size_t n = json_array_size(json);
+
+        h = iovp_hash_bytes64(&n, sizeof n, h);
+        for (size_t i = 0; i < n; i++) {
+            h = odb_json_digest(json_array_get(json, i), h);
+        }
+        break;
+    }
+    case JSON_STRING: {
+        size_t n = json_string_length(json);
+
+        h = iovp_hash_bytes64(&n, sizeof n, h);
+        h = iovp_hash_bytes64(json_string_value(json), n, h);
+        break;
+    }
+    case JSON_INTEGER: {
+        json_int_t i = json_integer_value(json);
+
+        h = iovp_hash_bytes64(&i, sizeof i, h);
+        break;
+    }
+    case JSON_REAL: {
+        double d = json_real_value(json);
+
+        h = iovp_hash_bytes64(&d, sizeof d, h);
+        break;
+    }
+    case JSON_TRUE:
+    case JSON_FALSE:
+    case JSON_NULL:
+    default:
+        break;
+    }
+    return h ? h : 1;
+}
+
+/* Returns the index in 's->tables' of 'table', or SIZE_MAX. */
+static size_t
+odb_session_find_table(const struct odb_session *s, const char *table)
+{
+    for (size_t i = 0; i < s->n_tables; i++) {
+        if (!strcmp(s->tables[i].table, table)) {
+            return i;
+        }
+    }
+    return SIZE_MAX;
+}
+
+/* Records 'conds', the conditions as they stand, as those the server
+ * hears next.  Returns true if they differ from those it heard last. */
+static bool
+odb_session_note_conditions(struct odb_session *s, const json_t *conds)
+{
+    bool changed = false;
+
+    for (size_t i = 0; i < s->n_tables; i++) {
+        const json_t *where = json_object_get(conds, s->tables[i].table);
+        uint64_t digest = where ? odb_json_digest(where, 0) : 0;
+
+        changed |= digest != s->digests[i];
+        s->digests[i] = digest;
+    }
+    return changed;
+}
+
 /* Monitors only the rows of 'table' that satisfy 'where' (an OVSDB
  * condition, an array of clauses as in RFC 7047's "where", or [true] for
  * every row; stolen).  An active monitor is changed at once with
  * monitor_cond_change, and the server then sends the rows that enter and
- * leave the condition as inserts and deletes; later monitors start with it.
- * A server that knows only "monitor" sends every row whatever the
- * condition.  Returns 0, or -EINVAL if 'where' is not an array or 'table'
- * is not monitored. */
+ * leave the condition as inserts and deletes.  Later monitors start with
+ * the conditions that the session's owner gives (odb_session_options'
+ * 'conditions'), which must include this one; the session keeps only a
+ * digest of it.  A server that knows only "monitor" sends every row
+ * whatever the condition.  Returns 0, or -EINVAL if 'where' is not an
+ * array, 'table' is not monitored or the owner gives no conditions. */
 int
 odb_session_set_condition(struct odb_session *s, const char *table,
                           json_t *where)
 {
-    bool monitored = false;
+    size_t i = odb_session_find_table(s, table);
 
-    for (size_t i = 0; i < s->n_tables; i++) {
-        monitored |= !strcmp(s->tables[i].table, table);
-    }
-    if (!monitored || !json_is_array(where)) {
+    if (i == SIZE_MAX || !json_is_array(where) || !s->conditions) {
         json_decref(where);
         return -EINVAL;
     }
 
-    json_t *old = json_object_get(s->conditions, table);
-    if (old && json_equal(old, where)) {
+    uint64_t digest = odb_json_digest(where, 0);
+    if (digest == s->digests[i]) {
         json_decref(where);
         return 0;
     }
-    json_object_set_new(s->conditions, table, where);
+    s->digests[i] = digest;
 
     if (s->state != ODB_SESSION_ACTIVE) {
         s->conditions_unsent = true;
@@ -817,36 +911,42 @@ odb_session_set_condition(struct odb_session *s, const char *table,
                                       ODB_MONITOR_ID, table, "where",
                                       where));
     }
+    json_decref(where);
     return 0;
 }
 
-/* Returns the conditions, {TABLE: <condition>}, of the tables that have
- * one (borrowed). */
-const json_t *
+/* Returns a new reference to the conditions, {TABLE: <condition>}, of the
+ * tables that have one, as the session's owner gives them now. */
+json_t *
 odb_session_conditions(const struct odb_session *s)
 {
-    return s->conditions;
+    json_t *conds = s->conditions ? s->conditions(s->conditions_aux) : NULL;
+
+    return conds ? conds : json_object();
 }
 
 /* Sends the conditions of every table that the server has. */
 static void
 odb_session_send_conditions(struct odb_session *s)
 {
+    s->conditions_unsent = false;
+    if (s->monitor_kind == ODB_REQ_MONITOR) {
+        return;
+    }
+
+    json_t *conds = odb_session_conditions(s);
     json_t *changes = json_object();
     const char *table;
     json_t *where;
 
-    s->conditions_unsent = false;
-    if (s->monitor_kind == ODB_REQ_MONITOR) {
-        json_decref(changes);
-        return;
-    }
-    json_object_foreach (s->conditions, table, where) {
+    odb_session_note_conditions(s, conds);
+    json_object_foreach (conds, table, where) {
         if (odb_replica_find_table(s->replica, table)) {
             json_object_set_new(changes, table,
                                 json_pack("[{s:O}]", "where", where));
         }
     }
+    json_decref(conds);
     s->stats.n_cond_changes++;
     odb_session_request(s, ODB_REQ_COND_CHANGE, "monitor_cond_change",
                         json_pack("[s, s, o]", ODB_MONITOR_ID, ODB_MONITOR_ID,

@@ -84,6 +84,11 @@ typedef void odb_txn_cb(enum odb_txn_outcome, const json_t *result,
                         void *aux);
 
 /* What a session monitors, and how it picks its servers. */
+/* Returns a new reference to the conditions, {TABLE: <condition>} for each
+ * table that has one, that the owner of a session has set with
+ * odb_session_set_condition(), as they stand now. */
+typedef json_t *odb_conditions_cb(void *aux);
+
 struct odb_session_options {
     const char *database;
     const struct odb_monitor_table *tables;
@@ -91,6 +96,13 @@ struct odb_session_options {
     bool leader_only;           /* Leave a cluster member not the leader. */
     const struct odb_store *store;  /* Holds the replica's values (see
                                      * ovsdb/replica.h), or NULL. */
+
+    /* The conditions, which the session asks for when it starts a monitor
+     * and keeps only a digest of (an ACL of 100,000 entries makes as many
+     * clauses, which would take 40 MB): without it, the session refuses
+     * conditions and monitors every row. */
+    odb_conditions_cb *conditions;
+    void *conditions_aux;
 };
 
 /* Counters, for ovsdb/status. */
@@ -120,7 +132,7 @@ int odb_session_transact(struct odb_session *, json_t *operations,
 int odb_session_set_condition(struct odb_session *, const char *table,
                               json_t *where);
 bool odb_session_conditions_pending(const struct odb_session *);
-const json_t *odb_session_conditions(const struct odb_session *);
+json_t *odb_session_conditions(const struct odb_session *);
 
 enum odb_session_state odb_session_get_state(const struct odb_session *);
 bool odb_session_is_active(const struct odb_session *);

@@ -139,10 +139,19 @@ parse_monitor(char *line, struct odb_session_options *options)
     options->n_tables = n;
 }
 
+/* The conditions that the script set and the session took: the session
+ * asks its owner for them when it starts a monitor. */
+static json_t *
+script_conditions(void *conds)
+{
+    return json_deep_copy(conds);
+}
+
 int
 test_ovsdb_session_main(int argc, char *argv[])
 {
     struct odb_session_options options;
+    json_t *conds = json_object();
     struct odb_session *s = NULL;
     char *monitor_line = NULL;
     int n_txns = 0;
@@ -170,6 +179,8 @@ test_ovsdb_session_main(int argc, char *argv[])
         if (!strncmp(line, "monitor ", 8)) {
             monitor_line = iovp_xstrdup(line);
             parse_monitor(monitor_line, &options);
+            options.conditions = script_conditions;
+            options.conditions_aux = conds;
             s = odb_session_create(&options);
             continue;
         } else if (!s) {
@@ -248,9 +259,12 @@ test_ovsdb_session_main(int argc, char *argv[])
             if (!json) {
                 iovp_fatal(0, "bad JSON: %s", jerror.text);
             }
-            if (odb_session_set_condition(s, arg, json)) {
+            if (odb_session_set_condition(s, arg, json_incref(json))) {
                 printf("condition refused\n");
+            } else {
+                json_object_set(conds, arg, json);
             }
+            json_decref(json);
         } else if (!strcmp(line, "changes")) {
             if (odb_session_replica(s)) {
                 print_changes(odb_session_replica(s));
@@ -281,6 +295,7 @@ test_ovsdb_session_main(int argc, char *argv[])
         free((void *) options.tables);
         odb_session_destroy(s);
     }
+    json_decref(conds);
     free(monitor_line);
     return EXIT_SUCCESS;
 }
