@@ -11,8 +11,9 @@ each: N x M ACL flows on the integration bridge.  It prints:
     add-flows" of the same flows into an empty bridge of the same switch,
     and the part of it that ovsdb-server alone takes: the bound ACLs'
     entries reach iovpd only once it asks for them (it monitors only its
-    own rows), and the server's time to send them to a client that asks
-    as iovpd does and reads nothing is a floor under iovpd's;
+    own rows, and asks with monitor_cond_change), and the server's time to
+    send them to a client that asks as iovpd does (but for every column)
+    and reads nothing is a floor under iovpd's;
   - with --offload: the ports that have a fast path in the NIC, and the
     entries it holds;
   - the 5-s timer's CPU: once in sync, before the incremental changes and
@@ -72,34 +73,46 @@ def entry_row(port, i):
     }
 
 
-def server_floor(sock_path, entry_uuids):
-    """The floor that ovsdb-server puts under a sync: how long it takes to
-    send the ACL_entry rows 'entry_uuids' to a client that asks for them as
-    iovpd does (monitor_cond, a "_uuid ==" clause each) and does nothing
-    with them, from the request to the reply's last byte.  Returns (seconds
-    to the first byte, seconds to the last, bytes)."""
-    where = [['_uuid', '==', ['uuid', u]] for u in entry_uuids]
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(sock_path)
-    t0 = time.monotonic()
-    s.sendall(json.dumps({'method': 'monitor_cond', 'id': 0, 'params': [
-        'hardware_vtep', None, {'ACL_entry': [{'where': where}]}]}).encode())
-    # The reply is one JSON object whose strings (column names, addresses,
-    # UUIDs) hold no brace: it ends where its braces balance.
-    depth, size, first = 0, 0, None
-    while True:
+def read_until(s, done):
+    """Reads from 's' until done(the last 300 bytes) is true; returns the
+    time (time.monotonic()) of the first byte, of the last, and how many
+    bytes came."""
+    tail, size, first = b'', 0, None
+    while not done(tail):
         data = s.recv(1 << 20)
         if not data:
             sys.exit('ovsdb-server closed the connection')
         if first is None:
-            first = time.monotonic() - t0
+            first = time.monotonic()
         size += len(data)
-        depth += data.count(b'{') - data.count(b'}')
-        if depth == 0:
-            break
-    last = time.monotonic() - t0
+        tail = (tail + data[-300:])[-300:]
+    return first, time.monotonic(), size
+
+
+def server_floor(sock_path, entry_uuids):
+    """The floor that ovsdb-server puts under a sync: how long it takes to
+    send the ACL_entry rows 'entry_uuids' to a client that asks for them as
+    iovpd does, and does nothing with them: a monitor (monitor_cond_since)
+    that selects none, then a monitor_cond_change with a "_uuid ==" clause for each, whose
+    reply follows the update that brings the rows.  Returns (seconds from
+    the change to the first byte, to the reply's last, the bytes)."""
+    none = [['_uuid', '==', ['uuid', '00000000-0000-0000-0000-000000000000']]]
+    where = [['_uuid', '==', ['uuid', u]] for u in entry_uuids]
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sock_path)
+    s.sendall(json.dumps({'method': 'monitor_cond_since', 'id': 0, 'params': [
+        'hardware_vtep', 'floor', {'ACL_entry': [{'where': none}]},
+        '00000000-0000-0000-0000-000000000000']}).encode())
+    read_until(s, lambda b: b.endswith(b'}') and b'"id":0' in b)
+    change = json.dumps({'method': 'monitor_cond_change', 'id': 1,
+                         'params': ['floor', 'floor', {
+                             'ACL_entry': [{'where': where}]}]}).encode()
+    t0 = time.monotonic()
+    s.sendall(change)
+    first, last, size = read_until(
+        s, lambda b: b.endswith(b'}') and b'"id":1' in b)
     s.close()
-    return first, last, size
+    return first - t0, last - t0, size
 
 
 def flows_status(box):
