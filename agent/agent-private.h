@@ -25,6 +25,8 @@
  *                            databases' rows that iovpd owns, then the
  *                            flows (translate, NIC withdraw, OVS bundle,
  *                            NIC commit, faults);
+ *   agent/agent-snapshot.c   the hardware_vtep replica saved at exit, to
+ *                            resume from at the next start;
  *   agent/agent-stats.c      the flows' counters, read every few seconds,
  *                            and the statistics reported from them;
  *   agent/agent-appctl.c     the control commands;
@@ -85,6 +87,8 @@ struct agent {
     char *scope_name;
     char *scope_tunnel_ip;
     bool scope_changed;
+    bool scope_restored;        /* The identity is the snapshot's, until
+                                 * Open_vSwitch is read. */
     json_t *scope_digests;
     uv_signal_t sigterm;
     uv_signal_t sigint;
@@ -102,6 +106,7 @@ struct agent {
     /* Configuration. */
     char *bridge;
     char *datapath_type;
+    char *snapshot;             /* The snapshot file, or NULL for none. */
     long long int port_grace;   /* Seconds (report.h). */
 
     struct agent_txn ovs_txn;
@@ -183,6 +188,10 @@ void agent_reconcile_flows(struct agent *, const struct odb_replica *vtep,
 void agent_check_underlay(struct agent *);
 void agent_reconcile_tunnels(struct agent *, const struct odb_replica *vtep,
                              const struct odb_replica *ovs);
+
+/* agent-snapshot.c. */
+void agent_snapshot_save(struct agent *);
+void agent_snapshot_restore(struct agent *);
 
 /* agent-stats.c. */
 void agent_stats_start(struct agent *);

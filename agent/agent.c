@@ -70,21 +70,28 @@ agent_current(struct odb_client *db)
 static void
 agent_update_scope(struct agent *agent)
 {
+    bool ovs_active = odb_client_is_active(agent->ovs_db);
     const char *name, *tunnel_ip;
 
-    translate_identity(agent->translate,
-                       odb_client_is_active(agent->ovs_db), &name,
-                       &tunnel_ip);
+    /* Until Open_vSwitch is read, a snapshot's identity stands. */
+    agent->scope_restored &= !ovs_active;
+    translate_identity(agent->translate, ovs_active, &name, &tunnel_ip);
+    if (agent->scope_restored) {
+        name = agent->scope_name;
+        tunnel_ip = agent->scope_tunnel_ip;
+    }
     if (!agent->scope_changed
         && iovp_nullable_streq(name, agent->scope_name)
         && iovp_nullable_streq(tunnel_ip, agent->scope_tunnel_ip)) {
         return;
     }
     agent->scope_changed = false;
-    free(agent->scope_name);
-    agent->scope_name = name ? iovp_xstrdup(name) : NULL;
-    free(agent->scope_tunnel_ip);
-    agent->scope_tunnel_ip = tunnel_ip ? iovp_xstrdup(tunnel_ip) : NULL;
+    if (!agent->scope_restored) {
+        free(agent->scope_name);
+        agent->scope_name = iovp_nullable_xstrdup(name);
+        free(agent->scope_tunnel_ip);
+        agent->scope_tunnel_ip = iovp_nullable_xstrdup(tunnel_ip);
+    }
 
     json_t *conds = vtep_scope_conditions(agent->vtep_idl, name, tunnel_ip,
                                           agent->scope_digests);
@@ -359,8 +366,8 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
     ovs_list_init(&agent->captures);
     agent->bridge = iovp_xstrdup(options->bridge ? options->bridge
                                  : "br-int");
-    agent->datapath_type = (options->datapath_type
-                            ? iovp_xstrdup(options->datapath_type) : NULL);
+    agent->datapath_type = iovp_nullable_xstrdup(options->datapath_type);
+    agent->snapshot = iovp_nullable_xstrdup(options->snapshot);
     agent->port_grace = options->port_grace;
     agent->ovs_txn = (struct agent_txn) {
         .agent = agent, .what = "Open_vSwitch transaction",
@@ -435,9 +442,6 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
         error = -EINVAL;
         goto error;
     }
-    /* The first monitor asks for this switch's rows only. */
-    agent->scope_changed = true;
-    agent_update_scope(agent);
 
     struct bclient_options ofp_options = {
         .min_backoff = options->min_backoff,
@@ -484,6 +488,12 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
     uv_timer_start(&agent->underlay, agent_underlay_timer,
                    AGENT_UNDERLAY_INTERVAL, AGENT_UNDERLAY_INTERVAL);
     agent_stats_start(agent);
+
+    /* The first monitor asks for this switch's rows only: those of the
+     * snapshot, if there is one, and the changes since it. */
+    agent_snapshot_restore(agent);
+    agent->scope_changed = true;
+    agent_update_scope(agent);
 
     uv_signal_init(loop, &agent->sigterm);
     uv_signal_init(loop, &agent->sigint);
@@ -544,6 +554,7 @@ agent_shutdown(struct agent *agent)
     }
     agent->exiting = true;
     VLOG_INFO("shutting down");
+    agent_snapshot_save(agent);
     agent_capture_close(agent);
     agent_close(agent);
     uv_close((uv_handle_t *) &agent->run, NULL);
@@ -573,6 +584,7 @@ agent_destroy(struct agent *agent)
         tls_context_destroy(agent->tls);
         free(agent->bridge);
         free(agent->datapath_type);
+        free(agent->snapshot);
         free(agent->underlay_fault);
         free(agent->scope_name);
         free(agent->scope_tunnel_ip);

@@ -42,6 +42,8 @@ struct agent_options {
     size_t max_message;         /* Largest OVSDB message taken, bytes. */
     const char *bridge;         /* The integration bridge's name. */
     const char *datapath_type;  /* For a bridge iovpd creates, or NULL. */
+    const char *snapshot;       /* Where the hardware_vtep replica is saved
+                                 * at exit and read at start, or NULL. */
     const char *switch_name;    /* NULL: from Open_vSwitch, or hostname. */
     const char *tunnel_ip;      /* NULL: from Open_vSwitch, or none. */
     long long int port_grace;   /* Seconds an unbound port of iovpd's

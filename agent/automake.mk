@@ -10,6 +10,7 @@ agent_libagent_a_SOURCES = \
 	agent/agent-northbound.c \
 	agent/agent-private.h \
 	agent/agent-reconcile.c \
+	agent/agent-snapshot.c \
 	agent/agent-stats.c \
 	agent/agent.c \
 	agent/agent.h \

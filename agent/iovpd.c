@@ -328,6 +328,10 @@ main(int argc, char *argv[])
                                            options.rundir,
                                            (long int) getpid()));
     char *version = iovp_xasprintf("iovpd (iovp) %s", PACKAGE_VERSION);
+    const char *bridge = options.bridge ? options.bridge : "br-int";
+    char *snapshot = (strchr(bridge, '/') ? NULL
+                      : iovp_xasprintf("%s/iovpd.%s.snapshot",
+                                       options.rundir, bridge));
     struct agent_options agent_options = {
         .control_path = control_path,
         .version = version,
@@ -341,6 +345,7 @@ main(int argc, char *argv[])
         .max_message = options.max_message,
         .bridge = options.bridge,
         .datapath_type = options.datapath_type,
+        .snapshot = snapshot,
         .switch_name = options.switch_name,
         .tunnel_ip = options.tunnel_ip,
         .port_grace = options.port_grace,
@@ -388,6 +393,7 @@ main(int argc, char *argv[])
 
     daemon_destroy(&daemon);
     free(control_path);
+    free(snapshot);
     free(version);
     free(options.pidfile);
     free(options.log_file);

@@ -139,7 +139,7 @@ class Sandbox:
     def stop_iovpd(self):
         pid = self.pid('iovpd')
         self.ctl('iovpd').call('exit')
-        for _ in range(200):
+        for _ in range(1000):
             if not os.path.exists('/proc/%d' % pid) or open(
                     '/proc/%d/stat' % pid).read().split()[2] == 'Z':
                 return

@@ -78,6 +78,13 @@ iovp_xstrdup(const char *s)
     return memcpy(iovp_xmalloc(n), s, n);
 }
 
+/* Returns a malloc()'d copy of 's', or NULL if 's' is NULL. */
+char *
+iovp_nullable_xstrdup(const char *s)
+{
+    return s ? iovp_xstrdup(s) : NULL;
+}
+
 /* Returns the 64-bit FNV-1a hash of 's': a value that depends on nothing
  * but 's', for identifiers that must come out the same in every run. */
 uint64_t

@@ -39,6 +39,7 @@ void *iovp_xmalloc(size_t);
 void *iovp_xzalloc(size_t);
 void *iovp_xrealloc(void *, size_t);
 char *iovp_xstrdup(const char *);
+char *iovp_nullable_xstrdup(const char *);
 void *iovp_xmemdup(const void *, size_t);
 void iovp_trim_heap(void);
 char *iovp_xasprintf(const char *format, ...) OVS_PRINTF_FORMAT(1, 2);

@@ -213,6 +213,30 @@ odb_client_conditions(const struct odb_client *c)
     return odb_session_conditions(c->session);
 }
 
+/* Returns a new reference to what a later process needs to resume the
+ * monitor where 'c' is (see odb_session_save()), or NULL. */
+json_t *
+odb_client_save(const struct odb_client *c)
+{
+    return odb_session_save(c->session);
+}
+
+/* Gives 'c', which has not connected yet, the replica that 'saved' holds
+ * (see odb_session_restore()), and tells the consumer of its rows at once,
+ * though the replica is not active until the server confirmed or replaced
+ * it.  Returns NULL, or a malloc()'d error and 'c' unchanged. */
+char *
+odb_client_restore(struct odb_client *c, const json_t *saved)
+{
+    char *error = odb_session_restore(c->session, saved);
+
+    if (!error) {
+        c->n_changes += odb_session_replica(c->session)->n_changes;
+        c->changed(c, c->aux);
+    }
+    return error;
+}
+
 /* Returns the replica, or NULL before the first schema arrived. */
 struct odb_replica *
 odb_client_replica(const struct odb_client *c)

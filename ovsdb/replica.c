@@ -712,10 +712,12 @@ odb_replica_clear_changes(struct odb_replica *r)
     }
 }
 
-/* Returns a new reference to the content of 'r' as {TABLE: {UUID: {COLUMN:
- * VALUE}}}, for inspection and tests. */
-json_t *
-odb_replica_to_json(const struct odb_replica *r)
+/* Returns a new reference to the content of 'r' as {TABLE: {UUID: ROW}},
+ * where ROW is {COLUMN: VALUE} or, if 'initial', {"initial": {COLUMN:
+ * VALUE}} with only the columns whose values are not their defaults (as a
+ * server sends them). */
+static json_t *
+odb_replica_rows_to_json(const struct odb_replica *r, bool initial)
 {
     json_t *json = json_object();
 
@@ -728,12 +730,37 @@ odb_replica_to_json(const struct odb_replica *r)
             json_t **values = odb_row_values(r, i, row);
             json_t *columns = json_object();
             for (size_t j = 0; j < t->n_columns; j++) {
-                json_object_set_new(columns, t->columns[j]->name, values[j]);
+                if (initial && json_equal(values[j], t->defaults[j])) {
+                    json_decref(values[j]);
+                } else {
+                    json_object_set_new(columns, t->columns[j]->name,
+                                        values[j]);
+                }
             }
             free(values);
-            json_object_set_new(rows, row->uuid, columns);
+            json_object_set_new(rows, row->uuid,
+                                (initial
+                                 ? json_pack("{s:o}", "initial", columns)
+                                 : columns));
         }
         json_object_set_new(json, t->schema->name, rows);
     }
     return json;
+}
+
+/* Returns a new reference to the content of 'r' as {TABLE: {UUID: {COLUMN:
+ * VALUE}}}, for inspection and tests. */
+json_t *
+odb_replica_to_json(const struct odb_replica *r)
+{
+    return odb_replica_rows_to_json(r, false);
+}
+
+/* Returns a new reference to the content of 'r' as a server sends it in
+ * reply to a monitor_cond ("update2" rows, each "initial"), which
+ * odb_replica_apply_full() takes with version 2. */
+json_t *
+odb_replica_to_updates(const struct odb_replica *r)
+{
+    return odb_replica_rows_to_json(r, true);
 }

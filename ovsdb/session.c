@@ -19,6 +19,7 @@
 #include "ovsdb/session.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -966,6 +967,132 @@ odb_session_conditions_pending(const struct odb_session *s)
         }
     }
     return s->conditions_unsent;
+}
+
+/* Returns a new reference to what a session in a later process needs to
+ * resume the monitor where 's' is, with monitor_cond_since: the schema, the
+ * tables and columns monitored, the last transaction's id, a digest of each
+ * table's condition as the server holds it, and the rows, as {"database":
+ * NAME, "schema": SCHEMA, "monitor": REQUESTS, "last_id": UUID,
+ * "conditions": {TABLE: DIGEST}, "rows": UPDATES}.
+ * Returns NULL when 's' could not resume from where it is: not active, a
+ * change of conditions on its way, or a server that gives no transaction
+ * ids (only a clustered database does). */
+json_t *
+odb_session_save(const struct odb_session *s)
+{
+    const char *last_id = s->replica ? s->replica->last_id : NULL;
+
+    if (!odb_session_is_active(s) || odb_session_conditions_pending(s)
+        || !last_id || !strcmp(last_id, ODB_ZERO_UUID)) {
+        return NULL;
+    }
+
+    json_t *digests = json_object();
+    for (size_t i = 0; i < s->n_tables; i++) {
+        if (s->digests[i]) {
+            char hex[17];
+
+            snprintf(hex, sizeof hex, "%016"PRIx64, s->digests[i]);
+            json_object_set_new(digests, s->tables[i].table,
+                                json_string(hex));
+        }
+    }
+    return json_pack("{s:s, s:O, s:o, s:s, s:o, s:o}",
+                     "database", s->database,
+                     "schema", s->schema_json,
+                     "monitor", odb_replica_monitor_requests(s->replica),
+                     "last_id", last_id,
+                     "conditions", digests,
+                     "rows", odb_replica_to_updates(s->replica));
+}
+
+/* Makes 's', which must never have connected, hold what odb_session_save()
+ * returned in another process, 'saved': the replica then has the saved
+ * rows, and the first monitor asks the server only for the changes since
+ * the saved transaction, if the owner's conditions are still the saved
+ * ones and the schema the server gives is the saved one.  The server
+ * replies with a complete copy if it no longer has that transaction (or
+ * never had it: a database that is not clustered), and the saved rows are
+ * then replaced.  Until the monitor's reply, the replica is not active.
+ * Returns NULL, or a malloc()'d error and 's' unchanged. */
+char *
+odb_session_restore(struct odb_session *s, const json_t *saved)
+{
+    const char *database, *last_id;
+    json_t *schema_json, *monitor, *digests, *rows;
+
+    if (s->replica || s->state != ODB_SESSION_DISCONNECTED) {
+        return iovp_xasprintf("%s: the session already has a replica",
+                              s->database);
+    }
+    if (json_unpack((json_t *) saved, "{s:s, s:o, s:o, s:s, s:o, s:o}",
+                    "database", &database, "schema", &schema_json,
+                    "monitor", &monitor, "last_id", &last_id,
+                    "conditions", &digests, "rows", &rows)
+        || !json_is_object(digests)) {
+        return iovp_xasprintf("not a saved OVSDB session");
+    }
+    if (strcmp(database, s->database)) {
+        return iovp_xasprintf("saved from database %s, not %s",
+                              database, s->database);
+    }
+
+    uint64_t *saved_digests = iovp_xzalloc(MAX(1, s->n_tables)
+                                           * sizeof *saved_digests);
+    const char *table;
+    json_t *digest;
+    json_object_foreach (digests, table, digest) {
+        size_t i = odb_session_find_table(s, table);
+        const char *hex = json_string_value(digest);
+        char *end;
+
+        if (i == SIZE_MAX || !hex || !hex[0]
+            || (saved_digests[i] = strtoull(hex, &end, 16), *end)) {
+            free(saved_digests);
+            return iovp_xasprintf("saved condition of %s is not valid",
+                                  table);
+        }
+    }
+
+    struct odb_schema *schema;
+    char *error = odb_schema_from_json(schema_json, &schema);
+    if (!error && strcmp(schema->name, s->database)) {
+        error = iovp_xasprintf("saved schema is of %s, not %s",
+                               schema->name, s->database);
+        odb_schema_destroy(schema);
+    }
+    struct odb_replica *replica = NULL;
+    if (!error) {
+        error = odb_replica_create(schema, s->tables, s->n_tables, s->store,
+                                   &replica);
+    }
+    if (!error) {
+        /* A resumed monitor sends nothing of the columns that the saved
+         * rows lack: a process that monitors others cannot resume. */
+        json_t *requests = odb_replica_monitor_requests(replica);
+        if (!json_equal(requests, monitor)) {
+            error = iovp_xasprintf("saved with other monitored columns");
+        }
+        json_decref(requests);
+    }
+    if (!error) {
+        error = odb_replica_apply_full(replica, rows, 2);
+    }
+    if (error) {
+        odb_replica_destroy(replica);
+        free(saved_digests);
+        return error;
+    }
+
+    odb_replica_set_last_id(replica, last_id);
+    s->replica = replica;
+    s->schema_json = json_incref(schema_json);
+    s->have_copy = true;
+    free(s->digests);
+    s->digests = saved_digests;
+    s->conditions_unsent = false;
+    return NULL;
 }
 
 /* Returns a malloc()'d reason to reconnect that is no fault of the server's

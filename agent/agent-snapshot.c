@@ -1,0 +1,135 @@
+/*
+ * Copyright (c) 2026 The iovp authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+/* The hardware_vtep replica that iovpd saves when it exits, and starts
+ * from the next time: a restart then asks the database only for what
+ * changed meanwhile (monitor_cond_since from the saved transaction), and
+ * the database sends a complete copy instead when it cannot tell (it is
+ * not clustered, or no longer has that transaction in its history).  The
+ * saved rows are never translated before the database has confirmed or
+ * replaced them: until its monitor's reply, the replica is not current
+ * (agent_current()). */
+
+#include <config.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openvswitch/vlog.h>
+
+#include "agent/agent-private.h"
+#include "lib/util.h"
+#include "ovsdb/client.h"
+#include "ovsdb/replica.h"
+
+VLOG_DEFINE_THIS_MODULE(agent_snapshot);
+
+/* Saves the hardware_vtep replica in the agent's snapshot file, or removes
+ * the file when the replica could not be resumed from (see
+ * odb_session_save()): an older snapshot would only cost its reading. */
+void
+agent_snapshot_save(struct agent *agent)
+{
+    if (!agent->snapshot || !agent->vtep_db) {
+        return;
+    }
+
+    uint64_t start = uv_hrtime();
+    json_t *vtep = odb_client_save(agent->vtep_db);
+    if (!vtep) {
+        if (unlink(agent->snapshot) && errno != ENOENT) {
+            VLOG_WARN("%s: cannot remove (%s)", agent->snapshot,
+                      strerror(errno));
+        }
+        return;
+    }
+
+    /* The identity that the conditions were made for, which the next
+     * process takes until it has read Open_vSwitch. */
+    json_t *snapshot = json_pack("{s:s?, s:s?, s:o}",
+                                 "switch_name", agent->scope_name,
+                                 "tunnel_ip", agent->scope_tunnel_ip,
+                                 "hardware_vtep", vtep);
+    char *tmp = iovp_xasprintf("%s.tmp", agent->snapshot);
+    if (json_dump_file(snapshot, tmp, JSON_COMPACT)
+        || rename(tmp, agent->snapshot)) {
+        VLOG_WARN("%s: cannot write (%s)", agent->snapshot,
+                  strerror(errno));
+        unlink(tmp);
+    } else {
+        VLOG_INFO("%s: saved %zu rows of hardware_vtep in %.0f ms",
+                  agent->snapshot,
+                  odb_replica_n_rows(odb_client_replica(agent->vtep_db)),
+                  (uv_hrtime() - start) / 1e6);
+    }
+    free(tmp);
+    json_decref(snapshot);
+}
+
+/* Gives the hardware_vtep client the replica that the agent's snapshot
+ * file holds, if there is one and it is valid; otherwise, says why and
+ * starts without it. */
+void
+agent_snapshot_restore(struct agent *agent)
+{
+    struct stat st;
+
+    if (!agent->snapshot
+        || (stat(agent->snapshot, &st) && errno == ENOENT)) {
+        return;
+    }
+
+    uint64_t start = uv_hrtime();
+    json_error_t jerror;
+    json_t *snapshot = json_load_file(agent->snapshot, 0, &jerror);
+    json_t *name = NULL, *tunnel_ip = NULL, *vtep = NULL;
+    char *error;
+    if (!snapshot) {
+        error = iovp_xasprintf("%s (line %d)", jerror.text, jerror.line);
+    } else if (json_unpack(snapshot, "{s:o, s:o, s:o}",
+                           "switch_name", &name, "tunnel_ip", &tunnel_ip,
+                           "hardware_vtep", &vtep)
+               || !(json_is_string(name) || json_is_null(name))
+               || !(json_is_string(tunnel_ip) || json_is_null(tunnel_ip))) {
+        error = iovp_xasprintf("not an iovpd snapshot");
+    } else {
+        error = odb_client_restore(agent->vtep_db, vtep);
+    }
+    if (error) {
+        VLOG_WARN("%s: %s; the database will send every row",
+                  agent->snapshot, error);
+        free(error);
+    } else {
+        free(agent->scope_name);
+        agent->scope_name = iovp_nullable_xstrdup(json_string_value(name));
+        free(agent->scope_tunnel_ip);
+        agent->scope_tunnel_ip = iovp_nullable_xstrdup(
+            json_string_value(tunnel_ip));
+        agent->scope_restored = true;
+        VLOG_INFO("%s: read %zu rows of hardware_vtep in %.0f ms; asking "
+                  "the database for what changed since", agent->snapshot,
+                  odb_replica_n_rows(odb_client_replica(agent->vtep_db)),
+                  (uv_hrtime() - start) / 1e6);
+    }
+    json_decref(snapshot);
+
+    /* The parsed snapshot was as large as the replica: give its memory
+     * back. */
+    iovp_trim_heap();
+}
