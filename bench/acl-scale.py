@@ -353,6 +353,10 @@ def main():
         cluster_sock = os.path.join(box.tmp, 'cluster.sock')
         lags = []
         for what in ('standalone', 'cluster', 'snapshot'):
+            # iovpd saves a snapshot only with every row that its
+            # conditions select in.
+            wait(lambda: iovpd.call('ovsdb/status')['hardware_vtep']
+                 ['settled'], 60, 'iovpd\'s hardware_vtep rows')
             iovpd.close()
             box.stop_iovpd()
             if what == 'cluster':
