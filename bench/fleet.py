@@ -17,6 +17,10 @@ ovs-vswitchd.  For each N (default 10,30,100; 3,10 with --smoke) it prints:
     latency p99 under 100 ms at N = 300);
   - the cluster leader's CPU time over the sync and its resident memory,
     per host;
+  - one host's iovpd restarted: the time until it is in sync again, and
+    whether it resumed from the replica it saved as it exited (its
+    snapshot) with monitor_cond_since, and the bytes it received (goal:
+    resumed, no complete copy);
   - the leader killed under that load: the time until every iovpd is back
     in step on another member, and how (goal: every one resumed with
     monitor_cond_since, no complete copy, within 5 s).
@@ -142,6 +146,10 @@ class Host:
         self.i = i
         self.dir = os.path.join(box.tmp, 'h%d' % i)
         os.mkdir(self.dir)
+        self.start(box, cluster)
+
+    def start(self, box, cluster):
+        i = self.i
         box.ns_run(os.path.join(box.builddir, 'agent', 'iovpd'),
                    '--detach', '--no-chdir',
                    '--pidfile=' + os.path.join(self.dir, 'iovpd.pid'),
@@ -166,14 +174,20 @@ class Host:
         return self.ctl.call('ovsdb/status')['hardware_vtep']
 
     def stop(self):
+        """Asks the iovpd to exit.  Returns its pid, or None."""
+        try:
+            pid = self.pid()
+        except (OSError, ValueError):
+            return None
         try:
             self.ctl.call('exit')
         except (OSError, RuntimeError, ValueError, AttributeError):
             # Its control socket is not answering: by its pid.
             try:
-                os.kill(self.pid(), signal.SIGTERM)
+                os.kill(pid, signal.SIGTERM)
             except (OSError, ValueError):
                 pass
+        return pid
 
 
 def entry_row(host, i, port=0):
@@ -335,6 +349,33 @@ def run(builddir, n_hosts, n_ports, n_entries, n_changes):
               '%.1f MB resident (%.2f MB a host)'
               % (leader_cpu * 1000, leader_cpu * 1000 / n_hosts, leader_rss,
                  leader_rss / n_hosts))
+
+        # Host 0's iovpd restarted: it starts from the replica it saved
+        # as it exited, and the cluster sends only what changed since.
+        before = hosts[0].vtep()
+        wait(lambda: hosts[0].vtep()['settled'], 30, 'host 0 settled')
+        pid = hosts[0].stop()
+        wait(lambda: not os.path.exists('/proc/%d' % pid) or open(
+            '/proc/%d/stat' % pid).read().split()[2] == 'Z', 30,
+             'host 0\'s iovpd to exit')
+        t0 = time.monotonic()
+        hosts[0].start(box, cluster)
+        hosts[0].connect()
+
+        def restarted():
+            f = hosts[0].ctl.call('ofp/status')['flows']
+            return (f['state'] == 'ready' and f['puts'] >= 1
+                    and hosts[0].vtep()['settled'] and f)
+        f = wait(restarted, 60, 'host 0 restarted')
+        restart_time = time.monotonic() - t0
+        st = hosts[0].vtep()
+        print('  host 0\'s iovpd restarted: in sync after %.2f s, %d '
+              'flow_mods; %d resumed from its snapshot, %d complete copies, '
+              '%d bytes received (it received %d to get in sync at first; '
+              'goal: resumed, no copy)'
+              % (restart_time, f['flow_mods'], st['resumed'],
+                 st['full_copies'], st['bytes_received'],
+                 before['bytes_received']))
 
         # The leader killed: the iovpds on it move to another member (an
         # iovpd reads from any member; those on the others stay).
