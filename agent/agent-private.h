@@ -87,8 +87,9 @@ struct agent {
     char *scope_name;
     char *scope_tunnel_ip;
     bool scope_changed;
-    bool scope_restored;        /* The identity is the snapshot's, until
-                                 * Open_vSwitch is read. */
+    bool scope_restored;        /* The snapshot's identity gives what the
+                                 * options do not, until Open_vSwitch is
+                                 * read. */
     json_t *scope_digests;
     uv_signal_t sigterm;
     uv_signal_t sigint;

@@ -73,12 +73,13 @@ agent_update_scope(struct agent *agent)
     bool ovs_active = odb_client_is_active(agent->ovs_db);
     const char *name, *tunnel_ip;
 
-    /* Until Open_vSwitch is read, a snapshot's identity stands. */
+    /* Until Open_vSwitch is read, a snapshot's identity gives what the
+     * options do not. */
     agent->scope_restored &= !ovs_active;
     translate_identity(agent->translate, ovs_active, &name, &tunnel_ip);
     if (agent->scope_restored) {
-        name = agent->scope_name;
-        tunnel_ip = agent->scope_tunnel_ip;
+        name = name ? name : agent->scope_name;
+        tunnel_ip = tunnel_ip ? tunnel_ip : agent->scope_tunnel_ip;
     }
     if (!agent->scope_changed
         && iovp_nullable_streq(name, agent->scope_name)
@@ -86,14 +87,15 @@ agent_update_scope(struct agent *agent)
         return;
     }
     agent->scope_changed = false;
-    if (!agent->scope_restored) {
-        free(agent->scope_name);
-        agent->scope_name = iovp_nullable_xstrdup(name);
-        free(agent->scope_tunnel_ip);
-        agent->scope_tunnel_ip = iovp_nullable_xstrdup(tunnel_ip);
-    }
+    char *new_name = iovp_nullable_xstrdup(name);
+    char *new_tunnel_ip = iovp_nullable_xstrdup(tunnel_ip);
+    free(agent->scope_name);
+    agent->scope_name = new_name;
+    free(agent->scope_tunnel_ip);
+    agent->scope_tunnel_ip = new_tunnel_ip;
 
-    json_t *conds = vtep_scope_conditions(agent->vtep_idl, name, tunnel_ip,
+    json_t *conds = vtep_scope_conditions(agent->vtep_idl, agent->scope_name,
+                                          agent->scope_tunnel_ip,
                                           agent->scope_digests);
     const char *table;
     json_t *where;
