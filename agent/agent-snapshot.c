@@ -26,6 +26,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -39,6 +40,28 @@
 #include "ovsdb/replica.h"
 
 VLOG_DEFINE_THIS_MODULE(agent_snapshot);
+
+/* Writes 'snapshot' to a new file 'name' that only its owner can read:
+ * it holds the switch's whole policy.  Returns 0 or an errno value. */
+static int
+snapshot_write(const char *name, const json_t *snapshot)
+{
+    int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return errno;
+    }
+
+    /* A file left by a process that died while writing keeps its mode. */
+    int error = 0;
+    errno = 0;
+    if (fchmod(fd, 0600) || json_dumpfd(snapshot, fd, JSON_COMPACT)) {
+        error = errno ? errno : EIO;
+    }
+    if (close(fd) && !error) {
+        error = errno;
+    }
+    return error;
+}
 
 /* Saves the hardware_vtep replica in the agent's snapshot file, or removes
  * the file when the replica could not be resumed from (see
@@ -60,17 +83,20 @@ agent_snapshot_save(struct agent *agent)
         return;
     }
 
-    /* The identity that the conditions were made for, which the next
-     * process takes until it has read Open_vSwitch. */
+    /* The identity that the conditions were made for: the next process
+     * takes what its options do not give from it, until it has read
+     * Open_vSwitch, so that its first conditions are the saved ones. */
     json_t *snapshot = json_pack("{s:s?, s:s?, s:o}",
                                  "switch_name", agent->scope_name,
                                  "tunnel_ip", agent->scope_tunnel_ip,
                                  "hardware_vtep", vtep);
     char *tmp = iovp_xasprintf("%s.tmp", agent->snapshot);
-    if (json_dump_file(snapshot, tmp, JSON_COMPACT)
-        || rename(tmp, agent->snapshot)) {
-        VLOG_WARN("%s: cannot write (%s)", agent->snapshot,
-                  strerror(errno));
+    int error = snapshot_write(tmp, snapshot);
+    if (!error && rename(tmp, agent->snapshot)) {
+        error = errno;
+    }
+    if (error) {
+        VLOG_WARN("%s: cannot write (%s)", agent->snapshot, strerror(error));
         unlink(tmp);
     } else {
         VLOG_INFO("%s: saved %zu rows of hardware_vtep in %.0f ms",
