@@ -144,6 +144,7 @@ class Sandbox:
                     '/proc/%d/stat' % pid).read().split()[2] == 'Z':
                 return
             time.sleep(0.01)
+        raise RuntimeError('iovpd did not exit within 10 s of "exit"')
 
     def stop(self):
         for daemon in ('iovpd', 'ovs-vswitchd', 'ovsdb-server'):
@@ -154,7 +155,10 @@ class Sandbox:
                 pass
         time.sleep(0.3)
         subprocess.run(['ip', 'netns', 'del', self.ns], stderr=subprocess.DEVNULL)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if os.environ.get('IOVP_BENCH_KEEP'):
+            print('sandbox kept in %s' % self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def vm_ns(box, name):
