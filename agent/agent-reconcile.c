@@ -265,7 +265,12 @@ agent_report_faults(struct agent *agent, const char *name)
  * Before both databases' monitors have delivered their contents and
  * ofctrl has read what the switch holds (an ACL with no valid version is
  * recovered from it), the switch keeps what it has, and the changes
- * wait. */
+ * wait.
+ *
+ * The rows of a snapshot (agent/agent-snapshot.c) are translated while
+ * the database confirms them, so that their flows are ready when its reply
+ * comes; until then nothing goes to the switch, nothing enters the NIC
+ * (translation only takes rules out of it) and no fault is reported. */
 void
 agent_reconcile_flows(struct agent *agent, const struct odb_replica *vtep,
                       const struct odb_replica *ovs)
@@ -274,7 +279,8 @@ agent_reconcile_flows(struct agent *agent, const struct odb_replica *vtep,
 
     translate_identity(agent->translate, ovs != NULL, &name,
                        &tunnel_ip);
-    if (!vtep || !ovs || !name || !ofctrl_has_installed(agent->ofctrl)) {
+    if (!(vtep || agent->vtep_unconfirmed) || !ovs || !name
+        || !ofctrl_has_installed(agent->ofctrl)) {
         return;
     }
 
@@ -285,6 +291,9 @@ agent_reconcile_flows(struct agent *agent, const struct odb_replica *vtep,
         agent->acl_faults_pending = true;
     }
     translate_clear(agent->translate);
+    if (!vtep) {
+        return;
+    }
 
     agent_put_flows(agent, ovs);
     agent_report_faults(agent, name);

@@ -94,9 +94,15 @@ agent_update_scope(struct agent *agent)
     free(agent->scope_tunnel_ip);
     agent->scope_tunnel_ip = new_tunnel_ip;
 
+    /* Made against no digest, the conditions are complete: the next
+     * monitor request takes them as they are. */
+    bool complete = !json_object_size(agent->scope_digests);
     json_t *conds = vtep_scope_conditions(agent->vtep_idl, agent->scope_name,
                                           agent->scope_tunnel_ip,
                                           agent->scope_digests);
+    json_decref(agent->scope_conds);
+    agent->scope_conds = complete ? json_incref(conds) : NULL;
+
     const char *table;
     json_t *where;
     json_object_foreach (conds, table, where) {
@@ -178,6 +184,7 @@ agent_run(struct agent *agent)
 
     struct odb_replica *ovs = agent_current(agent->ovs_db);
     struct odb_replica *vtep = agent_current(agent->vtep_db);
+    agent->vtep_unconfirmed &= !vtep;
 
     agent_flows_read(agent);
     agent_reconcile_databases(agent, vtep, ovs);
@@ -231,9 +238,12 @@ static json_t *
 agent_vtep_conditions(void *agent_)
 {
     struct agent *agent = agent_;
+    json_t *conds = agent->scope_conds;
 
-    return vtep_scope_conditions(agent->vtep_idl, agent->scope_name,
-                                 agent->scope_tunnel_ip, NULL);
+    agent->scope_conds = NULL;
+    return (conds ? conds
+            : vtep_scope_conditions(agent->vtep_idl, agent->scope_name,
+                                    agent->scope_tunnel_ip, NULL));
 }
 
 static char *
@@ -591,6 +601,7 @@ agent_destroy(struct agent *agent)
         free(agent->scope_name);
         free(agent->scope_tunnel_ip);
         json_decref(agent->scope_digests);
+        json_decref(agent->scope_conds);
         free(agent);
     }
 }
