@@ -69,7 +69,9 @@ snapshot_write(const char *name, const json_t *snapshot)
 
 /* Saves the hardware_vtep replica in the agent's snapshot file, or removes
  * the file when the replica could not be resumed from (see
- * odb_session_save()): an older snapshot would only cost its reading. */
+ * odb_session_save()): an older snapshot would only cost its reading.  A
+ * replica that the database never confirmed leaves the file as it is: the
+ * next process resumes from it as this one would have. */
 void
 agent_snapshot_save(struct agent *agent)
 {
@@ -80,7 +82,10 @@ agent_snapshot_save(struct agent *agent)
     uint64_t start = uv_hrtime();
     json_t *vtep = odb_client_save(agent->vtep_db);
     if (!vtep) {
-        if (unlink(agent->snapshot) && errno != ENOENT) {
+        if (agent->vtep_unconfirmed) {
+            VLOG_INFO("%s: kept, as the database has not answered",
+                      agent->snapshot);
+        } else if (unlink(agent->snapshot) && errno != ENOENT) {
             VLOG_WARN("%s: cannot remove (%s)", agent->snapshot,
                       strerror(errno));
         }
