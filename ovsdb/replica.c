@@ -712,12 +712,10 @@ odb_replica_clear_changes(struct odb_replica *r)
     }
 }
 
-/* Returns a new reference to the content of 'r' as {TABLE: {UUID: ROW}},
- * where ROW is {COLUMN: VALUE} or, if 'initial', {"initial": {COLUMN:
- * VALUE}} with only the columns whose values are not their defaults (as a
- * server sends them). */
-static json_t *
-odb_replica_rows_to_json(const struct odb_replica *r, bool initial)
+/* Returns a new reference to the content of 'r' as {TABLE: {UUID: {COLUMN:
+ * VALUE}}}, for inspection and tests. */
+json_t *
+odb_replica_to_json(const struct odb_replica *r)
 {
     json_t *json = json_object();
 
@@ -730,37 +728,210 @@ odb_replica_rows_to_json(const struct odb_replica *r, bool initial)
             json_t **values = odb_row_values(r, i, row);
             json_t *columns = json_object();
             for (size_t j = 0; j < t->n_columns; j++) {
-                if (initial && json_equal(values[j], t->defaults[j])) {
-                    json_decref(values[j]);
-                } else {
-                    json_object_set_new(columns, t->columns[j]->name,
-                                        values[j]);
-                }
+                json_object_set_new(columns, t->columns[j]->name, values[j]);
             }
             free(values);
-            json_object_set_new(rows, row->uuid,
-                                (initial
-                                 ? json_pack("{s:o}", "initial", columns)
-                                 : columns));
+            json_object_set_new(rows, row->uuid, columns);
         }
         json_object_set_new(json, t->schema->name, rows);
     }
     return json;
 }
 
-/* Returns a new reference to the content of 'r' as {TABLE: {UUID: {COLUMN:
- * VALUE}}}, for inspection and tests. */
+/* Returns a new reference to the rows of 'r' in the compact form that
+ * odb_replica_load() takes: {TABLE: {"columns": [COLUMN...], "rows":
+ * [[UUID, INDEX, VALUE, INDEX, VALUE...]...]}}, each VALUE with the INDEX
+ * of its column in "columns", for the values that are not their column's
+ * default.  (Rows as arrays take half the time of update2's objects to
+ * parse: jansson makes a hash table of each object.) */
 json_t *
-odb_replica_to_json(const struct odb_replica *r)
+odb_replica_save(const struct odb_replica *r)
 {
-    return odb_replica_rows_to_json(r, false);
+    json_t *json = json_object();
+
+    for (size_t i = 0; i < r->n_tables; i++) {
+        const struct odb_replica_table *t = &r->tables[i];
+        json_t *columns = json_array();
+        json_t *rows = json_array();
+        const struct odb_row *row;
+
+        for (size_t j = 0; j < t->n_columns; j++) {
+            json_array_append_new(columns, json_string(t->columns[j]->name));
+        }
+        HMAP_FOR_EACH (row, node, &t->rows) {
+            json_t **values = odb_row_values(r, i, row);
+            json_t *saved = json_array();
+
+            json_array_append_new(saved, json_string(row->uuid));
+            for (size_t j = 0; j < t->n_columns; j++) {
+                if (json_equal(values[j], t->defaults[j])) {
+                    json_decref(values[j]);
+                } else {
+                    json_array_append_new(saved, json_integer(j));
+                    json_array_append_new(saved, values[j]);
+                }
+            }
+            free(values);
+            json_array_append_new(rows, saved);
+        }
+        json_object_set_new(json, t->schema->name,
+                            json_pack("{s:o, s:o}", "columns", columns,
+                                      "rows", rows));
+    }
+    return json;
 }
 
-/* Returns a new reference to the content of 'r' as a server sends it in
- * reply to a monitor_cond ("update2" rows, each "initial"), which
- * odb_replica_apply_full() takes with version 2. */
-json_t *
-odb_replica_to_updates(const struct odb_replica *r)
+/* Inserts into table number 'ti' of 'r' the saved row 'saved' (see
+ * odb_replica_save()), whose column indexes 'map' (with 'n_map' entries)
+ * translates into the table's. */
+static char *
+odb_replica_load_row(struct odb_replica *r, size_t ti, const int *map,
+                     size_t n_map, const json_t *saved)
 {
-    return odb_replica_rows_to_json(r, true);
+    struct odb_replica_table *t = &r->tables[ti];
+    const char *uuid = json_string_value(json_array_get(saved, 0));
+    size_t n = json_array_size(saved);
+
+    if (!uuid || !odb_uuid_is_valid(uuid) || !(n % 2)) {
+        return iovp_xasprintf("table %s: a saved row is not valid",
+                              t->schema->name);
+    }
+    uint32_t hash = odb_uuid_hash(uuid);
+    if (odb_row_find(t, uuid, hash)) {
+        return iovp_xasprintf("table %s row %s: saved twice",
+                              t->schema->name, uuid);
+    }
+
+    json_t **values = odb_values_clone(t->defaults, t->n_columns);
+    for (size_t k = 1; k < n; k += 2) {
+        const json_t *index = json_array_get(saved, k);
+        json_int_t c = json_is_integer(index) ? json_integer_value(index) : -1;
+        char *error;
+        json_t *new;
+
+        if (c < 0 || c >= n_map) {
+            error = iovp_xasprintf("column index is not valid");
+        } else {
+            error = odb_datum_from_json(&t->columns[map[c]]->type,
+                                        json_array_get(saved, k + 1), &new);
+        }
+        if (error) {
+            char *s = iovp_xasprintf("table %s row %s: %s", t->schema->name,
+                                     uuid, error);
+            free(error);
+            odb_values_free(values, t->n_columns);
+            return s;
+        }
+        json_decref(values[map[c]]);
+        values[map[c]] = new;
+    }
+
+    struct odb_row *row = iovp_xmalloc(sizeof *row
+                                       + t->n_kept * sizeof *row->values);
+    strcpy(row->uuid, uuid);
+    row->seen = r->generation;
+    for (size_t j = 0; j < t->n_columns; j++) {
+        if (t->slots[j] >= 0) {
+            row->values[t->slots[j]] = json_incref(values[j]);
+        }
+    }
+    hmap_insert(&t->rows, &row->node, hash);
+    odb_replica_add_change(r, ODB_CHANGE_INSERT, ti, uuid, NULL, values);
+    return NULL;
+}
+
+/* Inserts the rows of table 'name' that 'saved' holds (see
+ * odb_replica_save()) into 'r'. */
+static char *
+odb_replica_load_table(struct odb_replica *r, const char *name,
+                       const json_t *saved)
+{
+    size_t ti;
+
+    for (ti = 0; ti < r->n_tables; ti++) {
+        if (!strcmp(r->tables[ti].schema->name, name)) {
+            break;
+        }
+    }
+    if (ti >= r->n_tables) {
+        return iovp_xasprintf("table %s is not monitored", name);
+    }
+
+    const struct odb_replica_table *t = &r->tables[ti];
+    const json_t *columns = json_object_get(saved, "columns");
+    const json_t *rows = json_object_get(saved, "rows");
+    if (!json_is_array(columns) || !json_is_array(rows)) {
+        return iovp_xasprintf("table %s: saved rows are not valid", name);
+    }
+
+    size_t n_map = json_array_size(columns);
+    int *map = iovp_xmalloc(MAX(1, n_map) * sizeof *map);
+    char *error = NULL;
+    for (size_t k = 0; !error && k < n_map; k++) {
+        const char *column = json_string_value(json_array_get(columns, k));
+
+        map[k] = column ? odb_replica_column_index(t, column) : -1;
+        if (map[k] < 0) {
+            error = iovp_xasprintf("table %s: saved column %s is not "
+                                   "monitored", name,
+                                   column ? column : "(not a string)");
+        }
+    }
+
+    size_t i;
+    const json_t *row;
+    json_array_foreach (rows, i, row) {
+        if (error) {
+            break;
+        }
+        error = odb_replica_load_row(r, ti, map, n_map, row);
+    }
+    free(map);
+    return error;
+}
+
+/* Inserts into 'r', which must hold no row, the rows that
+ * odb_replica_save() returned, 'saved', all or nothing, and lists each
+ * as inserted.  Returns NULL, or a malloc()'d error with 'r' still
+ * empty. */
+char *
+odb_replica_load(struct odb_replica *r, const json_t *saved)
+{
+    size_t first = r->n_changes;
+    char *error = NULL;
+
+    if (odb_replica_n_rows(r)) {
+        return iovp_xasprintf("the replica already has rows");
+    } else if (!json_is_object(saved)) {
+        return iovp_xasprintf("saved rows are not an object");
+    }
+
+    const char *name;
+    json_t *table;
+    json_object_foreach ((json_t *) saved, name, table) {
+        error = odb_replica_load_table(r, name, table);
+        if (error) {
+            break;
+        }
+    }
+
+    if (error) {
+        for (size_t i = 0; i < r->n_tables; i++) {
+            struct odb_replica_table *t = &r->tables[i];
+            struct odb_row *row;
+
+            HMAP_FOR_EACH_POP (row, node, &t->rows) {
+                odb_row_destroy(row, t);
+            }
+        }
+        for (size_t i = first; i < r->n_changes; i++) {
+            struct odb_change *c = &r->changes[i];
+            json_decref(c->columns);
+            odb_values_free(c->values, r->tables[c->table].n_columns);
+        }
+        r->n_changes = first;
+        return error;
+    }
+    odb_replica_store_commit(r, first);
+    return NULL;
 }

@@ -169,6 +169,7 @@ void odb_replica_set_last_id(struct odb_replica *, const char *last_id);
 
 void odb_replica_clear_changes(struct odb_replica *);
 json_t *odb_replica_to_json(const struct odb_replica *);
-json_t *odb_replica_to_updates(const struct odb_replica *);
+json_t *odb_replica_save(const struct odb_replica *);
+char *odb_replica_load(struct odb_replica *, const json_t *saved);
 
 #endif /* ovsdb/replica.h */

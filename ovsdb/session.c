@@ -974,7 +974,8 @@ odb_session_conditions_pending(const struct odb_session *s)
  * tables and columns monitored, the last transaction's id, a digest of each
  * table's condition as the server holds it, and the rows, as {"database":
  * NAME, "schema": SCHEMA, "monitor": REQUESTS, "last_id": UUID,
- * "conditions": {TABLE: DIGEST}, "rows": UPDATES}.
+ * "conditions": {TABLE: DIGEST}, "rows": ROWS}, ROWS as odb_replica_save()
+ * gives them.
  * Returns NULL when 's' could not resume from where it is: not active, a
  * change of conditions on its way, or a server that gives no transaction
  * ids (only a clustered database does). */
@@ -1004,7 +1005,7 @@ odb_session_save(const struct odb_session *s)
                      "monitor", odb_replica_monitor_requests(s->replica),
                      "last_id", last_id,
                      "conditions", digests,
-                     "rows", odb_replica_to_updates(s->replica));
+                     "rows", odb_replica_save(s->replica));
 }
 
 /* Makes 's', which must never have connected, hold what odb_session_save()
@@ -1077,7 +1078,7 @@ odb_session_restore(struct odb_session *s, const json_t *saved)
         json_decref(requests);
     }
     if (!error) {
-        error = odb_replica_apply_full(replica, rows, 2);
+        error = odb_replica_load(replica, rows);
     }
     if (error) {
         odb_replica_destroy(replica);

@@ -446,6 +446,51 @@ test_hwvtep(const char *schema)
     COUNT_TRACKED(physical_port, idl, n);
     CHECK(n == 0);
 
+    /* Saved (as iovpd's snapshot holds a replica) and loaded into a new
+     * replica of another model: the same rows, all inserted.  A saved form
+     * that is not valid leaves the replica empty. */
+    json_t *saved = odb_replica_save(db.r);
+    struct odb_idl *idl3 = hwvtep_idl_create();
+    struct test_db db3 = test_db(schema, NULL, hwvtep_idl_monitor,
+                                 hwvtep_idl_n_monitor, idl3);
+    for (int i = 0; i < 4; i++) {
+        json_t *bad = json_deep_copy(saved);
+        json_t *entries = json_object_get(bad, "ACL_entry");
+        json_t *rows = json_object_get(entries, "rows");
+        json_t *row = json_array_get(rows, 0);
+
+        if (i == 0) {
+            json_array_append_new(rows, json_deep_copy(row));
+        } else if (i == 1) {
+            json_array_set_new(row, 1, json_integer(1000));
+        } else if (i == 2) {
+            json_array_set_new(json_object_get(entries, "columns"), 0,
+                               json_string("no_such_column"));
+        } else {
+            json_array_set_new(row, 2, json_object());
+        }
+        char *error = odb_replica_load(db3.r, bad);
+        CHECK(error != NULL);
+        free(error);
+        CHECK(!odb_replica_n_rows(db3.r) && !db3.r->n_changes);
+        json_decref(bad);
+    }
+    CHECK(!hwvtep_acl_entry_first(idl3));
+    CHECK(!odb_replica_load(db3.r, saved));
+    CHECK(!odb_replica_load(db3.shadow, saved));
+    json_decref(saved);
+    printf("hwvtep: saved and loaded\n");
+    CHECK(db3.r->n_changes == odb_replica_n_rows(db.r));
+    json_t *loaded = odb_replica_to_json(db3.r);
+    json_t *shadow = odb_replica_to_json(db.shadow);
+    CHECK(json_equal(loaded, shadow));
+    json_decref(loaded);
+    json_decref(shadow);
+    CHECK(hwvtep_acl_entry_get(idl3, E3)
+          && hwvtep_acl_entry_get(idl3, E3)->sequence == 32);
+    test_db_destroy(&db3);
+    odb_idl_destroy(idl3);
+
     /* A new replica: everything reloaded. */
     struct test_db db2 = test_db(schema, NULL, hwvtep_idl_monitor,
                                  hwvtep_idl_n_monitor, idl);
