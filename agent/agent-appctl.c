@@ -55,6 +55,7 @@
 #include "ofp/ofctrl.h"
 #include "ofp/oflow.h"
 #include "ovsdb/client.h"
+#include "ovsdb/idl.h"
 #include "ovsdb/replica.h"
 
 VLOG_DEFINE_THIS_MODULE(appctl);
@@ -964,16 +965,39 @@ agent_cmd_memory_show(struct control_conn *conn, int argc OVS_UNUSED,
 
     struct odb_replica *ovs = odb_client_replica(agent->ovs_db);
     struct odb_replica *vtep = odb_client_replica(agent->vtep_db);
+    const struct oflow_table *desired
+        = desired_flows(translate_desired(agent->translate));
+    const struct oflow_table *installed = ofctrl_installed(agent->ofctrl);
     json_t *memory = json_pack(
         "{s:I, s:I, s:I, s:I, s:I, s:I}",
         "rss_kb", (json_int_t) rss_kb, "heap_in_use_kb", heap_kb,
-        "desired_flows",
-        (json_int_t) oflow_table_count(
-            desired_flows(translate_desired(agent->translate))),
-        "installed_flows",
-        (json_int_t) oflow_table_count(ofctrl_installed(agent->ofctrl)),
+        "desired_flows", (json_int_t) oflow_table_count(desired),
+        "installed_flows", (json_int_t) oflow_table_count(installed),
         "ovs_rows", (json_int_t) (ovs ? odb_replica_n_rows(ovs) : 0),
         "vtep_rows", (json_int_t) (vtep ? odb_replica_n_rows(vtep) : 0));
+
+    /* The heap's largest parts, by walking them, and the rest. */
+    if (heap_kb >= 0 && iovp_malloc_size(agent)) {
+        struct {
+            const char *name;
+            size_t bytes;
+        } parts[] = {
+            { "desired_flows_kb", oflow_table_memory(desired) },
+            { "installed_flows_kb", oflow_table_memory(installed) },
+            { "vtep_replica_kb", vtep ? odb_replica_memory(vtep) : 0 },
+            { "vtep_model_kb", odb_idl_memory(agent->vtep_idl) },
+            { "ovs_replica_kb", ovs ? odb_replica_memory(ovs) : 0 },
+            { "ovs_model_kb", odb_idl_memory(agent->ovs_idl) },
+            { "model_strings_kb", odb_idl_strings_memory() },
+        };
+        json_int_t rest = heap_kb;
+        for (size_t i = 0; i < IOVP_ARRAY_SIZE(parts); i++) {
+            json_int_t kb = parts[i].bytes / 1024;
+            json_object_set_new(memory, parts[i].name, json_integer(kb));
+            rest -= kb;
+        }
+        json_object_set_new(memory, "other_kb", json_integer(MAX(rest, 0)));
+    }
     if (agent->lag.started) {
         json_object_update_new(memory, loop_lag_status(&agent->lag));
     }

@@ -399,6 +399,18 @@ def main():
               'flows, %d installed, %d hardware_vtep rows'
               % (mem['heap_in_use_kb'] / 1024, mem['desired_flows'],
                  mem['installed_flows'], mem['vtep_rows']))
+        parts = [('desired flows', 'desired_flows_kb'),
+                 ('installed flows', 'installed_flows_kb'),
+                 ('hardware_vtep model', 'vtep_model_kb'),
+                 ('hardware_vtep replica', 'vtep_replica_kb'),
+                 ('shared strings', 'model_strings_kb'),
+                 ('Open_vSwitch', ('ovs_model_kb', 'ovs_replica_kb')),
+                 ('the rest', 'other_kb')]
+        print('  of the heap: ' + ', '.join(
+            '%s %.1f MB' % (name, sum(mem[k] for k in
+                                      (key if isinstance(key, tuple)
+                                       else (key,))) / 1024)
+            for name, key in parts))
         print('the longest turn of iovpd\'s loop (goal: at most 100 ms): '
               '%.1f ms over the full sync and the changes, %d turns of %d '
               'over 100 ms; over the restart %.1f ms, %d of %d; over the '

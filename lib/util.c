@@ -255,6 +255,19 @@ iovp_logdir(void)
     return env_or("IOVP_LOGDIR", "/var/log/iovp");
 }
 
+/* Returns the bytes of heap that 'p', a block from malloc() or NULL, takes:
+ * its usable size and the allocator's header.  Zero where the C library
+ * cannot tell. */
+size_t
+iovp_malloc_size(const void *p)
+{
+#ifdef __GLIBC__
+    return p ? malloc_usable_size((void *) p) + sizeof(size_t) : 0;
+#else
+    return 0;
+#endif
+}
+
 /* Gives the heap's free memory back to the system.  For after freeing a
  * large, short-lived peak (a big message, a full flow sync): the allocator
  * keeps what it once held otherwise, and a daemon's resident size stays at

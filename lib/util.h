@@ -42,6 +42,7 @@ char *iovp_xstrdup(const char *);
 char *iovp_nullable_xstrdup(const char *);
 void *iovp_xmemdup(const void *, size_t);
 void iovp_trim_heap(void);
+size_t iovp_malloc_size(const void *);
 char *iovp_xasprintf(const char *format, ...) OVS_PRINTF_FORMAT(1, 2);
 char *iovp_xvasprintf(const char *format, va_list) OVS_PRINTF_FORMAT(1, 0);
 

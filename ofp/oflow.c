@@ -343,6 +343,26 @@ oflow_destroy(struct oflow *f)
     }
 }
 
+/* Returns the bytes of heap that the flows of 'table' take: each flow, and
+ * its share of the match and actions that it shares with its copies (the
+ * whole of them when it has none).  See iovp_malloc_size(). */
+size_t
+oflow_table_memory(const struct oflow_table *table)
+{
+    size_t n = (table->flows.mask + 1) * sizeof *table->flows.buckets;
+    const struct oflow *f;
+
+    OFLOW_TABLE_FOR_EACH (f, table) {
+        const struct oflow_data *d = f->data;
+
+        n += iovp_malloc_size(f);
+        n += (iovp_malloc_size(d) + iovp_malloc_size(d->match.flow)
+              + iovp_malloc_size(d->match.tun_md)
+              + iovp_malloc_size(d->ofpacts)) / d->n_refs;
+    }
+    return n;
+}
+
 /* Returns true if 'a' and 'b' have the same cookie and actions.  Actions
  * that differ in their binary form but mean the same (a set_field that the
  * switch returns with an explicit mask, say) count as the same: they are

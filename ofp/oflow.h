@@ -79,6 +79,7 @@ void oflow_table_destroy(struct oflow_table *);
 void oflow_table_clear(struct oflow_table *);
 void oflow_table_swap(struct oflow_table *, struct oflow_table *);
 size_t oflow_table_count(const struct oflow_table *);
+size_t oflow_table_memory(const struct oflow_table *);
 
 uint32_t oflow_hash(const struct oflow *);
 bool oflow_same_identity(const struct oflow *, const struct oflow *);

@@ -1350,6 +1350,118 @@ odb_idl_n_rows(const struct odb_idl *idl, const struct odb_idl_class *class,
     return hmap_count(&odb_idl_table(idl, class, table)->rows);
 }
 
+/* Returns the bytes of heap that the datum 'd' of column 'c' takes. */
+static size_t
+odb_idl_datum_memory(const struct odb_idl_column *c,
+                     const struct odb_idl_datum *d)
+{
+    size_t n = iovp_malloc_size(d->keys) + iovp_malloc_size(d->values);
+
+    for (size_t i = 0; i < d->n; i++) {
+        if (c->key.type == ODB_TYPE_UUID) {
+            n += iovp_malloc_size(d->keys[i].string);
+        }
+        if (d->values && c->value.type == ODB_TYPE_UUID) {
+            n += iovp_malloc_size(d->values[i].string);
+        }
+    }
+    return n;
+}
+
+/* Returns the bytes of heap that the members of column 'c' of 'row' take
+ * beyond the row's struct: arrays, and the text of uuids (other strings
+ * are shared: see odb_idl_strings_memory()). */
+static size_t
+odb_idl_column_memory(const struct odb_idl_row *row_,
+                      const struct odb_idl_column *c)
+{
+    struct odb_idl_row *row = CONST_CAST(struct odb_idl_row *, row_);
+    size_t n = 0;
+
+    if (odb_idl_column_has_refs(c)) {
+        /* The members point into 'row->refs'. */
+        if (odb_idl_column_layout(c) == ODB_IDL_ARRAY) {
+            n += iovp_malloc_size(*(void **) odb_idl_member(row, c->offset));
+            if (odb_idl_column_is_map(c)) {
+                n += iovp_malloc_size(*(void **) odb_idl_member(
+                                          row, c->value_offset));
+            }
+        }
+        return n;
+    }
+    switch (odb_idl_column_layout(c)) {
+    case ODB_IDL_INLINE:
+        break;
+    case ODB_IDL_POINTER:
+        if (c->key.type == ODB_TYPE_UUID) {
+            n += iovp_malloc_size(*(char **) odb_idl_member(row, c->offset));
+        }
+        break;
+    case ODB_IDL_ARRAY: {
+        char **keys = *(char ***) odb_idl_member(row, c->offset);
+        char **values = (odb_idl_column_is_map(c)
+                         ? *(char ***) odb_idl_member(row, c->value_offset)
+                         : NULL);
+        size_t n_elems = *(size_t *) odb_idl_member(row, c->n_offset);
+
+        n += iovp_malloc_size(keys) + iovp_malloc_size(values);
+        for (size_t i = 0; i < n_elems; i++) {
+            if (c->key.type == ODB_TYPE_UUID) {
+                n += iovp_malloc_size(keys[i]);
+            }
+            if (values && c->value.type == ODB_TYPE_UUID) {
+                n += iovp_malloc_size(values[i]);
+            }
+        }
+        break;
+    }
+    }
+    return n;
+}
+
+/* Returns the bytes of heap that the rows of 'idl' take: their structs,
+ * arrays and resolved references, not the strings they share (see
+ * odb_idl_strings_memory()).  See iovp_malloc_size(). */
+size_t
+odb_idl_memory(const struct odb_idl *idl)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < idl->class_->n_tables; i++) {
+        const struct odb_idl_table *t = &idl->tables[i];
+        const struct odb_idl_table_class *tc = t->class_;
+        const struct odb_idl_row *row;
+
+        n += (t->rows.mask + 1) * sizeof *t->rows.buckets;
+        HMAP_FOR_EACH (row, hmap_node, &t->rows) {
+            n += iovp_malloc_size(row) + iovp_malloc_size(row->refs);
+            for (size_t ci = 0; ci < tc->n_columns; ci++) {
+                const struct odb_idl_column *c = &tc->columns[ci];
+
+                n += odb_idl_column_memory(row, c);
+                if (row->refs) {
+                    n += odb_idl_datum_memory(c, &row->refs[ci]);
+                }
+            }
+        }
+    }
+    return n;
+}
+
+/* Returns the bytes of heap that the strings that the models' rows share
+ * take (the text of uuids aside). */
+size_t
+odb_idl_strings_memory(void)
+{
+    size_t n = (odb_idl_strings.mask + 1) * sizeof *odb_idl_strings.buckets;
+    const struct odb_idl_string *is;
+
+    HMAP_FOR_EACH (is, node, &odb_idl_strings) {
+        n += iovp_malloc_size(is);
+    }
+    return n;
+}
+
 /* Returns true if the replica that 'idl' last took in has 'table' (an
  * optional table may be missing from the server's schema), false if it
  * has not or 'idl' has not taken in a replica yet. */

@@ -170,6 +170,8 @@ const struct odb_store *odb_idl_store(struct odb_idl *);
 void odb_idl_track_clear(struct odb_idl *);
 bool odb_idl_reloaded(const struct odb_idl *);
 const struct odb_idl_class *odb_idl_get_class(const struct odb_idl *);
+size_t odb_idl_memory(const struct odb_idl *);
+size_t odb_idl_strings_memory(void);
 size_t odb_idl_n_rows(const struct odb_idl *, const struct odb_idl_class *,
                       size_t table);
 bool odb_idl_has_table(const struct odb_idl *, const struct odb_idl_class *,

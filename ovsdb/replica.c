@@ -685,6 +685,25 @@ odb_replica_apply_full(struct odb_replica *r, const json_t *updates,
     return error;
 }
 
+/* Returns the bytes of heap that the rows of 'r' take, not counting the
+ * values they keep (JSON) or leave to the store.  See iovp_malloc_size(). */
+size_t
+odb_replica_memory(const struct odb_replica *r)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < r->n_tables; i++) {
+        const struct odb_replica_table *t = &r->tables[i];
+        const struct odb_row *row;
+
+        n += (t->rows.mask + 1) * sizeof *t->rows.buckets;
+        HMAP_FOR_EACH (row, node, &t->rows) {
+            n += iovp_malloc_size(row);
+        }
+    }
+    return n;
+}
+
 /* Remembers 'last_id' (NULL to forget) as the last transaction seen. */
 void
 odb_replica_set_last_id(struct odb_replica *r, const char *last_id)

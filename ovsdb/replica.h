@@ -159,6 +159,7 @@ int odb_replica_column_index(const struct odb_replica_table *,
 const json_t *odb_row_get(const struct odb_replica_table *,
                           const struct odb_row *, const char *column);
 size_t odb_replica_n_rows(const struct odb_replica *);
+size_t odb_replica_memory(const struct odb_replica *);
 uint32_t odb_uuid_hash(const char *uuid);
 
 char *odb_replica_apply(struct odb_replica *, const json_t *updates,
