@@ -242,6 +242,19 @@ odb_replica_destroy(struct odb_replica *r)
     free(r);
 }
 
+/* Returns a new reference to an array of the names of the monitored
+ * columns of 't', in their order. */
+static json_t *
+odb_replica_column_names(const struct odb_replica_table *t)
+{
+    json_t *columns = json_array();
+
+    for (size_t j = 0; j < t->n_columns; j++) {
+        json_array_append_new(columns, json_string(t->columns[j]->name));
+    }
+    return columns;
+}
+
 /* Returns a new reference to the <monitor-requests> object that asks for
  * what 'r' replicates, in the array form that monitor, monitor_cond and
  * monitor_cond_since all take. */
@@ -252,13 +265,10 @@ odb_replica_monitor_requests(const struct odb_replica *r)
 
     for (size_t i = 0; i < r->n_tables; i++) {
         const struct odb_replica_table *t = &r->tables[i];
-        json_t *columns = json_array();
 
-        for (size_t j = 0; j < t->n_columns; j++) {
-            json_array_append_new(columns, json_string(t->columns[j]->name));
-        }
         json_object_set_new(requests, t->schema->name,
-                            json_pack("[{s:o}]", "columns", columns));
+                            json_pack("[{s:o}]", "columns",
+                                      odb_replica_column_names(t)));
     }
     return requests;
 }
@@ -770,13 +780,9 @@ odb_replica_save(const struct odb_replica *r)
 
     for (size_t i = 0; i < r->n_tables; i++) {
         const struct odb_replica_table *t = &r->tables[i];
-        json_t *columns = json_array();
         json_t *rows = json_array();
         const struct odb_row *row;
 
-        for (size_t j = 0; j < t->n_columns; j++) {
-            json_array_append_new(columns, json_string(t->columns[j]->name));
-        }
         HMAP_FOR_EACH (row, node, &t->rows) {
             json_t **values = odb_row_values(r, i, row);
             json_t *saved = json_array();
@@ -794,7 +800,8 @@ odb_replica_save(const struct odb_replica *r)
             json_array_append_new(rows, saved);
         }
         json_object_set_new(json, t->schema->name,
-                            json_pack("{s:o, s:o}", "columns", columns,
+                            json_pack("{s:o, s:o}", "columns",
+                                      odb_replica_column_names(t),
                                       "rows", rows));
     }
     return json;
