@@ -236,7 +236,7 @@ agent_find_rejection(const struct agent *agent, const struct oflow *f)
     for (size_t i = 0; i < n; i++) {
         const struct oflow *r = rej[i].flow;
         if (r->table_id == f->table_id && r->priority == f->priority
-            && minimatch_equal(&r->match, &f->match)
+            && minimatch_equal(&r->data->match, &f->data->match)
             && oflow_same_actions(r, f)) {
             return &rej[i];
         }

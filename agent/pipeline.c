@@ -836,7 +836,7 @@ pipeline_flow_is_tunnels(const struct oflow *f, int ofport)
 {
     struct match m;
 
-    minimatch_expand(&f->match, &m);
+    minimatch_expand(&f->data->match, &m);
     bool in_port = m.wc.masks.in_port.ofp_port != 0;
     if ((in_port ? m.flow.in_port.ofp_port == pl_ofp_port(ofport)
          : m.wc.masks.tunnel.tun_id != 0)
@@ -845,7 +845,7 @@ pipeline_flow_is_tunnels(const struct oflow *f, int ofport)
     }
 
     const struct ofpact *a;
-    OFPACT_FOR_EACH_FLATTENED (a, f->ofpacts, f->ofpacts_len) {
+    OFPACT_FOR_EACH_FLATTENED (a, f->data->ofpacts, f->data->ofpacts_len) {
         if (a->type == OFPACT_OUTPUT
             && ofpact_get_OUTPUT(a)->port == pl_ofp_port(ofport)) {
             return true;
@@ -1279,7 +1279,7 @@ pl_binding_counts(const struct port *port, const struct port_binding *b,
         }
         packets += inst->n_packets;
         bytes += inst->n_bytes;
-        if (f->table_id == PIPELINE_T_CLASSIFY && f->ofpacts_len) {
+        if (f->table_id == PIPELINE_T_CLASSIFY && f->data->ofpacts_len) {
             *elsewhere += packets - inst->n_packets;
             counts[0] += packets;
             counts[1] += bytes;

@@ -986,14 +986,15 @@ xlate_acl_flows_match(struct oflow *const *flows, size_t n,
 
     for (size_t i = 0; i < n; i++) {
         const struct oflow *f = flows[i];
-        if (f->ofpacts_len && f->ofpacts->type == OFPACT_CONJUNCTION) {
+        const struct ofpact *a = f->data->ofpacts;
+        if (f->data->ofpacts_len && a->type == OFPACT_CONJUNCTION) {
             const struct ofpact_conjunction *c
-                = (const struct ofpact_conjunction *) f->ofpacts;
+                = (const struct ofpact_conjunction *) a;
             clauses |= 1u << c->clause;
-            if (minimatch_matches_flow(&f->match, packet)) {
+            if (minimatch_matches_flow(&f->data->match, packet)) {
                 clauses_matched |= 1u << c->clause;
             }
-        } else if (minimatch_matches_flow(&f->match, packet)) {
+        } else if (minimatch_matches_flow(&f->data->match, packet)) {
             any = true;
         }
     }
@@ -1044,7 +1045,7 @@ xlate_acl_evaluate(const struct xlate_acl *x, const char *name,
                 && f->priority > best
                 && xlate_acl_flows_match(&flows[i], 1, &packet)) {
                 best = f->priority;
-                action = f->ofpacts_len ? "permit" : "deny";
+                action = f->data->ofpacts_len ? "permit" : "deny";
                 decided_by = "recovered flows";
             }
         }

@@ -578,8 +578,8 @@ nic_of_flows_read(const struct nbswitch *nb, const struct oflow_table *table0,
     if (table0) {
         OFLOW_TABLE_FOR_EACH (f, table0) {
             ofp_port_t port;
-            enum nbx_fate fate = nbx_flow_fate(f->ofpacts, f->ofpacts_len,
-                                               &port);
+            enum nbx_fate fate = nbx_flow_fate(f->data->ofpacts,
+                                               f->data->ofpacts_len, &port);
             fs[k++] = (struct nic_of_flow) {
                 .flow = f,
                 .fate = (f->idle_timeout || f->hard_timeout
@@ -619,7 +619,7 @@ nic_model_add_flows(struct nic_model *m, const struct nic_of_flow *ofs,
         struct xlate_offload_flow *xf = &m->flows[i];
 
         m->oflows[i] = ofs[i].flow;
-        xf->match = &ofs[i].flow->match;
+        xf->match = &ofs[i].flow->data->match;
         xf->priority = ofs[i].flow->priority;
         xf->fate = ofs[i].fate;
         xf->dest = 0;
@@ -1125,7 +1125,7 @@ nic_pick_flow(const struct oflow *const *flows, size_t n,
         struct match m;
         struct fp_match fm;
 
-        minimatch_expand(&flows[i]->match, &m);
+        minimatch_expand(&flows[i]->data->match, &m);
         if (m.wc.masks.conj_id) {
             return flows[i];
         }

@@ -594,11 +594,12 @@ nb_take_monitor_reply(struct nbswitch *sw, const struct ofp_header *oh)
             continue;
         }
 
-        struct oflow key = { .table_id = fu.table_id,
+        struct oflow_data key_data;
+        struct oflow key = { .data = &key_data, .table_id = fu.table_id,
                              .priority = fu.priority };
-        minimatch_init(&key.match, &fu.match);
+        minimatch_init(&key_data.match, &fu.match);
         struct oflow *old = oflow_table_find(&sw->table0, &key);
-        minimatch_destroy(&key.match);
+        minimatch_destroy(&key_data.match);
         if (old) {
             oflow_table_remove(&sw->table0, old);
             oflow_destroy(old);
@@ -680,7 +681,7 @@ nbswitch_table0_is_changing(const struct nbswitch *sw, const struct oflow *f)
     }
     if (sw->n_loose) {
         struct match m;
-        minimatch_expand(&f->match, &m);
+        minimatch_expand(&f->data->match, &m);
         LIST_FOR_EACH (c, kind_node, &sw->loose) {
             if (nb_matches_overlap(&c->match, &m)) {
                 return true;
@@ -2426,13 +2427,15 @@ nb_take_flow_stats(struct nbswitch *sw, struct nb_request *rq,
         }
         if (fs.table_id == PIPELINE_OF_TABLE0 && sw->cbs.table0_counts) {
             /* What the NIC decided by the flow counts too. */
-            struct oflow key = { .table_id = fs.table_id,
+            struct oflow_data key_data;
+            struct oflow key = { .data = &key_data,
+                                 .table_id = fs.table_id,
                                  .priority = fs.priority };
             uint64_t packets = 0, bytes = 0;
 
-            minimatch_init(&key.match, &fs.match);
+            minimatch_init(&key_data.match, &fs.match);
             sw->cbs.table0_counts(&key, &packets, &bytes, sw->aux);
-            minimatch_destroy(&key.match);
+            minimatch_destroy(&key_data.match);
             if (fs.packet_count != UINT64_MAX) {
                 fs.packet_count += packets;
             }

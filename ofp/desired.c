@@ -168,12 +168,12 @@ desired_is_clause(const struct oflow *f)
 {
     const struct ofpact *a;
 
-    OFPACT_FOR_EACH (a, f->ofpacts, f->ofpacts_len) {
+    OFPACT_FOR_EACH (a, f->data->ofpacts, f->data->ofpacts_len) {
         if (a->type != OFPACT_CONJUNCTION) {
             return false;
         }
     }
-    return f->ofpacts_len > 0;
+    return f->data->ofpacts_len > 0;
 }
 
 static int
@@ -205,7 +205,7 @@ desired_merge_clauses(const struct desired_contest *c)
     for (size_t i = 0; i < c->n_claims; i++) {
         const struct oflow *f = c->claims[i];
         const struct ofpact *a;
-        OFPACT_FOR_EACH (a, f->ofpacts, f->ofpacts_len) {
+        OFPACT_FOR_EACH (a, f->data->ofpacts, f->data->ofpacts_len) {
             if (n >= allocated) {
                 allocated = allocated ? 2 * allocated : 8;
                 conjs = iovp_xrealloc(conjs, allocated * sizeof *conjs);
@@ -230,7 +230,7 @@ desired_merge_clauses(const struct desired_contest *c)
 
     const struct oflow *first = c->claims[0];
     struct match match;
-    minimatch_expand(&first->match, &match);
+    minimatch_expand(&first->data->match, &match);
     struct oflow *merged = oflow_create(first->table_id, first->priority,
                                         first->cookie, &match, ofpacts.data,
                                         ofpacts.size);

@@ -508,12 +508,14 @@ ofctrl_take_dump(struct ofctrl *c, const struct ofpbuf *msg,
             continue;
         }
 
+        struct oflow_data key_data;
         struct oflow key = {
+            .data = &key_data,
             .table_id = fs.table_id,
             .priority = fs.priority,
             .cookie = be64toh(fs.cookie),
         };
-        minimatch_init(&key.match, &fs.match);
+        minimatch_init(&key_data.match, &fs.match);
         struct oflow *f = oflow_table_find(stats_only ? &c->installed
                                            : table, &key);
         if (!f && !stats_only) {
@@ -531,7 +533,7 @@ ofctrl_take_dump(struct ofctrl *c, const struct ofpbuf *msg,
             f->n_bytes = fs.byte_count == UINT64_MAX ? 0 : fs.byte_count;
             f->duration_sec = fs.duration_sec;
         }
-        minimatch_destroy(&key.match);
+        minimatch_destroy(&key_data.match);
     }
     ofpbuf_uninit(&ofpacts);
     return error;
@@ -545,7 +547,7 @@ ofctrl_find_rejection(const struct ofctrl *c, const struct oflow *f)
     for (size_t i = 0; i < c->n_rejections; i++) {
         const struct oflow *r = c->rejections[i].flow;
         if (r->table_id == f->table_id && r->priority == f->priority
-            && minimatch_equal(&r->match, &f->match)
+            && minimatch_equal(&r->data->match, &f->data->match)
             && oflow_same_actions(r, f)) {
             return &c->rejections[i];
         }
@@ -801,7 +803,9 @@ static bool
 ofctrl_is_ours(const struct ofctrl *c, const struct ofputil_flow_update *fu,
                struct oflow **oldp)
 {
+    struct oflow_data key_data;
     struct oflow key = {
+        .data = &key_data,
         .table_id = fu->table_id,
         .priority = fu->priority,
     };
@@ -810,9 +814,9 @@ ofctrl_is_ours(const struct ofctrl *c, const struct ofputil_flow_update *fu,
         *oldp = NULL;
         return false;
     }
-    minimatch_init(&key.match, &fu->match);
+    minimatch_init(&key_data.match, &fu->match);
     *oldp = oflow_table_find(&c->installed, &key);
-    minimatch_destroy(&key.match);
+    minimatch_destroy(&key_data.match);
     return *oldp || ((be64toh(fu->cookie) & OFCTRL_COOKIE_MASK)
                      == OFCTRL_COOKIE_MAGIC);
 }
@@ -1237,7 +1241,7 @@ ofctrl_queue_change(struct ofctrl *c, enum ofctrl_op op,
     enum ofputil_protocol protocol
         = ofputil_protocol_from_ofp_version(c->version);
     struct ofputil_flow_mod fm = {
-        .match = f->match,
+        .match = f->data->match,
         .priority = f->priority,
         .new_cookie = op == OP_ADD ? htobe64(f->cookie) : OVS_BE64_MAX,
         .table_id = f->table_id,
@@ -1246,8 +1250,8 @@ ofctrl_queue_change(struct ofctrl *c, enum ofctrl_op op,
         .out_port = OFPP_ANY,
         .out_group = OFPG_ANY,
         .ofpacts = op == OP_DELETE ? NULL : CONST_CAST(struct ofpact *,
-                                                      f->ofpacts),
-        .ofpacts_len = op == OP_DELETE ? 0 : f->ofpacts_len,
+                                                      f->data->ofpacts),
+        .ofpacts_len = op == OP_DELETE ? 0 : f->data->ofpacts_len,
     };
     struct ofpbuf *fm_msg = ofputil_encode_flow_mod(&fm, protocol);
     struct ofputil_bundle_add_msg bam = {

@@ -18,6 +18,7 @@
 
 #include "ofp/oflow.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,7 @@
 #include <openvswitch/ofp-match.h>
 #include <openvswitch/ofp-protocol.h>
 #include <openvswitch/ofp-util.h>
+#include <openvswitch/util.h>
 #include <openvswitch/vlog.h>
 
 #include "lib/util.h"
@@ -74,12 +76,6 @@ oflow_table_count(const struct oflow_table *t)
     return hmap_count(&t->flows);
 }
 
-struct oflow_data {
-    unsigned int n_refs;
-    struct minimatch match;
-    struct ofpact *ofpacts;
-};
-
 /* Makes 'f' own new data: 'match' (stolen) and 'ofpacts' (stolen). */
 static void
 oflow_set_data(struct oflow *f, struct minimatch *match,
@@ -90,10 +86,9 @@ oflow_set_data(struct oflow *f, struct minimatch *match,
     data->n_refs = 1;
     data->match = *match;
     data->ofpacts = ofpacts;
+    ovs_assert(ofpacts_len <= UINT_MAX);
+    data->ofpacts_len = ofpacts_len;
     f->data = data;
-    f->match = data->match;
-    f->ofpacts = data->ofpacts;
-    f->ofpacts_len = ofpacts_len;
     f->hashed = false;
     f->hash = oflow_hash(f);
     f->hashed = true;
@@ -161,7 +156,7 @@ uint32_t
 oflow_hash(const struct oflow *f)
 {
     return (f->hashed ? f->hash
-            : minimatch_hash(&f->match, ((uint32_t) f->table_id << 16)
+            : minimatch_hash(&f->data->match, ((uint32_t) f->table_id << 16)
                              | f->priority));
 }
 
@@ -186,7 +181,7 @@ bool
 oflow_same_identity(const struct oflow *a, const struct oflow *b)
 {
     return (a->table_id == b->table_id && a->priority == b->priority
-            && minimatch_equal(&a->match, &b->match));
+            && minimatch_equal(&a->data->match, &b->data->match));
 }
 
 /* Inserts 'f' into 't', which takes ownership, and returns true; or, if 't'
@@ -371,10 +366,12 @@ bool
 oflow_same_actions(const struct oflow *a, const struct oflow *b)
 {
     return (a->cookie == b->cookie
-            && (ofpacts_equal(a->ofpacts, a->ofpacts_len,
-                              b->ofpacts, b->ofpacts_len)
-                || ofpacts_equal_stringwise(a->ofpacts, a->ofpacts_len,
-                                            b->ofpacts, b->ofpacts_len)));
+            && (ofpacts_equal(a->data->ofpacts, a->data->ofpacts_len,
+                              b->data->ofpacts, b->data->ofpacts_len)
+                || ofpacts_equal_stringwise(a->data->ofpacts,
+                                            a->data->ofpacts_len,
+                                            b->data->ofpacts,
+                                            b->data->ofpacts_len)));
 }
 
 /* Appends 'f''s match, as ovs-ofctl writes it, to 's'. */
@@ -383,7 +380,7 @@ oflow_format_match(const struct oflow *f, struct ds *s)
 {
     size_t start = s->length;
 
-    minimatch_format(&f->match, NULL, NULL, s, OFP_DEFAULT_PRIORITY);
+    minimatch_format(&f->data->match, NULL, NULL, s, OFP_DEFAULT_PRIORITY);
     if (s->length == start) {
         ds_put_cstr(s, "*");
     }
@@ -395,8 +392,8 @@ oflow_format_actions(const struct oflow *f, struct ds *s)
 {
     struct ofpact_format_params fp = { .s = s };
 
-    if (f->ofpacts_len) {
-        ofpacts_format(f->ofpacts, f->ofpacts_len, &fp);
+    if (f->data->ofpacts_len) {
+        ofpacts_format(f->data->ofpacts, f->data->ofpacts_len, &fp);
     } else {
         ds_put_cstr(s, "drop");
     }
@@ -419,7 +416,8 @@ oflow_format(const struct oflow *f, bool stats, struct ds *s)
     }
     ds_put_format(s, "priority=%"PRIu16, f->priority);
     struct ds match = DS_EMPTY_INITIALIZER;
-    minimatch_format(&f->match, NULL, NULL, &match, OFP_DEFAULT_PRIORITY);
+    minimatch_format(&f->data->match, NULL, NULL, &match,
+                     OFP_DEFAULT_PRIORITY);
     if (match.length) {
         ds_put_format(s, ",%s", ds_cstr(&match));
     }

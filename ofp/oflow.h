@@ -41,19 +41,23 @@ struct ds;
 struct ofpact;
 
 /* A flow's match and actions, which the copies of a flow share (desired,
- * in flight, installed): what oflow_clone() copies is a reference. */
-struct oflow_data;
+ * in flight, installed): what oflow_clone() copies is a reference.  Read
+ * only. */
+struct oflow_data {
+    unsigned int n_refs;
+    unsigned int ofpacts_len;   /* (An OpenFlow message is at most 64 kB.) */
+    struct minimatch match;
+    struct ofpact *ofpacts;
+};
 
+/* (The members are in the order that packs them in 72 bytes: a hundred
+ * thousand flows, desired and installed, take 3 MB less than in the order
+ * that reads best.) */
 struct oflow {
     struct hmap_node node;      /* In an oflow_table, by identity. */
-    struct oflow_data *data;    /* Owns what 'match' and 'ofpacts' point
-                                 * into; shared, reference-counted. */
-    struct minimatch match;     /* Read only: 'data''s. */
-    uint8_t table_id;
-    uint16_t priority;
+    struct oflow_data *data;    /* Its match and actions: shared,
+                                 * reference-counted. */
     uint64_t cookie;
-    const struct ofpact *ofpacts;   /* Read only: 'data''s. */
-    size_t ofpacts_len;
 
     /* Desired flows: the group that made it (ofp/desired.h), or NULL. */
     const void *group;
@@ -67,6 +71,8 @@ struct oflow {
     /* oflow_hash(), computed once for a flow made with a match of its own
      * (a lookup key on the stack has none: 'hashed' false). */
     uint32_t hash;
+    uint16_t priority;
+    uint8_t table_id;
     bool hashed;
 };
 
