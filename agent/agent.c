@@ -149,6 +149,15 @@ agent_txn_cb(enum odb_txn_outcome outcome, const json_t *result, void *txn_)
             /* A guard found the database changed meanwhile: the update on
              * its way will show how, and the agent runs again then. */
             VLOG_DBG("%s: database changed meanwhile", txn->what);
+        } else if (error
+                   && !strcmp(error, "referential integrity violation")) {
+            /* A row that the transaction refers to, as the replica had it,
+             * was deleted meanwhile by another client (ovn-controller-vtep
+             * deletes a remote VTEP's locator with its last MAC): the
+             * update on its way will show it. */
+            VLOG_INFO_RL(&rl, "%s: a row it refers to was deleted meanwhile; "
+                         "trying again", txn->what);
+            uv_timer_start(&agent->retry, agent_wake_timer, 1000, 0);
         } else {
             char *s = json_dumps(result, JSON_ENCODE_ANY | JSON_COMPACT);
             VLOG_WARN_RL(&rl, "%s failed: %s", txn->what, s);
