@@ -618,8 +618,8 @@ agent_northbound_run(struct agent *agent)
         if (iface->link_state && !strcmp(iface->link_state, "down")) {
             pp->state = OFPUTIL_PS_LINK_DOWN;
         }
-        if (iface->link_speed) {
-            pp->curr_speed = pp->max_speed = *iface->link_speed / 1000;
+        if (iface->n_link_speed) {
+            pp->curr_speed = pp->max_speed = iface->link_speed[0] / 1000;
         }
     }
 

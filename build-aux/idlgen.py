@@ -175,7 +175,8 @@ class Model:
             return ["%s*%s;" % (self.ctype(key), c), "size_t n_%s;" % column]
         if key[0] in ("string", "uuid") or n_min == 1:
             return ["%s%s;" % (self.ctype(key), c)]
-        return ["%s*%s;" % (self.ctype(key), c), "size_t n_%s;" % column]
+        # At most one number or boolean: in place, with its count.
+        return ["%s%s[1];" % (self.ctype(key), c), "size_t n_%s;" % column]
 
     def column_class(self, table, lower, column):
         t = self.schema["tables"][table]["columns"][column]["type"]

@@ -128,7 +128,7 @@ odb_idl_column_layout(const struct odb_idl_column *c)
     case ODB_TYPE_VOID:
     case ODB_N_ATOMIC_TYPES:
     default:
-        return c->n_min == 1 ? ODB_IDL_INLINE : ODB_IDL_ARRAY;
+        return c->n_min == 1 ? ODB_IDL_INLINE : ODB_IDL_OPTIONAL;
     }
 }
 
@@ -428,6 +428,10 @@ odb_idl_column_clear(struct odb_idl_row *row, const struct odb_idl_column *c,
     case ODB_IDL_INLINE:
         memset(odb_idl_member(row, c->offset), 0, odb_idl_elem_size(&c->key));
         break;
+    case ODB_IDL_OPTIONAL:
+        memset(odb_idl_member(row, c->offset), 0, odb_idl_elem_size(&c->key));
+        *(size_t *) odb_idl_member(row, c->n_offset) = 0;
+        break;
     case ODB_IDL_POINTER: {
         void **p = odb_idl_member(row, c->offset);
         if (!refs) {
@@ -480,6 +484,13 @@ odb_idl_column_store(struct odb_idl_row *row, const struct odb_idl_column *c,
             odb_idl_atom_store(&c->key, &d->keys[0],
                                odb_idl_member(row, c->offset));
         }
+        break;
+    case ODB_IDL_OPTIONAL:
+        if (d->n) {
+            odb_idl_atom_store(&c->key, &d->keys[0],
+                               odb_idl_member(row, c->offset));
+        }
+        *(size_t *) odb_idl_member(row, c->n_offset) = d->n;
         break;
     case ODB_IDL_ARRAY: {
         size_t ksize = odb_idl_elem_size(&c->key);
@@ -642,6 +653,14 @@ odb_idl_column_encode(const struct odb_idl_row *row_, size_t ci,
         case ODB_IDL_INLINE:
             odb_idl_atom_load(&c->key, odb_idl_member(row, c->offset), &key);
             json_array_append_new(elems, odb_idl_atom_encode(&c->key, &key));
+            break;
+        case ODB_IDL_OPTIONAL:
+            if (*(size_t *) odb_idl_member(row, c->n_offset)) {
+                odb_idl_atom_load(&c->key, odb_idl_member(row, c->offset),
+                                  &key);
+                json_array_append_new(elems,
+                                      odb_idl_atom_encode(&c->key, &key));
+            }
             break;
         case ODB_IDL_POINTER:
             key.string = *(char **) odb_idl_member(row, c->offset);
@@ -1391,6 +1410,7 @@ odb_idl_column_memory(const struct odb_idl_row *row_,
     }
     switch (odb_idl_column_layout(c)) {
     case ODB_IDL_INLINE:
+    case ODB_IDL_OPTIONAL:
         break;
     case ODB_IDL_POINTER:
         if (c->key.type == ODB_TYPE_UUID) {

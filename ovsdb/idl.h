@@ -47,7 +47,8 @@
  * to that table's struct; any other uuid: its "char *" text.  A column of
  * at most one value of a pointer type is that pointer, NULL when empty
  * (but a scalar string column is "" by default); one of at most one
- * integer, real or boolean is an array 'x' of 'n_x' (0 or 1); sets are
+ * integer, real or boolean is a one-element array 'x' in the struct itself
+ * (no allocation of its own), with 'n_x' 0 or 1; sets are
  * arrays 'x' and counts 'n_x'; maps are arrays 'key_x' and 'value_x' of
  * 'n_x' pairs, sorted by key as the canonical value is.
  *
@@ -118,6 +119,9 @@ enum odb_idl_layout {
     ODB_IDL_INLINE,             /* One integer, real or boolean, in place. */
     ODB_IDL_POINTER,            /* At most one string, uuid text or
                                  * reference: a pointer, maybe NULL. */
+    ODB_IDL_OPTIONAL,           /* At most one integer, real or boolean:
+                                 * a one-element array in place, and a
+                                 * count. */
     ODB_IDL_ARRAY,              /* An array (keys and values for a map)
                                  * and a count. */
 };

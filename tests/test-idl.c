@@ -273,7 +273,7 @@ test_hwvtep(const char *schema)
     CHECK_STR(e1->source_mac, "02:00:00:00:00:01");
     CHECK(e1->dest_mac == NULL);
     CHECK(e1->n_protocol == 1 && e1->protocol[0] == 6);
-    CHECK(e1->n_tcp_flags == 0 && e1->tcp_flags == NULL);
+    CHECK(e1->n_tcp_flags == 0);
     CHECK_STR(e1->direction, "ingress");
     CHECK_STR(e2->action, "deny");
     CHECK(e1->n_acle_fault_status == 0);
@@ -343,6 +343,19 @@ test_hwvtep(const char *schema)
     CHECK(!hwvtep_acl_is_updated(a1, HWVTEP_ACL_COL_ACL_NAME));
     COUNT_TRACKED(physical_port, idl, n);
     CHECK(n == 0);
+
+    /* An optional integer is held in its row: setting one allocates
+     * nothing, and clearing one leaves the others. */
+    size_t heap = odb_idl_memory(idl);
+    test_apply(&db, "{'ACL_entry': {'" E1 "': {'modify': {"
+               "'icmp_type': 8, 'tcp_flags': 2}}}}");
+    CHECK(e1->n_icmp_type == 1 && e1->icmp_type[0] == 8
+          && e1->n_tcp_flags == 1 && e1->tcp_flags[0] == 2);
+    CHECK(odb_idl_memory(idl) == heap);
+    test_apply(&db, "{'ACL_entry': {'" E1 "': {'modify': {"
+               "'icmp_type': ['set', []], 'tcp_flags': ['set', []]}}}}");
+    CHECK(e1->n_icmp_type == 0 && e1->n_tcp_flags == 0
+          && e1->n_protocol == 1 && e1->protocol[0] == 6);
     CHECK(p1->value_acl_bindings[0] == a1);
 
     /* A delete, and the reference to it gone in the same batch. */
@@ -456,11 +469,11 @@ test_hwvtep(const char *schema)
     for (int i = 0; i < 4; i++) {
         json_t *bad = json_deep_copy(saved);
         json_t *entries = json_object_get(bad, "ACL_entry");
-        json_t *rows = json_object_get(entries, "rows");
-        json_t *row = json_array_get(rows, 0);
+        json_t *bad_rows = json_object_get(entries, "rows");
+        json_t *row = json_array_get(bad_rows, 0);
 
         if (i == 0) {
-            json_array_append_new(rows, json_deep_copy(row));
+            json_array_append_new(bad_rows, json_deep_copy(row));
         } else if (i == 1) {
             json_array_set_new(row, 1, json_integer(1000));
         } else if (i == 2) {
