@@ -448,8 +448,8 @@ struct xlate_acl_acl {
  * entry, and a change of the entry changes both. */
 struct xlate_acl_ref {
     struct hmap_node node;      /* In 'by_entry', by the entry's UUID. */
-    char *entry;                /* The entry's UUID. */
     struct xlate_acl_acl *acl;
+    char entry[37];             /* The entry's UUID. */
 };
 
 /* The translation state of every bound ACL. */
@@ -530,26 +530,24 @@ xlate_acl_clear_entries(struct xlate_acl_acl *acl, struct desired *d)
     }
 }
 
-/* Makes 'uuids' (stolen, and each of them) the entries of 'acl' in the
- * reverse index. */
+/* Makes the 'n' entries 'rows' the entries of 'acl' in the reverse
+ * index. */
 static void
 xlate_acl_index_entries(struct xlate_acl *x, struct xlate_acl_acl *acl,
-                        char **uuids, size_t n)
+                        struct hwvtep_acl_entry *const *rows, size_t n)
 {
     for (size_t i = 0; i < acl->n_refs; i++) {
         hmap_remove(&x->by_entry, &acl->refs[i].node);
-        free(acl->refs[i].entry);
     }
     free(acl->refs);
     acl->refs = n ? iovp_xmalloc(n * sizeof *acl->refs) : NULL;
     acl->n_refs = n;
     for (size_t i = 0; i < n; i++) {
         struct xlate_acl_ref *ref = &acl->refs[i];
-        ref->entry = uuids[i];
         ref->acl = acl;
-        hmap_insert(&x->by_entry, &ref->node, xlate_acl_hash(uuids[i]));
+        memcpy(ref->entry, rows[i]->header_.uuid, sizeof ref->entry);
+        hmap_insert(&x->by_entry, &ref->node, xlate_acl_hash(ref->entry));
     }
-    free(uuids);
 }
 
 /* Forgets 'acl'; with 'd', removes all its flows. */
@@ -705,13 +703,11 @@ xlate_acl_update(struct xlate_acl *x, struct xlate_acl_acl *acl,
     json_decref(acl->entry_reasons);
     acl->entry_reasons = json_object();
 
-    char **uuids = iovp_xmalloc(MAX(1, n_rows) * sizeof *uuids);
     struct acl_entry *v = iovp_xmalloc(MAX(1, n_rows) * sizeof *v);
     size_t n = 0;
     bool valid = row != NULL;
     for (size_t i = 0; i < n_rows; i++) {
         const char *uuid = rows[i]->header_.uuid;
-        uuids[i] = iovp_xstrdup(uuid);
         char *error = acl_entry_parse(rows[i], &v[n]);
         if (error) {
             VLOG_WARN_RL(&rl, "ACL %s: entry %s: %s", acl->name, uuid,
@@ -727,7 +723,7 @@ xlate_acl_update(struct xlate_acl *x, struct xlate_acl_acl *acl,
             n++;
         }
     }
-    xlate_acl_index_entries(x, acl, uuids, n_rows);
+    xlate_acl_index_entries(x, acl, rows, n_rows);
 
     if (valid) {
         qsort(v, n, sizeof *v, acl_entry_compare);

@@ -38,9 +38,11 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
  * other groups claim that identity too, one of a contest's claims. */
 struct desired_group {
     struct hmap_node node;      /* In 'groups', by hash of 'key'. */
-    char *key;
-    struct oflow **flows;       /* Its claims, which it owns. */
+    struct oflow **flows;       /* Its claims, which it owns: '&one' for
+                                 * a group of one claim (most are). */
+    struct oflow *one;
     size_t n_flows;
+    char key[];                 /* Allocated with the group. */
 };
 
 /* An identity that more than one group claims.
@@ -66,6 +68,16 @@ struct desired_contest {
     struct oflow **claims;      /* In no particular order. */
     size_t n_claims, allocated;
 };
+
+/* Frees group 'g' (not its claims). */
+static void
+desired_group_free(struct desired_group *g)
+{
+    if (g->flows != &g->one) {
+        free(g->flows);
+    }
+    free(g);
+}
 
 void
 desired_init(struct desired *d)
@@ -111,9 +123,7 @@ desired_destroy(struct desired *d)
             for (size_t i = 0; i < g->n_flows; i++) {
                 oflow_destroy(g->flows[i]);
             }
-            free(g->key);
-            free(g->flows);
-            free(g);
+            desired_group_free(g);
         }
         hmap_destroy(&d->groups);
         oflow_table_destroy(&d->tracked);
@@ -377,8 +387,10 @@ desired_set_group(struct desired *d, const char *key,
     struct desired_group *g = desired_find_group(d, key);
 
     if (!g) {
-        g = iovp_xzalloc(sizeof *g);
-        g->key = iovp_xstrdup(key);
+        size_t len = strlen(key);
+        g = iovp_xzalloc(sizeof *g + len + 1);
+        memcpy(g->key, key, len + 1);
+        g->flows = &g->one;
         hmap_insert(&d->groups, &g->node, desired_hash_key(key));
     }
 
@@ -390,10 +402,12 @@ desired_set_group(struct desired *d, const char *key,
         oc->flow = g->flows[i];
         hmap_insert(&old, &oc->node, oflow_hash(oc->flow));
     }
-    free(g->flows);
+    if (g->flows != &g->one) {
+        free(g->flows);
+    }
 
-    g->flows = iovp_xmalloc(MAX(1, oflow_table_count(flows))
-                            * sizeof *g->flows);
+    size_t n = oflow_table_count(flows);
+    g->flows = n > 1 ? iovp_xmalloc(n * sizeof *g->flows) : &g->one;
     g->n_flows = 0;
 
     struct oflow *f;
@@ -434,9 +448,7 @@ desired_set_group(struct desired *d, const char *key,
 
     if (!g->n_flows) {
         hmap_remove(&d->groups, &g->node);
-        free(g->key);
-        free(g->flows);
-        free(g);
+        desired_group_free(g);
     }
 }
 
