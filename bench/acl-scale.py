@@ -411,6 +411,9 @@ def main():
                                       (key if isinstance(key, tuple)
                                        else (key,))) / 1024)
             for name, key in parts))
+        print('  resident but not in the heap in use (free pieces that the '
+              'allocator keeps, code): %.1f MB'
+              % ((mem['rss_kb'] - mem['heap_in_use_kb']) / 1024))
         print('the longest turn of iovpd\'s loop (goal: at most 100 ms): '
               '%.1f ms over the full sync and the changes, %d turns of %d '
               'over 100 ms; over the restart %.1f ms, %d of %d; over the '
