@@ -395,6 +395,11 @@ def main():
               '%.1f MB after the start from the snapshot (goal: at most '
               '100 MB); ovs-vswitchd %.1f MB'
               % (iovpd_rss, restarted_rss, rss, box.rss_mb('ovs-vswitchd')))
+        print('  heap in use: %.1f MB before the restart, %.1f MB after it, '
+              '%.1f MB after the start from the snapshot'
+              % (mem['heap_in_use_kb'] / 1024,
+                 lags[0]['heap_in_use_kb'] / 1024,
+                 lags[1]['heap_in_use_kb'] / 1024))
         print('  iovpd before the restart: heap in use %.1f MB; %d desired '
               'flows, %d installed, %d hardware_vtep rows'
               % (mem['heap_in_use_kb'] / 1024, mem['desired_flows'],

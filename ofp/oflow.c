@@ -324,17 +324,39 @@ oflow_clone(const struct oflow *f)
     return c;
 }
 
+static void
+oflow_data_unref(struct oflow_data *data)
+{
+    if (!--data->n_refs) {
+        minimatch_destroy(&data->match);
+        free(data->ofpacts);
+        free(data);
+    }
+}
+
 /* Frees 'f', which is in no table.  Accepts NULL. */
 void
 oflow_destroy(struct oflow *f)
 {
     if (f) {
-        if (!--f->data->n_refs) {
-            minimatch_destroy(&f->data->match);
-            free(f->data->ofpacts);
-            free(f->data);
-        }
+        oflow_data_unref(f->data);
         free(f);
+    }
+}
+
+/* Makes 'f' share the match and actions of 'model', which are the same
+ * (oflow_same_identity() and oflow_same_actions() say so): a flow read from
+ * the switch and a desired flow then hold one copy of them between them,
+ * as a flow installed from a desired one does. */
+void
+oflow_share_data(struct oflow *f, const struct oflow *model)
+{
+    if (f->data != model->data) {
+        struct oflow_data *old = f->data;
+
+        f->data = model->data;
+        f->data->n_refs++;
+        oflow_data_unref(old);
     }
 }
 

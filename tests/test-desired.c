@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include <openvswitch/dynamic-string.h>
+#include <openvswitch/match.h>
 
 #include "lib/util.h"
 #include "ofp/desired.h"
@@ -317,7 +318,44 @@ test_desired_main(int argc, char *argv[])
         }
     }
 
+    /* The switch's flows read back, as after a restart: each with a match
+     * and actions of its own, until the comparison with the desired flows
+     * (ofctrl_put()) finds it the same and makes the two share them. */
+    struct oflow_table read;
+    const struct oflow *t;
+    oflow_table_init(&read);
+    OFLOW_TABLE_FOR_EACH (t, &sw) {
+        struct match m;
+        minimatch_expand(&t->data->match, &m);
+        oflow_table_insert(&read, oflow_create(t->table_id, t->priority,
+                                               t->cookie, &m,
+                                               t->data->ofpacts,
+                                               t->data->ofpacts_len));
+    }
+    size_t apart = oflow_table_memory(&read);
+    struct oflow *r;
+    OFLOW_TABLE_FOR_EACH (r, &read) {
+        const struct oflow *w = oflow_table_find(desired_flows(&d), r);
+        if (!w || w->data == r->data || !oflow_same_actions(w, r)) {
+            printf("a flow read back is not desired as it is\n");
+            return 1;
+        }
+        oflow_share_data(r, w);
+        oflow_share_data(r, w);
+        if (r->data != w->data) {
+            printf("a flow read back does not share its desired flow's "
+                   "match and actions\n");
+            return 1;
+        }
+    }
+    if (oflow_table_count(&read) && oflow_table_memory(&read) >= apart) {
+        printf("the flows read back take %zu bytes shared, %zu apart\n",
+               oflow_table_memory(&read), apart);
+        return 1;
+    }
+
     desired_destroy(&d);
+    oflow_table_destroy(&read);
     oflow_table_destroy(&sw);
     printf("%d changes, %d shared identities seen, 0 disagreements\n",
            count, shared);
