@@ -1300,17 +1300,13 @@ ofctrl_flows_add(struct ofctrl_flows *list, const struct oflow *f)
 /* Sorts desired flow 'want' into 'mods' or 'adds' if the switch does not
  * hold it as it is (and did not refuse it as it is). */
 static void
-ofctrl_classify(struct ofctrl *c, const struct oflow *want,
+ofctrl_classify(const struct ofctrl *c, const struct oflow *want,
                 struct ofctrl_flows *mods, struct ofctrl_flows *adds)
 {
-    struct oflow *have = oflow_table_find(&c->installed, want);
+    const struct oflow *have = oflow_table_find(&c->installed, want);
 
-    if (have && oflow_same_actions(have, want)) {
-        /* Installed as desired.  One read from the switch (after a
-         * restart) has its own match and actions: shared from now on. */
-        oflow_share_data(have, want);
-        return;
-    } else if (ofctrl_find_rejection(c, want)) {
+    if ((have && oflow_same_actions(have, want))
+        || ofctrl_find_rejection(c, want)) {
         return;
     }
     ofctrl_flows_add(have && have->cookie == want->cookie ? mods : adds,

@@ -76,18 +76,38 @@ oflow_table_count(const struct oflow_table *t)
     return hmap_count(&t->flows);
 }
 
-/* Makes 'f' own new data: 'match' (stolen) and 'ofpacts' (stolen). */
+/* Every flow's match and actions ("struct oflow_data"), each held once. */
+static struct hmap oflow_datas = HMAP_INITIALIZER(&oflow_datas);
+
+/* Makes 'f' refer to the interned data of 'match' (stolen) and the
+ * 'ofpacts_len' bytes of 'ofpacts' (stolen, their padding zeroed). */
 static void
 oflow_set_data(struct oflow *f, struct minimatch *match,
                struct ofpact *ofpacts, size_t ofpacts_len)
 {
-    struct oflow_data *data = iovp_xmalloc(sizeof *data);
+    uint32_t hash = minimatch_hash(match, iovp_hash_bytes64(ofpacts,
+                                                            ofpacts_len, 0));
+    struct oflow_data *data;
 
+    ovs_assert(ofpacts_len <= UINT_MAX);
+    HMAP_FOR_EACH_WITH_HASH (data, node, hash, &oflow_datas) {
+        if (minimatch_equal(&data->match, match)
+            && ofpacts_equal(data->ofpacts, data->ofpacts_len,
+                             ofpacts, ofpacts_len)) {
+            data->n_refs++;
+            minimatch_destroy(match);
+            free(ofpacts);
+            goto found;
+        }
+    }
+    data = iovp_xmalloc(sizeof *data);
     data->n_refs = 1;
     data->match = *match;
     data->ofpacts = ofpacts;
-    ovs_assert(ofpacts_len <= UINT_MAX);
     data->ofpacts_len = ofpacts_len;
+    hmap_insert(&oflow_datas, &data->node, hash);
+
+found:
     f->data = data;
     f->hashed = false;
     f->hash = oflow_hash(f);
@@ -324,39 +344,24 @@ oflow_clone(const struct oflow *f)
     return c;
 }
 
-static void
-oflow_data_unref(struct oflow_data *data)
-{
-    if (!--data->n_refs) {
-        minimatch_destroy(&data->match);
-        free(data->ofpacts);
-        free(data);
-    }
-}
-
 /* Frees 'f', which is in no table.  Accepts NULL. */
 void
 oflow_destroy(struct oflow *f)
 {
     if (f) {
-        oflow_data_unref(f->data);
+        struct oflow_data *data = f->data;
+
+        if (!--data->n_refs) {
+            hmap_remove(&oflow_datas, &data->node);
+            if (hmap_is_empty(&oflow_datas)) {
+                hmap_destroy(&oflow_datas);
+                hmap_init(&oflow_datas);
+            }
+            minimatch_destroy(&data->match);
+            free(data->ofpacts);
+            free(data);
+        }
         free(f);
-    }
-}
-
-/* Makes 'f' share the match and actions of 'model', which are the same
- * (oflow_same_identity() and oflow_same_actions() say so): a flow read from
- * the switch and a desired flow then hold one copy of them between them,
- * as a flow installed from a desired one does. */
-void
-oflow_share_data(struct oflow *f, const struct oflow *model)
-{
-    if (f->data != model->data) {
-        struct oflow_data *old = f->data;
-
-        f->data = model->data;
-        f->data->n_refs++;
-        oflow_data_unref(old);
     }
 }
 

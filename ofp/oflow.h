@@ -40,10 +40,12 @@
 struct ds;
 struct ofpact;
 
-/* A flow's match and actions, which the copies of a flow share (desired,
- * in flight, installed): what oflow_clone() copies is a reference.  Read
- * only. */
+/* A flow's match and actions, held once for every flow that has the same
+ * (interned): a desired flow, its copies in flight and installed (what
+ * oflow_clone() copies is a reference), and the same flow read back from
+ * the switch after a restart share one.  Read only. */
 struct oflow_data {
+    struct hmap_node node;      /* In the interned data, by content. */
     unsigned int n_refs;
     unsigned int ofpacts_len;   /* (An OpenFlow message is at most 64 kB.) */
     struct minimatch match;
@@ -109,7 +111,6 @@ struct oflow *oflow_create(uint8_t table_id, uint16_t priority,
 struct oflow *oflow_clone(const struct oflow *);
 struct ofpact *oflow_copy_actions(const struct ofpact *, size_t len);
 void oflow_destroy(struct oflow *);
-void oflow_share_data(struct oflow *, const struct oflow *model);
 bool oflow_same_actions(const struct oflow *, const struct oflow *);
 void oflow_format(const struct oflow *, bool stats, struct ds *);
 void oflow_format_match(const struct oflow *, struct ds *);
