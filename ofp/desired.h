@@ -64,6 +64,8 @@ struct desired {
                                  * identities that groups share. */
     struct oflow_table tracked; /* Identities changed since the last
                                  * desired_clear_tracked(), no actions. */
+    struct oflow **slabs;       /* The copies in 'tracked', cut from */
+    size_t n_slabs, slab_used;  /* arrays of DESIRED_SLAB_FLOWS. */
     unsigned long long int n_changes;   /* Changes of 'flows' and
                                          * 'meters' so far: a caller tells
                                          * by it whether an update changed

@@ -338,10 +338,37 @@ oflow_clone(const struct oflow *f)
 {
     struct oflow *c = iovp_xmalloc(sizeof *c);
 
-    *c = *f;
-    c->group = NULL;
-    c->data->n_refs++;
+    oflow_copy(c, f);
     return c;
+}
+
+/* Makes '*dst' (memory that the caller owns) a copy of 'f', as
+ * oflow_clone() makes one, to be released with oflow_uninit(). */
+void
+oflow_copy(struct oflow *dst, const struct oflow *f)
+{
+    *dst = *f;
+    dst->group = NULL;
+    dst->data->n_refs++;
+}
+
+/* Releases what 'f', a copy that oflow_copy() made, holds, but not 'f'
+ * itself. */
+void
+oflow_uninit(struct oflow *f)
+{
+    struct oflow_data *data = f->data;
+
+    if (!--data->n_refs) {
+        hmap_remove(&oflow_datas, &data->node);
+        if (hmap_is_empty(&oflow_datas)) {
+            hmap_destroy(&oflow_datas);
+            hmap_init(&oflow_datas);
+        }
+        minimatch_destroy(&data->match);
+        free(data->ofpacts);
+        free(data);
+    }
 }
 
 /* Frees 'f', which is in no table.  Accepts NULL. */
@@ -349,18 +376,7 @@ void
 oflow_destroy(struct oflow *f)
 {
     if (f) {
-        struct oflow_data *data = f->data;
-
-        if (!--data->n_refs) {
-            hmap_remove(&oflow_datas, &data->node);
-            if (hmap_is_empty(&oflow_datas)) {
-                hmap_destroy(&oflow_datas);
-                hmap_init(&oflow_datas);
-            }
-            minimatch_destroy(&data->match);
-            free(data->ofpacts);
-            free(data);
-        }
+        oflow_uninit(f);
         free(f);
     }
 }

@@ -111,6 +111,8 @@ struct oflow *oflow_create(uint8_t table_id, uint16_t priority,
 struct oflow *oflow_clone(const struct oflow *);
 struct ofpact *oflow_copy_actions(const struct ofpact *, size_t len);
 void oflow_destroy(struct oflow *);
+void oflow_copy(struct oflow *dst, const struct oflow *);
+void oflow_uninit(struct oflow *);
 bool oflow_same_actions(const struct oflow *, const struct oflow *);
 void oflow_format(const struct oflow *, bool stats, struct ds *);
 void oflow_format_match(const struct oflow *, struct ds *);
