@@ -65,6 +65,11 @@ struct agent_txn {
     bool in_flight;
 };
 
+/* A put of at least this many flow changes, or the first comparison of
+ * this many flows after a start or a reconnection, ends a peak of freed
+ * memory that iovpd gives back to the system (agent_put_flows()). */
+#define AGENT_TRIM_FLOWS 10000
+
 struct agent {
     uv_loop_t *loop;
     struct control_server *control;
@@ -123,7 +128,8 @@ struct agent {
     /* OpenFlow to the integration bridge, over its management socket. */
     struct ofp_client *ofp;
     struct ofctrl *ofctrl;
-    size_t put_size;            /* Flow changes in the put in flight. */
+    bool trim_at_ready;         /* The put in flight ends a large peak:
+                                 * AGENT_TRIM_FLOWS. */
 
     /* The OpenFlow northbound, or NULL without --openflow: the switch,
      * its own connection to the bridge, its listeners, and its

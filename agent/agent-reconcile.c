@@ -49,6 +49,7 @@
 #include "agent/translate.h"
 #include "agent/underlay.h"
 #include "agent/xlate-acl.h"
+#include "lib/util.h"
 #include "model/vswitch-idl.h"
 #include "model/vtep-idl.h"
 #include "offload/nicctrl.h"
@@ -208,7 +209,22 @@ agent_put_flows(struct agent *agent, const struct odb_replica *ovs)
     if (!ovs_list_is_empty(&msgs)) {
         agent_ofp_send(agent, &msgs);   /* The flows', and the meters'. */
     }
-    agent->put_size = n;
+
+    /* A large put, or the first comparison after a start or reconnection,
+     * ends a peak of memory freed since (encoded messages and copies in
+     * flight; a complete copy of the database, the switch's flows read and
+     * translated): give it back to the system once the switch has taken
+     * the put, rather than keep the peak for good. */
+    if (n >= AGENT_TRIM_FLOWS
+        || (ofctrl_put_compared_all(agent->ofctrl)
+            && (oflow_table_count(ofctrl_installed(agent->ofctrl))
+                >= AGENT_TRIM_FLOWS))) {
+        if (n) {
+            agent->trim_at_ready = true;
+        } else {
+            iovp_trim_heap();
+        }
+    }
 
     /* OVS holds every desired flow: the NIC may follow.  A flow OVS
      * refused makes OVS differ from the policy, and then nothing runs in

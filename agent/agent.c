@@ -52,11 +52,6 @@
 
 VLOG_DEFINE_THIS_MODULE(agent);
 
-/* A put of at least this many flow changes leaves a peak of freed memory
- * (encoded messages, copies in flight) that iovpd gives back to the system
- * once the switch has taken it. */
-#define AGENT_TRIM_FLOWS 10000
-
 /* Returns the replica of 'db' if it is complete and current, else NULL. */
 struct odb_replica *
 agent_current(struct odb_client *db)
@@ -339,12 +334,10 @@ agent_ofp_msg(struct ofp_client *client OVS_UNUSED, struct ofpbuf *msg,
     case OFCTRL_HANDLED:
         break;
     case OFCTRL_READY:
-        if (agent->put_size >= AGENT_TRIM_FLOWS) {
-            /* A large bundle's messages and in-flight copies are freed now;
-             * give their memory back rather than keep the peak for good. */
+        if (agent->trim_at_ready) {
             iovp_trim_heap();
+            agent->trim_at_ready = false;
         }
-        agent->put_size = 0;
         agent_wake(agent);
         break;
     case OFCTRL_FAILED:

@@ -146,6 +146,7 @@ struct ofctrl {
      * tracked as changed: after a read of the switch's flows, a bundle
      * that failed, or a change that someone else made. */
     bool need_full;
+    bool compared_all;          /* The last put compared every flow. */
 
     /* The flow monitor: the switch tells ofctrl of every change to its
      * flows that iovpd did not make itself (its own come back abbreviated
@@ -1370,6 +1371,7 @@ ofctrl_put(struct ofctrl *c, struct desired *d, struct ovs_list *out)
         full = true;
     }
     c->need_full = false;
+    c->compared_all = full;
     c->n_puts++;
     desired_clear_tracked(d);
 
@@ -1538,6 +1540,15 @@ bool
 ofctrl_is_dumping_flows(const struct ofctrl *c)
 {
     return c->dump != NULL;
+}
+
+/* Returns true if the last ofctrl_put() compared every flow (after a read
+ * of the switch's flows, or a failed bundle), not only those that changed:
+ * the end of a start, or of a reconnection. */
+bool
+ofctrl_put_compared_all(const struct ofctrl *c)
+{
+    return c->compared_all;
 }
 
 /* Returns true once ofctrl knows what the switch holds: from the end of

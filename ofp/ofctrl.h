@@ -153,6 +153,7 @@ int ofctrl_dump_flows(struct ofctrl *, ofctrl_dump_cb *, void *aux,
 bool ofctrl_is_dumping_flows(const struct ofctrl *);
 
 bool ofctrl_has_installed(const struct ofctrl *);
+bool ofctrl_put_compared_all(const struct ofctrl *);
 const struct oflow_table *ofctrl_installed(const struct ofctrl *);
 uint64_t ofctrl_installed_seqno(const struct ofctrl *);
 uint64_t ofctrl_counters_seqno(const struct ofctrl *, uint8_t table_id);
