@@ -579,6 +579,29 @@ odb_replica_store_commit(struct odb_replica *r, size_t first)
     }
 }
 
+/* Inserts into table 'ti' of 'r' the row 'uuid' (whose odb_uuid_hash() is
+ * 'hash'), seen in the current generation, with 'values' (all its
+ * columns', taken: the row keeps those of its kept columns, the change
+ * listed takes them all). */
+static void
+odb_row_insert(struct odb_replica *r, size_t ti, const char *uuid,
+               uint32_t hash, json_t **values)
+{
+    struct odb_replica_table *t = &r->tables[ti];
+    struct odb_row *row = iovp_xmalloc(sizeof *row
+                                       + t->n_kept * sizeof *row->values);
+
+    strcpy(row->uuid, uuid);
+    row->seen = r->generation;
+    for (size_t j = 0; j < t->n_columns; j++) {
+        if (t->slots[j] >= 0) {
+            row->values[t->slots[j]] = json_incref(values[j]);
+        }
+    }
+    hmap_insert(&t->rows, &row->node, hash);
+    odb_replica_add_change(r, ODB_CHANGE_INSERT, ti, uuid, NULL, values);
+}
+
 /* Commits the checked updates in 'b' to 'r', listing the changes, and marks
  * every row they name as seen in the current generation. */
 static void
@@ -623,18 +646,7 @@ odb_batch_commit(struct odb_replica *r, struct odb_batch *b)
                 odb_values_free(op->values, t->n_columns);
             }
         } else {
-            struct odb_row *row = iovp_xmalloc(
-                sizeof *row + t->n_kept * sizeof *row->values);
-            strcpy(row->uuid, op->uuid);
-            row->seen = r->generation;
-            for (size_t j = 0; j < t->n_columns; j++) {
-                if (t->slots[j] >= 0) {
-                    row->values[t->slots[j]] = json_incref(op->values[j]);
-                }
-            }
-            hmap_insert(&t->rows, &row->node, op->hash);
-            odb_replica_add_change(r, ODB_CHANGE_INSERT, op->table, op->uuid,
-                                   NULL, op->values);
+            odb_row_insert(r, op->table, op->uuid, op->hash, op->values);
         }
         op->values = NULL;
     }
@@ -852,17 +864,7 @@ odb_replica_load_row(struct odb_replica *r, size_t ti, const int *map,
         values[map[c]] = new;
     }
 
-    struct odb_row *row = iovp_xmalloc(sizeof *row
-                                       + t->n_kept * sizeof *row->values);
-    strcpy(row->uuid, uuid);
-    row->seen = r->generation;
-    for (size_t j = 0; j < t->n_columns; j++) {
-        if (t->slots[j] >= 0) {
-            row->values[t->slots[j]] = json_incref(values[j]);
-        }
-    }
-    hmap_insert(&t->rows, &row->node, hash);
-    odb_replica_add_change(r, ODB_CHANGE_INSERT, ti, uuid, NULL, values);
+    odb_row_insert(r, ti, uuid, hash, values);
     return NULL;
 }
 
