@@ -989,6 +989,10 @@ agent_cmd_memory_show(struct control_conn *conn, int argc OVS_UNUSED,
             { "ovs_replica_kb", ovs ? odb_replica_memory(ovs) : 0 },
             { "ovs_model_kb", odb_idl_memory(agent->ovs_idl) },
             { "model_strings_kb", odb_idl_strings_memory() },
+            { "desired_groups_kb", desired_groups_memory(
+                  translate_desired(agent->translate)) },
+            { "acl_translation_kb", xlate_acl_memory(
+                  translate_xacl(agent->translate)) },
         };
         json_int_t rest = heap_kb;
         for (size_t i = 0; i < IOVP_ARRAY_SIZE(parts); i++) {

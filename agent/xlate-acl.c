@@ -858,6 +858,32 @@ xlate_acl_run(struct xlate_acl *x, const struct odb_idl *vtep,
     return faults_changed;
 }
 
+/* Returns the bytes of heap that the translation state of the bound ACLs
+ * takes (their faults' JSON aside): each ACL's entries in force, parsed,
+ * and the reverse index from entries to ACLs.  See iovp_malloc_size(). */
+size_t
+xlate_acl_memory(const struct xlate_acl *x)
+{
+    size_t n = ((x->acls.mask + 1) * sizeof *x->acls.buckets
+                + (x->by_entry.mask + 1) * sizeof *x->by_entry.buckets);
+    const struct xlate_acl_acl *acl;
+
+    HMAP_FOR_EACH (acl, node, &x->acls) {
+        const struct xlate_acl_entry *xe;
+
+        n += (iovp_malloc_size(acl) + iovp_malloc_size(acl->name)
+              + iovp_malloc_size(acl->refs)
+              + (acl->entries.mask + 1) * sizeof *acl->entries.buckets);
+        HMAP_FOR_EACH (xe, node, &acl->entries) {
+            n += (iovp_malloc_size(xe) + iovp_malloc_size(xe->e.source_mac)
+                  + iovp_malloc_size(xe->e.dest_mac)
+                  + iovp_malloc_size(xe->e.source_ip)
+                  + iovp_malloc_size(xe->e.dest_ip));
+        }
+    }
+    return n;
+}
+
 /* Returns a new reference to the faults of the bound ACLs and their
  * entries, for report_acl_faults(): {"acls": {"NAME": [tokens]},
  * "entries": {"UUID": [tokens]}}. */

@@ -106,6 +106,7 @@ bool xlate_acl_run(struct xlate_acl *, const struct odb_idl *vtep,
                    const struct shash *changed_entries,
                    const struct oflow_table *installed, struct desired *);
 json_t *xlate_acl_faults(const struct xlate_acl *);
+size_t xlate_acl_memory(const struct xlate_acl *);
 json_t *xlate_acl_evaluate(const struct xlate_acl *, const char *name,
                            bool ingress, const struct flow *,
                            const struct desired *);

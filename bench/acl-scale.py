@@ -409,6 +409,8 @@ def main():
                  ('hardware_vtep model', 'vtep_model_kb'),
                  ('hardware_vtep replica', 'vtep_replica_kb'),
                  ('shared strings', 'model_strings_kb'),
+                 ('desired groups', 'desired_groups_kb'),
+                 ('ACL translation', 'acl_translation_kb'),
                  ('Open_vSwitch', ('ovs_model_kb', 'ovs_replica_kb')),
                  ('the rest', 'other_kb')]
         print('  of the heap: ' + ', '.join(

@@ -537,6 +537,33 @@ desired_clear_tracked(struct desired *d)
     d->n_slabs = d->slab_used = 0;
 }
 
+/* Returns the bytes of heap that the groups of 'd' take beyond their
+ * flows (oflow_table_memory() of desired_flows() weighs those): each
+ * group, its key and its array of claims, the contested identities, and
+ * the copies that track changes.  See iovp_malloc_size(). */
+size_t
+desired_groups_memory(const struct desired *d)
+{
+    size_t n = ((d->groups.mask + 1) * sizeof *d->groups.buckets
+                + (d->contests.mask + 1) * sizeof *d->contests.buckets);
+    const struct desired_group *g;
+    const struct desired_contest *c;
+
+    HMAP_FOR_EACH (g, node, &d->groups) {
+        n += iovp_malloc_size(g);
+        if (g->flows != &g->one) {
+            n += iovp_malloc_size(g->flows);
+        }
+    }
+    HMAP_FOR_EACH (c, node, &d->contests) {
+        n += iovp_malloc_size(c) + iovp_malloc_size(c->claims);
+    }
+    for (size_t i = 0; i < d->n_slabs; i++) {
+        n += iovp_malloc_size(d->slabs[i]);
+    }
+    return n + iovp_malloc_size(d->slabs);
+}
+
 /* Returns the desired meter 'id', or NULL. */
 const struct desired_meter *
 desired_find_meter(const struct desired *d, uint32_t id)

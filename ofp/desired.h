@@ -92,6 +92,7 @@ const struct desired_meter *desired_find_meter(const struct desired *,
                                                uint32_t id);
 
 const struct oflow_table *desired_flows(const struct desired *);
+size_t desired_groups_memory(const struct desired *);
 const struct oflow_table *desired_tracked(const struct desired *);
 void desired_clear_tracked(struct desired *);
 
