@@ -45,17 +45,19 @@ enum acl_family {
                                  * ethertype: IPv4 and IPv6 alike. */
 };
 
+/* (The members are in the order that packs them in 128 bytes: the
+ * translation keeps one for each entry in force.) */
 struct acl_entry {
     char uuid[37];
-    int64_t sequence;
     bool ingress;               /* Else egress. */
     bool permit;                /* Else deny. */
+    int64_t sequence;
 
     /* The match, each part NULL (or -1, or an empty range) if absent. */
     char *source_mac, *dest_mac;
+    char *source_ip, *dest_ip;  /* "ADDR/MASK" or "ADDR". */
     int ethertype;              /* -1: none. */
     enum acl_family family;
-    char *source_ip, *dest_ip;  /* "ADDR/MASK" or "ADDR". */
     int protocol;               /* -1: none. */
     struct acl_range source_ports, dest_ports;
     int tcp_flags, tcp_flags_mask;  /* -1: none. */
