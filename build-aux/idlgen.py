@@ -175,8 +175,23 @@ class Model:
             return ["%s*%s;" % (self.ctype(key), c), "size_t n_%s;" % column]
         if key[0] in ("string", "uuid") or n_min == 1:
             return ["%s%s;" % (self.ctype(key), c)]
-        # At most one number or boolean: in place, with its count.
-        return ["%s%s[1];" % (self.ctype(key), c), "size_t n_%s;" % column]
+        # At most one number or boolean: in place.  Its count, 0 or 1, is
+        # a byte at the end of the struct (optional_counts()).
+        return ["%s%s[1];" % (self.ctype(key), c)]
+
+    def is_optional(self, table, column):
+        """True if 'column' holds at most one number or boolean."""
+        t = self.schema["tables"][table]["columns"][column]["type"]
+        key, value, n_min, n_max = column_type(t)
+        return (value is None and n_max == 1 and n_min == 0
+                and key[0] not in ("string", "uuid"))
+
+    def optional_counts(self, table, columns):
+        """Returns the declarations of the counts of the optional numbers
+        and booleans among 'columns': a byte each, together, so that they
+        pack."""
+        return ["uint8_t n_%s;" % c for c in columns
+                if self.is_optional(table, c)]
 
     def column_class(self, table, lower, column):
         t = self.schema["tables"][table]["columns"][column]["type"]
@@ -205,7 +220,8 @@ class Model:
                       ".n_offset = offsetof(%s, n_%s)," % (struct, column)]
         else:
             lines.append(".offset = offsetof(%s, %s)," % (struct, c))
-            if len(self.members(table, column)) > 1:
+            if (len(self.members(table, column)) > 1
+                    or self.is_optional(table, column)):
                 lines.append(".n_offset = offsetof(%s, n_%s)," % (struct,
                                                                   column))
         return lines
@@ -275,6 +291,13 @@ def write_header(m, guard, out):
             w("")
             w("    /* %s: %s. */" % (c, type_comment(m.schema, name, c)))
             for decl in m.members(name, c):
+                w("    %s" % decl)
+        counts = m.optional_counts(name, columns)
+        if counts:
+            w("")
+            w("    /* The counts, 0 or 1, of the optional numbers and "
+              "booleans above. */")
+            for decl in counts:
                 w("    %s" % decl)
         w("};")
         w("")

@@ -430,7 +430,7 @@ odb_idl_column_clear(struct odb_idl_row *row, const struct odb_idl_column *c,
         break;
     case ODB_IDL_OPTIONAL:
         memset(odb_idl_member(row, c->offset), 0, odb_idl_elem_size(&c->key));
-        *(size_t *) odb_idl_member(row, c->n_offset) = 0;
+        *(uint8_t *) odb_idl_member(row, c->n_offset) = 0;
         break;
     case ODB_IDL_POINTER: {
         void **p = odb_idl_member(row, c->offset);
@@ -490,7 +490,7 @@ odb_idl_column_store(struct odb_idl_row *row, const struct odb_idl_column *c,
             odb_idl_atom_store(&c->key, &d->keys[0],
                                odb_idl_member(row, c->offset));
         }
-        *(size_t *) odb_idl_member(row, c->n_offset) = d->n;
+        *(uint8_t *) odb_idl_member(row, c->n_offset) = d->n;
         break;
     case ODB_IDL_ARRAY: {
         size_t ksize = odb_idl_elem_size(&c->key);
@@ -655,7 +655,7 @@ odb_idl_column_encode(const struct odb_idl_row *row_, size_t ci,
             json_array_append_new(elems, odb_idl_atom_encode(&c->key, &key));
             break;
         case ODB_IDL_OPTIONAL:
-            if (*(size_t *) odb_idl_member(row, c->n_offset)) {
+            if (*(uint8_t *) odb_idl_member(row, c->n_offset)) {
                 odb_idl_atom_load(&c->key, odb_idl_member(row, c->offset),
                                   &key);
                 json_array_append_new(elems,

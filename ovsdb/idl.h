@@ -48,7 +48,8 @@
  * at most one value of a pointer type is that pointer, NULL when empty
  * (but a scalar string column is "" by default); one of at most one
  * integer, real or boolean is a one-element array 'x' in the struct itself
- * (no allocation of its own), with 'n_x' 0 or 1; sets are
+ * (no allocation of its own), with 'n_x' 0 or 1, a uint8_t that the
+ * struct's end keeps with the other such counts; sets are
  * arrays 'x' and counts 'n_x'; maps are arrays 'key_x' and 'value_x' of
  * 'n_x' pairs, sorted by key as the canonical value is.
  *
@@ -111,7 +112,8 @@ struct odb_idl_column {
     unsigned int n_max;
     size_t offset;              /* The value, or the (keys) array. */
     size_t value_offset;        /* Maps: the values array. */
-    size_t n_offset;            /* Arrays: the count. */
+    size_t n_offset;            /* Arrays and optional numbers: the
+                                 * count. */
 };
 
 /* How a column is held in its row's struct. */
@@ -121,7 +123,7 @@ enum odb_idl_layout {
                                  * reference: a pointer, maybe NULL. */
     ODB_IDL_OPTIONAL,           /* At most one integer, real or boolean:
                                  * a one-element array in place, and a
-                                 * count. */
+                                 * count, a uint8_t, at 'n_offset'. */
     ODB_IDL_ARRAY,              /* An array (keys and values for a map)
                                  * and a count. */
 };
