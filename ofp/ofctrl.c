@@ -1319,9 +1319,11 @@ ofctrl_classify(const struct ofctrl *c, const struct oflow *want,
  * meters before and after it, and returns the number of flow_mods: 0 if
  * the flows already agree (then only meter_mods, and a barrier if they add
  * or modify one, are queued), or if ofctrl is not ready
- * (ofctrl_is_ready()).  After a new read of the switch's flows,
- * or a bundle that failed, it compares all of them; otherwise only those
- * that 'd' tracked as changed, whose tracking it then clears. */
+ * (ofctrl_is_ready()).  After a new read of the switch's flows, a bundle
+ * that failed or a change that someone else made to iovpd's flows, it
+ * compares all of them, as it does when a deletion gives refused flows
+ * another try; otherwise only those that 'd' tracked as changed.  It
+ * clears 'd''s tracking. */
 size_t
 ofctrl_put(struct ofctrl *c, struct desired *d, struct ovs_list *out)
 {
@@ -1381,25 +1383,32 @@ ofctrl_put(struct ofctrl *c, struct desired *d, struct ovs_list *out)
      * change by change, they would leave holes in the heap beside each
      * installed flow that the allocator cannot give back (17 MB at 100,000
      * flows, measured); made apart, they leave one stretch each. */
+    struct {
+        struct ofctrl_flows *flows;
+        enum ofctrl_op op;
+    } lists[] = {
+        { &dels, OP_DELETE }, { &mods, OP_MODIFY }, { &adds, OP_ADD },
+    };
     size_t n_changes = dels.n + mods.n + adds.n;
     struct ofctrl_change **chs = iovp_xmalloc(MAX(1, n_changes)
                                               * sizeof *chs);
-    for (size_t i = 0; i < n_changes; i++) {
-        chs[i] = iovp_xzalloc(sizeof *chs[i]);
-        chs[i]->op = (i < dels.n ? OP_DELETE
-                      : i < dels.n + mods.n ? OP_MODIFY : OP_ADD);
+    size_t i = 0;
+    for (size_t l = 0; l < IOVP_ARRAY_SIZE(lists); l++) {
+        for (size_t j = 0; j < lists[l].flows->n; j++) {
+            chs[i] = iovp_xzalloc(sizeof *chs[i]);
+            chs[i++]->op = lists[l].op;
+        }
     }
-    for (size_t i = 0; i < n_changes; i++) {
-        const struct oflow *flow = (i < dels.n ? dels.flows[i]
-                                    : i < dels.n + mods.n
-                                    ? mods.flows[i - dels.n]
-                                    : adds.flows[i - dels.n - mods.n]);
-        chs[i]->flow = oflow_clone(flow);
+    i = 0;
+    for (size_t l = 0; l < IOVP_ARRAY_SIZE(lists); l++) {
+        for (size_t j = 0; j < lists[l].flows->n; j++) {
+            chs[i++]->flow = oflow_clone(lists[l].flows->flows[j]);
+        }
     }
 
     struct ovs_list changes = OVS_LIST_INITIALIZER(&changes);
     c->bundle_id++;
-    for (size_t i = 0; i < n_changes; i++) {
+    for (i = 0; i < n_changes; i++) {
         ofctrl_queue_change(c, chs[i], &changes);
     }
     free(chs);
@@ -1542,9 +1551,11 @@ ofctrl_is_dumping_flows(const struct ofctrl *c)
     return c->dump != NULL;
 }
 
-/* Returns true if the last ofctrl_put() compared every flow (after a read
- * of the switch's flows, or a failed bundle), not only those that changed:
- * the end of a start, or of a reconnection. */
+/* Returns true if the last ofctrl_put() compared every flow, not only those
+ * that changed: after a read of the switch's flows (the end of a start, or
+ * of a reconnection), a bundle that failed, a change that another client
+ * or the switch made to iovpd's flows, or a deletion that gave refused
+ * flows another try. */
 bool
 ofctrl_put_compared_all(const struct ofctrl *c)
 {
