@@ -5,6 +5,7 @@ temporary directory, with unixctl connections to them."""
 
 import json
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -17,10 +18,23 @@ OVS_SCHEMAS = '/usr/share/openvswitch'
 
 
 def options(argv=None):
-    """The benchmarks' command line, "--NAME=VALUE" and "--NAME" (value
-    "1"), as a dict."""
-    return dict(a[2:].split('=', 1) if '=' in a else (a[2:], '1')
-                for a in (sys.argv[1:] if argv is None else argv))
+    """The benchmark's command line, "--NAME=VALUE" and "--NAME" (value
+    "1"), as a dict.  The names are those that its usage (the main
+    module's docstring) shows as "[--NAME...]"; "--help" prints the usage
+    and exits, and anything else is an error."""
+    usage = sys.modules['__main__'].__doc__ or ''
+    known = set(re.findall(r'\[--([a-z][a-z-]*)', usage))
+    opts = {}
+    for a in (sys.argv[1:] if argv is None else argv):
+        if a in ('-h', '--help'):
+            print(usage)
+            sys.exit(0)
+        name, value = (a[2:].split('=', 1) if '=' in a else (a[2:], '1'))
+        if not a.startswith('--') or name not in known:
+            sys.exit('%s: unknown option "%s" (--help for usage)'
+                     % (os.path.basename(sys.argv[0]), a))
+        opts[name] = value
+    return opts
 
 
 def sh(*argv, **kwargs):
