@@ -1531,6 +1531,38 @@ odb_idl_row_add_refs(const struct odb_idl_row *row, size_t column,
     }
 }
 
+/* Adds to '*n' the number of references, keys and values, that column
+ * 'column' of 'row' makes in the database, as odb_idl_row_add_refs()
+ * reads them, and to '*sum' the sum of the 64-bit hashes of their UUIDs'
+ * text: a digest of them, as a multiset, that costs no allocation. */
+void
+odb_idl_row_hash_refs(const struct odb_idl_row *row, size_t column,
+                      size_t *n, uint64_t *sum)
+{
+    const struct odb_idl_table_class *tc = row->table->class_;
+
+    ovs_assert(column < tc->n_columns);
+    const struct odb_idl_column *c = &tc->columns[column];
+    if (!row->refs || !odb_idl_column_has_refs(c)) {
+        return;
+    }
+
+    const struct odb_idl_datum *d = &row->refs[column];
+    bool key_refs = odb_idl_base_is_ref(&c->key);
+    bool value_refs = (odb_idl_column_is_map(c)
+                       && odb_idl_base_is_ref(&c->value));
+    for (size_t i = 0; i < d->n; i++) {
+        if (key_refs) {
+            *sum += iovp_hash_string64(d->keys[i].string);
+            ++*n;
+        }
+        if (value_refs) {
+            *sum += iovp_hash_string64(d->values[i].string);
+            ++*n;
+        }
+    }
+}
+
 /* Returns a new reference to the "where" that selects 'row' by its
  * UUID. */
 json_t *

@@ -191,6 +191,8 @@ json_t *odb_idl_row_where(const struct odb_idl_row *);
 struct shash;
 void odb_idl_row_add_refs(const struct odb_idl_row *, size_t column,
                           struct shash *uuids);
+void odb_idl_row_hash_refs(const struct odb_idl_row *, size_t column,
+                           size_t *n, uint64_t *sum);
 
 /* For the generated accessors: 'class' must be the class 'idl' was
  * created with (it asserts so) and 'table' one of its tables. */
