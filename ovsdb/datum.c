@@ -759,6 +759,41 @@ datum_intern(json_t *atom)
     return atom;
 }
 
+static char *
+datum_from_json(const struct odb_type *type, const json_t *in, bool transient,
+                json_t **out)
+{
+    struct elems es;
+    bool canonical;
+    char *error;
+
+    *out = NULL;
+    elems_init(&es);
+    error = datum_parse(type, in, &es, &canonical);
+    if (!error) {
+        error = check_count(type, es.n);
+    }
+    if (!error) {
+        json_t *tag = (canonical ? NULL
+                       : is_set_wrapper(in) || odb_type_is_map(type)
+                       ? json_array_get(in, 0) : NULL);
+        if (canonical && transient) {
+            *out = json_incref((json_t *) in);
+        } else if (canonical) {
+            /* A copy, not a reference: a value that shared the message's
+             * memory would keep that memory in pieces, around the holes
+             * the rest of the message leaves when it is freed. */
+            *out = datum_intern(json_deep_copy(in));
+        } else if (transient) {
+            *out = datum_build(type, &es, tag);
+        } else {
+            *out = datum_intern(datum_build(type, &es, tag));
+        }
+    }
+    elems_destroy(&es);
+    return error;
+}
+
 /* Checks 'in' as a value of the column type 'type' and makes it canonical
  * (see the top of ovsdb/datum.h).  If successful, returns NULL and stores in
  * '*out' a new reference to the canonical value, which may share memory
@@ -774,30 +809,18 @@ char *
 odb_datum_from_json(const struct odb_type *type, const json_t *in,
                     json_t **out)
 {
-    struct elems es;
-    bool canonical;
-    char *error;
+    return datum_from_json(type, in, false, out);
+}
 
-    *out = NULL;
-    elems_init(&es);
-    error = datum_parse(type, in, &es, &canonical);
-    if (!error) {
-        error = check_count(type, es.n);
-    }
-    if (!error) {
-        if (canonical) {
-            /* A copy, not a reference: a value that shared the message's
-             * memory would keep that memory in pieces, around the holes
-             * the rest of the message leaves when it is freed. */
-            *out = datum_intern(json_deep_copy(in));
-        } else {
-            json_t *tag = is_set_wrapper(in) || odb_type_is_map(type)
-                          ? json_array_get(in, 0) : NULL;
-            *out = datum_intern(datum_build(type, &es, tag));
-        }
-    }
-    elems_destroy(&es);
-    return error;
+/* As odb_datum_from_json(), for a value that is dropped before 'in' is
+ * freed (a column that the replica hands to a model, which decodes it at
+ * once): a canonical value is a new reference to 'in' itself, neither
+ * copied nor interned.  Checked alike. */
+char *
+odb_datum_from_json_transient(const struct odb_type *type, const json_t *in,
+                              json_t **out)
+{
+    return datum_from_json(type, in, true, out);
 }
 
 /* Extracts the elements of 'json', a canonical value of 'type', into 'es'

@@ -45,6 +45,8 @@
 
 char *odb_datum_from_json(const struct odb_type *, const json_t *in,
                           json_t **out);
+char *odb_datum_from_json_transient(const struct odb_type *, const json_t *in,
+                                    json_t **out);
 char *odb_datum_apply_diff(const struct odb_type *, const json_t *old,
                            const json_t *diff, json_t **new);
 json_t *odb_datum_default(const struct odb_type *);

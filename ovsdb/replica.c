@@ -376,10 +376,11 @@ odb_parse_row(const struct odb_replica_table *t, const json_t *row,
         if (i < 0) {
             return iovp_xasprintf("column %s is not monitored", name);
         }
-        error = (diff
-                 ? odb_datum_apply_diff(&t->columns[i]->type, values[i],
-                                        value, &new)
-                 : odb_datum_from_json(&t->columns[i]->type, value, &new));
+        const struct odb_type *type = &t->columns[i]->type;
+        error = (diff ? odb_datum_apply_diff(type, values[i], value, &new)
+                 : t->slots[i] < 0
+                 ? odb_datum_from_json_transient(type, value, &new)
+                 : odb_datum_from_json(type, value, &new));
         if (error) {
             char *s = iovp_xasprintf("column %s: %s", name, error);
             free(error);
