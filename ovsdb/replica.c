@@ -851,8 +851,11 @@ odb_replica_load_row(struct odb_replica *r, size_t ti, const int *map,
         if (c < 0 || c >= n_map) {
             error = iovp_xasprintf("column index is not valid");
         } else {
-            error = odb_datum_from_json(&t->columns[map[c]]->type,
-                                        json_array_get(saved, k + 1), &new);
+            const struct odb_type *type = &t->columns[map[c]]->type;
+            const json_t *value = json_array_get(saved, k + 1);
+            error = (t->slots[map[c]] < 0
+                     ? odb_datum_from_json_transient(type, value, &new)
+                     : odb_datum_from_json(type, value, &new));
         }
         if (error) {
             char *s = iovp_xasprintf("table %s row %s: %s", t->schema->name,
