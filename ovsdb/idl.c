@@ -1501,13 +1501,12 @@ odb_idl_row_uuid(const struct odb_idl_row *row)
     return json_pack("[s, s]", "uuid", row->uuid);
 }
 
-/* Adds to 'uuids' (a set: its names) the UUID, as text, of each row that
- * column 'column' of 'row' refers to in the database, keys and values,
- * whether or not the model holds that row: what a monitor condition that
- * follows references asks for. */
-void
-odb_idl_row_add_refs(const struct odb_idl_row *row, size_t column,
-                     struct shash *uuids)
+/* Calls 'cb' with 'aux' and the UUID, as text, of each row that column
+ * 'column' of 'row' refers to in the database, keys and values, whether or
+ * not the model holds that row. */
+static void
+odb_idl_row_for_each_ref(const struct odb_idl_row *row, size_t column,
+                         void (*cb)(const char *uuid, void *aux), void *aux)
 {
     const struct odb_idl_table_class *tc = row->table->class_;
 
@@ -1523,12 +1522,43 @@ odb_idl_row_add_refs(const struct odb_idl_row *row, size_t column,
                        && odb_idl_base_is_ref(&c->value));
     for (size_t i = 0; i < d->n; i++) {
         if (key_refs) {
-            shash_add_once(uuids, d->keys[i].string, NULL);
+            cb(d->keys[i].string, aux);
         }
         if (value_refs) {
-            shash_add_once(uuids, d->values[i].string, NULL);
+            cb(d->values[i].string, aux);
         }
     }
+}
+
+static void
+odb_idl_add_ref(const char *uuid, void *uuids)
+{
+    shash_add_once(uuids, uuid, NULL);
+}
+
+/* Adds to 'uuids' (a set: its names) the UUID, as text, of each row that
+ * column 'column' of 'row' refers to in the database, keys and values,
+ * whether or not the model holds that row: what a monitor condition that
+ * follows references asks for. */
+void
+odb_idl_row_add_refs(const struct odb_idl_row *row, size_t column,
+                     struct shash *uuids)
+{
+    odb_idl_row_for_each_ref(row, column, odb_idl_add_ref, uuids);
+}
+
+struct odb_idl_ref_digest {
+    size_t *n;
+    uint64_t *sum;
+};
+
+static void
+odb_idl_hash_ref(const char *uuid, void *digest_)
+{
+    struct odb_idl_ref_digest *digest = digest_;
+
+    *digest->sum += iovp_hash_string64(uuid);
+    ++*digest->n;
 }
 
 /* Adds to '*n' the number of references, keys and values, that column
@@ -1539,28 +1569,9 @@ void
 odb_idl_row_hash_refs(const struct odb_idl_row *row, size_t column,
                       size_t *n, uint64_t *sum)
 {
-    const struct odb_idl_table_class *tc = row->table->class_;
+    struct odb_idl_ref_digest digest = { n, sum };
 
-    ovs_assert(column < tc->n_columns);
-    const struct odb_idl_column *c = &tc->columns[column];
-    if (!row->refs || !odb_idl_column_has_refs(c)) {
-        return;
-    }
-
-    const struct odb_idl_datum *d = &row->refs[column];
-    bool key_refs = odb_idl_base_is_ref(&c->key);
-    bool value_refs = (odb_idl_column_is_map(c)
-                       && odb_idl_base_is_ref(&c->value));
-    for (size_t i = 0; i < d->n; i++) {
-        if (key_refs) {
-            *sum += iovp_hash_string64(d->keys[i].string);
-            ++*n;
-        }
-        if (value_refs) {
-            *sum += iovp_hash_string64(d->values[i].string);
-            ++*n;
-        }
-    }
+    odb_idl_row_for_each_ref(row, column, odb_idl_hash_ref, &digest);
 }
 
 /* Returns a new reference to the "where" that selects 'row' by its
