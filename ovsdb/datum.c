@@ -774,20 +774,20 @@ datum_from_json(const struct odb_type *type, const json_t *in, bool transient,
         error = check_count(type, es.n);
     }
     if (!error) {
-        json_t *tag = (canonical ? NULL
-                       : is_set_wrapper(in) || odb_type_is_map(type)
-                       ? json_array_get(in, 0) : NULL);
-        if (canonical && transient) {
-            *out = json_incref((json_t *) in);
-        } else if (canonical) {
-            /* A copy, not a reference: a value that shared the message's
-             * memory would keep that memory in pieces, around the holes
-             * the rest of the message leaves when it is freed. */
-            *out = datum_intern(json_deep_copy(in));
-        } else if (transient) {
-            *out = datum_build(type, &es, tag);
+        if (canonical) {
+            /* Unless transient, a copy, not a reference: a value that
+             * shared the message's memory would keep that memory in
+             * pieces, around the holes the rest of the message leaves when
+             * it is freed. */
+            *out = (transient ? json_incref((json_t *) in)
+                    : json_deep_copy(in));
         } else {
-            *out = datum_intern(datum_build(type, &es, tag));
+            json_t *tag = is_set_wrapper(in) || odb_type_is_map(type)
+                          ? json_array_get(in, 0) : NULL;
+            *out = datum_build(type, &es, tag);
+        }
+        if (!transient) {
+            *out = datum_intern(*out);
         }
     }
     elems_destroy(&es);
