@@ -35,7 +35,6 @@ struct vtep_scope {
     struct shash ls;            /* Logical_Switch. */
     struct shash stats;         /* Logical_Binding_Stats. */
     struct shash acls;          /* ACL. */
-    struct shash entries;       /* ACL_entry. */
     struct shash locator_sets;  /* Physical_Locator_Set. */
     struct shash locators;      /* Physical_Locator. */
     struct shash qos;           /* Iovp_QoS. */
@@ -134,14 +133,13 @@ scope_set_refs(json_t *conds, json_t *digests, const char *table,
 }
 
 /* Sets ACL_entry's condition in 'conds': the entries of the ACLs that
- * 'vtep' holds, collected into 'entries'.  With 'digests', as
+ * 'vtep' holds.  With 'digests', as
  * scope_set_refs() does, but from a digest of the references themselves,
  * taken first, so that the set, 100,000 entries for 100 ACLs of 1,000, is
  * built only when they changed (each time the conditions are computed
  * again while ACLs arrive). */
 static void
-scope_set_entries(json_t *conds, json_t *digests, const struct odb_idl *vtep,
-                  struct shash *entries)
+scope_set_entries(json_t *conds, json_t *digests, const struct odb_idl *vtep)
 {
     const struct hwvtep_acl *acl;
     json_t *digest = NULL;
@@ -160,11 +158,13 @@ scope_set_entries(json_t *conds, json_t *digests, const struct odb_idl *vtep,
         }
     }
 
+    struct shash entries = SHASH_INITIALIZER(&entries);
     HWVTEP_ACL_FOR_EACH (acl, vtep) {
         odb_idl_row_add_refs(&acl->header_, HWVTEP_ACL_COL_ACL_ENTRIES,
-                             entries);
+                             &entries);
     }
-    scope_set_refs(conds, NULL, "ACL_entry", "_uuid", entries);
+    scope_set_refs(conds, NULL, "ACL_entry", "_uuid", &entries);
+    shash_destroy(&entries);
     if (digest) {
         json_object_set_new(digests, "ACL_entry", digest);
     }
@@ -196,7 +196,6 @@ vtep_scope_conditions(const struct odb_idl *vtep, const char *switch_name,
     shash_init(&s.ls);
     shash_init(&s.stats);
     shash_init(&s.acls);
-    shash_init(&s.entries);
     shash_init(&s.locator_sets);
     shash_init(&s.locators);
     shash_init(&s.qos);
@@ -234,7 +233,7 @@ vtep_scope_conditions(const struct odb_idl *vtep, const char *switch_name,
     /* The rows that the rows held refer to.  A row held that no longer
      * belongs leaves at the next change of conditions, and what it refers
      * to a change later. */
-    scope_set_entries(conds, digests, vtep, &s.entries);
+    scope_set_entries(conds, digests, vtep);
 
     const struct hwvtep_tunnel *tunnel;
     HWVTEP_TUNNEL_FOR_EACH (tunnel, vtep) {
@@ -373,7 +372,6 @@ vtep_scope_conditions(const struct odb_idl *vtep, const char *switch_name,
     shash_destroy(&s.ls);
     shash_destroy(&s.stats);
     shash_destroy(&s.acls);
-    shash_destroy(&s.entries);
     shash_destroy(&s.locator_sets);
     shash_destroy(&s.locators);
     shash_destroy(&s.qos);
