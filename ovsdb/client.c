@@ -280,7 +280,7 @@ odb_client_status(const struct odb_client *c)
         for (size_t i = 0; i < replica->n_tables; i++) {
             json_object_set_new(
                 rows, replica->tables[i].schema->name,
-                json_integer(hmap_count(&replica->tables[i].rows)));
+                json_integer(odb_replica_table_n_rows(replica, i)));
         }
     }
     json_object_set_new(status, "rows", rows);

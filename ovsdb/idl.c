@@ -37,6 +37,12 @@ static void odb_idl_store_get(void *, const struct odb_replica *, size_t,
                               const char *, json_t **);
 static void odb_idl_store_commit(void *, const struct odb_replica *,
                                  const struct odb_change *, size_t);
+static bool odb_idl_store_has(void *, const struct odb_replica *, size_t,
+                              const char *);
+static size_t odb_idl_store_count(void *, const struct odb_replica *,
+                                  size_t);
+static const char **odb_idl_store_list(void *, const struct odb_replica *,
+                                       size_t, size_t *);
 static void odb_idl_free_dead(struct odb_idl *);
 
 /* One atom as decoded, before it goes into a row's typed members. */
@@ -955,6 +961,9 @@ odb_idl_create(const struct odb_idl_class *class)
         .takes = odb_idl_store_takes,
         .get = odb_idl_store_get,
         .commit = odb_idl_store_commit,
+        .has = odb_idl_store_has,
+        .count = odb_idl_store_count,
+        .list = odb_idl_store_list,
         .aux = idl,
     };
     ovs_list_init(&idl->dead);
@@ -1222,18 +1231,65 @@ odb_idl_store_takes(void *idl_, const struct odb_replica *replica,
     return false;
 }
 
+/* Returns the table of 'idl' that holds the rows of table 'table' of
+ * 'replica', if 'idl' took in a batch of 'replica' last, else NULL. */
+static const struct odb_idl_table *
+odb_idl_store_table(const struct odb_idl *idl,
+                    const struct odb_replica *replica, size_t table)
+{
+    return (replica->serial == idl->serial && table < idl->n_by_replica
+            ? idl->by_replica[table] : NULL);
+}
+
+/* The store's has(). */
+static bool
+odb_idl_store_has(void *idl_, const struct odb_replica *replica,
+                  size_t table, const char *uuid)
+{
+    const struct odb_idl_table *t = odb_idl_store_table(idl_, replica, table);
+
+    return t && odb_idl_find(t, uuid);
+}
+
+/* The store's count(). */
+static size_t
+odb_idl_store_count(void *idl_, const struct odb_replica *replica,
+                    size_t table)
+{
+    const struct odb_idl_table *t = odb_idl_store_table(idl_, replica, table);
+
+    return t ? hmap_count(&t->rows) : 0;
+}
+
+/* The store's list(). */
+static const char **
+odb_idl_store_list(void *idl_, const struct odb_replica *replica,
+                   size_t table, size_t *n)
+{
+    const struct odb_idl_table *t = odb_idl_store_table(idl_, replica, table);
+    const char **uuids = iovp_xmalloc(MAX(1, t ? hmap_count(&t->rows) : 0)
+                                      * sizeof *uuids);
+    const struct odb_idl_row *row;
+
+    *n = 0;
+    if (t) {
+        HMAP_FOR_EACH (row, hmap_node, &t->rows) {
+            uuids[(*n)++] = row->uuid;
+        }
+    }
+    return uuids;
+}
+
 /* The store's get(): encodes the columns it took. */
 static void
 odb_idl_store_get(void *idl_, const struct odb_replica *replica,
                   size_t table, const char *uuid, json_t **values)
 {
-    const struct odb_idl *idl = idl_;
     const struct odb_replica_table *rt = &replica->tables[table];
-    const struct odb_idl_table *t;
-    const struct odb_idl_row *row;
+    const struct odb_idl_table *t = odb_idl_store_table(idl_, replica, table);
+    const struct odb_idl_row *row = t ? odb_idl_find(t, uuid) : NULL;
 
-    if (replica->serial != idl->serial || table >= idl->n_by_replica
-        || !(t = idl->by_replica[table]) || !(row = odb_idl_find(t, uuid))) {
+    if (!row) {
         return;
     }
     for (size_t ci = 0; ci < t->class_->n_columns; ci++) {

@@ -80,6 +80,15 @@ odb_row_find(const struct odb_replica_table *table, const char *uuid,
     return NULL;
 }
 
+/* Returns the row of 'table' whose UUID is 'uuid', or NULL if there is
+ * none or the store holds the table's rows. */
+static struct odb_row *
+odb_row_find_any(const struct odb_replica_table *table, const char *uuid)
+{
+    return table->held ? NULL : odb_row_find(table, uuid,
+                                             odb_uuid_hash(uuid));
+}
+
 static void
 odb_row_destroy(struct odb_row *row, const struct odb_replica_table *t)
 {
@@ -103,17 +112,18 @@ odb_values_free(json_t **values, size_t n)
     }
 }
 
-/* Returns the values of every column of 'row' of table 'ti' of 'r', as an
- * array of new references, from the row itself or from the store. */
+/* Returns the values of every column of row 'uuid' of table 'ti' of 'r'
+ * ('row', or NULL if the store holds the table's rows), as an array of new
+ * references, from the row itself or from the store. */
 static json_t **
-odb_row_values(const struct odb_replica *r, size_t ti,
+odb_row_values(const struct odb_replica *r, size_t ti, const char *uuid,
                const struct odb_row *row)
 {
     const struct odb_replica_table *t = &r->tables[ti];
     json_t **values = iovp_xzalloc(MAX(1, t->n_columns) * sizeof *values);
 
     if (t->n_kept < t->n_columns) {
-        r->store->get(r->store->aux, r, ti, row->uuid, values);
+        r->store->get(r->store->aux, r, ti, uuid, values);
     }
     for (size_t i = 0; i < t->n_columns; i++) {
         if (t->slots[i] >= 0) {
@@ -205,6 +215,7 @@ odb_replica_create(struct odb_schema *schema,
             t->slots[j] = (store && store->takes(store->aux, r, i, j)
                            ? -1 : (int) t->n_kept++);
         }
+        t->held = store && t->n_columns && !t->n_kept;
     }
     *replicap = r;
     return NULL;
@@ -285,21 +296,14 @@ odb_replica_find_table(const struct odb_replica *r, const char *name)
     return NULL;
 }
 
-/* Returns the value (borrowed) of column 'name' in 'row' of 't', or NULL
- * if 't' does not monitor that column or leaves it to the store. */
-const json_t *
-odb_row_get(const struct odb_replica_table *t, const struct odb_row *row,
-            const char *name)
+/* Returns the number of rows in table number 'ti' of 'r'. */
+size_t
+odb_replica_table_n_rows(const struct odb_replica *r, size_t ti)
 {
-    int i = odb_replica_column_index(t, name);
-    return i >= 0 && t->slots[i] >= 0 ? row->values[t->slots[i]] : NULL;
-}
+    const struct odb_replica_table *t = &r->tables[ti];
 
-/* Returns the row of 'table' whose UUID is 'uuid', or NULL. */
-const struct odb_row *
-odb_replica_find_row(const struct odb_replica_table *table, const char *uuid)
-{
-    return odb_row_find(table, uuid, odb_uuid_hash(uuid));
+    return (t->held ? r->store->count(r->store->aux, r, ti)
+            : hmap_count(&t->rows));
 }
 
 /* Returns the number of rows in all of the tables of 'r'. */
@@ -309,15 +313,39 @@ odb_replica_n_rows(const struct odb_replica *r)
     size_t n = 0;
 
     for (size_t i = 0; i < r->n_tables; i++) {
-        n += hmap_count(&r->tables[i].rows);
+        n += odb_replica_table_n_rows(r, i);
     }
     return n;
 }
 
+/* Returns the UUIDs of the rows of table number 'ti' of 'r', a malloc()'d
+ * array of '*n' strings, valid until the next change of 'r'. */
+static const char **
+odb_replica_table_uuids(const struct odb_replica *r, size_t ti, size_t *n)
+{
+    const struct odb_replica_table *t = &r->tables[ti];
+
+    if (t->held) {
+        return r->store->list(r->store->aux, r, ti, n);
+    }
+
+    const char **uuids = iovp_xmalloc(MAX(1, hmap_count(&t->rows))
+                                      * sizeof *uuids);
+    const struct odb_row *row;
+    *n = 0;
+    HMAP_FOR_EACH (row, node, &t->rows) {
+        uuids[(*n)++] = row->uuid;
+    }
+    return uuids;
+}
+
 /* A row update, checked and waiting to be committed. */
 struct odb_pending {
+    struct hmap_node node;      /* In a complete copy's rows, by 'hash'. */
     size_t table;
-    struct odb_row *row;        /* The row it changes, NULL if new. */
+    bool exists;                /* The row is in the replica... */
+    struct odb_row *row;        /* ...as this, unless the store holds the
+                                 * table's rows. */
     uint32_t hash;
     char uuid[37];
     json_t **values;            /* The new values, NULL to delete. */
@@ -429,7 +457,12 @@ odb_parse_row_update(const struct odb_replica *r, size_t ti,
     op.table = ti;
     strcpy(op.uuid, uuid);
     op.hash = odb_uuid_hash(uuid);
-    op.row = odb_row_find(t, uuid, op.hash);
+    if (t->held) {
+        op.exists = r->store->has(r->store->aux, r, ti, uuid);
+    } else {
+        op.row = odb_row_find(t, uuid, op.hash);
+        op.exists = op.row != NULL;
+    }
 
     const json_t *row = NULL;
     bool diff = false, insert = false, delete = false;
@@ -461,9 +494,9 @@ odb_parse_row_update(const struct odb_replica *r, size_t ti,
     if (!error) {
         if (full && !insert) {
             error = iovp_xasprintf("a complete copy may only insert");
-        } else if (insert && op.row && !full) {
+        } else if (insert && op.exists && !full) {
             error = iovp_xasprintf("insert of a row that exists");
-        } else if (!insert && !op.row) {
+        } else if (!insert && !op.exists) {
             error = iovp_xasprintf("%s of a row that does not exist",
                                    delete ? "delete" : "modify");
         }
@@ -474,7 +507,7 @@ odb_parse_row_update(const struct odb_replica *r, size_t ti,
         if (insert) {
             op.values = odb_values_clone(t->defaults, t->n_columns);
         } else {
-            op.old = odb_row_values(r, ti, op.row);
+            op.old = odb_row_values(r, ti, uuid, op.row);
             op.values = odb_values_clone(op.old, t->n_columns);
         }
         error = odb_parse_row(t, row, diff, op.values);
@@ -583,23 +616,26 @@ odb_replica_store_commit(struct odb_replica *r, size_t first)
 /* Inserts into table 'ti' of 'r' the row 'uuid' (whose odb_uuid_hash() is
  * 'hash'), seen in the current generation, with 'values' (all its
  * columns', taken: the row keeps those of its kept columns, the change
- * listed takes them all). */
+ * listed takes them all, and so the store, if it holds the table's
+ * rows). */
 static void
 odb_row_insert(struct odb_replica *r, size_t ti, const char *uuid,
                uint32_t hash, json_t **values)
 {
     struct odb_replica_table *t = &r->tables[ti];
-    struct odb_row *row = iovp_xmalloc(sizeof *row
-                                       + t->n_kept * sizeof *row->values);
 
-    strcpy(row->uuid, uuid);
-    row->seen = r->generation;
-    for (size_t j = 0; j < t->n_columns; j++) {
-        if (t->slots[j] >= 0) {
-            row->values[t->slots[j]] = json_incref(values[j]);
+    if (!t->held) {
+        struct odb_row *row = iovp_xmalloc(sizeof *row
+                                           + t->n_kept * sizeof *row->values);
+        strcpy(row->uuid, uuid);
+        row->seen = r->generation;
+        for (size_t j = 0; j < t->n_columns; j++) {
+            if (t->slots[j] >= 0) {
+                row->values[t->slots[j]] = json_incref(values[j]);
+            }
         }
+        hmap_insert(&t->rows, &row->node, hash);
     }
-    hmap_insert(&t->rows, &row->node, hash);
     odb_replica_add_change(r, ODB_CHANGE_INSERT, ti, uuid, NULL, values);
 }
 
@@ -613,15 +649,18 @@ odb_batch_commit(struct odb_replica *r, struct odb_batch *b)
         struct odb_replica_table *t = &r->tables[op->table];
 
         if (!op->values) {
-            hmap_remove(&t->rows, &op->row->node);
-            odb_row_destroy(op->row, t);
+            if (op->row) {
+                hmap_remove(&t->rows, &op->row->node);
+                odb_row_destroy(op->row, t);
+            }
             odb_replica_add_change(r, ODB_CHANGE_DELETE, op->table, op->uuid,
                                    NULL, NULL);
-        } else if (op->row) {
+        } else if (op->exists) {
             /* (A row of a complete copy: its old values are needed only
              * now.) */
             json_t **old = (op->old ? op->old
-                            : odb_row_values(r, op->table, op->row));
+                            : odb_row_values(r, op->table, op->uuid,
+                                             op->row));
             json_t *changed = NULL;
             for (size_t j = 0; j < t->n_columns; j++) {
                 if (!json_equal(old[j], op->values[j])) {
@@ -639,7 +678,9 @@ odb_batch_commit(struct odb_replica *r, struct odb_batch *b)
             }
             odb_values_free(old, t->n_columns);
             op->old = NULL;
-            op->row->seen = r->generation;
+            if (op->row) {
+                op->row->seen = r->generation;
+            }
             if (changed) {
                 odb_replica_add_change(r, ODB_CHANGE_MODIFY, op->table,
                                        op->uuid, changed, op->values);
@@ -673,6 +714,34 @@ odb_replica_apply(struct odb_replica *r, const json_t *updates, int version)
     return error;
 }
 
+/* Lists as deleted the rows of table 'ti' of 'r', whose rows the store
+ * holds, that complete copy 'copy' (its "struct odb_pending"s) lacks. */
+static void
+odb_replica_sweep_held(struct odb_replica *r, size_t ti,
+                       const struct hmap *copy)
+{
+    size_t n;
+    const char **uuids = r->store->list(r->store->aux, r, ti, &n);
+
+    for (size_t i = 0; i < n; i++) {
+        uint32_t hash = odb_uuid_hash(uuids[i]);
+        const struct odb_pending *op;
+        bool found = false;
+
+        HMAP_FOR_EACH_WITH_HASH (op, node, hash, copy) {
+            if (op->table == ti && !strcmp(op->uuid, uuids[i])) {
+                found = true;
+                break;
+            }
+        }
+        if (!found) {
+            odb_replica_add_change(r, ODB_CHANGE_DELETE, ti, uuids[i], NULL,
+                                   NULL);
+        }
+    }
+    free(uuids);
+}
+
 /* Replaces the content of 'r' by the complete copy 'updates' (as for
  * odb_replica_apply(), but every row inserted), all or nothing, and lists
  * only the real differences: rows that are new, rows whose values differ,
@@ -688,11 +757,23 @@ odb_replica_apply_full(struct odb_replica *r, const json_t *updates,
     r->generation++;
     error = odb_parse_updates(r, updates, version, true, &b);
     if (!error) {
+        /* The copy's rows of the tables whose rows the store holds, which
+         * has none of the copy's yet: it has those that the copy lacks. */
+        struct hmap copy = HMAP_INITIALIZER(&copy);
+        for (size_t i = 0; i < b.n; i++) {
+            if (r->tables[b.ops[i].table].held) {
+                hmap_insert(&copy, &b.ops[i].node, b.ops[i].hash);
+            }
+        }
+
         odb_batch_commit(r, &b);
         for (size_t i = 0; i < r->n_tables; i++) {
             struct odb_replica_table *t = &r->tables[i];
             struct odb_row *row;
 
+            if (t->held) {
+                odb_replica_sweep_held(r, i, &copy);
+            }
             HMAP_FOR_EACH_SAFE (row, node, &t->rows) {
                 if (row->seen != r->generation) {
                     odb_replica_add_change(r, ODB_CHANGE_DELETE, i, row->uuid,
@@ -702,6 +783,7 @@ odb_replica_apply_full(struct odb_replica *r, const json_t *updates,
                 }
             }
         }
+        hmap_destroy(&copy);
         odb_replica_store_commit(r, first);
     }
     odb_batch_destroy(&b, r);
@@ -764,17 +846,20 @@ odb_replica_to_json(const struct odb_replica *r)
     for (size_t i = 0; i < r->n_tables; i++) {
         const struct odb_replica_table *t = &r->tables[i];
         json_t *rows = json_object();
-        const struct odb_row *row;
+        size_t n;
+        const char **uuids = odb_replica_table_uuids(r, i, &n);
 
-        HMAP_FOR_EACH (row, node, &t->rows) {
-            json_t **values = odb_row_values(r, i, row);
+        for (size_t k = 0; k < n; k++) {
+            json_t **values = odb_row_values(r, i, uuids[k],
+                                             odb_row_find_any(t, uuids[k]));
             json_t *columns = json_object();
             for (size_t j = 0; j < t->n_columns; j++) {
                 json_object_set_new(columns, t->columns[j]->name, values[j]);
             }
             free(values);
-            json_object_set_new(rows, row->uuid, columns);
+            json_object_set_new(rows, uuids[k], columns);
         }
+        free(uuids);
         json_object_set_new(json, t->schema->name, rows);
     }
     return json;
@@ -794,13 +879,15 @@ odb_replica_save(const struct odb_replica *r)
     for (size_t i = 0; i < r->n_tables; i++) {
         const struct odb_replica_table *t = &r->tables[i];
         json_t *rows = json_array();
-        const struct odb_row *row;
+        size_t n;
+        const char **uuids = odb_replica_table_uuids(r, i, &n);
 
-        HMAP_FOR_EACH (row, node, &t->rows) {
-            json_t **values = odb_row_values(r, i, row);
+        for (size_t k = 0; k < n; k++) {
+            json_t **values = odb_row_values(r, i, uuids[k],
+                                             odb_row_find_any(t, uuids[k]));
             json_t *saved = json_array();
 
-            json_array_append_new(saved, json_string(row->uuid));
+            json_array_append_new(saved, json_string(uuids[k]));
             for (size_t j = 0; j < t->n_columns; j++) {
                 if (json_equal(values[j], t->defaults[j])) {
                     json_decref(values[j]);
@@ -812,6 +899,7 @@ odb_replica_save(const struct odb_replica *r)
             free(values);
             json_array_append_new(rows, saved);
         }
+        free(uuids);
         json_object_set_new(json, t->schema->name,
                             json_pack("{s:o, s:o}", "columns",
                                       odb_replica_column_names(t),
@@ -820,12 +908,22 @@ odb_replica_save(const struct odb_replica *r)
     return json;
 }
 
+/* A row loaded into a table whose rows the store holds, until the store
+ * has it: what tells a row saved twice. */
+struct odb_loaded {
+    struct hmap_node node;      /* By odb_uuid_hash() of 'uuid'. */
+    const char *uuid;           /* In the saved rows. */
+};
+
 /* Inserts into table number 'ti' of 'r' the saved row 'saved' (see
  * odb_replica_save()), whose column indexes 'map' (with 'n_map' entries)
- * translates into the table's. */
+ * translates into the table's.  'loaded' (if the store holds the table's
+ * rows) is the rows of the table loaded so far, and 'slot' a node for this
+ * one. */
 static char *
 odb_replica_load_row(struct odb_replica *r, size_t ti, const int *map,
-                     size_t n_map, const json_t *saved)
+                     size_t n_map, const json_t *saved, struct hmap *loaded,
+                     struct odb_loaded *slot)
 {
     struct odb_replica_table *t = &r->tables[ti];
     const char *uuid = json_string_value(json_array_get(saved, 0));
@@ -836,7 +934,16 @@ odb_replica_load_row(struct odb_replica *r, size_t ti, const int *map,
                               t->schema->name);
     }
     uint32_t hash = odb_uuid_hash(uuid);
-    if (odb_row_find(t, uuid, hash)) {
+    bool twice = false;
+    if (t->held) {
+        const struct odb_loaded *l;
+        HMAP_FOR_EACH_WITH_HASH (l, node, hash, loaded) {
+            twice = twice || !strcmp(l->uuid, uuid);
+        }
+    } else {
+        twice = odb_row_find(t, uuid, hash) != NULL;
+    }
+    if (twice) {
         return iovp_xasprintf("table %s row %s: saved twice",
                               t->schema->name, uuid);
     }
@@ -868,6 +975,10 @@ odb_replica_load_row(struct odb_replica *r, size_t ti, const int *map,
         values[map[c]] = new;
     }
 
+    if (t->held) {
+        slot->uuid = uuid;
+        hmap_insert(loaded, &slot->node, hash);
+    }
     odb_row_insert(r, ti, uuid, hash, values);
     return NULL;
 }
@@ -910,14 +1021,22 @@ odb_replica_load_table(struct odb_replica *r, const char *name,
         }
     }
 
+    struct hmap loaded = HMAP_INITIALIZER(&loaded);
+    struct odb_loaded *slots = (t->held
+                                ? iovp_xmalloc(MAX(1, json_array_size(rows))
+                                               * sizeof *slots)
+                                : NULL);
     size_t i;
     const json_t *row;
     json_array_foreach (rows, i, row) {
         if (error) {
             break;
         }
-        error = odb_replica_load_row(r, ti, map, n_map, row);
+        error = odb_replica_load_row(r, ti, map, n_map, row, &loaded,
+                                     slots ? &slots[i] : NULL);
     }
+    hmap_destroy(&loaded);
+    free(slots);
     free(map);
     return error;
 }

@@ -36,7 +36,9 @@
  * takes in each batch as it is committed (its changes, with their new
  * values) and gives values back, in canonical form, when the replica needs
  * them (to apply a diff, to compare a full copy, to dump).  So each value
- * is held once.
+ * is held once.  Of a table whose every column the store takes, the
+ * replica keeps no rows at all: the store's rows are the table's, and the
+ * store says which there are.
  *
  * No I/O, no protocol: ovsdb/session.c feeds it. */
 
@@ -65,9 +67,10 @@ enum odb_change_kind {
 
 const char *odb_change_kind_to_string(enum odb_change_kind);
 
-/* A row.  'values' has the canonical values (never NULL) of the columns
- * that the replica keeps, in the table's order of columns: without a
- * store, 'values[i]' is that of the i-th monitored column. */
+/* A row of a table that the replica keeps rows of.  'values' has the
+ * canonical values (never NULL) of the columns that the replica keeps, in
+ * the table's order of columns: without a store, 'values[i]' is that of
+ * the i-th monitored column. */
 struct odb_row {
     struct hmap_node node;      /* In 'table->rows', hashed on 'uuid'. */
     char uuid[37];
@@ -84,6 +87,8 @@ struct odb_replica_table {
     int *slots;                 /* Per column: its index in a row's
                                  * 'values', or -1 if the store holds it. */
     size_t n_kept;              /* Columns with a slot. */
+    bool held;                  /* The store takes every column, and holds
+                                 * the rows: 'rows' stays empty. */
     struct hmap rows;           /* Contains "struct odb_row"s. */
 };
 
@@ -116,6 +121,18 @@ struct odb_store {
      * their 'values'), which are the last of 'r->changes'. */
     void (*commit)(void *aux, const struct odb_replica *r,
                    const struct odb_change *changes, size_t n);
+
+    /* For a table whose rows the store holds (odb_replica_table's
+     * 'held'), as of the last batch of 'r' that it took in (none, for a
+     * replica whose batches it never took): whether it has row 'uuid', how
+     * many rows it has, and their UUIDs, a malloc()'d array of '*n'
+     * strings that stay the store's and are valid until its next
+     * commit. */
+    bool (*has)(void *aux, const struct odb_replica *r, size_t table,
+                const char *uuid);
+    size_t (*count)(void *aux, const struct odb_replica *r, size_t table);
+    const char **(*list)(void *aux, const struct odb_replica *r,
+                         size_t table, size_t *n);
 
     void *aux;
 };
@@ -152,13 +169,10 @@ void odb_replica_destroy(struct odb_replica *);
 json_t *odb_replica_monitor_requests(const struct odb_replica *);
 const struct odb_replica_table *odb_replica_find_table(
     const struct odb_replica *, const char *name);
-const struct odb_row *odb_replica_find_row(const struct odb_replica_table *,
-                                           const char *uuid);
 int odb_replica_column_index(const struct odb_replica_table *,
                              const char *name);
-const json_t *odb_row_get(const struct odb_replica_table *,
-                          const struct odb_row *, const char *column);
 size_t odb_replica_n_rows(const struct odb_replica *);
+size_t odb_replica_table_n_rows(const struct odb_replica *, size_t table);
 size_t odb_replica_memory(const struct odb_replica *);
 uint32_t odb_uuid_hash(const char *uuid);
 

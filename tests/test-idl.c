@@ -501,6 +501,43 @@ test_hwvtep(const char *schema)
     json_decref(shadow);
     CHECK(hwvtep_acl_entry_get(idl3, E3)
           && hwvtep_acl_entry_get(idl3, E3)->sequence == 32);
+
+    /* A complete copy that lacks a row of a table whose rows the model
+     * holds (the replica keeps none of them): the row is deleted. */
+    CHECK(odb_replica_find_table(db3.r, "ACL_entry")->held);
+    json_t *all = odb_replica_to_json(db3.shadow);
+    json_t *lacking = json_object();
+    json_object_foreach (all, table, rows) {
+        const char *uuid;
+        json_t *row;
+        json_t *updates = json_object();
+        json_object_foreach (rows, uuid, row) {
+            if (!strcmp(uuid, A1)) {
+                json_object_set_new(row, "acl_entries", test_json(
+                    "['set', [['uuid', '" E3 "']]]"));
+            }
+            if (strcmp(uuid, E1)) {
+                json_object_set_new(updates, uuid,
+                                    json_pack("{s:O}", "initial", row));
+            }
+        }
+        json_object_set_new(lacking, table, updates);
+    }
+    json_decref(all);
+    odb_idl_track_clear(idl3);
+    odb_replica_clear_changes(db3.r);
+    CHECK(!odb_replica_apply_full(db3.r, lacking, 2));
+    CHECK(!odb_replica_apply_full(db3.shadow, lacking, 2));
+    json_decref(lacking);
+    printf("hwvtep: complete copy without a row\n");
+    CHECK(db3.r->n_changes == 2);
+    CHECK(!hwvtep_acl_entry_get(idl3, E1) && hwvtep_acl_entry_get(idl3, E3));
+    CHECK(odb_replica_n_rows(db3.r) == odb_replica_n_rows(db3.shadow));
+    loaded = odb_replica_to_json(db3.r);
+    shadow = odb_replica_to_json(db3.shadow);
+    CHECK(json_equal(loaded, shadow));
+    json_decref(loaded);
+    json_decref(shadow);
     test_db_destroy(&db3);
     odb_idl_destroy(idl3);
 
