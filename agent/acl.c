@@ -268,9 +268,11 @@ acl_entry_parse(const struct hwvtep_acl_entry *row, struct acl_entry *e)
         && src != dst) {
         error = iovp_xstrdup("source_ip and dest_ip of different families");
     }
+    int protocol = -1, tcp_flags = -1, tcp_flags_mask = -1;
+    int icmp_type = -1, icmp_code = -1;
     if (!error) {
         error = acl_int("protocol", row->protocol, row->n_protocol, 0, 255,
-                        &e->protocol);
+                        &protocol);
     }
     if (!error) {
         error = acl_ports("source_port_min", row->source_port_min,
@@ -286,21 +288,25 @@ acl_entry_parse(const struct hwvtep_acl_entry *row, struct acl_entry *e)
     }
     if (!error) {
         error = acl_int("tcp_flags", row->tcp_flags, row->n_tcp_flags, 0,
-                        0xfff, &e->tcp_flags);
+                        0xfff, &tcp_flags);
     }
     if (!error) {
         error = acl_int("tcp_flags_mask", row->tcp_flags_mask,
-                        row->n_tcp_flags_mask, 0, 0xfff,
-                        &e->tcp_flags_mask);
+                        row->n_tcp_flags_mask, 0, 0xfff, &tcp_flags_mask);
     }
     if (!error) {
         error = acl_int("icmp_type", row->icmp_type, row->n_icmp_type, 0,
-                        255, &e->icmp_type);
+                        255, &icmp_type);
     }
     if (!error) {
         error = acl_int("icmp_code", row->icmp_code, row->n_icmp_code, 0,
-                        255, &e->icmp_code);
+                        255, &icmp_code);
     }
+    e->protocol = protocol;         /* (Each in range, or -1.) */
+    e->tcp_flags = tcp_flags;
+    e->tcp_flags_mask = tcp_flags_mask;
+    e->icmp_type = icmp_type;
+    e->icmp_code = icmp_code;
     if (!error) {
         error = acl_entry_check(e, src != ACL_FAMILY_ANY ? src : dst);
     }

@@ -27,6 +27,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <openvswitch/compiler.h>
+#include <openvswitch/util.h>
+
 struct hwvtep_acl;
 struct hwvtep_acl_entry;
 struct odb_idl;
@@ -37,7 +40,7 @@ struct acl_range {
 };
 
 /* The families an entry's match applies to. */
-enum acl_family {
+enum OVS_PACKED_ENUM acl_family {
     ACL_FAMILY_ANY,             /* No L3 field: every frame. */
     ACL_FAMILY_IPV4,
     ACL_FAMILY_IPV6,
@@ -45,24 +48,26 @@ enum acl_family {
                                  * ethertype: IPv4 and IPv6 alike. */
 };
 
-/* (The members are in the order that packs them in 128 bytes: the
- * translation keeps one for each entry in force.) */
+/* (The members are as narrow as their values and in the order that packs
+ * them in 112 bytes: the translation keeps one for each entry in
+ * force.) */
 struct acl_entry {
     char uuid[37];
     bool ingress;               /* Else egress. */
     bool permit;                /* Else deny. */
+    enum acl_family family;
     int64_t sequence;
 
     /* The match, each part NULL (or -1, or an empty range) if absent. */
     char *source_mac, *dest_mac;
     char *source_ip, *dest_ip;  /* "ADDR/MASK" or "ADDR". */
-    int ethertype;              /* -1: none. */
-    enum acl_family family;
-    int protocol;               /* -1: none. */
+    int32_t ethertype;          /* -1: none. */
     struct acl_range source_ports, dest_ports;
-    int tcp_flags, tcp_flags_mask;  /* -1: none. */
-    int icmp_type, icmp_code;       /* -1: none. */
+    int16_t protocol;           /* -1: none. */
+    int16_t tcp_flags, tcp_flags_mask;  /* -1: none. */
+    int16_t icmp_type, icmp_code;       /* -1: none. */
 };
+BUILD_ASSERT_DECL(sizeof(struct acl_entry) <= 112);
 
 const struct hwvtep_acl *acl_find_row(const struct odb_idl *,
                                       const char *name);

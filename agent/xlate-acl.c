@@ -409,14 +409,6 @@ xlate_acl_fail_closed(const char *acl_name, struct oflow_table *flows)
                    XLATE_ACL_FAIL_CLOSED, id);
 }
 
-/* An entry of an ACL's version in force, with the priority its flows
- * have. */
-struct xlate_acl_entry {
-    struct hmap_node node;      /* In 'entries', by hash of 'e.uuid'. */
-    struct acl_entry e;
-    int priority;
-};
-
 /* What the flows of a bound ACL are. */
 enum xlate_acl_mode {
     XLATE_ACL_ENTRIES,          /* Its entries (a valid version). */
@@ -431,7 +423,9 @@ struct xlate_acl_acl {
     char uuid[37];              /* Of its row when last read, or "". */
     enum xlate_acl_mode mode;
     bool fresh;                 /* Not read yet since it was bound. */
-    struct hmap entries;        /* XLATE_ACL_ENTRIES: "xlate_acl_entry"s. */
+    struct acl_entry *entries;  /* XLATE_ACL_ENTRIES: its entries, in the */
+    int *priorities;            /* order they apply, and the priorities */
+    size_t n_entries;           /* of their flows. */
     bool beyond;                /* Has the deny-the-rest flows. */
     json_t *faults;             /* Its tokens: ["invalid_acl", ...]. */
     json_t *entry_faults;       /* {"UUID": ["invalid_acl_entry"]}. */
@@ -445,11 +439,12 @@ struct xlate_acl_acl {
 
 /* An ACL's reference to an entry of its row, in the reverse index from
  * entries to ACLs: nothing in the schema keeps two ACLs from sharing an
- * entry, and a change of the entry changes both. */
+ * entry, and a change of the entry changes both.  The entry is known by
+ * the hash of its UUID alone: a change of another entry with the same
+ * hash only has the ACL read again for nothing. */
 struct xlate_acl_ref {
     struct hmap_node node;      /* In 'by_entry', by the entry's UUID. */
     struct xlate_acl_acl *acl;
-    char entry[37];             /* The entry's UUID. */
 };
 
 /* The translation state of every bound ACL. */
@@ -527,16 +522,17 @@ xlate_acl_set_group(struct desired *d, const char *acl, const char *what,
 static void
 xlate_acl_clear_entries(struct xlate_acl_acl *acl, struct desired *d)
 {
-    struct xlate_acl_entry *xe;
-
-    HMAP_FOR_EACH_SAFE (xe, node, &acl->entries) {
+    for (size_t i = 0; i < acl->n_entries; i++) {
         if (d) {
-            xlate_acl_remove_group(d, acl->name, xe->e.uuid);
+            xlate_acl_remove_group(d, acl->name, acl->entries[i].uuid);
         }
-        hmap_remove(&acl->entries, &xe->node);
-        acl_entry_destroy(&xe->e);
-        free(xe);
+        acl_entry_destroy(&acl->entries[i]);
     }
+    free(acl->entries);
+    free(acl->priorities);
+    acl->entries = NULL;
+    acl->priorities = NULL;
+    acl->n_entries = 0;
 }
 
 /* Makes the 'n' entries 'rows' the entries of 'acl' in the reverse
@@ -554,8 +550,8 @@ xlate_acl_index_entries(struct xlate_acl *x, struct xlate_acl_acl *acl,
     for (size_t i = 0; i < n; i++) {
         struct xlate_acl_ref *ref = &acl->refs[i];
         ref->acl = acl;
-        memcpy(ref->entry, rows[i]->header_.uuid, sizeof ref->entry);
-        hmap_insert(&x->by_entry, &ref->node, xlate_acl_hash(ref->entry));
+        hmap_insert(&x->by_entry, &ref->node,
+                    xlate_acl_hash(rows[i]->header_.uuid));
     }
 }
 
@@ -572,7 +568,6 @@ xlate_acl_forget(struct xlate_acl *x, struct xlate_acl_acl *acl,
     }
     xlate_acl_index_entries(x, acl, NULL, 0);
     hmap_remove(&x->acls, &acl->node);
-    hmap_destroy(&acl->entries);
     json_decref(acl->faults);
     json_decref(acl->entry_faults);
     json_decref(acl->old_faults);
@@ -597,15 +592,20 @@ xlate_acl_destroy(struct xlate_acl *x)
     }
 }
 
-/* Makes the entries 'v' (sorted, all valid, 'n' of them) the version of
- * 'acl' in force: only the flows of entries that are new, changed, or
- * whose priority changed are made again. */
+/* An entry of an ACL's version in force, while a new one replaces it. */
+struct xlate_acl_old {
+    struct hmap_node node;      /* By hash of its UUID. */
+    bool stays;                 /* The new version has it too. */
+};
+
+/* Makes the entries 'v' (sorted, all valid, 'n' of them, a malloc()'d
+ * array that it takes) the version of 'acl' in force: only the flows of
+ * entries that are new, changed, or whose priority changed are made
+ * again. */
 static void
 xlate_acl_apply(struct xlate_acl_acl *acl, struct acl_entry *v, size_t n,
                 struct desired *d)
 {
-    struct hmap old = HMAP_INITIALIZER(&old);
-    struct xlate_acl_entry *xe;
     size_t n_left_out[2] = { 0, 0 };     /* Egress, ingress. */
     int lowest[2] = { XLATE_ACL_TOP, XLATE_ACL_TOP };
     int *priorities = iovp_xmalloc(MAX(1, n) * sizeof *priorities);
@@ -616,8 +616,18 @@ xlate_acl_apply(struct xlate_acl_acl *acl, struct acl_entry *v, size_t n,
     xlate_acl_remove_group(d, acl->name, "recovered");
     xlate_acl_remove_group(d, acl->name, "fail-closed");
 
+    /* The version in force until now, by UUID. */
+    struct hmap by_uuid = HMAP_INITIALIZER(&by_uuid);
+    struct xlate_acl_old *old = iovp_xmalloc(MAX(1, acl->n_entries)
+                                             * sizeof *old);
+    for (size_t i = 0; i < acl->n_entries; i++) {
+        old[i].stays = false;
+        hmap_insert(&by_uuid, &old[i].node,
+                    xlate_acl_hash(acl->entries[i].uuid));
+    }
+
     xlate_acl_priorities(v, n, priorities);
-    hmap_swap(&old, &acl->entries);
+    size_t n_fit = 0;
     for (size_t i = 0; i < n; i++) {
         int priority = priorities[i];
         if (priority < 0) {
@@ -627,18 +637,17 @@ xlate_acl_apply(struct xlate_acl_acl *acl, struct acl_entry *v, size_t n,
         }
         lowest[v[i].ingress] = MIN(lowest[v[i].ingress], priority);
 
-        struct xlate_acl_entry *prev = NULL;
-        HMAP_FOR_EACH_WITH_HASH (xe, node, xlate_acl_hash(v[i].uuid), &old) {
-            if (!strcmp(xe->e.uuid, v[i].uuid)) {
-                prev = xe;
+        struct xlate_acl_old *o;
+        bool same = false;
+        HMAP_FOR_EACH_WITH_HASH (o, node, xlate_acl_hash(v[i].uuid),
+                                 &by_uuid) {
+            const struct acl_entry *prev = &acl->entries[o - old];
+            if (!strcmp(prev->uuid, v[i].uuid)) {
+                o->stays = true;
+                same = (acl->priorities[o - old] == priority
+                        && acl_entry_equal(prev, &v[i]));
+                break;
             }
-        }
-        bool same = (prev && prev->priority == priority
-                     && acl_entry_equal(&prev->e, &v[i]));
-        if (prev) {
-            hmap_remove(&old, &prev->node);
-            acl_entry_destroy(&prev->e);
-            free(prev);
         }
         if (!same) {
             struct oflow_table flows;
@@ -647,23 +656,26 @@ xlate_acl_apply(struct xlate_acl_acl *acl, struct acl_entry *v, size_t n,
             xlate_acl_set_group(d, acl->name, v[i].uuid, &flows);
             oflow_table_destroy(&flows);
         }
-
-        xe = iovp_xmalloc(sizeof *xe);
-        xe->e = v[i];           /* Takes it. */
-        xe->priority = priority;
-        hmap_insert(&acl->entries, &xe->node, xlate_acl_hash(xe->e.uuid));
+        v[n_fit] = v[i];
+        priorities[n_fit] = priority;
+        n_fit++;
     }
-
-    free(priorities);
 
     /* Entries gone. */
-    HMAP_FOR_EACH_SAFE (xe, node, &old) {
-        xlate_acl_remove_group(d, acl->name, xe->e.uuid);
-        hmap_remove(&old, &xe->node);
-        acl_entry_destroy(&xe->e);
-        free(xe);
+    for (size_t i = 0; i < acl->n_entries; i++) {
+        if (!old[i].stays) {
+            xlate_acl_remove_group(d, acl->name, acl->entries[i].uuid);
+        }
+        acl_entry_destroy(&acl->entries[i]);
     }
-    hmap_destroy(&old);
+    hmap_destroy(&by_uuid);
+    free(old);
+    free(acl->entries);
+    free(acl->priorities);
+    acl->entries = (n_fit < n && n_fit
+                    ? iovp_xrealloc(v, n_fit * sizeof *v) : v);
+    acl->priorities = priorities;
+    acl->n_entries = n_fit;
 
     /* What does not fit is denied, in the directions that have entries
      * that do not fit, below the last that does. */
@@ -737,7 +749,6 @@ xlate_acl_update(struct xlate_acl *x, struct xlate_acl_acl *acl,
     if (valid) {
         qsort(v, n, sizeof *v, acl_entry_compare);
         xlate_acl_apply(acl, v, n, d);
-        free(v);
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -818,7 +829,6 @@ xlate_acl_run(struct xlate_acl *x, const struct odb_idl *vtep,
             acl->name = iovp_xstrdup(key);
             acl->mode = XLATE_ACL_DENY_ALL;
             acl->fresh = true;
-            hmap_init(&acl->entries);
             acl->faults = json_array();
             acl->entry_faults = json_object();
             hmap_insert(&x->acls, &acl->node, xlate_acl_hash(key));
@@ -846,9 +856,7 @@ xlate_acl_run(struct xlate_acl *x, const struct odb_idl *vtep,
             const struct xlate_acl_ref *ref;
             HMAP_FOR_EACH_WITH_HASH (ref, node, xlate_acl_hash(sn->name),
                                      &x->by_entry) {
-                if (!strcmp(ref->entry, sn->name)) {
-                    shash_replace(&scope, ref->acl->name, NULL);
-                }
+                shash_replace(&scope, ref->acl->name, NULL);
             }
         }
     }
@@ -878,16 +886,16 @@ xlate_acl_memory(const struct xlate_acl *x)
     const struct xlate_acl_acl *acl;
 
     HMAP_FOR_EACH (acl, node, &x->acls) {
-        const struct xlate_acl_entry *xe;
-
         n += (iovp_malloc_size(acl) + iovp_malloc_size(acl->name)
               + iovp_malloc_size(acl->refs)
-              + (acl->entries.mask + 1) * sizeof *acl->entries.buckets);
-        HMAP_FOR_EACH (xe, node, &acl->entries) {
-            n += (iovp_malloc_size(xe) + iovp_malloc_size(xe->e.source_mac)
-                  + iovp_malloc_size(xe->e.dest_mac)
-                  + iovp_malloc_size(xe->e.source_ip)
-                  + iovp_malloc_size(xe->e.dest_ip));
+              + iovp_malloc_size(acl->entries)
+              + iovp_malloc_size(acl->priorities));
+        for (size_t i = 0; i < acl->n_entries; i++) {
+            const struct acl_entry *e = &acl->entries[i];
+            n += (iovp_malloc_size(e->source_mac)
+                  + iovp_malloc_size(e->dest_mac)
+                  + iovp_malloc_size(e->source_ip)
+                  + iovp_malloc_size(e->dest_ip));
         }
     }
     return n;
@@ -908,34 +916,6 @@ xlate_acl_faults(const struct xlate_acl *x)
         json_object_update(entries, acl->entry_faults);
     }
     return json_pack("{s:o, s:o}", "acls", acls, "entries", entries);
-}
-
-static int
-xlate_acl_entry_ptr_compare(const void *a_, const void *b_)
-{
-    const struct xlate_acl_entry *const *a = a_;
-    const struct xlate_acl_entry *const *b = b_;
-
-    return acl_entry_compare(&(*a)->e, &(*b)->e);
-}
-
-/* Returns a malloc()'d array of the entries of 'acl''s version in force,
- * in the order they apply, and their number in '*n'.  The caller frees the
- * array, not the entries. */
-static const struct xlate_acl_entry **
-xlate_acl_sorted(const struct xlate_acl_acl *acl, size_t *n)
-{
-    const struct xlate_acl_entry **sorted = iovp_xmalloc(
-        MAX(1, hmap_count(&acl->entries)) * sizeof *sorted);
-    const struct xlate_acl_entry *xe;
-    size_t i = 0;
-
-    HMAP_FOR_EACH (xe, node, &acl->entries) {
-        sorted[i++] = xe;
-    }
-    qsort(sorted, i, sizeof *sorted, xlate_acl_entry_ptr_compare);
-    *n = i;
-    return sorted;
 }
 
 /* Returns a new reference to a description of bound ACL 'name' as 'x'
@@ -965,12 +945,9 @@ xlate_acl_describe(const struct xlate_acl *x, const char *name,
         return NULL;
     }
 
-    size_t n;
-    const struct xlate_acl_entry **sorted = xlate_acl_sorted(acl, &n);
-
     json_t *entries = json_array();
-    for (size_t i = 0; i < n; i++) {
-        const struct acl_entry *e = &sorted[i]->e;
+    for (size_t i = 0; i < acl->n_entries; i++) {
+        const struct acl_entry *e = &acl->entries[i];
         char *key = xlate_acl_group_key(name, e->uuid);
         size_t n_flows;
         struct oflow *const *flows = desired_group_flows(d, key, &n_flows);
@@ -990,12 +967,11 @@ xlate_acl_describe(const struct xlate_acl *x, const char *name,
             "uuid", e->uuid, "sequence", (json_int_t) e->sequence,
             "direction", e->ingress ? "ingress" : "egress",
             "action", e->permit ? "permit" : "deny", "entry", text,
-            "priority", sorted[i]->priority,
+            "priority", acl->priorities[i],
             "n_packets", (json_int_t) packets,
             "n_bytes", (json_int_t) bytes));
         free(text);
     }
-    free(sorted);
 
     return json_pack("{s:s, s:s, s:O, s:o, s:o}", "acl", name,
                      "in_force", modes[acl->mode], "faults", acl->faults,
@@ -1081,10 +1057,8 @@ xlate_acl_evaluate(const struct xlate_acl *x, const char *name,
             }
         }
     } else {
-        size_t n;
-        const struct xlate_acl_entry **sorted = xlate_acl_sorted(acl, &n);
-        for (size_t i = 0; i < n; i++) {
-            const struct acl_entry *e = &sorted[i]->e;
+        for (size_t i = 0; i < acl->n_entries; i++) {
+            const struct acl_entry *e = &acl->entries[i];
             if (e->ingress != ingress) {
                 continue;
             }
@@ -1098,7 +1072,6 @@ xlate_acl_evaluate(const struct xlate_acl *x, const char *name,
                 break;
             }
         }
-        free(sorted);
 
         char *key = xlate_acl_group_key(name, "beyond");
         flows = desired_group_flows(d, key, &n_flows);
@@ -1146,17 +1119,12 @@ xlate_acl_effect(const struct xlate_acl *x, const char *name,
         return;
     }
 
-    size_t n;
-    const struct xlate_acl_entry **sorted = xlate_acl_sorted(acl, &n);
-    struct acl_entry *entries = iovp_xmalloc(MAX(n, 1) * sizeof *entries);
-    int *priorities = iovp_xmalloc(MAX(n, 1) * sizeof *priorities);
-    for (size_t i = 0; i < n; i++) {
-        entries[i] = sorted[i]->e;
-        priorities[i] = sorted[i]->priority;
-    }
-    free(sorted);
-    out->entries = entries;
-    out->priorities = priorities;
+    size_t n = acl->n_entries;
+    out->entries = (n ? iovp_xmemdup(acl->entries, n * sizeof *acl->entries)
+                    : NULL);
+    out->priorities = (n ? iovp_xmemdup(acl->priorities,
+                                        n * sizeof *acl->priorities)
+                       : NULL);
     out->n = n;
     xlate_acl_effect_weigh(name, d, installed, out);
 }
