@@ -1293,22 +1293,35 @@ pl_binding_counts(const struct port *port, const struct port_binding *b,
 }
 
 /* Stores in '*from' and '*to' the frames that OVS counted from VM port
- * 'port' (the classification flows of its bindings) and to it (their
- * output flows), in the flows of 'desired' that 'installed' holds. */
+ * 'port' (the classification flows of its bindings) and to it by its MAC
+ * (their L2 flows: not the frames flooded to it, which every port of the
+ * logical switch gets), in the flows of 'desired' that 'installed'
+ * holds. */
 void
 pipeline_port_packets(const struct port *port, const struct desired *desired,
                       const struct oflow_table *installed, uint64_t *from,
                       uint64_t *to)
 {
-    uint64_t counts[4] = { 0, 0, 0, 0 };
-    uint64_t elsewhere = 0;
-
+    *from = *to = 0;
     for (size_t j = 0; port->ofport >= 0 && j < port->n_bindings; j++) {
-        pl_binding_counts(port, &port->bindings[j], desired, installed,
-                          NULL, NULL, counts, &elsewhere);
+        char *key = pl_binding_group(port, &port->bindings[j]);
+        size_t n;
+        struct oflow *const *flows = desired_group_flows(desired, key, &n);
+        free(key);
+
+        for (size_t k = 0; k < n; k++) {
+            const struct oflow *f = flows[k];
+            const struct oflow *inst = oflow_table_find(installed, f);
+            if (!inst) {
+                continue;
+            }
+            if (f->table_id == PIPELINE_T_CLASSIFY && f->data->ofpacts_len) {
+                *from += inst->n_packets;
+            } else if (f->table_id == PIPELINE_T_L2) {
+                *to += inst->n_packets;
+            }
+        }
     }
-    *from = counts[0];
-    *to = counts[2];
 }
 
 json_t *

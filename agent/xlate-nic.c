@@ -313,10 +313,11 @@ nic_traffic_decided(const struct planner_rule *rule,
  * 'p->installed', and the rules of its fast path by which the NIC decided
  * frames in its last read ('nc').  A destination is warm for a port, its
  * frames worth rules of their own, for NIC_WARM_MS after OVS last counted
- * frames from the port and to the destination (OVS's counters have no
- * pair: this takes every destination that received anything as one the
- * port may have sent to), or after the NIC last decided frames of the
- * port toward it. */
+ * frames from the port and to the destination's MAC (OVS's counters have
+ * no pair: this takes every destination that received anything as one
+ * the port may have sent to; but frames flooded to every port, as a VM's
+ * IPv6 neighbour discovery, warm none), or after the NIC last decided
+ * frames of the port toward it. */
 void
 xlate_nic_read_traffic(struct xlate_nic *t,
                          const struct nicctrl *nc,
