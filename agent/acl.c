@@ -30,6 +30,7 @@
 
 #include "lib/util.h"
 #include "model/vtep-idl.h"
+#include "ovsdb/idl.h"
 
 #define IPPROTO_TCP_ 6
 #define IPPROTO_UDP_ 17
@@ -56,10 +57,10 @@ acl_int(const char *name, const int64_t *v, size_t n, int min, int max,
     return NULL;
 }
 
-/* Parses 's' as a MAC address into a malloc()'d lower-case copy in
- * '*out'.  Returns an error message if it is not one. */
+/* Parses 's' as a MAC address into a lower-case shared copy in '*out'.
+ * Returns an error message if it is not one. */
 static char *
-acl_mac(const char *name, const char *s, char **out)
+acl_mac(const char *name, const char *s, const char **out)
 {
     unsigned int b[6];
     char c;
@@ -69,8 +70,10 @@ acl_mac(const char *name, const char *s, char **out)
                &b[4], &b[5], &c) != 6 || strlen(s) != 17) {
         return iovp_xasprintf("%s: \"%s\" is not a MAC address", name, s);
     }
-    *out = iovp_xasprintf("%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2],
-                          b[3], b[4], b[5]);
+    char mac[18];
+    snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1],
+             b[2], b[3], b[4], b[5]);
+    *out = odb_idl_string_ref(mac);
     return NULL;
 }
 
@@ -94,7 +97,7 @@ acl_ip_family(const char *s)
  * Returns an error message if they do not make sense. */
 static char *
 acl_address(const char *ip_col, const char *ip, const char *mask_col,
-            const char *mask, char **out, enum acl_family *family)
+            const char *mask, const char **out, enum acl_family *family)
 {
     *out = NULL;
     if (!ip) {
@@ -118,9 +121,11 @@ acl_address(const char *ip_col, const char *ip, const char *mask_col,
             return iovp_xasprintf("%s: \"%s\" is not a mask for %s",
                                   mask_col, mask, ip);
         }
-        *out = iovp_xasprintf("%s/%s", ip, mask);
+        char *text = iovp_xasprintf("%s/%s", ip, mask);
+        *out = odb_idl_string_ref(text);
+        free(text);
     } else {
-        *out = iovp_xstrdup(ip);
+        *out = odb_idl_string_ref(ip);
     }
     *family = f;
     return NULL;
@@ -327,10 +332,10 @@ void
 acl_entry_destroy(struct acl_entry *e)
 {
     if (e) {
-        free(e->source_mac);
-        free(e->dest_mac);
-        free(e->source_ip);
-        free(e->dest_ip);
+        odb_idl_string_unref(e->source_mac);
+        odb_idl_string_unref(e->dest_mac);
+        odb_idl_string_unref(e->source_ip);
+        odb_idl_string_unref(e->dest_ip);
     }
 }
 
@@ -340,10 +345,12 @@ void
 acl_entry_clone(struct acl_entry *dst, const struct acl_entry *src)
 {
     *dst = *src;
-    dst->source_mac = src->source_mac ? iovp_xstrdup(src->source_mac) : NULL;
-    dst->dest_mac = src->dest_mac ? iovp_xstrdup(src->dest_mac) : NULL;
-    dst->source_ip = src->source_ip ? iovp_xstrdup(src->source_ip) : NULL;
-    dst->dest_ip = src->dest_ip ? iovp_xstrdup(src->dest_ip) : NULL;
+    dst->source_mac = src->source_mac ? odb_idl_string_ref(src->source_mac)
+                      : NULL;
+    dst->dest_mac = src->dest_mac ? odb_idl_string_ref(src->dest_mac) : NULL;
+    dst->source_ip = src->source_ip ? odb_idl_string_ref(src->source_ip)
+                     : NULL;
+    dst->dest_ip = src->dest_ip ? odb_idl_string_ref(src->dest_ip) : NULL;
 }
 
 /* Returns true if 'a' and 'b' match the same packets the same way (their

@@ -58,9 +58,11 @@ struct acl_entry {
     enum acl_family family;
     int64_t sequence;
 
-    /* The match, each part NULL (or -1, or an empty range) if absent. */
-    char *source_mac, *dest_mac;
-    char *source_ip, *dest_ip;  /* "ADDR/MASK" or "ADDR". */
+    /* The match, each part NULL (or -1, or an empty range) if absent.
+     * The texts are uses of the models' shared strings
+     * (odb_idl_string_ref()). */
+    const char *source_mac, *dest_mac;
+    const char *source_ip, *dest_ip;    /* "ADDR/MASK" or "ADDR". */
     int32_t ethertype;          /* -1: none. */
     struct acl_range source_ports, dest_ports;
     int16_t protocol;           /* -1: none. */

@@ -876,8 +876,9 @@ xlate_acl_run(struct xlate_acl *x, const struct odb_idl *vtep,
 }
 
 /* Returns the bytes of heap that the translation state of the bound ACLs
- * takes (their faults' JSON aside): each ACL's entries in force, parsed,
- * and the reverse index from entries to ACLs.  See iovp_malloc_size(). */
+ * takes (their faults' JSON aside): each ACL's entries in force, parsed
+ * (their texts are the models' shared strings), and the reverse index
+ * from entries to ACLs.  See iovp_malloc_size(). */
 size_t
 xlate_acl_memory(const struct xlate_acl *x)
 {
@@ -890,13 +891,6 @@ xlate_acl_memory(const struct xlate_acl *x)
               + iovp_malloc_size(acl->refs)
               + iovp_malloc_size(acl->entries)
               + iovp_malloc_size(acl->priorities));
-        for (size_t i = 0; i < acl->n_entries; i++) {
-            const struct acl_entry *e = &acl->entries[i];
-            n += (iovp_malloc_size(e->source_mac)
-                  + iovp_malloc_size(e->dest_mac)
-                  + iovp_malloc_size(e->source_ip)
-                  + iovp_malloc_size(e->dest_ip));
-        }
     }
     return n;
 }

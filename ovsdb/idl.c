@@ -194,7 +194,8 @@ odb_idl_base_has_strings(const struct odb_idl_base *base)
 
 /* The strings of the models' rows, each held once with a count of its
  * users: rows share many of them (an ACL entry's direction, action,
- * ethertype and masks, a port's options).  A uuid's text, nearly always
+ * ethertype and masks, a port's options), and consumers that keep one
+ * take a use of it (odb_idl_string_ref()).  A uuid's text, nearly always
  * distinct, is a copy of its own. */
 struct odb_idl_string {
     struct hmap_node node;      /* In 'odb_idl_strings', by content. */
@@ -204,15 +205,10 @@ struct odb_idl_string {
 
 static struct hmap odb_idl_strings = HMAP_INITIALIZER(&odb_idl_strings);
 
-/* Returns 's' as an atom of type 'base' (a string or a uuid) holds it,
- * for odb_idl_string_free(). */
-static char *
-odb_idl_string_new(const struct odb_idl_base *base, const char *s)
+/* Returns the shared copy of 's', with one more user. */
+const char *
+odb_idl_string_ref(const char *s)
 {
-    if (base->type != ODB_TYPE_STRING) {
-        return iovp_xstrdup(s);
-    }
-
     uint32_t hash = iovp_hash_string64(s);
     struct odb_idl_string *is;
     HMAP_FOR_EACH_WITH_HASH (is, node, hash, &odb_idl_strings) {
@@ -230,15 +226,12 @@ odb_idl_string_new(const struct odb_idl_base *base, const char *s)
     return is->s;
 }
 
-/* Releases 's', which odb_idl_string_new() returned for 'base'.  Accepts
+/* Releases a use of 's', which odb_idl_string_ref() returned.  Accepts
  * NULL. */
-static void
-odb_idl_string_free(const struct odb_idl_base *base, char *s)
+void
+odb_idl_string_unref(const char *s)
 {
     if (!s) {
-        return;
-    } else if (base->type != ODB_TYPE_STRING) {
-        free(s);
         return;
     }
 
@@ -250,6 +243,27 @@ odb_idl_string_free(const struct odb_idl_base *base, char *s)
             hmap_destroy(&odb_idl_strings);
             hmap_init(&odb_idl_strings);
         }
+    }
+}
+
+/* Returns 's' as an atom of type 'base' (a string or a uuid) holds it,
+ * for odb_idl_string_free(). */
+static char *
+odb_idl_string_new(const struct odb_idl_base *base, const char *s)
+{
+    return (base->type == ODB_TYPE_STRING
+            ? CONST_CAST(char *, odb_idl_string_ref(s)) : iovp_xstrdup(s));
+}
+
+/* Releases 's', which odb_idl_string_new() returned for 'base'.  Accepts
+ * NULL. */
+static void
+odb_idl_string_free(const struct odb_idl_base *base, char *s)
+{
+    if (base->type == ODB_TYPE_STRING) {
+        odb_idl_string_unref(s);
+    } else {
+        free(s);
     }
 }
 

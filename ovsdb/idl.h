@@ -178,6 +178,12 @@ bool odb_idl_reloaded(const struct odb_idl *);
 const struct odb_idl_class *odb_idl_get_class(const struct odb_idl *);
 size_t odb_idl_memory(const struct odb_idl *);
 size_t odb_idl_strings_memory(void);
+
+/* The models' strings are shared, one copy of each text: a consumer that
+ * keeps a text (a row's or any other) takes a use of the shared copy, and
+ * releases it when done. */
+const char *odb_idl_string_ref(const char *);
+void odb_idl_string_unref(const char *);
 size_t odb_idl_n_rows(const struct odb_idl *, const struct odb_idl_class *,
                       size_t table);
 bool odb_idl_has_table(const struct odb_idl *, const struct odb_idl_class *,
