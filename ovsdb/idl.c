@@ -53,11 +53,18 @@ union odb_idl_atom {
     char *string;               /* Strings and uuids' text, owned. */
 };
 
-/* A decoded value: 'n' keys and, for a map, 'n' values. */
+/* A decoded value: 'n' keys and, for a map, 'n' values.
+ *
+ * In 'row->refs', the value of a column with references, as the server
+ * sent it.  Of a column whose references are its keys (a reference, or a
+ * set of them), once every one resolved, the text is dropped and
+ * 'by_pointers' set: the row's pointers, to rows that know their UUIDs,
+ * are the value (an ACL's thousand entries, 56 bytes each). */
 struct odb_idl_datum {
     union odb_idl_atom *keys;
     union odb_idl_atom *values;
     size_t n;
+    bool by_pointers;
 };
 
 /* A table of the model. */
@@ -552,6 +559,31 @@ odb_idl_find(const struct odb_idl_table *t, const char *uuid)
     return NULL;
 }
 
+/* Whether the references of column 'c' are its keys alone (see "struct
+ * odb_idl_datum"). */
+static bool
+odb_idl_column_refs_are_keys(const struct odb_idl_column *c)
+{
+    return odb_idl_base_is_ref(&c->key) && !odb_idl_column_is_map(c);
+}
+
+/* Returns the rows that column 'c' of 'row', whose references are its
+ * keys, points to, in its order, and their number in '*n'. */
+static struct odb_idl_row *const *
+odb_idl_column_targets(const struct odb_idl_row *row_,
+                       const struct odb_idl_column *c, size_t *n)
+{
+    struct odb_idl_row *row = CONST_CAST(struct odb_idl_row *, row_);
+
+    if (odb_idl_column_layout(c) == ODB_IDL_POINTER) {
+        struct odb_idl_row **target = odb_idl_member(row, c->offset);
+        *n = *target != NULL;
+        return target;
+    }
+    *n = *(size_t *) odb_idl_member(row, c->n_offset);
+    return *(struct odb_idl_row ***) odb_idl_member(row, c->offset);
+}
+
 /* Decodes column number 'ci' of 'row' from 'json' (NULL if the replica
  * does not have it), replacing what it held. */
 static void
@@ -657,7 +689,14 @@ odb_idl_column_encode(const struct odb_idl_row *row_, size_t ci,
     json_t *elems = json_array();
     union odb_idl_atom key, value;
 
-    if (odb_idl_column_has_refs(c)) {
+    if (odb_idl_column_has_refs(c) && row->refs[ci].by_pointers) {
+        size_t n;
+        struct odb_idl_row *const *targets = odb_idl_column_targets(row, c,
+                                                                    &n);
+        for (size_t i = 0; i < n; i++) {
+            json_array_append_new(elems, odb_idl_row_uuid(targets[i]));
+        }
+    } else if (odb_idl_column_has_refs(c)) {
         const struct odb_idl_datum *d = &row->refs[ci];
         for (size_t i = 0; i < d->n; i++) {
             json_t *k = odb_idl_atom_encode(&c->key, &d->keys[i]);
@@ -796,9 +835,31 @@ odb_idl_row_count_refs(struct odb_idl_row *row, int delta)
     }
 }
 
+/* Makes 'row->refs[ci]', if its text was dropped, the text of the rows
+ * that the row's pointers point to again (they are readable: no pointer
+ * in the model points to a freed row). */
+static void
+odb_idl_datum_restore(struct odb_idl_row *row, const struct odb_idl_column *c,
+                      size_t ci)
+{
+    struct odb_idl_datum *d = &row->refs[ci];
+
+    if (d->by_pointers) {
+        size_t n;
+        struct odb_idl_row *const *targets = odb_idl_column_targets(row, c,
+                                                                    &n);
+        d->by_pointers = false;
+        d->n = n;
+        d->keys = n ? iovp_xmalloc(n * sizeof *d->keys) : NULL;
+        for (size_t i = 0; i < n; i++) {
+            d->keys[i].string = iovp_xstrdup(targets[i]->uuid);
+        }
+    }
+}
+
 /* Resolves the references of column 'c' of 'row' from 'row->refs[ci]',
- * replacing what its members held.  Returns true if a reference could not
- * be resolved. */
+ * replacing what its members held, and drops the text if it can.  Returns
+ * true if a reference could not be resolved. */
 static bool
 odb_idl_column_resolve(const struct odb_idl *idl, struct odb_idl_row *row,
                        const struct odb_idl_column *c, size_t ci)
@@ -814,7 +875,7 @@ odb_idl_column_resolve(const struct odb_idl *idl, struct odb_idl_row *row,
             unresolved = !target;
         }
         *(void **) odb_idl_member(row, c->offset) = target;
-        return unresolved;
+        goto done;
     }
 
     bool is_map = odb_idl_column_is_map(c);
@@ -864,6 +925,12 @@ odb_idl_column_resolve(const struct odb_idl *idl, struct odb_idl_row *row,
         *valuesp = values;
     }
     *(size_t *) odb_idl_member(row, c->n_offset) = n;
+
+done:
+    if (!unresolved && odb_idl_column_refs_are_keys(c)) {
+        odb_idl_datum_destroy(c, &row->refs[ci]);
+        row->refs[ci].by_pointers = true;
+    }
     return unresolved;
 }
 
@@ -887,6 +954,7 @@ odb_idl_row_resolve(struct odb_idl *idl, struct odb_idl_row *row)
         if (!odb_idl_column_has_refs(c)) {
             continue;
         }
+        odb_idl_datum_restore(row, c, ci);
 
         void **keysp = odb_idl_member(row, c->offset);
         void *old_keys = *keysp;
@@ -1587,6 +1655,16 @@ odb_idl_row_for_each_ref(const struct odb_idl_row *row, size_t column,
     }
 
     const struct odb_idl_datum *d = &row->refs[column];
+    if (d->by_pointers) {
+        size_t n;
+        struct odb_idl_row *const *targets = odb_idl_column_targets(row, c,
+                                                                    &n);
+        for (size_t i = 0; i < n; i++) {
+            cb(targets[i]->uuid, aux);
+        }
+        return;
+    }
+
     bool key_refs = odb_idl_base_is_ref(&c->key);
     bool value_refs = (odb_idl_column_is_map(c)
                        && odb_idl_base_is_ref(&c->value));

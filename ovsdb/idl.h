@@ -158,7 +158,9 @@ struct odb_idl_row {
     struct odb_idl_table *table;
     struct odb_idl_datum *refs; /* Per column, for columns with resolved
                                  * references: the decoded value, uuids as
-                                 * text.  NULL if the table has none. */
+                                 * text, unless the pointers are the
+                                 * value (ovsdb/idl.c).  NULL if the table
+                                 * has none. */
     uint64_t updated;           /* Bit N: column N changed. */
     size_t n_refs;              /* Pointers to it in live rows. */
     char uuid[37];

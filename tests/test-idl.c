@@ -402,6 +402,21 @@ test_hwvtep(const char *schema)
               p1, HWVTEP_PHYSICAL_PORT_COL_VLAN_BINDINGS));
     CHECK(hwvtep_physical_port_first(idl) == p1);
 
+    /* An entry deleted while its ACL, unchanged, still names it (the ACL
+     * had every reference resolved, and keeps no text of them): the ACL
+     * points to its other entry, and reads as the server's value still;
+     * the entry inserted again is pointed to again. */
+    test_apply(&db, "{'ACL_entry': {'" E3 "': {'delete': null}}}");
+    printf("hwvtep: entry of a resolved set deleted\n");
+    CHECK(a1->n_acl_entries == 1 && a1->acl_entries[0] == e1);
+    CHECK(hwvtep_acl_is_updated(a1, HWVTEP_ACL_COL_ACL_ENTRIES));
+    test_apply(&db, "{'ACL_entry': {'" E3 "': {'insert': {'sequence': 30,"
+               "'direction': 'ingress', 'action': 'permit', "
+               "'tcp_flags': 2}}}}");
+    e3 = hwvtep_acl_entry_get(idl, E3);
+    CHECK(a1->n_acl_entries == 2 && a1->acl_entries[0] == e1
+          && a1->acl_entries[1] == e3);
+
     /* The consumer has read the changes: no more tracking. */
     odb_idl_track_clear(idl);
     COUNT_TRACKED(physical_port, idl, n);
