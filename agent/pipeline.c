@@ -1250,7 +1250,8 @@ pipeline_update_fixed(struct desired *desired)
  * 'extra_from_local' is nonnull, it receives how many of the frames from
  * local, over every binding, were decided elsewhere. */
 /* Adds to 'counts' the frames and bytes from VM port 'port' in binding 'b'
- * (its classification flows) and to it (its output flows) that the
+ * (its classification flows), the frames and bytes to it (its output
+ * flows), and the frames to it by its MAC (its L2 flow), that the
  * installed flows counted, with what 'extra' (if nonnull) says was decided
  * elsewhere.  Returns true if the binding has an output flow; adds the
  * frames from it decided elsewhere to '*elsewhere'. */
@@ -1259,7 +1260,7 @@ pl_binding_counts(const struct port *port, const struct port_binding *b,
                   const struct desired *desired,
                   const struct oflow_table *installed,
                   pipeline_extra_stats_cb *extra, void *aux,
-                  uint64_t counts[4], uint64_t *elsewhere)
+                  uint64_t counts[5], uint64_t *elsewhere)
 {
     char *key = pl_binding_group(port, b);
     bool found = false;
@@ -1287,6 +1288,8 @@ pl_binding_counts(const struct port *port, const struct port_binding *b,
             counts[2] += packets;
             counts[3] += bytes;
             found = true;
+        } else if (f->table_id == PIPELINE_T_L2) {
+            counts[4] += packets;
         }
     }
     return found;
@@ -1302,26 +1305,15 @@ pipeline_port_packets(const struct port *port, const struct desired *desired,
                       const struct oflow_table *installed, uint64_t *from,
                       uint64_t *to)
 {
-    *from = *to = 0;
-    for (size_t j = 0; port->ofport >= 0 && j < port->n_bindings; j++) {
-        char *key = pl_binding_group(port, &port->bindings[j]);
-        size_t n;
-        struct oflow *const *flows = desired_group_flows(desired, key, &n);
-        free(key);
+    uint64_t counts[5] = { 0, 0, 0, 0, 0 };
+    uint64_t elsewhere = 0;
 
-        for (size_t k = 0; k < n; k++) {
-            const struct oflow *f = flows[k];
-            const struct oflow *inst = oflow_table_find(installed, f);
-            if (!inst) {
-                continue;
-            }
-            if (f->table_id == PIPELINE_T_CLASSIFY && f->data->ofpacts_len) {
-                *from += inst->n_packets;
-            } else if (f->table_id == PIPELINE_T_L2) {
-                *to += inst->n_packets;
-            }
-        }
+    for (size_t j = 0; port->ofport >= 0 && j < port->n_bindings; j++) {
+        pl_binding_counts(port, &port->bindings[j], desired, installed,
+                          NULL, NULL, counts, &elsewhere);
     }
+    *from = counts[0];
+    *to = counts[4];
 }
 
 json_t *
@@ -1340,7 +1332,7 @@ pipeline_binding_stats(const struct ports *ports,
 
         for (size_t j = 0; port->ofport >= 0 && j < port->n_bindings; j++) {
             const struct port_binding *b = &port->bindings[j];
-            uint64_t counts[4] = { 0, 0, 0, 0 };
+            uint64_t counts[5] = { 0, 0, 0, 0, 0 };
 
             if (pl_binding_counts(port, b, desired, installed, extra, aux,
                                   counts, &elsewhere)) {

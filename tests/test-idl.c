@@ -210,6 +210,32 @@ test_apply(struct test_db *db, const char *text)
     json_decref(b);
 }
 
+/* Returns a complete copy, as the server sends one, of the rows in 'dump'
+ * (odb_replica_to_json()'s form, taken) but row 'skip' (or none). */
+static json_t *
+test_complete_copy(json_t *dump, const char *skip)
+{
+    json_t *full = json_object();
+    const char *table;
+    json_t *rows;
+
+    json_object_foreach (dump, table, rows) {
+        json_t *updates = json_object();
+        const char *uuid;
+        json_t *row;
+
+        json_object_foreach (rows, uuid, row) {
+            if (!skip || strcmp(uuid, skip)) {
+                json_object_set_new(updates, uuid,
+                                    json_pack("{s:O}", "initial", row));
+            }
+        }
+        json_object_set_new(full, table, updates);
+    }
+    json_decref(dump);
+    return full;
+}
+
 /* Sets 'N' to the number of tracked rows of hwvtep_TABLE in 'IDL'. */
 #define COUNT_TRACKED(TABLE, IDL, N)                                    \
     do {                                                                \
@@ -444,23 +470,10 @@ test_hwvtep(const char *schema)
     /* A complete copy (a reconnect that could not resume): compared with
      * the values the model holds, only the real differences. */
     json_t *copy = odb_replica_to_json(db.shadow);
-    json_t *full = json_object();
-    const char *table;
-    json_t *rows;
-    json_object_foreach (copy, table, rows) {
-        const char *uuid;
-        json_t *row;
-        json_t *updates = json_object();
-        json_object_foreach (rows, uuid, row) {
-            if (!strcmp(uuid, E3)) {
-                json_object_set_new(row, "sequence", json_integer(32));
-            }
-            json_object_set_new(updates, uuid,
-                                json_pack("{s:O}", "initial", row));
-        }
-        json_object_set_new(full, table, updates);
-    }
-    json_decref(copy);
+    json_object_set_new(json_object_get(json_object_get(copy, "ACL_entry"),
+                                        E3),
+                        "sequence", json_integer(32));
+    json_t *full = test_complete_copy(copy, NULL);
     odb_idl_track_clear(idl);
     odb_replica_clear_changes(db.r);
     CHECK(!odb_replica_apply_full(db.r, full, 2));
@@ -521,24 +534,10 @@ test_hwvtep(const char *schema)
      * holds (the replica keeps none of them): the row is deleted. */
     CHECK(odb_replica_find_table(db3.r, "ACL_entry")->held);
     json_t *all = odb_replica_to_json(db3.shadow);
-    json_t *lacking = json_object();
-    json_object_foreach (all, table, rows) {
-        const char *uuid;
-        json_t *row;
-        json_t *updates = json_object();
-        json_object_foreach (rows, uuid, row) {
-            if (!strcmp(uuid, A1)) {
-                json_object_set_new(row, "acl_entries", test_json(
-                    "['set', [['uuid', '" E3 "']]]"));
-            }
-            if (strcmp(uuid, E1)) {
-                json_object_set_new(updates, uuid,
-                                    json_pack("{s:O}", "initial", row));
-            }
-        }
-        json_object_set_new(lacking, table, updates);
-    }
-    json_decref(all);
+    json_object_set_new(json_object_get(json_object_get(all, "ACL"), A1),
+                        "acl_entries",
+                        test_json("['set', [['uuid', '" E3 "']]]"));
+    json_t *lacking = test_complete_copy(all, E1);
     odb_idl_track_clear(idl3);
     odb_replica_clear_changes(db3.r);
     CHECK(!odb_replica_apply_full(db3.r, lacking, 2));
