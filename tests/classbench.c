@@ -26,6 +26,7 @@
 
 #include "agent/acl.h"
 #include "lib/util.h"
+#include "ovsdb/idl.h"
 
 /* xorshift64*: small, seeded, the same on every machine. */
 static uint64_t classbench_state = 1;
@@ -105,16 +106,23 @@ classbench_read(const char *file_name, size_t *n)
     return rules;
 }
 
-static char *
+/* Returns the text of 'addr'/'mask' as an entry holds it: a use of the
+ * models' shared copy. */
+static const char *
 classbench_ip_text(uint32_t addr, uint32_t mask)
 {
     struct in_addr a = { htonl(addr) }, m = { htonl(mask) };
     char as[INET_ADDRSTRLEN], ms[INET_ADDRSTRLEN];
+    char text[2 * INET_ADDRSTRLEN];
 
     inet_ntop(AF_INET, &a, as, sizeof as);
     inet_ntop(AF_INET, &m, ms, sizeof ms);
-    return mask == 0xffffffffu ? iovp_xstrdup(as)
-                               : iovp_xasprintf("%s/%s", as, ms);
+    if (mask == 0xffffffffu) {
+        snprintf(text, sizeof text, "%s", as);
+    } else {
+        snprintf(text, sizeof text, "%s/%s", as, ms);
+    }
+    return odb_idl_string_ref(text);
 }
 
 /* Makes rule 'r' the ACL entry 'e' of 'sequence', direction and action, as
