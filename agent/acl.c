@@ -339,20 +339,6 @@ acl_entry_destroy(struct acl_entry *e)
     }
 }
 
-/* Makes '*dst' a copy of 'src', to be destroyed with
- * acl_entry_destroy(). */
-void
-acl_entry_clone(struct acl_entry *dst, const struct acl_entry *src)
-{
-    *dst = *src;
-    dst->source_mac = src->source_mac ? odb_idl_string_ref(src->source_mac)
-                      : NULL;
-    dst->dest_mac = src->dest_mac ? odb_idl_string_ref(src->dest_mac) : NULL;
-    dst->source_ip = src->source_ip ? odb_idl_string_ref(src->source_ip)
-                     : NULL;
-    dst->dest_ip = src->dest_ip ? odb_idl_string_ref(src->dest_ip) : NULL;
-}
-
 /* Returns true if 'a' and 'b' match the same packets the same way (their
  * sequences aside). */
 bool

@@ -74,7 +74,6 @@ BUILD_ASSERT_DECL(sizeof(struct acl_entry) <= 112);
 const struct hwvtep_acl *acl_find_row(const struct odb_idl *,
                                       const char *name);
 char *acl_entry_parse(const struct hwvtep_acl_entry *, struct acl_entry *);
-void acl_entry_clone(struct acl_entry *, const struct acl_entry *);
 void acl_entry_destroy(struct acl_entry *);
 bool acl_entry_equal(const struct acl_entry *, const struct acl_entry *);
 char *acl_entry_to_string(const struct acl_entry *);
