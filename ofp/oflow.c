@@ -79,8 +79,81 @@ oflow_table_count(const struct oflow_table *t)
 /* Every flow's match and actions ("struct oflow_data"), each held once. */
 static struct hmap oflow_datas = HMAP_INITIALIZER(&oflow_datas);
 
-/* Makes 'f' refer to the interned data of 'match' (stolen) and the
- * 'ofpacts_len' bytes of 'ofpacts' (stolen, their padding zeroed). */
+/* The masks of the interned matches, each held once: an ACL's flows differ
+ * in the values they match far more often than in the fields and bits.
+ * 'values' is a "struct minimask" of 'size' bytes (its map, then its
+ * words), which libopenvswitch does not define in its public headers. */
+struct oflow_mask {
+    struct hmap_node node;      /* In 'oflow_masks', by content. */
+    unsigned int n_refs;
+    unsigned int size;
+    uint64_t values[];
+};
+
+static struct hmap oflow_masks = HMAP_INITIALIZER(&oflow_masks);
+
+/* Makes 'm', which minimatch_init() made, hold the interned copy of its
+ * mask, and shrinks its block to its flow alone.
+ *
+ * minimatch_init() puts the flow and the mask in one block, the mask just
+ * after the flow, and both of one size (the mask has the flow's map):
+ * minimatch_hash() relies on it, and so the distance between the two is
+ * the size of each.  Once shared, the match must no longer be given to
+ * minimatch_hash() or minimatch_destroy(): see oflow_match_release(). */
+static void
+oflow_match_share_mask(struct minimatch *m)
+{
+    size_t size = (const char *) m->mask - (const char *) m->flow;
+    ovs_assert(size > 0 && size <= 4096 && size % sizeof(uint64_t) == 0);
+
+    uint32_t hash = iovp_hash_bytes64(m->mask, size, 0);
+    struct oflow_mask *om;
+
+    HMAP_FOR_EACH_WITH_HASH (om, node, hash, &oflow_masks) {
+        if (om->size == size && !memcmp(om->values, m->mask, size)) {
+            goto found;
+        }
+    }
+    om = iovp_xmalloc(sizeof *om + size);
+    om->n_refs = 0;
+    om->size = size;
+    memcpy(om->values, m->mask, size);
+    hmap_insert(&oflow_masks, &om->node, hash);
+
+found:
+    om->n_refs++;
+    m->flow = iovp_xrealloc(m->flow, size);
+    m->mask = (struct minimask *) om->values;
+}
+
+static struct oflow_mask *
+oflow_mask_of(const struct minimatch *m)
+{
+    return CONTAINER_OF((const uint64_t *) m->mask, struct oflow_mask,
+                        values);
+}
+
+/* Frees what 'm', a match that oflow_match_share_mask() made, holds. */
+static void
+oflow_match_release(struct minimatch *m)
+{
+    struct oflow_mask *om = oflow_mask_of(m);
+
+    if (!--om->n_refs) {
+        hmap_remove(&oflow_masks, &om->node);
+        if (hmap_is_empty(&oflow_masks)) {
+            hmap_destroy(&oflow_masks);
+            hmap_init(&oflow_masks);
+        }
+        free(om);
+    }
+    free(m->flow);
+    free(m->tun_md);
+}
+
+/* Makes 'f' refer to the interned data of 'match' (stolen, as
+ * minimatch_init() made it) and the 'ofpacts_len' bytes of 'ofpacts'
+ * (stolen, their padding zeroed). */
 static void
 oflow_set_data(struct oflow *f, struct minimatch *match,
                struct ofpact *ofpacts, size_t ofpacts_len)
@@ -88,6 +161,10 @@ oflow_set_data(struct oflow *f, struct minimatch *match,
     uint32_t hash = minimatch_hash(match, iovp_hash_bytes64(ofpacts,
                                                             ofpacts_len, 0));
     struct oflow_data *data;
+
+    f->hash = minimatch_hash(match, ((uint32_t) f->table_id << 16)
+                                    | f->priority);
+    f->hashed = true;
 
     ovs_assert(ofpacts_len <= UINT_MAX);
     HMAP_FOR_EACH_WITH_HASH (data, node, hash, &oflow_datas) {
@@ -97,21 +174,18 @@ oflow_set_data(struct oflow *f, struct minimatch *match,
             data->n_refs++;
             minimatch_destroy(match);
             free(ofpacts);
-            goto found;
+            f->data = data;
+            return;
         }
     }
     data = iovp_xmalloc(sizeof *data);
     data->n_refs = 1;
     data->match = *match;
+    oflow_match_share_mask(&data->match);
     data->ofpacts = ofpacts;
     data->ofpacts_len = ofpacts_len;
     hmap_insert(&oflow_datas, &data->node, hash);
-
-found:
     f->data = data;
-    f->hashed = false;
-    f->hash = oflow_hash(f);
-    f->hashed = true;
 }
 
 /* Zeroes the bytes of the 'len' bytes of actions 'ofpacts' that carry no
@@ -171,7 +245,9 @@ oflow_normalize_match(struct match *match)
     return error;
 }
 
-/* Returns a hash of 'f''s identity (table, priority, match). */
+/* Returns a hash of 'f''s identity (table, priority, match).  'f' is a
+ * flow with interned data, or a lookup key whose match minimatch_init()
+ * made. */
 uint32_t
 oflow_hash(const struct oflow *f)
 {
@@ -365,7 +441,7 @@ oflow_uninit(struct oflow *f)
             hmap_destroy(&oflow_datas);
             hmap_init(&oflow_datas);
         }
-        minimatch_destroy(&data->match);
+        oflow_match_release(&data->match);
         free(data->ofpacts);
         free(data);
     }
@@ -393,10 +469,13 @@ oflow_table_memory(const struct oflow_table *table)
     OFLOW_TABLE_FOR_EACH (f, table) {
         const struct oflow_data *d = f->data;
 
+        const struct oflow_mask *om = oflow_mask_of(&d->match);
+
         n += iovp_malloc_size(f);
         n += (iovp_malloc_size(d) + iovp_malloc_size(d->match.flow)
               + iovp_malloc_size(d->match.tun_md)
-              + iovp_malloc_size(d->ofpacts)) / d->n_refs;
+              + iovp_malloc_size(d->ofpacts)
+              + iovp_malloc_size(om) / om->n_refs) / d->n_refs;
     }
     return n;
 }

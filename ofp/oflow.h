@@ -43,7 +43,13 @@ struct ofpact;
 /* A flow's match and actions, held once for every flow that has the same
  * (interned): a desired flow, its copies in flight and installed (what
  * oflow_clone() copies is a reference), and the same flow read back from
- * the switch after a restart share one.  Read only. */
+ * the switch after a restart share one.  Read only.
+ *
+ * The match's mask is itself held once for every interned match that has
+ * it, apart from its flow: such a match is for minimatch_equal(),
+ * minimatch_expand() and the like, never for minimatch_hash() or
+ * minimatch_destroy(), which expect the two in one block.  (A lookup key
+ * made on the stack with minimatch_init() has them in one block.) */
 struct oflow_data {
     struct hmap_node node;      /* In the interned data, by content. */
     unsigned int n_refs;
