@@ -281,11 +281,12 @@ agent_flow_json(const struct oflow *f, const char *status,
             json_object_set_new(flow, "refused", json_string(refused));
         }
     } else {
+        const struct oflow_stats *st = oflow_get_stats(f);
         json_object_set_new(flow, "n_packets",
-                            json_integer(f->n_packets + nic_packets));
+                            json_integer(st->n_packets + nic_packets));
         json_object_set_new(flow, "nic_packets", json_integer(nic_packets));
         json_object_set_new(flow, "n_bytes",
-                            json_integer(f->n_bytes + nic_bytes));
+                            json_integer(st->n_bytes + nic_bytes));
         json_object_set_new(flow, "nic_bytes", json_integer(nic_bytes));
         json_object_set_new(flow, "duration",
                             json_integer(f->duration_sec));

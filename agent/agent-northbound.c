@@ -254,11 +254,13 @@ agent_nb_count(struct oflow_table *counts, const struct oflow *key,
 
     if (!f) {
         f = oflow_clone(key);
-        f->n_packets = f->n_bytes = 0;
+        oflow_set_stats(f, NULL);
         oflow_table_insert(counts, f);
     }
-    f->n_packets += packets;
-    f->n_bytes += bytes;
+    struct oflow_stats st = *oflow_get_stats(f);
+    st.n_packets += packets;
+    st.n_bytes += bytes;
+    oflow_set_stats(f, &st);
 }
 
 /* What one rule of a port's fast path counted for a flow of the
@@ -382,9 +384,14 @@ agent_nb_table0_counts(const struct oflow *key, uint64_t *packets,
     const struct oflow *now = oflow_table_find(&agent->nb_nic_now, key);
     const struct oflow *gone = oflow_table_find(&agent->nb_nic_gone, key);
 
-    *packets = ((now ? now->n_packets : 0)
-                + (gone ? gone->n_packets : 0));
-    *bytes = (now ? now->n_bytes : 0) + (gone ? gone->n_bytes : 0);
+    *packets = *bytes = 0;
+    for (int i = 0; i < 2; i++) {
+        const struct oflow *f = i ? gone : now;
+        if (f) {
+            *packets += oflow_get_stats(f)->n_packets;
+            *bytes += oflow_get_stats(f)->n_bytes;
+        }
+    }
 }
 
 /* The controller's table 0 is about to change in the bridge: the NIC's

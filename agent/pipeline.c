@@ -1278,10 +1278,10 @@ pl_binding_counts(const struct port *port, const struct port_binding *b,
         if (extra) {
             extra(inst, &packets, &bytes, aux);
         }
-        packets += inst->n_packets;
-        bytes += inst->n_bytes;
+        packets += oflow_get_stats(inst)->n_packets;
+        bytes += oflow_get_stats(inst)->n_bytes;
         if (f->table_id == PIPELINE_T_CLASSIFY && f->data->ofpacts_len) {
-            *elsewhere += packets - inst->n_packets;
+            *elsewhere += packets - oflow_get_stats(inst)->n_packets;
             counts[0] += packets;
             counts[1] += bytes;
         } else if (f->table_id == PIPELINE_T_OUTPUT) {
@@ -1426,8 +1426,8 @@ pipeline_binding_qos_stats(const struct port *port,
                                                            flows[k])
                                         : NULL);
             if (inst) {
-                packets += inst->n_packets;
-                bytes += inst->n_bytes;
+                packets += oflow_get_stats(inst)->n_packets;
+                bytes += oflow_get_stats(inst)->n_bytes;
             }
         }
         pl_stats_add(stats, "sent", packets, bytes);

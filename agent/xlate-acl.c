@@ -770,7 +770,7 @@ xlate_acl_update(struct xlate_acl *x, struct xlate_acl_acl *acl,
     OFLOW_TABLE_FOR_EACH (f, installed) {
         if (f->cookie == cookie) {
             struct oflow *copy = oflow_clone(f);
-            copy->n_packets = copy->n_bytes = 0;
+            oflow_set_stats(copy, NULL);
             copy->duration_sec = 0;
             oflow_table_insert(&flows, copy);
         }
@@ -949,8 +949,8 @@ xlate_acl_describe(const struct xlate_acl *x, const char *name,
         for (size_t j = 0; j < n_flows; j++) {
             const struct oflow *f = oflow_table_find(installed, flows[j]);
             if (f) {
-                packets += f->n_packets;
-                bytes += f->n_bytes;
+                packets += oflow_get_stats(f)->n_packets;
+                bytes += oflow_get_stats(f)->n_bytes;
             }
         }
         free(key);
@@ -1143,7 +1143,7 @@ xlate_acl_effect_weigh(const char *name, const struct desired *d,
             for (size_t j = 0; j < n_flows; j++) {
                 const struct oflow *f = oflow_table_find(installed,
                                                          flows[j]);
-                weights[i] += f ? f->n_packets : 0;
+                weights[i] += f ? oflow_get_stats(f)->n_packets : 0;
             }
             free(key);
         }

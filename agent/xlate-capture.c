@@ -388,8 +388,8 @@ xlate_capture_status(const struct xlate_capture *xc,
                 const struct oflow *inst = oflow_table_find(installed,
                                                             flows[j]);
                 if (inst) {
-                    packets += inst->n_packets;
-                    bytes += inst->n_bytes;
+                    packets += oflow_get_stats(inst)->n_packets;
+                    bytes += oflow_get_stats(inst)->n_bytes;
                 }
             }
             free(group);

@@ -474,7 +474,7 @@ lb_connections(const struct lb *lb, const struct lb_backend *b,
         struct ds s = DS_EMPTY_INITIALIZER;
         oflow_format(f, false, &s);
         if (strstr(ds_cstr(&s), want)) {
-            connections += inst->n_packets;
+            connections += oflow_get_stats(inst)->n_packets;
         }
         ds_destroy(&s);
     }

@@ -581,9 +581,10 @@ nic_of_flows_read(const struct nbswitch *nb, const struct oflow_table *table0,
             ofp_port_t port;
             enum nbx_fate fate = nbx_flow_fate(f->data->ofpacts,
                                                f->data->ofpacts_len, &port);
+            const struct oflow_stats *st = oflow_get_stats(f);
             fs[k++] = (struct nic_of_flow) {
                 .flow = f,
-                .fate = (f->idle_timeout || f->hard_timeout
+                .fate = (st->idle_timeout || st->hard_timeout
                          || nbswitch_table0_is_changing(nb, f)
                          ? XLATE_OFFLOAD_OTHER
                          : fate == NBX_FATE_DROP ? XLATE_OFFLOAD_DROP

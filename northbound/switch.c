@@ -608,8 +608,9 @@ nb_take_monitor_reply(struct nbswitch *sw, const struct ofp_header *oh)
             struct oflow *f = oflow_create(fu.table_id, fu.priority,
                                            be64toh(fu.cookie), &fu.match,
                                            fu.ofpacts, fu.ofpacts_len);
-            f->idle_timeout = fu.idle_timeout;
-            f->hard_timeout = fu.hard_timeout;
+            oflow_set_stats(f, &(struct oflow_stats) {
+                                .idle_timeout = fu.idle_timeout,
+                                .hard_timeout = fu.hard_timeout });
             oflow_table_insert(&sw->table0, f);
         }
         changed = true;

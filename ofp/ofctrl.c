@@ -525,13 +525,15 @@ ofctrl_take_dump(struct ofctrl *c, const struct ofpbuf *msg,
             oflow_table_insert(table, f);
         }
         if (f) {
+            struct oflow_stats st = *oflow_get_stats(f);
             uint64_t n_packets = (fs.packet_count == UINT64_MAX ? 0
                                   : fs.packet_count);
-            if (stats_only && n_packets != f->n_packets) {
+            if (stats_only && n_packets != st.n_packets) {
                 c->counters_seqno[fs.table_id]++;
             }
-            f->n_packets = n_packets;
-            f->n_bytes = fs.byte_count == UINT64_MAX ? 0 : fs.byte_count;
+            st.n_packets = n_packets;
+            st.n_bytes = fs.byte_count == UINT64_MAX ? 0 : fs.byte_count;
+            oflow_set_stats(f, &st);
             f->duration_sec = fs.duration_sec;
         }
         minimatch_destroy(&key_data.match);
@@ -720,14 +722,10 @@ ofctrl_finish_bundle(struct ofctrl *c, struct ovs_list *out)
             /* The change's copy of the flow becomes the installed one. */
             struct oflow *f = ch->flow;
             ch->flow = NULL;
-            f->n_packets = f->n_bytes = 0;
-            f->duration_sec = 0;
+            bool kept = old && ch->op == OP_MODIFY;
+            oflow_set_stats(f, kept ? oflow_get_stats(old) : NULL);
+            f->duration_sec = kept ? old->duration_sec : 0;
             if (old) {
-                if (ch->op == OP_MODIFY) {
-                    f->n_packets = old->n_packets;
-                    f->n_bytes = old->n_bytes;
-                    f->duration_sec = old->duration_sec;
-                }
                 oflow_table_remove(&c->installed, old);
                 oflow_destroy(old);
             }

@@ -162,8 +162,8 @@ oflow_set_data(struct oflow *f, struct minimatch *match,
                                                             ofpacts_len, 0));
     struct oflow_data *data;
 
-    f->hash = minimatch_hash(match, ((uint32_t) f->table_id << 16)
-                                    | f->priority);
+    f->node.hash = minimatch_hash(match, ((uint32_t) f->table_id << 16)
+                                         | f->priority);
     f->hashed = true;
 
     ovs_assert(ofpacts_len <= UINT_MAX);
@@ -251,7 +251,7 @@ oflow_normalize_match(struct match *match)
 uint32_t
 oflow_hash(const struct oflow *f)
 {
-    return (f->hashed ? f->hash
+    return (f->hashed ? f->node.hash
             : minimatch_hash(&f->data->match, ((uint32_t) f->table_id << 16)
                              | f->priority));
 }
@@ -425,6 +425,7 @@ oflow_copy(struct oflow *dst, const struct oflow *f)
 {
     *dst = *f;
     dst->group = NULL;
+    dst->stats = f->stats ? iovp_xmemdup(f->stats, sizeof *f->stats) : NULL;
     dst->data->n_refs++;
 }
 
@@ -435,6 +436,7 @@ oflow_uninit(struct oflow *f)
 {
     struct oflow_data *data = f->data;
 
+    free(f->stats);
     if (!--data->n_refs) {
         hmap_remove(&oflow_datas, &data->node);
         if (hmap_is_empty(&oflow_datas)) {
@@ -478,6 +480,32 @@ oflow_table_memory(const struct oflow_table *table)
               + iovp_malloc_size(om) / om->n_refs) / d->n_refs;
     }
     return n;
+}
+
+/* Returns what the switch said of 'f' (all zeros for a desired flow). */
+const struct oflow_stats *
+oflow_get_stats(const struct oflow *f)
+{
+    static const struct oflow_stats zeros;
+
+    return f->stats ? f->stats : &zeros;
+}
+
+/* Makes 'stats' (NULL: zeros) what the switch said of 'f'. */
+void
+oflow_set_stats(struct oflow *f, const struct oflow_stats *stats)
+{
+    static const struct oflow_stats zeros;
+
+    if (!stats || !memcmp(stats, &zeros, sizeof zeros)) {
+        free(f->stats);
+        f->stats = NULL;
+    } else {
+        if (!f->stats) {
+            f->stats = iovp_xmalloc(sizeof *f->stats);
+        }
+        *f->stats = *stats;
+    }
 }
 
 /* Returns true if 'a' and 'b' have the same cookie and actions.  Actions
@@ -527,6 +555,8 @@ oflow_format_actions(const struct oflow *f, struct ds *s)
 void
 oflow_format(const struct oflow *f, bool stats, struct ds *s)
 {
+    const struct oflow_stats *st = oflow_get_stats(f);
+
     ds_put_format(s, "cookie=%#"PRIx64", ", f->cookie);
     if (stats) {
         ds_put_format(s, "duration=%"PRIu32"s, ", f->duration_sec);
@@ -534,7 +564,7 @@ oflow_format(const struct oflow *f, bool stats, struct ds *s)
     ds_put_format(s, "table=%"PRIu8", ", f->table_id);
     if (stats) {
         ds_put_format(s, "n_packets=%"PRIu64", n_bytes=%"PRIu64", ",
-                      f->n_packets, f->n_bytes);
+                      st->n_packets, st->n_bytes);
     }
     ds_put_format(s, "priority=%"PRIu16, f->priority);
     struct ds match = DS_EMPTY_INITIALIZER;

@@ -58,11 +58,20 @@ struct oflow_data {
     struct ofpact *ofpacts;
 };
 
-/* (The members are in the order that packs them in 72 bytes: a hundred
- * thousand flows, desired and installed, take 3 MB less than in the order
- * that reads best.) */
+/* A switch's counters of a flow, and its timeouts (flows read from a
+ * switch that has them). */
+struct oflow_stats {
+    uint64_t n_packets, n_bytes;
+    uint16_t idle_timeout, hard_timeout;
+};
+
+/* (A flow takes a 64-byte block.  Its stats, which every desired flow and
+ * most installed ones have as zeros, are a block of their own when they
+ * are not: inline, they made a hundred thousand flows, desired and
+ * installed, take 3 MB more.) */
 struct oflow {
-    struct hmap_node node;      /* In an oflow_table, by identity. */
+    struct hmap_node node;      /* In an oflow_table, by identity.  Its
+                                 * 'hash' is oflow_hash() once 'hashed'. */
     struct oflow_data *data;    /* Its match and actions: shared,
                                  * reference-counted. */
     uint64_t cookie;
@@ -70,18 +79,14 @@ struct oflow {
     /* Desired flows: the group that made it (ofp/desired.h), or NULL. */
     const void *group;
 
-    /* The switch's counters (installed flows only), or zero. */
-    uint64_t n_packets, n_bytes;
-    uint32_t duration_sec;
-    uint16_t idle_timeout, hard_timeout;    /* Flows read from a switch
-                                             * that has them, or zero. */
+    /* Flows read from a switch: what it said (oflow_get_stats()), or NULL
+     * if it said only zeros. */
+    struct oflow_stats *stats;
+    uint32_t duration_sec;      /* As the switch said at its last read. */
 
-    /* oflow_hash(), computed once for a flow made with a match of its own
-     * (a lookup key on the stack has none: 'hashed' false). */
-    uint32_t hash;
     uint16_t priority;
     uint8_t table_id;
-    bool hashed;
+    bool hashed;                /* False in a lookup key on the stack. */
 };
 
 struct oflow_table {
@@ -120,6 +125,8 @@ void oflow_destroy(struct oflow *);
 void oflow_copy(struct oflow *dst, const struct oflow *);
 void oflow_uninit(struct oflow *);
 bool oflow_same_actions(const struct oflow *, const struct oflow *);
+const struct oflow_stats *oflow_get_stats(const struct oflow *);
+void oflow_set_stats(struct oflow *, const struct oflow_stats *);
 void oflow_format(const struct oflow *, bool stats, struct ds *);
 void oflow_format_match(const struct oflow *, struct ds *);
 void oflow_format_actions(const struct oflow *, struct ds *);
