@@ -473,7 +473,7 @@ oflow_table_memory(const struct oflow_table *table)
 
         const struct oflow_mask *om = oflow_mask_of(&d->match);
 
-        n += iovp_malloc_size(f);
+        n += iovp_malloc_size(f) + iovp_malloc_size(f->stats);
         n += (iovp_malloc_size(d) + iovp_malloc_size(d->match.flow)
               + iovp_malloc_size(d->match.tun_md)
               + iovp_malloc_size(d->ofpacts)
@@ -495,9 +495,8 @@ oflow_get_stats(const struct oflow *f)
 void
 oflow_set_stats(struct oflow *f, const struct oflow_stats *stats)
 {
-    static const struct oflow_stats zeros;
-
-    if (!stats || !memcmp(stats, &zeros, sizeof zeros)) {
+    if (!stats || (!stats->n_packets && !stats->n_bytes
+                   && !stats->idle_timeout && !stats->hard_timeout)) {
         free(f->stats);
         f->stats = NULL;
     } else {
