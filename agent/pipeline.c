@@ -1274,14 +1274,15 @@ pl_binding_counts(const struct port *port, const struct port_binding *b,
         if (!inst) {
             continue;
         }
+        const struct oflow_stats *st = oflow_get_stats(inst);
         uint64_t packets = 0, bytes = 0;
         if (extra) {
             extra(inst, &packets, &bytes, aux);
         }
-        packets += oflow_get_stats(inst)->n_packets;
-        bytes += oflow_get_stats(inst)->n_bytes;
+        packets += st->n_packets;
+        bytes += st->n_bytes;
         if (f->table_id == PIPELINE_T_CLASSIFY && f->data->ofpacts_len) {
-            *elsewhere += packets - oflow_get_stats(inst)->n_packets;
+            *elsewhere += packets - st->n_packets;
             counts[0] += packets;
             counts[1] += bytes;
         } else if (f->table_id == PIPELINE_T_OUTPUT) {

@@ -176,6 +176,7 @@ struct ofctrl {
     uint64_t n_foreign_total;   /* Changes to iovpd's flows by others. */
     uint64_t n_repairs;         /* Puts that undid such changes. */
     uint64_t n_dumps;           /* ofctrl_dump_flows() reads started. */
+    uint64_t n_stats_reads;     /* ofctrl_read_stats() reads complete. */
     uint64_t n_monitor_pauses;  /* Times the switch paused the monitor. */
 };
 
@@ -1060,6 +1061,19 @@ ofctrl_is_stats_xid(const struct ofctrl *c, ovs_be32 xid)
     return false;
 }
 
+/* A part of a read of the counters (a table's flows, or the meters) is
+ * complete: returns OFCTRL_STATS, counting the read, if it was the last
+ * part, else OFCTRL_HANDLED. */
+static enum ofctrl_event
+ofctrl_stats_part_done(struct ofctrl *c)
+{
+    if (c->n_stats_xids || c->meter_stats_xid) {
+        return OFCTRL_HANDLED;
+    }
+    c->n_stats_reads++;
+    return OFCTRL_STATS;
+}
+
 /* Takes 'msg' from the switch if it concerns ofctrl, queues on 'out'
  * what ofctrl sends in answer, and says what it meant. */
 enum ofctrl_event
@@ -1119,11 +1133,11 @@ ofctrl_receive(struct ofctrl *c, const struct ofpbuf *msg,
         }
         c->meter_stats_xid = 0;
         ofctrl_meters_fresh(c);
-        return c->n_stats_xids ? OFCTRL_HANDLED : OFCTRL_STATS;
+        return ofctrl_stats_part_done(c);
     } else if (type == OFPTYPE_ERROR && xid == c->meter_stats_xid) {
         c->meter_stats_xid = 0;
         ofctrl_meters_fresh(c);
-        return c->n_stats_xids ? OFCTRL_HANDLED : OFCTRL_STATS;
+        return ofctrl_stats_part_done(c);
     }
 
     if (type == OFPTYPE_FLOW_STATS_REPLY && xid == c->sync_xid) {
@@ -1178,8 +1192,7 @@ ofctrl_receive(struct ofctrl *c, const struct ofpbuf *msg,
                 break;
             }
         }
-        return (c->n_stats_xids || c->meter_stats_xid
-                ? OFCTRL_HANDLED : OFCTRL_STATS);
+        return ofctrl_stats_part_done(c);
     } else if (c->state != S_UPDATING) {
         return OFCTRL_IGNORED;
     }
@@ -1637,7 +1650,7 @@ ofctrl_status(const struct ofctrl *c)
         ds_destroy(&s);
     }
     return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-                     " s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+                     " s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
                      "state", ofctrl_state_name(c->state),
                      "monitor", ofctrl_monitor_state(c),
                      "foreign_changes", (json_int_t) c->n_foreign_total,
@@ -1651,6 +1664,7 @@ ofctrl_status(const struct ofctrl *c)
                      "failed_bundles", (json_int_t) c->n_failed_bundles,
                      "flow_mods", (json_int_t) c->n_flow_mods,
                      "dumps", (json_int_t) c->n_dumps,
+                     "stats_reads", (json_int_t) c->n_stats_reads,
                      "dumps_in_flight", (json_int_t) (c->dump != NULL),
                      "meters", (json_int_t) hmap_count(&c->meters),
                      "meter_mods", (json_int_t) c->n_meter_mods_total,
