@@ -13,7 +13,9 @@ each: N x M ACL flows on the integration bridge.  It prints:
     entries reach iovpd only once it asks for them (it monitors only its
     own rows, and asks with monitor_cond_change), and the server's time to
     send them to a client that asks as iovpd does (but for every column)
-    and reads nothing is a floor under iovpd's;
+    and reads nothing is a floor under iovpd's; so is the time that
+    jansson takes to parse those bytes, and to free what it made, as
+    lib/jsonrpc.c has it do for iovpd (test-iovp jsonrpc-parse --time);
   - with --offload: the ports that have a fast path in the NIC, and the
     entries it holds;
   - the 5-s timer's CPU: once in sync, before the incremental changes and
@@ -78,10 +80,10 @@ def entry_row(port, i):
     }
 
 
-def read_until(s, done):
+def read_until(s, done, keep=None):
     """Reads from 's' until done(the last 300 bytes) is true; returns the
     time (time.monotonic()) of the first byte, of the last, and how many
-    bytes came."""
+    bytes came.  Appends what came to list 'keep', if any."""
     tail, size, first = b'', 0, None
     while not done(tail):
         data = s.recv(1 << 20)
@@ -89,18 +91,21 @@ def read_until(s, done):
             sys.exit('ovsdb-server closed the connection')
         if first is None:
             first = time.monotonic()
+        if keep is not None:
+            keep.append(data)
         size += len(data)
         tail = (tail + data[-300:])[-300:]
     return first, time.monotonic(), size
 
 
-def server_floor(sock_path, entry_uuids):
+def server_floor(sock_path, entry_uuids, save):
     """The floor that ovsdb-server puts under a sync: how long it takes to
     send the ACL_entry rows 'entry_uuids' to a client that asks for them as
     iovpd does, and does nothing with them: a monitor (monitor_cond_since)
     that selects none, then a monitor_cond_change with a "_uuid ==" clause for each, whose
     reply follows the update that brings the rows.  Returns (seconds from
-    the change to the first byte, to the reply's last, the bytes)."""
+    the change to the first byte, to the reply's last, the bytes), and
+    writes what came to file 'save'."""
     none = [['_uuid', '==', ['uuid', '00000000-0000-0000-0000-000000000000']]]
     where = [['_uuid', '==', ['uuid', u]] for u in entry_uuids]
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -114,10 +119,26 @@ def server_floor(sock_path, entry_uuids):
                              'ACL_entry': [{'where': where}]}]}).encode()
     t0 = time.monotonic()
     s.sendall(change)
+    data = []
     first, last, size = read_until(
-        s, lambda b: b.endswith(b'}') and b'"id":1' in b)
+        s, lambda b: b.endswith(b'}') and b'"id":1' in b, data)
     s.close()
+    with open(save, 'wb') as f:
+        f.writelines(data)
     return first - t0, last - t0, size
+
+
+def jansson_floor(box, path):
+    """The floor that reading JSON puts under a sync: the seconds that
+    lib/jsonrpc.c (jansson) takes to parse the messages in file 'path', and
+    to free them, before iovpd looks at them (test-iovp jsonrpc-parse
+    --time)."""
+    out = subprocess.run([os.path.join(box.builddir, 'tests', 'test-iovp'),
+                          'jsonrpc-parse', '--time', '--max=%d' % (1 << 30),
+                          path], check=True, stdout=subprocess.PIPE,
+                         text=True).stdout
+    words = out.split()
+    return float(words[-6]), float(words[-2])
 
 
 def flows_status(box):
@@ -279,12 +300,20 @@ def main():
             'op': 'select', 'table': 'ACL', 'where': [],
             'columns': ['acl_entries']}])[0]['rows']
             for u in r['acl_entries'][1]]
-        first, last, size = server_floor(box.db_sock, entries)
+        update = os.path.join(box.tmp, 'floor-update.json')
+        first, last, size = server_floor(box.db_sock, entries, update)
         print('  of which ovsdb-server alone, sending the %d entries to a '
               'client that\n  asks for them as iovpd does and reads '
               'nothing: %.3f s (%.1f MB; first byte\n  after %.3f s), '
               'ratio to ovs-ofctl %.2f'
               % (len(entries), last, size / 1e6, first, last / peer_time))
+        parse, free = jansson_floor(box, update)
+        print('  and jansson alone, parsing those %.1f MB as lib/jsonrpc.c '
+              'does for iovpd:\n  %.3f s, freeing them %.3f s; with the '
+              'server, ratio to ovs-ofctl %.2f'
+              % (size / 1e6, parse, free,
+                 (last + parse + free) / peer_time))
+        os.unlink(update)
         if show:
             ports = show['ports'].values()
             print('offload (%s): %d of %d ports with a fast path, %d of '

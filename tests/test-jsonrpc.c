@@ -14,19 +14,28 @@
  * limitations under the License.
  */
 
-/* "test-iovp jsonrpc-parse [--chunk=N] [--max=BYTES] FILE": a transcript of
- * lib/jsonrpc.c.  Feeds the bytes of FILE to a jrpc_parser N bytes at a
- * time (default: all at once) and prints a line for each message framed:
- * its type and members, or why it is not a valid JSON-RPC message.  A
- * framing error is printed and ends the run with status 1.  The output must
- * not depend on N. */
+/* "test-iovp jsonrpc-parse [--chunk=N] [--max=BYTES] [--time] FILE": a
+ * transcript of lib/jsonrpc.c.  Feeds the bytes of FILE to a jrpc_parser N
+ * bytes at a time (default: all at once) and prints a line for each message
+ * framed: its type and members, or why it is not a valid JSON-RPC message.
+ * A framing error is printed and ends the run with status 1.  The output
+ * must not depend on N.
+ *
+ * With --time, prints instead, at the end, the messages and bytes framed
+ * and the seconds that framing and parsing them took (jrpc_parser_feed()
+ * and jrpc_parser_finish(), that is, jansson's parse), and freeing them
+ * (json_decref()): what reading a message costs before iovpd looks at it,
+ * for the benchmarks. */
 
 #include <config.h>
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <uv.h>
 
 #include "lib/jsonrpc.h"
 #include "lib/util.h"
@@ -75,9 +84,12 @@ test_jsonrpc_parse_main(int argc, char *argv[])
     size_t chunk = SIZE_MAX;
     size_t max = 1024 * 1024;
     const char *file_name = NULL;
+    bool timed = false;
 
     for (int i = 1; i < argc; i++) {
-        if (!strncmp(argv[i], "--chunk=", 8)) {
+        if (!strcmp(argv[i], "--time")) {
+            timed = true;
+        } else if (!strncmp(argv[i], "--chunk=", 8)) {
             chunk = strtoul(argv[i] + 8, NULL, 10);
         } else if (!strncmp(argv[i], "--max=", 6)) {
             max = strtoul(argv[i] + 6, NULL, 10);
@@ -86,13 +98,16 @@ test_jsonrpc_parse_main(int argc, char *argv[])
         }
     }
     if (!file_name || !chunk) {
-        iovp_fatal(0, "usage: jsonrpc-parse [--chunk=N] [--max=BYTES] FILE");
+        iovp_fatal(0, "usage: jsonrpc-parse [--chunk=N] [--max=BYTES] "
+                   "[--time] FILE");
     }
 
     size_t len;
     char *data = test_read_file(file_name, &len);
     struct jrpc_parser parser;
     int status = EXIT_SUCCESS;
+    uint64_t parse_ns = 0, free_ns = 0;
+    size_t n_msgs = 0;
 
     jrpc_parser_init(&parser, max);
     for (size_t ofs = 0; ofs < len; ) {
@@ -100,27 +115,40 @@ test_jsonrpc_parse_main(int argc, char *argv[])
 
         /* Feed one chunk, framing as many values as it holds. */
         while (n) {
+            uint64_t start = uv_hrtime();
             size_t used = jrpc_parser_feed(&parser, data + ofs, n);
+            parse_ns += uv_hrtime() - start;
             ofs += used;
             n -= used;
 
             if (jrpc_parser_is_done(&parser)) {
                 json_t *json;
+                start = uv_hrtime();
                 char *error = jrpc_parser_finish(&parser, &json);
+                parse_ns += uv_hrtime() - start;
                 if (error) {
                     printf("error: %s\n", error);
                     free(error);
                     status = EXIT_FAILURE;
                     goto exit;
                 }
-                print_msg(json);
+                n_msgs++;
+                if (!timed) {
+                    print_msg(json);
+                }
+                start = uv_hrtime();
                 json_decref(json);
+                free_ns += uv_hrtime() - start;
             } else if (jrpc_parser_get_error(&parser)) {
                 printf("error: %s\n", jrpc_parser_get_error(&parser));
                 status = EXIT_FAILURE;
                 goto exit;
             }
         }
+    }
+    if (timed) {
+        printf("%zu messages, %zu bytes: parsed in %.3f s, freed in %.3f s\n",
+               n_msgs, len, parse_ns / 1e9, free_ns / 1e9);
     }
     if (parser.len) {
         printf("incomplete: %zu bytes of an unfinished message\n",
