@@ -381,15 +381,16 @@ agent_nb_table0_counts(const struct oflow *key, uint64_t *packets,
                        uint64_t *bytes, void *agent_)
 {
     struct agent *agent = agent_;
-    const struct oflow *now = oflow_table_find(&agent->nb_nic_now, key);
-    const struct oflow *gone = oflow_table_find(&agent->nb_nic_gone, key);
+    const struct oflow *flows[] = {
+        oflow_table_find(&agent->nb_nic_now, key),
+        oflow_table_find(&agent->nb_nic_gone, key),
+    };
 
     *packets = *bytes = 0;
-    for (int i = 0; i < 2; i++) {
-        const struct oflow *f = i ? gone : now;
-        if (f) {
-            *packets += oflow_get_stats(f)->n_packets;
-            *bytes += oflow_get_stats(f)->n_bytes;
+    for (size_t i = 0; i < IOVP_ARRAY_SIZE(flows); i++) {
+        if (flows[i]) {
+            *packets += oflow_get_stats(flows[i])->n_packets;
+            *bytes += oflow_get_stats(flows[i])->n_bytes;
         }
     }
 }
