@@ -67,6 +67,43 @@ snapshot_write(const char *name, const json_t *snapshot)
     return error;
 }
 
+/* Reads and parses file 'name'.  Returns the JSON value, or NULL with
+ * '*error' set.  (Whole, then parsed from memory: json_load_file() reads
+ * it a byte at a time through stdio, which took 0.55 s of a 15.5-MB file,
+ * against 0.49 s.) */
+static json_t *
+snapshot_read(const char *name, json_error_t *error)
+{
+    int fd = open(name, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    json_t *json = NULL;
+
+    error->line = -1;
+    if (fd < 0 || fstat(fd, &st)) {
+        snprintf(error->text, sizeof error->text, "%s", strerror(errno));
+    } else {
+        char *buf = iovp_xmalloc(MAX(1, st.st_size));
+        size_t n = 0;
+        ssize_t retval = 0;
+
+        while (n < st.st_size
+               && ((retval = read(fd, buf + n, st.st_size - n)) > 0
+                   || (retval < 0 && errno == EINTR))) {
+            n += MAX(retval, 0);
+        }
+        if (retval < 0) {
+            snprintf(error->text, sizeof error->text, "%s", strerror(errno));
+        } else {
+            json = json_loadb(buf, n, 0, error);
+        }
+        free(buf);
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    return json;
+}
+
 /* Saves the hardware_vtep replica in the agent's snapshot file, or removes
  * the file when the replica could not be resumed from (see
  * odb_session_save()): an older snapshot would only cost its reading.  A
@@ -132,11 +169,13 @@ agent_snapshot_restore(struct agent *agent)
 
     uint64_t start = uv_hrtime();
     json_error_t jerror;
-    json_t *snapshot = json_load_file(agent->snapshot, 0, &jerror);
+    json_t *snapshot = snapshot_read(agent->snapshot, &jerror);
     json_t *name = NULL, *tunnel_ip = NULL, *vtep = NULL;
     char *error;
     if (!snapshot) {
-        error = iovp_xasprintf("%s (line %d)", jerror.text, jerror.line);
+        error = (jerror.line > 0
+                 ? iovp_xasprintf("%s (line %d)", jerror.text, jerror.line)
+                 : iovp_xstrdup(jerror.text));
     } else if (json_unpack(snapshot, "{s:o, s:o, s:o}",
                            "switch_name", &name, "tunnel_ip", &tunnel_ip,
                            "hardware_vtep", &vtep)

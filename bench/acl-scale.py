@@ -264,6 +264,7 @@ def main():
         st = wait(lambda: synced(base + total), 600, 'every ACL flow')
         sync_time = time.monotonic() - t0
         installed = st['flows']['installed']
+        sync_monitor = iovpd.call('ovsdb/status')['hardware_vtep']
 
         # The 5-s timer, in sync and with nothing to change.
         time.sleep(1)           # The sync's last replies and logs.
@@ -296,6 +297,10 @@ def main():
               % (peer_time, peer_n))
         print('  ratio iovpd/ovs-ofctl: %.2f (goal: at most 1.1)'
               % (sync_time / peer_time))
+        print('  of which iovpd\'s %s for the entries, from sending it until '
+              'they were\n  in its replica: %.3f s'
+              % (sync_monitor['last_monitor'],
+                 (sync_monitor['last_monitor_ms'] or 0) / 1e3))
         entries = [u[1] for r in transact(box.db_sock, [{
             'op': 'select', 'table': 'ACL', 'where': [],
             'columns': ['acl_entries']}])[0]['rows']
@@ -416,6 +421,10 @@ def main():
                      % (size / 1e6),
                      restart_time, f['flow_mods'], vtep['resumed'],
                      vtep['full_copies'], vtep['bytes_received'] / 1e6))
+            print('    of which its %s, from sending it until the replica '
+                  'held the answer: %.3f s'
+                  % (vtep['last_monitor'],
+                     (vtep['last_monitor_ms'] or 0) / 1e3))
             lags.append(iovpd.call('memory/show'))
             rss = box.rss_mb('iovpd')
             if what == 'standalone':

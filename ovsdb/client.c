@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include <openvswitch/vlog.h>
+#include <uv.h>
 
 #include "lib/util.h"
 #include "ovsdb/schema.h"
@@ -39,7 +40,43 @@ struct odb_client {
     bool was_active;            /* Active after the last message? */
     bool was_settled;           /* ...with no change of conditions on its
                                  * way (odb_client_is_settled())? */
+
+    /* The last request for rows (a monitor, or a change of conditions) sent
+     * while none was unanswered: its method, when it left (uv_hrtime(), 0
+     * once answered), and the time from then until the replica was settled
+     * (ns), once it was. */
+    const char *monitor_method;
+    uint64_t monitor_sent;
+    uint64_t monitor_wait;
 };
+
+/* Notes the time at which 'msg' leaves, if it asks for rows of the
+ * database (not of _Server, which the session reads first) and none of
+ * the requests that did so is unanswered. */
+static void
+odb_client_note_monitor(struct odb_client *c, const json_t *msg)
+{
+    static const char *const methods[] = {
+        "monitor", "monitor_cond", "monitor_cond_since", "monitor_cond_change",
+    };
+    const char *method = json_string_value(json_object_get(msg, "method"));
+    const char *db = json_string_value(
+        json_array_get(json_object_get(msg, "params"), 0));
+
+    if (db && !strcmp(db, "_Server")) {
+        return;
+    }
+    for (size_t i = 0; method && i < IOVP_ARRAY_SIZE(methods); i++) {
+        if (!strcmp(method, methods[i])) {
+            if (!c->monitor_sent) {
+                c->monitor_method = methods[i];
+                c->monitor_sent = uv_hrtime();
+                c->monitor_wait = 0;
+            }
+            return;
+        }
+    }
+}
 
 /* Sends what the session has queued. */
 static void
@@ -48,6 +85,7 @@ odb_client_flush(struct odb_client *c)
     json_t *msg;
 
     while ((msg = odb_session_pop(c->session))) {
+        odb_client_note_monitor(c, msg);
         jrpc_client_send(c->conn, msg);
     }
 }
@@ -68,6 +106,7 @@ odb_client_disconnected(struct jrpc_client *conn OVS_UNUSED,
     struct odb_client *c = c_;
 
     c->was_active = false;
+    c->monitor_sent = 0;
     odb_session_disconnected(c->session);
 }
 
@@ -98,6 +137,10 @@ odb_client_msg(struct jrpc_client *conn, json_t *msg, void *c_)
     struct odb_replica *replica = odb_session_replica(c->session);
     bool active = odb_session_is_active(c->session);
     bool settled = active && !odb_session_conditions_pending(c->session);
+    if (settled && c->monitor_sent) {
+        c->monitor_wait = MAX(1, uv_hrtime() - c->monitor_sent);
+        c->monitor_sent = 0;
+    }
     if (active && (replica->n_changes || !c->was_active
                    || (settled && !c->was_settled))) {
         /* (And of the rows of new conditions all being in: a change of
@@ -298,6 +341,13 @@ odb_client_status(const struct odb_client *c)
     json_object_set_new(status, "settled",
                         json_boolean(odb_client_is_settled(c)));
     json_object_set_new(status, "rows_changed", json_integer(c->n_changes));
+    json_object_set_new(status, "last_monitor",
+                        c->monitor_method ? json_string(c->monitor_method)
+                        : json_null());
+    json_object_set_new(status, "last_monitor_ms",
+                        (c->monitor_wait
+                         ? json_real((c->monitor_wait + 50000) / 100000 / 10.0)
+                         : json_null()));
     json_object_set_new(status, "bytes_received",
                         json_integer(jrpc_client_n_bytes(c->conn)));
     json_object_set_new(status, "txn_committed",
