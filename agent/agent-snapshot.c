@@ -35,6 +35,7 @@
 #include <openvswitch/vlog.h>
 
 #include "agent/agent-private.h"
+#include "agent/vtep-scope.h"
 #include "lib/util.h"
 #include "ovsdb/client.h"
 #include "ovsdb/replica.h"
@@ -183,7 +184,10 @@ agent_snapshot_restore(struct agent *agent)
                || !(json_is_string(tunnel_ip) || json_is_null(tunnel_ip))) {
         error = iovp_xasprintf("not an iovpd snapshot");
     } else {
-        error = odb_client_restore(agent->vtep_db, vtep);
+        /* The ACLs' entries load while the database answers the monitor
+         * request, which does not depend on them. */
+        error = odb_client_restore(agent->vtep_db, vtep,
+                                   vtep_scope_unread_tables);
     }
     if (error) {
         VLOG_WARN("%s: %s; the database will send every row",

@@ -388,6 +388,12 @@ vtep_scope_conditions(const struct odb_idl *vtep, const char *switch_name,
     return conds;
 }
 
+/* The tables whose rows neither vtep_scope_conditions() nor
+ * vtep_scope_changed() reads (they follow the references to them and read
+ * nothing of the rows themselves), NULL-terminated: a snapshot's rows of
+ * these need not be in the model before the first monitor request. */
+const char *const vtep_scope_unread_tables[] = { "ACL_entry", NULL };
+
 /* Returns true if a row that the tracked changes of 'vtep' inserted or
  * deleted, or a column of one that they modified, may change the
  * conditions: the references that they follow, and the switch's name and

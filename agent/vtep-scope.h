@@ -39,4 +39,6 @@ json_t *vtep_scope_conditions(const struct odb_idl *vtep,
                               json_t *digests);
 bool vtep_scope_changed(const struct odb_idl *vtep);
 
+extern const char *const vtep_scope_unread_tables[];
+
 #endif /* agent/vtep-scope.h */

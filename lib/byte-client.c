@@ -363,6 +363,16 @@ bclient_stream_data(struct bstream *stream OVS_UNUSED, const char *data,
 }
 
 static void
+bclient_stream_sent(struct bstream *stream OVS_UNUSED, void *c_)
+{
+    struct bclient *c = c_;
+
+    if (c->cbs.sent) {
+        c->cbs.sent(c, c->aux);
+    }
+}
+
+static void
 bclient_stream_error(struct bstream *stream OVS_UNUSED, int error,
                      const char *reason, void *c_)
 {
@@ -431,6 +441,7 @@ bclient_connect(struct bclient *c)
     static const struct bstream_cbs stream_cbs = {
         .data = bclient_stream_data,
         .error = bclient_stream_error,
+        .sent = bclient_stream_sent,
     };
     const struct bclient_remote *remote = &c->remotes[c->cur];
     struct bclient_connect *attempt;

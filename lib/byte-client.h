@@ -49,6 +49,10 @@ struct bclient_cbs {
     void (*disconnected)(struct bclient *, const char *reason, void *aux);
     void (*data)(struct bclient *, const char *data, size_t n, void *aux);
     void (*probe)(struct bclient *, void *aux);
+
+    /* Optional: bytes queued on the connection were written, so
+     * bclient_backlog() went down. */
+    void (*sent)(struct bclient *, void *aux);
 };
 
 struct tls_context;

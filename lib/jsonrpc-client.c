@@ -114,6 +114,16 @@ jrpc_client_probe(struct bclient *bytes OVS_UNUSED, void *c_)
     c->cbs.probe(c, c->aux);
 }
 
+static void
+jrpc_client_sent(struct bclient *bytes OVS_UNUSED, void *c_)
+{
+    struct jrpc_client *c = c_;
+
+    if (c->cbs.sent) {
+        c->cbs.sent(c, c->aux);
+    }
+}
+
 /* Creates a client on 'loop' for 'remotes' (see lib/byte-client.h) and
  * starts connecting.  Returns NULL and the client in '*clientp', or a
  * malloc()'d error (a bad remote) and NULL. */
@@ -128,6 +138,7 @@ jrpc_client_create(struct uv_loop_s *loop, const char *remotes,
         .disconnected = jrpc_client_disconnected,
         .data = jrpc_client_data,
         .probe = jrpc_client_probe,
+        .sent = jrpc_client_sent,
     };
     struct bclient_options bytes_options = {
         .min_backoff = options->min_backoff,
@@ -227,6 +238,13 @@ unsigned long long int
 jrpc_client_n_bytes(const struct jrpc_client *c)
 {
     return c->n_bytes;
+}
+
+/* Returns how many bytes wait to be written on the connection. */
+size_t
+jrpc_client_backlog(const struct jrpc_client *c)
+{
+    return bclient_backlog(c->bytes);
 }
 
 /* Returns why the last connection or attempt ended, or NULL. */

@@ -41,6 +41,10 @@ struct jrpc_client_cbs {
                          void *aux);
     void (*msg)(struct jrpc_client *, json_t *msg, void *aux);
     void (*probe)(struct jrpc_client *, void *aux);
+
+    /* Optional: bytes queued on the connection were written, so
+     * jrpc_client_backlog() went down. */
+    void (*sent)(struct jrpc_client *, void *aux);
 };
 
 struct tls_context;
@@ -73,6 +77,7 @@ const char *jrpc_client_state(const struct jrpc_client *);
 unsigned int jrpc_client_n_connections(const struct jrpc_client *);
 unsigned int jrpc_client_n_attempts(const struct jrpc_client *);
 unsigned long long int jrpc_client_n_bytes(const struct jrpc_client *);
+size_t jrpc_client_backlog(const struct jrpc_client *);
 const char *jrpc_client_last_error(const struct jrpc_client *);
 
 #endif /* jsonrpc-client.h */

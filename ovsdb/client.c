@@ -90,6 +90,40 @@ odb_client_flush(struct odb_client *c)
     }
 }
 
+/* Loads the saved rows that wait for the first monitor request to leave
+ * (odb_client_restore()), if it has left: all of it written, so that the
+ * server answers it while they load.  Returns false if they were not
+ * valid: the connection is then dropped. */
+static bool
+odb_client_load_later(struct odb_client *c)
+{
+    struct odb_replica *replica = odb_session_replica(c->session);
+
+    if (!replica || jrpc_client_backlog(c->conn)) {
+        return true;
+    }
+
+    size_t n_changes = replica->n_changes;
+    char *error = odb_session_load_later(c->session);
+    if (error) {
+        VLOG_WARN("%s: %s", jrpc_client_remote(c->conn), error);
+        jrpc_client_reconnect(c->conn, error);
+        free(error);
+        return false;
+    }
+    if (replica->n_changes > n_changes) {
+        c->n_changes += replica->n_changes;
+        c->changed(c, c->aux);
+    }
+    return true;
+}
+
+static void
+odb_client_sent(struct jrpc_client *conn OVS_UNUSED, void *c_)
+{
+    odb_client_load_later(c_);
+}
+
 static void
 odb_client_connected(struct jrpc_client *conn OVS_UNUSED, void *c_)
 {
@@ -130,6 +164,9 @@ odb_client_msg(struct jrpc_client *conn, json_t *msg, void *c_)
         return;
     }
     odb_client_flush(c);
+    if (!odb_client_load_later(c)) {
+        return;
+    }
 
     /* The consumer hears of every batch of changes, and of the replica
      * becoming complete and current, even with nothing changed (an empty
@@ -176,6 +213,7 @@ odb_client_create(struct uv_loop_s *loop,
         .disconnected = odb_client_disconnected,
         .msg = odb_client_msg,
         .probe = odb_client_probe,
+        .sent = odb_client_sent,
     };
     struct odb_client *c = iovp_xzalloc(sizeof *c);
     char *error;
@@ -267,11 +305,15 @@ odb_client_save(const struct odb_client *c)
 /* Gives 'c', which has not connected yet, the replica that 'saved' holds
  * (see odb_session_restore()), and tells the consumer of its rows at once,
  * though the replica is not active until the server confirmed or replaced
- * it.  Returns NULL, or a malloc()'d error and 'c' unchanged. */
+ * it.  The saved rows of the tables in 'later' (NULL-terminated, or NULL)
+ * come to the replica, and to the consumer, once the first monitor request
+ * has left: the server answers it meanwhile.  Returns NULL, or a malloc()'d
+ * error and 'c' unchanged. */
 char *
-odb_client_restore(struct odb_client *c, const json_t *saved)
+odb_client_restore(struct odb_client *c, const json_t *saved,
+                   const char *const *later)
 {
-    char *error = odb_session_restore(c->session, saved);
+    char *error = odb_session_restore(c->session, saved, later);
 
     if (!error) {
         c->n_changes += odb_session_replica(c->session)->n_changes;

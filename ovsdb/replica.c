@@ -983,23 +983,24 @@ odb_replica_load_row(struct odb_replica *r, size_t ti, const int *map,
     return NULL;
 }
 
-/* Inserts the rows of table 'name' that 'saved' holds (see
- * odb_replica_save()) into 'r'. */
-static char *
-odb_replica_load_table(struct odb_replica *r, const char *name,
-                       const json_t *saved)
+/* Returns the index in 'r->tables' of table 'name', or SIZE_MAX. */
+static size_t
+odb_replica_table_index(const struct odb_replica *r, const char *name)
 {
-    size_t ti;
-
-    for (ti = 0; ti < r->n_tables; ti++) {
-        if (!strcmp(r->tables[ti].schema->name, name)) {
-            break;
+    for (size_t i = 0; i < r->n_tables; i++) {
+        if (!strcmp(r->tables[i].schema->name, name)) {
+            return i;
         }
     }
-    if (ti >= r->n_tables) {
-        return iovp_xasprintf("table %s is not monitored", name);
-    }
+    return SIZE_MAX;
+}
 
+/* Inserts the rows of table number 'ti' of 'r', 'name', that 'saved' holds
+ * (see odb_replica_save()). */
+static char *
+odb_replica_load_table(struct odb_replica *r, size_t ti, const char *name,
+                       const json_t *saved)
+{
     const struct odb_replica_table *t = &r->tables[ti];
     const json_t *columns = json_object_get(saved, "columns");
     const json_t *rows = json_object_get(saved, "rows");
@@ -1041,34 +1042,45 @@ odb_replica_load_table(struct odb_replica *r, const char *name,
     return error;
 }
 
-/* Inserts into 'r', which must hold no row, the rows that
- * odb_replica_save() returned, 'saved', all or nothing, and lists each
- * as inserted.  Returns NULL, or a malloc()'d error with 'r' still
- * empty. */
+/* Inserts into 'r' the rows that odb_replica_save() returned, 'saved', or
+ * a part of them (some of its tables), all or nothing, and lists each as
+ * inserted.  The tables that 'saved' names must hold no row.  Returns
+ * NULL, or a malloc()'d error with 'r' as it was. */
 char *
 odb_replica_load(struct odb_replica *r, const json_t *saved)
 {
     size_t first = r->n_changes;
     char *error = NULL;
 
-    if (odb_replica_n_rows(r)) {
-        return iovp_xasprintf("the replica already has rows");
-    } else if (!json_is_object(saved)) {
+    if (!json_is_object(saved)) {
         return iovp_xasprintf("saved rows are not an object");
     }
 
     const char *name;
     json_t *table;
     json_object_foreach ((json_t *) saved, name, table) {
-        error = odb_replica_load_table(r, name, table);
+        size_t ti = odb_replica_table_index(r, name);
+
+        if (ti == SIZE_MAX) {
+            return iovp_xasprintf("table %s is not monitored", name);
+        } else if (odb_replica_table_n_rows(r, ti)) {
+            return iovp_xasprintf("table %s already has rows", name);
+        }
+    }
+    json_object_foreach ((json_t *) saved, name, table) {
+        error = odb_replica_load_table(r, odb_replica_table_index(r, name),
+                                       name, table);
         if (error) {
             break;
         }
     }
 
     if (error) {
-        for (size_t i = 0; i < r->n_tables; i++) {
-            struct odb_replica_table *t = &r->tables[i];
+        /* (The rows of a table that the store holds are not in it before
+         * the commit below.) */
+        json_object_foreach ((json_t *) saved, name, table) {
+            struct odb_replica_table *t
+                = &r->tables[odb_replica_table_index(r, name)];
             struct odb_row *row;
 
             HMAP_FOR_EACH_POP (row, node, &t->rows) {

@@ -107,6 +107,9 @@ struct odb_session {
     json_t *schema_json;        /* The database's schema as last read. */
     struct odb_replica *replica;
     bool have_copy;             /* 'replica' holds a complete copy. */
+    json_t *later;              /* Saved rows that odb_session_restore()
+                                 * left for odb_session_load_later(), or
+                                 * NULL. */
 
     struct odb_replica *server; /* _Server's Database table, or NULL. */
     long long int min_index;    /* Highest cluster index seen. */
@@ -169,6 +172,7 @@ odb_session_destroy(struct odb_session *s)
         free(s->digests);
         free(s->requests);
         json_decref(s->schema_json);
+        json_decref(s->later);
         odb_replica_destroy(s->replica);
         odb_replica_destroy(s->server);
         free(s->reconnect);
@@ -487,6 +491,8 @@ odb_session_handle_schema(struct odb_session *s, const json_t *result)
     odb_replica_destroy(s->replica);
     s->replica = replica;
     s->have_copy = false;
+    json_decref(s->later);
+    s->later = NULL;
     json_decref(s->schema_json);
     s->schema_json = json_incref((json_t *) result);
 
@@ -517,6 +523,11 @@ odb_session_handle_monitor_reply(struct odb_session *s,
                                  enum odb_request_kind kind,
                                  const json_t *result)
 {
+    char *error = odb_session_load_later(s);
+    if (error) {
+        return error;
+    }
+
     if (kind != ODB_REQ_MONITOR_SINCE) {
         odb_replica_set_last_id(s->replica, NULL);
         return odb_session_apply_full(s, result,
@@ -531,7 +542,6 @@ odb_session_handle_monitor_reply(struct odb_session *s,
         return iovp_xasprintf("malformed monitor_cond_since reply");
     }
 
-    char *error;
     if (found) {
         error = odb_replica_apply(s->replica, updates, 2);
         if (!error) {
@@ -1016,9 +1026,17 @@ odb_session_save(const struct odb_session *s)
  * replies with a complete copy if it no longer has that transaction (or
  * never had it: a database that is not clustered), and the saved rows are
  * then replaced.  Until the monitor's reply, the replica is not active.
+ *
+ * The saved rows of the tables named in 'later' (NULL-terminated, or NULL)
+ * are not loaded now but by odb_session_load_later(), once the first
+ * monitor request has left (or, at the latest, when its reply comes): so
+ * that the server answers it while they load.  The owner's conditions must
+ * not depend on those rows.
+ *
  * Returns NULL, or a malloc()'d error and 's' unchanged. */
 char *
-odb_session_restore(struct odb_session *s, const json_t *saved)
+odb_session_restore(struct odb_session *s, const json_t *saved,
+                    const char *const *later)
 {
     const char *database, *last_id;
     json_t *schema_json, *monitor, *digests, *rows;
@@ -1077,10 +1095,24 @@ odb_session_restore(struct odb_session *s, const json_t *saved)
         }
         json_decref(requests);
     }
+    json_t *now = json_object();
+    json_t *rest = json_object();
     if (!error) {
-        error = odb_replica_load(replica, rows);
+        const char *name;
+        json_t *value;
+
+        json_object_foreach (rows, name, value) {
+            bool defer = false;
+            for (size_t i = 0; later && later[i]; i++) {
+                defer = defer || !strcmp(later[i], name);
+            }
+            json_object_set(defer ? rest : now, name, value);
+        }
+        error = odb_replica_load(replica, now);
     }
+    json_decref(now);
     if (error) {
+        json_decref(rest);
         odb_replica_destroy(replica);
         free(saved_digests);
         return error;
@@ -1093,6 +1125,38 @@ odb_session_restore(struct odb_session *s, const json_t *saved)
     free(s->digests);
     s->digests = saved_digests;
     s->conditions_unsent = false;
+    if (json_object_size(rest)) {
+        s->later = rest;
+    } else {
+        json_decref(rest);
+    }
+    return NULL;
+}
+
+/* Loads the saved rows that odb_session_restore() left for later, if 's'
+ * has any and its monitor request is on its way (the caller has sent what
+ * odb_session_pop() gave).  Returns NULL, or a malloc()'d error if they
+ * were not valid: the replica then lacks them, and the session, which
+ * asked the server only for what changed since they were saved, must
+ * reconnect; it then asks for every row. */
+char *
+odb_session_load_later(struct odb_session *s)
+{
+    if (!s->later || s->state != ODB_SESSION_MONITOR) {
+        return NULL;
+    }
+
+    json_t *later = s->later;
+    s->later = NULL;
+    char *error = odb_replica_load(s->replica, later);
+    json_decref(later);
+    if (error) {
+        odb_replica_set_last_id(s->replica, NULL);
+        char *msg = iovp_xasprintf("saved rows: %s; asking for every row",
+                                   error);
+        free(error);
+        return msg;
+    }
     return NULL;
 }
 

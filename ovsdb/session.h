@@ -134,7 +134,9 @@ int odb_session_set_condition(struct odb_session *, const char *table,
 bool odb_session_conditions_pending(const struct odb_session *);
 json_t *odb_session_conditions(const struct odb_session *);
 json_t *odb_session_save(const struct odb_session *);
-char *odb_session_restore(struct odb_session *, const json_t *saved);
+char *odb_session_restore(struct odb_session *, const json_t *saved,
+                          const char *const *later);
+char *odb_session_load_later(struct odb_session *);
 
 enum odb_session_state odb_session_get_state(const struct odb_session *);
 bool odb_session_is_active(const struct odb_session *);
