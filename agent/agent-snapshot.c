@@ -21,16 +21,7 @@
  * not clustered, or no longer has that transaction in its history).  The
  * saved rows are translated while the database confirms them, but no flow
  * made from them is put before it has confirmed or replaced them: until
- * its monitor's reply, the replica is not current (agent_current()).
- *
- * The file holds two JSON texts.  The first has the switch's identity and
- * the session (ovsdb/session.h) with the rows of every table but those
- * that the monitor's conditions do not read (vtep_scope_unread_tables,
- * the ACLs' entries, nearly all of the rows of a large policy); the second
- * has the rows of these.  The first is read at start, and gives the
- * conditions; the second is parsed meanwhile by a thread of libuv's pool,
- * and its rows load while the database answers the monitor request.  (A
- * file of one text, from an earlier iovpd, is read whole at start.) */
+ * its monitor's reply, the replica is not current (agent_current()). */
 
 #include <config.h>
 
@@ -51,11 +42,10 @@
 
 VLOG_DEFINE_THIS_MODULE(agent_snapshot);
 
-/* Writes 'snapshot' and then 'later' (see above) to a new file 'name' that
- * only its owner can read: it holds the switch's whole policy.  Returns 0
- * or an errno value. */
+/* Writes 'snapshot' to a new file 'name' that only its owner can read:
+ * it holds the switch's whole policy.  Returns 0 or an errno value. */
 static int
-snapshot_write(const char *name, const json_t *snapshot, const json_t *later)
+snapshot_write(const char *name, const json_t *snapshot)
 {
     int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
@@ -69,9 +59,7 @@ snapshot_write(const char *name, const json_t *snapshot, const json_t *later)
     int error = 0;
     errno = 0;
     if (fchmod(fd, 0600) || !(stream = fdopen(fd, "w"))
-        || json_dumpf(snapshot, stream, JSON_COMPACT)
-        || fputc('\n', stream) == EOF
-        || json_dumpf(later, stream, JSON_COMPACT)) {
+        || json_dumpf(snapshot, stream, JSON_COMPACT)) {
         error = errno ? errno : EIO;
     }
     if (stream ? fclose(stream) : close(fd)) {
@@ -80,43 +68,41 @@ snapshot_write(const char *name, const json_t *snapshot, const json_t *later)
     return error;
 }
 
-/* Reads file 'name' into '*bufp' (malloc()'d) and '*np'.  Returns 0 or an
- * errno value.  (Read whole and parsed from memory: json_load_file() reads
- * a byte at a time through stdio, which took 0.55 s of a 15.5-MB file,
+/* Reads and parses file 'name'.  Returns the JSON value, or NULL with
+ * '*error' set.  (Whole, then parsed from memory: json_load_file() reads
+ * it a byte at a time through stdio, which took 0.55 s of a 15.5-MB file,
  * against 0.49 s.) */
-static int
-snapshot_read(const char *name, char **bufp, size_t *np)
+static json_t *
+snapshot_read(const char *name, json_error_t *error)
 {
     int fd = open(name, O_RDONLY | O_CLOEXEC);
     struct stat st;
+    json_t *json = NULL;
 
-    *bufp = NULL;
-    *np = 0;
+    error->line = -1;
     if (fd < 0 || fstat(fd, &st)) {
-        int error = errno;
-        if (fd >= 0) {
-            close(fd);
-        }
-        return error;
-    }
-
-    char *buf = iovp_xmalloc(MAX(1, st.st_size));
-    size_t n = 0;
-    ssize_t retval = 0;
-    while (n < st.st_size
-           && ((retval = read(fd, buf + n, st.st_size - n)) > 0
-               || (retval < 0 && errno == EINTR))) {
-        n += MAX(retval, 0);
-    }
-    int error = retval < 0 ? errno : 0;
-    close(fd);
-    if (error) {
-        free(buf);
+        snprintf(error->text, sizeof error->text, "%s", strerror(errno));
     } else {
-        *bufp = buf;
-        *np = n;
+        char *buf = iovp_xmalloc(MAX(1, st.st_size));
+        size_t n = 0;
+        ssize_t retval = 0;
+
+        while (n < st.st_size
+               && ((retval = read(fd, buf + n, st.st_size - n)) > 0
+                   || (retval < 0 && errno == EINTR))) {
+            n += MAX(retval, 0);
+        }
+        if (retval < 0) {
+            snprintf(error->text, sizeof error->text, "%s", strerror(errno));
+        } else {
+            json = json_loadb(buf, n, 0, error);
+        }
+        free(buf);
     }
-    return error;
+    if (fd >= 0) {
+        close(fd);
+    }
+    return json;
 }
 
 /* Saves the hardware_vtep replica in the agent's snapshot file, or removes
@@ -151,22 +137,8 @@ agent_snapshot_save(struct agent *agent)
                                  "switch_name", agent->scope_name,
                                  "tunnel_ip", agent->scope_tunnel_ip,
                                  "hardware_vtep", vtep);
-
-    /* The rows that the conditions do not read go to the second text. */
-    json_t *rows = json_object_get(vtep, "rows");
-    json_t *later = json_object();
-    for (size_t i = 0; vtep_scope_unread_tables[i]; i++) {
-        const char *table = vtep_scope_unread_tables[i];
-        json_t *t = json_object_get(rows, table);
-
-        if (t) {
-            json_object_set(later, table, t);
-            json_object_del(rows, table);
-        }
-    }
-
     char *tmp = iovp_xasprintf("%s.tmp", agent->snapshot);
-    int error = snapshot_write(tmp, snapshot, later);
+    int error = snapshot_write(tmp, snapshot);
     if (!error && rename(tmp, agent->snapshot)) {
         error = errno;
     }
@@ -181,69 +153,11 @@ agent_snapshot_save(struct agent *agent)
     }
     free(tmp);
     json_decref(snapshot);
-    json_decref(later);
-}
-
-/* The parse of a snapshot's second text, by a thread of libuv's pool. */
-struct snapshot_parse {
-    uv_work_t work;
-    struct agent *agent;
-    char *buf;                  /* The whole file. */
-    size_t start, n;            /* The second text: buf[start..n). */
-    json_t *rows;               /* The result, or NULL... */
-    json_error_t error;         /* ...with this. */
-};
-
-/* In a thread of the pool: touches only 'p'. */
-static void
-snapshot_parse_work(uv_work_t *work)
-{
-    struct snapshot_parse *p = work->data;
-
-    p->rows = json_loadb(p->buf + p->start, p->n - p->start, 0, &p->error);
-    if (p->rows && !json_is_object(p->rows)) {
-        json_decref(p->rows);
-        p->rows = NULL;
-        snprintf(p->error.text, sizeof p->error.text, "not an object");
-    }
-}
-
-/* In the loop, once the thread is done. */
-static void
-snapshot_parse_done(uv_work_t *work, int status)
-{
-    struct snapshot_parse *p = work->data;
-    struct agent *agent = p->agent;
-
-    if (!status && !agent->exiting) {
-        if (!p->rows) {
-            VLOG_WARN("%s: second part: %s; the database will send every "
-                      "row", agent->snapshot, p->error.text);
-        }
-        odb_client_restore_later(agent->vtep_db, p->rows);
-    }
-    json_decref(p->rows);
-    free(p->buf);
-    free(p);
-    iovp_trim_heap();
-}
-
-/* Returns true if the 'n' bytes at 'p' are all white space. */
-static bool
-snapshot_is_blank(const char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n') {
-            return false;
-        }
-    }
-    return true;
 }
 
 /* Gives the hardware_vtep client the replica that the agent's snapshot
  * file holds, if there is one and it is valid; otherwise, says why and
- * starts without it.  The second text, if any, is parsed by a thread of
- * libuv's pool while the loop runs. */
+ * starts without it. */
 void
 agent_snapshot_restore(struct agent *agent)
 {
@@ -256,20 +170,13 @@ agent_snapshot_restore(struct agent *agent)
 
     uint64_t start = uv_hrtime();
     json_error_t jerror;
-    char *buf;
-    size_t n;
-    int read_error = snapshot_read(agent->snapshot, &buf, &n);
-    json_t *snapshot = (read_error ? NULL
-                        : json_loadb(buf, n, JSON_DISABLE_EOF_CHECK,
-                                     &jerror));
-    size_t end = snapshot ? jerror.position : n;
-    bool later = !snapshot_is_blank(buf + end, n - end);
+    json_t *snapshot = snapshot_read(agent->snapshot, &jerror);
     json_t *name = NULL, *tunnel_ip = NULL, *vtep = NULL;
     char *error;
-    if (read_error) {
-        error = iovp_xstrdup(strerror(read_error));
-    } else if (!snapshot) {
-        error = iovp_xasprintf("%s (line %d)", jerror.text, jerror.line);
+    if (!snapshot) {
+        error = (jerror.line > 0
+                 ? iovp_xasprintf("%s (line %d)", jerror.text, jerror.line)
+                 : iovp_xstrdup(jerror.text));
     } else if (json_unpack(snapshot, "{s:o, s:o, s:o}",
                            "switch_name", &name, "tunnel_ip", &tunnel_ip,
                            "hardware_vtep", &vtep)
@@ -277,13 +184,15 @@ agent_snapshot_restore(struct agent *agent)
                || !(json_is_string(tunnel_ip) || json_is_null(tunnel_ip))) {
         error = iovp_xasprintf("not an iovpd snapshot");
     } else {
-        error = odb_client_restore(agent->vtep_db, vtep, later);
+        /* The ACLs' entries load while the database answers the monitor
+         * request, which does not depend on them. */
+        error = odb_client_restore(agent->vtep_db, vtep,
+                                   vtep_scope_unread_tables);
     }
     if (error) {
         VLOG_WARN("%s: %s; the database will send every row",
                   agent->snapshot, error);
         free(error);
-        free(buf);
     } else {
         free(agent->scope_name);
         agent->scope_name = iovp_nullable_xstrdup(json_string_value(name));
@@ -292,23 +201,9 @@ agent_snapshot_restore(struct agent *agent)
             json_string_value(tunnel_ip));
         agent->scope_restored = agent->vtep_unconfirmed = true;
         VLOG_INFO("%s: read %zu rows of hardware_vtep in %.0f ms; asking "
-                  "the database for what changed since%s", agent->snapshot,
+                  "the database for what changed since", agent->snapshot,
                   odb_replica_n_rows(odb_client_replica(agent->vtep_db)),
-                  (uv_hrtime() - start) / 1e6,
-                  later ? ", while the rest is read" : "");
-        if (later) {
-            struct snapshot_parse *p = iovp_xzalloc(sizeof *p);
-
-            p->work.data = p;
-            p->agent = agent;
-            p->buf = buf;
-            p->start = end;
-            p->n = n;
-            uv_queue_work(agent->loop, &p->work, snapshot_parse_work,
-                          snapshot_parse_done);
-        } else {
-            free(buf);
-        }
+                  (uv_hrtime() - start) / 1e6);
     }
     json_decref(snapshot);
 

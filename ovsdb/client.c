@@ -48,12 +48,7 @@ struct odb_client {
     const char *monitor_method;
     uint64_t monitor_sent;
     uint64_t monitor_wait;
-
-    json_t *held;               /* Messages kept while the session waits for
-                                 * saved rows (odb_session_waits_later()). */
 };
-
-static void odb_client_handle(struct odb_client *, json_t *msg);
 
 /* Notes the time at which 'msg' leaves, if it asks for rows of the
  * database (not of _Server, which the session reads first) and none of
@@ -95,10 +90,10 @@ odb_client_flush(struct odb_client *c)
     }
 }
 
-/* Loads the rest of the saved rows (odb_client_restore_later()), once the
- * first monitor request has left: all of it written, so that the server
- * answers it while they load.  Returns false if they were not valid: the
- * connection is then dropped. */
+/* Loads the saved rows that wait for the first monitor request to leave
+ * (odb_client_restore()), if it has left: all of it written, so that the
+ * server answers it while they load.  Returns false if they were not
+ * valid: the connection is then dropped. */
 static bool
 odb_client_load_later(struct odb_client *c)
 {
@@ -146,45 +141,13 @@ odb_client_disconnected(struct jrpc_client *conn OVS_UNUSED,
 
     c->was_active = false;
     c->monitor_sent = 0;
-    json_array_clear(c->held);
     odb_session_disconnected(c->session);
 }
 
 static void
-odb_client_msg(struct jrpc_client *conn OVS_UNUSED, json_t *msg, void *c_)
+odb_client_msg(struct jrpc_client *conn, json_t *msg, void *c_)
 {
     struct odb_client *c = c_;
-
-    if (odb_session_waits_later(c->session) || json_array_size(c->held)) {
-        json_array_append(c->held, msg);
-    } else {
-        odb_client_handle(c, msg);
-    }
-}
-
-/* Handles the messages kept while the session waited for saved rows, as
- * long as the connection that they came on lasts. */
-static void
-odb_client_release(struct odb_client *c)
-{
-    unsigned int connection = jrpc_client_n_connections(c->conn);
-    json_t *held = c->held;
-
-    c->held = json_array();
-    for (size_t i = 0; i < json_array_size(held); i++) {
-        if (jrpc_client_n_connections(c->conn) != connection
-            || !jrpc_client_is_connected(c->conn)) {
-            break;
-        }
-        odb_client_handle(c, json_array_get(held, i));
-    }
-    json_decref(held);
-}
-
-static void
-odb_client_handle(struct odb_client *c, json_t *msg)
-{
-    struct jrpc_client *conn = c->conn;
     char *error = odb_session_receive(c->session, msg);
 
     if (error) {
@@ -257,7 +220,6 @@ odb_client_create(struct uv_loop_s *loop,
 
     *clientp = NULL;
     c->session = odb_session_create(&options->session);
-    c->held = json_array();
     c->changed = changed;
     c->aux = aux;
     error = jrpc_client_create(loop, options->remotes, &options->connection,
@@ -278,7 +240,6 @@ odb_client_destroy(struct odb_client *c)
     if (c) {
         jrpc_client_destroy(c->conn);
         odb_session_destroy(c->session);
-        json_decref(c->held);
         free(c);
     }
 }
@@ -344,11 +305,13 @@ odb_client_save(const struct odb_client *c)
 /* Gives 'c', which has not connected yet, the replica that 'saved' holds
  * (see odb_session_restore()), and tells the consumer of its rows at once,
  * though the replica is not active until the server confirmed or replaced
- * it.  With 'later', more saved rows are to come by
- * odb_client_restore_later().  Returns NULL, or a malloc()'d error and 'c'
- * unchanged. */
+ * it.  The saved rows of the tables in 'later' (NULL-terminated, or NULL)
+ * come to the replica, and to the consumer, once the first monitor request
+ * has left: the server answers it meanwhile.  Returns NULL, or a malloc()'d
+ * error and 'c' unchanged. */
 char *
-odb_client_restore(struct odb_client *c, const json_t *saved, bool later)
+odb_client_restore(struct odb_client *c, const json_t *saved,
+                   const char *const *later)
 {
     char *error = odb_session_restore(c->session, saved, later);
 
@@ -357,25 +320,6 @@ odb_client_restore(struct odb_client *c, const json_t *saved, bool later)
         c->changed(c, c->aux);
     }
     return error;
-}
-
-/* Gives 'c' the rest of the saved rows that odb_client_restore() was told
- * would come, or NULL if they could not be read (the server is then asked
- * for every row).  They come to the replica, and to the consumer, once the
- * first monitor request has left; what the server sent meanwhile is then
- * handled. */
-void
-odb_client_restore_later(struct odb_client *c, const json_t *rows)
-{
-    char *error = odb_session_restore_later(c->session, rows);
-
-    if (error) {
-        VLOG_WARN("%s: %s", jrpc_client_remote(c->conn), error);
-        jrpc_client_reconnect(c->conn, error);
-        free(error);
-    } else if (odb_client_load_later(c)) {
-        odb_client_release(c);
-    }
 }
 
 /* Returns the replica, or NULL before the first schema arrived. */

@@ -59,8 +59,7 @@ bool odb_client_is_settled(const struct odb_client *);
 json_t *odb_client_conditions(const struct odb_client *);
 json_t *odb_client_save(const struct odb_client *);
 char *odb_client_restore(struct odb_client *, const json_t *saved,
-                         bool later);
-void odb_client_restore_later(struct odb_client *, const json_t *rows);
+                         const char *const *later);
 struct odb_replica *odb_client_replica(const struct odb_client *);
 json_t *odb_client_status(const struct odb_client *);
 char *odb_client_status_text(const struct odb_client *);

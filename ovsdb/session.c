@@ -107,10 +107,9 @@ struct odb_session {
     json_t *schema_json;        /* The database's schema as last read. */
     struct odb_replica *replica;
     bool have_copy;             /* 'replica' holds a complete copy. */
-    bool later_due;             /* Saved rows to come by
-                                 * odb_session_restore_later(). */
-    json_t *later;              /* Those rows, until odb_session_load_later()
-                                 * loads them, or NULL. */
+    json_t *later;              /* Saved rows that odb_session_restore()
+                                 * left for odb_session_load_later(), or
+                                 * NULL. */
 
     struct odb_replica *server; /* _Server's Database table, or NULL. */
     long long int min_index;    /* Highest cluster index seen. */
@@ -492,7 +491,6 @@ odb_session_handle_schema(struct odb_session *s, const json_t *result)
     odb_replica_destroy(s->replica);
     s->replica = replica;
     s->have_copy = false;
-    s->later_due = false;
     json_decref(s->later);
     s->later = NULL;
     json_decref(s->schema_json);
@@ -525,11 +523,6 @@ odb_session_handle_monitor_reply(struct odb_session *s,
                                  enum odb_request_kind kind,
                                  const json_t *result)
 {
-    if (s->later_due) {
-        /* (The client holds the reply until they come.) */
-        return iovp_xasprintf("the monitor's reply came before the saved "
-                              "rows that it updates");
-    }
     char *error = odb_session_load_later(s);
     if (error) {
         return error;
@@ -1034,16 +1027,16 @@ odb_session_save(const struct odb_session *s)
  * never had it: a database that is not clustered), and the saved rows are
  * then replaced.  Until the monitor's reply, the replica is not active.
  *
- * With 'later', more saved rows, of tables that 'saved' lacks, are to come
- * by odb_session_restore_later(), and are loaded by odb_session_load_later()
- * once the first monitor request has left, so that the server answers it
- * meanwhile: the owner's conditions must not depend on them.  The
- * monitor's reply must wait for them (odb_session_waits_later()).
+ * The saved rows of the tables named in 'later' (NULL-terminated, or NULL)
+ * are not loaded now but by odb_session_load_later(), once the first
+ * monitor request has left (or, at the latest, when its reply comes): so
+ * that the server answers it while they load.  The owner's conditions must
+ * not depend on those rows.
  *
  * Returns NULL, or a malloc()'d error and 's' unchanged. */
 char *
 odb_session_restore(struct odb_session *s, const json_t *saved,
-                    bool later)
+                    const char *const *later)
 {
     const char *database, *last_id;
     json_t *schema_json, *monitor, *digests, *rows;
@@ -1102,10 +1095,24 @@ odb_session_restore(struct odb_session *s, const json_t *saved,
         }
         json_decref(requests);
     }
+    json_t *now = json_object();
+    json_t *rest = json_object();
     if (!error) {
-        error = odb_replica_load(replica, rows);
+        const char *name;
+        json_t *value;
+
+        json_object_foreach (rows, name, value) {
+            bool defer = false;
+            for (size_t i = 0; later && later[i]; i++) {
+                defer = defer || !strcmp(later[i], name);
+            }
+            json_object_set(defer ? rest : now, name, value);
+        }
+        error = odb_replica_load(replica, now);
     }
+    json_decref(now);
     if (error) {
+        json_decref(rest);
         odb_replica_destroy(replica);
         free(saved_digests);
         return error;
@@ -1118,56 +1125,18 @@ odb_session_restore(struct odb_session *s, const json_t *saved,
     free(s->digests);
     s->digests = saved_digests;
     s->conditions_unsent = false;
-    s->later_due = later;
+    if (json_object_size(rest)) {
+        s->later = rest;
+    } else {
+        json_decref(rest);
+    }
     return NULL;
 }
 
-/* Forgets the saved rows: the next monitor asks for every row. */
-static void
-odb_session_forget_saved(struct odb_session *s)
-{
-    odb_replica_set_last_id(s->replica, NULL);
-    s->later_due = false;
-    json_decref(s->later);
-    s->later = NULL;
-}
-
-/* Gives 's' the rest of the saved rows that odb_session_restore() was told
- * would come, 'rows' (as odb_replica_save() gives them, of other tables),
- * or NULL if they could not be read.  They are loaded by
- * odb_session_load_later().  Without them, 's' asks the server for every
- * row: returns a malloc()'d reason to reconnect if it has already asked for
- * only the changes since they were saved, otherwise NULL. */
-char *
-odb_session_restore_later(struct odb_session *s, const json_t *rows)
-{
-    if (!s->later_due) {
-        return NULL;            /* The saved replica is gone meanwhile. */
-    }
-    s->later_due = false;
-    if (rows) {
-        s->later = json_incref(CONST_CAST(json_t *, rows));
-        return NULL;
-    }
-    odb_session_forget_saved(s);
-    return (s->state == ODB_SESSION_MONITOR
-            ? iovp_xasprintf("saved rows missing; asking for every row")
-            : NULL);
-}
-
-/* Returns true if 's' has asked the server for what changed since the
- * saved rows and lacks some of them yet (odb_session_restore_later()): its
- * owner must keep what the server sends until they come. */
-bool
-odb_session_waits_later(const struct odb_session *s)
-{
-    return s->later_due && s->state == ODB_SESSION_MONITOR;
-}
-
-/* Loads the rest of the saved rows (odb_session_restore_later()), if 's'
- * has them and its monitor request is on its way (the caller has sent
- * what odb_session_pop() gave).  Returns NULL, or a malloc()'d error if
- * they were not valid: the replica then lacks them, and the session, which
+/* Loads the saved rows that odb_session_restore() left for later, if 's'
+ * has any and its monitor request is on its way (the caller has sent what
+ * odb_session_pop() gave).  Returns NULL, or a malloc()'d error if they
+ * were not valid: the replica then lacks them, and the session, which
  * asked the server only for what changed since they were saved, must
  * reconnect; it then asks for every row. */
 char *
@@ -1182,7 +1151,7 @@ odb_session_load_later(struct odb_session *s)
     char *error = odb_replica_load(s->replica, later);
     json_decref(later);
     if (error) {
-        odb_session_forget_saved(s);
+        odb_replica_set_last_id(s->replica, NULL);
         char *msg = iovp_xasprintf("saved rows: %s; asking for every row",
                                    error);
         free(error);
