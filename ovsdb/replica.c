@@ -284,16 +284,25 @@ odb_replica_monitor_requests(const struct odb_replica *r)
     return requests;
 }
 
+/* Returns the index in 'r->tables' of table 'name', or SIZE_MAX. */
+static size_t
+odb_replica_table_index(const struct odb_replica *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_tables; i++) {
+        if (!strcmp(r->tables[i].schema->name, name)) {
+            return i;
+        }
+    }
+    return SIZE_MAX;
+}
+
 /* Returns the monitored table called 'name', or NULL. */
 const struct odb_replica_table *
 odb_replica_find_table(const struct odb_replica *r, const char *name)
 {
-    for (size_t i = 0; i < r->n_tables; i++) {
-        if (!strcmp(r->tables[i].schema->name, name)) {
-            return &r->tables[i];
-        }
-    }
-    return NULL;
+    size_t i = odb_replica_table_index(r, name);
+
+    return i == SIZE_MAX ? NULL : &r->tables[i];
 }
 
 /* Returns the number of rows in table number 'ti' of 'r'. */
@@ -981,18 +990,6 @@ odb_replica_load_row(struct odb_replica *r, size_t ti, const int *map,
     }
     odb_row_insert(r, ti, uuid, hash, values);
     return NULL;
-}
-
-/* Returns the index in 'r->tables' of table 'name', or SIZE_MAX. */
-static size_t
-odb_replica_table_index(const struct odb_replica *r, const char *name)
-{
-    for (size_t i = 0; i < r->n_tables; i++) {
-        if (!strcmp(r->tables[i].schema->name, name)) {
-            return i;
-        }
-    }
-    return SIZE_MAX;
 }
 
 /* Inserts the rows of table number 'ti' of 'r', 'name', that 'saved' holds
