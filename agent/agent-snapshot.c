@@ -36,6 +36,7 @@
 
 #include "agent/agent-private.h"
 #include "agent/vtep-scope.h"
+#include "lib/json-encode.h"
 #include "lib/util.h"
 #include "ovsdb/client.h"
 #include "ovsdb/replica.h"
@@ -47,24 +48,27 @@ VLOG_DEFINE_THIS_MODULE(agent_snapshot);
 static int
 snapshot_write(const char *name, const json_t *snapshot)
 {
-    int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        return errno;
+    size_t len;
+    char *text = iovp_json_encode(snapshot, &len);
+    if (!text) {
+        return EINVAL;
     }
 
-    /* A file left by a process that died while writing keeps its mode.
-     * (Through a stdio stream: json_dumpfd() makes a write(2) of each
-     * token, which took 13 s at 100,000 rows, against 1.5 s.) */
-    FILE *stream = NULL;
-    int error = 0;
-    errno = 0;
-    if (fchmod(fd, 0600) || !(stream = fdopen(fd, "w"))
-        || json_dumpf(snapshot, stream, JSON_COMPACT)) {
-        error = errno ? errno : EIO;
+    /* A file left by a process that died while writing keeps its mode. */
+    int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int error = fd < 0 || fchmod(fd, 0600) ? errno : 0;
+    for (size_t n = 0; !error && n < len; ) {
+        ssize_t retval = write(fd, text + n, len - n);
+        if (retval > 0) {
+            n += retval;
+        } else if (!retval || errno != EINTR) {
+            error = retval ? errno : EIO;
+        }
     }
-    if (stream ? fclose(stream) : close(fd)) {
-        error = error ? error : errno;
+    if (fd >= 0 && close(fd) && !error) {
+        error = errno;
     }
+    free(text);
     return error;
 }
 

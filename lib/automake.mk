@@ -11,6 +11,8 @@ lib_libiovp_a_SOURCES = \
 	lib/control-vlog.c \
 	lib/control.c \
 	lib/control.h \
+	lib/json-encode.c \
+	lib/json-encode.h \
 	lib/jsonrpc-client.c \
 	lib/jsonrpc-client.h \
 	lib/jsonrpc-stream.c \

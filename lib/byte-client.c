@@ -622,7 +622,8 @@ bclient_destroy(struct bclient *c)
     }
 }
 
-/* Sends the 'n' bytes at 'data' (malloc()'d; stolen, even on failure).
+/* Sends the 'n' bytes at 'data' (malloc()'d; stolen, even on failure),
+ * with a send buffer that takes them at once (bstream_fit_send_buffer()).
  * Returns 0, or -ENOTCONN when not connected, or another negative errno
  * value. */
 int
@@ -643,6 +644,7 @@ bclient_send(struct bclient *c, char *data, size_t n)
         }
         return bclient_tls_flush(c, tls) ? 0 : -EPIPE;
     }
+    bstream_fit_send_buffer(c->stream, n);
     return bstream_send(c->stream, data, n);
 }
 

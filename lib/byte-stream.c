@@ -23,11 +23,15 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "lib/util.h"
 
 /* Bytes asked of the kernel per read. */
 #define BSTREAM_READ_SIZE 65536
+
+/* The most that bstream_fit_send_buffer() lets the kernel hold. */
+#define BSTREAM_MAX_SEND_BUFFER (32 * 1024 * 1024)
 
 struct bstream {
     union {
@@ -47,6 +51,9 @@ struct bstream {
 
     char *rx;                   /* BSTREAM_READ_SIZE bytes. */
     size_t backlog;             /* Bytes queued for writing. */
+    size_t send_buffer;         /* What the socket's send buffer holds, as
+                                 * bstream_fit_send_buffer() last found, or
+                                 * 0. */
 
     bool failed;                /* 'cbs.error' was called. */
     bool eof;                   /* 'cbs.eof' was called. */
@@ -233,6 +240,41 @@ size_t
 bstream_backlog(const struct bstream *s)
 {
     return s->backlog;
+}
+
+/* Makes the kernel's send buffer of the socket under 's' hold 'n' bytes
+ * (at most BSTREAM_MAX_SEND_BUFFER), if it can, so that a message of that
+ * size is written at once: the peer then reads it while this process goes
+ * on with its work, where it would otherwise wait for this process to
+ * give it each next part.  (A default buffer holds about 200 kB, and
+ * iovpd's first monitor request after a restart 6 MB for 100,000 ACL
+ * entries.)  The buffer is enlarged past the system's limit
+ * (net.core.wmem_max) with CAP_NET_ADMIN, and up to it otherwise.  It is
+ * only a limit: the kernel takes memory for what is in flight. */
+void
+bstream_fit_send_buffer(struct bstream *s, size_t n)
+{
+    uv_os_fd_t fd;
+    int size;
+    socklen_t len = sizeof size;
+
+    n = MIN(n, BSTREAM_MAX_SEND_BUFFER);
+    if (n <= s->send_buffer || uv_fileno(&s->u.handle, &fd)
+        || getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &len)) {
+        return;
+    }
+    if ((size_t) size < n) {
+        /* (The kernel doubles what it is given, for its own overhead.) */
+        size = n;
+        if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof size)) {
+            setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+        }
+        len = sizeof size;
+        if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &len)) {
+            return;
+        }
+    }
+    s->send_buffer = size;
 }
 
 static void

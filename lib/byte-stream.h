@@ -82,6 +82,7 @@ const char *bstream_name(const struct bstream *);
 int bstream_send(struct bstream *, char *data, size_t n);
 void bstream_fail(struct bstream *, int error, const char *reason);
 size_t bstream_backlog(const struct bstream *);
+void bstream_fit_send_buffer(struct bstream *, size_t n);
 void bstream_close(struct bstream *);
 void bstream_abort(struct bstream *);
 

@@ -25,6 +25,7 @@
 #include <openvswitch/vlog.h>
 
 #include "lib/byte-client.h"
+#include "lib/json-encode.h"
 #include "lib/jsonrpc.h"
 #include "lib/util.h"
 
@@ -185,10 +186,11 @@ jrpc_client_destroy(struct jrpc_client *c)
 int
 jrpc_client_send(struct jrpc_client *c, json_t *msg)
 {
-    char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+    size_t len;
+    char *text = msg ? iovp_json_encode(msg, &len) : NULL;
 
     json_decref(msg);
-    return text ? bclient_send(c->bytes, text, strlen(text)) : -EINVAL;
+    return text ? bclient_send(c->bytes, text, len) : -EINVAL;
 }
 
 /* Drops the connection for 'reason', if there is one, and tries the next

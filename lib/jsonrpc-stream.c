@@ -26,6 +26,7 @@
 #include <openvswitch/dynamic-string.h>
 
 #include "lib/byte-stream.h"
+#include "lib/json-encode.h"
 #include "lib/jsonrpc.h"
 #include "lib/util.h"
 
@@ -198,10 +199,11 @@ jrpc_stream_name(const struct jrpc_stream *s)
 int
 jrpc_stream_send(struct jrpc_stream *s, json_t *msg)
 {
-    char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+    size_t len;
+    char *text = msg ? iovp_json_encode(msg, &len) : NULL;
 
     json_decref(msg);
-    return text ? bstream_send(s->bytes, text, strlen(text)) : -EINVAL;
+    return text ? bstream_send(s->bytes, text, len) : -EINVAL;
 }
 
 /* Returns the number of bytes queued on 's' but not yet written. */

@@ -87,12 +87,14 @@ check_PROGRAMS = tests/test-iovp
 tests_test_iovp_SOURCES = \
 	tests/classbench.c \
 	tests/classbench.h \
+	tests/test-byte-stream.c \
 	tests/test-control.c \
 	tests/test-desired.c \
 	tests/test-engine.c \
 	tests/test-idl.c \
 	tests/test-iovp.c \
 	tests/test-iovp.h \
+	tests/test-json-encode.c \
 	tests/test-jsonrpc.c \
 	tests/test-link.c \
 	tests/test-loop-lag.c \
@@ -153,6 +155,7 @@ FUZZ_CONTROL_SRC = \
 	lib/byte-stream.c \
 	lib/control-vlog.c \
 	lib/control.c \
+	lib/json-encode.c \
 	lib/jsonrpc-stream.c \
 	lib/jsonrpc.c \
 	lib/util.c

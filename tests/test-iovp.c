@@ -40,6 +40,7 @@ static const struct test_iovp_command commands[] = {
     {"engine", "SEED COUNT", test_engine_main},
     {"idl", "SCHEMA", test_idl_main},
     {"idl-memory", "SCHEMA N", test_idl_memory_main},
+    {"json-encode", "SEED COUNT | --time N", test_json_encode_main},
     {"jsonrpc-parse", "[--chunk=N] FILE", test_jsonrpc_parse_main},
     {"link", "", test_link_main},
     {"loop-lag", "", test_loop_lag_main},
@@ -53,6 +54,7 @@ static const struct test_iovp_command commands[] = {
     {"ovsdb-txn-stream", "[--leader-only] REMOTES N PROGRESS OUTPUT",
      test_ovsdb_txn_stream_main},
     {"reconnect", "FILE", test_reconnect_main},
+    {"send-buffer", "BYTES", test_send_buffer_main},
 };
 
 /* Writes the 'n' bytes at 'data' to the file 'name' in directory 'dir'

@@ -37,6 +37,7 @@ test_iovp_func test_desired_main;
 test_iovp_func test_engine_main;
 test_iovp_func test_idl_main;
 test_iovp_func test_idl_memory_main;
+test_iovp_func test_json_encode_main;
 test_iovp_func test_jsonrpc_parse_main;
 test_iovp_func test_link_main;
 test_iovp_func test_loop_lag_main;
@@ -48,5 +49,6 @@ test_iovp_func test_ovsdb_datum_main;
 test_iovp_func test_ovsdb_session_main;
 test_iovp_func test_ovsdb_txn_stream_main;
 test_iovp_func test_reconnect_main;
+test_iovp_func test_send_buffer_main;
 
 #endif /* test-iovp.h */
