@@ -210,8 +210,4 @@ agent_snapshot_restore(struct agent *agent)
                   (uv_hrtime() - start) / 1e6);
     }
     json_decref(snapshot);
-
-    /* The parsed snapshot was as large as the replica: give its memory
-     * back. */
-    iovp_trim_heap();
 }

@@ -112,9 +112,6 @@ odb_client_load_later(struct odb_client *c)
         return false;
     }
     if (replica->n_changes > n_changes) {
-        /* The saved rows' tree, gone now, took far more memory than what
-         * is kept of it: give it back. */
-        iovp_trim_heap();
         c->n_changes += replica->n_changes;
         c->changed(c, c->aux);
     }

@@ -1641,8 +1641,9 @@ odb_idl_row_uuid(const struct odb_idl_row *row)
 
 /* Calls 'cb' with 'aux' and the UUID, as text, of each row that column
  * 'column' of 'row' refers to in the database, keys and values, whether or
- * not the model holds that row. */
-static void
+ * not the model holds that row.  The text stays valid until the model
+ * changes. */
+void
 odb_idl_row_for_each_ref(const struct odb_idl_row *row, size_t column,
                          void (*cb)(const char *uuid, void *aux), void *aux)
 {

@@ -197,6 +197,9 @@ json_t *odb_idl_row_uuid(const struct odb_idl_row *);
 json_t *odb_idl_row_where(const struct odb_idl_row *);
 
 struct shash;
+void odb_idl_row_for_each_ref(const struct odb_idl_row *, size_t column,
+                              void (*cb)(const char *uuid, void *aux),
+                              void *aux);
 void odb_idl_row_add_refs(const struct odb_idl_row *, size_t column,
                           struct shash *uuids);
 void odb_idl_row_hash_refs(const struct odb_idl_row *, size_t column,
