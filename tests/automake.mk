@@ -98,6 +98,7 @@ tests_test_iovp_SOURCES = \
 	tests/test-jsonrpc.c \
 	tests/test-link.c \
 	tests/test-loop-lag.c \
+	tests/test-oflow.c \
 	tests/test-offload.c \
 	tests/test-ofconn.c \
 	tests/test-nb-seeds.c \

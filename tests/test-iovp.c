@@ -48,6 +48,7 @@ static const struct test_iovp_command commands[] = {
      test_offload_classbench_main},
     {"nb-seeds", "DIR", test_nb_seeds_main},
     {"ofconn", "FILE", test_ofconn_main},
+    {"oflow-normalize", "SEED COUNT", test_oflow_normalize_main},
     {"ofp-seeds", "DIR", test_ofp_seeds_main},
     {"ovsdb-datum", "FILE", test_ovsdb_datum_main},
     {"ovsdb-session", "FILE", test_ovsdb_session_main},

@@ -44,6 +44,7 @@ test_iovp_func test_loop_lag_main;
 test_iovp_func test_offload_classbench_main;
 test_iovp_func test_nb_seeds_main;
 test_iovp_func test_ofconn_main;
+test_iovp_func test_oflow_normalize_main;
 test_iovp_func test_ofp_seeds_main;
 test_iovp_func test_ovsdb_datum_main;
 test_iovp_func test_ovsdb_session_main;
