@@ -21,7 +21,14 @@
  * not clustered, or no longer has that transaction in its history).  The
  * saved rows are translated while the database confirms them, but no flow
  * made from them is put before it has confirmed or replaced them: until
- * its monitor's reply, the replica is not current (agent_current()). */
+ * its monitor's reply, the replica is not current (agent_current()).
+ *
+ * The file holds JSON texts one after the other.  The first has the
+ * switch's identity and the saved session (odb_session_save()) with the
+ * rows that the monitor's conditions read; the others, the rows of the
+ * tables that they do not read (vtep_scope_unread_tables[], the ACLs'
+ * entries), SNAPSHOT_ROWS_PER_TEXT at a time, which load once the first
+ * monitor request has left.  A file of one text is read as well. */
 
 #include <config.h>
 
@@ -43,20 +50,21 @@
 
 VLOG_DEFINE_THIS_MODULE(agent_snapshot);
 
-/* Writes 'snapshot' to a new file 'name' that only its owner can read:
- * it holds the switch's whole policy.  Returns 0 or an errno value. */
+/* The rows of a table that loads after the first monitor request go in
+ * JSON texts of this many: one text's tree is all that a restart holds of
+ * them at once.  (At 100,000 ACL entries, their tree as one text took
+ * 90 MB, which a new process had to take from the kernel a page at a
+ * time.) */
+#define SNAPSHOT_ROWS_PER_TEXT 10000
+
+/* Appends 'json''s text to 'fd'.  Returns 0 or an errno value. */
 static int
-snapshot_write(const char *name, const json_t *snapshot)
+snapshot_write_json(int fd, const json_t *json)
 {
     size_t len;
-    char *text = iovp_json_encode(snapshot, &len);
-    if (!text) {
-        return EINVAL;
-    }
+    char *text = iovp_json_encode(json, &len);
+    int error = text ? 0 : EINVAL;
 
-    /* A file left by a process that died while writing keeps its mode. */
-    int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    int error = fd < 0 || fchmod(fd, 0600) ? errno : 0;
     for (size_t n = 0; !error && n < len; ) {
         ssize_t retval = write(fd, text + n, len - n);
         if (retval > 0) {
@@ -65,32 +73,80 @@ snapshot_write(const char *name, const json_t *snapshot)
             error = retval ? errno : EIO;
         }
     }
-    if (fd >= 0 && close(fd) && !error) {
-        error = errno;
-    }
     free(text);
     return error;
 }
 
-/* Reads and parses file 'name'.  Returns the JSON value, or NULL with
- * '*error' set.  (Whole, then parsed from memory: json_load_file() reads
- * it a byte at a time through stdio, which took 0.55 s of a 15.5-MB file,
- * against 0.49 s.) */
-static json_t *
-snapshot_read(const char *name, json_error_t *error)
+/* Appends to 'fd' the rows that 'later' holds ({TABLE: {"columns": [...],
+ * "rows": [...]}}, as odb_replica_save() gives them) as JSON texts of at
+ * most SNAPSHOT_ROWS_PER_TEXT rows each.  Returns 0 or an errno value. */
+static int
+snapshot_write_later(int fd, const json_t *later)
+{
+    const char *name;
+    json_t *table;
+    int error = 0;
+
+    json_object_foreach (CONST_CAST(json_t *, later), name, table) {
+        json_t *columns = json_object_get(table, "columns");
+        json_t *rows = json_object_get(table, "rows");
+        size_t n = json_array_size(rows);
+
+        for (size_t i = 0; !error && i < n; i += SNAPSHOT_ROWS_PER_TEXT) {
+            json_t *part = json_array();
+            for (size_t j = i; j < MIN(n, i + SNAPSHOT_ROWS_PER_TEXT); j++) {
+                json_array_append(part, json_array_get(rows, j));
+            }
+            json_t *text = json_pack("{s:{s:O, s:o}}", name, "columns",
+                                     columns, "rows", part);
+            error = snapshot_write_json(fd, text);
+            json_decref(text);
+        }
+    }
+    return error;
+}
+
+/* Writes to a new file 'name', that only its owner can read (it holds the
+ * switch's whole policy), 'snapshot', then the rows that 'later' holds
+ * (see snapshot_write_later()).  Returns 0 or an errno value. */
+static int
+snapshot_write(const char *name, const json_t *snapshot, const json_t *later)
+{
+    /* A file left by a process that died while writing keeps its mode. */
+    int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int error = fd < 0 || fchmod(fd, 0600) ? errno : 0;
+
+    if (!error) {
+        error = snapshot_write_json(fd, snapshot);
+    }
+    if (!error) {
+        error = snapshot_write_later(fd, later);
+    }
+    if (fd >= 0 && close(fd) && !error) {
+        error = errno;
+    }
+    return error;
+}
+
+/* Reads file 'name' whole.  Returns its contents, malloc()'d, and their
+ * length in '*lenp', or NULL with '*error' set.  (Whole, then parsed from
+ * memory: json_load_file() reads it a byte at a time through stdio, which
+ * took 0.55 s of a 15.5-MB file, against 0.49 s.) */
+static char *
+snapshot_read(const char *name, size_t *lenp, json_error_t *error)
 {
     int fd = open(name, O_RDONLY | O_CLOEXEC);
     struct stat st;
-    json_t *json = NULL;
+    char *buf = NULL;
 
     error->line = -1;
     if (fd < 0 || fstat(fd, &st)) {
         snprintf(error->text, sizeof error->text, "%s", strerror(errno));
     } else {
-        char *buf = iovp_xmalloc(MAX(1, st.st_size));
         size_t n = 0;
         ssize_t retval = 0;
 
+        buf = iovp_xmalloc(MAX(1, st.st_size));
         while (n < st.st_size
                && ((retval = read(fd, buf + n, st.st_size - n)) > 0
                    || (retval < 0 && errno == EINTR))) {
@@ -98,15 +154,15 @@ snapshot_read(const char *name, json_error_t *error)
         }
         if (retval < 0) {
             snprintf(error->text, sizeof error->text, "%s", strerror(errno));
-        } else {
-            json = json_loadb(buf, n, 0, error);
+            free(buf);
+            buf = NULL;
         }
-        free(buf);
+        *lenp = n;
     }
     if (fd >= 0) {
         close(fd);
     }
-    return json;
+    return buf;
 }
 
 /* Saves the hardware_vtep replica in the agent's snapshot file, or removes
@@ -134,6 +190,19 @@ agent_snapshot_save(struct agent *agent)
         return;
     }
 
+    /* The rows that the monitor's conditions do not read follow, in texts
+     * of their own: the next process loads them while the database
+     * answers its first monitor request. */
+    json_t *rows = json_object_get(vtep, "rows");
+    json_t *later = json_object();
+    for (const char *const *t = vtep_scope_unread_tables; *t; t++) {
+        json_t *table = json_object_get(rows, *t);
+        if (table) {
+            json_object_set(later, *t, table);
+            json_object_del(rows, *t);
+        }
+    }
+
     /* The identity that the conditions were made for: the next process
      * takes what its options do not give from it, until it has read
      * Open_vSwitch, so that its first conditions are the saved ones. */
@@ -142,7 +211,7 @@ agent_snapshot_save(struct agent *agent)
                                  "tunnel_ip", agent->scope_tunnel_ip,
                                  "hardware_vtep", vtep);
     char *tmp = iovp_xasprintf("%s.tmp", agent->snapshot);
-    int error = snapshot_write(tmp, snapshot);
+    int error = snapshot_write(tmp, snapshot, later);
     if (!error && rename(tmp, agent->snapshot)) {
         error = errno;
     }
@@ -157,6 +226,7 @@ agent_snapshot_save(struct agent *agent)
     }
     free(tmp);
     json_decref(snapshot);
+    json_decref(later);
 }
 
 /* Gives the hardware_vtep client the replica that the agent's snapshot
@@ -174,7 +244,12 @@ agent_snapshot_restore(struct agent *agent)
 
     uint64_t start = uv_hrtime();
     json_error_t jerror;
-    json_t *snapshot = snapshot_read(agent->snapshot, &jerror);
+    size_t len = 0;
+    char *buf = snapshot_read(agent->snapshot, &len, &jerror);
+    json_t *snapshot = (buf
+                        ? json_loadb(buf, len, JSON_DISABLE_EOF_CHECK,
+                                     &jerror)
+                        : NULL);
     json_t *name = NULL, *tunnel_ip = NULL, *vtep = NULL;
     char *error;
     if (!snapshot) {
@@ -188,10 +263,12 @@ agent_snapshot_restore(struct agent *agent)
                || !(json_is_string(tunnel_ip) || json_is_null(tunnel_ip))) {
         error = iovp_xasprintf("not an iovpd snapshot");
     } else {
-        /* The ACLs' entries load while the database answers the monitor
-         * request, which does not depend on them. */
-        error = odb_client_restore(agent->vtep_db, vtep,
-                                   vtep_scope_unread_tables);
+        /* The texts after the first, the ACLs' entries, load while the
+         * database answers the monitor request, which does not depend on
+         * them. */
+        size_t used = jerror.position;
+        error = odb_client_restore(agent->vtep_db, vtep, buf + used,
+                                   len - used);
     }
     if (error) {
         VLOG_WARN("%s: %s; the database will send every row",
@@ -210,4 +287,5 @@ agent_snapshot_restore(struct agent *agent)
                   (uv_hrtime() - start) / 1e6);
     }
     json_decref(snapshot);
+    free(buf);
 }

@@ -305,15 +305,15 @@ odb_client_save(const struct odb_client *c)
 /* Gives 'c', which has not connected yet, the replica that 'saved' holds
  * (see odb_session_restore()), and tells the consumer of its rows at once,
  * though the replica is not active until the server confirmed or replaced
- * it.  The saved rows of the tables in 'later' (NULL-terminated, or NULL)
- * come to the replica, and to the consumer, once the first monitor request
- * has left: the server answers it meanwhile.  Returns NULL, or a malloc()'d
- * error and 'c' unchanged. */
+ * it.  The saved rows in the 'later_len' bytes at 'later' (JSON texts of
+ * rows, one after the other; copied) come to the replica, and to the
+ * consumer, once the first monitor request has left: the server answers
+ * it meanwhile.  Returns NULL, or a malloc()'d error and 'c' unchanged. */
 char *
 odb_client_restore(struct odb_client *c, const json_t *saved,
-                   const char *const *later)
+                   const char *later, size_t later_len)
 {
-    char *error = odb_session_restore(c->session, saved, later);
+    char *error = odb_session_restore(c->session, saved, later, later_len);
 
     if (!error) {
         c->n_changes += odb_session_replica(c->session)->n_changes;

@@ -59,7 +59,7 @@ bool odb_client_is_settled(const struct odb_client *);
 json_t *odb_client_conditions(const struct odb_client *);
 json_t *odb_client_save(const struct odb_client *);
 char *odb_client_restore(struct odb_client *, const json_t *saved,
-                         const char *const *later);
+                         const char *later, size_t later_len);
 struct odb_replica *odb_client_replica(const struct odb_client *);
 json_t *odb_client_status(const struct odb_client *);
 char *odb_client_status_text(const struct odb_client *);

@@ -949,6 +949,7 @@ odb_replica_load_row(struct odb_replica *r, size_t ti, const int *map,
         HMAP_FOR_EACH_WITH_HASH (l, node, hash, loaded) {
             twice = twice || !strcmp(l->uuid, uuid);
         }
+        twice = twice || r->store->has(r->store->aux, r, ti, uuid);
     } else {
         twice = odb_row_find(t, uuid, hash) != NULL;
     }
@@ -1040,9 +1041,9 @@ odb_replica_load_table(struct odb_replica *r, size_t ti, const char *name,
 }
 
 /* Inserts into 'r' the rows that odb_replica_save() returned, 'saved', or
- * a part of them (some of its tables), all or nothing, and lists each as
- * inserted.  The tables that 'saved' names must hold no row.  Returns
- * NULL, or a malloc()'d error with 'r' as it was. */
+ * a part of them (some of its tables, some of a table's rows), all or
+ * nothing, and lists each as inserted.  A row that 'r' holds already is
+ * not valid.  Returns NULL, or a malloc()'d error with 'r' as it was. */
 char *
 odb_replica_load(struct odb_replica *r, const json_t *saved)
 {
@@ -1056,12 +1057,8 @@ odb_replica_load(struct odb_replica *r, const json_t *saved)
     const char *name;
     json_t *table;
     json_object_foreach ((json_t *) saved, name, table) {
-        size_t ti = odb_replica_table_index(r, name);
-
-        if (ti == SIZE_MAX) {
+        if (odb_replica_table_index(r, name) == SIZE_MAX) {
             return iovp_xasprintf("table %s is not monitored", name);
-        } else if (odb_replica_table_n_rows(r, ti)) {
-            return iovp_xasprintf("table %s already has rows", name);
         }
     }
     json_object_foreach ((json_t *) saved, name, table) {
@@ -1075,19 +1072,16 @@ odb_replica_load(struct odb_replica *r, const json_t *saved)
     if (error) {
         /* (The rows of a table that the store holds are not in it before
          * the commit below.) */
-        json_object_foreach ((json_t *) saved, name, table) {
-            struct odb_replica_table *t
-                = &r->tables[odb_replica_table_index(r, name)];
-            struct odb_row *row;
-
-            HMAP_FOR_EACH_POP (row, node, &t->rows) {
-                odb_row_destroy(row, t);
-            }
-        }
         for (size_t i = first; i < r->n_changes; i++) {
             struct odb_change *c = &r->changes[i];
+            struct odb_replica_table *t = &r->tables[c->table];
+            struct odb_row *row = odb_row_find_any(t, c->uuid);
+            if (row) {
+                hmap_remove(&t->rows, &row->node);
+                odb_row_destroy(row, t);
+            }
             json_decref(c->columns);
-            odb_values_free(c->values, r->tables[c->table].n_columns);
+            odb_values_free(c->values, t->n_columns);
         }
         r->n_changes = first;
         return error;

@@ -107,9 +107,11 @@ struct odb_session {
     json_t *schema_json;        /* The database's schema as last read. */
     struct odb_replica *replica;
     bool have_copy;             /* 'replica' holds a complete copy. */
-    json_t *later;              /* Saved rows that odb_session_restore()
-                                 * left for odb_session_load_later(), or
+    char *later;                /* Saved rows that odb_session_restore()
+                                 * left for odb_session_load_later(), as
+                                 * JSON texts one after the other, or
                                  * NULL. */
+    size_t later_len;
 
     struct odb_replica *server; /* _Server's Database table, or NULL. */
     long long int min_index;    /* Highest cluster index seen. */
@@ -172,7 +174,7 @@ odb_session_destroy(struct odb_session *s)
         free(s->digests);
         free(s->requests);
         json_decref(s->schema_json);
-        json_decref(s->later);
+        free(s->later);
         odb_replica_destroy(s->replica);
         odb_replica_destroy(s->server);
         free(s->reconnect);
@@ -491,7 +493,7 @@ odb_session_handle_schema(struct odb_session *s, const json_t *result)
     odb_replica_destroy(s->replica);
     s->replica = replica;
     s->have_copy = false;
-    json_decref(s->later);
+    free(s->later);
     s->later = NULL;
     json_decref(s->schema_json);
     s->schema_json = json_incref((json_t *) result);
@@ -1027,16 +1029,19 @@ odb_session_save(const struct odb_session *s)
  * never had it: a database that is not clustered), and the saved rows are
  * then replaced.  Until the monitor's reply, the replica is not active.
  *
- * The saved rows of the tables named in 'later' (NULL-terminated, or NULL)
- * are not loaded now but by odb_session_load_later(), once the first
- * monitor request has left (or, at the latest, when its reply comes): so
- * that the server answers it while they load.  The owner's conditions must
- * not depend on those rows.
+ * More saved rows may follow in the 'later_len' bytes at 'later' (copied):
+ * JSON texts one after the other, each rows as odb_replica_save() gives
+ * them, of some tables or a part of a table's.  They are not loaded now
+ * but by odb_session_load_later(), once the first monitor request has left
+ * (or, at the latest, when its reply comes): so that the server answers it
+ * while they load, a text at a time, and so that no more than one text's
+ * tree is in memory at once.  The owner's conditions must not depend on
+ * those rows.
  *
  * Returns NULL, or a malloc()'d error and 's' unchanged. */
 char *
 odb_session_restore(struct odb_session *s, const json_t *saved,
-                    const char *const *later)
+                    const char *later, size_t later_len)
 {
     const char *database, *last_id;
     json_t *schema_json, *monitor, *digests, *rows;
@@ -1095,24 +1100,10 @@ odb_session_restore(struct odb_session *s, const json_t *saved,
         }
         json_decref(requests);
     }
-    json_t *now = json_object();
-    json_t *rest = json_object();
     if (!error) {
-        const char *name;
-        json_t *value;
-
-        json_object_foreach (rows, name, value) {
-            bool defer = false;
-            for (size_t i = 0; later && later[i]; i++) {
-                defer = defer || !strcmp(later[i], name);
-            }
-            json_object_set(defer ? rest : now, name, value);
-        }
-        error = odb_replica_load(replica, now);
+        error = odb_replica_load(replica, rows);
     }
-    json_decref(now);
     if (error) {
-        json_decref(rest);
         odb_replica_destroy(replica);
         free(saved_digests);
         return error;
@@ -1125,10 +1116,9 @@ odb_session_restore(struct odb_session *s, const json_t *saved,
     free(s->digests);
     s->digests = saved_digests;
     s->conditions_unsent = false;
-    if (json_object_size(rest)) {
-        s->later = rest;
-    } else {
-        json_decref(rest);
+    if (later_len) {
+        s->later = iovp_xmemdup(later, later_len);
+        s->later_len = later_len;
     }
     return NULL;
 }
@@ -1136,8 +1126,8 @@ odb_session_restore(struct odb_session *s, const json_t *saved,
 /* Loads the saved rows that odb_session_restore() left for later, if 's'
  * has any and its monitor request is on its way (the caller has sent what
  * odb_session_pop() gave).  Returns NULL, or a malloc()'d error if they
- * were not valid: the replica then lacks them, and the session, which
- * asked the server only for what changed since they were saved, must
+ * were not valid: the replica then lacks some of them, and the session,
+ * which asked the server only for what changed since they were saved, must
  * reconnect; it then asks for every row. */
 char *
 odb_session_load_later(struct odb_session *s)
@@ -1146,10 +1136,32 @@ odb_session_load_later(struct odb_session *s)
         return NULL;
     }
 
-    json_t *later = s->later;
+    char *later = s->later;
+    size_t len = s->later_len;
+    char *error = NULL;
     s->later = NULL;
-    char *error = odb_replica_load(s->replica, later);
-    json_decref(later);
+    s->later_len = 0;
+    for (size_t ofs = 0; !error; ) {
+        while (ofs < len && strchr(" \t\r\n", later[ofs])) {
+            ofs++;
+        }
+        if (ofs >= len) {
+            break;
+        }
+
+        json_error_t jerror;
+        json_t *rows = json_loadb(later + ofs, len - ofs,
+                                  JSON_DISABLE_EOF_CHECK, &jerror);
+        if (!rows) {
+            error = iovp_xasprintf("byte %zu: %s", ofs + jerror.position,
+                                   jerror.text);
+        } else {
+            error = odb_replica_load(s->replica, rows);
+            ofs += jerror.position;
+            json_decref(rows);
+        }
+    }
+    free(later);
     if (error) {
         odb_replica_set_last_id(s->replica, NULL);
         char *msg = iovp_xasprintf("saved rows: %s; asking for every row",
