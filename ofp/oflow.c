@@ -288,7 +288,8 @@ oflow_within_mask(const void *value_, const void *mask_, size_t n)
  * that OXM carries as they are, value and arbitrary mask, and that it
  * decodes into the same value and mask, so that whether their values
  * survive the round trip depends on their masks and the other fields
- * alone.  They are the Ethernet addresses, the IP addresses under their
+ * alone.  They are the registers and metadata (which hold iovpd's ACL and
+ * port ids), the Ethernet addresses, the IP addresses under their
  * EtherType, and the TCP, UDP and SCTP ports (not ICMP's type and code,
  * which share their place, and are 8 bits).  Returns false if a plain
  * field has bits outside its mask (OXM refuses them), or 'match' has
@@ -318,6 +319,13 @@ oflow_shape_key(const struct match *match, struct oflow_shape_key *key)
     }
     memset(&key->flow.dl_src, 0, sizeof key->flow.dl_src);
     memset(&key->flow.dl_dst, 0, sizeof key->flow.dl_dst);
+    if (!oflow_within_mask(f->regs, mask->regs, sizeof f->regs)
+        || !oflow_within_mask(&f->metadata, &mask->metadata,
+                              sizeof f->metadata)) {
+        return false;
+    }
+    memset(key->flow.regs, 0, sizeof key->flow.regs);
+    key->flow.metadata = 0;
     if (ipv4 || arp) {
         if (!oflow_within_mask(&f->nw_src, &mask->nw_src, sizeof f->nw_src)
             || !oflow_within_mask(&f->nw_dst, &mask->nw_dst,

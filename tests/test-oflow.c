@@ -22,7 +22,8 @@
  * refusal.  The matches are of few shapes (EtherTypes, protocols, which
  * fields are set and how they are masked), many with values outside their
  * masks, ports above 255 under ICMP and the odd masks of ovs-ofctl's
- * parser, so that the remembered shapes are put to the test.  Prints each
+ * parser, registers and metadata, so that the remembered shapes are put
+ * to the test.  Prints each
  * match handled otherwise, then a count. */
 
 #include <config.h>
@@ -110,7 +111,14 @@ random_match(uint64_t *state, struct match *m)
                                  random_next(&shape_state) % 2 ? 0xfd : 0x03);
     }
     if (random_next(&shape_state) % 8 == 0) {
-        match_set_reg(m, 0, random_next(&shape_state));
+        match_set_reg_masked(m, random_next(&shape_state) % 16,
+                             random_next(state),
+                             random_next(&shape_state) % 2 ? UINT32_MAX
+                             : 0xffff0000);
+    }
+    if (random_next(&shape_state) % 8 == 0) {
+        match_set_metadata(m, ((uint64_t) random_next(state) << 32)
+                              | random_next(state));
     }
 
     /* Mostly the fields that the EtherType and protocol allow; sometimes
