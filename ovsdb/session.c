@@ -1142,7 +1142,7 @@ odb_session_load_later(struct odb_session *s)
     s->later = NULL;
     s->later_len = 0;
     for (size_t ofs = 0; !error; ) {
-        while (ofs < len && strchr(" \t\r\n", later[ofs])) {
+        while (ofs < len && later[ofs] && strchr(" \t\r\n", later[ofs])) {
             ofs++;
         }
         if (ofs >= len) {
