@@ -11,6 +11,8 @@ lib_libiovp_a_SOURCES = \
 	lib/control-vlog.c \
 	lib/control.c \
 	lib/control.h \
+	lib/json-decode.c \
+	lib/json-decode.h \
 	lib/json-encode.c \
 	lib/json-encode.h \
 	lib/jsonrpc-client.c \

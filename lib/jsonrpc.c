@@ -18,11 +18,11 @@
 
 #include "lib/jsonrpc.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/json-decode.h"
 #include "lib/util.h"
 
 const char *
@@ -145,11 +145,12 @@ jrpc_error(json_t *error, const json_t *id)
                      "id", id);
 }
 
-/* Initializes 'p' to find JSON values of at most 'max_size' bytes. */
+/* Initializes 'p' to parse JSON values of at most 'max_size' bytes. */
 void
 jrpc_parser_init(struct jrpc_parser *p, size_t max_size)
 {
     memset(p, 0, sizeof *p);
+    p->decoder = iovp_json_decoder_create();
     p->max_size = max_size;
 }
 
@@ -158,38 +159,14 @@ void
 jrpc_parser_destroy(struct jrpc_parser *p)
 {
     if (p) {
-        free(p->buf);
+        iovp_json_decoder_destroy(p->decoder);
         free(p->error);
     }
 }
 
-static void
-jrpc_parser_fail(struct jrpc_parser *p, const char *format, ...)
-{
-    va_list args;
-
-    va_start(args, format);
-    p->error = iovp_xvasprintf(format, args);
-    va_end(args);
-}
-
-/* The size of a parser's buffer that it keeps for the next message. */
-#define JRPC_KEEP_BUFFER (64 * 1024)
-
 /* The size of a message after which jrpc_parser_release() trims the
  * heap. */
 #define JRPC_TRIM_SIZE (4 * 1024 * 1024)
-
-static void
-jrpc_parser_append(struct jrpc_parser *p, const char *data, size_t n)
-{
-    if (p->len + n > p->allocated) {
-        p->allocated = MAX(p->len + n, MAX(64, 2 * p->allocated));
-        p->buf = iovp_xrealloc(p->buf, p->allocated);
-    }
-    memcpy(p->buf + p->len, data, n);
-    p->len += n;
-}
 
 /* Feeds 'p' up to 'n' bytes from 'data' and returns how many it took.  It
  * stops after the byte that ends a JSON value (then jrpc_parser_is_done()
@@ -204,60 +181,37 @@ jrpc_parser_feed(struct jrpc_parser *p, const char *data, size_t n)
 {
     size_t i = 0;
 
-    if (p->error || p->done) {
+    if (p->error || iovp_json_decoder_is_done(p->decoder)) {
         return 0;
     }
 
-    if (!p->depth) {
+    if (!p->len) {
         /* Between values: skip white space to the next one's start. */
         for (; i < n; i++) {
             char c = data[i];
             if (c == '{' || c == '[') {
                 break;
             } else if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
-                jrpc_parser_fail(p, "syntax error: message does not begin "
-                                 "with '{' or '['");
+                p->error = iovp_xasprintf("syntax error: message does not "
+                                          "begin with '{' or '['");
                 return i;
             }
         }
-        if (i == n) {
-            return n;
-        }
     }
 
-    size_t start = i;
-    for (; i < n; i++) {
-        char c = data[i];
+    size_t take = MIN(n - i, p->max_size - p->len);
+    size_t used = iovp_json_decoder_feed(p->decoder, data + i, take);
+    const char *error = iovp_json_decoder_get_error(p->decoder);
 
-        if (p->in_string) {
-            if (p->escape) {
-                p->escape = false;
-            } else if (c == '\\') {
-                p->escape = true;
-            } else if (c == '"') {
-                p->in_string = false;
-            }
-        } else if (c == '"') {
-            p->in_string = true;
-        } else if (c == '{' || c == '[') {
-            p->depth++;
-        } else if (c == '}' || c == ']') {
-            if (!--p->depth) {
-                p->done = true;
-                i++;
-                break;
-            }
-        }
-    }
-
-    if (p->len + (i - start) > p->max_size) {
+    p->len += used;
+    if (error) {
+        p->error = iovp_xstrdup(error);
+    } else if (!iovp_json_decoder_is_done(p->decoder) && i + used < n) {
         p->too_long = true;
-        jrpc_parser_fail(p, "message exceeds the %zu-byte limit",
-                         p->max_size);
-        return i;
+        p->error = iovp_xasprintf("message exceeds the %zu-byte limit",
+                                  p->max_size);
     }
-    jrpc_parser_append(p, data + start, i - start);
-    return i;
+    return i + used;
 }
 
 /* Returns true if 'p' has seen a whole value, which jrpc_parser_finish()
@@ -265,7 +219,7 @@ jrpc_parser_feed(struct jrpc_parser *p, const char *data, size_t n)
 bool
 jrpc_parser_is_done(const struct jrpc_parser *p)
 {
-    return p->done;
+    return iovp_json_decoder_is_done(p->decoder);
 }
 
 /* Returns the reason 'p' failed, or NULL if it has not. */
@@ -282,43 +236,25 @@ jrpc_parser_is_too_long(const struct jrpc_parser *p)
     return p->too_long;
 }
 
-/* Parses the value that 'p' has seen, stores a new reference to it in
- * '*jsonp' and resets 'p' for the next one.  Returns NULL if successful,
- * otherwise a malloc()'d error message for the caller to free, with
- * '*jsonp' set to NULL: when the bytes are not valid JSON, when 'p'
- * failed, or when it has not yet seen a whole value.  After an error 'p'
- * stays failed. */
+/* Stores a new reference to the value that 'p' has seen in '*jsonp' and
+ * resets 'p' for the next one.  Returns NULL if successful, otherwise a
+ * malloc()'d error message for the caller to free, with '*jsonp' set to
+ * NULL: when 'p' failed (on bytes that are not valid JSON, say), or when
+ * it has not yet seen a whole value.  After an error 'p' stays failed. */
 char *
 jrpc_parser_finish(struct jrpc_parser *p, json_t **jsonp)
 {
-    json_error_t error;
-    json_t *json;
-
     *jsonp = NULL;
+    if (!p->error && !iovp_json_decoder_is_done(p->decoder)) {
+        p->error = iovp_xstrdup("unexpected end of input");
+    }
     if (p->error) {
         return iovp_xstrdup(p->error);
-    } else if (!p->done) {
-        jrpc_parser_fail(p, "unexpected end of input");
-        return iovp_xstrdup(p->error);
     }
 
-    json = json_loadb(p->buf, p->len, 0, &error);
-    if (!json) {
-        jrpc_parser_fail(p, "syntax error at byte %d: %s",
-                         error.position, error.text);
-        return iovp_xstrdup(p->error);
-    }
-
+    *jsonp = iovp_json_decoder_take(p->decoder);
     p->last_size = p->len;
     p->len = 0;
-    p->done = false;
-    if (p->allocated > JRPC_KEEP_BUFFER) {
-        /* A large message was the exception: its buffer goes with it. */
-        free(p->buf);
-        p->buf = NULL;
-        p->allocated = 0;
-    }
-    *jsonp = json;
     return NULL;
 }
 

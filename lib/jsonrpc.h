@@ -21,9 +21,9 @@
  * protocol use it: messages, and the framing of a byte stream into them.
  *
  * Nothing here does I/O.  A byte stream carries concatenated JSON values
- * with no other delimiter; a jrpc_parser is fed whatever bytes arrive and
- * says when one whole value has been seen, so a transport feeds it bytes
- * and hands each finished message on.
+ * with no other delimiter; a jrpc_parser is fed whatever bytes arrive,
+ * parses them as they come and says when one whole value has been seen,
+ * so a transport feeds it bytes and hands each finished message on.
  *
  * The prefix is "jrpc_" because libopenvswitch, linked into the same
  * programs, already defines "jsonrpc_" names. */
@@ -66,16 +66,15 @@ json_t *jrpc_notify(const char *method, json_t *params);
 json_t *jrpc_reply(json_t *result, const json_t *id);
 json_t *jrpc_error(json_t *error, const json_t *id);
 
-/* Framing: finds where each JSON value in a byte stream ends. */
+/* Framing: the JSON values of a byte stream, each parsed as its bytes
+ * arrive (lib/json-decode.h), so that a large message is parsed over the
+ * reads that bring it and its text is never held whole. */
+struct iovp_json_decoder;
 struct jrpc_parser {
-    char *buf;                  /* The value's bytes seen so far. */
-    size_t len, allocated;
+    struct iovp_json_decoder *decoder;
+    size_t len;                 /* Bytes of the current value so far. */
     size_t max_size;            /* Longest value accepted, in bytes. */
     size_t last_size;           /* Of the last value taken, in bytes. */
-    unsigned int depth;         /* Nesting of [] and {} outside strings. */
-    bool in_string;             /* Inside a string literal? */
-    bool escape;                /* Just after a backslash in a string? */
-    bool done;                  /* A whole value is in 'buf'. */
     bool too_long;              /* Failed by exceeding 'max_size'? */
     char *error;                /* Sticky error message, or NULL. */
 };

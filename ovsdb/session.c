@@ -26,6 +26,7 @@
 
 #include <openvswitch/vlog.h>
 
+#include "lib/json-decode.h"
 #include "lib/jsonrpc.h"
 #include "lib/util.h"
 #include "ovsdb/schema.h"
@@ -1149,15 +1150,17 @@ odb_session_load_later(struct odb_session *s)
             break;
         }
 
-        json_error_t jerror;
-        json_t *rows = json_loadb(later + ofs, len - ofs,
-                                  JSON_DISABLE_EOF_CHECK, &jerror);
+        size_t used;
+        char *parse_error;
+        json_t *rows = iovp_json_decode(later + ofs, len - ofs, &used,
+                                        &parse_error);
         if (!rows) {
-            error = iovp_xasprintf("byte %zu: %s", ofs + jerror.position,
-                                   jerror.text);
+            error = iovp_xasprintf("the text at byte %zu: %s", ofs,
+                                   parse_error);
+            free(parse_error);
         } else {
             error = odb_replica_load(s->replica, rows);
-            ofs += jerror.position;
+            ofs += used;
             json_decref(rows);
         }
     }

@@ -94,7 +94,7 @@ tests_test_iovp_SOURCES = \
 	tests/test-idl.c \
 	tests/test-iovp.c \
 	tests/test-iovp.h \
-	tests/test-json-encode.c \
+	tests/test-json.c \
 	tests/test-jsonrpc.c \
 	tests/test-link.c \
 	tests/test-loop-lag.c \
@@ -131,6 +131,8 @@ tests_test_iovp_LDADD = agent/libagent.a northbound/libnorthbound.a model/libmod
 # found it.  Their sources are compiled into them, instrumented.
 FUZZ_OVSDB_SRC = \
 	tests/fuzz-ovsdb.c \
+	lib/json-decode.c \
+	lib/json-encode.c \
 	lib/jsonrpc.c \
 	lib/util.c \
 	ovsdb/datum.c \
@@ -156,6 +158,7 @@ FUZZ_CONTROL_SRC = \
 	lib/byte-stream.c \
 	lib/control-vlog.c \
 	lib/control.c \
+	lib/json-decode.c \
 	lib/json-encode.c \
 	lib/jsonrpc-stream.c \
 	lib/jsonrpc.c \

@@ -40,6 +40,7 @@ static const struct test_iovp_command commands[] = {
     {"engine", "SEED COUNT", test_engine_main},
     {"idl", "SCHEMA", test_idl_main},
     {"idl-memory", "SCHEMA N", test_idl_memory_main},
+    {"json-decode", "SEED COUNT | --time N", test_json_decode_main},
     {"json-encode", "SEED COUNT | --time N", test_json_encode_main},
     {"jsonrpc-parse", "[--chunk=N] FILE", test_jsonrpc_parse_main},
     {"link", "", test_link_main},

@@ -37,6 +37,7 @@ test_iovp_func test_desired_main;
 test_iovp_func test_engine_main;
 test_iovp_func test_idl_main;
 test_iovp_func test_idl_memory_main;
+test_iovp_func test_json_decode_main;
 test_iovp_func test_json_encode_main;
 test_iovp_func test_jsonrpc_parse_main;
 test_iovp_func test_link_main;

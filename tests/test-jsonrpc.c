@@ -22,8 +22,8 @@
  * must not depend on N.
  *
  * With --time, prints instead, at the end, the messages and bytes framed
- * and the seconds that framing and parsing them took (jrpc_parser_feed()
- * and jrpc_parser_finish(), that is, jansson's parse), and freeing them
+ * and the seconds that parsing them took (jrpc_parser_feed() and
+ * jrpc_parser_finish(), that is, lib/json-decode.c), and freeing them
  * (json_decref()): what reading a message costs before iovpd looks at it,
  * for the benchmarks. */
 
