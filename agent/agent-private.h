@@ -108,9 +108,12 @@ struct agent {
     bool handles;               /* Its libuv handles are initialized. */
     bool exiting;
 
-    /* One run pass per loop iteration while something changed: the idle
-     * handle runs only once woken. */
-    uv_idle_t run;
+    /* One run pass per loop iteration while something changed.  Once
+     * woken, the idle handle arms the check handle, which runs the pass
+     * after the loop next polls for I/O: reading a large batch of changes
+     * and the run that follows are two turns of the loop, not one. */
+    uv_idle_t wake;
+    uv_check_t run;
     struct loop_lag lag;        /* How long each turn of the loop works. */
     uv_timer_t retry;           /* Runs again after a failed transaction. */
     uv_timer_t ports;           /* Ends a down port's grace period. */

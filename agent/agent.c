@@ -199,23 +199,37 @@ agent_run(struct agent *agent)
     agent_northbound_run(agent);
 }
 
+/* Runs the pass that agent_wake() asked for, after a poll for I/O. */
 static void
-agent_run_cb(uv_idle_t *idle)
+agent_run_cb(uv_check_t *check)
 {
-    struct agent *agent = idle->data;
+    struct agent *agent = check->data;
 
-    uv_idle_stop(idle);
+    uv_check_stop(check);
+    uv_idle_stop(&agent->wake);
     if (!agent->exiting) {
         agent_run(agent);
     }
 }
 
-/* Makes the agent run once more, in this loop iteration or the next. */
+/* Arms the run pass for after the poll of this iteration, which the active
+ * idle handle keeps from waiting. */
+static void
+agent_wake_cb(uv_idle_t *idle)
+{
+    struct agent *agent = idle->data;
+
+    uv_check_start(&agent->run, agent_run_cb);
+}
+
+/* Makes the agent run once more, in the next loop iteration, after the
+ * loop has polled for I/O: the control socket and the connections are
+ * served between the work that woke the agent and the run. */
 void
 agent_wake(struct agent *agent)
 {
     if (!agent->exiting) {
-        uv_idle_start(&agent->run, agent_run_cb);
+        uv_idle_start(&agent->wake, agent_wake_cb);
     }
 }
 
@@ -493,11 +507,13 @@ agent_create(uv_loop_t *loop, const struct agent_options *options,
     }
     agent_appctl_register(agent);
     agent_capture_init(agent);
-    uv_idle_init(loop, &agent->run);
+    uv_idle_init(loop, &agent->wake);
+    uv_check_init(loop, &agent->run);
     uv_timer_init(loop, &agent->retry);
     uv_timer_init(loop, &agent->ports);
     uv_timer_init(loop, &agent->underlay);
-    agent->run.data = agent->retry.data = agent->ports.data = agent;
+    agent->wake.data = agent->run.data = agent;
+    agent->retry.data = agent->ports.data = agent;
     agent->underlay.data = agent;
     uv_timer_start(&agent->underlay, agent_underlay_timer,
                    AGENT_UNDERLAY_INTERVAL, AGENT_UNDERLAY_INTERVAL);
@@ -571,6 +587,7 @@ agent_shutdown(struct agent *agent)
     agent_snapshot_save(agent);
     agent_capture_close(agent);
     agent_close(agent);
+    uv_close((uv_handle_t *) &agent->wake, NULL);
     uv_close((uv_handle_t *) &agent->run, NULL);
     loop_lag_close(&agent->lag);
     uv_close((uv_handle_t *) &agent->retry, NULL);
