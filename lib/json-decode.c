@@ -237,39 +237,6 @@ jd_is_letter(unsigned char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-/* Returns the length of the UTF-8 sequence of one code point that begins
- * at 'p', of at most 'n' bytes, or 0 if there is none.  A sequence that is
- * longer than needed, or encodes a surrogate or a code point above
- * U+10FFFF, is not UTF-8. */
-static size_t
-jd_utf8_length(const unsigned char *p, size_t n)
-{
-    unsigned char c = p[0];
-
-    if (c < 0x80) {
-        return 1;
-    } else if (c < 0xc2 || c > 0xf4) {
-        return 0;
-    }
-
-    size_t len = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-    uint32_t cp = c & (0x7f >> len);
-    if (n < len) {
-        return 0;
-    }
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)
-        || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
-        return 0;
-    }
-    return len;
-}
-
 /* Returns the code unit of the 4 hex digits at 'p', of which 'n' bytes are
  * there, or -1. */
 static int32_t
@@ -335,7 +302,7 @@ jd_unescape(struct iovp_json_decoder *d, const unsigned char *in, size_t n,
         unsigned char c = in[i];
 
         if (c >= 0x80) {
-            size_t len = jd_utf8_length(in + i, n - i);
+            size_t len = iovp_utf8_sequence_len(in + i, n - i);
             if (!len) {
                 snprintf(buf, 64, "unable to decode byte 0x%x", c);
                 return buf;

@@ -279,3 +279,40 @@ iovp_trim_heap(void)
     malloc_trim(0);
 #endif
 }
+
+/* Returns the length of the UTF-8 sequence at 's', at most 'n' bytes, that
+ * starts with a byte above 0x7f, or 0 if it is not one that jansson takes:
+ * an overlong form, a surrogate or a code point above U+10FFFF is not. */
+size_t
+iovp_utf8_sequence_len(const uint8_t *s, size_t n)
+{
+    uint32_t cp;
+    size_t len;
+
+    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+        len = 2;
+        cp = s[0] & 0x1f;
+    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+        len = 3;
+        cp = s[0] & 0x0f;
+    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        len = 4;
+        cp = s[0] & 0x07;
+    } else {
+        return 0;
+    }
+    if (len > n) {
+        return 0;
+    }
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)
+        || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
+        return 0;
+    }
+    return len;
+}

@@ -52,6 +52,8 @@ uint64_t iovp_hash_string64(const char *);
 uint64_t iovp_hash_string64_more(uint64_t hash, const char *);
 uint64_t iovp_hash_bytes64(const void *, size_t n, uint64_t basis);
 
+size_t iovp_utf8_sequence_len(const uint8_t *, size_t n);
+
 struct json_t;
 char *iovp_json_brief(const struct json_t *);
 char *iovp_json_lines(const struct json_t *object, const char *indent);

@@ -353,6 +353,24 @@ odb_idl_tagged(const json_t *json, const char *tag)
             ? elems : NULL);
 }
 
+/* Decodes 'json', a value of column 'c', which holds at most one atom and
+ * no reference, into '*atom', with in '*n' whether there is one: what
+ * odb_idl_datum_decode() does, without the datum's arrays, for the columns
+ * that most rows have most of.  Returns false if it does not fit the
+ * column's type. */
+static bool
+odb_idl_scalar_decode(const struct odb_idl_column *c, const json_t *json,
+                      union odb_idl_atom *atom, size_t *n)
+{
+    const json_t *elems = odb_idl_tagged(json, "set");
+
+    *n = elems ? json_array_size(elems) : 1;
+    return (*n >= c->n_min && *n <= c->n_max
+            && (!*n || odb_idl_atom_decode(&c->key,
+                                           elems ? json_array_get(elems, 0)
+                                           : json, atom)));
+}
+
 /* Decodes 'json', a value of column 'c', into 'd'.  Returns false, with
  * 'd' empty, if it does not fit the column's type. */
 static bool
@@ -498,6 +516,20 @@ odb_idl_column_clear(struct odb_idl_row *row, const struct odb_idl_column *c,
     }
 }
 
+/* Moves 'atom' (NULL for none), a value of column 'c' of 'row', which holds
+ * at most one atom and no reference, into its members. */
+static void
+odb_idl_scalar_store(struct odb_idl_row *row, const struct odb_idl_column *c,
+                     const union odb_idl_atom *atom)
+{
+    if (atom) {
+        odb_idl_atom_store(&c->key, atom, odb_idl_member(row, c->offset));
+    }
+    if (odb_idl_column_layout(c) == ODB_IDL_OPTIONAL) {
+        *(uint8_t *) odb_idl_member(row, c->n_offset) = atom != NULL;
+    }
+}
+
 /* Moves the atoms of 'd' (strings and all) into the members of column 'c'
  * of 'row', which has no references, and frees what is left of 'd'. */
 static void
@@ -507,17 +539,8 @@ odb_idl_column_store(struct odb_idl_row *row, const struct odb_idl_column *c,
     switch (odb_idl_column_layout(c)) {
     case ODB_IDL_INLINE:
     case ODB_IDL_POINTER:
-        if (d->n) {
-            odb_idl_atom_store(&c->key, &d->keys[0],
-                               odb_idl_member(row, c->offset));
-        }
-        break;
     case ODB_IDL_OPTIONAL:
-        if (d->n) {
-            odb_idl_atom_store(&c->key, &d->keys[0],
-                               odb_idl_member(row, c->offset));
-        }
-        *(uint8_t *) odb_idl_member(row, c->n_offset) = d->n;
+        odb_idl_scalar_store(row, c, d->n ? &d->keys[0] : NULL);
         break;
     case ODB_IDL_ARRAY: {
         size_t ksize = odb_idl_elem_size(&c->key);
@@ -593,6 +616,18 @@ odb_idl_column_decode(struct odb_idl_row *row, size_t ci, const json_t *json)
     const struct odb_idl_table_class *tc = row->table->class_;
     const struct odb_idl_column *c = &tc->columns[ci];
     struct odb_idl_datum d;
+
+    if (json && !odb_idl_column_has_refs(c)
+        && odb_idl_column_layout(c) != ODB_IDL_ARRAY) {
+        union odb_idl_atom atom;
+        size_t n;
+
+        if (odb_idl_scalar_decode(c, json, &atom, &n)) {
+            odb_idl_column_clear(row, c, ci);
+            odb_idl_scalar_store(row, c, n ? &atom : NULL);
+            return;
+        }
+    }
 
     if (!json) {
         odb_idl_datum_default(c, &d);
