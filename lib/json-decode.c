@@ -57,6 +57,12 @@ struct jd_buf {
     size_t len, allocated;
 };
 
+/* The strings and integers that a decoder shares (see "strings" below). */
+#define JD_MAX_SHARED_STRING 8
+#define JD_N_STRINGS 256
+#define JD_MIN_INTEGER (-1)
+#define JD_MAX_INTEGER 1024
+
 struct iovp_json_decoder {
     enum jd_state state;
     json_t *value;              /* What is built so far, or NULL. */
@@ -80,6 +86,14 @@ struct iovp_json_decoder {
                                  * than printable ASCII. */
 
     struct jd_buf scratch;      /* A string's bytes once unescaped. */
+
+    /* Short strings and small integers recur in a large message (OVSDB's
+     * "set", "uuid" and "map" tags, the few values that many rows share):
+     * one value of each is shared, a reference for each place where it
+     * appears, rather than one allocated for each.  (jansson's values are
+     * not changed in place once built, and none of iovp's code does.) */
+    json_t *strings[JD_N_STRINGS];      /* By a hash of their bytes. */
+    json_t *integers[JD_MAX_INTEGER - JD_MIN_INTEGER + 1];
 
     const unsigned char *piece; /* The piece being fed. */
     size_t offset;              /* Bytes of the value before 'piece'. */
@@ -132,6 +146,12 @@ iovp_json_decoder_destroy(struct iovp_json_decoder *d)
 {
     if (d) {
         json_decref(d->value);
+        for (size_t i = 0; i < JD_N_STRINGS; i++) {
+            json_decref(d->strings[i]);
+        }
+        for (size_t i = 0; i < IOVP_ARRAY_SIZE(d->integers); i++) {
+            json_decref(d->integers[i]);
+        }
         free(d->stack);
         free(d->name.s);
         free(d->text.s);
@@ -357,6 +377,43 @@ jd_unescape(struct iovp_json_decoder *d, const unsigned char *in, size_t n,
     return NULL;
 }
 
+/* Returns a new reference to a string value of the 'n' bytes at 's',
+ * shared if it is short. */
+static json_t *
+jd_string_value(struct iovp_json_decoder *d, const char *s, size_t n)
+{
+    if (n > JD_MAX_SHARED_STRING) {
+        return json_stringn_nocheck(s, n);
+    }
+
+    uint32_t hash = n;
+    for (size_t i = 0; i < n; i++) {
+        hash = hash * 31 + (unsigned char) s[i];
+    }
+    json_t **slot = &d->strings[hash % JD_N_STRINGS];
+    if (!*slot || json_string_length(*slot) != n
+        || memcmp(json_string_value(*slot), s, n)) {
+        json_decref(*slot);
+        *slot = json_stringn_nocheck(s, n);
+    }
+    return json_incref(*slot);
+}
+
+/* Returns a new reference to an integer value, shared if it is small. */
+static json_t *
+jd_integer_value(struct iovp_json_decoder *d, long long int value)
+{
+    if (value < JD_MIN_INTEGER || value > JD_MAX_INTEGER) {
+        return json_integer(value);
+    }
+
+    json_t **slot = &d->integers[value - JD_MIN_INTEGER];
+    if (!*slot) {
+        *slot = json_integer(value);
+    }
+    return json_incref(*slot);
+}
+
 /* Takes a whole string whose body is the 'n' bytes at 's', that 'special'
  * says need decoding, as a member's name if 'name', otherwise as a value;
  * 'p' is where it ends, for errors. */
@@ -387,7 +444,7 @@ jd_string_done(struct iovp_json_decoder *d, const unsigned char *s, size_t n,
         jd_buf_put(&d->name, str, n);
         d->state = JD_COLON;
     } else {
-        jd_add(d, json_stringn_nocheck(str, n), p);
+        jd_add(d, jd_string_value(d, str, n), p);
     }
 }
 
@@ -443,7 +500,7 @@ jd_number_done(struct iovp_json_decoder *d, const unsigned char *p)
         if (errno == ERANGE) {
             jd_fail(d, p, "too big %sinteger", value < 0 ? "negative " : "");
         } else {
-            jd_add(d, json_integer(value), p);
+            jd_add(d, jd_integer_value(d, value), p);
         }
     } else {
         double value = strtod(t, NULL);

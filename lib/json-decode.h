@@ -29,7 +29,12 @@
  * json_int_t, reals that do not overflow, at most IOVP_JSON_MAX_DEPTH
  * levels of values, and the last of two members of an object with the
  * same name.  It stops at the byte after the value, so that a stream of
- * values one after the other is parsed one value at a time. */
+ * values one after the other is parsed one value at a time.
+ *
+ * A string of at most 8 bytes or an integer from -1 to 1024 that recurs is
+ * one value, with a reference in each place where it appears (in the
+ * values built, and later ones): what it builds must not be changed in
+ * place (json_string_set() and the like), only taken apart. */
 
 #include <stdbool.h>
 #include <stddef.h>
