@@ -112,7 +112,7 @@ jd_buf_reserve(struct jd_buf *b, size_t n)
     }
 }
 
-/* Sets 'b' to the 'n' bytes at 'p', followed by a NUL. */
+/* Appends to 'b' the 'n' bytes at 'p', and keeps a NUL after them. */
 static void
 jd_buf_put(struct jd_buf *b, const void *p, size_t n)
 {

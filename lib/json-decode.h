@@ -49,7 +49,6 @@ void iovp_json_decoder_destroy(struct iovp_json_decoder *);
 size_t iovp_json_decoder_feed(struct iovp_json_decoder *,
                               const char *data, size_t n);
 bool iovp_json_decoder_is_done(const struct iovp_json_decoder *);
-bool iovp_json_decoder_is_started(const struct iovp_json_decoder *);
 const char *iovp_json_decoder_get_error(const struct iovp_json_decoder *);
 json_t *iovp_json_decoder_take(struct iovp_json_decoder *);
 
