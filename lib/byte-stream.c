@@ -137,9 +137,11 @@ bstream_alloc_cb(uv_handle_t *handle, size_t suggested OVS_UNUSED,
 
 /* Returns true if the peer of 's' is gone altogether, not only done
  * sending: a Unix socket's peer that closed (rather than shut down its
- * sending side) leaves POLLHUP.  No one will read what 's' would send. */
-static bool
-bstream_peer_gone(const struct bstream *s)
+ * sending side) leaves POLLHUP.  No one will read what 's' would send.
+ * Asks the kernel, so it holds even before 's' has read the end of the
+ * stream. */
+bool
+bstream_is_peer_gone(const struct bstream *s)
 {
     uv_os_fd_t fd;
     struct pollfd pfd;
@@ -156,7 +158,7 @@ bstream_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     struct bstream *s = stream->data;
 
-    if (nread == UV_EOF && s->cbs.eof && !bstream_peer_gone(s)) {
+    if (nread == UV_EOF && s->cbs.eof && !bstream_is_peer_gone(s)) {
         if (!s->eof && !s->failed && !s->closing) {
             s->eof = true;
             uv_read_stop(&s->u.stream);

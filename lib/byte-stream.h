@@ -42,6 +42,7 @@
  * The prefix is "bstream_" because libopenvswitch already defines the
  * "stream_" names. */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <uv.h>
 
@@ -82,6 +83,7 @@ const char *bstream_name(const struct bstream *);
 int bstream_send(struct bstream *, char *data, size_t n);
 void bstream_fail(struct bstream *, int error, const char *reason);
 size_t bstream_backlog(const struct bstream *);
+bool bstream_is_peer_gone(const struct bstream *);
 void bstream_fit_send_buffer(struct bstream *, size_t n);
 void bstream_close(struct bstream *);
 void bstream_abort(struct bstream *);

@@ -705,11 +705,13 @@ control_conn_evict_before(const struct control_conn *a,
 
 /* Closes a connection of 'server', other than 'new', so that 'new' may be
  * served: slots held by clients that do nothing must not lock out an
- * administrator.  In order of choice: a connection already closed that is
- * still writing its last replies; a connection idle for CONTROL_MIN_IDLE
- * or longer, a privileged client's last; and, if 'new''s client is
- * privileged, any connection of a client that is not.  Returns false if
- * there is none of these. */
+ * administrator.  In order of choice: every connection whose client has
+ * closed its end (clients that send and leave at once may be accepted
+ * many at a time, before any of them is read); a connection already closed
+ * that is still writing its last replies; a connection idle for
+ * CONTROL_MIN_IDLE or longer, a privileged client's last; and, if 'new''s
+ * client is privileged, any connection of a client that is not.  Returns
+ * false if there is none of these. */
 static bool
 control_server_make_room(struct control_server *server,
                          const struct control_conn *new)
@@ -719,10 +721,15 @@ control_server_make_room(struct control_server *server,
     uint64_t now = uv_now(server->listener.loop);
     struct control_conn *closing = NULL, *idle = NULL, *other = NULL;
     struct control_conn *conn;
+    int n_gone = 0;
 
     LIST_FOR_EACH (conn, node, &server->conns) {
         if (conn == new || conn->aborted) {
             continue;
+        } else if (jrpc_stream_is_peer_gone(conn->stream)) {
+            /* No reply of its can be read: it loses nothing. */
+            control_conn_abort(conn);
+            n_gone++;
         } else if (conn->closing) {
             closing = conn;
         } else if (control_conn_is_idle(conn)
@@ -735,7 +742,10 @@ control_server_make_room(struct control_server *server,
             other = conn;
         }
     }
-    if (closing) {
+    if (n_gone) {
+        VLOG_DBG("%s: serving %d connections already: closed %d whose "
+                 "clients had left", server->path, CONTROL_MAX_CONNS, n_gone);
+    } else if (closing) {
         VLOG_INFO_RL(&evict_rl, "%s: serving %d connections already: "
                      "discarding the last replies of one closed",
                      server->path, CONTROL_MAX_CONNS);

@@ -252,6 +252,14 @@ jrpc_stream_is_paused(const struct jrpc_stream *s)
     return s->paused;
 }
 
+/* Returns true if the peer of 's' closed its end altogether: nothing sent
+ * on 's' will be read (see bstream_is_peer_gone()). */
+bool
+jrpc_stream_is_peer_gone(const struct jrpc_stream *s)
+{
+    return bstream_is_peer_gone(s->bytes);
+}
+
 /* Closes 's': no callback is made after this but 'closed'.  Messages
  * already queued are still written, unless the stream has failed, as long
  * as the peer reads (see bstream_close()), and the memory is freed once

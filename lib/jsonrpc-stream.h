@@ -83,6 +83,7 @@ size_t jrpc_stream_backlog(const struct jrpc_stream *);
 void jrpc_stream_pause(struct jrpc_stream *);
 void jrpc_stream_resume(struct jrpc_stream *);
 bool jrpc_stream_is_paused(const struct jrpc_stream *);
+bool jrpc_stream_is_peer_gone(const struct jrpc_stream *);
 void jrpc_stream_close(struct jrpc_stream *);
 void jrpc_stream_abort(struct jrpc_stream *);
 
