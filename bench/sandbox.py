@@ -3,6 +3,7 @@
 userspace datapath in a network namespace of its own) and iovpd, in a
 temporary directory, with unixctl connections to them."""
 
+import gc
 import json
 import os
 import re
@@ -224,27 +225,48 @@ def wait(condition, timeout, what):
 def change_latencies(iovpd, change, n, what):
     """Calls change(k) for each k in range(n), each time waiting until
     'iovpd' (its Unixctl, JSON) has put a new bundle to the switch and has
-    nothing in flight.  Returns the latencies in seconds, from each call
-    to its change installed, and the flow_mods each change sent."""
+    nothing in flight.  change(k) commits the change: it returns once the
+    database has replied to its transaction.  Returns, for each change, a
+    pair of latencies in seconds, from its commit (change(k) returned) and
+    from the call (the commit's own time included) to the change installed;
+    and the flow_mods each change sent."""
     latencies, mods = [], []
-    for k in range(n):
-        before = iovpd.call('ofp/status')['flows']
-        t0 = time.monotonic()
-        change(k)
-        after = wait(lambda: (lambda f: f['state'] == 'ready'
-                              and f['bundles'] > before['bundles']
-                              and f)(iovpd.call('ofp/status')['flows']),
-                     60, what)
-        latencies.append(time.monotonic() - t0)
-        mods.append(after['flow_mods'] - before['flow_mods'])
+    # A collection of the benchmark's own objects would count as the
+    # agent's latency.
+    gc.disable()
+    try:
+        for k in range(n):
+            before = iovpd.call('ofp/status')['flows']
+            t0 = time.monotonic()
+            change(k)
+            t1 = time.monotonic()
+            after = wait(lambda: (lambda f: f['state'] == 'ready'
+                                  and f['bundles'] > before['bundles']
+                                  and f)(iovpd.call('ofp/status')['flows']),
+                         60, what)
+            t2 = time.monotonic()
+            latencies.append((t2 - t1, t2 - t0))
+            mods.append(after['flow_mods'] - before['flow_mods'])
+    finally:
+        gc.enable()
     return latencies, mods
 
 
+def p99(values):
+    """Returns the 99th percentile of 'values' (the lowest of the highest
+    1%, as a sorted list's index 0.99 * n - 1)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.99 * len(ordered))) - 1)]
+
+
 def print_latencies(latencies, goal_ms):
-    """Prints the p50 and p99 of 'latencies' (seconds), against a p99 goal
-    of 'goal_ms' milliseconds."""
-    ordered = sorted(latencies)
-    p99 = ordered[min(len(ordered) - 1, int(round(0.99 * len(ordered))) - 1)]
-    print('  latency to installed: p50 %.1f ms, p99 %.1f ms '
-          '(goal: p99 under %d ms)'
-          % (statistics.median(ordered) * 1000, p99 * 1000, goal_ms))
+    """Prints the p50 and p99 of 'latencies' (pairs, as change_latencies()
+    returns them) from the commit, against a p99 goal of 'goal_ms'
+    milliseconds, and from the call."""
+    committed = [c for c, _ in latencies]
+    called = [c for _, c in latencies]
+    print('  latency to installed, from the commit: p50 %.1f ms, p99 %.1f ms '
+          '(goal: p99 under %d ms); from sending the transaction: p50 %.1f '
+          'ms, p99 %.1f ms'
+          % (statistics.median(committed) * 1000, p99(committed) * 1000,
+             goal_ms, statistics.median(called) * 1000, p99(called) * 1000))
