@@ -119,6 +119,32 @@ iovp_hash_bytes64(const void *p_, size_t n, uint64_t basis)
     return hash;
 }
 
+/* Returns a 64-bit hash of the 'n' 64-bit words at 'p', starting from
+ * 'basis'.  A word at a time, for large keys that are whole words (a
+ * struct flow): several times faster than iovp_hash_bytes64() over the
+ * same bytes, and a different hash. */
+uint64_t
+iovp_hash_words64(const uint64_t *p, size_t n, uint64_t basis)
+{
+    uint64_t hash = basis ^ 0x9e3779b97f4a7c15ULL;
+
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = p[i] * 0x87c37b91114253d5ULL;
+
+        k = (k << 31) | (k >> 33);
+        hash ^= k * 0x4cf5ad432745937fULL;
+        hash = ((hash << 27) | (hash >> 37)) * 5 + 0x52dce729;
+    }
+    /* The final mix of MurmurHash3, so that every bit of the key reaches
+     * the low bits that a hash table uses. */
+    hash ^= hash >> 33;
+    hash *= 0xff51afd7ed558ccdULL;
+    hash ^= hash >> 33;
+    hash *= 0xc4ceb9fe1a85ec53ULL;
+    hash ^= hash >> 33;
+    return hash;
+}
+
 /* Returns a malloc()'d copy of the 'n' bytes at 'p' (at least one byte is
  * allocated, so that the result is never NULL). */
 void *

@@ -51,6 +51,7 @@ bool iovp_nullable_streq(const char *, const char *);
 uint64_t iovp_hash_string64(const char *);
 uint64_t iovp_hash_string64_more(uint64_t hash, const char *);
 uint64_t iovp_hash_bytes64(const void *, size_t n, uint64_t basis);
+uint64_t iovp_hash_words64(const uint64_t *, size_t n, uint64_t basis);
 
 size_t iovp_utf8_sequence_len(const uint8_t *, size_t n);
 

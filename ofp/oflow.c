@@ -120,7 +120,8 @@ oflow_match_share_mask(struct minimatch *m)
     size_t size = (const char *) m->mask - (const char *) m->flow;
     ovs_assert(size > 0 && size <= 4096 && size % sizeof(uint64_t) == 0);
 
-    uint32_t hash = iovp_hash_bytes64(m->mask, size, 0);
+    uint32_t hash = iovp_hash_words64((const uint64_t *) m->mask,
+                                      size / sizeof(uint64_t), 0);
     struct oflow_mask *om;
 
     HMAP_FOR_EACH_WITH_HASH (om, node, hash, &oflow_masks) {
@@ -358,7 +359,9 @@ oflow_shape_key(const struct match *match, struct oflow_shape_key *key)
 static uint32_t
 oflow_shape_hash(const struct oflow_shape_key *key)
 {
-    return iovp_hash_bytes64(key, sizeof *key, 0);
+    BUILD_ASSERT_DECL(sizeof *key % sizeof(uint64_t) == 0);
+    return iovp_hash_words64((const uint64_t *) key,
+                             sizeof *key / sizeof(uint64_t), 0);
 }
 
 static bool
