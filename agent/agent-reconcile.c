@@ -213,8 +213,9 @@ agent_put_flows(struct agent *agent, const struct odb_replica *ovs)
     /* A large put, or the first comparison after a start or reconnection,
      * ends a peak of memory freed since (encoded messages and copies in
      * flight; a complete copy of the database, or the snapshot's rows as
-     * parsed; the switch's flows read and translated): give it back to the system once the switch has taken
-     * the put, rather than keep the peak for good. */
+     * parsed; the switch's flows read and translated): give it back to the
+     * system once the switch has taken the put, rather than keep the peak for
+     * good. */
     if (n >= AGENT_TRIM_FLOWS
         || (ofctrl_put_compared_all(agent->ofctrl)
             && (oflow_table_count(ofctrl_installed(agent->ofctrl))

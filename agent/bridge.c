@@ -272,7 +272,8 @@ bridge_ensure_tunnels(const struct odb_idl *ovs, const char *bridge,
                     "where", odb_idl_row_where(&iface->header_),
                     "row", "type", "vxlan", "options", "map",
                     "key", "flow", "local_ip", tunnel_ip,
-                    "remote_ip", tunnel->ip, "bfd", odb_map_from_object(tunnel->bfd)));
+                    "remote_ip", tunnel->ip,
+                    "bfd", odb_map_from_object(tunnel->bfd)));
             }
         }
     }

@@ -1089,8 +1089,10 @@ pl_update_remote_macs(struct desired *desired, const char *ls,
                                  new->macs[j].mac);
             j++;
         } else {
-            if (all
-                || old->macs[i].tunnel->ofport != new->macs[j].tunnel->ofport) {
+            const struct overlay_tunnel *ot = old->macs[i].tunnel;
+            const struct overlay_tunnel *nt = new->macs[j].tunnel;
+
+            if (all || ot->ofport != nt->ofport) {
                 pl_update_remote_mac(desired, ls, new, &new->macs[j],
                                      new->macs[j].mac);
             }

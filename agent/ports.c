@@ -581,8 +581,8 @@ ports_read_iovp_port(struct ports *ports, struct port *port,
 }
 
 /* Gives each port of 'ports' the addresses and the mode of the Iovp_Port
- * row of 'vtep' that names its Physical_Port row.  Of several such rows, the one with
- * the lowest UUID (odb_named_rows_sort()) gives them: the port has an
+ * row of 'vtep' that names its Physical_Port row.  Of several such rows, the
+ * one with the lowest UUID (odb_named_rows_sort()) gives them: the port has an
  * "unspecified_fault", and the ambiguity is noted.  Rows that name a port
  * iovpd does not use are ignored. */
 static void

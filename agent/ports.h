@@ -21,13 +21,13 @@
  * NIC's rules, the statistics and the show commands see a port.
  *
  * A port is a Physical_Port of this switch (hardware_vtep), with the OVS
- * Interface whose "external_ids:iface-id" names it, its VLAN bindings that
- * the pipeline applies, and its Iovp_Port addresses.  ports_read() reads
- * them all from the two databases' models; ports_diff() tells which ports
- * and which logical switches differ between two readings, so that the
- * pipeline makes again the flows of exactly those.  Where several rows claim one
- * name, one is used by odb_named_rows_sort()'s rule (see
- * agent/switch-ports.h and agent/vm-ports.c), and the others are faults.
+ * Interface whose "external_ids:iface-id" names it, its VLAN bindings that the
+ * pipeline applies, and its Iovp_Port addresses.  ports_read() reads them all
+ * from the two databases' models; ports_diff() tells which ports and which
+ * logical switches differ between two readings, so that the pipeline makes
+ * again the flows of exactly those.  Where several rows claim one name, one is
+ * used by odb_named_rows_sort()'s rule (see agent/switch-ports.h and
+ * agent/vm-ports.c), and the others are faults.
  *
  * No I/O; every string is the port's own copy. */
 

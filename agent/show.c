@@ -65,11 +65,8 @@ show_add_qos(json_t *bindings, const struct port *port)
     json_t *b;
 
     json_array_foreach (bindings, i, b) {
-        const struct port_qos *q = (port
-                                    ? port_find_qos(port, json_integer_value(
-                                                        json_object_get(b,
-                                                                        "vlan")))
-                                    : NULL);
+        json_int_t vlan = json_integer_value(json_object_get(b, "vlan"));
+        const struct port_qos *q = port ? port_find_qos(port, vlan) : NULL;
         if (q) {
             json_object_set_new(b, "qos", json_string(q->name));
         }

@@ -404,9 +404,10 @@ vtep_scope_conditions(const struct odb_idl *vtep, const char *switch_name,
      * switches. */
     where = json_array();
     if (ps) {
+        json_t *uuid = odb_idl_row_uuid(&ps->header_);
+
         json_array_append_new(where, json_pack("[s, s, o]", "physical_switch",
-                                               "==",
-                                               odb_idl_row_uuid(&ps->header_)));
+                                               "==", uuid));
     }
     scope_set(conds, "Iovp_Switch", json_deep_copy(where));
     scope_set(conds, "Iovp_Offload", where);

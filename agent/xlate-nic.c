@@ -1630,17 +1630,17 @@ nic_format_flow(const struct flow *f, int ofport, struct ds *s)
 #define NIC_VERIFY_DELIVERIES 4
 
 /* Checks 'port''s fast path by difference: 'count' frames drawn with
- * 'seed' (to the port's local destinations and the remote MACs of its
- * logical switch, or matching its rules) go through the NIC (the
- * backend's classify) and through the reference model; a frame the NIC
- * drops or forwards must get that fate from the reference.  Stores in '*resultp' a new reference to a JSON
- * object with the counts, the first disagreements, and a sample of frames
+ * 'seed' (to the port's local destinations and the remote MACs of its logical
+ * switch, or matching its rules) go through the NIC (the backend's classify)
+ * and through the reference model; a frame the NIC drops or forwards must get
+ * that fate from the reference.  Stores in '*resultp' a new reference to a
+ * JSON object with the counts, the first disagreements, and a sample of frames
  * with the reference's fate, for the caller to check against OVS's
- * ofproto/trace, and whether frames that up to NIC_VERIFY_DELIVERIES of
- * its forward entries forward arrive (nicctrl_verify_delivery()).  Returns
- * NULL if successful, otherwise (no such port, or no fast path for it in
- * the NIC) a malloc()'d error message for the caller to free, with
- * '*resultp' set to NULL. */
+ * ofproto/trace, and whether frames that up to NIC_VERIFY_DELIVERIES of its
+ * forward entries forward arrive (nicctrl_verify_delivery()).  Returns NULL if
+ * successful, otherwise (no such port, or no fast path for it in the NIC) a
+ * malloc()'d error message for the caller to free, with '*resultp' set to
+ * NULL. */
 char *
 xlate_nic_verify(struct nicctrl *nc, const struct xlate_nic_policy *p,
                  const char *port, size_t count, uint64_t seed,

@@ -151,10 +151,10 @@ struct fp_xdp_steer_count {
 };
 
 /* The xdp backend's count of the frames that the kernel took for redirect
- * and then lost, one map for the whole backend (not per port), written by
- * the programs of offload/xdp-errors.bpf.c on the tracepoints xdp:xdp_redirect_err (one per failed
- * redirect) and xdp:xdp_devmap_xmit (the frames a flush to a target's
- * ndo_xdp_xmit dropped):
+ * and then lost, one map for the whole backend (not per port), written by the
+ * programs of offload/xdp-errors.bpf.c on the tracepoints xdp:xdp_redirect_err
+ * (one per failed redirect) and xdp:xdp_devmap_xmit (the frames a flush to a
+ * target's ndo_xdp_xmit dropped):
  *
  *   fp_redirect_errors   hash: (from ifindex, to ifindex) -> frames lost
  *

@@ -27,12 +27,12 @@
  * read is complete it sends nothing; so an iovpd that restarts, or
  * reconnects, changes only what differs.
  *
- * ofctrl_put() sends the difference between the desired flows
- * (ofp/desired.h) and the installed ones as one ordered, atomic bundle (OpenFlow 1.4 bundles, or
- * their 1.3 extension) followed by a barrier, and takes no other put until
- * the barrier's reply.  Within the bundle: deletions, then modifications,
- * then additions.  A flow whose actions changed is modified in place
- * (its counters keep counting); one whose cookie changed is added again.
+ * ofctrl_put() sends the difference between the desired flows (ofp/desired.h)
+ * and the installed ones as one ordered, atomic bundle (OpenFlow 1.4 bundles,
+ * or their 1.3 extension) followed by a barrier, and takes no other put until
+ * the barrier's reply.  Within the bundle: deletions, then modifications, then
+ * additions.  A flow whose actions changed is modified in place (its counters
+ * keep counting); one whose cookie changed is added again.
  *
  * When the switch rejects a message of a bundle, the error's xid names the
  * flow.  The switch then rolls the whole bundle back; ofctrl records the
@@ -60,9 +60,9 @@
  * version changes or the connection is new; the flows that use it are
  * refused in turn.
  *
- * ofctrl_read_stats() refreshes the installed flows' counters of some
- * tables, and the meters', without holding up puts.  ofctrl_dump_flows() reads every flow
- * the switch holds, whoever added it, for inspection: what the switch
+ * ofctrl_read_stats() refreshes the installed flows' counters of some tables,
+ * and the meters', without holding up puts.  ofctrl_dump_flows() reads every
+ * flow the switch holds, whoever added it, for inspection: what the switch
  * says, not what ofctrl believes; one such read at a time. */
 
 #include <jansson.h>

@@ -796,9 +796,9 @@ datum_from_json(const struct odb_type *type, const json_t *in, bool transient,
 
 /* Checks 'in' as a value of the column type 'type' and makes it canonical
  * (see the top of ovsdb/datum.h).  If successful, returns NULL and stores in
- * '*out' a new reference to the canonical value, which may share memory
- * with other values (never with 'in').  Otherwise, returns a malloc()'d error, which the
- * caller must free, and stores NULL in '*out'.
+ * '*out' a new reference to the canonical value, which may share memory with
+ * other values (never with 'in').  Otherwise, returns a malloc()'d error,
+ * which the caller must free, and stores NULL in '*out'.
  *
  * The checks: every atom of its type and within its base type's
  * constraints; between 'n_min' and 'n_max' elements; no set element or map

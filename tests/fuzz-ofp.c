@@ -20,13 +20,13 @@
  * replies and flow monitor updates, decoded by libopenvswitch).
  *
  * Each input is a byte stream from a switch.  Its messages' xids 1, 2, 3...
- * stand for the xids of the requests that ofctrl has sent so far, in
- * order (the flow monitor's, the first read's, then each bundle's
- * messages and each read of counters), so that the fuzzer reaches the
- * answers ofctrl waits for.  Whenever ofctrl is ready, it is given a put
- * of a few desired flows, after each message a read of counters when it
- * takes one, and a look at its status and installed flows.  Whatever the input, nothing may crash or
- * leak.  "test-iovp ofp-seeds DIR" writes the seed corpus. */
+ * stand for the xids of the requests that ofctrl has sent so far, in order
+ * (the flow monitor's, the first read's, then each bundle's messages and each
+ * read of counters), so that the fuzzer reaches the answers ofctrl waits for.
+ * Whenever ofctrl is ready, it is given a put of a few desired flows, after
+ * each message a read of counters when it takes one, and a look at its status
+ * and installed flows.  Whatever the input, nothing may crash or leak.
+ * "test-iovp ofp-seeds DIR" writes the seed corpus. */
 
 #include <config.h>
 
