@@ -48,6 +48,10 @@ struct odb_client {
     const char *monitor_method;
     uint64_t monitor_sent;
     uint64_t monitor_wait;
+
+    /* Loads the next text of the saved rows in the next turn of the loop
+     * (odb_client_load_later()). */
+    uv_idle_t later_idle;
 };
 
 /* Notes the time at which 'msg' leaves, if it asks for rows of the
@@ -90,32 +94,48 @@ odb_client_flush(struct odb_client *c)
     }
 }
 
-/* Loads the saved rows that wait for the first monitor request to leave
- * (odb_client_restore()), if it has left: all of it written, so that the
- * server answers it while they load.  Returns false if they were not
- * valid: the connection is then dropped. */
+static void odb_client_later_cb(uv_idle_t *);
+
+/* Loads a text of the saved rows that wait for the first monitor request
+ * to leave (odb_client_restore()), if it has left: all of it written, so
+ * that the server answers it while they load.  The next text loads in the
+ * next turn of the loop, so that none of those turns is long (a text holds
+ * as many rows as whoever saved them put in it) and what else arrives
+ * meanwhile, such as the switch's flows, is read between them.  Once the last is in, the
+ * owner hears of them all at once: it sees no part of the saved rows
+ * without the rest.  Returns false if they were not valid: the connection
+ * is then dropped. */
 static bool
 odb_client_load_later(struct odb_client *c)
 {
     struct odb_replica *replica = odb_session_replica(c->session);
 
-    if (!replica || jrpc_client_backlog(c->conn)) {
+    if (!replica || !odb_session_has_later(c->session)
+        || jrpc_client_backlog(c->conn)) {
         return true;
     }
 
-    size_t n_changes = replica->n_changes;
-    char *error = odb_session_load_later(c->session);
+    char *error = odb_session_load_later(c->session, false);
     if (error) {
         VLOG_WARN("%s: %s", jrpc_client_remote(c->conn), error);
         jrpc_client_reconnect(c->conn, error);
         free(error);
         return false;
     }
-    if (replica->n_changes > n_changes) {
+    if (odb_session_has_later(c->session)) {
+        uv_idle_start(&c->later_idle, odb_client_later_cb);
+    } else if (replica->n_changes) {
         c->n_changes += replica->n_changes;
         c->changed(c, c->aux);
     }
     return true;
+}
+
+static void
+odb_client_later_cb(uv_idle_t *idle)
+{
+    uv_idle_stop(idle);
+    odb_client_load_later(idle->data);
 }
 
 static void
@@ -229,18 +249,27 @@ odb_client_create(struct uv_loop_s *loop,
         free(c);
         return error;
     }
+    uv_idle_init(loop, &c->later_idle);
+    c->later_idle.data = c;
     *clientp = c;
     return NULL;
 }
 
-/* Closes 'c'.  Transactions in flight are not reported.  Accepts NULL. */
+static void
+odb_client_closed_cb(uv_handle_t *handle)
+{
+    free(handle->data);
+}
+
+/* Closes 'c'.  Transactions in flight are not reported.  Its memory is
+ * freed once the loop has closed its handles.  Accepts NULL. */
 void
 odb_client_destroy(struct odb_client *c)
 {
     if (c) {
         jrpc_client_destroy(c->conn);
         odb_session_destroy(c->session);
-        free(c);
+        uv_close((uv_handle_t *) &c->later_idle, odb_client_closed_cb);
     }
 }
 

@@ -113,6 +113,7 @@ struct odb_session {
                                  * JSON texts one after the other, or
                                  * NULL. */
     size_t later_len;
+    size_t later_ofs;           /* Where the next text of them begins. */
 
     struct odb_replica *server; /* _Server's Database table, or NULL. */
     long long int min_index;    /* Highest cluster index seen. */
@@ -496,6 +497,7 @@ odb_session_handle_schema(struct odb_session *s, const json_t *result)
     s->have_copy = false;
     free(s->later);
     s->later = NULL;
+    s->later_len = s->later_ofs = 0;
     json_decref(s->schema_json);
     s->schema_json = json_incref((json_t *) result);
 
@@ -526,7 +528,7 @@ odb_session_handle_monitor_reply(struct odb_session *s,
                                  enum odb_request_kind kind,
                                  const json_t *result)
 {
-    char *error = odb_session_load_later(s);
+    char *error = odb_session_load_later(s, true);
     if (error) {
         return error;
     }
@@ -1035,9 +1037,9 @@ odb_session_save(const struct odb_session *s)
  * them, of some tables or a part of a table's.  They are not loaded now
  * but by odb_session_load_later(), once the first monitor request has left
  * (or, at the latest, when its reply comes): so that the server answers it
- * while they load, a text at a time, and so that no more than one text's
- * tree is in memory at once.  The owner's conditions must not depend on
- * those rows.
+ * while they load, a text at a time (a turn of the owner's loop each, if it
+ * likes), and so that no more than one text's tree is in memory at once.
+ * The owner's conditions must not depend on those rows.
  *
  * Returns NULL, or a malloc()'d error and 's' unchanged. */
 char *
@@ -1120,51 +1122,64 @@ odb_session_restore(struct odb_session *s, const json_t *saved,
     if (later_len) {
         s->later = iovp_xmemdup(later, later_len);
         s->later_len = later_len;
+        s->later_ofs = 0;
     }
     return NULL;
 }
 
-/* Loads the saved rows that odb_session_restore() left for later, if 's'
- * has any and its monitor request is on its way (the caller has sent what
- * odb_session_pop() gave).  Returns NULL, or a malloc()'d error if they
- * were not valid: the replica then lacks some of them, and the session,
- * which asked the server only for what changed since they were saved, must
- * reconnect; it then asks for every row. */
-char *
-odb_session_load_later(struct odb_session *s)
+/* Returns true if 's' has saved rows that odb_session_restore() left for
+ * later and that odb_session_load_later() would load now: its monitor
+ * request is on its way. */
+bool
+odb_session_has_later(const struct odb_session *s)
 {
-    if (!s->later || s->state != ODB_SESSION_MONITOR) {
-        return NULL;
-    }
+    return s->later && s->state == ODB_SESSION_MONITOR;
+}
 
-    char *later = s->later;
-    size_t len = s->later_len;
+/* Loads the next text of the saved rows that odb_session_restore() left
+ * for later, or with 'all' every text left, if odb_session_has_later()
+ * (the caller has sent what odb_session_pop() gave).  Returns NULL, or a
+ * malloc()'d error if they were not valid: the replica then lacks some of
+ * them, and the session, which asked the server only for what changed
+ * since they were saved, must reconnect; it then asks for every row. */
+char *
+odb_session_load_later(struct odb_session *s, bool all)
+{
     char *error = NULL;
-    s->later = NULL;
-    s->later_len = 0;
-    for (size_t ofs = 0; !error; ) {
+
+    while (odb_session_has_later(s) && !error) {
+        const char *later = s->later;
+        size_t len = s->later_len;
+        size_t ofs = s->later_ofs;
+
         while (ofs < len && later[ofs] && strchr(" \t\r\n", later[ofs])) {
             ofs++;
         }
-        if (ofs >= len) {
+        if (ofs < len) {
+            size_t used;
+            char *parse_error;
+            json_t *rows = iovp_json_decode(later + ofs, len - ofs, &used,
+                                            &parse_error);
+            if (!rows) {
+                error = iovp_xasprintf("the text at byte %zu: %s", ofs,
+                                       parse_error);
+                free(parse_error);
+            } else {
+                error = odb_replica_load(s->replica, rows);
+                ofs += used;
+                json_decref(rows);
+            }
+        }
+        s->later_ofs = ofs;
+        if (error || ofs >= len) {
+            free(s->later);
+            s->later = NULL;
+            s->later_len = s->later_ofs = 0;
+        }
+        if (!all) {
             break;
         }
-
-        size_t used;
-        char *parse_error;
-        json_t *rows = iovp_json_decode(later + ofs, len - ofs, &used,
-                                        &parse_error);
-        if (!rows) {
-            error = iovp_xasprintf("the text at byte %zu: %s", ofs,
-                                   parse_error);
-            free(parse_error);
-        } else {
-            error = odb_replica_load(s->replica, rows);
-            ofs += used;
-            json_decref(rows);
-        }
     }
-    free(later);
     if (error) {
         odb_replica_set_last_id(s->replica, NULL);
         char *msg = iovp_xasprintf("saved rows: %s; asking for every row",

@@ -136,7 +136,8 @@ json_t *odb_session_conditions(const struct odb_session *);
 json_t *odb_session_save(const struct odb_session *);
 char *odb_session_restore(struct odb_session *, const json_t *saved,
                           const char *later, size_t later_len);
-char *odb_session_load_later(struct odb_session *);
+bool odb_session_has_later(const struct odb_session *);
+char *odb_session_load_later(struct odb_session *, bool all);
 
 enum odb_session_state odb_session_get_state(const struct odb_session *);
 bool odb_session_is_active(const struct odb_session *);
