@@ -97,14 +97,14 @@ odb_client_flush(struct odb_client *c)
 static void odb_client_later_cb(uv_idle_t *);
 
 /* Loads a text of the saved rows that wait for the first monitor request
- * to leave (odb_client_restore()), if it has left: all of it written, so
- * that the server answers it while they load.  The next text loads in the
- * next turn of the loop, so that none of those turns is long (a text holds
- * as many rows as whoever saved them put in it) and what else arrives
- * meanwhile, such as the switch's flows, is read between them.  Once the last is in, the
- * owner hears of them all at once: it sees no part of the saved rows
- * without the rest.  Returns false if they were not valid: the connection
- * is then dropped. */
+ * to leave (odb_client_restore()), if it has left: all of it written, so that
+ * the server answers it while they load.  The next text loads in the next turn
+ * of the loop, so that none of those turns is long (a text holds as many rows
+ * as whoever saved them put in it) and what else arrives meanwhile, such as
+ * the switch's flows, is read between them.  Once the last is in, the owner
+ * hears of them all at once: it sees no part of the saved rows without the
+ * rest.  Returns false if they were not valid: the connection is then
+ * dropped. */
 static bool
 odb_client_load_later(struct odb_client *c)
 {
