@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openvswitch/dynamic-string.h>
 #include <openvswitch/vlog.h>
 
 #include "lib/byte-client.h"
@@ -40,6 +41,11 @@ struct jrpc_client {
     struct jrpc_client_cbs cbs;
     void *aux;
     unsigned long long int n_bytes;     /* Received, on every connection. */
+
+    /* jrpc_client_pause(): the bytes of this connection that arrived
+     * while paused, unparsed. */
+    bool paused;
+    struct ds held;
 };
 
 static void
@@ -50,6 +56,8 @@ jrpc_client_connected(struct bclient *bytes OVS_UNUSED, void *c_)
     /* Each connection starts its framing afresh. */
     jrpc_parser_destroy(&c->parser);
     jrpc_parser_init(&c->parser, c->max_msg_size);
+    c->paused = false;
+    ds_clear(&c->held);
     c->cbs.connected(c, c->aux);
 }
 
@@ -59,6 +67,8 @@ jrpc_client_disconnected(struct bclient *bytes OVS_UNUSED,
 {
     struct jrpc_client *c = c_;
 
+    c->paused = false;
+    ds_clear(&c->held);
     c->cbs.disconnected(c, reason, c->aux);
 }
 
@@ -76,6 +86,16 @@ jrpc_client_data(struct bclient *bytes, const char *p, size_t n, void *c_)
 {
     struct jrpc_client *c = c_;
     unsigned int connection = bclient_n_connections(bytes);
+
+    if (c->paused) {
+        if (c->held.length + n > c->max_msg_size) {
+            jrpc_client_fault(c, "server sends more than it lets us take "
+                              "in");
+            return;
+        }
+        ds_put_buffer(&c->held, p, n);
+        return;
+    }
 
     c->n_bytes += n;
     while (n) {
@@ -98,6 +118,11 @@ jrpc_client_data(struct bclient *bytes, const char *p, size_t n, void *c_)
              * these bytes belong to it, not to the next one. */
             if (!bclient_is_connected(bytes)
                 || bclient_n_connections(bytes) != connection) {
+                return;
+            }
+            if (c->paused) {
+                c->n_bytes -= n;
+                ds_put_buffer(&c->held, p, n);
                 return;
             }
         } else if (jrpc_parser_get_error(&c->parser)) {
@@ -158,6 +183,7 @@ jrpc_client_create(struct uv_loop_s *loop, const char *remotes,
     c->cbs = *cbs;
     c->aux = aux;
     jrpc_parser_init(&c->parser, c->max_msg_size);
+    ds_init(&c->held);
     error = bclient_create(loop, remotes, &bytes_options, &bytes_cbs, c,
                            &c->bytes);
     if (error) {
@@ -177,7 +203,36 @@ jrpc_client_destroy(struct jrpc_client *c)
     if (c) {
         bclient_destroy(c->bytes);
         jrpc_parser_destroy(&c->parser);
+        ds_destroy(&c->held);
         free(c);
+    }
+}
+
+/* Stops delivering the messages of the current connection until
+ * jrpc_client_resume(): the owner has work to finish before it takes
+ * another.  May be called from the 'msg' callback, which is then not
+ * called again for the rest of what arrived.  What arrives meanwhile is
+ * held, up to the longest message allowed; a new connection is not
+ * paused. */
+void
+jrpc_client_pause(struct jrpc_client *c)
+{
+    c->paused = bclient_is_connected(c->bytes);
+}
+
+/* Delivers again the messages of the current connection, starting with
+ * those held while it was paused.  The owner's callbacks run from inside
+ * this call, which must not be made from one of them. */
+void
+jrpc_client_resume(struct jrpc_client *c)
+{
+    if (c->paused) {
+        struct ds held = c->held;
+
+        c->paused = false;
+        ds_init(&c->held);
+        jrpc_client_data(c->bytes, held.string, held.length, c);
+        ds_destroy(&held);
     }
 }
 

@@ -70,6 +70,8 @@ void jrpc_client_destroy(struct jrpc_client *);
 
 int jrpc_client_send(struct jrpc_client *, json_t *msg);
 void jrpc_client_reconnect(struct jrpc_client *, const char *reason);
+void jrpc_client_pause(struct jrpc_client *);
+void jrpc_client_resume(struct jrpc_client *);
 
 bool jrpc_client_is_connected(const struct jrpc_client *);
 const char *jrpc_client_remote(const struct jrpc_client *);

@@ -49,9 +49,10 @@ struct odb_client {
     uint64_t monitor_sent;
     uint64_t monitor_wait;
 
-    /* Loads the next text of the saved rows in the next turn of the loop
-     * (odb_client_load_later()). */
-    uv_idle_t later_idle;
+    /* Does the work that a message left in the next turn of the loop: the
+     * next slice of an update being applied (odb_client_apply()), or the
+     * next text of the saved rows (odb_client_load_later()). */
+    uv_idle_t idle;
 };
 
 /* Notes the time at which 'msg' leaves, if it asks for rows of the
@@ -94,7 +95,7 @@ odb_client_flush(struct odb_client *c)
     }
 }
 
-static void odb_client_later_cb(uv_idle_t *);
+static void odb_client_idle_cb(uv_idle_t *);
 
 /* Loads a text of the saved rows that wait for the first monitor request
  * to leave (odb_client_restore()), if it has left: all of it written, so that
@@ -123,19 +124,12 @@ odb_client_load_later(struct odb_client *c)
         return false;
     }
     if (odb_session_has_later(c->session)) {
-        uv_idle_start(&c->later_idle, odb_client_later_cb);
+        uv_idle_start(&c->idle, odb_client_idle_cb);
     } else if (replica->n_changes) {
         c->n_changes += replica->n_changes;
         c->changed(c, c->aux);
     }
     return true;
-}
-
-static void
-odb_client_later_cb(uv_idle_t *idle)
-{
-    uv_idle_stop(idle);
-    odb_client_load_later(idle->data);
 }
 
 static void
@@ -164,25 +158,11 @@ odb_client_disconnected(struct jrpc_client *conn OVS_UNUSED,
     odb_session_disconnected(c->session);
 }
 
+/* Sends what a message left to send and, once the session has taken it in
+ * whole, tells the owner of what changed. */
 static void
-odb_client_msg(struct jrpc_client *conn, json_t *msg, void *c_)
+odb_client_settle(struct odb_client *c)
 {
-    struct odb_client *c = c_;
-    char *error = odb_session_receive(c->session, msg);
-
-    if (error) {
-        VLOG_WARN_RL(&rl, "%s: %s; dropping the connection",
-                     jrpc_client_remote(conn), error);
-        jrpc_client_reconnect(conn, error);
-        free(error);
-        return;
-    }
-    error = odb_session_take_reconnect(c->session);
-    if (error) {
-        jrpc_client_reconnect(conn, error);
-        free(error);
-        return;
-    }
     odb_client_flush(c);
     if (!odb_client_load_later(c)) {
         return;
@@ -208,6 +188,77 @@ odb_client_msg(struct jrpc_client *conn, json_t *msg, void *c_)
     }
     c->was_active = active;
     c->was_settled = active && !odb_session_conditions_pending(c->session);
+}
+
+/* Drops the connection for 'error' (freed), a fault of the server's. */
+static void
+odb_client_fault(struct odb_client *c, char *error)
+{
+    VLOG_WARN_RL(&rl, "%s: %s; dropping the connection",
+                 jrpc_client_remote(c->conn), error);
+    jrpc_client_reconnect(c->conn, error);
+    free(error);
+}
+
+/* Applies the next slice of the update that the session is applying.  Until
+ * the last, the owner hears of no change (the replica holds part of a
+ * transaction) and the messages that follow wait. */
+static void
+odb_client_apply(struct odb_client *c)
+{
+    char *error = odb_session_run(c->session);
+
+    if (error) {
+        odb_client_fault(c, error);
+    } else if (odb_session_is_applying(c->session)) {
+        uv_idle_start(&c->idle, odb_client_idle_cb);
+    } else {
+        /* The message's tree took far more memory than the replica keeps
+         * of it: give it back to the system rather than keep the peak. */
+        iovp_trim_heap();
+        odb_client_settle(c);
+        jrpc_client_resume(c->conn);
+    }
+}
+
+static void
+odb_client_idle_cb(uv_idle_t *idle)
+{
+    struct odb_client *c = idle->data;
+
+    uv_idle_stop(idle);
+    if (odb_session_is_applying(c->session)) {
+        odb_client_apply(c);
+    } else {
+        odb_client_load_later(c);
+    }
+}
+
+static void
+odb_client_msg(struct jrpc_client *conn, json_t *msg, void *c_)
+{
+    struct odb_client *c = c_;
+    char *error = odb_session_receive(c->session, msg);
+
+    if (error) {
+        odb_client_fault(c, error);
+        return;
+    }
+    error = odb_session_take_reconnect(c->session);
+    if (error) {
+        jrpc_client_reconnect(conn, error);
+        free(error);
+        return;
+    }
+    if (odb_session_is_applying(c->session)) {
+        /* A large update: the rest of it is applied a slice at a time,
+         * one in each turn of the loop, so that no turn is long. */
+        odb_client_flush(c);
+        jrpc_client_pause(conn);
+        uv_idle_start(&c->idle, odb_client_idle_cb);
+        return;
+    }
+    odb_client_settle(c);
 }
 
 static void
@@ -249,8 +300,8 @@ odb_client_create(struct uv_loop_s *loop,
         free(c);
         return error;
     }
-    uv_idle_init(loop, &c->later_idle);
-    c->later_idle.data = c;
+    uv_idle_init(loop, &c->idle);
+    c->idle.data = c;
     *clientp = c;
     return NULL;
 }
@@ -269,7 +320,7 @@ odb_client_destroy(struct odb_client *c)
     if (c) {
         jrpc_client_destroy(c->conn);
         odb_session_destroy(c->session);
-        uv_close((uv_handle_t *) &c->later_idle, odb_client_closed_cb);
+        uv_close((uv_handle_t *) &c->idle, odb_client_closed_cb);
     }
 }
 
@@ -306,12 +357,14 @@ odb_client_set_condition(struct odb_client *c, const char *table,
     return error;
 }
 
-/* Returns true if the replica is active and holds every row that the
- * conditions select, that is, no change of conditions is on its way. */
+/* Returns true if the replica is active, holds every row that the
+ * conditions select (no change of conditions is on its way) and no part
+ * of an update being applied. */
 bool
 odb_client_is_settled(const struct odb_client *c)
 {
     return (odb_session_is_active(c->session)
+            && !odb_session_is_applying(c->session)
             && !odb_session_conditions_pending(c->session));
 }
 

@@ -42,7 +42,9 @@ struct odb_client_options {
 
 /* Called after a batch of updates changed the replica, and when the replica
  * becomes complete and current after a (re)connection; the callee reads the
- * replica's changes and clears them. */
+ * replica's changes and clears them.  A large batch is applied a slice in
+ * each turn of the loop (odb_session_run()), the connection's messages
+ * waiting meanwhile, and is reported once, when the last slice is in. */
 typedef void odb_client_changed_cb(struct odb_client *, void *aux);
 
 char *odb_client_create(struct uv_loop_s *, const struct odb_client_options *,

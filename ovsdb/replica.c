@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openvswitch/util.h>
+
 #include "lib/util.h"
 #include "ovsdb/datum.h"
 #include "ovsdb/schema.h"
@@ -536,46 +538,6 @@ odb_parse_row_update(const struct odb_replica *r, size_t ti,
     return NULL;
 }
 
-/* Checks every row of <table-updates> (version 1) or <table-updates2>
- * (version 2) 'updates' into 'b'. */
-static char *
-odb_parse_updates(const struct odb_replica *r, const json_t *updates,
-                  int version, bool full, struct odb_batch *b)
-{
-    const char *table_name;
-    json_t *table_updates;
-
-    if (!json_is_object(updates)) {
-        return iovp_xasprintf("<table-updates> is not an object");
-    }
-    json_object_foreach ((json_t *) updates, table_name, table_updates) {
-        const char *uuid;
-        json_t *update;
-        size_t ti;
-
-        for (ti = 0; ti < r->n_tables; ti++) {
-            if (!strcmp(r->tables[ti].schema->name, table_name)) {
-                break;
-            }
-        }
-        if (ti >= r->n_tables) {
-            return iovp_xasprintf("update to table %s, which is not "
-                                  "monitored", table_name);
-        } else if (!json_is_object(table_updates)) {
-            return iovp_xasprintf("table %s: <table-update> is not an "
-                                  "object", table_name);
-        }
-        json_object_foreach (table_updates, uuid, update) {
-            char *error = odb_parse_row_update(r, ti, uuid, update, version,
-                                               full, b);
-            if (error) {
-                return error;
-            }
-        }
-    }
-    return NULL;
-}
-
 /* The most changes whose room a replica keeps between batches. */
 #define ODB_KEEP_CHANGES 1024
 
@@ -648,12 +610,14 @@ odb_row_insert(struct odb_replica *r, size_t ti, const char *uuid,
     odb_replica_add_change(r, ODB_CHANGE_INSERT, ti, uuid, NULL, values);
 }
 
-/* Commits the checked updates in 'b' to 'r', listing the changes, and marks
- * every row they name as seen in the current generation. */
+/* Commits to 'r' the checked updates 'b->ops[start]' up to (not including)
+ * 'b->ops[end]', listing the changes, and marks every row they name as
+ * seen in the current generation. */
 static void
-odb_batch_commit(struct odb_replica *r, struct odb_batch *b)
+odb_batch_commit(struct odb_replica *r, struct odb_batch *b, size_t start,
+                 size_t end)
 {
-    for (size_t i = 0; i < b->n; i++) {
+    for (size_t i = start; i < end; i++) {
         struct odb_pending *op = &b->ops[i];
         struct odb_replica_table *t = &r->tables[op->table];
 
@@ -701,26 +665,6 @@ odb_batch_commit(struct odb_replica *r, struct odb_batch *b)
         }
         op->values = NULL;
     }
-    b->n = 0;
-}
-
-/* Applies the <table-updates> (version 1: "update" notifications) or
- * <table-updates2> (version 2: "update2", "update3", and the replies to
- * monitor_cond and monitor_cond_since) 'updates' to 'r', all or nothing.
- * Returns NULL, or a malloc()'d error with 'r' unchanged. */
-char *
-odb_replica_apply(struct odb_replica *r, const json_t *updates, int version)
-{
-    struct odb_batch b = { NULL, 0, 0 };
-    size_t first = r->n_changes;
-    char *error = odb_parse_updates(r, updates, version, false, &b);
-
-    if (!error) {
-        odb_batch_commit(r, &b);
-        odb_replica_store_commit(r, first);
-    }
-    odb_batch_destroy(&b, r);
-    return error;
 }
 
 /* Lists as deleted the rows of table 'ti' of 'r', whose rows the store
@@ -751,52 +695,274 @@ odb_replica_sweep_held(struct odb_replica *r, size_t ti,
     free(uuids);
 }
 
-/* Replaces the content of 'r' by the complete copy 'updates' (as for
- * odb_replica_apply(), but every row inserted), all or nothing, and lists
- * only the real differences: rows that are new, rows whose values differ,
- * rows the copy no longer has. */
+/* An update being applied (odb_replica_apply_start()).  Its rows are first
+ * all checked, a slice at a time, into 'b' (the replica does not change),
+ * then committed, a slice at a time; a complete copy then lists as deleted
+ * what it lacks. */
+struct odb_apply {
+    struct odb_replica *r;
+    json_t *updates;            /* <table-updates> or <table-updates2>. */
+    int version;
+    bool full;                  /* A complete copy. */
+
+    /* Checking: the next row is 'row' in the table-update 'table' (its
+     * table's index in 'r' is 'ti').  NULL 'table' once every row is
+     * checked. */
+    void *table;
+    void *row;
+    size_t ti;
+
+    struct odb_batch b;         /* The rows checked. */
+    size_t n_committed;         /* Of 'b.ops'. */
+    bool committed;             /* All of them, and the sweep done. */
+};
+
+/* Starts applying the <table-updates> (version 1: "update" notifications)
+ * or <table-updates2> (version 2: "update2", "update3", and the replies to
+ * monitor_cond and monitor_cond_since) 'updates' (a reference is taken) to
+ * 'r'.  With 'full', 'updates' is a complete copy: it replaces the content
+ * of 'r' (every row inserted), and only the real differences are listed:
+ * rows that are new, rows whose values differ, rows the copy lacks.
+ *
+ * Nothing changes until odb_apply_step() has checked every row: an update
+ * with a bad row leaves 'r' as it was.  Then each step commits a slice,
+ * and 'r' holds part of the update until the last.  'r' must not change
+ * otherwise meanwhile.
+ *
+ * Once the apply holds the only reference to 'updates', it takes each row
+ * out of it as it checks it, so that the message's tree goes as the
+ * replica fills. */
+struct odb_apply *
+odb_replica_apply_start(struct odb_replica *r, const json_t *updates,
+                        int version, bool full)
+{
+    struct odb_apply *a = iovp_xzalloc(sizeof *a);
+
+    a->r = r;
+    a->updates = json_incref((json_t *) updates);
+    a->version = version;
+    a->full = full;
+    a->table = json_object_iter(a->updates);
+    if (full) {
+        r->generation++;
+    }
+    return a;
+}
+
+/* Finds the table whose update 'a->table' is and starts on its rows.
+ * Returns NULL or an error. */
+static char *
+odb_apply_enter_table(struct odb_apply *a)
+{
+    const struct odb_replica *r = a->r;
+    const char *name = json_object_iter_key(a->table);
+    json_t *update = json_object_iter_value(a->table);
+
+    for (a->ti = 0; a->ti < r->n_tables; a->ti++) {
+        if (!strcmp(r->tables[a->ti].schema->name, name)) {
+            break;
+        }
+    }
+    if (a->ti >= r->n_tables) {
+        return iovp_xasprintf("update to table %s, which is not monitored",
+                              name);
+    } else if (!json_is_object(update)) {
+        return iovp_xasprintf("table %s: <table-update> is not an object",
+                              name);
+    }
+    a->row = json_object_iter(update);
+    return NULL;
+}
+
+/* Checks up to 'n' rows of 'a' into its batch.  Returns NULL or an
+ * error, and in '*n' what is left of it. */
+static char *
+odb_apply_check(struct odb_apply *a, size_t *n)
+{
+    while (a->table && *n) {
+        if (!a->row) {
+            char *error = odb_apply_enter_table(a);
+            if (error) {
+                return error;
+            }
+        }
+
+        json_t *rows = json_object_iter_value(a->table);
+        while (a->row && *n) {
+            const char *uuid = json_object_iter_key(a->row);
+            char *error = odb_parse_row_update(a->r, a->ti, uuid,
+                                               json_object_iter_value(a->row),
+                                               a->version, a->full, &a->b);
+            if (error) {
+                return error;
+            }
+            (*n)--;
+            a->row = json_object_iter_next(rows, a->row);
+        }
+        if (!a->row) {
+            a->table = json_object_iter_next(a->updates, a->table);
+        }
+    }
+    return NULL;
+}
+
+/* Ends the commit of complete copy 'a': lists as deleted every row of the
+ * replica that the copy lacks. */
+static void
+odb_apply_sweep(struct odb_apply *a)
+{
+    struct odb_replica *r = a->r;
+
+    /* The copy's rows of the tables whose rows the store holds. */
+    struct hmap copy = HMAP_INITIALIZER(&copy);
+    for (size_t i = 0; i < a->b.n; i++) {
+        if (r->tables[a->b.ops[i].table].held) {
+            hmap_insert(&copy, &a->b.ops[i].node, a->b.ops[i].hash);
+        }
+    }
+
+    size_t first = r->n_changes;
+    for (size_t i = 0; i < r->n_tables; i++) {
+        struct odb_replica_table *t = &r->tables[i];
+        struct odb_row *row;
+
+        if (t->held) {
+            odb_replica_sweep_held(r, i, &copy);
+        }
+        HMAP_FOR_EACH_SAFE (row, node, &t->rows) {
+            if (row->seen != r->generation) {
+                odb_replica_add_change(r, ODB_CHANGE_DELETE, i, row->uuid,
+                                       NULL, NULL);
+                hmap_remove(&t->rows, &row->node);
+                odb_row_destroy(row, t);
+            }
+        }
+    }
+    hmap_destroy(&copy);
+    odb_replica_store_commit(r, first);
+}
+
+/* Frees up to '*n' rows of the tree of 'a''s update, once 'a' holds the
+ * only reference to it, and counts them off '*n'.  Returns true once none
+ * is left to free here. */
+static bool
+odb_apply_free(struct odb_apply *a, size_t *n)
+{
+    if (a->updates->refcount > 1) {
+        return true;
+    }
+    for (;;) {
+        void *table = json_object_iter(a->updates);
+        if (!table) {
+            return true;
+        }
+
+        json_t *rows = json_object_iter_value(table);
+        void *row;
+        while ((row = json_object_iter(rows))) {
+            if (!*n) {
+                return false;
+            }
+            json_object_del(rows, json_object_iter_key(row));
+            (*n)--;
+        }
+        json_object_del(a->updates, json_object_iter_key(table));
+    }
+}
+
+/* Does up to 'n' rows' worth of the work of 'a': each row is checked, then
+ * committed, then its part of the message freed, 3 in all.  Returns NULL
+ * and in '*done' whether 'a' is complete, or an error: the update does
+ * not fit the replica's schema, which it left as it was. */
+char *
+odb_apply_step(struct odb_apply *a, size_t n, bool *done)
+{
+    struct odb_replica *r = a->r;
+
+    *done = false;
+    if (!json_is_object(a->updates)) {
+        return iovp_xasprintf("<table-updates> is not an object");
+    } else if (a->table) {
+        char *error = odb_apply_check(a, &n);
+        if (error || a->table) {
+            return error;
+        }
+    }
+
+    if (!a->committed) {
+        size_t start = a->n_committed;
+        size_t end = start + MIN(n, a->b.n - start);
+        size_t first = r->n_changes;
+
+        odb_batch_commit(r, &a->b, start, end);
+        odb_replica_store_commit(r, first);
+        a->n_committed = end;
+        n -= end - start;
+        if (end < a->b.n) {
+            return NULL;
+        }
+        if (a->full) {
+            odb_apply_sweep(a);
+        }
+        a->committed = true;
+    }
+
+    /* The rows' values were taken whole, or copied: the message's tree
+     * goes last, so that what the replica and its store keep of it sits
+     * apart from the memory that the tree gives back. */
+    *done = odb_apply_free(a, &n);
+    return NULL;
+}
+
+/* Returns true if 'a' has checked every row: the steps left commit them
+ * and cannot fail. */
+bool
+odb_apply_is_checked(const struct odb_apply *a)
+{
+    return json_is_object(a->updates) && !a->table;
+}
+
+/* Frees 'a', which may be incomplete: the replica then holds the slices
+ * that it committed. */
+void
+odb_apply_destroy(struct odb_apply *a)
+{
+    if (a) {
+        odb_batch_destroy(&a->b, a->r);
+        json_decref(a->updates);
+        free(a);
+    }
+}
+
+/* Applies 'updates' to 'r' in one step (see odb_replica_apply_start()),
+ * all or nothing.  Returns NULL, or a malloc()'d error with 'r'
+ * unchanged. */
+static char *
+odb_replica_apply__(struct odb_replica *r, const json_t *updates,
+                    int version, bool full)
+{
+    struct odb_apply *a = odb_replica_apply_start(r, updates, version, full);
+    bool done;
+    char *error = odb_apply_step(a, SIZE_MAX, &done);
+
+    ovs_assert(error || done);
+    odb_apply_destroy(a);
+    return error;
+}
+
+/* Applies the update 'updates' of format 'version' to 'r' at once. */
+char *
+odb_replica_apply(struct odb_replica *r, const json_t *updates, int version)
+{
+    return odb_replica_apply__(r, updates, version, false);
+}
+
+/* Replaces the content of 'r' by the complete copy 'updates' at once. */
 char *
 odb_replica_apply_full(struct odb_replica *r, const json_t *updates,
                        int version)
 {
-    struct odb_batch b = { NULL, 0, 0 };
-    size_t first = r->n_changes;
-    char *error;
-
-    r->generation++;
-    error = odb_parse_updates(r, updates, version, true, &b);
-    if (!error) {
-        /* The copy's rows of the tables whose rows the store holds, which
-         * has none of the copy's yet: it has those that the copy lacks. */
-        struct hmap copy = HMAP_INITIALIZER(&copy);
-        for (size_t i = 0; i < b.n; i++) {
-            if (r->tables[b.ops[i].table].held) {
-                hmap_insert(&copy, &b.ops[i].node, b.ops[i].hash);
-            }
-        }
-
-        odb_batch_commit(r, &b);
-        for (size_t i = 0; i < r->n_tables; i++) {
-            struct odb_replica_table *t = &r->tables[i];
-            struct odb_row *row;
-
-            if (t->held) {
-                odb_replica_sweep_held(r, i, &copy);
-            }
-            HMAP_FOR_EACH_SAFE (row, node, &t->rows) {
-                if (row->seen != r->generation) {
-                    odb_replica_add_change(r, ODB_CHANGE_DELETE, i, row->uuid,
-                                           NULL, NULL);
-                    hmap_remove(&t->rows, &row->node);
-                    odb_row_destroy(row, t);
-                }
-            }
-        }
-        hmap_destroy(&copy);
-        odb_replica_store_commit(r, first);
-    }
-    odb_batch_destroy(&b, r);
-    return error;
+    return odb_replica_apply__(r, updates, version, true);
 }
 
 /* Returns the bytes of heap that the rows of 'r' take, not counting the

@@ -22,7 +22,9 @@
  * Rows are keyed by UUID; each value has been checked against the schema
  * the server announced and is held in canonical form (ovsdb/datum.h), so
  * two equal values are equal JSON.  Applying a batch of updates is all or
- * nothing: a batch with any bad row leaves the replica as it was.
+ * nothing: a batch with any bad row leaves the replica as it was.  A large
+ * batch may be applied a slice at a time (odb_replica_apply_start()): its
+ * rows are all checked before the first is committed.
  *
  * After each batch the replica lists what changed (rows inserted, modified
  * with the names of the columns that changed, deleted) until the consumer
@@ -180,6 +182,14 @@ char *odb_replica_apply(struct odb_replica *, const json_t *updates,
                         int version);
 char *odb_replica_apply_full(struct odb_replica *, const json_t *updates,
                              int version);
+
+struct odb_apply;
+struct odb_apply *odb_replica_apply_start(struct odb_replica *,
+                                          const json_t *updates, int version,
+                                          bool full);
+char *odb_apply_step(struct odb_apply *, size_t n, bool *done);
+bool odb_apply_is_checked(const struct odb_apply *);
+void odb_apply_destroy(struct odb_apply *);
 void odb_replica_set_last_id(struct odb_replica *, const char *last_id);
 
 void odb_replica_clear_changes(struct odb_replica *);

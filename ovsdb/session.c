@@ -71,6 +71,10 @@ odb_request_kind_to_string(enum odb_request_kind kind)
     return "(unknown)";
 }
 
+/* The work of one slice of an update's apply (odb_apply_step()): about
+ * 20 ms for rows of hardware_vtep's ACL_entry. */
+#define ODB_SESSION_APPLY_ROWS 4096
+
 /* A request in flight. */
 struct odb_request {
     long long int id;
@@ -115,12 +119,26 @@ struct odb_session {
     size_t later_len;
     size_t later_ofs;           /* Where the next text of them begins. */
 
+    /* An update that is being applied a slice at a time (see
+     * odb_session_run()), and what is done once it is: */
+    struct odb_apply *apply;
+    enum odb_apply_then {
+        ODB_THEN_UPDATE,        /* An update notification. */
+        ODB_THEN_FULL,          /* A monitor reply's complete copy. */
+        ODB_THEN_RESUMED,       /* A monitor_cond_since's changes. */
+    } apply_then;
+    char *apply_last_id;        /* The transaction it brings the replica
+                                 * to, or NULL. */
+
     struct odb_replica *server; /* _Server's Database table, or NULL. */
     long long int min_index;    /* Highest cluster index seen. */
 
     struct odb_session_stats stats;
     char *reconnect;            /* Why to reconnect, not for a fault. */
 };
+
+static void odb_session_drop_apply(struct odb_session *);
+static void odb_session_abandon_apply(struct odb_session *);
 
 const char *
 odb_session_state_to_string(enum odb_session_state state)
@@ -177,6 +195,7 @@ odb_session_destroy(struct odb_session *s)
         free(s->requests);
         json_decref(s->schema_json);
         free(s->later);
+        odb_session_drop_apply(s);
         odb_replica_destroy(s->replica);
         odb_replica_destroy(s->server);
         free(s->reconnect);
@@ -323,6 +342,7 @@ odb_session_disconnected(struct odb_session *s)
     s->n_requests = s->allocated_requests = 0;
     json_array_clear(s->outbox);
     odb_session_transition(s, ODB_SESSION_DISCONNECTED);
+    odb_session_abandon_apply(s);
 
     for (size_t i = 0; i < n; i++) {
         if (requests[i].kind == ODB_REQ_TRANSACT) {
@@ -505,22 +525,96 @@ odb_session_handle_schema(struct odb_session *s, const json_t *result)
     return NULL;
 }
 
-/* Applies the complete copy 'updates' of format 'version'. */
-static char *
-odb_session_apply_full(struct odb_session *s, const json_t *updates,
-                       int version)
+/* Forgets the update that 's' was applying. */
+static void
+odb_session_drop_apply(struct odb_session *s)
 {
-    char *error = odb_replica_apply_full(s->replica, updates, version);
+    odb_apply_destroy(s->apply);
+    s->apply = NULL;
+    free(s->apply_last_id);
+    s->apply_last_id = NULL;
+}
 
-    if (!error) {
+/* Ends the apply of 's' that odb_apply_step() just completed. */
+static void
+odb_session_finish_apply(struct odb_session *s)
+{
+    odb_apply_destroy(s->apply);
+    s->apply = NULL;
+
+    switch (s->apply_then) {
+    case ODB_THEN_UPDATE:
+        s->stats.n_updates++;
+        break;
+    case ODB_THEN_FULL:
         s->stats.n_full++;
         if (s->have_copy) {
             s->stats.n_resyncs++;
         }
         s->have_copy = true;
+        break;
+    case ODB_THEN_RESUMED:
+        s->stats.n_resumed++;
+        break;
+    }
+    if (s->apply_last_id) {
+        odb_replica_set_last_id(s->replica, s->apply_last_id);
+        free(s->apply_last_id);
+        s->apply_last_id = NULL;
+    }
+    if (s->apply_then != ODB_THEN_UPDATE
+        && s->state != ODB_SESSION_DISCONNECTED) {
         odb_session_transition(s, ODB_SESSION_ACTIVE);
     }
+}
+
+/* Does the next slice of the apply of 's'.  Returns NULL or an error (the
+ * update does not fit the schema; the replica is as it was). */
+static char *
+odb_session_step_apply(struct odb_session *s, size_t n)
+{
+    bool done;
+    char *error = odb_apply_step(s->apply, n, &done);
+
+    if (error) {
+        odb_session_drop_apply(s);
+    } else if (done) {
+        odb_session_finish_apply(s);
+    }
     return error;
+}
+
+/* The connection is gone while an update was being applied.  Until every
+ * row was checked, the replica has not changed, and the update is
+ * dropped; after, the rest is committed at once, so that the replica is
+ * as of a transaction that a later monitor_cond_since may resume from. */
+static void
+odb_session_abandon_apply(struct odb_session *s)
+{
+    if (s->apply) {
+        if (odb_apply_is_checked(s->apply)) {
+            char *error = odb_session_step_apply(s, SIZE_MAX);
+            ovs_assert(!error);
+        } else {
+            odb_session_drop_apply(s);
+        }
+    }
+}
+
+/* Starts to apply 'updates' of format 'version' to the replica, a complete
+ * copy if 'then' is ODB_THEN_FULL, and does its first slice: the rest is
+ * for odb_session_run().  Once applied, the replica is as of transaction
+ * 'last_id', if nonnull.  Returns NULL or an error. */
+static char *
+odb_session_apply(struct odb_session *s, const json_t *updates, int version,
+                  enum odb_apply_then then, const char *last_id)
+{
+    ovs_assert(!s->apply);
+    s->apply = odb_replica_apply_start(s->replica, updates, version,
+                                       then == ODB_THEN_FULL);
+    s->apply_then = then;
+    s->apply_last_id = iovp_nullable_xstrdup(last_id);
+    return odb_session_step_apply(s, ODB_SESSION_APPLY_ROWS);
 }
 
 static char *
@@ -535,8 +629,8 @@ odb_session_handle_monitor_reply(struct odb_session *s,
 
     if (kind != ODB_REQ_MONITOR_SINCE) {
         odb_replica_set_last_id(s->replica, NULL);
-        return odb_session_apply_full(s, result,
-                                      kind == ODB_REQ_MONITOR ? 1 : 2);
+        return odb_session_apply(s, result, kind == ODB_REQ_MONITOR ? 1 : 2,
+                                 ODB_THEN_FULL, NULL);
     }
 
     json_t *updates;
@@ -547,19 +641,9 @@ odb_session_handle_monitor_reply(struct odb_session *s,
         return iovp_xasprintf("malformed monitor_cond_since reply");
     }
 
-    if (found) {
-        error = odb_replica_apply(s->replica, updates, 2);
-        if (!error) {
-            s->stats.n_resumed++;
-            odb_session_transition(s, ODB_SESSION_ACTIVE);
-        }
-    } else {
-        error = odb_session_apply_full(s, updates, 2);
-    }
-    if (!error) {
-        odb_replica_set_last_id(s->replica, last_id);
-    }
-    return error;
+    return odb_session_apply(s, updates, 2,
+                             found ? ODB_THEN_RESUMED : ODB_THEN_FULL,
+                             last_id);
 }
 
 static char *
@@ -756,14 +840,8 @@ odb_session_handle_notify(struct odb_session *s, const struct jrpc_msg *msg)
         return error ? error : odb_session_check_server(s);
     }
 
-    error = odb_replica_apply(s->replica, updates, version == 1 ? 1 : 2);
-    if (!error) {
-        s->stats.n_updates++;
-        if (last_id) {
-            odb_replica_set_last_id(s->replica, last_id);
-        }
-    }
-    return error;
+    return odb_session_apply(s, updates, version == 1 ? 1 : 2,
+                             ODB_THEN_UPDATE, last_id);
 }
 
 /* Handles 'msg', a JSON-RPC message received.  Returns NULL, or a
@@ -780,6 +858,15 @@ odb_session_receive(struct odb_session *s, const json_t *json)
         return error;
     } else if (s->state == ODB_SESSION_DISCONNECTED) {
         return iovp_xasprintf("message while disconnected");
+    }
+
+    /* The messages take effect in order: one that arrives while an
+     * update is being applied waits for the rest of it. */
+    if (s->apply) {
+        error = odb_session_step_apply(s, SIZE_MAX);
+        if (error) {
+            return error;
+        }
     }
 
     switch (msg.type) {
@@ -1000,7 +1087,7 @@ odb_session_save(const struct odb_session *s)
     const char *last_id = s->replica ? s->replica->last_id : NULL;
 
     if (!odb_session_is_active(s) || odb_session_conditions_pending(s)
-        || !last_id || !strcmp(last_id, ODB_ZERO_UUID)) {
+        || s->apply || !last_id || !strcmp(last_id, ODB_ZERO_UUID)) {
         return NULL;
     }
 
@@ -1133,7 +1220,7 @@ odb_session_restore(struct odb_session *s, const json_t *saved,
 bool
 odb_session_has_later(const struct odb_session *s)
 {
-    return s->later && s->state == ODB_SESSION_MONITOR;
+    return s->later && s->state == ODB_SESSION_MONITOR && !s->apply;
 }
 
 /* Loads the next text of the saved rows that odb_session_restore() left
@@ -1236,6 +1323,24 @@ bool
 odb_session_is_active(const struct odb_session *s)
 {
     return s->state == ODB_SESSION_ACTIVE;
+}
+
+/* Returns true if an update received is being applied a slice at a time:
+ * the replica holds part of it, and odb_session_run() does the next
+ * slice.  Another message received meanwhile completes it at once. */
+bool
+odb_session_is_applying(const struct odb_session *s)
+{
+    return s->apply != NULL;
+}
+
+/* Does the next slice of the update being applied, if any.  Returns NULL,
+ * or a malloc()'d reason why the connection must be dropped (the update
+ * does not fit the schema: the replica is as it was before it). */
+char *
+odb_session_run(struct odb_session *s)
+{
+    return s->apply ? odb_session_step_apply(s, ODB_SESSION_APPLY_ROWS) : NULL;
 }
 
 /* Returns the replica of 's', or NULL before the first schema. */

@@ -35,7 +35,10 @@
  *      far as the server knows them, each table with its condition
  *      (odb_session_set_condition(), changed later by
  *      monitor_cond_change);
- *   4. applies the updates to its replica (ovsdb/replica.h).
+ *   4. applies the updates to its replica (ovsdb/replica.h), a large one
+ *      a slice at a time (odb_session_run()), so that its owner's loop
+ *      serves other work between the slices; the messages that follow it
+ *      take effect after it.
  *
  * Transactions have honest outcomes: committed, failed with the server's
  * error, or unknown when the connection dropped while they were in flight.
@@ -141,6 +144,8 @@ char *odb_session_load_later(struct odb_session *, bool all);
 
 enum odb_session_state odb_session_get_state(const struct odb_session *);
 bool odb_session_is_active(const struct odb_session *);
+bool odb_session_is_applying(const struct odb_session *);
+char *odb_session_run(struct odb_session *);
 struct odb_replica *odb_session_replica(const struct odb_session *);
 const struct odb_session_stats *odb_session_stats(const struct odb_session *);
 json_t *odb_session_server_status(const struct odb_session *);

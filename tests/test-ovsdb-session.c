@@ -19,19 +19,23 @@
  *
  *   monitor DB [--leader-only] TABLE[:COLUMN,...]...   (first)
  *   connected | disconnected | probe
- *   recv JSON          a message from the server
+ *   recv JSON          a message from the server, or as "@FILE", read
+ *                      from FILE
  *   reply ID JSON      a reply from the server to request ID, JSON being
  *                      the result or, as "@FILE", read from FILE
  *   error ID JSON      an error reply to request ID
  *   transact JSON      an array of operations
  *   condition TABLE JSON   monitor only the rows of TABLE matching JSON
+ *   step               apply the next slice of an update being applied
  *   changes            print, then clear, the replica's changes
  *   dump               print the replica
+ *   rows               print how many rows each table of the replica has
  *   stats              print the session's counters
  *
  * After each command it prints what the session queued to send ("send:"),
- * a reason to drop the connection ("drop:"), and transaction outcomes
- * ("txn N:"). */
+ * a reason to drop the connection ("drop:"), transaction outcomes ("txn
+ * N:"), and "applying" while an update is being applied a slice at a
+ * time. */
 
 #include <config.h>
 
@@ -195,7 +199,9 @@ test_ovsdb_session_main(int argc, char *argv[])
             odb_session_probe(s);
         } else if (!strncmp(line, "recv ", 5)) {
             json_error_t jerror;
-            json_t *msg = json_loads(arg, 0, &jerror);
+            json_t *msg = (arg[0] == '@'
+                           ? json_load_file(arg + 1, 0, &jerror)
+                           : json_loads(arg, 0, &jerror));
             if (!msg) {
                 iovp_fatal(0, "bad JSON: %s", jerror.text);
             }
@@ -275,6 +281,20 @@ test_ovsdb_session_main(int argc, char *argv[])
                 print_json("dump: ", dump);
                 json_decref(dump);
             }
+        } else if (!strcmp(line, "step")) {
+            char *error = odb_session_run(s);
+            if (error) {
+                printf("drop: %s\n", error);
+                free(error);
+            }
+        } else if (!strcmp(line, "rows")) {
+            const struct odb_replica *r = odb_session_replica(s);
+            printf("rows:");
+            for (size_t i = 0; r && i < r->n_tables; i++) {
+                printf(" %s=%zu", r->tables[i].schema->name,
+                       odb_replica_table_n_rows(r, i));
+            }
+            putchar('\n');
         } else if (!strcmp(line, "stats")) {
             const struct odb_session_stats *st = odb_session_stats(s);
             printf("stats: state=%s full=%u resyncs=%u resumed=%u "
@@ -283,6 +303,9 @@ test_ovsdb_session_main(int argc, char *argv[])
                    st->n_full, st->n_resyncs, st->n_resumed, st->n_updates);
         } else {
             iovp_fatal(0, "unknown command: %s", line);
+        }
+        if (odb_session_is_applying(s)) {
+            printf("applying\n");
         }
         flush(s);
     }
