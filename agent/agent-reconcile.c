@@ -287,7 +287,9 @@ agent_report_faults(struct agent *agent, const char *name)
  * The rows of a snapshot (agent/agent-snapshot.c) are translated while
  * the database confirms them, so that their flows are ready when its reply
  * comes; until then nothing goes to the switch, nothing enters the NIC
- * (translation only takes rules out of it) and no fault is reported. */
+ * (translation only takes rules out of it) and no fault is reported.  So
+ * it is while a large change is translated over several runs, one a
+ * turn (translate_is_done()). */
 void
 agent_reconcile_flows(struct agent *agent, const struct odb_replica *vtep,
                       const struct odb_replica *ovs)
@@ -308,7 +310,13 @@ agent_reconcile_flows(struct agent *agent, const struct odb_replica *vtep,
         agent->acl_faults_pending = true;
     }
     translate_clear(agent->translate);
-    if (!vtep) {
+    if (!translate_is_done(agent->translate)) {
+        /* A large change (ACLs of 100,000 entries bound at once) is
+         * translated a slice in each turn of the loop: the switch gets it
+         * once it is whole. */
+        agent_wake(agent);
+        return;
+    } else if (!vtep) {
         return;
     }
 

@@ -76,7 +76,10 @@ struct engine_node {
     /* The engine's. */
     bool changed;               /* In the run under way or just done; for
                                  * an input node, since the last run. */
-    bool stale;                 /* Recomputes in the next run. */
+    bool stale;                 /* Recomputes in the next run.  A run may
+                                 * set it, to run again in the next one: it
+                                 * waits for a node that does its work over
+                                 * several runs. */
     unsigned long long int n_recomputes;    /* Runs by 'run'. */
     unsigned long long int n_incremental;   /* Runs by handlers only. */
     unsigned long long int n_changed;       /* Runs that changed it. */

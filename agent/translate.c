@@ -61,6 +61,8 @@ struct translate {
     struct engine_node vtep_captures;   /* Iovp_Capture rows. */
     struct engine_node vtep_steering;   /* Iovp_Steering rows. */
     struct engine_node capture_sessions;    /* iovpd's own captures. */
+    struct engine_node acl_backlog; /* ACLs that the last run left for the
+                                     * next (xlate_acl_is_done()). */
 
     /* Nodes. */
     struct engine_node ports;
@@ -760,6 +762,17 @@ translate_acls_ports_handler(struct engine_node *node,
     return translate_acls_update(t, &none, &none);
 }
 
+/* The last run left ACLs to read: the next ones are. */
+static enum engine_result
+translate_acls_backlog_handler(struct engine_node *node,
+                               struct engine_node *input OVS_UNUSED)
+{
+    struct translate *t = node->data;
+    struct shash none = SHASH_INITIALIZER(&none);
+
+    return translate_acls_update(t, &none, &none);
+}
+
 /* ACL or ACL_entry rows changed: the ACLs they concern are read again,
  * and of those only the entries that changed get new flows. */
 static enum engine_result
@@ -813,6 +826,11 @@ translate_nic_run(struct engine_node *node)
     struct translate *t = node->data;
 
     if (!t->nicctrl) {
+        return ENGINE_UNCHANGED;
+    } else if (!xlate_acl_is_done(t->xacl)) {
+        /* The ACLs' flows are part of the way to the policy: the NIC's
+         * rules follow them once they are all there. */
+        node->stale = true;
         return ENGINE_UNCHANGED;
     }
     struct xlate_nic_policy policy;
@@ -947,6 +965,7 @@ translate_create(const struct translate_options *options)
     translate_node_init(t, &t->vtep_captures, "vtep_captures", NULL);
     translate_node_init(t, &t->vtep_steering, "vtep_steering", NULL);
     translate_node_init(t, &t->capture_sessions, "sessions", NULL);
+    translate_node_init(t, &t->acl_backlog, "acl_backlog", NULL);
     translate_node_init(t, &t->captures, "captures",
                         translate_captures_run);
     translate_node_init(t, &t->steering, "steering", translate_steering_run);
@@ -973,6 +992,8 @@ translate_create(const struct translate_options *options)
                      translate_pipeline_overlay_handler);
     engine_add_input(&t->acls, &t->ports, translate_acls_ports_handler);
     engine_add_input(&t->acls, &t->vtep_acls, translate_acls_rows_handler);
+    engine_add_input(&t->acls, &t->acl_backlog,
+                     translate_acls_backlog_handler);
     engine_add_input(&t->nic, &t->ports, NULL);
     engine_add_input(&t->nic, &t->pipeline, NULL);
     engine_add_input(&t->nic, &t->acls, NULL);
@@ -1007,6 +1028,7 @@ translate_create(const struct translate_options *options)
     engine_add_node(&t->engine, &t->vtep_captures);
     engine_add_node(&t->engine, &t->vtep_steering);
     engine_add_node(&t->engine, &t->capture_sessions);
+    engine_add_node(&t->engine, &t->acl_backlog);
     engine_add_node(&t->engine, &t->ports);
     engine_add_node(&t->engine, &t->overlay);
     engine_add_node(&t->engine, &t->pipeline);
@@ -1085,11 +1107,24 @@ translate_acl_faults_changed(const struct translate *t)
     return t->acl_faults.changed;
 }
 
-/* Ends the run just done (engine_clear()). */
+/* Ends the run just done (engine_clear()).  ACLs that it left to read
+ * are for the next. */
 void
 translate_clear(struct translate *t)
 {
     engine_clear(&t->engine);
+    if (!xlate_acl_is_done(t->xacl)) {
+        engine_input_changed(&t->acl_backlog);
+    }
+}
+
+/* Returns true if the last run translated every change it was given: the
+ * desired flows are the whole policy's.  Otherwise the next run goes
+ * on. */
+bool
+translate_is_done(const struct translate *t)
+{
+    return xlate_acl_is_done(t->xacl);
 }
 
 /* Returns the desired flows. */

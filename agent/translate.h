@@ -109,6 +109,7 @@ void translate_run(struct translate *, const struct odb_idl *vtep,
                    const struct oflow_table *installed);
 bool translate_acl_faults_changed(const struct translate *);
 void translate_clear(struct translate *);
+bool translate_is_done(const struct translate *);
 
 struct desired *translate_desired(struct translate *);
 const struct xlate_acl *translate_xacl(const struct translate *);

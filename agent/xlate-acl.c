@@ -435,6 +435,7 @@ struct xlate_acl_acl {
     struct xlate_acl_ref *refs; /* Each entry of its row, in the reverse */
     size_t n_refs;              /* index. */
     uint64_t version;           /* New each time it is read. */
+    bool pending;               /* To be read again (xlate_acl_run()). */
 };
 
 /* An ACL's reference to an entry of its row, in the reverse index from
@@ -452,7 +453,12 @@ struct xlate_acl {
     struct hmap acls;           /* Contains "struct xlate_acl_acl"s. */
     struct hmap by_entry;       /* Contains "struct xlate_acl_ref"s. */
     uint64_t last_version;
+    size_t n_pending;           /* ACLs with 'pending'. */
 };
+
+/* The entries that one xlate_acl_run() reads, beyond the ACL that reaches
+ * it: some 50 ms of work. */
+#define XLATE_ACL_RUN_ENTRIES 10000
 
 struct xlate_acl *
 xlate_acl_create(void)
@@ -568,6 +574,7 @@ xlate_acl_forget(struct xlate_acl *x, struct xlate_acl_acl *acl,
     }
     xlate_acl_index_entries(x, acl, NULL, 0);
     hmap_remove(&x->acls, &acl->node);
+    x->n_pending -= acl->pending;
     json_decref(acl->faults);
     json_decref(acl->entry_faults);
     json_decref(acl->old_faults);
@@ -785,6 +792,16 @@ xlate_acl_update(struct xlate_acl *x, struct xlate_acl_acl *acl,
     oflow_table_destroy(&flows);
 }
 
+/* Marks 'acl' to be read again. */
+static void
+xlate_acl_mark(struct xlate_acl *x, struct xlate_acl_acl *acl)
+{
+    if (!acl->pending) {
+        acl->pending = true;
+        x->n_pending++;
+    }
+}
+
 /* Brings the ACL flows in 'd' in line with the policy in 'vtep':
  *
  *   - 'bound' (a set: its keys are ACL names) names the ACLs that bindings
@@ -796,6 +813,10 @@ xlate_acl_update(struct xlate_acl *x, struct xlate_acl_acl *acl,
  *     get new flows;
  *   - 'installed' (the flows the switch holds) is where an ACL with no
  *     valid version is recovered from, as xlate-acl.h says.
+ *
+ * A run reads ACLs until it has read XLATE_ACL_RUN_ENTRIES entries: the
+ * rest wait for the next runs (xlate_acl_is_done()), and 'd' holds part of
+ * the change until then.
  *
  * Returns true if the faults of an ACL or entry (xlate_acl_faults())
  * may have changed. */
@@ -819,7 +840,6 @@ xlate_acl_run(struct xlate_acl *x, const struct odb_idl *vtep,
     }
 
     /* What to read again: newly bound, changed, or everything. */
-    struct shash scope = SHASH_INITIALIZER(&scope);
     SHASH_FOR_EACH (sn, bound) {
         const char *key = sn->name;
 
@@ -832,22 +852,22 @@ xlate_acl_run(struct xlate_acl *x, const struct odb_idl *vtep,
             acl->faults = json_array();
             acl->entry_faults = json_object();
             hmap_insert(&x->acls, &acl->node, xlate_acl_hash(key));
-            shash_replace(&scope, key, NULL);
+            xlate_acl_mark(x, acl);
         } else if (!changed_acls || !changed_entries) {
-            shash_replace(&scope, key, NULL);
+            xlate_acl_mark(x, acl);
         }
     }
     if (changed_acls) {
         HMAP_FOR_EACH (acl, node, &x->acls) {
             if (shash_find(changed_acls, acl->uuid)) {
-                shash_replace(&scope, acl->name, NULL);
+                xlate_acl_mark(x, acl);
             }
         }
         /* A row that replaced another of the same name. */
         SHASH_FOR_EACH (sn, changed_acls) {
             const struct hwvtep_acl *row = hwvtep_acl_get(vtep, sn->name);
-            if (row && xlate_acl_find(x, row->acl_name)) {
-                shash_replace(&scope, row->acl_name, NULL);
+            if (row && (acl = xlate_acl_find(x, row->acl_name))) {
+                xlate_acl_mark(x, acl);
             }
         }
     }
@@ -856,13 +876,21 @@ xlate_acl_run(struct xlate_acl *x, const struct odb_idl *vtep,
             const struct xlate_acl_ref *ref;
             HMAP_FOR_EACH_WITH_HASH (ref, node, xlate_acl_hash(sn->name),
                                      &x->by_entry) {
-                shash_replace(&scope, ref->acl->name, NULL);
+                xlate_acl_mark(x, ref->acl);
             }
         }
     }
 
-    SHASH_FOR_EACH (sn, &scope) {
-        acl = xlate_acl_find(x, sn->name);
+    size_t n_read = 0;
+    HMAP_FOR_EACH (acl, node, &x->acls) {
+        if (!x->n_pending || n_read >= XLATE_ACL_RUN_ENTRIES) {
+            break;
+        } else if (!acl->pending) {
+            continue;
+        }
+        acl->pending = false;
+        x->n_pending--;
+
         xlate_acl_update(x, acl, vtep, installed, d);
         acl->version = ++x->last_version;
         faults_changed = (faults_changed || acl->fresh
@@ -870,9 +898,17 @@ xlate_acl_run(struct xlate_acl *x, const struct odb_idl *vtep,
                           || !json_equal(acl->entry_faults,
                                          acl->old_entry_faults));
         acl->fresh = false;
+        n_read += acl->n_refs + 1;
     }
-    shash_destroy(&scope);
     return faults_changed;
+}
+
+/* Returns true if the last xlate_acl_run() read every ACL it had to: the
+ * flows it left in 'd' are the whole policy's. */
+bool
+xlate_acl_is_done(const struct xlate_acl *x)
+{
+    return !x->n_pending;
 }
 
 /* Returns the bytes of heap that the translation state of the bound ACLs

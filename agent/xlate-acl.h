@@ -99,6 +99,7 @@ struct xlate_acl_effect {
 };
 
 struct xlate_acl *xlate_acl_create(void);
+bool xlate_acl_is_done(const struct xlate_acl *);
 void xlate_acl_destroy(struct xlate_acl *);
 bool xlate_acl_run(struct xlate_acl *, const struct odb_idl *vtep,
                    const struct shash *bound,
