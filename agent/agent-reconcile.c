@@ -206,6 +206,9 @@ agent_put_flows(struct agent *agent, const struct odb_replica *ovs)
     if (n) {
         VLOG_INFO("sending %zu flow changes to the switch", n);
     }
+    if (ofctrl_is_putting(agent->ofctrl)) {
+        agent_wake(agent);      /* For the rest of them. */
+    }
     if (!ovs_list_is_empty(&msgs)) {
         agent_ofp_send(agent, &msgs);   /* The flows', and the meters'. */
     }
@@ -295,6 +298,15 @@ agent_reconcile_flows(struct agent *agent, const struct odb_replica *vtep,
                       const struct odb_replica *ovs)
 {
     const char *name, *tunnel_ip;
+
+    /* The next slice of the flow_mods of the put under way, one a turn. */
+    struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
+    if (ofctrl_put_more(agent->ofctrl, &msgs)) {
+        agent_wake(agent);
+    }
+    if (!ovs_list_is_empty(&msgs)) {
+        agent_ofp_send(agent, &msgs);
+    }
 
     translate_identity(agent->translate, ovs != NULL, &name,
                        &tunnel_ip);

@@ -123,6 +123,9 @@ struct ofctrl {
     /* The bundle in flight (state S_UPDATING). */
     uint32_t bundle_id;         /* The last used. */
     struct hmap pending;        /* Its "struct ofctrl_change"s, by xid. */
+    struct ofctrl_change **unsent;  /* Its changes yet to be queued, */
+    size_t n_unsent, next_unsent;   /* ofctrl_put_more()'s: 'next_unsent'
+                                     * is the next. */
     ovs_be32 open_xid, commit_xid, barrier_xid;
     bool committed;             /* The switch confirmed the commit. */
 
@@ -250,6 +253,13 @@ ofctrl_clear_pending(struct ofctrl *c)
         free(ch->error);
         free(ch);
     }
+    for (size_t i = c->next_unsent; i < c->n_unsent; i++) {
+        oflow_destroy(c->unsent[i]->flow);
+        free(c->unsent[i]);
+    }
+    free(c->unsent);
+    c->unsent = NULL;
+    c->n_unsent = c->next_unsent = 0;
 }
 
 static void
@@ -1417,17 +1427,12 @@ ofctrl_put(struct ofctrl *c, struct desired *d, struct ovs_list *out)
         }
     }
 
-    struct ovs_list changes = OVS_LIST_INITIALIZER(&changes);
     c->bundle_id++;
-    for (i = 0; i < n_changes; i++) {
-        ofctrl_queue_change(c, chs[i], &changes);
-    }
-    free(chs);
     free(dels.flows);
     free(mods.flows);
     free(adds.flows);
 
-    size_t n = hmap_count(&c->pending);
+    size_t n = n_changes;
     if (c->n_foreign && n) {
         /* Someone else changed iovpd's flows: this put undoes it.  (Not a
          * warning: an ovs-vswitchd that exits deletes every flow too.) */
@@ -1442,6 +1447,7 @@ ofctrl_put(struct ofctrl *c, struct desired *d, struct ovs_list *out)
 
     size_t n_meter_mods = ofctrl_put_meters(c, d, out);
     if (!n) {
+        free(chs);
         c->bundle_id--;
         if (!n_meter_mods) {
             /* No flow changes: the meters that no flow uses can go. */
@@ -1467,9 +1473,54 @@ ofctrl_put(struct ofctrl *c, struct desired *d, struct ovs_list *out)
                                                              &bc);
     c->open_xid = ofctrl_xid(open);
     ovs_list_push_back(out, &open->list_node);
-    ovs_list_push_back_all(out, &changes);
 
-    bc.type = OFPBCT_COMMIT_REQUEST;
+    c->unsent = chs;
+    c->n_unsent = n_changes;
+    c->next_unsent = 0;
+    c->committed = false;
+    c->state = S_UPDATING;
+    VLOG_DBG("bundle %"PRIu32": %zu flow_mods", c->bundle_id, n);
+    ofctrl_put_more(c, out);
+    return n;
+}
+
+/* Returns true if the bundle of the last put has flow_mods that
+ * ofctrl_put_more() has yet to queue. */
+bool
+ofctrl_is_putting(const struct ofctrl *c)
+{
+    return c->unsent != NULL;
+}
+
+/* Queues on 'out' the next OFCTRL_PUT_SLICE flow_mods of the bundle that
+ * ofctrl_put() started, and after the last its commit and a barrier.
+ * Returns true if the bundle has more to queue: ofctrl_put() queues its
+ * first slice, and each call the next, so that no turn of the caller's
+ * loop encodes 100,000 flow_mods.  The switch applies none of them before
+ * the commit. */
+bool
+ofctrl_put_more(struct ofctrl *c, struct ovs_list *out)
+{
+    if (!c->unsent) {
+        return false;
+    }
+
+    size_t end = MIN(c->n_unsent, c->next_unsent + OFCTRL_PUT_SLICE);
+    for (; c->next_unsent < end; c->next_unsent++) {
+        ofctrl_queue_change(c, c->unsent[c->next_unsent], out);
+    }
+    if (c->next_unsent < c->n_unsent) {
+        return true;
+    }
+    free(c->unsent);
+    c->unsent = NULL;
+    c->n_unsent = c->next_unsent = 0;
+
+    struct ofputil_bundle_ctrl_msg bc = {
+        .bundle_id = c->bundle_id,
+        .type = OFPBCT_COMMIT_REQUEST,
+        .flags = OFPBF_ATOMIC | OFPBF_ORDERED,
+    };
     struct ofpbuf *commit = ofputil_encode_bundle_ctrl_request(c->version,
                                                                &bc);
     c->commit_xid = ofctrl_xid(commit);
@@ -1478,11 +1529,7 @@ ofctrl_put(struct ofctrl *c, struct desired *d, struct ovs_list *out)
     struct ofpbuf *barrier = ofputil_encode_barrier_request(c->version);
     c->barrier_xid = ofctrl_xid(barrier);
     ovs_list_push_back(out, &barrier->list_node);
-
-    c->committed = false;
-    c->state = S_UPDATING;
-    VLOG_DBG("bundle %"PRIu32": %zu flow_mods", c->bundle_id, n);
-    return n;
+    return false;
 }
 
 /* Queues on 'out' a read of the switch's counters for the installed flows

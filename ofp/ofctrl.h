@@ -30,7 +30,8 @@
  * ofctrl_put() sends the difference between the desired flows (ofp/desired.h)
  * and the installed ones as one ordered, atomic bundle (OpenFlow 1.4 bundles,
  * or their 1.3 extension) followed by a barrier, and takes no other put until
- * the barrier's reply.  Within the bundle: deletions, then modifications, then
+ * the barrier's reply.  It queues the bundle's flow_mods a slice at a time:
+ * the first, and each call of ofctrl_put_more() the next, then the commit.  Within the bundle: deletions, then modifications, then
  * additions.  A flow whose actions changed is modified in place (its counters
  * keep counting); one whose cookie changed is added again.
  *
@@ -139,6 +140,9 @@ enum ofctrl_event ofctrl_receive(struct ofctrl *, const struct ofpbuf *,
 
 bool ofctrl_is_ready(const struct ofctrl *);
 size_t ofctrl_put(struct ofctrl *, struct desired *, struct ovs_list *);
+#define OFCTRL_PUT_SLICE 10000
+bool ofctrl_put_more(struct ofctrl *, struct ovs_list *);
+bool ofctrl_is_putting(const struct ofctrl *);
 #define OFCTRL_MAX_STATS_TABLES 6
 bool ofctrl_read_stats(struct ofctrl *, const uint8_t *tables, size_t n,
                        struct ovs_list *);

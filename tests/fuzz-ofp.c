@@ -161,6 +161,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             take_sent(&sent, &out);
             if (event == OFCTRL_READY && ofctrl_is_ready(c)) {
                 ofctrl_put(c, &d, &out);
+                while (ofctrl_put_more(c, &out)) {
+                    continue;
+                }
                 take_sent(&sent, &out);
             }
             if (ofctrl_read_stats(c, stats_tables,
