@@ -729,9 +729,9 @@ struct odb_apply {
  * and 'r' holds part of the update until the last.  'r' must not change
  * otherwise meanwhile.
  *
- * Once the apply holds the only reference to 'updates', it takes each row
- * out of it as it checks it, so that the message's tree goes as the
- * replica fills. */
+ * Once every row is committed, if the apply holds the only reference to
+ * 'updates', the last steps take the rows out of it a slice at a time, so
+ * that freeing the message's tree is spread over them too. */
 struct odb_apply *
 odb_replica_apply_start(struct odb_replica *r, const json_t *updates,
                         int version, bool full)
