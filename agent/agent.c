@@ -68,6 +68,13 @@ agent_update_scope(struct agent *agent)
     bool ovs_active = odb_client_is_active(agent->ovs_db);
     const char *name, *tunnel_ip;
 
+    /* The model holds part of an update, whose references may point to
+     * rows still to come: the conditions wait for the rest of it
+     * (agent_db_changed() then looks at them again). */
+    if (odb_client_is_applying(agent->vtep_db)) {
+        return;
+    }
+
     /* Until Open_vSwitch is read, a snapshot's identity gives what the
      * options do not. */
     agent->scope_restored &= !ovs_active;

@@ -357,6 +357,14 @@ odb_client_set_condition(struct odb_client *c, const char *table,
     return error;
 }
 
+/* Returns true if an update is being applied a slice at a time: the
+ * replica, and the model that is its store, hold part of it. */
+bool
+odb_client_is_applying(const struct odb_client *c)
+{
+    return odb_session_is_applying(c->session);
+}
+
 /* Returns true if the replica is active, holds every row that the
  * conditions select (no change of conditions is on its way) and no part
  * of an update being applied. */

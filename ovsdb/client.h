@@ -58,6 +58,7 @@ bool odb_client_is_active(const struct odb_client *);
 int odb_client_set_condition(struct odb_client *, const char *table,
                              json_t *where);
 bool odb_client_is_settled(const struct odb_client *);
+bool odb_client_is_applying(const struct odb_client *);
 json_t *odb_client_conditions(const struct odb_client *);
 json_t *odb_client_save(const struct odb_client *);
 char *odb_client_restore(struct odb_client *, const json_t *saved,
