@@ -223,6 +223,20 @@ ofctrl_create(const uint8_t *tables, size_t n, uint32_t meter_base)
     return c;
 }
 
+/* Frees the changes of the bundle in flight that ofctrl_put_more() has yet
+ * to queue (none, once it has queued the last). */
+static void
+ofctrl_clear_unsent(struct ofctrl *c)
+{
+    for (size_t i = c->next_unsent; i < c->n_unsent; i++) {
+        oflow_destroy(c->unsent[i]->flow);
+        free(c->unsent[i]);
+    }
+    free(c->unsent);
+    c->unsent = NULL;
+    c->n_unsent = c->next_unsent = 0;
+}
+
 /* Ends the read of the switch's flows under way in 'c', if any: calls its
  * callback with the flows it read, or, if 'error' is nonnull or a reply
  * did not decode, with NULL and why, and frees it.  The read is detached
@@ -253,13 +267,7 @@ ofctrl_clear_pending(struct ofctrl *c)
         free(ch->error);
         free(ch);
     }
-    for (size_t i = c->next_unsent; i < c->n_unsent; i++) {
-        oflow_destroy(c->unsent[i]->flow);
-        free(c->unsent[i]);
-    }
-    free(c->unsent);
-    c->unsent = NULL;
-    c->n_unsent = c->next_unsent = 0;
+    ofctrl_clear_unsent(c);
 }
 
 static void
@@ -1512,9 +1520,7 @@ ofctrl_put_more(struct ofctrl *c, struct ovs_list *out)
     if (c->next_unsent < c->n_unsent) {
         return true;
     }
-    free(c->unsent);
-    c->unsent = NULL;
-    c->n_unsent = c->next_unsent = 0;
+    ofctrl_clear_unsent(c);
 
     struct ofputil_bundle_ctrl_msg bc = {
         .bundle_id = c->bundle_id,

@@ -539,9 +539,6 @@ odb_session_drop_apply(struct odb_session *s)
 static void
 odb_session_finish_apply(struct odb_session *s)
 {
-    odb_apply_destroy(s->apply);
-    s->apply = NULL;
-
     switch (s->apply_then) {
     case ODB_THEN_UPDATE:
         s->stats.n_updates++;
@@ -559,9 +556,8 @@ odb_session_finish_apply(struct odb_session *s)
     }
     if (s->apply_last_id) {
         odb_replica_set_last_id(s->replica, s->apply_last_id);
-        free(s->apply_last_id);
-        s->apply_last_id = NULL;
     }
+    odb_session_drop_apply(s);
     if (s->apply_then != ODB_THEN_UPDATE
         && s->state != ODB_SESSION_DISCONNECTED) {
         odb_session_transition(s, ODB_SESSION_ACTIVE);
